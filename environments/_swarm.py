@@ -1,0 +1,135 @@
+"""Batched physics of e-puck-like differential-drive robots on an unbounded plane.
+
+Every function works on whole batches of episodes at once; shapes use ``B`` episodes and
+``N`` robots per episode. The per-step, per-robot scalar twin of this module lives in
+:mod:`turinglearn.environments.reference` and must agree with it (tests check this).
+
+One control step (``DT`` = 0.1 s), in this order:
+
+1. **sense**: robot ``i`` sees robot ``j`` when the ray from ``i``'s centre along its heading
+   passes within ``j``'s body radius, ahead of ``i`` (``t = (p_j - p_i) . h_i > 0`` and the
+   perpendicular distance ``|(p_j - p_i) x h_i| <= r``); the range is unlimited.
+2. **act**: the controller turns the sensor state into normalised wheel speeds in [-1, 1].
+3. **move**: Euler step of the unicycle, ``v = vmax (l + r) / 2``, ``w = vmax (r - l) / axle``:
+   ``p += v dt (cos th, sin th)``, then ``th += w dt`` (wrapped to (-pi, pi]).
+4. **resolve overlaps** to convergence: over-relaxed Jacobi passes; in each pass every pair
+   closer than ``2 r - tol`` is pushed apart symmetrically along the line between centres
+   (see :func:`resolve_overlaps`); passes repeat until no pair overlaps by more than ``tol``
+   (``RESOLVE_TOL``).
+5. **observe**: an individual's features for the step are its linear speed (displacement
+   along its previous heading, collisions included, divided by dt) and angular speed,
+   normalised by ``vmax`` and ``2 vmax / axle`` so both lie in [-1, 1] unless pushed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: e-puck as modelled in Enki (DESIGN.md section 5): metres, seconds.
+ROBOT_RADIUS = 0.037
+AXLE = 0.051
+MAX_WHEEL_SPEED = 0.128
+DT = 0.1
+MAX_ANGULAR_SPEED = 2 * MAX_WHEEL_SPEED / AXLE
+
+#: overlap tolerance of the collision resolution, metres (0.1 micrometre)
+RESOLVE_TOL = 1e-7
+#: over-relaxation of the pairwise pushes (1 = each pair pushed to just touching)
+RESOLVE_RELAXATION = 1.5
+#: passes after which resolution gives up (never reached in practice; tests check overlaps)
+RESOLVE_MAX_PASSES = 10_000
+
+
+def wrap_angle(theta: np.ndarray) -> np.ndarray:
+    """Wrap angles to (-pi, pi]."""
+    return np.pi - np.mod(np.pi - theta, 2 * np.pi)
+
+
+def line_of_sight(
+    pos: np.ndarray, heading: np.ndarray, target_pos: np.ndarray, target_radius: float
+) -> np.ndarray:
+    """Whether each robot sees any target ahead.
+
+    pos: [B, N, 2], heading: [B, N], target_pos: [B, M, 2]; returns hits [B, N, M] (bool).
+    A robot never sees itself: callers pass the robots themselves as targets and the
+    zero-distance self pair is excluded by ``t > 0``.
+    """
+    d = target_pos[:, None, :, :] - pos[:, :, None, :]  # [B, N, M, 2]
+    c, s = np.cos(heading)[:, :, None], np.sin(heading)[:, :, None]  # [B, N, 1]
+    t = d[..., 0] * c + d[..., 1] * s  # distance along the ray      [B, N, M]
+    perp = d[..., 1] * c - d[..., 0] * s  # signed distance across it [B, N, M]
+    return (t > 0) & (np.abs(perp) <= target_radius)
+
+
+def move(pos: np.ndarray, heading: np.ndarray, wheels: np.ndarray):
+    """Unicycle Euler step. wheels: [B, N, 2] normalised (left, right); returns new pos, heading."""
+    v = MAX_WHEEL_SPEED * (wheels[..., 0] + wheels[..., 1]) / 2  # [B, N] m/s
+    w = MAX_WHEEL_SPEED * (wheels[..., 1] - wheels[..., 0]) / AXLE  # [B, N] rad/s
+    step = np.stack([np.cos(heading), np.sin(heading)], axis=-1) * (v * DT)[..., None]
+    return pos + step, wrap_angle(heading + w * DT)
+
+
+def resolve_overlaps(pos: np.ndarray, radius: float = ROBOT_RADIUS, tol: float = RESOLVE_TOL) -> np.ndarray:
+    """Push overlapping discs apart until no pair overlaps by more than ``tol``.
+
+    pos: [B, N, 2] (not modified); returns the resolved positions.
+
+    Each pass is a Jacobi step over the pairs ``i < j`` (in ``numpy.triu_indices`` order) that
+    overlap by more than ``tol``: both robots move apart along the line between their centres,
+    each by ``RESOLVE_RELAXATION * (2 r - dist + tol) / 2``; all moves of a pass are summed and
+    applied together. Over-relaxation (1.5) cuts the passes a dense cluster needs about
+    fivefold. Only the overlapping pairs are touched, and passes after the first run only over
+    the episodes that still overlap, so a batch costs little more than its worst episode.
+    """
+    pos = pos.copy()
+    b, n, _ = pos.shape
+    first, second = np.triu_indices(n, 1)  # the pairs, [P] each
+    limit2 = (2 * radius - tol) ** 2
+    active = np.arange(b)
+    for _ in range(RESOLVE_MAX_PASSES):
+        sub = pos[active]  # [b', N, 2]
+        d = sub[:, first] - sub[:, second]  # p_i - p_j for every pair   [b', P, 2]
+        dist2 = d[..., 0] ** 2 + d[..., 1] ** 2  # [b', P]
+        ep, pair = np.nonzero(dist2 < limit2)  # overlapping (episode, pair), [H] each
+        if len(ep) == 0:
+            return pos
+        dist = np.sqrt(dist2[ep, pair])  # [H]
+        dd = d[ep, pair]  # [H, 2]
+        coincident = dist < 1e-12
+        if coincident.any():  # separate coincident centres along x
+            dd[coincident] = (1.0, 0.0)
+            dist = np.where(coincident, 1.0, dist)
+        move_ = dd * (RESOLVE_RELAXATION * (2 * radius - dist + tol) / (2 * dist))[:, None]  # [H, 2]
+        m = len(active)
+        on_i, on_j = ep * n + first[pair], ep * n + second[pair]  # flat robot index, [H] each
+        disp = np.empty((m * n, 2))
+        for k in range(2):
+            disp[:, k] = np.bincount(on_i, move_[:, k], m * n) - np.bincount(on_j, move_[:, k], m * n)
+        pos[active] = sub + disp.reshape(m, n, 2)
+        active = active[np.unique(ep)]
+    return pos  # pragma: no cover - tests assert that overlaps never survive
+
+
+def random_placement(rng: np.random.Generator, n_episodes: int, n_robots: int, side: float):
+    """Robots uniform in a ``side`` x ``side`` square centred on the origin, headings uniform,
+    overlaps resolved. Returns pos [B, N, 2], heading [B, N]."""
+    pos = rng.uniform(-side / 2, side / 2, size=(n_episodes, n_robots, 2))
+    heading = rng.uniform(-np.pi, np.pi, size=(n_episodes, n_robots))
+    return resolve_overlaps(pos), heading
+
+
+def observe(old_pos: np.ndarray, old_heading: np.ndarray, pos: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """Normalised (linear, angular) speed of each robot over the step: [B, N, 2]."""
+    disp = pos - old_pos
+    lin = (disp[..., 0] * np.cos(old_heading) + disp[..., 1] * np.sin(old_heading)) / DT
+    ang = wrap_angle(heading - old_heading) / DT
+    return np.stack([lin / MAX_WHEEL_SPEED, ang / MAX_ANGULAR_SPEED], axis=-1)
+
+
+def pairwise_min_distance(pos: np.ndarray) -> float:
+    """Smallest centre distance between two robots of the same episode (pos: [B, N, 2])."""
+    d = pos[:, :, None, :] - pos[:, None, :, :]
+    dist = np.sqrt((d**2).sum(-1))
+    n = pos.shape[1]
+    dist[:, np.arange(n), np.arange(n)] = np.inf
+    return float(dist.min())

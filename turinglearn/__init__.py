@@ -1,0 +1,55 @@
+"""turinglearn: Turing Learning, inferring behaviour with competing models and discriminators.
+
+``turinglearn.learn("aggregation")`` runs a whole experiment; the pieces it composes
+(:mod:`~turinglearn.core`, :mod:`~turinglearn.learner`, :mod:`~turinglearn.optimizers`,
+:mod:`~turinglearn.discriminators`, :mod:`~turinglearn.systems`) are public too. Importing the
+package registers the ``turinglearn/...`` gymnasium environments; torch is never imported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+__version__ = "0.1.0"
+
+from .environments import register_envs as _register_envs
+
+_register_envs()
+
+_LAZY = {
+    "learn": "turinglearn.experiment",
+    "build": "turinglearn.experiment",
+    "LearnResult": "turinglearn.experiment",
+    "Config": "turinglearn.config",
+    "load_config": "turinglearn.config",
+    "TuringLearner": "turinglearn.learner",
+    "Generation": "turinglearn.learner",
+    "SelfAdaptiveES": "turinglearn.optimizers",
+    "ESConfig": "turinglearn.optimizers",
+    "ElmanNetwork": "turinglearn.discriminators",
+    "SwarmSystem": "turinglearn.systems",
+    "SampleBatch": "turinglearn.core",
+    "ConfigError": "turinglearn.errors",
+}
+
+__all__ = sorted(_LAZY)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config, load_config
+    from .core import SampleBatch
+    from .discriminators import ElmanNetwork
+    from .errors import ConfigError
+    from .experiment import LearnResult, build, learn
+    from .learner import Generation, TuringLearner
+    from .optimizers import ESConfig, SelfAdaptiveES
+    from .systems import SwarmSystem
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'turinglearn' has no attribute {name!r}")

@@ -1,0 +1,298 @@
+"""Typed, validated experiment configs, read from TOML presets or files.
+
+A config is a tree of frozen dataclasses. Every key can be overridden with a dotted name
+(``models.population=50``, ``environment.truth=[0.1, -1, 1, -1]``); values are TOML. Errors name
+the setting and the fix, and are raised before anything is written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import typing
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .errors import ConfigError
+from .optimizers import ESConfig
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Which environment, plus its own settings (validated by the environment's config class)."""
+
+    id: str = "turinglearn/Aggregation-v0"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """trials_per_model: independent trials simulated per model and generation;
+    genuine_per_trial: genuine agents per trial whose trajectories are shown to discriminators."""
+
+    trials_per_model: int = 1
+    genuine_per_trial: int = 1
+
+    def __post_init__(self):
+        if self.trials_per_model < 1:
+            raise ConfigError(f"must be at least 1, got {self.trials_per_model}", "trials_per_model")
+        if self.genuine_per_trial < 1:
+            raise ConfigError(f"must be at least 1, got {self.genuine_per_trial}", "genuine_per_trial")
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig(ESConfig):
+    """The Elman discriminators' size (``hidden`` units) and their evolution strategy."""
+
+    hidden: int = 5
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.hidden < 1:
+            raise ConfigError(f"must be at least 1, got {self.hidden}", "hidden")
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
+    c2st_folds: cross-validation folds."""
+
+    c2st_trials: int = 200
+    c2st_folds: int = 5
+
+    def __post_init__(self):
+        if self.c2st_trials < 0:
+            raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
+        if self.c2st_folds < 2:
+            raise ConfigError(f"must be at least 2, got {self.c2st_folds}", "c2st_folds")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole experiment. ``seed`` is the one root of all randomness in the run."""
+
+    name: str = "aggregation"
+    seed: int = 0
+    generations: int = 1000
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    models: ESConfig = field(default_factory=lambda: ESConfig(sigma_max=1.0))
+    discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+
+    def __post_init__(self):
+        if self.generations < 1:
+            raise ConfigError(f"must be at least 1, got {self.generations}", "generations")
+        if self.seed < 0:
+            raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
+
+    def to_dict(self) -> dict:
+        """Plain nested dict, as written to ``config.toml`` (environment options inlined)."""
+        out = _plain(dataclasses.asdict(self))
+        env = out.pop("environment")
+        out["environment"] = {"id": env["id"], **env["options"]}
+        return out
+
+    def replace(self, **overrides: Any) -> Config:
+        """A copy with dotted-key overrides applied and validated: ``cfg.replace(**{"models.population": 20})``."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            _set_dotted(data, key, value)
+        return from_dict(data)
+
+
+def _plain(obj):
+    if isinstance(obj, Mapping):
+        return {k: _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    return obj
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def _type_name(tp) -> str:
+    origin = typing.get_origin(tp)
+    if origin in (tuple, list):
+        return f"a list of {_type_name(typing.get_args(tp)[0])}s"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def _coerce(value, tp, key: str):
+    """Check a TOML value against a field type; ints are accepted for floats."""
+    origin = typing.get_origin(tp)
+    if origin in (tuple, list):
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"must be {_type_name(tp)}, got {value!r}", key)
+        inner = typing.get_args(tp)[0]
+        return tuple(_coerce(v, inner, key) for v in value)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"must be a number, got {value!r}", key)
+        if math.isnan(value):
+            raise ConfigError("must be a number, got nan", key)
+        return float(value)
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"must be an integer, got {value!r}", key)
+        return value
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"must be true or false, got {value!r}", key)
+        return value
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"must be a string, got {value!r}", key)
+        return value
+    raise TypeError(f"unsupported config field type {tp}")  # pragma: no cover
+
+
+def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):
+    """Build a config dataclass from a table, naming unknown keys, wrong types and bad values."""
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in fields(cls) if f.init]
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"must be a table of settings ({', '.join(names)}), got {table!r}", prefix or None)
+    kwargs = {}
+    for key, value in table.items():
+        dotted = f"{prefix}{key}"
+        if key not in names:
+            raise ConfigError(f"unknown setting; valid keys here are: {', '.join(names)}", dotted)
+        kwargs[key] = _coerce(value, hints[key], dotted)
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        key = f"{prefix}{e.key}" if e.key else prefix.rstrip(".") or None
+        raise ConfigError(str(e).removeprefix(f"{e.key}: ") if e.key else str(e), key) from None
+
+
+def validate_environment(env: EnvironmentConfig):
+    """The environment's own config object; unknown ids and bad options are ConfigErrors."""
+    from .environments import ENVIRONMENTS, config_class
+
+    if env.id not in ENVIRONMENTS:
+        raise ConfigError(
+            f"unknown environment id {env.id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`)",
+            "environment.id",
+        )
+    return build_dataclass(config_class(env.id), env.options, "environment.")
+
+
+_SECTIONS = {
+    "learner": LearnerConfig,
+    "models": ESConfig,
+    "discriminators": DiscriminatorConfig,
+    "evaluation": EvaluationConfig,
+}
+
+
+def from_dict(data: Mapping[str, Any]) -> Config:
+    """Validate a nested dict (as read from TOML) into a :class:`Config`."""
+    data = dict(data)
+    top = {f.name for f in fields(Config)}
+    for key in data:
+        if key not in top:
+            raise ConfigError(f"unknown setting; valid top-level keys are: {', '.join(sorted(top))}", key)
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "seed", "generations"):
+        if key in data:
+            kwargs[key] = _coerce(data[key], typing.get_type_hints(Config)[key], key)
+    env_table = dict(data.get("environment", {}))
+    env = EnvironmentConfig(id=_coerce(env_table.pop("id", EnvironmentConfig.id), str, "environment.id"))
+    env = EnvironmentConfig(id=env.id, options=env_table)
+    validate_environment(env)
+    kwargs["environment"] = env
+    defaults = Config()
+    for key, cls in _SECTIONS.items():
+        if key in data:
+            base = dataclasses.asdict(getattr(defaults, key))
+            table = data[key]
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"must be a table, e.g. [{key}]", key)
+            kwargs[key] = build_dataclass(cls, {**base, **table}, f"{key}.")
+    return Config(**kwargs)
+
+
+# --- sources: presets, files, overrides -------------------------------------------------------
+
+
+def presets() -> list[str]:
+    """Names of the built-in presets."""
+    root = resources.files("turinglearn.presets")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def _parse_toml(text: str, where: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where} is not valid TOML ({e}); fix the file's syntax") from None
+
+
+def read_source(preset_or_file: str | Path) -> dict:
+    """The raw table of a preset name or a TOML file path."""
+    path = Path(preset_or_file)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "
+                              f"{', '.join(presets())}")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config file {str(path)!r}: {e}") from None
+        return _parse_toml(text, f"config file {str(path)!r}")
+    name = str(preset_or_file)
+    if name not in presets():
+        raise ConfigError(f"unknown preset {name!r}; available presets: {', '.join(presets())}, or a path to a .toml file")
+    text = resources.files("turinglearn.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return _parse_toml(text, f"preset {name!r}")
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``"a.b=VALUE"`` -> ``("a.b", value)``; VALUE is TOML, or a bare string if it is not."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set needs KEY=VALUE (e.g. models.population=50), got {item!r}")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def _set_dotted(data: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(parts[: i + 1])!r} is a value, not a table", key)
+        node = child
+    node[parts[-1]] = value
+
+
+def load_config(preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:
+    """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping)."""
+    data = read_source(preset_or_file)
+    items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    for key, value in items:
+        _set_dotted(data, key, value)
+    return from_dict(data)
+
+
+def to_toml(config: Config) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(config.to_dict())

@@ -1,0 +1,22 @@
+"""Errors that name what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class TuringLearnError(Exception):
+    """Base class of turinglearn's own errors."""
+
+
+class ConfigError(TuringLearnError, ValueError):
+    """A setting is missing, unknown, of the wrong type or out of range.
+
+    ``key`` is the dotted name of the setting (``"models.population"``) when one is to blame.
+    """
+
+    def __init__(self, message: str, key: str | None = None):
+        self.key = key
+        super().__init__(f"{key}: {message}" if key else message)
+
+
+class RunDirError(TuringLearnError):
+    """A run directory cannot be used (exists and is not a run, unreadable, not writable)."""

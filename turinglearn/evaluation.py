@@ -1,0 +1,62 @@
+"""How good is an inferred model? Parameter error against ground truth, and a classifier
+two-sample test (C2ST) between genuine trajectories and trajectories of the model."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def abs_error(inferred: np.ndarray, truth: np.ndarray) -> np.ndarray:
+    """Absolute error of every parameter: [d]."""
+    return np.abs(np.asarray(inferred, float) - np.asarray(truth, float))
+
+
+def trajectory_features(x: np.ndarray) -> np.ndarray:
+    """Summary statistics of each trajectory, for the classifier: x [S, T, F] -> [S, 9 F].
+
+    Per feature: mean, standard deviation, the 10/50/90 % quantiles, the lag-1 autocorrelation,
+    the mean absolute change between steps, and the fractions of steps above +0.5 and below -0.5.
+    """
+    mean = x.mean(axis=1)
+    std = x.std(axis=1)
+    q = np.quantile(x, [0.1, 0.5, 0.9], axis=1)  # [3, S, F]
+    xc = x - mean[:, None]
+    denom = (xc**2).sum(axis=1)
+    ac = np.where(denom > 1e-12, (xc[:, 1:] * xc[:, :-1]).sum(axis=1) / np.maximum(denom, 1e-12), 1.0)
+    change = np.abs(np.diff(x, axis=1)).mean(axis=1)
+    hi, lo = (x > 0.5).mean(axis=1), (x < -0.5).mean(axis=1)
+    return np.concatenate([mean, std, *q, ac, change, hi, lo], axis=1)
+
+
+def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+    """Cross-validated accuracy of a fresh classifier telling samples ``a`` from ``b``.
+
+    a: [Sa, T, F], b: [Sb, T, F] trajectories; the larger set is subsampled so both classes are
+    equally many, so 0.5 means indistinguishable and 1.0 perfectly separable. The classifier
+    (a random forest on :func:`trajectory_features`) is new for every call.
+    """
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+
+    rng = np.random.default_rng(seed)
+    n = min(len(a), len(b))
+    if n < folds:
+        raise ValueError(f"c2st needs at least {folds} samples per class, got {n}")
+    a = a[rng.permutation(len(a))[:n]]
+    b = b[rng.permutation(len(b))[:n]]
+    features = trajectory_features(np.concatenate([a, b]))
+    labels = np.repeat([0, 1], n)
+    clf = RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
+    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(clf, features, labels, cv=cv, scoring="accuracy").mean())
+
+
+def model_c2st(system, theta: np.ndarray, rng: np.random.Generator, trials: int, folds: int = 5) -> float:
+    """C2ST between genuine agents and replicas running ``theta[d]`` in ``trials`` fresh trials
+    (one random genuine agent per trial, every replica)."""
+    genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials)
+    genuine, fake = genuine[0], fake[0]  # [trials, n_agents, T, F], [trials, R, T, F]
+    pick = rng.integers(genuine.shape[1], size=trials)
+    g = genuine[np.arange(trials), pick]
+    c = fake.reshape(-1, *fake.shape[2:])
+    return c2st(g, c, seed=int(rng.integers(2**31)), folds=folds)

@@ -1,0 +1,230 @@
+"""The one-call API: ``learn(...)`` builds the pieces from a config, runs, evaluates, reports.
+
+>>> import turinglearn
+>>> result = turinglearn.learn("aggregation", generations=200, seed=1)  # doctest: +SKIP
+>>> result.inferred, result.abs_error                                   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import Config, load_config, to_toml, validate_environment
+from .core import stream
+from .discriminators import ElmanNetwork
+from .evaluation import abs_error, model_c2st
+from .learner import Generation, Hook, TuringLearner
+from .optimizers import SelfAdaptiveES
+from .runs import RunDir, metrics_columns
+from .systems import SwarmSystem
+
+
+def build(config: Config, hooks: Sequence[Hook] = ()) -> TuringLearner:
+    """The composable pieces of an experiment, wired into a :class:`TuringLearner`."""
+    from .environments import sim_class
+
+    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    system = SwarmSystem(sim, config.learner.trials_per_model, config.learner.genuine_per_trial)
+    family = system.model_family
+    discriminator = ElmanNetwork(n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden)
+    models = SelfAdaptiveES(
+        family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
+    )
+    discriminators = SelfAdaptiveES(
+        discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
+    )
+    return TuringLearner(system, discriminator, models, discriminators, seed=config.seed, hooks=hooks)
+
+
+def metrics_row(record: Generation, names: Sequence[str]) -> dict[str, float]:
+    """One generation's row of metrics.csv (columns: :func:`turinglearn.runs.metrics_columns`)."""
+    q25, med, q75 = np.quantile(record.models, [0.25, 0.5, 0.75], axis=0)
+    best = record.best
+    row: dict[str, float] = {"generation": record.generation, "seconds": record.seconds}
+    for i, n in enumerate(names):
+        row.update({f"{n}_median": med[i], f"{n}_q25": q25[i], f"{n}_q75": q75[i], f"{n}_best": best[i]})
+    row.update(
+        model_fitness_mean=record.model_fitness.mean(),
+        model_fitness_max=record.model_fitness.max(),
+        discriminator_fitness_mean=record.discriminator_fitness.mean(),
+        discriminator_fitness_max=record.discriminator_fitness.max(),
+    )
+    return row
+
+
+class ProgressBar:
+    """Hook: a tqdm bar with the generation, the models' median and the discriminators' mean fitness."""
+
+    def __init__(self, total: int, names: Sequence[str], initial: int = 0):
+        from tqdm.auto import tqdm
+
+        self.names = names
+        self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
+
+    def __call__(self, record: Generation) -> None:
+        med = ", ".join(f"{v:+.2f}" for v in record.median)
+        self.bar.set_postfix_str(f"median=({med}) D-fitness={record.discriminator_fitness.mean():.2f}", refresh=False)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@dataclass
+class LearnResult:
+    """What a run found.
+
+    inferred: population median of the final models [d]; best: the final model with the highest
+    fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
+    accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
+    history: metrics.csv's columns over generations; models / discriminators: final evaluated
+    populations [M, d] / [D, k] with their fitness.
+    """
+
+    config: Config
+    names: tuple[str, ...]
+    inferred: np.ndarray
+    best: np.ndarray
+    truth: np.ndarray | None
+    abs_error: np.ndarray | None
+    c2st: float | None
+    history: dict[str, np.ndarray]
+    models: np.ndarray
+    model_fitness: np.ndarray
+    discriminators: np.ndarray
+    discriminator_fitness: np.ndarray
+    seconds: float
+    run_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary.json (the schema every preset writes)."""
+        as_list = lambda a: None if a is None else [float(v) for v in a]  # noqa: E731
+        return {
+            "name": self.config.name,
+            "environment": self.config.environment.id,
+            "seed": self.config.seed,
+            "parameters": list(self.names),
+            "truth": as_list(self.truth),
+            "inferred": as_list(self.inferred),
+            "best": as_list(self.best),
+            "abs_error": as_list(self.abs_error),
+            "max_abs_error": None if self.abs_error is None else float(np.max(self.abs_error)),
+            "c2st": self.c2st,
+            "generations": int(len(self.history.get("generation", []))),
+            "seconds": round(self.seconds, 3),
+            "seconds_per_generation": round(self.seconds / max(1, len(self.history.get("generation", []))), 5),
+            **self.extra,
+        }
+
+
+def run_experiment(
+    config: Config,
+    out: str | Path | None = None,
+    progress: bool = False,
+    hooks: Sequence[Hook] = (),
+) -> LearnResult:
+    """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`)."""
+    run = RunDir.create(out, to_toml(config)) if out is not None else None
+    learner = build(config)
+    names = learner.system.model_family.names
+    history: dict[str, list[float]] = {c: [] for c in metrics_columns(names)}
+
+    def record_metrics(record: Generation) -> None:
+        row = metrics_row(record, names)
+        for k, v in row.items():
+            history[k].append(float(v))
+        if run is not None:
+            run.append_metrics(row)
+
+    bar = ProgressBar(config.generations, names) if progress else None
+    learner.hooks = [record_metrics, *([bar] if bar else []), *hooks]
+    t0 = time.perf_counter()
+    try:
+        last = learner.run(config.generations)
+    except BaseException as e:
+        if run is not None:
+            run.close()
+            run.set_status("interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
+                           generations_done=learner.generation, error=repr(e))
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - t0
+
+    inferred = last.median
+    truth = learner.system.truth
+    c2st = None
+    if config.evaluation.c2st_trials > 0:
+        c2st = model_c2st(
+            learner.system, inferred, stream(config.seed, "evaluation"),
+            config.evaluation.c2st_trials, config.evaluation.c2st_folds,
+        )
+    result = LearnResult(
+        config=config,
+        names=tuple(names),
+        inferred=inferred,
+        best=last.best,
+        truth=None if truth is None else np.asarray(truth, float),
+        abs_error=None if truth is None else abs_error(inferred, truth),
+        c2st=c2st,
+        history={k: np.asarray(v) for k, v in history.items()},
+        models=last.models,
+        model_fitness=last.model_fitness,
+        discriminators=last.discriminators,
+        discriminator_fitness=last.discriminator_fitness,
+        seconds=seconds,
+        run_dir=None if run is None else run.path,
+    )
+    if run is not None:
+        _finish_run(run, result)
+    return result
+
+
+def _finish_run(run: RunDir, result: LearnResult) -> None:
+    from .report import plot_fitness, plot_parameters
+
+    run.close()
+    run.write_populations(
+        models=result.models, model_fitness=result.model_fitness,
+        discriminators=result.discriminators, discriminator_fitness=result.discriminator_fitness,
+    )
+    plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png")
+    plot_fitness(result.history, run.path / "fitness.png")
+    run.write_summary(result.summary())  # last: its presence marks a complete run
+    run.set_status("complete")
+
+
+def learn(
+    config: str | Path | Config = "aggregation",
+    *,
+    seed: int | None = None,
+    generations: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    hooks: Sequence[Hook] = (),
+) -> LearnResult:
+    """Run Turing Learning on a preset, a TOML file or a :class:`Config`, in one call.
+
+    ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
+    ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
+    written there; ``hooks`` are called with every :class:`~turinglearn.learner.Generation`.
+    """
+    extra = dict(overrides or {})
+    if seed is not None:
+        extra["seed"] = seed
+    if generations is not None:
+        extra["generations"] = generations
+    if isinstance(config, Config):
+        cfg = config.replace(**extra) if extra else config
+    else:
+        cfg = load_config(config, extra)
+    return run_experiment(cfg, out=out, progress=progress, hooks=hooks)

@@ -1,0 +1,98 @@
+"""The Turing Learning loop: two populations, one readable generation step.
+
+Search is separate from observation: :meth:`TuringLearner.step` returns a
+:class:`Generation`; progress bars, metrics files and plots are hooks that receive it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .core import DiscriminatorFamily, Optimizer, System, stream
+from .fitness import discriminator_fitness, judgements, model_fitness
+
+
+@dataclass
+class Generation:
+    """One evaluated generation.
+
+    models: [M, d] and model_fitness: [M]; discriminators: [D, k] and discriminator_fitness: [D]
+    (the populations that were evaluated, before selection); seconds: wall time of the step.
+    """
+
+    generation: int
+    models: np.ndarray
+    model_fitness: np.ndarray
+    discriminators: np.ndarray
+    discriminator_fitness: np.ndarray
+    seconds: float
+
+    @property
+    def median(self) -> np.ndarray:
+        """Population median of every model parameter: [d]."""
+        return np.median(self.models, axis=0)
+
+    @property
+    def best(self) -> np.ndarray:
+        """The model with the highest fitness (first on ties): [d]."""
+        return self.models[int(np.argmax(self.model_fitness))]
+
+
+Hook = Callable[[Generation], None]
+
+
+class TuringLearner:
+    """Coevolves models of ``system`` against discriminators.
+
+    system: produces genuine and counterfeit :class:`~turinglearn.core.SampleBatch` es;
+    discriminator: a batched discriminator family; model_optimizer / discriminator_optimizer:
+    ask/tell optimisers over model parameters and discriminator weights; seed: the root of the
+    simulation's random streams (generation ``g`` always draws from the same stream).
+    """
+
+    def __init__(
+        self,
+        system: System,
+        discriminator: DiscriminatorFamily,
+        model_optimizer: Optimizer,
+        discriminator_optimizer: Optimizer,
+        seed: int = 0,
+        hooks: Sequence[Hook] = (),
+    ):
+        self.system = system
+        self.discriminator = discriminator
+        self.model_optimizer = model_optimizer
+        self.discriminator_optimizer = discriminator_optimizer
+        self.seed = seed
+        self.hooks = list(hooks)
+        self.generation = 0
+
+    def step(self) -> Generation:
+        t0 = time.perf_counter()
+        theta = self.model_optimizer.ask()  # [M, d]
+        weights = self.discriminator_optimizer.ask()  # [D, k]
+        # genuine and counterfeit samples from one simulation: x [S, T, F], labels beside it
+        batch = self.system.samples(theta, stream(self.seed, "simulation", self.generation))
+        judged = judgements(self.discriminator.judge(weights, batch.x))  # [D, S]
+        f_models = model_fitness(judged, batch.owner, len(theta))  # [M]
+        f_discs = discriminator_fitness(judged, batch.genuine)  # [D]
+        self.model_optimizer.tell(f_models)
+        self.discriminator_optimizer.tell(f_discs)
+        record = Generation(
+            self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0
+        )
+        self.generation += 1
+        for hook in self.hooks:
+            hook(record)
+        return record
+
+    def run(self, generations: int) -> Generation:
+        """Step until ``generations`` generations have been evaluated; returns the last one."""
+        record = None
+        while self.generation < generations:
+            record = self.step()
+        return record

@@ -1,0 +1,97 @@
+"""Plots of a run, drawn from its metrics (so ``turinglearn report`` can redraw them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    """Render to memory, then write atomically (a crash never leaves half a PNG)."""
+    import io
+
+    from .runs import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def plot_parameters(
+    metrics: Mapping[str, np.ndarray], names: Sequence[str], truth: Sequence[float] | None, path: Path,
+    bounds: tuple[float, float] | None = (-1.0, 1.0),
+) -> Path:
+    """One panel per parameter: population median (line) and interquartile range (band) over
+    generations, with the ground truth as a dashed line."""
+    plt = _pyplot()
+    n = len(names)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 2.8 * rows), sharex=True, squeeze=False)
+    g = metrics["generation"]
+    for i, name in enumerate(names):
+        ax = axes.flat[i]
+        ax.fill_between(g, metrics[f"{name}_q25"], metrics[f"{name}_q75"], alpha=0.3, label="IQR")
+        ax.plot(g, metrics[f"{name}_median"], lw=1.5, label="median")
+        if truth is not None:
+            ax.axhline(truth[i], color="k", ls="--", lw=1, label="truth")
+        if bounds is not None:
+            ax.set_ylim(bounds[0] - 0.05, bounds[1] + 0.05)
+        ax.set_title(name)
+        ax.set_ylabel("value")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("generation")
+    axes.flat[0].legend(loc="best", fontsize=8)
+    fig.suptitle("Model parameters over generations")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
+    """Mean and best fitness of both populations over generations."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    g = metrics["generation"]
+    for who, color in (("model", "C0"), ("discriminator", "C3")):
+        ax.plot(g, metrics[f"{who}_fitness_mean"], color=color, lw=1.2, label=f"{who}s, mean")
+        ax.plot(g, metrics[f"{who}_fitness_max"], color=color, lw=0.8, ls=":", label=f"{who}s, best")
+    ax.axhline(0.5, color="grey", lw=0.8)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("generation")
+    ax.set_ylabel("fitness")
+    ax.set_title("Fitness of both populations")
+    ax.legend(loc="best", fontsize=8, ncol=2)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def draw_run(run_dir: Path, names: Sequence[str], truth: Sequence[float] | None) -> list[Path]:
+    """(Re)draw a run's plots from its metrics.csv; returns the files written."""
+    from .runs import read_metrics
+
+    run_dir = Path(run_dir)
+    metrics = read_metrics(run_dir)
+    if not metrics:
+        return []
+    return [
+        plot_parameters(metrics, names, truth, run_dir / "parameters.png"),
+        plot_fitness(metrics, run_dir / "fitness.png"),
+    ]

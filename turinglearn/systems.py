@@ -1,0 +1,64 @@
+"""Systems: where genuine and counterfeit samples come from.
+
+:class:`SwarmSystem` runs a swarm simulator in which genuine agents run the ground truth and
+replicas run the models. Agents and replicas share one batched rollout and one observation
+pipeline; only the labels, kept outside the samples, tell them apart.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import SampleBatch
+
+
+class SwarmSystem:
+    """Genuine agents plus replicas of each model, simulated together.
+
+    sim: a batched swarm simulator (``rollout``, ``swarm_params``, ``model_family``, ``truth``,
+    ``config.n_agents`` / ``config.n_replicas``).
+    trials_per_model: independent trials per model; genuine_per_trial: agents of each trial
+    whose trajectories are used as genuine samples (chosen at random).
+
+    One call with ``M`` models simulates ``M * trials_per_model`` swarms and returns
+    ``M * trials * n_replicas`` counterfeit and ``M * trials * genuine_per_trial`` genuine samples.
+    """
+
+    def __init__(self, sim, trials_per_model: int = 1, genuine_per_trial: int = 1):
+        self.sim = sim
+        self.model_family = sim.model_family
+        self.truth = sim.truth
+        self.trials_per_model = trials_per_model
+        self.genuine_per_trial = genuine_per_trial
+        n_agents, n_rep = sim.config.n_agents, sim.config.n_replicas
+        if n_rep < 1:
+            raise ValueError("a swarm system needs at least one replica per trial (n_replicas >= 1)")
+        if not 1 <= genuine_per_trial <= n_agents:
+            raise ValueError(f"genuine_per_trial must be between 1 and n_agents = {n_agents}")
+
+    def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
+        """Run every model ``trials`` times: (genuine [M, trials, n_agents, T, F],
+        counterfeit [M, trials, n_replicas, T, F])."""
+        trials = self.trials_per_model if trials is None else trials
+        m = theta.shape[0]
+        swarm = self.sim.swarm_params(np.repeat(theta, trials, axis=0))  # [M*trials, N, d]
+        feats = self.sim.rollout(swarm, rng).features  # [M*trials, N, T, F]
+        feats = feats.reshape(m, trials, *feats.shape[1:])
+        n_agents = self.sim.config.n_agents
+        return feats[:, :, :n_agents], feats[:, :, n_agents:]
+
+    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
+        m = theta.shape[0]
+        genuine, fake = self.trajectories(theta, rng)
+        trials, n_agents = genuine.shape[1], genuine.shape[2]
+        # pick genuine_per_trial distinct agents in every trial
+        pick = np.argsort(rng.random((m, trials, n_agents)), axis=-1)[..., : self.genuine_per_trial]
+        genuine = np.take_along_axis(genuine, pick[..., None, None], axis=2)
+        g = genuine.reshape(-1, *genuine.shape[3:])  # [M*trials*g, T, F]
+        c = fake.reshape(-1, *fake.shape[3:])  # [M*trials*R, T, F]
+        owner = np.repeat(np.arange(m), c.shape[0] // m)
+        return SampleBatch(
+            x=np.concatenate([g, c]),
+            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
+            owner=np.concatenate([np.full(len(g), -1), owner]),
+        )
