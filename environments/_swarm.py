@@ -95,11 +95,12 @@ def resolve_overlaps(pos: np.ndarray, radius: float = ROBOT_RADIUS, tol: float =
             return pos
         dist = np.sqrt(dist2[ep, pair])  # [H]
         dd = d[ep, pair]  # [H, 2]
+        gap = 2 * radius - dist + tol  # overlap to remove, from the true distance   [H]
         coincident = dist < 1e-12
-        if coincident.any():  # separate coincident centres along x
+        if coincident.any():  # separate coincident centres along x: unit direction (1, 0)
             dd[coincident] = (1.0, 0.0)
             dist = np.where(coincident, 1.0, dist)
-        move_ = dd * (RESOLVE_RELAXATION * (2 * radius - dist + tol) / (2 * dist))[:, None]  # [H, 2]
+        move_ = dd * (RESOLVE_RELAXATION * gap / (2 * dist))[:, None]  # [H, 2]
         m = len(active)
         on_i, on_j = ep * n + first[pair], ep * n + second[pair]  # flat robot index, [H] each
         disp = np.empty((m * n, 2))

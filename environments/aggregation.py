@@ -28,6 +28,7 @@ truth          p*         the genuine agents' controller
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -61,9 +62,7 @@ class AggregationConfig:
         if not self.init_side > 0:
             raise ConfigError(f"must be positive (metres), got {self.init_side}", "init_side")
         if len(self.truth) != 4:
-            raise ConfigError(
-                f"needs 4 values (v_l0, v_r0, v_l1, v_r1), got {len(self.truth)}", "truth"
-            )
+            raise ConfigError(f"needs 4 values (v_l0, v_r0, v_l1, v_r1), got {len(self.truth)}", "truth")
         bad = [v for v in self.truth if not -1.0 <= v <= 1.0]
         if bad:
             raise ConfigError(
@@ -132,9 +131,7 @@ class AggregationSim:
         pos = _swarm.resolve_overlaps(pos)
         return SwarmState(pos, heading), _swarm.observe(state.pos, state.heading, pos, heading)
 
-    def rollout(
-        self, params: np.ndarray, rng: np.random.Generator, *, record: bool = False
-    ) -> Rollout:
+    def rollout(self, params: np.ndarray, rng: np.random.Generator, *, record: bool = False) -> Rollout:
         """Run ``B`` trials; params: [B, N, 4] one controller row per robot."""
         b, n = params.shape[:2]
         if n != self.config.n_robots:
@@ -185,7 +182,7 @@ class AggregationEnv(gym.Env):
     ``info["pos"]`` / ``info["heading"]`` the swarm's state.
     """
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict] = {"render_modes": []}
 
     def __init__(self, **kwargs):
         self.sim = AggregationSim(AggregationConfig(**kwargs))
@@ -200,7 +197,11 @@ class AggregationEnv(gym.Env):
 
     def _obs_info(self, features=None):
         sensor = self.sim.sense(self._state)[0]
-        info = {"pos": self._state.pos[0].copy(), "heading": self._state.heading[0].copy(), "genuine": self._genuine}
+        info = {
+            "pos": self._state.pos[0].copy(),
+            "heading": self._state.heading[0].copy(),
+            "genuine": self._genuine.copy(),
+        }
         if features is not None:
             info["features"] = features[0]
         return sensor[~self._genuine].astype(np.int8), info, sensor

@@ -90,6 +90,10 @@ class Config:
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
 
     def __post_init__(self):
+        # validate the environment's own settings and store them resolved (defaults filled in)
+        env_cfg = validate_environment(self.environment)
+        options = _plain(dataclasses.asdict(env_cfg))
+        object.__setattr__(self, "environment", EnvironmentConfig(self.environment.id, options))
         if self.generations < 1:
             raise ConfigError(f"must be at least 1, got {self.generations}", "generations")
         if self.seed < 0:
@@ -209,9 +213,7 @@ def from_dict(data: Mapping[str, Any]) -> Config:
             kwargs[key] = _coerce(data[key], typing.get_type_hints(Config)[key], key)
     env_table = dict(data.get("environment", {}))
     env = EnvironmentConfig(id=_coerce(env_table.pop("id", EnvironmentConfig.id), str, "environment.id"))
-    env = EnvironmentConfig(id=env.id, options=env_table)
-    validate_environment(env)
-    kwargs["environment"] = env
+    kwargs["environment"] = EnvironmentConfig(id=env.id, options=env_table)
     defaults = Config()
     for key, cls in _SECTIONS.items():
         if key in data:
@@ -244,8 +246,10 @@ def read_source(preset_or_file: str | Path) -> dict:
     path = Path(preset_or_file)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise ConfigError(f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "
-                              f"{', '.join(presets())}")
+            raise ConfigError(
+                f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "
+                f"{', '.join(presets())}"
+            )
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
@@ -253,7 +257,9 @@ def read_source(preset_or_file: str | Path) -> dict:
         return _parse_toml(text, f"config file {str(path)!r}")
     name = str(preset_or_file)
     if name not in presets():
-        raise ConfigError(f"unknown preset {name!r}; available presets: {', '.join(presets())}, or a path to a .toml file")
+        raise ConfigError(
+            f"unknown preset {name!r}; available presets: {', '.join(presets())}, or a path to a .toml file"
+        )
     text = resources.files("turinglearn.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
     return _parse_toml(text, f"preset {name!r}")
 
@@ -283,7 +289,9 @@ def _set_dotted(data: dict, key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def load_config(preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:
+def load_config(
+    preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()
+) -> Config:
     """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping)."""
     data = read_source(preset_or_file)
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)

@@ -69,7 +69,9 @@ class ProgressBar:
 
     def __call__(self, record: Generation) -> None:
         med = ", ".join(f"{v:+.2f}" for v in record.median)
-        self.bar.set_postfix_str(f"median=({med}) D-fitness={record.discriminator_fitness.mean():.2f}", refresh=False)
+        self.bar.set_postfix_str(
+            f"median=({med}) D-fitness={record.discriminator_fitness.mean():.2f}", refresh=False
+        )
         self.bar.update(1)
 
     def close(self) -> None:
@@ -117,9 +119,11 @@ class LearnResult:
             "abs_error": as_list(self.abs_error),
             "max_abs_error": None if self.abs_error is None else float(np.max(self.abs_error)),
             "c2st": self.c2st,
-            "generations": int(len(self.history.get("generation", []))),
+            "generations": len(self.history.get("generation", [])),
             "seconds": round(self.seconds, 3),
-            "seconds_per_generation": round(self.seconds / max(1, len(self.history.get("generation", []))), 5),
+            "seconds_per_generation": round(
+                self.seconds / max(1, len(self.history.get("generation", []))), 5
+            ),
             **self.extra,
         }
 
@@ -151,8 +155,11 @@ def run_experiment(
     except BaseException as e:
         if run is not None:
             run.close()
-            run.set_status("interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                           generations_done=learner.generation, error=repr(e))
+            run.set_status(
+                "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
+                generations_done=learner.generation,
+                error=repr(e),
+            )
         raise
     finally:
         if bar is not None:
@@ -164,8 +171,11 @@ def run_experiment(
     c2st = None
     if config.evaluation.c2st_trials > 0:
         c2st = model_c2st(
-            learner.system, inferred, stream(config.seed, "evaluation"),
-            config.evaluation.c2st_trials, config.evaluation.c2st_folds,
+            learner.system,
+            inferred,
+            stream(config.seed, "evaluation"),
+            config.evaluation.c2st_trials,
+            config.evaluation.c2st_folds,
         )
     result = LearnResult(
         config=config,
@@ -193,8 +203,10 @@ def _finish_run(run: RunDir, result: LearnResult) -> None:
 
     run.close()
     run.write_populations(
-        models=result.models, model_fitness=result.model_fitness,
-        discriminators=result.discriminators, discriminator_fitness=result.discriminator_fitness,
+        models=result.models,
+        model_fitness=result.model_fitness,
+        discriminators=result.discriminators,
+        discriminator_fitness=result.discriminator_fitness,
     )
     plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png")
     plot_fitness(result.history, run.path / "fitness.png")

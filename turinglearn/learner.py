@@ -82,9 +82,7 @@ class TuringLearner:
         f_discs = discriminator_fitness(judged, batch.genuine)  # [D]
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
-        record = Generation(
-            self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0
-        )
+        record = Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
         self.generation += 1
         for hook in self.hooks:
             hook(record)

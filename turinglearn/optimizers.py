@@ -40,12 +40,16 @@ class ESConfig:
             raise ConfigError(f"must be at least 2, got {self.population}", "population")
         if not 1 <= self.parents < self.population:
             raise ConfigError(
-                f"must be between 1 and population - 1 = {self.population - 1}, got {self.parents}", "parents"
+                f"must be between 1 and population - 1 = {self.population - 1}, got {self.parents} "
+                "(change parents together with population)",
+                "parents",
             )
         if not self.sigma_min > 0:
             raise ConfigError(f"must be positive, got {self.sigma_min}", "sigma_min")
         if not self.sigma_max >= self.sigma_min:
-            raise ConfigError(f"must be at least sigma_min = {self.sigma_min}, got {self.sigma_max}", "sigma_max")
+            raise ConfigError(
+                f"must be at least sigma_min = {self.sigma_min}, got {self.sigma_max}", "sigma_max"
+            )
         if not self.sigma_min <= self.sigma_init <= self.sigma_max:
             raise ConfigError(
                 f"must lie in [sigma_min, sigma_max] = [{self.sigma_min}, {self.sigma_max}], got {self.sigma_init}",

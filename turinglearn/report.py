@@ -30,7 +30,10 @@ def _save(fig, path: Path) -> Path:
 
 
 def plot_parameters(
-    metrics: Mapping[str, np.ndarray], names: Sequence[str], truth: Sequence[float] | None, path: Path,
+    metrics: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    truth: Sequence[float] | None,
+    path: Path,
     bounds: tuple[float, float] | None = (-1.0, 1.0),
 ) -> Path:
     """One panel per parameter: population median (line) and interquartile range (band) over

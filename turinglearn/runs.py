@@ -41,7 +41,9 @@ def atomic_write(path: Path, data: bytes | str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as e:
-        raise RunDirError(f"cannot write {path}: {e.strerror or e}; check the directory's permissions and free space") from None
+        raise RunDirError(
+            f"cannot write {path}: {e.strerror or e}; check the directory's permissions and free space"
+        ) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
@@ -50,8 +52,10 @@ def atomic_write(path: Path, data: bytes | str) -> None:
         os.replace(tmp, path)
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
-        raise RunDirError(f"cannot write {path}: {e.strerror or e}; check free space and permissions "
-                          "(files already written are intact)") from None
+        raise RunDirError(
+            f"cannot write {path}: {e.strerror or e}; check free space and permissions "
+            "(files already written are intact)"
+        ) from None
 
 
 def write_json(path: Path, obj) -> None:
@@ -77,6 +81,24 @@ def read_status(path: Path) -> dict:
         raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE}: {e})") from None
 
 
+def check_new_run_dir(path: str | os.PathLike) -> Path:
+    """Raise :class:`RunDirError` unless ``path`` can hold a new run (absent or an empty directory)."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise RunDirError(f"--out {path} is a file, not a directory; choose a new directory")
+        if is_run(path):
+            raise RunDirError(
+                f"--out {path} already holds a run; choose a new directory "
+                f"(or `turinglearn report {path}` to look at it)"
+            )
+        if any(path.iterdir()):
+            raise RunDirError(
+                f"--out {path} exists and is not a turinglearn run; choose a new or empty directory"
+            )
+    return path
+
+
 class RunDir:
     """A run directory being written. Create with :meth:`create`."""
 
@@ -88,21 +110,13 @@ class RunDir:
     @classmethod
     def create(cls, path: str | os.PathLike, config_toml: str) -> RunDir:
         """Start a run in ``path``: a new or empty directory, never an existing run or other files."""
-        path = Path(path)
-        if path.exists():
-            if not path.is_dir():
-                raise RunDirError(f"--out {path} is a file, not a directory; choose a new directory")
-            if is_run(path):
-                raise RunDirError(f"--out {path} already holds a run; choose a new directory "
-                                  f"(or `turinglearn report {path}` to look at it)")
-            if any(path.iterdir()):
-                raise RunDirError(f"--out {path} exists and is not a turinglearn run; choose a new "
-                                  "or empty directory")
+        path = check_new_run_dir(path)
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise RunDirError(f"cannot create run directory {path}: {e.strerror or e}; "
-                              "choose a writable --out") from None
+            raise RunDirError(
+                f"cannot create run directory {path}: {e.strerror or e}; choose a writable --out"
+            ) from None
         run = cls(path)
         atomic_write(path / CONFIG_FILE, config_toml)
         run.set_status("running")
@@ -166,4 +180,4 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
     cols = ["generation", "seconds"]
     for n in names:
         cols += [f"{n}_median", f"{n}_q25", f"{n}_q75", f"{n}_best"]
-    return cols + ["model_fitness_mean", "model_fitness_max", "discriminator_fitness_mean", "discriminator_fitness_max"]
+    return [*cols, "model_fitness_mean", "model_fitness_max", "discriminator_fitness_mean", "discriminator_fitness_max"]

@@ -1,0 +1,110 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from turinglearn.cli import main
+
+TINY_ARGS = [
+    "--generations",
+    "2",
+    "--set",
+    "environment.n_agents=4",
+    "--set",
+    "environment.steps=15",
+    "--set",
+    "models.population=8",
+    "--set",
+    "models.parents=4",
+    "--set",
+    "discriminators.population=8",
+    "--set",
+    "discriminators.parents=4",
+    "--set",
+    "evaluation.c2st_trials=10",
+    "--quiet",
+]
+
+
+def test_run_then_report(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "aggregation", "--out", str(out), "--seed", "5", *TINY_ARGS]) == 0
+    printed = capsys.readouterr().out
+    assert "v_l0" in printed and "C2ST" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 5 and summary["generations"] == 2
+    (out / "parameters.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "parameters.png").stat().st_size > 1000
+    assert "parameters.png" in capsys.readouterr().out
+
+
+def test_envs_and_presets(capsys):
+    assert main(["envs"]) == 0
+    assert "turinglearn/Aggregation-v0" in capsys.readouterr().out
+    assert main(["presets"]) == 0
+    assert "aggregation" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "nope"], "unknown preset 'nope'"),
+        (["run", "aggregation", "--set", "models.population=abc"], "models.population: must be an integer"),
+        (["run", "aggregation", "--set", "foo.bar=1"], "foo: unknown setting"),
+        (["run", "aggregation", "--set", "environment.truth=[1.5, 0, 0, 0]"], "environment.truth"),
+        (["run", "aggregation", "--set", "environment.id=turinglearn/Nope-v0"], "unknown environment id"),
+        (["run", "aggregation", "--set", "environment.n_agents=-1"], "environment.n_agents"),
+        (["run", "aggregation", "--generations", "0"], "generations: must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):
+    out = tmp_path / "never"
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("turinglearn: error:") and fragment in err[0]
+    assert not out.exists()
+
+
+def test_malformed_toml(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\nseed = [1,\n')
+    assert main(["run", str(bad)]) == 2
+    assert "not valid TOML" in capsys.readouterr().err
+
+
+def test_out_dir_that_is_not_a_run_is_refused_and_untouched(tmp_path, capsys):
+    other = tmp_path / "mine"
+    other.mkdir()
+    (other / "notes.txt").write_text("keep me")
+    assert main(["run", "aggregation", "--out", str(other), *TINY_ARGS]) == 2
+    assert "not a turinglearn run" in capsys.readouterr().err
+    assert [p.name for p in other.iterdir()] == ["notes.txt"]
+
+
+def test_existing_run_is_refused(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", "aggregation", "--out", str(out), *TINY_ARGS]) == 0
+    before = (out / "summary.json").read_bytes()
+    assert main(["run", "aggregation", "--out", str(out), *TINY_ARGS]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (out / "summary.json").read_bytes() == before
+
+
+def test_report_on_a_non_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a readable turinglearn run" in capsys.readouterr().err
+
+
+def test_console_script_and_module_entry_point():
+    r = subprocess.run([sys.executable, "-m", "turinglearn", "run", "nope"], capture_output=True, text=True)
+    assert r.returncode == 2 and "unknown preset" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "turinglearn", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "run" in r.stdout
+
+
+def test_import_is_light():
+    code = "import sys, turinglearn; print(any(m.split('.')[0] in {'torch', 'sklearn', 'matplotlib'} for m in sys.modules))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "False"

@@ -1,0 +1,95 @@
+import math
+
+import pytest
+
+from turinglearn.config import Config, load_config, parse_override, presets, to_toml
+from turinglearn.errors import ConfigError
+
+
+def test_aggregation_preset_matches_the_papers_defaults():
+    cfg = load_config("aggregation")
+    assert "aggregation" in presets()
+    assert cfg.environment.id == "turinglearn/Aggregation-v0"
+    assert tuple(cfg.environment.options["truth"]) == (-0.7, -1.0, 1.0, -1.0)
+    assert (cfg.models.population, cfg.models.parents) == (100, 50)
+    assert (cfg.discriminators.population, cfg.discriminators.parents, cfg.discriminators.hidden) == (
+        100,
+        50,
+        5,
+    )
+    assert cfg.models.sigma_max == 1.0 and math.isinf(cfg.discriminators.sigma_max)
+    assert cfg.generations == 1000
+
+
+def test_overrides_use_dotted_keys_and_toml_values():
+    cfg = load_config(
+        "aggregation",
+        ["models.population=20", "models.parents=10", "environment.truth=[0.5, -1, 1, -1]", "seed=7"],
+    )
+    assert cfg.models.population == 20
+    assert cfg.environment.options["truth"] == [0.5, -1, 1, -1]
+    assert cfg.seed == 7
+    cfg2 = load_config("aggregation", {"learner.trials_per_model": 3})
+    assert cfg2.learner.trials_per_model == 3
+
+
+def test_parse_override_falls_back_to_strings():
+    assert parse_override("environment.id=turinglearn/Aggregation-v0") == (
+        "environment.id",
+        "turinglearn/Aggregation-v0",
+    )
+    assert parse_override("a.b = 3") == ("a.b", 3)
+    with pytest.raises(ConfigError, match="KEY=VALUE"):
+        parse_override("models.population")
+
+
+def test_resolved_config_round_trips_through_toml(tmp_path):
+    cfg = load_config("aggregation", ["models.population=30", "models.parents=15", "discriminators.hidden=4"])
+    file = tmp_path / "c.toml"
+    file.write_text(to_toml(cfg))
+    again = load_config(file)
+    assert again == cfg
+    assert again.replace(**{"models.parents": 10}).models.parents == 10
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "fragment"),
+    [
+        ("models.population=abc", "models.population", "integer"),
+        ("models.popul=3", "models.popul", "valid keys"),
+        ("nonsense=1", "nonsense", "valid top-level keys"),
+        ("generations=0", "generations", "at least 1"),
+        ("generations=1.5", "generations", "integer"),
+        ("models.parents=100", "models.parents", "population - 1"),
+        ("models.sigma_min=0", "models.sigma_min", "positive"),
+        ("environment.truth=[2, 0, 0, 0]", "environment.truth", "bounds"),
+        ("environment.truth=[0, 0]", "environment.truth", "4 values"),
+        ("environment.steps=0", "environment.steps", "at least 1"),
+        ("environment.wheels=3", "environment.wheels", "valid keys"),
+        ("environment.id=turinglearn/Nope-v0", "environment.id", "unknown environment"),
+        ("evaluation.c2st_folds=1", "evaluation.c2st_folds", "at least 2"),
+        ("learner.trials_per_model=true", "learner.trials_per_model", "integer"),
+        ("models=3", "models", "table"),
+    ],
+)
+def test_bad_settings_name_the_key(override, key, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_config("aggregation", [override])
+    assert err.value.key == key
+    assert fragment in str(err.value)
+    assert str(err.value).startswith(key)
+
+
+def test_unknown_preset_and_missing_or_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown preset 'nope'.*aggregation"):
+        load_config("nope")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_config(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("seed = [\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+
+
+def test_defaults_are_the_aggregation_preset():
+    assert Config() == load_config("aggregation")

@@ -1,0 +1,114 @@
+"""ElmanNetwork: batched judgements against the scalar oracle and hand-built networks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from turinglearn.discriminators import ElmanNetwork
+from turinglearn.environments.reference import reference_elman_judge
+
+
+def _logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@pytest.mark.parametrize(
+    ("n_inputs", "n_hidden", "d", "s", "t"),
+    [
+        (2, 5, 1, 1, 1),
+        (2, 5, 4, 6, 20),
+        (2, 5, 3, 2, 0),  # no steps: the output sees the zero context only
+        (2, 3, 2, 5, 9),
+        (3, 8, 5, 3, 12),
+        (1, 1, 3, 4, 7),
+    ],
+)
+def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t):
+    rng = np.random.default_rng(1000 * n_hidden + 10 * d + t)
+    net = ElmanNetwork(n_inputs=n_inputs, n_hidden=n_hidden)
+    w = rng.normal(0.0, 2.0, size=(d, net.n_weights))
+    x = rng.uniform(-1.5, 1.5, size=(s, t, n_inputs))
+    got = net.judge(w, x)
+    assert got.shape == (d, s)
+    expected = np.array(
+        [[reference_elman_judge(w[i], x[j], n_inputs, n_hidden) for j in range(s)] for i in range(d)]
+    )
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-12)
+    assert ((got > 0) & (got < 1)).all()
+
+
+def test_judge_first_output_of_a_multi_output_network():
+    net = ElmanNetwork(n_inputs=2, n_hidden=4, n_outputs=3)
+    assert net.n_weights == 3 * 4 + 4 * 4 + 5 * 3
+    rng = np.random.default_rng(7)
+    w = rng.normal(size=(2, net.n_weights))
+    x = rng.normal(size=(3, 6, 2))
+    expected = [[reference_elman_judge(w[i], x[j], 2, 4) for j in range(3)] for i in range(2)]
+    np.testing.assert_allclose(net.judge(w, x), expected, rtol=0, atol=1e-12)
+
+
+def test_weight_count():
+    assert ElmanNetwork().n_weights == 46
+    assert ElmanNetwork(n_inputs=3, n_hidden=2).n_weights == 4 * 2 + 2 * 2 + 3 * 1
+
+
+def test_all_zero_weights_give_one_half():
+    net = ElmanNetwork()
+    x = np.random.default_rng(0).normal(size=(5, 10, 2))
+    np.testing.assert_array_equal(net.judge(np.zeros((3, 46)), x), np.full((3, 5), 0.5))
+
+
+def test_large_output_bias_means_genuine():
+    w = np.zeros((2, 46))
+    w[0, 45] = 20.0  # output bias, the last weight
+    w[1, 45] = -20.0
+    x = np.random.default_rng(1).normal(size=(4, 8, 2))
+    got = ElmanNetwork().judge(w, x)
+    np.testing.assert_allclose(got[0], _logistic(20.0), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(got[1], _logistic(-20.0), rtol=0, atol=1e-15)
+    assert (got[0] > 0.999).all() and (got[1] < 0.001).all()
+
+
+def test_hand_built_network_follows_the_weight_layout():
+    # defaults: W_in is weights 0..14 ((2 + 1) x 5, bias row 10..14), W_ctx 15..39 (5 x 5),
+    # W_out 40..45 (5 weights, then the output bias at 45)
+    w = np.zeros(46)
+    w[1] = 1.0  # input 0 -> hidden 1       (W_in[0, 1])
+    w[15 + 1 * 5 + 3] = 1.0  # hidden 1 -> hidden 3 next step (W_ctx[1, 3])
+    w[40 + 3] = 1.0  # hidden 3 -> output   (W_out[3, 0])
+    w[12] = 0.5  # bias of hidden 2, read by nothing
+    x = np.array([[(2.0, 5.0), (0.0, -3.0)]])  # input 1 is wired to nothing
+    # step 1: h1 = s(2), h3 = s(0); step 2: h1 = s(0), h3 = s(h1 of step 1) = s(s(2)); out = s(h3)
+    expected = _logistic(_logistic(_logistic(2.0)))
+    assert ElmanNetwork().judge(w[None], x)[0, 0] == pytest.approx(expected, abs=1e-14)
+    assert reference_elman_judge(w, x[0]) == pytest.approx(expected, abs=1e-14)
+    # one step only: h3 = s(0) = 0.5, so out = s(0.5)
+    assert ElmanNetwork().judge(w[None], x[:, :1])[0, 0] == pytest.approx(_logistic(0.5), abs=1e-14)
+
+
+def test_context_starts_at_zero_for_every_sample():
+    net = ElmanNetwork()
+    w = np.random.default_rng(3).normal(size=(2, 46))
+    x = np.random.default_rng(4).normal(size=(3, 5, 2))
+    together = net.judge(w, x)
+    for j in range(3):
+        np.testing.assert_allclose(net.judge(w, x[j : j + 1])[:, 0], together[:, j], rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize(
+    ("w_shape", "x_shape"),
+    [
+        ((46,), (2, 3, 2)),  # weights not 2-D
+        ((2, 45), (2, 3, 2)),  # wrong number of weights
+        ((2, 47), (2, 3, 2)),
+        ((2, 46), (3, 2)),  # samples not 3-D
+        ((2, 46), (2, 3, 3)),  # wrong number of features
+        ((2, 46), (2, 3, 1, 2)),
+    ],
+)
+def test_bad_shapes_raise(w_shape, x_shape):
+    with pytest.raises(ValueError, match=r"\["):
+        ElmanNetwork().judge(np.zeros(w_shape), np.zeros(x_shape))

@@ -1,0 +1,145 @@
+import json
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.config import load_config
+from turinglearn.core import SampleBatch
+from turinglearn.experiment import build
+from turinglearn.learner import TuringLearner
+from turinglearn.runs import read_metrics
+
+SUMMARY_KEYS = {"truth", "inferred", "abs_error", "c2st", "generations", "seconds"}
+
+
+def test_step_evaluates_both_populations(tiny):
+    learner = build(load_config("aggregation", tiny))
+    record = learner.step()
+    assert record.models.shape == (10, 4) and record.model_fitness.shape == (10,)
+    assert record.discriminators.shape == (10, 46) and record.discriminator_fitness.shape == (10,)
+    assert ((0 <= record.model_fitness) & (record.model_fitness <= 1)).all()
+    assert ((0 <= record.discriminator_fitness) & (record.discriminator_fitness <= 1)).all()
+    assert learner.generation == 1
+
+
+def test_same_seed_same_run_bit_for_bit(tiny):
+    a = turinglearn.learn("aggregation", seed=3, overrides=tiny)
+    b = turinglearn.learn("aggregation", seed=3, overrides=tiny)
+    c = turinglearn.learn("aggregation", seed=4, overrides=tiny)
+    for k in a.history:
+        if k != "seconds":
+            np.testing.assert_array_equal(a.history[k], b.history[k])
+    np.testing.assert_array_equal(a.models, b.models)
+    np.testing.assert_array_equal(a.discriminators, b.discriminators)
+    assert a.c2st == b.c2st
+    assert not np.array_equal(a.models, c.models)
+
+
+def test_hooks_see_every_generation(tiny):
+    seen = []
+    result = turinglearn.learn("aggregation", overrides=tiny, hooks=[lambda g: seen.append(g.generation)])
+    assert seen == [0, 1, 2]
+    assert list(result.history["generation"]) == [0, 1, 2]
+
+
+def test_learn_writes_a_complete_run(tmp_path, tiny):
+    out = tmp_path / "run"
+    result = turinglearn.learn("aggregation", overrides=tiny, out=out)
+    names = {p.name for p in out.iterdir()}
+    assert {
+        "config.toml",
+        "metrics.csv",
+        "summary.json",
+        "populations.npz",
+        "parameters.png",
+        "fitness.png",
+        "run.json",
+    } <= names
+    assert not [n for n in names if n.endswith(".tmp")]
+    summary = json.loads((out / "summary.json").read_text())
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["generations"] == 3 and summary["inferred"] == pytest.approx(list(result.inferred))
+    np.testing.assert_allclose(summary["abs_error"], np.abs(np.array(summary["inferred"]) - summary["truth"]))
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    metrics = read_metrics(out)
+    assert len(metrics["generation"]) == 3
+    np.testing.assert_allclose(metrics["v_l0_median"], result.history["v_l0_median"])
+    pops = np.load(out / "populations.npz")
+    np.testing.assert_array_equal(pops["models"], result.models)
+
+
+def test_interrupted_run_is_marked_and_has_no_summary(tmp_path, tiny):
+    out = tmp_path / "run"
+
+    def stop(record):
+        if record.generation == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=tiny, out=out, hooks=[stop])
+    assert not (out / "summary.json").exists()
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert len(read_metrics(out)["generation"]) == 2
+
+
+class _Shifted:
+    """A toy system: genuine samples ~ N(0.3, 0.1), a model theta's samples ~ N(theta, 0.1)."""
+
+    class family:
+        n_params, names = 1, ("mu",)
+        lower, upper = np.array([-1.0]), np.array([1.0])
+
+    model_family = family
+    truth = np.array([0.3])
+
+    def samples(self, theta, rng):
+        m = len(theta)
+        g = 0.3 + 0.1 * rng.standard_normal((m, 10, 1))
+        c = theta[:, None, :] + 0.1 * rng.standard_normal((m, 10, 1))
+        return SampleBatch(
+            np.concatenate([g, c]), np.repeat([True, False], m), np.r_[np.full(m, -1), np.arange(m)]
+        )
+
+
+def test_learner_composes_with_any_system():
+    """The pieces compose without the config layer: a 1-parameter toy system is recovered."""
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
+    from turinglearn.core import stream
+
+    disc = ElmanNetwork(n_inputs=1, n_hidden=3)
+    learner = TuringLearner(
+        _Shifted(),
+        disc,
+        SelfAdaptiveES(
+            1,
+            ESConfig(population=20, parents=10, sigma_init=0.5, sigma_max=0.5),
+            stream(0, "models"),
+            [-1.0],
+            [1.0],
+        ),
+        SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(0, "discriminators")),
+    )
+    last = learner.run(150)
+    assert abs(last.median[0] - 0.3) < 0.1
+
+
+def test_errors_shrink_and_end_below_a_bound():
+    """Reduced aggregation recovery (the full one is benchmarks/recovery.py)."""
+    result = turinglearn.learn("aggregation", seed=0, overrides=REDUCED)
+    h = result.history
+    err = np.abs(np.stack([h[f"{n}_median"] for n in result.names], 1) - result.truth)  # [G, 4]
+    early, late = err[:10].mean(), err[-30:].mean()
+    assert late < early / 3
+    assert result.abs_error.max() < 0.15, result.abs_error
+
+
+REDUCED = {
+    "generations": 150,
+    "environment.steps": 100,
+    "models.population": 40,
+    "models.parents": 20,
+    "discriminators.population": 40,
+    "discriminators.parents": 20,
+    "evaluation.c2st_trials": 0,
+}

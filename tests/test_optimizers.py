@@ -1,0 +1,192 @@
+"""SelfAdaptiveES: shapes, bounds, selection, reproducibility, checkpoints and convergence."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from turinglearn.errors import ConfigError
+from turinglearn.optimizers import ESConfig, SelfAdaptiveES
+
+LOWER = np.array([-1.0, 0.0, 2.0])
+UPPER = np.array([1.0, 0.5, 3.0])
+
+
+def _es(seed=0, n=3, bounded=True, **cfg):
+    cfg = {"population": 12, "parents": 4, **cfg}
+    bounds = (LOWER[:n], UPPER[:n]) if bounded else (None, None)
+    return SelfAdaptiveES(n, ESConfig(**cfg), np.random.default_rng(seed), *bounds)
+
+
+def _rows(a: np.ndarray) -> set:
+    return {tuple(r) for r in a}
+
+
+def test_shapes_and_initial_population():
+    es = _es()
+    x = es.ask()
+    assert x.shape == (12, 3) and es.sigma.shape == (12, 3)
+    assert ((x >= LOWER) & (x <= UPPER)).all()
+    assert (es.sigma == 1.0).all() and es.generation == 0 and es.fitness is None
+    es.tell(np.arange(12.0))
+    assert es.ask().shape == (12, 3) and es.generation == 1
+    np.testing.assert_array_equal(es.fitness, np.arange(12.0))
+
+    free = _es(bounded=False, init_low=5.0, init_high=6.0)
+    assert ((free.ask() >= 5.0) & (free.ask() < 6.0)).all()
+
+
+def test_tell_rejects_wrong_fitness_shape():
+    es = _es()
+    with pytest.raises(ValueError, match="shape"):
+        es.tell(np.zeros(11))
+    with pytest.raises(ValueError, match="shape"):
+        es.tell(np.zeros((12, 1)))
+
+
+@pytest.mark.parametrize("direction", [1.0, -1.0, 0.0])
+def test_bounds_respected_after_many_tells(direction):
+    es = _es(seed=3, sigma_init=2.0, sigma_max=5.0)
+    rng = np.random.default_rng(9)
+    for _ in range(150):
+        x = es.ask()
+        fitness = direction * x.sum(axis=1) if direction else rng.random(len(x))
+        es.tell(fitness)
+        x = es.ask()
+        assert ((x >= LOWER) & (x <= UPPER)).all()
+    if direction:  # pushed against the bounds: the best sit on them
+        corner = UPPER if direction > 0 else LOWER
+        np.testing.assert_allclose(es.ask()[0], corner, atol=0.05)
+
+
+def test_step_sizes_stay_within_their_bounds():
+    es = _es(seed=4, sigma_init=0.5, sigma_min=0.05, sigma_max=0.8)
+    rng = np.random.default_rng(1)
+    seen_low = seen_high = False
+    for _ in range(150):
+        es.tell(rng.random(12))
+        assert (es.sigma >= 0.05).all() and (es.sigma <= 0.8).all()
+        seen_low |= bool((es.sigma == 0.05).any())
+        seen_high |= bool((es.sigma == 0.8).any())
+    assert seen_low and seen_high  # the clipping was exercised at both ends
+
+
+def test_parents_are_the_best_of_the_told_population():
+    es = _es(seed=5)
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        x, sigma = es.ask().copy(), es.sigma.copy()
+        fitness = rng.normal(size=12)
+        es.tell(fitness)
+        best = np.argsort(-fitness)[:4]
+        assert _rows(es.ask()[:4]) == _rows(x[best])
+        # each parent keeps its own step sizes
+        pairs = {tuple(r) for r in np.hstack([x[best], sigma[best]])}
+        assert {tuple(r) for r in np.hstack([es.ask()[:4], es.sigma[:4]])} == pairs
+
+
+def test_ties_at_the_cut_take_the_whole_better_group():
+    es = _es(seed=6)
+    x = es.ask().copy()
+    fitness = np.zeros(12)
+    fitness[[2, 7]] = 1.0  # two clear winners, then ten tied rows for two places
+    es.tell(fitness)
+    parents = _rows(es.ask()[:4])
+    assert _rows(x[[2, 7]]) <= parents
+    assert parents <= _rows(x)
+
+
+def test_offspring_recombine_parent_values():
+    # tiny step sizes: offspring are discrete recombinations of the parents, per coordinate
+    es = _es(seed=7, sigma_init=1e-9, sigma_min=1e-9, sigma_max=1e-9)
+    x = es.ask().copy()
+    fitness = -np.abs(x - x.mean(0)).sum(axis=1)
+    es.tell(fitness)
+    parents = es.ask()[:4]
+    offspring = es.ask()[4:]
+    for k in range(3):
+        gap = np.abs(offspring[:, k][:, None] - parents[:, k][None, :]).min(axis=1)
+        assert (gap < 1e-7).all()
+    np.testing.assert_array_equal(es.sigma[4:], 1e-9)
+
+
+def _run(es, generations, rng_seed=0):
+    rng = np.random.default_rng(rng_seed)
+    out = []
+    for _ in range(generations):
+        x = es.ask()
+        out.append(x.copy())
+        es.tell(-np.abs(x - rng.normal(size=x.shape[1])).sum(axis=1))
+    out.append(es.ask().copy())
+    return out
+
+
+def test_same_seed_same_sequence_different_seed_differs():
+    a, b, c = _run(_es(seed=11), 20), _run(_es(seed=11), 20), _run(_es(seed=12), 20)
+    for xa, xb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(xa, xb)
+    assert not np.array_equal(a[0], c[0])
+    assert not np.array_equal(a[-1], c[-1])
+
+
+def test_state_dict_round_trip_continues_identically():
+    es = _es(seed=21)
+    _run(es, 6, rng_seed=1)
+    state = es.state_dict()
+    assert state["generation"] == 6 and state["config"]["population"] == 12
+    expected = _run(es, 8, rng_seed=2)  # the original goes on (and must not alter `state`)
+
+    fresh = _es(seed=999)
+    fresh.load_state_dict(state)
+    assert fresh.generation == 6
+    got = _run(fresh, 8, rng_seed=2)
+    for xe, xg in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(xe, xg)
+    np.testing.assert_array_equal(fresh.sigma, es.sigma)
+    assert fresh.generation == es.generation == 14
+
+
+def test_converges_to_a_target_inside_the_bounds():
+    target = np.array([0.3, -0.5, 0.7, 0.1])
+    es = SelfAdaptiveES(
+        4, ESConfig(population=40, parents=20), np.random.default_rng(0), -np.ones(4), np.ones(4)
+    )
+    first_best = None
+    for _ in range(100):
+        x = es.ask()
+        dist = np.sqrt(((x - target) ** 2).sum(axis=1))
+        first_best = dist.min() if first_best is None else first_best
+        es.tell(-(dist**2))
+    dist = np.sqrt(((es.ask()[:20] - target) ** 2).sum(axis=1))  # the parents
+    assert dist[0] < 0.03, dist[0]
+    assert dist.mean() < 0.05, dist.mean()
+    assert first_best > 3 * dist[0]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "key"),
+    [
+        ({"population": 1}, "population"),
+        ({"population": 10, "parents": 0}, "parents"),
+        ({"population": 10, "parents": 10}, "parents"),
+        ({"sigma_min": 0.0}, "sigma_min"),
+        ({"sigma_min": -1.0}, "sigma_min"),
+        ({"sigma_min": 0.5, "sigma_max": 0.4, "sigma_init": 0.45}, "sigma_max"),
+        ({"sigma_init": 0.001}, "sigma_init"),
+        ({"sigma_init": 2.0, "sigma_max": 1.0}, "sigma_init"),
+        ({"init_low": 1.0, "init_high": 1.0}, "init_high"),
+        ({"sigma_min": math.nan}, "sigma_min"),
+    ],
+)
+def test_config_rejects_bad_values(kwargs, key):
+    with pytest.raises(ConfigError, match=key) as err:
+        ESConfig(**kwargs)
+    assert err.value.key == key
+
+
+def test_config_defaults_are_valid():
+    cfg = ESConfig()
+    assert (cfg.population, cfg.parents, cfg.sigma_min) == (100, 50, 0.01)
+    assert ESConfig(population=2, parents=1).parents == 1

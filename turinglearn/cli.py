@@ -1,0 +1,146 @@
+"""``turinglearn`` command line: run, report, envs.
+
+Errors in what the user gave (settings, files, directories) end with one line naming what is
+wrong and how to fix it, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from .errors import TuringLearnError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="turinglearn",
+        description="Turing Learning: infer how a system behaves with competing models and discriminators.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an experiment from a preset or a TOML file")
+    run.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    run.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    run.add_argument("--seed", type=int, help="root random seed (overrides the config)")
+    run.add_argument("--out", type=Path, help="run directory to create (default: runs/NAME-sSEED-TIME)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any setting with a dotted key and a TOML value, e.g. --set models.population=50 "
+        "--set 'environment.truth=[0.5, -1, 1, -1]' (repeatable)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
+    rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    sub.add_parser("envs", help="list the registered turinglearn environments")
+    sub.add_parser("presets", help="list the built-in presets")
+    return p
+
+
+def _print_table(summary: dict) -> None:
+    names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
+    err = summary.get("abs_error")
+    print(f"{'parameter':>12} {'truth':>8} {'inferred':>9} {'abs error':>10}")
+    for i, n in enumerate(names):
+        t = f"{truth[i]:+.3f}" if truth else "-"
+        e = f"{err[i]:.3f}" if err else "-"
+        print(f"{n:>12} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
+    if summary.get("c2st") is not None:
+        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
+    print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def cmd_run(args) -> int:
+    from .config import load_config
+    from .experiment import run_experiment
+    from .runs import check_new_run_dir
+
+    overrides = list(args.overrides)
+    if args.generations is not None:
+        overrides.append(f"generations={args.generations}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    config = load_config(args.config, overrides)
+    out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_new_run_dir(out)
+    print(
+        f"turinglearn: {config.name} on {config.environment.id}, seed {config.seed}, "
+        f"{config.generations} generations -> {out}",
+        file=sys.stderr,
+    )
+    try:
+        result = run_experiment(config, out=out, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
+        return 130
+    _print_table(result.summary())
+    print(f"results: {out}  (summary.json, metrics.csv, parameters.png, fitness.png)")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .config import from_dict, read_source, validate_environment
+    from .environments import sim_class
+    from .report import draw_run
+    from .runs import CONFIG_FILE, SUMMARY_FILE, read_status
+
+    run_dir = args.run_dir
+    if not run_dir.is_dir():
+        raise TuringLearnError(
+            f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
+        )
+    status = read_status(run_dir)
+    config = from_dict(read_source(run_dir / CONFIG_FILE))
+    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    files = draw_run(run_dir, sim.model_family.names, sim.truth)
+    summary_file = run_dir / SUMMARY_FILE
+    if summary_file.is_file():
+        _print_table(json.loads(summary_file.read_text()))
+    else:
+        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+    for f in files:
+        print(f"plot: {f}")
+    return 0
+
+
+def cmd_envs(args) -> int:
+    from .environments import ENVIRONMENTS
+
+    for env_id, (*_, description) in ENVIRONMENTS.items():
+        print(f"{env_id:32} {description}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from .config import presets
+
+    for name in presets():
+        print(name)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {"run": cmd_run, "report": cmd_report, "envs": cmd_envs, "presets": cmd_presets}[args.command]
+    try:
+        return handler(args)
+    except TuringLearnError as e:
+        print(f"turinglearn: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
