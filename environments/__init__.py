@@ -2,20 +2,31 @@
 
 Installed as :mod:`turinglearn.environments` (the repository folder is ``environments/``).
 Importing :mod:`turinglearn` registers them, so ``gymnasium.make("turinglearn/Aggregation-v0")``
-works afterwards. Each id also names a batched simulator (``sim_entry_point``) that the learner
-uses; the gymnasium class wraps one episode of it.
+and ``gymnasium.make_vec(..., num_envs=B)`` work afterwards. Each id also names the batched
+simulator that the learner uses and the config class that validates its settings; the
+gymnasium classes wrap it.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import NamedTuple
 
 import gymnasium as gym
 
-#: id -> (gymnasium entry point, batched simulator, config class, one-line description)
-ENVIRONMENTS: dict[str, tuple[str, str, str, str]] = {
-    "turinglearn/Aggregation-v0": (
+
+class EnvEntry(NamedTuple):
+    entry_point: str  # gymnasium.Env, one episode
+    vector_entry_point: str | None  # gymnasium.vector.VectorEnv over the batched simulator
+    sim: str  # batched simulator used by the learner
+    config: str  # dataclass of the environment's settings
+    description: str
+
+
+ENVIRONMENTS: dict[str, EnvEntry] = {
+    "turinglearn/Aggregation-v0": EnvEntry(
         "turinglearn.environments.aggregation:AggregationEnv",
+        "turinglearn.environments.aggregation:AggregationVectorEnv",
         "turinglearn.environments.aggregation:AggregationSim",
         "turinglearn.environments.aggregation:AggregationConfig",
         "e-puck swarm aggregation with a binary line-of-sight sensor (Li, Gauci & Gross 2016)",
@@ -25,9 +36,11 @@ ENVIRONMENTS: dict[str, tuple[str, str, str, str]] = {
 
 def register_envs() -> None:
     """Register every turinglearn environment with gymnasium (idempotent)."""
-    for env_id, (entry, *_rest) in ENVIRONMENTS.items():
+    for env_id, entry in ENVIRONMENTS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry, disable_env_checker=False)
+            gym.register(
+                id=env_id, entry_point=entry.entry_point, vector_entry_point=entry.vector_entry_point
+            )
 
 
 def _load(path: str):
@@ -36,9 +49,10 @@ def _load(path: str):
 
 
 def sim_class(env_id: str):
-    """The batched simulator class for an id; raises KeyError if it is not a turinglearn id."""
-    return _load(ENVIRONMENTS[env_id][1])
+    """The batched simulator class of a turinglearn id (KeyError for other ids)."""
+    return _load(ENVIRONMENTS[env_id].sim)
 
 
 def config_class(env_id: str):
-    return _load(ENVIRONMENTS[env_id][2])
+    """The settings dataclass of a turinglearn id (KeyError for other ids)."""
+    return _load(ENVIRONMENTS[env_id].config)

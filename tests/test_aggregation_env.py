@@ -361,3 +361,21 @@ def test_config_defaults():
     assert (cfg.n_agents, cfg.n_replicas, cfg.steps, cfg.n_robots) == (10, 1, 200, 11)
     assert cfg.truth == P_STAR == (-0.7, -1.0, 1.0, -1.0)
     assert AggregationConfig(truth=[-1, 1, 1, -1]).truth == (-1.0, 1.0, 1.0, -1.0)
+
+
+def test_vector_env_steps_the_batched_simulator():
+    envs = gymnasium.make_vec("turinglearn/Aggregation-v0", num_envs=3, steps=5)
+    assert envs.num_envs == 3
+    obs, info = envs.reset(seed=4)
+    _obs2, info2 = envs.reset(seed=4)
+    np.testing.assert_array_equal(info["pos"], info2["pos"])
+    assert obs.shape == (3, 1) and envs.observation_space.contains(obs)
+    for t in range(5):
+        obs, reward, terminated, truncated, info = envs.step(np.tile([[1.0, 1.0]], (3, 1, 1)))
+        assert envs.observation_space.contains(obs)
+        assert truncated.all() == (t == 4) and not terminated.any()
+        assert reward.shape == (3,) and not reward.any()
+    assert info["features"].shape == (3, 11, 2)
+    obs, _reward, terminated, truncated, info = envs.step(np.zeros((3, 1, 2)))  # autoreset
+    assert not truncated.any() and "features" not in info
+    envs.close()

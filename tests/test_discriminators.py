@@ -28,7 +28,7 @@ def _logistic(z: float) -> float:
 )
 def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t):
     rng = np.random.default_rng(1000 * n_hidden + 10 * d + t)
-    net = ElmanNetwork(n_inputs=n_inputs, n_hidden=n_hidden)
+    net = ElmanNetwork(dtype="float64", n_inputs=n_inputs, n_hidden=n_hidden)
     w = rng.normal(0.0, 2.0, size=(d, net.n_weights))
     x = rng.uniform(-1.5, 1.5, size=(s, t, n_inputs))
     got = net.judge(w, x)
@@ -41,7 +41,7 @@ def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t):
 
 
 def test_judge_first_output_of_a_multi_output_network():
-    net = ElmanNetwork(n_inputs=2, n_hidden=4, n_outputs=3)
+    net = ElmanNetwork(dtype="float64", n_inputs=2, n_hidden=4, n_outputs=3)
     assert net.n_weights == 3 * 4 + 4 * 4 + 5 * 3
     rng = np.random.default_rng(7)
     w = rng.normal(size=(2, net.n_weights))
@@ -51,12 +51,12 @@ def test_judge_first_output_of_a_multi_output_network():
 
 
 def test_weight_count():
-    assert ElmanNetwork().n_weights == 46
-    assert ElmanNetwork(n_inputs=3, n_hidden=2).n_weights == 4 * 2 + 2 * 2 + 3 * 1
+    assert ElmanNetwork(dtype="float64").n_weights == 46
+    assert ElmanNetwork(dtype="float64", n_inputs=3, n_hidden=2).n_weights == 4 * 2 + 2 * 2 + 3 * 1
 
 
 def test_all_zero_weights_give_one_half():
-    net = ElmanNetwork()
+    net = ElmanNetwork(dtype="float64")
     x = np.random.default_rng(0).normal(size=(5, 10, 2))
     np.testing.assert_array_equal(net.judge(np.zeros((3, 46)), x), np.full((3, 5), 0.5))
 
@@ -66,7 +66,7 @@ def test_large_output_bias_means_genuine():
     w[0, 45] = 20.0  # output bias, the last weight
     w[1, 45] = -20.0
     x = np.random.default_rng(1).normal(size=(4, 8, 2))
-    got = ElmanNetwork().judge(w, x)
+    got = ElmanNetwork(dtype="float64").judge(w, x)
     np.testing.assert_allclose(got[0], _logistic(20.0), rtol=0, atol=1e-15)
     np.testing.assert_allclose(got[1], _logistic(-20.0), rtol=0, atol=1e-15)
     assert (got[0] > 0.999).all() and (got[1] < 0.001).all()
@@ -83,14 +83,16 @@ def test_hand_built_network_follows_the_weight_layout():
     x = np.array([[(2.0, 5.0), (0.0, -3.0)]])  # input 1 is wired to nothing
     # step 1: h1 = s(2), h3 = s(0); step 2: h1 = s(0), h3 = s(h1 of step 1) = s(s(2)); out = s(h3)
     expected = _logistic(_logistic(_logistic(2.0)))
-    assert ElmanNetwork().judge(w[None], x)[0, 0] == pytest.approx(expected, abs=1e-14)
+    assert ElmanNetwork(dtype="float64").judge(w[None], x)[0, 0] == pytest.approx(expected, abs=1e-14)
     assert reference_elman_judge(w, x[0]) == pytest.approx(expected, abs=1e-14)
     # one step only: h3 = s(0) = 0.5, so out = s(0.5)
-    assert ElmanNetwork().judge(w[None], x[:, :1])[0, 0] == pytest.approx(_logistic(0.5), abs=1e-14)
+    assert ElmanNetwork(dtype="float64").judge(w[None], x[:, :1])[0, 0] == pytest.approx(
+        _logistic(0.5), abs=1e-14
+    )
 
 
 def test_context_starts_at_zero_for_every_sample():
-    net = ElmanNetwork()
+    net = ElmanNetwork(dtype="float64")
     w = np.random.default_rng(3).normal(size=(2, 46))
     x = np.random.default_rng(4).normal(size=(3, 5, 2))
     together = net.judge(w, x)
@@ -111,4 +113,13 @@ def test_context_starts_at_zero_for_every_sample():
 )
 def test_bad_shapes_raise(w_shape, x_shape):
     with pytest.raises(ValueError, match=r"\["):
-        ElmanNetwork().judge(np.zeros(w_shape), np.zeros(x_shape))
+        ElmanNetwork(dtype="float64").judge(np.zeros(w_shape), np.zeros(x_shape))
+
+
+def test_float32_default_agrees_with_float64():
+    rng = np.random.default_rng(11)
+    w = rng.normal(0, 1, (30, 46))
+    x = rng.uniform(-1, 1, (40, 100, 2))
+    fast, exact = ElmanNetwork().judge(w, x), ElmanNetwork(dtype="float64").judge(w, x)
+    assert ElmanNetwork().dtype == "float32"
+    np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-5)

@@ -119,8 +119,8 @@ def cmd_report(args) -> int:
 def cmd_envs(args) -> int:
     from .environments import ENVIRONMENTS
 
-    for env_id, (*_, description) in ENVIRONMENTS.items():
-        print(f"{env_id:32} {description}")
+    for env_id, entry in ENVIRONMENTS.items():
+        print(f"{env_id:32} {entry.description}")
     return 0
 
 

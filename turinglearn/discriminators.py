@@ -20,11 +20,15 @@ class ElmanNetwork:
     ``[W_in (F + 1, H) | W_ctx (H, H) | W_out (H + 1, O)]``, each row-major with the bias row
     last. The context (previous hidden state) starts at 0 for every sample.
     Extra outputs (``n_outputs > 1``) are for interrogators; output 0 is the judgement.
+
+    ``dtype`` is the precision of the batched pass: float32 (default) is about twice as fast
+    as float64 and agrees with it to ~1e-6, far below what the 0.5 threshold can resolve.
     """
 
     n_inputs: int = 2
     n_hidden: int = 5
     n_outputs: int = 1
+    dtype: str = "float32"
 
     @property
     def n_weights(self) -> int:
@@ -58,8 +62,9 @@ class ElmanNetwork:
         """w: [D, k], x: [S, T, F] -> output 0 after the last step: [D, S] in (0, 1)."""
         if x.ndim != 3 or x.shape[2] != self.n_inputs:
             raise ValueError(f"samples must be [S, T, {self.n_inputs}], got {x.shape}")
-        params = self.unpack(w)
-        h = np.zeros((w.shape[0], x.shape[0], self.n_hidden))
+        params = self.unpack(np.asarray(w, dtype=self.dtype))
+        x = np.asarray(x, dtype=self.dtype)
+        h = np.zeros((w.shape[0], x.shape[0], self.n_hidden), dtype=self.dtype)
         for t in range(x.shape[1]):
             h = self.hidden_step(params, x[:, t], h)
-        return self.output(params, h)[..., 0]
+        return self.output(params, h)[..., 0].astype(np.float64)

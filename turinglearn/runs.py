@@ -180,4 +180,10 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
     cols = ["generation", "seconds"]
     for n in names:
         cols += [f"{n}_median", f"{n}_q25", f"{n}_q75", f"{n}_best"]
-    return [*cols, "model_fitness_mean", "model_fitness_max", "discriminator_fitness_mean", "discriminator_fitness_max"]
+    return [
+        *cols,
+        "model_fitness_mean",
+        "model_fitness_max",
+        "discriminator_fitness_mean",
+        "discriminator_fitness_max",
+    ]
