@@ -5,7 +5,7 @@ import pytest
 
 import turinglearn
 from turinglearn.config import load_config
-from turinglearn.core import SampleBatch
+from turinglearn.core import SampleBatch, judge_samples
 from turinglearn.experiment import build
 from turinglearn.learner import TuringLearner
 from turinglearn.runs import read_metrics
@@ -100,6 +100,9 @@ class _Shifted:
         return SampleBatch(
             np.concatenate([g, c]), np.repeat([True, False], m), np.r_[np.full(m, -1), np.arange(m)]
         )
+
+    def evaluate(self, theta, discriminator, weights, rng):
+        return judge_samples(self.samples(theta, rng), discriminator, weights)
 
 
 def test_learner_composes_with_any_system():

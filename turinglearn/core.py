@@ -56,6 +56,20 @@ class DiscriminatorFamily(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Evaluation:
+    """One generation's judgements, with the labels of what was judged.
+
+    outputs: [D, S] discriminator ``d``'s final output for sample (trial) ``s`` (> 0.5 means
+    'genuine'); genuine: [S] bool; owner: [S] the model behind each counterfeit (-1 if genuine).
+    For interrogators, row ``d`` judges the trials that ``d`` itself ran, laid out alike for all d.
+    """
+
+    outputs: np.ndarray
+    genuine: np.ndarray
+    owner: np.ndarray
+
+
 @runtime_checkable
 class System(Protocol):
     """The system under study plus the means to run models in its place."""
@@ -63,9 +77,20 @@ class System(Protocol):
     model_family: ModelFamily
     truth: np.ndarray | None  # [d] ground truth when known (simulated systems)
 
-    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
-        """Genuine samples of the system and counterfeit samples of every model theta[M, d]."""
+    def evaluate(
+        self,
+        theta: np.ndarray,
+        discriminator: DiscriminatorFamily,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+    ) -> Evaluation:
+        """Run the system and every model theta[M, d]; have every discriminator weights[D, k] judge."""
         ...
+
+
+def judge_samples(batch: SampleBatch, discriminator: DiscriminatorFamily, weights: np.ndarray) -> Evaluation:
+    """Passive evaluation: every discriminator judges every sample of one shared batch."""
+    return Evaluation(discriminator.judge(weights, batch.x), batch.genuine, batch.owner)
 
 
 @runtime_checkable

@@ -75,11 +75,12 @@ class TuringLearner:
         t0 = time.perf_counter()
         theta = self.model_optimizer.ask()  # [M, d]
         weights = self.discriminator_optimizer.ask()  # [D, k]
-        # genuine and counterfeit samples from one simulation: x [S, T, F], labels beside it
-        batch = self.system.samples(theta, stream(self.seed, "simulation", self.generation))
-        judged = judgements(self.discriminator.judge(weights, batch.x))  # [D, S]
-        f_models = model_fitness(judged, batch.owner, len(theta))  # [M]
-        f_discs = discriminator_fitness(judged, batch.genuine)  # [D]
+        # run the system and every model; every discriminator judges (interrogators act meanwhile)
+        rng = stream(self.seed, "simulation", self.generation)
+        ev = self.system.evaluate(theta, self.discriminator, weights, rng)  # outputs [D, S]
+        judged = judgements(ev.outputs)  # [D, S] True = judged genuine
+        f_models = model_fitness(judged, ev.owner, len(theta))  # [M]
+        f_discs = discriminator_fitness(judged, ev.genuine)  # [D]
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         record = Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import SampleBatch
+from .core import Evaluation, SampleBatch, judge_samples
 
 
 class SwarmSystem:
@@ -62,3 +62,9 @@ class SwarmSystem:
             genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
             owner=np.concatenate([np.full(len(g), -1), owner]),
         )
+
+    def evaluate(
+        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator
+    ) -> Evaluation:
+        """Passive: one shared batch of samples, judged by every discriminator."""
+        return judge_samples(self.samples(theta, rng), discriminator, weights)
