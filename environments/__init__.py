@@ -31,6 +31,20 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
         "turinglearn.environments.aggregation:AggregationConfig",
         "e-puck swarm aggregation with a binary line-of-sight sensor (Li, Gauci & Gross 2016)",
     ),
+    "turinglearn/StimulusResponse-v0": EnvEntry(
+        "turinglearn.environments.stimulus_response:StimulusResponseEnv",
+        None,
+        "turinglearn.environments.stimulus_response:StimulusResponseSim",
+        "turinglearn.environments.stimulus_response:StimulusResponseConfig",
+        "an agent whose speed responds to a light level that interrogators set (Li, Gauci & Gross 2013)",
+    ),
+    "turinglearn/SensorIdentification-v0": EnvEntry(
+        "turinglearn.environments.sensor_identification:SensorIdentificationEnv",
+        None,
+        "turinglearn.environments.sensor_identification:SensorIdentificationSim",
+        "turinglearn.environments.sensor_identification:SensorIdentificationConfig",
+        "a robot infers its own distance sensor while interrogators drive it (Gross et al. 2017)",
+    ),
 }
 
 

@@ -40,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         help="override any setting with a dotted key and a TOML value, e.g. --set models.population=50 "
         "--set 'environment.truth=[0.5, -1, 1, -1]' (repeatable)",
     )
+    run.add_argument(
+        "--passive",
+        action="store_true",
+        help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
@@ -53,11 +58,11 @@ def _parser() -> argparse.ArgumentParser:
 def _print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
     err = summary.get("abs_error")
-    print(f"{'parameter':>12} {'truth':>8} {'inferred':>9} {'abs error':>10}")
+    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}")
     for i, n in enumerate(names):
         t = f"{truth[i]:+.3f}" if truth else "-"
         e = f"{err[i]:.3f}" if err else "-"
-        print(f"{n:>12} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
+        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
     if summary.get("c2st") is not None:
         print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
@@ -73,6 +78,8 @@ def cmd_run(args) -> int:
         overrides.append(f"generations={args.generations}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
+    if args.passive:
+        overrides.append("learner.passive=true")
     config = load_config(args.config, overrides)
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_new_run_dir(out)

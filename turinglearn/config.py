@@ -36,13 +36,23 @@ class EnvironmentConfig:
 
 @dataclass(frozen=True)
 class LearnerConfig:
-    """trials_per_model: independent trials simulated per model and generation;
-    genuine_per_trial: genuine agents per trial whose trajectories are shown to discriminators."""
+    """How samples are made each generation.
+
+    trials_per_model: trials of each model (per interrogator, when interrogating);
+    genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
+    genuine_trials: interactive systems: trials of the system each interrogator runs;
+    passive: interactive systems: apply the environment's fixed stimulus schedule instead of
+    letting the discriminators interrogate.
+    """
 
     trials_per_model: int = 1
     genuine_per_trial: int = 1
+    genuine_trials: int = 100
+    passive: bool = False
 
     def __post_init__(self):
+        if self.genuine_trials < 1:
+            raise ConfigError(f"must be at least 1, got {self.genuine_trials}", "genuine_trials")
         if self.trials_per_model < 1:
             raise ConfigError(f"must be at least 1, got {self.trials_per_model}", "trials_per_model")
         if self.genuine_per_trial < 1:

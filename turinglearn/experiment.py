@@ -19,6 +19,7 @@ from .config import Config, load_config, to_toml, validate_environment
 from .core import stream
 from .discriminators import ElmanNetwork
 from .evaluation import abs_error, model_c2st
+from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
 from .optimizers import SelfAdaptiveES
 from .runs import RunDir, metrics_columns
@@ -30,9 +31,17 @@ def build(config: Config, hooks: Sequence[Hook] = ()) -> TuringLearner:
     from .environments import sim_class
 
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
-    system = SwarmSystem(sim, config.learner.trials_per_model, config.learner.genuine_per_trial)
+    lc = config.learner
+    if getattr(sim, "stimulus_space", None) is not None:
+        system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
+        n_outputs = system.n_outputs
+    else:
+        system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
+        n_outputs = 1
     family = system.model_family
-    discriminator = ElmanNetwork(n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden)
+    discriminator = ElmanNetwork(
+        n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
+    )
     models = SelfAdaptiveES(
         family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
     )
@@ -78,6 +87,28 @@ class ProgressBar:
         self.bar.close()
 
 
+class InterrogationRecorder:
+    """Hook: at a few generations, what the best interrogator does to the genuine system in one
+    trial (its stimuli [T, k] and the system's response [T, F]), for the interrogation plot."""
+
+    def __init__(
+        self, system: InteractiveSystem, discriminator, generations: int, seed: int, points: int = 5
+    ):
+        self.system, self.discriminator, self.seed = system, discriminator, seed
+        self.at = sorted({round(i * (generations - 1) / (points - 1)) for i in range(points)})
+        self.stimuli: dict[int, np.ndarray] = {}
+        self.responses: dict[int, np.ndarray] = {}
+
+    def __call__(self, record: Generation) -> None:
+        if record.generation not in self.at:
+            return
+        best = record.discriminators[int(np.argmax(record.discriminator_fitness))]
+        rng = stream(self.seed, "evaluation", 1, record.generation)
+        run = self.system.run(self.system.truth[None], self.discriminator, best[None], rng, record=True)
+        self.stimuli[record.generation] = run.stimuli[0, :, 0]  # [T, k]
+        self.responses[record.generation] = run.features[0, :, 0]  # [T, F]
+
+
 @dataclass
 class LearnResult:
     """What a run found.
@@ -103,6 +134,7 @@ class LearnResult:
     discriminator_fitness: np.ndarray
     seconds: float
     run_dir: Path | None = None
+    interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> dict[str, Any]:
@@ -148,7 +180,10 @@ def run_experiment(
             run.append_metrics(row)
 
     bar = ProgressBar(config.generations, names) if progress else None
-    learner.hooks = [record_metrics, *([bar] if bar else []), *hooks]
+    probes = None
+    if isinstance(learner.system, InteractiveSystem) and not learner.system.passive:
+        probes = InterrogationRecorder(learner.system, learner.discriminator, config.generations, config.seed)
+    learner.hooks = [record_metrics, *([bar] if bar else []), *([probes] if probes else []), *hooks]
     t0 = time.perf_counter()
     try:
         last = learner.run(config.generations)
@@ -192,7 +227,10 @@ def run_experiment(
         discriminator_fitness=last.discriminator_fitness,
         seconds=seconds,
         run_dir=None if run is None else run.path,
+        interrogations=None if probes is None else (probes.stimuli, probes.responses),
     )
+    if isinstance(learner.system, InteractiveSystem):
+        result.extra["mode"] = "passive" if learner.system.passive else "interactive"
     if run is not None:
         _finish_run(run, result)
     return result
@@ -210,6 +248,16 @@ def _finish_run(run: RunDir, result: LearnResult) -> None:
     )
     plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png")
     plot_fitness(result.history, run.path / "fitness.png")
+    if result.interrogations is not None:
+        from .report import plot_interrogations
+
+        stimuli, responses = result.interrogations
+        run.write_array_file(
+            "interrogations.npz",
+            **{f"stimuli_{g}": v for g, v in stimuli.items()},
+            **{f"responses_{g}": v for g, v in responses.items()},
+        )
+        plot_interrogations(stimuli, responses, run.path / "interrogation.png")
     run.write_summary(result.summary())  # last: its presence marks a complete run
     run.set_status("complete")
 

@@ -6,9 +6,43 @@ shape, so a whole swarm of whole batches of episodes is one call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class BoxFamily:
+    """Models as plain parameter vectors within box bounds; the simulator interprets them.
+
+    ``BoxFamily(("k", "c"), lower=(0, 0), upper=(1, 1))``.
+    """
+
+    names: tuple[str, ...]
+    lower_bounds: tuple[float, ...]
+    upper_bounds: tuple[float, ...]
+
+    def __init__(self, names: Sequence[str], lower: Sequence[float], upper: Sequence[float]):
+        object.__setattr__(self, "names", tuple(names))
+        object.__setattr__(self, "lower_bounds", tuple(float(v) for v in lower))
+        object.__setattr__(self, "upper_bounds", tuple(float(v) for v in upper))
+        if not len(self.names) == len(self.lower_bounds) == len(self.upper_bounds):
+            raise ValueError("names, lower and upper must have the same length")
+        if not all(lo < hi for lo, hi in zip(self.lower_bounds, self.upper_bounds, strict=True)):
+            raise ValueError(f"every lower bound must be below its upper bound: {lower} vs {upper}")
+
+    @property
+    def n_params(self) -> int:
+        return len(self.names)
+
+    @property
+    def lower(self) -> np.ndarray:
+        return np.array(self.lower_bounds)
+
+    @property
+    def upper(self) -> np.ndarray:
+        return np.array(self.upper_bounds)
 
 
 @dataclass(frozen=True)

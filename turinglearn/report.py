@@ -86,6 +86,38 @@ def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
     return Path(path)
 
 
+def plot_interrogations(
+    stimuli: Mapping[int, np.ndarray],
+    responses: Mapping[int, np.ndarray],
+    path: Path,
+    feature_names: Sequence[str] | None = None,
+) -> Path:
+    """What the best interrogator learned to do: at each recorded generation, the stimulus it
+    applied over one trial with the genuine system (top) and the system's response (bottom)."""
+    plt = _pyplot()
+    gens = sorted(stimuli)
+    fig, axes = plt.subplots(
+        2, len(gens), figsize=(3.2 * len(gens), 4.6), sharex=True, sharey="row", squeeze=False
+    )
+    for c, g in enumerate(gens):
+        stim, resp = stimuli[g], responses[g]  # [T, k], [T, F]
+        t = np.arange(len(stim))
+        for j in range(stim.shape[1]):
+            axes[0, c].step(
+                t, stim[:, j], where="post", lw=1.2, label=f"stimulus {j}" if stim.shape[1] > 1 else None
+            )
+        axes[0, c].set_title(f"generation {g}")
+        axes[1, c].plot(t, resp[:, 0], lw=1.0, color="C2")
+        axes[1, c].set_xlabel("step")
+    axes[0, 0].set_ylabel("stimulus")
+    axes[1, 0].set_ylabel(feature_names[0] if feature_names else "response (feature 0)")
+    fig.suptitle("Best interrogator's stimulus over a trial, and the system's response")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
 def draw_run(run_dir: Path, names: Sequence[str], truth: Sequence[float] | None) -> list[Path]:
     """(Re)draw a run's plots from its metrics.csv; returns the files written."""
     from .runs import read_metrics

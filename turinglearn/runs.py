@@ -147,9 +147,12 @@ class RunDir:
             self._metrics = None
 
     def write_populations(self, **arrays: np.ndarray) -> None:
+        self.write_array_file(POPULATIONS_FILE, **arrays)
+
+    def write_array_file(self, name: str, **arrays: np.ndarray) -> None:
         buf = io.BytesIO()
         np.savez(buf, **arrays)
-        atomic_write(self.path / POPULATIONS_FILE, buf.getvalue())
+        atomic_write(self.path / name, buf.getvalue())
 
     def write_summary(self, summary: Mapping) -> None:
         write_json(self.path / SUMMARY_FILE, summary)
