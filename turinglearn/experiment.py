@@ -26,11 +26,18 @@ from .runs import RunDir, metrics_columns
 from .systems import SwarmSystem
 
 
-def build(config: Config, hooks: Sequence[Hook] = ()) -> TuringLearner:
-    """The composable pieces of an experiment, wired into a :class:`TuringLearner`."""
+def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringLearner:
+    """The composable pieces of an experiment, wired into a :class:`TuringLearner`.
+
+    ``simulator`` replaces the environment the config names (its ``environment`` settings are
+    then unused): any batched simulator that follows the swarm or the interrogation contract.
+    """
     from .environments import sim_class
 
-    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    if simulator is not None:
+        sim = simulator
+    else:
+        sim = sim_class(config.environment.id)(validate_environment(config.environment))
     lc = config.learner
     if getattr(sim, "stimulus_space", None) is not None:
         system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
@@ -142,7 +149,7 @@ class LearnResult:
         as_list = lambda a: None if a is None else [float(v) for v in a]  # noqa: E731
         return {
             "name": self.config.name,
-            "environment": self.config.environment.id,
+            "environment": self.extra.get("simulator", self.config.environment.id),
             "seed": self.config.seed,
             "parameters": list(self.names),
             "truth": as_list(self.truth),
@@ -165,10 +172,11 @@ def run_experiment(
     out: str | Path | None = None,
     progress: bool = False,
     hooks: Sequence[Hook] = (),
+    simulator=None,
 ) -> LearnResult:
     """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`)."""
+    learner = build(config, simulator=simulator)  # before the run directory: bad input writes nothing
     run = RunDir.create(out, to_toml(config)) if out is not None else None
-    learner = build(config)
     names = learner.system.model_family.names
     history: dict[str, list[float]] = {c: [] for c in metrics_columns(names)}
 
@@ -229,14 +237,17 @@ def run_experiment(
         run_dir=None if run is None else run.path,
         interrogations=None if probes is None else (probes.stimuli, probes.responses),
     )
+    if simulator is not None:
+        result.extra["simulator"] = type(simulator).__name__
     if isinstance(learner.system, InteractiveSystem):
         result.extra["mode"] = "passive" if learner.system.passive else "interactive"
+
     if run is not None:
-        _finish_run(run, result)
+        _finish_run(run, result, learner.system.sim.feature_names)
     return result
 
 
-def _finish_run(run: RunDir, result: LearnResult) -> None:
+def _finish_run(run: RunDir, result: LearnResult, feature_names: Sequence[str]) -> None:
     from .report import plot_fitness, plot_parameters
 
     run.close()
@@ -257,13 +268,13 @@ def _finish_run(run: RunDir, result: LearnResult) -> None:
             **{f"stimuli_{g}": v for g, v in stimuli.items()},
             **{f"responses_{g}": v for g, v in responses.items()},
         )
-        plot_interrogations(stimuli, responses, run.path / "interrogation.png")
+        plot_interrogations(stimuli, responses, run.path / "interrogation.png", feature_names)
     run.write_summary(result.summary())  # last: its presence marks a complete run
     run.set_status("complete")
 
 
 def learn(
-    config: str | Path | Config = "aggregation",
+    config: str | Path | Config | None = None,
     *,
     seed: int | None = None,
     generations: int | None = None,
@@ -271,20 +282,25 @@ def learn(
     progress: bool = False,
     overrides: Mapping[str, Any] | None = None,
     hooks: Sequence[Hook] = (),
+    simulator=None,
 ) -> LearnResult:
-    """Run Turing Learning on a preset, a TOML file or a :class:`Config`, in one call.
+    """Run Turing Learning on a preset, a TOML file or a :class:`Config` (default: aggregation), in one call.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
     ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
     written there; ``hooks`` are called with every :class:`~turinglearn.learner.Generation`.
+    ``simulator``: your own batched simulator instead of the config's environment (see
+    :mod:`turinglearn.interactive` for the contract an interrogable one follows).
     """
     extra = dict(overrides or {})
     if seed is not None:
         extra["seed"] = seed
     if generations is not None:
         extra["generations"] = generations
+    if config is None:  # the aggregation study, or the defaults for your own simulator
+        config = "aggregation" if simulator is None else Config(name=type(simulator).__name__)
     if isinstance(config, Config):
         cfg = config.replace(**extra) if extra else config
     else:
         cfg = load_config(config, extra)
-    return run_experiment(cfg, out=out, progress=progress, hooks=hooks)
+    return run_experiment(cfg, out=out, progress=progress, hooks=hooks, simulator=simulator)

@@ -77,6 +77,28 @@ class InteractiveSystem:
         if ((schedule < self.low) | (schedule > self.high)).any():
             raise ConfigError("passive_schedule() leaves the declared stimulus space")
         self.schedule = schedule
+        self._probe()
+
+    def _probe(self) -> None:
+        """Step a tiny batch with stimuli at the corners of the declared space, so a simulator
+        whose step does not accept its own declared stimulus fails here, with a clear message."""
+        rng = np.random.default_rng(0)
+        stim = np.stack([self.low, self.high])  # [2, k]
+        params = np.tile(np.asarray(self.truth, float), (2, 1))
+        n_feat = len(self.sim.feature_names)
+        try:
+            state = self.sim.reset(rng, (2,))
+            _, feats = self.sim.step(state, params, stim, rng)
+        except Exception as e:  # the user's simulator: any failure is a contract violation
+            raise ConfigError(
+                f"{type(self.sim).__name__}.step rejected stimuli of its declared stimulus space "
+                f"{self.sim.stimulus_space} (batch of 2, stimulus shape {stim.shape}): {type(e).__name__}: {e}"
+            ) from None
+        if np.shape(feats) != (2, n_feat):
+            raise ConfigError(
+                f"{type(self.sim).__name__}.step returned features of shape {np.shape(feats)} for a batch of 2; "
+                f"expected (2, {n_feat}) = (batch, len(feature_names))"
+            )
 
     @property
     def n_stimuli(self) -> int:
