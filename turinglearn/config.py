@@ -34,9 +34,16 @@ class EnvironmentConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
+LEARNER_KINDS = ("turing", "metric-sse", "metric-histogram")
+
+
 @dataclass(frozen=True)
 class LearnerConfig:
-    """How samples are made each generation.
+    """Which learner, and how samples are made each generation.
+
+    kind: ``turing`` (models against discriminators), or a metric-based baseline with the
+    same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
+    time series) or ``metric-histogram`` (distance between per-step speed histograms);
 
     trials_per_model: trials of each model (per interrogator, when interrogating);
     genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
@@ -45,12 +52,15 @@ class LearnerConfig:
     letting the discriminators interrogate.
     """
 
+    kind: str = "turing"
     trials_per_model: int = 1
     genuine_per_trial: int = 1
     genuine_trials: int = 100
     passive: bool = False
 
     def __post_init__(self):
+        if self.kind not in LEARNER_KINDS:
+            raise ConfigError(f"must be one of {', '.join(LEARNER_KINDS)}, got {self.kind!r}", "kind")
         if self.genuine_trials < 1:
             raise ConfigError(f"must be at least 1, got {self.genuine_trials}", "genuine_trials")
         if self.trials_per_model < 1:

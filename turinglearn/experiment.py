@@ -18,15 +18,17 @@ import numpy as np
 from .config import Config, load_config, to_toml, validate_environment
 from .core import stream
 from .discriminators import ElmanNetwork
+from .errors import ConfigError
 from .evaluation import abs_error, model_c2st
 from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
+from .metric import MetricLearner
 from .optimizers import SelfAdaptiveES
 from .runs import RunDir, metrics_columns
 from .systems import SwarmSystem
 
 
-def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringLearner:
+def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringLearner | MetricLearner:
     """The composable pieces of an experiment, wired into a :class:`TuringLearner`.
 
     ``simulator`` replaces the environment the config names (its ``environment`` settings are
@@ -46,11 +48,21 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringL
         system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
         n_outputs = 1
     family = system.model_family
-    discriminator = ElmanNetwork(
-        n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
-    )
     models = SelfAdaptiveES(
         family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
+    )
+    if lc.kind.startswith("metric-"):
+        if not isinstance(system, SwarmSystem):
+            raise ConfigError(
+                f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
+                "interactive. Use learner.kind = 'turing' there",
+                "learner.kind",
+            )
+        return MetricLearner(
+            system, models, metric=lc.kind.removeprefix("metric-"), seed=config.seed, hooks=hooks
+        )
+    discriminator = ElmanNetwork(
+        n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
     )
     discriminators = SelfAdaptiveES(
         discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
@@ -65,11 +77,12 @@ def metrics_row(record: Generation, names: Sequence[str]) -> dict[str, float]:
     row: dict[str, float] = {"generation": record.generation, "seconds": record.seconds}
     for i, n in enumerate(names):
         row.update({f"{n}_median": med[i], f"{n}_q25": q25[i], f"{n}_q75": q75[i], f"{n}_best": best[i]})
+    f_d = record.discriminator_fitness  # empty for metric-based learners
     row.update(
         model_fitness_mean=record.model_fitness.mean(),
         model_fitness_max=record.model_fitness.max(),
-        discriminator_fitness_mean=record.discriminator_fitness.mean(),
-        discriminator_fitness_max=record.discriminator_fitness.max(),
+        discriminator_fitness_mean=f_d.mean() if f_d.size else float("nan"),
+        discriminator_fitness_max=f_d.max() if f_d.size else float("nan"),
     )
     return row
 
@@ -85,9 +98,11 @@ class ProgressBar:
 
     def __call__(self, record: Generation) -> None:
         med = ", ".join(f"{v:+.2f}" for v in record.median)
-        self.bar.set_postfix_str(
-            f"median=({med}) D-fitness={record.discriminator_fitness.mean():.2f}", refresh=False
+        f_d = record.discriminator_fitness  # empty for metric-based learners
+        extra = (
+            f" D-fitness={f_d.mean():.2f}" if f_d.size else f" best fitness={record.model_fitness.max():.3g}"
         )
+        self.bar.set_postfix_str(f"median=({med}){extra}", refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:
@@ -237,6 +252,7 @@ def run_experiment(
         run_dir=None if run is None else run.path,
         interrogations=None if probes is None else (probes.stimuli, probes.responses),
     )
+    result.extra["learner"] = config.learner.kind
     if simulator is not None:
         result.extra["simulator"] = type(simulator).__name__
     if isinstance(learner.system, InteractiveSystem):
