@@ -108,3 +108,65 @@ def test_import_is_light():
     code = "import sys, turinglearn; print(any(m.split('.')[0] in {'torch', 'sklearn', 'matplotlib'} for m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "False"
+
+
+def test_parse_seeds():
+    from turinglearn.cli import parse_seeds
+    from turinglearn.errors import TuringLearnError
+
+    assert parse_seeds("0-3") == [0, 1, 2, 3]
+    assert parse_seeds("1,4,7") == [1, 4, 7]
+    assert parse_seeds("0-1,5") == [0, 1, 5]
+    for bad in ("a-b", "", "-1"):
+        with pytest.raises(TuringLearnError):
+            parse_seeds(bad)
+
+
+def test_benchmark_swarm_writes_table_and_plot(tmp_path, capsys):
+    small = [a for a in TINY_ARGS if a not in ("--generations", "2", "--quiet")]
+    out = tmp_path / "bench"
+    rc = main(
+        [
+            "benchmark",
+            "swarm",
+            "--seeds",
+            "0-1",
+            "--tasks",
+            "aggregation",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+            "--set",
+            "generations=2",
+            *small,
+        ]
+    )
+    assert rc == 0
+    results = json.loads((out / "results.json").read_text())
+    assert sorted({(r["learner"], r["seed"]) for r in results}) == [
+        (k, s) for k in ("metric-histogram", "metric-sse", "turing") for s in (0, 1)
+    ]
+    table = (out / "table.md").read_text()
+    assert "| turing |" in table and "paired seeds" in table
+    assert (out / "errors.png").stat().st_size > 1000
+
+
+def test_benchmark_validates_settings_before_running(tmp_path, capsys):
+    assert (
+        main(
+            [
+                "benchmark",
+                "swarm",
+                "--tasks",
+                "aggregation",
+                "--set",
+                "models.popul=3",
+                "--out",
+                str(tmp_path / "b"),
+            ]
+        )
+        == 2
+    )
+    assert "models.popul" in capsys.readouterr().err
+    assert not (tmp_path / "b").exists()

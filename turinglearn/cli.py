@@ -50,6 +50,23 @@ def _parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
 
+    bench = sub.add_parser("benchmark", help="compare learners over many seeds")
+    bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
+    bench.add_argument("--seeds", default="0-9", help="seeds, e.g. 0-9 or 0,3,5 (default 0-9)")
+    bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
+    bench.add_argument(
+        "--tasks", nargs="+", default=None, help="presets to run (default: aggregation object-clustering)"
+    )
+    bench.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting applied to every run, e.g. --set generations=300",
+    )
+
     sub.add_parser("envs", help="list the registered turinglearn environments")
     sub.add_parser("presets", help="list the built-in presets")
     return p
@@ -123,6 +140,38 @@ def cmd_report(args) -> int:
     return 0
 
 
+def parse_seeds(text: str) -> list[int]:
+    """``"0-9"`` -> 0..9, ``"1,4,7"`` -> [1, 4, 7]."""
+    seeds: list[int] = []
+    try:
+        for part in str(text).split(","):
+            lo, sep, hi = part.partition("-")
+            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    except ValueError:
+        raise TuringLearnError(f"--seeds {text!r}: give a range like 0-9 or a list like 0,3,5") from None
+    if not seeds or min(seeds) < 0:
+        raise TuringLearnError(f"--seeds {text!r}: give non-negative seeds, e.g. 0-9")
+    return seeds
+
+
+def cmd_benchmark(args) -> int:
+    from .benchmark import TASKS, run_swarm_benchmark
+    from .config import load_config, parse_override, presets
+
+    seeds = parse_seeds(args.seeds)
+    tasks = args.tasks or list(TASKS)
+    for t in tasks:
+        if t not in presets():
+            raise TuringLearnError(f"--tasks: unknown preset {t!r}; available: {', '.join(presets())}")
+    overrides = dict(parse_override(o) for o in args.overrides)
+    for t in tasks:  # validate every setting before starting hours of work
+        load_config(t, overrides)
+    out = args.out or Path("runs") / f"benchmark-swarm-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, overrides=overrides))
+    print(f"results: {out}  (table.md, results.json, errors.png)")
+    return 0
+
+
 def cmd_envs(args) -> int:
     from .environments import ENVIRONMENTS
 
@@ -141,7 +190,13 @@ def cmd_presets(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    handler = {"run": cmd_run, "report": cmd_report, "envs": cmd_envs, "presets": cmd_presets}[args.command]
+    handler = {
+        "run": cmd_run,
+        "report": cmd_report,
+        "benchmark": cmd_benchmark,
+        "envs": cmd_envs,
+        "presets": cmd_presets,
+    }[args.command]
     try:
         return handler(args)
     except TuringLearnError as e:
