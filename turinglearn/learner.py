@@ -45,7 +45,30 @@ class Generation:
 Hook = Callable[[Generation], None]
 
 
-class TuringLearner:
+class GenerationLoop:
+    """What every learner shares: a generation counter, hooks, and :meth:`run`."""
+
+    generation: int
+    hooks: list[Hook]
+
+    def step(self) -> Generation:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _publish(self, record: Generation) -> Generation:
+        self.generation += 1
+        for hook in self.hooks:
+            hook(record)
+        return record
+
+    def run(self, generations: int) -> Generation:
+        """Step until ``generations`` generations have been evaluated; returns the last one."""
+        record = None
+        while self.generation < generations:
+            record = self.step()
+        return record
+
+
+class TuringLearner(GenerationLoop):
     """Coevolves models of ``system`` against discriminators.
 
     system: produces genuine and counterfeit :class:`~turinglearn.core.SampleBatch` es;
@@ -83,15 +106,6 @@ class TuringLearner:
         f_discs = discriminator_fitness(judged, ev.genuine)  # [D]
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
-        record = Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
-        self.generation += 1
-        for hook in self.hooks:
-            hook(record)
-        return record
-
-    def run(self, generations: int) -> Generation:
-        """Step until ``generations`` generations have been evaluated; returns the last one."""
-        record = None
-        while self.generation < generations:
-            record = self.step()
-        return record
+        return self._publish(
+            Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
+        )

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .core import stream
-from .learner import Generation, Hook
+from .learner import Generation, GenerationLoop, Hook
 
 METRICS = ("sse", "histogram")
 HIST_BINS = np.linspace(-1.2, 1.2, 41)
@@ -59,7 +59,7 @@ def histogram_distance(genuine: np.ndarray, fake: np.ndarray) -> np.ndarray:
 DISTANCES = {"sse": sse_distance, "histogram": histogram_distance}
 
 
-class MetricLearner:
+class MetricLearner(GenerationLoop):
     """Evolves models against a fixed distance to the system's trajectories.
 
     system: a swarm system (``trajectories(theta, rng)``); metric: ``"sse"`` or
@@ -90,16 +90,7 @@ class MetricLearner:
         genuine, fake = self.system.trajectories(theta, rng)  # [M, tr, A, T, F], [M, tr, R, T, F]
         fitness = -self.distance(genuine, fake)  # [M], higher is better
         self.model_optimizer.tell(fitness)
-        record = Generation(
-            self.generation, theta, fitness, np.zeros((0, 0)), np.zeros(0), time.perf_counter() - t0
+        no_discriminators = np.zeros((0, 0)), np.zeros(0)
+        return self._publish(
+            Generation(self.generation, theta, fitness, *no_discriminators, time.perf_counter() - t0)
         )
-        self.generation += 1
-        for hook in self.hooks:
-            hook(record)
-        return record
-
-    def run(self, generations: int) -> Generation:
-        record = None
-        while self.generation < generations:
-            record = self.step()
-        return record
