@@ -61,11 +61,16 @@ def line_of_sight(
     return (t > 0) & (np.abs(perp) <= target_radius)
 
 
-def move(pos: np.ndarray, heading: np.ndarray, wheels: np.ndarray):
-    """Unicycle Euler step. wheels: [B, N, 2] normalised (left, right); returns new pos, heading."""
+def move(pos: np.ndarray, heading: np.ndarray, wheels: np.ndarray, cos=None, sin=None):
+    """Unicycle Euler step. wheels: [B, N, 2] normalised (left, right); returns new pos, heading.
+
+    ``cos``/``sin`` of ``heading`` may be passed when the caller already has them.
+    """
     v = MAX_WHEEL_SPEED * (wheels[..., 0] + wheels[..., 1]) / 2  # [B, N] m/s
     w = MAX_WHEEL_SPEED * (wheels[..., 1] - wheels[..., 0]) / AXLE  # [B, N] rad/s
-    step = np.stack([np.cos(heading), np.sin(heading)], axis=-1) * (v * DT)[..., None]
+    c = np.cos(heading) if cos is None else cos
+    s = np.sin(heading) if sin is None else sin
+    step = np.stack([c, s], axis=-1) * (v * DT)[..., None]
     return pos + step, wrap_angle(heading + w * DT)
 
 

@@ -78,6 +78,9 @@ class SensorIdentificationConfig:
 class RobotState:
     pos: np.ndarray  # [..., 2] metres, arena [0, L]^2
     heading: np.ndarray  # [...]
+    #: cos and sin of ``heading`` when known ([...] each), so a step computes them once, not twice
+    cos: np.ndarray | None = None
+    sin: np.ndarray | None = None
 
 
 class SensorIdentificationSim:
@@ -107,13 +110,26 @@ class SensorIdentificationSim:
         pos = rng.uniform(c - h, c + h, size=(*shape, 2))
         return RobotState(pos, rng.uniform(-np.pi, np.pi, size=shape))
 
-    def wall_distance(self, pos: np.ndarray, heading: np.ndarray) -> np.ndarray:
-        """Distance from the robot's front to the wall straight ahead: [...]."""
+    def wall_distance(
+        self,
+        pos: np.ndarray,
+        heading: np.ndarray,
+        cos: np.ndarray | None = None,
+        sin: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Distance from the robot's front to the wall straight ahead: [...].
+
+        Along each axis the ray meets the wall it heads for after ``gap / |direction|`` (``inf``
+        when it runs parallel to it); the nearer of the two is the wall ahead. ``cos``/``sin`` of
+        the heading may be passed when already known (numpy's trigonometry dominates a step).
+        """
         arena, r = self.config.arena, _swarm.ROBOT_RADIUS
-        dirs = np.stack([np.cos(heading), np.sin(heading)], axis=-1)  # [..., 2]
+        c = np.cos(heading) if cos is None else cos
+        s = np.sin(heading) if sin is None else sin
         with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(dirs > 1e-12, (arena - pos) / dirs, np.where(dirs < -1e-12, -pos / dirs, np.inf))
-        return np.maximum(t.min(axis=-1) - r, 0.0)
+            tx = np.where(c > 0, arena - pos[..., 0], pos[..., 0]) / np.abs(c)
+            ty = np.where(s > 0, arena - pos[..., 1], pos[..., 1]) / np.abs(s)
+        return np.maximum(np.fmin(tx, ty) - r, 0.0)
 
     def reading(self, params: np.ndarray, d: np.ndarray) -> np.ndarray:
         a, b = params[..., 0], params[..., 1]
@@ -122,11 +138,12 @@ class SensorIdentificationSim:
     def step(self, state: RobotState, params: np.ndarray, stimulus: np.ndarray, rng: np.random.Generator):
         """Drive by the stimulus (normalised wheel speeds), slide along walls, read the sensor."""
         wheels = np.clip(np.broadcast_to(stimulus, (*state.heading.shape, 2)), -1.0, 1.0)
-        pos, heading = _swarm.move(state.pos, state.heading, wheels)
+        pos, heading = _swarm.move(state.pos, state.heading, wheels, cos=state.cos, sin=state.sin)
         r = _swarm.ROBOT_RADIUS
         pos = np.clip(pos, r, self.config.arena - r)
-        s = self.reading(params, self.wall_distance(pos, heading))
-        return RobotState(pos, heading), (s / READING_SCALE)[..., None]
+        cos, sin = np.cos(heading), np.sin(heading)
+        s = self.reading(params, self.wall_distance(pos, heading, cos, sin))
+        return RobotState(pos, heading, cos, sin), (s / READING_SCALE)[..., None]
 
 
 class SensorIdentificationEnv(gym.Env):

@@ -48,7 +48,7 @@ class ElmanNetwork:
         return w_in[:, :f], w_in[:, f], w_ctx, w_out[:, :h], w_out[:, h]
 
     def hidden_step(self, params, x_t: np.ndarray, h: np.ndarray) -> np.ndarray:
-        """One recurrent step: x_t [S, F], h [D, S, H] -> new h [D, S, H]."""
+        """One recurrent step: x_t [S, F] (shared by all D) or [D, S, F], h [D, S, H] -> new h [D, S, H]."""
         w_in, b_in, w_ctx, _, _ = params
         pre = np.matmul(x_t, w_in) + b_in[:, None, :] + np.matmul(h, w_ctx)
         return _sigmoid(pre)

@@ -123,7 +123,12 @@ class InteractiveSystem:
 
     def to_stimulus(self, out: np.ndarray) -> np.ndarray:
         """Map interrogator outputs [..., 1 + k] (in (0, 1)) into the stimulus space: [..., k]."""
-        return np.clip(self.low + (self.high - self.low) * out[..., 1:], self.low, self.high)
+        stim = np.empty((*out.shape[:-1], self.n_stimuli))
+        # one dimension at a time with scalar bounds: several times faster than broadcasting
+        # [k] bounds over a short last axis, and the same numbers
+        for j, (lo, hi) in enumerate(zip(self.low.tolist(), self.high.tolist(), strict=True)):
+            np.clip(lo + (hi - lo) * out[..., 1 + j].astype(np.float64), lo, hi, out=stim[..., j])
+        return stim
 
     def run(
         self,
