@@ -31,6 +31,13 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
         "turinglearn.environments.aggregation:AggregationConfig",
         "e-puck swarm aggregation with a binary line-of-sight sensor (Li, Gauci & Gross 2016)",
     ),
+    "turinglearn/ObjectClustering-v0": EnvEntry(
+        "turinglearn.environments.object_clustering:ObjectClusteringEnv",
+        "turinglearn.environments.object_clustering:ObjectClusteringVectorEnv",
+        "turinglearn.environments.object_clustering:ObjectClusteringSim",
+        "turinglearn.environments.object_clustering:ObjectClusteringConfig",
+        "e-puck robots pushing objects into a cluster, ternary line-of-sight sensor (Gauci et al. 2014)",
+    ),
     "turinglearn/StimulusResponse-v0": EnvEntry(
         "turinglearn.environments.stimulus_response:StimulusResponseEnv",
         None,
