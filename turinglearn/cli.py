@@ -176,7 +176,7 @@ def cmd_envs(args) -> int:
     from .environments import ENVIRONMENTS
 
     for env_id, entry in ENVIRONMENTS.items():
-        print(f"{env_id:32} {entry.description}")
+        print(f"{env_id:40} {entry.description}")
     return 0
 
 
