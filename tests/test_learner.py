@@ -146,3 +146,15 @@ REDUCED = {
     "discriminators.parents": 20,
     "evaluation.c2st_trials": 0,
 }
+
+
+def test_c2st_separates_wrong_models_and_not_the_truth():
+    """The held-out two-sample test: ~0.5 for the truth itself, ~1 for a clearly wrong model."""
+    from turinglearn.evaluation import model_c2st
+
+    learner = build(load_config("aggregation", {"environment.steps": 100}))
+    truth = learner.system.truth
+    same = model_c2st(learner.system, truth, np.random.default_rng(0), 100, 5, noise=0.05)
+    wrong = model_c2st(learner.system, truth + np.array([0.3, 0, 0, 0]), np.random.default_rng(0), 100, 5, noise=0.05)
+    assert 0.35 < same < 0.65
+    assert wrong > 0.9

@@ -84,12 +84,19 @@ class DiscriminatorConfig(ESConfig):
 @dataclass(frozen=True)
 class EvaluationConfig:
     """c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
-    c2st_folds: cross-validation folds."""
+    c2st_folds: cross-validation folds; c2st_noise: standard deviation of the tracking noise
+    added to every observed feature of both classes before the classifier sees them. The
+    simulations are deterministic given the sensor readings, so without noise any parameter
+    difference, however small, is perfectly separable; with it, C2ST measures whether the
+    behaviours differ at that tracking precision."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
+    c2st_noise: float = 0.05
 
     def __post_init__(self):
+        if not self.c2st_noise >= 0:
+            raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:
             raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
         if self.c2st_folds < 2:

@@ -51,12 +51,18 @@ def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
     return float(cross_val_score(clf, features, labels, cv=cv, scoring="accuracy").mean())
 
 
-def model_c2st(system, theta: np.ndarray, rng: np.random.Generator, trials: int, folds: int = 5) -> float:
+def model_c2st(
+    system, theta: np.ndarray, rng: np.random.Generator, trials: int, folds: int = 5, noise: float = 0.0
+) -> float:
     """C2ST between genuine agents and replicas running ``theta[d]`` in ``trials`` fresh trials
-    (one random genuine agent per trial, every replica)."""
+    (one random genuine agent per trial, every replica), with Gaussian tracking noise of
+    standard deviation ``noise`` added to every feature of both."""
     genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials)
     genuine, fake = genuine[0], fake[0]  # [trials, n_agents, T, F], [trials, R, T, F]
     pick = rng.integers(genuine.shape[1], size=trials)
-    g = genuine[np.arange(trials), pick]
-    c = fake.reshape(-1, *fake.shape[2:])
+    g = genuine[np.arange(trials), pick]  # [trials, T, F]
+    c = fake.reshape(-1, *fake.shape[2:])  # [trials * R, T, F]
+    if noise > 0:
+        g = g + rng.normal(0.0, noise, g.shape)
+        c = c + rng.normal(0.0, noise, c.shape)
     return c2st(g, c, seed=int(rng.integers(2**31)), folds=folds)

@@ -234,6 +234,7 @@ def run_experiment(
             stream(config.seed, "evaluation"),
             config.evaluation.c2st_trials,
             config.evaluation.c2st_folds,
+            config.evaluation.c2st_noise,
         )
     result = LearnResult(
         config=config,
