@@ -155,6 +155,35 @@ def test_c2st_separates_wrong_models_and_not_the_truth():
     learner = build(load_config("aggregation", {"environment.steps": 100}))
     truth = learner.system.truth
     same = model_c2st(learner.system, truth, np.random.default_rng(0), 100, 5, noise=0.05)
-    wrong = model_c2st(learner.system, truth + np.array([0.3, 0, 0, 0]), np.random.default_rng(0), 100, 5, noise=0.05)
+    wrong = model_c2st(
+        learner.system, truth + np.array([0.3, 0, 0, 0]), np.random.default_rng(0), 100, 5, noise=0.05
+    )
     assert 0.35 < same < 0.65
     assert wrong > 0.9
+
+
+def test_hall_of_fame_archives_best_discriminators_and_they_judge_models(tiny):
+    cfg = load_config("aggregation", {**tiny, "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 2})
+    learner = build(cfg)
+    seen, bests = [], {}
+    evaluate = learner.system.evaluate
+
+    def spy(theta, disc, judges, rng):
+        seen.append(len(judges))
+        return evaluate(theta, disc, judges, rng)
+
+    learner.system.evaluate = spy
+    for _ in range(6):
+        g = learner.step()
+        bests[g.generation] = g.discriminators[int(np.argmax(g.discriminator_fitness))]
+    # archive after generations 0, 2, 4 (every 2), keeping the last 2
+    assert seen == [10, 11, 11, 12, 12, 12]
+    np.testing.assert_array_equal(learner.archive, np.stack([bests[2], bests[4]]))
+    assert g.discriminator_fitness.shape == (10,)  # archived judges are not evolved
+
+
+def test_no_hall_of_fame_is_the_papers_algorithm(tiny):
+    learner = build(load_config("aggregation", {**tiny, "learner.hall_of_fame": 0}))
+    for _ in range(3):
+        learner.step()
+    assert learner.archive is None

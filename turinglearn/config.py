@@ -49,7 +49,10 @@ class LearnerConfig:
     genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
     genuine_trials: interactive systems: trials of the system each interrogator runs;
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
-    letting the discriminators interrogate.
+    letting the discriminators interrogate;
+    hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
+    many generations, keep the last ``hall_of_fame``, and let them judge the models too
+    (0: the papers' algorithm; see :class:`~turinglearn.learner.TuringLearner`).
     """
 
     kind: str = "turing"
@@ -57,8 +60,14 @@ class LearnerConfig:
     genuine_per_trial: int = 1
     genuine_trials: int = 100
     passive: bool = False
+    hall_of_fame: int = 20
+    hall_of_fame_every: int = 10
 
     def __post_init__(self):
+        if self.hall_of_fame < 0:
+            raise ConfigError(f"must be 0 (none) or more, got {self.hall_of_fame}", "hall_of_fame")
+        if self.hall_of_fame_every < 1:
+            raise ConfigError(f"must be at least 1, got {self.hall_of_fame_every}", "hall_of_fame_every")
         if self.kind not in LEARNER_KINDS:
             raise ConfigError(f"must be one of {', '.join(LEARNER_KINDS)}, got {self.kind!r}", "kind")
         if self.genuine_trials < 1:

@@ -67,7 +67,16 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringL
     discriminators = SelfAdaptiveES(
         discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
     )
-    return TuringLearner(system, discriminator, models, discriminators, seed=config.seed, hooks=hooks)
+    return TuringLearner(
+        system,
+        discriminator,
+        models,
+        discriminators,
+        seed=config.seed,
+        hooks=hooks,
+        hall_of_fame=lc.hall_of_fame,
+        hall_of_fame_every=lc.hall_of_fame_every,
+    )
 
 
 def metrics_row(record: Generation, names: Sequence[str]) -> dict[str, float]:

@@ -71,10 +71,19 @@ class GenerationLoop:
 class TuringLearner(GenerationLoop):
     """Coevolves models of ``system`` against discriminators.
 
-    system: produces genuine and counterfeit :class:`~turinglearn.core.SampleBatch` es;
-    discriminator: a batched discriminator family; model_optimizer / discriminator_optimizer:
-    ask/tell optimisers over model parameters and discriminator weights; seed: the root of the
-    simulation's random streams (generation ``g`` always draws from the same stream).
+    system: runs the system and the models and has discriminators judge them
+    (:meth:`~turinglearn.core.System.evaluate`); discriminator: a batched discriminator family;
+    model_optimizer / discriminator_optimizer: ask/tell optimisers over model parameters and
+    discriminator weights; seed: the root of the simulation's random streams (generation ``g``
+    always draws from the same stream).
+
+    hall_of_fame: ``H > 0`` keeps an archive of the last ``H`` discriminators that were best
+    in their generation, one every ``hall_of_fame_every`` generations. Archived discriminators
+    judge the models too, so a model's fitness is the fraction of all judges (current
+    population plus archive) it fooled; they are not evolved and do not enter the
+    discriminators' fitness. This memory keeps the models from drifting away while the
+    current discriminators have lost the trail (a known failure of two-population
+    coevolution); ``H = 0`` is the papers' algorithm.
     """
 
     def __init__(
@@ -85,8 +94,13 @@ class TuringLearner(GenerationLoop):
         discriminator_optimizer: Optimizer,
         seed: int = 0,
         hooks: Sequence[Hook] = (),
+        hall_of_fame: int = 0,
+        hall_of_fame_every: int = 10,
     ):
         self.system = system
+        self.hall_of_fame = hall_of_fame
+        self.hall_of_fame_every = hall_of_fame_every
+        self.archive: np.ndarray | None = None  # [H', k] archived discriminators
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -100,12 +114,17 @@ class TuringLearner(GenerationLoop):
         weights = self.discriminator_optimizer.ask()  # [D, k]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         rng = stream(self.seed, "simulation", self.generation)
-        ev = self.system.evaluate(theta, self.discriminator, weights, rng)  # outputs [D, S]
-        judged = judgements(ev.outputs)  # [D, S] True = judged genuine
-        f_models = model_fitness(judged, ev.owner, len(theta))  # [M]
-        f_discs = discriminator_fitness(judged, ev.genuine)  # [D]
+        judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
+        ev = self.system.evaluate(theta, self.discriminator, judges, rng)  # outputs [D + H', S]
+        judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
+        f_models = model_fitness(judged, ev.owner, len(theta))  # [M], by every judge
+        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)  # [D], current population only
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
+        if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
+            best = weights[int(np.argmax(f_discs))][None]
+            archive = best if self.archive is None else np.concatenate([self.archive, best])
+            self.archive = archive[-self.hall_of_fame :]
         return self._publish(
             Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
         )
