@@ -45,7 +45,7 @@ STIMULUS_BOUNDS = {
     "turinglearn/SensorIdentification-v0": ((-1.0, -1.0), (1.0, 1.0)),
 }
 #: SensorIdentification's readings are divided by this (max a + max b) before they are observed
-READING_SCALE = 6.0
+READING_SCALE = 1.0
 #: a ray direction component smaller than this in magnitude never meets the walls across it
 PARALLEL = 1e-12
 
