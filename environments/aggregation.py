@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError
-from turinglearn.models import ReactiveController
+from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
 
@@ -52,7 +52,7 @@ class AggregationConfig:
     truth: tuple[float, ...] = field(default=P_STAR)
 
     def __post_init__(self):
-        object.__setattr__(self, "truth", tuple(float(v) for v in self.truth))
+        object.__setattr__(self, "truth", check_truth(self.truth, ReactiveController(n_states=2)))
         if self.n_agents < 1:
             raise ConfigError(f"must be at least 1, got {self.n_agents}", "n_agents")
         if self.n_replicas < 0:
@@ -61,15 +61,6 @@ class AggregationConfig:
             raise ConfigError(f"must be at least 1, got {self.steps}", "steps")
         if not self.init_side > 0:
             raise ConfigError(f"must be positive (metres), got {self.init_side}", "init_side")
-        if len(self.truth) != 4:
-            raise ConfigError(f"needs 4 values (v_l0, v_r0, v_l1, v_r1), got {len(self.truth)}", "truth")
-        bad = [v for v in self.truth if not -1.0 <= v <= 1.0]
-        if bad:
-            raise ConfigError(
-                f"{list(self.truth)} lies outside the controller's bounds [-1, 1]; "
-                "give wheel speeds between -1 and 1",
-                "truth",
-            )
 
     @property
     def n_robots(self) -> int:

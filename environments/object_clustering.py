@@ -72,7 +72,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError
-from turinglearn.models import ReactiveController
+from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
 from .aggregation import dispersion  # mean distance to the centroid, pos [..., M, 2] -> [...]
@@ -116,7 +116,7 @@ class ObjectClusteringConfig:
     truth: tuple[float, ...] = field(default=P_STAR)
 
     def __post_init__(self):
-        object.__setattr__(self, "truth", tuple(float(v) for v in self.truth))
+        object.__setattr__(self, "truth", check_truth(self.truth, ReactiveController(n_states=3)))
         if self.n_agents < 1:
             raise ConfigError(f"must be at least 1, got {self.n_agents}", "n_agents")
         if self.n_replicas < 0:
@@ -135,17 +135,6 @@ class ObjectClusteringConfig:
             raise ConfigError(
                 f"must be positive (an object's mass relative to a robot's), got {self.object_mass}",
                 "object_mass",
-            )
-        if len(self.truth) != 6:
-            raise ConfigError(
-                f"needs 6 values (v_l0, v_r0, v_l1, v_r1, v_l2, v_r2), got {len(self.truth)}", "truth"
-            )
-        bad = [v for v in self.truth if not -1.0 <= v <= 1.0]
-        if bad:
-            raise ConfigError(
-                f"{list(self.truth)} lies outside the controller's bounds [-1, 1]; "
-                "give wheel speeds between -1 and 1",
-                "truth",
             )
 
     @property

@@ -30,7 +30,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError
-from turinglearn.models import BoxFamily
+from turinglearn.models import BoxFamily, check_truth
 
 from . import _swarm
 
@@ -56,7 +56,7 @@ class SensorIdentificationConfig:
     truth: tuple[float, ...] = field(default=TRUTH)
 
     def __post_init__(self):
-        object.__setattr__(self, "truth", tuple(float(v) for v in self.truth))
+        object.__setattr__(self, "truth", check_truth(self.truth, SensorIdentificationSim.model_family))
         if self.steps < 2:
             raise ConfigError(f"must be at least 2, got {self.steps}", "steps")
         if not self.arena > 2 * _swarm.ROBOT_RADIUS:
@@ -71,10 +71,6 @@ class SensorIdentificationConfig:
             )
         if self.passive_hold < 1:
             raise ConfigError(f"must be at least 1, got {self.passive_hold}", "passive_hold")
-        if len(self.truth) != 2:
-            raise ConfigError(f"needs 2 values (a, b), got {len(self.truth)}", "truth")
-        if not all(lo <= v <= hi for v, lo, hi in zip(self.truth, LOWER, UPPER, strict=True)):
-            raise ConfigError(f"{list(self.truth)} lies outside the bounds a in [0, 4], b in [0, 2]", "truth")
 
 
 @dataclass

@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError
-from turinglearn.models import BoxFamily
+from turinglearn.models import BoxFamily, check_truth
 
 NAMES = ("gain", "startle_prob", "startled_speed", "recovery_prob")
 TRUTH = (0.6, 0.8, 0.1, 0.2)
@@ -49,18 +49,12 @@ class StimulusResponseConfig:
     truth: tuple[float, ...] = field(default=TRUTH)
 
     def __post_init__(self):
-        object.__setattr__(self, "truth", tuple(float(v) for v in self.truth))
+        object.__setattr__(self, "truth", check_truth(self.truth, StimulusResponseSim.model_family))
         if self.steps < 2:
             raise ConfigError(f"must be at least 2, got {self.steps}", "steps")
         if not 0.0 <= self.passive_light <= 1.0:
             raise ConfigError(
                 f"must lie in the stimulus space [0, 1], got {self.passive_light}", "passive_light"
-            )
-        if len(self.truth) != 4:
-            raise ConfigError(f"needs 4 values {NAMES}, got {len(self.truth)}", "truth")
-        if not all(0.0 <= v <= 1.0 for v in self.truth):
-            raise ConfigError(
-                f"{list(self.truth)} lies outside the bounds [0, 1]; every parameter is in [0, 1]", "truth"
             )
 
 

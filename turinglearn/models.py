@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import ConfigError
+
 
 @dataclass(frozen=True)
 class BoxFamily:
@@ -76,3 +78,23 @@ class ReactiveController:
         pairs = theta.reshape(*theta.shape[:-1], self.n_states, 2)  # [..., S, 2]
         idx = np.broadcast_to(sensor[..., None, None], (*sensor.shape, 1, 2))
         return np.take_along_axis(pairs, idx, axis=-2)[..., 0, :]
+
+
+def check_truth(truth: Sequence[float], family, key: str = "truth") -> tuple[float, ...]:
+    """A ground truth as a tuple of floats, or a ConfigError: it must have one value per
+    parameter of ``family`` and lie within the family's bounds."""
+    truth = tuple(float(v) for v in truth)
+    names, lo, hi = family.names, family.lower, family.upper
+    if len(truth) != len(names):
+        raise ConfigError(f"needs {len(names)} values ({', '.join(names)}), got {len(truth)}", key)
+    outside = [
+        f"{n} = {v:g} not in [{a:g}, {b:g}]"
+        for n, v, a, b in zip(names, truth, lo, hi, strict=True)
+        if not a <= v <= b
+    ]
+    if outside:
+        raise ConfigError(
+            f"{list(truth)} lies outside the model's bounds ({'; '.join(outside)}); give values within them",
+            key,
+        )
+    return truth
