@@ -129,7 +129,8 @@ def cmd_report(args) -> int:
     status = read_status(run_dir)
     config = from_dict(read_source(run_dir / CONFIG_FILE))
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
-    files = draw_run(run_dir, sim.model_family.names, sim.truth)
+    family = sim.model_family
+    files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper))
     summary_file = run_dir / SUMMARY_FILE
     if summary_file.is_file():
         _print_table(json.loads(summary_file.read_text()))

@@ -269,11 +269,12 @@ def run_experiment(
         result.extra["mode"] = "passive" if learner.system.passive else "interactive"
 
     if run is not None:
-        _finish_run(run, result, learner.system.sim.feature_names)
+        family = learner.system.model_family
+        _finish_run(run, result, learner.system.sim.feature_names, (family.lower, family.upper))
     return result
 
 
-def _finish_run(run: RunDir, result: LearnResult, feature_names: Sequence[str]) -> None:
+def _finish_run(run: RunDir, result: LearnResult, feature_names: Sequence[str], bounds) -> None:
     from .report import plot_fitness, plot_parameters
 
     run.close()
@@ -283,7 +284,7 @@ def _finish_run(run: RunDir, result: LearnResult, feature_names: Sequence[str]) 
         discriminators=result.discriminators,
         discriminator_fitness=result.discriminator_fitness,
     )
-    plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png")
+    plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png", bounds)
     plot_fitness(result.history, run.path / "fitness.png")
     if result.interrogations is not None:
         from .report import plot_interrogations

@@ -34,7 +34,7 @@ def plot_parameters(
     names: Sequence[str],
     truth: Sequence[float] | None,
     path: Path,
-    bounds: tuple[float, float] | None = (-1.0, 1.0),
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> Path:
     """One panel per parameter: population median (line) and interquartile range (band) over
     generations, with the ground truth as a dashed line."""
@@ -50,8 +50,10 @@ def plot_parameters(
         ax.plot(g, metrics[f"{name}_median"], lw=1.5, label="median")
         if truth is not None:
             ax.axhline(truth[i], color="k", ls="--", lw=1, label="truth")
-        if bounds is not None:
-            ax.set_ylim(bounds[0] - 0.05, bounds[1] + 0.05)
+        if bounds is not None:  # (lower [d], upper [d]): the model family's box
+            lo, hi = bounds[0][i], bounds[1][i]
+            pad = 0.025 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
         ax.set_title(name)
         ax.set_ylabel("value")
     for ax in axes.flat[n:]:
@@ -118,7 +120,12 @@ def plot_interrogations(
     return Path(path)
 
 
-def draw_run(run_dir: Path, names: Sequence[str], truth: Sequence[float] | None) -> list[Path]:
+def draw_run(
+    run_dir: Path,
+    names: Sequence[str],
+    truth: Sequence[float] | None,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> list[Path]:
     """(Re)draw a run's plots from its metrics.csv; returns the files written."""
     from .runs import read_metrics
 
@@ -127,6 +134,6 @@ def draw_run(run_dir: Path, names: Sequence[str], truth: Sequence[float] | None)
     if not metrics:
         return []
     return [
-        plot_parameters(metrics, names, truth, run_dir / "parameters.png"),
+        plot_parameters(metrics, names, truth, run_dir / "parameters.png", bounds),
         plot_fitness(metrics, run_dir / "fitness.png"),
     ]
