@@ -22,9 +22,7 @@ light never rises, the agent is never startled, and it moves at exactly ``0.5 * 
 ``startle_prob``, ``startled_speed`` and ``recovery_prob`` do not change the distribution of
 what is observed. An interrogator that raises the light reveals all four.
 
-Settings (this project's; configurable): ``steps`` = 200 per trial (with 100, the
-interrogators' judgements of one trial were too noisy to pin the two probabilities within 0.05
-in 3 of 10 seeds), ``passive_light`` = 0.5.
+Settings (this project's; configurable): ``steps`` = 100 per trial, ``passive_light`` = 0.5.
 """
 
 from __future__ import annotations
@@ -46,7 +44,7 @@ RISE = 0.2
 
 @dataclass(frozen=True)
 class StimulusResponseConfig:
-    steps: int = 200
+    steps: int = 100
     passive_light: float = 0.5
     truth: tuple[float, ...] = field(default=TRUTH)
 
