@@ -37,6 +37,7 @@ from turinglearn.errors import ConfigError
 from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
+from ._vector import SwarmVectorEnv
 
 P_STAR = (-0.7, -1.0, 1.0, -1.0)
 
@@ -217,7 +218,7 @@ class AggregationEnv(gym.Env):
         return obs, 0.0, False, self._t >= cfg.steps, info
 
 
-class AggregationVectorEnv(gym.vector.VectorEnv):
+class AggregationVectorEnv(SwarmVectorEnv):
     """``num_envs`` swarms stepped together by the batched simulator (``gymnasium.make_vec``).
 
     Spaces are those of :class:`AggregationEnv`, batched. All swarms have the same trial
@@ -225,48 +226,4 @@ class AggregationVectorEnv(gym.vector.VectorEnv):
     truncation resets every swarm and returns the first observation.
     """
 
-    metadata: ClassVar[dict] = {"render_modes": [], "autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
-
-    def __init__(self, num_envs: int = 1, **kwargs):
-        from gymnasium.vector.utils import batch_space
-
-        single = AggregationEnv(**kwargs)
-        self.sim = single.sim
-        self.num_envs = num_envs
-        self.single_observation_space = single.observation_space
-        self.single_action_space = single.action_space
-        self.observation_space = batch_space(single.observation_space, num_envs)
-        self.action_space = batch_space(single.action_space, num_envs)
-        self._genuine = single._genuine
-        self._state: SwarmState | None = None
-        self._t = 0
-        self._needs_reset = False
-
-    def _obs(self) -> np.ndarray:
-        return self.sim.sense(self._state)[:, ~self._genuine].astype(np.int8)
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if seed is not None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._state = self.sim.reset(self.np_random, self.num_envs)
-        self._t, self._needs_reset = 0, False
-        return self._obs(), {"pos": self._state.pos.copy(), "heading": self._state.heading.copy()}
-
-    def step(self, actions):
-        if self._state is None:
-            raise RuntimeError("call reset() before step()")
-        b = self.num_envs
-        if self._needs_reset:
-            obs, info = self.reset()
-            zeros = np.zeros(b, dtype=bool)
-            return obs, np.zeros(b), zeros, zeros.copy(), info
-        cfg = self.sim.config
-        sensor = self.sim.sense(self._state)
-        wheels = self.sim.model_family.act(self.sim.swarm_params(np.zeros((b, 4))), sensor)
-        wheels[:, cfg.n_agents :] = np.asarray(actions, dtype=float).reshape(b, cfg.n_replicas, 2)
-        self._state, features = self.sim.step(self._state, wheels)
-        self._t += 1
-        done = self._t >= cfg.steps
-        self._needs_reset = done
-        info = {"features": features, "pos": self._state.pos.copy(), "heading": self._state.heading.copy()}
-        return self._obs(), np.zeros(b), np.zeros(b, dtype=bool), np.full(b, done), info
+    single_env_class = AggregationEnv

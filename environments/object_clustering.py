@@ -75,6 +75,7 @@ from turinglearn.errors import ConfigError
 from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
+from ._vector import SwarmVectorEnv
 from .aggregation import dispersion  # mean distance to the centroid, pos [..., M, 2] -> [...]
 
 __all__ = [
@@ -351,7 +352,7 @@ class ObjectClusteringEnv(gym.Env):
         return obs, 0.0, False, self._t >= cfg.steps, info
 
 
-class ObjectClusteringVectorEnv(gym.vector.VectorEnv):
+class ObjectClusteringVectorEnv(SwarmVectorEnv):
     """``num_envs`` arenas stepped together by the batched simulator (``gymnasium.make_vec``).
 
     Spaces are those of :class:`ObjectClusteringEnv`, batched. All arenas have the same trial
@@ -359,52 +360,5 @@ class ObjectClusteringVectorEnv(gym.vector.VectorEnv):
     resets every arena and returns the first observation.
     """
 
-    metadata: ClassVar[dict] = {"render_modes": [], "autoreset_mode": gym.vector.AutoresetMode.NEXT_STEP}
-
-    def __init__(self, num_envs: int = 1, **kwargs):
-        from gymnasium.vector.utils import batch_space
-
-        single = ObjectClusteringEnv(**kwargs)
-        self.sim = single.sim
-        self.num_envs = num_envs
-        self.single_observation_space = single.observation_space
-        self.single_action_space = single.action_space
-        self.observation_space = batch_space(single.observation_space, num_envs)
-        self.action_space = batch_space(single.action_space, num_envs)
-        self._genuine = single._genuine
-        self._state: ClusteringState | None = None
-        self._t = 0
-        self._needs_reset = False
-
-    def _obs(self) -> np.ndarray:
-        return self.sim.sense(self._state)[:, ~self._genuine].astype(np.int64)
-
-    def _info(self) -> dict:
-        s = self._state
-        return {"pos": s.pos.copy(), "heading": s.heading.copy(), "object_pos": s.object_pos.copy()}
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None):
-        if seed is not None:
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
-        self._state = self.sim.reset(self.np_random, self.num_envs)
-        self._t, self._needs_reset = 0, False
-        return self._obs(), self._info()
-
-    def step(self, actions):
-        if self._state is None:
-            raise RuntimeError("call reset() before step()")
-        b = self.num_envs
-        if self._needs_reset:
-            obs, info = self.reset()
-            zeros = np.zeros(b, dtype=bool)
-            return obs, np.zeros(b), zeros, zeros.copy(), info
-        cfg = self.sim.config
-        sensor = self.sim.sense(self._state)
-        wheels = self.sim.model_family.act(self.sim.swarm_params(np.zeros((b, 6))), sensor)
-        wheels[:, cfg.n_agents :] = np.asarray(actions, dtype=float).reshape(b, cfg.n_replicas, 2)
-        self._state, features = self.sim.step(self._state, wheels)
-        self._t += 1
-        done = self._t >= cfg.steps
-        self._needs_reset = done
-        info = {"features": features, **self._info()}
-        return self._obs(), np.zeros(b), np.zeros(b, dtype=bool), np.full(b, done), info
+    single_env_class = ObjectClusteringEnv
+    obs_dtype = np.int64
