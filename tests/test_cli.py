@@ -170,3 +170,26 @@ def test_benchmark_validates_settings_before_running(tmp_path, capsys):
     )
     assert "models.popul" in capsys.readouterr().err
     assert not (tmp_path / "b").exists()
+
+
+def test_report_redraws_interrogation_plot_and_files_are_readable(tmp_path, capsys):
+    import stat
+
+    import turinglearn
+
+    small = {
+        "generations": 3,
+        "environment.steps": 10,
+        "models.population": 6,
+        "models.parents": 3,
+        "discriminators.population": 6,
+        "discriminators.parents": 3,
+        "learner.genuine_trials": 4,
+        "evaluation.c2st_trials": 10,
+    }
+    out = tmp_path / "sr"
+    turinglearn.learn("stimulus-response", overrides=small, out=out)
+    assert (out / "summary.json").stat().st_mode & stat.S_IRGRP  # not 0600
+    (out / "interrogation.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "interrogation.png").stat().st_size > 1000

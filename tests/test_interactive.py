@@ -197,7 +197,10 @@ class _BadSpace(StimulusResponseSim):
         (gymnasium.spaces.Box(0.0, 1.0, shape=(1, 1)), "must be a gymnasium.spaces.Box of shape"),
         (gymnasium.spaces.Box(0.0, np.inf, shape=(1,)), "finite bounds"),
         (gymnasium.spaces.Box(np.array([1.0]), np.array([1.0]), dtype=np.float64), "high > low"),
-        (gymnasium.spaces.Box(0.0, 1.0, shape=(2,)), r"passive_schedule\(\) has shape \(\d+, 1\); the stimulus space needs \(\d+, 2\)"),
+        (
+            gymnasium.spaces.Box(0.0, 1.0, shape=(2,)),
+            r"passive_schedule\(\) has shape \(\d+, 1\); the stimulus space needs \(\d+, 2\)",
+        ),
         (gymnasium.spaces.Box(0.6, 1.0, shape=(1,)), "leaves the declared stimulus space"),
     ],
 )

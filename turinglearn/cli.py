@@ -130,7 +130,7 @@ def cmd_report(args) -> int:
     config = from_dict(read_source(run_dir / CONFIG_FILE))
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
-    files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper))
+    files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE
     if summary_file.is_file():
         _print_table(json.loads(summary_file.read_text()))

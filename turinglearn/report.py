@@ -125,6 +125,7 @@ def draw_run(
     names: Sequence[str],
     truth: Sequence[float] | None,
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    feature_names: Sequence[str] | None = None,
 ) -> list[Path]:
     """(Re)draw a run's plots from its metrics.csv; returns the files written."""
     from .runs import read_metrics
@@ -133,7 +134,14 @@ def draw_run(
     metrics = read_metrics(run_dir)
     if not metrics:
         return []
-    return [
+    files = [
         plot_parameters(metrics, names, truth, run_dir / "parameters.png", bounds),
         plot_fitness(metrics, run_dir / "fitness.png"),
     ]
+    probes = run_dir / "interrogations.npz"
+    if probes.is_file():  # interactive runs: what the best interrogators did
+        with np.load(probes) as z:
+            stimuli = {int(k.split("_")[1]): z[k] for k in z.files if k.startswith("stimuli_")}
+            responses = {int(k.split("_")[1]): z[k] for k in z.files if k.startswith("responses_")}
+        files.append(plot_interrogations(stimuli, responses, run_dir / "interrogation.png", feature_names))
+    return files

@@ -45,6 +45,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             f"cannot write {path}: {e.strerror or e}; check the directory's permissions and free space"
         ) from None
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; give run files the usual mode
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
@@ -56,6 +57,12 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             f"cannot write {path}: {e.strerror or e}; check free space and permissions "
             "(files already written are intact)"
         ) from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_json(path: Path, obj) -> None:
