@@ -257,6 +257,20 @@ class ObjectClusteringSim:
             return ClusteringRollout(feats, pos_rec, head_rec, obj_rec)
         return ClusteringRollout(feats)
 
+    def behaviour_metrics(self, theta: np.ndarray, rng: np.random.Generator, trials: int = 50) -> dict:
+        """How well a controller clusters objects in fresh arenas where *every* robot runs it,
+        against the truth on the same starts: mean final fraction of objects in the largest
+        cluster for both, and their ratio (1 = clusters as well as the truth)."""
+        state = self.reset(rng, trials)
+        final = {}
+        for name, p in (("truth", self.truth), ("inferred", np.asarray(theta, float))):
+            params = np.broadcast_to(p, (trials, self.config.n_robots, len(p))).copy()
+            run = self.rollout_from(state, params, record=True)
+            final[name] = float(
+                largest_cluster_fraction(run.object_pos[:, -1], self.config.object_radius).mean()
+            )
+        return {"final_cluster_fraction": final, "cluster_ratio": final["inferred"] / final["truth"]}
+
     def swarm_params(self, theta: np.ndarray) -> np.ndarray:
         """Controller rows for arenas whose replicas run ``theta[B, 6]``: [B, N, 6]."""
         b = theta.shape[0]

@@ -473,3 +473,28 @@ def test_config_defaults():
     assert (cfg.n_agents, cfg.n_replicas, cfg.n_objects, cfg.steps, cfg.n_robots) == (5, 1, 10, 300, 6)
     assert cfg.truth == P_STAR == (0.5, 1.0, 1.0, 0.5, 0.1, 0.5)
     assert ObjectClusteringConfig(truth=[1, 1, 0, 0, -1, 1]).truth == (1.0, 1.0, 0.0, 0.0, -1.0, 1.0)
+
+
+def test_behaviour_metrics_compare_clustering_with_the_truth():
+    sim = ObjectClusteringSim(steps=300)
+    same = sim.behaviour_metrics(sim.truth, np.random.default_rng(0), trials=20)
+    assert same["cluster_ratio"] == 1.0 and same["final_cluster_fraction"]["truth"] > 0.8
+    straight = sim.behaviour_metrics(np.ones(6), np.random.default_rng(0), trials=20)
+    assert straight["cluster_ratio"] < 0.5
+
+
+def test_object_clustering_summary_reports_the_cluster_ratio():
+    import turinglearn
+
+    small = {
+        "generations": 2,
+        "environment.steps": 20,
+        "models.population": 6,
+        "models.parents": 3,
+        "discriminators.population": 6,
+        "discriminators.parents": 3,
+        "evaluation.c2st_trials": 10,
+    }
+    summary = turinglearn.learn("object-clustering", overrides=small).summary()
+    assert set(summary["behaviour"]["final_cluster_fraction"]) == {"truth", "inferred"}
+    assert summary["behaviour"]["cluster_ratio"] >= 0

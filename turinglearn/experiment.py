@@ -263,6 +263,10 @@ def run_experiment(
         interrogations=None if probes is None else (probes.stimuli, probes.responses),
     )
     result.extra["learner"] = config.learner.kind
+    sim = learner.system.sim
+    if hasattr(sim, "behaviour_metrics") and config.evaluation.c2st_trials > 0:
+        # task-level behaviour of the inferred model, e.g. how well it clusters objects
+        result.extra["behaviour"] = sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
     if simulator is not None:
         result.extra["simulator"] = type(simulator).__name__
     if isinstance(learner.system, InteractiveSystem):
