@@ -180,13 +180,11 @@ def _logistic(z: float) -> float:
     return e / (1.0 + e)
 
 
-def reference_elman_judge(w_row, sample, n_inputs: int = 2, n_hidden: int = 5) -> float:
-    """Output 0 of one Elman network (one weight row) after the last step of one sample [T, F].
+def reference_unpack(w_row, n_inputs: int, n_hidden: int):
+    """One weight row as nested lists: (w_in [F][H], b_in [H], w_ctx [H][H], w_out [H][O], b_out [O]).
 
-    Weight layout (as :class:`turinglearn.discriminators.ElmanNetwork`, one output read):
-    ``W_in`` (F + 1) x H, then ``W_ctx`` H x H, then ``W_out`` (H + 1) x O, each row-major with
-    the bias row last; ``W_ctx[j][k]`` takes the previous hidden unit j to hidden unit k. Every
-    unit is logistic and the context starts at 0.
+    Layout as :class:`turinglearn.discriminators.ElmanNetwork`: ``W_in`` (F + 1) x H, ``W_ctx``
+    H x H, ``W_out`` (H + 1) x O, each row-major with the bias row last.
     """
     w = [float(v) for v in np.asarray(w_row, dtype=float).ravel()]
     f, h = n_inputs, n_hidden
@@ -194,31 +192,49 @@ def reference_elman_judge(w_row, sample, n_inputs: int = 2, n_hidden: int = 5) -
     n_outputs, rest = divmod(len(w) - n_fixed, h + 1)
     if n_outputs < 1 or rest:
         raise ValueError(f"a weight row of length {len(w)} does not fit {f} inputs and {h} hidden units")
+    rows = [w[i * h : (i + 1) * h] for i in range(f + 1)]
+    ctx = [w[(f + 1) * h + j * h : (f + 1) * h + (j + 1) * h] for j in range(h)]
+    out = [w[n_fixed + k * n_outputs : n_fixed + (k + 1) * n_outputs] for k in range(h + 1)]
+    return rows[:f], rows[f], ctx, out[:h], out[h]
 
-    def w_in(i, k):
-        return w[i * h + k]
 
-    def w_ctx(j, k):
-        return w[(f + 1) * h + j * h + k]
+def reference_outputs(net, hidden: list[float]) -> list[float]:
+    """All outputs of one interrogator for a hidden state."""
+    _, _, _, w_out, b_out = net
+    outputs = []
+    for o, bias in enumerate(b_out):
+        z = bias
+        for k, value in enumerate(hidden):
+            z += value * w_out[k][o]
+        outputs.append(_logistic(z))
+    return outputs
 
-    def w_out(k, o):
-        return w[n_fixed + k * n_outputs + o]
 
-    context = [0.0] * h
+def reference_interrogator_step(net, context: list[float], x: list[float]) -> tuple[list[float], list[float]]:
+    """One step of one interrogator: features x [F] and the context -> (hidden [H], outputs [O])."""
+    w_in, b_in, w_ctx, _, _ = net
+    if len(x) != len(w_in):
+        raise ValueError(f"each step needs {len(w_in)} features, got {len(x)}")
+    hidden = []
+    for k, bias in enumerate(b_in):
+        z = bias
+        for i, value in enumerate(x):
+            z += value * w_in[i][k]
+        for j, value in enumerate(context):
+            z += value * w_ctx[j][k]
+        hidden.append(_logistic(z))
+    return hidden, reference_outputs(net, hidden)
+
+
+def reference_elman_judge(w_row, sample, n_inputs: int = 2, n_hidden: int = 5) -> float:
+    """Output 0 of one Elman network (one weight row) after the last step of one sample [T, F].
+
+    Weight layout as :class:`turinglearn.discriminators.ElmanNetwork` (see
+    :func:`reference_unpack`); ``W_ctx[j][k]`` takes the previous hidden unit j to hidden unit
+    k. Every unit is logistic and the context starts at 0.
+    """
+    net = reference_unpack(w_row, n_inputs, n_hidden)
+    context = [0.0] * n_hidden
     for x_t in np.asarray(sample, dtype=float):
-        x_t = [float(v) for v in x_t]
-        if len(x_t) != f:
-            raise ValueError(f"each step needs {f} features, got {len(x_t)}")
-        hidden = []
-        for k in range(h):
-            z = w_in(f, k)  # bias
-            for i in range(f):
-                z += x_t[i] * w_in(i, k)
-            for j in range(h):
-                z += context[j] * w_ctx(j, k)
-            hidden.append(_logistic(z))
-        context = hidden
-    z = w_out(h, 0)
-    for k in range(h):
-        z += context[k] * w_out(k, 0)
-    return _logistic(z)
+        context, _ = reference_interrogator_step(net, context, [float(v) for v in x_t])
+    return reference_outputs(net, context)[0]

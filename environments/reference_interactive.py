@@ -36,7 +36,12 @@ import math
 import numpy as np
 
 from ._swarm import ROBOT_RADIUS
-from .reference import _logistic, reference_move
+from .reference import (  # the scalar Elman network is shared with the passive oracle
+    reference_interrogator_step,
+    reference_move,
+    reference_outputs,
+    reference_unpack,
+)
 from .stimulus_response import RISE
 
 #: stimulus bounds (low, high) per dimension, as each environment declares them
@@ -126,52 +131,6 @@ def reference_sensor_schedule(
 
 
 # --- the interrogator ---------------------------------------------------------------------------
-
-
-def reference_unpack(w_row, n_inputs: int, n_hidden: int):
-    """One weight row as nested lists: (w_in [F][H], b_in [H], w_ctx [H][H], w_out [H][O], b_out [O]).
-
-    Layout as :class:`turinglearn.discriminators.ElmanNetwork`: ``W_in`` (F + 1) x H, ``W_ctx``
-    H x H, ``W_out`` (H + 1) x O, each row-major with the bias row last.
-    """
-    w = [float(v) for v in np.asarray(w_row, dtype=float).ravel()]
-    f, h = n_inputs, n_hidden
-    n_fixed = (f + 1) * h + h * h
-    n_outputs, rest = divmod(len(w) - n_fixed, h + 1)
-    if n_outputs < 1 or rest:
-        raise ValueError(f"a weight row of length {len(w)} does not fit {f} inputs and {h} hidden units")
-    rows = [w[i * h : (i + 1) * h] for i in range(f + 1)]
-    ctx = [w[(f + 1) * h + j * h : (f + 1) * h + (j + 1) * h] for j in range(h)]
-    out = [w[n_fixed + k * n_outputs : n_fixed + (k + 1) * n_outputs] for k in range(h + 1)]
-    return rows[:f], rows[f], ctx, out[:h], out[h]
-
-
-def reference_outputs(net, hidden: list[float]) -> list[float]:
-    """All outputs of one interrogator for a hidden state."""
-    _, _, _, w_out, b_out = net
-    outputs = []
-    for o, bias in enumerate(b_out):
-        z = bias
-        for k, value in enumerate(hidden):
-            z += value * w_out[k][o]
-        outputs.append(_logistic(z))
-    return outputs
-
-
-def reference_interrogator_step(net, context: list[float], x: list[float]) -> tuple[list[float], list[float]]:
-    """One step of one interrogator: features x [F] and the context -> (hidden [H], outputs [O])."""
-    w_in, b_in, w_ctx, _, _ = net
-    if len(x) != len(w_in):
-        raise ValueError(f"each step needs {len(w_in)} features, got {len(x)}")
-    hidden = []
-    for k, bias in enumerate(b_in):
-        z = bias
-        for i, value in enumerate(x):
-            z += value * w_in[i][k]
-        for j, value in enumerate(context):
-            z += value * w_ctx[j][k]
-        hidden.append(_logistic(z))
-    return hidden, reference_outputs(net, hidden)
 
 
 def reference_stimulus(outputs: list[float], low, high) -> list[float]:
