@@ -71,7 +71,7 @@ from typing import ClassVar
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
@@ -118,14 +118,7 @@ class ObjectClusteringConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "truth", check_truth(self.truth, ReactiveController(n_states=3)))
-        if self.n_agents < 1:
-            raise ConfigError(f"must be at least 1, got {self.n_agents}", "n_agents")
-        if self.n_replicas < 0:
-            raise ConfigError(f"must be at least 0, got {self.n_replicas}", "n_replicas")
-        if self.n_objects < 0:
-            raise ConfigError(f"must be at least 0, got {self.n_objects}", "n_objects")
-        if self.steps < 1:
-            raise ConfigError(f"must be at least 1, got {self.steps}", "steps")
+        check_at_least(self, n_agents=1, n_replicas=0, n_objects=0, steps=1)
         if not (self.init_side > 0 and math.isfinite(self.init_side)):
             raise ConfigError(f"must be a positive number of metres, got {self.init_side}", "init_side")
         if not (self.object_radius > 0 and math.isfinite(self.object_radius)):

@@ -29,7 +29,7 @@ from typing import ClassVar
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import BoxFamily, check_truth
 
 from . import _swarm
@@ -57,8 +57,7 @@ class SensorIdentificationConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "truth", check_truth(self.truth, SensorIdentificationSim.model_family))
-        if self.steps < 2:
-            raise ConfigError(f"must be at least 2, got {self.steps}", "steps")
+        check_at_least(self, steps=2)
         if not self.arena > 2 * _swarm.ROBOT_RADIUS:
             raise ConfigError(f"must exceed the robot's diameter, got {self.arena}", "arena")
         if not 0 < self.start_side <= self.arena - 2 * _swarm.ROBOT_RADIUS:
@@ -69,8 +68,7 @@ class SensorIdentificationConfig:
             raise ConfigError(
                 f"must lie in [0, 1] (normalised wheel speed), got {self.passive_speed}", "passive_speed"
             )
-        if self.passive_hold < 1:
-            raise ConfigError(f"must be at least 1, got {self.passive_hold}", "passive_hold")
+        check_at_least(self, passive_hold=1)
 
 
 @dataclass

@@ -33,7 +33,7 @@ from typing import ClassVar
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import BoxFamily, check_truth
 
 NAMES = ("gain", "startle_prob", "startled_speed", "recovery_prob")
@@ -50,8 +50,7 @@ class StimulusResponseConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "truth", check_truth(self.truth, StimulusResponseSim.model_family))
-        if self.steps < 2:
-            raise ConfigError(f"must be at least 2, got {self.steps}", "steps")
+        check_at_least(self, steps=2)
         if not 0.0 <= self.passive_light <= 1.0:
             raise ConfigError(
                 f"must lie in the stimulus space [0, 1], got {self.passive_light}", "passive_light"

@@ -22,7 +22,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .errors import ConfigError
+from .errors import ConfigError, check_at_least
 from .optimizers import ESConfig
 
 
@@ -66,16 +66,10 @@ class LearnerConfig:
     def __post_init__(self):
         if self.hall_of_fame < 0:
             raise ConfigError(f"must be 0 (none) or more, got {self.hall_of_fame}", "hall_of_fame")
-        if self.hall_of_fame_every < 1:
-            raise ConfigError(f"must be at least 1, got {self.hall_of_fame_every}", "hall_of_fame_every")
+        check_at_least(self, hall_of_fame_every=1)
         if self.kind not in LEARNER_KINDS:
             raise ConfigError(f"must be one of {', '.join(LEARNER_KINDS)}, got {self.kind!r}", "kind")
-        if self.genuine_trials < 1:
-            raise ConfigError(f"must be at least 1, got {self.genuine_trials}", "genuine_trials")
-        if self.trials_per_model < 1:
-            raise ConfigError(f"must be at least 1, got {self.trials_per_model}", "trials_per_model")
-        if self.genuine_per_trial < 1:
-            raise ConfigError(f"must be at least 1, got {self.genuine_per_trial}", "genuine_per_trial")
+        check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
 
 
 @dataclass(frozen=True)
@@ -86,8 +80,7 @@ class DiscriminatorConfig(ESConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.hidden < 1:
-            raise ConfigError(f"must be at least 1, got {self.hidden}", "hidden")
+        check_at_least(self, hidden=1)
 
 
 @dataclass(frozen=True)
@@ -108,8 +101,7 @@ class EvaluationConfig:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:
             raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
-        if self.c2st_folds < 2:
-            raise ConfigError(f"must be at least 2, got {self.c2st_folds}", "c2st_folds")
+        check_at_least(self, c2st_folds=2)
 
 
 @dataclass(frozen=True)
@@ -130,8 +122,7 @@ class Config:
         env_cfg = validate_environment(self.environment)
         options = _plain(dataclasses.asdict(env_cfg))
         object.__setattr__(self, "environment", EnvironmentConfig(self.environment.id, options))
-        if self.generations < 1:
-            raise ConfigError(f"must be at least 1, got {self.generations}", "generations")
+        check_at_least(self, generations=1)
         if self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
 

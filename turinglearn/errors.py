@@ -20,3 +20,12 @@ class ConfigError(TuringLearnError, ValueError):
 
 class RunDirError(TuringLearnError):
     """A run directory cannot be used (exists and is not a run, unreadable, not writable)."""
+
+
+def check_at_least(config, **minimums) -> None:
+    """Raise a :class:`ConfigError` naming the first field of ``config`` below its minimum:
+    ``check_at_least(self, steps=1, n_replicas=0)``."""
+    for key, minimum in minimums.items():
+        value = getattr(config, key)
+        if value < minimum:
+            raise ConfigError(f"must be at least {minimum}, got {value}", key)

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, check_at_least
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,7 @@ class ESConfig:
     init_high: float = 1.0
 
     def __post_init__(self):
-        if self.population < 2:
-            raise ConfigError(f"must be at least 2, got {self.population}", "population")
+        check_at_least(self, population=2)
         if not 1 <= self.parents < self.population:
             raise ConfigError(
                 f"must be between 1 and population - 1 = {self.population - 1}, got {self.parents} "
