@@ -37,6 +37,7 @@ from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
+from ._base import ConfiguredSim
 from ._vector import SwarmVectorEnv
 
 P_STAR = (-0.7, -1.0, 1.0, -1.0)
@@ -84,7 +85,7 @@ class Rollout:
     heading: np.ndarray | None = None
 
 
-class AggregationSim:
+class AggregationSim(ConfiguredSim):
     """Batched simulator: ``B`` independent swarms stepped as arrays.
 
     Robots ``0 .. n_agents - 1`` of every swarm are the genuine agents, the rest replicas;
@@ -95,12 +96,7 @@ class AggregationSim:
     feature_names = ("linear_speed", "angular_speed")
     stimulus_space = None  # passive: nothing acts on the swarm from outside
 
-    def __init__(self, config: AggregationConfig | None = None, **kwargs):
-        self.config = config if config is not None else AggregationConfig(**kwargs)
-
-    @property
-    def truth(self) -> np.ndarray:
-        return np.asarray(self.config.truth, dtype=float)
+    config_class = AggregationConfig
 
     def reset(self, rng: np.random.Generator, n_episodes: int) -> SwarmState:
         pos, heading = _swarm.random_placement(rng, n_episodes, self.config.n_robots, self.config.init_side)

@@ -75,6 +75,7 @@ from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import ReactiveController, check_truth
 
 from . import _swarm
+from ._base import ConfiguredSim
 from ._vector import SwarmVectorEnv
 from .aggregation import dispersion  # mean distance to the centroid, pos [..., M, 2] -> [...]
 
@@ -160,7 +161,7 @@ class ClusteringRollout:
     object_pos: np.ndarray | None = None
 
 
-class ObjectClusteringSim:
+class ObjectClusteringSim(ConfiguredSim):
     """Batched simulator: ``B`` independent arenas of robots and objects stepped as arrays.
 
     Robots ``0 .. n_agents - 1`` of every arena are the genuine agents, the rest replicas; each
@@ -171,17 +172,15 @@ class ObjectClusteringSim:
     feature_names = ("linear_speed", "angular_speed")
     stimulus_space = None  # passive: nothing acts on the arena from outside
 
+    config_class = ObjectClusteringConfig
+
     def __init__(self, config: ObjectClusteringConfig | None = None, **kwargs):
-        self.config = config if config is not None else ObjectClusteringConfig(**kwargs)
+        super().__init__(config, **kwargs)
         cfg = self.config
         n, m = cfg.n_robots, cfg.n_objects
         #: every body's radius and mobility (inverse mass), robots first: [N + M] each
         self.radius = np.concatenate([np.full(n, _swarm.ROBOT_RADIUS), np.full(m, cfg.object_radius)])
         self.mobility = np.concatenate([np.ones(n), np.full(m, 1.0 / cfg.object_mass)])
-
-    @property
-    def truth(self) -> np.ndarray:
-        return np.asarray(self.config.truth, dtype=float)
 
     def _resolve(self, pos: np.ndarray, object_pos: np.ndarray):
         n = pos.shape[1]

@@ -33,6 +33,7 @@ from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import BoxFamily, check_truth
 
 from . import _swarm
+from ._base import ConfiguredSim
 
 NAMES = ("a", "b")
 TRUTH = (2.0, 1.0)
@@ -80,19 +81,14 @@ class RobotState:
     sin: np.ndarray | None = None
 
 
-class SensorIdentificationSim:
+class SensorIdentificationSim(ConfiguredSim):
     """Batched over any batch shape: params [..., 2], stimulus (wheels) [..., 2] -> features [..., 1]."""
 
     model_family = BoxFamily(NAMES, LOWER, UPPER)  # a candidate sensor (a, b)
     feature_names = ("reading",)
     stimulus_space = gym.spaces.Box(-1.0, 1.0, shape=(2,), dtype=np.float64)
 
-    def __init__(self, config: SensorIdentificationConfig | None = None, **kwargs):
-        self.config = config if config is not None else SensorIdentificationConfig(**kwargs)
-
-    @property
-    def truth(self) -> np.ndarray:
-        return np.asarray(self.config.truth, dtype=float)
+    config_class = SensorIdentificationConfig
 
     def passive_schedule(self) -> np.ndarray:
         """The fixed random controller: wheel speeds [T, 2], redrawn every ``passive_hold`` steps."""

@@ -36,6 +36,8 @@ import numpy as np
 from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.models import BoxFamily, check_truth
 
+from ._base import ConfiguredSim
+
 NAMES = ("gain", "startle_prob", "startled_speed", "recovery_prob")
 TRUTH = (0.6, 0.8, 0.1, 0.2)
 #: a rise of the light by more than this in one step can startle a calm agent
@@ -65,19 +67,14 @@ class AgentState:
     light: np.ndarray  # [...] the previous step's light; NaN before the first step
 
 
-class StimulusResponseSim:
+class StimulusResponseSim(ConfiguredSim):
     """Batched simulator over any batch shape: params [..., 4], stimulus [..., 1] -> features [..., 2]."""
 
     model_family = BoxFamily(NAMES, lower=(0, 0, 0, 0), upper=(1, 1, 1, 1))
     feature_names = ("speed", "light")
     stimulus_space = gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float64)
 
-    def __init__(self, config: StimulusResponseConfig | None = None, **kwargs):
-        self.config = config if config is not None else StimulusResponseConfig(**kwargs)
-
-    @property
-    def truth(self) -> np.ndarray:
-        return np.asarray(self.config.truth, dtype=float)
+    config_class = StimulusResponseConfig
 
     def passive_schedule(self) -> np.ndarray:
         """The stimulus a passive observer applies: [T, 1], constant light."""
