@@ -151,6 +151,17 @@ def test_benchmark_swarm_writes_table_and_plot(tmp_path, capsys):
     assert "| turing |" in table and "paired seeds" in table
     assert (out / "errors.png").stat().st_size > 1000
 
+    # Run again into the same directory with one more seed: the finished runs are kept
+    # (same numbers), only the missing ones are run.
+    before = {(r["learner"], r["seed"]): r["abs_error"] for r in results}
+    capsys.readouterr()
+    argv = ["benchmark", "swarm", "--seeds", "0-2", "--tasks", "aggregation", "--jobs", "1"]
+    assert main([*argv, "--out", str(out), "--set", "generations=2", *small]) == 0
+    assert "6 already done" in capsys.readouterr().out
+    again = json.loads((out / "results.json").read_text())
+    assert len(again) == 9
+    assert {(r["learner"], r["seed"]): r["abs_error"] for r in again if r["seed"] < 2} == before
+
 
 def test_benchmark_validates_settings_before_running(tmp_path, capsys):
     assert (

@@ -38,7 +38,9 @@ def _one(job: tuple) -> dict:
         "inferred": r.inferred.tolist(),
         "abs_error": r.abs_error.tolist(),
         "c2st": r.c2st,
+        "behaviour": r.extra.get("behaviour"),
         "seconds": time.perf_counter() - t0,
+        "overrides": overrides,
     }
 
 
@@ -53,9 +55,16 @@ def table(results: Sequence[dict]) -> str:
     for task in dict.fromkeys(r["task"] for r in results):
         rows = [r for r in results if r["task"] == task]
         names = rows[0]["names"]
+        ratio = all((r.get("behaviour") or {}).get("cluster_ratio") is not None for r in rows)
         out.append(f"### {task}\n")
-        out.append("| learner | " + " | ".join(names) + " | summed error | C2ST | seconds per run |")
-        out.append("|---" * (len(names) + 4) + "|")
+        out.append(
+            "| learner | "
+            + " | ".join(names)
+            + " | summed error | C2ST |"
+            + (" cluster ratio |" if ratio else "")
+            + " seconds per run |"
+        )
+        out.append("|---" * (len(names) + 4 + ratio) + "|")
         summed = {}
         for learner in dict.fromkeys(r["learner"] for r in rows):
             mine = sorted((r for r in rows if r["learner"] == learner), key=lambda r: r["seed"])
@@ -65,9 +74,16 @@ def table(results: Sequence[dict]) -> str:
             out.append(
                 f"| {learner} | "
                 + " | ".join(_q(err[:, i]) for i in range(len(names)))
-                + f" | {_q(err.sum(axis=1))} | {np.nanmedian(c2st):.2f} | {np.median([r['seconds'] for r in mine]):.0f} |"
+                + f" | {_q(err.sum(axis=1))} | {np.nanmedian(c2st):.2f} |"
+                + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
+                + f" {np.median([r['seconds'] for r in mine]):.0f} |"
             )
         out.append("\nmedian [25 %, 75 %] of the absolute error over seeds.")
+        if ratio:
+            out.append(
+                "cluster ratio: final largest-cluster fraction of fresh arenas run by the inferred "
+                "controller over the truth's (1 = clusters as well as the truth)."
+            )
         if "turing" in summed:
             for learner, errs in summed.items():
                 if learner == "turing":
@@ -113,12 +129,23 @@ def run_swarm_benchmark(
 ) -> str:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    job_list = [(t, k, s, dict(overrides or {})) for t in tasks for k in learners for s in seeds]
+    overrides = dict(overrides or {})
+    # A benchmark interrupted (or spread over several sittings) goes on where it stopped:
+    # runs already in results.json with the same settings are kept, not repeated.
+    results = load_results(out / "results.json") if (out / "results.json").exists() else []
+    done = {(r["task"], r["learner"], r["seed"]) for r in results if r.get("overrides", {}) == overrides}
+    results = [r for r in results if (r["task"], r["learner"], r["seed"]) in done]
+    job_list = [
+        (t, k, s, overrides)
+        for t in tasks
+        for k in learners
+        for s in seeds
+        if (t, k, s) not in done
+    ]
     log(
         f"benchmark swarm: {len(job_list)} runs ({len(tasks)} tasks x {len(learners)} learners x "
-        f"{len(seeds)} seeds) on {jobs} processes -> {out}"
+        f"{len(seeds)} seeds, {len(results)} already done) on {jobs} processes -> {out}"
     )
-    results = []
     with ProcessPoolExecutor(jobs) as pool:
         for r in pool.map(_one, job_list):
             results.append(r)
