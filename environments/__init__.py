@@ -58,10 +58,42 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
 def register_envs() -> None:
     """Register every turinglearn environment with gymnasium (idempotent)."""
     for env_id, entry in ENVIRONMENTS.items():
-        if env_id not in gym.registry:
+        if entry.entry_point and env_id not in gym.registry:
             gym.register(
                 id=env_id, entry_point=entry.entry_point, vector_entry_point=entry.vector_entry_point
             )
+
+
+def register(
+    env_id: str,
+    sim: str,
+    config: str,
+    entry_point: str | None = None,
+    vector_entry_point: str | None = None,
+    description: str = "",
+) -> None:
+    """Register your own batched simulator (``"module:Class"`` paths) under ``env_id``.
+
+    Name the id ``"yourpackage.module:Name-v0"`` and call :func:`register` in that module: a
+    config that names the id then works everywhere, also in worker processes and on Dask
+    workers, which import ``yourpackage.module`` to find it (environments are rebuilt from
+    their id and settings in each worker, never pickled). ``entry_point`` (a ``gymnasium.Env``)
+    is optional; with it the id is registered with gymnasium too.
+    """
+    ENVIRONMENTS[env_id] = EnvEntry(entry_point or "", vector_entry_point, sim, config, description)
+    if entry_point and env_id not in gym.registry:
+        gym.register(id=env_id, entry_point=entry_point, vector_entry_point=vector_entry_point)
+
+
+def known(env_id: str) -> bool:
+    """Whether ``env_id`` is registered, importing the module a ``"module:Name-v0"`` id names."""
+    if env_id not in ENVIRONMENTS and ":" in env_id:
+        module = env_id.split(":", 1)[0]
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return False
+    return env_id in ENVIRONMENTS
 
 
 def _load(path: str):
@@ -71,9 +103,11 @@ def _load(path: str):
 
 def sim_class(env_id: str):
     """The batched simulator class of a turinglearn id (KeyError for other ids)."""
+    known(env_id)
     return _load(ENVIRONMENTS[env_id].sim)
 
 
 def config_class(env_id: str):
     """The settings dataclass of a turinglearn id (KeyError for other ids)."""
+    known(env_id)
     return _load(ENVIRONMENTS[env_id].config)

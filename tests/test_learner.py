@@ -123,7 +123,7 @@ def test_learner_composes_with_any_system():
         ),
         SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(0, "discriminators")),
     )
-    last = learner.run(150)
+    last = learner.run(300)  # 150 generations are enough for most seeds, not all
     assert abs(last.median[0] - 0.3) < 0.1
 
 

@@ -1,4 +1,4 @@
-"""``turinglearn`` command line: run, report, envs.
+"""``turinglearn`` command line: run, resume, sweep, report, benchmark, envs, presets.
 
 Errors in what the user gave (settings, files, directories) end with one line naming what is
 wrong and how to fix it, and exit code 2.
@@ -46,6 +46,22 @@ def _parser() -> argparse.ArgumentParser:
         help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(run)
+
+    res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
+    res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(res)
+
+    sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
+    sweep.add_argument("config", metavar="PRESET_OR_FILE")
+    sweep.add_argument("--seeds", default="0-9", help="seeds, e.g. 0-9 or 0,3,5 (default 0-9)")
+    sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    sweep.add_argument("--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it")
+    sweep.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="setting for every run"
+    )
+    _backend_args(sweep, what="the runs (one per seed)")
 
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -70,6 +86,43 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("envs", help="list the registered turinglearn environments")
     sub.add_parser("presets", help="list the built-in presets")
     return p
+
+
+def _backend_args(parser, what: str = "each generation's chunks") -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["inprocess", "processes", "dask"],
+        help=f"where {what} run (default: the config's execution.backend, inprocess)",
+    )
+    parser.add_argument("--workers", type=int, help="processes or Dask workers to start (default: one per core)")
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --backend dask)")
+
+
+def _backend_overrides(args) -> list[str]:
+    out = []
+    if args.scheduler:
+        out += ["execution.backend=dask", f"execution.scheduler={json.dumps(args.scheduler)}"]
+    if args.backend:
+        out.append(f"execution.backend={json.dumps(args.backend)}")
+    if args.workers is not None:
+        out.append(f"execution.workers={args.workers}")
+    return out
+
+
+def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
+    import signal
+
+    from .experiment import Interrupted
+
+    if isinstance(e, Interrupted):
+        print(
+            f"turinglearn: stopped by {signal.Signals(e.signum).name} after {e.generation} generations; "
+            f"checkpoint written. Continue with: turinglearn resume {out}",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
+    print(f"turinglearn: interrupted; continue with: turinglearn resume {out}", file=sys.stderr)
+    return 130
 
 
 def _print_table(summary: dict) -> None:
@@ -97,6 +150,7 @@ def cmd_run(args) -> int:
         overrides.append(f"seed={args.seed}")
     if args.passive:
         overrides.append("learner.passive=true")
+    overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_new_run_dir(out)
@@ -106,12 +160,42 @@ def cmd_run(args) -> int:
         file=sys.stderr,
     )
     try:
-        result = run_experiment(config, out=out, progress=not args.quiet)
-    except KeyboardInterrupt:
-        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
-        return 130
+        result = run_experiment(config, out=out, progress=not args.quiet, handle_signals=True)
+    except KeyboardInterrupt as e:
+        return _interrupted(e, out)
     _print_table(result.summary())
     print(f"results: {out}  (summary.json, metrics.csv, parameters.png, fitness.png)")
+    return 0
+
+
+def cmd_resume(args) -> int:
+    from .config import parse_override
+    from .experiment import resume
+
+    overrides = dict(parse_override(o) for o in _backend_overrides(args))
+    try:
+        result = resume(args.run_dir, progress=not args.quiet, handle_signals=True, overrides=overrides)
+    except KeyboardInterrupt as e:
+        return _interrupted(e, args.run_dir)
+    _print_table(result.summary())
+    print(f"results: {args.run_dir}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from .config import load_config, parse_override
+    from .sweep import run_sweep
+
+    seeds = parse_seeds(args.seeds)
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.generations is not None:
+        overrides["generations"] = args.generations
+    config = load_config(args.config, overrides)  # every setting checked before any run starts
+    execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
+    out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    text = run_sweep(args.config, seeds, out, overrides, execution)
+    print(text)
+    print(f"results: {out}  (table.md, results.json, errors.png, seed-N/ run directories)")
     return 0
 
 
@@ -193,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handler = {
         "run": cmd_run,
+        "resume": cmd_resume,
+        "sweep": cmd_sweep,
         "report": cmd_report,
         "benchmark": cmd_benchmark,
         "envs": cmd_envs,

@@ -104,6 +104,47 @@ class EvaluationConfig:
         check_at_least(self, c2st_folds=2)
 
 
+BACKENDS = ("inprocess", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where a run's work is done, and how it is kept safe.
+
+    backend: ``inprocess`` (default), ``processes`` (a local process pool) or ``dask`` (a
+    ``dask.distributed`` cluster: ``scheduler`` is its address, empty to start a LocalCluster);
+    workers: processes or Dask workers to start (0: one per CPU core);
+    chunk_size: models per unit of work. The batch is cut into chunks of this many models and
+    each chunk draws from its own random stream, so the chunks, not the workers, fix the
+    numbers: a run gives bit-identical results on every backend and worker count. Changing
+    ``chunk_size`` changes the random numbers (not the algorithm);
+    retries: times a chunk whose worker died, hung or failed is run again before the run stops;
+    timeout: seconds after which a chunk is presumed hung (0: wait for ever);
+    checkpoint_every: generations between checkpoints of a run directory (0: none);
+    keep_checkpoints: how many of the newest checkpoints are kept.
+    """
+
+    backend: str = "inprocess"
+    workers: int = 0
+    scheduler: str = ""
+    chunk_size: int = 50
+    retries: int = 2
+    timeout: float = 0.0
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 3
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
+        if self.scheduler and self.backend != "dask":
+            raise ConfigError(
+                f"a scheduler address needs backend = 'dask', got backend = {self.backend!r}", "scheduler"
+            )
+        check_at_least(self, workers=0, chunk_size=1, retries=0, checkpoint_every=0, keep_checkpoints=1)
+        if not self.timeout >= 0:
+            raise ConfigError(f"must be 0 (no limit) or more seconds, got {self.timeout}", "timeout")
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole experiment. ``seed`` is the one root of all randomness in the run."""
@@ -116,6 +157,7 @@ class Config:
     models: ESConfig = field(default_factory=lambda: ESConfig(sigma_max=1.0))
     discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
 
     def __post_init__(self):
         # validate the environment's own settings and store them resolved (defaults filled in)
@@ -209,11 +251,12 @@ def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):
 
 def validate_environment(env: EnvironmentConfig):
     """The environment's own config object; unknown ids and bad options are ConfigErrors."""
-    from .environments import ENVIRONMENTS, config_class
+    from .environments import ENVIRONMENTS, config_class, known
 
-    if env.id not in ENVIRONMENTS:
+    if not known(env.id):
         raise ConfigError(
-            f"unknown environment id {env.id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`)",
+            f"unknown environment id {env.id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`), "
+            "or 'yourpackage.module:Name-v0' for one that module registers",
             "environment.id",
         )
     return build_dataclass(config_class(env.id), env.options, "environment.")
@@ -224,6 +267,7 @@ _SECTIONS = {
     "models": ESConfig,
     "discriminators": DiscriminatorConfig,
     "evaluation": EvaluationConfig,
+    "execution": ExecutionConfig,
 }
 
 

@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +21,9 @@ import numpy as np
 from .config import Config, load_config, to_toml, validate_environment
 from .core import stream
 from .discriminators import ElmanNetwork
-from .errors import ConfigError
+from .errors import ConfigError, RunDirError, TuringLearnError
 from .evaluation import abs_error, model_c2st
+from .execution import ChunkedEvaluator, make_backend
 from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
 from .metric import MetricLearner
@@ -28,12 +32,10 @@ from .runs import RunDir, metrics_columns
 from .systems import SwarmSystem
 
 
-def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringLearner | MetricLearner:
-    """The composable pieces of an experiment, wired into a :class:`TuringLearner`.
-
-    ``simulator`` replaces the environment the config names (its ``environment`` settings are
-    then unused): any batched simulator that follows the swarm or the interrogation contract.
-    """
+def build_system(config: Config, simulator=None):
+    """The system to learn and the discriminator family that judges it (``None`` for the
+    metric-based learners), as ``config`` describes them. Worker processes call this too, to
+    rebuild the system from the config instead of receiving it pickled."""
     from .environments import sim_class
 
     if simulator is not None:
@@ -47,10 +49,6 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringL
     else:
         system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
         n_outputs = 1
-    family = system.model_family
-    models = SelfAdaptiveES(
-        family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
-    )
     if lc.kind.startswith("metric-"):
         if not isinstance(system, SwarmSystem):
             raise ConfigError(
@@ -58,12 +56,35 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringL
                 "interactive. Use learner.kind = 'turing' there",
                 "learner.kind",
             )
-        return MetricLearner(
-            system, models, metric=lc.kind.removeprefix("metric-"), seed=config.seed, hooks=hooks
-        )
+        return system, None
     discriminator = ElmanNetwork(
         n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
     )
+    return system, discriminator
+
+
+def build(
+    config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None
+) -> TuringLearner | MetricLearner:
+    """The composable pieces of an experiment, wired into a :class:`TuringLearner` (or a
+    :class:`~turinglearn.metric.MetricLearner` for the metric-based baselines).
+
+    ``simulator`` replaces the environment the config names (its ``environment`` settings are
+    then unused): any batched simulator that follows the swarm or the interrogation contract.
+    ``backend``: where the chunks of every generation run (default in-process; see
+    :mod:`turinglearn.execution`).
+    """
+    system, discriminator = build_system(config, simulator)
+    evaluator = ChunkedEvaluator(
+        config.execution.chunk_size, backend, None if simulator is not None else config
+    )
+    family = system.model_family
+    models = SelfAdaptiveES(
+        family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
+    )
+    if discriminator is None:
+        metric = config.learner.kind.removeprefix("metric-")
+        return MetricLearner(system, models, metric=metric, seed=config.seed, hooks=hooks, evaluator=evaluator)
     discriminators = SelfAdaptiveES(
         discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
     )
@@ -74,8 +95,9 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None) -> TuringL
         discriminators,
         seed=config.seed,
         hooks=hooks,
-        hall_of_fame=lc.hall_of_fame,
-        hall_of_fame_every=lc.hall_of_fame_every,
+        hall_of_fame=config.learner.hall_of_fame,
+        hall_of_fame_every=config.learner.hall_of_fame_every,
+        evaluator=evaluator,
     )
 
 
@@ -139,6 +161,16 @@ class InterrogationRecorder:
         self.stimuli[record.generation] = run.stimuli[0, :, 0]  # [T, k]
         self.responses[record.generation] = run.features[0, :, 0]  # [T, F]
 
+    def state_dict(self) -> dict:
+        return {
+            "stimuli": {str(g): v for g, v in self.stimuli.items()},
+            "responses": {str(g): v for g, v in self.responses.items()},
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.stimuli = {int(g): np.asarray(v) for g, v in state["stimuli"].items()}
+        self.responses = {int(g): np.asarray(v) for g, v in state["responses"].items()}
+
 
 @dataclass
 class LearnResult:
@@ -191,18 +223,164 @@ class LearnResult:
         }
 
 
+class Interrupted(KeyboardInterrupt):
+    """The run was stopped by a signal (SIGINT, SIGTERM) after a checkpoint was written."""
+
+    def __init__(self, signum: int, generation: int):
+        import signal as _signal
+
+        self.signum, self.generation = signum, generation
+        super().__init__(f"{_signal.Signals(signum).name} at generation {generation}")
+
+
+class Checkpointer:
+    """Hook: keeps the state of the last finished generation, writes it every ``every``
+    generations and at the last one, and on request (a signal) writes it and stops the run.
+
+    The state is what :func:`resume` needs to continue exactly: the learner's
+    ``state_dict()``, the last evaluated generation, the metrics so far and the state of the
+    interrogation recorder.
+    """
+
+    def __init__(self, run: RunDir | None, learner, history, probes, every: int, keep: int, total: int):
+        self.run, self.learner, self.history, self.probes = run, learner, history, probes
+        self.every, self.keep, self.total = every, keep, total
+        self.snapshot: dict | None = None
+        self.written = -1
+        self.stop_signal: int | None = None
+        self.seconds_before = 0.0
+        self.t0 = time.perf_counter()
+
+    def elapsed(self) -> float:
+        return self.seconds_before + time.perf_counter() - self.t0
+
+    def __call__(self, record: Generation) -> None:
+        done = self.learner.generation
+        self.snapshot = {
+            "generation": done,
+            "learner": self.learner.state_dict(),
+            "last": {
+                "generation": record.generation,
+                "models": record.models,
+                "model_fitness": record.model_fitness,
+                "discriminators": record.discriminators,
+                "discriminator_fitness": record.discriminator_fitness,
+                "seconds": record.seconds,
+            },
+            "rows": len(self.history["generation"]),
+            "probes": None if self.probes is None else self.probes.state_dict(),
+            "seconds": self.elapsed(),
+        }
+        if self.run is not None and self.every and (done % self.every == 0 or done == self.total):
+            self.write()
+        if self.stop_signal is not None:
+            self.write()
+            raise Interrupted(self.stop_signal, done)
+
+    def write(self) -> None:
+        """Write the last finished generation's checkpoint (if it is not written yet)."""
+        from . import checkpoint
+
+        if self.run is None or self.snapshot is None or self.snapshot["generation"] == self.written:
+            return
+        state = dict(self.snapshot)
+        rows = state.pop("rows")
+        state["history"] = {k: np.asarray(v[:rows], dtype=float) for k, v in self.history.items()}
+        checkpoint.save(self.run.path, state["generation"], state, self.keep)
+        self.written = state["generation"]
+
+
+@contextmanager
+def _stop_on_signals(checkpointer: Checkpointer, enabled: bool):
+    """SIGINT and SIGTERM ask the run to stop after the current generation (checkpoint
+    written); a second SIGINT stops at once."""
+    import signal
+
+    if not enabled or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def request(signum, frame):
+        if checkpointer.stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        checkpointer.stop_signal = signum
+        print(
+            f"\nturinglearn: {signal.Signals(signum).name}: stopping after this generation "
+            "(again Ctrl-C to stop at once)",
+            file=sys.stderr,
+        )
+
+    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
 def run_experiment(
     config: Config,
     out: str | Path | None = None,
     progress: bool = False,
     hooks: Sequence[Hook] = (),
     simulator=None,
+    handle_signals: bool = False,
 ) -> LearnResult:
-    """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`)."""
+    """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`).
+
+    The run directory gets a checkpoint every ``execution.checkpoint_every`` generations
+    (:func:`resume` continues from it); ``handle_signals``: SIGINT/SIGTERM write a checkpoint
+    and stop the run with :class:`Interrupted` (the command line sets it).
+    """
     learner = build(config, simulator=simulator)  # before the run directory: bad input writes nothing
     run = RunDir.create(out, to_toml(config)) if out is not None else None
+    return _drive(config, learner, run, progress, hooks, simulator, handle_signals, state=None)
+
+
+def resume(
+    run_dir: str | Path,
+    progress: bool = False,
+    hooks: Sequence[Hook] = (),
+    handle_signals: bool = False,
+    overrides: Mapping[str, Any] | None = None,
+    log=None,
+) -> LearnResult:
+    """Continue an unfinished run from its newest intact checkpoint (from the start if it has
+    none); the result is exactly the one the uninterrupted run gives. ``overrides`` may change
+    how it runs (``execution.*``), never what it computes."""
+    from . import checkpoint
+    from .runs import CONFIG_FILE, read_status
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote")
+    status = read_status(run_dir).get("status")
+    if status == "complete":
+        raise RunDirError(f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)")
+    config = load_config(run_dir / CONFIG_FILE)
+    for key in overrides or {}:
+        if not key.startswith("execution.") or key == "execution.chunk_size":
+            raise ConfigError("only execution settings (not chunk_size) can change when resuming", key)
+    if overrides:
+        config = config.replace(**overrides)
+    learner = build(config)
+    log = log or (lambda msg: print(msg, file=sys.stderr))
+    found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
+    state = None
+    if found is None:
+        log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
+    else:
+        path, state = found
+        log(f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)")
+    run = RunDir.reopen(run_dir, None if state is None else state["history"])
+    return _drive(config, learner, run, progress, hooks, None, handle_signals, state=state)
+
+
+def _drive(config, learner, run, progress, hooks, simulator, handle_signals, state) -> LearnResult:
     names = learner.system.model_family.names
     history: dict[str, list[float]] = {c: [] for c in metrics_columns(names)}
+    if state is not None:
+        history.update({k: [float(x) for x in v] for k, v in state["history"].items()})
 
     def record_metrics(record: Generation) -> None:
         row = metrics_row(record, names)
@@ -211,17 +389,36 @@ def run_experiment(
         if run is not None:
             run.append_metrics(row)
 
-    bar = ProgressBar(config.generations, names) if progress else None
+    start = 0 if state is None else int(state["generation"])
+    bar = ProgressBar(config.generations, names, initial=start) if progress else None
     probes = None
     if isinstance(learner.system, InteractiveSystem) and not learner.system.passive:
         probes = InterrogationRecorder(learner.system, learner.discriminator, config.generations, config.seed)
-    learner.hooks = [record_metrics, *([bar] if bar else []), *([probes] if probes else []), *hooks]
-    t0 = time.perf_counter()
+    ex = config.execution
+    keeper = Checkpointer(run, learner, history, probes, ex.checkpoint_every, ex.keep_checkpoints, config.generations)
+    last = None
+    if state is not None:
+        learner.load_state_dict(state["learner"])
+        if probes is not None and state["probes"] is not None:
+            probes.load_state_dict(state["probes"])
+        keeper.seconds_before = float(state["seconds"])
+        keeper.written = start
+        last = Generation(**state["last"])
+    learner.hooks = [record_metrics, *([bar] if bar else []), *([probes] if probes else []), keeper, *hooks]
+    backend = None
     try:
-        last = learner.run(config.generations)
+        with _stop_on_signals(keeper, handle_signals):
+            if learner.generation < config.generations:
+                backend = make_backend(ex, log=lambda m: print(m, file=sys.stderr))
+                learner.evaluator = ChunkedEvaluator(ex.chunk_size, backend, None if simulator is not None else config)
+                last = learner.run(config.generations)
     except BaseException as e:
         if run is not None:
             run.close()
+            try:
+                keeper.write()  # the last finished generation: nothing done is lost
+            except TuringLearnError as write_error:
+                print(f"turinglearn: {write_error}", file=sys.stderr)
             run.set_status(
                 "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
                 generations_done=learner.generation,
@@ -231,7 +428,9 @@ def run_experiment(
     finally:
         if bar is not None:
             bar.close()
-    seconds = time.perf_counter() - t0
+        if backend is not None:
+            backend.close()
+    seconds = keeper.elapsed()
 
     inferred = last.median
     truth = learner.system.truth

@@ -162,14 +162,30 @@ class InteractiveSystem:
         return Interrogation(out[..., 0].astype(np.float64), stimuli, feats_rec)
 
     def evaluate(
-        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator
+        self,
+        theta: np.ndarray,
+        discriminator,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        genuine_trials: int | None = None,
     ) -> Evaluation:
-        m, g = theta.shape[0], self.genuine_trials
+        """Every interrogator runs ``genuine_trials`` (default ``G``) trials of the system and
+        ``trials_per_model`` of every model, and judges each."""
+        m = theta.shape[0]
+        g = self.genuine_trials if genuine_trials is None else genuine_trials
         fakes = np.repeat(theta, self.trials_per_model, axis=0)
         params = np.concatenate([np.tile(self.truth, (g, 1)), fakes])  # [S = G + M * trials, d]
         genuine = np.arange(len(params)) < g
         owner = np.concatenate([np.full(g, -1), np.repeat(np.arange(m), self.trials_per_model)])
         return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
+
+    def evaluate_part(
+        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator, part: int, parts: int
+    ) -> Evaluation:
+        """Chunk ``part`` of ``parts`` (see :mod:`turinglearn.execution`): its models, and its
+        share of the ``G`` genuine trials, so a generation runs ``G`` of them in all."""
+        g = len(np.array_split(np.arange(self.genuine_trials), parts)[part])
+        return self.evaluate(theta, discriminator, weights, rng, genuine_trials=g)
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int):
         """Trials of the system and of models under random stimuli (for C2ST):

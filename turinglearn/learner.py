@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import DiscriminatorFamily, Optimizer, System, stream
+from .core import DiscriminatorFamily, Optimizer, System
 from .fitness import discriminator_fitness, judgements, model_fitness
 
 
@@ -60,6 +60,14 @@ class GenerationLoop:
             hook(record)
         return record
 
+    def state_dict(self) -> dict:
+        """Everything the next generation depends on (see :mod:`turinglearn.checkpoint`)."""
+        return {"generation": self.generation, "models": self.model_optimizer.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generation = int(state["generation"])
+        self.model_optimizer.load_state_dict(state["models"])
+
     def run(self, generations: int) -> Generation:
         """Step until ``generations`` generations have been evaluated; returns the last one."""
         record = None
@@ -75,7 +83,9 @@ class TuringLearner(GenerationLoop):
     (:meth:`~turinglearn.core.System.evaluate`); discriminator: a batched discriminator family;
     model_optimizer / discriminator_optimizer: ask/tell optimisers over model parameters and
     discriminator weights; seed: the root of the simulation's random streams (generation ``g``
-    always draws from the same stream).
+    always draws from the same stream); evaluator: a
+    :class:`~turinglearn.execution.ChunkedEvaluator` (chunk size and backend; default: one
+    chunk, in-process).
 
     hall_of_fame: ``H > 0`` keeps an archive of the last ``H`` discriminators that were best
     in their generation, one every ``hall_of_fame_every`` generations. Archived discriminators
@@ -96,7 +106,11 @@ class TuringLearner(GenerationLoop):
         hooks: Sequence[Hook] = (),
         hall_of_fame: int = 0,
         hall_of_fame_every: int = 10,
+        evaluator=None,
     ):
+        from .execution import ChunkedEvaluator
+
+        self.evaluator = evaluator or ChunkedEvaluator()
         self.system = system
         self.hall_of_fame = hall_of_fame
         self.hall_of_fame_every = hall_of_fame_every
@@ -113,9 +127,10 @@ class TuringLearner(GenerationLoop):
         theta = self.model_optimizer.ask()  # [M, d]
         weights = self.discriminator_optimizer.ask()  # [D, k]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
-        rng = stream(self.seed, "simulation", self.generation)
         judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
-        ev = self.system.evaluate(theta, self.discriminator, judges, rng)  # outputs [D + H', S]
+        ev = self.evaluator.judge(  # outputs [D + H', S]
+            self.system, self.discriminator, theta, judges, self.seed, self.generation
+        )
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         f_models = model_fitness(judged, ev.owner, len(theta))  # [M], by every judge
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)  # [D], current population only
@@ -128,3 +143,15 @@ class TuringLearner(GenerationLoop):
         return self._publish(
             Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
         )
+
+    def state_dict(self) -> dict:
+        return {
+            **super().state_dict(),
+            "discriminators": self.discriminator_optimizer.state_dict(),
+            "archive": self.archive,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        super().load_state_dict(state)
+        self.discriminator_optimizer.load_state_dict(state["discriminators"])
+        self.archive = None if state["archive"] is None else np.array(state["archive"])

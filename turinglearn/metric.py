@@ -20,7 +20,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .core import stream
 from .learner import Generation, GenerationLoop, Hook
 
 METRICS = ("sse", "histogram")
@@ -68,8 +67,17 @@ class MetricLearner(GenerationLoop):
     """
 
     def __init__(
-        self, system, model_optimizer, metric: str = "sse", seed: int = 0, hooks: Sequence[Hook] = ()
+        self,
+        system,
+        model_optimizer,
+        metric: str = "sse",
+        seed: int = 0,
+        hooks: Sequence[Hook] = (),
+        evaluator=None,
     ):
+        from .execution import ChunkedEvaluator
+
+        self.evaluator = evaluator or ChunkedEvaluator()
         if metric not in DISTANCES:
             raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
         if not hasattr(system, "trajectories"):
@@ -86,9 +94,8 @@ class MetricLearner(GenerationLoop):
     def step(self) -> Generation:
         t0 = time.perf_counter()
         theta = self.model_optimizer.ask()  # [M, d]
-        rng = stream(self.seed, "simulation", self.generation)
-        genuine, fake = self.system.trajectories(theta, rng)  # [M, tr, A, T, F], [M, tr, R, T, F]
-        fitness = -self.distance(genuine, fake)  # [M], higher is better
+        # trajectories [M, tr, A, T, F] and [M, tr, R, T, F] -> fitness [M], higher is better
+        fitness = self.evaluator.distances(self.system, self.distance, theta, self.seed, self.generation)
         self.model_optimizer.tell(fitness)
         no_discriminators = np.zeros((0, 0)), np.zeros(0)
         return self._publish(

@@ -7,6 +7,7 @@ A run directory holds
 - ``config.toml``: the resolved config (every setting, defaults included);
 - ``metrics.csv``: one row per generation, appended and flushed as the run goes;
 - ``populations.npz``: the final populations with their fitness;
+- ``checkpoints/generation-NNNNNN.npz``: the newest checkpoints (:mod:`turinglearn.checkpoint`);
 - ``summary.json``: truth, inferred, abs_error, c2st, generations, seconds, ... (written last);
 - ``parameters.png``, ``fitness.png``: plots (``turinglearn report DIR`` redraws them).
 
@@ -129,6 +130,24 @@ class RunDir:
         run.set_status("running")
         return run
 
+    @classmethod
+    def reopen(cls, path: str | os.PathLike, history: Mapping[str, np.ndarray] | None) -> RunDir:
+        """Continue the run in ``path``: metrics.csv is rewritten (atomically) to hold exactly
+        ``history``'s rows (the generations a checkpoint covers), then appended to."""
+        run = cls(Path(path))
+        rows = [] if history is None else [dict(zip(history, r, strict=True)) for r in zip(*history.values(), strict=True)]
+        if rows:
+            buf = io.StringIO(newline="")
+            writer = csv.DictWriter(buf, fieldnames=list(history))
+            writer.writeheader()
+            for r in rows:
+                writer.writerow({k: _fmt(int(v) if k == "generation" else v) for k, v in r.items()})
+            atomic_write(run.path / METRICS_FILE, buf.getvalue())
+        else:
+            (run.path / METRICS_FILE).unlink(missing_ok=True)
+        run.set_status("running")
+        return run
+
     def set_status(self, status: str, **extra) -> None:
         write_json(self.path / RUN_FILE, {"format": 1, "status": status, **extra})
 
@@ -136,9 +155,12 @@ class RunDir:
         """Append one generation's row to metrics.csv (header on the first row), flushed."""
         try:
             if self._metrics is None:
-                self._metrics = open(self.path / METRICS_FILE, "w", newline="", encoding="utf-8")
+                file = self.path / METRICS_FILE
+                fresh = not file.is_file() or file.stat().st_size == 0
+                self._metrics = open(file, "w" if fresh else "a", newline="", encoding="utf-8")
                 self._writer = csv.DictWriter(self._metrics, fieldnames=list(row))
-                self._writer.writeheader()
+                if fresh:
+                    self._writer.writeheader()
             self._writer.writerow({k: _fmt(v) for k, v in row.items()})
             self._metrics.flush()
         except OSError as e:

@@ -1,0 +1,197 @@
+"""Backends, chunks, faults: a run's numbers do not depend on where its work runs."""
+
+import json
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.config import load_config
+from turinglearn.errors import ConfigError, TuringLearnError
+from turinglearn.execution import ChunkedEvaluator, Processes, WorkerError, chunk_slices, merge
+from turinglearn.experiment import build
+
+TIME_KEYS = {"seconds", "seconds_per_generation"}
+
+
+def same_summary(a: dict, b: dict) -> None:
+    assert {k: v for k, v in a.items() if k not in TIME_KEYS} == {
+        k: v for k, v in b.items() if k not in TIME_KEYS
+    }
+
+
+def assert_same_run(a, b) -> None:
+    same_summary(a.summary(), b.summary())
+    np.testing.assert_array_equal(a.models, b.models)
+    np.testing.assert_array_equal(a.discriminators, b.discriminators)
+    np.testing.assert_array_equal(a.model_fitness, b.model_fitness)
+    for k in a.history:
+        if k != "seconds":
+            np.testing.assert_array_equal(a.history[k], b.history[k], err_msg=k)
+
+
+@pytest.fixture
+def chunked(tiny):
+    # 10 models in chunks of 4: three chunks, the last one short
+    return {**tiny, "execution.chunk_size": 4}
+
+
+def test_chunk_slices_cover_the_batch_in_order():
+    assert chunk_slices(10, 4) == [slice(0, 4), slice(4, 8), slice(8, 10)]
+    assert chunk_slices(10, None) == [slice(0, 10)]
+    assert chunk_slices(3, 50) == [slice(0, 3)]
+
+
+def test_merge_makes_model_indices_global():
+    from turinglearn.core import Evaluation
+
+    a = Evaluation(np.zeros((2, 3)), np.array([True, False, False]), np.array([-1, 0, 1]))
+    b = Evaluation(np.ones((2, 2)), np.array([True, False]), np.array([-1, 0]))
+    m = merge([a, b], [0, 2])
+    np.testing.assert_array_equal(m.owner, [-1, 0, 1, -1, 2])
+    assert m.outputs.shape == (2, 5)
+
+
+def test_chunks_change_numbers_not_the_algorithm(tiny):
+    """Chunking is part of the config: one chunk and three chunks are different random draws."""
+    one = turinglearn.learn("aggregation", overrides={**tiny, "generations": 8})
+    three = turinglearn.learn("aggregation", overrides={**tiny, "generations": 8, "execution.chunk_size": 4})
+    assert not np.array_equal(one.models, three.models)
+
+
+@pytest.mark.parametrize("preset", ["aggregation", "stimulus-response"])
+def test_processes_give_bit_identical_results(chunked, preset):
+    overrides = {**chunked, "generations": 2}
+    if preset == "stimulus-response":
+        overrides = {
+            k: v for k, v in overrides.items() if not k.startswith("environment.")
+        } | {"environment.steps": 20, "learner.genuine_trials": 7}
+    here = turinglearn.learn(preset, overrides=overrides)
+    pool = turinglearn.learn(
+        preset, overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
+    )
+    assert_same_run(here, pool)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_dask_local_cluster_gives_bit_identical_results(chunked, workers):
+    pytest.importorskip("dask.distributed")
+    here = turinglearn.learn("aggregation", overrides=chunked)
+    dask = turinglearn.learn(
+        "aggregation",
+        overrides={**chunked, "execution.backend": "dask", "execution.workers": workers},
+    )
+    assert_same_run(here, dask)
+
+
+def test_metric_learner_is_chunked_identically(chunked):
+    overrides = {**chunked, "learner.kind": "metric-sse", "generations": 2}
+    here = turinglearn.learn("aggregation", overrides=overrides)
+    pool = turinglearn.learn(
+        "aggregation", overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
+    )
+    np.testing.assert_array_equal(here.models, pool.models)
+    np.testing.assert_array_equal(here.model_fitness, pool.model_fitness)
+
+
+def _faulty(tiny, tmp_path, fault: str, **execution) -> dict:
+    from faulty_env import ID
+
+    return {
+        **tiny,
+        "generations": 2,
+        "environment.id": ID,
+        "environment.fault": fault,
+        "environment.fault_file": str(tmp_path / "fault-happened"),
+        "execution.chunk_size": 4,
+        "execution.backend": "processes",
+        "execution.workers": 2,
+        **{f"execution.{k}": v for k, v in execution.items()},
+    }
+
+
+@pytest.fixture
+def parent_pid(monkeypatch):
+    import os
+
+    monkeypatch.setenv("FAULTY_ENV_PARENT", str(os.getpid()))  # faults happen in workers only
+
+
+def test_worker_killed_mid_generation_does_not_change_the_result(tiny, tmp_path, parent_pid, capsys):
+    from faulty_env import ID
+
+    clean = turinglearn.learn(
+        "aggregation", overrides={**tiny, "generations": 2, "environment.id": ID, "execution.chunk_size": 4}
+    )
+    faulty = turinglearn.learn("aggregation", overrides=_faulty(tiny, tmp_path, "die"))
+    assert (tmp_path / "fault-happened").read_text() == "die"  # the fault did happen
+    assert "a worker process died" in capsys.readouterr().err
+    np.testing.assert_array_equal(clean.models, faulty.models)
+    np.testing.assert_array_equal(clean.discriminator_fitness, faulty.discriminator_fitness)
+
+
+def test_hung_worker_is_replaced_after_the_timeout(tiny, tmp_path, parent_pid, capsys):
+    from faulty_env import ID
+
+    clean = turinglearn.learn(
+        "aggregation", overrides={**tiny, "generations": 2, "environment.id": ID, "execution.chunk_size": 4}
+    )
+    hung = turinglearn.learn("aggregation", overrides=_faulty(tiny, tmp_path, "hang", timeout=3.0))
+    assert (tmp_path / "fault-happened").exists()
+    assert "no result within 3 s" in capsys.readouterr().err
+    np.testing.assert_array_equal(clean.models, hung.models)
+
+
+def test_retries_are_bounded(tiny, tmp_path, parent_pid):
+    with pytest.raises(WorkerError, match=r"chunk \d+ failed 1 times \(a worker process died\)"):
+        turinglearn.learn("aggregation", overrides=_faulty(tiny, tmp_path, "die", retries=0))
+
+
+def test_exceptions_in_a_chunk_are_raised_not_retried(tmp_path):
+    with Processes(workers=1, retries=3) as backend, pytest.raises(ValueError, match="bad chunk"):
+        backend.map(_raise_value_error, [str(tmp_path / "calls")])
+    assert (tmp_path / "calls").read_text() == "x"  # ran once, in the worker
+
+
+def _raise_value_error(path):
+    with open(path, "a") as f:
+        f.write("x")
+    raise ValueError("bad chunk")
+
+
+def test_object_simulators_stay_in_process(tiny):
+    cfg = load_config("aggregation", tiny)
+    sim = build(cfg).system.sim
+    with pytest.raises(TuringLearnError, match="cannot be rebuilt in worker processes"):
+        ChunkedEvaluator(4, Processes(workers=1), config=None)
+    with pytest.raises(TuringLearnError, match="register it"):
+        turinglearn.learn(simulator=sim, overrides={"generations": 1, "execution.backend": "processes"})
+
+
+def test_execution_settings_are_validated():
+    with pytest.raises(ConfigError, match="execution.backend: must be one of inprocess, processes, dask"):
+        load_config("aggregation", {"execution.backend": "mpi"})
+    with pytest.raises(ConfigError, match="execution.scheduler: a scheduler address needs backend = 'dask'"):
+        load_config("aggregation", {"execution.scheduler": "tcp://x:8786"})
+    with pytest.raises(ConfigError, match="execution.chunk_size: must be at least 1"):
+        load_config("aggregation", {"execution.chunk_size": 0})
+    with pytest.raises(ConfigError, match="execution.timeout"):
+        load_config("aggregation", {"execution.timeout": -1})
+
+
+def test_unknown_module_environment_is_a_config_error():
+    with pytest.raises(ConfigError, match="environment.id: unknown environment id 'nosuchmodule:X-v0'"):
+        load_config("aggregation", {"environment.id": "nosuchmodule:X-v0"})
+
+
+def test_cli_run_with_processes_backend(tmp_path, tiny):
+    from turinglearn.cli import main
+
+    sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "run"
+    rc = main(["run", "aggregation", *sets, "--out", str(out), "--quiet", "--backend", "processes", "--workers", "2"])
+    assert rc == 0
+    cfg = (out / "config.toml").read_text()
+    assert 'backend = "processes"' in cfg
+    here = turinglearn.learn("aggregation", overrides=tiny)
+    same_summary(json.loads((out / "summary.json").read_text()), here.summary())
