@@ -169,18 +169,18 @@ def test_object_simulators_stay_in_process(tiny):
 
 
 def test_execution_settings_are_validated():
-    with pytest.raises(ConfigError, match="execution.backend: must be one of inprocess, processes, dask"):
+    with pytest.raises(ConfigError, match=r"execution.backend: must be one of inprocess, processes, dask"):
         load_config("aggregation", {"execution.backend": "mpi"})
-    with pytest.raises(ConfigError, match="execution.scheduler: a scheduler address needs backend = 'dask'"):
+    with pytest.raises(ConfigError, match=r"execution.scheduler: a scheduler address needs backend = 'dask'"):
         load_config("aggregation", {"execution.scheduler": "tcp://x:8786"})
-    with pytest.raises(ConfigError, match="execution.chunk_size: must be at least 1"):
+    with pytest.raises(ConfigError, match=r"execution.chunk_size: must be at least 1"):
         load_config("aggregation", {"execution.chunk_size": 0})
-    with pytest.raises(ConfigError, match="execution.timeout"):
+    with pytest.raises(ConfigError, match=r"execution.timeout"):
         load_config("aggregation", {"execution.timeout": -1})
 
 
 def test_unknown_module_environment_is_a_config_error():
-    with pytest.raises(ConfigError, match="environment.id: unknown environment id 'nosuchmodule:X-v0'"):
+    with pytest.raises(ConfigError, match=r"environment.id: unknown environment id 'nosuchmodule:X-v0'"):
         load_config("aggregation", {"environment.id": "nosuchmodule:X-v0"})
 
 

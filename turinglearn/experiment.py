@@ -417,13 +417,13 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
             run.close()
             try:
                 keeper.write()  # the last finished generation: nothing done is lost
-            except TuringLearnError as write_error:
+                run.set_status(
+                    "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
+                    generations_done=max(keeper.written, 0),
+                    error=repr(e),
+                )
+            except TuringLearnError as write_error:  # e.g. the disk is full: report, keep e
                 print(f"turinglearn: {write_error}", file=sys.stderr)
-            run.set_status(
-                "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                generations_done=learner.generation,
-                error=repr(e),
-            )
         raise
     finally:
         if bar is not None:

@@ -1,0 +1,265 @@
+"""Checkpoints and resume: an interrupted run ends exactly as an uninterrupted one."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn import checkpoint
+from turinglearn.checkpoint import CheckpointError
+from turinglearn.errors import ConfigError, RunDirError
+from turinglearn.experiment import resume
+from turinglearn.runs import read_metrics
+
+TIME_KEYS = {"seconds", "seconds_per_generation"}
+
+
+def strip_time(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in TIME_KEYS}
+
+
+def metrics_without_time(run_dir: Path) -> dict:
+    return {k: v for k, v in read_metrics(run_dir).items() if k != "seconds"}
+
+
+def assert_same_metrics(a: Path, b: Path) -> None:
+    ma, mb = metrics_without_time(a), metrics_without_time(b)
+    assert ma.keys() == mb.keys()
+    for k in ma:
+        np.testing.assert_array_equal(ma[k], mb[k], err_msg=k)
+
+
+@pytest.fixture
+def settings(tiny):
+    return {**tiny, "generations": 9, "execution.checkpoint_every": 2}
+
+
+@pytest.fixture
+def reference(tmp_path_factory, settings):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    turinglearn.learn("aggregation", overrides=settings, out=out)
+    return out
+
+
+def test_state_round_trips_exactly(tmp_path):
+    rng = np.random.default_rng(3)
+    state = {
+        "generation": 7,
+        "nested": {"x": rng.random((3, 2)), "none": None, "ints": [1, 2**70], "f32": np.ones(2, np.float32)},
+        "rng": rng.bit_generator.state,
+    }
+    path = checkpoint.save(tmp_path, 7, state)
+    back = checkpoint.load(path)
+    np.testing.assert_array_equal(back["nested"]["x"], state["nested"]["x"])
+    assert back["nested"]["f32"].dtype == np.float32
+    assert back["nested"]["ints"] == [1, 2**70] and back["nested"]["none"] is None
+    assert back["rng"] == state["rng"]
+
+
+def test_damaged_checkpoints_are_rejected_and_the_previous_one_used(tmp_path):
+    for g in (2, 4, 6):
+        checkpoint.save(tmp_path, g, {"generation": g, "x": np.arange(1000.0) * g})
+    files = checkpoint.checkpoints(tmp_path)
+    assert [f.name for f in files] == [f"generation-00000{g}.npz" for g in (2, 4, 6)]
+    files[2].write_bytes(files[2].read_bytes()[:500])  # truncated
+    raw = bytearray(files[1].read_bytes())
+    raw[len(raw) // 2] ^= 0xFF  # one flipped byte
+    files[1].write_bytes(bytes(raw))
+    with pytest.raises(CheckpointError, match="damaged"):
+        checkpoint.load(files[2])
+    with pytest.raises(CheckpointError, match="damaged"):
+        checkpoint.load(files[1])
+    warnings = []
+    path, state = checkpoint.latest(tmp_path, warn=warnings.append)
+    assert path == files[0] and state["generation"] == 2
+    assert len(warnings) == 2 and all("using the previous checkpoint" in w for w in warnings)
+
+
+def test_only_the_newest_checkpoints_are_kept(tmp_path):
+    for g in range(1, 6):
+        checkpoint.save(tmp_path, g, {"generation": g}, keep=2)
+    assert [p.name for p in checkpoint.checkpoints(tmp_path)] == ["generation-000004.npz", "generation-000005.npz"]
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, settings, reference):
+    out = tmp_path / "run"
+
+    def stop(record):
+        if record.generation == 4:  # mid-way between checkpoints (2, 4, 6, ...)
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    # the last finished generation (5 done) was checkpointed on the way out
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000005.npz"
+    result = resume(out, log=lambda m: None)
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    assert strip_time(result.summary()) == strip_time(json.loads((reference / "summary.json").read_text()))
+    assert_same_metrics(out, reference)
+    a, b = np.load(out / "populations.npz"), np.load(reference / "populations.npz")
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_interactive_run_resumes_with_its_interrogation_record(tmp_path, tiny):
+    settings = {
+        "generations": 6,
+        "environment.steps": 20,
+        "learner.genuine_trials": 6,
+        "models.population": 6,
+        "models.parents": 3,
+        "discriminators.population": 6,
+        "discriminators.parents": 3,
+        "evaluation.c2st_trials": 10,
+        "execution.checkpoint_every": 2,
+    }
+    ref = tmp_path / "ref"
+    full = turinglearn.learn("stimulus-response", overrides=settings, out=ref)
+    out = tmp_path / "run"
+
+    def stop(record):
+        if record.generation == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("stimulus-response", overrides=settings, out=out, hooks=[stop])
+    again = resume(out, log=lambda m: None)
+    assert strip_time(again.summary()) == strip_time(full.summary())
+    a, b = np.load(out / "interrogations.npz"), np.load(ref / "interrogations.npz")
+    assert sorted(a.files) == sorted(b.files)
+    for k in a.files:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_resume_skips_a_truncated_checkpoint(tmp_path, settings, reference):
+    out = tmp_path / "run"
+
+    def stop(record):
+        if record.generation == 6:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
+    newest = checkpoint.checkpoints(out)[-1]
+    newest.write_bytes(newest.read_bytes()[:-100])
+    messages = []
+    result = resume(out, log=messages.append)
+    assert any(newest.name in m and "damaged" in m for m in messages)
+    assert any("resuming" in m and "generation-000006" in m for m in messages)
+    assert strip_time(result.summary()) == strip_time(json.loads((reference / "summary.json").read_text()))
+    assert_same_metrics(out, reference)
+
+
+def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, reference, settings):
+    with pytest.raises(RunDirError, match="is complete; nothing to resume"):
+        resume(reference)
+    out = tmp_path / "run"
+
+    def stop(record):
+        if record.generation == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
+    with pytest.raises(ConfigError, match="only execution settings"):
+        resume(out, overrides={"models.population": 20})
+    with pytest.raises(RunDirError, match="not a directory"):
+        resume(tmp_path / "nothing")
+
+
+def test_full_disk_is_reported_and_written_files_survive(tmp_path, settings, monkeypatch):
+    import errno
+
+    import turinglearn.runs as runs
+
+    out = tmp_path / "run"
+    real_fsync = os.fsync
+    state = {"calls": 0}
+
+    def fsync(fd):
+        # the disk fills up once the first checkpoint is on it
+        if (out / "checkpoints").is_dir() and list((out / "checkpoints").glob("*.npz")):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        state["calls"] += 1
+        return real_fsync(fd)
+
+    monkeypatch.setattr(runs.os, "fsync", fsync)
+    with pytest.raises(RunDirError, match=r"No space left on device.*files already written are intact"):
+        turinglearn.learn("aggregation", overrides=settings, out=out)
+    monkeypatch.setattr(runs.os, "fsync", real_fsync)
+    files = checkpoint.checkpoints(out)
+    assert [f.name for f in files] == ["generation-000002.npz"]
+    assert checkpoint.load(files[0])["generation"] == 2
+    assert not list(out.rglob("*.tmp"))  # no half-written files left behind
+    assert len(read_metrics(out)["generation"]) >= 2
+
+
+# --- the command line, in a separate process -------------------------------------------------
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "turinglearn.cli", *args]
+
+
+def _sets(settings: dict) -> list[str]:
+    return [a for k, v in settings.items() for a in ("--set", f"{k}={v}")]
+
+
+def _wait_for_checkpoint(out: Path, proc, at_least: int, timeout: float = 60.0) -> None:
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        files = checkpoint.checkpoints(out)
+        if files and int(files[-1].stem.split("-")[1]) >= at_least:
+            return
+        assert proc.poll() is None, "the run ended before it could be stopped"
+        time.sleep(0.01)
+    raise AssertionError("no checkpoint appeared")
+
+
+@pytest.fixture
+def long_settings(tiny):
+    # long enough (about 4 s) to be stopped in the middle
+    return {**tiny, "generations": 150, "execution.checkpoint_every": 5}
+
+
+@pytest.fixture
+def long_reference(tmp_path_factory, long_settings):
+    out = tmp_path_factory.mktemp("ref") / "run"
+    turinglearn.learn("aggregation", overrides=long_settings, out=out)
+    return json.loads((out / "summary.json").read_text()), out
+
+
+@pytest.mark.parametrize("how", ["SIGKILL", "SIGTERM"])
+def test_killed_cli_run_resumes_to_the_same_summary(tmp_path, long_settings, long_reference, how):
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        _cli("run", "aggregation", *_sets(long_settings), "--out", str(out), "--quiet"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_checkpoint(out, proc, at_least=10)
+    proc.send_signal(getattr(signal, how))
+    _, err = proc.communicate(timeout=60)
+    assert not (out / "summary.json").exists()
+    if how == "SIGTERM":
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert "stopped by SIGTERM" in err and f"turinglearn resume {out}" in err
+        assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    else:
+        assert proc.returncode == -signal.SIGKILL
+        assert json.loads((out / "run.json").read_text())["status"] == "running"
+    done = subprocess.run(_cli("resume", str(out), "--quiet"), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "resuming" in done.stderr
+    summary, ref_dir = long_reference
+    assert strip_time(json.loads((out / "summary.json").read_text())) == strip_time(summary)
+    assert_same_metrics(out, ref_dir)
