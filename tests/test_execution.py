@@ -195,3 +195,33 @@ def test_cli_run_with_processes_backend(tmp_path, tiny):
     assert 'backend = "processes"' in cfg
     here = turinglearn.learn("aggregation", overrides=tiny)
     same_summary(json.loads((out / "summary.json").read_text()), here.summary())
+
+
+def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, tiny, capsys):
+    from turinglearn.cli import main
+
+    sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "sweep"
+    argv = ["sweep", "aggregation", "--seeds", "0-2", *sets, "--out", str(out), "--backend", "processes", "--workers", "2"]
+    assert main(argv) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [r["seed"] for r in results] == [0, 1, 2]
+    # each seed's run is the run `turinglearn run --seed S` makes
+    alone = turinglearn.learn("aggregation", overrides={**tiny, "seed": 1})
+    assert results[1]["inferred"] == alone.summary()["inferred"]
+    assert "| turing |" in (out / "table.md").read_text()
+    # a sweep rerun keeps finished seeds (same numbers), and runs the missing ones
+    (out / "seed-2" / "summary.json").unlink()
+    (out / "seed-2" / "run.json").write_text('{"format": 1, "status": "running"}')
+    assert main([*argv[:3], "0-3", *argv[4:]]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert [r["seed"] for r in again] == [0, 1, 2, 3]
+    assert [r["inferred"] for r in again[:3]] == [r["inferred"] for r in results]
+
+
+def test_sweep_rejects_bad_settings_before_running(tmp_path, capsys):
+    from turinglearn.cli import main
+
+    assert main(["sweep", "aggregation", "--seeds", "0-1", "--set", "models.population=0", "--out", str(tmp_path / "s")]) == 2
+    assert "models.population: must be at least" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()

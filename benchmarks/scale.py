@@ -1,0 +1,125 @@
+"""Scaling benchmark: backends, and population size.
+
+``--part backends``: seconds per generation of the default aggregation experiment (100
+models x 100 discriminators, 200-step trials, chunks of 50 models) in-process, on a local
+process pool with 1 and 2 workers, and on a Dask LocalCluster with 2 workers; the baseline in
+the same run is the in-process generation with the whole batch as one chunk (what the
+engine did before chunking). Every backend's final populations are checked bit-identical.
+
+``--part population``: seconds per generation and peak memory for 100, 1,000 and 10,000
+models against 100 discriminators, on one core (BLAS limited to one thread), each size in a
+fresh process so that peaks are its own. Linear growth means seconds and memory per model
+stay flat.
+
+    python benchmarks/scale.py --part backends --generations 5
+    python benchmarks/scale.py --part population --sizes 100,1000,10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+
+def _time_backend(generations: int, **execution) -> tuple[float, np.ndarray]:
+    from turinglearn.config import load_config
+    from turinglearn.execution import ChunkedEvaluator, make_backend
+    from turinglearn.experiment import build
+
+    cfg = load_config("aggregation", {f"execution.{k}": v for k, v in execution.items()})
+    learner = build(cfg)
+    with make_backend(cfg.execution) as backend:
+        learner.evaluator = ChunkedEvaluator(cfg.execution.chunk_size, backend, cfg)
+        learner.step()  # warm-up: workers start, environments are built
+        t0 = time.perf_counter()
+        for _ in range(generations):
+            last = learner.step()
+        return (time.perf_counter() - t0) / generations, last.models
+
+
+def backends(generations: int) -> dict:
+    rows = {}
+    ref_models = None
+    for label, ex in [
+        ("in-process, one chunk of 100 (baseline)", {"chunk_size": 100}),
+        ("in-process, chunks of 50", {}),
+        ("processes, 1 worker", {"backend": "processes", "workers": 1}),
+        ("processes, 2 workers", {"backend": "processes", "workers": 2}),
+        ("dask LocalCluster, 2 workers", {"backend": "dask", "workers": 2}),
+    ]:
+        seconds, models = _time_backend(generations, **ex)
+        identical = None  # the baseline's chunks differ, so do its numbers
+        if "chunk_size" not in ex:
+            ref_models = models if ref_models is None else ref_models
+            identical = bool(np.array_equal(models, ref_models))
+        rows[label] = {"seconds_per_generation": seconds, "identical_to_in_process": identical}
+        print(f"  {label:42} {seconds:7.3f} s/generation" + ("" if identical is None else f"  identical: {identical}"))
+    base = rows["in-process, one chunk of 100 (baseline)"]["seconds_per_generation"]
+    for r in rows.values():
+        r["speedup_vs_baseline"] = base / r["seconds_per_generation"]
+    return rows
+
+
+def _one_size(models: int, generations: int) -> dict:
+    """Runs in a fresh process: one core, ``models`` models x 100 discriminators."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    from turinglearn.config import load_config
+    from turinglearn.experiment import build
+
+    cfg = load_config("aggregation", {"models.population": models, "models.parents": models // 2})
+    learner = build(cfg)
+    learner.step()
+    t0 = time.perf_counter()
+    for _ in range(generations):
+        learner.step()
+    seconds = (time.perf_counter() - t0) / generations
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    return {"models": models, "seconds_per_generation": seconds, "peak_rss_mib": peak}
+
+
+def population(sizes: list[int], generations: int) -> list[dict]:
+    rows = []
+    for m in sizes:
+        code = f"import json, scale; print(json.dumps(scale._one_size({m}, {generations})))"
+        out = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=__file__.rsplit("/", 1)[0]
+        )
+        row = json.loads(out.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"  {m:6d} models: {row['seconds_per_generation']:8.3f} s/generation "
+            f"({1e3 * row['seconds_per_generation'] / m:.2f} ms per model), peak RSS {row['peak_rss_mib']:.0f} MiB"
+        )
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", choices=["backends", "population", "all"], default="all")
+    ap.add_argument("--generations", type=int, default=5, help="timed generations (after one warm-up)")
+    ap.add_argument("--sizes", default="100,1000,10000", help="population sizes for --part population")
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args()
+    out = {"machine": f"{platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"}
+    if args.part in ("backends", "all"):
+        print(f"backends: default aggregation generation, {args.generations} generations each")
+        out["backends"] = backends(args.generations)
+    if args.part in ("population", "all"):
+        print("population: 100 discriminators, one core")
+        out["population"] = population([int(s) for s in args.sizes.split(",")], max(1, args.generations // 2))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
