@@ -121,7 +121,10 @@ class ExecutionConfig:
     retries: times a chunk whose worker died, hung or failed is run again before the run stops;
     timeout: seconds after which a chunk is presumed hung (0: wait for ever);
     checkpoint_every: generations between checkpoints of a run directory (0: none);
-    keep_checkpoints: how many of the newest checkpoints are kept.
+    keep_checkpoints: how many of the newest checkpoints are kept;
+    array: ``numpy`` (default) or ``torch``: simulate and judge with torch tensors on
+    ``device`` (``cpu``, ``cuda``, ``cuda:N``) in ``precision`` (``float32`` or ``float64``;
+    empty: float32 on CUDA, float64 on the CPU); see :mod:`turinglearn.torch_backend`.
     """
 
     backend: str = "inprocess"
@@ -132,8 +135,19 @@ class ExecutionConfig:
     timeout: float = 0.0
     checkpoint_every: int = 50
     keep_checkpoints: int = 3
+    array: str = "numpy"
+    device: str = "cpu"
+    precision: str = ""
 
     def __post_init__(self):
+        if self.array not in ("numpy", "torch"):
+            raise ConfigError(f"must be numpy or torch, got {self.array!r}", "array")
+        if self.precision not in ("", "float32", "float64"):
+            raise ConfigError(f"must be float32, float64 or empty (automatic), got {self.precision!r}", "precision")
+        if self.device != "cpu" and self.array != "torch":
+            raise ConfigError(
+                f"device {self.device!r} needs array = 'torch' (numpy runs on the CPU)", "device"
+            )
         if self.backend not in BACKENDS:
             raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
         if self.scheduler and self.backend != "dask":

@@ -43,6 +43,11 @@ def build_system(config: Config, simulator=None):
     else:
         sim = sim_class(config.environment.id)(validate_environment(config.environment))
     lc = config.learner
+    if config.execution.array == "torch":
+        from .torch_backend import torch_system
+
+        system, discriminator = torch_system(sim, lc, config.execution, config.discriminators.hidden)
+        return system, (None if lc.kind.startswith("metric-") else discriminator)
     if getattr(sim, "stimulus_space", None) is not None:
         system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
         n_outputs = system.n_outputs
