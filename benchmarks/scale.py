@@ -13,6 +13,11 @@ stay flat.
 
     python benchmarks/scale.py --part backends --generations 5
     python benchmarks/scale.py --part population --sizes 100,1000,10000
+    python benchmarks/scale.py --part torch --device cuda --models 10000
+
+``--part torch``: one generation of ``--models`` models x 100 discriminators with the torch
+backend on ``--device`` against the numpy backend on the same work (same chunks, one chunk
+of all models), each after a warm-up generation.
 """
 
 from __future__ import annotations
@@ -102,9 +107,42 @@ def population(sizes: list[int], generations: int) -> list[dict]:
     return rows
 
 
+def torch_vs_numpy(models: int, device: str, generations: int) -> dict:
+    from turinglearn.config import load_config
+    from turinglearn.experiment import build
+
+    out = {"models": models, "device": device}
+    for array in ("numpy", "torch"):
+        overrides = {
+            "models.population": models,
+            "models.parents": models // 2,
+            "execution.chunk_size": models,
+            "execution.array": array,
+        }
+        if array == "torch":
+            overrides["execution.device"] = device
+        learner = build(load_config("aggregation", overrides))
+        learner.step()
+        if array == "torch" and device.startswith("cuda"):
+            import torch
+
+            torch.cuda.synchronize()
+            out["gpu"] = torch.cuda.get_device_name()
+        t0 = time.perf_counter()
+        for _ in range(generations):
+            learner.step()
+        out[f"{array}_seconds_per_generation"] = (time.perf_counter() - t0) / generations
+        print(f"  {array:6} on {device if array == 'torch' else 'cpu':6}: {out[f'{array}_seconds_per_generation']:.3f} s/generation")
+    out["speedup"] = out["numpy_seconds_per_generation"] / out["torch_seconds_per_generation"]
+    print(f"  torch speed-up: {out['speedup']:.1f}x")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=["backends", "population", "all"], default="all")
+    ap.add_argument("--part", choices=["backends", "population", "torch", "all"], default="all")
+    ap.add_argument("--device", default="cuda", help="--part torch: the torch device")
+    ap.add_argument("--models", type=int, default=10000, help="--part torch: models per generation")
     ap.add_argument("--generations", type=int, default=5, help="timed generations (after one warm-up)")
     ap.add_argument("--sizes", default="100,1000,10000", help="population sizes for --part population")
     ap.add_argument("--json", help="write the figures here")
@@ -116,6 +154,9 @@ def main() -> None:
     if args.part in ("population", "all"):
         print("population: 100 discriminators, one core")
         out["population"] = population([int(s) for s in args.sizes.split(",")], max(1, args.generations // 2))
+    if args.part == "torch":
+        print(f"torch backend: {args.models} models x 100 discriminators")
+        out["torch"] = torch_vs_numpy(args.models, args.device, max(1, args.generations // 2))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=2)
