@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
     )
+    run.add_argument(
+        "--device", choices=["cpu", "cuda", "auto"], help="GAN presets: where to train (overrides the config)"
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
 
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
@@ -97,9 +100,13 @@ def cmd_run(args) -> int:
         overrides.append(f"seed={args.seed}")
     if args.passive:
         overrides.append("learner.passive=true")
+    if args.device is not None:
+        overrides.append(f"device={args.device!r}")
     config = load_config(args.config, overrides)
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_new_run_dir(out)
+    if getattr(config.learner, "kind", None) == "gan":
+        return _run_gan(config, out, args.quiet)
     print(
         f"turinglearn: {config.name} on {config.environment.id}, seed {config.seed}, "
         f"{config.generations} generations -> {out}",
@@ -112,6 +119,38 @@ def cmd_run(args) -> int:
         return 130
     _print_table(result.summary())
     print(f"results: {out}  (summary.json, metrics.csv, parameters.png, fitness.png)")
+    return 0
+
+
+def _print_gan_summary(summary: dict) -> None:
+    rows = [
+        ("Frechet distance (generated vs real half)", "frechet_distance"),
+        ("  between two real halves", "frechet_distance_real"),
+        ("class coverage (classes at >= 0.4 x their share)", "class_coverage"),
+        ("C2ST (0.5 = indistinguishable)", "c2st"),
+        ("images per second", "images_per_second"),
+    ]
+    for label, key in rows:
+        if summary.get(key) is not None:
+            print(f"{label:>50}: {summary[key]:.4g}")
+    print(f"{summary['steps']} steps in {summary['seconds']:.1f} s on {summary['device']} ({summary['compile']}, {summary['precision']})")
+
+
+def _run_gan(config, out: Path, quiet: bool) -> int:
+    from .gan.experiment import load_data, run_gan
+
+    data = load_data(config)  # data errors before anything is printed or written
+    print(
+        f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
+        file=sys.stderr,
+    )
+    try:
+        result = run_gan(config, out=out, progress=not quiet, data=data)
+    except KeyboardInterrupt:
+        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
+        return 130
+    _print_gan_summary(result.summary)
+    print(f"results: {out}  (summary.json, metrics.csv, samples/, checkpoint.pt, fitness.png)")
     return 0
 
 
@@ -128,12 +167,32 @@ def cmd_report(args) -> int:
         )
     status = read_status(run_dir)
     config = from_dict(read_source(run_dir / CONFIG_FILE))
+    if getattr(config.learner, "kind", None) == "gan":
+        return _report_gan(run_dir, status)
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE
     if summary_file.is_file():
         _print_table(json.loads(summary_file.read_text()))
+    else:
+        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+    for f in files:
+        print(f"plot: {f}")
+    return 0
+
+
+def _report_gan(run_dir: Path, status: dict) -> int:
+    from .report import plot_fitness, plot_losses
+    from .runs import SUMMARY_FILE, read_metrics
+
+    metrics = read_metrics(run_dir)
+    files = []
+    if metrics:
+        files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
+    summary_file = run_dir / SUMMARY_FILE
+    if summary_file.is_file():
+        _print_gan_summary(json.loads(summary_file.read_text()))
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
     for f in files:

@@ -20,6 +20,7 @@ from .core import stream
 from .discriminators import ElmanNetwork
 from .errors import ConfigError
 from .evaluation import abs_error, model_c2st
+from .gan.config import GANConfig
 from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
 from .metric import MetricLearner
@@ -198,7 +199,12 @@ def run_experiment(
     hooks: Sequence[Hook] = (),
     simulator=None,
 ) -> LearnResult:
-    """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`)."""
+    """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.runs`).
+    A GAN config (``learner.kind = "gan"``) runs :func:`turinglearn.gan.experiment.run_gan`."""
+    if getattr(config.learner, "kind", None) == "gan":
+        from .gan.experiment import run_gan
+
+        return run_gan(config, out=out, progress=progress, hooks=hooks)
     learner = build(config, simulator=simulator)  # before the run directory: bad input writes nothing
     run = RunDir.create(out, to_toml(config)) if out is not None else None
     names = learner.system.model_family.names
@@ -316,6 +322,7 @@ def learn(
     simulator=None,
 ) -> LearnResult:
     """Run Turing Learning on a preset, a TOML file or a :class:`Config` (default: aggregation), in one call.
+    A GAN preset or config (``gan-digits``, ...) returns a :class:`turinglearn.gan.experiment.GANResult`.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
     ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
@@ -330,7 +337,7 @@ def learn(
         extra["generations"] = generations
     if config is None:  # the aggregation study, or the defaults for your own simulator
         config = "aggregation" if simulator is None else Config(name=type(simulator).__name__)
-    if isinstance(config, Config):
+    if isinstance(config, (Config, GANConfig)):
         cfg = config.replace(**extra) if extra else config
     else:
         cfg = load_config(config, extra)

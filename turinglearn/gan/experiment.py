@@ -22,7 +22,7 @@ import torch
 
 from ..runs import RunDir, atomic_write
 from .config import GANConfig
-from .data import load_images
+from .data import ImageData, load_images
 from .train import GANLearner, GANStep, torch_seed
 
 GRID = 64  # images per sample grid (8 x 8)
@@ -105,13 +105,23 @@ class GANResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def load_data(config: GANConfig) -> ImageData:
+    """The images that ``config`` names, shaped as it says (:class:`~turinglearn.errors.DataError` if unusable)."""
+    return load_images(config.data, config.images.size, config.images.channels)
+
+
 def run_gan(
-    config: GANConfig, out: str | Path | None = None, progress: bool = False, hooks: Sequence = ()
+    config: GANConfig,
+    out: str | Path | None = None,
+    progress: bool = False,
+    hooks: Sequence = (),
+    data: ImageData | None = None,
 ) -> GANResult:
-    """Train ``config`` to the end, then measure the images; with ``out``, write a run directory."""
+    """Train ``config`` to the end, then measure the images; with ``out``, write a run directory.
+    ``data``: the images, if already loaded with :func:`load_data`."""
     from ..config import to_toml
 
-    data = load_images(config.data, config.images.size, config.images.channels)  # bad input writes nothing
+    data = data if data is not None else load_data(config)  # bad input writes nothing
     learner = GANLearner(data, config)
     run = RunDir.create(out, to_toml(config)) if out is not None else None
     ev = config.evaluation
@@ -192,13 +202,18 @@ def run_gan(
     }
     if learner.last_selection is not None:
         f_g, f_d = learner.last_selection
-        summary.update(best_generator=learner.best, model_fitness=f_g.tolist(), discriminator_fitness=f_d.tolist())
+        summary.update(
+            best_generator=learner.best, model_fitness=f_g.tolist(), discriminator_fitness=f_d.tolist()
+        )
     if ev.samples > 0:
         from .metrics import image_metrics, train_classifier
 
         t = time.perf_counter()
         net = train_classifier(
-            learner.data.contiguous(), data.labels, torch_seed(config.seed, "evaluation", 2), ev.classifier_epochs
+            learner.data.contiguous(),
+            data.labels,
+            torch_seed(config.seed, "evaluation", 2),
+            ev.classifier_epochs,
         )
         generated = learner.generate(ev.samples, torch_seed(config.seed, "evaluation", 4)).contiguous()
         metrics = image_metrics(net, learner.data.contiguous(), data.labels, generated, config.seed)

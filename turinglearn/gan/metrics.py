@@ -34,8 +34,8 @@ class SmallClassifier(nn.Module):
             nn.Conv2d(channels, 16, 3, 1, 1), nn.ReLU(),        # [B, 16, S, S]
             nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),              # [B, 32, S/2, S/2]
             nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(),              # [B, 64, S/4, S/4]
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),              # [B, 64]
-            nn.Linear(64, FEATURES), nn.ReLU(),                 # [B, 64] features
+            nn.AdaptiveAvgPool2d(4), nn.Flatten(),              # [B, 64 * 4 * 4]: keeps the layout
+            nn.Linear(64 * 16, FEATURES), nn.ReLU(),            # [B, 64] features
         )  # fmt: skip
         self.head = nn.Linear(FEATURES, max(n_classes, 1))
 

@@ -51,7 +51,11 @@ class Generator(nn.Module):
             nn.ReLU(True),
         ]
         for _ in range(n - 1):  # [B, c, s, s] -> [B, c / 2, 2 s, 2 s]
-            layers += [nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(c // 2), nn.ReLU(True)]
+            layers += [
+                nn.ConvTranspose2d(c, c // 2, 4, 2, 1, bias=False),
+                nn.BatchNorm2d(c // 2),
+                nn.ReLU(True),
+            ]
             c //= 2
         layers += [nn.ConvTranspose2d(c, channels, 4, 2, 1, bias=False), nn.Tanh()]  # [B, C, size, size]
         self.net = nn.Sequential(*layers)

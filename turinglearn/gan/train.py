@@ -116,7 +116,9 @@ class GANLearner(GenerationLoop):
         cuda = self.device.type == "cuda"
         self.mode = lc.compile if lc.compile != "auto" else ("cudagraph" if cuda else "none")
         if "cudagraph" in self.mode and not cuda:
-            raise ConfigError(f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile")
+            raise ConfigError(
+                f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile"
+            )
         precision = lc.precision
         if precision == "auto":
             precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
@@ -259,7 +261,9 @@ class GANLearner(GenerationLoop):
         """Every discriminator judges ``n`` genuine images and ``n`` samples of every generator
         (fresh, from the evaluation stream): judged [P, n + P n], True = judged genuine."""
         n = n or self.batch
-        gen = torch.Generator(self.device).manual_seed(torch_seed(self.config.seed, "evaluation", 3, self.generation))
+        gen = torch.Generator(self.device).manual_seed(
+            torch_seed(self.config.seed, "evaluation", 3, self.generation)
+        )
         idx = torch.randint(len(self.data), (n,), generator=gen, device=self.device)
         z = torch.randn((self.P, n, self.latent), generator=gen, device=self.device)
         x = [self.data[idx]]
@@ -331,7 +335,9 @@ class GANLearner(GenerationLoop):
             )
         for m, sd in zip(self.G + self.D, state["generators"] + state["discriminators"], strict=True):
             m.load_state_dict(sd)
-        for o, sd in zip(self.opt_g + self.opt_d, state["opt_generators"] + state["opt_discriminators"], strict=True):
+        for o, sd in zip(
+            self.opt_g + self.opt_d, state["opt_generators"] + state["opt_discriminators"], strict=True
+        ):
             o.load_state_dict(sd)
         self.rng.set_state(state["rng"])
         self.pairing.bit_generator.state = state["pairing"]
