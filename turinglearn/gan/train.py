@@ -161,7 +161,9 @@ class GANLearner(GenerationLoop):
         return module.to(self.device, memory_format=self.memory_format)
 
     def _autocast(self):
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16)
+        # no cast cache under graph capture (PyTorch's advice for autocast with CUDA graphs)
+        cache = "cudagraph" not in self.mode
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=cache)
 
     # --- one step ----------------------------------------------------------------------------
 
