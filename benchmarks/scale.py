@@ -65,7 +65,10 @@ def backends(generations: int) -> dict:
             ref_models = models if ref_models is None else ref_models
             identical = bool(np.array_equal(models, ref_models))
         rows[label] = {"seconds_per_generation": seconds, "identical_to_in_process": identical}
-        print(f"  {label:42} {seconds:7.3f} s/generation" + ("" if identical is None else f"  identical: {identical}"))
+        print(
+            f"  {label:42} {seconds:7.3f} s/generation"
+            + ("" if identical is None else f"  identical: {identical}")
+        )
     base = rows["in-process, one chunk of 100 (baseline)"]["seconds_per_generation"]
     for r in rows.values():
         r["speedup_vs_baseline"] = base / r["seconds_per_generation"]
@@ -96,7 +99,11 @@ def population(sizes: list[int], generations: int) -> list[dict]:
     for m in sizes:
         code = f"import json, scale; print(json.dumps(scale._one_size({m}, {generations})))"
         out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=__file__.rsplit("/", 1)[0]
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=__file__.rsplit("/", 1)[0],
         )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
@@ -132,7 +139,9 @@ def torch_vs_numpy(models: int, device: str, generations: int) -> dict:
         for _ in range(generations):
             learner.step()
         out[f"{array}_seconds_per_generation"] = (time.perf_counter() - t0) / generations
-        print(f"  {array:6} on {device if array == 'torch' else 'cpu':6}: {out[f'{array}_seconds_per_generation']:.3f} s/generation")
+        print(
+            f"  {array:6} on {device if array == 'torch' else 'cpu':6}: {out[f'{array}_seconds_per_generation']:.3f} s/generation"
+        )
     out["speedup"] = out["numpy_seconds_per_generation"] / out["torch_seconds_per_generation"]
     print(f"  torch speed-up: {out['speedup']:.1f}x")
     return out
@@ -147,7 +156,9 @@ def main() -> None:
     ap.add_argument("--sizes", default="100,1000,10000", help="population sizes for --part population")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args()
-    out = {"machine": f"{platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"}
+    out = {
+        "machine": f"{platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"
+    }
     if args.part in ("backends", "all"):
         print(f"backends: default aggregation generation, {args.generations} generations each")
         out["backends"] = backends(args.generations)

@@ -85,7 +85,10 @@ def test_damaged_checkpoints_are_rejected_and_the_previous_one_used(tmp_path):
 def test_only_the_newest_checkpoints_are_kept(tmp_path):
     for g in range(1, 6):
         checkpoint.save(tmp_path, g, {"generation": g}, keep=2)
-    assert [p.name for p in checkpoint.checkpoints(tmp_path)] == ["generation-000004.npz", "generation-000005.npz"]
+    assert [p.name for p in checkpoint.checkpoints(tmp_path)] == [
+        "generation-000004.npz",
+        "generation-000005.npz",
+    ]
 
 
 def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, settings, reference):

@@ -63,9 +63,10 @@ def test_chunks_change_numbers_not_the_algorithm(tiny):
 def test_processes_give_bit_identical_results(chunked, preset):
     overrides = {**chunked, "generations": 2}
     if preset == "stimulus-response":
-        overrides = {
-            k: v for k, v in overrides.items() if not k.startswith("environment.")
-        } | {"environment.steps": 20, "learner.genuine_trials": 7}
+        overrides = {k: v for k, v in overrides.items() if not k.startswith("environment.")} | {
+            "environment.steps": 20,
+            "learner.genuine_trials": 7,
+        }
     here = turinglearn.learn(preset, overrides=overrides)
     pool = turinglearn.learn(
         preset, overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
@@ -189,7 +190,20 @@ def test_cli_run_with_processes_backend(tmp_path, tiny):
 
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
-    rc = main(["run", "aggregation", *sets, "--out", str(out), "--quiet", "--backend", "processes", "--workers", "2"])
+    rc = main(
+        [
+            "run",
+            "aggregation",
+            *sets,
+            "--out",
+            str(out),
+            "--quiet",
+            "--backend",
+            "processes",
+            "--workers",
+            "2",
+        ]
+    )
     assert rc == 0
     cfg = (out / "config.toml").read_text()
     assert 'backend = "processes"' in cfg
@@ -202,7 +216,19 @@ def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, 
 
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "sweep"
-    argv = ["sweep", "aggregation", "--seeds", "0-2", *sets, "--out", str(out), "--backend", "processes", "--workers", "2"]
+    argv = [
+        "sweep",
+        "aggregation",
+        "--seeds",
+        "0-2",
+        *sets,
+        "--out",
+        str(out),
+        "--backend",
+        "processes",
+        "--workers",
+        "2",
+    ]
     assert main(argv) == 0
     results = json.loads((out / "results.json").read_text())
     assert [r["seed"] for r in results] == [0, 1, 2]
@@ -222,6 +248,20 @@ def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, 
 def test_sweep_rejects_bad_settings_before_running(tmp_path, capsys):
     from turinglearn.cli import main
 
-    assert main(["sweep", "aggregation", "--seeds", "0-1", "--set", "models.population=0", "--out", str(tmp_path / "s")]) == 2
+    assert (
+        main(
+            [
+                "sweep",
+                "aggregation",
+                "--seeds",
+                "0-1",
+                "--set",
+                "models.population=0",
+                "--out",
+                str(tmp_path / "s"),
+            ]
+        )
+        == 2
+    )
     assert "models.population: must be at least" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()

@@ -54,13 +54,17 @@ def test_torch_metric_learner_and_stream_layout(tiny):
     learner = build(cfg)
     theta = learner.model_optimizer.ask()
     g, f = learner.system.trajectories(theta, stream(0, "simulation", 0))
-    g2, f2 = build(cfg.replace(**{"execution.array": "numpy"})).system.trajectories(theta, stream(0, "simulation", 0))
+    g2, f2 = build(cfg.replace(**{"execution.array": "numpy"})).system.trajectories(
+        theta, stream(0, "simulation", 0)
+    )
     np.testing.assert_allclose(f, f2, atol=1e-9)
     np.testing.assert_allclose(g, g2, atol=1e-9)
 
 
 def test_torch_backend_errors_name_the_setting():
-    with pytest.raises(ConfigError, match=r"execution.array: the torch backend simulates turinglearn/Aggregation-v0 only"):
+    with pytest.raises(
+        ConfigError, match=r"execution.array: the torch backend simulates turinglearn/Aggregation-v0 only"
+    ):
         build(load_config("object-clustering", {"execution.array": "torch"}))
     with pytest.raises(ConfigError, match=r"execution.device: 'cuda' asked for, but this torch has no CUDA"):
         if torch.cuda.is_available():

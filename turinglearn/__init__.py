@@ -3,7 +3,8 @@
 ``turinglearn.learn("aggregation")`` runs a whole experiment; the pieces it composes
 (:mod:`~turinglearn.core`, :mod:`~turinglearn.learner`, :mod:`~turinglearn.optimizers`,
 :mod:`~turinglearn.discriminators`, :mod:`~turinglearn.systems`) are public too. Importing the
-package registers the ``turinglearn/...`` gymnasium environments; torch is never imported here.
+package registers the ``turinglearn/...`` gymnasium environments (when gymnasium is installed:
+the GAN backend, :mod:`turinglearn.gan`, does not need it); torch is never imported here.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-from .environments import register_envs as _register_envs
-
-_register_envs()
+try:
+    from .environments import register_envs as _register_envs
+except ModuleNotFoundError as _e:  # no gymnasium (or a source tree that is not installed):
+    if _e.name not in ("gymnasium", "turinglearn.environments"):  # the GAN backend works without them
+        raise
+else:
+    _register_envs()
 
 _LAZY = {
     "learn": "turinglearn.experiment",

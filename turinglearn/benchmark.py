@@ -135,13 +135,7 @@ def run_swarm_benchmark(
     results = load_results(out / "results.json") if (out / "results.json").exists() else []
     done = {(r["task"], r["learner"], r["seed"]) for r in results if r.get("overrides", {}) == overrides}
     results = [r for r in results if (r["task"], r["learner"], r["seed"]) in done]
-    job_list = [
-        (t, k, s, overrides)
-        for t in tasks
-        for k in learners
-        for s in seeds
-        if (t, k, s) not in done
-    ]
+    job_list = [(t, k, s, overrides) for t in tasks for k in learners for s in seeds if (t, k, s) not in done]
     log(
         f"benchmark swarm: {len(job_list)} runs ({len(tasks)} tasks x {len(learners)} learners x "
         f"{len(seeds)} seeds, {len(results)} already done) on {jobs} processes -> {out}"

@@ -91,7 +91,9 @@ def load(path: Path) -> dict:
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as e:
         raise CheckpointError(f"checkpoint {path} is damaged ({type(e).__name__}: {e})") from None
     if meta.get("format") != FORMAT:
-        raise CheckpointError(f"checkpoint {path} has format {meta.get('format')!r}; this turinglearn reads {FORMAT}")
+        raise CheckpointError(
+            f"checkpoint {path} has format {meta.get('format')!r}; this turinglearn reads {FORMAT}"
+        )
     if _digest(arrays) != meta.get("digest"):
         raise CheckpointError(f"checkpoint {path} is damaged (its arrays do not match their digest)")
     return _unflatten(meta["state"], arrays)

@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
     )
+    run.add_argument(
+        "--device",
+        choices=["cpu", "cuda", "auto"],
+        help="where to compute: GAN presets train there; swarm presets simulate and judge there with the torch backend",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _backend_args(run)
 
@@ -57,9 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
     sweep.add_argument("--seeds", default="0-9", help="seeds, e.g. 0-9 or 0,3,5 (default 0-9)")
     sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
-    sweep.add_argument("--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it")
     sweep.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="setting for every run"
+        "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting for every run",
     )
     _backend_args(sweep, what="the runs (one per seed)")
 
@@ -94,7 +106,9 @@ def _backend_args(parser, what: str = "each generation's chunks") -> None:
         choices=["inprocess", "processes", "dask"],
         help=f"where {what} run (default: the config's execution.backend, inprocess)",
     )
-    parser.add_argument("--workers", type=int, help="processes or Dask workers to start (default: one per core)")
+    parser.add_argument(
+        "--workers", type=int, help="processes or Dask workers to start (default: one per core)"
+    )
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --backend dask)")
 
 
@@ -107,6 +121,29 @@ def _backend_overrides(args) -> list[str]:
     if args.workers is not None:
         out.append(f"execution.workers={args.workers}")
     return out
+
+
+def _device_overrides(source: str, device: str | None) -> list[str]:
+    """``--device``: a GAN trains there; a swarm run simulates and judges there with the torch
+    backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
+    from .config import read_source
+
+    if device is None:
+        return []
+    if read_source(source).get("learner", {}).get("kind") == "gan":
+        return [f"device={device!r}"]
+    if device == "auto":
+        import importlib.util
+
+        cuda = False
+        if importlib.util.find_spec("torch") is not None:
+            import torch
+
+            cuda = torch.cuda.is_available()
+        device = "cuda" if cuda else "cpu"
+    if device == "cpu":
+        return []
+    return ["execution.array='torch'", f"execution.device={device!r}"]
 
 
 def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
@@ -151,9 +188,12 @@ def cmd_run(args) -> int:
     if args.passive:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
+    overrides += _device_overrides(args.config, args.device)
     config = load_config(args.config, overrides)
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     check_new_run_dir(out)
+    if getattr(config.learner, "kind", None) == "gan":
+        return _run_gan(config, out, args.quiet)
     print(
         f"turinglearn: {config.name} on {config.environment.id}, seed {config.seed}, "
         f"{config.generations} generations -> {out}",
@@ -199,6 +239,40 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def _print_gan_summary(summary: dict) -> None:
+    rows = [
+        ("Frechet distance (generated vs real half)", "frechet_distance"),
+        ("  between two real halves", "frechet_distance_real"),
+        ("class coverage (classes at >= 0.4 x their share)", "class_coverage"),
+        ("C2ST (0.5 = indistinguishable)", "c2st"),
+        ("images per second", "images_per_second"),
+    ]
+    for label, key in rows:
+        if summary.get(key) is not None:
+            print(f"{label:>50}: {summary[key]:.4g}")
+    print(
+        f"{summary['steps']} steps in {summary['seconds']:.1f} s on {summary['device']} ({summary['compile']}, {summary['precision']})"
+    )
+
+
+def _run_gan(config, out: Path, quiet: bool) -> int:
+    from .gan.experiment import load_data, run_gan
+
+    data = load_data(config)  # data errors before anything is printed or written
+    print(
+        f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
+        file=sys.stderr,
+    )
+    try:
+        result = run_gan(config, out=out, progress=not quiet, data=data)
+    except KeyboardInterrupt:
+        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
+        return 130
+    _print_gan_summary(result.summary)
+    print(f"results: {out}  (summary.json, metrics.csv, samples/, checkpoint.pt, fitness.png)")
+    return 0
+
+
 def cmd_report(args) -> int:
     from .config import from_dict, read_source, validate_environment
     from .environments import sim_class
@@ -212,12 +286,32 @@ def cmd_report(args) -> int:
         )
     status = read_status(run_dir)
     config = from_dict(read_source(run_dir / CONFIG_FILE))
+    if getattr(config.learner, "kind", None) == "gan":
+        return _report_gan(run_dir, status)
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE
     if summary_file.is_file():
         _print_table(json.loads(summary_file.read_text()))
+    else:
+        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+    for f in files:
+        print(f"plot: {f}")
+    return 0
+
+
+def _report_gan(run_dir: Path, status: dict) -> int:
+    from .report import plot_fitness, plot_losses
+    from .runs import SUMMARY_FILE, read_metrics
+
+    metrics = read_metrics(run_dir)
+    files = []
+    if metrics:
+        files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
+    summary_file = run_dir / SUMMARY_FILE
+    if summary_file.is_file():
+        _print_gan_summary(json.loads(summary_file.read_text()))
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
     for f in files:

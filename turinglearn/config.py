@@ -25,6 +25,9 @@ else:  # pragma: no cover
 from .errors import ConfigError, check_at_least
 from .optimizers import ESConfig
 
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from .gan.config import GANConfig
+
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
@@ -34,7 +37,7 @@ class EnvironmentConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-LEARNER_KINDS = ("turing", "metric-sse", "metric-histogram")
+LEARNER_KINDS = ("turing", "metric-sse", "metric-histogram")  # "gan" selects a GANConfig instead
 
 
 @dataclass(frozen=True)
@@ -143,7 +146,9 @@ class ExecutionConfig:
         if self.array not in ("numpy", "torch"):
             raise ConfigError(f"must be numpy or torch, got {self.array!r}", "array")
         if self.precision not in ("", "float32", "float64"):
-            raise ConfigError(f"must be float32, float64 or empty (automatic), got {self.precision!r}", "precision")
+            raise ConfigError(
+                f"must be float32, float64 or empty (automatic), got {self.precision!r}", "precision"
+            )
         if self.device != "cpu" and self.array != "torch":
             raise ConfigError(
                 f"device {self.device!r} needs array = 'torch' (numpy runs on the CPU)", "device"
@@ -285,9 +290,15 @@ _SECTIONS = {
 }
 
 
-def from_dict(data: Mapping[str, Any]) -> Config:
-    """Validate a nested dict (as read from TOML) into a :class:`Config`."""
+def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
+    """Validate a nested dict (as read from TOML) into a :class:`Config`, or a
+    :class:`~turinglearn.gan.config.GANConfig` when ``learner.kind = "gan"``."""
     data = dict(data)
+    learner = data.get("learner")
+    if isinstance(learner, Mapping) and learner.get("kind") == "gan":
+        from .gan.config import gan_config_from_dict
+
+        return gan_config_from_dict(data)
     top = {f.name for f in fields(Config)}
     for key in data:
         if key not in top:
@@ -376,7 +387,7 @@ def _set_dotted(data: dict, key: str, value: Any) -> None:
 
 def load_config(
     preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()
-) -> Config:
+) -> Config | GANConfig:
     """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping)."""
     data = read_source(preset_or_file)
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
@@ -385,7 +396,7 @@ def load_config(
     return from_dict(data)
 
 
-def to_toml(config: Config) -> str:
+def to_toml(config: Config | GANConfig) -> str:
     import tomli_w
 
     return tomli_w.dumps(config.to_dict())

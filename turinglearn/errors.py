@@ -29,3 +29,7 @@ def check_at_least(config, **minimums) -> None:
         value = getattr(config, key)
         if value < minimum:
             raise ConfigError(f"must be at least {minimum}, got {value}", key)
+
+
+class DataError(TuringLearnError):
+    """Data cannot be used as given (missing or empty folder, unreadable file, inconsistent images)."""

@@ -176,7 +176,9 @@ class Dask(_Retrying):
 
     name = "dask"
 
-    def __init__(self, workers: int = 0, scheduler: str = "", retries: int = 2, timeout: float = 0.0, log=None):
+    def __init__(
+        self, workers: int = 0, scheduler: str = "", retries: int = 2, timeout: float = 0.0, log=None
+    ):
         super().__init__(workers, retries, timeout, log)
         try:
             from dask.distributed import Client, LocalCluster
@@ -277,7 +279,9 @@ def merge(parts: Sequence[Evaluation], starts: Sequence[int]) -> Evaluation:
     return Evaluation(
         outputs=np.concatenate([e.outputs for e in parts], axis=1),
         genuine=np.concatenate([e.genuine for e in parts]),
-        owner=np.concatenate([np.where(e.owner >= 0, e.owner + s, -1) for e, s in zip(parts, starts, strict=True)]),
+        owner=np.concatenate(
+            [np.where(e.owner >= 0, e.owner + s, -1) for e, s in zip(parts, starts, strict=True)]
+        ),
     )
 
 
@@ -341,7 +345,13 @@ class ChunkedEvaluator:
         if self.backend.local:
             evs = [
                 evaluate_part(
-                    system, theta[s], discriminator, judges, stream(seed, "simulation", generation, p), p, parts
+                    system,
+                    theta[s],
+                    discriminator,
+                    judges,
+                    stream(seed, "simulation", generation, p),
+                    p,
+                    parts,
                 )
                 for p, s in enumerate(slices)
             ]
@@ -362,6 +372,7 @@ class ChunkedEvaluator:
                 out.append(-distance(genuine, fake))
         else:
             cfg = self.config if self.config.seed == seed else self.config.replace(seed=seed)
-            out = self.backend.map(_metric_chunk, [(cfg, theta[s], generation, p) for p, s in enumerate(slices)])
+            out = self.backend.map(
+                _metric_chunk, [(cfg, theta[s], generation, p) for p, s in enumerate(slices)]
+            )
         return np.concatenate(out)
-

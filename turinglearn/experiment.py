@@ -24,6 +24,7 @@ from .discriminators import ElmanNetwork
 from .errors import ConfigError, RunDirError, TuringLearnError
 from .evaluation import abs_error, model_c2st
 from .execution import ChunkedEvaluator, make_backend
+from .gan.config import GANConfig
 from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
 from .metric import MetricLearner
@@ -89,7 +90,9 @@ def build(
     )
     if discriminator is None:
         metric = config.learner.kind.removeprefix("metric-")
-        return MetricLearner(system, models, metric=metric, seed=config.seed, hooks=hooks, evaluator=evaluator)
+        return MetricLearner(
+            system, models, metric=metric, seed=config.seed, hooks=hooks, evaluator=evaluator
+        )
     discriminators = SelfAdaptiveES(
         discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
     )
@@ -336,7 +339,12 @@ def run_experiment(
     The run directory gets a checkpoint every ``execution.checkpoint_every`` generations
     (:func:`resume` continues from it); ``handle_signals``: SIGINT/SIGTERM write a checkpoint
     and stop the run with :class:`Interrupted` (the command line sets it).
-    """
+
+    A GAN config (``learner.kind = "gan"``) runs :func:`turinglearn.gan.experiment.run_gan`."""
+    if getattr(config.learner, "kind", None) == "gan":
+        from .gan.experiment import run_gan
+
+        return run_gan(config, out=out, progress=progress, hooks=hooks)
     learner = build(config, simulator=simulator)  # before the run directory: bad input writes nothing
     run = RunDir.create(out, to_toml(config)) if out is not None else None
     return _drive(config, learner, run, progress, hooks, simulator, handle_signals, state=None)
@@ -358,10 +366,14 @@ def resume(
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise RunDirError(f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote")
+        raise RunDirError(
+            f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
+        )
     status = read_status(run_dir).get("status")
     if status == "complete":
-        raise RunDirError(f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)")
+        raise RunDirError(
+            f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
+        )
     config = load_config(run_dir / CONFIG_FILE)
     for key in overrides or {}:
         if not key.startswith("execution.") or key == "execution.chunk_size":
@@ -400,7 +412,9 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
     if isinstance(learner.system, InteractiveSystem) and not learner.system.passive:
         probes = InterrogationRecorder(learner.system, learner.discriminator, config.generations, config.seed)
     ex = config.execution
-    keeper = Checkpointer(run, learner, history, probes, ex.checkpoint_every, ex.keep_checkpoints, config.generations)
+    keeper = Checkpointer(
+        run, learner, history, probes, ex.checkpoint_every, ex.keep_checkpoints, config.generations
+    )
     last = None
     if state is not None:
         learner.load_state_dict(state["learner"])
@@ -415,7 +429,9 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         with _stop_on_signals(keeper, handle_signals):
             if learner.generation < config.generations:
                 backend = make_backend(ex, log=lambda m: print(m, file=sys.stderr))
-                learner.evaluator = ChunkedEvaluator(ex.chunk_size, backend, None if simulator is not None else config)
+                learner.evaluator = ChunkedEvaluator(
+                    ex.chunk_size, backend, None if simulator is not None else config
+                )
                 last = learner.run(config.generations)
     except BaseException as e:
         if run is not None:
@@ -520,6 +536,7 @@ def learn(
     simulator=None,
 ) -> LearnResult:
     """Run Turing Learning on a preset, a TOML file or a :class:`Config` (default: aggregation), in one call.
+    A GAN preset or config (``gan-digits``, ...) returns a :class:`turinglearn.gan.experiment.GANResult`.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
     ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
@@ -534,7 +551,7 @@ def learn(
         extra["generations"] = generations
     if config is None:  # the aggregation study, or the defaults for your own simulator
         config = "aggregation" if simulator is None else Config(name=type(simulator).__name__)
-    if isinstance(config, Config):
+    if isinstance(config, (Config, GANConfig)):
         cfg = config.replace(**extra) if extra else config
     else:
         cfg = load_config(config, extra)

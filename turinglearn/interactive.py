@@ -180,7 +180,13 @@ class InteractiveSystem:
         return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
 
     def evaluate_part(
-        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator, part: int, parts: int
+        self,
+        theta: np.ndarray,
+        discriminator,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        part: int,
+        parts: int,
     ) -> Evaluation:
         """Chunk ``part`` of ``parts`` (see :mod:`turinglearn.execution`): its models, and its
         share of the ``G`` genuine trials, so a generation runs ``G`` of them in all."""

@@ -68,20 +68,42 @@ def plot_parameters(
     return Path(path)
 
 
+def _x_axis(metrics: Mapping[str, np.ndarray]) -> tuple[np.ndarray, str]:
+    """Generations, or the steps of a gradient (GAN) run."""
+    return (metrics["step"], "step") if "step" in metrics else (metrics["generation"], "generation")
+
+
 def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
-    """Mean and best fitness of both populations over generations."""
+    """Mean and best fitness of both populations over generations (steps, for GAN runs)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 3.5))
-    g = metrics["generation"]
+    g, xlabel = _x_axis(metrics)
     for who, color in (("model", "C0"), ("discriminator", "C3")):
         ax.plot(g, metrics[f"{who}_fitness_mean"], color=color, lw=1.2, label=f"{who}s, mean")
         ax.plot(g, metrics[f"{who}_fitness_max"], color=color, lw=0.8, ls=":", label=f"{who}s, best")
     ax.axhline(0.5, color="grey", lw=0.8)
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("generation")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("fitness")
     ax.set_title("Fitness of both populations")
     ax.legend(loc="best", fontsize=8, ncol=2)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_losses(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
+    """A GAN run's discriminator and generator losses (population means) over steps."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x, xlabel = _x_axis(metrics)
+    ax.plot(x, metrics["loss_d"], color="C3", lw=1.2, label="discriminator")
+    ax.plot(x, metrics["loss_g"], color="C0", lw=1.2, label="generator")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    ax.set_title("Losses (mean over the population)")
+    ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)

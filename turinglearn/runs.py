@@ -135,7 +135,11 @@ class RunDir:
         """Continue the run in ``path``: metrics.csv is rewritten (atomically) to hold exactly
         ``history``'s rows (the generations a checkpoint covers), then appended to."""
         run = cls(Path(path))
-        rows = [] if history is None else [dict(zip(history, r, strict=True)) for r in zip(*history.values(), strict=True)]
+        rows = (
+            []
+            if history is None
+            else [dict(zip(history, r, strict=True)) for r in zip(*history.values(), strict=True)]
+        )
         if rows:
             buf = io.StringIO(newline="")
             writer = csv.DictWriter(buf, fieldnames=list(history))

@@ -37,7 +37,9 @@ def resolve_device(name: str) -> torch.device:
     try:
         device = torch.device(name)
     except RuntimeError:
-        raise ConfigError(f"not a torch device: {name!r}; use cpu, cuda or cuda:N", "execution.device") from None
+        raise ConfigError(
+            f"not a torch device: {name!r}; use cpu, cuda or cuda:N", "execution.device"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(
             f"{name!r} asked for, but this torch has no CUDA device (torch {torch.__version__}); "
@@ -159,7 +161,9 @@ class TorchSwarmSystem(SwarmSystem):
         genuine, fake = feats[:, :, :n_agents], feats[:, :, n_agents:]
         # the same random pick of genuine agents as the numpy system
         pick = np.argsort(rng.random((m, trials, n_agents)), axis=-1)[..., : self.genuine_per_trial]
-        idx = torch.as_tensor(pick, device=feats.device)[..., None, None].expand(*pick.shape, *genuine.shape[3:])
+        idx = torch.as_tensor(pick, device=feats.device)[..., None, None].expand(
+            *pick.shape, *genuine.shape[3:]
+        )
         genuine = torch.gather(genuine, 2, idx)
         g = genuine.reshape(-1, *genuine.shape[3:])
         c = fake.reshape(-1, *fake.shape[3:])
@@ -204,5 +208,7 @@ def torch_system(sim, learner_config, execution, n_hidden: int):
     system = TorchSwarmSystem(
         sim, learner_config.trials_per_model, learner_config.genuine_per_trial, device, _DTYPES[precision]
     )
-    judge = TorchElman(n_inputs=len(sim.feature_names), n_hidden=n_hidden, dtype="float32", device=str(device))
+    judge = TorchElman(
+        n_inputs=len(sim.feature_names), n_hidden=n_hidden, dtype="float32", device=str(device)
+    )
     return system, judge

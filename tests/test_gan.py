@@ -1,0 +1,454 @@
+"""The GAN backend on the CPU: networks, losses, data, the gradient learner (eager and compiled
+steps, checkpoints, population selection), image metrics and the CLI presets."""
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from turinglearn.cli import main
+from turinglearn.config import load_config, to_toml
+from turinglearn.errors import ConfigError, DataError
+from turinglearn.gan.config import GANConfig, gan_config_from_dict
+from turinglearn.gan.data import ImageData, load_images
+from turinglearn.gan.experiment import grid_png
+from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
+from turinglearn.gan.metrics import c2st, class_coverage, embed, frechet_distance, train_classifier
+from turinglearn.gan.nets import Discriminator, Generator, dcgan_init, layout
+from turinglearn.gan.population import population_fitness, truncation
+from turinglearn.gan.train import GANLearner
+
+# the networks here are tiny: one thread is as fast, and immune to a busy second core (with two
+# threads, OpenMP's barriers made these tests ten times slower on a 2-core machine with one core busy)
+torch.set_num_threads(1)
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "dcgan_reference.py"
+
+
+def tiny(**over) -> GANConfig:
+    """A small CPU config: width 8 networks, batch 8."""
+    data = {
+        "device": "cpu",
+        "steps": 4,
+        "learner": {"kind": "gan", "batch": 8},
+        "models": {"latent": 16, "width": 8},
+        "discriminators": {"width": 8},
+        "evaluation": {"samples": 0},
+    }
+    for key, value in over.items():
+        section, _, name = key.rpartition(".")
+        (data.setdefault(section, {}) if section else data)[name] = value
+    return gan_config_from_dict(data)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_images("digits")
+
+
+def params(learner: GANLearner) -> list[torch.Tensor]:
+    return [p.detach().clone() for m in learner.G + learner.D for p in m.state_dict().values()]
+
+
+# --- networks and losses -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [8, 28, 32, 64])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_networks_shapes(size, channels):
+    g = dcgan_init(Generator(size, channels, latent=16, width=8), torch.Generator().manual_seed(0))
+    d = dcgan_init(Discriminator(size, channels, width=8), torch.Generator().manual_seed(1))
+    x = g(torch.randn(5, 16))
+    assert x.shape == (5, channels, size, size)
+    assert x.abs().max() <= 1
+    assert d(x).shape == (5,)
+
+
+def test_layout_and_bad_sizes():
+    assert layout(64) == (4, 4) and layout(28) == (7, 2) and layout(8) == (4, 1) and layout(32) == (4, 3)
+    with pytest.raises(ConfigError, match="at least 8"):
+        layout(6)
+    with pytest.raises(ConfigError, match=r"images\.size"):
+        layout(34)  # 34 -> 17: no small base
+
+
+def test_64_pixel_networks_are_the_reference_dcgan():
+    if not REFERENCE.is_file():
+        pytest.skip(f"reference not found at {REFERENCE}")
+    spec = importlib.util.spec_from_file_location("dcgan_reference", REFERENCE)
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    shapes = lambda m: [tuple(p.shape) for p in m.parameters()]  # noqa: E731
+    assert shapes(Generator(64, 1, 100, 64)) == shapes(ref.generator())
+    assert shapes(Discriminator(64, 1, 64)) == shapes(ref.discriminator())
+
+
+def test_init_is_dcgan_and_depends_on_the_generator_alone():
+    a = dcgan_init(Generator(32, 1, 16, 8), torch.Generator().manual_seed(3))
+    torch.manual_seed(999)  # global state does not matter
+    b = dcgan_init(Generator(32, 1, 16, 8), torch.Generator().manual_seed(3))
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    conv = a.net[0].weight
+    assert abs(conv.std().item() - 0.02) < 0.004 and abs(conv.mean().item()) < 0.002
+
+
+@pytest.mark.parametrize("kind", ["nonsaturating", "hinge", "wgan-gp"])
+def test_losses_are_finite_and_point_the_right_way(kind):
+    good, bad = torch.full((16,), 3.0), torch.full((16,), -3.0)
+    # the discriminator's loss is lower when it scores genuine high and counterfeit low
+    assert d_loss(kind, good, bad) < d_loss(kind, bad, good)
+    # the generator's loss is lower when its samples are scored genuine
+    assert g_loss(kind, good) < g_loss(kind, bad)
+    for v in (d_loss(kind, good, bad), g_loss(kind, bad)):
+        assert torch.isfinite(v)
+    logits = torch.zeros(16, requires_grad=True)
+    g_loss(kind, logits).backward()
+    assert (logits.grad < 0).all()  # gradient descent raises the logits of generated samples
+
+
+def test_gradient_penalty_is_zero_for_a_unit_gradient_critic():
+    x = torch.randn(8, 1, 4, 4)
+    w = torch.randn(16)
+    unit = lambda v: v.flatten(1) @ (w / w.norm())  # noqa: E731  gradient norm 1 everywhere
+    steep = lambda v: v.flatten(1) @ (3 * w / w.norm())  # noqa: E731
+    u = torch.rand(8)
+    assert gradient_penalty(unit, x, x.flip(0), u).item() == pytest.approx(0, abs=1e-10)
+    assert gradient_penalty(steep, x, x.flip(0), u).item() == pytest.approx(4.0, rel=1e-5)
+
+
+# --- data ------------------------------------------------------------------------------------------
+
+
+def test_builtin_data(digits):
+    assert digits.images.shape == (1797, 1, 8, 8) and digits.labels.shape == (1797,)
+    assert digits.images.min() >= -1 and digits.images.max() <= 1
+    assert digits.images.min() == -1 and digits.images.max() == 1
+    big = load_images("digits", size=16, channels=3)
+    assert big.images.shape == (1797, 3, 16, 16)
+    mnist = load_images("mnist")
+    assert mnist.images.shape == (5000, 1, 28, 28) and np.bincount(mnist.labels).tolist() == [500] * 10
+
+
+def _png(path: Path, size=(12, 12), mode="L", value=128):
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, size, value).save(path)
+
+
+def test_folder_of_images(tmp_path):
+    for i in range(3):
+        _png(tmp_path / f"a{i}.png", value=40 * i)
+    _png(tmp_path / "sub" / "b.jpg", value=255)
+    data = load_images(str(tmp_path))
+    assert data.images.shape == (4, 1, 12, 12) and data.labels is None
+    assert data.images[0].max().item() == -1 and data.images[-1].min().item() == pytest.approx(1, abs=0.02)
+    _png(tmp_path / "c.png", size=(20, 10), mode="RGB", value=(255, 0, 0))
+    with pytest.raises(DataError, match=r"differ in size.*images\.size"):
+        load_images(str(tmp_path))
+    mixed = load_images(str(tmp_path), size=8)  # centre-crop and resize; colour present: RGB
+    assert mixed.images.shape == (5, 3, 8, 8)
+
+
+def test_folder_errors(tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        load_images(str(tmp_path / "nope"))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no images here")
+    with pytest.raises(DataError, match="holds no PNG or JPEG images"):
+        load_images(str(tmp_path / "empty"))
+    bad = tmp_path / "bad"
+    _png(bad / "ok.png")
+    (bad / "broken.png").write_bytes(b"this is not a PNG")
+    with pytest.raises(DataError, match=r"cannot read image .*broken\.png"):
+        load_images(str(bad))
+    odd = tmp_path / "odd"
+    _png(odd / "wide.png", size=(16, 8))
+    with pytest.raises(DataError, match="not square"):
+        load_images(str(odd))
+
+
+def test_npy_arrays(tmp_path):
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "grey.npy", rng.integers(0, 256, (6, 10, 10), dtype=np.uint8))
+    np.save(tmp_path / "rgb.npy", rng.random((6, 10, 10, 3)).astype(np.float32))
+    np.save(tmp_path / "bad.npy", rng.random((6, 10)))
+    np.save(tmp_path / "range.npy", rng.random((6, 10, 10)) * 5)
+    assert load_images(str(tmp_path / "grey.npy"), size=8).images.shape == (6, 1, 8, 8)
+    rgb = load_images(str(tmp_path / "rgb.npy"))
+    assert rgb.images.shape == (6, 3, 10, 10) and -1 <= rgb.images.min() and rgb.images.max() <= 1
+    with pytest.raises(DataError, match="shape"):
+        load_images(str(tmp_path / "bad.npy"))
+    with pytest.raises(DataError, match=r"\[0, 1\] or \[-1, 1\]"):
+        load_images(str(tmp_path / "range.npy"))
+    with pytest.raises(DataError, match="does not exist"):
+        load_images(str(tmp_path / "missing.npy"))
+
+
+# --- the gradient learner ----------------------------------------------------------------------------
+
+
+def test_a_few_steps_on_digits(digits):
+    learner = GANLearner(digits, tiny())
+    before = params(learner)
+    records = []
+    learner.hooks.append(records.append)
+    last = learner.run(3)
+    assert learner.generation == 3 and len(records) == 3 and last.generation == 2
+    assert last.stats.shape == (1, 4) and torch.isfinite(last.stats).all()
+    assert 0 <= last.model_fitness[0] <= 1 and 0 <= last.discriminator_fitness[0] <= 1
+    assert any(not torch.equal(a, b) for a, b in zip(before, params(learner), strict=True))
+    images = learner.generate(10, 0)
+    assert images.shape == (10, 1, 8, 8) and images.abs().max() <= 1
+
+
+@pytest.mark.parametrize("loss", ["hinge", "wgan-gp"])
+def test_other_losses_train(loss):
+    data = load_images("digits", size=16)  # 16 pixels: the discriminator has a normalised layer
+    learner = GANLearner(data, tiny(**{"learner.loss": loss, "learner.critic_steps": 2}))
+    assert learner.run(2).stats.isfinite().all()
+    assert (loss == "wgan-gp") == any(isinstance(m, torch.nn.GroupNorm) for m in learner.D[0].modules())
+
+
+def test_same_seed_same_run_other_seed_other_run(digits):
+    a, b, c = (GANLearner(digits, tiny(seed=s)) for s in (1, 1, 2))
+    for learner in (a, b, c):
+        learner.run(2)
+    assert all(torch.equal(p, q) for p, q in zip(params(a), params(b), strict=True))
+    assert not all(torch.equal(p, q) for p, q in zip(params(a), params(c), strict=True))
+
+
+def test_checkpoint_round_trip_gives_the_identical_next_step(digits, tmp_path):
+    a = GANLearner(digits, tiny())
+    a.run(3)
+    path = tmp_path / "checkpoint.pt"
+    path.write_bytes(a.checkpoint_bytes())
+    b = GANLearner(digits, tiny())
+    b.load_checkpoint(path)
+    assert b.generation == 3
+    ra, rb = a.step(), b.step()
+    assert torch.equal(ra.stats, rb.stats)
+    assert all(torch.equal(p, q) for p, q in zip(params(a), params(b), strict=True))
+    fresh = GANLearner(digits, tiny())  # a fresh start's first step is not the resumed one
+    assert not torch.equal(fresh.step().stats, ra.stats)
+
+
+def test_compiled_step_computes_the_eager_update(digits):
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        pytest.skip("torch.compile on the CPU needs a C compiler")
+    eager = GANLearner(digits, tiny())
+    compiled = GANLearner(digits, tiny(**{"learner.compile": "compile"}))
+    assert compiled.mode == "compile"
+    for _ in range(2):
+        inputs = eager.sample_inputs()
+        assert all(torch.equal(x, y) for x, y in zip(inputs[1:], compiled.sample_inputs()[1:], strict=True))
+        s_eager, s_comp = eager.train_step(*inputs), compiled.train_step(*inputs)
+        torch.testing.assert_close(s_comp, s_eager, rtol=1e-4, atol=1e-5)
+    for p, q in zip(params(eager), params(compiled), strict=True):
+        torch.testing.assert_close(q, p, rtol=1e-4, atol=1e-5)
+
+
+def test_cudagraph_needs_cuda(digits):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA; see test_gan_gpu.py")
+    with pytest.raises(ConfigError, match=r"learner\.compile"):
+        GANLearner(digits, tiny(**{"learner.compile": "cudagraph"}))
+    with pytest.raises(ConfigError, match="device"):
+        GANLearner(digits, tiny(device="cuda"))
+
+
+# --- population mode ---------------------------------------------------------------------------------
+
+
+def test_population_fitness_and_truncation():
+    # 2 discriminators; 2 genuine samples, then 2 generators x 2 samples
+    judged = np.array(
+        [
+            [1, 1, 1, 1, 0, 0],  # fooled by generator 0 only: sens 1, spec 0.5
+            [1, 0, 1, 0, 0, 0],  # sens 0.5, spec 0.75
+        ],
+        dtype=bool,
+    )
+    f_g, f_d = population_fitness(judged, n_real=2, n_models=2)
+    np.testing.assert_allclose(f_g, [0.75, 0.0])
+    np.testing.assert_allclose(f_d, [0.75, 0.625])
+    assert truncation(np.array([0.1, 0.9, 0.5, 0.3])) == [(0, 1), (3, 2)]
+    assert truncation(np.array([0.5, 0.5, 0.5])) == [(2, 0)]
+
+
+def test_population_mode_selects_the_best(digits):
+    learner = GANLearner(digits, tiny(**{"learner.population": 4, "learner.select_every": 2}))
+    learner.run(1)
+    assert learner.last_selection is None
+    before = [[p.detach().clone() for p in g.parameters()] for g in learner.G]
+    judged = learner.judge_all()
+    assert judged.shape == (4, 8 + 4 * 8)
+    record = learner.step()  # step 2: train, then select
+    f_g, f_d = record.selection
+    assert f_g.shape == (4,) and f_d.shape == (4,) and record.stats.shape == (4, 4)
+    assert record.model_fitness.shape == (4,) and record.discriminator_fitness.shape == (4,)
+    best = learner.best
+    assert f_g[best] == f_g.max()
+    for loser, winner in truncation(f_g):  # losers are now copies of the winners
+        for p, q in zip(learner.G[loser].parameters(), learner.G[winner].parameters(), strict=True):
+            assert torch.equal(p, q)
+        state_l = learner.opt_g[loser].state[next(learner.G[loser].parameters())]
+        state_w = learner.opt_g[winner].state[next(learner.G[winner].parameters())]
+        assert torch.equal(state_l["exp_avg"], state_w["exp_avg"])
+    winners = {w for _, w in truncation(f_g)}
+    assert best in winners and not all(
+        torch.equal(p, q) for p, q in zip(before[best], learner.G[best].parameters(), strict=True)
+    )  # the best trained on; it was not overwritten
+    learner.run(3)  # training continues with the copies
+    assert all(torch.isfinite(p).all() for g in learner.G for p in g.parameters())
+
+
+# --- metrics -------------------------------------------------------------------------------------------
+
+
+def test_frechet_distance():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(2000, 8))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-8)
+    b = rng.normal(size=(2000, 8))
+    shifted = b + 1.0  # |mu shift|^2 = 8
+    assert frechet_distance(a, b) < 0.1
+    assert frechet_distance(a, shifted) == pytest.approx(8, rel=0.05)
+    assert frechet_distance(a, 2 * b) == pytest.approx(8, rel=0.1)  # tr(1 + 4 - 2 * 2) per dimension
+
+
+def test_classifier_coverage_and_c2st_on_real_data(digits):
+    net = train_classifier(digits.images, digits.labels, seed=0, epochs=4)
+    feats, pred = embed(net, digits.images)
+    assert feats.shape == (1797, 64)
+    assert (pred == digits.labels).mean() > 0.9
+    assert class_coverage(pred, digits.labels) == 1.0
+    fractions = np.bincount(pred, minlength=10) / len(pred)
+    np.testing.assert_allclose(fractions, 0.1, atol=0.03)  # the digits are balanced: about uniform
+    assert class_coverage(np.zeros(100, int), digits.labels) == pytest.approx(0.1)
+    rng = np.random.default_rng(1)
+    order = rng.permutation(len(feats))
+    same = c2st(feats[order[:800]], feats[order[800:1600]], seed=0)
+    ones = feats[digits.labels == 1]
+    different = c2st(ones, feats[digits.labels == 0], seed=0)
+    assert abs(same - 0.5) < 0.1 and different > 0.95
+
+
+def test_grid_png():
+    import io
+
+    from PIL import Image
+
+    png = grid_png(torch.rand(64, 1, 8, 8) * 2 - 1)
+    img = Image.open(io.BytesIO(png))
+    assert img.width >= 256 and img.width == img.height
+
+
+# --- configs and the command line ----------------------------------------------------------------------
+
+
+def test_presets_are_gan_configs_and_round_trip(tmp_path):
+    for name in ("gan-digits", "gan-mnist"):
+        cfg = load_config(name)
+        assert isinstance(cfg, GANConfig) and cfg.learner.kind == "gan"
+        file = tmp_path / f"{name}.toml"
+        file.write_text(to_toml(cfg))
+        assert load_config(file) == cfg
+    assert load_config("gan-digits", ["steps=7", "learner.population=3"]).replace(seed=4).steps == 7
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("learner.loss=foo", "learner.loss"),
+        ("learner.batch=1", "learner.batch"),
+        ("learner.compile=fast", "learner.compile"),
+        ("learner.nope=1", "learner.nope"),
+        ("models.lr=0", "models.lr"),
+        ("discriminators.beta1=1", "discriminators.beta1"),
+        ("images.size=4", "images.size"),
+        ("device=tpu", "device"),
+        ("steps=0", "steps"),
+        ("generations=5", "generations"),
+        ("environment.id=x", "environment"),
+    ],
+)
+def test_bad_gan_settings_name_the_key(override, key):
+    with pytest.raises(ConfigError) as err:
+        load_config("gan-digits", [override])
+    assert err.value.key == key and str(err.value).startswith(key)
+
+
+def test_cli_gan_digits_writes_the_run(tmp_path, capsys):
+    out = tmp_path / "run"
+    args = ["run", "gan-digits", "--device", "cpu", "--out", str(out), "--quiet", "--set", "steps=6"]
+    args += ["--set", "learner.batch=16", "--set", "models.width=8", "--set", "discriminators.width=8"]
+    args += [
+        "--set",
+        "evaluation.samples=300",
+        "--set",
+        "evaluation.classifier_epochs=1",
+        "--set",
+        "evaluation.log_every=2",
+    ]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ("frechet_distance", "frechet_distance_real", "class_coverage", "c2st", "images_per_second"):
+        assert isinstance(summary[key], float) and np.isfinite(summary[key]), key
+    assert summary["steps"] == 6 and summary["device"] == "cpu" and len(summary["class_fractions"]) == 10
+    assert (out / "samples" / "step-000006.png").stat().st_size > 100
+    assert (out / "checkpoint.pt").is_file() and (out / "fitness.png").is_file()
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    metrics = (out / "metrics.csv").read_text().splitlines()
+    assert metrics[0].startswith("step,seconds,loss_d") and len(metrics) == 4
+    assert isinstance(load_config(out / "config.toml"), GANConfig)
+    assert "Frechet distance" in capsys.readouterr().out
+    assert main(["report", str(out)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["run", "gan-folder"], "data: give the images"),
+        (["run", "gan-folder", "--set", "data=/no/such/folder"], "does not exist"),
+        (["run", "gan-digits", "--generations", "3"], "steps"),
+        (["run", "gan-digits", "--set", "learner.loss=lsgan"], "learner.loss"),
+    ],
+)
+def test_cli_gan_errors_are_one_line(args, fragment, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main([*args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("turinglearn: error:") and fragment in err[0]
+    assert not out.exists()
+
+
+def test_learn_runs_a_gan_config():
+    import turinglearn
+
+    cfg = tiny(steps=2)
+    result = turinglearn.learn(cfg)
+    assert result.summary["steps"] == 2 and result.learner.generation == 2
+
+
+def test_import_is_light_and_gan_needs_no_gymnasium():
+    code = "import sys, turinglearn; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    code = (
+        "import sys; sys.modules['gymnasium'] = None\n"
+        "import turinglearn.gan.train, turinglearn.gan.experiment, turinglearn.gan.metrics\n"
+        "assert sys.modules['gymnasium'] is None"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_image_data_container():
+    data = ImageData(torch.zeros(3, 1, 8, 8), None, "x")
+    assert (len(data), data.size, data.channels) == (3, 8, 1)

@@ -1,0 +1,395 @@
+"""The gradient setting of the Turing Learning loop: :class:`GANLearner`.
+
+One generation is one optimiser step of both sides, taken from the same judgements: every
+discriminator judges a genuine batch and its generator's counterfeit batch; the judgements
+(logits, > 0 meaning 'genuine') give the discriminator's loss and fitness
+((sensitivity + specificity) / 2), and, after the discriminator's update, the generator's loss
+and fitness (the fraction of its samples judged genuine). The step is the PyTorch DCGAN
+example's (D on real and on detached fake, then G on the same fake against the updated D),
+with the D weight gradients of the G step skipped (only G's parameters are differentiated).
+
+Population mode (``P > 1``): P generators and P discriminators; each step pairs generator
+``i`` with discriminator ``(i + r) mod P`` for a random rotation ``r``, and every
+``select_every`` steps every discriminator judges every generator's samples and genuine ones;
+Turing Learning fitness ranks both populations and the worse half of each is overwritten by
+copies (weights and optimiser state) of the better half.
+
+Speed (CUDA): data resident on the device, bf16 autocast for the networks (losses in fp32),
+channels-last layout, fused Adam, cuDNN autotuning, and the whole step (all pairs) captured as
+one CUDA graph per rotation, or compiled with ``torch.compile``. On the CPU: the eager step.
+Batches and noise come from a ``torch.Generator`` seeded from the run's root seed, drawn
+outside the captured step, so eager, compiled and captured steps compute the same update.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import io
+import time
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import torch
+
+from ..core import stream
+from ..errors import ConfigError
+from ..learner import GenerationLoop
+from .config import GANConfig
+from .data import ImageData
+from .losses import d_loss, g_loss, gradient_penalty
+from .nets import Discriminator, Generator, dcgan_init
+from .population import population_fitness, truncation
+
+WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
+
+
+def torch_seed(seed: int, name: str, *index: int) -> int:
+    """A torch seed for stream ``name`` of the run's root ``seed`` (see :func:`turinglearn.core.stream`)."""
+    return int(stream(seed, name, *index).integers(2**62))
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("cuda was asked for but torch sees no CUDA device; use --device cpu", "device")
+    return torch.device(name)
+
+
+@dataclass
+class GANStep:
+    """One step of the gradient learner, as hooks receive it.
+
+    stats: [P, 4] per pair, on the device (read lazily: reading synchronises): the paired
+    discriminator's loss, the generator's loss, the discriminator's fitness
+    ((sensitivity + specificity) / 2 on its genuine and counterfeit batch) and the generator's
+    fitness (the fraction of its batch judged genuine after the discriminator's update); row i
+    is generator i with discriminator (i + shift) mod P. selection: population fitness of the
+    last selection if one happened at this step.
+    """
+
+    generation: int
+    stats: torch.Tensor
+    shift: int
+    seconds: float
+    selection: tuple[np.ndarray, np.ndarray] | None = None
+
+    @cached_property
+    def _host(self) -> np.ndarray:
+        return self.stats.float().cpu().numpy()
+
+    @property
+    def model_fitness(self) -> np.ndarray:
+        """[P], generator i's fraction of its batch judged genuine."""
+        return self._host[:, 3]
+
+    @property
+    def discriminator_fitness(self) -> np.ndarray:
+        """[P], discriminator j's (sensitivity + specificity) / 2."""
+        return np.roll(self._host[:, 2], self.shift)
+
+    @property
+    def loss_g(self) -> np.ndarray:
+        return self._host[:, 1]
+
+    @property
+    def loss_d(self) -> np.ndarray:
+        return np.roll(self._host[:, 0], self.shift)
+
+
+class GANLearner(GenerationLoop):
+    """Trains generators against discriminators on ``data`` by gradient steps (see the module doc).
+
+    ``step()`` takes one step of every pair and returns a :class:`GANStep`; ``run(n)`` steps until
+    ``n`` steps are done; ``state_dict()`` / ``load_state_dict()`` hold everything needed to
+    continue exactly (networks, optimisers, random streams, step count).
+    """
+
+    def __init__(self, data: ImageData, config: GANConfig, hooks: Sequence = ()):
+        self.config, self.hooks, self.generation = config, list(hooks), 0
+        lc, mc, dc = config.learner, config.models, config.discriminators
+        self.device = resolve_device(config.device)
+        cuda = self.device.type == "cuda"
+        self.mode = lc.compile if lc.compile != "auto" else ("cudagraph" if cuda else "none")
+        if "cudagraph" in self.mode and not cuda:
+            raise ConfigError(
+                f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile"
+            )
+        precision = lc.precision
+        if precision == "auto":
+            precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
+        self.bf16 = precision == "bf16"
+        self.memory_format = torch.channels_last if cuda and lc.channels_last else torch.contiguous_format
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
+
+        self.P, self.nc, self.batch, self.latent = lc.population, lc.critic_steps, lc.batch, mc.latent
+        self.loss, self.gp = lc.loss, lc.gp_weight if lc.loss == "wgan-gp" else 0.0
+        size, ch = data.size, data.channels
+        self.G = [self._place(dcgan_init(Generator(size, ch, mc.latent, mc.width), self._gen("models", i)))
+                  for i in range(self.P)]  # fmt: skip
+        self.D = [self._place(dcgan_init(Discriminator(size, ch, dc.width, config.norm), self._gen("discriminators", i)))
+                  for i in range(self.P)]  # fmt: skip
+        adam = {"fused": True, "capturable": "cudagraph" in self.mode} if cuda else {}
+        self.opt_g = [torch.optim.Adam(g.parameters(), mc.lr, (mc.beta1, mc.beta2), **adam) for g in self.G]
+        self.opt_d = [torch.optim.Adam(d.parameters(), dc.lr, (dc.beta1, dc.beta2), **adam) for d in self.D]
+        self.data = data.images.to(self.device).contiguous(memory_format=self.memory_format)  # resident
+        self.rng = torch.Generator(self.device).manual_seed(torch_seed(config.seed, "simulation"))
+        self.pairing = stream(config.seed, "simulation", 1)  # host-side: no device sync per step
+        self.best = 0  # the generator with the highest fitness at the last selection
+        self.last_selection: tuple[np.ndarray, np.ndarray] | None = None
+        if "compile" in self.mode:
+            kw = {"mode": "max-autotune-no-cudagraphs"} if cuda else {}
+            self._g_run = [torch.compile(g, **kw) for g in self.G]
+            self._d_run = [torch.compile(d, **kw) for d in self.D]
+        else:
+            self._g_run, self._d_run = self.G, self.D
+        self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
+        self._static: tuple[torch.Tensor, ...] | None = None
+        self._warm = 0
+
+    # --- construction helpers ------------------------------------------------------------------
+
+    def _gen(self, name: str, i: int) -> torch.Generator:
+        return torch.Generator().manual_seed(torch_seed(self.config.seed, name, i))
+
+    def _place(self, module: torch.nn.Module) -> torch.nn.Module:
+        return module.to(self.device, memory_format=self.memory_format)
+
+    def _autocast(self):
+        # no cast cache under graph capture (PyTorch's advice for autocast with CUDA graphs)
+        cache = "cudagraph" not in self.mode
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.bf16, cache_enabled=cache)
+
+    # --- one step ----------------------------------------------------------------------------
+
+    def sample_inputs(self) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The random inputs of one step: rotation r, batch indices [P, nc, B], noise
+        [P, nc, B, latent], gradient-penalty mixing weights [P, nc, B]."""
+        shift = int(self.pairing.integers(self.P)) if self.P > 1 else 0
+        shape = (self.P, self.nc, self.batch)
+        idx = torch.randint(len(self.data), shape, generator=self.rng, device=self.device)
+        z = torch.randn((*shape, self.latent), generator=self.rng, device=self.device)
+        u = torch.rand(shape, generator=self.rng, device=self.device)
+        return shift, idx, z, u
+
+    def _pair_step(self, i: int, j: int, idx: torch.Tensor, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """Generator i against discriminator j; idx [nc, B], z [nc, B, latent], u [nc, B] -> stats [4]."""
+        G, D, opt_g, opt_d = self._g_run[i], self._d_run[j], self.opt_g[i], self.opt_d[j]
+        for k in range(self.nc):  # discriminator updates
+            real = self.data[idx[k]].contiguous(memory_format=self.memory_format)  # [B, C, S, S]
+            opt_d.zero_grad(set_to_none=True)
+            with self._autocast():
+                if k < self.nc - 1:
+                    with torch.no_grad():
+                        fake = G(z[k])
+                else:
+                    fake = G(z[k])  # kept with its graph for the generator's update
+                out_real, out_fake = D(real), D(fake.detach())  # [B] logits each
+            loss_d = d_loss(self.loss, out_real, out_fake)
+            if self.gp:
+                with self._autocast():
+                    penalty = gradient_penalty(self.D[j], real, fake, u[k])  # eager D: double backward
+                loss_d = loss_d + self.gp * penalty
+            loss_d.backward()
+            opt_d.step()
+        opt_g.zero_grad(set_to_none=True)
+        with self._autocast():
+            out_g = D(fake)  # [B], against the updated discriminator
+        loss_g = g_loss(self.loss, out_g)
+        loss_g.backward(inputs=list(self.G[i].parameters()))  # no D weight gradients
+        opt_g.step()
+        f_d = ((out_real > 0).float().mean() + (out_fake <= 0).float().mean()) / 2
+        f_g = (out_g > 0).float().mean()
+        return torch.stack([loss_d.detach().float(), loss_g.detach().float(), f_d, f_g])
+
+    def train_step(self, shift: int, idx: torch.Tensor, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+        """One step of every pair (generator i with discriminator (i + shift) mod P) from the
+        given inputs (see :meth:`sample_inputs`): stats [P, 4], in the mode's way."""
+        if "cudagraph" in self.mode:
+            return self._replay(shift, idx, z, u)
+        return self._eager_step(shift, idx, z, u)
+
+    def _eager_step(self, shift, idx, z, u) -> torch.Tensor:
+        rows = [self._pair_step(i, (i + shift) % self.P, idx[i], z[i], u[i]) for i in range(self.P)]
+        return torch.stack(rows)
+
+    def _replay(self, shift, idx, z, u) -> torch.Tensor:
+        if self._warm < WARMUP_STEPS:  # eager steps on a side stream first (PyTorch's capture recipe)
+            self._warm += 1
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*capturable=True.*")
+                out = self._eager_step(shift, idx, z, u)
+            torch.cuda.current_stream().wait_stream(side)
+            return out
+        if self._static is None:
+            self._static = (idx.clone(), z.clone(), u.clone())
+        s_idx, s_z, s_u = self._static
+        s_idx.copy_(idx)
+        s_z.copy_(z)
+        s_u.copy_(u)
+        if shift not in self._graphs:
+            for opt in (*self.opt_g, *self.opt_d):
+                opt.zero_grad(set_to_none=True)  # backward allocates .grad from the graph's pool
+            graph = torch.cuda.CUDAGraph()
+            torch.cuda.synchronize()
+            with torch.cuda.graph(graph):
+                out = self._eager_step(shift, s_idx, s_z, s_u)
+            self._graphs[shift] = (graph, out)
+        graph, out = self._graphs[shift]
+        graph.replay()
+        return out.clone()
+
+    def step(self) -> GANStep:
+        t0 = time.perf_counter()
+        shift, idx, z, u = self.sample_inputs()
+        stats = self.train_step(shift, idx, z, u)
+        selection = None
+        every = self.config.learner.select_every
+        if self.P > 1 and every and (self.generation + 1) % every == 0:
+            selection = self.select()
+        return self._publish(GANStep(self.generation, stats, shift, time.perf_counter() - t0, selection))
+
+    # --- population: judgement of every generator by every discriminator, selection -----------
+
+    @torch.no_grad()
+    def judge_all(self, n: int | None = None) -> np.ndarray:
+        """Every discriminator judges ``n`` genuine images and ``n`` samples of every generator
+        (fresh, from the evaluation stream): judged [P, n + P n], True = judged genuine."""
+        n = n or self.batch
+        gen = torch.Generator(self.device).manual_seed(
+            torch_seed(self.config.seed, "evaluation", 3, self.generation)
+        )
+        idx = torch.randint(len(self.data), (n,), generator=gen, device=self.device)
+        z = torch.randn((self.P, n, self.latent), generator=gen, device=self.device)
+        x = [self.data[idx]]
+        for i, g in enumerate(self.G):
+            with batch_stats(g), self._autocast():
+                x.append(g(z[i]).float())
+        samples = torch.cat(x)  # [n + P n, C, S, S]
+        judged = []
+        for d in self.D:
+            with batch_stats(d), self._autocast():  # judged per block of n, as in training
+                judged.append(torch.cat([d(b) for b in samples.split(n)]) > 0)
+        return torch.stack(judged).cpu().numpy()
+
+    def select(self) -> tuple[np.ndarray, np.ndarray]:
+        """Turing Learning selection: fitness of both populations from :meth:`judge_all`, then
+        the worse half of each overwritten by copies of the better half. Returns the fitness
+        (generators [P], discriminators [P]) before selection."""
+        f_g, f_d = population_fitness(self.judge_all(), self.batch, self.P)
+        for loser, winner in truncation(f_g):
+            _copy_into(self.G[loser], self.opt_g[loser], self.G[winner], self.opt_g[winner])
+        for loser, winner in truncation(f_d):
+            _copy_into(self.D[loser], self.opt_d[loser], self.D[winner], self.opt_d[winner])
+        self.best = int(np.argmax(f_g))  # winners keep their index
+        self.last_selection = (f_g, f_d)
+        return f_g, f_d
+
+    # --- sampling and checkpoints ----------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, n: int, generator: torch.Generator | int, which: int | None = None) -> torch.Tensor:
+        """``n`` images [n, C, S, S] in [-1, 1] (float32, on the device) from generator ``which``
+        (default: the best at the last selection), made in batches of the training batch size
+        with batch statistics, as in training (running statistics are left as they were)."""
+        g = self.G[self.best if which is None else which]
+        if isinstance(generator, int):
+            generator = torch.Generator(self.device).manual_seed(generator)
+        z = torch.randn((n, self.latent), generator=generator, device=self.device)
+        out = []
+        with batch_stats(g):
+            for chunk in z.split(self.batch):
+                if len(chunk) < 2:  # batch statistics need two samples
+                    chunk = torch.cat([chunk, chunk])[:2]
+                    out.append(g(chunk)[:1].float())
+                else:
+                    out.append(g(chunk).float())
+        return torch.cat(out)[:n].contiguous()
+
+    def state_dict(self) -> dict:
+        """Networks, optimisers, random streams and step count (tensors on the CPU)."""
+        return {
+            "format": 1,
+            "generation": self.generation,
+            "best": self.best,
+            "generators": [_cpu(g.state_dict()) for g in self.G],
+            "discriminators": [_cpu(d.state_dict()) for d in self.D],
+            "opt_generators": [_cpu(o.state_dict()) for o in self.opt_g],
+            "opt_discriminators": [_cpu(o.state_dict()) for o in self.opt_d],
+            "rng": self.rng.get_state(),
+            "pairing": copy.deepcopy(self.pairing.bit_generator.state),
+            "config": self.config.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict` (same config); captured graphs are recaptured."""
+        if len(state["generators"]) != self.P:
+            raise ConfigError(
+                f"the checkpoint holds {len(state['generators'])} generators, this config {self.P}",
+                "learner.population",
+            )
+        for m, sd in zip(self.G + self.D, state["generators"] + state["discriminators"], strict=True):
+            m.load_state_dict(sd)
+        for o, sd in zip(
+            self.opt_g + self.opt_d, state["opt_generators"] + state["opt_discriminators"], strict=True
+        ):
+            o.load_state_dict(sd)
+        self.rng.set_state(state["rng"])
+        self.pairing.bit_generator.state = state["pairing"]
+        self.generation, self.best = state["generation"], state["best"]
+        self._graphs, self._static, self._warm = {}, None, 0
+
+    def checkpoint_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        torch.save(self.state_dict(), buf)
+        return buf.getvalue()
+
+    def load_checkpoint(self, path) -> None:
+        self.load_state_dict(torch.load(path, map_location="cpu", weights_only=False))
+
+
+@contextlib.contextmanager
+def batch_stats(module: torch.nn.Module):
+    """Run ``module`` in training mode (batch statistics) without changing its running statistics."""
+    saved = [b.clone() for b in module.buffers()]
+    was_training = module.training
+    module.train()
+    try:
+        yield module
+    finally:
+        with torch.no_grad():
+            for b, s in zip(module.buffers(), saved, strict=True):
+                b.copy_(s)
+        module.train(was_training)
+
+
+@torch.no_grad()
+def _copy_into(net, opt, src_net, src_opt) -> None:
+    """Overwrite ``net`` and its optimiser state with ``src``'s, in place (captured graphs stay valid)."""
+    for a, b in zip(net.state_dict().values(), src_net.state_dict().values(), strict=True):
+        a.copy_(b)
+    for p, q in zip(net.parameters(), src_net.parameters(), strict=True):
+        sa, sb = opt.state.get(p, {}), src_opt.state.get(q, {})
+        for key, value in sb.items():
+            if key in sa and torch.is_tensor(value):
+                sa[key].copy_(value)
+            else:
+                sa[key] = value.clone() if torch.is_tensor(value) else value
+        opt.state[p] = sa
+
+
+def _cpu(obj):
+    if torch.is_tensor(obj):
+        return obj.detach().cpu().clone()
+    if isinstance(obj, dict):
+        return {k: _cpu(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_cpu(v) for v in obj]
+    return obj
