@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -190,8 +191,14 @@ def cmd_run(args) -> int:
     overrides += _backend_overrides(args)
     overrides += _device_overrides(args.config, args.device)
     config = load_config(args.config, overrides)
+    rank = int(os.environ.get("RANK", "0"))  # torchrun: one process per GPU, the first one writes
+    if args.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise TuringLearnError(
+            "under torchrun give --out DIR (every process must name the same run directory)"
+        )
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
-    check_new_run_dir(out)
+    if rank == 0:
+        check_new_run_dir(out)
     if getattr(config.learner, "kind", None) == "gan":
         return _run_gan(config, out, args.quiet)
     print(
@@ -259,15 +266,18 @@ def _run_gan(config, out: Path, quiet: bool) -> int:
     from .gan.experiment import load_data, run_gan
 
     data = load_data(config)  # data errors before anything is printed or written
-    print(
-        f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
-        file=sys.stderr,
-    )
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(
+            f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
+            file=sys.stderr,
+        )
     try:
         result = run_gan(config, out=out, progress=not quiet, data=data)
     except KeyboardInterrupt:
         print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
         return 130
+    if "rank" in result.summary:  # a torchrun process other than the first: it wrote nothing
+        return 0 if result.summary["replicas_in_sync"] else 1
     _print_gan_summary(result.summary)
     print(f"results: {out}  (summary.json, metrics.csv, samples/, checkpoint.pt, fitness.png)")
     return 0

@@ -123,6 +123,9 @@ def run_gan(
 
     data = data if data is not None else load_data(config)  # bad input writes nothing
     learner = GANLearner(data, config)
+    lead = learner.dist.rank == 0  # under torchrun only the first process writes and measures
+    if not lead:
+        out, progress, hooks = None, False, ()
     run = RunDir.create(out, to_toml(config)) if out is not None else None
     ev = config.evaluation
     history: dict[str, list[float]] = {}
@@ -178,7 +181,15 @@ def run_gan(
         if bar is not None:
             bar.close()
     train_seconds = time.perf_counter() - t0 - side["seconds"]
-    images = config.steps * config.learner.batch * config.learner.population
+    world = learner.dist.world
+    images = config.steps * config.learner.batch * config.learner.population * world
+    in_sync = learner.replicas_agree()  # every process takes part
+    if learner.dist.active:
+        import torch.distributed as dist
+
+        dist.destroy_process_group()
+        if not lead:
+            return GANResult(config, {"rank": learner.dist.rank, "replicas_in_sync": in_sync}, {}, learner)
 
     if learner.P > 1:
         learner.select()  # final ranking: the best generator is the one measured
@@ -199,7 +210,10 @@ def run_gan(
         "precision": "bf16" if learner.bf16 else "fp32",
         "seconds": round(train_seconds, 3),
         "images_per_second": round(images / max(train_seconds, 1e-9), 1),
+        "processes": world,
     }
+    if learner.dist.active:
+        summary["replicas_in_sync"] = in_sync
     if learner.last_selection is not None:
         f_g, f_d = learner.last_selection
         summary.update(

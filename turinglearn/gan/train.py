@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+import os
 import time
 import warnings
 from collections.abc import Sequence
@@ -52,11 +53,47 @@ def torch_seed(seed: int, name: str, *index: int) -> int:
     return int(stream(seed, name, *index).integers(2**62))
 
 
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a ``torchrun`` job: ``rank`` of ``world`` processes."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        """What ``torchrun`` set (RANK, WORLD_SIZE, LOCAL_RANK); one process without it."""
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if world <= 1:
+            return cls()
+        return cls(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def init_distributed(device: torch.device) -> Distributed:
+    """Join the ``torchrun`` job, if any: NCCL on CUDA (one GPU per process, ``cuda:LOCAL_RANK``),
+    gloo on the CPU."""
+    import torch.distributed as dist
+
+    ctx = Distributed.from_env()
+    if ctx.active and not dist.is_initialized():
+        if device.type == "cuda":
+            torch.cuda.set_device(ctx.local_rank)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return ctx
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        name = "cuda" if torch.cuda.is_available() else "cpu"
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("cuda was asked for but torch sees no CUDA device; use --device cpu", "device")
+    if name == "cuda" and Distributed.from_env().active:
+        return torch.device("cuda", Distributed.from_env().local_rank)  # one GPU per process
     return torch.device(name)
 
 
@@ -114,7 +151,21 @@ class GANLearner(GenerationLoop):
         lc, mc, dc = config.learner, config.models, config.discriminators
         self.device = resolve_device(config.device)
         cuda = self.device.type == "cuda"
-        self.mode = lc.compile if lc.compile != "auto" else ("cudagraph" if cuda else "none")
+        self.dist = init_distributed(self.device)
+        if self.dist.active:
+            if lc.population > 1:
+                raise ConfigError(
+                    "population mode runs in one process; under torchrun use learner.population = 1",
+                    "learner.population",
+                )
+            if "cudagraph" in lc.compile:
+                raise ConfigError(
+                    "CUDA-graph capture is not combined with torchrun's gradient all-reduce; use 'auto', "
+                    "'none' or 'compile'",
+                    "learner.compile",
+                )
+        auto = "none" if self.dist.active or not cuda else "cudagraph"
+        self.mode = lc.compile if lc.compile != "auto" else auto
         if "cudagraph" in self.mode and not cuda:
             raise ConfigError(
                 f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile"
@@ -138,7 +189,10 @@ class GANLearner(GenerationLoop):
         self.opt_g = [torch.optim.Adam(g.parameters(), mc.lr, (mc.beta1, mc.beta2), **adam) for g in self.G]
         self.opt_d = [torch.optim.Adam(d.parameters(), dc.lr, (dc.beta1, dc.beta2), **adam) for d in self.D]
         self.data = data.images.to(self.device).contiguous(memory_format=self.memory_format)  # resident
-        self.rng = torch.Generator(self.device).manual_seed(torch_seed(config.seed, "simulation"))
+        # each process of a torchrun job draws its own batches and noise (rank 0's are a
+        # single-process run's)
+        index = (self.dist.rank,) if self.dist.rank else ()
+        self.rng = torch.Generator(self.device).manual_seed(torch_seed(config.seed, "simulation", *index))
         self.pairing = stream(config.seed, "simulation", 1)  # host-side: no device sync per step
         self.best = 0  # the generator with the highest fitness at the last selection
         self.last_selection: tuple[np.ndarray, np.ndarray] | None = None
@@ -148,6 +202,16 @@ class GANLearner(GenerationLoop):
             self._d_run = [torch.compile(d, **kw) for d in self.D]
         else:
             self._g_run, self._d_run = self.G, self.D
+        self._d_for_g = self._d_run  # the discriminator the generator's update goes through
+        if self.dist.active:
+            # DistributedDataParallel averages the gradients of every backward over the processes.
+            # The generator's update goes through the plain discriminator: it only needs the
+            # generator's gradients, and a DDP discriminator would wait for its own.
+            from torch.nn.parallel import DistributedDataParallel as DDP
+
+            ids = [self.device.index] if cuda else None
+            wrap = lambda m: DDP(m, device_ids=ids, broadcast_buffers=False)  # noqa: E731
+            self._g_run, self._d_run = [wrap(m) for m in self._g_run], [wrap(m) for m in self._d_run]
         self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
         self._static: tuple[torch.Tensor, ...] | None = None
         self._warm = 0
@@ -199,7 +263,7 @@ class GANLearner(GenerationLoop):
             opt_d.step()
         opt_g.zero_grad(set_to_none=True)
         with self._autocast():
-            out_g = D(fake)  # [B], against the updated discriminator
+            out_g = self._d_for_g[j](fake)  # [B], against the updated discriminator
         loss_g = g_loss(self.loss, out_g)
         loss_g.backward(inputs=list(self.G[i].parameters()))  # no D weight gradients
         opt_g.step()
@@ -245,6 +309,19 @@ class GANLearner(GenerationLoop):
         graph, out = self._graphs[shift]
         graph.replay()
         return out.clone()
+
+    def replicas_agree(self) -> bool:
+        """Under torchrun: whether every process holds the same weights (DDP keeps them so);
+        True in a single process."""
+        if not self.dist.active:
+            return True
+        import torch.distributed as dist
+
+        flat = torch.cat([p.detach().float().flatten() for m in (*self.G, *self.D) for p in m.parameters()])
+        lo, hi = flat.clone(), flat.clone()
+        dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+        dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+        return bool(torch.equal(lo, hi))
 
     def step(self) -> GANStep:
         t0 = time.perf_counter()
