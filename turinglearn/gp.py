@@ -193,24 +193,50 @@ class GPFamily:
             trees.append(gp.PrimitiveTree(nodes))
         return trees
 
-    def render(self, row: np.ndarray) -> str:
-        """A program as readable infix: ``v_left = ...; v_right = ...``."""
-        return "; ".join(f"v_{side} = {self._infix(t)}" for side, t in zip(("left", "right"), self.decode(row), strict=True))
+    def render(self, row: np.ndarray, fold: bool = True) -> str:
+        """A program as readable infix: ``v_left = ...; v_right = ...``.
 
-    def _infix(self, tree) -> str:
+        fold: print every subtree that takes the same value in all sensor states as that
+        value (``s / s`` is 1 for s = 1 and, protected, for s = 0), so what is left is the
+        structure that depends on the sensor. ``fold=False`` prints the tree as it is.
+        """
+        trees = self.decode(row)
+        return "; ".join(f"v_{side} = {self._infix(t, fold)}" for side, t in zip(("left", "right"), trees, strict=True))
+
+    def _infix(self, tree, fold: bool) -> str:
         """Infix text; operands that are operations or negative constants get parentheses."""
+        from deap import gp
+
+        states = [tuple(float(v) for v in col) for col in self.state_inputs().T]  # [S] input tuples
+
+        def values(i: int, end: int) -> set[float]:  # the subtree's values over the sensor states
+            fn = gp.compile(gp.PrimitiveTree(tree[i:end]), self.pset)
+            return {fn(*x) for x in states}
+
+        def constant_value(i: int, end: int) -> float | None:
+            v = values(i, end)
+            return v.pop() if len(v) == 1 else None
 
         def walk(i: int) -> tuple[str, int, bool]:  # text, next index, needs parentheses as an operand
             node = tree[i]
-            if _is_constant(node):
-                return f"{node.value:.4g}", i + 1, node.value < 0
+            end = tree.searchSubtree(i).stop
+            if _is_constant(node) or (fold and node.arity > 0 and (v := constant_value(i, end)) is not None):
+                value = (float(node.value) if _is_constant(node) else v) + 0.0  # no "-0"
+                return f"{value:.4g}", end, value < 0
             if node.arity == 0:
-                return str(node.value), i + 1, False
+                return str(node.value), end, False
+            if fold and node.name == "if_pos":  # a condition of constant sign: only the branch taken
+                cond_end = tree.searchSubtree(i + 1).stop
+                signs = {v > 0 for v in values(i + 1, cond_end)}
+                if len(signs) == 1:
+                    then_end = tree.searchSubtree(cond_end).stop
+                    text, _, wrap = walk(cond_end if signs.pop() else then_end)
+                    return text, end, wrap
             args, j = [], i + 1
             for _ in range(node.arity):
                 text, j, wrap = walk(j)
                 args.append(f"({text})" if wrap else text)
-            return PRIMITIVES[node.name][3].format(*args), j, True
+            return PRIMITIVES[node.name][3].format(*args), end, True
 
         return walk(0)[0]
 
@@ -294,8 +320,8 @@ class GPOptimizer:
     """(mu + lambda) genetic programming with DEAP's tree operators, as an ask/tell optimiser.
 
     Every generation the whole population is told its fitness (parents are re-evaluated, as in
-    :class:`~turinglearn.optimizers.SelfAdaptiveES`); the best ``parents`` survive (random
-    tie-break) and ``population - parents`` offspring are bred, each from two distinct random
+    :class:`~turinglearn.optimizers.SelfAdaptiveES`); the best ``parents`` survive (ties go to
+    the smaller program, against bloat, then at random) and ``population - parents`` offspring are bred, each from two distinct random
     parents: each wheel's tree is taken from either parent (discrete recombination), then with
     probability ``crossover`` one tree gets one-point crossover (``gp.cxOnePoint``) with the
     other parent's, then one mutation of one tree: a new random subtree (``gp.mutUniform``),
@@ -344,7 +370,9 @@ class GPOptimizer:
             raise ValueError(f"fitness must have shape ({self.population},), got {fitness.shape}")
         self.fitness = fitness
         rnd = self.random
-        order = sorted(range(self.population), key=lambda i: (-fitness[i], rnd.random()))
+        size = [len(a) + len(b) for a, b in self.programs]
+        # best first; among equally fit programs the smaller one (lexicographic parsimony), then at random
+        order = sorted(range(self.population), key=lambda i: (-fitness[i], size[i], rnd.random()))
         parents = [self.programs[i] for i in order[: self.parents]]
         with _deap_random(rnd):
             children = [self._child(parents) for _ in range(self.population - self.parents)]
