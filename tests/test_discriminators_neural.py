@@ -124,3 +124,22 @@ def test_discriminator_kind_config_errors_are_one_line():
     cfg = load_config("sensor-identification", {"discriminators.kind": "gru"})
     with pytest.raises(ConfigError, match=r"^discriminators.kind: 'gru' judges passive samples.*'elman'$"):
         build(cfg)
+
+
+def test_evolved_models_against_a_trained_gru_recover_aggregation(tiny):
+    """The hybrid on a reduced aggregation (6 agents, 10 s trials, 30 models, 150 generations):
+    every parameter of the population median within 0.05 of p*. Full runs: benchmarks/neural.py."""
+    import turinglearn
+
+    over = {
+        "environment.steps": 100,
+        "environment.n_agents": 6,
+        "models.population": 30,
+        "models.parents": 15,
+        "discriminators.learning_rate": 0.02,
+        "discriminators.train_steps": 3,
+        "evaluation.c2st_trials": 0,
+    }
+    result = turinglearn.learn("aggregation-gru", seed=2, generations=150, overrides=over)
+    assert result.abs_error.max() <= 0.05, result.inferred
+    assert result.discriminators.shape[0] == 1
