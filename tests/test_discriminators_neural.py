@@ -143,3 +143,19 @@ def test_evolved_models_against_a_trained_gru_recover_aggregation(tiny):
     result = turinglearn.learn("aggregation-gru", seed=2, generations=150, overrides=over)
     assert result.abs_error.max() <= 0.05, result.inferred
     assert result.discriminators.shape[0] == 1
+
+
+def test_worker_processes_give_bit_identical_results_with_programs_and_a_trained_gru(tiny):
+    """Samples for the trained classifier and GP program rows travel through spawned workers."""
+    pytest.importorskip("deap")
+    import turinglearn
+
+    over = {**tiny, "generations": 2, "execution.chunk_size": 4, "models.kind": "gp", "discriminators.kind": "gru"}
+    here = turinglearn.learn("aggregation", overrides=over)
+    pool = turinglearn.learn(
+        "aggregation", overrides={**over, "execution.backend": "processes", "execution.workers": 2}
+    )
+    np.testing.assert_array_equal(here.models, pool.models)
+    np.testing.assert_array_equal(here.discriminators, pool.discriminators)
+    np.testing.assert_array_equal(here.model_fitness, pool.model_fitness)
+    assert here.extra["program"] == pool.extra["program"] and here.c2st == pool.c2st
