@@ -28,7 +28,13 @@ def landscape(preset: str, points: int, trials: int, seed: int) -> dict:
     truth = np.asarray(system.truth, float)
     family = system.model_family
     grid = np.linspace(family.lower, family.upper, points)  # [points, d]
-    out = {"names": list(family.names), "truth": truth.tolist(), "grid": grid.T.tolist(), "sse": [], "histogram": []}
+    out = {
+        "names": list(family.names),
+        "truth": truth.tolist(),
+        "grid": grid.T.tolist(),
+        "sse": [],
+        "histogram": [],
+    }
     for i in range(len(truth)):
         theta = np.tile(truth, (points, 1))
         theta[:, i] = grid[:, i]
@@ -37,7 +43,9 @@ def landscape(preset: str, points: int, trials: int, seed: int) -> dict:
         out["sse"].append(sse.tolist())
         out["histogram"].append(hist.tolist())
         lo_s, lo_h = grid[np.argmin(sse), i], grid[np.argmin(hist), i]
-        print(f"  {preset:18} {family.names[i]:>6}: truth {truth[i]:+.2f}, SSE minimum at {lo_s:+.2f}, histogram minimum at {lo_h:+.2f}")
+        print(
+            f"  {preset:18} {family.names[i]:>6}: truth {truth[i]:+.2f}, SSE minimum at {lo_s:+.2f}, histogram minimum at {lo_h:+.2f}"
+        )
     return out
 
 
@@ -67,7 +75,10 @@ def plot(results: dict, path: Path) -> None:
         for i in range(len(res["names"]), cols):
             axes[r, i].axis("off")
     axes[0, 0].legend(fontsize=7, loc="upper left")
-    fig.suptitle("Baseline distances along each parameter (others at the truth), scaled to [0, 1]; dots: minima", fontsize=9)
+    fig.suptitle(
+        "Baseline distances along each parameter (others at the truth), scaled to [0, 1]; dots: minima",
+        fontsize=9,
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

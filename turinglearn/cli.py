@@ -171,6 +171,8 @@ def _print_table(summary: dict) -> None:
         t = f"{truth[i]:+.3f}" if truth else "-"
         e = f"{err[i]:.3f}" if err else "-"
         print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
+    if summary.get("program"):
+        print(f"evolved program: {summary['program']}")
     if summary.get("c2st") is not None:
         print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")

@@ -75,15 +75,67 @@ class LearnerConfig:
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
 
 
-@dataclass(frozen=True)
-class DiscriminatorConfig(ESConfig):
-    """The Elman discriminators' size (``hidden`` units) and their evolution strategy."""
+MODEL_KINDS = ("reactive", "mlp", "gru", "gp")
 
-    hidden: int = 5
+
+@dataclass(frozen=True)
+class ModelConfig(ESConfig):
+    """What a model is, and how the models evolve.
+
+    kind: ``reactive`` (the environment's own controller parameters, e.g. the 4 wheel speeds
+    of aggregation), or, for swarm environments, a policy in the replicas' place: ``mlp``
+    (a neural policy, ``hidden`` tanh units), ``gru`` (a recurrent one, ``hidden`` GRU units)
+    or ``gp`` (an evolved program per wheel, at most ``max_nodes`` nodes each; see
+    :mod:`turinglearn.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the self-adaptive ES
+    (the inherited settings; weights of the nets lie in ``[-weight_bound, weight_bound]``);
+    ``gp`` by DEAP's tree operators with the same ``population`` and ``parents``, and
+    ``crossover`` the probability of a subtree crossover per offspring.
+    """
+
+    kind: str = "reactive"
+    hidden: int = 4
+    weight_bound: float = 3.0
+    max_nodes: int = 24
+    crossover: float = 0.3
 
     def __post_init__(self):
         super().__post_init__()
-        check_at_least(self, hidden=1)
+        if self.kind not in MODEL_KINDS:
+            raise ConfigError(f"must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}", "kind")
+        check_at_least(self, hidden=1, max_nodes=3)
+        if not self.weight_bound > 0:
+            raise ConfigError(f"must be positive, got {self.weight_bound}", "weight_bound")
+        if not 0 <= self.crossover <= 1:
+            raise ConfigError(f"must be a probability in [0, 1], got {self.crossover}", "crossover")
+
+
+DISCRIMINATOR_KINDS = ("elman", "gru", "swarm")
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig(ESConfig):
+    """What a discriminator is, and how it learns.
+
+    kind: ``elman`` (the papers' Elman networks, ``hidden`` units, evolved by the ES settings
+    inherited here); ``gru`` (one GRU classifier over an individual's trajectory, ``hidden``
+    units) or ``swarm`` (one permutation-invariant DeepSets classifier over snapshots of whole
+    swarms, ``hidden`` units; see :class:`~turinglearn.systems.SwarmSnapshotSystem`): these two
+    are trained by ``train_steps`` Adam steps (``learning_rate``) on every generation's samples
+    (need torch: ``pip install 'turinglearn[neural]'``); the ES settings do not apply to them.
+    """
+
+    kind: str = "elman"
+    hidden: int = 5
+    learning_rate: float = 0.01
+    train_steps: int = 5
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.kind not in DISCRIMINATOR_KINDS:
+            raise ConfigError(f"must be one of {', '.join(DISCRIMINATOR_KINDS)}, got {self.kind!r}", "kind")
+        check_at_least(self, hidden=1, train_steps=1)
+        if not self.learning_rate > 0:
+            raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
 
 @dataclass(frozen=True)
@@ -173,7 +225,7 @@ class Config:
     generations: int = 1000
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
-    models: ESConfig = field(default_factory=lambda: ESConfig(sigma_max=1.0))
+    models: ModelConfig = field(default_factory=lambda: ModelConfig(sigma_max=1.0))
     discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
@@ -283,7 +335,7 @@ def validate_environment(env: EnvironmentConfig):
 
 _SECTIONS = {
     "learner": LearnerConfig,
-    "models": ESConfig,
+    "models": ModelConfig,
     "discriminators": DiscriminatorConfig,
     "evaluation": EvaluationConfig,
     "execution": ExecutionConfig,

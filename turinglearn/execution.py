@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from .core import Evaluation, stream
+from .core import Evaluation, SampleBatch, stream
 from .errors import TuringLearnError
 
 
@@ -285,6 +285,17 @@ def merge(parts: Sequence[Evaluation], starts: Sequence[int]) -> Evaluation:
     )
 
 
+def merge_samples(parts: Sequence[SampleBatch], starts: Sequence[int]) -> SampleBatch:
+    """One :class:`SampleBatch` from the chunks', with model indices made global again."""
+    return SampleBatch(
+        x=np.concatenate([b.x for b in parts]),
+        genuine=np.concatenate([b.genuine for b in parts]),
+        owner=np.concatenate(
+            [np.where(b.owner >= 0, b.owner + s, -1) for b, s in zip(parts, starts, strict=True)]
+        ),
+    )
+
+
 _WORKER_SYSTEMS: dict[str, tuple] = {}
 
 
@@ -307,6 +318,12 @@ def _judge_chunk(task: tuple) -> Evaluation:
     system, discriminator = _worker_system(config)
     rng = stream(config.seed, "simulation", generation, part)
     return evaluate_part(system, theta, discriminator, judges, rng, part, parts)
+
+
+def _samples_chunk(task: tuple) -> SampleBatch:
+    config, theta, generation, part = task
+    system, _ = _worker_system(config)
+    return system.samples(theta, stream(config.seed, "simulation", generation, part))
 
 
 def _metric_chunk(task: tuple) -> np.ndarray:
@@ -361,6 +378,22 @@ class ChunkedEvaluator:
                 _judge_chunk, [(cfg, theta[s], judges, generation, p, parts) for p, s in enumerate(slices)]
             )
         return merge(evs, [s.start for s in slices])
+
+    def samples(self, system, theta, seed: int, generation: int) -> SampleBatch:
+        """The samples of every model and of the system (passive systems), chunk by chunk, for
+        discriminators that learn from them (:class:`~turinglearn.neural.GradientTrainer`)."""
+        slices = chunk_slices(len(theta), self.chunk_size)
+        if self.backend.local:
+            parts = [
+                system.samples(theta[s], stream(seed, "simulation", generation, p))
+                for p, s in enumerate(slices)
+            ]
+        else:
+            cfg = self.config if self.config.seed == seed else self.config.replace(seed=seed)
+            parts = self.backend.map(
+                _samples_chunk, [(cfg, theta[s], generation, p) for p, s in enumerate(slices)]
+            )
+        return merge_samples(parts, [s.start for s in slices])
 
     def distances(self, system, distance, theta, seed: int, generation: int) -> np.ndarray:
         """Metric-based fitness (minus the distance) of every model: [M]."""

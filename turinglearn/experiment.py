@@ -29,8 +29,30 @@ from .interactive import InteractiveSystem
 from .learner import Generation, Hook, TuringLearner
 from .metric import MetricLearner
 from .optimizers import SelfAdaptiveES
+from .policies import report, reported_family
 from .runs import RunDir, metrics_columns
-from .systems import SwarmSystem
+from .systems import SwarmSnapshotSystem, SwarmSystem
+
+
+def _require(module: str, extra: str, key: str, kind: str) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"{kind!r} needs {module}: pip install 'turinglearn[{extra}]'", key)
+
+
+def make_policy(models, n_states: int):
+    """The policy family that ``models.kind`` names (not ``reactive``), over ``n_states`` sensor states."""
+    from .policies import GRUPolicy, MLPPolicy
+
+    if models.kind == "mlp":
+        return MLPPolicy(n_states, models.hidden, models.weight_bound)
+    if models.kind == "gru":
+        return GRUPolicy(n_states, models.hidden, models.weight_bound)
+    _require("deap", "gp", "models.kind", "gp")
+    from .gp import GPFamily
+
+    return GPFamily(n_states, models.max_nodes)
 
 
 def build_system(config: Config, simulator=None):
@@ -43,15 +65,40 @@ def build_system(config: Config, simulator=None):
         sim = simulator
     else:
         sim = sim_class(config.environment.id)(validate_environment(config.environment))
-    lc = config.learner
+    lc, mc, dc = config.learner, config.models, config.discriminators
     if config.execution.array == "torch":
+        if mc.kind != "reactive" or dc.kind != "elman":
+            raise ConfigError(
+                "the torch backend runs reactive models against Elman discriminators; "
+                f"got models.kind = {mc.kind!r}, discriminators.kind = {dc.kind!r}",
+                "execution.array",
+            )
         from .torch_backend import torch_system
 
-        system, discriminator = torch_system(sim, lc, config.execution, config.discriminators.hidden)
+        system, discriminator = torch_system(sim, lc, config.execution, dc.hidden)
         return system, (None if lc.kind.startswith("metric-") else discriminator)
-    if getattr(sim, "stimulus_space", None) is not None:
+    interactive = getattr(sim, "stimulus_space", None) is not None
+    where = type(sim).__name__ if simulator is not None else config.environment.id
+    if mc.kind != "reactive":
+        if interactive or not hasattr(getattr(sim, "model_family", None), "n_states"):
+            raise ConfigError(
+                f"{mc.kind!r} runs a policy in the place of a swarm's reactive controller; {where} has none. "
+                "Use models.kind = 'reactive'",
+                "models.kind",
+            )
+        from .policies import PolicySwarm
+
+        sim = PolicySwarm(sim, make_policy(mc, sim.model_family.n_states))
+    if dc.kind != "elman" and interactive:
+        raise ConfigError(
+            f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman'",
+            "discriminators.kind",
+        )
+    if interactive:
         system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
         n_outputs = system.n_outputs
+    elif dc.kind == "swarm":
+        system = SwarmSnapshotSystem(sim, lc.trials_per_model)
     else:
         system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
         n_outputs = 1
@@ -63,6 +110,14 @@ def build_system(config: Config, simulator=None):
                 "learner.kind",
             )
         return system, None
+    if dc.kind == "gru":
+        from .neural import GRUClassifier
+
+        return system, GRUClassifier(n_inputs=len(sim.feature_names), n_hidden=dc.hidden)
+    if dc.kind == "swarm":
+        from .neural import SwarmSetClassifier
+
+        return system, SwarmSetClassifier(n_inputs=system.n_inputs, n_hidden=dc.hidden)
     discriminator = ElmanNetwork(
         n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
     )
@@ -84,18 +139,29 @@ def build(
     evaluator = ChunkedEvaluator(
         config.execution.chunk_size, backend, None if simulator is not None else config
     )
-    family = system.model_family
-    models = SelfAdaptiveES(
-        family.n_params, config.models, stream(config.seed, "models"), family.lower, family.upper
-    )
+    family, mc, dc = system.model_family, config.models, config.discriminators
+    if mc.kind == "gp":
+        from .gp import GPOptimizer
+
+        models = GPOptimizer(family, mc.population, mc.parents, stream(config.seed, "models"), mc.crossover)
+    else:
+        models = SelfAdaptiveES(
+            family.n_params, mc, stream(config.seed, "models"), family.lower, family.upper
+        )
     if discriminator is None:
         metric = config.learner.kind.removeprefix("metric-")
         return MetricLearner(
             system, models, metric=metric, seed=config.seed, hooks=hooks, evaluator=evaluator
         )
-    discriminators = SelfAdaptiveES(
-        discriminator.n_weights, config.discriminators, stream(config.seed, "discriminators")
-    )
+    if dc.kind == "elman":
+        discriminators = SelfAdaptiveES(discriminator.n_weights, dc, stream(config.seed, "discriminators"))
+    else:
+        _require("torch", "neural", "discriminators.kind", dc.kind)
+        from .neural import GradientTrainer
+
+        discriminators = GradientTrainer(
+            discriminator, stream(config.seed, "discriminators"), dc.learning_rate, dc.train_steps
+        )
     return TuringLearner(
         system,
         discriminator,
@@ -109,10 +175,14 @@ def build(
     )
 
 
-def metrics_row(record: Generation, names: Sequence[str]) -> dict[str, float]:
-    """One generation's row of metrics.csv (columns: :func:`turinglearn.runs.metrics_columns`)."""
-    q25, med, q75 = np.quantile(record.models, [0.25, 0.5, 0.75], axis=0)
-    best = record.best
+def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str, float]:
+    """One generation's row of metrics.csv (columns: :func:`turinglearn.runs.metrics_columns`).
+
+    view: maps the models [M, d] to the reported values [M, len(names)] (policy families: their
+    effective controllers, :func:`turinglearn.policies.report`); default: the parameters."""
+    values = record.models if view is None else view(record.models)
+    q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)
+    best = values[int(np.argmax(record.model_fitness))]
     row: dict[str, float] = {"generation": record.generation, "seconds": record.seconds}
     for i, n in enumerate(names):
         row.update({f"{n}_median": med[i], f"{n}_q25": q25[i], f"{n}_q75": q75[i], f"{n}_best": best[i]})
@@ -129,14 +199,15 @@ def metrics_row(record: Generation, names: Sequence[str]) -> dict[str, float]:
 class ProgressBar:
     """Hook: a tqdm bar with the generation, the models' median and the discriminators' mean fitness."""
 
-    def __init__(self, total: int, names: Sequence[str], initial: int = 0):
+    def __init__(self, total: int, names: Sequence[str], initial: int = 0, view=None):
         from tqdm.auto import tqdm
 
-        self.names = names
+        self.names, self.view = names, view
         self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
 
     def __call__(self, record: Generation) -> None:
-        med = ", ".join(f"{v:+.2f}" for v in record.median)
+        median = record.median if self.view is None else np.median(self.view(record.models), axis=0)
+        med = ", ".join(f"{v:+.2f}" for v in median)
         f_d = record.discriminator_fitness  # empty for metric-based learners
         extra = (
             f" D-fitness={f_d.mean():.2f}" if f_d.size else f" best fitness={record.model_fitness.max():.3g}"
@@ -394,20 +465,23 @@ def resume(
 
 
 def _drive(config, learner, run, progress, hooks, simulator, handle_signals, state) -> LearnResult:
-    names = learner.system.model_family.names
+    family = learner.system.model_family
+    shown = reported_family(family)  # policy families are reported as their effective controllers
+    names = shown.names
+    view = None if shown is family else (lambda theta: report(family, theta))
     history: dict[str, list[float]] = {c: [] for c in metrics_columns(names)}
     if state is not None:
         history.update({k: [float(x) for x in v] for k, v in state["history"].items()})
 
     def record_metrics(record: Generation) -> None:
-        row = metrics_row(record, names)
+        row = metrics_row(record, names, view)
         for k, v in row.items():
             history[k].append(float(v))
         if run is not None:
             run.append_metrics(row)
 
     start = 0 if state is None else int(state["generation"])
-    bar = ProgressBar(config.generations, names, initial=start) if progress else None
+    bar = ProgressBar(config.generations, names, initial=start, view=view) if progress else None
     probes = None
     if isinstance(learner.system, InteractiveSystem) and not learner.system.passive:
         probes = InterrogationRecorder(learner.system, learner.discriminator, config.generations, config.seed)
@@ -453,13 +527,18 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
             backend.close()
     seconds = keeper.elapsed()
 
-    inferred = last.median
+    values = last.models if view is None else view(last.models)  # [M, q]
+    inferred = np.median(values, axis=0)
+    # the model that stands for the population: the median itself for parameter families; for
+    # policies, the individual whose effective controller is nearest the median
+    chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
+    model = inferred if view is None else last.models[chosen]
     truth = learner.system.truth
     c2st = None
     if config.evaluation.c2st_trials > 0:
         c2st = model_c2st(
             learner.system,
-            inferred,
+            model,
             stream(config.seed, "evaluation"),
             config.evaluation.c2st_trials,
             config.evaluation.c2st_folds,
@@ -469,7 +548,7 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         config=config,
         names=tuple(names),
         inferred=inferred,
-        best=last.best,
+        best=values[int(np.argmax(last.model_fitness))],
         truth=None if truth is None else np.asarray(truth, float),
         abs_error=None if truth is None else abs_error(inferred, truth),
         c2st=c2st,
@@ -483,6 +562,12 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         interrogations=None if probes is None else (probes.stimuli, probes.responses),
     )
     result.extra["learner"] = config.learner.kind
+    result.extra["models_kind"] = config.models.kind
+    result.extra["discriminators_kind"] = config.discriminators.kind
+    if view is not None:
+        result.extra["model"] = [float(v) for v in values[chosen]]  # the C2ST's model, reported
+    if hasattr(family, "render"):
+        result.extra["program"] = family.render(last.models[chosen])
     sim = learner.system.sim
     if hasattr(sim, "behaviour_metrics") and config.evaluation.c2st_trials > 0:
         # task-level behaviour of the inferred model, e.g. how well it clusters objects
@@ -493,8 +578,7 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         result.extra["mode"] = "passive" if learner.system.passive else "interactive"
 
     if run is not None:
-        family = learner.system.model_family
-        _finish_run(run, result, learner.system.sim.feature_names, (family.lower, family.upper))
+        _finish_run(run, result, learner.system.sim.feature_names, (shown.lower, shown.upper))
     return result
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .core import DiscriminatorFamily, Optimizer, System
+from .core import DiscriminatorFamily, Evaluation, Optimizer, System
 from .fitness import discriminator_fitness, judgements, model_fitness
 
 
@@ -94,6 +94,13 @@ class TuringLearner(GenerationLoop):
     discriminators' fitness. This memory keeps the models from drifting away while the
     current discriminators have lost the trail (a known failure of two-population
     coevolution); ``H = 0`` is the papers' algorithm.
+
+    A discriminator optimiser that learns from the samples themselves (``trains_on_samples``,
+    e.g. :class:`~turinglearn.neural.GradientTrainer`) is one classifier: each generation it
+    (and the archive) judges the generation's samples, a model's fitness is the mean
+    probability of 'genuine' they give its samples (one judge's thresholded verdict would be
+    all or nothing), and then the classifier is trained on those samples. Judging before
+    training keeps the models' fitness out of sample.
     """
 
     def __init__(
@@ -128,14 +135,22 @@ class TuringLearner(GenerationLoop):
         weights = self.discriminator_optimizer.ask()  # [D, k]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
-        ev = self.evaluator.judge(  # outputs [D + H', S]
-            self.system, self.discriminator, theta, judges, self.seed, self.generation
-        )
+        trains = getattr(self.discriminator_optimizer, "trains_on_samples", False)
+        if trains:  # the samples come back, are judged here, then taught
+            batch = self.evaluator.samples(self.system, theta, self.seed, self.generation)
+            ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
+        else:
+            ev = self.evaluator.judge(  # outputs [D + H', S]
+                self.system, self.discriminator, theta, judges, self.seed, self.generation
+            )
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
-        f_models = model_fitness(judged, ev.owner, len(theta))  # [M], by every judge
+        # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
+        f_models = model_fitness(ev.outputs if trains else judged, ev.owner, len(theta))
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)  # [D], current population only
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
+        if trains:
+            self.discriminator_optimizer.train(batch.x, batch.genuine)
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
             best = weights[int(np.argmax(f_discs))][None]
             archive = best if self.archive is None else np.concatenate([self.archive, best])
