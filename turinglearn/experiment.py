@@ -43,14 +43,17 @@ def build_system(config: Config, simulator=None):
     else:
         sim = sim_class(config.environment.id)(validate_environment(config.environment))
     lc = config.learner
-    if getattr(sim, "stimulus_space", None) is not None:
+    if config.data:
+        system = _recorded_system(config, sim)
+        n_outputs = 1
+    elif getattr(sim, "stimulus_space", None) is not None:
         system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
         n_outputs = system.n_outputs
     else:
         system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
         n_outputs = 1
     if lc.kind.startswith("metric-"):
-        if not isinstance(system, SwarmSystem):
+        if isinstance(system, InteractiveSystem):
             raise ConfigError(
                 f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
                 "interactive. Use learner.kind = 'turing' there",
@@ -61,6 +64,21 @@ def build_system(config: Config, simulator=None):
         n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
     )
     return system, discriminator
+
+
+def _recorded_system(config: Config, sim):
+    """Genuine samples from the recording ``config.data``, counterfeit ones from ``sim``."""
+    from .recordings import RecordedSystem, read_recording
+
+    if getattr(sim, "stimulus_space", None) is not None and not config.learner.passive:
+        raise ConfigError(
+            "a recording cannot respond to interrogators; learn from it passively: "
+            "set learner.passive = true (--passive)",
+            "data",
+        )
+    rec = read_recording(config.data, sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None))
+    lc = config.learner
+    return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial)
 
 
 def build(
@@ -470,6 +488,8 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         result.extra["simulator"] = type(simulator).__name__
     if isinstance(learner.system, InteractiveSystem):
         result.extra["mode"] = "passive" if learner.system.passive else "interactive"
+    if config.data:
+        result.extra["data"] = config.data
 
     if run is not None:
         family = learner.system.model_family
