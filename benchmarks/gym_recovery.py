@@ -71,7 +71,11 @@ def run_all(tasks: list[tuple], jobs: int) -> list[dict]:
 
 
 def _line(r: dict) -> str:
-    mode = "passive" if r["overrides"].get("learner.passive") else ("recording" if r["overrides"].get("data") else "")
+    mode = (
+        "passive"
+        if r["overrides"].get("learner.passive")
+        else ("recording" if r["overrides"].get("data") else "")
+    )
     rel = "" if "rel_error" not in r else " rel err " + " ".join(f"{e:.3f}" for e in r["rel_error"])
     c2 = "" if r["c2st"] is None else f" C2ST {r['c2st']:.3f}"
     inf = " ".join(f"{v:+.3f}" for v in r["inferred"])
@@ -116,7 +120,9 @@ def part_cartpole(seeds: int, jobs: int, base: dict) -> dict:
     res = run_all([("cartpole-linear", s, dict(base)) for s in range(seeds)], jobs)
     c2 = [r["c2st"] for r in res]
     summary = {"c2st": c2, "median_c2st": float(np.median(c2)), "at_most_0.6": sum(c <= 0.6 for c in c2)}
-    print(f"cartpole: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in {summary['at_most_0.6']} of {seeds} seeds")
+    print(
+        f"cartpole: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in {summary['at_most_0.6']} of {seeds} seeds"
+    )
     return {"runs": res, "summary": summary}
 
 

@@ -55,7 +55,10 @@ def linear_policy(params: np.ndarray, obs: np.ndarray) -> np.ndarray:
     """Cart-pole: params [..., 3] = (w_x, w_x_dot, w_theta_dot) with w_theta = 1, obs [..., 4]
     -> action [...] (1: push right iff w . obs > 0)."""
     score = (
-        params[..., 0] * obs[..., 0] + params[..., 1] * obs[..., 1] + obs[..., 2] + params[..., 2] * obs[..., 3]
+        params[..., 0] * obs[..., 0]
+        + params[..., 1] * obs[..., 1]
+        + obs[..., 2]
+        + params[..., 2] * obs[..., 3]
     )
     return (score > 0).astype(np.int64)
 
@@ -106,10 +109,14 @@ class PendulumPDSim(GymSim):
             PENDULUM_FAMILY,
             cfg.truth,
             push_space=gym.spaces.Box(-cfg.push, cfg.push, shape=(1,), dtype=np.float64),
-            features=lambda obs: np.stack([np.arctan2(obs[..., 1], obs[..., 0]) / a, obs[..., 2] / v], axis=-1),
+            features=lambda obs: np.stack(
+                [np.arctan2(obs[..., 1], obs[..., 0]) / a, obs[..., 2] / v], axis=-1
+            ),
             feature_names=("angle", "angular_velocity"),
             feature_space=gym.spaces.Box(
-                np.array([-np.pi / a, -dyn.max_speed / v]), np.array([np.pi / a, dyn.max_speed / v]), dtype=np.float64
+                np.array([-np.pi / a, -dyn.max_speed / v]),
+                np.array([np.pi / a, dyn.max_speed / v]),
+                dtype=np.float64,
             ),
             env_kwargs={"g": cfg.g},
             reset_options={"x_init": cfg.init_angle, "y_init": cfg.init_velocity},
@@ -124,7 +131,9 @@ class PendulumPDEnv(GymEnv):
 
 # --- CartPole ---------------------------------------------------------------------------------
 
-CARTPOLE_FAMILY = BoxFamily(("w_x", "w_x_dot", "w_theta_dot"), lower=(-1.0, -1.0, -1.0), upper=(1.0, 1.0, 1.0))
+CARTPOLE_FAMILY = BoxFamily(
+    ("w_x", "w_x_dot", "w_theta_dot"), lower=(-1.0, -1.0, -1.0), upper=(1.0, 1.0, 1.0)
+)
 
 
 @dataclass(frozen=True)

@@ -120,7 +120,9 @@ class VectorPhysics:
 
     def _env(self, n: int):
         if n not in self._envs:
-            self._envs[n] = gym.make_vec(self.env_id, num_envs=n, vectorization_mode="sync", **self.env_kwargs)
+            self._envs[n] = gym.make_vec(
+                self.env_id, num_envs=n, vectorization_mode="sync", **self.env_kwargs
+            )
         return self._envs[n]
 
     def reset(self, rng: np.random.Generator, shape: tuple[int, ...]):
@@ -195,7 +197,8 @@ class GymSim:
             raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {backend!r}", "backend")
         if backend == "numpy" and env_id not in BATCHED:
             raise ConfigError(
-                f"no numpy physics for {env_id!r} (only {', '.join(BATCHED)}); use backend = 'vector'", "backend"
+                f"no numpy physics for {env_id!r} (only {', '.join(BATCHED)}); use backend = 'vector'",
+                "backend",
             )
         use_numpy = env_id in BATCHED and backend != "vector"
         self.backend = "numpy" if use_numpy else "vector"
@@ -249,7 +252,9 @@ class GymSim:
         physics, obs, ended = self.physics.step(state.physics, action, push, state.done)
         obs = np.where(state.done[..., None], state.obs, obs)
         done = state.done | ended
-        return GymState(physics, obs, done), np.asarray(self.features(obs.astype(np.float64)), dtype=np.float64)
+        return GymState(physics, obs, done), np.asarray(
+            self.features(obs.astype(np.float64)), dtype=np.float64
+        )
 
 
 class GymEnv(gym.Env):
@@ -282,7 +287,9 @@ class GymEnv(gym.Env):
     def step(self, action):
         if self._state is None:
             raise RuntimeError("call reset() before step()")
-        push = np.clip(np.asarray(action, dtype=float).reshape(-1), self.action_space.low, self.action_space.high)
+        push = np.clip(
+            np.asarray(action, dtype=float).reshape(-1), self.action_space.low, self.action_space.high
+        )
         self._state, feats = self.sim.step(self._state, self.params, push, self.np_random)
         self._t += 1
         return feats, 0.0, bool(self._state.done), self._t >= self.sim.config.steps, {}
@@ -347,7 +354,9 @@ class GymConfigSim(GymSim):
     def __init__(self, config: GymConfig | None = None, **kwargs):
         cfg = config if config is not None else GymConfig(**kwargs)
         family = BoxFamily(cfg.names, cfg.lower, cfg.upper)
-        super().__init__(cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg)
+        super().__init__(
+            cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg
+        )
         if cfg.push > 0:
             k = self.stimulus_space.shape[0]
             self.stimulus_space = gym.spaces.Box(-cfg.push, cfg.push, shape=(k,), dtype=np.float64)

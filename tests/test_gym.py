@@ -169,7 +169,9 @@ def test_cartpole_truth_balances_and_failed_episodes_freeze():
         feats.append(f)
     feats = np.array(feats)  # [T, 2, F]
     assert state.done.tolist() == [False, True]
-    ended = int(np.argmax(np.abs(feats[:, 1, 1]) * sim.config.angle_scale > CartPoleDynamics.theta_threshold_radians))
+    ended = int(
+        np.argmax(np.abs(feats[:, 1, 1]) * sim.config.angle_scale > CartPoleDynamics.theta_threshold_radians)
+    )
     assert 0 < ended < sim.config.steps - 1
     np.testing.assert_array_equal(feats[ended:, 1], np.broadcast_to(feats[ended, 1], feats[ended:, 1].shape))
     assert np.abs(feats[:, 0, 0] * sim.config.position_scale).max() < 0.5
@@ -178,7 +180,9 @@ def test_cartpole_truth_balances_and_failed_episodes_freeze():
 def test_linear_policy_is_scale_free_in_the_remaining_weights():
     obs = np.random.default_rng(0).normal(size=(50, 4))
     w = np.array([0.1, 0.5, 0.5])
-    np.testing.assert_array_equal(linear_policy(w, obs), (obs @ np.array([0.1, 0.5, 1.0, 0.5]) > 0).astype(int))
+    np.testing.assert_array_equal(
+        linear_policy(w, obs), (obs @ np.array([0.1, 0.5, 1.0, 0.5]) > 0).astype(int)
+    )
 
 
 def test_passive_pendulum_hides_the_gains_that_pushing_reveals():
@@ -226,7 +230,12 @@ def test_generic_gym_id_through_make_vec():
     from turinglearn.discriminators import ElmanNetwork
 
     net = ElmanNetwork(n_inputs=2, n_outputs=1 + 1)
-    ev = system.evaluate(np.array([[2.0], [0.5]]), net, np.random.default_rng(0).normal(size=(2, net.n_weights)), np.random.default_rng(0))
+    ev = system.evaluate(
+        np.array([[2.0], [0.5]]),
+        net,
+        np.random.default_rng(0).normal(size=(2, net.n_weights)),
+        np.random.default_rng(0),
+    )
     assert ev.outputs.shape == (2, 5) and ev.genuine.sum() == 3
 
 
@@ -255,7 +264,9 @@ def test_pendulum_gains_recovered_by_interrogation_not_passively():
         "evaluation.c2st_trials": 0,
     }
     inter = turinglearn.learn("pendulum-pd", seed=0, generations=80, overrides=small)
-    passive = turinglearn.learn("pendulum-pd", seed=0, generations=80, overrides={**small, "learner.passive": True})
+    passive = turinglearn.learn(
+        "pendulum-pd", seed=0, generations=80, overrides={**small, "learner.passive": True}
+    )
     rel = lambda r: np.abs(r.inferred - r.truth) / r.truth  # noqa: E731
     assert rel(inter).max() < 0.15, inter.inferred
     assert rel(passive).sum() > 2 * rel(inter).sum(), (inter.inferred, passive.inferred)
@@ -266,8 +277,22 @@ def test_pendulum_gains_recovered_by_interrogation_not_passively():
 def test_presets_run_from_the_command_line(tmp_path, preset, passive, capsys):
     out = tmp_path / "run"
     argv = ["run", preset, "--generations", "2", "--out", str(out), "--quiet"]
-    argv += ["--set", "models.population=6", "--set", "models.parents=3", "--set", "discriminators.population=6"]
-    argv += ["--set", "discriminators.parents=3", "--set", "learner.genuine_trials=5", "--set", "evaluation.c2st_trials=10"]
+    argv += [
+        "--set",
+        "models.population=6",
+        "--set",
+        "models.parents=3",
+        "--set",
+        "discriminators.population=6",
+    ]
+    argv += [
+        "--set",
+        "discriminators.parents=3",
+        "--set",
+        "learner.genuine_trials=5",
+        "--set",
+        "evaluation.c2st_trials=10",
+    ]
     argv += ["--passive"] if passive else []
     assert main(argv) == 0
     summary = json.loads((out / "summary.json").read_text())

@@ -127,35 +127,58 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
     on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
     :class:`~turinglearn.interactive.InteractiveSystem` steps."""
-    problems = _missing(disc, {"n_weights": "the number k of weights of one discriminator"}, {"judge": "(w, x)"})
+    problems = _missing(
+        disc, {"n_weights": "the number k of weights of one discriminator"}, {"judge": "(w, x)"}
+    )
     if problems:
         raise ContractError(f"discriminator {_name(disc)}", problems)
     k = disc.n_weights
     if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ContractError(f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"])
+        raise ContractError(
+            f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"]
+        )
     f = n_inputs if n_inputs is not None else int(getattr(disc, "n_inputs", 2))
     rng = np.random.default_rng(seed)
     d_, s_ = 3, 5
     w = rng.normal(0.0, 1.0, size=(d_, k))
     x = rng.normal(0.0, 0.5, size=(s_, steps, f))
-    out = _float_array(problems, f"judge(w [{d_}, {k}], x [{s_}, {steps}, {f}])", _call(problems, "judge", disc.judge, w, x), (d_, s_))
+    raw = _call(problems, "judge", disc.judge, w, x)
+    out = (
+        None
+        if raw is None
+        else _float_array(problems, f"judge(w [{d_}, {k}], x [{s_}, {steps}, {f}])", raw, (d_, s_))
+    )
     if out is not None:
         if ((out < 0) | (out > 1)).any():
-            problems.append(f"judge returned values outside [0, 1] (min {out.min():g}, max {out.max():g}); > 0.5 means genuine")
+            problems.append(
+                f"judge returned values outside [0, 1] (min {out.min():g}, max {out.max():g}); > 0.5 means genuine"
+            )
         again = _call(problems, "judge (second call)", disc.judge, w.copy(), x.copy())
         if again is not None and not np.array_equal(np.asarray(again, float), out):
             problems.append("judge is not deterministic: the same weights and samples gave different outputs")
         part = _call(problems, "judge on a subset of samples", disc.judge, w, x[1:3])
-        if part is not None and np.shape(part) == (d_, 2) and not np.allclose(np.asarray(part, float), out[:, 1:3], atol=1e-6):
+        if (
+            part is not None
+            and np.shape(part) == (d_, 2)
+            and not np.allclose(np.asarray(part, float), out[:, 1:3], atol=1e-6)
+        ):
             problems.append("judge's output for a sample depends on the other samples in the batch")
         one = _call(problems, "judge with one discriminator", disc.judge, w[1:2], x)
-        if one is not None and np.shape(one) == (1, s_) and not np.allclose(np.asarray(one, float), out[1:2], atol=1e-6):
+        if (
+            one is not None
+            and np.shape(one) == (1, s_)
+            and not np.allclose(np.asarray(one, float), out[1:2], atol=1e-6)
+        ):
             problems.append("judge's output for a discriminator depends on the other discriminators' weights")
     n_out = getattr(disc, "n_outputs", 1)
     if not problems and n_out > 1:
         problems += _missing(
             disc,
-            {"n_inputs": "features per step", "n_hidden": "recurrent state size", "dtype": "the arrays' dtype"},
+            {
+                "n_inputs": "features per step",
+                "n_hidden": "recurrent state size",
+                "dtype": "the arrays' dtype",
+            },
             {
                 "unpack": "(w [D, k]) -> network",
                 "hidden_step": "(net, x_t [D, S, F], h [D, S, H]) -> h",
@@ -166,7 +189,14 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
             net = _call(problems, "unpack", disc.unpack, w.astype(disc.dtype))
             h = np.zeros((d_, s_, disc.n_hidden), dtype=disc.dtype)
             if net is not None:
-                h2 = _call(problems, "hidden_step", disc.hidden_step, net, x[:, 0].astype(disc.dtype)[None].repeat(d_, 0), h)
+                h2 = _call(
+                    problems,
+                    "hidden_step",
+                    disc.hidden_step,
+                    net,
+                    x[:, 0].astype(disc.dtype)[None].repeat(d_, 0),
+                    h,
+                )
                 if h2 is not None and np.shape(h2) != h.shape:
                     problems.append(f"hidden_step returned shape {np.shape(h2)}; expected {h.shape}")
                 o = _call(problems, "output", disc.output, net, h)
@@ -221,7 +251,9 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
     def rollout(rng_seed: int):
         rng = np.random.default_rng(rng_seed)
         stim_rng = np.random.default_rng(123)
-        params = np.broadcast_to(np.asarray(sim.truth, float), (1, PROBE_SHAPE[1], d))  # [1, S, d] as the learner passes
+        params = np.broadcast_to(
+            np.asarray(sim.truth, float), (1, PROBE_SHAPE[1], d)
+        )  # [1, S, d] as the learner passes
         state = _call(problems, f"reset(rng, {PROBE_SHAPE})", sim.reset, rng, PROBE_SHAPE)
         if state is None:
             return None
@@ -233,7 +265,15 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
                 stim = np.broadcast_to(high, (*PROBE_SHAPE, k)).copy()
             else:
                 stim = stim_rng.uniform(low, high, size=(*PROBE_SHAPE, k))
-            res = _call(problems, f"step at t = {t} (batch {PROBE_SHAPE}, params [1, {PROBE_SHAPE[1]}, {d}], stimulus {stim.shape})", sim.step, state, params, stim, rng)
+            res = _call(
+                problems,
+                f"step at t = {t} (batch {PROBE_SHAPE}, params [1, {PROBE_SHAPE[1]}, {d}], stimulus {stim.shape})",
+                sim.step,
+                state,
+                params,
+                stim,
+                rng,
+            )
             if res is None:
                 return None
             if not (isinstance(res, tuple) and len(res) == 2):
@@ -266,7 +306,10 @@ def _swarm_problems(sim, d: int, seed: int) -> list[str]:
     problems = _missing(
         sim,
         {"feature_names": "a tuple of feature names"},
-        {"rollout": "(params [B, N, d], rng) -> result with .features [B, N, T, F]", "swarm_params": "(theta [B, d]) -> [B, N, d]"},
+        {
+            "rollout": "(params [B, N, d], rng) -> result with .features [B, N, T, F]",
+            "swarm_params": "(theta [B, d]) -> [B, N, d]",
+        },
     )
     cfg = sim.config
     for a in ("n_agents", "n_replicas"):
@@ -290,7 +333,9 @@ def _swarm_problems(sim, d: int, seed: int) -> list[str]:
         if not hasattr(r, "features"):
             problems.append("rollout must return an object with .features [B, N, T, F]")
             return None
-        return _float_array(problems, "rollout(...).features", r.features, (2, n, cfg.steps, len(sim.feature_names)))
+        return _float_array(
+            problems, "rollout(...).features", r.features, (2, n, cfg.steps, len(sim.feature_names))
+        )
 
     first = features(seed)
     second = features(seed) if first is not None else None
@@ -310,7 +355,11 @@ def check_environment(sim_or_id, seed: int = 0) -> None:
     what = f"simulator {_name(sim_or_id)}"
     problems = _missing(
         sim,
-        {"model_family": "the models' parameters and bounds", "truth": "the system's parameters [d]", "config": "settings, with config.steps"},
+        {
+            "model_family": "the models' parameters and bounds",
+            "truth": "the system's parameters [d]",
+            "config": "settings, with config.steps",
+        },
         {},
     )
     if problems:
@@ -321,14 +370,18 @@ def check_environment(sim_or_id, seed: int = 0) -> None:
     d = sim.model_family.n_params
     truth = np.asarray(sim.truth, float) if sim.truth is not None else None
     if truth is None or truth.shape != (d,):
-        problems.append(f"truth must be an array of shape ({d},), got {None if truth is None else truth.shape}")
+        problems.append(
+            f"truth must be an array of shape ({d},), got {None if truth is None else truth.shape}"
+        )
     elif ((truth < sim.model_family.lower) | (truth > sim.model_family.upper)).any():
         problems.append(f"truth {truth.tolist()} lies outside the model family's bounds")
     steps = getattr(sim.config, "steps", None)
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         problems.append(f"config.steps must be a positive integer, got {steps!r}")
     names = getattr(sim, "feature_names", None)
-    if names is not None and (not isinstance(names, (tuple, list)) or not names or not all(isinstance(n, str) for n in names)):
+    if names is not None and (
+        not isinstance(names, (tuple, list)) or not names or not all(isinstance(n, str) for n in names)
+    ):
         problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
     if problems:
         raise ContractError(what, problems)

@@ -81,13 +81,16 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"cannot read recording {str(path)!r}: {e}", "data") from None
         if not rows:
-            raise ConfigError(f"recording {str(path)!r} is empty; it needs a header row and data rows", "data")
+            raise ConfigError(
+                f"recording {str(path)!r} is empty; it needs a header row and data rows", "data"
+            )
         header = [h.strip() for h in rows[0]]
         body = [r for r in rows[1:] if r]
         for i, r in enumerate(body):
             if len(r) != len(header):
                 raise ConfigError(
-                    f"recording {str(path)!r}, line {i + 2}: {len(r)} values for {len(header)} columns", "data"
+                    f"recording {str(path)!r}, line {i + 2}: {len(r)} values for {len(header)} columns",
+                    "data",
                 )
         cols = {}
         for j, name in enumerate(header):
@@ -111,7 +114,8 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
             raise ConfigError(f"cannot read recording {str(path)!r} as Parquet: {e}", "data") from None
         return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}, None
     raise ConfigError(
-        f"recording {str(path)!r}: unknown file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}", "data"
+        f"recording {str(path)!r}: unknown file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}",
+        "data",
     )
 
 
@@ -137,7 +141,9 @@ def read_recording(
     Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file", "data")
+        raise ConfigError(
+            f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file", "data"
+        )
     cols, truth = _read_columns(path)
     names = tuple(feature_names)
     schema = ", ".join((ID, STEP, *names))
@@ -242,7 +248,9 @@ def write_recording(path: str | Path, x: np.ndarray, feature_names, truth=None) 
             import pyarrow as pa
             import pyarrow.parquet as pq
         except ImportError:
-            raise ConfigError("writing Parquet needs pyarrow: pip install pyarrow (or write .npz or .csv)") from None
+            raise ConfigError(
+                "writing Parquet needs pyarrow: pip install pyarrow (or write .npz or .csv)"
+            ) from None
         pq.write_table(pa.table(cols), path)
     else:
         raise ConfigError(f"unknown recording type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
@@ -267,7 +275,9 @@ def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.nda
     state = sim.reset(rng, (len(params),))
     out = []
     for t in range(sim.config.steps):
-        state, f = sim.step(state, params, np.broadcast_to(schedule[t], (len(params), schedule.shape[1])), rng)
+        state, f = sim.step(
+            state, params, np.broadcast_to(schedule[t], (len(params), schedule.shape[1])), rng
+        )
         out.append(np.asarray(f, float))
     return np.stack(out, axis=1)[:, None]  # [B, 1, T, F]
 
