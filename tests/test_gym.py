@@ -170,7 +170,7 @@ def test_cartpole_truth_balances_and_failed_episodes_freeze():
     feats = np.array(feats)  # [T, 2, F]
     assert state.done.tolist() == [False, True]
     ended = int(
-        np.argmax(np.abs(feats[:, 1, 1]) * sim.config.angle_scale > CartPoleDynamics.theta_threshold_radians)
+        np.argmax(np.abs(feats[:, 1, 2]) * sim.config.angle_scale > CartPoleDynamics.theta_threshold_radians)
     )
     assert 0 < ended < sim.config.steps - 1
     np.testing.assert_array_equal(feats[ended:, 1], np.broadcast_to(feats[ended, 1], feats[ended:, 1].shape))
@@ -209,7 +209,7 @@ def test_single_episode_envs_pass_gymnasiums_checker(cls):
     env = cls()
     check_env(env, skip_render_check=True)
     obs, _ = env.reset(seed=0)
-    assert obs.shape == (2,)
+    assert obs.shape == (len(env.sim.feature_names),)
 
 
 def test_registered_ids_make_and_step():
