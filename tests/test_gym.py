@@ -204,6 +204,7 @@ def test_passive_pendulum_hides_the_gains_that_pushing_reveals():
         assert np.array_equal(runs[0], runs[1]) == same
 
 
+@pytest.mark.filterwarnings("ignore:.*symmetric and normalized space")  # the push is in N m / N, not [-1, 1]
 @pytest.mark.parametrize("cls", [PendulumPDEnv, CartPoleLinearEnv])
 def test_single_episode_envs_pass_gymnasiums_checker(cls):
     env = cls()
@@ -299,3 +300,20 @@ def test_presets_run_from_the_command_line(tmp_path, preset, passive, capsys):
     assert summary["mode"] == ("passive" if passive else "interactive")
     assert len(summary["inferred"]) == (2 if preset == "pendulum-pd" else 3)
     assert (out / "interrogation.png").exists() != passive
+
+
+def test_gym_tasks_run_bit_identically_in_worker_processes(tiny):
+    from test_execution import assert_same_run
+
+    overrides = {k: v for k, v in tiny.items() if not k.startswith("environment.")}
+    overrides |= {
+        "environment.steps": 20,
+        "learner.genuine_trials": 7,
+        "execution.chunk_size": 4,
+        "generations": 2,
+    }
+    here = turinglearn.learn("cartpole-linear", overrides=overrides)
+    pool = turinglearn.learn(
+        "cartpole-linear", overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
+    )
+    assert_same_run(here, pool)

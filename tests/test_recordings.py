@@ -245,3 +245,25 @@ def test_aggregation_from_a_recording_as_accurate_as_from_the_simulator(tmp_path
     first = np.abs(np.stack([rec.history[f"{n}_median"][0] for n in rec.names]) - rec.truth).mean()
     assert rec.abs_error.mean() < 0.15 < first, (rec.abs_error, first)
     assert rec.abs_error.mean() <= sim.abs_error.mean() + 0.05, (rec.abs_error, sim.abs_error)
+
+
+def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
+    """Process workers read the recording themselves (from the config's data path): the run is
+    the same as in-process, chunk for chunk; the metric-based baseline learns from it too."""
+    from test_execution import assert_same_run
+
+    path = record(load_config("aggregation", {"environment.steps": 20}), tmp_path / "agg.npz", trials=4)
+    overrides = {
+        **tiny,
+        "generations": 2,
+        "environment.n_agents": 10,
+        "execution.chunk_size": 4,
+        "data": str(path),
+    }
+    here = turinglearn.learn("aggregation", overrides=overrides)
+    pool = turinglearn.learn(
+        "aggregation", overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
+    )
+    assert_same_run(here, pool)
+    metric = turinglearn.learn("aggregation", overrides={**overrides, "learner.kind": "metric-sse"})
+    assert metric.summary()["data"] == str(path)
