@@ -52,6 +52,27 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
         "turinglearn.environments.sensor_identification:SensorIdentificationConfig",
         "a robot infers its own distance sensor while interrogators drive it (Gross et al. 2017)",
     ),
+    "turinglearn/PendulumPD-v0": EnvEntry(
+        "turinglearn.environments.gym_tasks:PendulumPDEnv",
+        None,
+        "turinglearn.environments.gym_tasks:PendulumPDSim",
+        "turinglearn.environments.gym_tasks:PendulumPDConfig",
+        "gymnasium Pendulum-v1 held up by a hidden PD controller; interrogators push with a torque",
+    ),
+    "turinglearn/CartPoleLinear-v0": EnvEntry(
+        "turinglearn.environments.gym_tasks:CartPoleLinearEnv",
+        None,
+        "turinglearn.environments.gym_tasks:CartPoleLinearSim",
+        "turinglearn.environments.gym_tasks:CartPoleLinearConfig",
+        "gymnasium CartPole-v1 balanced by a hidden linear policy; interrogators push the cart",
+    ),
+    "turinglearn/Gym-v0": EnvEntry(
+        "turinglearn.environments.gym_wrapper:GymConfigEnv",
+        None,
+        "turinglearn.environments.gym_wrapper:GymConfigSim",
+        "turinglearn.environments.gym_wrapper:GymConfig",
+        "any gymnasium id with a hidden policy ('module:function'); interrogators push the action",
+    ),
 }
 
 

@@ -35,18 +35,28 @@ _LAZY = {
     "SwarmSystem": "turinglearn.systems",
     "SampleBatch": "turinglearn.core",
     "ConfigError": "turinglearn.errors",
+    "check_environment": "turinglearn.checks",
+    "check_model_family": "turinglearn.checks",
+    "check_discriminator": "turinglearn.checks",
+    "ContractError": "turinglearn.checks",
+    "record": "turinglearn.recordings",
+    "read_recording": "turinglearn.recordings",
+    "GymSim": "turinglearn.environments.gym_wrapper",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .checks import ContractError, check_discriminator, check_environment, check_model_family
     from .config import Config, load_config
     from .core import SampleBatch
     from .discriminators import ElmanNetwork
+    from .environments.gym_wrapper import GymSim
     from .errors import ConfigError
     from .experiment import LearnResult, build, learn
     from .learner import Generation, TuringLearner
     from .optimizers import ESConfig, SelfAdaptiveES
+    from .recordings import read_recording, record
     from .systems import SwarmSystem
 
 

@@ -1,4 +1,4 @@
-"""``turinglearn`` command line: run, resume, sweep, report, benchmark, envs, presets.
+"""``turinglearn`` command line: run, resume, sweep, record, report, benchmark, envs, presets.
 
 Errors in what the user gave (settings, files, directories) end with one line naming what is
 wrong and how to fix it, and exit code 2.
@@ -75,6 +75,23 @@ def _parser() -> argparse.ArgumentParser:
         help="setting for every run",
     )
     _backend_args(sweep, what="the runs (one per seed)")
+
+    rec = sub.add_parser(
+        "record", help="write a recording of an environment's ground truth (for --set data=...)"
+    )
+    rec.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    rec.add_argument(
+        "--out", type=Path, required=True, help="file to write: .npz, .csv or .parquet (needs pyarrow)"
+    )
+    rec.add_argument(
+        "--trials", type=int, default=100, help="trials (swarms: every robot is recorded; default 100)"
+    )
+    rec.add_argument("--seed", type=int, help="random seed of the recording (default: the config's seed)")
+    rec.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+    )
 
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -285,6 +302,28 @@ def _run_gan(config, out: Path, quiet: bool) -> int:
     return 0
 
 
+def cmd_record(args) -> int:
+    from .config import load_config
+    from .recordings import read_recording, record
+
+    config = load_config(args.config, args.overrides)
+    path = record(config, args.out, trials=args.trials, seed=args.seed)
+    rec = read_recording(path, *_features_of(config))
+    print(
+        f"recorded {rec.x.shape[0]} individuals x {rec.x.shape[1]} steps ({', '.join(rec.feature_names)}) "
+        f"of {config.environment.id} -> {path}; learn from it with --set data={path}"
+    )
+    return 0
+
+
+def _features_of(config):
+    from .config import validate_environment
+    from .environments import sim_class
+
+    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    return sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None)
+
+
 def cmd_report(args) -> int:
     from .config import from_dict, read_source, validate_environment
     from .environments import sim_class
@@ -385,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         "run": cmd_run,
         "resume": cmd_resume,
         "sweep": cmd_sweep,
+        "record": cmd_record,
         "report": cmd_report,
         "benchmark": cmd_benchmark,
         "envs": cmd_envs,

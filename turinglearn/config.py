@@ -218,11 +218,19 @@ class ExecutionConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """A whole experiment. ``seed`` is the one root of all randomness in the run."""
+    """A whole experiment. ``seed`` is the one root of all randomness in the run.
+
+    ``data``: a path to data the learner learns from; empty for none. Its meaning depends on
+    the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
+    baselines) it is a recording of genuine trajectories (:mod:`turinglearn.recordings`),
+    which then replaces the simulated system as the source of genuine samples; a learner of
+    images reads its image data from it.
+    """
 
     name: str = "aggregation"
     seed: int = 0
     generations: int = 1000
+    data: str = ""
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     models: ModelConfig = field(default_factory=lambda: ModelConfig(sigma_max=1.0))
@@ -356,7 +364,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
         if key not in top:
             raise ConfigError(f"unknown setting; valid top-level keys are: {', '.join(sorted(top))}", key)
     kwargs: dict[str, Any] = {}
-    for key in ("name", "seed", "generations"):
+    for key in ("name", "seed", "generations", "data"):
         if key in data:
             kwargs[key] = _coerce(data[key], typing.get_type_hints(Config)[key], key)
     env_table = dict(data.get("environment", {}))

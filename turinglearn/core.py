@@ -111,7 +111,7 @@ class Optimizer(Protocol):
 
 
 #: named random streams of a run, so adding a stream never shifts another one's numbers
-STREAMS = {"models": 0, "discriminators": 1, "simulation": 2, "evaluation": 3}
+STREAMS = {"models": 0, "discriminators": 1, "simulation": 2, "evaluation": 3, "recording": 4}
 
 
 def stream(seed: int, name: str, *index: int) -> np.random.Generator:

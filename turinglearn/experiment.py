@@ -67,10 +67,11 @@ def build_system(config: Config, simulator=None):
         sim = sim_class(config.environment.id)(validate_environment(config.environment))
     lc, mc, dc = config.learner, config.models, config.discriminators
     if config.execution.array == "torch":
-        if mc.kind != "reactive" or dc.kind != "elman":
+        if mc.kind != "reactive" or dc.kind != "elman" or config.data:
             raise ConfigError(
-                "the torch backend runs reactive models against Elman discriminators; "
-                f"got models.kind = {mc.kind!r}, discriminators.kind = {dc.kind!r}",
+                "the torch backend simulates reactive models against Elman discriminators, without "
+                f"recordings; got models.kind = {mc.kind!r}, discriminators.kind = {dc.kind!r}"
+                + (f", data = {config.data!r}" if config.data else ""),
                 "execution.array",
             )
         from .torch_backend import torch_system
@@ -94,7 +95,16 @@ def build_system(config: Config, simulator=None):
             f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman'",
             "discriminators.kind",
         )
-    if interactive:
+    if config.data and dc.kind == "swarm":
+        raise ConfigError(
+            "a recording holds individuals' trajectories, not whole swarms; use discriminators.kind = "
+            "'elman' or 'gru' with data",
+            "discriminators.kind",
+        )
+    if config.data:
+        system = _recorded_system(config, sim)
+        n_outputs = 1
+    elif interactive:
         system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
         n_outputs = system.n_outputs
     elif dc.kind == "swarm":
@@ -103,7 +113,7 @@ def build_system(config: Config, simulator=None):
         system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
         n_outputs = 1
     if lc.kind.startswith("metric-"):
-        if not isinstance(system, SwarmSystem):
+        if isinstance(system, InteractiveSystem):
             raise ConfigError(
                 f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
                 "interactive. Use learner.kind = 'turing' there",
@@ -122,6 +132,23 @@ def build_system(config: Config, simulator=None):
         n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
     )
     return system, discriminator
+
+
+def _recorded_system(config: Config, sim):
+    """Genuine samples from the recording ``config.data``, counterfeit ones from ``sim``."""
+    from .recordings import RecordedSystem, read_recording
+
+    if getattr(sim, "stimulus_space", None) is not None and not config.learner.passive:
+        raise ConfigError(
+            "a recording cannot respond to interrogators; learn from it passively: "
+            "set learner.passive = true (--passive)",
+            "data",
+        )
+    rec = read_recording(
+        config.data, sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None)
+    )
+    lc = config.learner
+    return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial)
 
 
 def build(
@@ -576,6 +603,8 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
         result.extra["simulator"] = type(simulator).__name__
     if isinstance(learner.system, InteractiveSystem):
         result.extra["mode"] = "passive" if learner.system.passive else "interactive"
+    if config.data:
+        result.extra["data"] = config.data
 
     if run is not None:
         _finish_run(run, result, learner.system.sim.feature_names, (shown.lower, shown.upper))

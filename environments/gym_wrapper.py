@@ -1,0 +1,366 @@
+"""Any gymnasium environment as a system to learn: a hidden agent acts in it, models act in its
+place, and an interrogator may disturb it.
+
+:class:`GymSim` turns a gymnasium id, a hidden agent (a parameterised policy plus its true
+parameters) and a model family into a batched simulator that follows the interrogation
+contract of :mod:`turinglearn.interactive`:
+
+- every step, the agent (the truth, or a model) sees gymnasium's observation and acts:
+  ``policy(params[..., d], obs[..., o]) -> action`` (``[..., a]`` for Box actions, ``[...]``
+  ints for Discrete ones), batched over any leading shape;
+- the interrogator's **push** (``stimulus_space``, a Box) disturbs the system: for Box actions
+  it is added to the action before the environment clips it; for CartPole it is a force added
+  to the cart's push. The passive schedule pushes 0, which is the plain gymnasium environment;
+- a discriminator sees ``features(obs) -> [..., F]``, by default the observation normalised by
+  the finite bounds of its observation space.
+
+An episode that terminates (or is truncated by the id's time limit) is frozen: its
+observation, and so its features, keep their last value until the trial ends.
+
+Two ways to step the physics:
+
+- ``backend="numpy"``: gymnasium's own equations over whole batches
+  (:mod:`turinglearn.environments.classic_control`: ``Pendulum-v1``, ``CartPole-v1``); fast;
+- ``backend="vector"``: any id, through ``gymnasium.make_vec(id, n, vectorization_mode="sync")``,
+  one sub-environment per episode; correct for every id but slow (a Python call per episode
+  and step), for small populations;
+- ``backend="auto"`` (default) picks numpy where it exists.
+
+``turinglearn/Gym-v0`` exposes the generic wrapper to configs (``policy = "module:function"``);
+``turinglearn/PendulumPD-v0`` and ``turinglearn/CartPoleLinear-v0``
+(:mod:`~turinglearn.environments.gym_tasks`) are two tasks built on it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, ClassVar
+
+import gymnasium as gym
+import numpy as np
+
+from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.models import BoxFamily, check_truth
+
+from .classic_control import BATCHED, CartPoleDynamics, PendulumDynamics
+
+BACKENDS = ("auto", "numpy", "vector")
+
+
+@dataclass
+class GymState:
+    """A batch of episodes, batch shape ``[...]``.
+
+    physics: the numpy state ``[..., s]`` (numpy backend) or the vector environment (vector
+    backend); obs: ``[..., o]`` the observation the agent acts on next; done: ``[...]`` episodes
+    that terminated or were truncated (frozen).
+    """
+
+    physics: Any
+    obs: np.ndarray
+    done: np.ndarray
+
+
+class NumpyPhysics:
+    """Batched numpy physics of an id in :data:`~.classic_control.BATCHED`."""
+
+    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None, reset_options=None):
+        self.dynamics = BATCHED[env_id](**dict(env_kwargs or {}))
+        self.reset_options = dict(reset_options or {})
+        self.action_space = self.dynamics.action_space
+        self.observation_space = self.dynamics.observation_space
+
+    def _reset_high(self):
+        """gymnasium's reset options, as the numpy reset's bound."""
+        o = self.reset_options
+        if isinstance(self.dynamics, PendulumDynamics):
+            return (float(o.get("x_init", math.pi)), float(o.get("y_init", 1.0)))
+        if isinstance(self.dynamics, CartPoleDynamics):
+            low, high = float(o.get("low", -0.05)), float(o.get("high", 0.05))
+            if low != -high:
+                raise ConfigError(f"the numpy CartPole resets symmetrically: low = -high, got {low}, {high}")
+            return high
+        return None  # pragma: no cover - every batched id is handled above
+
+    def reset(self, rng: np.random.Generator, shape: tuple[int, ...]):
+        state = self.dynamics.reset(rng, shape, self._reset_high())
+        return state, self.dynamics.observe(state)
+
+    def step(self, state, action, push, done):
+        new = self.dynamics.step(state, action, push)
+        new = np.where(done[..., None], state, new)  # frozen episodes stay where they ended
+        return new, self.dynamics.observe(new), self.dynamics.terminated(new)
+
+
+class VectorPhysics:
+    """Any gymnasium id through ``gymnasium.make_vec`` (sync), one sub-environment per episode.
+
+    The vector environment of each batch size is made once and reused; a rollout resets it
+    (seeded from the rollout's generator) and steps it to the end, so one rollout per batch
+    size runs at a time. Pushes are added to Box actions, which are then clipped to the
+    action space.
+    """
+
+    def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None, reset_options=None):
+        self.env_id = env_id
+        self.env_kwargs = dict(env_kwargs or {})
+        self.reset_options = dict(reset_options) if reset_options else None
+        probe = gym.make(env_id, **self.env_kwargs)
+        self.action_space, self.observation_space = probe.action_space, probe.observation_space
+        probe.close()
+        if not isinstance(self.observation_space, gym.spaces.Box):
+            raise ConfigError(
+                f"{env_id} has observation space {self.observation_space}; the gym wrapper needs a Box"
+            )
+        self._envs: dict[int, gym.vector.VectorEnv] = {}
+
+    def _env(self, n: int):
+        if n not in self._envs:
+            self._envs[n] = gym.make_vec(
+                self.env_id, num_envs=n, vectorization_mode="sync", **self.env_kwargs
+            )
+        return self._envs[n]
+
+    def reset(self, rng: np.random.Generator, shape: tuple[int, ...]):
+        n = math.prod(shape)
+        env = self._env(n)
+        obs, _ = env.reset(seed=int(rng.integers(2**31)), options=self.reset_options)
+        return env, np.asarray(obs).reshape(*shape, -1)
+
+    def step(self, env, action, push, done):
+        shape = done.shape
+        n = math.prod(shape)
+        if isinstance(self.action_space, gym.spaces.Box):
+            a = np.broadcast_to(action, (*shape, *self.action_space.shape))
+            if push is not None:
+                a = a + push
+            a = np.clip(a, self.action_space.low, self.action_space.high).reshape(n, *self.action_space.shape)
+        else:
+            if push is not None and np.any(push != 0):
+                raise ValueError(
+                    f"{self.env_id} has action space {self.action_space}: the vector backend can only add a "
+                    "push to Box actions (learn passively, or use the numpy backend where it exists)"
+                )
+            a = np.broadcast_to(action, shape).reshape(n)
+        obs, _, term, trunc, _ = env.step(a.astype(self.action_space.dtype))
+        return env, np.asarray(obs).reshape(*shape, -1), (term | trunc).reshape(shape)
+
+    def close(self) -> None:
+        for env in self._envs.values():
+            env.close()
+        self._envs.clear()
+
+
+def default_features(space: gym.spaces.Box) -> Callable[[np.ndarray], np.ndarray]:
+    """Observation -> features: each component divided by its bound where the bound is finite
+    and symmetric-ish (``max(|low|, |high|)``), else as it is."""
+    scale = np.maximum(np.abs(space.low), np.abs(space.high)).astype(float).ravel()
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    return lambda obs: obs.reshape(*obs.shape[: obs.ndim - len(space.shape)], -1) / scale
+
+
+class GymSim:
+    """A gymnasium environment with a hidden agent, batched, under interrogation.
+
+    env_id: a gymnasium id; policy: ``policy(params[..., d], obs[..., o]) -> action`` (see the
+    module docstring); model_family: the models' parameters and bounds (``BoxFamily``);
+    truth: the hidden agent's parameters [d]; steps: steps per trial; push_space: the
+    interrogator's stimulus space (a Box ``(k,)``; default: for Box actions, a quarter of the
+    action range around 0; CartPole: +-5 N); features / feature_names / feature_space: what a
+    discriminator sees (default: the normalised observation, ``obs_0 ...``); env_kwargs: passed
+    to ``gymnasium.make`` (e.g. ``g`` of the pendulum); reset_options: gymnasium's reset
+    options (e.g. ``{"x_init": 0.05, "y_init": 0.05}`` for the pendulum); backend: ``auto``,
+    ``numpy`` or ``vector``; config: anything with ``steps`` (the registered tasks pass theirs).
+    """
+
+    def __init__(
+        self,
+        env_id: str,
+        policy: Callable[[np.ndarray, np.ndarray], np.ndarray],
+        model_family,
+        truth,
+        steps: int = 200,
+        push_space: gym.spaces.Box | None = None,
+        features: Callable[[np.ndarray], np.ndarray] | None = None,
+        feature_names: tuple[str, ...] | None = None,
+        feature_space: gym.spaces.Box | None = None,
+        env_kwargs: Mapping[str, Any] | None = None,
+        reset_options: Mapping[str, Any] | None = None,
+        backend: str = "auto",
+        config=None,
+    ):
+        if backend not in BACKENDS:
+            raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {backend!r}", "backend")
+        if backend == "numpy" and env_id not in BATCHED:
+            raise ConfigError(
+                f"no numpy physics for {env_id!r} (only {', '.join(BATCHED)}); use backend = 'vector'",
+                "backend",
+            )
+        use_numpy = env_id in BATCHED and backend != "vector"
+        self.backend = "numpy" if use_numpy else "vector"
+        self.physics = (NumpyPhysics if use_numpy else VectorPhysics)(env_id, env_kwargs, reset_options)
+        self.env_id = env_id
+        self.policy = policy
+        self.model_family = model_family
+        self._truth = np.asarray(truth, dtype=float)
+        self.config = config if config is not None else SimpleNamespace(steps=steps)
+        obs_space = self.physics.observation_space
+        self.features = features or default_features(obs_space)
+        n_obs = int(np.prod(obs_space.shape))
+        self.feature_names = tuple(feature_names or (f"obs_{i}" for i in range(n_obs)))
+        self.feature_space = feature_space
+        if features is None and feature_space is None:
+            scale = np.maximum(np.abs(obs_space.low), np.abs(obs_space.high)).astype(float).ravel()
+            bound = np.where(np.isfinite(scale) & (scale > 0), 1.0, np.inf)
+            self.feature_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
+        self.stimulus_space = push_space if push_space is not None else self._default_push()
+
+    @property
+    def truth(self) -> np.ndarray:
+        return self._truth
+
+    def _default_push(self) -> gym.spaces.Box:
+        space = self.physics.action_space
+        if isinstance(space, gym.spaces.Box):
+            half = (np.asarray(space.high, float) - np.asarray(space.low, float)).ravel() / 8
+            return gym.spaces.Box(-half, half, dtype=np.float64)
+        if self.env_id == CartPoleDynamics.gym_id and self.backend == "numpy":
+            return gym.spaces.Box(-5.0, 5.0, shape=(1,), dtype=np.float64)
+        raise ConfigError(
+            f"{self.env_id} has action space {space}: say how an interrogator disturbs it (push_space), "
+            "or use an environment with Box actions"
+        )
+
+    def passive_schedule(self) -> np.ndarray:
+        """No push (the plain gymnasium environment), or the push nearest 0: [T, k]."""
+        low, high = self.stimulus_space.low.astype(float), self.stimulus_space.high.astype(float)
+        return np.tile(np.clip(0.0, low, high), (self.config.steps, 1))
+
+    def reset(self, rng: np.random.Generator, shape: tuple[int, ...]) -> GymState:
+        physics, obs = self.physics.reset(rng, tuple(shape))
+        return GymState(physics, obs, np.zeros(tuple(shape), dtype=bool))
+
+    def step(self, state: GymState, params: np.ndarray, stimulus: np.ndarray, rng: np.random.Generator):
+        """The agent (params [..., d], broadcast against the batch) acts on its observation, the
+        push (stimulus [..., k]) disturbs, the physics steps: (state, features [..., F])."""
+        action = self.policy(params, state.obs.astype(np.float64))
+        push = np.broadcast_to(stimulus, (*state.done.shape, stimulus.shape[-1]))
+        physics, obs, ended = self.physics.step(state.physics, action, push, state.done)
+        obs = np.where(state.done[..., None], state.obs, obs)
+        done = state.done | ended
+        return GymState(physics, obs, done), np.asarray(
+            self.features(obs.astype(np.float64)), dtype=np.float64
+        )
+
+
+class GymEnv(gym.Env):
+    """One episode of a :class:`GymSim` as a plain gymnasium environment, seen from the
+    interrogator's side: the action is the push, the observation the features; the agent
+    (``params``, default: the truth) is hidden inside. Truncated after ``steps`` steps."""
+
+    metadata: ClassVar[dict] = {"render_modes": []}
+    sim_class: ClassVar[type]
+
+    def __init__(self, params=None, **kwargs):
+        self.sim = self.sim_class(**kwargs)
+        self.params = self.sim.truth if params is None else np.asarray(params, dtype=float)
+        n = len(self.sim.feature_names)
+        space = self.sim.feature_space
+        self.observation_space = (
+            gym.spaces.Box(space.low.astype(np.float64), space.high.astype(np.float64), dtype=np.float64)
+            if space is not None
+            else gym.spaces.Box(-np.inf, np.inf, shape=(n,), dtype=np.float64)
+        )
+        self.action_space = self.sim.stimulus_space
+        self._state, self._t = None, 0
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self._state, self._t = self.sim.reset(self.np_random, ()), 0
+        feats = self.sim.features(self._state.obs.astype(np.float64))
+        return np.asarray(feats, dtype=np.float64), {}
+
+    def step(self, action):
+        if self._state is None:
+            raise RuntimeError("call reset() before step()")
+        push = np.clip(
+            np.asarray(action, dtype=float).reshape(-1), self.action_space.low, self.action_space.high
+        )
+        self._state, feats = self.sim.step(self._state, self.params, push, self.np_random)
+        self._t += 1
+        return feats, 0.0, bool(self._state.done), self._t >= self.sim.config.steps, {}
+
+
+# --- turinglearn/Gym-v0: the generic wrapper from a config ------------------------------------
+
+
+def load_object(path: str, key: str):
+    """``"module:attribute"`` -> the attribute, or a ConfigError naming ``key``."""
+    module, sep, name = path.partition(":")
+    if not sep or not module or not name:
+        raise ConfigError(f"must be 'module:name' (e.g. 'mypackage.policies:pd'), got {path!r}", key)
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError) as e:
+        raise ConfigError(f"cannot load {path!r}: {e}", key) from None
+
+
+@dataclass(frozen=True)
+class GymConfig:
+    """Settings of ``turinglearn/Gym-v0``: a hidden agent in any gymnasium environment.
+
+    gym_id: the gymnasium id; policy: ``"module:function"``, a batched
+    ``policy(params[..., d], obs[..., o]) -> action``; names / lower / upper: the model
+    family; truth: the hidden agent's parameters; steps: per trial; push: the interrogator's
+    push bound, added to Box actions (0: a quarter of the action range); backend: ``auto``,
+    ``numpy`` or ``vector``.
+    """
+
+    gym_id: str = "Pendulum-v1"
+    policy: str = "turinglearn.environments.gym_tasks:pd_policy"
+    names: tuple[str, ...] = ("kp", "kd")
+    lower: tuple[float, ...] = (0.0, 0.0)
+    upper: tuple[float, ...] = (20.0, 5.0)
+    truth: tuple[float, ...] = field(default=(10.0, 2.0))
+    steps: int = 100
+    push: float = 0.0
+    backend: str = "auto"
+
+    def __post_init__(self):
+        check_at_least(self, steps=1)
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
+        if self.gym_id not in gym.registry:
+            raise ConfigError(f"unknown gymnasium id {self.gym_id!r}", "gym_id")
+        if not self.push >= 0:
+            raise ConfigError(f"must be 0 (default) or more, got {self.push}", "push")
+        try:
+            family = BoxFamily(self.names, self.lower, self.upper)
+        except ValueError as e:
+            raise ConfigError(str(e), "names") from None
+        object.__setattr__(self, "truth", check_truth(self.truth, family))
+        load_object(self.policy, "policy")
+
+
+class GymConfigSim(GymSim):
+    """``turinglearn/Gym-v0``: :class:`GymSim` built from a :class:`GymConfig`."""
+
+    config_class = GymConfig
+
+    def __init__(self, config: GymConfig | None = None, **kwargs):
+        cfg = config if config is not None else GymConfig(**kwargs)
+        family = BoxFamily(cfg.names, cfg.lower, cfg.upper)
+        super().__init__(
+            cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg
+        )
+        if cfg.push > 0:
+            k = self.stimulus_space.shape[0]
+            self.stimulus_space = gym.spaces.Box(-cfg.push, cfg.push, shape=(k,), dtype=np.float64)
+
+
+class GymConfigEnv(GymEnv):
+    sim_class = GymConfigSim

@@ -1,0 +1,310 @@
+"""Checks for extension points: deliberately broken simulators, model families and
+discriminators, and the exact problems the checks report for each."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn import ContractError, check_discriminator, check_environment, check_model_family
+from turinglearn.discriminators import ElmanNetwork
+from turinglearn.environments import ENVIRONMENTS
+from turinglearn.models import BoxFamily, ReactiveController
+
+
+def _problems(check, obj, **kw) -> list[str]:
+    with pytest.raises(ContractError) as e:
+        check(obj, **kw)
+    return e.value.problems
+
+
+@pytest.mark.parametrize("env_id", sorted(ENVIRONMENTS))
+def test_every_registered_environment_passes(env_id):
+    check_environment(env_id)
+
+
+def test_the_shipped_pieces_pass():
+    check_model_family(ReactiveController())
+    check_model_family(BoxFamily(("a", "b"), (0, 0), (1, 2)))
+    check_discriminator(ElmanNetwork())
+    check_discriminator(ElmanNetwork(n_inputs=3, n_outputs=2, dtype="float64"))
+
+
+def test_exported_from_the_package():
+    assert turinglearn.check_environment is check_environment
+
+
+# --- model families ---------------------------------------------------------------------------
+
+
+def test_family_missing_attributes():
+    problems = _problems(check_model_family, SimpleNamespace(n_params=2, names=("a", "b")))
+    assert problems == [
+        "missing attribute 'lower' (lower bounds, an array [d])",
+        "missing attribute 'upper' (upper bounds, an array [d])",
+    ]
+
+
+def test_family_inconsistent():
+    bad = SimpleNamespace(n_params=3, names=("a", "b"), lower=np.zeros(3), upper=np.array([1.0, 1.0]))
+    problems = _problems(check_model_family, bad)
+    assert problems == [
+        "names has 2 entries; n_params is 3",
+        "upper has shape (2,); expected (3,) = (n_params,)",
+    ]
+    swapped = SimpleNamespace(
+        n_params=2, names=("a", "b"), lower=np.array([0.0, 1.0]), upper=np.array([1.0, 0.0])
+    )
+    assert _problems(check_model_family, swapped) == [
+        "every lower bound must be below its upper bound; not so for b"
+    ]
+    assert _problems(check_model_family, SimpleNamespace(n_params=0, names=(), lower=[], upper=[])) == [
+        "n_params must be a positive integer, got 0"
+    ]
+
+
+def test_message_names_the_class_and_every_problem():
+    class MyFamily:
+        n_params = 2
+        names = ("a", "a")
+        lower = np.zeros(2)
+        upper = np.array([1.0, np.inf])
+
+    with pytest.raises(ContractError) as e:
+        check_model_family(MyFamily())
+    text = str(e.value)
+    assert text.startswith("model family MyFamily does not fit the contract (2 problem(s)):")
+    assert "  - names must be distinct, got ('a', 'a')" in text
+    assert "  - upper must be finite numbers" in text
+
+
+# --- discriminators ---------------------------------------------------------------------------
+
+
+class _Judge:
+    n_weights = 4
+
+    def judge(self, w, x):
+        return np.full((w.shape[0], x.shape[0]), 0.3)
+
+
+def test_discriminator_missing_pieces():
+    assert _problems(check_discriminator, SimpleNamespace(judge=lambda w, x: None)) == [
+        "missing attribute 'n_weights' (the number k of weights of one discriminator)"
+    ]
+    assert _problems(check_discriminator, SimpleNamespace(n_weights=3)) == ["missing method judge(w, x)"]
+
+
+def test_discriminator_wrong_shape_and_range():
+    class Transposed(_Judge):
+        def judge(self, w, x):
+            return np.full((x.shape[0], w.shape[0]), 0.5)
+
+    assert _problems(check_discriminator, Transposed()) == [
+        "judge(w [3, 4], x [5, 7, 2]) returned shape (5, 3); expected (3, 5)"
+    ]
+
+    class Logits(_Judge):
+        def judge(self, w, x):
+            return w[:, :1] @ x[:, 0, :1].T * 10  # not squashed into [0, 1]
+
+    (p,) = _problems(check_discriminator, Logits())
+    assert p.startswith("judge returned values outside [0, 1]")
+
+    class Raises(_Judge):
+        def judge(self, w, x):
+            raise IndexError("index 2 is out of bounds")
+
+    assert _problems(check_discriminator, Raises()) == ["judge raised IndexError: index 2 is out of bounds"]
+
+    class Strings(_Judge):
+        def judge(self, w, x):
+            return np.full((w.shape[0], x.shape[0]), "genuine")
+
+    assert _problems(check_discriminator, Strings()) == [
+        "judge(w [3, 4], x [5, 7, 2]) returned dtype <U7; expected a float array"
+    ]
+
+
+def test_discriminator_nondeterministic_or_batch_dependent():
+    class Noisy(_Judge):
+        def judge(self, w, x):
+            return np.random.default_rng().uniform(
+                size=(w.shape[0], x.shape[0])
+            )  # a fresh, unseeded generator
+
+    assert "judge is not deterministic: the same weights and samples gave different outputs" in _problems(
+        check_discriminator, Noisy()
+    )
+
+    class BatchNorm(_Judge):
+        def judge(self, w, x):
+            m = x.mean(axis=(1, 2))
+            z = (m - m.mean()) / (m.std() + 1e-9)  # normalised over the batch: leaks between samples
+            return np.broadcast_to(1 / (1 + np.exp(-z)), (w.shape[0], x.shape[0]))
+
+    assert _problems(check_discriminator, BatchNorm()) == [
+        "judge's output for a sample depends on the other samples in the batch"
+    ]
+
+
+def test_interrogator_needs_the_recurrent_pieces():
+    class Judge2(_Judge):
+        n_outputs = 2
+
+    problems = _problems(check_discriminator, Judge2())
+    assert "missing attribute 'n_hidden' (recurrent state size)" in problems
+    assert "missing method unpack(w [D, k]) -> network" in problems
+
+
+# --- simulators -------------------------------------------------------------------------------
+
+
+class Spring:
+    """examples/interrogable_spring.py: a valid interrogable simulator to break one piece at a time."""
+
+    model_family = BoxFamily(("stiffness", "damping"), lower=(0, 0), upper=(1, 1))
+    feature_names = ("position",)
+    stimulus_space = gym.spaces.Box(-1.0, 1.0, shape=(1,))
+    truth = np.array([0.5, 0.2])
+    config = SimpleNamespace(steps=12)
+
+    def passive_schedule(self):
+        return np.zeros((self.config.steps, 1))
+
+    def reset(self, rng, shape):
+        return np.zeros((*shape, 2))
+
+    def step(self, x, p, force, rng):
+        v = x[..., 1] + 0.2 * (force[..., 0] - p[..., 0] * x[..., 0] - p[..., 1] * x[..., 1])
+        x = np.stack([x[..., 0] + 0.2 * v, v], axis=-1)
+        return x, x[..., :1] / 5
+
+
+def test_the_spring_passes():
+    check_environment(Spring())
+
+
+def test_missing_step_and_feature_names():
+    keep = {
+        k: v for k, v in vars(Spring).items() if k not in ("step", "feature_names", "__dict__", "__weakref__")
+    }
+    s = type("NoStep", (), keep)()
+    assert _problems(check_environment, s) == [
+        "missing attribute 'feature_names' (a tuple of feature names, one per feature a discriminator sees)",
+        "missing method step(state, params [..., d], stimulus [..., k], rng) -> (state, features [..., F])",
+    ]
+
+
+def test_bad_stimulus_space():
+    class Unbounded(Spring):
+        stimulus_space = gym.spaces.Box(-np.inf, np.inf, shape=(1,))
+
+    (p,) = _problems(check_environment, Unbounded())
+    assert p.startswith("stimulus_space: the stimulus space must have finite bounds with high > low")
+
+    class Discrete(Spring):
+        stimulus_space = gym.spaces.Discrete(3)
+
+    (p,) = _problems(check_environment, Discrete())
+    assert p.startswith("stimulus_space: the stimulus space must be a gymnasium.spaces.Box of shape (k,)")
+
+
+def test_passive_schedule_shape_and_range():
+    class Short(Spring):
+        def passive_schedule(self):
+            return np.zeros((5, 1))
+
+    assert "passive_schedule() returned shape (5, 1); expected (12, 1)" in _problems(
+        check_environment, Short()
+    )
+
+    class Loud(Spring):
+        def passive_schedule(self):
+            return np.full((12, 1), 2.0)
+
+    (p,) = _problems(check_environment, Loud())
+    assert p.startswith("passive_schedule() leaves the stimulus space")
+
+
+def test_step_that_ignores_the_batch_shape():
+    class Flat(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f.reshape(-1, 1)  # flattens the [D, S] batch
+
+    assert _problems(check_environment, Flat()) == [
+        "step's features at t = 0 returned shape (6, 1); expected (2, 3, 1)"
+    ]
+
+
+def test_step_that_cannot_broadcast_params():
+    class OneRow(Spring):
+        def step(self, x, p, force, rng):
+            if p.ndim != 1:
+                raise ValueError(f"params must be [d], got {p.shape}")
+            return super().step(x, p, force, rng)
+
+    (p,) = _problems(check_environment, OneRow())
+    assert (
+        p
+        == "step at t = 0 (batch (2, 3), params [1, 3, 2], stimulus (2, 3, 1)) raised ValueError: params must be [d], got (1, 3, 2)"
+    )
+
+
+def test_nondeterministic_under_a_fixed_seed():
+    class GlobalNoise(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f + np.random.default_rng().normal(0, 0.01, f.shape)  # ignores the rng it was given
+
+    (p,) = _problems(check_environment, GlobalNoise())
+    assert p.startswith("not deterministic under a fixed seed")
+
+
+def test_nan_features_and_declared_bounds():
+    class Exploding(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f / 0.0
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        assert _problems(check_environment, Exploding()) == [
+            "step's features at t = 0 returned NaN or infinite values"
+        ]
+
+    class Declared(Spring):
+        feature_space = gym.spaces.Box(-0.001, 0.001, shape=(1,))
+
+    (p,) = _problems(check_environment, Declared())
+    assert p.startswith("features leave the declared feature_space")
+
+
+def test_truth_and_family_problems():
+    class Outside(Spring):
+        truth = np.array([0.5, 3.0])
+
+    assert _problems(check_environment, Outside()) == [
+        "truth [0.5, 3.0] lies outside the model family's bounds"
+    ]
+
+    class BadFamily(Spring):
+        model_family = SimpleNamespace(n_params=2, names=("a",), lower=np.zeros(2), upper=np.ones(2))
+
+    assert _problems(check_environment, BadFamily()) == ["model_family: names has 1 entries; n_params is 2"]
+
+
+def test_swarm_simulator_without_rollout():
+    class Swarm:
+        model_family = ReactiveController()
+        truth = np.array([-0.7, -1.0, 1.0, -1.0])
+        feature_names = ("linear_speed", "angular_speed")
+        config = SimpleNamespace(steps=5, n_agents=3)
+
+    problems = _problems(check_environment, Swarm())
+    assert "missing method rollout(params [B, N, d], rng) -> result with .features [B, N, T, F]" in problems
+    assert "config lacks 'n_replicas' (a swarm simulator needs n_agents and n_replicas)" in problems

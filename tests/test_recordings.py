@@ -1,0 +1,269 @@
+"""Recorded observations: the file schema and its validation, writing recordings from a simulator,
+and learning from one as well as from the simulator."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.cli import main
+from turinglearn.config import load_config
+from turinglearn.errors import ConfigError
+from turinglearn.recordings import read_recording, record, write_recording
+
+NAMES = ("angle", "angular_velocity")
+
+
+def _x(n=4, t=6, seed=0):
+    return np.random.default_rng(seed).uniform(-1, 1, size=(n, t, len(NAMES)))
+
+
+@pytest.mark.parametrize("suffix", [".npz", ".csv"])
+def test_round_trip(tmp_path, suffix):
+    x = _x()
+    path = write_recording(tmp_path / f"rec{suffix}", x, NAMES, truth=(10.0, 2.0))
+    rec = read_recording(path, NAMES, steps=6)
+    np.testing.assert_array_equal(rec.x, x)
+    assert rec.feature_names == NAMES and rec.ids.tolist() == [0, 1, 2, 3]
+    assert (rec.truth is not None) == (suffix == ".npz")
+
+
+def test_rows_in_any_order_with_any_ids(tmp_path):
+    x = _x(n=3, t=4)
+    rows = [(10 * (i + 1), t, *map(float, x[i, t])) for i in range(3) for t in range(4)]
+    rows = [rows[j] for j in np.random.default_rng(1).permutation(len(rows))]
+    path = tmp_path / "rec.csv"
+    path.write_text(
+        "individual,step,angle,angular_velocity\n" + "\n".join(",".join(map(repr, r)) for r in rows)
+    )
+    rec = read_recording(path, NAMES, steps=4)
+    assert rec.ids.tolist() == [10, 20, 30]
+    np.testing.assert_array_equal(rec.x, x)
+
+
+def _csv(tmp_path, header, rows, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text(",".join(header) + "\n" + "\n".join(",".join(str(v) for v in r) for r in rows) + "\n")
+    return path
+
+
+GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
+
+
+@pytest.mark.parametrize(
+    "header, rows, steps, message",
+    [
+        (
+            ("individual", "step", "angle"),
+            [r[:3] for r in GOOD],
+            3,
+            r"lacks column\(s\) 'angular_velocity'.*has 1 feature column\(s\), the environment has 2",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity", "torque"),
+            [(*r, 0) for r in GOOD],
+            3,
+            r"unexpected column\(s\) 'torque'.*has 3 feature column\(s\)",
+        ),
+        (
+            ("id", "step", "angle", "angular_velocity"),
+            GOOD,
+            3,
+            r"lacks column\(s\) 'individual'.*schema is: individual, step, angle, angular_velocity",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            [*GOOD[:4], (1, 1, "nan", 0.0), GOOD[5]],
+            3,
+            r"column 'angle' has nan at individual 1, step 1",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            GOOD[:-1],
+            3,
+            r"ragged: individual 1 has 2 steps, individual 0 has 3",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            [*GOOD[:5], (1, 5, 0.1, 0.1)],
+            3,
+            r"individual 1 has steps \[0, 1, 5\].*every step 0 \.\. 2 exactly once",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            GOOD,
+            5,
+            r"3 steps per individual; the environment runs 5: set environment.steps = 3",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            [(0.5, 0, 0.1, 0.1)],
+            1,
+            r"column 'individual' must hold integers",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            [*GOOD[:5], (1, 2, 9.0, 0.0)],
+            3,
+            r"angle = 9 at individual 1, step 2 lies outside the declared range \[-6.28319, 6.28319\]",
+        ),
+    ],
+)
+def test_invalid_recordings_are_named(tmp_path, header, rows, steps, message):
+    from turinglearn.environments.gym_tasks import PendulumPDSim
+
+    path = _csv(tmp_path, header, rows)
+    with pytest.raises(ConfigError, match=message) as e:
+        read_recording(path, NAMES, steps=steps, feature_space=PendulumPDSim().feature_space)
+    assert str(e.value).startswith("data: recording")
+
+
+def test_unreadable_files(tmp_path):
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_recording(tmp_path / "nope.npz", NAMES)
+    (tmp_path / "rec.txt").write_text("x")
+    with pytest.raises(ConfigError, match=r"unknown file type '.txt'; use one of .csv, .npz, .parquet"):
+        read_recording(tmp_path / "rec.txt", NAMES)
+    np.savez(tmp_path / "rec.npz", individual=np.zeros((2, 2)), step=np.zeros(4))
+    with pytest.raises(
+        ConfigError, match="array 'individual' has shape \\(2, 2\\); every column must be 1-D"
+    ):
+        read_recording(tmp_path / "rec.npz", NAMES)
+
+
+def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
+    (tmp_path / "rec.parquet").write_bytes(b"PAR1")
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    with pytest.raises(ConfigError, match="needs pyarrow: pip install pyarrow"):
+        read_recording(tmp_path / "rec.parquet", NAMES)
+
+
+def test_parquet_round_trip(tmp_path):
+    pytest.importorskip("pyarrow")
+    x = _x()
+    rec = read_recording(write_recording(tmp_path / "rec.parquet", x, NAMES), NAMES, steps=6)
+    np.testing.assert_array_equal(rec.x, x)
+
+
+def test_record_writes_the_truths_behaviour(tmp_path):
+    """A recording of the pendulum under the passive schedule is the simulator's passive trials."""
+    cfg = load_config("pendulum-pd", {"environment.steps": 20})
+    path = record(cfg, tmp_path / "pd.npz", trials=7, seed=3)
+    rec = read_recording(path, NAMES, steps=20)
+    assert rec.x.shape == (7, 20, 2)
+    np.testing.assert_array_equal(rec.truth, [10.0, 2.0])
+    again = read_recording(record(cfg, tmp_path / "pd2.npz", trials=7, seed=3), NAMES, steps=20)
+    np.testing.assert_array_equal(rec.x, again.x)  # deterministic under a seed
+
+
+def test_interactive_environment_needs_passive_learning(tmp_path):
+    path = record(load_config("pendulum-pd", {"environment.steps": 20}), tmp_path / "pd.npz", trials=3)
+    with pytest.raises(
+        ConfigError, match=r"data: a recording cannot respond to interrogators.*learner.passive = true"
+    ):
+        turinglearn.build(load_config("pendulum-pd", {"environment.steps": 20, "data": str(path)}))
+
+
+def test_cli_record_then_learn_from_it(tmp_path, capsys):
+    rec = tmp_path / "agg.csv"
+    assert (
+        main(["record", "aggregation", "--out", str(rec), "--trials", "3", "--set", "environment.steps=10"])
+        == 0
+    )
+    assert "recorded 33 individuals x 10 steps" in capsys.readouterr().out
+    out = tmp_path / "run"
+    small = [
+        "models.population=6",
+        "models.parents=3",
+        "discriminators.population=6",
+        "discriminators.parents=3",
+    ]
+    argv = [
+        "run",
+        "aggregation",
+        "--generations",
+        "2",
+        "--out",
+        str(out),
+        "--quiet",
+        "--set",
+        f"data={json.dumps(str(rec))}",
+    ]
+    argv += ["--set", "environment.steps=10", "--set", "evaluation.c2st_trials=10"]
+    for s in small:
+        argv += ["--set", s]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["data"] == str(rec) and summary["truth"] is None  # a CSV carries no truth
+    argv[argv.index(str(out))] = str(tmp_path / "run2")
+    assert main([*argv, "--set", "environment.steps=12"]) == 2
+    assert "has 10 steps per individual; the environment runs 12" in capsys.readouterr().err
+
+
+SMALL_SWARM = {
+    "environment.steps": 60,
+    "environment.n_agents": 4,
+    "models.population": 30,
+    "models.parents": 15,
+    "discriminators.population": 30,
+    "discriminators.parents": 15,
+    "evaluation.c2st_trials": 0,
+}
+
+
+def test_recorded_genuine_samples_look_like_the_simulators(tmp_path):
+    """Held-out C2ST on a recording of aggregation: recorded individuals against the model
+    swarms that the learner simulates are indistinguishable for the truth, separable for a
+    wrong controller (as tests/test_learner.py checks for the simulator itself)."""
+    from turinglearn.evaluation import model_c2st
+
+    cfg = load_config("aggregation", SMALL_SWARM)
+    path = record(cfg, tmp_path / "agg.npz", trials=40, seed=5)
+    system = turinglearn.build(cfg.replace(data=str(path))).system
+    truth = system.truth
+    same = model_c2st(system, truth, np.random.default_rng(0), 100, 5, noise=0.05)
+    wrong = model_c2st(system, truth + np.array([0.3, 0, 0, 0]), np.random.default_rng(0), 100, 5, noise=0.05)
+    assert same < 0.65 and wrong > 0.9, (same, wrong)
+
+
+def test_aggregation_from_a_recording_as_accurate_as_from_the_simulator(tmp_path):
+    """Reduced aggregation (5 robots, 6 s trials, 30 + 30, 100 generations): learned from a
+    recording the simulator wrote (30 swarms, every robot an individual), the controller ends
+    as close to p* as learned from the simulator itself. Reduced runs are noisy either way; the
+    full comparison over seeds is benchmarks/gym_recovery.py --part recording."""
+    path = record(load_config("aggregation", SMALL_SWARM), tmp_path / "agg.npz", trials=30, seed=99)
+    sim = turinglearn.learn("aggregation", seed=0, generations=100, overrides=SMALL_SWARM)
+    rec = turinglearn.learn(
+        "aggregation", seed=0, generations=100, overrides={**SMALL_SWARM, "data": str(path)}
+    )
+    np.testing.assert_array_equal(rec.truth, sim.truth)  # the .npz recording carries the truth
+    first = np.abs(np.stack([rec.history[f"{n}_median"][0] for n in rec.names]) - rec.truth).mean()
+    assert rec.abs_error.mean() < 0.15 < first, (rec.abs_error, first)
+    assert rec.abs_error.mean() <= sim.abs_error.mean() + 0.05, (rec.abs_error, sim.abs_error)
+
+
+def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
+    """Process workers read the recording themselves (from the config's data path): the run is
+    the same as in-process, chunk for chunk; the metric-based baseline learns from it too."""
+    from test_execution import assert_same_run
+
+    path = record(load_config("aggregation", {"environment.steps": 20}), tmp_path / "agg.npz", trials=4)
+    overrides = {
+        **tiny,
+        "generations": 2,
+        "environment.n_agents": 10,
+        "execution.chunk_size": 4,
+        "data": str(path),
+    }
+    here = turinglearn.learn("aggregation", overrides=overrides)
+    pool = turinglearn.learn(
+        "aggregation", overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
+    )
+    assert_same_run(here, pool)
+    metric = turinglearn.learn("aggregation", overrides={**overrides, "learner.kind": "metric-sse"})
+    assert metric.summary()["data"] == str(path)
