@@ -204,3 +204,25 @@ def test_report_redraws_interrogation_plot_and_files_are_readable(tmp_path, caps
     (out / "interrogation.png").unlink()
     assert main(["report", str(out)]) == 0
     assert (out / "interrogation.png").stat().st_size > 1000
+
+
+def test_plots_leave_the_callers_matplotlib_backend_alone(tmp_path):
+    # a notebook's inline backend must survive learn(out=...) and `turinglearn report`
+    import matplotlib
+    import numpy as np
+
+    from turinglearn.report import plot_fitness
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        g = np.arange(3.0)
+        metrics = {
+            "generation": g,
+            **{f"{w}_fitness_{s}": g / 3 for w in ("model", "discriminator") for s in ("mean", "max")},
+        }
+        plot_fitness(metrics, tmp_path / "fitness.png")
+        assert (tmp_path / "fitness.png").read_bytes()[:4] == b"\x89PNG"
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)

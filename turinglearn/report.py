@@ -8,13 +8,25 @@ from pathlib import Path
 import numpy as np
 
 
-def _pyplot():
-    import matplotlib
+class _Figures:
+    """The two pyplot calls the plots use, on bare :class:`matplotlib.figure.Figure` objects:
+    figures only ever written to files, no pyplot state, and the caller's backend left alone
+    (``matplotlib.use("Agg")`` here used to switch a notebook's inline backend off)."""
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    @staticmethod
+    def subplots(*args, figsize=None, **kwargs):
+        from matplotlib.figure import Figure
 
-    return plt
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def close(fig) -> None:  # a bare Figure is not registered with pyplot: nothing to close
+        pass
+
+
+def _pyplot() -> _Figures:
+    return _Figures()
 
 
 def _save(fig, path: Path) -> Path:
