@@ -266,3 +266,31 @@ def test_killed_cli_run_resumes_to_the_same_summary(tmp_path, long_settings, lon
     summary, ref_dir = long_reference
     assert strip_time(json.loads((out / "summary.json").read_text())) == strip_time(summary)
     assert_same_metrics(out, ref_dir)
+
+
+@pytest.mark.parametrize(
+    "preset, extra",
+    [
+        ("aggregation", {"models.kind": "gp"}),
+        ("aggregation", {"models.kind": "mlp"}),
+        ("aggregation", {"discriminators.kind": "gru"}),
+        ("aggregation", {"learner.kind": "metric-histogram"}),
+        ("pendulum-pd", {"environment.steps": 20, "learner.genuine_trials": 6}),
+    ],
+)
+def test_every_learner_kind_resumes_exactly(tmp_path, tiny, preset, extra):
+    """Programs, neural policies, trained classifiers, metric learners and gym systems all keep
+    their whole state in the checkpoint."""
+    if preset != "aggregation":
+        tiny = {k: v for k, v in tiny.items() if not k.startswith("environment.")}
+    settings = {**tiny, "generations": 6, "execution.checkpoint_every": 2, **extra}
+    ref = turinglearn.learn(preset, overrides=settings, out=tmp_path / "ref")
+
+    def stop(record):
+        if record.generation == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn(preset, overrides=settings, out=tmp_path / "run", hooks=[stop])
+    again = resume(tmp_path / "run", log=lambda m: None)
+    assert strip_time(again.summary()) == strip_time(ref.summary())
