@@ -294,3 +294,12 @@ def test_every_learner_kind_resumes_exactly(tmp_path, tiny, preset, extra):
         turinglearn.learn(preset, overrides=settings, out=tmp_path / "run", hooks=[stop])
     again = resume(tmp_path / "run", log=lambda m: None)
     assert strip_time(again.summary()) == strip_time(ref.summary())
+
+
+def test_resume_of_a_gan_run_says_how_to_continue_it(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "gan"
+    turinglearn.learn("gan-digits", overrides={"steps": 2, "evaluation.samples": 0, "device": "cpu"}, out=out)
+    (out / "run.json").write_text('{"format": 1, "status": "interrupted"}')
+    with pytest.raises(RunDirError, match=r"is a GAN run.*load_checkpoint"):
+        resume(out)

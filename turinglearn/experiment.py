@@ -473,6 +473,11 @@ def resume(
             f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
         )
     config = load_config(run_dir / CONFIG_FILE)
+    if getattr(config.learner, "kind", None) == "gan":
+        raise RunDirError(
+            f"{run_dir} is a GAN run; `turinglearn resume` continues evolutionary runs. Continue a GAN "
+            "from its checkpoint.pt in Python: GANLearner(data, config).load_checkpoint(path)"
+        )
     for key in overrides or {}:
         if not key.startswith("execution.") or key == "execution.chunk_size":
             raise ConfigError("only execution settings (not chunk_size) can change when resuming", key)
