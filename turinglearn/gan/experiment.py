@@ -185,9 +185,7 @@ def run_gan(
     images = config.steps * config.learner.batch * config.learner.population * world
     in_sync = learner.replicas_agree()  # every process takes part
     if learner.dist.active:
-        import torch.distributed as dist
-
-        dist.destroy_process_group()
+        learner.leave_distributed()
         if not lead:
             return GANResult(config, {"rank": learner.dist.rank, "replicas_in_sync": in_sync}, {}, learner)
 

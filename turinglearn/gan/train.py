@@ -323,6 +323,21 @@ class GANLearner(GenerationLoop):
         dist.all_reduce(hi, op=dist.ReduceOp.MAX)
         return bool(torch.equal(lo, hi))
 
+    def leave_distributed(self) -> None:
+        """End this process's part in the torchrun job: drop the DDP wrappers (their reducers
+        hold the process group), wait for every process, then close the group. Closing it under
+        live wrappers, or before the others are done, aborted processes at exit."""
+        import gc
+
+        import torch.distributed as dist
+
+        self._g_run = [getattr(m, "module", m) for m in self._g_run]
+        self._d_run = [getattr(m, "module", m) for m in self._d_run]
+        gc.collect()
+        if dist.is_initialized():
+            dist.barrier()
+            dist.destroy_process_group()
+
     def step(self) -> GANStep:
         t0 = time.perf_counter()
         shift, idx, z, u = self.sample_inputs()
