@@ -201,6 +201,9 @@ def one(args) -> dict:
         "c2st": r.c2st,
         "generations": len(r.history["generation"]),
         "seconds": r.seconds,
+        # the population median of every parameter over the generations, so that other
+        # estimators (e.g. the median averaged over the last generations) can be judged later
+        "median_history": [r.history[f"{n}_median"].tolist() for n in r.names],
     }
 
 
