@@ -30,20 +30,13 @@ def one_hot(sensor: np.ndarray, n_states: int) -> np.ndarray:
     return (sensor[..., None] == np.arange(n_states)).astype(float)
 
 
-@dataclass(frozen=True)
-class MLPPolicy:
-    """A memoryless neural policy: one-hot sensor state (S inputs) -> ``hidden`` tanh units ->
-    2 wheel speeds, clipped to [-1, 1]. The flat row is ``torch.nn.Sequential(Linear(S, H),
-    Tanh(), Linear(H, 2), Hardtanh())``'s parameters in torch's order (:meth:`torch_module`).
-    Weights are bounded to ``[-bound, bound]``."""
+class _FlatWeights:
+    """What the neural policies share: a model is one flat row of weights (``shapes``, in
+    torch's order) within ``[-bound, bound]``, reported as the reactive controller it acts as."""
 
-    n_states: int = 2
-    hidden: int = 4
-    bound: float = 3.0
-
-    @property
-    def shapes(self):
-        return nets.mlp_shapes(self.n_states, self.hidden, 2)
+    shapes: list
+    bound: float
+    n_states: int
 
     @property
     def n_params(self) -> int:
@@ -64,6 +57,22 @@ class MLPPolicy:
     @property
     def reported(self) -> ReactiveController:
         return ReactiveController(self.n_states)
+
+
+@dataclass(frozen=True)
+class MLPPolicy(_FlatWeights):
+    """A memoryless neural policy: one-hot sensor state (S inputs) -> ``hidden`` tanh units ->
+    2 wheel speeds, clipped to [-1, 1]. The flat row is ``torch.nn.Sequential(Linear(S, H),
+    Tanh(), Linear(H, 2), Hardtanh())``'s parameters in torch's order (:meth:`torch_module`).
+    Weights are bounded to ``[-bound, bound]``."""
+
+    n_states: int = 2
+    hidden: int = 4
+    bound: float = 3.0
+
+    @property
+    def shapes(self):
+        return nets.mlp_shapes(self.n_states, self.hidden, 2)
 
     def start(self, theta: np.ndarray) -> _MLPRun:
         """The policies of rows theta [B, d], ready to act for every replica of swarm ``b``."""
@@ -91,7 +100,7 @@ class _MLPRun:
 
 
 @dataclass(frozen=True)
-class GRUPolicy:
+class GRUPolicy(_FlatWeights):
     """A recurrent neural policy: one-hot sensor state -> GRU cell (``hidden`` units, state
     starts at 0 every trial) -> Linear(H, 2) -> clipped to [-1, 1]. The flat row is
     ``GRUCell(S, H)``'s parameters followed by the Linear layer's, in torch's order."""
@@ -105,26 +114,6 @@ class GRUPolicy:
     def shapes(self):
         h = self.hidden
         return [*nets.gru_shapes(self.n_states, h), (2, h), (2,)]
-
-    @property
-    def n_params(self) -> int:
-        return sum(int(np.prod(s)) for s in self.shapes)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(f"w{i}" for i in range(self.n_params))
-
-    @property
-    def lower(self) -> np.ndarray:
-        return np.full(self.n_params, -self.bound)
-
-    @property
-    def upper(self) -> np.ndarray:
-        return np.full(self.n_params, self.bound)
-
-    @property
-    def reported(self) -> ReactiveController:
-        return ReactiveController(self.n_states)
 
     def start(self, theta: np.ndarray) -> _GRURun:
         return _GRURun(nets.split(np.asarray(theta, float), self.shapes), self.n_states)
