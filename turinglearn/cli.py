@@ -342,9 +342,12 @@ def cmd_report(args) -> int:
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
-    summary_file = run_dir / SUMMARY_FILE
+    return _print_report(run_dir / SUMMARY_FILE, status, files, _print_table)
+
+
+def _print_report(summary_file: Path, status: dict, files, print_summary) -> int:
     if summary_file.is_file():
-        _print_table(json.loads(summary_file.read_text()))
+        print_summary(json.loads(summary_file.read_text()))
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
     for f in files:
@@ -360,14 +363,7 @@ def _report_gan(run_dir: Path, status: dict) -> int:
     files = []
     if metrics:
         files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
-    summary_file = run_dir / SUMMARY_FILE
-    if summary_file.is_file():
-        _print_gan_summary(json.loads(summary_file.read_text()))
-    else:
-        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
-    for f in files:
-        print(f"plot: {f}")
-    return 0
+    return _print_report(run_dir / SUMMARY_FILE, status, files, _print_gan_summary)
 
 
 def parse_seeds(text: str) -> list[int]:
