@@ -36,31 +36,37 @@ class SwarmSystem:
         if not 1 <= genuine_per_trial <= n_agents:
             raise ValueError(f"genuine_per_trial must be between 1 and n_agents = {n_agents}")
 
+    def features(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> np.ndarray:
+        """Every robot's features when each model runs ``trials`` swarms: [M, trials, N, T, F]."""
+        m = theta.shape[0]
+        # [M*trials, N, d] (policies: [M*trials, d])
+        swarm = self.sim.swarm_params(np.repeat(theta, trials, axis=0))
+        feats = self.sim.rollout(swarm, rng).features  # [M*trials, N, T, F]
+        return feats.reshape(m, trials, *feats.shape[1:])
+
+    #: joins the genuine and counterfeit samples (a subclass on other arrays swaps it)
+    concatenate = staticmethod(np.concatenate)
+
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
         """Run every model ``trials`` times: (genuine [M, trials, n_agents, T, F],
         counterfeit [M, trials, n_replicas, T, F])."""
         trials = self.trials_per_model if trials is None else trials
-        m = theta.shape[0]
-        swarm = self.sim.swarm_params(
-            np.repeat(theta, trials, axis=0)
-        )  # [M*trials, N, d] (policies: [M*trials, d])
-        feats = self.sim.rollout(swarm, rng).features  # [M*trials, N, T, F]
-        feats = feats.reshape(m, trials, *feats.shape[1:])
+        feats = self.features(theta, rng, trials)
         n_agents = self.sim.config.n_agents
         return feats[:, :, :n_agents], feats[:, :, n_agents:]
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
-        m = theta.shape[0]
-        genuine, fake = self.trajectories(theta, rng)
-        trials, n_agents = genuine.shape[1], genuine.shape[2]
+        m, trials = theta.shape[0], self.trials_per_model
+        feats = self.features(theta, rng, trials)
+        n_agents = self.sim.config.n_agents
         # pick genuine_per_trial distinct agents in every trial
         pick = np.argsort(rng.random((m, trials, n_agents)), axis=-1)[..., : self.genuine_per_trial]
-        genuine = np.take_along_axis(genuine, pick[..., None, None], axis=2)
-        g = genuine.reshape(-1, *genuine.shape[3:])  # [M*trials*g, T, F]
-        c = fake.reshape(-1, *fake.shape[3:])  # [M*trials*R, T, F]
+        genuine = feats[np.arange(m)[:, None, None], np.arange(trials)[None, :, None], pick]
+        g = genuine.reshape(-1, *feats.shape[3:])  # [M*trials*g, T, F]
+        c = feats[:, :, n_agents:].reshape(-1, *feats.shape[3:])  # [M*trials*R, T, F]
         owner = np.repeat(np.arange(m), c.shape[0] // m)
         return SampleBatch(
-            x=np.concatenate([g, c]),
+            x=self.concatenate([g, c]),
             genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
             owner=np.concatenate([np.full(len(g), -1), owner]),
         )

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .core import Evaluation, SampleBatch
 from .discriminators import ElmanNetwork
 from .environments import _swarm
 from .environments.aggregation import AggregationSim
@@ -143,40 +142,18 @@ class TorchSwarmSystem(SwarmSystem):
         super().__init__(sim, trials_per_model, genuine_per_trial)
         self.torch_sim = TorchAggregation(sim, device, dtype)
 
-    def _features(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> torch.Tensor:
+    concatenate = staticmethod(torch.cat)
+
+    def features(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> torch.Tensor:
+        """As :class:`SwarmSystem`'s, on the device: [M, trials, N, T, F]."""
         swarm = self.sim.swarm_params(np.repeat(theta, trials, axis=0))
         feats = self.torch_sim.rollout(swarm, rng)
-        return feats.reshape(theta.shape[0], trials, *feats.shape[1:])  # [M, trials, N, T, F]
+        return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
-        trials = self.trials_per_model if trials is None else trials
-        feats = self._features(theta, rng, trials).double().cpu().numpy()
-        n_agents = self.sim.config.n_agents
-        return feats[:, :, :n_agents], feats[:, :, n_agents:]
-
-    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
-        m, trials = theta.shape[0], self.trials_per_model
-        feats = self._features(theta, rng, trials)
-        n_agents = self.sim.config.n_agents
-        genuine, fake = feats[:, :, :n_agents], feats[:, :, n_agents:]
-        # the same random pick of genuine agents as the numpy system
-        pick = np.argsort(rng.random((m, trials, n_agents)), axis=-1)[..., : self.genuine_per_trial]
-        idx = torch.as_tensor(pick, device=feats.device)[..., None, None].expand(
-            *pick.shape, *genuine.shape[3:]
-        )
-        genuine = torch.gather(genuine, 2, idx)
-        g = genuine.reshape(-1, *genuine.shape[3:])
-        c = fake.reshape(-1, *fake.shape[3:])
-        owner = np.repeat(np.arange(m), c.shape[0] // m)
-        return SampleBatch(
-            x=torch.cat([g, c]),
-            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
-            owner=np.concatenate([np.full(len(g), -1), owner]),
-        )
-
-    def evaluate(self, theta, discriminator, weights, rng) -> Evaluation:
-        batch = self.samples(theta, rng)
-        return Evaluation(discriminator.judge(weights, batch.x), batch.genuine, batch.owner)
+        """As :class:`SwarmSystem`'s, as numpy arrays (for C2ST and the metric baselines)."""
+        genuine, fake = super().trajectories(theta, rng, trials)
+        return genuine.double().cpu().numpy(), fake.double().cpu().numpy()
 
 
 @dataclass(frozen=True)
