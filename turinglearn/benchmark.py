@@ -26,19 +26,14 @@ LEARNERS = ("turing", "metric-sse", "metric-histogram")
 def _one(job: tuple) -> dict:
     task, learner, seed, overrides = job
     from .experiment import learn
+    from .sweep import result_row
 
     t0 = time.perf_counter()
     r = learn(task, seed=seed, overrides={**overrides, "learner.kind": learner})
+    # the preset's name, not the config's, names the task; the time includes C2ST
     return {
+        **result_row(r.summary()),
         "task": task,
-        "learner": learner,
-        "seed": seed,
-        "names": list(r.names),
-        "truth": r.truth.tolist(),
-        "inferred": r.inferred.tolist(),
-        "abs_error": r.abs_error.tolist(),
-        "c2st": r.c2st,
-        "behaviour": r.extra.get("behaviour"),
         "seconds": time.perf_counter() - t0,
         "overrides": overrides,
     }

@@ -20,7 +20,8 @@ from typing import Any
 from .runs import SUMMARY_FILE, atomic_write, is_run, write_json
 
 
-def _row(summary: dict) -> dict:
+def result_row(summary: dict) -> dict:
+    """One run's row of a multi-run table (see :func:`turinglearn.benchmark.table`)."""
     return {
         "task": summary["name"],
         "learner": summary.get("learner", "turing"),
@@ -43,11 +44,11 @@ def _one_seed(task: tuple) -> dict:
 
     run_dir = Path(run_dir)
     if (run_dir / SUMMARY_FILE).is_file():
-        return _row(json.loads((run_dir / SUMMARY_FILE).read_text()))
+        return result_row(json.loads((run_dir / SUMMARY_FILE).read_text()))
     if is_run(run_dir):
-        return _row(resume(run_dir, overrides={"execution.backend": "inprocess"}).summary())
+        return result_row(resume(run_dir, overrides={"execution.backend": "inprocess"}).summary())
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
-    return _row(run_experiment(config, out=run_dir).summary())
+    return result_row(run_experiment(config, out=run_dir).summary())
 
 
 def run_sweep(
