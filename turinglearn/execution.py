@@ -334,7 +334,7 @@ def _worker_system(config):
     """The system (and discriminator family) of ``config``, built once per worker process."""
     from .config import to_toml
 
-    key = to_toml(config.replace(seed=0, generations=1))
+    key = to_toml(config)
     if key not in _WORKER_SYSTEMS:
         from .experiment import build_system
 
@@ -344,27 +344,29 @@ def _worker_system(config):
     return _WORKER_SYSTEMS[key]
 
 
-def _judge_chunk(task: tuple) -> Evaluation:
-    config, theta, judges, generation, part, parts = task
-    system, discriminator = _worker_system(config)
-    rng = stream(config.seed, "simulation", generation, part)
+# What one chunk does: ``work(built, theta, rng, part, parts, *extra)`` with ``built`` the
+# (system, discriminator family) pair. Module-level, so that workers receive them by name.
+
+
+def _judge_work(built, theta, rng, part, parts, judges) -> Evaluation:
+    system, discriminator = built
     return evaluate_part(system, theta, discriminator, judges, rng, part, parts)
 
 
-def _samples_chunk(task: tuple) -> SampleBatch:
-    config, theta, generation, part = task
-    system, _ = _worker_system(config)
-    return system.samples(theta, stream(config.seed, "simulation", generation, part))
+def _samples_work(built, theta, rng, part, parts) -> SampleBatch:
+    return built[0].samples(theta, rng)
 
 
-def _metric_chunk(task: tuple) -> np.ndarray:
-    config, theta, generation, part = task
-    from .metric import DISTANCES
+def _distance_work(built, theta, rng, part, parts, distance) -> np.ndarray:
+    genuine, fake = built[0].trajectories(theta, rng)
+    return -distance(genuine, fake)
 
-    system, _ = _worker_system(config)
-    rng = stream(config.seed, "simulation", generation, part)
-    genuine, fake = system.trajectories(theta, rng)
-    return -DISTANCES[config.learner.kind.removeprefix("metric-")](genuine, fake)
+
+def _in_worker(task: tuple):
+    """A chunk in a worker: the system rebuilt from the config, then the chunk's work."""
+    work, config, theta, seed, generation, part, parts, extra = task
+    rng = stream(seed, "simulation", generation, part)
+    return work(_worker_system(config), theta, rng, part, parts, *extra)
 
 
 class ChunkedEvaluator:
@@ -386,57 +388,33 @@ class ChunkedEvaluator:
                 "or use execution.backend = 'inprocess'"
             )
 
-    def judge(self, system, discriminator, theta, judges, seed: int, generation: int) -> Evaluation:
-        """Every model's and the system's samples, judged by every judge: one :class:`Evaluation`."""
+    def _map(self, work, built, theta, seed: int, generation: int, *extra) -> tuple[list, list[int]]:
+        """``work`` on every chunk of ``theta``, here or on the backend's workers; the chunks'
+        results in order, and where each chunk starts."""
         slices = chunk_slices(len(theta), self.chunk_size)
         parts = len(slices)
         if self.backend.local:
-            evs = [
-                evaluate_part(
-                    system,
-                    theta[s],
-                    discriminator,
-                    judges,
-                    stream(seed, "simulation", generation, p),
-                    p,
-                    parts,
-                )
+            out = [
+                work(built, theta[s], stream(seed, "simulation", generation, p), p, parts, *extra)
                 for p, s in enumerate(slices)
             ]
         else:
-            cfg = self.config if self.config.seed == seed else self.config.replace(seed=seed)
-            evs = self.backend.map(
-                _judge_chunk, [(cfg, theta[s], judges, generation, p, parts) for p, s in enumerate(slices)]
-            )
-        return merge(evs, [s.start for s in slices])
+            tasks = [
+                (work, self.config, theta[s], seed, generation, p, parts, extra) for p, s in enumerate(slices)
+            ]
+            out = self.backend.map(_in_worker, tasks)
+        return out, [s.start for s in slices]
+
+    def judge(self, system, discriminator, theta, judges, seed: int, generation: int) -> Evaluation:
+        """Every model's and the system's samples, judged by every judge: one :class:`Evaluation`."""
+        return merge(*self._map(_judge_work, (system, discriminator), theta, seed, generation, judges))
 
     def samples(self, system, theta, seed: int, generation: int) -> SampleBatch:
         """The samples of every model and of the system (passive systems), chunk by chunk, for
         discriminators that learn from them (:class:`~turinglearn.neural.GradientTrainer`)."""
-        slices = chunk_slices(len(theta), self.chunk_size)
-        if self.backend.local:
-            parts = [
-                system.samples(theta[s], stream(seed, "simulation", generation, p))
-                for p, s in enumerate(slices)
-            ]
-        else:
-            cfg = self.config if self.config.seed == seed else self.config.replace(seed=seed)
-            parts = self.backend.map(
-                _samples_chunk, [(cfg, theta[s], generation, p) for p, s in enumerate(slices)]
-            )
-        return merge_samples(parts, [s.start for s in slices])
+        return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation))
 
     def distances(self, system, distance, theta, seed: int, generation: int) -> np.ndarray:
         """Metric-based fitness (minus the distance) of every model: [M]."""
-        slices = chunk_slices(len(theta), self.chunk_size)
-        if self.backend.local:
-            out = []
-            for p, s in enumerate(slices):
-                genuine, fake = system.trajectories(theta[s], stream(seed, "simulation", generation, p))
-                out.append(-distance(genuine, fake))
-        else:
-            cfg = self.config if self.config.seed == seed else self.config.replace(seed=seed)
-            out = self.backend.map(
-                _metric_chunk, [(cfg, theta[s], generation, p) for p, s in enumerate(slices)]
-            )
+        out, _ = self._map(_distance_work, (system, None), theta, seed, generation, distance)
         return np.concatenate(out)
