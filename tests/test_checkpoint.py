@@ -36,6 +36,16 @@ def assert_same_metrics(a: Path, b: Path) -> None:
         np.testing.assert_array_equal(ma[k], mb[k], err_msg=k)
 
 
+def interrupt_at(generation: int):
+    """A hook that interrupts a run (like Ctrl-C) once ``generation`` is evaluated."""
+
+    def stop(record):
+        if record.generation == generation:
+            raise KeyboardInterrupt
+
+    return stop
+
+
 @pytest.fixture
 def settings(tiny):
     return {**tiny, "generations": 9, "execution.checkpoint_every": 2}
@@ -94,9 +104,7 @@ def test_only_the_newest_checkpoints_are_kept(tmp_path):
 def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, settings, reference):
     out = tmp_path / "run"
 
-    def stop(record):
-        if record.generation == 4:  # mid-way between checkpoints (2, 4, 6, ...)
-            raise KeyboardInterrupt
+    stop = interrupt_at(4)  # mid-way between checkpoints (2, 4, 6, ...)
 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
@@ -128,9 +136,7 @@ def test_interactive_run_resumes_with_its_interrogation_record(tmp_path, tiny):
     full = turinglearn.learn("stimulus-response", overrides=settings, out=ref)
     out = tmp_path / "run"
 
-    def stop(record):
-        if record.generation == 3:
-            raise KeyboardInterrupt
+    stop = interrupt_at(3)
 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("stimulus-response", overrides=settings, out=out, hooks=[stop])
@@ -145,9 +151,7 @@ def test_interactive_run_resumes_with_its_interrogation_record(tmp_path, tiny):
 def test_resume_skips_a_truncated_checkpoint(tmp_path, settings, reference):
     out = tmp_path / "run"
 
-    def stop(record):
-        if record.generation == 6:
-            raise KeyboardInterrupt
+    stop = interrupt_at(6)
 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
@@ -166,9 +170,7 @@ def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, ref
         resume(reference)
     out = tmp_path / "run"
 
-    def stop(record):
-        if record.generation == 2:
-            raise KeyboardInterrupt
+    stop = interrupt_at(2)
 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[stop])
@@ -286,9 +288,7 @@ def test_every_learner_kind_resumes_exactly(tmp_path, tiny, preset, extra):
     settings = {**tiny, "generations": 6, "execution.checkpoint_every": 2, **extra}
     ref = turinglearn.learn(preset, overrides=settings, out=tmp_path / "ref")
 
-    def stop(record):
-        if record.generation == 3:
-            raise KeyboardInterrupt
+    stop = interrupt_at(3)
 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn(preset, overrides=settings, out=tmp_path / "run", hooks=[stop])
