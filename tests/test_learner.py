@@ -187,3 +187,27 @@ def test_no_hall_of_fame_is_the_papers_algorithm(tiny):
     for _ in range(3):
         learner.step()
     assert learner.archive is None
+
+
+def test_inferred_model_is_the_final_median_or_the_average_of_the_last_medians(tiny):
+    one = turinglearn.learn("aggregation", seed=2, overrides={**tiny, "generations": 6})
+    np.testing.assert_array_equal(one.inferred, np.median(one.models, axis=0))
+    many = turinglearn.learn(
+        "aggregation", seed=2, overrides={**tiny, "generations": 6, "evaluation.average_last": 4}
+    )
+    np.testing.assert_array_equal(many.models, one.models)  # the estimate does not change the run
+    medians = np.array([one.history[f"{n}_median"] for n in one.names])  # [d, G]
+    np.testing.assert_allclose(many.inferred, medians[:, -4:].mean(axis=1))
+    assert not np.allclose(many.inferred, one.inferred)
+    np.testing.assert_allclose(many.abs_error, np.abs(many.inferred - many.truth))
+    longer = turinglearn.learn(  # more generations asked for than run: all of them
+        "aggregation", seed=2, overrides={**tiny, "generations": 6, "evaluation.average_last": 100}
+    )
+    np.testing.assert_allclose(longer.inferred, medians.mean(axis=1))
+
+
+def test_average_last_must_be_a_positive_count():
+    from turinglearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="average_last.*at least 1"):
+        load_config("aggregation", {"evaluation.average_last": 0})

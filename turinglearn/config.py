@@ -145,18 +145,25 @@ class EvaluationConfig:
     added to every observed feature of both classes before the classifier sees them. The
     simulations are deterministic given the sensor readings, so without noise any parameter
     difference, however small, is perfectly separable; with it, C2ST measures whether the
-    behaviours differ at that tracking precision."""
+    behaviours differ at that tracking precision.
+
+    average_last: the inferred model is the population median averaged over the last this many
+    generations (all of them if the run is shorter); 1, the default, takes the final
+    generation's median. A coevolving population does not settle: its median wanders around
+    the truth from generation to generation, and averaging the iterates (Polyak-Ruppert) damps
+    that wander without biasing the estimate."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
     c2st_noise: float = 0.05
+    average_last: int = 1
 
     def __post_init__(self):
         if not self.c2st_noise >= 0:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:
             raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
-        check_at_least(self, c2st_folds=2)
+        check_at_least(self, c2st_folds=2, average_last=1)
 
 
 BACKENDS = ("inprocess", "processes", "dask")

@@ -223,6 +223,13 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
     return row
 
 
+def estimate(history: dict, names: Sequence[str], average_last: int = 1) -> np.ndarray:
+    """The inferred model [d]: the population median (metrics.csv's ``NAME_median`` columns)
+    averaged over the last ``average_last`` generations of ``history``, or all of them if
+    there are fewer."""
+    return np.array([np.mean(history[f"{n}_median"][-average_last:]) for n in names])
+
+
 class ProgressBar:
     """Hook: a tqdm bar with the generation, the models' median and the discriminators' mean fitness."""
 
@@ -282,7 +289,8 @@ class InterrogationRecorder:
 class LearnResult:
     """What a run found.
 
-    inferred: population median of the final models [d]; best: the final model with the highest
+    inferred: population median of the final models [d] (averaged over the last
+    ``evaluation.average_last`` generations); best: the final model with the highest
     fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
     accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
     history: metrics.csv's columns over generations; models / discriminators: final evaluated
@@ -560,7 +568,7 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
     seconds = keeper.elapsed()
 
     values = last.models if view is None else view(last.models)  # [M, q]
-    inferred = np.median(values, axis=0)
+    inferred = estimate(history, names, config.evaluation.average_last)
     # the model that stands for the population: the median itself for parameter families; for
     # policies, the individual whose effective controller is nearest the median
     chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
