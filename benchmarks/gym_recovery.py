@@ -20,6 +20,11 @@ recording is written once, from seed 12345, so it is not tied to a run's seed.
     python benchmarks/gym_recovery.py --part pendulum --seeds 10 --json pendulum.json
     python benchmarks/gym_recovery.py --part cartpole --seeds 10
     python benchmarks/gym_recovery.py --part recording --seeds 3 --generations 300
+    python benchmarks/gym_recovery.py --part recording --seeds 10 --reference runs/bench/results.json
+
+With ``--reference``, the simulator side is read from a ``turinglearn benchmark swarm``
+results.json (its aggregation Turing Learning runs, the preset as shipped) and only the
+recording side runs.
 """
 
 from __future__ import annotations
@@ -126,19 +131,52 @@ def part_cartpole(seeds: int, jobs: int, base: dict) -> dict:
     return {"runs": res, "summary": summary}
 
 
-def part_recording(seeds: int, jobs: int, base: dict, trials: int, keep: Path | None) -> dict:
+def simulator_runs_from(path: Path, seeds: int, base: dict) -> list[dict]:
+    """The simulator side of the comparison from a ``turinglearn benchmark swarm`` results.json:
+    its aggregation Turing Learning runs of seeds 0..seeds-1 (same preset, no overrides)."""
+    if base:
+        raise SystemExit("--reference holds runs of the preset as shipped; drop --set/--generations")
+    rows = {
+        r["seed"]: r
+        for r in json.loads(Path(path).read_text())
+        if r["task"] == "aggregation" and r["learner"] == "turing" and not r.get("overrides")
+    }
+    missing = [s for s in range(seeds) if s not in rows]
+    if missing:
+        raise SystemExit(f"{path} has no aggregation Turing Learning run for seeds {missing}")
+    return [{"preset": "aggregation", "overrides": {}, **rows[s]} for s in range(seeds)]
+
+
+def part_recording(
+    seeds: int, jobs: int, base: dict, trials: int, keep: Path | None, reference: Path | None = None
+) -> dict:
+    from scipy.stats import mannwhitneyu
+
     from turinglearn.config import load_config
     from turinglearn.recordings import record
 
     folder = keep or Path(tempfile.mkdtemp(prefix="turinglearn-rec-"))
     cfg = load_config("aggregation", {k: v for k, v in base.items() if k.startswith("environment.")})
     path = record(cfg, folder / "aggregation.npz", trials=trials, seed=12345)
-    tasks = [("aggregation", s, dict(base)) for s in range(seeds)]
-    tasks += [("aggregation", s, {**base, "data": str(path)}) for s in range(seeds)]
+    tasks = [("aggregation", s, {**base, "data": str(path)}) for s in range(seeds)]
+    if reference is None:
+        tasks = [("aggregation", s, dict(base)) for s in range(seeds)] + tasks
     res = run_all(tasks, jobs)
-    sim = [r for r in res if not r["overrides"].get("data")]
     rec = [r for r in res if r["overrides"].get("data")]
+    sim = [r for r in res if not r["overrides"].get("data")]
+    if reference is not None:
+        sim = simulator_runs_from(reference, seeds, base)
+        res = sim + rec
+    summed = {k: [sum(r["abs_error"]) for r in v] for k, v in (("simulator", sim), ("recording", rec))}
     summary = {
+        "median_summed_error_simulator": float(np.median(summed["simulator"])),
+        "median_summed_error_recording": float(np.median(summed["recording"])),
+        "iqr_summed_error_simulator": np.percentile(summed["simulator"], [25, 75]).tolist(),
+        "iqr_summed_error_recording": np.percentile(summed["recording"], [25, 75]).tolist(),
+        # two-sided: is there any difference between the two sources' errors?
+        "mann_whitney_two_sided_p": float(
+            mannwhitneyu(summed["recording"], summed["simulator"], alternative="two-sided").pvalue
+        ),
         "recording": str(path),
         "max_abs_error_simulator": [max(r["abs_error"]) for r in sim],
         "max_abs_error_recording": [max(r["abs_error"]) for r in rec],
@@ -151,7 +189,11 @@ def part_recording(seeds: int, jobs: int, base: dict, trials: int, keep: Path | 
         f"recording: every parameter within 0.05: from the simulator {summary['within_0.05_simulator']} of {seeds}, "
         f"from the recording {summary['within_0.05_recording']} of {seeds}; max abs errors simulator "
         f"{np.round(summary['max_abs_error_simulator'], 3).tolist()}, recording "
-        f"{np.round(summary['max_abs_error_recording'], 3).tolist()}"
+        f"{np.round(summary['max_abs_error_recording'], 3).tolist()}\nmedian summed error (IQR): simulator "
+        f"{summary['median_summed_error_simulator']:.3f} {np.round(summary['iqr_summed_error_simulator'], 3).tolist()}, "
+        f"recording {summary['median_summed_error_recording']:.3f} "
+        f"{np.round(summary['iqr_summed_error_recording'], 3).tolist()}; two-sided Mann-Whitney p = "
+        f"{summary['mann_whitney_two_sided_p']:.3g}"
     )
     return {"runs": res, "summary": summary}
 
@@ -165,6 +207,12 @@ def main() -> None:
     p.add_argument("--trials", type=int, default=100, help="recording: swarms recorded (default 100)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--keep", type=Path, help="recording: folder to keep the recording in")
+    p.add_argument(
+        "--reference",
+        type=Path,
+        help="recording: take the simulator side from this `turinglearn benchmark swarm` results.json "
+        "(its aggregation Turing Learning runs) instead of running it again",
+    )
     p.add_argument("--json", type=Path, help="write every run and the summary here")
     args = p.parse_args()
     from turinglearn.config import parse_override
@@ -178,7 +226,7 @@ def main() -> None:
     elif args.part == "cartpole":
         out = part_cartpole(args.seeds, args.jobs, base)
     else:
-        out = part_recording(args.seeds, args.jobs, base, args.trials, args.keep)
+        out = part_recording(args.seeds, args.jobs, base, args.trials, args.keep, args.reference)
     out["seconds"] = time.perf_counter() - t0
     print(f"{out['seconds']:.0f} s in all")
     if args.json:
