@@ -4,7 +4,7 @@
 ``sensor-identification``, 150 steps): 100 models and 100 interrogators, and each interrogator
 runs its own 100 genuine trials plus one trial of every model, so 100 x 200 trials.
 
-- batched: ``TuringLearner.step`` of ``turinglearn.experiment.build(load_config(preset))``
+- batched: ``TuringLearner.step`` of ``turinglearn.experiment.build(load_config(preset, SPEED_WORK))``
   (numpy, all trials of all interrogators as one [D, S] batch; models and discriminators
   asked, evaluated, told), averaged over ``--timed-generations`` generations after a warm-up;
 - scalar: the same generation's interrogation with the reference oracle
@@ -28,6 +28,7 @@ parameter in at least 9 of 10 seeds.
 
     python benchmarks/interrogation.py --part speed
     python benchmarks/interrogation.py --part benefit --seeds 10 --jobs 2 --json benefit.json
+    python benchmarks/interrogation.py --part benefit --seeds 10 --first-seed 10   # held-out seeds
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ import numpy as np
 PRESETS = ("stimulus-response", "sensor-identification")
 MODES = ("interactive", "passive")
 SPEED_TARGET = 50.0
+#: the issue's unit of work: one trial of every model per interrogator (the presets may run more)
+SPEED_WORK = {"learner.trials_per_model": 1}
 P_TARGET = 0.01
 
 
@@ -53,7 +56,7 @@ def batched(preset: str, generations: int) -> dict:
     from turinglearn.config import load_config
     from turinglearn.experiment import build
 
-    learner = build(load_config(preset))
+    learner = build(load_config(preset, SPEED_WORK))
     learner.step()  # warm-up
     t0 = time.perf_counter()
     for _ in range(generations):
@@ -73,7 +76,7 @@ def _scalar_work(preset: str):
     from turinglearn.config import load_config
     from turinglearn.experiment import build
 
-    config = load_config(preset)
+    config = load_config(preset, SPEED_WORK)
     learner = build(config)
     theta = learner.model_optimizer.ask()  # [M, d]
     weights = learner.discriminator_optimizer.ask()  # [D, k]
@@ -230,7 +233,10 @@ def summarise(results: list[dict], preset: str, tolerance: float) -> dict:
 
 def benefit(a) -> tuple[list[dict], list[dict]]:
     tasks = [
-        (p, m, s, a.generations, a.c2st_trials) for p in a.presets for m in MODES for s in range(a.seeds)
+        (p, m, s, a.generations, a.c2st_trials)
+        for p in a.presets
+        for m in MODES
+        for s in range(a.first_seed, a.first_seed + a.seeds)
     ]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(a.jobs) as pool:
@@ -308,6 +314,12 @@ def main() -> None:
     )
     p.add_argument("--scalar-budget", type=float, default=120.0, help="seconds the auto share may take")
     p.add_argument("--seeds", type=int, default=10, help="benefit: seeds per mode and environment")
+    p.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="benefit: seeds first-seed .. first-seed + seeds - 1 (default 0)",
+    )
     p.add_argument("--jobs", type=int, default=2, help="benefit: runs at a time")
     p.add_argument(
         "--generations", type=int, default=None, help="benefit: generations (default: the preset's)"
