@@ -209,5 +209,5 @@ def test_inferred_model_is_the_final_median_or_the_average_of_the_last_medians(t
 def test_average_last_must_be_a_positive_count():
     from turinglearn.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="average_last.*at least 1"):
+    with pytest.raises(ConfigError, match=r"average_last.*at least 1"):
         load_config("aggregation", {"evaluation.average_last": 0})
