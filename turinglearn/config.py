@@ -148,8 +148,8 @@ class EvaluationConfig:
     behaviours differ at that tracking precision.
 
     average_last: the inferred model is the population median averaged over the last this many
-    generations (all of them if the run is shorter); 1, the default, takes the final
-    generation's median. A coevolving population does not settle: its median wanders around
+    generations (at most the second half of the run, so a shortened run does not average in its
+    first, random generations); 1, the default, takes the final generation's median. A coevolving population does not settle: its median wanders around
     the truth from generation to generation, and averaging the iterates (Polyak-Ruppert) damps
     that wander without biasing the estimate."""
 

@@ -225,9 +225,12 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
 
 def estimate(history: dict, names: Sequence[str], average_last: int = 1) -> np.ndarray:
     """The inferred model [d]: the population median (metrics.csv's ``NAME_median`` columns)
-    averaged over the last ``average_last`` generations of ``history``, or all of them if
-    there are fewer."""
-    return np.array([np.mean(history[f"{n}_median"][-average_last:]) for n in names])
+    averaged over the last ``average_last`` generations of ``history``, but never over more than
+    the second half of the run (a shortened run must not average its first, random generations
+    into the estimate)."""
+    g = len(history[f"{names[0]}_median"])
+    k = max(1, min(average_last, (g + 1) // 2))
+    return np.array([np.mean(history[f"{n}_median"][-k:]) for n in names])
 
 
 class ProgressBar:
