@@ -149,9 +149,9 @@ class EvaluationConfig:
 
     average_last: the inferred model is the population median averaged over the last this many
     generations (at most the second half of the run, so a shortened run does not average in its
-    first, random generations); 1, the default, takes the final generation's median. A coevolving population does not settle: its median wanders around
-    the truth from generation to generation, and averaging the iterates (Polyak-Ruppert) damps
-    that wander without biasing the estimate."""
+    first, random generations); 1, the default, takes the final generation's median. A
+    coevolving population does not settle: its median wanders around the truth from generation
+    to generation, and averaging the iterates (Polyak-Ruppert) damps that wander."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
