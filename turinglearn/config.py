@@ -138,6 +138,9 @@ class DiscriminatorConfig(ESConfig):
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
 
+AVERAGES = ("median", "mean")
+
+
 @dataclass(frozen=True)
 class EvaluationConfig:
     """c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
@@ -151,14 +154,20 @@ class EvaluationConfig:
     generations (at most the second half of the run, so a shortened run does not average in its
     first, random generations); 1, the default, takes the final generation's median. A
     coevolving population does not settle: its median wanders around the truth from generation
-    to generation, and averaging the iterates (Polyak-Ruppert) damps that wander."""
+    to generation, and averaging the iterates (Polyak-Ruppert) damps that wander.
+    average: how the window is averaged, per parameter: ``median`` (the default; a sweep of the
+    population that lasts fewer than half the window, as when the discriminators briefly lose
+    the trail, does not move it) or ``mean``."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
     c2st_noise: float = 0.05
     average_last: int = 1
+    average: str = "median"
 
     def __post_init__(self):
+        if self.average not in AVERAGES:
+            raise ConfigError(f"must be one of {', '.join(AVERAGES)}, got {self.average!r}", "average")
         if not self.c2st_noise >= 0:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:

@@ -223,14 +223,17 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
     return row
 
 
-def estimate(history: dict, names: Sequence[str], average_last: int = 1) -> np.ndarray:
+def estimate(
+    history: dict, names: Sequence[str], average_last: int = 1, average: str = "median"
+) -> np.ndarray:
     """The inferred model [d]: the population median (metrics.csv's ``NAME_median`` columns)
-    averaged over the last ``average_last`` generations of ``history``, but never over more than
-    the second half of the run (a shortened run must not average its first, random generations
-    into the estimate)."""
+    averaged (``average``: ``median`` or ``mean``, per parameter) over the last ``average_last``
+    generations of ``history``, but never over more than the second half of the run (a
+    shortened run must not average its first, random generations into the estimate)."""
     g = len(history[f"{names[0]}_median"])
     k = max(1, min(average_last, (g + 1) // 2))
-    return np.array([np.mean(history[f"{n}_median"][-k:]) for n in names])
+    stat = {"median": np.median, "mean": np.mean}[average]
+    return np.array([stat(history[f"{n}_median"][-k:]) for n in names])
 
 
 class ProgressBar:
@@ -571,7 +574,7 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
     seconds = keeper.elapsed()
 
     values = last.models if view is None else view(last.models)  # [M, q]
-    inferred = estimate(history, names, config.evaluation.average_last)
+    inferred = estimate(history, names, config.evaluation.average_last, config.evaluation.average)
     # the model that stands for the population: the median itself for parameter families; for
     # policies, the individual whose effective controller is nearest the median
     chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
