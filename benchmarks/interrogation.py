@@ -296,7 +296,7 @@ def benefit(a) -> tuple[list[dict], list[dict]]:
                 if r["preset"] == preset and r["mode"] == "interactive"
             )
             print(
-                f"  (median averaged over the last {k} generations: {ok} interactive seeds within {a.tolerance})"
+                f"  (the population median, its median over the last {k} generations: {ok} interactive seeds within {a.tolerance})"
             )
         verdict = "meets" if s["p_value"] < P_TARGET else "misses"
         print(

@@ -189,25 +189,41 @@ def test_no_hall_of_fame_is_the_papers_algorithm(tiny):
     assert learner.archive is None
 
 
-def test_inferred_model_is_the_final_median_or_the_average_of_the_last_medians(tiny):
-    one = turinglearn.learn("aggregation", seed=2, overrides={**tiny, "generations": 6})
+def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(tiny):
+    final = {**tiny, "generations": 6, "evaluation.average_last": 1}
+    one = turinglearn.learn("aggregation", seed=2, overrides=final)
     np.testing.assert_array_equal(one.inferred, np.median(one.models, axis=0))
-    many = turinglearn.learn(
-        "aggregation", seed=2, overrides={**tiny, "generations": 6, "evaluation.average_last": 2}
-    )
-    np.testing.assert_array_equal(many.models, one.models)  # the estimate does not change the run
     medians = np.array([one.history[f"{n}_median"] for n in one.names])  # [d, G]
-    np.testing.assert_allclose(many.inferred, medians[:, -2:].mean(axis=1))
-    assert not np.allclose(many.inferred, one.inferred)
-    np.testing.assert_allclose(many.abs_error, np.abs(many.inferred - many.truth))
+    for average, stat in (("mean", np.mean), ("median", np.median)):
+        many = turinglearn.learn(
+            "aggregation",
+            seed=2,
+            overrides={**final, "evaluation.average_last": 3, "evaluation.average": average},
+        )
+        np.testing.assert_array_equal(many.models, one.models)  # the estimate does not change the run
+        np.testing.assert_allclose(many.inferred, stat(medians[:, -3:], axis=1))
+        assert not np.allclose(many.inferred, one.inferred)
+        np.testing.assert_allclose(many.abs_error, np.abs(many.inferred - many.truth))
     longer = turinglearn.learn(  # more generations asked for than run: the second half of the run
-        "aggregation", seed=2, overrides={**tiny, "generations": 6, "evaluation.average_last": 100}
+        "aggregation", seed=2, overrides={**final, "evaluation.average_last": 100}
     )
-    np.testing.assert_allclose(longer.inferred, medians[:, -3:].mean(axis=1))
+    np.testing.assert_allclose(longer.inferred, np.median(medians[:, -3:], axis=1))
 
 
-def test_average_last_must_be_a_positive_count():
+def test_a_median_over_the_window_ignores_a_short_sweep():
+    from turinglearn.experiment import estimate
+
+    walk = np.full(400, -0.7)
+    walk[350:380] = 0.3  # the population swept away for 30 of the last 200 generations
+    history = {"v_median": walk}
+    assert estimate(history, ["v"], 200, "median")[0] == -0.7
+    assert estimate(history, ["v"], 200, "mean")[0] == pytest.approx(-0.7 + 30 / 200)
+
+
+def test_average_last_must_be_a_positive_count_and_average_a_known_statistic():
     from turinglearn.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"average_last.*at least 1"):
         load_config("aggregation", {"evaluation.average_last": 0})
+    with pytest.raises(ConfigError, match=r"average.*median, mean.*'mode'"):
+        load_config("aggregation", {"evaluation.average": "mode"})

@@ -175,7 +175,8 @@ def test_cli_record_then_learn_from_it(tmp_path, capsys):
         main(["record", "aggregation", "--out", str(rec), "--trials", "3", "--set", "environment.steps=10"])
         == 0
     )
-    assert "recorded 33 individuals x 10 steps" in capsys.readouterr().out
+    # every robot of 3 swarms of the truth: the preset's 10 agents + 4 replicas each
+    assert f"recorded {3 * (10 + 4)} individuals x 10 steps" in capsys.readouterr().out
     out = tmp_path / "run"
     small = [
         "models.population=6",

@@ -247,6 +247,8 @@ class Config:
     seed: int = 0
     generations: int = 1000
     data: str = ""
+    # the defaults: the aggregation study with one replica per trial and the final median;
+    # every preset file starts from them (the aggregation preset steadies the estimate)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
     models: ModelConfig = field(default_factory=lambda: ModelConfig(sigma_max=1.0))

@@ -295,7 +295,7 @@ class InterrogationRecorder:
 class LearnResult:
     """What a run found.
 
-    inferred: population median of the final models [d] (averaged over the last
+    inferred: population median of the final models [d] (or its median or mean over the last
     ``evaluation.average_last`` generations); best: the final model with the highest
     fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
     accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
