@@ -115,9 +115,12 @@ def test_parse_seeds():
     from turinglearn.errors import TuringLearnError
 
     assert parse_seeds("0-3") == [0, 1, 2, 3]
+    assert parse_seeds("10") == list(range(10))  # a count: `benchmark swarm --seeds 10`
+    assert parse_seeds("12-14") == [12, 13, 14]
     assert parse_seeds("1,4,7") == [1, 4, 7]
     assert parse_seeds("0-1,5") == [0, 1, 5]
-    for bad in ("a-b", "", "-1"):
+    assert parse_seeds("5,") == [5]
+    for bad in ("a-b", "", "-1", "0", ",", "3-1"):
         with pytest.raises(TuringLearnError):
             parse_seeds(bad)
 

@@ -61,7 +61,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
-    sweep.add_argument("--seeds", default="0-9", help="seeds, e.g. 0-9 or 0,3,5 (default 0-9)")
+    sweep.add_argument(
+        "--seeds",
+        default="0-9",
+        help=SEEDS_HELP,
+    )
     sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
     sweep.add_argument(
         "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
@@ -98,7 +102,11 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("benchmark", help="compare learners over many seeds")
     bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
-    bench.add_argument("--seeds", default="0-9", help="seeds, e.g. 0-9 or 0,3,5 (default 0-9)")
+    bench.add_argument(
+        "--seeds",
+        default="0-9",
+        help=SEEDS_HELP,
+    )
     bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
     bench.add_argument(
@@ -366,17 +374,26 @@ def _report_gan(run_dir: Path, status: dict) -> int:
     return _print_report(run_dir / SUMMARY_FILE, status, files, _print_gan_summary)
 
 
+SEEDS_HELP = "how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)"
+
+
 def parse_seeds(text: str) -> list[int]:
-    """``"0-9"`` -> 0..9, ``"1,4,7"`` -> [1, 4, 7]."""
+    """``"10"`` -> 0..9 (a count, as in ``--seeds 10``), ``"10-19"`` -> 10..19,
+    ``"1,4,7"`` -> [1, 4, 7], ``"5,"`` -> [5] (one seed)."""
+    text = str(text).strip()
+    fix = "give a count like 10 (seeds 0-9), a range like 10-19, or a list like 0,3,5 (one seed: 5,)"
     seeds: list[int] = []
     try:
-        for part in str(text).split(","):
-            lo, sep, hi = part.partition("-")
-            seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+        if text.isdigit():
+            seeds = list(range(int(text)))
+        else:
+            for part in filter(None, text.split(",")):
+                lo, sep, hi = part.partition("-")
+                seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
     except ValueError:
-        raise TuringLearnError(f"--seeds {text!r}: give a range like 0-9 or a list like 0,3,5") from None
+        raise TuringLearnError(f"--seeds {text!r}: {fix}") from None
     if not seeds or min(seeds) < 0:
-        raise TuringLearnError(f"--seeds {text!r}: give non-negative seeds, e.g. 0-9")
+        raise TuringLearnError(f"--seeds {text!r}: no seeds; {fix}")
     return seeds
 
 
