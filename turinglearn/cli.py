@@ -61,11 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
-    sweep.add_argument(
-        "--seeds",
-        default="0-9",
-        help=SEEDS_HELP,
-    )
+    _add_seeds(sweep)
     sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
     sweep.add_argument(
         "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
@@ -102,11 +98,7 @@ def _parser() -> argparse.ArgumentParser:
 
     bench = sub.add_parser("benchmark", help="compare learners over many seeds")
     bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
-    bench.add_argument(
-        "--seeds",
-        default="0-9",
-        help=SEEDS_HELP,
-    )
+    _add_seeds(bench)
     bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
     bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
     bench.add_argument(
@@ -374,7 +366,12 @@ def _report_gan(run_dir: Path, status: dict) -> int:
     return _print_report(run_dir / SUMMARY_FILE, status, files, _print_gan_summary)
 
 
-SEEDS_HELP = "how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)"
+def _add_seeds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seeds",
+        default="10",
+        help="how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)",
+    )
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -138,7 +138,7 @@ class DiscriminatorConfig(ESConfig):
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
 
-AVERAGES = ("median", "mean")
+AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (experiment.estimate)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import Config, load_config, to_toml, validate_environment
+from .config import AVERAGES, Config, load_config, to_toml, validate_environment
 from .core import stream
 from .discriminators import ElmanNetwork
 from .errors import ConfigError, RunDirError, TuringLearnError
@@ -230,10 +230,11 @@ def estimate(
     averaged (``average``: ``median`` or ``mean``, per parameter) over the last ``average_last``
     generations of ``history``, but never over more than the second half of the run (a
     shortened run must not average its first, random generations into the estimate)."""
-    g = len(history[f"{names[0]}_median"])
-    k = max(1, min(average_last, (g + 1) // 2))
-    stat = {"median": np.median, "mean": np.mean}[average]
-    return np.array([stat(history[f"{n}_median"][-k:]) for n in names])
+    if average not in AVERAGES:
+        raise ValueError(f"average must be one of {', '.join(AVERAGES)}, got {average!r}")
+    medians = np.array([history[f"{n}_median"] for n in names], dtype=float)  # [d, G]
+    k = max(1, min(average_last, (medians.shape[1] + 1) // 2))
+    return getattr(np, average)(medians[:, -k:], axis=1)  # AVERAGES are numpy's own names
 
 
 class ProgressBar:
