@@ -11,7 +11,7 @@ Mann-Whitney U test that the interrogating summed relative errors are lower.
 policy's behaviour (target: at most 0.6; 0.5 = indistinguishable).
 
 ``--part recording``: aggregation learned from the simulator and from a recording written by
-the simulator (``turinglearn record aggregation``, ``--trials`` swarms of 11 robots, every robot
+the simulator (``turinglearn record aggregation``, ``--trials`` swarms of the truth, every robot
 an individual), the same seeds and settings otherwise; reports both errors per seed. The
 recording is written once, from seed 12345, so it is not tied to a run's seed.
 
@@ -20,7 +20,7 @@ recording is written once, from seed 12345, so it is not tied to a run's seed.
     python benchmarks/gym_recovery.py --part pendulum --seeds 10 --json pendulum.json
     python benchmarks/gym_recovery.py --part cartpole --seeds 10
     python benchmarks/gym_recovery.py --part recording --seeds 3 --generations 300
-    python benchmarks/gym_recovery.py --part recording --seeds 10 --reference runs/bench/results.json
+    python benchmarks/gym_recovery.py --part recording --seeds 10-19 --reference runs/bench/results.json
 
 With ``--reference``, the simulator side is read from a ``turinglearn benchmark swarm``
 results.json (its aggregation Turing Learning runs, the preset as shipped) and only the
@@ -93,8 +93,8 @@ def mann_whitney_less(a, b) -> float:
     return float(mannwhitneyu(a, b, alternative="less").pvalue)
 
 
-def part_pendulum(seeds: int, jobs: int, base: dict) -> dict:
-    tasks = [("pendulum-pd", s, {**base, "learner.passive": p}) for p in (False, True) for s in range(seeds)]
+def part_pendulum(seeds: list[int], jobs: int, base: dict) -> dict:
+    tasks = [("pendulum-pd", s, {**base, "learner.passive": p}) for p in (False, True) for s in seeds]
     res = run_all(tasks, jobs)
     inter = [r for r in res if not r["overrides"]["learner.passive"]]
     passive = [r for r in res if r["overrides"]["learner.passive"]]
@@ -113,27 +113,27 @@ def part_pendulum(seeds: int, jobs: int, base: dict) -> dict:
     except ImportError:  # scipy comes with scikit-learn; keep going without it
         summary["mann_whitney_p"] = None
     print(
-        f"pendulum: both gains within 10 %: interrogating {summary['within_10pct_interactive']} of {seeds}, "
-        f"passive {summary['within_10pct_passive']} of {seeds}; median relative error (kp, kd) interrogating "
+        f"pendulum: both gains within 10 %: interrogating {summary['within_10pct_interactive']} of {len(seeds)}, "
+        f"passive {summary['within_10pct_passive']} of {len(seeds)}; median relative error (kp, kd) interrogating "
         f"{np.round(summary['median_rel_error_interactive'], 4).tolist()}, passive "
         f"{np.round(summary['median_rel_error_passive'], 4).tolist()}; one-sided Mann-Whitney p = {summary['mann_whitney_p']}"
     )
     return {"runs": res, "summary": summary}
 
 
-def part_cartpole(seeds: int, jobs: int, base: dict) -> dict:
-    res = run_all([("cartpole-linear", s, dict(base)) for s in range(seeds)], jobs)
+def part_cartpole(seeds: list[int], jobs: int, base: dict) -> dict:
+    res = run_all([("cartpole-linear", s, dict(base)) for s in seeds], jobs)
     c2 = [r["c2st"] for r in res]
     summary = {"c2st": c2, "median_c2st": float(np.median(c2)), "at_most_0.6": sum(c <= 0.6 for c in c2)}
     print(
-        f"cartpole: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in {summary['at_most_0.6']} of {seeds} seeds"
+        f"cartpole: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in {summary['at_most_0.6']} of {len(seeds)} seeds"
     )
     return {"runs": res, "summary": summary}
 
 
-def simulator_runs_from(path: Path, seeds: int, base: dict) -> list[dict]:
+def simulator_runs_from(path: Path, seeds: list[int], base: dict) -> list[dict]:
     """The simulator side of the comparison from a ``turinglearn benchmark swarm`` results.json:
-    its aggregation Turing Learning runs of seeds 0..seeds-1 (same preset, no overrides)."""
+    its aggregation Turing Learning runs of the given seeds (same preset, no overrides)."""
     if base:
         raise SystemExit("--reference holds runs of the preset as shipped; drop --set/--generations")
     rows = {
@@ -141,31 +141,33 @@ def simulator_runs_from(path: Path, seeds: int, base: dict) -> list[dict]:
         for r in json.loads(Path(path).read_text())
         if r["task"] == "aggregation" and r["learner"] == "turing" and not r.get("overrides")
     }
-    missing = [s for s in range(seeds) if s not in rows]
+    missing = [s for s in seeds if s not in rows]
     if missing:
         raise SystemExit(f"{path} has no aggregation Turing Learning run for seeds {missing}")
-    return [{"preset": "aggregation", "overrides": {}, **rows[s]} for s in range(seeds)]
+    return [{"preset": "aggregation", "overrides": {}, **rows[s]} for s in seeds]
 
 
 def part_recording(
-    seeds: int, jobs: int, base: dict, trials: int, keep: Path | None, reference: Path | None = None
+    seeds: list[int], jobs: int, base: dict, trials: int, keep: Path | None, reference: Path | None = None
 ) -> dict:
     from scipy.stats import mannwhitneyu
 
     from turinglearn.config import load_config
     from turinglearn.recordings import record
 
+    # read the reference first: a wrong file should fail before an hour of runs, not after
+    reference_runs = None if reference is None else simulator_runs_from(reference, seeds, base)
     folder = keep or Path(tempfile.mkdtemp(prefix="turinglearn-rec-"))
     cfg = load_config("aggregation", {k: v for k, v in base.items() if k.startswith("environment.")})
     path = record(cfg, folder / "aggregation.npz", trials=trials, seed=12345)
-    tasks = [("aggregation", s, {**base, "data": str(path)}) for s in range(seeds)]
+    tasks = [("aggregation", s, {**base, "data": str(path)}) for s in seeds]
     if reference is None:
-        tasks = [("aggregation", s, dict(base)) for s in range(seeds)] + tasks
+        tasks = [("aggregation", s, dict(base)) for s in seeds] + tasks
     res = run_all(tasks, jobs)
     rec = [r for r in res if r["overrides"].get("data")]
     sim = [r for r in res if not r["overrides"].get("data")]
-    if reference is not None:
-        sim = simulator_runs_from(reference, seeds, base)
+    if reference_runs is not None:
+        sim = reference_runs
         res = sim + rec
     summed = {k: [sum(r["abs_error"]) for r in v] for k, v in (("simulator", sim), ("recording", rec))}
     summary = {
@@ -186,8 +188,8 @@ def part_recording(
         "median_c2st_recording": float(np.median([r["c2st"] for r in rec])),
     }
     print(
-        f"recording: every parameter within 0.05: from the simulator {summary['within_0.05_simulator']} of {seeds}, "
-        f"from the recording {summary['within_0.05_recording']} of {seeds}; max abs errors simulator "
+        f"recording: every parameter within 0.05: from the simulator {summary['within_0.05_simulator']} of {len(seeds)}, "
+        f"from the recording {summary['within_0.05_recording']} of {len(seeds)}; max abs errors simulator "
         f"{np.round(summary['max_abs_error_simulator'], 3).tolist()}, recording "
         f"{np.round(summary['max_abs_error_recording'], 3).tolist()}\nmedian summed error (IQR): simulator "
         f"{summary['median_summed_error_simulator']:.3f} {np.round(summary['iqr_summed_error_simulator'], 3).tolist()}, "
@@ -201,7 +203,7 @@ def part_recording(
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--part", choices=["pendulum", "cartpole", "recording"], required=True)
-    p.add_argument("--seeds", type=int, default=10)
+    p.add_argument("--seeds", default="10", help="a count (10: seeds 0-9), a range (10-19) or a list (0,3,5)")
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--generations", type=int, help="override every preset's generations")
     p.add_argument("--trials", type=int, default=100, help="recording: swarms recorded (default 100)")
@@ -215,11 +217,13 @@ def main() -> None:
     )
     p.add_argument("--json", type=Path, help="write every run and the summary here")
     args = p.parse_args()
+    from turinglearn.cli import parse_seeds
     from turinglearn.config import parse_override
 
     base = dict(parse_override(o) for o in args.overrides)
     if args.generations:
         base["generations"] = args.generations
+    args.seeds = parse_seeds(args.seeds)
     t0 = time.perf_counter()
     if args.part == "pendulum":
         out = part_pendulum(args.seeds, args.jobs, base)
