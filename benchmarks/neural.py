@@ -24,7 +24,7 @@ PARTS = {
 }
 
 
-def run(part: str, seeds: int, generations: int, out: Path, extra: dict) -> list[dict]:
+def run(part: str, seeds: list[int], generations: int, out: Path, extra: dict) -> list[dict]:
     import torch
 
     import turinglearn
@@ -32,7 +32,7 @@ def run(part: str, seeds: int, generations: int, out: Path, extra: dict) -> list
     torch.set_num_threads(1)
     preset, overrides = PARTS[part]
     rows, histories = [], []
-    for seed in range(seeds):
+    for seed in seeds:
         t0 = time.perf_counter()
         result = turinglearn.learn(
             preset, seed=seed, generations=generations, overrides={**overrides, **extra}
@@ -56,11 +56,11 @@ def run(part: str, seeds: int, generations: int, out: Path, extra: dict) -> list
     (out / f"neural-{part}.json").write_text(
         json.dumps({"preset": preset, "generations": generations, "overrides": extra, "runs": rows}, indent=1)
     )
-    plot(histories, result.names, result.truth, out / f"neural-{part}.png", preset)
+    plot(histories, seeds, result.names, result.truth, out / f"neural-{part}.png", preset)
     return rows
 
 
-def plot(histories, names, truth, path: Path, title: str) -> None:
+def plot(histories, seeds, names, truth, path: Path, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -68,7 +68,7 @@ def plot(histories, names, truth, path: Path, title: str) -> None:
 
     fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 2.8), sharex=True)
     for i, (ax, name) in enumerate(zip(axes, names, strict=True)):
-        for seed, h in enumerate(histories):
+        for seed, h in zip(seeds, histories, strict=True):
             ax.plot(h["generation"], h[f"{name}_median"], lw=1, label=f"seed {seed}")
         ax.axhline(truth[i], color="k", ls="--", lw=1)
         ax.set_ylim(-1.05, 1.05)
@@ -84,20 +84,27 @@ def plot(histories, names, truth, path: Path, title: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--part", choices=sorted(PARTS), required=True)
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument(
+        "--seeds", default="3", help="a count (3: seeds 0-2), a range (5-9) or a list (0,3,5)"
+    )
     parser.add_argument("--generations", type=int, default=300)
     parser.add_argument("--out", type=Path, default=Path("benchmark-results"))
     parser.add_argument("--set", action="append", default=[], help="KEY=VALUE override (TOML value)")
     args = parser.parse_args()
+    from turinglearn.cli import parse_seeds
     from turinglearn.config import parse_override
 
     extra = dict(parse_override(o) for o in args.set)
-    rows = run(args.part, args.seeds, args.generations, args.out, extra)
+    rows = run(args.part, parse_seeds(args.seeds), args.generations, args.out, extra)
     print(f"{'seed':>4} {'max abs error':>14} {'within 0.05':>11} {'C2ST':>6}")
     for r in rows:
         print(f"{r['seed']:>4} {r['max_abs_error']:>14.3f} {r['within_0.05']!s:>11} {r['c2st']:>6.3f}")
     errors = np.array([r["max_abs_error"] for r in rows])
-    print(f"all within 0.05: {int((errors <= 0.05).sum())} of {len(rows)}")
+    c2st = np.array([r["c2st"] for r in rows])
+    print(
+        f"all within 0.05: {int((errors <= 0.05).sum())} of {len(rows)}; median max abs error {np.median(errors):.3f}"
+    )
+    print(f"C2ST at most 0.6: {int((c2st <= 0.6).sum())} of {len(rows)}; median C2ST {np.median(c2st):.3f}")
 
 
 if __name__ == "__main__":
