@@ -201,7 +201,8 @@ class GPFamily:
         """A program as readable infix: ``v_left = ...; v_right = ...``.
 
         fold: print every subtree that takes the same value in all sensor states as that
-        value (``s / s`` is 1 for s = 1 and, protected, for s = 0), so what is left is the
+        value (``s / s`` is 1 for s = 1 and, protected, for s = 0), and every ``if_pos`` whose
+        branches agree in all sensor states as its shorter branch, so what is left is the
         structure that depends on the sensor. ``fold=False`` prints the tree as it is.
         """
         trees = self.decode(row)
@@ -215,9 +216,12 @@ class GPFamily:
 
         states = [tuple(float(v) for v in col) for col in self.state_inputs().T]  # [S] input tuples
 
-        def values(i: int, end: int) -> set[float]:  # the subtree's values over the sensor states
+        def column(i: int, end: int) -> tuple[float, ...]:  # the subtree's value in each sensor state
             fn = gp.compile(gp.PrimitiveTree(tree[i:end]), self.pset)
-            return {fn(*x) for x in states}
+            return tuple(fn(*x) for x in states)
+
+        def values(i: int, end: int) -> set[float]:
+            return set(column(i, end))
 
         def constant_value(i: int, end: int) -> float | None:
             v = values(i, end)
@@ -234,9 +238,13 @@ class GPFamily:
             if fold and node.name == "if_pos":  # a condition of constant sign: only the branch taken
                 cond_end = tree.searchSubtree(i + 1).stop
                 signs = {v > 0 for v in values(i + 1, cond_end)}
+                then_end = tree.searchSubtree(cond_end).stop
                 if len(signs) == 1:
-                    then_end = tree.searchSubtree(cond_end).stop
                     text, _, wrap = walk(cond_end if signs.pop() else then_end)
+                    return text, end, wrap
+                if column(cond_end, then_end) == column(then_end, end):  # both branches agree
+                    shorter = min((cond_end, then_end), key=lambda k: tree.searchSubtree(k).stop - k)
+                    text, _, wrap = walk(shorter)
                     return text, end, wrap
             args, j = [], i + 1
             for _ in range(node.arity):
