@@ -66,16 +66,21 @@ def test_constant_subtrees_are_folded_for_reading():
     assert family.render(row, fold=False) == "v_left = (s / s) * 0.5; v_right = 1 if (s - 2) > 0 else s"
 
 
-def test_branches_that_agree_in_every_sensor_state_print_as_one():
+def test_branches_that_agree_print_as_one_and_each_branch_is_read_where_it_is_taken():
     family = GPFamily()
     p = family.pset.mapping
     s, c = p["s"], lambda v: gp.Terminal(v, False, object)
-    # left: if_pos(s, s, s * s) is s whatever s is (0 or 1); right: if_pos(s, s, 0.3) really branches
+    # left: if_pos(s, s, s * s) is s whatever s is (0 or 1);
+    # right: if_pos(s, s, s * 0.3) is s (= 1) where s > 0 and s * 0.3 (= 0) where it is not
     left = gp.PrimitiveTree([p["if_pos"], s, s, p["mul"], s, s])
-    right = gp.PrimitiveTree([p["if_pos"], s, s, c(0.3)])
+    right = gp.PrimitiveTree([p["if_pos"], s, s, p["mul"], s, c(0.3)])
     row = family.encode([[left, right]])[0]
-    assert family.render(row) == "v_left = s; v_right = s if s > 0 else 0.3"
-    assert family.render(row, fold=False) == "v_left = s if s > 0 else (s * s); v_right = s if s > 0 else 0.3"
+    assert family.render(row) == "v_left = s; v_right = 1 if s > 0 else 0"
+    assert (
+        family.render(row, fold=False)
+        == "v_left = s if s > 0 else (s * s); v_right = s if s > 0 else (s * 0.3)"
+    )
+    np.testing.assert_allclose(family.tabulate(row)[0], [[0, 0], [1, 1]])  # printed = what runs
 
 
 def test_program_replicas_move_exactly_as_the_reactive_controller_they_encode():

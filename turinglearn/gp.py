@@ -200,9 +200,10 @@ class GPFamily:
     def render(self, row: np.ndarray, fold: bool = True) -> str:
         """A program as readable infix: ``v_left = ...; v_right = ...``.
 
-        fold: print every subtree that takes the same value in all sensor states as that
-        value (``s / s`` is 1 for s = 1 and, protected, for s = 0), and every ``if_pos`` whose
-        branches agree in all sensor states as its shorter branch, so what is left is the
+        fold: print every subtree that takes one value in all the sensor states in which it is
+        evaluated as that value (``s / s`` is 1 for s = 1 and, protected, for s = 0; in
+        ``x if s > 0 else y``, ``x`` is read only where s > 0 and ``y`` only where it is not),
+        and every ``if_pos`` whose branches agree as its shorter branch, so what is left is the
         structure that depends on the sensor. ``fold=False`` prints the tree as it is.
         """
         trees = self.decode(row)
@@ -216,43 +217,44 @@ class GPFamily:
 
         states = [tuple(float(v) for v in col) for col in self.state_inputs().T]  # [S] input tuples
 
-        def column(i: int, end: int) -> tuple[float, ...]:  # the subtree's value in each sensor state
+        def column(i: int, end: int, rows: tuple[int, ...]) -> tuple[float, ...]:  # value per state
             fn = gp.compile(gp.PrimitiveTree(tree[i:end]), self.pset)
-            return tuple(fn(*x) for x in states)
+            return tuple(fn(*states[r]) for r in rows)
 
-        def values(i: int, end: int) -> set[float]:
-            return set(column(i, end))
-
-        def constant_value(i: int, end: int) -> float | None:
-            v = values(i, end)
-            return v.pop() if len(v) == 1 else None
-
-        def walk(i: int) -> tuple[str, int, bool]:  # text, next index, needs parentheses as an operand
+        def walk(i: int, rows: tuple[int, ...]) -> tuple[str, int, bool]:
+            """The subtree at i, read in the sensor states ``rows``: (text, next index, whether
+            it needs parentheses as an operand)."""
             node = tree[i]
             end = tree.searchSubtree(i).stop
-            if _is_constant(node) or (fold and node.arity > 0 and (v := constant_value(i, end)) is not None):
-                value = (float(node.value) if _is_constant(node) else v) + 0.0  # no "-0"
+            if _is_constant(node) or (fold and len(v := set(column(i, end, rows))) == 1):
+                value = (float(node.value) if _is_constant(node) else v.pop()) + 0.0  # no "-0"
                 return f"{value:.4g}", end, value < 0
             if node.arity == 0:
                 return str(node.value), end, False
-            if fold and node.name == "if_pos":  # a condition of constant sign: only the branch taken
+            if fold and node.name == "if_pos":
                 cond_end = tree.searchSubtree(i + 1).stop
-                signs = {v > 0 for v in values(i + 1, cond_end)}
                 then_end = tree.searchSubtree(cond_end).stop
-                if len(signs) == 1:
-                    text, _, wrap = walk(cond_end if signs.pop() else then_end)
+                positive = [c > 0 for c in column(i + 1, cond_end, rows)]
+                branch = None
+                if len(set(positive)) == 1:  # a condition of constant sign: only the branch taken
+                    branch = cond_end if positive[0] else then_end
+                elif column(cond_end, then_end, rows) == column(then_end, end, rows):  # branches agree
+                    branch = min((cond_end, then_end), key=lambda k: tree.searchSubtree(k).stop - k)
+                if branch is not None:
+                    text, _, wrap = walk(branch, rows)
                     return text, end, wrap
-                if column(cond_end, then_end) == column(then_end, end):  # both branches agree
-                    shorter = min((cond_end, then_end), key=lambda k: tree.searchSubtree(k).stop - k)
-                    text, _, wrap = walk(shorter)
-                    return text, end, wrap
-            args, j = [], i + 1
-            for _ in range(node.arity):
-                text, j, wrap = walk(j)
-                args.append(f"({text})" if wrap else text)
-            return PRIMITIVES[node.name][3].format(*args), end, True
+                taken = tuple(r for r, p in zip(rows, positive, strict=True) if p)
+                other = tuple(r for r, p in zip(rows, positive, strict=True) if not p)
+                args = [walk(i + 1, rows), walk(cond_end, taken), walk(then_end, other)]
+            else:
+                args, j = [], i + 1
+                for _ in range(node.arity):
+                    args.append(walk(j, rows))
+                    j = args[-1][1]
+            texts = [f"({text})" if wrap else text for text, _, wrap in args]
+            return PRIMITIVES[node.name][3].format(*texts), end, True
 
-        return walk(0)[0]
+        return walk(0, tuple(range(len(states))))[0]
 
     # --- batched evaluation ------------------------------------------------------------------
 
