@@ -161,14 +161,12 @@ def part_recording(
     cfg = load_config("aggregation", {k: v for k, v in base.items() if k.startswith("environment.")})
     path = record(cfg, folder / "aggregation.npz", trials=trials, seed=12345)
     tasks = [("aggregation", s, {**base, "data": str(path)}) for s in seeds]
-    if reference is None:
+    if reference_runs is None:
         tasks = [("aggregation", s, dict(base)) for s in seeds] + tasks
     res = run_all(tasks, jobs)
     rec = [r for r in res if r["overrides"].get("data")]
-    sim = [r for r in res if not r["overrides"].get("data")]
-    if reference_runs is not None:
-        sim = reference_runs
-        res = sim + rec
+    sim = reference_runs or [r for r in res if not r["overrides"].get("data")]
+    res = sim + rec
     summed = {k: [sum(r["abs_error"]) for r in v] for k, v in (("simulator", sim), ("recording", rec))}
     summary = {
         "median_summed_error_simulator": float(np.median(summed["simulator"])),
