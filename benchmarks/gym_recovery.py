@@ -58,6 +58,38 @@ def one_run(args: tuple) -> dict:
         truth = np.asarray(r.truth)
         out["abs_error"] = np.abs(r.inferred - truth).tolist()
         out["rel_error"] = (np.abs(r.inferred - truth) / np.where(truth == 0, 1.0, np.abs(truth))).tolist()
+    out["track"] = r.config.evaluation.track
+    out["other_tracks"] = other_tracks(r)
+    return out
+
+
+def other_tracks(r) -> dict:
+    """The same run estimated with every other ``evaluation.track`` (the window and its average
+    as configured): ``{track: {"inferred", "abs_error", "c2st"}}``. Parameter families only (a
+    policy's estimate is its effective controller, not a model the C2ST can run)."""
+    from turinglearn.config import TRACKS
+    from turinglearn.core import stream
+    from turinglearn.evaluation import model_c2st
+    from turinglearn.experiment import build_system, estimate
+
+    ev = r.config.evaluation
+    if r.models.shape[1] != len(r.names):
+        return {}
+    system = build_system(r.config)[0]
+    out = {}
+    for track in TRACKS:
+        if track == ev.track:
+            continue
+        theta = estimate(r.history, r.names, ev.average_last, ev.average, track)
+        c2 = None
+        if ev.c2st_trials > 0:  # the same evaluation stream as the run's own C2ST
+            rng = stream(r.config.seed, "evaluation")
+            c2 = model_c2st(system, theta, rng, ev.c2st_trials, ev.c2st_folds, ev.c2st_noise)
+        out[track] = {
+            "inferred": theta.tolist(),
+            "abs_error": None if r.truth is None else np.abs(theta - r.truth).tolist(),
+            "c2st": c2,
+        }
     return out
 
 
@@ -68,10 +100,13 @@ def run_all(tasks: list[tuple], jobs: int) -> list[dict]:
             results.append(one_run(t))
             print(_line(results[-1]), flush=True)
         return results
+    results = []
     with ProcessPoolExecutor(jobs) as pool:
-        results = list(pool.map(one_run, tasks))
-    for r in results:
-        print(_line(r), flush=True)
+        for r in pool.map(
+            one_run, tasks
+        ):  # in order, each printed as soon as it and those before it are done
+            results.append(r)
+            print(_line(r), flush=True)
     return results
 
 
@@ -123,12 +158,33 @@ def part_pendulum(seeds: list[int], jobs: int, base: dict) -> dict:
 
 def part_cartpole(seeds: list[int], jobs: int, base: dict) -> dict:
     res = run_all([("cartpole-linear", s, dict(base)) for s in seeds], jobs)
-    c2 = [r["c2st"] for r in res]
-    summary = {"c2st": c2, "median_c2st": float(np.median(c2)), "at_most_0.6": sum(c <= 0.6 for c in c2)}
-    print(
-        f"cartpole: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in {summary['at_most_0.6']} of {len(seeds)} seeds"
-    )
-    return {"runs": res, "summary": summary}
+
+    def summarise(runs: list[dict], label: str) -> dict:
+        c2 = [r["c2st"] for r in runs]
+        summary = {"c2st": c2, "median_c2st": float(np.median(c2)), "at_most_0.6": sum(c <= 0.6 for c in c2)}
+        print(
+            f"cartpole{label}: C2ST median {summary['median_c2st']:.3f}, at most 0.6 in "
+            f"{summary['at_most_0.6']} of {len(runs)} seeds"
+        )
+        return summary
+
+    return {"runs": res, "summary": with_other_tracks(res, summarise)}
+
+
+def as_track(runs: list[dict], track: str) -> list[dict]:
+    """The runs as they would read estimated with ``track`` (from their ``other_tracks``)."""
+    return [{**r, **r["other_tracks"][track], "track": track} for r in runs]
+
+
+def with_other_tracks(runs: list[dict], summarise, *more: list[dict]) -> dict:
+    """``summarise(runs, *more, label)`` as run, and again under every other track all of them
+    recorded (``summary["track_best"]`` ...)."""
+    summary = summarise(runs, *more, "")
+    tracks = set.intersection(*(set(r.get("other_tracks") or ()) for rs in (runs, *more) for r in rs))
+    for track in sorted(tracks):
+        shadow = [as_track(rs, track) for rs in (runs, *more)]
+        summary[f"track_{track}"] = summarise(*shadow, f" (estimated with track = {track})")
+    return summary
 
 
 def simulator_runs_from(path: Path, seeds: list[int], base: dict) -> list[dict]:
@@ -150,8 +206,6 @@ def simulator_runs_from(path: Path, seeds: list[int], base: dict) -> list[dict]:
 def part_recording(
     seeds: list[int], jobs: int, base: dict, trials: int, keep: Path | None, reference: Path | None = None
 ) -> dict:
-    from scipy.stats import mannwhitneyu
-
     from turinglearn.config import load_config
     from turinglearn.recordings import record
 
@@ -160,13 +214,23 @@ def part_recording(
     folder = keep or Path(tempfile.mkdtemp(prefix="turinglearn-rec-"))
     cfg = load_config("aggregation", {k: v for k, v in base.items() if k.startswith("environment.")})
     path = record(cfg, folder / "aggregation.npz", trials=trials, seed=12345)
-    tasks = [("aggregation", s, {**base, "data": str(path)}) for s in seeds]
-    if reference_runs is None:
-        tasks = [("aggregation", s, dict(base)) for s in seeds] + tasks
+    # seed by seed, the simulator's run beside the recording's, so a stopped benchmark leaves pairs
+    sources = [{"data": str(path)}] if reference_runs is not None else [{}, {"data": str(path)}]
+    tasks = [("aggregation", s, {**base, **src}) for s in seeds for src in sources]
     res = run_all(tasks, jobs)
     rec = [r for r in res if r["overrides"].get("data")]
     sim = reference_runs or [r for r in res if not r["overrides"].get("data")]
     res = sim + rec
+    return {
+        "runs": res,
+        "summary": {"recording": str(path), **with_other_tracks(sim, recording_summary, rec)},
+    }
+
+
+def recording_summary(sim: list[dict], rec: list[dict], label: str = "") -> dict:
+    from scipy.stats import mannwhitneyu
+
+    n = len(rec)
     summed = {k: [sum(r["abs_error"]) for r in v] for k, v in (("simulator", sim), ("recording", rec))}
     summary = {
         "median_summed_error_simulator": float(np.median(summed["simulator"])),
@@ -177,7 +241,6 @@ def part_recording(
         "mann_whitney_two_sided_p": float(
             mannwhitneyu(summed["recording"], summed["simulator"], alternative="two-sided").pvalue
         ),
-        "recording": str(path),
         "max_abs_error_simulator": [max(r["abs_error"]) for r in sim],
         "max_abs_error_recording": [max(r["abs_error"]) for r in rec],
         "within_0.05_simulator": sum(max(r["abs_error"]) <= 0.05 for r in sim),
@@ -186,8 +249,8 @@ def part_recording(
         "median_c2st_recording": float(np.median([r["c2st"] for r in rec])),
     }
     print(
-        f"recording: every parameter within 0.05: from the simulator {summary['within_0.05_simulator']} of {len(seeds)}, "
-        f"from the recording {summary['within_0.05_recording']} of {len(seeds)}; max abs errors simulator "
+        f"recording{label}: every parameter within 0.05: from the simulator {summary['within_0.05_simulator']} of {n}, "
+        f"from the recording {summary['within_0.05_recording']} of {n}; max abs errors simulator "
         f"{np.round(summary['max_abs_error_simulator'], 3).tolist()}, recording "
         f"{np.round(summary['max_abs_error_recording'], 3).tolist()}\nmedian summed error (IQR): simulator "
         f"{summary['median_summed_error_simulator']:.3f} {np.round(summary['iqr_summed_error_simulator'], 3).tolist()}, "
@@ -195,7 +258,7 @@ def part_recording(
         f"{np.round(summary['iqr_summed_error_recording'], 3).tolist()}; two-sided Mann-Whitney p = "
         f"{summary['mann_whitney_two_sided_p']:.3g}"
     )
-    return {"runs": res, "summary": summary}
+    return summary
 
 
 def main() -> None:

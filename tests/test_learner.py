@@ -210,6 +210,19 @@ def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(ti
     np.testing.assert_allclose(longer.inferred, np.median(medians[:, -3:], axis=1))
 
 
+def test_track_best_follows_each_generations_fittest_model(tiny):
+    final = {**tiny, "generations": 6, "evaluation.average_last": 3}
+    med = turinglearn.learn("aggregation", seed=2, overrides=final)
+    best = turinglearn.learn("aggregation", seed=2, overrides={**final, "evaluation.track": "best"})
+    np.testing.assert_array_equal(best.models, med.models)  # the estimate does not change the run
+    # each generation's best is the model its judges were fooled by most: the final one is result.best
+    np.testing.assert_array_equal([best.history[f"{n}_best"][-1] for n in best.names], best.best)
+    bests = np.array([best.history[f"{n}_best"] for n in best.names])  # [d, G]
+    np.testing.assert_allclose(best.inferred, np.median(bests[:, -3:], axis=1))
+    assert not np.allclose(best.inferred, med.inferred)
+    np.testing.assert_allclose(best.abs_error, np.abs(best.inferred - best.truth))
+
+
 def test_a_median_over_the_window_ignores_a_short_sweep():
     from turinglearn.experiment import estimate
 
@@ -220,10 +233,12 @@ def test_a_median_over_the_window_ignores_a_short_sweep():
     assert estimate(history, ["v"], 200, "mean")[0] == pytest.approx(-0.7 + 30 / 200)
 
 
-def test_average_last_must_be_a_positive_count_and_average_a_known_statistic():
+def test_average_last_must_be_a_positive_count_and_average_and_track_known_names():
     from turinglearn.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"average_last.*at least 1"):
         load_config("aggregation", {"evaluation.average_last": 0})
     with pytest.raises(ConfigError, match=r"average.*median, mean.*'mode'"):
         load_config("aggregation", {"evaluation.average": "mode"})
+    with pytest.raises(ConfigError, match=r"track.*median, best.*'mean'"):
+        load_config("aggregation", {"evaluation.track": "mean"})

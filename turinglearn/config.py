@@ -139,6 +139,7 @@ class DiscriminatorConfig(ESConfig):
 
 
 AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (experiment.estimate)
+TRACKS = ("median", "best")  # which model of each generation the window follows (metrics.csv's NAME_<track>)
 
 
 @dataclass(frozen=True)
@@ -157,17 +158,24 @@ class EvaluationConfig:
     to generation, and averaging the iterates (Polyak-Ruppert) damps that wander.
     average: how the window is averaged, per parameter: ``median`` (the default; a sweep of the
     population that lasts fewer than half the window, as when the discriminators briefly lose
-    the trail, does not move it) or ``mean``."""
+    the trail, does not move it) or ``mean``.
+    track: which model of each generation the window follows: ``median`` (the default; the
+    population median, per parameter) or ``best`` (the generation's fittest model, the one that
+    fooled the most judges). metrics.csv records both (``NAME_median``, ``NAME_best``), so a
+    finished run can be re-estimated either way (:func:`turinglearn.experiment.estimate`)."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
     c2st_noise: float = 0.05
     average_last: int = 1
     average: str = "median"
+    track: str = "median"
 
     def __post_init__(self):
         if self.average not in AVERAGES:
             raise ConfigError(f"must be one of {', '.join(AVERAGES)}, got {self.average!r}", "average")
+        if self.track not in TRACKS:
+            raise ConfigError(f"must be one of {', '.join(TRACKS)}, got {self.track!r}", "track")
         if not self.c2st_noise >= 0:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .config import AVERAGES, Config, load_config, to_toml, validate_environment
+from .config import AVERAGES, TRACKS, Config, load_config, to_toml, validate_environment
 from .core import stream
 from .discriminators import ElmanNetwork
 from .errors import ConfigError, RunDirError, TuringLearnError
@@ -224,17 +224,24 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
 
 
 def estimate(
-    history: dict, names: Sequence[str], average_last: int = 1, average: str = "median"
+    history: dict,
+    names: Sequence[str],
+    average_last: int = 1,
+    average: str = "median",
+    track: str = "median",
 ) -> np.ndarray:
-    """The inferred model [d]: the population median (metrics.csv's ``NAME_median`` columns)
+    """The inferred model [d]: the population median (``track = "median"``, metrics.csv's
+    ``NAME_median`` columns) or each generation's fittest model (``"best"``, ``NAME_best``)
     averaged (``average``: ``median`` or ``mean``, per parameter) over the last ``average_last``
     generations of ``history``, but never over more than the second half of the run (a
     shortened run must not average its first, random generations into the estimate)."""
     if average not in AVERAGES:
         raise ValueError(f"average must be one of {', '.join(AVERAGES)}, got {average!r}")
-    medians = np.array([history[f"{n}_median"] for n in names], dtype=float)  # [d, G]
-    k = max(1, min(average_last, (medians.shape[1] + 1) // 2))
-    return getattr(np, average)(medians[:, -k:], axis=1)  # AVERAGES are numpy's own names
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
+    values = np.array([history[f"{n}_{track}"] for n in names], dtype=float)  # [d, G]
+    k = max(1, min(average_last, (values.shape[1] + 1) // 2))
+    return getattr(np, average)(values[:, -k:], axis=1)  # AVERAGES are numpy's own names
 
 
 class ProgressBar:
@@ -575,7 +582,8 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
     seconds = keeper.elapsed()
 
     values = last.models if view is None else view(last.models)  # [M, q]
-    inferred = estimate(history, names, config.evaluation.average_last, config.evaluation.average)
+    ev = config.evaluation
+    inferred = estimate(history, names, ev.average_last, ev.average, ev.track)
     # the model that stands for the population: the median itself for parameter families; for
     # policies, the individual whose effective controller is nearest the median
     chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
