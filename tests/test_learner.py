@@ -190,7 +190,7 @@ def test_no_hall_of_fame_is_the_papers_algorithm(tiny):
 
 
 def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(tiny):
-    final = {**tiny, "generations": 6, "evaluation.average_last": 1}
+    final = {**tiny, "generations": 6, "evaluation.average_last": 1, "evaluation.track": "median"}
     one = turinglearn.learn("aggregation", seed=2, overrides=final)
     np.testing.assert_array_equal(one.inferred, np.median(one.models, axis=0))
     medians = np.array([one.history[f"{n}_median"] for n in one.names])  # [d, G]
@@ -212,7 +212,7 @@ def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(ti
 
 def test_track_best_follows_each_generations_fittest_model(tiny):
     final = {**tiny, "generations": 6, "evaluation.average_last": 3}
-    med = turinglearn.learn("aggregation", seed=2, overrides=final)
+    med = turinglearn.learn("aggregation", seed=2, overrides={**final, "evaluation.track": "median"})
     best = turinglearn.learn("aggregation", seed=2, overrides={**final, "evaluation.track": "best"})
     np.testing.assert_array_equal(best.models, med.models)  # the estimate does not change the run
     # each generation's best is the model its judges were fooled by most: the final one is result.best
