@@ -48,6 +48,8 @@ def run(part: str, seeds: list[int], generations: int, out: Path, extra: dict) -
                 "c2st": summary["c2st"],
                 "program": summary.get("program"),
                 "seconds": round(time.perf_counter() - t0, 1),
+                # the same run estimated with the other track (evaluation.track; no C2ST)
+                **other_track(result),
             }
         )
         histories.append(result.history)
@@ -58,6 +60,23 @@ def run(part: str, seeds: list[int], generations: int, out: Path, extra: dict) -
     )
     plot(histories, seeds, result.names, result.truth, out / f"neural-{part}.png", preset)
     return rows
+
+
+def other_track(result) -> dict:
+    """``{"track_TRACK": {"inferred", "abs_error"}}`` for the track the run did not follow."""
+    from turinglearn.config import TRACKS
+    from turinglearn.experiment import estimate
+
+    ev = result.config.evaluation
+    out = {}
+    for track in TRACKS:
+        if track != ev.track and result.truth is not None:
+            theta = estimate(result.history, result.names, ev.average_last, ev.average, track)
+            out[f"track_{track}"] = {
+                "inferred": theta.tolist(),
+                "abs_error": np.abs(theta - result.truth).tolist(),
+            }
+    return out
 
 
 def plot(histories, seeds, names, truth, path: Path, title: str) -> None:
