@@ -304,7 +304,8 @@ class LearnResult:
     """What a run found.
 
     inferred: population median of the final models [d] (or its median or mean over the last
-    ``evaluation.average_last`` generations); best: the final model with the highest
+    ``evaluation.average_last`` generations; with ``evaluation.track = "best"``, of each
+    generation's fittest model instead of the population median); best: the final model with the highest
     fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
     accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
     history: metrics.csv's columns over generations; models / discriminators: final evaluated
@@ -584,8 +585,8 @@ def _drive(config, learner, run, progress, hooks, simulator, handle_signals, sta
     values = last.models if view is None else view(last.models)  # [M, q]
     ev = config.evaluation
     inferred = estimate(history, names, ev.average_last, ev.average, ev.track)
-    # the model that stands for the population: the median itself for parameter families; for
-    # policies, the individual whose effective controller is nearest the median
+    # the model that stands for the population: the estimate itself for parameter families; for
+    # policies, the individual whose effective controller is nearest the estimate
     chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
     model = inferred if view is None else last.models[chosen]
     truth = learner.system.truth
