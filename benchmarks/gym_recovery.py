@@ -70,7 +70,7 @@ def other_tracks(r) -> dict:
     from turinglearn.config import TRACKS
     from turinglearn.core import stream
     from turinglearn.evaluation import model_c2st
-    from turinglearn.experiment import build_system, estimate
+    from turinglearn.experiment import build_system
 
     ev = r.config.evaluation
     if r.models.shape[1] != len(r.names):
@@ -80,7 +80,7 @@ def other_tracks(r) -> dict:
     for track in TRACKS:
         if track == ev.track:
             continue
-        theta = estimate(r.history, r.names, ev.average_last, ev.average, track)
+        theta = r.estimate(track)
         c2 = None
         if ev.c2st_trials > 0:  # the same evaluation stream as the run's own C2ST
             rng = stream(r.config.seed, "evaluation")
@@ -102,9 +102,8 @@ def run_all(tasks: list[tuple], jobs: int) -> list[dict]:
         return results
     results = []
     with ProcessPoolExecutor(jobs) as pool:
-        for r in pool.map(
-            one_run, tasks
-        ):  # in order, each printed as soon as it and those before it are done
+        # in order, each printed as soon as it and those before it are done
+        for r in pool.map(one_run, tasks):
             results.append(r)
             print(_line(r), flush=True)
     return results

@@ -65,13 +65,11 @@ def run(part: str, seeds: list[int], generations: int, out: Path, extra: dict) -
 def other_track(result) -> dict:
     """``{"track_TRACK": {"inferred", "abs_error"}}`` for the track the run did not follow."""
     from turinglearn.config import TRACKS
-    from turinglearn.experiment import estimate
 
-    ev = result.config.evaluation
     out = {}
     for track in TRACKS:
-        if track != ev.track and result.truth is not None:
-            theta = estimate(result.history, result.names, ev.average_last, ev.average, track)
+        if track != result.config.evaluation.track and result.truth is not None:
+            theta = result.estimate(track)
             out[f"track_{track}"] = {
                 "inferred": theta.tolist(),
                 "abs_error": np.abs(theta - result.truth).tolist(),

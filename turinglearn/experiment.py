@@ -329,6 +329,13 @@ class LearnResult:
     interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def estimate(self, track: str | None = None) -> np.ndarray:
+        """The run's estimate [d] following ``track`` (default: the config's ``evaluation.track``)
+        over the config's window: :func:`estimate` on ``history``, so a finished run can be read
+        either way without running it again."""
+        ev = self.config.evaluation
+        return estimate(self.history, self.names, ev.average_last, ev.average, track or ev.track)
+
     def summary(self) -> dict[str, Any]:
         """The run's summary.json (the schema every preset writes)."""
         as_list = lambda a: None if a is None else [float(v) for v in a]  # noqa: E731
