@@ -19,10 +19,10 @@ import numpy as np
 
 
 def landscape(preset: str, points: int, trials: int, seed: int) -> dict:
+    from turinglearn.app.build import build_system
+    from turinglearn.baselines.metric import histogram_distance, sse_distance
     from turinglearn.config import load_config
-    from turinglearn.core import stream
-    from turinglearn.experiment import build_system
-    from turinglearn.metric import histogram_distance, sse_distance
+    from turinglearn.core.random import stream
 
     system, _ = build_system(load_config(preset, {"learner.kind": "metric-sse"}))
     truth = np.asarray(system.truth, float)

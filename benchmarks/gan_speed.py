@@ -61,7 +61,7 @@ def run_ours(device: str, batch: int, steps: int, warmup: int, images: int, comp
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from turinglearn.gan.config import gan_config_from_dict
+    from turinglearn.config.gan import gan_config_from_dict
     from turinglearn.gan.data import ImageData
     from turinglearn.gan.train import GANLearner
 

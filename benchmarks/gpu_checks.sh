@@ -35,10 +35,10 @@ for part in $PARTS; do
       (cd benchmarks && timeout 200 python3 scale.py --part torch --device cuda --models 10000 --generations 2 \
         --json "$OUT/torch_backend.json") 2>&1 | tee "$OUT/torch_backend.log" ;;
     quality)
-      timeout 300 python3 -m turinglearn.cli run gan-mnist --device cuda --out /tmp/mnist --quiet 2>&1 \
+      timeout 300 python3 -m turinglearn run gan-mnist --device cuda --out /tmp/mnist --quiet 2>&1 \
         | tee "$OUT/gan_mnist.log"
       cp /tmp/mnist/summary.json "$OUT/gan_mnist_summary.json" 2>/dev/null
-      timeout 300 python3 -m turinglearn.cli run gan-mnist --device cuda --set learner.population=4 \
+      timeout 300 python3 -m turinglearn run gan-mnist --device cuda --set learner.population=4 \
         --out /tmp/mnist-p4 --quiet 2>&1 | tee "$OUT/gan_mnist_p4.log"
       cp /tmp/mnist-p4/summary.json "$OUT/gan_mnist_p4_summary.json" 2>/dev/null ;;
   esac

@@ -67,10 +67,10 @@ def other_tracks(r) -> dict:
     """The same run estimated with every other ``evaluation.track`` (the window and its average
     as configured): ``{track: {"inferred", "abs_error", "c2st"}}``. Parameter families only (a
     policy's estimate is its effective controller, not a model the C2ST can run)."""
+    from turinglearn.app.build import build_system
     from turinglearn.config import TRACKS
-    from turinglearn.core import stream
-    from turinglearn.evaluation import model_c2st
-    from turinglearn.experiment import build_system
+    from turinglearn.core.evaluation import model_c2st
+    from turinglearn.core.random import stream
 
     ev = r.config.evaluation
     if r.models.shape[1] != len(r.names):
@@ -205,8 +205,8 @@ def simulator_runs_from(path: Path, seeds: list[int], base: dict) -> list[dict]:
 def part_recording(
     seeds: list[int], jobs: int, base: dict, trials: int, keep: Path | None, reference: Path | None = None
 ) -> dict:
+    from turinglearn.app.recording import record
     from turinglearn.config import load_config
-    from turinglearn.recordings import record
 
     # read the reference first: a wrong file should fail before an hour of runs, not after
     reference_runs = None if reference is None else simulator_runs_from(reference, seeds, base)
@@ -277,7 +277,7 @@ def main() -> None:
     )
     p.add_argument("--json", type=Path, help="write every run and the summary here")
     args = p.parse_args()
-    from turinglearn.cli import parse_seeds
+    from turinglearn.app.cli import parse_seeds
     from turinglearn.config import parse_override
 
     base = dict(parse_override(o) for o in args.overrides)

@@ -4,7 +4,7 @@
 ``sensor-identification``, 150 steps): 100 models and 100 interrogators, and each interrogator
 runs its own 100 genuine trials plus one trial of every model, so 100 x 200 trials.
 
-- batched: ``TuringLearner.step`` of ``turinglearn.experiment.build(load_config(preset, SPEED_WORK))``
+- batched: ``TuringLearner.step`` of ``turinglearn.build(load_config(preset, SPEED_WORK))``
   (numpy, all trials of all interrogators as one [D, S] batch; models and discriminators
   asked, evaluated, told), averaged over ``--timed-generations`` generations after a warm-up;
 - scalar: the same generation's interrogation with the reference oracle
@@ -53,8 +53,8 @@ P_TARGET = 0.01
 
 
 def batched(preset: str, generations: int) -> dict:
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.experiment import build
 
     learner = build(load_config(preset, SPEED_WORK))
     learner.step()  # warm-up
@@ -73,8 +73,8 @@ def batched(preset: str, generations: int) -> dict:
 
 def _scalar_work(preset: str):
     """Generation 0's work as the learner does it: (learner, config, theta [M, d], params [S, d], weights [D, k])."""
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.experiment import build
 
     config = load_config(preset, SPEED_WORK)
     learner = build(config)
@@ -87,9 +87,9 @@ def _scalar_work(preset: str):
 
 
 def scalar(preset: str, share: float | None, budget: float) -> dict:
-    from turinglearn.core import stream
+    from turinglearn.core.fitness import discriminator_fitness, judgements, model_fitness
+    from turinglearn.core.random import stream
     from turinglearn.environments.reference_interactive import reference_interrogate
-    from turinglearn.fitness import discriminator_fitness, judgements, model_fitness
 
     learner, config, theta, params, weights = _scalar_work(preset)
     system = learner.system
@@ -212,7 +212,7 @@ def one(args) -> dict:
 
 def _estimate(run: dict, average_last: int) -> np.ndarray:
     """A run's inferred model had it used ``evaluation.average_last = average_last``."""
-    from turinglearn.experiment import estimate
+    from turinglearn.app.results import estimate
 
     names = run["parameters"]
     history = {f"{n}_median": h for n, h in zip(names, run["median_history"], strict=True)}

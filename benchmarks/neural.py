@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("benchmark-results"))
     parser.add_argument("--set", action="append", default=[], help="KEY=VALUE override (TOML value)")
     args = parser.parse_args()
-    from turinglearn.cli import parse_seeds
+    from turinglearn.app.cli import parse_seeds
     from turinglearn.config import parse_override
 
     extra = dict(parse_override(o) for o in args.set)

@@ -34,14 +34,14 @@ import numpy as np
 
 
 def _time_backend(generations: int, **execution) -> tuple[float, np.ndarray]:
+    from turinglearn.app.build import build, evaluator_for
     from turinglearn.config import load_config
-    from turinglearn.execution import ChunkedEvaluator, make_backend
-    from turinglearn.experiment import build
+    from turinglearn.execution.backends import make_backend
 
     cfg = load_config("aggregation", {f"execution.{k}": v for k, v in execution.items()})
     learner = build(cfg)
     with make_backend(cfg.execution) as backend:
-        learner.evaluator = ChunkedEvaluator(cfg.execution.chunk_size, backend, cfg)
+        learner.evaluator = evaluator_for(cfg, backend)
         learner.step()  # warm-up: workers start, environments are built
         t0 = time.perf_counter()
         for _ in range(generations):
@@ -80,8 +80,8 @@ def _one_size(models: int, generations: int) -> dict:
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.experiment import build
 
     cfg = load_config("aggregation", {"models.population": models, "models.parents": models // 2})
     learner = build(cfg)
@@ -115,8 +115,8 @@ def population(sizes: list[int], generations: int) -> list[dict]:
 
 
 def torch_vs_numpy(models: int, device: str, generations: int) -> dict:
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.experiment import build
 
     out = {"models": models, "device": device}
     for array in ("numpy", "torch"):

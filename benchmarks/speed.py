@@ -31,9 +31,9 @@ import numpy as np
 
 
 def batched(generations: int) -> dict:
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.core import stream
-    from turinglearn.experiment import build
+    from turinglearn.core.random import stream
 
     learner = build(load_config("aggregation"))
     learner.step()  # warm-up
@@ -59,11 +59,11 @@ def batched(generations: int) -> dict:
 
 
 def scalar(share: float) -> dict:
+    from turinglearn.app.build import build
     from turinglearn.config import load_config
-    from turinglearn.core import stream
+    from turinglearn.core.fitness import discriminator_fitness, judgements, model_fitness
+    from turinglearn.core.random import stream
     from turinglearn.environments.reference import reference_elman_judge, reference_rollout
-    from turinglearn.experiment import build
-    from turinglearn.fitness import discriminator_fitness, judgements, model_fitness
 
     learner = build(load_config("aggregation"))
     sim, system = learner.system.sim, learner.system

@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
-from turinglearn.models import ReactiveController, check_truth
+from turinglearn.families.parametric import ReactiveController, check_truth
 
 from . import _swarm
 from ._base import ConfiguredSim

@@ -41,7 +41,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
-from turinglearn.models import BoxFamily, check_truth
+from turinglearn.families.parametric import BoxFamily, check_truth
 
 from .classic_control import CartPoleDynamics, PendulumDynamics
 from .gym_wrapper import BACKENDS, GymEnv, GymSim

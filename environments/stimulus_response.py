@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
-from turinglearn.models import BoxFamily, check_truth
+from turinglearn.families.parametric import BoxFamily, check_truth
 
 from ._base import ConfiguredSim
 

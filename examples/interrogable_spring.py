@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 
 import turinglearn
-from turinglearn.models import BoxFamily
+from turinglearn.families.parametric import BoxFamily
 
 
 class Spring:

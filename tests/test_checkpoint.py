@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 import turinglearn
-from turinglearn import checkpoint
-from turinglearn.checkpoint import CheckpointError
+from turinglearn.app import checkpoint
+from turinglearn.app.checkpoint import CheckpointError
+from turinglearn.app.driver import resume
+from turinglearn.app.runs import read_metrics
 from turinglearn.errors import ConfigError, RunDirError
-from turinglearn.experiment import resume
-from turinglearn.runs import read_metrics
 
 TIME_KEYS = {"seconds", "seconds_per_generation"}
 
@@ -183,7 +183,7 @@ def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, ref
 def test_full_disk_is_reported_and_written_files_survive(tmp_path, settings, monkeypatch):
     import errno
 
-    import turinglearn.runs as runs
+    import turinglearn.app.runs as runs
 
     out = tmp_path / "run"
     real_fsync = os.fsync
@@ -211,7 +211,7 @@ def test_full_disk_is_reported_and_written_files_survive(tmp_path, settings, mon
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "turinglearn.cli", *args]
+    return [sys.executable, "-m", "turinglearn", *args]
 
 
 def _sets(settings: dict) -> list[str]:

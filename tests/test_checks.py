@@ -11,9 +11,9 @@ import pytest
 
 import turinglearn
 from turinglearn import ContractError, check_discriminator, check_environment, check_model_family
-from turinglearn.discriminators import ElmanNetwork
 from turinglearn.environments import ENVIRONMENTS
-from turinglearn.models import BoxFamily, ReactiveController
+from turinglearn.families.elman import ElmanNetwork
+from turinglearn.families.parametric import BoxFamily, ReactiveController
 
 
 def _problems(check, obj, **kw) -> list[str]:

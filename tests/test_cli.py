@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from turinglearn.cli import main
+from turinglearn.app.cli import main
 
 TINY_ARGS = [
     "--generations",
@@ -111,7 +111,7 @@ def test_import_is_light():
 
 
 def test_parse_seeds():
-    from turinglearn.cli import parse_seeds
+    from turinglearn.app.cli import parse_seeds
     from turinglearn.errors import TuringLearnError
 
     assert parse_seeds("0-3") == [0, 1, 2, 3]
@@ -214,7 +214,7 @@ def test_plots_leave_the_callers_matplotlib_backend_alone(tmp_path):
     import matplotlib
     import numpy as np
 
-    from turinglearn.report import plot_fitness
+    from turinglearn.app.report import plot_fitness
 
     before = matplotlib.get_backend()
     matplotlib.use("svg")

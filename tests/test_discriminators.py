@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from turinglearn.discriminators import ElmanNetwork
 from turinglearn.environments.reference import reference_elman_judge
+from turinglearn.families.elman import ElmanNetwork
 
 
 def _logistic(z: float) -> float:

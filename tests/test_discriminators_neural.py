@@ -6,13 +6,13 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from turinglearn import checkpoint  # noqa: E402
+from turinglearn.app import checkpoint  # noqa: E402
+from turinglearn.app.build import build  # noqa: E402
 from turinglearn.config import load_config  # noqa: E402
 from turinglearn.environments.aggregation import AggregationSim  # noqa: E402
 from turinglearn.errors import ConfigError  # noqa: E402
-from turinglearn.experiment import build  # noqa: E402
-from turinglearn.neural import GradientTrainer, GRUClassifier, SwarmSetClassifier  # noqa: E402
-from turinglearn.systems import SwarmSnapshotSystem, snapshots  # noqa: E402
+from turinglearn.families.neural import GradientTrainer, GRUClassifier, SwarmSetClassifier  # noqa: E402
+from turinglearn.systems.swarm import SwarmSnapshotSystem, snapshots  # noqa: E402
 
 
 def torch_judge(trainer, x):

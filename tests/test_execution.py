@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import turinglearn
+from turinglearn.app.build import build
 from turinglearn.config import load_config
+from turinglearn.core.evaluator import ChunkedEvaluator, chunk_slices, merge
 from turinglearn.errors import ConfigError, TuringLearnError
-from turinglearn.execution import ChunkedEvaluator, Processes, WorkerError, chunk_slices, merge
-from turinglearn.experiment import build
+from turinglearn.execution.backends import Processes, WorkerError
 
 TIME_KEYS = {"seconds", "seconds_per_generation"}
 
@@ -43,7 +44,7 @@ def test_chunk_slices_cover_the_batch_in_order():
 
 
 def test_merge_makes_model_indices_global():
-    from turinglearn.core import Evaluation
+    from turinglearn.core.contracts import Evaluation
 
     a = Evaluation(np.zeros((2, 3)), np.array([True, False, False]), np.array([-1, 0, 1]))
     b = Evaluation(np.ones((2, 2)), np.array([True, False]), np.array([-1, 0]))
@@ -164,7 +165,7 @@ def test_object_simulators_stay_in_process(tiny):
     cfg = load_config("aggregation", tiny)
     sim = build(cfg).system.sim
     with pytest.raises(TuringLearnError, match="cannot be rebuilt in worker processes"):
-        ChunkedEvaluator(4, Processes(workers=1), config=None)
+        ChunkedEvaluator(4, Processes(workers=1), recipe=None)
     with pytest.raises(TuringLearnError, match="register it"):
         turinglearn.learn(simulator=sim, overrides={"generations": 1, "execution.backend": "processes"})
 
@@ -186,7 +187,7 @@ def test_unknown_module_environment_is_a_config_error():
 
 
 def test_cli_run_with_processes_backend(tmp_path, tiny):
-    from turinglearn.cli import main
+    from turinglearn.app.cli import main
 
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
@@ -212,7 +213,7 @@ def test_cli_run_with_processes_backend(tmp_path, tiny):
 
 
 def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, tiny, capsys):
-    from turinglearn.cli import main
+    from turinglearn.app.cli import main
 
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "sweep"
@@ -246,7 +247,7 @@ def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, 
 
 
 def test_sweep_rejects_bad_settings_before_running(tmp_path, capsys):
-    from turinglearn.cli import main
+    from turinglearn.app.cli import main
 
     assert (
         main(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from turinglearn.fitness import discriminator_fitness, judgements, model_fitness
+from turinglearn.core.fitness import discriminator_fitness, judgements, model_fitness
 
 T, F = True, False
 

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from turinglearn.cli import main
+from turinglearn.app.cli import main
+from turinglearn.app.gan_run import grid_png
 from turinglearn.config import load_config, to_toml
+from turinglearn.config.gan import GANConfig, gan_config_from_dict
 from turinglearn.errors import ConfigError, DataError
-from turinglearn.gan.config import GANConfig, gan_config_from_dict
 from turinglearn.gan.data import ImageData, load_images
-from turinglearn.gan.experiment import grid_png
 from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.metrics import c2st, class_coverage, embed, frechet_distance, train_classifier
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init, layout
@@ -443,7 +443,7 @@ def test_import_is_light_and_gan_needs_no_gymnasium():
     subprocess.run([sys.executable, "-c", code], check=True)
     code = (
         "import sys; sys.modules['gymnasium'] = None\n"
-        "import turinglearn.gan.train, turinglearn.gan.experiment, turinglearn.gan.metrics\n"
+        "import turinglearn.gan.train, turinglearn.app.gan_run, turinglearn.gan.metrics\n"
         "assert sys.modules['gymnasium'] is None"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

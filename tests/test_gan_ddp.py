@@ -24,7 +24,7 @@ def test_torchrun_two_processes_train_one_gan(tmp_path):
         "--nproc_per_node",
         "2",
         "-m",
-        "turinglearn.cli",
+        "turinglearn",
         "run",
         "gan-digits",
         "--device",
@@ -56,8 +56,8 @@ def test_population_mode_is_refused_under_torchrun(monkeypatch):
 
     monkeypatch.setattr(Distributed, "from_env", classmethod(lambda cls: Distributed(0, 2, 0)))
     monkeypatch.setattr("turinglearn.gan.train.init_distributed", lambda device: Distributed(0, 2, 0))
+    from turinglearn.app.gan_run import load_data
     from turinglearn.config import load_config
-    from turinglearn.gan.experiment import load_data
     from turinglearn.gan.train import GANLearner
 
     cfg = load_config("gan-digits", {"learner.population": 2, "device": "cpu"})

@@ -4,7 +4,7 @@ step computes the eager update, bf16 and population mode run, the default mode i
 import pytest
 import torch
 
-from turinglearn.gan.config import gan_config_from_dict
+from turinglearn.config.gan import gan_config_from_dict
 from turinglearn.gan.data import load_images
 from turinglearn.gan.train import GANLearner
 

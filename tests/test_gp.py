@@ -12,10 +12,10 @@ pytest.importorskip("deap")
 from deap import gp
 
 import turinglearn
-from turinglearn.cli import main
+from turinglearn.app.cli import main
 from turinglearn.environments.aggregation import P_STAR, AggregationSim
-from turinglearn.gp import GPFamily, GPOptimizer, _deap_random
-from turinglearn.policies import PolicySwarm
+from turinglearn.families.gp import GPFamily, GPOptimizer, _deap_random
+from turinglearn.families.policies import PolicySwarm
 
 
 def population(family, n=30, seed=0):
@@ -127,7 +127,7 @@ def test_optimizer_is_seeded_explicitly_and_leaves_global_random_alone():
 
 
 def test_state_dict_round_trip_continues_identically(tmp_path):
-    from turinglearn import checkpoint
+    from turinglearn.app import checkpoint
 
     family = GPFamily()
     a = GPOptimizer(family, 20, 10, np.random.default_rng(1))

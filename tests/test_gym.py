@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import turinglearn
-from turinglearn.cli import main
+from turinglearn.app.cli import main
 from turinglearn.environments.classic_control import CartPoleDynamics, PendulumDynamics
 from turinglearn.environments.gym_tasks import (
     CartPoleLinearEnv,
@@ -23,8 +23,8 @@ from turinglearn.environments.gym_tasks import (
 )
 from turinglearn.environments.gym_wrapper import GymConfigSim, GymSim
 from turinglearn.errors import ConfigError
-from turinglearn.interactive import InteractiveSystem
-from turinglearn.models import BoxFamily
+from turinglearn.families.parametric import BoxFamily
+from turinglearn.systems.interactive import InteractiveSystem
 
 
 def _gym_rollout(env_id, s0, actions):
@@ -228,7 +228,7 @@ def test_generic_gym_id_through_make_vec():
     assert sim.backend == "vector" and sim.feature_names == ("obs_0", "obs_1")
     turinglearn.check_environment(sim)
     system = InteractiveSystem(sim, genuine_trials=3)
-    from turinglearn.discriminators import ElmanNetwork
+    from turinglearn.families.elman import ElmanNetwork
 
     net = ElmanNetwork(n_inputs=2, n_outputs=1 + 1)
     ev = system.evaluate(

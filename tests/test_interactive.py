@@ -12,9 +12,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import turinglearn  # registers the gymnasium environments
-from turinglearn.cli import main
+from turinglearn.app.cli import main
 from turinglearn.config import load_config
-from turinglearn.discriminators import ElmanNetwork
 from turinglearn.environments import _swarm
 from turinglearn.environments.reference_interactive import (
     READING_SCALE,
@@ -42,7 +41,8 @@ from turinglearn.environments.stimulus_response import (
     StimulusResponseSim,
 )
 from turinglearn.errors import ConfigError
-from turinglearn.interactive import InteractiveSystem
+from turinglearn.families.elman import ElmanNetwork
+from turinglearn.systems.interactive import InteractiveSystem
 
 SR = "turinglearn/StimulusResponse-v0"
 SI = "turinglearn/SensorIdentification-v0"

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 
 import turinglearn
+from turinglearn.baselines.metric import HIST_BINS, histogram_distance, sse_distance
 from turinglearn.config import load_config
 from turinglearn.errors import ConfigError
-from turinglearn.metric import HIST_BINS, histogram_distance, sse_distance
 
 
 def test_sse_equals_hand_computed():
@@ -62,6 +62,6 @@ def test_metric_learners_run_and_write_the_same_schema(tiny, tmp_path):
 
 def test_metric_learner_on_an_interactive_environment_is_refused():
     with pytest.raises(ConfigError, match=r"learner\.kind"):
-        turinglearn.experiment.build(load_config("stimulus-response", {"learner.kind": "metric-sse"}))
+        turinglearn.build(load_config("stimulus-response", {"learner.kind": "metric-sse"}))
     with pytest.raises(ConfigError, match="must be one of"):
         load_config("aggregation", {"learner.kind": "gradient"})

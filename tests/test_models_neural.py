@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 import turinglearn
+from turinglearn.app.build import build
 from turinglearn.config import load_config
 from turinglearn.environments.aggregation import AggregationSim
 from turinglearn.errors import ConfigError
-from turinglearn.experiment import build
-from turinglearn.policies import GRUPolicy, MLPPolicy, PolicySwarm
+from turinglearn.families.policies import GRUPolicy, MLPPolicy, PolicySwarm
 
 
 def test_batched_mlp_policy_equals_torch_per_model():
@@ -91,7 +91,7 @@ def test_model_kind_config_errors_are_one_line():
 
 def test_importing_turinglearn_loads_neither_torch_nor_deap():
     code = (
-        "import sys, turinglearn; from turinglearn import policies, gp, neural, experiment; "
+        "import sys, turinglearn; from turinglearn.families import policies, gp, neural; from turinglearn.app import driver; "
         "print('torch' in sys.modules, 'deap' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

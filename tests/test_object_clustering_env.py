@@ -32,7 +32,7 @@ from turinglearn.environments.reference_clustering import (
     reference_step,
 )
 from turinglearn.errors import ConfigError
-from turinglearn.systems import SwarmSystem
+from turinglearn.systems.swarm import SwarmSystem
 
 R = _swarm.ROBOT_RADIUS
 TOL = _swarm.RESOLVE_TOL

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
+from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
 from turinglearn.errors import ConfigError
-from turinglearn.optimizers import ESConfig, SelfAdaptiveES
 
 LOWER = np.array([-1.0, 0.0, 2.0])
 UPPER = np.array([1.0, 0.5, 3.0])

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 import turinglearn
-from turinglearn.cli import main
+from turinglearn.app.cli import main
+from turinglearn.app.recording import record
 from turinglearn.config import load_config
 from turinglearn.errors import ConfigError
-from turinglearn.recordings import read_recording, record, write_recording
+from turinglearn.systems.recorded import read_recording, write_recording
 
 NAMES = ("angle", "angular_velocity")
 
@@ -221,7 +222,7 @@ def test_recorded_genuine_samples_look_like_the_simulators(tmp_path):
     """Held-out C2ST on a recording of aggregation: recorded individuals against the model
     swarms that the learner simulates are indistinguishable for the truth, separable for a
     wrong controller (as tests/test_learner.py checks for the simulator itself)."""
-    from turinglearn.evaluation import model_c2st
+    from turinglearn.core.evaluation import model_c2st
 
     cfg = load_config("aggregation", SMALL_SWARM)
     path = record(cfg, tmp_path / "agg.npz", trials=40, seed=5)

@@ -6,15 +6,15 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import turinglearn  # noqa: E402
+from turinglearn.app.build import build  # noqa: E402
 from turinglearn.config import load_config  # noqa: E402
-from turinglearn.core import stream  # noqa: E402
-from turinglearn.discriminators import ElmanNetwork  # noqa: E402
+from turinglearn.core.random import stream  # noqa: E402
 from turinglearn.errors import ConfigError  # noqa: E402
-from turinglearn.experiment import build  # noqa: E402
+from turinglearn.families.elman import ElmanNetwork  # noqa: E402
 
 
 def test_torch_rollout_reproduces_the_numpy_simulator(tiny):
-    from turinglearn.torch_backend import TorchAggregation
+    from turinglearn.execution.torch_swarm import TorchAggregation
 
     cfg = load_config("aggregation", {**tiny, "environment.steps": 60, "environment.n_agents": 9})
     sim = build(cfg).system.sim
@@ -28,7 +28,7 @@ def test_torch_rollout_reproduces_the_numpy_simulator(tiny):
 
 
 def test_torch_elman_judges_like_numpy():
-    from turinglearn.torch_backend import TorchElman
+    from turinglearn.execution.torch_swarm import TorchElman
 
     rng = np.random.default_rng(0)
     net = ElmanNetwork()
@@ -78,7 +78,7 @@ def test_torch_backend_errors_name_the_setting():
 
 @pytest.mark.gpu
 def test_cuda_rollout_matches_cpu_statistics(tiny):
-    from turinglearn.torch_backend import TorchAggregation
+    from turinglearn.execution.torch_swarm import TorchAggregation
 
     cfg = load_config("aggregation", tiny)
     sim = build(cfg).system.sim

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 try:
-    from .environments import register_envs as _register_envs
+    from turinglearn.environments import register_envs as _register_envs
 except ModuleNotFoundError as _e:  # no gymnasium (or a source tree that is not installed):
     if _e.name not in ("gymnasium", "turinglearn.environments"):  # the GAN backend works without them
         raise
@@ -22,42 +22,50 @@ else:
     _register_envs()
 
 _LAZY = {
-    "learn": "turinglearn.experiment",
-    "build": "turinglearn.experiment",
-    "LearnResult": "turinglearn.experiment",
+    "learn": "turinglearn.app.driver",
+    "build": "turinglearn.app.build",
+    "LearnResult": "turinglearn.app.results",
     "Config": "turinglearn.config",
     "load_config": "turinglearn.config",
-    "TuringLearner": "turinglearn.learner",
-    "Generation": "turinglearn.learner",
-    "SelfAdaptiveES": "turinglearn.optimizers",
-    "ESConfig": "turinglearn.optimizers",
-    "ElmanNetwork": "turinglearn.discriminators",
-    "SwarmSystem": "turinglearn.systems",
-    "SampleBatch": "turinglearn.core",
+    "TuringLearner": "turinglearn.core.learner",
+    "Generation": "turinglearn.core.contracts",
+    "SelfAdaptiveES": "turinglearn.core.optimizers",
+    "ESConfig": "turinglearn.core.optimizers",
+    "ElmanNetwork": "turinglearn.families.elman",
+    "SwarmSystem": "turinglearn.systems.swarm",
+    "SampleBatch": "turinglearn.core.contracts",
     "ConfigError": "turinglearn.errors",
-    "check_environment": "turinglearn.checks",
-    "check_model_family": "turinglearn.checks",
-    "check_discriminator": "turinglearn.checks",
-    "ContractError": "turinglearn.checks",
-    "record": "turinglearn.recordings",
-    "read_recording": "turinglearn.recordings",
+    "check_environment": "turinglearn.app.checks",
+    "check_model_family": "turinglearn.app.checks",
+    "check_discriminator": "turinglearn.app.checks",
+    "ContractError": "turinglearn.app.checks",
+    "record": "turinglearn.app.recording",
+    "read_recording": "turinglearn.systems.recorded",
     "GymSim": "turinglearn.environments.gym_wrapper",
 }
 
 __all__ = sorted(_LAZY)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .checks import ContractError, check_discriminator, check_environment, check_model_family
-    from .config import Config, load_config
-    from .core import SampleBatch
-    from .discriminators import ElmanNetwork
-    from .environments.gym_wrapper import GymSim
-    from .errors import ConfigError
-    from .experiment import LearnResult, build, learn
-    from .learner import Generation, TuringLearner
-    from .optimizers import ESConfig, SelfAdaptiveES
-    from .recordings import read_recording, record
-    from .systems import SwarmSystem
+    from turinglearn.app.build import build
+    from turinglearn.app.checks import (
+        ContractError,
+        check_discriminator,
+        check_environment,
+        check_model_family,
+    )
+    from turinglearn.app.driver import learn
+    from turinglearn.app.recording import record
+    from turinglearn.app.results import LearnResult
+    from turinglearn.config import Config, load_config
+    from turinglearn.core.contracts import Generation, SampleBatch
+    from turinglearn.core.learner import TuringLearner
+    from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
+    from turinglearn.environments.gym_wrapper import GymSim
+    from turinglearn.errors import ConfigError
+    from turinglearn.families.elman import ElmanNetwork
+    from turinglearn.systems.recorded import read_recording
+    from turinglearn.systems.swarm import SwarmSystem
 
 
 def __getattr__(name: str):

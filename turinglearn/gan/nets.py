@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ConfigError
+from turinglearn.errors import ConfigError
 
 NORMS = ("batch", "layer", "none")
 

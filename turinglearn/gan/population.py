@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fitness import discriminator_fitness, model_fitness
+from turinglearn.core.fitness import discriminator_fitness, model_fitness
 
 
 def sample_layout(n_real: int, n_models: int, per_model: int) -> tuple[np.ndarray, np.ndarray]:

@@ -36,14 +36,14 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from ..core import stream
-from ..errors import ConfigError
-from ..learner import GenerationLoop
-from .config import GANConfig
-from .data import ImageData
-from .losses import d_loss, g_loss, gradient_penalty
-from .nets import Discriminator, Generator, dcgan_init
-from .population import population_fitness, truncation
+from turinglearn.config.gan import GANConfig
+from turinglearn.core.learner import GenerationLoop
+from turinglearn.core.random import stream
+from turinglearn.errors import ConfigError
+from turinglearn.gan.data import ImageData
+from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
+from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
+from turinglearn.gan.population import population_fitness, truncation
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
 

@@ -1,0 +1,131 @@
+"""Checkpoints: a run's whole state at a generation boundary, in one self-checking file.
+
+``RUN_DIR/checkpoints/generation-000050.npz`` holds everything the next generation depends
+on: both populations with their step sizes and random generator states, the hall of fame,
+the generation counter, the metrics so far and the state of stateful hooks. A file is an
+uncompressed ``.npz`` (no pickles): arrays are stored as arrays, everything else as one
+JSON document with a SHA-256 digest of the arrays, so a truncated or corrupted file is
+detected (:class:`CheckpointError`) and the previous good one is used.
+
+Files are written atomically (:func:`turinglearn.runs.atomic_write`); the newest
+``keep`` are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from turinglearn.app.runs import atomic_write
+from turinglearn.errors import TuringLearnError
+
+FORMAT = 1
+DIRECTORY = "checkpoints"
+_NAME = re.compile(r"generation-(\d+)\.npz$")
+
+
+class CheckpointError(TuringLearnError):
+    """A checkpoint file is missing, truncated, corrupted or of another format."""
+
+
+def _flatten(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
+    """Arrays out of a nested structure (replaced by ``{"__array__": key}``), the rest JSON."""
+    if isinstance(obj, np.ndarray):
+        key = f"a{len(arrays)}"
+        arrays[key] = obj
+        return {"__array__": key}
+    if isinstance(obj, dict):
+        return {str(k): _flatten(v, f"{prefix}{k}/", arrays) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_flatten(v, prefix, arrays) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _unflatten(obj: Any, arrays) -> Any:
+    if isinstance(obj, dict):
+        if set(obj) == {"__array__"}:
+            return arrays[obj["__array__"]]
+        return {k: _unflatten(v, arrays) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_unflatten(v, arrays) for v in obj]
+    return obj
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    h = hashlib.sha256()
+    for key in sorted(arrays):
+        a = np.ascontiguousarray(arrays[key])
+        h.update(f"{key}:{a.dtype.str}:{a.shape}".encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def dumps(state: dict) -> bytes:
+    """``state`` (nested dicts/lists of arrays, numbers, strings, None) as checkpoint bytes."""
+    arrays: dict[str, np.ndarray] = {}
+    tree = _flatten(state, "", arrays)
+    meta = {"format": FORMAT, "digest": _digest(arrays), "state": tree}
+    buf = io.BytesIO()
+    np.savez(buf, __meta__=np.array(json.dumps(meta)), **arrays)
+    return buf.getvalue()
+
+
+def load(path: Path) -> dict:
+    """The state saved in ``path``; :class:`CheckpointError` if it is not intact."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            meta = json.loads(str(npz["__meta__"]))
+            arrays = {k: npz[k] for k in npz.files if k != "__meta__"}
+    except FileNotFoundError:
+        raise CheckpointError(f"checkpoint {path} does not exist") from None
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as e:
+        raise CheckpointError(f"checkpoint {path} is damaged ({type(e).__name__}: {e})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(
+            f"checkpoint {path} has format {meta.get('format')!r}; this turinglearn reads {FORMAT}"
+        )
+    if _digest(arrays) != meta.get("digest"):
+        raise CheckpointError(f"checkpoint {path} is damaged (its arrays do not match their digest)")
+    return _unflatten(meta["state"], arrays)
+
+
+def save(run_dir: Path, generation: int, state: dict, keep: int = 3) -> Path:
+    """Write the checkpoint of ``generation`` (generations done) and prune to the newest ``keep``."""
+    folder = Path(run_dir) / DIRECTORY
+    folder.mkdir(exist_ok=True)
+    path = folder / f"generation-{generation:06d}.npz"
+    atomic_write(path, dumps(state))
+    for old in checkpoints(run_dir)[:-keep]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def checkpoints(run_dir: Path) -> list[Path]:
+    """A run's checkpoint files, oldest first."""
+    folder = Path(run_dir) / DIRECTORY
+    if not folder.is_dir():
+        return []
+    found = [(int(m.group(1)), p) for p in folder.iterdir() if (m := _NAME.search(p.name))]
+    return [p for _, p in sorted(found)]
+
+
+def latest(run_dir: Path, warn=None) -> tuple[Path, dict] | None:
+    """The newest intact checkpoint of a run and its state (``None`` if there is none);
+    every damaged newer one is reported through ``warn`` and skipped."""
+    for path in reversed(checkpoints(run_dir)):
+        try:
+            return path, load(path)
+        except CheckpointError as e:
+            if warn is not None:
+                warn(f"{e}; using the previous checkpoint")
+    return None

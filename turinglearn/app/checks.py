@@ -1,0 +1,393 @@
+"""Checks for extension points: does your own simulator, model family or discriminator fit?
+
+Each check probes the object with a small batch and raises :class:`ContractError` listing
+*every* problem it found (missing attributes or methods, wrong shapes or dtypes returned, a
+stimulus space that cannot be used, results that change under a fixed seed, values out of
+bounds), or returns ``None`` when the object fits::
+
+    from turinglearn import check_environment, check_model_family, check_discriminator
+    check_environment(MySim())          # or a registered id: "turinglearn/PendulumPD-v0"
+    check_model_family(MySim.model_family)
+    check_discriminator(MyClassifier(), n_inputs=2)
+
+The contracts are those of :mod:`turinglearn.core` (model and discriminator families),
+:mod:`turinglearn.interactive` (interrogable simulators) and
+:class:`turinglearn.systems.SwarmSystem` (swarm simulators).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.errors import TuringLearnError
+
+#: batch shape the probes use: (interrogators, trials), as InteractiveSystem batches them
+PROBE_SHAPE = (2, 3)
+
+
+class ContractError(TuringLearnError):
+    """An object does not fit a contract; ``problems`` lists every violation found."""
+
+    def __init__(self, what: str, problems: list[str]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{what} does not fit the contract ({len(self.problems)} problem(s)):\n{lines}")
+
+
+def _name(obj) -> str:
+    return obj if isinstance(obj, str) else type(obj).__name__
+
+
+def _missing(obj, attrs: dict[str, str], callables: dict[str, str]) -> list[str]:
+    out = [f"missing attribute {a!r} ({why})" for a, why in attrs.items() if not hasattr(obj, a)]
+    for m, sig in callables.items():
+        if not callable(getattr(obj, m, None)):
+            out.append(f"missing method {m}{sig}")
+    return out
+
+
+def _call(problems: list[str], what: str, fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:  # the user's code: any failure is a finding
+        problems.append(f"{what} raised {type(e).__name__}: {e}")
+        return None
+
+
+def _float_array(problems: list[str], what: str, value, shape: tuple[int, ...]) -> np.ndarray | None:
+    try:
+        a = np.asarray(value)
+    except Exception:  # pragma: no cover - exotic objects
+        problems.append(f"{what} returned {type(value).__name__}, not an array")
+        return None
+    if a.shape != shape:
+        problems.append(f"{what} returned shape {a.shape}; expected {shape}")
+        return None
+    if a.dtype.kind not in "fiub":
+        problems.append(f"{what} returned dtype {a.dtype}; expected a float array")
+        return None
+    if not np.isfinite(a.astype(float)).all():
+        problems.append(f"{what} returned NaN or infinite values")
+        return None
+    return a.astype(float)
+
+
+# --- model families ---------------------------------------------------------------------------
+
+
+def _family_problems(family) -> list[str]:
+    problems = _missing(
+        family,
+        {
+            "n_params": "the number d of parameters",
+            "names": "a tuple of d parameter names",
+            "lower": "lower bounds, an array [d]",
+            "upper": "upper bounds, an array [d]",
+        },
+        {},
+    )
+    if problems:
+        return problems
+    d = family.n_params
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+        return [f"n_params must be a positive integer, got {d!r}"]
+    names = family.names
+    if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
+        problems.append(f"names must be a tuple of strings, got {names!r}")
+    elif len(names) != d:
+        problems.append(f"names has {len(names)} entries; n_params is {d}")
+    elif len(set(names)) != len(names):
+        problems.append(f"names must be distinct, got {tuple(names)}")
+    lo, hi = np.asarray(family.lower), np.asarray(family.upper)
+    for label, b in (("lower", lo), ("upper", hi)):
+        if b.shape != (d,):
+            problems.append(f"{label} has shape {b.shape}; expected ({d},) = (n_params,)")
+        elif b.dtype.kind not in "fiu" or not np.isfinite(b.astype(float)).all():
+            problems.append(f"{label} must be finite numbers, got {b!r}")
+    if not problems and not (lo < hi).all():
+        bad = [str(n) for n, a, b in zip(names, lo, hi, strict=True) if not a < b]
+        problems.append(f"every lower bound must be below its upper bound; not so for {', '.join(bad)}")
+    return problems
+
+
+def check_model_family(family) -> None:
+    """Check a model family (:class:`turinglearn.core.ModelFamily`): ``n_params``, ``names``,
+    ``lower`` and ``upper`` bounds, consistent with each other."""
+    problems = _family_problems(family)
+    if problems:
+        raise ContractError(f"model family {_name(family)}", problems)
+
+
+# --- discriminators ---------------------------------------------------------------------------
+
+
+def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0) -> None:
+    """Check a discriminator family (:class:`turinglearn.core.DiscriminatorFamily`): ``n_weights``
+    and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each sample judged
+    on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
+    Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
+    :class:`~turinglearn.interactive.InteractiveSystem` steps."""
+    problems = _missing(
+        disc, {"n_weights": "the number k of weights of one discriminator"}, {"judge": "(w, x)"}
+    )
+    if problems:
+        raise ContractError(f"discriminator {_name(disc)}", problems)
+    k = disc.n_weights
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ContractError(
+            f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"]
+        )
+    f = n_inputs if n_inputs is not None else int(getattr(disc, "n_inputs", 2))
+    rng = np.random.default_rng(seed)
+    d_, s_ = 3, 5
+    w = rng.normal(0.0, 1.0, size=(d_, k))
+    x = rng.normal(0.0, 0.5, size=(s_, steps, f))
+    raw = _call(problems, "judge", disc.judge, w, x)
+    out = (
+        None
+        if raw is None
+        else _float_array(problems, f"judge(w [{d_}, {k}], x [{s_}, {steps}, {f}])", raw, (d_, s_))
+    )
+    if out is not None:
+        if ((out < 0) | (out > 1)).any():
+            problems.append(
+                f"judge returned values outside [0, 1] (min {out.min():g}, max {out.max():g}); > 0.5 means genuine"
+            )
+        again = _call(problems, "judge (second call)", disc.judge, w.copy(), x.copy())
+        if again is not None and not np.array_equal(np.asarray(again, float), out):
+            problems.append("judge is not deterministic: the same weights and samples gave different outputs")
+        part = _call(problems, "judge on a subset of samples", disc.judge, w, x[1:3])
+        if (
+            part is not None
+            and np.shape(part) == (d_, 2)
+            and not np.allclose(np.asarray(part, float), out[:, 1:3], atol=1e-6)
+        ):
+            problems.append("judge's output for a sample depends on the other samples in the batch")
+        one = _call(problems, "judge with one discriminator", disc.judge, w[1:2], x)
+        if (
+            one is not None
+            and np.shape(one) == (1, s_)
+            and not np.allclose(np.asarray(one, float), out[1:2], atol=1e-6)
+        ):
+            problems.append("judge's output for a discriminator depends on the other discriminators' weights")
+    n_out = getattr(disc, "n_outputs", 1)
+    if not problems and n_out > 1:
+        problems += _missing(
+            disc,
+            {
+                "n_inputs": "features per step",
+                "n_hidden": "recurrent state size",
+                "dtype": "the arrays' dtype",
+            },
+            {
+                "unpack": "(w [D, k]) -> network",
+                "hidden_step": "(net, x_t [D, S, F], h [D, S, H]) -> h",
+                "output": "(net, h [D, S, H]) -> outputs [D, S, n_outputs]",
+            },
+        )
+        if not problems:
+            net = _call(problems, "unpack", disc.unpack, w.astype(disc.dtype))
+            h = np.zeros((d_, s_, disc.n_hidden), dtype=disc.dtype)
+            if net is not None:
+                h2 = _call(
+                    problems,
+                    "hidden_step",
+                    disc.hidden_step,
+                    net,
+                    x[:, 0].astype(disc.dtype)[None].repeat(d_, 0),
+                    h,
+                )
+                if h2 is not None and np.shape(h2) != h.shape:
+                    problems.append(f"hidden_step returned shape {np.shape(h2)}; expected {h.shape}")
+                o = _call(problems, "output", disc.output, net, h)
+                if o is not None:
+                    _float_array(problems, "output", o, (d_, s_, n_out))
+    if problems:
+        raise ContractError(f"discriminator {_name(disc)}", problems)
+
+
+# --- simulators -------------------------------------------------------------------------------
+
+
+def _resolve(sim_or_id):
+    if not isinstance(sim_or_id, str):
+        return sim_or_id
+    from turinglearn.config import EnvironmentConfig, validate_environment
+    from turinglearn.environments import sim_class
+
+    return sim_class(sim_or_id)(validate_environment(EnvironmentConfig(sim_or_id)))
+
+
+def _interactive_problems(sim, d: int, seed: int) -> list[str]:
+    from turinglearn.errors import ConfigError
+    from turinglearn.systems.interactive import check_stimulus_space
+
+    problems = _missing(
+        sim,
+        {"feature_names": "a tuple of feature names, one per feature a discriminator sees"},
+        {
+            "reset": "(rng, shape) -> state",
+            "step": "(state, params [..., d], stimulus [..., k], rng) -> (state, features [..., F])",
+            "passive_schedule": "() -> [T, k]",
+        },
+    )
+    try:
+        low, high = check_stimulus_space(getattr(sim, "stimulus_space", None))
+    except ConfigError as e:
+        problems.append(f"stimulus_space: {e}")
+        return problems
+    if problems:
+        return problems
+    steps = sim.config.steps
+    k = len(low)
+    schedule = _call(problems, "passive_schedule()", sim.passive_schedule)
+    if schedule is not None:
+        schedule = _float_array(problems, "passive_schedule()", schedule, (steps, k))
+        if schedule is not None and ((schedule < low) | (schedule > high)).any():
+            problems.append(f"passive_schedule() leaves the stimulus space [{low}, {high}]")
+    n_feat = len(sim.feature_names)
+    space = getattr(sim, "feature_space", None)
+
+    def rollout(rng_seed: int):
+        rng = np.random.default_rng(rng_seed)
+        stim_rng = np.random.default_rng(123)
+        params = np.broadcast_to(
+            np.asarray(sim.truth, float), (1, PROBE_SHAPE[1], d)
+        )  # [1, S, d] as the learner passes
+        state = _call(problems, f"reset(rng, {PROBE_SHAPE})", sim.reset, rng, PROBE_SHAPE)
+        if state is None:
+            return None
+        feats = []
+        for t in range(steps):
+            if t == 0:
+                stim = np.broadcast_to(low, (*PROBE_SHAPE, k)).copy()
+            elif t == 1:
+                stim = np.broadcast_to(high, (*PROBE_SHAPE, k)).copy()
+            else:
+                stim = stim_rng.uniform(low, high, size=(*PROBE_SHAPE, k))
+            res = _call(
+                problems,
+                f"step at t = {t} (batch {PROBE_SHAPE}, params [1, {PROBE_SHAPE[1]}, {d}], stimulus {stim.shape})",
+                sim.step,
+                state,
+                params,
+                stim,
+                rng,
+            )
+            if res is None:
+                return None
+            if not (isinstance(res, tuple) and len(res) == 2):
+                problems.append(f"step must return (state, features), got {type(res).__name__}")
+                return None
+            state, f = res
+            f = _float_array(problems, f"step's features at t = {t}", f, (*PROBE_SHAPE, n_feat))
+            if f is None:
+                return None
+            feats.append(f)
+        return np.stack(feats)
+
+    first = rollout(seed)
+    if first is None:
+        return problems
+    second = rollout(seed)
+    if second is not None and not np.array_equal(first, second):
+        problems.append(
+            "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
+            "features (draw randomness only from the rng argument)"
+        )
+    if space is not None:
+        lo_f, hi_f = np.asarray(space.low, float), np.asarray(space.high, float)
+        if ((first < lo_f) | (first > hi_f)).any():
+            problems.append(f"features leave the declared feature_space [{lo_f}, {hi_f}]")
+    return problems
+
+
+def _swarm_problems(sim, d: int, seed: int) -> list[str]:
+    problems = _missing(
+        sim,
+        {"feature_names": "a tuple of feature names"},
+        {
+            "rollout": "(params [B, N, d], rng) -> result with .features [B, N, T, F]",
+            "swarm_params": "(theta [B, d]) -> [B, N, d]",
+        },
+    )
+    cfg = sim.config
+    for a in ("n_agents", "n_replicas"):
+        if not hasattr(cfg, a):
+            problems.append(f"config lacks {a!r} (a swarm simulator needs n_agents and n_replicas)")
+    if problems:
+        return problems
+    n = cfg.n_agents + cfg.n_replicas
+    theta = np.tile(np.asarray(sim.truth, float), (2, 1))
+    params = _call(problems, f"swarm_params(theta [2, {d}])", sim.swarm_params, theta)
+    if params is None:
+        return problems
+    params = _float_array(problems, "swarm_params", params, (2, n, d))
+    if params is None:
+        return problems
+
+    def features(s):
+        r = _call(problems, "rollout", sim.rollout, params, np.random.default_rng(s))
+        if r is None:
+            return None
+        if not hasattr(r, "features"):
+            problems.append("rollout must return an object with .features [B, N, T, F]")
+            return None
+        return _float_array(
+            problems, "rollout(...).features", r.features, (2, n, cfg.steps, len(sim.feature_names))
+        )
+
+    first = features(seed)
+    second = features(seed) if first is not None else None
+    if second is not None and not np.array_equal(first, second):
+        problems.append("not deterministic under a fixed seed: two rollouts with the same seed differ")
+    return problems
+
+
+def check_environment(sim_or_id, seed: int = 0) -> None:
+    """Check a batched simulator (or a registered id): its model family and truth, its
+    ``feature_names`` and ``config.steps``; for an interrogable one (``stimulus_space`` set),
+    the stimulus space, the passive schedule, and a probe rollout over a ``[2, 3]`` batch with
+    stimuli at the corners of the space and inside it (shapes, dtypes, finiteness, determinism
+    under a fixed seed, the declared ``feature_space``); for a swarm one, ``swarm_params`` and
+    ``rollout``."""
+    sim = _resolve(sim_or_id)
+    what = f"simulator {_name(sim_or_id)}"
+    problems = _missing(
+        sim,
+        {
+            "model_family": "the models' parameters and bounds",
+            "truth": "the system's parameters [d]",
+            "config": "settings, with config.steps",
+        },
+        {},
+    )
+    if problems:
+        raise ContractError(what, problems)
+    problems += [f"model_family: {p}" for p in _family_problems(sim.model_family)]
+    if problems:
+        raise ContractError(what, problems)
+    d = sim.model_family.n_params
+    truth = np.asarray(sim.truth, float) if sim.truth is not None else None
+    if truth is None or truth.shape != (d,):
+        problems.append(
+            f"truth must be an array of shape ({d},), got {None if truth is None else truth.shape}"
+        )
+    elif ((truth < sim.model_family.lower) | (truth > sim.model_family.upper)).any():
+        problems.append(f"truth {truth.tolist()} lies outside the model family's bounds")
+    steps = getattr(sim.config, "steps", None)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+        problems.append(f"config.steps must be a positive integer, got {steps!r}")
+    names = getattr(sim, "feature_names", None)
+    if names is not None and (
+        not isinstance(names, (tuple, list)) or not names or not all(isinstance(n, str) for n in names)
+    ):
+        problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
+    if problems:
+        raise ContractError(what, problems)
+    if getattr(sim, "stimulus_space", None) is not None or hasattr(sim, "passive_schedule"):
+        problems += _interactive_problems(sim, d, seed)
+    else:
+        problems += _swarm_problems(sim, d, seed)
+    if problems:
+        raise ContractError(what, problems)

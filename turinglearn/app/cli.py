@@ -1,0 +1,452 @@
+"""``turinglearn`` command line: run, resume, sweep, record, report, benchmark, envs, presets.
+
+Errors in what the user gave (settings, files, directories) end with one line naming what is
+wrong and how to fix it, and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from turinglearn.errors import TuringLearnError
+
+EXIT_USAGE = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="turinglearn",
+        description="Turing Learning: infer how a system behaves with competing models and discriminators.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an experiment from a preset or a TOML file")
+    run.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    run.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    run.add_argument("--seed", type=int, help="root random seed (overrides the config)")
+    run.add_argument("--out", type=Path, help="run directory to create (default: runs/NAME-sSEED-TIME)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any setting with a dotted key and a TOML value, e.g. --set models.population=50 "
+        "--set 'environment.truth=[0.5, -1, 1, -1]' (repeatable)",
+    )
+    run.add_argument(
+        "--passive",
+        action="store_true",
+        help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
+    )
+    run.add_argument(
+        "--device",
+        choices=["cpu", "cuda", "auto"],
+        help="where to compute: GAN presets train there; swarm presets simulate and judge there with the torch backend",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(run)
+
+    res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
+    res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(res)
+
+    sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
+    sweep.add_argument("config", metavar="PRESET_OR_FILE")
+    _add_seeds(sweep)
+    sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    sweep.add_argument(
+        "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting for every run",
+    )
+    _backend_args(sweep, what="the runs (one per seed)")
+
+    rec = sub.add_parser(
+        "record", help="write a recording of an environment's ground truth (for --set data=...)"
+    )
+    rec.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    rec.add_argument(
+        "--out", type=Path, required=True, help="file to write: .npz, .csv or .parquet (needs pyarrow)"
+    )
+    rec.add_argument(
+        "--trials", type=int, default=100, help="trials (swarms: every robot is recorded; default 100)"
+    )
+    rec.add_argument("--seed", type=int, help="random seed of the recording (default: the config's seed)")
+    rec.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+    )
+
+    rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
+    rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    bench = sub.add_parser("benchmark", help="compare learners over many seeds")
+    bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
+    _add_seeds(bench)
+    bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
+    bench.add_argument(
+        "--tasks", nargs="+", default=None, help="presets to run (default: aggregation object-clustering)"
+    )
+    bench.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting applied to every run, e.g. --set generations=300",
+    )
+
+    sub.add_parser("envs", help="list the registered turinglearn environments")
+    sub.add_parser("presets", help="list the built-in presets")
+    return p
+
+
+def _backend_args(parser, what: str = "each generation's chunks") -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["inprocess", "processes", "dask"],
+        help=f"where {what} run (default: the config's execution.backend, inprocess)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="processes or Dask workers to start (default: one per core)"
+    )
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --backend dask)")
+
+
+def _backend_overrides(args) -> list[str]:
+    out = []
+    if args.scheduler:
+        out += ["execution.backend=dask", f"execution.scheduler={json.dumps(args.scheduler)}"]
+    if args.backend:
+        out.append(f"execution.backend={json.dumps(args.backend)}")
+    if args.workers is not None:
+        out.append(f"execution.workers={args.workers}")
+    return out
+
+
+def _device_overrides(source: str, device: str | None) -> list[str]:
+    """``--device``: a GAN trains there; a swarm run simulates and judges there with the torch
+    backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
+    from turinglearn.config import read_source
+
+    if device is None:
+        return []
+    if read_source(source).get("learner", {}).get("kind") == "gan":
+        return [f"device={device!r}"]
+    if device == "auto":
+        import importlib.util
+
+        cuda = False
+        if importlib.util.find_spec("torch") is not None:
+            import torch
+
+            cuda = torch.cuda.is_available()
+        device = "cuda" if cuda else "cpu"
+    if device == "cpu":
+        return []
+    return ["execution.array='torch'", f"execution.device={device!r}"]
+
+
+def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
+    import signal
+
+    from turinglearn.app.hooks import Interrupted
+
+    if isinstance(e, Interrupted):
+        print(
+            f"turinglearn: stopped by {signal.Signals(e.signum).name} after {e.generation} generations; "
+            f"checkpoint written. Continue with: turinglearn resume {out}",
+            file=sys.stderr,
+        )
+        return 128 + e.signum
+    print(f"turinglearn: interrupted; continue with: turinglearn resume {out}", file=sys.stderr)
+    return 130
+
+
+def _print_table(summary: dict) -> None:
+    names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
+    err = summary.get("abs_error")
+    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}")
+    for i, n in enumerate(names):
+        t = f"{truth[i]:+.3f}" if truth else "-"
+        e = f"{err[i]:.3f}" if err else "-"
+        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
+    if summary.get("program"):
+        print(f"evolved program: {summary['program']}")
+    if summary.get("c2st") is not None:
+        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
+    print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def cmd_run(args) -> int:
+    from turinglearn.app.driver import run_experiment
+    from turinglearn.app.runs import check_new_run_dir
+    from turinglearn.config import load_config
+
+    overrides = list(args.overrides)
+    if args.generations is not None:
+        overrides.append(f"generations={args.generations}")
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.passive:
+        overrides.append("learner.passive=true")
+    overrides += _backend_overrides(args)
+    overrides += _device_overrides(args.config, args.device)
+    config = load_config(args.config, overrides)
+    rank = int(os.environ.get("RANK", "0"))  # torchrun: one process per GPU, the first one writes
+    if args.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise TuringLearnError(
+            "under torchrun give --out DIR (every process must name the same run directory)"
+        )
+    out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
+    if rank == 0:
+        check_new_run_dir(out)
+    if getattr(config.learner, "kind", None) == "gan":
+        return _run_gan(config, out, args.quiet)
+    print(
+        f"turinglearn: {config.name} on {config.environment.id}, seed {config.seed}, "
+        f"{config.generations} generations -> {out}",
+        file=sys.stderr,
+    )
+    try:
+        result = run_experiment(config, out=out, progress=not args.quiet, handle_signals=True)
+    except KeyboardInterrupt as e:
+        return _interrupted(e, out)
+    _print_table(result.summary())
+    print(f"results: {out}  (summary.json, metrics.csv, parameters.png, fitness.png)")
+    return 0
+
+
+def cmd_resume(args) -> int:
+    from turinglearn.app.driver import resume
+    from turinglearn.config import parse_override
+
+    overrides = dict(parse_override(o) for o in _backend_overrides(args))
+    try:
+        result = resume(args.run_dir, progress=not args.quiet, handle_signals=True, overrides=overrides)
+    except KeyboardInterrupt as e:
+        return _interrupted(e, args.run_dir)
+    _print_table(result.summary())
+    print(f"results: {args.run_dir}")
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from turinglearn.app.sweep import run_sweep
+    from turinglearn.config import load_config, parse_override
+
+    seeds = parse_seeds(args.seeds)
+    overrides = dict(parse_override(o) for o in args.overrides)
+    if args.generations is not None:
+        overrides["generations"] = args.generations
+    config = load_config(args.config, overrides)  # every setting checked before any run starts
+    execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
+    out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
+    text = run_sweep(args.config, seeds, out, overrides, execution)
+    print(text)
+    print(f"results: {out}  (table.md, results.json, errors.png, seed-N/ run directories)")
+    return 0
+
+
+def _print_gan_summary(summary: dict) -> None:
+    rows = [
+        ("Frechet distance (generated vs real half)", "frechet_distance"),
+        ("  between two real halves", "frechet_distance_real"),
+        ("class coverage (classes at >= 0.4 x their share)", "class_coverage"),
+        ("C2ST (0.5 = indistinguishable)", "c2st"),
+        ("images per second", "images_per_second"),
+    ]
+    for label, key in rows:
+        if summary.get(key) is not None:
+            print(f"{label:>50}: {summary[key]:.4g}")
+    print(
+        f"{summary['steps']} steps in {summary['seconds']:.1f} s on {summary['device']} ({summary['compile']}, {summary['precision']})"
+    )
+
+
+def _run_gan(config, out: Path, quiet: bool) -> int:
+    from turinglearn.app.gan_run import load_data, run_gan
+
+    data = load_data(config)  # data errors before anything is printed or written
+    if int(os.environ.get("RANK", "0")) == 0:
+        print(
+            f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
+            file=sys.stderr,
+        )
+    try:
+        result = run_gan(config, out=out, progress=not quiet, data=data)
+    except KeyboardInterrupt:
+        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
+        return 130
+    if "rank" in result.summary:  # a torchrun process other than the first: it wrote nothing
+        return 0 if result.summary["replicas_in_sync"] else 1
+    _print_gan_summary(result.summary)
+    print(f"results: {out}  (summary.json, metrics.csv, samples/, checkpoint.pt, fitness.png)")
+    return 0
+
+
+def cmd_record(args) -> int:
+    from turinglearn.app.recording import record
+    from turinglearn.config import load_config
+    from turinglearn.systems.recorded import read_recording
+
+    config = load_config(args.config, args.overrides)
+    path = record(config, args.out, trials=args.trials, seed=args.seed)
+    rec = read_recording(path, *_features_of(config))
+    print(
+        f"recorded {rec.x.shape[0]} individuals x {rec.x.shape[1]} steps ({', '.join(rec.feature_names)}) "
+        f"of {config.environment.id} -> {path}; learn from it with --set data={path}"
+    )
+    return 0
+
+
+def _features_of(config):
+    from turinglearn.config import validate_environment
+    from turinglearn.environments import sim_class
+
+    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    return sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None)
+
+
+def cmd_report(args) -> int:
+    from turinglearn.app.report import draw_run
+    from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
+    from turinglearn.config import from_dict, read_source, validate_environment
+    from turinglearn.environments import sim_class
+
+    run_dir = args.run_dir
+    if not run_dir.is_dir():
+        raise TuringLearnError(
+            f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
+        )
+    status = read_status(run_dir)
+    config = from_dict(read_source(run_dir / CONFIG_FILE))
+    if getattr(config.learner, "kind", None) == "gan":
+        return _report_gan(run_dir, status)
+    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    family = sim.model_family
+    files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
+    return _print_report(run_dir / SUMMARY_FILE, status, files, _print_table)
+
+
+def _print_report(summary_file: Path, status: dict, files, print_summary) -> int:
+    if summary_file.is_file():
+        print_summary(json.loads(summary_file.read_text()))
+    else:
+        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+    for f in files:
+        print(f"plot: {f}")
+    return 0
+
+
+def _report_gan(run_dir: Path, status: dict) -> int:
+    from turinglearn.app.report import plot_fitness, plot_losses
+    from turinglearn.app.runs import SUMMARY_FILE, read_metrics
+
+    metrics = read_metrics(run_dir)
+    files = []
+    if metrics:
+        files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
+    return _print_report(run_dir / SUMMARY_FILE, status, files, _print_gan_summary)
+
+
+def _add_seeds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seeds",
+        default="10",
+        help="how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)",
+    )
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"10"`` -> 0..9 (a count, as in ``--seeds 10``), ``"10-19"`` -> 10..19,
+    ``"1,4,7"`` -> [1, 4, 7], ``"5,"`` -> [5] (one seed)."""
+    text = str(text).strip()
+    fix = "give a count like 10 (seeds 0-9), a range like 10-19, or a list like 0,3,5 (one seed: 5,)"
+    seeds: list[int] = []
+    try:
+        if text.isdigit():
+            seeds = list(range(int(text)))
+        else:
+            for part in filter(None, text.split(",")):
+                lo, sep, hi = part.partition("-")
+                seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    except ValueError:
+        raise TuringLearnError(f"--seeds {text!r}: {fix}") from None
+    if not seeds or min(seeds) < 0:
+        raise TuringLearnError(f"--seeds {text!r}: no seeds; {fix}")
+    return seeds
+
+
+def cmd_benchmark(args) -> int:
+    from turinglearn.app.benchmark import TASKS, run_swarm_benchmark
+    from turinglearn.config import load_config, parse_override, presets
+
+    seeds = parse_seeds(args.seeds)
+    tasks = args.tasks or list(TASKS)
+    for t in tasks:
+        if t not in presets():
+            raise TuringLearnError(f"--tasks: unknown preset {t!r}; available: {', '.join(presets())}")
+    overrides = dict(parse_override(o) for o in args.overrides)
+    for t in tasks:  # validate every setting before starting hours of work
+        load_config(t, overrides)
+    out = args.out or Path("runs") / f"benchmark-swarm-{time.strftime('%Y%m%d-%H%M%S')}"
+    print(run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, overrides=overrides))
+    print(f"results: {out}  (table.md, results.json, errors.png)")
+    return 0
+
+
+def cmd_envs(args) -> int:
+    from turinglearn.environments import ENVIRONMENTS
+
+    for env_id, entry in ENVIRONMENTS.items():
+        print(f"{env_id:40} {entry.description}")
+    return 0
+
+
+def cmd_presets(args) -> int:
+    from turinglearn.config import presets
+
+    for name in presets():
+        print(name)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    handler = {
+        "run": cmd_run,
+        "resume": cmd_resume,
+        "sweep": cmd_sweep,
+        "record": cmd_record,
+        "report": cmd_report,
+        "benchmark": cmd_benchmark,
+        "envs": cmd_envs,
+        "presets": cmd_presets,
+    }[args.command]
+    try:
+        return handler(args)
+    except TuringLearnError as e:
+        print(f"turinglearn: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

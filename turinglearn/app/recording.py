@@ -1,0 +1,30 @@
+"""Writing a recording of an environment's ground truth (``turinglearn record``); the file format
+and the system that learns from one are :mod:`turinglearn.systems.recorded`."""
+
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from turinglearn.core.random import stream
+from turinglearn.errors import ConfigError
+from turinglearn.systems.recorded import simulate_models, write_recording
+
+
+def record(config, out: str | Path, trials: int = 100, seed: int | None = None) -> Path:
+    """Write a recording of the ground truth of ``config``'s environment (a preset name, a
+    TOML path or a :class:`~turinglearn.config.Config`): ``trials`` swarms (every robot is an
+    individual) or passive trials. Returns the path written."""
+    from turinglearn.config import Config, load_config, validate_environment
+    from turinglearn.environments import sim_class
+
+    cfg = config if isinstance(config, Config) else load_config(config)
+    if trials < 1:
+        raise ConfigError(f"--trials must be at least 1, got {trials}")
+    sim = sim_class(cfg.environment.id)(validate_environment(cfg.environment))
+    rng = stream(cfg.seed if seed is None else seed, "recording")
+    feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]
+    x = feats.reshape(-1, *feats.shape[2:])
+    return write_recording(out, x, sim.feature_names, truth=sim.truth)

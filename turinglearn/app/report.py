@@ -1,0 +1,255 @@
+"""Plots of a run, drawn from its metrics (so ``turinglearn report`` can redraw them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+class _Figures:
+    """The two pyplot calls the plots use, on bare :class:`matplotlib.figure.Figure` objects:
+    figures only ever written to files, no pyplot state, and the caller's backend left alone
+    (``matplotlib.use("Agg")`` here used to switch a notebook's inline backend off)."""
+
+    @staticmethod
+    def subplots(*args, figsize=None, **kwargs):
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=figsize)
+        return fig, fig.subplots(*args, **kwargs)
+
+    @staticmethod
+    def close(fig) -> None:  # a bare Figure is not registered with pyplot: nothing to close
+        pass
+
+
+def _pyplot() -> _Figures:
+    return _Figures()
+
+
+def _save(fig, path: Path) -> Path:
+    """Render to memory, then write atomically (a crash never leaves half a PNG)."""
+    import io
+
+    from turinglearn.app.runs import atomic_write
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write(Path(path), buf.getvalue())
+    return Path(path)
+
+
+def plot_parameters(
+    metrics: Mapping[str, np.ndarray],
+    names: Sequence[str],
+    truth: Sequence[float] | None,
+    path: Path,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+) -> Path:
+    """One panel per parameter: population median (line) and interquartile range (band) over
+    generations, with the ground truth as a dashed line."""
+    plt = _pyplot()
+    n = len(names)
+    cols = min(n, 2)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(5.5 * cols, 2.8 * rows), sharex=True, squeeze=False)
+    g = metrics["generation"]
+    for i, name in enumerate(names):
+        ax = axes.flat[i]
+        ax.fill_between(g, metrics[f"{name}_q25"], metrics[f"{name}_q75"], alpha=0.3, label="IQR")
+        ax.plot(g, metrics[f"{name}_median"], lw=1.5, label="median")
+        if truth is not None:
+            ax.axhline(truth[i], color="k", ls="--", lw=1, label="truth")
+        if bounds is not None:  # (lower [d], upper [d]): the model family's box
+            lo, hi = bounds[0][i], bounds[1][i]
+            pad = 0.025 * (hi - lo)
+            ax.set_ylim(lo - pad, hi + pad)
+        ax.set_title(name)
+        ax.set_ylabel("value")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("generation")
+    axes.flat[0].legend(loc="best", fontsize=8)
+    fig.suptitle("Model parameters over generations")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def _x_axis(metrics: Mapping[str, np.ndarray]) -> tuple[np.ndarray, str]:
+    """Generations, or the steps of a gradient (GAN) run."""
+    return (metrics["step"], "step") if "step" in metrics else (metrics["generation"], "generation")
+
+
+def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
+    """Mean and best fitness of both populations over generations (steps, for GAN runs)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    g, xlabel = _x_axis(metrics)
+    for who, color in (("model", "C0"), ("discriminator", "C3")):
+        ax.plot(g, metrics[f"{who}_fitness_mean"], color=color, lw=1.2, label=f"{who}s, mean")
+        ax.plot(g, metrics[f"{who}_fitness_max"], color=color, lw=0.8, ls=":", label=f"{who}s, best")
+    ax.axhline(0.5, color="grey", lw=0.8)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("fitness")
+    ax.set_title("Fitness of both populations")
+    ax.legend(loc="best", fontsize=8, ncol=2)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_losses(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
+    """A GAN run's discriminator and generator losses (population means) over steps."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    x, xlabel = _x_axis(metrics)
+    ax.plot(x, metrics["loss_d"], color="C3", lw=1.2, label="discriminator")
+    ax.plot(x, metrics["loss_g"], color="C0", lw=1.2, label="generator")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("loss")
+    ax.set_title("Losses (mean over the population)")
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def plot_interrogations(
+    stimuli: Mapping[int, np.ndarray],
+    responses: Mapping[int, np.ndarray],
+    path: Path,
+    feature_names: Sequence[str] | None = None,
+) -> Path:
+    """What the best interrogator learned to do: at each recorded generation, the stimulus it
+    applied over one trial with the genuine system (top) and the system's response (bottom)."""
+    plt = _pyplot()
+    gens = sorted(stimuli)
+    fig, axes = plt.subplots(
+        2, len(gens), figsize=(3.2 * len(gens), 4.6), sharex=True, sharey="row", squeeze=False
+    )
+    for c, g in enumerate(gens):
+        stim, resp = stimuli[g], responses[g]  # [T, k], [T, F]
+        t = np.arange(len(stim))
+        for j in range(stim.shape[1]):
+            axes[0, c].step(
+                t, stim[:, j], where="post", lw=1.2, label=f"stimulus {j}" if stim.shape[1] > 1 else None
+            )
+        axes[0, c].set_title(f"generation {g}")
+        axes[1, c].plot(t, resp[:, 0], lw=1.0, color="C2")
+        axes[1, c].set_xlabel("step")
+    axes[0, 0].set_ylabel("stimulus")
+    axes[1, 0].set_ylabel(feature_names[0] if feature_names else "response (feature 0)")
+    fig.suptitle("Best interrogator's stimulus over a trial, and the system's response")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def draw_run(
+    run_dir: Path,
+    names: Sequence[str],
+    truth: Sequence[float] | None,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    feature_names: Sequence[str] | None = None,
+) -> list[Path]:
+    """(Re)draw a run's plots from its metrics.csv; returns the files written."""
+    from turinglearn.app.runs import read_metrics
+
+    run_dir = Path(run_dir)
+    metrics = read_metrics(run_dir)
+    if not metrics:
+        return []
+    files = [
+        plot_parameters(metrics, names, truth, run_dir / "parameters.png", bounds),
+        plot_fitness(metrics, run_dir / "fitness.png"),
+    ]
+    probes = run_dir / "interrogations.npz"
+    if probes.is_file():  # interactive runs: what the best interrogators did
+        with np.load(probes) as z:
+            stimuli = {int(k.split("_")[1]): z[k] for k in z.files if k.startswith("stimuli_")}
+            responses = {int(k.split("_")[1]): z[k] for k in z.files if k.startswith("responses_")}
+        files.append(plot_interrogations(stimuli, responses, run_dir / "interrogation.png", feature_names))
+    return files
+
+
+def _q(a: np.ndarray) -> str:
+    q25, med, q75 = np.quantile(a, [0.25, 0.5, 0.75])
+    return f"{med:.3f} [{q25:.3f}, {q75:.3f}]"
+
+
+def table(results: Sequence[dict]) -> str:
+    """Markdown tables, one per task."""
+    out = []
+    for task in dict.fromkeys(r["task"] for r in results):
+        rows = [r for r in results if r["task"] == task]
+        names = rows[0]["names"]
+        ratio = all((r.get("behaviour") or {}).get("cluster_ratio") is not None for r in rows)
+        out.append(f"### {task}\n")
+        out.append(
+            "| learner | "
+            + " | ".join(names)
+            + " | summed error | C2ST |"
+            + (" cluster ratio |" if ratio else "")
+            + " seconds per run |"
+        )
+        out.append("|---" * (len(names) + 4 + ratio) + "|")
+        summed = {}
+        for learner in dict.fromkeys(r["learner"] for r in rows):
+            mine = sorted((r for r in rows if r["learner"] == learner), key=lambda r: r["seed"])
+            err = np.array([r["abs_error"] for r in mine])
+            summed[learner] = {r["seed"]: e for r, e in zip(mine, err.sum(axis=1), strict=True)}
+            c2st = np.array([r["c2st"] for r in mine], dtype=float)
+            out.append(
+                f"| {learner} | "
+                + " | ".join(_q(err[:, i]) for i in range(len(names)))
+                + f" | {_q(err.sum(axis=1))} | {np.nanmedian(c2st):.2f} |"
+                + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
+                + f" {np.median([r['seconds'] for r in mine]):.0f} |"
+            )
+        out.append("\nmedian [25 %, 75 %] of the absolute error over seeds.")
+        if ratio:
+            out.append(
+                "cluster ratio: final largest-cluster fraction of fresh arenas run by the inferred "
+                "controller over the truth's (1 = clusters as well as the truth)."
+            )
+        if "turing" in summed:
+            for learner, errs in summed.items():
+                if learner == "turing":
+                    continue
+                paired = [s for s in errs if s in summed["turing"]]
+                wins = sum(summed["turing"][s] < errs[s] for s in paired)
+                out.append(
+                    f"Turing Learning's summed error below {learner}'s in {wins} of {len(paired)} paired seeds."
+                )
+        out.append("")
+    return "\n".join(out)
+
+
+def box_plot(results: Sequence[dict], path: Path) -> None:
+
+    plt = _pyplot()
+    tasks = list(dict.fromkeys(r["task"] for r in results))
+    fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
+    for ax, task in zip(axes[0], tasks, strict=True):
+        learners = list(dict.fromkeys(r["learner"] for r in results if r["task"] == task))
+        data = [
+            [sum(r["abs_error"]) for r in results if r["task"] == task and r["learner"] == k]
+            for k in learners
+        ]
+        ax.boxplot(data, tick_labels=learners)
+        ax.set_yscale("log")
+        ax.set_title(task)
+        ax.set_ylabel("summed absolute parameter error")
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+

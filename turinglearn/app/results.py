@@ -1,0 +1,116 @@
+"""results: part of the former turinglearn.experiment."""
+
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from turinglearn.config import AVERAGES, TRACKS, Config
+from turinglearn.core.contracts import Generation
+
+
+def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str, float]:
+    """One generation's row of metrics.csv (columns: :func:`turinglearn.runs.metrics_columns`).
+
+    view: maps the models [M, d] to the reported values [M, len(names)] (policy families: their
+    effective controllers, :func:`turinglearn.policies.report`); default: the parameters."""
+    values = record.models if view is None else view(record.models)
+    q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)
+    best = values[int(np.argmax(record.model_fitness))]
+    row: dict[str, float] = {"generation": record.generation, "seconds": record.seconds}
+    for i, n in enumerate(names):
+        row.update({f"{n}_median": med[i], f"{n}_q25": q25[i], f"{n}_q75": q75[i], f"{n}_best": best[i]})
+    f_d = record.discriminator_fitness  # empty for metric-based learners
+    row.update(
+        model_fitness_mean=record.model_fitness.mean(),
+        model_fitness_max=record.model_fitness.max(),
+        discriminator_fitness_mean=f_d.mean() if f_d.size else float("nan"),
+        discriminator_fitness_max=f_d.max() if f_d.size else float("nan"),
+    )
+    return row
+
+
+def estimate(
+    history: dict,
+    names: Sequence[str],
+    average_last: int = 1,
+    average: str = "median",
+    track: str = "median",
+) -> np.ndarray:
+    """The inferred model [d]: the population median (``track = "median"``, metrics.csv's
+    ``NAME_median`` columns) or each generation's fittest model (``"best"``, ``NAME_best``)
+    averaged (``average``: ``median`` or ``mean``, per parameter) over the last ``average_last``
+    generations of ``history``, but never over more than the second half of the run (a
+    shortened run must not average its first, random generations into the estimate)."""
+    if average not in AVERAGES:
+        raise ValueError(f"average must be one of {', '.join(AVERAGES)}, got {average!r}")
+    if track not in TRACKS:
+        raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
+    values = np.array([history[f"{n}_{track}"] for n in names], dtype=float)  # [d, G]
+    k = max(1, min(average_last, (values.shape[1] + 1) // 2))
+    return getattr(np, average)(values[:, -k:], axis=1)  # AVERAGES are numpy's own names
+
+
+@dataclass
+class LearnResult:
+    """What a run found.
+
+    inferred: population median of the final models [d] (or its median or mean over the last
+    ``evaluation.average_last`` generations; with ``evaluation.track = "best"``, of each
+    generation's fittest model instead of the population median); best: the final model with the highest
+    fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
+    accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
+    history: metrics.csv's columns over generations; models / discriminators: final evaluated
+    populations [M, d] / [D, k] with their fitness.
+    """
+
+    config: Config
+    names: tuple[str, ...]
+    inferred: np.ndarray
+    best: np.ndarray
+    truth: np.ndarray | None
+    abs_error: np.ndarray | None
+    c2st: float | None
+    history: dict[str, np.ndarray]
+    models: np.ndarray
+    model_fitness: np.ndarray
+    discriminators: np.ndarray
+    discriminator_fitness: np.ndarray
+    seconds: float
+    run_dir: Path | None = None
+    interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def estimate(self, track: str | None = None) -> np.ndarray:
+        """The run's estimate [d] following ``track`` (default: the config's ``evaluation.track``)
+        over the config's window: :func:`estimate` on ``history``, so a finished run can be read
+        either way without running it again."""
+        ev = self.config.evaluation
+        return estimate(self.history, self.names, ev.average_last, ev.average, track or ev.track)
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary.json (the schema every preset writes)."""
+        as_list = lambda a: None if a is None else [float(v) for v in a]  # noqa: E731
+        return {
+            "name": self.config.name,
+            "environment": self.extra.get("simulator", self.config.environment.id),
+            "seed": self.config.seed,
+            "parameters": list(self.names),
+            "truth": as_list(self.truth),
+            "inferred": as_list(self.inferred),
+            "best": as_list(self.best),
+            "abs_error": as_list(self.abs_error),
+            "max_abs_error": None if self.abs_error is None else float(np.max(self.abs_error)),
+            "c2st": self.c2st,
+            "generations": len(self.history.get("generation", [])),
+            "seconds": round(self.seconds, 3),
+            "seconds_per_generation": round(
+                self.seconds / max(1, len(self.history.get("generation", []))), 5
+            ),
+            **self.extra,
+        }

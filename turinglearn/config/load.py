@@ -1,0 +1,92 @@
+"""Where configs come from: presets, TOML files, ``--set key=value`` overrides; and back to TOML."""
+
+
+from __future__ import annotations
+
+import sys
+import typing
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from turinglearn.errors import ConfigError
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from turinglearn.config.gan import GANConfig
+from turinglearn.config.schema import set_dotted
+from turinglearn.config.sections import Config, from_dict
+
+# --- sources: presets, files, overrides -------------------------------------------------------
+
+
+def presets() -> list[str]:
+    """Names of the built-in presets."""
+    root = resources.files("turinglearn.presets")
+    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+def _parse_toml(text: str, where: str) -> dict:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{where} is not valid TOML ({e}); fix the file's syntax") from None
+
+
+def read_source(preset_or_file: str | Path) -> dict:
+    """The raw table of a preset name or a TOML file path."""
+    path = Path(preset_or_file)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise ConfigError(
+                f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "
+                f"{', '.join(presets())}"
+            )
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError(f"cannot read config file {str(path)!r}: {e}") from None
+        return _parse_toml(text, f"config file {str(path)!r}")
+    name = str(preset_or_file)
+    if name not in presets():
+        raise ConfigError(
+            f"unknown preset {name!r}; available presets: {', '.join(presets())}, or a path to a .toml file"
+        )
+    text = resources.files("turinglearn.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return _parse_toml(text, f"preset {name!r}")
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``"a.b=VALUE"`` -> ``("a.b", value)``; VALUE is TOML, or a bare string if it is not."""
+    key, sep, raw = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise ConfigError(f"--set needs KEY=VALUE (e.g. models.population=50), got {item!r}")
+    raw = raw.strip()
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return key, value
+
+
+def load_config(
+    preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()
+) -> Config | GANConfig:
+    """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping)."""
+    data = read_source(preset_or_file)
+    items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    for key, value in items:
+        set_dotted(data, key, value)
+    return from_dict(data)
+
+
+def to_toml(config: Config | GANConfig) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(config.to_dict())

@@ -1,0 +1,334 @@
+"""Typed, validated experiment configs, read from TOML presets or files.
+
+A config is a tree of frozen dataclasses. Every key can be overridden with a dotted name
+(``models.population=50``, ``environment.truth=[0.1, -1, 1, -1]``); values are TOML. Errors name
+the setting and the fix, and are raised before anything is written.
+"""
+
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from turinglearn.core.optimizers import ESConfig
+from turinglearn.errors import ConfigError, check_at_least
+
+if typing.TYPE_CHECKING:  # pragma: no cover
+    from turinglearn.config.gan import GANConfig
+from turinglearn.config.schema import build_dataclass, coerce, plain, set_dotted
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """Which environment, plus its own settings (validated by the environment's config class)."""
+
+    id: str = "turinglearn/Aggregation-v0"
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+LEARNER_KINDS = ("turing", "metric-sse", "metric-histogram")  # "gan" selects a GANConfig instead
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """Which learner, and how samples are made each generation.
+
+    kind: ``turing`` (models against discriminators), or a metric-based baseline with the
+    same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
+    time series) or ``metric-histogram`` (distance between per-step speed histograms);
+
+    trials_per_model: trials of each model (per interrogator, when interrogating);
+    genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
+    genuine_trials: interactive systems: trials of the system each interrogator runs;
+    passive: interactive systems: apply the environment's fixed stimulus schedule instead of
+    letting the discriminators interrogate;
+    hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
+    many generations, keep the last ``hall_of_fame``, and let them judge the models too
+    (0: the papers' algorithm; see :class:`~turinglearn.learner.TuringLearner`).
+    """
+
+    kind: str = "turing"
+    trials_per_model: int = 1
+    genuine_per_trial: int = 1
+    genuine_trials: int = 100
+    passive: bool = False
+    hall_of_fame: int = 20
+    hall_of_fame_every: int = 10
+
+    def __post_init__(self):
+        if self.hall_of_fame < 0:
+            raise ConfigError(f"must be 0 (none) or more, got {self.hall_of_fame}", "hall_of_fame")
+        check_at_least(self, hall_of_fame_every=1)
+        if self.kind not in LEARNER_KINDS:
+            raise ConfigError(f"must be one of {', '.join(LEARNER_KINDS)}, got {self.kind!r}", "kind")
+        check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
+
+
+MODEL_KINDS = ("reactive", "mlp", "gru", "gp")
+
+
+@dataclass(frozen=True)
+class ModelConfig(ESConfig):
+    """What a model is, and how the models evolve.
+
+    kind: ``reactive`` (the environment's own controller parameters, e.g. the 4 wheel speeds
+    of aggregation), or, for swarm environments, a policy in the replicas' place: ``mlp``
+    (a neural policy, ``hidden`` tanh units), ``gru`` (a recurrent one, ``hidden`` GRU units)
+    or ``gp`` (an evolved program per wheel, at most ``max_nodes`` nodes each; see
+    :mod:`turinglearn.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the self-adaptive ES
+    (the inherited settings; weights of the nets lie in ``[-weight_bound, weight_bound]``);
+    ``gp`` by DEAP's tree operators with the same ``population`` and ``parents``, and
+    ``crossover`` the probability of a subtree crossover per offspring.
+    """
+
+    kind: str = "reactive"
+    hidden: int = 4
+    weight_bound: float = 3.0
+    max_nodes: int = 24
+    crossover: float = 0.3
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.kind not in MODEL_KINDS:
+            raise ConfigError(f"must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}", "kind")
+        check_at_least(self, hidden=1, max_nodes=3)
+        if not self.weight_bound > 0:
+            raise ConfigError(f"must be positive, got {self.weight_bound}", "weight_bound")
+        if not 0 <= self.crossover <= 1:
+            raise ConfigError(f"must be a probability in [0, 1], got {self.crossover}", "crossover")
+
+
+DISCRIMINATOR_KINDS = ("elman", "gru", "swarm")
+
+
+@dataclass(frozen=True)
+class DiscriminatorConfig(ESConfig):
+    """What a discriminator is, and how it learns.
+
+    kind: ``elman`` (the papers' Elman networks, ``hidden`` units, evolved by the ES settings
+    inherited here); ``gru`` (one GRU classifier over an individual's trajectory, ``hidden``
+    units) or ``swarm`` (one permutation-invariant DeepSets classifier over snapshots of whole
+    swarms, ``hidden`` units; see :class:`~turinglearn.systems.SwarmSnapshotSystem`): these two
+    are trained by ``train_steps`` Adam steps (``learning_rate``) on every generation's samples
+    (need torch: ``pip install 'turinglearn[neural]'``); the ES settings do not apply to them.
+    """
+
+    kind: str = "elman"
+    hidden: int = 5
+    learning_rate: float = 0.01
+    train_steps: int = 5
+
+    def __post_init__(self):
+        super().__post_init__()
+        if self.kind not in DISCRIMINATOR_KINDS:
+            raise ConfigError(f"must be one of {', '.join(DISCRIMINATOR_KINDS)}, got {self.kind!r}", "kind")
+        check_at_least(self, hidden=1, train_steps=1)
+        if not self.learning_rate > 0:
+            raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
+
+
+AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (experiment.estimate)
+TRACKS = ("median", "best")  # which model of each generation the window follows (metrics.csv's NAME_<track>)
+
+
+@dataclass(frozen=True)
+class EvaluationConfig:
+    """c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
+    c2st_folds: cross-validation folds; c2st_noise: standard deviation of the tracking noise
+    added to every observed feature of both classes before the classifier sees them. The
+    simulations are deterministic given the sensor readings, so without noise any parameter
+    difference, however small, is perfectly separable; with it, C2ST measures whether the
+    behaviours differ at that tracking precision.
+
+    average_last: the inferred model is the population median averaged over the last this many
+    generations (at most the second half of the run, so a shortened run does not average in its
+    first, random generations); 1, the default, takes the final generation's median. A
+    coevolving population does not settle: its median wanders around the truth from generation
+    to generation, and averaging the iterates (Polyak-Ruppert) damps that wander.
+    average: how the window is averaged, per parameter: ``median`` (the default; a sweep of the
+    population that lasts fewer than half the window, as when the discriminators briefly lose
+    the trail, does not move it) or ``mean``.
+    track: which model of each generation the window follows: ``median`` (the default; the
+    population median, per parameter) or ``best`` (the generation's fittest model, the one that
+    fooled the most judges). metrics.csv records both (``NAME_median``, ``NAME_best``), so a
+    finished run can be re-estimated either way (:func:`turinglearn.experiment.estimate`)."""
+
+    c2st_trials: int = 200
+    c2st_folds: int = 5
+    c2st_noise: float = 0.05
+    average_last: int = 1
+    average: str = "median"
+    track: str = "median"
+
+    def __post_init__(self):
+        if self.average not in AVERAGES:
+            raise ConfigError(f"must be one of {', '.join(AVERAGES)}, got {self.average!r}", "average")
+        if self.track not in TRACKS:
+            raise ConfigError(f"must be one of {', '.join(TRACKS)}, got {self.track!r}", "track")
+        if not self.c2st_noise >= 0:
+            raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
+        if self.c2st_trials < 0:
+            raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
+        check_at_least(self, c2st_folds=2, average_last=1)
+
+
+BACKENDS = ("inprocess", "processes", "dask")
+
+
+@dataclass(frozen=True)
+class ExecutionConfig:
+    """Where a run's work is done, and how it is kept safe.
+
+    backend: ``inprocess`` (default), ``processes`` (a local process pool) or ``dask`` (a
+    ``dask.distributed`` cluster: ``scheduler`` is its address, empty to start a LocalCluster);
+    workers: processes or Dask workers to start (0: one per CPU core);
+    chunk_size: models per unit of work. The batch is cut into chunks of this many models and
+    each chunk draws from its own random stream, so the chunks, not the workers, fix the
+    numbers: a run gives bit-identical results on every backend and worker count. Changing
+    ``chunk_size`` changes the random numbers (not the algorithm);
+    retries: times a chunk whose worker died, hung or failed is run again before the run stops;
+    timeout: seconds after which a chunk is presumed hung (0: wait for ever);
+    checkpoint_every: generations between checkpoints of a run directory (0: none);
+    keep_checkpoints: how many of the newest checkpoints are kept;
+    array: ``numpy`` (default) or ``torch``: simulate and judge with torch tensors on
+    ``device`` (``cpu``, ``cuda``, ``cuda:N``) in ``precision`` (``float32`` or ``float64``;
+    empty: float32 on CUDA, float64 on the CPU); see :mod:`turinglearn.torch_backend`.
+    """
+
+    backend: str = "inprocess"
+    workers: int = 0
+    scheduler: str = ""
+    chunk_size: int = 50
+    retries: int = 2
+    timeout: float = 0.0
+    checkpoint_every: int = 50
+    keep_checkpoints: int = 3
+    array: str = "numpy"
+    device: str = "cpu"
+    precision: str = ""
+
+    def __post_init__(self):
+        if self.array not in ("numpy", "torch"):
+            raise ConfigError(f"must be numpy or torch, got {self.array!r}", "array")
+        if self.precision not in ("", "float32", "float64"):
+            raise ConfigError(
+                f"must be float32, float64 or empty (automatic), got {self.precision!r}", "precision"
+            )
+        if self.device != "cpu" and self.array != "torch":
+            raise ConfigError(
+                f"device {self.device!r} needs array = 'torch' (numpy runs on the CPU)", "device"
+            )
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
+        if self.scheduler and self.backend != "dask":
+            raise ConfigError(
+                f"a scheduler address needs backend = 'dask', got backend = {self.backend!r}", "scheduler"
+            )
+        check_at_least(self, workers=0, chunk_size=1, retries=0, checkpoint_every=0, keep_checkpoints=1)
+        if not self.timeout >= 0:
+            raise ConfigError(f"must be 0 (no limit) or more seconds, got {self.timeout}", "timeout")
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole experiment. ``seed`` is the one root of all randomness in the run.
+
+    ``data``: a path to data the learner learns from; empty for none. Its meaning depends on
+    the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
+    baselines) it is a recording of genuine trajectories (:mod:`turinglearn.recordings`),
+    which then replaces the simulated system as the source of genuine samples; a learner of
+    images reads its image data from it.
+    """
+
+    name: str = "aggregation"
+    seed: int = 0
+    generations: int = 1000
+    data: str = ""
+    # the defaults: the aggregation study with one replica per trial and the final median;
+    # every preset file starts from them (the aggregation preset steadies the estimate)
+    environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
+    models: ModelConfig = field(default_factory=lambda: ModelConfig(sigma_max=1.0))
+    discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+
+    def __post_init__(self):
+        # validate the environment's own settings and store them resolved (defaults filled in)
+        env_cfg = validate_environment(self.environment)
+        options = plain(dataclasses.asdict(env_cfg))
+        object.__setattr__(self, "environment", EnvironmentConfig(self.environment.id, options))
+        check_at_least(self, generations=1)
+        if self.seed < 0:
+            raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
+
+    def to_dict(self) -> dict:
+        """Plain nested dict, as written to ``config.toml`` (environment options inlined)."""
+        out = plain(dataclasses.asdict(self))
+        env = out.pop("environment")
+        out["environment"] = {"id": env["id"], **env["options"]}
+        return out
+
+    def replace(self, **overrides: Any) -> Config:
+        """A copy with dotted-key overrides applied and validated: ``cfg.replace(**{"models.population": 20})``."""
+        data = self.to_dict()
+        for key, value in overrides.items():
+            set_dotted(data, key, value)
+        return from_dict(data)
+
+
+def validate_environment(env: EnvironmentConfig):
+    """The environment's own config object; unknown ids and bad options are ConfigErrors."""
+    from turinglearn.environments import ENVIRONMENTS, config_class, known
+
+    if not known(env.id):
+        raise ConfigError(
+            f"unknown environment id {env.id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`), "
+            "or 'yourpackage.module:Name-v0' for one that module registers",
+            "environment.id",
+        )
+    return build_dataclass(config_class(env.id), env.options, "environment.")
+
+
+_SECTIONS = {
+    "learner": LearnerConfig,
+    "models": ModelConfig,
+    "discriminators": DiscriminatorConfig,
+    "evaluation": EvaluationConfig,
+    "execution": ExecutionConfig,
+}
+
+
+def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
+    """Validate a nested dict (as read from TOML) into a :class:`Config`, or a
+    :class:`~turinglearn.gan.config.GANConfig` when ``learner.kind = "gan"``."""
+    data = dict(data)
+    learner = data.get("learner")
+    if isinstance(learner, Mapping) and learner.get("kind") == "gan":
+        from turinglearn.config.gan import gan_config_from_dict
+
+        return gan_config_from_dict(data)
+    top = {f.name for f in fields(Config)}
+    for key in data:
+        if key not in top:
+            raise ConfigError(f"unknown setting; valid top-level keys are: {', '.join(sorted(top))}", key)
+    kwargs: dict[str, Any] = {}
+    for key in ("name", "seed", "generations", "data"):
+        if key in data:
+            kwargs[key] = coerce(data[key], typing.get_type_hints(Config)[key], key)
+    env_table = dict(data.get("environment", {}))
+    env = EnvironmentConfig(id=coerce(env_table.pop("id", EnvironmentConfig.id), str, "environment.id"))
+    kwargs["environment"] = EnvironmentConfig(id=env.id, options=env_table)
+    defaults = Config()
+    for key, cls in _SECTIONS.items():
+        if key in data:
+            base = dataclasses.asdict(getattr(defaults, key))
+            table = data[key]
+            if not isinstance(table, Mapping):
+                raise ConfigError(f"must be a table, e.g. [{key}]", key)
+            kwargs[key] = build_dataclass(cls, {**base, **table}, f"{key}.")
+    return Config(**kwargs)

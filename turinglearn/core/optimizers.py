@@ -1,0 +1,136 @@
+"""Ask/tell optimisers with explicit state. Higher fitness is better.
+
+:class:`SelfAdaptiveES` is the (mu + lambda) evolution strategy of the Turing Learning papers'
+code, vectorised over the population. It is written in numpy rather than on DEAP's operators:
+those draw from Python's global ``random`` and vary one individual per Python call, which
+would break both explicit seeding and batching (STYLE.md).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from turinglearn.errors import ConfigError, check_at_least
+
+
+@dataclass(frozen=True)
+class ESConfig:
+    """Settings of :class:`SelfAdaptiveES`.
+
+    population: individuals evaluated per generation (mu parents + lambda offspring);
+    parents: mu, the best kept each generation; sigma_init: initial step size;
+    sigma_min / sigma_max: bounds on step sizes (the papers' code: 0.01 and none; capping the
+    models' steps at 1 stops oversized mutations from being free at the bounds, DESIGN.md 8);
+    init_low / init_high: the uniform range of initial values where the family has no bounds.
+    """
+
+    population: int = 100
+    parents: int = 50
+    sigma_init: float = 1.0
+    sigma_min: float = 0.01
+    sigma_max: float = math.inf
+    init_low: float = -1.0
+    init_high: float = 1.0
+
+    def __post_init__(self):
+        check_at_least(self, population=2)
+        if not 1 <= self.parents < self.population:
+            raise ConfigError(
+                f"must be between 1 and population - 1 = {self.population - 1}, got {self.parents} "
+                "(change parents together with population)",
+                "parents",
+            )
+        if not self.sigma_min > 0:
+            raise ConfigError(f"must be positive, got {self.sigma_min}", "sigma_min")
+        if not self.sigma_max >= self.sigma_min:
+            raise ConfigError(
+                f"must be at least sigma_min = {self.sigma_min}, got {self.sigma_max}", "sigma_max"
+            )
+        if not self.sigma_min <= self.sigma_init <= self.sigma_max:
+            raise ConfigError(
+                f"must lie in [sigma_min, sigma_max] = [{self.sigma_min}, {self.sigma_max}], got {self.sigma_init}",
+                "sigma_init",
+            )
+        if not self.init_low < self.init_high:
+            raise ConfigError(f"must be above init_low = {self.init_low}, got {self.init_high}", "init_high")
+
+
+class SelfAdaptiveES:
+    """(mu + lambda) ES with self-adaptive step sizes, as in the Turing Learning papers' code.
+
+    Each generation the whole population (parents included: fitness is relative to the current
+    opponents, so parents are re-evaluated) is told its fitness; the best ``mu`` become parents
+    (ties broken at random) and ``lambda`` offspring are bred, each from two distinct random
+    parents: discrete recombination of values, intermediate recombination of step sizes, then
+    ``sigma' = sigma * exp(tau0 N(0,1) + tau N_i(0,1))`` clipped to ``[sigma_min, sigma_max]``
+    and ``x' = x + sigma' N_i(0,1)`` clipped to the bounds (Beyer & Schwefel 2002).
+
+    x: [P, n] the population to evaluate; sigma: [P, n] its step sizes.
+    """
+
+    def __init__(
+        self,
+        n: int,
+        config: ESConfig,
+        rng: np.random.Generator,
+        lower: np.ndarray | None = None,
+        upper: np.ndarray | None = None,
+    ):
+        self.n, self.config, self.rng = n, config, rng
+        self.lower = None if lower is None else np.asarray(lower, dtype=float)
+        self.upper = None if upper is None else np.asarray(upper, dtype=float)
+        lo = self.lower if self.lower is not None else config.init_low
+        hi = self.upper if self.upper is not None else config.init_high
+        self.x = rng.uniform(lo, hi, size=(config.population, n))
+        self.sigma = np.full((config.population, n), config.sigma_init)
+        self.fitness: np.ndarray | None = None  # [P] of the last evaluated population
+        self.generation = 0
+
+    def ask(self) -> np.ndarray:
+        return self.x
+
+    def tell(self, fitness: np.ndarray) -> None:
+        cfg, rng = self.config, self.rng
+        fitness = np.asarray(fitness, dtype=float)
+        if fitness.shape != (cfg.population,):
+            raise ValueError(f"fitness must have shape ({cfg.population},), got {fitness.shape}")
+        self.fitness = fitness
+        order = np.lexsort((rng.random(cfg.population), -fitness))  # best first, random ties
+        parents = order[: cfg.parents]
+        px, ps = self.x[parents], self.sigma[parents]  # [mu, n]
+
+        lam, n = cfg.population - cfg.parents, self.n
+        a = rng.integers(cfg.parents, size=lam)
+        b = (a + rng.integers(1, cfg.parents, size=lam)) % cfg.parents if cfg.parents > 1 else a
+        pick = rng.random((lam, n)) < 0.5
+        x = np.where(pick, px[a], px[b])  # discrete recombination
+        s = (ps[a] + ps[b]) / 2  # intermediate recombination of step sizes
+        tau0, tau = 1 / math.sqrt(2 * n), 1 / math.sqrt(2 * math.sqrt(n))
+        s = s * np.exp(tau0 * rng.standard_normal((lam, 1)) + tau * rng.standard_normal((lam, n)))
+        s = np.clip(s, cfg.sigma_min, cfg.sigma_max)
+        x = x + s * rng.standard_normal((lam, n))
+        if self.lower is not None:
+            x = np.clip(x, self.lower, self.upper)
+
+        self.x = np.concatenate([px, x])
+        self.sigma = np.concatenate([ps, s])
+        self.generation += 1
+
+    def state_dict(self) -> dict:
+        return {
+            "x": self.x.copy(),
+            "sigma": self.sigma.copy(),
+            "fitness": None if self.fitness is None else self.fitness.copy(),
+            "generation": self.generation,
+            "rng": self.rng.bit_generator.state,
+            "config": asdict(self.config),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.x, self.sigma = np.array(state["x"], dtype=float), np.array(state["sigma"], dtype=float)
+        self.fitness = None if state["fitness"] is None else np.array(state["fitness"], dtype=float)
+        self.generation = int(state["generation"])
+        self.rng.bit_generator.state = state["rng"]

@@ -1,0 +1,14 @@
+"""random: part of the former turinglearn.core."""
+
+
+from __future__ import annotations
+
+import numpy as np
+
+#: named random streams of a run, so adding a stream never shifts another one's numbers
+STREAMS = {"models": 0, "discriminators": 1, "simulation": 2, "evaluation": 3, "recording": 4}
+
+
+def stream(seed: int, name: str, *index: int) -> np.random.Generator:
+    """The generator of stream ``name`` (and e.g. generation ``index``) under root ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(STREAMS[name], *index)))

@@ -1,0 +1,204 @@
+"""Interactive Turing Learning: discriminators that act on the system while they watch it.
+
+The contract: an environment's batched simulator declares ``stimulus_space`` (a bounded
+``gymnasium.spaces.Box`` of shape ``(k,)``) and steps as
+``step(state, params[..., d], stimulus[..., k], rng) -> (state, features[..., F])`` over any batch
+shape; ``passive_schedule() -> [T, k]`` is what a passive observer applies. An interrogator is
+a recurrent discriminator with ``1 + k`` outputs: output 0 is its judgement after the last
+step, outputs ``1..k`` are mapped into the stimulus space and applied at the next step.
+
+Because the system responds to each interrogator's own stimuli, every interrogator runs its
+own trials: ``G`` genuine ones and one per model, batched as ``[D, G + M]`` episodes. Passive
+discrimination is the special case of the fixed schedule: the trials no longer depend on the
+discriminator, so the batch collapses to ``[1, G + M]`` episodes that all discriminators watch;
+the same loop serves both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from turinglearn.core.contracts import Evaluation
+from turinglearn.errors import ConfigError
+
+
+def check_stimulus_space(space) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds (low [k], high [k]) of a usable stimulus space, else a ConfigError saying why."""
+    if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
+        raise ConfigError(
+            f"the stimulus space must be a gymnasium.spaces.Box of shape (k,), got {space!r}; "
+            "declare e.g. Box(0.0, 1.0, shape=(1,)) on the simulator"
+        )
+    low, high = np.asarray(space.low, float), np.asarray(space.high, float)
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()):
+        raise ConfigError(f"the stimulus space must have finite bounds with high > low, got {space!r}")
+    return low, high
+
+
+@dataclass
+class Interrogation:
+    """What a batch of trials under interrogation produced.
+
+    outputs: [D, S] judgements after the last step; stimuli: [Db, T, S, k] and features:
+    [Db, T, S, F] when recorded (Db = D interactive, 1 passive), else None.
+    """
+
+    outputs: np.ndarray
+    stimuli: np.ndarray | None = None
+    features: np.ndarray | None = None
+
+
+class InteractiveSystem:
+    """A stimulus-driven simulator under interrogation (see the module docstring).
+
+    sim: the batched simulator (``stimulus_space``, ``step``, ``reset``, ``passive_schedule``,
+    ``model_family``, ``truth``, ``config.steps``); genuine_trials: ``G``, the trials of the
+    system each interrogator runs per generation; trials_per_model: trials of each model per
+    interrogator; passive: apply ``passive_schedule()`` instead of the interrogators' stimuli.
+    """
+
+    def __init__(self, sim, genuine_trials: int = 100, trials_per_model: int = 1, passive: bool = False):
+        self.sim = sim
+        self.model_family = sim.model_family
+        self.truth = sim.truth
+        self.genuine_trials = genuine_trials
+        self.trials_per_model = trials_per_model
+        self.passive = passive
+        self.low, self.high = check_stimulus_space(sim.stimulus_space)
+        schedule = np.asarray(sim.passive_schedule(), dtype=float)
+        want = (sim.config.steps, len(self.low))
+        if schedule.shape != want:
+            raise ConfigError(
+                f"passive_schedule() has shape {schedule.shape}; the stimulus space needs {want}"
+            )
+        if ((schedule < self.low) | (schedule > self.high)).any():
+            raise ConfigError("passive_schedule() leaves the declared stimulus space")
+        self.schedule = schedule
+        self._probe()
+
+    def _probe(self) -> None:
+        """Step a tiny batch with stimuli at the corners of the declared space, so a simulator
+        whose step does not accept its own declared stimulus fails here, with a clear message."""
+        rng = np.random.default_rng(0)
+        stim = np.stack([self.low, self.high])  # [2, k]
+        params = np.tile(np.asarray(self.truth, float), (2, 1))
+        n_feat = len(self.sim.feature_names)
+        try:
+            state = self.sim.reset(rng, (2,))
+            _, feats = self.sim.step(state, params, stim, rng)
+        except Exception as e:  # the user's simulator: any failure is a contract violation
+            raise ConfigError(
+                f"{type(self.sim).__name__}.step rejected stimuli of its declared stimulus space "
+                f"{self.sim.stimulus_space} (batch of 2, stimulus shape {stim.shape}): {type(e).__name__}: {e}"
+            ) from None
+        if np.shape(feats) != (2, n_feat):
+            raise ConfigError(
+                f"{type(self.sim).__name__}.step returned features of shape {np.shape(feats)} for a batch of 2; "
+                f"expected (2, {n_feat}) = (batch, len(feature_names))"
+            )
+
+    @property
+    def n_stimuli(self) -> int:
+        return len(self.low)
+
+    @property
+    def n_outputs(self) -> int:
+        """Outputs a discriminator needs: the judgement, plus one per stimulus dimension if interactive."""
+        return 1 if self.passive else 1 + self.n_stimuli
+
+    def check_discriminator(self, discriminator) -> None:
+        n_in = len(self.sim.feature_names)
+        if discriminator.n_inputs != n_in:
+            raise ConfigError(
+                f"the discriminator takes {discriminator.n_inputs} inputs; this system gives {n_in} features"
+            )
+        if not self.passive and discriminator.n_outputs != self.n_outputs:
+            raise ConfigError(
+                f"an interrogator of this system needs {self.n_outputs} outputs (judgement + {self.n_stimuli} "
+                f"stimulus dimensions of {self.sim.stimulus_space}), got {discriminator.n_outputs}"
+            )
+
+    def to_stimulus(self, out: np.ndarray) -> np.ndarray:
+        """Map interrogator outputs [..., 1 + k] (in (0, 1)) into the stimulus space: [..., k]."""
+        stim = np.empty((*out.shape[:-1], self.n_stimuli))
+        # one dimension at a time with scalar bounds: several times faster than broadcasting
+        # [k] bounds over a short last axis, and the same numbers
+        for j, (lo, hi) in enumerate(zip(self.low.tolist(), self.high.tolist(), strict=True)):
+            np.clip(lo + (hi - lo) * out[..., 1 + j].astype(np.float64), lo, hi, out=stim[..., j])
+        return stim
+
+    def run(
+        self,
+        params: np.ndarray,
+        discriminator,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        record: bool = False,
+    ) -> Interrogation:
+        """Trials of agents params[S, d] under interrogators weights[D, k]; see :class:`Interrogation`."""
+        self.check_discriminator(discriminator)
+        d, s, t_max = weights.shape[0], params.shape[0], self.sim.config.steps
+        db = 1 if self.passive else d
+        net = discriminator.unpack(np.asarray(weights, dtype=discriminator.dtype))
+        state = self.sim.reset(rng, (db, s))
+        h = np.zeros((d, s, discriminator.n_hidden), dtype=discriminator.dtype)  # context [D, S, H]
+        out = discriminator.output(net, h)  # [D, S, O]: the first stimulus comes from the biases
+        stimuli = np.empty((db, t_max, s, self.n_stimuli)) if record else None
+        feats_rec = np.empty((db, t_max, s, len(self.sim.feature_names))) if record else None
+        for t in range(t_max):
+            stim = (
+                np.broadcast_to(self.schedule[t], (db, s, self.n_stimuli))
+                if self.passive
+                else self.to_stimulus(out)
+            )
+            state, feats = self.sim.step(state, params[None], stim, rng)  # feats [Db, S, F]
+            h = discriminator.hidden_step(net, feats.astype(discriminator.dtype), h)
+            out = discriminator.output(net, h)
+            if record:
+                stimuli[:, t], feats_rec[:, t] = stim, feats
+        return Interrogation(out[..., 0].astype(np.float64), stimuli, feats_rec)
+
+    def evaluate(
+        self,
+        theta: np.ndarray,
+        discriminator,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        part: int = 0,
+        parts: int = 1,
+    ) -> Evaluation:
+        """Every interrogator runs trials of the system and ``trials_per_model`` of every model,
+        and judges each. The ``G`` genuine trials of a generation are shared among its chunks:
+        chunk ``part`` of ``parts`` runs its share of them, so a generation runs ``G`` in all."""
+        m = theta.shape[0]
+        g = len(np.array_split(np.arange(self.genuine_trials), parts)[part])
+        fakes = np.repeat(theta, self.trials_per_model, axis=0)
+        params = np.concatenate([np.tile(self.truth, (g, 1)), fakes])  # [S = g + M * trials, d]
+        genuine = np.arange(len(params)) < g
+        owner = np.concatenate([np.full(g, -1), np.repeat(np.arange(m), self.trials_per_model)])
+        return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
+
+    def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int):
+        """Trials of the system and of models under random stimuli (for C2ST):
+        (genuine [M, trials, 1, T, F], counterfeit [M, trials, 1, T, F]).
+
+        Each trial draws its stimulus uniformly from the stimulus space every step, and the
+        genuine and counterfeit trial of the same index share that schedule, so a held-out
+        classifier can see every parameter (a constant schedule would hide some).
+        """
+        m, t_max = theta.shape[0], self.sim.config.steps
+        n = m * trials
+        schedule = rng.uniform(self.low, self.high, size=(n, t_max, self.n_stimuli))  # [n, T, k]
+        params = np.concatenate([np.tile(self.truth, (n, 1)), np.repeat(theta, trials, axis=0)])
+        schedule = np.concatenate([schedule, schedule])  # the same stimuli for both
+        state = self.sim.reset(rng, (2 * n,))
+        feats = []
+        for t in range(t_max):
+            state, f = self.sim.step(state, params, schedule[:, t], rng)
+            feats.append(f)
+        feats = np.stack(feats, axis=1)  # [2n, T, F]
+        shape = (m, trials, 1, *feats.shape[1:])
+        return feats[:n].reshape(shape), feats[n:].reshape(shape)
