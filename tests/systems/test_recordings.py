@@ -221,7 +221,7 @@ SMALL_SWARM = {
 def test_recorded_genuine_samples_look_like_the_simulators(tmp_path):
     """Held-out C2ST on a recording of aggregation: recorded individuals against the model
     swarms that the learner simulates are indistinguishable for the truth, separable for a
-    wrong controller (as tests/test_learner.py checks for the simulator itself)."""
+    wrong controller (as tests/core/test_learner.py checks for the simulator itself)."""
     from turinglearn.core.evaluation import model_c2st
 
     cfg = load_config("aggregation", SMALL_SWARM)

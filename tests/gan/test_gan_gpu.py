@@ -1,4 +1,4 @@
-"""The GAN backend's CUDA paths (``python -m pytest -m gpu tests/test_gan_gpu.py``): the captured
+"""The GAN backend's CUDA paths (``python -m pytest -m gpu tests/gan/test_gan_gpu.py``): the captured
 step computes the eager update, bf16 and population mode run, the default mode is the captured one."""
 
 import pytest

@@ -28,7 +28,7 @@ from turinglearn.gan.train import GANLearner
 # threads, OpenMP's barriers made these tests ten times slower on a 2-core machine with one core busy)
 torch.set_num_threads(1)
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "bench" / "dcgan_reference.py"
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "bench" / "dcgan_reference.py"
 
 
 def tiny(**over) -> GANConfig:
