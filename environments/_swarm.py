@@ -15,7 +15,7 @@ One control step (``DT`` = 0.1 s), in this order:
 4. **resolve overlaps** to convergence: over-relaxed Jacobi passes; in each pass every pair
    closer than ``2 r - tol`` is pushed apart symmetrically along the line between centres
    (see :func:`resolve_overlaps`); passes repeat until no pair overlaps by more than ``tol``
-   (``RESOLVE_TOL``).
+   (``RESOLVE_TOL``; why: docs/design.md, "Collisions").
 5. **observe**: an individual's features for the step are its linear speed (displacement
    along its previous heading, collisions included, divided by dt) and angular speed,
    normalised by ``vmax`` and ``2 vmax / axle`` so both lie in [-1, 1] unless pushed.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: e-puck as modelled in Enki (DESIGN.md section 5): metres, seconds.
+#: e-puck as modelled in Enki (docs/design.md, "Case studies"): metres, seconds.
 ROBOT_RADIUS = 0.037
 AXLE = 0.051
 MAX_WHEEL_SPEED = 0.128

@@ -1,9 +1,10 @@
 """Ask/tell optimisers with explicit state. Higher fitness is better.
 
 :class:`SelfAdaptiveES` is the (mu + lambda) evolution strategy of the Turing Learning papers'
-code, vectorised over the population. It is written in numpy rather than on DEAP's operators:
-those draw from Python's global ``random`` and vary one individual per Python call, which
-would break both explicit seeding and batching (STYLE.md).
+code (docs/design.md, "Case studies"), vectorised over the population. It is written in numpy
+rather than on DEAP's operators: those draw from Python's global ``random`` and vary one
+individual per Python call, which would break both explicit seeding and batching
+(docs/design.md, "Randomness").
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ class ESConfig:
     population: individuals evaluated per generation (mu parents + lambda offspring);
     parents: mu, the best kept each generation; sigma_init: initial step size;
     sigma_min / sigma_max: bounds on step sizes (the papers' code: 0.01 and none; capping the
-    models' steps at 1 stops oversized mutations from being free at the bounds, DESIGN.md 8);
+    models' steps at 1 stops oversized mutations from being free at the bounds:
+    docs/design.md, "Step sizes");
     init_low / init_high: the uniform range of initial values where the family has no bounds.
     """
 

@@ -5,10 +5,10 @@ A model is a pair of expression trees, one per wheel, over the replica's sensor 
 constants). It infers the *structure* of a behaviour, e.g. ``v_left = (1 if s > 0 else -0.7);
 v_right = -1``, not only the values of a fixed controller's parameters.
 
-Everything DEAP is confined to this module (STYLE.md): trees never leave it. The rest of
-turinglearn sees a program as a flat float row (codes and constants, :meth:`GPFamily.encode`),
-so populations chunk, travel to worker processes, enter checkpoints and ``populations.npz``
-like parameter vectors. DEAP's operators draw from Python's global ``random``; here they run
+Everything DEAP is confined to this module (docs/design.md, "Optional dependencies stay in one
+module"): trees never leave it. The rest of turinglearn sees a program as a flat float row
+(codes and constants, :meth:`GPFamily.encode`), so populations chunk, travel to worker
+processes, enter checkpoints and ``populations.npz`` like parameter vectors. DEAP's operators draw from Python's global ``random``; here they run
 inside :func:`_deap_random`, which hands them the optimiser's own ``random.Random`` (seeded
 from the run's stream, saved in ``state_dict``) and gives the global state back afterwards.
 
