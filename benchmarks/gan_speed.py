@@ -4,9 +4,13 @@ Both train the same networks (64x64 single-channel images, nz = 100, ngf = ndf =
 2e-4 / (0.5, 0.999), the non-saturating loss, N(0, 0.02) init) with the same step (D on a real
 and a detached fake batch, then G on that fake against the updated D) on random images.
 
-- reference: ``../shared/bench/dcgan_reference.py`` (or ``--reference PATH``), run by path as a
-  subprocess (fp32 eager, a DataLoader over a CPU dataset), so that our process-wide settings
-  (cuDNN autotuning) never reach it;
+- reference: the PyTorch example's DCGAN step, a peer baseline that lives outside the
+  repository on purpose and is never copied in (docs/design.md, "The GAN speed baseline lives
+  outside the repository"). It is optional for the project (nothing but this benchmark uses
+  it) and given by path: ``--reference PATH`` (without it, ``dcgan_reference.py`` is looked
+  for in ``../shared/bench/`` beside the repository). It runs as a subprocess (fp32 eager, a
+  DataLoader over a CPU dataset), so that our process-wide settings (cuDNN autotuning) never
+  reach it;
 - ours: :class:`turinglearn.gan.train.GANLearner` with the config's speed settings (``--compile``,
   default auto: the whole step as one CUDA graph on CUDA, eager on the CPU; bf16 autocast and
   channels-last on CUDA; fused Adam; data resident on the device).

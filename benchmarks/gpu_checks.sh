@@ -5,11 +5,13 @@
 #   bash benchmarks/gpu_checks.sh            # all parts
 #   PARTS="speed torch" bash benchmarks/gpu_checks.sh
 #
-# Parts: tests (pytest -m gpu), speed (GAN step vs ../shared/bench/dcgan_reference.py at batch 64
-# and 512), torch (torch backend on CUDA, 10,000 models x 100 discriminators, vs numpy on the
-# same work), quality (gan-mnist default run, then population mode). The machine needs torch,
-# numpy and scikit-learn; gymnasium, deap, tqdm, tomli-w, mlxtend and threadpoolctl travel as
-# wheels in .whl/ (see /work/.library/device/README.md) and are installed first if present.
+# Parts: tests (pytest -m gpu), speed (GAN step vs the PyTorch example's DCGAN at batch 64 and
+# 512; that peer baseline lives outside the repository on purpose and is optional: gan_speed.py
+# takes it by path, --reference PATH, and otherwise looks for ../shared/bench/dcgan_reference.py
+# beside the repository), torch (torch backend on CUDA, 10,000 models x 100 discriminators, vs
+# numpy on the same work), quality (gan-mnist default run, then population mode). The machine
+# needs torch, numpy and scikit-learn; gymnasium, deap, tqdm, tomli-w, mlxtend and
+# threadpoolctl travel as wheels in .whl/ and are installed first if present.
 set -uo pipefail
 OUT=${OUT:-gpu-results}
 mkdir -p "$OUT"
