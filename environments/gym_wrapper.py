@@ -3,7 +3,7 @@ place, and an interrogator may disturb it.
 
 :class:`GymSim` turns a gymnasium id, a hidden agent (a parameterised policy plus its true
 parameters) and a model family into a batched simulator that follows the interrogation
-contract of :mod:`turinglearn.interactive`:
+contract of :mod:`turinglearn.systems.interactive`:
 
 - every step, the agent (the truth, or a model) sees gymnasium's observation and acts:
   ``policy(params[..., d], obs[..., o]) -> action`` (``[..., a]`` for Box actions, ``[...]``

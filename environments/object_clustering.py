@@ -15,7 +15,7 @@ state  reading     ground truth ``p*`` (left, right): what it does
 =====  ==========  ==================================================================
 
 The reactive controller is ``p = (v_l0, v_r0, v_l1, v_r1, v_l2, v_r2)`` in ``[-1, 1]^6``
-(:class:`turinglearn.models.ReactiveController` with three states), and the genuine agents run
+(:class:`turinglearn.families.parametric.ReactiveController` with three states), and the genuine agents run
 Gauci et al.'s ``p* = (0.5, 1.0, 1.0, 0.5, 0.1, 0.5)``. Alternating between states 0 and 1
 sweeps the ray left and right across the nearest object, so a robot homes in on objects and
 pushes them; state 2 turns robots away from each other. The state order (nothing, object,

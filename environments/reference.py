@@ -1,7 +1,7 @@
 """Scalar reference implementation of the aggregation physics and of the Elman discriminator.
 
 This module is the **test oracle** for the batched code in :mod:`._swarm`,
-:mod:`.aggregation` and :mod:`turinglearn.discriminators`, and the **speed baseline** for the
+:mod:`.aggregation` and :mod:`turinglearn.families.elman`, and the **speed baseline** for the
 benchmarks. It is deliberately simple: one episode at a time, one step at a time, one robot
 (or one pair of robots) at a time, in plain Python floats with :mod:`math`. numpy appears only
 to convert inputs and outputs. It shares the physical constants with :mod:`._swarm` but none of
@@ -183,7 +183,7 @@ def _logistic(z: float) -> float:
 def reference_unpack(w_row, n_inputs: int, n_hidden: int):
     """One weight row as nested lists: (w_in [F][H], b_in [H], w_ctx [H][H], w_out [H][O], b_out [O]).
 
-    Layout as :class:`turinglearn.discriminators.ElmanNetwork`: ``W_in`` (F + 1) x H, ``W_ctx``
+    Layout as :class:`turinglearn.families.elman.ElmanNetwork`: ``W_in`` (F + 1) x H, ``W_ctx``
     H x H, ``W_out`` (H + 1) x O, each row-major with the bias row last.
     """
     w = [float(v) for v in np.asarray(w_row, dtype=float).ravel()]
@@ -229,7 +229,7 @@ def reference_interrogator_step(net, context: list[float], x: list[float]) -> tu
 def reference_elman_judge(w_row, sample, n_inputs: int = 2, n_hidden: int = 5) -> float:
     """Output 0 of one Elman network (one weight row) after the last step of one sample [T, F].
 
-    Weight layout as :class:`turinglearn.discriminators.ElmanNetwork` (see
+    Weight layout as :class:`turinglearn.families.elman.ElmanNetwork` (see
     :func:`reference_unpack`); ``W_ctx[j][k]`` takes the previous hidden unit j to hidden unit
     k. Every unit is logistic and the context starts at 0.
     """

@@ -1,6 +1,6 @@
 """Scalar reference implementation of interactive Turing Learning: agents, interrogators, trials.
 
-This module is the **test oracle** for :class:`turinglearn.interactive.InteractiveSystem` and the
+This module is the **test oracle** for :class:`turinglearn.systems.interactive.InteractiveSystem` and the
 batched simulators of :mod:`.stimulus_response` and :mod:`.sensor_identification`, and the
 **speed baseline** of ``benchmarks/interrogation.py``. Like :mod:`.reference`, it is deliberately
 simple: one interrogator, one trial, one step at a time, in plain Python floats with
@@ -12,7 +12,7 @@ twin of :func:`._swarm.move`.
 The per-agent steps take their random numbers (uniforms in [0, 1)) and initial states as
 arguments, so that a test can feed them the draws the batched code used.
 :func:`reference_interrogate` draws them itself from a generator, in the order and shapes in
-which :meth:`InteractiveSystem.run <turinglearn.interactive.InteractiveSystem.run>` does
+which :meth:`InteractiveSystem.run <turinglearn.systems.interactive.InteractiveSystem.run>` does
 (``Db`` = ``D`` interrogators, or 1 when passive, times ``S`` trials):
 
 - StimulusResponse: ``reset`` draws nothing; every step draws ``random((Db, S))`` for

@@ -1,8 +1,8 @@
 """turinglearn: Turing Learning, inferring behaviour with competing models and discriminators.
 
 ``turinglearn.learn("aggregation")`` runs a whole experiment; the pieces it composes
-(:mod:`~turinglearn.core`, :mod:`~turinglearn.learner`, :mod:`~turinglearn.optimizers`,
-:mod:`~turinglearn.discriminators`, :mod:`~turinglearn.systems`) are public too. Importing the
+(:mod:`~turinglearn.core`, :mod:`~turinglearn.core.learner`, :mod:`~turinglearn.core.optimizers`,
+:mod:`~turinglearn.families`, :mod:`~turinglearn.systems`) are public too. Importing the
 package registers the ``turinglearn/...`` gymnasium environments (when gymnasium is installed:
 the GAN backend, :mod:`turinglearn.gan`, does not need it); torch is never imported here.
 """

@@ -7,7 +7,7 @@ uncompressed ``.npz`` (no pickles): arrays are stored as arrays, everything else
 JSON document with a SHA-256 digest of the arrays, so a truncated or corrupted file is
 detected (:class:`CheckpointError`) and the previous good one is used.
 
-Files are written atomically (:func:`turinglearn.runs.atomic_write`); the newest
+Files are written atomically (:func:`turinglearn.app.runs.atomic_write`); the newest
 ``keep`` are kept.
 """
 

@@ -11,8 +11,8 @@ bounds), or returns ``None`` when the object fits::
     check_discriminator(MyClassifier(), n_inputs=2)
 
 The contracts are those of :mod:`turinglearn.core` (model and discriminator families),
-:mod:`turinglearn.interactive` (interrogable simulators) and
-:class:`turinglearn.systems.SwarmSystem` (swarm simulators).
+:mod:`turinglearn.systems.interactive` (interrogable simulators) and
+:class:`turinglearn.systems.swarm.SwarmSystem` (swarm simulators).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _family_problems(family) -> list[str]:
 
 
 def check_model_family(family) -> None:
-    """Check a model family (:class:`turinglearn.core.ModelFamily`): ``n_params``, ``names``,
+    """Check a model family (:class:`turinglearn.core.contracts.ModelFamily`): ``n_params``, ``names``,
     ``lower`` and ``upper`` bounds, consistent with each other."""
     problems = _family_problems(family)
     if problems:
@@ -122,11 +122,11 @@ def check_model_family(family) -> None:
 
 
 def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0) -> None:
-    """Check a discriminator family (:class:`turinglearn.core.DiscriminatorFamily`): ``n_weights``
+    """Check a discriminator family (:class:`turinglearn.core.contracts.DiscriminatorFamily`): ``n_weights``
     and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each sample judged
     on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
-    :class:`~turinglearn.interactive.InteractiveSystem` steps."""
+    :class:`~turinglearn.systems.interactive.InteractiveSystem` steps."""
     problems = _missing(
         disc, {"n_weights": "the number k of weights of one discriminator"}, {"judge": "(w, x)"}
     )

@@ -7,7 +7,7 @@ A run directory holds
 - ``config.toml``: the resolved config (every setting, defaults included);
 - ``metrics.csv``: one row per generation, appended and flushed as the run goes;
 - ``populations.npz``: the final populations with their fitness;
-- ``checkpoints/generation-NNNNNN.npz``: the newest checkpoints (:mod:`turinglearn.checkpoint`);
+- ``checkpoints/generation-NNNNNN.npz``: the newest checkpoints (:mod:`turinglearn.app.checkpoint`);
 - ``summary.json``: truth, inferred, abs_error, c2st, generations, seconds, ... (written last);
 - ``parameters.png``, ``fitness.png``: plots (``turinglearn report DIR`` redraws them).
 

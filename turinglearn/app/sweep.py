@@ -21,7 +21,7 @@ from turinglearn.app.runs import SUMMARY_FILE, atomic_write, is_run, write_json
 
 
 def result_row(summary: dict) -> dict:
-    """One run's row of a multi-run table (see :func:`turinglearn.benchmark.table`)."""
+    """One run's row of a multi-run table (see :func:`turinglearn.app.report.table`)."""
     return {
         "task": summary["name"],
         "learner": summary.get("learner", "turing"),

@@ -136,7 +136,7 @@ class ChunkedEvaluator:
 
     def samples(self, system, theta, seed: int, generation: int) -> SampleBatch:
         """The samples of every model and of the system (passive systems), chunk by chunk, for
-        discriminators that learn from them (:class:`~turinglearn.neural.GradientTrainer`)."""
+        discriminators that learn from them (:class:`~turinglearn.families.neural.GradientTrainer`)."""
         return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation))
 
     def distances(self, system, distance, theta, seed: int, generation: int) -> np.ndarray:

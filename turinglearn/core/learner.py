@@ -39,7 +39,7 @@ class GenerationLoop:
         return record
 
     def state_dict(self) -> dict:
-        """Everything the next generation depends on (see :mod:`turinglearn.checkpoint`)."""
+        """Everything the next generation depends on (see :mod:`turinglearn.app.checkpoint`)."""
         return {"generation": self.generation, "models": self.model_optimizer.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
@@ -58,11 +58,11 @@ class TuringLearner(GenerationLoop):
     """Coevolves models of ``system`` against discriminators.
 
     system: runs the system and the models and has discriminators judge them
-    (:meth:`~turinglearn.core.System.evaluate`); discriminator: a batched discriminator family;
+    (:meth:`~turinglearn.core.contracts.System.evaluate`); discriminator: a batched discriminator family;
     model_optimizer / discriminator_optimizer: ask/tell optimisers over model parameters and
     discriminator weights; seed: the root of the simulation's random streams (generation ``g``
     always draws from the same stream); evaluator: a
-    :class:`~turinglearn.execution.ChunkedEvaluator` (chunk size and backend; default: one
+    :class:`~turinglearn.core.evaluator.ChunkedEvaluator` (chunk size and backend; default: one
     chunk, in-process).
 
     hall_of_fame: ``H > 0`` keeps an archive of the last ``H`` discriminators that were best

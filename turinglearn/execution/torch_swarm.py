@@ -135,7 +135,7 @@ class TorchAggregation:
 
 
 class TorchSwarmSystem(SwarmSystem):
-    """:class:`~turinglearn.systems.SwarmSystem` whose trials are simulated by torch; samples
+    """:class:`~turinglearn.systems.swarm.SwarmSystem` whose trials are simulated by torch; samples
     stay on the device for a :class:`TorchElman` judge."""
 
     def __init__(self, sim, trials_per_model: int, genuine_per_trial: int, device, dtype):
@@ -158,7 +158,7 @@ class TorchSwarmSystem(SwarmSystem):
 
 @dataclass(frozen=True)
 class TorchElman(ElmanNetwork):
-    """:class:`~turinglearn.discriminators.ElmanNetwork` judging on a torch device (same
+    """:class:`~turinglearn.families.elman.ElmanNetwork` judging on a torch device (same
     weights, same layout, same math); samples may be numpy arrays or device tensors."""
 
     device: str = "cpu"
@@ -179,7 +179,7 @@ class TorchElman(ElmanNetwork):
 
 
 def torch_system(sim, learner_config, execution, n_hidden: int):
-    """The torch system and judge of a run (see :func:`turinglearn.experiment.build_system`)."""
+    """The torch system and judge of a run (see :func:`turinglearn.app.build.build_system`)."""
     device = resolve_device(execution.device)
     precision = execution.precision or ("float32" if device.type == "cuda" else "float64")
     system = TorchSwarmSystem(

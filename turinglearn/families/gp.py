@@ -338,7 +338,7 @@ class GPOptimizer:
     """(mu + lambda) genetic programming with DEAP's tree operators, as an ask/tell optimiser.
 
     Every generation the whole population is told its fitness (parents are re-evaluated, as in
-    :class:`~turinglearn.optimizers.SelfAdaptiveES`); the best ``parents`` survive (ties go to
+    :class:`~turinglearn.core.optimizers.SelfAdaptiveES`); the best ``parents`` survive (ties go to
     the smaller program, against bloat, then at random) and ``population - parents`` offspring are bred, each from two distinct random
     parents: each wheel's tree is taken from either parent (discrete recombination), then with
     probability ``crossover`` one tree gets one-point crossover (``gp.cxOnePoint``) with the

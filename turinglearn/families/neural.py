@@ -2,10 +2,10 @@
 network over whole-swarm snapshots, against evolved models (a hybrid, as in adversarial
 variational optimisation: the classifier learns by gradient steps, the models by selection).
 
-Each classifier is a discriminator family like :class:`~turinglearn.discriminators.ElmanNetwork`:
+Each classifier is a discriminator family like :class:`~turinglearn.families.elman.ElmanNetwork`:
 ``judge(w[D, k], x) -> [D, S]`` runs in numpy, batched over weight rows, so the hall of fame
 (past snapshots of the classifier) judges alongside the current one and no worker process
-needs torch. Its torch twin (same flat layout, :mod:`turinglearn.nets`) is trained by
+needs torch. Its torch twin (same flat layout, :mod:`turinglearn.families.nets`) is trained by
 :class:`GradientTrainer`, which takes the place of the discriminators' optimiser: every
 generation it is told the genuine and counterfeit samples and takes a few Adam steps on the
 balanced binary cross-entropy. torch is imported only when a trainer or a torch twin is made.

@@ -1,4 +1,4 @@
-"""Model families beyond parameter vectors: neural policies (and, in :mod:`turinglearn.gp`,
+"""Model families beyond parameter vectors: neural policies (and, in :mod:`turinglearn.families.gp`,
 evolved programs) that run in place of a swarm simulator's reactive controller.
 
 A *policy family* turns genotype rows ``theta[B, d]`` into a running policy that maps every
@@ -162,9 +162,9 @@ class PolicySwarm:
 
     sim: a batched swarm simulator with ``reset``, ``sense``, ``step``, a reactive
     ``model_family`` and ``truth`` (aggregation, object clustering); policy: a policy family
-    (:class:`MLPPolicy`, :class:`GRUPolicy`, :class:`~turinglearn.gp.GPFamily`) over the same
+    (:class:`MLPPolicy`, :class:`GRUPolicy`, :class:`~turinglearn.families.gp.GPFamily`) over the same
     number of sensor states. It follows the simulator contract that
-    :class:`~turinglearn.systems.SwarmSystem` uses (``swarm_params``, ``rollout``), so real and
+    :class:`~turinglearn.systems.swarm.SwarmSystem` uses (``swarm_params``, ``rollout``), so real and
     counterfeit robots still share one rollout and one observation pipeline.
     """
 

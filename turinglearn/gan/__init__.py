@@ -4,7 +4,7 @@ classifier that cannot interact as the discriminator, images as samples, and gra
 
 Modules (torch is imported by these, never by :mod:`turinglearn` itself):
 
-- :mod:`~turinglearn.gan.config`: the typed config of a GAN run (torch-free);
+- :mod:`~turinglearn.config.gan`: the typed config of a GAN run (torch-free; in the config package);
 - :mod:`~turinglearn.gan.nets`: DCGAN-family generator and discriminator for any image size;
 - :mod:`~turinglearn.gan.losses`: non-saturating, hinge and WGAN-GP losses on logits;
 - :mod:`~turinglearn.gan.data`: digits, MNIST-5k, folders of images, ``.npy`` arrays;
@@ -12,5 +12,5 @@ Modules (torch is imported by these, never by :mod:`turinglearn` itself):
   learner (eager, compiled or CUDA-graph step; population mode with selection);
 - :mod:`~turinglearn.gan.population`: Turing Learning fitness and selection for populations of networks;
 - :mod:`~turinglearn.gan.metrics`: Frechet distance, class coverage and C2ST in a small classifier's features;
-- :mod:`~turinglearn.gan.experiment`: ``run_gan``, a whole run with its run directory.
+- :mod:`~turinglearn.app.gan_run`: ``run_gan``, a whole run with its run directory (in the app package).
 """

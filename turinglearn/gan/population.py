@@ -1,6 +1,6 @@
 """Turing Learning over populations of networks: fitness from every discriminator's judgement
 of every sample, and truncation selection (torch-free; the same fitness functions as the
-swarm studies, :mod:`turinglearn.fitness`).
+swarm studies, :mod:`turinglearn.core.fitness`).
 
 Shapes: ``P`` generators and ``Q`` discriminators, ``n`` samples per generator and ``n_real``
 genuine samples; ``judged [Q, n_real + P n]`` is True where a discriminator judged a sample genuine.
