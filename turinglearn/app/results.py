@@ -15,10 +15,10 @@ from turinglearn.core.contracts import Generation
 
 
 def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str, float]:
-    """One generation's row of metrics.csv (columns: :func:`turinglearn.runs.metrics_columns`).
+    """One generation's row of metrics.csv (columns: :func:`turinglearn.app.runs.metrics_columns`).
 
     view: maps the models [M, d] to the reported values [M, len(names)] (policy families: their
-    effective controllers, :func:`turinglearn.policies.report`); default: the parameters."""
+    effective controllers, :func:`turinglearn.families.policies.report`); default: the parameters."""
     values = record.models if view is None else view(record.models)
     q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)
     best = values[int(np.argmax(record.model_fitness))]

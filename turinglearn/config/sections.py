@@ -48,7 +48,7 @@ class LearnerConfig:
     letting the discriminators interrogate;
     hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
     many generations, keep the last ``hall_of_fame``, and let them judge the models too
-    (0: the papers' algorithm; see :class:`~turinglearn.learner.TuringLearner`).
+    (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`).
     """
 
     kind: str = "turing"
@@ -79,7 +79,7 @@ class ModelConfig(ESConfig):
     of aggregation), or, for swarm environments, a policy in the replicas' place: ``mlp``
     (a neural policy, ``hidden`` tanh units), ``gru`` (a recurrent one, ``hidden`` GRU units)
     or ``gp`` (an evolved program per wheel, at most ``max_nodes`` nodes each; see
-    :mod:`turinglearn.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the self-adaptive ES
+    :mod:`turinglearn.families.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the self-adaptive ES
     (the inherited settings; weights of the nets lie in ``[-weight_bound, weight_bound]``);
     ``gp`` by DEAP's tree operators with the same ``population`` and ``parents``, and
     ``crossover`` the probability of a subtree crossover per offspring.
@@ -112,7 +112,7 @@ class DiscriminatorConfig(ESConfig):
     kind: ``elman`` (the papers' Elman networks, ``hidden`` units, evolved by the ES settings
     inherited here); ``gru`` (one GRU classifier over an individual's trajectory, ``hidden``
     units) or ``swarm`` (one permutation-invariant DeepSets classifier over snapshots of whole
-    swarms, ``hidden`` units; see :class:`~turinglearn.systems.SwarmSnapshotSystem`): these two
+    swarms, ``hidden`` units; see :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two
     are trained by ``train_steps`` Adam steps (``learning_rate``) on every generation's samples
     (need torch: ``pip install 'turinglearn[neural]'``); the ES settings do not apply to them.
     """
@@ -131,7 +131,7 @@ class DiscriminatorConfig(ESConfig):
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
 
-AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (experiment.estimate)
+AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (app.results.estimate)
 TRACKS = ("median", "best")  # which model of each generation the window follows (metrics.csv's NAME_<track>)
 
 
@@ -155,7 +155,7 @@ class EvaluationConfig:
     track: which model of each generation the window follows: ``median`` (the default; the
     population median, per parameter) or ``best`` (the generation's fittest model, the one that
     fooled the most judges). metrics.csv records both (``NAME_median``, ``NAME_best``), so a
-    finished run can be re-estimated either way (:func:`turinglearn.experiment.estimate`)."""
+    finished run can be re-estimated either way (:func:`turinglearn.app.results.estimate`)."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
@@ -196,7 +196,7 @@ class ExecutionConfig:
     keep_checkpoints: how many of the newest checkpoints are kept;
     array: ``numpy`` (default) or ``torch``: simulate and judge with torch tensors on
     ``device`` (``cpu``, ``cuda``, ``cuda:N``) in ``precision`` (``float32`` or ``float64``;
-    empty: float32 on CUDA, float64 on the CPU); see :mod:`turinglearn.torch_backend`.
+    empty: float32 on CUDA, float64 on the CPU); see :mod:`turinglearn.execution.torch_swarm`.
     """
 
     backend: str = "inprocess"
@@ -239,7 +239,7 @@ class Config:
 
     ``data``: a path to data the learner learns from; empty for none. Its meaning depends on
     the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
-    baselines) it is a recording of genuine trajectories (:mod:`turinglearn.recordings`),
+    baselines) it is a recording of genuine trajectories (:mod:`turinglearn.systems.recorded`),
     which then replaces the simulated system as the source of genuine samples; a learner of
     images reads its image data from it.
     """
@@ -305,7 +305,7 @@ _SECTIONS = {
 
 def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     """Validate a nested dict (as read from TOML) into a :class:`Config`, or a
-    :class:`~turinglearn.gan.config.GANConfig` when ``learner.kind = "gan"``."""
+    :class:`~turinglearn.config.gan.GANConfig` when ``learner.kind = "gan"``."""
     data = dict(data)
     learner = data.get("learner")
     if isinstance(learner, Mapping) and learner.get("kind") == "gan":

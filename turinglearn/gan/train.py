@@ -49,7 +49,7 @@ WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm
 
 
 def torch_seed(seed: int, name: str, *index: int) -> int:
-    """A torch seed for stream ``name`` of the run's root ``seed`` (see :func:`turinglearn.core.stream`)."""
+    """A torch seed for stream ``name`` of the run's root ``seed`` (see :func:`turinglearn.core.random.stream`)."""
     return int(stream(seed, name, *index).integers(2**62))
 
 
