@@ -1,4 +1,4 @@
-"""random: part of the former turinglearn.core."""
+"""Named random streams of a run, all derived from its one root seed (docs/design.md, "Randomness")."""
 
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""backends: part of the former turinglearn.execution."""
+"""Backends: where the chunks of a generation run, in this process, a local process pool or a Dask
+cluster (the :class:`~turinglearn.core.contracts.Backend` contract; docs/design.md, "Randomness")."""
 
 
 from __future__ import annotations
