@@ -64,4 +64,4 @@ def test_metric_learner_on_an_interactive_environment_is_refused():
     with pytest.raises(ConfigError, match=r"learner\.kind"):
         turinglearn.build(load_config("stimulus-response", {"learner.kind": "metric-sse"}))
     with pytest.raises(ConfigError, match="must be one of"):
-        load_config("aggregation", {"learner.kind": "gradient"})
+        turinglearn.build(load_config("aggregation", {"learner.kind": "gradient"}))

@@ -121,7 +121,7 @@ def test_discriminator_kind_config_errors_are_one_line():
     with pytest.raises(
         ConfigError, match=r"^discriminators.kind: must be one of elman, gru, swarm, got 'cnn'$"
     ):
-        load_config("aggregation", {"discriminators.kind": "cnn"})
+        build(load_config("aggregation", {"discriminators.kind": "cnn"}))
     with pytest.raises(ConfigError, match=r"^discriminators.learning_rate: must be positive"):
         load_config("aggregation", {"discriminators.learning_rate": -1})
     with pytest.raises(ConfigError, match=r"^discriminators.train_steps: must be at least 1"):

@@ -143,10 +143,9 @@ def test_state_dict_round_trip_continues_identically(tmp_path):
 
 
 def test_gp_run_reports_its_program(tmp_path, capsys, tiny):
-    from tests.test_cli import TINY_ARGS
-
+    settings = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
-    assert main(["run", "aggregation-gp", "--out", str(out), *TINY_ARGS]) == 0
+    assert main(["run", "aggregation-gp", "--out", str(out), "--generations", "2", *settings, "--quiet"]) == 0
     printed = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["program"].startswith("v_left = ") and "v_right = " in summary["program"]

@@ -77,7 +77,7 @@ def test_mlp_run_is_deterministic_and_reports_the_effective_controller(tiny):
 
 def test_model_kind_config_errors_are_one_line():
     with pytest.raises(ConfigError, match=r"^models.kind: must be one of reactive, mlp, gru, gp, got 'cnn'$"):
-        load_config("aggregation", {"models.kind": "cnn"})
+        build(load_config("aggregation", {"models.kind": "cnn"}))
     with pytest.raises(ConfigError, match=r"^models.hidden: must be at least 1"):
         load_config("aggregation", {"models.hidden": 0})
     with pytest.raises(ConfigError, match=r"^models.weight_bound: must be positive"):

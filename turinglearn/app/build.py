@@ -1,137 +1,122 @@
-"""build: part of the former turinglearn.experiment."""
+"""Building an experiment from its config: the simulator, the system, the families and
+optimisers the config's ``kind`` settings name (:mod:`turinglearn.app.registry`), wired into a
+learner.
 
+>>> learner = build(load_config("aggregation", {"generations": 10}))  # doctest: +SKIP
+>>> record = learner.step()                                            # doctest: +SKIP
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from turinglearn.baselines.metric import MetricLearner
+from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
-from turinglearn.core.contracts import Hook
+from turinglearn.core.contracts import Hook, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
-from turinglearn.core.learner import TuringLearner
-from turinglearn.core.optimizers import SelfAdaptiveES
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
-from turinglearn.families.elman import ElmanNetwork
+from turinglearn.families.parametric import ReactiveController
 from turinglearn.systems.interactive import InteractiveSystem
 from turinglearn.systems.swarm import SwarmSnapshotSystem, SwarmSystem
 
 
-def require_module(module: str, extra: str, key: str, kind: str) -> None:
-    import importlib.util
+def make_simulator(config: Config):
+    """The batched simulator of ``config``'s environment id, with its validated settings."""
+    from turinglearn.environments import sim_class
 
-    if importlib.util.find_spec(module) is None:
-        raise ConfigError(f"{kind!r} needs {module}: pip install 'turinglearn[{extra}]'", key)
-
-
-def make_policy(models, n_states: int):
-    """The policy family that ``models.kind`` names (not ``reactive``), over ``n_states`` sensor states."""
-    from turinglearn.families.policies import GRUPolicy, MLPPolicy
-
-    if models.kind == "mlp":
-        return MLPPolicy(n_states, models.hidden, models.weight_bound)
-    if models.kind == "gru":
-        return GRUPolicy(n_states, models.hidden, models.weight_bound)
-    require_module("deap", "gp", "models.kind", "gp")
-    from turinglearn.families.gp import GPFamily
-
-    return GPFamily(n_states, models.max_nodes)
+    return sim_class(config.environment.id)(validate_environment(config.environment))
 
 
 def build_system(config: Config, simulator=None):
-    """The system to learn and the discriminator family that judges it (``None`` for the
-    metric-based learners), as ``config`` describes them. Worker processes call this too, to
-    rebuild the system from the config instead of receiving it pickled."""
-    from turinglearn.environments import sim_class
-
-    if simulator is not None:
-        sim = simulator
-    else:
-        sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    """The system to learn and the discriminator family that judges it (``None`` for learners
+    without discriminators), as ``config`` describes them. Worker processes call this too (via
+    :class:`Recipe`), to rebuild the system from the config instead of receiving it pickled."""
+    sim = simulator if simulator is not None else make_simulator(config)
     lc, mc, dc = config.learner, config.models, config.discriminators
+    learner, model, judge = LEARNERS[lc.kind], MODELS[mc.kind], DISCRIMINATORS[dc.kind]
     if config.execution.array == "torch":
-        if mc.kind != "reactive" or dc.kind != "elman" or config.data:
-            raise ConfigError(
-                "the torch backend simulates reactive models against Elman discriminators, without "
-                f"recordings; got models.kind = {mc.kind!r}, discriminators.kind = {dc.kind!r}"
-                + (f", data = {config.data!r}" if config.data else ""),
-                "execution.array",
-            )
-        from turinglearn.execution.torch_swarm import torch_system
-
-        system, discriminator = torch_system(sim, lc, config.execution, dc.hidden)
-        return system, (None if lc.kind.startswith("metric-") else discriminator)
-    interactive = getattr(sim, "stimulus_space", None) is not None
+        return _torch_system(config, sim, learner.discriminators)
+    interactive = is_interactive(sim)
     where = type(sim).__name__ if simulator is not None else config.environment.id
-    if mc.kind != "reactive":
-        if interactive or not hasattr(getattr(sim, "model_family", None), "n_states"):
+    if model.policy is not None:
+        if interactive or not isinstance(sim.model_family, ReactiveController):
             raise ConfigError(
                 f"{mc.kind!r} runs a policy in the place of a swarm's reactive controller; {where} has none. "
                 "Use models.kind = 'reactive'",
                 "models.kind",
             )
+        if model.requires:
+            require_module(*model.requires, "models.kind", mc.kind)
         from turinglearn.families.policies import PolicySwarm
 
-        sim = PolicySwarm(sim, make_policy(mc, sim.model_family.n_states))
-    if dc.kind != "elman" and interactive:
+        sim = PolicySwarm(sim, model.policy(mc, sim.model_family.n_states))
+    if interactive and not judge.interrogates:
         raise ConfigError(
             f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman'",
             "discriminators.kind",
         )
-    if config.data and dc.kind == "swarm":
+    if config.data and judge.judges == "swarms":
         raise ConfigError(
             "a recording holds individuals' trajectories, not whole swarms; use discriminators.kind = "
             "'elman' or 'gru' with data",
             "discriminators.kind",
         )
-    if config.data:
-        system = _recorded_system(config, sim)
-        n_outputs = 1
-    elif interactive:
-        system = InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
-        n_outputs = system.n_outputs
-    elif dc.kind == "swarm":
-        system = SwarmSnapshotSystem(sim, lc.trials_per_model)
-    else:
-        system = SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
-        n_outputs = 1
-    if lc.kind.startswith("metric-"):
-        if isinstance(system, InteractiveSystem):
-            raise ConfigError(
-                f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
-                "interactive. Use learner.kind = 'turing' there",
-                "learner.kind",
-            )
+    if interactive and not learner.interactive:
+        raise ConfigError(
+            f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
+            "interactive. Use learner.kind = 'turing' there",
+            "learner.kind",
+        )
+    system = _system(config, sim, interactive, judge.judges)
+    if not learner.discriminators:
         return system, None
-    if dc.kind == "gru":
-        from turinglearn.families.neural import GRUClassifier
+    n_outputs = system.n_outputs if isinstance(system, InteractiveSystem) else 1
+    return system, judge.family(system, dc, len(sim.feature_names), n_outputs)
 
-        return system, GRUClassifier(n_inputs=len(sim.feature_names), n_hidden=dc.hidden)
-    if dc.kind == "swarm":
-        from turinglearn.families.neural import SwarmSetClassifier
 
-        return system, SwarmSetClassifier(n_inputs=system.n_inputs, n_hidden=dc.hidden)
-    discriminator = ElmanNetwork(
-        n_inputs=len(sim.feature_names), n_hidden=config.discriminators.hidden, n_outputs=n_outputs
-    )
-    return system, discriminator
+def _system(config: Config, sim, interactive: bool, judges: str):
+    """Where the genuine samples come from: a recording, the interrogated agent, or the swarm
+    (individuals' trajectories, or whole swarms for discriminators of collective behaviour)."""
+    lc = config.learner
+    if config.data:
+        return _recorded_system(config, sim)
+    if interactive:
+        return InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
+    if judges == "swarms":
+        return SwarmSnapshotSystem(sim, lc.trials_per_model)
+    return SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)
+
+
+def _torch_system(config: Config, sim, with_discriminators: bool):
+    mc, dc = config.models, config.discriminators
+    if mc.kind != "reactive" or dc.kind != "elman" or config.data:
+        raise ConfigError(
+            "the torch backend simulates reactive models against Elman discriminators, without "
+            f"recordings; got models.kind = {mc.kind!r}, discriminators.kind = {dc.kind!r}"
+            + (f", data = {config.data!r}" if config.data else ""),
+            "execution.array",
+        )
+    from turinglearn.execution.torch_swarm import torch_system
+
+    system, discriminator = torch_system(sim, config.learner, config.execution, dc.hidden)
+    return system, (discriminator if with_discriminators else None)
 
 
 def _recorded_system(config: Config, sim):
     """Genuine samples from the recording ``config.data``, counterfeit ones from ``sim``."""
+    from turinglearn.core.contracts import feature_space
     from turinglearn.systems.recorded import RecordedSystem, read_recording
 
-    if getattr(sim, "stimulus_space", None) is not None and not config.learner.passive:
+    if is_interactive(sim) and not config.learner.passive:
         raise ConfigError(
             "a recording cannot respond to interrogators; learn from it passively: "
             "set learner.passive = true (--passive)",
             "data",
         )
-    rec = read_recording(
-        config.data, sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None)
-    )
+    rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc = config.learner
     return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial)
 
@@ -154,50 +139,46 @@ def evaluator_for(config: Config, backend=None, simulator=None) -> ChunkedEvalua
     return ChunkedEvaluator(config.execution.chunk_size, backend, recipe)
 
 
-def build(
-    config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None
-) -> TuringLearner | MetricLearner:
-    """The composable pieces of an experiment, wired into a :class:`TuringLearner` (or a
-    :class:`~turinglearn.metric.MetricLearner` for the metric-based baselines).
+@dataclass(frozen=True)
+class Parts:
+    """What a :class:`~turinglearn.app.registry.LearnerKind` wires together: the system, the
+    discriminator family (None without discriminators), both optimisers, hooks, evaluator."""
+
+    config: Config
+    system: Any
+    discriminator: Any
+    models: Any
+    discriminators: Any
+    hooks: Sequence[Hook]
+    evaluator: ChunkedEvaluator
+
+
+def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):
+    """The composable pieces of an experiment, wired into the learner ``learner.kind`` names
+    (a :class:`~turinglearn.core.learner.TuringLearner`, or a
+    :class:`~turinglearn.baselines.metric.MetricLearner` for the metric-based baselines).
 
     ``simulator`` replaces the environment the config names (its ``environment`` settings are
-    then unused): any batched simulator that follows the swarm or the interrogation contract.
-    ``backend``: where the chunks of every generation run (default in-process; see
-    :mod:`turinglearn.execution`).
+    then unused): any batched simulator that follows the swarm or the interactive contract
+    (:mod:`turinglearn.core.contracts`). ``backend``: where the chunks of every generation run
+    (default in-process; see :mod:`turinglearn.execution.backends`).
     """
     system, discriminator = build_system(config, simulator)
-    evaluator = evaluator_for(config, backend, simulator)
-    family, mc, dc = system.model_family, config.models, config.discriminators
-    if mc.kind == "gp":
-        from turinglearn.families.gp import GPOptimizer
-
-        models = GPOptimizer(family, mc.population, mc.parents, stream(config.seed, "models"), mc.crossover)
-    else:
-        models = SelfAdaptiveES(
-            family.n_params, mc, stream(config.seed, "models"), family.lower, family.upper
-        )
-    if discriminator is None:
-        metric = config.learner.kind.removeprefix("metric-")
-        return MetricLearner(
-            system, models, metric=metric, seed=config.seed, hooks=hooks, evaluator=evaluator
-        )
-    if dc.kind == "elman":
-        discriminators = SelfAdaptiveES(discriminator.n_weights, dc, stream(config.seed, "discriminators"))
-    else:
-        require_module("torch", "neural", "discriminators.kind", dc.kind)
-        from turinglearn.families.neural import GradientTrainer
-
-        discriminators = GradientTrainer(
-            discriminator, stream(config.seed, "discriminators"), dc.learning_rate, dc.train_steps
-        )
-    return TuringLearner(
+    mc, dc = config.models, config.discriminators
+    models = MODELS[mc.kind].optimizer(system.model_family, mc, stream(config.seed, "models"))
+    discriminators = None
+    if discriminator is not None:
+        judge = DISCRIMINATORS[dc.kind]
+        if judge.requires:
+            require_module(*judge.requires, "discriminators.kind", dc.kind)
+        discriminators = judge.optimizer(discriminator, dc, stream(config.seed, "discriminators"))
+    parts = Parts(
+        config,
         system,
         discriminator,
         models,
         discriminators,
-        seed=config.seed,
-        hooks=hooks,
-        hall_of_fame=config.learner.hall_of_fame,
-        hall_of_fame_every=config.learner.hall_of_fame_every,
-        evaluator=evaluator,
+        hooks,
+        evaluator_for(config, backend, simulator),
     )
+    return LEARNERS[config.learner.kind].build(parts)

@@ -30,7 +30,6 @@ class EnvironmentConfig:
     options: Mapping[str, Any] = field(default_factory=dict)
 
 
-LEARNER_KINDS = ("turing", "metric-sse", "metric-histogram")  # "gan" selects a GANConfig instead
 
 
 @dataclass(frozen=True)
@@ -63,12 +62,9 @@ class LearnerConfig:
         if self.hall_of_fame < 0:
             raise ConfigError(f"must be 0 (none) or more, got {self.hall_of_fame}", "hall_of_fame")
         check_at_least(self, hall_of_fame_every=1)
-        if self.kind not in LEARNER_KINDS:
-            raise ConfigError(f"must be one of {', '.join(LEARNER_KINDS)}, got {self.kind!r}", "kind")
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
 
 
-MODEL_KINDS = ("reactive", "mlp", "gru", "gp")
 
 
 @dataclass(frozen=True)
@@ -93,8 +89,6 @@ class ModelConfig(ESConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"must be one of {', '.join(MODEL_KINDS)}, got {self.kind!r}", "kind")
         check_at_least(self, hidden=1, max_nodes=3)
         if not self.weight_bound > 0:
             raise ConfigError(f"must be positive, got {self.weight_bound}", "weight_bound")
@@ -102,7 +96,6 @@ class ModelConfig(ESConfig):
             raise ConfigError(f"must be a probability in [0, 1], got {self.crossover}", "crossover")
 
 
-DISCRIMINATOR_KINDS = ("elman", "gru", "swarm")
 
 
 @dataclass(frozen=True)
@@ -124,8 +117,6 @@ class DiscriminatorConfig(ESConfig):
 
     def __post_init__(self):
         super().__post_init__()
-        if self.kind not in DISCRIMINATOR_KINDS:
-            raise ConfigError(f"must be one of {', '.join(DISCRIMINATOR_KINDS)}, got {self.kind!r}", "kind")
         check_at_least(self, hidden=1, train_steps=1)
         if not self.learning_rate > 0:
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")

@@ -104,11 +104,15 @@ class Generation:
     ):
         self.generation, self.models, self.discriminators = generation, models, discriminators
         self.seconds = seconds
-        self._values = None if read is not None else {
-            "model_fitness": np.asarray(model_fitness),
-            "discriminator_fitness": np.asarray(discriminator_fitness),
-            "losses": dict(losses or {}),
-        }
+        self._values = (
+            None
+            if read is not None
+            else {
+                "model_fitness": np.asarray(model_fitness),
+                "discriminator_fitness": np.asarray(discriminator_fitness),
+                "losses": dict(losses or {}),
+            }
+        )
         self._read = read
 
     def _get(self, key: str):

@@ -1,0 +1,230 @@
+"""What the ``kind`` settings of a config name: tables from kinds to builders.
+
+``models.kind``, ``discriminators.kind`` and ``learner.kind`` each look their kind up in a
+:class:`Registry`; :mod:`turinglearn.app.build` wires what they build into a learner. A
+package of your own adds a kind with ``register``::
+
+    from turinglearn.app.registry import DISCRIMINATORS, DiscriminatorKind
+
+    DISCRIMINATORS.register("mypackage.judges:cnn", DiscriminatorKind(family=..., optimizer=...))
+
+Name such a kind ``"module:name"`` and register it in that module: a config that names it then
+works everywhere, also in worker processes, which import the module to find it (the same rule
+as environment ids, :func:`turinglearn.environments.register`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from turinglearn.errors import ConfigError
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Kinds to entries; looking up a kind nobody registered is a :class:`ConfigError` on ``key``."""
+
+    def __init__(self, key: str):
+        self.key = key  # the config setting that names a kind, e.g. "models.kind"
+        self._entries: dict[str, T] = {}
+
+    def register(self, kind: str, entry: T) -> T:
+        self._entries[kind] = entry
+        return entry
+
+    def __getitem__(self, kind: str) -> T:
+        if kind not in self._entries and ":" in kind:
+            try:
+                importlib.import_module(kind.split(":", 1)[0])
+            except ImportError as e:
+                raise ConfigError(
+                    f"{kind!r} names a module that cannot be imported ({e})", self.key
+                ) from None
+        if kind not in self._entries:
+            raise ConfigError(f"must be one of {', '.join(self._entries)}, got {kind!r}", self.key)
+        return self._entries[kind]
+
+    def __contains__(self, kind: str) -> bool:
+        return kind in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+
+def require_module(module: str, extra: str, key: str, kind: str) -> None:
+    """A ConfigError naming the extra to install when ``module`` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise ConfigError(f"{kind!r} needs {module}: pip install 'turinglearn[{extra}]'", key)
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A kind of model (``models.kind``).
+
+    policy: ``(models config, n_states) -> PolicyFamily`` that runs in the place of a swarm's
+    reactive controller, or None for the simulator's own parameters; optimizer: ``(family,
+    models config, rng) -> Optimizer`` over the family's genotypes; requires: ``(module,
+    extra)`` that must be installed.
+    """
+
+    optimizer: Callable[[Any, Any, np.random.Generator], Any]
+    policy: Callable[[Any, int], Any] | None = None
+    requires: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class DiscriminatorKind:
+    """A kind of discriminator (``discriminators.kind``).
+
+    family: ``(system, discriminators config, n_inputs, n_outputs) -> DiscriminatorFamily``;
+    optimizer: ``(family, discriminators config, rng) -> Optimizer`` (a
+    :class:`~turinglearn.core.contracts.SampleTrainer` for gradient-trained ones);
+    judges: ``"individuals"`` (one trajectory per sample) or ``"swarms"`` (a whole swarm per
+    sample); interrogates: whether it can act on an interactive system (recurrent, with
+    stimulus outputs).
+    """
+
+    family: Callable[[Any, Any, int, int], Any]
+    optimizer: Callable[[Any, Any, np.random.Generator], Any]
+    judges: str = "individuals"
+    interrogates: bool = False
+    requires: tuple[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class LearnerKind:
+    """A kind of learner (``learner.kind``): ``build(parts) -> learner`` with ``parts`` a
+    :class:`turinglearn.app.build.Parts`; discriminators: whether it uses them (the metric
+    baselines do not); interactive: whether it can learn an interactive system."""
+
+    build: Callable[[Any], Any]
+    discriminators: bool = True
+    interactive: bool = True
+
+
+MODELS: Registry[ModelKind] = Registry("models.kind")
+DISCRIMINATORS: Registry[DiscriminatorKind] = Registry("discriminators.kind")
+LEARNERS: Registry[LearnerKind] = Registry("learner.kind")
+
+
+# --- the built-in kinds ---------------------------------------------------------------------------
+
+
+def _es_models(family, models, rng):
+    from turinglearn.core.optimizers import SelfAdaptiveES
+
+    return SelfAdaptiveES(family.n_params, models, rng, family.lower, family.upper)
+
+
+def _gp_models(family, models, rng):
+    from turinglearn.families.gp import GPOptimizer
+
+    return GPOptimizer(family, models.population, models.parents, rng, models.crossover)
+
+
+def _mlp(models, n_states: int):
+    from turinglearn.families.policies import MLPPolicy
+
+    return MLPPolicy(n_states, models.hidden, models.weight_bound)
+
+
+def _gru(models, n_states: int):
+    from turinglearn.families.policies import GRUPolicy
+
+    return GRUPolicy(n_states, models.hidden, models.weight_bound)
+
+
+def _gp(models, n_states: int):
+    from turinglearn.families.gp import GPFamily
+
+    return GPFamily(n_states, models.max_nodes)
+
+
+MODELS.register("reactive", ModelKind(optimizer=_es_models))
+MODELS.register("mlp", ModelKind(optimizer=_es_models, policy=_mlp))
+MODELS.register("gru", ModelKind(optimizer=_es_models, policy=_gru))
+MODELS.register("gp", ModelKind(optimizer=_gp_models, policy=_gp, requires=("deap", "gp")))
+
+
+def _elman(system, discriminators, n_inputs: int, n_outputs: int):
+    from turinglearn.families.elman import ElmanNetwork
+
+    return ElmanNetwork(n_inputs=n_inputs, n_hidden=discriminators.hidden, n_outputs=n_outputs)
+
+
+def _es_discriminators(family, discriminators, rng):
+    from turinglearn.core.optimizers import SelfAdaptiveES
+
+    return SelfAdaptiveES(family.n_weights, discriminators, rng)
+
+
+def _gru_classifier(system, discriminators, n_inputs: int, n_outputs: int):
+    from turinglearn.families.neural import GRUClassifier
+
+    return GRUClassifier(n_inputs=n_inputs, n_hidden=discriminators.hidden)
+
+
+def _swarm_classifier(system, discriminators, n_inputs: int, n_outputs: int):
+    from turinglearn.families.neural import SwarmSetClassifier
+
+    return SwarmSetClassifier(n_inputs=system.n_inputs, n_hidden=discriminators.hidden)
+
+
+def _gradient_trainer(family, discriminators, rng):
+    from turinglearn.families.neural import GradientTrainer
+
+    return GradientTrainer(family, rng, discriminators.learning_rate, discriminators.train_steps)
+
+
+DISCRIMINATORS.register("elman", DiscriminatorKind(_elman, _es_discriminators, interrogates=True))
+DISCRIMINATORS.register(
+    "gru", DiscriminatorKind(_gru_classifier, _gradient_trainer, requires=("torch", "neural"))
+)
+DISCRIMINATORS.register(
+    "swarm",
+    DiscriminatorKind(_swarm_classifier, _gradient_trainer, judges="swarms", requires=("torch", "neural")),
+)
+
+
+def _turing(parts):
+    from turinglearn.core.learner import TuringLearner
+
+    lc = parts.config.learner
+    return TuringLearner(
+        parts.system,
+        parts.discriminator,
+        parts.models,
+        parts.discriminators,
+        seed=parts.config.seed,
+        hooks=parts.hooks,
+        hall_of_fame=lc.hall_of_fame,
+        hall_of_fame_every=lc.hall_of_fame_every,
+        evaluator=parts.evaluator,
+    )
+
+
+def _metric(metric: str):
+    def build(parts):
+        from turinglearn.baselines.metric import MetricLearner
+
+        return MetricLearner(
+            parts.system, parts.models, metric=metric, seed=parts.config.seed, hooks=parts.hooks,
+            evaluator=parts.evaluator,
+        )  # fmt: skip
+
+    return build
+
+
+LEARNERS.register("turing", LearnerKind(_turing))
+LEARNERS.register("metric-sse", LearnerKind(_metric("sse"), discriminators=False, interactive=False))
+LEARNERS.register(
+    "metric-histogram", LearnerKind(_metric("histogram"), discriminators=False, interactive=False)
+)
