@@ -26,7 +26,7 @@ def check_at_least(config, **minimums) -> None:
     """Raise a :class:`ConfigError` naming the first field of ``config`` below its minimum:
     ``check_at_least(self, steps=1, n_replicas=0)``."""
     for key, minimum in minimums.items():
-        value = getattr(config, key)
+        value = vars(config)[key]  # a config dataclass's field
         if value < minimum:
             raise ConfigError(f"must be at least {minimum}, got {value}", key)
 

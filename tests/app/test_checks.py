@@ -96,7 +96,9 @@ def test_discriminator_missing_pieces():
     assert _problems(check_discriminator, SimpleNamespace(judge=lambda w, x: None)) == [
         "missing attribute 'n_weights' (the number k of weights of one discriminator)"
     ]
-    assert _problems(check_discriminator, SimpleNamespace(n_weights=3)) == ["missing method judge(w, x)"]
+    assert _problems(check_discriminator, SimpleNamespace(n_weights=3)) == [
+        "missing method judge(w, x): w: [D, k], x: [S, T, F] -> output [D, S] in [0, 1]; > 0.5 means 'genuine'."
+    ]
 
 
 def test_discriminator_wrong_shape_and_range():
@@ -157,8 +159,8 @@ def test_interrogator_needs_the_recurrent_pieces():
         n_outputs = 2
 
     problems = _problems(check_discriminator, Judge2())
-    assert "missing attribute 'n_hidden' (recurrent state size)" in problems
-    assert "missing method unpack(w [D, k]) -> network" in problems
+    assert "missing attribute 'n_hidden' (H, the recurrent state size)" in problems
+    assert any(p.startswith("missing method unpack(w): w: [D, k] -> the networks") for p in problems)
 
 
 # --- simulators -------------------------------------------------------------------------------
@@ -196,7 +198,8 @@ def test_missing_step_and_feature_names():
     s = type("NoStep", (), keep)()
     assert _problems(check_environment, s) == [
         "missing attribute 'feature_names' (a tuple of feature names, one per feature a discriminator sees)",
-        "missing method step(state, params [..., d], stimulus [..., k], rng) -> (state, features [..., F])",
+        "missing method step(state, params, stimulus, rng): "
+        "One step under params [..., d] and stimulus [..., k] -> (state, features [..., F]).",
     ]
 
 
@@ -306,5 +309,5 @@ def test_swarm_simulator_without_rollout():
         config = SimpleNamespace(steps=5, n_agents=3)
 
     problems = _problems(check_environment, Swarm())
-    assert "missing method rollout(params [B, N, d], rng) -> result with .features [B, N, T, F]" in problems
-    assert "config lacks 'n_replicas' (a swarm simulator needs n_agents and n_replicas)" in problems
+    assert any(p.startswith("missing method rollout(params, rng, record): Simulate params [B, N, d]") for p in problems)
+    assert "config: missing attribute 'n_replicas' (robots per swarm that run the model)" in problems

@@ -303,7 +303,7 @@ def test_presets_run_from_the_command_line(tmp_path, preset, passive, capsys):
 
 
 def test_gym_tasks_run_bit_identically_in_worker_processes(tiny):
-    from test_execution import assert_same_run
+    from helpers import assert_same_run
 
     overrides = {k: v for k, v in tiny.items() if not k.startswith("environment.")}
     overrides |= {

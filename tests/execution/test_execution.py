@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import assert_same_run, same_summary
 
 import turinglearn
 from turinglearn.app.build import build
@@ -11,24 +12,6 @@ from turinglearn.config import load_config
 from turinglearn.core.evaluator import ChunkedEvaluator, chunk_slices, merge
 from turinglearn.errors import ConfigError, TuringLearnError
 from turinglearn.execution.backends import Processes, WorkerError
-
-TIME_KEYS = {"seconds", "seconds_per_generation"}
-
-
-def same_summary(a: dict, b: dict) -> None:
-    assert {k: v for k, v in a.items() if k not in TIME_KEYS} == {
-        k: v for k, v in b.items() if k not in TIME_KEYS
-    }
-
-
-def assert_same_run(a, b) -> None:
-    same_summary(a.summary(), b.summary())
-    np.testing.assert_array_equal(a.models, b.models)
-    np.testing.assert_array_equal(a.discriminators, b.discriminators)
-    np.testing.assert_array_equal(a.model_fitness, b.model_fitness)
-    for k in a.history:
-        if k != "seconds":
-            np.testing.assert_array_equal(a.history[k], b.history[k], err_msg=k)
 
 
 @pytest.fixture

@@ -252,7 +252,7 @@ def test_aggregation_from_a_recording_as_accurate_as_from_the_simulator(tmp_path
 def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
     """Process workers read the recording themselves (from the config's data path): the run is
     the same as in-process, chunk for chunk; the metric-based baseline learns from it too."""
-    from test_execution import assert_same_run
+    from helpers import assert_same_run
 
     path = record(load_config("aggregation", {"environment.steps": 20}), tmp_path / "agg.npz", trials=4)
     overrides = {

@@ -19,6 +19,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from turinglearn.core.contracts import (
+    DiscriminatorFamily,
+    InteractiveSimulator,
+    Interrogator,
+    ModelFamily,
+    SwarmConfig,
+    SwarmSimulator,
+    feature_space,
+    is_interactive,
+    members,
+)
 from turinglearn.errors import TuringLearnError
 
 #: batch shape the probes use: (interrogators, trials), as InteractiveSystem batches them
@@ -38,12 +49,19 @@ def _name(obj) -> str:
     return obj if isinstance(obj, str) else type(obj).__name__
 
 
-def _missing(obj, attrs: dict[str, str], callables: dict[str, str]) -> list[str]:
-    out = [f"missing attribute {a!r} ({why})" for a, why in attrs.items() if not hasattr(obj, a)]
-    for m, sig in callables.items():
-        if not callable(getattr(obj, m, None)):
-            out.append(f"missing method {m}{sig}")
-    return out
+def _missing(obj, contract: type, only: tuple[str, ...] | None = None) -> list[str]:
+    """The members of ``contract`` (a Protocol of :mod:`turinglearn.core.contracts`) that
+    ``obj`` lacks, each with what the contract says it is (``only``: just these members)."""
+    attrs, methods = members(contract)
+    have = set(dir(obj))
+    out = [
+        f"missing attribute {a!r} ({why})"
+        for a, why in attrs.items()
+        if a not in have and (not only or a in only)
+    ]
+    return out + [
+        f"missing method {m}{sig}" for m, sig in methods.items() if m not in have and (not only or m in only)
+    ]
 
 
 def _call(problems: list[str], what: str, fn, *args):
@@ -76,16 +94,7 @@ def _float_array(problems: list[str], what: str, value, shape: tuple[int, ...]) 
 
 
 def _family_problems(family) -> list[str]:
-    problems = _missing(
-        family,
-        {
-            "n_params": "the number d of parameters",
-            "names": "a tuple of d parameter names",
-            "lower": "lower bounds, an array [d]",
-            "upper": "upper bounds, an array [d]",
-        },
-        {},
-    )
+    problems = _missing(family, ModelFamily)
     if problems:
         return problems
     d = family.n_params
@@ -127,9 +136,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
     on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
     :class:`~turinglearn.systems.interactive.InteractiveSystem` steps."""
-    problems = _missing(
-        disc, {"n_weights": "the number k of weights of one discriminator"}, {"judge": "(w, x)"}
-    )
+    problems = _missing(disc, DiscriminatorFamily, only=("n_weights", "judge"))
     if problems:
         raise ContractError(f"discriminator {_name(disc)}", problems)
     k = disc.n_weights
@@ -137,7 +144,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         raise ContractError(
             f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"]
         )
-    f = n_inputs if n_inputs is not None else int(getattr(disc, "n_inputs", 2))
+    f = n_inputs if n_inputs is not None else int(disc.n_inputs) if "n_inputs" in dir(disc) else 2
     rng = np.random.default_rng(seed)
     d_, s_ = 3, 5
     w = rng.normal(0.0, 1.0, size=(d_, k))
@@ -170,21 +177,9 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
             and not np.allclose(np.asarray(one, float), out[1:2], atol=1e-6)
         ):
             problems.append("judge's output for a discriminator depends on the other discriminators' weights")
-    n_out = getattr(disc, "n_outputs", 1)
+    n_out = disc.n_outputs if "n_outputs" in dir(disc) else 1  # more than one: an interrogator
     if not problems and n_out > 1:
-        problems += _missing(
-            disc,
-            {
-                "n_inputs": "features per step",
-                "n_hidden": "recurrent state size",
-                "dtype": "the arrays' dtype",
-            },
-            {
-                "unpack": "(w [D, k]) -> network",
-                "hidden_step": "(net, x_t [D, S, F], h [D, S, H]) -> h",
-                "output": "(net, h [D, S, H]) -> outputs [D, S, n_outputs]",
-            },
-        )
+        problems += _missing(disc, Interrogator)
         if not problems:
             net = _call(problems, "unpack", disc.unpack, w.astype(disc.dtype))
             h = np.zeros((d_, s_, disc.n_hidden), dtype=disc.dtype)
@@ -223,16 +218,10 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
     from turinglearn.systems.interactive import check_stimulus_space
 
     problems = _missing(
-        sim,
-        {"feature_names": "a tuple of feature names, one per feature a discriminator sees"},
-        {
-            "reset": "(rng, shape) -> state",
-            "step": "(state, params [..., d], stimulus [..., k], rng) -> (state, features [..., F])",
-            "passive_schedule": "() -> [T, k]",
-        },
+        sim, InteractiveSimulator, only=("feature_names", "reset", "step", "passive_schedule")
     )
     try:
-        low, high = check_stimulus_space(getattr(sim, "stimulus_space", None))
+        low, high = check_stimulus_space(sim.stimulus_space if "stimulus_space" in dir(sim) else None)
     except ConfigError as e:
         problems.append(f"stimulus_space: {e}")
         return problems
@@ -246,7 +235,7 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
         if schedule is not None and ((schedule < low) | (schedule > high)).any():
             problems.append(f"passive_schedule() leaves the stimulus space [{low}, {high}]")
     n_feat = len(sim.feature_names)
-    space = getattr(sim, "feature_space", None)
+    space = feature_space(sim)
 
     def rollout(rng_seed: int):
         rng = np.random.default_rng(rng_seed)
@@ -303,18 +292,9 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
 
 
 def _swarm_problems(sim, d: int, seed: int) -> list[str]:
-    problems = _missing(
-        sim,
-        {"feature_names": "a tuple of feature names"},
-        {
-            "rollout": "(params [B, N, d], rng) -> result with .features [B, N, T, F]",
-            "swarm_params": "(theta [B, d]) -> [B, N, d]",
-        },
-    )
+    problems = _missing(sim, SwarmSimulator, only=("feature_names", "rollout", "swarm_params"))
     cfg = sim.config
-    for a in ("n_agents", "n_replicas"):
-        if not hasattr(cfg, a):
-            problems.append(f"config lacks {a!r} (a swarm simulator needs n_agents and n_replicas)")
+    problems += [f"config: {p}" for p in _missing(cfg, SwarmConfig, only=("n_agents", "n_replicas"))]
     if problems:
         return problems
     n = cfg.n_agents + cfg.n_replicas
@@ -330,7 +310,7 @@ def _swarm_problems(sim, d: int, seed: int) -> list[str]:
         r = _call(problems, "rollout", sim.rollout, params, np.random.default_rng(s))
         if r is None:
             return None
-        if not hasattr(r, "features"):
+        if "features" not in dir(r):
             problems.append("rollout must return an object with .features [B, N, T, F]")
             return None
         return _float_array(
@@ -353,15 +333,7 @@ def check_environment(sim_or_id, seed: int = 0) -> None:
     ``rollout``."""
     sim = _resolve(sim_or_id)
     what = f"simulator {_name(sim_or_id)}"
-    problems = _missing(
-        sim,
-        {
-            "model_family": "the models' parameters and bounds",
-            "truth": "the system's parameters [d]",
-            "config": "settings, with config.steps",
-        },
-        {},
-    )
+    problems = _missing(sim, InteractiveSimulator, only=("model_family", "truth", "config"))
     if problems:
         raise ContractError(what, problems)
     problems += [f"model_family: {p}" for p in _family_problems(sim.model_family)]
@@ -375,17 +347,17 @@ def check_environment(sim_or_id, seed: int = 0) -> None:
         )
     elif ((truth < sim.model_family.lower) | (truth > sim.model_family.upper)).any():
         problems.append(f"truth {truth.tolist()} lies outside the model family's bounds")
-    steps = getattr(sim.config, "steps", None)
+    steps = sim.config.steps if "steps" in dir(sim.config) else None
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         problems.append(f"config.steps must be a positive integer, got {steps!r}")
-    names = getattr(sim, "feature_names", None)
+    names = sim.feature_names if "feature_names" in dir(sim) else None
     if names is not None and (
         not isinstance(names, (tuple, list)) or not names or not all(isinstance(n, str) for n in names)
     ):
         problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
     if problems:
         raise ContractError(what, problems)
-    if getattr(sim, "stimulus_space", None) is not None or hasattr(sim, "passive_schedule"):
+    if is_interactive(sim) or "passive_schedule" in dir(sim):
         problems += _interactive_problems(sim, d, seed)
     else:
         problems += _swarm_problems(sim, d, seed)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from turinglearn.core.contracts import Generation, Hook
+from turinglearn.core.contracts import Generation, Hook, System
 from turinglearn.core.learner import GenerationLoop
 
 METRICS = ("sse", "histogram")
@@ -81,8 +81,8 @@ class MetricLearner(GenerationLoop):
         self.evaluator = evaluator or ChunkedEvaluator()
         if metric not in DISTANCES:
             raise ValueError(f"unknown metric {metric!r}; choose one of {', '.join(METRICS)}")
-        if not hasattr(system, "trajectories"):
-            raise ValueError("metric-based learners need a system with trajectories(theta, rng)")
+        if not isinstance(system, System):
+            raise ValueError("metric-based learners need a System (turinglearn.core.contracts) with trajectories()")
         self.system = system
         self.model_optimizer = model_optimizer
         self.distance = DISTANCES[metric]

@@ -317,7 +317,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     defaults = Config()
     for key, cls in _SECTIONS.items():
         if key in data:
-            base = dataclasses.asdict(getattr(defaults, key))
+            base = dataclasses.asdict(vars(defaults)[key])
             table = data[key]
             if not isinstance(table, Mapping):
                 raise ConfigError(f"must be a table, e.g. [{key}]", key)

@@ -32,126 +32,12 @@ against these contracts and says what is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-# --- what flows through a generation ------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SampleBatch:
-    """Samples as a discriminator sees them, with labels kept beside them.
-
-    x: [S, T, F] float, what discriminators see (never the labels);
-    genuine: [S] bool, True for samples of the system;
-    owner: [S] int, the model that produced each counterfeit sample (-1 for genuine ones).
-    """
-
-    x: np.ndarray
-    genuine: np.ndarray
-    owner: np.ndarray
-
-    def __post_init__(self):
-        s = self.x.shape[0]
-        if self.x.ndim != 3 or self.genuine.shape != (s,) or self.owner.shape != (s,):
-            raise ValueError(
-                f"SampleBatch shapes disagree: x {self.x.shape} (want [S, T, F]), "
-                f"genuine {self.genuine.shape}, owner {self.owner.shape} (want [S])"
-            )
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """One generation's judgements, with the labels of what was judged.
-
-    outputs: [D, S] discriminator ``d``'s final output for sample (trial) ``s`` (> 0.5 means
-    'genuine'); genuine: [S] bool; owner: [S] the model behind each counterfeit (-1 if genuine).
-    For interrogators, row ``d`` judges the trials that ``d`` itself ran, laid out alike for all d.
-    """
-
-    outputs: np.ndarray
-    genuine: np.ndarray
-    owner: np.ndarray
-
-
-class Generation:
-    """One evaluated generation: what :meth:`step` returns and every :class:`Hook` receives, for
-    evolved swarms, interrogated agents and gradient-trained GANs alike.
-
-    generation: its index (0-based); models: [M, d] parameter rows (a GAN: the generator
-    networks); model_fitness: [M]; discriminators: [D, k] weight rows (a GAN: the
-    discriminator networks); discriminator_fitness: [D]; seconds: wall time of the step;
-    losses: named per-pair losses (gradient learners; empty otherwise).
-
-    The fitness arrays and losses may be *deferred*: ``read`` is called the first time one of
-    them is used (a GAN's statistics live on the device, and reading them synchronises).
-    """
-
-    def __init__(
-        self,
-        generation: int,
-        models: Any,
-        model_fitness: np.ndarray | None = None,
-        discriminators: Any = None,
-        discriminator_fitness: np.ndarray | None = None,
-        seconds: float = 0.0,
-        losses: Mapping[str, np.ndarray] | None = None,
-        *,
-        read: Callable[[], Mapping[str, Any]] | None = None,
-    ):
-        self.generation, self.models, self.discriminators = generation, models, discriminators
-        self.seconds = seconds
-        self._values = (
-            None
-            if read is not None
-            else {
-                "model_fitness": np.asarray(model_fitness),
-                "discriminator_fitness": np.asarray(discriminator_fitness),
-                "losses": dict(losses or {}),
-            }
-        )
-        self._read = read
-
-    def _get(self, key: str):
-        if self._values is None:
-            self._values = dict(self._read())
-        return self._values[key]
-
-    @property
-    def model_fitness(self) -> np.ndarray:
-        return self._get("model_fitness")
-
-    @property
-    def discriminator_fitness(self) -> np.ndarray:
-        return self._get("discriminator_fitness")
-
-    @property
-    def losses(self) -> dict[str, np.ndarray]:
-        return self._get("losses")
-
-    @property
-    def median(self) -> np.ndarray:
-        """Population median of every model parameter: [d]."""
-        return np.median(self.models, axis=0)
-
-    @property
-    def best(self) -> np.ndarray:
-        """The model with the highest fitness (first on ties): [d]."""
-        return self.models[int(np.argmax(self.model_fitness))]
-
-    def state(self) -> dict[str, Any]:
-        """Plain arrays, as a checkpoint stores them; ``Generation(**state)`` rebuilds it."""
-        return {
-            "generation": self.generation,
-            "models": self.models,
-            "model_fitness": self.model_fitness,
-            "discriminators": self.discriminators,
-            "discriminator_fitness": self.discriminator_fitness,
-            "seconds": self.seconds,
-        }
+from turinglearn.core.records import Evaluation, Generation, SampleBatch
 
 
 @runtime_checkable
@@ -171,10 +57,10 @@ class ModelFamily(Protocol):
     """Behaviour models as parameter rows ``theta[..., d]`` within box bounds: what the model
     optimiser searches. Ground truth, errors and plots are given in these ``names``."""
 
-    n_params: int  # d
-    names: tuple[str, ...]  # [d]
-    lower: np.ndarray  # [d]
-    upper: np.ndarray  # [d]
+    n_params: Annotated[int, "the number d of parameters"]
+    names: Annotated[tuple[str, ...], "a tuple of d parameter names"]
+    lower: Annotated[np.ndarray, "lower bounds, an array [d]"]
+    upper: Annotated[np.ndarray, "upper bounds, an array [d]"]
 
 
 @runtime_checkable
@@ -195,8 +81,8 @@ class PolicyFamily(ModelFamily, Protocol):
     sensor states the policy reads.
     """
 
-    reported: ModelFamily
-    n_states: int
+    reported: Annotated[ModelFamily, "the reactive controller family a run reports in"]
+    n_states: Annotated[int, "the sensor states the policy reads"]
 
     def start(self, theta: np.ndarray) -> PolicyRun:
         """theta: [B, d] -> the policies of ``B`` swarms, ready to :meth:`PolicyRun.act`."""
@@ -214,8 +100,8 @@ class PolicyFamily(ModelFamily, Protocol):
 class DiscriminatorFamily(Protocol):
     """Classifiers as weight rows ``w[D, k]``, judging whole sample batches in one pass."""
 
-    n_weights: int  # k
-    n_inputs: int  # F, features per step
+    n_weights: Annotated[int, "the number k of weights of one discriminator"]
+    n_inputs: Annotated[int, "F, the features per step it reads"]
 
     def judge(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
         """w: [D, k], x: [S, T, F] -> output [D, S] in [0, 1]; > 0.5 means 'genuine'."""
@@ -231,9 +117,9 @@ class Interrogator(DiscriminatorFamily, Protocol):
     (zeros) for every trial.
     """
 
-    n_outputs: int  # O = 1 + k stimulus dimensions
-    n_hidden: int  # H
-    dtype: str  # the precision of the batched pass, e.g. "float32"
+    n_outputs: Annotated[int, "O = 1 + k: the judgement and one output per stimulus dimension"]
+    n_hidden: Annotated[int, "H, the recurrent state size"]
+    dtype: Annotated[str, "the precision of the batched pass, e.g. 'float32'"]
 
     def unpack(self, w: np.ndarray) -> Any:
         """w: [D, k] -> the networks in whatever form ``hidden_step`` and ``output`` take."""
@@ -338,9 +224,9 @@ class PassiveSystem(System, Protocol):
 class SwarmConfig(Protocol):
     """The settings a swarm simulator exposes as ``sim.config``."""
 
-    n_agents: int  # genuine agents per swarm (they run the truth)
-    n_replicas: int  # robots per swarm that run the model
-    steps: int  # T, control steps per trial
+    n_agents: Annotated[int, "genuine agents per swarm (they run the truth)"]
+    n_replicas: Annotated[int, "robots per swarm that run the model"]
+    steps: Annotated[int, "T, control steps per trial"]
 
 
 @runtime_checkable
@@ -363,14 +249,15 @@ class SwarmSimulator(Protocol):
     lie in, which recordings are checked against.
     """
 
-    model_family: ModelFamily
-    truth: np.ndarray  # [d]
-    feature_names: Sequence[str]
-    config: SwarmConfig
+    model_family: Annotated[ModelFamily, "the models' parameters and bounds"]
+    truth: Annotated[np.ndarray, "the system's parameters [d]"]
+    feature_names: Annotated[Sequence[str], "a tuple of feature names, one per feature a discriminator sees"]
+    config: Annotated[SwarmConfig, "settings: n_agents, n_replicas, steps"]
 
     def swarm_params(self, theta: np.ndarray) -> np.ndarray:
-        """theta: [B, d] one model per swarm -> params [B, N, d]: the truth in rows
-        ``0 .. n_agents - 1``, the model in the replicas' rows."""
+        """theta: [B, d] one model per swarm -> params [B, N, d], truth for agents, theta for replicas.
+
+        The truth goes in rows ``0 .. n_agents - 1``, the model in the replicas' rows."""
         ...
 
     def rollout(self, params: np.ndarray, rng: np.random.Generator, *, record: bool = False) -> Rollout:
@@ -392,11 +279,11 @@ class InteractiveSimulator(Protocol):
     a Box the features lie in.
     """
 
-    model_family: ModelFamily
-    truth: np.ndarray  # [d]
-    feature_names: Sequence[str]
-    stimulus_space: Any  # gymnasium.spaces.Box, shape (k,)
-    config: Any  # with ``steps``: T, steps per trial
+    model_family: Annotated[ModelFamily, "the models' parameters and bounds"]
+    truth: Annotated[np.ndarray, "the system's parameters [d]"]
+    feature_names: Annotated[Sequence[str], "a tuple of feature names, one per feature a discriminator sees"]
+    stimulus_space: Annotated[Any, "a bounded gymnasium.spaces.Box of shape (k,)"]
+    config: Annotated[Any, "settings, with config.steps: T, steps per trial"]
 
     def reset(self, rng: np.random.Generator, shape: tuple[int, ...]) -> Any:
         """The start states of agents of batch shape ``shape``."""
@@ -410,6 +297,26 @@ class InteractiveSimulator(Protocol):
 
     def passive_schedule(self) -> np.ndarray:
         """The stimuli [T, k] a passive observer applies (inside ``stimulus_space``)."""
+        ...
+
+
+@runtime_checkable
+class BehaviourMetrics(Protocol):
+    """Optional for a simulator: task-level measures of a model's behaviour (e.g. how well it
+    clusters objects), reported beside the parameter error."""
+
+    def behaviour_metrics(self, theta: np.ndarray, rng: np.random.Generator) -> dict[str, float]:
+        """theta: [d] one model -> named measures of what it does."""
+        ...
+
+
+@runtime_checkable
+class Renders(Protocol):
+    """Optional for a model family whose genotypes read as something (GP programs): how a
+    model is printed in the run's summary."""
+
+    def render(self, theta: np.ndarray) -> str:
+        """theta: [d] one genotype -> its readable form."""
         ...
 
 
@@ -450,3 +357,27 @@ class Backend(Protocol):
 def judge_samples(batch: SampleBatch, discriminator: DiscriminatorFamily, weights: np.ndarray) -> Evaluation:
     """Passive evaluation: every discriminator judges every sample of one shared batch."""
     return Evaluation(discriminator.judge(weights, batch.x), batch.genuine, batch.owner)
+
+
+def members(protocol: type) -> tuple[dict[str, str], dict[str, str]]:
+    """What a contract asks for: (attributes: name -> what it is, methods: name -> its
+    signature and what it does), read from the Protocol itself and the contracts it extends,
+    so the checkers (:mod:`turinglearn.app.checks`) never drift from this page."""
+    import inspect
+    import typing
+
+    attrs: dict[str, str] = {}
+    methods: dict[str, str] = {}
+    for cls in reversed(protocol.__mro__):
+        if cls.__module__ != __name__:
+            continue
+        hints = typing.get_type_hints(cls, include_extras=True)
+        for name in inspect.get_annotations(cls):
+            hint = hints[name]
+            attrs[name] = hint.__metadata__[0] if typing.get_origin(hint) is Annotated else str(hint)
+        for name, fn in vars(cls).items():
+            if inspect.isfunction(fn) and (not name.startswith("_") or name == "__call__"):
+                params = [p for p in inspect.signature(fn).parameters if p != "self"]
+                doc = (fn.__doc__ or "").strip().split("\n")[0]
+                methods[name] = f"({', '.join(params)})" + (f": {doc}" if doc else "")
+    return attrs, methods

@@ -67,7 +67,7 @@ class _ConstantSource:
 
 def _draw_constant() -> float:
     if _ConstantSource.rng is None:
-        raise RuntimeError("GP constants are drawn only inside turinglearn.gp._deap_random")
+        raise RuntimeError("GP constants are drawn only inside turinglearn.families.gp._deap_random")
     return _ConstantSource.rng.uniform(-1.0, 1.0)
 
 

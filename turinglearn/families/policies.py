@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from turinglearn.core.contracts import BehaviourMetrics, PolicyFamily
 from turinglearn.families import nets
 from turinglearn.families.parametric import ReactiveController
 
@@ -212,19 +213,20 @@ class PolicySwarm:
                 pos[:, t + 1], heading[:, t + 1] = state.pos, state.heading
         return SimpleNamespace(features=feats, pos=pos, heading=heading)
 
-    def __getattr__(self, name):  # anything else (behaviour_metrics, ...) is the simulator's
-        if name == "sim":
-            raise AttributeError(name)
-        return getattr(self.sim, name)
+    def behaviour_metrics(self, theta: np.ndarray, rng: np.random.Generator, **kw) -> dict | None:
+        """The simulator's task-level metrics of an effective controller theta [q] (in the
+        reported space), where the simulator has them (:class:`BehaviourMetrics`)."""
+        if isinstance(self.sim, BehaviourMetrics):
+            return self.sim.behaviour_metrics(theta, rng, **kw)
+        return None
 
 
 def reported_family(family):
     """The family whose names, bounds and truth a run reports: the effective controller for
     policy families, the family itself for parameter families."""
-    return getattr(family, "reported", family)
+    return family.reported if isinstance(family, PolicyFamily) else family
 
 
 def report(family, theta: np.ndarray) -> np.ndarray:
     """theta [M, d] in the reported space: [M, q]."""
-    method = getattr(family, "report", None)
-    return np.asarray(theta, float) if method is None else method(theta)
+    return family.report(theta) if isinstance(family, PolicyFamily) else np.asarray(theta, float)

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch, judge_samples
+from turinglearn.core.contracts import Evaluation, SampleBatch, is_interactive, judge_samples
 from turinglearn.errors import ConfigError
 
 SUFFIXES = (".csv", ".npz", ".parquet")
@@ -258,17 +258,13 @@ def write_recording(path: str | Path, x: np.ndarray, feature_names, truth=None) 
     return path
 
 
-def is_swarm(sim) -> bool:
-    return getattr(sim, "stimulus_space", None) is None
-
-
 def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Run agents params [B, d] without anyone acting on them: [B, r, T, F].
 
     Swarm environments: ``B`` swarms in which every robot runs the row (``r = n_robots``, all
     observed); interactive ones: one trial each under the passive schedule (``r = 1``).
     """
-    if is_swarm(sim):
+    if not is_interactive(sim):
         n = sim.config.n_agents + sim.config.n_replicas
         feats = sim.rollout(np.repeat(params[:, None, :], n, axis=1), rng).features  # [B, N, T, F]
         return feats
@@ -318,7 +314,7 @@ class RecordedSystem:
     def _counterfeit(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> np.ndarray:
         """[M, trials, r, T, F]: the replica robots of swarms of the model, or passive trials."""
         feats = simulate_models(self.sim, np.repeat(theta, trials, axis=0), rng)  # [M*trials, N or 1, T, F]
-        if is_swarm(self.sim):
+        if not is_interactive(self.sim):
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch, judge_samples
+from turinglearn.core.contracts import Evaluation, PolicyFamily, SampleBatch, judge_samples
 
 
 class SwarmSystem:
@@ -87,7 +87,7 @@ class SwarmSystem:
 def run_swarms(sim, theta: np.ndarray, genuine: np.ndarray, rng: np.random.Generator, record: bool = False):
     """Run ``B`` swarms in which robot ``n`` of swarm ``b`` runs the truth where ``genuine[b, n]``
     and the model ``theta[b]`` elsewhere (theta [B, d], genuine [B, N] bool); the simulator's rollout."""
-    if hasattr(sim.model_family, "start"):  # a policy family (turinglearn.families.policies.PolicySwarm)
+    if isinstance(sim.model_family, PolicyFamily):  # turinglearn.families.policies.PolicySwarm
         return sim.rollout(theta, rng, record=record, genuine=genuine)
     params = np.where(genuine[..., None], sim.truth, np.asarray(theta, float)[:, None, :])  # [B, N, d]
     return sim.rollout(params, rng, record=record)
