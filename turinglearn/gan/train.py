@@ -25,21 +25,21 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import io
 import os
 import time
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import torch
 
 from turinglearn.config.gan import GANConfig
+from turinglearn.core.contracts import Generation
 from turinglearn.core.learner import GenerationLoop
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
+from turinglearn.execution.device import resolve_device
 from turinglearn.gan.data import ImageData
 from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
@@ -87,69 +87,39 @@ def init_distributed(device: torch.device) -> Distributed:
     return ctx
 
 
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("cuda was asked for but torch sees no CUDA device; use --device cpu", "device")
-    if name == "cuda" and Distributed.from_env().active:
-        return torch.device("cuda", Distributed.from_env().local_rank)  # one GPU per process
-    return torch.device(name)
+def read_stats(stats: torch.Tensor, shift: int) -> dict:
+    """A step's statistics as a :class:`~turinglearn.core.contracts.Generation` reads them.
 
-
-@dataclass
-class GANStep:
-    """One step of the gradient learner, as hooks receive it.
-
-    stats: [P, 4] per pair, on the device (read lazily: reading synchronises): the paired
-    discriminator's loss, the generator's loss, the discriminator's fitness
-    ((sensitivity + specificity) / 2 on its genuine and counterfeit batch) and the generator's
-    fitness (the fraction of its batch judged genuine after the discriminator's update); row i
-    is generator i with discriminator (i + shift) mod P. selection: population fitness of the
-    last selection if one happened at this step.
+    stats: [P, 4] per pair, on the device (reading synchronises): the paired discriminator's
+    loss, the generator's loss, the discriminator's fitness ((sensitivity + specificity) / 2 on
+    its genuine and counterfeit batch) and the generator's fitness (the fraction of its batch
+    judged genuine after the discriminator's update); row i is generator i with discriminator
+    (i + shift) mod P. Returns model_fitness [P] (generator i), discriminator_fitness [P]
+    (discriminator j) and losses {"d": [P] per discriminator, "g": [P] per generator}.
     """
-
-    generation: int
-    stats: torch.Tensor
-    shift: int
-    seconds: float
-    selection: tuple[np.ndarray, np.ndarray] | None = None
-
-    @cached_property
-    def _host(self) -> np.ndarray:
-        return self.stats.float().cpu().numpy()
-
-    @property
-    def model_fitness(self) -> np.ndarray:
-        """[P], generator i's fraction of its batch judged genuine."""
-        return self._host[:, 3]
-
-    @property
-    def discriminator_fitness(self) -> np.ndarray:
-        """[P], discriminator j's (sensitivity + specificity) / 2."""
-        return np.roll(self._host[:, 2], self.shift)
-
-    @property
-    def loss_g(self) -> np.ndarray:
-        return self._host[:, 1]
-
-    @property
-    def loss_d(self) -> np.ndarray:
-        return np.roll(self._host[:, 0], self.shift)
+    host = stats.float().cpu().numpy()
+    return {
+        "model_fitness": host[:, 3],
+        "discriminator_fitness": np.roll(host[:, 2], shift),
+        "losses": {"d": np.roll(host[:, 0], shift), "g": host[:, 1]},
+    }
 
 
 class GANLearner(GenerationLoop):
     """Trains generators against discriminators on ``data`` by gradient steps (see the module doc).
 
-    ``step()`` takes one step of every pair and returns a :class:`GANStep`; ``run(n)`` steps until
-    ``n`` steps are done; ``state_dict()`` / ``load_state_dict()`` hold everything needed to
-    continue exactly (networks, optimisers, random streams, step count).
+    ``step()`` takes one step of every pair (one generation) and returns a
+    :class:`~turinglearn.core.contracts.Generation` whose models and discriminators are the
+    networks and whose fitness and losses are read from the device only when a hook asks
+    (:func:`read_stats`); ``run(n)`` steps until ``n`` generations are done; ``state_dict()`` /
+    ``load_state_dict()`` hold everything needed to continue exactly (networks, optimisers,
+    random streams, generation count) as numpy arrays.
     """
 
     def __init__(self, data: ImageData, config: GANConfig, hooks: Sequence = ()):
         self.config, self.hooks, self.generation = config, list(hooks), 0
         lc, mc, dc = config.learner, config.models, config.discriminators
-        self.device = resolve_device(config.device)
+        self.device = resolve_device(config.execution.device)
         cuda = self.device.type == "cuda"
         self.dist = init_distributed(self.device)
         if self.dist.active:
@@ -215,6 +185,7 @@ class GANLearner(GenerationLoop):
         self._graphs: dict[int, tuple[torch.cuda.CUDAGraph, torch.Tensor]] = {}
         self._static: tuple[torch.Tensor, ...] | None = None
         self._warm = 0
+        self.stepping = False  # True while a step is under way: the state is then half-updated
 
     # --- construction helpers ------------------------------------------------------------------
 
@@ -338,15 +309,18 @@ class GANLearner(GenerationLoop):
             dist.barrier()
             dist.destroy_process_group()
 
-    def step(self) -> GANStep:
+    def step(self) -> Generation:
         t0 = time.perf_counter()
+        self.stepping = True
         shift, idx, z, u = self.sample_inputs()
         stats = self.train_step(shift, idx, z, u)
-        selection = None
         every = self.config.learner.select_every
         if self.P > 1 and every and (self.generation + 1) % every == 0:
-            selection = self.select()
-        return self._publish(GANStep(self.generation, stats, shift, time.perf_counter() - t0, selection))
+            self.select()
+        self.stepping = False
+        seconds = time.perf_counter() - t0  # host time: the device may still be working
+        read = lambda: read_stats(stats, shift)  # noqa: E731
+        return self._publish(Generation(self.generation, self.G, discriminators=self.D, seconds=seconds, read=read))
 
     # --- population: judgement of every generator by every discriminator, selection -----------
 
@@ -406,18 +380,18 @@ class GANLearner(GenerationLoop):
         return torch.cat(out)[:n].contiguous()
 
     def state_dict(self) -> dict:
-        """Networks, optimisers, random streams and step count (tensors on the CPU)."""
+        """Networks, optimisers, random streams and generation count, as numpy arrays and plain
+        values (what :mod:`turinglearn.app.checkpoint` stores)."""
         return {
-            "format": 1,
             "generation": self.generation,
             "best": self.best,
-            "generators": [_cpu(g.state_dict()) for g in self.G],
-            "discriminators": [_cpu(d.state_dict()) for d in self.D],
-            "opt_generators": [_cpu(o.state_dict()) for o in self.opt_g],
-            "opt_discriminators": [_cpu(o.state_dict()) for o in self.opt_d],
-            "rng": self.rng.get_state(),
+            "generators": [_numpy(g.state_dict()) for g in self.G],
+            "discriminators": [_numpy(d.state_dict()) for d in self.D],
+            "opt_generators": [_numpy(o.state_dict()) for o in self.opt_g],
+            "opt_discriminators": [_numpy(o.state_dict()) for o in self.opt_d],
+            "rng": self.rng.get_state().numpy(),
             "pairing": copy.deepcopy(self.pairing.bit_generator.state),
-            "config": self.config.to_dict(),
+            "last_selection": None if self.last_selection is None else list(self.last_selection),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -428,23 +402,18 @@ class GANLearner(GenerationLoop):
                 "learner.population",
             )
         for m, sd in zip(self.G + self.D, state["generators"] + state["discriminators"], strict=True):
-            m.load_state_dict(sd)
+            m.load_state_dict(_tensors(sd))
         for o, sd in zip(
             self.opt_g + self.opt_d, state["opt_generators"] + state["opt_discriminators"], strict=True
         ):
-            o.load_state_dict(sd)
-        self.rng.set_state(state["rng"])
+            sd = _tensors(sd)
+            o.load_state_dict({**sd, "state": {int(k): v for k, v in sd["state"].items()}})
+        self.rng.set_state(torch.from_numpy(np.array(state["rng"], dtype=np.uint8)))
         self.pairing.bit_generator.state = state["pairing"]
-        self.generation, self.best = state["generation"], state["best"]
-        self._graphs, self._static, self._warm = {}, None, 0
-
-    def checkpoint_bytes(self) -> bytes:
-        buf = io.BytesIO()
-        torch.save(self.state_dict(), buf)
-        return buf.getvalue()
-
-    def load_checkpoint(self, path) -> None:
-        self.load_state_dict(torch.load(path, map_location="cpu", weights_only=False))
+        self.generation, self.best = int(state["generation"]), int(state["best"])
+        selection = state.get("last_selection")
+        self.last_selection = None if selection is None else (np.asarray(selection[0]), np.asarray(selection[1]))
+        self._graphs, self._static, self._warm, self.stepping = {}, None, 0, False
 
 
 @contextlib.contextmanager
@@ -477,11 +446,23 @@ def _copy_into(net, opt, src_net, src_opt) -> None:
         opt.state[p] = sa
 
 
-def _cpu(obj):
+def _numpy(obj):
+    """Tensors in a nested state dict as numpy arrays (on the CPU), dict keys as strings."""
     if torch.is_tensor(obj):
-        return obj.detach().cpu().clone()
+        return obj.detach().cpu().numpy().copy()
     if isinstance(obj, dict):
-        return {k: _cpu(v) for k, v in obj.items()}
+        return {str(k): _numpy(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_numpy(v) for v in obj]
+    return obj
+
+
+def _tensors(obj):
+    """The inverse of :func:`_numpy` (optimiser state keys are turned back into ints by the caller)."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy())
+    if isinstance(obj, dict):
+        return {k: _tensors(v) for k, v in obj.items()}
     if isinstance(obj, list):
-        return [_cpu(v) for v in obj]
+        return [_tensors(v) for v in obj]
     return obj
