@@ -141,15 +141,15 @@ def _backend_overrides(args) -> list[str]:
     return out
 
 
-def _device_overrides(source: str, device: str | None) -> list[str]:
-    """``--device``: a GAN trains there; a swarm run simulates and judges there with the torch
-    backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
-    from turinglearn.config import read_source
+def _device_overrides(config, device: str | None) -> dict:
+    """``--device``: where a run computes (``execution.device``). A swarm run then simulates
+    and judges with the torch backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
+    from turinglearn.config.gan import GANConfig
 
     if device is None:
-        return []
-    if read_source(source).get("learner", {}).get("kind") == "gan":
-        return [f"device={device!r}"]
+        return {}
+    if isinstance(config, GANConfig):
+        return {"execution.device": device}
     if device == "auto":
         import importlib.util
 
@@ -160,8 +160,8 @@ def _device_overrides(source: str, device: str | None) -> list[str]:
             cuda = torch.cuda.is_available()
         device = "cuda" if cuda else "cpu"
     if device == "cpu":
-        return []
-    return ["execution.array='torch'", f"execution.device={device!r}"]
+        return {}
+    return {"execution.array": "torch", "execution.device": device}
 
 
 def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
@@ -195,6 +195,13 @@ def _print_table(summary: dict) -> None:
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
 
 
+def _print_summary(config, summary: dict) -> None:
+    """A finished run's summary, as its kind reads best."""
+    from turinglearn.config.gan import GANConfig
+
+    (_print_gan_summary if isinstance(config, GANConfig) else _print_table)(summary)
+
+
 def cmd_run(args) -> int:
     from turinglearn.app.driver import run_experiment
     from turinglearn.app.runs import check_new_run_dir
@@ -208,8 +215,9 @@ def cmd_run(args) -> int:
     if args.passive:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
-    overrides += _device_overrides(args.config, args.device)
     config = load_config(args.config, overrides)
+    if args.device is not None:
+        config = config.replace(**_device_overrides(config, args.device))
     rank = int(os.environ.get("RANK", "0"))  # torchrun: one process per GPU, the first one writes
     if args.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise TuringLearnError(
@@ -218,19 +226,16 @@ def cmd_run(args) -> int:
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     if rank == 0:
         check_new_run_dir(out)
-    if getattr(config.learner, "kind", None) == "gan":
-        return _run_gan(config, out, args.quiet)
-    print(
-        f"turinglearn: {config.name} on {config.environment.id}, seed {config.seed}, "
-        f"{config.generations} generations -> {out}",
-        file=sys.stderr,
-    )
+    log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     try:
-        result = run_experiment(config, out=out, progress=not args.quiet, handle_signals=True)
+        result = run_experiment(config, out=out, progress=not args.quiet, handle_signals=True, log=log)
     except KeyboardInterrupt as e:
         return _interrupted(e, out)
-    _print_table(result.summary())
-    print(f"results: {out}  (summary.json, metrics.csv, parameters.png, fitness.png)")
+    summary = result.summary()
+    if "rank" in summary:  # a torchrun process other than the first: it wrote nothing
+        return 0 if summary["replicas_in_sync"] else 1
+    _print_summary(result.config, summary)
+    print(f"results: {out}  (summary.json, metrics.csv, plots, checkpoints/)")
     return 0
 
 
@@ -243,7 +248,7 @@ def cmd_resume(args) -> int:
         result = resume(args.run_dir, progress=not args.quiet, handle_signals=True, overrides=overrides)
     except KeyboardInterrupt as e:
         return _interrupted(e, args.run_dir)
-    _print_table(result.summary())
+    _print_summary(result.config, result.summary())
     print(f"results: {args.run_dir}")
     return 0
 
@@ -277,29 +282,9 @@ def _print_gan_summary(summary: dict) -> None:
         if summary.get(key) is not None:
             print(f"{label:>50}: {summary[key]:.4g}")
     print(
-        f"{summary['steps']} steps in {summary['seconds']:.1f} s on {summary['device']} ({summary['compile']}, {summary['precision']})"
+        f"{summary.get('generations', summary.get('steps'))} generations in {summary['seconds']:.1f} s on {summary['device']} "
+        f"({summary['compile']}, {summary['precision']})"
     )
-
-
-def _run_gan(config, out: Path, quiet: bool) -> int:
-    from turinglearn.app.gan_run import load_data, run_gan
-
-    data = load_data(config)  # data errors before anything is printed or written
-    if int(os.environ.get("RANK", "0")) == 0:
-        print(
-            f"turinglearn: {config.name} on {config.data}, seed {config.seed}, {config.steps} steps -> {out}",
-            file=sys.stderr,
-        )
-    try:
-        result = run_gan(config, out=out, progress=not quiet, data=data)
-    except KeyboardInterrupt:
-        print(f"turinglearn: interrupted; metrics so far are in {out}", file=sys.stderr)
-        return 130
-    if "rank" in result.summary:  # a torchrun process other than the first: it wrote nothing
-        return 0 if result.summary["replicas_in_sync"] else 1
-    _print_gan_summary(result.summary)
-    print(f"results: {out}  (summary.json, metrics.csv, samples/, checkpoint.pt, fitness.png)")
-    return 0
 
 
 def cmd_record(args) -> int:
@@ -329,7 +314,7 @@ def cmd_report(args) -> int:
     from turinglearn.app.report import draw_run
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
     from turinglearn.config import from_dict, read_source, validate_environment
-    from turinglearn.environments import sim_class
+    from turinglearn.config.gan import GANConfig
 
     run_dir = args.run_dir
     if not run_dir.is_dir():
@@ -338,8 +323,10 @@ def cmd_report(args) -> int:
         )
     status = read_status(run_dir)
     config = from_dict(read_source(run_dir / CONFIG_FILE))
-    if getattr(config.learner, "kind", None) == "gan":
+    if isinstance(config, GANConfig):
         return _report_gan(run_dir, status)
+    from turinglearn.environments import sim_class
+
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)

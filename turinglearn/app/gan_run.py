@@ -1,46 +1,42 @@
-"""A whole GAN run: data, :class:`~turinglearn.gan.train.GANLearner`, hooks that write the run
-directory, and the image metrics at the end.
+"""A GAN run as the one run driver (:mod:`turinglearn.app.driver`) sees it: :class:`GANExperiment`.
 
-A GAN run directory holds ``config.toml``, ``run.json``, ``metrics.csv`` (a row every
-``evaluation.log_every`` steps), ``samples/step-NNNNNN.png`` grids (fixed noise),
-``checkpoint.pt`` (both networks and optimisers, random streams; atomically replaced),
-``fitness.png``, ``losses.png`` and, written last, ``summary.json`` with the image metrics
-(``frechet_distance``, ``class_coverage``, ``c2st``) and ``images_per_second``.
+Its run directory has the schema of every run (``config.toml``, ``run.json``, ``metrics.csv``,
+``checkpoints/``, plots, ``summary.json`` last) plus ``samples/generation-NNNNNN.png``, grids of
+64 samples from fixed noise. metrics.csv gets a row every ``evaluation.log_every`` generations
+(reading the statistics synchronises with the device): ``generation``, ``seconds`` (per
+generation since the previous row), ``loss_d``, ``loss_g`` and both populations' fitness.
+summary.json holds the image metrics (``frechet_distance``, ``class_coverage``, ``c2st``) and
+``images_per_second``.
 """
 
 from __future__ import annotations
 
 import io
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import torch
 
+from turinglearn.app.results import GANResult
 from turinglearn.app.runs import RunDir, atomic_write
 from turinglearn.config.gan import GANConfig
+from turinglearn.core.contracts import Generation
 from turinglearn.gan.data import ImageData, load_images
-from turinglearn.gan.train import GANLearner, GANStep, torch_seed
+from turinglearn.gan.train import GANLearner, torch_seed
 
 GRID = 64  # images per sample grid (8 x 8)
-
-
-def metrics_row(record: GANStep, seconds: float) -> dict[str, float]:
-    """One row of a GAN run's metrics.csv."""
-    f_g, f_d = record.model_fitness, record.discriminator_fitness
-    return {
-        "step": record.generation + 1,
-        "seconds": seconds,
-        "loss_d": float(record.loss_d.mean()),
-        "loss_g": float(record.loss_g.mean()),
-        "model_fitness_mean": float(f_g.mean()),
-        "model_fitness_max": float(f_g.max()),
-        "discriminator_fitness_mean": float(f_d.mean()),
-        "discriminator_fitness_max": float(f_d.max()),
-    }
+COLUMNS = [
+    "generation",
+    "seconds",
+    "loss_d",
+    "loss_g",
+    "model_fitness_mean",
+    "model_fitness_max",
+    "discriminator_fitness_mean",
+    "discriminator_fitness_max",
+]
 
 
 def grid_png(images: torch.Tensor, columns: int = 8, min_pixels: int = 256) -> bytes:
@@ -64,187 +60,169 @@ def grid_png(images: torch.Tensor, columns: int = 8, min_pixels: int = 256) -> b
     return buf.getvalue()
 
 
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-
-
-class GANProgress:
-    """Hook: a tqdm bar over steps; every ``every`` steps it shows the discriminators' mean
-    fitness and both losses (reading them synchronises with the device, so not every step)."""
-
-    def __init__(self, total: int, every: int, initial: int = 0):
-        from tqdm.auto import tqdm
-
-        self.every = every
-        self.bar = tqdm(total=total, initial=initial, unit="step", dynamic_ncols=True, desc="turinglearn")
-
-    def __call__(self, record: GANStep) -> None:
-        if (record.generation + 1) % self.every == 0:
-            self.bar.set_postfix_str(
-                f"D-fitness={record.discriminator_fitness.mean():.2f} loss_d={record.loss_d.mean():.3f} "
-                f"loss_g={record.loss_g.mean():.3f}",
-                refresh=False,
-            )
-        self.bar.update(1)
-
-    def close(self) -> None:
-        self.bar.close()
-
-
-@dataclass
-class GANResult:
-    """A finished GAN run: ``summary`` (as in summary.json), ``history`` (metrics.csv's columns),
-    the trained ``learner`` (``learner.generate(n, seed)`` draws more images) and ``run_dir``."""
-
-    config: GANConfig
-    summary: dict[str, Any]
-    history: dict[str, np.ndarray]
-    learner: GANLearner
-    run_dir: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
 def load_data(config: GANConfig) -> ImageData:
     """The images that ``config`` names, shaped as it says (:class:`~turinglearn.errors.DataError` if unusable)."""
     return load_images(config.data, config.images.size, config.images.channels)
 
 
-def run_gan(
-    config: GANConfig,
-    out: str | Path | None = None,
-    progress: bool = False,
-    hooks: Sequence = (),
-    data: ImageData | None = None,
-) -> GANResult:
-    """Train ``config`` to the end, then measure the images; with ``out``, write a run directory.
-    ``data``: the images, if already loaded with :func:`load_data`."""
-    from turinglearn.config import to_toml
+class GANExperiment:
+    """A :class:`~turinglearn.gan.train.GANLearner` on ``config``'s images (``data``: already
+    loaded with :func:`load_data`), with what its run reports. Under ``torchrun`` only the
+    first process (``lead``) writes and measures."""
 
-    data = data if data is not None else load_data(config)  # bad input writes nothing
-    learner = GANLearner(data, config)
-    lead = learner.dist.rank == 0  # under torchrun only the first process writes and measures
-    if not lead:
-        out, progress, hooks = None, False, ()
-    run = RunDir.create(out, to_toml(config)) if out is not None else None
-    ev = config.evaluation
-    history: dict[str, list[float]] = {}
-    fixed = torch_seed(config.seed, "evaluation", 1)  # the grids' noise
-    side = {"seconds": 0.0}  # time spent writing grids and checkpoints, not training
-    t_start = time.perf_counter()
+    snapshot_each_generation = False  # the state lives on the device: copy it only to write it
 
-    def side_work(fn):
-        _sync(learner.device)
-        t = time.perf_counter()
-        fn()
-        side["seconds"] += time.perf_counter() - t
+    def __init__(self, config: GANConfig, data: ImageData | None = None):
+        self.config = config
+        self.data = data if data is not None else load_data(config)
+        self.learner = GANLearner(self.data, config)
+        self.lead = self.learner.dist.rank == 0
+        self.generations = config.generations
+        self.columns = list(COLUMNS)
+        self.side_seconds = 0.0  # writing sample grids: not training
+        self._mark = (time.perf_counter(), 0)  # (time, generations done) of the last metrics row
 
-    def write_grid(step: int) -> None:
-        if run is not None:
-            (run.path / "samples").mkdir(exist_ok=True)
-            png = grid_png(learner.generate(GRID, fixed))
-            atomic_write(run.path / "samples" / f"step-{step:06d}.png", png)
+    def headline(self, out) -> str:
+        c = self.config
+        return f"{c.name} on {c.data}, seed {c.seed}, {c.generations} generations -> {out}"
 
-    def write_checkpoint() -> None:
-        if run is not None:
-            atomic_write(run.path / "checkpoint.pt", learner.checkpoint_bytes())
+    def _logs(self, record: Generation) -> bool:
+        done = record.generation + 1
+        return done % self.config.evaluation.log_every == 0 or done == self.generations
 
-    def record(rec: GANStep) -> None:
-        step = rec.generation + 1
-        if step % ev.log_every == 0 or step == config.steps:
-            row = metrics_row(rec, time.perf_counter() - t_start)
-            for k, v in row.items():
-                history.setdefault(k, []).append(float(v))
-            if run is not None:
-                run.append_metrics(row)
-        if ev.grid_every and step % ev.grid_every == 0 and step < config.steps:
-            side_work(lambda: write_grid(step))
-        if ev.checkpoint_every and step % ev.checkpoint_every == 0 and step < config.steps:
-            side_work(write_checkpoint)
+    def metrics_row(self, record: Generation) -> dict | None:
+        if not self._logs(record):
+            return None
+        f_g, f_d, losses = record.model_fitness, record.discriminator_fitness, record.losses  # synchronises
+        now, done = time.perf_counter(), record.generation + 1
+        (t, before), self._mark = self._mark, (now, done)
+        return {
+            "generation": record.generation,
+            "seconds": (now - t) / max(1, done - before),
+            "loss_d": float(losses["d"].mean()),
+            "loss_g": float(losses["g"].mean()),
+            "model_fitness_mean": float(f_g.mean()),
+            "model_fitness_max": float(f_g.max()),
+            "discriminator_fitness_mean": float(f_d.mean()),
+            "discriminator_fitness_max": float(f_d.max()),
+        }
 
-    bar = GANProgress(config.steps, ev.log_every) if progress else None
-    learner.hooks = [record, *([bar] if bar else []), *hooks]
-    t0 = time.perf_counter()
-    try:
-        learner.run(config.steps)
-        _sync(learner.device)
-    except BaseException as e:
-        if run is not None:
-            run.close()
-            run.set_status(
-                "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                steps_done=learner.generation,
-                error=repr(e),
-            )
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    train_seconds = time.perf_counter() - t0 - side["seconds"]
-    world = learner.dist.world
-    images = config.steps * config.learner.batch * config.learner.population * world
-    in_sync = learner.replicas_agree()  # every process takes part
-    if learner.dist.active:
-        learner.leave_distributed()
-        if not lead:
-            return GANResult(config, {"rank": learner.dist.rank, "replicas_in_sync": in_sync}, {}, learner)
-
-    if learner.P > 1:
-        learner.select()  # final ranking: the best generator is the one measured
-    summary: dict[str, Any] = {
-        "name": config.name,
-        "learner": "gan",
-        "data": config.data,
-        "images": len(data),
-        "image_size": data.size,
-        "channels": data.channels,
-        "seed": config.seed,
-        "steps": config.steps,
-        "batch": config.learner.batch,
-        "loss": config.learner.loss,
-        "population": learner.P,
-        "device": torch.cuda.get_device_name(learner.device) if learner.device.type == "cuda" else "cpu",
-        "compile": learner.mode,
-        "precision": "bf16" if learner.bf16 else "fp32",
-        "seconds": round(train_seconds, 3),
-        "images_per_second": round(images / max(train_seconds, 1e-9), 1),
-        "processes": world,
-    }
-    if learner.dist.active:
-        summary["replicas_in_sync"] = in_sync
-    if learner.last_selection is not None:
-        f_g, f_d = learner.last_selection
-        summary.update(
-            best_generator=learner.best, model_fitness=f_g.tolist(), discriminator_fitness=f_d.tolist()
+    def describe(self, record: Generation) -> str | None:
+        """The progress bar's words, when a metrics row reads the statistics anyway."""
+        if not self._logs(record):
+            return None
+        losses = record.losses
+        return (
+            f"D-fitness={record.discriminator_fitness.mean():.2f} loss_d={losses['d'].mean():.3f} "
+            f"loss_g={losses['g'].mean():.3f}"
         )
-    if ev.samples > 0:
+
+    def hooks(self, run: RunDir | None) -> list:
+        """A sample grid every ``evaluation.grid_every`` generations (the last one at the end)."""
+        every = self.config.evaluation.grid_every
+        if run is None or not every:
+            return []
+
+        def sample_grid(record: Generation) -> None:
+            done = record.generation + 1
+            if done % every == 0 and done < self.generations:
+                self.write_grid(run, done)
+
+        return [sample_grid]
+
+    def write_grid(self, run: RunDir, done: int) -> None:
+        self._sync()
+        t = time.perf_counter()
+        (run.path / "samples").mkdir(exist_ok=True)
+        png = grid_png(self.learner.generate(GRID, torch_seed(self.config.seed, "evaluation", 1)))
+        atomic_write(run.path / "samples" / f"generation-{done:06d}.png", png)
+        self.side_seconds += time.perf_counter() - t
+
+    def _sync(self) -> None:
+        if self.learner.device.type == "cuda":
+            torch.cuda.synchronize(self.learner.device)
+
+    @contextmanager
+    def running(self):
+        """Around the generations: the time of the first metrics row starts here; the device
+        has finished when it ends."""
+        self._mark = (time.perf_counter(), self.learner.generation)
+        yield
+        self._sync()
+
+    def state_dict(self, record: Generation) -> dict | None:
+        """The learner's state, or ``None`` while a step is under way (half-updated)."""
+        return None if self.learner.stepping else {"learner": self.learner.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.learner.load_state_dict(state["learner"])
+
+    def finish(self, last: Generation | None, history: dict, seconds: float) -> GANResult:
+        """Final ranking (population mode) and the image metrics of the best generator."""
+        learner, config = self.learner, self.config
+        seconds -= self.side_seconds
+        in_sync = learner.replicas_agree()  # every process takes part
+        if learner.dist.active:
+            learner.leave_distributed()
+            if not self.lead:
+                measured = {"rank": learner.dist.rank, "replicas_in_sync": in_sync}
+                return GANResult(config=config, history={}, seconds=seconds, learner=learner, measured=measured)
+        if learner.P > 1:
+            learner.select()  # final ranking: the best generator is the one measured
+        measured = self._facts(seconds)
+        if learner.dist.active:
+            measured["replicas_in_sync"] = in_sync
+        if learner.last_selection is not None:
+            f_g, f_d = learner.last_selection
+            measured.update(
+                best_generator=learner.best, model_fitness=f_g.tolist(), discriminator_fitness=f_d.tolist()
+            )
+        if config.evaluation.samples > 0:
+            measured.update(self._image_metrics())
+        history = {k: np.asarray(v) for k, v in history.items()}
+        return GANResult(config=config, history=history, seconds=seconds, learner=learner, measured=measured)
+
+    def _facts(self, seconds: float) -> dict[str, Any]:
+        learner, config, data = self.learner, self.config, self.data
+        images = config.generations * config.learner.batch * learner.P * learner.dist.world
+        device = learner.device
+        return {
+            "name": config.name,
+            "learner": "gan",
+            "data": config.data,
+            "images": len(data),
+            "image_size": data.size,
+            "channels": data.channels,
+            "seed": config.seed,
+            "generations": config.generations,
+            "batch": config.learner.batch,
+            "loss": config.learner.loss,
+            "population": learner.P,
+            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+            "compile": learner.mode,
+            "precision": "bf16" if learner.bf16 else "fp32",
+            "seconds": round(seconds, 3),
+            "images_per_second": round(images / max(seconds, 1e-9), 1),
+            "processes": learner.dist.world,
+        }
+
+    def _image_metrics(self) -> dict[str, Any]:
+        """Frechet distance, class coverage and C2ST in a small classifier's features."""
         from turinglearn.gan.metrics import image_metrics, train_classifier
 
         t = time.perf_counter()
-        net = train_classifier(
-            learner.data.contiguous(),
-            data.labels,
-            torch_seed(config.seed, "evaluation", 2),
-            ev.classifier_epochs,
-        )
-        generated = learner.generate(ev.samples, torch_seed(config.seed, "evaluation", 4)).contiguous()
-        metrics = image_metrics(net, learner.data.contiguous(), data.labels, generated, config.seed)
-        summary.update(metrics.as_dict(), evaluation_seconds=round(time.perf_counter() - t, 3))
-    result = GANResult(config, summary, {k: np.asarray(v) for k, v in history.items()}, learner)
-    if run is not None:
-        _finish_run(run, result, write_grid, write_checkpoint)
-        result.run_dir = run.path
-    return result
+        learner, ev, seed = self.learner, self.config.evaluation, self.config.seed
+        real, labels = learner.data.contiguous(), self.data.labels
+        net = train_classifier(real, labels, torch_seed(seed, "evaluation", 2), ev.classifier_epochs)
+        generated = learner.generate(ev.samples, torch_seed(seed, "evaluation", 4)).contiguous()
+        metrics = image_metrics(net, real, labels, generated, seed)
+        return {**metrics.as_dict(), "evaluation_seconds": round(time.perf_counter() - t, 3)}
 
+    def write_outputs(self, run: RunDir, result: GANResult) -> None:
+        """The last sample grid, fitness.png and losses.png."""
+        from turinglearn.app.report import plot_fitness, plot_losses
 
-def _finish_run(run: RunDir, result: GANResult, write_grid, write_checkpoint) -> None:
-    from turinglearn.app.report import plot_fitness, plot_losses
-
-    run.close()
-    write_grid(result.config.steps)
-    write_checkpoint()
-    if result.history:
-        plot_fitness(result.history, run.path / "fitness.png")
-        plot_losses(result.history, run.path / "losses.png")
-    run.write_summary(result.summary)  # last: its presence marks a complete run
-    run.set_status("complete")
+        self.write_grid(run, self.generations)
+        if result.history.get("generation") is not None and len(result.history["generation"]):
+            plot_fitness(result.history, run.path / "fitness.png")
+            plot_losses(result.history, run.path / "losses.png")

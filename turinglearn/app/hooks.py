@@ -1,4 +1,6 @@
-"""hooks: part of the former turinglearn.experiment."""
+"""The named hooks a run is made of: its metrics rows, its progress bar, its checkpoints and the
+signals that stop it (and the interrogation record of interactive runs). Every hook is called
+with the :class:`~turinglearn.core.contracts.Generation` of every generation, by every learner."""
 
 
 from __future__ import annotations
@@ -6,34 +8,51 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from turinglearn.app.runs import RunDir
 from turinglearn.core.contracts import Generation
 from turinglearn.core.random import stream
-from turinglearn.systems.interactive import InteractiveSystem
+
+if TYPE_CHECKING:  # pragma: no cover
+    from turinglearn.systems.interactive import InteractiveSystem
+
+
+class MetricsRecorder:
+    """Hook: appends the row that ``row(record)`` gives (``None``: no row this generation) to
+    ``history`` (column -> values) and to the run directory's metrics.csv."""
+
+    def __init__(self, row: Callable[[Generation], dict | None], history: dict[str, list], run: RunDir | None):
+        self.row, self.history, self.run = row, history, run
+
+    def __call__(self, record: Generation) -> None:
+        row = self.row(record)
+        if row is None:
+            return
+        for k, v in row.items():
+            self.history.setdefault(k, []).append(float(v))
+        if self.run is not None:
+            self.run.append_metrics(row)
 
 
 class ProgressBar:
-    """Hook: a tqdm bar with the generation, the models' median and the discriminators' mean fitness."""
+    """Hook: a tqdm bar over generations, with what ``describe(record)`` says (``None``: keep
+    the last words; a GAN says something only when it reads its statistics anyway)."""
 
-    def __init__(self, total: int, names: Sequence[str], initial: int = 0, view=None):
+    def __init__(self, total: int, describe: Callable[[Generation], str | None], initial: int = 0):
         from tqdm.auto import tqdm
 
-        self.names, self.view = names, view
+        self.describe = describe
         self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
 
     def __call__(self, record: Generation) -> None:
-        median = record.median if self.view is None else np.median(self.view(record.models), axis=0)
-        med = ", ".join(f"{v:+.2f}" for v in median)
-        f_d = record.discriminator_fitness  # empty for metric-based learners
-        extra = (
-            f" D-fitness={f_d.mean():.2f}" if f_d.size else f" best fitness={record.model_fitness.max():.3g}"
-        )
-        self.bar.set_postfix_str(f"median=({med}){extra}", refresh=False)
+        words = self.describe(record)
+        if words is not None:
+            self.bar.set_postfix_str(words, refresh=False)
         self.bar.update(1)
 
     def close(self) -> None:
@@ -83,53 +102,66 @@ class Interrupted(KeyboardInterrupt):
 
 
 class Checkpointer:
-    """Hook: keeps the state of the last finished generation, writes it every ``every``
-    generations and at the last one, and on request (a signal) writes it and stops the run.
+    """Hook: writes the state of the last finished generation every ``every`` generations and
+    at the last one, and on request (a signal) writes it and stops the run.
 
-    The state is what :func:`resume` needs to continue exactly: the learner's
-    ``state_dict()``, the last evaluated generation, the metrics so far and the state of the
-    interrogation recorder.
+    The state is what :func:`~turinglearn.app.driver.resume` needs to continue exactly: the
+    experiment's ``state_dict(record)`` (the learner's state and what its kind keeps), the
+    generations done, the metrics so far and the seconds spent. An experiment whose
+    ``snapshot_each_generation`` is true is asked every generation (a cheap state, and a write
+    after a failure mid-step still has the last whole one); otherwise only when a file is
+    written (a GAN: no copy off the device per step), and then only between steps.
     """
 
-    def __init__(self, run: RunDir | None, learner, history, probes, every: int, keep: int, total: int):
-        self.run, self.learner, self.history, self.probes = run, learner, history, probes
+    def __init__(self, run: RunDir | None, experiment, history, every: int, keep: int, total: int):
+        self.run, self.experiment, self.history = run, experiment, history
         self.every, self.keep, self.total = every, keep, total
+        self.record: Generation | None = None
         self.snapshot: dict | None = None
-        self.written = -1
+        self.done = self.rows = self.written = -1
+        self.seconds = 0.0
         self.stop_signal: int | None = None
-        self.seconds_before = 0.0
+        self.seconds_before = self.write_seconds = 0.0
         self.t0 = time.perf_counter()
 
+    def resume_from(self, state: dict) -> None:
+        """Continue the count of a run restored from ``state`` (a checkpoint)."""
+        self.seconds_before = float(state["seconds"])
+        self.done = self.written = int(state["generation"])
+
     def elapsed(self) -> float:
-        return self.seconds_before + time.perf_counter() - self.t0
+        """Seconds the run has learned for (resumed runs: all sessions), checkpoint writing aside."""
+        return self.seconds_before + time.perf_counter() - self.t0 - self.write_seconds
 
     def __call__(self, record: Generation) -> None:
-        done = self.learner.generation
-        self.snapshot = {
-            "generation": done,
-            "learner": self.learner.state_dict(),
-            "last": record.state(),
-            "rows": len(self.history["generation"]),
-            "probes": None if self.probes is None else self.probes.state_dict(),
-            "seconds": self.elapsed(),
-        }
-        if self.run is not None and self.every and (done % self.every == 0 or done == self.total):
+        exp = self.experiment
+        self.record, self.done = record, exp.learner.generation
+        self.rows, self.seconds = len(self.history["generation"]), self.elapsed()
+        self.snapshot = exp.state_dict(record) if exp.snapshot_each_generation else None
+        if self.run is not None and self.every and (self.done % self.every == 0 or self.done == self.total):
             self.write()
         if self.stop_signal is not None:
             self.write()
-            raise Interrupted(self.stop_signal, done)
+            raise Interrupted(self.stop_signal, self.done)
 
     def write(self) -> None:
-        """Write the last finished generation's checkpoint (if it is not written yet)."""
+        """Write the last finished generation's checkpoint (if it is not written yet, and its
+        state can still be had)."""
         from turinglearn.app import checkpoint
 
-        if self.run is None or self.snapshot is None or self.snapshot["generation"] == self.written:
+        if self.run is None or self.record is None or self.done == self.written:
             return
-        state = dict(self.snapshot)
-        rows = state.pop("rows")
-        state["history"] = {k: np.asarray(v[:rows], dtype=float) for k, v in self.history.items()}
-        checkpoint.save(self.run.path, state["generation"], state, self.keep)
-        self.written = state["generation"]
+        t = time.perf_counter()
+        state = self.snapshot
+        if state is None and self.experiment.learner.generation == self.done:
+            state = self.experiment.state_dict(self.record)  # None while a step is under way
+        if state is None:
+            return
+        history = {k: np.asarray(v[: self.rows], dtype=float) for k, v in self.history.items()}
+        state = {**state, "generation": self.done, "seconds": self.seconds, "history": history}
+        checkpoint.save(self.run.path, self.done, state, self.keep)
+        self.written = self.done
+        self.write_seconds += time.perf_counter() - t
 
 
 @contextmanager

@@ -1,4 +1,6 @@
-"""results: part of the former turinglearn.experiment."""
+"""What runs give back: :class:`LearnResult`, the one result type (with its two kinds,
+:class:`SwarmResult` and :class:`GANResult`), an evolutionary run's metrics row and its
+estimate (torch-free)."""
 
 
 from __future__ import annotations
@@ -56,9 +58,27 @@ def estimate(
     return getattr(np, average)(values[:, -k:], axis=1)  # AVERAGES are numpy's own names
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LearnResult:
-    """What a run found.
+    """What a run found, for every kind of run: the config, the metrics (``history``:
+    metrics.csv's columns), the seconds it learned for, its run directory, and
+    :meth:`summary`, the run's summary.json. :class:`SwarmResult` (evolved swarms and
+    interrogated systems) and :class:`GANResult` add what their kind knows."""
+
+    config: Any
+    history: dict[str, np.ndarray]
+    seconds: float
+    run_dir: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:  # pragma: no cover - every kind writes its own
+        """The run's summary.json."""
+        raise NotImplementedError
+
+
+@dataclass(kw_only=True)
+class SwarmResult(LearnResult):
+    """What an evolutionary run found.
 
     inferred: population median of the final models [d] (or its median or mean over the last
     ``evaluation.average_last`` generations; with ``evaluation.track = "best"``, of each
@@ -76,15 +96,11 @@ class LearnResult:
     truth: np.ndarray | None
     abs_error: np.ndarray | None
     c2st: float | None
-    history: dict[str, np.ndarray]
     models: np.ndarray
     model_fitness: np.ndarray
     discriminators: np.ndarray
     discriminator_fitness: np.ndarray
-    seconds: float
-    run_dir: Path | None = None
     interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def estimate(self, track: str | None = None) -> np.ndarray:
         """The run's estimate [d] following ``track`` (default: the config's ``evaluation.track``)
@@ -114,3 +130,18 @@ class LearnResult:
             ),
             **self.extra,
         }
+
+
+@dataclass(kw_only=True)
+class GANResult(LearnResult):
+    """What a GAN run found: ``measured`` holds the run's facts and image metrics (Frechet
+    distance, class coverage, C2ST, images per second; see :mod:`turinglearn.app.gan_run`);
+    ``learner`` is the trained :class:`~turinglearn.gan.train.GANLearner`
+    (``learner.generate(n, seed)`` draws more images)."""
+
+    learner: Any
+    measured: dict[str, Any]
+
+    def summary(self) -> dict[str, Any]:
+        """The run's summary.json."""
+        return {**self.measured, **self.extra}
