@@ -296,10 +296,31 @@ def test_every_learner_kind_resumes_exactly(tmp_path, tiny, preset, extra):
     assert strip_time(again.summary()) == strip_time(ref.summary())
 
 
-def test_resume_of_a_gan_run_says_how_to_continue_it(tmp_path):
+def test_a_gan_run_resumes_like_every_other_run(tmp_path):
+    """The same driver, checkpoints and resume for a GAN (signals and kill -9: tests/gan/test_gan_resume.py)."""
     pytest.importorskip("torch")
-    out = tmp_path / "gan"
-    turinglearn.learn("gan-digits", overrides={"steps": 2, "evaluation.samples": 0, "device": "cpu"}, out=out)
-    (out / "run.json").write_text('{"format": 1, "status": "interrupted"}')
-    with pytest.raises(RunDirError, match=r"is a GAN run.*load_checkpoint"):
-        resume(out)
+    settings = {
+        "generations": 6,
+        "learner.batch": 8,
+        "models.width": 8,
+        "discriminators.width": 8,
+        "evaluation.samples": 0,
+        "execution.device": "cpu",
+        "execution.checkpoint_every": 2,
+    }
+    ref = turinglearn.learn("gan-digits", overrides=settings, out=tmp_path / "ref")
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("gan-digits", overrides=settings, out=out, hooks=[interrupt_at(2)])
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000003.npz"
+    again = resume(out, log=lambda m: None)
+    assert type(again) is type(ref)
+    time_keys = TIME_KEYS | {"images_per_second"}
+    assert {k: v for k, v in again.summary().items() if k not in time_keys} == {
+        k: v for k, v in ref.summary().items() if k not in time_keys
+    }
+    assert_same_metrics(out, tmp_path / "ref")
+    a, b = checkpoint.load(checkpoint.checkpoints(out)[-1]), checkpoint.load(checkpoint.checkpoints(tmp_path / "ref")[-1])
+    for p, q in zip(a["learner"]["generators"][0].values(), b["learner"]["generators"][0].values(), strict=True):
+        np.testing.assert_array_equal(p, q)

@@ -30,7 +30,7 @@ def test_torchrun_two_processes_train_one_gan(tmp_path):
         "--device",
         "cpu",
         "--set",
-        "steps=6",
+        "generations=6",
         "--set",
         "evaluation.samples=0",
         "--set",
@@ -47,7 +47,7 @@ def test_torchrun_two_processes_train_one_gan(tmp_path):
     # each process drew its own batches, yet DDP's averaged gradients kept the weights identical
     assert summary["replicas_in_sync"] is True
     assert summary["images_per_second"] > 0
-    assert (out / "checkpoint.pt").is_file()
+    assert (out / "checkpoints" / "generation-000006.npz").is_file()
 
 
 def test_population_mode_is_refused_under_torchrun(monkeypatch):
@@ -60,6 +60,6 @@ def test_population_mode_is_refused_under_torchrun(monkeypatch):
     from turinglearn.config import load_config
     from turinglearn.gan.train import GANLearner
 
-    cfg = load_config("gan-digits", {"learner.population": 2, "device": "cpu"})
+    cfg = load_config("gan-digits", {"learner.population": 2, "execution.device": "cpu"})
     with pytest.raises(ConfigError, match=r"learner.population: population mode runs in one process"):
         GANLearner(load_data(cfg), cfg)

@@ -1,0 +1,148 @@
+"""A GAN run is driven like every other run: hooks receive Generation records, learn() returns a
+LearnResult, and a run stopped by SIGINT, SIGTERM or kill -9 and continued with
+``turinglearn resume`` ends with the very weights of an uninterrupted run (CPU, small)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import turinglearn
+from turinglearn.app import checkpoint
+from turinglearn.app.cli import main
+from turinglearn.app.driver import run_experiment
+from turinglearn.app.hooks import Interrupted
+from turinglearn.app.runs import read_metrics
+from turinglearn.config import load_config
+from turinglearn.core.contracts import Generation
+
+torch.set_num_threads(1)  # the subprocess runs with one thread too: the same kernels, the same bits
+
+# two generators and two discriminators (pairing and selection are part of the state), tiny nets
+SETTINGS = {
+    "generations": 40,
+    "learner.batch": 16,
+    "learner.population": 2,
+    "learner.select_every": 7,
+    "models.latent": 16,
+    "models.width": 8,
+    "discriminators.width": 8,
+    "evaluation.log_every": 5,
+    "evaluation.grid_every": 20,
+    "evaluation.samples": 200,
+    "evaluation.classifier_epochs": 1,
+    "execution.device": "cpu",
+    "execution.checkpoint_every": 10,
+}
+TIMING = {"seconds", "images_per_second", "evaluation_seconds"}
+
+
+def config():
+    return load_config("gan-digits", SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("gan") / "ref"
+    run_experiment(config(), out=out)
+    return out
+
+
+def signal_at(generation: int, signum: int):
+    """A hook that sends this process ``signum`` once ``generation`` is done (as a batch
+    system's time limit or Ctrl-C would, mid-run)."""
+
+    def send(record):
+        if record.generation == generation:
+            os.kill(os.getpid(), signum)
+
+    return send
+
+
+def _flat(tree, prefix=""):
+    if isinstance(tree, dict):
+        for k, v in tree.items():
+            yield from _flat(v, f"{prefix}{k}/")
+    elif isinstance(tree, list):
+        for i, v in enumerate(tree):
+            yield from _flat(v, f"{prefix}{i}/")
+    else:
+        yield prefix, tree
+
+
+def assert_same_run(out: Path, ref: Path) -> None:
+    """Bit-identical final weights and optimiser states, metrics and summary (timings aside)."""
+    final = f"generation-{SETTINGS['generations']:06d}.npz"
+    a = dict(_flat(checkpoint.load(out / "checkpoints" / final)["learner"]))
+    b = dict(_flat(checkpoint.load(ref / "checkpoints" / final)["learner"]))
+    assert a.keys() == b.keys()
+    for k in a:
+        if isinstance(a[k], np.ndarray):
+            assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]), k
+        else:
+            assert a[k] == b[k], k
+    ma, mb = read_metrics(out), read_metrics(ref)
+    assert ma.keys() == mb.keys()
+    for k in ma.keys() - {"seconds"}:
+        np.testing.assert_array_equal(ma[k], mb[k], err_msg=k)
+    sa, sb = (json.loads((d / "summary.json").read_text()) for d in (out, ref))
+    assert {k: v for k, v in sa.items() if k not in TIMING} == {k: v for k, v in sb.items() if k not in TIMING}
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+
+
+def test_hooks_receive_generations_and_learn_returns_a_learn_result():
+    records = []
+    result = turinglearn.learn(config().replace(generations=3, **{"evaluation.samples": 0}), hooks=[records.append])
+    assert isinstance(result, turinglearn.LearnResult)
+    assert [r.generation for r in records] == [0, 1, 2] and all(isinstance(r, Generation) for r in records)
+    assert records[-1].losses["d"].shape == (2,) and records[-1].model_fitness.shape == (2,)
+    assert result.summary()["generations"] == 3 and result.history["generation"].tolist() == [2.0]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_signal_checkpoints_the_current_generation_and_resume_ends_identically(tmp_path, reference, signum):
+    out = tmp_path / "run"
+    with pytest.raises(Interrupted) as stopped:
+        run_experiment(config(), out=out, hooks=[signal_at(12, signum)], handle_signals=True)
+    # 13 generations were done when the signal came; the run stops after the one under way
+    assert stopped.value.signum == signum and stopped.value.generation == 14
+    status = json.loads((out / "run.json").read_text())
+    assert status["status"] == "interrupted" and status["generations_done"] == 14
+    assert [p.name for p in checkpoint.checkpoints(out)] == ["generation-000010.npz", "generation-000014.npz"]
+    assert not (out / "summary.json").exists()
+    assert main(["resume", str(out), "--quiet"]) == 0
+    assert_same_run(out, reference)
+
+
+KILLED = """
+import os, signal, sys
+import torch
+torch.set_num_threads(1)
+from turinglearn.app.driver import run_experiment
+from turinglearn.config import load_config
+
+def die(record):
+    if record.generation == 24:  # 25 done; the last periodic checkpoint holds 20
+        os.kill(os.getpid(), signal.SIGKILL)
+
+run_experiment(load_config("gan-digits", {settings!r}), out=sys.argv[1], hooks=[die])
+"""
+
+
+def test_killed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, reference):
+    out = tmp_path / "run"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    code = KILLED.format(settings=SETTINGS)
+    done = subprocess.run([sys.executable, "-c", code, str(out)], env=env, capture_output=True, timeout=120)
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()[-2000:]
+    assert json.loads((out / "run.json").read_text())["status"] == "running"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000020.npz"
+    assert len(read_metrics(out)["generation"]) == 5  # rows at 5, 10, ..., 25: the last one is redone
+    assert main(["resume", str(out), "--quiet"]) == 0
+    assert_same_run(out, reference)
