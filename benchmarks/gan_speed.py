@@ -74,8 +74,9 @@ def run_ours(device: str, batch: int, steps: int, warmup: int, images: int, comp
 
     def learner(mode: str, precision: str = "auto") -> GANLearner:
         cfg = gan_config_from_dict({
-            "device": device, "learner": {"kind": "gan", "batch": batch, "compile": mode, "precision": precision},
+            "learner": {"kind": "gan", "batch": batch, "compile": mode, "precision": precision},
             "models": {"latent": 100, "width": 64}, "discriminators": {"width": 64},
+            "execution": {"device": device},
         })  # fmt: skip
         return GANLearner(data, cfg)
 
