@@ -120,12 +120,13 @@ def resolve_overlaps(pos: np.ndarray, radius: float = ROBOT_RADIUS, tol: float =
     return pos  # pragma: no cover - tests assert that overlaps never survive
 
 
-def random_placement(rng: np.random.Generator, n_episodes: int, n_robots: int, side: float):
+def random_placement(rng: np.random.Generator, n_episodes: int, n_robots: int, side: float, resolve=None):
     """Robots uniform in a ``side`` x ``side`` square centred on the origin, headings uniform,
-    overlaps resolved. Returns pos [B, N, 2], heading [B, N]."""
+    overlaps resolved (by ``resolve``, :func:`resolve_overlaps` unless given). Returns pos
+    [B, N, 2], heading [B, N]."""
     pos = rng.uniform(-side / 2, side / 2, size=(n_episodes, n_robots, 2))
     heading = rng.uniform(-np.pi, np.pi, size=(n_episodes, n_robots))
-    return resolve_overlaps(pos), heading
+    return (resolve or resolve_overlaps)(pos), heading
 
 
 def observe(old_pos: np.ndarray, old_heading: np.ndarray, pos: np.ndarray, heading: np.ndarray) -> np.ndarray:

@@ -22,6 +22,10 @@ steps          200        control steps per trial (20 s at 0.1 s)
 init_side      1.0        robots start uniformly in a square of this side (m),
                           headings uniform; the plane is unbounded
 truth          p*         the genuine agents' controller
+kernels        numba      ``numba``: the whole rollout is one compiled kernel
+                          (:mod:`turinglearn.environments._kernels`, on every core);
+                          ``numpy``: :meth:`AggregationSim.step` on whole batches
+                          (the readable path, and the one where Numba is missing)
 =============  =========  ==========================================================
 """
 
@@ -34,6 +38,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.families._compiled import check_kernels, use_numba
 from turinglearn.families.parametric import ReactiveController, check_truth
 
 from . import _swarm
@@ -52,9 +57,11 @@ class AggregationConfig:
     steps: int = 200
     init_side: float = 1.0
     truth: tuple[float, ...] = field(default=P_STAR)
+    kernels: str = "numba"
 
     def __post_init__(self):
         object.__setattr__(self, "truth", check_truth(self.truth, ReactiveController(n_states=2)))
+        check_kernels(self.kernels)
         check_at_least(self, n_agents=1, n_replicas=0, steps=1)
         if not self.init_side > 0:
             raise ConfigError(f"must be positive (metres), got {self.init_side}", "init_side")
@@ -98,8 +105,20 @@ class AggregationSim(ConfiguredSim):
 
     config_class = AggregationConfig
 
+    @property
+    def compiled(self) -> bool:
+        """Whether rollouts run the compiled kernel (``kernels = "numba"`` and Numba installed)."""
+        return use_numba(self.config.kernels)
+
     def reset(self, rng: np.random.Generator, n_episodes: int) -> SwarmState:
-        pos, heading = _swarm.random_placement(rng, n_episodes, self.config.n_robots, self.config.init_side)
+        resolve = _swarm.resolve_overlaps
+        if self.compiled:
+            from . import _kernels
+
+            resolve = _kernels.resolve_overlaps
+        pos, heading = _swarm.random_placement(
+            rng, n_episodes, self.config.n_robots, self.config.init_side, resolve=resolve
+        )
         return SwarmState(pos, heading)
 
     def sense(self, state: SwarmState) -> np.ndarray:
@@ -123,6 +142,10 @@ class AggregationSim(ConfiguredSim):
         return self.rollout_from(state, params, record=record)
 
     def rollout_from(self, state: SwarmState, params: np.ndarray, *, record: bool = False) -> Rollout:
+        if self.compiled and type(self).step is AggregationSim.step and type(self).sense is AggregationSim.sense:
+            from . import _kernels
+
+            return Rollout(*_kernels.rollout(state.pos, state.heading, params, self.config.steps, record))
         t_max = self.config.steps
         b, n = state.heading.shape
         feats = np.empty((b, n, t_max, 2))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from turinglearn.families._compiled import check_kernels, use_numba
+
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # logistic, without overflow warnings
@@ -23,12 +25,20 @@ class ElmanNetwork:
 
     ``dtype`` is the precision of the batched pass: float32 (default) is about twice as fast
     as float64 and agrees with it to ~1e-6, far below what the 0.5 threshold can resolve.
+
+    ``kernels``: ``"numba"`` (default) judges with one compiled kernel
+    (:mod:`turinglearn.families.elman_kernels`, on every core), ``"numpy"`` with the numpy
+    pass below (the readable reference; also used where Numba is not installed).
     """
 
     n_inputs: int = 2
     n_hidden: int = 5
     n_outputs: int = 1
     dtype: str = "float32"
+    kernels: str = "numba"
+
+    def __post_init__(self):
+        check_kernels(self.kernels)
 
     @property
     def n_weights(self) -> int:
@@ -64,6 +74,10 @@ class ElmanNetwork:
             raise ValueError(f"samples must be [S, T, {self.n_inputs}], got {x.shape}")
         params = self.unpack(np.asarray(w, dtype=self.dtype))
         x = np.asarray(x, dtype=self.dtype)
+        if use_numba(self.kernels):
+            from turinglearn.families import elman_kernels
+
+            return elman_kernels.judge(params, x)
         h = np.zeros((w.shape[0], x.shape[0], self.n_hidden), dtype=self.dtype)
         for t in range(x.shape[1]):
             h = self.hidden_step(params, x[:, t], h)
