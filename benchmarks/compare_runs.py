@@ -59,7 +59,9 @@ def compare(a: Path, b: Path) -> list[str]:
         bad = [i for i, (x, y) in enumerate(zip(ma[k], mb[k], strict=True)) if not _same(x, y)]
         if bad:
             i = bad[0]
-            out.append(f"metrics.csv: {k}: {len(bad)} rows differ, first row {i}: {ma[k][i]!r} vs {mb[k][i]!r}")
+            out.append(
+                f"metrics.csv: {k}: {len(bad)} rows differ, first row {i}: {ma[k][i]!r} vs {mb[k][i]!r}"
+            )
     sa, sb = read_summary(a), read_summary(b)
     for k in sorted(sa.keys() | sb.keys()):
         if k not in sa or k not in sb:

@@ -321,6 +321,11 @@ def test_a_gan_run_resumes_like_every_other_run(tmp_path):
         k: v for k, v in ref.summary().items() if k not in time_keys
     }
     assert_same_metrics(out, tmp_path / "ref")
-    a, b = checkpoint.load(checkpoint.checkpoints(out)[-1]), checkpoint.load(checkpoint.checkpoints(tmp_path / "ref")[-1])
-    for p, q in zip(a["learner"]["generators"][0].values(), b["learner"]["generators"][0].values(), strict=True):
+    a, b = (
+        checkpoint.load(checkpoint.checkpoints(out)[-1]),
+        checkpoint.load(checkpoint.checkpoints(tmp_path / "ref")[-1]),
+    )
+    for p, q in zip(
+        a["learner"]["generators"][0].values(), b["learner"]["generators"][0].values(), strict=True
+    ):
         np.testing.assert_array_equal(p, q)

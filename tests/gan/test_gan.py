@@ -243,7 +243,9 @@ def test_checkpoint_round_trip_gives_the_identical_next_step(digits, tmp_path):
     b.load_state_dict(checkpoint.load(path))
     assert b.generation == 3 and b.best == a.best
     ra, rb = a.step(), b.step()  # step 4 trains and selects
-    assert np.array_equal(ra.losses["d"], rb.losses["d"]) and np.array_equal(ra.model_fitness, rb.model_fitness)
+    assert np.array_equal(ra.losses["d"], rb.losses["d"]) and np.array_equal(
+        ra.model_fitness, rb.model_fitness
+    )
     assert all(torch.equal(p, q) for p, q in zip(params(a), params(b), strict=True))
     for x, y in zip(a.last_selection, b.last_selection, strict=True):
         np.testing.assert_array_equal(x, y)
@@ -387,7 +389,9 @@ def test_presets_are_gan_configs_and_round_trip(tmp_path):
         file = tmp_path / f"{name}.toml"
         file.write_text(to_toml(cfg))
         assert load_config(file) == cfg
-    assert load_config("gan-digits", ["generations=7", "learner.population=3"]).replace(seed=4).generations == 7
+    assert (
+        load_config("gan-digits", ["generations=7", "learner.population=3"]).replace(seed=4).generations == 7
+    )
 
 
 @pytest.mark.parametrize(
@@ -431,7 +435,9 @@ def test_cli_gan_digits_writes_the_run(tmp_path, capsys):
     summary = json.loads((out / "summary.json").read_text())
     for key in ("frechet_distance", "frechet_distance_real", "class_coverage", "c2st", "images_per_second"):
         assert isinstance(summary[key], float) and np.isfinite(summary[key]), key
-    assert summary["generations"] == 6 and summary["device"] == "cpu" and len(summary["class_fractions"]) == 10
+    assert (
+        summary["generations"] == 6 and summary["device"] == "cpu" and len(summary["class_fractions"]) == 10
+    )
     assert (out / "samples" / "generation-000006.png").stat().st_size > 100
     assert (out / "checkpoints" / "generation-000006.npz").is_file() and (out / "fitness.png").is_file()
     assert json.loads((out / "run.json").read_text())["status"] == "complete"

@@ -52,7 +52,7 @@ def test_torchrun_two_processes_train_one_gan(tmp_path):
 
 def test_population_mode_is_refused_under_torchrun(monkeypatch):
     from turinglearn.errors import ConfigError
-    from turinglearn.gan.train import Distributed
+    from turinglearn.gan.parallel import Distributed
 
     monkeypatch.setattr(Distributed, "from_env", classmethod(lambda cls: Distributed(0, 2, 0)))
     monkeypatch.setattr("turinglearn.gan.train.init_distributed", lambda device: Distributed(0, 2, 0))

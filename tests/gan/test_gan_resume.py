@@ -92,13 +92,17 @@ def assert_same_run(out: Path, ref: Path) -> None:
     for k in ma.keys() - {"seconds"}:
         np.testing.assert_array_equal(ma[k], mb[k], err_msg=k)
     sa, sb = (json.loads((d / "summary.json").read_text()) for d in (out, ref))
-    assert {k: v for k, v in sa.items() if k not in TIMING} == {k: v for k, v in sb.items() if k not in TIMING}
+    assert {k: v for k, v in sa.items() if k not in TIMING} == {
+        k: v for k, v in sb.items() if k not in TIMING
+    }
     assert json.loads((out / "run.json").read_text())["status"] == "complete"
 
 
 def test_hooks_receive_generations_and_learn_returns_a_learn_result():
     records = []
-    result = turinglearn.learn(config().replace(generations=3, **{"evaluation.samples": 0}), hooks=[records.append])
+    result = turinglearn.learn(
+        config().replace(generations=3, **{"evaluation.samples": 0}), hooks=[records.append]
+    )
     assert isinstance(result, turinglearn.LearnResult)
     assert [r.generation for r in records] == [0, 1, 2] and all(isinstance(r, Generation) for r in records)
     assert records[-1].losses["d"].shape == (2,) and records[-1].model_fitness.shape == (2,)

@@ -103,9 +103,13 @@ def resume(
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
-        raise RunDirError(f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote")
+        raise RunDirError(
+            f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
+        )
     if read_status(run_dir).get("status") == "complete":
-        raise RunDirError(f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)")
+        raise RunDirError(
+            f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
+        )
     config = load_config(run_dir / CONFIG_FILE)
     for key in overrides or {}:
         if not key.startswith("execution.") or key == "execution.chunk_size":

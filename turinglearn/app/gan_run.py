@@ -166,7 +166,9 @@ class GANExperiment:
             learner.leave_distributed()
             if not self.lead:
                 measured = {"rank": learner.dist.rank, "replicas_in_sync": in_sync}
-                return GANResult(config=config, history={}, seconds=seconds, learner=learner, measured=measured)
+                return GANResult(
+                    config=config, history={}, seconds=seconds, learner=learner, measured=measured
+                )
         if learner.P > 1:
             learner.select()  # final ranking: the best generator is the one measured
         measured = self._facts(seconds)

@@ -2,7 +2,6 @@
 signals that stop it (and the interrogation record of interactive runs). Every hook is called
 with the :class:`~turinglearn.core.contracts.Generation` of every generation, by every learner."""
 
-
 from __future__ import annotations
 
 import sys
@@ -26,7 +25,9 @@ class MetricsRecorder:
     """Hook: appends the row that ``row(record)`` gives (``None``: no row this generation) to
     ``history`` (column -> values) and to the run directory's metrics.csv."""
 
-    def __init__(self, row: Callable[[Generation], dict | None], history: dict[str, list], run: RunDir | None):
+    def __init__(
+        self, row: Callable[[Generation], dict | None], history: dict[str, list], run: RunDir | None
+    ):
         self.row, self.history, self.run = row, history, run
 
     def __call__(self, record: Generation) -> None:

@@ -2,7 +2,6 @@
 :class:`SwarmResult` and :class:`GANResult`), an evolutionary run's metrics row and its
 estimate (torch-free)."""
 
-
 from __future__ import annotations
 
 from collections.abc import Sequence

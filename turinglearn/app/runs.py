@@ -5,11 +5,14 @@ A run directory holds
 - ``run.json``: ``{"status": "running" | "complete" | "interrupted" | "failed", ...}``; only a
   run whose status is ``complete`` has a ``summary.json``;
 - ``config.toml``: the resolved config (every setting, defaults included);
-- ``metrics.csv``: one row per generation, appended and flushed as the run goes;
+- ``metrics.csv``: one row per generation (a GAN: every ``evaluation.log_every``), appended and
+  flushed as the run goes; the first column is ``generation``;
 - ``populations.npz``: the final populations with their fitness;
 - ``checkpoints/generation-NNNNNN.npz``: the newest checkpoints (:mod:`turinglearn.app.checkpoint`);
 - ``summary.json``: truth, inferred, abs_error, c2st, generations, seconds, ... (written last);
-- ``parameters.png``, ``fitness.png``: plots (``turinglearn report DIR`` redraws them).
+- ``parameters.png``, ``fitness.png``: plots (``turinglearn report DIR`` redraws them); a GAN
+  run has ``losses.png`` and ``samples/generation-NNNNNN.png`` instead of the parameters, and
+  no ``populations.npz`` (its networks are in the checkpoints).
 
 Whole files are written to a temporary name in the same directory, synced, then renamed.
 """

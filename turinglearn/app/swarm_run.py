@@ -43,7 +43,9 @@ class SwarmExperiment:
         system = self.learner.system
         self.probes = None
         if isinstance(system, InteractiveSystem) and not system.passive:
-            self.probes = InterrogationRecorder(system, self.learner.discriminator, config.generations, config.seed)
+            self.probes = InterrogationRecorder(
+                system, self.learner.discriminator, config.generations, config.seed
+            )
         self.last: Generation | None = None  # restored from a checkpoint
 
     def headline(self, out) -> str:
@@ -61,7 +63,9 @@ class SwarmExperiment:
         median = record.median if self.view is None else np.median(self.view(record.models), axis=0)
         med = ", ".join(f"{v:+.2f}" for v in median)
         f_d = record.discriminator_fitness  # empty for metric-based learners
-        extra = f" D-fitness={f_d.mean():.2f}" if f_d.size else f" best fitness={record.model_fitness.max():.3g}"
+        extra = (
+            f" D-fitness={f_d.mean():.2f}" if f_d.size else f" best fitness={record.model_fitness.max():.3g}"
+        )
         return f"median=({med}){extra}"
 
     @contextmanager

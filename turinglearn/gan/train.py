@@ -23,13 +23,10 @@ outside the captured step, so eager, compiled and captured steps compute the sam
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import os
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -43,7 +40,9 @@ from turinglearn.execution.device import resolve_device
 from turinglearn.gan.data import ImageData
 from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
+from turinglearn.gan.parallel import init_distributed
 from turinglearn.gan.population import population_fitness, truncation
+from turinglearn.gan.state import batch_stats, copy_into, to_numpy, to_tensors
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
 
@@ -51,40 +50,6 @@ WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm
 def torch_seed(seed: int, name: str, *index: int) -> int:
     """A torch seed for stream ``name`` of the run's root ``seed`` (see :func:`turinglearn.core.random.stream`)."""
     return int(stream(seed, name, *index).integers(2**62))
-
-
-@dataclass(frozen=True)
-class Distributed:
-    """This process's place in a ``torchrun`` job: ``rank`` of ``world`` processes."""
-
-    rank: int = 0
-    world: int = 1
-    local_rank: int = 0
-
-    @property
-    def active(self) -> bool:
-        return self.world > 1
-
-    @classmethod
-    def from_env(cls) -> Distributed:
-        """What ``torchrun`` set (RANK, WORLD_SIZE, LOCAL_RANK); one process without it."""
-        world = int(os.environ.get("WORLD_SIZE", "1"))
-        if world <= 1:
-            return cls()
-        return cls(int(os.environ["RANK"]), world, int(os.environ.get("LOCAL_RANK", "0")))
-
-
-def init_distributed(device: torch.device) -> Distributed:
-    """Join the ``torchrun`` job, if any: NCCL on CUDA (one GPU per process, ``cuda:LOCAL_RANK``),
-    gloo on the CPU."""
-    import torch.distributed as dist
-
-    ctx = Distributed.from_env()
-    if ctx.active and not dist.is_initialized():
-        if device.type == "cuda":
-            torch.cuda.set_device(ctx.local_rank)
-        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
-    return ctx
 
 
 def read_stats(stats: torch.Tensor, shift: int) -> dict:
@@ -122,31 +87,7 @@ class GANLearner(GenerationLoop):
         self.device = resolve_device(config.execution.device)
         cuda = self.device.type == "cuda"
         self.dist = init_distributed(self.device)
-        if self.dist.active:
-            if lc.population > 1:
-                raise ConfigError(
-                    "population mode runs in one process; under torchrun use learner.population = 1",
-                    "learner.population",
-                )
-            if "cudagraph" in lc.compile:
-                raise ConfigError(
-                    "CUDA-graph capture is not combined with torchrun's gradient all-reduce; use 'auto', "
-                    "'none' or 'compile'",
-                    "learner.compile",
-                )
-        auto = "none" if self.dist.active or not cuda else "cudagraph"
-        self.mode = lc.compile if lc.compile != "auto" else auto
-        if "cudagraph" in self.mode and not cuda:
-            raise ConfigError(
-                f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile"
-            )
-        precision = lc.precision
-        if precision == "auto":
-            precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
-        self.bf16 = precision == "bf16"
-        self.memory_format = torch.channels_last if cuda and lc.channels_last else torch.contiguous_format
-        if cuda:
-            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
+        self._choose_speed(lc, cuda)
 
         self.P, self.nc, self.batch, self.latent = lc.population, lc.critic_steps, lc.batch, mc.latent
         self.loss, self.gp = lc.loss, lc.gp_weight if lc.loss == "wgan-gp" else 0.0
@@ -188,6 +129,34 @@ class GANLearner(GenerationLoop):
         self.stepping = False  # True while a step is under way: the state is then half-updated
 
     # --- construction helpers ------------------------------------------------------------------
+
+    def _choose_speed(self, lc, cuda: bool) -> None:
+        """The step's mode (eager, compiled, captured), precision and memory layout."""
+        if self.dist.active:
+            if lc.population > 1:
+                raise ConfigError(
+                    "population mode runs in one process; under torchrun use learner.population = 1",
+                    "learner.population",
+                )
+            if "cudagraph" in lc.compile:
+                raise ConfigError(
+                    "CUDA-graph capture is not combined with torchrun's gradient all-reduce; use 'auto', "
+                    "'none' or 'compile'",
+                    "learner.compile",
+                )
+        auto = "none" if self.dist.active or not cuda else "cudagraph"
+        self.mode = lc.compile if lc.compile != "auto" else auto
+        if "cudagraph" in self.mode and not cuda:
+            raise ConfigError(
+                f"{self.mode!r} needs a CUDA device; use 'none' or 'compile' on the CPU", "learner.compile"
+            )
+        precision = lc.precision
+        if precision == "auto":
+            precision = "bf16" if cuda and torch.cuda.is_bf16_supported() else "fp32"
+        self.bf16 = precision == "bf16"
+        self.memory_format = torch.channels_last if cuda and lc.channels_last else torch.contiguous_format
+        if cuda:
+            torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick the fastest kernels
 
     def _gen(self, name: str, i: int) -> torch.Generator:
         return torch.Generator().manual_seed(torch_seed(self.config.seed, name, i))
@@ -320,7 +289,9 @@ class GANLearner(GenerationLoop):
         self.stepping = False
         seconds = time.perf_counter() - t0  # host time: the device may still be working
         read = lambda: read_stats(stats, shift)  # noqa: E731
-        return self._publish(Generation(self.generation, self.G, discriminators=self.D, seconds=seconds, read=read))
+        return self._publish(
+            Generation(self.generation, self.G, discriminators=self.D, seconds=seconds, read=read)
+        )
 
     # --- population: judgement of every generator by every discriminator, selection -----------
 
@@ -351,9 +322,9 @@ class GANLearner(GenerationLoop):
         (generators [P], discriminators [P]) before selection."""
         f_g, f_d = population_fitness(self.judge_all(), self.batch, self.P)
         for loser, winner in truncation(f_g):
-            _copy_into(self.G[loser], self.opt_g[loser], self.G[winner], self.opt_g[winner])
+            copy_into(self.G[loser], self.opt_g[loser], self.G[winner], self.opt_g[winner])
         for loser, winner in truncation(f_d):
-            _copy_into(self.D[loser], self.opt_d[loser], self.D[winner], self.opt_d[winner])
+            copy_into(self.D[loser], self.opt_d[loser], self.D[winner], self.opt_d[winner])
         self.best = int(np.argmax(f_g))  # winners keep their index
         self.last_selection = (f_g, f_d)
         return f_g, f_d
@@ -385,10 +356,10 @@ class GANLearner(GenerationLoop):
         return {
             "generation": self.generation,
             "best": self.best,
-            "generators": [_numpy(g.state_dict()) for g in self.G],
-            "discriminators": [_numpy(d.state_dict()) for d in self.D],
-            "opt_generators": [_numpy(o.state_dict()) for o in self.opt_g],
-            "opt_discriminators": [_numpy(o.state_dict()) for o in self.opt_d],
+            "generators": [to_numpy(g.state_dict()) for g in self.G],
+            "discriminators": [to_numpy(d.state_dict()) for d in self.D],
+            "opt_generators": [to_numpy(o.state_dict()) for o in self.opt_g],
+            "opt_discriminators": [to_numpy(o.state_dict()) for o in self.opt_d],
             "rng": self.rng.get_state().numpy(),
             "pairing": copy.deepcopy(self.pairing.bit_generator.state),
             "last_selection": None if self.last_selection is None else list(self.last_selection),
@@ -402,67 +373,17 @@ class GANLearner(GenerationLoop):
                 "learner.population",
             )
         for m, sd in zip(self.G + self.D, state["generators"] + state["discriminators"], strict=True):
-            m.load_state_dict(_tensors(sd))
+            m.load_state_dict(to_tensors(sd))
         for o, sd in zip(
             self.opt_g + self.opt_d, state["opt_generators"] + state["opt_discriminators"], strict=True
         ):
-            sd = _tensors(sd)
+            sd = to_tensors(sd)
             o.load_state_dict({**sd, "state": {int(k): v for k, v in sd["state"].items()}})
         self.rng.set_state(torch.from_numpy(np.array(state["rng"], dtype=np.uint8)))
         self.pairing.bit_generator.state = state["pairing"]
         self.generation, self.best = int(state["generation"]), int(state["best"])
         selection = state.get("last_selection")
-        self.last_selection = None if selection is None else (np.asarray(selection[0]), np.asarray(selection[1]))
+        self.last_selection = (
+            None if selection is None else (np.asarray(selection[0]), np.asarray(selection[1]))
+        )
         self._graphs, self._static, self._warm, self.stepping = {}, None, 0, False
-
-
-@contextlib.contextmanager
-def batch_stats(module: torch.nn.Module):
-    """Run ``module`` in training mode (batch statistics) without changing its running statistics."""
-    saved = [b.clone() for b in module.buffers()]
-    was_training = module.training
-    module.train()
-    try:
-        yield module
-    finally:
-        with torch.no_grad():
-            for b, s in zip(module.buffers(), saved, strict=True):
-                b.copy_(s)
-        module.train(was_training)
-
-
-@torch.no_grad()
-def _copy_into(net, opt, src_net, src_opt) -> None:
-    """Overwrite ``net`` and its optimiser state with ``src``'s, in place (captured graphs stay valid)."""
-    for a, b in zip(net.state_dict().values(), src_net.state_dict().values(), strict=True):
-        a.copy_(b)
-    for p, q in zip(net.parameters(), src_net.parameters(), strict=True):
-        sa, sb = opt.state.get(p, {}), src_opt.state.get(q, {})
-        for key, value in sb.items():
-            if key in sa and torch.is_tensor(value):
-                sa[key].copy_(value)
-            else:
-                sa[key] = value.clone() if torch.is_tensor(value) else value
-        opt.state[p] = sa
-
-
-def _numpy(obj):
-    """Tensors in a nested state dict as numpy arrays (on the CPU), dict keys as strings."""
-    if torch.is_tensor(obj):
-        return obj.detach().cpu().numpy().copy()
-    if isinstance(obj, dict):
-        return {str(k): _numpy(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_numpy(v) for v in obj]
-    return obj
-
-
-def _tensors(obj):
-    """The inverse of :func:`_numpy` (optimiser state keys are turned back into ints by the caller)."""
-    if isinstance(obj, np.ndarray):
-        return torch.from_numpy(obj.copy())
-    if isinstance(obj, dict):
-        return {k: _tensors(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_tensors(v) for v in obj]
-    return obj

@@ -1,0 +1,131 @@
+"""The ``turinglearn`` command line's arguments (:mod:`turinglearn.app.cli` runs them)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="turinglearn",
+        description="Turing Learning: infer how a system behaves with competing models and discriminators.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run an experiment from a preset or a TOML file")
+    run.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    run.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    run.add_argument("--seed", type=int, help="root random seed (overrides the config)")
+    run.add_argument("--out", type=Path, help="run directory to create (default: runs/NAME-sSEED-TIME)")
+    run.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any setting with a dotted key and a TOML value, e.g. --set models.population=50 "
+        "--set 'environment.truth=[0.5, -1, 1, -1]' (repeatable)",
+    )
+    run.add_argument(
+        "--passive",
+        action="store_true",
+        help="interactive environments: watch under the fixed stimulus schedule, do not interrogate",
+    )
+    run.add_argument(
+        "--device",
+        choices=["cpu", "cuda", "auto"],
+        help="where to compute: GAN presets train there; swarm presets simulate and judge there with the torch backend",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(run)
+
+    res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
+    res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    res.add_argument("--quiet", action="store_true", help="no progress bar")
+    _backend_args(res)
+
+    _more_commands(sub)
+    return p
+
+
+def _more_commands(sub) -> None:
+    """sweep, record, report, benchmark, envs, presets."""
+    sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
+    sweep.add_argument("config", metavar="PRESET_OR_FILE")
+    _add_seeds(sweep)
+    sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    sweep.add_argument(
+        "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
+    )
+    sweep.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting for every run",
+    )
+    _backend_args(sweep, what="the runs (one per seed)")
+
+    rec = sub.add_parser(
+        "record", help="write a recording of an environment's ground truth (for --set data=...)"
+    )
+    rec.add_argument(
+        "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
+    )
+    rec.add_argument(
+        "--out", type=Path, required=True, help="file to write: .npz, .csv or .parquet (needs pyarrow)"
+    )
+    rec.add_argument(
+        "--trials", type=int, default=100, help="trials (swarms: every robot is recorded; default 100)"
+    )
+    rec.add_argument("--seed", type=int, help="random seed of the recording (default: the config's seed)")
+    rec.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+    )
+
+    rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
+    rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+
+    bench = sub.add_parser("benchmark", help="compare learners over many seeds")
+    bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
+    _add_seeds(bench)
+    bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
+    bench.add_argument(
+        "--tasks", nargs="+", default=None, help="presets to run (default: aggregation object-clustering)"
+    )
+    bench.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="setting applied to every run, e.g. --set generations=300",
+    )
+
+    sub.add_parser("envs", help="list the registered turinglearn environments")
+    sub.add_parser("presets", help="list the built-in presets")
+
+
+def _backend_args(parser, what: str = "each generation's chunks") -> None:
+    parser.add_argument(
+        "--backend",
+        choices=["inprocess", "processes", "dask"],
+        help=f"where {what} run (default: the config's execution.backend, inprocess)",
+    )
+    parser.add_argument(
+        "--workers", type=int, help="processes or Dask workers to start (default: one per core)"
+    )
+    parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --backend dask)")
+
+
+def _add_seeds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--seeds",
+        default="10",
+        help="how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)",
+    )

@@ -1,0 +1,61 @@
+"""The state of networks and optimisers: batch statistics without side effects, copies in place
+(population selection) and state dicts as numpy arrays (checkpoints)."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+
+@contextlib.contextmanager
+def batch_stats(module: torch.nn.Module):
+    """Run ``module`` in training mode (batch statistics) without changing its running statistics."""
+    saved = [b.clone() for b in module.buffers()]
+    was_training = module.training
+    module.train()
+    try:
+        yield module
+    finally:
+        with torch.no_grad():
+            for b, s in zip(module.buffers(), saved, strict=True):
+                b.copy_(s)
+        module.train(was_training)
+
+
+@torch.no_grad()
+def copy_into(net, opt, src_net, src_opt) -> None:
+    """Overwrite ``net`` and its optimiser state with ``src``'s, in place (captured graphs stay valid)."""
+    for a, b in zip(net.state_dict().values(), src_net.state_dict().values(), strict=True):
+        a.copy_(b)
+    for p, q in zip(net.parameters(), src_net.parameters(), strict=True):
+        sa, sb = opt.state.get(p, {}), src_opt.state.get(q, {})
+        for key, value in sb.items():
+            if key in sa and torch.is_tensor(value):
+                sa[key].copy_(value)
+            else:
+                sa[key] = value.clone() if torch.is_tensor(value) else value
+        opt.state[p] = sa
+
+
+def to_numpy(obj):
+    """Tensors in a nested state dict as numpy arrays (on the CPU), dict keys as strings."""
+    if torch.is_tensor(obj):
+        return obj.detach().cpu().numpy().copy()
+    if isinstance(obj, dict):
+        return {str(k): to_numpy(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_numpy(v) for v in obj]
+    return obj
+
+
+def to_tensors(obj):
+    """The inverse of :func:`to_numpy` (optimiser state keys are turned back into ints by the caller)."""
+    if isinstance(obj, np.ndarray):
+        return torch.from_numpy(obj.copy())
+    if isinstance(obj, dict):
+        return {k: to_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [to_tensors(v) for v in obj]
+    return obj
