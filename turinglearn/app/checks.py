@@ -17,8 +17,14 @@ The contracts are those of :mod:`turinglearn.core` (model and discriminator fami
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import dataclass, field
+
 import numpy as np
 
+from turinglearn.app.probes import call as _call
+from turinglearn.app.probes import float_array as _float_array
+from turinglearn.app.probes import interactive_probes, swarm_probes
 from turinglearn.core.contracts import (
     DiscriminatorFamily,
     InteractiveSimulator,
@@ -26,14 +32,10 @@ from turinglearn.core.contracts import (
     ModelFamily,
     SwarmConfig,
     SwarmSimulator,
-    feature_space,
     is_interactive,
     members,
 )
 from turinglearn.errors import TuringLearnError
-
-#: batch shape the probes use: (interrogators, trials), as InteractiveSystem batches them
-PROBE_SHAPE = (2, 3)
 
 
 class ContractError(TuringLearnError):
@@ -62,32 +64,6 @@ def _missing(obj, contract: type, only: tuple[str, ...] | None = None) -> list[s
     return out + [
         f"missing method {m}{sig}" for m, sig in methods.items() if m not in have and (not only or m in only)
     ]
-
-
-def _call(problems: list[str], what: str, fn, *args):
-    try:
-        return fn(*args)
-    except Exception as e:  # the user's code: any failure is a finding
-        problems.append(f"{what} raised {type(e).__name__}: {e}")
-        return None
-
-
-def _float_array(problems: list[str], what: str, value, shape: tuple[int, ...]) -> np.ndarray | None:
-    try:
-        a = np.asarray(value)
-    except Exception:  # pragma: no cover - exotic objects
-        problems.append(f"{what} returned {type(value).__name__}, not an array")
-        return None
-    if a.shape != shape:
-        problems.append(f"{what} returned shape {a.shape}; expected {shape}")
-        return None
-    if a.dtype.kind not in "fiub":
-        problems.append(f"{what} returned dtype {a.dtype}; expected a float array")
-        return None
-    if not np.isfinite(a.astype(float)).all():
-        problems.append(f"{what} returned NaN or infinite values")
-        return None
-    return a.astype(float)
 
 
 # --- model families ---------------------------------------------------------------------------
@@ -213,7 +189,31 @@ def _resolve(sim_or_id):
     return sim_class(sim_or_id)(validate_environment(EnvironmentConfig(sim_or_id)))
 
 
-def _interactive_problems(sim, d: int, seed: int) -> list[str]:
+class CheckWarning(UserWarning):
+    """Something that will not stop a run but will spoil what it shows (e.g. a feature whose
+    spread the held-out test's tracking noise swamps)."""
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_environment` found: ``problems`` (the simulator does not fit; a run
+    would fail or learn nothing) and ``warnings`` (it fits, but something will mislead)."""
+
+    what: str
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def __str__(self) -> str:
+        lines = [f"{self.what}: {len(self.problems)} problem(s), {len(self.warnings)} warning(s)"]
+        lines += [f"  - problem: {p}" for p in self.problems] + [f"  - warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def _interactive_problems(sim, seed: int, noise: float) -> tuple[list[str], list[str]]:
     from turinglearn.errors import ConfigError
     from turinglearn.systems.interactive import check_stimulus_space
 
@@ -224,121 +224,42 @@ def _interactive_problems(sim, d: int, seed: int) -> list[str]:
         low, high = check_stimulus_space(sim.stimulus_space if "stimulus_space" in dir(sim) else None)
     except ConfigError as e:
         problems.append(f"stimulus_space: {e}")
-        return problems
+        return problems, []
     if problems:
-        return problems
-    steps = sim.config.steps
-    k = len(low)
+        return problems, []
     schedule = _call(problems, "passive_schedule()", sim.passive_schedule)
     if schedule is not None:
-        schedule = _float_array(problems, "passive_schedule()", schedule, (steps, k))
+        schedule = _float_array(problems, "passive_schedule()", schedule, (sim.config.steps, len(low)))
         if schedule is not None and ((schedule < low) | (schedule > high)).any():
             problems.append(f"passive_schedule() leaves the stimulus space [{low}, {high}]")
-    n_feat = len(sim.feature_names)
-    space = feature_space(sim)
-
-    def rollout(rng_seed: int):
-        rng = np.random.default_rng(rng_seed)
-        stim_rng = np.random.default_rng(123)
-        params = np.broadcast_to(
-            np.asarray(sim.truth, float), (1, PROBE_SHAPE[1], d)
-        )  # [1, S, d] as the learner passes
-        state = _call(problems, f"reset(rng, {PROBE_SHAPE})", sim.reset, rng, PROBE_SHAPE)
-        if state is None:
-            return None
-        feats = []
-        for t in range(steps):
-            if t == 0:
-                stim = np.broadcast_to(low, (*PROBE_SHAPE, k)).copy()
-            elif t == 1:
-                stim = np.broadcast_to(high, (*PROBE_SHAPE, k)).copy()
-            else:
-                stim = stim_rng.uniform(low, high, size=(*PROBE_SHAPE, k))
-            res = _call(
-                problems,
-                f"step at t = {t} (batch {PROBE_SHAPE}, params [1, {PROBE_SHAPE[1]}, {d}], stimulus {stim.shape})",
-                sim.step,
-                state,
-                params,
-                stim,
-                rng,
-            )
-            if res is None:
-                return None
-            if not (isinstance(res, tuple) and len(res) == 2):
-                problems.append(f"step must return (state, features), got {type(res).__name__}")
-                return None
-            state, f = res
-            f = _float_array(problems, f"step's features at t = {t}", f, (*PROBE_SHAPE, n_feat))
-            if f is None:
-                return None
-            feats.append(f)
-        return np.stack(feats)
-
-    first = rollout(seed)
-    if first is None:
-        return problems
-    second = rollout(seed)
-    if second is not None and not np.array_equal(first, second):
-        problems.append(
-            "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
-            "features (draw randomness only from the rng argument)"
-        )
-    if space is not None:
-        lo_f, hi_f = np.asarray(space.low, float), np.asarray(space.high, float)
-        if ((first < lo_f) | (first > hi_f)).any():
-            problems.append(f"features leave the declared feature_space [{lo_f}, {hi_f}]")
-    return problems
+    more, warnings = interactive_probes(sim, low, high, seed, noise)
+    return problems + more, warnings
 
 
-def _swarm_problems(sim, d: int, seed: int) -> list[str]:
+def _swarm_problems(sim, seed: int, noise: float) -> tuple[list[str], list[str]]:
     problems = _missing(sim, SwarmSimulator, only=("feature_names", "rollout", "swarm_params"))
-    cfg = sim.config
-    problems += [f"config: {p}" for p in _missing(cfg, SwarmConfig, only=("n_agents", "n_replicas"))]
+    problems += [f"config: {p}" for p in _missing(sim.config, SwarmConfig, only=("n_agents", "n_replicas"))]
     if problems:
-        return problems
-    n = cfg.n_agents + cfg.n_replicas
-    theta = np.tile(np.asarray(sim.truth, float), (2, 1))
-    params = _call(problems, f"swarm_params(theta [2, {d}])", sim.swarm_params, theta)
-    if params is None:
-        return problems
-    params = _float_array(problems, "swarm_params", params, (2, n, d))
-    if params is None:
-        return problems
-
-    def features(s):
-        r = _call(problems, "rollout", sim.rollout, params, np.random.default_rng(s))
-        if r is None:
-            return None
-        if "features" not in dir(r):
-            problems.append("rollout must return an object with .features [B, N, T, F]")
-            return None
-        return _float_array(
-            problems, "rollout(...).features", r.features, (2, n, cfg.steps, len(sim.feature_names))
-        )
-
-    first = features(seed)
-    second = features(seed) if first is not None else None
-    if second is not None and not np.array_equal(first, second):
-        problems.append("not deterministic under a fixed seed: two rollouts with the same seed differ")
-    return problems
+        return problems, []
+    return swarm_probes(sim, seed, noise)
 
 
-def check_environment(sim_or_id, seed: int = 0) -> None:
-    """Check a batched simulator (or a registered id): its model family and truth, its
-    ``feature_names`` and ``config.steps``; for an interrogable one (``stimulus_space`` set),
-    the stimulus space, the passive schedule, and a probe rollout over a ``[2, 3]`` batch with
-    stimuli at the corners of the space and inside it (shapes, dtypes, finiteness, determinism
-    under a fixed seed, the declared ``feature_space``); for a swarm one, ``swarm_params`` and
-    ``rollout``."""
+def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> CheckReport:
+    """Everything :func:`check_environment` checks, as a :class:`CheckReport` (never raises
+    for the simulator's faults)."""
+    if noise is None:
+        from turinglearn.config import EvaluationConfig
+
+        noise = EvaluationConfig().c2st_noise
     sim = _resolve(sim_or_id)
-    what = f"simulator {_name(sim_or_id)}"
-    problems = _missing(sim, InteractiveSimulator, only=("model_family", "truth", "config"))
+    report = CheckReport(f"simulator {_name(sim_or_id)}")
+    problems = report.problems
+    problems += _missing(sim, InteractiveSimulator, only=("model_family", "truth", "config"))
     if problems:
-        raise ContractError(what, problems)
+        return report
     problems += [f"model_family: {p}" for p in _family_problems(sim.model_family)]
     if problems:
-        raise ContractError(what, problems)
+        return report
     d = sim.model_family.n_params
     truth = np.asarray(sim.truth, float) if sim.truth is not None else None
     if truth is None or truth.shape != (d,):
@@ -356,10 +277,34 @@ def check_environment(sim_or_id, seed: int = 0) -> None:
     ):
         problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
     if problems:
-        raise ContractError(what, problems)
-    if is_interactive(sim) or "passive_schedule" in dir(sim):
-        problems += _interactive_problems(sim, d, seed)
-    else:
-        problems += _swarm_problems(sim, d, seed)
-    if problems:
-        raise ContractError(what, problems)
+        return report
+    found = (_interactive_problems if is_interactive(sim) or "passive_schedule" in dir(sim) else _swarm_problems)(
+        sim, seed, noise
+    )
+    problems += found[0]
+    report.warnings += found[1]
+    return report
+
+
+def check_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> CheckReport:
+    """Check a batched simulator (or a registered id) against its contract
+    (:class:`~turinglearn.core.contracts.SwarmSimulator` or
+    :class:`~turinglearn.core.contracts.InteractiveSimulator`) and probe what it does.
+
+    Contract: the model family and truth, ``feature_names``, ``config.steps``; interactive:
+    the stimulus space and the passive schedule; swarm: ``config.n_agents`` /
+    ``n_replicas``, ``swarm_params`` (truth in the agents' rows, the model in the replicas').
+    Probes (:mod:`turinglearn.app.probes`): shapes, dtypes and finiteness of every answer;
+    every trial (every robot) follows its own parameter row; determinism under a generator of
+    a fixed seed; features inside the declared ``feature_space``; the truth and a distant
+    model distinguishable. Raises :class:`ContractError` listing every problem; returns the
+    :class:`CheckReport`, whose warnings (a feature whose spread is below the held-out test's
+    tracking noise ``noise``, default ``evaluation.c2st_noise``) are also issued as
+    :class:`CheckWarning`\\ s.
+    """
+    report = inspect_environment(sim_or_id, seed, noise)
+    if report.problems:
+        raise ContractError(report.what, report.problems)
+    for w in report.warnings:
+        warnings.warn(f"{report.what}: {w}", CheckWarning, stacklevel=2)
+    return report

@@ -1,0 +1,317 @@
+"""Behaviour probes of a user's simulator: does it do what the learner assumes?
+
+:mod:`turinglearn.app.checks` checks the shapes of a simulator's answers; these probes check
+what the answers mean, with rollouts a learner would run:
+
+- **own rows**: every trial (interactive) or every robot (swarm) is given its own parameter
+  row, some the truth and some a distant model, in a mixed layout, and its features are
+  compared with those of a run in which every trial (swarm) has that same row. The features
+  of trial ``i`` must depend on row ``i`` only, so a simulator that reads one row for all
+  (``params.reshape(-1, d)[0]``) or ignores the parameters fails, with a message that names
+  the mistake. The comparison is exact, so a stochastic simulator must draw the same arrays
+  from its generator whatever the parameter values (draw arrays of the batch's shape);
+- **determinism** under a generator of a fixed seed, and the declared **feature space**;
+- **signal**: a distant model must change what is observed, compared run for run with the
+  truth (:func:`effect`), so a system whose observations say nothing about the parameters
+  is reported before a long run;
+- **spread** (a warning): a feature whose standard deviation over the probe (the truth and
+  distant models) is below the held-out test's tracking noise (``evaluation.c2st_noise``)
+  is swamped by it.
+
+Every probe returns ``(problems, warnings)``, lists of sentences.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.core.contracts import feature_space
+
+#: the per-row probe's trials: (interrogators, trials), the trials' rows far, truth, mid, truth
+PROBE_SHAPE = (2, 4)
+#: swarms of a distant model in the swarm probe, compared with swarms of the truth
+SIGNAL_SWARMS = 2
+#: a distant model must change some feature by this much of its spread (see :func:`effect`)
+MIN_EFFECT = 0.1
+
+
+def call(problems: list[str], what: str, fn, *args, **kwargs):
+    try:
+        return fn(*args, **kwargs)
+    except Exception as e:  # the user's code: any failure is a finding
+        problems.append(f"{what} raised {type(e).__name__}: {e}")
+        return None
+
+
+def float_array(problems: list[str], what: str, value, shape: tuple[int, ...]) -> np.ndarray | None:
+    try:
+        a = np.asarray(value)
+    except Exception:  # pragma: no cover - exotic objects
+        problems.append(f"{what} returned {type(value).__name__}, not an array")
+        return None
+    if a.shape != shape:
+        problems.append(f"{what} returned shape {a.shape}; expected {shape}")
+        return None
+    if a.dtype.kind not in "fiub":
+        problems.append(f"{what} returned dtype {a.dtype}; expected a float array")
+        return None
+    if not np.isfinite(a.astype(float)).all():
+        problems.append(f"{what} returned NaN or infinite values")
+        return None
+    return a.astype(float)
+
+
+def distant(family, truth: np.ndarray, frac: float = 0.8) -> np.ndarray:
+    """A model [d] ``frac`` of the way from the truth to the farther bound of every parameter."""
+    lo, hi = np.asarray(family.lower, float), np.asarray(family.upper, float)
+    bound = np.where(np.abs(hi - truth) >= np.abs(truth - lo), hi, lo)
+    return truth + frac * (bound - truth)
+
+
+def _fmt(row: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:.3g}" for v in row) + "]"
+
+
+def _same(a: np.ndarray, b: np.ndarray) -> bool:
+    return bool(np.allclose(a, b, rtol=1e-7, atol=1e-10))
+
+
+def effect(truth_feats: np.ndarray, far_feats: np.ndarray) -> np.ndarray:
+    """How much a model changes what is observed, per feature [F]: the root mean square
+    difference between paired runs of the truth and of the model (same generator seed, same
+    stimuli, so the same starts and noise), in units of the truth's own spread over steps and
+    trials. Both arrays [..., F]; 0: the model is invisible."""
+    f = truth_feats.shape[-1]
+    diff = np.sqrt(((far_feats - truth_feats) ** 2).reshape(-1, f).mean(axis=0))
+    spread = truth_feats.reshape(-1, f).std(axis=0)
+    return np.where(diff > 0, diff / np.maximum(spread, 1e-300), 0.0)
+
+
+def signal_problems(truth_feats: np.ndarray, far_feats: np.ndarray, truth, far, where: str) -> list[str]:
+    """Paired features [..., F] of the truth and of the distant model ``far``."""
+    e = effect(truth_feats, far_feats)
+    if (e >= MIN_EFFECT).any():
+        return []
+    return [
+        f"no signal: {where}, the truth {_fmt(truth)} and a distant model {_fmt(far)} gave features that differ "
+        f"by at most {e.max():.2g} of their spread (root mean square over paired runs; at least {MIN_EFFECT:g} "
+        "needed): the observations hardly reveal the parameters, so no discriminator can learn to judge them"
+    ]
+
+
+def spread_warnings(feats: np.ndarray, names, noise: float) -> list[str]:
+    """feats [..., F] of the truth and distant models; a warning per feature whose spread is
+    below ``noise``."""
+    if not noise > 0:
+        return []
+    std = feats.reshape(-1, feats.shape[-1]).std(axis=0)
+    return [
+        f"feature {name!r} has a standard deviation of {s:.3g} over the probe's steps and trials (the truth and distant models), below the "
+        f"held-out test's tracking noise (evaluation.c2st_noise = {noise:g}), which will swamp it: scale the "
+        "feature so its spread is of order 0.1 to 1, or set evaluation.c2st_noise to the precision at which "
+        "you could observe it"
+        for name, s in zip(names, std, strict=True)
+        if s < noise
+    ]
+
+
+def _outside(feats: np.ndarray, sim) -> list[str]:
+    space = feature_space(sim)
+    if space is None:
+        return []
+    lo, hi = np.asarray(space.low, float), np.asarray(space.high, float)
+    if ((feats < lo) | (feats > hi)).any():
+        return [f"features leave the declared feature_space [{lo}, {hi}]"]
+    return []
+
+
+_NONDETERMINISTIC = (
+    "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
+    "features (draw randomness only from the rng argument, never from np.random or random)"
+)
+
+
+# --- interactive simulators -------------------------------------------------------------------
+
+
+def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int):
+    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F]."""
+    shape = stimuli.shape[1:-1]
+    n_feat = len(sim.feature_names)
+    rng = np.random.default_rng(seed)
+    state = call(problems, f"reset(rng, {shape})", sim.reset, rng, shape)
+    if state is None:
+        return None
+    feats = []
+    for t, stim in enumerate(stimuli):
+        where = f"step at t = {t} (batch {shape}, params [{', '.join(map(str, params.shape))}], stimulus {stim.shape})"
+        res = call(problems, where, sim.step, state, params, stim.copy(), rng)
+        if res is None:
+            return None
+        if not (isinstance(res, tuple) and len(res) == 2):
+            problems.append(f"step must return (state, features), got {type(res).__name__}")
+            return None
+        state, f = res
+        f = float_array(problems, f"step's features at t = {t}", f, (*shape, n_feat))
+        if f is None:
+            return None
+        feats.append(f)
+    return np.stack(feats)
+
+
+def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise: float):
+    """The probes of an interactive simulator with stimulus space [low, high]."""
+    problems: list[str] = []
+    truth = np.asarray(sim.truth, float)
+    far, mid = distant(sim.model_family, truth), distant(sim.model_family, truth, 0.4)
+    steps, k = sim.config.steps, len(low)
+    stim_rng = np.random.default_rng(123)
+    stimuli = stim_rng.uniform(low, high, size=(steps, *PROBE_SHAPE, k))
+    stimuli[0], stimuli[min(1, steps - 1)] = low, high  # the corners of the space first
+    layout = [far, truth, mid, truth]  # trial j's row; row 0 is not the truth
+    mixed = np.stack(layout)[None]  # [1, S, d] as the learner passes them
+
+    first = _agents(sim, problems, mixed, stimuli, seed)
+    if first is None:
+        return problems, []
+    second = _agents(sim, problems, mixed, stimuli, seed)
+    if second is None:
+        return problems, []
+    if not np.array_equal(first, second):
+        return [*problems, _NONDETERMINISTIC], []
+    problems += _outside(first, sim)
+
+    refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row
+    for label, row in (("far", far), ("truth", truth), ("mid", mid)):
+        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+        if refs[label] is None:
+            return problems, []
+    labels = ["far", "truth", "mid", "truth"]
+    if _same(refs["far"], refs["truth"]) and _same(refs["mid"], refs["truth"]):
+        problems.append(
+            f"the features do not depend on the parameters: trials with the truth {_fmt(truth)} and with a "
+            f"distant model {_fmt(far)} gave the same features; step must read params [..., d] "
+            f"(params[..., i] is {sim.model_family.names[0]!r} for i = 0, and so on)"
+        )
+        return problems, []
+    bad = [j for j, lab in enumerate(labels) if not _same(first[:, :, j], refs[lab][:, :, j])]
+    if bad:
+        one = [
+            j0
+            for j0 in range(len(labels))
+            if all(_same(first[:, :, j], refs[labels[j0]][:, :, j]) for j in range(len(labels)))
+        ]
+        shape = f"params [1, {PROBE_SHAPE[1]}, d] broadcast against the batch {PROBE_SHAPE}"
+        if one:
+            problems.append(
+                f"every trial followed the parameter row of trial {one[0]}: step must give trial i its own row "
+                f"params[..., i, :] ({shape}); reading one row for all, e.g. params.reshape(-1, d)[0], "
+                "runs every model as the first"
+            )
+        else:
+            problems.append(
+                f"trials {bad} did not follow their own parameter rows: the features of trial i must depend on "
+                f"params[..., i, :] only ({shape}; the probe gave the trials the rows far, truth, mid, truth and "
+                "compared each with a run in which every trial had its row). A stochastic step must draw the "
+                "same arrays from rng whatever the parameter values"
+            )
+        return problems, []
+
+    where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
+    problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
+    return problems, spread_warnings(first, sim.feature_names, noise)
+
+
+# --- swarm simulators -------------------------------------------------------------------------
+
+
+def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
+    n_feat, steps = len(sim.feature_names), sim.config.steps
+    r = call(problems, "rollout", sim.rollout, params, np.random.default_rng(seed))
+    if r is None:
+        return None
+    if "features" not in dir(r):
+        problems.append("rollout must return an object with .features [B, N, T, F]")
+        return None
+    b, n = params.shape[:2]
+    return float_array(problems, f"rollout(params [{b}, {n}, d]).features", r.features, (b, n, steps, n_feat))
+
+
+def swarm_probes(sim, seed: int, noise: float):
+    """The probes of a swarm simulator."""
+    problems: list[str] = []
+    cfg = sim.config
+    n_agents, n = cfg.n_agents, cfg.n_agents + cfg.n_replicas
+    truth = np.asarray(sim.truth, float)
+    d = len(truth)
+    far, mid = distant(sim.model_family, truth), distant(sim.model_family, truth, 0.4)
+    theta = np.stack([far, truth, mid])
+    sp = call(problems, f"swarm_params(theta [3, {d}])", sim.swarm_params, theta)
+    if sp is None:
+        return problems, []
+    sp = float_array(problems, "swarm_params", sp, (3, n, d))
+    if sp is None:
+        return problems, []
+    want = np.concatenate([np.broadcast_to(truth, (3, n_agents, d)), np.repeat(theta[:, None], n - n_agents, 1)], 1)
+    if not np.array_equal(sp, want):
+        return [
+            "swarm_params(theta [B, d]) must give every swarm b the truth in rows 0 .. n_agents - 1 and "
+            "theta[b] in the replicas' rows n_agents .. N - 1"
+        ], []
+
+    # the mixed batch: replicas of a distant model, swarms all of it (signal), one robot of it each
+    robots = sorted({0, n_agents - 1, n_agents, n - 1})
+    all_truth = np.broadcast_to(truth, (n, d))
+    singles = []
+    for r in robots:
+        s = all_truth.copy()
+        s[r] = far
+        singles.append(s)
+    mixed = np.stack([sp[0], *[np.broadcast_to(far, (n, d))] * SIGNAL_SWARMS, *singles])  # [B, N, d]
+    first = _swarms(sim, problems, mixed, seed)
+    second = _swarms(sim, problems, mixed, seed) if first is not None else None
+    if second is None:
+        return problems, []
+    if not np.array_equal(first, second):
+        return [*problems, _NONDETERMINISTIC], []
+    problems += _outside(first, sim)
+    ref = _swarms(sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed)  # every swarm the truth
+    if ref is None:
+        return problems, []
+    b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
+    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed)
+    if alone is None:
+        return problems, []
+    if not _same(first[b], alone[b]):
+        problems.append(
+            f"swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with "
+            "params[b] only (a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or "
+            "params[0])"
+        )
+        return problems, []
+    whole = slice(1, 1 + SIGNAL_SWARMS)
+    if _same(first[whole], ref[whole]):
+        problems.append(
+            f"the features do not depend on the parameters: swarms of the truth {_fmt(truth)} and of a "
+            f"distant model {_fmt(far)} gave the same features; rollout must run robot n of swarm b with "
+            "params[b, n]"
+        )
+        return problems, []
+    if _same(first[0, n_agents:], ref[0, n_agents:]):
+        problems.append(
+            f"the replicas ignore their rows: replicas given a distant model {_fmt(far)} behaved as with the "
+            "truth; every robot must run its own row params[b, n] (a common mistake: one row for the whole "
+            "swarm, e.g. params[:, 0], which makes the replicas run the truth)"
+        )
+        return problems, []
+    still = [r for i, r in enumerate(robots) if _same(first[b + i, r], ref[b + i, r])]
+    if still:
+        problems.append(
+            f"robots {still} behaved the same when only their own row changed to a distant model: every robot "
+            "must run its own row params[b, n], not another robot's"
+        )
+    if problems:
+        return problems, []
+    where = f"in {SIGNAL_SWARMS} swarms each"
+    problems += signal_problems(ref[whole], first[whole], truth, far, where)
+    return problems, spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
