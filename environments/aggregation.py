@@ -142,7 +142,11 @@ class AggregationSim(ConfiguredSim):
         return self.rollout_from(state, params, record=record)
 
     def rollout_from(self, state: SwarmState, params: np.ndarray, *, record: bool = False) -> Rollout:
-        if self.compiled and type(self).step is AggregationSim.step and type(self).sense is AggregationSim.sense:
+        if (
+            self.compiled
+            and type(self).step is AggregationSim.step
+            and type(self).sense is AggregationSim.sense
+        ):
             from . import _kernels
 
             return Rollout(*_kernels.rollout(state.pos, state.heading, params, self.config.steps, record))

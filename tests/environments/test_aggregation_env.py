@@ -11,7 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import turinglearn  # registers the gymnasium environments
-from turinglearn.environments import _swarm
+from turinglearn.environments import _kernels, _swarm
 from turinglearn.environments.aggregation import (
     P_STAR,
     AggregationConfig,
@@ -41,14 +41,17 @@ def _state(pos, heading) -> SwarmState:
 # --- batched vs scalar oracle ---------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
 @pytest.mark.parametrize(
     ("seed", "n_agents", "n_replicas", "init_side"),
     [(0, 10, 1, 1.0), (1, 6, 2, 0.4), (2, 8, 1, 0.5), (3, 4, 3, 0.3)],
 )
-def test_rollout_matches_scalar_reference(seed, n_agents, n_replicas, init_side):
+def test_rollout_matches_scalar_reference(seed, n_agents, n_replicas, init_side, kernels):
     steps, b = 100, 3
     sim = AggregationSim(
-        AggregationConfig(n_agents=n_agents, n_replicas=n_replicas, steps=steps, init_side=init_side)
+        AggregationConfig(
+            n_agents=n_agents, n_replicas=n_replicas, steps=steps, init_side=init_side, kernels=kernels
+        )
     )
     rng = np.random.default_rng(seed)
     state = sim.reset(rng, b)
@@ -162,12 +165,15 @@ def test_no_overlaps_during_ground_truth_rollout():
     assert min(gaps) < 2 * R + 1e-4  # the cluster is tight: robots touch
 
 
+@pytest.mark.parametrize(
+    "resolve", [_swarm.resolve_overlaps, _kernels.resolve_overlaps], ids=["numpy", "numba"]
+)
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_resolve_dense_random_placement(seed):
+def test_resolve_dense_random_placement(seed, resolve):
     rng = np.random.default_rng(seed)
     pos = rng.uniform(-0.1, 0.1, size=(3, 20, 2))
     before = pos.copy()
-    resolved = _swarm.resolve_overlaps(pos)
+    resolved = resolve(pos)
     np.testing.assert_array_equal(pos, before)  # input untouched
     assert _swarm.pairwise_min_distance(pos) < MIN_GAP  # there was something to resolve
     assert _swarm.pairwise_min_distance(resolved) >= MIN_GAP
@@ -191,11 +197,14 @@ def test_resolve_two_coincident_centres_by_hand():
     assert _swarm.pairwise_min_distance(expected) >= MIN_GAP
 
 
-def test_resolve_many_coincident_centres():
+@pytest.mark.parametrize(
+    "resolve", [_swarm.resolve_overlaps, _kernels.resolve_overlaps], ids=["numpy", "numba"]
+)
+def test_resolve_many_coincident_centres(resolve):
     pos = np.zeros((2, 5, 2))
     pos[1] = 0.5  # all five at (0.5, 0.5)
     pos[1, 4] = (0.5 + 1e-14, 0.5)  # near-coincident too
-    out = _swarm.resolve_overlaps(pos)
+    out = resolve(pos)
     assert np.isfinite(out).all()
     assert _swarm.pairwise_min_distance(out) >= MIN_GAP
     for e in range(2):
@@ -348,6 +357,7 @@ def test_gymnasium_env_needs_a_replica():
         ({"truth": (0.1, 0.2, 0.3, 0.4, 0.5)}, "truth"),
         ({"truth": (0.1, 0.2, 1.5, 0.4)}, "truth"),
         ({"truth": (-1.01, 0.2, 0.3, 0.4)}, "truth"),
+        ({"kernels": "fortran"}, "kernels"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, key):
@@ -379,3 +389,62 @@ def test_vector_env_steps_the_batched_simulator():
     obs, _reward, terminated, truncated, info = envs.step(np.zeros((3, 1, 2)))  # autoreset
     assert not truncated.any() and "features" not in info
     envs.close()
+
+
+# --- the compiled kernel against the numpy path ---------------------------------------------
+
+
+def _preset_like(kernels: str, steps: int = 100) -> AggregationSim:
+    return AggregationSim(AggregationConfig(n_agents=10, n_replicas=4, steps=steps, kernels=kernels))
+
+
+def test_kernel_rollout_follows_the_numpy_path_and_draws_the_same_numbers():
+    fast, slow = _preset_like("numba"), _preset_like("numpy")
+    assert fast.compiled and not slow.compiled
+    theta = np.random.default_rng(3).uniform(-1, 1, size=(6, 4))
+    rng_fast, rng_slow = np.random.default_rng(11), np.random.default_rng(11)
+    a = fast.rollout(fast.swarm_params(theta), rng_fast, record=True)
+    b = slow.rollout(slow.swarm_params(theta), rng_slow, record=True)
+    assert rng_fast.random() == rng_slow.random()  # the same draws, in the same order
+    np.testing.assert_array_equal(a.pos[:, 0], b.pos[:, 0])  # the same start, overlaps resolved
+    for got, want in [(a.features, b.features), (a.pos, b.pos), (a.heading, b.heading)]:
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-9)
+    # without recording, the same features
+    np.testing.assert_array_equal(
+        fast.rollout(fast.swarm_params(theta), np.random.default_rng(11)).features, a.features
+    )
+
+
+def test_kernel_rollout_does_not_depend_on_the_number_of_threads(monkeypatch):
+    sim = _preset_like("numba", steps=60)
+    params = sim.swarm_params(np.random.default_rng(4).uniform(-1, 1, size=(9, 4)))
+    runs = []
+    for threads in ("1", "2", "3"):
+        monkeypatch.setenv("TURINGLEARN_THREADS", threads)
+        runs.append(sim.rollout(params, np.random.default_rng(5), record=True))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other.features, runs[0].features)
+        np.testing.assert_array_equal(other.pos, runs[0].pos)
+
+
+def test_numpy_path_runs_where_numba_is_missing(monkeypatch):
+    from turinglearn.families import _compiled
+
+    sim = _preset_like("numba", steps=20)
+    params = sim.swarm_params(np.zeros((2, 4)))
+    monkeypatch.setattr(_compiled, "_HAVE_NUMBA", False)
+    assert not sim.compiled
+    out = sim.rollout(params, np.random.default_rng(0))
+    np.testing.assert_array_equal(
+        out.features, _preset_like("numpy", 20).rollout(params, np.random.default_rng(0)).features
+    )
+
+
+def test_subclass_with_its_own_physics_keeps_it():
+    class Frozen(AggregationSim):
+        def step(self, state, wheels):  # robots never move
+            return state, np.zeros((*state.heading.shape, 2))
+
+    sim = Frozen(AggregationConfig(n_agents=3, n_replicas=1, steps=4))
+    out = sim.rollout(sim.swarm_params(np.ones((2, 4))), np.random.default_rng(0), record=True)
+    assert not out.features.any() and (out.pos == out.pos[:, :1]).all()
