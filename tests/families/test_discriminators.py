@@ -15,6 +15,7 @@ def _logistic(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z))
 
 
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
 @pytest.mark.parametrize(
     ("n_inputs", "n_hidden", "d", "s", "t"),
     [
@@ -26,9 +27,9 @@ def _logistic(z: float) -> float:
         (1, 1, 3, 4, 7),
     ],
 )
-def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t):
+def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t, kernels):
     rng = np.random.default_rng(1000 * n_hidden + 10 * d + t)
-    net = ElmanNetwork(dtype="float64", n_inputs=n_inputs, n_hidden=n_hidden)
+    net = ElmanNetwork(dtype="float64", n_inputs=n_inputs, n_hidden=n_hidden, kernels=kernels)
     w = rng.normal(0.0, 2.0, size=(d, net.n_weights))
     x = rng.uniform(-1.5, 1.5, size=(s, t, n_inputs))
     got = net.judge(w, x)
@@ -40,8 +41,9 @@ def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t):
     assert ((got > 0) & (got < 1)).all()
 
 
-def test_judge_first_output_of_a_multi_output_network():
-    net = ElmanNetwork(dtype="float64", n_inputs=2, n_hidden=4, n_outputs=3)
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
+def test_judge_first_output_of_a_multi_output_network(kernels):
+    net = ElmanNetwork(dtype="float64", n_inputs=2, n_hidden=4, n_outputs=3, kernels=kernels)
     assert net.n_weights == 3 * 4 + 4 * 4 + 5 * 3
     rng = np.random.default_rng(7)
     w = rng.normal(size=(2, net.n_weights))
@@ -116,10 +118,56 @@ def test_bad_shapes_raise(w_shape, x_shape):
         ElmanNetwork(dtype="float64").judge(np.zeros(w_shape), np.zeros(x_shape))
 
 
-def test_float32_default_agrees_with_float64():
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
+def test_float32_default_agrees_with_float64(kernels):
     rng = np.random.default_rng(11)
     w = rng.normal(0, 1, (30, 46))
     x = rng.uniform(-1, 1, (40, 100, 2))
-    fast, exact = ElmanNetwork().judge(w, x), ElmanNetwork(dtype="float64").judge(w, x)
+    fast = ElmanNetwork(kernels=kernels).judge(w, x)
+    exact = ElmanNetwork(dtype="float64", kernels="numpy").judge(w, x)
     assert ElmanNetwork().dtype == "float32"
     np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-5)
+
+
+# --- the compiled kernel (turinglearn.families.elman_kernels) ----------------------------------
+
+
+def test_kernel_is_the_default_and_agrees_with_the_numpy_path_in_float64():
+    from turinglearn.families import elman_kernels
+
+    assert ElmanNetwork().kernels == "numba"
+    rng = np.random.default_rng(12)
+    # more samples than one block of the kernel, weights large enough to saturate units
+    w = rng.normal(0, 3, (7, 46))
+    x = rng.uniform(-1.5, 1.5, (elman_kernels.BLOCK + 37, 30, 2))
+    got = ElmanNetwork(dtype="float64").judge(w, x)
+    want = ElmanNetwork(dtype="float64", kernels="numpy").judge(w, x)
+    np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
+    for j in (0, elman_kernels.BLOCK - 1, elman_kernels.BLOCK, len(x) - 1):
+        assert got[3, j] == pytest.approx(reference_elman_judge(w[3], x[j]), abs=1e-12)
+
+
+def test_kernel_float32_matches_the_scalar_oracle():
+    rng = np.random.default_rng(13)
+    w = rng.normal(0, 2, (5, 46))
+    x = rng.uniform(-1.5, 1.5, (9, 60, 2))
+    expected = np.array([[reference_elman_judge(w[i], x[j]) for j in range(9)] for i in range(5)])
+    np.testing.assert_allclose(ElmanNetwork().judge(w, x), expected, rtol=0, atol=2e-6)
+
+
+def test_kernel_does_not_depend_on_the_number_of_threads(monkeypatch):
+    rng = np.random.default_rng(14)
+    w, x = rng.normal(0, 1, (11, 46)), rng.uniform(-1, 1, (50, 40, 2))
+    runs = []
+    for threads in ("1", "2", "5"):
+        monkeypatch.setenv("TURINGLEARN_THREADS", threads)
+        runs.append(ElmanNetwork().judge(w, x))
+    for other in runs[1:]:
+        np.testing.assert_array_equal(other, runs[0])
+
+
+def test_kernels_setting_is_checked():
+    from turinglearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="kernels"):
+        ElmanNetwork(kernels="cuda")
