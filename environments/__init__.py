@@ -10,6 +10,9 @@ gymnasium classes wrap it.
 from __future__ import annotations
 
 import importlib
+import importlib.util
+import os
+import sys
 from typing import NamedTuple
 
 import gymnasium as gym
@@ -106,15 +109,74 @@ def register(
         gym.register(id=env_id, entry_point=entry_point, vector_entry_point=vector_entry_point)
 
 
-def known(env_id: str) -> bool:
-    """Whether ``env_id`` is registered, importing the module a ``"module:Name-v0"`` id names."""
-    if env_id not in ENVIRONMENTS and ":" in env_id:
-        module = env_id.split(":", 1)[0]
+def _import_module(module: str) -> None:
+    """Import ``module`` as ``python -m`` would from the current directory: when it is not
+    found on ``sys.path``, the current directory is put first on ``sys.path`` (and kept
+    there, so the module's own imports and worker processes started from here find it too)."""
+    top = module.split(".", 1)[0]
+    try:
+        found = importlib.util.find_spec(top) is not None
+    except (ImportError, ValueError):
+        found = False
+    cwd = os.getcwd()
+    if not found and cwd not in sys.path:
+        sys.path.insert(0, cwd)
+        importlib.invalidate_caches()
+    importlib.import_module(module)
+
+
+def id_problem(env_id: str) -> str | None:
+    """Why ``env_id`` cannot be used (one line), or None when it is registered. A
+    ``"module:Name-v0"`` id imports its module first (from the current directory too, see
+    :func:`_import_module`); an import that fails is reported as the import error's own first
+    line, apart from ids that are simply unknown."""
+    if env_id in ENVIRONMENTS:
+        return None
+    module = env_id.split(":", 1)[0] if ":" in env_id else ""
+    if module and module not in sys.modules:
         try:
-            importlib.import_module(module)
-        except ImportError:
-            return False
-    return env_id in ENVIRONMENTS
+            _import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name is not None and module != e.name and not module.startswith(f"{e.name}."):
+                return _cannot_import(module, e)  # found, but it imports something missing
+            return (
+                f"unknown environment id {env_id!r}: no module {module!r} in the current directory "
+                f"({os.getcwd()}) or on sys.path; run from the folder that holds {module.replace('.', '/')}.py, "
+                "or install the package that provides it"
+            )
+        except BaseException as e:  # the user's module: whatever it raises at import is the cause
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+            return _cannot_import(module, e)
+    if env_id in ENVIRONMENTS:
+        return None
+    if module:
+        mine = [k for k in ENVIRONMENTS if k.startswith(f"{module}:")]
+        return (
+            f"unknown environment id {env_id!r}: module {module!r} was imported but does not register it "
+            f"(it registers: {', '.join(mine) or 'nothing'}); call turinglearn.environments.register("
+            f"{env_id!r}, sim='{module}:YourSim', config='{module}:YourConfig') in {module}"
+        )
+    return (
+        f"unknown environment id {env_id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`), "
+        "or 'yourpackage.module:Name-v0' for one that module registers"
+    )
+
+
+def _cannot_import(module: str, e: BaseException) -> str:
+    first = (str(e).strip().splitlines() or [""])[0]
+    if isinstance(e, SyntaxError) and e.filename and e.lineno:
+        first = f"{e.msg} ({os.path.basename(e.filename)}, line {e.lineno})"
+    return (
+        f"cannot import module {module!r} ({type(e).__name__}: {first}); fix the module, or check it with "
+        f"`python -c 'import {module}'` from this folder"
+    )
+
+
+def known(env_id: str) -> bool:
+    """Whether ``env_id`` is registered, importing the module a ``"module:Name-v0"`` id names
+    (see :func:`id_problem` for why not)."""
+    return id_problem(env_id) is None
 
 
 def _load(path: str):

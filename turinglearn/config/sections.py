@@ -273,15 +273,13 @@ class Config:
 
 
 def validate_environment(env: EnvironmentConfig):
-    """The environment's own config object; unknown ids and bad options are ConfigErrors."""
-    from turinglearn.environments import ENVIRONMENTS, config_class, known
+    """The environment's own config object; unknown ids, modules that fail to import and bad
+    options are ConfigErrors (:func:`turinglearn.environments.id_problem` says which)."""
+    from turinglearn.environments import config_class, id_problem
 
-    if not known(env.id):
-        raise ConfigError(
-            f"unknown environment id {env.id!r}; available: {', '.join(ENVIRONMENTS)} (see `turinglearn envs`), "
-            "or 'yourpackage.module:Name-v0' for one that module registers",
-            "environment.id",
-        )
+    problem = id_problem(env.id)
+    if problem is not None:
+        raise ConfigError(problem, "environment.id")
     return build_dataclass(config_class(env.id), env.options, "environment.")
 
 
