@@ -190,11 +190,11 @@ def cmd_record(args) -> int:
 
 
 def _features_of(config):
-    from turinglearn.config import validate_environment
-    from turinglearn.environments import sim_class
+    from turinglearn.app.build import make_simulator
+    from turinglearn.core.contracts import feature_space
 
-    sim = sim_class(config.environment.id)(validate_environment(config.environment))
-    return sim.feature_names, sim.config.steps, getattr(sim, "feature_space", None)
+    sim = make_simulator(config)
+    return sim.feature_names, sim.config.steps, feature_space(sim)
 
 
 def cmd_report(args) -> int:

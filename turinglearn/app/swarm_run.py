@@ -14,7 +14,7 @@ from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.config import Config
-from turinglearn.core.contracts import Generation
+from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, model_c2st
 from turinglearn.core.random import stream
 from turinglearn.execution.backends import make_backend
@@ -136,11 +136,13 @@ class SwarmExperiment:
         }
         if self.view is not None:
             extra["model"] = [float(v) for v in values[chosen]]  # the C2ST's model, reported
-        if hasattr(family, "render"):
+        if isinstance(family, Renders):
             extra["program"] = family.render(last.models[chosen])
-        if hasattr(system.sim, "behaviour_metrics") and config.evaluation.c2st_trials > 0:
+        if isinstance(system.sim, BehaviourMetrics) and config.evaluation.c2st_trials > 0:
             # task-level behaviour of the inferred model, e.g. how well it clusters objects
-            extra["behaviour"] = system.sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
+            behaviour = system.sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
+            if behaviour is not None:  # a policy swarm over a simulator without such measures
+                extra["behaviour"] = behaviour
         if self.simulator is not None:
             extra["simulator"] = type(self.simulator).__name__
         if isinstance(system, InteractiveSystem):

@@ -123,8 +123,8 @@ def _check_adam(cfg) -> None:
     if not cfg.lr > 0:
         raise ConfigError(f"must be positive, got {cfg.lr}", "lr")
     for key in ("beta1", "beta2"):
-        if not 0 <= getattr(cfg, key) < 1:
-            raise ConfigError(f"must lie in [0, 1), got {getattr(cfg, key)}", key)
+        if not 0 <= vars(cfg)[key] < 1:
+            raise ConfigError(f"must lie in [0, 1), got {vars(cfg)[key]}", key)
 
 
 @dataclass(frozen=True)

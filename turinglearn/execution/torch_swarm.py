@@ -25,27 +25,11 @@ import torch
 from turinglearn.environments import _swarm
 from turinglearn.environments.aggregation import AggregationSim
 from turinglearn.errors import ConfigError
+from turinglearn.execution.device import resolve_device
 from turinglearn.families.elman import ElmanNetwork
 from turinglearn.systems.swarm import SwarmSystem
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
-
-
-def resolve_device(name: str) -> torch.device:
-    """``"cpu"`` / ``"cuda"`` / ``"cuda:N"`` as a usable device, else a ConfigError saying why."""
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise ConfigError(
-            f"not a torch device: {name!r}; use cpu, cuda or cuda:N", "execution.device"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(
-            f"{name!r} asked for, but this torch has no CUDA device (torch {torch.__version__}); "
-            "use execution.device = 'cpu' or install a CUDA build of torch",
-            "execution.device",
-        )
-    return device
 
 
 def _wrap_angle(theta):

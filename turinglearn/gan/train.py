@@ -270,9 +270,10 @@ class GANLearner(GenerationLoop):
         import gc
 
         import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel as DDP
 
-        self._g_run = [getattr(m, "module", m) for m in self._g_run]
-        self._d_run = [getattr(m, "module", m) for m in self._d_run]
+        self._g_run = [m.module if isinstance(m, DDP) else m for m in self._g_run]
+        self._d_run = [m.module if isinstance(m, DDP) else m for m in self._d_run]
         gc.collect()
         if dist.is_initialized():
             dist.barrier()
