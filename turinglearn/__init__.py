@@ -72,6 +72,8 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib
 
+        # the public names load their module on first use (PEP 562), so importing the package
+        # stays light: a name lookup, not a capability probe
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
