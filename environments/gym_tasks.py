@@ -80,6 +80,19 @@ PENDULUM_FAMILY = BoxFamily(("kp", "kd"), lower=(0.0, 0.0), upper=(20.0, 5.0))
 
 @dataclass(frozen=True)
 class PendulumPDConfig:
+    """Settings of ``turinglearn/PendulumPD-v0`` (see the module docstring).
+
+    steps: time steps (0.05 s) per trial;
+    init_angle / init_velocity: episodes start with angle (rad) and angular velocity (rad/s)
+    uniform within these of upright (gymnasium's reset options ``x_init``, ``y_init``);
+    push: the interrogator's torque bound (N m), added to the controller's;
+    angle_scale / velocity_scale: the features are angle / ``angle_scale`` and angular
+    velocity / ``velocity_scale``;
+    g: gravity (m/s^2; gymnasium's ``g``);
+    backend: ``numpy`` (gymnasium's equations, batched) or ``vector`` (``gymnasium.make_vec``);
+    truth: the hidden controller's ``(kp, kd)``.
+    """
+
     steps: int = 100
     init_angle: float = 0.05
     init_velocity: float = 0.05
@@ -143,6 +156,19 @@ CARTPOLE_FAMILY = BoxFamily(
 
 @dataclass(frozen=True)
 class CartPoleLinearConfig:
+    """Settings of ``turinglearn/CartPoleLinear-v0`` (see the module docstring).
+
+    steps: time steps (0.02 s) per trial;
+    init_high: the state starts uniform in ``[-init_high, init_high]`` (gymnasium's reset
+    options ``low``, ``high``);
+    push: the interrogator's force bound (N), added to the policy's;
+    position_scale, angle_scale, velocity_scale: the features are cart position /
+    ``position_scale``, pole angle / ``angle_scale`` and both velocities / ``velocity_scale``;
+    velocities: show the two velocities too (``false``: position and angle only);
+    backend: ``numpy`` (gymnasium's equations, batched) or ``vector`` (``gymnasium.make_vec``);
+    truth: the hidden policy's ``(w_x, w_x_dot, w_theta_dot)`` (``w_theta = 1``).
+    """
+
     steps: int = 200
     init_high: float = 0.05
     push: float = 10.0

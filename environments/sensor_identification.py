@@ -47,6 +47,19 @@ READING_SCALE = 1.0
 
 @dataclass(frozen=True)
 class SensorIdentificationConfig:
+    """Settings of ``turinglearn/SensorIdentification-v0`` (see the module docstring).
+
+    steps: control steps (0.1 s) per trial;
+    arena: side of the square arena (m);
+    start_side: the robot starts uniformly in a central square of this side (m), heading uniform;
+    d_max: the distance (m) beyond which the sensor saturates;
+    passive_speed: the passive controller's wheel speeds are uniform in
+    ``[-passive_speed, passive_speed]`` (normalised);
+    passive_hold: steps each of the passive controller's wheel speeds is held;
+    passive_seed: the seed of the one passive schedule;
+    truth: the sensor's ``(a, b)`` in ``s = a min(d / d_max, 1) + b``.
+    """
+
     steps: int = 150
     arena: float = 2.0
     start_side: float = 1.0

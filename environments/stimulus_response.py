@@ -46,6 +46,13 @@ RISE = 0.2
 
 @dataclass(frozen=True)
 class StimulusResponseConfig:
+    """Settings of ``turinglearn/StimulusResponse-v0`` (see the module docstring).
+
+    steps: time steps per trial;
+    passive_light: the constant light level of the passive schedule, in [0, 1];
+    truth: the agent's ``(gain, startle_prob, startled_speed, recovery_prob)``, in ``[0, 1]^4``.
+    """
+
     steps: int = 100
     passive_light: float = 0.5
     truth: tuple[float, ...] = field(default=TRUTH)
