@@ -41,10 +41,14 @@ class IntegratorConfig:
     passive_level: float = 0.5  # the stimulus a passive observer applies throughout
 
 
+#: the models: their parameters' names and bounds
+FAMILY = BoxFamily(("gain", "rate"), lower=(0.0, 0.05), upper=(2.0, 1.0))
+
+
 class LeakyIntegrator:
     """A batch of leaky integrators under a stimulus the interrogator sets."""
 
-    model_family = BoxFamily(("gain", "rate"), lower=(0.0, 0.05), upper=(2.0, 1.0))
+    model_family = FAMILY  # the models' parameters and bounds
     truth = np.array([1.2, 0.3])
     feature_names = ("response", "stimulus")
     stimulus_space = gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float64)  # the dose u
@@ -84,23 +88,30 @@ SETTINGS = {
     "evaluation.c2st_trials": 100,
 }
 #: a few seconds: the test's setting
-QUICK = {**SETTINGS, "generations": 30, "evaluation.average_last": 15, "evaluation.c2st_trials": 0}
+QUICK = {**SETTINGS, "generations": 80, "evaluation.average_last": 40, "evaluation.c2st_trials": 0}
 
 
 def run(seed: int = 0, quick: bool = False, progress: bool = False):
     sim = LeakyIntegrator()
     turinglearn.check_environment(sim)  # raises ContractError naming every problem; warns on weak features
-    return turinglearn.learn("own-system", simulator=sim, seed=seed, overrides=QUICK if quick else SETTINGS, progress=progress)
+    return turinglearn.learn(
+        "own-system", simulator=sim, seed=seed, overrides=QUICK if quick else SETTINGS, progress=progress
+    )
 
 
 def explain(result) -> None:
     """How to read the result: the inferred parameters beside the truth, and the C2ST."""
-    family = LeakyIntegrator.model_family
-    width = family.upper - family.lower
-    for name, got, true, err, w in zip(result.names, result.inferred, result.truth, result.abs_error, width, strict=True):
-        print(f"  {name:6s} inferred {got:7.3f}   truth {true:7.3f}   error {100 * err / w:5.1f} % of its range")
+    width = FAMILY.upper - FAMILY.lower
+    for name, got, true, err, w in zip(
+        result.names, result.inferred, result.truth, result.abs_error, width, strict=True
+    ):
+        print(
+            f"  {name:6s} inferred {got:7.3f}   truth {true:7.3f}   error {100 * err / w:5.1f} % of its range"
+        )
     if result.c2st is not None:
-        print(f"  C2ST {result.c2st:.3f}: a fresh classifier's accuracy telling trials of the truth from trials")
+        print(
+            f"  C2ST {result.c2st:.3f}: a fresh classifier's accuracy telling trials of the truth from trials"
+        )
         print("  of the inferred model under random stimuli (0.5: indistinguishable; 1.0: always told apart)")
 
 

@@ -330,7 +330,10 @@ def test_swarm_simulator_without_rollout():
         config = SimpleNamespace(steps=5, n_agents=3)
 
     problems = _problems(check_environment, Swarm())
-    assert any(p.startswith("missing method rollout(params, rng, record): Simulate params [B, N, d]") for p in problems)
+    assert any(
+        p.startswith("missing method rollout(params, rng, record): Simulate params [B, N, d]")
+        for p in problems
+    )
     assert "config: missing attribute 'n_replicas' (robots per swarm that run the model)" in problems
 
 
@@ -371,7 +374,9 @@ def test_one_row_for_every_trial(examples):
             return super().step(x, p.reshape(-1, p.shape[-1])[0], force, rng)
 
     (p,) = _problems(check_environment, FirstRow())
-    assert p.startswith("every trial followed the parameter row of trial 0: step must give trial i its own row")
+    assert p.startswith(
+        "every trial followed the parameter row of trial 0: step must give trial i its own row"
+    )
     assert "params.reshape(-1, d)[0]" in p
 
     class Integrator(examples["own_agent"].LeakyIntegrator):
@@ -442,7 +447,9 @@ def test_no_signal():
             return x, rng.normal(size=f.shape) + 1e-4 * f  # the behaviour, drowned in sensor noise
 
     (p,) = _problems(check_environment, Buried())
-    assert p.startswith("no signal: in 8 trials under random stimuli, the truth [0.5, 0.2] and a distant model")
+    assert p.startswith(
+        "no signal: in 8 trials under random stimuli, the truth [0.5, 0.2] and a distant model"
+    )
 
 
 # --- swarms -----------------------------------------------------------------------------------
@@ -499,7 +506,7 @@ def test_swarm_ignores_parameters(drift):
             return super().rollout(np.broadcast_to(self.truth, params.shape).copy(), rng, record=record)
 
     (p,) = _problems(check_environment, Fixed())
-    assert p.startswith("the features do not depend on the parameters: swarms of the truth [0.2, 0.5, 0.05]")
+    assert p.startswith("the features do not depend on the parameters: swarms of the truth [0.2, 0.05]")
 
 
 def test_swarm_params_layout(drift):
@@ -545,7 +552,7 @@ def test_swarm_tiny_spread_and_no_signal(drift):
             return r
 
     (p,) = _problems(check_environment, Buried())
-    assert p.startswith("no signal: in 2 swarms each, the truth [0.2, 0.5, 0.05] and a distant model")
+    assert p.startswith("no signal: in 2 swarms each, the truth [0.2, 0.05] and a distant model")
 
 
 def test_checks_are_fast():

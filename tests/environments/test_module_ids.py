@@ -16,7 +16,7 @@ from turinglearn.config import load_config
 from turinglearn.errors import ConfigError
 
 #: a system of one's own in a module: a first-order lag that follows a stimulus
-MODULE = '''
+MODULE = """
 from dataclasses import dataclass
 
 import gymnasium as gym
@@ -52,7 +52,7 @@ class LagSim:
 
 
 register("{name}:Lag-v0", sim="{name}:LagSim", config="{name}:LagConfig")
-'''
+"""
 
 CONFIG = """
 name = "lag"

@@ -278,9 +278,9 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
         problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
     if problems:
         return report
-    found = (_interactive_problems if is_interactive(sim) or "passive_schedule" in dir(sim) else _swarm_problems)(
-        sim, seed, noise
-    )
+    found = (
+        _interactive_problems if is_interactive(sim) or "passive_schedule" in dir(sim) else _swarm_problems
+    )(sim, seed, noise)
     problems += found[0]
     report.warnings += found[1]
     return report

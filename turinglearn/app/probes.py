@@ -190,7 +190,8 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     if _same(refs["far"], refs["truth"]) and _same(refs["mid"], refs["truth"]):
         problems.append(
             f"the features do not depend on the parameters: trials with the truth {_fmt(truth)} and with a "
-            f"distant model {_fmt(far)} gave the same features; step must read params [..., d] "
+            f"distant model {_fmt(far)} gave the same features (or the parameters' effect saturates over the box); "
+            "step must read params [..., d] "
             f"(params[..., i] is {sim.model_family.names[0]!r} for i = 0, and so on)"
         )
         return problems, []
@@ -252,7 +253,9 @@ def swarm_probes(sim, seed: int, noise: float):
     sp = float_array(problems, "swarm_params", sp, (3, n, d))
     if sp is None:
         return problems, []
-    want = np.concatenate([np.broadcast_to(truth, (3, n_agents, d)), np.repeat(theta[:, None], n - n_agents, 1)], 1)
+    want = np.concatenate(
+        [np.broadcast_to(truth, (3, n_agents, d)), np.repeat(theta[:, None], n - n_agents, 1)], 1
+    )
     if not np.array_equal(sp, want):
         return [
             "swarm_params(theta [B, d]) must give every swarm b the truth in rows 0 .. n_agents - 1 and "
@@ -275,7 +278,9 @@ def swarm_probes(sim, seed: int, noise: float):
     if not np.array_equal(first, second):
         return [*problems, _NONDETERMINISTIC], []
     problems += _outside(first, sim)
-    ref = _swarms(sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed)  # every swarm the truth
+    ref = _swarms(
+        sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed
+    )  # every swarm the truth
     if ref is None:
         return problems, []
     b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
