@@ -24,6 +24,9 @@ PRECISIONS = ("auto", "fp32", "bf16")
 DEVICES = ("auto", "cpu", "cuda")
 NORMS = ("auto", "batch", "layer", "none")
 BUILTIN_DATA = ("digits", "mnist")
+#: real images the image metrics need (turinglearn.gan.metrics: the Frechet distances and the
+#: C2ST compare halves of the real data, and the C2ST trains and tests on halves of at least 2)
+MIN_METRIC_IMAGES = 8
 
 
 def _one_of(value: str, choices: tuple[str, ...], key: str) -> None:
@@ -142,6 +145,11 @@ class GANEvaluationConfig:
 
     def __post_init__(self):
         check_at_least(self, log_every=1, grid_every=0, samples=0, classifier_epochs=1)
+        if 0 < self.samples < MIN_METRIC_IMAGES // 2:  # the image metrics' C2ST tests on halves of 4+
+            raise ConfigError(
+                f"must be 0 (skip the image metrics) or at least {MIN_METRIC_IMAGES // 2}, got {self.samples}",
+                "samples",
+            )
 
 
 @dataclass(frozen=True)
@@ -182,6 +190,9 @@ class GANConfig:
         check_at_least(self, generations=1)
         if self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
+        from turinglearn.config.schema import check_run_name
+
+        check_run_name(self.name)
         if not self.data:
             raise ConfigError(
                 f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "

@@ -42,6 +42,8 @@ def read_source(preset_or_file: str | Path) -> dict:
     """The raw table of a preset name or a TOML file path."""
     path = Path(preset_or_file)
     if path.suffix == ".toml" or path.exists():
+        if path.is_dir():
+            raise ConfigError(f"config file {str(path)!r} is a directory; give a TOML file or a preset name")
         if not path.is_file():
             raise ConfigError(
                 f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "

@@ -4,6 +4,7 @@ r"""Validating TOML tables into frozen config dataclasses: wrong keys, types and
 from __future__ import annotations
 
 import math
+import re
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
@@ -23,11 +24,27 @@ def plain(obj):
 # --- validation -------------------------------------------------------------------------------
 
 
+_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+_PLURALS = {int: "integers", float: "numbers", str: "strings", bool: "booleans (true or false)"}
+
+#: dotted keys of the float settings where infinity is meaningful (``sigma_max = inf``: no cap);
+#: every other float setting must be finite. Sections opt in with :func:`allow_infinity`.
+_INFINITE: set[str] = set()
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def allow_infinity(*keys: str) -> None:
+    """Let the float settings ``keys`` (dotted, e.g. ``"models.sigma_max"``) be ``inf``."""
+    _INFINITE.update(keys)
+
+
 def type_name(tp) -> str:
     origin = typing.get_origin(tp)
     if origin in (tuple, list):
-        return f"a list of {type_name(typing.get_args(tp)[0])}s"
-    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+        inner = typing.get_args(tp)[0]
+        return f"a list of {_PLURALS.get(inner, str(inner))}"
+    return _NAMES.get(tp, str(tp))
 
 
 def coerce(value, tp, key: str):
@@ -43,6 +60,8 @@ def coerce(value, tp, key: str):
             raise ConfigError(f"must be a number, got {value!r}", key)
         if math.isnan(value):
             raise ConfigError("must be a number, got nan", key)
+        if math.isinf(value) and key not in _INFINITE:
+            raise ConfigError(f"must be a finite number, got {value}", key)
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -55,8 +74,21 @@ def coerce(value, tp, key: str):
     if tp is str:
         if not isinstance(value, str):
             raise ConfigError(f"must be a string, got {value!r}", key)
+        if _CONTROL.search(value):
+            raise ConfigError(f"must not contain control characters, got {value!r}", key)
         return value
     raise TypeError(f"unsupported config field type {tp}")  # pragma: no cover
+
+
+def check_run_name(name: str, key: str = "name") -> None:
+    """A run's name becomes a folder name (``runs/NAME-sSEED-TIME``): one plain path component."""
+    if not name or name in (".", "..") or "/" in name or "\\" in name or _CONTROL.search(name):
+        raise ConfigError(
+            f"must be a plain name for a folder (no '/', '\\', control characters, not '.' or '..'), got {name!r}",
+            key,
+        )
+    if len(name.encode("utf-8")) > 120:
+        raise ConfigError(f"must be at most 120 bytes long (it names a folder), got {len(name.encode())}", key)
 
 
 def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):

@@ -19,7 +19,18 @@ from turinglearn.errors import ConfigError, check_at_least
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
-from turinglearn.config.schema import build_dataclass, coerce, plain, set_dotted
+from turinglearn.config.schema import (
+    allow_infinity,
+    build_dataclass,
+    check_run_name,
+    coerce,
+    plain,
+    set_dotted,
+)
+
+# the one float setting where infinity means something: no cap on the step sizes
+# (docs/design.md, "Step sizes"; the swarm presets' discriminators: sigma_max = inf)
+allow_infinity("models.sigma_max", "discriminators.sigma_max")
 
 
 @dataclass(frozen=True)
@@ -165,6 +176,12 @@ class EvaluationConfig:
         if self.c2st_trials < 0:
             raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
         check_at_least(self, c2st_folds=2, average_last=1)
+        if 0 < self.c2st_trials < self.c2st_folds:  # each fold needs a sample of each class
+            raise ConfigError(
+                f"must be 0 (skip) or at least c2st_folds = {self.c2st_folds} (every fold of the two-sample "
+                f"test needs a sample of each class), got {self.c2st_trials}",
+                "c2st_trials",
+            )
 
 
 BACKENDS = ("inprocess", "processes", "dask")
@@ -256,6 +273,24 @@ class Config:
         check_at_least(self, generations=1)
         if self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
+        check_run_name(self.name)
+        self._check_swarm()
+
+    def _check_swarm(self) -> None:
+        """What a swarm system (turinglearn.systems.swarm) needs of its environment's settings,
+        checked here so that it is a ConfigError before anything runs."""
+        options = self.environment.options
+        if isinstance(options.get("n_replicas"), int) and options["n_replicas"] < 1:
+            raise ConfigError(
+                f"must be at least 1: the models run as the replicas, got {options['n_replicas']}",
+                "environment.n_replicas",
+            )
+        agents = options.get("n_agents")
+        if not self.data and isinstance(agents, int) and self.learner.genuine_per_trial > agents:
+            raise ConfigError(
+                f"must be at most environment.n_agents = {agents}, got {self.learner.genuine_per_trial}",
+                "learner.genuine_per_trial",
+            )
 
     def to_dict(self) -> dict:
         """Plain nested dict, as written to ``config.toml`` (environment options inlined)."""
