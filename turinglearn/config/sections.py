@@ -35,7 +35,13 @@ allow_infinity("models.sigma_max", "discriminators.sigma_max")
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
-    """Which environment, plus its own settings (validated by the environment's config class)."""
+    """Which environment, plus its own settings (validated by the environment's config class).
+
+    id: a registered environment id (``turinglearn/Aggregation-v0``; ``module:Name-v0`` imports
+    the module that registers it first);
+    options: the environment's own settings. In TOML and ``--set`` they are keys of
+    ``[environment]`` itself (``environment.steps = 100``), not a table of their own.
+    """
 
     id: str = "turinglearn/Aggregation-v0"
     options: Mapping[str, Any] = field(default_factory=dict)
@@ -84,12 +90,14 @@ class ModelConfig(ESConfig):
 
     kind: ``reactive`` (the environment's own controller parameters, e.g. the 4 wheel speeds
     of aggregation), or, for swarm environments, a policy in the replicas' place: ``mlp``
-    (a neural policy, ``hidden`` tanh units), ``gru`` (a recurrent one, ``hidden`` GRU units)
-    or ``gp`` (an evolved program per wheel, at most ``max_nodes`` nodes each; see
-    :mod:`turinglearn.families.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the self-adaptive ES
-    (the inherited settings; weights of the nets lie in ``[-weight_bound, weight_bound]``);
-    ``gp`` by DEAP's tree operators with the same ``population`` and ``parents``, and
-    ``crossover`` the probability of a subtree crossover per offspring.
+    (a neural policy), ``gru`` (a recurrent one) or ``gp`` (an evolved program per wheel; see
+    :mod:`turinglearn.families.gp`). ``reactive``, ``mlp`` and ``gru`` evolve by the
+    self-adaptive ES (the inherited settings); ``gp`` by DEAP's tree operators with the same
+    ``population`` and ``parents``;
+    hidden: tanh units of an ``mlp`` policy, GRU units of a ``gru`` policy;
+    weight_bound: the policies' weights lie in ``[-weight_bound, weight_bound]``;
+    max_nodes: at most this many nodes in each ``gp`` program;
+    crossover: the probability of a subtree crossover per ``gp`` offspring.
     """
 
     kind: str = "reactive"
@@ -113,12 +121,15 @@ class ModelConfig(ESConfig):
 class DiscriminatorConfig(ESConfig):
     """What a discriminator is, and how it learns.
 
-    kind: ``elman`` (the papers' Elman networks, ``hidden`` units, evolved by the ES settings
-    inherited here); ``gru`` (one GRU classifier over an individual's trajectory, ``hidden``
-    units) or ``swarm`` (one permutation-invariant DeepSets classifier over snapshots of whole
-    swarms, ``hidden`` units; see :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two
-    are trained by ``train_steps`` Adam steps (``learning_rate``) on every generation's samples
-    (need torch: ``pip install 'turinglearn[neural]'``); the ES settings do not apply to them.
+    kind: ``elman`` (the papers' Elman networks, evolved by the ES settings inherited here);
+    ``gru`` (one GRU classifier over an individual's trajectory) or ``swarm`` (one
+    permutation-invariant DeepSets classifier over snapshots of whole swarms; see
+    :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two are trained by Adam on
+    every generation's samples (need torch: ``pip install 'turinglearn[neural]'``); the ES
+    settings do not apply to them;
+    hidden: hidden units of the Elman network, the GRU or the DeepSets classifier;
+    learning_rate: Adam's learning rate (``gru``, ``swarm``);
+    train_steps: Adam steps per generation (``gru``, ``swarm``).
     """
 
     kind: str = "elman"
@@ -192,8 +203,10 @@ class ExecutionConfig:
     """Where a run's work is done, and how it is kept safe.
 
     backend: ``inprocess`` (default), ``processes`` (a local process pool) or ``dask`` (a
-    ``dask.distributed`` cluster: ``scheduler`` is its address, empty to start a LocalCluster);
+    ``dask.distributed`` cluster);
     workers: processes or Dask workers to start (0: one per CPU core);
+    scheduler: the address of a running Dask scheduler (``tcp://HOST:8786``); empty to start a
+    LocalCluster;
     chunk_size: models per unit of work. The batch is cut into chunks of this many models and
     each chunk draws from its own random stream, so the chunks, not the workers, fix the
     numbers: a run gives bit-identical results on every backend and worker count. Changing
@@ -202,9 +215,12 @@ class ExecutionConfig:
     timeout: seconds after which a chunk is presumed hung (0: wait for ever);
     checkpoint_every: generations between checkpoints of a run directory (0: none);
     keep_checkpoints: how many of the newest checkpoints are kept;
-    array: ``numpy`` (default) or ``torch``: simulate and judge with torch tensors on
-    ``device`` (``cpu``, ``cuda``, ``cuda:N``) in ``precision`` (``float32`` or ``float64``;
-    empty: float32 on CUDA, float64 on the CPU); see :mod:`turinglearn.execution.torch_swarm`.
+    array: ``numpy`` (default) or ``torch``: simulate and judge with torch tensors (see
+    :mod:`turinglearn.execution.torch_swarm`);
+    device: where the torch tensors live: ``cpu``, ``cuda`` or ``cuda:N`` (anything but ``cpu``
+    needs ``array = "torch"``);
+    precision: ``float32`` or ``float64`` for the torch tensors; empty: float32 on CUDA,
+    float64 on the CPU.
     """
 
     backend: str = "inprocess"
@@ -243,9 +259,12 @@ class ExecutionConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """A whole experiment. ``seed`` is the one root of all randomness in the run.
+    """A whole experiment.
 
-    ``data``: a path to data the learner learns from; empty for none. Its meaning depends on
+    name: the run's name (run directories are ``runs/NAME-sSEED-TIME``);
+    seed: the one root of all randomness in the run;
+    generations: how many generations the run lasts;
+    data: a path to data the learner learns from; empty for none. Its meaning depends on
     the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
     baselines) it is a recording of genuine trajectories (:mod:`turinglearn.systems.recorded`),
     which then replaces the simulated system as the source of genuine samples; a learner of
