@@ -195,9 +195,13 @@ def test_cli_run_with_processes_backend(tmp_path, tiny):
     same_summary(json.loads((out / "summary.json").read_text()), here.summary())
 
 
+@pytest.mark.slow
 def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, tiny, capsys):
+    """Two pools of worker processes, the second resuming; the default run has the one-pool
+    version below."""
     from turinglearn.app.cli import main
 
+    tiny["evaluation.c2st_trials"] = 0  # the C2ST would take most of each tiny run's time
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
     out = tmp_path / "sweep"
     argv = [
@@ -227,6 +231,30 @@ def test_sweep_runs_seeds_on_a_pool_and_finishes_an_interrupted_sweep(tmp_path, 
     again = json.loads((out / "results.json").read_text())
     assert [r["seed"] for r in again] == [0, 1, 2, 3]
     assert [r["inferred"] for r in again[:3]] == [r["inferred"] for r in results]
+
+
+def test_sweep_runs_seeds_on_a_pool_and_a_rerun_finishes_it(tmp_path, tiny, capsys):
+    """One pool: seeds 0-1 on two worker processes. Then, seed 1's run cut short and seed 2 added,
+    a rerun (in process) keeps seed 0, finishes seed 1 and runs seed 2."""
+    from turinglearn.app.cli import main
+
+    tiny["evaluation.c2st_trials"] = 0  # the C2ST would take most of each tiny run's time
+    sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
+    out = tmp_path / "sweep"
+    sweep = ["sweep", "aggregation", *sets, "--out", str(out), "--seeds"]
+    assert main([*sweep, "0-1", "--backend", "processes", "--workers", "2"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert [r["seed"] for r in results] == [0, 1]
+    # each seed's run is the run `turinglearn run --seed S` makes
+    alone = turinglearn.learn("aggregation", overrides={**tiny, "seed": 1})
+    assert results[1]["inferred"] == alone.summary()["inferred"]
+    assert "| turing |" in (out / "table.md").read_text()
+    (out / "seed-1" / "summary.json").unlink()
+    (out / "seed-1" / "run.json").write_text('{"format": 1, "status": "running"}')
+    assert main([*sweep, "0-2", "--backend", "inprocess"]) == 0
+    again = json.loads((out / "results.json").read_text())
+    assert [r["seed"] for r in again] == [0, 1, 2]
+    assert [r["inferred"] for r in again[:2]] == [r["inferred"] for r in results]
 
 
 def test_sweep_rejects_bad_settings_before_running(tmp_path, capsys):
