@@ -125,6 +125,10 @@ def _import_module(module: str) -> None:
     importlib.import_module(module)
 
 
+#: the environment id a run's config.toml records for a simulator object (not rebuildable)
+OBJECT_PREFIX = "object:"
+
+
 def id_problem(env_id: str) -> str | None:
     """Why ``env_id`` cannot be used (one line), or None when it is registered. A
     ``"module:Name-v0"`` id imports its module first (from the current directory too, see
@@ -132,6 +136,14 @@ def id_problem(env_id: str) -> str | None:
     line, apart from ids that are simply unknown."""
     if env_id in ENVIRONMENTS:
         return None
+    if env_id.startswith(OBJECT_PREFIX):
+        what = env_id.removeprefix(OBJECT_PREFIX)
+        module, _, name = what.rpartition(".")
+        return (
+            f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. "
+            f"Register it as an environment id ('{module or 'yourmodule'}:{name}-v0', see docs/own-system.md) "
+            "and name that id here, or rerun from Python with learn(config, simulator=...)"
+        )
     module = env_id.split(":", 1)[0] if ":" in env_id else ""
     if module and module not in sys.modules:
         try:

@@ -88,7 +88,18 @@ def load_config(
     return from_dict(data)
 
 
-def to_toml(config: Config | GANConfig) -> str:
+def to_toml(config: Config | GANConfig, simulator=None) -> str:
+    """The config as TOML text (a run's ``config.toml``). With ``simulator``, an object given
+    to :func:`~turinglearn.app.driver.learn` in place of the config's environment, the
+    environment table names that object as ``object:module.Class``: rerunning the file is then
+    refused with a message saying how to make the simulator rebuildable, never run with the
+    environment the config happened to carry."""
     import tomli_w
 
-    return tomli_w.dumps(config.to_dict())
+    data = config.to_dict()
+    if simulator is not None:
+        from turinglearn.environments import OBJECT_PREFIX
+
+        cls = type(simulator)
+        data["environment"] = {"id": f"{OBJECT_PREFIX}{cls.__module__}.{cls.__qualname__}"}
+    return tomli_w.dumps(data)

@@ -1,0 +1,37 @@
+"""A run of a simulator object writes a config.toml that never reruns another environment."""
+
+import json
+
+import numpy as np
+
+import turinglearn
+from turinglearn.app.build import make_simulator
+from turinglearn.app.cli import main
+from turinglearn.config import load_config
+
+
+def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny, capsys):
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    out = tmp_path / "run"
+    result = turinglearn.learn("aggregation", simulator=sim, overrides=tiny, out=out)
+    assert result.run_dir == out and (out / "summary.json").exists()
+    text = (out / "config.toml").read_text()
+    assert 'id = "object:turinglearn.environments.aggregation.AggregationSim"' in text
+    assert "Aggregation-v0" not in text
+    # rerunning the file exits 2 with one line that says how to make it rerunnable, and writes nothing
+    assert main(["run", str(out / "config.toml"), "--out", str(tmp_path / "again"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "learn(simulator=...)" in err[0] and "register" in err[0].lower()
+    assert not (tmp_path / "again").exists()
+    assert main(["resume", str(out)]) == 2
+
+
+def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    result = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2})
+    own = load_config("own-system")
+    assert result.config.learner.hall_of_fame == own.learner.hall_of_fame == 0
+    assert result.config.name == "AggregationSim"
+    assert result.config.evaluation.average_last == own.evaluation.average_last
+    assert json.loads(json.dumps(result.summary()))["name"] == "AggregationSim"
+    assert np.isfinite(result.inferred).all()
