@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from turinglearn.app.runs import atomic_write
-from turinglearn.errors import TuringLearnError
+from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
 FORMAT = 1
 DIRECTORY = "checkpoints"
@@ -102,12 +102,75 @@ def load(path: Path) -> dict:
 def save(run_dir: Path, generation: int, state: dict, keep: int = 3) -> Path:
     """Write the checkpoint of ``generation`` (generations done) and prune to the newest ``keep``."""
     folder = Path(run_dir) / DIRECTORY
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as e:
+        raise RunDirError(f"cannot create {folder}: {e.strerror or e}; check free space and permissions") from None
     path = folder / f"generation-{generation:06d}.npz"
     atomic_write(path, dumps(state))
     for old in checkpoints(run_dir)[:-keep]:
-        old.unlink(missing_ok=True)
+        try:
+            old.unlink(missing_ok=True)
+        except OSError:  # pragma: no cover - a read-only old file: kept
+            pass
     return path
+
+
+# --- which settings a checkpoint belongs to ---------------------------------------------------
+
+#: settings ``turinglearn resume`` may change: how a run is executed, never what it computes
+#: (``execution.chunk_size`` fixes the random streams, docs/design.md, "Randomness")
+RESUMABLE_PREFIX = "execution."
+NOT_RESUMABLE = ("execution.chunk_size",)
+
+
+def resumable(key: str) -> bool:
+    """Whether the dotted setting ``key`` may change when a run is resumed."""
+    return key.startswith(RESUMABLE_PREFIX) and key not in NOT_RESUMABLE
+
+
+def _dotted(table: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        if isinstance(v, dict):
+            out.update(_dotted(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
+    return out
+
+
+def fingerprint(config) -> dict:
+    """The settings that shape a run (all but the :func:`resumable` ones), as dotted key ->
+    value, and their SHA-256: stored in every checkpoint, compared by :func:`check_fingerprint`."""
+    settings = {k: v for k, v in sorted(_dotted(config.to_dict()).items()) if not resumable(k)}
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
+    return {"digest": digest, "settings": settings}
+
+
+def check_fingerprint(state: dict, config, where: str) -> None:
+    """Raise :class:`~turinglearn.errors.ConfigError` naming the settings of ``config`` that
+    differ from those the checkpoint ``state`` was written with (checkpoints of older versions
+    carry none and are accepted)."""
+    saved = state.get("fingerprint")
+    if not isinstance(saved, dict) or "settings" not in saved:
+        return
+    now = fingerprint(config)
+    if now["digest"] == saved.get("digest"):
+        return
+    before = saved["settings"]
+    keys = sorted(k for k in set(before) | set(now["settings"]) if before.get(k) != now["settings"].get(k))
+    shown = "; ".join(
+        f"{k} = {_show(now['settings'].get(k))}, the run's is {_show(before.get(k))}" for k in keys[:5]
+    )
+    more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
+    raise ConfigError(
+        f"config.toml differs from the settings of {where}: {shown}{more}; restore them "
+        "(only execution settings other than chunk_size may change when resuming)"
+    )
+
+
+def _show(v) -> str:
+    return "(absent)" if v is None else json.dumps(v)
 
 
 def checkpoints(run_dir: Path) -> list[Path]:

@@ -20,7 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from turinglearn.app.hooks import Checkpointer, MetricsRecorder, ProgressBar, stop_on_signals
+from turinglearn.app.hooks import (
+    Checkpointer,
+    Interrupted,
+    MetricsRecorder,
+    ProgressBar,
+    stop_on_signals,
+)
 from turinglearn.app.results import LearnResult
 from turinglearn.app.runs import RunDir
 from turinglearn.config import Config, load_config, to_toml
@@ -83,8 +89,9 @@ def run_experiment(
         out, progress, hooks = None, False, ()
     elif log is not None:
         log(f"turinglearn: {exp.headline(out)}")
-    run = RunDir.create(out, to_toml(config)) if out is not None else None
-    return _drive(exp, run, progress, hooks, handle_signals, state=None)
+    say = log or (lambda msg: print(msg, file=sys.stderr))
+    run = RunDir.create(out, to_toml(config, simulator), log=say) if out is not None else None
+    return _drive(exp, run, progress, hooks, handle_signals, state=None, fresh=True)
 
 
 def resume(
@@ -99,6 +106,7 @@ def resume(
     start if it has none); the result is exactly the one the uninterrupted run gives.
     ``overrides`` may change how it runs (``execution.*``), never what it computes."""
     from turinglearn.app import checkpoint
+    from turinglearn.app.runlock import RunLock
     from turinglearn.app.runs import CONFIG_FILE, read_status
 
     run_dir = Path(run_dir)
@@ -106,32 +114,49 @@ def resume(
         raise RunDirError(
             f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
         )
-    if read_status(run_dir).get("status") == "complete":
-        raise RunDirError(
-            f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
-        )
-    config = load_config(run_dir / CONFIG_FILE)
-    for key in overrides or {}:
-        if not key.startswith("execution.") or key == "execution.chunk_size":
-            raise ConfigError("only execution settings (not chunk_size) can change when resuming", key)
-    if overrides:
-        config = config.replace(**overrides)
-    exp = experiment_for(config)
     log = log or (lambda msg: print(msg, file=sys.stderr))
-    found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
-    state = None
-    if found is None:
-        log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
-    else:
-        path, state = found
-        log(f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)")
-    run = RunDir.reopen(run_dir, None if state is None else state["history"])
+    read_status(run_dir)  # a readable run before anything else
+    lock = RunLock(run_dir, log).acquire()  # one writer at a time
+    try:
+        if read_status(run_dir).get("status") == "complete":
+            raise RunDirError(
+                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
+            )
+        config = load_config(run_dir / CONFIG_FILE)
+        for key in overrides or {}:
+            if not checkpoint.resumable(key):
+                raise ConfigError("only execution settings (not chunk_size) can change when resuming", key)
+        if overrides:
+            config = config.replace(**overrides)
+        found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
+        state = None
+        if found is not None:
+            path, state = found
+            checkpoint.check_fingerprint(state, config, path.name)
+        exp = experiment_for(config)
+        if found is None:
+            log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
+        else:
+            log(f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)")
+        run = RunDir.reopen(run_dir, None if state is None else state["history"], lock)
+    except BaseException:
+        lock.release()
+        raise
     return _drive(exp, run, progress, hooks, handle_signals, state=state)
 
 
-def _drive(exp: Experiment, run, progress, hooks, handle_signals, state) -> LearnResult:
+def _drive(exp: Experiment, run, progress, hooks, handle_signals, state, fresh=False) -> LearnResult:
     """Run ``exp`` from ``state`` (a checkpoint; ``None``: from the start) to its end through
-    the named hooks, then finish it and its run directory."""
+    the named hooks, then finish it and its run directory (unlocked at the end, however it ends).
+    A ``fresh`` run (just created) that fails before its first generation is done is removed."""
+    try:
+        return _drive_locked(exp, run, progress, hooks, handle_signals, state, fresh)
+    finally:
+        if run is not None:
+            run.release()
+
+
+def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, fresh) -> LearnResult:
     history: dict[str, list[float]] = {c: [] for c in exp.columns}
     keeper = Checkpointer(
         run, exp, history, exp.config.execution.checkpoint_every, exp.config.execution.keep_checkpoints,
@@ -147,22 +172,29 @@ def _drive(exp: Experiment, run, progress, hooks, handle_signals, state) -> Lear
     last = None
     try:
         with stop_on_signals(keeper, handle_signals):
-            if exp.learner.generation < exp.generations:
-                with exp.running():
-                    last = exp.learner.run(exp.generations)
+            try:
+                if exp.learner.generation < exp.generations:
+                    with exp.running():
+                        last = exp.learner.run(exp.generations)
+            finally:
+                if bar is not None:
+                    bar.close()
+            keeper.finishing = True  # a signal from now on stops at once (the checkpoint is written)
+            if keeper.stop_signal is not None:
+                raise Interrupted(keeper.stop_signal, max(keeper.done, 0))
+            result = exp.finish(last, history, keeper.elapsed())
+            if run is not None:
+                run.close()
+                exp.write_outputs(run, result)
+                run.write_summary(result.summary())  # last: its presence marks a complete run
+                run.set_status("complete")
+                result.run_dir = run.path
     except BaseException as e:
-        _stopped(run, keeper, e)
+        if run is not None and fresh and keeper.done < 0 and not isinstance(e, KeyboardInterrupt):
+            run.discard()  # failed before any work (e.g. an unreachable scheduler): --out is free again
+        else:
+            _stopped(run, keeper, e)
         raise
-    finally:
-        if bar is not None:
-            bar.close()
-    result = exp.finish(last, history, keeper.elapsed())
-    if run is not None:
-        run.close()
-        exp.write_outputs(run, result)
-        run.write_summary(result.summary())  # last: its presence marks a complete run
-        run.set_status("complete")
-        result.run_dir = run.path
     return result
 
 
@@ -172,15 +204,24 @@ def _stopped(run: RunDir | None, keeper: Checkpointer, e: BaseException) -> None
     if run is None:
         return
     run.close()
+    status = "interrupted" if isinstance(e, KeyboardInterrupt) else "failed"
     try:
         keeper.write()
-        run.set_status(
-            "interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-            generations_done=max(keeper.written, 0),
-            error=repr(e),
-        )
-    except TuringLearnError as write_error:  # e.g. the disk is full: report, keep e
-        print(f"turinglearn: {write_error}", file=sys.stderr)
+    except TuringLearnError as write_error:  # e.g. the disk is full: report (once), keep e
+        if str(write_error) != str(e):
+            print(f"turinglearn: {write_error}", file=sys.stderr)
+    try:
+        run.set_status(status, generations_done=max(keeper.written, 0), error=_why(e))
+    except TuringLearnError as write_error:
+        if str(write_error) != str(e):
+            print(f"turinglearn: {write_error}", file=sys.stderr)
+
+
+def _why(e: BaseException) -> str:
+    """run.json's one line on why a run stopped."""
+    if isinstance(e, TuringLearnError):
+        return str(e)
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
 def learn(
@@ -194,22 +235,29 @@ def learn(
     hooks: Sequence[Hook] = (),
     simulator=None,
 ) -> LearnResult:
-    """Run Turing Learning on a preset, a TOML file or a config (default: aggregation), in one
-    call; a GAN preset or config (``gan-digits``, ...) runs the GAN the same way.
+    """Run Turing Learning on a preset, a TOML file or a config in one call (default: the
+    aggregation study; with a ``simulator`` of your own, the neutral ``own-system`` preset,
+    docs/own-system.md); a GAN preset or config (``gan-digits``, ...) runs the GAN the same way.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
     ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
     written there; ``hooks`` are called with every :class:`~turinglearn.core.contracts.Generation`.
-    ``simulator``: your own batched simulator instead of the config's environment (see
-    :mod:`turinglearn.systems.interactive` for the contract an interrogable one follows).
+    ``simulator``: your own batched simulator instead of the config's environment (a
+    :class:`~turinglearn.core.contracts.SwarmSimulator` or
+    :class:`~turinglearn.core.contracts.InteractiveSimulator`); the run's ``config.toml`` then
+    names the object, and rerunning that file is refused with a message (register the simulator
+    as an environment id to make a run rerunnable from its file).
     """
     extra = dict(overrides or {})
     if seed is not None:
         extra["seed"] = seed
     if generations is not None:
         extra["generations"] = generations
-    if config is None:  # the aggregation study, or the defaults for your own simulator
-        config = "aggregation" if simulator is None else Config(name=type(simulator).__name__)
+    if config is None:  # the case study, or for a system of one's own the neutral preset
+        if simulator is None:
+            config = "aggregation"
+        else:
+            config = load_config("own-system", {"name": type(simulator).__name__})
     if isinstance(config, (Config, GANConfig)):
         cfg = config.replace(**extra) if extra else config
     else:

@@ -122,6 +122,7 @@ class Checkpointer:
         self.done = self.rows = self.written = -1
         self.seconds = 0.0
         self.stop_signal: int | None = None
+        self.finishing = False  # the generations are done: a signal now stops the run at once
         self.seconds_before = self.write_seconds = 0.0
         self.t0 = time.perf_counter()
 
@@ -159,7 +160,13 @@ class Checkpointer:
         if state is None:
             return
         history = {k: np.asarray(v[: self.rows], dtype=float) for k, v in self.history.items()}
-        state = {**state, "generation": self.done, "seconds": self.seconds, "history": history}
+        state = {
+            **state,
+            "generation": self.done,
+            "seconds": self.seconds,
+            "history": history,
+            "fingerprint": checkpoint.fingerprint(self.experiment.config),
+        }
         checkpoint.save(self.run.path, self.done, state, self.keep)
         self.written = self.done
         self.write_seconds += time.perf_counter() - t
@@ -168,7 +175,8 @@ class Checkpointer:
 @contextmanager
 def stop_on_signals(checkpointer: Checkpointer, enabled: bool):
     """SIGINT and SIGTERM ask the run to stop after the current generation (checkpoint
-    written); a second SIGINT stops at once."""
+    written); a second SIGINT stops at once, and so does either once ``checkpointer.finishing``
+    (the last generation's checkpoint is written: the final evaluation is run again on resume)."""
     import signal
 
     if not enabled or threading.current_thread() is not threading.main_thread():
@@ -179,6 +187,8 @@ def stop_on_signals(checkpointer: Checkpointer, enabled: bool):
         if checkpointer.stop_signal is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         checkpointer.stop_signal = signum
+        if checkpointer.finishing:  # evaluating or writing outputs: no generation ends to stop at
+            raise Interrupted(signum, max(checkpointer.done, 0))
         print(
             f"\nturinglearn: {signal.Signals(signum).name}: stopping after this generation "
             "(again Ctrl-C to stop at once)",

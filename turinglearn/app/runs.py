@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from turinglearn.app.runlock import LOCK_FILE, RunLock
 from turinglearn.errors import RunDirError
 
 RUN_FILE = "run.json"
@@ -103,7 +104,7 @@ def check_new_run_dir(path: str | os.PathLike) -> Path:
                 f"--out {path} already holds a run; choose a new directory "
                 f"(or `turinglearn report {path}` to look at it)"
             )
-        if any(path.iterdir()):
+        if any(p.name != LOCK_FILE for p in path.iterdir()):  # a lock alone: a run that never started
             raise RunDirError(
                 f"--out {path} exists and is not a turinglearn run; choose a new or empty directory"
             )
@@ -111,15 +112,18 @@ def check_new_run_dir(path: str | os.PathLike) -> Path:
 
 
 class RunDir:
-    """A run directory being written. Create with :meth:`create`."""
+    """A run directory being written, locked against a second writer
+    (:class:`~turinglearn.app.runlock.RunLock`). Create with :meth:`create` or :meth:`reopen`."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, lock: RunLock | None = None):
         self.path = Path(path)
-        self._metrics: io.TextIOBase | None = None
-        self._writer = None
+        self.lock = lock
+        self._metrics = None  # metrics.csv, unbuffered: a row is on the file whole or not at all
+        self._fields: list[str] | None = None
+        self._size = 0  # bytes of whole rows in metrics.csv
 
     @classmethod
-    def create(cls, path: str | os.PathLike, config_toml: str) -> RunDir:
+    def create(cls, path: str | os.PathLike, config_toml: str, log=None) -> RunDir:
         """Start a run in ``path``: a new or empty directory, never an existing run or other files."""
         path = check_new_run_dir(path)
         try:
@@ -128,16 +132,24 @@ class RunDir:
             raise RunDirError(
                 f"cannot create run directory {path}: {e.strerror or e}; choose a writable --out"
             ) from None
-        run = cls(path)
-        atomic_write(path / CONFIG_FILE, config_toml)
-        run.set_status("running")
+        run = cls(path, RunLock(path, log).acquire())
+        try:
+            check_new_run_dir(path)  # another process may have started a run here meanwhile
+            atomic_write(path / CONFIG_FILE, config_toml)
+            run.set_status("running")
+        except BaseException:
+            run.release()
+            raise
         return run
 
     @classmethod
-    def reopen(cls, path: str | os.PathLike, history: Mapping[str, np.ndarray] | None) -> RunDir:
-        """Continue the run in ``path``: metrics.csv is rewritten (atomically) to hold exactly
-        ``history``'s rows (the generations a checkpoint covers), then appended to."""
-        run = cls(Path(path))
+    def reopen(
+        cls, path: str | os.PathLike, history: Mapping[str, np.ndarray] | None, lock: RunLock | None = None
+    ) -> RunDir:
+        """Continue the run in ``path`` (``lock``: its lock, already held): metrics.csv is
+        rewritten (atomically) to hold exactly ``history``'s rows (the generations a checkpoint
+        covers), then appended to."""
+        run = cls(Path(path), lock)
         rows = (
             []
             if history is None
@@ -151,36 +163,110 @@ class RunDir:
                 writer.writerow({k: _fmt(int(v) if k == "generation" else v) for k, v in r.items()})
             atomic_write(run.path / METRICS_FILE, buf.getvalue())
         else:
-            (run.path / METRICS_FILE).unlink(missing_ok=True)
+            try:
+                (run.path / METRICS_FILE).unlink(missing_ok=True)
+            except OSError as e:
+                raise RunDirError(f"cannot remove {run.path / METRICS_FILE}: {e.strerror or e}") from None
         run.set_status("running")
         return run
 
     def set_status(self, status: str, **extra) -> None:
-        write_json(self.path / RUN_FILE, {"format": 1, "status": status, **extra})
+        """run.json; on a full disk, where no new file can be made, run.json is overwritten in
+        place (a small file keeps its block), so a stopped run still says why."""
+        doc = {"format": 1, "status": status, **extra}
+        try:
+            write_json(self.path / RUN_FILE, doc)
+        except RunDirError:
+            text = (json.dumps(doc, indent=2, default=_json_default) + "\n").encode("utf-8")
+            try:
+                with open(self.path / RUN_FILE, "r+b") as f:
+                    f.write(text)
+                    f.truncate()
+                    f.flush()
+                    os.fsync(f.fileno())
+            except OSError:
+                raise RunDirError(
+                    f"cannot write {self.path / RUN_FILE}: no space or no permission to write it"
+                ) from None
 
     def append_metrics(self, row: Mapping[str, float]) -> None:
-        """Append one generation's row to metrics.csv (header on the first row), flushed."""
+        """Append one generation's row to metrics.csv (header on the first row). A row is
+        written whole: if writing fails (a full disk, a file made read-only), the file is cut
+        back to its last whole row and :class:`RunDirError` says why."""
+        file = self.path / METRICS_FILE
         try:
             if self._metrics is None:
-                file = self.path / METRICS_FILE
                 fresh = not file.is_file() or file.stat().st_size == 0
-                self._metrics = open(file, "w" if fresh else "a", newline="", encoding="utf-8")
-                self._writer = csv.DictWriter(self._metrics, fieldnames=list(row))
-                if fresh:
-                    self._writer.writeheader()
-            self._writer.writerow({k: _fmt(v) for k, v in row.items()})
-            self._metrics.flush()
+                self._metrics = open(file, "wb" if fresh else "ab", buffering=0)
+                self._size = os.fstat(self._metrics.fileno()).st_size
+                self._fields = list(row)
+                head = fresh
+            else:
+                head = False
+            buf = io.StringIO(newline="")
+            writer = csv.DictWriter(buf, fieldnames=self._fields)
+            if head:
+                writer.writeheader()
+            writer.writerow({k: _fmt(v) for k, v in row.items()})
+            view = memoryview(buf.getvalue().encode("utf-8"))
+            while view:
+                view = view[self._metrics.write(view) :]
+            self._size = os.fstat(self._metrics.fileno()).st_size
         except OSError as e:
-            raise RunDirError(f"cannot append to {self.path / METRICS_FILE}: {e.strerror or e}") from None
+            self._abandon_metrics()
+            raise RunDirError(
+                f"cannot append to {file}: {e.strerror or e}; the rows before are intact "
+                "(free space or fix the permissions, then `turinglearn resume`)"
+            ) from None
+
+    def _abandon_metrics(self) -> None:
+        """After a failed write: cut metrics.csv back to its last whole row, and close it."""
+        f, self._metrics = self._metrics, None
+        if f is None:
+            return
+        try:
+            os.ftruncate(f.fileno(), self._size)
+        except OSError:
+            pass  # a read-only file: the partial row stays, and reading it drops it
+        try:
+            f.close()
+        except OSError:
+            pass
 
     def close(self) -> None:
-        if self._metrics is not None:
+        """Close metrics.csv (synced); a file-system error here loses nothing (rows are written
+        whole as they come) and is not raised."""
+        f, self._metrics = self._metrics, None
+        if f is not None:
             try:
-                os.fsync(self._metrics.fileno())
+                os.fsync(f.fileno())
             except OSError:
                 pass
-            self._metrics.close()
-            self._metrics = None
+            try:
+                f.close()
+            except OSError:
+                pass
+
+    def release(self) -> None:
+        """Close and unlock: another process may write the directory now."""
+        self.close()
+        if self.lock is not None:
+            self.lock.release()
+
+    def discard(self) -> None:
+        """Remove a run that has not done any work (it failed at its start), so its directory
+        can be used again; only the files :meth:`create` made, and the directory if then empty."""
+        self.close()
+        for name in (METRICS_FILE, CONFIG_FILE, RUN_FILE):
+            try:
+                (self.path / name).unlink(missing_ok=True)
+            except OSError:
+                pass
+        self.release()
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
 
     def write_populations(self, **arrays: np.ndarray) -> None:
         self.write_array_file(POPULATIONS_FILE, **arrays)
@@ -201,18 +287,39 @@ def _fmt(v) -> str:
 
 
 def read_metrics(path: Path) -> dict[str, np.ndarray]:
-    """metrics.csv of a run as columns: name -> [G] array."""
+    """metrics.csv of a run as columns: name -> [G] array. A last row cut short by a crash is
+    dropped; anything else that is not a number is a :class:`RunDirError` naming the line."""
     file = Path(path) / METRICS_FILE
     try:
         with open(file, newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+            reader = csv.reader(f)
+            lines = list(reader)
     except OSError as e:
         raise RunDirError(f"cannot read {file}: {e.strerror or e}") from None
-    if not rows:
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise RunDirError(f"{file} is damaged ({e}); it is not a metrics table") from None
+    lines = [r for r in lines if r]
+    if not lines:
         return {}
-    # a row cut short by a crash (missing fields) is dropped
-    rows = [r for r in rows if None not in r.values() and "" not in r.values()]
-    return {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    header, body = lines[0], lines[1:]
+    if len(set(header)) != len(header) or "generation" not in header:
+        raise RunDirError(f"{file} is damaged: its header {header[:6]} is not a metrics table's")
+    if body and (len(body[-1]) != len(header) or "" in body[-1]):
+        body = body[:-1]  # a row cut short by a crash
+    columns: list[list[float]] = [[] for _ in header]
+    for i, r in enumerate(body):
+        if len(r) != len(header):
+            raise RunDirError(
+                f"{file} is damaged: line {i + 2} has {len(r)} values for {len(header)} columns"
+            )
+        for j, v in enumerate(r):
+            try:
+                columns[j].append(float(v))
+            except ValueError:
+                raise RunDirError(
+                    f"{file} is damaged: line {i + 2}, column {header[j]!r} holds {v[:40]!r}, not a number"
+                ) from None
+    return {k: np.array(c) for k, c in zip(header, columns, strict=True)}
 
 
 def metrics_columns(names: Sequence[str]) -> list[str]:
