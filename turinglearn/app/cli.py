@@ -295,6 +295,14 @@ def cmd_presets(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from turinglearn.app.scaffold import init
+
+    module, config = init(args.route, args.name, args.dir)
+    print(f"wrote {module} and {config}; from {args.dir}: turinglearn run {config.name}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from turinglearn.app.cli_args import parser
 
@@ -308,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": cmd_benchmark,
         "envs": cmd_envs,
         "presets": cmd_presets,
+        "init": cmd_init,
     }[args.command]
     try:
         return handler(args)

@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _more_commands(sub) -> None:
-    """sweep, record, report, benchmark, envs, presets."""
+    """sweep, record, report, benchmark, envs, presets, init."""
     sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
     _add_seeds(sweep)
@@ -109,6 +109,12 @@ def _more_commands(sub) -> None:
 
     sub.add_parser("envs", help="list the registered turinglearn environments")
     sub.add_parser("presets", help="list the built-in presets")
+    init = sub.add_parser(
+        "init", help="write a skeleton of a system of your own (NAME.py) and a config that runs it (NAME.toml)"
+    )
+    init.add_argument("route", choices=["swarm", "agent", "gym"], help="which contract (docs/own-system.md)")
+    init.add_argument("name", help="a Python module name, e.g. my_swarm")
+    init.add_argument("--dir", type=Path, default=Path("."), help="folder to write into (default: here)")
 
 
 def _backend_args(parser, what: str = "each generation's chunks") -> None:
