@@ -70,16 +70,56 @@ def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
 def _print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
     err = summary.get("abs_error")
-    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}")
+    intervals, test = summary.get("interval") or {}, summary.get("test") or {}
+    level = f"{100 * test['level']:g} % interval" if "level" in test else "interval"
+    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}  {level:<18} held-out test")
     for i, n in enumerate(names):
         t = f"{truth[i]:+.3f}" if truth else "-"
         e = f"{err[i]:.3f}" if err else "-"
-        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}")
+        iv = intervals.get(n)
+        span = (
+            "not computed"
+            if not iv
+            else "none (far off)"
+            if iv["lo"] is None
+            else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
+        )
+        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {_trust_flags(summary, n)}")
     if summary.get("program"):
         print(f"evolved program: {summary['program']}")
     if summary.get("c2st") is not None:
-        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
+        by = summary.get("c2st_by_schedule")
+        others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
+        under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
+        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
+    if test:
+        print(
+            f"held-out test ({test.get('schedule', '?')} schedule, {test['trials']} trials): accepts a model "
+            f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
+            + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
+            + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
+        )
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def _trust_flags(summary: dict, name: str) -> str:
+    """What the held-out test says of one parameter: identified, vouched for, power at the largest move."""
+    if name not in (summary.get("identified") or {}):
+        return "not computed"
+    ident = summary["identified"][name]
+    words = [
+        "not judged (the estimate is far from the system)"
+        if ident is None
+        else "identified"
+        if ident
+        else "NOT IDENTIFIED (interval covers most of the range)"
+    ]
+    if not summary.get("vouched", {}).get(name, True):
+        words.append("not vouched for (the test cannot separate a move of the largest size)")
+    power = summary.get("power", {}).get(name)
+    if power:
+        words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
+    return "; ".join(words)
 
 
 def _print_summary(config, summary: dict) -> None:
@@ -180,7 +220,7 @@ def cmd_record(args) -> int:
     from turinglearn.systems.recorded import read_recording
 
     config = load_config(args.config, args.overrides)
-    path = record(config, args.out, trials=args.trials, seed=args.seed)
+    path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)
     rec = read_recording(path, *_features_of(config))
     print(
         f"recorded {rec.x.shape[0]} individuals x {rec.x.shape[1]} steps ({', '.join(rec.feature_names)}) "
@@ -217,7 +257,15 @@ def cmd_report(args) -> int:
     sim = sim_class(config.environment.id)(validate_environment(config.environment))
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
-    return _print_report(run_dir / SUMMARY_FILE, status, files, _print_table)
+    summary_file = run_dir / SUMMARY_FILE
+    if files and summary_file.is_file() and json.loads(summary_file.read_text()).get("interval"):
+        from turinglearn.app.report import plot_parameters
+        from turinglearn.app.runs import read_metrics
+
+        intervals = json.loads(summary_file.read_text())["interval"]  # redraw with the held-out intervals
+        bounds = (family.lower, family.upper)
+        plot_parameters(read_metrics(run_dir), family.names, sim.truth, files[0], bounds, intervals)
+    return _print_report(summary_file, status, files, _print_table)
 
 
 def _print_report(summary_file: Path, status: dict, files, print_summary) -> int:
@@ -322,6 +370,10 @@ def main(argv: list[str] | None = None) -> int:
         return handler(args)
     except TuringLearnError as e:
         print(f"turinglearn: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as e:  # the file system refused something no check above foresaw: one line too
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"turinglearn: error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
 
 

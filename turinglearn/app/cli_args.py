@@ -83,6 +83,7 @@ def _more_commands(sub) -> None:
         "--trials", type=int, default=100, help="trials (swarms: every robot is recorded; default 100)"
     )
     rec.add_argument("--seed", type=int, help="random seed of the recording (default: the config's seed)")
+    rec.add_argument("--overwrite", action="store_true", help="replace --out if it exists")
     rec.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
     )

@@ -21,8 +21,9 @@ import torch
 
 from turinglearn.app.results import GANResult
 from turinglearn.app.runs import RunDir, atomic_write
-from turinglearn.config.gan import GANConfig
+from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
+from turinglearn.errors import DataError
 from turinglearn.gan.data import ImageData, load_images
 from turinglearn.gan.train import GANLearner, torch_seed
 
@@ -75,6 +76,11 @@ class GANExperiment:
     def __init__(self, config: GANConfig, data: ImageData | None = None):
         self.config = config
         self.data = data if data is not None else load_data(config)
+        if config.evaluation.samples > 0 and len(self.data) < MIN_METRIC_IMAGES:
+            raise DataError(
+                f"data {config.data!r} holds {len(self.data)} image(s); the image metrics compare halves of the "
+                f"real images and need at least {MIN_METRIC_IMAGES} (or skip them: --set evaluation.samples=0)"
+            )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0
         self.generations = config.generations

@@ -9,22 +9,30 @@ from pathlib import Path
 import numpy as np
 
 from turinglearn.core.random import stream
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, TuringLearnError
 from turinglearn.systems.recorded import simulate_models, write_recording
 
 
-def record(config, out: str | Path, trials: int = 100, seed: int | None = None) -> Path:
+def record(
+    config, out: str | Path, trials: int = 100, seed: int | None = None, overwrite: bool = False
+) -> Path:
     """Write a recording of the ground truth of ``config``'s environment (a preset name, a
     TOML path or a :class:`~turinglearn.config.Config`): ``trials`` swarms (every robot is an
-    individual) or passive trials. Returns the path written."""
+    individual) or passive trials. Returns the path written; an existing file is replaced only
+    with ``overwrite``, and is checked before anything is simulated."""
     from turinglearn.config import Config, load_config, validate_environment
     from turinglearn.environments import sim_class
 
     cfg = config if isinstance(config, Config) else load_config(config)
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
+    out = Path(out)
+    if out.is_dir():
+        raise TuringLearnError(f"--out {str(out)!r} is a directory; give a file name (.npz, .csv or .parquet)")
+    if out.exists() and not overwrite:
+        raise TuringLearnError(f"--out {str(out)!r} exists; choose another file, or replace it with --overwrite")
     sim = sim_class(cfg.environment.id)(validate_environment(cfg.environment))
     rng = stream(cfg.seed if seed is None else seed, "recording")
     feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]
     x = feats.reshape(-1, *feats.shape[2:])
-    return write_recording(out, x, sim.feature_names, truth=sim.truth)
+    return write_recording(out, x, sim.feature_names, truth=sim.truth, overwrite=overwrite)

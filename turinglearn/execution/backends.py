@@ -53,6 +53,29 @@ def _worker_init() -> None:
     threadpool_limits(1)
 
 
+def _pool_worker_init() -> None:
+    """A pool worker: one core, and it ends when the process that started it is gone."""
+    _worker_init()
+    _watch_parent()
+
+
+def _watch_parent(interval: float = 0.5) -> None:
+    """End this process soon after its parent dies (e.g. ``kill -9`` of the run): an orphaned
+    worker otherwise idles for ever, and keeps multiprocessing's resource tracker alive with it.
+    A daemon thread polls the parent pid, which changes when the process is orphaned."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="turinglearn-watch-parent", daemon=True).start()
+
+
 class _Retrying:
     """Bookkeeping shared by the pool backends: attempts per task, and the error that ends them."""
 
@@ -100,7 +123,7 @@ class Processes(_Retrying):
             from concurrent.futures import ProcessPoolExecutor
 
             self._pool = ProcessPoolExecutor(
-                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init
+                self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_pool_worker_init
             )
         return self._pool
 

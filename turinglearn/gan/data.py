@@ -114,8 +114,14 @@ def _load_npy(path: Path) -> ImageData:
         raise DataError(f"data file {str(path)!r} does not exist; give an existing .npy array of images")
     try:
         a = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise DataError(f"cannot read {str(path)!r} as a .npy array ({e}); save it with numpy.save") from None
+        if not isinstance(a, np.ndarray):  # a .npz archive named .npy
+            a.close()
+            raise ValueError("it is a .npz archive, not one array")
+    except MemoryError:
+        raise DataError(f"cannot read {str(path)!r}: the array it declares is too large to load") from None
+    except Exception as e:  # OSError, ValueError, EOFError, ...: not a readable .npy file
+        why = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DataError(f"cannot read {str(path)!r} as a .npy array ({why}); save it with numpy.save") from None
     if a.ndim == 3:
         a = a[:, None]
     elif a.ndim == 4 and a.shape[-1] in (1, 3) and a.shape[1] not in (1, 3):
@@ -125,9 +131,12 @@ def _load_npy(path: Path) -> ImageData:
             f"{str(path)!r} holds an array of shape {a.shape}; give images as [N, H, W], [N, H, W, C] or "
             "[N, C, H, W] with C = 1 or 3"
         )
-    if len(a) == 0:
+    if len(a) == 0 or a.shape[-1] == 0 or a.shape[-2] == 0:
         raise DataError(f"{str(path)!r} holds no images (shape {a.shape})")
     if np.issubdtype(a.dtype, np.integer):
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi > 255:
+            raise DataError(f"{str(path)!r}: integer images must lie in 0..255, found values in [{lo}, {hi}]")
         x = a.astype(np.float32) / 255.0 * 2 - 1
     elif np.issubdtype(a.dtype, np.floating):
         lo, hi = float(np.min(a)), float(np.max(a))
@@ -158,6 +167,9 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
                 images.append(img.copy())
         except (UnidentifiedImageError, OSError, ValueError) as e:
             raise DataError(f"cannot read image {str(f)!r} ({e}); remove or replace the file") from None
+        except Exception as e:  # Pillow's decoders also raise SyntaxError, EOFError, zlib.error, ...
+            why = f"{type(e).__name__}: {str(e).splitlines()[0]}" if str(e) else type(e).__name__
+            raise DataError(f"cannot read image {str(f)!r} ({why}); remove or replace the file") from None
     if channels == 0:  # grey only when every image is grey
         channels = 1 if all(img.mode in ("1", "L", "LA", "I", "I;16", "F") for img in images) else 3
     mode = "L" if channels == 1 else "RGB"

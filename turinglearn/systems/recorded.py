@@ -31,14 +31,17 @@ truth, every robot recorded; or the passive schedule) and writes every individua
 from __future__ import annotations
 
 import csv
+import io
 import math
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from turinglearn.core.contracts import Evaluation, SampleBatch, is_interactive, judge_samples
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, TuringLearnError
 
 SUFFIXES = (".csv", ".npz", ".parquet")
 ID, STEP = "individual", "step"
@@ -57,15 +60,49 @@ class Recording:
 # --- reading and validating -------------------------------------------------------------------
 
 
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a .npz file; any way the file can be unreadable (truncated, not a zip,
+    corrupted compressed data, pickled objects, a bad array header) is one ConfigError."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not hasattr(f, "files"):
+                raise ValueError("it holds one array (a .npy file), not named columns")
+            return {k: np.asarray(f[k]) for k in f.files}
+    except AttributeError:  # np.load gave a plain array (a .npy file), which is no context manager
+        reason = "it holds one array (a .npy file), not named columns"
+    except MemoryError:
+        reason = "an array in it is too large to load"
+    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, ...: a damaged file
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'damaged'}"
+    raise ConfigError(
+        f"cannot read recording {str(path)!r} as .npz ({reason}); write it again (numpy.savez)", "data"
+    )
+
+
+def _check_numeric(a: np.ndarray, what: str, path: Path) -> None:
+    """``what`` (e.g. "column 'step'") must be an array of numbers, not text, objects or complex."""
+    if a.dtype.kind not in "iuf":
+        raise ConfigError(
+            f"recording {str(path)!r}: {what} must hold numbers, it holds {a.dtype} values", "data"
+        )
+
+
+def _csv_cell(text: str):
+    """A CSV value: an int where it is written as one (exact, however large), else a float."""
+    text = text.strip()
+    if not text:
+        return math.nan
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
 def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
     """The file's columns by name (1-D arrays), and its truth (npz only)."""
     suffix = path.suffix.lower()
     if suffix == ".npz":
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                cols = {k: np.asarray(f[k]) for k in f.files}
-        except (OSError, ValueError) as e:
-            raise ConfigError(f"cannot read recording {str(path)!r} as .npz: {e}", "data") from None
+        cols = _read_npz(path)
         truth = cols.pop("truth", None)
         for name, a in cols.items():
             if a.ndim != 1:
@@ -74,12 +111,21 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
                     "(one value per row: individual, step, features)",
                     "data",
                 )
-        return cols, None if truth is None else np.asarray(truth, float).ravel()
+        if truth is not None:
+            _check_numeric(truth, "array 'truth'", path)
+            truth = np.asarray(truth, float).ravel()
+            if not np.isfinite(truth).all():
+                raise ConfigError(
+                    f"recording {str(path)!r}: its truth {truth.tolist()[:8]} is not finite; "
+                    "give the true parameters, or leave the truth out",
+                    "data",
+                )
+        return cols, truth
     if suffix == ".csv":
         try:
-            with open(path, newline="", encoding="utf-8") as f:
+            with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is no column name
                 rows = list(csv.reader(f))
-        except (OSError, UnicodeDecodeError) as e:
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
             raise ConfigError(f"cannot read recording {str(path)!r}: {e}", "data") from None
         if not rows:
             raise ConfigError(
@@ -93,12 +139,23 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
                     f"recording {str(path)!r}, line {i + 2}: {len(r)} values for {len(header)} columns",
                     "data",
                 )
+        if len(set(header)) != len(header):
+            raise ConfigError(f"recording {str(path)!r}: its header names a column twice: {header}", "data")
         cols = {}
         for j, name in enumerate(header):
             try:
-                cols[name] = np.array([float(r[j]) if r[j].strip() else math.nan for r in body])
+                values = [_csv_cell(r[j]) for r in body]
             except ValueError as e:
                 raise ConfigError(f"recording {str(path)!r}, column {name!r}: {e}", "data") from None
+            if name in (ID, STEP) and all(isinstance(v, int) for v in values):
+                big = [v for v in values if not -(2**63) <= v < 2**63]
+                if big:
+                    raise ConfigError(
+                        f"recording {str(path)!r}: column {name!r} holds {big[0]}, beyond 64-bit integers", "data"
+                    )
+                cols[name] = np.array(values, dtype=np.int64)
+            else:
+                cols[name] = np.array([float(v) for v in values])
         return cols, None
     if suffix == ".parquet":
         try:
@@ -111,9 +168,13 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
             ) from None
         try:
             table = pq.read_table(path)
+            return {
+                name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+                for name in table.column_names
+            }, None
         except Exception as e:  # pyarrow's own error types
-            raise ConfigError(f"cannot read recording {str(path)!r} as Parquet: {e}", "data") from None
-        return {name: table.column(name).to_numpy(zero_copy_only=False) for name in table.column_names}, None
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ConfigError(f"cannot read recording {str(path)!r} as Parquet: {first}", "data") from None
     raise ConfigError(
         f"recording {str(path)!r}: unknown file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}",
         "data",
@@ -122,10 +183,16 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
 
 def _as_int(a: np.ndarray, name: str, path: Path) -> np.ndarray:
     a = np.asarray(a)
+    _check_numeric(a, f"column {name!r}", path)
     if a.dtype.kind in "iu":
+        if a.dtype.kind == "u" and len(a) and a.max() >= 2**63:
+            i = int(np.argmax(a >= 2**63))
+            raise ConfigError(
+                f"recording {str(path)!r}: column {name!r} row {i} has {a[i]}, beyond 64-bit integers", "data"
+            )
         return a.astype(np.int64)
     af = a.astype(float)
-    bad = ~np.isfinite(af) | (af != np.round(af))
+    bad = ~np.isfinite(af) | (af != np.round(af)) | (np.abs(af) > 2**53)  # beyond 2**53 floats skip integers
     if bad.any():
         i = int(np.argmax(bad))
         raise ConfigError(
@@ -170,6 +237,8 @@ def read_recording(
         raise ConfigError(f"recording {str(path)!r} has no rows", "data")
     ids = _as_int(cols[ID], ID, path)
     t = _as_int(cols[STEP], STEP, path)
+    for c in names:
+        _check_numeric(np.asarray(cols[c]), f"column {c!r}", path)
     values = np.stack([np.asarray(cols[c], dtype=float) for c in names], axis=1)  # [rows, F]
     bad = ~np.isfinite(values)
     if bad.any():
@@ -218,33 +287,53 @@ def read_recording(
                 "normalised as the simulator normalises them",
                 "data",
             )
+    _check_learnable(x, path)
     return Recording(x, uniq, names, truth)
+
+
+def _check_learnable(x: np.ndarray, path: Path) -> None:
+    """Values that overflow the summary statistics of the two-sample test (computed in float64,
+    classified in float32) cannot be learned from: refused now rather than after training."""
+    from turinglearn.core.evaluation import trajectory_features
+
+    with np.errstate(all="ignore"):
+        feats = trajectory_features(x)
+    bad = ~(np.abs(feats) < np.finfo(np.float32).max / 1e3)
+    if bad.any():
+        big = float(np.max(np.abs(x)))
+        raise ConfigError(
+            f"recording {str(path)!r}: values up to {big:g} are too large to learn from; features must be "
+            "normalised as the simulator normalises them",
+            "data",
+        )
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
-def write_recording(path: str | Path, x: np.ndarray, feature_names, truth=None) -> Path:
-    """Write trajectories x [N, T, F] in the schema (suffix: .npz, .csv or .parquet)."""
+def write_recording(
+    path: str | Path, x: np.ndarray, feature_names, truth=None, overwrite: bool = True
+) -> Path:
+    """Write trajectories x [N, T, F] in the schema (suffix: .npz, .csv or .parquet), whole or
+    not at all (a temporary file, renamed). File-system problems are one-line errors; with
+    ``overwrite=False`` an existing file is refused."""
     path = Path(path)
     x = np.asarray(x, dtype=float)
     n, t, f = x.shape
     if f != len(feature_names):
         raise ValueError(f"x has {f} features, feature_names {len(feature_names)}")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ConfigError(f"unknown recording type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
+    if path.is_dir():
+        raise TuringLearnError(f"cannot write recording {str(path)!r}: it is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise TuringLearnError(
+            f"recording {str(path)!r} exists; choose another file, or replace it with --overwrite"
+        )
     cols = {ID: np.repeat(np.arange(n), t), STEP: np.tile(np.arange(t), n)}
     cols.update({name: x[:, :, j].ravel() for j, name in enumerate(feature_names)})
-    suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if suffix == ".npz":
-        extra = {} if truth is None else {"truth": np.asarray(truth, float)}
-        np.savez_compressed(path, **cols, **extra)
-    elif suffix == ".csv":
-        with open(path, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(list(cols))
-            for row in zip(*(c.tolist() for c in cols.values()), strict=True):
-                w.writerow([repr(v) for v in row])
-    elif suffix == ".parquet":
+    if suffix == ".parquet":
         try:
             import pyarrow as pa
             import pyarrow.parquet as pq
@@ -252,9 +341,32 @@ def write_recording(path: str | Path, x: np.ndarray, feature_names, truth=None) 
             raise ConfigError(
                 "writing Parquet needs pyarrow: pip install pyarrow (or write .npz or .csv)"
             ) from None
-        pq.write_table(pa.table(cols), path)
-    else:
-        raise ConfigError(f"unknown recording type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            if suffix == ".npz":
+                extra = {} if truth is None else {"truth": np.asarray(truth, float)}
+                np.savez_compressed(fh, **cols, **extra)
+            elif suffix == ".csv":
+                text = io.StringIO(newline="")
+                w = csv.writer(text)
+                w.writerow(list(cols))
+                for row in zip(*(c.tolist() for c in cols.values()), strict=True):
+                    w.writerow([repr(v) for v in row])
+                fh.write(text.getvalue().encode("utf-8"))
+            else:
+                pq.write_table(pa.table(cols), fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        where = e.filename or path
+        raise TuringLearnError(f"cannot write recording {str(path)!r}: {where}: {e.strerror or e}") from None
     return path
 
 
