@@ -52,12 +52,20 @@ def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
 
 
 def model_c2st(
-    system, theta: np.ndarray, rng: np.random.Generator, trials: int, folds: int = 5, noise: float = 0.0
+    system,
+    theta: np.ndarray,
+    rng: np.random.Generator,
+    trials: int,
+    folds: int = 5,
+    noise: float = 0.0,
+    schedule=None,
 ) -> float:
     """C2ST between genuine agents and replicas running ``theta[d]`` in ``trials`` fresh trials
     (one random genuine agent per trial, every replica), with Gaussian tracking noise of
-    standard deviation ``noise`` added to every feature of both."""
-    genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials)
+    standard deviation ``noise`` added to every feature of both. schedule: what drives both
+    sides of an interactive system (``InteractiveSystem.trajectories``); None: the system's default."""
+    kw = {} if schedule is None else {"schedule": schedule}
+    genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials, **kw)
     genuine, fake = genuine[0], fake[0]  # [trials, n_agents, T, F], [trials, R, T, F]
     pick = rng.integers(genuine.shape[1], size=trials)
     g = genuine[np.arange(trials), pick]  # [trials, T, F]
@@ -66,3 +74,29 @@ def model_c2st(
         g = g + rng.normal(0.0, noise, g.shape)
         c = c + rng.normal(0.0, noise, c.shape)
     return c2st(g, c, seed=int(rng.integers(2**31)), folds=folds)
+
+
+def c2st_by_schedule(
+    system,
+    theta: np.ndarray,
+    rng: np.random.Generator,
+    trials: int,
+    folds: int = 5,
+    noise: float = 0.0,
+    schedules: dict | None = None,
+    choice: str = "auto",
+) -> tuple[str, dict[str, float]]:
+    """The C2ST of ``theta`` under every schedule in ``schedules`` (name -> what drives both
+    sides; None for a system without stimuli: one test, named "passive"), run in that order
+    from ``rng``; the headline's name: ``choice``, or with ``"auto"`` the schedule under which
+    the model is told apart best (a model that matches the system matches it under every
+    schedule). Returns (headline, {name: accuracy})."""
+    if not schedules:
+        return "passive", {"passive": model_c2st(system, theta, rng, trials, folds, noise)}
+    values = {
+        name: model_c2st(system, theta, rng, trials, folds, noise, schedule=s) for name, s in schedules.items()
+    }
+    headline = max(values, key=values.get) if choice == "auto" else choice
+    if headline not in values:
+        raise ValueError(f"schedule {headline!r} does not apply here; applicable: {', '.join(values)}")
+    return headline, values

@@ -181,24 +181,101 @@ class InteractiveSystem:
         owner = np.concatenate([np.full(g, -1), np.repeat(np.arange(m), self.trials_per_model)])
         return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
 
-    def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int):
-        """Trials of the system and of models under random stimuli (for C2ST):
+    def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int, schedule=None):
+        """Trials of the system and of models (for C2ST and the metric baselines):
         (genuine [M, trials, 1, T, F], counterfeit [M, trials, 1, T, F]).
 
-        Each trial draws its stimulus uniformly from the stimulus space every step, and the
-        genuine and counterfeit trial of the same index share that schedule, so a held-out
-        classifier can see every parameter (a constant schedule would hide some).
+        schedule: what drives both sides (docs/design.md, "The held-out test"):
+
+        - ``None`` or ``"random"`` (the default): each trial draws its stimulus uniformly from
+          the stimulus space every step, and the genuine and counterfeit trial of the same index
+          share it;
+        - ``"passive"``: the passive schedule, ``passive_schedule()`` [T, k], in every trial;
+        - an array: a user's schedule, [T, k] for every trial or [n, T, k], trial ``i`` taking
+          schedule ``i % n``;
+        - :class:`Interrogators`: the given interrogators act, closed loop, trial ``i`` under
+          interrogator ``i % D``; the genuine and counterfeit trial of the same index face the
+          same interrogator, each reacting to what it sees.
         """
         m, t_max = theta.shape[0], self.sim.config.steps
         n = m * trials
-        schedule = rng.uniform(self.low, self.high, size=(n, t_max, self.n_stimuli))  # [n, T, k]
-        params = np.concatenate([np.tile(self.truth, (n, 1)), np.repeat(theta, trials, axis=0)])
-        schedule = np.concatenate([schedule, schedule])  # the same stimuli for both
-        state = self.sim.reset(rng, (2 * n,))
-        feats = []
-        for t in range(t_max):
-            state, f = self.sim.step(state, params, schedule[:, t], rng)
-            feats.append(f)
-        feats = np.stack(feats, axis=1)  # [2n, T, F]
+        params = np.concatenate([np.tile(self.truth, (n, 1)), np.repeat(theta, trials, axis=0)])  # [2n, d]
+        if isinstance(schedule, Interrogators):
+            feats = self._interrogated(params, schedule, rng)
+        else:
+            if schedule is None or (isinstance(schedule, str) and schedule == "random"):
+                stim = rng.uniform(self.low, self.high, size=(n, t_max, self.n_stimuli))  # [n, T, k]
+            elif isinstance(schedule, str) and schedule == "passive":
+                stim = np.broadcast_to(self.schedule, (n, t_max, self.n_stimuli))
+            elif isinstance(schedule, str):
+                raise ValueError(
+                    f"unknown schedule {schedule!r}: 'random', 'passive', an array or Interrogators"
+                )
+            else:
+                stim = self.user_schedule(schedule)
+                stim = stim[np.arange(n) % len(stim)]  # [n, T, k]
+            stim = np.concatenate([stim, stim])  # the same stimuli for both
+            state = self.sim.reset(rng, (2 * n,))
+            feats = []
+            for t in range(t_max):
+                state, f = self.sim.step(state, params, stim[:, t], rng)
+                feats.append(f)
+            feats = np.stack(feats, axis=1)  # [2n, T, F]
         shape = (m, trials, 1, *feats.shape[1:])
         return feats[:n].reshape(shape), feats[n:].reshape(shape)
+
+    def user_schedule(self, schedule) -> np.ndarray:
+        """A user's stimulus schedule as [n, T, k], checked against the stimulus space."""
+        stim = np.asarray(schedule, dtype=float)
+        want = (self.sim.config.steps, self.n_stimuli)
+        if stim.ndim == 2:
+            stim = stim[None]
+        if stim.ndim != 3 or stim.shape[1:] != want or len(stim) == 0:
+            raise ConfigError(
+                f"a stimulus schedule must have shape {want} or (n, *{want}), got {np.shape(schedule)}"
+            )
+        if ((stim < self.low) | (stim > self.high)).any():
+            raise ConfigError(f"the stimulus schedule leaves the stimulus space {self.sim.stimulus_space}")
+        return stim
+
+    def _interrogated(self, params: np.ndarray, by: Interrogators, rng: np.random.Generator) -> np.ndarray:
+        """Trials params [2n, d] (genuine, then counterfeit) each under one interrogator: [2n, T, F].
+
+        Trials are laid out as [D, per] episodes, interrogator ``j`` running trials ``j, j + D, ...``
+        of both halves; padding rows (when D does not divide n) are simulated and dropped."""
+        disc = by.discriminator
+        self.check_discriminator(disc)
+        weights = np.asarray(by.weights, dtype=disc.dtype)
+        n2 = len(params)
+        n = n2 // 2
+        d = min(len(weights), n)
+        per = -(-n // d)  # trials per interrogator and side
+        idx = np.arange(d * per)  # trial index of slot [j, i] = i * d + j
+        slot = idx.reshape(per, d).T  # [D, per]
+        valid = slot < n
+        rows = np.concatenate([np.where(valid, slot, 0), np.where(valid, slot + n, n)], axis=1)  # [D, 2 per]
+        p = params[rows]  # [D, 2 per, d]
+        net = disc.unpack(weights[:d])
+        state = self.sim.reset(rng, rows.shape)
+        h = np.zeros((*rows.shape, disc.n_hidden), dtype=disc.dtype)
+        out = disc.output(net, h)
+        feats = np.empty((*rows.shape, self.sim.config.steps, len(self.sim.feature_names)))
+        for t in range(self.sim.config.steps):
+            state, f = self.sim.step(state, p, self.to_stimulus(out), rng)  # f [D, 2 per, F]
+            h = disc.hidden_step(net, f.astype(disc.dtype), h)
+            out = disc.output(net, h)
+            feats[:, :, t] = f
+        result = np.empty((n2, *feats.shape[2:]))
+        keep = np.concatenate([valid, valid], axis=1)
+        result[rows[keep]] = feats[keep]
+        return result
+
+
+@dataclass
+class Interrogators:
+    """A schedule for :meth:`InteractiveSystem.trajectories`: interrogators ``weights [D, k]``
+    of the family ``discriminator`` act on both sides, closed loop (e.g. a run's final
+    population plus its hall of fame)."""
+
+    discriminator: object
+    weights: np.ndarray
