@@ -1,0 +1,128 @@
+"""The held-out test can fail, its power flags are right, and its intervals behave (issue 17).
+
+The test system is an agent whose revealing behaviour needs a quiet stimulus: uniformly random
+stimuli never leave it quiet long enough, so only a test under the passive schedule can see
+its parameters; a third parameter affects nothing at all.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+from turinglearn.core.evaluation import c2st_by_schedule
+from turinglearn.core.trust import EFFORT, FastTest, assess, lda_accuracy
+from turinglearn.families.parametric import BoxFamily
+from turinglearn.systems.interactive import InteractiveSystem, Interrogators
+
+
+class QuietAgent:
+    """Under light >= QUIET the agent moves at 0.5 * light whatever its parameters. After
+    ``QUIET_STEPS`` consecutive quiet steps (light < QUIET) it bursts: each step it moves at
+    ``burst_size`` with probability ``burst_rate``, else stays still. ``colour`` changes nothing."""
+
+    QUIET, QUIET_STEPS = 0.1, 3
+    model_family = BoxFamily(("burst_rate", "burst_size", "colour"), lower=(0, 0, 0), upper=(1, 1, 1))
+    feature_names = ("speed", "light")
+    stimulus_space = gym.spaces.Box(0.0, 1.0, shape=(1,))
+    truth = np.array([0.5, 0.6, 0.5])
+    config = SimpleNamespace(steps=40)
+
+    def passive_schedule(self):  # a passive observer keeps the light off
+        return np.zeros((self.config.steps, 1))
+
+    def reset(self, rng, shape):
+        return np.zeros(shape)  # quiet steps so far
+
+    def step(self, quiet, p, stim, rng):
+        light = stim[..., 0]
+        quiet = np.where(light < self.QUIET, quiet + 1, 0)
+        burst = (quiet >= self.QUIET_STEPS) & (rng.random(quiet.shape) < p[..., 0])
+        speed = np.where(light >= self.QUIET, 0.5 * light, np.where(burst, p[..., 1], 0.0))
+        return quiet, np.stack([speed, np.broadcast_to(light, speed.shape)], axis=-1)
+
+
+@pytest.fixture(scope="module")
+def system():
+    return InteractiveSystem(QuietAgent(), genuine_trials=10)
+
+
+def test_random_stimuli_hide_the_agent_the_headline_does_not(system):
+    """A model 20 % off: the random schedule cannot see it, the headline (auto) can; the truth passes."""
+    schedules = {"random": "random", "passive": "passive"}
+    off = system.truth + np.array([0.0, 0.2, 0.0])
+    name, by = c2st_by_schedule(system, off, np.random.default_rng(0), 200, 5, 0.05, schedules)
+    assert by["random"] < 0.6  # the old test: cannot fail
+    assert name == "passive" and by[name] >= 0.9
+    name, by = c2st_by_schedule(system, system.truth, np.random.default_rng(1), 200, 5, 0.05, schedules)
+    assert by[name] <= 0.6
+
+
+def test_schedules_drive_both_sides(system):
+    theta = system.truth[None]
+    g, c = system.trajectories(theta, np.random.default_rng(0), 4, schedule="passive")
+    assert g.shape == c.shape == (1, 4, 1, 40, 2)
+    assert (g[..., 1] == 0).all() and (c[..., 1] == 0).all()  # the light stays off
+    user = np.full((40, 1), 0.7)
+    g, c = system.trajectories(theta, np.random.default_rng(0), 3, schedule=user)
+    assert np.allclose(g[..., 0], 0.35) and np.allclose(c[..., 1], 0.7)
+    with pytest.raises(Exception, match="shape"):
+        system.trajectories(theta, np.random.default_rng(0), 3, schedule=np.zeros((5, 1)))
+    # interrogators: trial i faces interrogator i % D on both sides, closed loop
+    from turinglearn.families.elman import ElmanNetwork
+
+    net = ElmanNetwork(n_inputs=2, n_hidden=3, n_outputs=2)
+    w = np.random.default_rng(0).normal(size=(3, net.n_weights))
+    g, c = system.trajectories(
+        np.tile(system.truth, (2, 1)), np.random.default_rng(0), 5, Interrogators(net, w)
+    )
+    assert g.shape == c.shape == (2, 5, 1, 40, 2)
+    first_g, first_c = g.reshape(10, 40, 2)[:, 0, 1], c.reshape(10, 40, 2)[:, 0, 1]  # first stimulus: biases
+    assert np.allclose(first_g, first_c)  # trial i of both sides faces the same interrogator, i % 3
+    assert np.allclose(first_g[:7], first_g[3:]) and len(np.unique(first_g.round(9))) == 3
+
+
+def test_flags_power_and_intervals(system):
+    """The parameter that changes nothing is not identified nor vouched for; the others are,
+    and their intervals hold the truth."""
+    fam = system.model_family
+    test = FastTest(system, 150, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3)
+    out = assess(test, system.truth, fam.names)
+    assert out["identified"] == {"burst_rate": True, "burst_size": True, "colour": False}
+    assert out["vouched"] == {"burst_rate": True, "burst_size": True, "colour": False}
+    assert out["interval"]["colour"]["width"] == 1.0
+    for n, t in zip(fam.names, system.truth, strict=True):
+        iv = out["interval"][n]
+        assert iv["lo"] <= t <= iv["hi"]
+    assert out["power"]["burst_size"]["20%"]["power"] > 0.99
+    assert 0.5 < out["test"]["threshold"] < 0.6
+
+
+def test_intervals_narrow_with_more_trials(system):
+    fam = system.model_family
+    widths = []
+    for trials in (50, 200):
+        test = FastTest(
+            system, trials, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=5, effort=EFFORT["thorough"]
+        )
+        test.calibrate(system.truth)
+        widths.append(test.interval(system.truth, 0)["width"])
+    assert widths[1] < widths[0]
+
+
+def test_null_accuracy_and_pair_map(system):
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(400, 6)), np.repeat([0, 1], 200)
+    assert abs(lda_accuracy(x, y, np.arange(400) % 5) - 0.5) < 0.1
+    x[y == 1, 0] += 3
+    assert lda_accuracy(x, y, np.arange(400) % 5) > 0.9
+    fam = system.model_family
+    test = FastTest(system, 60, 0.05, fam.lower, fam.upper, 0.9, "passive", effort=EFFORT["fast"])
+    out = assess(test, system.truth, fam.names, pair=("burst_rate", "colour"))
+    acc = np.asarray(out["pair_map"]["accuracy"])
+    assert acc.shape == (9, 9)
+    # colour does nothing: every column of a row scores alike; burst_rate far off is rejected
+    assert acc[:, 0].max() > out["test"]["threshold"]

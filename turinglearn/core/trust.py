@@ -1,0 +1,293 @@
+"""Can the result be trusted? The held-out test under several stimulus schedules, its power
+for every parameter, and an interval for every parameter by test inversion.
+
+The *fast test* (docs/design.md, "The held-out test"): samples of the system and of a model
+from ``system.trajectories`` with the run's trial budget and tracking noise, summarised per
+trajectory by :func:`~turinglearn.core.evaluation.trajectory_features`, told apart by a
+shrinkage linear discriminant (numpy, a few milliseconds) under cross-validation whose folds
+keep each trial's samples together. Its statistic is the cross-validated accuracy.
+
+- **Null distribution**: the same accuracy after the labels were shuffled within each trial
+  (a genuine and a counterfeit sample of one trial are exchangeable when the model is the
+  system); the test rejects a model when its accuracy exceeds the null's ``level`` quantile.
+- **Power** (:meth:`FastTest.power`): the accuracy between the fitted model and the same
+  model with one parameter moved by a fraction of its range, each drawn from its own trials,
+  and the chance ``Phi((accuracy - threshold) / null sd)`` that the test would reject it.
+- **Interval** (:meth:`FastTest.interval`): the values of one parameter, the others held at
+  the estimate, that the test does not reject, found by stepping out from the estimate and
+  bisecting the first rejection on each side. Every evaluation uses the same random numbers
+  (common random numbers), so the accuracy is a smooth function of the value. When the
+  estimate itself is rejected (another parameter is off), the threshold is raised by the
+  estimate's excess over the null median, and the interval says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from turinglearn.core.evaluation import trajectory_features
+
+SCHEDULES = ("auto", "passive", "random", "interrogators")
+INTERVALS = ("fast", "thorough", "off")
+#: fraction of its range a parameter's interval may cover and still be "identified"
+IDENTIFIED_WIDTH = 0.5
+#: a widened acceptance threshold above this accepts everything: no interval is reported
+SATURATED = 0.9
+#: power at the largest move above which the held-out test "vouches for" a parameter
+VOUCH_POWER = 0.8
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How hard the fast test works: label permutations for the null, step-out fractions of
+    the range, bisections after the first rejection, grid points per axis of a pair map."""
+
+    permutations: int
+    steps: tuple[float, ...]
+    bisections: int
+    grid: int
+    trials_factor: float = 1.0
+
+
+EFFORT = {
+    "fast": Effort(60, (0.05, 0.15, 0.35, 0.7, 1.0), 2, 9),
+    "thorough": Effort(200, (0.025, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0), 4, 15, 2.0),
+}
+
+
+def lda_accuracy(x: np.ndarray, y: np.ndarray, fold: np.ndarray, shrink: float = 0.1) -> float:
+    """Cross-validated accuracy of a shrinkage linear discriminant: x [S, p] features, y [S]
+    labels (0/1), fold [S] the fold of every sample. Features are standardised on each
+    training split; the pooled covariance is shrunk towards the identity by ``shrink``."""
+    correct = 0
+    for k in np.unique(fold):
+        tr, te = fold != k, fold == k
+        mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-9
+        z, zt = (x[tr] - mu) / sd, (x[te] - mu) / sd
+        yt = y[tr]
+        m0, m1 = z[yt == 0].mean(0), z[yt == 1].mean(0)
+        zc = z - np.where(yt[:, None] == 1, m1, m0)
+        cov = (1 - shrink) * (zc.T @ zc) / max(1, len(z) - 2) + shrink * np.eye(z.shape[1])
+        w = np.linalg.solve(cov, m1 - m0)
+        correct += int(((zt @ w - w @ (m0 + m1) / 2 > 0) == (y[te] == 1)).sum())
+    return correct / len(y)
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+@dataclass
+class FastTest:
+    """The fast held-out test of ``system`` at a fixed budget (see the module docstring).
+
+    trials: trials per evaluation; noise: tracking noise (std) added to every feature;
+    schedule: passed to ``system.trajectories`` (interactive systems), None for others;
+    level: the test's acceptance level (0.9: a model as good as the system is accepted 90 %
+    of the time); lower / upper: the parameters' bounds [d]; seed: fixes every evaluation's
+    random numbers (common random numbers)."""
+
+    system: object
+    trials: int
+    noise: float
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float = 0.9
+    schedule: object = None
+    folds: int = 5
+    seed: int = 0
+    effort: Effort = field(default_factory=lambda: EFFORT["fast"])
+    evaluations: int = 0
+
+    def __post_init__(self):
+        self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
+        self.trials = max(self.folds, round(self.trials * self.effort.trials_factor))
+
+    def _run(self, theta: np.ndarray, seed: int):
+        """(genuine [trials, k, T, F], counterfeit [trials, k, T, F]) of model theta [d], with noise."""
+        rng = np.random.default_rng(seed)
+        kw = {} if self.schedule is None else {"schedule": self.schedule}
+        g, c = self.system.trajectories(np.asarray(theta, float)[None], rng, self.trials, **kw)
+        self.evaluations += 1
+        g, c = np.asarray(g[0], float), np.asarray(c[0], float)
+        k = min(g.shape[1], c.shape[1])
+        pick = np.argsort(rng.random(g.shape[:2]), axis=1)[:, :k]  # k distinct genuine agents per trial
+        g, c = g[np.arange(len(g))[:, None], pick], c[:, :k]
+        if self.noise > 0:
+            g = g + rng.normal(0.0, self.noise, g.shape)
+            c = c + rng.normal(0.0, self.noise, c.shape)
+        return g, c
+
+    def _dataset(self, a: np.ndarray, b: np.ndarray):
+        """Features [2 n k, p], labels and folds (by trial) of a [n, k, T, F] against b."""
+        n, k = a.shape[:2]
+        x = trajectory_features(np.concatenate([a.reshape(-1, *a.shape[2:]), b.reshape(-1, *b.shape[2:])]))
+        y = np.repeat([0, 1], n * k)
+        trial = np.tile(np.repeat(np.arange(n), k), 2)
+        fold = np.random.default_rng(self.seed).permutation(n)[trial] % self.folds
+        return x, y, fold, trial
+
+    def accuracy(self, theta: np.ndarray) -> float:
+        """The test's statistic for model theta [d] against the system (common random numbers)."""
+        x, y, fold, _ = self._dataset(*self._run(theta, self.seed))
+        return lda_accuracy(x, y, fold)
+
+    def calibrate(self, theta: np.ndarray) -> dict:
+        """The null distribution at theta: accuracy with labels shuffled within every trial.
+        Sets and returns {accuracy, threshold, null_median, null_sd}."""
+        x, y, fold, trial = self._dataset(*self._run(theta, self.seed))
+        acc = lda_accuracy(x, y, fold)
+        rng = np.random.default_rng(self.seed + 1)
+        order = np.argsort(trial, kind="stable")  # samples grouped by trial, 2k each
+        per = len(y) // (trial.max() + 1)
+        null = []
+        for _ in range(self.effort.permutations):
+            shuffled = np.argsort(rng.random((len(y) // per, per)), axis=1)  # within each trial
+            yp = np.empty_like(y)
+            yp[order] = y[order].reshape(-1, per)[np.arange(len(y) // per)[:, None], shuffled].ravel()
+            null.append(lda_accuracy(x, yp, fold))
+        null = np.asarray(null)
+        self.threshold = float(np.quantile(null, self.level))
+        self.null_median, self.null_sd = float(np.median(null)), float(max(null.std(), 1e-3))
+        self.at_estimate = acc
+        return {
+            "accuracy": acc,
+            "threshold": self.threshold,
+            "null_median": self.null_median,
+            "null_sd": self.null_sd,
+            "rejected": bool(acc > self.threshold),
+        }
+
+    def power(self, theta: np.ndarray, moves=(0.05, 0.2)) -> list[dict]:
+        """Per parameter of theta [d]: for each move (a fraction of the range) and direction
+        that stays in bounds, the accuracy between theta and theta with that parameter moved
+        (independent trials) and the estimated power ``Phi((acc - threshold) / null_sd)``:
+        [{"5%": {power (the weaker direction's), values, accuracy}, ...}] per parameter."""
+        theta = np.asarray(theta, float)
+        base = self._run(theta, self.seed + 2)[1]  # counterfeit trials of the fitted model
+        out = []
+        for j in range(len(theta)):
+            width = self.upper[j] - self.lower[j]
+            entry = {}
+            for move in moves:
+                room = {+1: self.upper[j] - theta[j], -1: theta[j] - self.lower[j]}
+                signs = [s for s in (-1, +1) if room[s] >= move * width - 1e-12]
+                signs = signs or [max(room, key=room.get)]
+                rows = []
+                for s in signs:
+                    moved = theta.copy()
+                    moved[j] = np.clip(theta[j] + s * move * width, self.lower[j], self.upper[j])
+                    other = self._run(moved, self.seed + 3)[1]
+                    x, y, fold, _ = self._dataset(base, other)
+                    acc = lda_accuracy(x, y, fold)
+                    p = _normal_cdf((acc - self.threshold) / self.null_sd)
+                    rows.append((float(moved[j]), acc, p))
+                entry[f"{round(100 * move, 3):g}%"] = {
+                    "power": min(r[2] for r in rows),  # the weaker direction's
+                    "values": [r[0] for r in rows],
+                    "accuracy": [r[1] for r in rows],
+                }
+            out.append(entry)
+        return out
+
+    def _accepts(self, theta: np.ndarray, threshold: float) -> bool:
+        return self.accuracy(theta) <= threshold
+
+    def interval(self, theta: np.ndarray, j: int) -> dict:
+        """The values of parameter j the test does not reject, the others held at theta [d]:
+        {lo, hi, width (fraction of the range), adjusted (the estimate itself was rejected)};
+        lo, hi and width are None when the estimate is so far off that the widened threshold
+        exceeds ``SATURATED``. Needs :meth:`calibrate` at theta first."""
+        theta = np.asarray(theta, float)
+        lo_b, hi_b, e = self.lower[j], self.upper[j], theta[j]
+        width = hi_b - lo_b
+        adjusted = self.at_estimate > self.threshold
+        thr = self.threshold + max(0.0, self.at_estimate - self.null_median) if adjusted else self.threshold
+        if thr > SATURATED:  # the estimate is far off: every value would pass the widened test
+            return {"lo": None, "hi": None, "width": None, "adjusted": True}
+        ends = []
+        for s in (-1, +1):
+            inside, outside = e, None
+            for f in self.effort.steps:
+                v = float(np.clip(e + s * f * width, lo_b, hi_b))
+                if v == inside:
+                    break
+                probe = theta.copy()
+                probe[j] = v
+                if self._accepts(probe, thr):
+                    inside = v
+                    if v in (lo_b, hi_b):
+                        break
+                else:
+                    outside = v
+                    break
+            if outside is not None:
+                for _ in range(self.effort.bisections):
+                    mid = (inside + outside) / 2
+                    probe = theta.copy()
+                    probe[j] = mid
+                    inside, outside = (mid, outside) if self._accepts(probe, thr) else (inside, mid)
+                inside = (inside + outside) / 2  # the boundary's best guess
+            ends.append(float(inside))
+        lo, hi = ends
+        return {
+            "lo": lo,
+            "hi": hi,
+            "width": (hi - lo) / width if width > 0 else 0.0,
+            "adjusted": bool(adjusted),
+        }
+
+    def pair_map(self, theta: np.ndarray, i: int, j: int) -> dict:
+        """The test's accuracy over a grid of parameters i and j (the others at theta):
+        {x, y (grid values), accuracy [len(y), len(x)], threshold}."""
+        theta = np.asarray(theta, float)
+        xs = np.linspace(self.lower[i], self.upper[i], self.effort.grid)
+        ys = np.linspace(self.lower[j], self.upper[j], self.effort.grid)
+        acc = np.empty((len(ys), len(xs)))
+        for b, vy in enumerate(ys):
+            for a, vx in enumerate(xs):
+                probe = theta.copy()
+                probe[i], probe[j] = vx, vy
+                acc[b, a] = self.accuracy(probe)
+        return {"x": xs.tolist(), "y": ys.tolist(), "accuracy": acc.tolist(), "threshold": self.threshold}
+
+
+def assess(
+    test: FastTest,
+    theta: np.ndarray,
+    names,
+    moves=(0.05, 0.2),
+    pair: tuple[str, str] | tuple = (),
+) -> dict:
+    """Everything the summary reports about trust in theta [d]: the test's calibration,
+    ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
+    ``identified`` is None where no interval could be drawn), and a ``pair_map`` when ``pair``
+    names two parameters."""
+    names = list(names)
+    cal = test.calibrate(theta)
+    power = test.power(theta, moves)
+    top = f"{round(100 * max(moves), 3):g}%"
+    intervals = [test.interval(theta, j) for j in range(len(theta))]
+    out = {
+        "test": {
+            **cal,
+            "level": test.level,
+            "trials": test.trials,
+            "classifier": "shrinkage LDA on trajectory summary features, folds by trial",
+        },
+        "power": dict(zip(names, power, strict=True)),
+        "interval": {n: {k: v for k, v in iv.items()} for n, iv in zip(names, intervals, strict=True)},
+        "identified": {
+            n: None if iv["width"] is None else bool(iv["width"] <= IDENTIFIED_WIDTH)
+            for n, iv in zip(names, intervals, strict=True)
+        },
+        "vouched": {n: bool(p[top]["power"] >= VOUCH_POWER) for n, p in zip(names, power, strict=True)},
+    }
+    if pair:
+        i, j = names.index(pair[0]), names.index(pair[1])
+        out["pair_map"] = {"parameters": list(pair), **test.pair_map(theta, i, j)}
+    out["test"]["evaluations"] = test.evaluations
+    return out
