@@ -14,7 +14,12 @@ A run directory holds
   run has ``losses.png`` and ``samples/generation-NNNNNN.png`` instead of the parameters, and
   no ``populations.npz`` (its networks are in the checkpoints).
 
-Whole files are written to a temporary name in the same directory, synced, then renamed.
+- ``run.lock``: present while a process writes the run (:mod:`turinglearn.app.runlock`).
+
+Whole files are written to a temporary name in the same directory, synced, then renamed;
+metrics.csv rows are appended whole (a failed append is cut back). Every write that fails is a
+one-line :class:`~turinglearn.errors.RunDirError`, and the driver then checkpoints the last whole
+generation and records why in ``run.json``.
 """
 
 from __future__ import annotations
