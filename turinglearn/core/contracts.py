@@ -204,7 +204,11 @@ class System(Protocol):
         self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
         """Run every model ``trials`` times beside the system, for the held-out test and the
-        metric baselines: (genuine [M, trials, n, T, F], counterfeit [M, trials, r, T, F])."""
+        metric baselines: (genuine [M, trials, n, T, F], counterfeit [M, trials, r, T, F]).
+
+        A system driven by stimuli may also take an optional keyword ``schedule`` (what drives
+        both sides in the held-out test; ``InteractiveSystem.trajectories``); callers pass it
+        only to such systems."""
         ...
 
 
