@@ -47,9 +47,11 @@ def plot_parameters(
     truth: Sequence[float] | None,
     path: Path,
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
+    intervals: Mapping[str, Mapping[str, float]] | None = None,
 ) -> Path:
     """One panel per parameter: population median (line) and interquartile range (band) over
-    generations, with the ground truth as a dashed line."""
+    generations, with the ground truth as a dashed line and, where given (summary.json's
+    ``interval``: name -> {lo, hi}), the held-out test's interval as a green band."""
     plt = _pyplot()
     n = len(names)
     cols = min(n, 2)
@@ -62,6 +64,9 @@ def plot_parameters(
         ax.plot(g, metrics[f"{name}_median"], lw=1.5, label="median")
         if truth is not None:
             ax.axhline(truth[i], color="k", ls="--", lw=1, label="truth")
+        iv = (intervals or {}).get(name)
+        if iv and iv.get("lo") is not None:  # the held-out test's interval around the estimate
+            ax.axhspan(iv["lo"], iv["hi"], color="C2", alpha=0.2, lw=0, label="held-out interval")
         if bounds is not None:  # (lower [d], upper [d]): the model family's box
             lo, hi = bounds[0][i], bounds[1][i]
             pad = 0.025 * (hi - lo)

@@ -86,7 +86,10 @@ class SwarmResult(LearnResult):
     fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
     accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
     history: metrics.csv's columns over generations; models / discriminators: final evaluated
-    populations [M, d] / [D, k] with their fitness.
+    populations [M, d] / [D, k] with their fitness; trust: what the held-out test says
+    (:mod:`turinglearn.core.trust`): ``c2st_schedule`` (the headline's schedule),
+    ``c2st_by_schedule``, per parameter ``power``, ``interval``, ``identified`` and ``vouched``,
+    the test's calibration (``test``) and, on request, ``pair_map``; empty when not computed.
     """
 
     config: Config
@@ -101,6 +104,8 @@ class SwarmResult(LearnResult):
     discriminators: np.ndarray
     discriminator_fitness: np.ndarray
     interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
+    trust: dict[str, Any] = field(default_factory=dict)
+    trust_seconds: float | None = None  # what the power and intervals cost (not in summary.json)
 
     def estimate(self, track: str | None = None) -> np.ndarray:
         """The run's estimate [d] following ``track`` (default: the config's ``evaluation.track``)
@@ -123,6 +128,7 @@ class SwarmResult(LearnResult):
             "abs_error": as_list(self.abs_error),
             "max_abs_error": None if self.abs_error is None else float(np.max(self.abs_error)),
             "c2st": self.c2st,
+            **self.trust,
             "generations": len(self.history.get("generation", [])),
             "seconds": round(self.seconds, 3),
             "seconds_per_generation": round(

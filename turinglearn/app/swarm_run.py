@@ -4,6 +4,7 @@ run driver (:mod:`turinglearn.app.driver`) sees it: :class:`SwarmExperiment`."""
 from __future__ import annotations
 
 import sys
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -15,11 +16,13 @@ from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
-from turinglearn.core.evaluation import abs_error, model_c2st
+from turinglearn.core.evaluation import abs_error, c2st_by_schedule
 from turinglearn.core.random import stream
+from turinglearn.core.trust import EFFORT, FastTest, assess
+from turinglearn.errors import ConfigError
 from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
-from turinglearn.systems.interactive import InteractiveSystem
+from turinglearn.systems.interactive import InteractiveSystem, Interrogators
 
 
 class SwarmExperiment:
@@ -47,6 +50,52 @@ class SwarmExperiment:
                 system, self.learner.discriminator, config.generations, config.seed
             )
         self.last: Generation | None = None  # restored from a checkpoint
+        self._check_evaluation()
+
+    def _check_evaluation(self) -> None:
+        """Settings of the held-out test that only this system can judge, before the run."""
+        ev, system = self.config.evaluation, self.learner.system
+        interactive = isinstance(system, InteractiveSystem)
+        if ev.c2st_schedule not in ("auto", "passive") and not interactive:
+            raise ConfigError(
+                f"{ev.c2st_schedule!r} drives an interactive system; this one takes no stimuli "
+                "(use 'auto' or 'passive')",
+                "evaluation.c2st_schedule",
+            )
+        if ev.c2st_schedule == "interrogators" and system.passive:
+            raise ConfigError(
+                "a passive run has no interrogators; use 'auto', 'passive', 'random' or a .npy schedule",
+                "evaluation.c2st_schedule",
+            )
+        if ev.c2st_schedule.endswith(".npy"):
+            try:
+                schedule = np.load(ev.c2st_schedule)
+            except OSError as e:
+                raise ConfigError(f"cannot read the schedule: {e}", "evaluation.c2st_schedule") from None
+            system.user_schedule(schedule)  # the shape and the stimulus space
+        unknown = [n for n in ev.pair if n not in self.names]
+        if unknown:
+            raise ConfigError(
+                f"unknown parameter(s) {unknown}; the parameters are {list(self.names)}", "evaluation.pair"
+            )
+
+    def _schedules(self, last: Generation) -> dict | None:
+        """The held-out test's schedules that apply (name -> what drives both sides), in the
+        order they are run; None for a system without stimuli. "random" comes first, so its
+        figure is the one runs before schedules were a setting reported."""
+        system, ev = self.learner.system, self.config.evaluation
+        if not isinstance(system, InteractiveSystem):
+            return None
+        schedules = {"random": "random", "passive": "passive"}
+        if not system.passive:
+            judges = last.discriminators
+            archive = getattr(self.learner, "archive", None)
+            if archive is not None:
+                judges = np.concatenate([judges, archive])
+            schedules["interrogators"] = Interrogators(self.learner.discriminator, judges)
+        if ev.c2st_schedule.endswith(".npy"):
+            schedules[ev.c2st_schedule] = np.load(ev.c2st_schedule)
+        return schedules
 
     def headline(self, out) -> str:
         c = self.config
@@ -104,10 +153,19 @@ class SwarmExperiment:
         chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
         model = inferred if view is None else last.models[chosen]
         truth = None if system.truth is None else np.asarray(system.truth, float)
-        c2st = None
+        c2st, held_out = None, {}
         if ev.c2st_trials > 0:
             rng = stream(config.seed, "evaluation")
-            c2st = model_c2st(system, model, rng, ev.c2st_trials, ev.c2st_folds, ev.c2st_noise)
+            schedules = self._schedules(last)
+            headline, by_schedule = c2st_by_schedule(
+                system, model, rng, ev.c2st_trials, ev.c2st_folds, ev.c2st_noise, schedules, ev.c2st_schedule
+            )
+            c2st = by_schedule[headline]
+            held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule}
+            if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
+                held_out.update(
+                    self._trust(inferred, None if schedules is None else schedules[headline], headline)
+                )
         result = SwarmResult(
             config=config,
             names=tuple(self.names),
@@ -125,7 +183,27 @@ class SwarmExperiment:
             interrogations=None if self.probes is None else (self.probes.stimuli, self.probes.responses),
         )
         result.extra.update(self._extra(last, values, chosen, inferred))
+        result.trust.update(held_out)
+        result.trust_seconds = getattr(self, "trust_seconds", None)
         return result
+
+    def _trust(self, inferred: np.ndarray, schedule, name: str) -> dict:
+        """Power, intervals and flags of the fast held-out test at the estimate
+        (:func:`turinglearn.core.trust.assess`), with the seconds they took."""
+        config, system = self.config, self.learner.system
+        ev, family = config.evaluation, system.model_family
+        t0 = time.perf_counter()
+        seed = int(stream(config.seed, "evaluation", 3).integers(2**31))
+        test = FastTest(
+            system, ev.c2st_trials, ev.c2st_noise, family.lower, family.upper, ev.level,
+            schedule, ev.c2st_folds, seed, EFFORT[ev.intervals],
+        )  # fmt: skip
+        out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
+        out["test"]["schedule"] = name
+        # seconds: on the result (SwarmResult.trust_seconds), not in summary.json, whose keys
+        # must match between identical runs
+        self.trust_seconds = time.perf_counter() - t0
+        return out
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
         config, family, system = self.config, self.learner.system.model_family, self.learner.system
@@ -163,7 +241,12 @@ class SwarmExperiment:
             discriminator_fitness=result.discriminator_fitness,
         )
         bounds = (self.shown.lower, self.shown.upper)
-        plot_parameters(result.history, result.names, result.truth, run.path / "parameters.png", bounds)
+        intervals = result.trust.get("interval")
+        plot_parameters(
+            result.history, result.names, result.truth, run.path / "parameters.png", bounds, intervals
+        )
+        if "pair_map" in result.trust:
+            plot_pair_map(result.trust["pair_map"], result.inferred, result.names, result.truth, run.path)
         plot_fitness(result.history, run.path / "fitness.png")
         if result.interrogations is not None:
             stimuli, responses = result.interrogations
@@ -174,3 +257,30 @@ class SwarmExperiment:
             )
             path = Path(run.path) / "interrogation.png"
             plot_interrogations(stimuli, responses, path, self.learner.system.sim.feature_names)
+
+
+def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
+    """pair_map.png: the fast test's accuracy over a grid of two parameters (the others at the
+    estimate), with the region it accepts outlined, the estimate and the truth."""
+    from turinglearn.app.report import _pyplot, _save
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    x, y, acc = np.asarray(pair["x"]), np.asarray(pair["y"]), np.asarray(pair["accuracy"])
+    mesh = ax.pcolormesh(x, y, acc, shading="nearest", cmap="viridis", vmin=0.4, vmax=1.0)
+    fig.colorbar(mesh, ax=ax, label="held-out accuracy")
+    ax.contour(x, y, acc, levels=[pair["threshold"]], colors="w", linewidths=1.5)
+    i, j = (list(names).index(n) for n in pair["parameters"])
+    ax.plot(inferred[i], inferred[j], "r+", ms=12, label="estimate")
+    if truth is not None:
+        ax.plot(truth[i], truth[j], "kx", ms=9, label="truth")
+    ax.set_xlabel(names[i])
+    ax.set_ylabel(names[j])
+    ax.set_title(
+        "Where the held-out test cannot tell the model from the system (inside the line)", fontsize=8
+    )
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    path = Path(folder) / "pair_map.png"
+    _save(fig, path)
+    return path

@@ -168,7 +168,20 @@ class EvaluationConfig:
     track: which model of each generation the window follows: ``median`` (the default; the
     population median, per parameter) or ``best`` (the generation's fittest model, the one that
     fooled the most judges). metrics.csv records both (``NAME_median``, ``NAME_best``), so a
-    finished run can be re-estimated either way (:func:`turinglearn.app.results.estimate`)."""
+    finished run can be re-estimated either way (:func:`turinglearn.app.results.estimate`).
+
+    The held-out test's trust report (:mod:`turinglearn.core.trust`; docs/design.md, "The
+    held-out test"): c2st_schedule: what drives both sides of an interactive system in the
+    test: ``passive`` (the passive schedule), ``random`` (uniform stimuli every step),
+    ``interrogators`` (the final interrogators, population plus hall of fame, closed loop),
+    a path to a ``.npy`` file of shape [T, k] or [n, T, k] (a schedule of one's own), or
+    ``auto`` (the default: every schedule that applies is run and the headline C2ST is the
+    one under which the model is told apart best). Systems without stimuli have one test.
+    intervals: ``fast`` (the default), ``thorough`` (twice the trials, finer search, more
+    permutations) or ``off``: an interval for every parameter by inverting the fast test at
+    ``level`` (0.9), and its power against moves of each parameter by ``power_moves`` (fractions
+    of its range; the largest decides whether the test vouches for the parameter).
+    pair: two parameter names: also map the test over a grid of that pair (pair_map.png)."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
@@ -176,6 +189,11 @@ class EvaluationConfig:
     average_last: int = 1
     average: str = "median"
     track: str = "median"
+    c2st_schedule: str = "auto"
+    intervals: str = "fast"
+    level: float = 0.9
+    power_moves: tuple[float, ...] = (0.05, 0.2)
+    pair: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.average not in AVERAGES:
@@ -187,6 +205,21 @@ class EvaluationConfig:
         if self.c2st_trials < 0:
             raise ConfigError(f"must be 0 (skip) or more, got {self.c2st_trials}", "c2st_trials")
         check_at_least(self, c2st_folds=2, average_last=1)
+        from turinglearn.core.trust import INTERVALS, SCHEDULES
+
+        if self.c2st_schedule not in SCHEDULES and not self.c2st_schedule.endswith(".npy"):
+            raise ConfigError(
+                f"must be one of {', '.join(SCHEDULES)} or a .npy file, got {self.c2st_schedule!r}",
+                "c2st_schedule",
+            )
+        if self.intervals not in INTERVALS:
+            raise ConfigError(f"must be one of {', '.join(INTERVALS)}, got {self.intervals!r}", "intervals")
+        if not 0 < self.level < 1:
+            raise ConfigError(f"must lie strictly between 0 and 1, got {self.level}", "level")
+        if not self.power_moves or not all(0 < m <= 1 for m in self.power_moves):
+            raise ConfigError(f"must be fractions of the range in (0, 1], got {self.power_moves}", "power_moves")
+        if len(self.pair) not in (0, 2) or len(set(self.pair)) != len(self.pair):
+            raise ConfigError(f"must name two different parameters (or none), got {list(self.pair)}", "pair")
         if 0 < self.c2st_trials < self.c2st_folds:  # each fold needs a sample of each class
             raise ConfigError(
                 f"must be 0 (skip) or at least c2st_folds = {self.c2st_folds} (every fold of the two-sample "
