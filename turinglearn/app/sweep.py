@@ -5,7 +5,9 @@ The runs are the backend's tasks: a local process pool or a Dask cluster runs se
 once; inside a worker a run computes in-process. Rerunning a sweep into the same directory
 keeps the finished runs, resumes the interrupted ones and starts the missing ones.
 ``OUT/results.json`` (one entry per seed), ``OUT/table.md`` (median and interquartile range of
-every parameter's error, C2ST, seconds per run) and ``OUT/errors.png`` are written at the end;
+every parameter's error, C2ST, seconds per run; then beside each parameter's median error the
+spread of its estimates over seeds, and how often the held-out test's interval held the truth)
+and ``OUT/errors.png`` are written at the end;
 every run's own directory is complete as soon as the run is.
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ def result_row(summary: dict) -> dict:
         "inferred": summary["inferred"],
         "abs_error": summary["abs_error"],
         "c2st": summary["c2st"],
+        "interval": summary.get("interval"),
         "behaviour": summary.get("behaviour"),
         "seconds": summary["seconds"],
     }
@@ -73,7 +77,48 @@ def run_sweep(
     with make_backend(dataclasses.replace(execution, timeout=0.0), log=log) as backend:
         results = backend.map(_one_seed, tasks)
     write_json(out / "results.json", results)
-    text = table(results)
+    text = table(results) + "\n" + spread_table(results)
     atomic_write(out / "table.md", text + "\n")
     box_plot(results, out / "errors.png")
     return text
+
+
+def _median(values) -> float:
+    values = sorted(v for v in values if v is not None and not math.isnan(v))
+    if not values:
+        return math.nan
+    mid = len(values) // 2
+    return values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def spread_table(results: Sequence[dict]) -> str:
+    """Markdown: per task, learner and parameter, the median error beside the spread of the
+    estimates over seeds (standard deviation, and min .. max), so run-to-run variability is
+    visible; where runs report the held-out test's intervals, how many held the truth and
+    their median width."""
+    out = []
+    for task in dict.fromkeys(r["task"] for r in results):
+        rows = [r for r in results if r["task"] == task]
+        out += [
+            f"### {task}: estimates over seeds\n",
+            "| learner | parameter | median error | estimates: median, sd [min, max] | interval holds truth | median interval width |",
+            "|---|---|---|---|---|---|",
+        ]
+        for learner in dict.fromkeys(r["learner"] for r in rows):
+            mine = [r for r in rows if r["learner"] == learner]
+            for i, name in enumerate(mine[0]["names"]):
+                est = [r["inferred"][i] for r in mine]
+                mean = sum(est) / len(est)
+                sd = math.sqrt(sum((v - mean) ** 2 for v in est) / max(1, len(est) - 1))
+                err = _median([r["abs_error"][i] for r in mine if r["abs_error"]])
+                ivs = [(r, (r.get("interval") or {}).get(name)) for r in mine]
+                ivs = [(r, iv) for r, iv in ivs if iv and iv.get("lo") is not None]
+                held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in ivs if r["truth"])
+                cover = f"{held} of {len(ivs)}" if ivs else "not computed"
+                width = f"{_median([iv['hi'] - iv['lo'] for _, iv in ivs]):.3f}" if ivs else "-"
+                out.append(
+                    f"| {learner} | {name} | {err:.3f} | {_median(est):+.3f}, {sd:.3f} [{min(est):+.3f}, "
+                    f"{max(est):+.3f}] | {cover} | {width} |"
+                )
+        out.append("")
+    return "\n".join(out)
