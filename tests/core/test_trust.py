@@ -54,10 +54,10 @@ def test_random_stimuli_hide_the_agent_the_headline_does_not(system):
     """A model 20 % off: the random schedule cannot see it, the headline (auto) can; the truth passes."""
     schedules = {"random": "random", "passive": "passive"}
     off = system.truth + np.array([0.0, 0.2, 0.0])
-    name, by = c2st_by_schedule(system, off, np.random.default_rng(0), 200, 5, 0.05, schedules)
+    name, by = c2st_by_schedule(system, off, np.random.default_rng(0), 100, 5, 0.05, schedules)
     assert by["random"] < 0.6  # the old test: cannot fail
     assert name == "passive" and by[name] >= 0.9
-    name, by = c2st_by_schedule(system, system.truth, np.random.default_rng(1), 200, 5, 0.05, schedules)
+    name, by = c2st_by_schedule(system, system.truth, np.random.default_rng(1), 100, 5, 0.05, schedules)
     assert by[name] <= 0.6
 
 

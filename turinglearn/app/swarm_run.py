@@ -163,9 +163,13 @@ class SwarmExperiment:
             c2st = by_schedule[headline]
             held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule}
             if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
-                held_out.update(
-                    self._trust(inferred, None if schedules is None else schedules[headline], headline)
-                )
+                t0, name = time.perf_counter(), headline
+                if schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
+                    name = self._most_powerful(inferred, schedules)
+                held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
+                # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
+                # match between identical runs
+                self.trust_seconds = time.perf_counter() - t0
         result = SwarmResult(
             config=config,
             names=tuple(self.names),
@@ -187,22 +191,37 @@ class SwarmExperiment:
         result.trust_seconds = getattr(self, "trust_seconds", None)
         return result
 
+    def _test(self, schedule, effort: str) -> FastTest:
+        config, system = self.config, self.learner.system
+        ev, family = config.evaluation, system.model_family
+        seed = int(stream(config.seed, "evaluation", 3).integers(2**31))
+        return FastTest(
+            system, ev.c2st_trials, ev.c2st_noise, family.lower, family.upper, ev.level,
+            schedule, ev.c2st_folds, seed, EFFORT[effort],
+        )  # fmt: skip
+
+    def _most_powerful(self, inferred: np.ndarray, schedules: dict) -> str:
+        """With ``c2st_schedule = "auto"``: the schedule whose fast test separates the largest
+        moves of the parameters best (mean power), so that a well-fitted model's intervals are
+        not drawn under a schedule that cannot see its parameters (measured: under the passive
+        schedule, three of stimulus-response's four parameters are invisible)."""
+        moves = (max(self.config.evaluation.power_moves),)
+        best, score = None, -1.0
+        for name, schedule in schedules.items():
+            test = self._test(schedule, "fast")
+            test.calibrate(inferred)
+            power = np.mean([next(iter(p.values()))["power"] for p in test.power(inferred, moves)])
+            if power > score + 1e-9:
+                best, score = name, power
+        return best
+
     def _trust(self, inferred: np.ndarray, schedule, name: str) -> dict:
         """Power, intervals and flags of the fast held-out test at the estimate
         (:func:`turinglearn.core.trust.assess`), with the seconds they took."""
-        config, system = self.config, self.learner.system
-        ev, family = config.evaluation, system.model_family
-        t0 = time.perf_counter()
-        seed = int(stream(config.seed, "evaluation", 3).integers(2**31))
-        test = FastTest(
-            system, ev.c2st_trials, ev.c2st_noise, family.lower, family.upper, ev.level,
-            schedule, ev.c2st_folds, seed, EFFORT[ev.intervals],
-        )  # fmt: skip
+        ev = self.config.evaluation
+        test = self._test(schedule, ev.intervals)
         out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
         out["test"]["schedule"] = name
-        # seconds: on the result (SwarmResult.trust_seconds), not in summary.json, whose keys
-        # must match between identical runs
-        self.trust_seconds = time.perf_counter() - t0
         return out
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
