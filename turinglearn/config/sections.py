@@ -178,9 +178,12 @@ class EvaluationConfig:
     ``auto`` (the default: every schedule that applies is run and the headline C2ST is the
     one under which the model is told apart best). Systems without stimuli have one test.
     intervals: ``fast`` (the default), ``thorough`` (twice the trials, finer search, more
-    permutations) or ``off``: an interval for every parameter by inverting the fast test at
-    ``level`` (0.9), and its power against moves of each parameter by ``power_moves`` (fractions
-    of its range; the largest decides whether the test vouches for the parameter).
+    permutations) or ``off``: an interval for every parameter by inverting the fast test, and
+    its power against moved parameters.
+    level: the fast test's level (0.9): a model is rejected when its accuracy exceeds this
+    quantile of the null distribution, so the intervals are ``level`` intervals.
+    power_moves: the moves of each parameter, as fractions of its range, whose power is
+    reported; the largest decides whether the test vouches for the parameter.
     pair: two parameter names: also map the test over a grid of that pair (pair_map.png)."""
 
     c2st_trials: int = 200
