@@ -17,6 +17,7 @@ from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
+from turinglearn.core.learner import TuringLearner
 from turinglearn.core.random import stream
 from turinglearn.core.trust import EFFORT, FastTest, assess
 from turinglearn.errors import ConfigError
@@ -37,6 +38,7 @@ class SwarmExperiment:
     def __init__(self, config: Config, simulator=None):
         self.config, self.simulator = config, simulator
         self.learner = build(config, simulator=simulator)
+        self.trust_seconds: float | None = None  # time the trust report took (not in summary.json)
         self.generations = config.generations
         family = self.learner.system.model_family
         self.shown = reported_family(family)  # policy families are reported as their effective controllers
@@ -89,7 +91,7 @@ class SwarmExperiment:
         schedules = {"random": "random", "passive": "passive"}
         if not system.passive:
             judges = last.discriminators
-            archive = getattr(self.learner, "archive", None)
+            archive = self.learner.archive if isinstance(self.learner, TuringLearner) else None
             if archive is not None:
                 judges = np.concatenate([judges, archive])
             schedules["interrogators"] = Interrogators(self.learner.discriminator, judges)
@@ -188,7 +190,7 @@ class SwarmExperiment:
         )
         result.extra.update(self._extra(last, values, chosen, inferred))
         result.trust.update(held_out)
-        result.trust_seconds = getattr(self, "trust_seconds", None)
+        result.trust_seconds = self.trust_seconds
         return result
 
     def _test(self, schedule, effort: str) -> FastTest:
