@@ -47,10 +47,12 @@ class InProcess:
 
 
 def _worker_init() -> None:
-    # One core per worker: the workers are the parallelism; nested BLAS threads would fight them.
+    # One core per worker: the workers are the parallelism; nested BLAS threads, or the compiled
+    # kernels' own thread pool (turinglearn.families._compiled), would fight them.
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
+    os.environ["TURINGLEARN_THREADS"] = "1"
 
 
 def _pool_worker_init() -> None:
