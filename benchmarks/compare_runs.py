@@ -1,7 +1,9 @@
 """Compare two run directories: metrics.csv (every column but the timings) and summary.json
 (timing keys aside) must be equal. Prints every difference; exit status 1 if there is one.
 
-    python benchmarks/compare_runs.py /work/before/gan /tmp/after-gan
+    python benchmarks/compare_runs.py [--added-ok] RUN_A RUN_B
+
+``--added-ok``: summary keys only RUN_B has (fields a newer version adds) are not differences.
 
 Runs written before the GAN became the same loop as the swarm runs named things differently;
 they are read in today's names: metrics.csv's ``step`` (generations done) is ``generation``
@@ -46,8 +48,9 @@ def _same(a, b) -> bool:
     return a == b
 
 
-def compare(a: Path, b: Path) -> list[str]:
-    """Every difference between runs ``a`` and ``b``, one line each."""
+def compare(a: Path, b: Path, added_ok: bool = False) -> list[str]:
+    """Every difference between runs ``a`` and ``b``, one line each. ``added_ok``: summary keys
+    that only ``b`` has (fields a newer version adds) are not differences."""
     out = []
     ma, mb = read_metrics(a), read_metrics(b)
     for k in sorted(ma.keys() ^ mb.keys()):
@@ -64,6 +67,8 @@ def compare(a: Path, b: Path) -> list[str]:
             )
     sa, sb = read_summary(a), read_summary(b)
     for k in sorted(sa.keys() | sb.keys()):
+        if k not in sa and added_ok:
+            continue
         if k not in sa or k not in sb:
             out.append(f"summary.json: key {k!r} only in {a if k in sa else b}")
         elif not _same(sa[k], sb[k]):
@@ -73,16 +78,19 @@ def compare(a: Path, b: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    added_ok = "--added-ok" in args
+    args = [x for x in args if x != "--added-ok"]
     if len(args) != 2:
         print(__doc__.strip().splitlines()[2].strip(), file=sys.stderr)
         return 2
     a, b = map(Path, args)
-    differences = compare(a, b)
+    differences = compare(a, b, added_ok)
     for line in differences:
         print(line)
     rows = len(next(iter(read_metrics(a).values()), []))
     print(f"{a} vs {b}: {'equal' if not differences else f'{len(differences)} differences'} "
-          f"({rows} metrics rows, summary.json timings aside)")  # fmt: skip
+          f"({rows} metrics rows, summary.json timings aside"
+          f"{', keys only the second run has aside' if added_ok else ''})")  # fmt: skip
     return 1 if differences else 0
 
 

@@ -157,7 +157,9 @@ MODELS.register("gp", ModelKind(optimizer=_gp_models, policy=_gp, requires=("dea
 def _elman(system, discriminators, n_inputs: int, n_outputs: int):
     from turinglearn.families.elman import ElmanNetwork
 
-    return ElmanNetwork(n_inputs=n_inputs, n_hidden=discriminators.hidden, n_outputs=n_outputs)
+    return ElmanNetwork(
+        n_inputs=n_inputs, n_hidden=discriminators.hidden, n_outputs=n_outputs, kernels=discriminators.kernels
+    )
 
 
 def _es_discriminators(family, discriminators, rng):

@@ -129,17 +129,22 @@ class DiscriminatorConfig(ESConfig):
     settings do not apply to them;
     hidden: hidden units of the Elman network, the GRU or the DeepSets classifier;
     learning_rate: Adam's learning rate (``gru``, ``swarm``);
-    train_steps: Adam steps per generation (``gru``, ``swarm``).
+    train_steps: Adam steps per generation (``gru``, ``swarm``);
+    kernels: how Elman networks judge: ``numba`` (the default: one compiled kernel on every
+    core) or ``numpy`` (the readable reference path; the same judgements up to float32 rounding).
     """
 
     kind: str = "elman"
     hidden: int = 5
     learning_rate: float = 0.01
     train_steps: int = 5
+    kernels: str = "numba"
 
     def __post_init__(self):
         super().__post_init__()
         check_at_least(self, hidden=1, train_steps=1)
+        if self.kernels not in ("numba", "numpy"):
+            raise ConfigError(f"must be numba or numpy, got {self.kernels!r}", "kernels")
         if not self.learning_rate > 0:
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
