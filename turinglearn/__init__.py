@@ -40,7 +40,7 @@ _LAZY = {
     "check_discriminator": "turinglearn.app.checks",
     "ContractError": "turinglearn.app.checks",
     "record": "turinglearn.app.recording",
-    "read_recording": "turinglearn.systems.recorded",
+    "read_recording": "turinglearn.systems.recording_files",
     "GymSim": "turinglearn.environments.gym_wrapper",
 }
 
@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from turinglearn.environments.gym_wrapper import GymSim
     from turinglearn.errors import ConfigError
     from turinglearn.families.elman import ElmanNetwork
-    from turinglearn.systems.recorded import read_recording
+    from turinglearn.systems.recording_files import read_recording
     from turinglearn.systems.swarm import SwarmSystem
 
 

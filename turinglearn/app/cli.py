@@ -217,7 +217,7 @@ def _print_gan_summary(summary: dict) -> None:
 def cmd_record(args) -> int:
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
-    from turinglearn.systems.recorded import read_recording
+    from turinglearn.systems.recording_files import read_recording
 
     config = load_config(args.config, args.overrides)
     path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)

@@ -10,7 +10,8 @@ import numpy as np
 
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError, TuringLearnError
-from turinglearn.systems.recorded import simulate_models, write_recording
+from turinglearn.systems.recorded import simulate_models
+from turinglearn.systems.recording_files import write_recording
 
 
 def record(

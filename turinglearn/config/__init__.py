@@ -6,14 +6,11 @@ and ``--set`` overrides, :mod:`~turinglearn.config.schema` validates tables into
 """
 
 from turinglearn.config.load import load_config, parse_override, presets, read_source, to_toml
+from turinglearn.config.run import AVERAGES, TRACKS, EvaluationConfig, ExecutionConfig
 from turinglearn.config.sections import (
-    AVERAGES,
-    TRACKS,
     Config,
     DiscriminatorConfig,
     EnvironmentConfig,
-    EvaluationConfig,
-    ExecutionConfig,
     LearnerConfig,
     ModelConfig,
     from_dict,

@@ -1,0 +1,358 @@
+"""Recording files: the format of recorded observations, reading them (every way a file can be
+unusable is one ConfigError) and writing them (whole, or not at all).
+
+**Schema** (long format: one row per individual and time step):
+
+| column | type | meaning |
+|---|---|---|
+| ``individual`` | integer | which individual (trajectory) the row belongs to; any distinct ids |
+| ``step`` | integer | time step, ``0 .. T-1``; every individual has every step exactly once |
+| one column per feature | float | named as the environment's ``feature_names`` (``turinglearn envs``; e.g. ``linear_speed``, ``angular_speed`` for aggregation), normalised as the simulator normalises them |
+
+Files: ``.csv`` (a header row with the column names), ``.npz`` (one 1-D array per column, all
+of the same length; an optional array ``truth`` [d] records the parameters that produced the
+data, when known, so runs report their error), ``.parquet`` (needs ``pyarrow``). ``T`` must
+equal the environment's ``steps``; values must lie in the simulator's declared
+``feature_space`` where it declares one.
+"""
+
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from turinglearn.errors import ConfigError, TuringLearnError
+
+SUFFIXES = (".csv", ".npz", ".parquet")
+ID, STEP = "individual", "step"
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None."""
+
+    x: np.ndarray
+    ids: np.ndarray
+    feature_names: tuple[str, ...]
+    truth: np.ndarray | None = None
+
+
+# --- reading and validating -------------------------------------------------------------------
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of a .npz file; any way the file can be unreadable (truncated, not a zip,
+    corrupted compressed data, pickled objects, a bad array header) is one ConfigError."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if not isinstance(f, np.lib.npyio.NpzFile):
+                raise ValueError("it holds one array (a .npy file), not named columns")
+            return {k: np.asarray(f[k]) for k in f.files}
+    except AttributeError:  # np.load gave a plain array (a .npy file), which is no context manager
+        reason = "it holds one array (a .npy file), not named columns"
+    except MemoryError:
+        reason = "an array in it is too large to load"
+    except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, ...: a damaged file
+        reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'damaged'}"
+    raise ConfigError(
+        f"cannot read recording {str(path)!r} as .npz ({reason}); write it again (numpy.savez)", "data"
+    )
+
+
+def _check_numeric(a: np.ndarray, what: str, path: Path) -> None:
+    """``what`` (e.g. "column 'step'") must be an array of numbers, not text, objects or complex."""
+    if a.dtype.kind not in "iuf":
+        raise ConfigError(
+            f"recording {str(path)!r}: {what} must hold numbers, it holds {a.dtype} values", "data"
+        )
+
+
+def _csv_cell(text: str):
+    """A CSV value: an int where it is written as one (exact, however large), else a float."""
+    text = text.strip()
+    if not text:
+        return math.nan
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
+    """The file's columns by name (1-D arrays), and its truth (npz only)."""
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        cols = _read_npz(path)
+        truth = cols.pop("truth", None)
+        for name, a in cols.items():
+            if a.ndim != 1:
+                raise ConfigError(
+                    f"recording {str(path)!r}: array {name!r} has shape {a.shape}; every column must be 1-D "
+                    "(one value per row: individual, step, features)",
+                    "data",
+                )
+        if truth is not None:
+            _check_numeric(truth, "array 'truth'", path)
+            truth = np.asarray(truth, float).ravel()
+            if not np.isfinite(truth).all():
+                raise ConfigError(
+                    f"recording {str(path)!r}: its truth {truth.tolist()[:8]} is not finite; "
+                    "give the true parameters, or leave the truth out",
+                    "data",
+                )
+        return cols, truth
+    if suffix == ".csv":
+        try:
+            with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is no column name
+                rows = list(csv.reader(f))
+        except (OSError, UnicodeDecodeError, csv.Error) as e:
+            raise ConfigError(f"cannot read recording {str(path)!r}: {e}", "data") from None
+        if not rows:
+            raise ConfigError(
+                f"recording {str(path)!r} is empty; it needs a header row and data rows", "data"
+            )
+        header = [h.strip() for h in rows[0]]
+        body = [r for r in rows[1:] if r]
+        for i, r in enumerate(body):
+            if len(r) != len(header):
+                raise ConfigError(
+                    f"recording {str(path)!r}, line {i + 2}: {len(r)} values for {len(header)} columns",
+                    "data",
+                )
+        if len(set(header)) != len(header):
+            raise ConfigError(f"recording {str(path)!r}: its header names a column twice: {header}", "data")
+        cols = {}
+        for j, name in enumerate(header):
+            try:
+                values = [_csv_cell(r[j]) for r in body]
+            except ValueError as e:
+                raise ConfigError(f"recording {str(path)!r}, column {name!r}: {e}", "data") from None
+            if name in (ID, STEP) and all(isinstance(v, int) for v in values):
+                big = [v for v in values if not -(2**63) <= v < 2**63]
+                if big:
+                    raise ConfigError(
+                        f"recording {str(path)!r}: column {name!r} holds {big[0]}, beyond 64-bit integers", "data"
+                    )
+                cols[name] = np.array(values, dtype=np.int64)
+            else:
+                cols[name] = np.array([float(v) for v in values])
+        return cols, None
+    if suffix == ".parquet":
+        try:
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ConfigError(
+                f"reading the Parquet recording {str(path)!r} needs pyarrow: pip install pyarrow "
+                "(or save the recording as .npz or .csv)",
+                "data",
+            ) from None
+        try:
+            table = pq.read_table(path)
+            return {
+                name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
+                for name in table.column_names
+            }, None
+        except Exception as e:  # pyarrow's own error types
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            raise ConfigError(f"cannot read recording {str(path)!r} as Parquet: {first}", "data") from None
+    raise ConfigError(
+        f"recording {str(path)!r}: unknown file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}",
+        "data",
+    )
+
+
+def _as_int(a: np.ndarray, name: str, path: Path) -> np.ndarray:
+    a = np.asarray(a)
+    _check_numeric(a, f"column {name!r}", path)
+    if a.dtype.kind in "iu":
+        if a.dtype.kind == "u" and len(a) and a.max() >= 2**63:
+            i = int(np.argmax(a >= 2**63))
+            raise ConfigError(
+                f"recording {str(path)!r}: column {name!r} row {i} has {a[i]}, beyond 64-bit integers", "data"
+            )
+        return a.astype(np.int64)
+    af = a.astype(float)
+    bad = ~np.isfinite(af) | (af != np.round(af)) | (np.abs(af) > 2**53)  # beyond 2**53 floats skip integers
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ConfigError(
+            f"recording {str(path)!r}: column {name!r} must hold integers, row {i} has {a[i]!r}", "data"
+        )
+    return af.astype(np.int64)
+
+
+def read_recording(
+    path: str | Path, feature_names, steps: int | None = None, feature_space=None
+) -> Recording:
+    """Read and validate a recording (schema: the module docstring) for an environment whose
+    features are ``feature_names``, ``steps`` long, within ``feature_space`` (a Box or None).
+    Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(
+            f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file", "data"
+        )
+    cols, truth = _read_columns(path)
+    names = tuple(feature_names)
+    schema = ", ".join((ID, STEP, *names))
+    missing = [c for c in (ID, STEP, *names) if c not in cols]
+    extra = [c for c in cols if c not in (ID, STEP, *names)]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"lacks column(s) {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"has unexpected column(s) {', '.join(map(repr, extra))}")
+        n_feat = len([c for c in cols if c not in (ID, STEP)])
+        raise ConfigError(
+            f"recording {str(path)!r} {' and '.join(parts)}: it has {n_feat} feature column(s), the environment "
+            f"has {len(names)} ({', '.join(names)}); the schema is: {schema}",
+            "data",
+        )
+    lengths = {c: len(cols[c]) for c in (ID, STEP, *names)}
+    if len(set(lengths.values())) != 1:
+        raise ConfigError(f"recording {str(path)!r}: columns have different lengths {lengths}", "data")
+    n_rows = lengths[ID]
+    if n_rows == 0:
+        raise ConfigError(f"recording {str(path)!r} has no rows", "data")
+    ids = _as_int(cols[ID], ID, path)
+    t = _as_int(cols[STEP], STEP, path)
+    for c in names:
+        _check_numeric(np.asarray(cols[c]), f"column {c!r}", path)
+    values = np.stack([np.asarray(cols[c], dtype=float) for c in names], axis=1)  # [rows, F]
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        raise ConfigError(
+            f"recording {str(path)!r}: column {names[j]!r} has {values[r, j]} at individual {ids[r]}, step {t[r]} "
+            f"(row {r}); {int(bad.sum())} value(s) are NaN or infinite; drop or fill those individuals",
+            "data",
+        )
+    uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
+    if len(set(counts.tolist())) != 1:
+        short = uniq[np.argmin(counts)]
+        raise ConfigError(
+            f"recording {str(path)!r} is ragged: individual {short} has {counts.min()} steps, individual "
+            f"{uniq[np.argmax(counts)]} has {counts.max()}; every individual needs the same T steps",
+            "data",
+        )
+    n_steps = int(counts[0])
+    order = np.lexsort((t, inverse))
+    t_sorted = t[order].reshape(len(uniq), n_steps)
+    want = np.arange(n_steps)
+    wrong = (t_sorted != want).any(axis=1)
+    if wrong.any():
+        i = int(np.argmax(wrong))
+        raise ConfigError(
+            f"recording {str(path)!r}: individual {uniq[i]} has steps {t_sorted[i][:8].tolist()}...; each individual "
+            f"needs every step 0 .. {n_steps - 1} exactly once",
+            "data",
+        )
+    if steps is not None and n_steps != steps:
+        raise ConfigError(
+            f"recording {str(path)!r} has {n_steps} steps per individual; the environment runs {steps}: "
+            f"set environment.steps = {n_steps} (--set environment.steps={n_steps})",
+            "data",
+        )
+    x = values[order].reshape(len(uniq), n_steps, len(names))
+    if feature_space is not None:
+        low = np.broadcast_to(np.asarray(feature_space.low, float), (len(names),))
+        high = np.broadcast_to(np.asarray(feature_space.high, float), (len(names),))
+        out = (x < low) | (x > high)
+        if out.any():
+            i, k, j = np.argwhere(out)[0]
+            raise ConfigError(
+                f"recording {str(path)!r}: {names[j]} = {x[i, k, j]:g} at individual {uniq[i]}, step {k} lies outside "
+                f"the declared range [{low[j]:g}, {high[j]:g}] ({int(out.sum())} value(s) outside); features must be "
+                "normalised as the simulator normalises them",
+                "data",
+            )
+    _check_learnable(x, path)
+    return Recording(x, uniq, names, truth)
+
+
+def _check_learnable(x: np.ndarray, path: Path) -> None:
+    """Values that overflow the summary statistics of the two-sample test (computed in float64,
+    classified in float32) cannot be learned from: refused now rather than after training."""
+    from turinglearn.core.evaluation import trajectory_features
+
+    with np.errstate(all="ignore"):
+        feats = trajectory_features(x)
+    bad = ~(np.abs(feats) < np.finfo(np.float32).max / 1e3)
+    if bad.any():
+        big = float(np.max(np.abs(x)))
+        raise ConfigError(
+            f"recording {str(path)!r}: values up to {big:g} are too large to learn from; features must be "
+            "normalised as the simulator normalises them",
+            "data",
+        )
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_recording(
+    path: str | Path, x: np.ndarray, feature_names, truth=None, overwrite: bool = True
+) -> Path:
+    """Write trajectories x [N, T, F] in the schema (suffix: .npz, .csv or .parquet), whole or
+    not at all (a temporary file, renamed). File-system problems are one-line errors; with
+    ``overwrite=False`` an existing file is refused."""
+    path = Path(path)
+    x = np.asarray(x, dtype=float)
+    n, t, f = x.shape
+    if f != len(feature_names):
+        raise ValueError(f"x has {f} features, feature_names {len(feature_names)}")
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise ConfigError(f"unknown recording type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
+    if path.is_dir():
+        raise TuringLearnError(f"cannot write recording {str(path)!r}: it is a directory; give a file name")
+    if path.exists() and not overwrite:
+        raise TuringLearnError(
+            f"recording {str(path)!r} exists; choose another file, or replace it with --overwrite"
+        )
+    cols = {ID: np.repeat(np.arange(n), t), STEP: np.tile(np.arange(t), n)}
+    cols.update({name: x[:, :, j].ravel() for j, name in enumerate(feature_names)})
+    if suffix == ".parquet":
+        try:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+        except ImportError:
+            raise ConfigError(
+                "writing Parquet needs pyarrow: pip install pyarrow (or write .npz or .csv)"
+            ) from None
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            if suffix == ".npz":
+                extra = {} if truth is None else {"truth": np.asarray(truth, float)}
+                np.savez_compressed(fh, **cols, **extra)
+            elif suffix == ".csv":
+                text = io.StringIO(newline="")
+                w = csv.writer(text)
+                w.writerow(list(cols))
+                for row in zip(*(c.tolist() for c in cols.values()), strict=True):
+                    w.writerow([repr(v) for v in row])
+                fh.write(text.getvalue().encode("utf-8"))
+            else:
+                pq.write_table(pa.table(cols), fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except OSError as e:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        where = e.filename or path
+        raise TuringLearnError(f"cannot write recording {str(path)!r}: {where}: {e.strerror or e}") from None
+    return path
