@@ -118,9 +118,10 @@ def save(run_dir: Path, generation: int, state: dict, keep: int = 3) -> Path:
 
 # --- which settings a checkpoint belongs to ---------------------------------------------------
 
-#: settings ``turinglearn resume`` may change: how a run is executed, never what it computes
-#: (``execution.chunk_size`` fixes the random streams, docs/design.md, "Randomness")
-RESUMABLE_PREFIX = "execution."
+#: settings ``turinglearn resume`` may change: how a run is executed and when it stops (a
+#: budget is per session), never what a generation computes (``execution.chunk_size`` fixes
+#: the random streams, docs/design.md, "Randomness")
+RESUMABLE_PREFIX = ("execution.", "stopping.")
 NOT_RESUMABLE = ("execution.chunk_size",)
 
 

@@ -129,6 +129,29 @@ def _print_summary(config, summary: dict) -> None:
     (_print_gan_summary if isinstance(config, GANConfig) else _print_table)(summary)
 
 
+def _stopping_overrides(args) -> dict:
+    """--max-time and --max-simulations as [stopping] settings."""
+    from turinglearn.config.stopping import parse_duration
+
+    out: dict = {}
+    if getattr(args, "max_time", None) is not None:
+        out["stopping.max_time"] = parse_duration(args.max_time)
+    if getattr(args, "max_simulations", None) is not None:
+        out["stopping.max_simulations"] = args.max_simulations
+    return out
+
+
+def _say_stopped(result, out) -> None:
+    """One line when a stopping rule ended the run (a budget: how to continue it)."""
+    stopped = result.extra.get("stopped")
+    if not stopped:
+        return
+    line = f"turinglearn: stopped by {stopped['rule']} after {stopped['generation']} generations"
+    if stopped["rule"] != "converge":
+        line += f"; checkpoint written. Continue with: turinglearn resume {out}"
+    print(line, file=sys.stderr)
+
+
 def cmd_run(args) -> int:
     from turinglearn.app.driver import run_experiment
     from turinglearn.app.runs import check_new_run_dir
@@ -143,6 +166,8 @@ def cmd_run(args) -> int:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
+    if _stopping_overrides(args):
+        config = config.replace(**_stopping_overrides(args))
     if args.device is not None:
         config = config.replace(**_device_overrides(config, args.device))
     rank = int(os.environ.get("RANK", "0"))  # torchrun: one process per GPU, the first one writes
@@ -162,6 +187,7 @@ def cmd_run(args) -> int:
     if "rank" in summary:  # a torchrun process other than the first: it wrote nothing
         return 0 if summary["replicas_in_sync"] else 1
     _print_summary(result.config, summary)
+    _say_stopped(result, out)
     print(f"results: {out}  (summary.json, metrics.csv, plots, checkpoints/)")
     return 0
 
@@ -171,11 +197,13 @@ def cmd_resume(args) -> int:
     from turinglearn.config import parse_override
 
     overrides = dict(parse_override(o) for o in _backend_overrides(args))
+    overrides.update(_stopping_overrides(args))
     try:
         result = resume(args.run_dir, progress=not args.quiet, handle_signals=True, overrides=overrides)
     except KeyboardInterrupt as e:
         return _interrupted(e, args.run_dir)
     _print_summary(result.config, result.summary())
+    _say_stopped(result, args.run_dir)
     print(f"results: {args.run_dir}")
     return 0
 

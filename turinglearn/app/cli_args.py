@@ -41,11 +41,13 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     _backend_args(run)
+    _stopping_args(run)
 
     res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
     res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     _backend_args(res)
+    _stopping_args(res, " (a fresh budget for this session)")
 
     _more_commands(sub)
     return p
@@ -128,6 +130,22 @@ def _backend_args(parser, what: str = "each generation's chunks") -> None:
         "--workers", type=int, help="processes or Dask workers to start (default: one per core)"
     )
     parser.add_argument("--scheduler", help="address of a running Dask scheduler (implies --backend dask)")
+
+
+def _stopping_args(parser, extra: str = "") -> None:
+    """--max-time and --max-simulations: the [stopping] budgets (turinglearn.config.stopping)."""
+    parser.add_argument(
+        "--max-time",
+        metavar="DURATION",
+        help="stop cleanly (checkpoint, evaluation, summary; status 'stopped', resumable) before this "
+        f"wall-clock time has passed, e.g. 90s, 30m, 2h{extra}",
+    )
+    parser.add_argument(
+        "--max-simulations",
+        type=int,
+        metavar="N",
+        help=f"stop the same way before this many simulated trajectories (GANs: generated images){extra}",
+    )
 
 
 def _add_seeds(parser: argparse.ArgumentParser) -> None:

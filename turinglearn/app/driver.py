@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+import numpy as np
+
 from turinglearn.app.hooks import (
     Checkpointer,
     Interrupted,
@@ -29,6 +31,7 @@ from turinglearn.app.hooks import (
 )
 from turinglearn.app.results import LearnResult
 from turinglearn.app.runs import RunDir
+from turinglearn.app.stopping import BUDGETS, Stopper, StopRun, simulations_per_generation
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
 from turinglearn.core.contracts import Generation, Hook
@@ -125,7 +128,10 @@ def resume(
         config = load_config(run_dir / CONFIG_FILE)
         for key in overrides or {}:
             if not checkpoint.resumable(key):
-                raise ConfigError("only execution settings (not chunk_size) can change when resuming", key)
+                raise ConfigError(
+                    "only execution settings (not chunk_size) and stopping settings can change when resuming",
+                    key,
+                )
         if overrides:
             config = config.replace(**overrides)
         found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
@@ -168,26 +174,41 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
         keeper.resume_from(state)
     metrics = MetricsRecorder(exp.metrics_row, history, run)
     bar = ProgressBar(exp.generations, exp.describe, initial=exp.learner.generation) if progress else None
+    stopper = _stopper(exp, history)
     exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run), keeper, *hooks]
-    last = None
+    exp.learner.hooks += [stopper] if stopper is not None else []  # last: every hook saw the generation
+    last = stop = None
     try:
         with stop_on_signals(keeper, handle_signals):
             try:
                 if exp.learner.generation < exp.generations:
                     with exp.running():
-                        last = exp.learner.run(exp.generations)
+                        try:
+                            last = exp.learner.run(exp.generations)
+                        except StopRun as e:  # a stopping rule fired: the run ends here, cleanly
+                            stop, last = e, keeper.record
             finally:
                 if bar is not None:
                     bar.close()
             keeper.finishing = True  # a signal from now on stops at once (the checkpoint is written)
             if keeper.stop_signal is not None:
                 raise Interrupted(keeper.stop_signal, max(keeper.done, 0))
+            budget = stop is not None and stop.rule in BUDGETS
+            if budget:
+                keeper.write()  # resume continues from here
             result = exp.finish(last, history, keeper.elapsed())
+            if stop is not None:
+                result.extra["stopped"] = stop.record()
             if run is not None:
                 run.close()
                 exp.write_outputs(run, result)
-                run.write_summary(result.summary())  # last: its presence marks a complete run
-                run.set_status("complete")
+                run.write_summary(result.summary())  # last: its presence marks a finished run
+                if budget:  # finished for this session; `turinglearn resume` continues it
+                    run.set_status(
+                        "stopped", generations_done=stop.generation, stopped=stop.record(), reason=stop.why
+                    )
+                else:
+                    run.set_status("complete")
                 result.run_dir = run.path
     except BaseException as e:
         if run is not None and fresh and keeper.done < 0 and not isinstance(e, KeyboardInterrupt):
@@ -196,6 +217,22 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             _stopped(run, keeper, e)
         raise
     return result
+
+
+def _stopper(exp: Experiment, history: dict) -> Stopper | None:
+    """The hook that applies the config's ``[stopping]`` rules (``None`` when it sets none)."""
+    settings = exp.config.stopping
+    if not settings.active:
+        return None
+    per_generation = 0
+    if settings.max_simulations:
+        per_generation = simulations_per_generation(exp.config, getattr(exp.learner, "system", None))
+    names, ranges, track = (), (), "median"
+    if settings.converge:  # evolutionary runs (a GAN config refuses converge)
+        shown = exp.shown
+        names, ranges = exp.names, np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
+        track = exp.config.evaluation.track
+    return Stopper(settings, exp.learner, per_generation, history, names, ranges, track, exp.generations)
 
 
 def _stopped(run: RunDir | None, keeper: Checkpointer, e: BaseException) -> None:

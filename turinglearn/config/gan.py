@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from turinglearn.config.stopping import StoppingConfig
 from turinglearn.errors import ConfigError, check_at_least
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
@@ -189,6 +190,7 @@ class GANConfig:
     discriminators: CriticConfig = field(default_factory=CriticConfig)
     evaluation: GANEvaluationConfig = field(default_factory=GANEvaluationConfig)
     execution: GANExecutionConfig = field(default_factory=GANExecutionConfig)
+    stopping: StoppingConfig = field(default_factory=StoppingConfig)
 
     def __post_init__(self):
         check_at_least(self, generations=1)
@@ -202,6 +204,12 @@ class GANConfig:
                 f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "
                 "or a .npy file (e.g. --set data=path/to/images)",
                 "data",
+            )
+        if self.stopping.converge:
+            raise ConfigError(
+                "a GAN has no parameter estimate to converge; give it a budget "
+                "(stopping.max_time or stopping.max_simulations)",
+                "stopping.converge",
             )
 
     @property
@@ -232,6 +240,7 @@ _SECTIONS = {
     "discriminators": CriticConfig,
     "evaluation": GANEvaluationConfig,
     "execution": GANExecutionConfig,
+    "stopping": StoppingConfig,
 }
 
 # settings that moved, and where to now: one line each, naming the fix

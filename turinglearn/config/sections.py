@@ -28,6 +28,7 @@ from turinglearn.config.schema import (
     plain,
     set_dotted,
 )
+from turinglearn.config.stopping import StoppingConfig
 
 # the one float setting where infinity means something: no cap on the step sizes
 # (docs/design.md, "Step sizes"; the swarm presets' discriminators: sigma_max = inf)
@@ -178,6 +179,7 @@ class Config:
     discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
+    stopping: StoppingConfig = field(default_factory=StoppingConfig)
 
     def __post_init__(self):
         # validate the environment's own settings and store them resolved (defaults filled in)
@@ -238,6 +240,7 @@ _SECTIONS = {
     "discriminators": DiscriminatorConfig,
     "evaluation": EvaluationConfig,
     "execution": ExecutionConfig,
+    "stopping": StoppingConfig,
 }
 
 

@@ -1,0 +1,173 @@
+"""Stopping rules ([stopping], turinglearn.app.stopping): budgets of time and simulations stop a
+run cleanly and resumably, the convergence rule fires on a settled estimate and not during a
+sweep, and a run without them runs exactly its generations."""
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.app import checkpoint
+from turinglearn.app.cli import main
+from turinglearn.app.driver import resume
+from turinglearn.app.runs import read_metrics
+from turinglearn.app.stopping import Stopper, converged, simulations_per_generation
+from turinglearn.config import load_config
+from turinglearn.config.stopping import parse_duration
+from turinglearn.errors import ConfigError
+
+TIME_KEYS = {"seconds", "seconds_per_generation", "evaluation_seconds", "trust_seconds"}
+
+
+def strip_time(summary: dict) -> dict:
+    return {k: v for k, v in summary.items() if k not in TIME_KEYS}
+
+
+@pytest.fixture
+def tiny(tiny):
+    return {**tiny, "evaluation.intervals": "off", "evaluation.c2st_trials": 10}
+
+
+@pytest.fixture
+def ticking(monkeypatch):
+    """A clock that advances one second every time it is read (once per generation)."""
+    ticks = itertools.count()
+    monkeypatch.setattr(Stopper, "clock", staticmethod(lambda: float(next(ticks))))
+
+
+def status(run) -> dict:
+    return json.loads((run / "run.json").read_text())
+
+
+# --- the convergence rule, on synthetic histories ---------------------------------------------
+
+
+def settled(g: int, seed: int = 0) -> np.ndarray:
+    """Two parameters (range 1) wandering a little around 0.3 and -0.2: [2, g]."""
+    rng = np.random.default_rng(seed)
+    return np.array([[0.3], [-0.2]]) + 0.004 * rng.standard_normal((2, g))
+
+
+def test_convergence_fires_on_a_settled_history():
+    assert converged(settled(100), np.ones(2), window=20, tolerance=0.02, patience=40)
+
+
+def test_convergence_needs_a_window_and_patience_of_history():
+    assert not converged(settled(58), np.ones(2), window=20, tolerance=0.02, patience=40)
+    assert converged(settled(59), np.ones(2), window=20, tolerance=0.02, patience=40)
+
+
+@pytest.mark.parametrize("sweep", [12, 25, 45])
+def test_convergence_does_not_fire_during_a_sweep_away(sweep):
+    values = settled(100)
+    values[0, -sweep:] += 0.4  # the population has swept away for the last `sweep` generations
+    assert not converged(values, np.ones(2), window=20, tolerance=0.02, patience=40)
+
+
+def test_convergence_fires_again_once_the_sweep_is_over_and_settled():
+    values = settled(200)
+    values[0, 80:100] += 0.4
+    assert converged(values, np.ones(2), window=20, tolerance=0.02, patience=40)
+    assert not converged(values[:, :110], np.ones(2), window=20, tolerance=0.02, patience=40)
+
+
+def test_convergence_tolerance_is_in_units_of_each_range():
+    values = settled(100) * 10  # wander 0.04 on a range of 1: too much; on a range of 10: settled
+    assert not converged(values, np.ones(2), window=20, tolerance=0.02, patience=40)
+    assert converged(values, np.full(2, 10.0), window=20, tolerance=0.02, patience=40)
+
+
+# --- settings -----------------------------------------------------------------------------------
+
+
+def test_durations_and_settings():
+    assert [parse_duration(t) for t in ("90s", "30m", "2h", "45", "1h30m")] == [90, 1800, 7200, 45, 5400]
+    with pytest.raises(ConfigError, match=r"stopping\.max_time"):
+        parse_duration("2 hours")
+    with pytest.raises(ConfigError, match=r"stopping\.patience"):
+        load_config("aggregation", ["stopping.patience=1"])
+    with pytest.raises(ConfigError, match=r"stopping\.converge"):
+        load_config("gan-digits", ["stopping.converge=true"])
+    assert load_config("gan-digits").stopping == load_config("aggregation").stopping  # one section
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def test_max_time_stops_resumably_and_resume_ends_as_the_uninterrupted_run(tmp_path, tiny, ticking):
+    settings = {**tiny, "generations": 12, "execution.checkpoint_every": 5}
+    reference = tmp_path / "ref"
+    turinglearn.learn("aggregation", overrides=settings, out=reference)
+    out = tmp_path / "run"
+    # one second a generation, 2 s kept for the end: the 9th generation would end past 10 s
+    result = turinglearn.learn("aggregation", overrides={**settings, "stopping.max_time": 10}, out=out)
+    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 8}
+    assert json.loads((out / "summary.json").read_text())["stopped"]["generation"] == 8
+    st = status(out)
+    assert st["status"] == "stopped" and st["generations_done"] == 8 and st["stopped"]["rule"] == "max_time"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000008.npz"
+    assert len(read_metrics(out)["generation"]) == 8
+    # a fresh budget: 4 more generations reach the ceiling, where no rule fires
+    result = resume(out, log=lambda m: None)
+    assert status(out)["status"] == "complete"
+    assert strip_time(result.summary()) == strip_time(json.loads((reference / "summary.json").read_text()))
+    a, b = read_metrics(out), read_metrics(reference)
+    for k in a:
+        if k != "seconds":
+            np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_max_simulations_stops_at_the_count(tmp_path, tiny):
+    config = load_config("aggregation", tiny)
+    from turinglearn.app.build import build
+
+    per = simulations_per_generation(config, build(config).system)
+    env = config.environment.options
+    assert per == 10 * 1 * (env["n_agents"] + env["n_replicas"])  # models x trials x robots
+    out = tmp_path / "run"
+    result = turinglearn.learn(
+        "aggregation", overrides={**tiny, "generations": 10, "stopping.max_simulations": 3 * per + 1}, out=out
+    )
+    assert result.summary()["stopped"] == {"rule": "max_simulations", "generation": 3}
+    assert status(out)["status"] == "stopped"
+
+
+def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
+    out = tmp_path / "run"
+    overrides = {
+        **tiny,
+        "generations": 10,
+        "stopping.converge": True,
+        "stopping.window": 2,
+        "stopping.patience": 2,
+        "stopping.tolerance": 10.0,  # anything counts as settled: fires as soon as it can
+    }
+    result = turinglearn.learn("aggregation", overrides=overrides, out=out)
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 3}
+    assert status(out)["status"] == "complete"
+    assert (out / "parameters.png").is_file()
+    with pytest.raises(Exception, match="complete"):
+        resume(out, log=lambda m: None)
+
+
+def test_generations_runs_exactly_n_without_stopping_settings(tmp_path, tiny, capsys):
+    out = tmp_path / "run"
+    sets = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
+    assert main(["run", "aggregation", "--generations", "4", "--out", str(out), "--quiet", *sets]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generations"] == 4 and "stopped" not in summary
+    assert status(out)["status"] == "complete"
+
+
+def test_cli_max_time_and_resume(tmp_path, tiny, ticking, capsys):
+    out = tmp_path / "run"
+    sets = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
+    args = ["run", "aggregation", "--generations", "12", "--out", str(out), "--quiet", "--max-time", "10s"]
+    assert main([*args, *sets]) == 0
+    assert "turinglearn resume" in capsys.readouterr().err
+    assert status(out)["stopped"] == {"rule": "max_time", "generation": 8}
+    assert main(["resume", str(out), "--quiet", "--max-time", "1h"]) == 0
+    assert status(out)["status"] == "complete"
+    assert json.loads((out / "summary.json").read_text())["generations"] == 12

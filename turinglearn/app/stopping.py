@@ -1,0 +1,145 @@
+"""Stopping a run before its ``generations`` (the ``[stopping]`` section,
+:class:`~turinglearn.config.stopping.StoppingConfig`): a hook, :class:`Stopper`, that after each
+generation decides whether the run ends there and says why, by raising :class:`StopRun`; the
+driver (:mod:`turinglearn.app.driver`) then finishes the run as usual.
+
+- ``max_time`` and ``max_simulations`` are budgets of one session: a run they stop is
+  checkpointed, evaluated and summarised, its status is ``stopped``, and ``turinglearn resume``
+  continues it with a fresh budget.
+- ``converge`` stops a run whose estimate has settled (:func:`converged`); the run is complete.
+
+The rules read only the metrics so far and the clock, so a resumed run stops by convergence at
+the generation the uninterrupted one does.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from turinglearn.config.stopping import StoppingConfig
+from turinglearn.core.contracts import Generation
+
+BUDGETS = ("max_time", "max_simulations")  # rules whose stop leaves a resumable run
+
+
+class StopRun(Exception):
+    """Raised by :class:`Stopper` after the generation at which a rule fired (``rule``:
+    ``max_time``, ``max_simulations`` or ``converge``; ``generation``: generations done)."""
+
+    def __init__(self, rule: str, generation: int, why: str):
+        self.rule, self.generation, self.why = rule, generation, why
+        super().__init__(why)
+
+    def record(self) -> dict:
+        """summary.json's ``stopped``."""
+        return {"rule": self.rule, "generation": self.generation}
+
+
+def simulations_per_generation(config, system=None) -> int:
+    """Simulated trajectories one generation costs (``stopping.max_simulations``; the count is
+    the config's docstring's). GANs: generated images."""
+    from turinglearn.config.gan import GANConfig
+
+    if isinstance(config, GANConfig):
+        return config.learner.population * config.learner.batch * (config.learner.critic_steps + 1)
+    from turinglearn.systems.interactive import InteractiveSystem
+    from turinglearn.systems.recorded import RecordedSystem
+
+    models, learner = config.models.population, config.learner
+    if isinstance(system, InteractiveSystem):
+        judges = config.discriminators.population
+        return judges * (models * learner.trials_per_model + learner.genuine_trials)
+    sim_config = getattr(getattr(system, "sim", None), "config", None)
+    replicas = int(getattr(sim_config, "n_replicas", 1) or 1)
+    robots = (
+        replicas if isinstance(system, RecordedSystem) else int(getattr(sim_config, "n_agents", 0)) + replicas
+    )
+    return models * learner.trials_per_model * robots
+
+
+def window_estimates(values: np.ndarray, window: int) -> np.ndarray:
+    """[d, G] per-generation medians -> [d, G - window + 1]: each generation's window estimate
+    (the median over the last ``window`` generations)."""
+    view = np.lib.stride_tricks.sliding_window_view(values, window, axis=1)
+    return np.median(view, axis=-1)
+
+
+def converged(values: np.ndarray, ranges: np.ndarray, window: int, tolerance: float, patience: int) -> bool:
+    """Whether the estimate has settled, given the population medians so far ``values`` [d, G]
+    and each parameter's range [d]: over the last ``patience`` generations the window estimate
+    moved less than ``tolerance`` x range (max - min, per parameter), and the medians of that
+    span's first and second halves differ by less than ``tolerance`` x range. The second test
+    keeps a sweep away from the truth, which the window's median does not follow at first, from
+    stopping the run on the wrong side."""
+    values = np.asarray(values, dtype=float)
+    if values.shape[1] < window + patience - 1:
+        return False
+    scale = tolerance * np.asarray(ranges, dtype=float)
+    est = window_estimates(values[:, -(window + patience - 1) :], window)  # [d, patience]
+    if np.any(est.max(axis=1) - est.min(axis=1) >= scale):
+        return False
+    span = values[:, -patience:]
+    half = patience // 2
+    first, second = np.median(span[:, :half], axis=1), np.median(span[:, half:], axis=1)
+    return bool(np.all(np.abs(first - second) < scale))
+
+
+class Stopper:
+    """Hook: applies ``settings`` after every generation of ``learner`` and raises
+    :class:`StopRun` when a rule fires. ``per_generation``: simulations a generation costs;
+    ``history``: the metrics so far (the driver's); ``names`` / ``ranges``: the reported
+    parameters and their ranges (for ``converge``); ``track``: the column the estimate follows;
+    ``ceiling``: the run's generations (no rule fires at the last one)."""
+
+    clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
+
+    def __init__(
+        self,
+        settings: StoppingConfig,
+        learner,
+        per_generation: int = 0,
+        history: Mapping[str, list] | None = None,
+        names: Sequence[str] = (),
+        ranges: Sequence[float] = (),
+        track: str = "median",
+        ceiling: int | None = None,
+    ):
+        self.settings, self.learner, self.per_generation = settings, learner, per_generation
+        self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
+        self.t0 = self.clock()
+        self.start = learner.generation  # this session's first generation
+        self.ceiling = ceiling  # the run's generations: it ends there anyway
+
+    def __call__(self, record: Generation) -> None:
+        s, done = self.settings, self.learner.generation
+        ran = done - self.start  # generations this session
+        if ran <= 0 or (self.ceiling is not None and done >= self.ceiling):
+            return
+        if s.max_simulations and (ran + 1) * self.per_generation > s.max_simulations:
+            raise StopRun(
+                "max_simulations", done,
+                f"the budget of {s.max_simulations} simulations ({ran * self.per_generation} used; "
+                f"{self.per_generation} a generation) is spent",
+            )  # fmt: skip
+        if s.max_time:
+            elapsed = self.clock() - self.t0
+            mean = elapsed / ran
+            reserve = s.reserve or max(2 * mean, 0.05 * s.max_time)
+            if elapsed + mean + reserve > s.max_time:
+                raise StopRun(
+                    "max_time", done,
+                    f"the time budget of {s.max_time:g} s would pass with the next generation "
+                    f"({elapsed:.1f} s used, {mean:.2f} s a generation, {reserve:.1f} s kept for the end)",
+                )  # fmt: skip
+        if s.converge and self.history is not None:
+            columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
+            if columns and converged(
+                np.array(columns, dtype=float), self.ranges, s.window, s.tolerance, s.patience
+            ):
+                raise StopRun(
+                    "converge", done,
+                    f"the estimate settled (within {s.tolerance:g} of each range over {s.patience} generations)",
+                )  # fmt: skip

@@ -1,0 +1,67 @@
+"""When a run stops before its ``generations`` (``[stopping]``, the same section and meaning in
+every kind of run): budgets of time and simulations, and a convergence rule
+(:mod:`turinglearn.app.stopping` applies them)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from turinglearn.errors import ConfigError, check_at_least
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in ``90``, ``90s``, ``30m``, ``2h``, ``1d`` or ``1h30m`` (``--max-time``)."""
+    t = text.strip().lower()
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd]?)", t)
+    if not t or not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([smhd]?)", "", t).strip():
+        raise ConfigError(f"must be a duration such as 90s, 30m or 2h, got {text!r}", "stopping.max_time")
+    return sum(float(v) * _UNITS[u or "s"] for v, u in parts)
+
+
+@dataclass(frozen=True)
+class StoppingConfig:
+    """max_time: a wall-clock budget in seconds for this session of the run (0: none; on the
+    command line ``--max-time 90s``, ``30m``, ``2h``). The run stops after the generation at
+    which the next one plus the final evaluation (``reserve``) would pass it, with a checkpoint
+    and a complete summary; its status is ``stopped`` and ``turinglearn resume`` continues it
+    with a fresh budget.
+    reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
+    default) keeps the larger of two mean generations and 5% of ``max_time``.
+    max_simulations: a budget of simulated trajectories for this session (0: none), stopped
+    like ``max_time`` before the next generation would pass it (at least one generation runs).
+    A generation counts: swarms, models x trials x robots of each trial (genuine ones
+    included; a recording's are not simulated); interactive systems, interrogators x (models x
+    trials + genuine trials); GANs, generated images (population x batch x (critic_steps + 1)).
+    converge: stop when the estimate has settled (docs/concepts.md, "When a run stops"):
+    the window estimate (median of the last ``window`` generations' population medians, per
+    parameter) moved less than ``tolerance`` (a fraction of each parameter's range) over the
+    last ``patience`` generations, and the medians of that span's first and second halves
+    agree within ``tolerance``; false by default. ``generations`` stays the ceiling. Not for
+    GANs (they have no parameter estimate): give them a budget.
+    window: K, the generations the window estimate takes the median over.
+    tolerance: how far (fraction of a parameter's range) the estimate may still move.
+    patience: the generations over which it must have stayed within ``tolerance``."""
+
+    max_time: float = 0.0
+    reserve: float = 0.0
+    max_simulations: int = 0
+    converge: bool = False
+    window: int = 20
+    tolerance: float = 0.02
+    patience: int = 40
+
+    def __post_init__(self):
+        for key in ("max_time", "reserve", "max_simulations"):
+            if getattr(self, key) < 0:
+                raise ConfigError(f"must be 0 (none) or more, got {getattr(self, key)}", key)
+        if not self.tolerance > 0:
+            raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
+        check_at_least(self, window=1, patience=2)
+
+    @property
+    def active(self) -> bool:
+        """Whether any rule can stop a run early."""
+        return bool(self.max_time or self.max_simulations or self.converge)
