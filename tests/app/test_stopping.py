@@ -171,3 +171,35 @@ def test_cli_max_time_and_resume(tmp_path, tiny, ticking, capsys):
     assert main(["resume", str(out), "--quiet", "--max-time", "1h"]) == 0
     assert status(out)["status"] == "complete"
     assert json.loads((out / "summary.json").read_text())["generations"] == 12
+
+
+GAN = {
+    "generations": 12,
+    "learner.batch": 16,
+    "learner.population": 2,
+    "models.latent": 16,
+    "models.width": 8,
+    "discriminators.width": 8,
+    "evaluation.log_every": 4,
+    "evaluation.grid_every": 0,
+    "evaluation.samples": 0,  # no image metrics: the test is about stopping
+    "evaluation.classifier_epochs": 1,
+    "execution.device": "cpu",
+    "execution.checkpoint_every": 5,
+}
+
+
+def test_gan_max_time_stops_at_a_step_and_resume_finishes_it(tmp_path, ticking):
+    pytest.importorskip("torch")
+    from turinglearn.app.driver import run_experiment
+
+    config = load_config("gan-digits", {**GAN, "stopping.max_time": 10})
+    assert simulations_per_generation(config) == 2 * 16 * (config.learner.critic_steps + 1)  # images
+    out = tmp_path / "gan"
+    result = run_experiment(config, out=out)
+    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 8}
+    assert status(out)["status"] == "stopped"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000008.npz"
+    resume(out, log=lambda m: None)
+    assert status(out)["status"] == "complete"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000012.npz"
