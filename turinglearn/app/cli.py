@@ -286,13 +286,14 @@ def cmd_report(args) -> int:
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE
-    if files and summary_file.is_file() and json.loads(summary_file.read_text()).get("interval"):
+    summary = json.loads(summary_file.read_text()) if files and summary_file.is_file() else {}
+    if summary.get("interval") or summary.get("stopped"):
         from turinglearn.app.report import plot_parameters
         from turinglearn.app.runs import read_metrics
 
-        intervals = json.loads(summary_file.read_text())["interval"]  # redraw with the held-out intervals
-        bounds = (family.lower, family.upper)
-        plot_parameters(read_metrics(run_dir), family.names, sim.truth, files[0], bounds, intervals)
+        intervals, stopped = summary.get("interval"), summary.get("stopped")  # redraw with them
+        metrics, bounds = read_metrics(run_dir), (family.lower, family.upper)
+        plot_parameters(metrics, family.names, sim.truth, files[0], bounds, intervals, stopped)
     return _print_report(summary_file, status, files, _print_table)
 
 

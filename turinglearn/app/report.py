@@ -48,10 +48,12 @@ def plot_parameters(
     path: Path,
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
     intervals: Mapping[str, Mapping[str, float]] | None = None,
+    stopped: Mapping | None = None,
 ) -> Path:
     """One panel per parameter: population median (line) and interquartile range (band) over
     generations, with the ground truth as a dashed line and, where given (summary.json's
-    ``interval``: name -> {lo, hi}), the held-out test's interval as a green band."""
+    ``interval``: name -> {lo, hi}), the held-out test's interval as a green band; ``stopped``
+    (summary.json's: {rule, generation}) draws the generation a stopping rule fired at."""
     plt = _pyplot()
     n = len(names)
     cols = min(n, 2)
@@ -71,6 +73,10 @@ def plot_parameters(
             lo, hi = bounds[0][i], bounds[1][i]
             pad = 0.025 * (hi - lo)
             ax.set_ylim(lo - pad, hi + pad)
+        if stopped:  # the generation at which a stopping rule ended the run
+            label = f"stopped ({stopped['rule']})"
+            # its "generation" counts generations done; the last one evaluated is that minus one
+            ax.axvline(stopped["generation"] - 1, color="C3", ls=":", lw=1.2, label=label)
         ax.set_title(name)
         ax.set_ylabel("value")
     for ax in axes.flat[n:]:

@@ -264,8 +264,9 @@ class SwarmExperiment:
         bounds = (self.shown.lower, self.shown.upper)
         intervals = result.trust.get("interval")
         plot_parameters(
-            result.history, result.names, result.truth, run.path / "parameters.png", bounds, intervals
-        )
+            result.history, result.names, result.truth, run.path / "parameters.png", bounds, intervals,
+            result.extra.get("stopped"),
+        )  # fmt: skip
         if "pair_map" in result.trust:
             plot_pair_map(result.trust["pair_map"], result.inferred, result.names, result.truth, run.path)
         plot_fitness(result.history, run.path / "fitness.png")
