@@ -192,8 +192,17 @@ def known(env_id: str) -> bool:
 
 
 def _load(path: str):
+    from turinglearn.errors import ConfigError
+
     module, name = path.split(":")
-    return getattr(importlib.import_module(module), name)
+    try:
+        return vars(importlib.import_module(module))[name]
+    except KeyError:
+        raise ConfigError(
+            f"module {module!r} has no {name!r}, which register(...) names; check the class name "
+            f"(registered as {path!r})",
+            "environment.id",
+        ) from None
 
 
 def sim_class(env_id: str):
