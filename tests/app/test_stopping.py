@@ -203,3 +203,18 @@ def test_gan_max_time_stops_at_a_step_and_resume_finishes_it(tmp_path, ticking):
     resume(out, log=lambda m: None)
     assert status(out)["status"] == "complete"
     assert checkpoint.checkpoints(out)[-1].name == "generation-000012.npz"
+
+
+def test_max_time_is_refused_under_torchrun():
+    from types import SimpleNamespace
+
+    from turinglearn.app.driver import _stopper
+    from turinglearn.gan.parallel import Distributed
+
+    config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
+    learner = SimpleNamespace(dist=Distributed(0, 2, 0), generation=0)
+    exp = SimpleNamespace(config=config, learner=learner, generations=12)
+    with pytest.raises(ConfigError, match="torchrun"):
+        _stopper(exp, {})
+    exp.learner.dist = Distributed()
+    assert _stopper(exp, {}) is not None

@@ -174,11 +174,11 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
         keeper.resume_from(state)
     metrics = MetricsRecorder(exp.metrics_row, history, run)
     bar = ProgressBar(exp.generations, exp.describe, initial=exp.learner.generation) if progress else None
-    stopper = _stopper(exp, history)
     exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run), keeper, *hooks]
-    exp.learner.hooks += [stopper] if stopper is not None else []  # last: every hook saw the generation
     last = stop = None
     try:
+        stopper = _stopper(exp, history)  # last: every other hook has seen the generation
+        exp.learner.hooks += [stopper] if stopper is not None else []
         with stop_on_signals(keeper, handle_signals):
             try:
                 if exp.learner.generation < exp.generations:
@@ -224,6 +224,14 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     settings = exp.config.stopping
     if not settings.active:
         return None
+    dist = getattr(exp.learner, "dist", None)
+    if settings.max_time and dist is not None and dist.active:
+        # every process would read its own clock and could stop at another step than the rest
+        raise ConfigError(
+            "not under torchrun yet (the processes would not agree on the step to stop at); "
+            "use stopping.max_simulations or generations",
+            "stopping.max_time",
+        )
     per_generation = 0
     if settings.max_simulations:
         per_generation = simulations_per_generation(exp.config, getattr(exp.learner, "system", None))
