@@ -209,12 +209,11 @@ def test_max_time_is_refused_under_torchrun():
     from types import SimpleNamespace
 
     from turinglearn.app.driver import _stopper
-    from turinglearn.gan.parallel import Distributed
 
     config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
-    learner = SimpleNamespace(dist=Distributed(0, 2, 0), generation=0)
-    exp = SimpleNamespace(config=config, learner=learner, generations=12)
+    learner = SimpleNamespace(generation=0)
+    exp = SimpleNamespace(config=config, learner=learner, generations=12, distributed=True)
     with pytest.raises(ConfigError, match="torchrun"):
         _stopper(exp, {})
-    exp.learner.dist = Distributed()
+    exp.distributed = False
     assert _stopper(exp, {}) is not None

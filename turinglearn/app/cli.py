@@ -134,9 +134,10 @@ def _stopping_overrides(args) -> dict:
     from turinglearn.config.stopping import parse_duration
 
     out: dict = {}
-    if getattr(args, "max_time", None) is not None:
+    given = vars(args)  # run and resume have these options; sweep does not
+    if given.get("max_time") is not None:
         out["stopping.max_time"] = parse_duration(args.max_time)
-    if getattr(args, "max_simulations", None) is not None:
+    if given.get("max_simulations") is not None:
         out["stopping.max_simulations"] = args.max_simulations
     return out
 

@@ -31,7 +31,7 @@ from turinglearn.app.hooks import (
 )
 from turinglearn.app.results import LearnResult
 from turinglearn.app.runs import RunDir
-from turinglearn.app.stopping import BUDGETS, Stopper, StopRun, simulations_per_generation
+from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
 from turinglearn.core.contracts import Generation, Hook
@@ -46,9 +46,11 @@ class Experiment(Protocol):
     generations: int  # the run's length
     columns: list[str]  # metrics.csv's
     lead: bool  # False: a torchrun process that neither writes nor shows anything
+    distributed: bool  # one of several torchrun processes
     snapshot_each_generation: bool  # see Checkpointer
 
     def headline(self, out) -> str: ...
+    def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
     def hooks(self, run: RunDir | None) -> list[Hook]: ...
     def metrics_row(self, record: Generation) -> dict | None: ...
     def describe(self, record: Generation) -> str | None: ...
@@ -224,8 +226,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     settings = exp.config.stopping
     if not settings.active:
         return None
-    dist = getattr(exp.learner, "dist", None)
-    if settings.max_time and dist is not None and dist.active:
+    if settings.max_time and exp.distributed:
         # every process would read its own clock and could stop at another step than the rest
         raise ConfigError(
             "not under torchrun yet (the processes would not agree on the step to stop at); "
@@ -234,7 +235,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
         )
     per_generation = 0
     if settings.max_simulations:
-        per_generation = simulations_per_generation(exp.config, getattr(exp.learner, "system", None))
+        per_generation = exp.simulations_per_generation()
     names, ranges, track = (), (), "median"
     if settings.converge:  # evolutionary runs (a GAN config refuses converge)
         shown = exp.shown

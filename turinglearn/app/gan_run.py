@@ -21,6 +21,7 @@ import torch
 
 from turinglearn.app.results import GANResult
 from turinglearn.app.runs import RunDir, atomic_write
+from turinglearn.app.stopping import simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
 from turinglearn.errors import DataError
@@ -83,10 +84,15 @@ class GANExperiment:
             )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0
+        self.distributed = self.learner.dist.active
         self.generations = config.generations
         self.columns = list(COLUMNS)
         self.side_seconds = 0.0  # writing sample grids: not training
         self._mark = (time.perf_counter(), 0)  # (time, generations done) of the last metrics row
+
+    def simulations_per_generation(self) -> int:
+        """Generated images one generation costs (``stopping.max_simulations``)."""
+        return simulations_per_generation(self.config)
 
     def headline(self, out) -> str:
         c = self.config

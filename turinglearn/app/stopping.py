@@ -47,17 +47,17 @@ def simulations_per_generation(config, system=None) -> int:
         return config.learner.population * config.learner.batch * (config.learner.critic_steps + 1)
     from turinglearn.systems.interactive import InteractiveSystem
     from turinglearn.systems.recorded import RecordedSystem
+    from turinglearn.systems.swarm import SwarmSystem
 
     models, learner = config.models.population, config.learner
     if isinstance(system, InteractiveSystem):
         judges = config.discriminators.population
         return judges * (models * learner.trials_per_model + learner.genuine_trials)
-    sim_config = getattr(getattr(system, "sim", None), "config", None)
-    replicas = int(getattr(sim_config, "n_replicas", 1) or 1)
-    robots = (
-        replicas if isinstance(system, RecordedSystem) else int(getattr(sim_config, "n_agents", 0)) + replicas
-    )
-    return models * learner.trials_per_model * robots
+    if isinstance(system, (SwarmSystem, RecordedSystem)):  # swarms of agents and replicas
+        cfg = system.sim.config
+        robots = cfg.n_replicas if isinstance(system, RecordedSystem) else cfg.n_agents + cfg.n_replicas
+        return models * learner.trials_per_model * robots  # a recording's agents are not simulated
+    return models * learner.trials_per_model  # a system of another kind: one trajectory per trial
 
 
 def window_estimates(values: np.ndarray, window: int) -> np.ndarray:

@@ -14,6 +14,7 @@ from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
+from turinglearn.app.stopping import simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
@@ -34,6 +35,7 @@ class SwarmExperiment:
 
     snapshot_each_generation = True  # the state is small: keep every generation's
     lead = True
+    distributed = False
 
     def __init__(self, config: Config, simulator=None):
         self.config, self.simulator = config, simulator
@@ -225,6 +227,10 @@ class SwarmExperiment:
         out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
         out["test"]["schedule"] = name
         return out
+
+    def simulations_per_generation(self) -> int:
+        """Simulated trajectories one generation costs (``stopping.max_simulations``)."""
+        return simulations_per_generation(self.config, self.learner.system)
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
         config, family, system = self.config, self.learner.system.model_family, self.learner.system

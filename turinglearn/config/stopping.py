@@ -55,8 +55,8 @@ class StoppingConfig:
 
     def __post_init__(self):
         for key in ("max_time", "reserve", "max_simulations"):
-            if getattr(self, key) < 0:
-                raise ConfigError(f"must be 0 (none) or more, got {getattr(self, key)}", key)
+            if vars(self)[key] < 0:
+                raise ConfigError(f"must be 0 (none) or more, got {vars(self)[key]}", key)
         if not self.tolerance > 0:
             raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
         check_at_least(self, window=1, patience=2)
