@@ -1,0 +1,107 @@
+"""What the command line prints about a run: its table of parameters (estimate, error,
+interval, what the held-out test says), its C2ST under each schedule, a GAN's image metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+
+def print_table(summary: dict) -> None:
+    names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
+    err = summary.get("abs_error")
+    intervals, test = summary.get("interval") or {}, summary.get("test") or {}
+    level = f"{100 * test['level']:g} % interval" if "level" in test else "interval"
+    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}  {level:<18} held-out test")
+    for i, n in enumerate(names):
+        t = f"{truth[i]:+.3f}" if truth else "-"
+        e = f"{err[i]:.3f}" if err else "-"
+        iv = intervals.get(n)
+        span = (
+            "not computed"
+            if not iv
+            else "none (far off)"
+            if iv["lo"] is None
+            else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
+        )
+        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
+    if summary.get("program"):
+        print(f"evolved program: {summary['program']}")
+    if summary.get("c2st") is not None:
+        by = summary.get("c2st_by_schedule")
+        others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
+        under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
+        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
+    if test:
+        print(
+            f"held-out test ({test.get('schedule', '?')} schedule, {test['trials']} trials): accepts a model "
+            f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
+            + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
+            + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
+        )
+    print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def trust_flags(summary: dict, name: str) -> str:
+    """What the held-out test says of one parameter: identified, vouched for, power at the largest move."""
+    if name not in (summary.get("identified") or {}):
+        return "not computed"
+    ident = summary["identified"][name]
+    words = [
+        "not judged (the estimate is far from the system)"
+        if ident is None
+        else "identified"
+        if ident
+        else "NOT IDENTIFIED (interval covers most of the range)"
+    ]
+    if not summary.get("vouched", {}).get(name, True):
+        words.append("not vouched for (the test cannot separate a move of the largest size)")
+    power = summary.get("power", {}).get(name)
+    if power:
+        words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
+    return "; ".join(words)
+
+
+def print_summary(config, summary: dict) -> None:
+    """A finished run's summary, as its kind reads best."""
+    from turinglearn.config.gan import GANConfig
+
+    (print_gan_summary if isinstance(config, GANConfig) else print_table)(summary)
+
+
+def print_gan_summary(summary: dict) -> None:
+    rows = [
+        ("Frechet distance (generated vs real half)", "frechet_distance"),
+        ("  between two real halves", "frechet_distance_real"),
+        ("class coverage (classes at >= 0.4 x their share)", "class_coverage"),
+        ("C2ST (0.5 = indistinguishable)", "c2st"),
+        ("images per second", "images_per_second"),
+    ]
+    for label, key in rows:
+        if summary.get(key) is not None:
+            print(f"{label:>50}: {summary[key]:.4g}")
+    print(
+        f"{summary.get('generations', summary.get('steps'))} generations in {summary['seconds']:.1f} s on {summary['device']} "
+        f"({summary['compile']}, {summary['precision']})"
+    )
+
+
+def print_report(summary_file: Path, status: dict, files, print_summary) -> int:
+    if summary_file.is_file():
+        print_summary(json.loads(summary_file.read_text()))
+    else:
+        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+    for f in files:
+        print(f"plot: {f}")
+    return 0
+
+
+def report_gan(run_dir: Path, status: dict) -> int:
+    from turinglearn.app.report import plot_fitness, plot_losses
+    from turinglearn.app.runs import SUMMARY_FILE, read_metrics
+
+    metrics = read_metrics(run_dir)
+    files = []
+    if metrics:
+        files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
+    return print_report(run_dir / SUMMARY_FILE, status, files, print_gan_summary)
