@@ -43,7 +43,9 @@ def test_chunks_change_numbers_not_the_algorithm(tiny):
     assert not np.array_equal(one.models, three.models)
 
 
-@pytest.mark.parametrize("preset", ["aggregation", "stimulus-response"])
+# stimulus-response is slow (15 s); interactive systems in workers stay in the default run through
+# tests/environments/test_gym.py::test_gym_tasks_run_bit_identically_in_worker_processes
+@pytest.mark.parametrize("preset", ["aggregation", pytest.param("stimulus-response", marks=pytest.mark.slow)])
 def test_processes_give_bit_identical_results(chunked, preset):
     overrides = {**chunked, "generations": 2}
     if preset == "stimulus-response":
@@ -58,7 +60,7 @@ def test_processes_give_bit_identical_results(chunked, preset):
     assert_same_run(here, pool)
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("workers", [pytest.param(1, marks=pytest.mark.slow), 2])  # 1: slow, 2 covers it
 def test_dask_local_cluster_gives_bit_identical_results(chunked, workers):
     pytest.importorskip("dask.distributed")
     here = turinglearn.learn("aggregation", overrides=chunked)
