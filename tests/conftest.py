@@ -19,6 +19,9 @@ TINY = {
     "discriminators.population": 10,
     "discriminators.parents": 5,
     "evaluation.c2st_trials": 20,
+    # the trust report (power, intervals) has tests of its own (tests/core/test_trust.py);
+    # tiny runs elsewhere skip it
+    "evaluation.intervals": "off",
 }
 
 
