@@ -73,6 +73,12 @@ def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
     return 130
 
 
+def _progress(args) -> bool:
+    """A progress bar unless --quiet, and only on a terminal: in a log file every update would
+    be a line."""
+    return not args.quiet and sys.stderr.isatty()
+
+
 def _stopping_overrides(args) -> dict:
     """--max-time and --max-simulations as [stopping] settings."""
     from turinglearn.config.stopping import parse_duration
@@ -125,7 +131,7 @@ def cmd_run(args) -> int:
         check_new_run_dir(out)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     try:
-        result = run_experiment(config, out=out, progress=not args.quiet, handle_signals=True, log=log)
+        result = run_experiment(config, out=out, progress=_progress(args), handle_signals=True, log=log)
     except KeyboardInterrupt as e:
         return _interrupted(e, out)
     summary = result.summary()
@@ -144,7 +150,7 @@ def cmd_resume(args) -> int:
     overrides = dict(parse_override(o) for o in _backend_overrides(args))
     overrides.update(_stopping_overrides(args))
     try:
-        result = resume(args.run_dir, progress=not args.quiet, handle_signals=True, overrides=overrides)
+        result = resume(args.run_dir, progress=_progress(args), handle_signals=True, overrides=overrides)
     except KeyboardInterrupt as e:
         return _interrupted(e, args.run_dir)
     print_summary(result.config, result.summary())

@@ -219,10 +219,11 @@ def table(results: Sequence[dict]) -> str:
             err = np.array([r["abs_error"] for r in mine])
             summed[learner] = {r["seed"]: e for r, e in zip(mine, err.sum(axis=1), strict=True)}
             c2st = np.array([r["c2st"] for r in mine], dtype=float)
+            c2st_text = f"{np.nanmedian(c2st):.2f}" if np.isfinite(c2st).any() else "-"  # skipped: c2st_trials = 0
             out.append(
                 f"| {learner} | "
                 + " | ".join(_q(err[:, i]) for i in range(len(names)))
-                + f" | {_q(err.sum(axis=1))} | {np.nanmedian(c2st):.2f} |"
+                + f" | {_q(err.sum(axis=1))} | {c2st_text} |"
                 + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
                 + f" {np.median([r['seconds'] for r in mine]):.0f} |"
             )
