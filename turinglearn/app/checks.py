@@ -183,10 +183,10 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
 def _resolve(sim_or_id):
     if not isinstance(sim_or_id, str):
         return sim_or_id
-    from turinglearn.config import EnvironmentConfig, validate_environment
-    from turinglearn.environments import sim_class
+    from turinglearn.app.build import make_simulator
+    from turinglearn.config import Config, EnvironmentConfig
 
-    return sim_class(sim_or_id)(validate_environment(EnvironmentConfig(sim_or_id)))
+    return make_simulator(Config(environment=EnvironmentConfig(sim_or_id)))
 
 
 class CheckWarning(UserWarning):

@@ -202,7 +202,7 @@ def _features_of(config):
 def cmd_report(args) -> int:
     from turinglearn.app.report import draw_run
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
-    from turinglearn.config import from_dict, read_source, validate_environment
+    from turinglearn.config import from_dict, read_source
     from turinglearn.config.gan import GANConfig
 
     run_dir = args.run_dir
@@ -214,9 +214,9 @@ def cmd_report(args) -> int:
     config = from_dict(read_source(run_dir / CONFIG_FILE))
     if isinstance(config, GANConfig):
         return report_gan(run_dir, status)
-    from turinglearn.environments import sim_class
+    from turinglearn.app.build import make_simulator
 
-    sim = sim_class(config.environment.id)(validate_environment(config.environment))
+    sim = make_simulator(config)
     family = sim.model_family
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE

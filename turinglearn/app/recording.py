@@ -21,8 +21,8 @@ def record(
     TOML path or a :class:`~turinglearn.config.Config`): ``trials`` swarms (every robot is an
     individual) or passive trials. Returns the path written; an existing file is replaced only
     with ``overwrite``, and is checked before anything is simulated."""
-    from turinglearn.config import Config, load_config, validate_environment
-    from turinglearn.environments import sim_class
+    from turinglearn.app.build import make_simulator
+    from turinglearn.config import Config, load_config
 
     cfg = config if isinstance(config, Config) else load_config(config)
     if trials < 1:
@@ -32,7 +32,7 @@ def record(
         raise TuringLearnError(f"--out {str(out)!r} is a directory; give a file name (.npz, .csv or .parquet)")
     if out.exists() and not overwrite:
         raise TuringLearnError(f"--out {str(out)!r} exists; choose another file, or replace it with --overwrite")
-    sim = sim_class(cfg.environment.id)(validate_environment(cfg.environment))
+    sim = make_simulator(cfg)
     rng = stream(cfg.seed if seed is None else seed, "recording")
     feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]
     x = feats.reshape(-1, *feats.shape[2:])
