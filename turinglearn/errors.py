@@ -31,5 +31,12 @@ def check_at_least(config, **minimums) -> None:
             raise ConfigError(f"must be at least {minimum}, got {value}", key)
 
 
+def one_of(value: str, choices: tuple[str, ...], key: str) -> str:
+    """``value`` if it is one of ``choices``, else a :class:`ConfigError` on ``key`` listing them."""
+    if value not in choices:
+        raise ConfigError(f"must be one of {', '.join(choices)}, got {value!r}", key)
+    return value
+
+
 class DataError(TuringLearnError):
     """Data cannot be used as given (missing or empty folder, unreadable file, inconsistent images)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from turinglearn.config.stopping import StoppingConfig
-from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.errors import ConfigError, check_at_least, one_of
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 COMPILE = ("auto", "none", "compile", "cudagraph", "compile+cudagraph")
@@ -28,11 +28,6 @@ BUILTIN_DATA = ("digits", "mnist")
 #: real images the image metrics need (turinglearn.gan.metrics: the Frechet distances and the
 #: C2ST compare halves of the real data, and the C2ST trains and tests on halves of at least 2)
 MIN_METRIC_IMAGES = 8
-
-
-def _one_of(value: str, choices: tuple[str, ...], key: str) -> None:
-    if value not in choices:
-        raise ConfigError(f"must be one of {', '.join(choices)}, got {value!r}", key)
 
 
 @dataclass(frozen=True)
@@ -83,9 +78,9 @@ class GANLearnerConfig:
     channels_last: bool = True
 
     def __post_init__(self):
-        _one_of(self.loss, LOSSES, "loss")
-        _one_of(self.compile, COMPILE, "compile")
-        _one_of(self.precision, PRECISIONS, "precision")
+        one_of(self.loss, LOSSES, "loss")
+        one_of(self.compile, COMPILE, "compile")
+        one_of(self.precision, PRECISIONS, "precision")
         check_at_least(self, batch=2, critic_steps=1, population=1, select_every=0)
         if not self.gp_weight >= 0:
             raise ConfigError(f"must be 0 or more, got {self.gp_weight}", "gp_weight")
@@ -123,7 +118,7 @@ class CriticConfig:
 
     def __post_init__(self):
         check_at_least(self, width=1)
-        _one_of(self.norm, NORMS, "norm")
+        one_of(self.norm, NORMS, "norm")
         _check_adam(self)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.errors import ConfigError, check_at_least, one_of
 
 AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (app.results.estimate)
 TRACKS = ("median", "best")  # which model of each generation the window follows (metrics.csv's NAME_<track>)
@@ -62,10 +62,8 @@ class EvaluationConfig:
     pair: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.average not in AVERAGES:
-            raise ConfigError(f"must be one of {', '.join(AVERAGES)}, got {self.average!r}", "average")
-        if self.track not in TRACKS:
-            raise ConfigError(f"must be one of {', '.join(TRACKS)}, got {self.track!r}", "track")
+        one_of(self.average, AVERAGES, "average")
+        one_of(self.track, TRACKS, "track")
         if not self.c2st_noise >= 0:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:
@@ -78,8 +76,7 @@ class EvaluationConfig:
                 f"must be one of {', '.join(SCHEDULES)} or a .npy file, got {self.c2st_schedule!r}",
                 "c2st_schedule",
             )
-        if self.intervals not in INTERVALS:
-            raise ConfigError(f"must be one of {', '.join(INTERVALS)}, got {self.intervals!r}", "intervals")
+        one_of(self.intervals, INTERVALS, "intervals")
         if not 0 < self.level < 1:
             raise ConfigError(f"must lie strictly between 0 and 1, got {self.level}", "level")
         if not self.power_moves or not all(0 < m <= 1 for m in self.power_moves):
@@ -145,8 +142,7 @@ class ExecutionConfig:
             raise ConfigError(
                 f"device {self.device!r} needs array = 'torch' (numpy runs on the CPU)", "device"
             )
-        if self.backend not in BACKENDS:
-            raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
+        one_of(self.backend, BACKENDS, "backend")
         if self.scheduler and self.backend != "dask":
             raise ConfigError(
                 f"a scheduler address needs backend = 'dask', got backend = {self.backend!r}", "scheduler"

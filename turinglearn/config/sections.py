@@ -16,6 +16,7 @@ from typing import Any
 
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.families._compiled import check_kernels
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
@@ -145,8 +146,7 @@ class DiscriminatorConfig(ESConfig):
     def __post_init__(self):
         super().__post_init__()
         check_at_least(self, hidden=1, train_steps=1)
-        if self.kernels not in ("numba", "numpy"):
-            raise ConfigError(f"must be numba or numpy, got {self.kernels!r}", "kernels")
+        check_kernels(self.kernels)
         if not self.learning_rate > 0:
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 

@@ -22,15 +22,13 @@ import itertools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-from turinglearn.errors import ConfigError
+from turinglearn.errors import one_of
 
 KERNELS = ("numba", "numpy")
 
 
 def check_kernels(value: str, key: str = "kernels") -> str:
-    if value not in KERNELS:
-        raise ConfigError(f"must be one of {', '.join(KERNELS)}, got {value!r}", key)
-    return value
+    return one_of(value, KERNELS, key)
 
 
 _HAVE_NUMBA: bool | None = None
@@ -94,6 +92,8 @@ def split(kernel, n: int, *args, min_items: int = 1) -> None:
         kernel(*args, 0, n)
         return
     if _POOL is None or _POOL_SIZE < k:
+        if _POOL is not None:
+            _POOL.shutdown(wait=False)  # a larger pool replaces it: let its idle threads go
         _POOL, _POOL_SIZE = ThreadPoolExecutor(k, thread_name_prefix="turinglearn-kernel"), k
     bounds = [n * i // k for i in range(k + 1)]
     futures = [_POOL.submit(kernel, *args, lo, hi) for lo, hi in itertools.pairwise(bounds)]
