@@ -1,0 +1,272 @@
+"""Held-out runs, read three ways: drift (issue 23), early stopping (issue 22) and interval
+coverage (issue 17).
+
+``run`` makes full-length preset runs (tasks x seeds x variants), one process per run, each
+into its own run directory, and skips runs already complete (rerun it to resume a batch).
+``report`` reads the run directories afterwards:
+
+- **drift**: the generation at which the population median first came within ``--near``
+  (0.05) of the truth on every parameter, the largest distance (max over parameters) of the
+  population median from the truth after that, and the final error of the run's estimate;
+- **stopping**: the generation at which the convergence rule (``[stopping]``'s window,
+  tolerance and patience; ``--window/--tolerance/--patience`` try others) would have fired,
+  the estimate the run would then have reported (:func:`turinglearn.app.results.estimate` on
+  the metrics up to that generation), its error against the full run's, and the time saved;
+- **coverage**: whether each parameter's reported interval holds the truth, and its width.
+
+``tune`` tries a grid of convergence settings on the runs given (choose on some seeds, report on
+others). Every figure comes from the run directories, so a report can be redone without rerunning.
+
+    python benchmarks/coevolution.py run --tasks aggregation aggregation-a --seeds 10-19 --jobs 2
+    python benchmarks/coevolution.py report --seeds 10-19 --json docs/coevolution.json
+    python benchmarks/coevolution.py tune --seeds 0-1
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+#: task -> (preset, overrides); aggregation-a/b: interior ground truths no setting was tuned on
+TASKS = {
+    "aggregation": ("aggregation", {}),
+    "aggregation-a": ("aggregation", {"environment.truth": [-0.4, -0.8, 0.7, -0.5]}),
+    "aggregation-b": ("aggregation", {"environment.truth": [0.3, -0.6, 0.8, 0.2]}),
+    "aggregation-p2": ("aggregation", {"environment.truth": [0.8, 0.2, -0.4, 0.6]}),  # tuning only
+    "object-clustering": ("object-clustering", {}),
+    "stimulus-response": ("stimulus-response", {}),
+    "aggregation-gp": ("aggregation-gp", {}),
+}
+#: variant -> overrides (the algorithm as compared)
+VARIANTS: dict[str, dict] = {"current": {}}
+
+
+def seeds(text: str) -> list[int]:
+    """``10-19`` or ``0,3,5`` -> a list of seeds."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def toml_value(v) -> str:
+    return json.dumps(v) if not isinstance(v, bool) else str(v).lower()
+
+
+def run_dir(root: Path, task: str, variant: str, seed: int) -> Path:
+    return root / variant / task / f"s{seed}"
+
+
+def status(path: Path) -> str | None:
+    try:
+        return json.loads((path / "run.json").read_text()).get("status")
+    except (OSError, ValueError):
+        return None
+
+
+def one_run(root: Path, task: str, variant: str, seed: int, extra: list[str]) -> str:
+    out = run_dir(root, task, variant, seed)
+    if status(out) == "complete":
+        return f"{out}: complete already"
+    preset, overrides = TASKS[task]
+    cmd = [sys.executable, "-m", "turinglearn", "run", preset, "--seed", str(seed), "--quiet"]
+    for k, v in {**overrides, **VARIANTS[variant]}.items():
+        cmd += ["--set", f"{k}={toml_value(v)}"]
+    for item in extra:
+        cmd += ["--set", item]
+    if out.exists() and status(out) is not None:
+        cmd = [sys.executable, "-m", "turinglearn", "resume", str(out), "--quiet"]
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.exists():
+            import shutil
+
+            shutil.rmtree(out)  # a run that never wrote its run.json
+        cmd += ["--out", str(out)]
+    env = {**os.environ, "TURINGLEARN_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    t0 = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    tail = (done.stderr or done.stdout).strip().splitlines()[-1:] if done.returncode else []
+    return f"{out}: rc {done.returncode} in {time.perf_counter() - t0:.0f} s {' '.join(tail)}"
+
+
+def read_run(path: Path) -> dict | None:
+    """summary.json and metrics.csv's columns of a complete run (None otherwise)."""
+    if status(path) != "complete":
+        return None
+    summary = json.loads((path / "summary.json").read_text())
+    with open(path / "metrics.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    history = {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
+    return {"summary": summary, "history": history}
+
+
+def drift(history: dict, names, truth, near: float) -> dict:
+    """First generation within ``near`` of the truth (population median, every parameter), the
+    largest distance after it, and the generations spent farther than 2 x ``near`` after it."""
+    med = np.array([history[f"{n}_median"] for n in names])  # [d, G]
+    dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
+    inside = np.flatnonzero(dist <= near)
+    if not inside.size:
+        return {"first_near": None, "max_after": None, "generations_away": None, "final_median_error": float(dist[-1])}
+    g = int(inside[0])
+    after = dist[g:]
+    return {
+        "first_near": g + 1,
+        "max_after": float(after.max()),
+        "generations_away": int((after > 2 * near).sum()),
+        "final_median_error": float(dist[-1]),
+    }
+
+
+def stop_at(history: dict, names, ranges, track: str, window: int, tolerance: float, patience: int):
+    """The generation (1-based) at which the convergence rule fires, or None."""
+    from turinglearn.app.stopping import converged
+
+    values = np.array([history[f"{n}_{track}"] for n in names])
+    for g in range(window + patience - 1, values.shape[1]):  # never at the last generation
+        if converged(values[:, :g], ranges, window, tolerance, patience):
+            return g
+    return None
+
+
+def ranges_of(cfg):
+    """The reported parameters' bounds (the convergence rule's tolerance is a fraction of them)."""
+    from turinglearn.app.build import build
+    from turinglearn.families.policies import reported_family
+
+    return reported_family(build(cfg).system.model_family)
+
+
+def analyse(run: dict, near: float, rule: dict | None) -> dict:
+    from turinglearn.app.results import estimate
+    from turinglearn.config import load_config
+
+    s, h = run["summary"], run["history"]
+    names, truth = s["parameters"], np.asarray(s["truth"], float)
+    out = {
+        "seed": s["seed"],
+        "generations": len(h["generation"]),
+        "seconds": s["seconds"],
+        "final_error": float(np.max(s["abs_error"])),
+        "final_summed": float(np.sum(s["abs_error"])),
+        "c2st": s.get("c2st"),
+        **drift(h, names, truth, near),
+    }
+    interval = s.get("interval") or {}
+    cover, width = {}, {}
+    for n, t in zip(names, truth):
+        iv = interval.get(n) or {}
+        if iv.get("lo") is not None:
+            cover[n] = bool(iv["lo"] - 1e-9 <= t <= iv["hi"] + 1e-9)
+            width[n] = iv["hi"] - iv["lo"]
+    out["covered"], out["width"] = cover, width
+    cfg = load_config(run["path"] / "config.toml")
+    ev, st = cfg.evaluation, cfg.stopping
+    rule = {"window": st.window, "tolerance": st.tolerance, "patience": st.patience, **(rule or {})}
+    shown = ranges_of(cfg)
+    ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
+    g = stop_at(h, names, ranges, ev.track, **rule)
+    out["stop"] = None
+    if g is not None:
+        cut = {k: v[:g] for k, v in h.items()}
+        est = estimate(cut, names, ev.average_last, ev.average, ev.track)
+        err = np.abs(est - truth)
+        out["stop"] = {
+            "generation": g,
+            "error": float(err.max()),
+            "summed": float(err.sum()),
+            "saved_fraction": 1 - g / len(h["generation"]),
+        }
+    return out
+
+
+def report(a) -> list[dict]:
+    rule = {k: v for k, v in (("window", a.window), ("tolerance", a.tolerance), ("patience", a.patience)) if v is not None}
+    rows = []
+    for variant, task, seed in itertools.product(a.variants, a.tasks, seeds(a.seeds)):
+        path = run_dir(a.root, task, variant, seed)
+        run = read_run(path)
+        if run is None:
+            continue
+        run["path"] = path
+        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule)})
+    return rows
+
+
+def table(rows: list[dict], near: float, bar: float) -> None:
+    print(f"{'task':<18} {'variant':<10} {'runs':>4} {'final<=bar':>10} {'drift>0.1':>9} {'max after near':>15} "
+          f"{'stop gen (median)':>17} {'stop<=bar':>9} {'saved':>6} {'cover':>6}")  # fmt: skip
+    key = lambda r: (r["task"], r["variant"])  # noqa: E731
+    for (task, variant), group in itertools.groupby(sorted(rows, key=key), key=key):
+        g = list(group)
+        fin = sum(r["final_error"] <= bar for r in g)
+        afters = [r["max_after"] for r in g if r["max_after"] is not None]
+        drifted = sum(x > 2 * near for x in afters)
+        stops = [r["stop"] for r in g]
+        fired = [s for s in stops if s]
+        stop_ok = sum((s["error"] if s else r["final_error"]) <= bar for s, r in zip(stops, g))
+        gens = np.median([s["generation"] for s in fired]) if fired else float("nan")
+        saved = np.mean([s["saved_fraction"] if s else 0.0 for s in stops])
+        cov = [c for r in g for c in r["covered"].values()]
+        cover = f"{np.mean(cov):.2f}" if cov else "-"
+        after = f"{np.median(afters):.3f}/{max(afters):.3f}" if afters else "-"
+        print(f"{task:<18} {variant:<10} {len(g):>4} {fin:>6}/{len(g):<3} {drifted:>5}/{len(afters):<3} {after:>15} "
+              f"{gens:>10.0f} ({len(fired)}) {stop_ok:>5}/{len(g):<3} {saved:>6.0%} {cover:>6}")  # fmt: skip
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("command", choices=["run", "report", "tune"])
+    p.add_argument("--tasks", nargs="+", default=["aggregation", "aggregation-a", "aggregation-b",
+                                                  "object-clustering", "stimulus-response"],
+                   choices=list(TASKS))  # fmt: skip
+    p.add_argument("--variants", nargs="+", default=["current"], choices=list(VARIANTS))
+    p.add_argument("--seeds", default="10-19")
+    p.add_argument("--jobs", type=int, default=2)
+    p.add_argument("--root", type=Path, default=Path("bench-runs/coevolution"))
+    p.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE")
+    p.add_argument("--near", type=float, default=0.05)
+    p.add_argument("--bar", type=float, default=None, help="recovery bar (default: 0.1 for object clustering, else 0.05)")
+    p.add_argument("--window", type=int)
+    p.add_argument("--tolerance", type=float)
+    p.add_argument("--patience", type=int)
+    p.add_argument("--json", type=Path)
+    a = p.parse_args(argv)
+    if a.command == "run":
+        jobs = [(t, v, s) for s in seeds(a.seeds) for t in a.tasks for v in a.variants]
+        with ThreadPoolExecutor(a.jobs) as pool:
+            for line in pool.map(lambda j: one_run(a.root, *j, a.extra), jobs):
+                print(line, flush=True)
+        return
+    if a.command == "tune":
+        grid = itertools.product([10, 20, 50], [0.01, 0.02, 0.05], [40, 80, 160])
+        for window, tol, patience in grid:
+            a.window, a.tolerance, a.patience = window, tol, patience
+            rows = report(a)
+            bad = [r for r in rows if r["stop"] and r["stop"]["error"] > max(0.05, r["final_error"]) + 1e-9]
+            saved = np.mean([r["stop"]["saved_fraction"] if r["stop"] else 0 for r in rows]) if rows else 0
+            print(f"window {window:>3} tolerance {tol:<5} patience {patience:>3}: saved {saved:5.0%}, "
+                  f"worse than the bar or the full run in {len(bad)} of {len(rows)}")  # fmt: skip
+        return
+    rows = report(a)
+    bars = {t: (a.bar or (0.1 if t == "object-clustering" else 0.05)) for t in a.tasks}
+    for task in a.tasks:
+        table([r for r in rows if r["task"] == task], a.near, bars[task])
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
