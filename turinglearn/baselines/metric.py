@@ -22,9 +22,10 @@ import numpy as np
 
 from turinglearn.core.contracts import Generation, Hook, System
 from turinglearn.core.learner import GenerationLoop
+from turinglearn.core.summaries import HIST_BINS as HIST_BINS  # the bins, where they were first defined
+from turinglearn.core.summaries import histograms
 
 METRICS = ("sse", "histogram")
-HIST_BINS = np.linspace(-1.2, 1.2, 41)
 
 
 def sse_distance(genuine: np.ndarray, fake: np.ndarray) -> np.ndarray:
@@ -37,22 +38,12 @@ def sse_distance(genuine: np.ndarray, fake: np.ndarray) -> np.ndarray:
     return per.mean(axis=(1, 2))
 
 
-def _histograms(x: np.ndarray) -> np.ndarray:
-    """x [B, n, F] -> normalised histograms [B, F, bins] over the n values of each feature."""
-    b, n, f = x.shape
-    nb = len(HIST_BINS) - 1
-    idx = np.clip(np.searchsorted(HIST_BINS, x, side="right") - 1, 0, nb - 1)  # [B, n, F]
-    flat = (np.arange(b)[:, None, None] * f + np.arange(f)) * nb + idx  # one bin id per value
-    counts = np.bincount(flat.ravel(), minlength=b * f * nb).reshape(b, f, nb)
-    return counts / n
-
-
 def histogram_distance(genuine: np.ndarray, fake: np.ndarray) -> np.ndarray:
     """genuine [M, tr, A, T, F], fake [M, tr, R, T, F] -> [M]: L1 distance between the
     per-step speed histograms of each model's replicas and of all genuine agents, summed over features."""
     m, f = fake.shape[0], fake.shape[-1]
-    ref = _histograms(genuine.reshape(1, -1, f))[0]  # [F, bins]
-    mine = _histograms(fake.reshape(m, -1, f))  # [M, F, bins]
+    ref = histograms(genuine.reshape(1, -1, f))[0]  # [F, bins]
+    mine = histograms(fake.reshape(m, -1, f))  # [M, F, bins]
     return np.abs(mine - ref).sum(axis=(-1, -2))
 
 

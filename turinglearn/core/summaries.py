@@ -1,0 +1,31 @@
+"""Hand-made summary statistics of sets of trajectories, shared by the learners that need a
+fixed description of behaviour instead of a learned one: the metric-based baseline
+(:mod:`turinglearn.baselines.metric`, its ``histogram`` distance) and the peers of
+simulation-based inference (:mod:`turinglearn.peers`, NPE on summaries and ABC-SMC).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: bin edges of the per-step speed histograms: 40 bins on [-1.2, 1.2] (values outside fall in
+#: the first or last bin)
+HIST_BINS = np.linspace(-1.2, 1.2, 41)
+
+
+def histograms(x: np.ndarray) -> np.ndarray:
+    """x [B, n, F] -> normalised histograms [B, F, bins] over the n values of each feature."""
+    b, n, f = x.shape
+    nb = len(HIST_BINS) - 1
+    idx = np.clip(np.searchsorted(HIST_BINS, x, side="right") - 1, 0, nb - 1)  # [B, n, F]
+    flat = (np.arange(b)[:, None, None] * f + np.arange(f)) * nb + idx  # one bin id per value
+    counts = np.bincount(flat.ravel(), minlength=b * f * nb).reshape(b, f, nb)
+    return counts / n
+
+
+def histogram_summary(x: np.ndarray) -> np.ndarray:
+    """The metric baseline's summary of a set of trajectories: x [B, n, T, F] (``B`` sets of
+    ``n`` individuals) -> [B, F * bins], the histograms of every feature's per-step values pooled
+    over the set's individuals and steps, flattened feature by feature."""
+    b, n, t, f = x.shape
+    return histograms(x.reshape(b, n * t, f)).reshape(b, -1)
