@@ -166,7 +166,7 @@ def analyse(run: dict, near: float, rule: dict | None) -> dict:
     }
     interval = s.get("interval") or {}
     cover, width = {}, {}
-    for n, t in zip(names, truth):
+    for n, t in zip(names, truth, strict=True):
         iv = interval.get(n) or {}
         if iv.get("lo") is not None:
             cover[n] = bool(iv["lo"] - 1e-9 <= t <= iv["hi"] + 1e-9)
@@ -216,7 +216,7 @@ def table(rows: list[dict], near: float, bar: float) -> None:
         drifted = sum(x > 2 * near for x in afters)
         stops = [r["stop"] for r in g]
         fired = [s for s in stops if s]
-        stop_ok = sum((s["error"] if s else r["final_error"]) <= bar for s, r in zip(stops, g))
+        stop_ok = sum((s["error"] if s else r["final_error"]) <= bar for s, r in zip(stops, g, strict=True))
         gens = np.median([s["generation"] for s in fired]) if fired else float("nan")
         saved = np.mean([s["saved_fraction"] if s else 0.0 for s in stops])
         cov = [c for r in g for c in r["covered"].values()]

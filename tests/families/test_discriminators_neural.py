@@ -103,7 +103,7 @@ def test_learner_with_a_trained_discriminator_resumes_exactly(tmp_path, tiny, ki
     b = build(cfg)
     b.step()
     state = b.state_dict()
-    assert "adam" in state["discriminators"] and state["archive"].shape[0] == 1
+    assert "adam" in state["discriminators"] and state["archive"]["rows"].shape[0] == 1
     checkpoint.save(tmp_path, 1, state)
     c = build(cfg)
     c.load_state_dict(checkpoint.load(checkpoint.checkpoints(tmp_path)[-1]))

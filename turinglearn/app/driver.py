@@ -146,11 +146,19 @@ def resume(
             log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
         else:
             log(f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)")
+            state["history"] = _with_columns(state["history"], exp.columns)
         run = RunDir.reopen(run_dir, None if state is None else state["history"], lock)
     except BaseException:
         lock.release()
         raise
     return _drive(exp, run, progress, hooks, handle_signals, state=state)
+
+
+def _with_columns(history: dict, columns) -> dict:
+    """A checkpoint's metrics with every column of this version (a column that a run made by an
+    older version did not record is NaN for the generations it covers)."""
+    n = len(next(iter(history.values()), []))
+    return {c: history[c] if c in history else np.full(n, np.nan) for c in columns} | history
 
 
 def _drive(exp: Experiment, run, progress, hooks, handle_signals, state, fresh=False) -> LearnResult:

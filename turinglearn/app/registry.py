@@ -210,6 +210,10 @@ def _turing(parts):
         hall_of_fame=lc.hall_of_fame,
         hall_of_fame_every=lc.hall_of_fame_every,
         evaluator=parts.evaluator,
+        hall_of_fame_keep=lc.hall_of_fame_keep,
+        model_memory=lc.model_memory,
+        model_memory_judged=lc.model_memory_judged,
+        model_memory_keep=lc.model_memory_keep,
     )
 
 

@@ -337,4 +337,9 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
         "model_fitness_max",
         "discriminator_fitness_mean",
         "discriminator_fitness_max",
+        *ENGAGEMENT,
     ]
+
+
+#: metrics.csv's measures of engagement (:func:`turinglearn.core.fitness.engagement`)
+ENGAGEMENT = ("judges_best_vs_models", "judges_best_vs_memory", "hall_of_fame_fooled")

@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
-from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.errors import ConfigError, check_at_least, one_of
 from turinglearn.families._compiled import check_kernels
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -66,8 +67,17 @@ class LearnerConfig:
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
     letting the discriminators interrogate;
     hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
-    many generations, keep the last ``hall_of_fame``, and let them judge the models too
-    (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`).
+    many generations, keep ``hall_of_fame`` of them, and let them judge the models too
+    (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
+    hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
+    ``hall_of_fame``) or ``history`` (a uniform sample of every one archived in the run);
+    model_memory: archive up to this many models that the judges rejected (each generation's
+    least fit model, when fewer than half its judges took it for genuine), which the
+    discriminators must keep rejecting (0: none; docs/concepts.md, "Memory");
+    model_memory_judged: archived models run and judged beside the population each generation
+    (counterfeits in the discriminators' fitness; they cost this many more simulated models);
+    model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
+    archived) or ``recent``.
     """
 
     kind: str = "turing"
@@ -77,11 +87,18 @@ class LearnerConfig:
     passive: bool = False
     hall_of_fame: int = 20
     hall_of_fame_every: int = 10
+    hall_of_fame_keep: str = "recent"
+    model_memory: int = 0
+    model_memory_judged: int = 10
+    model_memory_keep: str = "history"
 
     def __post_init__(self):
-        if self.hall_of_fame < 0:
-            raise ConfigError(f"must be 0 (none) or more, got {self.hall_of_fame}", "hall_of_fame")
-        check_at_least(self, hall_of_fame_every=1)
+        for key in ("hall_of_fame", "model_memory"):
+            if vars(self)[key] < 0:
+                raise ConfigError(f"must be 0 (none) or more, got {vars(self)[key]}", key)
+        one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
+        one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
+        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1)
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
 
 

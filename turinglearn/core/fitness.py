@@ -40,3 +40,35 @@ def model_fitness(judged: np.ndarray, owner: np.ndarray, n_models: int) -> np.nd
         raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
     fooled = np.bincount(owner[mine], weights=judged[:, mine].sum(axis=0), minlength=n_models)
     return fooled / (counts * judged.shape[0])
+
+
+def engagement(judged: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_current: int, n_models: int) -> dict:
+    """Per-generation measures of engagement (both populations still learning from each other).
+
+    judged [J, S]: the current discriminators' rows first (``n_current``), then the hall of
+    fame's; owner [S]: -1 genuine, ``< n_models`` the population's samples, the rest recalled
+    (archived) models'. Returns (NaN where a part is absent):
+
+    - ``judges_best_vs_models``: the best current discriminator's (sensitivity + specificity)/2
+      on genuine samples against the population's only (0.5: cannot tell them apart);
+    - ``judges_best_vs_memory``: the same against the recalled models only;
+    - ``hall_of_fame_fooled``: the fraction of the hall of fame's judgements of the
+      population's samples that said genuine.
+    """
+    genuine = np.asarray(genuine, dtype=bool)
+    owner = np.asarray(owner)
+    current = judged[:n_current]
+    sensitivity = current[:, genuine].mean(axis=1)
+
+    def best_against(mask: np.ndarray) -> float:
+        if not mask.any():
+            return float("nan")
+        return float(((sensitivity + 1.0 - current[:, mask].mean(axis=1)) / 2).max())
+
+    population = (owner >= 0) & (owner < n_models)
+    archive = judged[n_current:]
+    return {
+        "judges_best_vs_models": best_against(population),
+        "judges_best_vs_memory": best_against(owner >= n_models),
+        "hall_of_fame_fooled": float(archive[:, population].mean()) if len(archive) else float("nan"),
+    }

@@ -20,7 +20,9 @@ from turinglearn.core.contracts import (
     SampleTrainer,
     System,
 )
-from turinglearn.core.fitness import discriminator_fitness, judgements, model_fitness
+from turinglearn.core.fitness import discriminator_fitness, engagement, judgements, model_fitness
+from turinglearn.core.memory import Archive
+from turinglearn.core.random import stream
 
 
 class GenerationLoop:
@@ -65,13 +67,20 @@ class TuringLearner(GenerationLoop):
     :class:`~turinglearn.core.evaluator.ChunkedEvaluator` (chunk size and backend; default: one
     chunk, in-process).
 
-    hall_of_fame: ``H > 0`` keeps an archive of the last ``H`` discriminators that were best
-    in their generation, one every ``hall_of_fame_every`` generations. Archived discriminators
-    judge the models too, so a model's fitness is the fraction of all judges (current
-    population plus archive) it fooled; they are not evolved and do not enter the
-    discriminators' fitness. This memory keeps the models from drifting away while the
-    current discriminators have lost the trail (a known failure of two-population
-    coevolution); ``H = 0`` is the papers' algorithm.
+    hall_of_fame: ``H > 0`` keeps an archive of ``H`` discriminators that were best in their
+    generation, one every ``hall_of_fame_every`` generations: the last ``H``
+    (``hall_of_fame_keep = "recent"``) or a uniform sample of all of them (``"history"``).
+    Archived discriminators judge the models too, so a model's fitness is the fraction of all
+    judges (current population plus archive) it fooled; they are not evolved and do not enter
+    the discriminators' fitness. ``H = 0`` is the papers' algorithm.
+
+    model_memory: ``A > 0`` keeps an archive of models that the judges rejected (each
+    generation's least fit model, when it fooled fewer than half of its judges), kept by
+    ``model_memory_keep``; each generation ``model_memory_judged`` of them are run and judged
+    beside the population, as counterfeits in the discriminators' fitness (and, for a trained
+    discriminator, its training samples): the discriminators must keep telling apart what
+    was told apart before, so a drift of the models back towards it is punished. Archived
+    models are not evolved and get no fitness. See :mod:`turinglearn.core.memory`.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
@@ -93,6 +102,10 @@ class TuringLearner(GenerationLoop):
         hall_of_fame: int = 0,
         hall_of_fame_every: int = 10,
         evaluator=None,
+        hall_of_fame_keep: str = "recent",
+        model_memory: int = 0,
+        model_memory_judged: int = 10,
+        model_memory_keep: str = "history",
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -100,7 +113,9 @@ class TuringLearner(GenerationLoop):
         self.system = system
         self.hall_of_fame = hall_of_fame
         self.hall_of_fame_every = hall_of_fame_every
-        self.archive: np.ndarray | None = None  # [H', k] archived discriminators
+        self.judges_memory = Archive(hall_of_fame, hall_of_fame_keep)  # [H' <= H, k] discriminators
+        self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
+        self.model_memory_judged = model_memory_judged if model_memory else 0
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -111,44 +126,57 @@ class TuringLearner(GenerationLoop):
         self.hooks = list(hooks)
         self.generation = 0
 
+    @property
+    def archive(self) -> np.ndarray | None:
+        """The hall of fame's discriminators [H', k] (None while empty)."""
+        return self.judges_memory.rows
+
     def step(self) -> Generation:
         t0 = time.perf_counter()
+        rng = stream(self.seed, "memory", self.generation)
         theta = self.model_optimizer.ask()  # [M, d]
         weights = self.discriminator_optimizer.ask()  # [D, k]
+        recalled = self.models_memory.sample(self.model_memory_judged, rng)  # [A'', d] or None
+        shown = theta if recalled is None else np.concatenate([theta, recalled])  # [M + A'', d]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
         trains = self.trains_on_samples
         if trains:  # the samples come back, are judged here, then taught
-            batch = self.evaluator.samples(self.system, theta, self.seed, self.generation)
+            batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
             ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
         else:
             ev = self.evaluator.judge(  # outputs [D + H', S]
-                self.system, self.discriminator, theta, judges, self.seed, self.generation
+                self.system, self.discriminator, shown, judges, self.seed, self.generation
             )
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
-        f_models = model_fitness(ev.outputs if trains else judged, ev.owner, len(theta))
-        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)  # [D], current population only
+        f_models = model_fitness(ev.outputs if trains else judged, ev.owner, len(shown))[: len(theta)]
+        # [D], current population only; recalled models' samples are counterfeits like the rest
+        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
+        diagnostics = engagement(judged, ev.genuine, ev.owner, len(weights), len(theta))
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
-            best = weights[int(np.argmax(f_discs))][None]
-            archive = best if self.archive is None else np.concatenate([self.archive, best])
-            self.archive = archive[-self.hall_of_fame :]
-        return self._publish(
-            Generation(self.generation, theta, f_models, weights, f_discs, time.perf_counter() - t0)
-        )
+            self.judges_memory.offer(weights[int(np.argmax(f_discs))], rng)
+        worst = int(np.argmin(f_models))
+        if self.models_memory.size and f_models[worst] < 0.5:  # told apart by most of its judges
+            self.models_memory.offer(theta[worst], rng)
+        seconds = time.perf_counter() - t0
+        record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
+        return self._publish(record)
 
     def state_dict(self) -> dict:
         return {
             **super().state_dict(),
             "discriminators": self.discriminator_optimizer.state_dict(),
-            "archive": self.archive,
+            "archive": self.judges_memory.state_dict(),
+            "model_memory": self.models_memory.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
         super().load_state_dict(state)
         self.discriminator_optimizer.load_state_dict(state["discriminators"])
-        self.archive = None if state["archive"] is None else np.array(state["archive"])
+        self.judges_memory.load_state_dict(state["archive"])
+        self.models_memory.load_state_dict(state.get("model_memory"))

@@ -53,7 +53,8 @@ class Generation:
     generation: its index (0-based); models: [M, d] parameter rows (a GAN: the generator
     networks); model_fitness: [M]; discriminators: [D, k] weight rows (a GAN: the
     discriminator networks); discriminator_fitness: [D]; seconds: wall time of the step;
-    losses: named per-pair losses (gradient learners; empty otherwise).
+    losses: named per-pair losses (gradient learners; empty otherwise); diagnostics: named
+    scalars about the coevolution (:func:`~turinglearn.core.fitness.engagement`; may be empty).
 
     The fitness arrays and losses may be *deferred*: ``read`` is called the first time one of
     them is used (a GAN's statistics live on the device, and reading them synchronises).
@@ -70,9 +71,11 @@ class Generation:
         losses: Mapping[str, np.ndarray] | None = None,
         *,
         read: Callable[[], Mapping[str, Any]] | None = None,
+        diagnostics: Mapping[str, float] | None = None,
     ):
         self.generation, self.models, self.discriminators = generation, models, discriminators
         self.seconds = seconds
+        self.diagnostics = dict(diagnostics or {})
         self._values = (
             None
             if read is not None

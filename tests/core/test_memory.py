@@ -1,0 +1,183 @@
+"""The coevolution's memory: archives of judges and of rejected models, and the engagement
+measures in metrics.csv."""
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.app.build import build
+from turinglearn.config import load_config
+from turinglearn.core.fitness import engagement
+from turinglearn.core.memory import Archive
+from turinglearn.errors import ConfigError
+
+
+def test_recent_archive_keeps_the_last_rows():
+    a, rng = Archive(3, "recent"), np.random.default_rng(0)
+    for i in range(7):
+        a.offer(np.array([i, -i]), rng)
+    np.testing.assert_array_equal(a.rows[:, 0], [4, 5, 6])
+    assert a.offered == 7
+
+
+def test_history_archive_is_a_uniform_sample_of_every_row_offered():
+    # offer 0..199 into 10 places, many times: each row stays with probability 10/200, so the
+    # early rows are kept as often as the late ones (a recent archive keeps only 190..199)
+    kept = np.zeros(200)
+    for seed in range(400):
+        a, rng = Archive(10, "history"), np.random.default_rng(seed)
+        for i in range(200):
+            a.offer(np.array([i]), rng)
+        kept[a.rows[:, 0]] += 1
+    assert kept.sum() == 4000
+    first, last = kept[:100].sum(), kept[100:].sum()
+    assert abs(first - last) < 0.1 * 4000  # uniform: 2000 each, up to noise
+    assert kept[:20].sum() > 250  # the first tenth of the run, 400 expected
+
+
+def test_archive_state_round_trips_and_reads_a_bare_array():
+    a, rng = Archive(4, "history"), np.random.default_rng(1)
+    for i in range(9):
+        a.offer(np.array([i, i]), rng)
+    b = Archive(4, "history")
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.rows, b.rows)
+    assert b.offered == 9
+    old = Archive(4)
+    old.load_state_dict(np.ones((2, 3)))  # checkpoints of runs before the archive had a count
+    assert len(old) == 2 and old.offered == 2
+    old.load_state_dict(None)
+    assert len(old) == 0 and old.sample(3, rng) is None
+
+
+def test_engagement_measures_the_best_current_judge_and_the_hall_of_fame():
+    # 2 current judges, 1 archived; samples: 2 genuine, 2 of model 0, 1 of model 1, 2 recalled
+    owner = np.array([-1, -1, 0, 0, 1, 2, 3])
+    genuine = owner < 0
+    judged = np.array(
+        [
+            [1, 1, 0, 0, 0, 1, 1],  # perfect on the population, fooled by both recalled models
+            [1, 0, 1, 1, 1, 0, 0],  # half the genuine; fooled by the population; rejects recalled
+            [0, 0, 1, 0, 1, 1, 1],  # the hall of fame: 2 of 3 population samples said genuine
+        ],
+        dtype=bool,
+    )
+    e = engagement(judged, genuine, owner, n_current=2, n_models=2)
+    assert e["judges_best_vs_models"] == 1.0  # judge 0: (1 + 1) / 2
+    assert e["judges_best_vs_memory"] == 0.75  # judge 1: (0.5 + 1) / 2
+    assert e["hall_of_fame_fooled"] == pytest.approx(2 / 3)
+    none = engagement(judged[:2, :5], genuine[:5], owner[:5], n_current=2, n_models=2)
+    assert np.isnan(none["judges_best_vs_memory"]) and np.isnan(none["hall_of_fame_fooled"])
+
+
+def _memory(tiny, **extra):
+    return {**tiny, "learner.model_memory": 4, "learner.model_memory_judged": 3, **extra}
+
+
+def test_recalled_models_are_judged_beside_the_population_and_get_no_fitness(tiny):
+    learner = build(load_config("aggregation", _memory(tiny)))
+    shown, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        shown.append(np.array(theta))
+        return evaluate(theta, disc, judges, rng, part, parts)
+
+    learner.system.evaluate = spy
+    for _ in range(5):
+        g = learner.step()
+        assert g.model_fitness.shape == (10,) and g.models.shape == (10, 4)
+    archived = learner.models_memory.rows
+    assert archived is not None and 1 <= len(archived) <= 4
+    sizes = [len(t) for t in shown]
+    assert sizes[0] == 10 and max(sizes) == 10 + min(3, len(archived))
+    last = shown[-1]
+    for row in last[10:]:  # the recalled rows are archived models, not population members
+        assert any(np.array_equal(row, r) for r in archived)
+    assert 0.5 <= g.diagnostics["judges_best_vs_memory"] <= 1
+
+
+def test_only_models_the_judges_rejected_enter_the_memory(tiny):
+    learner = build(load_config("aggregation", _memory(tiny)))
+    for _ in range(4):
+        before = learner.models_memory.offered
+        g = learner.step()
+        rejected = g.model_fitness.min() < 0.5
+        assert learner.models_memory.offered == before + int(rejected)
+        if rejected:
+            assert any(np.array_equal(r, g.models[int(np.argmin(g.model_fitness))]) for r in learner.models_memory.rows)
+
+
+def test_a_run_with_memory_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):
+    from turinglearn.app.driver import resume
+
+    over = _memory(tiny, generations=6, **{"learner.hall_of_fame_keep": "history", "learner.hall_of_fame": 2,
+                                           "learner.hall_of_fame_every": 1})  # fmt: skip
+    whole = turinglearn.learn("aggregation", seed=5, overrides=over)
+    again = turinglearn.learn("aggregation", seed=5, overrides=over)
+    np.testing.assert_array_equal(whole.models, again.models)
+
+    def stop(record):  # Ctrl-C once generation 3 is evaluated
+        if record.generation == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", seed=5, overrides=over, out=tmp_path / "r", hooks=[stop])
+    resumed = resume(tmp_path / "r", log=lambda m: None)
+    np.testing.assert_array_equal(resumed.models, whole.models)
+    np.testing.assert_array_equal(resumed.discriminators, whole.discriminators)
+    for k in ("judges_best_vs_memory", "hall_of_fame_fooled", "discriminator_fitness_max"):
+        np.testing.assert_array_equal(resumed.history[k], whole.history[k])
+
+
+def test_engagement_columns_are_in_the_metrics(tiny):
+    r = turinglearn.learn("aggregation", seed=1, overrides=_memory(tiny))
+    assert len(r.history["judges_best_vs_models"]) == 3
+    assert np.all(np.isfinite(r.history["judges_best_vs_models"]))
+    off = turinglearn.learn("aggregation", seed=1, overrides={**tiny, "learner.hall_of_fame": 0})
+    assert np.all(np.isnan(off.history["judges_best_vs_memory"]))
+    assert np.all(np.isnan(off.history["hall_of_fame_fooled"]))
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("learner.model_memory", -1, "learner.model_memory"),
+        ("learner.model_memory_keep", "all", "one of recent, history"),
+        ("learner.hall_of_fame_keep", "oldest", "learner.hall_of_fame_keep"),
+        ("learner.model_memory_judged", 0, "learner.model_memory_judged"),
+    ],
+)
+def test_bad_memory_settings_name_the_key(tiny, key, value, words):
+    with pytest.raises(ConfigError, match=words.replace(".", r"\.")):
+        load_config("aggregation", {**tiny, key: value})
+
+
+def test_a_trained_discriminator_learns_from_the_recalled_models_too(tiny):
+    pytest.importorskip("torch")
+    learner = build(load_config("aggregation", _memory(tiny, **{"discriminators.kind": "gru"})))
+    taught, train = [], learner.discriminator_optimizer.train
+
+    def spy(x, genuine):
+        taught.append(len(genuine))
+        return train(x, genuine)
+
+    learner.discriminator_optimizer.train = spy
+    sizes = []
+    for _ in range(4):
+        learner.step()
+        sizes.append(len(learner.models_memory))
+    # each generation's samples: the population's, the genuine ones, and as many more per
+    # recalled model as one model of the population has
+    recalled = [0] + [min(3, s) for s in sizes[:-1]]
+    assert recalled[-1] > 0
+    per_model = (taught[-1] - taught[0]) // recalled[-1]
+    assert per_model > 0 and taught == [taught[0] + per_model * r for r in recalled]
+
+
+def test_a_checkpoint_of_an_older_run_gets_the_new_metrics_columns_as_nan():
+    from turinglearn.app.driver import _with_columns
+
+    old = {"generation": [0.0, 1.0], "seconds": [0.1, 0.1]}
+    new = _with_columns(old, ["generation", "seconds", "judges_best_vs_models"])
+    assert list(new) == ["generation", "seconds", "judges_best_vs_models"]
+    assert np.isnan(new["judges_best_vs_models"]).all() and len(new["judges_best_vs_models"]) == 2

@@ -1,0 +1,71 @@
+"""Bounded archives, the coevolution's memory (docs/design.md, "Memory").
+
+Two-population coevolution forgets: once the models sit on the truth, the discriminators
+cannot tell them from the system, their selection turns neutral and they lose what they once
+detected; the models can then drift away unpunished (disengagement). An :class:`Archive`
+keeps rows that one population has to keep facing:
+
+- the discriminators' hall of fame (Rosin & Belew, 1997): the best discriminator of every
+  ``hall_of_fame_every``-th generation, which judges the models too;
+- the model memory: models that the judges of their time rejected (a test once solved, as in
+  de Jong's MaxSolve archive), which the discriminators must keep rejecting.
+
+``keep = "recent"`` holds the last ``size`` rows offered; ``"history"`` a uniform sample of
+all rows ever offered (reservoir sampling, Vitter's algorithm R), so what was learned early
+in the run stays in the archive however long the run goes on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+KEEPS = ("recent", "history")
+
+
+class Archive:
+    """Up to ``size`` rows [n, k] of one population, kept by ``keep`` (``recent`` or ``history``)."""
+
+    def __init__(self, size: int, keep: str = "recent"):
+        if keep not in KEEPS:
+            raise ValueError(f"keep must be one of {', '.join(KEEPS)}, got {keep!r}")
+        self.size, self.keep = size, keep
+        self.rows: np.ndarray | None = None  # [n <= size, k]
+        self.offered = 0  # rows offered so far (the reservoir's count)
+
+    def __len__(self) -> int:
+        return 0 if self.rows is None else len(self.rows)
+
+    def offer(self, row: np.ndarray, rng: np.random.Generator) -> None:
+        """Consider one row [k] for the archive (``rng`` decides a ``history`` archive's place)."""
+        row = np.asarray(row)[None]
+        self.offered += 1
+        if self.rows is None:
+            self.rows = row.copy()
+        elif len(self.rows) < self.size:
+            self.rows = np.concatenate([self.rows, row])
+        elif self.keep == "recent":
+            self.rows = np.concatenate([self.rows[1:], row])
+        else:  # algorithm R: the n-th row replaces a random one with probability size / n
+            j = int(rng.integers(self.offered))
+            if j < self.size:
+                self.rows = self.rows.copy()
+                self.rows[j] = row[0]
+
+    def sample(self, k: int, rng: np.random.Generator) -> np.ndarray | None:
+        """``min(k, len)`` distinct rows drawn at random [k', ...] (None when empty)."""
+        if self.rows is None or k <= 0:
+            return None
+        if k >= len(self.rows):
+            return self.rows
+        return self.rows[np.sort(rng.choice(len(self.rows), size=k, replace=False))]
+
+    def state_dict(self) -> dict:
+        return {"rows": self.rows, "offered": self.offered}
+
+    def load_state_dict(self, state) -> None:
+        """``state``: :meth:`state_dict`'s, or a bare array of rows (checkpoints of older runs)."""
+        if state is None or not isinstance(state, dict):
+            rows = None if state is None else np.array(state)
+            state = {"rows": rows, "offered": 0 if rows is None else len(rows)}
+        self.rows = None if state["rows"] is None else np.array(state["rows"])
+        self.offered = int(state["offered"])
