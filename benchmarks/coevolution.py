@@ -48,7 +48,19 @@ TASKS = {
     "aggregation-gp": ("aggregation-gp", {}),
 }
 #: variant -> overrides (the algorithm as compared)
-VARIANTS: dict[str, dict] = {"current": {}}
+VARIANTS: dict[str, dict] = {
+    "current": {},  # the presets as shipped
+    "memory": {  # docs/concepts.md, "Memory"
+        "learner.model_memory": 100,
+        "learner.model_memory_judged": 20,
+        "learner.hall_of_fame_keep": "history",
+    },
+    "papers": {  # the papers' algorithm: no memory, one replica, the final median
+        "learner.hall_of_fame": 0,
+        "evaluation.average_last": 1,
+        "evaluation.track": "median",
+    },
+}
 
 
 def seeds(text: str) -> list[int]:
