@@ -234,3 +234,27 @@ LEARNERS.register("metric-sse", LearnerKind(_metric("sse"), discriminators=False
 LEARNERS.register(
     "metric-histogram", LearnerKind(_metric("histogram"), discriminators=False, interactive=False)
 )
+
+
+def _peer(kind: str):
+    """A peer of simulation-based inference (:mod:`turinglearn.peers`) on the config's recording,
+    with ``stopping.max_simulations`` trajectories, or, when that is 0, what the Turing Learning
+    run of the same config would simulate in its ``generations``."""
+
+    def build(parts):
+        from turinglearn.app.stopping import simulations_per_generation
+        from turinglearn.peers.learner import PeerLearner
+
+        config = parts.config
+        budget = config.stopping.max_simulations or config.generations * simulations_per_generation(
+            config, parts.system
+        )
+        return PeerLearner(
+            parts.system, kind, budget, seed=config.seed, level=config.evaluation.level, hooks=parts.hooks
+        )
+
+    return build
+
+
+for _kind in ("npe", "npe-summary", "abc-smc"):  # turinglearn.peers.KINDS; pip install 'turinglearn[peers]'
+    LEARNERS.register(_kind, LearnerKind(_peer(_kind), discriminators=False))

@@ -41,7 +41,8 @@ class SwarmExperiment:
         self.config, self.simulator = config, simulator
         self.learner = build(config, simulator=simulator)
         self.trust_seconds: float | None = None  # time the trust report took (not in summary.json)
-        self.generations = config.generations
+        # a learner that sets its own length (a peer, turinglearn.peers: one step) overrides the config's
+        self.generations = getattr(self.learner, "generations", config.generations)
         family = self.learner.system.model_family
         self.shown = reported_family(family)  # policy families are reported as their effective controllers
         self.names = self.shown.names
@@ -151,7 +152,9 @@ class SwarmExperiment:
         config, system, view = self.config, self.learner.system, self.view
         values = last.models if view is None else view(last.models)  # [M, q]
         ev = config.evaluation
-        inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
+        inferred = getattr(self.learner, "inferred", None)  # a peer's: its posterior median
+        if inferred is None:
+            inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
         # the model that stands for the population: the estimate itself for parameter families;
         # for policies, the individual whose effective controller is nearest the estimate
         chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
@@ -248,6 +251,8 @@ class SwarmExperiment:
             behaviour = system.sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
             if behaviour is not None:  # a policy swarm over a simulator without such measures
                 extra["behaviour"] = behaviour
+        if hasattr(self.learner, "report"):  # a peer's posterior intervals and budget
+            extra.update(self.learner.report())
         if self.simulator is not None:
             extra["simulator"] = type(self.simulator).__name__
         if isinstance(system, InteractiveSystem):

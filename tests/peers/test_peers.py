@@ -1,0 +1,112 @@
+"""The peers (turinglearn.peers) recover an easy truth, and a peer's run writes a run's summary.
+
+An easy problem: a 30-step aggregation swarm of 8 robots whose controller is interior to the
+box, one recorded trial (8 individuals). The recoveries are slow (-m slow: the density
+estimator trains for tens of seconds on a busy 2-core machine); the run through the command
+line is in the default run."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sbi")
+pytest.importorskip("pyabc")
+
+from turinglearn.app.build import make_simulator
+from turinglearn.app.cli import main
+from turinglearn.config import load_config
+from turinglearn.core.random import stream
+from turinglearn.peers.abc_smc import run_abc_smc
+from turinglearn.peers.npe import run_npe
+from turinglearn.peers.problem import PeerProblem
+from turinglearn.systems.recorded import simulate_models
+
+TRUTH = np.array([0.5, -0.3, 0.5, -0.3])  # the sensor's two states drive the same interior speeds
+STEPS = 30
+SMALL = ["--set", "environment.n_agents=4", "--set", f"environment.steps={STEPS}", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def problem():
+    cfg = load_config(
+        "aggregation",
+        {"environment.steps": STEPS, "environment.n_agents": 4, "environment.truth": TRUTH.tolist()},
+    )
+    sim = make_simulator(cfg)
+    observed = simulate_models(sim, TRUTH[None], stream(0, "recording"))[0]  # [8, T, F]
+    return PeerProblem(sim, observed, sim.model_family, TRUTH)
+
+
+def _recovered(post, problem):
+    """The posterior median near the truth where the recording shows it best (sensor state 0,
+    most steps), within half the prior centre's summed error overall, and every 90 % interval
+    covering the truth."""
+    err = np.abs(post.median() - TRUTH)
+    assert err[:2].max() < 0.2, err
+    assert err.sum() < 0.5 * np.abs(TRUTH).sum(), err  # the box's centre scores 1.6
+    iv = post.intervals(problem.names, problem.lower, problem.upper, 0.9)
+    assert all(iv[n]["lo"] <= t <= iv[n]["hi"] for n, t in zip(problem.names, TRUTH, strict=True)), iv
+
+
+@pytest.mark.slow
+def test_abc_smc_recovers_an_easy_truth_within_its_budget(problem):
+    post = run_abc_smc(problem, 500, np.random.default_rng(2), 3)
+    assert post.simulations <= 500 and post.trajectories == post.simulations * problem.cost
+    _recovered(post, problem)
+
+
+@pytest.mark.slow
+def test_npe_on_summaries_recovers_an_easy_truth(problem):
+    post = run_npe(problem, 500, np.random.default_rng(2), 3, embedding=False)
+    assert post.samples.shape == (2000, 4) and post.simulations == 500
+    _recovered(post, problem)
+
+
+@pytest.mark.slow
+def test_npe_with_a_learned_embedding_recovers_an_easy_truth(problem):
+    post = run_npe(problem, 500, np.random.default_rng(2), 3, embedding=True)
+    _recovered(post, problem)
+
+
+def test_the_embedding_ignores_the_order_of_individuals():
+    import torch
+
+    from turinglearn.peers.npe import set_embedding
+
+    torch.manual_seed(0)
+    net = set_embedding(2)
+    x = torch.randn(3, 5, 30, 2)  # [B, n, T, F]
+    out = net(x)
+    assert out.shape == (3, 16)
+    torch.testing.assert_close(net(x[:, torch.randperm(5)]), out)
+    assert not torch.allclose(net(x.flip(2)), out)  # but it sees time
+
+
+def test_a_peer_run_writes_the_summary_of_a_run(tmp_path):
+    rec = tmp_path / "rec.npz"
+    truth = f"environment.truth={TRUTH.tolist()}"
+    assert (
+        main(["record", "aggregation", "--out", str(rec), "--trials", "1", *SMALL[:4], "--set", truth]) == 0
+    )
+    out = tmp_path / "run"
+    args = [*SMALL, "--set", truth, "--set", f"data={rec}", "--set", "learner.kind=abc-smc"]
+    args += ["--set", "stopping.max_simulations=1600", "--set", "evaluation.c2st_trials=10"]
+    assert main(["run", "aggregation", *args, "--out", str(out)]) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["learner"] == "abc-smc" and s["generations"] == 1
+    assert s["truth"] == TRUTH.tolist() and len(s["inferred"]) == len(s["abs_error"]) == 4
+    np.testing.assert_allclose(s["abs_error"], np.abs(np.array(s["inferred"]) - TRUTH))
+    assert set(s["interval"]) == set(s["posterior_interval"]) == {"v_l0", "v_r0", "v_l1", "v_r1"}
+    for iv in s["posterior_interval"].values():
+        assert iv["lo"] <= iv["hi"] and iv["width"] == pytest.approx((iv["hi"] - iv["lo"]) / 2)
+    post = s["posterior"]
+    # 8 trajectories a simulation (one swarm of 8 robots, as recorded): 1600 pay for 200
+    assert post["trajectories_per_simulation"] == 8 and post["simulations"] <= 200
+    assert post["trajectories"] == 8 * post["simulations"] <= 1600 and post["level"] == 0.9
+    rows = (out / "metrics.csv").read_text().splitlines()
+    assert len(rows) == 2  # the header and the one step
+    # the same seed, the same posterior
+    again = tmp_path / "again"
+    assert main(["run", "aggregation", *args, "--out", str(again)]) == 0
+    assert json.loads((again / "summary.json").read_text())["inferred"] == s["inferred"]
