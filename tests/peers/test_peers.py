@@ -1,9 +1,9 @@
 """The peers (turinglearn.peers) recover an easy truth, and a peer's run writes a run's summary.
 
 An easy problem: a 30-step aggregation swarm of 8 robots whose controller is interior to the
-box, one recorded trial (8 individuals). The recoveries are slow (-m slow: the density
-estimator trains for tens of seconds on a busy 2-core machine); the run through the command
-line is in the default run."""
+box, one recorded trial (8 individuals). The recoveries by NPE are slow (-m slow: the density
+estimator trains for 25-40 s on a busy 2-core machine); ABC-SMC's (4 s) and the run through
+the command line are in the default run."""
 
 import json
 
@@ -49,7 +49,6 @@ def _recovered(post, problem):
     assert all(iv[n]["lo"] <= t <= iv[n]["hi"] for n, t in zip(problem.names, TRUTH, strict=True)), iv
 
 
-@pytest.mark.slow
 def test_abc_smc_recovers_an_easy_truth_within_its_budget(problem):
     post = run_abc_smc(problem, 500, np.random.default_rng(2), 3)
     assert post.simulations <= 500 and post.trajectories == post.simulations * problem.cost
