@@ -217,3 +217,96 @@ def test_max_time_is_refused_under_torchrun():
         _stopper(exp, {})
     exp.distributed = False
     assert _stopper(exp, {}) is not None
+
+
+# --- resume honours every rule ------------------------------------------------------------------
+
+
+def test_max_time_says_why_in_run_json(tmp_path, tiny, ticking):
+    out = tmp_path / "run"
+    overrides = {**tiny, "generations": 12, "stopping.max_time": 10}
+    turinglearn.learn("aggregation", overrides=overrides, out=out)
+    st = status(out)
+    assert st["status"] == "stopped" and st["generations_done"] == 8
+    # one second a generation, the ninth would end at 9 s with 2 s kept for the end: within one
+    # generation of the limit
+    assert "time budget of 10 s" in st["reason"] and "1.00 s a generation" in st["reason"]
+    assert (out / "summary.json").is_file()  # a stopped run is summarised
+    resume(out, overrides={"stopping.max_time": 0}, log=lambda m: None)
+    assert status(out)["status"] == "complete"
+
+
+def test_max_simulations_gives_every_resumed_session_a_fresh_budget(tmp_path, tiny):
+    config = load_config("aggregation", tiny)
+    from turinglearn.app.build import build
+
+    per = simulations_per_generation(config, build(config).system)
+    settings = {**tiny, "generations": 8, "execution.checkpoint_every": 2}
+    reference = turinglearn.learn("aggregation", overrides=settings)
+    out = tmp_path / "run"
+    result = turinglearn.learn(
+        "aggregation", overrides={**settings, "stopping.max_simulations": 3 * per}, out=out
+    )
+    sessions = [result.summary()["stopped"]["generation"]]
+    while status(out)["status"] == "stopped":
+        assert (out / "summary.json").is_file()  # a stopped session is summarised ...
+        summarised = []  # ... and while the run goes on again it has no summary
+        watch = lambda g, seen=summarised: seen.append((out / "summary.json").exists())  # noqa: E731
+        result = resume(out, hooks=[watch], log=lambda m: None)  # its budget again, from now
+        assert summarised and not any(summarised)
+        sessions.append(result.summary().get("stopped", {}).get("generation"))
+    assert sessions == [3, 6, None]  # 3 generations a session; the last reaches the ceiling of 8
+    assert status(out)["status"] == "complete"
+    assert strip_time(result.summary()) == strip_time(reference.summary())
+
+
+def test_resume_stops_by_convergence_where_the_uninterrupted_run_does(tmp_path, tiny):
+    converge = {
+        **tiny,
+        "generations": 10,
+        "execution.checkpoint_every": 1,
+        "stopping.converge": True,
+        "stopping.window": 3,
+        "stopping.patience": 3,
+        "stopping.tolerance": 10.0,  # fires as soon as it can: after window + patience - 1 = 5
+    }
+    whole = turinglearn.learn("aggregation", overrides=converge)
+    assert whole.summary()["stopped"] == {"rule": "converge", "generation": 5}
+    out = tmp_path / "run"
+    config = load_config("aggregation", {**converge, "stopping.max_simulations": 1})
+    turinglearn.learn(config, out=out)  # a budget of one generation
+    assert status(out)["stopped"] == {"rule": "max_simulations", "generation": 1}
+    # resumed without the budget: the rule reads the metrics from before the stop too
+    result = resume(out, overrides={"stopping.max_simulations": 0}, log=lambda m: None)
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 5}
+    assert status(out)["status"] == "complete" and (out / "summary.json").is_file()
+    assert strip_time(result.summary()) == strip_time(whole.summary())
+
+
+# --- sweeps ---------------------------------------------------------------------------------------
+
+
+def test_sweep_gives_each_run_the_budget_and_a_rerun_continues_them(tmp_path, tiny, capsys):
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    sweep_help = " ".join(capsys.readouterr().out.split())
+    assert "--max-time DURATION" in sweep_help and "--max-simulations N" in sweep_help
+    assert sweep_help.count("each run of the sweep gets this budget") == 2
+    config = load_config("aggregation", tiny)
+    from turinglearn.app.build import build
+
+    per = simulations_per_generation(config, build(config).system)
+    out = tmp_path / "sweep"
+    sets = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
+    args = ["sweep", "aggregation", "--seeds", "0,1", "--generations", "5", "--out", str(out), *sets]
+    assert main([*args, "--max-simulations", str(3 * per)]) == 0
+    assert "2 of 2 runs (seeds 0, 1) were stopped by a budget" in capsys.readouterr().out
+    for seed in (0, 1):
+        assert status(out / f"seed-{seed}")["stopped"] == {"rule": "max_simulations", "generation": 3}
+    assert main(args) == 0  # continued, each with its own budget again: 2 more generations reach 5
+    assert "stopped by a budget" not in capsys.readouterr().out
+    for seed in (0, 1):
+        assert status(out / f"seed-{seed}")["status"] == "complete"
+        assert json.loads((out / f"seed-{seed}" / "summary.json").read_text())["generations"] == 5
+    rows = json.loads((out / "results.json").read_text())
+    assert [r["stopped"] for r in rows] == [None, None]

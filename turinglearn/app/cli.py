@@ -80,14 +80,13 @@ def _progress(args) -> bool:
 
 
 def _stopping_overrides(args) -> dict:
-    """--max-time and --max-simulations as [stopping] settings."""
+    """--max-time and --max-simulations (of run, resume and sweep) as [stopping] settings."""
     from turinglearn.config.stopping import parse_duration
 
     out: dict = {}
-    given = vars(args)  # run and resume have these options; sweep does not
-    if given.get("max_time") is not None:
+    if args.max_time is not None:
         out["stopping.max_time"] = parse_duration(args.max_time)
-    if given.get("max_simulations") is not None:
+    if args.max_simulations is not None:
         out["stopping.max_simulations"] = args.max_simulations
     return out
 
@@ -167,6 +166,7 @@ def cmd_sweep(args) -> int:
     overrides = dict(parse_override(o) for o in args.overrides)
     if args.generations is not None:
         overrides["generations"] = args.generations
+    overrides.update(_stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
     execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"

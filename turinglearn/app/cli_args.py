@@ -71,6 +71,9 @@ def _more_commands(sub) -> None:
         help="setting for every run",
     )
     _backend_args(sweep, what="the runs (one per seed)")
+    _stopping_args(
+        sweep, "; each run of the sweep gets this budget (rerun the sweep to continue the runs it stopped)"
+    )
 
     rec = sub.add_parser(
         "record", help="write a recording of an environment's ground truth (for --set data=...)"
@@ -133,7 +136,8 @@ def _backend_args(parser, what: str = "each generation's chunks") -> None:
 
 
 def _stopping_args(parser, extra: str = "") -> None:
-    """--max-time and --max-simulations: the [stopping] budgets (turinglearn.config.stopping)."""
+    """--max-time and --max-simulations: the [stopping] budgets (turinglearn.config.stopping);
+    ``extra`` ends both helps (what the budget is of, for this command)."""
     parser.add_argument(
         "--max-time",
         metavar="DURATION",

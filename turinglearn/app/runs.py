@@ -2,8 +2,22 @@
 
 A run directory holds
 
-- ``run.json``: ``{"status": "running" | "complete" | "interrupted" | "failed", ...}``; only a
-  run whose status is ``complete`` has a ``summary.json``;
+- ``run.json``: ``{"format": 1, "status": ..., ...}``, where the run stands:
+
+  - ``running``: a process is writing it (``turinglearn run``; ``turinglearn resume`` sets it
+    again); one that says so with no live writer (a stale ``run.lock``) was killed
+    (resumable); a new run that fails before its first generation is removed instead;
+  - ``complete``: finished, after its ``generations`` or when the convergence rule fired
+    (``summary.json``'s ``stopped``); ``turinglearn resume`` refuses it;
+  - ``stopped``: a budget (``stopping.max_time``, ``stopping.max_simulations``) ended this
+    session after a whole generation, checkpointed there, evaluated and summarised:
+    ``generations_done``, ``stopped`` (``{"rule", "generation"}``) and ``reason``;
+    ``turinglearn resume`` continues it with a fresh budget;
+  - ``interrupted`` (SIGINT, SIGTERM) or ``failed`` (an error): ``generations_done`` (of the
+    last checkpoint) and ``error`` (why, one line); ``turinglearn resume`` continues it.
+
+  Only ``complete`` and ``stopped`` runs have a ``summary.json``; resuming a ``stopped`` run
+  removes it until the run ends again;
 - ``config.toml``: the resolved config (every setting, defaults included);
 - ``metrics.csv``: one row per generation (a GAN: every ``evaluation.log_every``), appended and
   flushed as the run goes; the first column is ``generation``;
@@ -153,8 +167,13 @@ class RunDir:
     ) -> RunDir:
         """Continue the run in ``path`` (``lock``: its lock, already held): metrics.csv is
         rewritten (atomically) to hold exactly ``history``'s rows (the generations a checkpoint
-        covers), then appended to."""
+        covers), then appended to. The summary.json of a session a budget stopped is removed:
+        the run is unfinished again until it ends."""
         run = cls(Path(path), lock)
+        try:
+            (run.path / SUMMARY_FILE).unlink(missing_ok=True)
+        except OSError as e:
+            raise RunDirError(f"cannot remove {run.path / SUMMARY_FILE}: {e.strerror or e}") from None
         rows = (
             []
             if history is None

@@ -2,8 +2,12 @@
 
 Each seed is a full run with its own run directory ``OUT/seed-N`` (checkpoints included).
 The runs are the backend's tasks: a local process pool or a Dask cluster runs several at
-once; inside a worker a run computes in-process. Rerunning a sweep into the same directory
-keeps the finished runs, resumes the interrupted ones and starts the missing ones.
+once; inside a worker a run computes in-process. A budget (``--max-time``, ``--max-simulations``:
+``stopping.max_time``, ``stopping.max_simulations``) is each run's own, from its start; a run it
+stops is in the table with the generations it did, and said so. Rerunning a sweep into the same
+directory keeps the finished runs, resumes the interrupted ones and those a budget stopped
+(each with a fresh budget: the rerun's, else the one the run was started with) and starts the
+missing ones.
 ``OUT/results.json`` (one entry per seed), ``OUT/table.md`` (median and interquartile range of
 every parameter's error, C2ST, seconds per run; then beside each parameter's median error the
 spread of its estimates over seeds, and how often the held-out test's interval held the truth)
@@ -20,7 +24,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from turinglearn.app.runs import SUMMARY_FILE, atomic_write, is_run, write_json
+from turinglearn.app.runs import SUMMARY_FILE, atomic_write, is_run, read_status, write_json
+from turinglearn.app.stopping import BUDGETS
 
 
 def result_row(summary: dict) -> dict:
@@ -37,20 +42,23 @@ def result_row(summary: dict) -> dict:
         "interval": summary.get("interval"),
         "behaviour": summary.get("behaviour"),
         "seconds": summary["seconds"],
+        "stopped": summary.get("stopped"),  # {rule, generation} when a stopping rule ended the run
     }
 
 
 def _one_seed(task: tuple) -> dict:
-    """Run (or finish) one seed's run directory; its summary row."""
+    """Run (or finish) one seed's run directory; its summary row. A run a budget stopped is
+    continued, with the sweep's budget if it gives one."""
     source, overrides, seed, run_dir = task
     from turinglearn.app.driver import resume, run_experiment
     from turinglearn.config import load_config
 
     run_dir = Path(run_dir)
-    if (run_dir / SUMMARY_FILE).is_file():
+    if is_run(run_dir) and read_status(run_dir).get("status") == "complete":
         return result_row(json.loads((run_dir / SUMMARY_FILE).read_text()))
     if is_run(run_dir):
-        return result_row(resume(run_dir, overrides={"execution.backend": "inprocess"}).summary())
+        budget = {k: v for k, v in overrides.items() if k.startswith("stopping.")}
+        return result_row(resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}).summary())
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
     return result_row(run_experiment(config, out=run_dir).summary())
 
@@ -78,6 +86,12 @@ def run_sweep(
         results = backend.map(_one_seed, tasks)
     write_json(out / "results.json", results)
     text = table(results) + "\n" + spread_table(results)
+    stopped = [r["seed"] for r in results if (r.get("stopped") or {}).get("rule") in BUDGETS]
+    if stopped:
+        text += (
+            f"\n{len(stopped)} of {len(results)} runs (seeds {', '.join(map(str, stopped))}) were stopped by "
+            "a budget before their generations; rerun the sweep to continue them.\n"
+        )
     atomic_write(out / "table.md", text + "\n")
     box_plot(results, out / "errors.png")
     return text
