@@ -13,7 +13,7 @@ from turinglearn.app import checkpoint
 from turinglearn.app.cli import main
 from turinglearn.app.driver import resume
 from turinglearn.app.runs import read_metrics
-from turinglearn.app.stopping import Stopper, converged, simulations_per_generation
+from turinglearn.app.stopping import Stopper, StopRun, converged, simulations_per_generation
 from turinglearn.config import load_config
 from turinglearn.config.stopping import parse_duration
 from turinglearn.errors import ConfigError
@@ -205,18 +205,65 @@ def test_gan_max_time_stops_at_a_step_and_resume_finishes_it(tmp_path, ticking):
     assert checkpoint.checkpoints(out)[-1].name == "generation-000012.npz"
 
 
-def test_max_time_is_refused_under_torchrun():
+# --- torchrun: the first process decides for all (tests/app/test_stopping_torchrun.py runs two) ---
+
+
+class Clockwork:
+    """A learner that has done ``generation`` generations (what the Stopper reads of it)."""
+
+    def __init__(self, generation: int = 0):
+        self.generation = generation
+
+
+def test_the_first_process_decides_and_the_others_follow(ticking):
+    settings = load_config("gan-digits", {**GAN, "stopping.max_time": 10}).stopping
+    told = []
+
+    def agree(code):
+        told.append(code)
+        return code
+
+    learner = Clockwork()
+    first = Stopper(settings, learner, ceiling=12, agree=agree)
+    with pytest.raises(StopRun) as fired:
+        for learner.generation in range(1, 12):
+            first(None)
+    assert fired.value.record() == {"rule": "max_time", "generation": 8}
+    assert told == [0] * 7 + [1]  # max_time is rule 1; nothing fired before
+    # another process neither reads its clock nor applies a rule: it stops when told, at that step
+    learner = Clockwork()
+    other = Stopper(
+        settings, learner, ceiling=12, lead=False, agree=lambda code: 0 if learner.generation < 5 else 3
+    )
+    for learner.generation in range(1, 5):
+        other(None)
+    learner.generation = 5
+    with pytest.raises(StopRun) as fired:
+        other(None)
+    assert fired.value.record() == {"rule": "converge", "generation": 5}
+
+
+def test_a_torchrun_stopper_broadcasts_over_its_own_group(tmp_path):
+    """_stopper under torchrun: a RankZeroDecides built on every process (here a job of one)."""
+    pytest.importorskip("torch")
     from types import SimpleNamespace
 
-    from turinglearn.app.driver import _stopper
+    import torch.distributed as dist
 
-    config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
-    learner = SimpleNamespace(generation=0)
-    exp = SimpleNamespace(config=config, learner=learner, generations=12, distributed=True)
-    with pytest.raises(ConfigError, match="torchrun"):
-        _stopper(exp, {})
+    from turinglearn.app.driver import _stopper
+    from turinglearn.gan.parallel import RankZeroDecides
+
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
+    try:
+        config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
+        exp = SimpleNamespace(config=config, learner=Clockwork(), generations=12, distributed=True, lead=True)
+        stopper = _stopper(exp, {})
+        assert isinstance(stopper.agree, RankZeroDecides)
+        assert [stopper.agree(c) for c in (0, 2)] == [0, 2]
+    finally:
+        dist.destroy_process_group()
     exp.distributed = False
-    assert _stopper(exp, {}) is not None
+    assert _stopper(exp, {}).agree is None
 
 
 # --- resume honours every rule ------------------------------------------------------------------

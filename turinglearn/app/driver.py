@@ -230,17 +230,12 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
 
 
 def _stopper(exp: Experiment, history: dict) -> Stopper | None:
-    """The hook that applies the config's ``[stopping]`` rules (``None`` when it sets none)."""
+    """The hook that applies the config's ``[stopping]`` rules (``None`` when it sets none).
+    Under torchrun the first process applies them and tells the others (a flag broadcast every
+    generation), so that every process stops at the same step."""
     settings = exp.config.stopping
     if not settings.active:
         return None
-    if settings.max_time and exp.distributed:
-        # every process would read its own clock and could stop at another step than the rest
-        raise ConfigError(
-            "not under torchrun yet (the processes would not agree on the step to stop at); "
-            "use stopping.max_simulations or generations",
-            "stopping.max_time",
-        )
     per_generation = 0
     if settings.max_simulations:
         per_generation = exp.simulations_per_generation()
@@ -249,7 +244,15 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
         shown = exp.shown
         names, ranges = exp.names, np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
         track = exp.config.evaluation.track
-    return Stopper(settings, exp.learner, per_generation, history, names, ranges, track, exp.generations)
+    agree = None
+    if exp.distributed:
+        from turinglearn.gan.parallel import RankZeroDecides
+
+        agree = RankZeroDecides()  # every process builds it here, at the same point
+    return Stopper(
+        settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
+        lead=exp.lead, agree=agree,
+    )  # fmt: skip
 
 
 def _stopped(run: RunDir | None, keeper: Checkpointer, e: BaseException) -> None:

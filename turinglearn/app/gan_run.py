@@ -198,7 +198,8 @@ class GANExperiment:
 
     def _facts(self, seconds: float) -> dict[str, Any]:
         learner, config, data = self.learner, self.config, self.data
-        images = config.generations * config.learner.batch * learner.P * learner.dist.world
+        done = learner.generation  # fewer than config.generations when a stopping rule ended the run
+        images = done * config.learner.batch * learner.P * learner.dist.world
         device = learner.device
         return {
             "name": config.name,
@@ -208,7 +209,7 @@ class GANExperiment:
             "image_size": data.size,
             "channels": data.channels,
             "seed": config.seed,
-            "generations": config.generations,
+            "generations": done,
             "batch": config.learner.batch,
             "loss": config.learner.loss,
             "population": learner.P,
@@ -233,10 +234,10 @@ class GANExperiment:
         return {**metrics.as_dict(), "evaluation_seconds": round(time.perf_counter() - t, 3)}
 
     def write_outputs(self, run: RunDir, result: GANResult) -> None:
-        """The last sample grid, fitness.png and losses.png."""
+        """The last sample grid (named by the generations done), fitness.png and losses.png."""
         from turinglearn.app.report import plot_fitness, plot_losses
 
-        self.write_grid(run, self.generations)
+        self.write_grid(run, self.learner.generation)
         if result.history.get("generation") is not None and len(result.history["generation"]):
             plot_fitness(result.history, run.path / "fitness.png")
             plot_losses(result.history, run.path / "losses.png")

@@ -9,13 +9,14 @@ driver (:mod:`turinglearn.app.driver`) then finishes the run as usual.
 - ``converge`` stops a run whose estimate has settled (:func:`converged`); the run is complete.
 
 The rules read only the metrics so far and the clock, so a resumed run stops by convergence at
-the generation the uninterrupted one does.
+the generation the uninterrupted one does. Under torchrun the first process applies them and
+every process learns its decision (``agree``), so that all stop at the same step.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from turinglearn.config.stopping import StoppingConfig
 from turinglearn.core.contracts import Generation
 
 BUDGETS = ("max_time", "max_simulations")  # rules whose stop leaves a resumable run
+RULES = (*BUDGETS, "converge")  # a decision shared between processes is its rule's place here, plus 1
 
 
 class StopRun(Exception):
@@ -92,7 +94,10 @@ class Stopper:
     :class:`StopRun` when a rule fires. ``per_generation``: simulations a generation costs;
     ``history``: the metrics so far (the driver's); ``names`` / ``ranges``: the reported
     parameters and their ranges (for ``converge``); ``track``: the column the estimate follows;
-    ``ceiling``: the run's generations (no rule fires at the last one)."""
+    ``ceiling``: the run's generations (no rule fires at the last one). Under torchrun: ``lead``
+    (only the first process applies the rules) and ``agree``, called every generation on every
+    process with the rule that fired here (0: none, else its place in :data:`RULES` plus 1),
+    returning the first process's."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -106,20 +111,35 @@ class Stopper:
         ranges: Sequence[float] = (),
         track: str = "median",
         ceiling: int | None = None,
+        lead: bool = True,
+        agree: Callable[[int], int] | None = None,
     ):
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
+        self.lead, self.agree = lead, agree
         self.t0 = self.clock()
         self.start = learner.generation  # this session's first generation
         self.ceiling = ceiling  # the run's generations: it ends there anyway
 
     def __call__(self, record: Generation) -> None:
-        s, done = self.settings, self.learner.generation
+        done = self.learner.generation
         ran = done - self.start  # generations this session
         if ran <= 0 or (self.ceiling is not None and done >= self.ceiling):
-            return
+            return  # the same on every process: all of them skip the agreement together
+        stop = self.check(done, ran) if self.lead else None
+        if self.agree is not None:
+            code = self.agree(0 if stop is None else RULES.index(stop.rule) + 1)
+            if stop is None and code:
+                rule = RULES[code - 1]
+                stop = StopRun(rule, done, f"the first process stopped the run by {rule}")
+        if stop is not None:
+            raise stop
+
+    def check(self, done: int, ran: int) -> StopRun | None:
+        """The rule that fires after generation ``done`` (``ran`` of them this session), if any."""
+        s = self.settings
         if s.max_simulations and (ran + 1) * self.per_generation > s.max_simulations:
-            raise StopRun(
+            return StopRun(
                 "max_simulations", done,
                 f"the budget of {s.max_simulations} simulations ({ran * self.per_generation} used; "
                 f"{self.per_generation} a generation) is spent",
@@ -129,17 +149,19 @@ class Stopper:
             mean = elapsed / ran
             reserve = s.reserve or max(2 * mean, 0.05 * s.max_time)
             if elapsed + mean + reserve > s.max_time:
-                raise StopRun(
+                return StopRun(
                     "max_time", done,
                     f"the time budget of {s.max_time:g} s would pass with the next generation "
                     f"({elapsed:.1f} s used, {mean:.2f} s a generation, {reserve:.1f} s kept for the end)",
                 )  # fmt: skip
-        if s.converge and self.history is not None:
-            columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
-            if columns and converged(
-                np.array(columns, dtype=float), self.ranges, s.window, s.tolerance, s.patience
-            ):
-                raise StopRun(
-                    "converge", done,
-                    f"the estimate settled (within {s.tolerance:g} of each range over {s.patience} generations)",
-                )  # fmt: skip
+        if not s.converge or self.history is None:
+            return None
+        columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
+        if columns and converged(
+            np.array(columns, dtype=float), self.ranges, s.window, s.tolerance, s.patience
+        ):
+            return StopRun(
+                "converge", done,
+                f"the estimate settled (within {s.tolerance:g} of each range over {s.patience} generations)",
+            )  # fmt: skip
+        return None

@@ -27,7 +27,8 @@ class StoppingConfig:
     command line ``--max-time 90s``, ``30m``, ``2h``). The run stops after the generation at
     which the next one plus the final evaluation (``reserve``) would pass it, with a checkpoint
     and a complete summary; its status is ``stopped`` and ``turinglearn resume`` continues it
-    with a fresh budget.
+    with a fresh budget. Under torchrun the first process's clock decides, and every process
+    stops at the same step.
     reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
     default) keeps the larger of two mean generations and 5% of ``max_time``.
     max_simulations: a budget of simulated trajectories for this session (0: none), stopped
