@@ -13,7 +13,7 @@ from turinglearn.app import checkpoint
 from turinglearn.app.cli import main
 from turinglearn.app.driver import resume
 from turinglearn.app.runs import read_metrics
-from turinglearn.app.stopping import Stopper, StopRun, converged, simulations_per_generation
+from turinglearn.app.stopping import Stopper, StopRun, converged, simulations_per_generation, stalled
 from turinglearn.config import load_config
 from turinglearn.config.stopping import parse_duration
 from turinglearn.errors import ConfigError
@@ -77,6 +77,26 @@ def test_convergence_tolerance_is_in_units_of_each_range():
     values = settled(100) * 10  # wander 0.04 on a range of 1: too much; on a range of 10: settled
     assert not converged(values, np.ones(2), window=20, tolerance=0.02, patience=40)
     assert converged(values, np.full(2, 10.0), window=20, tolerance=0.02, patience=40)
+
+
+# --- a GAN's rule: its image metric stalling (lower is better) -----------------------------------
+
+
+def test_stalled_fires_when_the_best_stops_falling():
+    falling = [10.0, 8.0, 6.5, 5.0, 4.2, 3.9, 3.5]
+    assert not stalled(falling, tolerance=0.02, patience=3)
+    flat = [*falling, 3.6, 3.45, 3.5]  # best 3.45 in the last 3 vs 3.5 before: 1.4 %, not 2 %
+    assert stalled(flat, tolerance=0.02, patience=3)
+    assert not stalled(flat, tolerance=0.01, patience=3)
+    worse = [*falling, 4.0, 4.5, 5.0]  # a GAN getting worse stops too
+    assert stalled(worse, tolerance=0.02, patience=3)
+
+
+def test_stalled_needs_more_than_patience_measurements_and_skips_missing_ones():
+    assert not stalled([5.0, 5.0, 5.0], tolerance=0.02, patience=3)
+    assert stalled([5.0, 5.0, 5.0, 5.0], tolerance=0.02, patience=3)
+    # rows from before the metric was measured (NaN) do not count
+    assert not stalled([np.nan, np.nan, 5.0, 5.0, 5.0], tolerance=0.02, patience=3)
 
 
 # --- settings -----------------------------------------------------------------------------------

@@ -239,8 +239,17 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     per_generation = 0
     if settings.max_simulations:
         per_generation = exp.simulations_per_generation()
-    names, ranges, track = (), (), "median"
-    if settings.converge:  # evolutionary runs (a GAN config refuses converge)
+    names, ranges, track, metric = (), (), "median", None
+    if settings.converge and isinstance(exp.config, GANConfig):  # the image metric's stalling
+        from turinglearn.app.stopping import IMAGE_METRIC as metric
+
+        if len(history.get(metric, ())) != len(history.get("generation", ())):
+            raise ConfigError(
+                f"this GAN run was started without it, and its metrics.csv has no {metric} to follow; "
+                "resume it without converge (or with a budget: --max-time, --max-simulations)",
+                "stopping.converge",
+            )
+    elif settings.converge:  # evolutionary runs: the estimate settling
         shown = exp.shown
         names, ranges = exp.names, np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
         track = exp.config.evaluation.track
@@ -251,7 +260,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
         agree = RankZeroDecides()  # every process builds it here, at the same point
     return Stopper(
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
-        lead=exp.lead, agree=agree,
+        metric=metric, lead=exp.lead, agree=agree,
     )  # fmt: skip
 
 

@@ -4,7 +4,9 @@ Its run directory has the schema of every run (``config.toml``, ``run.json``, ``
 ``checkpoints/``, plots, ``summary.json`` last) plus ``samples/generation-NNNNNN.png``, grids of
 64 samples from fixed noise. metrics.csv gets a row every ``evaluation.log_every`` generations
 (reading the statistics synchronises with the device): ``generation``, ``seconds`` (per
-generation since the previous row), ``loss_d``, ``loss_g`` and both populations' fitness.
+generation since the previous row), ``loss_d``, ``loss_g`` and both populations' fitness; with
+``stopping.converge``, also ``frechet_distance``, the image metric the rule follows (measured
+from the same noise each time, against the real half the final evaluation uses).
 summary.json holds the image metrics (``frechet_distance``, ``class_coverage``, ``c2st``) and
 ``images_per_second``.
 """
@@ -12,6 +14,7 @@ summary.json holds the image metrics (``frechet_distance``, ``class_coverage``, 
 from __future__ import annotations
 
 import io
+import math
 import time
 from contextlib import contextmanager
 from typing import Any
@@ -21,10 +24,10 @@ import torch
 
 from turinglearn.app.results import GANResult
 from turinglearn.app.runs import RunDir, atomic_write
-from turinglearn.app.stopping import simulations_per_generation
+from turinglearn.app.stopping import IMAGE_METRIC, simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
-from turinglearn.errors import DataError
+from turinglearn.errors import ConfigError, DataError
 from turinglearn.gan.data import ImageData, load_images
 from turinglearn.gan.train import GANLearner, torch_seed
 
@@ -82,13 +85,21 @@ class GANExperiment:
                 f"data {config.data!r} holds {len(self.data)} image(s); the image metrics compare halves of the "
                 f"real images and need at least {MIN_METRIC_IMAGES} (or skip them: --set evaluation.samples=0)"
             )
+        if config.stopping.converge and config.evaluation.samples == 0:
+            raise ConfigError(
+                "a GAN stops on convergence when its image metric stops improving, measured on "
+                "evaluation.samples generated images; set evaluation.samples above 0, or give it a budget",
+                "stopping.converge",
+            )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0
         self.distributed = self.learner.dist.active
         self.generations = config.generations
-        self.columns = list(COLUMNS)
-        self.side_seconds = 0.0  # writing sample grids: not training
+        self.columns = list(COLUMNS) + ([IMAGE_METRIC] if config.stopping.converge else [])
+        self.side_seconds = 0.0  # writing sample grids and measuring images: not training
         self._mark = (time.perf_counter(), 0)  # (time, generations done) of the last metrics row
+        self._classifier = None  # the image metrics' feature network, trained once
+        self._reference: np.ndarray | None = None  # features of the real half the metric compares to
 
     def simulations_per_generation(self) -> int:
         """Generated images one generation costs (``stopping.max_simulations``)."""
@@ -108,7 +119,7 @@ class GANExperiment:
         f_g, f_d, losses = record.model_fitness, record.discriminator_fitness, record.losses  # synchronises
         now, done = time.perf_counter(), record.generation + 1
         (t, before), self._mark = self._mark, (now, done)
-        return {
+        row = {
             "generation": record.generation,
             "seconds": (now - t) / max(1, done - before),
             "loss_d": float(losses["d"].mean()),
@@ -118,6 +129,50 @@ class GANExperiment:
             "discriminator_fitness_mean": float(f_d.mean()),
             "discriminator_fitness_max": float(f_d.max()),
         }
+        if IMAGE_METRIC in self.columns:  # only the first process of a torchrun job measures
+            row[IMAGE_METRIC] = self.measure() if self.lead else math.nan
+            self._mark = (time.perf_counter(), done)  # the next row's seconds leave it out
+        return row
+
+    def measure(self) -> float:
+        """metrics.csv's :data:`~turinglearn.app.stopping.IMAGE_METRIC`: the Frechet distance of
+        min(evaluation.samples, half the real images) images of the (best) generator, from the
+        same noise every time, to the real half the final evaluation compares with, in the same
+        classifier's features (lower is better)."""
+        from turinglearn.gan.metrics import embed, frechet_distance
+
+        t = time.perf_counter()
+        net, reference = self._feature_net(), self._real_half()
+        n = min(self.config.evaluation.samples, len(reference))
+        generated = self.learner.generate(n, torch_seed(self.config.seed, "evaluation", 5))
+        features, _ = embed(net, generated)
+        value = frechet_distance(features, reference[:n])
+        self.side_seconds += time.perf_counter() - t
+        return value
+
+    def _feature_net(self):
+        """The small classifier whose features the image metrics use (trained at the first need)."""
+        from turinglearn.gan.metrics import train_classifier
+
+        if self._classifier is None:
+            ev, seed = self.config.evaluation, self.config.seed
+            self._classifier = train_classifier(
+                self.learner.data.contiguous(), self.data.labels, torch_seed(seed, "evaluation", 2),
+                ev.classifier_epochs,
+            )  # fmt: skip
+        return self._classifier
+
+    def _real_half(self) -> np.ndarray:
+        """Features of the real half that :func:`~turinglearn.gan.metrics.image_metrics` compares
+        the generated images with (the same draw of the run's seed)."""
+        from turinglearn.gan.metrics import embed
+
+        if self._reference is None:
+            real = self.learner.data.contiguous()
+            features, _ = embed(self._feature_net(), real)
+            order = np.random.default_rng(self.config.seed).permutation(len(real))
+            self._reference = features[order[: len(real) // 2]]
+        return self._reference
 
     def describe(self, record: Generation) -> str | None:
         """The progress bar's words, when a metrics row reads the statistics anyway."""
@@ -167,6 +222,8 @@ class GANExperiment:
         return None if self.learner.stepping else {"learner": self.learner.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
+        if IMAGE_METRIC in state.get("history", {}) and IMAGE_METRIC not in self.columns:
+            self.columns.append(IMAGE_METRIC)  # the run measures it: its metrics.csv keeps the column
         self.learner.load_state_dict(state["learner"])
 
     def finish(self, last: Generation | None, history: dict, seconds: float) -> GANResult:
@@ -223,12 +280,12 @@ class GANExperiment:
 
     def _image_metrics(self) -> dict[str, Any]:
         """Frechet distance, class coverage and C2ST in a small classifier's features."""
-        from turinglearn.gan.metrics import image_metrics, train_classifier
+        from turinglearn.gan.metrics import image_metrics
 
         t = time.perf_counter()
         learner, ev, seed = self.learner, self.config.evaluation, self.config.seed
         real, labels = learner.data.contiguous(), self.data.labels
-        net = train_classifier(real, labels, torch_seed(seed, "evaluation", 2), ev.classifier_epochs)
+        net = self._feature_net()
         generated = learner.generate(ev.samples, torch_seed(seed, "evaluation", 4)).contiguous()
         metrics = image_metrics(net, real, labels, generated, seed)
         return {**metrics.as_dict(), "evaluation_seconds": round(time.perf_counter() - t, 3)}

@@ -6,7 +6,9 @@ driver (:mod:`turinglearn.app.driver`) then finishes the run as usual.
 - ``max_time`` and ``max_simulations`` are budgets of one session: a run they stop is
   checkpointed, evaluated and summarised, its status is ``stopped``, and ``turinglearn resume``
   continues it with a fresh budget.
-- ``converge`` stops a run whose estimate has settled (:func:`converged`); the run is complete.
+- ``converge`` stops a run that has settled, and the run is complete: an evolutionary run
+  whose estimate has settled (:func:`converged`), a GAN whose image metric has stopped
+  improving (:func:`stalled` on metrics.csv's :data:`IMAGE_METRIC`).
 
 The rules read only the metrics so far and the clock, so a resumed run stops by convergence at
 the generation the uninterrupted one does. Under torchrun the first process applies them and
@@ -25,6 +27,8 @@ from turinglearn.core.contracts import Generation
 
 BUDGETS = ("max_time", "max_simulations")  # rules whose stop leaves a resumable run
 RULES = (*BUDGETS, "converge")  # a decision shared between processes is its rule's place here, plus 1
+#: the metrics.csv column a GAN's ``converge`` follows (lower is better; measured only then)
+IMAGE_METRIC = "frechet_distance"
 
 
 class StopRun(Exception):
@@ -89,15 +93,29 @@ def converged(values: np.ndarray, ranges: np.ndarray, window: int, tolerance: fl
     return bool(np.all(np.abs(first - second) < scale))
 
 
+def stalled(values: Sequence[float], tolerance: float, patience: int) -> bool:
+    """Whether a metric where lower is better (a GAN's :data:`IMAGE_METRIC`, one value per
+    metrics row) has stopped improving: the best of its last ``patience`` values is not below
+    the best of those before by more than ``tolerance`` x that best. Values that are not finite
+    (rows without a measurement) are left out."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) <= patience:
+        return False
+    best_before, best_since = v[:-patience].min(), v[-patience:].min()
+    return bool(best_since >= best_before * (1 - tolerance))
+
+
 class Stopper:
     """Hook: applies ``settings`` after every generation of ``learner`` and raises
     :class:`StopRun` when a rule fires. ``per_generation``: simulations a generation costs;
     ``history``: the metrics so far (the driver's); ``names`` / ``ranges``: the reported
     parameters and their ranges (for ``converge``); ``track``: the column the estimate follows;
-    ``ceiling``: the run's generations (no rule fires at the last one). Under torchrun: ``lead``
-    (only the first process applies the rules) and ``agree``, called every generation on every
-    process with the rule that fired here (0: none, else its place in :data:`RULES` plus 1),
-    returning the first process's."""
+    ``metric``: instead of an estimate, the column whose stalling ``converge`` waits for (a
+    GAN's :data:`IMAGE_METRIC`); ``ceiling``: the run's generations (no rule fires at the last
+    one). Under torchrun: ``lead`` (only the first process applies the rules) and ``agree``,
+    called every generation on every process with the rule that fired here (0: none, else its
+    place in :data:`RULES` plus 1), returning the first process's."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -111,12 +129,13 @@ class Stopper:
         ranges: Sequence[float] = (),
         track: str = "median",
         ceiling: int | None = None,
+        metric: str | None = None,
         lead: bool = True,
         agree: Callable[[int], int] | None = None,
     ):
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
-        self.lead, self.agree = lead, agree
+        self.metric, self.lead, self.agree = metric, lead, agree
         self.t0 = self.clock()
         self.start = learner.generation  # this session's first generation
         self.ceiling = ceiling  # the run's generations: it ends there anyway
@@ -155,6 +174,15 @@ class Stopper:
                     f"({elapsed:.1f} s used, {mean:.2f} s a generation, {reserve:.1f} s kept for the end)",
                 )  # fmt: skip
         if not s.converge or self.history is None:
+            return None
+        if self.metric is not None:
+            values = self.history.get(self.metric, [])
+            if stalled(values, s.tolerance, s.patience):
+                return StopRun(
+                    "converge", done,
+                    f"{self.metric} stopped improving (not by more than {s.tolerance:g} of its best, "
+                    f"{np.nanmin(values):.4g}, over the last {s.patience} measurements)",
+                )  # fmt: skip
             return None
         columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
         if columns and converged(

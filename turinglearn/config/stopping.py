@@ -36,15 +36,20 @@ class StoppingConfig:
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
     included; a recording's are not simulated); interactive systems, interrogators x (models x
     trials + genuine trials); GANs, generated images (population x batch x (critic_steps + 1)).
-    converge: stop when the estimate has settled (docs/concepts.md, "When a run stops"):
-    the window estimate (median of the last ``window`` generations' population medians, per
-    parameter) moved less than ``tolerance`` (a fraction of each parameter's range) over the
-    last ``patience`` generations, and the medians of that span's first and second halves
-    agree within ``tolerance``; false by default. ``generations`` stays the ceiling. Not for
-    GANs (they have no parameter estimate): give them a budget.
-    window: K, the generations the window estimate takes the median over.
-    tolerance: how far (fraction of a parameter's range) the estimate may still move.
-    patience: the generations over which it must have stayed within ``tolerance``."""
+    converge: stop when the run has settled (docs/concepts.md, "When a run stops"); false by
+    default, and ``generations`` stays the ceiling. Evolutionary runs: the window estimate
+    (median of the last ``window`` generations' population medians, per parameter) moved less
+    than ``tolerance`` (a fraction of each parameter's range) over the last ``patience``
+    generations, and the medians of that span's first and second halves agree within
+    ``tolerance``. GANs: the image metric, metrics.csv's ``frechet_distance`` (of
+    ``evaluation.samples`` generated images to the real ones, measured at every metrics row,
+    i.e. every ``evaluation.log_every`` generations; lower is better), has not improved on its
+    best before by more than ``tolerance`` (relative) in the last ``patience`` rows.
+    window: K, the generations the window estimate takes the median over (GANs do not use it).
+    tolerance: how far (fraction of a parameter's range) the estimate may still move; for a
+    GAN, the relative improvement of the image metric that still counts (0.02: 2%).
+    patience: the generations over which it must have stayed within ``tolerance``; for a GAN,
+    the metrics rows within which the image metric must improve."""
 
     max_time: float = 0.0
     reserve: float = 0.0
