@@ -112,8 +112,9 @@ def test_converge_needs_the_image_metric(digits):
         GANExperiment(converging(digits, {"evaluation.samples": 0}))
 
 
-def test_a_run_started_without_the_metric_cannot_converge_on_it(digits):
-    """Resuming with converge a GAN run that did not measure the metric: one line saying so."""
+def test_a_history_without_the_metric_cannot_converge_on_it(digits):
+    """Metrics rows that lack the metric (a run that did not measure it, its rows not padded
+    for the column): one line saying so; padded rows (NaN) count as unmeasured."""
     from types import SimpleNamespace
 
     from turinglearn.app.driver import _stopper
@@ -124,7 +125,7 @@ def test_a_run_started_without_the_metric_cannot_converge_on_it(digits):
     history = {"generation": [1.0, 3.0], IMAGE_METRIC: []}  # rows from before, none measured
     with pytest.raises(ConfigError, match=r"stopping\.converge: this GAN run was started without it"):
         _stopper(exp, history)
-    history[IMAGE_METRIC] = [np.nan, np.nan]  # rows padded for a column they lack: they count as unmeasured
+    history[IMAGE_METRIC] = [np.nan, np.nan]  # as resume pads a column the checkpoint lacks
     assert _stopper(exp, history).metric == IMAGE_METRIC
 
 
