@@ -1,7 +1,7 @@
 """A GAN's convergence rule (stopping.converge): it stops when the image metric, metrics.csv's
 frechet_distance, measured at every metrics row, stops improving; tiny CPU runs on 256 of the
 digits saved without their labels (the metric's features are then an untrained network's: no
-classifier to train)."""
+classifier to train); resume honours the rule."""
 
 import json
 
@@ -11,7 +11,6 @@ import pytest
 from turinglearn.app.runs import read_metrics
 from turinglearn.app.stopping import IMAGE_METRIC
 from turinglearn.config import load_config
-from turinglearn.config.stopping import StoppingConfig
 from turinglearn.errors import ConfigError
 
 torch = pytest.importorskip("torch")
@@ -47,13 +46,9 @@ def plain(data, overrides=None):
 
 
 def converging(data, overrides=None, **stopping):
-    """The tiny GAN config with ``stopping.converge`` and ``stopping``'s settings.
-
-    config/gan.py still refuses ``stopping.converge`` in a GAN config (a check from before the
-    GAN rule existed); until it goes, the section is put in place past that check."""
-    config = plain(data, overrides)
-    object.__setattr__(config, "stopping", StoppingConfig(converge=True, **stopping))
-    return config
+    """The tiny GAN config with ``stopping.converge`` and ``stopping``'s settings."""
+    settings = {"stopping.converge": True, **{f"stopping.{k}": v for k, v in stopping.items()}}
+    return plain(data, {**(overrides or {}), **settings})
 
 
 def test_the_image_metric_stalling_stops_the_run_as_complete(tmp_path, digits):
@@ -142,3 +137,48 @@ def test_a_resumed_run_keeps_measuring_its_metric_without_converge(tmp_path, dig
     assert IMAGE_METRIC not in exp.columns
     exp.load_state_dict(state)
     assert IMAGE_METRIC in exp.columns
+
+
+def test_resume_stops_by_the_image_metric_where_the_uninterrupted_run_does(tmp_path, digits, monkeypatch):
+    import itertools
+
+    from turinglearn.app.driver import resume, run_experiment
+    from turinglearn.app.stopping import Stopper
+
+    rule = {"patience": 2, "tolerance": 10.0}  # fires at the third row: generation 6
+    whole = run_experiment(converging(digits, **rule), out=tmp_path / "whole")
+    assert whole.summary()["stopped"] == {"rule": "converge", "generation": 6}
+    ticks = itertools.count()
+    monkeypatch.setattr(Stopper, "clock", staticmethod(lambda: float(next(ticks))))
+    out = tmp_path / "run"
+    # one second a generation, 2 s kept for the end: a budget of 6.5 s stops after 4
+    budget = {"stopping.max_time": 6.5, "execution.checkpoint_every": 1}
+    run_experiment(converging(digits, budget, **rule), out=out)
+    assert json.loads((out / "run.json").read_text())["stopped"] == {"rule": "max_time", "generation": 4}
+    result = resume(out, overrides={"stopping.max_time": 0}, log=lambda m: None)  # the rows before count
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 6}
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
+    a, b = read_metrics(out), read_metrics(tmp_path / "whole")
+    for k in ("loss_d", "loss_g", IMAGE_METRIC):
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_converge_can_be_turned_on_when_resuming(tmp_path, digits, monkeypatch):
+    """A GAN run started without converge, resumed with it: it measures from then on (the rows
+    before are NaN) and the rule counts only the measured rows."""
+    import itertools
+
+    from turinglearn.app.driver import resume, run_experiment
+    from turinglearn.app.stopping import Stopper
+
+    ticks = itertools.count()
+    monkeypatch.setattr(Stopper, "clock", staticmethod(lambda: float(next(ticks))))
+    out = tmp_path / "run"
+    run_experiment(plain(digits, {"stopping.max_time": 6.5, "execution.checkpoint_every": 1}), out=out)
+    assert json.loads((out / "run.json").read_text())["stopped"]["generation"] == 4
+    settings = {"stopping.converge": True, "stopping.patience": 2, "stopping.tolerance": 10.0}
+    result = resume(out, overrides={**settings, "stopping.max_time": 0}, log=lambda m: None)
+    # measured at 6, 8 and 10: the third measured row is the first with more than 2 before it
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 10}
+    measured = read_metrics(out)[IMAGE_METRIC]
+    assert np.isnan(measured[:2]).all() and np.isfinite(measured[2:]).all() and len(measured) == 5

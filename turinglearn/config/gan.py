@@ -200,12 +200,6 @@ class GANConfig:
                 "or a .npy file (e.g. --set data=path/to/images)",
                 "data",
             )
-        if self.stopping.converge:
-            raise ConfigError(
-                "a GAN has no parameter estimate to converge; give it a budget "
-                "(stopping.max_time or stopping.max_simulations)",
-                "stopping.converge",
-            )
 
     @property
     def norm(self) -> str:
