@@ -43,13 +43,18 @@ VOUCH_POWER = 0.8
 @dataclass(frozen=True)
 class Effort:
     """How hard the fast test works: label permutations for the null, step-out fractions of
-    the range, bisections after the first rejection, grid points per axis of a pair map."""
+    the range, bisections after the first rejection (at least ``bisections``; more, up to
+    ``max_bisections``, while the bracket of an interval's end is wider than ``precision`` x
+    its distance from the estimate, so a narrow interval is as precise, relative to its width,
+    as a wide one), grid points per axis of a pair map."""
 
     permutations: int
     steps: tuple[float, ...]
     bisections: int
     grid: int
     trials_factor: float = 1.0
+    precision: float = 0.25
+    max_bisections: int = 8
 
 
 EFFORT = {
@@ -225,7 +230,10 @@ class FastTest:
                     outside = v
                     break
             if outside is not None:
-                for _ in range(self.effort.bisections):
+                for k in range(self.effort.max_bisections):
+                    bracket = abs(outside - inside)
+                    if k >= self.effort.bisections and bracket <= self.effort.precision * abs(inside - e):
+                        break
                     mid = (inside + outside) / 2
                     probe = theta.copy()
                     probe[j] = mid
