@@ -7,6 +7,11 @@ parameter, the coverage over seeds and the median width at 1x and 4x; writes JSO
 
     python benchmarks/calibration.py --systems stimulus-response own-swarm --seeds 0-4
     python benchmarks/calibration.py --full      # the issue's settings (hours on a loaded machine)
+    python benchmarks/calibration.py --from-runs RUN_DIR ...   # finished runs, e.g. coevolution.py's
+
+``--from-runs`` reads runs already made (their summary.json's intervals) and adds the 4x-trials
+intervals at their estimates, so the full-length runs of ``benchmarks/coevolution.py`` serve here
+too.
 
 Systems: ``stimulus-response`` (the preset), ``own-swarm`` (issue 9's example, examples/
 own_swarm.py), ``aggregation-a`` / ``aggregation-b`` (aggregation with two interior ground
@@ -86,6 +91,43 @@ def richer(result, factor: int = 4) -> dict:
     return {n: test.interval(result.inferred, j) for j, n in enumerate(result.names)}
 
 
+class SavedRun:
+    """What :func:`richer` and the table need of a finished run directory."""
+
+    def __init__(self, path: Path):
+        from turinglearn.config import load_config
+
+        summary = json.loads((path / "summary.json").read_text())
+        self.config = load_config(path / "config.toml")
+        self.names = summary["parameters"]
+        self.truth = np.asarray(summary["truth"], float)
+        self.inferred = np.asarray(summary["inferred"], float)
+        self.c2st = summary.get("c2st")
+        self.trust = {k: summary.get(k) for k in ("test", "interval", "identified", "vouched", "c2st_schedule")}
+        self.discriminators = np.load(path / "populations.npz")["discriminators"]
+        self.seconds = summary["seconds"]
+        self.seed = summary["seed"]
+
+
+def from_runs(paths: list[Path], out: Path, with_richer: bool) -> list[dict]:
+    rows = []
+    for path in paths:
+        run = SavedRun(path)
+        t0 = time.perf_counter()
+        rich = richer(run) if with_richer and run.trust.get("interval") else None
+        rows.append(
+            {
+                "system": path.parent.name, "seed": run.seed, "names": list(run.names),
+                "truth": run.truth.tolist(), "inferred": run.inferred.tolist(), "c2st": run.c2st,
+                **{k: run.trust[k] for k in ("test", "interval", "identified", "vouched", "c2st_schedule")},
+                "interval_4x": rich, "run_seconds": run.seconds, "richer_seconds": time.perf_counter() - t0,
+            }
+        )  # fmt: skip
+        print(f"{path}: 4x intervals in {time.perf_counter() - t0:.0f} s", flush=True)
+        out.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--systems", nargs="+", default=["stimulus-response", "own-swarm"])
@@ -93,7 +135,12 @@ def main(argv=None) -> int:
     parser.add_argument("--full", action="store_true", help="the presets' own settings (slow)")
     parser.add_argument("--no-richer", action="store_true", help="skip the 4x-trials intervals")
     parser.add_argument("--out", type=Path, default=Path("calibration.json"))
+    parser.add_argument("--from-runs", nargs="+", type=Path, metavar="RUN_DIR", help="finished runs to read")
     args = parser.parse_args(argv)
+    if args.from_runs:
+        rows = from_runs(args.from_runs, args.out, not args.no_richer)
+        print(report(rows, True))
+        return 0
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
     rows = []
