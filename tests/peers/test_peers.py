@@ -56,10 +56,12 @@ def test_abc_smc_recovers_an_easy_truth_within_its_budget(problem):
 
 
 @pytest.mark.slow
-def test_npe_on_summaries_recovers_an_easy_truth(problem):
+def test_npe_on_summaries_recovers_an_easy_truth(problem, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     post = run_npe(problem, 500, np.random.default_rng(2), 3, embedding=False)
     assert post.samples.shape == (2000, 4) and post.simulations == 500
     _recovered(post, problem)
+    assert list(tmp_path.iterdir()) == []  # nothing written outside the run (sbi's logs, say)
 
 
 @pytest.mark.slow

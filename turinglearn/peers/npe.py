@@ -135,8 +135,9 @@ def run_npe(
         else:
             builder = posterior_nn(model="maf", z_score_x="structured")
         inference = NPE(
-            prior=_logistic_prior(problem.n_params), density_estimator=builder, show_progress_bars=False
-        )
+            prior=_logistic_prior(problem.n_params), density_estimator=builder, show_progress_bars=False,
+            tracker=_Quiet(),  # sbi's default tracker writes TensorBoard logs into ./sbi-logs
+        )  # fmt: skip
         inference.append_simulations(torch.from_numpy(u), torch.from_numpy(np.ascontiguousarray(x)))
         estimator = inference.train(training_batch_size=min(200, max(10, simulations // 10)))
         posterior = inference.build_posterior(estimator)
@@ -163,3 +164,19 @@ def run_npe(
             "seconds_simulating": round(simulated, 3),
         },
     )  # fmt: skip
+
+
+class _Quiet:
+    """An sbi ``Tracker`` that keeps nothing (a run writes only into its run directory)."""
+
+    log_dir = None
+
+    def log_metric(self, name, value, step=None) -> None: ...
+
+    def log_metrics(self, metrics, step=None) -> None: ...
+
+    def log_params(self, params) -> None: ...
+
+    def add_figure(self, name, figure, step=None) -> None: ...
+
+    def flush(self) -> None: ...
