@@ -209,3 +209,22 @@ def test_plot_is_a_png_written_whole(tmp_path):
     again = plot_coevolution(bare, ["a", "b"], None, [e.record() for e in events], tmp_path / "b.png")
     assert again.read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "coevolution.png"]  # no temp files
+
+
+def test_a_run_reports_its_coevolution_and_draws_it(tiny, tmp_path, capsys):
+    import json
+
+    import turinglearn
+    from turinglearn.app.printing import print_table
+
+    turinglearn.learn("aggregation", seed=1, overrides=tiny, out=tmp_path / "r")
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    co = summary["coevolution"]
+    assert co["drift"] == [] and 0.5 <= co["judges_best_vs_models"] <= 1.0
+    assert (tmp_path / "r" / "coevolution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    print_table(summary)
+    assert "coevolution: best judge vs models" in capsys.readouterr().out
+    # a learner without discriminators has no coevolution to report
+    turinglearn.learn("aggregation", seed=1, overrides={**tiny, "learner.kind": "metric-sse"}, out=tmp_path / "m")
+    assert "coevolution" not in json.loads((tmp_path / "m" / "summary.json").read_text())
+    assert not (tmp_path / "m" / "coevolution.png").exists()

@@ -39,7 +39,30 @@ def print_table(summary: dict) -> None:
             + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
+    if summary.get("coevolution"):
+        print(coevolution_line(summary["coevolution"]))
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def coevolution_line(co: dict) -> str:
+    """One line on the coevolution: the best judge late in the run, disengagement, drift."""
+    words = []
+    if co.get("judges_best_vs_models") is not None:
+        words.append(f"best judge vs models {co['judges_best_vs_models']:.2f} (last quarter; 0.5 = chance)")
+    if co.get("disengaged_fraction") is not None:
+        words.append(f"disengaged {100 * co['disengaged_fraction']:.0f} % of generations")
+    drift = co.get("drift") or []
+    if not drift:
+        words.append("no drift from a settled estimate")
+    for e in drift[:3]:
+        back = f"back at {e['returned']}" if e.get("returned") is not None else "did not come back"
+        words.append(
+            f"drift of {', '.join(e['parameters'])} at generation {e['left']} "
+            f"({e['distance']:.2f} of the range; {back})"
+        )
+    if len(drift) > 3:
+        words.append(f"{len(drift) - 3} more drift events (coevolution.png)")
+    return "coevolution: " + "; ".join(words)
 
 
 def trust_flags(summary: dict, name: str) -> str:

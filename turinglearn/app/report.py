@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -183,6 +184,13 @@ def draw_run(
         plot_parameters(metrics, names, truth, run_dir / "parameters.png", bounds),
         plot_fitness(metrics, run_dir / "fitness.png"),
     ]
+    if np.isfinite(np.asarray(metrics.get("discriminator_fitness_max", [np.nan]), float)).any():
+        from turinglearn.app.coevolution import plot_coevolution  # two populations coevolved
+
+        summary_file = run_dir / "summary.json"
+        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+        drift = (summary.get("coevolution") or {}).get("drift")
+        files.append(plot_coevolution(metrics, names, truth, drift, run_dir / "coevolution.png"))
     probes = run_dir / "interrogations.npz"
     if probes.is_file():  # interactive runs: what the best interrogators did
         with np.load(probes) as z:

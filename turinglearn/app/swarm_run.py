@@ -194,6 +194,8 @@ class SwarmExperiment:
             interrogations=None if self.probes is None else (self.probes.stimuli, self.probes.responses),
         )
         result.extra.update(self._extra(last, values, chosen, inferred))
+        if config.learner.kind == "turing":  # two populations: how they kept each other engaged
+            result.extra["coevolution"] = self._coevolution(history)
         result.trust.update(held_out)
         result.trust_seconds = self.trust_seconds
         return result
@@ -235,6 +237,16 @@ class SwarmExperiment:
         """Simulated trajectories one generation costs (``stopping.max_simulations``)."""
         return simulations_per_generation(self.config, self.learner.system)
 
+    def _coevolution(self, history: dict) -> dict:
+        """summary.json's ``coevolution``: drift events of the population median (settled by the
+        ``[stopping]`` rule's settings, then gone) and the engagement digest."""
+        from turinglearn.app.coevolution import drift_events, engagement_summary
+
+        st = self.config.stopping
+        ranges = np.asarray(self.shown.upper, float) - np.asarray(self.shown.lower, float)
+        events = drift_events(history, self.names, ranges, "median", st.window, st.tolerance, st.patience)
+        return {"drift": [e.record() for e in events], **engagement_summary(history)}
+
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
         config, family, system = self.config, self.learner.system.model_family, self.learner.system
         extra = {
@@ -262,8 +274,8 @@ class SwarmExperiment:
         return extra
 
     def write_outputs(self, run: RunDir, result: SwarmResult) -> None:
-        """populations.npz, parameters.png, fitness.png and, interrogated, interrogations.npz
-        with interrogation.png."""
+        """populations.npz, parameters.png, fitness.png, coevolution.png (two populations) and,
+        interrogated, interrogations.npz with interrogation.png."""
         from turinglearn.app.report import plot_fitness, plot_interrogations, plot_parameters
 
         run.write_populations(
@@ -281,6 +293,11 @@ class SwarmExperiment:
         if "pair_map" in result.trust:
             plot_pair_map(result.trust["pair_map"], result.inferred, result.names, result.truth, run.path)
         plot_fitness(result.history, run.path / "fitness.png")
+        if "coevolution" in result.extra:
+            from turinglearn.app.coevolution import plot_coevolution
+
+            drift = result.extra["coevolution"]["drift"]
+            plot_coevolution(result.history, result.names, result.truth, drift, run.path / "coevolution.png")
         if result.interrogations is not None:
             stimuli, responses = result.interrogations
             run.write_array_file(
