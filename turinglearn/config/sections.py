@@ -59,7 +59,11 @@ class LearnerConfig:
 
     kind: ``turing`` (models against discriminators), or a metric-based baseline with the
     same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
-    time series) or ``metric-histogram`` (distance between per-step speed histograms);
+    time series) or ``metric-histogram`` (distance between per-step speed histograms); or a
+    peer of simulation-based inference on a recording (``data``; ``pip install
+    'turinglearn[peers]'``, docs/swarms.md): ``npe`` (sbi's neural posterior estimation with a
+    learned embedding of the trajectories), ``npe-summary`` (NPE on the speed histograms) or
+    ``abc-smc`` (pyABC on them), each with ``stopping.max_simulations`` simulations;
 
     trials_per_model: trials of each model (per interrogator, when interrogating);
     genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
