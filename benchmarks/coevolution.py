@@ -109,8 +109,11 @@ def one_run(root: Path, task: str, variant: str, seed: int, extra: list[str]) ->
     env = {**os.environ, "TURINGLEARN_THREADS": "1", "OMP_NUM_THREADS": "1"}
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
     tail = (done.stderr or done.stdout).strip().splitlines()[-1:] if done.returncode else []
-    return f"{out}: rc {done.returncode} in {time.perf_counter() - t0:.0f} s {' '.join(tail)}"
+    if done.returncode == 0:  # the whole process: start, learning, final evaluation, outputs
+        (out / "wall.json").write_text(json.dumps({"wall_seconds": wall}))
+    return f"{out}: rc {done.returncode} in {wall:.0f} s {' '.join(tail)}"
 
 
 def read_run(path: Path) -> dict | None:
@@ -121,7 +124,8 @@ def read_run(path: Path) -> dict | None:
     with open(path / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     history = {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-    return {"summary": summary, "history": history}
+    wall = json.loads((path / "wall.json").read_text())["wall_seconds"] if (path / "wall.json").is_file() else None
+    return {"summary": summary, "history": history, "wall": wall}
 
 
 def drift(history: dict, names, truth, near: float) -> dict:
@@ -195,12 +199,18 @@ def analyse(run: dict, near: float, rule: dict | None) -> dict:
         cut = {k: v[:g] for k, v in h.items()}
         est = estimate(cut, names, ev.average_last, ev.average, ev.track)
         err = np.abs(est - truth)
+        fixed = None if run["wall"] is None else run["wall"] - s["seconds"]  # start, evaluation, outputs
+        learning = float(np.sum(h["seconds"][:g]))
         out["stop"] = {
             "generation": g,
             "error": float(err.max()),
             "summed": float(err.sum()),
             "saved_fraction": 1 - g / len(h["generation"]),
+            # the run's wall time had it stopped there (its learning up to g, plus what it spent
+            # outside the generations), as a fraction of the full run's
+            "time_fraction": None if fixed is None else (learning + fixed) / run["wall"],
         }
+    out["wall"] = run["wall"]
     return out
 
 
@@ -219,7 +229,7 @@ def report(a) -> list[dict]:
 
 def table(rows: list[dict], near: float, bar: float) -> None:
     print(f"{'task':<18} {'variant':<10} {'runs':>4} {'final<=bar':>10} {'drift>0.1':>9} {'max after near':>15} "
-          f"{'stop gen (median)':>17} {'stop<=bar':>9} {'saved':>6} {'cover':>6}")  # fmt: skip
+          f"{'stop gen (median)':>17} {'stop<=bar':>9} {'saved':>6} {'time':>5} {'cover':>6}")  # fmt: skip
     key = lambda r: (r["task"], r["variant"])  # noqa: E731
     for (task, variant), group in itertools.groupby(sorted(rows, key=key), key=key):
         g = list(group)
@@ -231,11 +241,14 @@ def table(rows: list[dict], near: float, bar: float) -> None:
         stop_ok = sum((s["error"] if s else r["final_error"]) <= bar for s, r in zip(stops, g, strict=True))
         gens = np.median([s["generation"] for s in fired]) if fired else float("nan")
         saved = np.mean([s["saved_fraction"] if s else 0.0 for s in stops])
+        times = [s["time_fraction"] if s else 1.0 for s in stops]
+        times = [t for t in times if t is not None]
+        time_ = f"{np.median(times):.2f}" if times else "-"
         cov = [c for r in g for c in r["covered"].values()]
         cover = f"{np.mean(cov):.2f}" if cov else "-"
         after = f"{np.median(afters):.3f}/{max(afters):.3f}" if afters else "-"
         print(f"{task:<18} {variant:<10} {len(g):>4} {fin:>6}/{len(g):<3} {drifted:>5}/{len(afters):<3} {after:>15} "
-              f"{gens:>10.0f} ({len(fired)}) {stop_ok:>5}/{len(g):<3} {saved:>6.0%} {cover:>6}")  # fmt: skip
+              f"{gens:>10.0f} ({len(fired)}) {stop_ok:>5}/{len(g):<3} {saved:>6.0%} {time_:>5} {cover:>6}")  # fmt: skip
 
 
 def main(argv=None) -> None:
