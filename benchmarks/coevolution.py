@@ -146,13 +146,14 @@ def drift(history: dict, names, truth, near: float) -> dict:
     }
 
 
-def stop_at(history: dict, names, ranges, track: str, window: int, tolerance: float, patience: int):
-    """The generation (1-based) at which the convergence rule fires, or None."""
-    from turinglearn.app.stopping import converged
+def stop_at(history: dict, names, ranges, ev, window: int, tolerance: float, patience: int):
+    """The generation (1-based) after which the convergence rule
+    (:func:`turinglearn.app.stopping.settled`) fires, or None."""
+    from turinglearn.app.stopping import settled
 
-    values = np.array([history[f"{n}_{track}"] for n in names])
-    for g in range(window + patience - 1, values.shape[1]):  # never at the last generation
-        if converged(values[:, :g], ranges, window, tolerance, patience):
+    values = np.array([history[f"{n}_{ev.track}"] for n in names])
+    for g in range(max(window, patience), values.shape[1]):  # never at the last generation
+        if settled(values[:, :g], ranges, tolerance, patience, window, ev.average_last, ev.average):
             return g
     return None
 
@@ -193,7 +194,7 @@ def analyse(run: dict, near: float, rule: dict | None) -> dict:
     rule = {"window": st.window, "tolerance": st.tolerance, "patience": st.patience, **(rule or {})}
     shown = ranges_of(cfg)
     ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
-    g = stop_at(h, names, ranges, ev.track, **rule)
+    g = stop_at(h, names, ranges, ev, **rule)
     out["stop"] = None
     if g is not None:
         cut = {k: v[:g] for k, v in h.items()}

@@ -161,10 +161,10 @@ def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
         "stopping.converge": True,
         "stopping.window": 2,
         "stopping.patience": 2,
-        "stopping.tolerance": 10.0,  # anything counts as settled: fires as soon as it can
-    }
+        "stopping.tolerance": 10.0,  # anything counts as settled: fires as soon as it can,
+    }  # after max(window, patience) = 2 generations
     result = turinglearn.learn("aggregation", overrides=overrides, out=out)
-    assert result.summary()["stopped"] == {"rule": "converge", "generation": 3}
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 2}
     assert status(out)["status"] == "complete"
     assert (out / "parameters.png").is_file()
     with pytest.raises(Exception, match="complete"):
@@ -333,8 +333,8 @@ def test_resume_stops_by_convergence_where_the_uninterrupted_run_does(tmp_path, 
         "execution.checkpoint_every": 1,
         "stopping.converge": True,
         "stopping.window": 3,
-        "stopping.patience": 3,
-        "stopping.tolerance": 10.0,  # fires as soon as it can: after window + patience - 1 = 5
+        "stopping.patience": 5,
+        "stopping.tolerance": 10.0,  # fires as soon as it can: after max(window, patience) = 5
     }
     whole = turinglearn.learn("aggregation", overrides=converge)
     assert whole.summary()["stopped"] == {"rule": "converge", "generation": 5}
@@ -376,3 +376,38 @@ def test_sweep_gives_each_run_the_budget_and_a_rerun_continues_them(tmp_path, ti
         assert json.loads((out / f"seed-{seed}" / "summary.json").read_text())["generations"] == 5
     rows = json.loads((out / "results.json").read_text())
     assert [r["stopped"] for r in rows] == [None, None]
+
+
+def _noisy(n, target, start=-1.0, ramp=100, seed=0, noise=0.004):
+    rng = np.random.default_rng(seed)
+    x = np.full(n, float(target))
+    x[:ramp] = np.linspace(start, target, ramp)
+    return x + noise * rng.standard_normal(n)
+
+
+def test_settled_waits_for_the_reported_estimate_to_stop_moving():
+    from turinglearn.app.stopping import settled
+
+    values = np.array([_noisy(600, 0.3), _noisy(600, -0.5, seed=1)])  # on target from generation 100
+    rule = dict(tolerance=0.01, patience=120, window=20, average_last=200)
+    fired = next(g for g in range(20, 601) if settled(values[:, :g], np.full(2, 2.0), **rule))
+    # on target from generation 100, and the estimate must then hold for the patience (120);
+    # the median of the last 200 (at most half the run) outvotes the ramp's values well before
+    # the ramp leaves its window
+    assert 100 + 120 <= fired <= 300
+    assert not settled(values[:, : fired - 1], np.full(2, 2.0), **rule)
+
+
+def test_a_recent_sweep_keeps_a_settled_run_going():
+    from turinglearn.app.stopping import settled
+
+    values = np.array([_noisy(700, 0.3)])
+    rule = dict(tolerance=0.01, patience=120, window=20, average_last=200)
+    assert settled(values[:, :600], np.full(1, 2.0), **rule)
+    swept = values.copy()
+    swept[0, 585:600] = -0.2  # 15 generations away: the long average has not moved
+    assert not settled(swept[:, :600], np.full(1, 2.0), **rule)
+    # the same sweep 100 generations ago moved the estimate by too little to matter: it has settled
+    early = values.copy()
+    early[0, 485:500] = -0.2
+    assert settled(early[:, :600], np.full(1, 2.0), **rule)

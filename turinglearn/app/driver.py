@@ -239,7 +239,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     per_generation = 0
     if settings.max_simulations:
         per_generation = exp.simulations_per_generation()
-    names, ranges, track, metric = (), (), "median", None
+    names, ranges, track, metric, averaging = (), (), "median", None, (1, "median")
     if settings.converge and isinstance(exp.config, GANConfig):  # the image metric's stalling
         from turinglearn.app.stopping import IMAGE_METRIC as metric
 
@@ -252,7 +252,8 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     elif settings.converge:  # evolutionary runs: the estimate settling
         shown = exp.shown
         names, ranges = exp.names, np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
-        track = exp.config.evaluation.track
+        ev = exp.config.evaluation
+        track, averaging = ev.track, (ev.average_last, ev.average)  # the rule follows the run's estimate
     agree = None
     if exp.distributed:
         from turinglearn.gan.parallel import RankZeroDecides
@@ -260,7 +261,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
         agree = RankZeroDecides()  # every process builds it here, at the same point
     return Stopper(
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
-        metric=metric, lead=exp.lead, agree=agree,
+        metric=metric, lead=exp.lead, agree=agree, average_last=averaging[0], average=averaging[1],
     )  # fmt: skip
 
 

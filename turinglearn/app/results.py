@@ -56,6 +56,11 @@ def estimate(
     if track not in TRACKS:
         raise ValueError(f"track must be one of {', '.join(TRACKS)}, got {track!r}")
     values = np.array([history[f"{n}_{track}"] for n in names], dtype=float)  # [d, G]
+    return estimate_of(values, average_last, average)
+
+
+def estimate_of(values: np.ndarray, average_last: int = 1, average: str = "median") -> np.ndarray:
+    """:func:`estimate` on the tracked values themselves, ``values`` [d, G] -> [d]."""
     k = max(1, min(average_last, (values.shape[1] + 1) // 2))
     statistic = {"median": np.median, "mean": np.mean}[average]  # AVERAGES
     return statistic(values[:, -k:], axis=1)

@@ -7,7 +7,7 @@ driver (:mod:`turinglearn.app.driver`) then finishes the run as usual.
   checkpointed, evaluated and summarised, its status is ``stopped``, and ``turinglearn resume``
   continues it with a fresh budget.
 - ``converge`` stops a run that has settled, and the run is complete: an evolutionary run
-  whose estimate has settled (:func:`converged`), a GAN whose image metric has stopped
+  whose estimate has stopped changing (:func:`settled`), a GAN whose image metric has stopped
   improving (:func:`stalled` on metrics.csv's :data:`IMAGE_METRIC`).
 
 The rules read only the metrics so far and the clock, so a resumed run stops by convergence at
@@ -106,6 +106,43 @@ def stalled(values: Sequence[float], tolerance: float, patience: int) -> bool:
     return bool(best_since >= best_before * (1 - tolerance))
 
 
+def settled(
+    values: np.ndarray,
+    ranges: np.ndarray,
+    tolerance: float,
+    patience: int,
+    window: int,
+    average_last: int = 1,
+    average: str = "median",
+) -> bool:
+    """Whether the run's answer has stopped changing, given its tracked values so far ``values``
+    [d, G] (``evaluation.track``'s column per parameter) and each parameter's range [d]:
+
+    - the estimate the run would report had it stopped at each of the last ``patience``
+      generations (:func:`~turinglearn.app.results.estimate_of`: the ``average`` of the last
+      ``average_last`` values, at most half the run) moved less than ``tolerance`` x range, and
+    - the median of the last ``window`` values lies within ``tolerance`` x range of it: a
+      recent sweep away, which a long average does not follow at once, keeps the run going.
+    """
+    from turinglearn.app.results import estimate_of
+
+    values = np.asarray(values, dtype=float)
+    if values.shape[1] < max(patience, window):
+        return False
+    scale = tolerance * np.asarray(ranges, dtype=float)
+    g = values.shape[1]
+    now = estimate_of(values, average_last, average)
+    if np.any(np.abs(np.median(values[:, -window:], axis=1) - now) >= scale):
+        return False
+    lo, hi = now.copy(), now.copy()
+    for back in range(1, patience):  # newest first: a moving estimate is refused early
+        e = estimate_of(values[:, : g - back], average_last, average)
+        lo, hi = np.minimum(lo, e), np.maximum(hi, e)
+        if np.any(hi - lo >= scale):
+            return False
+    return True
+
+
 class Stopper:
     """Hook: applies ``settings`` after every generation of ``learner`` and raises
     :class:`StopRun` when a rule fires. ``per_generation``: simulations a generation costs;
@@ -132,7 +169,10 @@ class Stopper:
         metric: str | None = None,
         lead: bool = True,
         agree: Callable[[int], int] | None = None,
+        average_last: int = 1,
+        average: str = "median",
     ):
+        self.average_last, self.average = average_last, average  # the estimate (evaluation.*)
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
         self.metric, self.lead, self.agree = metric, lead, agree
@@ -185,9 +225,10 @@ class Stopper:
                 )  # fmt: skip
             return None
         columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
-        if columns and converged(
-            np.array(columns, dtype=float), self.ranges, s.window, s.tolerance, s.patience
-        ):
+        if columns and settled(
+            np.array(columns, dtype=float), self.ranges, s.tolerance, s.patience, s.window,
+            self.average_last, self.average,
+        ):  # fmt: skip
             return StopRun(
                 "converge", done,
                 f"the estimate settled (within {s.tolerance:g} of each range over {s.patience} generations)",

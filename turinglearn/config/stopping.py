@@ -37,18 +37,19 @@ class StoppingConfig:
     included; a recording's are not simulated); interactive systems, interrogators x (models x
     trials + genuine trials); GANs, generated images (population x batch x (critic_steps + 1)).
     converge: stop when the run has settled (docs/concepts.md, "When a run stops"); false by
-    default, and ``generations`` stays the ceiling. Evolutionary runs: the window estimate
-    (median of the last ``window`` generations' values of ``evaluation.track``, the population
-    median or the fittest model, per parameter) moved less than ``tolerance`` (a fraction of
-    each parameter's range) over the last ``patience`` generations, and the medians of that
-    span's first and second halves agree within ``tolerance``. The defaults (10, 0.01, 80)
-    were chosen on aggregation and stimulus-response runs of seeds 0-1 (tolerance x range at
-    most half the 0.05 recovery bar) and measured on seeds 10-19 (docs/results.md, "Stopping
-    early"). GANs: the image metric, metrics.csv's ``frechet_distance`` (of
-    ``evaluation.samples`` generated images to the real ones, measured at every metrics row,
-    i.e. every ``evaluation.log_every`` generations; lower is better), has not improved on its
-    best before by more than ``tolerance`` (relative) in the last ``patience`` rows.
-    window: K, the generations the window estimate takes the median over (GANs do not use it).
+    default, and ``generations`` stays the ceiling. Evolutionary runs: the estimate the run
+    would report had it stopped at each of the last ``patience`` generations (``evaluation``'s
+    ``track``, ``average`` and ``average_last``) moved less than ``tolerance`` (a fraction of
+    each parameter's range), and the median of the last ``window`` tracked values agrees with
+    it within ``tolerance``. The defaults (20, 0.01, 120) were chosen on aggregation (two
+    truths) and stimulus-response runs of seeds 0-1 (``tolerance`` x range at most half the
+    0.05 recovery bar) and measured on seeds 10-19 (docs/results.md, "Stopping early"). GANs:
+    the image metric, metrics.csv's ``frechet_distance`` (of ``evaluation.samples`` generated
+    images to the real ones, measured at every metrics row, i.e. every
+    ``evaluation.log_every`` generations; lower is better), has not improved on its best before
+    by more than ``tolerance`` (relative) in the last ``patience`` rows.
+    window: the recent generations whose median must agree with the estimate (a sweep away
+    keeps the run going; GANs do not use it).
     tolerance: how far (fraction of a parameter's range) the estimate may still move; for a
     GAN, the relative improvement of the image metric that still counts (0.02: 2%).
     patience: the generations over which it must have stayed within ``tolerance``; for a GAN,
@@ -59,9 +60,9 @@ class StoppingConfig:
     reserve: float = 0.0
     max_simulations: int = 0
     converge: bool = False
-    window: int = 10
+    window: int = 20
     tolerance: float = 0.01
-    patience: int = 80
+    patience: int = 120
 
     def __post_init__(self):
         for key in ("max_time", "reserve", "max_simulations"):
