@@ -109,7 +109,7 @@ def test_durations_and_settings():
     with pytest.raises(ConfigError, match=r"stopping\.patience"):
         load_config("aggregation", ["stopping.patience=1"])
     assert load_config("gan-digits", ["stopping.converge=true"]).stopping.converge  # the image metric's rule
-    assert load_config("gan-digits").stopping == load_config("aggregation").stopping  # one section
+    assert load_config("gan-digits").stopping == load_config("own-system").stopping  # one section
 
 
 # --- runs ---------------------------------------------------------------------------------------
@@ -411,3 +411,18 @@ def test_a_recent_sweep_keeps_a_settled_run_going():
     early = values.copy()
     early[0, 485:500] = -0.2
     assert settled(early[:, :600], np.full(1, 2.0), **rule)
+
+
+def test_generations_n_runs_exactly_n_though_the_preset_converges(tmp_path, tiny):
+    assert load_config("aggregation").stopping.converge  # the preset stops on convergence
+    eager = {**tiny, "stopping.window": 2, "stopping.patience": 2, "stopping.tolerance": 10.0}
+    sets = [x for k, v in eager.items() if k != "generations" for x in ("--set", f"{k}={v}")]
+    out = tmp_path / "cli"
+    assert main(["run", "aggregation", "--generations", "4", "--out", str(out), "--quiet", *sets]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["generations"] == 4 and "stopped" not in summary
+    r = turinglearn.learn("aggregation", generations=4, overrides=eager)
+    assert len(r.history["generation"]) == 4
+    # ... unless the convergence rule is asked for explicitly
+    asked = turinglearn.learn("aggregation", generations=4, overrides={**eager, "stopping.converge": True})
+    assert asked.summary()["stopped"] == {"rule": "converge", "generation": 2}

@@ -108,8 +108,8 @@ def cmd_run(args) -> int:
     from turinglearn.config import load_config
 
     overrides = list(args.overrides)
-    if args.generations is not None:
-        overrides.append(f"generations={args.generations}")
+    if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
+        overrides = ["stopping.converge=false", *overrides, f"generations={args.generations}"]
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     if args.passive:
@@ -164,8 +164,8 @@ def cmd_sweep(args) -> int:
 
     seeds = parse_seeds(args.seeds)
     overrides = dict(parse_override(o) for o in args.overrides)
-    if args.generations is not None:
-        overrides["generations"] = args.generations
+    if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
+        overrides = {"stopping.converge": False, **overrides, "generations": args.generations}
     overrides.update(_stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
     execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution

@@ -17,7 +17,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument(
         "config", metavar="PRESET_OR_FILE", help="a preset name (e.g. aggregation) or a .toml file"
     )
-    run.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    run.add_argument(
+        "--generations", type=int, help="run exactly this many generations (overrides the config; no convergence stop)"
+    )
     run.add_argument("--seed", type=int, help="root random seed (overrides the config)")
     run.add_argument("--out", type=Path, help="run directory to create (default: runs/NAME-sSEED-TIME)")
     run.add_argument(
@@ -58,7 +60,9 @@ def _more_commands(sub) -> None:
     sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
     _add_seeds(sweep)
-    sweep.add_argument("--generations", type=int, help="number of generations (overrides the config)")
+    sweep.add_argument(
+        "--generations", type=int, help="run exactly this many generations (overrides the config; no convergence stop)"
+    )
     sweep.add_argument(
         "--out", type=Path, help="sweep directory (default runs/sweep-NAME-TIME); rerun to finish it"
     )

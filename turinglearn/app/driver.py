@@ -307,7 +307,8 @@ def learn(
     docs/own-system.md); a GAN preset or config (``gan-digits``, ...) runs the GAN the same way.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
-    ``generations`` are shortcuts for the top-level keys. With ``out``, the run directory is
+    ``generations`` are shortcuts for the top-level keys (``generations`` runs exactly that
+    many: it turns a preset's ``stopping.converge`` off unless ``overrides`` set it). With ``out``, the run directory is
     written there; ``hooks`` are called with every :class:`~turinglearn.core.contracts.Generation`.
     ``simulator``: your own batched simulator instead of the config's environment (a
     :class:`~turinglearn.core.contracts.SwarmSimulator` or
@@ -318,8 +319,9 @@ def learn(
     extra = dict(overrides or {})
     if seed is not None:
         extra["seed"] = seed
-    if generations is not None:
+    if generations is not None:  # exactly that many: a preset's convergence rule is off
         extra["generations"] = generations
+        extra.setdefault("stopping.converge", False)
     if config is None:  # the case study, or for a system of one's own the neutral preset
         if simulator is None:
             config = "aggregation"
