@@ -126,3 +126,28 @@ def test_null_accuracy_and_pair_map(system):
     assert acc.shape == (9, 9)
     # colour does nothing: every column of a row scores alike; burst_rate far off is rejected
     assert acc[:, 0].max() > out["test"]["threshold"]
+
+
+def test_an_interval_also_covers_the_estimates_own_spread():
+    from types import SimpleNamespace
+
+    from turinglearn.app.swarm_run import with_spread
+
+    rng = np.random.default_rng(0)
+    history = {"a_best": 0.3 + 0.01 * rng.standard_normal(400), "b_best": np.full(400, -0.5)}
+    ev = SimpleNamespace(track="best", average_last=200, level=0.9)
+    intervals = {
+        "a": {"lo": 0.299, "hi": 0.301, "width": 0.001, "adjusted": True},  # a sharp slice
+        "b": {"lo": -0.6, "hi": -0.4, "width": 0.1, "adjusted": False},
+    }
+    far = {"lo": None, "hi": None, "width": None, "adjusted": True}
+    intervals["c"] = dict(far)
+    history["c_best"] = np.zeros(400)
+    with_spread(intervals, history, ["a", "b", "c"], ev, np.full(3, 2.0))
+    a = intervals["a"]
+    lo, hi = np.quantile(history["a_best"][-200:], [0.05, 0.95])
+    assert a["test"] == [0.299, 0.301] and a["spread"] == pytest.approx([lo, hi])
+    assert a["lo"] == pytest.approx(lo) and a["hi"] == pytest.approx(hi) and a["lo"] < 0.29
+    assert a["width"] == pytest.approx((hi - lo) / 2)
+    assert intervals["b"]["lo"] == -0.6 and intervals["b"]["hi"] == -0.4  # the slice is wider
+    assert intervals["c"] == far  # not drawn: stays not drawn

@@ -59,9 +59,14 @@ def estimate(
     return estimate_of(values, average_last, average)
 
 
+def window_of(generations: int, average_last: int) -> int:
+    """The generations the estimate averages: the last ``average_last``, at most half the run."""
+    return max(1, min(average_last, (generations + 1) // 2))
+
+
 def estimate_of(values: np.ndarray, average_last: int = 1, average: str = "median") -> np.ndarray:
     """:func:`estimate` on the tracked values themselves, ``values`` [d, G] -> [d]."""
-    k = max(1, min(average_last, (values.shape[1] + 1) // 2))
+    k = window_of(values.shape[1], average_last)
     statistic = {"median": np.median, "mean": np.mean}[average]  # AVERAGES
     return statistic(values[:, -k:], axis=1)
 
