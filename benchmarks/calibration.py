@@ -91,6 +91,12 @@ def richer(result, factor: int = 4) -> dict:
     return {n: test.interval(result.inferred, j) for j, n in enumerate(result.names)}
 
 
+def build_family(config):
+    from turinglearn.app.build import build
+
+    return build(config).system.model_family
+
+
 class SavedRun:
     """What :func:`richer` and the table need of a finished run directory."""
 
@@ -107,19 +113,36 @@ class SavedRun:
         self.discriminators = np.load(path / "populations.npz")["discriminators"]
         self.seconds = summary["seconds"]
         self.seed = summary["seed"]
+        from turinglearn.app.runs import read_metrics
+
+        self.history = read_metrics(path)
 
 
-def from_runs(paths: list[Path], out: Path, with_richer: bool) -> list[dict]:
-    rows = []
+def from_runs(paths: list[Path], out: Path, with_richer: bool, recompute: bool = False) -> list[dict]:
+    """Rows of the table for finished runs; ``recompute``: the 1x intervals by this version of
+    the code (not the run's), at the run's estimate; appends to ``out`` if it exists."""
+    rows = json.loads(out.read_text()) if out.is_file() else []
     for path in paths:
         run = SavedRun(path)
         t0 = time.perf_counter()
+        if recompute and run.trust.get("interval"):  # this version's slice, then the hull with the spread
+            import copy
+
+            from turinglearn.app.swarm_run import with_spread
+            from turinglearn.families.policies import reported_family
+
+            run.trust["interval_test"] = richer(run, 1)
+            run.trust["interval"] = copy.deepcopy(run.trust["interval_test"])
+            shown = reported_family(build_family(run.config))
+            ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
+            with_spread(run.trust["interval"], run.history, run.names, run.config.evaluation, ranges)
         rich = richer(run) if with_richer and run.trust.get("interval") else None
         rows.append(
             {
                 "system": path.parent.name, "seed": run.seed, "names": list(run.names),
                 "truth": run.truth.tolist(), "inferred": run.inferred.tolist(), "c2st": run.c2st,
-                **{k: run.trust[k] for k in ("test", "interval", "identified", "vouched", "c2st_schedule")},
+                **{k: run.trust.get(k) for k in ("test", "interval", "interval_test", "identified", "vouched",
+                                                 "c2st_schedule")},
                 "interval_4x": rich, "run_seconds": run.seconds, "richer_seconds": time.perf_counter() - t0,
             }
         )  # fmt: skip
@@ -136,9 +159,10 @@ def main(argv=None) -> int:
     parser.add_argument("--no-richer", action="store_true", help="skip the 4x-trials intervals")
     parser.add_argument("--out", type=Path, default=Path("calibration.json"))
     parser.add_argument("--from-runs", nargs="+", type=Path, metavar="RUN_DIR", help="finished runs to read")
+    parser.add_argument("--recompute", action="store_true", help="with --from-runs: redo the 1x intervals too")
     args = parser.parse_args(argv)
     if args.from_runs:
-        rows = from_runs(args.from_runs, args.out, not args.no_richer)
+        rows = from_runs(args.from_runs, args.out, not args.no_richer, args.recompute)
         print(report(rows, True))
         return 0
     lo, _, hi = args.seeds.partition("-")
@@ -192,7 +216,7 @@ def main(argv=None) -> int:
 def report(rows: list[dict], full: bool) -> str:
     out = [f"settings: {'full' if full else 'reduced (see REDUCED in benchmarks/calibration.py)'}"]
     out.append(
-        "| system | parameter | coverage | median width (x1 trials) | median width (x4) | identified |"
+        "| system | parameter | coverage | median width of the test's slice (x1 trials) | (x4) | identified |"
     )
     out.append("|---|---|---|---|---|---|")
     for system in dict.fromkeys(r["system"] for r in rows):
@@ -201,7 +225,9 @@ def report(rows: list[dict], full: bool) -> str:
             ivs = [(r, r["interval"][n]) for r in mine if r["interval"]]
             ok = [iv for _, iv in ivs if iv["lo"] is not None]
             held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in ivs if iv["lo"] is not None)
-            w1 = np.median([iv["hi"] - iv["lo"] for iv in ok]) if ok else float("nan")
+            slices = [r.get("interval_test") or r["interval"] for r in mine if r["interval"]]  # the test's
+            slices = [sl[n] for sl in slices if sl[n]["lo"] is not None]  # own part, as the 4x column
+            w1 = np.median([iv["hi"] - iv["lo"] for iv in slices]) if slices else float("nan")
             rich = [r["interval_4x"][n] for r in mine if r.get("interval_4x")]
             rich = [iv for iv in rich if iv["lo"] is not None]
             w4 = np.median([iv["hi"] - iv["lo"] for iv in rich]) if rich else float("nan")
