@@ -24,6 +24,7 @@ from turinglearn.core.trust import EFFORT, FastTest, assess
 from turinglearn.errors import ConfigError
 from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
+from turinglearn.peers.learner import PeerLearner
 from turinglearn.systems.interactive import InteractiveSystem, Interrogators
 
 
@@ -42,7 +43,8 @@ class SwarmExperiment:
         self.learner = build(config, simulator=simulator)
         self.trust_seconds: float | None = None  # time the trust report took (not in summary.json)
         # a learner that sets its own length (a peer, turinglearn.peers: one step) overrides the config's
-        self.generations = getattr(self.learner, "generations", config.generations)
+        peer = isinstance(self.learner, PeerLearner)  # one round of simulation-based inference
+        self.generations = self.learner.generations if peer else config.generations
         family = self.learner.system.model_family
         self.shown = reported_family(family)  # policy families are reported as their effective controllers
         self.names = self.shown.names
@@ -152,8 +154,9 @@ class SwarmExperiment:
         config, system, view = self.config, self.learner.system, self.view
         values = last.models if view is None else view(last.models)  # [M, q]
         ev = config.evaluation
-        inferred = getattr(self.learner, "inferred", None)  # a peer's: its posterior median
-        if inferred is None:
+        if isinstance(self.learner, PeerLearner) and self.learner.inferred is not None:  # posterior median
+            inferred = self.learner.inferred
+        else:
             inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
         # the model that stands for the population: the estimate itself for parameter families;
         # for policies, the individual whose effective controller is nearest the estimate
@@ -265,7 +268,7 @@ class SwarmExperiment:
             behaviour = system.sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
             if behaviour is not None:  # a policy swarm over a simulator without such measures
                 extra["behaviour"] = behaviour
-        if hasattr(self.learner, "report"):  # a peer's posterior intervals and budget
+        if isinstance(self.learner, PeerLearner):  # its posterior intervals and budget
             extra.update(self.learner.report())
         if self.simulator is not None:
             extra["simulator"] = type(self.simulator).__name__

@@ -149,7 +149,7 @@ def run_npe(
     # density in the box: p(theta) = p(u) |du/dtheta|, du/dtheta = 1 / ((hi - lo) s (1 - s))
     s = 1.0 / (1.0 + np.exp(-u_s))
     log_jac = -np.log(problem.upper - problem.lower) - np.log(s) - np.log1p(-s)
-    epochs = getattr(inference, "_summary", {}).get("epochs_trained", [None])[-1]
+    epochs = (inference.summary.get("epochs_trained") or [None])[-1]
     return Posterior(
         samples=theta_s,
         score=log_u + log_jac.sum(axis=1),
