@@ -106,7 +106,8 @@ class SwarmExperiment:
 
     def headline(self, out) -> str:
         c = self.config
-        return f"{c.name} on {c.environment.id}, seed {c.seed}, {c.generations} generations -> {out}"
+        upto = "at most " if c.stopping.converge else ""  # it stops when the estimate has settled
+        return f"{c.name} on {c.environment.id}, seed {c.seed}, {upto}{c.generations} generations -> {out}"
 
     def hooks(self, run: RunDir | None) -> list:
         return [] if self.probes is None else [self.probes]
