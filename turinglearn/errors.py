@@ -31,6 +31,15 @@ def check_at_least(config, **minimums) -> None:
             raise ConfigError(f"must be at least {minimum}, got {value}", key)
 
 
+def check_none_or_more(config, *keys: str) -> None:
+    """Raise a :class:`ConfigError` naming the first of ``keys`` that is negative, for settings
+    where 0 means none (a budget, an archive): ``check_none_or_more(self, "max_time")``."""
+    for key in keys:
+        value = vars(config)[key]
+        if value < 0:
+            raise ConfigError(f"must be 0 (none) or more, got {value}", key)
+
+
 def one_of(value: str, choices: tuple[str, ...], key: str) -> str:
     """``value`` if it is one of ``choices``, else a :class:`ConfigError` on ``key`` listing them."""
     if value not in choices:

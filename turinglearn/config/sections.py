@@ -16,7 +16,7 @@ from typing import Any
 
 from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
-from turinglearn.errors import ConfigError, check_at_least, one_of
+from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 from turinglearn.families._compiled import check_kernels
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -97,9 +97,7 @@ class LearnerConfig:
     model_memory_keep: str = "history"
 
     def __post_init__(self):
-        for key in ("hall_of_fame", "model_memory"):
-            if vars(self)[key] < 0:
-                raise ConfigError(f"must be 0 (none) or more, got {vars(self)[key]}", key)
+        check_none_or_more(self, "hall_of_fame", "model_memory")
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.errors import ConfigError, check_at_least, check_none_or_more
 
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
@@ -65,9 +65,7 @@ class StoppingConfig:
     patience: int = 120
 
     def __post_init__(self):
-        for key in ("max_time", "reserve", "max_simulations"):
-            if vars(self)[key] < 0:
-                raise ConfigError(f"must be 0 (none) or more, got {vars(self)[key]}", key)
+        check_none_or_more(self, "max_time", "reserve", "max_simulations")
         if not self.tolerance > 0:
             raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
         check_at_least(self, window=1, patience=2)
