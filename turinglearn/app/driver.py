@@ -250,8 +250,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
                 "stopping.converge",
             )
     elif settings.converge:  # evolutionary runs: the estimate settling
-        shown = exp.shown
-        names, ranges = exp.names, np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
+        names, ranges = exp.names, exp.ranges  # evolutionary runs: each reported parameter's range
         ev = exp.config.evaluation
         track, averaging = ev.track, (ev.average_last, ev.average)  # the rule follows the run's estimate
     agree = None

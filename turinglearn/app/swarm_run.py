@@ -48,6 +48,7 @@ class SwarmExperiment:
         family = self.learner.system.model_family
         self.shown = reported_family(family)  # policy families are reported as their effective controllers
         self.names = self.shown.names
+        self.ranges = np.asarray(self.shown.upper, float) - np.asarray(self.shown.lower, float)  # [d]
         self.view = None if self.shown is family else (lambda theta: report(family, theta))
         self.columns = metrics_columns(self.names)
         system = self.learner.system
@@ -178,8 +179,7 @@ class SwarmExperiment:
                 if schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
                     name = self._most_powerful(inferred, schedules)
                 held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
-                ranges = np.asarray(self.shown.upper, float) - np.asarray(self.shown.lower, float)
-                with_spread(held_out["interval"], history, self.names, ev, ranges)
+                with_spread(held_out["interval"], history, self.names, ev, self.ranges)
                 # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
                 # match between identical runs
                 self.trust_seconds = time.perf_counter() - t0
@@ -249,8 +249,7 @@ class SwarmExperiment:
         from turinglearn.app.coevolution import drift_events, engagement_summary
 
         st = self.config.stopping
-        ranges = np.asarray(self.shown.upper, float) - np.asarray(self.shown.lower, float)
-        events = drift_events(history, self.names, ranges, "median", st.window, st.tolerance, st.patience)
+        events = drift_events(history, self.names, self.ranges, "median", st.window, st.tolerance, st.patience)
         return {"drift": [e.record() for e in events], **engagement_summary(history)}
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
