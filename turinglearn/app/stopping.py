@@ -59,11 +59,24 @@ def simulations_per_generation(config, system=None) -> int:
     if isinstance(system, InteractiveSystem):
         judges = config.discriminators.population
         return judges * (models * learner.trials_per_model + learner.genuine_trials)
-    if isinstance(system, (SwarmSystem, RecordedSystem)):  # swarms of agents and replicas
+    if isinstance(system, RecordedSystem):
+        return recorded_per_generation(config, system.sim)
+    if isinstance(system, SwarmSystem):  # swarms of agents and replicas
         cfg = system.sim.config
-        robots = cfg.n_replicas if isinstance(system, RecordedSystem) else cfg.n_agents + cfg.n_replicas
-        return models * learner.trials_per_model * robots  # a recording's agents are not simulated
+        return models * learner.trials_per_model * (cfg.n_agents + cfg.n_replicas)
     return models * learner.trials_per_model  # a system of another kind: one trajectory per trial
+
+
+def recorded_per_generation(config, sim) -> int:
+    """Simulated trajectories one generation of a run from a recording costs (``data``; the
+    genuine side comes from the file): models x trials x the individuals each trial simulates
+    (:func:`~turinglearn.systems.recorded.individuals_per_trial`: every robot of the swarm, the
+    places of the genuine agents included, since the model runs there too and they are
+    simulated; one for an interactive simulator's passive trial). A peer's simulated set costs
+    the same per individual (:class:`~turinglearn.peers.problem.PeerProblem`)."""
+    from turinglearn.systems.recorded import individuals_per_trial
+
+    return config.models.population * config.learner.trials_per_model * individuals_per_trial(sim)
 
 
 def window_estimates(values: np.ndarray, window: int) -> np.ndarray:

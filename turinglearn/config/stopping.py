@@ -34,8 +34,10 @@ class StoppingConfig:
     max_simulations: a budget of simulated trajectories for this session (0: none), stopped
     like ``max_time`` before the next generation would pass it (at least one generation runs).
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
-    included; a recording's are not simulated); interactive systems, interrogators x (models x
-    trials + genuine trials); GANs, generated images (population x batch x (critic_steps + 1)).
+    included; from a recording too, where the model runs in the genuine agents' places);
+    a recording of an interactive system, models x trials; interactive systems, interrogators
+    x (models x trials + genuine trials); GANs, generated images (population x batch x
+    (critic_steps + 1)). A peer (``learner.kind = "npe"``, ...) pays the same per individual.
     converge: stop when the run has settled (docs/concepts.md, "When a run stops"); false by
     default, and ``generations`` stays the ceiling. Evolutionary runs: the estimate the run
     would report had it stopped at each of the last ``patience`` generations (``evaluation``'s

@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from turinglearn.core.contracts import PolicyFamily, is_interactive
+from turinglearn.core.contracts import PolicyFamily
 from turinglearn.core.summaries import histogram_summary
 from turinglearn.errors import ConfigError
-from turinglearn.systems.recorded import RecordedSystem, simulate_models
+from turinglearn.systems.recorded import RecordedSystem, individuals_per_trial, simulate_models
 
 #: simulated sets per call of the simulator (bounds the memory of one batch)
 BATCH = 64
@@ -67,7 +67,7 @@ class PeerProblem:
         self.upper = np.asarray(family.upper, float)  # [d]
         self.names = tuple(family.names)
         n = len(self.observed)
-        self.robots = 1 if is_interactive(sim) else sim.config.n_agents + sim.config.n_replicas
+        self.robots = individuals_per_trial(sim)  # the unit Turing Learning's budget counts too
         self.swarms = math.ceil(n / self.robots)
         self.cost = self.swarms * self.robots
 

@@ -22,7 +22,23 @@ from turinglearn.core.contracts import Evaluation, SampleBatch, is_interactive, 
 from turinglearn.errors import ConfigError
 from turinglearn.systems.recording_files import Recording, read_recording, write_recording
 
-__all__ = ["RecordedSystem", "Recording", "read_recording", "simulate_models", "write_recording"]
+__all__ = [
+    "RecordedSystem",
+    "Recording",
+    "individuals_per_trial",
+    "read_recording",
+    "simulate_models",
+    "write_recording",
+]
+
+
+def individuals_per_trial(sim) -> int:
+    """Individuals one trial of :func:`simulate_models` simulates, every one of them observed:
+    a swarm's robots (``n_agents + n_replicas``), or 1 (an interactive simulator's passive
+    trial). The unit of a budget from a recording (``stopping.max_simulations``) is one of them,
+    for Turing Learning (:func:`turinglearn.app.stopping.simulations_per_generation`) and the
+    peers (:class:`turinglearn.peers.problem.PeerProblem`) alike."""
+    return 1 if is_interactive(sim) else sim.config.n_agents + sim.config.n_replicas
 
 
 def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -30,9 +46,10 @@ def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.nda
 
     Swarm environments: ``B`` swarms in which every robot runs the row (``r = n_robots``, all
     observed); interactive ones: one trial each under the passive schedule (``r = 1``).
+    ``r`` is :func:`individuals_per_trial`.
     """
     if not is_interactive(sim):
-        n = sim.config.n_agents + sim.config.n_replicas
+        n = individuals_per_trial(sim)
         feats = sim.rollout(np.repeat(params[:, None, :], n, axis=1), rng).features  # [B, N, T, F]
         return feats
     schedule = np.asarray(sim.passive_schedule(), float)  # [T, k]
