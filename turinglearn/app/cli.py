@@ -252,10 +252,22 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def cmd_benchmark(args) -> int:
-    from turinglearn.app.benchmark import TASKS, run_swarm_benchmark
+    if args.suite == "peers":
+        return cmd_benchmark_peers(args)
+    from turinglearn.app.benchmark import LEARNERS, TASKS, run_swarm_benchmark
+    from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.config import load_config, parse_override, presets
 
-    seeds = parse_seeds(args.seeds)
+    for flag in ("budgets", "recordings"):
+        if getattr(args, flag) is not None:
+            raise TuringLearnError(
+                f"--{flag} is for `turinglearn benchmark peers`; the swarm suite runs whole runs"
+            )
+    learners = args.learners or list(LEARNERS)
+    for k in learners:
+        if k not in KINDS:
+            raise TuringLearnError(f"--learners: unknown learner {k!r}; choose from {', '.join(KINDS)}")
+    seeds = parse_seeds(args.seeds or "10")
     tasks = args.tasks or list(TASKS)
     for t in tasks:
         if t not in presets():
@@ -264,8 +276,41 @@ def cmd_benchmark(args) -> int:
     for t in tasks:  # validate every setting before starting hours of work
         load_config(t, overrides)
     out = args.out or Path("runs") / f"benchmark-swarm-{time.strftime('%Y%m%d-%H%M%S')}"
-    print(run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, overrides=overrides))
+    print(
+        run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, learners=learners, overrides=overrides)
+    )
     print(f"results: {out}  (table.md, results.json, errors.png)")
+    return 0
+
+
+def cmd_benchmark_peers(args) -> int:
+    """`turinglearn benchmark peers`: every setting checked (tasks, learners and their extras,
+    budgets against each learner's minimum, --set) before any work; then the grid."""
+    from turinglearn.app.peer_benchmark import LEARNERS, parse_counts, plan, run_peer_benchmark
+    from turinglearn.config import parse_override
+
+    seeds = parse_seeds(args.seeds or "5")
+    budgets = parse_counts(args.budgets or "1000,5000,20000", "--budgets")
+    recordings = parse_counts(args.recordings or "1,10", "--recordings")
+    overrides = dict(parse_override(o) for o in args.overrides)
+    out = args.out or Path("runs") / f"benchmark-peers-{time.strftime('%Y%m%d-%H%M%S')}"
+    grid = plan(out, args.tasks, args.learners or list(LEARNERS), budgets, recordings, seeds, overrides)
+    try:
+        text, failed = run_peer_benchmark(grid, jobs=args.jobs)
+    except KeyboardInterrupt:
+        print(
+            f"turinglearn: interrupted; the finished runs are kept: rerun the same command to continue ({out})",
+            file=sys.stderr,
+        )
+        return 130
+    print(text)
+    print(f"results: {out}  (table.md, results.json, accuracy-TASK.png, runs/)")
+    if failed:
+        print(
+            f"turinglearn: {len(failed)} runs failed (above); rerun the same command to retry them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

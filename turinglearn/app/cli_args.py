@@ -100,13 +100,58 @@ def _more_commands(sub) -> None:
     rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
     rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
 
+    _benchmark_args(sub)
+
+    sub.add_parser("envs", help="list the registered turinglearn environments")
+    sub.add_parser("presets", help="list the built-in presets")
+    init = sub.add_parser(
+        "init",
+        help="write a skeleton of a system of your own (NAME.py) and a config that runs it (NAME.toml)",
+    )
+    init.add_argument("route", choices=["swarm", "agent", "gym"], help="which contract (docs/own-system.md)")
+    init.add_argument("name", help="a Python module name, e.g. my_swarm")
+    init.add_argument("--dir", type=Path, default=Path("."), help="folder to write into (default: here)")
+
+
+def _benchmark_args(sub) -> None:
     bench = sub.add_parser("benchmark", help="compare learners over many seeds")
-    bench.add_argument("suite", choices=["swarm"], help="swarm: Turing Learning vs metric-based baselines")
-    _add_seeds(bench)
-    bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
-    bench.add_argument("--out", type=Path, help="output directory (default runs/benchmark-swarm-TIME)")
     bench.add_argument(
-        "--tasks", nargs="+", default=None, help="presets to run (default: aggregation object-clustering)"
+        "suite",
+        nargs="?",
+        default="swarm",
+        choices=["swarm", "peers"],
+        help="swarm (the default): Turing Learning vs the metric-based baselines; peers: vs "
+        "simulation-based inference (sbi, pyABC) on the same recordings and budgets",
+    )
+    bench.add_argument(
+        "--seeds",
+        default=None,
+        help="how many seeds (swarm: 10, peers: 5 by default), a range (10-19) or a list (0,3,5; one seed: 5,)",
+    )
+    bench.add_argument("--jobs", type=int, default=2, help="parallel processes (default 2)")
+    bench.add_argument(
+        "--out", type=Path, help="output directory (default runs/benchmark-SUITE-TIME); rerun to finish it"
+    )
+    bench.add_argument(
+        "--tasks",
+        nargs="+",
+        default=None,
+        help="swarm: presets (default aggregation object-clustering); peers: aggregation-interior, "
+        "object-clustering, stimulus-response, hidden-switching (where installed) or any preset",
+    )
+    bench.add_argument(
+        "--learners",
+        nargs="+",
+        default=None,
+        help="learner.kind values (swarm default: turing metric-sse metric-histogram; peers default: "
+        "turing npe npe-summary abc-smc metric-sse metric-histogram)",
+    )
+    bench.add_argument(
+        "--budgets",
+        help="peers: budgets in simulated trajectories (stopping.max_simulations; default 1000,5000,20000)",
+    )
+    bench.add_argument(
+        "--recordings", help="peers: K, genuine trials in each seed's recording (default 1,10; e.g. 1,10,100)"
     )
     bench.add_argument(
         "--set",
@@ -114,17 +159,9 @@ def _more_commands(sub) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="setting applied to every run, e.g. --set generations=300",
+        help="setting applied to every run, e.g. --set generations=300 (peers: LEARNER:KEY=VALUE "
+        "for one learner's runs, e.g. --set turing:models.population=20)",
     )
-
-    sub.add_parser("envs", help="list the registered turinglearn environments")
-    sub.add_parser("presets", help="list the built-in presets")
-    init = sub.add_parser(
-        "init", help="write a skeleton of a system of your own (NAME.py) and a config that runs it (NAME.toml)"
-    )
-    init.add_argument("route", choices=["swarm", "agent", "gym"], help="which contract (docs/own-system.md)")
-    init.add_argument("name", help="a Python module name, e.g. my_swarm")
-    init.add_argument("--dir", type=Path, default=Path("."), help="folder to write into (default: here)")
 
 
 def _backend_args(parser, what: str = "each generation's chunks") -> None:

@@ -1,0 +1,148 @@
+"""``turinglearn benchmark peers`` on a tiny grid: one small swarm task (3 robots, 15 steps),
+budgets of a few hundred trajectories, one seed, K = 1; and bad input, refused with one line
+and exit 2 before anything is written."""
+
+import importlib.util
+import json
+
+import pytest
+
+import turinglearn.app.driver as driver
+from turinglearn.app.cli import main
+
+#: a tiny aggregation-interior: 2 agents + 1 replica (3 individuals a trial), 10 models
+SMALL = {
+    "environment.n_agents": 2,
+    "environment.n_replicas": 1,
+    "environment.steps": 15,
+    "learner.genuine_per_trial": 1,
+    "models.population": 10,
+    "models.parents": 5,
+    "discriminators.population": 10,
+    "discriminators.parents": 5,
+    "evaluation.c2st_trials": 20,
+    "evaluation.intervals": "off",
+}
+SETS = [x for k, v in SMALL.items() for x in ("--set", f"{k}={json.dumps(v)}")]
+LEARNERS = ["turing", "abc-smc", "metric-sse"]
+
+
+def _args(out, learners=LEARNERS, budgets="300", extra=()):
+    return [
+        "benchmark", "peers", "--tasks", "aggregation-interior", "--learners", *learners,
+        "--budgets", budgets, "--recordings", "1", "--seeds", "0,", "--jobs", "1", "--out", str(out),
+        *SETS, *extra,
+    ]  # fmt: skip
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("turinglearn: error:"), err
+    return err[0]
+
+
+def test_a_grid_runs_resumes_and_skips_what_is_done(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("pyabc")
+    out = tmp_path / "bench"
+    real, calls = driver.learn, []
+
+    def interrupted(preset, overrides):  # the second cell is interrupted mid-run
+        calls.append(overrides["learner.kind"])
+        if overrides["learner.kind"] == "abc-smc":
+            raise KeyboardInterrupt
+        return real(preset, overrides=overrides)
+
+    monkeypatch.setattr(driver, "learn", interrupted)
+    assert main(_args(out)) == 130
+    assert "rerun the same command" in capsys.readouterr().err
+    runs = out / "runs" / "aggregation-interior"
+    assert calls == ["turing", "abc-smc"]
+    assert sorted(p.relative_to(runs).as_posix() for p in runs.rglob("*")) == [
+        "turing",
+        "turing/k1-b300-s0.json",
+    ]  # nothing of the interrupted cell, not even a temporary file
+    first = (runs / "turing" / "k1-b300-s0.json").read_text()
+    recording = out / "recordings" / "aggregation-interior-k1-s0.npz"
+    made = recording.stat().st_mtime_ns
+
+    # the rerun runs the interrupted cell and the one never started, and keeps the finished one
+    calls.clear()
+    monkeypatch.setattr(
+        driver,
+        "learn",
+        lambda preset, overrides: (
+            calls.append(overrides["learner.kind"]) or real(preset, overrides=overrides)
+        ),
+    )
+    assert main(_args(out)) == 0
+    printed = capsys.readouterr().out
+    assert "2 runs to do of 3 (1 already done)" in printed and calls == ["abc-smc", "metric-sse"]
+    assert (runs / "turing" / "k1-b300-s0.json").read_text() == first
+    assert recording.stat().st_mtime_ns == made  # one recording, written once, for everyone
+
+    rows = {r["learner"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    assert set(rows) == set(LEARNERS)
+    for r in rows.values():
+        assert r["k"] == 1 and r["budget"] == 300 and r["seed"] == 0
+        assert r["truth"] == [0.3, 0.9, -0.4, 0.5] and len(r["estimate"]) == 4
+        assert r["summed_error"] == pytest.approx(
+            sum(abs(e - t) for e, t in zip(r["estimate"], r["truth"], strict=True))
+        )
+        assert 0 < r["trajectories"] <= 300 and r["wall_seconds"] > 0
+    # 3 individuals a trial, 10 models: 30 trajectories a generation, 10 generations
+    assert rows["turing"]["generations"] == 10 and rows["turing"]["trajectories"] == 300
+    assert rows["abc-smc"]["trajectories"] % 3 == 0  # whole sets of the recording's 3 individuals
+    assert len(rows["abc-smc"]["posterior_holds"]) == 4 and rows["turing"]["posterior_holds"] is None
+    table = (out / "table.md").read_text()
+    for learner in LEARNERS:
+        assert f"| 1 | 300 | {learner} | 1 of 1 | {rows[learner]['summed_error']:.3f} " in table
+    best = min(LEARNERS, key=lambda k: rows[k]["summed_error"])
+    assert f"| 1 | 300 | {best} (" in table
+    assert (out / "accuracy-aggregation-interior.png").stat().st_size > 1000
+
+    # a third time: nothing to do
+    calls.clear()
+    assert main(_args(out)) == 0
+    assert "0 runs to do of 3 (3 already done)" in capsys.readouterr().out and calls == []
+    assert (out / "table.md").read_text() == table
+
+    # other settings in the same directory are refused
+    assert main(_args(out, extra=["--set", "evaluation.c2st_trials=21"])) == 2
+    assert "other settings" in _one_line_error(capsys)
+
+
+@pytest.mark.parametrize(
+    "learners, budgets, expected",
+    [
+        (["turing", "nope"], "300", "unknown learner 'nope'"),
+        # 100 sets of the recording's 3 individuals
+        (["turing", "abc-smc"], "299", "abc-smc on aggregation-interior needs at least 300 trajectories"),
+        # one generation: 10 models x 1 trial x 3 individuals
+        (["turing"], "29,300", "turing on aggregation-interior needs at least 30 trajectories"),
+        (["turing"], "0", "--budgets '0'"),
+    ],
+)
+def test_bad_input_is_one_line_before_any_work(learners, budgets, expected, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert main(_args(out, learners, budgets)) == 2
+    assert expected in _one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_a_missing_extra_names_the_install(tmp_path, capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in {"sbi", "pyabc"} else real(name, *a)
+    )
+    out = tmp_path / "never"
+    assert main(_args(out, ["turing", "npe-summary"])) == 2
+    assert "pip install 'turinglearn[peers]'" in _one_line_error(capsys)
+    assert not out.exists()
+
+
+def test_the_swarm_suite_is_still_the_default():
+    from turinglearn.app.cli_args import parser
+
+    args = parser().parse_args(["benchmark", "--seeds", "2"])
+    assert args.suite == "swarm" and args.seeds == "2"
+    assert parser().parse_args(["benchmark", "peers"]).suite == "peers"

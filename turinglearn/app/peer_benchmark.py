@@ -1,0 +1,332 @@
+"""``turinglearn benchmark peers``: Turing Learning against simulation-based inference, on the
+same observations and the same simulation budget.
+
+A *cell* is one (task, learner, budget, K, seed). For each (task, K, seed) the benchmark first
+writes ONE recording of K genuine trials of the task's truth (``OUT/recordings/``, seeded from
+the seed, :func:`turinglearn.app.recording.record`); every learner of every budget, Turing
+Learning included, then learns from that file (``data``) and nothing else, with its budget as
+``stopping.max_simulations``.
+
+**The unit of the budget is the same for everyone: one simulated individual trajectory.** A
+trial from a recording simulates :func:`~turinglearn.systems.recorded.individuals_per_trial`
+individuals (every robot of a swarm, all running the candidate; one passive trial of an
+interactive system). A generation of Turing Learning or of a metric baseline costs models x
+trials x that (:func:`turinglearn.app.stopping.recorded_per_generation`), and a peer's
+simulated set, as large as the recording, costs the recording's individuals
+(:attr:`turinglearn.peers.problem.PeerProblem.cost`); ``tests/peers/test_budget_unit.py``
+counts what the simulator runs. An evolutionary learner gets ``budget // per generation``
+generations (at least one, checked), a peer ``budget // cost`` simulated sets (at least its
+method's minimum, checked). The final evaluation (C2ST, held-out test) is not counted, for
+anyone.
+
+Every cell writes ``OUT/runs/TASK/LEARNER/kK-bBUDGET-sSEED.json`` (atomically) when it ends:
+the estimate, the truth, the summed and per-parameter absolute error, whether the peer's
+posterior interval and the held-out test's interval hold the truth, the trajectories spent
+and the wall time. A rerun into the same directory skips the cells that have their file and
+runs the others (an interrupted cell left none). ``OUT/table.md``, ``OUT/results.json`` and
+one accuracy-versus-budget plot per task (``OUT/accuracy-TASK.png``) are written at the end
+(:mod:`turinglearn.app.peer_benchmark_report`). Every setting is checked before any work.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from turinglearn.app.runs import atomic_write, write_json
+from turinglearn.errors import ConfigError
+
+#: built-in tasks: name -> (preset, its settings). Aggregation's preset truth sits on three
+#: bounds, where clipping is exact and a posterior summary cannot be; here it is interior.
+TASKS: dict[str, tuple[str, dict[str, Any]]] = {
+    "aggregation-interior": ("aggregation", {"environment.truth": [0.3, 0.9, -0.4, 0.5]}),
+    "object-clustering": ("object-clustering", {}),
+    "stimulus-response": ("stimulus-response", {}),
+    "hidden-switching": ("hidden-switching", {}),
+}
+LEARNERS = ("turing", "npe", "npe-summary", "abc-smc", "metric-sse", "metric-histogram")
+#: settings the benchmark itself sets in every cell
+RESERVED = ("seed", "data", "learner.kind", "stopping.max_simulations", "generations")
+
+
+def default_tasks() -> list[str]:
+    """The built-in tasks whose preset exists in this installation."""
+    from turinglearn.config import presets
+
+    return [name for name, (preset, _) in TASKS.items() if preset in presets()]
+
+
+def parse_counts(text: str, what: str) -> list[int]:
+    """``"1000,5000,20k"`` -> [1000, 5000, 20000]; every count positive."""
+    out = []
+    for part in filter(None, str(text).replace(" ", "").split(",")):
+        try:
+            out.append(int(float(part[:-1]) * 1000) if part.lower().endswith("k") else int(part))
+        except ValueError:
+            raise ConfigError(f"{what} {text!r}: give positive whole numbers like 1000,5000,20k") from None
+    if not out or min(out) < 1:
+        raise ConfigError(f"{what} {text!r}: give positive whole numbers like 1000,5000,20k")
+    return sorted(set(out))
+
+
+@dataclass(frozen=True)
+class Cell:
+    task: str
+    learner: str
+    budget: int
+    k: int
+    seed: int
+
+    def path(self, out: Path) -> Path:
+        return out / "runs" / self.task / self.learner / f"k{self.k}-b{self.budget}-s{self.seed}.json"
+
+
+@dataclass
+class Plan:
+    """A checked grid: what each task runs (preset and settings), its cells, the trajectories
+    a generation (``per_generation``, per K) and a peer's set (``per_set``, per K) cost."""
+
+    out: Path
+    tasks: dict[str, tuple[str, dict[str, Any]]]
+    learners: list[str]
+    budgets: list[int]
+    recordings: list[int]
+    seeds: list[int]
+    overrides: dict[str, Any]
+    per_generation: dict[tuple[str, str], int] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (learner, task) that cannot run
+    meta: dict[str, Any] = field(default_factory=dict)  # benchmark.json: what defines the directory
+
+    def recording(self, task: str, k: int, seed: int) -> Path:
+        return self.out / "recordings" / f"{task}-k{k}-s{seed}.npz"
+
+    def cells(self) -> list[Cell]:
+        return [
+            Cell(t, lrn, b, k, s)
+            for t in self.tasks for k in self.recordings for s in self.seeds
+            for b in self.budgets for lrn in self.learners if (lrn, t) not in self.skipped
+        ]  # fmt: skip
+
+    def common(self) -> dict[str, Any]:
+        """The --set of every run (not one learner's)."""
+        return {k: v for k, v in self.overrides.items() if ":" not in k}
+
+    def settings(self, cell: Cell) -> dict[str, Any]:
+        """The overrides of a cell's run."""
+        _, task_overrides = self.tasks[cell.task]
+        mine = {k.split(":", 1)[1]: v for k, v in self.overrides.items() if k.startswith(f"{cell.learner}:")}
+        out = {**task_overrides, **self.common(), **mine, "seed": cell.seed, "execution.backend": "inprocess"}
+        out |= {"data": str(self.recording(cell.task, cell.k, cell.seed)), "learner.kind": cell.learner}
+        out["stopping.max_simulations"] = cell.budget
+        per = self.per_generation.get((cell.task, cell.learner))
+        if per:  # an evolutionary learner: the generations the budget pays for
+            out["generations"] = max(1, cell.budget // per)
+        return out
+
+
+def plan(
+    out: Path,
+    tasks: Sequence[str] | None,
+    learners: Sequence[str],
+    budgets: Sequence[int],
+    recordings: Sequence[int],
+    seeds: Sequence[int],
+    overrides: Mapping[str, Any] | None = None,
+) -> Plan:
+    """Check every setting and build the grid; a ConfigError (one line) names the first problem.
+    ``overrides`` apply to every run; a key ``LEARNER:KEY`` to that learner's runs only."""
+    from turinglearn.app.build import make_simulator
+    from turinglearn.app.registry import LEARNERS as KINDS
+    from turinglearn.app.stopping import recorded_per_generation
+    from turinglearn.config import Config, load_config, presets
+    from turinglearn.core.contracts import is_interactive
+    from turinglearn.peers import KINDS as PEERS
+    from turinglearn.peers.learner import minimum_simulations, require_peers
+
+    overrides = dict(overrides or {})
+    for key in overrides:
+        who, _, name = key.rpartition(":")
+        if name in RESERVED:
+            raise ConfigError(f"--set {key}: the benchmark sets {name} in every run; leave it out")
+        if who and who not in learners:
+            raise ConfigError(f"--set {key}: {who!r} is not one of the --learners ({', '.join(learners)})")
+    for lrn in learners:
+        if lrn not in LEARNERS or lrn not in KINDS:
+            known = [k for k in LEARNERS if k in KINDS]
+            raise ConfigError(f"--learners: unknown learner {lrn!r}; choose from {', '.join(known)}")
+        if lrn in PEERS:
+            require_peers(lrn)  # the extra is installed
+    chosen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in tasks or default_tasks():
+        preset, task_overrides = TASKS.get(name, (name, {}))
+        if preset not in presets():
+            raise ConfigError(
+                f"--tasks: unknown task {name!r}; choose from {', '.join(default_tasks())} or a preset "
+                f"({', '.join(presets())})"
+            )
+        chosen[name] = (preset, task_overrides)
+    p = Plan(Path(out), chosen, list(learners), list(budgets), list(recordings), list(seeds), overrides)
+    for name, (preset, task_overrides) in chosen.items():
+        base = load_config(preset, {**task_overrides, **p.common()})
+        sim = make_simulator(base) if isinstance(base, Config) else None
+        if sim is None or sim.truth is None:
+            raise ConfigError(
+                f"--tasks: {name!r} has no truth to record and recover; choose a system's preset"
+            )
+        if is_interactive(sim):  # a recording cannot answer interrogators: every learner watches
+            p.tasks[name] = (preset, {**task_overrides, "learner.passive": True})
+        for lrn in learners:
+            if is_interactive(sim) and not KINDS[lrn].interactive:
+                p.skipped.append((lrn, name))  # the metric baselines compare swarms' trajectories
+                continue
+            cell = Cell(name, lrn, min(budgets), min(recordings), seeds[0])
+            config = load_config(preset, p.settings(cell))  # every setting of every run is valid
+            _check_budget(p, config, make_simulator(config), cell, lrn in PEERS, minimum_simulations)
+            if lrn not in PEERS:
+                p.per_generation[(name, lrn)] = recorded_per_generation(config, make_simulator(config))
+    if not p.cells():
+        raise ConfigError(f"nothing to run: {_skipped(p)}; add --learners that can")
+    _check_directory(p)
+    return p
+
+
+def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callable[[str], int]) -> None:
+    """The smallest budget pays for a generation, or for a peer's fewest simulated sets at the
+    largest K (a set costs the recording's individuals)."""
+    from turinglearn.app.stopping import recorded_per_generation
+    from turinglearn.systems.recorded import individuals_per_trial
+
+    least, why = 0, ""
+    if peer:
+        k = max(p.recordings)
+        cost = k * individuals_per_trial(sim)  # K trials recorded: K x individuals, one set
+        least = minimum(cell.learner) * cost
+        why = f"{minimum(cell.learner)} simulated sets of the K={k} recording's {cost} individuals"
+    else:
+        least = recorded_per_generation(config, sim)
+        pop, trials = config.models.population, config.learner.trials_per_model
+        why = f"one generation: {pop} models x {trials} trials x {individuals_per_trial(sim)} individuals"
+    if cell.budget < least:
+        raise ConfigError(
+            f"--budgets {cell.budget}: {cell.learner} on {cell.task} needs at least {least} trajectories "
+            f"({why}); give budgets of {least} or more"
+        )
+
+
+def _check_directory(p: Plan) -> None:
+    """A benchmark directory holds one set of settings: a rerun continues it only with the same
+    task definitions and --set; more seeds, budgets, K or learners are fine."""
+    path = p.out / "benchmark.json"
+    tasks = {t: {"preset": pr, "settings": ov} for t, (pr, ov) in p.tasks.items()}
+    if path.is_file():
+        old = json.loads(path.read_text())
+        same = old.get("overrides") == json.loads(json.dumps(p.overrides)) and all(
+            old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"]
+        )
+        if not same:
+            raise ConfigError(
+                f"--out {p.out}: it holds a benchmark with other settings ({path}); rerun with those, "
+                "or choose another --out"
+            )
+        tasks = {**old["tasks"], **tasks}
+    p.meta = {"overrides": p.overrides, "tasks": tasks}
+
+
+def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cell]]:
+    """Write the recordings, run the cells without a file, then the table, results.json and the
+    plots. Returns (the table, the cells that failed: a rerun retries them)."""
+    from turinglearn.app.peer_benchmark_report import plot_task, table
+    from turinglearn.app.recording import record
+    from turinglearn.config import load_config
+
+    p.out.mkdir(parents=True, exist_ok=True)
+    write_json(p.out / "benchmark.json", p.meta)
+    (p.out / "recordings").mkdir(exist_ok=True)
+    for task, (preset, task_overrides) in p.tasks.items():
+        base = load_config(preset, {**task_overrides, **p.common()})
+        for k in p.recordings:
+            for seed in p.seeds:
+                path = p.recording(task, k, seed)
+                if not path.is_file():  # written once (atomically), reused by every cell
+                    record(base, path, trials=k, seed=seed)
+    cells = p.cells()
+    todo = [c for c in cells if not c.path(p.out).is_file()]
+    log(
+        f"benchmark peers: {len(todo)} runs to do of {len(cells)} ({len(cells) - len(todo)} already done) "
+        f"on {jobs} process{'es' if jobs > 1 else ''} -> {p.out}"
+        + (f"; not run: {_skipped(p)}" if p.skipped else "")
+    )
+    jobs_list = [
+        (c, p.tasks[c.task][0], p.settings(c), p.per_generation.get((c.task, c.learner)), p.out) for c in todo
+    ]
+    failed = []
+    for cell, row in _map(run_cell, jobs_list, jobs):
+        if "error" in row:
+            failed.append(cell)
+            log(f"  {_name(cell)}: failed ({row['error']}); a rerun retries it")
+        else:
+            log(
+                f"  {_name(cell)}: summed error {row['summed_error']:.3f}, {row['trajectories']} trajectories, "
+                f"{row['wall_seconds']:.0f} s"
+            )
+    rows = [json.loads(c.path(p.out).read_text()) for c in cells if c.path(p.out).is_file()]
+    meta = {**p.meta, "machine": _machine(), "not_run": _skipped(p)}
+    write_json(p.out / "results.json", {"settings": meta, "runs": rows})
+    text = table(rows, p)
+    atomic_write(p.out / "table.md", text + "\n")
+    for task in p.tasks:
+        if any(r["task"] == task for r in rows):
+            plot_task([r for r in rows if r["task"] == task], task, p.out / f"accuracy-{task}.png")
+    return text, failed
+
+
+def _skipped(p: Plan) -> str:
+    return ", ".join(f"{lrn} on {task} (compares swarms' trajectories)" for lrn, task in p.skipped)
+
+
+def _name(c: Cell) -> str:
+    return f"{c.task} {c.learner} K={c.k} budget {c.budget} seed {c.seed}"
+
+
+def _map(fn, jobs_list, jobs: int):
+    """(cell, row) as each ends: in this process for one job, else a process pool."""
+    if jobs <= 1:
+        for job in jobs_list:
+            yield job[0], fn(job)
+        return
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    with ProcessPoolExecutor(jobs) as pool:
+        futures = {pool.submit(fn, job): job[0] for job in jobs_list}
+        for f in as_completed(futures):
+            yield futures[f], f.result()
+
+
+def _machine() -> dict:
+    import os
+    import platform
+
+    return {"platform": platform.platform(), "processor": platform.processor(), "cpus": os.cpu_count()}
+
+
+def run_cell(job: tuple) -> dict:
+    """Run one cell and write its JSON; its row, or {"error": ...} (nothing written)."""
+    cell, preset, settings, per_generation, out = job
+    from turinglearn.app.driver import learn
+
+    t0 = time.perf_counter()
+    try:
+        s = learn(preset, overrides=settings).summary()
+    except Exception as e:  # one failed cell leaves the others running; a rerun retries it
+        return {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
+    from turinglearn.app.peer_benchmark_report import cell_row
+
+    row = cell_row(s, cell, per_generation, time.perf_counter() - t0)
+    path = cell.path(Path(out))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json(path, row)
+    return row

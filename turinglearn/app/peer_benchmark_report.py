@@ -1,0 +1,150 @@
+"""``turinglearn benchmark peers``' outputs (:mod:`turinglearn.app.peer_benchmark`): a cell's row
+(its JSON), the table and the plots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+
+def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
+    v = np.asarray([x for x in values if x is not None and not math.isnan(x)], float)
+    if not len(v):
+        return math.nan, math.nan, math.nan
+    q1, q2, q3 = np.quantile(v, [0.25, 0.5, 0.75])
+    return float(q1), float(q2), float(q3)
+
+
+def _coverage(rows: Sequence[dict], key: str) -> str:
+    """'held of checked' over every parameter and seed ('-' where no interval was computed)."""
+    flags = [f for r in rows for f in (r.get(key) or []) if f is not None]
+    return f"{sum(flags)} of {len(flags)}" if flags else "-"
+
+
+def _groups(rows: Sequence[dict]):
+    """(k, budget) -> learner -> its rows, in grid order."""
+    out: dict[tuple[int, int], dict[str, list[dict]]] = {}
+    for r in sorted(rows, key=lambda r: (r["k"], r["budget"])):
+        out.setdefault((r["k"], r["budget"]), {}).setdefault(r["learner"], []).append(r)
+    return out
+
+
+def table(rows: Sequence[dict], plan) -> str:
+    """Markdown: per task, learner, budget and K the median summed absolute error and its
+    interquartile range over seeds, how often the peer's posterior interval and the held-out
+    test's interval held the truth, the trajectories spent and the wall time; then per budget
+    and K the learner with the lowest median error."""
+    out = [
+        "Summed absolute error of the estimate (median [interquartile range] over seeds); interval "
+        "columns: parameter-seed pairs whose interval held the truth (posterior: the peer's 90 % "
+        "central interval; test: the held-out test's interval, where it was computed). Budgets and "
+        "spending in simulated individual trajectories; every learner saw the same recording of K "
+        "genuine trials per seed.",
+        "",
+    ]
+    for task, (preset, settings) in plan.tasks.items():
+        mine = [r for r in rows if r["task"] == task]
+        said = ", ".join(f"{k} = {v}" for k, v in settings.items())
+        out += [f"### {task}", "", f"Preset `{preset}`" + (f" with {said}" if said else "") + ".", ""]
+        if not mine:
+            out += ["No finished runs.", ""]
+            continue
+        out += [
+            "| K | budget | learner | seeds | summed error | posterior interval | test interval "
+            "| trajectories spent | wall s |",
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        best = []
+        for (k, budget), by_learner in _groups(mine).items():
+            medians = {}
+            for learner in plan.learners:
+                rs = by_learner.get(learner)
+                if not rs:
+                    continue
+                q1, q2, q3 = _quartiles([r["summed_error"] for r in rs])
+                medians[learner] = q2
+                spent = _quartiles([r["trajectories"] for r in rs])[1]
+                wall = _quartiles([r["wall_seconds"] for r in rs])[1]
+                out.append(
+                    f"| {k} | {budget} | {learner} | {len(rs)} of {len(plan.seeds)} | {q2:.3f} "
+                    f"[{q1:.3f}, {q3:.3f}] | {_coverage(rs, 'posterior_holds')} | {_coverage(rs, 'test_holds')} "
+                    f"| {spent:.0f} | {wall:.0f} |"
+                )
+            ranked = sorted((v, lrn) for lrn, v in medians.items() if not math.isnan(v))
+            if ranked:
+                ties = [lrn for v, lrn in ranked if v == ranked[0][0]]
+                runner = (
+                    f"{ranked[len(ties)][1]} ({ranked[len(ties)][0]:.3f})" if len(ranked) > len(ties) else "-"
+                )
+                best.append(f"| {k} | {budget} | {' = '.join(ties)} ({ranked[0][0]:.3f}) | {runner} |")
+        out += ["", "Best learner (lowest median summed error):", "", "| K | budget | best | next |"]
+        out += ["|---|---|---|---|", *best, ""]
+    if plan.skipped:
+        pairs = ", ".join(f"{lrn} on {task}" for lrn, task in plan.skipped)
+        out += [f"Not run: {pairs} (the metric baselines compare swarms' trajectories).", ""]
+    return "\n".join(out)
+
+
+def plot_task(rows: Sequence[dict], task: str, path: Path) -> Path:
+    """Summed error against budget (log x, log y): one line per learner and K, the median over
+    seeds, with the interquartile range as a band."""
+    from turinglearn.app.report import _pyplot, _save
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    learners = list(dict.fromkeys(r["learner"] for r in rows))
+    ks = sorted({r["k"] for r in rows})
+    styles = ["-", "--", ":", "-."]
+    for i, learner in enumerate(learners):
+        for j, k in enumerate(ks):
+            mine = [r for r in rows if r["learner"] == learner and r["k"] == k]
+            budgets = sorted({r["budget"] for r in mine})
+            if not budgets:
+                continue
+            q = np.array([_quartiles([r["summed_error"] for r in mine if r["budget"] == b]) for b in budgets])
+            colour = f"C{i % 10}"
+            ax.plot(budgets, q[:, 1], styles[j % 4], color=colour, marker="o", label=f"{learner}, K={k}")
+            ax.fill_between(budgets, q[:, 0], q[:, 2], color=colour, alpha=0.15, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("budget (simulated trajectories)")
+    ax.set_ylabel("summed absolute error")
+    ax.set_title(task)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    _save(fig, path)
+    plt.close(fig)
+    return Path(path)
+
+
+def _holds(interval: Mapping | None, names, truth) -> list[bool | None] | None:
+    """Per parameter: whether the interval holds the truth (None where it has no bounds)."""
+    if not interval or truth is None:
+        return None
+    out = []
+    for n, t in zip(names, truth, strict=True):
+        iv = interval.get(n) or {}
+        out.append(None if iv.get("lo") is None else bool(iv["lo"] <= t <= iv["hi"]))
+    return out
+
+
+def cell_row(s: dict, cell, per_generation: int | None, wall: float) -> dict:
+    """A cell's JSON from its run's summary."""
+    posterior = s.get("posterior") or {}
+    spent = posterior.get("trajectories") if per_generation is None else s["generations"] * per_generation
+    errors = s.get("abs_error") or []
+    return {
+        "task": cell.task, "learner": cell.learner, "budget": cell.budget, "k": cell.k, "seed": cell.seed,
+        "names": s["parameters"], "truth": s["truth"], "estimate": s["inferred"], "abs_error": errors,
+        "summed_error": float(sum(errors)) if errors else math.nan,
+        "posterior_interval": s.get("posterior_interval"),
+        "posterior_holds": _holds(s.get("posterior_interval"), s["parameters"], s["truth"]),
+        "test_interval": s.get("interval"),
+        "test_holds": _holds(s.get("interval"), s["parameters"], s["truth"]),
+        "trajectories": spent, "generations": s["generations"], "c2st": s.get("c2st"),
+        "learning_seconds": s["seconds"], "wall_seconds": round(wall, 3), "stopped": s.get("stopped"),
+        "posterior": posterior or None,
+    }  # fmt: skip
