@@ -7,8 +7,8 @@ import pytest
 import turinglearn
 from turinglearn.app.build import build
 from turinglearn.config import load_config
-from turinglearn.core.fitness import engagement
-from turinglearn.core.memory import Archive
+from turinglearn.core.fitness import discriminator_fitness, engagement
+from turinglearn.core.memory import Archive, NearCounterfeits
 from turinglearn.errors import ConfigError
 
 
@@ -145,6 +145,9 @@ def test_engagement_columns_are_in_the_metrics(tiny):
         ("learner.model_memory_keep", "all", "one of recent, history"),
         ("learner.hall_of_fame_keep", "oldest", "learner.hall_of_fame_keep"),
         ("learner.model_memory_judged", 0, "learner.model_memory_judged"),
+        ("learner.counterfeits", -2, "learner.counterfeits"),
+        ("learner.counterfeit_step", 0.0, "learner.counterfeit_step: 0.0 is not a fraction"),
+        ("learner.counterfeit_window", 0, "learner.counterfeit_window"),
     ],
 )
 def test_bad_memory_settings_name_the_key(tiny, key, value, words):
@@ -181,3 +184,77 @@ def test_a_checkpoint_of_an_older_run_gets_the_new_metrics_columns_as_nan():
     new = _with_columns(old, ["generation", "seconds", "judges_best_vs_models"])
     assert list(new) == ["generation", "seconds", "judges_best_vs_models"]
     assert np.isnan(new["judges_best_vs_models"]).all() and len(new["judges_best_vs_models"]) == 2
+
+
+def test_near_counterfeits_move_one_parameter_of_the_remembered_estimate_by_a_step():
+    lower, upper = np.array([-1.0, 0.0, 0.0]), np.array([1.0, 1.0, 10.0])
+    near = NearCounterfeits(200, 0.1, lower, upper, window=3)
+    rng = np.random.default_rng(0)
+    medians = []
+    for centre in ([0.0, 0.5, 5.0], [0.2, 0.5, 5.0], [0.4, 1.0, 5.0], [0.6, 1.0, 5.0]):
+        theta = np.array(centre) + rng.normal(0, 0.01, (51, 3))
+        medians.append(np.median(theta, axis=0))
+        rows = near.make(theta, rng)
+    remembered = np.median(medians[-3:], axis=0)  # the window's median, not the last population's
+    moved = rows != remembered
+    assert rows.shape == (200, 3) and np.all(moved.sum(axis=1) == 1)
+    steps = np.abs(rows - remembered)[moved]
+    which = np.argmax(moved, axis=1)
+    np.testing.assert_allclose(steps, 0.1 * (upper - lower)[which])
+    assert set(which) == {0, 1, 2}
+    assert np.all((rows >= lower) & (rows <= upper))  # at a bound the step goes the other way
+    at_bound = rows[which == 1, 1]
+    assert remembered[1] > 0.95 and np.all(at_bound < remembered[1])
+    state = near.state_dict()
+    again = NearCounterfeits(200, 0.1, lower, upper, window=3)
+    again.load_state_dict(state)
+    np.testing.assert_array_equal(again.make(theta, np.random.default_rng(1)), near.make(theta, np.random.default_rng(1)))
+
+
+def test_hard_counterfeits_weigh_as_much_as_the_rest_of_the_counterfeits():
+    genuine = np.array([True] * 4 + [False] * 8 + [False] * 2)
+    hard = np.array([False] * 12 + [True] * 2)
+    judged = np.zeros((2, 14), dtype=bool)
+    judged[:, :4] = True  # both accept every genuine sample and reject the population's
+    judged[0, 12:] = True  # judge 0 takes the hard counterfeits for genuine, judge 1 does not
+    plain = discriminator_fitness(judged, genuine)
+    weighted = discriminator_fitness(judged, genuine, hard)
+    np.testing.assert_allclose(plain, [(1 + 8 / 10) / 2, 1.0])
+    np.testing.assert_allclose(weighted, [(1 + 0.5) / 2, 1.0])
+    np.testing.assert_array_equal(discriminator_fitness(judged, genuine, np.zeros(14, bool)), plain)
+
+
+def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
+    from turinglearn.app.driver import resume
+
+    over = {**tiny, "generations": 5, "learner.counterfeits": 3, "learner.counterfeit_window": 2}
+    learner = build(load_config("aggregation", over))
+    shown, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        shown.append(np.array(theta))
+        return evaluate(theta, disc, judges, rng, part, parts)
+
+    learner.system.evaluate = spy
+    g = learner.step()
+    assert len(shown[0]) == 10 + 3 and g.model_fitness.shape == (10,)
+    centre = np.median(g.models, axis=0)
+    assert np.all((shown[0][10:] != centre).sum(axis=1) == 1)
+    assert 0.5 <= g.diagnostics["judges_best_vs_memory"] <= 1
+
+    whole = turinglearn.learn("aggregation", seed=2, overrides=over)
+
+    def stop(record):
+        if record.generation == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", seed=2, overrides=over, out=tmp_path / "r", hooks=[stop])
+    resumed = resume(tmp_path / "r", log=lambda m: None)
+    np.testing.assert_array_equal(resumed.models, whole.models)
+    np.testing.assert_array_equal(resumed.history["judges_best_vs_memory"], whole.history["judges_best_vs_memory"])
+
+
+def test_near_counterfeits_need_a_family_with_a_box(tiny):
+    with pytest.raises(ConfigError, match="learner.counterfeits: .*models.kind = 'reactive'"):
+        build(load_config("aggregation-mlp", {**tiny, "learner.counterfeits": 2}))

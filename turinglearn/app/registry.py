@@ -214,7 +214,23 @@ def _turing(parts):
         model_memory=lc.model_memory,
         model_memory_judged=lc.model_memory_judged,
         model_memory_keep=lc.model_memory_keep,
+        counterfeits=_counterfeits(parts) if lc.counterfeits else None,
     )
+
+
+def _counterfeits(parts):
+    """learner.counterfeits' hard counterfeits in the model family's box."""
+    from turinglearn.core.memory import NearCounterfeits
+    from turinglearn.families.policies import PolicyFamily
+
+    family, lc = parts.system.model_family, parts.config.learner
+    if isinstance(family, PolicyFamily):
+        raise ConfigError(
+            "moves one parameter of the estimate by a step of its range; "
+            "a policy's weights have no range. Use models.kind = 'reactive' or counterfeits = 0",
+            "learner.counterfeits",
+        )
+    return NearCounterfeits(lc.counterfeits, lc.counterfeit_step, family.lower, family.upper, lc.counterfeit_window)
 
 
 def _metric(metric: str):

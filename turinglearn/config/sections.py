@@ -81,7 +81,12 @@ class LearnerConfig:
     model_memory_judged: archived models run and judged beside the population each generation
     (counterfeits in the discriminators' fitness; they cost this many more simulated models);
     model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
-    archived) or ``recent``.
+    archived) or ``recent``;
+    counterfeits: hard counterfeits judged each generation: the remembered estimate (median of
+    the last ``counterfeit_window`` generations' population medians) with one parameter moved
+    by ``counterfeit_step`` of its range; the discriminators' specificity weighs them as much
+    as the population (0: none; parameter families only; see
+    :class:`~turinglearn.core.memory.NearCounterfeits`).
     """
 
     kind: str = "turing"
@@ -95,12 +100,20 @@ class LearnerConfig:
     model_memory: int = 0
     model_memory_judged: int = 10
     model_memory_keep: str = "history"
+    counterfeits: int = 0
+    counterfeit_step: float = 0.1
+    counterfeit_window: int = 20
 
     def __post_init__(self):
-        check_none_or_more(self, "hall_of_fame", "model_memory")
+        check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits")
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
-        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1)
+        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
+        if not 0 < self.counterfeit_step <= 1:
+            raise ConfigError(
+                f"{self.counterfeit_step} is not a fraction of each parameter's range in (0, 1]",
+                "counterfeit_step",
+            )
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
 
 

@@ -13,17 +13,25 @@ def judgements(outputs: np.ndarray) -> np.ndarray:
     return outputs > 0.5
 
 
-def discriminator_fitness(judged: np.ndarray, genuine: np.ndarray) -> np.ndarray:
+def discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, hard: np.ndarray | None = None) -> np.ndarray:
     """``(sensitivity + specificity) / 2`` for each discriminator: [D].
 
     Sensitivity is the fraction of genuine samples judged genuine, specificity the fraction of
-    counterfeit samples judged counterfeit. Both kinds of sample must be present.
+    counterfeit samples judged counterfeit. Both kinds of sample must be present. ``hard`` [S]
+    (optional) marks hard counterfeits (:class:`~turinglearn.core.memory.NearCounterfeits`):
+    specificity is then the mean of the specificity on them and on the other counterfeits, so
+    a few of them weigh as much as the whole population's samples.
     """
     genuine = np.asarray(genuine, dtype=bool)
     if genuine.all() or not genuine.any():
         raise ValueError("discriminator fitness needs both genuine and counterfeit samples")
     sensitivity = judged[:, genuine].mean(axis=1)
-    specificity = 1.0 - judged[:, ~genuine].mean(axis=1)
+    fake = ~genuine
+    if hard is None or not np.any(hard) or not np.any(fake & ~hard):
+        specificity = 1.0 - judged[:, fake].mean(axis=1)
+    else:
+        hard = np.asarray(hard, dtype=bool)
+        specificity = 1.0 - (judged[:, fake & ~hard].mean(axis=1) + judged[:, hard].mean(axis=1)) / 2
     return (sensitivity + specificity) / 2
 
 

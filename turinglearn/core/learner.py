@@ -21,7 +21,7 @@ from turinglearn.core.contracts import (
     System,
 )
 from turinglearn.core.fitness import discriminator_fitness, engagement, judgements, model_fitness
-from turinglearn.core.memory import Archive
+from turinglearn.core.memory import Archive, NearCounterfeits
 from turinglearn.core.random import stream
 
 
@@ -82,6 +82,12 @@ class TuringLearner(GenerationLoop):
     was told apart before, so a drift of the models back towards it is punished. Archived
     models are not evolved and get no fitness. See :mod:`turinglearn.core.memory`.
 
+    counterfeits: a :class:`~turinglearn.core.memory.NearCounterfeits` (None: none): each
+    generation its hard counterfeits, one step from the remembered estimate, are run and
+    judged beside the population; the discriminators' specificity is the mean of theirs and
+    the other counterfeits', so telling the estimate from its neighbours keeps paying once
+    the models have converged. They get no fitness.
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -106,6 +112,7 @@ class TuringLearner(GenerationLoop):
         model_memory: int = 0,
         model_memory_judged: int = 10,
         model_memory_keep: str = "history",
+        counterfeits: NearCounterfeits | None = None,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -116,6 +123,7 @@ class TuringLearner(GenerationLoop):
         self.judges_memory = Archive(hall_of_fame, hall_of_fame_keep)  # [H' <= H, k] discriminators
         self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
         self.model_memory_judged = model_memory_judged if model_memory else 0
+        self.counterfeits = counterfeits
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -137,7 +145,9 @@ class TuringLearner(GenerationLoop):
         theta = self.model_optimizer.ask()  # [M, d]
         weights = self.discriminator_optimizer.ask()  # [D, k]
         recalled = self.models_memory.sample(self.model_memory_judged, rng)  # [A'', d] or None
-        shown = theta if recalled is None else np.concatenate([theta, recalled])  # [M + A'', d]
+        near = None if self.counterfeits is None else self.counterfeits.make(theta, rng)  # [N, d]
+        extra = [rows for rows in (recalled, near) if rows is not None]
+        shown = np.concatenate([theta, *extra]) if extra else theta  # [M + A'' + N, d]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
         trains = self.trains_on_samples
@@ -152,7 +162,8 @@ class TuringLearner(GenerationLoop):
         # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
         f_models = model_fitness(ev.outputs if trains else judged, ev.owner, len(shown))[: len(theta)]
         # [D], current population only; recalled models' samples are counterfeits like the rest
-        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine)
+        hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
+        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
@@ -173,6 +184,7 @@ class TuringLearner(GenerationLoop):
             "discriminators": self.discriminator_optimizer.state_dict(),
             "archive": self.judges_memory.state_dict(),
             "model_memory": self.models_memory.state_dict(),
+            **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -180,3 +192,5 @@ class TuringLearner(GenerationLoop):
         self.discriminator_optimizer.load_state_dict(state["discriminators"])
         self.judges_memory.load_state_dict(state["archive"])
         self.models_memory.load_state_dict(state.get("model_memory"))
+        if self.counterfeits is not None:
+            self.counterfeits.load_state_dict(state.get("counterfeits"))

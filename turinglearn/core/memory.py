@@ -69,3 +69,43 @@ class Archive:
             state = {"rows": rows, "offered": 0 if rows is None else len(rows)}
         self.rows = None if state["rows"] is None else np.array(state["rows"])
         self.offered = int(state["offered"])
+
+
+class NearCounterfeits:
+    """Hard counterfeits: models one step away from the remembered estimate, which the
+    discriminators must tell from the system (hard negatives, as in contrastive learning).
+
+    Once the models sit on the truth, their samples teach the discriminators nothing and the
+    discriminators' selection turns neutral; near counterfeits keep a signal that rewards
+    telling the estimate from its neighbours, so a model that drifts a step or more from it
+    meets judges that can still see the difference. ``make`` returns ``count`` rows [count, d],
+    each the centre with one parameter (drawn at random) moved by ``step`` times its range
+    ``upper - lower``, up or down at random (the other way at a bound). The centre is the
+    median of the population medians of the last ``window`` generations: a memory of where
+    the population has been, so a sudden swing of the whole population does not carry the
+    counterfeits with it.
+    """
+
+    def __init__(self, count: int, step: float, lower, upper, window: int = 20):
+        self.count, self.step = count, step
+        self.lower, self.upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        self.centres = Archive(window, "recent")  # [w, d] the last population medians
+
+    def make(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """theta [M, d] this generation's models -> [count, d] counterfeits."""
+        self.centres.offer(np.median(theta, axis=0), rng)
+        centre = np.median(self.centres.rows, axis=0)
+        which = rng.integers(len(centre), size=self.count)
+        sign = rng.choice((-1.0, 1.0), size=self.count)
+        lo, hi = self.lower[which], self.upper[which]
+        moved = centre[which] + sign * self.step * (hi - lo)
+        moved = np.where((moved < lo) | (moved > hi), centre[which] - sign * self.step * (hi - lo), moved)
+        rows = np.repeat(centre[None], self.count, axis=0)
+        rows[np.arange(self.count), which] = np.clip(moved, lo, hi)
+        return rows
+
+    def state_dict(self) -> dict:
+        return self.centres.state_dict()
+
+    def load_state_dict(self, state) -> None:
+        self.centres.load_state_dict(state)
