@@ -23,7 +23,12 @@ SMALL = {
     "evaluation.c2st_trials": 20,
     "evaluation.intervals": "off",
 }
-SETS = [x for k, v in SMALL.items() for x in ("--set", f"{k}={json.dumps(v)}")]
+#: the task's own settings scoped to it (TASK:KEY=VALUE), the others for every run
+SETS = [
+    x
+    for k, v in SMALL.items()
+    for x in ("--set", f"{'aggregation-interior:' * k.startswith('environment')}{k}={json.dumps(v)}")
+]
 LEARNERS = ["turing", "abc-smc", "metric-sse"]
 
 

@@ -159,8 +159,8 @@ def _benchmark_args(sub) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="setting applied to every run, e.g. --set generations=300 (peers: LEARNER:KEY=VALUE "
-        "for one learner's runs, e.g. --set turing:models.population=20)",
+        help="setting applied to every run, e.g. --set generations=300 (peers: LEARNER:KEY=VALUE or "
+        "TASK:KEY=VALUE for one learner's or one task's runs, e.g. --set turing:models.population=20)",
     )
 
 

@@ -111,15 +111,22 @@ class Plan:
             for b in self.budgets for lrn in self.learners if (lrn, t) not in self.skipped
         ]  # fmt: skip
 
-    def common(self) -> dict[str, Any]:
-        """The --set of every run (not one learner's)."""
-        return {k: v for k, v in self.overrides.items() if ":" not in k}
+    def scoped(self, scope: str | None) -> dict[str, Any]:
+        """The --set of every run (scope None), or of one task's or one learner's (``SCOPE:KEY``)."""
+        return {
+            k.partition(":")[2] if scope else k: v
+            for k, v in self.overrides.items()
+            if (k.partition(":")[0] == scope if scope else ":" not in k)
+        }
+
+    def task_settings(self, task: str) -> dict[str, Any]:
+        """What defines a task's system (its recordings too): its own, every run's, its --set."""
+        return {**self.tasks[task][1], **self.scoped(None), **self.scoped(task)}
 
     def settings(self, cell: Cell) -> dict[str, Any]:
         """The overrides of a cell's run."""
-        _, task_overrides = self.tasks[cell.task]
-        mine = {k.split(":", 1)[1]: v for k, v in self.overrides.items() if k.startswith(f"{cell.learner}:")}
-        out = {**task_overrides, **self.common(), **mine, "seed": cell.seed, "execution.backend": "inprocess"}
+        out = {**self.task_settings(cell.task), **self.scoped(cell.learner)}
+        out |= {"seed": cell.seed, "execution.backend": "inprocess"}
         out |= {"data": str(self.recording(cell.task, cell.k, cell.seed)), "learner.kind": cell.learner}
         out["stopping.max_simulations"] = cell.budget
         per = self.per_generation.get((cell.task, cell.learner))
@@ -152,8 +159,8 @@ def plan(
         who, _, name = key.rpartition(":")
         if name in RESERVED:
             raise ConfigError(f"--set {key}: the benchmark sets {name} in every run; leave it out")
-        if who and who not in learners:
-            raise ConfigError(f"--set {key}: {who!r} is not one of the --learners ({', '.join(learners)})")
+        if who and who not in learners and who not in (tasks or default_tasks()):
+            raise ConfigError(f"--set {key}: {who!r} is neither one of the --learners nor of the --tasks")
     for lrn in learners:
         if lrn not in LEARNERS or lrn not in KINDS:
             known = [k for k in LEARNERS if k in KINDS]
@@ -171,7 +178,7 @@ def plan(
         chosen[name] = (preset, task_overrides)
     p = Plan(Path(out), chosen, list(learners), list(budgets), list(recordings), list(seeds), overrides)
     for name, (preset, task_overrides) in chosen.items():
-        base = load_config(preset, {**task_overrides, **p.common()})
+        base = load_config(preset, p.task_settings(name))
         sim = make_simulator(base) if isinstance(base, Config) else None
         if sim is None or sim.truth is None:
             raise ConfigError(
@@ -246,8 +253,8 @@ def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cel
     p.out.mkdir(parents=True, exist_ok=True)
     write_json(p.out / "benchmark.json", p.meta)
     (p.out / "recordings").mkdir(exist_ok=True)
-    for task, (preset, task_overrides) in p.tasks.items():
-        base = load_config(preset, {**task_overrides, **p.common()})
+    for task, (preset, _) in p.tasks.items():
+        base = load_config(preset, p.task_settings(task))
         for k in p.recordings:
             for seed in p.seeds:
                 path = p.recording(task, k, seed)

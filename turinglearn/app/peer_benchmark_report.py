@@ -47,7 +47,7 @@ def table(rows: Sequence[dict], plan) -> str:
     ]
     for task, (preset, settings) in plan.tasks.items():
         mine = [r for r in rows if r["task"] == task]
-        said = ", ".join(f"{k} = {v}" for k, v in settings.items())
+        said = ", ".join(f"{k} = {v}" for k, v in {**settings, **plan.scoped(task)}.items())
         out += [f"### {task}", "", f"Preset `{preset}`" + (f" with {said}" if said else "") + ".", ""]
         if not mine:
             out += ["No finished runs.", ""]
