@@ -145,6 +145,17 @@ def test_a_missing_extra_names_the_install(tmp_path, capsys, monkeypatch):
     assert not out.exists()
 
 
+def test_the_default_grid_is_valid(tmp_path):
+    pytest.importorskip("sbi")
+    pytest.importorskip("pyabc")
+    from turinglearn.app.peer_benchmark import DEFAULTS, LEARNERS, default_tasks, parse_counts, plan
+
+    counts = {k: parse_counts(DEFAULTS[k], k) for k in ("budgets", "recordings")}
+    grid = plan(tmp_path / "b", None, LEARNERS, seeds=range(5), **counts)  # raises if any budget is too small
+    assert list(grid.tasks) == default_tasks() and len(grid.cells()) > 0
+    assert not (tmp_path / "b").exists()
+
+
 def test_the_swarm_suite_is_still_the_default():
     from turinglearn.app.cli_args import parser
 

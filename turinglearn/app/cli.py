@@ -286,12 +286,12 @@ def cmd_benchmark(args) -> int:
 def cmd_benchmark_peers(args) -> int:
     """`turinglearn benchmark peers`: every setting checked (tasks, learners and their extras,
     budgets against each learner's minimum, --set) before any work; then the grid."""
-    from turinglearn.app.peer_benchmark import LEARNERS, parse_counts, plan, run_peer_benchmark
+    from turinglearn.app.peer_benchmark import DEFAULTS, LEARNERS, parse_counts, plan, run_peer_benchmark
     from turinglearn.config import parse_override
 
-    seeds = parse_seeds(args.seeds or "5")
-    budgets = parse_counts(args.budgets or "1000,5000,20000", "--budgets")
-    recordings = parse_counts(args.recordings or "1,10", "--recordings")
+    seeds = parse_seeds(args.seeds or DEFAULTS["seeds"])
+    budgets = parse_counts(args.budgets or DEFAULTS["budgets"], "--budgets")
+    recordings = parse_counts(args.recordings or DEFAULTS["recordings"], "--recordings")
     overrides = dict(parse_override(o) for o in args.overrides)
     out = args.out or Path("runs") / f"benchmark-peers-{time.strftime('%Y%m%d-%H%M%S')}"
     grid = plan(out, args.tasks, args.learners or list(LEARNERS), budgets, recordings, seeds, overrides)

@@ -148,7 +148,7 @@ def _benchmark_args(sub) -> None:
     )
     bench.add_argument(
         "--budgets",
-        help="peers: budgets in simulated trajectories (stopping.max_simulations; default 1000,5000,20000)",
+        help="peers: budgets in simulated trajectories (stopping.max_simulations; default 20000,100000)",
     )
     bench.add_argument(
         "--recordings", help="peers: K, genuine trials in each seed's recording (default 1,10; e.g. 1,10,100)"

@@ -49,6 +49,9 @@ TASKS: dict[str, tuple[str, dict[str, Any]]] = {
     "hidden-switching": ("hidden-switching", {}),
 }
 LEARNERS = ("turing", "npe", "npe-summary", "abc-smc", "metric-sse", "metric-histogram")
+#: the command's defaults (with every learner and the default tasks): the smallest budget pays
+#: for a preset's generation (aggregation: 1,400) and ABC-SMC's 100 sets at K = 10 (14,000)
+DEFAULTS = {"budgets": "20000,100000", "recordings": "1,10", "seeds": "5"}
 #: settings the benchmark itself sets in every cell
 RESERVED = ("seed", "data", "learner.kind", "stopping.max_simulations", "generations")
 
