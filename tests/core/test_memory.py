@@ -148,6 +148,7 @@ def test_engagement_columns_are_in_the_metrics(tiny):
         ("learner.counterfeits", -2, "learner.counterfeits"),
         ("learner.counterfeit_step", 0.0, "learner.counterfeit_step: 0.0 is not a fraction"),
         ("learner.counterfeit_window", 0, "learner.counterfeit_window"),
+        ("learner.hall_of_fame_weight", 1.5, "learner.hall_of_fame_weight: 1.5 is neither -1 nor a share"),
     ],
 )
 def test_bad_memory_settings_name_the_key(tiny, key, value, words):
@@ -258,3 +259,27 @@ def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
 def test_near_counterfeits_need_a_family_with_a_box(tiny):
     with pytest.raises(ConfigError, match="learner.counterfeits: .*models.kind = 'reactive'"):
         build(load_config("aggregation-mlp", {**tiny, "learner.counterfeits": 2}))
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.5, 1.0])
+def test_the_hall_of_fame_weighs_its_share_of_a_models_fitness(tiny, weight):
+    from turinglearn.core.fitness import judgements, model_fitness
+
+    over = {**tiny, "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "learner.hall_of_fame_weight": weight}
+    learner = build(load_config("aggregation", over))
+    seen, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        seen.append(evaluate(theta, disc, judges, rng, part, parts))
+        return seen[-1]
+
+    learner.system.evaluate = spy
+    for _ in range(3):
+        g = learner.step()
+    ev, d = seen[-1], len(g.discriminators)
+    judged = judgements(ev.outputs)
+    assert len(judged) == d + 2  # the archive judged too
+    current = model_fitness(judged[:d], ev.owner, 10)
+    archived = model_fitness(judged[d:], ev.owner, 10)
+    np.testing.assert_allclose(g.model_fitness, (1 - weight) * current + weight * archived)
+    assert not np.allclose(current, archived)  # the test can tell the shares apart

@@ -215,6 +215,7 @@ def _turing(parts):
         model_memory_judged=lc.model_memory_judged,
         model_memory_keep=lc.model_memory_keep,
         counterfeits=_counterfeits(parts) if lc.counterfeits else None,
+        hall_of_fame_weight=None if lc.hall_of_fame_weight == -1 else lc.hall_of_fame_weight,
     )
 
 

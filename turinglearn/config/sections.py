@@ -73,6 +73,8 @@ class LearnerConfig:
     hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
     many generations, keep ``hall_of_fame`` of them, and let them judge the models too
     (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
+    hall_of_fame_weight: the hall of fame's share of a model's fitness, in [0, 1] (-1: as many
+    votes as it has judges, the current population's 100 against its 20);
     hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
     ``hall_of_fame``) or ``history`` (a uniform sample of every one archived in the run);
     model_memory: archive up to this many models that the judges rejected (each generation's
@@ -103,12 +105,15 @@ class LearnerConfig:
     counterfeits: int = 0
     counterfeit_step: float = 0.1
     counterfeit_window: int = 20
+    hall_of_fame_weight: float = -1.0
 
     def __post_init__(self):
         check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits")
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
+        if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
+            raise ConfigError(f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight")
         if not 0 < self.counterfeit_step <= 1:
             raise ConfigError(
                 f"{self.counterfeit_step} is not a fraction of each parameter's range in (0, 1]",

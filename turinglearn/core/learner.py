@@ -72,7 +72,10 @@ class TuringLearner(GenerationLoop):
     (``hall_of_fame_keep = "recent"``) or a uniform sample of all of them (``"history"``).
     Archived discriminators judge the models too, so a model's fitness is the fraction of all
     judges (current population plus archive) it fooled; they are not evolved and do not enter
-    the discriminators' fitness. ``H = 0`` is the papers' algorithm.
+    the discriminators' fitness. ``H = 0`` is the papers' algorithm. hall_of_fame_weight:
+    None counts every judge alike; ``w`` in [0, 1] makes the archive's verdicts ``w`` of a
+    model's fitness however few its judges are (a memory of judges the models must keep
+    fooling, as in Nash memory).
 
     model_memory: ``A > 0`` keeps an archive of models that the judges rejected (each
     generation's least fit model, when it fooled fewer than half of its judges), kept by
@@ -113,6 +116,7 @@ class TuringLearner(GenerationLoop):
         model_memory_judged: int = 10,
         model_memory_keep: str = "history",
         counterfeits: NearCounterfeits | None = None,
+        hall_of_fame_weight: float | None = None,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -124,6 +128,7 @@ class TuringLearner(GenerationLoop):
         self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
         self.model_memory_judged = model_memory_judged if model_memory else 0
         self.counterfeits = counterfeits
+        self.hall_of_fame_weight = hall_of_fame_weight
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -160,7 +165,12 @@ class TuringLearner(GenerationLoop):
             )
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
-        f_models = model_fitness(ev.outputs if trains else judged, ev.owner, len(shown))[: len(theta)]
+        verdicts = ev.outputs if trains else judged
+        f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
+        if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):
+            archived = model_fitness(verdicts[len(weights) :], ev.owner, len(shown))[: len(theta)]
+            current = model_fitness(verdicts[: len(weights)], ev.owner, len(shown))[: len(theta)]
+            f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
         # [D], current population only; recalled models' samples are counterfeits like the rest
         hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
