@@ -25,6 +25,7 @@ others). Every figure comes from the run directories, so a report can be redone 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import itertools
 import json
@@ -166,7 +167,10 @@ def ranges_of(cfg):
     return reported_family(build(cfg).system.model_family)
 
 
-def analyse(run: dict, near: float, rule: dict | None) -> dict:
+def analyse(run: dict, near: float, rule: dict | None, average_last: int | None = None) -> dict:
+    """One run read three ways; ``average_last`` reads its estimate (final and at the stop) over
+    that many last generations instead of its config's (what a preset with that setting would
+    have reported from the same generations)."""
     from turinglearn.app.results import estimate
     from turinglearn.config import load_config
 
@@ -191,6 +195,10 @@ def analyse(run: dict, near: float, rule: dict | None) -> dict:
     out["covered"], out["width"] = cover, width
     cfg = load_config(run["path"] / "config.toml")
     ev, st = cfg.evaluation, cfg.stopping
+    if average_last is not None:
+        ev = dataclasses.replace(ev, average_last=average_last)
+        final = np.abs(estimate(h, names, ev.average_last, ev.average, ev.track) - truth)
+        out["final_error"], out["final_summed"] = float(final.max()), float(final.sum())
     rule = {"window": st.window, "tolerance": st.tolerance, "patience": st.patience, **(rule or {})}
     shown = ranges_of(cfg)
     ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
@@ -224,7 +232,7 @@ def report(a) -> list[dict]:
         if run is None:
             continue
         run["path"] = path
-        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule)})
+        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule, a.average_last)})
     return rows
 
 
@@ -268,6 +276,7 @@ def main(argv=None) -> None:
     p.add_argument("--window", type=int)
     p.add_argument("--tolerance", type=float)
     p.add_argument("--patience", type=int)
+    p.add_argument("--average-last", type=int, help="read every run's estimate over this many last generations")
     p.add_argument("--json", type=Path)
     a = p.parse_args(argv)
     if a.command == "run":
