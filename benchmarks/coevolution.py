@@ -56,6 +56,8 @@ VARIANTS: dict[str, dict] = {
         "learner.model_memory_judged": 20,
         "learner.hall_of_fame_keep": "history",
     },
+    "hof-weight": {"learner.hall_of_fame_weight": 0.5},  # the archived judges weigh half a model's fitness
+    "small-steps": {"models.sigma_max": 0.2, "models.sigma_init": 0.2},  # no jumps between modes
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
