@@ -41,6 +41,13 @@ ENVIRONMENTS: dict[str, EnvEntry] = {
         "turinglearn.environments.object_clustering:ObjectClusteringConfig",
         "e-puck robots pushing objects into a cluster, ternary line-of-sight sensor (Gauci et al. 2014)",
     ),
+    "turinglearn/HiddenSwitching-v0": EnvEntry(
+        "",  # no single-episode gymnasium class: nothing acts on the agents
+        None,
+        "turinglearn.environments.hidden_switching:HiddenSwitchingSim",
+        "turinglearn.environments.hidden_switching:HiddenSwitchingConfig",
+        "foragers with a hidden moving/resting switch, seen through noisy position fixes at a coarse rate",
+    ),
     "turinglearn/StimulusResponse-v0": EnvEntry(
         "turinglearn.environments.stimulus_response:StimulusResponseEnv",
         None,
