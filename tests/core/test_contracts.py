@@ -17,6 +17,7 @@ from turinglearn.families.policies import GRUPolicy, MLPPolicy, PolicySwarm
 SIMULATORS = {
     "turinglearn/Aggregation-v0": c.SwarmSimulator,
     "turinglearn/ObjectClustering-v0": c.SwarmSimulator,
+    "turinglearn/HiddenSwitching-v0": c.SwarmSimulator,
     "turinglearn/StimulusResponse-v0": c.InteractiveSimulator,
     "turinglearn/SensorIdentification-v0": c.InteractiveSimulator,
     "turinglearn/PendulumPD-v0": c.InteractiveSimulator,
