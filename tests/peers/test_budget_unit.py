@@ -60,12 +60,18 @@ def _counting(monkeypatch, sim) -> list[int]:
 
 @pytest.mark.parametrize("task", [SWARM, PASSIVE], ids=["swarm", "interactive"])
 @pytest.mark.parametrize("kind", ["turing", "metric-sse"])
-def test_a_generation_from_a_recording_costs_what_the_budget_charges(task, kind, tmp_path, monkeypatch):
+@pytest.mark.parametrize("samples", ["replicas", "all"])  # judged robots; every one is simulated
+def test_a_generation_from_a_recording_costs_what_the_budget_charges(
+    task, kind, samples, tmp_path, monkeypatch
+):
     preset, env = task
     if kind != "turing" and preset == PASSIVE[0]:
         pytest.skip("the metric baselines compare swarms' trajectories only")
+    if samples == "all" and preset == PASSIVE[0]:
+        pytest.skip("an interactive simulator's passive trial is one individual either way")
     rec = record(load_config(preset, env), tmp_path / "rec.npz", trials=2, seed=1)
-    config = load_config(preset, {**env, **SMALL, "data": str(rec), "learner.kind": kind})
+    settings = {**env, **SMALL, "data": str(rec), "learner.kind": kind, "learner.recorded_samples": samples}
+    config = load_config(preset, settings)
     sim = make_simulator(config)
     learner = build(config, simulator=sim)
     count = _counting(monkeypatch, sim)

@@ -118,7 +118,7 @@ def _recorded_system(config: Config, sim):
         )
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc = config.learner
-    return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial)
+    return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 from turinglearn.families._compiled import check_kernels
+from turinglearn.systems.recorded import RECORDED_SAMPLES
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
@@ -67,6 +68,9 @@ class LearnerConfig:
 
     trials_per_model: trials of each model (per interrogator, when interrogating);
     genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
+    recorded_samples: swarms from a recording (``data``), which robots of each simulated swarm
+    of the model are its counterfeit samples: ``replicas`` (the ``n_replicas`` a live swarm
+    gives it) or ``all`` (every robot: all run the model and all are charged to the budget);
     genuine_trials: interactive systems: trials of the system each interrogator runs;
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
     letting the discriminators interrogate;
@@ -94,6 +98,7 @@ class LearnerConfig:
     kind: str = "turing"
     trials_per_model: int = 1
     genuine_per_trial: int = 1
+    recorded_samples: str = "replicas"
     genuine_trials: int = 100
     passive: bool = False
     hall_of_fame: int = 20
@@ -111,6 +116,7 @@ class LearnerConfig:
         check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits")
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
+        one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
             raise ConfigError(f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight")

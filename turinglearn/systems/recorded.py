@@ -6,8 +6,9 @@ from the file, the counterfeit ones from the simulator, and discriminators only 
 recording cannot respond to an interrogator, so interactive environments need
 ``learner.passive = true``). The simulator does not know the genuine agents, so a model is
 run in their place everywhere: a swarm environment simulates swarms made only of the model
-(counterfeit samples: the replica robots of each), an interactive one runs the model under
-its passive schedule.
+(counterfeit samples: the replica robots of each, or every robot with
+``learner.recorded_samples = "all"``, :data:`RECORDED_SAMPLES`), an interactive one runs the
+model under its passive schedule.
 
 **Writing a recording** from a simulator: :func:`record` (``turinglearn record aggregation
 --out rec.npz --trials 100``) runs the environment's ground truth the same way (swarms of the
@@ -23,6 +24,7 @@ from turinglearn.errors import ConfigError
 from turinglearn.systems.recording_files import Recording, read_recording, write_recording
 
 __all__ = [
+    "RECORDED_SAMPLES",
     "RecordedSystem",
     "Recording",
     "individuals_per_trial",
@@ -30,6 +32,13 @@ __all__ = [
     "simulate_models",
     "write_recording",
 ]
+
+
+#: which robots of a simulated swarm of the model are counterfeit samples (``learner.recorded_samples``):
+#: ``replicas``, the ``n_replicas`` robots a live swarm would give the model (the other robots
+#: are simulated, and charged, but not judged), or ``all`` of them (every simulated robot runs
+#: the model, so each is a sample of it; a model's fitness averages over all of them)
+RECORDED_SAMPLES = ("replicas", "all")
 
 
 def individuals_per_trial(sim) -> int:
@@ -72,10 +81,21 @@ class RecordedSystem:
     sim: the environment's batched simulator; recording: :class:`Recording`;
     trials_per_model: simulations of each model per generation; genuine_per_trial: recorded
     individuals shown per model trial (drawn at random, with replacement only when the file
-    has too few).
+    has too few); recorded_samples: which robots of each simulated swarm are counterfeit
+    samples (:data:`RECORDED_SAMPLES`; interactive simulators: the one passive trial either way).
     """
 
-    def __init__(self, sim, recording: Recording, trials_per_model: int = 1, genuine_per_trial: int = 1):
+    def __init__(
+        self,
+        sim,
+        recording: Recording,
+        trials_per_model: int = 1,
+        genuine_per_trial: int = 1,
+        recorded_samples: str = "replicas",
+    ):
+        if recorded_samples not in RECORDED_SAMPLES:
+            choices = ", ".join(RECORDED_SAMPLES)
+            raise ValueError(f"recorded_samples must be one of {choices}, got {recorded_samples!r}")
         self.sim = sim
         self.recording = recording
         self.model_family = sim.model_family
@@ -88,6 +108,7 @@ class RecordedSystem:
             )
         self.trials_per_model = trials_per_model
         self.genuine_per_trial = genuine_per_trial
+        self.recorded_samples = recorded_samples
         self.passive = True
 
     def _genuine(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -96,9 +117,10 @@ class RecordedSystem:
         return self.recording.x[rng.choice(pool, size=n, replace=n > pool)]
 
     def _counterfeit(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> np.ndarray:
-        """[M, trials, r, T, F]: the replica robots of swarms of the model, or passive trials."""
+        """[M, trials, r, T, F]: the replica robots (or all robots) of swarms of the model, or
+        passive trials."""
         feats = simulate_models(self.sim, np.repeat(theta, trials, axis=0), rng)  # [M*trials, N or 1, T, F]
-        if not is_interactive(self.sim):
+        if not is_interactive(self.sim) and self.recorded_samples == "replicas":
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 
