@@ -25,8 +25,8 @@ others). Every figure comes from the run directories, so a report can be redone 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import csv
+import dataclasses
 import itertools
 import json
 import os

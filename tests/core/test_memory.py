@@ -257,7 +257,7 @@ def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
 
 
 def test_near_counterfeits_need_a_family_with_a_box(tiny):
-    with pytest.raises(ConfigError, match="learner.counterfeits: .*models.kind = 'reactive'"):
+    with pytest.raises(ConfigError, match=r"learner\.counterfeits: .*models\.kind = 'reactive'"):
         build(load_config("aggregation-mlp", {**tiny, "learner.counterfeits": 2}))
 
 

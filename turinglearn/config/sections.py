@@ -88,11 +88,13 @@ class LearnerConfig:
     (counterfeits in the discriminators' fitness; they cost this many more simulated models);
     model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
     archived) or ``recent``;
-    counterfeits: hard counterfeits judged each generation: the remembered estimate (median of
-    the last ``counterfeit_window`` generations' population medians) with one parameter moved
-    by ``counterfeit_step`` of its range; the discriminators' specificity weighs them as much
-    as the population (0: none; parameter families only; see
-    :class:`~turinglearn.core.memory.NearCounterfeits`).
+    counterfeits: hard counterfeits judged each generation: the remembered estimate with one
+    parameter moved a step; the discriminators' specificity weighs them as much as the
+    population (0: none; parameter families only; see
+    :class:`~turinglearn.core.memory.NearCounterfeits`);
+    counterfeit_step: the step, a fraction of the parameter's range, in (0, 1];
+    counterfeit_window: the remembered estimate is the median of the population medians of
+    this many last generations.
     """
 
     kind: str = "turing"
