@@ -258,8 +258,8 @@ def cmd_benchmark(args) -> int:
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.config import load_config, parse_override, presets
 
-    for flag in ("budgets", "recordings"):
-        if getattr(args, flag) is not None:
+    for flag, value in (("budgets", args.budgets), ("recordings", args.recordings)):
+        if value is not None:
             raise TuringLearnError(
                 f"--{flag} is for `turinglearn benchmark peers`; the swarm suite runs whole runs"
             )
