@@ -70,6 +70,19 @@ def test_engagement_measures_the_best_current_judge_and_the_hall_of_fame():
     assert np.isnan(none["judges_best_vs_memory"]) and np.isnan(none["hall_of_fame_fooled"])
 
 
+def _interrupted_and_resumed(over, seed, at, tmp_path):
+    """An aggregation run stopped by Ctrl-C once generation ``at`` is evaluated, then resumed."""
+    from turinglearn.app.driver import resume
+
+    def stop(record):
+        if record.generation == at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", seed=seed, overrides=over, out=tmp_path / "r", hooks=[stop])
+    return resume(tmp_path / "r", log=lambda m: None)
+
+
 def _memory(tiny, **extra):
     return {**tiny, "learner.model_memory": 4, "learner.model_memory_judged": 3, **extra}
 
@@ -108,7 +121,6 @@ def test_only_models_the_judges_rejected_enter_the_memory(tiny):
 
 
 def test_a_run_with_memory_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):
-    from turinglearn.app.driver import resume
 
     over = _memory(tiny, generations=6, **{"learner.hall_of_fame_keep": "history", "learner.hall_of_fame": 2,
                                            "learner.hall_of_fame_every": 1})  # fmt: skip
@@ -116,13 +128,7 @@ def test_a_run_with_memory_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_pa
     again = turinglearn.learn("aggregation", seed=5, overrides=over)
     np.testing.assert_array_equal(whole.models, again.models)
 
-    def stop(record):  # Ctrl-C once generation 3 is evaluated
-        if record.generation == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        turinglearn.learn("aggregation", seed=5, overrides=over, out=tmp_path / "r", hooks=[stop])
-    resumed = resume(tmp_path / "r", log=lambda m: None)
+    resumed = _interrupted_and_resumed(over, 5, 3, tmp_path)
     np.testing.assert_array_equal(resumed.models, whole.models)
     np.testing.assert_array_equal(resumed.discriminators, whole.discriminators)
     for k in ("judges_best_vs_memory", "hall_of_fame_fooled", "discriminator_fitness_max"):
@@ -226,7 +232,6 @@ def test_hard_counterfeits_weigh_as_much_as_the_rest_of_the_counterfeits():
 
 
 def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
-    from turinglearn.app.driver import resume
 
     over = {**tiny, "generations": 5, "learner.counterfeits": 3, "learner.counterfeit_window": 2}
     learner = build(load_config("aggregation", over))
@@ -245,13 +250,7 @@ def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
 
     whole = turinglearn.learn("aggregation", seed=2, overrides=over)
 
-    def stop(record):
-        if record.generation == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        turinglearn.learn("aggregation", seed=2, overrides=over, out=tmp_path / "r", hooks=[stop])
-    resumed = resume(tmp_path / "r", log=lambda m: None)
+    resumed = _interrupted_and_resumed(over, 2, 2, tmp_path)
     np.testing.assert_array_equal(resumed.models, whole.models)
     np.testing.assert_array_equal(resumed.history["judges_best_vs_memory"], whole.history["judges_best_vs_memory"])
 

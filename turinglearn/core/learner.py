@@ -166,11 +166,12 @@ class TuringLearner(GenerationLoop):
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
         verdicts = ev.outputs if trains else judged
-        f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
-        if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):
-            archived = model_fitness(verdicts[len(weights) :], ev.owner, len(shown))[: len(theta)]
+        if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
             current = model_fitness(verdicts[: len(weights)], ev.owner, len(shown))[: len(theta)]
+            archived = model_fitness(verdicts[len(weights) :], ev.owner, len(shown))[: len(theta)]
             f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
+        else:  # every judge one vote
+            f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
         # [D], current population only; recalled models' samples are counterfeits like the rest
         hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
