@@ -116,10 +116,35 @@ def test_a_grid_runs_resumes_and_skips_what_is_done(tmp_path, capsys, monkeypatc
     assert "other settings" in _one_line_error(capsys)
 
 
+def test_a_variant_runs_beside_its_learner_with_its_own_settings(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "bench"
+    seen = []
+    real = driver.learn
+    monkeypatch.setattr(
+        driver, "learn", lambda preset, overrides: seen.append(dict(overrides)) or real(preset, overrides=overrides)
+    )
+    variant = ["--set", "small:models.population=6", "--set", "small:models.parents=3"]
+    assert main(_args(out, ["turing", "small=turing"], extra=variant)) == 0
+    by_population = {o["models.population"]: o for o in seen}
+    assert sorted(by_population) == [6, 10] and all(o["learner.kind"] == "turing" for o in seen)
+    rows = {r["learner"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    # 3 individuals a trial: 30 trajectories a generation with 10 models, 18 with 6
+    assert rows["turing"]["generations"] == 10 and rows["small"]["generations"] == 300 // 18
+    assert (out / "runs" / "aggregation-interior" / "small" / "k1-b300-s0.json").is_file()
+    assert "| 1 | 300 | small | 1 of 1 |" in (out / "table.md").read_text()
+    capsys.readouterr()
+    # a name means one learner in a directory
+    assert main(_args(out, ["turing", "small=metric-sse"], extra=variant)) == 2
+    assert "other settings" in _one_line_error(capsys)
+
+
 @pytest.mark.parametrize(
     "learners, budgets, expected",
     [
         (["turing", "nope"], "300", "unknown learner 'nope'"),
+        (["turing", "small=nope"], "300", "unknown learner 'nope'"),
+        (["turing", "turing=metric-sse"], "300", "each name once"),
+        (["a:b=turing"], "300", "without ':' or '/'"),
         # 100 sets of the recording's 3 individuals
         (["turing", "abc-smc"], "299", "abc-smc on aggregation-interior needs at least 300 trajectories"),
         # one generation: 10 models x 1 trial x 3 individuals

@@ -144,7 +144,8 @@ def _benchmark_args(sub) -> None:
         nargs="+",
         default=None,
         help="learner.kind values (swarm default: turing metric-sse metric-histogram; peers default: "
-        "turing npe npe-summary abc-smc metric-sse metric-histogram)",
+        "turing npe npe-summary abc-smc metric-sse metric-histogram); peers: NAME=LEARNER adds a "
+        "variant with its own --set NAME:KEY=VALUE, e.g. small=turing --set small:models.population=20",
     )
     bench.add_argument(
         "--budgets",

@@ -23,7 +23,9 @@ Every cell writes ``OUT/runs/TASK/LEARNER/kK-bBUDGET-sSEED.json`` (atomically) w
 the estimate, the truth, the summed and per-parameter absolute error, whether the peer's
 posterior interval and the held-out test's interval hold the truth, the trajectories spent
 and the wall time. A rerun into the same directory skips the cells that have their file and
-runs the others (an interrupted cell left none). ``OUT/table.md``, ``OUT/results.json`` and
+runs the others (an interrupted cell left none). A learner may appear under several names,
+each with its own settings (``--learners turing small=turing --set small:models.population=20``:
+the preset's Turing Learning beside one with 20 models, in one table). ``OUT/table.md``, ``OUT/results.json`` and
 one accuracy-versus-budget plot per task (``OUT/accuracy-TASK.png``) are written at the end
 (:mod:`turinglearn.app.peer_benchmark_report`). Every setting is checked before any work.
 """
@@ -76,6 +78,22 @@ def parse_counts(text: str, what: str) -> list[int]:
     return sorted(set(out))
 
 
+def parse_learners(names: Sequence[str]) -> dict[str, str]:
+    """``["turing", "small=turing"]`` -> {"turing": "turing", "small": "turing"}: each learner's
+    name in the table and its ``learner.kind``."""
+    kinds: dict[str, str] = {}
+    for entry in names:
+        name, _, kind = entry.partition("=")
+        name, kind = name.strip(), (kind or name).strip()
+        if not name or not kind or ":" in name or "/" in name or name in kinds:
+            raise ConfigError(
+                f"--learners {entry!r}: give a learner (turing) or NAME=LEARNER (small=turing), "
+                "each name once, without ':' or '/'"
+            )
+        kinds[name] = kind
+    return kinds
+
+
 @dataclass(frozen=True)
 class Cell:
     task: str
@@ -95,7 +113,7 @@ class Plan:
 
     out: Path
     tasks: dict[str, tuple[str, dict[str, Any]]]
-    learners: list[str]
+    learners: list[str]  # names: a kind (``turing``) or a variant's name (``small`` of ``small=turing``)
     budgets: list[int]
     recordings: list[int]
     seeds: list[int]
@@ -103,6 +121,10 @@ class Plan:
     per_generation: dict[tuple[str, str], int] = field(default_factory=dict)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (learner, task) that cannot run
     meta: dict[str, Any] = field(default_factory=dict)  # benchmark.json: what defines the directory
+    kinds: dict[str, str] = field(default_factory=dict)  # learner name -> learner.kind (itself by default)
+
+    def kind(self, learner: str) -> str:
+        return self.kinds.get(learner, learner)
 
     def recording(self, task: str, k: int, seed: int) -> Path:
         return self.out / "recordings" / f"{task}-k{k}-s{seed}.npz"
@@ -130,7 +152,7 @@ class Plan:
         """The overrides of a cell's run."""
         out = {**self.task_settings(cell.task), **self.scoped(cell.learner)}
         out |= {"seed": cell.seed, "execution.backend": "inprocess"}
-        out |= {"data": str(self.recording(cell.task, cell.k, cell.seed)), "learner.kind": cell.learner}
+        out |= {"data": str(self.recording(cell.task, cell.k, cell.seed)), "learner.kind": self.kind(cell.learner)}
         out["stopping.max_simulations"] = cell.budget
         per = self.per_generation.get((cell.task, cell.learner))
         if per:  # an evolutionary learner: the generations the budget pays for
@@ -157,6 +179,8 @@ def plan(
     from turinglearn.peers import KINDS as PEERS
     from turinglearn.peers.learner import minimum_simulations, require_peers
 
+    kinds = parse_learners(learners)
+    learners = list(kinds)
     overrides = dict(overrides or {})
     for key in overrides:
         who, _, name = key.rpartition(":")
@@ -164,12 +188,12 @@ def plan(
             raise ConfigError(f"--set {key}: the benchmark sets {name} in every run; leave it out")
         if who and who not in learners and who not in (tasks or default_tasks()):
             raise ConfigError(f"--set {key}: {who!r} is neither one of the --learners nor of the --tasks")
-    for lrn in learners:
-        if lrn not in LEARNERS or lrn not in KINDS:
+    for kind in kinds.values():
+        if kind not in LEARNERS or kind not in KINDS:
             known = [k for k in LEARNERS if k in KINDS]
-            raise ConfigError(f"--learners: unknown learner {lrn!r}; choose from {', '.join(known)}")
-        if lrn in PEERS:
-            require_peers(lrn)  # the extra is installed
+            raise ConfigError(f"--learners: unknown learner {kind!r}; choose from {', '.join(known)}")
+        if kind in PEERS:
+            require_peers(kind)  # the extra is installed
     chosen: dict[str, tuple[str, dict[str, Any]]] = {}
     for name in tasks or default_tasks():
         preset, task_overrides = TASKS.get(name, (name, {}))
@@ -179,7 +203,7 @@ def plan(
                 f"({', '.join(presets())})"
             )
         chosen[name] = (preset, task_overrides)
-    p = Plan(Path(out), chosen, list(learners), list(budgets), list(recordings), list(seeds), overrides)
+    p = Plan(Path(out), chosen, learners, list(budgets), list(recordings), list(seeds), overrides, kinds=kinds)
     for name, (preset, task_overrides) in chosen.items():
         base = load_config(preset, p.task_settings(name))
         sim = make_simulator(base) if isinstance(base, Config) else None
@@ -190,13 +214,14 @@ def plan(
         if is_interactive(sim):  # a recording cannot answer interrogators: every learner watches
             p.tasks[name] = (preset, {**task_overrides, "learner.passive": True})
         for lrn in learners:
-            if is_interactive(sim) and not KINDS[lrn].interactive:
+            kind = p.kind(lrn)
+            if is_interactive(sim) and not KINDS[kind].interactive:
                 p.skipped.append((lrn, name))  # the metric baselines compare swarms' trajectories
                 continue
             cell = Cell(name, lrn, min(budgets), min(recordings), seeds[0])
             config = load_config(preset, p.settings(cell))  # every setting of every run is valid
-            _check_budget(p, config, make_simulator(config), cell, lrn in PEERS, minimum_simulations)
-            if lrn not in PEERS:
+            _check_budget(p, config, make_simulator(config), cell, kind in PEERS, minimum_simulations)
+            if kind not in PEERS:
                 p.per_generation[(name, lrn)] = recorded_per_generation(config, make_simulator(config))
     if not p.cells():
         raise ConfigError(f"nothing to run: {_skipped(p)}; add --learners that can")
@@ -214,8 +239,8 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
     if peer:
         k = max(p.recordings)
         cost = k * individuals_per_trial(sim)  # K trials recorded: K x individuals, one set
-        least = minimum(cell.learner) * cost
-        why = f"{minimum(cell.learner)} simulated sets of the K={k} recording's {cost} individuals"
+        least = minimum(p.kind(cell.learner)) * cost
+        why = f"{minimum(p.kind(cell.learner))} simulated sets of the K={k} recording's {cost} individuals"
     else:
         least = recorded_per_generation(config, sim)
         pop, trials = config.models.population, config.learner.trials_per_model
@@ -229,13 +254,17 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
 
 def _check_directory(p: Plan) -> None:
     """A benchmark directory holds one set of settings: a rerun continues it only with the same
-    task definitions and --set; more seeds, budgets, K or learners are fine."""
+    task definitions, --set and learner names; more seeds, budgets, K or learners are fine."""
     path = p.out / "benchmark.json"
     tasks = {t: {"preset": pr, "settings": ov} for t, (pr, ov) in p.tasks.items()}
+    learners = dict(p.kinds)  # name -> learner.kind: a name means one learner in a directory
     if path.is_file():
         old = json.loads(path.read_text())
-        same = old.get("overrides") == json.loads(json.dumps(p.overrides)) and all(
-            old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"]
+        kinds = old.get("learners", {})
+        same = (
+            old.get("overrides") == json.loads(json.dumps(p.overrides))
+            and all(old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"])
+            and all(kinds.get(name, kind) == kind for name, kind in p.kinds.items())
         )
         if not same:
             raise ConfigError(
@@ -243,7 +272,8 @@ def _check_directory(p: Plan) -> None:
                 "or choose another --out"
             )
         tasks = {**old["tasks"], **tasks}
-    p.meta = {"overrides": p.overrides, "tasks": tasks}
+        learners = {**kinds, **learners}
+    p.meta = {"overrides": p.overrides, "tasks": tasks, "learners": learners}
 
 
 def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cell]]:
