@@ -103,6 +103,13 @@ def test_a_grid_runs_resumes_and_skips_what_is_done(tmp_path, capsys, monkeypatc
         assert f"| 1 | 300 | {learner} | 1 of 1 | {rows[learner]['summed_error']:.3f} " in table
     best = min(LEARNERS, key=lambda k: rows[k]["summed_error"])
     assert f"| 1 | 300 | {best} (" in table
+    other = min(["abc-smc", "metric-sse"], key=lambda k: rows[k]["summed_error"])
+    wins = rows["turing"]["summed_error"] <= rows[other]["summed_error"]
+    assert (
+        f"| aggregation-interior | 1 | 300 | {rows['turing']['summed_error']:.3f} | {other} "
+        f"({rows[other]['summed_error']:.3f}) | {'yes' if wins else 'no'} |"
+    ) in table
+    assert f"every K and budget measured: {int(wins)} of 1 tasks" in table
     assert (out / "accuracy-aggregation-interior.png").stat().st_size > 1000
 
     # a third time: nothing to do
