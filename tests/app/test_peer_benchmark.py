@@ -131,17 +131,25 @@ def test_a_variant_runs_beside_its_learner_with_its_own_settings(tmp_path, capsy
         driver, "learn", lambda preset, overrides: seen.append(dict(overrides)) or real(preset, overrides=overrides)
     )
     variant = ["--set", "small:models.population=6", "--set", "small:models.parents=3"]
+    assert main(_args(out, ["turing"])) == 0
+    # a variant with settings of its own joins the directory later
     assert main(_args(out, ["turing", "small=turing"], extra=variant)) == 0
+    assert "1 runs to do of 2 (1 already done)" in capsys.readouterr().out
+    rows = {r["learner"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
+    table = (out / "table.md").read_text()
+    assert main(_args(out, ["turing"])) == 0  # and leaves it alone when not asked for
+    assert "0 runs to do of 1" in capsys.readouterr().out
     by_population = {o["models.population"]: o for o in seen}
     assert sorted(by_population) == [6, 10] and all(o["learner.kind"] == "turing" for o in seen)
-    rows = {r["learner"]: r for r in json.loads((out / "results.json").read_text())["runs"]}
     # 3 individuals a trial: 30 trajectories a generation with 10 models, 18 with 6
     assert rows["turing"]["generations"] == 10 and rows["small"]["generations"] == 300 // 18
     assert (out / "runs" / "aggregation-interior" / "small" / "k1-b300-s0.json").is_file()
-    assert "| 1 | 300 | small | 1 of 1 |" in (out / "table.md").read_text()
+    assert "| 1 | 300 | small | 1 of 1 |" in table
     capsys.readouterr()
-    # a name means one learner in a directory
+    # a name means one learner in a directory, with its settings
     assert main(_args(out, ["turing", "small=metric-sse"], extra=variant)) == 2
+    assert "other settings" in _one_line_error(capsys)
+    assert main(_args(out, ["turing", "small=turing"], extra=variant[:2])) == 2
     assert "other settings" in _one_line_error(capsys)
 
 

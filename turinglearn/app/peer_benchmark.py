@@ -152,7 +152,10 @@ class Plan:
         """The overrides of a cell's run."""
         out = {**self.task_settings(cell.task), **self.scoped(cell.learner)}
         out |= {"seed": cell.seed, "execution.backend": "inprocess"}
-        out |= {"data": str(self.recording(cell.task, cell.k, cell.seed)), "learner.kind": self.kind(cell.learner)}
+        out |= {
+            "data": str(self.recording(cell.task, cell.k, cell.seed)),
+            "learner.kind": self.kind(cell.learner),
+        }
         out["stopping.max_simulations"] = cell.budget
         per = self.per_generation.get((cell.task, cell.learner))
         if per:  # an evolutionary learner: the generations the budget pays for
@@ -203,7 +206,9 @@ def plan(
                 f"({', '.join(presets())})"
             )
         chosen[name] = (preset, task_overrides)
-    p = Plan(Path(out), chosen, learners, list(budgets), list(recordings), list(seeds), overrides, kinds=kinds)
+    p = Plan(
+        Path(out), chosen, learners, list(budgets), list(recordings), list(seeds), overrides, kinds=kinds
+    )
     for name, (preset, task_overrides) in chosen.items():
         base = load_config(preset, p.task_settings(name))
         sim = make_simulator(base) if isinstance(base, Config) else None
@@ -254,16 +259,32 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
 
 def _check_directory(p: Plan) -> None:
     """A benchmark directory holds one set of settings: a rerun continues it only with the same
-    task definitions, --set and learner names; more seeds, budgets, K or learners are fine."""
+    task definitions, --set and learner names; more seeds, budgets, K or learners (with their
+    own ``LEARNER:KEY`` settings) are fine."""
     path = p.out / "benchmark.json"
     tasks = {t: {"preset": pr, "settings": ov} for t, (pr, ov) in p.tasks.items()}
     learners = dict(p.kinds)  # name -> learner.kind: a name means one learner in a directory
+    overrides = dict(p.overrides)
     if path.is_file():
         old = json.loads(path.read_text())
         kinds = old.get("learners", {})
+        ran = set(kinds) | {d.name for d in (p.out / "runs").glob("*/*") if d.is_dir()}
+        # a --set scoped to a learner that only one of the two runs has is that learner's own
+        mine = {k.rpartition(":")[0] for k in p.overrides} & set(p.kinds) - ran
+        theirs = {k.rpartition(":")[0] for k in old.get("overrides", {})} & ran - set(p.kinds)
+
+        def shared(overrides: Mapping[str, Any]) -> dict:
+            return {
+                k: v
+                for k, v in json.loads(json.dumps(overrides)).items()
+                if k.rpartition(":")[0] not in mine | theirs
+            }
+
         same = (
-            old.get("overrides") == json.loads(json.dumps(p.overrides))
-            and all(old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"])
+            shared(old.get("overrides", {})) == shared(p.overrides)
+            and all(
+                old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"]
+            )
             and all(kinds.get(name, kind) == kind for name, kind in p.kinds.items())
         )
         if not same:
@@ -273,7 +294,8 @@ def _check_directory(p: Plan) -> None:
             )
         tasks = {**old["tasks"], **tasks}
         learners = {**kinds, **learners}
-    p.meta = {"overrides": p.overrides, "tasks": tasks, "learners": learners}
+        overrides = {**old.get("overrides", {}), **overrides}
+    p.meta = {"overrides": overrides, "tasks": tasks, "learners": learners}
 
 
 def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cell]]:
