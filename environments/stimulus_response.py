@@ -20,9 +20,14 @@ recover.
 **Identifiability.** Under the passive schedule (constant light ``passive_light`` = 0.5) the
 light never rises, the agent is never startled, and it moves at exactly ``0.5 * gain``:
 ``startle_prob``, ``startled_speed`` and ``recovery_prob`` do not change the distribution of
-what is observed. An interrogator that raises the light reveals all four.
+what is observed. An interrogator that raises the light reveals all four. So does a fixed,
+designed schedule: with ``passive_period`` = N > 0 the passive light is a square wave, N / 2
+steps at ``passive_light`` then N / 2 at 1, whose rises startle the agent and whose plateaus
+show how it recovers (what a recording for the peers benchmark is made under: every trial
+watched the same way, none adapted to the agent).
 
-Settings (this project's; configurable): ``steps`` = 100 per trial, ``passive_light`` = 0.5.
+Settings (this project's; configurable): ``steps`` = 100 per trial, ``passive_light`` = 0.5,
+``passive_period`` = 0 (constant light).
 """
 
 from __future__ import annotations
@@ -50,16 +55,24 @@ class StimulusResponseConfig:
 
     steps: time steps per trial;
     passive_light: the constant light level of the passive schedule, in [0, 1];
+    passive_period: 0 for that constant light; N >= 2: a square wave of period N steps, N // 2 at
+    ``passive_light`` then the rest at 1 (its rises can startle the agent);
     truth: the agent's ``(gain, startle_prob, startled_speed, recovery_prob)``, in ``[0, 1]^4``.
     """
 
     steps: int = 100
     passive_light: float = 0.5
+    passive_period: int = 0
     truth: tuple[float, ...] = field(default=TRUTH)
 
     def __post_init__(self):
         object.__setattr__(self, "truth", check_truth(self.truth, StimulusResponseSim.model_family))
         check_at_least(self, steps=2)
+        if self.passive_period == 1 or self.passive_period < 0:
+            raise ConfigError(
+                f"give 0 (constant light) or a period of at least 2 steps, got {self.passive_period}",
+                "passive_period",
+            )
         if not 0.0 <= self.passive_light <= 1.0:
             raise ConfigError(
                 f"must lie in the stimulus space [0, 1], got {self.passive_light}", "passive_light"
@@ -84,8 +97,14 @@ class StimulusResponseSim(ConfiguredSim):
     config_class = StimulusResponseConfig
 
     def passive_schedule(self) -> np.ndarray:
-        """The stimulus a passive observer applies: [T, 1], constant light."""
-        return np.full((self.config.steps, 1), self.config.passive_light)
+        """The stimulus a passive observer applies: [T, 1], constant light, or a square wave
+        between ``passive_light`` and 1 (``passive_period``)."""
+        c = self.config
+        light = np.full((c.steps, 1), c.passive_light)
+        if c.passive_period:
+            high = np.arange(c.steps) % c.passive_period >= c.passive_period // 2
+            light[high] = 1.0
+        return light
 
     def reset(self, rng: np.random.Generator, shape: tuple[int, ...]) -> AgentState:
         return AgentState(np.zeros(shape, dtype=bool), np.full(shape, np.nan))

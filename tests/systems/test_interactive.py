@@ -450,12 +450,38 @@ def test_stimulus_response_env_follows_the_simulator():
     np.testing.assert_array_equal(np.stack(feats), np.stack(ref))
 
 
+def test_a_square_wave_passive_schedule_reveals_what_constant_light_hides():
+    """Watched passively under constant light every trial of the truth is the same (three
+    parameters hidden); under ``passive_period`` the rises startle the agent: the share of
+    rises answered by the startled speed estimates startle_prob, the runs' lengths recovery."""
+    from turinglearn.systems.recorded import simulate_models
+
+    truth = np.array(TRUTH_A)  # (0.6, 0.8, 0.1, 0.2)
+    flat = StimulusResponseSim(StimulusResponseConfig(steps=60))
+    feats = simulate_models(flat, np.tile(truth, (50, 1)), np.random.default_rng(0))[:, 0]  # [B, T, 2]
+    assert np.ptp(feats[..., 0], axis=0).max() == 0  # every trial moves at 0.5 gain throughout
+
+    wave = StimulusResponseSim(StimulusResponseConfig(steps=60, passive_period=20))
+    light = wave.passive_schedule()[:, 0]
+    assert light.tolist() == ([0.5] * 10 + [1.0] * 10) * 3
+    feats = simulate_models(wave, np.tile(truth, (2000, 1)), np.random.default_rng(0))[:, 0]
+    np.testing.assert_array_equal(feats[0, :, 1], light)  # the light each step was given
+    rises = np.flatnonzero(np.diff(light) > 0) + 1  # steps 10, 30, 50
+    startled = feats[:, rises, 0] == truth[2]  # the startled speed, not gain x light
+    assert abs(startled.mean() - truth[1]) < 0.03
+    # a startled agent still startled the next step: 1 - recovery_prob
+    stays = feats[:, rises + 1, 0][startled] == truth[2]
+    assert abs(stays.mean() - (1 - truth[3])) < 0.03
+
+
 @pytest.mark.parametrize(
     ("cls", "options", "key"),
     [
         (StimulusResponseConfig, {"steps": 1}, "steps"),
         (StimulusResponseConfig, {"passive_light": 1.5}, "passive_light"),
         (StimulusResponseConfig, {"passive_light": -0.1}, "passive_light"),
+        (StimulusResponseConfig, {"passive_period": 1}, "passive_period"),
+        (StimulusResponseConfig, {"passive_period": -4}, "passive_period"),
         (StimulusResponseConfig, {"truth": (0.5, 0.5, 0.5)}, "truth"),
         (StimulusResponseConfig, {"truth": (0.5, 1.5, 0.5, 0.5)}, "truth"),
         (SensorIdentificationConfig, {"steps": 0}, "steps"),

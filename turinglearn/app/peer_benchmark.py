@@ -47,7 +47,9 @@ from turinglearn.errors import ConfigError
 TASKS: dict[str, tuple[str, dict[str, Any]]] = {
     "aggregation-interior": ("aggregation", {"environment.truth": [0.3, 0.9, -0.4, 0.5]}),
     "object-clustering": ("object-clustering", {}),
-    "stimulus-response": ("stimulus-response", {}),
+    # watched passively, as a recording must be, under a square wave of light (constant light
+    # hides three of its four parameters from every learner)
+    "stimulus-response": ("stimulus-response", {"environment.passive_period": 20}),
     "hidden-switching": ("hidden-switching", {}),
 }
 LEARNERS = ("turing", "npe", "npe-summary", "abc-smc", "metric-sse", "metric-histogram")
