@@ -130,6 +130,15 @@ def reference_sensor_schedule(
     return [[float(v) for v in draws[t // passive_hold]] for t in range(steps)]
 
 
+def reference_light_schedule(steps: int, passive_light: float, passive_period: int) -> list[list[float]]:
+    """The passive light for every step: T rows of (light,), constant, or a square wave of
+    ``passive_period`` steps (the first half at ``passive_light``, the rest at 1)."""
+    return [
+        [1.0 if passive_period and t % passive_period >= passive_period // 2 else float(passive_light)]
+        for t in range(steps)
+    ]
+
+
 # --- the interrogator ---------------------------------------------------------------------------
 
 
@@ -226,7 +235,9 @@ def reference_interrogate(
                 rows_drawn[b] = draws[:, :, b].transpose(2, 0, 1).tolist()
             return _StartleTrial(params[s], rows_drawn[b][s])
 
-        schedule = [[float(_option(config, "passive_light"))]] * steps
+        schedule = reference_light_schedule(
+            steps, _option(config, "passive_light"), _option(config, "passive_period")
+        )
     else:
         arena, side, d_max = (float(_option(config, n)) for n in ("arena", "start_side", "d_max"))
         u_pos = rng.random((db, s_all, 2)).tolist()  # as uniform(c - h, c + h, (Db, S, 2))

@@ -20,6 +20,7 @@ from turinglearn.environments.reference_interactive import (
     STIMULUS_BOUNDS,
     reference_interrogate,
     reference_interrogator_step,
+    reference_light_schedule,
     reference_outputs,
     reference_sensor_reading,
     reference_sensor_schedule,
@@ -347,6 +348,13 @@ def test_reference_passive_schedule_is_the_simulators():
     cfg = sim.config
     schedule = reference_sensor_schedule(cfg.steps, cfg.passive_speed, cfg.passive_hold, cfg.passive_seed)
     np.testing.assert_array_equal(np.array(schedule), sim.passive_schedule())
+    for period in (0, 2, 7, 20):
+        light = StimulusResponseSim(
+            StimulusResponseConfig(steps=45, passive_light=0.3, passive_period=period)
+        )
+        np.testing.assert_array_equal(
+            np.array(reference_light_schedule(45, 0.3, period)), light.passive_schedule()
+        )
 
 
 # --- passive mode ------------------------------------------------------------------------------
