@@ -246,8 +246,9 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
     if peer:
         k = max(p.recordings)
         cost = k * individuals_per_trial(sim)  # K trials recorded: K x individuals, one set
-        least = minimum(p.kind(cell.learner)) * cost
-        why = f"{minimum(p.kind(cell.learner))} simulated sets of the K={k} recording's {cost} individuals"
+        sets = minimum(p.kind(cell.learner))
+        least = sets * cost
+        why = f"{sets} simulated sets of the K={k} recording's {cost} individuals"
     else:
         least = recorded_per_generation(config, sim)
         pop, trials = config.models.population, config.learner.trials_per_model
