@@ -235,13 +235,13 @@ def test_same_seed_same_run_other_seed_other_run(digits):
 def test_checkpoint_round_trip_gives_the_identical_next_step(digits, tmp_path):
     from turinglearn.app import checkpoint
 
-    pair = tiny(**{"learner.population": 2, "learner.select_every": 2})
+    pair = tiny(**{"learner.population": 2, "learner.select_every": 2, "learner.hall_of_fame": 3})
     a = GANLearner(digits, pair)
     a.run(3)
     path = checkpoint.save(tmp_path, 3, a.state_dict())  # numpy arrays and JSON: no pickles
     b = GANLearner(digits, pair)
     b.load_state_dict(checkpoint.load(path))
-    assert b.generation == 3 and b.best == a.best
+    assert b.generation == 3 and b.best == a.best and len(b.hall) == len(a.hall) == 1
     ra, rb = a.step(), b.step()  # step 4 trains and selects
     assert np.array_equal(ra.losses["d"], rb.losses["d"]) and np.array_equal(
         ra.model_fitness, rb.model_fitness
@@ -307,6 +307,12 @@ def test_population_fitness_and_truncation():
     f_g, f_d = population_fitness(judged, n_real=2, n_models=2)
     np.testing.assert_allclose(f_g, [0.75, 0.0])
     np.testing.assert_allclose(f_d, [0.75, 0.625])
+    # a third row from the hall of fame: it judges the generators (fooled by both of generator
+    # 1's samples) but is not one of the discriminators that get fitness
+    archived = np.concatenate([judged, [[1, 1, 0, 0, 1, 1]]]).astype(bool)
+    f_g, f_d = population_fitness(archived, n_real=2, n_models=2, current=2)
+    np.testing.assert_allclose(f_g, [3 / 6, 2 / 6])
+    np.testing.assert_allclose(f_d, [0.75, 0.625])
     assert truncation(np.array([0.1, 0.9, 0.5, 0.3])) == [(0, 1), (3, 2)]
     assert truncation(np.array([0.5, 0.5, 0.5])) == [(2, 0)]
 
@@ -336,6 +342,33 @@ def test_population_mode_selects_the_best(digits):
     )  # the best trained on; it was not overwritten
     learner.run(3)  # training continues with the copies
     assert all(torch.isfinite(p).all() for g in learner.G for p in g.parameters())
+
+
+def test_hall_of_fame_keeps_the_best_judges_and_they_judge(digits):
+    from turinglearn.gan.state import flatten, unflatten_into
+
+    learner = GANLearner(
+        digits, tiny(**{"learner.population": 2, "learner.select_every": 1, "learner.hall_of_fame": 2})
+    )
+    # a flat row loads back into a network that then judges as the original does
+    spare = GANLearner(digits, tiny(seed=1)).D[0]
+    unflatten_into(spare, flatten(learner.D[1]))
+    x = digits.images[:8]
+    with torch.no_grad():
+        assert torch.equal(spare(x), learner.D[1](x))
+    with pytest.raises(ValueError, match="the row holds"):
+        unflatten_into(spare, flatten(learner.D[1])[:-1])
+    kept = []
+    for _ in range(3):  # a selection at every step; the hall keeps the last two best judges
+        learner.step()
+        _, f_d = learner.last_selection
+        kept.append(flatten(learner.D[int(np.argmax(f_d))]))  # winners keep their index and weights
+    assert len(learner.hall) == 2
+    np.testing.assert_array_equal(learner.hall.rows, np.stack(kept[1:]))
+    judged = learner.judge_all()
+    assert judged.shape == (2 + 2, 8 + 2 * 8)
+    # the archive is a memory: its oldest judge is no current discriminator (they trained on)
+    assert not any(np.array_equal(learner.hall.rows[0], flatten(d)) for d in learner.D)
 
 
 # --- metrics -------------------------------------------------------------------------------------------
@@ -411,6 +444,9 @@ def test_presets_are_gan_configs_and_round_trip(tmp_path):
         ("device=cpu", "device"),  # moved: the message names execution.device
         ("evaluation.checkpoint_every=5", "evaluation.checkpoint_every"),
         ("environment.id=x", "environment"),
+        ("learner.hall_of_fame=-1", "learner.hall_of_fame"),
+        ("learner.hall_of_fame=5", "learner.hall_of_fame"),  # population 1: no selections to judge at
+        ("learner.hall_of_fame_every=0", "learner.hall_of_fame_every"),
     ],
 )
 def test_bad_gan_settings_name_the_key(override, key):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from turinglearn.config.stopping import StoppingConfig
-from turinglearn.errors import ConfigError, check_at_least, one_of
+from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 
 LOSSES = ("nonsaturating", "hinge", "wgan-gp")
 COMPILE = ("auto", "none", "compile", "cudagraph", "compile+cudagraph")
@@ -60,6 +60,13 @@ class GANLearnerConfig:
     random rotation;
     select_every: every so many steps Turing Learning selection replaces the worse half of each
     population by copies of the better half (0: never);
+    hall_of_fame: H > 0 keeps the last H of the discriminators that were best at a selection,
+    one every ``hall_of_fame_every`` selections; at each selection they judge the generators
+    beside the current discriminators, so a generator's fitness is the fraction of all judges
+    it fools (a memory of judges the generators must keep fooling, as the swarm runs'
+    ``learner.hall_of_fame``); they are not trained or selected. 0: none. Needs population > 1
+    and select_every > 0;
+    hall_of_fame_every: selections between two additions to the hall of fame;
     compile: how the step runs: none (eager), compile (torch.compile), cudagraph (the whole step
     captured as one CUDA graph), compile+cudagraph, or auto (cudagraph on CUDA, none on CPU);
     precision: bf16 (autocast for the networks, losses and optimiser in fp32), fp32, or auto
@@ -73,6 +80,8 @@ class GANLearnerConfig:
     gp_weight: float = 10.0
     population: int = 1
     select_every: int = 100
+    hall_of_fame: int = 0
+    hall_of_fame_every: int = 1
     compile: str = "auto"
     precision: str = "auto"
     channels_last: bool = True
@@ -82,6 +91,14 @@ class GANLearnerConfig:
         one_of(self.compile, COMPILE, "compile")
         one_of(self.precision, PRECISIONS, "precision")
         check_at_least(self, batch=2, critic_steps=1, population=1, select_every=0)
+        check_none_or_more(self, "hall_of_fame")
+        check_at_least(self, hall_of_fame_every=1)
+        if self.hall_of_fame and (self.population < 2 or not self.select_every):
+            raise ConfigError(
+                f"a hall of fame ({self.hall_of_fame}) judges at selections: set population >= 2 and "
+                f"select_every >= 1 (now {self.population} and {self.select_every}), or hall_of_fame = 0",
+                "hall_of_fame",
+            )
         if not self.gp_weight >= 0:
             raise ConfigError(f"must be 0 or more, got {self.gp_weight}", "gp_weight")
 

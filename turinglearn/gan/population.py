@@ -4,6 +4,9 @@ swarm studies, :mod:`turinglearn.core.fitness`).
 
 Shapes: ``P`` generators and ``Q`` discriminators, ``n`` samples per generator and ``n_real``
 genuine samples; ``judged [Q, n_real + P n]`` is True where a discriminator judged a sample genuine.
+With a hall of fame, the rows after the current population's are the archived discriminators'
+(``judged [Q + H', ...]``): they judge the generators, as in the swarm studies, but are not
+selected and get no fitness.
 """
 
 from __future__ import annotations
@@ -20,13 +23,17 @@ def sample_layout(n_real: int, n_models: int, per_model: int) -> tuple[np.ndarra
     return owner < 0, owner
 
 
-def population_fitness(judged: np.ndarray, n_real: int, n_models: int) -> tuple[np.ndarray, np.ndarray]:
-    """judged [Q, n_real + P n] -> (generator fitness [P]: the fraction of discriminators'
-    judgements of its samples that said genuine, i.e. the fraction it fools; discriminator
-    fitness [Q]: (sensitivity + specificity) / 2)."""
+def population_fitness(
+    judged: np.ndarray, n_real: int, n_models: int, current: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """judged [Q + H', n_real + P n] -> (generator fitness [P]: the fraction of all judgements
+    of its samples (current and archived discriminators') that said genuine, i.e. the fraction
+    it fools; discriminator fitness [Q]: (sensitivity + specificity) / 2 of the first
+    ``current`` rows, the current population (None: every row))."""
     per_model = (judged.shape[1] - n_real) // n_models
     genuine, owner = sample_layout(n_real, n_models, per_model)
-    return model_fitness(judged, owner, n_models), discriminator_fitness(judged, genuine)
+    q = len(judged) if current is None else current
+    return model_fitness(judged, owner, n_models), discriminator_fitness(judged[:q], genuine)
 
 
 def truncation(fitness: np.ndarray) -> list[tuple[int, int]]:

@@ -39,6 +39,25 @@ def copy_into(net, opt, src_net, src_opt) -> None:
         opt.state[p] = sa
 
 
+def flatten(module: torch.nn.Module) -> np.ndarray:
+    """Every tensor of ``module``'s state dict (weights and buffers), flattened into one float32
+    vector [k] on the host (a hall of fame's row)."""
+    return torch.cat([t.detach().float().flatten().cpu() for t in module.state_dict().values()]).numpy()
+
+
+@torch.no_grad()
+def unflatten_into(module: torch.nn.Module, row: np.ndarray) -> None:
+    """The inverse of :func:`flatten`: load ``row`` [k] into ``module`` (same architecture), in place."""
+    flat, tensors = torch.from_numpy(np.asarray(row)), list(module.state_dict().values())
+    need = sum(t.numel() for t in tensors)
+    if flat.numel() != need:
+        raise ValueError(f"the row holds {flat.numel()} values, the network {need}")
+    at = 0
+    for t in tensors:
+        t.copy_(flat[at : at + t.numel()].view(t.shape).to(t.device, t.dtype))
+        at += t.numel()
+
+
 def to_numpy(obj):
     """Tensors in a nested state dict as numpy arrays (on the CPU), dict keys as strings."""
     if torch.is_tensor(obj):

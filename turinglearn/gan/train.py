@@ -12,7 +12,10 @@ Population mode (``P > 1``): P generators and P discriminators; each step pairs 
 ``i`` with discriminator ``(i + r) mod P`` for a random rotation ``r``, and every
 ``select_every`` steps every discriminator judges every generator's samples and genuine ones;
 Turing Learning fitness ranks both populations and the worse half of each is overwritten by
-copies (weights and optimiser state) of the better half.
+copies (weights and optimiser state) of the better half. With ``hall_of_fame = H``, the best
+discriminator of every ``hall_of_fame_every``-th selection is archived (the last H kept, as
+flat weight vectors on the host) and judges the generators at every selection beside the
+current ones (the swarm runs' hall of fame, :mod:`turinglearn.core.memory`).
 
 Speed (CUDA): data resident on the device, bf16 autocast for the networks (losses in fp32),
 channels-last layout, fused Adam, cuDNN autotuning, and the whole step (all pairs) captured as
@@ -34,6 +37,7 @@ import torch
 from turinglearn.config.gan import GANConfig
 from turinglearn.core.contracts import Generation
 from turinglearn.core.learner import GenerationLoop
+from turinglearn.core.memory import Archive
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
 from turinglearn.execution.device import resolve_device
@@ -42,7 +46,7 @@ from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
 from turinglearn.gan.parallel import init_distributed
 from turinglearn.gan.population import population_fitness, truncation
-from turinglearn.gan.state import batch_stats, copy_into, to_numpy, to_tensors
+from turinglearn.gan.state import batch_stats, copy_into, flatten, to_numpy, to_tensors, unflatten_into
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
 
@@ -107,6 +111,9 @@ class GANLearner(GenerationLoop):
         self.pairing = stream(config.seed, "simulation", 1)  # host-side: no device sync per step
         self.best = 0  # the generator with the highest fitness at the last selection
         self.last_selection: tuple[np.ndarray, np.ndarray] | None = None
+        self.hall = Archive(lc.hall_of_fame, "recent")  # [H' <= H, k] past best discriminators, flat
+        # the network an archived discriminator is loaded into to judge (built on first use)
+        self._archived: torch.nn.Module | None = None
         if "compile" in self.mode:
             kw = {"mode": "max-autotune-no-cudagraphs"} if cuda else {}
             self._g_run = [torch.compile(g, **kw) for g in self.G]
@@ -299,7 +306,8 @@ class GANLearner(GenerationLoop):
     @torch.no_grad()
     def judge_all(self, n: int | None = None) -> np.ndarray:
         """Every discriminator judges ``n`` genuine images and ``n`` samples of every generator
-        (fresh, from the evaluation stream): judged [P, n + P n], True = judged genuine."""
+        (fresh, from the evaluation stream), and so does the hall of fame: judged
+        [P + H', n + P n], True = judged genuine (rows P on: the archived discriminators)."""
         n = n or self.batch
         gen = torch.Generator(self.device).manual_seed(
             torch_seed(self.config.seed, "evaluation", 3, self.generation)
@@ -312,16 +320,30 @@ class GANLearner(GenerationLoop):
                 x.append(g(z[i]).float())
         samples = torch.cat(x)  # [n + P n, C, S, S]
         judged = []
-        for d in self.D:
+        for d in [*self.D, *self._hall_judges()]:
             with batch_stats(d), self._autocast():  # judged per block of n, as in training
                 judged.append(torch.cat([d(b) for b in samples.split(n)]) > 0)
         return torch.stack(judged).cpu().numpy()
+
+    def _hall_judges(self):
+        """The hall of fame's discriminators, one at a time, loaded into one spare network."""
+        if not len(self.hall):
+            return
+        if self._archived is None:
+            self._archived = copy.deepcopy(self.D[0])
+        for row in self.hall.rows:
+            unflatten_into(self._archived, row)
+            yield self._archived
 
     def select(self) -> tuple[np.ndarray, np.ndarray]:
         """Turing Learning selection: fitness of both populations from :meth:`judge_all`, then
         the worse half of each overwritten by copies of the better half. Returns the fitness
         (generators [P], discriminators [P]) before selection."""
-        f_g, f_d = population_fitness(self.judge_all(), self.batch, self.P)
+        f_g, f_d = population_fitness(self.judge_all(), self.batch, self.P, current=self.P)
+        selection = (self.generation + 1) // self.config.learner.select_every - 1  # 0, 1, ...
+        if self.hall.size and selection % self.config.learner.hall_of_fame_every == 0:
+            best_judge = flatten(self.D[int(np.argmax(f_d))])
+            self.hall.offer(best_judge, stream(self.config.seed, "memory", self.generation))
         for loser, winner in truncation(f_g):
             copy_into(self.G[loser], self.opt_g[loser], self.G[winner], self.opt_g[winner])
         for loser, winner in truncation(f_d):
@@ -364,6 +386,7 @@ class GANLearner(GenerationLoop):
             "rng": self.rng.get_state().numpy(),
             "pairing": copy.deepcopy(self.pairing.bit_generator.state),
             "last_selection": None if self.last_selection is None else list(self.last_selection),
+            "hall_of_fame": self.hall.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -387,4 +410,5 @@ class GANLearner(GenerationLoop):
         self.last_selection = (
             None if selection is None else (np.asarray(selection[0]), np.asarray(selection[1]))
         )
+        self.hall.load_state_dict(state.get("hall_of_fame"))  # absent: a checkpoint without one
         self._graphs, self._static, self._warm, self.stepping = {}, None, 0, False
