@@ -8,7 +8,7 @@ import turinglearn
 from turinglearn.app.build import build
 from turinglearn.config import load_config
 from turinglearn.core.fitness import discriminator_fitness, engagement
-from turinglearn.core.memory import Archive, NearCounterfeits
+from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.errors import ConfigError
 
 
@@ -155,6 +155,8 @@ def test_engagement_columns_are_in_the_metrics(tiny):
         ("learner.counterfeit_step", 0.0, "learner.counterfeit_step: 0.0 is not a fraction"),
         ("learner.counterfeit_window", 0, "learner.counterfeit_window"),
         ("learner.hall_of_fame_weight", 1.5, "learner.hall_of_fame_weight: 1.5 is neither -1 nor a share"),
+        ("learner.historical_averaging", -0.1, "learner.historical_averaging"),
+        ("learner.historical_horizon", 0, "learner.historical_horizon"),
     ],
 )
 def test_bad_memory_settings_name_the_key(tiny, key, value, words):
@@ -282,3 +284,44 @@ def test_the_hall_of_fame_weighs_its_share_of_a_models_fitness(tiny, weight):
     archived = model_fitness(judged[d:], ev.owner, 10)
     np.testing.assert_allclose(g.model_fitness, (1 - weight) * current + weight * archived)
     assert not np.allclose(current, archived)  # the test can tell the shares apart
+
+
+def test_historical_average_penalises_the_distance_from_where_the_population_has_been():
+    scale = np.array([2.0, 1.0])  # ranges: distances in units of them
+    history = HistoricalAverage(0.5, horizon=4, scale=scale)
+    first = np.array([[0.0, 0.0], [0.0, 0.2], [0.4, 0.0]])  # median (0, 0) starts the average
+    np.testing.assert_allclose(history.penalty(first), 0.5 * np.array([0.0, 0.04, 0.04]))
+    np.testing.assert_allclose(history.centre, [0.0, 0.0])
+    jumped = np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])  # most of the population jumped
+    np.testing.assert_allclose(history.penalty(jumped), 0.5 * np.array([1.25, 1.25, 0.0]))
+    np.testing.assert_allclose(history.centre, [0.25, 0.25])  # a quarter of the way to (1, 1)
+    again = HistoricalAverage(0.5, 4, scale)
+    again.load_state_dict(history.state_dict())
+    np.testing.assert_array_equal(again.penalty(jumped), history.penalty(jumped))
+    fresh = HistoricalAverage(0.5, 4, scale)
+    fresh.load_state_dict(None)  # a checkpoint without one: starts afresh
+    assert fresh.centre is None
+
+
+def test_historical_averaging_is_subtracted_from_the_models_fitness_and_resumes(tiny, tmp_path):
+    over = {**tiny, "generations": 4, "learner.historical_averaging": 0.3, "learner.historical_horizon": 2}
+    plain, averaged = (build(load_config("aggregation", o)) for o in (tiny, over))
+    family = averaged.system.model_family
+    scale = np.asarray(family.upper) - np.asarray(family.lower)
+    a, b = plain.step(), averaged.step()  # the same streams: the same first population and verdicts
+    np.testing.assert_array_equal(a.models, b.models)
+    centre = np.median(a.models, axis=0)  # the first median starts the average
+    penalty = 0.3 * (((a.models - centre) / scale) ** 2).sum(axis=1)
+    assert penalty.max() > 0.01  # the test can tell
+    np.testing.assert_allclose(b.model_fitness, a.model_fitness - penalty)
+    for _ in range(2):
+        averaged.step()
+    assert not np.allclose(averaged.history.centre, centre)  # it moved with the population
+    whole = turinglearn.learn("aggregation", seed=2, overrides=over)
+    resumed = _interrupted_and_resumed(over, 2, 2, tmp_path)
+    np.testing.assert_array_equal(resumed.models, whole.models)
+
+
+def test_historical_averaging_needs_parameters_with_a_range(tiny):
+    with pytest.raises(ConfigError, match=r"learner\.historical_averaging: .*programs"):
+        build(load_config("aggregation-gp", {**tiny, "learner.historical_averaging": 0.1}))

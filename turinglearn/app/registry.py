@@ -216,7 +216,23 @@ def _turing(parts):
         model_memory_keep=lc.model_memory_keep,
         counterfeits=_counterfeits(parts) if lc.counterfeits else None,
         hall_of_fame_weight=None if lc.hall_of_fame_weight == -1 else lc.hall_of_fame_weight,
+        history=_history(parts) if lc.historical_averaging else None,
     )
+
+
+def _history(parts):
+    """learner.historical_averaging's penalty, distances in units of each parameter's range."""
+    from turinglearn.core.memory import HistoricalAverage
+
+    family, lc = parts.system.model_family, parts.config.learner
+    scale = np.asarray(family.upper, dtype=float) - np.asarray(family.lower, dtype=float)
+    if not np.all(np.isfinite(scale)):
+        raise ConfigError(
+            "measures distances in units of each parameter's range; this model family has none "
+            "(programs). Use a parameter or policy family, or historical_averaging = 0",
+            "learner.historical_averaging",
+        )
+    return HistoricalAverage(lc.historical_averaging, lc.historical_horizon, scale)
 
 
 def _counterfeits(parts):

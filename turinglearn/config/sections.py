@@ -94,7 +94,14 @@ class LearnerConfig:
     :class:`~turinglearn.core.memory.NearCounterfeits`);
     counterfeit_step: the step, a fraction of the parameter's range, in (0, 1];
     counterfeit_window: the remembered estimate is the median of the population medians of
-    this many last generations.
+    this many last generations;
+    historical_averaging: historical averaging's weight (Salimans et al., 2016): subtracted from
+    each model's fitness times its squared distance, in units of each parameter's range, from
+    the running average of the population's past medians, so that jumping away from where the
+    population has been costs fitness (0: off; parameter and policy families; see
+    :class:`~turinglearn.core.memory.HistoricalAverage`);
+    historical_horizon: generations the running average spans (it moves 1 / horizon of the way
+    to each generation's median).
     """
 
     kind: str = "turing"
@@ -113,13 +120,15 @@ class LearnerConfig:
     counterfeit_step: float = 0.1
     counterfeit_window: int = 20
     hall_of_fame_weight: float = -1.0
+    historical_averaging: float = 0.0
+    historical_horizon: int = 100
 
     def __post_init__(self):
-        check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits")
+        check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging")
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
-        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
+        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1)
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
             raise ConfigError(f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight")
         if not 0 < self.counterfeit_step <= 1:

@@ -21,7 +21,7 @@ from turinglearn.core.contracts import (
     System,
 )
 from turinglearn.core.fitness import discriminator_fitness, engagement, judgements, model_fitness
-from turinglearn.core.memory import Archive, NearCounterfeits
+from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.core.random import stream
 
 
@@ -91,6 +91,10 @@ class TuringLearner(GenerationLoop):
     the other counterfeits', so telling the estimate from its neighbours keeps paying once
     the models have converged. They get no fitness.
 
+    history: a :class:`~turinglearn.core.memory.HistoricalAverage` (None: none): each
+    generation its penalty (the models' squared distance from the running average of the
+    population's past medians) is subtracted from the models' fitness before selection.
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -117,6 +121,7 @@ class TuringLearner(GenerationLoop):
         model_memory_keep: str = "history",
         counterfeits: NearCounterfeits | None = None,
         hall_of_fame_weight: float | None = None,
+        history: HistoricalAverage | None = None,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -129,6 +134,7 @@ class TuringLearner(GenerationLoop):
         self.model_memory_judged = model_memory_judged if model_memory else 0
         self.counterfeits = counterfeits
         self.hall_of_fame_weight = hall_of_fame_weight
+        self.history = history
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -172,6 +178,8 @@ class TuringLearner(GenerationLoop):
             f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
         else:  # every judge one vote
             f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
+        if self.history is not None:  # where the population has been weighs too
+            f_models = f_models - self.history.penalty(theta)
         # [D], current population only; recalled models' samples are counterfeits like the rest
         hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
@@ -196,6 +204,7 @@ class TuringLearner(GenerationLoop):
             "archive": self.judges_memory.state_dict(),
             "model_memory": self.models_memory.state_dict(),
             **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),
+            **({"history": self.history.state_dict()} if self.history else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -205,3 +214,5 @@ class TuringLearner(GenerationLoop):
         self.models_memory.load_state_dict(state.get("model_memory"))
         if self.counterfeits is not None:
             self.counterfeits.load_state_dict(state.get("counterfeits"))
+        if self.history is not None:
+            self.history.load_state_dict(state.get("history"))

@@ -10,6 +10,11 @@ keeps rows that one population has to keep facing:
 - the model memory: models that the judges of their time rejected (a test once solved, as in
   de Jong's MaxSolve archive), which the discriminators must keep rejecting.
 
+:class:`HistoricalAverage` remembers where the models have been instead: historical averaging
+(Salimans et al., 2016) penalises a model's distance from the running average of the
+population's past medians, so a jump away from a settled estimate costs fitness even while the
+judges of the moment cannot tell the difference.
+
 ``keep = "recent"`` holds the last ``size`` rows offered; ``"history"`` a uniform sample of
 all rows ever offered (reservoir sampling, Vitter's algorithm R), so what was learned early
 in the run stays in the archive however long the run goes on.
@@ -109,3 +114,39 @@ class NearCounterfeits:
 
     def load_state_dict(self, state) -> None:
         self.centres.load_state_dict(state)
+
+
+class HistoricalAverage:
+    """Historical averaging (Salimans et al., 2016, "Improved techniques for training GANs",
+    section 3.3) for a population of models: a penalty on each model's squared distance from
+    where the population has been.
+
+    ``penalty(theta)`` returns ``weight * sum_i ((theta_i - centre_i) / scale_i) ** 2`` per
+    model [M], then moves the centre towards this generation's population median by ``1 /
+    horizon`` (an exponential average over about ``horizon`` generations; the first median
+    starts it). Subtracted from the models' fitness (a fraction of judges fooled, in [0, 1]),
+    a jump of the whole range in one parameter costs ``weight``; a model that stays with the
+    population pays almost nothing, so selection among look-alikes that the judges cannot tell
+    apart favours the one where the population has been. scale: [d] each parameter's range.
+    """
+
+    def __init__(self, weight: float, horizon: int, scale):
+        self.weight, self.horizon = float(weight), int(horizon)
+        self.scale = np.asarray(scale, dtype=float)
+        self.centre: np.ndarray | None = None  # [d] the running average of past medians
+
+    def penalty(self, theta: np.ndarray) -> np.ndarray:
+        """theta [M, d] this generation's models -> [M] penalties (then the centre moves)."""
+        median = np.median(theta, axis=0)
+        if self.centre is None:
+            self.centre = median
+        out = self.weight * (((theta - self.centre) / self.scale) ** 2).sum(axis=1)
+        self.centre = self.centre + (median - self.centre) / self.horizon
+        return out
+
+    def state_dict(self) -> dict:
+        return {"centre": self.centre}
+
+    def load_state_dict(self, state) -> None:
+        centre = None if state is None else state["centre"]
+        self.centre = None if centre is None else np.array(centre, dtype=float)
