@@ -345,7 +345,7 @@ def test_population_mode_selects_the_best(digits):
 
 
 def test_hall_of_fame_keeps_the_best_judges_and_they_judge(digits):
-    from turinglearn.gan.state import flatten, unflatten_into
+    from turinglearn.gan.state import NetworkArchive, flatten, unflatten_into
 
     learner = GANLearner(
         digits, tiny(**{"learner.population": 2, "learner.select_every": 1, "learner.hall_of_fame": 2})
@@ -365,10 +365,19 @@ def test_hall_of_fame_keeps_the_best_judges_and_they_judge(digits):
         kept.append(flatten(learner.D[int(np.argmax(f_d))]))  # winners keep their index and weights
     assert len(learner.hall) == 2
     np.testing.assert_array_equal(learner.hall.rows, np.stack(kept[1:]))
+    assert learner.judge_all().shape == (2 + 2, 8 + 2 * 8)
+    # two archived judges that disagree (one trained, one fresh): each judges with its own weights
+    learner.hall = NetworkArchive(2)
+    for d in (learner.D[0], GANLearner(digits, tiny(seed=3)).D[0]):
+        learner.hall.offer(d, np.random.default_rng(0))
     judged = learner.judge_all()
-    assert judged.shape == (2 + 2, 8 + 2 * 8)
-    # the archive is a memory: its oldest judge is no current discriminator (they trained on)
-    assert not any(np.array_equal(learner.hall.rows[0], flatten(d)) for d in learner.D)
+    assert not np.array_equal(judged[2], judged[3])
+    for k, row in enumerate(learner.hall.rows):
+        alone = GANLearner(digits, tiny(seed=2)).D[0]
+        unflatten_into(alone, row)
+        learner.hall = NetworkArchive(1)
+        learner.hall.offer(alone, np.random.default_rng(0))
+        np.testing.assert_array_equal(learner.judge_all()[2], judged[2 + k])  # same generation: same samples
 
 
 # --- metrics -------------------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 """The state of networks and optimisers: batch statistics without side effects, copies in place
-(population selection) and state dicts as numpy arrays (checkpoints)."""
+(population selection), state dicts as numpy arrays (checkpoints) and archives of networks as
+flat vectors (the hall of fame)."""
 
 from __future__ import annotations
 
 import contextlib
+import copy
 
 import numpy as np
 import torch
+
+from turinglearn.core.memory import Archive
 
 
 @contextlib.contextmanager
@@ -56,6 +60,43 @@ def unflatten_into(module: torch.nn.Module, row: np.ndarray) -> None:
     for t in tensors:
         t.copy_(flat[at : at + t.numel()].view(t.shape).to(t.device, t.dtype))
         at += t.numel()
+
+
+class NetworkArchive:
+    """The last ``size`` networks offered, kept as flat vectors [n <= size, k] on the host (an
+    :class:`~turinglearn.core.memory.Archive` of :func:`flatten`'s rows). :meth:`judges` loads
+    each in turn into one spare copy of a network of the same architecture."""
+
+    def __init__(self, size: int):
+        self.archive, self._spare = Archive(size, "recent"), None
+
+    def __len__(self) -> int:
+        return len(self.archive)
+
+    @property
+    def size(self) -> int:
+        return self.archive.size
+
+    @property
+    def rows(self) -> np.ndarray | None:
+        return self.archive.rows
+
+    def offer(self, module: torch.nn.Module, rng: np.random.Generator) -> None:
+        self.archive.offer(flatten(module), rng)
+
+    def judges(self, template: torch.nn.Module):
+        """Yield the archived networks, each loaded into the same spare copy of ``template``."""
+        if self._spare is None and len(self):
+            self._spare = copy.deepcopy(template)
+        for row in self.rows if len(self) else ():
+            unflatten_into(self._spare, row)
+            yield self._spare
+
+    def state_dict(self) -> dict:
+        return self.archive.state_dict()
+
+    def load_state_dict(self, state) -> None:
+        self.archive.load_state_dict(state)
 
 
 def to_numpy(obj):

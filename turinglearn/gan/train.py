@@ -27,6 +27,7 @@ outside the captured step, so eager, compiled and captured steps compute the sam
 from __future__ import annotations
 
 import copy
+import itertools
 import time
 import warnings
 from collections.abc import Sequence
@@ -37,7 +38,6 @@ import torch
 from turinglearn.config.gan import GANConfig
 from turinglearn.core.contracts import Generation
 from turinglearn.core.learner import GenerationLoop
-from turinglearn.core.memory import Archive
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
 from turinglearn.execution.device import resolve_device
@@ -46,7 +46,7 @@ from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
 from turinglearn.gan.parallel import init_distributed
 from turinglearn.gan.population import population_fitness, truncation
-from turinglearn.gan.state import batch_stats, copy_into, flatten, to_numpy, to_tensors, unflatten_into
+from turinglearn.gan.state import NetworkArchive, batch_stats, copy_into, to_numpy, to_tensors
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
 
@@ -111,9 +111,7 @@ class GANLearner(GenerationLoop):
         self.pairing = stream(config.seed, "simulation", 1)  # host-side: no device sync per step
         self.best = 0  # the generator with the highest fitness at the last selection
         self.last_selection: tuple[np.ndarray, np.ndarray] | None = None
-        self.hall = Archive(lc.hall_of_fame, "recent")  # [H' <= H, k] past best discriminators, flat
-        # the network an archived discriminator is loaded into to judge (built on first use)
-        self._archived: torch.nn.Module | None = None
+        self.hall = NetworkArchive(lc.hall_of_fame)  # past best discriminators [H' <= H, k], flat
         if "compile" in self.mode:
             kw = {"mode": "max-autotune-no-cudagraphs"} if cuda else {}
             self._g_run = [torch.compile(g, **kw) for g in self.G]
@@ -320,20 +318,10 @@ class GANLearner(GenerationLoop):
                 x.append(g(z[i]).float())
         samples = torch.cat(x)  # [n + P n, C, S, S]
         judged = []
-        for d in [*self.D, *self._hall_judges()]:
+        for d in itertools.chain(self.D, self.hall.judges(self.D[0])):  # archived: loaded one by one
             with batch_stats(d), self._autocast():  # judged per block of n, as in training
                 judged.append(torch.cat([d(b) for b in samples.split(n)]) > 0)
         return torch.stack(judged).cpu().numpy()
-
-    def _hall_judges(self):
-        """The hall of fame's discriminators, one at a time, loaded into one spare network."""
-        if not len(self.hall):
-            return
-        if self._archived is None:
-            self._archived = copy.deepcopy(self.D[0])
-        for row in self.hall.rows:
-            unflatten_into(self._archived, row)
-            yield self._archived
 
     def select(self) -> tuple[np.ndarray, np.ndarray]:
         """Turing Learning selection: fitness of both populations from :meth:`judge_all`, then
@@ -342,8 +330,7 @@ class GANLearner(GenerationLoop):
         f_g, f_d = population_fitness(self.judge_all(), self.batch, self.P, current=self.P)
         selection = (self.generation + 1) // self.config.learner.select_every - 1  # 0, 1, ...
         if self.hall.size and selection % self.config.learner.hall_of_fame_every == 0:
-            best_judge = flatten(self.D[int(np.argmax(f_d))])
-            self.hall.offer(best_judge, stream(self.config.seed, "memory", self.generation))
+            self.hall.offer(self.D[int(np.argmax(f_d))], stream(self.config.seed, "memory", self.generation))
         for loser, winner in truncation(f_g):
             copy_into(self.G[loser], self.opt_g[loser], self.G[winner], self.opt_g[winner])
         for loser, winner in truncation(f_d):
