@@ -12,10 +12,8 @@ Population mode (``P > 1``): P generators and P discriminators; each step pairs 
 ``i`` with discriminator ``(i + r) mod P`` for a random rotation ``r``, and every
 ``select_every`` steps every discriminator judges every generator's samples and genuine ones;
 Turing Learning fitness ranks both populations and the worse half of each is overwritten by
-copies (weights and optimiser state) of the better half. With ``hall_of_fame = H``, the best
-discriminator of every ``hall_of_fame_every``-th selection is archived (the last H kept, as
-flat weight vectors on the host) and judges the generators at every selection beside the
-current ones (the swarm runs' hall of fame, :mod:`turinglearn.core.memory`).
+copies (weights and optimiser state) of the better half. ``hall_of_fame = H``: the best
+discriminators of the last H selections (every ``hall_of_fame_every``-th) judge there too.
 
 Speed (CUDA): data resident on the device, bf16 autocast for the networks (losses in fp32),
 channels-last layout, fused Adam, cuDNN autotuning, and the whole step (all pairs) captured as
