@@ -157,6 +157,7 @@ def test_engagement_columns_are_in_the_metrics(tiny):
         ("learner.hall_of_fame_weight", 1.5, "learner.hall_of_fame_weight: 1.5 is neither -1 nor a share"),
         ("learner.historical_averaging", -0.1, "learner.historical_averaging"),
         ("learner.historical_horizon", 0, "learner.historical_horizon"),
+        ("learner.historical_settle", -0.5, "learner.historical_settle"),
     ],
 )
 def test_bad_memory_settings_name_the_key(tiny, key, value, words):
@@ -303,8 +304,37 @@ def test_historical_average_penalises_the_distance_from_where_the_population_has
     assert fresh.centre is None
 
 
+def test_historical_averaging_waits_until_the_population_has_settled_then_stays_on():
+    scale = np.array([1.0, 1.0])
+    history = HistoricalAverage(1.0, horizon=3, scale=scale, settle=0.05)
+    rng = np.random.default_rng(0)
+    wandering = [np.array([0.1 * g, 0.0]) for g in range(5)]  # the median moves 0.1 a generation
+    calm = [np.array([0.5, 0.0])] * 8  # then stays
+    for g, centre in enumerate(wandering + calm):
+        theta = centre + rng.normal(0, 0.01, (21, 2))
+        theta[0] = [1.0, 1.0]  # one model far from the rest pays once the penalty is on
+        p = history.penalty(theta)
+        if history.settled is None or history.settled == g:
+            assert np.all(p == 0)
+        else:
+            assert p[0] > 0.5 and p[1:].max() < 0.05
+    assert history.settled is not None and history.settled >= len(wandering)
+    jumped = np.full((21, 2), 0.9)  # a jump does not switch it off
+    assert history.penalty(jumped).min() > 0.1
+    again = HistoricalAverage(1.0, 3, scale, settle=0.05)
+    again.load_state_dict(history.state_dict())
+    assert again.settled == history.settled and again.calm == history.calm
+    np.testing.assert_array_equal(again.penalty(jumped), history.penalty(jumped))
+
+
 def test_historical_averaging_is_subtracted_from_the_models_fitness_and_resumes(tiny, tmp_path):
-    over = {**tiny, "generations": 4, "learner.historical_averaging": 0.3, "learner.historical_horizon": 2}
+    over = {
+        **tiny,
+        "generations": 4,
+        "learner.historical_averaging": 0.3,
+        "learner.historical_horizon": 2,
+        "learner.historical_settle": 0.0,  # from the first generation
+    }
     plain, averaged = (build(load_config("aggregation", o)) for o in (tiny, over))
     family = averaged.system.model_family
     scale = np.asarray(family.upper) - np.asarray(family.lower)

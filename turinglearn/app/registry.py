@@ -232,7 +232,7 @@ def _history(parts):
             "(programs). Use a parameter or policy family, or historical_averaging = 0",
             "learner.historical_averaging",
         )
-    return HistoricalAverage(lc.historical_averaging, lc.historical_horizon, scale)
+    return HistoricalAverage(lc.historical_averaging, lc.historical_horizon, scale, lc.historical_settle)
 
 
 def _counterfeits(parts):

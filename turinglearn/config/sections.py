@@ -101,7 +101,10 @@ class LearnerConfig:
     population has been costs fitness (0: off; parameter and policy families; see
     :class:`~turinglearn.core.memory.HistoricalAverage`);
     historical_horizon: generations the running average spans (it moves 1 / horizon of the way
-    to each generation's median).
+    to each generation's median);
+    historical_settle: the penalty starts once the population median has stayed within this
+    fraction of each parameter's range of the running average for ``historical_horizon``
+    generations in a row (0: from the first generation).
     """
 
     kind: str = "turing"
@@ -121,10 +124,13 @@ class LearnerConfig:
     counterfeit_window: int = 20
     hall_of_fame_weight: float = -1.0
     historical_averaging: float = 0.0
-    historical_horizon: int = 100
+    historical_horizon: int = 30
+    historical_settle: float = 0.02
 
     def __post_init__(self):
-        check_none_or_more(self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging")
+        check_none_or_more(
+            self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging", "historical_settle"
+        )
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
