@@ -58,7 +58,7 @@ VARIANTS: dict[str, dict] = {
     },
     "hof-weight": {"learner.hall_of_fame_weight": 0.5},  # the archived judges weigh half a model's fitness
     "small-steps": {"models.sigma_max": 0.2, "models.sigma_init": 0.2},  # no jumps between modes
-    "history": {"learner.historical_averaging": 0.3},  # docs/concepts.md, "Memory": historical averaging
+    "history": {"learner.historical_averaging": 1.0},  # docs/concepts.md, "Memory": historical averaging
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
@@ -206,7 +206,7 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
     shown = ranges_of(cfg)
     ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
     g = stop_at(h, names, ranges, ev, **rule)
-    out["stop"] = None
+    out["rule"], out["stop"] = rule, None
     if g is not None:
         cut = {k: v[:g] for k, v in h.items()}
         est = estimate(cut, names, ev.average_last, ev.average, ev.track)
@@ -302,6 +302,10 @@ def main(argv=None) -> None:
     bars = {t: (a.bar or (0.1 if t == "object-clustering" else 0.05)) for t in a.tasks}
     for task in a.tasks:
         table([r for r in rows if r["task"] == task], a.near, bars[task])
+    rules = {json.dumps(r["rule"], sort_keys=True) for r in rows}
+    if len(rules) > 1:  # runs of older code carry other [stopping] defaults in their config.toml
+        print(f"note: the runs' own convergence rules differ ({'; '.join(sorted(rules))}), so the stop "
+              "columns compare different rules: pass --window, --tolerance and --patience")  # fmt: skip
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1))
 
