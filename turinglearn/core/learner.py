@@ -204,7 +204,7 @@ class TuringLearner(GenerationLoop):
             "archive": self.judges_memory.state_dict(),
             "model_memory": self.models_memory.state_dict(),
             **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),
-            **({"history": self.history.state_dict()} if self.history else {}),
+            **({"history": self.history.state_dict()} if self.history is not None else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
