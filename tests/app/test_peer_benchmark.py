@@ -159,7 +159,8 @@ def test_a_variant_runs_beside_its_learner_with_its_own_settings(tmp_path, capsy
         (["turing", "nope"], "300", "unknown learner 'nope'"),
         (["turing", "small=nope"], "300", "unknown learner 'nope'"),
         (["turing", "turing=metric-sse"], "300", "each name once"),
-        (["a:b=turing"], "300", "without ':' or '/'"),
+        (["a:b=turing"], "300", "without ':', '/' or '@'"),
+        (["a@b=turing"], "300", "without ':', '/' or '@'"),
         # 100 sets of the recording's 3 individuals
         (["turing", "abc-smc"], "299", "abc-smc on aggregation-interior needs at least 300 trajectories"),
         # one generation: 10 models x 1 trial x 3 individuals
@@ -202,3 +203,25 @@ def test_the_swarm_suite_is_still_the_default():
     args = parser().parse_args(["benchmark", "--seeds", "2"])
     assert args.suite == "swarm" and args.seeds == "2"
     assert parser().parse_args(["benchmark", "peers"]).suite == "peers"
+
+
+def test_a_learner_on_one_task_has_settings_of_its_own(tmp_path):
+    """``LEARNER@TASK:KEY`` reaches that learner's runs on that task and no other run; a scope
+    that names no learner and task of the grid is refused before any work."""
+    from turinglearn.app.peer_benchmark import Cell, plan
+    from turinglearn.errors import ConfigError
+
+    base = {f"{'aggregation-interior:' * k.startswith('environment')}{k}": v for k, v in SMALL.items()}
+    scoped = {**base, "small@aggregation-interior:environment.steps": 12}
+    p = plan(tmp_path / "b", ["aggregation-interior"], ["turing", "small=turing"], [300], [1], [0], scoped)
+    small, turing = (p.settings(Cell("aggregation-interior", n, 300, 1, 0)) for n in ("small", "turing"))
+    assert small["environment.steps"] == 12 and turing["environment.steps"] == 15
+    assert p.task_settings("aggregation-interior")["environment.steps"] == 15  # the recording's
+    for who in ("nobody@aggregation-interior", "small@nowhere"):
+        with pytest.raises(ConfigError, match="LEARNER@TASK"):
+            plan(tmp_path / "c", ["aggregation-interior"], ["turing", "small=turing"], [300], [1], [0],
+                 {**base, f"{who}:environment.steps": 12})  # fmt: skip
+    with pytest.raises(ConfigError, match="unknown setting"):  # checked against the task's system
+        plan(tmp_path / "d", ["aggregation-interior"], ["turing", "small=turing"], [300], [1], [0],
+             {**base, "small@aggregation-interior:environment.passive_period": 3})  # fmt: skip
+    assert not any((tmp_path / d).exists() for d in "bcd")

@@ -160,8 +160,9 @@ def _benchmark_args(sub) -> None:
         action="append",
         default=[],
         metavar="KEY=VALUE",
-        help="setting applied to every run, e.g. --set generations=300 (peers: LEARNER:KEY=VALUE or "
-        "TASK:KEY=VALUE for one learner's or one task's runs, e.g. --set turing:models.population=20)",
+        help="setting applied to every run, e.g. --set generations=300 (peers: LEARNER:KEY=VALUE, "
+        "TASK:KEY=VALUE or LEARNER@TASK:KEY=VALUE for one learner's, one task's or one learner's runs on "
+        "one task, e.g. --set turing:models.population=20)",
     )
 
 

@@ -87,10 +87,10 @@ def parse_learners(names: Sequence[str]) -> dict[str, str]:
     for entry in names:
         name, _, kind = entry.partition("=")
         name, kind = name.strip(), (kind or name).strip()
-        if not name or not kind or ":" in name or "/" in name or name in kinds:
+        if not name or not kind or any(c in name for c in ":/@") or name in kinds:
             raise ConfigError(
                 f"--learners {entry!r}: give a learner (turing) or NAME=LEARNER (small=turing), "
-                "each name once, without ':' or '/'"
+                "each name once, without ':', '/' or '@'"
             )
         kinds[name] = kind
     return kinds
@@ -139,7 +139,8 @@ class Plan:
         ]  # fmt: skip
 
     def scoped(self, scope: str | None) -> dict[str, Any]:
-        """The --set of every run (scope None), or of one task's or one learner's (``SCOPE:KEY``)."""
+        """The --set of every run (scope None), or of one task's, one learner's or one learner's
+        on one task (``SCOPE:KEY``, the scope ``TASK``, ``LEARNER`` or ``LEARNER@TASK``)."""
         return {
             k.partition(":")[2] if scope else k: v
             for k, v in self.overrides.items()
@@ -152,7 +153,11 @@ class Plan:
 
     def settings(self, cell: Cell) -> dict[str, Any]:
         """The overrides of a cell's run."""
-        out = {**self.task_settings(cell.task), **self.scoped(cell.learner)}
+        out = {
+            **self.task_settings(cell.task),
+            **self.scoped(cell.learner),
+            **self.scoped(f"{cell.learner}@{cell.task}"),
+        }
         out |= {"seed": cell.seed, "execution.backend": "inprocess"}
         out |= {
             "data": str(self.recording(cell.task, cell.k, cell.seed)),
@@ -175,7 +180,8 @@ def plan(
     overrides: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Check every setting and build the grid; a ConfigError (one line) names the first problem.
-    ``overrides`` apply to every run; a key ``LEARNER:KEY`` to that learner's runs only."""
+    ``overrides`` apply to every run; a key ``LEARNER:KEY`` to that learner's runs only,
+    ``TASK:KEY`` to that task's, ``LEARNER@TASK:KEY`` to that learner's on that task."""
     from turinglearn.app.build import make_simulator
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.app.stopping import recorded_per_generation
@@ -191,7 +197,12 @@ def plan(
         who, _, name = key.rpartition(":")
         if name in RESERVED:
             raise ConfigError(f"--set {key}: the benchmark sets {name} in every run; leave it out")
-        if who and who not in learners and who not in (tasks or default_tasks()):
+        learner, at, task = who.partition("@")
+        if at and (learner not in learners or task not in (tasks or default_tasks())):
+            raise ConfigError(
+                f"--set {key}: {who!r} is not LEARNER@TASK with one of the --learners and --tasks"
+            )
+        if who and not at and who not in learners and who not in (tasks or default_tasks()):
             raise ConfigError(f"--set {key}: {who!r} is neither one of the --learners nor of the --tasks")
     for kind in kinds.values():
         if kind not in LEARNERS or kind not in KINDS:
@@ -260,6 +271,11 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
         )
 
 
+def _learner_of(key: str) -> str:
+    """The scope of a --set key, or its learner where it is ``LEARNER@TASK``."""
+    return key.rpartition(":")[0].partition("@")[0]
+
+
 def _check_directory(p: Plan) -> None:
     """A benchmark directory holds one set of settings: a rerun continues it only with the same
     task definitions, --set and learner names; more seeds, budgets, K or learners (with their
@@ -273,14 +289,14 @@ def _check_directory(p: Plan) -> None:
         kinds = old.get("learners", {})
         ran = set(kinds) | {d.name for d in (p.out / "runs").glob("*/*") if d.is_dir()}
         # a --set scoped to a learner that only one of the two runs has is that learner's own
-        mine = {k.rpartition(":")[0] for k in p.overrides} & set(p.kinds) - ran
-        theirs = {k.rpartition(":")[0] for k in old.get("overrides", {})} & ran - set(p.kinds)
+        mine = {_learner_of(k) for k in p.overrides} & set(p.kinds) - ran
+        theirs = {_learner_of(k) for k in old.get("overrides", {})} & ran - set(p.kinds)
 
         def shared(overrides: Mapping[str, Any]) -> dict:
             return {
                 k: v
                 for k, v in json.loads(json.dumps(overrides)).items()
-                if k.rpartition(":")[0] not in mine | theirs
+                if _learner_of(k) not in mine | theirs
             }
 
         same = (
