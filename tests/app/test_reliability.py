@@ -475,3 +475,18 @@ def test_toml_directory_is_named_as_one(tmp_path, capsys):
 def test_list_type_names_read_well():
     with pytest.raises(ConfigError, match="must be a list of numbers"):
         turinglearn.load_config("aggregation", {"environment.truth": 3})
+
+
+def test_rows_appended_to_an_older_runs_metrics_keep_its_columns(tmp_path):
+    """A run resumed from an older version's checkpoint appends to a metrics.csv whose header
+    lacks a newer column (or has one this version no longer writes): the file stays readable."""
+    from turinglearn.app.runs import RunDir
+
+    (tmp_path / "metrics.csv").write_text("generation,seconds,gone\n0,1.0,3.0\n")
+    run = RunDir(tmp_path)
+    run.append_metrics({"generation": 1, "seconds": 2.0, "history_penalty": 0.5})
+    run.close()
+    cols = read_metrics(tmp_path)
+    assert list(cols) == ["generation", "seconds", "gone"]
+    np.testing.assert_array_equal(cols["seconds"], [1.0, 2.0])
+    assert cols["gone"][0] == 3.0 and np.isnan(cols["gone"][1])

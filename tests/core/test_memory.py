@@ -344,12 +344,26 @@ def test_historical_averaging_is_subtracted_from_the_models_fitness_and_resumes(
     penalty = 0.3 * (((a.models - centre) / scale) ** 2).sum(axis=1)
     assert penalty.max() > 0.01  # the test can tell
     np.testing.assert_allclose(b.model_fitness, a.model_fitness - penalty)
+    assert b.diagnostics["history_penalty"] == pytest.approx(penalty.mean())  # metrics.csv's column
+    assert "history_penalty" not in a.diagnostics
     for _ in range(2):
         averaged.step()
     assert not np.allclose(averaged.history.centre, centre)  # it moved with the population
     whole = turinglearn.learn("aggregation", seed=2, overrides=over)
     resumed = _interrupted_and_resumed(over, 2, 2, tmp_path)
     np.testing.assert_array_equal(resumed.models, whole.models)
+    assert np.all(whole.history["history_penalty"] > 0)  # on from the first generation
+    np.testing.assert_array_equal(resumed.history["history_penalty"], whole.history["history_penalty"])
+    assert whole.summary()["coevolution"]["history_began"] == 0
+
+
+def test_the_start_of_historical_averaging_is_read_off_the_penalty_column():
+    from turinglearn.app.coevolution import engagement_summary, history_began
+
+    assert history_began({"generation": [5, 6, 7, 8], "history_penalty": [0.0, 0.0, 0.02, 0.0]}) == 7
+    assert history_began({"history_penalty": [0.0, 0.0]}) is None  # not yet settled
+    assert history_began({"history_penalty": [float("nan")] * 3}) is None  # off
+    assert engagement_summary({"judges_best_vs_models": [0.6, 0.7]})["history_began"] is None  # older runs
 
 
 def test_historical_averaging_needs_parameters_with_a_range(tiny):

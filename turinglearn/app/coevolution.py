@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from turinglearn.app.runs import ENGAGEMENT
+from turinglearn.app.runs import ENGAGEMENT, MEMORY
 from turinglearn.app.stopping import converged, window_estimates
 from turinglearn.config.stopping import StoppingConfig
 
@@ -254,6 +254,9 @@ def engagement_summary(
       least ``spell`` long (20: the convergence window's default; a spell that long can move
       the window estimate), and ``disengaged_threshold``: ``disengaged``.
 
+    - ``history_began``: the generation from which historical averaging penalised the models
+      (the first with a positive ``history_penalty``; None without it or before it began).
+
     Generations without a measure (NaN) are left out; a value is None where the history has no
     such column or no measure in it (older runs, the metric baselines), never an error."""
     out: dict[str, Any] = {}
@@ -271,7 +274,18 @@ def engagement_summary(
         out["disengaged_fraction"] = float(low.sum() / measured.sum())
         out["disengaged_spells"] = _spells(low, _generations(history, len(best)), spell)
     out["disengaged_threshold"] = disengaged
+    out["history_began"] = history_began(history)
     return out
+
+
+def history_began(history: Mapping[str, Sequence[float]]) -> int | None:
+    """The first generation with a positive ``history_penalty`` (historical averaging's start),
+    or None."""
+    col = _column(history, MEMORY[0])
+    if col is None or not len(col):
+        return None
+    on = np.flatnonzero(np.nan_to_num(col) > 0)
+    return int(_generations(history, len(col))[on[0]]) if on.size else None
 
 
 def _records(events: Iterable[DriftEvent | Mapping[str, Any]] | None) -> list[Mapping[str, Any]]:
@@ -322,6 +336,9 @@ def plot_coevolution(
         label = "drift" if k == 0 else None
         top.axvspan(e["left"], stop, color="C3", alpha=0.15, lw=0, label=label)
         top.axvline(e["settled"], color="C3", ls=":", lw=0.8)
+    began = history_began(history)
+    if began is not None:
+        top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("population median (IQR)")
     top.set_title("estimate (dashed: truth; dotted: settled; shaded: drift)", fontsize=9)
     if names:

@@ -51,6 +51,8 @@ def coevolution_line(co: dict) -> str:
         words.append(f"best judge vs models {co['judges_best_vs_models']:.2f} (last quarter; 0.5 = chance)")
     if co.get("disengaged_fraction") is not None:
         words.append(f"disengaged {100 * co['disengaged_fraction']:.0f} % of generations")
+    if co.get("history_began") is not None:
+        words.append(f"historical averaging from generation {co['history_began']}")
     drift = co.get("drift") or []
     if not drift:
         words.append("no drift from a settled estimate")

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from turinglearn.app.runs import ENGAGEMENT
+from turinglearn.app.runs import ENGAGEMENT, MEMORY
 from turinglearn.config import AVERAGES, TRACKS, Config
 from turinglearn.core.contracts import Generation
 
@@ -34,7 +34,7 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
         discriminator_fitness_mean=f_d.mean() if f_d.size else float("nan"),
         discriminator_fitness_max=f_d.max() if f_d.size else float("nan"),
     )
-    for key in ENGAGEMENT:  # absent for learners without discriminators
+    for key in (*ENGAGEMENT, *MEMORY):  # absent for learners without discriminators or memory
         row[key] = record.diagnostics.get(key, float("nan"))
     return row
 

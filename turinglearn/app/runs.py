@@ -223,12 +223,13 @@ class RunDir:
                 fresh = not file.is_file() or file.stat().st_size == 0
                 self._metrics = open(file, "wb" if fresh else "ab", buffering=0)
                 self._size = os.fstat(self._metrics.fileno()).st_size
-                self._fields = list(row)
+                # a run resumed from an older version's checkpoint keeps its file's columns
+                self._fields = list(row) if fresh else _header(file) or list(row)
                 head = fresh
             else:
                 head = False
             buf = io.StringIO(newline="")
-            writer = csv.DictWriter(buf, fieldnames=self._fields)
+            writer = csv.DictWriter(buf, fieldnames=self._fields, restval="nan", extrasaction="ignore")
             if head:
                 writer.writeheader()
             writer.writerow({k: _fmt(v) for k, v in row.items()})
@@ -346,6 +347,12 @@ def read_metrics(path: Path) -> dict[str, np.ndarray]:
     return {k: np.array(c) for k, c in zip(header, columns, strict=True)}
 
 
+def _header(file: Path) -> list[str]:
+    """The column names on the first line of a CSV file ([] if it has none)."""
+    with open(file, newline="", encoding="utf-8") as f:
+        return next(csv.reader(f), [])
+
+
 def metrics_columns(names: Sequence[str]) -> list[str]:
     cols = ["generation", "seconds"]
     for n in names:
@@ -357,8 +364,13 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
         "discriminator_fitness_mean",
         "discriminator_fitness_max",
         *ENGAGEMENT,
+        *MEMORY,
     ]
 
 
 #: metrics.csv's measures of engagement (:func:`turinglearn.core.fitness.engagement`)
 ENGAGEMENT = ("judges_best_vs_models", "judges_best_vs_memory", "hall_of_fame_fooled")
+#: metrics.csv's measures of the models' memory: the mean historical-averaging penalty of the
+#: generation's models (:class:`turinglearn.core.memory.HistoricalAverage`; 0 until it begins,
+#: empty without it)
+MEMORY = ("history_penalty",)

@@ -178,8 +178,9 @@ class TuringLearner(GenerationLoop):
             f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
         else:  # every judge one vote
             f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
-        if self.history is not None:  # where the population has been weighs too
-            f_models = f_models - self.history.penalty(theta)
+        penalty = None if self.history is None else self.history.penalty(theta)  # [M]
+        if penalty is not None:  # where the population has been weighs too
+            f_models = f_models - penalty
         # [D], current population only; recalled models' samples are counterfeits like the rest
         hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
         f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
@@ -188,6 +189,8 @@ class TuringLearner(GenerationLoop):
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
         diagnostics = engagement(judged, ev.genuine, ev.owner, len(weights), len(theta))
+        if penalty is not None:  # 0 until the population has settled
+            diagnostics["history_penalty"] = float(penalty.mean())
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
             self.judges_memory.offer(weights[int(np.argmax(f_discs))], rng)
         worst = int(np.argmin(f_models))
