@@ -127,7 +127,10 @@ def test_discriminator_kind_config_errors_are_one_line():
     with pytest.raises(ConfigError, match=r"^discriminators.train_steps: must be at least 1"):
         load_config("aggregation", {"discriminators.train_steps": 0})
     cfg = load_config("sensor-identification", {"discriminators.kind": "gru"})
-    with pytest.raises(ConfigError, match=r"^discriminators.kind: 'gru' judges passive samples.*'elman'$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^discriminators.kind: 'gru' judges passive samples.*'elman', or learn from a recording",
+    ):
         build(cfg)
 
 
@@ -188,3 +191,31 @@ def test_worker_processes_give_bit_identical_results_with_programs_and_a_trained
     np.testing.assert_array_equal(here.discriminators, pool.discriminators)
     np.testing.assert_array_equal(here.model_fitness, pool.model_fitness)
     assert here.extra["program"] == pool.extra["program"] and here.c2st == pool.c2st
+
+
+def test_a_trained_judge_learns_an_interactive_system_from_its_recording(tmp_path):
+    """A recording of an interactive system is watched passively, so a GRU can judge it (the
+    live system needs interrogators): the samples are passive trials, and after training the
+    judge tells the truth's trials from those of a model far from it."""
+    from turinglearn.app.recording import record
+
+    watch = {"environment.passive_period": 20, "learner.passive": True, "environment.steps": 60}
+    path = record(load_config("stimulus-response", watch), tmp_path / "sr.npz", trials=30, seed=0)
+    small = {"models.population": 6, "models.parents": 3, "evaluation.c2st_trials": 0}
+    cfg = load_config(
+        "stimulus-response",
+        {**watch, **small, "data": str(path), "discriminators.kind": "gru", "discriminators.train_steps": 20},
+    )
+    learner = build(cfg)
+    g = learner.step()  # the whole loop: passive samples, judged, then taught
+    assert g.model_fitness.shape == (6,) and g.discriminators.shape[0] == 1
+    truth = np.asarray(learner.system.truth, float)
+    far = np.array([0.6, 0.1, 0.9, 0.9])  # the same gain; rarely startled, fast, recovering soon
+    rng = np.random.default_rng(1)
+    trainer = learner.discriminator_optimizer
+    for _ in range(15):
+        batch = learner.system.samples(far[None], rng)
+        trainer.train(batch.x, batch.genuine)
+    fresh = learner.system.samples(np.stack([truth, far]), rng)
+    p = learner.discriminator.judge(trainer.ask(), fresh.x)[0]  # [S] P(genuine)
+    assert p[fresh.owner == 0].mean() > p[fresh.owner == 1].mean() + 0.2

@@ -53,9 +53,10 @@ def build_system(config: Config, simulator=None):
         from turinglearn.families.policies import PolicySwarm
 
         sim = PolicySwarm(sim, model.policy(mc, sim.model_family.n_states))
-    if interactive and not judge.interrogates:
+    if interactive and not judge.interrogates and not config.data:  # a recording is watched passively
         raise ConfigError(
-            f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman'",
+            f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman', "
+            "or learn from a recording of it (data = FILE)",
             "discriminators.kind",
         )
     if config.data and judge.judges == "swarms":
