@@ -319,6 +319,7 @@ def test_historical_averaging_waits_until_the_population_has_settled_then_stays_
         else:
             assert p[0] > 0.5 and p[1:].max() < 0.05
     assert history.settled is not None and history.settled >= len(wandering)
+    assert history.began == history.settled + 1  # the first generation with a penalty
     jumped = np.full((21, 2), 0.9)  # a jump does not switch it off
     assert history.penalty(jumped).min() > 0.1
     again = HistoricalAverage(1.0, 3, scale, settle=0.05)
@@ -355,6 +356,7 @@ def test_historical_averaging_is_subtracted_from_the_models_fitness_and_resumes(
     assert np.all(whole.history["history_penalty"] > 0)  # on from the first generation
     np.testing.assert_array_equal(resumed.history["history_penalty"], whole.history["history_penalty"])
     assert whole.summary()["coevolution"]["history_began"] == 0
+    assert resumed.summary()["coevolution"]["history_began"] == 0  # the learner's, not the file's
 
 
 def test_the_start_of_historical_averaging_is_read_off_the_penalty_column():
@@ -363,6 +365,8 @@ def test_the_start_of_historical_averaging_is_read_off_the_penalty_column():
     assert history_began({"generation": [5, 6, 7, 8], "history_penalty": [0.0, 0.0, 0.02, 0.0]}) == 7
     assert history_began({"history_penalty": [0.0, 0.0]}) is None  # not yet settled
     assert history_began({"history_penalty": [float("nan")] * 3}) is None  # off
+    # resumed from a checkpoint older than the column: the start is not known from the file
+    assert history_began({"history_penalty": [float("nan"), float("nan"), 0.3, 0.2]}) is None
     assert engagement_summary({"judges_best_vs_models": [0.6, 0.7]})["history_began"] is None  # older runs
 
 

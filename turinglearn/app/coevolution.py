@@ -280,12 +280,17 @@ def engagement_summary(
 
 def history_began(history: Mapping[str, Sequence[float]]) -> int | None:
     """The first generation with a positive ``history_penalty`` (historical averaging's start),
-    or None."""
+    or None: without the column, before the penalty began, or where a generation before the
+    first positive one has no value (a run resumed from a checkpoint older than the column:
+    the start is not known from the file; the learner's state knows it,
+    :attr:`turinglearn.core.memory.HistoricalAverage.began`)."""
     col = _column(history, MEMORY[0])
     if col is None or not len(col):
         return None
-    on = np.flatnonzero(np.nan_to_num(col) > 0)
-    return int(_generations(history, len(col))[on[0]]) if on.size else None
+    on = np.flatnonzero(col > 0)
+    if not on.size or not np.isfinite(col[: on[0]]).all():
+        return None
+    return int(_generations(history, len(col))[on[0]])
 
 
 def _records(events: Iterable[DriftEvent | Mapping[str, Any]] | None) -> list[Mapping[str, Any]]:
@@ -299,11 +304,13 @@ def plot_coevolution(
     events: Iterable[DriftEvent | Mapping[str, Any]] | None,
     path: str | Path,
     disengaged: float = DISENGAGED,
+    began: int | None = None,
 ) -> Path:
     """coevolution.png: above, each parameter's population median (line) and interquartile
     range (band), the truth dashed where known, and the drift events (:func:`drift_events`, or
     their records from summary.json) as shaded spans from ``left`` to ``returned`` (or to where
-    the estimate settled elsewhere, or the run's end); below, the engagement columns over
+    the estimate settled elsewhere, or the run's end), and the generation historical averaging
+    began (``began``; None: read off ``history``, :func:`history_began`) dash-dotted; below, the engagement columns over
     generations with chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
     memory first); matplotlib is imported here, so importing this module stays cheap."""
     import io
@@ -336,11 +343,14 @@ def plot_coevolution(
         label = "drift" if k == 0 else None
         top.axvspan(e["left"], stop, color="C3", alpha=0.15, lw=0, label=label)
         top.axvline(e["settled"], color="C3", ls=":", lw=0.8)
-    began = history_began(history)
+    began = history_began(history) if began is None else began
     if began is not None:
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("population median (IQR)")
-    top.set_title("estimate (dashed: truth; dotted: settled; shaded: drift)", fontsize=9)
+    top.set_title(
+        "estimate (dashed: truth; dotted: settled; shaded: drift; dash-dotted: historical averaging)",
+        fontsize=9,
+    )
     if names:
         top.legend(fontsize=7, ncol=min(len(names) + 1, 4), loc="best")
     drawn = False

@@ -189,8 +189,10 @@ def draw_run(
 
         summary_file = run_dir / "summary.json"
         summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-        drift = (summary.get("coevolution") or {}).get("drift")
-        files.append(plot_coevolution(metrics, names, truth, drift, run_dir / "coevolution.png"))
+        co = summary.get("coevolution") or {}
+        out = run_dir / "coevolution.png"
+        began = co.get("history_began")
+        files.append(plot_coevolution(metrics, names, truth, co.get("drift"), out, began=began))
     probes = run_dir / "interrogations.npz"
     if probes.is_file():  # interactive runs: what the best interrogators did
         with np.load(probes) as z:

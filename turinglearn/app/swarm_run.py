@@ -250,7 +250,11 @@ class SwarmExperiment:
 
         st = self.config.stopping
         events = drift_events(history, self.names, self.ranges, "median", st.window, st.tolerance, st.patience)
-        return {"drift": [e.record() for e in events], **engagement_summary(history)}
+        out = {"drift": [e.record() for e in events], **engagement_summary(history)}
+        memory = getattr(self.learner, "history", None)
+        if memory is not None:  # exact, where metrics.csv may not know it (a resumed older run)
+            out["history_began"] = memory.began
+        return out
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
         config, family, system = self.config, self.learner.system.model_family, self.learner.system
@@ -301,8 +305,11 @@ class SwarmExperiment:
         if "coevolution" in result.extra:
             from turinglearn.app.coevolution import plot_coevolution
 
-            drift = result.extra["coevolution"]["drift"]
-            plot_coevolution(result.history, result.names, result.truth, drift, run.path / "coevolution.png")
+            co = result.extra["coevolution"]
+            plot_coevolution(
+                result.history, result.names, result.truth, co["drift"], run.path / "coevolution.png",
+                began=co.get("history_began"),
+            )  # fmt: skip
         if result.interrogations is not None:
             stimuli, responses = result.interrogations
             run.write_array_file(

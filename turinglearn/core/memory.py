@@ -141,7 +141,9 @@ class HistoricalAverage:
         self.scale = np.asarray(scale, dtype=float)
         self.centre: np.ndarray | None = None  # [d] the running average of past medians
         self.calm = 0  # generations in a row the median stayed within settle of the centre
-        self.settled: int | None = None if settle > 0 else 0  # the generation the penalty began
+        # the generation the population was found settled (the penalty applies from the next;
+        # 0 with settle = 0, the penalty applying from the first)
+        self.settled: int | None = None if settle > 0 else 0
         self.seen = 0  # generations seen
 
     def penalty(self, theta: np.ndarray) -> np.ndarray:
@@ -157,6 +159,13 @@ class HistoricalAverage:
         self.seen += 1
         self.centre = self.centre + (median - self.centre) / self.horizon
         return out
+
+    @property
+    def began(self) -> int | None:
+        """The first generation the penalty applied to (0 with ``settle = 0``), or None."""
+        if self.settle <= 0:
+            return 0
+        return None if self.settled is None else self.settled + 1
 
     def state_dict(self) -> dict:
         return {"centre": self.centre, "calm": self.calm, "settled": self.settled, "seen": self.seen}
