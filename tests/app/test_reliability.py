@@ -490,3 +490,15 @@ def test_rows_appended_to_an_older_runs_metrics_keep_its_columns(tmp_path):
     assert list(cols) == ["generation", "seconds", "gone"]
     np.testing.assert_array_equal(cols["seconds"], [1.0, 2.0])
     assert cols["gone"][0] == 3.0 and np.isnan(cols["gone"][1])
+
+
+def test_the_history_stays_rectangular_when_columns_come_and_go(tmp_path):
+    """A checkpoint's history with a column this version no longer writes, and rows with a
+    column the checkpoint lacks: every column keeps one value a generation (NaN where unknown),
+    so the next checkpoint and resume see a rectangle."""
+    from turinglearn.app.hooks import MetricsRecorder
+
+    history = {"generation": [0.0, 1.0], "gone": [3.0, 4.0]}
+    MetricsRecorder(lambda r: {"generation": 2, "new": 0.5}, history, None)(None)
+    assert {k: len(v) for k, v in history.items()} == {"generation": 3, "gone": 3, "new": 3}
+    assert np.isnan(history["gone"][2]) and np.isnan(history["new"][:2]).all() and history["new"][2] == 0.5

@@ -34,8 +34,11 @@ class MetricsRecorder:
         row = self.row(record)
         if row is None:
             return
-        for k, v in row.items():
-            self.history.setdefault(k, []).append(float(v))
+        rows = max((len(v) for v in self.history.values()), default=0)
+        for k in self.history.keys() - row.keys():  # a column this version no longer writes
+            self.history[k].append(float("nan"))
+        for k, v in row.items():  # a new column is empty for the rows before it
+            self.history.setdefault(k, [float("nan")] * rows).append(float(v))
         if self.run is not None:
             self.run.append_metrics(row)
 

@@ -229,6 +229,7 @@ class RunDir:
             else:
                 head = False
             buf = io.StringIO(newline="")
+            # an older run's file: its columns only (a newer column is in the checkpoint's history)
             writer = csv.DictWriter(buf, fieldnames=self._fields, restval="nan", extrasaction="ignore")
             if head:
                 writer.writeheader()
