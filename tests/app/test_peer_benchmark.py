@@ -224,4 +224,27 @@ def test_a_learner_on_one_task_has_settings_of_its_own(tmp_path):
     with pytest.raises(ConfigError, match="unknown setting"):  # checked against the task's system
         plan(tmp_path / "d", ["aggregation-interior"], ["turing", "small=turing"], [300], [1], [0],
              {**base, "small@aggregation-interior:environment.passive_period": 3})  # fmt: skip
-    assert not any((tmp_path / d).exists() for d in "bcd")
+
+
+def test_settings_for_a_learner_that_does_not_run_on_a_task_are_refused(tmp_path):
+    from turinglearn.app.peer_benchmark import plan
+    from turinglearn.errors import ConfigError
+
+    sets = {"metric-sse@stimulus-response:environment.steps": 12}
+    with pytest.raises(ConfigError, match="metric-sse does not run on stimulus-response"):
+        plan(tmp_path / "b", ["stimulus-response"], ["turing", "metric-sse"], [20000], [1], [0], sets)
+
+
+def test_a_variant_with_settings_on_one_task_joins_a_directory(tmp_path, capsys):
+    """A variant whose only settings are ``LEARNER@TASK`` keys joins a directory that ran
+    without it, and the directory's own grid reruns without it."""
+    out = tmp_path / "bench"
+    assert main(_args(out, ["turing"])) == 0
+    own = ["--set", "small@aggregation-interior:models.population=6",
+           "--set", "small@aggregation-interior:models.parents=3"]  # fmt: skip
+    assert main(_args(out, ["turing", "small=turing"], extra=own)) == 0
+    assert "1 runs to do of 2 (1 already done)" in capsys.readouterr().out
+    assert main(_args(out, ["turing"])) == 0
+    assert "0 runs to do of 1" in capsys.readouterr().out
+    meta = json.loads((out / "benchmark.json").read_text())
+    assert meta["overrides"]["small@aggregation-interior:models.population"] == 6

@@ -235,6 +235,8 @@ def plan(
             kind = p.kind(lrn)
             if is_interactive(sim) and not KINDS[kind].interactive:
                 p.skipped.append((lrn, name))  # the metric baselines compare swarms' trajectories
+                if p.scoped(f"{lrn}@{name}"):
+                    raise ConfigError(f"--set {lrn}@{name}:...: {lrn} does not run on {name} (interactive)")
                 continue
             cell = Cell(name, lrn, min(budgets), min(recordings), seeds[0])
             config = load_config(preset, p.settings(cell))  # every setting of every run is valid
