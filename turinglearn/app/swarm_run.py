@@ -251,9 +251,8 @@ class SwarmExperiment:
         st = self.config.stopping
         events = drift_events(history, self.names, self.ranges, "median", st.window, st.tolerance, st.patience)
         out = {"drift": [e.record() for e in events], **engagement_summary(history)}
-        memory = getattr(self.learner, "history", None)
-        if memory is not None:  # exact, where metrics.csv may not know it (a resumed older run)
-            out["history_began"] = memory.began
+        if self.learner.history is not None:  # exact, where metrics.csv may not (a resumed older run)
+            out["history_began"] = self.learner.history.began
         return out
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
