@@ -129,7 +129,7 @@ def test_discriminator_kind_config_errors_are_one_line():
     cfg = load_config("sensor-identification", {"discriminators.kind": "gru"})
     with pytest.raises(
         ConfigError,
-        match=r"^discriminators.kind: 'gru' judges passive samples.*'elman', or learn from a recording",
+        match=r"^discriminators.kind: 'gru' judges passive samples.*'elman', watch it passively .*recording",
     ):
         build(cfg)
 
@@ -193,18 +193,21 @@ def test_worker_processes_give_bit_identical_results_with_programs_and_a_trained
     assert here.extra["program"] == pool.extra["program"] and here.c2st == pool.c2st
 
 
-def test_a_trained_judge_learns_an_interactive_system_from_its_recording(tmp_path):
-    """A recording of an interactive system is watched passively, so a GRU can judge it (the
-    live system needs interrogators): the samples are passive trials, and after training the
-    judge tells the truth's trials from those of a model far from it."""
+@pytest.mark.parametrize("source", ["recording", "live"])
+def test_a_trained_judge_learns_a_watched_interactive_system(source, tmp_path):
+    """An interactive system watched under its passive schedule, live or from a recording, can
+    be judged by a GRU (interrogating takes Elman networks): the samples are passive trials, and
+    after training the judge tells the truth's trials from those of a model far from it."""
     from turinglearn.app.recording import record
 
     watch = {"environment.passive_period": 20, "learner.passive": True, "environment.steps": 60}
-    path = record(load_config("stimulus-response", watch), tmp_path / "sr.npz", trials=30, seed=0)
     small = {"models.population": 6, "models.parents": 3, "evaluation.c2st_trials": 0}
+    if source == "recording":
+        path = record(load_config("stimulus-response", watch), tmp_path / "sr.npz", trials=30, seed=0)
+        small["data"] = str(path)
     cfg = load_config(
         "stimulus-response",
-        {**watch, **small, "data": str(path), "discriminators.kind": "gru", "discriminators.train_steps": 20},
+        {**watch, **small, "discriminators.kind": "gru", "discriminators.train_steps": 20},
     )
     learner = build(cfg)
     g = learner.step()  # the whole loop: passive samples, judged, then taught
@@ -214,8 +217,22 @@ def test_a_trained_judge_learns_an_interactive_system_from_its_recording(tmp_pat
     rng = np.random.default_rng(1)
     trainer = learner.discriminator_optimizer
     for _ in range(15):
-        batch = learner.system.samples(far[None], rng)
+        batch = learner.system.samples(np.repeat(far[None], 10, axis=0), rng)  # 40 trials a side
         trainer.train(batch.x, batch.genuine)
     fresh = learner.system.samples(np.stack([truth, far]), rng)
     p = learner.discriminator.judge(trainer.ask(), fresh.x)[0]  # [S] P(genuine)
     assert p[fresh.owner == 0].mean() > p[fresh.owner == 1].mean() + 0.2
+
+
+def test_an_interrogated_system_gives_no_samples_to_judge_outside_its_loop():
+    from turinglearn.app.build import make_simulator
+    from turinglearn.systems.interactive import InteractiveSystem
+
+    system = InteractiveSystem(make_simulator(load_config("stimulus-response")), 4, 1, passive=False)
+    with pytest.raises(ValueError, match="judged inside its loop"):
+        system.samples(np.zeros((2, 4)), np.random.default_rng(0))
+    watched = InteractiveSystem(system.sim, 4, 3, passive=True).samples(
+        np.zeros((2, 4)), np.random.default_rng(0)
+    )
+    assert watched.x.shape[0] == 12 and watched.genuine.sum() == 6  # 3 trials a model, as many of the system
+    assert list(watched.owner) == [-1] * 6 + [0, 0, 0, 1, 1, 1]

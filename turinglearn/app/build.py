@@ -53,11 +53,10 @@ def build_system(config: Config, simulator=None):
         from turinglearn.families.policies import PolicySwarm
 
         sim = PolicySwarm(sim, model.policy(mc, sim.model_family.n_states))
-    if interactive and not judge.interrogates and not config.data:  # a recording is watched passively
+    if interactive and not judge.interrogates and not (config.data or config.learner.passive):
         raise ConfigError(
-            f"{dc.kind!r} judges passive samples; {where} is judged inside its loop (interrogated, or "
-            "watched with learner.passive). Use discriminators.kind = 'elman', or learn from a recording "
-            "of it (data = FILE)",
+            f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman', "
+            "watch it passively (learner.passive = true) or learn from a recording of it (data = FILE)",
             "discriminators.kind",
         )
     if config.data and judge.judges == "swarms":

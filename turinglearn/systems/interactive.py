@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation
+from turinglearn.core.contracts import Evaluation, SampleBatch
 from turinglearn.errors import ConfigError
 
 
@@ -180,6 +180,22 @@ class InteractiveSystem:
         genuine = np.arange(len(params)) < g
         owner = np.concatenate([np.full(g, -1), np.repeat(np.arange(m), self.trials_per_model)])
         return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
+
+    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
+        """Finished trials for a judge that learns from samples (a watched system only): for
+        each model, ``trials_per_model`` trials of it and as many of the system, all under the
+        passive schedule. x [2 M trials, T, F], the system's first; owner -1 for them."""
+        if not self.passive:
+            raise ValueError("an interrogated system is judged inside its loop (evaluate), not from samples")
+        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule="passive")
+        g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
+        return SampleBatch(
+            x=np.concatenate([g, c]),
+            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
+            owner=np.concatenate(
+                [np.full(len(g), -1), np.repeat(np.arange(theta.shape[0]), self.trials_per_model)]
+            ),
+        )
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int, schedule=None):
         """Trials of the system and of models (for C2ST and the metric baselines):
