@@ -75,6 +75,7 @@ def test_discriminators_and_optimizers():
         ("aggregation", {}, True),
         ("aggregation", {"discriminators.kind": "swarm"}, True),
         ("stimulus-response", {}, False),
+        ("stimulus-response", {"learner.passive": True}, True),
         ("pendulum-pd", {}, False),
     ],
 )

@@ -224,15 +224,15 @@ def test_a_trained_judge_learns_a_watched_interactive_system(source, tmp_path):
     assert p[fresh.owner == 0].mean() > p[fresh.owner == 1].mean() + 0.2
 
 
-def test_an_interrogated_system_gives_no_samples_to_judge_outside_its_loop():
+def test_a_watched_system_gives_each_models_trials_and_as_many_of_the_system():
     from turinglearn.app.build import make_simulator
-    from turinglearn.systems.interactive import InteractiveSystem
+    from turinglearn.core.contracts import PassiveSystem
+    from turinglearn.systems.interactive import InteractiveSystem, WatchedSystem
 
-    system = InteractiveSystem(make_simulator(load_config("stimulus-response")), 4, 1, passive=False)
-    with pytest.raises(ValueError, match="judged inside its loop"):
-        system.samples(np.zeros((2, 4)), np.random.default_rng(0))
-    watched = InteractiveSystem(system.sim, 4, 3, passive=True).samples(
-        np.zeros((2, 4)), np.random.default_rng(0)
-    )
-    assert watched.x.shape[0] == 12 and watched.genuine.sum() == 6  # 3 trials a model, as many of the system
-    assert list(watched.owner) == [-1] * 6 + [0, 0, 0, 1, 1, 1]
+    sim = make_simulator(load_config("stimulus-response"))
+    assert not isinstance(InteractiveSystem(sim, 4, 1), PassiveSystem)  # judged inside its loop
+    watched = WatchedSystem(sim, 4, 3)
+    assert isinstance(watched, PassiveSystem) and watched.passive
+    batch = watched.samples(np.zeros((2, 4)), np.random.default_rng(0))
+    assert batch.x.shape[0] == 12 and batch.genuine.sum() == 6  # 3 trials a model, as many of the system
+    assert list(batch.owner) == [-1] * 6 + [0, 0, 0, 1, 1, 1]

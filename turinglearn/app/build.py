@@ -19,7 +19,7 @@ from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
 from turinglearn.families.parametric import ReactiveController
-from turinglearn.systems.interactive import InteractiveSystem
+from turinglearn.systems.interactive import InteractiveSystem, WatchedSystem
 from turinglearn.systems.swarm import SwarmSnapshotSystem, SwarmSystem
 
 
@@ -85,7 +85,9 @@ def _system(config: Config, sim, interactive: bool, judges: str):
     if config.data:
         return _recorded_system(config, sim)
     if interactive:
-        return InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model, passive=lc.passive)
+        if lc.passive:  # watched: its samples can also be judged outside the loop
+            return WatchedSystem(sim, lc.genuine_trials, lc.trials_per_model)
+        return InteractiveSystem(sim, lc.genuine_trials, lc.trials_per_model)
     if judges == "swarms":
         return SwarmSnapshotSystem(sim, lc.trials_per_model)
     return SwarmSystem(sim, lc.trials_per_model, lc.genuine_per_trial)

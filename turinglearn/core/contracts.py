@@ -216,8 +216,8 @@ class System(Protocol):
 class PassiveSystem(System, Protocol):
     """A system whose samples do not depend on who judges them (swarms, recordings, passive
     observation): one batch of samples per generation that every discriminator judges. An
-    interactive system gives samples only while it is watched (``InteractiveSystem`` with
-    ``passive``); interrogated, it is judged inside its loop and ``samples`` raises ValueError."""
+    interactive system is one only while it is watched (``WatchedSystem``); interrogated, it is
+    judged inside its loop."""
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         """The genuine samples and every model theta[M, d]'s counterfeit ones, labelled."""

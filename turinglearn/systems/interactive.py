@@ -181,22 +181,6 @@ class InteractiveSystem:
         owner = np.concatenate([np.full(g, -1), np.repeat(np.arange(m), self.trials_per_model)])
         return Evaluation(self.run(params, discriminator, weights, rng).outputs, genuine, owner)
 
-    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
-        """Finished trials for a judge that learns from samples (a watched system only): for
-        each model, ``trials_per_model`` trials of it and as many of the system, all under the
-        passive schedule. x [2 M trials, T, F], the system's first; owner -1 for them."""
-        if not self.passive:
-            raise ValueError("an interrogated system is judged inside its loop (evaluate), not from samples")
-        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule="passive")
-        g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
-        return SampleBatch(
-            x=np.concatenate([g, c]),
-            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
-            owner=np.concatenate(
-                [np.full(len(g), -1), np.repeat(np.arange(theta.shape[0]), self.trials_per_model)]
-            ),
-        )
-
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int, schedule=None):
         """Trials of the system and of models (for C2ST and the metric baselines):
         (genuine [M, trials, 1, T, F], counterfeit [M, trials, 1, T, F]).
@@ -295,3 +279,25 @@ class Interrogators:
 
     discriminator: object
     weights: np.ndarray
+
+
+class WatchedSystem(InteractiveSystem):
+    """An interactive system watched under its passive schedule (``passive`` always), which
+    therefore also gives finished samples to judges that learn from them (a
+    :class:`~turinglearn.core.contracts.PassiveSystem`); an interrogated one is judged only
+    inside its loop."""
+
+    def __init__(self, sim, genuine_trials: int = 100, trials_per_model: int = 1):
+        super().__init__(sim, genuine_trials, trials_per_model, passive=True)
+
+    def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
+        """For each model theta[M, d], ``trials_per_model`` passive trials of it and as many of
+        the system: x [2 M trials, T, F], the system's first (owner -1)."""
+        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule="passive")
+        g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
+        m, trials = theta.shape[0], self.trials_per_model
+        return SampleBatch(
+            x=np.concatenate([g, c]),
+            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
+            owner=np.concatenate([np.full(len(g), -1), np.repeat(np.arange(m), trials)]),
+        )
