@@ -73,7 +73,8 @@ class LearnerConfig:
     gives it) or ``all`` (every robot: all run the model and all are charged to the budget);
     genuine_trials: interactive systems: trials of the system each interrogator runs;
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
-    letting the discriminators interrogate;
+    letting the discriminators interrogate (a watched system can also be judged by a trained
+    classifier, ``discriminators.kind = "gru"``);
     hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
     many generations, keep ``hall_of_fame`` of them, and let them judge the models too
     (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
