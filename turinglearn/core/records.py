@@ -31,6 +31,18 @@ class SampleBatch:
                 f"genuine {self.genuine.shape}, owner {self.owner.shape} (want [S])"
             )
 
+    @classmethod
+    def labelled(cls, genuine: np.ndarray, counterfeit: np.ndarray, models: int, concatenate=np.concatenate):
+        """genuine [G, T, F] and counterfeit [C, T, F] samples, the counterfeits ``C / models``
+        per model in the models' order, as one batch: the genuine first (owner -1).
+        ``concatenate`` joins the two (another array library's, for samples on its arrays)."""
+        per = len(counterfeit) // max(models, 1)
+        return cls(
+            x=concatenate([genuine, counterfeit]),
+            genuine=np.concatenate([np.ones(len(genuine), bool), np.zeros(len(counterfeit), bool)]),
+            owner=np.concatenate([np.full(len(genuine), -1), np.repeat(np.arange(models), per)]),
+        )
+
 
 @dataclass(frozen=True)
 class Evaluation:

@@ -295,9 +295,4 @@ class WatchedSystem(InteractiveSystem):
         the system: x [2 M trials, T, F], the system's first (owner -1)."""
         genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule="passive")
         g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
-        m, trials = theta.shape[0], self.trials_per_model
-        return SampleBatch(
-            x=np.concatenate([g, c]),
-            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
-            owner=np.concatenate([np.full(len(g), -1), np.repeat(np.arange(m), trials)]),
-        )
+        return SampleBatch.labelled(g, c, theta.shape[0])

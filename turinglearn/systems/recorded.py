@@ -136,12 +136,7 @@ class RecordedSystem:
         genuine, fake = self.trajectories(theta, rng)
         g = genuine.reshape(-1, *genuine.shape[3:])
         c = fake.reshape(-1, *fake.shape[3:])
-        m = theta.shape[0]
-        return SampleBatch(
-            x=np.concatenate([g, c]),
-            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
-            owner=np.concatenate([np.full(len(g), -1), np.repeat(np.arange(m), len(c) // max(m, 1))]),
-        )
+        return SampleBatch.labelled(g, c, theta.shape[0])
 
     def evaluate(
         self,

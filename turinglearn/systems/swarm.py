@@ -64,12 +64,7 @@ class SwarmSystem:
         genuine = feats[np.arange(m)[:, None, None], np.arange(trials)[None, :, None], pick]
         g = genuine.reshape(-1, *feats.shape[3:])  # [M*trials*g, T, F]
         c = feats[:, :, n_agents:].reshape(-1, *feats.shape[3:])  # [M*trials*R, T, F]
-        owner = np.repeat(np.arange(m), c.shape[0] // m)
-        return SampleBatch(
-            x=self.concatenate([g, c]),
-            genuine=np.concatenate([np.ones(len(g), bool), np.zeros(len(c), bool)]),
-            owner=np.concatenate([np.full(len(g), -1), owner]),
-        )
+        return SampleBatch.labelled(g, c, m, self.concatenate)
 
     def evaluate(
         self,
