@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from turinglearn.app.peer_benchmark_dir import check_directory
 from turinglearn.app.runs import atomic_write, write_json
 from turinglearn.errors import ConfigError
 
@@ -245,7 +246,7 @@ def plan(
                 p.per_generation[(name, lrn)] = recorded_per_generation(config, make_simulator(config))
     if not p.cells():
         raise ConfigError(f"nothing to run: {_skipped(p)}; add --learners that can")
-    _check_directory(p)
+    p.meta = check_directory(p.out, p.tasks, p.kinds, p.overrides)
     return p
 
 
@@ -271,52 +272,6 @@ def _check_budget(p: Plan, config, sim, cell: Cell, peer: bool, minimum: Callabl
             f"--budgets {cell.budget}: {cell.learner} on {cell.task} needs at least {least} trajectories "
             f"({why}); give budgets of {least} or more"
         )
-
-
-def _learner_of(key: str) -> str:
-    """The scope of a --set key, or its learner where it is ``LEARNER@TASK``."""
-    return key.rpartition(":")[0].partition("@")[0]
-
-
-def _check_directory(p: Plan) -> None:
-    """A benchmark directory holds one set of settings: a rerun continues it only with the same
-    task definitions, --set and learner names; more seeds, budgets, K or learners (with their
-    own ``LEARNER:KEY`` settings) are fine."""
-    path = p.out / "benchmark.json"
-    tasks = {t: {"preset": pr, "settings": ov} for t, (pr, ov) in p.tasks.items()}
-    learners = dict(p.kinds)  # name -> learner.kind: a name means one learner in a directory
-    overrides = dict(p.overrides)
-    if path.is_file():
-        old = json.loads(path.read_text())
-        kinds = old.get("learners", {})
-        ran = set(kinds) | {d.name for d in (p.out / "runs").glob("*/*") if d.is_dir()}
-        # a --set scoped to a learner that only one of the two runs has is that learner's own
-        mine = {_learner_of(k) for k in p.overrides} & set(p.kinds) - ran
-        theirs = {_learner_of(k) for k in old.get("overrides", {})} & ran - set(p.kinds)
-
-        def shared(overrides: Mapping[str, Any]) -> dict:
-            return {
-                k: v
-                for k, v in json.loads(json.dumps(overrides)).items()
-                if _learner_of(k) not in mine | theirs
-            }
-
-        same = (
-            shared(old.get("overrides", {})) == shared(p.overrides)
-            and all(
-                old["tasks"][t] == json.loads(json.dumps(v)) for t, v in tasks.items() if t in old["tasks"]
-            )
-            and all(kinds.get(name, kind) == kind for name, kind in p.kinds.items())
-        )
-        if not same:
-            raise ConfigError(
-                f"--out {p.out}: it holds a benchmark with other settings ({path}); rerun with those, "
-                "or choose another --out"
-            )
-        tasks = {**old["tasks"], **tasks}
-        learners = {**kinds, **learners}
-        overrides = {**old.get("overrides", {}), **overrides}
-    p.meta = {"overrides": overrides, "tasks": tasks, "learners": learners}
 
 
 def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cell]]:
