@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from turinglearn.core.fitness import MODEL_FITNESS
 from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
@@ -105,7 +106,12 @@ class LearnerConfig:
     to each generation's median);
     historical_settle: the penalty starts once the population median has stayed within this
     fraction of each parameter's range of the running average for ``historical_horizon``
-    generations in a row (0: from the first generation).
+    generations in a row (0: from the first generation);
+    model_fitness: what a model's fitness counts of its evolved judges: ``votes`` (the papers:
+    the fraction of judges whose output, thresholded at 0.5, said genuine) or ``outputs``
+    (their mean output, the probability of genuine each gives: when every judge rejects every
+    model, votes are all 0 and selection is blind, outputs still rank the models; a trained
+    classifier is always judged by its outputs).
     """
 
     kind: str = "turing"
@@ -127,6 +133,7 @@ class LearnerConfig:
     historical_averaging: float = 0.0
     historical_horizon: int = 30
     historical_settle: float = 0.02
+    model_fitness: str = "votes"
 
     def __post_init__(self):
         check_none_or_more(
@@ -135,6 +142,7 @@ class LearnerConfig:
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
+        one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1)
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
             raise ConfigError(f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight")

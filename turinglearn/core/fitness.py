@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+#: what a model's fitness counts of its evolved judges: their thresholded votes (the papers) or
+#: their outputs, the probability of genuine each gives (graded when every judge rejects every model)
+MODEL_FITNESS = ("votes", "outputs")
+
 
 def judgements(outputs: np.ndarray) -> np.ndarray:
     """Threshold discriminator outputs [D, S] at 0.5: True means judged genuine."""

@@ -20,7 +20,7 @@ from turinglearn.core.contracts import (
     SampleTrainer,
     System,
 )
-from turinglearn.core.fitness import discriminator_fitness, engagement, judgements, model_fitness
+from turinglearn.core.fitness import MODEL_FITNESS, discriminator_fitness, engagement, judgements, model_fitness
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.core.random import stream
 
@@ -95,6 +95,11 @@ class TuringLearner(GenerationLoop):
     generation its penalty (the models' squared distance from the running average of the
     population's past medians) is subtracted from the models' fitness before selection.
 
+    model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
+    thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
+    When the judges reject every model, votes are all 0 and the models' selection is blind;
+    the outputs still say which models came closest (the generator's saturation in GANs).
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -122,6 +127,7 @@ class TuringLearner(GenerationLoop):
         counterfeits: NearCounterfeits | None = None,
         hall_of_fame_weight: float | None = None,
         history: HistoricalAverage | None = None,
+        model_fitness: str = "votes",
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -135,6 +141,9 @@ class TuringLearner(GenerationLoop):
         self.counterfeits = counterfeits
         self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history
+        if model_fitness not in MODEL_FITNESS:
+            raise ValueError(f"model_fitness must be one of {', '.join(MODEL_FITNESS)}, got {model_fitness!r}")
+        self.model_fitness = model_fitness
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -170,8 +179,8 @@ class TuringLearner(GenerationLoop):
                 self.system, self.discriminator, shown, judges, self.seed, self.generation
             )
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
-        # [M], by every judge: the fraction fooled, or for one trained classifier its mean P(genuine)
-        verdicts = ev.outputs if trains else judged
+        # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
+        verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
         if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
             current = model_fitness(verdicts[: len(weights)], ev.owner, len(shown))[: len(theta)]
             archived = model_fitness(verdicts[len(weights) :], ev.owner, len(shown))[: len(theta)]
