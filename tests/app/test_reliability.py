@@ -502,3 +502,15 @@ def test_the_history_stays_rectangular_when_columns_come_and_go(tmp_path):
     MetricsRecorder(lambda r: {"generation": 2, "new": 0.5}, history, None)(None)
     assert {k: len(v) for k, v in history.items()} == {"generation": 3, "gone": 3, "new": 3}
     assert np.isnan(history["gone"][2]) and np.isnan(history["new"][:2]).all() and history["new"][2] == 0.5
+
+
+def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default(tmp_path):
+    out = _interrupted_run(tmp_path)
+    state = checkpoint.load(checkpoint.checkpoints(out)[-1])
+    settings = dict(state["fingerprint"]["settings"])
+    del settings["learner.model_fitness"]  # as written by a version without the setting
+    old = {**state, "fingerprint": {"digest": "older", "settings": settings}}
+    checkpoint.check_fingerprint(old, turinglearn.load_config("aggregation", SETTINGS), "x")  # the default: accepted
+    changed = turinglearn.load_config("aggregation", {**SETTINGS, "learner.model_fitness": "outputs"})
+    with pytest.raises(ConfigError, match='learner.model_fitness = "outputs", the run\'s is \\(absent\\)'):
+        checkpoint.check_fingerprint(old, changed, "x")

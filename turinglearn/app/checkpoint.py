@@ -159,7 +159,15 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     if now["digest"] == saved.get("digest"):
         return
     before = saved["settings"]
-    keys = sorted(k for k in set(before) | set(now["settings"]) if before.get(k) != now["settings"].get(k))
+    keys = sorted(
+        k
+        for k in set(before) | set(now["settings"])
+        if before.get(k) != now["settings"].get(k)
+        # a setting added since the checkpoint was written: its default is what that version did
+        and not (k not in before and now["settings"][k] == _default(config, k))
+    )
+    if not keys:
+        return
     shown = "; ".join(
         f"{k} = {_show(now['settings'].get(k))}, the run's is {_show(before.get(k))}" for k in keys[:5]
     )
@@ -168,6 +176,26 @@ def check_fingerprint(state: dict, config, where: str) -> None:
         f"config.toml differs from the settings of {where}: {shown}{more}; restore them "
         "(only execution settings other than chunk_size may change when resuming)"
     )
+
+
+def _default(config, key: str) -> Any:
+    """The default of the dotted setting ``key`` of ``config``'s sections, as the fingerprint
+    stores values (``_MISSING`` where the key has none, e.g. an environment's own settings)."""
+    import dataclasses
+
+    *path, name = key.split(".")
+    section = config
+    for part in path:
+        section = getattr(section, part, None)
+    if not dataclasses.is_dataclass(section):
+        return _MISSING
+    field = {f.name: f for f in dataclasses.fields(section)}.get(name)
+    if field is None or field.default is dataclasses.MISSING:
+        return _MISSING
+    return json.loads(json.dumps(field.default, default=list))
+
+
+_MISSING = object()
 
 
 def _show(v) -> str:
