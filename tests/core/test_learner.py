@@ -242,3 +242,31 @@ def test_average_last_must_be_a_positive_count_and_average_and_track_known_names
         load_config("aggregation", {"evaluation.average": "mode"})
     with pytest.raises(ConfigError, match=r"track.*median, best.*'mean'"):
         load_config("aggregation", {"evaluation.track": "mean"})
+
+
+@pytest.mark.parametrize("weight", [-1.0, 0.5])
+def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny, weight):
+    from turinglearn.core.fitness import judgements, model_fitness
+
+    over = {**tiny, "learner.model_fitness": "outputs", "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1}
+    learner = build(load_config("aggregation", {**over, "learner.hall_of_fame_weight": weight}))
+    seen, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        seen.append(evaluate(theta, disc, judges, rng, part, parts))
+        return seen[-1]
+
+    learner.system.evaluate = spy
+    for _ in range(3):
+        g = learner.step()
+    ev, d = seen[-1], len(g.discriminators)
+    assert len(ev.outputs) == d + 2  # the hall of fame judged too
+    if weight < 0:  # every judge one share
+        expected = model_fitness(ev.outputs, ev.owner, 10)
+    else:  # the archive's share fixed
+        expected = (1 - weight) * model_fitness(ev.outputs[:d], ev.owner, 10) + weight * model_fitness(
+            ev.outputs[d:], ev.owner, 10
+        )
+    np.testing.assert_allclose(g.model_fitness, expected)
+    votes = model_fitness(judgements(ev.outputs), ev.owner, 10)
+    assert not np.allclose(g.model_fitness, votes)  # the setting changes what selection sees

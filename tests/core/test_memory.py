@@ -374,30 +374,3 @@ def test_historical_averaging_needs_parameters_with_a_range(tiny):
     with pytest.raises(ConfigError, match=r"learner\.historical_averaging: .*programs"):
         build(load_config("aggregation-gp", {**tiny, "learner.historical_averaging": 0.1}))
 
-
-def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny):
-    from turinglearn.core.fitness import judgements, model_fitness
-
-    learner = build(load_config("aggregation", {**tiny, "learner.model_fitness": "outputs"}))
-    seen, evaluate = [], learner.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        seen.append(evaluate(theta, disc, judges, rng, part, parts))
-        return seen[-1]
-
-    learner.system.evaluate = spy
-    for _ in range(2):
-        g = learner.step()
-    ev = seen[-1]
-    np.testing.assert_allclose(g.model_fitness, model_fitness(ev.outputs, ev.owner, 10))
-    votes = model_fitness(judgements(ev.outputs), ev.owner, 10)
-    assert not np.allclose(g.model_fitness, votes)  # the setting changes what selection sees
-
-
-def test_outputs_rank_the_models_where_every_vote_says_counterfeit():
-    from turinglearn.core.fitness import judgements, model_fitness
-
-    owner = np.array([-1, 0, 1, 2])
-    outputs = np.array([[0.9, 0.1, 0.3, 0.45], [0.8, 0.2, 0.4, 0.49]])  # every model rejected by both
-    assert np.all(model_fitness(judgements(outputs), owner, 3) == 0)  # votes: selection is blind
-    np.testing.assert_allclose(model_fitness(outputs, owner, 3), [0.15, 0.35, 0.47])

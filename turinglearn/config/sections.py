@@ -84,7 +84,7 @@ class LearnerConfig:
     hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
     ``hall_of_fame``) or ``history`` (a uniform sample of every one archived in the run);
     model_memory: archive up to this many models that the judges rejected (each generation's
-    least fit model, when fewer than half its judges took it for genuine), which the
+    least fit model, when its fitness is below one half), which the
     discriminators must keep rejecting (0: none; docs/concepts.md, "Memory");
     model_memory_judged: archived models run and judged beside the population each generation
     (counterfeits in the discriminators' fitness; they cost this many more simulated models);
@@ -110,8 +110,9 @@ class LearnerConfig:
     model_fitness: what a model's fitness counts of its evolved judges: ``votes`` (the papers:
     the fraction of judges whose output, thresholded at 0.5, said genuine) or ``outputs``
     (their mean output, the probability of genuine each gives: when every judge rejects every
-    model, votes are all 0 and selection is blind, outputs still rank the models; a trained
-    classifier is always judged by its outputs).
+    model, votes are all 0 and selection is blind, outputs still rank the models). With a
+    trained classifier as the judge (``discriminators.kind = "gru"`` or ``"swarm"``) the
+    outputs are always used; the GAN's population mode counts votes.
     """
 
     kind: str = "turing"

@@ -78,7 +78,7 @@ class TuringLearner(GenerationLoop):
     fooling, as in Nash memory).
 
     model_memory: ``A > 0`` keeps an archive of models that the judges rejected (each
-    generation's least fit model, when it fooled fewer than half of its judges), kept by
+    generation's least fit model, when its fitness is below one half), kept by
     ``model_memory_keep``; each generation ``model_memory_judged`` of them are run and judged
     beside the population, as counterfeits in the discriminators' fitness (and, for a trained
     discriminator, its training samples): the discriminators must keep telling apart what
@@ -98,7 +98,7 @@ class TuringLearner(GenerationLoop):
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
     When the judges reject every model, votes are all 0 and the models' selection is blind;
-    the outputs still say which models came closest (the generator's saturation in GANs).
+    the outputs still say which models came closest.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
