@@ -512,5 +512,5 @@ def test_a_checkpoint_from_before_a_setting_existed_resumes_with_its_default(tmp
     old = {**state, "fingerprint": {"digest": "older", "settings": settings}}
     checkpoint.check_fingerprint(old, turinglearn.load_config("aggregation", SETTINGS), "x")  # the default: accepted
     changed = turinglearn.load_config("aggregation", {**SETTINGS, "learner.model_fitness": "outputs"})
-    with pytest.raises(ConfigError, match='learner.model_fitness = "outputs", the run\'s is \\(absent\\)'):
+    with pytest.raises(ConfigError, match=r'learner\.model_fitness = "outputs", the run.s is \(absent\)'):
         checkpoint.check_fingerprint(old, changed, "x")

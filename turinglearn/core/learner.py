@@ -20,7 +20,13 @@ from turinglearn.core.contracts import (
     SampleTrainer,
     System,
 )
-from turinglearn.core.fitness import MODEL_FITNESS, discriminator_fitness, engagement, judgements, model_fitness
+from turinglearn.core.fitness import (
+    MODEL_FITNESS,
+    discriminator_fitness,
+    engagement,
+    judgements,
+    model_fitness,
+)
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.core.random import stream
 
