@@ -21,3 +21,15 @@ def assert_same_run(a, b) -> None:
     for k in a.history:
         if k != "seconds":
             np.testing.assert_array_equal(a.history[k], b.history[k], err_msg=k)
+
+
+def record_evaluations(learner) -> list:
+    """Wrap ``learner.system.evaluate`` so every Evaluation it returns is kept, in order."""
+    seen, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        seen.append(evaluate(theta, disc, judges, rng, part, parts))
+        return seen[-1]
+
+    learner.system.evaluate = spy
+    return seen

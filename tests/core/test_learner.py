@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import record_evaluations
 
 import turinglearn
 from turinglearn.app.build import build
@@ -250,13 +251,7 @@ def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny
 
     over = {**tiny, "learner.model_fitness": "outputs", "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1}
     learner = build(load_config("aggregation", {**over, "learner.hall_of_fame_weight": weight}))
-    seen, evaluate = [], learner.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        seen.append(evaluate(theta, disc, judges, rng, part, parts))
-        return seen[-1]
-
-    learner.system.evaluate = spy
+    seen = record_evaluations(learner)
     for _ in range(3):
         g = learner.step()
     ev, d = seen[-1], len(g.discriminators)

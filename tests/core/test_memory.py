@@ -3,6 +3,7 @@ measures in metrics.csv."""
 
 import numpy as np
 import pytest
+from helpers import record_evaluations
 
 import turinglearn
 from turinglearn.app.build import build
@@ -269,13 +270,7 @@ def test_the_hall_of_fame_weighs_its_share_of_a_models_fitness(tiny, weight):
 
     over = {**tiny, "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "learner.hall_of_fame_weight": weight}
     learner = build(load_config("aggregation", over))
-    seen, evaluate = [], learner.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        seen.append(evaluate(theta, disc, judges, rng, part, parts))
-        return seen[-1]
-
-    learner.system.evaluate = spy
+    seen = record_evaluations(learner)
     for _ in range(3):
         g = learner.step()
     ev, d = seen[-1], len(g.discriminators)
