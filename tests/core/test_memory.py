@@ -368,4 +368,3 @@ def test_the_start_of_historical_averaging_is_read_off_the_penalty_column():
 def test_historical_averaging_needs_parameters_with_a_range(tiny):
     with pytest.raises(ConfigError, match=r"learner\.historical_averaging: .*programs"):
         build(load_config("aggregation-gp", {**tiny, "learner.historical_averaging": 0.1}))
-

@@ -13,6 +13,7 @@ Files are written atomically (:func:`turinglearn.app.runs.atomic_write`); the ne
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from turinglearn.app.runs import atomic_write
+from turinglearn.config.schema import plain
 from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
 FORMAT = 1
@@ -178,11 +180,12 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     )
 
 
+_MISSING = object()
+
+
 def _default(config, key: str) -> Any:
     """The default of the dotted setting ``key`` of ``config``'s sections, as the fingerprint
     stores values (``_MISSING`` where the key has none, e.g. an environment's own settings)."""
-    import dataclasses
-
     *path, name = key.split(".")
     section = config
     for part in path:
@@ -192,10 +195,7 @@ def _default(config, key: str) -> Any:
     field = {f.name: f for f in dataclasses.fields(section)}.get(name)
     if field is None or field.default is dataclasses.MISSING:
         return _MISSING
-    return json.loads(json.dumps(field.default, default=list))
-
-
-_MISSING = object()
+    return plain(field.default)
 
 
 def _show(v) -> str:
