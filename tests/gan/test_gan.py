@@ -235,7 +235,14 @@ def test_same_seed_same_run_other_seed_other_run(digits):
 def test_checkpoint_round_trip_gives_the_identical_next_step(digits, tmp_path):
     from turinglearn.app import checkpoint
 
-    pair = tiny(**{"learner.population": 2, "learner.select_every": 2, "learner.hall_of_fame": 3})
+    pair = tiny(
+        **{
+            "learner.population": 2,
+            "learner.select_every": 2,
+            "learner.hall_of_fame": 3,
+            "learner.replay": 20,
+        }
+    )
     a = GANLearner(digits, pair)
     a.run(3)
     path = checkpoint.save(tmp_path, 3, a.state_dict())  # numpy arrays and JSON: no pickles
@@ -249,6 +256,8 @@ def test_checkpoint_round_trip_gives_the_identical_next_step(digits, tmp_path):
     assert all(torch.equal(p, q) for p, q in zip(params(a), params(b), strict=True))
     for x, y in zip(a.last_selection, b.last_selection, strict=True):
         np.testing.assert_array_equal(x, y)
+    assert torch.equal(a.replay.images, b.replay.images)  # the buffer, and where it writes next
+    assert torch.equal(a.sample_inputs()[-1], b.sample_inputs()[-1])
     fresh = GANLearner(digits, pair)  # a fresh start's first step is not the resumed one
     assert not np.array_equal(fresh.step().losses["g"], ra.losses["g"])
 
@@ -380,6 +389,43 @@ def test_hall_of_fame_keeps_the_best_judges_and_they_judge(digits):
         np.testing.assert_array_equal(learner.judge_all()[2], judged[2 + k])  # same generation: same samples
 
 
+def test_replay_shows_the_discriminator_past_images_and_stores_new_ones(digits):
+    config = tiny(**{"learner.replay": 12, "learner.replay_share": 0.25, "learner.population": 2})
+    learner = GANLearner(digits, config)
+    plain = GANLearner(digits, tiny(**{"learner.population": 2}))
+    inputs = learner.sample_inputs()
+    # the same batches, noise and pairing as a run without the buffer; then the buffer's positions
+    assert all(torch.equal(x, y) for x, y in zip(inputs[1:4], plain.sample_inputs()[1:], strict=True))
+    slots = inputs[4]  # [P, nc, 2, h]
+    h = learner.replay.h
+    assert slots.shape == (2, 1, 2, h) and h == 2  # a quarter of the batch of 8
+    assert all(len(set(w.tolist())) == h for w in slots[:, :, 1].reshape(-1, h))  # distinct write positions
+    before = learner.replay.images.clone()
+    shown = []
+    hooks = [
+        d.register_forward_hook(lambda m, args, out: shown.append(args[0].detach().clone()))
+        for d in learner.D
+    ]
+    fakes = []
+    hook_g = [
+        g.register_forward_hook(lambda m, args, out: fakes.append(out.detach().clone())) for g in learner.G
+    ]
+    learner.train_step(*inputs)
+    for handle in hooks + hook_g:
+        handle.remove()
+    # generator 0 meets discriminator (0 + r) mod 2 first: its second forward call is the
+    # generated batch, whose last h images are the buffer's at the read positions
+    counterfeit = shown[1]
+    assert torch.equal(counterfeit[: 8 - h], fakes[0][: 8 - h])
+    assert torch.equal(counterfeit[8 - h :], before[slots[0, 0, 0]])
+    # the images the discriminator did not see now sit at the write positions (pair 1 wrote after pair 0)
+    last = learner.replay.images[slots[1, 0, 1]]
+    assert torch.equal(last, fakes[1][8 - h :])
+    assert not torch.equal(learner.replay.images, before)
+    with pytest.raises(ConfigError, match="replay_share"):
+        tiny(**{"learner.replay": 12, "learner.replay_share": 1.0})
+
+
 # --- metrics -------------------------------------------------------------------------------------------
 
 
@@ -456,6 +502,8 @@ def test_presets_are_gan_configs_and_round_trip(tmp_path):
         ("learner.hall_of_fame=-1", "learner.hall_of_fame"),
         ("learner.hall_of_fame=5", "learner.hall_of_fame"),  # population 1: no selections to judge at
         ("learner.hall_of_fame_every=0", "learner.hall_of_fame_every"),
+        ("learner.replay=-3", "learner.replay"),
+        ("learner.replay_share=0", "learner.replay_share"),
     ],
 )
 def test_bad_gan_settings_name_the_key(override, key):

@@ -36,11 +36,12 @@ def params(learner):
     return [p.detach().clone() for m in learner.G + learner.D for p in m.state_dict().values()]
 
 
-@pytest.mark.parametrize("population", [1, 3])
-def test_captured_step_computes_the_eager_update(data, population):
+@pytest.mark.parametrize("population, replay", [(1, 0), (3, 0), (3, 96)])
+def test_captured_step_computes_the_eager_update(data, population, replay):
     torch.backends.cudnn.deterministic = True  # the comparison needs the same kernels both ways
-    eager = GANLearner(data, config(compile="none", precision="fp32", population=population))
-    graph = GANLearner(data, config(compile="cudagraph", precision="fp32", population=population))
+    same = {"precision": "fp32", "population": population, "replay": replay}
+    eager = GANLearner(data, config(compile="none", **same))
+    graph = GANLearner(data, config(compile="cudagraph", **same))
     assert graph.mode == "cudagraph"
     for _ in range(8):  # 3 warm-up steps, then captures and replays
         inputs = eager.sample_inputs()
@@ -49,6 +50,8 @@ def test_captured_step_computes_the_eager_update(data, population):
     assert graph._graphs
     for p, q in zip(params(eager), params(graph), strict=True):
         torch.testing.assert_close(q, p, rtol=1e-3, atol=1e-4)
+    if replay:  # the captured step read and wrote the buffer as the eager one did
+        torch.testing.assert_close(graph.replay.images, eager.replay.images, rtol=1e-3, atol=1e-4)
 
 
 def test_default_is_captured_bf16_and_selection_keeps_graphs_valid(data):

@@ -67,6 +67,13 @@ class GANLearnerConfig:
     ``learner.hall_of_fame``); they are not trained or selected. 0: none. Needs population > 1
     and select_every > 0;
     hall_of_fame_every: selections between two additions to the hall of fame;
+    replay: R > 0 keeps a buffer of R past generated images; every discriminator update then
+    sees ``replay_share`` of its generated batch drawn from it instead of fresh images, and
+    those fresh images replace random ones in it (Shrivastava et al., 2017: a memory of
+    counterfeits the discriminators must keep rejecting; filled at the start by the first
+    generator). 0: none. Works with any population;
+    replay_share: the share of the generated batch drawn from the buffer, in (0, 1) (at least
+    one image, at most all but one);
     compile: how the step runs: none (eager), compile (torch.compile), cudagraph (the whole step
     captured as one CUDA graph), compile+cudagraph, or auto (cudagraph on CUDA, none on CPU);
     precision: bf16 (autocast for the networks, losses and optimiser in fp32), fp32, or auto
@@ -82,6 +89,8 @@ class GANLearnerConfig:
     select_every: int = 100
     hall_of_fame: int = 0
     hall_of_fame_every: int = 1
+    replay: int = 0
+    replay_share: float = 0.5
     compile: str = "auto"
     precision: str = "auto"
     channels_last: bool = True
@@ -91,7 +100,9 @@ class GANLearnerConfig:
         one_of(self.compile, COMPILE, "compile")
         one_of(self.precision, PRECISIONS, "precision")
         check_at_least(self, batch=2, critic_steps=1, population=1, select_every=0)
-        check_none_or_more(self, "hall_of_fame")
+        check_none_or_more(self, "hall_of_fame", "replay")
+        if not 0 < self.replay_share < 1:
+            raise ConfigError(f"must be a share in (0, 1), got {self.replay_share}", "replay_share")
         check_at_least(self, hall_of_fame_every=1)
         if self.hall_of_fame and (self.population < 2 or not self.select_every):
             raise ConfigError(

@@ -119,3 +119,50 @@ def to_tensors(obj):
     if isinstance(obj, list):
         return [to_tensors(v) for v in obj]
     return obj
+
+
+class ReplayBuffer:
+    """Past generated images that the discriminators keep being trained on (Shrivastava et al.,
+    2017): ``images`` [size, C, S, S] on the device. In every discriminator update ``share`` of
+    the generated batch (``h`` images) is replaced by ``h`` images drawn from the buffer, and
+    ``h`` of the batch's own images then replace random ones in it, so the buffer holds images
+    of every age (each survives a write with probability ``1 - h / size``). A generator that
+    returns to what it made before meets discriminators that still reject it.
+
+    The positions (:meth:`draw`) come from a host stream of their own: a run with a buffer
+    draws the same batches and noise as one without.
+    """
+
+    def __init__(self, images: torch.Tensor, share: float, batch: int, rng: np.random.Generator):
+        self.images, self.rng = images, rng
+        self.h = min(batch - 1, max(1, round(share * batch)))
+
+    def draw(self, shape: tuple[int, ...], device) -> torch.Tensor:
+        """Read and write positions for ``shape`` (pairs, discriminator updates) updates:
+        [*shape, 2, h] long; the ``h`` write positions of an update are distinct."""
+        size = len(self.images)
+        read = self.rng.integers(size, size=(*shape, self.h))
+        write = np.stack([self.rng.choice(size, self.h, replace=False) for _ in range(int(np.prod(shape)))])
+        slots = np.stack([read, write.reshape(*shape, self.h)], axis=-2)
+        return torch.from_numpy(slots).to(device)
+
+    def mix(self, fake: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
+        """The discriminator's generated batch: the first ``B - h`` of ``fake`` [B, ...] and ``h``
+        replayed images (slots [2, h]: read, write)."""
+        return torch.cat([fake[: len(fake) - self.h], self.images[slots[0]].to(fake.dtype)])
+
+    @torch.no_grad()
+    def write(self, fake: torch.Tensor, slots: torch.Tensor) -> None:
+        """Store the last ``h`` of ``fake`` [B, ...] (the ones :meth:`mix` left out) at the write positions."""
+        self.images.index_copy_(0, slots[1], fake[len(fake) - self.h :].detach().to(self.images.dtype))
+
+    def state_dict(self) -> dict:
+        return {
+            "images": self.images.detach().cpu().numpy().copy(),
+            "rng": copy.deepcopy(self.rng.bit_generator.state),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        with torch.no_grad():
+            self.images.copy_(torch.from_numpy(np.asarray(state["images"])))
+        self.rng.bit_generator.state = state["rng"]

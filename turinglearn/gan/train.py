@@ -14,6 +14,8 @@ Population mode (``P > 1``): P generators and P discriminators; each step pairs 
 Turing Learning fitness ranks both populations and the worse half of each is overwritten by
 copies (weights and optimiser state) of the better half. ``hall_of_fame = H``: the best
 discriminators of the last H selections (every ``hall_of_fame_every``-th) judge there too.
+``replay = R``: every discriminator update sees ``replay_share`` of its generated batch drawn
+from a buffer of R past generated images (:class:`~turinglearn.gan.state.ReplayBuffer`).
 
 Speed (CUDA): data resident on the device, bf16 autocast for the networks (losses in fp32),
 channels-last layout, fused Adam, cuDNN autotuning, and the whole step (all pairs) captured as
@@ -44,7 +46,7 @@ from turinglearn.gan.losses import d_loss, g_loss, gradient_penalty
 from turinglearn.gan.nets import Discriminator, Generator, dcgan_init
 from turinglearn.gan.parallel import init_distributed
 from turinglearn.gan.population import population_fitness, truncation
-from turinglearn.gan.state import NetworkArchive, batch_stats, copy_into, to_numpy, to_tensors
+from turinglearn.gan.state import NetworkArchive, ReplayBuffer, batch_stats, copy_into, to_numpy, to_tensors
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
 
@@ -130,6 +132,12 @@ class GANLearner(GenerationLoop):
         self._static: tuple[torch.Tensor, ...] | None = None
         self._warm = 0
         self.stepping = False  # True while a step is under way: the state is then half-updated
+        self.replay = None  # past generated images, first the initial generator's
+        if lc.replay:
+            images = self.generate(lc.replay, torch_seed(config.seed, "memory", 0, 2))
+            self.replay = ReplayBuffer(
+                images, lc.replay_share, self.batch, stream(config.seed, "memory", 0, 1)
+            )
 
     # --- construction helpers ------------------------------------------------------------------
 
@@ -174,18 +182,22 @@ class GANLearner(GenerationLoop):
 
     # --- one step ----------------------------------------------------------------------------
 
-    def sample_inputs(self) -> tuple[int, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def sample_inputs(self) -> tuple:
         """The random inputs of one step: rotation r, batch indices [P, nc, B], noise
-        [P, nc, B, latent], gradient-penalty mixing weights [P, nc, B]."""
+        [P, nc, B, latent], gradient-penalty mixing weights [P, nc, B] and, with a replay
+        buffer, its read and write positions [P, nc, 2, h]."""
         shift = int(self.pairing.integers(self.P)) if self.P > 1 else 0
         shape = (self.P, self.nc, self.batch)
         idx = torch.randint(len(self.data), shape, generator=self.rng, device=self.device)
         z = torch.randn((*shape, self.latent), generator=self.rng, device=self.device)
         u = torch.rand(shape, generator=self.rng, device=self.device)
-        return shift, idx, z, u
+        if self.replay is None:
+            return shift, idx, z, u
+        return shift, idx, z, u, self.replay.draw((self.P, self.nc), self.device)
 
-    def _pair_step(self, i: int, j: int, idx: torch.Tensor, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
-        """Generator i against discriminator j; idx [nc, B], z [nc, B, latent], u [nc, B] -> stats [4]."""
+    def _pair_step(self, i: int, j: int, idx, z, u, slots=None) -> torch.Tensor:
+        """Generator i against discriminator j; idx [nc, B], z [nc, B, latent], u [nc, B], slots
+        (replay) [nc, 2, h] -> stats [4]."""
         G, D, opt_g, opt_d = self._g_run[i], self._d_run[j], self.opt_g[i], self.opt_d[j]
         for k in range(self.nc):  # discriminator updates
             real = self.data[idx[k]].contiguous(memory_format=self.memory_format)  # [B, C, S, S]
@@ -196,7 +208,8 @@ class GANLearner(GenerationLoop):
                         fake = G(z[k])
                 else:
                     fake = G(z[k])  # kept with its graph for the generator's update
-                out_real, out_fake = D(real), D(fake.detach())  # [B] logits each
+                shown = fake.detach() if slots is None else self.replay.mix(fake.detach(), slots[k])
+                out_real, out_fake = D(real), D(shown)  # [B] logits each
             loss_d = d_loss(self.loss, out_real, out_fake)
             if self.gp:
                 with self._autocast():
@@ -204,6 +217,8 @@ class GANLearner(GenerationLoop):
                 loss_d = loss_d + self.gp * penalty
             loss_d.backward()
             opt_d.step()
+            if slots is not None:
+                self.replay.write(fake, slots[k])
         opt_g.zero_grad(set_to_none=True)
         with self._autocast():
             out_g = self._d_for_g[j](fake)  # [B], against the updated discriminator
@@ -214,40 +229,38 @@ class GANLearner(GenerationLoop):
         f_g = (out_g > 0).float().mean()
         return torch.stack([loss_d.detach().float(), loss_g.detach().float(), f_d, f_g])
 
-    def train_step(self, shift: int, idx: torch.Tensor, z: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    def train_step(self, shift: int, *inputs: torch.Tensor) -> torch.Tensor:
         """One step of every pair (generator i with discriminator (i + shift) mod P) from the
         given inputs (see :meth:`sample_inputs`): stats [P, 4], in the mode's way."""
         if "cudagraph" in self.mode:
-            return self._replay(shift, idx, z, u)
-        return self._eager_step(shift, idx, z, u)
+            return self._graph_step(shift, *inputs)
+        return self._eager_step(shift, *inputs)
 
-    def _eager_step(self, shift, idx, z, u) -> torch.Tensor:
-        rows = [self._pair_step(i, (i + shift) % self.P, idx[i], z[i], u[i]) for i in range(self.P)]
+    def _eager_step(self, shift, *inputs) -> torch.Tensor:
+        rows = [self._pair_step(i, (i + shift) % self.P, *(x[i] for x in inputs)) for i in range(self.P)]
         return torch.stack(rows)
 
-    def _replay(self, shift, idx, z, u) -> torch.Tensor:
+    def _graph_step(self, shift, *inputs) -> torch.Tensor:
         if self._warm < WARMUP_STEPS:  # eager steps on a side stream first (PyTorch's capture recipe)
             self._warm += 1
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
             with torch.cuda.stream(side), warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*capturable=True.*")
-                out = self._eager_step(shift, idx, z, u)
+                out = self._eager_step(shift, *inputs)
             torch.cuda.current_stream().wait_stream(side)
             return out
         if self._static is None:
-            self._static = (idx.clone(), z.clone(), u.clone())
-        s_idx, s_z, s_u = self._static
-        s_idx.copy_(idx)
-        s_z.copy_(z)
-        s_u.copy_(u)
+            self._static = tuple(x.clone() for x in inputs)
+        for static, x in zip(self._static, inputs, strict=True):
+            static.copy_(x)
         if shift not in self._graphs:
             for opt in (*self.opt_g, *self.opt_d):
                 opt.zero_grad(set_to_none=True)  # backward allocates .grad from the graph's pool
             graph = torch.cuda.CUDAGraph()
             torch.cuda.synchronize()
             with torch.cuda.graph(graph):
-                out = self._eager_step(shift, s_idx, s_z, s_u)
+                out = self._eager_step(shift, *self._static)
             self._graphs[shift] = (graph, out)
         graph, out = self._graphs[shift]
         graph.replay()
@@ -285,8 +298,8 @@ class GANLearner(GenerationLoop):
     def step(self) -> Generation:
         t0 = time.perf_counter()
         self.stepping = True
-        shift, idx, z, u = self.sample_inputs()
-        stats = self.train_step(shift, idx, z, u)
+        shift, *inputs = self.sample_inputs()
+        stats = self.train_step(shift, *inputs)
         every = self.config.learner.select_every
         if self.P > 1 and every and (self.generation + 1) % every == 0:
             self.select()
@@ -372,6 +385,7 @@ class GANLearner(GenerationLoop):
             "pairing": copy.deepcopy(self.pairing.bit_generator.state),
             "last_selection": None if self.last_selection is None else list(self.last_selection),
             "hall_of_fame": self.hall.state_dict(),
+            "replay": None if self.replay is None else self.replay.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -396,4 +410,6 @@ class GANLearner(GenerationLoop):
             None if selection is None else (np.asarray(selection[0]), np.asarray(selection[1]))
         )
         self.hall.load_state_dict(state.get("hall_of_fame"))  # absent: a checkpoint without one
+        if self.replay is not None:
+            self.replay.load_state_dict(state["replay"])
         self._graphs, self._static, self._warm, self.stepping = {}, None, 0, False
