@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
+from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES, reflect
 from turinglearn.errors import ConfigError
 
 LOWER = np.array([-1.0, 0.0, 2.0])
@@ -59,6 +59,30 @@ def test_bounds_respected_after_many_tells(direction):
     if direction:  # pushed against the bounds: the best sit on them
         corner = UPPER if direction > 0 else LOWER
         np.testing.assert_allclose(es.ask()[0], corner, atol=0.05)
+
+
+def test_reflect_mirrors_steps_of_any_size_into_the_box():
+    lower, upper = np.array([-1.0, 0.0]), np.array([1.0, 0.5])
+    x = np.array([[1.3, -0.1], [-3.5, 1.2], [0.2, 0.25], [1.0, 0.0]])
+    np.testing.assert_allclose(reflect(x, lower, upper), [[0.7, 0.1], [0.5, 0.2], [0.2, 0.25], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("bounds", ["clip", "reflect"])
+def test_blind_selection_piles_up_on_the_bounds_only_when_clipping(bounds):
+    es = _es(
+        seed=5, n=1, population=200, parents=100, sigma_init=0.5, sigma_min=0.5, sigma_max=0.5, bounds=bounds
+    )
+    rng = np.random.default_rng(2)
+    on_bound = []
+    for _ in range(30):  # fitness that cannot tell values apart
+        es.tell(rng.random(200))
+        x = es.ask()[:, 0]
+        assert ((x >= LOWER[0]) & (x <= UPPER[0])).all()
+        on_bound.append(np.mean((x == LOWER[0]) | (x == UPPER[0])))
+    if bounds == "clip":
+        assert np.mean(on_bound) > 0.1  # every step past a bound lands on it
+    else:
+        assert np.mean(on_bound) == 0.0
 
 
 def test_step_sizes_stay_within_their_bounds():
@@ -178,6 +202,7 @@ def test_converges_to_a_target_inside_the_bounds():
         ({"sigma_init": 2.0, "sigma_max": 1.0}, "sigma_init"),
         ({"init_low": 1.0, "init_high": 1.0}, "init_high"),
         ({"sigma_min": math.nan}, "sigma_min"),
+        ({"bounds": "wrap"}, "bounds"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, key):

@@ -42,6 +42,23 @@ def test_judge_matches_scalar_reference(n_inputs, n_hidden, d, s, t, kernels):
 
 
 @pytest.mark.parametrize("kernels", ["numba", "numpy"])
+@pytest.mark.parametrize(("d", "s", "t"), [(3, 4, 9), (2, 3, 1), (2, 600, 5)])  # 600: past a kernel block
+def test_mean_readout_is_the_mean_of_the_outputs_after_every_step(kernels, d, s, t):
+    rng = np.random.default_rng(10 * s + t)
+    net = ElmanNetwork(dtype="float64", kernels=kernels, readout="mean")
+    w = rng.normal(0.0, 2.0, size=(d, net.n_weights))
+    x = rng.uniform(-1.5, 1.5, size=(s, t, 2))
+    last = ElmanNetwork(dtype="float64", kernels=kernels)
+    # the output after step k is the last-step judgement of the first k steps
+    expected = np.mean([last.judge(w, x[:, :k]) for k in range(1, t + 1)], axis=0)
+    np.testing.assert_allclose(net.judge(w, x), expected, rtol=0, atol=1e-12)
+    if t > 1:
+        assert not np.allclose(net.judge(w, x), last.judge(w, x))
+    with pytest.raises(ValueError, match="readout"):
+        ElmanNetwork(readout="max")
+
+
+@pytest.mark.parametrize("kernels", ["numba", "numpy"])
 def test_judge_first_output_of_a_multi_output_network(kernels):
     net = ElmanNetwork(dtype="float64", n_inputs=2, n_hidden=4, n_outputs=3, kernels=kernels)
     assert net.n_weights == 3 * 4 + 4 * 4 + 5 * 3

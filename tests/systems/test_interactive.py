@@ -56,10 +56,13 @@ def _sim(env_id: str, **options):
     return SensorIdentificationSim(SensorIdentificationConfig(**options))
 
 
-def _net(sim, n_outputs: int | None = None, dtype: str = "float64") -> ElmanNetwork:
+def _net(sim, n_outputs: int | None = None, dtype: str = "float64", readout: str = "last") -> ElmanNetwork:
     k = sim.stimulus_space.shape[0]
     return ElmanNetwork(
-        n_inputs=len(sim.feature_names), n_outputs=1 + k if n_outputs is None else n_outputs, dtype=dtype
+        n_inputs=len(sim.feature_names),
+        n_outputs=1 + k if n_outputs is None else n_outputs,
+        dtype=dtype,
+        readout=readout,
     )
 
 
@@ -360,11 +363,12 @@ def test_reference_passive_schedule_is_the_simulators():
 # --- passive mode ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("readout", ["last", "mean"])
 @pytest.mark.parametrize("env_id", [SR, SI])
-def test_passive_mode_runs_the_trials_once_for_every_discriminator(env_id):
+def test_passive_mode_runs_the_trials_once_for_every_discriminator(env_id, readout):
     sim = _sim(env_id, steps=40)
     system = InteractiveSystem(sim, passive=True)
-    net = _net(sim, n_outputs=1)
+    net = _net(sim, n_outputs=1, readout=readout)
     w, params = _weights(net, 6, seed=0), _models(sim, 9, 0)
     run = system.run(params, net, w, np.random.default_rng(1), record=True)
     assert run.outputs.shape == (6, 9)
@@ -379,6 +383,9 @@ def test_passive_mode_runs_the_trials_once_for_every_discriminator(env_id):
     alone = system.run(params, net, w[:1], np.random.default_rng(1), record=True)
     np.testing.assert_array_equal(alone.features, run.features)
     np.testing.assert_array_equal(alone.outputs[0], run.outputs[0])
+    if readout == "mean":  # the mean of the outputs over the steps, not the last one
+        last = _net(sim, n_outputs=1).judge(w, run.features[0].transpose(1, 0, 2))
+        assert not np.allclose(last, run.outputs)
 
 
 def test_interactive_mode_runs_each_interrogators_own_trials():

@@ -158,7 +158,11 @@ def _elman(system, discriminators, n_inputs: int, n_outputs: int):
     from turinglearn.families.elman import ElmanNetwork
 
     return ElmanNetwork(
-        n_inputs=n_inputs, n_hidden=discriminators.hidden, n_outputs=n_outputs, kernels=discriminators.kernels
+        n_inputs=n_inputs,
+        n_hidden=discriminators.hidden,
+        n_outputs=n_outputs,
+        kernels=discriminators.kernels,
+        readout=discriminators.readout,
     )
 
 
@@ -248,7 +252,9 @@ def _counterfeits(parts):
             "a policy's weights have no range. Use models.kind = 'reactive' or counterfeits = 0",
             "learner.counterfeits",
         )
-    return NearCounterfeits(lc.counterfeits, lc.counterfeit_step, family.lower, family.upper, lc.counterfeit_window)
+    return NearCounterfeits(
+        lc.counterfeits, lc.counterfeit_step, family.lower, family.upper, lc.counterfeit_window
+    )
 
 
 def _metric(metric: str):

@@ -5,7 +5,6 @@ A config is a tree of frozen dataclasses. Every key can be overridden with a dot
 the setting and the fix, and are raised before anything is written.
 """
 
-
 from __future__ import annotations
 
 import dataclasses
@@ -19,6 +18,7 @@ from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 from turinglearn.families._compiled import check_kernels
+from turinglearn.families.elman import READOUTS
 from turinglearn.systems.recorded import RECORDED_SAMPLES
 
 if typing.TYPE_CHECKING:  # pragma: no cover
@@ -51,8 +51,6 @@ class EnvironmentConfig:
 
     id: str = "turinglearn/Aggregation-v0"
     options: Mapping[str, Any] = field(default_factory=dict)
-
-
 
 
 @dataclass(frozen=True)
@@ -144,17 +142,19 @@ class LearnerConfig:
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
-        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1)
+        check_at_least(
+            self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1
+        )
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
-            raise ConfigError(f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight")
+            raise ConfigError(
+                f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight"
+            )
         if not 0 < self.counterfeit_step <= 1:
             raise ConfigError(
                 f"{self.counterfeit_step} is not a fraction of each parameter's range in (0, 1]",
                 "counterfeit_step",
             )
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
-
-
 
 
 @dataclass(frozen=True)
@@ -188,8 +188,6 @@ class ModelConfig(ESConfig):
             raise ConfigError(f"must be a probability in [0, 1], got {self.crossover}", "crossover")
 
 
-
-
 @dataclass(frozen=True)
 class DiscriminatorConfig(ESConfig):
     """What a discriminator is, and how it learns.
@@ -204,7 +202,11 @@ class DiscriminatorConfig(ESConfig):
     learning_rate: Adam's learning rate (``gru``, ``swarm``);
     train_steps: Adam steps per generation (``gru``, ``swarm``);
     kernels: how Elman networks judge: ``numba`` (the default: one compiled kernel on every
-    core) or ``numpy`` (the readable reference path; the same judgements up to float32 rounding).
+    core) or ``numpy`` (the readable reference path; the same judgements up to float32 rounding);
+    readout: what an Elman network's judgement reads: ``last`` (the papers: its output after
+    the last step) or ``mean`` (the output's mean over every step, so that what happened early
+    in a long trial counts as much as its end; see
+    :class:`~turinglearn.families.elman.ElmanNetwork`).
     """
 
     kind: str = "elman"
@@ -212,15 +214,15 @@ class DiscriminatorConfig(ESConfig):
     learning_rate: float = 0.01
     train_steps: int = 5
     kernels: str = "numba"
+    readout: str = "last"
 
     def __post_init__(self):
         super().__post_init__()
         check_at_least(self, hidden=1, train_steps=1)
         check_kernels(self.kernels)
+        one_of(self.readout, READOUTS, "readout")
         if not self.learning_rate > 0:
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
-
-
 
 
 @dataclass(frozen=True)

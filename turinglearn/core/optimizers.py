@@ -16,6 +16,17 @@ import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
 
+#: what becomes of a mutation that leaves the box (:attr:`ESConfig.bounds`)
+BOUNDS = ("clip", "reflect")
+
+
+def reflect(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Mirror ``x`` into ``[lower, upper]`` at both bounds as often as needed: a step of any
+    size lands inside, and a point inside stays where it is."""
+    width = upper - lower
+    t = np.mod(x - lower, 2 * width)
+    return lower + np.where(t > width, 2 * width - t, t)
+
 
 @dataclass(frozen=True)
 class ESConfig:
@@ -26,7 +37,12 @@ class ESConfig:
     sigma_min / sigma_max: bounds on step sizes (the papers' code: 0.01 and none; capping the
     models' steps at 1 stops oversized mutations from being free at the bounds:
     docs/design.md, "Step sizes");
-    init_low / init_high: the uniform range of initial values where the family has no bounds.
+    init_low / init_high: the uniform range of initial values where the family has no bounds;
+    bounds: what becomes of a mutation that leaves the family's box: ``clip`` (the papers' code)
+    puts it on the bound, ``reflect`` mirrors it back inside. Clipping is exact for a truth on a
+    bound, but every stray step lands on the bound, so where the discriminators cannot tell a
+    range of values apart, a share of the population piles up on its bound and drags the median
+    there (docs/design.md, "Step sizes").
     """
 
     population: int = 100
@@ -36,6 +52,7 @@ class ESConfig:
     sigma_max: float = math.inf
     init_low: float = -1.0
     init_high: float = 1.0
+    bounds: str = "clip"
 
     def __post_init__(self):
         check_at_least(self, population=2)
@@ -58,6 +75,8 @@ class ESConfig:
             )
         if not self.init_low < self.init_high:
             raise ConfigError(f"must be above init_low = {self.init_low}, got {self.init_high}", "init_high")
+        if self.bounds not in BOUNDS:
+            raise ConfigError(f"choose {' or '.join(BOUNDS)}, got {self.bounds!r}", "bounds")
 
 
 class SelfAdaptiveES:
@@ -68,7 +87,8 @@ class SelfAdaptiveES:
     (ties broken at random) and ``lambda`` offspring are bred, each from two distinct random
     parents: discrete recombination of values, intermediate recombination of step sizes, then
     ``sigma' = sigma * exp(tau0 N(0,1) + tau N_i(0,1))`` clipped to ``[sigma_min, sigma_max]``
-    and ``x' = x + sigma' N_i(0,1)`` clipped to the bounds (Beyer & Schwefel 2002).
+    and ``x' = x + sigma' N_i(0,1)`` clipped to the bounds, or mirrored into them (``bounds``)
+    (Beyer & Schwefel 2002).
 
     x: [P, n] the population to evaluate; sigma: [P, n] its step sizes.
     """
@@ -115,7 +135,11 @@ class SelfAdaptiveES:
         s = np.clip(s, cfg.sigma_min, cfg.sigma_max)
         x = x + s * rng.standard_normal((lam, n))
         if self.lower is not None:
-            x = np.clip(x, self.lower, self.upper)
+            x = (
+                reflect(x, self.lower, self.upper)
+                if cfg.bounds == "reflect"
+                else np.clip(x, self.lower, self.upper)
+            )
 
         self.x = np.concatenate([px, x])
         self.sigma = np.concatenate([ps, s])

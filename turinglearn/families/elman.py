@@ -8,6 +8,9 @@ import numpy as np
 
 from turinglearn.families._compiled import check_kernels, use_numba
 
+#: what an Elman network's judgement reads: output 0 after the last step, or its mean over the steps
+READOUTS = ("last", "mean")
+
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # logistic, without overflow warnings
@@ -26,6 +29,10 @@ class ElmanNetwork:
     ``dtype`` is the precision of the batched pass: float32 (default) is about twice as fast
     as float64 and agrees with it to ~1e-6, far below what the 0.5 threshold can resolve.
 
+    ``readout``: the judgement is output 0 after the last step (``"last"``, the papers') or its
+    mean over every step (``"mean"``): a trial's early events then count as much as its last
+    ones, which a small network's context has forgotten by the end of a long trial.
+
     ``kernels``: ``"numba"`` (default) judges with one compiled kernel
     (:mod:`turinglearn.families.elman_kernels`, on every core), ``"numpy"`` with the numpy
     pass below (the readable reference; also used where Numba is not installed).
@@ -36,9 +43,12 @@ class ElmanNetwork:
     n_outputs: int = 1
     dtype: str = "float32"
     kernels: str = "numba"
+    readout: str = "last"
 
     def __post_init__(self):
         check_kernels(self.kernels)
+        if self.readout not in READOUTS:
+            raise ValueError(f"readout must be one of {', '.join(READOUTS)}, got {self.readout!r}")
 
     @property
     def n_weights(self) -> int:
@@ -69,7 +79,8 @@ class ElmanNetwork:
         return _sigmoid(np.matmul(h, w_out) + b_out[:, None, :])
 
     def judge(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """w: [D, k], x: [S, T, F] -> output 0 after the last step: [D, S] in (0, 1)."""
+        """w: [D, k], x: [S, T, F] -> output 0 after the last step (or its mean over the steps,
+        ``readout``): [D, S] in (0, 1)."""
         if x.ndim != 3 or x.shape[2] != self.n_inputs:
             raise ValueError(f"samples must be [S, T, {self.n_inputs}], got {x.shape}")
         params = self.unpack(np.asarray(w, dtype=self.dtype))
@@ -77,8 +88,13 @@ class ElmanNetwork:
         if use_numba(self.kernels):
             from turinglearn.families import elman_kernels
 
-            return elman_kernels.judge(params, x)
+            return elman_kernels.judge(params, x, self.readout == "mean")
         h = np.zeros((w.shape[0], x.shape[0], self.n_hidden), dtype=self.dtype)
+        total = np.zeros((w.shape[0], x.shape[0]))
         for t in range(x.shape[1]):
             h = self.hidden_step(params, x[:, t], h)
+            if self.readout == "mean":
+                total += self.output(params, h)[..., 0]
+        if self.readout == "mean":
+            return total / x.shape[1]
         return self.output(params, h)[..., 0].astype(np.float64)

@@ -55,11 +55,12 @@ def _logistic_row_exact(pre, out):
 
 
 @jit
-def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, out, lo, hi):
+def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, mean, out, lo, hi):
     """Discriminators ``lo .. hi - 1`` judge every sample.
 
     w_in [D, F, H], b_in [D, H], w_ctx [D, H, H] (row j: from hidden unit j), w_out [D, H],
-    b_out [D] (output 0), xt [T, F, S] (samples last), fast: rational tanh; out [D, S] float64.
+    b_out [D] (output 0), xt [T, F, S] (samples last), fast: rational tanh, mean: output 0
+    averaged over the steps instead of after the last; out [D, S] float64.
     """
     t_max, f_in, s_all = xt.shape
     n_hidden = b_in.shape[1]
@@ -69,6 +70,8 @@ def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, out, lo, hi):
         for s0 in range(0, s_all, BLOCK):
             sb = min(BLOCK, s_all - s0)
             h[:, :sb] = 0.0
+            if mean:
+                out[d, s0 : s0 + sb] = 0.0
             for t in range(t_max):
                 for k in range(n_hidden):
                     row = pre[k, :sb]
@@ -88,6 +91,14 @@ def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, out, lo, hi):
                         _logistic_row_fast(pre[k, :sb], h[k, :sb])
                     else:
                         _logistic_row_exact(pre[k, :sb], h[k, :sb])
+                if mean:
+                    for s in range(sb):
+                        z = b_out[d]
+                        for j in range(n_hidden):
+                            z += h[j, s] * w_out[d, j]
+                        out[d, s0 + s] += 0.5 * (1.0 + math.tanh(0.5 * float(z))) / t_max
+            if mean:
+                continue
             for s in range(sb):
                 z = b_out[d]
                 for j in range(n_hidden):
@@ -95,14 +106,15 @@ def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, out, lo, hi):
                 out[d, s0 + s] = 0.5 * (1.0 + math.tanh(0.5 * float(z)))
 
 
-def judge(params, x: np.ndarray) -> np.ndarray:
-    """params: ``ElmanNetwork.unpack``'s arrays (one dtype), x [S, T, F] -> output 0, [D, S] float64."""
+def judge(params, x: np.ndarray, mean: bool = False) -> np.ndarray:
+    """params: ``ElmanNetwork.unpack``'s arrays (one dtype), x [S, T, F] -> output 0 after the
+    last step (``mean``: averaged over the steps), [D, S] float64."""
     w_in, b_in, w_ctx, w_out, b_out = params
     c = np.ascontiguousarray
     xt = c(np.moveaxis(x, 0, -1))  # [T, F, S]
     d = w_in.shape[0]
     out = np.empty((d, x.shape[0]))
     fast = xt.dtype == np.float32
-    args = (c(w_in), c(b_in), c(w_ctx), c(w_out[..., 0]), c(b_out[..., 0]), xt, fast, out)
+    args = (c(w_in), c(b_in), c(w_ctx), c(w_out[..., 0]), c(b_out[..., 0]), xt, fast, bool(mean), out)
     split(_judge_range, d, *args)
     return out

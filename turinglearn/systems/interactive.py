@@ -42,7 +42,8 @@ def check_stimulus_space(space) -> tuple[np.ndarray, np.ndarray]:
 class Interrogation:
     """What a batch of trials under interrogation produced.
 
-    outputs: [D, S] judgements after the last step; stimuli: [Db, T, S, k] and features:
+    outputs: [D, S] judgements after the last step (or their mean over the steps, an Elman
+    network's ``readout``); stimuli: [Db, T, S, k] and features:
     [Db, T, S, F] when recorded (Db = D interactive, 1 passive), else None.
     """
 
@@ -148,6 +149,8 @@ class InteractiveSystem:
         out = discriminator.output(net, h)  # [D, S, O]: the first stimulus comes from the biases
         stimuli = np.empty((db, t_max, s, self.n_stimuli)) if record else None
         feats_rec = np.empty((db, t_max, s, len(self.sim.feature_names))) if record else None
+        mean = getattr(discriminator, "readout", "last") == "mean"  # judge by the mean of output 0
+        total = np.zeros((d, s))
         for t in range(t_max):
             stim = (
                 np.broadcast_to(self.schedule[t], (db, s, self.n_stimuli))
@@ -157,9 +160,12 @@ class InteractiveSystem:
             state, feats = self.sim.step(state, params[None], stim, rng)  # feats [Db, S, F]
             h = discriminator.hidden_step(net, feats.astype(discriminator.dtype), h)
             out = discriminator.output(net, h)
+            if mean:
+                total += out[..., 0]
             if record:
                 stimuli[:, t], feats_rec[:, t] = stim, feats
-        return Interrogation(out[..., 0].astype(np.float64), stimuli, feats_rec)
+        judged = total / t_max if mean else out[..., 0].astype(np.float64)
+        return Interrogation(judged, stimuli, feats_rec)
 
     def evaluate(
         self,
