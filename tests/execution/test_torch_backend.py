@@ -27,15 +27,16 @@ def test_torch_rollout_reproduces_the_numpy_simulator(tiny):
     np.testing.assert_allclose(got.numpy(), ref, rtol=0, atol=1e-9)
 
 
-def test_torch_elman_judges_like_numpy():
+@pytest.mark.parametrize("readout", ["last", "mean"])
+def test_torch_elman_judges_like_numpy(readout):
     from turinglearn.execution.torch_swarm import TorchElman
 
     rng = np.random.default_rng(0)
-    net = ElmanNetwork()
+    net = ElmanNetwork(readout=readout)
     w = rng.normal(size=(7, net.n_weights))
     x = rng.uniform(-1, 1, (11, 30, 2))
     ref = net.judge(w, x)
-    got = TorchElman(device="cpu").judge(w, torch.as_tensor(x))
+    got = TorchElman(device="cpu", readout=readout).judge(w, torch.as_tensor(x))
     np.testing.assert_allclose(got, ref, atol=1e-5)
 
 

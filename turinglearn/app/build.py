@@ -104,7 +104,7 @@ def _torch_system(config: Config, sim, with_discriminators: bool):
         )
     from turinglearn.execution.torch_swarm import torch_system
 
-    system, discriminator = torch_system(sim, config.learner, config.execution, dc.hidden)
+    system, discriminator = torch_system(sim, config.learner, config.execution, dc.hidden, dc.readout)
     return system, (discriminator if with_discriminators else None)
 
 

@@ -156,13 +156,18 @@ class TorchElman(ElmanNetwork):
         x = torch.as_tensor(x, device=self.device).to(dtype)
         h = torch.zeros((wt.shape[0], x.shape[0], self.n_hidden), dtype=dtype, device=self.device)
         b_in = b_in[:, None, :]
+        total = torch.zeros(h.shape[:2], dtype=torch.float64, device=self.device)  # readout "mean"
         for t in range(x.shape[1]):
             h = torch.sigmoid(torch.matmul(x[:, t], w_in) + b_in + torch.matmul(h, w_ctx))
+            if self.readout == "mean":
+                total += torch.sigmoid(torch.matmul(h, w_out[..., :1]) + b_out[:, None, :1])[..., 0]
+        if self.readout == "mean":
+            return (total / x.shape[1]).cpu().numpy()
         out = torch.sigmoid(torch.matmul(h, w_out[..., :1]) + b_out[:, None, :1])[..., 0]
         return out.double().cpu().numpy()
 
 
-def torch_system(sim, learner_config, execution, n_hidden: int):
+def torch_system(sim, learner_config, execution, n_hidden: int, readout: str = "last"):
     """The torch system and judge of a run (see :func:`turinglearn.app.build.build_system`)."""
     device = resolve_device(execution.device)
     precision = execution.precision or ("float32" if device.type == "cuda" else "float64")
@@ -170,6 +175,10 @@ def torch_system(sim, learner_config, execution, n_hidden: int):
         sim, learner_config.trials_per_model, learner_config.genuine_per_trial, device, _DTYPES[precision]
     )
     judge = TorchElman(
-        n_inputs=len(sim.feature_names), n_hidden=n_hidden, dtype="float32", device=str(device)
+        n_inputs=len(sim.feature_names),
+        n_hidden=n_hidden,
+        dtype="float32",
+        device=str(device),
+        readout=readout,
     )
     return system, judge
