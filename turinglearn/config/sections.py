@@ -221,6 +221,12 @@ class DiscriminatorConfig(ESConfig):
         check_at_least(self, hidden=1, train_steps=1)
         check_kernels(self.kernels)
         one_of(self.readout, READOUTS, "readout")
+        if self.readout != "last" and self.kind != "elman":
+            raise ConfigError(
+                f"reads an Elman network's outputs; a {self.kind!r} discriminator judges a whole trajectory "
+                "already: leave readout = 'last' or use kind = 'elman'",
+                "readout",
+            )
         if not self.learning_rate > 0:
             raise ConfigError(f"must be positive, got {self.learning_rate}", "learning_rate")
 
