@@ -63,6 +63,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("models.parents=100", "models.parents", "population - 1"),
         ("models.sigma_min=0", "models.sigma_min", "positive"),
         ("models.bounds=wrap", "models.bounds", "clip or reflect"),
+        ("discriminators.bounds=reflect", "discriminators.bounds", "have none"),
         ("discriminators.readout=max", "discriminators.readout", "last, mean"),
         ("discriminators={kind = 'gru', readout = 'mean'}", "discriminators.readout", "Elman"),
         ("environment.truth=[2, 0, 0, 0]", "environment.truth", "bounds"),

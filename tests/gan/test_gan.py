@@ -504,6 +504,7 @@ def test_presets_are_gan_configs_and_round_trip(tmp_path):
         ("learner.hall_of_fame_every=0", "learner.hall_of_fame_every"),
         ("learner.replay=-3", "learner.replay"),
         ("learner.replay_share=0", "learner.replay_share"),
+        ("learner.replay=10", "learner.replay"),  # fewer images than a batch (64)
     ],
 )
 def test_bad_gan_settings_name_the_key(override, key):

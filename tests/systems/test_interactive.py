@@ -386,6 +386,9 @@ def test_passive_mode_runs_the_trials_once_for_every_discriminator(env_id, reado
     if readout == "mean":  # the mean of the outputs over the steps, not the last one
         last = _net(sim, n_outputs=1).judge(w, run.features[0].transpose(1, 0, 2))
         assert not np.allclose(last, run.outputs)
+        steps = run.features[0].transpose(1, 0, 2)  # output after step t: the judgement of t steps
+        each = [_net(sim, n_outputs=1).judge(w, steps[:, :t]) for t in range(1, steps.shape[1] + 1)]
+        np.testing.assert_allclose(run.outputs, np.mean(each, axis=0), atol=1e-12)
 
 
 def test_interactive_mode_runs_each_interrogators_own_trials():

@@ -103,6 +103,12 @@ class GANLearnerConfig:
         check_none_or_more(self, "hall_of_fame", "replay")
         if not 0 < self.replay_share < 1:
             raise ConfigError(f"must be a share in (0, 1), got {self.replay_share}", "replay_share")
+        if 0 < self.replay < self.batch:
+            raise ConfigError(
+                f"holds {self.replay} images, fewer than a batch ({self.batch}): give 0 (no buffer) or at "
+                "least the batch size, e.g. 50 batches",
+                "replay",
+            )
         check_at_least(self, hall_of_fame_every=1)
         if self.hall_of_fame and (self.population < 2 or not self.select_every):
             raise ConfigError(

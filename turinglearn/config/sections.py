@@ -221,6 +221,8 @@ class DiscriminatorConfig(ESConfig):
         check_at_least(self, hidden=1, train_steps=1)
         check_kernels(self.kernels)
         one_of(self.readout, READOUTS, "readout")
+        if self.bounds != "clip":
+            raise ConfigError("applies to the models' bounds; a discriminator's weights have none", "bounds")
         if self.readout != "last" and self.kind != "elman":
             raise ConfigError(
                 f"reads an Elman network's outputs; a {self.kind!r} discriminator judges a whole trajectory "

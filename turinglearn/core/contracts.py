@@ -112,7 +112,8 @@ class DiscriminatorFamily(Protocol):
 class Interrogator(DiscriminatorFamily, Protocol):
     """A recurrent discriminator that acts while it watches, stepped together with the system.
 
-    Output 0 is the judgement (after the last step); outputs ``1 .. n_outputs - 1`` are mapped
+    Output 0 is the judgement (after the last step; an Elman network's ``readout = "mean"``
+    averages it over the steps); outputs ``1 .. n_outputs - 1`` are mapped
     into the simulator's stimulus space and applied at the next step. The context is reset
     (zeros) for every trial.
     """

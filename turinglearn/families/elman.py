@@ -18,7 +18,8 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ElmanNetwork:
-    """The Elman network of the papers: logistic units, hidden context, output after the last step.
+    """The Elman network of the papers: logistic units, hidden context, output after the last step
+    (or its mean over the steps, ``readout``).
 
     With the defaults (2 inputs + bias, 5 hidden units with context, 1 output) a network has
     ``(2 + 1) * 5 + 5 * 5 + (5 + 1) * 1 = 46`` weights. A weight row is laid out as

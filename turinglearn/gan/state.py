@@ -143,8 +143,10 @@ class ReplayBuffer:
         size = len(self.images)
         read = self.rng.integers(size, size=(*shape, self.h))
         write = np.stack([self.rng.choice(size, self.h, replace=False) for _ in range(int(np.prod(shape)))])
-        slots = np.stack([read, write.reshape(*shape, self.h)], axis=-2)
-        return torch.from_numpy(slots).to(device)
+        slots = torch.from_numpy(np.stack([read, write.reshape(*shape, self.h)], axis=-2))
+        if torch.device(device).type == "cuda":  # pinned and asynchronous: no wait for the device
+            return slots.pin_memory().to(device, non_blocking=True)
+        return slots.to(device)
 
     def mix(self, fake: torch.Tensor, slots: torch.Tensor) -> torch.Tensor:
         """The discriminator's generated batch: the first ``B - h`` of ``fake`` [B, ...] and ``h``

@@ -61,7 +61,7 @@ def read_stats(stats: torch.Tensor, shift: int) -> dict:
 
     stats: [P, 4] per pair, on the device (reading synchronises): the paired discriminator's
     loss, the generator's loss, the discriminator's fitness ((sensitivity + specificity) / 2 on
-    its genuine and counterfeit batch) and the generator's fitness (the fraction of its batch
+    its genuine and counterfeit batch, replayed images included) and the generator's fitness (the fraction of its batch
     judged genuine after the discriminator's update); row i is generator i with discriminator
     (i + shift) mod P. Returns model_fitness [P] (generator i), discriminator_fitness [P]
     (discriminator j) and losses {"d": [P] per discriminator, "g": [P] per generator}.
@@ -82,7 +82,7 @@ class GANLearner(GenerationLoop):
     networks and whose fitness and losses are read from the device only when a hook asks
     (:func:`read_stats`); ``run(n)`` steps until ``n`` generations are done; ``state_dict()`` /
     ``load_state_dict()`` hold everything needed to continue exactly (networks, optimisers,
-    random streams, generation count) as numpy arrays.
+    random streams, generation count, hall of fame and replay buffer) as numpy arrays.
     """
 
     def __init__(self, data: ImageData, config: GANConfig, hooks: Sequence = ()):
@@ -135,6 +135,7 @@ class GANLearner(GenerationLoop):
         self.replay = None  # past generated images, first the initial generator's
         if lc.replay:
             images = self.generate(lc.replay, torch_seed(config.seed, "memory", 0, 2))
+            images = images.contiguous(memory_format=self.memory_format)  # the layout of the fresh batch
             self.replay = ReplayBuffer(
                 images, lc.replay_share, self.batch, stream(config.seed, "memory", 0, 1)
             )
@@ -213,7 +214,8 @@ class GANLearner(GenerationLoop):
             loss_d = d_loss(self.loss, out_real, out_fake)
             if self.gp:
                 with self._autocast():
-                    penalty = gradient_penalty(self.D[j], real, fake, u[k])  # eager D: double backward
+                    # on the fresh batch, replayed images aside: eager D, double backward
+                    penalty = gradient_penalty(self.D[j], real, fake, u[k])
                 loss_d = loss_d + self.gp * penalty
             loss_d.backward()
             opt_d.step()
