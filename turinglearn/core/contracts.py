@@ -112,10 +112,10 @@ class DiscriminatorFamily(Protocol):
 class Interrogator(DiscriminatorFamily, Protocol):
     """A recurrent discriminator that acts while it watches, stepped together with the system.
 
-    Output 0 is the judgement (after the last step; an Elman network's ``readout = "mean"``
-    averages it over the steps); outputs ``1 .. n_outputs - 1`` are mapped
+    Output 0 is the judgement, after the last step; outputs ``1 .. n_outputs - 1`` are mapped
     into the simulator's stimulus space and applied at the next step. The context is reset
-    (zeros) for every trial.
+    (zeros) for every trial. Optional member: ``readout = "mean"`` judges by output 0's mean
+    over the steps instead (:func:`readout`; the Elman network has it).
     """
 
     n_outputs: Annotated[int, "O = 1 + k: the judgement and one output per stimulus dimension"]
@@ -333,6 +333,12 @@ def is_interactive(sim) -> bool:
     # the one probe that tells the two simulator contracts apart (a user's swarm need not
     # declare stimulus_space = None)
     return getattr(sim, "stimulus_space", None) is not None
+
+
+def readout(discriminator) -> str:
+    """How an interrogator's judgement reads output 0: ``"last"`` (after the last step) unless
+    it declares ``readout`` (optional member of :class:`Interrogator`)."""
+    return getattr(discriminator, "readout", "last")
 
 
 def feature_space(sim):

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch
+from turinglearn.core.contracts import Evaluation, SampleBatch, readout
 from turinglearn.errors import ConfigError
 
 
@@ -149,7 +149,7 @@ class InteractiveSystem:
         out = discriminator.output(net, h)  # [D, S, O]: the first stimulus comes from the biases
         stimuli = np.empty((db, t_max, s, self.n_stimuli)) if record else None
         feats_rec = np.empty((db, t_max, s, len(self.sim.feature_names))) if record else None
-        mean = getattr(discriminator, "readout", "last") == "mean"  # judge by the mean of output 0
+        mean = readout(discriminator) == "mean"  # judge by the mean of output 0 over the steps
         total = np.zeros((d, s))
         for t in range(t_max):
             stim = (
