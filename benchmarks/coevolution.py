@@ -59,6 +59,8 @@ VARIANTS: dict[str, dict] = {
     "hof-weight": {"learner.hall_of_fame_weight": 0.5},  # the archived judges weigh half a model's fitness
     "small-steps": {"models.sigma_max": 0.2, "models.sigma_init": 0.2},  # no jumps between modes
     "history": {"learner.historical_averaging": 1.0},  # docs/concepts.md, "Memory": historical averaging
+    # judges that read the whole trial, models that reflect off the bounds (docs/results.md, peers)
+    "readout": {"discriminators.readout": "mean", "models.bounds": "reflect"},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
