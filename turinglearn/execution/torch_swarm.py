@@ -156,15 +156,18 @@ class TorchElman(ElmanNetwork):
         x = torch.as_tensor(x, device=self.device).to(dtype)
         h = torch.zeros((wt.shape[0], x.shape[0], self.n_hidden), dtype=dtype, device=self.device)
         b_in = b_in[:, None, :]
+
+        def judgement(h):  # output 0: [D, S]
+            return torch.sigmoid(torch.matmul(h, w_out[..., :1]) + b_out[:, None, :1])[..., 0]
+
         total = torch.zeros(h.shape[:2], dtype=torch.float64, device=self.device)  # readout "mean"
         for t in range(x.shape[1]):
             h = torch.sigmoid(torch.matmul(x[:, t], w_in) + b_in + torch.matmul(h, w_ctx))
             if self.readout == "mean":
-                total += torch.sigmoid(torch.matmul(h, w_out[..., :1]) + b_out[:, None, :1])[..., 0]
+                total += judgement(h)
         if self.readout == "mean":
             return (total / x.shape[1]).cpu().numpy()
-        out = torch.sigmoid(torch.matmul(h, w_out[..., :1]) + b_out[:, None, :1])[..., 0]
-        return out.double().cpu().numpy()
+        return judgement(h).double().cpu().numpy()
 
 
 def torch_system(sim, learner_config, execution, n_hidden: int, readout: str = "last"):

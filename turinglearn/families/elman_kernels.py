@@ -55,6 +55,16 @@ def _logistic_row_exact(pre, out):
 
 
 @jit
+def _output(h, w_out, b_out, d, s):
+    """Output 0 of discriminator ``d`` for sample ``s`` of the block's hidden state ``h [H, S_block]``,
+    in float64 with ``math.tanh``."""
+    z = b_out[d]
+    for j in range(h.shape[0]):
+        z += h[j, s] * w_out[d, j]
+    return 0.5 * (1.0 + math.tanh(0.5 * float(z)))
+
+
+@jit
 def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, mean, out, lo, hi):
     """Discriminators ``lo .. hi - 1`` judge every sample.
 
@@ -93,17 +103,10 @@ def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, mean, out, lo, hi):
                         _logistic_row_exact(pre[k, :sb], h[k, :sb])
                 if mean:
                     for s in range(sb):
-                        z = b_out[d]
-                        for j in range(n_hidden):
-                            z += h[j, s] * w_out[d, j]
-                        out[d, s0 + s] += 0.5 * (1.0 + math.tanh(0.5 * float(z))) / t_max
-            if mean:
-                continue
-            for s in range(sb):
-                z = b_out[d]
-                for j in range(n_hidden):
-                    z += h[j, s] * w_out[d, j]
-                out[d, s0 + s] = 0.5 * (1.0 + math.tanh(0.5 * float(z)))
+                        out[d, s0 + s] += _output(h, w_out, b_out, d, s) / t_max
+            if not mean:
+                for s in range(sb):
+                    out[d, s0 + s] = _output(h, w_out, b_out, d, s)
 
 
 def judge(params, x: np.ndarray, mean: bool = False) -> np.ndarray:

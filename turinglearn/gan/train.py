@@ -61,8 +61,8 @@ def read_stats(stats: torch.Tensor, shift: int) -> dict:
 
     stats: [P, 4] per pair, on the device (reading synchronises): the paired discriminator's
     loss, the generator's loss, the discriminator's fitness ((sensitivity + specificity) / 2 on
-    its genuine and counterfeit batch, replayed images included) and the generator's fitness (the fraction of its batch
-    judged genuine after the discriminator's update); row i is generator i with discriminator
+    its genuine and counterfeit batch, replayed images included) and the generator's fitness
+    (the fraction of its batch judged genuine after the discriminator's update); row i is generator i with discriminator
     (i + shift) mod P. Returns model_fitness [P] (generator i), discriminator_fitness [P]
     (discriminator j) and losses {"d": [P] per discriminator, "g": [P] per generator}.
     """

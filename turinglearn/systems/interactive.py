@@ -5,7 +5,8 @@ The contract: an environment's batched simulator declares ``stimulus_space`` (a 
 ``step(state, params[..., d], stimulus[..., k], rng) -> (state, features[..., F])`` over any batch
 shape; ``passive_schedule() -> [T, k]`` is what a passive observer applies. An interrogator is
 a recurrent discriminator with ``1 + k`` outputs: output 0 is its judgement after the last
-step (or its mean over the steps: ``readout``), outputs ``1..k`` are mapped into the stimulus space and applied at the next step.
+step (or its mean over the steps: ``readout``), outputs ``1..k`` are mapped into the stimulus
+space and applied at the next step.
 
 Because the system responds to each interrogator's own stimuli, every interrogator runs its
 own trials: ``G`` genuine ones and one per model, batched as ``[D, G + M]`` episodes. Passive
