@@ -61,6 +61,8 @@ VARIANTS: dict[str, dict] = {
     "history": {"learner.historical_averaging": 1.0},  # docs/concepts.md, "Memory": historical averaging
     # judges that read the whole trial, models that reflect off the bounds (docs/results.md, peers)
     "readout": {"discriminators.readout": "mean", "models.bounds": "reflect"},
+    # threshold selection (Markon et al. 2001): an offspring replaces a parent only if fitter by 0.15
+    "threshold": {"models.threshold": 0.15},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
@@ -130,7 +132,11 @@ def read_run(path: Path) -> dict | None:
     with open(path / "metrics.csv", newline="") as f:
         rows = list(csv.DictReader(f))
     history = {k: np.array([float(r[k]) for r in rows]) for k in rows[0]}
-    wall = json.loads((path / "wall.json").read_text())["wall_seconds"] if (path / "wall.json").is_file() else None
+    wall = (
+        json.loads((path / "wall.json").read_text())["wall_seconds"]
+        if (path / "wall.json").is_file()
+        else None
+    )
     return {"summary": summary, "history": history, "wall": wall}
 
 
@@ -141,7 +147,12 @@ def drift(history: dict, names, truth, near: float) -> dict:
     dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
     inside = np.flatnonzero(dist <= near)
     if not inside.size:
-        return {"first_near": None, "max_after": None, "generations_away": None, "final_median_error": float(dist[-1])}
+        return {
+            "first_near": None,
+            "max_after": None,
+            "generations_away": None,
+            "final_median_error": float(dist[-1]),
+        }
     g = int(inside[0])
     after = dist[g:]
     return {
@@ -229,7 +240,11 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
 
 
 def report(a) -> list[dict]:
-    rule = {k: v for k, v in (("window", a.window), ("tolerance", a.tolerance), ("patience", a.patience)) if v is not None}
+    rule = {
+        k: v
+        for k, v in (("window", a.window), ("tolerance", a.tolerance), ("patience", a.patience))
+        if v is not None
+    }
     rows = []
     for variant, task, seed in itertools.product(a.variants, a.tasks, seeds(a.seeds)):
         path = run_dir(a.root, task, variant, seed)
@@ -277,11 +292,15 @@ def main(argv=None) -> None:
     p.add_argument("--root", type=Path, default=Path("bench-runs/coevolution"))
     p.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--near", type=float, default=0.05)
-    p.add_argument("--bar", type=float, default=None, help="recovery bar (default: 0.1 for object clustering, else 0.05)")
+    p.add_argument(
+        "--bar", type=float, default=None, help="recovery bar (default: 0.1 for object clustering, else 0.05)"
+    )
     p.add_argument("--window", type=int)
     p.add_argument("--tolerance", type=float)
     p.add_argument("--patience", type=int)
-    p.add_argument("--average-last", type=int, help="read every run's estimate over this many last generations")
+    p.add_argument(
+        "--average-last", type=int, help="read every run's estimate over this many last generations"
+    )
     p.add_argument("--json", type=Path)
     a = p.parse_args(argv)
     if a.command == "run":

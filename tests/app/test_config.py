@@ -64,6 +64,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("models.sigma_min=0", "models.sigma_min", "positive"),
         ("models.bounds=wrap", "models.bounds", "clip or reflect"),
         ("discriminators.bounds=reflect", "discriminators.bounds", "have none"),
+        ("models.threshold=-0.1", "models.threshold", "margin >= 0"),
         ("discriminators.readout=max", "discriminators.readout", "last, mean"),
         ("discriminators={kind = 'gru', readout = 'mean'}", "discriminators.readout", "Elman"),
         ("environment.truth=[2, 0, 0, 0]", "environment.truth", "bounds"),

@@ -85,6 +85,39 @@ def test_blind_selection_piles_up_on_the_bounds_only_when_clipping(bounds):
         assert np.mean(on_bound) == 0.0
 
 
+def _parents_after(threshold: float, fitness, generations: int, seed: int = 3) -> list[set]:
+    """The parent rows after each of ``generations`` tells of ``fitness(es)``."""
+    es = _es(seed=seed, threshold=threshold)
+    kept = []
+    for _ in range(generations):
+        es.tell(fitness(es))
+        kept.append(_rows(es.ask()[: es.config.parents]))
+    return kept
+
+
+def test_threshold_keeps_the_parents_while_the_fitness_is_noise():
+    noise = np.random.default_rng(0)
+    blind = lambda es: noise.random(12) * 0.1  # noqa: E731 - fitness that says nothing
+    kept = _parents_after(0.1, blind, 15)
+    assert all(k == kept[0] for k in kept)  # no offspring beat a parent by 0.1
+    free = _parents_after(0.0, blind, 15)
+    assert free[-1] != free[0]  # without it, noise replaces parents
+
+
+def test_threshold_lets_a_clearly_fitter_offspring_in():
+    def one_better(es, margin):
+        f = np.full(12, 0.5)
+        f[es.config.parents] = 0.5 + margin  # the first offspring
+        return f
+
+    for margin, enters in [(0.25, True), (0.15, False)]:
+        es = _es(seed=1, threshold=0.2)
+        es.tell(np.arange(12.0))  # generation 0 has no parents yet: plain ranking
+        child = tuple(es.ask()[es.config.parents])
+        es.tell(one_better(es, margin))
+        assert (child in _rows(es.ask()[: es.config.parents])) is enters
+
+
 def test_step_sizes_stay_within_their_bounds():
     es = _es(seed=4, sigma_init=0.5, sigma_min=0.05, sigma_max=0.8)
     rng = np.random.default_rng(1)
@@ -203,6 +236,9 @@ def test_converges_to_a_target_inside_the_bounds():
         ({"init_low": 1.0, "init_high": 1.0}, "init_high"),
         ({"sigma_min": math.nan}, "sigma_min"),
         ({"bounds": "wrap"}, "bounds"),
+        ({"threshold": -0.1}, "threshold"),
+        ({"threshold": math.inf}, "threshold"),
+        ({"threshold": math.nan}, "threshold"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, key):

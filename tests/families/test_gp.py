@@ -106,6 +106,23 @@ def test_evolution_improves_fitness_on_a_toy_target():
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errors))  # elitist: never worse
 
 
+def test_threshold_keeps_the_parent_programs_while_the_fitness_is_noise():
+    family = GPFamily()
+
+    def parents_after(threshold):
+        opt = GPOptimizer(family, 20, 10, np.random.default_rng(2), threshold=threshold)
+        noise, kept = np.random.default_rng(0), []
+        for _ in range(10):
+            opt.tell(noise.random(20) * 0.1)  # fitness that says nothing
+            kept.append({r.tobytes() for r in opt.ask()[:10]})
+        return kept
+
+    held = parents_after(0.1)
+    assert all(k == held[0] for k in held)
+    free = parents_after(0.0)
+    assert free[-1] != free[0]
+
+
 def test_optimizer_is_seeded_explicitly_and_leaves_global_random_alone():
     family = GPFamily()
     random.seed(123)

@@ -127,7 +127,9 @@ def _es_models(family, models, rng):
 def _gp_models(family, models, rng):
     from turinglearn.families.gp import GPOptimizer
 
-    return GPOptimizer(family, models.population, models.parents, rng, models.crossover)
+    return GPOptimizer(
+        family, models.population, models.parents, rng, models.crossover, threshold=models.threshold
+    )
 
 
 def _mlp(models, n_states: int):

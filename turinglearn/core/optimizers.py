@@ -42,7 +42,14 @@ class ESConfig:
     puts it on the bound, ``reflect`` mirrors it back inside. Clipping is exact for a truth on a
     bound, but every stray step lands on the bound, so where the discriminators cannot tell a
     range of values apart, a share of the population piles up on its bound and drags the median
-    there (docs/design.md, "Step sizes").
+    there (docs/design.md, "Step sizes");
+    threshold: threshold selection (Markon et al. 2001): when the best ``parents`` are chosen,
+    last generation's parents rank with this much added to their fitness, so an offspring takes
+    a parent's place only when it is fitter by more than the threshold. 0 (the papers): a
+    parent and an offspring judged alike are equals, so where the fitness is noise (the
+    discriminators cannot tell the models apart) half the population is replaced at random
+    every generation and the population drifts; a threshold of a few standard errors of the
+    fitness keeps the parents until the evidence says otherwise (docs/concepts.md, "Memory").
     """
 
     population: int = 100
@@ -53,6 +60,7 @@ class ESConfig:
     init_low: float = -1.0
     init_high: float = 1.0
     bounds: str = "clip"
+    threshold: float = 0.0
 
     def __post_init__(self):
         check_at_least(self, population=2)
@@ -75,6 +83,8 @@ class ESConfig:
             )
         if not self.init_low < self.init_high:
             raise ConfigError(f"must be above init_low = {self.init_low}, got {self.init_high}", "init_high")
+        if not 0 <= self.threshold < math.inf:
+            raise ConfigError(f"must be a fitness margin >= 0, got {self.threshold}", "threshold")
         if self.bounds not in BOUNDS:
             raise ConfigError(f"choose {' or '.join(BOUNDS)}, got {self.bounds!r}", "bounds")
 
@@ -120,7 +130,11 @@ class SelfAdaptiveES:
         if fitness.shape != (cfg.population,):
             raise ValueError(f"fitness must have shape ({cfg.population},), got {fitness.shape}")
         self.fitness = fitness
-        order = np.lexsort((rng.random(cfg.population), -fitness))  # best first, random ties
+        ranked = fitness
+        if cfg.threshold and self.generation:  # rows [:mu] are the last parents: they keep their place ...
+            ranked = fitness.copy()  # ... unless an offspring beats them by the threshold
+            ranked[: cfg.parents] += cfg.threshold
+        order = np.lexsort((rng.random(cfg.population), -ranked))  # best first, random ties
         parents = order[: cfg.parents]
         px, ps = self.x[parents], self.sigma[parents]  # [mu, n]
 

@@ -39,11 +39,13 @@ class GPOptimizer:
         crossover: float = 0.3,
         init_depth: tuple[int, int] = (1, 3),
         max_depth: int = 6,
+        threshold: float = 0.0,
     ):
         if not 1 <= parents < population:
             raise ValueError(f"parents must be in [1, population), got {parents} of {population}")
         self.family, self.population, self.parents = family, population, parents
         self.crossover, self.init_depth, self.max_depth = crossover, init_depth, max_depth
+        self.threshold = threshold
         self.random = random.Random(int(rng.integers(2**63)))
         with _deap_random(self.random):
             self.programs = [
@@ -69,6 +71,8 @@ class GPOptimizer:
             raise ValueError(f"fitness must have shape ({self.population},), got {fitness.shape}")
         self.fitness = fitness
         rnd = self.random
+        if self.threshold and self.generation:  # the last parents (the first rows) keep their place
+            fitness = fitness + np.where(np.arange(self.population) < self.parents, self.threshold, 0.0)
         size = [len(a) + len(b) for a, b in self.programs]
         # best first; among equally fit programs the smaller one (lexicographic parsimony), then at random
         order = sorted(range(self.population), key=lambda i: (-fitness[i], size[i], rnd.random()))
