@@ -63,6 +63,13 @@ VARIANTS: dict[str, dict] = {
     "readout": {"discriminators.readout": "mean", "models.bounds": "reflect"},
     # threshold selection (Markon et al. 2001): an offspring replaces a parent only if fitter by 0.15
     "threshold": {"models.threshold": 0.15},
+    # a model memory of confidently rejected models that weighs half the judges' specificity
+    "archive": {
+        "learner.model_memory": 100,
+        "learner.model_memory_judged": 10,
+        "learner.model_memory_below": 0.1,
+        "learner.model_memory_share": 0.5,
+    },
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

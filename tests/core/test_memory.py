@@ -121,6 +121,39 @@ def test_only_models_the_judges_rejected_enter_the_memory(tiny):
             assert any(np.array_equal(r, g.models[int(np.argmin(g.model_fitness))]) for r in learner.models_memory.rows)
 
 
+@pytest.mark.parametrize("below", [0.5, 0.05])
+def test_the_memory_takes_only_models_below_its_bar(tiny, below):
+    learner = build(load_config("aggregation", _memory(tiny, **{"learner.model_memory_below": below})))
+    offered = 0
+    for _ in range(4):
+        g = learner.step()
+        offered += int(g.model_fitness.min() < below)
+        assert learner.models_memory.offered == offered
+
+
+def test_the_recalled_models_weigh_their_share_of_the_judges_specificity(tiny):
+    share = 0.8
+    learner = build(load_config("aggregation", _memory(tiny, **{"learner.model_memory_share": share})))
+    learner.models_memory.offer(np.array([1.0, 1.0, 1.0, 1.0]), np.random.default_rng(0))  # one archived model
+    seen, evaluate = {}, learner.evaluator.judge
+
+    def spy(system, disc, theta, judges, seed, generation):
+        ev = evaluate(system, disc, theta, judges, seed, generation)
+        seen["ev"], seen["n"] = ev, len(theta)
+        return ev
+
+    learner.evaluator.judge = spy
+    g = learner.step()
+    ev, n_models = seen["ev"], len(g.models)
+    judged = np.asarray(ev.outputs)[: len(g.discriminators)] > 0.5
+    owner, genuine = np.asarray(ev.owner), np.asarray(ev.genuine)
+    population, recalled = (owner >= 0) & (owner < n_models), owner >= n_models
+    assert recalled.any() and seen["n"] == n_models + 1
+    sensitivity = judged[:, genuine].mean(axis=1)
+    specificity = 1 - (1 - share) * judged[:, population].mean(axis=1) - share * judged[:, recalled].mean(axis=1)
+    np.testing.assert_allclose(g.discriminator_fitness, (sensitivity + specificity) / 2)
+
+
 def test_a_run_with_memory_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):
 
     over = _memory(tiny, generations=6, **{"learner.hall_of_fame_keep": "history", "learner.hall_of_fame": 2,
@@ -158,6 +191,8 @@ def test_engagement_columns_are_in_the_metrics(tiny):
         ("learner.hall_of_fame_weight", 1.5, "learner.hall_of_fame_weight: 1.5 is neither -1 nor a share"),
         ("learner.historical_averaging", -0.1, "learner.historical_averaging"),
         ("learner.historical_horizon", 0, "learner.historical_horizon"),
+        ("learner.model_memory_below", 0.0, "learner.model_memory_below: 0.0 is not a fitness"),
+        ("learner.model_memory_share", 1.0, "learner.model_memory_share: 1.0 is neither -1 nor a share"),
         ("learner.historical_settle", -0.5, "learner.historical_settle"),
     ],
 )
@@ -233,6 +268,7 @@ def test_hard_counterfeits_weigh_as_much_as_the_rest_of_the_counterfeits():
     np.testing.assert_allclose(plain, [(1 + 8 / 10) / 2, 1.0])
     np.testing.assert_allclose(weighted, [(1 + 0.5) / 2, 1.0])
     np.testing.assert_array_equal(discriminator_fitness(judged, genuine, np.zeros(14, bool)), plain)
+    np.testing.assert_allclose(discriminator_fitness(judged, genuine, hard, share=0.8), [(1 + 0.2) / 2, 1.0])
 
 
 def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):

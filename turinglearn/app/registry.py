@@ -220,6 +220,8 @@ def _turing(parts):
         model_memory=lc.model_memory,
         model_memory_judged=lc.model_memory_judged,
         model_memory_keep=lc.model_memory_keep,
+        model_memory_below=lc.model_memory_below,
+        model_memory_share=None if lc.model_memory_share == -1 else lc.model_memory_share,
         counterfeits=_counterfeits(parts) if lc.counterfeits else None,
         hall_of_fame_weight=None if lc.hall_of_fame_weight == -1 else lc.hall_of_fame_weight,
         history=_history(parts) if lc.historical_averaging else None,

@@ -88,6 +88,10 @@ class LearnerConfig:
     (counterfeits in the discriminators' fitness; they cost this many more simulated models);
     model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
     archived) or ``recent``;
+    model_memory_below: a generation's least fit model is archived only when its fitness (the
+    share of its judges that took it for genuine) is below this, in (0, 1];
+    model_memory_share: the recalled models' share of the discriminators' specificity, in
+    (0, 1) (-1: their samples count like the population's, a few among many);
     counterfeits: hard counterfeits judged each generation: the remembered estimate with one
     parameter moved a step; the discriminators' specificity weighs them as much as the
     population (0: none; parameter families only; see
@@ -125,6 +129,8 @@ class LearnerConfig:
     model_memory: int = 0
     model_memory_judged: int = 10
     model_memory_keep: str = "history"
+    model_memory_below: float = 0.5
+    model_memory_share: float = -1.0
     counterfeits: int = 0
     counterfeit_step: float = 0.1
     counterfeit_window: int = 20
@@ -145,6 +151,12 @@ class LearnerConfig:
         check_at_least(
             self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1
         )
+        if not 0 < self.model_memory_below <= 1:
+            raise ConfigError(f"{self.model_memory_below} is not a fitness in (0, 1]", "model_memory_below")
+        if self.model_memory_share != -1 and not 0 < self.model_memory_share < 1:
+            raise ConfigError(
+                f"{self.model_memory_share} is neither -1 nor a share in (0, 1)", "model_memory_share"
+            )
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
             raise ConfigError(
                 f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight"

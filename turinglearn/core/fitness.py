@@ -17,14 +17,16 @@ def judgements(outputs: np.ndarray) -> np.ndarray:
     return outputs > 0.5
 
 
-def discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, hard: np.ndarray | None = None) -> np.ndarray:
+def discriminator_fitness(
+    judged: np.ndarray, genuine: np.ndarray, hard: np.ndarray | None = None, share: float = 0.5
+) -> np.ndarray:
     """``(sensitivity + specificity) / 2`` for each discriminator: [D].
 
     Sensitivity is the fraction of genuine samples judged genuine, specificity the fraction of
     counterfeit samples judged counterfeit. Both kinds of sample must be present. ``hard`` [S]
-    (optional) marks hard counterfeits (:class:`~turinglearn.core.memory.NearCounterfeits`):
-    specificity is then the mean of the specificity on them and on the other counterfeits, so
-    a few of them weigh as much as the whole population's samples.
+    (optional) marks counterfeits that weigh ``share`` of the specificity however few they are
+    (hard counterfeits, :class:`~turinglearn.core.memory.NearCounterfeits`, weigh half; recalled
+    models ``learner.model_memory_share``); the other counterfeits weigh the rest.
     """
     genuine = np.asarray(genuine, dtype=bool)
     if genuine.all() or not genuine.any():
@@ -35,7 +37,8 @@ def discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, hard: np.ndar
         specificity = 1.0 - judged[:, fake].mean(axis=1)
     else:
         hard = np.asarray(hard, dtype=bool)
-        specificity = 1.0 - (judged[:, fake & ~hard].mean(axis=1) + judged[:, hard].mean(axis=1)) / 2
+        rest, kept = judged[:, fake & ~hard].mean(axis=1), judged[:, hard].mean(axis=1)
+        specificity = 1.0 - (1 - share) * rest - share * kept
     return (sensitivity + specificity) / 2
 
 

@@ -84,12 +84,15 @@ class TuringLearner(GenerationLoop):
     fooling, as in Nash memory).
 
     model_memory: ``A > 0`` keeps an archive of models that the judges rejected (each
-    generation's least fit model, when its fitness is below one half), kept by
+    generation's least fit model, when its fitness is below ``model_memory_below``), kept by
     ``model_memory_keep``; each generation ``model_memory_judged`` of them are run and judged
     beside the population, as counterfeits in the discriminators' fitness (and, for a trained
     discriminator, its training samples): the discriminators must keep telling apart what
     was told apart before, so a drift of the models back towards it is punished. Archived
-    models are not evolved and get no fitness. See :mod:`turinglearn.core.memory`.
+    models are not evolved and get no fitness. model_memory_share: None: their samples count
+    like the population's; ``w`` in (0, 1): they make ``w`` of the discriminators'
+    specificity however few they are (then hard counterfeits count with the population's).
+    See :mod:`turinglearn.core.memory`.
 
     counterfeits: a :class:`~turinglearn.core.memory.NearCounterfeits` (None: none): each
     generation its hard counterfeits, one step from the remembered estimate, are run and
@@ -130,6 +133,8 @@ class TuringLearner(GenerationLoop):
         model_memory: int = 0,
         model_memory_judged: int = 10,
         model_memory_keep: str = "history",
+        model_memory_below: float = 0.5,
+        model_memory_share: float | None = None,
         counterfeits: NearCounterfeits | None = None,
         hall_of_fame_weight: float | None = None,
         history: HistoricalAverage | None = None,
@@ -144,6 +149,7 @@ class TuringLearner(GenerationLoop):
         self.judges_memory = Archive(hall_of_fame, hall_of_fame_keep)  # [H' <= H, k] discriminators
         self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
         self.model_memory_judged = model_memory_judged if model_memory else 0
+        self.model_memory_below, self.model_memory_share = model_memory_below, model_memory_share
         self.counterfeits = counterfeits
         self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history
@@ -196,9 +202,14 @@ class TuringLearner(GenerationLoop):
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
-        # [D], current population only; recalled models' samples are counterfeits like the rest
-        hard = None if near is None else np.asarray(ev.owner) >= len(shown) - len(near)
-        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard)
+        # [D], current population only; recalled models' samples are counterfeits too
+        owner = np.asarray(ev.owner)
+        if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
+            hard = (owner >= len(theta)) & (owner < len(theta) + len(recalled))
+            share = self.model_memory_share
+        else:  # hard counterfeits weigh half
+            hard, share = (None if near is None else owner >= len(shown) - len(near)), 0.5
+        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard, share)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
@@ -209,7 +220,7 @@ class TuringLearner(GenerationLoop):
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
             self.judges_memory.offer(weights[int(np.argmax(f_discs))], rng)
         worst = int(np.argmin(f_models))
-        if self.models_memory.size and f_models[worst] < 0.5:  # told apart by most of its judges
+        if self.models_memory.size and f_models[worst] < self.model_memory_below:  # told apart by its judges
             self.models_memory.offer(theta[worst], rng)
         seconds = time.perf_counter() - t0
         record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
