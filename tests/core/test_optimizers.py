@@ -104,6 +104,15 @@ def test_threshold_keeps_the_parents_while_the_fitness_is_noise():
     assert free[-1] != free[0]  # without it, noise replaces parents
 
 
+def test_threshold_has_no_parents_to_favour_in_the_first_generation():
+    es = _es(seed=4, threshold=0.5)
+    first = es.ask().copy()
+    f = np.zeros(12)
+    f[4:8] = 0.1  # rows 4-7 beat rows 0-3 by less than the threshold: in generation 0 they still win
+    es.tell(f)
+    assert _rows(es.ask()[:4]) == _rows(first[4:8])
+
+
 def test_threshold_lets_a_clearly_fitter_offspring_in():
     def one_better(es, margin):
         f = np.full(12, 0.5)
@@ -188,14 +197,15 @@ def test_same_seed_same_sequence_different_seed_differs():
     assert not np.array_equal(a[-1], c[-1])
 
 
-def test_state_dict_round_trip_continues_identically():
-    es = _es(seed=21)
+@pytest.mark.parametrize("threshold", [0.0, 0.3])
+def test_state_dict_round_trip_continues_identically(threshold):
+    es = _es(seed=21, threshold=threshold)
     _run(es, 6, rng_seed=1)
     state = es.state_dict()
     assert state["generation"] == 6 and state["config"]["population"] == 12
     expected = _run(es, 8, rng_seed=2)  # the original goes on (and must not alter `state`)
 
-    fresh = _es(seed=999)
+    fresh = _es(seed=999, threshold=threshold)
     fresh.load_state_dict(state)
     assert fresh.generation == 6
     got = _run(fresh, 8, rng_seed=2)

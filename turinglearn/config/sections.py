@@ -82,7 +82,7 @@ class LearnerConfig:
     hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
     ``hall_of_fame``) or ``history`` (a uniform sample of every one archived in the run);
     model_memory: archive up to this many models that the judges rejected (each generation's
-    least fit model, when its fitness is below one half), which the
+    least fit model, when its fitness is below ``model_memory_below``), which the
     discriminators must keep rejecting (0: none; docs/concepts.md, "Memory");
     model_memory_judged: archived models run and judged beside the population each generation
     (counterfeits in the discriminators' fitness; they cost this many more simulated models);
@@ -90,8 +90,9 @@ class LearnerConfig:
     archived) or ``recent``;
     model_memory_below: a generation's least fit model is archived only when its fitness (the
     share of its judges that took it for genuine) is below this, in (0, 1];
-    model_memory_share: the recalled models' share of the discriminators' specificity, in
-    (0, 1) (-1: their samples count like the population's, a few among many);
+    model_memory_share: the recalled models' share of the evolved discriminators' specificity,
+    in (0, 1) (-1: their samples count like the population's, a few among many; not with
+    ``counterfeits``, which take half);
     counterfeits: hard counterfeits judged each generation: the remembered estimate with one
     parameter moved a step; the discriminators' specificity weighs them as much as the
     population (0: none; parameter families only; see
@@ -156,6 +157,14 @@ class LearnerConfig:
         if self.model_memory_share != -1 and not 0 < self.model_memory_share < 1:
             raise ConfigError(
                 f"{self.model_memory_share} is neither -1 nor a share in (0, 1)", "model_memory_share"
+            )
+        if self.model_memory_share != -1 and not self.model_memory:
+            raise ConfigError("weighs the model memory, which is off: set model_memory > 0 too", "model_memory_share")
+        if self.model_memory_share != -1 and self.counterfeits:
+            raise ConfigError(
+                "and hard counterfeits (counterfeits > 0) would both claim a fixed share of the judges' "
+                "specificity: use one of them",
+                "model_memory_share",
             )
         if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
             raise ConfigError(
@@ -235,6 +244,8 @@ class DiscriminatorConfig(ESConfig):
         one_of(self.readout, READOUTS, "readout")
         if self.bounds != "clip":
             raise ConfigError("applies to the models' bounds; a discriminator's weights have none", "bounds")
+        if self.threshold:
+            raise ConfigError("applies to the models' selection; leave discriminators.threshold = 0", "threshold")
         if self.readout != "last" and self.kind != "elman":
             raise ConfigError(
                 f"reads an Elman network's outputs; a {self.kind!r} discriminator judges a whole trajectory "

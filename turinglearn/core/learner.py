@@ -150,6 +150,8 @@ class TuringLearner(GenerationLoop):
         self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
         self.model_memory_judged = model_memory_judged if model_memory else 0
         self.model_memory_below, self.model_memory_share = model_memory_below, model_memory_share
+        if model_memory_share is not None and counterfeits is not None:
+            raise ValueError("model_memory_share and counterfeits both claim a fixed share of specificity: use one")
         self.counterfeits = counterfeits
         self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history

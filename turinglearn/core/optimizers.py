@@ -50,6 +50,8 @@ class ESConfig:
     discriminators cannot tell the models apart) half the population is replaced at random
     every generation and the population drifts; a threshold of a few standard errors of the
     fitness keeps the parents until the evidence says otherwise (docs/concepts.md, "Memory").
+    In the fitness's own units: a fraction of judges fooled for Turing Learning, minus a distance
+    for the metric baselines.
     """
 
     population: int = 100
