@@ -91,7 +91,7 @@ class TuringLearner(GenerationLoop):
     was told apart before, so a drift of the models back towards it is punished. Archived
     models are not evolved and get no fitness. model_memory_share: None: their samples count
     like the population's; ``w`` in (0, 1): they make ``w`` of the discriminators'
-    specificity however few they are (then hard counterfeits count with the population's).
+    specificity however few they are (not together with ``counterfeits``, which take half).
     See :mod:`turinglearn.core.memory`.
 
     counterfeits: a :class:`~turinglearn.core.memory.NearCounterfeits` (None: none): each
