@@ -28,6 +28,15 @@ def reflect(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return lower + np.where(t > width, 2 * width - t, t)
 
 
+def favour_parents(fitness: np.ndarray, parents: int, threshold: float, generation: int) -> np.ndarray:
+    """Threshold selection's ranking (:attr:`ESConfig.threshold`): ``fitness`` [P] with
+    ``threshold`` added to rows ``[:parents]``, where a (mu + lambda) optimiser keeps last
+    generation's parents; unchanged in generation 0 (no parents yet) or with no threshold."""
+    if not threshold or not generation:
+        return fitness
+    return fitness + np.where(np.arange(len(fitness)) < parents, threshold, 0.0)
+
+
 @dataclass(frozen=True)
 class ESConfig:
     """Settings of :class:`SelfAdaptiveES`.
@@ -132,10 +141,7 @@ class SelfAdaptiveES:
         if fitness.shape != (cfg.population,):
             raise ValueError(f"fitness must have shape ({cfg.population},), got {fitness.shape}")
         self.fitness = fitness
-        ranked = fitness
-        if cfg.threshold and self.generation:  # rows [:mu] are the last parents: they keep their place ...
-            ranked = fitness.copy()  # ... unless an offspring beats them by the threshold
-            ranked[: cfg.parents] += cfg.threshold
+        ranked = favour_parents(fitness, cfg.parents, cfg.threshold, self.generation)
         order = np.lexsort((rng.random(cfg.population), -ranked))  # best first, random ties
         parents = order[: cfg.parents]
         px, ps = self.x[parents], self.sigma[parents]  # [mu, n]

@@ -8,6 +8,7 @@ import random
 
 import numpy as np
 
+from turinglearn.core.optimizers import favour_parents
 from turinglearn.families.gp.programs import GPFamily, _deap_random, _is_constant
 
 # --- the optimiser -----------------------------------------------------------------------------
@@ -71,8 +72,7 @@ class GPOptimizer:
             raise ValueError(f"fitness must have shape ({self.population},), got {fitness.shape}")
         self.fitness = fitness
         rnd = self.random
-        if self.threshold and self.generation:  # the last parents (the first rows) keep their place
-            fitness = fitness + np.where(np.arange(self.population) < self.parents, self.threshold, 0.0)
+        fitness = favour_parents(fitness, self.parents, self.threshold, self.generation)
         size = [len(a) + len(b) for a, b in self.programs]
         # best first; among equally fit programs the smaller one (lexicographic parsimony), then at random
         order = sorted(range(self.population), key=lambda i: (-fitness[i], size[i], rnd.random()))
