@@ -70,6 +70,8 @@ VARIANTS: dict[str, dict] = {
         "learner.model_memory_below": 0.1,
         "learner.model_memory_share": 0.5,
     },
+    # the estimate judged by every era's judges (core.panel); the run itself is the current one
+    "panel": {"evaluation.estimate": "panel"},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

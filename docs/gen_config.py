@@ -60,7 +60,7 @@ def docstring_meanings(doc: str | None, keys: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for i, (_, end, names) in enumerate(heads):
         stop = heads[i + 1][0] if i + 1 < len(heads) else len(doc)
-        body = doc[end:stop]
+        body = doc[end:stop].split("\n\n")[0]  # a key's meaning ends with its paragraph
         meaning = _clean(body)
         for n in names:
             out.setdefault(n, meaning)

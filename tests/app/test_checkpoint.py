@@ -279,6 +279,7 @@ def test_killed_cli_run_resumes_to_the_same_summary(tmp_path, long_settings, lon
         ("aggregation", {"models.kind": "mlp"}),
         ("aggregation", {"discriminators.kind": "gru"}),
         ("aggregation", {"learner.kind": "metric-histogram"}),
+        ("aggregation", {"evaluation.estimate": "panel", "evaluation.panel_every": 2}),
         ("pendulum-pd", {"environment.steps": 20, "learner.genuine_trials": 6}),
     ],
 )

@@ -19,6 +19,7 @@ from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
 from turinglearn.core.learner import TuringLearner
+from turinglearn.core.panel import Panel
 from turinglearn.core.random import stream
 from turinglearn.core.trust import EFFORT, FastTest, assess
 from turinglearn.errors import ConfigError
@@ -59,6 +60,8 @@ class SwarmExperiment:
             )
         self.last: Generation | None = None  # restored from a checkpoint
         self._check_evaluation()
+        ev = config.evaluation  # the estimate judged by every era's judges (core.panel)
+        self.panel = Panel(ev.panel_every, ev.track) if ev.estimate == "panel" else None
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""
@@ -81,6 +84,19 @@ class SwarmExperiment:
             except OSError as e:
                 raise ConfigError(f"cannot read the schedule: {e}", "evaluation.c2st_schedule") from None
             system.user_schedule(schedule)  # the shape and the stimulus space
+        if ev.estimate == "panel":
+            if not isinstance(self.learner, TuringLearner):
+                raise ConfigError(
+                    f"the panel needs discriminators; learner.kind = {self.config.learner.kind!r} has none "
+                    "(use 'window')",
+                    "evaluation.estimate",
+                )
+            if self.view is not None:
+                raise ConfigError(
+                    "the panel's candidates are population medians of parameters; a policy family's "
+                    "weights have no meaningful median (use 'window')",
+                    "evaluation.estimate",
+                )
         unknown = [n for n in ev.pair if n not in self.names]
         if unknown:
             raise ConfigError(
@@ -111,7 +127,7 @@ class SwarmExperiment:
         return f"{c.name} on {c.environment.id}, seed {c.seed}, {upto}{c.generations} generations -> {out}"
 
     def hooks(self, run: RunDir | None) -> list:
-        return [] if self.probes is None else [self.probes]
+        return [hook for hook in (self.probes, self.panel) if hook is not None]
 
     def metrics_row(self, record: Generation) -> dict:
         return metrics_row(record, self.names, self.view)
@@ -141,12 +157,15 @@ class SwarmExperiment:
             "learner": self.learner.state_dict(),
             "last": record.state(),
             "probes": None if self.probes is None else self.probes.state_dict(),
+            "panel": None if self.panel is None else self.panel.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
         self.learner.load_state_dict(state["learner"])
         if self.probes is not None and state["probes"] is not None:
             self.probes.load_state_dict(state["probes"])
+        if self.panel is not None:
+            self.panel.load_state_dict(state.get("panel"))
         self.last = Generation(**state["last"])
 
     def finish(self, last: Generation | None, history: dict, seconds: float) -> SwarmResult:
@@ -160,6 +179,10 @@ class SwarmExperiment:
             inferred = self.learner.inferred
         else:
             inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
+        panel = None
+        if self.panel is not None:
+            window, (inferred, panel) = inferred, self._panel(last)
+            panel["window_estimate"] = [float(v) for v in window]
         # the model that stands for the population: the estimate itself for parameter families;
         # for policies, the individual whose effective controller is nearest the estimate
         chosen = np.argmin(np.abs(values - inferred).sum(axis=1))
@@ -202,9 +225,26 @@ class SwarmExperiment:
         result.extra.update(self._extra(last, values, chosen, inferred))
         if config.learner.kind == "turing":  # two populations: how they kept each other engaged
             result.extra["coevolution"] = self._coevolution(history)
+        if panel is not None:
+            result.extra["panel"] = panel
         result.trust.update(held_out)
         result.trust_seconds = self.trust_seconds
         return result
+
+    def _panel(self, last: Generation) -> tuple[np.ndarray, dict]:
+        """The panel's estimate (:mod:`turinglearn.core.panel`; the last generation is a
+        candidate whatever its number) and summary.json's ``panel``."""
+        ev = self.config.evaluation
+        seed = int(stream(self.config.seed, "evaluation", 5).integers(2**31))
+        out = self.panel.estimate(
+            self.learner.evaluator, self.learner.system, self.learner.discriminator, seed, ev.panel_trials,
+            ev.panel_top, last,
+        )  # fmt: skip
+        return out["inferred"], {
+            "candidates": len(out["scores"]),
+            "chosen_generations": [int(g) for g in out["chosen"]],
+            "best_score": float(np.min(out["scores"])),
+        }
 
     def _test(self, schedule, effort: str) -> FastTest:
         config, system = self.config, self.learner.system

@@ -9,6 +9,7 @@ from turinglearn.errors import ConfigError, check_at_least, one_of
 
 AVERAGES = ("median", "mean")  # statistics over the window; numpy function names (app.results.estimate)
 TRACKS = ("median", "best")  # which model of each generation the window follows (metrics.csv's NAME_<track>)
+ESTIMATES = ("window", "panel")  # how the inferred model is chosen (docs/concepts.md, "Estimates")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,16 @@ class EvaluationConfig:
     population median, per parameter) or ``best`` (the generation's fittest model, the one that
     fooled the most judges). metrics.csv records both (``NAME_median``, ``NAME_best``), so a
     finished run can be re-estimated either way (:func:`turinglearn.app.results.estimate`).
+    estimate: ``window`` (the default): the tracked model averaged over the window, as above;
+    ``panel``: the estimate judged by every era's discriminators (:mod:`turinglearn.core.panel`):
+    the run keeps a candidate (the tracked model) and a judge (the fittest discriminator) every
+    ``panel_every`` generations; after the run every kept judge judges fresh trials of every
+    candidate and of the system, and the estimate is the per-parameter median of the
+    ``panel_top`` candidates whose trials the judges take for genuine most nearly as often as
+    the system's. Needs discriminators and a parameter family (not a policy network).
+    panel_every / panel_trials / panel_top: how often the panel keeps a candidate and a judge
+    (from generation 0; the last generation is always a candidate), the fresh trials of each
+    candidate it judges, and how many of the best-scored candidates the estimate is the median of.
 
     The held-out test's trust report (:mod:`turinglearn.core.trust`; docs/design.md, "The
     held-out test"): c2st_schedule: what drives both sides of an interactive system in the
@@ -55,6 +66,10 @@ class EvaluationConfig:
     average_last: int = 1
     average: str = "median"
     track: str = "median"
+    estimate: str = "window"
+    panel_every: int = 10
+    panel_trials: int = 10
+    panel_top: int = 5
     c2st_schedule: str = "auto"
     intervals: str = "fast"
     level: float = 0.9
@@ -64,6 +79,8 @@ class EvaluationConfig:
     def __post_init__(self):
         one_of(self.average, AVERAGES, "average")
         one_of(self.track, TRACKS, "track")
+        one_of(self.estimate, ESTIMATES, "estimate")
+        check_at_least(self, panel_every=1, panel_trials=2, panel_top=1)
         if not self.c2st_noise >= 0:
             raise ConfigError(f"must be 0 or more, got {self.c2st_noise}", "c2st_noise")
         if self.c2st_trials < 0:
