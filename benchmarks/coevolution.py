@@ -210,6 +210,9 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
         "c2st": s.get("c2st"),
         **drift(h, names, truth, near),
     }
+    if s.get("panel"):  # the same run's window estimate, which the panel replaced
+        out["window_error"] = float(np.max(np.abs(np.asarray(s["panel"]["window_estimate"]) - truth)))
+        out["panel_chosen"] = s["panel"]["chosen_generations"]
     interval = s.get("interval") or {}
     cover, width = {}, {}
     for n, t in zip(names, truth, strict=True):
@@ -287,6 +290,12 @@ def table(rows: list[dict], near: float, bar: float) -> None:
         after = f"{np.median(afters):.3f}/{max(afters):.3f}" if afters else "-"
         print(f"{task:<18} {variant:<10} {len(g):>4} {fin:>6}/{len(g):<3} {drifted:>5}/{len(afters):<3} {after:>15} "
               f"{gens:>10.0f} ({len(fired)}) {stop_ok:>5}/{len(g):<3} {saved:>6.0%} {time_:>5} {cover:>6}")  # fmt: skip
+        panel = [r for r in g if "window_error" in r]
+        if panel:  # the panel's runs carry their window estimate: both from the same generations
+            fe, we = [r["final_error"] for r in panel], [r["window_error"] for r in panel]
+            print(f"{'':<18} {'':<10} final error, panel {np.median(fe):.3f} [{max(fe):.3f}] "
+                  f"({sum(e <= bar for e in fe)}/{len(fe)} <= {bar}); window of the same runs "
+                  f"{np.median(we):.3f} [{max(we):.3f}] ({sum(e <= bar for e in we)}/{len(we)})")  # fmt: skip
 
 
 def main(argv=None) -> None:

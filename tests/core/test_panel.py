@@ -85,6 +85,11 @@ def test_a_run_reports_the_panels_estimate(tmp_path, tiny):
     assert panel["candidates"] == 4  # generations 0, 3 and 6 were kept; the last, 7, joins them
     assert sorted(panel["chosen_generations"]) == [0, 3, 6, 7]  # the top 5 of 4: all
     assert len(panel["window_estimate"]) == 4
+    from turinglearn.app.printing import panel_line
+
+    line = panel_line(panel)
+    assert f"generations {', '.join(map(str, panel['chosen_generations']))} " in line
+    assert "judges of 4 generations" in line and "the window's: (" in line
 
 
 @pytest.mark.parametrize(

@@ -39,9 +39,22 @@ def print_table(summary: dict) -> None:
             + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
+    if summary.get("panel"):
+        print(panel_line(summary["panel"]))
     if summary.get("coevolution"):
         print(coevolution_line(summary["coevolution"]))
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def panel_line(panel: dict) -> str:
+    """One line on the panel's estimate (:mod:`turinglearn.core.panel`): whence it came, and
+    the window's estimate it replaced."""
+    window = ", ".join(f"{v:+.3f}" for v in panel["window_estimate"])
+    chosen = ", ".join(str(g) for g in panel["chosen_generations"])
+    return (
+        f"estimate: the panel's, the median of the candidates of generations {chosen} (judged most like "
+        f"the system by the judges of {panel['candidates']} generations); the window's: ({window})"
+    )
 
 
 def coevolution_line(co: dict) -> str:
