@@ -108,6 +108,7 @@ def test_defaults_are_the_aggregation_preset_without_its_steadying_settings():
         "learner.genuine_per_trial": 1,
         "evaluation.average_last": 1,
         "evaluation.track": "median",
+        "evaluation.estimate": "window",
         "stopping.converge": False,
     }
     assert Config() == load_config("aggregation", plain)

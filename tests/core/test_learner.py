@@ -192,6 +192,7 @@ def test_no_hall_of_fame_is_the_papers_algorithm(tiny):
 
 def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(tiny):
     final = {**tiny, "generations": 6, "evaluation.average_last": 1, "evaluation.track": "median"}
+    final["evaluation.estimate"] = "window"  # the window's estimate (the preset's is the panel's)
     one = turinglearn.learn("aggregation", seed=2, overrides=final)
     np.testing.assert_array_equal(one.inferred, np.median(one.models, axis=0))
     medians = np.array([one.history[f"{n}_median"] for n in one.names])  # [d, G]
@@ -212,7 +213,7 @@ def test_inferred_model_is_the_final_median_or_an_average_of_the_last_medians(ti
 
 
 def test_track_best_follows_each_generations_fittest_model(tiny):
-    final = {**tiny, "generations": 6, "evaluation.average_last": 3}
+    final = {**tiny, "generations": 6, "evaluation.average_last": 3, "evaluation.estimate": "window"}
     med = turinglearn.learn("aggregation", seed=2, overrides={**final, "evaluation.track": "median"})
     best = turinglearn.learn("aggregation", seed=2, overrides={**final, "evaluation.track": "best"})
     np.testing.assert_array_equal(best.models, med.models)  # the estimate does not change the run

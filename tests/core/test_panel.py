@@ -106,7 +106,11 @@ def test_bad_panel_settings_are_refused(settings, match):
 
 
 @pytest.mark.parametrize("extra", [{"learner.kind": "metric-histogram"}, {"models.kind": "mlp"}])
-def test_the_panel_is_refused_where_it_has_no_meaning(tmp_path, tiny, extra):
-    settings = {**tiny, "generations": 2, "evaluation.estimate": "panel", **extra}
-    with pytest.raises(ConfigError, match=r"evaluation\.estimate"):
-        turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "run")
+def test_without_judges_or_parameters_the_estimate_is_the_windows(tmp_path, tiny, extra):
+    """The metric baselines have no judges and a policy network's weights no meaningful median:
+    the panel does not apply, and the estimate is the window's, as without it."""
+    settings = {**tiny, "generations": 4, "evaluation.average_last": 2, **extra}
+    panel = turinglearn.learn("aggregation", overrides={**settings, "evaluation.estimate": "panel"}, out=tmp_path / "a")
+    window = turinglearn.learn("aggregation", overrides={**settings, "evaluation.estimate": "window"}, out=tmp_path / "b")
+    assert "panel" not in panel.summary()
+    np.testing.assert_array_equal(panel.inferred, window.inferred)

@@ -18,6 +18,7 @@ from turinglearn.app.stopping import simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
+from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.learner import TuringLearner
 from turinglearn.core.panel import Panel
 from turinglearn.core.random import stream
@@ -60,8 +61,11 @@ class SwarmExperiment:
             )
         self.last: Generation | None = None  # restored from a checkpoint
         self._check_evaluation()
-        ev = config.evaluation  # the estimate judged by every era's judges (core.panel)
-        self.panel = Panel(ev.panel_every, ev.track) if ev.estimate == "panel" else None
+        # the estimate judged by every era's judges (core.panel), where there are judges and the
+        # candidates are parameters; elsewhere (metric baselines, policy networks) the window's
+        ev = config.evaluation
+        applies = ev.estimate == "panel" and isinstance(self.learner, TuringLearner) and self.view is None
+        self.panel = Panel(ev.panel_every, ev.track) if applies else None
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""
@@ -84,19 +88,6 @@ class SwarmExperiment:
             except OSError as e:
                 raise ConfigError(f"cannot read the schedule: {e}", "evaluation.c2st_schedule") from None
             system.user_schedule(schedule)  # the shape and the stimulus space
-        if ev.estimate == "panel":
-            if not isinstance(self.learner, TuringLearner):
-                raise ConfigError(
-                    f"the panel needs discriminators; learner.kind = {self.config.learner.kind!r} has none "
-                    "(use 'window')",
-                    "evaluation.estimate",
-                )
-            if self.view is not None:
-                raise ConfigError(
-                    "the panel's candidates are population medians of parameters; a policy family's "
-                    "weights have no meaningful median (use 'window')",
-                    "evaluation.estimate",
-                )
         unknown = [n for n in ev.pair if n not in self.names]
         if unknown:
             raise ConfigError(
@@ -236,8 +227,10 @@ class SwarmExperiment:
         candidate whatever its number) and summary.json's ``panel``."""
         ev = self.config.evaluation
         seed = int(stream(self.config.seed, "evaluation", 5).integers(2**31))
+        # here, in the run's chunks (the same numbers as on any backend, which is closed by now)
+        evaluator = ChunkedEvaluator(self.learner.evaluator.chunk_size)
         out = self.panel.estimate(
-            self.learner.evaluator, self.learner.system, self.learner.discriminator, seed, ev.panel_trials,
+            evaluator, self.learner.system, self.learner.discriminator, seed, ev.panel_trials,
             ev.panel_top, last,
         )  # fmt: skip
         return out["inferred"], {

@@ -39,7 +39,8 @@ class EvaluationConfig:
     ``panel_every`` generations; after the run every kept judge judges fresh trials of every
     candidate and of the system, and the estimate is the per-parameter median of the
     ``panel_top`` candidates whose trials the judges take for genuine most nearly as often as
-    the system's. Needs discriminators and a parameter family (not a policy network).
+    the system's. Where there are no discriminators (the metric baselines, the peers) or the
+    models are policy networks or programs (no median of parameters), the estimate is the window's.
     panel_every / panel_trials / panel_top: how often the panel keeps a candidate and a judge
     (from generation 0; the last generation is always a candidate), the fresh trials of each
     candidate it judges, and how many of the best-scored candidates the estimate is the median of.
