@@ -15,10 +15,15 @@ candidate ``c``'s samples it takes for genuine and ``g_j`` the fraction of the s
 
     score(c) = mean_j [ (a_j(c) - g_j)^2 - var_j(c) / n_c ],
 
-the second term removing the bias of the squared noise of ``n_c`` samples. A model that
-behaves as the system does scores 0 in expectation against *every* judge, past or future,
-however the judge was selected; a model that drifted to what the current judges no longer
-check is still told apart by the judges of the era that did check it.
+``a_j(c)`` the mean over the candidate's ``n_c`` trials of each trial's share (a swarm's replicas
+share a trial) and ``var_j(c)`` their variance over those trials: the second term removes the
+bias of the squared noise of ``a_j(c)``. A model that behaves as the system does scores 0 in
+expectation against *every* judge, past or future, however the judge was selected, up to the
+noise of ``g_j`` (the same for every candidate, so it does not change the ranking); a model
+that drifted to what the current judges no longer check is still told apart by the judges of
+the era that did check it. In a swarm the system's samples are pooled over every candidate's
+trials, and a wrong candidate's replicas also change the genuine agents they share a trial
+with; the pooled share averages over that.
 """
 
 from __future__ import annotations
@@ -29,21 +34,31 @@ from turinglearn.core.contracts import Generation
 from turinglearn.core.fitness import judgements
 
 
-def scores(outputs: np.ndarray, genuine: np.ndarray, candidate: np.ndarray, candidates: int) -> np.ndarray:
+def scores(outputs: np.ndarray, genuine: np.ndarray, candidate: np.ndarray, trial: np.ndarray) -> np.ndarray:
     """The panel's score of every candidate (lower: closer to the system): [C].
 
     outputs: [J, S] the judges' outputs (> 0.5: genuine); genuine: [S] bool; candidate: [S] the
-    candidate behind each counterfeit sample (-1 for the system's); every candidate needs at
-    least two samples."""
+    candidate behind each counterfeit sample (-1 for the system's); trial: [S] the trial each
+    counterfeit sample came from (``Evaluation.owner``, the row of the models judged: a swarm's
+    replicas share a trial, so their votes are not independent). A candidate's share is the mean of its trials' shares and
+    its sampling noise the variance of those over its trials, divided by their number; every
+    candidate needs at least two trials. C is ``candidate.max() + 1``."""
     votes = judgements(outputs).astype(float)  # [J, S]
     g = votes[:, genuine].mean(axis=1)  # [J] how often each judge takes the system for genuine
-    out = np.empty(candidates)
-    for c in range(candidates):
-        mine = votes[:, candidate == c]  # [J, n_c]
-        n = mine.shape[1]
+    fake = candidate >= 0
+    rows, where = np.unique(trial[fake], return_inverse=True)  # the trials, and each sample's
+    sums = np.zeros((len(rows), votes.shape[0]))
+    np.add.at(sums, where, votes[:, fake].T)
+    share = sums / np.bincount(where, minlength=len(rows))[:, None]  # [R, J] each trial's shares
+    owner = np.zeros(len(rows), int)
+    owner[where] = candidate[fake]  # [R] the candidate behind each trial
+    out = np.empty(int(candidate.max()) + 1)
+    for c in range(len(out)):
+        mine = share[owner == c]  # [n_c, J]
+        n = len(mine)
         if n < 2:
-            raise ValueError(f"candidate {c} has {n} sample(s); the panel needs at least 2 each")
-        out[c] = np.mean((mine.mean(axis=1) - g) ** 2 - mine.var(axis=1, ddof=1) / n)
+            raise ValueError(f"candidate {c} has {n} trial(s); the panel needs at least 2 each")
+        out[c] = np.mean((mine.mean(axis=0) - g) ** 2 - mine.var(axis=0, ddof=1) / n)
     return out
 
 
@@ -101,7 +116,7 @@ class Panel:
         ev = evaluator.judge(system, discriminator, shown, judges, seed, 0)
         owner = np.asarray(ev.owner)
         candidate = np.where(owner >= 0, owner // trials, -1)
-        s = scores(ev.outputs, np.asarray(ev.genuine, bool), candidate, len(theta))
+        s = scores(ev.outputs, np.asarray(ev.genuine, bool), candidate, owner)
         order = np.argsort(s, kind="stable")[: max(1, min(top, len(s)))]
         return {
             "inferred": np.median(theta[order], axis=0),
