@@ -48,7 +48,7 @@ def test_scores_rank_the_candidate_judged_like_the_system_first():
 def test_a_candidate_like_the_system_scores_zero_on_average(shared):
     """Few trials each (10), replicas sharing a trial (4 a trial, and with ``shared`` a common
     shift of the rates per trial): the squared noise of the candidate's share is of order
-    p (1 - p) / 10 = 0.025; the correction removes it, so over 200 draws the mean score of a
+    p (1 - p) / 40 = 0.006 (more with the shift); the correction removes it, so over 200 draws the mean score of a
     candidate like the system is 0 within 0.002 (uncorrected: 0.006 and 0.012; corrected per
     sample rather than per trial: 0.006 with the shared shift), and
     below 0 about as often as above."""
@@ -108,6 +108,7 @@ def test_a_run_reports_the_panels_estimate_and_evolves_as_without_it(tmp_path, t
         out=tmp_path / "panel",
     )
     panel = result.summary()["panel"]
+    assert result.summary()["estimate"] == "panel"
     assert panel["candidates"] == 4  # generations 0, 3 and 6 were kept; the last, 7, joins them
     (chosen,) = panel["chosen_generations"]
     assert chosen in (0, 3, 6, 7)
@@ -143,5 +144,5 @@ def test_without_judges_or_parameters_the_estimate_is_the_windows(tmp_path, tiny
     settings = {**tiny, "generations": 4, "evaluation.average_last": 2, **extra}
     panel = turinglearn.learn("aggregation", overrides={**settings, "evaluation.estimate": "panel"}, out=tmp_path / "a")
     window = turinglearn.learn("aggregation", overrides={**settings, "evaluation.estimate": "window"}, out=tmp_path / "b")
-    assert "panel" not in panel.summary()
+    assert "panel" not in panel.summary() and panel.summary()["estimate"] == "window"
     np.testing.assert_array_equal(panel.inferred, window.inferred)

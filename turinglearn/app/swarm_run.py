@@ -160,19 +160,20 @@ class SwarmExperiment:
         self.last = Generation(**state["last"])
 
     def finish(self, last: Generation | None, history: dict, seconds: float) -> SwarmResult:
-        """The estimate over the run's window, its error against the truth, and the C2ST of the
-        model that stands for the population."""
+        """The estimate (the panel's or the window's), its error against the truth, and the C2ST
+        of the model that stands for the population."""
         last = last or self.last
         config, system, view = self.config, self.learner.system, self.view
         values = last.models if view is None else view(last.models)  # [M, q]
         ev = config.evaluation
+        how = "window"  # summary.json's estimate: which estimate `inferred` is
         if isinstance(self.learner, PeerLearner) and self.learner.inferred is not None:  # posterior median
-            inferred = self.learner.inferred
+            inferred, how = self.learner.inferred, "posterior"
         else:
             inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
         panel = None
         if self.panel is not None:
-            window, (inferred, panel) = inferred, self._panel(last)
+            window, (inferred, panel), how = inferred, self._panel(last), "panel"
             panel["window_estimate"] = [float(v) for v in window]
         # the model that stands for the population: the estimate itself for parameter families;
         # for policies, the individual whose effective controller is nearest the estimate
@@ -216,6 +217,7 @@ class SwarmExperiment:
         result.extra.update(self._extra(last, values, chosen, inferred))
         if config.learner.kind == "turing":  # two populations: how they kept each other engaged
             result.extra["coevolution"] = self._coevolution(history)
+        result.extra["estimate"] = how
         if panel is not None:
             result.extra["panel"] = panel
         result.trust.update(held_out)

@@ -21,7 +21,8 @@ class EvaluationConfig:
     difference, however small, is perfectly separable; with it, C2ST measures whether the
     behaviours differ at that tracking precision.
 
-    average_last: the inferred model is the population median averaged over the last this many
+    average_last: the window estimate (the inferred model unless ``estimate = "panel"``; the
+    convergence rule reads it) is the population median averaged over the last this many
     generations (at most the second half of the run, so a shortened run does not average in its
     first, random generations); 1, the default, takes the final generation's median. A
     coevolving population does not settle: its median wanders around the truth from generation
@@ -39,11 +40,12 @@ class EvaluationConfig:
     ``panel_every`` generations; after the run every kept judge judges fresh trials of every
     candidate and of the system, and the estimate is the per-parameter median of the
     ``panel_top`` candidates whose trials the judges take for genuine most nearly as often as
-    the system's. Where there are no discriminators (the metric baselines, the peers) or the
-    models are policy networks or programs (no median of parameters), the estimate is the window's.
+    the system's. Where there are no discriminators (the metric baselines; a peer reports its
+    posterior median) or the models are policy networks or programs (no median of parameters),
+    the estimate is the window's; summary.json's ``estimate`` says which.
     panel_every / panel_trials / panel_top: how often the panel keeps a candidate and a judge
     (from generation 0; the last generation is always a candidate), the fresh trials of each
-    candidate it judges, and how many of the best-scored candidates the estimate is the median of.
+    candidate it judges (``panel_trials`` models, each run ``learner.trials_per_model`` times), and how many of the best-scored candidates the estimate is the median of.
 
     The held-out test's trust report (:mod:`turinglearn.core.trust`; docs/design.md, "The
     held-out test"): c2st_schedule: what drives both sides of an interactive system in the
