@@ -83,8 +83,9 @@ def test_the_panel_keeps_every_kth_generation_and_round_trips():
 
 
 def test_judges_of_a_run_pick_the_truth_among_far_candidates():
-    """Recovery: after 40 generations of aggregation, the panel of that run's judges (one every 4
-    generations) ranks the true controller first among the truth and controllers 0.5-1 away."""
+    """Recovery: five judges of a run of aggregation (the fittest of generations 0, 4, 8, 12 and
+    16, one per candidate as the panel keeps them) rank the true controller first among the
+    truth and four controllers 0.5-1 away."""
     cfg = load_config("aggregation", {"environment.steps": 80, "seed": 3})
     learner = build(cfg)
     panel = Panel(every=4)
