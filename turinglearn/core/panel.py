@@ -40,9 +40,10 @@ def scores(outputs: np.ndarray, genuine: np.ndarray, candidate: np.ndarray, tria
     outputs: [J, S] the judges' outputs (> 0.5: genuine); genuine: [S] bool; candidate: [S] the
     candidate behind each counterfeit sample (-1 for the system's); trial: [S] the trial each
     counterfeit sample came from (``Evaluation.owner``, the row of the models judged: a swarm's
-    replicas share a trial, so their votes are not independent). A candidate's share is the mean of its trials' shares and
-    its sampling noise the variance of those over its trials, divided by their number; every
-    candidate needs at least two trials. C is ``candidate.max() + 1``."""
+    replicas share a trial, so their votes are not independent). A candidate's share is the
+    mean of its trials' shares and its sampling noise the variance of those over its trials,
+    divided by their number; every candidate needs at least two trials. C is
+    ``candidate.max() + 1``."""
     votes = judgements(outputs).astype(float)  # [J, S]
     g = votes[:, genuine].mean(axis=1)  # [J] how often each judge takes the system for genuine
     fake = candidate >= 0
@@ -93,9 +94,6 @@ class Panel:
         candidates.append(np.array(model, dtype=float))
         judges.append(np.array(record.discriminators[int(np.argmax(f_d))]))
 
-    def __len__(self) -> int:
-        return len(self.generations)
-
     def estimate(
         self, evaluator, system, discriminator, seed: int, trials: int = 10, top: int = 5,
         last: Generation | None = None,
@@ -109,7 +107,7 @@ class Panel:
         if last is not None and last.discriminators is not None and last.generation not in generations:
             self._keep(last, generations, candidates, judges)
         if not generations:
-            raise ValueError("the panel is empty: no generation was kept")
+            raise ValueError("the panel is empty: the run kept no generation with discriminators")
         theta = np.asarray(candidates)  # [n, d]
         judges = np.asarray(judges)  # [n, k]
         shown = np.repeat(theta, trials, axis=0)  # [n * trials, d]: candidate c owns rows c*trials...
