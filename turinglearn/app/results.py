@@ -96,8 +96,8 @@ class SwarmResult(LearnResult):
     inferred: the estimate [d]: with ``evaluation.estimate = "panel"``, the panel's
     (:mod:`turinglearn.core.panel`); else the window's, the population median of the final
     models (or its median or mean over the last ``evaluation.average_last`` generations; with
-    ``evaluation.track = "best"``, of each generation's fittest model); best: the final model with the highest
-    fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
+    ``evaluation.track = "best"``, of each generation's fittest model); best: the final model
+    with the highest fitness [d]; truth / abs_error: [d] where the truth is known; c2st: held-out classifier
     accuracy between genuine and inferred-model trajectories (0.5 = indistinguishable);
     history: metrics.csv's columns over generations; models / discriminators: final evaluated
     populations [M, d] / [D, k] with their fitness; trust: what the held-out test says
@@ -122,8 +122,8 @@ class SwarmResult(LearnResult):
     trust_seconds: float | None = None  # what the power and intervals cost (not in summary.json)
 
     def estimate(self, track: str | None = None) -> np.ndarray:
-        """The run's window estimate [d] (``inferred`` unless the panel chose it) following ``track`` (default: the config's ``evaluation.track``)
-        over the config's window: :func:`estimate` on ``history``, so a finished run can be read
+        """The run's window estimate [d] (``inferred`` unless the panel chose it) following
+        ``track`` (default: the config's ``evaluation.track``) over the config's window: :func:`estimate` on ``history``, so a finished run can be read
         either way without running it again."""
         ev = self.config.evaluation
         return estimate(self.history, self.names, ev.average_last, ev.average, track or ev.track)

@@ -173,8 +173,9 @@ class SwarmExperiment:
             inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
         panel = None
         if self.panel is not None:
-            window, (inferred, panel), how = inferred, self._panel(last), "panel"
-            panel["window_estimate"] = [float(v) for v in window]
+            window = inferred
+            inferred, panel = self._panel(last)
+            panel["window_estimate"], how = [float(v) for v in window], "panel"
         # the model that stands for the population: the estimate itself for parameter families;
         # for policies, the individual whose effective controller is nearest the estimate
         chosen = np.argmin(np.abs(values - inferred).sum(axis=1))

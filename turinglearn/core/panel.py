@@ -125,7 +125,6 @@ class Panel:
 
     def state_dict(self) -> dict:
         return {
-            "every": self.every,
             "generations": np.asarray(self.generations, dtype=np.int64),
             "candidates": np.asarray(self.candidates, dtype=float),
             "judges": np.asarray(self.judges),
