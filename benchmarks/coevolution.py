@@ -72,6 +72,7 @@ VARIANTS: dict[str, dict] = {
     },
     # the estimate judged by every era's judges (core.panel); the run itself is the current one
     "panel": {"evaluation.estimate": "panel"},
+    "matching": {"learner.model_fitness": "matching"},  # feature matching on the judges' verdicts
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

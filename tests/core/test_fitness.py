@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from turinglearn.core.fitness import discriminator_fitness, judgements, model_fitness
+from turinglearn.core.fitness import discriminator_fitness, judgements, matching_fitness, model_fitness
 
 T, F = True, False
 
@@ -79,3 +79,49 @@ def test_model_fitness_rejects_models_without_samples():
         model_fitness(np.ones((2, 4), dtype=bool), owner, 3)
     with pytest.raises(ValueError, match="without samples"):
         model_fitness(np.ones((2, 2), dtype=bool), np.array([0, 0]), 2)
+
+
+def test_matching_fitness_by_hand():
+    # samples: two genuine, models 0 and 1 (one sample each), a recalled model (owner 2)
+    owner = np.array([-1, -1, 0, 1, 2])
+    judged = np.array(
+        [
+            [T, T, T, F, F],  # calls the system genuine 1, the population 1/2: weight +1/2
+            [F, T, T, T, T],  # system 1/2, population 1: weight -1/2, it prefers the population
+        ],
+        dtype=float,
+    )
+    # model 0 fooled both: 1/2 - 1/2 = 0; model 1 only the second: -1/2; each over J = 2 judges
+    np.testing.assert_allclose(matching_fitness(judged, np.array(owner < 0), owner, 3, 2)[:2], [0.0, -0.25])
+    # votes count both genuine verdicts of model 0 and the exploited judge's of model 1
+    np.testing.assert_allclose(model_fitness(judged, owner, 3)[:2], [1.0, 0.5])
+
+
+def test_matching_fitness_is_each_models_share_in_the_population_matching_the_system():
+    # scaling a model's verdicts by (1 + eps) changes sum_j (a_j - g_j)^2 by -2 eps J f / M: the
+    # fitness is how much more of the model would bring the population's verdicts to the system's
+    rng = np.random.default_rng(0)
+    judges, models = 7, 12
+    owner = np.concatenate([np.full(20, -1), np.arange(models)])
+    outputs = rng.random((judges, len(owner)))
+    genuine = owner < 0
+    f = matching_fitness(outputs, genuine, owner, models, models)
+
+    def mismatch(v):
+        return ((v[:, genuine].mean(1) - v[:, ~genuine].mean(1)) ** 2).sum()
+
+    eps = 1e-6
+    for m in range(models):
+        moved = outputs.copy()
+        moved[:, owner == m] *= 1 + eps
+        assert (mismatch(moved) - mismatch(outputs)) / eps == pytest.approx(-2 * judges * f[m] / models, rel=1e-3, abs=1e-6)
+
+
+def test_matching_fitness_is_votes_when_every_judge_tells_perfectly():
+    owner = np.array([-1, -1, 0, 1, 2])
+    judged = np.array([[T, T, F, F, F], [T, T, F, F, F]])
+    # one judge fooled by model 1: it calls the population genuine 1/3 of the time, weight 2/3
+    judged[1, 3] = T
+    f, votes = matching_fitness(judged.astype(float), owner < 0, owner, 3, 3), model_fitness(judged, owner, 3)
+    assert np.argmax(f) == np.argmax(votes) == 1
+    assert f[0] == f[2] == 0.0

@@ -266,3 +266,17 @@ def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny
     np.testing.assert_allclose(g.model_fitness, expected)
     votes = model_fitness(judgements(ev.outputs), ev.owner, 10)
     assert not np.allclose(g.model_fitness, votes)  # the setting changes what selection sees
+
+
+def test_matching_model_fitness_is_recomputed_from_the_judgements(tiny):
+    from turinglearn.core.fitness import judgements, matching_fitness, model_fitness
+
+    over = {**tiny, "learner.model_fitness": "matching", "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1}
+    learner = build(load_config("aggregation", over))
+    seen = record_evaluations(learner)
+    for _ in range(3):
+        g = learner.step()
+    ev = seen[-1]
+    judged = judgements(ev.outputs).astype(float)
+    np.testing.assert_allclose(g.model_fitness, matching_fitness(judged, ev.genuine, ev.owner, 10, 10))
+    assert not np.allclose(g.model_fitness, model_fitness(judged, ev.owner, 10))  # not the votes

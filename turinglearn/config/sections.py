@@ -113,9 +113,14 @@ class LearnerConfig:
     model_fitness: what a model's fitness counts of its evolved judges: ``votes`` (the papers:
     the fraction of judges whose output, thresholded at 0.5, said genuine) or ``outputs``
     (their mean output, the probability of genuine each gives: when every judge rejects every
-    model, votes are all 0 and selection is blind, outputs still rank the models). With a
-    trained classifier as the judge (``discriminators.kind = "gru"`` or ``"swarm"``) the
-    outputs are always used; the GAN's population mode counts votes.
+    model, votes are all 0 and selection is blind, outputs still rank the models) or
+    ``matching`` (feature matching, Salimans et al. 2016: each verdict of genuine counts for as
+    much as its judge calls the system genuine more often than the population, so a model gains
+    from the judges that can still tell the population from the system and loses from those
+    that take the population for genuine more often than the system itself; see
+    :func:`~turinglearn.core.fitness.matching_fitness`). With a trained classifier as the judge
+    (``discriminators.kind = "gru"`` or ``"swarm"``) votes become outputs; the GAN's population
+    mode counts votes.
     """
 
     kind: str = "turing"

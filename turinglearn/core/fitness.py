@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-#: what a model's fitness counts of its evolved judges: their thresholded votes (the papers) or
-#: their outputs, the probability of genuine each gives (graded when every judge rejects every model)
-MODEL_FITNESS = ("votes", "outputs")
+#: what a model's fitness counts of its evolved judges: their thresholded votes (the papers),
+#: their outputs, the probability of genuine each gives (graded when every judge rejects every
+#: model), or their votes weighted by how much more often each judge calls the system genuine
+#: than the population (:func:`matching_fitness`)
+MODEL_FITNESS = ("votes", "outputs", "matching")
 
 
 def judgements(outputs: np.ndarray) -> np.ndarray:
@@ -55,6 +57,32 @@ def model_fitness(judged: np.ndarray, owner: np.ndarray, n_models: int) -> np.nd
         raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
     fooled = np.bincount(owner[mine], weights=judged[:, mine].sum(axis=0), minlength=n_models)
     return fooled / (counts * judged.shape[0])
+
+
+def matching_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_models: int, n_population: int) -> np.ndarray:
+    """Each model's share in making the population judged like the system: [n_models].
+
+    verdicts [J, S] (votes or outputs); owner [S]: -1 genuine, ``< n_population`` the
+    population's samples. Judge ``j`` calls the system's samples genuine at rate ``g_j`` and the
+    population's at rate ``a_j``; the population is judged like the system when every
+    ``a_j = g_j``, and a model's verdicts move ``sum_j (a_j - g_j)^2`` down in proportion to
+    ``sum_j v_j (g_j - a_j)``. That, averaged over the model's samples and divided by ``J``, is
+    its fitness: feature matching (Salimans et al., 2016) with the judges' verdicts as the
+    features. A verdict of genuine counts for as much as its judge prefers the system to the
+    population: nothing from a judge that cannot tell them apart, and against the model from a
+    judge that takes the population for genuine more often than the system, the judges that
+    votes let the models exploit.
+    """
+    owner = np.asarray(owner)
+    genuine = np.asarray(genuine, dtype=bool)
+    population = (owner >= 0) & (owner < n_population)
+    weight = verdicts[:, genuine].mean(axis=1) - verdicts[:, population].mean(axis=1)  # [J] g_j - a_j
+    per_sample = weight @ verdicts / len(verdicts)  # [S]
+    mine = owner >= 0
+    counts = np.bincount(owner[mine], minlength=n_models)
+    if (counts == 0).any():
+        raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
+    return np.bincount(owner[mine], weights=per_sample[mine], minlength=n_models) / counts
 
 
 def engagement(judged: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_current: int, n_models: int) -> dict:

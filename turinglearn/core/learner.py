@@ -25,6 +25,7 @@ from turinglearn.core.fitness import (
     discriminator_fitness,
     engagement,
     judgements,
+    matching_fitness,
     model_fitness,
 )
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
@@ -195,12 +196,20 @@ class TuringLearner(GenerationLoop):
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
+        if self.model_fitness == "matching":  # verdicts weighted by each judge's g_j - a_j
+
+            def fitness(v):
+                return matching_fitness(v, ev.genuine, ev.owner, len(shown), len(theta))[: len(theta)]
+        else:
+
+            def fitness(v):
+                return model_fitness(v, ev.owner, len(shown))[: len(theta)]
+
         if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
-            current = model_fitness(verdicts[: len(weights)], ev.owner, len(shown))[: len(theta)]
-            archived = model_fitness(verdicts[len(weights) :], ev.owner, len(shown))[: len(theta)]
+            current, archived = fitness(verdicts[: len(weights)]), fitness(verdicts[len(weights) :])
             f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
         else:  # every judge one vote
-            f_models = model_fitness(verdicts, ev.owner, len(shown))[: len(theta)]
+            f_models = fitness(verdicts)
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
