@@ -106,8 +106,10 @@ class _Shifted:
         return judge_samples(self.samples(theta, rng), discriminator, weights)
 
 
-def test_learner_composes_with_any_system():
-    """The pieces compose without the config layer: a 1-parameter toy system is recovered."""
+@pytest.mark.parametrize("fitness", ["votes", "matching"])
+def test_learner_composes_with_any_system(fitness):
+    """The pieces compose without the config layer: a 1-parameter toy system is recovered,
+    with either the papers' model fitness or feature matching."""
     from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
     from turinglearn.core.random import stream
 
@@ -123,6 +125,7 @@ def test_learner_composes_with_any_system():
             [1.0],
         ),
         SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(0, "discriminators")),
+        model_fitness=fitness,
     )
     last = learner.run(300)  # 150 generations are enough for most seeds, not all
     assert abs(last.median[0] - 0.3) < 0.1
