@@ -117,7 +117,7 @@ def test_matching_fitness_is_each_models_share_in_the_population_matching_the_sy
         assert (mismatch(moved) - mismatch(outputs)) / eps == pytest.approx(-2 * judges * f[m] / models, rel=1e-3, abs=1e-6)
 
 
-def test_matching_fitness_is_votes_when_every_judge_tells_perfectly():
+def test_matching_fitness_ranks_as_votes_when_every_judge_prefers_the_system():
     owner = np.array([-1, -1, 0, 1, 2])
     judged = np.array([[T, T, F, F, F], [T, T, F, F, F]])
     # one judge fooled by model 1: it calls the population genuine 1/3 of the time, weight 2/3

@@ -271,15 +271,32 @@ def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny
     assert not np.allclose(g.model_fitness, votes)  # the setting changes what selection sees
 
 
-def test_matching_model_fitness_is_recomputed_from_the_judgements(tiny):
+@pytest.mark.parametrize("weight", [-1.0, 0.5])
+def test_matching_model_fitness_is_recomputed_from_the_judgements(tiny, weight):
     from turinglearn.core.fitness import judgements, matching_fitness, model_fitness
 
-    over = {**tiny, "learner.model_fitness": "matching", "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1}
+    over = {
+        **tiny,
+        "learner.model_fitness": "matching",
+        "learner.hall_of_fame": 2,
+        "learner.hall_of_fame_every": 1,
+        "learner.hall_of_fame_weight": weight,
+        "learner.model_memory": 5,  # recalled models are judged but are not the population
+        "learner.model_memory_judged": 3,
+        "learner.model_memory_below": 1.0,
+    }
     learner = build(load_config("aggregation", over))
     seen = record_evaluations(learner)
-    for _ in range(3):
+    for _ in range(4):
         g = learner.step()
-    ev = seen[-1]
+    ev, d = seen[-1], len(g.discriminators)
+    shown = int(np.max(ev.owner)) + 1
+    assert shown > 10  # recalled models were judged beside the 10 of the population
     judged = judgements(ev.outputs).astype(float)
-    np.testing.assert_allclose(g.model_fitness, matching_fitness(judged, ev.genuine, ev.owner, 10, 10))
-    assert not np.allclose(g.model_fitness, model_fitness(judged, ev.owner, 10))  # not the votes
+
+    def matching(rows):
+        return matching_fitness(rows, ev.genuine, ev.owner, shown, 10)[:10]
+
+    expected = matching(judged) if weight < 0 else (1 - weight) * matching(judged[:d]) + weight * matching(judged[d:])
+    np.testing.assert_allclose(g.model_fitness, expected)
+    assert not np.allclose(g.model_fitness, model_fitness(judged, ev.owner, shown)[:10])  # not the votes

@@ -118,9 +118,11 @@ class LearnerConfig:
     much as its judge calls the system genuine more often than the population, so a model gains
     from the judges that can still tell the population from the system and loses from those
     that take the population for genuine more often than the system itself; see
-    :func:`~turinglearn.core.fitness.matching_fitness`). With a trained classifier as the judge
-    (``discriminators.kind = "gru"`` or ``"swarm"``) votes become outputs; the GAN's population
-    mode counts votes.
+    :func:`~turinglearn.core.fitness.matching_fitness`; its fitness is near 0 once the
+    population is judged like the system, so ``model_memory_below`` and ``models.threshold``,
+    given in fractions of judges fooled, mean less with it). With a trained classifier as the
+    judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
+    (weighted the same way under matching); the GAN's population mode counts votes.
     """
 
     kind: str = "turing"

@@ -108,7 +108,11 @@ class TuringLearner(GenerationLoop):
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
     When the judges reject every model, votes are all 0 and the models' selection is blind;
-    the outputs still say which models came closest.
+    the outputs still say which models came closest. ``"matching"``: each verdict (vote, or
+    output for a trained judge) weighed by ``g_j - a_j``, how much more often its judge calls the
+    system genuine than the population (:func:`~turinglearn.core.fitness.matching_fitness`);
+    near 0 once the population is judged like the system, so settings in fractions of judges
+    fooled (``model_memory_below``, an optimiser's threshold) mean less with it.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
