@@ -44,6 +44,16 @@ def discriminator_fitness(
     return (sensitivity + specificity) / 2
 
 
+def _samples_per_model(owner: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
+    """The models' samples (owner >= 0) [S] and how many each model has [n_models]; every
+    model must have one."""
+    mine = owner >= 0
+    counts = np.bincount(owner[mine], minlength=n_models)
+    if (counts == 0).any():
+        raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
+    return mine, counts
+
+
 def model_fitness(judged: np.ndarray, owner: np.ndarray, n_models: int) -> np.ndarray:
     """Fraction of judgements of each model's samples that said 'genuine': [M].
 
@@ -51,10 +61,7 @@ def model_fitness(judged: np.ndarray, owner: np.ndarray, n_models: int) -> np.nd
     (trials or replicas) it is averaged over them. Genuine samples (owner -1) are ignored.
     """
     owner = np.asarray(owner)
-    mine = owner >= 0
-    counts = np.bincount(owner[mine], minlength=n_models)
-    if (counts == 0).any():
-        raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
+    mine, counts = _samples_per_model(owner, n_models)
     fooled = np.bincount(owner[mine], weights=judged[:, mine].sum(axis=0), minlength=n_models)
     return fooled / (counts * judged.shape[0])
 
@@ -78,10 +85,7 @@ def matching_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarra
     population = (owner >= 0) & (owner < n_population)
     weight = verdicts[:, genuine].mean(axis=1) - verdicts[:, population].mean(axis=1)  # [J] g_j - a_j
     per_sample = weight @ verdicts / len(verdicts)  # [S]
-    mine = owner >= 0
-    counts = np.bincount(owner[mine], minlength=n_models)
-    if (counts == 0).any():
-        raise ValueError(f"models without samples: {np.flatnonzero(counts == 0)[:10].tolist()}")
+    mine, counts = _samples_per_model(owner, n_models)
     return np.bincount(owner[mine], weights=per_sample[mine], minlength=n_models) / counts
 
 
