@@ -139,7 +139,7 @@ def test_bad_panel_settings_are_refused(settings, match):
 
 
 @pytest.mark.parametrize("extra", [{"learner.kind": "metric-histogram"}, {"models.kind": "mlp"}])
-def test_without_judges_or_parameters_the_estimate_is_the_windows(tmp_path, tiny, extra):
+def test_without_judges_or_parameters_the_estimate_is_the_windows(tmp_path, tiny, extra, capsys):
     """The metric baselines have no judges and a policy network's weights no meaningful median:
     the panel does not apply, and the estimate is the window's, as without it."""
     settings = {**tiny, "generations": 4, "evaluation.average_last": 2, **extra}
@@ -147,3 +147,8 @@ def test_without_judges_or_parameters_the_estimate_is_the_windows(tmp_path, tiny
     window = turinglearn.learn("aggregation", overrides={**settings, "evaluation.estimate": "window"}, out=tmp_path / "b")
     assert "panel" not in panel.summary() and panel.summary()["estimate"] == "window"
     np.testing.assert_array_equal(panel.inferred, window.inferred)
+    from turinglearn.app.printing import PANEL_FELL_BACK, print_summary
+
+    print_summary(panel.config, panel.summary())  # the run's closing lines say so
+    print_summary(window.config, window.summary())  # and say nothing where the window was asked for
+    assert capsys.readouterr().out.count(PANEL_FELL_BACK) == 1
