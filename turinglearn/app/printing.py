@@ -100,6 +100,13 @@ def trust_flags(summary: dict, name: str) -> str:
     return "; ".join(words)
 
 
+#: printed when a run asked for the panel's estimate and reports the window's
+PANEL_FELL_BACK = (
+    'estimate: the window\'s; evaluation.estimate = "panel" needs judges (learner.kind = "turing") and '
+    "models that are parameter vectors, which this run does not have"
+)
+
+
 def print_summary(config, summary: dict) -> None:
     """A finished run's summary, as its kind reads best."""
     from turinglearn.config.gan import GANConfig
@@ -110,13 +117,6 @@ def print_summary(config, summary: dict) -> None:
     print_table(summary)
     if config.evaluation.estimate == "panel" and summary.get("estimate") == "window":
         print(PANEL_FELL_BACK)
-
-
-#: printed when a run asked for the panel's estimate and reports the window's
-PANEL_FELL_BACK = (
-    'estimate: the window\'s; evaluation.estimate = "panel" needs judges (learner.kind = "turing") and '
-    "models that are parameter vectors, which this run does not have"
-)
 
 
 def print_gan_summary(summary: dict) -> None:

@@ -200,14 +200,11 @@ class TuringLearner(GenerationLoop):
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
-        if self.model_fitness == "matching":  # verdicts weighted by each judge's g_j - a_j
 
-            def fitness(v):
+        def fitness(v):  # [M] from the verdicts of some judges: fooled, or weighted by each judge's g_j - a_j
+            if self.model_fitness == "matching":
                 return matching_fitness(v, ev.genuine, ev.owner, len(shown), len(theta))[: len(theta)]
-        else:
-
-            def fitness(v):
-                return model_fitness(v, ev.owner, len(shown))[: len(theta)]
+            return model_fitness(v, ev.owner, len(shown))[: len(theta)]
 
         if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
             current, archived = fitness(verdicts[: len(weights)]), fitness(verdicts[len(weights) :])
