@@ -73,6 +73,7 @@ VARIANTS: dict[str, dict] = {
     # the estimate judged by every era's judges (core.panel); the run itself is the current one
     "panel": {"evaluation.estimate": "panel"},
     "matching": {"learner.model_fitness": "matching"},  # feature matching on the judges' verdicts
+    "restart": {"stopping.restart_above": 0.95},  # models drawn anew half-way when the test tells the estimate apart
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
@@ -215,6 +216,8 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
     if s.get("panel"):  # the same run's window estimate, which the panel replaced
         out["window_error"] = float(np.max(np.abs(np.asarray(s["panel"]["window_estimate"]) - truth)))
         out["panel_chosen"] = s["panel"]["chosen_generations"]
+    if s.get("restart"):  # the restart's check half-way
+        out["restart"] = s["restart"]
     interval = s.get("interval") or {}
     cover, width = {}, {}
     for n, t in zip(names, truth, strict=True):

@@ -275,7 +275,9 @@ def test_a_torchrun_stopper_broadcasts_over_its_own_group(tmp_path):
     dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}", rank=0, world_size=1)
     try:
         config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
-        exp = SimpleNamespace(config=config, learner=Clockwork(), generations=12, distributed=True, lead=True)
+        exp = SimpleNamespace(
+            config=config, learner=Clockwork(), generations=12, distributed=True, lead=True, converge_after=0
+        )
         stopper = _stopper(exp, {})
         assert isinstance(stopper.agree, RankZeroDecides)
         assert [stopper.agree(c) for c in (0, 2)] == [0, 2]

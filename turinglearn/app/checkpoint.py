@@ -124,7 +124,7 @@ def save(run_dir: Path, generation: int, state: dict, keep: int = 3) -> Path:
 #: budget is per session), never what a generation computes (``execution.chunk_size`` fixes
 #: the random streams, docs/design.md, "Randomness")
 RESUMABLE_PREFIX = ("execution.", "stopping.")
-NOT_RESUMABLE = ("execution.chunk_size",)
+NOT_RESUMABLE = ("execution.chunk_size", "stopping.restart_above", "stopping.restart_at")  # they change the run
 
 
 def resumable(key: str) -> bool:

@@ -48,6 +48,7 @@ class Experiment(Protocol):
     lead: bool  # False: a torchrun process that neither writes nor shows anything
     distributed: bool  # one of several torchrun processes
     snapshot_each_generation: bool  # see Checkpointer
+    converge_after: int  # generations before which the convergence rule waits (a restart's check)
 
     def headline(self, out) -> str: ...
     def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
@@ -131,7 +132,8 @@ def resume(
         for key in overrides or {}:
             if not checkpoint.resumable(key):
                 raise ConfigError(
-                    "only execution settings (not chunk_size) and stopping settings can change when resuming",
+                    "only execution settings (not chunk_size) and stopping settings (not restart_above or "
+                    "restart_at) can change when resuming",
                     key,
                 )
         if overrides:
@@ -261,6 +263,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     return Stopper(
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
         metric=metric, lead=exp.lead, agree=agree, average_last=averaging[0], average=averaging[1],
+        converge_after=exp.converge_after,
     )  # fmt: skip
 
 

@@ -76,6 +76,7 @@ class GANExperiment:
     first process (``lead``) writes and measures."""
 
     snapshot_each_generation = False  # the state lives on the device: copy it only to write it
+    converge_after = 0  # no restart's check to wait for
 
     def __init__(self, config: GANConfig, data: ImageData | None = None):
         self.config = config
@@ -90,6 +91,11 @@ class GANExperiment:
                 "a GAN stops on convergence when its image metric stops improving, measured on "
                 "evaluation.samples generated images; set evaluation.samples above 0, or give it a budget",
                 "stopping.converge",
+            )
+        if config.stopping.restart_above:
+            raise ConfigError(
+                "a restart judges a parameter estimate with the held-out test; a GAN has none: set it to 0",
+                "stopping.restart_above",
             )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0

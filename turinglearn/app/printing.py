@@ -117,6 +117,17 @@ def print_summary(config, summary: dict) -> None:
     print_table(summary)
     if config.evaluation.estimate == "panel" and summary.get("estimate") == "window":
         print(PANEL_FELL_BACK)
+    check = summary.get("restart")
+    if check is not None:
+        print(restart_line(check))
+
+
+def restart_line(check: dict) -> str:
+    """What the restart's check (summary.json's ``restart``) found, in one line."""
+    found = f"the held-out test told the estimate from the system on {check['accuracy']:.0%} of the trials"
+    if check["restarted"]:
+        return f"restart: after generation {check['generation']} {found}; the models were drawn anew"
+    return f"restart: not needed (after generation {check['generation']} {found}, not above {check['above']:.0%})"
 
 
 def print_gan_summary(summary: dict) -> None:

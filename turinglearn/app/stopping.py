@@ -165,7 +165,8 @@ class Stopper:
     GAN's :data:`IMAGE_METRIC`); ``ceiling``: the run's generations (no rule fires at the last
     one). Under torchrun: ``lead`` (only the first process applies the rules) and ``agree``,
     called every generation on every process with the rule that fired here (0: none, else its
-    place in :data:`RULES` plus 1), returning the first process's."""
+    place in :data:`RULES` plus 1), returning the first process's. ``converge_after``: the
+    generations before which ``converge`` does not fire (a restart's check comes first)."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -184,8 +185,10 @@ class Stopper:
         agree: Callable[[int], int] | None = None,
         average_last: int = 1,
         average: str = "median",
+        converge_after: int = 0,
     ):
         self.average_last, self.average = average_last, average  # the estimate (evaluation.*)
+        self.converge_after = converge_after
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
         self.metric, self.lead, self.agree = metric, lead, agree
@@ -226,7 +229,7 @@ class Stopper:
                     f"the time budget of {s.max_time:g} s would pass with the next generation "
                     f"({elapsed:.1f} s used, {mean:.2f} s a generation, {reserve:.1f} s kept for the end)",
                 )  # fmt: skip
-        if not s.converge or self.history is None:
+        if not s.converge or self.history is None or done <= self.converge_after:
             return None
         if self.metric is not None:
             values = self.history.get(self.metric, [])

@@ -12,6 +12,8 @@ import numpy as np
 
 from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
+from turinglearn.app.registry import MODELS
+from turinglearn.app.restart import Restart
 from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.app.stopping import simulations_per_generation
@@ -66,6 +68,48 @@ class SwarmExperiment:
         ev = config.evaluation
         applies = ev.estimate == "panel" and isinstance(self.learner, TuringLearner) and self.view is None
         self.panel = Panel(ev.panel_every, ev.track) if applies else None
+        self.restart = self._restart()
+        # the convergence rule waits for the restart's check (app.driver)
+        self.converge_after = 0 if self.restart is None else self.restart.at
+
+    def _restart(self) -> Restart | None:
+        """The restart's check (``stopping.restart_above``; :mod:`turinglearn.app.restart`), or None."""
+        st, ev = self.config.stopping, self.config.evaluation
+        if not st.restart_above:
+            return None
+        if self.panel is None:
+            raise ConfigError(
+                "a restart judges the panel's estimate: it needs evaluation.estimate = 'panel', "
+                "discriminators and parameter models (learner.kind = 'turing'); set it to 0",
+                "stopping.restart_above",
+            )
+        if ev.c2st_trials < 2 * ev.c2st_folds:
+            raise ConfigError(
+                "a restart asks the held-out test: set evaluation.c2st_trials (e.g. 200)",
+                "stopping.restart_above",
+            )
+        at = max(1, round(st.restart_at * self.generations))
+        return Restart(at, st.restart_above, self._accuracy_now, self._renew_models)
+
+    def _accuracy_now(self, record: Generation) -> float:
+        """The held-out test's accuracy on the panel's estimate after ``record`` (the restart's
+        check; its own random streams, so a run that is not restarted is the same run)."""
+        ev, seed = self.config.evaluation, self.config.seed
+        out = self.panel.estimate(
+            ChunkedEvaluator(self.learner.evaluator.chunk_size), self.learner.system, self.learner.discriminator,
+            int(stream(seed, "restart", 0).integers(2**31)), ev.panel_trials, ev.panel_top, record,
+        )  # fmt: skip
+        _, by_schedule = c2st_by_schedule(
+            self.learner.system, out["inferred"], stream(seed, "restart", 1), ev.c2st_trials, ev.c2st_folds,
+            ev.c2st_noise, self._schedules(record), ev.c2st_schedule,
+        )  # fmt: skip
+        return max(by_schedule.values())  # told apart under any schedule: a wrong model
+
+    def _renew_models(self) -> None:
+        """Models drawn anew from their initial range and steps (the restart)."""
+        family, mc = self.learner.system.model_family, self.config.models
+        renewed = MODELS[mc.kind].optimizer(family, mc, stream(self.config.seed, "restart", 2))
+        self.learner.model_optimizer = renewed
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""
@@ -118,7 +162,7 @@ class SwarmExperiment:
         return f"{c.name} on {c.environment.id}, seed {c.seed}, {upto}{c.generations} generations -> {out}"
 
     def hooks(self, run: RunDir | None) -> list:
-        return [hook for hook in (self.probes, self.panel) if hook is not None]
+        return [hook for hook in (self.probes, self.panel, self.restart) if hook is not None]
 
     def metrics_row(self, record: Generation) -> dict:
         return metrics_row(record, self.names, self.view)
@@ -149,6 +193,7 @@ class SwarmExperiment:
             "last": record.state(),
             "probes": None if self.probes is None else self.probes.state_dict(),
             "panel": None if self.panel is None else self.panel.state_dict(),
+            "restart": None if self.restart is None else self.restart.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -157,6 +202,8 @@ class SwarmExperiment:
             self.probes.load_state_dict(state["probes"])
         if self.panel is not None:
             self.panel.load_state_dict(state.get("panel"))
+        if self.restart is not None:
+            self.restart.load_state_dict(state.get("restart"))
         self.last = Generation(**state["last"])
 
     def finish(self, last: Generation | None, history: dict, seconds: float) -> SwarmResult:
@@ -221,6 +268,8 @@ class SwarmExperiment:
         result.extra["estimate"] = how
         if panel is not None:
             result.extra["panel"] = panel
+        if self.restart is not None and self.restart.check is not None:
+            result.extra["restart"] = self.restart.check
         result.trust.update(held_out)
         result.trust_seconds = self.trust_seconds
         return result

@@ -56,7 +56,18 @@ class StoppingConfig:
     GAN, the relative improvement of the image metric that still counts (0.02: 2%).
     patience: the generations over which it must have stayed within ``tolerance``; for a GAN,
     the metrics rows within which the image metric must improve (set it: a GAN preset logs a
-    few dozen rows, e.g. ``stopping.patience = 5``)."""
+    few dozen rows, e.g. ``stopping.patience = 5``).
+    restart_above: a run that has searched in vain starts its models afresh (docs/concepts.md,
+    "Restarts"; 0, the default: never). At generation ``restart_at`` x ``generations`` the
+    held-out test (``evaluation.c2st_trials``) judges the estimate the run would report then
+    (the panel's, ``evaluation.estimate = "panel"``; evolutionary runs with parameter models);
+    when its classifier tells it from the system on more than ``restart_above`` of the trials
+    (0.95: near certainty, where a run on the truth scores 0.5-0.9), the models are drawn anew
+    from their initial range and steps, while the discriminators, the hall of fame and the
+    panel's candidates of every era stay, so the estimate at the end may still come from before
+    the restart. ``converge`` waits for the check.
+    restart_at: the fraction of ``generations`` at which the check is made (0.5: half-way, the
+    restarted models get as many generations as the first ones)."""
 
     max_time: float = 0.0
     reserve: float = 0.0
@@ -65,9 +76,20 @@ class StoppingConfig:
     window: int = 20
     tolerance: float = 0.01
     patience: int = 120
+    restart_above: float = 0.0
+    restart_at: float = 0.5
 
     def __post_init__(self):
         check_none_or_more(self, "max_time", "reserve", "max_simulations")
+        if self.restart_above != 0 and not 0.5 <= self.restart_above < 1:
+            raise ConfigError(
+                f"must be 0 (never) or an accuracy in [0.5, 1), e.g. 0.95, got {self.restart_above}",
+                "restart_above",
+            )
+        if not 0 < self.restart_at < 1:
+            raise ConfigError(
+                f"must be a fraction of the generations in (0, 1), got {self.restart_at}", "restart_at"
+            )
         if not self.tolerance > 0:
             raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
         check_at_least(self, window=1, patience=2)
