@@ -41,6 +41,8 @@ def print_table(summary: dict) -> None:
         )
     if summary.get("panel"):
         print(panel_line(summary["panel"]))
+    if summary.get("restart"):
+        print(restart_line(summary["restart"]))
     if summary.get("coevolution"):
         print(coevolution_line(summary["coevolution"]))
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
@@ -117,9 +119,6 @@ def print_summary(config, summary: dict) -> None:
     print_table(summary)
     if config.evaluation.estimate == "panel" and summary.get("estimate") == "window":
         print(PANEL_FELL_BACK)
-    check = summary.get("restart")
-    if check is not None:
-        print(restart_line(check))
 
 
 def restart_line(check: dict) -> str:

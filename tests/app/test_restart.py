@@ -1,0 +1,154 @@
+"""Restarts (stopping.restart_above): a run whose estimate the held-out test tells from the system
+half-way draws its models anew; otherwise it is the same run."""
+
+import json
+
+import numpy as np
+import pytest
+
+import turinglearn
+from turinglearn.app.driver import resume
+from turinglearn.app.restart import Restart
+from turinglearn.app.swarm_run import SwarmExperiment
+from turinglearn.config import load_config
+from turinglearn.core.random import stream
+from turinglearn.errors import ConfigError
+
+
+def models_at(generation: int, kept: dict):
+    """A hook that keeps the models evaluated at ``generation``."""
+
+    def keep(record):
+        if record.generation == generation:
+            kept["models"] = record.models.copy()
+
+    return keep
+
+
+@pytest.fixture
+def settings(tiny):
+    # 10 generations, the check after 5 (restart_at 0.5); the estimate is then far from the truth
+    return {**tiny, "generations": 10, "evaluation.panel_every": 2, "stopping.restart_above": 0.6}
+
+
+def test_the_hook_checks_once_at_its_generation_and_renews_only_above():
+    judged, renewed = [], []
+    hook = Restart(4, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1))
+    for g in range(8):
+        hook(type("R", (), {"generation": g})())
+    assert judged == [3] and renewed == [1]  # after 4 generations, once
+    assert hook.check == {"generation": 4, "accuracy": 0.95, "above": 0.9, "restarted": True}
+    calm = Restart(4, 0.96, judge=lambda r: 0.95, renew=lambda: renewed.append(2))
+    calm(type("R", (), {"generation": 3})())
+    assert renewed == [1] and calm.check["restarted"] is False  # 0.95 is not above 0.96
+    back = Restart(4, 0.96, judge=None, renew=None)
+    back.load_state_dict(calm.state_dict())
+    assert back.check == calm.check
+
+
+def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
+    kept = {}
+    result = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "r", hooks=[models_at(5, kept)])
+    plain = turinglearn.learn(
+        "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
+    )
+    check = result.summary()["restart"]
+    assert check["generation"] == 5 and check["restarted"] and check["accuracy"] > 0.6
+    assert "restart" not in plain.summary()
+    # the first five generations are the plain run's: the check draws from its own streams
+    for key in ("v_l0_median", "v_r1_q25", "model_fitness_mean", "discriminator_fitness_max"):
+        np.testing.assert_array_equal(result.history[key][:5], plain.history[key][:5], err_msg=key)
+        assert not np.array_equal(result.history[key][5:], plain.history[key][5:]), key
+    # generation 5's models are a fresh draw from the models' initial range (the restart's stream)
+    assert kept["models"].shape == (result.config.models.population, 4)  # four wheel speeds in [-1, 1]
+    fresh = stream(result.config.seed, "restart", 2).uniform(-1, 1, size=kept["models"].shape)
+    np.testing.assert_array_equal(kept["models"], fresh)
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["restart"] == check
+
+
+def test_a_run_the_check_passes_is_the_same_run(tmp_path, settings, monkeypatch):
+    monkeypatch.setattr(SwarmExperiment, "_accuracy_now", lambda self, record: 0.55)
+    checked = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "c")
+    plain = turinglearn.learn("aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p")
+    assert checked.summary()["restart"] == {"generation": 5, "accuracy": 0.55, "above": 0.6, "restarted": False}
+    np.testing.assert_array_equal(checked.models, plain.models)
+    np.testing.assert_array_equal(checked.discriminators, plain.discriminators)
+    np.testing.assert_array_equal(checked.inferred, plain.inferred)
+
+
+@pytest.mark.parametrize("stop_at", [3, 7])  # before the check, and after the restart
+def test_an_interrupted_run_resumes_to_the_same_restart(tmp_path, settings, stop_at):
+    settings = {**settings, "execution.checkpoint_every": 2}
+    reference = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "ref")
+
+    def interrupt(record):
+        if record.generation == stop_at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "run", hooks=[interrupt])
+    result = resume(tmp_path / "run", log=lambda m: None)
+    assert result.summary()["restart"] == reference.summary()["restart"]
+    np.testing.assert_array_equal(result.models, reference.models)
+    np.testing.assert_array_equal(result.inferred, reference.inferred)
+    with pytest.raises(ConfigError, match="restart_above"):  # what the run computes: not changed on resume
+        (tmp_path / "run2").mkdir()
+        with pytest.raises(KeyboardInterrupt):
+            turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "run2" / "r", hooks=[interrupt])
+        resume(tmp_path / "run2" / "r", overrides={"stopping.restart_above": 0.9}, log=lambda m: None)
+
+
+def test_the_convergence_rule_waits_for_the_check(tmp_path, tiny):
+    """A run that settles before the check would stop there; with a restart it runs on past it."""
+    settings = {
+        **tiny, "generations": 40, "stopping.converge": True, "stopping.patience": 3, "stopping.window": 2,
+        "stopping.tolerance": 0.5, "evaluation.average_last": 2,
+    }  # fmt: skip
+    early = turinglearn.learn("aggregation", overrides=settings)
+    assert early.summary()["stopped"]["generation"] < 20
+    waited = turinglearn.learn("aggregation", overrides={**settings, "stopping.restart_above": 0.99})
+    assert waited.summary()["restart"]["generation"] == 20
+    assert waited.summary()["stopped"]["generation"] > 20
+
+
+@pytest.mark.parametrize(
+    "settings, match",
+    [
+        ({"stopping.restart_above": 0.3}, "restart_above"),
+        ({"stopping.restart_above": 1.0}, "restart_above"),
+        ({"stopping.restart_at": 1.0}, "restart_at"),
+        ({"stopping.restart_at": 0}, "restart_at"),
+    ],
+)
+def test_bad_restart_settings_are_refused(settings, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config("aggregation", settings)
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"evaluation.estimate": "window"}, {"learner.kind": "metric-histogram"}, {"evaluation.c2st_trials": 0}],
+)
+def test_a_restart_without_the_panel_or_the_test_is_refused_before_the_run(tmp_path, tiny, extra):
+    with pytest.raises(ConfigError, match=r"stopping\.restart_above"):
+        turinglearn.learn("aggregation", overrides={**tiny, "stopping.restart_above": 0.95, **extra}, out=tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_gan_refuses_a_restart():
+    from turinglearn.app.driver import experiment_for
+
+    config = load_config("gan-digits", {"stopping.restart_above": 0.95})
+    with pytest.raises(ConfigError, match=r"stopping\.restart_above"):
+        experiment_for(config)
+
+
+def test_the_closing_lines_say_what_the_check_found(tmp_path, settings, capsys):
+    from turinglearn.app.printing import print_summary
+
+    result = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "r")
+    print_summary(result.config, result.summary())
+    out = capsys.readouterr().out
+    assert "restart: after generation 5 the held-out test told the estimate from the system on" in out
+    assert "the models were drawn anew" in out
