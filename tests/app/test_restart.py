@@ -33,7 +33,9 @@ def settings(tiny):
 
 def test_the_hook_checks_once_at_its_generation_and_renews_only_above():
     judged, renewed = [], []
-    hook = Restart(4, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1))
+    hook = Restart(
+        4, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1)
+    )
     for g in range(8):
         hook(type("R", (), {"generation": g})())
     assert judged == [3] and renewed == [1]  # after 4 generations, once
@@ -48,7 +50,9 @@ def test_the_hook_checks_once_at_its_generation_and_renews_only_above():
 
 def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
     kept = {}
-    result = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "r", hooks=[models_at(5, kept)])
+    result = turinglearn.learn(
+        "aggregation", overrides=settings, out=tmp_path / "r", hooks=[models_at(5, kept)]
+    )
     plain = turinglearn.learn(
         "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
     )
@@ -70,8 +74,15 @@ def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
 def test_a_run_the_check_passes_is_the_same_run(tmp_path, settings, monkeypatch):
     monkeypatch.setattr(SwarmExperiment, "_accuracy_now", lambda self, record: 0.55)
     checked = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "c")
-    plain = turinglearn.learn("aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p")
-    assert checked.summary()["restart"] == {"generation": 5, "accuracy": 0.55, "above": 0.6, "restarted": False}
+    plain = turinglearn.learn(
+        "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
+    )
+    assert checked.summary()["restart"] == {
+        "generation": 5,
+        "accuracy": 0.55,
+        "above": 0.6,
+        "restarted": False,
+    }
     np.testing.assert_array_equal(checked.models, plain.models)
     np.testing.assert_array_equal(checked.discriminators, plain.discriminators)
     np.testing.assert_array_equal(checked.inferred, plain.inferred)
@@ -92,11 +103,10 @@ def test_an_interrupted_run_resumes_to_the_same_restart(tmp_path, settings, stop
     assert result.summary()["restart"] == reference.summary()["restart"]
     np.testing.assert_array_equal(result.models, reference.models)
     np.testing.assert_array_equal(result.inferred, reference.inferred)
-    with pytest.raises(ConfigError, match="restart_above"):  # what the run computes: not changed on resume
-        (tmp_path / "run2").mkdir()
-        with pytest.raises(KeyboardInterrupt):
-            turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "run2" / "r", hooks=[interrupt])
-        resume(tmp_path / "run2" / "r", overrides={"stopping.restart_above": 0.9}, log=lambda m: None)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "again", hooks=[interrupt])
+    with pytest.raises(ConfigError, match="restart_above"):  # it changes what the run computes
+        resume(tmp_path / "again", overrides={"stopping.restart_above": 0.9}, log=lambda m: None)
 
 
 def test_the_convergence_rule_waits_for_the_check(tmp_path, tiny):
@@ -132,7 +142,9 @@ def test_bad_restart_settings_are_refused(settings, match):
 )
 def test_a_restart_without_the_panel_or_the_test_is_refused_before_the_run(tmp_path, tiny, extra):
     with pytest.raises(ConfigError, match=r"stopping\.restart_above"):
-        turinglearn.learn("aggregation", overrides={**tiny, "stopping.restart_above": 0.95, **extra}, out=tmp_path / "x")
+        turinglearn.learn(
+            "aggregation", overrides={**tiny, "stopping.restart_above": 0.95, **extra}, out=tmp_path / "x"
+        )
     assert not (tmp_path / "x").exists()
 
 
