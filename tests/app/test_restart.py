@@ -138,7 +138,12 @@ def test_bad_restart_settings_are_refused(settings, match):
 
 @pytest.mark.parametrize(
     "extra",
-    [{"evaluation.estimate": "window"}, {"learner.kind": "metric-histogram"}, {"evaluation.c2st_trials": 0}],
+    [
+        {"evaluation.estimate": "window"},
+        {"learner.kind": "metric-histogram"},
+        {"evaluation.c2st_trials": 0},
+        {"learner.historical_averaging": 1.0},
+    ],
 )
 def test_a_restart_without_the_panel_or_the_test_is_refused_before_the_run(tmp_path, tiny, extra):
     with pytest.raises(ConfigError, match=r"stopping\.restart_above"):

@@ -83,6 +83,12 @@ class SwarmExperiment:
                 "discriminators and parameter models (learner.kind = 'turing'); set it to 0",
                 "stopping.restart_above",
             )
+        if self.learner.history is not None:
+            raise ConfigError(
+                "learner.historical_averaging holds the models where the population has been, which a "
+                "restart leaves behind: use one of them",
+                "stopping.restart_above",
+            )
         if ev.c2st_trials < 2 * ev.c2st_folds:
             raise ConfigError(
                 "a restart asks the held-out test: set evaluation.c2st_trials (e.g. 200)",
