@@ -1,5 +1,5 @@
 """Restarts (stopping.restart_above): a run whose estimate the held-out test tells from the system
-half-way draws its models anew; otherwise it is the same run."""
+half-way starts both populations afresh; otherwise it is the same run."""
 
 import json
 
@@ -15,12 +15,12 @@ from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
 
 
-def models_at(generation: int, kept: dict):
-    """A hook that keeps the models evaluated at ``generation``."""
+def populations_at(generation: int, kept: dict):
+    """A hook that keeps the models and discriminators evaluated at ``generation``."""
 
     def keep(record):
         if record.generation == generation:
-            kept["models"] = record.models.copy()
+            kept["models"], kept["judges"] = record.models.copy(), record.discriminators.copy()
 
     return keep
 
@@ -51,7 +51,7 @@ def test_the_hook_checks_once_at_its_generation_and_renews_only_above():
 def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
     kept = {}
     result = turinglearn.learn(
-        "aggregation", overrides=settings, out=tmp_path / "r", hooks=[models_at(5, kept)]
+        "aggregation", overrides=settings, out=tmp_path / "r", hooks=[populations_at(5, kept)]
     )
     plain = turinglearn.learn(
         "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
@@ -63,10 +63,12 @@ def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
     for key in ("v_l0_median", "v_r1_q25", "model_fitness_mean", "discriminator_fitness_max"):
         np.testing.assert_array_equal(result.history[key][:5], plain.history[key][:5], err_msg=key)
         assert not np.array_equal(result.history[key][5:], plain.history[key][5:]), key
-    # generation 5's models are a fresh draw from the models' initial range (the restart's stream)
+    # generation 5's populations are fresh draws from their initial ranges (the restart's streams)
     assert kept["models"].shape == (result.config.models.population, 4)  # four wheel speeds in [-1, 1]
     fresh = stream(result.config.seed, "restart", 2).uniform(-1, 1, size=kept["models"].shape)
     np.testing.assert_array_equal(kept["models"], fresh)
+    judges = stream(result.config.seed, "restart", 3).uniform(-1, 1, size=kept["judges"].shape)
+    np.testing.assert_array_equal(kept["judges"], judges)
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     assert summary["restart"] == check
 
@@ -168,4 +170,31 @@ def test_the_closing_lines_say_what_the_check_found(tmp_path, settings, capsys):
     print_summary(result.config, result.summary())
     out = capsys.readouterr().out
     assert "restart: after generation 5 the held-out test told the estimate from the system on" in out
-    assert "the models were drawn anew" in out
+    assert "both populations started afresh" in out
+
+
+def test_the_learner_restarts_with_fresh_optimisers_and_empty_archives(tiny):
+    from turinglearn.app.build import build
+
+    config = load_config(
+        "aggregation",
+        {
+            **tiny,
+            "learner.hall_of_fame": 3,
+            "learner.hall_of_fame_every": 1,
+            "learner.model_memory": 4,
+            "learner.model_memory_below": 1.0,
+        },
+    )
+    learner = build(config)
+    learner.run(4)
+    assert learner.archive is not None and len(learner.models_memory) > 0
+    fresh = build(config)  # a learner's optimisers as the run starts
+    learner.restart(fresh.model_optimizer, fresh.discriminator_optimizer)
+    assert learner.archive is None and len(learner.models_memory) == 0 and learner.generation == 4
+    np.testing.assert_array_equal(learner.model_optimizer.ask(), fresh.model_optimizer.ask())
+    record = learner.step()  # and it runs on from there
+    assert record.generation == 4 and learner.archive is not None
+    averaged = build(load_config("aggregation", {**tiny, "learner.historical_averaging": 1.0}))
+    with pytest.raises(ValueError, match="historical averaging"):
+        averaged.restart(fresh.model_optimizer, fresh.discriminator_optimizer)

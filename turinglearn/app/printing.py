@@ -125,7 +125,7 @@ def restart_line(check: dict) -> str:
     """What the restart's check (summary.json's ``restart``) found, in one line."""
     found = f"the held-out test told the estimate from the system on {check['accuracy']:.0%} of the trials"
     if check["restarted"]:
-        return f"restart: after generation {check['generation']} {found}; the models were drawn anew"
+        return f"restart: after generation {check['generation']} {found}; both populations started afresh"
     return f"restart: not needed (after generation {check['generation']} {found}, not above {check['above']:.0%})"
 
 

@@ -1,16 +1,17 @@
-"""Restarts: a run that has searched in vain starts its models afresh (``stopping.restart_above``;
+"""Restarts: a run that has searched in vain starts its search afresh (``stopping.restart_above``;
 docs/concepts.md, "Restarts").
 
 Coevolution can fail as a search: in one object-clustering run of ten the population never
 comes near the truth, whichever fitness, and at the end the held-out test tells its estimate
 from the system on 98-100 % of the trials, where runs on the truth score 0.5-0.9. As in the
 restart strategies of evolution strategies (Auger & Hansen, 2005), such a run is better spent
-on a fresh start than on more generations of a population that has lost its way. :class:`Restart`
-asks, once, at a set generation, how the held-out test judges the estimate the run would report
-then; above the threshold it draws the models anew. What the run has learned stays: the
-discriminators, the hall of fame, and the panel's candidates and judges of every era, so the
-panel's estimate at the end still weighs the candidates from before the restart against those
-after it.
+on a fresh start than on more generations of populations that have lost their way.
+:class:`Restart` asks, once, at a set generation, how the held-out test judges the estimate the
+run would report then; above the threshold both populations are drawn anew and the archives
+emptied: the discriminators of the failed search are part of its failure (with them kept, the
+new models of the one such run measured went straight back to the wrong controller). The panel's
+candidates and judges of every era stay, so the panel's estimate at the end weighs the
+candidates from before the restart against those after it, with the judges of both searches.
 """
 
 from __future__ import annotations
@@ -25,8 +26,8 @@ from turinglearn.core.contracts import Generation
 class Restart:
     """Hook: after ``at`` generations, ``judge(record)`` gives the held-out test's accuracy on the
     estimate of that moment (0.5: indistinguishable from the system; 1: told apart every time);
-    above ``above``, ``renew()`` draws the models anew. ``check`` (summary.json's ``restart``)
-    says what the test found and whether the models were drawn anew; None until then."""
+    above ``above``, ``renew()`` starts the search afresh. ``check`` (summary.json's ``restart``)
+    says what the test found and whether the search started afresh; None until then."""
 
     def __init__(
         self, at: int, above: float, judge: Callable[[Generation], float], renew: Callable[[], None]

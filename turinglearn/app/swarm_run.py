@@ -12,7 +12,7 @@ import numpy as np
 
 from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
-from turinglearn.app.registry import MODELS
+from turinglearn.app.registry import DISCRIMINATORS, MODELS
 from turinglearn.app.restart import Restart
 from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
@@ -95,7 +95,7 @@ class SwarmExperiment:
                 "stopping.restart_above",
             )
         at = max(1, round(st.restart_at * self.generations))
-        return Restart(at, st.restart_above, self._accuracy_now, self._renew_models)
+        return Restart(at, st.restart_above, self._accuracy_now, self._renew)
 
     def _accuracy_now(self, record: Generation) -> float:
         """The held-out test's accuracy on the panel's estimate after ``record`` (the restart's
@@ -111,11 +111,15 @@ class SwarmExperiment:
         )  # fmt: skip
         return max(by_schedule.values())  # told apart under any schedule: a wrong model
 
-    def _renew_models(self) -> None:
-        """Models drawn anew from their initial range and steps (the restart)."""
-        family, mc = self.learner.system.model_family, self.config.models
-        renewed = MODELS[mc.kind].optimizer(family, mc, stream(self.config.seed, "restart", 2))
-        self.learner.model_optimizer = renewed
+    def _renew(self) -> None:
+        """Both populations drawn anew from their initial ranges and steps, the archives emptied
+        (the restart; the panel keeps its candidates and judges)."""
+        c, learner = self.config, self.learner
+        models = MODELS[c.models.kind].optimizer(learner.system.model_family, c.models, stream(c.seed, "restart", 2))
+        judges = DISCRIMINATORS[c.discriminators.kind].optimizer(
+            learner.discriminator, c.discriminators, stream(c.seed, "restart", 3)
+        )
+        learner.restart(models, judges)
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""

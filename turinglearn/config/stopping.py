@@ -57,15 +57,15 @@ class StoppingConfig:
     patience: the generations over which it must have stayed within ``tolerance``; for a GAN,
     the metrics rows within which the image metric must improve (set it: a GAN preset logs a
     few dozen rows, e.g. ``stopping.patience = 5``).
-    restart_above: a run that has searched in vain starts its models afresh (docs/concepts.md,
+    restart_above: a run that has searched in vain starts its search afresh (docs/concepts.md,
     "Restarts"; 0, the default: never). At generation ``restart_at`` x ``generations`` the
     held-out test (``evaluation.c2st_trials``) judges the estimate the run would report then
     (the panel's, ``evaluation.estimate = "panel"``; evolutionary runs with parameter models);
     when its classifier tells it from the system on more than ``restart_above`` of the trials
-    (0.95: near certainty, where a run on the truth scores 0.5-0.9), the models are drawn anew
-    from their initial range and steps, while the discriminators, the hall of fame and the
-    panel's candidates of every era stay, so the estimate at the end may still come from before
-    the restart. ``converge`` waits for the check.
+    (0.95: near certainty, where a run on the truth scores 0.5-0.9), both populations are drawn
+    anew from their initial ranges and steps and the hall of fame is emptied, while the panel
+    keeps its candidates and judges of every era, so the estimate at the end may still come
+    from before the restart. ``converge`` waits for the check.
     restart_at: the fraction of ``generations`` at which the check is made (0.5: half-way, the
     restarted models get as many generations as the first ones)."""
 

@@ -238,6 +238,18 @@ class TuringLearner(GenerationLoop):
         record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
         return self._publish(record)
 
+    def restart(self, model_optimizer: Optimizer, discriminator_optimizer: Optimizer) -> None:
+        """Start the search again from these (fresh) optimisers: both populations anew, the
+        archives of judges and models and the counterfeits' centres emptied; the generation
+        count, the seed, the hooks and the evaluator stay (a restart, :mod:`turinglearn.app.restart`)."""
+        if self.history is not None:
+            raise ValueError("historical averaging holds the models where they were; no restart")
+        self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
+        self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
+        self.models_memory = Archive(self.models_memory.size, self.models_memory.keep)
+        if self.counterfeits is not None:
+            self.counterfeits.centres = Archive(self.counterfeits.centres.size, "recent")
+
     def state_dict(self) -> dict:
         return {
             **super().state_dict(),
