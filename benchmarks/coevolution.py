@@ -79,6 +79,7 @@ VARIANTS: dict[str, dict] = {
         "evaluation.average_last": 1,
         "evaluation.track": "median",
         "evaluation.estimate": "window",
+        "stopping.restart_above": 0,
     },
 }
 

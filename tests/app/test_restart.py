@@ -139,20 +139,29 @@ def test_bad_restart_settings_are_refused(settings, match):
 
 
 @pytest.mark.parametrize(
-    "extra",
+    "extra, why",
     [
-        {"evaluation.estimate": "window"},
-        {"learner.kind": "metric-histogram"},
-        {"evaluation.c2st_trials": 0},
-        {"learner.historical_averaging": 1.0},
+        ({"evaluation.estimate": "window"}, "panel"),
+        ({"learner.kind": "metric-histogram"}, "panel"),
+        ({"models.kind": "mlp"}, "panel"),
+        ({"evaluation.c2st_trials": 0}, "c2st_trials"),
+        ({"learner.historical_averaging": 1.0}, "historical_averaging"),
     ],
 )
-def test_a_restart_without_the_panel_or_the_test_is_refused_before_the_run(tmp_path, tiny, extra):
-    with pytest.raises(ConfigError, match=r"stopping\.restart_above"):
-        turinglearn.learn(
-            "aggregation", overrides={**tiny, "stopping.restart_above": 0.95, **extra}, out=tmp_path / "x"
-        )
-    assert not (tmp_path / "x").exists()
+def test_where_a_restart_cannot_judge_the_run_goes_on_without_and_says_why(
+    tmp_path, tiny, extra, why, capsys
+):
+    """Like the panel it needs: a preset that asks for it still runs with a metric baseline or a
+    policy network, as without the setting, and says so."""
+    settings = {**tiny, "generations": 4, "evaluation.average_last": 2, **extra}
+    asked = turinglearn.learn("aggregation", overrides={**settings, "stopping.restart_above": 0.95})
+    plain = turinglearn.learn("aggregation", overrides=settings)
+    assert why in asked.summary()["restart"]["skipped"] and "restart" not in plain.summary()
+    np.testing.assert_array_equal(asked.models, plain.models)
+    from turinglearn.app.printing import print_summary
+
+    print_summary(asked.config, asked.summary())
+    assert f"restart: none ({asked.summary()['restart']['skipped']})" in capsys.readouterr().out
 
 
 def test_a_gan_refuses_a_restart():

@@ -154,9 +154,11 @@ class Plan:
 
     def settings(self, cell: Cell) -> dict[str, Any]:
         """The overrides of a cell's run."""
-        # Turing Learning's panel estimate spends trials outside the simulation budget: the
-        # benchmark keeps the window estimate unless a --set asks for it
-        fixed = {"evaluation.estimate": "window"} if self.kind(cell.learner) == "turing" else {}
+        # Turing Learning's panel estimate (and a restart's check) spends trials outside the
+        # simulation budget: the benchmark keeps the window estimate unless a --set asks for it
+        fixed = {}
+        if self.kind(cell.learner) == "turing":
+            fixed = {"evaluation.estimate": "window", "stopping.restart_above": 0}
         out = {
             **fixed,
             **self.task_settings(cell.task),

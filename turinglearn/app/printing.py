@@ -123,6 +123,8 @@ def print_summary(config, summary: dict) -> None:
 
 def restart_line(check: dict) -> str:
     """What the restart's check (summary.json's ``restart``) found, in one line."""
+    if "skipped" in check:
+        return f"restart: none ({check['skipped']})"
     found = f"the held-out test told the estimate from the system on {check['accuracy']:.0%} of the trials"
     if check["restarted"]:
         return f"restart: after generation {check['generation']} {found}; both populations started afresh"

@@ -31,6 +31,12 @@ from turinglearn.families.policies import report, reported_family
 from turinglearn.peers.learner import PeerLearner
 from turinglearn.systems.interactive import InteractiveSystem, Interrogators
 
+#: why a run that asks for a restart has none, when it has no panel
+RESTART_NEEDS_PANEL = (
+    'a restart judges the panel\'s estimate, which needs evaluation.estimate = "panel", judges '
+    '(learner.kind = "turing") and models that are parameter vectors'
+)
+
 
 class SwarmExperiment:
     """A :class:`~turinglearn.core.learner.TuringLearner` (or metric learner) built from
@@ -73,27 +79,20 @@ class SwarmExperiment:
         self.converge_after = 0 if self.restart is None else self.restart.at
 
     def _restart(self) -> Restart | None:
-        """The restart's check (``stopping.restart_above``; :mod:`turinglearn.app.restart`), or None."""
+        """The restart's check (``stopping.restart_above``; :mod:`turinglearn.app.restart`), or None:
+        not asked for, or not possible here (``restart_skipped`` says why; the run goes on without)."""
         st, ev = self.config.stopping, self.config.evaluation
+        self.restart_skipped = None
         if not st.restart_above:
             return None
         if self.panel is None:
-            raise ConfigError(
-                "a restart judges the panel's estimate: it needs evaluation.estimate = 'panel', "
-                "discriminators and parameter models (learner.kind = 'turing'); set it to 0",
-                "stopping.restart_above",
-            )
-        if self.learner.history is not None:
-            raise ConfigError(
-                "learner.historical_averaging holds the models where the population has been, which a "
-                "restart leaves behind: use one of them",
-                "stopping.restart_above",
-            )
-        if ev.c2st_trials < 2 * ev.c2st_folds:
-            raise ConfigError(
-                "a restart asks the held-out test: set evaluation.c2st_trials (e.g. 200)",
-                "stopping.restart_above",
-            )
+            self.restart_skipped = RESTART_NEEDS_PANEL
+        elif ev.c2st_trials < 2 * ev.c2st_folds:
+            self.restart_skipped = "a restart asks the held-out test, and evaluation.c2st_trials is 0"
+        elif self.learner.history is not None:
+            self.restart_skipped = "learner.historical_averaging would hold the new models where the old ones were"
+        if self.restart_skipped:
+            return None
         at = max(1, round(st.restart_at * self.generations))
         return Restart(at, st.restart_above, self._accuracy_now, self._renew)
 
@@ -280,6 +279,8 @@ class SwarmExperiment:
             result.extra["panel"] = panel
         if self.restart is not None and self.restart.check is not None:
             result.extra["restart"] = self.restart.check
+        elif self.restart_skipped:
+            result.extra["restart"] = {"skipped": self.restart_skipped}
         result.trust.update(held_out)
         result.trust_seconds = self.trust_seconds
         return result
