@@ -9,7 +9,6 @@ import pytest
 import turinglearn
 from turinglearn.app.driver import resume
 from turinglearn.app.restart import Restart
-from turinglearn.app.swarm_run import SwarmExperiment
 from turinglearn.config import load_config
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
@@ -73,26 +72,28 @@ def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
     assert summary["restart"] == check
 
 
-def test_a_run_the_check_passes_is_the_same_run(tmp_path, settings, monkeypatch):
-    monkeypatch.setattr(SwarmExperiment, "_accuracy_now", lambda self, record: 0.55)
+def test_the_check_itself_leaves_the_run_as_it_was(tmp_path, settings, monkeypatch):
+    """The real check (panel and held-out test), without the renewal: the same run as without
+    the setting, so a run the check passes is the preset's run, generation for generation."""
+    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp: None)
     checked = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "c")
     plain = turinglearn.learn(
         "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
     )
-    assert checked.summary()["restart"] == {
-        "generation": 5,
-        "accuracy": 0.55,
-        "above": 0.6,
-        "restarted": False,
-    }
+    assert checked.summary()["restart"]["generation"] == 5
     np.testing.assert_array_equal(checked.models, plain.models)
     np.testing.assert_array_equal(checked.discriminators, plain.discriminators)
     np.testing.assert_array_equal(checked.inferred, plain.inferred)
+    for key in ("v_l0_median", "model_fitness_mean", "discriminator_fitness_max"):
+        np.testing.assert_array_equal(checked.history[key], plain.history[key], err_msg=key)
 
 
-@pytest.mark.parametrize("stop_at", [3, 7])  # before the check, and after the restart
-def test_an_interrupted_run_resumes_to_the_same_restart(tmp_path, settings, stop_at):
-    settings = {**settings, "execution.checkpoint_every": 2}
+@pytest.mark.parametrize(
+    "stop_at, every",
+    [(3, 2), (7, 2), (6, 5)],  # before the check; after it; from the checkpoint written at the check
+)
+def test_an_interrupted_run_resumes_to_the_same_restart(tmp_path, settings, stop_at, every):
+    settings = {**settings, "execution.checkpoint_every": every}
     reference = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "ref")
 
     def interrupt(record):
@@ -178,8 +179,12 @@ def test_the_closing_lines_say_what_the_check_found(tmp_path, settings, capsys):
     result = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "r")
     print_summary(result.config, result.summary())
     out = capsys.readouterr().out
-    assert "restart: after generation 5 the held-out test told the estimate from the system on" in out
-    assert "both populations started afresh" in out
+    check = result.summary()["restart"]
+    assert (
+        f"restart: after generation 5 the held-out test's accuracy on the estimate was {check['accuracy']:.3f}"
+        in out
+    )
+    assert "above 0.6: both populations started afresh" in out
 
 
 def test_the_learner_restarts_with_fresh_optimisers_and_empty_archives(tiny):
@@ -193,17 +198,42 @@ def test_the_learner_restarts_with_fresh_optimisers_and_empty_archives(tiny):
             "learner.hall_of_fame_every": 1,
             "learner.model_memory": 4,
             "learner.model_memory_below": 1.0,
+            "learner.counterfeits": 2,
         },
     )
     learner = build(config)
+    start = learner.model_optimizer.ask().copy()  # the models of generation 0
     learner.run(4)
+    before = learner.model_optimizer.ask().copy()
     assert learner.archive is not None and len(learner.models_memory) > 0
+    assert len(learner.counterfeits.centres) == 4
     fresh = build(config)  # a learner's optimisers as the run starts
     learner.restart(fresh.model_optimizer, fresh.discriminator_optimizer)
-    assert learner.archive is None and len(learner.models_memory) == 0 and learner.generation == 4
-    np.testing.assert_array_equal(learner.model_optimizer.ask(), fresh.model_optimizer.ask())
+    assert (
+        learner.archive is None and len(learner.models_memory) == 0 and len(learner.counterfeits.centres) == 0
+    )
+    assert learner.generation == 4
+    np.testing.assert_array_equal(learner.model_optimizer.ask(), start)  # generation 0's models again
+    assert not np.array_equal(learner.model_optimizer.ask(), before)
     record = learner.step()  # and it runs on from there
     assert record.generation == 4 and learner.archive is not None
+    np.testing.assert_array_equal(record.models, start)
     averaged = build(load_config("aggregation", {**tiny, "learner.historical_averaging": 1.0}))
     with pytest.raises(ValueError, match="historical averaging"):
         averaged.restart(fresh.model_optimizer, fresh.discriminator_optimizer)
+
+
+def test_a_run_stopped_before_the_check_says_it_is_pending_and_a_late_check_is_none(
+    tmp_path, settings, capsys
+):
+    from turinglearn.app.printing import print_summary
+
+    stopped = turinglearn.learn("aggregation", overrides={**settings, "stopping.max_simulations": 1})
+    assert stopped.summary()["stopped"]["rule"] == "max_simulations"
+    assert stopped.summary()["restart"] == {"pending": 5}
+    print_summary(stopped.config, stopped.summary())
+    assert "restart: not checked yet (after generation 5" in capsys.readouterr().out
+    late = turinglearn.learn(
+        "aggregation", overrides={**settings, "generations": 2, "stopping.restart_at": 0.9}
+    )
+    assert "restart_at leaves no generation after the check" in late.summary()["restart"]["skipped"]

@@ -176,7 +176,8 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
     raise ConfigError(
         f"config.toml differs from the settings of {where}: {shown}{more}; restore them "
-        "(only execution settings other than chunk_size may change when resuming)"
+        "(only execution settings other than chunk_size, and stopping settings other than restart_above "
+        "and restart_at, may change when resuming)"
     )
 
 

@@ -125,10 +125,15 @@ def restart_line(check: dict) -> str:
     """What the restart's check (summary.json's ``restart``) found, in one line."""
     if "skipped" in check:
         return f"restart: none ({check['skipped']})"
-    found = f"the held-out test told the estimate from the system on {check['accuracy']:.0%} of the trials"
+    if "pending" in check:
+        return f"restart: not checked yet (after generation {check['pending']}; the run stopped before)"
+    found = (
+        f"after generation {check['generation']} the held-out test's accuracy on the estimate was "
+        f"{check['accuracy']:.3f} (0.5: indistinguishable)"
+    )
     if check["restarted"]:
-        return f"restart: after generation {check['generation']} {found}; both populations started afresh"
-    return f"restart: not needed (after generation {check['generation']} {found}, not above {check['above']:.0%})"
+        return f"restart: {found}, above {check['above']:g}: both populations started afresh"
+    return f"restart: not needed ({found}, not above {check['above']:g})"
 
 
 def print_gan_summary(summary: dict) -> None:

@@ -12,8 +12,7 @@ import numpy as np
 
 from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
-from turinglearn.app.registry import DISCRIMINATORS, MODELS
-from turinglearn.app.restart import Restart
+from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row
 from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.app.stopping import simulations_per_generation
@@ -30,12 +29,6 @@ from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
 from turinglearn.peers.learner import PeerLearner
 from turinglearn.systems.interactive import InteractiveSystem, Interrogators
-
-#: why a run that asks for a restart has none, when it has no panel
-RESTART_NEEDS_PANEL = (
-    'a restart judges the panel\'s estimate, which needs evaluation.estimate = "panel", judges '
-    '(learner.kind = "turing") and models that are parameter vectors'
-)
 
 
 class SwarmExperiment:
@@ -74,51 +67,9 @@ class SwarmExperiment:
         ev = config.evaluation
         applies = ev.estimate == "panel" and isinstance(self.learner, TuringLearner) and self.view is None
         self.panel = Panel(ev.panel_every, ev.track) if applies else None
-        self.restart = self._restart()
+        self.restart, self.restart_skipped = restart_for(self)  # stopping.restart_above (app.restart)
         # the convergence rule waits for the restart's check (app.driver)
         self.converge_after = 0 if self.restart is None else self.restart.at
-
-    def _restart(self) -> Restart | None:
-        """The restart's check (``stopping.restart_above``; :mod:`turinglearn.app.restart`), or None:
-        not asked for, or not possible here (``restart_skipped`` says why; the run goes on without)."""
-        st, ev = self.config.stopping, self.config.evaluation
-        self.restart_skipped = None
-        if not st.restart_above:
-            return None
-        if self.panel is None:
-            self.restart_skipped = RESTART_NEEDS_PANEL
-        elif ev.c2st_trials < 2 * ev.c2st_folds:
-            self.restart_skipped = "a restart asks the held-out test, and evaluation.c2st_trials is 0"
-        elif self.learner.history is not None:
-            self.restart_skipped = "learner.historical_averaging would hold the new models where the old ones were"
-        if self.restart_skipped:
-            return None
-        at = max(1, round(st.restart_at * self.generations))
-        return Restart(at, st.restart_above, self._accuracy_now, self._renew)
-
-    def _accuracy_now(self, record: Generation) -> float:
-        """The held-out test's accuracy on the panel's estimate after ``record`` (the restart's
-        check; its own random streams, so a run that is not restarted is the same run)."""
-        ev, seed = self.config.evaluation, self.config.seed
-        out = self.panel.estimate(
-            ChunkedEvaluator(self.learner.evaluator.chunk_size), self.learner.system, self.learner.discriminator,
-            int(stream(seed, "restart", 0).integers(2**31)), ev.panel_trials, ev.panel_top, record,
-        )  # fmt: skip
-        _, by_schedule = c2st_by_schedule(
-            self.learner.system, out["inferred"], stream(seed, "restart", 1), ev.c2st_trials, ev.c2st_folds,
-            ev.c2st_noise, self._schedules(record), ev.c2st_schedule,
-        )  # fmt: skip
-        return max(by_schedule.values())  # told apart under any schedule: a wrong model
-
-    def _renew(self) -> None:
-        """Both populations drawn anew from their initial ranges and steps, the archives emptied
-        (the restart; the panel keeps its candidates and judges)."""
-        c, learner = self.config, self.learner
-        models = MODELS[c.models.kind].optimizer(learner.system.model_family, c.models, stream(c.seed, "restart", 2))
-        judges = DISCRIMINATORS[c.discriminators.kind].optimizer(
-            learner.discriminator, c.discriminators, stream(c.seed, "restart", 3)
-        )
-        learner.restart(models, judges)
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""
@@ -147,7 +98,7 @@ class SwarmExperiment:
                 f"unknown parameter(s) {unknown}; the parameters are {list(self.names)}", "evaluation.pair"
             )
 
-    def _schedules(self, last: Generation) -> dict | None:
+    def schedules(self, last: Generation) -> dict | None:
         """The held-out test's schedules that apply (name -> what drives both sides), in the
         order they are run; None for a system without stimuli. "random" comes first, so its
         figure is the one runs before schedules were a setting reported."""
@@ -240,7 +191,7 @@ class SwarmExperiment:
         c2st, held_out = None, {}
         if ev.c2st_trials > 0:
             rng = stream(config.seed, "evaluation")
-            schedules = self._schedules(last)
+            schedules = self.schedules(last)
             headline, by_schedule = c2st_by_schedule(
                 system, model, rng, ev.c2st_trials, ev.c2st_folds, ev.c2st_noise, schedules, ev.c2st_schedule
             )
@@ -277,8 +228,8 @@ class SwarmExperiment:
         result.extra["estimate"] = how
         if panel is not None:
             result.extra["panel"] = panel
-        if self.restart is not None and self.restart.check is not None:
-            result.extra["restart"] = self.restart.check
+        if self.restart is not None:
+            result.extra["restart"] = self.restart.summary()
         elif self.restart_skipped:
             result.extra["restart"] = {"skipped": self.restart_skipped}
         result.trust.update(held_out)

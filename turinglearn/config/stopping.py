@@ -62,10 +62,12 @@ class StoppingConfig:
     held-out test (``evaluation.c2st_trials``) judges the estimate the run would report then
     (the panel's, ``evaluation.estimate = "panel"``; evolutionary runs with parameter models);
     when its classifier tells it from the system on more than ``restart_above`` of the trials
-    (0.95: near certainty, where a run on the truth scores 0.5-0.9), both populations are drawn
-    anew from their initial ranges and steps and the hall of fame is emptied, while the panel
+    (0.95: near certainty; runs that end on the truth score 0.5-0.9 at the end, up to 0.99
+    half-way), both populations are drawn anew from their initial ranges and steps and the
+    archives (hall of fame, model memory, counterfeits' centres) are emptied, while the panel
     keeps its candidates and judges of every era, so the estimate at the end may still come
-    from before the restart. ``converge`` waits for the check.
+    from before the restart. ``converge`` waits for the check. Where the run cannot judge (no
+    panel, no held-out test, historical averaging) it goes on without and says why.
     restart_at: the fraction of ``generations`` at which the check is made (0.5: half-way, the
     restarted models get as many generations as the first ones)."""
 

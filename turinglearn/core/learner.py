@@ -245,6 +245,7 @@ class TuringLearner(GenerationLoop):
         if self.history is not None:
             raise ValueError("historical averaging holds the models where they were; no restart")
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
+        self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
         self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
         self.models_memory = Archive(self.models_memory.size, self.models_memory.keep)
         if self.counterfeits is not None:
