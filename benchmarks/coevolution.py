@@ -176,13 +176,14 @@ def drift(history: dict, names, truth, near: float) -> dict:
     }
 
 
-def stop_at(history: dict, names, ranges, ev, window: int, tolerance: float, patience: int):
+def stop_at(history: dict, names, ranges, ev, window: int, tolerance: float, patience: int, after: int = 0):
     """The generation (1-based) after which the convergence rule
-    (:func:`turinglearn.app.stopping.settled`) fires, or None."""
+    (:func:`turinglearn.app.stopping.settled`) fires, or None; not before ``after`` + 1 (it waits
+    for a restart's check, as in a run)."""
     from turinglearn.app.stopping import settled
 
     values = np.array([history[f"{n}_{ev.track}"] for n in names])
-    for g in range(max(window, patience), values.shape[1]):  # never at the last generation
+    for g in range(max(window, patience, after + 1), values.shape[1]):  # never at the last generation
         if settled(values[:, :g], ranges, tolerance, patience, window, ev.average_last, ev.average):
             return g
     return None
@@ -236,7 +237,7 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
     rule = {"window": st.window, "tolerance": st.tolerance, "patience": st.patience, **(rule or {})}
     shown = ranges_of(cfg)
     ranges = np.asarray(shown.upper, float) - np.asarray(shown.lower, float)
-    g = stop_at(h, names, ranges, ev, **rule)
+    g = stop_at(h, names, ranges, ev, **rule, after=(s.get("restart") or {}).get("generation", 0))
     out["rule"], out["stop"] = rule, None
     if g is not None:
         cut = {k: v[:g] for k, v in h.items()}
