@@ -156,6 +156,20 @@ class Parts:
     evaluator: ChunkedEvaluator
 
 
+def optimizers(config: Config, system, discriminator, models_rng, judges_rng) -> tuple:
+    """The models' and the discriminators' optimisers as a run starts (the discriminators' None
+    without a discriminator family), drawing from ``models_rng`` and ``judges_rng``: the run's
+    streams, or a restart's (:mod:`turinglearn.app.restart`)."""
+    mc, dc = config.models, config.discriminators
+    models = MODELS[mc.kind].optimizer(system.model_family, mc, models_rng)
+    if discriminator is None:
+        return models, None
+    judge = DISCRIMINATORS[dc.kind]
+    if judge.requires:
+        require_module(*judge.requires, "discriminators.kind", dc.kind)
+    return models, judge.optimizer(discriminator, dc, judges_rng)
+
+
 def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):
     """The composable pieces of an experiment, wired into the learner ``learner.kind`` names
     (a :class:`~turinglearn.core.learner.TuringLearner`, or a
@@ -167,14 +181,9 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
     (default in-process; see :mod:`turinglearn.execution.backends`).
     """
     system, discriminator = build_system(config, simulator)
-    mc, dc = config.models, config.discriminators
-    models = MODELS[mc.kind].optimizer(system.model_family, mc, stream(config.seed, "models"))
-    discriminators = None
-    if discriminator is not None:
-        judge = DISCRIMINATORS[dc.kind]
-        if judge.requires:
-            require_module(*judge.requires, "discriminators.kind", dc.kind)
-        discriminators = judge.optimizer(discriminator, dc, stream(config.seed, "discriminators"))
+    models, discriminators = optimizers(
+        config, system, discriminator, stream(config.seed, "models"), stream(config.seed, "discriminators")
+    )
     parts = Parts(
         config,
         system,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from turinglearn.app.registry import DISCRIMINATORS, MODELS
+from turinglearn.app.build import optimizers
 from turinglearn.core.contracts import Generation
 from turinglearn.core.evaluation import c2st_by_schedule
 from turinglearn.core.random import stream
@@ -112,10 +112,5 @@ def renew(exp) -> None:
     """Both populations drawn anew from their initial ranges and steps, the archives emptied
     (:meth:`~turinglearn.core.learner.TuringLearner.restart`); the panel keeps its candidates and judges."""
     c, learner = exp.config, exp.learner
-    models = MODELS[c.models.kind].optimizer(
-        learner.system.model_family, c.models, stream(c.seed, "restart", 2)
-    )
-    judges = DISCRIMINATORS[c.discriminators.kind].optimizer(
-        learner.discriminator, c.discriminators, stream(c.seed, "restart", 3)
-    )
-    learner.restart(models, judges)
+    streams = stream(c.seed, "restart", 2), stream(c.seed, "restart", 3)  # the models', the judges'
+    learner.restart(*optimizers(c, learner.system, learner.discriminator, *streams))
