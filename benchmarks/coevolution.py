@@ -47,6 +47,7 @@ TASKS = {
     "object-clustering": ("object-clustering", {}),
     "stimulus-response": ("stimulus-response", {}),
     "aggregation-gp": ("aggregation-gp", {}),
+    "aggregation-gru": ("aggregation-gru", {}),  # a trained GRU classifier as the judge
 }
 #: variant -> overrides (the algorithm as compared)
 VARIANTS: dict[str, dict] = {
@@ -74,6 +75,10 @@ VARIANTS: dict[str, dict] = {
     "panel": {"evaluation.estimate": "panel"},
     "matching": {"learner.model_fitness": "matching"},  # feature matching on the judges' verdicts
     "restart": {"stopping.restart_above": 0.95},  # models drawn anew half-way when the test tells the estimate apart
+    # five islands that coevolve apart, the best migrating on a ring every 10 generations
+    "islands": {"learner.islands": 5, "learner.migrate_every": 10},
+    # the same with a hall of fame of 4, the share of a model's fitness that 20 have in one population
+    "islands-hof4": {"learner.islands": 5, "learner.migrate_every": 10, "learner.hall_of_fame": 4},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

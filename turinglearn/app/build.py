@@ -160,14 +160,43 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     """The models' and the discriminators' optimisers as a run starts (the discriminators' None
     without a discriminator family), drawing from ``models_rng`` and ``judges_rng``: the run's
     streams, or a restart's (:mod:`turinglearn.app.restart`)."""
-    mc, dc = config.models, config.discriminators
-    models = MODELS[mc.kind].optimizer(system.model_family, mc, models_rng)
+    mc, dc, k = config.models, config.discriminators, (config.learner.islands, config.learner.migrate_every)
+    models = _islands(MODELS[mc.kind].optimizer, system.model_family, mc, models_rng, k, "models")
     if discriminator is None:
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
         require_module(*judge.requires, "discriminators.kind", dc.kind)
-    return models, judge.optimizer(discriminator, dc, judges_rng)
+    return models, _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
+
+
+def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
+    """``make(family, section, rng)``, or with ``k > 1`` islands (``islands``: learner.islands and
+    migrate_every) of ``k`` such optimisers of ``population / k`` individuals each, drawing from
+    ``k`` streams spawned from ``rng``."""
+    k, every = islands
+    if k == 1:
+        return make(family, section, rng)
+    from dataclasses import replace
+
+    from turinglearn.core.optimizers import Islands
+
+    for key in ("population", "parents"):
+        if getattr(section, key) % k:
+            raise ConfigError(
+                f"{name}.{key} = {getattr(section, key)} does not split into {k} islands: make it a multiple "
+                f"of learner.islands",
+                "learner.islands",
+            )
+    one = replace(section, population=section.population // k, parents=section.parents // k)
+    parts = [make(family, one, r) for r in rng.spawn(k)]
+    if not all(hasattr(p, "emigrant") and hasattr(p, "immigrate") for p in parts):
+        raise ConfigError(
+            f"{name}.kind = {section.kind!r} does not migrate between islands; islands need the ES's "
+            "populations (models.kind reactive, mlp or gru; discriminators.kind elman)",
+            "learner.islands",
+        )
+    return Islands(parts, every)
 
 
 def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):

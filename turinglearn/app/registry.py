@@ -226,6 +226,7 @@ def _turing(parts):
         hall_of_fame_weight=None if lc.hall_of_fame_weight == -1 else lc.hall_of_fame_weight,
         history=_history(parts) if lc.historical_averaging else None,
         model_fitness=lc.model_fitness,
+        islands=lc.islands,
     )
 
 

@@ -123,6 +123,14 @@ class LearnerConfig:
     given in fractions of judges fooled, mean less with it). With a trained classifier as the
     judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
     (weighted the same way under matching); the GAN's population mode counts votes.
+    islands / migrate_every: split both populations into ``islands`` islands that coevolve
+    apart, each island's models judged by its own discriminators (and the hall of fame), the
+    best model and the best discriminator of each moving to the next island on a ring every
+    ``migrate_every`` generations (1 island: one population, the papers; a coarse spatial
+    coevolution, docs/concepts.md, "Memory"). The models' and the discriminators' ``population``
+    and ``parents`` must be multiples of it; evolved ES populations only (``models.kind``
+    reactive, mlp or gru; ``discriminators.kind = "elman"``); not with the model memory, hard
+    counterfeits or matching fitness.
     """
 
     kind: str = "turing"
@@ -147,6 +155,8 @@ class LearnerConfig:
     historical_horizon: int = 30
     historical_settle: float = 0.02
     model_fitness: str = "votes"
+    islands: int = 1
+    migrate_every: int = 10
 
     def __post_init__(self):
         check_none_or_more(
@@ -157,8 +167,20 @@ class LearnerConfig:
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         check_at_least(
-            self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1, historical_horizon=1
+            self,
+            hall_of_fame_every=1,
+            model_memory_judged=1,
+            counterfeit_window=1,
+            historical_horizon=1,
+            islands=1,
+            migrate_every=1,
         )
+        if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness == "matching"):
+            raise ConfigError(
+                "islands judge each island's models by its own judges; model memory, counterfeits and "
+                "matching fitness are defined over one population: set islands = 1 or turn them off",
+                "islands",
+            )
         if not 0 < self.model_memory_below <= 1:
             raise ConfigError(f"{self.model_memory_below} is not a fitness in (0, 1]", "model_memory_below")
         if self.model_memory_share != -1 and not 0 < self.model_memory_share < 1:

@@ -66,6 +66,49 @@ def model_fitness(judged: np.ndarray, owner: np.ndarray, n_models: int) -> np.nd
     return fooled / (counts * judged.shape[0])
 
 
+def judges_per_model(verdicts: np.ndarray, owner: np.ndarray, n_models: int) -> np.ndarray:
+    """Each judge's mean verdict on each model's samples: [J, n_models] (its mean over judges is
+    :func:`model_fitness`)."""
+    owner = np.asarray(owner)
+    mine, counts = _samples_per_model(owner, n_models)
+    one_hot = np.zeros((len(owner), n_models))
+    one_hot[np.flatnonzero(mine), owner[mine]] = 1.0
+    return (verdicts @ one_hot) / counts
+
+
+def islands_of(n: int, islands: int) -> np.ndarray:
+    """Which island each of ``n`` individuals belongs to: [n], ``n / islands`` in a row each."""
+    return np.arange(n) // (n // islands)
+
+
+def island_model_fitness(
+    verdicts: np.ndarray, owner: np.ndarray, n_models: int, islands: int, n_current: int
+) -> np.ndarray:
+    """:func:`model_fitness` with islands (:class:`~turinglearn.core.optimizers.Islands`): a
+    model is judged by the current judges of its own island and by every archived judge (rows
+    from ``n_current`` on, the hall of fame): [n_models]. verdicts [J, S]; the first
+    ``n_current`` rows are the current judges, ``n_current / islands`` to an island."""
+    per = judges_per_model(verdicts, owner, n_models)  # [J, M]
+    judge = np.concatenate([islands_of(n_current, islands), np.full(len(per) - n_current, -1)])
+    mask = (judge[:, None] == islands_of(n_models, islands)[None]) | (judge[:, None] < 0)  # [J, M]
+    return (per * mask).sum(axis=0) / mask.sum(axis=0)
+
+
+def island_discriminator_fitness(
+    judged: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_models: int, islands: int
+) -> np.ndarray:
+    """:func:`discriminator_fitness` with islands: each judge's specificity counts the samples of
+    its own island's models only, its sensitivity every genuine sample: [D]."""
+    genuine, owner = np.asarray(genuine, dtype=bool), np.asarray(owner)
+    model_island = np.where(owner >= 0, islands_of(n_models, islands)[np.maximum(owner, 0)], -1)
+    judge_island = islands_of(len(judged), islands)
+    out = np.empty(len(judged))
+    for k in range(islands):
+        rows, cols = judge_island == k, genuine | (model_island == k)
+        out[rows] = discriminator_fitness(judged[rows][:, cols], genuine[cols])
+    return out
+
+
 def matching_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_models: int, n_population: int) -> np.ndarray:
     """Each model's share in making the population judged like the system: [n_models].
 

@@ -24,6 +24,8 @@ from turinglearn.core.fitness import (
     MODEL_FITNESS,
     discriminator_fitness,
     engagement,
+    island_discriminator_fitness,
+    island_model_fitness,
     judgements,
     matching_fitness,
     model_fitness,
@@ -105,6 +107,13 @@ class TuringLearner(GenerationLoop):
     generation its penalty (the models' squared distance from the running average of the
     population's past medians) is subtracted from the models' fitness before selection.
 
+    islands: ``K > 1`` splits both populations into ``K`` islands (the optimisers must be
+    :class:`~turinglearn.core.optimizers.Islands` of ``K``): island ``k``'s models are judged by
+    island ``k``'s discriminators (and the hall of fame), and its discriminators' specificity
+    counts island ``k``'s models only; the optimisers migrate the best between islands. Evolved
+    discriminators only, without model memory, counterfeits or matching fitness. 1: one
+    population (the papers).
+
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
     When the judges reject every model, votes are all 0 and the models' selection is blind;
@@ -144,6 +153,7 @@ class TuringLearner(GenerationLoop):
         hall_of_fame_weight: float | None = None,
         history: HistoricalAverage | None = None,
         model_fitness: str = "votes",
+        islands: int = 1,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -169,6 +179,9 @@ class TuringLearner(GenerationLoop):
         # a discriminator that learns from the samples (SampleTrainer) changes what a
         # generation does: judge the samples, then teach them
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
+        self.islands = islands
+        if islands > 1:
+            _check_islands(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -201,16 +214,19 @@ class TuringLearner(GenerationLoop):
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
 
-        def fitness(v):  # [M] from the verdicts of some judges: fooled, or weighted by each judge's g_j - a_j
-            if self.model_fitness == "matching":
+        def fitness(v, current):  # [M] from some judges' verdicts, the first `current` this generation's
+            if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
                 return matching_fitness(v, ev.genuine, ev.owner, len(shown), len(theta))[: len(theta)]
-            return model_fitness(v, ev.owner, len(shown))[: len(theta)]
+            if self.islands > 1 and current:  # the island's own judges and the archive
+                return island_model_fitness(v, ev.owner, len(theta), self.islands, current)
+            return model_fitness(v, ev.owner, len(shown))[: len(theta)]  # fooled
 
         if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
-            current, archived = fitness(verdicts[: len(weights)]), fitness(verdicts[len(weights) :])
+            current = fitness(verdicts[: len(weights)], len(weights))
+            archived = fitness(verdicts[len(weights) :], 0)
             f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
         else:  # every judge one vote
-            f_models = fitness(verdicts)
+            f_models = fitness(verdicts, len(weights))
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
@@ -221,7 +237,11 @@ class TuringLearner(GenerationLoop):
             share = self.model_memory_share
         else:  # hard counterfeits weigh half
             hard, share = (None if near is None else owner >= len(shown) - len(near)), 0.5
-        f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard, share)
+        if self.islands > 1:  # each judge against its own island's models
+            k = self.islands
+            f_discs = island_discriminator_fitness(judged[: len(weights)], ev.genuine, owner, len(theta), k)
+        else:
+            f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard, share)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
@@ -270,3 +290,17 @@ class TuringLearner(GenerationLoop):
             self.counterfeits.load_state_dict(state.get("counterfeits"))
         if self.history is not None:
             self.history.load_state_dict(state.get("history"))
+
+
+def _check_islands(learner: TuringLearner) -> None:
+    """Islands need evolved judges and a population of the optimisers' islands; the memories
+    that add counterfeits, and matching fitness, are defined over one population."""
+    k = learner.islands
+    if learner.trains_on_samples:
+        raise ValueError("islands need evolved discriminators; a trained classifier is one judge")
+    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness == "matching":
+        raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
+    for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
+        parts = getattr(opt, "parts", None)
+        if parts is None or len(parts) != k:
+            raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")

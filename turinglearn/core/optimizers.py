@@ -167,6 +167,16 @@ class SelfAdaptiveES:
         self.sigma = np.concatenate([ps, s])
         self.generation += 1
 
+    def emigrant(self) -> tuple[np.ndarray, np.ndarray]:
+        """The best parent of the last :meth:`tell` and its step sizes ([n], [n]), for
+        :class:`Islands`: after a tell the parents lead the population, best first."""
+        return self.x[0].copy(), self.sigma[0].copy()
+
+    def immigrate(self, x: np.ndarray, sigma: np.ndarray) -> None:
+        """Put a migrant in the place of the worst parent (it is judged with the population next
+        generation and kept only if it does well there)."""
+        self.x[self.config.parents - 1], self.sigma[self.config.parents - 1] = x, sigma
+
     def state_dict(self) -> dict:
         return {
             "x": self.x.copy(),
@@ -182,3 +192,52 @@ class SelfAdaptiveES:
         self.fitness = None if state["fitness"] is None else np.array(state["fitness"], dtype=float)
         self.generation = int(state["generation"])
         self.rng.bit_generator.state = state["rng"]
+
+
+class Islands:
+    """``K`` optimisers side by side as one (the island model; a coarse spatial coevolution,
+    as in Lipizzaner's grid): ``ask`` stacks their populations, island ``k``'s rows
+    ``[k P/K, (k+1) P/K)``, and ``tell`` hands each its part of the fitness. Every
+    ``migrate_every`` generations each island's best parent replaces the worst parent of the
+    next island on a ring. The learner judges island ``k``'s models by island ``k``'s
+    discriminators only (``TuringLearner(islands=K)``), so the islands coevolve apart: a sweep
+    of one island to a look-alike moves the pooled population's median by a quantile step, not
+    the whole way, and what one island still tells apart reaches the others by migration.
+
+    parts: optimisers with ``emigrant()`` and ``immigrate(x, sigma)``
+    (:class:`SelfAdaptiveES`), each over ``P / K`` individuals.
+    """
+
+    def __init__(self, parts: list, migrate_every: int):
+        if len(parts) < 2:
+            raise ValueError(f"islands need at least 2 optimisers, got {len(parts)}")
+        if migrate_every < 1:
+            raise ValueError(f"migrate_every must be at least 1, got {migrate_every}")
+        self.parts, self.migrate_every = list(parts), migrate_every
+        self.generation = 0
+
+    def ask(self) -> np.ndarray:
+        return np.concatenate([p.ask() for p in self.parts])
+
+    def tell(self, fitness: np.ndarray) -> None:
+        fitness = np.asarray(fitness, dtype=float)
+        sizes = [len(p.ask()) for p in self.parts]
+        if fitness.shape != (sum(sizes),):
+            raise ValueError(f"fitness must have shape ({sum(sizes)},), got {fitness.shape}")
+        for part, f in zip(self.parts, np.split(fitness, np.cumsum(sizes)[:-1]), strict=True):
+            part.tell(f)
+        self.generation += 1
+        if self.generation % self.migrate_every == 0:  # ring: island k -> k + 1, all at once
+            migrants = [p.emigrant() for p in self.parts]
+            for k, part in enumerate(self.parts):
+                part.immigrate(*migrants[k - 1])
+
+    def state_dict(self) -> dict:
+        return {"islands": [p.state_dict() for p in self.parts], "generation": self.generation}
+
+    def load_state_dict(self, state: dict) -> None:
+        if len(state["islands"]) != len(self.parts):
+            raise ValueError(f"the state holds {len(state['islands'])} islands, this run {len(self.parts)}")
+        for part, s in zip(self.parts, state["islands"], strict=True):
+            part.load_state_dict(s)
+        self.generation = int(state["generation"])
