@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
 from turinglearn.core.contracts import Hook, is_interactive
@@ -161,6 +163,8 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     without a discriminator family), drawing from ``models_rng`` and ``judges_rng``: the run's
     streams, or a restart's (:mod:`turinglearn.app.restart`)."""
     mc, dc, k = config.models, config.discriminators, (config.learner.islands, config.learner.migrate_every)
+    if k[0] > 1:
+        _check_islands(config, discriminator is not None)
     models = _islands(MODELS[mc.kind].optimizer, system.model_family, mc, models_rng, k, "models")
     if discriminator is None:
         return models, None
@@ -168,6 +172,25 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     if judge.requires:
         require_module(*judge.requires, "discriminators.kind", dc.kind)
     return models, _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
+
+
+def _check_islands(config: Config, judged: bool) -> None:
+    """What islands (learner.islands > 1) need of the config: Turing Learning with
+    discriminators, and the fittest model of a generation not tracked (each island's is chosen
+    by other judges)."""
+    lc = config.learner
+    if lc.kind != "turing" or not judged:
+        raise ConfigError(
+            f"islands judge each island's models by its own discriminators; learner.kind = {lc.kind!r} has "
+            "none. Use learner.kind = 'turing' or islands = 1",
+            "learner.islands",
+        )
+    if config.evaluation.track == "best":
+        raise ConfigError(
+            "the fittest model of a generation is chosen by one island's judges, not all: with islands set "
+            "evaluation.track = 'median'",
+            "learner.islands",
+        )
 
 
 def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
@@ -181,6 +204,12 @@ def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
 
     from turinglearn.core.optimizers import Islands
 
+    if not hasattr(make(family, section, np.random.default_rng(0)), "emigrant"):  # before the sizes
+        raise ConfigError(
+            f"{name}.kind = {section.kind!r} does not migrate between islands; islands need the ES's populations "
+            "(models.kind reactive, mlp or gru; discriminators.kind elman)",
+            "learner.islands",
+        )
     for key in ("population", "parents"):
         if getattr(section, key) % k:
             raise ConfigError(
@@ -188,14 +217,14 @@ def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
                 f"of learner.islands",
                 "learner.islands",
             )
-    one = replace(section, population=section.population // k, parents=section.parents // k)
-    parts = [make(family, one, r) for r in rng.spawn(k)]
-    if not all(hasattr(p, "emigrant") and hasattr(p, "immigrate") for p in parts):
+    if section.parents // k < 2:
         raise ConfigError(
-            f"{name}.kind = {section.kind!r} does not migrate between islands; islands need the ES's "
-            "populations (models.kind reactive, mlp or gru; discriminators.kind elman)",
+            f"{name}.parents = {section.parents} leaves {section.parents // k} parent an island; a migrant takes "
+            f"an island's worst parent's place, so give each island 2 at least ({2 * k})",
             "learner.islands",
         )
+    one = replace(section, population=section.population // k, parents=section.parents // k)
+    parts = [make(family, one, r) for r in rng.spawn(k)]
     return Islands(parts, every)
 
 

@@ -129,8 +129,10 @@ class LearnerConfig:
     ``migrate_every`` generations (1 island: one population, the papers; a coarse spatial
     coevolution, docs/concepts.md, "Memory"). The models' and the discriminators' ``population``
     and ``parents`` must be multiples of it; evolved ES populations only (``models.kind``
-    reactive, mlp or gru; ``discriminators.kind = "elman"``); not with the model memory, hard
-    counterfeits or matching fitness.
+    reactive, mlp or gru; ``discriminators.kind = "elman"``), 2 parents an island at least,
+    ``evaluation.track = "median"``; not with the model memory, hard counterfeits or matching
+    fitness. The hall of fame keeps one vote a judge, so it weighs ``islands`` times more in a
+    model's fitness (lower it, or set ``hall_of_fame_weight``).
     """
 
     kind: str = "turing"

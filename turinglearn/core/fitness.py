@@ -78,6 +78,8 @@ def judges_per_model(verdicts: np.ndarray, owner: np.ndarray, n_models: int) -> 
 
 def islands_of(n: int, islands: int) -> np.ndarray:
     """Which island each of ``n`` individuals belongs to: [n], ``n / islands`` in a row each."""
+    if n % islands:
+        raise ValueError(f"{n} individuals do not split into {islands} equal islands")
     return np.arange(n) // (n // islands)
 
 

@@ -304,3 +304,5 @@ def _check_islands(learner: TuringLearner) -> None:
         parts = getattr(opt, "parts", None)
         if parts is None or len(parts) != k:
             raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")
+        if len({len(p.ask()) for p in parts}) > 1:
+            raise ValueError(f"the {name} optimiser's islands differ in size; the judging assumes equal ones")

@@ -173,8 +173,12 @@ class SelfAdaptiveES:
         return self.x[0].copy(), self.sigma[0].copy()
 
     def immigrate(self, x: np.ndarray, sigma: np.ndarray) -> None:
-        """Put a migrant in the place of the worst parent (it is judged with the population next
-        generation and kept only if it does well there)."""
+        """Put a migrant in the place of the worst parent (the offspring are bred already; the
+        migrant is judged with the population next generation and kept only if it ranks among
+        the parents then, with threshold selection's bonus as a parent). Needs two parents at
+        least, or the best would be displaced."""
+        if self.config.parents < 2:
+            raise ValueError("a migrant takes the worst parent's place: islands need 2 parents each at least")
         self.x[self.config.parents - 1], self.sigma[self.config.parents - 1] = x, sigma
 
     def state_dict(self) -> dict:
@@ -199,10 +203,11 @@ class Islands:
     as in Lipizzaner's grid): ``ask`` stacks their populations, island ``k``'s rows
     ``[k P/K, (k+1) P/K)``, and ``tell`` hands each its part of the fitness. Every
     ``migrate_every`` generations each island's best parent replaces the worst parent of the
-    next island on a ring. The learner judges island ``k``'s models by island ``k``'s
-    discriminators only (``TuringLearner(islands=K)``), so the islands coevolve apart: a sweep
-    of one island to a look-alike moves the pooled population's median by a quantile step, not
-    the whole way, and what one island still tells apart reaches the others by migration.
+    next island on a ring. The learner judges island
+    ``k``'s models by island ``k``'s discriminators only (``TuringLearner(islands=K)``), so the
+    islands coevolve apart; the hope (not borne out on aggregation, docs/results.md,
+    "Coevolution") is that a sweep of one island to a look-alike moves the pooled population's
+    median by a quantile step rather than the whole way.
 
     parts: optimisers with ``emigrant()`` and ``immigrate(x, sigma)``
     (:class:`SelfAdaptiveES`), each over ``P / K`` individuals.
