@@ -48,6 +48,13 @@ TASKS = {
     "stimulus-response": ("stimulus-response", {}),
     "aggregation-gp": ("aggregation-gp", {}),
     "aggregation-gru": ("aggregation-gru", {}),  # a trained GRU classifier as the judge
+    "aggregation-gru-a": ("aggregation-gru", {"environment.truth": [-0.4, -0.8, 0.7, -0.5]}),
+    "aggregation-gru-b": ("aggregation-gru", {"environment.truth": [0.3, -0.6, 0.8, 0.2]}),
+    # object clustering against the aggregation-gru preset's classifier
+    "object-clustering-gru": ("object-clustering", {
+        "discriminators.kind": "gru", "discriminators.hidden": 8,
+        "discriminators.learning_rate": 0.01, "discriminators.train_steps": 5,
+    }),
 }
 #: variant -> overrides (the algorithm as compared)
 VARIANTS: dict[str, dict] = {
@@ -75,10 +82,13 @@ VARIANTS: dict[str, dict] = {
     "panel": {"evaluation.estimate": "panel"},
     "matching": {"learner.model_fitness": "matching"},  # feature matching on the judges' verdicts
     "restart": {"stopping.restart_above": 0.95},  # models drawn anew half-way when the test tells the estimate apart
-    # five islands that coevolve apart, the best migrating on a ring every 10 generations
-    "islands": {"learner.islands": 5, "learner.migrate_every": 10},
+    # five islands that coevolve apart, the best migrating on a ring every 10 generations (the
+    # estimate follows the median: each island's fittest is chosen by other judges; the run is the same)
+    "islands": {"learner.islands": 5, "learner.migrate_every": 10, "evaluation.track": "median"},
     # the same with a hall of fame of 4, the share of a model's fitness that 20 have in one population
-    "islands-hof4": {"learner.islands": 5, "learner.migrate_every": 10, "learner.hall_of_fame": 4},
+    "islands-hof4": {
+        "learner.islands": 5, "learner.migrate_every": 10, "learner.hall_of_fame": 4, "evaluation.track": "median",
+    },
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
