@@ -38,6 +38,8 @@ class StoppingConfig:
     a recording of an interactive system, models x trials; interactive systems, interrogators
     x (models x trials + genuine trials); GANs, generated images (population x batch x
     (critic_steps + 1)). A peer (``learner.kind = "npe"``, ...) pays the same per individual.
+    The learning loop's simulations are counted, not those of the panel estimate's fresh trials
+    of its candidates, a restart's check or the held-out test at the end.
     converge: stop when the run has settled (docs/concepts.md, "When a run stops"); false by
     default, and ``generations`` stays the ceiling. Evolutionary runs: the estimate the run
     would report had it stopped at each of the last ``patience`` generations (``evaluation``'s
