@@ -202,18 +202,18 @@ def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
         return make(family, section, rng)
     from dataclasses import replace
 
-    from turinglearn.core.optimizers import Islands
+    from turinglearn.core.optimizers import Islands, Migrating
 
-    if not hasattr(make(family, section, np.random.default_rng(0)), "emigrant"):  # before the sizes
+    if not isinstance(make(family, section, np.random.default_rng(0)), Migrating):  # before the sizes
         raise ConfigError(
             f"{name}.kind = {section.kind!r} does not migrate between islands; islands need the ES's populations "
             "(models.kind reactive, mlp or gru; discriminators.kind elman)",
             "learner.islands",
         )
-    for key in ("population", "parents"):
-        if getattr(section, key) % k:
+    for key, size in (("population", section.population), ("parents", section.parents)):
+        if size % k:
             raise ConfigError(
-                f"{name}.{key} = {getattr(section, key)} does not split into {k} islands: make it a multiple "
+                f"{name}.{key} = {size} does not split into {k} islands: make it a multiple "
                 f"of learner.islands",
                 "learner.islands",
             )

@@ -31,6 +31,7 @@ from turinglearn.core.fitness import (
     model_fitness,
 )
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
+from turinglearn.core.optimizers import Islands
 from turinglearn.core.random import stream
 
 
@@ -301,8 +302,7 @@ def _check_islands(learner: TuringLearner) -> None:
     if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness == "matching":
         raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
     for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
-        parts = getattr(opt, "parts", None)
-        if parts is None or len(parts) != k:
+        if not isinstance(opt, Islands) or len(opt.parts) != k:
             raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")
-        if len({len(p.ask()) for p in parts}) > 1:
+        if len({len(p.ask()) for p in opt.parts}) > 1:
             raise ValueError(f"the {name} optimiser's islands differ in size; the judging assumes equal ones")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -198,6 +199,19 @@ class SelfAdaptiveES:
         self.rng.bit_generator.state = state["rng"]
 
 
+@runtime_checkable
+class Migrating(Protocol):
+    """An optimiser that can live on an :class:`Islands` ring (:class:`SelfAdaptiveES`)."""
+
+    def emigrant(self) -> tuple[np.ndarray, np.ndarray]:
+        """Its best parent after the last ``tell`` and that parent's step sizes: ([n], [n])."""
+        ...
+
+    def immigrate(self, x: np.ndarray, sigma: np.ndarray) -> None:
+        """Take a migrant ([n], [n]) into the population it will ask for next."""
+        ...
+
+
 class Islands:
     """``K`` optimisers side by side as one (the island model; a coarse spatial coevolution,
     as in Lipizzaner's grid): ``ask`` stacks their populations, island ``k``'s rows
@@ -209,8 +223,8 @@ class Islands:
     "Coevolution") is that a sweep of one island to a look-alike moves the pooled population's
     median by a quantile step rather than the whole way.
 
-    parts: optimisers with ``emigrant()`` and ``immigrate(x, sigma)``
-    (:class:`SelfAdaptiveES`), each over ``P / K`` individuals.
+    parts: :class:`Migrating` optimisers (:class:`SelfAdaptiveES`), each over ``P / K``
+    individuals.
     """
 
     def __init__(self, parts: list, migrate_every: int):
