@@ -89,6 +89,8 @@ VARIANTS: dict[str, dict] = {
     "islands-hof4": {
         "learner.islands": 5, "learner.migrate_every": 10, "learner.hall_of_fame": 4, "evaluation.track": "median",
     },
+    # competitive fitness sharing of the judges' accuracy (Rosin & Belew 1997)
+    "shared": {"learner.judge_fitness": "shared"},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

@@ -227,6 +227,7 @@ def _turing(parts):
         history=_history(parts) if lc.historical_averaging else None,
         model_fitness=lc.model_fitness,
         islands=lc.islands,
+        judge_fitness=lc.judge_fitness,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from turinglearn.core.fitness import MODEL_FITNESS
+from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS
 from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
@@ -133,6 +133,11 @@ class LearnerConfig:
     ``evaluation.track = "median"``; not with the model memory, hard counterfeits or matching
     fitness. The hall of fame keeps one vote a judge, so it weighs ``islands`` times more in a
     model's fitness (lower it, or set ``hall_of_fame_weight``).
+    judge_fitness: what an evolved discriminator's fitness counts: ``accuracy`` (the papers:
+    (sensitivity + specificity) / 2) or ``shared`` (competitive fitness sharing, Rosin & Belew
+    1997: each sample's unit of credit is shared among the judges that judged it right, so a
+    counterfeit that most judges take for genuine pays the few that reject it most;
+    docs/concepts.md, "Memory"); not with hard counterfeits, ``model_memory_share`` or islands.
     """
 
     kind: str = "turing"
@@ -159,6 +164,7 @@ class LearnerConfig:
     model_fitness: str = "votes"
     islands: int = 1
     migrate_every: int = 10
+    judge_fitness: str = "accuracy"
 
     def __post_init__(self):
         check_none_or_more(
@@ -168,6 +174,13 @@ class LearnerConfig:
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
+        one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
+        if self.judge_fitness == "shared" and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
+            raise ConfigError(
+                "shares each sample's credit among the judges right on it, every sample alike: not with hard "
+                "counterfeits, model_memory_share or islands",
+                "judge_fitness",
+            )
         check_at_least(
             self,
             hall_of_fame_every=1,

@@ -12,6 +12,10 @@ import numpy as np
 #: model), or their votes weighted by how much more often each judge calls the system genuine
 #: than the population (:func:`matching_fitness`)
 MODEL_FITNESS = ("votes", "outputs", "matching")
+#: what an evolved discriminator's fitness counts: its balanced accuracy (the papers), or with
+#: competitive fitness sharing (:func:`shared_discriminator_fitness`) each sample's credit shared
+#: among the judges that judged it right
+JUDGE_FITNESS = ("accuracy", "shared")
 
 
 def judgements(outputs: np.ndarray) -> np.ndarray:
@@ -42,6 +46,27 @@ def discriminator_fitness(
         rest, kept = judged[:, fake & ~hard].mean(axis=1), judged[:, hard].mean(axis=1)
         specificity = 1.0 - (1 - share) * rest - share * kept
     return (sensitivity + specificity) / 2
+
+
+def shared_discriminator_fitness(judged: np.ndarray, genuine: np.ndarray) -> np.ndarray:
+    """Competitive fitness sharing (Rosin & Belew, 1997) of the discriminators' accuracy: [D].
+
+    Each sample carries one unit of credit, shared equally among the judges that judged it right
+    (genuine ones called genuine, counterfeits rejected); a judge's fitness is the mean of its
+    credit over the genuine samples and over the counterfeit ones, times ``D``, so that when
+    every judge is right on every sample each scores 1, as with
+    :func:`discriminator_fitness`. A counterfeit that most judges take for genuine (a model that
+    has just found a look-alike) is worth as much to the few that reject it as a sample every
+    judge gets right is to all of them together: catching what the others miss pays most, and
+    the judges that still tell a look-alike apart spread before the look-alike does.
+    """
+    genuine = np.asarray(genuine, dtype=bool)
+    if genuine.all() or not genuine.any():
+        raise ValueError("discriminator fitness needs both genuine and counterfeit samples")
+    right = np.where(genuine[None], judged, ~judged)  # [D, S]
+    credit = right / np.maximum(right.sum(axis=0), 1)  # [D, S]: 1 / (judges right) where right
+    d = len(judged)
+    return d * (credit[:, genuine].mean(axis=1) + credit[:, ~genuine].mean(axis=1)) / 2
 
 
 def _samples_per_model(owner: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:

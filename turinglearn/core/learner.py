@@ -21,6 +21,7 @@ from turinglearn.core.contracts import (
     System,
 )
 from turinglearn.core.fitness import (
+    JUDGE_FITNESS,
     MODEL_FITNESS,
     discriminator_fitness,
     engagement,
@@ -29,6 +30,7 @@ from turinglearn.core.fitness import (
     judgements,
     matching_fitness,
     model_fitness,
+    shared_discriminator_fitness,
 )
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import Islands
@@ -115,6 +117,12 @@ class TuringLearner(GenerationLoop):
     discriminators only, without model memory, counterfeits or matching fitness. 1: one
     population (the papers).
 
+    judge_fitness: ``"accuracy"`` (the papers): an evolved discriminator's fitness is its
+    (sensitivity + specificity) / 2; ``"shared"``: competitive fitness sharing
+    (:func:`~turinglearn.core.fitness.shared_discriminator_fitness`), each sample's credit shared
+    among the judges right on it. Not with a fixed share of specificity (counterfeits,
+    ``model_memory_share``) or islands; a trained classifier is not selected and ignores it.
+
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
     When the judges reject every model, votes are all 0 and the models' selection is blind;
@@ -155,6 +163,7 @@ class TuringLearner(GenerationLoop):
         history: HistoricalAverage | None = None,
         model_fitness: str = "votes",
         islands: int = 1,
+        judge_fitness: str = "accuracy",
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -174,6 +183,11 @@ class TuringLearner(GenerationLoop):
         if model_fitness not in MODEL_FITNESS:
             raise ValueError(f"model_fitness must be one of {', '.join(MODEL_FITNESS)}, got {model_fitness!r}")
         self.model_fitness = model_fitness
+        if judge_fitness not in JUDGE_FITNESS:
+            raise ValueError(f"judge_fitness must be one of {', '.join(JUDGE_FITNESS)}, got {judge_fitness!r}")
+        if judge_fitness == "shared" and (counterfeits is not None or model_memory_share is not None or islands > 1):
+            raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
+        self.judge_fitness = judge_fitness
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -241,6 +255,8 @@ class TuringLearner(GenerationLoop):
         if self.islands > 1:  # each judge against its own island's models
             k = self.islands
             f_discs = island_discriminator_fitness(judged[: len(weights)], ev.genuine, owner, len(theta), k)
+        elif self.judge_fitness == "shared":  # credit for each sample shared among the judges right on it
+            f_discs = shared_discriminator_fitness(judged[: len(weights)], ev.genuine)
         else:
             f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard, share)
         self.model_optimizer.tell(f_models)

@@ -1,0 +1,78 @@
+"""Competitive fitness sharing of the discriminators' accuracy (learner.judge_fitness = "shared")."""
+
+import numpy as np
+import pytest
+from helpers import record_evaluations
+
+from turinglearn.app.build import build
+from turinglearn.config import load_config
+from turinglearn.core.fitness import discriminator_fitness, judgements, shared_discriminator_fitness
+from turinglearn.errors import ConfigError
+
+
+def test_each_samples_credit_is_shared_among_the_judges_right_on_it():
+    genuine = np.array([1, 1, 0, 0, 0], dtype=bool)
+    judged = np.array(
+        [
+            [1, 1, 0, 0, 0],  # right on everything
+            [1, 1, 0, 0, 1],  # takes the last counterfeit for genuine
+            [1, 0, 0, 1, 1],  # misses a genuine sample and two counterfeits
+        ],
+        dtype=bool,
+    )
+    # genuine: sample 0 right by 3, sample 1 by 2; counterfeits: 2 by 3, 3 by 2, 4 by 1 (judge 0 alone)
+    sens = np.array([1 / 3 + 1 / 2, 1 / 3 + 1 / 2, 1 / 3]) / 2
+    spec = np.array([1 / 3 + 1 / 2 + 1, 1 / 3 + 1 / 2, 1 / 3]) / 3
+    np.testing.assert_allclose(shared_discriminator_fitness(judged, genuine), 3 * (sens + spec) / 2)
+
+
+def test_catching_what_the_others_miss_pays_more_than_the_same_accuracy_on_easy_samples():
+    genuine = np.array([1, 1, 0, 0, 0, 0], dtype=bool)
+    # counterfeit 5 is a look-alike that only judge 0 rejects; judge 1 instead rejects counterfeit
+    # 2, which everyone rejects, and misses 5: both are right on 5 of 6 samples
+    judged = np.array(
+        [
+            [1, 1, 1, 0, 0, 0],
+            [1, 1, 0, 0, 0, 1],
+            [1, 1, 0, 0, 0, 1],
+            [1, 1, 0, 0, 0, 1],
+        ],
+        dtype=bool,
+    )
+    plain, shared = discriminator_fitness(judged, genuine), shared_discriminator_fitness(judged, genuine)
+    assert plain[0] == plain[1]  # the papers' fitness cannot tell them apart
+    assert shared[0] > shared[1]
+
+
+def test_when_every_judge_is_right_everywhere_each_scores_one_as_before():
+    genuine = np.array([1, 0, 0], dtype=bool)
+    judged = np.tile([True, False, False], (4, 1))
+    np.testing.assert_allclose(
+        shared_discriminator_fitness(judged, genuine), discriminator_fitness(judged, genuine)
+    )
+    with pytest.raises(ValueError, match="both genuine and counterfeit"):
+        shared_discriminator_fitness(judged, np.ones(3, dtype=bool))
+
+
+def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny):
+    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": "shared"}))
+    seen = record_evaluations(learner)
+    g = learner.step()
+    judged = judgements(seen[-1].outputs)[: len(g.discriminators)]
+    np.testing.assert_allclose(
+        g.discriminator_fitness, shared_discriminator_fitness(judged, seen[-1].genuine)
+    )
+    assert not np.allclose(g.discriminator_fitness, discriminator_fitness(judged, seen[-1].genuine))
+
+
+@pytest.mark.parametrize(
+    "over, words",
+    [
+        ({"learner.judge_fitness": "fair"}, "judge_fitness"),
+        ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
+        ({"learner.judge_fitness": "shared", "learner.islands": 2}, "islands"),
+    ],
+)
+def test_bad_judge_fitness_settings_name_the_key(tiny, over, words):
+    with pytest.raises(ConfigError, match=words):
+        build(load_config("aggregation", {**tiny, **over}))
