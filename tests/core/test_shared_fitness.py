@@ -29,7 +29,7 @@ def test_each_samples_credit_is_shared_among_the_judges_right_on_it():
 def test_catching_what_the_others_miss_pays_more_than_the_same_accuracy_on_easy_samples():
     genuine = np.array([1, 1, 0, 0, 0, 0], dtype=bool)
     # counterfeit 5 is a look-alike that only judge 0 rejects; judge 1 instead rejects counterfeit
-    # 2, which everyone rejects, and misses 5: both are right on 5 of 6 samples
+    # 2, which everyone else rejects too, and misses 5: both are right on 5 of 6 samples
     judged = np.array(
         [
             [1, 1, 1, 0, 0, 0],
@@ -70,9 +70,24 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny):
     [
         ({"learner.judge_fitness": "fair"}, "judge_fitness"),
         ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
-        ({"learner.judge_fitness": "shared", "learner.islands": 2}, "islands"),
+        ({"learner.judge_fitness": "shared", "learner.islands": 2}, "model_memory_share or islands"),
+        (
+            {"learner.judge_fitness": "shared", "learner.model_memory": 4, "learner.model_memory_share": 0.5},
+            "not with hard counterfeits, model_memory_share",
+        ),
     ],
 )
 def test_bad_judge_fitness_settings_name_the_key(tiny, over, words):
     with pytest.raises(ConfigError, match=words):
         build(load_config("aggregation", {**tiny, **over}))
+
+
+def test_the_learner_refuses_shared_fitness_with_a_fixed_share(tiny):
+    from turinglearn.core.learner import TuringLearner
+
+    learner = build(load_config("aggregation", tiny))
+    parts = (learner.system, learner.discriminator, learner.model_optimizer, learner.discriminator_optimizer)
+    with pytest.raises(ValueError, match="not with a fixed share or islands"):
+        TuringLearner(*parts, model_memory=2, model_memory_share=0.5, judge_fitness="shared")
+    with pytest.raises(ValueError, match="judge_fitness must be one of accuracy, shared"):
+        TuringLearner(*parts, judge_fitness="fair")
