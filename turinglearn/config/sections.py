@@ -127,12 +127,8 @@ class LearnerConfig:
     apart, each island's models judged by its own discriminators (and the hall of fame), the
     best model and the best discriminator of each moving to the next island on a ring every
     ``migrate_every`` generations (1 island: one population, the papers; a coarse spatial
-    coevolution, docs/concepts.md, "Memory"). The models' and the discriminators' ``population``
-    and ``parents`` must be multiples of it; evolved ES populations only (``models.kind``
-    reactive, mlp or gru; ``discriminators.kind = "elman"``), 2 parents an island at least,
-    ``evaluation.track = "median"``; not with the model memory, hard counterfeits or matching
-    fitness. The hall of fame keeps one vote a judge, so it weighs ``islands`` times more in a
-    model's fitness (lower it, or set ``hall_of_fame_weight``).
+    coevolution, docs/concepts.md, "Memory", which lists what islands need). The hall of fame
+    keeps one vote a judge, so it weighs ``islands`` times more in a model's fitness.
     judge_fitness: what an evolved discriminator's fitness counts: ``accuracy`` (the papers:
     (sensitivity + specificity) / 2) or ``shared`` (competitive fitness sharing, Rosin & Belew
     1997: each sample's unit of credit is shared among the judges that judged it right, so a
@@ -181,15 +177,8 @@ class LearnerConfig:
                 "counterfeits, model_memory_share or islands",
                 "judge_fitness",
             )
-        check_at_least(
-            self,
-            hall_of_fame_every=1,
-            model_memory_judged=1,
-            counterfeit_window=1,
-            historical_horizon=1,
-            islands=1,
-            migrate_every=1,
-        )
+        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
+        check_at_least(self, historical_horizon=1, islands=1, migrate_every=1)
         if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness == "matching"):
             raise ConfigError(
                 "islands judge each island's models by its own judges; model memory, counterfeits and "
