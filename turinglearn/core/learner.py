@@ -228,37 +228,11 @@ class TuringLearner(GenerationLoop):
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
-
-        def fitness(v, current):  # [M] from some judges' verdicts, the first `current` this generation's
-            if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
-                return matching_fitness(v, ev.genuine, ev.owner, len(shown), len(theta))[: len(theta)]
-            if self.islands > 1 and current:  # the island's own judges and the archive
-                return island_model_fitness(v, ev.owner, len(theta), self.islands, current)
-            return model_fitness(v, ev.owner, len(shown))[: len(theta)]  # fooled
-
-        if self.hall_of_fame_weight is not None and len(verdicts) > len(weights):  # archive's share fixed
-            current = fitness(verdicts[: len(weights)], len(weights))
-            archived = fitness(verdicts[len(weights) :], 0)
-            f_models = (1 - self.hall_of_fame_weight) * current + self.hall_of_fame_weight * archived
-        else:  # every judge one vote
-            f_models = fitness(verdicts, len(weights))
+        f_models = self._model_fitness(verdicts, ev, len(shown), len(theta), len(weights))  # [M]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
-        # [D], current population only; recalled models' samples are counterfeits too
-        owner = np.asarray(ev.owner)
-        if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
-            hard = (owner >= len(theta)) & (owner < len(theta) + len(recalled))
-            share = self.model_memory_share
-        else:  # hard counterfeits weigh half
-            hard, share = (None if near is None else owner >= len(shown) - len(near)), 0.5
-        if self.islands > 1:  # each judge against its own island's models
-            k = self.islands
-            f_discs = island_discriminator_fitness(judged[: len(weights)], ev.genuine, owner, len(theta), k)
-        elif self.judge_fitness == "shared":  # credit for each sample shared among the judges right on it
-            f_discs = shared_discriminator_fitness(judged[: len(weights)], ev.genuine)
-        else:
-            f_discs = discriminator_fitness(judged[: len(weights)], ev.genuine, hard, share)
+        f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)  # [D]
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
@@ -274,6 +248,38 @@ class TuringLearner(GenerationLoop):
         seconds = time.perf_counter() - t0
         record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
         return self._publish(record)
+
+    def _model_fitness(self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int) -> np.ndarray:
+        """[M] from the verdicts [J, S] of every judge, the first ``current`` this generation's
+        (the rest the hall of fame), on ``shown`` agents of which the first ``models`` are the
+        population's."""
+
+        def fitness(v, current):  # [M] from some judges' verdicts
+            if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
+                return matching_fitness(v, ev.genuine, ev.owner, shown, models)[:models]
+            if self.islands > 1 and current:  # the island's own judges and the archive
+                return island_model_fitness(v, ev.owner, models, self.islands, current)
+            return model_fitness(v, ev.owner, shown)[:models]  # fooled
+
+        if self.hall_of_fame_weight is not None and len(verdicts) > current:  # the archive's share fixed
+            w = self.hall_of_fame_weight
+            return (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)
+        return fitness(verdicts, current)  # every judge one vote
+
+    def _judge_fitness(self, judged: np.ndarray, ev: Evaluation, shown: int, models: int, recalled, near) -> np.ndarray:
+        """[D] from this generation's judges' verdicts [D, S] on ``shown`` agents: the population's
+        ``models``, then the ``recalled`` models [A'', d], then the hard counterfeits ``near`` [N, d];
+        every sample not the system's is a counterfeit."""
+        owner = np.asarray(ev.owner)
+        if self.islands > 1:  # each judge against its own island's models
+            return island_discriminator_fitness(judged, ev.genuine, owner, models, self.islands)
+        if self.judge_fitness == "shared":  # credit for each sample shared among the judges right on it
+            return shared_discriminator_fitness(judged, ev.genuine)
+        if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
+            hard = (owner >= models) & (owner < models + len(recalled))
+            return discriminator_fitness(judged, ev.genuine, hard, self.model_memory_share)
+        hard = None if near is None else owner >= shown - len(near)  # hard counterfeits weigh half
+        return discriminator_fitness(judged, ev.genuine, hard, 0.5)
 
     def restart(self, model_optimizer: Optimizer, discriminator_optimizer: Optimizer) -> None:
         """Start the search again from these (fresh) optimisers: both populations anew, the
