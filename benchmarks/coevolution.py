@@ -91,7 +91,6 @@ VARIANTS: dict[str, dict] = {
     },
     # competitive fitness sharing of the judges' accuracy (Rosin & Belew 1997)
     "shared": {"learner.judge_fitness": "shared"},
-    "shared-counterfeits": {"learner.judge_fitness": "shared-counterfeits"},  # the genuine samples unshared
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,

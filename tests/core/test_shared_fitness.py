@@ -54,28 +54,13 @@ def test_when_every_judge_is_right_everywhere_each_scores_one_as_before():
         shared_discriminator_fitness(judged, np.ones(3, dtype=bool))
 
 
-def test_sharing_the_counterfeits_only_leaves_the_genuine_side_its_sensitivity():
-    genuine = np.array([1, 1, 0, 0, 0], dtype=bool)
-    judged = np.array([[1, 1, 0, 0, 0], [1, 1, 0, 0, 1], [1, 0, 0, 1, 1]], dtype=bool)
-    sens = np.array([1, 1, 1 / 2])  # each judge's own fraction of genuine samples called genuine
-    spec = 3 * np.array([1 / 3 + 1 / 2 + 1, 1 / 3 + 1 / 2, 1 / 3]) / 3  # shared as in "shared"
-    np.testing.assert_allclose(shared_discriminator_fitness(judged, genuine, counterfeits_only=True), (sens + spec) / 2)
-    # a lenient judge alone in accepting an unusual genuine sample gains from "shared", not here
-    genuine = np.array([1, 1, 1, 0, 0], dtype=bool)
-    judged = np.array([[1, 1, 1, 0, 0], [1, 1, 0, 0, 0], [1, 1, 0, 0, 0]], dtype=bool)
-    both, counterfeits = (shared_discriminator_fitness(judged, genuine, c) for c in (False, True))
-    assert both[0] / both[1] > counterfeits[0] / counterfeits[1] > 1
-
-
-@pytest.mark.parametrize("rule", ["shared", "shared-counterfeits"])
-def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, rule):
-    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": rule}))
+def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny):
+    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": "shared"}))
     seen = record_evaluations(learner)
     g = learner.step()
     judged = judgements(seen[-1].outputs)[: len(g.discriminators)]
     np.testing.assert_allclose(
-        g.discriminator_fitness,
-        shared_discriminator_fitness(judged, seen[-1].genuine, counterfeits_only=rule != "shared"),
+        g.discriminator_fitness, shared_discriminator_fitness(judged, seen[-1].genuine)
     )
     assert not np.allclose(g.discriminator_fitness, discriminator_fitness(judged, seen[-1].genuine))
 
@@ -86,7 +71,6 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, rule):
         ({"learner.judge_fitness": "fair"}, "judge_fitness"),
         ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
         ({"learner.judge_fitness": "shared", "learner.islands": 2}, "model_memory_share or islands"),
-        ({"learner.judge_fitness": "shared-counterfeits", "learner.counterfeits": 2}, "not with hard counterfeits"),
         (
             {"learner.judge_fitness": "shared", "learner.model_memory": 4, "learner.model_memory_share": 0.5},
             "not with hard counterfeits, model_memory_share",

@@ -15,7 +15,7 @@ MODEL_FITNESS = ("votes", "outputs", "matching")
 #: what an evolved discriminator's fitness counts: its balanced accuracy (the papers), or with
 #: competitive fitness sharing (:func:`shared_discriminator_fitness`) each sample's credit shared
 #: among the judges that judged it right
-JUDGE_FITNESS = ("accuracy", "shared", "shared-counterfeits")
+JUDGE_FITNESS = ("accuracy", "shared")
 
 
 def judgements(outputs: np.ndarray) -> np.ndarray:
@@ -48,7 +48,7 @@ def discriminator_fitness(
     return (sensitivity + specificity) / 2
 
 
-def shared_discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, counterfeits_only: bool = False) -> np.ndarray:
+def shared_discriminator_fitness(judged: np.ndarray, genuine: np.ndarray) -> np.ndarray:
     """Competitive fitness sharing (Rosin & Belew, 1997) of the discriminators' accuracy: [D].
 
     Each sample carries one unit of credit, shared equally among the judges that judged it right
@@ -59,12 +59,6 @@ def shared_discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, counte
     has just found a look-alike) is worth as much to the few that reject it as a sample every
     judge gets right is to all of them together: catching what the others miss pays most, and
     the judges that still tell a look-alike apart spread before the look-alike does.
-
-    counterfeits_only: share the counterfeits' credit only; the genuine samples count as in
-    :func:`discriminator_fitness` (a judge's sensitivity), so calling a genuine sample that
-    most judges reject genuine earns no more than calling any other (with a noisy system, the
-    genuine samples most judges reject are its unusual trials, and sharing their credit selects
-    lenient judges).
     """
     genuine = np.asarray(genuine, dtype=bool)
     if genuine.all() or not genuine.any():
@@ -72,8 +66,7 @@ def shared_discriminator_fitness(judged: np.ndarray, genuine: np.ndarray, counte
     right = np.where(genuine[None], judged, ~judged)  # [D, S]
     credit = right / np.maximum(right.sum(axis=0), 1)  # [D, S]: 1 / (judges right) where right
     d = len(judged)
-    sensitivity = right[:, genuine].mean(axis=1) if counterfeits_only else d * credit[:, genuine].mean(axis=1)
-    return (sensitivity + d * credit[:, ~genuine].mean(axis=1)) / 2
+    return d * (credit[:, genuine].mean(axis=1) + credit[:, ~genuine].mean(axis=1)) / 2
 
 
 def _samples_per_model(owner: np.ndarray, n_models: int) -> tuple[np.ndarray, np.ndarray]:
