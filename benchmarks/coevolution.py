@@ -7,7 +7,9 @@ into its own run directory, and skips runs already complete (rerun it to resume 
 
 - **drift**: the generation at which the population median first came within ``--near``
   (0.05) of the truth on every parameter, the largest distance (max over parameters) of the
-  population median from the truth after that, and the final error of the run's estimate;
+  population median from the truth after that, and the final error of the run's estimate; the
+  same after the median first held the truth for ``--settle`` (50) generations in a row, which
+  tells a run that forgot the truth from one that overshot on its way to it;
 - **stopping**: the generation at which the convergence rule (``[stopping]``'s window,
   tolerance and patience; ``--window/--tolerance/--patience`` try others) would have fired,
   the estimate the run would then have reported (:func:`turinglearn.app.results.estimate` on
@@ -170,26 +172,31 @@ def read_run(path: Path) -> dict | None:
     return {"summary": summary, "history": history, "wall": wall}
 
 
-def drift(history: dict, names, truth, near: float) -> dict:
+def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:
     """First generation within ``near`` of the truth (population median, every parameter), the
-    largest distance after it, and the generations spent farther than 2 x ``near`` after it."""
+    largest distance after it, and the generations spent farther than 2 x ``near`` after it; and
+    the same from the first generation that starts ``settle`` generations in a row within
+    ``near`` (``settled_at``, ``max_after_settled``): a run that passes through the truth on its
+    way there, overshoots and comes back counts in the first, only a run that forgets the truth
+    after holding it counts in the second."""
     med = np.array([history[f"{n}_median"] for n in names])  # [d, G]
     dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
     inside = np.flatnonzero(dist <= near)
+    held = np.flatnonzero(np.convolve(dist <= near, np.ones(settle, int), "valid") == settle)
+    out = {
+        "settled_at": int(held[0]) + 1 if held.size else None,
+        "max_after_settled": float(dist[held[0] :].max()) if held.size else None,
+        "final_median_error": float(dist[-1]),
+    }
     if not inside.size:
-        return {
-            "first_near": None,
-            "max_after": None,
-            "generations_away": None,
-            "final_median_error": float(dist[-1]),
-        }
+        return {"first_near": None, "max_after": None, "generations_away": None, **out}
     g = int(inside[0])
     after = dist[g:]
     return {
         "first_near": g + 1,
         "max_after": float(after.max()),
         "generations_away": int((after > 2 * near).sum()),
-        "final_median_error": float(dist[-1]),
+        **out,
     }
 
 
@@ -214,7 +221,7 @@ def ranges_of(cfg):
     return reported_family(build(cfg).system.model_family)
 
 
-def analyse(run: dict, near: float, rule: dict | None, average_last: int | None = None) -> dict:
+def analyse(run: dict, near: float, rule: dict | None, average_last: int | None = None, settle: int = 50) -> dict:
     """One run read three ways; ``average_last`` reads its estimate (final and at the stop) over
     that many last generations instead of its config's (what a preset with that setting would
     have reported from the same generations)."""
@@ -230,7 +237,7 @@ def analyse(run: dict, near: float, rule: dict | None, average_last: int | None 
         "final_error": float(np.max(s["abs_error"])),
         "final_summed": float(np.sum(s["abs_error"])),
         "c2st": s.get("c2st"),
-        **drift(h, names, truth, near),
+        **drift(h, names, truth, near, settle),
     }
     if s.get("panel"):  # the same run's window estimate, which the panel replaced
         out["window_error"] = float(np.max(np.abs(np.asarray(s["panel"]["window_estimate"]) - truth)))
@@ -288,11 +295,11 @@ def report(a) -> list[dict]:
         if run is None:
             continue
         run["path"] = path
-        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule, a.average_last)})
+        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule, a.average_last, a.settle)})
     return rows
 
 
-def table(rows: list[dict], near: float, bar: float) -> None:
+def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
     print(f"{'task':<18} {'variant':<10} {'runs':>4} {'final<=bar':>10} {'drift>0.1':>9} {'max after near':>15} "
           f"{'stop gen (median)':>17} {'stop<=bar':>9} {'saved':>6} {'time':>5} {'cover':>6}")  # fmt: skip
     key = lambda r: (r["task"], r["variant"])  # noqa: E731
@@ -314,6 +321,11 @@ def table(rows: list[dict], near: float, bar: float) -> None:
         after = f"{np.median(afters):.3f}/{max(afters):.3f}" if afters else "-"
         print(f"{task:<18} {variant:<10} {len(g):>4} {fin:>6}/{len(g):<3} {drifted:>5}/{len(afters):<3} {after:>15} "
               f"{gens:>10.0f} ({len(fired)}) {stop_ok:>5}/{len(g):<3} {saved:>6.0%} {time_:>5} {cover:>6}")  # fmt: skip
+        held = [r["max_after_settled"] for r in g if r.get("max_after_settled") is not None]
+        if held:  # a run that passed through the truth and overshot counts above, not here
+            print(f"{'':<18} {'':<10} after holding the truth {settle} generations ({len(held)} runs): left it by "
+                  f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance {np.median(held):.3f} "
+                  f"[{max(held):.3f}]")  # fmt: skip
         panel = [r for r in g if "window_error" in r]
         if panel:  # the panel's runs carry their window estimate: both from the same generations
             fe, we = [r["final_error"] for r in panel], [r["window_error"] for r in panel]
@@ -334,6 +346,7 @@ def main(argv=None) -> None:
     p.add_argument("--root", type=Path, default=Path("bench-runs/coevolution"))
     p.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--near", type=float, default=0.05)
+    p.add_argument("--settle", type=int, default=50, help="generations in a row within --near that count as holding the truth")
     p.add_argument(
         "--bar", type=float, default=None, help="recovery bar (default: 0.1 for object clustering, else 0.05)"
     )
@@ -364,7 +377,7 @@ def main(argv=None) -> None:
     rows = report(a)
     bars = {t: (a.bar or (0.1 if t == "object-clustering" else 0.05)) for t in a.tasks}
     for task in a.tasks:
-        table([r for r in rows if r["task"] == task], a.near, bars[task])
+        table([r for r in rows if r["task"] == task], a.near, bars[task], a.settle)
     rules = {json.dumps(r["rule"], sort_keys=True) for r in rows}
     if len(rules) > 1:  # runs of older code carry other [stopping] defaults in their config.toml
         print(f"note: the runs' own convergence rules differ ({'; '.join(sorted(rules))}), so the stop "
