@@ -175,8 +175,8 @@ def read_run(path: Path) -> dict | None:
 def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:
     """First generation within ``near`` of the truth (population median, every parameter), the
     largest distance after it, and the generations spent farther than 2 x ``near`` after it; and
-    the same from the first generation that starts ``settle`` generations in a row within
-    ``near`` (``settled_at``, ``max_after_settled``): a run that passes through the truth on its
+    the first generation that starts ``settle`` generations in a row within ``near``
+    (``settled_at``) with the largest distance from it on (``max_after_settled``): a run that passes through the truth on its
     way there, overshoots and comes back counts in the first, only a run that forgets the truth
     after holding it counts in the second."""
     med = np.array([history[f"{n}_median"] for n in names])  # [d, G]
@@ -324,8 +324,8 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
         held = [r["max_after_settled"] for r in g if r.get("max_after_settled") is not None]
         if held:  # a run that passed through the truth and overshot counts above, not here
             print(f"{'':<18} {'':<10} after holding the truth {settle} generations ({len(held)} runs): left it by "
-                  f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance {np.median(held):.3f} "
-                  f"[{max(held):.3f}]")  # fmt: skip
+                  f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance, median "
+                  f"{np.median(held):.3f} [max {max(held):.3f}]")  # fmt: skip
         panel = [r for r in g if "window_error" in r]
         if panel:  # the panel's runs carry their window estimate: both from the same generations
             fe, we = [r["final_error"] for r in panel], [r["window_error"] for r in panel]
@@ -358,6 +358,8 @@ def main(argv=None) -> None:
     )
     p.add_argument("--json", type=Path)
     a = p.parse_args(argv)
+    if a.settle < 1:
+        p.error(f"--settle must be at least 1 generation, got {a.settle}")
     if a.command == "run":
         jobs = [(t, v, s) for s in seeds(a.seeds) for t in a.tasks for v in a.variants]
         with ThreadPoolExecutor(a.jobs) as pool:
