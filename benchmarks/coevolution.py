@@ -176,9 +176,9 @@ def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:
     """First generation within ``near`` of the truth (population median, every parameter), the
     largest distance after it, and the generations spent farther than 2 x ``near`` after it; and
     the first generation that starts ``settle`` generations in a row within ``near``
-    (``settled_at``) with the largest distance from it on (``max_after_settled``): a run that passes through the truth on its
-    way there, overshoots and comes back counts in the first, only a run that forgets the truth
-    after holding it counts in the second."""
+    (``settled_at``) with the largest distance from it on (``max_after_settled``): a run that
+    passes through the truth on its way there, overshoots and comes back counts in the first,
+    only a run that forgets the truth after holding it counts in the second."""
     med = np.array([history[f"{n}_median"] for n in names])  # [d, G]
     dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
     inside = np.flatnonzero(dist <= near)
@@ -221,7 +221,9 @@ def ranges_of(cfg):
     return reported_family(build(cfg).system.model_family)
 
 
-def analyse(run: dict, near: float, rule: dict | None, average_last: int | None = None, settle: int = 50) -> dict:
+def analyse(
+    run: dict, near: float, rule: dict | None, average_last: int | None = None, settle: int = 50
+) -> dict:
     """One run read three ways; ``average_last`` reads its estimate (final and at the stop) over
     that many last generations instead of its config's (what a preset with that setting would
     have reported from the same generations)."""
@@ -295,7 +297,8 @@ def report(a) -> list[dict]:
         if run is None:
             continue
         run["path"] = path
-        rows.append({"task": task, "variant": variant, **analyse(run, a.near, rule, a.average_last, a.settle)})
+        read = analyse(run, a.near, rule, a.average_last, a.settle)
+        rows.append({"task": task, "variant": variant, **read})
     return rows
 
 
@@ -346,7 +349,9 @@ def main(argv=None) -> None:
     p.add_argument("--root", type=Path, default=Path("bench-runs/coevolution"))
     p.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE")
     p.add_argument("--near", type=float, default=0.05)
-    p.add_argument("--settle", type=int, default=50, help="generations in a row within --near that count as holding the truth")
+    p.add_argument(
+        "--settle", type=int, default=50, help="generations in a row within --near that count as holding the truth"
+    )
     p.add_argument(
         "--bar", type=float, default=None, help="recovery bar (default: 0.1 for object clustering, else 0.05)"
     )

@@ -2,8 +2,8 @@
 population stay on the truth?") is what docs/coevolution_memory.json holds: for every row, the
 runs of that task, variant and seed range that held the truth 50 generations (``settled_at``), how
 many of them later left it by more than 0.1 (``max_after_settled``; also on a seed range in
-brackets), and the median and max of that distance, recomputed and compared as printed. An edited figure or a rerun not written back
-fails here."""
+brackets), and the median and max of that distance, recomputed and compared as printed. An
+edited figure or a rerun not written back fails here."""
 
 import json
 import re

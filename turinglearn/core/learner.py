@@ -232,7 +232,7 @@ class TuringLearner(GenerationLoop):
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
-        f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)  # [D]
+        f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         if trains:
@@ -249,7 +249,9 @@ class TuringLearner(GenerationLoop):
         record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
         return self._publish(record)
 
-    def _model_fitness(self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int) -> np.ndarray:
+    def _model_fitness(
+        self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int
+    ) -> np.ndarray:
         """[M] from the verdicts [J, S] of every judge, the first ``current`` this generation's
         (the rest the hall of fame), on ``shown`` agents of which the first ``models`` are the
         population's."""
@@ -266,7 +268,9 @@ class TuringLearner(GenerationLoop):
             return (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)
         return fitness(verdicts, current)  # every judge one vote
 
-    def _judge_fitness(self, judged: np.ndarray, ev: Evaluation, shown: int, models: int, recalled, near) -> np.ndarray:
+    def _judge_fitness(
+        self, judged: np.ndarray, ev: Evaluation, shown: int, models: int, recalled, near
+    ) -> np.ndarray:
         """[D] from this generation's judges' verdicts [D, S] on ``shown`` agents: the population's
         ``models``, then the ``recalled`` models [A'', d], then the hard counterfeits ``near`` [N, d];
         every sample not the system's is a counterfeit."""
