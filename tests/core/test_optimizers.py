@@ -178,6 +178,41 @@ def test_offspring_recombine_parent_values():
     np.testing.assert_array_equal(es.sigma[4:], 1e-9)
 
 
+@pytest.mark.parametrize("recombination", ["intermediate", "global"])
+def test_averaging_recombination_breeds_from_the_parents_mean(recombination):
+    # tiny step sizes: an offspring is the mean of two parents, or of all of them
+    tiny = {"sigma_init": 1e-9, "sigma_min": 1e-9, "sigma_max": 1e-9}
+    es = _es(seed=7, recombination=recombination, **tiny)
+    es.tell(-np.abs(es.ask() - es.ask().mean(0)).sum(axis=1))
+    parents, offspring = es.ask()[:4], es.ask()[4:]
+    if recombination == "global":
+        np.testing.assert_allclose(offspring, np.broadcast_to(parents.mean(0), offspring.shape), atol=1e-7)
+    else:
+        pair_means = [(parents[i] + parents[j]) / 2 for i in range(4) for j in range(i + 1, 4)]
+        gap = np.abs(offspring[:, None, :] - np.array(pair_means)[None]).max(axis=2).min(axis=1)
+        assert (gap < 1e-7).all()
+    # the same draws as discrete recombination: only the values differ, the step sizes do not
+    discrete = _es(seed=7, **tiny)
+    discrete.tell(-np.abs(discrete.ask() - discrete.ask().mean(0)).sum(axis=1))
+    np.testing.assert_array_equal(discrete.ask()[:4], parents)
+    np.testing.assert_array_equal(discrete.sigma, es.sigma)
+
+
+def test_averaging_holds_a_population_together_under_a_fitness_that_is_noise():
+    # the spread a blind selection leaves: discrete recombination keeps the parents' spread,
+    # averaging pulls the offspring in (genetic repair), so the population stays narrower
+    def spread(recombination):
+        es = _es(seed=3, n=3, bounded=False, population=40, parents=20, sigma_init=0.1,
+                 sigma_max=0.1, recombination=recombination)
+        noise = np.random.default_rng(0)
+        for _ in range(60):
+            es.tell(noise.random(40))
+        return float(np.median(es.ask().std(axis=0)))
+
+    assert spread("intermediate") < 0.75 * spread("discrete")
+    assert spread("global") < spread("intermediate")
+
+
 def _run(es, generations, rng_seed=0):
     rng = np.random.default_rng(rng_seed)
     out = []
@@ -249,6 +284,7 @@ def test_converges_to_a_target_inside_the_bounds():
         ({"threshold": -0.1}, "threshold"),
         ({"threshold": math.inf}, "threshold"),
         ({"threshold": math.nan}, "threshold"),
+        ({"recombination": "uniform"}, "recombination"),
     ],
 )
 def test_config_rejects_bad_values(kwargs, key):

@@ -19,6 +19,8 @@ from turinglearn.errors import ConfigError, check_at_least
 
 #: what becomes of a mutation that leaves the box (:attr:`ESConfig.bounds`)
 BOUNDS = ("clip", "reflect")
+#: how an offspring's values come from its parents (:attr:`ESConfig.recombination`)
+RECOMBINATIONS = ("discrete", "intermediate", "global")
 
 
 def reflect(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -61,7 +63,15 @@ class ESConfig:
     every generation and the population drifts; a threshold of a few standard errors of the
     fitness keeps the parents until the evidence says otherwise (docs/concepts.md, "Memory").
     In the fitness's own units: a fraction of judges fooled for Turing Learning, minus a distance
-    for the metric baselines.
+    for the metric baselines;
+    recombination: how an offspring's values come from the parents: ``discrete`` (the papers'
+    code) takes each value from one of two random parents, so the offspring spread as wide as
+    the parents; ``intermediate`` takes the two parents' mean and ``global`` the mean of all
+    ``parents`` (the (mu/mu_I + lambda) ES), before mutation. Averaging keeps what the selected
+    parents share and cancels what selection picked up by chance, so under a noisy fitness the
+    population is held together around where selection points (genetic repair: Beyer 1995;
+    under noise, Arnold & Beyer 2002) instead of spreading across every value the fitness
+    cannot tell apart (docs/concepts.md, "Memory").
     """
 
     population: int = 100
@@ -73,6 +83,7 @@ class ESConfig:
     init_high: float = 1.0
     bounds: str = "clip"
     threshold: float = 0.0
+    recombination: str = "discrete"
 
     def __post_init__(self):
         check_at_least(self, population=2)
@@ -99,6 +110,8 @@ class ESConfig:
             raise ConfigError(f"must be a fitness margin >= 0, got {self.threshold}", "threshold")
         if self.bounds not in BOUNDS:
             raise ConfigError(f"choose {' or '.join(BOUNDS)}, got {self.bounds!r}", "bounds")
+        if self.recombination not in RECOMBINATIONS:
+            raise ConfigError(f"choose one of {', '.join(RECOMBINATIONS)}, got {self.recombination!r}", "recombination")
 
 
 class SelfAdaptiveES:
@@ -107,7 +120,8 @@ class SelfAdaptiveES:
     Each generation the whole population (parents included: fitness is relative to the current
     opponents, so parents are re-evaluated) is told its fitness; the best ``mu`` become parents
     (ties broken at random) and ``lambda`` offspring are bred, each from two distinct random
-    parents: discrete recombination of values, intermediate recombination of step sizes, then
+    parents: discrete recombination of values (or ``recombination``'s), intermediate
+    recombination of step sizes, then
     ``sigma' = sigma * exp(tau0 N(0,1) + tau N_i(0,1))`` clipped to ``[sigma_min, sigma_max]``
     and ``x' = x + sigma' N_i(0,1)`` clipped to the bounds, or mirrored into them (``bounds``)
     (Beyer & Schwefel 2002).
@@ -151,7 +165,12 @@ class SelfAdaptiveES:
         a = rng.integers(cfg.parents, size=lam)
         b = (a + rng.integers(1, cfg.parents, size=lam)) % cfg.parents if cfg.parents > 1 else a
         pick = rng.random((lam, n)) < 0.5
-        x = np.where(pick, px[a], px[b])  # discrete recombination
+        if cfg.recombination == "discrete":  # the same draws either way: only the values differ
+            x = np.where(pick, px[a], px[b])
+        elif cfg.recombination == "intermediate":
+            x = (px[a] + px[b]) / 2
+        else:  # global: every offspring from the parents' centroid
+            x = np.broadcast_to(px.mean(axis=0), (lam, n))
         s = (ps[a] + ps[b]) / 2  # intermediate recombination of step sizes
         tau0, tau = 1 / math.sqrt(2 * n), 1 / math.sqrt(2 * math.sqrt(n))
         s = s * np.exp(tau0 * rng.standard_normal((lam, 1)) + tau * rng.standard_normal((lam, n)))
