@@ -54,13 +54,34 @@ def test_when_every_judge_is_right_everywhere_each_scores_one_as_before():
         shared_discriminator_fitness(judged, np.ones(3, dtype=bool))
 
 
-def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny):
-    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": "shared"}))
+def test_geometric_sharing_pays_nothing_for_rejecting_everything():
+    # nine judges take everything for genuine; the tenth rejects everything. Arithmetic sharing
+    # hands it the counterfeits' whole credit (it beats every judge that is right on the genuine
+    # samples), so the next generation's judges would reject everything; geometric gives it 0
+    genuine = np.array([1, 1, 0, 0, 0, 0], dtype=bool)
+    judged = np.vstack([np.ones((9, 6), dtype=bool), np.zeros((1, 6), dtype=bool)])
+    arithmetic = shared_discriminator_fitness(judged, genuine)
+    geometric = shared_discriminator_fitness(judged, genuine, geometric=True)
+    assert arithmetic[9] > arithmetic[:9].max()
+    assert geometric[9] == 0 and (geometric[:9] == 0).all()  # nobody is right in both classes
+    # a judge right in both classes is what pays: the tenth rejects one counterfeit, accepts the rest
+    judged[9] = [1, 1, 0, 1, 1, 1]
+    geometric = shared_discriminator_fitness(judged, genuine, geometric=True)
+    assert geometric[9] > 0 and geometric[9] > geometric[:9].max()
+    # and every judge right everywhere still scores 1
+    right = np.tile(genuine, (4, 1))
+    np.testing.assert_allclose(shared_discriminator_fitness(right, genuine, geometric=True), 1.0)
+
+
+@pytest.mark.parametrize("kind", ["shared", "shared-geometric"])
+def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind):
+    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": kind}))
     seen = record_evaluations(learner)
     g = learner.step()
     judged = judgements(seen[-1].outputs)[: len(g.discriminators)]
     np.testing.assert_allclose(
-        g.discriminator_fitness, shared_discriminator_fitness(judged, seen[-1].genuine)
+        g.discriminator_fitness,
+        shared_discriminator_fitness(judged, seen[-1].genuine, geometric=kind == "shared-geometric"),
     )
     assert not np.allclose(g.discriminator_fitness, discriminator_fitness(judged, seen[-1].genuine))
 
@@ -71,6 +92,7 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny):
         ({"learner.judge_fitness": "fair"}, "judge_fitness"),
         ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
         ({"learner.judge_fitness": "shared", "learner.islands": 2}, "model_memory_share or islands"),
+        ({"learner.judge_fitness": "shared-geometric", "learner.islands": 2}, "model_memory_share or islands"),
         (
             {"learner.judge_fitness": "shared", "learner.model_memory": 4, "learner.model_memory_share": 0.5},
             "not with hard counterfeits, model_memory_share",

@@ -133,7 +133,9 @@ class LearnerConfig:
     (sensitivity + specificity) / 2) or ``shared`` (competitive fitness sharing, Rosin & Belew
     1997: each sample's unit of credit is shared among the judges that judged it right, so a
     counterfeit that most judges take for genuine pays the few that reject it most;
-    docs/concepts.md, "Memory"); not with hard counterfeits, ``model_memory_share`` or islands.
+    docs/concepts.md, "Memory") or ``shared-geometric`` (the same, the credits on genuine and
+    counterfeit samples combined by their geometric mean, so a judge earns only by being right
+    in both classes); not with hard counterfeits, ``model_memory_share`` or islands.
     """
 
     kind: str = "turing"
@@ -171,7 +173,7 @@ class LearnerConfig:
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
-        if self.judge_fitness == "shared" and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
+        if self.judge_fitness != "accuracy" and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
             raise ConfigError(
                 "shares each sample's credit among the judges right on it, every sample alike: not with hard "
                 "counterfeits, model_memory_share or islands",

@@ -120,7 +120,8 @@ class TuringLearner(GenerationLoop):
     judge_fitness: ``"accuracy"`` (the papers): an evolved discriminator's fitness is its
     (sensitivity + specificity) / 2; ``"shared"``: competitive fitness sharing
     (:func:`~turinglearn.core.fitness.shared_discriminator_fitness`), each sample's credit shared
-    among the judges right on it. Not with a fixed share of specificity (counterfeits,
+    among the judges right on it; ``"shared-geometric"``: the same, the judge's shared credits on
+    the genuine and the counterfeit samples combined by their geometric mean. Not with a fixed share of specificity (counterfeits,
     ``model_memory_share``) or islands; a trained classifier is not selected and ignores it.
 
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
@@ -185,7 +186,7 @@ class TuringLearner(GenerationLoop):
         self.model_fitness = model_fitness
         if judge_fitness not in JUDGE_FITNESS:
             raise ValueError(f"judge_fitness must be one of {', '.join(JUDGE_FITNESS)}, got {judge_fitness!r}")
-        if judge_fitness == "shared" and (counterfeits is not None or model_memory_share is not None or islands > 1):
+        if judge_fitness != "accuracy" and (counterfeits is not None or model_memory_share is not None or islands > 1):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
         self.judge_fitness = judge_fitness
         self.discriminator = discriminator
@@ -277,8 +278,8 @@ class TuringLearner(GenerationLoop):
         owner = np.asarray(ev.owner)
         if self.islands > 1:  # each judge against its own island's models
             return island_discriminator_fitness(judged, ev.genuine, owner, models, self.islands)
-        if self.judge_fitness == "shared":  # credit for each sample shared among the judges right on it
-            return shared_discriminator_fitness(judged, ev.genuine)
+        if self.judge_fitness != "accuracy":  # credit for each sample shared among the judges right on it
+            return shared_discriminator_fitness(judged, ev.genuine, self.judge_fitness == "shared-geometric")
         if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
             hard = (owner >= models) & (owner < models + len(recalled))
             return discriminator_fitness(judged, ev.genuine, hard, self.model_memory_share)
