@@ -93,6 +93,13 @@ VARIANTS: dict[str, dict] = {
     },
     # competitive fitness sharing of the judges' accuracy (Rosin & Belew 1997)
     "shared": {"learner.judge_fitness": "shared"},
+    # averaged parents (genetic repair): the population held together where selection points
+    "intermediate": {"models.recombination": "intermediate"},
+    "global": {"models.recombination": "global"},
+    "shared-geometric": {"learner.judge_fitness": "shared-geometric"},
+    "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},
+    # both: judges selected for the samples few others reject, models for matching the system's verdicts
+    "shared-matching": {"learner.judge_fitness": "shared", "learner.model_fitness": "matching"},
     "papers": {  # the papers' algorithm: no memory, one replica, the final median
         "learner.hall_of_fame": 0,
         "evaluation.average_last": 1,
