@@ -179,6 +179,17 @@ def read_run(path: Path) -> dict | None:
     return {"summary": summary, "history": history, "wall": wall}
 
 
+def cycling(history: dict, start: int = 100) -> dict:
+    """How the models' mean fitness moves from one generation to the next, from ``start`` on:
+    its lag-1 autocorrelation (``fitness_lag1``; near +1 when it drifts slowly, negative when it
+    flips up and down every generation, as when the judges' bias cycles) and its mean absolute
+    step (``fitness_step``)."""
+    f = history["model_fitness_mean"][start:]
+    if len(f) < 3 or np.std(f) == 0:
+        return {"fitness_lag1": None, "fitness_step": None}
+    return {"fitness_lag1": float(np.corrcoef(f[:-1], f[1:])[0, 1]), "fitness_step": float(np.abs(np.diff(f)).mean())}
+
+
 def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:
     """First generation within ``near`` of the truth (population median, every parameter), the
     largest distance after it, and the generations spent farther than 2 x ``near`` after it; and
@@ -247,6 +258,7 @@ def analyse(
         "final_summed": float(np.sum(s["abs_error"])),
         "c2st": s.get("c2st"),
         **drift(h, names, truth, near, settle),
+        **cycling(h),
     }
     if s.get("panel"):  # the same run's window estimate, which the panel replaced
         out["window_error"] = float(np.max(np.abs(np.asarray(s["panel"]["window_estimate"]) - truth)))
@@ -336,6 +348,12 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
             print(f"{'':<18} {'':<10} after holding the truth {settle} generations ({len(held)} runs): left it by "
                   f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance, median "
                   f"{np.median(held):.3f} [max {max(held):.3f}]")  # fmt: skip
+        lags = [r["fitness_lag1"] for r in g if r.get("fitness_lag1") is not None]
+        if lags:  # the judges' bias flipping every generation shows as a negative autocorrelation
+            steps = [r["fitness_step"] for r in g if r.get("fitness_step") is not None]
+            print(f"{'':<18} {'':<10} models' mean fitness from generation 100: lag-1 autocorrelation "
+                  f"{np.median(lags):+.2f} [{min(lags):+.2f}, {max(lags):+.2f}], mean step "
+                  f"{np.median(steps):.3f}")  # fmt: skip
         panel = [r for r in g if "window_error" in r]
         if panel:  # the panel's runs carry their window estimate: both from the same generations
             fe, we = [r["final_error"] for r in panel], [r["window_error"] for r in panel]

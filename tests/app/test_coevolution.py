@@ -170,6 +170,7 @@ def test_engagement_summary_without_the_columns_is_nones():
         "hall_of_fame_fooled",
         "disengaged_fraction",
         "disengaged_spells",
+        "fitness_lag1",
     ):
         assert s[key] is None
     assert engagement_summary({}) == s
@@ -194,6 +195,28 @@ def test_engagement_summary_of_known_spells():
     assert s["disengaged_spells"] == [[1100, 1129]]
     assert engagement_summary(h, spell=5)["disengaged_spells"] == [[1100, 1129], [1200, 1204]]
     json.dumps(s)
+
+
+def test_a_judges_bias_that_flips_every_generation_is_named_in_the_summary_and_the_closing_line():
+    from turinglearn.app.printing import coevolution_line
+
+    n, rng = 400, np.random.default_rng(0)
+    noise = rng.normal(0, 0.02, n)
+    flipping = 0.5 + 0.12 * (-1.0) ** np.arange(n) + noise  # up, down, up...: the judges' bias cycling
+    drifting = 0.5 + 0.1 * np.sin(np.arange(n) / 15) + noise  # slow moves
+    cycled = engagement_summary(history_of(np.zeros(n), model_fitness_mean=flipping))
+    calm = engagement_summary(history_of(np.zeros(n), model_fitness_mean=drifting))
+    assert cycled["fitness_lag1"] < -0.8 and calm["fitness_lag1"] > 0.5
+    assert "flips every generation" in coevolution_line(cycled)
+    assert "flips" not in coevolution_line(calm)
+    # only the last quarter counts: a cycle that ended early is not reported
+    early = np.concatenate([flipping[:300], drifting[300:]])
+    assert engagement_summary(history_of(np.zeros(n), model_fitness_mean=early))["fitness_lag1"] > 0.5
+    # too short, flat or absent: no figure
+    assert engagement_summary(history_of(np.zeros(20), model_fitness_mean=flipping[:20]))["fitness_lag1"] is None
+    assert engagement_summary(history_of(np.zeros(n), model_fitness_mean=np.full(n, 0.5)))["fitness_lag1"] is None
+    assert engagement_summary(history_of(np.zeros(n)))["fitness_lag1"] is None
+    json.dumps(cycled)
 
 
 def test_plot_is_a_png_written_whole(tmp_path):

@@ -34,6 +34,10 @@ _RULE = StoppingConfig()  # the [stopping] section's defaults, so drift and stop
 LEAVE_TOLERANCES = 5.0
 #: below this, the best current judge is taken to be disengaged (0.5: cannot tell at all)
 DISENGAGED = 0.55
+#: below this lag-1 autocorrelation of the models' mean fitness the judges' bias is taken to
+#: flip every generation (noise alone gives 0 +- 0.13 over 250 generations; runs without
+#: the cycle +0.3 to +0.95, runs with it -0.4 to -0.8: docs/results.md, "Coevolution")
+CYCLING = -0.3
 
 
 @dataclass(frozen=True)
@@ -256,6 +260,12 @@ def engagement_summary(
 
     - ``history_began``: the generation from which historical averaging penalised the models
       (the first with a positive ``history_penalty``; None without it or before it began).
+    - ``fitness_lag1``: the lag-1 autocorrelation of the models' mean fitness over the last
+      ``last`` of the run: near +1 when it moves slowly, negative when it flips up and down
+      from one generation to the next, which happens when the judges' bias cycles (every
+      judge accepting most samples, then every judge rejecting them: the arithmetic mean of
+      shared credits, docs/concepts.md, "Memory"). Below :data:`CYCLING` the run's closing line
+      says so.
 
     Generations without a measure (NaN) are left out; a value is None where the history has no
     such column or no measure in it (older runs, the metric baselines), never an error."""
@@ -275,7 +285,20 @@ def engagement_summary(
         out["disengaged_spells"] = _spells(low, _generations(history, len(best)), spell)
     out["disengaged_threshold"] = disengaged
     out["history_began"] = history_began(history)
+    out["fitness_lag1"] = lag1(_column(history, "model_fitness_mean"), last)
     return out
+
+
+def lag1(col: np.ndarray | None, last: float = 0.25) -> float | None:
+    """Lag-1 autocorrelation of a column's last ``last`` (NaNs dropped); None where there is
+    no such column, fewer than 8 values or no variation."""
+    if col is None:
+        return None
+    tail = col[-max(1, math.ceil(last * len(col))) :]
+    tail = tail[np.isfinite(tail)]
+    if tail.size < 8 or np.std(tail) == 0:
+        return None
+    return float(np.corrcoef(tail[:-1], tail[1:])[0, 1])
 
 
 def history_began(history: Mapping[str, Sequence[float]]) -> int | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from turinglearn.app.coevolution import CYCLING
+
 
 def print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
@@ -66,6 +68,11 @@ def coevolution_line(co: dict) -> str:
         words.append(f"best judge vs models {co['judges_best_vs_models']:.2f} (last quarter; 0.5 = chance)")
     if co.get("disengaged_fraction") is not None:
         words.append(f"disengaged {100 * co['disengaged_fraction']:.0f} % of generations")
+    if co.get("fitness_lag1") is not None and co["fitness_lag1"] < CYCLING:
+        words.append(
+            f"the judges' bias flips every generation (models' mean fitness lag-1 autocorrelation "
+            f"{co['fitness_lag1']:+.2f})"
+        )
     if co.get("history_began") is not None:
         words.append(f"historical averaging from generation {co['history_began']}")
     drift = co.get("drift") or []
