@@ -242,6 +242,12 @@ class ModelConfig(ESConfig):
             raise ConfigError(f"must be positive, got {self.weight_bound}", "weight_bound")
         if not 0 <= self.crossover <= 1:
             raise ConfigError(f"must be a probability in [0, 1], got {self.crossover}", "crossover")
+        if self.kind == "gp" and self.recombination != "discrete":
+            raise ConfigError(
+                "averages the ES's parameter vectors; gp programs breed by subtree crossover "
+                "(models.crossover): leave recombination = 'discrete'",
+                "recombination",
+            )
 
 
 @dataclass(frozen=True)
