@@ -1,9 +1,11 @@
-"""The "Overshoot or forgetting" table on docs/results.md (section "Coevolution: does the
-population stay on the truth?") is what docs/coevolution_memory.json holds: for every row, the
-runs of that task, variant and seed range that held the truth 50 generations (``settled_at``), how
+"""Two tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+are what docs/coevolution_memory.json holds. "Overshoot or forgetting": for every row, the runs
+of that task, variant and seed range that held the truth 50 generations (``settled_at``), how
 many of them later left it by more than 0.1 (``max_after_settled``; also on a seed range in
-brackets), and the median and max of that distance, recomputed and compared as printed. An
-edited figure or a rerun not written back fails here."""
+brackets), and the median and max of that distance. "The judges' bias cycles": the runs' lag-1
+autocorrelation of the models' mean fitness (``fitness_lag1``; median, min, max) and its mean
+step (``fitness_step``; median). Each is recomputed and compared as printed: an edited figure or
+a rerun not written back fails here."""
 
 import json
 import re
@@ -13,39 +15,49 @@ import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-VARIANT = {"papers'": "current", "shared": "shared"}
+VARIANT = {"papers'": "current", "shared": "shared", "shared, geometric mean": "shared-geometric"}
 
 
-def _rows():
+def _rows(anchor: str):
     text = (DOCS / "results.md").read_text()
-    section = text.split("**Overshoot or forgetting.**", 1)[1]
-    lines = [line for line in section.splitlines() if line.startswith("|")]
+    lines = text.split(anchor, 1)[1].splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("| task, held-out seeds |"))
-    for line in lines[head + 2 :]:
+    for line in lines[head + 2 :]:  # the table's rows: up to the first line that is not one
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        if len(cells) != 5:
+        if not line.startswith("|") or len(cells) != 5:
             break
         yield cells
 
 
-ROWS = list(_rows())
+def _stored(task_seeds: str, variant: str) -> list[dict]:
+    stored = json.loads((DOCS / "coevolution_memory.json").read_text())
+    task, seeds = task_seeds.split(", ")
+    lo, hi = map(int, seeds.split("-"))
+    return [r for r in stored if r["task"] == task and r["variant"] == VARIANT[variant] and lo <= r["seed"] <= hi]
 
 
-def test_the_table_is_there():
-    assert len(ROWS) >= 10
+ROWS = list(_rows("**Overshoot or forgetting.**"))
+CYCLES = list(_rows("**The judges' bias cycles under shared fitness.**"))
+
+
+def test_the_tables_are_there():
+    assert len(ROWS) >= 10 and len(CYCLES) >= 10
+
+
+@pytest.mark.parametrize("cells", CYCLES, ids=[f"{c[0]} {c[1]}" for c in CYCLES])
+def test_every_cycle_row_is_recomputed_from_the_stored_runs(cells):
+    runs = _stored(cells[0], cells[1])
+    lags = [r["fitness_lag1"] for r in runs]
+    assert int(cells[2]) == len(runs) and None not in lags, f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
+    assert cells[3] == f"{np.median(lags):+.2f} [{min(lags):+.2f}, {max(lags):+.2f}]"
+    assert cells[4] == f"{np.median([r['fitness_step'] for r in runs]):.3f}"
 
 
 @pytest.mark.parametrize("cells", ROWS, ids=[f"{c[0]} {c[1]}" for c in ROWS])
 def test_every_row_is_recomputed_from_the_stored_runs(cells):
-    stored = json.loads((DOCS / "coevolution_memory.json").read_text())
-    task, seeds = cells[0].split(", ")
-    lo, hi = map(int, seeds.split("-"))
-    runs = [
-        r
-        for r in stored
-        if r["task"] == task and r["variant"] == VARIANT[cells[1]] and lo <= r["seed"] <= hi
-    ]
-    assert len(runs) == hi - lo + 1, f"{task} {cells[1]}: {len(runs)} stored runs for seeds {seeds}"
+    runs = _stored(cells[0], cells[1])
+    lo, hi = map(int, cells[0].split(", ")[1].split("-"))
+    assert len(runs) == hi - lo + 1, f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
     held = [r["max_after_settled"] for r in runs if r["settled_at"] is not None]
     assert int(cells[2]) == len(held)
     assert int(re.match(r"\d+", cells[3]).group()) == sum(x > 0.1 for x in held)

@@ -35,8 +35,8 @@ LEAVE_TOLERANCES = 5.0
 #: below this, the best current judge is taken to be disengaged (0.5: cannot tell at all)
 DISENGAGED = 0.55
 #: below this lag-1 autocorrelation of the models' mean fitness the judges' bias is taken to
-#: flip every generation (noise alone gives 0 +- 0.13 over 250 generations; runs without
-#: the cycle +0.3 to +0.95, runs with it -0.4 to -0.8: docs/results.md, "Coevolution")
+#: flip every generation (noise alone gives 0 +- 0.13 over 250 generations; held-out runs read
+#: from generation 100: without the cycle +0.09 to +0.95, with it -0.43 to -0.81; docs/results.md)
 CYCLING = -0.3
 
 
