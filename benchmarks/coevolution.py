@@ -184,10 +184,11 @@ def cycling(history: dict, start: int = 100) -> dict:
     its lag-1 autocorrelation (``fitness_lag1``; near +1 when it drifts slowly, negative when it
     flips up and down every generation, as when the judges' bias cycles) and its mean absolute
     step (``fitness_step``)."""
+    from turinglearn.app.coevolution import lag1
+
     f = history["model_fitness_mean"][start:]
-    if len(f) < 3 or np.std(f) == 0:
-        return {"fitness_lag1": None, "fitness_step": None}
-    return {"fitness_lag1": float(np.corrcoef(f[:-1], f[1:])[0, 1]), "fitness_step": float(np.abs(np.diff(f)).mean())}
+    lag = lag1(f, last=1.0)  # the same figure as summary.json's, over these generations
+    return {"fitness_lag1": lag, "fitness_step": None if lag is None else float(np.abs(np.diff(f)).mean())}
 
 
 def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:

@@ -33,7 +33,8 @@ def _stored(task_seeds: str, variant: str) -> list[dict]:
     stored = json.loads((DOCS / "coevolution_memory.json").read_text())
     task, seeds = task_seeds.split(", ")
     lo, hi = map(int, seeds.split("-"))
-    return [r for r in stored if r["task"] == task and r["variant"] == VARIANT[variant] and lo <= r["seed"] <= hi]
+    variant = VARIANT[variant]
+    return [r for r in stored if r["task"] == task and r["variant"] == variant and lo <= r["seed"] <= hi]
 
 
 ROWS = list(_rows("**Overshoot or forgetting.**"))

@@ -213,9 +213,12 @@ def test_a_judges_bias_that_flips_every_generation_is_named_in_the_summary_and_t
     early = np.concatenate([flipping[:300], drifting[300:]])
     assert engagement_summary(history_of(np.zeros(n), model_fitness_mean=early))["fitness_lag1"] > 0.5
     # too short, flat or absent: no figure
-    assert engagement_summary(history_of(np.zeros(20), model_fitness_mean=flipping[:20]))["fitness_lag1"] is None
-    assert engagement_summary(history_of(np.zeros(n), model_fitness_mean=np.full(n, 0.5)))["fitness_lag1"] is None
-    assert engagement_summary(history_of(np.zeros(n)))["fitness_lag1"] is None
+    for h in (
+        history_of(np.zeros(20), model_fitness_mean=flipping[:20]),
+        history_of(np.zeros(n), model_fitness_mean=np.full(n, 0.5)),
+        history_of(np.zeros(n)),
+    ):
+        assert engagement_summary(h)["fitness_lag1"] is None
     json.dumps(cycled)
 
 

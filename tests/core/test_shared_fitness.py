@@ -92,7 +92,10 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind):
         ({"learner.judge_fitness": "fair"}, "judge_fitness"),
         ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
         ({"learner.judge_fitness": "shared", "learner.islands": 2}, "model_memory_share or islands"),
-        ({"learner.judge_fitness": "shared-geometric", "learner.islands": 2}, "model_memory_share or islands"),
+        (
+            {"learner.judge_fitness": "shared-geometric", "learner.islands": 2},
+            "model_memory_share or islands",
+        ),
         (
             {"learner.judge_fitness": "shared", "learner.model_memory": 4, "learner.model_memory_share": 0.5},
             "not with hard counterfeits, model_memory_share",

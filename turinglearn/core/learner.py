@@ -121,8 +121,9 @@ class TuringLearner(GenerationLoop):
     (sensitivity + specificity) / 2; ``"shared"``: competitive fitness sharing
     (:func:`~turinglearn.core.fitness.shared_discriminator_fitness`), each sample's credit shared
     among the judges right on it; ``"shared-geometric"``: the same, the judge's shared credits on
-    the genuine and the counterfeit samples combined by their geometric mean. Not with a fixed share of specificity (counterfeits,
-    ``model_memory_share``) or islands; a trained classifier is not selected and ignores it.
+    the genuine and the counterfeit samples combined by their geometric mean. Not with a fixed
+    share of specificity (counterfeits, ``model_memory_share``) or islands; a trained classifier
+    is not selected and ignores it.
 
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.

@@ -111,7 +111,9 @@ class ESConfig:
         if self.bounds not in BOUNDS:
             raise ConfigError(f"choose {' or '.join(BOUNDS)}, got {self.bounds!r}", "bounds")
         if self.recombination not in RECOMBINATIONS:
-            raise ConfigError(f"choose one of {', '.join(RECOMBINATIONS)}, got {self.recombination!r}", "recombination")
+            raise ConfigError(
+                f"choose one of {', '.join(RECOMBINATIONS)}, got {self.recombination!r}", "recombination"
+            )
 
 
 class SelfAdaptiveES:
@@ -120,8 +122,8 @@ class SelfAdaptiveES:
     Each generation the whole population (parents included: fitness is relative to the current
     opponents, so parents are re-evaluated) is told its fitness; the best ``mu`` become parents
     (ties broken at random) and ``lambda`` offspring are bred, each from two distinct random
-    parents: discrete recombination of values (or ``recombination``'s), intermediate
-    recombination of step sizes, then
+    parents: their values recombined as ``recombination`` says (discrete by default), their step
+    sizes by intermediate recombination, then
     ``sigma' = sigma * exp(tau0 N(0,1) + tau N_i(0,1))`` clipped to ``[sigma_min, sigma_max]``
     and ``x' = x + sigma' N_i(0,1)`` clipped to the bounds, or mirrored into them (``bounds``)
     (Beyer & Schwefel 2002).
