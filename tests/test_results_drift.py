@@ -48,6 +48,8 @@ def test_the_tables_are_there():
 @pytest.mark.parametrize("cells", CYCLES, ids=[f"{c[0]} {c[1]}" for c in CYCLES])
 def test_every_cycle_row_is_recomputed_from_the_stored_runs(cells):
     runs = _stored(cells[0], cells[1])
+    lo, hi = map(int, cells[0].split(", ")[1].split("-"))
+    assert len(runs) == hi - lo + 1, f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
     lags = [r["fitness_lag1"] for r in runs]
     assert int(cells[2]) == len(runs) and None not in lags, f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
     assert cells[3] == f"{np.median(lags):+.2f} [{min(lags):+.2f}, {max(lags):+.2f}]"

@@ -217,6 +217,7 @@ def test_a_judges_bias_that_flips_every_generation_is_named_in_the_summary_and_t
         history_of(np.zeros(20), model_fitness_mean=flipping[:20]),
         history_of(np.zeros(n), model_fitness_mean=np.full(n, 0.5)),
         history_of(np.zeros(n)),
+        history_of(np.zeros(40), model_fitness_mean=[1.0] * 39 + [0.9]),  # one change, at the end
     ):
         assert engagement_summary(h)["fitness_lag1"] is None
     json.dumps(cycled)

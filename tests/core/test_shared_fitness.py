@@ -68,6 +68,8 @@ def test_geometric_sharing_pays_nothing_for_rejecting_everything():
     judged[9] = [1, 1, 0, 1, 1, 1]
     geometric = shared_discriminator_fitness(judged, genuine, geometric=True)
     assert geometric[9] > 0 and geometric[9] > geometric[:9].max()
+    # its value: genuine credit (1/10 + 1/10) / 2, counterfeit credit 1 / 4, times 10 judges
+    assert geometric[9] == pytest.approx(10 * np.sqrt(0.1 * 0.25))
     # and every judge right everywhere still scores 1
     right = np.tile(genuine, (4, 1))
     np.testing.assert_allclose(shared_discriminator_fitness(right, genuine, geometric=True), 1.0)

@@ -67,7 +67,8 @@ class ESConfig:
     recombination: how an offspring's values come from the parents: ``discrete`` (the papers'
     code) takes each value from one of two random parents, so the offspring spread as wide as
     the parents; ``intermediate`` takes the two parents' mean and ``global`` the mean of all
-    ``parents`` (the (mu/mu_I + lambda) ES), before mutation. Averaging keeps what the selected
+    ``parents`` (as in the (mu/mu_I + lambda) ES), before mutation; the step sizes are the two
+    random parents' mean either way. Averaging keeps what the selected
     parents share and cancels what selection picked up by chance, so under a noisy fitness the
     population is held together around where selection points (genetic repair: Beyer 1995;
     under noise, Arnold & Beyer 2002) instead of spreading across every value the fitness
