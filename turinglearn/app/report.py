@@ -106,7 +106,9 @@ def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
         ax.plot(g, metrics[f"{who}_fitness_mean"], color=color, lw=1.2, label=f"{who}s, mean")
         ax.plot(g, metrics[f"{who}_fitness_max"], color=color, lw=0.8, ls=":", label=f"{who}s, best")
     ax.axhline(0.5, color="grey", lw=0.8)
-    best = np.nanmax(metrics["discriminator_fitness_max"]) if len(g) else 1.0  # shared judge fitness passes 1
+    judges = np.asarray(metrics["discriminator_fitness_max"], dtype=float)
+    judges = judges[np.isfinite(judges)]  # none for the metric baselines
+    best = judges.max() if judges.size else 1.0  # shared judge fitness passes 1
     ax.set_ylim(-0.02, max(1.02, 1.02 * best))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("fitness")
