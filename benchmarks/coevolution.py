@@ -179,7 +179,11 @@ def read_run(path: Path) -> dict | None:
     return {"summary": summary, "history": history, "wall": wall}
 
 
-def cycling(history: dict, start: int = 100) -> dict:
+#: the generation from which `cycling` reads a run (the first generations are the search's own)
+CYCLING_FROM = 100
+
+
+def cycling(history: dict, start: int = CYCLING_FROM) -> dict:
     """How the models' mean fitness moves from one generation to the next, from ``start`` on:
     its lag-1 autocorrelation (``fitness_lag1``; near +1 when it drifts slowly, negative when it
     flips up and down every generation, as when the judges' bias cycles) and its mean absolute
@@ -352,7 +356,7 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
         lags = [r["fitness_lag1"] for r in g if r.get("fitness_lag1") is not None]
         if lags:  # the judges' bias flipping every generation shows as a negative autocorrelation
             steps = [r["fitness_step"] for r in g if r.get("fitness_step") is not None]
-            print(f"{'':<18} {'':<10} models' mean fitness from generation 100: lag-1 autocorrelation "
+            print(f"{'':<18} {'':<10} models' mean fitness from generation {CYCLING_FROM}: lag-1 autocorrelation "
                   f"{np.median(lags):+.2f} [{min(lags):+.2f}, {max(lags):+.2f}], mean step "
                   f"{np.median(steps):.3f}")  # fmt: skip
         panel = [r for r in g if "window_error" in r]

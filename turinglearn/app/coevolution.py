@@ -272,10 +272,8 @@ def engagement_summary(
     such column or no measure in it (older runs, the metric baselines), never an error."""
     out: dict[str, Any] = {}
     for key in ENGAGEMENT:
-        col = _column(history, key)
-        tail = None if col is None or not len(col) else col[-max(1, math.ceil(last * len(col))) :]
-        tail = None if tail is None else tail[np.isfinite(tail)]
-        out[key] = float(np.median(tail)) if tail is not None and tail.size else None
+        tail = _finite_tail(_column(history, key), last)
+        out[key] = float(np.median(tail)) if tail.size else None
     best = _column(history, ENGAGEMENT[0])
     measured = None if best is None else np.isfinite(best)
     if best is None or not measured.any():
@@ -290,13 +288,19 @@ def engagement_summary(
     return out
 
 
+def _finite_tail(col: np.ndarray | None, last: float) -> np.ndarray:
+    """The finite values of a column's last ``last`` (a fraction of its length; at least one
+    row); empty where there is no such column."""
+    if col is None or not len(col):
+        return np.empty(0)
+    tail = col[-max(1, math.ceil(last * len(col))) :]
+    return tail[np.isfinite(tail)]
+
+
 def lag1(col: np.ndarray | None, last: float = 0.25) -> float | None:
     """Lag-1 autocorrelation of a column's last ``last`` (NaNs dropped); None where there is
     no such column, fewer than 8 values or no variation."""
-    if col is None:
-        return None
-    tail = col[-max(1, math.ceil(last * len(col))) :]
-    tail = tail[np.isfinite(tail)]
+    tail = _finite_tail(col, last)
     if tail.size < 8 or np.std(tail[:-1]) == 0 or np.std(tail[1:]) == 0:  # no variation: no figure
         return None
     return float(np.corrcoef(tail[:-1], tail[1:])[0, 1])

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS
+from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, SHARED_JUDGE_FITNESS
 from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
@@ -173,7 +173,7 @@ class LearnerConfig:
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
-        if self.judge_fitness != "accuracy" and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
+        if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
             raise ConfigError(
                 "shares each sample's credit among the judges right on it, every sample alike: not with hard "
                 "counterfeits, model_memory_share or islands",

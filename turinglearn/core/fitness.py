@@ -16,6 +16,8 @@ MODEL_FITNESS = ("votes", "outputs", "matching")
 #: competitive fitness sharing (:func:`shared_discriminator_fitness`) each sample's credit shared
 #: among the judges that judged it right
 JUDGE_FITNESS = ("accuracy", "shared", "shared-geometric")
+#: those of them that share each sample's credit (:func:`shared_discriminator_fitness`)
+SHARED_JUDGE_FITNESS = ("shared", "shared-geometric")
 
 
 def judgements(outputs: np.ndarray) -> np.ndarray:

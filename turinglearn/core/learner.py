@@ -23,6 +23,7 @@ from turinglearn.core.contracts import (
 from turinglearn.core.fitness import (
     JUDGE_FITNESS,
     MODEL_FITNESS,
+    SHARED_JUDGE_FITNESS,
     discriminator_fitness,
     engagement,
     island_discriminator_fitness,
@@ -187,7 +188,7 @@ class TuringLearner(GenerationLoop):
         self.model_fitness = model_fitness
         if judge_fitness not in JUDGE_FITNESS:
             raise ValueError(f"judge_fitness must be one of {', '.join(JUDGE_FITNESS)}, got {judge_fitness!r}")
-        if judge_fitness != "accuracy" and (counterfeits is not None or model_memory_share is not None or islands > 1):
+        if judge_fitness in SHARED_JUDGE_FITNESS and (counterfeits is not None or model_memory_share is not None or islands > 1):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
         self.judge_fitness = judge_fitness
         self.discriminator = discriminator
@@ -279,7 +280,7 @@ class TuringLearner(GenerationLoop):
         owner = np.asarray(ev.owner)
         if self.islands > 1:  # each judge against its own island's models
             return island_discriminator_fitness(judged, ev.genuine, owner, models, self.islands)
-        if self.judge_fitness != "accuracy":  # credit for each sample shared among the judges right on it
+        if self.judge_fitness in SHARED_JUDGE_FITNESS:  # credit for each sample shared among the judges right on it
             return shared_discriminator_fitness(judged, ev.genuine, self.judge_fitness == "shared-geometric")
         if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
             hard = (owner >= models) & (owner < models + len(recalled))
