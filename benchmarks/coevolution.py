@@ -9,7 +9,9 @@ into its own run directory, and skips runs already complete (rerun it to resume 
   (0.05) of the truth on every parameter, the largest distance (max over parameters) of the
   population median from the truth after that, and the final error of the run's estimate; the
   same after the median first held the truth for ``--settle`` (50) generations in a row, which
-  tells a run that forgot the truth from one that overshot on its way to it;
+  tells a run that forgot the truth from one that overshot on its way to it; both also read
+  from the parents' median (metrics.csv's ``NAME_parents``, runs made since it was recorded),
+  which a generation of stray offspring does not move;
 - **stopping**: the generation at which the convergence rule (``[stopping]``'s window,
   tolerance and patience; ``--window/--tolerance/--patience`` try others) would have fired,
   the estimate the run would then have reported (:func:`turinglearn.app.results.estimate` on
@@ -195,14 +197,16 @@ def cycling(history: dict, start: int = CYCLING_FROM) -> dict:
     return {"fitness_lag1": lag, "fitness_step": None if lag is None else float(np.abs(np.diff(f)).mean())}
 
 
-def drift(history: dict, names, truth, near: float, settle: int = 50) -> dict:
+def drift(history: dict, names, truth, near: float, settle: int = 50, column: str = "median") -> dict:
     """First generation within ``near`` of the truth (population median, every parameter), the
     largest distance after it, and the generations spent farther than 2 x ``near`` after it; and
     the first generation that starts ``settle`` generations in a row within ``near``
     (``settled_at``) with the largest distance from it on (``max_after_settled``): a run that
     passes through the truth on its way there, overshoots and comes back counts in the first,
-    only a run that forgets the truth after holding it counts in the second."""
-    med = np.array([history[f"{n}_median"] for n in names])  # [d, G]
+    only a run that forgets the truth after holding it counts in the second. ``column``:
+    ``"median"`` reads the median of every evaluated model, ``"parents"`` that of the parents
+    selection kept (metrics.csv's ``NAME_parents``), which fresh offspring do not move."""
+    med = np.array([history[f"{n}_{column}"] for n in names])  # [d, G]
     dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
     inside = np.flatnonzero(dist <= near)
     held = np.flatnonzero(np.convolve(dist <= near, np.ones(settle, int), "valid") == settle)
@@ -265,6 +269,8 @@ def analyse(
         **drift(h, names, truth, near, settle),
         **cycling(h),
     }
+    if all(np.isfinite(h.get(f"{n}_parents", [np.nan])).all() for n in names):  # recorded since issue 23
+        out["parents"] = drift(h, names, truth, near, settle, column="parents")
     if s.get("panel"):  # the same run's window estimate, which the panel replaced
         out["window_error"] = float(np.max(np.abs(np.asarray(s["panel"]["window_estimate"]) - truth)))
         out["panel_chosen"] = s["panel"]["chosen_generations"]
@@ -353,6 +359,15 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
             print(f"{'':<18} {'':<10} after holding the truth {settle} generations ({len(held)} runs): left it by "
                   f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance, median "
                   f"{np.median(held):.3f} [max {max(held):.3f}]")  # fmt: skip
+        kept = [r["parents"] for r in g if r.get("parents")]
+        if kept:  # the same read from the parents' median: what selection moved, not the offspring
+            pa = [k["max_after"] for k in kept if k["max_after"] is not None]
+            ph = [k["max_after_settled"] for k in kept if k["max_after_settled"] is not None]
+            print(f"{'':<18} {'':<10} parents' median ({len(kept)} runs): left by > {2 * near:g} after near in "
+                  f"{sum(x > 2 * near for x in pa)}/{len(pa)}, largest distance "
+                  + (f"{np.median(pa):.3f} [max {max(pa):.3f}]" if pa else "-")
+                  + f"; after holding {settle}: {sum(x > 2 * near for x in ph)}/{len(ph)}"
+                  + (f", {np.median(ph):.3f} [max {max(ph):.3f}]" if ph else ""))  # fmt: skip
         lags = [r["fitness_lag1"] for r in g if r.get("fitness_lag1") is not None]
         if lags:  # the judges' bias flipping every generation shows as a negative autocorrelation
             steps = [r["fitness_step"] for r in g if r.get("fitness_step") is not None]

@@ -34,6 +34,9 @@ def test_islands_ask_stacks_the_parts_and_tell_hands_each_its_fitness():
         np.testing.assert_array_equal(part.fitness, f[6 * k : 6 * k + 6])
         best = x[6 * k : 6 * k + 6][np.argsort(-f[6 * k : 6 * k + 6])[:3]]
         np.testing.assert_array_equal(part.ask()[:3], best)  # each island selected on its own
+    # the pooled population's rows each island kept, island k's among rows [6k, 6k + 6)
+    np.testing.assert_array_equal(isl.selected, np.concatenate([p.selected + 6 * k for k, p in enumerate(isl.parts)]))
+    np.testing.assert_array_equal(x[isl.selected], np.concatenate([p.ask()[:3] for p in isl.parts]))
     with pytest.raises(ValueError, match=r"shape \(18,\)"):
         isl.tell(np.zeros(17))
 

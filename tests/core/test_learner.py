@@ -44,6 +44,18 @@ def test_hooks_see_every_generation(tiny):
     assert list(result.history["generation"]) == [0, 1, 2]
 
 
+def test_metrics_record_the_median_of_the_parents_selection_kept(tiny):
+    records = []
+    result = turinglearn.learn("aggregation", overrides=tiny, hooks=[records.append])
+    mu = result.config.models.parents
+    for g in range(len(records) - 1):  # generation g's kept parents lead generation g + 1's population
+        kept = records[g + 1].models[:mu]
+        np.testing.assert_array_equal(records[g].parents, kept)
+        medians = [result.history[f"{n}_parents"][g] for n in result.names]
+        np.testing.assert_allclose(medians, np.median(kept, axis=0))
+        assert not np.allclose(medians, [result.history[f"{n}_median"][g] for n in result.names])
+
+
 def test_learn_writes_a_complete_run(tmp_path, tiny):
     out = tmp_path / "run"
     result = turinglearn.learn("aggregation", overrides=tiny, out=out)

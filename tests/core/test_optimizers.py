@@ -153,6 +153,18 @@ def test_parents_are_the_best_of_the_told_population():
         assert {tuple(r) for r in np.hstack([es.ask()[:4], es.sigma[:4]])} == pairs
 
 
+@pytest.mark.parametrize("threshold", [0.0, 0.5])
+def test_selected_names_the_told_rows_that_became_parents(threshold):
+    es = _es(seed=7, threshold=threshold)
+    rng = np.random.default_rng(4)
+    assert es.selected is None  # nothing told yet
+    for _ in range(4):
+        x = es.ask().copy()
+        es.tell(rng.normal(size=12))
+        assert es.selected.shape == (4,)
+        np.testing.assert_array_equal(es.ask()[:4], x[es.selected])
+
+
 def test_ties_at_the_cut_take_the_whole_better_group():
     es = _es(seed=6)
     x = es.ask().copy()

@@ -106,6 +106,15 @@ def test_evolution_improves_fitness_on_a_toy_target():
     assert all(b <= a + 1e-12 for a, b in itertools.pairwise(errors))  # elitist: never worse
 
 
+def test_selected_names_the_told_programs_that_became_parents():
+    opt = GPOptimizer(GPFamily(), 20, 10, np.random.default_rng(3))
+    noise = np.random.default_rng(1)
+    for _ in range(3):
+        x = opt.ask().copy()
+        opt.tell(noise.random(20))
+        np.testing.assert_array_equal(opt.ask()[:10], x[opt.selected])
+
+
 def test_threshold_keeps_the_parent_programs_while_the_fitness_is_noise():
     family = GPFamily()
 

@@ -51,8 +51,8 @@ def plot_parameters(
     intervals: Mapping[str, Mapping[str, float]] | None = None,
     stopped: Mapping | None = None,
 ) -> Path:
-    """One panel per parameter: population median (line) and interquartile range (band) over
-    generations, with the ground truth as a dashed line and, where given (summary.json's
+    """One panel per parameter: population median (line), the parents' median (thin line, where
+    metrics.csv has ``NAME_parents``) and interquartile range (band) over generations, with the ground truth as a dashed line and, where given (summary.json's
     ``interval``: name -> {lo, hi}), the held-out test's interval as a green band; ``stopped``
     (summary.json's: {rule, generation}) draws the generation a stopping rule fired at."""
     plt = _pyplot()
@@ -65,6 +65,9 @@ def plot_parameters(
         ax = axes.flat[i]
         ax.fill_between(g, metrics[f"{name}_q25"], metrics[f"{name}_q75"], alpha=0.3, label="IQR")
         ax.plot(g, metrics[f"{name}_median"], lw=1.5, label="median")
+        kept = metrics.get(f"{name}_parents")
+        if kept is not None and np.isfinite(kept).any():  # older runs and some learners lack it
+            ax.plot(g, kept, lw=0.7, color="C1", label="parents' median")
         if truth is not None:
             ax.axhline(truth[i], color="k", ls="--", lw=1, label="truth")
         iv = (intervals or {}).get(name)

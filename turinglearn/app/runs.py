@@ -357,7 +357,7 @@ def _header(file: Path) -> list[str]:
 def metrics_columns(names: Sequence[str]) -> list[str]:
     cols = ["generation", "seconds"]
     for n in names:
-        cols += [f"{n}_median", f"{n}_q25", f"{n}_q75", f"{n}_best"]
+        cols += [f"{n}_median", f"{n}_q25", f"{n}_q75", f"{n}_best", f"{n}_parents"]
     return [
         *cols,
         "model_fitness_mean",

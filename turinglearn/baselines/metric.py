@@ -22,6 +22,7 @@ import numpy as np
 
 from turinglearn.core.contracts import Generation, Hook, System
 from turinglearn.core.learner import GenerationLoop
+from turinglearn.core.records import kept
 from turinglearn.core.summaries import HIST_BINS as HIST_BINS  # the bins, where they were first defined
 from turinglearn.core.summaries import histograms
 
@@ -90,6 +91,6 @@ class MetricLearner(GenerationLoop):
         fitness = self.evaluator.distances(self.system, self.distance, theta, self.seed, self.generation)
         self.model_optimizer.tell(fitness)
         no_discriminators = np.zeros((0, 0)), np.zeros(0)
-        return self._publish(
-            Generation(self.generation, theta, fitness, *no_discriminators, time.perf_counter() - t0)
-        )
+        parents = kept(self.model_optimizer, theta)
+        seconds = time.perf_counter() - t0
+        return self._publish(Generation(self.generation, theta, fitness, *no_discriminators, seconds, parents=parents))

@@ -140,7 +140,11 @@ class Interrogator(DiscriminatorFamily, Protocol):
 
 @runtime_checkable
 class Optimizer(Protocol):
-    """Ask/tell search over real vectors; higher fitness is better."""
+    """Ask/tell search over real vectors; higher fitness is better.
+
+    An optimiser that selects parents may also set ``selected`` ([mu] ints) in ``tell``: the
+    rows of the told population it kept; metrics.csv then records their median
+    (``NAME_parents``) beside the whole population's."""
 
     def ask(self) -> np.ndarray:
         """The population to evaluate: [P, n]."""

@@ -36,6 +36,7 @@ from turinglearn.core.fitness import (
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import Islands
 from turinglearn.core.random import stream
+from turinglearn.core.records import kept
 
 
 class GenerationLoop:
@@ -249,7 +250,10 @@ class TuringLearner(GenerationLoop):
         if self.models_memory.size and f_models[worst] < self.model_memory_below:  # told apart by its judges
             self.models_memory.offer(theta[worst], rng)
         seconds = time.perf_counter() - t0
-        record = Generation(self.generation, theta, f_models, weights, f_discs, seconds, diagnostics=diagnostics)
+        record = Generation(
+            self.generation, theta, f_models, weights, f_discs, seconds,
+            diagnostics=diagnostics, parents=kept(self.model_optimizer, theta),
+        )  # fmt: skip
         return self._publish(record)
 
     def _model_fitness(

@@ -148,6 +148,7 @@ class SelfAdaptiveES:
         self.x = rng.uniform(lo, hi, size=(config.population, n))
         self.sigma = np.full((config.population, n), config.sigma_init)
         self.fitness: np.ndarray | None = None  # [P] of the last evaluated population
+        self.selected: np.ndarray | None = None  # [mu] rows of it kept as parents
         self.generation = 0
 
     def ask(self) -> np.ndarray:
@@ -161,7 +162,7 @@ class SelfAdaptiveES:
         self.fitness = fitness
         ranked = favour_parents(fitness, cfg.parents, cfg.threshold, self.generation)
         order = np.lexsort((rng.random(cfg.population), -ranked))  # best first, random ties
-        parents = order[: cfg.parents]
+        parents = self.selected = order[: cfg.parents]
         px, ps = self.x[parents], self.sigma[parents]  # [mu, n]
 
         lam, n = cfg.population - cfg.parents, self.n
@@ -255,6 +256,7 @@ class Islands:
         if migrate_every < 1:
             raise ValueError(f"migrate_every must be at least 1, got {migrate_every}")
         self.parts, self.migrate_every = list(parts), migrate_every
+        self.selected: np.ndarray | None = None  # [K mu] rows of the pooled population kept as parents
         self.generation = 0
 
     def ask(self) -> np.ndarray:
@@ -267,6 +269,8 @@ class Islands:
             raise ValueError(f"fitness must have shape ({sum(sizes)},), got {fitness.shape}")
         for part, f in zip(self.parts, np.split(fitness, np.cumsum(sizes)[:-1]), strict=True):
             part.tell(f)
+        offsets = np.cumsum([0, *sizes[:-1]])
+        self.selected = np.concatenate([p.selected + o for p, o in zip(self.parts, offsets, strict=True)])
         self.generation += 1
         if self.generation % self.migrate_every == 0:  # ring: island k -> k + 1, all at once
             migrants = [p.emigrant() for p in self.parts]

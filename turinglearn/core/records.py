@@ -66,7 +66,9 @@ class Generation:
     networks); model_fitness: [M]; discriminators: [D, k] weight rows (a GAN: the
     discriminator networks); discriminator_fitness: [D]; seconds: wall time of the step;
     losses: named per-pair losses (gradient learners; empty otherwise); diagnostics: named
-    scalars about the coevolution (:func:`~turinglearn.core.fitness.engagement`; may be empty).
+    scalars about the coevolution (:func:`~turinglearn.core.fitness.engagement`; may be empty);
+    parents: [mu, d] the rows of ``models`` selection kept as the next generation's parents
+    (:func:`kept`; None where the optimiser does not say).
 
     The fitness arrays and losses may be *deferred*: ``read`` is called the first time one of
     them is used (a GAN's statistics live on the device, and reading them synchronises).
@@ -84,8 +86,10 @@ class Generation:
         *,
         read: Callable[[], Mapping[str, Any]] | None = None,
         diagnostics: Mapping[str, float] | None = None,
+        parents: Any = None,
     ):
         self.generation, self.models, self.discriminators = generation, models, discriminators
+        self.parents = parents
         self.seconds = seconds
         self.diagnostics = dict(diagnostics or {})
         self._values = (
@@ -136,3 +140,10 @@ class Generation:
             "discriminator_fitness": self.discriminator_fitness,
             "seconds": self.seconds,
         }
+
+
+def kept(optimizer, models: np.ndarray) -> np.ndarray | None:
+    """The rows of ``models`` [M, d] that ``optimizer``'s last ``tell`` kept as parents
+    ([mu, d]; its ``selected`` indices), or None for an optimiser that does not record them."""
+    selected = getattr(optimizer, "selected", None)
+    return None if selected is None else models[selected]

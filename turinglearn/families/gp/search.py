@@ -53,6 +53,7 @@ class GPOptimizer:
                 [self._new_tree(*init_depth), self._new_tree(*init_depth)] for _ in range(population)
             ]
         self.fitness: np.ndarray | None = None
+        self.selected: np.ndarray | None = None  # [mu] rows of the last told population kept as parents
         self.generation = 0
 
     def _new_tree(self, low: int, high: int):
@@ -76,6 +77,7 @@ class GPOptimizer:
         size = [len(a) + len(b) for a, b in self.programs]
         # best first; among equally fit programs the smaller one (lexicographic parsimony), then at random
         order = sorted(range(self.population), key=lambda i: (-fitness[i], size[i], rnd.random()))
+        self.selected = np.array(order[: self.parents])
         parents = [self.programs[i] for i in order[: self.parents]]
         with _deap_random(rnd):
             children = [self._child(parents) for _ in range(self.population - self.parents)]
