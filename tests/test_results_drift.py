@@ -1,11 +1,13 @@
-"""Two tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+"""Three tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
 are what docs/coevolution_memory.json holds. "Overshoot or forgetting": for every row, the runs
 of that task, variant and seed range that held the truth 50 generations (``settled_at``), how
 many of them later left it by more than 0.1 (``max_after_settled``; also on a seed range in
 brackets), and the median and max of that distance. "The judges' bias cycles": the runs' lag-1
 autocorrelation of the models' mean fitness (``fitness_lag1``; median, min, max) and its mean
-step (``fitness_step``; median). Each is recomputed and compared as printed: an edited figure or
-a rerun not written back fails here."""
+step (``fitness_step``; median). "Parents or offspring": per run the same drift read from the
+whole population's median and from the parents' (``parents``), runs leaving by more than 0.1
+after first reaching the truth and after holding it. Each is recomputed and compared as
+printed: an edited figure or a rerun not written back fails here."""
 
 import json
 import re
@@ -15,34 +17,47 @@ import numpy as np
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-VARIANT = {"papers'": "current", "shared": "shared", "shared, geometric mean": "shared-geometric"}
+VARIANT = {
+    "papers'": "current",
+    "shared": "shared",
+    "shared, geometric mean": "shared-geometric",
+    "shared, geometric mean, hall of fame half": "shared-geometric-hof",
+}
 
 
-def _rows(anchor: str):
+def _rows(anchor: str, width: int = 5):
     text = (DOCS / "results.md").read_text()
     lines = text.split(anchor, 1)[1].splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("| task, held-out seeds |"))
     for line in lines[head + 2 :]:  # the table's rows: up to the first line that is not one
         cells = [c.strip().strip("*") for c in line.strip("|").split("|")]
-        if not line.startswith("|") or len(cells) != 5:
+        if not line.startswith("|") or len(cells) != width:
             break
         yield cells
+
+
+def _seeds(text: str) -> list[int]:
+    """``10-19`` or ``11,12,14``."""
+    if "-" in text:
+        lo, hi = map(int, text.split("-"))
+        return list(range(lo, hi + 1))
+    return [int(s) for s in text.split(",")]
 
 
 def _stored(task_seeds: str, variant: str) -> list[dict]:
     stored = json.loads((DOCS / "coevolution_memory.json").read_text())
     task, seeds = task_seeds.split(", ")
-    lo, hi = map(int, seeds.split("-"))
-    variant = VARIANT[variant]
-    return [r for r in stored if r["task"] == task and r["variant"] == variant and lo <= r["seed"] <= hi]
+    seeds, variant = _seeds(seeds), VARIANT[variant]
+    return [r for r in stored if r["task"] == task and r["variant"] == variant and r["seed"] in seeds]
 
 
 ROWS = list(_rows("**Overshoot or forgetting.**"))
 CYCLES = list(_rows("**The judges' bias cycles under shared fitness.**"))
+PARENTS = list(_rows("**Parents or offspring.**", width=7))
 
 
 def test_the_tables_are_there():
-    assert len(ROWS) >= 10 and len(CYCLES) >= 10
+    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8
 
 
 @pytest.mark.parametrize("cells", CYCLES, ids=[f"{c[0]} {c[1]}" for c in CYCLES])
@@ -70,3 +85,20 @@ def test_every_row_is_recomputed_from_the_stored_runs(cells):
         a, b, n = map(int, part.groups())
         sub = [r["max_after_settled"] for r in runs if a <= r["seed"] <= b and r["settled_at"] is not None]
         assert n == sum(x > 0.1 for x in sub)
+
+
+def _figure(values) -> str:
+    return f"{np.median(values):.3f} [{max(values):.3f}]" if values else "-"
+
+
+@pytest.mark.parametrize("cells", PARENTS, ids=[f"{c[0]} {c[1]} {c[2]}" for c in PARENTS])
+def test_every_parents_row_is_recomputed_from_the_stored_runs(cells):
+    runs = _stored(cells[0], cells[1])
+    assert len(runs) == len(_seeds(cells[0].split(", ")[1])), f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
+    read = {"population": lambda r: r, "parents": lambda r: r["parents"]}[cells[2]]
+    after = [read(r)["max_after"] for r in runs if read(r)["max_after"] is not None]
+    held = [read(r)["max_after_settled"] for r in runs if read(r)["settled_at"] is not None]
+    assert cells[3] == f"{sum(x > 0.1 for x in after)} of {len(after)}"
+    assert cells[4] == _figure(after)
+    assert cells[5] == f"{sum(x > 0.1 for x in held)} of {len(held)}"
+    assert cells[6] == _figure(held)
