@@ -34,8 +34,7 @@ def test_islands_ask_stacks_the_parts_and_tell_hands_each_its_fitness():
         np.testing.assert_array_equal(part.fitness, f[6 * k : 6 * k + 6])
         best = x[6 * k : 6 * k + 6][np.argsort(-f[6 * k : 6 * k + 6])[:3]]
         np.testing.assert_array_equal(part.ask()[:3], best)  # each island selected on its own
-    # the pooled population's rows each island kept, island k's among rows [6k, 6k + 6)
-    np.testing.assert_array_equal(isl.selected, np.concatenate([p.selected + 6 * k for k, p in enumerate(isl.parts)]))
+    # the rows of the pooled population that lead the next one: each island's kept parents
     np.testing.assert_array_equal(x[isl.selected], np.concatenate([p.ask()[:3] for p in isl.parts]))
     with pytest.raises(ValueError, match=r"shape \(18,\)"):
         isl.tell(np.zeros(17))
@@ -52,6 +51,39 @@ def test_every_so_many_generations_the_best_parent_moves_to_the_next_island():
         np.testing.assert_array_equal(part.ask()[2], donor.ask()[0])
         np.testing.assert_array_equal(part.sigma[2], donor.sigma[0])
     assert not np.array_equal(isl.parts[0].ask()[2], isl.parts[1].ask()[2])
+
+
+def test_selected_names_the_next_parents_migrants_included():
+    isl = _islands(every=2)
+    rng = np.random.default_rng(5)
+    for generation in range(1, 5):  # migration after generations 2 and 4
+        x = isl.ask().copy()
+        isl.tell(rng.random(18))
+        np.testing.assert_array_equal(x[isl.selected], np.concatenate([p.ask()[:3] for p in isl.parts]))
+        if generation % 2 == 0:  # island 1's worst parent came from island 0's rows
+            assert 0 <= isl.selected[5] < 6
+
+
+def test_islands_of_optimisers_that_do_not_name_their_parents_record_none():
+    class Plain:  # a Migrating optimiser without ``selected``
+        def __init__(self):
+            self.x = np.zeros((4, 2))
+
+        def ask(self):
+            return self.x
+
+        def tell(self, fitness):
+            pass
+
+        def emigrant(self):
+            return self.x[0], np.ones(2)
+
+        def immigrate(self, x, sigma):
+            self.x[1] = x
+
+    isl = Islands([Plain(), Plain()], 1)
+    isl.tell(np.zeros(8))
+    assert isl.selected is None
 
 
 def test_islands_state_round_trips_bit_for_bit():

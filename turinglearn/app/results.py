@@ -24,7 +24,8 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
 
     ``NAME_median`` is over every evaluated model, the parents and their fresh offspring;
     ``NAME_parents`` over the parents selection kept (``record.parents``; NaN where the
-    optimiser does not say), which moves only when selection moves it."""
+    optimiser does not say), which moves only when selection moves it. They lead the next
+    generation's population, so they run one row ahead of ``NAME_median``."""
     shown = (lambda x: x) if view is None else view
     values = shown(record.models)
     q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)

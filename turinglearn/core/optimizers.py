@@ -227,11 +227,13 @@ class Migrating(Protocol):
     """An optimiser that can live on an :class:`Islands` ring (:class:`SelfAdaptiveES`)."""
 
     def emigrant(self) -> tuple[np.ndarray, np.ndarray]:
-        """Its best parent after the last ``tell`` and that parent's step sizes: ([n], [n])."""
+        """Its best parent after the last ``tell`` (``selected[0]``) and that parent's step sizes:
+        ([n], [n])."""
         ...
 
     def immigrate(self, x: np.ndarray, sigma: np.ndarray) -> None:
-        """Take a migrant ([n], [n]) into the population it will ask for next."""
+        """Take a migrant ([n], [n]) into the population it will ask for next, in the place of
+        its worst parent (``selected[-1]``)."""
         ...
 
 
@@ -256,7 +258,7 @@ class Islands:
         if migrate_every < 1:
             raise ValueError(f"migrate_every must be at least 1, got {migrate_every}")
         self.parts, self.migrate_every = list(parts), migrate_every
-        self.selected: np.ndarray | None = None  # [K mu] rows of the pooled population kept as parents
+        self.selected: np.ndarray | None = None  # [K mu] rows of the pooled population kept as parents, migrants included
         self.generation = 0
 
     def ask(self) -> np.ndarray:
@@ -270,12 +272,16 @@ class Islands:
         for part, f in zip(self.parts, np.split(fitness, np.cumsum(sizes)[:-1]), strict=True):
             part.tell(f)
         offsets = np.cumsum([0, *sizes[:-1]])
-        self.selected = np.concatenate([p.selected + o for p, o in zip(self.parts, offsets, strict=True)])
+        kept = [getattr(p, "selected", None) for p in self.parts]
+        kept = None if any(k is None for k in kept) else [k + o for k, o in zip(kept, offsets, strict=True)]
         self.generation += 1
         if self.generation % self.migrate_every == 0:  # ring: island k -> k + 1, all at once
             migrants = [p.emigrant() for p in self.parts]
             for k, part in enumerate(self.parts):
                 part.immigrate(*migrants[k - 1])
+            if kept is not None:  # island k - 1's best parent in the place of island k's worst
+                kept = [np.r_[rows[:-1], kept[i - 1][0]] for i, rows in enumerate(kept)]
+        self.selected = None if kept is None else np.concatenate(kept)  # [K mu] rows of the pooled population
 
     def state_dict(self) -> dict:
         return {"islands": [p.state_dict() for p in self.parts], "generation": self.generation}
