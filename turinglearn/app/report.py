@@ -52,9 +52,10 @@ def plot_parameters(
     stopped: Mapping | None = None,
 ) -> Path:
     """One panel per parameter: population median (line), the parents' median (thin line, where
-    metrics.csv has ``NAME_parents``) and interquartile range (band) over generations, with the ground truth as a dashed line and, where given (summary.json's
-    ``interval``: name -> {lo, hi}), the held-out test's interval as a green band; ``stopped``
-    (summary.json's: {rule, generation}) draws the generation a stopping rule fired at."""
+    metrics.csv has ``NAME_parents``) and interquartile range (band) over generations, with the
+    ground truth as a dashed line and, where given (summary.json's ``interval``: name -> {lo,
+    hi}), the held-out test's interval as a green band; ``stopped`` (summary.json's: {rule,
+    generation}) draws the generation a stopping rule fired at."""
     plt = _pyplot()
     n = len(names)
     cols = min(n, 2)
