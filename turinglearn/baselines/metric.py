@@ -22,7 +22,7 @@ import numpy as np
 
 from turinglearn.core.contracts import Generation, Hook, System
 from turinglearn.core.learner import GenerationLoop
-from turinglearn.core.records import kept
+from turinglearn.core.optimizers import kept
 from turinglearn.core.summaries import HIST_BINS as HIST_BINS  # the bins, where they were first defined
 from turinglearn.core.summaries import histograms
 

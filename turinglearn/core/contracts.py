@@ -143,8 +143,8 @@ class Optimizer(Protocol):
     """Ask/tell search over real vectors; higher fitness is better.
 
     An optimiser that selects parents may also set ``selected`` ([mu] ints) in ``tell``: the
-    rows of the told population it kept; metrics.csv then records their median
-    (``NAME_parents``) beside the whole population's."""
+    rows of the told population it kept (read through :func:`turinglearn.core.optimizers.kept`);
+    metrics.csv then records their median (``NAME_parents``) beside the whole population's."""
 
     def ask(self) -> np.ndarray:
         """The population to evaluate: [P, n]."""

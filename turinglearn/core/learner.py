@@ -34,9 +34,8 @@ from turinglearn.core.fitness import (
     shared_discriminator_fitness,
 )
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
-from turinglearn.core.optimizers import Islands
+from turinglearn.core.optimizers import Islands, kept
 from turinglearn.core.random import stream
-from turinglearn.core.records import kept
 
 
 class GenerationLoop:

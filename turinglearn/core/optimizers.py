@@ -31,6 +31,14 @@ def reflect(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return lower + np.where(t > width, 2 * width - t, t)
 
 
+def kept(optimizer, models: np.ndarray | None = None) -> np.ndarray | None:
+    """What ``optimizer``'s last ``tell`` kept as parents: its optional ``selected`` indices
+    ([mu]; :class:`~turinglearn.core.contracts.Optimizer`), or with ``models`` [M, d] those rows
+    ([mu, d]); None for an optimiser that does not name them."""
+    selected = getattr(optimizer, "selected", None)
+    return selected if selected is None or models is None else models[selected]
+
+
 def favour_parents(fitness: np.ndarray, parents: int, threshold: float, generation: int) -> np.ndarray:
     """Threshold selection's ranking (:attr:`ESConfig.threshold`): ``fitness`` [P] with
     ``threshold`` added to rows ``[:parents]``, where a (mu + lambda) optimiser keeps last
@@ -272,16 +280,16 @@ class Islands:
         for part, f in zip(self.parts, np.split(fitness, np.cumsum(sizes)[:-1]), strict=True):
             part.tell(f)
         offsets = np.cumsum([0, *sizes[:-1]])
-        kept = [getattr(p, "selected", None) for p in self.parts]
-        kept = None if any(k is None for k in kept) else [k + o for k, o in zip(kept, offsets, strict=True)]
+        rows = [kept(p) for p in self.parts]
+        rows = None if any(r is None for r in rows) else [r + o for r, o in zip(rows, offsets, strict=True)]
         self.generation += 1
         if self.generation % self.migrate_every == 0:  # ring: island k -> k + 1, all at once
             migrants = [p.emigrant() for p in self.parts]
             for k, part in enumerate(self.parts):
                 part.immigrate(*migrants[k - 1])
-            if kept is not None:  # island k - 1's best parent in the place of island k's worst
-                kept = [np.r_[rows[:-1], kept[i - 1][0]] for i, rows in enumerate(kept)]
-        self.selected = None if kept is None else np.concatenate(kept)  # [K mu] rows of the pooled population
+            if rows is not None:  # island k - 1's best parent in the place of island k's worst
+                rows = [np.r_[r[:-1], rows[i - 1][0]] for i, r in enumerate(rows)]
+        self.selected = None if rows is None else np.concatenate(rows)  # [K mu] rows of the pooled population
 
     def state_dict(self) -> dict:
         return {"islands": [p.state_dict() for p in self.parts], "generation": self.generation}

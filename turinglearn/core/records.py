@@ -68,7 +68,7 @@ class Generation:
     losses: named per-pair losses (gradient learners; empty otherwise); diagnostics: named
     scalars about the coevolution (:func:`~turinglearn.core.fitness.engagement`; may be empty);
     parents: [mu, d] the rows of ``models`` selection kept as the next generation's parents
-    (:func:`kept`; None where the optimiser does not say).
+    (:func:`turinglearn.core.optimizers.kept`; None where the optimiser does not say).
 
     The fitness arrays and losses may be *deferred*: ``read`` is called the first time one of
     them is used (a GAN's statistics live on the device, and reading them synchronises).
@@ -141,9 +141,3 @@ class Generation:
             "seconds": self.seconds,
         }
 
-
-def kept(optimizer, models: np.ndarray) -> np.ndarray | None:
-    """The rows of ``models`` [M, d] that ``optimizer``'s last ``tell`` kept as parents
-    ([mu, d]; its ``selected`` indices), or None for an optimiser that does not record them."""
-    selected = getattr(optimizer, "selected", None)
-    return None if selected is None else models[selected]
