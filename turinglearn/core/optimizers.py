@@ -35,7 +35,7 @@ def kept(optimizer, models: np.ndarray | None = None) -> np.ndarray | None:
     """What ``optimizer``'s last ``tell`` kept as parents: its optional ``selected`` indices
     ([mu]; :class:`~turinglearn.core.contracts.Optimizer`), or with ``models`` [M, d] those rows
     ([mu, d]); None for an optimiser that does not name them."""
-    selected = getattr(optimizer, "selected", None)
+    selected = getattr(optimizer, "selected", None)  # optional: a user's optimiser need not name them
     return selected if selected is None or models is None else models[selected]
 
 
