@@ -26,17 +26,15 @@ def metrics_row(record: Generation, names: Sequence[str], view=None) -> dict[str
     ``NAME_parents`` over the parents selection kept (``record.parents``; NaN where the
     optimiser does not say), which moves only when selection moves it. They lead the next
     generation's population, so they run one row ahead of ``NAME_median``."""
-    shown = (lambda x: x) if view is None else view
-    values = shown(record.models)
+    view = view or (lambda x: x)
+    values = view(record.models)
     q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75], axis=0)
     best = values[int(np.argmax(record.model_fitness))]
-    kept = (
-        np.full(len(names), np.nan) if record.parents is None else np.median(shown(record.parents), axis=0)
-    )
+    parents = np.full(len(names), np.nan) if record.parents is None else np.median(view(record.parents), axis=0)
     row: dict[str, float] = {"generation": record.generation, "seconds": record.seconds}
     for i, n in enumerate(names):
         row.update({f"{n}_median": med[i], f"{n}_q25": q25[i], f"{n}_q75": q75[i], f"{n}_best": best[i]})
-        row[f"{n}_parents"] = kept[i]
+        row[f"{n}_parents"] = parents[i]
     f_d = record.discriminator_fitness  # empty for metric-based learners
     row.update(
         model_fitness_mean=record.model_fitness.mean(),

@@ -289,7 +289,7 @@ class Islands:
                 part.immigrate(*migrants[k - 1])
             if rows is not None:  # island k - 1's best parent in the place of island k's worst
                 rows = [np.r_[r[:-1], rows[i - 1][0]] for i, r in enumerate(rows)]
-        self.selected = None if rows is None else np.concatenate(rows)  # [K mu] rows of the pooled population
+        self.selected = None if rows is None else np.concatenate(rows)
 
     def state_dict(self) -> dict:
         return {"islands": [p.state_dict() for p in self.parts], "generation": self.generation}
