@@ -253,6 +253,7 @@ def test_a_run_reports_its_coevolution_and_draws_it(tiny, tmp_path, capsys):
     summary = json.loads((tmp_path / "r" / "summary.json").read_text())
     co = summary["coevolution"]
     assert co["drift"] == [] and 0.5 <= co["judges_best_vs_models"] <= 1.0
+    assert co["drift_of"] == "parents"  # the evolution strategy names the parents it kept
     assert (tmp_path / "r" / "coevolution.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print_table(summary)
     assert "coevolution: best judge vs models" in capsys.readouterr().out
@@ -260,3 +261,21 @@ def test_a_run_reports_its_coevolution_and_draws_it(tiny, tmp_path, capsys):
     turinglearn.learn("aggregation", seed=1, overrides={**tiny, "learner.kind": "metric-sse"}, out=tmp_path / "m")
     assert "coevolution" not in json.loads((tmp_path / "m" / "summary.json").read_text())
     assert not (tmp_path / "m" / "coevolution.png").exists()
+
+
+def test_drift_is_read_from_the_parents_median_where_the_run_has_it():
+    from turinglearn.app.coevolution import drift_track
+
+    n = 600
+    a = approach(n, -1.0, 0.3)
+    straying = a.copy()
+    straying[400:403] = -0.5  # three generations of offspring pull the population median away
+    h = history_of(straying, approach(n, 1.0, 0.9), a_parents=a, b_parents=approach(n, 1.0, 0.9))
+    assert drift_track(h, ["a", "b"]) == "parents"
+    assert _drift(h, ["a", "b"], RANGES, track="parents") == []
+    assert [e.left for e in _drift(h, ["a", "b"], RANGES, track="median")] == [400]
+    # one parameter without it, or a gap (rows written before an older run was resumed): the population's
+    assert drift_track({k: v for k, v in h.items() if k != "b_parents"}, ["a", "b"]) == "median"
+    gap = dict(h, a_parents=np.where(np.arange(n) < 5, np.nan, a))
+    assert drift_track(gap, ["a", "b"]) == "median"
+    assert drift_track(h, []) == "median"

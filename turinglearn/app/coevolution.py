@@ -126,6 +126,18 @@ def _candidates(values: np.ndarray, ranges: np.ndarray, window: int, tolerance: 
     return lo + np.flatnonzero(ok), est
 
 
+def drift_track(history: Mapping[str, Any], names: Sequence[str]) -> str:
+    """Which median a run's drift is read from: ``parents`` (the median of the models selection
+    kept, ``NAME_parents``) where the history has it for every parameter and generation, else
+    ``median`` (the whole population's, half of it fresh offspring that no judge has passed, so a
+    generation whose offspring stray moves it although selection kept no such model; docs/
+    results.md, "Parents or offspring"). A run resumed from an older version, whose early rows
+    have no parents' median, and a learner that selects nothing read the population's."""
+    columns = [_column(history, f"{n}_parents") for n in names]
+    whole = all(c is not None and c.size and np.isfinite(c).all() for c in columns)
+    return "parents" if names and whole else "median"
+
+
 def drift_events(
     history: Mapping[str, Sequence[float]],
     names: Sequence[str],
@@ -139,8 +151,8 @@ def drift_events(
     """Estimates that settled and later moved away, in the order they happened.
 
     ``history``: a run's metrics (column -> sequence); ``names``: the parameters, whose
-    ``NAME_{track}`` columns are followed (``median``: the population median, ``best``: the
-    fittest model); ``ranges``: each parameter's range (max - min) [d]. ``window``,
+    ``NAME_{track}`` columns are followed (``median``: the population median, ``parents``: the
+    parents' median, :func:`drift_track`; ``best``: the fittest model); ``ranges``: each parameter's range (max - min) [d]. ``window``,
     ``tolerance`` and ``patience`` are the convergence rule's (:func:`~turinglearn.app.
     stopping.converged`; the defaults are ``[stopping]``'s, pass the run's own so that drift
     and stopping agree).
@@ -334,8 +346,8 @@ def plot_coevolution(
     disengaged: float = DISENGAGED,
     began: int | None = None,
 ) -> Path:
-    """coevolution.png: above, each parameter's population median (line) and interquartile
-    range (band), the truth dashed where known, and the drift events (:func:`drift_events`, or
+    """coevolution.png: above, each parameter's population median (line), interquartile
+    range (band) and parents' median (thin line, where recorded), the truth dashed where known, and the drift events (:func:`drift_events`, or
     their records from summary.json) as shaded spans from ``left`` to ``returned`` (or to where
     the estimate settled elsewhere, or the run's end), and the generation historical averaging
     began (``began``; None: read off ``history``, :func:`history_began`) dash-dotted; below, the engagement columns over
@@ -361,6 +373,9 @@ def plot_coevolution(
         if q25 is not None and q75 is not None:
             top.fill_between(g, q25, q75, color=colour, alpha=0.2, lw=0)
         top.plot(g, med, color=colour, lw=1.2, label=name)
+        parents = cols.get(f"{name}_parents")
+        if parents is not None and np.isfinite(parents).any():
+            top.plot(g, parents, color=colour, lw=0.6, alpha=0.8)
         if truth is not None:
             top.axhline(truth[i], color=colour, ls="--", lw=0.9)
     end = int(g[-1]) if n else 0
@@ -374,7 +389,7 @@ def plot_coevolution(
     began = history_began(history) if began is None else began
     if began is not None:
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
-    top.set_ylabel("population median (IQR)")
+    top.set_ylabel("median (IQR; thin: parents')")
     top.set_title(
         "estimate (dashed: truth; dotted: settled; shaded: drift; dash-dotted: historical averaging)",
         fontsize=9,

@@ -291,13 +291,15 @@ class SwarmExperiment:
         return simulations_per_generation(self.config, self.learner.system)
 
     def _coevolution(self, history: dict) -> dict:
-        """summary.json's ``coevolution``: drift events of the population median (settled by the
-        ``[stopping]`` rule's settings, then gone) and the engagement digest."""
-        from turinglearn.app.coevolution import drift_events, engagement_summary
+        """summary.json's ``coevolution``: drift events of the parents' median (the population's
+        where the run has none; ``drift_of`` says which), settled by the ``[stopping]`` rule's
+        settings, then gone, and the engagement digest."""
+        from turinglearn.app.coevolution import drift_events, drift_track, engagement_summary
 
         st = self.config.stopping
-        events = drift_events(history, self.names, self.ranges, "median", st.window, st.tolerance, st.patience)
-        out = {"drift": [e.record() for e in events], **engagement_summary(history)}
+        track = drift_track(history, self.names)
+        events = drift_events(history, self.names, self.ranges, track, st.window, st.tolerance, st.patience)
+        out = {"drift": [e.record() for e in events], "drift_of": track, **engagement_summary(history)}
         if self.learner.history is not None:  # exact, where metrics.csv may not (a resumed older run)
             out["history_began"] = self.learner.history.began
         return out
