@@ -22,6 +22,7 @@ VARIANT = {
     "shared": "shared",
     "shared, geometric mean": "shared-geometric",
     "shared, geometric mean, hall of fame half": "shared-geometric-hof",
+    "shared, geometric mean, two trials per model": "shared-geometric-2trials",
 }
 
 
