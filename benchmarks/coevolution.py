@@ -103,6 +103,8 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-hof": {"learner.judge_fitness": "shared-geometric", "learner.hall_of_fame_weight": 0.5},
     # the same, each model run in two trials a generation: twice the evidence behind its fitness
     "shared-geometric-2trials": {"learner.judge_fitness": "shared-geometric", "learner.trials_per_model": 2},
+    # the same, the judges shown every genuine agent of a trial (10 on aggregation) instead of 4
+    "shared-geometric-all-genuine": {"learner.judge_fitness": "shared-geometric", "learner.genuine_per_trial": 10},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},
     # both: judges selected for the samples few others reject, models for matching the system's verdicts
     "shared-matching": {"learner.judge_fitness": "shared", "learner.model_fitness": "matching"},

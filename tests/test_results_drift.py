@@ -23,6 +23,7 @@ VARIANT = {
     "shared, geometric mean": "shared-geometric",
     "shared, geometric mean, hall of fame half": "shared-geometric-hof",
     "shared, geometric mean, two trials per model": "shared-geometric-2trials",
+    "shared, geometric mean, judges shown every genuine agent": "shared-geometric-all-genuine",
 }
 
 
