@@ -279,3 +279,31 @@ def test_drift_is_read_from_the_parents_median_where_the_run_has_it():
     gap = dict(h, a_parents=np.where(np.arange(n) < 5, np.nan, a))
     assert drift_track(gap, ["a", "b"]) == "median"
     assert drift_track(h, []) == "median"
+
+
+def test_a_runs_summary_reads_its_drift_from_the_parents_median_and_says_so():
+    from types import SimpleNamespace
+
+    from turinglearn.app.coevolution import drift_track
+    from turinglearn.app.printing import coevolution_line
+    from turinglearn.app.swarm_run import SwarmExperiment
+
+    n = 600
+    a, b = approach(n, -1.0, 0.3), approach(n, 1.0, 0.9)
+    straying = a.copy()
+    straying[400:403] = -0.5  # offspring, not parents
+    h = history_of(straying, b, a_parents=a, b_parents=b)
+    run = SimpleNamespace(config=SimpleNamespace(stopping=RULE), names=["a", "b"], ranges=RANGES,
+                          learner=SimpleNamespace(history=None))  # fmt: skip
+    co = SwarmExperiment._coevolution(run, h)
+    assert co["drift_of"] == "parents" and co["drift"] == []
+    assert "no drift from a settled estimate (the parents' median)" in coevolution_line(co)
+    older = {k: v for k, v in h.items() if not k.endswith("_parents")}
+    co = SwarmExperiment._coevolution(run, older)
+    assert co["drift_of"] == "median" and [e["left"] for e in co["drift"]] == [400]
+    assert "drift of a (the population median) at generation 400" in coevolution_line(co)
+    # metrics.csv read back as text: a gap ('') where an older run's rows had no parents
+    text = {k: [str(x) for x in v] for k, v in h.items()}
+    assert drift_track(text, ["a", "b"]) == "parents"
+    text["a_parents"][3] = ""
+    assert drift_track(text, np.array(["a", "b"])) == "median"

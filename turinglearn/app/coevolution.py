@@ -135,7 +135,7 @@ def drift_track(history: Mapping[str, Any], names: Sequence[str]) -> str:
     have no parents' median, and a learner that selects nothing read the population's."""
     columns = [_column(history, f"{n}_parents") for n in names]
     whole = all(c is not None and c.size and np.isfinite(c).all() for c in columns)
-    return "parents" if names and whole else "median"
+    return "parents" if len(names) and whole else "median"
 
 
 def drift_events(
@@ -152,13 +152,15 @@ def drift_events(
 
     ``history``: a run's metrics (column -> sequence); ``names``: the parameters, whose
     ``NAME_{track}`` columns are followed (``median``: the population median, ``parents``: the
-    parents' median, :func:`drift_track`; ``best``: the fittest model); ``ranges``: each parameter's range (max - min) [d]. ``window``,
-    ``tolerance`` and ``patience`` are the convergence rule's (:func:`~turinglearn.app.
-    stopping.converged`; the defaults are ``[stopping]``'s, pass the run's own so that drift
-    and stopping agree).
+    parents' median, :func:`drift_track`; ``best``: the fittest model); ``ranges``: each
+    parameter's range (max - min) [d]. ``window``, ``tolerance`` and ``patience`` are the
+    convergence rule's (:func:`~turinglearn.app.stopping.converged`; the defaults are
+    ``[stopping]``'s, pass the run's own so that drift is judged by the rule that stops the run,
+    applied to the column followed here, which need not be the one the stopping rule watches,
+    ``evaluation.track``).
 
-    The estimate has *settled* after a generation at which the convergence rule would have
-    stopped the run; where it settled is the window estimate then (the median of the last
+    The estimate has *settled* after a generation at which the convergence rule, reading these
+    columns, would have stopped the run; where it settled is the window estimate then (the median of the last
     ``window`` generations' values). It *left* at the first generation after that at which some
     parameter's tracked value was farther than ``leave`` x its range from there. The event
     then lasts until every parameter is back within ``leave`` x range (``returned``), or until
@@ -169,15 +171,15 @@ def drift_events(
 
     ``leave`` (a fraction of each range; default ``5 x tolerance``, 0.1 with the default
     tolerance of 0.02): a settled window estimate moves less than ``tolerance``, but a single
-    generation's population median scatters around it several times as far, so a threshold at
+    generation's median (the population's or the parents') scatters around it several times as far, so a threshold at
     the tolerance itself would report that scatter as drift; five times it is beyond that
     scatter, and on a parameter of unit range it is issue 23's target (a median that reached
     the truth must not leave it by more than 0.1; on [-1, 1] it allows 0.2).
 
     A sweep that stays away long enough for the rule to hold there (about ``window / 2 +
     patience`` generations) is two events: the way out (``resettled``) and the way back, which
-    starts from where the rule found it settled; that is where a converging run would have
-    stopped on the wrong side.
+    starts from where the rule found it settled; that is where a run converging on these
+    columns would have stopped on the wrong side.
 
     Vectorised: the rule is asked only where sliding medians say it may hold (10-25 ms for
     1000 generations of 6 parameters on a busy machine)."""
@@ -345,13 +347,16 @@ def plot_coevolution(
     path: str | Path,
     disengaged: float = DISENGAGED,
     began: int | None = None,
+    drift_of: str = "median",
 ) -> Path:
     """coevolution.png: above, each parameter's population median (line), interquartile
-    range (band) and parents' median (thin line, where recorded), the truth dashed where known, and the drift events (:func:`drift_events`, or
-    their records from summary.json) as shaded spans from ``left`` to ``returned`` (or to where
-    the estimate settled elsewhere, or the run's end), and the generation historical averaging
-    began (``began``; None: read off ``history``, :func:`history_began`) dash-dotted; below, the engagement columns over
-    generations with chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
+    range (band) and parents' median (thin line, where recorded), the truth dashed where
+    known, and the drift events (:func:`drift_events`, or their records from summary.json; of
+    the median ``drift_of`` names, said in the title) as shaded spans from ``left`` to
+    ``returned`` (or to where the estimate settled elsewhere, or the run's end), and the
+    generation historical averaging began (``began``; None: read off ``history``,
+    :func:`history_began`) dash-dotted; below, the engagement columns over generations with
+    chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
     memory first); matplotlib is imported here, so importing this module stays cheap."""
     import io
 
@@ -391,7 +396,8 @@ def plot_coevolution(
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("median (IQR; thin: parents')")
     top.set_title(
-        "estimate (dashed: truth; dotted: settled; shaded: drift; dash-dotted: historical averaging)",
+        f"estimate (dashed: truth; dotted: settled; shaded: drift of the "
+        f"{'parents' if drift_of == 'parents' else 'population'}' median; dash-dotted: historical averaging)",
         fontsize=9,
     )
     if names:

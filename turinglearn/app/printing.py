@@ -76,12 +76,13 @@ def coevolution_line(co: dict) -> str:
     if co.get("history_began") is not None:
         words.append(f"historical averaging from generation {co['history_began']}")
     drift = co.get("drift") or []
+    of = "the parents' median" if co.get("drift_of") == "parents" else "the population median"
     if not drift:
-        words.append("no drift from a settled estimate")
+        words.append(f"no drift from a settled estimate ({of})")
     for e in drift[:3]:
         back = f"back at {e['returned']}" if e.get("returned") is not None else "did not come back"
         words.append(
-            f"drift of {', '.join(e['parameters'])} at generation {e['left']} "
+            f"drift of {', '.join(e['parameters'])} ({of}) at generation {e['left']} "
             f"({e['distance']:.2f} of the range; {back})"
         )
     if len(drift) > 3:
