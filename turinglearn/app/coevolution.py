@@ -160,21 +160,21 @@ def drift_events(
     ``evaluation.track``).
 
     The estimate has *settled* after a generation at which the convergence rule, reading these
-    columns, would have stopped the run; where it settled is the window estimate then (the median of the last
-    ``window`` generations' values). It *left* at the first generation after that at which some
-    parameter's tracked value was farther than ``leave`` x its range from there. The event
-    then lasts until every parameter is back within ``leave`` x range (``returned``), or until
-    the rule finds the estimate settled at least ``leave`` x range away (``resettled``: it
-    settled elsewhere, and that is where the next event can start from), or the run ends. After
-    a return the estimate must settle again before another departure counts (a median hovering
-    at the edge is one event, not many).
+    columns, would have stopped the run; where it settled is the window estimate then (the
+    median of the last ``window`` generations' values). It *left* at the first generation after
+    that at which some parameter's tracked value was farther than ``leave`` x its range from
+    there. The event then lasts until every parameter is back within ``leave`` x range
+    (``returned``), or until the rule finds the estimate settled at least ``leave`` x range away
+    (``resettled``: it settled elsewhere, and that is where the next event can start from), or
+    the run ends. After a return the estimate must settle again before another departure counts
+    (a median hovering at the edge is one event, not many).
 
     ``leave`` (a fraction of each range; default ``5 x tolerance``, 0.1 with the default
     tolerance of 0.02): a settled window estimate moves less than ``tolerance``, but a single
-    generation's median (the population's or the parents') scatters around it several times as far, so a threshold at
-    the tolerance itself would report that scatter as drift; five times it is beyond that
-    scatter, and on a parameter of unit range it is issue 23's target (a median that reached
-    the truth must not leave it by more than 0.1; on [-1, 1] it allows 0.2).
+    generation's median (the population's or the parents') scatters around it several times as
+    far, so a threshold at the tolerance itself would report that scatter as drift; five times
+    it is beyond that scatter, and on a parameter of unit range it is issue 23's target (a
+    median that reached the truth must not leave it by more than 0.1; on [-1, 1] it allows 0.2).
 
     A sweep that stays away long enough for the rule to hold there (about ``window / 2 +
     patience`` generations) is two events: the way out (``resettled``) and the way back, which
@@ -395,9 +395,10 @@ def plot_coevolution(
     if began is not None:
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("median (IQR; thin: parents')")
+    read = "parents'" if drift_of == "parents" else "population"
     top.set_title(
-        f"estimate (dashed: truth; dotted: settled; shaded: drift of the "
-        f"{'parents' if drift_of == 'parents' else 'population'}' median; dash-dotted: historical averaging)",
+        f"estimate (dashed: truth; dotted: settled; shaded: drift of the {read} median; "
+        "dash-dotted: historical averaging)",
         fontsize=9,
     )
     if names:
