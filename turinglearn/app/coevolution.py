@@ -39,6 +39,8 @@ DISENGAGED = 0.55
 #: over the 40 of a run stopped at 160; held-out runs read from generation 100: without the
 #: cycle +0.09 to +0.95, with it -0.42 to -0.81; docs/results.md)
 CYCLING = -0.3
+#: summary.json's ``drift_of`` (:func:`drift_track`) -> the words the plot and the closing line use
+MEDIAN_READ = {"parents": "the parents' median", "median": "the population median"}
 
 
 @dataclass(frozen=True)
@@ -395,9 +397,8 @@ def plot_coevolution(
     if began is not None:
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("median (IQR; thin: parents')")
-    read = "parents'" if drift_of == "parents" else "population"
     top.set_title(
-        f"estimate (dashed: truth; dotted: settled; shaded: drift of the {read} median; "
+        f"estimate (dashed: truth; dotted: settled; shaded: drift of {MEDIAN_READ.get(drift_of, MEDIAN_READ['median'])}; "
         "dash-dotted: historical averaging)",
         fontsize=9,
     )
