@@ -105,6 +105,8 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-2trials": {"learner.judge_fitness": "shared-geometric", "learner.trials_per_model": 2},
     # the same, the judges shown every genuine agent of a trial (10 on aggregation) instead of 4
     "shared-geometric-all-genuine": {"learner.judge_fitness": "shared-geometric", "learner.genuine_per_trial": 10},
+    # the same, the judges selected three times a generation on its samples (two time-scales)
+    "shared-geometric-judge3": {"learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},
     # both: judges selected for the samples few others reject, models for matching the system's verdicts
     "shared-matching": {"learner.judge_fitness": "shared", "learner.model_fitness": "matching"},

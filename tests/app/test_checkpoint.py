@@ -280,6 +280,7 @@ def test_killed_cli_run_resumes_to_the_same_summary(tmp_path, long_settings, lon
         ("aggregation", {"discriminators.kind": "gru"}),
         ("aggregation", {"learner.kind": "metric-histogram"}),
         ("aggregation", {"evaluation.estimate": "panel", "evaluation.panel_every": 2}),
+        ("aggregation", {"learner.judge_steps": 3, "learner.judge_fitness": "shared-geometric"}),
         ("pendulum-pd", {"environment.steps": 20, "learner.genuine_trials": 6}),
     ],
 )

@@ -69,6 +69,8 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("models.recombination=blend", "models.recombination", "discrete, intermediate, global"),
         ("models={kind = 'gp', recombination = 'intermediate'}", "models.recombination", "subtree crossover"),
         ("learner.judge_fitness=fair", "learner.judge_fitness", "shared-geometric"),
+        ("learner.judge_steps=0", "learner.judge_steps", "at least 1"),
+        ("learner={judge_steps = 2, islands = 2}", "learner.judge_steps", "set judge_steps = 1 or islands = 1"),
         ("learner.model_memory_share=0.5", "learner.model_memory_share", "set model_memory > 0"),
         ("learner={model_memory = 10, model_memory_share = 0.5, counterfeits = 5}", "learner.model_memory_share",
          "use one of them"),

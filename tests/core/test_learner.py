@@ -118,10 +118,11 @@ class _Shifted:
         return judge_samples(self.samples(theta, rng), discriminator, weights)
 
 
-@pytest.mark.parametrize("fitness", ["votes", "matching"])
-def test_learner_composes_with_any_system(fitness):
+@pytest.mark.parametrize("fitness, judge_steps", [("votes", 1), ("matching", 1), ("votes", 3)])
+def test_learner_composes_with_any_system(fitness, judge_steps):
     """The pieces compose without the config layer: a 1-parameter toy system is recovered,
-    with either the papers' model fitness or feature matching."""
+    with either the papers' model fitness or feature matching, and with judges selected three
+    times a generation."""
     from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
     from turinglearn.core.random import stream
 
@@ -138,6 +139,7 @@ def test_learner_composes_with_any_system(fitness):
         ),
         SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(0, "discriminators")),
         model_fitness=fitness,
+        judge_steps=judge_steps,
     )
     last = learner.run(300)  # 150 generations are enough for most seeds, not all
     assert abs(last.median[0] - 0.3) < 0.1

@@ -50,6 +50,16 @@ def test_torch_run_recovers_like_the_numpy_run(tiny):
     np.testing.assert_array_equal(on_torch.model_fitness, here.model_fitness)
 
 
+def test_torch_judges_take_extra_steps_on_device_samples_like_numpy(tiny):
+    """learner.judge_steps on the torch backend: the generation's samples stay tensors and are
+    judged again, giving the numpy run's judges."""
+    overrides = {**tiny, "generations": 3, "learner.judge_steps": 2}
+    here = turinglearn.learn("aggregation", overrides=overrides)
+    on_torch = turinglearn.learn("aggregation", overrides={**overrides, "execution.array": "torch"})
+    np.testing.assert_allclose(on_torch.discriminators, here.discriminators, atol=1e-9)
+    np.testing.assert_array_equal(on_torch.model_fitness, here.model_fitness)
+
+
 def test_torch_metric_learner_and_stream_layout(tiny):
     cfg = load_config("aggregation", {**tiny, "learner.kind": "metric-sse", "execution.array": "torch"})
     learner = build(cfg)
@@ -87,3 +97,13 @@ def test_cuda_rollout_matches_cpu_statistics(tiny):
     cpu = TorchAggregation(sim, torch.device("cpu"), torch.float64).rollout(params, np.random.default_rng(0))
     gpu = TorchAggregation(sim, torch.device("cuda"), torch.float32).rollout(params, np.random.default_rng(0))
     assert abs(cpu.mean().item() - gpu.double().cpu().mean().item()) < 0.02
+
+
+@pytest.mark.gpu
+def test_cuda_judge_steps_run(tiny):
+    """learner.judge_steps with samples on the GPU (torch.cat, not numpy, joins the chunks)."""
+    result = turinglearn.learn(
+        "aggregation",
+        overrides={**tiny, "learner.judge_steps": 2, "execution.array": "torch", "execution.device": "cuda"},
+    )
+    assert result.discriminators.shape == (10, 46) and np.isfinite(result.model_fitness).all()

@@ -171,7 +171,30 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
         require_module(*judge.requires, "discriminators.kind", dc.kind)
-    return models, _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
+    judges = _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
+    if config.learner.judge_steps > 1:
+        _check_judge_steps(config, system, judges)
+    return models, judges
+
+
+def _check_judge_steps(config: Config, system, judges) -> None:
+    """What learner.judge_steps > 1 needs: evolved discriminators, and samples that do not
+    depend on them (they are judged again)."""
+    from turinglearn.core.contracts import PassiveSystem, SampleTrainer
+
+    if isinstance(judges, SampleTrainer):
+        raise ConfigError(
+            f"evolves the discriminators several times a generation; discriminators.kind = "
+            f"{config.discriminators.kind!r} is trained by gradients (set its train_steps instead). "
+            "Use discriminators.kind = 'elman' or judge_steps = 1",
+            "learner.judge_steps",
+        )
+    if not isinstance(system, PassiveSystem):
+        raise ConfigError(
+            "judges a generation's samples again; an interrogated system's samples depend on the "
+            "judges. Watch it passively (learner.passive = true) or set judge_steps = 1",
+            "learner.judge_steps",
+        )
 
 
 def _check_islands(config: Config, judged: bool) -> None:

@@ -228,6 +228,7 @@ def _turing(parts):
         model_fitness=lc.model_fitness,
         islands=lc.islands,
         judge_fitness=lc.judge_fitness,
+        judge_steps=lc.judge_steps,
     )
 
 

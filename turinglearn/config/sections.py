@@ -136,6 +136,12 @@ class LearnerConfig:
     docs/concepts.md, "Memory") or ``shared-geometric`` (the same, the credits on genuine and
     counterfeit samples combined by their geometric mean, so a judge earns only by being right
     in both classes); not with hard counterfeits, ``model_memory_share`` or islands.
+    judge_steps: generations the evolved discriminators take on each generation's samples for
+    the models' one (1: the papers; ``k > 1``: after the models are selected, the judges are
+    selected and bred ``k - 1`` more times on the same samples, so they follow the models on
+    a faster timescale, as the two time-scale rule has GAN discriminators do; only new judges
+    are run again). Passive systems only (swarms, recordings, ``passive``), one island;
+    docs/concepts.md, "Memory".
     """
 
     kind: str = "turing"
@@ -163,6 +169,7 @@ class LearnerConfig:
     islands: int = 1
     migrate_every: int = 10
     judge_fitness: str = "accuracy"
+    judge_steps: int = 1
 
     def __post_init__(self):
         check_none_or_more(
@@ -180,7 +187,13 @@ class LearnerConfig:
                 "judge_fitness",
             )
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
-        check_at_least(self, historical_horizon=1, islands=1, migrate_every=1)
+        check_at_least(self, historical_horizon=1, islands=1, migrate_every=1, judge_steps=1)
+        if self.judge_steps > 1 and self.islands > 1:
+            raise ConfigError(
+                "would migrate the islands' judges judge_steps times as often as their models: set "
+                "judge_steps = 1 or islands = 1",
+                "judge_steps",
+            )
         if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness == "matching"):
             raise ConfigError(
                 "islands judge each island's models by its own judges; model memory, counterfeits and "

@@ -44,9 +44,17 @@ def merge(parts: Sequence[Evaluation], starts: Sequence[int]) -> Evaluation:
 
 
 def merge_samples(parts: Sequence[SampleBatch], starts: Sequence[int]) -> SampleBatch:
-    """One :class:`SampleBatch` from the chunks', with model indices made global again."""
+    """One :class:`SampleBatch` from the chunks', with model indices made global again; samples
+    that are torch tensors (the torch backend's) stay tensors, on their device."""
+    xs = [b.x for b in parts]
+    if isinstance(xs[0], np.ndarray):
+        x = np.concatenate(xs)
+    else:  # a torch tensor: torch is loaded already
+        import torch
+
+        x = torch.cat(xs)
     return SampleBatch(
-        x=np.concatenate([b.x for b in parts]),
+        x=x,
         genuine=np.concatenate([b.genuine for b in parts]),
         owner=np.concatenate(
             [np.where(b.owner >= 0, b.owner + s, -1) for b, s in zip(parts, starts, strict=True)]

@@ -135,6 +135,13 @@ class TuringLearner(GenerationLoop):
     near 0 once the population is judged like the system, so settings in fractions of judges
     fooled (``model_memory_below``, an optimiser's threshold) mean less with it.
 
+    judge_steps: ``k > 1`` selects and breeds the discriminators ``k`` times a generation: once
+    on the verdicts that also gave the models their fitness, then ``k - 1`` times more on the
+    same samples (judges kept from the step before are not run again, :func:`judge_again`), so
+    the judges follow the models on a faster timescale (the two time-scale rule of GAN training,
+    Heusel et al. 2017). Needs a :class:`~turinglearn.core.contracts.PassiveSystem` and evolved
+    discriminators on one island. 1: the papers.
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -167,6 +174,7 @@ class TuringLearner(GenerationLoop):
         model_fitness: str = "votes",
         islands: int = 1,
         judge_fitness: str = "accuracy",
+        judge_steps: int = 1,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -191,6 +199,7 @@ class TuringLearner(GenerationLoop):
         if judge_fitness in SHARED_JUDGE_FITNESS and (counterfeits is not None or model_memory_share is not None or islands > 1):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
         self.judge_fitness = judge_fitness
+        self.judge_steps = judge_steps
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -200,6 +209,8 @@ class TuringLearner(GenerationLoop):
         self.islands = islands
         if islands > 1:
             _check_islands(self)
+        if judge_steps > 1:
+            _check_judge_steps(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -221,7 +232,7 @@ class TuringLearner(GenerationLoop):
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
         trains = self.trains_on_samples
-        if trains:  # the samples come back, are judged here, then taught
+        if trains or self.judge_steps > 1:  # the samples come back and are judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
             ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
         else:
@@ -238,6 +249,13 @@ class TuringLearner(GenerationLoop):
         f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
+        seen, outputs = weights, ev.outputs[: len(weights)]  # [D, k], [D, S]: judges and their outputs
+        for _ in range(self.judge_steps - 1):  # the judges evolve faster than the models, on the same samples
+            asked = self.discriminator_optimizer.ask()
+            seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
+            self.discriminator_optimizer.tell(
+                self._judge_fitness(judgements(outputs), ev, len(shown), len(theta), recalled, near)
+            )
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
         diagnostics = engagement(judged, ev.genuine, ev.owner, len(weights), len(theta))
@@ -338,3 +356,28 @@ def _check_islands(learner: TuringLearner) -> None:
             raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")
         if len({len(p.ask()) for p in opt.parts}) > 1:
             raise ValueError(f"the {name} optimiser's islands differ in size; the judging assumes equal ones")
+
+
+def _check_judge_steps(learner: TuringLearner) -> None:
+    """Extra judge steps re-judge one generation's samples: evolved judges of a passive system,
+    one population."""
+    if learner.trains_on_samples:
+        raise ValueError("judge_steps evolve the discriminators; a trained classifier has its own train_steps")
+    if not callable(getattr(learner.system, "samples", None)):  # a PassiveSystem's
+        raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
+    if learner.islands > 1:
+        raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
+
+
+def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """The outputs [D, S] of discriminators ``weights`` [D, k] on samples ``x``, where the rows
+    of ``weights`` equal to a row of ``seen`` [D', k] (a (mu + lambda) optimiser's parents) take
+    that row's ``outputs`` [D', S] instead of being judged again: only the new ones are run."""
+    index = {row.tobytes(): i for i, row in enumerate(seen)}
+    at = np.array([index.get(row.tobytes(), -1) for row in weights])  # [D]: row of seen, or -1
+    out = np.empty((len(weights), outputs.shape[1]), dtype=outputs.dtype)
+    old = at >= 0
+    out[old] = outputs[at[old]]
+    if not old.all():
+        out[~old] = discriminator.judge(weights[~old], x)
+    return out
