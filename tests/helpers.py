@@ -2,6 +2,17 @@
 
 import numpy as np
 
+#: a small interactive experiment (overrides of the stimulus-response preset)
+SMALL_INTERACTIVE = {
+    "environment.steps": 20,
+    "learner.genuine_trials": 8,
+    "models.population": 8,
+    "models.parents": 4,
+    "discriminators.population": 8,
+    "discriminators.parents": 4,
+    "evaluation.c2st_trials": 20,
+}
+
 #: summary keys that measure time, not what a run computed
 TIME_KEYS = {"seconds", "seconds_per_generation"}
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import SMALL_INTERACTIVE
 
 from turinglearn.app.build import build
 from turinglearn.config import load_config
@@ -64,16 +65,7 @@ def test_a_run_with_judge_steps_is_reproducible(tiny):
     np.testing.assert_array_equal(ga.discriminators, gb.discriminators)
 
 
-#: a small interactive experiment (stimulus-response)
-SMALL_SR = {
-    "environment.steps": 20,
-    "learner.genuine_trials": 8,
-    "models.population": 8,
-    "models.parents": 4,
-    "discriminators.population": 8,
-    "discriminators.parents": 4,
-    "evaluation.intervals": "off",
-}
+SMALL_SR = {**SMALL_INTERACTIVE, "evaluation.intervals": "off"}
 
 
 @pytest.mark.parametrize(

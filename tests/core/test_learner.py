@@ -117,6 +117,11 @@ class _Shifted:
     def evaluate(self, theta, discriminator, weights, rng, part=0, parts=1):
         return judge_samples(self.samples(theta, rng), discriminator, weights)
 
+    def trajectories(self, theta, rng, trials=None):  # [M, trials, agents, T = 1, F = 1]
+        m, n = len(theta), trials or 1
+        genuine = 0.3 + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
+        return genuine, theta[:, None, None, None, :] + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
+
 
 @pytest.mark.parametrize("fitness, judge_steps", [("votes", 1), ("matching", 1), ("votes", 3)])
 def test_learner_composes_with_any_system(fitness, judge_steps):

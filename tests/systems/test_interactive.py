@@ -10,6 +10,7 @@ import gymnasium
 import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
+from helpers import SMALL_INTERACTIVE
 
 import turinglearn  # registers the gymnasium environments
 from turinglearn.app.cli import main
@@ -602,15 +603,7 @@ def test_the_robot_drives_into_a_wall_and_stays_inside():
 
 # --- end to end --------------------------------------------------------------------------------
 
-SMALL = {
-    "environment.steps": 20,
-    "learner.genuine_trials": 8,
-    "models.population": 8,
-    "models.parents": 4,
-    "discriminators.population": 8,
-    "discriminators.parents": 4,
-    "evaluation.c2st_trials": 20,
-}
+SMALL = SMALL_INTERACTIVE
 
 
 def test_learn_end_to_end_writes_the_interrogation_plot(tmp_path):

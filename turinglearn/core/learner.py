@@ -17,6 +17,7 @@ from turinglearn.core.contracts import (
     Generation,
     Hook,
     Optimizer,
+    PassiveSystem,
     SampleTrainer,
     System,
 )
@@ -363,7 +364,7 @@ def _check_judge_steps(learner: TuringLearner) -> None:
     one population."""
     if learner.trains_on_samples:
         raise ValueError("judge_steps evolve the discriminators; a trained classifier has its own train_steps")
-    if not callable(getattr(learner.system, "samples", None)):  # a PassiveSystem's
+    if not isinstance(learner.system, PassiveSystem):
         raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
     if learner.islands > 1:
         raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
