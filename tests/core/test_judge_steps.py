@@ -92,3 +92,45 @@ def test_the_learner_refuses_judge_steps_it_cannot_take():
     parts = (learner.system, learner.discriminator, learner.model_optimizer, learner.discriminator_optimizer)
     with pytest.raises(ValueError, match="interrogated system's depend on the judges"):
         TuringLearner(*parts, judge_steps=2)
+
+
+def test_every_extra_selection_is_told_the_fitness_of_the_judges_it_asked_for(tiny):
+    from turinglearn.core.fitness import discriminator_fitness, judgements
+
+    learner = _learner(tiny, 3)
+    batches, samples = [], learner.system.samples
+    learner.system.samples = lambda theta, rng: batches.append(samples(theta, rng)) or batches[-1]
+    opt, asked, told = learner.discriminator_optimizer, [], []
+    ask, tell = opt.ask, opt.tell
+    opt.ask = lambda: asked.append(np.array(ask())) or asked[-1]
+    opt.tell = lambda f: told.append(np.array(f)) or tell(f)
+    learner.step()
+    assert len(asked) == 3 and len(told) == 3
+    batch = batches[0]
+    for w, f in zip(asked, told, strict=True):  # every round, not only the first, on the same samples
+        judged = judgements(learner.discriminator.judge(w, batch.x))
+        np.testing.assert_allclose(f, discriminator_fitness(judged, batch.genuine))
+    assert not np.array_equal(asked[1], asked[2])
+
+
+def test_the_first_judging_is_the_evaluators_in_chunks_too(tiny):
+    chunked = {**tiny, "execution.chunk_size": 3}
+    a = build(load_config("aggregation", {**chunked, "learner.judge_steps": 2})).step()
+    b = build(load_config("aggregation", chunked)).step()
+    np.testing.assert_array_equal(a.model_fitness, b.model_fitness)
+    np.testing.assert_array_equal(a.discriminator_fitness, b.discriminator_fitness)
+
+
+@pytest.mark.parametrize(
+    "over, words",
+    [
+        ({"learner.kind": "metric-sse"}, "has none"),
+        ({"execution.array": "torch", "execution.backend": "processes"}, "stay on their device"),
+    ],
+)
+def test_judge_steps_name_what_has_no_judges_to_step(tiny, over, words):
+    if "execution.array" in over:
+        pytest.importorskip("torch")
+    with pytest.raises(ConfigError, match=words) as err:
+        build(load_config("aggregation", {**tiny, "learner.judge_steps": 2, **over}))
+    assert err.value.key == "learner.judge_steps"

@@ -167,6 +167,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
         _check_islands(config, discriminator is not None)
     models = _islands(MODELS[mc.kind].optimizer, system.model_family, mc, models_rng, k, "models")
     if discriminator is None:
+        if config.learner.judge_steps > 1:
+            raise ConfigError(
+                f"evolves the discriminators several times a generation; learner.kind = "
+                f"{config.learner.kind!r} has none. Use learner.kind = 'turing' or judge_steps = 1",
+                "learner.judge_steps",
+            )
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
@@ -193,6 +199,12 @@ def _check_judge_steps(config: Config, system, judges) -> None:
         raise ConfigError(
             "judges a generation's samples again; an interrogated system's samples depend on the "
             "judges. Watch it passively (learner.passive = true) or set judge_steps = 1",
+            "learner.judge_steps",
+        )
+    if config.execution.array == "torch" and config.execution.backend != "inprocess":
+        raise ConfigError(
+            "brings a generation's samples back to be judged again; the torch backend's stay on "
+            "their device. Use execution.backend = 'inprocess' with array = 'torch', or judge_steps = 1",
             "learner.judge_steps",
         )
 

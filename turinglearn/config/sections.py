@@ -140,8 +140,10 @@ class LearnerConfig:
     the models' one (1: the papers; ``k > 1``: after the models are selected, the judges are
     selected and bred ``k - 1`` more times on the same samples, so they follow the models on
     a faster timescale, as the two time-scale rule has GAN discriminators do; only new judges
-    are run again). Passive systems only (swarms, recordings, ``passive``), one island;
-    docs/concepts.md, "Memory".
+    are run again). Passive systems only (swarms, recordings, ``passive``: a watched system's
+    judges then see as many of its trials as of the models', not ``genuine_trials``), one
+    island; with a process pool or Dask the samples come back and are judged in the main
+    process; docs/concepts.md, "Memory".
     """
 
     kind: str = "turing"

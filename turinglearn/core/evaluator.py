@@ -47,12 +47,12 @@ def merge_samples(parts: Sequence[SampleBatch], starts: Sequence[int]) -> Sample
     """One :class:`SampleBatch` from the chunks', with model indices made global again; samples
     that are torch tensors (the torch backend's) stay tensors, on their device."""
     xs = [b.x for b in parts]
-    if isinstance(xs[0], np.ndarray):
-        x = np.concatenate(xs)
-    else:  # a torch tensor: torch is loaded already
+    if type(xs[0]).__module__.startswith("torch"):  # a tensor: torch is loaded already
         import torch
 
         x = torch.cat(xs)
+    else:
+        x = np.concatenate(xs)
     return SampleBatch(
         x=x,
         genuine=np.concatenate([b.genuine for b in parts]),

@@ -141,7 +141,11 @@ class TuringLearner(GenerationLoop):
     same samples (judges kept from the step before are not run again, :func:`judge_again`), so
     the judges follow the models on a faster timescale (the two time-scale rule of GAN training,
     Heusel et al. 2017). Needs a :class:`~turinglearn.core.contracts.PassiveSystem` and evolved
-    discriminators on one island. 1: the papers.
+    discriminators on one island. The generation's samples then come from its ``samples`` (for a
+    watched interactive system: as many of the system's trials as of the models', not its
+    ``genuine_trials``) and are judged here, not in the evaluator's workers; the generation's
+    record holds the judges the models met (the first selection's), as does the hall of fame.
+    1: the papers.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
@@ -252,7 +256,7 @@ class TuringLearner(GenerationLoop):
         self.discriminator_optimizer.tell(f_discs)
         seen, outputs = weights, ev.outputs[: len(weights)]  # [D, k], [D, S]: judges and their outputs
         for _ in range(self.judge_steps - 1):  # the judges evolve faster than the models, on the same samples
-            asked = self.discriminator_optimizer.ask()
+            asked = np.array(self.discriminator_optimizer.ask())  # a copy: the optimiser may reuse its buffer
             seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
             self.discriminator_optimizer.tell(
                 self._judge_fitness(judgements(outputs), ev, len(shown), len(theta), recalled, near)
@@ -374,8 +378,9 @@ def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndar
     """The outputs [D, S] of discriminators ``weights`` [D, k] on samples ``x``, where the rows
     of ``weights`` equal to a row of ``seen`` [D', k] (a (mu + lambda) optimiser's parents) take
     that row's ``outputs`` [D', S] instead of being judged again: only the new ones are run."""
+    weights, seen = (np.ascontiguousarray(a, dtype=float) for a in (weights, seen))
     index = {row.tobytes(): i for i, row in enumerate(seen)}
-    at = np.array([index.get(row.tobytes(), -1) for row in weights])  # [D]: row of seen, or -1
+    at = np.fromiter((index.get(row.tobytes(), -1) for row in weights), dtype=np.intp, count=len(weights))
     out = np.empty((len(weights), outputs.shape[1]), dtype=outputs.dtype)
     old = at >= 0
     out[old] = outputs[at[old]]
