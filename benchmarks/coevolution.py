@@ -105,7 +105,9 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-2trials": {"learner.judge_fitness": "shared-geometric", "learner.trials_per_model": 2},
     # the same, the judges shown every genuine agent of a trial (10 on aggregation) instead of 4
     "shared-geometric-all-genuine": {"learner.judge_fitness": "shared-geometric", "learner.genuine_per_trial": 10},
-    # the same, the judges selected three times a generation on its samples (two time-scales)
+    # the papers' judge fitness, the judges selected three times a generation on its samples
+    "judge3": {"learner.judge_steps": 3},
+    # the geometric shared fitness, the judges selected three times a generation (two time-scales)
     "shared-geometric-judge3": {"learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},
     # both: judges selected for the samples few others reject, models for matching the system's verdicts
