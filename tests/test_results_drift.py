@@ -25,6 +25,7 @@ VARIANT = {
     "shared, geometric mean, two trials per model": "shared-geometric-2trials",
     "shared, geometric mean, judges shown every genuine agent": "shared-geometric-all-genuine",
     "shared, geometric mean, judges selected three times a generation": "shared-geometric-judge3",
+    "papers', judges selected three times a generation": "judge3",
 }
 
 
