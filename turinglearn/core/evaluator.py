@@ -43,18 +43,11 @@ def merge(parts: Sequence[Evaluation], starts: Sequence[int]) -> Evaluation:
     )
 
 
-def merge_samples(parts: Sequence[SampleBatch], starts: Sequence[int]) -> SampleBatch:
-    """One :class:`SampleBatch` from the chunks', with model indices made global again; samples
-    that are torch tensors (the torch backend's) stay tensors, on their device."""
-    xs = [b.x for b in parts]
-    if type(xs[0]).__module__.startswith("torch"):  # a tensor: torch is loaded already
-        import torch
-
-        x = torch.cat(xs)
-    else:
-        x = np.concatenate(xs)
+def merge_samples(parts: Sequence[SampleBatch], starts: Sequence[int], join=np.concatenate) -> SampleBatch:
+    """One :class:`SampleBatch` from the chunks', with model indices made global again; ``join``
+    joins the samples (``torch.cat`` keeps the torch backend's on their device)."""
     return SampleBatch(
-        x=x,
+        x=join([b.x for b in parts]),
         genuine=np.concatenate([b.genuine for b in parts]),
         owner=np.concatenate(
             [np.where(b.owner >= 0, b.owner + s, -1) for b, s in zip(parts, starts, strict=True)]
@@ -145,7 +138,9 @@ class ChunkedEvaluator:
     def samples(self, system, theta, seed: int, generation: int) -> SampleBatch:
         """The samples of every model and of the system (passive systems), chunk by chunk, for
         discriminators that learn from them (:class:`~turinglearn.families.neural.GradientTrainer`)."""
-        return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation))
+        # a system whose samples are not numpy arrays says how to join them (SwarmSystem.concatenate)
+        join = getattr(system, "concatenate", np.concatenate)
+        return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation), join)
 
     def distances(self, system, distance, theta, seed: int, generation: int) -> np.ndarray:
         """Metric-based fitness (minus the distance) of every model: [M]."""
