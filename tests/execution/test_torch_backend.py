@@ -53,7 +53,7 @@ def test_torch_run_recovers_like_the_numpy_run(tiny):
 def test_torch_judges_take_extra_steps_on_device_samples_like_numpy(tiny):
     """learner.judge_steps on the torch backend: the generation's samples stay tensors and are
     judged again, giving the numpy run's judges."""
-    overrides = {**tiny, "generations": 3, "learner.judge_steps": 2}
+    overrides = {**tiny, "generations": 3, "learner.judge_steps": 2, "execution.chunk_size": 3}  # 4 chunks
     here = turinglearn.learn("aggregation", overrides=overrides)
     on_torch = turinglearn.learn("aggregation", overrides={**overrides, "execution.array": "torch"})
     np.testing.assert_allclose(on_torch.discriminators, here.discriminators, atol=1e-9)

@@ -222,7 +222,9 @@ class PassiveSystem(System, Protocol):
     """A system whose samples do not depend on who judges them (swarms, recordings, passive
     observation): one batch of samples per generation that every discriminator judges. An
     interactive system is one only while it is watched (``WatchedSystem``); interrogated, it is
-    judged inside its loop."""
+    judged inside its loop. A system whose samples are not numpy arrays may also say how to join
+    a generation's chunks of them: ``concatenate`` (like ``np.concatenate``; the torch backend's
+    ``torch.cat``)."""
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         """The genuine samples and every model theta[M, d]'s counterfeit ones, labelled."""
