@@ -43,6 +43,12 @@ CYCLING = -0.3
 MEDIAN_READ = {"parents": "the parents' median", "median": "the population median"}
 
 
+def median_read(drift_of: str | None) -> str:
+    """The words for the median a run's drift was read from (summary.json's ``drift_of``); a
+    summary written before it recorded one read the population's."""
+    return MEDIAN_READ.get(drift_of or "median", MEDIAN_READ["median"])
+
+
 @dataclass(frozen=True)
 class DriftEvent:
     """An estimate that settled and then moved away (:func:`drift_events`).
@@ -349,7 +355,7 @@ def plot_coevolution(
     path: str | Path,
     disengaged: float = DISENGAGED,
     began: int | None = None,
-    drift_of: str = "median",
+    drift_of: str | None = None,
 ) -> Path:
     """coevolution.png: above, each parameter's population median (line), interquartile
     range (band) and parents' median (thin line, where recorded), the truth dashed where
@@ -398,7 +404,7 @@ def plot_coevolution(
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
     top.set_ylabel("median (IQR; thin: parents')")
     top.set_title(
-        f"estimate (dashed: truth; dotted: settled; shaded: drift of {MEDIAN_READ.get(drift_of, MEDIAN_READ['median'])}; "
+        f"estimate (dashed: truth; dotted: settled; shaded: drift of {median_read(drift_of)}; "
         "dash-dotted: historical averaging)",
         fontsize=9,
     )

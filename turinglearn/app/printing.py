@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from turinglearn.app.coevolution import CYCLING, MEDIAN_READ
+from turinglearn.app.coevolution import CYCLING, median_read
 
 
 def print_table(summary: dict) -> None:
@@ -76,7 +76,7 @@ def coevolution_line(co: dict) -> str:
     if co.get("history_began") is not None:
         words.append(f"historical averaging from generation {co['history_began']}")
     drift = co.get("drift") or []
-    of = MEDIAN_READ.get(co.get("drift_of"), MEDIAN_READ["median"])  # older summaries: the population's
+    of = median_read(co.get("drift_of"))
     if not drift:
         words.append(f"no drift from a settled estimate ({of})")
     for e in drift[:3]:

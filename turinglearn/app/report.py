@@ -199,8 +199,9 @@ def draw_run(
         co = summary.get("coevolution") or {}
         out = run_dir / "coevolution.png"
         began = co.get("history_began")
-        drift_of = co.get("drift_of", "median")  # summaries written before it: the population's
-        files.append(plot_coevolution(metrics, names, truth, co.get("drift"), out, began=began, drift_of=drift_of))
+        files.append(
+            plot_coevolution(metrics, names, truth, co.get("drift"), out, began=began, drift_of=co.get("drift_of"))
+        )
     probes = run_dir / "interrogations.npz"
     if probes.is_file():  # interactive runs: what the best interrogators did
         with np.load(probes) as z:

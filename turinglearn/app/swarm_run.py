@@ -356,7 +356,7 @@ class SwarmExperiment:
             co = result.extra["coevolution"]
             plot_coevolution(
                 result.history, result.names, result.truth, co["drift"], run.path / "coevolution.png",
-                began=co.get("history_began"), drift_of=co.get("drift_of", "median"),
+                began=co.get("history_began"), drift_of=co.get("drift_of"),
             )  # fmt: skip
         if result.interrogations is not None:
             stimuli, responses = result.interrogations
