@@ -109,6 +109,12 @@ VARIANTS: dict[str, dict] = {
     "judge3": {"learner.judge_steps": 3},
     # the geometric shared fitness, the judges selected three times a generation (two time-scales)
     "shared-geometric-judge3": {"learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3},
+    # the same, the models' fitness the gap between the judges' verdicts on them and on the system
+    "shared-geometric-judge3-gap": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_fitness": "gap",
+    },
+    # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)
+    "gap": {"learner.model_fitness": "gap"},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},
     # both: judges selected for the samples few others reject, models for matching the system's verdicts
     "shared-matching": {"learner.judge_fitness": "shared", "learner.model_fitness": "matching"},

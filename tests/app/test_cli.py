@@ -67,6 +67,17 @@ def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):
     assert not out.exists()
 
 
+def test_gap_fitness_with_one_sample_of_each_model_stops_at_the_first_generation(capsys, tmp_path):
+    """Found when the first generation is judged (one replica, one trial: one sample of each
+    model): the run's header, then one line of error, exit 2, and no run directory left."""
+    out = tmp_path / "never"
+    over = ["--set", "learner.model_fitness='gap'", "--set", "environment.n_replicas=1"]
+    assert main(["run", "aggregation", *TINY_ARGS, *over, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("turinglearn: error: learner.model_fitness: 'gap' needs two samples of each model")
+    assert len(err) == 2 and not out.exists()
+
+
 def test_malformed_toml(tmp_path, capsys):
     bad = tmp_path / "bad.toml"
     bad.write_text('name = "x"\nseed = [1,\n')

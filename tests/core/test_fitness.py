@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from turinglearn.core.fitness import discriminator_fitness, judgements, matching_fitness, model_fitness
+from turinglearn.core.fitness import (
+    discriminator_fitness,
+    gap_fitness,
+    judgements,
+    matching_fitness,
+    model_fitness,
+)
+from turinglearn.errors import ConfigError
 
 T, F = True, False
 
@@ -125,3 +132,44 @@ def test_matching_fitness_ranks_as_votes_when_every_judge_prefers_the_system():
     f, votes = matching_fitness(judged.astype(float), owner < 0, owner, 3, 3), model_fitness(judged, owner, 3)
     assert np.argmax(f) == np.argmax(votes) == 1
     assert f[0] == f[2] == 0.0
+
+
+def test_gap_fitness_by_hand():
+    # four genuine samples; models 0 and 1 with two samples each
+    owner = np.array([-1, -1, -1, -1, 0, 0, 1, 1])
+    judged = np.array(
+        [
+            [T, T, F, F, T, F, T, T],  # g = 1/2; model 0: p = 1/2, pairs 0; model 1: p = 1, pairs 1
+            [T, T, T, T, T, T, F, F],  # g = 1; model 0: p = 1, pairs 1; model 1: p = 0, pairs 0
+        ],
+        dtype=float,
+    )
+    # -(pairs - 2 p g + g^2): judge 0 gives model 0 -(0 - 1/2 + 1/4) = 1/4, model 1 -(1 - 1 + 1/4) = -1/4;
+    # judge 1 gives model 0 -(1 - 2 + 1) = 0, model 1 -(0 - 0 + 1) = -1; the mean over the two judges
+    np.testing.assert_allclose(gap_fitness(judged, owner < 0, owner, 2), [0.125, -0.625])
+    # votes prefer model 1 on judge 0, which calls it genuine more often than the system
+    assert model_fitness(judged[:1], owner, 2)[1] > model_fitness(judged[:1], owner, 2)[0]
+
+
+def test_gap_fitness_is_unbiased_and_prefers_the_system_to_models_taken_for_genuine_more_often():
+    """Averaged over many draws of few samples, the fitness is minus the mean squared gap
+    between the judges' rates of genuine verdicts on the model and on the system, whichever
+    side the gap is on; the votes would rank the over-accepted model first."""
+    rng = np.random.default_rng(1)
+    judges, per, draws = 50, 3, 4000
+    g = rng.uniform(0.2, 0.8, judges)
+    p = np.stack([g, np.clip(g + 0.15, 0, 1), np.clip(g - 0.15, 0, 1)], 1)  # [J, 3]: like, over, under
+    owner = np.concatenate([np.full(200, -1), np.repeat(np.arange(3), per)])
+    rates = np.concatenate([np.repeat(g[:, None], 200, 1), np.repeat(p, per, 1)], 1)  # [J, S]
+    total = np.zeros(3)
+    for _ in range(draws):
+        total += gap_fitness((rng.random(rates.shape) < rates).astype(float), owner < 0, owner, 3)
+    mean = total / draws
+    np.testing.assert_allclose(mean, -((p - g[:, None]) ** 2).mean(0) - (g * (1 - g)).mean() / 200, atol=2e-3)
+    assert mean[0] > mean[1] + 0.01 and mean[0] > mean[2] + 0.01
+
+
+def test_gap_fitness_needs_two_samples_of_each_model():
+    owner = np.array([-1, -1, 0, 1, 1])
+    with pytest.raises(ConfigError, match=r"learner\.model_fitness: 'gap' needs two samples of each model a generation, got 1"):
+        gap_fitness(np.ones((2, 5)), owner < 0, owner, 2)

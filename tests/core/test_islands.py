@@ -213,7 +213,8 @@ def _as_islands(opt, k):
     [
         ({"learner.islands": 3}, "models.population = 10 does not split into 3 islands"),
         ({"learner.islands": 0}, "islands"),
-        ({"learner.islands": 2, "learner.model_fitness": "matching"}, "matching fitness"),
+        ({"learner.islands": 2, "learner.model_fitness": "matching"}, "matching or gap model fitness"),
+        ({"learner.islands": 2, "learner.model_fitness": "gap"}, "matching or gap model fitness"),
         ({"learner.islands": 2, "learner.counterfeits": 2}, "counterfeits"),
         ({"learner.islands": 2, "learner.migrate_every": 0}, "migrate_every"),
         ({"learner.islands": 5}, "models.parents = 5 leaves 1 parent an island"),

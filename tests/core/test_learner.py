@@ -106,12 +106,17 @@ class _Shifted:
     model_family = family
     truth = np.array([0.3])
 
+    def __init__(self, per: int = 1):
+        self.per = per  # samples of each model a generation
+
     def samples(self, theta, rng):
-        m = len(theta)
+        m, k = len(theta), self.per
         g = 0.3 + 0.1 * rng.standard_normal((m, 10, 1))
-        c = theta[:, None, :] + 0.1 * rng.standard_normal((m, 10, 1))
+        c = np.repeat(theta, k, axis=0)[:, None, :] + 0.1 * rng.standard_normal((m * k, 10, 1))
         return SampleBatch(
-            np.concatenate([g, c]), np.repeat([True, False], m), np.r_[np.full(m, -1), np.arange(m)]
+            np.concatenate([g, c]),
+            np.r_[np.ones(m, bool), np.zeros(m * k, bool)],
+            np.r_[np.full(m, -1), np.repeat(np.arange(m), k)],
         )
 
     def evaluate(self, theta, discriminator, weights, rng, part=0, parts=1):
@@ -123,17 +128,17 @@ class _Shifted:
         return genuine, theta[:, None, None, None, :] + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
 
 
-@pytest.mark.parametrize("fitness, judge_steps", [("votes", 1), ("matching", 1), ("votes", 3)])
+@pytest.mark.parametrize("fitness, judge_steps", [("votes", 1), ("matching", 1), ("gap", 1), ("votes", 3)])
 def test_learner_composes_with_any_system(fitness, judge_steps):
     """The pieces compose without the config layer: a 1-parameter toy system is recovered,
-    with either the papers' model fitness or feature matching, and with judges selected three
-    times a generation."""
+    with the papers' model fitness, feature matching or the gap (two samples of each model),
+    and with judges selected three times a generation."""
     from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
     from turinglearn.core.random import stream
 
     disc = ElmanNetwork(n_inputs=1, n_hidden=3)
     learner = TuringLearner(
-        _Shifted(),
+        _Shifted(per=2 if fitness == "gap" else 1),
         disc,
         SelfAdaptiveES(
             1,
@@ -291,12 +296,13 @@ def test_model_fitness_from_outputs_is_the_mean_probability_the_judges_give(tiny
 
 
 @pytest.mark.parametrize("weight", [-1.0, 0.5])
-def test_matching_model_fitness_is_recomputed_from_the_judgements(tiny, weight):
-    from turinglearn.core.fitness import judgements, matching_fitness, model_fitness
+@pytest.mark.parametrize("kind", ["matching", "gap"])
+def test_matching_and_gap_model_fitness_are_recomputed_from_the_judgements(tiny, weight, kind):
+    from turinglearn.core.fitness import gap_fitness, judgements, matching_fitness, model_fitness
 
     over = {
         **tiny,
-        "learner.model_fitness": "matching",
+        "learner.model_fitness": kind,
         "learner.hall_of_fame": 2,
         "learner.hall_of_fame_every": 1,
         "learner.hall_of_fame_weight": weight,
@@ -314,6 +320,8 @@ def test_matching_model_fitness_is_recomputed_from_the_judgements(tiny, weight):
     judged = judgements(ev.outputs).astype(float)
 
     def matching(rows):
+        if kind == "gap":
+            return gap_fitness(rows, ev.genuine, ev.owner, shown)[:10]
         return matching_fitness(rows, ev.genuine, ev.owner, shown, 10)[:10]
 
     expected = matching(judged) if weight < 0 else (1 - weight) * matching(judged[:d]) + weight * matching(judged[d:])

@@ -120,7 +120,12 @@ class LearnerConfig:
     that take the population for genuine more often than the system itself; see
     :func:`~turinglearn.core.fitness.matching_fitness`; its fitness is near 0 once the
     population is judged like the system, so ``model_memory_below`` and ``models.threshold``,
-    given in fractions of judges fooled, mean less with it). With a trained classifier as the
+    given in fractions of judges fooled, mean less with it) or ``gap`` (minus the mean over
+    judges of the squared gap between how often a judge calls the model genuine and how often
+    it calls the system genuine, so that a model no longer gains by being taken for genuine more
+    often than the system itself, where the judges of the moment have a blind spot; needs two
+    samples of each model a generation, replicas or trials; near 0 at best like ``matching``;
+    see :func:`~turinglearn.core.fitness.gap_fitness`). With a trained classifier as the
     judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
     (weighted the same way under matching); the GAN's population mode counts votes.
     islands / migrate_every: split both populations into ``islands`` islands that coevolve
@@ -196,10 +201,10 @@ class LearnerConfig:
                 "judge_steps = 1 or islands = 1",
                 "judge_steps",
             )
-        if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness == "matching"):
+        if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness in ("matching", "gap")):
             raise ConfigError(
                 "islands judge each island's models by its own judges; model memory, counterfeits and "
-                "matching fitness are defined over one population: set islands = 1 or turn them off",
+                "matching or gap model fitness are defined over one population: set islands = 1 or turn them off",
                 "islands",
             )
         if not 0 < self.model_memory_below <= 1:

@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from turinglearn.errors import ConfigError
+
 #: what a model's fitness counts of its evolved judges: their thresholded votes (the papers),
 #: their outputs, the probability of genuine each gives (graded when every judge rejects every
-#: model), or their votes weighted by how much more often each judge calls the system genuine
-#: than the population (:func:`matching_fitness`)
-MODEL_FITNESS = ("votes", "outputs", "matching")
+#: model), their votes weighted by how much more often each judge calls the system genuine
+#: than the population (:func:`matching_fitness`), or how far each judge's rate of genuine
+#: verdicts on the model is from its rate on the system (:func:`gap_fitness`)
+MODEL_FITNESS = ("votes", "outputs", "matching", "gap")
 #: what an evolved discriminator's fitness counts: its balanced accuracy (the papers), or with
 #: competitive fitness sharing (:func:`shared_discriminator_fitness`) each sample's credit shared
 #: among the judges that judged it right
@@ -172,6 +175,40 @@ def matching_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarra
     per_sample = weight @ verdicts / len(verdicts)  # [S]
     mine, counts = _samples_per_model(owner, n_models)
     return np.bincount(owner[mine], weights=per_sample[mine], minlength=n_models) / counts
+
+
+def gap_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_models: int) -> np.ndarray:
+    """Minus the mean over judges of the squared gap between how often each judge calls a model
+    genuine and how often it calls the system genuine: [n_models], 0 at best.
+
+    verdicts [J, S] (votes or outputs); owner [S]: -1 genuine, else the model behind the sample;
+    every model needs two samples at least. Judge ``j`` calls the system's samples genuine at
+    rate ``g_j`` (their mean verdict) and model ``m``'s at rate ``p_jm``; the fitness estimates
+    ``-mean_j (p_jm - g_j)^2`` without the bias of a few samples: ``p_jm^2`` is estimated by
+    the mean product of the verdicts on two different samples of the model (unbiased when the
+    samples are independent), ``p_jm`` by their mean. With votes a model gains by being taken
+    for genuine as often as possible, also more often than the system itself, where the judges of
+    the moment have a blind spot; here being taken for genuine more often than the system costs
+    as much as less often, and only the system's own behaviour scores 0 with every judge. Near
+    0 once the models are judged like the system, so settings in fractions of judges fooled
+    (``model_memory_below``, an optimiser's threshold) mean less with it.
+    """
+    owner = np.asarray(owner)
+    genuine = np.asarray(genuine, dtype=bool)
+    _, counts = _samples_per_model(owner, n_models)
+    if counts.min() < 2:
+        raise ConfigError(
+            f"'gap' needs two samples of each model a generation, got {counts.min()}: run each model "
+            "in more trials (learner.trials_per_model = 2) or as more replicas (environment.n_replicas), "
+            "or use model_fitness = 'votes'",
+            "learner.model_fitness",
+        )
+    g = verdicts[:, genuine].mean(axis=1, keepdims=True)  # [J, 1]
+    total = judges_per_model(verdicts, owner, n_models) * counts  # [J, M] sum of the verdicts
+    squares = judges_per_model(verdicts * verdicts, owner, n_models) * counts  # [J, M]
+    rate = total / counts  # p_jm
+    rate_squared = (total * total - squares) / (counts * (counts - 1))  # p_jm^2, from pairs of samples
+    return -(rate_squared - 2 * rate * g + g * g).mean(axis=0)
 
 
 def engagement(judged: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_current: int, n_models: int) -> dict:

@@ -27,6 +27,7 @@ from turinglearn.core.fitness import (
     SHARED_JUDGE_FITNESS,
     discriminator_fitness,
     engagement,
+    gap_fitness,
     island_discriminator_fitness,
     island_model_fitness,
     judgements,
@@ -134,7 +135,11 @@ class TuringLearner(GenerationLoop):
     output for a trained judge) weighed by ``g_j - a_j``, how much more often its judge calls the
     system genuine than the population (:func:`~turinglearn.core.fitness.matching_fitness`);
     near 0 once the population is judged like the system, so settings in fractions of judges
-    fooled (``model_memory_below``, an optimiser's threshold) mean less with it.
+    fooled (``model_memory_below``, an optimiser's threshold) mean less with it. ``"gap"``: minus
+    the mean over judges of the squared gap between each judge's rate of genuine verdicts on the
+    model and on the system (:func:`~turinglearn.core.fitness.gap_fitness`; two samples of each
+    model a generation at least), so that being taken for genuine more often than the system
+    itself no longer pays; 0 at best, the same caveat.
 
     judge_steps: ``k > 1`` selects and breeds the discriminators ``k`` times a generation: once
     on the verdicts that also gave the models their fitness, then ``k - 1`` times more on the
@@ -288,6 +293,8 @@ class TuringLearner(GenerationLoop):
         def fitness(v, current):  # [M] from some judges' verdicts
             if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
                 return matching_fitness(v, ev.genuine, ev.owner, shown, models)[:models]
+            if self.model_fitness == "gap":  # how far each judge's rate on the model is from its rate on the system
+                return gap_fitness(v, ev.genuine, ev.owner, shown)[:models]
             if self.islands > 1 and current:  # the island's own judges and the archive
                 return island_model_fitness(v, ev.owner, models, self.islands, current)
             return model_fitness(v, ev.owner, shown)[:models]  # fooled
@@ -354,7 +361,7 @@ def _check_islands(learner: TuringLearner) -> None:
     k = learner.islands
     if learner.trains_on_samples:
         raise ValueError("islands need evolved discriminators; a trained classifier is one judge")
-    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness == "matching":
+    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness in ("matching", "gap"):
         raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
     for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
         if not isinstance(opt, Islands) or len(opt.parts) != k:
