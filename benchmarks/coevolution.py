@@ -113,6 +113,12 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-gap": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_fitness": "gap",
     },
+    # the same, with hard counterfeits a tenth of each range from the remembered estimate, both
+    # sides, which the current judges must keep rejecting (each with its unit of shared credit)
+    "shared-geometric-judge3-near": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3,
+        "learner.counterfeits": 10, "learner.counterfeit_step": 0.05,
+    },
     # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)
     "gap": {"learner.model_fitness": "gap"},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},

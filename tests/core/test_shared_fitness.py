@@ -76,10 +76,15 @@ def test_geometric_sharing_pays_nothing_for_rejecting_everything():
 
 
 @pytest.mark.parametrize("kind", ["shared", "shared-geometric"])
-def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind):
-    learner = build(load_config("aggregation", {**tiny, "learner.judge_fitness": kind}))
+@pytest.mark.parametrize("counterfeits", [0, 4])
+def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind, counterfeits):
+    """Hard counterfeits, where there are, are counterfeit samples like the population's, each
+    with its unit of credit."""
+    over = {**tiny, "learner.judge_fitness": kind, "learner.counterfeits": counterfeits}
+    learner = build(load_config("aggregation", over))
     seen = record_evaluations(learner)
     g = learner.step()
+    assert int(seen[-1].owner.max()) + 1 == len(g.models) + counterfeits  # the counterfeits were judged
     judged = judgements(seen[-1].outputs)[: len(g.discriminators)]
     np.testing.assert_allclose(
         g.discriminator_fitness,
@@ -92,7 +97,6 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind):
     "over, words",
     [
         ({"learner.judge_fitness": "fair"}, "judge_fitness"),
-        ({"learner.judge_fitness": "shared", "learner.counterfeits": 2}, "not with hard counterfeits"),
         ({"learner.judge_fitness": "shared", "learner.islands": 2}, "model_memory_share or islands"),
         (
             {"learner.judge_fitness": "shared-geometric", "learner.islands": 2},
@@ -100,7 +104,7 @@ def test_the_learner_selects_the_judges_by_their_shared_fitness(tiny, kind):
         ),
         (
             {"learner.judge_fitness": "shared", "learner.model_memory": 4, "learner.model_memory_share": 0.5},
-            "not with hard counterfeits, model_memory_share",
+            "not with model_memory_share or islands",
         ),
     ],
 )

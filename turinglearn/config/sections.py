@@ -140,7 +140,8 @@ class LearnerConfig:
     counterfeit that most judges take for genuine pays the few that reject it most;
     docs/concepts.md, "Memory") or ``shared-geometric`` (the same, the credits on genuine and
     counterfeit samples combined by their geometric mean, so a judge earns only by being right
-    in both classes); not with hard counterfeits, ``model_memory_share`` or islands.
+    in both classes); not with ``model_memory_share`` or islands; hard counterfeits are
+    counterfeit samples like the population's under it, each with its unit of credit.
     judge_steps: generations the evolved discriminators take on each generation's samples for
     the models' one (1: the papers; ``k > 1``: after the models are selected, the judges are
     selected and bred ``k - 1`` more times on the same samples, so they follow the models on
@@ -187,10 +188,10 @@ class LearnerConfig:
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
-        if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.counterfeits or self.model_memory_share != -1 or self.islands > 1):
+        if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.model_memory_share != -1 or self.islands > 1):
             raise ConfigError(
-                "shares each sample's credit among the judges right on it, every sample alike: not with hard "
-                "counterfeits, model_memory_share or islands",
+                "shares each sample's credit among the judges right on it, every sample alike: not with "
+                "model_memory_share or islands",
                 "judge_fitness",
             )
         check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)

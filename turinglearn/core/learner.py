@@ -125,8 +125,9 @@ class TuringLearner(GenerationLoop):
     (:func:`~turinglearn.core.fitness.shared_discriminator_fitness`), each sample's credit shared
     among the judges right on it; ``"shared-geometric"``: the same, the judge's shared credits on
     the genuine and the counterfeit samples combined by their geometric mean. Not with a fixed
-    share of specificity (counterfeits, ``model_memory_share``) or islands; a trained classifier
-    is not selected and ignores it.
+    share of specificity (``model_memory_share``) or islands; hard counterfeits count as
+    counterfeit samples like the population's, each with its unit of credit (not half the
+    specificity); a trained classifier is not selected and ignores it.
 
     model_fitness: ``"votes"`` (the papers): a model's fitness is the fraction of its judges'
     thresholded outputs that said genuine; ``"outputs"``: the mean of the outputs themselves.
@@ -206,7 +207,7 @@ class TuringLearner(GenerationLoop):
         self.model_fitness = model_fitness
         if judge_fitness not in JUDGE_FITNESS:
             raise ValueError(f"judge_fitness must be one of {', '.join(JUDGE_FITNESS)}, got {judge_fitness!r}")
-        if judge_fitness in SHARED_JUDGE_FITNESS and (counterfeits is not None or model_memory_share is not None or islands > 1):
+        if judge_fitness in SHARED_JUDGE_FITNESS and (model_memory_share is not None or islands > 1):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
         self.judge_fitness = judge_fitness
         self.judge_steps = judge_steps
