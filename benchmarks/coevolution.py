@@ -119,6 +119,18 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3,
         "learner.counterfeits": 10, "learner.counterfeit_step": 0.05,
     },
+    # the same, the hall of fame's verdicts half of a model's fitness (judges of the past that
+    # still reject both sides of the truth where the current ones reject one)
+    "shared-geometric-judge3-hof": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.hall_of_fame_weight": 0.5,
+    },
+    # the same, the judges logistic classifiers on the held-out test's summary statistics of a
+    # trial instead of Elman networks reading it step by step
+    "shared-geometric-judge3-features": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "discriminators.kind": "features",
+    },
+    # the presets' algorithm with those judges
+    "features": {"discriminators.kind": "features"},
     # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)
     "gap": {"learner.model_fitness": "gap"},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from turinglearn.core.contracts import SampleBatch, judge_samples
+
 #: a small interactive experiment (overrides of the stimulus-response preset)
 SMALL_INTERACTIVE = {
     "environment.steps": 20,
@@ -44,3 +46,35 @@ def record_evaluations(learner) -> list:
 
     learner.system.evaluate = spy
     return seen
+
+
+class Shifted:
+    """A toy system: genuine samples ~ N(0.3, 0.1), a model theta's samples ~ N(theta, 0.1)."""
+
+    class family:
+        n_params, names = 1, ("mu",)
+        lower, upper = np.array([-1.0]), np.array([1.0])
+
+    model_family = family
+    truth = np.array([0.3])
+
+    def __init__(self, per: int = 1):
+        self.per = per  # samples of each model a generation
+
+    def samples(self, theta, rng):
+        m, k = len(theta), self.per
+        g = 0.3 + 0.1 * rng.standard_normal((m, 10, 1))
+        c = np.repeat(theta, k, axis=0)[:, None, :] + 0.1 * rng.standard_normal((m * k, 10, 1))
+        return SampleBatch(
+            np.concatenate([g, c]),
+            np.r_[np.ones(m, bool), np.zeros(m * k, bool)],
+            np.r_[np.full(m, -1), np.repeat(np.arange(m), k)],
+        )
+
+    def evaluate(self, theta, discriminator, weights, rng, part=0, parts=1):
+        return judge_samples(self.samples(theta, rng), discriminator, weights)
+
+    def trajectories(self, theta, rng, trials=None):  # [M, trials, agents, T = 1, F = 1]
+        m, n = len(theta), trials or 1
+        genuine = 0.3 + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
+        return genuine, theta[:, None, None, None, :] + 0.1 * rng.standard_normal((m, n, 10, 1, 1))

@@ -256,7 +256,7 @@ def test_islands_need_the_es_populations(tiny):
 
 def test_islands_recover_a_toy_systems_parameter():
     """Two islands of 10 models and 10 judges each find the shifted system's 0.3."""
-    from test_learner import _Shifted
+    from helpers import Shifted
 
     from turinglearn import ElmanNetwork
     from turinglearn.core.learner import TuringLearner
@@ -268,7 +268,7 @@ def test_islands_recover_a_toy_systems_parameter():
         return Islands([SelfAdaptiveES(n, cfg, r, *box) for r in rng.spawn(2)], 10)
 
     learner = TuringLearner(
-        _Shifted(),
+        Shifted(),
         disc,
         islands(
             1,
@@ -283,4 +283,4 @@ def test_islands_recover_a_toy_systems_parameter():
     last = learner.run(300)
     assert abs(last.median[0] - 0.3) < 0.1
     with pytest.raises(ValueError, match="Islands of 3"):
-        TuringLearner(_Shifted(), disc, learner.model_optimizer, learner.discriminator_optimizer, islands=3)
+        TuringLearner(Shifted(), disc, learner.model_optimizer, learner.discriminator_optimizer, islands=3)

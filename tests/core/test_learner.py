@@ -2,13 +2,12 @@ import json
 
 import numpy as np
 import pytest
-from helpers import record_evaluations
+from helpers import Shifted, record_evaluations
 
 import turinglearn
 from turinglearn.app.build import build
 from turinglearn.app.runs import read_metrics
 from turinglearn.config import load_config
-from turinglearn.core.contracts import SampleBatch, judge_samples
 from turinglearn.core.learner import TuringLearner
 
 SUMMARY_KEYS = {"truth", "inferred", "abs_error", "c2st", "generations", "seconds"}
@@ -96,38 +95,6 @@ def test_interrupted_run_is_marked_and_has_no_summary(tmp_path, tiny):
     assert len(read_metrics(out)["generation"]) == 2
 
 
-class _Shifted:
-    """A toy system: genuine samples ~ N(0.3, 0.1), a model theta's samples ~ N(theta, 0.1)."""
-
-    class family:
-        n_params, names = 1, ("mu",)
-        lower, upper = np.array([-1.0]), np.array([1.0])
-
-    model_family = family
-    truth = np.array([0.3])
-
-    def __init__(self, per: int = 1):
-        self.per = per  # samples of each model a generation
-
-    def samples(self, theta, rng):
-        m, k = len(theta), self.per
-        g = 0.3 + 0.1 * rng.standard_normal((m, 10, 1))
-        c = np.repeat(theta, k, axis=0)[:, None, :] + 0.1 * rng.standard_normal((m * k, 10, 1))
-        return SampleBatch(
-            np.concatenate([g, c]),
-            np.r_[np.ones(m, bool), np.zeros(m * k, bool)],
-            np.r_[np.full(m, -1), np.repeat(np.arange(m), k)],
-        )
-
-    def evaluate(self, theta, discriminator, weights, rng, part=0, parts=1):
-        return judge_samples(self.samples(theta, rng), discriminator, weights)
-
-    def trajectories(self, theta, rng, trials=None):  # [M, trials, agents, T = 1, F = 1]
-        m, n = len(theta), trials or 1
-        genuine = 0.3 + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
-        return genuine, theta[:, None, None, None, :] + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
-
-
 @pytest.mark.parametrize("fitness, judge_steps", [("votes", 1), ("matching", 1), ("gap", 1), ("votes", 3)])
 def test_learner_composes_with_any_system(fitness, judge_steps):
     """The pieces compose without the config layer: a 1-parameter toy system is recovered,
@@ -138,7 +105,7 @@ def test_learner_composes_with_any_system(fitness, judge_steps):
 
     disc = ElmanNetwork(n_inputs=1, n_hidden=3)
     learner = TuringLearner(
-        _Shifted(per=2 if fitness == "gap" else 1),
+        Shifted(per=2 if fitness == "gap" else 1),
         disc,
         SelfAdaptiveES(
             1,

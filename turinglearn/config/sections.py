@@ -276,6 +276,9 @@ class DiscriminatorConfig(ESConfig):
     """What a discriminator is, and how it learns.
 
     kind: ``elman`` (the papers' Elman networks, evolved by the ES settings inherited here);
+    ``features`` (a logistic classifier on a whole trajectory's summary statistics, the held-out
+    test's features, evolved the same way; passive samples only, ``hidden`` unused; see
+    :class:`~turinglearn.families.features.FeatureJudge`);
     ``gru`` (one GRU classifier over an individual's trajectory) or ``swarm`` (one
     permutation-invariant DeepSets classifier over snapshots of whole swarms; see
     :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two are trained by Adam on
