@@ -1,0 +1,29 @@
+"""benchmarks/judge_boundary.py: how often a checkpoint's judges take steps from the truth for genuine."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+
+import turinglearn
+
+_spec = importlib.util.spec_from_file_location(
+    "judge_boundary", Path(__file__).resolve().parents[1] / "benchmarks" / "judge_boundary.py"
+)
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def test_steps_from_the_truth_are_judged_by_the_current_judges_and_the_hall_of_fame(tmp_path, tiny):
+    over = {**tiny, "execution.checkpoint_every": 1, "learner.hall_of_fame_every": 1}
+    turinglearn.learn("aggregation", seed=2, overrides=over, out=tmp_path / "run")
+    rows = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
+    # p* = (-0.7, -1, 1, -1): a step past a bound is left out
+    assert [r["model"] for r in rows] == ["truth", "v_l0 -0.2", "v_l0 +0.2", "v_r0 +0.2", "v_l1 -0.2", "v_r1 +0.2"]
+    for r in rows:
+        values = [r[k] for k in ("current_model", "current_system", "archive_model", "archive_system")]
+        assert all(0 <= v <= 1 for v in values)
+    # the same seed gives the same figures, and the steps are not all judged like the truth
+    again = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
+    assert [r["current_model"] for r in again] == [r["current_model"] for r in rows]
+    assert not np.allclose([r["current_model"] for r in rows], rows[0]["current_model"])
