@@ -131,6 +131,13 @@ VARIANTS: dict[str, dict] = {
     },
     # the presets' algorithm with those judges
     "features": {"discriminators.kind": "features"},
+    # the same, the models judged by the judges kept by selection (and the hall of fame), not by
+    # the fresh offspring, whose verdicts are close to chance
+    "shared-geometric-judge3-voters": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+    },
+    # the presets' algorithm, the models judged by the judges kept by selection
+    "voters": {"learner.model_judges": "parents"},
     # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)
     "gap": {"learner.model_fitness": "gap"},
     "shared-intermediate": {"learner.judge_fitness": "shared", "models.recombination": "intermediate"},

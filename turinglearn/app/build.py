@@ -18,6 +18,7 @@ from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_m
 from turinglearn.config import Config, validate_environment
 from turinglearn.core.contracts import Hook, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
+from turinglearn.core.optimizers import SelfAdaptiveES
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError
 from turinglearn.families.parametric import ReactiveController
@@ -173,6 +174,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
                 f"{config.learner.kind!r} has none. Use learner.kind = 'turing' or judge_steps = 1",
                 "learner.judge_steps",
             )
+        if config.learner.model_judges != "all":
+            raise ConfigError(
+                f"chooses among the discriminators; learner.kind = {config.learner.kind!r} has none. "
+                "Use learner.kind = 'turing' or model_judges = 'all'",
+                "learner.model_judges",
+            )
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
@@ -180,6 +187,13 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     judges = _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
     if config.learner.judge_steps > 1:
         _check_judge_steps(config, system, judges)
+    if config.learner.model_judges == "parents" and not isinstance(judges, SelfAdaptiveES):
+        raise ConfigError(
+            f"takes the discriminators kept by the ES's selection; discriminators.kind = {dc.kind!r} "
+            "is not evolved by it (one trained classifier judges). Use discriminators.kind = 'elman' "
+            "or model_judges = 'all'",
+            "learner.model_judges",
+        )
     return models, judges
 
 

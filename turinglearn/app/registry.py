@@ -236,6 +236,7 @@ def _turing(parts):
         islands=lc.islands,
         judge_fitness=lc.judge_fitness,
         judge_steps=lc.judge_steps,
+        model_judges=lc.model_judges,
     )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, SHARED_JUDGE_FITNESS
+from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
 from turinglearn.core.memory import KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
@@ -150,6 +150,11 @@ class LearnerConfig:
     judges then see as many of its trials as of the models', not ``genuine_trials``), one
     island; with a process pool or Dask the samples come back and are judged in the main
     process; docs/concepts.md, "Memory".
+    model_judges: whose verdicts give the models their fitness: ``all`` (the papers: every
+    current discriminator, and the hall of fame) or ``parents`` (the discriminators kept by the
+    last selection, and the hall of fame: the offspring, fresh mutations no selection has
+    tested, judge close to chance and their verdicts are noise in the models' fitness; from the
+    second generation; evolved discriminators, one island; docs/concepts.md, "Memory").
     """
 
     kind: str = "turing"
@@ -178,6 +183,7 @@ class LearnerConfig:
     migrate_every: int = 10
     judge_fitness: str = "accuracy"
     judge_steps: int = 1
+    model_judges: str = "all"
 
     def __post_init__(self):
         check_none_or_more(
@@ -188,6 +194,13 @@ class LearnerConfig:
         one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
+        one_of(self.model_judges, MODEL_JUDGES, "model_judges")
+        if self.model_judges == "parents" and self.islands > 1:
+            raise ConfigError(
+                "takes the judges kept by one population's selection; islands keep theirs apart: set "
+                "model_judges = 'all' or islands = 1",
+                "model_judges",
+            )
         if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.model_memory_share != -1 or self.islands > 1):
             raise ConfigError(
                 "shares each sample's credit among the judges right on it, every sample alike: not with "

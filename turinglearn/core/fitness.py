@@ -15,6 +15,9 @@ from turinglearn.errors import ConfigError
 #: than the population (:func:`matching_fitness`), or how far each judge's rate of genuine
 #: verdicts on the model is from its rate on the system (:func:`gap_fitness`)
 MODEL_FITNESS = ("votes", "outputs", "matching", "gap")
+#: whose verdicts give the models their fitness: every current judge (the papers), or the judges
+#: kept by the last selection, the offspring not yet tested left out (the hall of fame either way)
+MODEL_JUDGES = ("all", "parents")
 #: what an evolved discriminator's fitness counts: its balanced accuracy (the papers), or with
 #: competitive fitness sharing (:func:`shared_discriminator_fitness`) each sample's credit shared
 #: among the judges that judged it right

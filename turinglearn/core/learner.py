@@ -24,6 +24,7 @@ from turinglearn.core.contracts import (
 from turinglearn.core.fitness import (
     JUDGE_FITNESS,
     MODEL_FITNESS,
+    MODEL_JUDGES,
     SHARED_JUDGE_FITNESS,
     discriminator_fitness,
     engagement,
@@ -36,7 +37,7 @@ from turinglearn.core.fitness import (
     shared_discriminator_fitness,
 )
 from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
-from turinglearn.core.optimizers import Islands, kept
+from turinglearn.core.optimizers import Islands, SelfAdaptiveES, kept
 from turinglearn.core.random import stream
 
 
@@ -186,6 +187,7 @@ class TuringLearner(GenerationLoop):
         islands: int = 1,
         judge_fitness: str = "accuracy",
         judge_steps: int = 1,
+        model_judges: str = "all",
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -211,6 +213,9 @@ class TuringLearner(GenerationLoop):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
         self.judge_fitness = judge_fitness
         self.judge_steps = judge_steps
+        if model_judges not in MODEL_JUDGES:
+            raise ValueError(f"model_judges must be one of {', '.join(MODEL_JUDGES)}, got {model_judges!r}")
+        self.model_judges = model_judges
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -222,6 +227,8 @@ class TuringLearner(GenerationLoop):
             _check_islands(self)
         if judge_steps > 1:
             _check_judge_steps(self)
+        if model_judges == "parents":
+            _check_model_judges(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -253,7 +260,9 @@ class TuringLearner(GenerationLoop):
         judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
-        f_models = self._model_fitness(verdicts, ev, len(shown), len(theta), len(weights))  # [M]
+        voters = self._model_voters(len(weights), len(judges))  # [D' + H'] the judges whose verdicts count
+        current = len(voters) - (len(judges) - len(weights))  # D': this generation's judges among them
+        f_models = self._model_fitness(verdicts[voters], ev, len(shown), len(theta), current)  # [M]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
@@ -283,6 +292,15 @@ class TuringLearner(GenerationLoop):
             diagnostics=diagnostics, parents=kept(self.model_optimizer, theta),
         )  # fmt: skip
         return self._publish(record)
+
+    def _model_voters(self, current: int, judges: int) -> np.ndarray:
+        """Rows of the judges [D + H'] whose verdicts give the models their fitness: every one,
+        or with ``model_judges = "parents"`` (from the second generation) the discriminators
+        kept by the last selection (a (mu + lambda) ES's first ``mu`` rows) and the hall of fame."""
+        if self.model_judges == "all" or self.generation == 0:
+            return np.arange(judges)
+        mu = self.discriminator_optimizer.config.parents
+        return np.r_[np.arange(mu), np.arange(current, judges)]
 
     def _model_fitness(
         self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int
@@ -380,6 +398,13 @@ def _check_judge_steps(learner: TuringLearner) -> None:
         raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
     if learner.islands > 1:
         raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
+
+
+def _check_model_judges(learner: TuringLearner) -> None:
+    """Models judged by the judges' parents need a (mu + lambda) ES of evolved judges, one
+    population: its first ``parents`` rows are the judges kept by the last selection."""
+    if learner.trains_on_samples or not isinstance(learner.discriminator_optimizer, SelfAdaptiveES):
+        raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
 
 
 def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndarray, outputs: np.ndarray) -> np.ndarray:

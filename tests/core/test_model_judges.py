@@ -1,0 +1,74 @@
+"""Whose verdicts give the models their fitness (learner.model_judges): every judge, or the
+judges kept by the last selection and the hall of fame."""
+
+import numpy as np
+import pytest
+from helpers import Shifted, record_evaluations
+
+from turinglearn.app.build import build
+from turinglearn.config import load_config
+from turinglearn.core.fitness import judgements, model_fitness
+from turinglearn.core.learner import TuringLearner
+from turinglearn.errors import ConfigError
+
+
+def test_the_models_are_judged_by_the_judges_parents_and_the_hall_of_fame(tiny):
+    over = {**tiny, "learner.model_judges": "parents", "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1}
+    learner = build(load_config("aggregation", over))
+    seen = record_evaluations(learner)
+    first = learner.step()  # no selection yet: every judge
+    kept = first.discriminators[learner.discriminator_optimizer.selected]  # [5, k] its selection's
+    judged = judgements(seen[0].outputs)
+    np.testing.assert_allclose(first.model_fitness, model_fitness(judged, seen[0].owner, 10))
+    second = learner.step()
+    judged, d, mu = judgements(seen[1].outputs), len(second.discriminators), 5
+    assert len(judged) == d + 1  # the hall of fame holds generation 0's best judge
+    voters = np.r_[np.arange(mu), np.arange(d, len(judged))]  # the 5 parents lead the population
+    np.testing.assert_allclose(second.model_fitness, model_fitness(judged[voters], seen[1].owner, 10))
+    assert not np.allclose(second.model_fitness, model_fitness(judged, seen[1].owner, 10))
+    # the voters are the judges the last selection kept, the fittest of generation 0
+    np.testing.assert_array_equal(second.discriminators[:mu], kept)
+    assert first.discriminator_fitness[learner_selected(first, kept)].min() >= np.median(first.discriminator_fitness)
+
+
+def learner_selected(record, rows):
+    """Indices in ``record.discriminators`` of ``rows``."""
+    index = {r.tobytes(): i for i, r in enumerate(record.discriminators)}
+    return np.array([index[r.tobytes()] for r in rows])
+
+
+def test_a_toy_system_is_recovered_with_the_models_judged_by_the_judges_parents():
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
+    from turinglearn.core.random import stream
+
+    disc = ElmanNetwork(n_inputs=1, n_hidden=3)
+    learner = TuringLearner(
+        Shifted(),
+        disc,
+        SelfAdaptiveES(1, ESConfig(population=20, parents=10, sigma_init=0.5, sigma_max=0.5), stream(0, "models"), [-1.0], [1.0]),
+        SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(0, "discriminators")),
+        model_judges="parents",
+    )
+    assert abs(learner.run(300).median[0] - 0.3) < 0.1
+
+
+@pytest.mark.parametrize(
+    "over, words",
+    [
+        ({"learner.model_judges": "best"}, "must be one of all, parents"),
+        ({"learner.model_judges": "parents", "learner.islands": 2}, "set model_judges = 'all' or islands = 1"),
+        ({"learner.model_judges": "parents", "learner.kind": "metric-sse"}, "learner.kind = 'metric-sse' has none"),
+    ],
+)
+def test_bad_model_judges_settings_name_the_key(tiny, over, words):
+    with pytest.raises(ConfigError, match=words) as err:
+        build(load_config("aggregation", {**tiny, **over}))
+    assert err.value.key == "learner.model_judges"
+
+
+def test_a_trained_classifier_has_no_parents(tiny):
+    pytest.importorskip("torch")
+    over = {**tiny, "learner.model_judges": "parents", "discriminators.kind": "gru"}
+    with pytest.raises(ConfigError, match="one trained classifier judges") as err:
+        build(load_config("aggregation", over))
+    assert err.value.key == "learner.model_judges"
