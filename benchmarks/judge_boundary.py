@@ -4,13 +4,16 @@ Loads one checkpoint of a run directory (its ``config.toml`` and
 ``checkpoints/generation-NNNNNN.npz``; run with ``--set execution.checkpoint_every=1`` to have
 every generation), and judges fresh samples of ``--copies`` copies of one model: the truth,
 then the truth with one parameter moved ``--step`` (in the parameter's own units) down and
-up. For each it prints the fraction of genuine verdicts of the generation's current judges
-and of the hall of fame, on the model's samples and on the system's agents of the same trials.
+up. For each it prints the fraction of genuine verdicts of the generation's judges (all of them,
+the parents the last selection kept, the fresh offspring) and of the hall of fame, on the
+model's samples and on the system's agents of the same trials; given several runs (the same
+task), the median over them of the difference between the two.
 A model judged as often genuine as the system is one the judges cannot tell from it; where a
 step one way is rejected and the other way is not, the judges' boundary is one-sided and a
 drift that way goes unpunished.
 
     python benchmarks/judge_boundary.py RUN --generation 636 --step 0.2
+    python benchmarks/judge_boundary.py RUNS/aggregation-a/s* --generation 1000 --step 0.1
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+#: the groups of judges told apart: this generation's, split into the parents the last
+#: selection kept (a (mu + lambda) ES's first mu rows) and the fresh offspring, and the hall of fame
+GROUPS = ("current", "parents", "offspring", "archive")
+
 
 def boundary(run: Path, generation: int, step: float, copies: int, seed: int) -> list[dict]:
+    """One row per model judged: ``model`` (its label) and, for each group of judges that has
+    members, ``GROUP_model`` and ``GROUP_system``, the fraction of its genuine verdicts on the
+    model's samples and on the system's agents of the same trials."""
     from turinglearn.app.build import build
     from turinglearn.app.checkpoint import load
     from turinglearn.config import load_config
@@ -29,46 +39,55 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
 
     learner = build(load_config(run / "config.toml"))
     learner.load_state_dict(load(run / "checkpoints" / f"generation-{generation:06d}.npz")["learner"])
-    current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]
+    current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
     archive = learner.archive  # [H, k] or None
     judges = current if archive is None else np.concatenate([current, archive])
+    d, mu = len(current), learner.discriminator_optimizer.config.parents
+    rows_of = {"current": slice(0, d), "parents": slice(0, mu), "offspring": slice(mu, d)}
+    if archive is not None:
+        rows_of["archive"] = slice(d, len(judges))
     truth = np.asarray(learner.system.truth, float)
-    names = learner.system.model_family.names
-    lower, upper = learner.system.model_family.lower, learner.system.model_family.upper
+    family = learner.system.model_family
     models = [("truth", truth)]
-    for i, name in enumerate(names):
+    for i, name in enumerate(family.names):
         for sign in (-1, 1):
             moved = truth.copy()
-            moved[i] = np.clip(moved[i] + sign * step, lower[i], upper[i])
+            moved[i] = np.clip(moved[i] + sign * step, family.lower[i], family.upper[i])
             if moved[i] != truth[i]:
                 models.append((f"{name} {sign * step:+g}", moved))
-    rows = []
+    out = []
     for label, theta in models:
         batch = learner.evaluator.samples(learner.system, np.tile(theta, (copies, 1)), seed, generation)
         judged = judgements(learner.discriminator.judge(judges, batch.x))  # [J, S]
         genuine = np.asarray(batch.genuine, bool)
-        d = len(current)
-        row = {"model": label, "current_model": judged[:d, ~genuine].mean(), "current_system": judged[:d, genuine].mean()}
-        if archive is not None:
-            row |= {"archive_model": judged[d:, ~genuine].mean(), "archive_system": judged[d:, genuine].mean()}
-        rows.append(row)
-    return rows
+        row = {"model": label}
+        for group, rows in rows_of.items():
+            row[f"{group}_model"] = judged[rows][:, ~genuine].mean()
+            row[f"{group}_system"] = judged[rows][:, genuine].mean()
+        out.append(row)
+    return out
 
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("run", type=Path, help="a run directory with per-generation checkpoints")
+    p.add_argument("runs", type=Path, nargs="+", help="run directories with a checkpoint of that generation")
     p.add_argument("--generation", type=int, required=True, help="the checkpoint's generation")
     p.add_argument("--step", type=float, default=0.2, help="how far each parameter is moved (its units)")
     p.add_argument("--copies", type=int, default=100, help="copies of each model judged")
     p.add_argument("--seed", type=int, default=12345, help="seed of the fresh samples")
     a = p.parse_args(argv)
-    rows = boundary(a.run, a.generation, a.step, a.copies, a.seed)
-    print(f"taken for genuine, generation {a.generation}: model (system's agents of the same trials)")
-    print(f"{'model':>14}  {'current judges':>16}  {'hall of fame':>16}")
-    for r in rows:
-        archive = f"{r['archive_model']:.3f} ({r['archive_system']:.3f})" if "archive_model" in r else "-"
-        print(f"{r['model']:>14}  {r['current_model']:.3f} ({r['current_system']:.3f})  {archive:>16}")
+    tables = [boundary(run, a.generation, a.step, a.copies, a.seed) for run in a.runs]
+    groups = [g for g in GROUPS if f"{g}_model" in tables[0][0]]
+    print(f"{'model':>12}  " + "  ".join(f"{g:>15}" for g in groups))
+    if len(tables) == 1:  # fractions of genuine verdicts: on the model (on the system's agents)
+        print(f"generation {a.generation}: taken for genuine, the model (the system's agents of the same trials)")
+        for r in tables[0]:
+            print(f"{r['model']:>12}  " + "  ".join(f"{r[g + '_model']:.3f} ({r[g + '_system']:.3f})" for g in groups))
+        return
+    print(f"generation {a.generation}: on the model minus on the system, median over {len(tables)} runs")
+    for i, r in enumerate(tables[0]):
+        cells = [np.median([t[i][g + "_model"] - t[i][g + "_system"] for t in tables]) for g in groups]
+        print(f"{r['model']:>12}  " + "  ".join(f"{c:>+15.3f}" for c in cells))
 
 
 if __name__ == "__main__":

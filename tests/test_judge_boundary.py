@@ -4,6 +4,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import turinglearn
 
@@ -21,8 +22,11 @@ def test_steps_from_the_truth_are_judged_by_the_current_judges_and_the_hall_of_f
     # p* = (-0.7, -1, 1, -1): a step past a bound is left out
     assert [r["model"] for r in rows] == ["truth", "v_l0 -0.2", "v_l0 +0.2", "v_r0 +0.2", "v_l1 -0.2", "v_r1 +0.2"]
     for r in rows:
-        values = [r[k] for k in ("current_model", "current_system", "archive_model", "archive_system")]
+        values = [r[f"{g}_{s}"] for g in bench.GROUPS for s in ("model", "system")]
         assert all(0 <= v <= 1 for v in values)
+        # this generation's judges are the parents (5 of 10) and the offspring, half each
+        halves = (r["parents_model"] + r["offspring_model"]) / 2
+        assert r["current_model"] == pytest.approx(halves)
     # the same seed gives the same figures, and the steps are not all judged like the truth
     again = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
     assert [r["current_model"] for r in again] == [r["current_model"] for r in rows]
