@@ -26,6 +26,9 @@ VARIANT = {
     "shared, geometric mean, judges shown every genuine agent": "shared-geometric-all-genuine",
     "shared, geometric mean, judges selected three times a generation": "shared-geometric-judge3",
     "papers', judges selected three times a generation": "judge3",
+    "shared, geometric mean, judges selected three times a generation, models judged by the judges' parents": (
+        "shared-geometric-judge3-voters"
+    ),
 }
 
 
