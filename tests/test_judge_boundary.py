@@ -16,7 +16,7 @@ _spec.loader.exec_module(bench)
 
 
 def test_steps_from_the_truth_are_judged_by_the_current_judges_and_the_hall_of_fame(tmp_path, tiny):
-    over = {**tiny, "execution.checkpoint_every": 1, "learner.hall_of_fame_every": 1}
+    over = {**tiny, "execution.checkpoint_every": 1, "learner.hall_of_fame_every": 1, "evaluation.c2st_trials": 0}
     turinglearn.learn("aggregation", seed=2, overrides=over, out=tmp_path / "run")
     rows = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
     # p* = (-0.7, -1, 1, -1): a step past a bound is left out
