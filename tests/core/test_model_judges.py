@@ -31,6 +31,22 @@ def test_the_models_are_judged_by_the_judges_parents_and_the_hall_of_fame(tiny):
     assert first.discriminator_fitness[learner_selected(first, kept)].min() >= np.median(first.discriminator_fitness)
 
 
+def test_after_a_restart_every_judge_votes_until_the_fresh_judges_are_selected(tiny):
+    from turinglearn.app.build import optimizers
+    from turinglearn.core.random import stream
+
+    config = load_config("aggregation", {**tiny, "learner.model_judges": "parents"})
+    learner = build(config)
+    seen = record_evaluations(learner)
+    learner.step(), learner.step()
+    learner.restart(*optimizers(config, learner.system, learner.discriminator, stream(9, "models"), stream(9, "discriminators")))
+    first = learner.step()  # the fresh judges have no parents yet: all of them vote
+    np.testing.assert_allclose(first.model_fitness, model_fitness(judgements(seen[-1].outputs), seen[-1].owner, 10))
+    second = learner.step()
+    judged = judgements(seen[-1].outputs)
+    np.testing.assert_allclose(second.model_fitness, model_fitness(judged[:5], seen[-1].owner, 10))
+
+
 def learner_selected(record, rows):
     """Indices in ``record.discriminators`` of ``rows``."""
     index = {r.tobytes(): i for i, r in enumerate(record.discriminators)}

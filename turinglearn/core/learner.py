@@ -295,9 +295,10 @@ class TuringLearner(GenerationLoop):
 
     def _model_voters(self, current: int, judges: int) -> np.ndarray:
         """Rows of the judges [D + H'] whose verdicts give the models their fitness: every one,
-        or with ``model_judges = "parents"`` (from the second generation) the discriminators
-        kept by the last selection (a (mu + lambda) ES's first ``mu`` rows) and the hall of fame."""
-        if self.model_judges == "all" or self.generation == 0:
+        or with ``model_judges = "parents"`` the discriminators kept by the last selection (a
+        (mu + lambda) ES's first ``mu`` rows) and the hall of fame, once the optimiser has
+        selected (not in a run's first generation, nor in a restart's)."""
+        if self.model_judges == "all" or self.discriminator_optimizer.generation == 0:
             return np.arange(judges)
         mu = self.discriminator_optimizer.config.parents
         return np.r_[np.arange(mu), np.arange(current, judges)]
@@ -348,6 +349,8 @@ class TuringLearner(GenerationLoop):
             raise ValueError("historical averaging holds the models where they were; no restart")
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
+        if self.model_judges == "parents":
+            _check_model_judges(self)
         self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
         self.models_memory = Archive(self.models_memory.size, self.models_memory.keep)
         if self.counterfeits is not None:
