@@ -113,7 +113,7 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-gap": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_fitness": "gap",
     },
-    # the same, with hard counterfeits a tenth of each range from the remembered estimate, both
+    # the same, with hard counterfeits a twentieth of each range from the remembered estimate, both
     # sides, which the current judges must keep rejecting (each with its unit of shared credit)
     "shared-geometric-judge3-near": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3,

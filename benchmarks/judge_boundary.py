@@ -39,10 +39,13 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
 
     learner = build(load_config(run / "config.toml"))
     learner.load_state_dict(load(run / "checkpoints" / f"generation-{generation:06d}.npz")["learner"])
+    config = getattr(learner.discriminator_optimizer, "config", None)
+    if config is None or not hasattr(config, "parents"):
+        raise SystemExit(f"{run}: its judges are not one population of a (mu + lambda) ES (islands, or a trained classifier)")
     current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
     archive = learner.archive  # [H, k] or None
     judges = current if archive is None else np.concatenate([current, archive])
-    d, mu = len(current), learner.discriminator_optimizer.config.parents
+    d, mu = len(current), config.parents
     rows_of = {"current": slice(0, d), "parents": slice(0, mu), "offspring": slice(mu, d)}
     if archive is not None:
         rows_of["archive"] = slice(d, len(judges))
@@ -53,8 +56,8 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
         for sign in (-1, 1):
             moved = truth.copy()
             moved[i] = np.clip(moved[i] + sign * step, family.lower[i], family.upper[i])
-            if moved[i] != truth[i]:
-                models.append((f"{name} {sign * step:+g}", moved))
+            if moved[i] != truth[i]:  # a step past a bound stops on it (and says how far it went)
+                models.append((f"{name} {moved[i] - truth[i]:+.3g}", moved))
     out = []
     for label, theta in models:
         batch = learner.evaluator.samples(learner.system, np.tile(theta, (copies, 1)), seed, generation)

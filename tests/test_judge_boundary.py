@@ -4,7 +4,6 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import turinglearn
 
@@ -24,9 +23,6 @@ def test_steps_from_the_truth_are_judged_by_the_current_judges_and_the_hall_of_f
     for r in rows:
         values = [r[f"{g}_{s}"] for g in bench.GROUPS for s in ("model", "system")]
         assert all(0 <= v <= 1 for v in values)
-        # this generation's judges are the parents (5 of 10) and the offspring, half each
-        halves = (r["parents_model"] + r["offspring_model"]) / 2
-        assert r["current_model"] == pytest.approx(halves)
     # the same seed gives the same figures, and the steps are not all judged like the truth
     again = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
     assert [r["current_model"] for r in again] == [r["current_model"] for r in rows]

@@ -31,6 +31,38 @@ def test_the_models_are_judged_by_the_judges_parents_and_the_hall_of_fame(tiny):
     assert first.discriminator_fitness[learner_selected(first, kept)].min() >= np.median(first.discriminator_fitness)
 
 
+@pytest.mark.parametrize("steps", [1, 3])
+def test_the_hall_of_fames_share_splits_the_parents_verdicts_from_the_archives(tiny, steps):
+    """With hall_of_fame_weight 0.5 the 5 parents make half a model's fitness and the archive the
+    other half, with the judges selected once or three times a generation."""
+    over = {
+        **tiny,
+        "learner.model_judges": "parents",
+        "learner.hall_of_fame": 3,
+        "learner.hall_of_fame_every": 1,
+        "learner.hall_of_fame_weight": 0.5,
+        "learner.judge_steps": steps,
+    }
+    learner = build(load_config("aggregation", over))
+    outputs, judge = [], learner.discriminator.judge
+    object.__setattr__(learner.discriminator, "judge", lambda w, x: outputs.append(judge(w, x)) or outputs[-1])
+    drawn, samples = [], learner.evaluator.samples
+    learner.evaluator.samples = lambda *a, **k: drawn.append(samples(*a, **k)) or drawn[-1]
+    seen = record_evaluations(learner) if steps == 1 else None
+    for _ in range(4):  # the archive is full from the fourth generation
+        n = len(outputs)
+        g = learner.step()
+    if steps == 1:
+        judged, owner = judgements(seen[-1].outputs), seen[-1].owner
+    else:  # the generation's first judging: every judge on the batch of samples
+        judged, owner = judgements(outputs[n]), drawn[-1].owner
+    d = len(g.discriminators)
+    assert len(judged) == d + 3  # the current judges and a full hall of fame
+    expected = 0.5 * model_fitness(judged[:5], owner, 10) + 0.5 * model_fitness(judged[d:], owner, 10)
+    np.testing.assert_allclose(g.model_fitness, expected)
+    assert not np.allclose(g.model_fitness, 0.5 * model_fitness(judged[:d], owner, 10) + 0.5 * model_fitness(judged[d:], owner, 10))
+
+
 def test_after_a_restart_every_judge_votes_until_the_fresh_judges_are_selected(tiny):
     from turinglearn.app.build import optimizers
     from turinglearn.core.random import stream

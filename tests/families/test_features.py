@@ -35,6 +35,8 @@ def test_shapes_and_a_batch_judged_at_once():
     np.testing.assert_allclose(out[:, 3:4], judge.judge(w, x[3:4]))  # each sample judged alone alike
     with pytest.raises(ValueError, match=r"weights must have shape \(D, 19\)"):
         judge.judge(w[:, :18], x)
+    with pytest.raises(ValueError, match=r"samples must have shape \(S, T >= 2, 2\)"):
+        judge.judge(w, x[:, :, :1])
 
 
 def test_the_learner_recovers_a_toy_system_with_feature_judges():

@@ -123,8 +123,9 @@ class LearnerConfig:
     given in fractions of judges fooled, mean less with it) or ``gap`` (minus the mean over
     judges of the squared gap between how often a judge calls the model genuine and how often
     it calls the system genuine, so that a model no longer gains by being taken for genuine more
-    often than the system itself, where the judges of the moment have a blind spot; needs two
-    samples of each model a generation, replicas or trials; near 0 at best like ``matching``;
+    often than the system itself; needs two samples of each model a generation, trials or a
+    swarm's replicas (unbiased with independent trials: replicas in one swarm are correlated);
+    near 0 at best like ``matching``;
     see :func:`~turinglearn.core.fitness.gap_fitness`). With a trained classifier as the
     judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
     (weighted the same way under matching); the GAN's population mode counts votes.

@@ -182,19 +182,23 @@ def matching_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarra
 
 def gap_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_models: int) -> np.ndarray:
     """Minus the mean over judges of the squared gap between how often each judge calls a model
-    genuine and how often it calls the system genuine: [n_models], 0 at best.
+    genuine and how often it calls the system genuine: [n_models], near 0 for a model judged
+    like the system (its expectation is then minus the mean variance of the ``g_j``, the same
+    for every model; one draw can be above 0).
 
     verdicts [J, S] (votes or outputs); owner [S]: -1 genuine, else the model behind the sample;
     every model needs two samples at least. Judge ``j`` calls the system's samples genuine at
     rate ``g_j`` (their mean verdict) and model ``m``'s at rate ``p_jm``; the fitness estimates
     ``-mean_j (p_jm - g_j)^2`` without the bias of a few samples: ``p_jm^2`` is estimated by
-    the mean product of the verdicts on two different samples of the model (unbiased when the
-    samples are independent), ``p_jm`` by their mean. With votes a model gains by being taken
-    for genuine as often as possible, also more often than the system itself, where the judges of
-    the moment have a blind spot; here being taken for genuine more often than the system costs
-    as much as less often, and only the system's own behaviour scores 0 with every judge. Near
-    0 once the models are judged like the system, so settings in fractions of judges fooled
-    (``model_memory_below``, an optimiser's threshold) mean less with it.
+    the mean product of the verdicts on two different samples of the model, ``p_jm`` by their
+    mean. That is unbiased when the samples are independent (different trials); replicas of a
+    model in one swarm are not, and their pairs add the covariance of a judge's verdicts within
+    the swarm, which differs from model to model. With votes a model gains by being taken for
+    genuine as often as possible, also more often than the system itself; here being taken for
+    genuine more often than the system costs as much as less often, and a model scores about 0
+    only if every judge calls it genuine as often as the system (which a model in a blind spot
+    of every judge also does). Settings in fractions of judges fooled (``model_memory_below``,
+    an optimiser's threshold) mean less with it.
     """
     owner = np.asarray(owner)
     genuine = np.asarray(genuine, dtype=bool)
@@ -202,7 +206,7 @@ def gap_fitness(verdicts: np.ndarray, genuine: np.ndarray, owner: np.ndarray, n_
     if counts.min() < 2:
         raise ConfigError(
             f"'gap' needs two samples of each model a generation, got {counts.min()}: run each model "
-            "in more trials (learner.trials_per_model = 2) or as more replicas (environment.n_replicas), "
+            "in more trials (learner.trials_per_model = 2; for a swarm, or more replicas: environment.n_replicas), "
             "or use model_fitness = 'votes'",
             "learner.model_fitness",
         )

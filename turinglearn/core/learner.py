@@ -87,8 +87,8 @@ class TuringLearner(GenerationLoop):
     generation, one every ``hall_of_fame_every`` generations: the last ``H``
     (``hall_of_fame_keep = "recent"``) or a uniform sample of all of them (``"history"``).
     Archived discriminators judge the models too, so a model's fitness is the fraction of all
-    judges (current population plus archive) it fooled; they are not evolved and do not enter
-    the discriminators' fitness. ``H = 0`` is the papers' algorithm. hall_of_fame_weight:
+    judges (current population, or its parents with ``model_judges``, plus archive) it fooled;
+    they are not evolved and do not enter the discriminators' fitness. ``H = 0`` is the papers' algorithm. hall_of_fame_weight:
     None counts every judge alike; ``w`` in [0, 1] makes the archive's verdicts ``w`` of a
     model's fitness however few its judges are (a memory of judges the models must keep
     fooling, as in Nash memory).
@@ -142,6 +142,12 @@ class TuringLearner(GenerationLoop):
     model and on the system (:func:`~turinglearn.core.fitness.gap_fitness`; two samples of each
     model a generation at least), so that being taken for genuine more often than the system
     itself no longer pays; 0 at best, the same caveat.
+
+    model_judges: ``"all"`` (the papers): every current discriminator's verdicts count in the
+    models' fitness; ``"parents"``: only those of the discriminators the last selection kept
+    (a (mu + lambda) ES's first ``mu`` rows) and of the hall of fame, once the discriminators'
+    optimiser has selected (from a run's or a restart's second generation): the offspring are
+    untested mutations that judge close to chance. Evolved judges of a SelfAdaptiveES.
 
     judge_steps: ``k > 1`` selects and breeds the discriminators ``k`` times a generation: once
     on the verdicts that also gave the models their fitness, then ``k - 1`` times more on the
@@ -347,10 +353,10 @@ class TuringLearner(GenerationLoop):
         count, the seed, the hooks and the evaluator stay (a restart, :mod:`turinglearn.app.restart`)."""
         if self.history is not None:
             raise ValueError("historical averaging holds the models where they were; no restart")
+        if self.model_judges == "parents" and not isinstance(discriminator_optimizer, SelfAdaptiveES):
+            raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
-        if self.model_judges == "parents":
-            _check_model_judges(self)
         self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
         self.models_memory = Archive(self.models_memory.size, self.models_memory.keep)
         if self.counterfeits is not None:

@@ -38,5 +38,8 @@ class FeatureJudge:
         w = np.asarray(w, dtype=float)
         if w.ndim != 2 or w.shape[1] != self.n_weights:
             raise ValueError(f"weights must have shape (D, {self.n_weights}), got {w.shape}")
-        z = trajectory_features(np.asarray(x, dtype=float))  # [S, 9 F]
+        x = np.asarray(x, dtype=float)
+        if x.ndim != 3 or x.shape[2] != self.n_inputs or x.shape[1] < 2:
+            raise ValueError(f"samples must have shape (S, T >= 2, {self.n_inputs}), got {x.shape}")
+        z = trajectory_features(x)  # [S, 9 F]
         return _sigmoid(w[:, :-1] @ z.T + w[:, -1:])
