@@ -154,8 +154,9 @@ class LearnerConfig:
     model_judges: whose verdicts give the models their fitness: ``all`` (the papers: every
     current discriminator, and the hall of fame) or ``parents`` (the discriminators kept by the
     last selection, and the hall of fame: the offspring, fresh mutations no selection has
-    tested, judge close to chance and their verdicts are noise in the models' fitness; from the
-    second generation; evolved discriminators, one island; docs/concepts.md, "Memory").
+    tested, judge close to chance and their verdicts are noise in the models' fitness; once the
+    judges' optimiser has selected, from a run's or a restart's second generation; evolved
+    discriminators, one island; docs/concepts.md, "Memory").
     """
 
     kind: str = "turing"
