@@ -234,7 +234,7 @@ class TuringLearner(GenerationLoop):
         if judge_steps > 1:
             _check_judge_steps(self)
         if model_judges == "parents":
-            _check_model_judges(self)
+            _check_model_judges(discriminator_optimizer)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -353,8 +353,8 @@ class TuringLearner(GenerationLoop):
         count, the seed, the hooks and the evaluator stay (a restart, :mod:`turinglearn.app.restart`)."""
         if self.history is not None:
             raise ValueError("historical averaging holds the models where they were; no restart")
-        if self.model_judges == "parents" and not isinstance(discriminator_optimizer, SelfAdaptiveES):
-            raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
+        if self.model_judges == "parents":  # before anything changes
+            _check_model_judges(discriminator_optimizer)
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
         self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
@@ -409,10 +409,11 @@ def _check_judge_steps(learner: TuringLearner) -> None:
         raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
 
 
-def _check_model_judges(learner: TuringLearner) -> None:
+def _check_model_judges(discriminator_optimizer) -> None:
     """Models judged by the judges' parents need a (mu + lambda) ES of evolved judges, one
-    population: its first ``parents`` rows are the judges kept by the last selection."""
-    if learner.trains_on_samples or not isinstance(learner.discriminator_optimizer, SelfAdaptiveES):
+    population (not a trained classifier, not islands): its first ``parents`` rows are the
+    judges kept by the last selection."""
+    if not isinstance(discriminator_optimizer, SelfAdaptiveES):
         raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
 
 
