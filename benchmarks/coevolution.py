@@ -136,6 +136,9 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-voters": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
     },
+    # the same with the judges selected once a generation: an interrogated system's samples
+    # depend on the judges, so they are not judged again (stimulus-response)
+    "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},
     # the presets' algorithm, the models judged by the judges kept by selection
     "voters": {"learner.model_judges": "parents"},
     # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)
