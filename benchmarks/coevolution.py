@@ -129,6 +129,10 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-features": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "discriminators.kind": "features",
     },
+    # the same with a weight on each statistic's square too: a genuine region bounded on both sides
+    "shared-geometric-judge3-quadratic": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "discriminators.kind": "quadratic-features",
+    },
     # the presets' algorithm with those judges
     "features": {"discriminators.kind": "features"},
     # the same, the models judged by the judges kept by selection (and the hall of fame), not by

@@ -39,6 +39,19 @@ def test_shapes_and_a_batch_judged_at_once():
         judge.judge(w, x[:, :, :1])
 
 
+def test_a_quadratic_judge_rejects_both_sides_of_the_system():
+    """-100 m^2 + 60 m - 8 on a trial's mean m: genuine (> 0.5) near m = 0.3, rejected at 0 and at
+    0.6, a band no linear judge has; its weights are the linear ones, then the squares'."""
+    judge = FeatureJudge(n_inputs=1, quadratic=True)
+    assert judge.n_weights == 19
+    w = np.zeros((1, 19))
+    w[0, 0], w[0, 9], w[0, 18] = 60.0, -100.0, -8.0  # the mean, the mean's square, the bias
+    x = np.array([[[0.3], [0.3]], [[0.0], [0.0]], [[0.6], [0.6]]])  # means 0.3, 0, 0.6
+    np.testing.assert_allclose(judge.judge(w, x)[0], 1 / (1 + np.exp(-np.array([1.0, -8.0, -8.0]))))
+    linear = FeatureJudge(n_inputs=1)
+    np.testing.assert_allclose(judge.judge(np.hstack([w[:, :9], np.zeros((1, 9)), w[:, 18:]]), x), linear.judge(w[:, [*range(9), 18]], x))
+
+
 def test_the_learner_recovers_a_toy_system_with_feature_judges():
     """A 1-parameter toy system (samples ~ N(theta, 0.1) against N(0.3, 0.1)) recovered with
     the feature judges evolved in the place of Elman networks."""
@@ -58,10 +71,11 @@ def test_the_learner_recovers_a_toy_system_with_feature_judges():
     assert abs(last.median[0] - 0.3) < 0.1
 
 
-def test_a_preset_runs_with_feature_judges(tiny):
-    learner = build(load_config("aggregation", {**tiny, "discriminators.kind": "features"}))
+@pytest.mark.parametrize(("kind", "weights"), [("features", 19), ("quadratic-features", 37)])
+def test_a_preset_runs_with_feature_judges(tiny, kind, weights):
+    learner = build(load_config("aggregation", {**tiny, "discriminators.kind": kind}))
     g = learner.step()
-    assert g.discriminators.shape == (10, 19) and np.isfinite(g.model_fitness).all()
+    assert g.discriminators.shape == (10, weights) and np.isfinite(g.model_fitness).all()
 
 
 def test_feature_judges_do_not_interrogate(tiny):

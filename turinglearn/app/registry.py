@@ -174,6 +174,12 @@ def _features(system, discriminators, n_inputs: int, n_outputs: int):
     return FeatureJudge(n_inputs=n_inputs)
 
 
+def _quadratic_features(system, discriminators, n_inputs: int, n_outputs: int):
+    from turinglearn.families.features import FeatureJudge
+
+    return FeatureJudge(n_inputs=n_inputs, quadratic=True)
+
+
 def _es_discriminators(family, discriminators, rng):
     from turinglearn.core.optimizers import SelfAdaptiveES
 
@@ -200,6 +206,7 @@ def _gradient_trainer(family, discriminators, rng):
 
 DISCRIMINATORS.register("elman", DiscriminatorKind(_elman, _es_discriminators, interrogates=True))
 DISCRIMINATORS.register("features", DiscriminatorKind(_features, _es_discriminators))
+DISCRIMINATORS.register("quadratic-features", DiscriminatorKind(_quadratic_features, _es_discriminators))
 DISCRIMINATORS.register(
     "gru", DiscriminatorKind(_gru_classifier, _gradient_trainer, requires=("torch", "neural"))
 )

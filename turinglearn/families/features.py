@@ -25,16 +25,22 @@ class FeatureJudge:
     the Elman networks, it sees the whole trial at once instead of reading it step by step, and
     judges a batch at the cost of computing its statistics once. It cannot interrogate: it
     judges passive samples only.
+
+    A linear judge's genuine region is a half-space: what it rejects on one side of the system
+    it accepts beyond it on the other. ``quadratic=True`` adds a weight per statistic's square,
+    ``[w (9 F) | u (9 F) | bias]`` (``n_weights = 18 F + 1``) and ``sigmoid(w . z + u . z^2 +
+    bias)``, whose genuine region can be bounded on both sides (an ellipsoid's when ``u < 0``).
     """
 
     n_inputs: int
+    quadratic: bool = False
 
     @property
     def n_weights(self) -> int:
-        return STATISTICS * self.n_inputs + 1
+        return STATISTICS * self.n_inputs * (2 if self.quadratic else 1) + 1
 
     def judge(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """w: [D, 9 F + 1], x: [S, T, F] -> outputs [D, S] in [0, 1]."""
+        """w: [D, n_weights], x: [S, T, F] -> outputs [D, S] in [0, 1]."""
         w = np.asarray(w, dtype=float)
         if w.ndim != 2 or w.shape[1] != self.n_weights:
             raise ValueError(f"weights must have shape (D, {self.n_weights}), got {w.shape}")
@@ -42,4 +48,6 @@ class FeatureJudge:
         if x.ndim != 3 or x.shape[2] != self.n_inputs or x.shape[1] < 2:
             raise ValueError(f"samples must have shape (S, T >= 2, {self.n_inputs}), got {x.shape}")
         z = trajectory_features(x)  # [S, 9 F]
+        if self.quadratic:
+            z = np.concatenate([z, z * z], axis=1)  # [S, 18 F]
         return _sigmoid(w[:, :-1] @ z.T + w[:, -1:])
