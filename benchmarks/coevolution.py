@@ -140,8 +140,8 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-voters": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
     },
-    # the same with the judges selected once a generation: an interrogated system's samples
-    # depend on the judges, so they are not judged again (stimulus-response)
+    # the same with the judges selected once a generation: judge_steps > 1 is refused on an
+    # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},
     # the presets' algorithm, the models judged by the judges kept by selection
     "voters": {"learner.model_judges": "parents"},

@@ -1,5 +1,8 @@
-"""Three tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
-are what docs/coevolution_memory.json holds. "Overshoot or forgetting": for every row, the runs
+"""Four tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+are what docs/coevolution_memory.json holds. "In short": per task, the presets' runs and the best
+settings', the runs leaving the truth by more than 0.1 after first reaching it and after holding it,
+the largest distance, the final error (``PRESETS`` says which stored runs a presets' row reads).
+"Overshoot or forgetting": for every row, the runs
 of that task, variant and seed range that held the truth 50 generations (``settled_at``), how
 many of them later left it by more than 0.1 (``max_after_settled``; also on a seed range in
 brackets), and the median and max of that distance. "The judges' bias cycles": the runs' lag-1

@@ -294,7 +294,7 @@ class DiscriminatorConfig(ESConfig):
     ``features`` (a logistic classifier on a whole trajectory's summary statistics, the held-out
     test's features, evolved the same way; passive samples only, ``hidden`` unused; see
     :class:`~turinglearn.families.features.FeatureJudge`); ``quadratic-features`` (the same
-    with a weight on each statistic's square, a genuine region bounded on both sides);
+    with a weight on each statistic's square, so its genuine region can be bounded on both sides);
     ``gru`` (one GRU classifier over an individual's trajectory) or ``swarm`` (one
     permutation-invariant DeepSets classifier over snapshots of whole swarms; see
     :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two are trained by Adam on
