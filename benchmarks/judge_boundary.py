@@ -36,12 +36,13 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
     from turinglearn.app.checkpoint import load
     from turinglearn.config import load_config
     from turinglearn.core.fitness import judgements
+    from turinglearn.core.optimizers import SelfAdaptiveES
 
     learner = build(load_config(run / "config.toml"))
     learner.load_state_dict(load(run / "checkpoints" / f"generation-{generation:06d}.npz")["learner"])
-    config = getattr(learner.discriminator_optimizer, "config", None)
-    if config is None or not hasattr(config, "parents"):
+    if not isinstance(learner.discriminator_optimizer, SelfAdaptiveES):  # the learner's model_judges rule
         raise SystemExit(f"{run}: its judges are not one population of a (mu + lambda) ES (islands, or a trained classifier)")
+    config = learner.discriminator_optimizer.config
     current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
     archive = learner.archive  # [H, k] or None
     judges = current if archive is None else np.concatenate([current, archive])

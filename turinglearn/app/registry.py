@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 import numpy as np
@@ -168,16 +169,10 @@ def _elman(system, discriminators, n_inputs: int, n_outputs: int):
     )
 
 
-def _features(system, discriminators, n_inputs: int, n_outputs: int):
+def _features(system, discriminators, n_inputs: int, n_outputs: int, quadratic: bool = False):
     from turinglearn.families.features import FeatureJudge
 
-    return FeatureJudge(n_inputs=n_inputs)
-
-
-def _quadratic_features(system, discriminators, n_inputs: int, n_outputs: int):
-    from turinglearn.families.features import FeatureJudge
-
-    return FeatureJudge(n_inputs=n_inputs, quadratic=True)
+    return FeatureJudge(n_inputs=n_inputs, quadratic=quadratic)
 
 
 def _es_discriminators(family, discriminators, rng):
@@ -206,7 +201,7 @@ def _gradient_trainer(family, discriminators, rng):
 
 DISCRIMINATORS.register("elman", DiscriminatorKind(_elman, _es_discriminators, interrogates=True))
 DISCRIMINATORS.register("features", DiscriminatorKind(_features, _es_discriminators))
-DISCRIMINATORS.register("quadratic-features", DiscriminatorKind(_quadratic_features, _es_discriminators))
+DISCRIMINATORS.register("quadratic-features", DiscriminatorKind(partial(_features, quadratic=True), _es_discriminators))
 DISCRIMINATORS.register(
     "gru", DiscriminatorKind(_gru_classifier, _gradient_trainer, requires=("torch", "neural"))
 )

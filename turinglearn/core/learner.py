@@ -88,8 +88,8 @@ class TuringLearner(GenerationLoop):
     (``hall_of_fame_keep = "recent"``) or a uniform sample of all of them (``"history"``).
     Archived discriminators judge the models too, so a model's fitness is the fraction of all
     judges (current population, or its parents with ``model_judges``, plus archive) it fooled;
-    they are not evolved and do not enter the discriminators' fitness. ``H = 0`` is the papers' algorithm. hall_of_fame_weight:
-    None counts every judge alike; ``w`` in [0, 1] makes the archive's verdicts ``w`` of a
+    they are not evolved and do not enter the discriminators' fitness. ``H = 0`` is the papers'
+    algorithm. hall_of_fame_weight: None counts every judge alike; ``w`` in [0, 1] makes the archive's verdicts ``w`` of a
     model's fitness however few its judges are (a memory of judges the models must keep
     fooling, as in Nash memory).
 
