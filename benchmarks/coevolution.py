@@ -133,6 +133,12 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-quadratic": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "discriminators.kind": "quadratic-features",
     },
+    # the same with the judges' parents voting and a band around a centre on each statistic, the
+    # centre and the width each one weight (one mutation moves either alone)
+    "shared-geometric-judge3-band-voters": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "discriminators.kind": "band-features",
+    },
     # the presets' algorithm with those judges
     "features": {"discriminators.kind": "features"},
     # the same, the models judged by the judges kept by selection (and the hall of fame), not by

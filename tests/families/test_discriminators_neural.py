@@ -119,7 +119,7 @@ def test_learner_with_a_trained_discriminator_resumes_exactly(tmp_path, tiny, ki
 
 def test_discriminator_kind_config_errors_are_one_line():
     with pytest.raises(
-        ConfigError, match=r"^discriminators.kind: must be one of elman, features, quadratic-features, gru, swarm, got 'cnn'$"
+        ConfigError, match=r"^discriminators.kind: must be one of elman, features, quadratic-features, band-features, gru, swarm, got 'cnn'$"
     ):
         build(load_config("aggregation", {"discriminators.kind": "cnn"}))
     with pytest.raises(ConfigError, match=r"^discriminators.learning_rate: must be positive"):

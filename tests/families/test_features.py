@@ -42,7 +42,7 @@ def test_shapes_and_a_batch_judged_at_once():
 def test_a_quadratic_judge_rejects_both_sides_of_the_system():
     """-100 m^2 + 60 m - 8 on a trial's mean m: genuine (> 0.5) near m = 0.3, rejected at 0 and at
     0.6, a band no linear judge has; its weights are the linear ones, then the squares'."""
-    judge = FeatureJudge(n_inputs=1, quadratic=True)
+    judge = FeatureJudge(n_inputs=1, form="quadratic")
     assert judge.n_weights == 19
     w = np.zeros((1, 19))
     w[0, 0], w[0, 9], w[0, 18] = 60.0, -100.0, -8.0  # the mean, the mean's square, the bias
@@ -50,6 +50,32 @@ def test_a_quadratic_judge_rejects_both_sides_of_the_system():
     np.testing.assert_allclose(judge.judge(w, x)[0], 1 / (1 + np.exp(-np.array([1.0, -8.0, -8.0]))))
     linear = FeatureJudge(n_inputs=1)
     np.testing.assert_allclose(judge.judge(np.hstack([w[:, :9], np.zeros((1, 9)), w[:, 18:]]), x), linear.judge(w[:, [*range(9), 18]], x))
+
+
+def test_a_band_judge_is_genuine_around_its_centre_by_hand():
+    """bias 1 - (p (m - c))^2 on a trial's mean m, c = 0.3, p = 10: genuine at 0.3 (sigmoid(1)),
+    rejected 0.2 away on either side (sigmoid(1 - 4)); the width p = 0 of another statistic
+    ignores it, wherever its centre."""
+    judge = FeatureJudge(n_inputs=1, form="band")
+    assert judge.n_weights == 19
+    w = np.zeros((2, 19))
+    w[:, 0], w[:, 9], w[:, 18] = 0.3, 10.0, 1.0  # the mean's centre and precision, the bias
+    w[1, 1] = 50.0  # the spread's centre far off, with precision 0: ignored
+    x = np.array([[[0.3], [0.3]], [[0.1], [0.1]], [[0.5], [0.5]]])  # means 0.3, 0.1, 0.5
+    expected = 1 / (1 + np.exp(-np.array([1.0, -3.0, -3.0])))
+    np.testing.assert_allclose(judge.judge(w, x), [expected, expected])
+
+
+def test_a_band_judge_is_the_quadratic_judge_with_negative_squares():
+    rng = np.random.default_rng(1)
+    c, p, bias = rng.standard_normal((4, 18)), rng.standard_normal((4, 18)), rng.standard_normal((4, 1))
+    x = rng.standard_normal((6, 12, 2))
+    quadratic = np.hstack([2 * p * p * c, -p * p, bias - (p * p * c * c).sum(axis=1, keepdims=True)])
+    np.testing.assert_allclose(
+        FeatureJudge(2, form="band").judge(np.hstack([c, p, bias]), x), FeatureJudge(2, form="quadratic").judge(quadratic, x)
+    )
+    with pytest.raises(ValueError, match=r"^form must be one of linear, quadratic, band, got 'cubic'$"):
+        FeatureJudge(2, form="cubic")
 
 
 def test_the_learner_recovers_a_toy_system_with_feature_judges():
@@ -71,7 +97,7 @@ def test_the_learner_recovers_a_toy_system_with_feature_judges():
     assert abs(last.median[0] - 0.3) < 0.1
 
 
-@pytest.mark.parametrize(("kind", "weights"), [("features", 19), ("quadratic-features", 37)])
+@pytest.mark.parametrize(("kind", "weights"), [("features", 19), ("quadratic-features", 37), ("band-features", 37)])
 def test_a_preset_runs_with_feature_judges(tiny, kind, weights):
     learner = build(load_config("aggregation", {**tiny, "discriminators.kind": kind}))
     g = learner.step()

@@ -191,7 +191,7 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
         raise ConfigError(
             f"takes the discriminators kept by the ES's selection; discriminators.kind = {dc.kind!r} "
             "is not evolved by it (one trained classifier judges). Use discriminators.kind = 'elman' "
-            "or 'features' or 'quadratic-features', or model_judges = 'all'",
+            "or 'features', 'quadratic-features' or 'band-features', or model_judges = 'all'",
             "learner.model_judges",
         )
     return models, judges

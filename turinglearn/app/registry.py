@@ -169,10 +169,10 @@ def _elman(system, discriminators, n_inputs: int, n_outputs: int):
     )
 
 
-def _features(system, discriminators, n_inputs: int, n_outputs: int, quadratic: bool = False):
+def _features(system, discriminators, n_inputs: int, n_outputs: int, form: str = "linear"):
     from turinglearn.families.features import FeatureJudge
 
-    return FeatureJudge(n_inputs=n_inputs, quadratic=quadratic)
+    return FeatureJudge(n_inputs=n_inputs, form=form)
 
 
 def _es_discriminators(family, discriminators, rng):
@@ -201,7 +201,8 @@ def _gradient_trainer(family, discriminators, rng):
 
 DISCRIMINATORS.register("elman", DiscriminatorKind(_elman, _es_discriminators, interrogates=True))
 DISCRIMINATORS.register("features", DiscriminatorKind(_features, _es_discriminators))
-DISCRIMINATORS.register("quadratic-features", DiscriminatorKind(partial(_features, quadratic=True), _es_discriminators))
+DISCRIMINATORS.register("quadratic-features", DiscriminatorKind(partial(_features, form="quadratic"), _es_discriminators))
+DISCRIMINATORS.register("band-features", DiscriminatorKind(partial(_features, form="band"), _es_discriminators))
 DISCRIMINATORS.register(
     "gru", DiscriminatorKind(_gru_classifier, _gradient_trainer, requires=("torch", "neural"))
 )

@@ -11,6 +11,8 @@ from turinglearn.families.elman import _sigmoid
 
 #: the summary statistics :func:`~turinglearn.core.evaluation.trajectory_features` gives per feature
 STATISTICS = 9
+#: how :class:`FeatureJudge` weighs them
+FORMS = ("linear", "quadratic", "band")
 
 
 @dataclass(frozen=True)
@@ -20,24 +22,34 @@ class FeatureJudge:
     per input feature its mean, standard deviation, 10/50/90 % quantiles, lag-1 autocorrelation,
     mean absolute change between steps, and fractions of steps above +0.5 and below -0.5).
 
-    A weight row is ``[w (9 F) | bias]``: ``n_weights = 9 F + 1`` (19 for the swarms' 2 inputs);
-    the output is ``sigmoid(w . features + bias)``, > 0.5 meaning genuine. Evolved by the ES like
-    the Elman networks, it sees the whole trial at once instead of reading it step by step, and
-    judges a batch at the cost of computing its statistics once. It cannot interrogate: it
-    judges passive samples only.
+    Its output is in [0, 1], > 0.5 meaning genuine. Evolved by the ES like the Elman networks, it
+    sees the whole trial at once instead of reading it step by step, and judges a batch at the
+    cost of computing its statistics once. It cannot interrogate: it judges passive samples only.
 
-    A linear judge's genuine region is a half-space: what it rejects on one side of the system
-    it accepts beyond it on the other. ``quadratic=True`` adds a weight per statistic's square,
-    ``[w (9 F) | u (9 F) | bias]`` (``n_weights = 18 F + 1``) and ``sigmoid(w . z + u . z^2 +
-    bias)``, whose genuine region can be bounded on both sides (an ellipsoid's when ``u < 0``).
+    ``form`` is how the statistics ``z`` are weighed:
+
+    - ``"linear"``: ``[w (9 F) | bias]`` (19 weights for the swarms' 2 inputs), ``sigmoid(w . z +
+      bias)``. Its genuine region is a half-space: what it rejects on one side of the system it
+      accepts beyond it on the other.
+    - ``"quadratic"``: ``[w (9 F) | u (9 F) | bias]`` (``18 F + 1``), ``sigmoid(w . z + u . z^2 +
+      bias)``, whose genuine region can be bounded on both sides (an ellipsoid's when ``u < 0``);
+      its centre ``-w / 2u`` moves only when ``w`` and ``u`` move together.
+    - ``"band"``: ``[c (9 F) | p (9 F) | bias]`` (``18 F + 1``), ``sigmoid(bias - sum((p (z -
+      c))^2))``: genuine within a box-like ellipsoid around the centre ``c``, each statistic's
+      width ``1 / |p|`` (``p = 0`` ignores it). These are the quadratic judges with ``u = -p^2 <= 0``
+      and ``w = 2 p^2 c``, weighed so that one mutation moves a centre or a width alone.
     """
 
     n_inputs: int
-    quadratic: bool = False
+    form: str = "linear"
+
+    def __post_init__(self):
+        if self.form not in FORMS:
+            raise ValueError(f"form must be one of {', '.join(FORMS)}, got {self.form!r}")
 
     @property
     def n_weights(self) -> int:
-        return STATISTICS * self.n_inputs * (2 if self.quadratic else 1) + 1
+        return STATISTICS * self.n_inputs * (1 if self.form == "linear" else 2) + 1
 
     def judge(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
         """w: [D, n_weights], x: [S, T, F] -> outputs [D, S] in [0, 1]."""
@@ -47,7 +59,14 @@ class FeatureJudge:
         x = np.asarray(x, dtype=float)
         if x.ndim != 3 or x.shape[2] != self.n_inputs or x.shape[1] < 2:
             raise ValueError(f"samples must have shape (S, T >= 2, {self.n_inputs}), got {x.shape}")
-        z = trajectory_features(x)  # [S, 9 F]
-        if self.quadratic:
+        z = trajectory_features(x)  # [S, K], K = 9 F
+        if self.form == "band":
+            k = z.shape[1]
+            c, p = w[:, :k], w[:, k : 2 * k]  # [D, K] each
+            # sum_k (p (z - c))^2 = (p^2) . z^2 - 2 (p^2 c) . z + (p^2) . c^2, as matrix products
+            p2 = p * p
+            d2 = p2 @ (z * z).T - 2.0 * (p2 * c) @ z.T + (p2 * c * c).sum(axis=1, keepdims=True)
+            return _sigmoid(w[:, -1:] - d2)
+        if self.form == "quadratic":
             z = np.concatenate([z, z * z], axis=1)  # [S, 18 F]
         return _sigmoid(w[:, :-1] @ z.T + w[:, -1:])
