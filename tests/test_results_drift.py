@@ -64,7 +64,7 @@ def _stored(task_seeds: str, variant: str, named: bool = True) -> list[dict]:
     return [r for r in stored if r["task"] == task and r["variant"] == variant and r["seed"] in seeds]
 
 
-SHORT = list(_rows("**In short.**", width=6))
+SHORT = list(_rows("### In short", width=6))
 #: "In short"'s presets: task -> (the variant whose runs give the drift, the one whose give the final
 #: error); the panel's rows read the same runs as the papers' (``current``) with the presets' estimate
 PRESETS = {
@@ -75,9 +75,9 @@ PRESETS = {
     "object-clustering": ("restart", "restart"),  # the preset restarts a failed search half-way
     "aggregation-gp": ("current", "current"),
 }
-ROWS = list(_rows("**Overshoot or forgetting.**"))
-CYCLES = list(_rows("**The judges' bias cycles under shared fitness.**"))
-PARENTS = list(_rows("**Parents or offspring.**", width=7))
+ROWS = list(_rows("### Overshoot or forgetting"))
+CYCLES = list(_rows("### The judges' bias cycles under shared fitness"))
+PARENTS = list(_rows("### Parents or offspring", width=7))
 
 
 def test_the_tables_are_there():
