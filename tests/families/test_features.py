@@ -53,13 +53,13 @@ def test_a_quadratic_judge_rejects_both_sides_of_the_system():
 
 
 def test_a_band_judge_is_genuine_around_its_centre_by_hand():
-    """bias 1 - (p (m - c))^2 on a trial's mean m, c = 0.3, p = 10: genuine at 0.3 (sigmoid(1)),
-    rejected 0.2 away on either side (sigmoid(1 - 4)); the width p = 0 of another statistic
-    ignores it, wherever its centre."""
+    """bias 1 - (p (m - c))^2 / 9 on a trial's mean m (one input: 9 statistics), c = 0.3, p = 30:
+    genuine at 0.3 (sigmoid(1)), rejected 0.2 away on either side (sigmoid(1 - 4)); the width
+    p = 0 of another statistic ignores it, wherever its centre."""
     judge = FeatureJudge(n_inputs=1, form="band")
     assert judge.n_weights == 19
     w = np.zeros((2, 19))
-    w[:, 0], w[:, 9], w[:, 18] = 0.3, 10.0, 1.0  # the mean's centre and precision, the bias
+    w[:, 0], w[:, 9], w[:, 18] = 0.3, 30.0, 1.0  # the mean's centre and precision, the bias
     w[1, 1] = 50.0  # the spread's centre far off, with precision 0: ignored
     x = np.array([[[0.3], [0.3]], [[0.1], [0.1]], [[0.5], [0.5]]])  # means 0.3, 0.1, 0.5
     expected = 1 / (1 + np.exp(-np.array([1.0, -3.0, -3.0])))
@@ -70,7 +70,8 @@ def test_a_band_judge_is_the_quadratic_judge_with_negative_squares():
     rng = np.random.default_rng(1)
     c, p, bias = rng.standard_normal((4, 18)), rng.standard_normal((4, 18)), rng.standard_normal((4, 1))
     x = rng.standard_normal((6, 12, 2))
-    quadratic = np.hstack([2 * p * p * c, -p * p, bias - (p * p * c * c).sum(axis=1, keepdims=True)])
+    q = p * p / 18  # 18 statistics of 2 inputs
+    quadratic = np.hstack([2 * q * c, -q, bias - (q * c * c).sum(axis=1, keepdims=True)])
     np.testing.assert_allclose(
         FeatureJudge(2, form="band").judge(np.hstack([c, p, bias]), x), FeatureJudge(2, form="quadratic").judge(quadratic, x)
     )
