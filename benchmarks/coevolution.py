@@ -139,6 +139,13 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "discriminators.kind": "band-features",
     },
+    # the same with hard counterfeits a twentieth of each range from the remembered estimate, both
+    # sides: a trial of a model 0.1 off moves a statistic by 1-4 of the system's spread
+    # (benchmarks/trial_statistics.py), which a band can reject on both sides if shown both
+    "shared-geometric-judge3-band-near-voters": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "discriminators.kind": "band-features", "learner.counterfeits": 10, "learner.counterfeit_step": 0.05,
+    },
     # the presets' algorithm with those judges
     "features": {"discriminators.kind": "features"},
     # the same, the models judged by the judges kept by selection (and the hall of fame), not by
