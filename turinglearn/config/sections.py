@@ -296,7 +296,7 @@ class DiscriminatorConfig(ESConfig):
     :class:`~turinglearn.families.features.FeatureJudge`); ``quadratic-features`` (the same
     with a weight on each statistic's square, so its genuine region can be bounded on both sides);
     ``band-features`` (genuine within a band around a centre on each statistic, the centres and
-    widths evolved);
+    precisions evolved);
     ``gru`` (one GRU classifier over an individual's trajectory) or ``swarm`` (one
     permutation-invariant DeepSets classifier over snapshots of whole swarms; see
     :class:`~turinglearn.systems.swarm.SwarmSnapshotSystem`): these two are trained by Adam on

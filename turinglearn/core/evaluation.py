@@ -11,11 +11,17 @@ def abs_error(inferred: np.ndarray, truth: np.ndarray) -> np.ndarray:
     return np.abs(np.asarray(inferred, float) - np.asarray(truth, float))
 
 
+#: the statistics :func:`trajectory_features` gives, in their order
+STATISTIC_NAMES = ("mean", "std", "q10", "q50", "q90", "ac", "change", "hi", "lo")
+
+
 def trajectory_features(x: np.ndarray) -> np.ndarray:
     """Summary statistics of each trajectory, for the classifier: x [S, T, F] -> [S, 9 F].
 
     Per feature: mean, standard deviation, the 10/50/90 % quantiles, the lag-1 autocorrelation,
     the mean absolute change between steps, and the fractions of steps above +0.5 and below -0.5.
+    Grouped by statistic: column ``j`` is statistic ``j // F`` of feature ``j % F``
+    (:func:`trajectory_feature_names`).
     """
     mean = x.mean(axis=1)
     std = x.std(axis=1)
@@ -26,6 +32,12 @@ def trajectory_features(x: np.ndarray) -> np.ndarray:
     change = np.abs(np.diff(x, axis=1)).mean(axis=1)
     hi, lo = (x > 0.5).mean(axis=1), (x < -0.5).mean(axis=1)
     return np.concatenate([mean, std, *q, ac, change, hi, lo], axis=1)
+
+
+def trajectory_feature_names(features) -> list[str]:
+    """The name of each column of :func:`trajectory_features` for input features named
+    ``features``: ``"FEATURE.STATISTIC"``, e.g. ``"linear_speed.q90"``."""
+    return [f"{f}.{s}" for s in STATISTIC_NAMES for f in features]
 
 
 def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:

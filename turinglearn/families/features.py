@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from turinglearn.core.evaluation import trajectory_features
+from turinglearn.core.evaluation import STATISTIC_NAMES, trajectory_features
 from turinglearn.families.elman import _sigmoid
 
 #: the summary statistics :func:`~turinglearn.core.evaluation.trajectory_features` gives per feature
-STATISTICS = 9
+STATISTICS = len(STATISTIC_NAMES)
 #: how :class:`FeatureJudge` weighs them
 FORMS = ("linear", "quadratic", "band")
 
@@ -35,13 +35,14 @@ class FeatureJudge:
       bias)``, whose genuine region can be bounded on both sides (an ellipsoid's when ``u < 0``);
       its centre ``-w / 2u`` moves only when ``w`` and ``u`` move together.
     - ``"band"``: ``[c (9 F) | p (9 F) | bias]`` (``18 F + 1``), ``sigmoid(bias - mean((p (z -
-      c))^2))`` over the ``K = 9 F`` statistics: genuine within a box-like ellipsoid around the
-      centre ``c``, each statistic's width ``sqrt(K) / |p|`` (``p = 0`` ignores it). These are the
-      quadratic judges with ``u = -p^2 / K <= 0`` and ``w = 2 p^2 c / K``, weighed so that one
-      mutation moves a centre or a width alone. The mean, not the sum: with the ES's initial
-      weights in [-1, 1] a sum over 18 statistics is typically 2 to 3, every judge rejects every
-      sample, and the shared fitness gives no judge credit to select on (on object clustering's
-      tuning seed 0 no judge had any in 1,000 generations).
+      c))^2))`` over the ``K = 9 F`` statistics: genuine (for ``bias > 0``) inside an
+      axis-aligned ellipsoid around the centre ``c``, of half-width ``sqrt(K bias) / |p|`` on each
+      statistic (``p = 0`` ignores it). These are the quadratic judges with ``u = -p^2 / K <= 0``,
+      ``w = 2 p^2 c / K`` and bias ``bias - sum(p^2 c^2) / K``, weighed so that one mutation
+      moves a centre or a precision alone. The mean, not the sum: with the ES's initial weights
+      in [-1, 1] a sum over 18 statistics is typically 2 to 3, every judge rejects every sample,
+      and the shared fitness gives no judge credit to select on (on object clustering's tuning
+      seed 0 no judge had any in 1,000 generations).
     """
 
     n_inputs: int
