@@ -69,8 +69,8 @@ SHORT = list(_rows("### In short", width=6))
 #: error); the panel's rows read the same runs as the papers' (``current``) with the presets' estimate
 PRESETS = {
     "aggregation": ("current", "panel"),
-    "aggregation-a": ("current", "current"),
-    "aggregation-b": ("current", "current"),
+    "aggregation-a": ("current", "panel"),
+    "aggregation-b": ("current", "panel"),
     "stimulus-response": ("current", "panel"),
     "object-clustering": ("restart", "restart"),  # the preset restarts a failed search half-way
     "aggregation-gp": ("current", "current"),
