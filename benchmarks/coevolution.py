@@ -140,7 +140,7 @@ VARIANTS: dict[str, dict] = {
         "discriminators.kind": "band-features",
     },
     # the same with hard counterfeits a twentieth of each range from the remembered estimate, both
-    # sides: a trial of a model 0.1 off moves a statistic by 1-4 of the system's spread
+    # sides: a trial of a model 0.1 off moves some statistic by 1-3.4 pooled spreads
     # (benchmarks/trial_statistics.py), which a band can reject on both sides if shown both
     "shared-geometric-judge3-band-near-voters": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
