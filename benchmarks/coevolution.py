@@ -134,7 +134,7 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "discriminators.kind": "quadratic-features",
     },
     # the same with the judges' parents voting and a band around a centre on each statistic, the
-    # centre and the width each one weight (one mutation moves either alone)
+    # centre and the precision each one weight (one mutation moves either alone)
     "shared-geometric-judge3-band-voters": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "discriminators.kind": "band-features",
