@@ -20,14 +20,14 @@ import argparse
 import numpy as np
 
 
-def moves(config, step: float, trials: int, seed: int) -> list[tuple[str, np.ndarray]]:
+def moves(config, step: float, trials: int, seed: int, simulator=None) -> list[tuple[str, np.ndarray]]:
     """(label, standardised differences [9 F], in the columns' order of ``trajectory_features``)
     for the truth itself, then each parameter moved ``step`` down and up; a statistic constant and
-    equal on both sides gives 0."""
+    equal on both sides gives 0. simulator: ``config``'s, if already built."""
     from turinglearn.app.build import build_system
     from turinglearn.core.evaluation import trajectory_features
 
-    system, _ = build_system(config)
+    system, _ = build_system(config, simulator)
     family, truth = system.model_family, np.asarray(system.truth, float)
     thetas, labels = [truth], ["truth"]
     for i, name in enumerate(family.names):
@@ -59,8 +59,9 @@ def main(argv=None) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the trials")
     args = p.parse_args(argv)
     config = load_config(args.preset)
-    names = trajectory_feature_names(make_simulator(config).feature_names)
-    for label, d in moves(config, args.step, args.trials, args.seed):
+    sim = make_simulator(config)
+    names = trajectory_feature_names(sim.feature_names)
+    for label, d in moves(config, args.step, args.trials, args.seed, sim):
         top = np.argsort(-np.abs(d))[: args.top]
         cells = "  ".join(f"{names[j]} {d[j]:+.2f}" for j in top)
         print(f"{label:>14}  {cells}")
