@@ -240,39 +240,55 @@ def _turing(parts):
         judge_fitness=lc.judge_fitness,
         judge_steps=lc.judge_steps,
         model_judges=lc.model_judges,
+        guards=_guards(parts) if lc.guards else None,
+        guard_weight=lc.guard_weight,
     )
+
+
+def _guards(parts):
+    """learner.guards' archive of judges, the estimate's neighbours in the model family's box."""
+    from turinglearn.core.memory import Guards
+
+    lower, upper = _box(parts, "steps to the estimate's neighbours by a fraction of each parameter's range", "guards")
+    lc = parts.config.learner
+    return Guards(lc.guards, lc.guard_step, lower, upper, lc.guard_every, lc.guard_window)
+
+
+def _box(parts, what: str, key: str, policies: bool = False):
+    """The model family's box (lower [d], upper [d]); a ConfigError naming learner.``key`` for
+    families without one (programs; policies too unless ``policies``: their weights' bounds
+    are not a parameter's range)."""
+    from turinglearn.families.policies import PolicyFamily
+
+    family = parts.system.model_family
+    lower, upper = (np.asarray(getattr(family, a, np.nan), dtype=float) for a in ("lower", "upper"))
+    if (isinstance(family, PolicyFamily) and not policies) or not np.all(np.isfinite(upper - lower)):
+        none = "programs" if policies else "policies, programs"
+        raise ConfigError(
+            f"{what}; this model family has none ({none}). Use models.kind = 'reactive' or {key} = 0",
+            f"learner.{key}",
+        )
+    return lower, upper
 
 
 def _history(parts):
     """learner.historical_averaging's penalty, distances in units of each parameter's range."""
     from turinglearn.core.memory import HistoricalAverage
 
-    family, lc = parts.system.model_family, parts.config.learner
-    scale = np.asarray(family.upper, dtype=float) - np.asarray(family.lower, dtype=float)
-    if not np.all(np.isfinite(scale)):
-        raise ConfigError(
-            "measures distances in units of each parameter's range; this model family has none "
-            "(programs). Use a parameter or policy family, or historical_averaging = 0",
-            "learner.historical_averaging",
-        )
-    return HistoricalAverage(lc.historical_averaging, lc.historical_horizon, scale, lc.historical_settle)
+    lower, upper = _box(
+        parts, "measures distances in units of each parameter's range", "historical_averaging", policies=True
+    )
+    lc = parts.config.learner
+    return HistoricalAverage(lc.historical_averaging, lc.historical_horizon, upper - lower, lc.historical_settle)
 
 
 def _counterfeits(parts):
     """learner.counterfeits' hard counterfeits in the model family's box."""
     from turinglearn.core.memory import NearCounterfeits
-    from turinglearn.families.policies import PolicyFamily
 
-    family, lc = parts.system.model_family, parts.config.learner
-    if isinstance(family, PolicyFamily):
-        raise ConfigError(
-            "moves one parameter of the estimate by a step of its range; "
-            "a policy's weights have no range. Use models.kind = 'reactive' or counterfeits = 0",
-            "learner.counterfeits",
-        )
-    return NearCounterfeits(
-        lc.counterfeits, lc.counterfeit_step, family.lower, family.upper, lc.counterfeit_window
-    )
+    lower, upper = _box(parts, "moves one parameter of the estimate by a step of its range", "counterfeits")
+    lc = parts.config.learner
+    return NearCounterfeits(lc.counterfeits, lc.counterfeit_step, lower, upper, lc.counterfeit_window)
 
 
 def _metric(metric: str):

@@ -371,7 +371,8 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
 
 #: metrics.csv's measures of engagement (:func:`turinglearn.core.fitness.engagement`)
 ENGAGEMENT = ("judges_best_vs_models", "judges_best_vs_memory", "hall_of_fame_fooled")
-#: metrics.csv's measures of the models' memory: the mean historical-averaging penalty of the
+#: metrics.csv's measures of the memory: the mean historical-averaging penalty of the
 #: generation's models (:class:`turinglearn.core.memory.HistoricalAverage`; 0 until it begins,
-#: empty without it)
-MEMORY = ("history_penalty",)
+#: empty without it); the number of guards and their mean accuracy on their sides at the last
+#: election (:class:`turinglearn.core.memory.Guards`; empty without them)
+MEMORY = ("history_penalty", "guards", "guard_accuracy")

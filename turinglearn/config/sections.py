@@ -157,6 +157,17 @@ class LearnerConfig:
     tested, judge close to chance and their verdicts are noise in the models' fitness; once the
     judges' optimiser has selected, from a run's or a restart's second generation; evolved
     discriminators, one island; docs/concepts.md, "Memory").
+    guards: a Pareto archive of judges that guard the estimate on every side (0: none; ``t > 0``:
+    every ``guard_every`` generations the remembered estimate, the median of the population
+    medians of the last ``guard_window`` generations, is moved by ``guard_step`` of one
+    parameter's range up and down, each such neighbour run ``t`` times (2 or more) beside the
+    population, and for each neighbour the judge most accurate at telling it from the system
+    on half the trials and of the system's samples, checked on the other half against the
+    neighbour's guard, becomes or stays its guard if its accuracy there is at least 0.6; they
+    cost ``2 d t`` simulated models every ``guard_every`` generations; see
+    :class:`~turinglearn.core.memory.Guards`). The guards judge the models
+    too, their verdicts ``guard_weight`` of a model's fitness, in (0, 1]. Parameter families
+    (a range to step in), evolved discriminators, one island; docs/concepts.md, "Memory".
     """
 
     kind: str = "turing"
@@ -186,10 +197,15 @@ class LearnerConfig:
     judge_fitness: str = "accuracy"
     judge_steps: int = 1
     model_judges: str = "all"
+    guards: int = 0
+    guard_step: float = 0.05
+    guard_every: int = 10
+    guard_window: int = 200
+    guard_weight: float = 0.5
 
     def __post_init__(self):
         check_none_or_more(
-            self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging", "historical_settle"
+            self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging", "historical_settle", "guards"
         )
         one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
         one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
@@ -247,6 +263,18 @@ class LearnerConfig:
                 "counterfeit_step",
             )
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
+        check_at_least(self, guard_every=1, guard_window=1)
+        if self.guards == 1:
+            raise ConfigError("is 1 trial per probe; half the trials elect a guard and half check it: use 2 or more", "guards")
+        if not 0 < self.guard_step <= 1:
+            raise ConfigError(f"{self.guard_step} is not a fraction of each parameter's range in (0, 1]", "guard_step")
+        if not 0 < self.guard_weight <= 1:
+            raise ConfigError(f"{self.guard_weight} is not a share of a model's fitness in (0, 1]", "guard_weight")
+        if self.guards and self.islands > 1:
+            raise ConfigError(
+                "guards judge every model alike; islands keep their judges apart: set guards = 0 or islands = 1",
+                "guards",
+            )
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from turinglearn.core.fitness import (
     model_fitness,
     shared_discriminator_fitness,
 )
-from turinglearn.core.memory import Archive, HistoricalAverage, NearCounterfeits
+from turinglearn.core.memory import Archive, Guards, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES, kept
 from turinglearn.core.random import stream
 
@@ -160,6 +160,14 @@ class TuringLearner(GenerationLoop):
     record holds the judges the models met (the first selection's), as does the hall of fame.
     1: the papers.
 
+    guards: a :class:`~turinglearn.core.memory.Guards` (None: none), a Pareto archive of judges:
+    every ``guards.every`` generations the estimate's neighbours (one parameter a step up or
+    down) are run beside the population, and for each the candidate judge (current, hall of
+    fame or guard) most accurate at telling it from the system is kept as its guard. Their
+    samples enter no fitness. The guards judge the models beside the other judges; their
+    verdicts make ``guard_weight`` (in (0, 1]) of a model's fitness, however few they are.
+    Evolved discriminators on one island.
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -194,6 +202,8 @@ class TuringLearner(GenerationLoop):
         judge_fitness: str = "accuracy",
         judge_steps: int = 1,
         model_judges: str = "all",
+        guards: Guards | None = None,
+        guard_weight: float = 0.5,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -210,6 +220,7 @@ class TuringLearner(GenerationLoop):
         self.counterfeits = counterfeits
         self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history
+        self.guards, self.guard_weight = guards, float(guard_weight)
         if model_fitness not in MODEL_FITNESS:
             raise ValueError(f"model_fitness must be one of {', '.join(MODEL_FITNESS)}, got {model_fitness!r}")
         self.model_fitness = model_fitness
@@ -235,6 +246,8 @@ class TuringLearner(GenerationLoop):
             _check_judge_steps(self)
         if model_judges == "parents":
             _check_model_judges(discriminator_optimizer)
+        if guards is not None:
+            _check_guards(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -244,6 +257,11 @@ class TuringLearner(GenerationLoop):
         """The hall of fame's discriminators [H', k] (None while empty)."""
         return self.judges_memory.rows
 
+    @property
+    def guard_rows(self) -> np.ndarray | None:
+        """The guards [G, k] (None without guards or while none is elected)."""
+        return None if self.guards is None else self.guards.rows
+
     def step(self) -> Generation:
         t0 = time.perf_counter()
         rng = stream(self.seed, "memory", self.generation)
@@ -251,10 +269,12 @@ class TuringLearner(GenerationLoop):
         weights = self.discriminator_optimizer.ask()  # [D, k]
         recalled = self.models_memory.sample(self.model_memory_judged, rng)  # [A'', d] or None
         near = None if self.counterfeits is None else self.counterfeits.make(theta, rng)  # [N, d]
-        extra = [rows for rows in (recalled, near) if rows is not None]
-        shown = np.concatenate([theta, *extra]) if extra else theta  # [M + A'' + N, d]
+        probes = None if self.guards is None else self.guards.probes(theta, self.generation, rng)  # [P * t, d]
+        extra = [rows for rows in (recalled, near, probes) if rows is not None]
+        shown = np.concatenate([theta, *extra]) if extra else theta  # [M + A'' + N + P * t, d]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
-        judges = weights if self.archive is None else np.concatenate([weights, self.archive])  # [D + H', k]
+        memory = [rows for rows in (self.archive, self.guard_rows) if rows is not None]
+        judges = np.concatenate([weights, *memory]) if memory else weights  # [D + H' + G, k]
         trains = self.trains_on_samples
         if trains or self.judge_steps > 1:  # the samples come back and are judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
@@ -263,30 +283,43 @@ class TuringLearner(GenerationLoop):
             ev = self.evaluator.judge(  # outputs [D + H', S]
                 self.system, self.discriminator, shown, judges, self.seed, self.generation
             )
-        judged = judgements(ev.outputs)  # [D + H', S] True = judged genuine
+        judged = judgements(ev.outputs)  # [D + H' + G, S] True = judged genuine
+        outputs = ev.outputs[: len(weights)]  # [D, S] this generation's judges' outputs on every sample
+        if probes is not None:  # elect the guards, then leave the probes' samples out of every fitness
+            first = len(shown) - len(probes)
+            self.guards.update(judges, judged, ev.genuine, ev.owner, first)
+            keep = np.asarray(ev.owner) < first  # [S]
+            ev = Evaluation(ev.outputs[:, keep], np.asarray(ev.genuine)[keep], np.asarray(ev.owner)[keep])
+            judged, shown = judged[:, keep], shown[:first]
+        else:
+            keep = slice(None)
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
         voters = self._model_voters(len(weights), len(judges))  # [D' + H'] the judges whose verdicts count
         current = len(voters) - (len(judges) - len(weights))  # D': this generation's judges among them
-        f_models = self._model_fitness(verdicts[voters], ev, len(shown), len(theta), current)  # [M]
+        guarded = 0 if self.guard_rows is None else len(self.guard_rows)  # G: the last rows of the judges
+        f_models = self._model_fitness(verdicts[voters], ev, len(shown), len(theta), current, guarded)  # [M]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
         f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
-        seen, outputs = weights, ev.outputs[: len(weights)]  # [D, k], [D, S]: judges and their outputs
+        seen = weights  # [D, k] the judges whose outputs are known
         for _ in range(self.judge_steps - 1):  # the judges evolve faster than the models, on the same samples
             asked = np.array(self.discriminator_optimizer.ask())  # a copy: the optimiser may reuse its buffer
             seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
             self.discriminator_optimizer.tell(
-                self._judge_fitness(judgements(outputs), ev, len(shown), len(theta), recalled, near)
+                self._judge_fitness(judgements(outputs)[:, keep], ev, len(shown), len(theta), recalled, near)
             )
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
         diagnostics = engagement(judged, ev.genuine, ev.owner, len(weights), len(theta))
         if penalty is not None:  # 0 until the population has settled
             diagnostics["history_penalty"] = float(penalty.mean())
+        if self.guards is not None:  # how many sides are guarded, and how well
+            diagnostics["guards"] = float(len(self.guards))
+            diagnostics["guard_accuracy"] = float(np.mean(self.guards.scores)) if len(self.guards) else float("nan")
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
             self.judges_memory.offer(weights[int(np.argmax(f_discs))], rng)
         worst = int(np.argmin(f_models))
@@ -310,11 +343,11 @@ class TuringLearner(GenerationLoop):
         return np.r_[np.arange(mu), np.arange(current, judges)]
 
     def _model_fitness(
-        self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int
+        self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int, guarded: int = 0
     ) -> np.ndarray:
         """[M] from the verdicts [J, S] of every judge, the first ``current`` this generation's
-        (the rest the hall of fame), on ``shown`` agents of which the first ``models`` are the
-        population's."""
+        (then the hall of fame, then ``guarded`` guards), on ``shown`` agents of which the first
+        ``models`` are the population's. The guards' verdicts make ``guard_weight`` of it."""
 
         def fitness(v, current):  # [M] from some judges' verdicts
             if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
@@ -325,10 +358,14 @@ class TuringLearner(GenerationLoop):
                 return island_model_fitness(v, ev.owner, models, self.islands, current)
             return model_fitness(v, ev.owner, shown)[:models]  # fooled
 
+        if guarded:  # the guards' share fixed
+            verdicts, guards = verdicts[:-guarded], fitness(verdicts[-guarded:], 0)
         if self.hall_of_fame_weight is not None and len(verdicts) > current:  # the archive's share fixed
             w = self.hall_of_fame_weight
-            return (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)
-        return fitness(verdicts, current)  # every judge one vote
+            f = (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)
+        else:
+            f = fitness(verdicts, current)  # every judge one vote
+        return f if not guarded else (1 - self.guard_weight) * f + self.guard_weight * guards
 
     def _judge_fitness(
         self, judged: np.ndarray, ev: Evaluation, shown: int, models: int, recalled, near
@@ -361,6 +398,8 @@ class TuringLearner(GenerationLoop):
         self.models_memory = Archive(self.models_memory.size, self.models_memory.keep)
         if self.counterfeits is not None:
             self.counterfeits.centres = Archive(self.counterfeits.centres.size, "recent")
+        if self.guards is not None:
+            self.guards.load_state_dict(None)
 
     def state_dict(self) -> dict:
         return {
@@ -370,6 +409,7 @@ class TuringLearner(GenerationLoop):
             "model_memory": self.models_memory.state_dict(),
             **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),
             **({"history": self.history.state_dict()} if self.history is not None else {}),
+            **({"guards": self.guards.state_dict()} if self.guards is not None else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -381,6 +421,8 @@ class TuringLearner(GenerationLoop):
             self.counterfeits.load_state_dict(state.get("counterfeits"))
         if self.history is not None:
             self.history.load_state_dict(state.get("history"))
+        if self.guards is not None:
+            self.guards.load_state_dict(state.get("guards"))
 
 
 def _check_islands(learner: TuringLearner) -> None:
@@ -407,6 +449,16 @@ def _check_judge_steps(learner: TuringLearner) -> None:
         raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
     if learner.islands > 1:
         raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
+
+
+def _check_guards(learner: TuringLearner) -> None:
+    """Guards are evolved judges elected from one population of them."""
+    if learner.trains_on_samples:
+        raise ValueError("guards are elected among evolved discriminators; a trained classifier is one judge")
+    if learner.islands > 1:
+        raise ValueError("guards judge every model alike; islands keep their judges apart: use islands = 1")
+    if not 0 < learner.guard_weight <= 1:
+        raise ValueError(f"guard_weight is the guards' share of a model's fitness, in (0, 1], got {learner.guard_weight}")
 
 
 def _check_model_judges(discriminator_optimizer) -> None:

@@ -177,3 +177,141 @@ class HistoricalAverage:
         self.calm, self.seen = int(state.get("calm", 0)), int(state.get("seen", 0))
         settled = state.get("settled", None if self.settle > 0 else 0)
         self.settled = None if settled is None else int(settled)
+
+
+class Guards:
+    """A Pareto archive of judges that guard the estimate on every side (de Jong's MaxSolve,
+    2004, with the neighbours of the estimate as the objectives).
+
+    The hall of fame keeps each era's best judge, a judge of the models of its time: once the
+    models sit on the truth, no judge stands out, and the judges that told the estimate from
+    a step away on one side are lost as soon as no model stands there. The guards keep them.
+    Every ``every`` generations the remembered estimate ``c`` (the median of the population
+    medians of the last ``window`` generations) is moved by ``step`` times one parameter's
+    range ``upper - lower``, up and down, one probe for each side of each parameter inside
+    the box [P <= 2d]; each probe is run ``trials`` times beside the population
+    (:meth:`probes`). Every candidate judge (the current population, the hall of fame and the
+    guards themselves) is scored on each probe by its accuracy (sensitivity on the system's
+    samples + specificity on the probe's, over 2). For each probe, the three candidates most
+    accurate on half the samples challenge the probe's guard on the other half, and the best guards
+    the side if its accuracy there is at least ``accuracy`` (:meth:`update`): at most ``P``
+    distinct judges, each the best found at telling the system from one neighbour of the
+    estimate, on samples that did not elect it. Scored again on fresh samples at every round,
+    a guard stays while no challenger does better on its side, and goes when its side can no
+    longer be told from the system (the estimate moved, or the parameter does not show).
+
+    The guards judge the models beside the other judges (:class:`~turinglearn.core.learner.
+    TuringLearner`'s ``guards``), so a model that moves a step off the estimate on a guarded
+    side is rejected by the guard of that side even when the judges of the moment can no
+    longer tell it apart. A probe on the truth's side, closer to it than the estimate, is
+    told from the system only by a judge that also tells the estimate from it: a guard does
+    not hold the models away from the truth, it holds them away from what is not the system.
+    """
+
+    def __init__(self, trials: int, step: float, lower, upper, every: int = 10, window: int = 200, accuracy: float = 0.6):
+        self.trials, self.step, self.every, self.accuracy = int(trials), float(step), int(every), float(accuracy)
+        self.challengers = 3  # the candidates best on the electing half that go on to the check
+        self.lower, self.upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+        self.centres = Archive(window, "recent")  # [w, d] the last population medians
+        self.rows: np.ndarray | None = None  # [G, k] the guards
+        self.sides: list[tuple[int, int]] = []  # [G] (parameter, -1 or +1): the first side each guards
+        self.scores: list[float] = []  # [G] each guard's accuracy on that side at the last round
+        self.pending: list[tuple[int, int]] = []  # the sides of the probes shown this generation
+        self.elected: dict[tuple[int, int], tuple[np.ndarray, float]] = {}  # side -> (its guard [k], accuracy)
+
+    def __len__(self) -> int:
+        return 0 if self.rows is None else len(self.rows)
+
+    def probes(self, theta: np.ndarray, generation: int, rng: np.random.Generator) -> np.ndarray | None:
+        """theta [M, d] this generation's models -> the probes to run beside them
+        [P * trials, d] (each probe's ``trials`` rows together, probe by probe), or None
+        between rounds. Remembers the population median either way."""
+        self.centres.offer(np.median(theta, axis=0), rng)
+        self.pending = []
+        if generation % self.every:
+            return None
+        centre = np.median(self.centres.rows, axis=0)
+        rows = []
+        for i in range(len(centre)):
+            for sign in (-1, 1):
+                moved = centre[i] + sign * self.step * (self.upper[i] - self.lower[i])
+                if self.lower[i] <= moved <= self.upper[i]:  # no side to guard beyond the box
+                    row = centre.copy()
+                    row[i] = moved
+                    rows.append(row)
+                    self.pending.append((i, sign))
+        return np.repeat(np.array(rows), self.trials, axis=0) if rows else None
+
+    def update(self, judges: np.ndarray, judged: np.ndarray, genuine: np.ndarray, owner: np.ndarray, first: int) -> None:
+        """Elect the guards from the candidates ``judges`` [J, k] (the guards among them) by their
+        verdicts ``judged`` [J, S] (True: genuine) on the samples, where ``owner`` [S] >=
+        ``first`` are the probes' (``trials`` agents per probe, in :meth:`probes`' order) and
+        ``genuine`` [S] the system's. Does nothing between rounds.
+
+        Half the samples elect, half check, so that the luck of the best of many candidates on
+        a few samples does not make a guard: for each side, the three candidates most accurate
+        on the first half of the probe's trials and of the system's samples (the challengers)
+        and the side's guard (the incumbent) are scored on the second half; the best there (the
+        incumbent among equals) guards the side if that accuracy is at least ``accuracy``, which
+        is the score kept."""
+        if not self.pending:
+            return
+        genuine, owner = np.asarray(genuine, dtype=bool), np.asarray(owner)
+        on = np.flatnonzero(genuine)
+        halves = [np.zeros(len(owner), dtype=bool) for _ in range(2)]  # the system's samples, alternately
+        halves[0][on[::2]], halves[1][on[1::2]] = True, True
+        probe = np.where(owner >= first, (owner - first) // self.trials, -1)  # [S] each sample's probe, -1 none
+        late = (owner - first) % self.trials >= self.trials // 2  # [S] a probe's second half of trials
+
+        def accuracy(half: int) -> np.ndarray:  # [J, P] on one half of the samples
+            sensitivity = judged[:, halves[half]].mean(axis=1)
+            mine = late if half else ~late
+            return np.stack(
+                [(sensitivity + 1.0 - judged[:, (probe == p) & mine].mean(axis=1)) / 2 for p in range(len(self.pending))],
+                axis=1,
+            )
+
+        elect, check = accuracy(0), accuracy(1)
+        index = {np.ascontiguousarray(row).tobytes(): j for j, row in enumerate(judges)}
+        tie = elect.mean(axis=1) * 1e-6  # among equals, the one best on every side
+        elected = {}
+        for p, side in enumerate(self.pending):
+            challengers = np.argsort(-(elect[:, p] + tie), kind="stable")[: self.challengers]
+            incumbent = index.get(self.elected[side][0].tobytes(), -1) if side in self.elected else -1
+            contenders = ([incumbent] if incumbent >= 0 else []) + [int(c) for c in challengers if c != incumbent]
+            j = contenders[int(np.argmax(check[contenders, p]))]  # the first of equals: the incumbent
+            if check[j, p] >= self.accuracy:  # else no candidate tells this side from the system
+                elected[side] = (np.ascontiguousarray(judges[j]), float(check[j, p]))
+        self._keep(elected)
+        self.pending = []
+
+    def _keep(self, elected: dict) -> None:
+        """elected: side -> (judge [k], its accuracy on the side); one row a judge, whatever the
+        number of sides it guards (``sides`` and ``scores`` name its first)."""
+        self.elected = elected
+        rows, sides, scores, seen = [], [], [], set()
+        for side, (row, score) in elected.items():
+            if row.tobytes() not in seen:
+                seen.add(row.tobytes())
+                rows.append(row)
+                sides.append(side)
+                scores.append(score)
+        self.rows = np.array(rows) if rows else None
+        self.sides, self.scores = sides, scores
+
+    def state_dict(self) -> dict:
+        sides = list(self.elected)
+        return {
+            "sides": np.array(sides, dtype=int).reshape(-1, 2),
+            "guards": np.array([self.elected[side][0] for side in sides]) if sides else None,
+            "scores": np.array([self.elected[side][1] for side in sides], dtype=float),
+            "centres": self.centres.state_dict(),
+        }
+
+    def load_state_dict(self, state) -> None:
+        state = state or {}
+        sides = [(int(i), int(sign)) for i, sign in np.asarray(state.get("sides", np.zeros((0, 2))))]
+        guards, scores = state.get("guards"), state.get("scores", ())
+        self._keep({side: (np.ascontiguousarray(guards[n], dtype=float), float(scores[n])) for n, side in enumerate(sides)})
+        self.centres.load_state_dict(state.get("centres"))
+        self.pending = []

@@ -1,0 +1,189 @@
+"""Guards: the Pareto archive of judges that guard the estimate on every side."""
+
+import numpy as np
+import pytest
+from helpers import assert_same_run
+
+import turinglearn
+from turinglearn.app.build import build
+from turinglearn.config import load_config
+from turinglearn.core.memory import Guards
+from turinglearn.errors import ConfigError
+
+LOWER, UPPER = np.array([-1.0, -1.0, 0.0]), np.array([1.0, 1.0, 1.0])
+
+
+def test_probes_move_one_parameter_of_the_remembered_estimate_a_step_up_and_down():
+    guards = Guards(trials=2, step=0.1, lower=LOWER, upper=UPPER, every=5, window=3)
+    rng = np.random.default_rng(0)
+    theta = np.array([[0.0, 0.5, 0.95], [0.2, 0.5, 0.95], [0.4, 0.5, 0.95]])  # median (0.2, 0.5, 0.95)
+    probes = guards.probes(theta, 0, rng)
+    # 0.95 + 0.1 leaves the box: no side to guard there, so 5 probes of 2 trials
+    assert guards.pending == [(0, -1), (0, 1), (1, -1), (1, 1), (2, -1)]
+    assert probes.shape == (10, 3)
+    np.testing.assert_allclose(probes[::2], [
+        [0.0, 0.5, 0.95], [0.4, 0.5, 0.95], [0.2, 0.3, 0.95], [0.2, 0.7, 0.95], [0.2, 0.5, 0.85],
+    ])  # fmt: skip
+    np.testing.assert_array_equal(probes[::2], probes[1::2])  # each probe's trials together
+    assert guards.probes(theta + 0.1, 1, rng) is None and guards.pending == []  # between rounds
+    # the estimate is the median of the remembered medians, not this generation's
+    far = guards.probes(theta + 0.3, 5, rng)
+    assert far[0, 1] == pytest.approx(0.6)  # median of 0.5, 0.6, 0.8 on parameter 1
+
+
+def _verdicts(accepts, rejects):
+    """Verdicts [J, S] on 4 of the system's samples and 2 probes of 2 trials each (owner 0-1 the
+    population's samples, then 2-5 the probes' trials): judge j accepts the system's samples
+    ``accepts[j]`` (4 bools) and rejects the probes' trials ``rejects[j]`` ((t0, t1) per
+    probe). The first trial of each probe and the system's samples 0 and 2 elect, the rest check."""
+    owner = np.array([-1, -1, -1, -1, 0, 1, 2, 3, 4, 5])
+    judged = np.zeros((len(accepts), len(owner)), dtype=bool)
+    for j, (a, r) in enumerate(zip(accepts, rejects, strict=True)):
+        judged[j, :4] = a
+        judged[j, 6:] = ~np.array(r, dtype=bool).ravel()
+    return judged, owner == -1, owner
+
+
+ALL = (True,) * 4
+NONE = ((False, False), (False, False))
+
+
+def _round(guards, judges, accepts, rejects):
+    guards.probes(np.zeros((3, 1)), 0, np.random.default_rng(0))
+    guards.update(judges, *_verdicts(accepts, rejects), first=2)
+
+
+def test_each_side_is_guarded_by_the_judge_most_accurate_on_samples_that_did_not_elect_it():
+    guards = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1])
+    judges = np.arange(8.0).reshape(4, 2)  # four judges' weights
+    # judge 0 rejects probe 0, judge 1 probe 1; judge 2 rejects both probes' electing trials
+    # only (luck: first on both sides by the electing half); judge 3 rejects nothing
+    rejects = [((1, 1), (0, 0)), ((0, 0), (1, 1)), ((1, 0), (1, 0)), NONE]
+    _round(guards, judges, [ALL] * 4, rejects)
+    np.testing.assert_array_equal(guards.rows, judges[[0, 1]])
+    assert guards.sides == [(0, -1), (0, 1)] and guards.scores == [1.0, 1.0]
+    assert guards.pending == []
+
+    # judge 2 alone: it does no better than chance on the checking half, so no side is guarded
+    _round(guards, judges[[2, 3]], [ALL] * 2, rejects[2:])
+    assert len(guards) == 0 and guards.rows is None
+
+
+def test_a_guard_stays_against_an_equal_challenger_and_goes_when_its_side_cannot_be_told():
+    guards = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1])
+    judges = np.arange(6.0).reshape(3, 2)
+    _round(guards, judges[[1]], [ALL], [((1, 1), (1, 1))])  # judge 1 guards both sides
+    assert len(guards) == 1 and guards.sides == [(0, -1)]
+    # judge 0, listed first, is as good on probe 0 and better on probe 1's checking trial
+    _round(guards, judges[[0, 1]], [ALL, ALL], [((1, 1), (1, 1)), ((1, 1), (1, 0))])
+    np.testing.assert_array_equal(guards.elected[(0, -1)][0], judges[1])  # the incumbent among equals
+    np.testing.assert_array_equal(guards.elected[(0, 1)][0], judges[0])
+    assert len(guards) == 2
+    # a judge that accepts half the system's checking samples scores 0.75 at best
+    _round(guards, judges[[2]], [(True, True, True, False)], [((1, 1), (1, 1))])
+    assert guards.scores == [0.75]
+    _round(guards, judges[[0, 1]], [ALL, ALL], [NONE, NONE])  # nobody tells the probes apart now
+    assert len(guards) == 0 and guards.elected == {}
+
+
+def test_guards_state_round_trips():
+    guards = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1], window=4)
+    judges = np.arange(4.0).reshape(2, 2)
+    guards.probes(np.array([[0.1], [0.3]]), 0, np.random.default_rng(0))
+    guards.update(judges, *_verdicts([ALL, ALL], [((1, 1), (0, 0)), ((0, 0), (1, 1))]), first=2)
+    assert len(guards) == 2
+    again = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1], window=4)
+    again.load_state_dict(guards.state_dict())
+    np.testing.assert_array_equal(again.rows, guards.rows)
+    assert again.sides == guards.sides and again.scores == guards.scores
+    assert again.elected.keys() == guards.elected.keys()
+    rng = np.random.default_rng(0)
+    np.testing.assert_array_equal(again.probes(np.array([[0.5]]), 0, rng), guards.probes(np.array([[0.5]]), 0, rng))
+    fresh = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1])
+    fresh.load_state_dict(None)
+    assert len(fresh) == 0 and len(fresh.centres) == 0
+
+
+def _guarded(tiny, **extra):
+    return {**tiny, "learner.guards": 2, "learner.guard_every": 2, "learner.guard_step": 0.25, **extra}
+
+
+def test_the_probes_are_run_beside_the_population_and_enter_no_fitness(tiny):
+    """At generation 0 no guard is elected yet: the models' and judges' fitness must be those
+    of the same run without guards, though 8 probes of 2 trials were run and judged."""
+    guarded = build(load_config("aggregation", _guarded(tiny)))
+    plain = build(load_config("aggregation", tiny))
+    shown, evaluate = [], guarded.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        shown.append(np.array(theta))
+        return evaluate(theta, disc, judges, rng, part, parts)
+
+    guarded.system.evaluate = spy
+    g, p = guarded.step(), plain.step()
+    assert len(shown[0]) == 10 + 2 * 4 * 2  # 4 parameters, two sides each, 2 trials
+    np.testing.assert_array_equal(g.model_fitness, p.model_fitness)
+    np.testing.assert_array_equal(g.discriminator_fitness, p.discriminator_fitness)
+    assert g.diagnostics["judges_best_vs_models"] == p.diagnostics["judges_best_vs_models"]
+    assert g.diagnostics["guards"] == 0  # the first judges call everything alike
+    guarded.step()  # between rounds: the population alone
+    assert len(shown[1]) == 10
+    g = guarded.step()  # the next round elects guards among judges that evolved
+    assert len(guarded.guards) >= 1 and g.diagnostics["guards"] == len(guarded.guards)
+    assert 0.6 <= g.diagnostics["guard_accuracy"] <= 1
+
+
+@pytest.mark.parametrize("weight", [0.25, 1.0])
+def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight):
+    from helpers import record_evaluations
+
+    from turinglearn.core.fitness import judgements, model_fitness
+
+    over = _guarded(tiny, **{"learner.guard_weight": weight, "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1})
+    learner = build(load_config("aggregation", over))
+    for _ in range(3):
+        learner.step()  # generation 2 elects the guards
+    seen = record_evaluations(learner)
+    g = learner.step()  # judged by the population, the hall of fame and the guards
+    judged, owner = judgements(seen[-1].outputs), seen[-1].owner
+    guards, d = len(learner.guards), len(g.discriminators)
+    assert guards >= 1 and len(judged) == d + 2 + guards
+    others = model_fitness(judged[: d + 2], owner, 10)  # the population and the hall of fame, one vote each
+    by_guards = model_fitness(judged[d + 2 :], owner, 10)
+    np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
+    assert not np.allclose(others, by_guards)  # the test can tell the shares apart
+
+
+def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):
+    from test_memory import _interrupted_and_resumed
+
+    over = _guarded(tiny, generations=6)
+    whole = turinglearn.learn("aggregation", seed=3, overrides=over)
+    assert_same_run(whole, turinglearn.learn("aggregation", seed=3, overrides=over))
+    assert np.isfinite(whole.history["guards"]).all() and whole.history["guards"].max() >= 1
+    resumed = _interrupted_and_resumed(over, 3, 3, tmp_path)
+    assert_same_run(resumed, whole)
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("learner.guards", -1, "learner.guards"),
+        ("learner.guards", 1, "learner.guards: is 1 trial per probe"),
+        ("learner.guard_step", 0.0, "learner.guard_step: 0.0 is not a fraction"),
+        ("learner.guard_weight", 0.0, "learner.guard_weight: 0.0 is not a share"),
+        ("learner.guard_every", 0, "learner.guard_every"),
+    ],
+)
+def test_bad_guard_settings_name_the_key(tiny, key, value, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config("aggregation", _guarded(tiny, **{key: value}))
+
+
+def test_guards_need_a_box_one_population_and_evolved_judges(tiny):
+    with pytest.raises(ConfigError, match=r"learner\.guards: .*models\.kind = 'reactive' or guards = 0"):
+        build(load_config("aggregation-mlp", _guarded(tiny)))
+    with pytest.raises(ConfigError, match=r"learner\.guards: .*islands"):
+        load_config("aggregation", _guarded(tiny, **{"learner.islands": 2}))
+    with pytest.raises(ValueError, match="trained classifier"):
+        build(load_config("aggregation-gru", _guarded(tiny)))
