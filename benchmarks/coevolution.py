@@ -153,6 +153,13 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-judge3-voters": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
     },
+    # the same with guards (a Pareto archive of judges: for each side of each parameter, the judge
+    # best at telling the estimate's neighbour a step of 0.05 of the range away from the system,
+    # elected every 10 generations on 16 trials of each neighbour), half a model's fitness
+    "shared-geometric-judge3-voters-guards": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.guards": 16,
+    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},

@@ -5,7 +5,8 @@ Loads one checkpoint of a run directory (its ``config.toml`` and
 every generation), and judges fresh samples of ``--copies`` copies of one model: the truth,
 then the truth with one parameter moved ``--step`` (in the parameter's own units) down and
 up. For each it prints the fraction of genuine verdicts of the generation's judges (all of them,
-the parents the last selection kept, the fresh offspring) and of the hall of fame, on the
+the parents the last selection kept, the fresh offspring), of the hall of fame and of the
+guards (``learner.guards``), on the
 model's samples and on the system's agents of the same trials; given several runs (the same
 task), the median over them of the difference between the two.
 A model judged as often genuine as the system is one the judges cannot tell from it; where a
@@ -24,8 +25,9 @@ from pathlib import Path
 import numpy as np
 
 #: the groups of judges told apart: this generation's, split into the parents the last
-#: selection kept (a (mu + lambda) ES's first mu rows) and the fresh offspring, and the hall of fame
-GROUPS = ("current", "parents", "offspring", "archive")
+#: selection kept (a (mu + lambda) ES's first mu rows) and the fresh offspring, the hall of fame,
+#: and the guards (``learner.guards``)
+GROUPS = ("current", "parents", "offspring", "archive", "guards")
 
 
 def boundary(run: Path, generation: int, step: float, copies: int, seed: int) -> list[dict]:
@@ -44,12 +46,14 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
         raise SystemExit(f"{run}: its judges are not one population of a (mu + lambda) ES (islands, or a trained classifier)")
     config = learner.discriminator_optimizer.config
     current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
-    archive = learner.archive  # [H, k] or None
-    judges = current if archive is None else np.concatenate([current, archive])
-    d, mu = len(current), config.parents
+    archive, guards = learner.archive, learner.guard_rows  # [H, k], [G, k] or None
+    judges = np.concatenate([current, *(rows for rows in (archive, guards) if rows is not None)])
+    d, mu, h = len(current), config.parents, 0 if archive is None else len(archive)
     rows_of = {"current": slice(0, d), "parents": slice(0, mu), "offspring": slice(mu, d)}
     if archive is not None:
-        rows_of["archive"] = slice(d, len(judges))
+        rows_of["archive"] = slice(d, d + h)
+    if guards is not None:
+        rows_of["guards"] = slice(d + h, len(judges))
     truth = np.asarray(learner.system.truth, float)
     family = learner.system.model_family
     models = [("truth", truth)]

@@ -14,16 +14,19 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
-def test_steps_from_the_truth_are_judged_by_the_current_judges_and_the_hall_of_fame(tmp_path, tiny):
-    over = {**tiny, "execution.checkpoint_every": 1, "learner.hall_of_fame_every": 1, "evaluation.c2st_trials": 0}
+def test_steps_from_the_truth_are_judged_by_the_current_judges_the_hall_of_fame_and_the_guards(tmp_path, tiny):
+    over = {
+        **tiny, "execution.checkpoint_every": 1, "learner.hall_of_fame_every": 1, "evaluation.c2st_trials": 0,
+        "learner.guards": 2, "learner.guard_every": 2, "learner.guard_step": 0.25,
+    }  # fmt: skip
     turinglearn.learn("aggregation", seed=2, overrides=over, out=tmp_path / "run")
-    rows = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
+    rows = bench.boundary(tmp_path / "run", generation=3, step=0.2, copies=4, seed=0)
     # p* = (-0.7, -1, 1, -1): a step past a bound is left out
     assert [r["model"] for r in rows] == ["truth", "v_l0 -0.2", "v_l0 +0.2", "v_r0 +0.2", "v_l1 -0.2", "v_r1 +0.2"]
     for r in rows:
         values = [r[f"{g}_{s}"] for g in bench.GROUPS for s in ("model", "system")]
         assert all(0 <= v <= 1 for v in values)
     # the same seed gives the same figures, and the steps are not all judged like the truth
-    again = bench.boundary(tmp_path / "run", generation=2, step=0.2, copies=4, seed=0)
+    again = bench.boundary(tmp_path / "run", generation=3, step=0.2, copies=4, seed=0)
     assert [r["current_model"] for r in again] == [r["current_model"] for r in rows]
     assert not np.allclose([r["current_model"] for r in rows], rows[0]["current_model"])
