@@ -163,6 +163,9 @@ VARIANTS: dict[str, dict] = {
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},
+    "shared-geometric-voters-guards": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.guards": 16,
+    },
     # the presets' algorithm, the models judged by the judges kept by selection
     "voters": {"learner.model_judges": "parents"},
     # the papers' judge fitness, the models' fitness the gap (no blind spot of the judges pays)

@@ -187,3 +187,18 @@ def test_guards_need_a_box_one_population_and_evolved_judges(tiny):
         load_config("aggregation", _guarded(tiny, **{"learner.islands": 2}))
     with pytest.raises(ValueError, match="trained classifier"):
         build(load_config("aggregation-gru", _guarded(tiny)))
+
+
+def test_an_interrogated_system_elects_guards_and_its_probes_enter_no_fitness():
+    from helpers import SMALL_INTERACTIVE
+
+    over = {**SMALL_INTERACTIVE, "learner.guards": 4, "learner.guard_every": 1, "learner.guard_step": 0.25}
+    guarded = build(load_config("stimulus-response", over))
+    plain = build(load_config("stimulus-response", SMALL_INTERACTIVE))
+    for _ in range(8):
+        g, p = guarded.step(), plain.step()
+        if not len(guarded.guards):  # until a guard judges the models, the runs are the same
+            np.testing.assert_array_equal(g.model_fitness, p.model_fitness)
+            np.testing.assert_array_equal(g.discriminator_fitness, p.discriminator_fitness)
+    assert len(guarded.guards) >= 1 and g.diagnostics["guard_accuracy"] >= 0.6
+    assert not np.array_equal(g.models, p.models)  # and then the guards' verdicts count

@@ -157,17 +157,24 @@ class LearnerConfig:
     tested, judge close to chance and their verdicts are noise in the models' fitness; once the
     judges' optimiser has selected, from a run's or a restart's second generation; evolved
     discriminators, one island; docs/concepts.md, "Memory").
-    guards: a Pareto archive of judges that guard the estimate on every side (0: none; ``t > 0``:
-    every ``guard_every`` generations the remembered estimate, the median of the population
-    medians of the last ``guard_window`` generations, is moved by ``guard_step`` of one
-    parameter's range up and down, each such neighbour run ``t`` times (2 or more) beside the
-    population, and for each neighbour the judge most accurate at telling it from the system
-    on half the trials and of the system's samples, checked on the other half against the
-    neighbour's guard, becomes or stays its guard if its accuracy there is at least 0.6; they
-    cost ``2 d t`` simulated models every ``guard_every`` generations; see
-    :class:`~turinglearn.core.memory.Guards`). The guards judge the models
-    too, their verdicts ``guard_weight`` of a model's fitness, in (0, 1]. Parameter families
-    (a range to step in), evolved discriminators, one island; docs/concepts.md, "Memory".
+    guards: trials of each neighbour of the estimate run for the guards, a Pareto archive of
+    judges that guard the estimate on every side (0: none; 2 or more: every ``guard_every``
+    generations each neighbour, the remembered estimate with one parameter moved
+    ``guard_step`` of its range up or down, is run that many times beside the population; for
+    each neighbour, the judges most accurate at telling it from the system on half the trials
+    and of the system's samples, checked on the other half against the neighbour's guard, make
+    the best its guard if its accuracy there is at least 0.6; ``2 d`` times this many simulated
+    models every ``guard_every`` generations, which enter no fitness; see
+    :class:`~turinglearn.core.memory.Guards`). Parameter families (a range to step in),
+    evolved discriminators, one island; docs/concepts.md, "Memory".
+    guard_step: how far each neighbour lies from the estimate, a fraction of the parameter's
+    range, in (0, 1];
+    guard_every: generations between elections of the guards;
+    guard_window: the remembered estimate is the median of the population medians of this
+    many last generations (a long memory: a drift of the population does not carry the
+    neighbours with it at once);
+    guard_weight: the guards' share of a model's fitness, in (0, 1]: their verdicts make this
+    much of it however few they are, the other judges the rest.
     """
 
     kind: str = "turing"
