@@ -161,6 +161,11 @@ def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_pa
     whole = turinglearn.learn("aggregation", seed=3, overrides=over)
     assert_same_run(whole, turinglearn.learn("aggregation", seed=3, overrides=over))
     assert np.isfinite(whole.history["guards"]).all() and whole.history["guards"].max() >= 1
+    from turinglearn.app.printing import coevolution_line
+
+    co = whole.summary()["coevolution"]  # the last quarter's median number of guards and accuracy
+    assert co["guards"] == np.median(whole.history["guards"][-2:]) and 0.6 <= co["guard_accuracy"] <= 1
+    assert f"{co['guards']:.0f} guards, {co['guard_accuracy']:.2f} accurate" in coevolution_line(co)
     resumed = _interrupted_and_resumed(over, 3, 3, tmp_path)
     assert_same_run(resumed, whole)
 

@@ -283,6 +283,9 @@ def engagement_summary(
 
     - ``history_began``: the generation from which historical averaging penalised the models
       (the first with a positive ``history_penalty``; None without it or before it began).
+    - ``guards``, ``guard_accuracy``: the median over the last ``last`` of the number of
+      guards and of their accuracy on their sides at the last election
+      (:class:`~turinglearn.core.memory.Guards`; None without guards).
     - ``fitness_lag1``: the lag-1 autocorrelation of the models' mean fitness over the last
       ``last`` of the run: near +1 when it moves slowly, negative when it flips up and down
       from one generation to the next, which happens when the judges' bias cycles (every
@@ -306,6 +309,9 @@ def engagement_summary(
         out["disengaged_spells"] = _spells(low, _generations(history, len(best)), spell)
     out["disengaged_threshold"] = disengaged
     out["history_began"] = history_began(history)
+    for key in MEMORY[1:]:  # the guards: how many, how accurate on their sides (last quarter)
+        tail = _finite_tail(_column(history, key), last)
+        out[key] = float(np.median(tail)) if tail.size else None
     out["fitness_lag1"] = lag1(_column(history, "model_fitness_mean"), last)
     return out
 
@@ -363,8 +369,8 @@ def plot_coevolution(
     the median ``drift_of`` names, said in the title) as shaded spans from ``left`` to
     ``returned`` (or to where the estimate settled elsewhere, or the run's end), and the
     generation historical averaging began (``began``; None: read off ``history``,
-    :func:`history_began`) dash-dotted; below, the engagement columns over generations with
-    chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
+    :func:`history_began`) dash-dotted; below, the engagement columns over generations (and the
+    guards' accuracy, where the run has guards) with chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
     memory first); matplotlib is imported here, so importing this module stays cheap."""
     import io
 
@@ -411,7 +417,7 @@ def plot_coevolution(
     if names:
         top.legend(fontsize=7, ncol=min(len(names) + 1, 4), loc="best")
     drawn = False
-    for key in ENGAGEMENT:
+    for key in (*ENGAGEMENT, MEMORY[2]):  # the guards' accuracy too, where there are guards
         c = cols.get(key)
         if c is not None and np.isfinite(c).any():
             bottom.plot(g, c, lw=1, label=key)

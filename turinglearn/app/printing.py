@@ -75,6 +75,9 @@ def coevolution_line(co: dict) -> str:
         )
     if co.get("history_began") is not None:
         words.append(f"historical averaging from generation {co['history_began']}")
+    if co.get("guards") is not None:
+        accuracy = co.get("guard_accuracy")
+        words.append(f"{co['guards']:.0f} guards" + (f", {accuracy:.2f} accurate on their sides" if accuracy else ""))
     drift = co.get("drift") or []
     of = median_read(co.get("drift_of"))
     if not drift:
