@@ -48,6 +48,18 @@ def record_evaluations(learner) -> list:
     return seen
 
 
+def record_shown(learner) -> list:
+    """Wrap ``learner.system.evaluate`` so every parameter array it runs [n, d] is kept, in order."""
+    shown, evaluate = [], learner.system.evaluate
+
+    def spy(theta, disc, judges, rng, part=0, parts=1):
+        shown.append(np.array(theta))
+        return evaluate(theta, disc, judges, rng, part, parts)
+
+    learner.system.evaluate = spy
+    return shown
+
+
 class Shifted:
     """A toy system: genuine samples ~ N(0.3, 0.1), a model theta's samples ~ N(theta, 0.1)."""
 

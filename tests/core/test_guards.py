@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import assert_same_run
+from helpers import assert_same_run, record_shown
 
 import turinglearn
 from turinglearn.app.build import build
@@ -113,13 +113,7 @@ def test_the_probes_are_run_beside_the_population_and_enter_no_fitness(tiny):
     of the same run without guards, though 8 probes of 2 trials were run and judged."""
     guarded = build(load_config("aggregation", _guarded(tiny)))
     plain = build(load_config("aggregation", tiny))
-    shown, evaluate = [], guarded.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        shown.append(np.array(theta))
-        return evaluate(theta, disc, judges, rng, part, parts)
-
-    guarded.system.evaluate = spy
+    shown = record_shown(guarded)
     g, p = guarded.step(), plain.step()
     assert len(shown[0]) == 10 + 2 * 4 * 2  # 4 parameters, two sides each, 2 trials
     np.testing.assert_array_equal(g.model_fitness, p.model_fitness)

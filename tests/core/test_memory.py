@@ -3,7 +3,7 @@ measures in metrics.csv."""
 
 import numpy as np
 import pytest
-from helpers import record_evaluations
+from helpers import record_evaluations, record_shown
 
 import turinglearn
 from turinglearn.app.build import build
@@ -90,13 +90,7 @@ def _memory(tiny, **extra):
 
 def test_recalled_models_are_judged_beside_the_population_and_get_no_fitness(tiny):
     learner = build(load_config("aggregation", _memory(tiny)))
-    shown, evaluate = [], learner.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        shown.append(np.array(theta))
-        return evaluate(theta, disc, judges, rng, part, parts)
-
-    learner.system.evaluate = spy
+    shown = record_shown(learner)
     for _ in range(5):
         g = learner.step()
         assert g.model_fitness.shape == (10,) and g.models.shape == (10, 4)
@@ -275,13 +269,7 @@ def test_near_counterfeits_are_judged_and_resume_bit_for_bit(tiny, tmp_path):
 
     over = {**tiny, "generations": 5, "learner.counterfeits": 3, "learner.counterfeit_window": 2}
     learner = build(load_config("aggregation", over))
-    shown, evaluate = [], learner.system.evaluate
-
-    def spy(theta, disc, judges, rng, part=0, parts=1):
-        shown.append(np.array(theta))
-        return evaluate(theta, disc, judges, rng, part, parts)
-
-    learner.system.evaluate = spy
+    shown = record_shown(learner)
     g = learner.step()
     assert len(shown[0]) == 10 + 3 and g.model_fitness.shape == (10,)
     centre = np.median(g.models, axis=0)
