@@ -129,23 +129,29 @@ def test_the_probes_are_run_beside_the_population_and_enter_no_fitness(tiny):
 
 @pytest.mark.parametrize("weight", [0.25, 1.0])
 def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight):
+    """Every generation elects (guard_every = 1): the guards that judged, not those elected
+    after, make the guards' share, also where an election changes their number."""
     from helpers import record_evaluations
 
     from turinglearn.core.fitness import judgements, model_fitness
 
-    over = _guarded(tiny, **{"learner.guard_weight": weight, "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1})
+    over = _guarded(tiny, **{
+        "learner.guard_weight": weight, "learner.guard_every": 1, "learner.guard_step": 0.5,
+        "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "seed": 1,
+    })  # fmt: skip
     learner = build(load_config("aggregation", over))
-    for _ in range(3):
-        learner.step()  # generation 2 elects the guards
-    seen = record_evaluations(learner)
-    g = learner.step()  # judged by the population, the hall of fame and the guards
-    judged, owner = judgements(seen[-1].outputs), seen[-1].owner
-    guards, d = len(learner.guards), len(g.discriminators)
-    assert guards >= 1 and len(judged) == d + 2 + guards
-    others = model_fitness(judged[: d + 2], owner, 10)  # the population and the hall of fame, one vote each
-    by_guards = model_fitness(judged[d + 2 :], owner, 10)
-    np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
-    assert not np.allclose(others, by_guards)  # the test can tell the shares apart
+    seen, counts = record_evaluations(learner), set()
+    for _ in range(6):
+        before = len(learner.guards)  # the guards that judge this generation
+        g = learner.step()
+        counts.add((before, len(learner.guards)))
+        if not before:
+            continue
+        judged, owner = judgements(seen[-1].outputs), seen[-1].owner
+        others = model_fitness(judged[:-before], owner, 10)[:10]  # the population and the hall of fame, one vote each
+        by_guards = model_fitness(judged[-before:], owner, 10)[:10]
+        np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
+    assert any(a and a != b for a, b in counts)  # an election changed the number of guards that had judged
 
 
 def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):

@@ -275,6 +275,7 @@ class TuringLearner(GenerationLoop):
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         memory = [rows for rows in (self.archive, self.guard_rows) if rows is not None]
         judges = np.concatenate([weights, *memory]) if memory else weights  # [D + H' + G, k]
+        guarded = 0 if self.guard_rows is None else len(self.guard_rows)  # G: the guards that judge (an election may follow)
         trains = self.trains_on_samples
         if trains or self.judge_steps > 1:  # the samples come back and are judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
@@ -297,7 +298,6 @@ class TuringLearner(GenerationLoop):
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
         voters = self._model_voters(len(weights), len(judges))  # [D' + H'] the judges whose verdicts count
         current = len(voters) - (len(judges) - len(weights))  # D': this generation's judges among them
-        guarded = 0 if self.guard_rows is None else len(self.guard_rows)  # G: the last rows of the judges
         f_models = self._model_fitness(verdicts[voters], ev, len(shown), len(theta), current, guarded)  # [M]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
