@@ -160,6 +160,12 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.guards": 16,
     },
+    # the same, a guard also taking the estimate itself for genuine (a judge that rejects the
+    # estimate as a whole guards no side)
+    "shared-geometric-judge3-voters-guards-estimate": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.guards": 16, "learner.guard_against": "estimate",
+    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},

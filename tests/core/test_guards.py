@@ -175,6 +175,7 @@ def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_pa
     [
         ("learner.guards", -1, "learner.guards"),
         ("learner.guards", 1, "learner.guards: is 1 trial per probe"),
+        ("learner.guard_against", "truth", "learner.guard_against"),
         ("learner.guard_step", 0.0, "learner.guard_step: 0.0 is not a fraction"),
         ("learner.guard_weight", 0.0, "learner.guard_weight: 0.0 is not a share"),
         ("learner.guard_every", 0, "learner.guard_every"),
@@ -207,3 +208,23 @@ def test_an_interrogated_system_elects_guards_and_its_probes_enter_no_fitness():
             np.testing.assert_array_equal(g.discriminator_fitness, p.discriminator_fitness)
     assert len(guarded.guards) >= 1 and g.diagnostics["guard_accuracy"] >= 0.6
     assert not np.array_equal(g.models, p.models)  # and then the guards' verdicts count
+
+
+@pytest.mark.parametrize("against", ["system", "estimate"])
+def test_against_the_estimate_a_judge_that_rejects_the_estimate_itself_guards_no_side(against):
+    guards = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1], against=against)
+    probes = guards.probes(np.zeros((3, 1)), 0, np.random.default_rng(0))
+    lead = against == "estimate"
+    np.testing.assert_allclose(probes[:, 0], [0.0, 0.0] * lead + [-0.2, -0.2, 0.2, 0.2])  # the estimate first
+    owner = np.array([-1, -1, -1, -1, 0, 1, *range(2, 2 + len(probes))])
+    judged = np.zeros((2, len(owner)), dtype=bool)
+    judged[:, :4] = True  # both take the system's samples for genuine
+    judged[1, 6 : 6 + 2 * lead] = True  # judge 1 takes the estimate's for genuine, judge 0 does not
+    judged[1, 6 + 2 * lead + 2 :] = True  # judge 1 takes the upper side for genuine: it guards the lower
+    guards.update(np.eye(2), judged, owner == -1, owner, first=2)
+    if against == "system":  # judge 0 rejects everything not the system: it guards both sides
+        assert {side: tuple(row) for side, (row, _) in guards.elected.items()} == {(0, -1): (1, 0), (0, 1): (1, 0)}
+    else:  # judge 0 rejects the estimate too: only judge 1's side is guarded
+        assert {side: tuple(row) for side, (row, _) in guards.elected.items()} == {(0, -1): (0, 1)}
+    with pytest.raises(ValueError, match="against must be one of system, estimate"):
+        Guards(trials=2, step=0.1, lower=LOWER, upper=UPPER, against="truth")

@@ -251,7 +251,7 @@ def _guards(parts):
 
     lower, upper = _box(parts, "steps to the estimate's neighbours by a fraction of each parameter's range", "guards")
     lc = parts.config.learner
-    return Guards(lc.guards, lc.guard_step, lower, upper, lc.guard_every, lc.guard_window)
+    return Guards(lc.guards, lc.guard_step, lower, upper, lc.guard_every, lc.guard_window, against=lc.guard_against)
 
 
 def _box(parts, what: str, key: str, policies: bool = False):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
-from turinglearn.core.memory import KEEPS
+from turinglearn.core.memory import GUARD_AGAINST, KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 from turinglearn.families._compiled import check_kernels
@@ -175,6 +175,9 @@ class LearnerConfig:
     neighbours with it at once);
     guard_weight: the guards' share of a model's fitness, in (0, 1]: their verdicts make this
     much of it however few they are, the other judges the rest.
+    guard_against: what a guard must take for genuine besides rejecting its side: ``system``
+    (the system's samples) or ``estimate`` (those and the estimate's own, run ``guards`` more
+    times each election: a judge that rejects the estimate as a whole then guards no side).
     """
 
     kind: str = "turing"
@@ -209,6 +212,7 @@ class LearnerConfig:
     guard_every: int = 10
     guard_window: int = 200
     guard_weight: float = 0.5
+    guard_against: str = "system"
 
     def __post_init__(self):
         check_none_or_more(
@@ -220,6 +224,7 @@ class LearnerConfig:
         one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
         one_of(self.model_judges, MODEL_JUDGES, "model_judges")
+        one_of(self.guard_against, GUARD_AGAINST, "guard_against")
         if self.model_judges == "parents" and self.islands > 1:
             raise ConfigError(
                 "takes the judges kept by one population's selection; islands keep theirs apart: set "

@@ -25,6 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 KEEPS = ("recent", "history")
+#: what a guard must accept besides rejecting its side (:class:`Guards`)
+GUARD_AGAINST = ("system", "estimate")
 
 
 class Archive:
@@ -200,6 +202,12 @@ class Guards:
     a guard stays while no challenger does better on its side, and goes when its side can no
     longer be told from the system (the estimate moved, or the parameter does not show).
 
+    against: ``"system"``: a guard's accuracy counts the system's samples it accepts;
+    ``"estimate"``: the estimate itself is run ``trials`` times too, and the accuracy counts the
+    smaller of the shares of the system's and of the estimate's samples it accepts, so that a
+    judge that rejects the estimate as a whole (it sees the estimate off the truth in some
+    parameter) does not guard every side of it.
+
     The guards judge the models beside the other judges (:class:`~turinglearn.core.learner.
     TuringLearner`'s ``guards``), so a model that moves a step off the estimate on a guarded
     side is rejected by the guard of that side even when the judges of the moment can no
@@ -208,8 +216,14 @@ class Guards:
     not hold the models away from the truth, it holds them away from what is not the system.
     """
 
-    def __init__(self, trials: int, step: float, lower, upper, every: int = 10, window: int = 200, accuracy: float = 0.6):
+    def __init__(
+        self, trials: int, step: float, lower, upper, every: int = 10, window: int = 200, accuracy: float = 0.6,
+        against: str = "system",
+    ):  # fmt: skip
+        if against not in GUARD_AGAINST:
+            raise ValueError(f"against must be one of {', '.join(GUARD_AGAINST)}, got {against!r}")
         self.trials, self.step, self.every, self.accuracy = int(trials), float(step), int(every), float(accuracy)
+        self.against = against
         self.challengers = 3  # the candidates best on the electing half that go on to the check
         self.lower, self.upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
         self.centres = Archive(window, "recent")  # [w, d] the last population medians
@@ -231,7 +245,7 @@ class Guards:
         if generation % self.every:
             return None
         centre = np.median(self.centres.rows, axis=0)
-        rows = []
+        rows = [centre] if self.against == "estimate" else []  # the estimate itself first, to be accepted
         for i in range(len(centre)):
             for sign in (-1, 1):
                 moved = centre[i] + sign * self.step * (self.upper[i] - self.lower[i])
@@ -262,12 +276,18 @@ class Guards:
         halves[0][on[::2]], halves[1][on[1::2]] = True, True
         probe = np.where(owner >= first, (owner - first) // self.trials, -1)  # [S] each sample's probe, -1 none
         late = (owner - first) % self.trials >= self.trials // 2  # [S] a probe's second half of trials
+        lead = int(self.against == "estimate")  # probe 0 is then the estimate itself
 
         def accuracy(half: int) -> np.ndarray:  # [J, P] on one half of the samples
-            sensitivity = judged[:, halves[half]].mean(axis=1)
             mine = late if half else ~late
+            sensitivity = judged[:, halves[half]].mean(axis=1)  # the system's samples taken for genuine
+            if lead:  # and the estimate's, the smaller: a guard tells its side, not the estimate, apart
+                sensitivity = np.minimum(sensitivity, judged[:, (probe == 0) & mine].mean(axis=1))
             return np.stack(
-                [(sensitivity + 1.0 - judged[:, (probe == p) & mine].mean(axis=1)) / 2 for p in range(len(self.pending))],
+                [
+                    (sensitivity + 1.0 - judged[:, (probe == p + lead) & mine].mean(axis=1)) / 2
+                    for p in range(len(self.pending))
+                ],
                 axis=1,
             )
 
