@@ -108,22 +108,28 @@ def _guarded(tiny, **extra):
     return {**tiny, "learner.guards": 2, "learner.guard_every": 2, "learner.guard_step": 0.25, **extra}
 
 
-def test_the_probes_are_run_beside_the_population_and_enter_no_fitness(tiny):
-    """At generation 0 no guard is elected yet: the models' and judges' fitness must be those
-    of the same run without guards, though 8 probes of 2 trials were run and judged."""
-    guarded = build(load_config("aggregation", _guarded(tiny)))
-    plain = build(load_config("aggregation", tiny))
-    shown = record_shown(guarded)
-    g, p = guarded.step(), plain.step()
-    assert len(shown[0]) == 10 + 2 * 4 * 2  # 4 parameters, two sides each, 2 trials
-    np.testing.assert_array_equal(g.model_fitness, p.model_fitness)
-    np.testing.assert_array_equal(g.discriminator_fitness, p.discriminator_fitness)
-    assert g.diagnostics["judges_best_vs_models"] == p.diagnostics["judges_best_vs_models"]
-    assert g.diagnostics["guards"] == 0  # the first judges call everything alike
-    guarded.step()  # between rounds: the population alone
-    assert len(shown[1]) == 10
-    g = guarded.step()  # the next round elects guards among judges that evolved
-    assert len(guarded.guards) >= 1 and g.diagnostics["guards"] == len(guarded.guards)
+def test_the_neighbours_are_run_beside_the_population_and_their_samples_enter_no_fitness(tiny):
+    """On election generations the judges' fitness is read without the neighbours' samples (the
+    system's agents of their trials stay: genuine samples like the others'); the models' is
+    the population's."""
+    from helpers import record_evaluations
+
+    from turinglearn.core.fitness import discriminator_fitness, judgements
+
+    learner = build(load_config("aggregation", _guarded(tiny, **{"learner.guard_every": 1})))
+    shown, seen = record_shown(learner), record_evaluations(learner)
+    checked = 0
+    for _ in range(5):
+        g = learner.step()
+        assert 10 + 2 < len(shown[-1]) <= 10 + 2 * 4 * 2  # up to 4 parameters' two sides, 2 trials each
+        assert g.model_fitness.shape == (10,)
+        judged, owner = judgements(seen[-1].outputs[: len(g.discriminators)]), np.asarray(seen[-1].owner)
+        genuine, keep = np.asarray(seen[-1].genuine), owner < 10
+        expected = discriminator_fitness(judged[:, keep], genuine[keep])
+        np.testing.assert_allclose(g.discriminator_fitness, expected)
+        checked += not np.allclose(expected, discriminator_fitness(judged, genuine))  # the test can tell
+    assert checked >= 1
+    assert g.diagnostics["guards"] == len(learner.guards) >= 1
     assert 0.6 <= g.diagnostics["guard_accuracy"] <= 1
 
 
@@ -151,6 +157,8 @@ def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight):
         others = model_fitness(judged[:-before], owner, 10)[:10]  # the population and the hall of fame, one vote each
         by_guards = model_fitness(judged[-before:], owner, 10)[:10]
         np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
+        hall = judged[len(g.discriminators) : -before][:, (owner >= 0) & (owner < 10)]  # not the guards
+        assert g.diagnostics["hall_of_fame_fooled"] == pytest.approx(hall.mean())
     assert any(a and a != b for a, b in counts)  # an election changed the number of guards that had judged
 
 
@@ -191,23 +199,29 @@ def test_guards_need_a_box_one_population_and_evolved_judges(tiny):
         build(load_config("aggregation-mlp", _guarded(tiny)))
     with pytest.raises(ConfigError, match=r"learner\.guards: .*islands"):
         load_config("aggregation", _guarded(tiny, **{"learner.islands": 2}))
-    with pytest.raises(ValueError, match="trained classifier"):
+    with pytest.raises(ConfigError, match=r"learner\.guards: .*trained classifier"):
         build(load_config("aggregation-gru", _guarded(tiny)))
+    with pytest.raises(ConfigError, match=r"learner\.guards: .*learner.kind = 'metric-sse' has none"):
+        build(load_config("aggregation", _guarded(tiny, **{"learner.kind": "metric-sse"})))
 
 
-def test_an_interrogated_system_elects_guards_and_its_probes_enter_no_fitness():
-    from helpers import SMALL_INTERACTIVE
+def test_an_interrogated_system_elects_guards_whose_verdicts_weigh_their_share():
+    from helpers import SMALL_INTERACTIVE, record_evaluations
+
+    from turinglearn.core.fitness import judgements, model_fitness
 
     over = {**SMALL_INTERACTIVE, "learner.guards": 4, "learner.guard_every": 1, "learner.guard_step": 0.25}
-    guarded = build(load_config("stimulus-response", over))
-    plain = build(load_config("stimulus-response", SMALL_INTERACTIVE))
-    for _ in range(8):
-        g, p = guarded.step(), plain.step()
-        if not len(guarded.guards):  # until a guard judges the models, the runs are the same
-            np.testing.assert_array_equal(g.model_fitness, p.model_fitness)
-            np.testing.assert_array_equal(g.discriminator_fitness, p.discriminator_fitness)
-    assert len(guarded.guards) >= 1 and g.diagnostics["guard_accuracy"] >= 0.6
-    assert not np.array_equal(g.models, p.models)  # and then the guards' verdicts count
+    learner = build(load_config("stimulus-response", over))
+    seen, weighed = record_evaluations(learner), 0
+    for _ in range(10):
+        before = len(learner.guards)
+        g = learner.step()
+        if before:  # the interrogators' verdicts, the guards' last
+            judged, owner = judgements(seen[-1].outputs), seen[-1].owner
+            others, by_guards = (model_fitness(v, owner, 8)[:8] for v in (judged[:-before], judged[-before:]))
+            np.testing.assert_allclose(g.model_fitness, 0.5 * others + 0.5 * by_guards)
+            weighed += 1
+    assert weighed >= 1 and g.diagnostics["guard_accuracy"] >= 0.6
 
 
 @pytest.mark.parametrize("against", ["system", "estimate"])

@@ -16,7 +16,7 @@ import numpy as np
 
 from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
-from turinglearn.core.contracts import Hook, is_interactive
+from turinglearn.core.contracts import Hook, SampleTrainer, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.optimizers import SelfAdaptiveES
 from turinglearn.core.random import stream
@@ -180,6 +180,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
                 "Use learner.kind = 'turing' or model_judges = 'all'",
                 "learner.model_judges",
             )
+        if config.learner.guards:
+            raise ConfigError(
+                f"elects guards among the discriminators; learner.kind = {config.learner.kind!r} has none. "
+                "Use learner.kind = 'turing' or guards = 0",
+                "learner.guards",
+            )
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
@@ -187,6 +193,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     judges = _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
     if config.learner.judge_steps > 1:
         _check_judge_steps(config, system, judges)
+    if config.learner.guards and isinstance(judges, SampleTrainer):
+        raise ConfigError(
+            f"elects guards among evolved discriminators; discriminators.kind = {dc.kind!r} is one "
+            "trained classifier. Use discriminators.kind = 'elman' (or another evolved kind), or guards = 0",
+            "learner.guards",
+        )
     if config.learner.model_judges == "parents" and not isinstance(judges, SelfAdaptiveES):
         raise ConfigError(
             f"takes the discriminators kept by the ES's selection; discriminators.kind = {dc.kind!r} "

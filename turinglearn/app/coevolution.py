@@ -284,7 +284,8 @@ def engagement_summary(
     - ``history_began``: the generation from which historical averaging penalised the models
       (the first with a positive ``history_penalty``; None without it or before it began).
     - ``guards``, ``guard_accuracy``: the median over the last ``last`` of the number of
-      guards and of their accuracy on their sides at the last election
+      guards (after each generation's election) and of their mean accuracy, each on the first
+      side it guards, at the last election
       (:class:`~turinglearn.core.memory.Guards`; None without guards).
     - ``fitness_lag1``: the lag-1 autocorrelation of the models' mean fitness over the last
       ``last`` of the run: near +1 when it moves slowly, negative when it flips up and down

@@ -373,6 +373,7 @@ def metrics_columns(names: Sequence[str]) -> list[str]:
 ENGAGEMENT = ("judges_best_vs_models", "judges_best_vs_memory", "hall_of_fame_fooled")
 #: metrics.csv's measures of the memory: the mean historical-averaging penalty of the
 #: generation's models (:class:`turinglearn.core.memory.HistoricalAverage`; 0 until it begins,
-#: empty without it); the number of guards and their mean accuracy on their sides at the last
+#: empty without it); the number of guards after the generation's election and the mean over
+#: them of each one's accuracy on the first side it guards, at the last
 #: election (:class:`turinglearn.core.memory.Guards`; empty without them)
 MEMORY = ("history_penalty", "guards", "guard_accuracy")

@@ -164,7 +164,8 @@ class LearnerConfig:
     each neighbour, the judges most accurate at telling it from the system on half the trials
     and of the system's samples, checked on the other half against the neighbour's guard, make
     the best its guard if its accuracy there is at least 0.6; ``2 d`` times this many simulated
-    models every ``guard_every`` generations, which enter no fitness; see
+    models every ``guard_every`` generations (``(2 d + 1) t`` against the estimate; on an
+    interrogated system each interrogator runs them too), whose own samples enter no fitness; see
     :class:`~turinglearn.core.memory.Guards`). Parameter families (a range to step in),
     evolved discriminators, one island; docs/concepts.md, "Memory".
     guard_step: how far each neighbour lies from the estimate, a fraction of the parameter's

@@ -66,7 +66,7 @@ class StoppingConfig:
     when its classifier tells it from the system on more than ``restart_above`` of the trials
     (0.95: near certainty; runs that end on the truth score 0.5-0.9 at the end, up to 0.99
     half-way), both populations are drawn anew from their initial ranges and steps and the
-    archives (hall of fame, model memory, counterfeits' centres) are emptied, while the panel
+    archives (hall of fame, model memory, counterfeits' centres, guards) are emptied, while the panel
     keeps its candidates and judges of every era, so the estimate at the end may still come
     from before the restart. ``converge`` waits for the check. Where the run cannot judge (no
     panel, no held-out test, historical averaging) it goes on without and says why.

@@ -163,10 +163,12 @@ class TuringLearner(GenerationLoop):
     guards: a :class:`~turinglearn.core.memory.Guards` (None: none), a Pareto archive of judges:
     every ``guards.every`` generations the estimate's neighbours (one parameter a step up or
     down) are run beside the population, and for each the candidate judge (current, hall of
-    fame or guard) most accurate at telling it from the system is kept as its guard. Their
-    samples enter no fitness. The guards judge the models beside the other judges; their
-    verdicts make ``guard_weight`` (in (0, 1]) of a model's fitness, however few they are.
-    Evolved discriminators on one island.
+    fame or guard) most accurate at telling it from the system is kept as its guard. The
+    neighbours' own samples enter no fitness; the system's agents of their trials are genuine
+    samples like the others' (a sample's trial is not recorded), so on an election generation
+    the judges' sensitivity is read on more of them. The guards judge the models beside the
+    other judges; their verdicts make ``guard_weight`` (in (0, 1]) of a model's fitness,
+    however few they are. Evolved discriminators on one island.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
@@ -286,7 +288,7 @@ class TuringLearner(GenerationLoop):
             )
         judged = judgements(ev.outputs)  # [D + H' + G, S] True = judged genuine
         outputs = ev.outputs[: len(weights)]  # [D, S] this generation's judges' outputs on every sample
-        if probes is not None:  # elect the guards, then leave the probes' samples out of every fitness
+        if probes is not None:  # elect the guards, then leave the neighbours' samples out of every fitness
             first = len(shown) - len(probes)
             self.guards.update(judges, judged, ev.genuine, ev.owner, first)
             keep = np.asarray(ev.owner) < first  # [S]
@@ -314,7 +316,8 @@ class TuringLearner(GenerationLoop):
             )
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
-        diagnostics = engagement(judged, ev.genuine, ev.owner, len(weights), len(theta))
+        # the hall of fame's share fooled: the rows between the current judges and the guards
+        diagnostics = engagement(judged[: len(judged) - guarded], ev.genuine, ev.owner, len(weights), len(theta))
         if penalty is not None:  # 0 until the population has settled
             diagnostics["history_penalty"] = float(penalty.mean())
         if self.guards is not None:  # how many sides are guarded, and how well
