@@ -242,3 +242,12 @@ def test_against_the_estimate_a_judge_that_rejects_the_estimate_itself_guards_no
         assert {side: tuple(row) for side, (row, _) in guards.elected.items()} == {(0, -1): (0, 1)}
     with pytest.raises(ValueError, match="against must be one of system, estimate"):
         Guards(trials=2, step=0.1, lower=LOWER, upper=UPPER, against="truth")
+
+
+def test_one_sample_of_the_system_is_read_by_both_halves():
+    guards = Guards(trials=2, step=0.1, lower=LOWER[:1], upper=UPPER[:1])
+    guards.probes(np.zeros((3, 1)), 0, np.random.default_rng(0))
+    owner = np.array([-1, 0, 2, 3, 4, 5])
+    judged = np.array([[True, True, False, False, True, True]])  # accepts the system, rejects the lower side
+    guards.update(np.eye(1), judged, owner == -1, owner, first=2)
+    assert list(guards.elected) == [(0, -1)] and guards.scores == [1.0]

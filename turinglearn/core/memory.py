@@ -274,8 +274,10 @@ class Guards:
         on = np.flatnonzero(genuine)
         halves = [np.zeros(len(owner), dtype=bool) for _ in range(2)]  # the system's samples, alternately
         halves[0][on[::2]], halves[1][on[1::2]] = True, True
+        if len(on) < 2:  # one sample of the system: both halves read it
+            halves = [genuine, genuine]
         probe = np.where(owner >= first, (owner - first) // self.trials, -1)  # [S] each sample's probe, -1 none
-        late = (owner - first) % self.trials >= self.trials // 2  # [S] a probe's second half of trials
+        late = (owner - first) % self.trials >= self.trials // 2  # [S] a probe's checking trials (the later t - t // 2)
         lead = int(self.against == "estimate")  # probe 0 is then the estimate itself
 
         def accuracy(half: int) -> np.ndarray:  # [J, P] on one half of the samples
