@@ -242,6 +242,8 @@ def test_against_the_estimate_a_judge_that_rejects_the_estimate_itself_guards_no
         assert {side: tuple(row) for side, (row, _) in guards.elected.items()} == {(0, -1): (0, 1)}
     with pytest.raises(ValueError, match="against must be one of system, estimate"):
         Guards(trials=2, step=0.1, lower=LOWER, upper=UPPER, against="truth")
+    with pytest.raises(ValueError, match="trials must be 2 or more"):
+        Guards(trials=1, step=0.1, lower=LOWER, upper=UPPER)
 
 
 def test_one_sample_of_the_system_is_read_by_both_halves():

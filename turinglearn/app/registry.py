@@ -261,6 +261,7 @@ def _box(parts, what: str, key: str, policies: bool = False):
     from turinglearn.families.policies import PolicyFamily
 
     family = parts.system.model_family
+    # probe: program families (GP) have no bounds at all, policies' are their weights' init box
     lower, upper = (np.asarray(getattr(family, a, np.nan), dtype=float) for a in ("lower", "upper"))
     if (isinstance(family, PolicyFamily) and not policies) or not np.all(np.isfinite(upper - lower)):
         none = "programs" if policies else "policies, programs"

@@ -222,6 +222,8 @@ class Guards:
     ):  # fmt: skip
         if against not in GUARD_AGAINST:
             raise ValueError(f"against must be one of {', '.join(GUARD_AGAINST)}, got {against!r}")
+        if trials < 2:
+            raise ValueError(f"trials must be 2 or more (half elect, half check), got {trials}")
         self.trials, self.step, self.every, self.accuracy = int(trials), float(step), int(every), float(accuracy)
         self.against = against
         self.challengers = 3  # the candidates best on the electing half that go on to the check
