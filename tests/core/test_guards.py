@@ -133,20 +133,22 @@ def test_the_neighbours_are_run_beside_the_population_and_their_samples_enter_no
     assert 0.6 <= g.diagnostics["guard_accuracy"] <= 1
 
 
-@pytest.mark.parametrize("weight", [0.25, 1.0])
-def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight):
+@pytest.mark.parametrize("weight, vote", [(0.25, "each"), (1.0, "each"), (0.5, "all")])
+def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight, vote):
     """Every generation elects (guard_every = 1): the guards that judged, not those elected
-    after, make the guards' share, also where an election changes their number."""
+    after, make the guards' share, also where an election changes their number. With
+    guard_vote = 'all' they vote as one judge that takes a sample for genuine where every guard
+    does."""
     from helpers import record_evaluations
 
     from turinglearn.core.fitness import judgements, model_fitness
 
     over = _guarded(tiny, **{
         "learner.guard_weight": weight, "learner.guard_every": 1, "learner.guard_step": 0.5,
-        "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "seed": 1,
+        "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "seed": 1, "learner.guard_vote": vote,
     })  # fmt: skip
     learner = build(load_config("aggregation", over))
-    seen, counts = record_evaluations(learner), set()
+    seen, counts, differs = record_evaluations(learner), set(), 0
     for _ in range(6):
         before = len(learner.guards)  # the guards that judge this generation
         g = learner.step()
@@ -155,11 +157,15 @@ def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight):
             continue
         judged, owner = judgements(seen[-1].outputs), seen[-1].owner
         others = model_fitness(judged[:-before], owner, 10)[:10]  # the population and the hall of fame, one vote each
-        by_guards = model_fitness(judged[-before:], owner, 10)[:10]
+        each = model_fitness(judged[-before:], owner, 10)[:10]
+        every = model_fitness(judged[-before:].all(axis=0, keepdims=True), owner, 10)[:10]
+        by_guards = every if vote == "all" else each
         np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
+        differs += not np.allclose(each, every)  # the two votes differ here: the test can tell them apart
         hall = judged[len(g.discriminators) : -before][:, (owner >= 0) & (owner < 10)]  # not the guards
         assert g.diagnostics["hall_of_fame_fooled"] == pytest.approx(hall.mean())
     assert any(a and a != b for a, b in counts)  # an election changed the number of guards that had judged
+    assert differs >= 1
 
 
 def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_path):
@@ -184,6 +190,7 @@ def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_pa
         ("learner.guards", -1, "learner.guards"),
         ("learner.guards", 1, "learner.guards: is 1 trial per probe"),
         ("learner.guard_against", "truth", "learner.guard_against"),
+        ("learner.guard_vote", "most", "learner.guard_vote"),
         ("learner.guard_step", 0.0, "learner.guard_step: 0.0 is not a fraction"),
         ("learner.guard_weight", 0.0, "learner.guard_weight: 0.0 is not a share"),
         ("learner.guard_every", 0, "learner.guard_every"),

@@ -242,6 +242,7 @@ def _turing(parts):
         model_judges=lc.model_judges,
         guards=_guards(parts) if lc.guards else None,
         guard_weight=lc.guard_weight,
+        guard_vote=lc.guard_vote,
     )
 
 

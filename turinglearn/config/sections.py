@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
-from turinglearn.core.memory import GUARD_AGAINST, KEEPS
+from turinglearn.core.memory import GUARD_AGAINST, GUARD_VOTES, KEEPS
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
 from turinglearn.families._compiled import check_kernels
@@ -179,6 +179,9 @@ class LearnerConfig:
     guard_against: what a guard must take for genuine besides rejecting its side: ``system``
     (the system's samples) or ``estimate`` (those and the estimate's own, run ``guards`` more
     times each election: a judge that rejects the estimate as a whole then guards no side).
+    guard_vote: how the guards' verdicts combine: ``each`` (every guard one vote, so a model a
+    step off on one side loses one guard's vote) or ``all`` (a sample fools the guards only if
+    it fools every one of them: a model off on any guarded side loses their whole share).
     """
 
     kind: str = "turing"
@@ -214,6 +217,7 @@ class LearnerConfig:
     guard_window: int = 200
     guard_weight: float = 0.5
     guard_against: str = "system"
+    guard_vote: str = "each"
 
     def __post_init__(self):
         check_none_or_more(
@@ -226,6 +230,7 @@ class LearnerConfig:
         one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
         one_of(self.model_judges, MODEL_JUDGES, "model_judges")
         one_of(self.guard_against, GUARD_AGAINST, "guard_against")
+        one_of(self.guard_vote, GUARD_VOTES, "guard_vote")
         if self.model_judges == "parents" and self.islands > 1:
             raise ConfigError(
                 "takes the judges kept by one population's selection; islands keep theirs apart: set "

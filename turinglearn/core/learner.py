@@ -36,7 +36,7 @@ from turinglearn.core.fitness import (
     model_fitness,
     shared_discriminator_fitness,
 )
-from turinglearn.core.memory import Archive, Guards, HistoricalAverage, NearCounterfeits
+from turinglearn.core.memory import GUARD_VOTES, Archive, Guards, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES, kept
 from turinglearn.core.random import stream
 
@@ -168,7 +168,10 @@ class TuringLearner(GenerationLoop):
     samples like the others' (a sample's trial is not recorded), so on an election generation
     the judges' sensitivity is read on more of them. The guards judge the models beside the
     other judges; their verdicts make ``guard_weight`` (in (0, 1]) of a model's fitness,
-    however few they are. Evolved discriminators on one island.
+    however few they are. ``guard_vote``: ``"each"``, every guard one vote (a model a step off
+    on one side loses one guard's vote of G); ``"all"``, the guards vote as one judge that takes
+    a sample for genuine only if every guard does (each guard keeps one side, so a model off on
+    any side loses the whole share). Evolved discriminators on one island.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
@@ -206,6 +209,7 @@ class TuringLearner(GenerationLoop):
         model_judges: str = "all",
         guards: Guards | None = None,
         guard_weight: float = 0.5,
+        guard_vote: str = "each",
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -223,6 +227,9 @@ class TuringLearner(GenerationLoop):
         self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history
         self.guards, self.guard_weight = guards, float(guard_weight)
+        if guard_vote not in GUARD_VOTES:
+            raise ValueError(f"guard_vote must be one of {', '.join(GUARD_VOTES)}, got {guard_vote!r}")
+        self.guard_vote = guard_vote
         if model_fitness not in MODEL_FITNESS:
             raise ValueError(f"model_fitness must be one of {', '.join(MODEL_FITNESS)}, got {model_fitness!r}")
         self.model_fitness = model_fitness
@@ -362,7 +369,10 @@ class TuringLearner(GenerationLoop):
             return model_fitness(v, ev.owner, shown)[:models]  # fooled
 
         if guarded:  # the guards' share fixed
-            verdicts, guards = verdicts[:-guarded], fitness(verdicts[-guarded:], 0)
+            votes = verdicts[-guarded:]  # [G, S]
+            if self.guard_vote == "all":  # one judge: genuine where every guard says so (the least P(genuine))
+                votes = votes.min(axis=0, keepdims=True)  # [1, S]
+            verdicts, guards = verdicts[:-guarded], fitness(votes, 0)
         if self.hall_of_fame_weight is not None and len(verdicts) > current:  # the archive's share fixed
             w = self.hall_of_fame_weight
             f = (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)

@@ -27,6 +27,8 @@ import numpy as np
 KEEPS = ("recent", "history")
 #: what a guard must accept besides rejecting its side (:class:`Guards`)
 GUARD_AGAINST = ("system", "estimate")
+#: how the guards' verdicts on a sample combine into a model's fitness (TuringLearner's guard_vote)
+GUARD_VOTES = ("each", "all")
 
 
 class Archive:
