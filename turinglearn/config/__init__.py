@@ -1,6 +1,7 @@
 """Typed, validated experiment configs, read from TOML presets or files.
 
-:mod:`~turinglearn.config.sections` holds the evolutionary run's sections and :class:`Config`,
+:mod:`~turinglearn.config.sections` holds the evolutionary run's sections and :class:`Config`
+(:mod:`~turinglearn.config.learner` its ``[learner]``),
 :mod:`~turinglearn.config.gan` the GAN's, :mod:`~turinglearn.config.load` reads presets, files
 and ``--set`` overrides, :mod:`~turinglearn.config.schema` validates tables into dataclasses.
 """

@@ -1,0 +1,253 @@
+"""The ``[learner]`` section: which learner, how samples are made each generation, and the
+coevolution's memory (hall of fame, model memory, counterfeits, historical averaging, guards)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
+from turinglearn.core.memory import GUARD_AGAINST, GUARD_VOTES, KEEPS
+from turinglearn.errors import ConfigError, check_at_least, check_none_or_more, one_of
+from turinglearn.systems.recorded import RECORDED_SAMPLES
+
+
+@dataclass(frozen=True)
+class LearnerConfig:
+    """Which learner, and how samples are made each generation.
+
+    kind: ``turing`` (models against discriminators), or a metric-based baseline with the
+    same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
+    time series) or ``metric-histogram`` (distance between per-step speed histograms); or a
+    peer of simulation-based inference on a recording (``data``; ``pip install
+    'turinglearn[peers]'``, docs/swarms.md): ``npe`` (sbi's neural posterior estimation with a
+    learned embedding of the trajectories), ``npe-summary`` (NPE on the speed histograms) or
+    ``abc-smc`` (pyABC on them), each with ``stopping.max_simulations`` simulations;
+
+    trials_per_model: trials of each model (per interrogator, when interrogating);
+    genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
+    recorded_samples: swarms from a recording (``data``), which robots of each simulated swarm
+    of the model are its counterfeit samples: ``replicas`` (the ``n_replicas`` a live swarm
+    gives it) or ``all`` (every robot: all run the model and all are charged to the budget);
+    genuine_trials: interactive systems: trials of the system each interrogator runs;
+    passive: interactive systems: apply the environment's fixed stimulus schedule instead of
+    letting the discriminators interrogate (a watched system can also be judged by a trained
+    classifier, ``discriminators.kind = "gru"``);
+    hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
+    many generations, keep ``hall_of_fame`` of them, and let them judge the models too
+    (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
+    hall_of_fame_weight: the hall of fame's share of a model's fitness, in [0, 1] (-1: as many
+    votes as it has judges, the current population's 100 against its 20);
+    hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
+    ``hall_of_fame``) or ``history`` (a uniform sample of every one archived in the run);
+    model_memory: archive up to this many models that the judges rejected (each generation's
+    least fit model, when its fitness is below ``model_memory_below``), which the
+    discriminators must keep rejecting (0: none; docs/concepts.md, "Memory");
+    model_memory_judged: archived models run and judged beside the population each generation
+    (counterfeits in the discriminators' fitness; they cost this many more simulated models);
+    model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
+    archived) or ``recent``;
+    model_memory_below: a generation's least fit model is archived only when its fitness (the
+    share of its judges that took it for genuine) is below this, in (0, 1];
+    model_memory_share: the recalled models' share of the evolved discriminators' specificity,
+    in (0, 1) (-1: their samples count like the population's, a few among many; not with
+    ``counterfeits``, which take half);
+    counterfeits: hard counterfeits judged each generation: the remembered estimate with one
+    parameter moved a step; the discriminators' specificity weighs them as much as the
+    population (0: none; parameter families only; see
+    :class:`~turinglearn.core.memory.NearCounterfeits`);
+    counterfeit_step: the step, a fraction of the parameter's range, in (0, 1];
+    counterfeit_window: the remembered estimate is the median of the population medians of
+    this many last generations;
+    historical_averaging: historical averaging's weight (Salimans et al., 2016): subtracted from
+    each model's fitness times its squared distance, in units of each parameter's range, from
+    the running average of the population's past medians, so that jumping away from where the
+    population has been costs fitness (0: off; parameter and policy families; see
+    :class:`~turinglearn.core.memory.HistoricalAverage`);
+    historical_horizon: generations the running average spans (it moves 1 / horizon of the way
+    to each generation's median);
+    historical_settle: the penalty starts once the population median has stayed within this
+    fraction of each parameter's range of the running average for ``historical_horizon``
+    generations in a row (0: from the first generation);
+    model_fitness: what a model's fitness counts of its evolved judges: ``votes`` (the papers:
+    the fraction of judges whose output, thresholded at 0.5, said genuine) or ``outputs``
+    (their mean output, the probability of genuine each gives: when every judge rejects every
+    model, votes are all 0 and selection is blind, outputs still rank the models) or
+    ``matching`` (feature matching, Salimans et al. 2016: each verdict of genuine counts for as
+    much as its judge calls the system genuine more often than the population, so a model gains
+    from the judges that can still tell the population from the system and loses from those
+    that take the population for genuine more often than the system itself; see
+    :func:`~turinglearn.core.fitness.matching_fitness`; its fitness is near 0 once the
+    population is judged like the system, so ``model_memory_below`` and ``models.threshold``,
+    given in fractions of judges fooled, mean less with it) or ``gap`` (minus the mean over
+    judges of the squared gap between how often a judge calls the model genuine and how often
+    it calls the system genuine, so that a model no longer gains by being taken for genuine more
+    often than the system itself; needs two samples of each model a generation, trials or a
+    swarm's replicas (unbiased with independent trials: replicas in one swarm are correlated);
+    near 0 at best like ``matching``;
+    see :func:`~turinglearn.core.fitness.gap_fitness`). With a trained classifier as the
+    judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
+    (weighted the same way under matching); the GAN's population mode counts votes.
+    islands / migrate_every: split both populations into ``islands`` islands that coevolve
+    apart, each island's models judged by its own discriminators (and the hall of fame), the
+    best model and the best discriminator of each moving to the next island on a ring every
+    ``migrate_every`` generations (1 island: one population, the papers; a coarse spatial
+    coevolution, docs/concepts.md, "Memory", which lists what islands need). The hall of fame
+    keeps one vote a judge, so it weighs ``islands`` times more in a model's fitness.
+    judge_fitness: what an evolved discriminator's fitness counts: ``accuracy`` (the papers:
+    (sensitivity + specificity) / 2) or ``shared`` (competitive fitness sharing, Rosin & Belew
+    1997: each sample's unit of credit is shared among the judges that judged it right, so a
+    counterfeit that most judges take for genuine pays the few that reject it most;
+    docs/concepts.md, "Memory") or ``shared-geometric`` (the same, the credits on genuine and
+    counterfeit samples combined by their geometric mean, so a judge earns only by being right
+    in both classes); not with ``model_memory_share`` or islands; hard counterfeits are
+    counterfeit samples like the population's under it, each with its unit of credit.
+    judge_steps: generations the evolved discriminators take on each generation's samples for
+    the models' one (1: the papers; ``k > 1``: after the models are selected, the judges are
+    selected and bred ``k - 1`` more times on the same samples, so they follow the models on
+    a faster timescale, as the two time-scale rule has GAN discriminators do; only new judges
+    are run again). Passive systems only (swarms, recordings, ``passive``: a watched system's
+    judges then see as many of its trials as of the models', not ``genuine_trials``), one
+    island; with a process pool or Dask the samples come back and are judged in the main
+    process; docs/concepts.md, "Memory".
+    model_judges: whose verdicts give the models their fitness: ``all`` (the papers: every
+    current discriminator, and the hall of fame) or ``parents`` (the discriminators kept by the
+    last selection, and the hall of fame: the offspring, fresh mutations no selection has
+    tested, judge close to chance and their verdicts are noise in the models' fitness; once the
+    judges' optimiser has selected, from a run's or a restart's second generation; evolved
+    discriminators, one island; docs/concepts.md, "Memory").
+    guards: trials of each neighbour of the estimate run for the guards, a Pareto archive of
+    judges that guard the estimate on every side (0: none; 2 or more: every ``guard_every``
+    generations each neighbour, the remembered estimate with one parameter moved
+    ``guard_step`` of its range up or down, is run that many times beside the population; for
+    each neighbour, the judges most accurate at telling it from the system on half the trials
+    and of the system's samples, checked on the other half against the neighbour's guard, make
+    the best its guard if its accuracy there is at least 0.6; ``2 d`` times this many simulated
+    models every ``guard_every`` generations (``(2 d + 1) t`` against the estimate; on an
+    interrogated system each interrogator runs them too), whose own samples enter no fitness; see
+    :class:`~turinglearn.core.memory.Guards`). Parameter families (a range to step in),
+    evolved discriminators, one island; docs/concepts.md, "Memory".
+    guard_step: how far each neighbour lies from the estimate, a fraction of the parameter's
+    range, in (0, 1];
+    guard_every: generations between elections of the guards;
+    guard_window: the remembered estimate is the median of the population medians of this
+    many last generations (a long memory: a drift of the population does not carry the
+    neighbours with it at once);
+    guard_weight: the guards' share of a model's fitness, in (0, 1]: their verdicts make this
+    much of it however few they are, the other judges the rest.
+    guard_against: what a guard must take for genuine besides rejecting its side: ``system``
+    (the system's samples) or ``estimate`` (those and the estimate's own, run ``guards`` more
+    times each election: a judge that rejects the estimate as a whole then guards no side).
+    guard_vote: how the guards' verdicts combine: ``each`` (every guard one vote, so a model a
+    step off on one side loses one guard's vote) or ``all`` (a sample fools the guards only if
+    it fools every one of them: a model off on any guarded side loses their whole share).
+    """
+
+    kind: str = "turing"
+    trials_per_model: int = 1
+    genuine_per_trial: int = 1
+    recorded_samples: str = "replicas"
+    genuine_trials: int = 100
+    passive: bool = False
+    hall_of_fame: int = 20
+    hall_of_fame_every: int = 10
+    hall_of_fame_keep: str = "recent"
+    model_memory: int = 0
+    model_memory_judged: int = 10
+    model_memory_keep: str = "history"
+    model_memory_below: float = 0.5
+    model_memory_share: float = -1.0
+    counterfeits: int = 0
+    counterfeit_step: float = 0.1
+    counterfeit_window: int = 20
+    hall_of_fame_weight: float = -1.0
+    historical_averaging: float = 0.0
+    historical_horizon: int = 30
+    historical_settle: float = 0.02
+    model_fitness: str = "votes"
+    islands: int = 1
+    migrate_every: int = 10
+    judge_fitness: str = "accuracy"
+    judge_steps: int = 1
+    model_judges: str = "all"
+    guards: int = 0
+    guard_step: float = 0.05
+    guard_every: int = 10
+    guard_window: int = 200
+    guard_weight: float = 0.5
+    guard_against: str = "system"
+    guard_vote: str = "each"
+
+    def __post_init__(self):
+        check_none_or_more(
+            self, "hall_of_fame", "model_memory", "counterfeits", "historical_averaging", "historical_settle", "guards"
+        )
+        one_of(self.hall_of_fame_keep, KEEPS, "hall_of_fame_keep")
+        one_of(self.model_memory_keep, KEEPS, "model_memory_keep")
+        one_of(self.recorded_samples, RECORDED_SAMPLES, "recorded_samples")
+        one_of(self.model_fitness, MODEL_FITNESS, "model_fitness")
+        one_of(self.judge_fitness, JUDGE_FITNESS, "judge_fitness")
+        one_of(self.model_judges, MODEL_JUDGES, "model_judges")
+        one_of(self.guard_against, GUARD_AGAINST, "guard_against")
+        one_of(self.guard_vote, GUARD_VOTES, "guard_vote")
+        if self.model_judges == "parents" and self.islands > 1:
+            raise ConfigError(
+                "takes the judges kept by one population's selection; islands keep theirs apart: set "
+                "model_judges = 'all' or islands = 1",
+                "model_judges",
+            )
+        if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.model_memory_share != -1 or self.islands > 1):
+            raise ConfigError(
+                "shares each sample's credit among the judges right on it, every sample alike: not with "
+                "model_memory_share or islands",
+                "judge_fitness",
+            )
+        check_at_least(self, hall_of_fame_every=1, model_memory_judged=1, counterfeit_window=1)
+        check_at_least(self, historical_horizon=1, islands=1, migrate_every=1, judge_steps=1)
+        if self.judge_steps > 1 and self.islands > 1:
+            raise ConfigError(
+                "would migrate the islands' judges judge_steps times as often as their models: set "
+                "judge_steps = 1 or islands = 1",
+                "judge_steps",
+            )
+        if self.islands > 1 and (self.model_memory or self.counterfeits or self.model_fitness in ("matching", "gap")):
+            raise ConfigError(
+                "islands judge each island's models by its own judges; model memory, counterfeits and "
+                "matching or gap model fitness are defined over one population: set islands = 1 or turn them off",
+                "islands",
+            )
+        if not 0 < self.model_memory_below <= 1:
+            raise ConfigError(f"{self.model_memory_below} is not a fitness in (0, 1]", "model_memory_below")
+        if self.model_memory_share != -1 and not 0 < self.model_memory_share < 1:
+            raise ConfigError(
+                f"{self.model_memory_share} is neither -1 nor a share in (0, 1)", "model_memory_share"
+            )
+        if self.model_memory_share != -1 and not self.model_memory:
+            raise ConfigError("weighs the model memory, which is off: set model_memory > 0 too", "model_memory_share")
+        if self.model_memory_share != -1 and self.counterfeits:
+            raise ConfigError(
+                "and hard counterfeits (counterfeits > 0) would both claim a fixed share of the judges' "
+                "specificity: use one of them",
+                "model_memory_share",
+            )
+        if self.hall_of_fame_weight != -1 and not 0 <= self.hall_of_fame_weight <= 1:
+            raise ConfigError(
+                f"{self.hall_of_fame_weight} is neither -1 nor a share in [0, 1]", "hall_of_fame_weight"
+            )
+        if not 0 < self.counterfeit_step <= 1:
+            raise ConfigError(
+                f"{self.counterfeit_step} is not a fraction of each parameter's range in (0, 1]",
+                "counterfeit_step",
+            )
+        check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
+        check_at_least(self, guard_every=1, guard_window=1)
+        if self.guards == 1:
+            raise ConfigError("is 1 trial per probe; half the trials elect a guard and half check it: use 2 or more", "guards")
+        if not 0 < self.guard_step <= 1:
+            raise ConfigError(f"{self.guard_step} is not a fraction of each parameter's range in (0, 1]", "guard_step")
+        if not 0 < self.guard_weight <= 1:
+            raise ConfigError(f"{self.guard_weight} is not a share of a model's fitness in (0, 1]", "guard_weight")
+        if self.guards and self.islands > 1:
+            raise ConfigError(
+                "guards judge every model alike; islands keep their judges apart: set guards = 0 or islands = 1",
+                "guards",
+            )
