@@ -133,6 +133,25 @@ def test_the_neighbours_are_run_beside_the_population_and_their_samples_enter_no
     assert 0.6 <= g.diagnostics["guard_accuracy"] <= 1
 
 
+def test_extra_judge_steps_judge_only_the_populations_samples(tiny, monkeypatch):
+    """With judge_steps > 1 the judges bred again on an election generation's samples judge
+    those left after the neighbours' are cut, the same columns their parents' fitness read."""
+    learner = build(load_config("aggregation", _guarded(tiny, **{"learner.guard_every": 1, "learner.judge_steps": 3})))
+    sizes, judge = [], type(learner.discriminator).judge
+
+    def spy(self, weights, x):
+        sizes.append(len(x))
+        return judge(self, weights, x)
+
+    monkeypatch.setattr(type(learner.discriminator), "judge", spy)
+    for _ in range(3):
+        sizes.clear()
+        learner.step()
+        first, *again = sizes
+        assert again and all(n == again[0] < first for n in again)  # fewer: the neighbours' samples are gone
+        assert first - again[0] >= 2 * 2  # at least one side's 2 trials of 2 agents
+
+
 @pytest.mark.parametrize("weight, vote", [(0.25, "each"), (1.0, "each"), (0.5, "all")])
 def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight, vote):
     """Every generation elects (guard_every = 1): the guards that judged, not those elected

@@ -18,6 +18,7 @@ from turinglearn.core.contracts import (
     Hook,
     Optimizer,
     PassiveSystem,
+    SampleBatch,
     SampleTrainer,
     System,
 )
@@ -300,9 +301,9 @@ class TuringLearner(GenerationLoop):
             self.guards.update(judges, judged, ev.genuine, ev.owner, first)
             keep = np.asarray(ev.owner) < first  # [S]
             ev = Evaluation(ev.outputs[:, keep], np.asarray(ev.genuine)[keep], np.asarray(ev.owner)[keep])
-            judged, shown = judged[:, keep], shown[:first]
-        else:
-            keep = slice(None)
+            judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
+            if self.judge_steps > 1:  # the extra judge steps judge the population's samples only
+                batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
         voters = self._model_voters(len(weights), len(judges))  # [D' + H'] the judges whose verdicts count
@@ -319,7 +320,7 @@ class TuringLearner(GenerationLoop):
             asked = np.array(self.discriminator_optimizer.ask())  # a copy: the optimiser may reuse its buffer
             seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
             self.discriminator_optimizer.tell(
-                self._judge_fitness(judgements(outputs)[:, keep], ev, len(shown), len(theta), recalled, near)
+                self._judge_fitness(judgements(outputs), ev, len(shown), len(theta), recalled, near)
             )
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
