@@ -171,10 +171,6 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.guards": 16, "learner.guard_against": "estimate", "learner.guard_vote": "all",
     },
-    "shared-geometric-judge3-voters-guards-all": {
-        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
-        "learner.guards": 16, "learner.guard_vote": "all",
-    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},

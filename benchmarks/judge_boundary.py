@@ -6,7 +6,8 @@ every generation), and judges fresh samples of ``--copies`` copies of one model:
 then the truth with one parameter moved ``--step`` (in the parameter's own units) down and
 up. For each it prints the fraction of genuine verdicts of the generation's judges (all of them,
 the parents the last selection kept, the fresh offspring), of the hall of fame and of the
-guards (``learner.guards``), on the
+guards (``learner.guards``; ``guards-all``: the guards as one judge that says genuine only where
+every guard does, as they vote under ``learner.guard_vote = "all"``), on the
 model's samples and on the system's agents of the same trials; given several runs (the same
 task), the median over them of the difference between the two.
 A model judged as often genuine as the system is one the judges cannot tell from it; where a
@@ -26,8 +27,8 @@ import numpy as np
 
 #: the groups of judges told apart: this generation's, split into the parents the last
 #: selection kept (a (mu + lambda) ES's first mu rows) and the fresh offspring, the hall of fame,
-#: and the guards (``learner.guards``)
-GROUPS = ("current", "parents", "offspring", "archive", "guards")
+#: and the guards (``learner.guards``), each guard one verdict and all of them as one
+GROUPS = ("current", "parents", "offspring", "archive", "guards", "guards-all")
 
 
 def boundary(run: Path, generation: int, step: float, copies: int, seed: int) -> list[dict]:
@@ -68,10 +69,13 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
         batch = learner.evaluator.samples(learner.system, np.tile(theta, (copies, 1)), seed, generation)
         judged = judgements(learner.discriminator.judge(judges, batch.x))  # [J, S]
         genuine = np.asarray(batch.genuine, bool)
+        verdicts = {group: judged[rows] for group, rows in rows_of.items()}  # group -> [rows, S]
+        if guards is not None:  # genuine where every guard says so
+            verdicts["guards-all"] = verdicts["guards"].all(axis=0, keepdims=True)
         row = {"model": label}
-        for group, rows in rows_of.items():
-            row[f"{group}_model"] = judged[rows][:, ~genuine].mean()
-            row[f"{group}_system"] = judged[rows][:, genuine].mean()
+        for group, v in verdicts.items():
+            row[f"{group}_model"] = v[:, ~genuine].mean()
+            row[f"{group}_system"] = v[:, genuine].mean()
         out.append(row)
     return out
 

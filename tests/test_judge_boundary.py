@@ -26,6 +26,9 @@ def test_steps_from_the_truth_are_judged_by_the_current_judges_the_hall_of_fame_
     for r in rows:
         values = [r[f"{g}_{s}"] for g in bench.GROUPS for s in ("model", "system")]
         assert all(0 <= v <= 1 for v in values)
+        for s in ("model", "system"):  # every guard must say genuine: no more often than the guards' mean
+            assert r[f"guards-all_{s}"] <= r[f"guards_{s}"]
+    assert any(r["guards-all_system"] < r["guards_system"] for r in rows)  # with more than one guard, less
     # the same seed gives the same figures, and the steps are not all judged like the truth
     again = bench.boundary(tmp_path / "run", generation=3, step=0.2, copies=4, seed=0)
     assert [r["current_model"] for r in again] == [r["current_model"] for r in rows]

@@ -133,38 +133,53 @@ def test_the_neighbours_are_run_beside_the_population_and_their_samples_enter_no
     assert 0.6 <= g.diagnostics["guard_accuracy"] <= 1
 
 
-def test_extra_judge_steps_judge_only_the_populations_samples(tiny, monkeypatch):
-    """With judge_steps > 1 the judges bred again on an election generation's samples judge
-    those left after the neighbours' are cut, the same columns their parents' fitness read."""
+def test_extra_judge_steps_leave_the_neighbours_samples_out(tiny, monkeypatch):
+    """With judge_steps > 1 the judges bred again on an election generation judge the
+    generation's samples but the neighbours' (the population's and the system's agents of every
+    trial), the same columns their parents' fitness read."""
     learner = build(load_config("aggregation", _guarded(tiny, **{"learner.guard_every": 1, "learner.judge_steps": 3})))
-    sizes, judge = [], type(learner.discriminator).judge
+    seen, samples = [], type(learner.evaluator).samples
+    judged, judge = [], type(learner.discriminator).judge
 
-    def spy(self, weights, x):
-        sizes.append(len(x))
+    def spy_samples(self, *args):
+        seen.append(samples(self, *args))
+        return seen[-1]
+
+    def spy_judge(self, weights, x):
+        judged.append(np.array(x))
         return judge(self, weights, x)
 
-    monkeypatch.setattr(type(learner.discriminator), "judge", spy)
+    monkeypatch.setattr(type(learner.evaluator), "samples", spy_samples)
+    monkeypatch.setattr(type(learner.discriminator), "judge", spy_judge)
     for _ in range(3):
-        sizes.clear()
+        judged.clear()
         learner.step()
-        first, *again = sizes
-        assert again and all(n == again[0] < first for n in again)  # fewer: the neighbours' samples are gone
-        assert first - again[0] >= 2 * 2  # at least one side's 2 trials of 2 agents
+        batch = seen[-1]
+        ours = np.asarray(batch.owner) < 10  # the population's 10 models and the system; the neighbours' are >= 10
+        assert (~ours).sum() >= 2 * 4  # at least one side's 2 trials of 4 replicas each
+        first, *again = judged
+        np.testing.assert_array_equal(first, batch.x)  # every judge of the generation saw everything
+        assert again  # the extra steps judged the same samples less the neighbours'
+        for x in again:
+            np.testing.assert_array_equal(x, np.asarray(batch.x)[ours])
 
 
-@pytest.mark.parametrize("weight, vote", [(0.25, "each"), (1.0, "each"), (0.5, "all")])
-def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight, vote):
+@pytest.mark.parametrize(
+    "weight, vote, counting", [(0.25, "each", "votes"), (1.0, "each", "votes"), (0.5, "all", "votes"), (0.5, "all", "outputs")]
+)
+def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight, vote, counting):
     """Every generation elects (guard_every = 1): the guards that judged, not those elected
     after, make the guards' share, also where an election changes their number. With
     guard_vote = 'all' they vote as one judge that takes a sample for genuine where every guard
-    does."""
+    does, and whose P(genuine) is the least of theirs when the models count outputs."""
     from helpers import record_evaluations
 
     from turinglearn.core.fitness import judgements, model_fitness
 
     over = _guarded(tiny, **{
         "learner.guard_weight": weight, "learner.guard_every": 1, "learner.guard_step": 0.5,
-        "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "seed": 1, "learner.guard_vote": vote,
+        "learner.hall_of_fame": 2, "learner.hall_of_fame_every": 1, "learner.guard_vote": vote,
+        "learner.model_fitness": counting, "seed": 1 if counting == "votes" else 3,  # seeds where the guards change
     })  # fmt: skip
     learner = build(load_config("aggregation", over))
     seen, counts, differs = record_evaluations(learner), set(), 0
@@ -175,9 +190,10 @@ def test_the_guards_weigh_their_share_of_a_models_fitness(tiny, weight, vote):
         if not before:
             continue
         judged, owner = judgements(seen[-1].outputs), seen[-1].owner
-        others = model_fitness(judged[:-before], owner, 10)[:10]  # the population and the hall of fame, one vote each
-        each = model_fitness(judged[-before:], owner, 10)[:10]
-        every = model_fitness(judged[-before:].all(axis=0, keepdims=True), owner, 10)[:10]
+        v = judged if counting == "votes" else seen[-1].outputs  # [J, S] what the models' fitness counts
+        others = model_fitness(v[:-before], owner, 10)[:10]  # the population and the hall of fame, one vote each
+        each = model_fitness(v[-before:], owner, 10)[:10]
+        every = model_fitness(v[-before:].min(axis=0, keepdims=True), owner, 10)[:10]  # booleans: all
         by_guards = every if vote == "all" else each
         np.testing.assert_allclose(g.model_fitness, (1 - weight) * others + weight * by_guards)
         differs += not np.allclose(each, every)  # the two votes differ here: the test can tell them apart
@@ -229,6 +245,12 @@ def test_guards_need_a_box_one_population_and_evolved_judges(tiny):
         build(load_config("aggregation-gru", _guarded(tiny)))
     with pytest.raises(ConfigError, match=r"learner\.guards: .*learner.kind = 'metric-sse' has none"):
         build(load_config("aggregation", _guarded(tiny, **{"learner.kind": "metric-sse"})))
+    from turinglearn.core.learner import TuringLearner
+
+    made = build(load_config("aggregation", _guarded(tiny)))
+    parts = (made.system, made.discriminator, made.model_optimizer, made.discriminator_optimizer)
+    with pytest.raises(ValueError, match="guard_vote must be one of each, all, got 'most'"):
+        TuringLearner(*parts, guards=made.guards, guard_vote="most")
 
 
 def test_an_interrogated_system_elects_guards_whose_verdicts_weigh_their_share():

@@ -139,7 +139,8 @@ class LearnerConfig:
     times each election: a judge that rejects the estimate as a whole then guards no side).
     guard_vote: how the guards' verdicts combine: ``each`` (every guard one vote, so a model a
     step off on one side loses one guard's vote) or ``all`` (a sample fools the guards only if
-    it fools every one of them: a model off on any guarded side loses their whole share).
+    it fools every one of them, or with ``model_fitness = "outputs"`` counts the least P(genuine)
+    they give it: a model off on any guarded side loses their whole share).
     """
 
     kind: str = "turing"

@@ -302,7 +302,7 @@ class TuringLearner(GenerationLoop):
             keep = np.asarray(ev.owner) < first  # [S]
             ev = Evaluation(ev.outputs[:, keep], np.asarray(ev.genuine)[keep], np.asarray(ev.owner)[keep])
             judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
-            if self.judge_steps > 1:  # the extra judge steps judge the population's samples only
+            if self.judge_steps > 1:  # the extra judge steps judge every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
         # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
         verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
