@@ -167,13 +167,6 @@ VARIANTS: dict[str, dict] = {
         "learner.guards": 16, "learner.guard_against": "estimate",
     },
     # the same, the guards voting as one judge: a model off on any guarded side loses their share
-    # the same without guards, each model run by 2 robots of its swarm and 2 of the system's
-    # agents shown a trial (object clustering's preset: 1 and 1): two samples of each model a
-    # generation, whose fitness is then less a single trial's luck
-    "shared-geometric-judge3-voters-2replicas": {
-        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
-        "environment.n_replicas": 2, "learner.genuine_per_trial": 2,
-    },
     "shared-geometric-judge3-voters-guards-estimate-all": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.guards": 16, "learner.guard_against": "estimate", "learner.guard_vote": "all",
