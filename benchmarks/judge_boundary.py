@@ -14,8 +14,18 @@ A model judged as often genuine as the system is one the judges cannot tell from
 step one way is rejected and the other way is not, the judges' boundary is one-sided and a
 drift that way goes unpunished.
 
+With ``--fitness K`` it asks instead whether the models' fitness is the models' or a trial's
+luck: the checkpoint's population is run ``K`` times on fresh trials and given its fitness by
+the judges as the learner gives it (voters, hall of fame, guards and their shares), and it
+prints the correlation of the fitness between two evaluations (mean over the pairs; near 0:
+selection follows the trials' luck, near 1: the models' parameters), over the whole population
+and over the models within 0.1 of its median in every parameter, and the correlation of the
+mean fitness with each parameter's distance from the truth (negative: the judges reward
+coming closer in that parameter).
+
     python benchmarks/judge_boundary.py RUN --generation 636 --step 0.2
     python benchmarks/judge_boundary.py RUNS/aggregation-a/s* --generation 1000 --step 0.1
+    python benchmarks/judge_boundary.py RUNS/object-clustering/s* --generation 900 --fitness 3
 """
 
 from __future__ import annotations
@@ -31,20 +41,74 @@ import numpy as np
 GROUPS = ("current", "parents", "offspring", "archive", "guards", "guards-all")
 
 
-def boundary(run: Path, generation: int, step: float, copies: int, seed: int) -> list[dict]:
-    """One row per model judged: ``model`` (its label) and, for each group of judges that has
-    members, ``GROUP_model`` and ``GROUP_system``, the fraction of its genuine verdicts on the
-    model's samples and on the system's agents of the same trials."""
+def _learner(run: Path, generation: int):
+    """The run's learner as its checkpoint of ``generation`` left it."""
     from turinglearn.app.build import build
     from turinglearn.app.checkpoint import load
     from turinglearn.config import load_config
-    from turinglearn.core.fitness import judgements
     from turinglearn.core.optimizers import SelfAdaptiveES
 
     learner = build(load_config(run / "config.toml"))
     learner.load_state_dict(load(run / "checkpoints" / f"generation-{generation:06d}.npz")["learner"])
     if not isinstance(learner.discriminator_optimizer, SelfAdaptiveES):  # the learner's model_judges rule
         raise SystemExit(f"{run}: its judges are not one population of a (mu + lambda) ES (islands, or a trained classifier)")
+    return learner
+
+
+def reliability(run: Path, generation: int, repeats: int, seed: int, theta=None) -> dict:
+    """How much of the population's fitness is the models' and how much a trial's luck:
+    ``whole`` and ``near`` (the models within 0.1 of the median in every parameter; ``near_models``
+    of them), the mean correlation of the fitness between two of ``repeats`` evaluations on
+    fresh trials; ``follows`` {parameter: correlation of the mean fitness with its distance
+    from the truth}. The fitness is the learner's own (:meth:`TuringLearner._model_fitness`).
+    theta: [M, d] models to judge instead of the checkpoint's population."""
+    from turinglearn.core.contracts import Evaluation
+    from turinglearn.core.fitness import judgements
+
+    learner = _learner(run, generation)
+    theta = np.asarray(learner.model_optimizer.ask() if theta is None else theta, float)  # [M, d]
+    current = np.asarray(learner.discriminator_optimizer.ask(), float)
+    memory = [rows for rows in (learner.archive, learner.guard_rows) if rows is not None]
+    judges = np.concatenate([current, *memory])
+    guarded = 0 if learner.guard_rows is None else len(learner.guard_rows)
+    voters = learner._model_voters(len(current), len(judges))
+    n_current = len(voters) - (len(judges) - len(current))
+    fitness = []  # [K, M]
+    for k in range(repeats):
+        batch = learner.evaluator.samples(learner.system, theta, seed + k, generation)
+        outputs = learner.discriminator.judge(judges, batch.x)
+        ev = Evaluation(outputs, batch.genuine, batch.owner)
+        verdicts = outputs if learner.model_fitness == "outputs" else judgements(outputs)
+        fitness.append(learner._model_fitness(verdicts[voters], ev, len(theta), len(theta), n_current, guarded))
+    fitness = np.array(fitness)
+    near = np.abs(theta - np.median(theta, axis=0)).max(axis=1) <= 0.1
+
+    def agreement(cols) -> float:  # mean correlation over the pairs of evaluations
+        if len(fitness[0, cols]) < 3:
+            return float("nan")
+        pairs = [(a, b) for a in range(repeats) for b in range(a + 1, repeats)]
+        return float(np.mean([_correlation(fitness[a, cols], fitness[b, cols]) for a, b in pairs]))
+
+    off = np.abs(theta - np.asarray(learner.system.truth, float))  # [M, d]
+    names = learner.system.model_family.names
+    follows = {n: _correlation(fitness.mean(axis=0), off[:, i]) for i, n in enumerate(names)}
+    return {"whole": agreement(slice(None)), "near": agreement(near), "near_models": int(near.sum()), "follows": follows}
+
+
+def _correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Pearson's correlation of a and b, NaN where either does not vary."""
+    if np.std(a) == 0 or np.std(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def boundary(run: Path, generation: int, step: float, copies: int, seed: int) -> list[dict]:
+    """One row per model judged: ``model`` (its label) and, for each group of judges that has
+    members, ``GROUP_model`` and ``GROUP_system``, the fraction of its genuine verdicts on the
+    model's samples and on the system's agents of the same trials."""
+    from turinglearn.core.fitness import judgements
+
+    learner = _learner(run, generation)
     config = learner.discriminator_optimizer.config
     current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
     archive, guards = learner.archive, learner.guard_rows  # [H, k], [G, k] or None
@@ -87,7 +151,18 @@ def main(argv=None) -> None:
     p.add_argument("--step", type=float, default=0.2, help="how far each parameter is moved (its units)")
     p.add_argument("--copies", type=int, default=100, help="copies of each model judged")
     p.add_argument("--seed", type=int, default=12345, help="seed of the fresh samples")
+    p.add_argument("--fitness", type=int, default=0, metavar="K", help="instead: the fitness's agreement over K evaluations")
     a = p.parse_args(argv)
+    if a.fitness:
+        if a.fitness < 2:
+            p.error("--fitness needs 2 or more evaluations to correlate")
+        print(f"generation {a.generation}: the models' fitness, correlation between {a.fitness} evaluations on fresh trials")
+        for run in a.runs:
+            r = reliability(run, a.generation, a.fitness, a.seed)
+            follows = "  ".join(f"{n} {c:+.2f}" for n, c in r["follows"].items())
+            print(f"{run.name:>8}  all {r['whole']:.2f}  within 0.1 ({r['near_models']}) {r['near']:.2f}"
+                  f"  with the distance from the truth: {follows}")  # fmt: skip
+        return
     tables = [boundary(run, a.generation, a.step, a.copies, a.seed) for run in a.runs]
     groups = [g for g in GROUPS if f"{g}_model" in tables[0][0]]
     print(f"{'model':>12}  " + "  ".join(f"{g:>15}" for g in groups))
