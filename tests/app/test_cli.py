@@ -52,7 +52,10 @@ def test_envs_and_presets(capsys):
     [
         (["run", "nope"], "unknown preset 'nope'"),
         (["run", "aggregation", "--set", "models.population=abc"], "models.population: must be an integer"),
-        (["run", "aggregation", "--set", "foo.bar=1"], "foo: unknown setting"),
+        (["run", "aggregation", "--set", "foo.bar=1"], "foo: unknown setting; valid keys at the top level"),
+        (["run", "aggregation", "--set", "learner.guard_vot='all'"], "learner.guard_vot: unknown setting; did you mean guard_vote?"),
+        (["run", "aggregation", "--set", "seeed=1"], "seeed: unknown setting; did you mean seed?"),
+        (["run", "gan-digits", "--set", "generatons=3"], "generatons: unknown setting; did you mean generations?"),
         (["run", "aggregation", "--set", "environment.truth=[1.5, 0, 0, 0]"], "environment.truth"),
         (["run", "aggregation", "--set", "environment.id=turinglearn/Nope-v0"], "unknown environment id"),
         (["run", "aggregation", "--set", "environment.n_agents=-1"], "environment.n_agents"),

@@ -57,7 +57,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
     [
         ("models.population=abc", "models.population", "integer"),
         ("models.popul=3", "models.popul", "valid keys"),
-        ("nonsense=1", "nonsense", "valid top-level keys"),
+        ("nonsense=1", "nonsense", "valid keys at the top level"),
         ("generations=0", "generations", "at least 1"),
         ("generations=1.5", "generations", "integer"),
         ("models.parents=100", "models.parents", "population - 1"),

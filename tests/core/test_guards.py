@@ -214,7 +214,9 @@ def test_a_run_with_guards_is_deterministic_and_resumes_bit_for_bit(tiny, tmp_pa
 
     co = whole.summary()["coevolution"]  # the last quarter's median number of guards and accuracy
     assert co["guards"] == np.median(whole.history["guards"][-2:]) and 0.6 <= co["guard_accuracy"] <= 1
-    assert f"{co['guards']:.0f} guards, {co['guard_accuracy']:.2f} accurate" in coevolution_line(co)
+    assert f"; {co['guards']:.0f} guard" in coevolution_line(co) and f", {co['guard_accuracy']:.2f} accurate" in coevolution_line(co)
+    assert ": 1 guard, 0.75 accurate on their sides;" in coevolution_line({"guards": 1.0, "guard_accuracy": 0.75})
+    assert ": 0 guards; no drift" in coevolution_line({"guards": 0.0, "guard_accuracy": float("nan")})
     resumed = _interrupted_and_resumed(over, 3, 3, tmp_path)
     assert_same_run(resumed, whole)
 

@@ -76,8 +76,11 @@ def coevolution_line(co: dict) -> str:
     if co.get("history_began") is not None:
         words.append(f"historical averaging from generation {co['history_began']}")
     if co.get("guards") is not None:
-        accuracy = co.get("guard_accuracy")
-        words.append(f"{co['guards']:.0f} guards" + (f", {accuracy:.2f} accurate on their sides" if accuracy else ""))
+        count, accuracy = f"{co['guards']:.0f}", co.get("guard_accuracy")
+        known = accuracy is not None and accuracy == accuracy  # not NaN: some guard was elected
+        words.append(
+            f"{count} guard{'' if count == '1' else 's'}" + (f", {accuracy:.2f} accurate on their sides" if known else "")
+        )
     drift = co.get("drift") or []
     of = median_read(co.get("drift_of"))
     if not drift:

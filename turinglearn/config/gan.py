@@ -277,7 +277,7 @@ _MOVED = {
 
 def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
     """Validate a nested dict (as read from TOML) into a :class:`GANConfig`."""
-    from turinglearn.config.schema import build_dataclass, coerce
+    from turinglearn.config.schema import build_dataclass, coerce, unknown
 
     top = {f.name for f in fields(GANConfig)}
     evaluation = data.get("evaluation")
@@ -287,9 +287,7 @@ def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
             raise ConfigError(_MOVED[key], key)
     for key in data:
         if key not in top:
-            raise ConfigError(
-                f"unknown setting; valid top-level keys of a GAN config are: {', '.join(sorted(top))}", key
-            )
+            raise unknown(key, sorted(top), key, "at the top level of a GAN config")
     hints = typing.get_type_hints(GANConfig)
     kwargs: dict[str, Any] = {}
     for key in ("name", "seed", "generations", "data"):

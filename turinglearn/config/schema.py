@@ -3,6 +3,7 @@ r"""Validating TOML tables into frozen config dataclasses: wrong keys, types and
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 import typing
@@ -91,6 +92,14 @@ def check_run_name(name: str, key: str = "name") -> None:
         raise ConfigError(f"must be at most 120 bytes long (it names a folder), got {len(name.encode())}", key)
 
 
+def unknown(name: str, names, key: str, where: str = "here") -> ConfigError:
+    """The error for a setting ``name`` (dotted ``key``) not among ``names``: the nearest name
+    when one is close (a typo), then every valid one."""
+    near = difflib.get_close_matches(name, list(names), n=1, cutoff=0.75)
+    hint = f"did you mean {near[0]}? " if near else ""
+    return ConfigError(f"unknown setting; {hint}valid keys {where} are: {', '.join(names)}", key)
+
+
 def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):
     """Build a config dataclass from a table, naming unknown keys, wrong types and bad values."""
     hints = typing.get_type_hints(cls)
@@ -101,7 +110,7 @@ def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):
     for key, value in table.items():
         dotted = f"{prefix}{key}"
         if key not in names:
-            raise ConfigError(f"unknown setting; valid keys here are: {', '.join(names)}", dotted)
+            raise unknown(key, names, dotted)
         kwargs[key] = coerce(value, hints[key], dotted)
     try:
         return cls(**kwargs)

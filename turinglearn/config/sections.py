@@ -29,6 +29,7 @@ from turinglearn.config.schema import (
     coerce,
     plain,
     set_dotted,
+    unknown,
 )
 from turinglearn.config.stopping import StoppingConfig
 
@@ -244,7 +245,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     top = {f.name for f in fields(Config)}
     for key in data:
         if key not in top:
-            raise ConfigError(f"unknown setting; valid top-level keys are: {', '.join(sorted(top))}", key)
+            raise unknown(key, sorted(top), key, "at the top level")
     kwargs: dict[str, Any] = {}
     for key in ("name", "seed", "generations", "data"):
         if key in data:
