@@ -17,7 +17,6 @@ from turinglearn.core.contracts import (
     Generation,
     Hook,
     Optimizer,
-    PassiveSystem,
     SampleBatch,
     SampleTrainer,
     System,
@@ -37,8 +36,9 @@ from turinglearn.core.fitness import (
     model_fitness,
     shared_discriminator_fitness,
 )
+from turinglearn.core.learner_checks import check_guards, check_islands, check_judge_steps, check_model_judges
 from turinglearn.core.memory import GUARD_VOTES, Archive, Guards, HistoricalAverage, NearCounterfeits
-from turinglearn.core.optimizers import Islands, SelfAdaptiveES, kept
+from turinglearn.core.optimizers import kept
 from turinglearn.core.random import stream
 
 
@@ -251,13 +251,13 @@ class TuringLearner(GenerationLoop):
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
         self.islands = islands
         if islands > 1:
-            _check_islands(self)
+            check_islands(self)
         if judge_steps > 1:
-            _check_judge_steps(self)
+            check_judge_steps(self)
         if model_judges == "parents":
-            _check_model_judges(discriminator_optimizer)
+            check_model_judges(discriminator_optimizer)
         if guards is not None:
-            _check_guards(self)
+            check_guards(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -405,7 +405,7 @@ class TuringLearner(GenerationLoop):
         if self.history is not None:
             raise ValueError("historical averaging holds the models where they were; no restart")
         if self.model_judges == "parents":  # before anything changes
-            _check_model_judges(discriminator_optimizer)
+            check_model_judges(discriminator_optimizer)
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
         self.judges_memory = Archive(self.judges_memory.size, self.judges_memory.keep)
@@ -437,50 +437,6 @@ class TuringLearner(GenerationLoop):
             self.history.load_state_dict(state.get("history"))
         if self.guards is not None:
             self.guards.load_state_dict(state.get("guards"))
-
-
-def _check_islands(learner: TuringLearner) -> None:
-    """Islands need evolved judges and a population of the optimisers' islands; the memories
-    that add counterfeits, and matching fitness, are defined over one population."""
-    k = learner.islands
-    if learner.trains_on_samples:
-        raise ValueError("islands need evolved discriminators; a trained classifier is one judge")
-    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness in ("matching", "gap"):
-        raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
-    for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
-        if not isinstance(opt, Islands) or len(opt.parts) != k:
-            raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")
-        if len({len(p.ask()) for p in opt.parts}) > 1:
-            raise ValueError(f"the {name} optimiser's islands differ in size; the judging assumes equal ones")
-
-
-def _check_judge_steps(learner: TuringLearner) -> None:
-    """Extra judge steps re-judge one generation's samples: evolved judges of a passive system,
-    one population."""
-    if learner.trains_on_samples:
-        raise ValueError("judge_steps evolve the discriminators; a trained classifier has its own train_steps")
-    if not isinstance(learner.system, PassiveSystem):
-        raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
-    if learner.islands > 1:
-        raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
-
-
-def _check_guards(learner: TuringLearner) -> None:
-    """Guards are evolved judges elected from one population of them."""
-    if learner.trains_on_samples:
-        raise ValueError("guards are elected among evolved discriminators; a trained classifier is one judge")
-    if learner.islands > 1:
-        raise ValueError("guards judge every model alike; islands keep their judges apart: use islands = 1")
-    if not 0 < learner.guard_weight <= 1:
-        raise ValueError(f"guard_weight is the guards' share of a model's fitness, in (0, 1], got {learner.guard_weight}")
-
-
-def _check_model_judges(discriminator_optimizer) -> None:
-    """Models judged by the judges' parents need a (mu + lambda) ES of evolved judges, one
-    population (not a trained classifier, not islands): its first ``parents`` rows are the
-    judges kept by the last selection."""
-    if not isinstance(discriminator_optimizer, SelfAdaptiveES):
-        raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
 
 
 def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndarray, outputs: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+"""What a :class:`~turinglearn.core.learner.TuringLearner` checks of its parts when it is built
+(and when it restarts): the settings that need evolved judges, one population, a passive
+system or a (mu + lambda) ES, refused with a ValueError that says why. Each takes the learner
+being built (this module does not import it: the learner imports these)."""
+
+from __future__ import annotations
+
+from turinglearn.core.contracts import PassiveSystem
+from turinglearn.core.optimizers import Islands, SelfAdaptiveES
+
+
+def check_islands(learner) -> None:
+    """Islands need evolved judges and a population of the optimisers' islands; the memories
+    that add counterfeits, and matching fitness, are defined over one population."""
+    k = learner.islands
+    if learner.trains_on_samples:
+        raise ValueError("islands need evolved discriminators; a trained classifier is one judge")
+    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness in ("matching", "gap"):
+        raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
+    for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
+        if not isinstance(opt, Islands) or len(opt.parts) != k:
+            raise ValueError(f"islands = {k} needs the {name} optimiser to be Islands of {k}")
+        if len({len(p.ask()) for p in opt.parts}) > 1:
+            raise ValueError(f"the {name} optimiser's islands differ in size; the judging assumes equal ones")
+
+
+def check_judge_steps(learner) -> None:
+    """Extra judge steps re-judge one generation's samples: evolved judges of a passive system,
+    one population."""
+    if learner.trains_on_samples:
+        raise ValueError("judge_steps evolve the discriminators; a trained classifier has its own train_steps")
+    if not isinstance(learner.system, PassiveSystem):
+        raise ValueError("judge_steps re-judge a generation's samples; an interrogated system's depend on the judges")
+    if learner.islands > 1:
+        raise ValueError("judge_steps would migrate the islands' judges more often than their models; use islands = 1")
+
+
+def check_guards(learner) -> None:
+    """Guards are evolved judges elected from one population of them."""
+    if learner.trains_on_samples:
+        raise ValueError("guards are elected among evolved discriminators; a trained classifier is one judge")
+    if learner.islands > 1:
+        raise ValueError("guards judge every model alike; islands keep their judges apart: use islands = 1")
+    if not 0 < learner.guard_weight <= 1:
+        raise ValueError(f"guard_weight is the guards' share of a model's fitness, in (0, 1], got {learner.guard_weight}")
+
+
+def check_model_judges(discriminator_optimizer) -> None:
+    """Models judged by the judges' parents need a (mu + lambda) ES of evolved judges, one
+    population (not a trained classifier, not islands): its first ``parents`` rows are the
+    judges kept by the last selection."""
+    if not isinstance(discriminator_optimizer, SelfAdaptiveES):
+        raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
