@@ -60,7 +60,7 @@ def reliability(run: Path, generation: int, repeats: int, seed: int, theta=None)
     ``whole`` and ``near`` (the models within 0.1 of the median in every parameter; ``near_models``
     of them), the mean correlation of the fitness between two of ``repeats`` evaluations on
     fresh trials; ``follows`` {parameter: correlation of the mean fitness with its distance
-    from the truth}. The fitness is the learner's own (:meth:`TuringLearner._model_fitness`).
+    from the truth}. The fitness is the learner's own (:meth:`TuringLearner.models_fitness`).
     theta: [M, d] models to judge instead of the checkpoint's population."""
     from turinglearn.core.contracts import Evaluation
     from turinglearn.core.fitness import judgements
@@ -68,18 +68,12 @@ def reliability(run: Path, generation: int, repeats: int, seed: int, theta=None)
     learner = _learner(run, generation)
     theta = np.asarray(learner.model_optimizer.ask() if theta is None else theta, float)  # [M, d]
     current = np.asarray(learner.discriminator_optimizer.ask(), float)
-    memory = [rows for rows in (learner.archive, learner.guard_rows) if rows is not None]
-    judges = np.concatenate([current, *memory])
-    guarded = 0 if learner.guard_rows is None else len(learner.guard_rows)
-    voters = learner._model_voters(len(current), len(judges))
-    n_current = len(voters) - (len(judges) - len(current))
+    judges, guarded = learner.judging(current)
     fitness = []  # [K, M]
     for k in range(repeats):
         batch = learner.evaluator.samples(learner.system, theta, seed + k, generation)
-        outputs = learner.discriminator.judge(judges, batch.x)
-        ev = Evaluation(outputs, batch.genuine, batch.owner)
-        verdicts = outputs if learner.model_fitness == "outputs" else judgements(outputs)
-        fitness.append(learner._model_fitness(verdicts[voters], ev, len(theta), len(theta), n_current, guarded))
+        ev = Evaluation(learner.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
+        fitness.append(learner.models_fitness(ev, judgements(ev.outputs), len(current), len(theta), len(theta), guarded))
     fitness = np.array(fitness)
     near = np.abs(theta - np.median(theta, axis=0)).max(axis=1) <= 0.1
 
@@ -111,14 +105,13 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
     learner = _learner(run, generation)
     config = learner.discriminator_optimizer.config
     current = np.asarray(learner.discriminator_optimizer.ask(), float)  # [D, k]: parents first
-    archive, guards = learner.archive, learner.guard_rows  # [H, k], [G, k] or None
-    judges = np.concatenate([current, *(rows for rows in (archive, guards) if rows is not None)])
-    d, mu, h = len(current), config.parents, 0 if archive is None else len(archive)
+    judges, guarded = learner.judging(current)  # [D + H + G, k]: current, hall of fame, guards
+    d, mu = len(current), config.parents
     rows_of = {"current": slice(0, d), "parents": slice(0, mu), "offspring": slice(mu, d)}
-    if archive is not None:
-        rows_of["archive"] = slice(d, d + h)
-    if guards is not None:
-        rows_of["guards"] = slice(d + h, len(judges))
+    if len(judges) - guarded > d:
+        rows_of["archive"] = slice(d, len(judges) - guarded)
+    if guarded:
+        rows_of["guards"] = slice(len(judges) - guarded, len(judges))
     truth = np.asarray(learner.system.truth, float)
     family = learner.system.model_family
     models = [("truth", truth)]
@@ -134,7 +127,7 @@ def boundary(run: Path, generation: int, step: float, copies: int, seed: int) ->
         judged = judgements(learner.discriminator.judge(judges, batch.x))  # [J, S]
         genuine = np.asarray(batch.genuine, bool)
         verdicts = {group: judged[rows] for group, rows in rows_of.items()}  # group -> [rows, S]
-        if guards is not None:  # genuine where every guard says so
+        if guarded:  # genuine where every guard says so
             verdicts["guards-all"] = verdicts["guards"].all(axis=0, keepdims=True)
         row = {"model": label}
         for group, v in verdicts.items():

@@ -283,9 +283,7 @@ class TuringLearner(GenerationLoop):
         extra = [rows for rows in (recalled, near, probes) if rows is not None]
         shown = np.concatenate([theta, *extra]) if extra else theta  # [M + A'' + N + P * t, d]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
-        memory = [rows for rows in (self.archive, self.guard_rows) if rows is not None]
-        judges = np.concatenate([weights, *memory]) if memory else weights  # [D + H' + G, k]
-        guarded = 0 if self.guard_rows is None else len(self.guard_rows)  # G: the guards that judge (an election may follow)
+        judges, guarded = self.judging(weights)  # [D + H' + G, k]; G: the guards that judge (an election may follow)
         trains = self.trains_on_samples
         if trains or self.judge_steps > 1:  # the samples come back and are judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
@@ -304,11 +302,7 @@ class TuringLearner(GenerationLoop):
             judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
             if self.judge_steps > 1:  # the extra judge steps judge every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
-        # [M], by every judge: the fraction fooled, or their mean P(genuine) (always for a trained classifier)
-        verdicts = ev.outputs if trains or self.model_fitness == "outputs" else judged
-        voters = self._model_voters(len(weights), len(judges))  # [D' + H'] the judges whose verdicts count
-        current = len(voters) - (len(judges) - len(weights))  # D': this generation's judges among them
-        f_models = self._model_fitness(verdicts[voters], ev, len(shown), len(theta), current, guarded)  # [M]
+        f_models = self.models_fitness(ev, judged, len(weights), len(shown), len(theta), guarded)  # [M]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
@@ -342,6 +336,25 @@ class TuringLearner(GenerationLoop):
             diagnostics=diagnostics, parents=kept(self.model_optimizer, theta),
         )  # fmt: skip
         return self._publish(record)
+
+    def judging(self, weights: np.ndarray) -> tuple[np.ndarray, int]:
+        """The judges of a generation whose discriminators are ``weights`` [D, k]: those, then the
+        hall of fame, then the guards [D + H' + G, k]; and G, the number of guards."""
+        memory = [rows for rows in (self.archive, self.guard_rows) if rows is not None]
+        judges = np.concatenate([weights, *memory]) if memory else weights
+        return judges, 0 if self.guard_rows is None else len(self.guard_rows)
+
+    def models_fitness(
+        self, ev: Evaluation, judged: np.ndarray, current: int, shown: int, models: int, guarded: int
+    ) -> np.ndarray:
+        """[M] the models' fitness from an evaluation by the judges of :meth:`judging` (``current``
+        of them this generation's, ``guarded`` guards last; ``judged`` [J, S] their verdicts) on
+        ``shown`` agents, the first ``models`` the population's: by the voting judges, the fraction
+        fooled or their mean P(genuine) (always for a trained classifier)."""
+        verdicts = ev.outputs if self.trains_on_samples or self.model_fitness == "outputs" else judged
+        voters = self._model_voters(current, len(verdicts))  # [D' + H' + G] the judges whose verdicts count
+        voting = len(voters) - (len(verdicts) - current)  # D': this generation's judges among them
+        return self._model_fitness(verdicts[voters], ev, shown, models, voting, guarded)
 
     def _model_voters(self, current: int, judges: int) -> np.ndarray:
         """Rows of the judges [D + H'] whose verdicts give the models their fitness: every one,
