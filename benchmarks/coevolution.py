@@ -171,6 +171,17 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.guards": 16, "learner.guard_against": "estimate", "learner.guard_vote": "all",
     },
+    # the same with a critic: a logistic classifier on a trial's summary statistics fitted to the
+    # genuine and the population's samples of the last 20 generations, half a model's fitness
+    "shared-geometric-judge3-voters-critic": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5,
+    },
+    # the same, the critic a quarter of a model's fitness
+    "shared-geometric-judge3-voters-critic-quarter": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.25,
+    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},

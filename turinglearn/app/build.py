@@ -186,6 +186,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
                 "Use learner.kind = 'turing' or guards = 0",
                 "learner.guards",
             )
+        if config.learner.critic:
+            raise ConfigError(
+                f"weighs in the models' fitness beside the discriminators; learner.kind = "
+                f"{config.learner.kind!r} has none. Use learner.kind = 'turing' or critic = 0",
+                "learner.critic",
+            )
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
@@ -193,6 +199,8 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     judges = _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
     if config.learner.judge_steps > 1:
         _check_judge_steps(config, system, judges)
+    if config.learner.critic:
+        _check_samples_return(config, system, "is fitted to a generation's samples", "critic = 0", "learner.critic")
     if config.learner.guards and isinstance(judges, SampleTrainer):
         raise ConfigError(
             f"elects guards among evolved discriminators; discriminators.kind = {dc.kind!r} is one "
@@ -212,7 +220,7 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
 def _check_judge_steps(config: Config, system, judges) -> None:
     """What learner.judge_steps > 1 needs: evolved discriminators, and samples that do not
     depend on them (they are judged again)."""
-    from turinglearn.core.contracts import PassiveSystem, SampleTrainer
+    from turinglearn.core.contracts import SampleTrainer
 
     if isinstance(judges, SampleTrainer):
         raise ConfigError(
@@ -221,17 +229,25 @@ def _check_judge_steps(config: Config, system, judges) -> None:
             "Use discriminators.kind = 'elman' or judge_steps = 1",
             "learner.judge_steps",
         )
+    _check_samples_return(config, system, "judges a generation's samples again", "judge_steps = 1", "learner.judge_steps")
+
+
+def _check_samples_return(config: Config, system, what: str, off: str, key: str) -> None:
+    """What a setting that reads a generation's samples in the learner needs: samples that do
+    not depend on the judges, brought back from where they were run."""
+    from turinglearn.core.contracts import PassiveSystem
+
     if not isinstance(system, PassiveSystem):
         raise ConfigError(
-            "judges a generation's samples again; an interrogated system's samples depend on the "
-            "judges. Watch it passively (learner.passive = true) or set judge_steps = 1",
-            "learner.judge_steps",
+            f"{what}; an interrogated system's samples depend on the judges. Watch it passively "
+            f"(learner.passive = true) or set {off}",
+            key,
         )
     if config.execution.array == "torch" and config.execution.backend != "inprocess":
         raise ConfigError(
-            "brings a generation's samples back to be judged again; the torch backend's stay on "
-            "their device. Use execution.backend = 'inprocess' with array = 'torch', or judge_steps = 1",
-            "learner.judge_steps",
+            f"brings a generation's samples back ({what}); the torch backend's stay on their device. "
+            f"Use execution.backend = 'inprocess' with array = 'torch', or {off}",
+            key,
         )
 
 

@@ -287,6 +287,9 @@ def engagement_summary(
       guards (after each generation's election) and of their mean accuracy, each on the first
       side it guards, at the last election
       (:class:`~turinglearn.core.memory.Guards`; None without guards).
+    - ``critic_accuracy``: the median over the last ``last`` of the critic's balanced accuracy
+      on each generation's genuine and population's samples, fitted before it saw them (0.5:
+      it cannot tell the models from the system; None without a critic).
     - ``fitness_lag1``: the lag-1 autocorrelation of the models' mean fitness over the last
       ``last`` of the run: near +1 when it moves slowly, negative when it flips up and down
       from one generation to the next, which happens when the judges' bias cycles (every
@@ -310,7 +313,7 @@ def engagement_summary(
         out["disengaged_spells"] = _spells(low, _generations(history, len(best)), spell)
     out["disengaged_threshold"] = disengaged
     out["history_began"] = history_began(history)
-    for key in MEMORY[1:]:  # the guards: how many, how accurate on their sides (last quarter)
+    for key in MEMORY[1:]:  # the guards (how many, how accurate on their sides), the critic (last quarter)
         tail = _finite_tail(_column(history, key), last)
         out[key] = float(np.median(tail)) if tail.size else None
     out["fitness_lag1"] = lag1(_column(history, "model_fitness_mean"), last)
@@ -418,7 +421,7 @@ def plot_coevolution(
     if names:
         top.legend(fontsize=7, ncol=min(len(names) + 1, 4), loc="best")
     drawn = False
-    for key in (*ENGAGEMENT, MEMORY[2]):  # the guards' accuracy too, where there are guards
+    for key in (*ENGAGEMENT, *MEMORY[2:]):  # the guards' and the critic's accuracy too, where they are
         c = cols.get(key)
         if c is not None and np.isfinite(c).any():
             bottom.plot(g, c, lw=1, label=key)

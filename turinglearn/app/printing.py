@@ -81,6 +81,8 @@ def coevolution_line(co: dict) -> str:
         words.append(
             f"{count} guard{'' if count == '1' else 's'}" + (f", {accuracy:.2f} accurate on their sides" if known else "")
         )
+    if co.get("critic_accuracy") is not None:
+        words.append(f"critic accuracy {co['critic_accuracy']:.2f} (last quarter; 0.5 = chance)")
     drift = co.get("drift") or []
     of = median_read(co.get("drift_of"))
     if not drift:

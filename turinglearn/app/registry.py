@@ -243,7 +243,15 @@ def _turing(parts):
         guards=_guards(parts) if lc.guards else None,
         guard_weight=lc.guard_weight,
         guard_vote=lc.guard_vote,
+        critic=_critic(lc) if lc.critic else None,
     )
+
+
+def _critic(lc):
+    """learner.critic's classifier on a trial's statistics."""
+    from turinglearn.core.critic import FeatureCritic
+
+    return FeatureCritic(lc.critic, lc.critic_window)
 
 
 def _guards(parts):

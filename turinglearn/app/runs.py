@@ -375,5 +375,7 @@ ENGAGEMENT = ("judges_best_vs_models", "judges_best_vs_memory", "hall_of_fame_fo
 #: generation's models (:class:`turinglearn.core.memory.HistoricalAverage`; 0 until it begins,
 #: empty without it); the number of guards after the generation's election and the mean over
 #: them of each one's accuracy on the first side it guards, at the last
-#: election (:class:`turinglearn.core.memory.Guards`; empty without them)
-MEMORY = ("history_penalty", "guards", "guard_accuracy")
+#: election (:class:`turinglearn.core.memory.Guards`; empty without them); the critic's balanced
+#: accuracy on the generation's genuine and population's samples, fitted before it saw them
+#: (:class:`turinglearn.core.critic.FeatureCritic`; empty without it)
+MEMORY = ("history_penalty", "guards", "guard_accuracy", "critic_accuracy")

@@ -141,6 +141,14 @@ class LearnerConfig:
     step off on one side loses one guard's vote) or ``all`` (a sample fools the guards only if
     it fools every one of them, or with ``model_fitness = "outputs"`` counts the least P(genuine)
     they give it: a model off on any guarded side loses their whole share).
+    critic: the share of a model's fitness given by the critic, a logistic classifier on a
+    trial's summary statistics (those of the held-out test) fitted each generation to the
+    genuine and the population's samples of the last ``critic_window`` generations (0: none;
+    in (0, 1]: its mean P(genuine) on the model's samples, judged before it learns them, makes
+    this much of the fitness, the judges the rest). Passive systems (swarms, recordings,
+    ``passive``), discriminators of any kind; see :class:`~turinglearn.core.critic.FeatureCritic`
+    and docs/concepts.md, "Memory".
+    critic_window: generations of samples the critic is fitted on.
     """
 
     kind: str = "turing"
@@ -177,6 +185,8 @@ class LearnerConfig:
     guard_weight: float = 0.5
     guard_against: str = "system"
     guard_vote: str = "each"
+    critic: float = 0.0
+    critic_window: int = 20
 
     def __post_init__(self):
         check_none_or_more(
@@ -240,7 +250,9 @@ class LearnerConfig:
                 "counterfeit_step",
             )
         check_at_least(self, genuine_trials=1, trials_per_model=1, genuine_per_trial=1)
-        check_at_least(self, guard_every=1, guard_window=1)
+        check_at_least(self, guard_every=1, guard_window=1, critic_window=1)
+        if not 0 <= self.critic <= 1:
+            raise ConfigError(f"{self.critic} is not a share of a model's fitness in [0, 1] (0: no critic)", "critic")
         if self.guards == 1:
             raise ConfigError("is 1 trial per probe; half the trials elect a guard and half check it: use 2 or more", "guards")
         if not 0 < self.guard_step <= 1:

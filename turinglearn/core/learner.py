@@ -21,6 +21,7 @@ from turinglearn.core.contracts import (
     SampleTrainer,
     System,
 )
+from turinglearn.core.critic import FeatureCritic
 from turinglearn.core.fitness import (
     JUDGE_FITNESS,
     MODEL_FITNESS,
@@ -36,7 +37,13 @@ from turinglearn.core.fitness import (
     model_fitness,
     shared_discriminator_fitness,
 )
-from turinglearn.core.learner_checks import check_guards, check_islands, check_judge_steps, check_model_judges
+from turinglearn.core.learner_checks import (
+    check_critic,
+    check_guards,
+    check_islands,
+    check_judge_steps,
+    check_model_judges,
+)
 from turinglearn.core.memory import GUARD_VOTES, Archive, Guards, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import kept
 from turinglearn.core.random import stream
@@ -174,6 +181,15 @@ class TuringLearner(GenerationLoop):
     a sample for genuine only if every guard does (each guard keeps one side, so a model off on
     any side loses the whole share). Evolved discriminators on one island.
 
+    critic: a :class:`~turinglearn.core.critic.FeatureCritic` (None: none), a classifier on a
+    trial's summary statistics fitted to the genuine and the population's samples of its last
+    ``window`` generations: each generation its mean P(genuine) on a model's samples (out of
+    sample: fitted before) makes ``critic.weight`` of the model's fitness, then it is fitted
+    again. Unlike a judge it is not selected, so it does not forget a difference no model of
+    the moment shows, for as long as its window holds one. Needs a
+    :class:`~turinglearn.core.contracts.PassiveSystem`; the samples then come back and are
+    judged here.
+
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
     :class:`~turinglearn.families.neural.GradientTrainer`) is one classifier: each generation it
@@ -211,6 +227,7 @@ class TuringLearner(GenerationLoop):
         guards: Guards | None = None,
         guard_weight: float = 0.5,
         guard_vote: str = "each",
+        critic: FeatureCritic | None = None,
     ):
         from turinglearn.core.evaluator import ChunkedEvaluator
 
@@ -258,6 +275,9 @@ class TuringLearner(GenerationLoop):
             check_model_judges(discriminator_optimizer)
         if guards is not None:
             check_guards(self)
+        self.critic = critic
+        if critic is not None:
+            check_critic(self)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -284,8 +304,8 @@ class TuringLearner(GenerationLoop):
         shown = np.concatenate([theta, *extra]) if extra else theta  # [M + A'' + N + P * t, d]
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges, guarded = self.judging(weights)  # [D + H' + G, k]; G: the guards that judge (an election may follow)
-        trains = self.trains_on_samples
-        if trains or self.judge_steps > 1:  # the samples come back and are judged here
+        trains, batch = self.trains_on_samples, None
+        if trains or self.judge_steps > 1 or self.critic is not None:  # the samples come back, judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
             ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
         else:
@@ -300,9 +320,12 @@ class TuringLearner(GenerationLoop):
             keep = np.asarray(ev.owner) < first  # [S]
             ev = Evaluation(ev.outputs[:, keep], np.asarray(ev.genuine)[keep], np.asarray(ev.owner)[keep])
             judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
-            if self.judge_steps > 1:  # the extra judge steps judge every sample but the neighbours'
+            if batch is not None:  # the critic and extra judge steps read every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
         f_models = self.models_fitness(ev, judged, len(weights), len(shown), len(theta), guarded)  # [M]
+        critic = None if self.critic is None else self.critic.criticise(batch.x, ev.genuine, ev.owner, len(theta))
+        if critic is not None:  # a fitted classifier's verdicts ([M], judged before it learns them) make its share
+            f_models = (1 - self.critic.weight) * f_models + self.critic.weight * critic[0]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
@@ -325,6 +348,8 @@ class TuringLearner(GenerationLoop):
         if self.guards is not None:  # how many sides are guarded, and how well
             diagnostics["guards"] = float(len(self.guards))
             diagnostics["guard_accuracy"] = float(np.mean(self.guards.scores)) if len(self.guards) else float("nan")
+        if critic is not None:  # how well the critic, fitted before, told this generation's models from the system
+            diagnostics["critic_accuracy"] = critic[1]
         if self.hall_of_fame and self.generation % self.hall_of_fame_every == 0:
             self.judges_memory.offer(weights[int(np.argmax(f_discs))], rng)
         worst = int(np.argmin(f_models))
@@ -427,6 +452,8 @@ class TuringLearner(GenerationLoop):
             self.counterfeits.centres = Archive(self.counterfeits.centres.size, "recent")
         if self.guards is not None:
             self.guards.load_state_dict(None)
+        if self.critic is not None:
+            self.critic.load_state_dict(None)
 
     def state_dict(self) -> dict:
         return {
@@ -437,6 +464,7 @@ class TuringLearner(GenerationLoop):
             **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),
             **({"history": self.history.state_dict()} if self.history is not None else {}),
             **({"guards": self.guards.state_dict()} if self.guards is not None else {}),
+            **({"critic": self.critic.state_dict()} if self.critic is not None else {}),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -450,6 +478,8 @@ class TuringLearner(GenerationLoop):
             self.history.load_state_dict(state.get("history"))
         if self.guards is not None:
             self.guards.load_state_dict(state.get("guards"))
+        if self.critic is not None:
+            self.critic.load_state_dict(state.get("critic"))
 
 
 def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndarray, outputs: np.ndarray) -> np.ndarray:

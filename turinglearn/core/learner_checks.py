@@ -51,3 +51,9 @@ def check_model_judges(discriminator_optimizer) -> None:
     judges kept by the last selection."""
     if not isinstance(discriminator_optimizer, SelfAdaptiveES):
         raise ValueError("model_judges = 'parents' needs evolved judges of a SelfAdaptiveES (its parents lead the population)")
+
+
+def check_critic(learner) -> None:
+    """The critic reads the samples themselves, which on an interrogated system depend on the judges."""
+    if not isinstance(learner.system, PassiveSystem):
+        raise ValueError("the critic is fitted to a generation's samples; an interrogated system's depend on the judges")

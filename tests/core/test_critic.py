@@ -1,0 +1,219 @@
+"""The critic: a logistic classifier on a trial's statistics, fitted to recent generations'
+samples, whose P(genuine) makes a share of the models' fitness."""
+
+import numpy as np
+import pytest
+from helpers import Shifted, assert_same_run, record_evaluations
+
+import turinglearn
+from turinglearn.app.build import build
+from turinglearn.config import load_config
+from turinglearn.core.critic import FeatureCritic
+from turinglearn.errors import ConfigError
+
+
+def _trials(rng, n, mean=0.0, sd=1.0, steps=30):
+    """n trials [n, steps, 1] of white noise."""
+    return mean + sd * rng.standard_normal((n, steps, 1))
+
+
+def _generation(rng, critic, fake_mean=0.0, fake_sd=1.0, n=60):
+    x = np.concatenate([_trials(rng, n), _trials(rng, n, fake_mean, fake_sd)])
+    genuine = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+    return critic.statistics(x), genuine
+
+
+def _accuracy(critic, z, genuine):
+    p = critic.judge(z)
+    return ((p[genuine] > 0.5).mean() + (p[~genuine] <= 0.5).mean()) / 2
+
+
+def test_it_says_half_before_it_is_fitted_and_tells_a_shifted_system_after():
+    rng = np.random.default_rng(0)
+    critic = FeatureCritic(window=3)
+    z, _ = _generation(rng, critic, fake_mean=0.6)
+    np.testing.assert_array_equal(critic.judge(z), 0.5)
+    for _ in range(3):
+        critic.learn(*_generation(rng, critic, fake_mean=0.6))
+    assert _accuracy(critic, *_generation(rng, critic, fake_mean=0.6)) > 0.85  # out of sample
+    same = FeatureCritic(window=3)
+    for _ in range(3):
+        same.learn(*_generation(rng, same))
+    assert abs(_accuracy(same, *_generation(rng, same)) - 0.5) < 0.15  # nothing to tell apart
+
+
+def test_its_squares_reject_both_sides_of_the_system():
+    """Counterfeits too calm and too wild (spread 0.6 and 1.6 against 1) are told apart by one
+    critic: a genuine region bounded on both sides, which a weight on each statistic alone
+    (a half-space) cannot give."""
+    rng = np.random.default_rng(1)
+    critic = FeatureCritic(window=4)
+
+    def both(n=60):
+        x = np.concatenate([_trials(rng, 2 * n), _trials(rng, n, sd=0.6), _trials(rng, n, sd=1.6)])
+        return critic.statistics(x), np.r_[np.ones(2 * n, bool), np.zeros(2 * n, bool)]
+
+    for _ in range(4):
+        critic.learn(*both())
+    z, genuine = both()
+    p = critic.judge(z)
+    assert p[genuine].mean() > 0.6 > 0.4 > p[120:180].mean() and p[180:].mean() < 0.4
+
+
+def test_it_remembers_a_difference_for_as_long_as_its_window_holds_one():
+    """Once the counterfeits look like the system, the critic still gives the shift it was shown
+    a lower P(genuine) than the system, until the window has let every shifted generation go;
+    then it is the critic fitted to the generations in its window alone."""
+    rng = np.random.default_rng(2)
+    critic = FeatureCritic(window=5)
+    for _ in range(5):
+        critic.learn(*_generation(rng, critic, fake_sd=1.5))
+    recent = []
+    for _ in range(4):
+        recent.append(_generation(rng, critic))  # the models now on the system
+        critic.learn(*recent[-1])
+        z, genuine = _generation(rng, critic, fake_sd=1.5)
+        p = critic.judge(z)
+        assert p[genuine].mean() - p[~genuine].mean() > 0.25
+    recent.append(_generation(rng, critic))
+    critic.learn(*recent[-1])
+    assert len(critic.z) == len(critic.y) == 5
+    fresh = FeatureCritic(window=5, steps=20)
+    for z, genuine in recent:
+        fresh.learn(z, genuine)
+    z, _ = _generation(rng, critic, fake_sd=1.5)
+    np.testing.assert_allclose(critic.judge(z), fresh.judge(z), atol=0.02)
+
+
+def test_its_state_round_trips_and_a_fresh_one_forgets():
+    rng = np.random.default_rng(3)
+    critic = FeatureCritic(window=2)
+    for _ in range(3):
+        critic.learn(*_generation(rng, critic, fake_mean=0.2))
+    again = FeatureCritic(window=2)
+    again.load_state_dict(critic.state_dict())
+    z, genuine = _generation(rng, critic, fake_mean=0.2)
+    np.testing.assert_array_equal(again.judge(z), critic.judge(z))
+    again.learn(z, genuine), critic.learn(z, genuine)
+    np.testing.assert_array_equal(again.coef, critic.coef)
+    again.load_state_dict(None)
+    np.testing.assert_array_equal(again.judge(z), 0.5)
+    with pytest.raises(ValueError, match=r"share of a model's fitness, in \(0, 1\]"):
+        FeatureCritic(weight=0)
+
+
+def _toy(weight, seed=0):
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES, TuringLearner
+    from turinglearn.core.random import stream
+
+    disc = ElmanNetwork(n_inputs=1, n_hidden=3)
+    return TuringLearner(
+        Shifted(),
+        disc,
+        SelfAdaptiveES(
+            1,
+            ESConfig(population=20, parents=10, sigma_init=0.5, sigma_max=0.5),
+            stream(seed, "models"),
+            [-1.0],
+            [1.0],
+        ),
+        SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(seed, "discriminators")),
+        seed=seed,
+        critic=FeatureCritic(weight=weight, window=10),
+    )
+
+
+def test_the_critic_alone_recovers_a_toy_system():
+    """With all of the models' fitness the critic's (weight 1), the toy system's mean (0.3) is
+    recovered; the judges evolve beside it and count for nothing."""
+    learner = _toy(1.0)
+    last = learner.run(60)
+    assert abs(last.median[0] - 0.3) < 0.05
+    assert last.diagnostics["critic_accuracy"] < 0.65  # the models now look like the system to it
+
+
+def test_its_verdicts_make_its_share_of_the_models_fitness(monkeypatch):
+    """A model's fitness is (1 - w) its judges' share fooled + w the critic's mean P(genuine) on
+    its samples, the critic fitted on the generations before only."""
+    from turinglearn.core.fitness import judgements, model_fitness
+
+    learner = _toy(0.25)
+    batches, samples = [], type(learner.evaluator).samples
+
+    def spy(self, *args):
+        batches.append(samples(self, *args))
+        return batches[-1]
+
+    monkeypatch.setattr(type(learner.evaluator), "samples", spy)
+    for g in range(4):
+        before = FeatureCritic(window=10)
+        before.load_state_dict(
+            learner.critic.state_dict()
+        )  # the critic as it is before it sees the generation
+        record = learner.step()
+        batch = batches[-1]
+        outputs = learner.discriminator.judge(record.discriminators, batch.x)
+        judges = model_fitness(judgements(outputs), batch.owner, 20)
+        p = before.judge(before.statistics(batch.x))
+        expected = 0.75 * judges + 0.25 * model_fitness(p[None], batch.owner, 20)
+        np.testing.assert_allclose(record.model_fitness, expected)
+        if g == 0:
+            np.testing.assert_allclose(record.model_fitness, 0.75 * judges + 0.125)  # unfitted: 0.5 each
+            assert np.isnan(record.diagnostics["critic_accuracy"])
+        else:
+            assert not np.allclose(p, 0.5) and 0 <= record.diagnostics["critic_accuracy"] <= 1
+
+
+def test_a_run_with_a_critic_is_deterministic_resumes_bit_for_bit_and_reports_it(tiny, tmp_path):
+    from test_memory import _interrupted_and_resumed
+
+    from turinglearn.app.printing import coevolution_line
+
+    over = {**tiny, "generations": 6, "learner.critic": 0.5, "learner.critic_window": 3}
+    whole = turinglearn.learn("aggregation", seed=3, overrides=over)
+    assert_same_run(whole, turinglearn.learn("aggregation", seed=3, overrides=over))
+    accuracy = whole.history["critic_accuracy"]
+    assert np.isnan(accuracy[0]) and np.isfinite(accuracy[1:]).all()
+    co = whole.summary()["coevolution"]
+    assert co["critic_accuracy"] == np.median(accuracy[-2:])
+    assert f"critic accuracy {co['critic_accuracy']:.2f} (last quarter" in coevolution_line(co)
+    assert_same_run(_interrupted_and_resumed(over, 3, 3, tmp_path), whole)
+    without = turinglearn.learn("aggregation", seed=3, overrides={**tiny, "generations": 2})
+    assert (
+        np.isnan(without.history["critic_accuracy"]).all()
+        and without.summary()["coevolution"]["critic_accuracy"] is None
+    )
+
+
+def test_the_critic_weighs_in_the_samples_of_a_preset(tiny):
+    learner = build(load_config("aggregation", {**tiny, "learner.critic": 1.0}))
+    seen = record_evaluations(learner)
+    learner.step()
+    record = learner.step()
+    assert not seen  # the samples came back to the learner instead of being judged in the evaluator
+    assert np.ptp(record.model_fitness) > 0 and np.isfinite(record.diagnostics["critic_accuracy"])
+
+
+@pytest.mark.parametrize(
+    "key, value, words",
+    [
+        ("learner.critic", 1.5, r"learner\.critic: 1\.5 is not a share of a model's fitness in \[0, 1\]"),
+        ("learner.critic", -0.1, r"learner\.critic: -0\.1 is not a share"),
+        ("learner.critic_window", 0, r"learner\.critic_window"),
+    ],
+)
+def test_bad_critic_settings_name_the_key(tiny, key, value, words):
+    with pytest.raises(ConfigError, match=words):
+        load_config("aggregation", {**tiny, key: value})
+
+
+def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):
+    with pytest.raises(ConfigError, match=r"learner\.critic: .*interrogated system.* or set critic = 0"):
+        build(load_config("stimulus-response", {"learner.critic": 0.5}))
+    with pytest.raises(ConfigError, match=r"learner\.critic: .*learner.kind = 'metric-sse' has none"):
+        build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "learner.kind": "metric-sse"}))
+    over = {**tiny, "learner.critic": 0.5, "execution.array": "torch", "execution.backend": "processes"}
+    with pytest.raises(ConfigError, match=r"learner\.critic: .*stay on their device"):
+        build(load_config("aggregation", over))
+    learner = build(load_config("stimulus-response", {"learner.critic": 0.5, "learner.passive": True}))
+    assert learner.critic.weight == 0.5  # watched passively, its samples are the system's own

@@ -1,0 +1,149 @@
+"""A trained critic beside the evolved judges: a classifier on a trial's summary statistics,
+fitted to the samples of recent generations (docs/concepts.md, "Memory").
+
+The evolved judges read a trial step by step and keep only what selection rewards: once the
+models sit on the truth, a group of them can drift to a value the judges of the moment do not
+tell from the system, although one trial of it moves a statistic of the agent's motion by
+several of the system's spreads (docs/results.md, "Guards"). A critic that is *fitted*, not
+selected, reads those statistics whenever they differ: each generation it judges the
+population's samples (out of sample: it was fitted on earlier generations), its mean
+P(genuine) on a model's samples makes ``weight`` of the model's fitness, and then it is fitted
+again on the genuine and the population's samples of the last ``window`` generations
+(experience replay, as the "history of refined images" of Shrivastava et al., 2017). The
+discrepancy is that of likelihood-free inference by classification (Gutmann et al., 2018).
+
+Caveat: its statistics are :func:`~turinglearn.core.evaluation.trajectory_features`, those the
+held-out test's classifier reads, so a run with a critic is fitted towards that test; its
+parameter error against a known truth stays an independent check.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.core.evaluation import trajectory_features
+from turinglearn.core.fitness import model_fitness
+
+
+class FeatureCritic:
+    """A logistic classifier on the standardised statistics ``z`` of a trial and their squares
+    (``sigmoid(w . z + u . z^2 + b)``, a genuine region that can be bounded on both sides),
+    fitted by Newton's method to the class-balanced log loss (its mean over the genuine samples
+    and over the counterfeit ones, averaged) plus ``penalty / 2 |(w, u)|^2``. The penalty keeps
+    its P(genuine) graded where the classes are told apart perfectly (a population far from the
+    system), so that the models nearer to it still rank above the others.
+
+    weight: its share of a model's fitness, in (0, 1]; window: generations of samples it is
+    fitted on (each generation's genuine samples and the population's; the oldest dropped);
+    steps: Newton steps per fit, from the last fit's weights.
+    """
+
+    def __init__(self, weight: float = 0.5, window: int = 20, penalty: float = 0.1, steps: int = 5):
+        if not 0 < weight <= 1:
+            raise ValueError(
+                f"the critic's weight is its share of a model's fitness, in (0, 1], got {weight}"
+            )
+        if window < 1:
+            raise ValueError(f"the critic's window is a number of generations, at least 1, got {window}")
+        self.weight, self.window, self.penalty, self.steps = (
+            float(weight),
+            int(window),
+            float(penalty),
+            int(steps),
+        )
+        self.z: list[np.ndarray] = []  # per generation [S_g, K] statistics
+        self.y: list[np.ndarray] = []  # per generation [S_g] 1 genuine, 0 the population's
+        self.coef: np.ndarray | None = None  # [2 K + 1] (w, u, b) on the standardised statistics
+        self.centre: np.ndarray | None = None  # [K] the standardisation the coefficients were fitted with
+        self.scale: np.ndarray | None = None  # [K]
+
+    def criticise(
+        self, x: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int
+    ) -> tuple[np.ndarray, float]:
+        """One generation: judge its samples x [S, T, F] (``genuine`` [S]; ``owner`` [S], -1 for
+        the system's, ``< models`` the population's), then learn the system's and the population's.
+
+        Returns [models] the mean P(genuine) on each model's samples, and the balanced accuracy on
+        the system's and the population's samples (NaN before the first fit): both out of sample.
+        """
+        owner, genuine = np.asarray(owner), np.asarray(genuine, dtype=bool)
+        mine = genuine | ((owner >= 0) & (owner < models))  # the system's samples and the population's
+        z = self.statistics(x[mine])
+        p = self.judge(z)  # [S'] fitted on earlier generations only
+        g = genuine[mine]
+        accuracy = (
+            float(((p[g] > 0.5).mean() + (p[~g] <= 0.5).mean()) / 2)
+            if self.coef is not None
+            else float("nan")
+        )
+        self.learn(z, g)
+        return model_fitness(p[None], owner[mine], models), accuracy
+
+    def statistics(self, x: np.ndarray) -> np.ndarray:
+        """x [S, T, F] trials -> [S, K] their statistics (K = 9 F)."""
+        return trajectory_features(np.asarray(x, dtype=float))
+
+    def judge(self, z: np.ndarray) -> np.ndarray:
+        """z [S, K] statistics -> [S] P(genuine); 0.5 for every sample before the first fit."""
+        if self.coef is None:
+            return np.full(len(z), 0.5)
+        return _sigmoid(self._design(z) @ self.coef)
+
+    def learn(self, z: np.ndarray, genuine: np.ndarray) -> None:
+        """Add one generation's samples (z [S, K], genuine [S] bool) and fit again on the window."""
+        self.z.append(np.asarray(z, dtype=float))
+        self.y.append(np.asarray(genuine, dtype=float))
+        del self.z[: -self.window], self.y[: -self.window]
+        z, y = np.concatenate(self.z), np.concatenate(self.y)
+        if y.min() == y.max():  # one class only: nothing to tell apart yet
+            return
+        self.centre, self.scale = z.mean(axis=0), z.std(axis=0) + 1e-9
+        a = self._design(z)  # [N, 2K + 1]
+        c = np.where(y == 1, 0.5 / y.sum(), 0.5 / (len(y) - y.sum()))  # class-balanced, summing to 1
+        ridge = np.full(a.shape[1], self.penalty)
+        ridge[-1] = 0.0  # no penalty on the bias
+        coef = np.zeros(a.shape[1]) if self.coef is None else self.coef
+
+        def loss(b):  # the class-balanced log loss plus the ridge
+            t = a @ b
+            return c @ (np.logaddexp(0.0, t) - y * t) + 0.5 * ridge @ b**2
+
+        for _ in range(self.steps):  # Newton's method, each step halved until the loss falls
+            p = _sigmoid(a @ coef)
+            grad = a.T @ (c * (p - y)) + ridge * coef
+            hess = (a * (c * p * (1 - p))[:, None]).T @ a + np.diag(ridge + 1e-6)
+            move, before = np.linalg.solve(hess, grad), loss(coef)
+            for _ in range(20):
+                if loss(coef - move) <= before:
+                    coef = coef - move
+                    break
+                move = move / 2
+        self.coef = coef
+
+    def _design(self, z: np.ndarray) -> np.ndarray:
+        s = (np.asarray(z, dtype=float) - self.centre) / self.scale
+        s = np.clip(s, -10.0, 10.0)  # a statistic far outside the fitted ones saturates, not explodes
+        return np.concatenate([s, s**2, np.ones((len(s), 1))], axis=1)
+
+    def state_dict(self) -> dict:
+        return {
+            "z": list(self.z),
+            "y": list(self.y),
+            "coef": self.coef,
+            "centre": self.centre,
+            "scale": self.scale,
+        }
+
+    def load_state_dict(self, state) -> None:
+        """``state``: :meth:`state_dict`'s, or None (a fresh critic: a restart, or a run without one)."""
+        state = state or {}
+        self.z = [np.array(a) for a in state.get("z", [])]
+        self.y = [np.array(a) for a in state.get("y", [])]
+        self.coef, self.centre, self.scale = (
+            None if state.get(k) is None else np.array(state[k], dtype=float)
+            for k in ("coef", "centre", "scale")
+        )
+
+
+def _sigmoid(t: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * t))
