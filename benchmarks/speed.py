@@ -12,6 +12,9 @@ same load (the machine's load average is printed beside every figure):
 - parts, on one generation's work: simulation (robot-steps per second), judgement
   (multiply-adds per second), the optimisers (ask, fitness, tell) and the run's hooks (metrics,
   checkpoints: the wall time of a short ``turinglearn.learn`` run per generation beyond its steps);
+- critic: a generation of ``learner.critic`` on object clustering's samples (200 trials of 300
+  steps, 2 features; a window of 20 generations): statistics, verdicts and fit, the fit holding
+  BLAS to one thread as shipped, against the same fit with BLAS's threads free;
 - scalar (``--scalar-share``): the same generation with the scalar oracle, scaled up;
 - full run (``--full-run``): ``turinglearn run aggregation`` (1000 generations, C2ST and plots
   included) in a subprocess, wall and CPU seconds; compilation is included when the cache is
@@ -157,6 +160,30 @@ def optimiser(repeats: int) -> float:
 
     one()
     return _timed(one, repeats)
+
+
+def critic(repeats: int) -> dict:
+    """Seconds of one generation of the critic (statistics, verdicts, fit on a full window), and of
+    its fit alone with one BLAS thread (as shipped) and with BLAS's threads free."""
+    from turinglearn.core.critic import FeatureCritic
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((200, 300, 2))  # object clustering: 100 genuine, 100 models' trials
+    genuine, owner = np.arange(200) < 100, np.where(np.arange(200) < 100, -1, np.arange(200) - 100)
+    fitted = FeatureCritic(window=20)
+    for _ in range(20):  # a full window
+        fitted.criticise(x + 0.1 * rng.standard_normal(x.shape), genuine, owner, 100)
+    z, y = fitted.statistics(x), np.concatenate(fitted.y)
+    window = np.concatenate(fitted.z)
+
+    def free():  # the fit without the thread limit
+        fitted._fit(window, y)
+
+    return {
+        "generation": _timed(lambda: fitted.criticise(x, genuine, owner, 100), repeats),
+        "fit_one_thread": _timed(lambda: fitted.learn(z, genuine), repeats),
+        "fit_threads_free": _timed(free, repeats),
+    }
 
 
 def hooks(generations: int) -> float:
@@ -307,6 +334,12 @@ def main() -> None:
     hk = result["hooks"] = hooks(30)
     print(
         f"  optimisers (ask, fitness, tell) {opt * 1e3:.1f} ms; run hooks (metrics, checkpoints) {hk * 1e3:.1f} ms"
+    )
+    cr = result["critic"] = critic(a.repeats)
+    print(
+        f"  critic, a generation on 4,000 samples {cr['generation'] * 1e3:.1f} ms; its fit with one BLAS thread "
+        f"{cr['fit_one_thread'] * 1e3:.1f} ms, with BLAS's threads free {cr['fit_threads_free'] * 1e3:.1f} ms "
+        f"(load {load():.1f})"
     )
     if a.scalar_share > 0:
         s = result["scalar"] = scalar(a.scalar_share)

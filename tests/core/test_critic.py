@@ -200,11 +200,12 @@ def test_the_critic_weighs_in_the_samples_of_a_preset(tiny):
         ("learner.critic", 1.5, r"learner\.critic: 1\.5 is not a share of a model's fitness in \[0, 1\]"),
         ("learner.critic", -0.1, r"learner\.critic: -0\.1 is not a share"),
         ("learner.critic_window", 0, r"learner\.critic_window"),
+        ("learner.model_fitness", "gap", r"learner\.critic: mixes a P\(genuine\) .* model_fitness = 'gap'"),
     ],
 )
 def test_bad_critic_settings_name_the_key(tiny, key, value, words):
     with pytest.raises(ConfigError, match=words):
-        load_config("aggregation", {**tiny, key: value})
+        load_config("aggregation", {**tiny, "learner.critic": 0.5, key: value})
 
 
 def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):

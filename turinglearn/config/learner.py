@@ -145,7 +145,8 @@ class LearnerConfig:
     trial's summary statistics (those of the held-out test) fitted each generation to the
     genuine and the population's samples of the last ``critic_window`` generations (0: none;
     in (0, 1]: its mean P(genuine) on the model's samples, judged before it learns them, makes
-    this much of the fitness, the judges the rest). Passive systems (swarms, recordings,
+    this much of the fitness, the judges the rest; not with ``model_fitness`` ``matching`` or
+    ``gap``, on another scale). Passive systems (swarms, recordings,
     ``passive``), discriminators of any kind; see :class:`~turinglearn.core.critic.FeatureCritic`
     and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
@@ -253,6 +254,12 @@ class LearnerConfig:
         check_at_least(self, guard_every=1, guard_window=1, critic_window=1)
         if not 0 <= self.critic <= 1:
             raise ConfigError(f"{self.critic} is not a share of a model's fitness in [0, 1] (0: no critic)", "critic")
+        if self.critic and self.model_fitness in ("matching", "gap"):
+            raise ConfigError(
+                f"mixes a P(genuine) in [0, 1] into the models' fitness; model_fitness = {self.model_fitness!r} "
+                "is on another scale (near 0 at best). Use model_fitness = 'votes' or 'outputs', or critic = 0",
+                "critic",
+            )
         if self.guards == 1:
             raise ConfigError("is 1 trial per probe; half the trials elect a guard and half check it: use 2 or more", "guards")
         if not 0 < self.guard_step <= 1:
