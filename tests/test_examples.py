@@ -64,3 +64,16 @@ def test_an_example_runs_as_a_script():
     )
     assert r.returncode == 0, r.stderr
     assert "gain   inferred" in r.stdout and "% of its range" in r.stdout
+
+
+def test_ones_own_swarm_runs_with_whole_swarm_judges():
+    """Whole-swarm judges size a swarm from the contract's settings (n_agents + n_replicas), not
+    from an attribute the built-in environments' configs have besides."""
+    pytest.importorskip("torch")
+    import turinglearn
+
+    module = _load("own_swarm")
+    assert not hasattr(module.DriftSwarm().config, "n_robots")  # what the contract does not ask for
+    over = {**module.QUICK, "generations": 2, "discriminators.kind": "swarm", "evaluation.intervals": "off"}
+    result = turinglearn.learn("own-system", simulator=module.DriftSwarm(), overrides=over)
+    assert len(result.history["generation"]) == 2 and np.isfinite(result.model_fitness).all()

@@ -192,7 +192,7 @@ class PolicySwarm:
         Returns features [B, N, T, F] (and pos [B, T + 1, N, 2], heading [B, T + 1, N] when recorded).
         """
         cfg = self.config
-        b, n = len(theta), cfg.n_robots
+        b, n = len(theta), cfg.n_agents + cfg.n_replicas
         if genuine is None:
             genuine = np.broadcast_to(np.arange(n) < cfg.n_agents, (b, n))
         state = self.sim.reset(rng, b)

@@ -130,7 +130,7 @@ class SwarmSnapshotSystem(SwarmSystem):
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         m = theta.shape[0]
         th = np.repeat(theta, self.trials_per_model, axis=0)  # [B, d], B = M * trials
-        b, n = len(th), self.sim.config.n_robots
+        b, n = len(th), self.sim.config.n_agents + self.sim.config.n_replicas  # N, the contract's
         genuine = np.zeros((2 * b, n), dtype=bool)
         genuine[b:] = True  # the first B swarms run the models, the next B the truth
         run = run_swarms(self.sim, np.concatenate([th, th]), genuine, rng, record=True)
