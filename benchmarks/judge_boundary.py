@@ -60,7 +60,8 @@ def reliability(run: Path, generation: int, repeats: int, seed: int, theta=None)
     ``whole`` and ``near`` (the models within 0.1 of the median in every parameter; ``near_models``
     of them), the mean correlation of the fitness between two of ``repeats`` evaluations on
     fresh trials; ``follows`` {parameter: correlation of the mean fitness with its distance
-    from the truth}. The fitness is the learner's own (:meth:`TuringLearner.models_fitness`).
+    from the truth}. The fitness is the learner's own from its judges (:meth:`TuringLearner.models_fitness`;
+    a critic's share, ``learner.critic``, is left out).
     theta: [M, d] models to judge instead of the checkpoint's population."""
     from turinglearn.core.contracts import Evaluation
     from turinglearn.core.fitness import judgements

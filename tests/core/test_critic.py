@@ -185,13 +185,67 @@ def test_a_run_with_a_critic_is_deterministic_resumes_bit_for_bit_and_reports_it
     )
 
 
-def test_the_critic_weighs_in_the_samples_of_a_preset(tiny):
-    learner = build(load_config("aggregation", {**tiny, "learner.critic": 1.0}))
-    seen = record_evaluations(learner)
-    learner.step()
-    record = learner.step()
-    assert not seen  # the samples came back to the learner instead of being judged in the evaluator
-    assert np.ptp(record.model_fitness) > 0 and np.isfinite(record.diagnostics["critic_accuracy"])
+def test_on_a_swarm_it_learns_the_system_and_the_population_only_and_is_all_of_a_fitness_of_one(tiny, monkeypatch):
+    """On aggregation with recalled models and hard counterfeits judged beside the population,
+    the critic learns the genuine samples and the population's (not the recalled models' nor the
+    counterfeits'), and with critic = 1 a model's fitness is its mean P(genuine) alone."""
+    over = {**tiny, "learner.critic": 1.0, "learner.model_memory": 4, "learner.model_memory_below": 1.0}
+    learner = build(load_config("aggregation", {**over, "learner.counterfeits": 3}))
+    seen, batches, samples = record_evaluations(learner), [], type(learner.evaluator).samples
+
+    def spy(self, *args):
+        batches.append(samples(self, *args))
+        return batches[-1]
+
+    monkeypatch.setattr(type(learner.evaluator), "samples", spy)
+    others = 0
+    for _ in range(4):
+        before = FeatureCritic(window=20)
+        before.load_state_dict(learner.critic.state_dict())
+        record = learner.step()
+        owner, genuine = np.asarray(batches[-1].owner), np.asarray(batches[-1].genuine)
+        ours = genuine | (owner < 10)  # the system's agents and the population's 10 models' replicas
+        others += (~ours).sum()
+        np.testing.assert_array_equal(learner.critic.y[-1], genuine[ours])
+        p = before.judge(before.statistics(batches[-1].x))
+        np.testing.assert_allclose(record.model_fitness, [p[owner == m].mean() for m in range(10)])
+    assert others > 0 and not seen  # recalled models and counterfeits were judged; no evaluation in the evaluator
+
+
+def test_a_broken_trial_is_a_counterfeit_and_spoils_no_fit():
+    """A trial whose statistics are not finite gets P(genuine) 0 and is left out of the fit; a
+    torch tensor (samples kept on a device) is read like an array."""
+    rng = np.random.default_rng(4)
+    critic = FeatureCritic(window=2)
+    z, genuine = _generation(rng, critic, fake_mean=0.6)
+    z[-1, 0] = np.inf
+    np.testing.assert_array_equal(critic.judge(z)[-1], 0.0)
+    critic.learn(z, genuine)
+    assert np.isfinite(critic.coef).all() and np.isfinite(critic.centre).all()
+    p = critic.judge(z)
+    assert p[-1] == 0.0 and np.isfinite(p).all() and p[:-1].std() > 0
+
+    class OnDevice:  # what a CUDA tensor does: no __array__, but detach().cpu().numpy()
+        def __init__(self, a):
+            self.a = a
+
+        def __array__(self, *args, **kwargs):
+            raise TypeError("can't convert cuda tensor to numpy")
+
+        def detach(self):
+            return self
+
+        def cpu(self):
+            return self
+
+        def numpy(self):
+            return self.a
+
+    x = _trials(rng, 8)
+    np.testing.assert_array_equal(critic.statistics(OnDevice(x)), critic.statistics(x))
+    owner = np.r_[np.full(4, -1), np.arange(4)]
+    got, _ = critic.criticise(OnDevice(x), owner < 0, owner, 4)
+    assert got.shape == (4,) and np.isfinite(got).all()
 
 
 @pytest.mark.parametrize(
@@ -201,6 +255,7 @@ def test_the_critic_weighs_in_the_samples_of_a_preset(tiny):
         ("learner.critic", -0.1, r"learner\.critic: -0\.1 is not a share"),
         ("learner.critic_window", 0, r"learner\.critic_window"),
         ("learner.model_fitness", "gap", r"learner\.critic: mixes a P\(genuine\) .* model_fitness = 'gap'"),
+        ("learner.model_fitness", "matching", r"learner\.critic: mixes .* model_fitness = 'matching'"),
     ],
 )
 def test_bad_critic_settings_name_the_key(tiny, key, value, words):
@@ -216,5 +271,8 @@ def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):
     over = {**tiny, "learner.critic": 0.5, "execution.array": "torch", "execution.backend": "processes"}
     with pytest.raises(ConfigError, match=r"learner\.critic: .*stay on their device"):
         build(load_config("aggregation", over))
+    pytest.importorskip("torch")
+    with pytest.raises(ConfigError, match=r"learner\.critic: .*discriminators.kind = 'swarm' judges sets of robots"):
+        build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "discriminators.kind": "swarm"}))
     learner = build(load_config("stimulus-response", {"learner.critic": 0.5, "learner.passive": True}))
     assert learner.critic.weight == 0.5  # watched passively, its samples are the system's own

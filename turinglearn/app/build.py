@@ -201,6 +201,13 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
         _check_judge_steps(config, system, judges)
     if config.learner.critic:
         _check_samples_return(config, system, "is fitted to a generation's samples", "critic = 0", "learner.critic")
+        if judge.judges == "swarms":
+            raise ConfigError(
+                f"reads a trial's trajectory step by step; discriminators.kind = {dc.kind!r} judges sets of "
+                "robots, whose order means nothing. Use discriminators.kind = 'elman' (or another kind that "
+                "judges trajectories), or critic = 0",
+                "learner.critic",
+            )
     if config.learner.guards and isinstance(judges, SampleTrainer):
         raise ConfigError(
             f"elects guards among evolved discriminators; discriminators.kind = {dc.kind!r} is one "

@@ -47,7 +47,8 @@ class LearnerConfig:
     model_memory_keep: which archived models stay: ``history`` (a uniform sample of every one
     archived) or ``recent``;
     model_memory_below: a generation's least fit model is archived only when its fitness (the
-    share of its judges that took it for genuine) is below this, in (0, 1];
+    share of its judges that took it for genuine; with a critic, mixed with its P(genuine)) is
+    below this, in (0, 1];
     model_memory_share: the recalled models' share of the evolved discriminators' specificity,
     in (0, 1) (-1: their samples count like the population's, a few among many; not with
     ``counterfeits``, which take half);
@@ -147,7 +148,7 @@ class LearnerConfig:
     in (0, 1]: its mean P(genuine) on the model's samples, judged before it learns them, makes
     this much of the fitness, the judges the rest; not with ``model_fitness`` ``matching`` or
     ``gap``, on another scale). Passive systems (swarms, recordings,
-    ``passive``), discriminators of any kind; see :class:`~turinglearn.core.critic.FeatureCritic`
+    ``passive``), discriminators that judge trajectories (not whole swarms); see :class:`~turinglearn.core.critic.FeatureCritic`
     and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
     """

@@ -68,7 +68,7 @@ class FeatureCritic:
         """
         owner, genuine = np.asarray(owner), np.asarray(genuine, dtype=bool)
         mine = genuine | ((owner >= 0) & (owner < models))  # the system's samples and the population's
-        z = self.statistics(x[mine])
+        z = self.statistics(_numpy(x)[mine])
         p = self.judge(z)  # [S'] fitted on earlier generations only
         g = genuine[mine]
         accuracy = (
@@ -81,13 +81,18 @@ class FeatureCritic:
 
     def statistics(self, x: np.ndarray) -> np.ndarray:
         """x [S, T, F] trials -> [S, K] their statistics (K = 9 F)."""
-        return trajectory_features(np.asarray(x, dtype=float))
+        return trajectory_features(_numpy(x))
 
     def judge(self, z: np.ndarray) -> np.ndarray:
-        """z [S, K] statistics -> [S] P(genuine); 0.5 for every sample before the first fit."""
+        """z [S, K] statistics -> [S] P(genuine); 0.5 for every sample before the first fit, 0 for a
+        sample whose statistics are not finite (a broken trial is a counterfeit)."""
+        z = np.asarray(z, dtype=float)
+        finite = np.isfinite(z).all(axis=1)
         if self.coef is None:
-            return np.full(len(z), 0.5)
-        return _sigmoid(self._design(z) @ self.coef)
+            p = np.full(len(z), 0.5)
+        else:
+            p = _sigmoid(self._design(np.where(finite[:, None], z, 0.0)) @ self.coef)
+        return np.where(finite, p, 0.0)
 
     def learn(self, z: np.ndarray, genuine: np.ndarray) -> None:
         """Add one generation's samples (z [S, K], genuine [S] bool) and fit again on the window."""
@@ -95,12 +100,14 @@ class FeatureCritic:
         self.y.append(np.asarray(genuine, dtype=float))
         del self.z[: -self.window], self.y[: -self.window]
         z, y = np.concatenate(self.z), np.concatenate(self.y)
-        if y.min() == y.max():  # one class only: nothing to tell apart yet
+        finite = np.isfinite(z).all(axis=1)  # a broken trial (inf, NaN) would spoil the standardisation
+        z, y = z[finite], y[finite]
+        if not len(y) or y.min() == y.max():  # one class only: nothing to tell apart yet
             return
         from threadpoolctl import threadpool_limits
 
-        # one BLAS thread: on matrices this small more threads cost more than they save (20 times
-        # as long on two busy cores), and the sums come out the same on every machine
+        # one BLAS thread: on matrices this small more threads cost more than they save (16 times
+        # as long a run on two busy cores), and the sums do not depend on the thread count
         with threadpool_limits(1):
             self.coef = self._fit(z, y)
 
@@ -152,6 +159,14 @@ class FeatureCritic:
             None if state.get(k) is None else np.array(state[k], dtype=float)
             for k in ("coef", "centre", "scale")
         )
+
+
+def _numpy(x) -> np.ndarray:
+    """Samples as a numpy array, also when they are a torch tensor on a device (``execution.array
+    = "torch"``)."""
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    return np.asarray(x, dtype=float)
 
 
 def _sigmoid(t: np.ndarray) -> np.ndarray:
