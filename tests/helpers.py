@@ -60,6 +60,18 @@ def record_shown(learner) -> list:
     return shown
 
 
+def record_samples(learner, monkeypatch) -> list:
+    """Spy on the evaluator's ``samples`` (the batches that come back to the learner), in order."""
+    batches, samples = [], type(learner.evaluator).samples
+
+    def spy(self, *args):
+        batches.append(samples(self, *args))
+        return batches[-1]
+
+    monkeypatch.setattr(type(learner.evaluator), "samples", spy)
+    return batches
+
+
 class Shifted:
     """A toy system: genuine samples ~ N(0.3, 0.1), a model theta's samples ~ N(theta, 0.1)."""
 

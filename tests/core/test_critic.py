@@ -3,7 +3,7 @@ samples, whose P(genuine) makes a share of the models' fitness."""
 
 import numpy as np
 import pytest
-from helpers import Shifted, assert_same_run, record_evaluations
+from helpers import Shifted, assert_same_run, record_evaluations, record_samples
 
 import turinglearn
 from turinglearn.app.build import build
@@ -138,13 +138,7 @@ def test_its_verdicts_make_its_share_of_the_models_fitness(monkeypatch):
     from turinglearn.core.fitness import judgements, model_fitness
 
     learner = _toy(0.25)
-    batches, samples = [], type(learner.evaluator).samples
-
-    def spy(self, *args):
-        batches.append(samples(self, *args))
-        return batches[-1]
-
-    monkeypatch.setattr(type(learner.evaluator), "samples", spy)
+    batches = record_samples(learner, monkeypatch)
     for g in range(4):
         before = FeatureCritic(window=10)
         before.load_state_dict(
@@ -191,13 +185,7 @@ def test_on_a_swarm_it_learns_the_system_and_the_population_only_and_is_all_of_a
     counterfeits'), and with critic = 1 a model's fitness is its mean P(genuine) alone."""
     over = {**tiny, "learner.critic": 1.0, "learner.model_memory": 4, "learner.model_memory_below": 1.0}
     learner = build(load_config("aggregation", {**over, "learner.counterfeits": 3}))
-    seen, batches, samples = record_evaluations(learner), [], type(learner.evaluator).samples
-
-    def spy(self, *args):
-        batches.append(samples(self, *args))
-        return batches[-1]
-
-    monkeypatch.setattr(type(learner.evaluator), "samples", spy)
+    seen, batches = record_evaluations(learner), record_samples(learner, monkeypatch)
     others = 0
     for _ in range(4):
         before = FeatureCritic(window=20)
