@@ -182,9 +182,22 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.critic": 0.25,
     },
+    # the same, the critic three quarters of a model's fitness
+    "shared-geometric-judge3-voters-critic-most": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.75,
+    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},
+    # the same with a critic, which on an interrogated system runs trials of its own under the
+    # generation's interrogators (each genuine and counterfeit pair under the same one)
+    "shared-geometric-voters-critic": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+    },
+    "shared-geometric-voters-critic-quarter": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.25,
+    },
     "shared-geometric-voters-guards": {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.guards": 16,
     },

@@ -200,6 +200,102 @@ def test_on_a_swarm_it_learns_the_system_and_the_population_only_and_is_all_of_a
     assert others > 0 and not seen  # recalled models and counterfeits were judged; no evaluation in the evaluator
 
 
+# --- an interrogated system: the critic runs trials of its own under the interrogators ----------
+
+SMALL = {  # stimulus-response, small: 20 models, 20 interrogators, 20 genuine trials each
+    "models.population": 20,
+    "models.parents": 10,
+    "discriminators.population": 20,
+    "discriminators.parents": 10,
+    "learner.genuine_trials": 20,
+}
+
+
+def test_interrogated_samples_pair_each_genuine_and_counterfeit_trial_under_one_interrogator():
+    """Trial i of the system and trial i of a model face the same interrogator: with an agent
+    that is never startled (its speed gain * light, no chance in it) and models equal to it,
+    the two trials of a pair are the same trajectory, while the interrogators' differ."""
+    from turinglearn.environments.stimulus_response import StimulusResponseConfig, StimulusResponseSim
+    from turinglearn.families.elman import ElmanNetwork
+    from turinglearn.systems.interactive import InteractiveSystem
+
+    truth = (0.6, 0.0, 0.1, 0.2)  # startle_prob 0: deterministic
+    system = InteractiveSystem(StimulusResponseSim(StimulusResponseConfig(steps=30, truth=truth)), trials_per_model=3)
+    net = ElmanNetwork(n_inputs=2, n_outputs=2)
+    weights = np.random.default_rng(0).normal(0.0, 3.0, size=(5, net.n_weights))
+    theta = np.tile(truth, (4, 1))
+    batch = system.interrogated_samples(theta, net, weights, np.random.default_rng(1))
+    assert batch.x.shape == (24, 30, 2)
+    np.testing.assert_array_equal(batch.owner, np.r_[np.full(12, -1), np.repeat(np.arange(4), 3)])
+    np.testing.assert_array_equal(batch.genuine, batch.owner < 0)
+    np.testing.assert_array_equal(batch.x[:12], batch.x[12:])  # each pair under one interrogator
+    lights = batch.x[:12, :, 1]
+    assert len({lights[i].tobytes() for i in range(5)}) == 5  # five interrogators, five schedules
+    np.testing.assert_array_equal(lights[5:10], lights[:5])  # trial i under interrogator i % 5
+
+
+def test_on_an_interrogated_system_it_judges_trials_of_its_own_and_makes_its_share():
+    """On stimulus-response the critic reads trials it runs under the generation's interrogators
+    (the judges' evaluation is unchanged): unfitted it gives 0.5 to every model; then its
+    out-of-sample verdicts on its trials make half of each model's fitness."""
+    from turinglearn.core.fitness import judgements, model_fitness
+    from turinglearn.core.random import stream
+
+    over = {**SMALL, "learner.critic": 0.5}
+    learner = build(load_config("stimulus-response", over))
+    plain = build(load_config("stimulus-response", SMALL))
+    own = []
+    interrogated = learner.evaluator.interrogated
+
+    def spy(*args):
+        own.append(interrogated(*args))
+        return own[-1]
+
+    learner.evaluator.interrogated = spy
+    seen = record_evaluations(learner)
+    first, without = learner.step(), plain.step()
+    np.testing.assert_allclose(first.model_fitness, 0.5 * without.model_fitness + 0.25)
+    assert np.isnan(first.diagnostics["critic_accuracy"])
+    np.testing.assert_array_equal(own[0].owner, np.r_[np.full(80, -1), np.repeat(np.arange(20), 4)])
+    for _ in range(3):
+        before = FeatureCritic()
+        before.load_state_dict(learner.critic.state_dict())
+        theta = learner.model_optimizer.ask()
+        weights = learner.discriminator_optimizer.ask()
+        record = learner.step()
+        batch = own[-1]
+        again = learner.system.interrogated_samples(
+            theta, learner.discriminator, weights, stream(0, "critic", record.generation, 0)
+        )
+        np.testing.assert_array_equal(batch.x, again.x)  # the generation's interrogators, the critic's stream
+        p = before.judge(before.statistics(batch.x))
+        critic = np.array([p[batch.owner == m].mean() for m in range(20)])
+        ev = seen[-1]
+        judges = model_fitness(judgements(ev.outputs), ev.owner, 20)  # the share of all 20 judges fooled
+        np.testing.assert_allclose(record.model_fitness, 0.5 * judges + 0.5 * critic)
+        assert not np.allclose(critic, 0.5) and 0 <= record.diagnostics["critic_accuracy"] <= 1
+
+
+def test_the_critic_alone_recovers_an_interrogated_agent():
+    """With all of the models' fitness the critic's, the stimulus-response agent
+    (0.6, 0.8, 0.1, 0.2) is recovered from trials under evolving interrogators, whose
+    judgements count for nothing."""
+    learner = build(load_config("stimulus-response", {**SMALL, "seed": 2, "learner.critic": 1.0}))
+    medians = [learner.step().median for _ in range(150)]
+    estimate = np.median(medians[-50:], axis=0)
+    np.testing.assert_allclose(estimate, [0.6, 0.8, 0.1, 0.2], atol=0.1)
+
+
+def test_an_interrogated_run_with_a_critic_is_deterministic_and_resumes_bit_for_bit(tmp_path):
+    from test_memory import _interrupted_and_resumed
+
+    over = {**SMALL, "generations": 5, "learner.critic": 0.5, "learner.critic_window": 3, "evaluation.c2st_trials": 20}
+    whole = turinglearn.learn("stimulus-response", seed=3, overrides=over)
+    assert_same_run(whole, turinglearn.learn("stimulus-response", seed=3, overrides=over))
+    assert np.isfinite(whole.history["critic_accuracy"][1:]).all()
+    assert_same_run(_interrupted_and_resumed(over, 3, 2, tmp_path, "stimulus-response"), whole)
+
+
 def test_a_broken_trial_is_a_counterfeit_and_spoils_no_fit():
     """A trial whose statistics are not finite gets P(genuine) 0 and is left out of the fit; a
     torch tensor (samples kept on a device) is read like an array."""
@@ -252,8 +348,6 @@ def test_bad_critic_settings_name_the_key(tiny, key, value, words):
 
 
 def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):
-    with pytest.raises(ConfigError, match=r"learner\.critic: .*interrogated system.* or set critic = 0"):
-        build(load_config("stimulus-response", {"learner.critic": 0.5}))
     with pytest.raises(ConfigError, match=r"learner\.critic: .*learner.kind = 'metric-sse' has none"):
         build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "learner.kind": "metric-sse"}))
     over = {**tiny, "learner.critic": 0.5, "execution.array": "torch", "execution.backend": "processes"}

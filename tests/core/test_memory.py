@@ -71,8 +71,8 @@ def test_engagement_measures_the_best_current_judge_and_the_hall_of_fame():
     assert np.isnan(none["judges_best_vs_memory"]) and np.isnan(none["hall_of_fame_fooled"])
 
 
-def _interrupted_and_resumed(over, seed, at, tmp_path):
-    """An aggregation run stopped by Ctrl-C once generation ``at`` is evaluated, then resumed."""
+def _interrupted_and_resumed(over, seed, at, tmp_path, task="aggregation"):
+    """A run of ``task`` stopped by Ctrl-C once generation ``at`` is evaluated, then resumed."""
     from turinglearn.app.driver import resume
 
     def stop(record):
@@ -80,7 +80,7 @@ def _interrupted_and_resumed(over, seed, at, tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        turinglearn.learn("aggregation", seed=seed, overrides=over, out=tmp_path / "r", hooks=[stop])
+        turinglearn.learn(task, seed=seed, overrides=over, out=tmp_path / "r", hooks=[stop])
     return resume(tmp_path / "r", log=lambda m: None)
 
 

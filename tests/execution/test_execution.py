@@ -60,6 +60,22 @@ def test_processes_give_bit_identical_results(chunked, preset):
     assert_same_run(here, pool)
 
 
+def test_an_interrogated_critics_trials_run_bit_identically_in_worker_processes():
+    """The critic's trials of an interrogated system (evaluator.interrogated) run chunk by chunk
+    in workers, on the critic's own stream, as they would here."""
+    small = {
+        "generations": 3, "environment.steps": 20, "learner.genuine_trials": 7, "learner.critic": 0.5,
+        "models.population": 10, "models.parents": 5, "discriminators.population": 6,
+        "discriminators.parents": 3, "execution.chunk_size": 4, "evaluation.c2st_trials": 10,
+    }  # fmt: skip
+    here = turinglearn.learn("stimulus-response", overrides=small)
+    pool = turinglearn.learn(
+        "stimulus-response", overrides={**small, "execution.backend": "processes", "execution.workers": 2}
+    )
+    assert_same_run(here, pool)
+    assert np.isfinite(here.history["critic_accuracy"][1:]).all()
+
+
 @pytest.mark.parametrize("workers", [pytest.param(1, marks=pytest.mark.slow), 2])  # 1: slow, 2 covers it
 def test_dask_local_cluster_gives_bit_identical_results(chunked, workers):
     pytest.importorskip("dask.distributed")

@@ -199,7 +199,8 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     judges = _islands(judge.optimizer, discriminator, dc, judges_rng, k, "discriminators")
     if config.learner.judge_steps > 1:
         _check_judge_steps(config, system, judges)
-    if config.learner.critic:
+    interrogated = isinstance(system, InteractiveSystem) and not system.passive
+    if config.learner.critic and not interrogated:  # an interrogated system runs trials for it
         _check_samples_return(config, system, "is fitted to a generation's samples", "critic = 0", "learner.critic")
         if judge.judges == "swarms":
             raise ConfigError(

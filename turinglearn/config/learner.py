@@ -147,9 +147,11 @@ class LearnerConfig:
     genuine and the population's samples of the last ``critic_window`` generations (0: none;
     in (0, 1]: its mean P(genuine) on the model's samples, judged before it learns them, makes
     this much of the fitness, the judges the rest; not with ``model_fitness`` ``matching`` or
-    ``gap``, on another scale). Passive systems (swarms, recordings,
-    ``passive``), discriminators that judge trajectories (not whole swarms); see :class:`~turinglearn.core.critic.FeatureCritic`
-    and docs/concepts.md, "Memory".
+    ``gap``, on another scale). On a passive system (swarms, recordings, ``passive``) it reads
+    the generation's samples; on an interrogated one, ``trials_per_model`` trials of each model
+    and as many of the system that it runs under the generation's interrogators, each genuine
+    and counterfeit pair under the same one. Discriminators that judge trajectories (not whole
+    swarms); see :class:`~turinglearn.core.critic.FeatureCritic` and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
     """
 

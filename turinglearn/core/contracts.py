@@ -231,6 +231,20 @@ class PassiveSystem(System, Protocol):
         ...
 
 
+@runtime_checkable
+class InterrogatedSystem(System, Protocol):
+    """A system that its discriminators act on while they watch (``InteractiveSystem``, not
+    watched): its samples depend on who interrogates, so no batch serves every judge. It can
+    still give a critic labelled samples to read: pairs of trials under the same interrogator."""
+
+    def interrogated_samples(
+        self, theta: np.ndarray, discriminator: Interrogator, weights: np.ndarray, rng: np.random.Generator
+    ) -> SampleBatch:
+        """Trials of every model theta[M, d] and as many of the system, labelled; the genuine
+        and the counterfeit trial of one index both under one of the interrogators weights[D, k]."""
+        ...
+
+
 # --- simulators: what a user writes for a system of their own ------------------------------------
 
 

@@ -83,6 +83,11 @@ def _samples_work(built, theta, rng, part, parts) -> SampleBatch:
     return built[0].samples(theta, rng)
 
 
+def _interrogated_work(built, theta, rng, part, parts, judges) -> SampleBatch:
+    system, discriminator = built
+    return system.interrogated_samples(theta, discriminator, judges, rng)
+
+
 def _distance_work(built, theta, rng, part, parts, distance) -> np.ndarray:
     genuine, fake = built[0].trajectories(theta, rng)
     return -distance(genuine, fake)
@@ -90,8 +95,8 @@ def _distance_work(built, theta, rng, part, parts, distance) -> np.ndarray:
 
 def _in_worker(task: tuple):
     """A chunk in a worker: the system rebuilt from the recipe, then the chunk's work."""
-    work, recipe, theta, seed, generation, part, parts, extra = task
-    rng = stream(seed, "simulation", generation, part)
+    work, recipe, theta, seed, name, generation, part, parts, extra = task
+    rng = stream(seed, name, generation, part)
     return work(_worker_system(recipe), theta, rng, part, parts, *extra)
 
 
@@ -114,19 +119,23 @@ class ChunkedEvaluator:
                 "or use execution.backend = 'inprocess'"
             )
 
-    def _map(self, work, built, theta, seed: int, generation: int, *extra) -> tuple[list, list[int]]:
-        """``work`` on every chunk of ``theta``, here or on the backend's workers; the chunks'
-        results in order, and where each chunk starts."""
+    def _map(
+        self, work, built, theta, seed: int, generation: int, *extra, name: str = "simulation"
+    ) -> tuple[list, list[int]]:
+        """``work`` on every chunk of ``theta``, here or on the backend's workers, chunk ``p``
+        drawing from ``stream(seed, name, generation, p)``; the chunks' results in order, and
+        where each chunk starts."""
         slices = chunk_slices(len(theta), self.chunk_size)
         parts = len(slices)
         if self.backend is None or self.backend.local:
             out = [
-                work(built, theta[s], stream(seed, "simulation", generation, p), p, parts, *extra)
+                work(built, theta[s], stream(seed, name, generation, p), p, parts, *extra)
                 for p, s in enumerate(slices)
             ]
         else:
             tasks = [
-                (work, self.recipe, theta[s], seed, generation, p, parts, extra) for p, s in enumerate(slices)
+                (work, self.recipe, theta[s], seed, name, generation, p, parts, extra)
+                for p, s in enumerate(slices)
             ]
             out = self.backend.map(_in_worker, tasks)
         return out, [s.start for s in slices]
@@ -141,6 +150,16 @@ class ChunkedEvaluator:
         # a system whose samples are not numpy arrays says how to join them (SwarmSystem.concatenate)
         join = getattr(system, "concatenate", np.concatenate)
         return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation), join)
+
+    def interrogated(self, system, discriminator, theta, judges, seed: int, generation: int) -> SampleBatch:
+        """Samples of an interrogated system for a critic: trials of every model and as many of
+        the system, each pair under one of ``judges`` (``interrogated_samples``), chunk by chunk
+        on their own random stream (``"critic"``), so the judges' trials draw what they would
+        without them."""
+        out = self._map(
+            _interrogated_work, (system, discriminator), theta, seed, generation, judges, name="critic"
+        )
+        return merge_samples(*out)
 
     def distances(self, system, distance, theta, seed: int, generation: int) -> np.ndarray:
         """Metric-based fitness (minus the distance) of every model: [M]."""

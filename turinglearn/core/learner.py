@@ -17,6 +17,7 @@ from turinglearn.core.contracts import (
     Generation,
     Hook,
     Optimizer,
+    PassiveSystem,
     SampleBatch,
     SampleTrainer,
     System,
@@ -186,9 +187,10 @@ class TuringLearner(GenerationLoop):
     ``window`` generations: each generation its mean P(genuine) on a model's samples (out of
     sample: fitted before) makes ``critic.weight`` of the model's fitness, then it is fitted
     again. Unlike a judge it is not selected, so it does not forget a difference no model of
-    the moment shows, for as long as its window holds one. Needs a
-    :class:`~turinglearn.core.contracts.PassiveSystem`; the samples then come back and are
-    judged here.
+    the moment shows, for as long as its window holds one. It reads a
+    :class:`~turinglearn.core.contracts.PassiveSystem`'s samples (they then come back and are
+    judged here), or an :class:`~turinglearn.core.contracts.InterrogatedSystem`'s trials of its
+    own under the generation's interrogators.
 
     A discriminator optimiser that learns from the samples themselves (a
     :class:`~turinglearn.core.contracts.SampleTrainer`, e.g.
@@ -278,6 +280,8 @@ class TuringLearner(GenerationLoop):
         self.critic = critic
         if critic is not None:
             check_critic(self)
+        # the critic reads the generation's batch; on an interrogated system, trials of its own
+        self.critic_reads_batch = critic is not None and isinstance(system, PassiveSystem)
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
@@ -305,7 +309,7 @@ class TuringLearner(GenerationLoop):
         # run the system and every model; every discriminator judges (interrogators act meanwhile)
         judges, guarded = self.judging(weights)  # [D + H' + G, k]; G: the guards that judge (an election may follow)
         trains, batch = self.trains_on_samples, None
-        if trains or self.judge_steps > 1 or self.critic is not None:  # the samples come back, judged here
+        if trains or self.judge_steps > 1 or self.critic_reads_batch:  # the samples come back, judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
             ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
         else:
@@ -323,7 +327,7 @@ class TuringLearner(GenerationLoop):
             if batch is not None:  # the critic and extra judge steps read every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
         f_models = self.models_fitness(ev, judged, len(weights), len(shown), len(theta), guarded)  # [M]
-        critic = None if self.critic is None else self.critic.criticise(batch.x, ev.genuine, ev.owner, len(theta))
+        critic = None if self.critic is None else self._criticise(batch, ev, theta, weights)
         if critic is not None:  # a fitted classifier's verdicts ([M], judged before it learns them) make its share
             f_models = (1 - self.critic.weight) * f_models + self.critic.weight * critic[0]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
@@ -361,6 +365,15 @@ class TuringLearner(GenerationLoop):
             diagnostics=diagnostics, parents=kept(self.model_optimizer, theta),
         )  # fmt: skip
         return self._publish(record)
+
+    def _criticise(self, batch, ev: Evaluation, theta: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
+        """The critic's verdicts on the population ([M], and its accuracy): on the generation's
+        samples, or on an interrogated system on trials of the system and of each model under
+        this generation's interrogators, run on the critic's own random stream."""
+        if self.critic_reads_batch:  # the batch's labels are the evaluation's (the guards' neighbours left out)
+            return self.critic.criticise(batch.x, ev.genuine, ev.owner, len(theta))
+        own = self.evaluator.interrogated(self.system, self.discriminator, theta, weights, self.seed, self.generation)
+        return self.critic.criticise(own.x, own.genuine, own.owner, len(theta))
 
     def judging(self, weights: np.ndarray) -> tuple[np.ndarray, int]:
         """The judges of a generation whose discriminators are ``weights`` [D, k]: those, then the

@@ -5,7 +5,7 @@ being built (this module does not import it: the learner imports these)."""
 
 from __future__ import annotations
 
-from turinglearn.core.contracts import PassiveSystem
+from turinglearn.core.contracts import InterrogatedSystem, PassiveSystem
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES
 
 
@@ -54,6 +54,10 @@ def check_model_judges(discriminator_optimizer) -> None:
 
 
 def check_critic(learner) -> None:
-    """The critic reads the samples themselves, which on an interrogated system depend on the judges."""
-    if not isinstance(learner.system, PassiveSystem):
-        raise ValueError("the critic is fitted to a generation's samples; an interrogated system's depend on the judges")
+    """The critic reads finished trials: a passive system's samples, or an interrogated one's
+    trials under its interrogators (``interrogated_samples``)."""
+    if not isinstance(learner.system, PassiveSystem | InterrogatedSystem):
+        raise ValueError(
+            "the critic is fitted to finished trials: the system needs samples() (passive) or "
+            "interrogated_samples() (interrogated)"
+        )

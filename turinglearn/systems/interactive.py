@@ -231,6 +231,19 @@ class InteractiveSystem:
         shape = (m, trials, 1, *feats.shape[1:])
         return feats[:n].reshape(shape), feats[n:].reshape(shape)
 
+    def interrogated_samples(
+        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator
+    ) -> SampleBatch:
+        """Labelled samples of an interrogated system, for a critic that reads finished trials:
+        ``trials_per_model`` trials of every model theta[M, d] and as many of the system, the
+        genuine and the counterfeit trial of index ``i`` both under interrogator
+        ``weights[i % D]``, closed loop (:meth:`trajectories` with :class:`Interrogators`).
+        Returns x [2 M trials, T, F], the system's first (owner -1)."""
+        by = Interrogators(discriminator, weights)
+        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule=by)
+        g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
+        return SampleBatch.labelled(g, c, theta.shape[0])
+
     def user_schedule(self, schedule) -> np.ndarray:
         """A user's stimulus schedule as [n, T, k], checked against the stimulus space."""
         stim = np.asarray(schedule, dtype=float)
