@@ -23,21 +23,7 @@ from turinglearn.core.contracts import (
     System,
 )
 from turinglearn.core.critic import FeatureCritic
-from turinglearn.core.fitness import (
-    JUDGE_FITNESS,
-    MODEL_FITNESS,
-    MODEL_JUDGES,
-    SHARED_JUDGE_FITNESS,
-    discriminator_fitness,
-    engagement,
-    gap_fitness,
-    island_discriminator_fitness,
-    island_model_fitness,
-    judgements,
-    matching_fitness,
-    model_fitness,
-    shared_discriminator_fitness,
-)
+from turinglearn.core.fitness import engagement, judgements
 from turinglearn.core.learner_checks import (
     check_critic,
     check_guards,
@@ -45,9 +31,10 @@ from turinglearn.core.learner_checks import (
     check_judge_steps,
     check_model_judges,
 )
-from turinglearn.core.memory import GUARD_VOTES, Archive, Guards, HistoricalAverage, NearCounterfeits
+from turinglearn.core.memory import Archive, Guards, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import kept
 from turinglearn.core.random import stream
+from turinglearn.core.scoring import Scoring
 
 
 class GenerationLoop:
@@ -240,28 +227,17 @@ class TuringLearner(GenerationLoop):
         self.judges_memory = Archive(hall_of_fame, hall_of_fame_keep)  # [H' <= H, k] discriminators
         self.models_memory = Archive(model_memory, model_memory_keep)  # [A' <= A, d] rejected models
         self.model_memory_judged = model_memory_judged if model_memory else 0
-        self.model_memory_below, self.model_memory_share = model_memory_below, model_memory_share
+        self.model_memory_below = model_memory_below
         if model_memory_share is not None and counterfeits is not None:
             raise ValueError("model_memory_share and counterfeits both claim a fixed share of specificity: use one")
         self.counterfeits = counterfeits
-        self.hall_of_fame_weight = hall_of_fame_weight
         self.history = history
-        self.guards, self.guard_weight = guards, float(guard_weight)
-        if guard_vote not in GUARD_VOTES:
-            raise ValueError(f"guard_vote must be one of {', '.join(GUARD_VOTES)}, got {guard_vote!r}")
-        self.guard_vote = guard_vote
-        if model_fitness not in MODEL_FITNESS:
-            raise ValueError(f"model_fitness must be one of {', '.join(MODEL_FITNESS)}, got {model_fitness!r}")
-        self.model_fitness = model_fitness
-        if judge_fitness not in JUDGE_FITNESS:
-            raise ValueError(f"judge_fitness must be one of {', '.join(JUDGE_FITNESS)}, got {judge_fitness!r}")
-        if judge_fitness in SHARED_JUDGE_FITNESS and (model_memory_share is not None or islands > 1):
-            raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
-        self.judge_fitness = judge_fitness
+        self.guards = guards
+        self.scoring = Scoring(  # how the verdicts become both populations' fitness
+            model_fitness, judge_fitness, model_judges, hall_of_fame_weight, float(guard_weight), guard_vote,
+            islands, model_memory_share,
+        )  # fmt: skip
         self.judge_steps = judge_steps
-        if model_judges not in MODEL_JUDGES:
-            raise ValueError(f"model_judges must be one of {', '.join(MODEL_JUDGES)}, got {model_judges!r}")
-        self.model_judges = model_judges
         self.discriminator = discriminator
         self.model_optimizer = model_optimizer
         self.discriminator_optimizer = discriminator_optimizer
@@ -273,7 +249,7 @@ class TuringLearner(GenerationLoop):
             check_islands(self)
         if judge_steps > 1:
             check_judge_steps(self)
-        if model_judges == "parents":
+        if self.scoring.model_judges == "parents":
             check_model_judges(discriminator_optimizer)
         if guards is not None:
             check_guards(self)
@@ -326,14 +302,16 @@ class TuringLearner(GenerationLoop):
             judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
             if batch is not None:  # the critic and extra judge steps read every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
-        f_models = self.models_fitness(ev, judged, len(weights), len(shown), len(theta), guarded)  # [M]
+        f_models = self.scoring.models(  # [M] by the judges that vote
+            ev, judged, len(weights), len(shown), len(theta), guarded, self._parents(), self.trains_on_samples
+        )
         critic = None if self.critic is None else self._criticise(batch, ev, theta, weights)
         if critic is not None:  # a fitted classifier's verdicts ([M], judged before it learns them) make its share
             f_models = (1 - self.critic.weight) * f_models + self.critic.weight * critic[0]
         penalty = None if self.history is None else self.history.penalty(theta)  # [M]
         if penalty is not None:  # where the population has been weighs too
             f_models = f_models - penalty
-        f_discs = self._judge_fitness(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)
+        f_discs = self.scoring.judges(judged[: len(weights)], ev, len(shown), len(theta), recalled, near)
         self.model_optimizer.tell(f_models)
         self.discriminator_optimizer.tell(f_discs)
         seen = weights  # [D, k] the judges whose outputs are known
@@ -341,7 +319,7 @@ class TuringLearner(GenerationLoop):
             asked = np.array(self.discriminator_optimizer.ask())  # a copy: the optimiser may reuse its buffer
             seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
             self.discriminator_optimizer.tell(
-                self._judge_fitness(judgements(outputs), ev, len(shown), len(theta), recalled, near)
+                self.scoring.judges(judgements(outputs), ev, len(shown), len(theta), recalled, near)
             )
         if trains:
             self.discriminator_optimizer.train(batch.x, batch.genuine)
@@ -382,72 +360,12 @@ class TuringLearner(GenerationLoop):
         judges = np.concatenate([weights, *memory]) if memory else weights
         return judges, 0 if self.guard_rows is None else len(self.guard_rows)
 
-    def models_fitness(
-        self, ev: Evaluation, judged: np.ndarray, current: int, shown: int, models: int, guarded: int
-    ) -> np.ndarray:
-        """[M] the models' fitness from an evaluation by the judges of :meth:`judging` (``current``
-        of them this generation's, ``guarded`` guards last; ``judged`` [J, S] their verdicts) on
-        ``shown`` agents, the first ``models`` the population's: by the voting judges, the fraction
-        fooled or their mean P(genuine) (always for a trained classifier)."""
-        verdicts = ev.outputs if self.trains_on_samples or self.model_fitness == "outputs" else judged
-        voters = self._model_voters(current, len(verdicts))  # [D' + H' + G] the judges whose verdicts count
-        voting = len(voters) - (len(verdicts) - current)  # D': this generation's judges among them
-        return self._model_fitness(verdicts[voters], ev, shown, models, voting, guarded)
-
-    def _model_voters(self, current: int, judges: int) -> np.ndarray:
-        """Rows of the judges [D + H'] whose verdicts give the models their fitness: every one,
-        or with ``model_judges = "parents"`` the discriminators kept by the last selection (a
-        (mu + lambda) ES's first ``mu`` rows) and the hall of fame, once the optimiser has
-        selected (not in a run's first generation, nor in a restart's)."""
-        if self.model_judges == "all" or self.discriminator_optimizer.generation == 0:
-            return np.arange(judges)
-        mu = self.discriminator_optimizer.config.parents
-        return np.r_[np.arange(mu), np.arange(current, judges)]
-
-    def _model_fitness(
-        self, verdicts: np.ndarray, ev: Evaluation, shown: int, models: int, current: int, guarded: int = 0
-    ) -> np.ndarray:
-        """[M] from the verdicts [J, S] of every judge, the first ``current`` this generation's
-        (then the hall of fame, then ``guarded`` guards), on ``shown`` agents of which the first
-        ``models`` are the population's. The guards' verdicts make ``guard_weight`` of it."""
-
-        def fitness(v, current):  # [M] from some judges' verdicts
-            if self.model_fitness == "matching":  # fooled, weighted by each judge's g_j - a_j
-                return matching_fitness(v, ev.genuine, ev.owner, shown, models)[:models]
-            if self.model_fitness == "gap":  # how far each judge's rate on the model is from its rate on the system
-                return gap_fitness(v, ev.genuine, ev.owner, shown)[:models]
-            if self.islands > 1 and current:  # the island's own judges and the archive
-                return island_model_fitness(v, ev.owner, models, self.islands, current)
-            return model_fitness(v, ev.owner, shown)[:models]  # fooled
-
-        if guarded:  # the guards' share fixed
-            votes = verdicts[-guarded:]  # [G, S]
-            if self.guard_vote == "all":  # one judge: genuine where every guard says so (the least P(genuine))
-                votes = votes.min(axis=0, keepdims=True)  # [1, S]
-            verdicts, guards = verdicts[:-guarded], fitness(votes, 0)
-        if self.hall_of_fame_weight is not None and len(verdicts) > current:  # the archive's share fixed
-            w = self.hall_of_fame_weight
-            f = (1 - w) * fitness(verdicts[:current], current) + w * fitness(verdicts[current:], 0)
-        else:
-            f = fitness(verdicts, current)  # every judge one vote
-        return f if not guarded else (1 - self.guard_weight) * f + self.guard_weight * guards
-
-    def _judge_fitness(
-        self, judged: np.ndarray, ev: Evaluation, shown: int, models: int, recalled, near
-    ) -> np.ndarray:
-        """[D] from this generation's judges' verdicts [D, S] on ``shown`` agents: the population's
-        ``models``, then the ``recalled`` models [A'', d], then the hard counterfeits ``near`` [N, d];
-        every sample not the system's is a counterfeit."""
-        owner = np.asarray(ev.owner)
-        if self.islands > 1:  # each judge against its own island's models
-            return island_discriminator_fitness(judged, ev.genuine, owner, models, self.islands)
-        if self.judge_fitness in SHARED_JUDGE_FITNESS:  # credit for each sample shared among the judges right on it
-            return shared_discriminator_fitness(judged, ev.genuine, self.judge_fitness == "shared-geometric")
-        if recalled is not None and self.model_memory_share is not None:  # the archive's share is fixed
-            hard = (owner >= models) & (owner < models + len(recalled))
-            return discriminator_fitness(judged, ev.genuine, hard, self.model_memory_share)
-        hard = None if near is None else owner >= shown - len(near)  # hard counterfeits weigh half
-        return discriminator_fitness(judged, ev.genuine, hard, 0.5)
+    def _parents(self) -> int | None:
+        """How many current judges the last selection kept (a (mu + lambda) ES's first ``mu``
+        rows), where only they vote on the models; None where every judge does (also before
+        the optimiser's first selection, in a run or a restart)."""
+        opt = self.discriminator_optimizer
+        return opt.config.parents if self.scoring.model_judges == "parents" and opt.generation else None
 
     def restart(self, model_optimizer: Optimizer, discriminator_optimizer: Optimizer) -> None:
         """Start the search again from these (fresh) optimisers: both populations anew, the
@@ -455,7 +373,7 @@ class TuringLearner(GenerationLoop):
         count, the seed, the hooks and the evaluator stay (a restart, :mod:`turinglearn.app.restart`)."""
         if self.history is not None:
             raise ValueError("historical averaging holds the models where they were; no restart")
-        if self.model_judges == "parents":  # before anything changes
+        if self.scoring.model_judges == "parents":  # before anything changes
             check_model_judges(discriminator_optimizer)
         self.model_optimizer, self.discriminator_optimizer = model_optimizer, discriminator_optimizer
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)

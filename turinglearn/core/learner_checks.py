@@ -15,7 +15,7 @@ def check_islands(learner) -> None:
     k = learner.islands
     if learner.trains_on_samples:
         raise ValueError("islands need evolved discriminators; a trained classifier is one judge")
-    if learner.models_memory.size or learner.counterfeits is not None or learner.model_fitness in ("matching", "gap"):
+    if learner.models_memory.size or learner.counterfeits is not None or learner.scoring.model_fitness in ("matching", "gap"):
         raise ValueError("islands work with votes or outputs, without model memory or counterfeits")
     for name, opt in (("model", learner.model_optimizer), ("discriminator", learner.discriminator_optimizer)):
         if not isinstance(opt, Islands) or len(opt.parts) != k:
@@ -41,8 +41,8 @@ def check_guards(learner) -> None:
         raise ValueError("guards are elected among evolved discriminators; a trained classifier is one judge")
     if learner.islands > 1:
         raise ValueError("guards judge every model alike; islands keep their judges apart: use islands = 1")
-    if not 0 < learner.guard_weight <= 1:
-        raise ValueError(f"guard_weight is the guards' share of a model's fitness, in (0, 1], got {learner.guard_weight}")
+    if not 0 < learner.scoring.guard_weight <= 1:
+        raise ValueError(f"guard_weight is the guards' share of a model's fitness, in (0, 1], got {learner.scoring.guard_weight}")
 
 
 def check_model_judges(discriminator_optimizer) -> None:
