@@ -187,6 +187,11 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.critic": 0.75,
     },
+    # the critic in place of the presets' crutches: no hall of fame, one replica per trial
+    "shared-geometric-judge3-voters-critic-lean": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "learner.hall_of_fame": 0, "environment.n_replicas": 1,
+    },
     # the same with the judges selected once a generation: judge_steps > 1 is refused on an
     # interrogated system, whose samples depend on its judges (stimulus-response)
     "shared-geometric-voters": {"learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents"},
