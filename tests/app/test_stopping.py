@@ -153,6 +153,17 @@ def test_max_simulations_stops_at_the_count(tmp_path, tiny):
     assert status(out)["status"] == "stopped"
 
 
+def test_an_interrogated_systems_count_includes_a_critics_own_trials():
+    from turinglearn.app.build import build
+
+    over = {"models.population": 10, "models.parents": 5, "discriminators.population": 6, "discriminators.parents": 3}
+    over["learner.genuine_trials"] = 5
+    plain = load_config("stimulus-response", over)
+    assert simulations_per_generation(plain, build(plain).system) == 6 * (10 * 4 + 5)
+    critic = load_config("stimulus-response", {**over, "learner.critic": 0.5})
+    assert simulations_per_generation(critic, build(critic).system) == 6 * (10 * 4 + 5) + 2 * 10 * 4
+
+
 def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
     out = tmp_path / "run"
     overrides = {

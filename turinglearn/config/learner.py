@@ -149,8 +149,8 @@ class LearnerConfig:
     this much of the fitness, the judges the rest; not with ``model_fitness`` ``matching`` or
     ``gap``, on another scale). On a passive system (swarms, recordings, ``passive``) it reads
     the generation's samples; on an interrogated one, ``trials_per_model`` trials of each model
-    and as many of the system that it runs under the generation's interrogators, each genuine
-    and counterfeit pair under the same one. Discriminators that judge trajectories (not whole
+    and as many of the system that it runs under the generation's interrogators (those that
+    vote on the models), each genuine and counterfeit pair under the same one. Discriminators that judge trajectories (not whole
     swarms); see :class:`~turinglearn.core.critic.FeatureCritic` and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
     """

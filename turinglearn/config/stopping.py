@@ -36,7 +36,7 @@ class StoppingConfig:
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
     included; from a recording too, where the model runs in the genuine agents' places);
     a recording of an interactive system, models x trials; interactive systems, interrogators
-    x (models x trials + genuine trials); GANs, generated images (population x batch x
+    x (models x trials + genuine trials), plus a critic's own 2 x models x trials; GANs, generated images (population x batch x
     (critic_steps + 1)). A peer (``learner.kind = "npe"``, ...) pays the same per individual.
     The learning loop's simulations are counted, not those of the panel estimate's fresh trials
     of its candidates, a restart's check or the held-out test at the end.

@@ -233,9 +233,10 @@ class PassiveSystem(System, Protocol):
 
 @runtime_checkable
 class InterrogatedSystem(System, Protocol):
-    """A system that its discriminators act on while they watch (``InteractiveSystem``, not
-    watched): its samples depend on who interrogates, so no batch serves every judge. It can
-    still give a critic labelled samples to read: pairs of trials under the same interrogator."""
+    """A system that its discriminators act on while they watch (``InteractiveSystem``):
+    its samples depend on who interrogates, so no batch serves every judge. It can still give
+    a critic labelled samples to read: pairs of trials under the same interrogator. (A watched
+    one is also a :class:`PassiveSystem`, whose samples the critic reads instead.)"""
 
     def interrogated_samples(
         self, theta: np.ndarray, discriminator: Interrogator, weights: np.ndarray, rng: np.random.Generator

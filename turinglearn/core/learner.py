@@ -244,7 +244,6 @@ class TuringLearner(GenerationLoop):
         # a discriminator that learns from the samples (SampleTrainer) changes what a
         # generation does: judge the samples, then teach them
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
-        self.islands = islands
         if islands > 1:
             check_islands(self)
         if judge_steps > 1:
@@ -261,6 +260,11 @@ class TuringLearner(GenerationLoop):
         self.seed = seed
         self.hooks = list(hooks)
         self.generation = 0
+
+    @property
+    def islands(self) -> int:
+        """K, the islands both populations are split into (1: one population)."""
+        return self.scoring.islands
 
     @property
     def archive(self) -> np.ndarray | None:
@@ -302,9 +306,7 @@ class TuringLearner(GenerationLoop):
             judged, shown, outputs = judged[:, keep], shown[:first], outputs[:, keep]
             if batch is not None:  # the critic and extra judge steps read every sample but the neighbours'
                 batch = SampleBatch(batch.x[keep], ev.genuine, ev.owner)
-        f_models = self.scoring.models(  # [M] by the judges that vote
-            ev, judged, len(weights), len(shown), len(theta), guarded, self._parents(), self.trains_on_samples
-        )
+        f_models = self.models_fitness(ev, judged, len(weights), len(shown), len(theta), guarded)  # [M]
         critic = None if self.critic is None else self._criticise(batch, ev, theta, weights)
         if critic is not None:  # a fitted classifier's verdicts ([M], judged before it learns them) make its share
             f_models = (1 - self.critic.weight) * f_models + self.critic.weight * critic[0]
@@ -347,10 +349,12 @@ class TuringLearner(GenerationLoop):
     def _criticise(self, batch, ev: Evaluation, theta: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
         """The critic's verdicts on the population ([M], and its accuracy): on the generation's
         samples, or on an interrogated system on trials of the system and of each model under
-        this generation's interrogators, run on the critic's own random stream."""
+        this generation's interrogators that vote on the models, run on the critic's own random
+        stream."""
         if self.critic_reads_batch:  # the batch's labels are the evaluation's (the guards' neighbours left out)
             return self.critic.criticise(batch.x, ev.genuine, ev.owner, len(theta))
-        own = self.evaluator.interrogated(self.system, self.discriminator, theta, weights, self.seed, self.generation)
+        voters = weights[: self._parents()]  # the interrogators whose verdicts count for the models
+        own = self.evaluator.interrogated(self.system, self.discriminator, theta, voters, self.seed, self.generation)
         return self.critic.criticise(own.x, own.genuine, own.owner, len(theta))
 
     def judging(self, weights: np.ndarray) -> tuple[np.ndarray, int]:
@@ -359,6 +363,16 @@ class TuringLearner(GenerationLoop):
         memory = [rows for rows in (self.archive, self.guard_rows) if rows is not None]
         judges = np.concatenate([weights, *memory]) if memory else weights
         return judges, 0 if self.guard_rows is None else len(self.guard_rows)
+
+    def models_fitness(
+        self, ev: Evaluation, judged: np.ndarray, current: int, shown: int, models: int, guarded: int
+    ) -> np.ndarray:
+        """[M] the models' fitness from the judges of :meth:`judging` (``current`` of them this
+        generation's, ``guarded`` guards last; ``judged`` [J, S] their verdicts) on ``shown``
+        agents, the first ``models`` the population's: :meth:`Scoring.models
+        <turinglearn.core.scoring.Scoring.models>` with the judges that vote now."""
+        parents, outputs = self._parents(), self.trains_on_samples
+        return self.scoring.models(ev, judged, current, shown, models, guarded, parents, outputs)
 
     def _parents(self) -> int | None:
         """How many current judges the last selection kept (a (mu + lambda) ES's first ``mu``

@@ -46,16 +46,16 @@ class Scoring:
     model_memory_share: float | None = None
 
     def __post_init__(self):
-        for name, value, allowed in (
-            ("model_fitness", self.model_fitness, MODEL_FITNESS),
-            ("judge_fitness", self.judge_fitness, JUDGE_FITNESS),
-            ("model_judges", self.model_judges, MODEL_JUDGES),
-            ("guard_vote", self.guard_vote, GUARD_VOTES),
-        ):
+        def check(name, value, allowed):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+
+        check("guard_vote", self.guard_vote, GUARD_VOTES)
+        check("model_fitness", self.model_fitness, MODEL_FITNESS)
+        check("judge_fitness", self.judge_fitness, JUDGE_FITNESS)
         if self.judge_fitness in SHARED_JUDGE_FITNESS and (self.model_memory_share is not None or self.islands > 1):
             raise ValueError("shared judge fitness weighs every sample alike: not with a fixed share or islands")
+        check("model_judges", self.model_judges, MODEL_JUDGES)
 
     def models(
         self,

@@ -236,10 +236,13 @@ class InteractiveSystem:
     ) -> SampleBatch:
         """Labelled samples of an interrogated system, for a critic that reads finished trials:
         ``trials_per_model`` trials of every model theta[M, d] and as many of the system, the
-        genuine and the counterfeit trial of index ``i`` both under interrogator
-        ``weights[i % D]``, closed loop (:meth:`trajectories` with :class:`Interrogators`).
+        genuine and the counterfeit trial of index ``i`` both under one interrogator, closed
+        loop (:meth:`trajectories` with :class:`Interrogators`): the interrogators
+        ``weights`` [D, k] in an order drawn from ``rng``, trial ``i`` under the ``i % D``-th,
+        so that every chunk of a generation, however few its trials, meets any of them. A
+        passive system's trials are all under its passive schedule.
         Returns x [2 M trials, T, F], the system's first (owner -1)."""
-        by = Interrogators(discriminator, weights)
+        by = "passive" if self.passive else Interrogators(discriminator, weights[rng.permutation(len(weights))])
         genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule=by)
         g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
         return SampleBatch.labelled(g, c, theta.shape[0])
@@ -304,8 +307,9 @@ class Interrogators:
 class WatchedSystem(InteractiveSystem):
     """An interactive system watched under its passive schedule (``passive`` always), which
     therefore also gives finished samples to judges that learn from them (a
-    :class:`~turinglearn.core.contracts.PassiveSystem`); an interrogated one is judged only
-    inside its loop."""
+    :class:`~turinglearn.core.contracts.PassiveSystem`); an interrogated one is judged inside
+    its loop, each judge on trials of its own, and gives a critic pairs of trials under the
+    same interrogator (:meth:`InteractiveSystem.interrogated_samples`)."""
 
     def __init__(self, sim, genuine_trials: int = 100, trials_per_model: int = 1):
         super().__init__(sim, genuine_trials, trials_per_model, passive=True)
