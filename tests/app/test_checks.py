@@ -417,6 +417,25 @@ def test_global_random_state():
     ]
 
 
+def test_noise_of_the_parameters_shape_is_shared_by_the_interrogators():
+    """Noise drawn of the parameters' shape [1, S, 1] is broadcast over the interrogators, so
+    every interrogator's trial i has the same luck; noise of the batch's shape passes."""
+
+    class Noisy(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f + 0.05 * rng.normal(size=np.broadcast_shapes(p.shape[:-1], f.shape[:-1]))[..., None]
+
+    class Shared(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f + 0.05 * rng.normal(size=p[..., :1].shape)  # [1, S, 1]
+
+    assert check_environment(Noisy()).ok
+    (p,) = _problems(check_environment, Shared())
+    assert p.startswith("the trials of different interrogators drew the same random numbers")
+
+
 def test_features_outside_the_declared_space(examples):
     class Narrow(examples["own_agent"].LeakyIntegrator):
         feature_space = gym.spaces.Box(-0.5, 0.5, shape=(2,))

@@ -11,6 +11,8 @@ what the answers mean, with rollouts a learner would run:
   the mistake. The comparison is exact, so a stochastic simulator must draw the same arrays
   from its generator whatever the parameter values (draw arrays of the batch's shape);
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;
+- **shared noise** (interactive): a stochastic step's randomness must be drawn per trial of
+  the whole batch, so two interrogators' trials with the same rows and stimuli differ;
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -218,9 +220,32 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
             )
         return problems, []
 
+    problems += _shared_noise(sim, mixed, stimuli, seed)
+    if problems:
+        return problems, []
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
     problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
     return problems, spread_warnings(first, sim.feature_names, noise)
+
+
+def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
+    """A stochastic step must draw its randomness per trial of the whole batch [D, S]: each
+    interrogator's trials given the same rows and stimuli as another's must still differ.
+    Noise of the parameters' shape ([1, S, ...], broadcast over the interrogators) gives every
+    interrogator the same luck for trial ``i``."""
+    same = np.broadcast_to(stimuli[:, :1], stimuli.shape).copy()  # every interrogator's stimuli the first's
+    runs = [_agents(sim, [], mixed, same, s) for s in (seed, seed + 1)]
+    if any(r is None for r in runs) or _same(*runs):  # deterministic: equal trials are right
+        return []
+    a = runs[0]
+    if all(_same(a[:, 0], a[:, j]) for j in range(1, a.shape[1])):
+        return [
+            "the trials of different interrogators drew the same random numbers: given the same rows and "
+            f"stimuli, interrogator 0's and 1's trials (batch {PROBE_SHAPE}) were equal although the step is "
+            "stochastic. Draw every random array of the batch's shape (e.g. rng.normal(size=state.shape)), not "
+            "of the parameters' shape [1, S], which the learner broadcasts over the interrogators"
+        ]
+    return []
 
 
 # --- swarm simulators -------------------------------------------------------------------------
