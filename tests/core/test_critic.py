@@ -308,6 +308,19 @@ def test_an_interrogated_run_with_a_critic_is_deterministic_and_resumes_bit_for_
     assert_same_run(_interrupted_and_resumed(over, 3, 2, tmp_path, "stimulus-response"), whole)
 
 
+def test_beside_a_trained_classifier_its_share_mixes_with_the_classifiers_p_genuine(tiny):
+    """With a gradient-trained discriminator (one classifier, whose mean P(genuine) is a model's
+    fitness) the critic's verdicts make their share the same way: unfitted, 0.5 each."""
+    pytest.importorskip("torch")
+    over = {**tiny, "discriminators.kind": "gru"}
+    plain = build(load_config("aggregation", over)).step()
+    learner = build(load_config("aggregation", {**over, "learner.critic": 0.25}))
+    first = learner.step()
+    np.testing.assert_allclose(first.model_fitness, 0.75 * plain.model_fitness + 0.125)
+    second = learner.step()
+    assert 0 <= second.diagnostics["critic_accuracy"] <= 1 and len(learner.critic.z) == 2
+
+
 def test_a_broken_trial_is_a_counterfeit_and_spoils_no_fit():
     """A trial whose statistics are not finite gets P(genuine) 0 and is left out of the fit; a
     torch tensor (samples kept on a device) is read like an array."""
