@@ -187,6 +187,11 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.critic": 0.75,
     },
+    # the critic, each model run in two trials a generation (a less noisy fitness on the way in)
+    "shared-geometric-judge3-voters-critic-2trials": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "learner.trials_per_model": 2,
+    },
     # the critic in place of the presets' crutches: no hall of fame, one replica per trial
     "shared-geometric-judge3-voters-critic-lean": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
