@@ -243,7 +243,12 @@ class InteractiveSystem:
         passive system's trials are all under its passive schedule.
         Returns x [2 M trials, T, F], the system's first (owner -1)."""
         by = "passive" if self.passive else Interrogators(discriminator, weights[rng.permutation(len(weights))])
-        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule=by)
+        return self._labelled(theta, rng, by)
+
+    def _labelled(self, theta: np.ndarray, rng: np.random.Generator, schedule) -> SampleBatch:
+        """``trials_per_model`` trials of every model theta[M, d] and as many of the system under
+        ``schedule`` (:meth:`trajectories`), labelled: x [2 M trials, T, F], the system's first."""
+        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule=schedule)
         g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
         return SampleBatch.labelled(g, c, theta.shape[0])
 
@@ -317,6 +322,4 @@ class WatchedSystem(InteractiveSystem):
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         """For each model theta[M, d], ``trials_per_model`` passive trials of it and as many of
         the system: x [2 M trials, T, F], the system's first (owner -1)."""
-        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule="passive")
-        g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
-        return SampleBatch.labelled(g, c, theta.shape[0])
+        return self._labelled(theta, rng, "passive")
