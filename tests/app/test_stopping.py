@@ -162,6 +162,8 @@ def test_an_interrogated_systems_count_includes_a_critics_own_trials():
     assert simulations_per_generation(plain, build(plain).system) == 6 * (10 * 4 + 5)
     critic = load_config("stimulus-response", {**over, "learner.critic": 0.5})
     assert simulations_per_generation(critic, build(critic).system) == 6 * (10 * 4 + 5) + 2 * 10 * 4
+    more = load_config("stimulus-response", {**over, "learner.critic": 0.5, "learner.critic_trials": 9})
+    assert simulations_per_generation(more, build(more).system) == 6 * (10 * 4 + 5) + 2 * 10 * 9
 
 
 def test_convergence_stops_a_run_as_complete(tmp_path, tiny):

@@ -286,6 +286,43 @@ def test_on_an_interrogated_system_it_judges_trials_of_its_own_and_makes_its_sha
         assert not np.allclose(critic, 0.5) and 0 <= record.diagnostics["critic_accuracy"] <= 1
 
 
+def test_its_own_trials_on_an_interrogated_system_are_critic_trials_of_each_model():
+    """learner.critic_trials sets how many trials of each model (and of the system) the critic
+    runs: 7 here beside the judges' 4, its verdict on a model the mean over its 7; the judges'
+    evaluation and the critic's stream are unchanged, so the first fitness is that of a critic
+    with 4 trials (unfitted: 0.5 for all)."""
+    from turinglearn.core.random import stream
+
+    over = {**SMALL, "learner.model_judges": "parents", "learner.critic": 0.5}
+    learner = build(load_config("stimulus-response", {**over, "learner.critic_trials": 7}))
+    four = build(load_config("stimulus-response", over))
+    assert learner.critic.trials == 7 and four.critic.trials is None
+    own = []
+    interrogated = learner.evaluator.interrogated
+
+    def spy(*args):
+        own.append(interrogated(*args))
+        return own[-1]
+
+    learner.evaluator.interrogated = spy
+    np.testing.assert_array_equal(learner.step().model_fitness, four.step().model_fitness)
+    theta, weights = learner.model_optimizer.ask(), learner.discriminator_optimizer.ask()
+    before = FeatureCritic()
+    before.load_state_dict(learner.critic.state_dict())
+    record = learner.step()
+    batch = own[-1]
+    np.testing.assert_array_equal(batch.owner, np.r_[np.full(140, -1), np.repeat(np.arange(20), 7)])
+    again = learner.system.interrogated_samples(
+        theta, learner.discriminator, weights[:10], stream(0, "critic", record.generation, 0), 7
+    )
+    np.testing.assert_array_equal(batch.x, again.x)
+    p = before.judge(before.statistics(batch.x))
+    critic = np.array([p[batch.owner == m].mean() for m in range(20)])
+    assert not np.allclose(critic, 0.5)
+    mixed = record.model_fitness - 0.5 * critic  # the judges' half, in steps of 1 / (10 voters x 4 trials)
+    np.testing.assert_allclose(mixed * 2 * 40, np.round(mixed * 2 * 40), atol=1e-9)
+
+
 def test_the_critic_alone_recovers_an_interrogated_agent():
     """With all of the models' fitness the critic's, the stimulus-response agent
     (0.6, 0.8, 0.1, 0.2) is recovered from trials under evolving interrogators, whose
@@ -365,6 +402,7 @@ def test_a_broken_trial_is_a_counterfeit_and_spoils_no_fit():
         ("learner.critic_window", 0, r"learner\.critic_window"),
         ("learner.model_fitness", "gap", r"learner\.critic: mixes a P\(genuine\) .* model_fitness = 'gap'"),
         ("learner.model_fitness", "matching", r"learner\.critic: mixes .* model_fitness = 'matching'"),
+        ("learner.critic_trials", -1, r"learner\.critic_trials: must be at least 0, got -1"),
     ],
 )
 def test_bad_critic_settings_name_the_key(tiny, key, value, words):
@@ -383,3 +421,7 @@ def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):
         build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "discriminators.kind": "swarm"}))
     learner = build(load_config("stimulus-response", {"learner.critic": 0.5, "learner.passive": True}))
     assert learner.critic.weight == 0.5  # watched passively, its samples are the system's own
+    with pytest.raises(ConfigError, match=r"learner\.critic_trials: 3 trials for a critic that is off"):
+        load_config("stimulus-response", {"learner.critic_trials": 3})
+    with pytest.raises(ConfigError, match=r"learner\.critic_trials: are the trials a critic runs on an interrogated"):
+        build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "learner.critic_trials": 3}))

@@ -201,6 +201,12 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
         _check_judge_steps(config, system, judges)
     interrogated = isinstance(system, InteractiveSystem) and not system.passive
     if config.learner.critic and not interrogated:  # an interrogated system runs trials for it
+        if config.learner.critic_trials:
+            raise ConfigError(
+                "are the trials a critic runs on an interrogated system; on a passive one it reads the "
+                "generation's samples. Use critic_trials = 0 (or learner.trials_per_model for more samples)",
+                "learner.critic_trials",
+            )
         _check_samples_return(config, system, "is fitted to a generation's samples", "critic = 0", "learner.critic")
         if judge.judges == "swarms":
             raise ConfigError(

@@ -251,7 +251,7 @@ def _critic(lc):
     """learner.critic's classifier on a trial's statistics."""
     from turinglearn.core.critic import FeatureCritic
 
-    return FeatureCritic(lc.critic, lc.critic_window)
+    return FeatureCritic(lc.critic, lc.critic_window, trials=lc.critic_trials or None)
 
 
 def _guards(parts):

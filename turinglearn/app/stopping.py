@@ -58,7 +58,8 @@ def simulations_per_generation(config, system=None) -> int:
     models, learner = config.models.population, config.learner
     if isinstance(system, InteractiveSystem):
         judges = config.discriminators.population
-        critic = 2 * models * learner.trials_per_model if learner.critic and not system.passive else 0
+        own = learner.critic_trials or learner.trials_per_model
+        critic = 2 * models * own if learner.critic and not system.passive else 0
         return judges * (models * learner.trials_per_model + learner.genuine_trials) + critic  # + a critic's own
     if isinstance(system, RecordedSystem):
         return recorded_per_generation(config, system.sim)

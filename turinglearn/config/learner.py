@@ -153,6 +153,11 @@ class LearnerConfig:
     vote on the models), each genuine and counterfeit pair under the same one. Discriminators that judge trajectories (not whole
     swarms); see :class:`~turinglearn.core.critic.FeatureCritic` and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
+    critic_trials: on an interrogated system, the trials of each model (and as many of the
+    system) the critic runs a generation (0: ``trials_per_model``). Its verdict on a model is
+    the mean over them, so more trials steady it where one trial tells a model little; they
+    cost ``2 x models x critic_trials`` trials beside the judges' ``discriminators x (models x
+    trials_per_model + genuine_trials)``.
     """
 
     kind: str = "turing"
@@ -191,6 +196,7 @@ class LearnerConfig:
     guard_vote: str = "each"
     critic: float = 0.0
     critic_window: int = 20
+    critic_trials: int = 0
 
     def __post_init__(self):
         check_none_or_more(
@@ -257,6 +263,12 @@ class LearnerConfig:
         check_at_least(self, guard_every=1, guard_window=1, critic_window=1)
         if not 0 <= self.critic <= 1:
             raise ConfigError(f"{self.critic} is not a share of a model's fitness in [0, 1] (0: no critic)", "critic")
+        check_at_least(self, critic_trials=0)
+        if self.critic_trials and not self.critic:
+            raise ConfigError(
+                f"{self.critic_trials} trials for a critic that is off; set critic (its share, e.g. 0.5) or critic_trials = 0",
+                "critic_trials",
+            )
         if self.critic and self.model_fitness in ("matching", "gap"):
             raise ConfigError(
                 f"mixes a P(genuine) in [0, 1] into the models' fitness; model_fitness = {self.model_fitness!r} "

@@ -239,10 +239,16 @@ class InterrogatedSystem(System, Protocol):
     one is also a :class:`PassiveSystem`, whose samples the critic reads instead.)"""
 
     def interrogated_samples(
-        self, theta: np.ndarray, discriminator: Interrogator, weights: np.ndarray, rng: np.random.Generator
+        self,
+        theta: np.ndarray,
+        discriminator: Interrogator,
+        weights: np.ndarray,
+        rng: np.random.Generator,
+        trials: int | None = None,
     ) -> SampleBatch:
-        """Trials of every model theta[M, d] and as many of the system, labelled; the genuine
-        and the counterfeit trial of one index both under one of the interrogators weights[D, k]."""
+        """``trials`` trials of every model theta[M, d] (None: the system's number) and as many
+        of the system, labelled; the genuine and the counterfeit trial of one index both under
+        one of the interrogators weights[D, k]."""
         ...
 
 

@@ -35,16 +35,23 @@ class FeatureCritic:
 
     weight: its share of a model's fitness, in (0, 1]; window: generations of samples it is
     fitted on (each generation's genuine samples and the population's; the oldest dropped);
-    steps: Newton steps per fit, from the last fit's weights.
+    steps: Newton steps per fit, from the last fit's weights; trials: on an interrogated system,
+    the trials of each model (and as many of the system) it runs a generation (None: the
+    system's ``trials_per_model``; a passive system's samples are the generation's).
     """
 
-    def __init__(self, weight: float = 0.5, window: int = 20, penalty: float = 0.1, steps: int = 5):
+    def __init__(
+        self, weight: float = 0.5, window: int = 20, penalty: float = 0.1, steps: int = 5, trials: int | None = None
+    ):
         if not 0 < weight <= 1:
             raise ValueError(
                 f"the critic's weight is its share of a model's fitness, in (0, 1], got {weight}"
             )
         if window < 1:
             raise ValueError(f"the critic's window is a number of generations, at least 1, got {window}")
+        if trials is not None and trials < 1:
+            raise ValueError(f"the critic's trials are trials of each model a generation, at least 1, got {trials}")
+        self.trials = None if trials is None else int(trials)
         self.weight, self.window, self.penalty, self.steps = (
             float(weight),
             int(window),

@@ -83,9 +83,9 @@ def _samples_work(built, theta, rng, part, parts) -> SampleBatch:
     return built[0].samples(theta, rng)
 
 
-def _interrogated_work(built, theta, rng, part, parts, judges) -> SampleBatch:
+def _interrogated_work(built, theta, rng, part, parts, judges, trials) -> SampleBatch:
     system, discriminator = built
-    return system.interrogated_samples(theta, discriminator, judges, rng)
+    return system.interrogated_samples(theta, discriminator, judges, rng, trials)
 
 
 def _distance_work(built, theta, rng, part, parts, distance) -> np.ndarray:
@@ -151,13 +151,16 @@ class ChunkedEvaluator:
         join = getattr(system, "concatenate", np.concatenate)
         return merge_samples(*self._map(_samples_work, (system, None), theta, seed, generation), join)
 
-    def interrogated(self, system, discriminator, theta, judges, seed: int, generation: int) -> SampleBatch:
-        """Samples of an interrogated system for a critic: trials of every model and as many of
-        the system, each pair under one of ``judges`` (``interrogated_samples``), chunk by chunk
+    def interrogated(
+        self, system, discriminator, theta, judges, seed: int, generation: int, trials: int | None = None
+    ) -> SampleBatch:
+        """Samples of an interrogated system for a critic: ``trials`` trials of every model (None:
+        the system's number) and as many of the system, each pair under one of ``judges``
+        (``interrogated_samples``), chunk by chunk
         on their own random stream (``"critic"``), so the judges' trials draw what they would
         without them."""
         out = self._map(
-            _interrogated_work, (system, discriminator), theta, seed, generation, judges, name="critic"
+            _interrogated_work, (system, discriminator), theta, seed, generation, judges, trials, name="critic"
         )
         return merge_samples(*out)
 

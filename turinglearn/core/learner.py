@@ -354,7 +354,9 @@ class TuringLearner(GenerationLoop):
         if self.critic_reads_batch:  # the batch's labels are the evaluation's (the guards' neighbours left out)
             return self.critic.criticise(batch.x, ev.genuine, ev.owner, len(theta))
         voters = weights[: self._parents()]  # the interrogators whose verdicts count for the models
-        own = self.evaluator.interrogated(self.system, self.discriminator, theta, voters, self.seed, self.generation)
+        own = self.evaluator.interrogated(
+            self.system, self.discriminator, theta, voters, self.seed, self.generation, self.critic.trials
+        )
         return self.critic.criticise(own.x, own.genuine, own.owner, len(theta))
 
     def judging(self, weights: np.ndarray) -> tuple[np.ndarray, int]:

@@ -232,10 +232,10 @@ class InteractiveSystem:
         return feats[:n].reshape(shape), feats[n:].reshape(shape)
 
     def interrogated_samples(
-        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator
+        self, theta: np.ndarray, discriminator, weights: np.ndarray, rng: np.random.Generator, trials: int | None = None
     ) -> SampleBatch:
         """Labelled samples of an interrogated system, for a critic that reads finished trials:
-        ``trials_per_model`` trials of every model theta[M, d] and as many of the system, the
+        ``trials`` trials (None: ``trials_per_model``) of every model theta[M, d] and as many of the system, the
         genuine and the counterfeit trial of index ``i`` both under one interrogator, closed
         loop (:meth:`trajectories` with :class:`Interrogators`): the interrogators
         ``weights`` [D, k] in an order drawn from ``rng``, trial ``i`` under the ``i % D``-th,
@@ -243,12 +243,14 @@ class InteractiveSystem:
         passive system's trials are all under its passive schedule.
         Returns x [2 M trials, T, F], the system's first (owner -1)."""
         by = "passive" if self.passive else Interrogators(discriminator, weights[rng.permutation(len(weights))])
-        return self._labelled(theta, rng, by)
+        return self._labelled(theta, rng, by, trials)
 
-    def _labelled(self, theta: np.ndarray, rng: np.random.Generator, schedule) -> SampleBatch:
-        """``trials_per_model`` trials of every model theta[M, d] and as many of the system under
-        ``schedule`` (:meth:`trajectories`), labelled: x [2 M trials, T, F], the system's first."""
-        genuine, fake = self.trajectories(theta, rng, self.trials_per_model, schedule=schedule)
+    def _labelled(self, theta: np.ndarray, rng: np.random.Generator, schedule, trials: int | None = None) -> SampleBatch:
+        """``trials`` trials (None: ``trials_per_model``) of every model theta[M, d] and as many of
+        the system under ``schedule`` (:meth:`trajectories`), labelled: x [2 M trials, T, F], the
+        system's first."""
+        trials = self.trials_per_model if trials is None else trials
+        genuine, fake = self.trajectories(theta, rng, trials, schedule=schedule)
         g, c = (a.reshape(-1, *a.shape[3:]) for a in (genuine, fake))  # [M trials, T, F]
         return SampleBatch.labelled(g, c, theta.shape[0])
 
