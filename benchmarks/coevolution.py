@@ -11,7 +11,9 @@ into its own run directory, and skips runs already complete (rerun it to resume 
   same after the median first held the truth for ``--settle`` (50) generations in a row, which
   tells a run that forgot the truth from one that overshot on its way to it; both also read
   from the parents' median (metrics.csv's ``NAME_parents``, runs made since it was recorded),
-  which a generation of stray offspring does not move;
+  which a generation of stray offspring does not move; and from the first generation at which
+  the population has gathered on the truth (median within ``--near``, quartiles within twice
+  that), which tells a median passing through the truth from one holding it;
 - **stopping**: the generation at which the convergence rule (``[stopping]``'s window,
   tolerance and patience; ``--window/--tolerance/--patience`` try others) would have fired,
   the estimate the run would then have reported (:func:`turinglearn.app.results.estimate` on
@@ -327,9 +329,17 @@ def drift(history: dict, names, truth, near: float, settle: int = 50, column: st
     passes through the truth on its way there, overshoots and comes back counts in the first,
     only a run that forgets the truth after holding it counts in the second. ``column``:
     ``"median"`` reads the median of every evaluated model, ``"parents"`` that of the parents
-    selection kept (metrics.csv's ``NAME_parents``), which fresh offspring do not move."""
+    selection kept (metrics.csv's ``NAME_parents``), which fresh offspring do not move.
+
+    Read from the population median, where metrics.csv has the quartiles (``NAME_q25``,
+    ``NAME_q75``): also the first generation at which the population has *gathered* on the
+    truth, its median within ``near`` and both quartiles within 2 x ``near`` in every parameter
+    (``gathered_at``), and the largest distance of the median from then on
+    (``max_after_gathered``). A median that comes near while the population is still spread
+    over the range is passing through the truth on its way, not holding it."""
+    truth = np.asarray(truth, float)
     med = np.array([history[f"{n}_{column}"] for n in names])  # [d, G]
-    dist = np.abs(med - np.asarray(truth)[:, None]).max(axis=0)  # [G]
+    dist = np.abs(med - truth[:, None]).max(axis=0)  # [G]
     inside = np.flatnonzero(dist <= near)
     held = np.flatnonzero(np.convolve(dist <= near, np.ones(settle, int), "valid") == settle)
     out = {
@@ -337,6 +347,12 @@ def drift(history: dict, names, truth, near: float, settle: int = 50, column: st
         "max_after_settled": float(dist[held[0] :].max()) if held.size else None,
         "final_median_error": float(dist[-1]),
     }
+    if column == "median" and all(f"{n}_{q}" in history for n in names for q in ("q25", "q75")):
+        quartiles = np.array([[history[f"{n}_{q}"] for n in names] for q in ("q25", "q75")])  # [2, d, G]
+        spread = np.abs(quartiles - truth[None, :, None]).max(axis=(0, 1))  # [G]
+        gathered = np.flatnonzero((dist <= near) & (spread <= 2 * near))
+        out["gathered_at"] = int(gathered[0]) + 1 if gathered.size else None
+        out["max_after_gathered"] = float(dist[gathered[0] :].max()) if gathered.size else None
     if not inside.size:
         return {"first_near": None, "max_after": None, "generations_away": None, **out}
     g = int(inside[0])
@@ -481,6 +497,12 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
             print(f"{'':<18} {'':<10} after holding the truth {settle} generations ({len(held)} runs): left it by "
                   f"> {2 * near:g} in {sum(x > 2 * near for x in held)}, largest distance, median "
                   f"{np.median(held):.3f} [max {max(held):.3f}]")  # fmt: skip
+        gathered = [r["max_after_gathered"] for r in g if r.get("max_after_gathered") is not None]
+        if gathered:  # a median that came near while the population was still spread counts above, not here
+            print(f"{'':<18} {'':<10} after the population gathered on the truth (median within {near:g}, "
+                  f"quartiles within {2 * near:g}; {len(gathered)} runs): left it by > {2 * near:g} in "
+                  f"{sum(x > 2 * near for x in gathered)}, largest distance, median "
+                  f"{np.median(gathered):.3f} [max {max(gathered):.3f}]")  # fmt: skip
         kept = [r["parents"] for r in g if r.get("parents")]
         if kept:  # the same read from the parents' median: what selection moved, not the offspring
             pa = [k["max_after"] for k in kept if k["max_after"] is not None]

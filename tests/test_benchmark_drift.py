@@ -43,3 +43,19 @@ def test_an_overshoot_before_holding_counts_from_near_but_not_from_settled():
     assert kept["settled_at"] == 5 and kept["max_after_settled"] == pytest.approx(0.01)
     never = bench.drift(_history(np.full(60, 0.5), np.full(60, 0.5)), ["a"], [0.0], near=0.05)
     assert never["first_near"] is None and never["settled_at"] is None
+
+
+def test_a_median_that_passes_the_truth_while_the_population_is_spread_has_not_gathered():
+    # the median crosses the truth (0) at generation 2 (1-based) with quartiles +-0.4 around it,
+    # overshoots to -0.2, then the population closes in (quartiles +-0.05) at generation 6 and a
+    # later wander of 0.08 is all it does
+    median = np.r_[[0.5, 0.03, -0.2, -0.1, 0.04, 0.01], np.full(20, 0.02)]
+    median[15] = 0.08
+    half = np.r_[[0.5, 0.4, 0.4, 0.3, 0.2, 0.05], np.full(20, 0.05)]
+    h = {"a_median": median, "a_q25": median - half, "a_q75": median + half}
+    read = bench.drift(h, ["a"], [0.0], near=0.05, settle=50)
+    assert read["first_near"] == 2 and read["max_after"] == pytest.approx(0.2)
+    assert read["gathered_at"] == 6 and read["max_after_gathered"] == pytest.approx(0.08)
+    never = bench.drift({**h, "a_q75": median + 1.0}, ["a"], [0.0], near=0.05)
+    assert never["gathered_at"] is None and never["max_after_gathered"] is None
+    assert "gathered_at" not in bench.drift({"a_median": median}, ["a"], [0.0], near=0.05)

@@ -1,4 +1,4 @@
-"""Four tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+"""Five tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
 are what docs/coevolution_memory.json holds. "In short": per task, the presets' runs and the best
 settings', the runs leaving the truth by more than 0.1 after first reaching it and after holding it,
 the largest distance, the final error (``PRESETS`` says which stored runs a presets' row reads).
@@ -9,7 +9,8 @@ brackets), and the median and max of that distance. "The judges' bias cycles": t
 autocorrelation of the models' mean fitness (``fitness_lag1``; median, min, max) and its mean
 step (``fitness_step``; median). "Parents or offspring": per run the same drift read from the
 whole population's median and from the parents' (``parents``), runs leaving by more than 0.1
-after first reaching the truth and after holding it. Each is recomputed and compared as
+after first reaching the truth and after holding it. "Passing through or gathered": the same
+from the first generation at which the population gathered on the truth. Each is recomputed and compared as
 printed: an edited figure or a rerun not written back fails here."""
 
 import json
@@ -78,10 +79,11 @@ PRESETS = {
 ROWS = list(_rows("### Overshoot or forgetting"))
 CYCLES = list(_rows("### The judges' bias cycles under shared fitness"))
 PARENTS = list(_rows("### Parents or offspring", width=7))
+GATHERED = list(_rows("### Passing through or gathered", width=6))
 
 
 def test_the_tables_are_there():
-    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10
+    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10 and len(GATHERED) >= 10
 
 
 @pytest.mark.parametrize("cells", SHORT, ids=[f"{c[0]} {c[1]}" for c in SHORT])
@@ -144,3 +146,18 @@ def test_every_parents_row_is_recomputed_from_the_stored_runs(cells):
     assert cells[4] == _figure(after)
     assert cells[5] == f"{sum(x > 0.1 for x in held)} of {len(held)}"
     assert cells[6] == _figure(held)
+
+
+@pytest.mark.parametrize("cells", GATHERED, ids=[f"{c[0]} {c[1]}" for c in GATHERED])
+def test_every_gathered_row_is_recomputed_from_the_stored_runs(cells):
+    """"Passing through or gathered": from the first generation within 0.05 and from the first
+    at which the population gathered (``gathered_at``, ``max_after_gathered``)."""
+    task = cells[0].split(", ")[0]
+    runs = _stored(cells[0], PRESETS[task][0] if cells[1] == "presets" else cells[1].strip("`"), named=False)
+    assert len(runs) == len(_seeds(cells[0].split(", ")[1])), f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
+    after = [r["max_after"] for r in runs if r["max_after"] is not None]
+    gathered = [r["max_after_gathered"] for r in runs if r["gathered_at"] is not None]
+    assert cells[2] == f"{sum(x > 0.1 for x in after)} of {len(after)}"
+    assert cells[3] == f"{len(gathered)} of {len(runs)}"
+    assert cells[4] == f"{sum(x > 0.1 for x in gathered)} of {len(gathered)}"
+    assert cells[5] == _figure(gathered)
