@@ -3,6 +3,7 @@ import math
 import pytest
 
 from turinglearn.config import Config, load_config, parse_override, presets, to_toml
+from turinglearn.config.learner import DEPENDENTS
 from turinglearn.errors import ConfigError
 
 
@@ -92,6 +93,33 @@ def test_bad_settings_name_the_key(override, key, fragment):
     assert err.value.key == key
     assert fragment in str(err.value)
     assert str(err.value).startswith(key)
+
+
+#: a valid value other than the default for every setting of a feature (learner.DEPENDENTS)
+OTHER = {
+    "hall_of_fame_every": 5, "hall_of_fame_keep": "history", "hall_of_fame_weight": 0.5,
+    "model_memory_judged": 5, "model_memory_keep": "recent", "model_memory_below": 0.3, "model_memory_share": 0.3,
+    "counterfeit_step": 0.2, "counterfeit_window": 5, "historical_horizon": 10, "historical_settle": 0.05,
+    "migrate_every": 5, "guard_step": 0.1, "guard_every": 5, "guard_window": 100, "guard_weight": 0.25,
+    "guard_against": "estimate", "guard_vote": "all", "critic_window": 5, "critic_trials": 3,
+}  # fmt: skip
+ON = {"hall_of_fame": 20, "model_memory": 20, "counterfeits": 8, "historical_averaging": 0.5, "islands": 2,
+      "guards": 16, "critic": 0.5}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("feature", "key"), [(f, k) for f, (_, keys) in DEPENDENTS.items() for k in keys], ids=lambda v: str(v)
+)
+def test_a_setting_of_a_feature_that_is_off_is_named_not_ignored(feature, key):
+    off = 1 if feature == "islands" else 0
+    with pytest.raises(ConfigError) as err:
+        load_config("aggregation", {f"learner.{feature}": off, f"learner.{key}": OTHER[key]})
+    assert err.value.key == f"learner.{key}"
+    if key != "model_memory_share":  # its own rule speaks first: "set model_memory > 0 too"
+        assert f"changes nothing while {feature} = {off}; set {feature} (" in str(err.value)
+    on = load_config("aggregation", {f"learner.{feature}": ON[feature], f"learner.{key}": OTHER[key]})
+    assert getattr(on.learner, key) == OTHER[key]
+    assert set(OTHER) == {k for _, keys in DEPENDENTS.values() for k in keys}
 
 
 def test_unknown_preset_and_missing_or_malformed_files(tmp_path):

@@ -3,7 +3,7 @@ coevolution's memory (hall of fame, model memory, counterfeits, historical avera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
 from turinglearn.core.memory import GUARD_AGAINST, GUARD_VOTES, KEEPS
@@ -14,6 +14,10 @@ from turinglearn.systems.recorded import RECORDED_SAMPLES
 @dataclass(frozen=True)
 class LearnerConfig:
     """Which learner, and how samples are made each generation.
+
+    A setting of a feature that is off (``guard_step`` with ``guards = 0``, ``critic_window``
+    with ``critic = 0``; ``DEPENDENTS`` lists them) is refused unless it is left at its default:
+    it would change nothing.
 
     kind: ``turing`` (models against discriminators), or a metric-based baseline with the
     same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
@@ -264,11 +268,7 @@ class LearnerConfig:
         if not 0 <= self.critic <= 1:
             raise ConfigError(f"{self.critic} is not a share of a model's fitness in [0, 1] (0: no critic)", "critic")
         check_at_least(self, critic_trials=0)
-        if self.critic_trials and not self.critic:
-            raise ConfigError(
-                f"{self.critic_trials} trials for a critic that is off; set critic (its share, e.g. 0.5) or critic_trials = 0",
-                "critic_trials",
-            )
+        _check_dependents_of_features_off(self)
         if self.critic and self.model_fitness in ("matching", "gap"):
             raise ConfigError(
                 f"mixes a P(genuine) in [0, 1] into the models' fitness; model_fitness = {self.model_fitness!r} "
@@ -286,3 +286,33 @@ class LearnerConfig:
                 "guards judge every model alike; islands keep their judges apart: set guards = 0 or islands = 1",
                 "guards",
             )
+
+
+#: the settings that mean something only with a feature on: feature -> (what turns it on, its settings)
+DEPENDENTS = {
+    "hall_of_fame": ("e.g. 20", ("hall_of_fame_every", "hall_of_fame_keep", "hall_of_fame_weight")),
+    "model_memory": ("e.g. 20", ("model_memory_judged", "model_memory_keep", "model_memory_below", "model_memory_share")),
+    "counterfeits": ("e.g. 8", ("counterfeit_step", "counterfeit_window")),
+    "historical_averaging": ("e.g. 0.5", ("historical_horizon", "historical_settle")),
+    "islands": ("e.g. 4", ("migrate_every",)),
+    "guards": ("e.g. 16", ("guard_step", "guard_every", "guard_window", "guard_weight", "guard_against", "guard_vote")),
+    "critic": ("its share, e.g. 0.5", ("critic_window", "critic_trials")),
+}
+
+
+def _check_dependents_of_features_off(config: LearnerConfig) -> None:
+    """A setting of a feature that is off (``guard_step`` with ``guards = 0``) changes nothing;
+    given other than its default it is a mistake (a typo in the feature's own value, or a
+    feature forgotten), so it is named rather than ignored."""
+    default = {f.name: f.default for f in fields(config)}
+    for feature, (example, keys) in DEPENDENTS.items():
+        off = 1 if feature == "islands" else 0
+        if getattr(config, feature) != off:
+            continue
+        for key in keys:
+            value = getattr(config, key)
+            if value != default[key]:
+                raise ConfigError(
+                    f"{value!r} changes nothing while {feature} = {off}; set {feature} ({example}) or leave {key} out",
+                    key,
+                )
