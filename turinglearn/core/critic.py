@@ -141,6 +141,8 @@ class FeatureCritic:
                     coef = coef - move
                     break
                 move = move / 2
+            else:  # no step lowered the loss (at its minimum, to rounding): the coefficients are
+                break  # unchanged, so every further step would repeat this one
         return coef
 
     def _design(self, z: np.ndarray) -> np.ndarray:
