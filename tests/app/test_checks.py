@@ -4,6 +4,7 @@ discriminators, and the exact problems the checks report for each."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import time
 from pathlib import Path
@@ -431,9 +432,19 @@ def test_noise_of_the_parameters_shape_is_shared_by_the_interrogators():
             x, f = super().step(x, p, force, rng)
             return x, f + 0.05 * rng.normal(size=p[..., :1].shape)  # [1, S, 1]
 
+    class PartlyShared(Spring):  # 4 / 5 of the noise's variance common to the interrogators
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            own = rng.normal(size=np.broadcast_shapes(p.shape[:-1], f.shape[:-1]))[..., None]
+            return x, f + 0.05 * (own + 2 * rng.normal(size=p[..., :1].shape))
+
     assert check_environment(Noisy()).ok
     (p,) = _problems(check_environment, Shared())
     assert p.startswith("the trials of different interrogators drew the same random numbers")
+    (p,) = _problems(check_environment, PartlyShared())
+    assert p.startswith("the trials of different interrogators share part of their randomness")
+    share = float(re.search(r"varied (\d+)% as much", p).group(1)) / 100
+    assert 0.1 < share < 0.35  # 1 / 5 expected
 
 
 def test_features_outside_the_declared_space(examples):

@@ -31,6 +31,10 @@ from turinglearn.core.contracts import feature_space
 
 #: the per-row probe's trials: (interrogators, trials), the trials' rows far, truth, mid, truth
 PROBE_SHAPE = (2, 4)
+#: interrogators whose trials of one row and stimulus are compared for shared randomness; their
+#: spread below SHARED_BELOW of the spread between two seeds is a problem
+SHARING_INTERROGATORS = 16
+SHARED_BELOW = 0.5
 #: swarms of a distant model in the swarm probe, compared with swarms of the truth
 SIGNAL_SWARMS = 2
 #: a distant model must change some feature by this much of its spread (see :func:`effect`)
@@ -244,6 +248,22 @@ def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> lis
             f"stimuli, interrogator 0's and 1's trials (batch {PROBE_SHAPE}) were equal although the step is "
             "stochastic. Draw every random array of the batch's shape (e.g. rng.normal(size=state.shape)), not "
             "of the parameters' shape [1, S], which the learner broadcasts over the interrogators"
+        ]
+    # a shared part added to noise of the batch's shape: SHARING_INTERROGATORS trials of one row
+    # under one stimulus are then closer to each other than to the same trials under another seed
+    wide = np.broadcast_to(stimuli[:, :1], (stimuli.shape[0], SHARING_INTERROGATORS, *stimuli.shape[2:])).copy()
+    runs = [_agents(sim, [], mixed, wide, s) for s in (seed, seed + 1)]
+    if any(r is None for r in runs):
+        return []
+    between = np.square(runs[0] - runs[1]).sum() / 2  # [T, D, S, F]: independent draws of each trial
+    within = runs[0].var(axis=1, ddof=1).sum() * SHARING_INTERROGATORS  # the interrogators' draws of one
+    if between > 0 and within < SHARED_BELOW * between:
+        return [
+            "the trials of different interrogators share part of their randomness: given the same rows and "
+            f"stimuli, {SHARING_INTERROGATORS} interrogators' trials varied {within / between:.0%} as much as "
+            "the same trials under another seed (about 100 % when each draws its own). Draw every random array "
+            "of the batch's shape (e.g. rng.normal(size=state.shape)); a part of the parameters' shape [1, S] "
+            "is broadcast over the interrogators and gives them the same luck"
         ]
     return []
 
