@@ -14,7 +14,8 @@ same load (the machine's load average is printed beside every figure):
   checkpoints: the wall time of a short ``turinglearn.learn`` run per generation beyond its steps);
 - critic: a generation of ``learner.critic`` on object clustering's samples (200 trials of 300
   steps, 2 features; a window of 20 generations): statistics, verdicts and fit, the fit holding
-  BLAS to one thread as shipped, against the same fit with BLAS's threads free;
+  BLAS to one thread as shipped, against the same fit with BLAS's threads free; and a trial's
+  quantiles by one sort, as shipped, against ``np.quantile``;
 - scalar (``--scalar-share``): the same generation with the scalar oracle, scaled up;
 - full run (``--full-run``): ``turinglearn run aggregation`` (1000 generations, C2ST and plots
   included) in a subprocess, wall and CPU seconds; compilation is included when the cache is
@@ -182,10 +183,16 @@ def critic(repeats: int) -> dict:
     def free():  # the same fit without the thread limit, on a copy
         loose._fit(window, y)
 
+    from turinglearn.core.evaluation import quantiles
+
+    assert np.array_equal(quantiles(x, (0.1, 0.5, 0.9)), np.quantile(x, [0.1, 0.5, 0.9], axis=1))
     return {
         "generation": _timed(lambda: fitted.criticise(x, genuine, owner, 100), repeats),
         "fit_one_thread": _timed(lambda: fitted.learn(z, genuine), repeats),
         "fit_threads_free": _timed(free, repeats),
+        # the statistics' quantiles, as shipped (one sort) against numpy's, the same numbers
+        "quantiles": _timed(lambda: quantiles(x, (0.1, 0.5, 0.9)), repeats),
+        "quantiles_numpy": _timed(lambda: np.quantile(x, [0.1, 0.5, 0.9], axis=1), repeats),
     }
 
 
@@ -344,6 +351,10 @@ def main() -> None:
         f"its fit with one BLAS thread "
         f"{cr['fit_one_thread'] * 1e3:.1f} ms, with BLAS's threads free {cr['fit_threads_free'] * 1e3:.1f} ms "
         f"(load {load():.1f})"
+    )
+    print(
+        f"  a trial's quantiles (200 trials of 300 steps, 2 features) {cr['quantiles'] * 1e3:.2f} ms, "
+        f"numpy's np.quantile {cr['quantiles_numpy'] * 1e3:.2f} ms, the same numbers (load {load():.1f})"
     )
     if a.scalar_share > 0:
         s = result["scalar"] = scalar(a.scalar_share)

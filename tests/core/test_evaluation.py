@@ -1,8 +1,14 @@
 """The summary statistics of a trajectory (the held-out test's and the feature judges')."""
 
 import numpy as np
+import pytest
 
-from turinglearn.core.evaluation import STATISTIC_NAMES, trajectory_feature_names, trajectory_features
+from turinglearn.core.evaluation import (
+    STATISTIC_NAMES,
+    quantiles,
+    trajectory_feature_names,
+    trajectory_features,
+)
 
 
 def test_each_column_is_the_statistic_its_name_says():
@@ -16,3 +22,19 @@ def test_each_column_is_the_statistic_its_name_says():
     np.testing.assert_allclose([z["ramp.change"], z["ramp.hi"], z["ramp.lo"]], [0.25, 0.4, 0.0])
     np.testing.assert_allclose([z["flat.mean"], z["flat.std"], z["flat.change"], z["flat.ac"]], [0.2, 0.0, 0.0, 1.0])
     assert z["ramp.std"] > 0.3 and z["ramp.ac"] > 0
+
+
+@pytest.mark.parametrize("shape", [(40, 100, 2), (7, 33, 3), (20, 1, 2), (30, 2, 1), (5, 4)])
+def test_the_quantiles_are_numpys_to_the_last_bit(shape):
+    """One sort and numpy's interpolation give np.quantile's numbers exactly, on heavy-tailed and
+    tied values, a trial with a NaN (NaN), one all +inf and one from -inf to +inf."""
+    rng = np.random.default_rng(sum(shape))
+    x = rng.normal(size=shape) * rng.exponential(size=shape)
+    tied = np.round(x, 1)
+    x[0, -1], x[1] = np.nan, np.inf
+    x[2, :1], x[2, 1:] = -np.inf, np.inf
+    for values in (x, tied):
+        with np.errstate(invalid="ignore"):
+            want = np.quantile(values, [0.1, 0.5, 0.9], axis=1)
+        np.testing.assert_array_equal(quantiles(values, (0.1, 0.5, 0.9)), want)
+    assert np.isnan(quantiles(x, (0.5,))[0, 0]).all()
