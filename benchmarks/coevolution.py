@@ -194,6 +194,16 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.critic": 0.5, "learner.trials_per_model": 2,
     },
+    # the critic in place of one crutch at a time: no hall of fame (four replicas), or one replica
+    # per trial (the hall of fame of 20)
+    "shared-geometric-judge3-voters-critic-nohof": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "learner.hall_of_fame": 0,
+    },
+    "shared-geometric-judge3-voters-critic-1replica": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "environment.n_replicas": 1,
+    },
     # the critic in place of the presets' crutches: no hall of fame, one replica per trial
     "shared-geometric-judge3-voters-critic-lean": {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
