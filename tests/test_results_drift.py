@@ -1,4 +1,4 @@
-"""Five tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+"""Six tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
 are what docs/coevolution_memory.json holds. "In short": per task, the presets' runs and the best
 settings', the runs leaving the truth by more than 0.1 after first reaching it and after holding it,
 the largest distance, the final error (``PRESETS`` says which stored runs a presets' row reads).
@@ -10,7 +10,8 @@ autocorrelation of the models' mean fitness (``fitness_lag1``; median, min, max)
 step (``fitness_step``; median). "Parents or offspring": per run the same drift read from the
 whole population's median and from the parents' (``parents``), runs leaving by more than 0.1
 after first reaching the truth and after holding it. "Passing through or gathered": the same
-from the first generation at which the population gathered on the truth. Each is recomputed and compared as
+from the first generation at which the population gathered on the truth. "The last generation's
+median as the estimate": the reported estimate's final error and the last population median's. Each is recomputed and compared as
 printed: an edited figure or a rerun not written back fails here."""
 
 import json
@@ -80,10 +81,11 @@ ROWS = list(_rows("### Overshoot or forgetting"))
 CYCLES = list(_rows("### The judges' bias cycles under shared fitness"))
 PARENTS = list(_rows("### Parents or offspring", width=7))
 GATHERED = list(_rows("### Passing through or gathered", width=6))
+LAST = list(_rows("### The last generation's median as the estimate"))
 
 
 def test_the_tables_are_there():
-    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10 and len(GATHERED) >= 10
+    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10 and len(GATHERED) >= 10 and len(LAST) >= 12
 
 
 @pytest.mark.parametrize("cells", SHORT, ids=[f"{c[0]} {c[1]}" for c in SHORT])
@@ -161,3 +163,17 @@ def test_every_gathered_row_is_recomputed_from_the_stored_runs(cells):
     assert cells[3] == f"{len(gathered)} of {len(runs)}"
     assert cells[4] == f"{sum(x > 0.1 for x in gathered)} of {len(gathered)}"
     assert cells[5] == _figure(gathered)
+
+
+@pytest.mark.parametrize("cells", LAST, ids=[f"{c[0]} {c[1]}" for c in LAST])
+def test_every_last_median_row_is_recomputed_from_the_stored_runs(cells):
+    """"The last generation's median as the estimate": the reported estimate's final error (the
+    presets': the runs In short reads it from) and the last generation's population median's."""
+    task = cells[0].split(", ")[0]
+    variants = PRESETS[task] if cells[1] == "presets" else (cells[1].strip("`"),) * 2
+    runs, ends = (_stored(cells[0], v, named=False) for v in variants)
+    assert len(runs) == len(ends) == len(_seeds(cells[0].split(", ")[1]))
+    last = [r["final_median_error"] for r in runs]
+    assert cells[2] == _figure([r["final_error"] for r in ends])
+    assert cells[3] == _figure(last)
+    assert cells[4] == f"{sum(x <= 0.05 for x in last)} of {len(last)}"
