@@ -104,7 +104,7 @@ class SavedRun:
         from turinglearn.config import load_config
 
         summary = json.loads((path / "summary.json").read_text())
-        self.config = load_config(path / "config.toml")
+        self.config = load_config(path / "config.toml", strict=False)
         self.names = summary["parameters"]
         self.truth = np.asarray(summary["truth"], float)
         self.inferred = np.asarray(summary["inferred"], float)

@@ -432,7 +432,7 @@ def analyse(
             cover[n] = bool(iv["lo"] - 1e-9 <= t <= iv["hi"] + 1e-9)
             width[n] = iv["hi"] - iv["lo"]
     out["covered"], out["width"] = cover, width
-    cfg = load_config(run["path"] / "config.toml")
+    cfg = load_config(run["path"] / "config.toml", strict=False)
     ev, st = cfg.evaluation, cfg.stopping
     if average_last is not None:
         ev = dataclasses.replace(ev, average_last=average_last)

@@ -48,7 +48,7 @@ def _learner(run: Path, generation: int):
     from turinglearn.config import load_config
     from turinglearn.core.optimizers import SelfAdaptiveES
 
-    learner = build(load_config(run / "config.toml"))
+    learner = build(load_config(run / "config.toml", strict=False))
     learner.load_state_dict(load(run / "checkpoints" / f"generation-{generation:06d}.npz")["learner"])
     if not isinstance(learner.discriminator_optimizer, SelfAdaptiveES):  # the learner's model_judges rule
         raise SystemExit(f"{run}: its judges are not one population of a (mu + lambda) ES (islands, or a trained classifier)")

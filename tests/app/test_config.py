@@ -122,6 +122,26 @@ def test_a_setting_of_a_feature_that_is_off_is_named_not_ignored(feature, key):
     assert set(OTHER) == {k for _, keys in DEPENDENTS.values() for k in keys}
 
 
+def test_a_run_written_with_such_a_setting_still_resumes(tmp_path, tiny):
+    """An older version accepted a feature's setting while the feature was off and wrote it into
+    the run's config.toml: that run resumes (and reports) as written; a new run from the same
+    file is refused."""
+    from turinglearn.app.driver import resume, run_experiment
+
+    over = {**tiny, "generations": 4, "learner.hall_of_fame": 0, "learner.hall_of_fame_every": 3}
+    config = load_config("aggregation", over, strict=False)
+
+    def stop(record):
+        if record.generation == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_experiment(config, out=tmp_path / "r", hooks=[stop])
+    with pytest.raises(ConfigError, match=r"learner\.hall_of_fame_every: 3 changes nothing while hall_of_fame = 0"):
+        load_config(tmp_path / "r" / "config.toml")
+    assert resume(tmp_path / "r", log=lambda m: None).summary()["generations"] == 4
+
+
 def test_unknown_preset_and_missing_or_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match=r"unknown preset 'nope'.*aggregation"):
         load_config("nope")

@@ -102,7 +102,7 @@ def test_its_state_round_trips_and_a_fresh_one_forgets():
         FeatureCritic(weight=0)
 
 
-def _toy(weight, seed=0):
+def _toy(weight, seed=0, trials=None):
     from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES, TuringLearner
     from turinglearn.core.random import stream
 
@@ -119,8 +119,15 @@ def _toy(weight, seed=0):
         ),
         SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(seed, "discriminators")),
         seed=seed,
-        critic=FeatureCritic(weight=weight, window=10),
+        critic=FeatureCritic(weight=weight, window=10, trials=trials),
     )
+
+
+def test_its_own_trials_on_a_passive_system_are_refused():
+    """A passive system's critic reads the generation's samples; trials of its own (an
+    interrogated system's) would be ignored, so asking for them is an error."""
+    with pytest.raises(ValueError, match=r"the critic's trials \(3\) are the trials it runs on an interrogated"):
+        _toy(0.5, trials=3)
 
 
 def test_the_critic_alone_recovers_a_toy_system():

@@ -26,15 +26,24 @@ def test_each_column_is_the_statistic_its_name_says():
 
 @pytest.mark.parametrize("shape", [(40, 100, 2), (7, 33, 3), (20, 1, 2), (30, 2, 1), (5, 4)])
 def test_the_quantiles_are_numpys_to_the_last_bit(shape):
-    """One sort and numpy's interpolation give np.quantile's numbers exactly, on heavy-tailed and
-    tied values, a trial with a NaN (NaN), one all +inf and one from -inf to +inf."""
+    """One sort and numpy's interpolation give np.quantile's numbers bit for bit on heavy-tailed
+    and tied values, a trial with a NaN (NaN), one all +inf and one from -inf to +inf; other
+    dtypes are numpy's own. Zeros of both signs compare equal: a sort and numpy's partition may
+    leave either at an order statistic, so only the sign of a zero may differ."""
     rng = np.random.default_rng(sum(shape))
     x = rng.normal(size=shape) * rng.exponential(size=shape)
     tied = np.round(x, 1)
+    zeros = np.where(rng.random(shape) < 0.5, -0.0, 0.0)
     x[0, -1], x[1] = np.nan, np.inf
     x[2, :1], x[2, 1:] = -np.inf, np.inf
-    for values in (x, tied):
+    for values in (x, tied, zeros, values_f32 := tied.astype(np.float32)):
         with np.errstate(invalid="ignore"):
             want = np.quantile(values, [0.1, 0.5, 0.9], axis=1)
-        np.testing.assert_array_equal(quantiles(values, (0.1, 0.5, 0.9)), want)
-    assert np.isnan(quantiles(x, (0.5,))[0, 0]).all()
+        got = quantiles(values, (0.1, 0.5, 0.9))
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)  # NaN where numpy's; -0.0 and 0.0 are equal
+        bits, nonzero = (np.int64 if want.dtype == np.float64 else np.int32), ~np.isnan(want) & (want != 0)
+        np.testing.assert_array_equal(got[nonzero].view(bits), want[nonzero].view(bits))
+    assert values_f32.dtype == np.float32 and np.isnan(quantiles(x, (0.5,))[0, 0]).all()
+    with pytest.raises(ValueError, match=r"quantiles are in \[0, 1\]"):
+        quantiles(x, (-0.1,))

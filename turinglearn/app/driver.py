@@ -128,7 +128,7 @@ def resume(
             raise RunDirError(
                 f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
             )
-        config = load_config(run_dir / CONFIG_FILE)
+        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         for key in overrides or {}:
             if not checkpoint.resumable(key):
                 raise ConfigError(

@@ -12,7 +12,9 @@ what the answers mean, with rollouts a learner would run:
   from its generator whatever the parameter values (draw arrays of the batch's shape);
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;
 - **shared noise** (interactive): a stochastic step's randomness must be drawn per trial of
-  the whole batch, so two interrogators' trials with the same rows and stimuli differ;
+  the whole batch, so two interrogators' trials with the same rows and stimuli differ, and 16
+  interrogators' trials vary at least half as much as the same trials under another seed (a
+  part of the noise broadcast over the interrogators fails this);
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -234,9 +236,13 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
 
 def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
     """A stochastic step must draw its randomness per trial of the whole batch [D, S]: each
-    interrogator's trials given the same rows and stimuli as another's must still differ.
-    Noise of the parameters' shape ([1, S, ...], broadcast over the interrogators) gives every
-    interrogator the same luck for trial ``i``."""
+    interrogator's trials given the same rows and stimuli as another's must still differ, and
+    vary as much as the same trials under another seed. Noise of the parameters' shape ([1, S,
+    ...], broadcast over the interrogators) gives every interrogator the same luck for trial
+    ``i``: alone, their trials are equal; added to noise of the batch's shape, the spread of
+    ``SHARING_INTERROGATORS`` trials of one row and stimulus falls below ``SHARED_BELOW`` of the
+    spread between two seeds (about 1 when each draws its own, whatever the dynamics: both are
+    the variance of independent draws of one trial)."""
     same = np.broadcast_to(stimuli[:, :1], stimuli.shape).copy()  # every interrogator's stimuli the first's
     runs = [_agents(sim, [], mixed, same, s) for s in (seed, seed + 1)]
     if any(r is None for r in runs) or _same(*runs):  # deterministic: equal trials are right

@@ -16,8 +16,8 @@ class LearnerConfig:
     """Which learner, and how samples are made each generation.
 
     A setting of a feature that is off (``guard_step`` with ``guards = 0``, ``critic_window``
-    with ``critic = 0``; ``DEPENDENTS`` lists them) is refused unless it is left at its default:
-    it would change nothing.
+    with ``critic = 0``; ``DEPENDENTS`` lists them) is refused by :func:`~turinglearn.config.load_config`
+    unless it is left at its default: it would change nothing (:func:`check_settings_in_use`).
 
     kind: ``turing`` (models against discriminators), or a metric-based baseline with the
     same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
@@ -268,7 +268,6 @@ class LearnerConfig:
         if not 0 <= self.critic <= 1:
             raise ConfigError(f"{self.critic} is not a share of a model's fitness in [0, 1] (0: no critic)", "critic")
         check_at_least(self, critic_trials=0)
-        _check_dependents_of_features_off(self)
         if self.critic and self.model_fitness in ("matching", "gap"):
             raise ConfigError(
                 f"mixes a P(genuine) in [0, 1] into the models' fitness; model_fitness = {self.model_fitness!r} "
@@ -300,10 +299,12 @@ DEPENDENTS = {
 }
 
 
-def _check_dependents_of_features_off(config: LearnerConfig) -> None:
+def check_settings_in_use(config: LearnerConfig) -> None:
     """A setting of a feature that is off (``guard_step`` with ``guards = 0``) changes nothing;
     given other than its default it is a mistake (a typo in the feature's own value, or a
-    feature forgotten), so it is named rather than ignored."""
+    feature forgotten), so it is named rather than ignored. :func:`~turinglearn.config.load_config`
+    asks this of every config it reads except a run's own ``config.toml`` read back to resume
+    it, which an older version may have written."""
     default = {f.name: f.default for f in fields(config)}
     for feature, (example, keys) in DEPENDENTS.items():
         off = 1 if feature == "islands" else 0
@@ -313,6 +314,7 @@ def _check_dependents_of_features_off(config: LearnerConfig) -> None:
             value = getattr(config, key)
             if value != default[key]:
                 raise ConfigError(
-                    f"{value!r} changes nothing while {feature} = {off}; set {feature} ({example}) or leave {key} out",
-                    key,
+                    f"{value!r} changes nothing while {feature} = {off}; set {feature} ({example}) or "
+                    f"{key} back to its default {default[key]!r}",
+                    f"learner.{key}",
                 )

@@ -19,6 +19,7 @@ from turinglearn.errors import ConfigError
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
+from turinglearn.config.learner import check_settings_in_use
 from turinglearn.config.schema import set_dotted
 from turinglearn.config.sections import Config, from_dict
 
@@ -78,14 +79,24 @@ def parse_override(item: str) -> tuple[str, Any]:
 
 
 def load_config(
-    preset_or_file: str | Path = "aggregation", overrides: Iterable[str] | Mapping[str, Any] = ()
+    preset_or_file: str | Path = "aggregation",
+    overrides: Iterable[str] | Mapping[str, Any] = (),
+    *,
+    strict: bool = True,
 ) -> Config | GANConfig:
-    """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping)."""
+    """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping).
+
+    strict: also refuse a ``[learner]`` setting that changes nothing, one of a feature that is
+    off (:func:`~turinglearn.config.learner.check_settings_in_use`); False reads a run's own
+    ``config.toml`` as it was written, to resume or report it."""
     data = read_source(preset_or_file)
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     for key, value in items:
         set_dotted(data, key, value)
-    return from_dict(data)
+    config = from_dict(data)
+    if strict and isinstance(config, Config):
+        check_settings_in_use(config.learner)
+    return config
 
 
 def to_toml(config: Config | GANConfig, simulator=None) -> str:

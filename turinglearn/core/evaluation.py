@@ -35,19 +35,26 @@ def trajectory_features(x: np.ndarray) -> np.ndarray:
 
 
 def quantiles(x: np.ndarray, qs) -> np.ndarray:
-    """``np.quantile(x, qs, axis=1)`` (its default, linear interpolation) to the last bit, for x
-    [S, T, F]: one sort along the steps, then the two order statistics around each quantile
-    weighed as numpy weighs them; NaN where a trial has one. Several times faster than
-    ``np.quantile`` along a middle axis (benchmarks/speed.py, its ``critic`` line)."""
-    x = np.asarray(x, dtype=float)
+    """``np.quantile(x, qs, axis=1)`` (its default, linear interpolation) for x [S, T, ...]:
+    for float64 x the same numbers to the last bit (NaN where a trial has one; of tied zeros
+    of both signs a sort may leave the other at an order statistic than numpy's partition), by one sort
+    along the steps and the two order statistics around each quantile weighed as numpy weighs
+    them, several times faster than ``np.quantile`` along a middle axis
+    (benchmarks/speed.py, its ``critic`` line); other dtypes go to ``np.quantile`` itself."""
+    x = np.asarray(x)
+    if not all(0 <= q <= 1 for q in qs):
+        raise ValueError(f"quantiles are in [0, 1], got {tuple(qs)}")
+    if x.dtype != np.float64:
+        return np.quantile(x, list(qs), axis=1)
     s = np.sort(x, axis=1)  # NaN last
     n = x.shape[1]
     out = np.empty((len(qs), x.shape[0], *x.shape[2:]))
     with np.errstate(invalid="ignore"):  # inf - inf in a trial that has both: NaN, as numpy gives
         for k, q in enumerate(qs):
-            at = (n - 1) * np.float64(q)  # numpy's virtual index and interpolation weight
-            below = np.floor(at)
-            gamma, i = at - below, int(below)
+            at = (n - 1) * np.float64(q)  # numpy's virtual index
+            # its neighbours and weight; at or past the last step numpy takes the last value
+            # twice, weighed by the distance from index -1
+            i, gamma = (n - 1, at + 1) if at >= n - 1 else (int(np.floor(at)), at - np.floor(at))
             a, b = s[:, i], s[:, min(i + 1, n - 1)]
             diff = b - a
             out[k] = b - diff * (1 - gamma) if gamma >= 0.5 else a + diff * gamma

@@ -85,7 +85,8 @@ def _samples_work(built, theta, rng, part, parts) -> SampleBatch:
 
 def _interrogated_work(built, theta, rng, part, parts, judges, trials) -> SampleBatch:
     system, discriminator = built
-    return system.interrogated_samples(theta, discriminator, judges, rng, trials)
+    more = {} if trials is None else {"trials": trials}  # a system written before ``trials`` still works
+    return system.interrogated_samples(theta, discriminator, judges, rng, **more)
 
 
 def _distance_work(built, theta, rng, part, parts, distance) -> np.ndarray:

@@ -61,3 +61,8 @@ def check_critic(learner) -> None:
             "the critic is fitted to finished trials: the system needs samples() (passive) or "
             "interrogated_samples() (interrogated)"
         )
+    if learner.critic.trials is not None and isinstance(learner.system, PassiveSystem):
+        raise ValueError(
+            f"the critic's trials ({learner.critic.trials}) are the trials it runs on an interrogated system; "
+            "on a passive one it reads the generation's samples: leave FeatureCritic(trials=None)"
+        )
