@@ -1,4 +1,5 @@
-"""Six tables of docs/results.md (section "Coevolution: does the population stay on the truth?")
+"""Seven tables of docs/results.md (sections "Coevolution: does the population stay on the truth?"
+and "Stopping early")
 are what docs/coevolution_memory.json holds. "In short": per task, the presets' runs and the best
 settings', the runs leaving the truth by more than 0.1 after first reaching it and after holding it,
 the largest distance, the final error (``PRESETS`` says which stored runs a presets' row reads).
@@ -11,7 +12,8 @@ step (``fitness_step``; median). "Parents or offspring": per run the same drift 
 whole population's median and from the parents' (``parents``), runs leaving by more than 0.1
 after first reaching the truth and after holding it. "Passing through or gathered": the same
 from the first generation at which the population gathered on the truth. "The last generation's
-median as the estimate": the reported estimate's final error and the last population median's. Each is recomputed and compared as
+median as the estimate": the reported estimate's final error and the last population median's.
+"Stopping early", "With the coevolution's memory": where the convergence rule would have fired. Each is recomputed and compared as
 printed: an edited figure or a rerun not written back fails here."""
 
 import json
@@ -82,10 +84,11 @@ CYCLES = list(_rows("### The judges' bias cycles under shared fitness"))
 PARENTS = list(_rows("### Parents or offspring", width=7))
 GATHERED = list(_rows("### Passing through or gathered", width=6))
 LAST = list(_rows("### The last generation's median as the estimate"))
+STOPS = list(_rows("### With the coevolution's memory", width=6))
 
 
 def test_the_tables_are_there():
-    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10 and len(GATHERED) >= 10 and len(LAST) >= 12
+    assert len(ROWS) >= 10 and len(CYCLES) >= 10 and len(PARENTS) >= 8 and len(SHORT) >= 10 and len(GATHERED) >= 10 and len(LAST) >= 12 and len(STOPS) >= 6
 
 
 @pytest.mark.parametrize("cells", SHORT, ids=[f"{c[0]} {c[1]}" for c in SHORT])
@@ -177,3 +180,19 @@ def test_every_last_median_row_is_recomputed_from_the_stored_runs(cells):
     assert cells[2] == _figure([r["final_error"] for r in ends])
     assert cells[3] == _figure(last)
     assert cells[4] == f"{sum(x <= 0.05 for x in last)} of {len(last)}"
+
+
+@pytest.mark.parametrize("cells", STOPS, ids=[f"{c[0]} {c[1]}" for c in STOPS])
+def test_every_stopping_row_with_the_memory_is_recomputed_from_the_stored_runs(cells):
+    """"Stopping early", "With the coevolution's memory": where the convergence rule would have
+    fired (``stop``) and the error there, against the full run's, bar 0.05 (0.1 on object
+    clustering)."""
+    runs = _stored(cells[0], cells[1].strip("`"), named=False)
+    assert len(runs) == len(_seeds(cells[0].split(", ")[1]))
+    bar = 0.1 if cells[0].startswith("object-clustering") else 0.05
+    fired = [r["stop"]["generation"] for r in runs if r["stop"]]
+    assert cells[2] == f"{len(fired)} of {len(runs)}"
+    assert cells[3] == f"{np.median(fired):.0f} [{min(fired)}, {max(fired)}]"
+    stopped = [r["stop"]["error"] if r["stop"] else r["final_error"] for r in runs]
+    assert cells[4] == f"{sum(r['final_error'] <= bar for r in runs)} / {sum(e <= bar for e in stopped)}"
+    assert int(cells[5]) == sum(1 for r in runs if r["stop"] and r["stop"]["error"] - r["final_error"] > 0.01)
