@@ -250,6 +250,20 @@ def test_interrogated_samples_pair_each_genuine_and_counterfeit_trial_under_one_
     np.testing.assert_array_equal(lights, 0.5)
 
 
+def _record_critic_trials(learner) -> list:
+    """The batches of trials the learner's critic runs (``evaluator.interrogated``), one a
+    generation, appended to the returned list as they are made."""
+    own = []
+    interrogated = learner.evaluator.interrogated
+
+    def spy(*args):
+        own.append(interrogated(*args))
+        return own[-1]
+
+    learner.evaluator.interrogated = spy
+    return own
+
+
 def test_on_an_interrogated_system_it_judges_trials_of_its_own_and_makes_its_share():
     """On stimulus-response the critic reads trials it runs under the generation's interrogators
     that vote on the models (with model_judges = "parents", the 10 the last selection kept; the
@@ -261,14 +275,7 @@ def test_on_an_interrogated_system_it_judges_trials_of_its_own_and_makes_its_sha
     parents = {**SMALL, "learner.model_judges": "parents"}
     learner = build(load_config("stimulus-response", {**parents, "learner.critic": 0.5}))
     plain = build(load_config("stimulus-response", parents))
-    own = []
-    interrogated = learner.evaluator.interrogated
-
-    def spy(*args):
-        own.append(interrogated(*args))
-        return own[-1]
-
-    learner.evaluator.interrogated = spy
+    own = _record_critic_trials(learner)
     seen = record_evaluations(learner)
     first, without = learner.step(), plain.step()
     np.testing.assert_allclose(first.model_fitness, 0.5 * without.model_fitness + 0.25)
@@ -304,14 +311,7 @@ def test_its_own_trials_on_an_interrogated_system_are_critic_trials_of_each_mode
     learner = build(load_config("stimulus-response", {**over, "learner.critic_trials": 7}))
     four = build(load_config("stimulus-response", over))
     assert learner.critic.trials == 7 and four.critic.trials is None
-    own = []
-    interrogated = learner.evaluator.interrogated
-
-    def spy(*args):
-        own.append(interrogated(*args))
-        return own[-1]
-
-    learner.evaluator.interrogated = spy
+    own = _record_critic_trials(learner)
     np.testing.assert_array_equal(learner.step().model_fitness, four.step().model_fitness)
     theta, weights = learner.model_optimizer.ask(), learner.discriminator_optimizer.ask()
     before = FeatureCritic()
