@@ -302,6 +302,9 @@ def test_a_runs_summary_reads_its_drift_from_the_parents_median_and_says_so():
     co = SwarmExperiment._coevolution(run, older)
     assert co["drift_of"] == "median" and [e["left"] for e in co["drift"]] == [400]
     assert "drift of a (the population median) at generation 400" in coevolution_line(co)
+    assert '"When a run will not stay on what it found" (a critic, learner.critic = 0.5' in coevolution_line(co)
+    assert "When a run will not" not in coevolution_line({**co, "critic_accuracy": 0.6})  # already there
+    assert "When a run will not" not in coevolution_line({**co, "drift": []})  # nothing to mend
     # metrics.csv read back as text: a gap ('') where an older run's rows had no parents
     text = {k: [str(x) for x in v] for k, v in h.items()}
     assert drift_track(text, ["a", "b"]) == "parents"

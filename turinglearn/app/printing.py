@@ -95,6 +95,12 @@ def coevolution_line(co: dict) -> str:
         )
     if len(drift) > 3:
         words.append(f"{len(drift) - 3} more drift events (coevolution.png)")
+    if drift and co.get("critic_accuracy") is None:  # the memory measured to keep runs where they settled
+        words.append(
+            "the settings of docs/own-system.md, \"When a run will not stay on what it found\" (a critic, "
+            "learner.critic = 0.5, beside shared judge fitness) kept every held-out swarm run on the truth once "
+            "its population had gathered there"
+        )
     return "coevolution: " + "; ".join(words)
 
 
