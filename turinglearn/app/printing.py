@@ -98,8 +98,8 @@ def coevolution_line(co: dict) -> str:
     if drift and co.get("critic_accuracy") is None:  # the memory measured to keep runs where they settled
         words.append(
             "the settings of docs/own-system.md, \"When a run will not stay on what it found\" (a critic, "
-            "learner.critic = 0.5, beside shared judge fitness) kept every held-out swarm run on the truth once "
-            "its population had gathered there"
+            "learner.critic = 0.5, beside judge_fitness = 'shared-geometric') kept every held-out run of the swarm "
+            "tasks within 0.1 of the truth once its population had gathered there (9 of 10 on an interrogated one)"
         )
     return "coevolution: " + "; ".join(words)
 
