@@ -305,13 +305,13 @@ def check_settings_in_use(config: LearnerConfig) -> None:
     feature forgotten), so it is named rather than ignored. :func:`~turinglearn.config.load_config`
     asks this of every config it reads except a run's own ``config.toml`` read back to resume
     it, which an older version may have written."""
-    default = {f.name: f.default for f in fields(config)}
+    default, given = {f.name: f.default for f in fields(config)}, vars(config)
     for feature, (example, keys) in DEPENDENTS.items():
         off = 1 if feature == "islands" else 0
-        if getattr(config, feature) != off:
+        if given[feature] != off:
             continue
         for key in keys:
-            value = getattr(config, key)
+            value = given[key]
             if value != default[key]:
                 raise ConfigError(
                     f"{value!r} changes nothing while {feature} = {off}; set {feature} ({example}) or "
