@@ -12,9 +12,9 @@ what the answers mean, with rollouts a learner would run:
   from its generator whatever the parameter values (draw arrays of the batch's shape);
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;
 - **shared noise** (interactive): a stochastic step's randomness must be drawn per trial of
-  the whole batch, so two interrogators' trials with the same rows and stimuli differ, and 16
-  interrogators' trials vary at least half as much as the same trials under another seed (a
-  part of the noise broadcast over the interrogators fails this);
+  the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
+  half as much as the same trials under another seed (noise broadcast over the interrogators,
+  wholly or in part, fails this);
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -235,15 +235,15 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
 
 
 def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
-    """A stochastic step must draw its randomness per trial of the whole batch [D, S]: each
-    interrogator's trials given the same rows and stimuli as another's must still differ, and
-    vary as much as the same trials under another seed. Noise of the parameters' shape ([1, S,
-    ...], broadcast over the interrogators) gives every interrogator the same luck for trial
-    ``i``: alone, their trials are equal; added to noise of the batch's shape, the spread of
-    ``SHARING_INTERROGATORS`` trials of one row and stimulus falls below ``SHARED_BELOW`` of the
-    spread between two seeds (about 1 when each draws its own, whatever the dynamics: both are
-    the variance of independent draws of one trial)."""
-    same = np.broadcast_to(stimuli[:, :1], stimuli.shape).copy()  # every interrogator's stimuli the first's
+    """A stochastic step must draw its randomness per trial of the whole batch [D, S]:
+    ``SHARING_INTERROGATORS`` interrogators' trials given the same rows and stimuli must vary as
+    much as the same trials under another seed. Noise of the parameters' shape ([1, S, ...],
+    broadcast over the interrogators) gives every interrogator the same luck for trial ``i``:
+    alone, their trials are equal; added to noise of the batch's shape, their spread falls
+    below ``SHARED_BELOW`` of the spread between two seeds (about 1 when each draws its own,
+    whatever the dynamics: both are the variance of independent draws of one trial)."""
+    shape = (stimuli.shape[0], SHARING_INTERROGATORS, *stimuli.shape[2:])
+    same = np.broadcast_to(stimuli[:, :1], shape).copy()  # every interrogator's stimuli the first's
     runs = [_agents(sim, [], mixed, same, s) for s in (seed, seed + 1)]
     if any(r is None for r in runs) or _same(*runs):  # deterministic: equal trials are right
         return []
@@ -251,19 +251,14 @@ def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> lis
     if all(_same(a[:, 0], a[:, j]) for j in range(1, a.shape[1])):
         return [
             "the trials of different interrogators drew the same random numbers: given the same rows and "
-            f"stimuli, interrogator 0's and 1's trials (batch {PROBE_SHAPE}) were equal although the step is "
-            "stochastic. Draw every random array of the batch's shape (e.g. rng.normal(size=state.shape)), not "
-            "of the parameters' shape [1, S], which the learner broadcasts over the interrogators"
+            f"stimuli, the trials of {SHARING_INTERROGATORS} interrogators (batch {shape[1:-1]}) were equal although "
+            "the step is stochastic. Draw every random array of the batch's shape (e.g. "
+            "rng.normal(size=state.shape)), not of the parameters' shape [1, S], which the learner broadcasts over "
+            "the interrogators"
         ]
-    # a shared part added to noise of the batch's shape: SHARING_INTERROGATORS trials of one row
-    # under one stimulus are then closer to each other than to the same trials under another seed
-    wide = np.broadcast_to(stimuli[:, :1], (stimuli.shape[0], SHARING_INTERROGATORS, *stimuli.shape[2:])).copy()
-    runs = [_agents(sim, [], mixed, wide, s) for s in (seed, seed + 1)]
-    if any(r is None for r in runs):
-        return []
     between = np.square(runs[0] - runs[1]).sum() / 2  # [T, D, S, F]: independent draws of each trial
-    within = runs[0].var(axis=1, ddof=1).sum() * SHARING_INTERROGATORS  # the interrogators' draws of one
-    if between > 0 and within < SHARED_BELOW * between:
+    within = a.var(axis=1, ddof=1).sum() * SHARING_INTERROGATORS  # the interrogators' draws of one
+    if within < SHARED_BELOW * between:  # a shared part added to noise of the batch's shape
         return [
             "the trials of different interrogators share part of their randomness: given the same rows and "
             f"stimuli, {SHARING_INTERROGATORS} interrogators' trials varied {within / between:.0%} as much as "
