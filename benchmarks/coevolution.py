@@ -1,7 +1,8 @@
 """Held-out runs, read three ways: drift (issue 23), early stopping (issue 22) and interval
 coverage (issue 17).
 
-``run`` makes full-length preset runs (tasks x seeds x variants), one process per run, each
+``run`` makes full-length preset runs (tasks x seeds x variants; every variant written against
+the presets without the coevolution's memory, ``WITHOUT_MEMORY``), one process per run, each
 into its own run directory, and skips runs already complete (rerun it to resume a batch).
 ``report`` reads the run directories afterwards:
 
@@ -44,6 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
+from turinglearn.config import WITHOUT_MEMORY
+
 #: task -> (preset, overrides); aggregation-a/b: interior ground truths no setting was tuned on
 TASKS = {
     "aggregation": ("aggregation", {}),
@@ -62,9 +65,14 @@ TASKS = {
         "discriminators.learning_rate": 0.01, "discriminators.train_steps": 5,
     }),
 }
+#: Every variant below is written against the presets without the coevolution's memory, as they
+#: were when the variants were measured (the hall of fame, the replicas and the panel estimate
+#: kept): turinglearn.config.WITHOUT_MEMORY comes first, under the task's and the variant's. The presets' memory is
+#: the variant ``shared-geometric-judge3-voters-critic`` (``shared-geometric-voters-critic`` on an
+#: interrogated system, which leaves ``judge_steps`` at 1).
 #: variant -> overrides (the algorithm as compared)
 VARIANTS: dict[str, dict] = {
-    "current": {},  # the presets as shipped (since the panel became their estimate, the same as "panel")
+    "current": {},  # the presets' algorithm without the memory (the panel estimate; the same as "panel")
     "memory": {  # docs/concepts.md, "Memory"
         "learner.model_memory": 100,
         "learner.model_memory_judged": 20,
@@ -276,7 +284,7 @@ def one_run(root: Path, task: str, variant: str, seed: int, extra: list[str]) ->
         return f"{out}: complete already"
     preset, overrides = TASKS[task]
     cmd = [sys.executable, "-m", "turinglearn", "run", preset, "--seed", str(seed), "--quiet"]
-    for k, v in {**overrides, **VARIANTS[variant]}.items():
+    for k, v in {**WITHOUT_MEMORY, **overrides, **VARIANTS[variant]}.items():
         cmd += ["--set", f"{k}={toml_value(v)}"]
     for item in extra:
         cmd += ["--set", item]

@@ -23,8 +23,9 @@ recording is written once, from seed 12345, so it is not tied to a run's seed.
     python benchmarks/gym_recovery.py --part recording --seeds 10-19 --reference runs/bench/results.json
 
 With ``--reference``, the simulator side is read from a ``turinglearn benchmark swarm``
-results.json (its aggregation Turing Learning runs, the preset as shipped) and only the
-recording side runs.
+results.json (its aggregation Turing Learning runs without overrides) and only the recording
+side runs; the file must come from the same version of the code and presets (a results.json
+written before the presets carried the coevolution's memory holds runs without it).
 """
 
 from __future__ import annotations

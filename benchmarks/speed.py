@@ -9,6 +9,8 @@ same load (the machine's load average is printed beside every figure):
   them from the cache, each running one chunk of simulation and judgement;
 - generation: ``TuringLearner.step`` with the kernels (``environment.kernels = "numba"``,
   ``ElmanNetwork(kernels="numba")``) and with the numpy path, alternately, hall of fame full;
+- memory: ``TuringLearner.step`` with the preset's coevolution memory and without it
+  (``turinglearn.config.WITHOUT_MEMORY``), alternately, once the critic's window is full;
 - parts, on one generation's work: simulation (robot-steps per second), judgement
   (multiply-adds per second), the optimisers (ask, fitness, tell) and the run's hooks (metrics,
   checkpoints: the wall time of a short ``turinglearn.learn`` run per generation beyond its steps);
@@ -82,6 +84,28 @@ def per_generation(generations: int) -> dict:
         "speedup": median(times["numpy"]) / median(times["numba"]),
         "load": float(np.mean(loads)),
     }
+
+
+def memory_cost(generations: int, warm: int = 25) -> dict:
+    """The preset's generation with its memory (shared judge fitness, judges selected three times,
+    the parents' verdicts, the critic) against the same preset without it (``WITHOUT_MEMORY``),
+    interleaved, after ``warm`` generations each (the critic's window of 20 full)."""
+    from turinglearn.app.build import build
+    from turinglearn.config import WITHOUT_MEMORY, load_config
+
+    pair = {"memory": build(load_config(PRESET)), "without": build(load_config(PRESET, WITHOUT_MEMORY))}
+    for learner in pair.values():
+        learner.run(warm)
+    times: dict[str, list[float]] = {name: [] for name in pair}
+    loads = []
+    for _ in range(generations):
+        for name, learner in pair.items():
+            t0 = time.perf_counter()
+            learner.step()
+            times[name].append(time.perf_counter() - t0)
+        loads.append(load())
+    out = {name: median(ts) for name, ts in times.items()}
+    return {**out, "ratio": out["memory"] / out["without"], "load": float(np.mean(loads))}
 
 
 def _timed(fn, repeats: int) -> float:
@@ -328,6 +352,11 @@ def main() -> None:
     print(
         f"generation: kernels {g['numba']:.3f} s, numpy {g['numpy']:.3f} s -> {g['speedup']:.1f}x "
         f"(target >= 3x; median of {a.generations} interleaved; load {g['load']:.1f})"
+    )
+    m = result["memory"] = memory_cost(a.generations)
+    print(
+        f"generation with the preset's memory {m['memory']:.3f} s, without it {m['without']:.3f} s -> "
+        f"{m['ratio']:.2f}x (median of {a.generations} interleaved, after 25 each; load {m['load']:.1f})"
     )
     pt = result["parts"] = parts(a.repeats)
     print(

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 import turinglearn  # noqa: F401  (registers the environments)
+from turinglearn.config import WITHOUT_MEMORY
 
 # helper modules shared by the tests (faulty_env: an environment whose workers fail on demand),
 # importable from every test folder and from the worker processes they spawn
@@ -22,6 +23,9 @@ TINY = {
     # the trust report (power, intervals) has tests of its own (tests/core/test_trust.py);
     # tiny runs elsewhere skip it
     "evaluation.intervals": "off",
+    # each feature's tests see it beside the papers' judge fitness, not beside the presets' memory,
+    # which tests/test_presets_memory.py runs as shipped
+    **WITHOUT_MEMORY,
 }
 
 

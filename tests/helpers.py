@@ -2,10 +2,13 @@
 
 import numpy as np
 
+from turinglearn.config import WITHOUT_MEMORY
 from turinglearn.core.contracts import SampleBatch, judge_samples
 
-#: a small interactive experiment (overrides of the stimulus-response preset)
+#: a small interactive experiment (overrides of the stimulus-response preset; without its memory,
+#: as conftest.TINY)
 SMALL_INTERACTIVE = {
+    **WITHOUT_MEMORY,
     "environment.steps": 20,
     "learner.genuine_trials": 8,
     "models.population": 8,
@@ -102,3 +105,13 @@ class Shifted:
         m, n = len(theta), trials or 1
         genuine = 0.3 + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
         return genuine, theta[:, None, None, None, :] + 0.1 * rng.standard_normal((m, n, 10, 1, 1))
+
+
+def interrupt_at(generation: int):
+    """A hook that interrupts a run (like Ctrl-C) once ``generation`` is evaluated."""
+
+    def stop(record):
+        if record.generation == generation:
+            raise KeyboardInterrupt
+
+    return stop

@@ -94,7 +94,7 @@ def test_the_tables_are_there():
 @pytest.mark.parametrize("cells", SHORT, ids=[f"{c[0]} {c[1]}" for c in SHORT])
 def test_every_short_row_is_recomputed_from_the_stored_runs(cells):
     task = cells[0].split(", ")[0]
-    variants = PRESETS[task] if cells[1] == "presets" else (cells[1].strip("`"),) * 2
+    variants = PRESETS[task] if cells[1] == "without memory" else (cells[1].strip("`"),) * 2
     runs, ends = (_stored(cells[0], v, named=False) for v in variants)
     n = len(_seeds(cells[0].split(", ")[1]))
     assert len(runs) == len(ends) == n, f"{cells[0]} {cells[1]}: {len(runs)}, {len(ends)} stored runs"
@@ -158,7 +158,7 @@ def test_every_gathered_row_is_recomputed_from_the_stored_runs(cells):
     """"Passing through or gathered": from the first generation within 0.05 and from the first
     at which the population gathered (``gathered_at``, ``max_after_gathered``)."""
     task = cells[0].split(", ")[0]
-    runs = _stored(cells[0], PRESETS[task][0] if cells[1] == "presets" else cells[1].strip("`"), named=False)
+    runs = _stored(cells[0], PRESETS[task][0] if cells[1] == "without memory" else cells[1].strip("`"), named=False)
     assert len(runs) == len(_seeds(cells[0].split(", ")[1])), f"{cells[0]} {cells[1]}: {len(runs)} stored runs"
     after = [r["max_after"] for r in runs if r["max_after"] is not None]
     gathered = [r["max_after_gathered"] for r in runs if r["gathered_at"] is not None]
@@ -173,7 +173,7 @@ def test_every_last_median_row_is_recomputed_from_the_stored_runs(cells):
     """"The last generation's median as the estimate": the reported estimate's final error (the
     presets': the runs In short reads it from) and the last generation's population median's."""
     task = cells[0].split(", ")[0]
-    variants = PRESETS[task] if cells[1] == "presets" else (cells[1].strip("`"),) * 2
+    variants = PRESETS[task] if cells[1] == "without memory" else (cells[1].strip("`"),) * 2
     runs, ends = (_stored(cells[0], v, named=False) for v in variants)
     assert len(runs) == len(ends) == len(_seeds(cells[0].split(", ")[1]))
     last = [r["final_median_error"] for r in runs]

@@ -3,8 +3,9 @@ peers", headed ``| K | budget |``) are what docs/peers_benchmark.json holds: eve
 "median [q25, q75]" cell is recomputed from the stored runs and compared as printed (two
 decimals), and the bold one is the row's lowest median. An edited figure, a cell copied into
 the wrong column or a rerun that was not written back fails here. The other tables and the
-prose of that section are not checked. The swarm section's table "With the coevolution's
-memory" is recomputed from docs/swarm_benchmark_memory.json the same way."""
+prose of that section are not checked. The swarm section's two tables are recomputed the same
+way from docs/swarm_benchmark_memory.json (Turing Learning) and swarm_benchmark_results.json
+(the metric baselines)."""
 
 import json
 import re
@@ -65,12 +66,17 @@ def test_every_peers_table_cell_is_recomputed_from_the_stored_runs():
     assert checked >= 40
 
 
-def test_the_swarm_table_with_the_memory_is_recomputed_from_its_runs():
-    """"Swarms", "With the coevolution's memory": every cell from docs/swarm_benchmark_memory.json."""
+def _swarm_rows(marker: str) -> list[list[str]]:
+    """The cells of the first table after ``marker`` in the swarm section."""
+    section = (DOCS / "results.md").read_text().split("## Swarms", 1)[1].split("\n## ", 1)[0]
+    lines = section.split(marker, 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_the_swarm_table_with_and_without_the_memory_is_recomputed_from_its_runs():
+    """"Swarms", "Without the memory": every cell from docs/swarm_benchmark_memory.json."""
     runs = json.loads((DOCS / "swarm_benchmark_memory.json").read_text())
-    text = (DOCS / "results.md").read_text().split("**With the coevolution's memory**", 1)[1]
-    lines = [line for line in text.split("\n\n", 2)[1].splitlines() if line.startswith("| ") and "---" not in line]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[1:]]
+    rows = _swarm_rows("**Without the memory**")
     assert len(rows) == 3
     for task, variant, summed, within, largest, c2st, seconds in rows:
         rs = [r for r in runs if r["task"] == task and r["variant"] == variant]
@@ -83,3 +89,34 @@ def test_the_swarm_table_with_the_memory_is_recomputed_from_its_runs():
         assert c2st == f"{np.median([r['c2st'] for r in rs]):.2f}"
         secs = [r["seconds"] for r in rs]
         assert seconds == f"{min(secs):.0f}-{max(secs):.0f} s"
+        if variant == "preset":  # the preset as shipped: its --set block is its own settings
+            assert all(r["overrides"] == _memory() for r in rs)
+
+
+def _memory() -> dict:
+    from turinglearn.config import load_config
+
+    learner = load_config("aggregation").learner
+    return {f"learner.{k}": getattr(learner, k) for k in ("judge_fitness", "judge_steps", "model_judges", "critic")}
+
+
+def test_the_swarm_benchmarks_main_table_is_the_presets_runs_and_the_baselines():
+    """"Swarms", the first table: Turing Learning's rows are the presets' runs (with the memory),
+    the baselines' the stored metric runs, with the paired count of seeds Turing Learning wins."""
+    memory = [r for r in json.loads((DOCS / "swarm_benchmark_memory.json").read_text()) if r["variant"] == "preset"]
+    metric = json.loads((DOCS / "swarm_benchmark_results.json").read_text())
+    names = {"Turing Learning": "turing", "metric, SSE": "metric-sse", "metric, histogram": "metric-histogram"}
+    rows, task = _swarm_rows("`turinglearn benchmark swarm --seeds 10`"), None
+    assert len(rows) == 6
+    for first, learner, cell, c2st, lower in rows:
+        task = first.replace(" ", "-") or task
+        source = memory if names[learner] == "turing" else metric
+        rs = {r["seed"]: r for r in source if r["task"] == task and r["learner"] == names[learner]}
+        assert len(rs) == 10, f"{task} {learner}"
+        q2, q1, q3 = np.quantile([sum(r["abs_error"]) for r in rs.values()], [0.5, 0.25, 0.75])
+        assert CELL.match(cell).groups()[1:] == (f"{q2:.3f}", f"{q1:.3f}", f"{q3:.3f}"), f"{task} {learner}"
+        assert c2st == f"{np.median([r['c2st'] for r in rs.values()]):.2f}"
+        if names[learner] == "turing":
+            tl = {s: sum(r["abs_error"]) for s, r in rs.items()}
+        else:
+            assert lower == f"{sum(tl[s] < sum(r['abs_error']) for s, r in rs.items())} of 10"

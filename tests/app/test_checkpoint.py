@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import interrupt_at
 
 import turinglearn
 from turinglearn.app import checkpoint
@@ -34,16 +35,6 @@ def assert_same_metrics(a: Path, b: Path) -> None:
     assert ma.keys() == mb.keys()
     for k in ma:
         np.testing.assert_array_equal(ma[k], mb[k], err_msg=k)
-
-
-def interrupt_at(generation: int):
-    """A hook that interrupts a run (like Ctrl-C) once ``generation`` is evaluated."""
-
-    def stop(record):
-        if record.generation == generation:
-            raise KeyboardInterrupt
-
-    return stop
 
 
 @pytest.fixture

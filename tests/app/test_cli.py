@@ -74,7 +74,7 @@ def test_gap_fitness_with_one_sample_of_each_model_stops_at_the_first_generation
     """Found when the first generation is judged (one replica, one trial: one sample of each
     model): the run's header, then one line of error, exit 2, and no run directory left."""
     out = tmp_path / "never"
-    over = ["--set", "learner.model_fitness='gap'", "--set", "environment.n_replicas=1"]
+    over = ["--set", "learner.model_fitness='gap'", "--set", "environment.n_replicas=1", "--set", "learner.critic=0"]
     assert main(["run", "aggregation", *TINY_ARGS, *over, "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("turinglearn: error: learner.model_fitness: 'gap' needs two samples of each model")

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from turinglearn.config import Config, load_config, parse_override, presets, to_toml
+from turinglearn.config import WITHOUT_MEMORY, Config, load_config, parse_override, presets, to_toml
 from turinglearn.config.learner import DEPENDENTS
 from turinglearn.errors import ConfigError
 
@@ -89,7 +89,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
 )
 def test_bad_settings_name_the_key(override, key, fragment):
     with pytest.raises(ConfigError) as err:
-        load_config("aggregation", [override])
+        load_config("aggregation", [*(f"{k}={v}" for k, v in WITHOUT_MEMORY.items()), override])
     assert err.value.key == key
     assert fragment in str(err.value)
     assert str(err.value).startswith(key)
@@ -113,11 +113,11 @@ ON = {"hall_of_fame": 20, "model_memory": 20, "counterfeits": 8, "historical_ave
 def test_a_setting_of_a_feature_that_is_off_is_named_not_ignored(feature, key):
     off = 1 if feature == "islands" else 0
     with pytest.raises(ConfigError) as err:
-        load_config("aggregation", {f"learner.{feature}": off, f"learner.{key}": OTHER[key]})
+        load_config("aggregation", {**WITHOUT_MEMORY, f"learner.{feature}": off, f"learner.{key}": OTHER[key]})
     assert err.value.key == f"learner.{key}"
     if key != "model_memory_share":  # its own rule speaks first: "set model_memory > 0 too"
         assert f"changes nothing while {feature} = {off}; set {feature} (" in str(err.value)
-    on = load_config("aggregation", {f"learner.{feature}": ON[feature], f"learner.{key}": OTHER[key]})
+    on = load_config("aggregation", {**WITHOUT_MEMORY, f"learner.{feature}": ON[feature], f"learner.{key}": OTHER[key]})
     assert getattr(on.learner, key) == OTHER[key]
     assert set(OTHER) == {k for _, keys in DEPENDENTS.values() for k in keys}
 
@@ -154,9 +154,10 @@ def test_unknown_preset_and_missing_or_malformed_files(tmp_path):
 
 
 def test_defaults_are_the_aggregation_preset_without_its_steadying_settings():
-    # one replica, one genuine agent per trial, the final median: the preset departs from
-    # these where README's "Measured" says why
+    # one replica, one genuine agent per trial, the final median, no memory beyond the hall of
+    # fame: the preset departs from these where docs/results.md says why
     plain = {
+        **WITHOUT_MEMORY,
         "environment.n_replicas": 1,
         "learner.genuine_per_trial": 1,
         "evaluation.average_last": 1,

@@ -14,7 +14,7 @@ from turinglearn.app.cli import main
 from turinglearn.app.driver import resume
 from turinglearn.app.runs import read_metrics
 from turinglearn.app.stopping import Stopper, StopRun, converged, simulations_per_generation, stalled
-from turinglearn.config import load_config
+from turinglearn.config import WITHOUT_MEMORY, load_config
 from turinglearn.config.stopping import parse_duration
 from turinglearn.errors import ConfigError
 
@@ -157,7 +157,7 @@ def test_an_interrogated_systems_count_includes_a_critics_own_trials():
     from turinglearn.app.build import build
 
     over = {"models.population": 10, "models.parents": 5, "discriminators.population": 6, "discriminators.parents": 3}
-    over["learner.genuine_trials"] = 5
+    over.update({**WITHOUT_MEMORY, "learner.genuine_trials": 5})
     plain = load_config("stimulus-response", over)
     assert simulations_per_generation(plain, build(plain).system) == 6 * (10 * 4 + 5)
     critic = load_config("stimulus-response", {**over, "learner.critic": 0.5})

@@ -60,6 +60,23 @@ def test_metric_learners_run_and_write_the_same_schema(tiny, tmp_path):
         assert (r.model_fitness <= 0).all()  # minus a distance
 
 
+def test_a_metric_learner_does_not_read_the_judges_settings(tiny):
+    """The aggregation preset's memory (judge_fitness, judge_steps, model_judges, critic) and its
+    hall of fame belong to the discriminators, which a metric learner replaces: the run is the
+    one without them, generation for generation."""
+    plain = {"learner.judge_fitness": "accuracy", "learner.judge_steps": 1, "learner.model_judges": "all",
+             "learner.critic": 0, "learner.hall_of_fame": 0}
+    shipped = {k: v for k, v in tiny.items() if not k.startswith("learner.")}  # tiny takes the memory off
+    with_memory = load_config("aggregation", {**shipped, "learner.kind": "metric-sse"})
+    assert with_memory.learner.critic > 0 and with_memory.learner.judge_steps > 1  # the preset's memory
+    a = turinglearn.build(with_memory)
+    b = turinglearn.build(load_config("aggregation", {**shipped, "learner.kind": "metric-sse", **plain}))
+    for _ in range(3):
+        ga, gb = a.step(), b.step()
+        np.testing.assert_array_equal(ga.model_fitness, gb.model_fitness)
+        np.testing.assert_array_equal(ga.models, gb.models)
+
+
 def test_metric_learner_on_an_interactive_environment_is_refused():
     with pytest.raises(ConfigError, match=r"learner\.kind"):
         turinglearn.build(load_config("stimulus-response", {"learner.kind": "metric-sse"}))

@@ -7,7 +7,7 @@ from helpers import Shifted, assert_same_run, record_evaluations, record_samples
 
 import turinglearn
 from turinglearn.app.build import build
-from turinglearn.config import load_config
+from turinglearn.config import WITHOUT_MEMORY, load_config
 from turinglearn.core.critic import FeatureCritic
 from turinglearn.errors import ConfigError
 
@@ -209,7 +209,8 @@ def test_on_a_swarm_it_learns_the_system_and_the_population_only_and_is_all_of_a
 
 # --- an interrogated system: the critic runs trials of its own under the interrogators ----------
 
-SMALL = {  # stimulus-response, small: 20 models, 20 interrogators, 20 genuine trials each
+SMALL = {  # stimulus-response, small: 20 models, 20 interrogators, 20 genuine trials each; no memory
+    **WITHOUT_MEMORY,
     "models.population": 20,
     "models.parents": 10,
     "discriminators.population": 20,
@@ -417,9 +418,7 @@ def test_bad_critic_settings_name_the_key(tiny, key, value, words):
         load_config("aggregation", {**tiny, "learner.critic": 0.5, key: value})
 
 
-def test_a_critic_needs_the_samples_and_discriminators_beside_it(tiny):
-    with pytest.raises(ConfigError, match=r"learner\.critic: .*learner.kind = 'metric-sse' has none"):
-        build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "learner.kind": "metric-sse"}))
+def test_a_critic_needs_its_samples_on_the_host(tiny):
     over = {**tiny, "learner.critic": 0.5, "execution.array": "torch", "execution.backend": "processes"}
     with pytest.raises(ConfigError, match=r"learner\.critic: .*stay on their device"):
         build(load_config("aggregation", over))

@@ -124,7 +124,6 @@ def test_the_first_judging_is_the_evaluators_in_chunks_too(tiny):
 @pytest.mark.parametrize(
     "over, words",
     [
-        ({"learner.kind": "metric-sse"}, "has none"),
         ({"execution.array": "torch", "execution.backend": "processes"}, "stay on their device"),
     ],
 )

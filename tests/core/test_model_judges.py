@@ -105,7 +105,6 @@ def test_a_toy_system_is_recovered_with_the_models_judged_by_the_judges_parents(
     [
         ({"learner.model_judges": "best"}, "must be one of all, parents"),
         ({"learner.model_judges": "parents", "learner.islands": 2}, "set model_judges = 'all' or islands = 1"),
-        ({"learner.model_judges": "parents", "learner.kind": "metric-sse"}, "learner.kind = 'metric-sse' has none"),
     ],
 )
 def test_bad_model_judges_settings_name_the_key(tiny, over, words):

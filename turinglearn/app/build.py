@@ -167,31 +167,9 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     if k[0] > 1:
         _check_islands(config, discriminator is not None)
     models = _islands(MODELS[mc.kind].optimizer, system.model_family, mc, models_rng, k, "models")
-    if discriminator is None:
-        if config.learner.judge_steps > 1:
-            raise ConfigError(
-                f"evolves the discriminators several times a generation; learner.kind = "
-                f"{config.learner.kind!r} has none. Use learner.kind = 'turing' or judge_steps = 1",
-                "learner.judge_steps",
-            )
-        if config.learner.model_judges != "all":
-            raise ConfigError(
-                f"chooses among the discriminators; learner.kind = {config.learner.kind!r} has none. "
-                "Use learner.kind = 'turing' or model_judges = 'all'",
-                "learner.model_judges",
-            )
-        if config.learner.guards:
-            raise ConfigError(
-                f"elects guards among the discriminators; learner.kind = {config.learner.kind!r} has none. "
-                "Use learner.kind = 'turing' or guards = 0",
-                "learner.guards",
-            )
-        if config.learner.critic:
-            raise ConfigError(
-                f"weighs in the models' fitness beside the discriminators; learner.kind = "
-                f"{config.learner.kind!r} has none. Use learner.kind = 'turing' or critic = 0",
-                "learner.critic",
-            )
+    if discriminator is None:  # the judges' settings (hall of fame, judge_fitness, judge_steps,
+        # model_judges, guards, critic) are not read, as the [discriminators] table is not: a preset's
+        # memory stays in the config when learner.kind swaps its discriminators for a metric
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:

@@ -6,6 +6,7 @@
 and ``--set`` overrides, :mod:`~turinglearn.config.schema` validates tables into dataclasses.
 """
 
+from turinglearn.config.learner import WITHOUT_MEMORY
 from turinglearn.config.load import load_config, parse_override, presets, read_source, to_toml
 from turinglearn.config.run import AVERAGES, TRACKS, EvaluationConfig, ExecutionConfig
 from turinglearn.config.sections import (
@@ -21,6 +22,7 @@ from turinglearn.config.sections import (
 __all__ = [
     "AVERAGES",
     "TRACKS",
+    "WITHOUT_MEMORY",
     "Config",
     "DiscriminatorConfig",
     "EnvironmentConfig",

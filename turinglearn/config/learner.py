@@ -287,6 +287,16 @@ class LearnerConfig:
             )
 
 
+#: overrides that take a preset's coevolution memory off (shared judge fitness, judges selected
+#: several times a generation, models judged by the judges' parents, the critic), back to the
+#: papers' judge fitness; the hall of fame and the replicas stay (docs/concepts.md, "Memory")
+WITHOUT_MEMORY = {
+    "learner.judge_fitness": "accuracy",
+    "learner.judge_steps": 1,
+    "learner.model_judges": "all",
+    "learner.critic": 0.0,
+}
+
 #: the settings that mean something only with a feature on: feature -> (what turns it on, its settings)
 DEPENDENTS = {
     "hall_of_fame": ("e.g. 20", ("hall_of_fame_every", "hall_of_fame_keep", "hall_of_fame_weight")),
