@@ -8,6 +8,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import TINY
 from helpers import interrupt_at, same_summary
 
 import turinglearn
@@ -16,18 +17,9 @@ from turinglearn.config import WITHOUT_MEMORY, load_config
 
 MEMORY_PRESETS = ("aggregation", "object-clustering", "stimulus-response", "aggregation-gp")
 
-#: small populations and short trials, the learner's settings as shipped
-SMALL = {
-    "generations": 4,
-    "models.population": 10,
-    "models.parents": 5,
-    "discriminators.population": 10,
-    "discriminators.parents": 5,
-    "evaluation.c2st_trials": 20,
-    "evaluation.intervals": "off",
-}
-SWARM = {**SMALL, "environment.n_agents": 4, "environment.steps": 20}
-AGENT = {**SMALL, "environment.steps": 20, "learner.genuine_trials": 8}
+#: conftest's tiny experiment with the learner's settings as shipped
+SWARM = {**{k: v for k, v in TINY.items() if not k.startswith("learner.")}, "generations": 4}
+AGENT = {**{k: v for k, v in SWARM.items() if k != "environment.n_agents"}, "learner.genuine_trials": 8}
 
 
 def _small(preset: str) -> dict:
