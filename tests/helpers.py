@@ -1,12 +1,30 @@
-"""Assertions shared by several test folders (tests/ is on sys.path, see conftest.py)."""
+"""Settings and assertions shared by several test folders (tests/ is on sys.path, see conftest.py)."""
 
 import numpy as np
 
 from turinglearn.config import WITHOUT_MEMORY
 from turinglearn.core.contracts import SampleBatch, judge_samples
 
+#: a small, fast experiment used across tests (about 0.02 s per generation)
+TINY = {
+    "generations": 3,
+    "environment.n_agents": 4,
+    "environment.steps": 20,
+    "models.population": 10,
+    "models.parents": 5,
+    "discriminators.population": 10,
+    "discriminators.parents": 5,
+    "evaluation.c2st_trials": 20,
+    # the trust report (power, intervals) has tests of its own (tests/core/test_trust.py);
+    # tiny runs elsewhere skip it
+    "evaluation.intervals": "off",
+    # each feature's tests see it beside the papers' judge fitness, not beside the presets' memory,
+    # which tests/test_presets_memory.py runs as shipped
+    **WITHOUT_MEMORY,
+}
+
 #: a small interactive experiment (overrides of the stimulus-response preset; without its memory,
-#: as conftest.TINY)
+#: as TINY)
 SMALL_INTERACTIVE = {
     **WITHOUT_MEMORY,
     "environment.steps": 20,

@@ -1,5 +1,5 @@
 """The presets as shipped carry the coevolution's memory (docs/concepts.md, "Memory"); the other
-tests take it off (conftest.TINY, helpers.SMALL_INTERACTIVE) to test each feature beside the
+tests take it off (helpers.TINY, helpers.SMALL_INTERACTIVE) to test each feature beside the
 papers' judge fitness. Here the memory runs as shipped, on every kind of system a preset has:
 a swarm, a swarm from a recording, an interrogated agent, programs as models; it resumes bit
 for bit, and WITHOUT_MEMORY takes all of it off."""
@@ -8,8 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import TINY
-from helpers import interrupt_at, same_summary
+from helpers import TINY, interrupt_at, same_summary
 
 import turinglearn
 from turinglearn.app.driver import resume

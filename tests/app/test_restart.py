@@ -25,6 +25,12 @@ def populations_at(generation: int, kept: dict):
 
 
 @pytest.fixture
+def tiny(tiny):
+    """A restart judges the panel's estimate: the aggregation preset's own is the window's."""
+    return {**tiny, "evaluation.estimate": "panel"}
+
+
+@pytest.fixture
 def settings(tiny):
     # 10 generations, the check after 5 (restart_at 0.5); the estimate is then far from the truth
     return {**tiny, "generations": 10, "evaluation.panel_every": 2, "stopping.restart_above": 0.6}
