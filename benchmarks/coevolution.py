@@ -47,12 +47,14 @@ import numpy as np
 
 from turinglearn.config import WITHOUT_MEMORY
 
+#: the aggregation preset's estimate when the stored rows were made (it now reports the window's)
+PANEL = {"evaluation.estimate": "panel"}
 #: task -> (preset, overrides); aggregation-a/b: interior ground truths no setting was tuned on
 TASKS = {
-    "aggregation": ("aggregation", {}),
-    "aggregation-a": ("aggregation", {"environment.truth": [-0.4, -0.8, 0.7, -0.5]}),
-    "aggregation-b": ("aggregation", {"environment.truth": [0.3, -0.6, 0.8, 0.2]}),
-    "aggregation-p2": ("aggregation", {"environment.truth": [0.8, 0.2, -0.4, 0.6]}),  # tuning only
+    "aggregation": ("aggregation", PANEL),
+    "aggregation-a": ("aggregation", {**PANEL, "environment.truth": [-0.4, -0.8, 0.7, -0.5]}),
+    "aggregation-b": ("aggregation", {**PANEL, "environment.truth": [0.3, -0.6, 0.8, 0.2]}),
+    "aggregation-p2": ("aggregation", {**PANEL, "environment.truth": [0.8, 0.2, -0.4, 0.6]}),  # tuning only
     "object-clustering": ("object-clustering", {}),
     "stimulus-response": ("stimulus-response", {}),
     "aggregation-gp": ("aggregation-gp", {}),

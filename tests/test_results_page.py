@@ -120,3 +120,20 @@ def test_the_swarm_benchmarks_main_table_is_the_presets_runs_and_the_baselines()
             tl = {s: sum(r["abs_error"]) for s, r in rs.items()}
         else:
             assert lower == f"{sum(tl[s] < sum(r['abs_error']) for s, r in rs.items())} of 10"
+
+
+def test_the_interrogation_table_of_stimulus_response_is_recomputed_from_its_runs():
+    """"Interrogation": the memory's StimulusResponse rows from docs/interrogation_benefit_memory.json."""
+    runs = json.loads((DOCS / "interrogation_benefit_memory.json").read_text())["benefit_runs"]
+    section = (DOCS / "results.md").read_text().split("## Interrogation", 1)[1]
+    table = section.split("\n\n| environment |", 1)[1].split("\n\n", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    per_parameter = [c.strip() for c in rows[0].strip("|").split("|")]
+    summed = [c.strip() for c in rows[1].strip("|").split("|")]
+    assert per_parameter[0] == "StimulusResponse"
+    for column, mode in ((2, "interactive"), (3, "passive")):
+        rs = [r for r in runs if r["mode"] == mode]
+        assert len(rs) == 10
+        errors = np.array([r["abs_error"] for r in rs])
+        assert per_parameter[column] == " / ".join(f"{e:.3f}" for e in np.median(errors, axis=0))
+        assert summed[column] == f"{np.median(errors.sum(axis=1)):.3f}"
