@@ -188,10 +188,10 @@ def speed(a) -> list[dict]:
 
 
 def one(args) -> dict:
-    preset, mode, seed, generations, c2st_trials = args
+    preset, mode, seed, generations, c2st_trials, extra = args
     import turinglearn
 
-    overrides = {"learner.passive": mode == "passive", "evaluation.c2st_trials": c2st_trials}
+    overrides = {**extra, "learner.passive": mode == "passive", "evaluation.c2st_trials": c2st_trials}
     r = turinglearn.learn(preset, seed=seed, generations=generations, overrides=overrides)
     return {
         "preset": preset,
@@ -241,8 +241,11 @@ def summarise(results: list[dict], preset: str, tolerance: float) -> dict:
 
 
 def benefit(a) -> tuple[list[dict], list[dict]]:
+    from turinglearn.config import parse_override
+
+    extra = dict(parse_override(o) for o in a.overrides)
     tasks = [
-        (p, m, s, a.generations, a.c2st_trials)
+        (p, m, s, a.generations, a.c2st_trials, extra)
         for p in a.presets
         for m in MODES
         for s in range(a.first_seed, a.first_seed + a.seeds)
@@ -331,6 +334,9 @@ def main() -> None:
     )
     p.add_argument("--tolerance", type=float, default=0.05)
     p.add_argument("--c2st-trials", type=int, default=0, help="benefit: C2ST trials per run (0 skips it)")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="benefit: a setting of every run"
+    )
     p.add_argument("--json", type=Path, help="also write the raw results here")
     a = p.parse_args()
     report: dict = {}

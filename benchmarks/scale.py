@@ -32,13 +32,16 @@ import time
 
 import numpy as np
 
+#: settings of every config measured (--set KEY=VALUE), beside each part's own
+SETTINGS: dict = {}
+
 
 def _time_backend(generations: int, **execution) -> tuple[float, np.ndarray]:
     from turinglearn.app.build import build, evaluator_for
     from turinglearn.config import load_config
     from turinglearn.execution.backends import make_backend
 
-    cfg = load_config("aggregation", {f"execution.{k}": v for k, v in execution.items()})
+    cfg = load_config("aggregation", {**SETTINGS, **{f"execution.{k}": v for k, v in execution.items()}})
     learner = build(cfg)
     with make_backend(cfg.execution) as backend:
         learner.evaluator = evaluator_for(cfg, backend)
@@ -75,7 +78,7 @@ def backends(generations: int) -> dict:
     return rows
 
 
-def _one_size(models: int, generations: int) -> dict:
+def _one_size(models: int, generations: int, settings: dict | None = None) -> dict:
     """Runs in a fresh process: one core, ``models`` models x 100 discriminators."""
     from threadpoolctl import threadpool_limits
 
@@ -83,7 +86,7 @@ def _one_size(models: int, generations: int) -> dict:
     from turinglearn.app.build import build
     from turinglearn.config import load_config
 
-    cfg = load_config("aggregation", {"models.population": models, "models.parents": models // 2})
+    cfg = load_config("aggregation", {**(settings or {}), "models.population": models, "models.parents": models // 2})
     learner = build(cfg)
     learner.step()
     t0 = time.perf_counter()
@@ -97,7 +100,7 @@ def _one_size(models: int, generations: int) -> dict:
 def population(sizes: list[int], generations: int) -> list[dict]:
     rows = []
     for m in sizes:
-        code = f"import json, scale; print(json.dumps(scale._one_size({m}, {generations})))"
+        code = f"import json, scale; print(json.dumps(scale._one_size({m}, {generations}, {SETTINGS!r})))"
         out = subprocess.run(
             [sys.executable, "-c", code],
             capture_output=True,
@@ -121,6 +124,7 @@ def torch_vs_numpy(models: int, device: str, generations: int) -> dict:
     out = {"models": models, "device": device}
     for array in ("numpy", "torch"):
         overrides = {
+            **SETTINGS,
             "models.population": models,
             "models.parents": models // 2,
             "execution.chunk_size": models,
@@ -155,7 +159,11 @@ def main() -> None:
     ap.add_argument("--generations", type=int, default=5, help="timed generations (after one warm-up)")
     ap.add_argument("--sizes", default="100,1000,10000", help="population sizes for --part population")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="a setting of every config")
     args = ap.parse_args()
+    from turinglearn.config import parse_override
+
+    SETTINGS.update(parse_override(o) for o in args.overrides)
     out = {
         "machine": f"{platform.machine()}, {platform.processor() or '?'}, Python {platform.python_version()}"
     }

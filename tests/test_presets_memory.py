@@ -13,6 +13,7 @@ from helpers import TINY, interrupt_at, same_summary
 import turinglearn
 from turinglearn.app.driver import resume
 from turinglearn.config import WITHOUT_MEMORY, load_config
+from turinglearn.errors import ConfigError
 
 MEMORY_PRESETS = ("aggregation", "object-clustering", "stimulus-response", "aggregation-gp")
 
@@ -44,9 +45,12 @@ def test_the_preset_carries_the_memory_and_without_memory_takes_it_off(preset):
     )
 
 
-@pytest.mark.parametrize("preset", MEMORY_PRESETS)
-def test_the_presets_memory_runs_and_resumes_bit_for_bit(tmp_path, preset):
-    settings = {**_small(preset), "execution.checkpoint_every": 1}
+@pytest.mark.parametrize(
+    "preset, extra", [*((p, {}) for p in MEMORY_PRESETS), ("stimulus-response", {"learner.passive": True})]
+)
+def test_the_presets_memory_runs_and_resumes_bit_for_bit(tmp_path, preset, extra):
+    """Also stimulus-response watched passively (--passive), where the critic reads the samples."""
+    settings = {**_small(preset), "execution.checkpoint_every": 1, **extra}
     ref = turinglearn.learn(preset, overrides=settings, out=tmp_path / "ref")
     critic = ref.history["critic_accuracy"]
     # the critic ran (unfitted in the first generation, and after object clustering's restart)
@@ -71,3 +75,34 @@ def test_the_presets_memory_learns_from_a_recording(tmp_path):
     r = turinglearn.learn("aggregation", overrides={**SWARM, "data": str(path)}, out=tmp_path / "run")
     assert r.summary()["generations"] == 4
     assert np.isfinite(r.history["critic_accuracy"][1:]).all()
+
+
+@pytest.mark.parametrize(
+    "over, key, alone",
+    [
+        ({"learner.islands": 5}, "learner.model_judges", "parents"),
+        ({"learner.model_fitness": "gap"}, "learner.critic", 0.5),
+        ({"learner.model_memory": 10, "learner.model_memory_share": 0.5}, "learner.judge_fitness", "shared-geometric"),
+    ],
+)
+def test_a_setting_the_memory_refuses_names_how_to_take_all_of_it_off(over, key, alone):
+    """One error, not one key at a time: it ends with the four overrides, which then load; the
+    same refusal of one such setting chosen on its own (no memory beside it) has no hint."""
+    with pytest.raises(ConfigError) as err:
+        load_config("aggregation", over)
+    assert err.value.key == key and str(err.value).count("\n") == 0
+    off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
+    assert f"{off} takes all of it off" in str(err.value)
+    assert load_config("aggregation", {**over, **WITHOUT_MEMORY}).learner.critic == 0
+    with pytest.raises(ConfigError) as err:
+        load_config("own-system", {**over, key: alone})
+    assert err.value.key == key and "takes all of it off" not in str(err.value)
+
+
+def test_a_trained_judge_on_a_preset_with_the_memory_is_told_the_same_at_build():
+    pytest.importorskip("torch")
+    over = {**SWARM, "discriminators.kind": "gru"}
+    with pytest.raises(ConfigError, match="takes all of it off") as err:
+        turinglearn.build(load_config("aggregation", over))
+    assert err.value.key == "learner.judge_steps"
+    turinglearn.build(load_config("aggregation", {**over, **WITHOUT_MEMORY}))

@@ -245,6 +245,8 @@ def test_guards_need_a_box_one_population_and_evolved_judges(tiny):
         load_config("aggregation", _guarded(tiny, **{"learner.islands": 2}))
     with pytest.raises(ConfigError, match=r"learner\.guards: .*trained classifier"):
         build(load_config("aggregation-gru", _guarded(tiny)))
+    with pytest.raises(ConfigError, match=r"learner\.guards: .*learner.kind = 'metric-sse' has none"):
+        build(load_config("aggregation", _guarded(tiny, **{"learner.kind": "metric-sse"})))
     from turinglearn.core.learner import TuringLearner
 
     made = build(load_config("aggregation", _guarded(tiny)))

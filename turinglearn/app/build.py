@@ -16,6 +16,7 @@ import numpy as np
 
 from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
+from turinglearn.config.learner import memory_hint
 from turinglearn.core.contracts import Hook, SampleTrainer, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.optimizers import SelfAdaptiveES
@@ -167,9 +168,15 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     if k[0] > 1:
         _check_islands(config, discriminator is not None)
     models = _islands(MODELS[mc.kind].optimizer, system.model_family, mc, models_rng, k, "models")
-    if discriminator is None:  # the judges' settings (hall of fame, judge_fitness, judge_steps,
-        # model_judges, guards, critic) are not read, as the [discriminators] table is not: a preset's
-        # memory stays in the config when learner.kind swaps its discriminators for a metric
+    if discriminator is None:  # the judges' settings that presets carry (hall of fame, the memory:
+        # judge_fitness, judge_steps, model_judges, critic) are not read, as [discriminators] is not,
+        # so learner.kind can swap a preset's discriminators for a metric; guards no preset has
+        if config.learner.guards:
+            raise ConfigError(
+                f"elects guards among the discriminators; learner.kind = {config.learner.kind!r} has none. "
+                "Use learner.kind = 'turing' or guards = 0",
+                "learner.guards",
+            )
         return models, None
     judge = DISCRIMINATORS[dc.kind]
     if judge.requires:
@@ -308,9 +315,12 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
     (default in-process; see :mod:`turinglearn.execution.backends`).
     """
     system, discriminator = build_system(config, simulator)
-    models, discriminators = optimizers(
-        config, system, discriminator, stream(config.seed, "models"), stream(config.seed, "discriminators")
-    )
+    try:
+        models, discriminators = optimizers(
+            config, system, discriminator, stream(config.seed, "models"), stream(config.seed, "discriminators")
+        )
+    except ConfigError as e:
+        raise memory_hint(e, vars(config.learner)) from None
     parts = Parts(
         config,
         system,

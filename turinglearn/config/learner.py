@@ -3,7 +3,9 @@ coevolution's memory (hall of fame, model memory, counterfeits, historical avera
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 from turinglearn.core.fitness import JUDGE_FITNESS, MODEL_FITNESS, MODEL_JUDGES, SHARED_JUDGE_FITNESS
 from turinglearn.core.memory import GUARD_AGAINST, GUARD_VOTES, KEEPS
@@ -296,6 +298,27 @@ WITHOUT_MEMORY = {
     "learner.model_judges": "all",
     "learner.critic": 0.0,
 }
+
+
+
+def memory_hint(error: ConfigError, learner: Mapping[str, Any]) -> ConfigError:
+    """``error`` itself, or, when it blames one of the memory's settings and ``learner`` (the
+    ``[learner]`` table or its dataclass's fields) carries at least two of them (a preset's
+    memory rather than one setting chosen on its own), the same error ending with the overrides
+    that take the whole memory off, so that a preset combined with a setting the memory refuses
+    (islands, a trained judge, ``model_fitness = "gap"``) is fixed in one step, not one key at a
+    time."""
+    keys = {k.removeprefix("learner."): v for k, v in WITHOUT_MEMORY.items()}
+    if error.key not in WITHOUT_MEMORY or sum(learner.get(k, v) != v for k, v in keys.items()) < 2:
+        return error
+    message = str(error).removeprefix(f"{error.key}: ")
+    off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
+    return ConfigError(
+        f"{message} (this config carries the coevolution's memory: {off} takes all of it off; "
+        'docs/concepts.md, "Memory")',
+        error.key,
+    )
+
 
 #: the settings that mean something only with a feature on: feature -> (what turns it on, its settings)
 DEPENDENTS = {

@@ -19,7 +19,7 @@ from turinglearn.errors import ConfigError
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
-from turinglearn.config.learner import check_settings_in_use
+from turinglearn.config.learner import check_settings_in_use, memory_hint
 from turinglearn.config.schema import set_dotted
 from turinglearn.config.sections import Config, from_dict
 
@@ -93,9 +93,13 @@ def load_config(
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     for key, value in items:
         set_dotted(data, key, value)
-    config = from_dict(data)
-    if strict and isinstance(config, Config):
-        check_settings_in_use(config.learner)
+    try:
+        config = from_dict(data)
+        if strict and isinstance(config, Config):
+            check_settings_in_use(config.learner)
+    except ConfigError as e:
+        learner = data.get("learner")
+        raise memory_hint(e, learner if isinstance(learner, dict) else {}) from None
     return config
 
 
