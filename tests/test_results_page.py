@@ -143,3 +143,26 @@ def test_the_interrogation_table_of_stimulus_response_is_recomputed_from_its_run
         errors = np.array([r["abs_error"] for r in rs])
         assert per_parameter[column] == " / ".join(f"{e:.3f}" for e in np.median(errors, axis=0))
         assert summed[column] == f"{np.median(errors.sum(axis=1)):.3f}"
+
+
+def test_the_recording_table_with_the_memory_is_recomputed_from_its_runs():
+    """"Learning from a recording": the memory's table from docs/recording_vs_simulator_memory.json."""
+    runs = json.loads((DOCS / "recording_vs_simulator_memory.json").read_text())["runs"]
+    section = (DOCS / "results.md").read_text().split("## Learning from a recording", 1)[1]
+    table = section.split("\n\n| source of genuine samples, estimate |", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip().strip("*") for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert len(rows) == 4
+    for label, within, summed, spread, c2st in rows:
+        source, estimate = label.split(" (")[0].split(", ")
+        rs = [r for r in runs if bool(r["overrides"].get("data")) == (source == "recording")]
+        if estimate == "population median":
+            rs = [r["other_tracks"]["median"] for r in rs]
+        assert len(rs) == 10
+        errors = [r["abs_error"] for r in rs]
+        summed_errors = [sum(e) for e in errors]
+        q2, q1, q3 = np.quantile(summed_errors, [0.5, 0.25, 0.75])
+        assert within == f"{sum(max(e) <= 0.05 for e in errors)} of 10", label
+        assert summed.replace("*", "") == f"{q2:.3f} [{q1:.3f}, {q3:.3f}]", label
+        low, high = (float(x) for x in spread.split(" ... "))
+        assert abs(low - min(summed_errors)) < 5e-5 and abs(high - max(summed_errors)) < 5e-4, label
+        assert c2st == f"{np.median([r['c2st'] for r in rs]):.2f}", label
