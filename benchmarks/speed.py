@@ -58,7 +58,8 @@ def learners(archive: int = 20):
         learner = build(load_config(PRESET, {"environment.kernels": kernels}))
         learner.discriminator = dataclasses.replace(learner.discriminator, kernels=kernels)
         k = learner.discriminator.n_weights
-        learner.archive = np.random.default_rng(1).uniform(-1, 1, (archive, k))
+        rows = np.random.default_rng(1).uniform(-1, 1, (archive, k))
+        learner.judges_memory.load_state_dict({"rows": rows, "offered": archive})  # the hall of fame, full
         out.append(learner)
     return out
 
