@@ -92,11 +92,18 @@ def test_a_setting_the_memory_refuses_names_how_to_take_all_of_it_off(over, key,
         load_config("aggregation", over)
     assert err.value.key == key and str(err.value).count("\n") == 0
     off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
-    assert f"{off} takes all of it off" in str(err.value)
+    assert off in str(err.value) and "takes all of it off" in str(err.value)
     assert load_config("aggregation", {**over, **WITHOUT_MEMORY}).learner.critic == 0
     with pytest.raises(ConfigError) as err:
         load_config("own-system", {**over, key: alone})
     assert err.value.key == key and "takes all of it off" not in str(err.value)
+
+
+@pytest.mark.parametrize("over", [{"learner.critic": 1.5}, {"learner.judge_fitness": "acurracy"}])
+def test_a_bad_value_of_the_memory_itself_gets_no_hint(over):
+    with pytest.raises(ConfigError) as err:
+        load_config("aggregation", over)
+    assert "takes all of it off" not in str(err.value)
 
 
 def test_a_trained_judge_on_a_preset_with_the_memory_is_told_the_same_at_build():

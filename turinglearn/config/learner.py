@@ -301,21 +301,28 @@ WITHOUT_MEMORY = {
 
 
 
+#: the presets' memory, which WITHOUT_MEMORY takes off (judge_steps 1 on an interrogated system)
+PRESET_MEMORY = {"judge_fitness": "shared-geometric", "judge_steps": (1, 3), "model_judges": "parents", "critic": 0.5}
+
+
 def memory_hint(error: ConfigError, learner: Mapping[str, Any]) -> ConfigError:
     """``error`` itself, or, when it blames one of the memory's settings and ``learner`` (the
-    ``[learner]`` table or its dataclass's fields) carries at least two of them (a preset's
-    memory rather than one setting chosen on its own), the same error ending with the overrides
-    that take the whole memory off, so that a preset combined with a setting the memory refuses
-    (islands, a trained judge, ``model_fitness = "gap"``) is fixed in one step, not one key at a
-    time."""
-    keys = {k.removeprefix("learner."): v for k, v in WITHOUT_MEMORY.items()}
-    if error.key not in WITHOUT_MEMORY or sum(learner.get(k, v) != v for k, v in keys.items()) < 2:
+    ``[learner]`` table or its dataclass's fields) carries the presets' memory as they do, the
+    same error ending with the overrides that take the whole memory off: a preset combined with a
+    setting its memory refuses (islands, a trained judge, ``model_fitness = "gap"``) is then fixed
+    in one step, not one key at a time. A value of the memory's own that is out of range or
+    mistyped gets no hint (it is no longer the presets' memory)."""
+    if error.key not in WITHOUT_MEMORY:
         return error
+    for key, value in PRESET_MEMORY.items():
+        given = learner.get(key)
+        if given not in (value if isinstance(value, tuple) else (value,)):
+            return error
     message = str(error).removeprefix(f"{error.key}: ")
     off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
     return ConfigError(
-        f"{message} (this config carries the coevolution's memory: {off} takes all of it off; "
-        'docs/concepts.md, "Memory")',
+        f"{message}; this config carries the presets' coevolution memory, and {off} (in Python, "
+        'overrides=WITHOUT_MEMORY from turinglearn.config) takes all of it off: docs/concepts.md, "Memory"',
         error.key,
     )
 
