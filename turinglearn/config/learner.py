@@ -299,8 +299,6 @@ WITHOUT_MEMORY = {
     "learner.critic": 0.0,
 }
 
-
-
 #: the presets' memory, which WITHOUT_MEMORY takes off (judge_steps 1 on an interrogated system)
 PRESET_MEMORY = {"judge_fitness": "shared-geometric", "judge_steps": (1, 3), "model_judges": "parents", "critic": 0.5}
 
