@@ -299,8 +299,9 @@ WITHOUT_MEMORY = {
     "learner.critic": 0.0,
 }
 
-#: the presets' memory, which WITHOUT_MEMORY takes off (judge_steps 1 on an interrogated system)
-PRESET_MEMORY = {"judge_fitness": "shared-geometric", "judge_steps": (1, 3), "model_judges": "parents", "critic": 0.5}
+#: the presets' memory, which WITHOUT_MEMORY takes off: each setting's values in the presets
+#: (judge_steps 1 on an interrogated system)
+PRESET_MEMORY = {"judge_fitness": ("shared-geometric",), "judge_steps": (1, 3), "model_judges": ("parents",), "critic": (0.5,)}
 
 
 def memory_hint(error: ConfigError, learner: Mapping[str, Any]) -> ConfigError:
@@ -312,10 +313,8 @@ def memory_hint(error: ConfigError, learner: Mapping[str, Any]) -> ConfigError:
     mistyped gets no hint (it is no longer the presets' memory)."""
     if error.key not in WITHOUT_MEMORY:
         return error
-    for key, value in PRESET_MEMORY.items():
-        given = learner.get(key)
-        if given not in (value if isinstance(value, tuple) else (value,)):
-            return error
+    if any(learner.get(key) not in values for key, values in PRESET_MEMORY.items()):
+        return error
     message = str(error).removeprefix(f"{error.key}: ")
     off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
     return ConfigError(
