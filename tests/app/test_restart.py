@@ -138,6 +138,8 @@ def test_the_convergence_rule_waits_for_the_check(tmp_path, tiny):
         ({"stopping.restart_above": 1.0}, "restart_above"),
         ({"stopping.restart_at": 1.0}, "restart_at"),
         ({"stopping.restart_at": 0}, "restart_at"),
+        ({"stopping.restart_when": "converged"}, "restart_when.*'settled'"),
+        ({"stopping.restarts": 0}, "restarts"),
     ],
 )
 def test_bad_restart_settings_are_refused(settings, match):
@@ -148,9 +150,8 @@ def test_bad_restart_settings_are_refused(settings, match):
 @pytest.mark.parametrize(
     "extra, why",
     [
-        ({"evaluation.estimate": "window"}, "panel"),
-        ({"learner.kind": "metric-histogram"}, "panel"),
-        ({"models.kind": "mlp"}, "panel"),
+        ({"learner.kind": "metric-histogram"}, "judges"),
+        ({"models.kind": "mlp"}, "parameter vectors"),
         ({"evaluation.c2st_trials": 0}, "c2st_trials"),
         ({"learner.historical_averaging": 1.0}, "historical_averaging"),
     ],
@@ -158,8 +159,8 @@ def test_bad_restart_settings_are_refused(settings, match):
 def test_where_a_restart_cannot_judge_the_run_goes_on_without_and_says_why(
     tmp_path, tiny, extra, why, capsys
 ):
-    """Like the panel it needs: a preset that asks for it still runs with a metric baseline or a
-    policy network, as without the setting, and says so."""
+    """A preset that asks for it still runs with a metric baseline or a policy network, as
+    without the setting, and says so."""
     settings = {**tiny, "generations": 4, "evaluation.average_last": 2, **extra}
     asked = turinglearn.learn("aggregation", overrides={**settings, "stopping.restart_above": 0.95})
     plain = turinglearn.learn("aggregation", overrides=settings)
@@ -243,3 +244,175 @@ def test_a_run_stopped_before_the_check_says_it_is_pending_and_a_late_check_is_n
         "aggregation", overrides={**settings, "generations": 2, "stopping.restart_at": 0.9}
     )
     assert "restart_at leaves no generation after the check" in late.summary()["restart"]["skipped"]
+
+
+def test_a_run_with_the_window_estimate_restarts_on_its_window(tmp_path, settings):
+    """Without a panel the check judges the window's estimate, and after the restart that
+    estimate reads only the new search's generations."""
+    from turinglearn.app.results import estimate
+
+    # the check after 7 of 10 generations; the whole run's window would reach back to generation 5
+    window = {**settings, "evaluation.estimate": "window", "evaluation.average_last": 10, "stopping.restart_at": 0.7}
+    result = turinglearn.learn("aggregation", overrides=window)
+    check = result.summary()["restart"]
+    assert check["generation"] == 7 and check["restarted"] and result.summary()["estimate"] == "window"
+    ev, names = result.config.evaluation, result.names
+    new = {k: v[7:] for k, v in result.history.items()}  # the new search's three generations
+    np.testing.assert_array_equal(result.inferred, estimate(new, names, 10, ev.average, ev.track))
+    assert not np.array_equal(result.inferred, estimate(result.history, names, 10, ev.average, ev.track))
+
+
+# --- stopping.restart_when = "settled": the check when the estimate first settles ------------
+
+
+@pytest.fixture
+def settling(tiny):
+    """A tiny run whose estimate settles within a few generations (a loose convergence rule),
+    reporting the window's estimate, as the aggregation preset does."""
+    return {
+        **tiny, "evaluation.estimate": "window", "generations": 40, "stopping.converge": True, "stopping.patience": 3, "stopping.window": 2,
+        "stopping.tolerance": 0.5, "evaluation.average_last": 2,
+    }  # fmt: skip
+
+
+def test_the_hook_checks_once_when_settled_and_restarts_only_above():
+    judged, renewed, now = [], [], {"settled": False}
+    hook = Restart(
+        99, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1),
+        settled=lambda: now["settled"],
+    )  # fmt: skip
+    assert hook.summary() == {"pending": "settled"} and hook.since == 0
+    for g in range(8):
+        now["settled"] = g >= 5
+        hook(type("R", (), {"generation": g})())
+    assert judged == [5] and renewed == [1]  # the first settled generation, once
+    assert hook.check == {"generation": 6, "accuracy": 0.95, "above": 0.9, "restarted": True, "when": "settled"}
+    assert hook.since == 6  # the new search's metrics begin after six generations
+    calm = Restart(99, 0.96, judge=lambda r: 0.95, renew=None, settled=lambda: True)
+    calm(type("R", (), {"generation": 2})())
+    assert calm.check["restarted"] is False and calm.since == 0
+
+
+def test_a_search_that_settles_after_a_restart_is_checked_again_up_to_the_most_restarts():
+    accuracies, renewed = iter([0.95, 0.93, 0.91]), []
+    hook = Restart(
+        99, 0.9, judge=lambda r: next(accuracies), renew=lambda: renewed.append(1), settled=lambda: True, most=2
+    )  # fmt: skip
+    for g in (3, 7, 12, 20):
+        hook(type("R", (), {"generation": g})())
+    assert len(renewed) == 2 and hook.since == 8  # checked after 4 and 8 generations; none after that
+    assert [c["generation"] for c in hook.checks] == [4, 8]
+    summary = hook.summary()
+    assert summary["generation"] == 8 and summary["earlier"] == [hook.checks[0]]
+    back = Restart(99, 0.9, judge=None, renew=None, settled=lambda: True, most=2)
+    back.load_state_dict(hook.state_dict())
+    assert back.checks == hook.checks and back.done
+    old = Restart(5, 0.9, judge=None, renew=None)
+    old.load_state_dict({"check": dict(hook.checks[0])})  # a checkpoint of a version with one check
+    assert old.check == hook.checks[0] and old.since == 4
+    at = Restart(4, 0.9, judge=lambda r: 0.99, renew=lambda: None, most=3)  # a set generation: once
+    for g in range(10):
+        at(type("R", (), {"generation": g})())
+    assert len(at.checks) == 1
+
+
+def test_a_run_that_settles_where_the_test_tells_it_apart_restarts_instead_of_stopping(settling):
+    from turinglearn.app.results import estimate
+
+    early = turinglearn.learn("aggregation", overrides=settling)
+    settled_at = early.summary()["stopped"]["generation"]
+    assert settled_at < 20
+    asked = {**settling, "stopping.restart_above": 0.5, "stopping.restart_when": "settled"}
+    result = turinglearn.learn("aggregation", overrides=asked)
+    check = result.summary()["restart"]
+    assert check["when"] == "settled" and check["generation"] == settled_at and check["restarted"]
+    # the same run up to the check; then the rule waits for the new search to settle
+    for key in ("v_l0_median", "model_fitness_mean"):
+        np.testing.assert_array_equal(result.history[key][:settled_at], early.history[key][:settled_at])
+    stopped = result.summary()["stopped"]["generation"]
+    assert stopped >= settled_at + 3  # patience 3: at least as many generations of the new search
+    ev = result.config.evaluation
+    new = {k: v[settled_at:] for k, v in result.history.items()}
+    np.testing.assert_array_equal(result.inferred, estimate(new, result.names, 2, ev.average, ev.track))
+
+
+def test_a_run_the_settled_check_passes_stops_where_it_would_without(settling, monkeypatch):
+    monkeypatch.setattr("turinglearn.app.restart.accuracy_now", lambda exp, record: 0.55)
+    early = turinglearn.learn("aggregation", overrides=settling)
+    asked = {**settling, "stopping.restart_above": 0.6, "stopping.restart_when": "settled"}
+    checked = turinglearn.learn("aggregation", overrides=asked)
+    assert checked.summary()["restart"]["restarted"] is False
+    assert checked.summary()["stopped"] == early.summary()["stopped"]
+    np.testing.assert_array_equal(checked.inferred, early.inferred)
+    np.testing.assert_array_equal(checked.models, early.models)
+
+
+def test_the_settled_check_judges_from_its_own_streams(settling, monkeypatch):
+    """The real check (the window's estimate and the held-out test), without the renewal: the
+    run computes what it would without the setting."""
+    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp: None)
+    asked = {**settling, "generations": 12, "stopping.converge": False}
+    plain = turinglearn.learn("aggregation", overrides=asked)
+    checked = turinglearn.learn(
+        "aggregation", overrides={**asked, "stopping.restart_above": 0.5, "stopping.restart_when": "settled"}
+    )
+    assert checked.summary()["restart"]["when"] == "settled"  # checked without converge stopping the run
+    np.testing.assert_array_equal(checked.models, plain.models)
+    np.testing.assert_array_equal(checked.discriminators, plain.discriminators)
+
+
+@pytest.mark.parametrize("stop_at", [2, 6])  # before the check (after 4 generations); after it
+def test_an_interrupted_run_resumes_to_the_same_settled_restart(tmp_path, settling, stop_at):
+    from helpers import assert_same_run
+
+    asked = {
+        **settling, "stopping.restart_above": 0.5, "stopping.restart_when": "settled",
+        "execution.checkpoint_every": 1,
+    }  # fmt: skip
+    reference = turinglearn.learn("aggregation", overrides=asked, out=tmp_path / "ref")
+    check, stopped = reference.summary()["restart"], reference.summary()["stopped"]["generation"]
+    assert check["restarted"] and check["generation"] == 4 and stopped > 7  # stop_at 6 falls between
+
+    def interrupt(record):
+        if record.generation == stop_at:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=asked, out=tmp_path / "run", hooks=[interrupt])
+    assert_same_run(resume(tmp_path / "run", log=lambda m: None), reference)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=asked, out=tmp_path / "again", hooks=[interrupt])
+    with pytest.raises(ConfigError, match="restart_when"):  # it changes what the run computes
+        resume(tmp_path / "again", overrides={"stopping.restart_when": "at"}, log=lambda m: None)
+
+
+def test_a_run_restarts_again_when_its_new_search_settles_where_the_test_tells_it_apart(settling, capsys):
+    from turinglearn.app.printing import print_summary
+
+    asked = {
+        **settling, "stopping.restart_above": 0.5, "stopping.restart_when": "settled", "stopping.restarts": 2,
+    }  # fmt: skip
+    once = turinglearn.learn("aggregation", overrides={**asked, "stopping.restarts": 1})
+    twice = turinglearn.learn("aggregation", overrides=asked)
+    first, second = once.summary()["restart"], twice.summary()["restart"]
+    assert "earlier" not in first and second["earlier"] == [first]
+    assert second["generation"] > first["generation"] and second["restarted"]
+    assert twice.summary()["stopped"]["generation"] > once.summary()["stopped"]["generation"]
+    print_summary(twice.config, twice.summary())
+    assert f"(an earlier search restarted after generation {first['generation']})" in capsys.readouterr().out
+
+
+def test_the_closing_lines_say_the_check_came_when_the_estimate_settled(settling, capsys):
+    from turinglearn.app.printing import print_summary
+
+    asked = {**settling, "stopping.restart_above": 0.5, "stopping.restart_when": "settled"}
+    result = turinglearn.learn("aggregation", overrides=asked)
+    print_summary(result.config, result.summary())
+    g = result.summary()["restart"]["generation"]
+    assert f"restart: when the estimate settled, after generation {g} the held-out test's accuracy" in (
+        capsys.readouterr().out
+    )
+    pending = turinglearn.learn("aggregation", overrides={**asked, "stopping.max_simulations": 1})
+    assert pending.summary()["restart"] == {"pending": "settled"}
+    print_summary(pending.config, pending.summary())
+    assert "restart: not checked yet (when the estimate settles" in capsys.readouterr().out

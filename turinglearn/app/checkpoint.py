@@ -124,7 +124,11 @@ def save(run_dir: Path, generation: int, state: dict, keep: int = 3) -> Path:
 #: budget is per session), never what a generation computes (``execution.chunk_size`` fixes
 #: the random streams, docs/design.md, "Randomness")
 RESUMABLE_PREFIX = ("execution.", "stopping.")
-NOT_RESUMABLE = ("execution.chunk_size", "stopping.restart_above", "stopping.restart_at")  # they change the run
+#: they change the run
+NOT_RESUMABLE = (
+    "execution.chunk_size", "stopping.restart_above", "stopping.restart_at", "stopping.restart_when",
+    "stopping.restarts",
+)  # fmt: skip
 
 
 def resumable(key: str) -> bool:
@@ -176,8 +180,8 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     more = f" (and {len(keys) - 5} more)" if len(keys) > 5 else ""
     raise ConfigError(
         f"config.toml differs from the settings of {where}: {shown}{more}; restore them "
-        "(only execution settings other than chunk_size, and stopping settings other than restart_above "
-        "and restart_at, may change when resuming)"
+        "(only execution settings other than chunk_size, and stopping settings other than the restart's, "
+        "may change when resuming)"
     )
 
 

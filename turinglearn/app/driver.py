@@ -49,10 +49,11 @@ class Experiment(Protocol):
     distributed: bool  # one of several torchrun processes
     snapshot_each_generation: bool  # see Checkpointer
     converge_after: int  # generations before which the convergence rule waits (a restart's check)
+    estimate_from: int  # the first generation the convergence rule reads (after a restart, the new search's)
 
     def headline(self, out) -> str: ...
     def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
-    def hooks(self, run: RunDir | None) -> list[Hook]: ...
+    def hooks(self, run: RunDir | None, history: dict) -> list[Hook]: ...  # history: the metrics so far
     def metrics_row(self, record: Generation) -> dict | None: ...
     def describe(self, record: Generation) -> str | None: ...
     def running(self): ...  # a context manager around the generations
@@ -132,8 +133,8 @@ def resume(
         for key in overrides or {}:
             if not checkpoint.resumable(key):
                 raise ConfigError(
-                    "only execution settings (not chunk_size) and stopping settings (not restart_above or "
-                    "restart_at) can change when resuming",
+                    "only execution settings (not chunk_size) and stopping settings (not the restart's: "
+                    "restart_above, restart_at, restart_when, restarts) can change when resuming",
                     key,
                 )
         if overrides:
@@ -186,7 +187,7 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
         keeper.resume_from(state)
     metrics = MetricsRecorder(exp.metrics_row, history, run)
     bar = ProgressBar(exp.generations, exp.describe, initial=exp.learner.generation) if progress else None
-    exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run), keeper, *hooks]
+    exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run, history), keeper, *hooks]
     last = stop = None
     try:
         stopper = _stopper(exp, history)  # last: every other hook has seen the generation
@@ -263,7 +264,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     return Stopper(
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
         metric=metric, lead=exp.lead, agree=agree, average_last=averaging[0], average=averaging[1],
-        converge_after=exp.converge_after,
+        converge_after=exp.converge_after, since=lambda: exp.estimate_from,
     )  # fmt: skip
 
 

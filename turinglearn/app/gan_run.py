@@ -76,7 +76,7 @@ class GANExperiment:
     first process (``lead``) writes and measures."""
 
     snapshot_each_generation = False  # the state lives on the device: copy it only to write it
-    converge_after = 0  # no restart's check to wait for
+    converge_after = estimate_from = 0  # no restart's check to wait for
 
     def __init__(self, config: GANConfig, data: ImageData | None = None):
         self.config = config
@@ -190,7 +190,7 @@ class GANExperiment:
             f"loss_g={losses['g'].mean():.3f}"
         )
 
-    def hooks(self, run: RunDir | None) -> list:
+    def hooks(self, run: RunDir | None, history: dict) -> list:
         """A sample grid every ``evaluation.grid_every`` generations (the last one at the end)."""
         every = self.config.evaluation.grid_every
         if run is None or not every:

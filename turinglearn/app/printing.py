@@ -147,15 +147,23 @@ def restart_line(check: dict) -> str:
     """What the restart's check (summary.json's ``restart``) found, in one line."""
     if "skipped" in check:
         return f"restart: none ({check['skipped']})"
+    if check.get("pending") == "settled":
+        return "restart: not checked yet (when the estimate settles; the run stopped before)"
     if "pending" in check:
         return f"restart: not checked yet (after generation {check['pending']}; the run stopped before)"
+    when = "when the estimate settled, " if check.get("when") == "settled" else ""
     found = (
-        f"after generation {check['generation']} the held-out test's accuracy on the estimate was "
+        f"{when}after generation {check['generation']} the held-out test's accuracy on the estimate was "
         f"{check['accuracy']:.3f} (0.5: indistinguishable)"
     )
+    before = ""
+    if check.get("earlier"):
+        gens = ", ".join(str(c["generation"]) for c in check["earlier"])
+        which = "an earlier search" if len(check["earlier"]) == 1 else "earlier searches"
+        before = f" ({which} restarted after generation {gens})"
     if check["restarted"]:
-        return f"restart: {found}, above {check['above']:g}: both populations started afresh"
-    return f"restart: not needed ({found}, not above {check['above']:g})"
+        return f"restart: {found}, above {check['above']:g}: both populations started afresh{before}"
+    return f"restart: not needed ({found}, not above {check['above']:g}){before}"
 
 
 def print_gan_summary(summary: dict) -> None:

@@ -21,50 +21,92 @@ from collections.abc import Callable
 from turinglearn.app.build import optimizers
 from turinglearn.core.contracts import Generation
 from turinglearn.core.evaluation import c2st_by_schedule
+from turinglearn.core.learner import TuringLearner
 from turinglearn.core.random import stream
 
-#: why a run that asks for a restart has none, when it has no panel
-NEEDS_PANEL = (
-    'a restart judges the panel\'s estimate, which needs evaluation.estimate = "panel", judges '
+#: why a run that asks for a restart has none, when it has no judges or no parameter estimate
+NEEDS_JUDGES = (
+    "a restart judges the run's estimate of the model parameters, which needs judges "
     '(learner.kind = "turing") and models that are parameter vectors'
 )
 
 
 class Restart:
-    """Hook: after ``at`` generations, ``judge(record)`` gives the held-out test's accuracy on the
-    estimate of that moment (0.5: indistinguishable from the system; 1: told apart every time);
-    above ``above``, ``renew()`` starts the search afresh. ``check`` (summary.json's ``restart``)
-    says what the test found and whether the search started afresh; None until then."""
+    """Hook: after ``at`` generations (or, given ``settled``, at the first generation after which
+    ``settled()`` says the estimate has settled), ``judge(record)`` gives the held-out test's
+    accuracy on the estimate of that moment (0.5: indistinguishable from the system; 1: told
+    apart every time); above ``above``, ``renew()`` starts the search afresh. ``checks`` (summary.json's
+    ``restart``) say what the test found and whether the search started afresh. At a set
+    generation the check is made once; when settled, again each time a new search settles, until
+    a check passes or ``most`` restarts have been made."""
 
     def __init__(
-        self, at: int, above: float, judge: Callable[[Generation], float], renew: Callable[[], None]
+        self,
+        at: int,
+        above: float,
+        judge: Callable[[Generation], float],
+        renew: Callable[[], None],
+        settled: Callable[[], bool] | None = None,
+        most: int = 1,
     ):
-        self.at, self.above, self.judge, self.renew = at, above, judge, renew
-        self.check: dict | None = None
+        self.at, self.above, self.judge, self.renew, self.settled = at, above, judge, renew, settled
+        self.most = most if settled is not None else 1
+        self.checks: list[dict] = []
+
+    @property
+    def check(self) -> dict | None:
+        """The latest check (None before the first)."""
+        return self.checks[-1] if self.checks else None
+
+    @property
+    def restarts(self) -> int:
+        return sum(c["restarted"] for c in self.checks)
+
+    @property
+    def done(self) -> bool:
+        """No more checks: one passed, or the restarts are spent."""
+        return bool(self.checks) and (not self.checks[-1]["restarted"] or self.restarts >= self.most)
 
     def __call__(self, record: Generation) -> None:
-        if record.generation + 1 != self.at or self.check is not None:
+        if self.done:
+            return
+        done = record.generation + 1
+        if self.settled is None and done != self.at:
+            return
+        if self.settled is not None and not self.settled():
             return
         accuracy = float(self.judge(record))
         restarted = accuracy > self.above
         if restarted:
             self.renew()
-        self.check = {
-            "generation": self.at,
-            "accuracy": accuracy,
-            "above": self.above,
-            "restarted": restarted,
-        }
+        check = {"generation": done, "accuracy": accuracy, "above": self.above, "restarted": restarted}
+        self.checks.append(check | ({"when": "settled"} if self.settled is not None else {}))
+
+    @property
+    def since(self) -> int:
+        """The generations before the latest restart (0 without one): the convergence rule and
+        the window's estimate read the metrics from there on."""
+        return max((c["generation"] for c in self.checks if c["restarted"]), default=0)
 
     def summary(self) -> dict:
-        """summary.json's ``restart``: the check, or ``{"pending": at}`` for a run stopped before it."""
-        return dict(self.check) if self.check is not None else {"pending": self.at}
+        """summary.json's ``restart``: the latest check (with the ``earlier`` ones, after a
+        restart when settled), or ``{"pending": at}`` (``{"pending": "settled"}``) for a run
+        stopped before it."""
+        if not self.checks:
+            return {"pending": "settled" if self.settled is not None else self.at}
+        out = dict(self.checks[-1])
+        if len(self.checks) > 1:
+            out["earlier"] = [dict(c) for c in self.checks[:-1]]
+        return out
 
     def state_dict(self) -> dict:
-        return {"check": None if self.check is None else dict(self.check)}
+        return {"checks": [dict(c) for c in self.checks]}
 
     def load_state_dict(self, state: dict | None) -> None:
-        self.check = None if not state or state.get("check") is None else dict(state["check"])
+        state = state or {}
+        if state.get("check") is not None:  # a checkpoint written before runs could restart twice
+            state = {"checks": [state["check"]]}
+        self.checks = [dict(c) for c in state.get("checks", [])]
 
 
 def restart_for(exp) -> tuple[Restart | None, str | None]:
@@ -75,8 +117,8 @@ def restart_for(exp) -> tuple[Restart | None, str | None]:
     if not st.restart_above:
         return None, None
     at = max(1, round(st.restart_at * exp.generations))
-    if exp.panel is None:
-        return None, NEEDS_PANEL
+    if not isinstance(learner, TuringLearner) or exp.view is not None:
+        return None, NEEDS_JUDGES
     if ev.c2st_trials < 2 * ev.c2st_folds:
         return (
             None,
@@ -84,25 +126,33 @@ def restart_for(exp) -> tuple[Restart | None, str | None]:
         )
     if learner.history is not None:
         return None, "learner.historical_averaging would hold the new models where the old ones were"
-    if at >= exp.generations:
+    settled = None
+    if st.restart_when == "settled":
+        settled = exp.settled_now
+    elif at >= exp.generations:
         return (
             None,
             f"stopping.restart_at leaves no generation after the check (after {at} of {exp.generations})",
         )
-    return Restart(at, st.restart_above, lambda record: accuracy_now(exp, record), lambda: renew(exp)), None
+    judge = lambda record: accuracy_now(exp, record)  # noqa: E731
+    return Restart(at, st.restart_above, judge, lambda: renew(exp), settled, st.restarts), None
 
 
 def accuracy_now(exp, record: Generation) -> float:
-    """The held-out test's accuracy (its headline schedule) on the panel's estimate after
-    ``record``, from the restart's own random streams, so a run that is not restarted is the
-    same run. In the run's evaluator (the same numbers on any backend)."""
+    """The held-out test's accuracy (its headline schedule) on the estimate the run would report
+    after ``record`` (the panel's or the window's), from the restart's own random streams, so a
+    run that is not restarted is the same run. In the run's evaluator (the same numbers on any
+    backend)."""
     ev, seed, learner = exp.config.evaluation, exp.config.seed, exp.learner
-    out = exp.panel.estimate(
-        learner.evaluator, learner.system, learner.discriminator, int(stream(seed, "restart", 0).integers(2**31)),
-        ev.panel_trials, ev.panel_top, record,
-    )  # fmt: skip
+    if exp.panel is not None:
+        inferred = exp.panel.estimate(
+            learner.evaluator, learner.system, learner.discriminator, int(stream(seed, "restart", 0).integers(2**31)),
+            ev.panel_trials, ev.panel_top, record,
+        )["inferred"]  # fmt: skip
+    else:
+        inferred = exp.window_estimate(exp.history)
     headline, by_schedule = c2st_by_schedule(
-        learner.system, out["inferred"], stream(seed, "restart", 1), ev.c2st_trials, ev.c2st_folds, ev.c2st_noise,
+        learner.system, inferred, stream(seed, "restart", 1), ev.c2st_trials, ev.c2st_folds, ev.c2st_noise,
         exp.schedules(record), ev.c2st_schedule,
     )  # fmt: skip
     return by_schedule[headline]

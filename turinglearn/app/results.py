@@ -67,6 +67,11 @@ def estimate(
     return estimate_of(values, average_last, average)
 
 
+def since(history: dict, start: int) -> dict:
+    """``history``'s metrics from generation ``start`` on (after a restart, the new search's)."""
+    return history if start == 0 else {k: v[start:] for k, v in history.items()}
+
+
 def window_of(generations: int, average_last: int) -> int:
     """The generations the estimate averages: the last ``average_last``, at most half the run."""
     return max(1, min(average_last, (generations + 1) // 2))

@@ -168,7 +168,8 @@ class Stopper:
     one). Under torchrun: ``lead`` (only the first process applies the rules) and ``agree``,
     called every generation on every process with the rule that fired here (0: none, else its
     place in :data:`RULES` plus 1), returning the first process's. ``converge_after``: the
-    generations before which ``converge`` does not fire (a restart's check comes first)."""
+    generations before which ``converge`` does not fire (a restart's check comes first);
+    ``since``: the first generation the rule reads (after a restart, the new search's)."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -188,9 +189,10 @@ class Stopper:
         average_last: int = 1,
         average: str = "median",
         converge_after: int = 0,
+        since: Callable[[], int] = lambda: 0,
     ):
         self.average_last, self.average = average_last, average  # the estimate (evaluation.*)
-        self.converge_after = converge_after
+        self.converge_after, self.since = converge_after, since
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
         self.metric, self.lead, self.agree = metric, lead, agree
@@ -242,7 +244,8 @@ class Stopper:
                     f"{np.nanmin(values):.4g}, over the last {s.patience} measurements)",
                 )  # fmt: skip
             return None
-        columns = [self.history.get(f"{n}_{self.track}", []) for n in self.names]
+        start = self.since()
+        columns = [self.history.get(f"{n}_{self.track}", [])[start:] for n in self.names]
         if columns and settled(
             np.array(columns, dtype=float), self.ranges, s.tolerance, s.patience, s.window,
             self.average_last, self.average,

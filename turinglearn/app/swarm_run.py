@@ -13,9 +13,9 @@ import numpy as np
 from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.restart import restart_for
-from turinglearn.app.results import SwarmResult, estimate, metrics_row
+from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, metrics_columns
-from turinglearn.app.stopping import simulations_per_generation
+from turinglearn.app.stopping import settled, simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
@@ -67,9 +67,29 @@ class SwarmExperiment:
         ev = config.evaluation
         applies = ev.estimate == "panel" and isinstance(self.learner, TuringLearner) and self.view is None
         self.panel = Panel(ev.panel_every, ev.track) if applies else None
+        self.history: dict | None = None  # the metrics so far (the driver's, given to hooks())
         self.restart, self.restart_skipped = restart_for(self)  # stopping.restart_above (app.restart)
-        # the convergence rule waits for the restart's check (app.driver)
-        self.converge_after = 0 if self.restart is None else self.restart.at
+        # the convergence rule waits for a restart's check made at a set generation (app.driver)
+        wait = self.restart is not None and self.restart.settled is None
+        self.converge_after = self.restart.at if wait else 0
+
+    @property
+    def estimate_from(self) -> int:
+        """The first generation whose metrics the window's estimate and the convergence rule
+        read: 0, or the generation a restart started the search afresh."""
+        return 0 if self.restart is None else self.restart.since
+
+    def window_estimate(self, history: dict) -> np.ndarray:
+        """The window's estimate [d] from ``history``'s generations since :attr:`estimate_from`."""
+        ev = self.config.evaluation
+        return estimate(since(history, self.estimate_from), self.names, ev.average_last, ev.average, ev.track)
+
+    def settled_now(self) -> bool:
+        """Whether the estimate has settled by the convergence rule's test (``[stopping]``'s
+        ``window``, ``tolerance`` and ``patience``) on the generations since :attr:`estimate_from`."""
+        st, ev, start = self.config.stopping, self.config.evaluation, self.estimate_from
+        values = np.array([self.history[f"{n}_{ev.track}"][start:] for n in self.names], dtype=float)
+        return settled(values, self.ranges, st.tolerance, st.patience, st.window, ev.average_last, ev.average)
 
     def _check_evaluation(self) -> None:
         """Settings of the held-out test that only this system can judge, before the run."""
@@ -121,7 +141,8 @@ class SwarmExperiment:
         upto = "at most " if c.stopping.converge else ""  # it stops when the estimate has settled
         return f"{c.name} on {c.environment.id}, seed {c.seed}, {upto}{c.generations} generations -> {out}"
 
-    def hooks(self, run: RunDir | None) -> list:
+    def hooks(self, run: RunDir | None, history: dict) -> list:
+        self.history = history
         return [hook for hook in (self.probes, self.panel, self.restart) if hook is not None]
 
     def metrics_row(self, record: Generation) -> dict:
@@ -177,7 +198,7 @@ class SwarmExperiment:
         if isinstance(self.learner, PeerLearner) and self.learner.inferred is not None:  # posterior median
             inferred, how = self.learner.inferred, "posterior"
         else:
-            inferred = estimate(history, self.names, ev.average_last, ev.average, ev.track)
+            inferred = self.window_estimate(history)
         panel = None
         if self.panel is not None:
             window = inferred
@@ -202,7 +223,7 @@ class SwarmExperiment:
                 if schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
                     name = self._most_powerful(inferred, schedules)
                 held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
-                with_spread(held_out["interval"], history, self.names, ev, self.ranges)
+                with_spread(held_out["interval"], since(history, self.estimate_from), self.names, ev, self.ranges)
                 # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
                 # match between identical runs
                 self.trust_seconds = time.perf_counter() - t0

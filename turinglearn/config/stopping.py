@@ -9,6 +9,10 @@ from dataclasses import dataclass
 
 from turinglearn.errors import ConfigError, check_at_least, check_none_or_more
 
+#: when a restart's check is made (``stopping.restart_when``): at ``restart_at`` x generations,
+#: or when the estimate first settles
+RESTART_WHEN = ("at", "settled")
+
 _UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
 
 
@@ -62,16 +66,25 @@ class StoppingConfig:
     restart_above: a run that has searched in vain starts its search afresh (docs/concepts.md,
     "Restarts"; 0, the default: never). At generation ``restart_at`` x ``generations`` the
     held-out test (``evaluation.c2st_trials``) judges the estimate the run would report then
-    (the panel's, ``evaluation.estimate = "panel"``; evolutionary runs with parameter models);
-    when its classifier tells it from the system on more than ``restart_above`` of the trials
+    (the panel's or the window's; evolutionary runs with parameter models); when its classifier tells it from the system on more than ``restart_above`` of the trials
     (0.95: near certainty; runs that end on the truth score 0.5-0.9 at the end, up to 0.99
     half-way), both populations are drawn anew from their initial ranges and steps and the
     archives (hall of fame, model memory, counterfeits' centres, guards) are emptied, while the panel
     keeps its candidates and judges of every era, so the estimate at the end may still come
     from before the restart. ``converge`` waits for the check. Where the run cannot judge (no
-    panel, no held-out test, historical averaging) it goes on without and says why.
+    judges, policy models, no held-out test, historical averaging) it goes on without and says why.
     restart_at: the fraction of ``generations`` at which the check is made (0.5: half-way, the
-    restarted models get as many generations as the first ones)."""
+    restarted models get as many generations as the first ones; ``restart_when = "at"``).
+    restart_when: ``"at"`` (the default): the check is made at ``restart_at``; ``"settled"``: when
+    the estimate first settles by the convergence rule's test (``window``, ``tolerance``,
+    ``patience``; whether or not ``converge`` stops the run), so a run that settles where the
+    held-out test tells it from the system restarts instead of stopping, and a run that settles
+    on the truth stops as it would without the check. After a restart, the convergence rule and
+    the window's estimate read only the generations since, and the new search is checked when it
+    settles in turn, up to ``restarts`` times.
+    restarts: the most restarts a run makes with ``restart_when = "settled"`` (1; at a set
+    generation the check is made once). A search the test rejects after the last one is
+    reported as it is, its check in ``summary.json``."""
 
     max_time: float = 0.0
     reserve: float = 0.0
@@ -82,6 +95,8 @@ class StoppingConfig:
     patience: int = 120
     restart_above: float = 0.0
     restart_at: float = 0.5
+    restart_when: str = "at"
+    restarts: int = 1
 
     def __post_init__(self):
         check_none_or_more(self, "max_time", "reserve", "max_simulations")
@@ -94,9 +109,14 @@ class StoppingConfig:
             raise ConfigError(
                 f"must be a fraction of the generations in (0, 1), got {self.restart_at}", "restart_at"
             )
+        if self.restart_when not in RESTART_WHEN:
+            raise ConfigError(
+                f"must be one of {', '.join(map(repr, RESTART_WHEN))}, got {self.restart_when!r}",
+                "restart_when",
+            )
         if not self.tolerance > 0:
             raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
-        check_at_least(self, window=1, patience=2)
+        check_at_least(self, window=1, patience=2, restarts=1)
 
     @property
     def active(self) -> bool:
