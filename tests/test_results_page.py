@@ -166,3 +166,55 @@ def test_the_recording_table_with_the_memory_is_recomputed_from_its_runs():
         low, high = (float(x) for x in spread.split(" ... "))
         assert abs(low - min(summed_errors)) < 5e-5 and abs(high - max(summed_errors)) < 5e-4, label
         assert c2st == f"{np.median([r['c2st'] for r in rs]):.2f}", label
+
+
+def test_the_restart_when_settled_table_is_recomputed_from_its_runs():
+    """"Restarts when the estimate settles": the table from docs/aggregation_restart_settled.json
+    (the preset's runs, each read also where its first check was made, and p2 without the memory)."""
+    runs = json.loads((DOCS / "aggregation_restart_settled.json").read_text())
+    section = (DOCS / "results.md").read_text().split("### Restarts when the estimate settles", 1)[1]
+    table = section.split("\n\n| truth, seeds |", 1)[1].split("\n\n", 1)[0]
+    cells = ([c.strip().replace("**", "") for c in line.strip("|").split("|")] for line in table.splitlines()[2:])
+    rows = {r[0]: r[1:] for r in cells}
+    restart, plain = "shared-geometric-judge3-voters-critic-restart", "current"
+
+    def group(task, variant, seeds):
+        out = [r for r in runs if (r["task"], r["variant"]) == (task, variant) and r["seed"] in seeds]
+        assert len(out) == 10, (task, variant)
+        return out
+
+    def within(rs, read=lambda r: r["final_error"]):
+        return f"{sum(read(r) <= 0.05 for r in rs)} of 10"
+
+    def iqr(values):
+        q2, q1, q3 = np.quantile(values, [0.5, 0.25, 0.75])
+        return f"{q2:.3f} [{q1:.3f}, {q3:.3f}]"
+
+    tuning, held = group("aggregation-p2", restart, range(10)), group("aggregation-p2", restart, range(10, 20))
+    without = group("aggregation-p2", plain, range(10, 20))
+    first = lambda r: r["without_restart"]["error"]  # noqa: E731
+    assert rows["p2, tuning 0-9: within 0.05"][:2] == [
+        f"{within(tuning)} (largest {max(r['final_error'] for r in tuning):.3f})", within(tuning, first)
+    ]
+    assert rows["p2, held out 10-19: within 0.05"] == [
+        f"{within(held)} (largest {max(r['final_error'] for r in held):.3f})", within(held, first),
+        f"{within(without)} (largest {max(r['final_error'] for r in without):.3f})",
+    ]  # fmt: skip
+    assert rows["p2, held out: summed error, median [IQR]"] == [
+        iqr([r["final_summed"] for r in held]), iqr([r["without_restart"]["summed"] for r in held]),
+        iqr([r["final_summed"] for r in without]),
+    ]  # fmt: skip
+    c2st = rows["p2, held out: median C2ST"]
+    assert [c2st[0], c2st[2]] == [f"{np.median([r['c2st'] for r in rs]):.2f}" for rs in (held, without)]
+    checks = [[*r["restart"].get("earlier", []), r["restart"]] for r in held]
+    restarts = sum(c["restarted"] for cs in checks for c in cs)
+    assert rows["p2, held out: runs restarted (restarts)"][0] == f"{sum(cs[0]['restarted'] for cs in checks)} ({restarts})"
+    gens = rows["p2, held out: generations, median [max]"]
+    assert gens[0] == f"{np.median([r['generations'] for r in held]):g} [{max(r['generations'] for r in held)}]"
+    assert gens[1] == f"{np.median([r['without_restart']['generation'] for r in held]):g}"
+    assert gens[2] == f"{np.median([r['generations'] for r in without]):g} [{max(r['generations'] for r in without)}]"
+    others = [r for t in ("aggregation", "aggregation-a", "aggregation-b") for r in group(t, restart, range(10, 20))]
+    accuracies = [r["restart"]["accuracy"] for r in others]
+    assert rows["p\\*, a, b, held out 10-19: runs restarted"][0] == (
+        f"{sum(r['restart']['restarted'] for r in others)} of 30 (checks {min(accuracies):.2f}-{max(accuracies):.2f})"
+    )

@@ -164,6 +164,9 @@ def test_defaults_are_the_aggregation_preset_without_its_steadying_settings():
         "evaluation.track": "median",
         "evaluation.estimate": "window",
         "stopping.converge": False,
+        "stopping.restart_above": 0,
+        "stopping.restart_when": "at",
+        "stopping.restarts": 1,
     }
     assert Config() == load_config("aggregation", plain)
     assert Config() != load_config("aggregation")

@@ -26,8 +26,9 @@ def populations_at(generation: int, kept: dict):
 
 @pytest.fixture
 def tiny(tiny):
-    """A restart judges the panel's estimate: the aggregation preset's own is the window's."""
-    return {**tiny, "evaluation.estimate": "panel"}
+    """The restart half-way (not the aggregation preset's when settled; restarts of their own
+    ask for it), judging the panel's estimate (the preset's own is the window's)."""
+    return {**tiny, "evaluation.estimate": "panel", "stopping.restart_when": "at", "stopping.restarts": 1}
 
 
 @pytest.fixture

@@ -5,10 +5,12 @@ Coevolution can fail as a search: in one object-clustering run of ten the popula
 comes near the truth, whichever fitness, and at the end the held-out test tells its estimate
 from the system on 98-100 % of the trials, where runs on the truth score 0.5-0.9. As in the
 restart strategies of evolution strategies (Auger & Hansen, 2005), such a run is better spent
-on a fresh start than on more generations of populations that have lost their way.
-:class:`Restart` asks, once, at a set generation, how the held-out test judges the estimate the
-run would report then; above the threshold both populations are drawn anew and the archives
-emptied: the discriminators of the failed search are part of its failure (with them kept, the
+on a fresh start than on more generations of populations that have lost their way. A search can
+also settle in the wrong place (under another truth the aggregation preset's memory holds a
+look-alike in some runs), and stopping there reports it.
+:class:`Restart` asks, at a set generation (once) or each time a search settles (up to
+``stopping.restarts`` times), how the held-out test judges the estimate the run would report
+then; above the threshold both populations are drawn anew and the archives emptied: the discriminators of the failed search are part of its failure (with them kept, the
 new models of the one such run measured went straight back to the wrong controller). The panel's
 candidates and judges of every era stay, so the panel's estimate at the end weighs the
 candidates from before the restart against those after it, with the judges of both searches.

@@ -50,14 +50,15 @@ def _one_seed(task: tuple) -> dict:
     """Run (or finish) one seed's run directory; its summary row. A run a budget stopped is
     continued, with the sweep's budget if it gives one."""
     source, overrides, seed, run_dir = task
+    from turinglearn.app.checkpoint import resumable
     from turinglearn.app.driver import resume, run_experiment
     from turinglearn.config import load_config
 
     run_dir = Path(run_dir)
     if is_run(run_dir) and read_status(run_dir).get("status") == "complete":
         return result_row(json.loads((run_dir / SUMMARY_FILE).read_text()))
-    if is_run(run_dir):
-        budget = {k: v for k, v in overrides.items() if k.startswith("stopping.")}
+    if is_run(run_dir):  # the stopping settings a resume may change (not a restart's, which shape the run)
+        budget = {k: v for k, v in overrides.items() if k.startswith("stopping.") and resumable(k)}
         return result_row(resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}).summary())
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
     return result_row(run_experiment(config, out=run_dir).summary())
