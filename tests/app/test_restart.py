@@ -40,13 +40,13 @@ def settings(tiny):
 def test_the_hook_checks_once_at_its_generation_and_renews_only_above():
     judged, renewed = [], []
     hook = Restart(
-        4, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1)
+        4, 0.9, judge=lambda r, j: judged.append(r.generation) or 0.95, renew=lambda k: renewed.append(1)
     )
     for g in range(8):
         hook(type("R", (), {"generation": g})())
     assert judged == [3] and renewed == [1]  # after 4 generations, once
     assert hook.check == {"generation": 4, "accuracy": 0.95, "above": 0.9, "restarted": True}
-    calm = Restart(4, 0.96, judge=lambda r: 0.95, renew=lambda: renewed.append(2))
+    calm = Restart(4, 0.96, judge=lambda r, j: 0.95, renew=lambda k: renewed.append(2))
     calm(type("R", (), {"generation": 3})())
     assert renewed == [1] and calm.check["restarted"] is False  # 0.95 is not above 0.96
     back = Restart(4, 0.96, judge=None, renew=None)
@@ -82,7 +82,7 @@ def test_a_run_told_apart_half_way_draws_its_models_anew(tmp_path, settings):
 def test_the_check_itself_leaves_the_run_as_it_was(tmp_path, settings, monkeypatch):
     """The real check (panel and held-out test), without the renewal: the same run as without
     the setting, so a run the check passes is the preset's run, generation for generation."""
-    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp: None)
+    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp, k: None)
     checked = turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "c")
     plain = turinglearn.learn(
         "aggregation", overrides={**settings, "stopping.restart_above": 0}, out=tmp_path / "p"
@@ -261,9 +261,16 @@ def test_a_run_with_the_window_estimate_restarts_on_its_window(tmp_path, setting
     new = {k: v[7:] for k, v in result.history.items()}  # the new search's three generations
     np.testing.assert_array_equal(result.inferred, estimate(new, names, 10, ev.average, ev.track))
     assert not np.array_equal(result.inferred, estimate(result.history, names, 10, ev.average, ev.track))
+    np.testing.assert_array_equal(result.estimate(), result.inferred)  # a finished run reads the same
 
 
 # --- stopping.restart_when = "settled": the check when the estimate first settles ------------
+
+
+def checks(summary: dict) -> list[dict]:
+    """Every check of a run, in order (summary.json's ``restart``: the latest, with the earlier ones)."""
+    last = dict(summary["restart"])
+    return [*last.pop("earlier", []), last]
 
 
 @pytest.fixture
@@ -279,42 +286,53 @@ def settling(tiny):
 def test_the_hook_checks_once_when_settled_and_restarts_only_above():
     judged, renewed, now = [], [], {"settled": False}
     hook = Restart(
-        99, 0.9, judge=lambda r: judged.append(r.generation) or 0.95, renew=lambda: renewed.append(1),
-        settled=lambda: now["settled"],
+        99, 0.9, judge=lambda r, j: judged.append(r.generation) or 0.95, renew=lambda k: renewed.append(1),
+        settled=lambda: now["settled"], most=1,
     )  # fmt: skip
     assert hook.summary() == {"pending": "settled"} and hook.since == 0
     for g in range(8):
-        now["settled"] = g >= 5
+        now["settled"] = g == 5  # settled after six generations, not in the new search's first two
         hook(type("R", (), {"generation": g})())
-    assert judged == [5] and renewed == [1]  # the first settled generation, once
+    assert judged == [5] and renewed == [1]  # the first settled generation
     assert hook.check == {"generation": 6, "accuracy": 0.95, "above": 0.9, "restarted": True, "when": "settled"}
-    assert hook.since == 6  # the new search's metrics begin after six generations
-    calm = Restart(99, 0.96, judge=lambda r: 0.95, renew=None, settled=lambda: True)
+    assert hook.since == 6 and not hook.done  # the new search's metrics begin after six generations
+    now["settled"] = True
+    hook(type("R", (), {"generation": 9})())  # the new search settles: checked, but no restart is left
+    assert judged == [5, 9] and renewed == [1] and hook.done and hook.since == 6
+    assert hook.check["kept"] == "the one restart is spent" and not hook.check["restarted"]
+    calm = Restart(99, 0.96, judge=lambda r, j: 0.95, renew=None, settled=lambda: True)
     calm(type("R", (), {"generation": 2})())
     assert calm.check["restarted"] is False and calm.since == 0
 
 
 def test_a_search_that_settles_after_a_restart_is_checked_again_up_to_the_most_restarts():
-    accuracies, renewed = iter([0.95, 0.93, 0.91]), []
+    accuracies, renewed, indices = iter([0.95, 0.93, 0.91, 0.5]), [], []
     hook = Restart(
-        99, 0.9, judge=lambda r: next(accuracies), renew=lambda: renewed.append(1), settled=lambda: True, most=2
+        99, 0.9, judge=lambda r, j: indices.append(j) or next(accuracies), renew=lambda k: renewed.append(k),
+        settled=lambda: True, most=2,
     )  # fmt: skip
     for g in (3, 7, 12, 20):
         hook(type("R", (), {"generation": g})())
-    assert len(renewed) == 2 and hook.since == 8  # checked after 4 and 8 generations; none after that
-    assert [c["generation"] for c in hook.checks] == [4, 8]
+    # restarted after 4 and 8 generations (each from streams of its own: the k-th restart, the j-th
+    # check); the third search is checked too, and kept: no restart is left
+    assert renewed == [0, 1] and indices == [0, 1, 2] and hook.since == 8 and hook.done
+    assert [c["generation"] for c in hook.checks] == [4, 8, 13]
     summary = hook.summary()
-    assert summary["generation"] == 8 and summary["earlier"] == [hook.checks[0]]
+    assert summary["generation"] == 13 and summary["kept"] == "the 2 restarts are spent"
+    assert summary["earlier"] == hook.checks[:2]
     back = Restart(99, 0.9, judge=None, renew=None, settled=lambda: True, most=2)
     back.load_state_dict(hook.state_dict())
     assert back.checks == hook.checks and back.done
     old = Restart(5, 0.9, judge=None, renew=None)
     old.load_state_dict({"check": dict(hook.checks[0])})  # a checkpoint of a version with one check
     assert old.check == hook.checks[0] and old.since == 4
-    at = Restart(4, 0.9, judge=lambda r: 0.99, renew=lambda: None, most=3)  # a set generation: once
+    at = Restart(4, 0.9, judge=lambda r, j: 0.99, renew=lambda k: None, most=3)  # a set generation: once
     for g in range(10):
         at(type("R", (), {"generation": g})())
     assert len(at.checks) == 1
+    late = Restart(99, 0.9, judge=lambda r, j: 0.99, renew=lambda k: renewed.append(k), settled=lambda: True, last=10)
+    late(type("R", (), {"generation": 10})())  # after 11 of the run's generations: too late for another search
+    assert late.done and late.check["kept"].startswith("too few generations") and renewed == [0, 1]
 
 
 def test_a_run_that_settles_where_the_test_tells_it_apart_restarts_instead_of_stopping(settling):
@@ -325,20 +343,23 @@ def test_a_run_that_settles_where_the_test_tells_it_apart_restarts_instead_of_st
     assert settled_at < 20
     asked = {**settling, "stopping.restart_above": 0.5, "stopping.restart_when": "settled"}
     result = turinglearn.learn("aggregation", overrides=asked)
-    check = result.summary()["restart"]
-    assert check["when"] == "settled" and check["generation"] == settled_at and check["restarted"]
+    first, last = checks(result.summary())
+    assert first["when"] == "settled" and first["generation"] == settled_at and first["restarted"]
     # the same run up to the check; then the rule waits for the new search to settle
     for key in ("v_l0_median", "model_fitness_mean"):
         np.testing.assert_array_equal(result.history[key][:settled_at], early.history[key][:settled_at])
     stopped = result.summary()["stopped"]["generation"]
     assert stopped >= settled_at + 3  # patience 3: at least as many generations of the new search
+    # where it settles, the new search is checked too; told apart again, it is kept (one restart)
+    assert last["generation"] == stopped and last["kept"] == "the one restart is spent"
+    assert result.summary()["c2st"] > 0.5
     ev = result.config.evaluation
     new = {k: v[settled_at:] for k, v in result.history.items()}
     np.testing.assert_array_equal(result.inferred, estimate(new, result.names, 2, ev.average, ev.track))
 
 
 def test_a_run_the_settled_check_passes_stops_where_it_would_without(settling, monkeypatch):
-    monkeypatch.setattr("turinglearn.app.restart.accuracy_now", lambda exp, record: 0.55)
+    monkeypatch.setattr("turinglearn.app.restart.accuracy_now", lambda exp, record, j: 0.55)
     early = turinglearn.learn("aggregation", overrides=settling)
     asked = {**settling, "stopping.restart_above": 0.6, "stopping.restart_when": "settled"}
     checked = turinglearn.learn("aggregation", overrides=asked)
@@ -351,7 +372,7 @@ def test_a_run_the_settled_check_passes_stops_where_it_would_without(settling, m
 def test_the_settled_check_judges_from_its_own_streams(settling, monkeypatch):
     """The real check (the window's estimate and the held-out test), without the renewal: the
     run computes what it would without the setting."""
-    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp: None)
+    monkeypatch.setattr("turinglearn.app.restart.renew", lambda exp, k: None)
     asked = {**settling, "generations": 12, "stopping.converge": False}
     plain = turinglearn.learn("aggregation", overrides=asked)
     checked = turinglearn.learn(
@@ -371,8 +392,8 @@ def test_an_interrupted_run_resumes_to_the_same_settled_restart(tmp_path, settli
         "execution.checkpoint_every": 1,
     }  # fmt: skip
     reference = turinglearn.learn("aggregation", overrides=asked, out=tmp_path / "ref")
-    check, stopped = reference.summary()["restart"], reference.summary()["stopped"]["generation"]
-    assert check["restarted"] and check["generation"] == 4 and stopped > 7  # stop_at 6 falls between
+    first, stopped = checks(reference.summary())[0], reference.summary()["stopped"]["generation"]
+    assert first["restarted"] and first["generation"] == 4 and stopped > 7  # stop_at 6 falls between
 
     def interrupt(record):
         if record.generation == stop_at:
@@ -395,12 +416,15 @@ def test_a_run_restarts_again_when_its_new_search_settles_where_the_test_tells_i
     }  # fmt: skip
     once = turinglearn.learn("aggregation", overrides={**asked, "stopping.restarts": 1})
     twice = turinglearn.learn("aggregation", overrides=asked)
-    first, second = once.summary()["restart"], twice.summary()["restart"]
-    assert "earlier" not in first and second["earlier"] == [first]
-    assert second["generation"] > first["generation"] and second["restarted"]
-    assert twice.summary()["stopped"]["generation"] > once.summary()["stopped"]["generation"]
+    (a, kept), (b, c, last) = checks(once.summary()), checks(twice.summary())
+    assert a == b and a["restarted"] and kept["generation"] == c["generation"] > a["generation"]
+    assert kept["kept"] == "the one restart is spent" and c["restarted"]  # the second search: kept, or restarted
+    assert last["kept"] == "the 2 restarts are spent" and last["generation"] > c["generation"]
+    assert twice.summary()["stopped"]["generation"] == last["generation"]
     print_summary(twice.config, twice.summary())
-    assert f"(an earlier search restarted after generation {first['generation']})" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"(earlier searches restarted after generation {a['generation']}, {c['generation']})" in out
+    assert "but the 2 restarts are spent: the search is reported as it is" in out
 
 
 def test_the_closing_lines_say_the_check_came_when_the_estimate_settled(settling, capsys):
@@ -417,3 +441,16 @@ def test_the_closing_lines_say_the_check_came_when_the_estimate_settled(settling
     assert pending.summary()["restart"] == {"pending": "settled"}
     print_summary(pending.config, pending.summary())
     assert "restart: not checked yet (when the estimate settles" in capsys.readouterr().out
+
+
+def test_each_restart_draws_its_populations_from_streams_of_its_own(tiny):
+    from turinglearn.app.restart import renew
+    from turinglearn.app.swarm_run import SwarmExperiment
+
+    exp = SwarmExperiment(load_config("aggregation", tiny))
+    drawn = []
+    for k in (0, 1, 0):
+        renew(exp, k)
+        drawn.append(exp.learner.model_optimizer.ask().copy())
+    assert not np.array_equal(drawn[0], drawn[1])  # the second restart is not the first again
+    np.testing.assert_array_equal(drawn[0], drawn[2])  # the first keeps its streams: old runs reproduce

@@ -384,6 +384,9 @@ def test_sweep_gives_each_run_the_budget_and_a_rerun_continues_them(tmp_path, ti
     assert "2 of 2 runs (seeds 0, 1) were stopped by a budget" in capsys.readouterr().out
     for seed in (0, 1):
         assert status(out / f"seed-{seed}")["stopped"] == {"rule": "max_simulations", "generation": 3}
+    # a restart's setting shapes the run: the sweep passes one that differs from the runs' (refused)
+    assert main([*args, "--set", "stopping.restart_above=0.9"]) == 2
+    assert "stopping.restart_above" in capsys.readouterr().err
     assert main(args) == 0  # continued, each with its own budget again: 2 more generations reach 5
     assert "stopped by a budget" not in capsys.readouterr().out
     for seed in (0, 1):

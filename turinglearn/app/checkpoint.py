@@ -142,14 +142,24 @@ def _dotted(table: dict, prefix: str = "") -> dict[str, Any]:
         if isinstance(v, dict):
             out.update(_dotted(v, f"{prefix}{k}."))
         else:
-            out[f"{prefix}{k}"] = list(v) if isinstance(v, tuple) else v
+            out[f"{prefix}{k}"] = plain_value(v)
     return out
+
+
+def plain_value(v):
+    """A setting's value as :func:`settings_of` holds it (tuples as lists)."""
+    return list(v) if isinstance(v, tuple) else v
+
+
+def settings_of(config) -> dict[str, Any]:
+    """Every setting of ``config``, as dotted key -> value."""
+    return _dotted(config.to_dict())
 
 
 def fingerprint(config) -> dict:
     """The settings that shape a run (all but the :func:`resumable` ones), as dotted key ->
     value, and their SHA-256: stored in every checkpoint, compared by :func:`check_fingerprint`."""
-    settings = {k: v for k, v in sorted(_dotted(config.to_dict()).items()) if not resumable(k)}
+    settings = {k: v for k, v in sorted(settings_of(config).items()) if not resumable(k)}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     return {"digest": digest, "settings": settings}
 

@@ -163,6 +163,8 @@ def restart_line(check: dict) -> str:
         before = f" ({which} restarted after generation {gens})"
     if check["restarted"]:
         return f"restart: {found}, above {check['above']:g}: both populations started afresh{before}"
+    if check.get("kept"):
+        return f"restart: {found}, above {check['above']:g}, but {check['kept']}: the search is reported as it is{before}"
     return f"restart: not needed ({found}, not above {check['above']:g}){before}"
 
 

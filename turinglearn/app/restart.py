@@ -35,24 +35,27 @@ NEEDS_JUDGES = (
 
 class Restart:
     """Hook: after ``at`` generations (or, given ``settled``, at the first generation after which
-    ``settled()`` says the estimate has settled), ``judge(record)`` gives the held-out test's
-    accuracy on the estimate of that moment (0.5: indistinguishable from the system; 1: told
-    apart every time); above ``above``, ``renew()`` starts the search afresh. ``checks`` (summary.json's
-    ``restart``) say what the test found and whether the search started afresh. At a set
-    generation the check is made once; when settled, again each time a new search settles, until
-    a check passes or ``most`` restarts have been made."""
+    ``settled()`` says the estimate has settled), ``judge(record, j)`` gives the held-out test's
+    accuracy on the estimate of that moment at the run's ``j``-th check (0.5: indistinguishable
+    from the system; 1: told apart every time); above ``above``, ``renew(k)`` starts the search
+    afresh for the ``k``-th time. ``checks`` (summary.json's ``restart``) say what the test found
+    and whether the search started afresh. At a set generation the check is made once; when
+    settled, each time a search settles until one passes. A search the test tells apart is kept
+    (``"kept"`` says why) once ``most`` restarts have been made, or after generation ``last``,
+    which leaves a new search too few generations to settle."""
 
     def __init__(
         self,
         at: int,
         above: float,
-        judge: Callable[[Generation], float],
-        renew: Callable[[], None],
+        judge: Callable[[Generation, int], float],
+        renew: Callable[[int], None],
         settled: Callable[[], bool] | None = None,
         most: int = 1,
+        last: int | None = None,
     ):
         self.at, self.above, self.judge, self.renew, self.settled = at, above, judge, renew, settled
-        self.most = most if settled is not None else 1
+        self.most, self.last = (most, last) if settled is not None else (1, None)
         self.checks: list[dict] = []
 
     @property
@@ -66,8 +69,8 @@ class Restart:
 
     @property
     def done(self) -> bool:
-        """No more checks: one passed, or the restarts are spent."""
-        return bool(self.checks) and (not self.checks[-1]["restarted"] or self.restarts >= self.most)
+        """No more checks: the latest one did not restart the search (or it was made at a set generation)."""
+        return bool(self.checks) and (self.settled is None or not self.checks[-1]["restarted"])
 
     def __call__(self, record: Generation) -> None:
         if self.done:
@@ -77,11 +80,16 @@ class Restart:
             return
         if self.settled is not None and not self.settled():
             return
-        accuracy = float(self.judge(record))
-        restarted = accuracy > self.above
-        if restarted:
-            self.renew()
-        check = {"generation": done, "accuracy": accuracy, "above": self.above, "restarted": restarted}
+        accuracy = float(self.judge(record, len(self.checks)))
+        check = {"generation": done, "accuracy": accuracy, "above": self.above, "restarted": False}
+        if accuracy > self.above:
+            if self.restarts >= self.most:
+                check["kept"] = "the one restart is spent" if self.most == 1 else f"the {self.most} restarts are spent"
+            elif self.last is not None and done > self.last:
+                check["kept"] = "too few generations are left for a new search to settle"
+            else:
+                check["restarted"] = True
+                self.renew(self.restarts)
         self.checks.append(check | ({"when": "settled"} if self.settled is not None else {}))
 
     @property
@@ -128,41 +136,48 @@ def restart_for(exp) -> tuple[Restart | None, str | None]:
         )
     if learner.history is not None:
         return None, "learner.historical_averaging would hold the new models where the old ones were"
-    settled = None
-    if st.restart_when == "settled":
-        settled = exp.settled_now
+    settled, last = None, None
+    if st.restart_when == "settled":  # a new search needs as many generations to settle as the first
+        settled, last = exp.settled_now, exp.generations - max(st.patience, st.window)
     elif at >= exp.generations:
         return (
             None,
             f"stopping.restart_at leaves no generation after the check (after {at} of {exp.generations})",
         )
-    judge = lambda record: accuracy_now(exp, record)  # noqa: E731
-    return Restart(at, st.restart_above, judge, lambda: renew(exp), settled, st.restarts), None
+    judge = lambda record, j: accuracy_now(exp, record, j)  # noqa: E731
+    return Restart(at, st.restart_above, judge, lambda k: renew(exp, k), settled, st.restarts, last), None
 
 
-def accuracy_now(exp, record: Generation) -> float:
+def keys(i: int, *base: int) -> tuple[int, ...]:
+    """The restart stream's index of the ``i``-th check or restart (the first keeps the index it
+    had when a run made one at most, so those runs draw the same numbers)."""
+    return base if i == 0 else (*base, i)
+
+
+def accuracy_now(exp, record: Generation, j: int = 0) -> float:
     """The held-out test's accuracy (its headline schedule) on the estimate the run would report
-    after ``record`` (the panel's or the window's), from the restart's own random streams, so a
-    run that is not restarted is the same run. In the run's evaluator (the same numbers on any
-    backend)."""
+    after ``record`` (the panel's or the window's), at the run's ``j``-th check, from the
+    restart's own random streams, so a run that is not restarted is the same run. In the run's
+    evaluator (the same numbers on any backend)."""
     ev, seed, learner = exp.config.evaluation, exp.config.seed, exp.learner
     if exp.panel is not None:
         inferred = exp.panel.estimate(
-            learner.evaluator, learner.system, learner.discriminator, int(stream(seed, "restart", 0).integers(2**31)),
+            learner.evaluator, learner.system, learner.discriminator, int(stream(seed, "restart", *keys(j, 0)).integers(2**31)),
             ev.panel_trials, ev.panel_top, record,
         )["inferred"]  # fmt: skip
     else:
         inferred = exp.window_estimate(exp.history)
     headline, by_schedule = c2st_by_schedule(
-        learner.system, inferred, stream(seed, "restart", 1), ev.c2st_trials, ev.c2st_folds, ev.c2st_noise,
+        learner.system, inferred, stream(seed, "restart", *keys(j, 1)), ev.c2st_trials, ev.c2st_folds, ev.c2st_noise,
         exp.schedules(record), ev.c2st_schedule,
     )  # fmt: skip
     return by_schedule[headline]
 
 
-def renew(exp) -> None:
-    """Both populations drawn anew from their initial ranges and steps, the archives emptied
-    (:meth:`~turinglearn.core.learner.TuringLearner.restart`); the panel keeps its candidates and judges."""
+def renew(exp, k: int = 0) -> None:
+    """Both populations drawn anew (the ``k``-th time, from streams of its own) from their initial
+    ranges and steps, the archives emptied (:meth:`~turinglearn.core.learner.TuringLearner.restart`);
+    the panel keeps its candidates and judges."""
     c, learner = exp.config, exp.learner
-    streams = stream(c.seed, "restart", 2), stream(c.seed, "restart", 3)  # the models', the judges'
+    streams = stream(c.seed, "restart", *keys(k, 2)), stream(c.seed, "restart", *keys(k, 3))  # models', judges'
     learner.restart(*optimizers(c, learner.system, learner.discriminator, *streams))

@@ -133,13 +133,15 @@ class SwarmResult(LearnResult):
     interrogations: tuple[dict[int, np.ndarray], dict[int, np.ndarray]] | None = None
     trust: dict[str, Any] = field(default_factory=dict)
     trust_seconds: float | None = None  # what the power and intervals cost (not in summary.json)
+    estimate_from: int = 0  # the generation the window's estimate starts from (after a restart, the new search's)
 
     def estimate(self, track: str | None = None) -> np.ndarray:
         """The run's window estimate [d] (``inferred`` unless the panel chose it) following
-        ``track`` (default: the config's ``evaluation.track``) over the config's window: :func:`estimate` on ``history``, so a finished run can be read
-        either way without running it again."""
+        ``track`` (default: the config's ``evaluation.track``) over the config's window: :func:`estimate` on ``history``
+        (from ``estimate_from``), so a finished run can be read either way without running it again."""
         ev = self.config.evaluation
-        return estimate(self.history, self.names, ev.average_last, ev.average, track or ev.track)
+        history = since(self.history, self.estimate_from)
+        return estimate(history, self.names, ev.average_last, ev.average, track or ev.track)
 
     def summary(self) -> dict[str, Any]:
         """The run's summary.json (the schema every preset writes)."""

@@ -254,7 +254,7 @@ class SwarmExperiment:
         elif self.restart_skipped:
             result.extra["restart"] = {"skipped": self.restart_skipped}
         result.trust.update(held_out)
-        result.trust_seconds = self.trust_seconds
+        result.trust_seconds, result.estimate_from = self.trust_seconds, self.estimate_from
         return result
 
     def _panel(self, last: Generation) -> tuple[np.ndarray, dict]:

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from turinglearn.app.runs import SUMMARY_FILE, atomic_write, is_run, read_status, write_json
+from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, atomic_write, is_run, read_status, write_json
 from turinglearn.app.stopping import BUDGETS
 
 
@@ -50,15 +50,21 @@ def _one_seed(task: tuple) -> dict:
     """Run (or finish) one seed's run directory; its summary row. A run a budget stopped is
     continued, with the sweep's budget if it gives one."""
     source, overrides, seed, run_dir = task
-    from turinglearn.app.checkpoint import resumable
+    from turinglearn.app.checkpoint import plain_value, resumable, settings_of
     from turinglearn.app.driver import resume, run_experiment
     from turinglearn.config import load_config
 
     run_dir = Path(run_dir)
     if is_run(run_dir) and read_status(run_dir).get("status") == "complete":
         return result_row(json.loads((run_dir / SUMMARY_FILE).read_text()))
-    if is_run(run_dir):  # the stopping settings a resume may change (not a restart's, which shape the run)
-        budget = {k: v for k, v in overrides.items() if k.startswith("stopping.") and resumable(k)}
+    if is_run(run_dir):
+        # the stopping settings, less a restart's the run already has (a resume refuses to change
+        # those: they shape the run, and one that differs is an error there)
+        ran = settings_of(load_config(run_dir / CONFIG_FILE, strict=False))
+        budget = {
+            k: v for k, v in overrides.items()
+            if k.startswith("stopping.") and (resumable(k) or ran.get(k) != plain_value(v))
+        }  # fmt: skip
         return result_row(resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}).summary())
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
     return result_row(run_experiment(config, out=run_dir).summary())

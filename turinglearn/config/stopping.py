@@ -64,27 +64,32 @@ class StoppingConfig:
     the metrics rows within which the image metric must improve (set it: a GAN preset logs a
     few dozen rows, e.g. ``stopping.patience = 5``).
     restart_above: a run that has searched in vain starts its search afresh (docs/concepts.md,
-    "Restarts"; 0, the default: never). At generation ``restart_at`` x ``generations`` the
-    held-out test (``evaluation.c2st_trials``) judges the estimate the run would report then
-    (the panel's or the window's; evolutionary runs with parameter models); when its classifier tells it from the system on more than ``restart_above`` of the trials
-    (0.95: near certainty; runs that end on the truth score 0.5-0.9 at the end, up to 0.99
-    half-way), both populations are drawn anew from their initial ranges and steps and the
-    archives (hall of fame, model memory, counterfeits' centres, guards) are emptied, while the panel
-    keeps its candidates and judges of every era, so the estimate at the end may still come
-    from before the restart. ``converge`` waits for the check. Where the run cannot judge (no
-    judges, policy models, no held-out test, historical averaging) it goes on without and says why.
-    restart_at: the fraction of ``generations`` at which the check is made (0.5: half-way, the
-    restarted models get as many generations as the first ones; ``restart_when = "at"``).
+    "Restarts"; 0, the default: never). At the check (``restart_when``) the held-out test
+    (``evaluation.c2st_trials``) judges the estimate the run would report then (the panel's or
+    the window's; evolutionary runs with parameter models); when its classifier tells it from
+    the system on more than ``restart_above`` of the trials, both populations are drawn anew from
+    their initial ranges and steps and the archives (hall of fame, model memory, counterfeits'
+    centres, guards) are emptied, while the panel keeps its candidates and judges of every era,
+    so the estimate at the end may still come from before the restart. The threshold depends on
+    when the check is made: half-way, 0.95 (near certainty; object clustering's runs that end on
+    the truth score up to 0.99 there); when the estimate settles, 0.7 on aggregation (runs on the
+    truth scored 0.47-0.60 there, a look-alike 0.81-0.93). Where the run cannot judge (no judges,
+    policy models, no held-out test, historical averaging) it goes on without and says why.
+    restart_at: the fraction of ``generations`` at which the check is made once with
+    ``restart_when = "at"`` (0.5: half-way, the restarted models get as many generations as the
+    first ones); ``converge`` waits for it.
     restart_when: ``"at"`` (the default): the check is made at ``restart_at``; ``"settled"``: when
     the estimate first settles by the convergence rule's test (``window``, ``tolerance``,
-    ``patience``; whether or not ``converge`` stops the run), so a run that settles where the
-    held-out test tells it from the system restarts instead of stopping, and a run that settles
-    on the truth stops as it would without the check. After a restart, the convergence rule and
-    the window's estimate read only the generations since, and the new search is checked when it
-    settles in turn, up to ``restarts`` times.
+    ``patience``; whether or not ``converge`` stops the run, so also under ``--generations N``),
+    so a run that settles where the held-out test tells it from the system restarts instead of
+    stopping, and a run that settles on the truth stops as it would without the check. After a
+    restart, the convergence rule and the window's estimate read only the generations since,
+    and the new search is checked when it settles in turn.
     restarts: the most restarts a run makes with ``restart_when = "settled"`` (1; at a set
-    generation the check is made once). A search the test rejects after the last one is
-    reported as it is, its check in ``summary.json``."""
+    generation the check is made once). A search the test tells apart after the last restart,
+    or one that settles fewer than ``max(patience, window)`` generations before ``generations``
+    (too late for a new search to settle), is kept and reported as it is; its check in
+    ``summary.json`` says why (``kept``)."""
 
     max_time: float = 0.0
     reserve: float = 0.0
