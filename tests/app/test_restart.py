@@ -140,7 +140,10 @@ def test_the_convergence_rule_waits_for_the_check(tmp_path, tiny):
         ({"stopping.restart_at": 1.0}, "restart_at"),
         ({"stopping.restart_at": 0}, "restart_at"),
         ({"stopping.restart_when": "converged"}, "restart_when.*'settled'"),
-        ({"stopping.restarts": 0}, "restarts"),
+        ({"stopping.restarts": 0}, "restarts.*restart_above = 0 turns restarts off"),
+        # the aggregation preset checks when settled, up to three restarts
+        ({"stopping.restart_at": 0.3}, "restart_at.*leave restart_at at 0.5"),
+        ({"stopping.restart_when": "at"}, "restarts.*set restarts = 1"),
     ],
 )
 def test_bad_restart_settings_are_refused(settings, match):
@@ -330,9 +333,15 @@ def test_a_search_that_settles_after_a_restart_is_checked_again_up_to_the_most_r
     for g in range(10):
         at(type("R", (), {"generation": g})())
     assert len(at.checks) == 1
-    late = Restart(99, 0.9, judge=lambda r, j: 0.99, renew=lambda k: renewed.append(k), settled=lambda: True, last=10)
-    late(type("R", (), {"generation": 10})())  # after 11 of the run's generations: too late for another search
-    assert late.done and late.check["kept"].startswith("too few generations") and renewed == [0, 1]
+    late = Restart(
+        99, 0.9, judge=lambda r, j: 0.99, renew=lambda k: renewed.append(k), settled=lambda: True, generations=21
+    )  # fmt: skip
+    late(type("R", (), {"generation": 10})())  # settled after 11 of 21 generations: a new search would have 10
+    assert late.done and renewed == [0, 1]
+    assert late.check["kept"] == "10 generations are left, fewer than this search took to settle (11)"
+    room = Restart(99, 0.9, judge=lambda r, j: 0.99, renew=lambda k: None, settled=lambda: True, generations=22)
+    room(type("R", (), {"generation": 10})())
+    assert room.check["restarted"]  # 11 left: as many as the first search took
 
 
 def test_a_run_that_settles_where_the_test_tells_it_apart_restarts_instead_of_stopping(settling):
@@ -425,6 +434,10 @@ def test_a_run_restarts_again_when_its_new_search_settles_where_the_test_tells_i
     out = capsys.readouterr().out
     assert f"(earlier searches restarted after generation {a['generation']}, {c['generation']})" in out
     assert "but the 2 restarts are spent: the search is reported as it is" in out
+    from turinglearn.app.report import restart_generations
+
+    assert restart_generations(twice.summary()["restart"]) == [a["generation"], c["generation"]]
+    assert restart_generations({"pending": "settled"}) == [] and restart_generations(None) == []
 
 
 def test_the_closing_lines_say_the_check_came_when_the_estimate_settled(settling, capsys):

@@ -221,13 +221,14 @@ def cmd_report(args) -> int:
     files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
     summary_file = run_dir / SUMMARY_FILE
     summary = json.loads(summary_file.read_text()) if files and summary_file.is_file() else {}
-    if summary.get("interval") or summary.get("stopped"):
-        from turinglearn.app.report import plot_parameters
+    if summary.get("interval") or summary.get("stopped") or summary.get("restart"):
+        from turinglearn.app.report import plot_parameters, restart_generations
         from turinglearn.app.runs import read_metrics
 
         intervals, stopped = summary.get("interval"), summary.get("stopped")  # redraw with them
         metrics, bounds = read_metrics(run_dir), (family.lower, family.upper)
-        plot_parameters(metrics, family.names, sim.truth, files[0], bounds, intervals, stopped)
+        restarts = restart_generations(summary.get("restart"))
+        plot_parameters(metrics, family.names, sim.truth, files[0], bounds, intervals, stopped, restarts)
     return print_report(summary_file, status, files, print_table)
 
 

@@ -50,12 +50,14 @@ def plot_parameters(
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
     intervals: Mapping[str, Mapping[str, float]] | None = None,
     stopped: Mapping | None = None,
+    restarts: Sequence[int] = (),
 ) -> Path:
     """One panel per parameter: population median (line), the parents' median (thin line, where
     metrics.csv has ``NAME_parents``) and interquartile range (band) over generations, with the
     ground truth as a dashed line and, where given (summary.json's ``interval``: name -> {lo,
     hi}), the held-out test's interval as a green band; ``stopped`` (summary.json's: {rule,
-    generation}) draws the generation a stopping rule fired at."""
+    generation}) draws the generation a stopping rule fired at, ``restarts`` (generations done
+    at each restart: :func:`restart_generations`) where the search started afresh."""
     plt = _pyplot()
     n = len(names)
     cols = min(n, 2)
@@ -82,6 +84,8 @@ def plot_parameters(
             label = f"stopped ({stopped['rule']})"
             # its "generation" counts generations done; the last one evaluated is that minus one
             ax.axvline(stopped["generation"] - 1, color="C3", ls=":", lw=1.2, label=label)
+        for k, done in enumerate(restarts):  # the new search's first generation
+            ax.axvline(done, color="0.4", ls="-.", lw=1, label="restart" if k == 0 else None)
         ax.set_title(name)
         ax.set_ylabel("value")
     for ax in axes.flat[n:]:
@@ -94,6 +98,13 @@ def plot_parameters(
     _save(fig, path)
     plt.close(fig)
     return Path(path)
+
+
+def restart_generations(restart: Mapping | None) -> list[int]:
+    """The generations done at each restart, from summary.json's ``restart`` (none: [])."""
+    if not restart or "generation" not in restart:
+        return []
+    return [c["generation"] for c in [*restart.get("earlier", []), restart] if c.get("restarted")]
 
 
 def _x_axis(metrics: Mapping[str, np.ndarray]) -> tuple[np.ndarray, str]:

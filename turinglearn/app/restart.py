@@ -41,8 +41,8 @@ class Restart:
     afresh for the ``k``-th time. ``checks`` (summary.json's ``restart``) say what the test found
     and whether the search started afresh. At a set generation the check is made once; when
     settled, each time a search settles until one passes. A search the test tells apart is kept
-    (``"kept"`` says why) once ``most`` restarts have been made, or after generation ``last``,
-    which leaves a new search too few generations to settle."""
+    (``"kept"`` says why) once ``most`` restarts have been made, or when fewer of the run's
+    ``generations`` are left than it took to settle (a new search would have too few to settle)."""
 
     def __init__(
         self,
@@ -52,10 +52,10 @@ class Restart:
         renew: Callable[[int], None],
         settled: Callable[[], bool] | None = None,
         most: int = 1,
-        last: int | None = None,
+        generations: int | None = None,
     ):
         self.at, self.above, self.judge, self.renew, self.settled = at, above, judge, renew, settled
-        self.most, self.last = (most, last) if settled is not None else (1, None)
+        self.most, self.generations = (most, generations) if settled is not None else (1, None)
         self.checks: list[dict] = []
 
     @property
@@ -85,8 +85,11 @@ class Restart:
         if accuracy > self.above:
             if self.restarts >= self.most:
                 check["kept"] = "the one restart is spent" if self.most == 1 else f"the {self.most} restarts are spent"
-            elif self.last is not None and done > self.last:
-                check["kept"] = "too few generations are left for a new search to settle"
+            elif self.generations is not None and self.generations - done < done - self.since:
+                check["kept"] = (
+                    f"{self.generations - done} generations are left, fewer than this search took to settle "
+                    f"({done - self.since})"
+                )
             else:
                 check["restarted"] = True
                 self.renew(self.restarts)
@@ -136,16 +139,16 @@ def restart_for(exp) -> tuple[Restart | None, str | None]:
         )
     if learner.history is not None:
         return None, "learner.historical_averaging would hold the new models where the old ones were"
-    settled, last = None, None
-    if st.restart_when == "settled":  # a new search needs as many generations to settle as the first
-        settled, last = exp.settled_now, exp.generations - max(st.patience, st.window)
+    settled = None
+    if st.restart_when == "settled":
+        settled = exp.settled_now
     elif at >= exp.generations:
         return (
             None,
             f"stopping.restart_at leaves no generation after the check (after {at} of {exp.generations})",
         )
     judge = lambda record, j: accuracy_now(exp, record, j)  # noqa: E731
-    return Restart(at, st.restart_above, judge, lambda k: renew(exp, k), settled, st.restarts, last), None
+    return Restart(at, st.restart_above, judge, lambda k: renew(exp, k), settled, st.restarts, exp.generations), None
 
 
 def keys(i: int, *base: int) -> tuple[int, ...]:

@@ -354,7 +354,12 @@ class SwarmExperiment:
     def write_outputs(self, run: RunDir, result: SwarmResult) -> None:
         """populations.npz, parameters.png, fitness.png, coevolution.png (two populations) and,
         interrogated, interrogations.npz with interrogation.png."""
-        from turinglearn.app.report import plot_fitness, plot_interrogations, plot_parameters
+        from turinglearn.app.report import (
+            plot_fitness,
+            plot_interrogations,
+            plot_parameters,
+            restart_generations,
+        )
 
         run.write_populations(
             models=result.models,
@@ -366,7 +371,7 @@ class SwarmExperiment:
         intervals = result.trust.get("interval")
         plot_parameters(
             result.history, result.names, result.truth, run.path / "parameters.png", bounds, intervals,
-            result.extra.get("stopped"),
+            result.extra.get("stopped"), restart_generations(result.extra.get("restart")),
         )  # fmt: skip
         if "pair_map" in result.trust:
             plot_pair_map(result.trust["pair_map"], result.inferred, result.names, result.truth, run.path)

@@ -72,8 +72,8 @@ class StoppingConfig:
     centres, guards) are emptied, while the panel keeps its candidates and judges of every era,
     so the estimate at the end may still come from before the restart. The threshold depends on
     when the check is made: half-way, 0.95 (near certainty; object clustering's runs that end on
-    the truth score up to 0.99 there); when the estimate settles, 0.7 on aggregation (runs on the
-    truth scored 0.47-0.60 there, a look-alike 0.81-0.93). Where the run cannot judge (no judges,
+    the truth score up to 0.99 there); when the estimate settles, 0.7 on aggregation (searches on
+    the truth scored 0.475-0.593 there, a look-alike 0.810-1.0). Where the run cannot judge (no judges,
     policy models, no held-out test, historical averaging) it goes on without and says why.
     restart_at: the fraction of ``generations`` at which the check is made once with
     ``restart_when = "at"`` (0.5: half-way, the restarted models get as many generations as the
@@ -87,8 +87,8 @@ class StoppingConfig:
     and the new search is checked when it settles in turn.
     restarts: the most restarts a run makes with ``restart_when = "settled"`` (1; at a set
     generation the check is made once). A search the test tells apart after the last restart,
-    or one that settles fewer than ``max(patience, window)`` generations before ``generations``
-    (too late for a new search to settle), is kept and reported as it is; its check in
+    or one that settles when fewer of the run's ``generations`` are left than it took to settle
+    (a new search would have too few), is kept and reported as it is; its check in
     ``summary.json`` says why (``kept``)."""
 
     max_time: float = 0.0
@@ -119,9 +119,25 @@ class StoppingConfig:
                 f"must be one of {', '.join(map(repr, RESTART_WHEN))}, got {self.restart_when!r}",
                 "restart_when",
             )
+        if self.restart_when == "settled" and self.restart_at != 0.5:
+            raise ConfigError(
+                'is the generation of a check made at a set time; with restart_when = "settled" the check '
+                'is made when the estimate settles: leave restart_at at 0.5, or set restart_when = "at"',
+                "restart_at",
+            )
+        if self.restart_when == "at" and self.restarts != 1:
+            raise ConfigError(
+                'a check at a set generation (restart_when = "at") restarts once: set restarts = 1, or '
+                'restart_when = "settled" (a check each time a search settles)',
+                "restarts",
+            )
         if not self.tolerance > 0:
             raise ConfigError(f"must be positive, got {self.tolerance}", "tolerance")
-        check_at_least(self, window=1, patience=2, restarts=1)
+        check_at_least(self, window=1, patience=2)
+        if self.restarts < 1:
+            raise ConfigError(
+                f"must be at least 1, got {self.restarts} (restart_above = 0 turns restarts off)", "restarts"
+            )
 
     @property
     def active(self) -> bool:
