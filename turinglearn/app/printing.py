@@ -31,9 +31,12 @@ def print_table(summary: dict) -> None:
         print(f"evolved program: {summary['program']}")
     if summary.get("c2st") is not None:
         by = summary.get("c2st_by_schedule")
-        others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
-        under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
-        print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
+        if by is not None and len(by) == 1:  # a system without stimuli: one test, no schedule to name
+            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
+        else:
+            others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
+            under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
+            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
     if test:
         print(
             f"held-out test ({test.get('schedule', '?')} schedule, {test['trials']} trials): accepts a model "
