@@ -468,17 +468,3 @@ def test_each_restart_draws_its_populations_from_streams_of_its_own(tiny):
     assert not np.array_equal(drawn[0], drawn[1])  # the second restart is not the first again
     np.testing.assert_array_equal(drawn[0], drawn[2])  # the first keeps its streams: old runs reproduce
 
-
-def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(capsys):
-    from turinglearn.app.printing import print_summary
-
-    config = load_config("aggregation")
-    base = {"parameters": [], "truth": None, "inferred": [], "abs_error": None, "generations": 1, "seconds": 1.0}
-    print_summary(config, {**base, "c2st": 0.88, "c2st_schedule": "passive", "c2st_by_schedule": {"passive": 0.88}})
-    out = capsys.readouterr().out
-    assert "C2ST (0.5 = indistinguishable): 0.880\n" in out and "schedule" not in out  # a swarm has no stimuli
-    by = {"random": 0.61, "passive": 0.55, "interrogators": 0.7}
-    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by})
-    assert "0.700 under the interrogators schedule (random 0.610, passive 0.550, interrogators 0.700)" in (
-        capsys.readouterr().out
-    )

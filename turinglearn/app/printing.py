@@ -38,8 +38,10 @@ def print_table(summary: dict) -> None:
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
     if test:
+        by = summary.get("c2st_by_schedule")
+        schedule = "" if by is not None and len(by) == 1 else f"{test.get('schedule', '?')} schedule, "
         print(
-            f"held-out test ({test.get('schedule', '?')} schedule, {test['trials']} trials): accepts a model "
+            f"held-out test ({schedule}{test['trials']} trials): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")

@@ -1,0 +1,21 @@
+"""The closing lines of a run (turinglearn.app.printing)."""
+
+from turinglearn.app.printing import print_summary
+from turinglearn.config import load_config
+
+
+def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(capsys):
+    config = load_config("aggregation")
+    base = {"parameters": [], "truth": None, "inferred": [], "abs_error": None, "generations": 1, "seconds": 1.0}
+    test = {"schedule": "passive", "trials": 200, "threshold": 0.519, "accuracy": 0.5}
+    one = {"passive": 0.88}
+    print_summary(config, {**base, "c2st": 0.88, "c2st_schedule": "passive", "c2st_by_schedule": one, "test": test})
+    out = capsys.readouterr().out
+    assert "C2ST (0.5 = indistinguishable): 0.880\n" in out and "schedule" not in out  # a swarm has no stimuli
+    assert "held-out test (200 trials): accepts" in out
+    by = {"random": 0.61, "passive": 0.55, "interrogators": 0.7}
+    test = {**test, "schedule": "interrogators"}
+    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test})
+    out = capsys.readouterr().out
+    assert "0.700 under the interrogators schedule (random 0.610, passive 0.550, interrogators 0.700)" in out
+    assert "held-out test (interrogators schedule, 200 trials): accepts" in out
