@@ -29,17 +29,17 @@ def print_table(summary: dict) -> None:
         print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
     if summary.get("program"):
         print(f"evolved program: {summary['program']}")
+    by = summary.get("c2st_by_schedule")
+    unscheduled = by is not None and len(by) == 1  # a system without stimuli: one test, no schedule to name
     if summary.get("c2st") is not None:
-        by = summary.get("c2st_by_schedule")
-        if by is not None and len(by) == 1:  # a system without stimuli: one test, no schedule to name
+        if unscheduled:
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
         else:
             others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
     if test:
-        by = summary.get("c2st_by_schedule")
-        schedule = "" if by is not None and len(by) == 1 else f"{test.get('schedule', '?')} schedule, "
+        schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
         print(
             f"held-out test ({schedule}{test['trials']} trials): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"

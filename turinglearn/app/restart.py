@@ -7,11 +7,12 @@ from the system on 98-100 % of the trials, where runs on the truth score 0.5-0.9
 restart strategies of evolution strategies (Auger & Hansen, 2005), such a run is better spent
 on a fresh start than on more generations of populations that have lost their way. A search can
 also settle in the wrong place (under another truth the aggregation preset's memory holds a
-look-alike in some runs), and stopping there reports it.
-:class:`Restart` asks, at a set generation (once) or each time a search settles (up to
-``stopping.restarts`` times), how the held-out test judges the estimate the run would report
-then; above the threshold both populations are drawn anew and the archives emptied: the discriminators of the failed search are part of its failure (with them kept, the
-new models of the one such run measured went straight back to the wrong controller). The panel's
+look-alike in some runs), and stopping there reports it. :class:`Restart` asks, at a set
+generation (once) or each time a search settles (up to ``stopping.restarts`` restarts), how the
+held-out test judges the estimate the run would report then; above the threshold both
+populations are drawn anew and the archives emptied: the discriminators of the failed search are
+part of its failure (with them kept, the new models of the one such run measured went straight
+back to the wrong controller). The panel's
 candidates and judges of every era stay, so the panel's estimate at the end weighs the
 candidates from before the restart against those after it, with the judges of both searches.
 """
@@ -84,7 +85,8 @@ class Restart:
         check = {"generation": done, "accuracy": accuracy, "above": self.above, "restarted": False}
         if accuracy > self.above:
             if self.restarts >= self.most:
-                check["kept"] = "the one restart is spent" if self.most == 1 else f"the {self.most} restarts are spent"
+                spent = "the one restart is" if self.most == 1 else f"the {self.most} restarts are"
+                check["kept"] = f"{spent} spent"
             elif self.generations is not None and self.generations - done < done - self.since:
                 check["kept"] = (
                     f"{self.generations - done} generations are left, fewer than this search took to settle "
