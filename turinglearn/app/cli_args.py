@@ -185,13 +185,13 @@ def _stopping_args(parser, extra: str = "") -> None:
         "--max-time",
         metavar="DURATION",
         help="stop cleanly (checkpoint, evaluation, summary; status 'stopped', resumable) before this "
-        f"wall-clock time has passed, e.g. 90s, 30m, 2h{extra}",
+        f"wall-clock time has passed, e.g. 90s, 30m, 2h; 0: none{extra}",
     )
     parser.add_argument(
         "--max-simulations",
         type=int,
         metavar="N",
-        help=f"stop the same way before this many simulated trajectories (GANs: generated images){extra}",
+        help=f"stop the same way before this many simulated trajectories (GANs: generated images); 0: none{extra}",
     )
 
 
