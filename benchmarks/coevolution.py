@@ -424,7 +424,9 @@ def analyse(
     """One run read three ways; ``average_last`` reads its estimate (final and at the stop) over
     that many last generations instead of its config's (what a preset with that setting would
     have reported from the same generations)."""
+    from turinglearn.app.report import restart_generations
     from turinglearn.app.results import estimate
+    from turinglearn.app.results import since as since_
     from turinglearn.config import load_config
 
     s, h = run["summary"], run["history"]
@@ -447,8 +449,7 @@ def analyse(
     restart = s.get("restart") or {}
     if restart:  # the restart's check (half-way, or when the estimate settled)
         out["restart"] = restart
-    checks = [*restart.get("earlier", []), restart] if "generation" in restart else []
-    since = max((c["generation"] for c in checks if c["restarted"]), default=0)  # the new search's first
+    since = max(restart_generations(restart), default=0)  # the new search's first
     interval = s.get("interval") or {}
     cover, width = {}, {}
     for n, t in zip(names, truth, strict=True):
@@ -459,7 +460,7 @@ def analyse(
     out["covered"], out["width"] = cover, width
     cfg = load_config(run["path"] / "config.toml", strict=False)
     ev, st = cfg.evaluation, cfg.stopping
-    first = checks[0] if checks else {}
+    first = (restart.get("earlier") or [restart])[0]
     if first.get("when") == "settled":
         # without the restart the run would have stopped at its first check, reporting this
         g = first["generation"]
@@ -467,8 +468,7 @@ def analyse(
         out["without_restart"] = {"generation": g, "error": float(err.max()), "summed": float(err.sum())}
     if average_last is not None:
         ev = dataclasses.replace(ev, average_last=average_last)
-        new = {k: v[since:] for k, v in h.items()}
-        final = np.abs(estimate(new, names, ev.average_last, ev.average, ev.track) - truth)
+        final = np.abs(estimate(since_(h, since), names, ev.average_last, ev.average, ev.track) - truth)
         out["final_error"], out["final_summed"] = float(final.max()), float(final.sum())
     rule = {"window": st.window, "tolerance": st.tolerance, "patience": st.patience, **(rule or {})}
     shown = ranges_of(cfg)
@@ -477,7 +477,7 @@ def analyse(
     g = stop_at(h, names, ranges, ev, **rule, after=wait, since=since)
     out["rule"], out["stop"] = rule, None
     if g is not None:
-        cut = {k: v[since:g] for k, v in h.items()}
+        cut = since_({k: v[:g] for k, v in h.items()}, since)
         est = estimate(cut, names, ev.average_last, ev.average, ev.track)
         err = np.abs(est - truth)
         fixed = None if run["wall"] is None else run["wall"] - s["seconds"]  # start, evaluation, outputs
@@ -563,11 +563,13 @@ def table(rows: list[dict], near: float, bar: float, settle: int = 50) -> None:
                   f"{np.median(steps):.3f}")  # fmt: skip
         checked = [r for r in g if "without_restart" in r]
         if checked:  # restarts when settled: the same runs had they stopped at their first check
-            restarted = [r for r in checked if r["restart"].get("earlier") or r["restart"]["restarted"]]
+            from turinglearn.app.report import restart_generations
+
+            counts = [len(restart_generations(r["restart"])) for r in checked]
             alone = sum(r["without_restart"]["error"] <= bar for r in checked)
-            print(f"{'':<18} {'':<10} restarted when settled: {len(restarted)} of {len(checked)} runs "
-                  f"({sum(len(r['restart'].get('earlier', [])) + r['restart']['restarted'] for r in checked)} "
-                  f"restarts); stopped at the first check instead, {alone}/{len(checked)} within the bar")  # fmt: skip
+            print(f"{'':<18} {'':<10} restarted when settled: {sum(c > 0 for c in counts)} of {len(checked)} runs "
+                  f"({sum(counts)} restarts); stopped at the first check instead, {alone}/{len(checked)} "
+                  "within the bar")  # fmt: skip
         panel = [r for r in g if "window_error" in r]
         if panel:  # the panel's runs carry their window estimate: both from the same generations
             fe, we = [r["final_error"] for r in panel], [r["window_error"] for r in panel]

@@ -100,6 +100,31 @@ def plot_parameters(
     return Path(path)
 
 
+def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
+    """pair_map.png: the fast test's accuracy over a grid of two parameters (the others at the
+    estimate), with the region it accepts outlined, the estimate and the truth."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    x, y, acc = np.asarray(pair["x"]), np.asarray(pair["y"]), np.asarray(pair["accuracy"])
+    mesh = ax.pcolormesh(x, y, acc, shading="nearest", cmap="viridis", vmin=0.4, vmax=1.0)
+    fig.colorbar(mesh, ax=ax, label="held-out accuracy")
+    ax.contour(x, y, acc, levels=[pair["threshold"]], colors="w", linewidths=1.5)
+    i, j = (list(names).index(n) for n in pair["parameters"])
+    ax.plot(inferred[i], inferred[j], "r+", ms=12, label="estimate")
+    if truth is not None:
+        ax.plot(truth[i], truth[j], "kx", ms=9, label="truth")
+    ax.set_xlabel(names[i])
+    ax.set_ylabel(names[j])
+    ax.set_title(
+        "Where the held-out test cannot tell the model from the system (inside the line)", fontsize=8
+    )
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    path = Path(folder) / "pair_map.png"
+    _save(fig, path)
+    return path
+
+
 def restart_generations(restart: Mapping | None) -> list[int]:
     """The generations done at each restart, from summary.json's ``restart`` (none: [])."""
     if not restart or "generation" not in restart:

@@ -357,6 +357,7 @@ class SwarmExperiment:
         from turinglearn.app.report import (
             plot_fitness,
             plot_interrogations,
+            plot_pair_map,
             plot_parameters,
             restart_generations,
         )
@@ -393,33 +394,6 @@ class SwarmExperiment:
             )
             path = Path(run.path) / "interrogation.png"
             plot_interrogations(stimuli, responses, path, self.learner.system.sim.feature_names)
-
-
-def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
-    """pair_map.png: the fast test's accuracy over a grid of two parameters (the others at the
-    estimate), with the region it accepts outlined, the estimate and the truth."""
-    from turinglearn.app.report import _pyplot, _save
-
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.5, 4.5))
-    x, y, acc = np.asarray(pair["x"]), np.asarray(pair["y"]), np.asarray(pair["accuracy"])
-    mesh = ax.pcolormesh(x, y, acc, shading="nearest", cmap="viridis", vmin=0.4, vmax=1.0)
-    fig.colorbar(mesh, ax=ax, label="held-out accuracy")
-    ax.contour(x, y, acc, levels=[pair["threshold"]], colors="w", linewidths=1.5)
-    i, j = (list(names).index(n) for n in pair["parameters"])
-    ax.plot(inferred[i], inferred[j], "r+", ms=12, label="estimate")
-    if truth is not None:
-        ax.plot(truth[i], truth[j], "kx", ms=9, label="truth")
-    ax.set_xlabel(names[i])
-    ax.set_ylabel(names[j])
-    ax.set_title(
-        "Where the held-out test cannot tell the model from the system (inside the line)", fontsize=8
-    )
-    ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    path = Path(folder) / "pair_map.png"
-    _save(fig, path)
-    return path
 
 
 def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
