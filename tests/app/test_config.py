@@ -85,6 +85,9 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("evaluation.c2st_folds=1", "evaluation.c2st_folds", "at least 2"),
         ("learner.trials_per_model=true", "learner.trials_per_model", "integer"),
         ("models=3", "models", "table"),
+        ("learner.critic='0.6'", "learner.critic", "a string: write it without quotes, 0.6"),
+        ("seed='3'", "seed", "a string: write it without quotes, 3"),
+        ("stopping.converge='true'", "stopping.converge", "a string: write it without quotes, true"),
     ],
 )
 def test_bad_settings_name_the_key(override, key, fragment):
@@ -93,6 +96,13 @@ def test_bad_settings_name_the_key(override, key, fragment):
     assert err.value.key == key
     assert fragment in str(err.value)
     assert str(err.value).startswith(key)
+
+
+@pytest.mark.parametrize("override", ["learner.critic='abc'", "seed='3.5'", "stopping.converge='yes'", "seed=1.5"])
+def test_the_quotes_hint_only_where_the_unquoted_value_is_valid(override):
+    with pytest.raises(ConfigError) as err:
+        load_config("aggregation", [override])
+    assert "without quotes" not in str(err.value)
 
 
 #: a valid value other than the default for every setting of a feature (learner.DEPENDENTS)

@@ -58,7 +58,7 @@ def coerce(value, tp, key: str):
         return tuple(coerce(v, inner, key) for v in value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"must be a number, got {value!r}", key)
+            raise ConfigError(f"must be a number, got {value!r}{_quoted(value, float)}", key)
         if math.isnan(value):
             raise ConfigError("must be a number, got nan", key)
         if math.isinf(value) and key not in _INFINITE:
@@ -66,11 +66,11 @@ def coerce(value, tp, key: str):
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"must be an integer, got {value!r}", key)
+            raise ConfigError(f"must be an integer, got {value!r}{_quoted(value, int)}", key)
         return value
     if tp is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"must be true or false, got {value!r}", key)
+            raise ConfigError(f"must be true or false, got {value!r}{_quoted(value, bool)}", key)
         return value
     if tp is str:
         if not isinstance(value, str):
@@ -79,6 +79,23 @@ def coerce(value, tp, key: str):
             raise ConfigError(f"must not contain control characters, got {value!r}", key)
         return value
     raise TypeError(f"unsupported config field type {tp}")  # pragma: no cover
+
+
+def _quoted(value, tp) -> str:
+    """A hint when ``value`` is a string that would be a valid ``tp`` without its quotes (a
+    quoted number in a TOML file or in ``--set key='0.6'``), else ''."""
+    if not isinstance(value, str):
+        return ""
+    text = value.strip().strip("'\"")
+    if tp is bool:
+        ok = text in ("true", "false")
+    else:
+        try:
+            tp(text)
+            ok = text.lower() not in ("nan", "inf", "-inf", "+inf", "infinity")
+        except ValueError:
+            ok = False
+    return f" (a string: write it without quotes, {text})" if ok else ""
 
 
 def check_run_name(name: str, key: str = "name") -> None:
