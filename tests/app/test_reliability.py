@@ -343,6 +343,33 @@ def test_resume_accepts_an_edit_of_how_it_runs(tmp_path):
     assert again.summary()["inferred"] == ref.summary()["inferred"]
 
 
+def test_resume_set_changes_how_it_runs_for_the_rest_of_the_run(tmp_path, capsys):
+    out = _interrupted_run(tmp_path)
+    assert main(["resume", str(out), "--quiet", "--set", "execution.workers=3", "--set", "execution.retries=5"]) == 0
+    capsys.readouterr()
+    written = turinglearn.load_config(out / "config.toml", strict=False)
+    assert written.execution.workers == 3 and written.execution.retries == 5
+    ref = turinglearn.learn("aggregation", overrides=SETTINGS, out=tmp_path / "ref")
+    assert json.loads((out / "summary.json").read_text())["inferred"] == ref.summary()["inferred"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "fragment"),
+    [
+        ("models.population=12", "models.population: only execution settings"),
+        ("stopping.restart_above=0.5", "stopping.restart_above: only execution settings"),
+        ("stopping.patience=abc", "stopping.patience: must be an integer"),
+    ],
+)
+def test_resume_set_refuses_what_changes_the_run_and_bad_values(tmp_path, capsys, setting, fragment):
+    out = _interrupted_run(tmp_path)
+    before = {name: (out / name).read_bytes() for name in ("config.toml", "metrics.csv")}
+    assert main(["resume", str(out), "--quiet", "--set", setting]) == 2
+    one_line_error(capsys, fragment)
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert status(out)["status"] == "interrupted"
+
+
 def test_checkpoints_record_their_settings(tmp_path):
     out = _interrupted_run(tmp_path)
     state = checkpoint.load(checkpoint.checkpoints(out)[-1])

@@ -160,8 +160,11 @@ def cmd_resume(args) -> int:
 
     overrides = dict(parse_override(o) for o in _backend_overrides(args))
     overrides.update(_stopping_overrides(args))
+    settings = dict(parse_override(o) for o in args.overrides)
     try:
-        result = resume(args.run_dir, progress=_progress(args), handle_signals=True, overrides=overrides)
+        result = resume(
+            args.run_dir, progress=_progress(args), handle_signals=True, overrides=overrides, settings=settings
+        )
     except KeyboardInterrupt as e:
         return _interrupted(e, args.run_dir)
     print_summary(result.config, result.summary())

@@ -48,6 +48,15 @@ def parser() -> argparse.ArgumentParser:
     res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
     res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
+    res.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="change a stopping or execution setting for the rest of the run (written into its config.toml), "
+        "e.g. --set stopping.patience=200; what the run computes cannot change",
+    )
     _backend_args(res)
     _stopping_args(res, " (a fresh budget for this session)")
 

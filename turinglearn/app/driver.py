@@ -108,10 +108,14 @@ def resume(
     handle_signals: bool = False,
     overrides: Mapping[str, Any] | None = None,
     log=None,
+    settings: Mapping[str, Any] | None = None,
 ) -> LearnResult:
     """Continue an unfinished run (of any kind) from its newest intact checkpoint (from the
     start if it has none); the result is exactly the one the uninterrupted run gives.
-    ``overrides`` may change how it runs (``execution.*``), never what it computes."""
+    ``overrides`` (dotted key -> value) change how this session runs and when it stops; ``settings``
+    the same for the rest of the run: they are written into its ``config.toml``. Both may hold
+    execution and stopping settings only, never what the run computes (``execution.chunk_size``,
+    the restart's), as :func:`~turinglearn.app.checkpoint.resumable` says."""
     from turinglearn.app import checkpoint
     from turinglearn.app.runlock import RunLock
     from turinglearn.app.runs import CONFIG_FILE, read_status
@@ -129,14 +133,16 @@ def resume(
             raise RunDirError(
                 f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
             )
-        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
-        for key in overrides or {}:
+        for key in {**(settings or {}), **(overrides or {})}:
             if not checkpoint.resumable(key):
                 raise ConfigError(
                     "only execution settings (not chunk_size) and stopping settings (not the restart's: "
                     "restart_above, restart_at, restart_when, restarts) can change when resuming",
                     key,
                 )
+        if settings:
+            _change_settings(run_dir / CONFIG_FILE, settings)
+        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         if overrides:
             config = config.replace(**overrides)
         found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
@@ -155,6 +161,22 @@ def resume(
         lock.release()
         raise
     return _drive(exp, run, progress, hooks, handle_signals, state=state)
+
+
+def _change_settings(path: Path, settings: Mapping[str, Any]) -> None:
+    """Write ``settings`` (dotted key -> value) into the run's config file ``path``, atomically
+    and only once the changed file reads as a valid config."""
+    import tomli_w
+
+    from turinglearn.app.runs import atomic_write
+    from turinglearn.config import from_dict, read_source
+    from turinglearn.config.schema import set_dotted
+
+    data = read_source(path)
+    for key, value in settings.items():
+        set_dotted(data, key, value)
+    from_dict(data)  # a bad value is refused here, before the file changes
+    atomic_write(path, tomli_w.dumps(data))
 
 
 def _with_columns(history: dict, columns) -> dict:
