@@ -113,6 +113,16 @@ def test_bad_judge_fitness_settings_name_the_key(tiny, over, words):
         build(load_config("aggregation", {**tiny, **over}))
 
 
+@pytest.mark.parametrize("fitness", ["shared", "shared-geometric"])
+def test_a_trained_classifier_refuses_a_judge_fitness(tiny, fitness):
+    pytest.importorskip("torch")
+    over = {**tiny, "learner.judge_fitness": fitness, "discriminators.kind": "gru"}
+    with pytest.raises(ConfigError, match="trained on its own loss") as err:
+        build(load_config("aggregation", over))
+    assert err.value.key == "learner.judge_fitness"
+    build(load_config("aggregation", {**over, "learner.judge_fitness": "accuracy"}))
+
+
 def test_the_learner_refuses_shared_fitness_with_a_fixed_share(tiny):
     from turinglearn.core.learner import TuringLearner
 

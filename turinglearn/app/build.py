@@ -213,6 +213,13 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
             "or 'features', 'quadratic-features' or 'band-features', or model_judges = 'all'",
             "learner.model_judges",
         )
+    if config.learner.judge_fitness != "accuracy" and isinstance(judges, SampleTrainer):
+        raise ConfigError(
+            f"is what an evolved discriminator's selection counts; discriminators.kind = {dc.kind!r} is one "
+            "classifier trained on its own loss. Use discriminators.kind = 'elman' (or another evolved kind), "
+            "or judge_fitness = 'accuracy'",
+            "learner.judge_fitness",
+        )
     return models, judges
 
 
