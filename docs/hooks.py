@@ -1,7 +1,8 @@
 """MkDocs hooks (``hooks:`` in mkdocs.yml).
 
-- ``configuration.md``: the marker ``<!-- configuration-reference -->`` becomes the tables that
-  :mod:`gen_config` generates from the config classes; a key without a description fails the build.
+- ``configuration.md`` holds the tables that :mod:`gen_config` generates from the config classes;
+  the build fails while they are out of date (``python docs/gen_config.py --write``) or a key has
+  no description.
 - The notebooks live in ``notebooks/`` at the repository root (where ``python -m pytest`` executes
   them); they are added to the site's files as ``notebooks/NAME.ipynb`` before mkdocs-jupyter
   renders them.
@@ -18,7 +19,6 @@ from mkdocs.structure.files import File
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-MARKER = "<!-- configuration-reference -->"
 
 
 def _gen_config():
@@ -42,10 +42,13 @@ def on_files(files, config):
 def on_page_markdown(markdown, page, config, files):
     if page.file.src_uri != "configuration.md":
         return markdown
-    if MARKER not in markdown:
-        raise PluginError(f"configuration.md lost its marker {MARKER}")
     gen = _gen_config()
     try:
-        return markdown.replace(MARKER, gen.reference())
-    except gen.UndescribedKey as e:
+        current = gen.page(markdown)
+    except (ValueError, gen.UndescribedKey) as e:
         raise PluginError(f"configuration reference: {e}") from None
+    if current != markdown:
+        raise PluginError(
+            "docs/configuration.md is out of date with the config classes: run python docs/gen_config.py --write"
+        )
+    return markdown
