@@ -216,7 +216,8 @@ def test_a_trained_judge_learns_a_watched_interactive_system(source, tmp_path):
         small["data"] = str(path)
     cfg = load_config(
         "stimulus-response",
-        {**watch, **small, "discriminators.kind": "gru", "discriminators.train_steps": 20, "learner.model_judges": "all"},
+        {**watch, **small, "discriminators.kind": "gru", "discriminators.train_steps": 20,
+         "learner.model_judges": "all", "learner.judge_fitness": "accuracy"},
     )
     far = np.array([0.6, 0.1, 0.9, 0.9])  # the same gain; rarely startled, fast, recovering soon
     told = []
