@@ -99,6 +99,28 @@ def test_the_swarm_table_with_and_without_the_memory_is_recomputed_from_its_runs
         assert all(r["overrides"] in overrides for r in rs), variant
 
 
+def test_the_one_replica_table_is_recomputed_from_its_runs():
+    """"Swarms", the papers' one replica per trial: both rows from their runs, paired with the
+    histogram baseline's runs of the same seeds."""
+    old = json.loads((DOCS / "swarm_benchmark_aggregation_one_replica.json").read_text())
+    new = json.loads((DOCS / "swarm_benchmark_aggregation_one_replica_memory.json").read_text())
+    histogram = {r["seed"]: sum(r["abs_error"]) for r in old if r["learner"] == "metric-histogram"}
+    one = {"environment.n_replicas": 1, "learner.genuine_per_trial": 1, "evaluation.average_last": 1,
+           "evaluation.track": "median", "stopping.converge": False}  # fmt: skip
+    assert all(r["overrides"] == one for r in new)
+    rows = _swarm_rows("**With the papers' one replica per trial and the final median**")
+    assert [r[0] for r in rows] == ["the preset's memory", "without memory † §"]
+    for (_, summed, within, largest, c2st, lower), runs in zip(rows, (new, old), strict=True):
+        rs = [r for r in runs if r["learner"] == "turing"]
+        assert sorted(r["seed"] for r in rs) == list(range(10))
+        q2, q1, q3 = np.quantile([sum(r["abs_error"]) for r in rs], [0.5, 0.25, 0.75])
+        assert summed == f"{q2:.3f} [{q1:.3f}, {q3:.3f}]"
+        worst = [max(r["abs_error"]) for r in rs]
+        assert within == f"{sum(w <= 0.05 for w in worst)} of 10" and largest == f"{max(worst):.3f}"
+        assert c2st == f"{np.median([r['c2st'] for r in rs]):.2f}"
+        assert lower == f"{sum(sum(r['abs_error']) < histogram[r['seed']] for r in rs)} of 10"
+
+
 def _memory() -> dict:
     from turinglearn.config import load_config
 
