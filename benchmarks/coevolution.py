@@ -234,6 +234,12 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "learner.critic_trials": 16,
     },
+    # the same, each model run for 8 trials under each interrogator instead of 4: twice the
+    # evidence on the two probabilities a generation, twice the time
+    "shared-geometric-voters-critic-8trials": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "learner.trials_per_model": 8,
+    },
     # the aggregation preset as shipped: the memory, the window's estimate, and a run that settles
     # where the held-out test tells its estimate apart on more than 70 % of the trials restarts
     # (up to three times)
