@@ -234,8 +234,9 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "learner.critic_trials": 16,
     },
-    # the same, each model run for 8 trials under each interrogator instead of 4: twice the
-    # evidence on the two probabilities a generation, twice the time
+    # shared-geometric-voters-critic with each model run for 8 trials under each interrogator
+    # instead of 4 (the critic's trials follow: 8): twice the evidence on the two probabilities a
+    # generation, twice the time
     "shared-geometric-voters-critic-8trials": {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "learner.trials_per_model": 8,

@@ -21,6 +21,13 @@ def test_the_configuration_page_is_current(gen):
     assert gen.page(text) == text, "run python docs/gen_config.py --write"
 
 
+def test_an_environment_registered_outside_the_package_is_not_listed(gen):
+    import faulty_env  # noqa: F401 - registers a test environment without descriptions
+
+    text = gen.PAGE.read_text(encoding="utf-8")
+    assert gen.page(text) == text
+
+
 def test_every_setting_is_on_the_page(gen):
     from turinglearn.config import Config
 

@@ -98,7 +98,10 @@ def test_bad_settings_name_the_key(override, key, fragment):
     assert str(err.value).startswith(key)
 
 
-@pytest.mark.parametrize("override", ["learner.critic='abc'", "seed='3.5'", "stopping.converge='yes'", "seed=1.5"])
+@pytest.mark.parametrize(
+    "override",
+    ["learner.critic='abc'", "seed='3.5'", "stopping.converge='yes'", "seed=1.5", "learner.critic=.5", "seed=03"],
+)
 def test_the_quotes_hint_only_where_the_unquoted_value_is_valid(override):
     with pytest.raises(ConfigError) as err:
         load_config("aggregation", [override])

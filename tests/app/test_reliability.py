@@ -353,12 +353,45 @@ def test_resume_set_changes_how_it_runs_for_the_rest_of_the_run(tmp_path, capsys
     assert json.loads((out / "summary.json").read_text())["inferred"] == ref.summary()["inferred"]
 
 
+def test_resume_set_applies_to_the_session_it_starts(tmp_path, capsys):
+    out = _interrupted_run(tmp_path)
+    assert main(["resume", str(out), "--quiet", "--set", "stopping.max_simulations=1"]) == 0
+    assert "stopped by max_simulations" in capsys.readouterr().err
+    assert status(out)["stopped"]["rule"] == "max_simulations"
+    assert turinglearn.load_config(out / "config.toml", strict=False).stopping.max_simulations == 1
+
+
+def test_resume_set_refuses_the_convergence_rule_where_it_times_the_restart(tmp_path, capsys):
+    out = _interrupted_run(tmp_path)  # the aggregation preset: its restart is checked when the estimate settles
+    before = (out / "config.toml").read_bytes()
+    assert main(["resume", str(out), "--quiet", "--set", "stopping.patience=6"]) == 2
+    one_line_error(capsys, "stopping.patience: tells when this run's restart is checked")
+    (out / "config.toml").write_text(before.decode().replace("patience = 120", "patience = 6"))
+    assert main(["resume", str(out), "--quiet"]) == 2
+    assert "stopping.patience = 6, the run's is 120" in one_line_error(capsys, "config.toml differs")
+    quiet = _interrupted_run(tmp_path / "off", {**SETTINGS, "stopping.restart_above": 0})
+    assert main(["resume", str(quiet), "--quiet", "--set", "stopping.patience=6"]) == 0
+
+
+def test_resume_set_leaves_the_config_as_it_was_when_the_run_cannot_be_rebuilt(tmp_path, capsys):
+    pytest.importorskip("torch")
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("needs a machine without CUDA")
+    out = _interrupted_run(tmp_path)
+    before = (out / "config.toml").read_bytes()
+    assert main(["resume", str(out), "--quiet", "--set", "execution.array=torch", "--set", "execution.device=cuda"]) == 2
+    one_line_error(capsys, "cuda")
+    assert (out / "config.toml").read_bytes() == before
+
+
 @pytest.mark.parametrize(
     ("setting", "fragment"),
     [
         ("models.population=12", "models.population: only execution settings"),
         ("stopping.restart_above=0.5", "stopping.restart_above: only execution settings"),
-        ("stopping.patience=abc", "stopping.patience: must be an integer"),
+        ("execution.retries=abc", "execution.retries: must be an integer"),
     ],
 )
 def test_resume_set_refuses_what_changes_the_run_and_bad_values(tmp_path, capsys, setting, fragment):

@@ -131,9 +131,23 @@ NOT_RESUMABLE = (
 )  # fmt: skip
 
 
-def resumable(key: str) -> bool:
-    """Whether the dotted setting ``key`` may change when a run is resumed."""
+#: the convergence rule's test, which also says when a restart's check is made with
+#: ``restart_when = "settled"``: in such a run they shape what it computes
+SETTLED = ("stopping.patience", "stopping.tolerance", "stopping.window")
+
+
+def resumable(key: str, config=None) -> bool:
+    """Whether the dotted setting ``key`` may change when the run of ``config`` is resumed
+    (without ``config``: in a run whose restart is not checked when it settles)."""
+    if key in SETTLED and config is not None and settled_restart(config):
+        return False
     return key.startswith(RESUMABLE_PREFIX) and key not in NOT_RESUMABLE
+
+
+def settled_restart(config) -> bool:
+    """Whether ``config``'s run checks for a restart when its estimate settles."""
+    st = config.stopping
+    return getattr(st, "restart_when", None) == "settled" and getattr(st, "restart_above", 0) > 0
 
 
 def _dotted(table: dict, prefix: str = "") -> dict[str, Any]:
@@ -159,7 +173,7 @@ def settings_of(config) -> dict[str, Any]:
 def fingerprint(config) -> dict:
     """The settings that shape a run (all but the :func:`resumable` ones), as dotted key ->
     value, and their SHA-256: stored in every checkpoint, compared by :func:`check_fingerprint`."""
-    settings = {k: v for k, v in sorted(settings_of(config).items()) if not resumable(k)}
+    settings = {k: v for k, v in sorted(settings_of(config).items()) if not resumable(k, config)}
     digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()
     return {"digest": digest, "settings": settings}
 
@@ -191,7 +205,8 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     raise ConfigError(
         f"config.toml differs from the settings of {where}: {shown}{more}; restore them "
         "(only execution settings other than chunk_size, and stopping settings other than the restart's, "
-        "may change when resuming)"
+        "may change when resuming; with a restart checked when the estimate settles, not patience, "
+        "tolerance or window either)"
     )
 
 

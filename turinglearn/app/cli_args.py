@@ -55,7 +55,8 @@ def parser() -> argparse.ArgumentParser:
         default=[],
         metavar="KEY=VALUE",
         help="change a stopping or execution setting for the rest of the run (written into its config.toml), "
-        "e.g. --set stopping.patience=200; what the run computes cannot change",
+        "e.g. --set stopping.converge=false; what the run computes cannot change. --max-time, "
+        "--max-simulations and the backend options below win for this session",
     )
     _backend_args(res)
     _stopping_args(res, " (a fresh budget for this session)")

@@ -116,9 +116,12 @@ def resume(
     the same for the rest of the run: they are written into its ``config.toml``. Both may hold
     execution and stopping settings only, never what the run computes (``execution.chunk_size``,
     the restart's), as :func:`~turinglearn.app.checkpoint.resumable` says."""
+    import tomli_w
+
     from turinglearn.app import checkpoint
     from turinglearn.app.runlock import RunLock
-    from turinglearn.app.runs import CONFIG_FILE, read_status
+    from turinglearn.app.runs import CONFIG_FILE, atomic_write, read_status
+    from turinglearn.config import from_dict
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
@@ -133,16 +136,23 @@ def resume(
             raise RunDirError(
                 f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
             )
+        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         for key in {**(settings or {}), **(overrides or {})}:
-            if not checkpoint.resumable(key):
+            if key in checkpoint.SETTLED and not checkpoint.resumable(key, config):
+                raise ConfigError(
+                    "tells when this run's restart is checked (restart_when = 'settled'): it shapes the run "
+                    "and cannot change when resuming",
+                    key,
+                )
+            if not checkpoint.resumable(key, config):
                 raise ConfigError(
                     "only execution settings (not chunk_size) and stopping settings (not the restart's: "
                     "restart_above, restart_at, restart_when, restarts) can change when resuming",
                     key,
                 )
-        if settings:
-            _change_settings(run_dir / CONFIG_FILE, settings)
-        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
+        changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
+        if changed is not None:
+            config = from_dict(changed)
         if overrides:
             config = config.replace(**overrides)
         found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
@@ -151,6 +161,8 @@ def resume(
             path, state = found
             checkpoint.check_fingerprint(state, config, path.name)
         exp = experiment_for(config)
+        if changed is not None:  # only once the run has been rebuilt with them
+            atomic_write(run_dir / CONFIG_FILE, tomli_w.dumps(changed))
         if found is None:
             log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
         else:
@@ -163,20 +175,15 @@ def resume(
     return _drive(exp, run, progress, hooks, handle_signals, state=state)
 
 
-def _change_settings(path: Path, settings: Mapping[str, Any]) -> None:
-    """Write ``settings`` (dotted key -> value) into the run's config file ``path``, atomically
-    and only once the changed file reads as a valid config."""
-    import tomli_w
-
-    from turinglearn.app.runs import atomic_write
-    from turinglearn.config import from_dict, read_source
+def _changed_settings(path: Path, settings: Mapping[str, Any]) -> dict:
+    """The run's config file ``path`` as a table, with ``settings`` (dotted key -> value) set."""
+    from turinglearn.config import read_source
     from turinglearn.config.schema import set_dotted
 
     data = read_source(path)
     for key, value in settings.items():
         set_dotted(data, key, value)
-    from_dict(data)  # a bad value is refused here, before the file changes
-    atomic_write(path, tomli_w.dumps(data))
+    return data
 
 
 def _with_columns(history: dict, columns) -> dict:

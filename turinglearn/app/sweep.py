@@ -60,10 +60,11 @@ def _one_seed(task: tuple) -> dict:
     if is_run(run_dir):
         # the stopping settings, less a restart's the run already has (a resume refuses to change
         # those: they shape the run, and one that differs is an error there)
-        ran = settings_of(load_config(run_dir / CONFIG_FILE, strict=False))
+        ran_config = load_config(run_dir / CONFIG_FILE, strict=False)
+        ran = settings_of(ran_config)
         budget = {
             k: v for k, v in overrides.items()
-            if k.startswith("stopping.") and (resumable(k) or ran.get(k) != plain_value(v))
+            if k.startswith("stopping.") and (resumable(k, ran_config) or ran.get(k) != plain_value(v))
         }  # fmt: skip
         return result_row(resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}).summary())
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})

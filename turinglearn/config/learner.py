@@ -106,7 +106,8 @@ class LearnerConfig:
     counterfeit that most judges take for genuine pays the few that reject it most;
     docs/concepts.md, "Memory") or ``shared-geometric`` (the same, the credits on genuine and
     counterfeit samples combined by their geometric mean, so a judge earns only by being right
-    in both classes); not with ``model_memory_share`` or islands; hard counterfeits are
+    in both classes); not with ``model_memory_share``, islands or a trained classifier as the
+    judge (whose loss is its own: ``accuracy`` only); hard counterfeits are
     counterfeit samples like the population's under it, each with its unit of credit.
     judge_steps: generations the evolved discriminators take on each generation's samples for
     the models' one (1: the papers; ``k > 1``: after the models are selected, the judges are

@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
@@ -82,19 +83,21 @@ def coerce(value, tp, key: str):
 
 
 def _quoted(value, tp) -> str:
-    """A hint when ``value`` is a string that would be a valid ``tp`` without its quotes (a
-    quoted number in a TOML file or in ``--set key='0.6'``), else ''."""
+    """A hint when ``value`` is a string that TOML would read as a valid ``tp`` without its
+    quotes (a quoted number in a TOML file or in ``--set "key='0.6'"``), else ''."""
     if not isinstance(value, str):
         return ""
-    text = value.strip().strip("'\"")
+    text = value.strip()
+    try:
+        bare = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return ""
     if tp is bool:
-        ok = text in ("true", "false")
-    else:
-        try:
-            tp(text)
-            ok = text.lower() not in ("nan", "inf", "-inf", "+inf", "infinity")
-        except ValueError:
-            ok = False
+        ok = isinstance(bare, bool)
+    elif tp is int:
+        ok = isinstance(bare, int) and not isinstance(bare, bool)
+    else:  # a number: a finite one (an infinite value's own message comes once the quotes are gone)
+        ok = isinstance(bare, (int, float)) and not isinstance(bare, bool) and math.isfinite(bare)
     return f" (a string: write it without quotes, {text})" if ok else ""
 
 
