@@ -6,11 +6,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
+
+import tomllib
 
 from turinglearn.errors import ConfigError
 
