@@ -241,6 +241,18 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "learner.trials_per_model": 8,
     },
+    # shared-geometric-voters-critic with a step past a bound mirrored back instead of clipped
+    # onto it (on stimulus-response the models pile on startle_prob = 1 while the judges cannot
+    # tell it from 0.8, and the median follows the pile), and the same with judges that read a
+    # trial's mean output instead of the last (an Elman judge forgets the trial's first startles)
+    "shared-geometric-voters-critic-reflect": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "models.bounds": "reflect",
+    },
+    "shared-geometric-voters-critic-reflect-mean": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "models.bounds": "reflect", "discriminators.readout": "mean",
+    },
     # the aggregation preset as shipped: the memory, the window's estimate, and a run that settles
     # where the held-out test tells its estimate apart on more than 70 % of the trials restarts
     # (up to three times)
