@@ -88,6 +88,10 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("learner.critic='0.6'", "learner.critic", "a string: write it without quotes, 0.6"),
         ("seed='3'", "seed", "a string: write it without quotes, 3"),
         ("stopping.converge='true'", "stopping.converge", "a string: write it without quotes, true"),
+        ("stopping.max_time=10m", "stopping.max_time", "seconds: write 600; durations such as 30m are for --max-time"),
+        ("evaluation={c2st_trials = 20, converge = true}", "evaluation.converge", "did you mean stopping.converge?"),
+        ("learner.population=50", "learner.population", "did you mean models.population or discriminators.population?"),
+        ("converge=true", "converge", "did you mean stopping.converge? (in a TOML file, move the line under [stopping]"),
     ],
 )
 def test_bad_settings_name_the_key(override, key, fragment):

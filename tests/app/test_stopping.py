@@ -210,6 +210,7 @@ def test_cli_max_time_and_resume(tmp_path, tiny, ticking, capsys):
     assert "turinglearn resume" in capsys.readouterr().err
     assert status(out)["stopped"] == {"rule": "max_time", "generation": 8}
     assert main(["resume", str(out), "--quiet", "--max-time", "1h"]) == 0
+    assert "generations done); budget this session: 3600 s" in capsys.readouterr().err
     assert status(out)["status"] == "complete"
     assert json.loads((out / "summary.json").read_text())["generations"] == 12
 

@@ -134,7 +134,9 @@ def resume(
     try:
         if read_status(run_dir).get("status") == "complete":
             raise RunDirError(
-                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it)"
+                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it; to run on "
+                f"past where it ended, start a new run from its config: `turinglearn run {run_dir}/config.toml "
+                "--set stopping.converge=false`)"
             )
         config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         for key in {**(settings or {}), **(overrides or {})}:
@@ -166,13 +168,27 @@ def resume(
         if found is None:
             log(f"turinglearn: {run_dir} has no intact checkpoint; starting it again from generation 0")
         else:
-            log(f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)")
+            log(
+                f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)"
+                + _budget_words(config)
+            )
             state["history"] = _with_columns(state["history"], exp.columns)
         run = RunDir.reopen(run_dir, None if state is None else state["history"], lock)
     except BaseException:
         lock.release()
         raise
     return _drive(exp, run, progress, hooks, handle_signals, state=state)
+
+
+def _budget_words(config) -> str:
+    """'; budget this session: ...' when the resumed session has a budget (the run's own, from its
+    config.toml, unless --max-time or --max-simulations gave another), else ''."""
+    st = config.stopping
+    parts = [f"{st.max_time:g} s"] if st.max_time else []
+    parts += [f"{st.max_simulations} simulations"] if getattr(st, "max_simulations", 0) else []
+    if not parts:
+        return ""
+    return f"; budget this session: {' and '.join(parts)} (--max-time, --max-simulations: another; 0: none)"
 
 
 def _changed_settings(path: Path, settings: Mapping[str, Any]) -> dict:

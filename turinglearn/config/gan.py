@@ -166,7 +166,9 @@ def _check_adam(cfg) -> None:
 
 @dataclass(frozen=True)
 class GANEvaluationConfig:
-    """log_every: a metrics.csv row every so many generations; grid_every: a PNG grid of 64
+    """What a GAN run measures and writes as it goes.
+
+    log_every: a metrics.csv row every so many generations; grid_every: a PNG grid of 64
     samples (fixed noise) every so many generations (0: only at the end); samples: generated images
     for the class coverage (and, up to the size of the real data, the Frechet distance and
     C2ST; 0 skips the image metrics); classifier_epochs: training epochs of the small
@@ -188,8 +190,9 @@ class GANEvaluationConfig:
 
 @dataclass(frozen=True)
 class GANExecutionConfig:
-    """Where the run computes, and how it is kept safe (the names of the evolutionary run's
-    ``[execution]``): device: cpu, cuda, cuda:N or auto (cuda when available); checkpoint_every:
+    """Where the run computes, and how it is kept safe (named as in an evolutionary run).
+
+    device: cpu, cuda, cuda:N or auto (cuda when available); checkpoint_every:
     generations between checkpoints of the run directory (0: none; a signal still writes one);
     keep_checkpoints: how many of the newest are kept."""
 

@@ -38,9 +38,11 @@ class LearnerConfig:
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
     letting the discriminators interrogate (a watched system can also be judged by a trained
     classifier, ``discriminators.kind = "gru"``);
-    hall_of_fame / hall_of_fame_every: archive the generation's best discriminator every so
-    many generations, keep ``hall_of_fame`` of them, and let them judge the models too
-    (0: the papers' algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
+    hall_of_fame: the size of the hall of fame, an archive of past generations' best
+    discriminators that judge the models beside the current ones (0: none, the papers'
+    algorithm; see :class:`~turinglearn.core.learner.TuringLearner`);
+    hall_of_fame_every: generations between two additions to the hall of fame (each the
+    generation's best discriminator);
     hall_of_fame_weight: the hall of fame's share of a model's fitness, in [0, 1] (-1: as many
     votes as it has judges, the current population's 100 against its 20);
     hall_of_fame_keep: which archived discriminators stay: ``recent`` (the last
@@ -94,12 +96,13 @@ class LearnerConfig:
     see :func:`~turinglearn.core.fitness.gap_fitness`). With a trained classifier as the
     judge (``discriminators.kind = "gru"`` or ``"swarm"``) its outputs take the votes' place
     (weighted the same way under matching); the GAN's population mode counts votes.
-    islands / migrate_every: split both populations into ``islands`` islands that coevolve
-    apart, each island's models judged by its own discriminators (and the hall of fame), the
-    best model and the best discriminator of each moving to the next island on a ring every
-    ``migrate_every`` generations (1 island: one population, the papers; a coarse spatial
-    coevolution, docs/concepts.md, "Memory", which lists what islands need). The hall of fame
-    keeps one vote a judge, so it weighs ``islands`` times more in a model's fitness.
+    islands: split both populations into this many islands that coevolve apart, each island's
+    models judged by its own discriminators (and the hall of fame), the best model and the
+    best discriminator of each moving to the next island on a ring every ``migrate_every``
+    generations (1 island: one population, the papers; a coarse spatial coevolution,
+    docs/concepts.md, "Memory", which lists what islands need). The hall of fame keeps one
+    vote a judge, so it weighs ``islands`` times more in a model's fitness.
+    migrate_every: generations between two migrations of the islands' best.
     judge_fitness: what an evolved discriminator's fitness counts: ``accuracy`` (the papers:
     (sensitivity + specificity) / 2) or ``shared`` (competitive fitness sharing, Rosin & Belew
     1997: each sample's unit of credit is shared among the judges that judged it right, so a

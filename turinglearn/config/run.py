@@ -14,7 +14,9 @@ ESTIMATES = ("window", "panel")  # how the inferred model is chosen (docs/concep
 
 @dataclass(frozen=True)
 class EvaluationConfig:
-    """c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
+    """What the run reports as its estimate, and how the held-out test judges it.
+
+    c2st_trials: fresh trials of the inferred model for the two-sample test (0 skips it);
     c2st_folds: cross-validation folds; c2st_noise: standard deviation of the tracking noise
     added to every observed feature of both classes before the classifier sees them. The
     simulations are deterministic given the sensor readings, so without noise any parameter

@@ -60,7 +60,7 @@ def coerce(value, tp, key: str):
         return tuple(coerce(v, inner, key) for v in value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"must be a number, got {value!r}{_quoted(value, float)}", key)
+            raise ConfigError(f"must be a number, got {value!r}{_quoted(value, float) or _duration(value, key)}", key)
         if math.isnan(value):
             raise ConfigError("must be a number, got nan", key)
         if math.isinf(value) and key not in _INFINITE:
@@ -100,6 +100,19 @@ def _quoted(value, tp) -> str:
     else:  # a number: a finite one (an infinite value's own message comes once the quotes are gone)
         ok = isinstance(bare, (int, float)) and not isinstance(bare, bool) and math.isfinite(bare)
     return f" (a string: write it without quotes, {text})" if ok else ""
+
+
+def _duration(value, key: str) -> str:
+    """A hint when a budget in seconds (``stopping.max_time``, ``reserve``) was given as a duration."""
+    if key not in ("stopping.max_time", "stopping.reserve") or not isinstance(value, str):
+        return ""
+    from turinglearn.config.stopping import parse_duration
+
+    try:
+        seconds = parse_duration(value)
+    except ConfigError:
+        return ""
+    return f" (seconds: write {seconds:g}; durations such as 30m are for --max-time)"
 
 
 def check_run_name(name: str, key: str = "name") -> None:

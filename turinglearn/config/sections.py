@@ -148,7 +148,8 @@ class Config:
 
     name: the run's name (run directories are ``runs/NAME-sSEED-TIME``);
     seed: the one root of all randomness in the run;
-    generations: how many generations the run lasts;
+    generations: how many generations the run lasts (the ceiling when ``stopping.converge`` is
+    on; ``turinglearn run --generations N`` runs exactly N, with converge off);
     data: a path to data the learner learns from; empty for none. Its meaning depends on
     the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
     baselines) it is a recording of genuine trajectories (:mod:`turinglearn.systems.recorded`),
@@ -245,6 +246,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     top = {f.name for f in fields(Config)}
     for key in data:
         if key not in top:
+            _in_another_table(key, key)
             raise unknown(key, sorted(top), key, "at the top level")
     kwargs: dict[str, Any] = {}
     for key in ("name", "seed", "generations", "data"):
@@ -260,5 +262,21 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
             table = data[key]
             if not isinstance(table, Mapping):
                 raise ConfigError(f"must be a table, e.g. [{key}]", key)
+            for name in table:
+                if name not in base:
+                    _in_another_table(name, f"{key}.{name}")
             kwargs[key] = build_dataclass(cls, {**base, **table}, f"{key}.")
     return Config(**kwargs)
+
+
+def _in_another_table(name: str, key: str) -> None:
+    """Raise when the setting ``name``, unknown where it stands (dotted ``key``), is one of
+    another section's: a line below the wrong ``[header]`` (a TOML table runs to the next one)."""
+    owners = [section for section, cls in _SECTIONS.items() if name in {f.name for f in fields(cls)}]
+    if owners and key != f"{owners[0]}.{name}":
+        where = " or ".join(f"{o}.{name}" for o in owners)
+        raise ConfigError(
+            f"unknown setting here; did you mean {where}? (in a TOML file, move the line under "
+            f"[{owners[0]}]: a table runs until the next [header])",
+            key,
+        )
