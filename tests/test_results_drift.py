@@ -198,3 +198,22 @@ def test_every_stopping_row_with_the_memory_is_recomputed_from_the_stored_runs(c
     stopped = [r["stop"]["error"] if r["stop"] else f for r, f in zip(runs, full, strict=True)]
     assert cells[4] == f"{sum(f <= bar for f in full)} / {sum(e <= bar for e in stopped)}"
     assert int(cells[5]) == sum(1 for r, f in zip(runs, full, strict=True) if r["stop"] and r["stop"]["error"] - f > 0.01)
+
+
+def test_the_panel_against_the_window_with_the_memory_is_recomputed_from_the_stored_runs():
+    """"The panel estimate", "With the memory": each row from its runs' final_error (the panel's)
+    and window_error."""
+    rows = json.loads((DOCS / "coevolution_memory.json").read_text())
+    section = (DOCS / "results.md").read_text().split("### The panel estimate", 1)[1].split("\n### ", 1)[0]
+    table = section.split("**With the memory**", 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    assert len(table) == 5
+    for line in table:
+        task, n, panel, panel_in, window, window_in, closer = (c.strip() for c in line.strip("|").split("|"))
+        task, bar = (task.split()[0], 0.1) if "bar 0.1" in task else (task, 0.05)
+        variant = "shared-geometric-voters-critic" if task == "stimulus-response" else "shared-geometric-judge3-voters-critic"
+        rs = [r for r in rows if r["task"] == task and r["variant"] == variant and 10 <= r["seed"] <= 19]
+        f, w = [r["final_error"] for r in rs], [r["window_error"] for r in rs]
+        assert n == str(len(rs)) == "10"
+        assert panel == f"{np.median(f):.3f} [{max(f):.3f}]" and panel_in == str(sum(x <= bar for x in f))
+        assert window == f"{np.median(w):.3f} [{max(w):.3f}]" and window_in == str(sum(x <= bar for x in w))
+        assert closer == f"{sum(a < b for a, b in zip(f, w, strict=True))} of 10"
