@@ -6,14 +6,18 @@ from __future__ import annotations
 import difflib
 import math
 import re
+import sys
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-import tomllib
-
 from turinglearn.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def plain(obj):
