@@ -238,3 +238,32 @@ def test_the_restart_when_settled_table_is_recomputed_from_its_runs():
     assert rows["p\\*, a, b, held out 10-19: runs restarted"][0] == (
         f"{sum(r['restart']['restarted'] for r in others)} of 30 (checks {min(accuracies):.2f}-{max(accuracies):.2f})"
     )
+
+
+def test_the_one_replica_recovery_rows_with_the_memory_are_recomputed_from_their_runs():
+    """"Aggregation under other truths": the memory's rows of the one-replica table, and the
+    sentence on the same runs without the hall of fame, from recovery_one_replica_memory.json."""
+    runs = json.loads((DOCS / "recovery_one_replica_memory.json").read_text())
+    text = (DOCS / "results.md").read_text().split("## Aggregation under other truths", 1)[1].split("\n## ", 1)[0]
+
+    def cells(rs):
+        e = np.array([r["abs_error"] for r in rs])
+        worst = e.max(axis=1)
+        return (
+            "(" + ", ".join(f"{x:.3f}" for x in np.median(e, axis=0)) + ")",
+            f"{(worst <= 0.05).sum()} of 10 (worst {worst.max():.3f})",
+            f"{np.median([r['c2st'] for r in rs]):.2f}",
+        )
+
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if "| memory |" in line]
+    assert [r[0].split(" =")[0] for r in rows] == ["p*", "p2"]
+    for row, name in zip(rows, ("p*", "p2"), strict=True):
+        rs = [r for r in runs if r["truth_name"] == name and "learner.hall_of_fame" not in r["overrides"]]
+        assert sorted(r["seed"] for r in rs) == list(range(10))
+        assert tuple(row[2:]) == cells(rs)
+    nohof = [r for r in runs if r["overrides"].get("learner.hall_of_fame") == 0]
+    median, within, c2st = cells(nohof)
+    worst = within.split("worst ")[1].rstrip(")")
+    assert f"in {within.split(' (')[0]} seeds (median error {median}, worst {worst}, median C2ST {c2st})" in " ".join(
+        text.split()
+    )
