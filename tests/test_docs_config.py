@@ -28,6 +28,15 @@ def test_an_environment_registered_outside_the_package_is_not_listed(gen):
     assert gen.page(text) == text
 
 
+def test_an_environment_whose_module_is_gone_is_not_read(gen, monkeypatch):
+    from turinglearn.environments import ENVIRONMENTS, EnvEntry
+
+    gone = EnvEntry("tl_gone:Env", None, "tl_gone:Sim", "tl_gone:Config", "registered by a module since deleted")
+    monkeypatch.setitem(ENVIRONMENTS, "tl_gone:Gone-v0", gone)
+    text = gen.PAGE.read_text(encoding="utf-8")
+    assert gen.page(text) == text
+
+
 def test_every_setting_is_on_the_page(gen):
     from turinglearn.config import Config
 
