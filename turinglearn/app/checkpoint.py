@@ -146,8 +146,8 @@ def resumable(key: str, config=None) -> bool:
 
 def settled_restart(config) -> bool:
     """Whether ``config``'s run checks for a restart when its estimate settles."""
-    st = config.stopping
-    return getattr(st, "restart_when", None) == "settled" and getattr(st, "restart_above", 0) > 0
+    st = config.stopping  # a GAN's too: one StoppingConfig for every kind of run
+    return st.restart_when == "settled" and st.restart_above > 0
 
 
 def _dotted(table: dict, prefix: str = "") -> dict[str, Any]:

@@ -185,7 +185,7 @@ def _budget_words(config) -> str:
     config.toml, unless --max-time or --max-simulations gave another), else ''."""
     st = config.stopping
     parts = [f"{st.max_time:g} s"] if st.max_time else []
-    parts += [f"{st.max_simulations} simulations"] if getattr(st, "max_simulations", 0) else []
+    parts += [f"{st.max_simulations} simulations"] if st.max_simulations else []
     if not parts:
         return ""
     return f"; budget this session: {' and '.join(parts)} (--max-time, --max-simulations: another; 0: none)"
