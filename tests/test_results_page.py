@@ -267,3 +267,18 @@ def test_the_one_replica_recovery_rows_with_the_memory_are_recomputed_from_their
     assert f"in {within.split(' (')[0]} seeds (median error {median}, worst {worst}, median C2ST {c2st})" in " ".join(
         text.split()
     )
+
+
+def test_the_gp_runs_at_300_generations_with_the_memory_are_what_the_page_says():
+    """"Policies and programs as models": the sentence on the GP preset's runs with the memory
+    at 300 generations, from neural_gp_300_memory.json."""
+    doc = json.loads((DOCS / "neural_gp_300_memory.json").read_text())
+    runs = doc["runs"]
+    assert doc["generations"] == 300 and doc["overrides"] == {} and sorted(r["seed"] for r in runs) == list(range(10))
+    worst, c2st = [r["max_abs_error"] for r in runs], [r["c2st"] for r in runs]
+    text = " ".join((DOCS / "results.md").read_text().split())
+    assert (
+        f"wheel speed within 0.05 in {sum(w <= 0.05 for w in worst)} of 10 seeds (median largest error "
+        f"{np.median(worst):.4f}, largest {max(worst):.4f})" in text
+    )
+    assert f"(C2ST at most 0.6) in {sum(c <= 0.6 for c in c2st)} of 10 (median {np.median(c2st):.2f};" in text
