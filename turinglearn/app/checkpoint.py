@@ -144,6 +144,22 @@ def resumable(key: str, config=None) -> bool:
     return key.startswith(RESUMABLE_PREFIX) and key not in NOT_RESUMABLE
 
 
+def refusal(key: str, config) -> str | None:
+    """Why the dotted setting ``key`` may not change when the run of ``config`` is resumed (None
+    when it may): the message of the resume's ConfigError."""
+    if resumable(key, config):
+        return None
+    if key in SETTLED:
+        return (
+            "tells when this run's restart is checked (restart_when = 'settled'): it shapes the run "
+            "and cannot change when resuming"
+        )
+    return (
+        "only execution settings (not chunk_size) and stopping settings (not the restart's: "
+        "restart_above, restart_at, restart_when, restarts) can change when resuming"
+    )
+
+
 def settled_restart(config) -> bool:
     """Whether ``config``'s run checks for a restart when its estimate settles."""
     st = config.stopping  # a GAN's too: one StoppingConfig for every kind of run

@@ -140,18 +140,8 @@ def resume(
             )
         config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         for key in {**(settings or {}), **(overrides or {})}:
-            if key in checkpoint.SETTLED and not checkpoint.resumable(key, config):
-                raise ConfigError(
-                    "tells when this run's restart is checked (restart_when = 'settled'): it shapes the run "
-                    "and cannot change when resuming",
-                    key,
-                )
-            if not checkpoint.resumable(key, config):
-                raise ConfigError(
-                    "only execution settings (not chunk_size) and stopping settings (not the restart's: "
-                    "restart_above, restart_at, restart_when, restarts) can change when resuming",
-                    key,
-                )
+            if (why := checkpoint.refusal(key, config)) is not None:
+                raise ConfigError(why, key)
         changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
         if changed is not None:
             config = from_dict(changed)
