@@ -136,6 +136,35 @@ def _import_module(module: str) -> None:
 OBJECT_PREFIX = "object:"
 
 
+def _object_problem(env_id: str) -> str:
+    """Why an ``object:module.Class`` id (a simulator object given to learn()) cannot be rebuilt,
+    with the id its module registers for that class where it registers one."""
+    module, _, name = env_id.removeprefix(OBJECT_PREFIX).rpartition(".")
+    head = f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. "
+    tail = " (`turinglearn report` still reads the finished run)"
+    if module in ("", "__main__"):  # defined in the script that ran: nothing to import it from
+        return head + (
+            "Move the class from the script into a module file, register it there as an environment id "
+            "(docs/own-system.md) and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
+        )
+    if module not in sys.modules:
+        try:
+            _import_module(module)
+        except BaseException as e:  # the suggestion below does not need the module
+            if isinstance(e, (KeyboardInterrupt, SystemExit)):
+                raise
+    known = [i for i, entry in ENVIRONMENTS.items() if entry.sim == f"{module}:{name}"]
+    if known:
+        return head + (
+            f"Its module registers it as {known[0]!r}: name that id here (with the settings the object was "
+            "built with), or rerun from Python with learn(config, simulator=...)" + tail
+        )
+    return head + (
+        f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) "
+        "and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
+    )
+
+
 def id_problem(env_id: str) -> str | None:
     """Why ``env_id`` cannot be used (one line), or None when it is registered. A
     ``"module:Name-v0"`` id imports its module first (from the current directory too, see
@@ -144,13 +173,7 @@ def id_problem(env_id: str) -> str | None:
     if env_id in ENVIRONMENTS:
         return None
     if env_id.startswith(OBJECT_PREFIX):
-        what = env_id.removeprefix(OBJECT_PREFIX)
-        module, _, name = what.rpartition(".")
-        return (
-            f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. "
-            f"Register it as an environment id ('{module or 'yourmodule'}:{name}-v0', see docs/own-system.md) "
-            "and name that id here, or rerun from Python with learn(config, simulator=...)"
-        )
+        return _object_problem(env_id)
     module = env_id.split(":", 1)[0] if ":" in env_id else ""
     if module and module not in sys.modules:
         try:

@@ -22,8 +22,27 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
     assert main(["run", str(out / "config.toml"), "--out", str(tmp_path / "again"), "--quiet"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "learn(simulator=...)" in err[0] and "register" in err[0].lower()
+    assert "registers it as 'turinglearn/Aggregation-v0'" in err[0]  # the id its module already has
     assert not (tmp_path / "again").exists()
     assert main(["resume", str(out)]) == 2
+    capsys.readouterr()
+    # report needs no simulator: names, truth and bounds come from the run's summary.json
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["bounds"] == {"lower": [-1.0] * 4, "upper": [1.0] * 4}
+    assert summary["features"] == list(sim.feature_names)
+    (out / "parameters.png").unlink()
+    assert main(["report", str(out)]) == 0
+    assert (out / "parameters.png").stat().st_size > 0
+    assert "v_l0" in capsys.readouterr().out
+
+
+def test_a_simulator_class_of_the_script_itself_is_named_as_such():
+    from turinglearn.environments import id_problem
+
+    why = id_problem("object:__main__.MySwarm")
+    assert "Move the class from the script into a module file" in why
+    why = id_problem("object:no_such_module_here.MySwarm")  # not importable: the id to register
+    assert "Register it as an environment id ('no_such_module_here:MySwarm-v0'" in why
 
 
 def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):

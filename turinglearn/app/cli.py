@@ -219,6 +219,7 @@ def cmd_report(args) -> int:
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
     from turinglearn.config import from_dict, read_source
     from turinglearn.config.gan import GANConfig
+    from turinglearn.environments import OBJECT_PREFIX
 
     run_dir = args.run_dir
     if not run_dir.is_dir():
@@ -226,25 +227,46 @@ def cmd_report(args) -> int:
             f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
         )
     status = read_status(run_dir)
-    config = from_dict(read_source(run_dir / CONFIG_FILE))
-    if isinstance(config, GANConfig):
-        return report_gan(run_dir, status)
-    from turinglearn.app.build import make_simulator
-
-    sim = make_simulator(config)
-    family = sim.model_family
-    files = draw_run(run_dir, family.names, sim.truth, (family.lower, family.upper), sim.feature_names)
+    source = read_source(run_dir / CONFIG_FILE)
     summary_file = run_dir / SUMMARY_FILE
+    env = source.get("environment")
+    if isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX):
+        # a simulator object given to learn(): not rebuildable, but its run says what the plots need
+        names, truth, bounds, features = _drawn_from_summary(run_dir, summary_file, env["id"])
+    else:
+        config = from_dict(source)
+        if isinstance(config, GANConfig):
+            return report_gan(run_dir, status)
+        from turinglearn.app.build import make_simulator
+        from turinglearn.families.policies import reported_family
+
+        sim = make_simulator(config)
+        shown = reported_family(sim.model_family)  # as the run drew them: policies as their controllers
+        names, truth, bounds, features = shown.names, sim.truth, (shown.lower, shown.upper), sim.feature_names
+    files = draw_run(run_dir, names, truth, bounds, features)
     summary = json.loads(summary_file.read_text()) if files and summary_file.is_file() else {}
     if summary.get("interval") or summary.get("stopped") or summary.get("restart"):
         from turinglearn.app.report import plot_parameters, restart_generations
         from turinglearn.app.runs import read_metrics
 
         intervals, stopped = summary.get("interval"), summary.get("stopped")  # redraw with them
-        metrics, bounds = read_metrics(run_dir), (family.lower, family.upper)
         restarts = restart_generations(summary.get("restart"))
-        plot_parameters(metrics, family.names, sim.truth, files[0], bounds, intervals, stopped, restarts)
+        plot_parameters(read_metrics(run_dir), names, truth, files[0], bounds, intervals, stopped, restarts)
     return print_report(summary_file, status, files, print_table)
+
+
+def _drawn_from_summary(run_dir: Path, summary_file: Path, env_id: str) -> tuple:
+    """(names, truth, bounds, feature names) of a run made with a simulator object, from its summary.json."""
+    try:
+        summary = json.loads(summary_file.read_text())
+    except (OSError, ValueError):
+        raise TuringLearnError(
+            f"{run_dir} was made with a simulator object ({env_id}) and has no readable {summary_file.name}, "
+            "which is where its parameters' names are then read from: report it once the run has finished"
+        ) from None
+    bounds = summary.get("bounds")
+    bounds = (bounds["lower"], bounds["upper"]) if isinstance(bounds, dict) else None  # older runs: none
+    return summary["parameters"], summary.get("truth"), bounds, summary.get("features")
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -339,10 +361,17 @@ def cmd_envs(args) -> int:
 
 
 def cmd_presets(args) -> int:
+    from importlib import resources
+
     from turinglearn.config import presets
 
-    for name in presets():
-        print(name)
+    if args.name is None:
+        for name in presets():
+            print(name)
+        return 0
+    if args.name not in presets():
+        raise TuringLearnError(f"unknown preset {args.name!r}; available presets: {', '.join(presets())}")
+    print(resources.files("turinglearn.presets").joinpath(f"{args.name}.toml").read_text(encoding="utf-8"), end="")
     return 0
 
 
@@ -374,6 +403,9 @@ def main(argv: list[str] | None = None) -> int:
     except TuringLearnError as e:
         print(f"turinglearn: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # the reader went away (`turinglearn presets | head -3`): nothing left to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
+        return 0
     except OSError as e:  # the file system refused something no check above foresaw: one line too
         where = f"{e.filename}: " if e.filename else ""
         print(f"turinglearn: error: {where}{e.strerror or e}", file=sys.stderr)

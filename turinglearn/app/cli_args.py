@@ -113,7 +113,10 @@ def _more_commands(sub) -> None:
     _benchmark_args(sub)
 
     sub.add_parser("envs", help="list the registered turinglearn environments")
-    sub.add_parser("presets", help="list the built-in presets")
+    pre = sub.add_parser(
+        "presets", help="list the built-in presets; with a NAME, print that preset's TOML (to copy and edit)"
+    )
+    pre.add_argument("name", nargs="?", metavar="NAME", help="e.g. own-system: turinglearn presets own-system > my.toml")
     init = sub.add_parser(
         "init",
         help="write a skeleton of a system of your own (NAME.py) and a config that runs it (NAME.toml)",

@@ -331,6 +331,9 @@ class SwarmExperiment:
             "learner": config.learner.kind,
             "models_kind": config.models.kind,
             "discriminators_kind": config.discriminators.kind,
+            # what `turinglearn report` draws with where the simulator cannot be rebuilt (an object)
+            "bounds": {"lower": [float(v) for v in self.shown.lower], "upper": [float(v) for v in self.shown.upper]},
+            "features": [str(f) for f in system.sim.feature_names],
         }
         if self.view is not None:
             extra["model"] = [float(v) for v in values[chosen]]  # the C2ST's model, reported
