@@ -47,6 +47,18 @@ def test_envs_and_presets(capsys):
     assert "aggregation" in capsys.readouterr().out
 
 
+def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
+    from turinglearn.config import load_config
+
+    assert main(["presets", "own-system"]) == 0
+    copy = tmp_path / "my.toml"
+    copy.write_text(capsys.readouterr().out)
+    assert load_config(str(copy)) == load_config("own-system")
+    assert main(["presets", "own-sistem"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("turinglearn: error: unknown preset 'own-sistem'; available presets: ") and "own-system" in err
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
