@@ -512,6 +512,34 @@ def test_swarm_one_row_for_every_swarm(drift):
     assert "params.reshape(-1, d)[0]" in p
 
 
+def test_swarm_config_that_fails_when_read_and_one_without_config(drift):
+    class Raises(drift):
+        @property
+        def config(self):
+            raise AttributeError("'Raises' object has no attribute '_cfg'")
+
+        @config.setter
+        def config(self, value):  # __init__ sets it; reading it fails, as a typo in a property would
+            self._kept = value
+
+    (p,) = _problems(check_environment, Raises())
+    assert p == (
+        "attribute 'config' raised AttributeError when read: 'Raises' object has no attribute '_cfg' "
+        "(settings: n_agents, n_replicas, steps)"
+    )
+    bare = object.__new__(drift)  # never set its config: a swarm's hint names a swarm's settings
+    assert _problems(check_environment, bare) == ["missing attribute 'config' (settings: n_agents, n_replicas, steps)"]
+
+
+def test_swarm_features_that_feature_names_do_not_name(drift):
+    class OneName(drift):
+        feature_names = ("x",)
+
+    (p,) = _problems(check_environment, OneName())
+    assert p.startswith("rollout(params [")
+    assert "(the last axis holds one value per name in feature_names, which has 1: name every feature" in p
+
+
 def test_swarm_one_row_for_the_whole_swarm(drift):
     class AgentsRow(drift):
         def rollout(self, params, rng, *, record=False):

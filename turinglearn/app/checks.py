@@ -56,11 +56,17 @@ def _missing(obj, contract: type, only: tuple[str, ...] | None = None) -> list[s
     ``obj`` lacks, each with what the contract says it is (``only``: just these members)."""
     attrs, methods = members(contract)
     have = set(dir(obj))
-    out = [
-        f"missing attribute {a!r} ({why})"
-        for a, why in attrs.items()
-        if a not in have and (not only or a in only)
-    ]
+    out = []
+    for a, why in attrs.items():
+        if only and a not in only:
+            continue
+        if a not in have:
+            out.append(f"missing attribute {a!r} ({why})")
+            continue
+        try:  # a property can be listed and still fail when read
+            getattr(obj, a)
+        except Exception as e:  # the user's code: any failure is a finding
+            out.append(f"attribute {a!r} raised {type(e).__name__} when read: {e} ({why})")
     return out + [
         f"missing method {m}{sig}" for m, sig in methods.items() if m not in have and (not only or m in only)
     ]
@@ -254,7 +260,8 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
     sim = _resolve(sim_or_id)
     report = CheckReport(f"simulator {_name(sim_or_id)}")
     problems = report.problems
-    problems += _missing(sim, InteractiveSimulator, only=("model_family", "truth", "config"))
+    shared = SwarmSimulator if "rollout" in dir(sim) else InteractiveSimulator  # says what its config holds
+    problems += _missing(sim, shared, only=("model_family", "truth", "config"))
     if problems:
         return report
     problems += [f"model_family: {p}" for p in _family_problems(sim.model_family)]

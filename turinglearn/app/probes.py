@@ -51,14 +51,24 @@ def call(problems: list[str], what: str, fn, *args, **kwargs):
         return None
 
 
-def float_array(problems: list[str], what: str, value, shape: tuple[int, ...]) -> np.ndarray | None:
+def float_array(
+    problems: list[str], what: str, value, shape: tuple[int, ...], features: bool = False
+) -> np.ndarray | None:
+    """``value`` as a float array of ``shape``, or None with the problem recorded; ``features``:
+    the last axis holds one value per name of ``feature_names`` (said where only it differs)."""
     try:
         a = np.asarray(value)
     except Exception:  # pragma: no cover - exotic objects
         problems.append(f"{what} returned {type(value).__name__}, not an array")
         return None
     if a.shape != shape:
-        problems.append(f"{what} returned shape {a.shape}; expected {shape}")
+        why = ""
+        if features and a.shape[:-1] == shape[:-1]:
+            why = (
+                f" (the last axis holds one value per name in feature_names, which has {shape[-1]}: "
+                "name every feature the simulator returns, or return only the named ones)"
+            )
+        problems.append(f"{what} returned shape {a.shape}; expected {shape}{why}")
         return None
     if a.dtype.kind not in "fiub":
         problems.append(f"{what} returned dtype {a.dtype}; expected a float array")
@@ -160,7 +170,7 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
             problems.append(f"step must return (state, features), got {type(res).__name__}")
             return None
         state, f = res
-        f = float_array(problems, f"step's features at t = {t}", f, (*shape, n_feat))
+        f = float_array(problems, f"step's features at t = {t}", f, (*shape, n_feat), features=True)
         if f is None:
             return None
         feats.append(f)
@@ -281,7 +291,9 @@ def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
         problems.append("rollout must return an object with .features [B, N, T, F]")
         return None
     b, n = params.shape[:2]
-    return float_array(problems, f"rollout(params [{b}, {n}, d]).features", r.features, (b, n, steps, n_feat))
+    return float_array(
+        problems, f"rollout(params [{b}, {n}, d]).features", r.features, (b, n, steps, n_feat), features=True
+    )
 
 
 def swarm_probes(sim, seed: int, noise: float):
