@@ -159,7 +159,9 @@ def test_resume_skips_a_truncated_checkpoint(tmp_path, settings, reference):
 def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, reference, settings):
     with pytest.raises(RunDirError, match="is complete; nothing to resume") as err:
         resume(reference)
-    assert f"start a new run from its config: `turinglearn run {reference}/config.toml" in str(err.value)
+    assert f"start a new run from its config, from generation 0: `turinglearn run {reference}/config.toml" in str(
+        err.value
+    )
     out = tmp_path / "run"
 
     stop = interrupt_at(2)

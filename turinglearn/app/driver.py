@@ -134,9 +134,9 @@ def resume(
     try:
         if read_status(run_dir).get("status") == "complete":
             raise RunDirError(
-                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it; to run on "
-                f"past where it ended, start a new run from its config: `turinglearn run {run_dir}/config.toml "
-                "--set stopping.converge=false`)"
+                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it). A complete "
+                "run is not continued; to search longer, start a new run from its config, from generation 0: "
+                f"`turinglearn run {run_dir}/config.toml --set stopping.converge=false`"
             )
         config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         for key in {**(settings or {}), **(overrides or {})}:
@@ -339,6 +339,7 @@ def learn(
     overrides: Mapping[str, Any] | None = None,
     hooks: Sequence[Hook] = (),
     simulator=None,
+    check: bool = True,
 ) -> LearnResult:
     """Run Turing Learning on a preset, a TOML file or a config in one call (default: the
     aggregation study; with a ``simulator`` of your own, the neutral ``own-system`` preset,
@@ -352,7 +353,10 @@ def learn(
     :class:`~turinglearn.core.contracts.SwarmSimulator` or
     :class:`~turinglearn.core.contracts.InteractiveSimulator`); the run's ``config.toml`` then
     names the object, and rerunning that file is refused with a message (register the simulator
-    as an environment id to make a run rerunnable from its file).
+    as an environment id to make a run rerunnable from its file). A simulator is checked first
+    (:func:`~turinglearn.app.checks.check_environment`, a fraction of a second, its own random
+    numbers): a broken contract raises :class:`~turinglearn.app.checks.ContractError` listing
+    every problem instead of running on wrong samples; ``check=False`` skips that.
     """
     extra = dict(overrides or {})
     if seed is not None:
@@ -369,4 +373,9 @@ def learn(
         cfg = config.replace(**extra) if extra else config
     else:
         cfg = load_config(config, extra)
+    if simulator is not None and check:
+        from turinglearn.app.checks import check_environment
+
+        noise = cfg.evaluation.c2st_noise if isinstance(cfg, Config) else None
+        check_environment(simulator, noise=noise)  # raises ContractError, one line per problem
     return run_experiment(cfg, out=out, progress=progress, hooks=hooks, simulator=simulator)
