@@ -54,3 +54,7 @@ def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):
     assert result.config.evaluation.average_last == own.evaluation.average_last
     assert json.loads(json.dumps(result.summary()))["name"] == "AggregationSim"
     assert np.isfinite(result.inferred).all()
+    lines = result.report().splitlines()  # the closing lines of the command line, from Python
+    assert lines[0].split()[:3] == ["parameter", "truth", "inferred"]
+    assert [line.split()[0] for line in lines[1:5]] == list(result.names)
+    assert lines[-1] == f"2 generations in {result.summary()['seconds']:.1f} s"

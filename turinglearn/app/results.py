@@ -4,6 +4,7 @@ estimate (torch-free)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from turinglearn.app.runs import ENGAGEMENT, MEMORY
+from turinglearn.app.runs import ENGAGEMENT, MEMORY, json_default
 from turinglearn.config import AVERAGES, TRACKS, Config
 from turinglearn.core.contracts import Generation
 
@@ -100,6 +101,20 @@ class LearnResult:
     def summary(self) -> dict[str, Any]:  # pragma: no cover - every kind writes its own
         """The run's summary.json."""
         raise NotImplementedError
+
+    def report(self) -> str:
+        """The closing lines the command line prints (``print(result.report())``): each
+        parameter's truth, estimate, interval and what the held-out test says, the C2ST, the
+        restarts and the coevolution's digest; a GAN's image metrics."""
+        import contextlib
+        import io
+
+        from turinglearn.app.printing import print_summary
+
+        out, summary = io.StringIO(), json.loads(json.dumps(self.summary(), default=json_default))  # as in the file
+        with contextlib.redirect_stdout(out):
+            print_summary(self.config, summary)
+        return out.getvalue()
 
 
 @dataclass(kw_only=True)

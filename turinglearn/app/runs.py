@@ -90,10 +90,10 @@ def _umask() -> int:
 
 
 def write_json(path: Path, obj) -> None:
-    atomic_write(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+    atomic_write(path, json.dumps(obj, indent=2, default=json_default) + "\n")
 
 
-def _json_default(o):
+def json_default(o):
     if isinstance(o, np.ndarray):
         return o.tolist()
     if isinstance(o, np.generic):
@@ -201,7 +201,7 @@ class RunDir:
         try:
             write_json(self.path / RUN_FILE, doc)
         except RunDirError:
-            text = (json.dumps(doc, indent=2, default=_json_default) + "\n").encode("utf-8")
+            text = (json.dumps(doc, indent=2, default=json_default) + "\n").encode("utf-8")
             try:
                 with open(self.path / RUN_FILE, "r+b") as f:
                     f.write(text)
