@@ -45,10 +45,11 @@ class EvaluationConfig:
     the system's. Where there are no discriminators (the metric baselines; a peer reports its
     posterior median) or the models are policy networks or programs (no median of parameters),
     the estimate is the window's; summary.json's ``estimate`` says which.
-    panel_every / panel_trials / panel_top: how often the panel keeps a candidate and a judge
-    (from generation 0; the last generation is always a candidate), the fresh trials of each
-    candidate it judges (``panel_trials`` models, each run ``learner.trials_per_model`` times),
-    and how many of the best-scored candidates the estimate is the median of.
+    panel_every: generations between two candidates (and judges) the panel keeps (from
+    generation 0; the last generation is always a candidate).
+    panel_trials: fresh trials of each candidate the panel judges (``panel_trials`` models,
+    each run ``learner.trials_per_model`` times).
+    panel_top: how many of the best-scored candidates the panel's estimate is the median of.
 
     The held-out test's trust report (:mod:`turinglearn.core.trust`; docs/design.md, "The
     held-out test"): c2st_schedule: what drives both sides of an interactive system in the
