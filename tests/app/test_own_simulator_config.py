@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 
 import turinglearn
 from turinglearn.app.build import make_simulator
@@ -58,3 +59,21 @@ def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):
     assert lines[0].split()[:3] == ["parameter", "truth", "inferred"]
     assert [line.split()[0] for line in lines[1:5]] == list(result.names)
     assert lines[-1] == f"2 generations in {result.summary()['seconds']:.1f} s"
+
+
+def test_learn_checks_a_simulator_first_and_check_false_skips_it(tmp_path, tiny):
+    from turinglearn.app.checks import ContractError
+
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+
+    class OneRow(type(sim)):  # every robot of every swarm given the first row: learns from wrong samples
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(np.broadcast_to(params[:1, :1], params.shape).copy(), rng, record=record)
+
+    broken = OneRow(sim.config)
+    out = tmp_path / "run"
+    with pytest.raises(ContractError, match="depend on the other swarms' rows"):
+        turinglearn.learn(simulator=broken, overrides={**tiny, "generations": 1}, out=out)
+    assert not out.exists()  # refused before anything was written
+    result = turinglearn.learn(simulator=broken, overrides={**tiny, "generations": 1}, check=False)
+    assert result.config.generations == 1
