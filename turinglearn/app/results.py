@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from turinglearn.app.runs import ENGAGEMENT, MEMORY, json_default
+from turinglearn.app.stopping import estimate_of
 from turinglearn.config import AVERAGES, TRACKS, Config
 from turinglearn.core.contracts import Generation
 
@@ -71,18 +72,6 @@ def estimate(
 def since(history: dict, start: int) -> dict:
     """``history``'s metrics from generation ``start`` on (after a restart, the new search's)."""
     return history if start == 0 else {k: v[start:] for k, v in history.items()}
-
-
-def window_of(generations: int, average_last: int) -> int:
-    """The generations the estimate averages: the last ``average_last``, at most half the run."""
-    return max(1, min(average_last, (generations + 1) // 2))
-
-
-def estimate_of(values: np.ndarray, average_last: int = 1, average: str = "median") -> np.ndarray:
-    """:func:`estimate` on the tracked values themselves, ``values`` [d, G] -> [d]."""
-    k = window_of(values.shape[1], average_last)
-    statistic = {"median": np.median, "mean": np.mean}[average]  # AVERAGES
-    return statistic(values[:, -k:], axis=1)
 
 
 @dataclass(kw_only=True)

@@ -121,6 +121,18 @@ def stalled(values: Sequence[float], tolerance: float, patience: int) -> bool:
     return bool(best_since >= best_before * (1 - tolerance))
 
 
+def window_of(generations: int, average_last: int) -> int:
+    """The generations the estimate averages: the last ``average_last``, at most half the run."""
+    return max(1, min(average_last, (generations + 1) // 2))
+
+
+def estimate_of(values: np.ndarray, average_last: int = 1, average: str = "median") -> np.ndarray:
+    """The run's window estimate (:func:`turinglearn.app.results.estimate`) on the tracked values themselves, ``values`` [d, G] -> [d]."""
+    k = window_of(values.shape[1], average_last)
+    statistic = {"median": np.median, "mean": np.mean}[average]  # AVERAGES
+    return statistic(values[:, -k:], axis=1)
+
+
 def settled(
     values: np.ndarray,
     ranges: np.ndarray,
@@ -134,13 +146,11 @@ def settled(
     [d, G] (``evaluation.track``'s column per parameter) and each parameter's range [d]:
 
     - the estimate the run would report had it stopped at each of the last ``patience``
-      generations (:func:`~turinglearn.app.results.estimate_of`: the ``average`` of the last
+      generations (:func:`estimate_of`: the ``average`` of the last
       ``average_last`` values, at most half the run) moved less than ``tolerance`` x range, and
     - the median of the last ``window`` values lies within ``tolerance`` x range of it: a
       recent sweep away, which a long average does not follow at once, keeps the run going.
     """
-    from turinglearn.app.results import estimate_of
-
     values = np.asarray(values, dtype=float)
     if values.shape[1] < max(patience, window):
         return False

@@ -408,7 +408,7 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
     of held-out aggregation runs, the spread covers that wander. Both parts are kept: ``test``
     and ``spread`` ([lo, hi] each); ``lo`` / ``hi`` / ``width`` are their hull. An interval the
     test could not draw (the estimate far off) stays None; ``ranges`` [d]: each parameter's."""
-    from turinglearn.app.results import window_of
+    from turinglearn.app.stopping import window_of
 
     values = np.array([history[f"{n}_{ev.track}"] for n in names], dtype=float)  # [d, G]
     k = window_of(values.shape[1], ev.average_last)
