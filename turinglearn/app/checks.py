@@ -260,7 +260,8 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
     sim = _resolve(sim_or_id)
     report = CheckReport(f"simulator {_name(sim_or_id)}")
     problems = report.problems
-    shared = SwarmSimulator if "rollout" in dir(sim) else InteractiveSimulator  # says what its config holds
+    interactive = is_interactive(sim) or "passive_schedule" in dir(sim)  # which contract, for every rule below
+    shared = InteractiveSimulator if interactive else SwarmSimulator  # (its hint says what its config holds)
     problems += _missing(sim, shared, only=("model_family", "truth", "config"))
     if problems:
         return report
@@ -272,7 +273,9 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
     if truth is None or truth.shape != (d,):
         problems.append(
             f"truth must be an array of shape ({d},), got {None if truth is None else truth.shape}"
-        )
+            + (" (a simulator of recorded data may have none: give it one inside the bounds to check it)"
+               if truth is None else "")
+        )  # fmt: skip
     elif ((truth < sim.model_family.lower) | (truth > sim.model_family.upper)).any():
         problems.append(f"truth {truth.tolist()} lies outside the model family's bounds")
     steps = sim.config.steps if "steps" in dir(sim.config) else None
@@ -285,9 +288,7 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
         problems.append(f"feature_names must be a non-empty tuple of strings, got {names!r}")
     if problems:
         return report
-    found = (
-        _interactive_problems if is_interactive(sim) or "passive_schedule" in dir(sim) else _swarm_problems
-    )(sim, seed, noise)
+    found = (_interactive_problems if interactive else _swarm_problems)(sim, seed, noise)
     problems += found[0]
     report.warnings += found[1]
     return report
