@@ -137,11 +137,17 @@ OBJECT_PREFIX = "object:"
 
 
 def _object_problem(env_id: str) -> str:
-    """Why an ``object:module.Class`` id (a simulator object given to learn()) cannot be rebuilt,
+    """Why an ``object:module:Class`` id (a simulator object given to learn()) cannot be rebuilt,
     with the id its module registers for that class where it registers one."""
-    module, _, name = env_id.removeprefix(OBJECT_PREFIX).rpartition(".")
+    what = env_id.removeprefix(OBJECT_PREFIX)
+    module, _, name = what.partition(":") if ":" in what else what.rpartition(".")  # older runs: module.Class
     head = f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. "
-    tail = " (`turinglearn report` still reads the finished run)"
+    tail = " (`turinglearn report` still reads the run)"
+    if "<locals>" in name:  # defined inside a function: no module-level name to register
+        return head + (
+            "Define the class at the top level of a module, register it there as an environment id "
+            "(docs/own-system.md) and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
+        )
     if module in ("", "__main__"):  # defined in the script that ran: nothing to import it from
         return head + (
             "Move the class from the script into a module file, register it there as an environment id "

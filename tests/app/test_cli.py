@@ -255,3 +255,15 @@ def test_plots_leave_the_callers_matplotlib_backend_alone(tmp_path):
         assert matplotlib.get_backend() == "svg"
     finally:
         matplotlib.use(before)
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly():
+    import subprocess
+    import sys
+
+    p = subprocess.Popen(
+        [sys.executable, "-m", "turinglearn", "presets", "own-system"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    p.stdout.close()  # as `| head -0` would, before anything is read
+    err = p.stderr.read().decode()
+    assert p.wait() == 1 and err == ""

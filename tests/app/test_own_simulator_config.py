@@ -17,7 +17,7 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
     result = turinglearn.learn("aggregation", simulator=sim, overrides=tiny, out=out)
     assert result.run_dir == out and (out / "summary.json").exists()
     text = (out / "config.toml").read_text()
-    assert 'id = "object:turinglearn.environments.aggregation.AggregationSim"' in text
+    assert 'id = "object:turinglearn.environments.aggregation:AggregationSim"' in text
     assert "Aggregation-v0" not in text
     # rerunning the file exits 2 with one line that says how to make it rerunnable, and writes nothing
     assert main(["run", str(out / "config.toml"), "--out", str(tmp_path / "again"), "--quiet"]) == 2
@@ -40,10 +40,15 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
 def test_a_simulator_class_of_the_script_itself_is_named_as_such():
     from turinglearn.environments import id_problem
 
-    why = id_problem("object:__main__.MySwarm")
+    why = id_problem("object:__main__:MySwarm")
     assert "Move the class from the script into a module file" in why
-    why = id_problem("object:no_such_module_here.MySwarm")  # not importable: the id to register
+    why = id_problem("object:no_such_module_here:MySwarm")  # not importable: the id to register
     assert "Register it as an environment id ('no_such_module_here:MySwarm-v0'" in why
+    why = id_problem("object:no_such_module_here:make.<locals>.MySwarm")  # defined in a function
+    assert "Define the class at the top level of a module" in why
+    assert "Register it" not in why.split("Define")[0]
+    why = id_problem("object:no_such_module_here.MySwarm")  # as runs before the colon recorded it
+    assert "('no_such_module_here:MySwarm-v0'" in why
 
 
 def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):
@@ -77,3 +82,48 @@ def test_learn_checks_a_simulator_first_and_check_false_skips_it(tmp_path, tiny)
     assert not out.exists()  # refused before anything was written
     result = turinglearn.learn(simulator=broken, overrides={**tiny, "generations": 1}, check=False)
     assert result.config.generations == 1
+
+
+def test_a_simulator_of_recorded_data_without_a_truth_is_not_checked_but_learns(tmp_path, tiny):
+    """The checker probes around the truth, which a simulator of real data need not have."""
+    from turinglearn.app.checks import ContractError, check_environment
+    from turinglearn.app.recording import record
+
+    env = {"environment.steps": 30}
+    rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=4, seed=1)
+    known = make_simulator(load_config("pendulum-pd", env))
+
+    class Unknown(type(known)):
+        truth = None  # the system's parameters are what the recording holds, unknown
+
+    sim = Unknown(known.config)
+    with pytest.raises(ContractError, match="a simulator of recorded data may have none"):
+        check_environment(sim)
+    small = {k: v for k, v in tiny.items() if k != "environment.n_agents"}  # a pendulum has no swarm
+    settings = {**small, **env, "generations": 2, "data": str(rec), "learner.passive": True}
+    result = turinglearn.learn("pendulum-pd", simulator=sim, overrides=settings)
+    assert np.isfinite(result.inferred).all()
+
+
+def test_the_check_before_learning_leaves_the_run_as_it_is(tiny):
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    checked = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2})
+    unchecked = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2}, check=False)
+    np.testing.assert_array_equal(checked.inferred, unchecked.inferred)
+    np.testing.assert_array_equal(checked.history["v_l0_median"], unchecked.history["v_l0_median"])
+
+
+def test_report_of_an_object_run_without_its_summary_or_from_before_bounds_were_recorded(tmp_path, tiny, capsys):
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    out = tmp_path / "run"
+    turinglearn.learn("aggregation", simulator=sim, overrides=tiny, out=out)
+    summary = json.loads((out / "summary.json").read_text())
+    del summary["bounds"], summary["features"]  # as an older version wrote it
+    (out / "summary.json").write_text(json.dumps(summary))
+    assert main(["report", str(out)]) == 0
+    assert "v_r1" in capsys.readouterr().out
+    (out / "summary.json").unlink()  # as an unfinished run: the names come from metrics.csv
+    (out / "parameters.png").unlink()
+    assert main(["report", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "no summary.json" in printed and (out / "parameters.png").stat().st_size > 0

@@ -229,23 +229,28 @@ def cmd_report(args) -> int:
     status = read_status(run_dir)
     source = read_source(run_dir / CONFIG_FILE)
     summary_file = run_dir / SUMMARY_FILE
+    try:
+        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    except (OSError, ValueError):
+        summary = {}  # a damaged summary: the plots come from metrics.csv, print_report says what is wrong
     env = source.get("environment")
-    if isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX):
-        # a simulator object given to learn(): not rebuildable, but its run says what the plots need
-        names, truth, bounds, features = _drawn_from_summary(run_dir, summary_file, env["id"])
-    else:
+    made_with_object = isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
+    if not made_with_object:
         config = from_dict(source)
         if isinstance(config, GANConfig):
             return report_gan(run_dir, status)
+    if made_with_object or isinstance(summary.get("bounds"), dict):
+        # what the run itself reported (a recording's truth, a policy's controller), no simulator
+        # rebuilt: a simulator object cannot be, and a registered one's module may be gone
+        names, truth, bounds, features = _drawn_from_run(run_dir, summary)
+    else:  # runs that did not record their bounds (unfinished, or made by an older version)
         from turinglearn.app.build import make_simulator
-        from turinglearn.families.policies import reported_family
 
         sim = make_simulator(config)
-        shown = reported_family(sim.model_family)  # as the run drew them: policies as their controllers
-        names, truth, bounds, features = shown.names, sim.truth, (shown.lower, shown.upper), sim.feature_names
+        family = sim.model_family
+        names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
     files = draw_run(run_dir, names, truth, bounds, features)
-    summary = json.loads(summary_file.read_text()) if files and summary_file.is_file() else {}
-    if summary.get("interval") or summary.get("stopped") or summary.get("restart"):
+    if files and (summary.get("interval") or summary.get("stopped") or summary.get("restart")):
         from turinglearn.app.report import plot_parameters, restart_generations
         from turinglearn.app.runs import read_metrics
 
@@ -255,15 +260,15 @@ def cmd_report(args) -> int:
     return print_report(summary_file, status, files, print_table)
 
 
-def _drawn_from_summary(run_dir: Path, summary_file: Path, env_id: str) -> tuple:
-    """(names, truth, bounds, feature names) of a run made with a simulator object, from its summary.json."""
-    try:
-        summary = json.loads(summary_file.read_text())
-    except (OSError, ValueError):
-        raise TuringLearnError(
-            f"{run_dir} was made with a simulator object ({env_id}) and has no readable {summary_file.name}, "
-            "which is where its parameters' names are then read from: report it once the run has finished"
-        ) from None
+def _drawn_from_run(run_dir: Path, summary: dict) -> tuple:
+    """(names, truth, bounds, feature names) from a run's summary.json, without rebuilding its
+    simulator; a run without one (unfinished) gives its names from metrics.csv's columns."""
+    from turinglearn.app.runs import read_metrics
+
+    if not summary.get("parameters"):
+        columns = read_metrics(run_dir) if (run_dir / "metrics.csv").is_file() else {}
+        names = [c.removesuffix("_median") for c in columns if c.endswith("_median") and f"{c[:-7]}_q25" in columns]
+        return names, None, None, None
     bounds = summary.get("bounds")
     bounds = (bounds["lower"], bounds["upper"]) if isinstance(bounds, dict) else None  # older runs: none
     return summary["parameters"], summary.get("truth"), bounds, summary.get("features")
@@ -399,13 +404,18 @@ def main(argv: list[str] | None = None) -> int:
         "init": cmd_init,
     }[args.command]
     try:
-        return handler(args)
+        code = handler(args)
+        sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
+        return code
     except TuringLearnError as e:
         print(f"turinglearn: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except BrokenPipeError:  # the reader went away (`turinglearn presets | head -3`): nothing left to say
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit's flush
-        return 0
+    except BrokenPipeError:  # the reader went away (`turinglearn presets | head -1`): nothing left to say
+        try:  # what is still buffered goes nowhere, not into a second error at exit (Python's docs, "signal")
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # stdout replaced by an object without a file descriptor
+            pass
+        return 1
     except OSError as e:  # the file system refused something no check above foresaw: one line too
         where = f"{e.filename}: " if e.filename else ""
         print(f"turinglearn: error: {where}{e.strerror or e}", file=sys.stderr)

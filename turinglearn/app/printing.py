@@ -192,7 +192,13 @@ def print_gan_summary(summary: dict) -> None:
 
 def print_report(summary_file: Path, status: dict, files, print_summary) -> int:
     if summary_file.is_file():
-        print_summary(json.loads(summary_file.read_text()))
+        try:
+            summary = json.loads(summary_file.read_text())
+        except ValueError as e:
+            from turinglearn.errors import RunDirError
+
+            raise RunDirError(f"{summary_file} is damaged ({e}); rerun the run to write it again") from None
+        print_summary(summary)
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
     for f in files:

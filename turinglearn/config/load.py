@@ -106,7 +106,7 @@ def load_config(
 def to_toml(config: Config | GANConfig, simulator=None) -> str:
     """The config as TOML text (a run's ``config.toml``). With ``simulator``, an object given
     to :func:`~turinglearn.app.driver.learn` in place of the config's environment, the
-    environment table names that object as ``object:module.Class``: rerunning the file is then
+    environment table names that object as ``object:module:Class`` (its qualified name): rerunning the file is then
     refused with a message saying how to make the simulator rebuildable, never run with the
     environment the config happened to carry."""
     import tomli_w
@@ -116,5 +116,5 @@ def to_toml(config: Config | GANConfig, simulator=None) -> str:
         from turinglearn.environments import OBJECT_PREFIX
 
         cls = type(simulator)
-        data["environment"] = {"id": f"{OBJECT_PREFIX}{cls.__module__}.{cls.__qualname__}"}
+        data["environment"] = {"id": f"{OBJECT_PREFIX}{cls.__module__}:{cls.__qualname__}"}
     return tomli_w.dumps(data)
