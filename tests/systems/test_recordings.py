@@ -98,7 +98,15 @@ GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
             ("individual", "step", "angle", "angular_velocity"),
             GOOD,
             5,
-            r"3 steps per individual; the environment runs 5: set environment.steps = 3",
+            r"3 steps per individual; the simulator runs 5 \(its config.steps\): make them agree, for a registered "
+            r"environment with environment.steps = 3 \(--set environment.steps=3\), for a simulator object by "
+            r"building it with 3 steps, or cut the recording's tracks to 5 steps",
+        ),
+        (
+            ("", "individual", "step", "angle", "angular_velocity"),  # pandas' to_csv without index=False
+            [(i, *row) for i, row in enumerate(GOOD)],
+            3,
+            r"has unexpected column\(s\) '' \(a table's index: write it with index=False\)",
         ),
         (
             ("individual", "step", "angle", "angular_velocity"),
@@ -132,8 +140,9 @@ def test_unreadable_files(tmp_path):
     np.savez(tmp_path / "rec.npz", individual=np.zeros((2, 2)), step=np.zeros(4))
     with pytest.raises(
         ConfigError, match="array 'individual' has shape \\(2, 2\\); every column must be 1-D"
-    ):
+    ) as e:
         read_recording(tmp_path / "rec.npz", NAMES)
+    assert "From x [N, T, F]: id = np.repeat(np.arange(N), T), step = np.tile(np.arange(T), N)" in str(e.value)
 
 
 def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
@@ -204,7 +213,7 @@ def test_cli_record_then_learn_from_it(tmp_path, capsys):
     assert summary["data"] == str(rec) and summary["truth"] is None  # a CSV carries no truth
     argv[argv.index(str(out))] = str(tmp_path / "run2")
     assert main([*argv, "--set", "environment.steps=12"]) == 2
-    assert "has 10 steps per individual; the environment runs 12" in capsys.readouterr().err
+    assert "has 10 steps per individual; the simulator runs 12 (its config.steps)" in capsys.readouterr().err
 
 
 SMALL_SWARM = {

@@ -96,7 +96,8 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
             if a.ndim != 1:
                 raise ConfigError(
                     f"recording {str(path)!r}: array {name!r} has shape {a.shape}; every column must be 1-D "
-                    "(one value per row: individual, step, features)",
+                    "(one value per row: individual, step, features). From x [N, T, F]: id = np.repeat(np.arange(N), "
+                    "T), step = np.tile(np.arange(T), N), and each feature x[:, :, j].ravel()",
                     "data",
                 )
         if truth is not None:
@@ -210,7 +211,11 @@ def read_recording(
         if missing:
             parts.append(f"lacks column(s) {', '.join(map(repr, missing))}")
         if extra:
-            parts.append(f"has unexpected column(s) {', '.join(map(repr, extra))}")
+            index = [c for c in extra if c == "" or c.startswith("Unnamed")]  # pandas' index, written along
+            parts.append(
+                f"has unexpected column(s) {', '.join(map(repr, extra))}"
+                + (" (a table's index: write it with index=False)" if index else "")
+            )
         n_feat = len([c for c in cols if c not in (ID, STEP)])
         raise ConfigError(
             f"recording {str(path)!r} {' and '.join(parts)}: it has {n_feat} feature column(s), the environment "
@@ -258,8 +263,10 @@ def read_recording(
         )
     if steps is not None and n_steps != steps:
         raise ConfigError(
-            f"recording {str(path)!r} has {n_steps} steps per individual; the environment runs {steps}: "
-            f"set environment.steps = {n_steps} (--set environment.steps={n_steps})",
+            f"recording {str(path)!r} has {n_steps} steps per individual; the simulator runs {steps} (its "
+            f"config.steps): make them agree, for a registered environment with environment.steps = {n_steps} "
+            f"(--set environment.steps={n_steps}), for a simulator object by building it with {n_steps} steps, "
+            f"or cut the recording's tracks to {steps} steps",
             "data",
         )
     x = values[order].reshape(len(uniq), n_steps, len(names))
