@@ -19,3 +19,17 @@ def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(caps
     out = capsys.readouterr().out
     assert "0.700 under the interrogators schedule (random 0.610, passive 0.550, interrogators 0.700)" in out
     assert "held-out test (interrogators schedule, 200 trials): accepts" in out
+
+
+def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys):
+    config = load_config("aggregation")
+    summary = {
+        "parameters": ["a", "b"], "truth": [0.1, 0.2], "inferred": [0.11, 0.25], "abs_error": [0.01, 0.05],
+        "generations": 1, "seconds": 1.0, "interval": {"a": {"lo": None, "hi": None}, "b": {"lo": None, "hi": None}},
+        "posterior": {"level": 0.9},
+        "posterior_interval": {"a": {"lo": 0.05, "hi": 0.15, "width": 0.1}, "b": {"lo": 0.1, "hi": 0.4, "width": 0.3}},
+    }  # fmt: skip
+    print_summary(config, summary)
+    out = capsys.readouterr().out
+    assert "posterior 90 % interval: a [+0.050, +0.150], b [+0.100, +0.400]\n" in out
+    assert out.count("none (far off)") == 2  # the held-out test's, as before

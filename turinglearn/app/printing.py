@@ -27,6 +27,12 @@ def print_table(summary: dict) -> None:
             else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
         )
         print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
+    if summary.get("posterior_interval"):  # a peer's own interval, beside the held-out test's above
+        post, level = summary["posterior_interval"], (summary.get("posterior") or {}).get("level", 0.9)
+        spans = ", ".join(
+            f"{n} [{post[n]['lo']:+.3f}, {post[n]['hi']:+.3f}]" for n in names if post.get(n) and post[n]["lo"] is not None
+        )
+        print(f"posterior {100 * level:g} % interval: {spans}")
     if summary.get("program"):
         print(f"evolved program: {summary['program']}")
     by = summary.get("c2st_by_schedule")

@@ -139,7 +139,7 @@ def run_abc_smc(
             "generations": generations,
             "epsilon": epsilon,
             "ended_by": stopped,
-            "distance": "L1 between cumulative per-step speed histograms",
+            "distance": "L1 between cumulative per-step histograms of each feature",
             "seconds": round(time.perf_counter() - t0, 3),
         },
     )

@@ -159,7 +159,7 @@ def run_npe(
         details={
             "density_estimator": "maf",
             "conditioned_on": "learned embedding of the set of trajectories" if embedding
-            else "cumulative per-step speed histograms (the metric baseline's summary)",
+            else "cumulative per-step histograms of each feature (the metric baseline's summary)",
             "epochs": epochs,
             "seconds_simulating": round(simulated, 3),
         },
