@@ -84,7 +84,7 @@ def test_the_embedding_ignores_the_order_of_individuals():
     assert not torch.allclose(net(x.flip(2)), out)  # but it sees time
 
 
-def test_a_peer_run_writes_the_summary_of_a_run(tmp_path):
+def test_a_peer_run_writes_the_summary_of_a_run(tmp_path, capsys):
     rec = tmp_path / "rec.npz"
     truth = f"environment.truth={TRUTH.tolist()}"
     assert (
@@ -94,6 +94,9 @@ def test_a_peer_run_writes_the_summary_of_a_run(tmp_path):
     args = [*SMALL, "--set", truth, "--set", f"data={rec}", "--set", "learner.kind=abc-smc"]
     args += ["--set", "stopping.max_simulations=1600", "--set", "evaluation.c2st_trials=10"]
     assert main(["run", "aggregation", *args, "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    assert f"seed 0, abc-smc with a budget of 1600 trajectories -> {out}" in printed.err  # not "N generations"
+    assert "posterior 90 % interval: v_l0 [" in printed.out
     s = json.loads((out / "summary.json").read_text())
     assert s["learner"] == "abc-smc" and s["generations"] == 1
     assert s["truth"] == TRUTH.tolist() and len(s["inferred"]) == len(s["abs_error"]) == 4
