@@ -91,34 +91,6 @@ def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
     return float(cross_val_score(clf, features, labels, cv=cv, scoring="accuracy").mean())
 
 
-def distinct(x: np.ndarray, folds: int = 5) -> np.ndarray:
-    """``x`` [S, T, F] with every trajectory that occurs more than once kept once, where at least
-    ``2 * folds`` distinct ones remain (else ``x`` as it is). Genuine trials drawn from a recording
-    smaller than the test repeat its individuals, and a copy on each side of a fold lets the
-    classifier recognise the individual: at the truth, 200 trials from a recording of 40 read 0.61,
-    from one of 400 trials 0.50. Simulated trials of a stochastic system never repeat."""
-    keep = distinct_groups(x[:, None], folds)
-    return x if keep is None else x[keep]
-
-
-def distinct_groups(x: np.ndarray, folds: int = 5) -> np.ndarray | None:
-    """The groups of ``x`` [S, k, T, F] (a trial's k genuine agents) to keep so that no trajectory
-    is in two of them: in order, each group none of whose trajectories an earlier kept group
-    holds; None where every group is kept anyway, or fewer than ``2 * folds`` would be."""
-    flat = np.ascontiguousarray(x).reshape(x.shape[0] * x.shape[1], -1)
-    _, ids = np.unique(flat, axis=0, return_inverse=True)
-    ids = ids.reshape(x.shape[:2])
-    seen: set[int] = set()
-    keep = []
-    for i, row in enumerate(ids.tolist()):
-        if seen.isdisjoint(row) and len(set(row)) == len(row):
-            keep.append(i)
-            seen.update(row)
-    if len(keep) == len(x) or len(keep) < 2 * folds:
-        return None
-    return np.asarray(keep)
-
-
 def model_c2st(
     system,
     theta: np.ndarray,
@@ -129,14 +101,14 @@ def model_c2st(
     schedule=None,
 ) -> float:
     """C2ST between genuine agents and replicas running ``theta[d]`` in ``trials`` fresh trials
-    (one random genuine agent per trial, each :func:`distinct` one once, every replica), with Gaussian tracking noise of
+    (one random genuine agent per trial, every replica), with Gaussian tracking noise of
     standard deviation ``noise`` added to every feature of both. schedule: what drives both
     sides of an interactive system (``InteractiveSystem.trajectories``); None: the system's default."""
     kw = {} if schedule is None else {"schedule": schedule}
     genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials, **kw)
     genuine, fake = genuine[0], fake[0]  # [trials, n_agents, T, F], [trials, R, T, F]
     pick = rng.integers(genuine.shape[1], size=trials)
-    g = distinct(genuine[np.arange(trials), pick], folds)  # [<= trials, T, F]
+    g = genuine[np.arange(trials), pick]  # [trials, T, F]
     c = fake.reshape(-1, *fake.shape[2:])  # [trials * R, T, F]
     if noise > 0:
         g = g + rng.normal(0.0, noise, g.shape)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from turinglearn.core.evaluation import distinct_groups, trajectory_features
+from turinglearn.core.evaluation import trajectory_features
 
 SCHEDULES = ("auto", "passive", "random", "interrogators")
 INTERVALS = ("fast", "thorough", "off")
@@ -106,17 +106,13 @@ class FastTest:
     seed: int = 0
     effort: Effort = field(default_factory=lambda: EFFORT["fast"])
     evaluations: int = 0
-    used: int = 0  # the trials the null is of (calibrate; fewer than asked where a recording repeats)
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
         self.trials = max(self.folds, round(self.trials * self.effort.trials_factor))
-        self.used = self.trials
 
-    def _run(self, theta: np.ndarray, seed: int, distinct: bool = True):
-        """(genuine [trials, k, T, F], counterfeit [trials, k, T, F]) of model theta [d], with noise;
-        ``distinct``: only trials whose genuine agents no other kept trial holds (a recording
-        smaller than the test repeats its individuals: :func:`~turinglearn.core.evaluation.distinct`)."""
+    def _run(self, theta: np.ndarray, seed: int):
+        """(genuine [trials, k, T, F], counterfeit [trials, k, T, F]) of model theta [d], with noise."""
         rng = np.random.default_rng(seed)
         kw = {} if self.schedule is None else {"schedule": self.schedule}
         g, c = self.system.trajectories(np.asarray(theta, float)[None], rng, self.trials, **kw)
@@ -125,9 +121,6 @@ class FastTest:
         k = min(g.shape[1], c.shape[1])
         pick = np.argsort(rng.random(g.shape[:2]), axis=1)[:, :k]  # k distinct genuine agents per trial
         g, c = g[np.arange(len(g))[:, None], pick], c[:, :k]
-        keep = distinct_groups(g, self.folds) if distinct else None
-        if keep is not None:
-            g, c = g[keep], c[keep]
         if self.noise > 0:
             g = g + rng.normal(0.0, self.noise, g.shape)
             c = c + rng.normal(0.0, self.noise, c.shape)
@@ -150,9 +143,7 @@ class FastTest:
     def calibrate(self, theta: np.ndarray) -> dict:
         """The null distribution at theta: accuracy with labels shuffled within every trial.
         Sets and returns {accuracy, threshold, null_median, null_sd}."""
-        g, c = self._run(theta, self.seed)
-        self.used = len(g)
-        x, y, fold, trial = self._dataset(g, c)
+        x, y, fold, trial = self._dataset(*self._run(theta, self.seed))
         acc = lda_accuracy(x, y, fold)
         rng = np.random.default_rng(self.seed + 1)
         order = np.argsort(trial, kind="stable")  # samples grouped by trial, 2k each
@@ -181,8 +172,7 @@ class FastTest:
         (independent trials) and the estimated power ``Phi((acc - threshold) / null_sd)``:
         [{"5%": {power (the weaker direction's), values, accuracy}, ...}] per parameter."""
         theta = np.asarray(theta, float)
-        used = self.used  # as many trials as the null was drawn from
-        base = self._run(theta, self.seed + 2, distinct=False)[1][:used]  # counterfeit trials of the fitted model
+        base = self._run(theta, self.seed + 2)[1]  # counterfeit trials of the fitted model
         out = []
         for j in range(len(theta)):
             width = self.upper[j] - self.lower[j]
@@ -195,7 +185,7 @@ class FastTest:
                 for s in signs:
                     moved = theta.copy()
                     moved[j] = np.clip(theta[j] + s * move * width, self.lower[j], self.upper[j])
-                    other = self._run(moved, self.seed + 3, distinct=False)[1][:used]
+                    other = self._run(moved, self.seed + 3)[1]
                     x, y, fold, _ = self._dataset(base, other)
                     acc = lda_accuracy(x, y, fold)
                     p = _normal_cdf((acc - self.threshold) / self.null_sd)
