@@ -278,3 +278,22 @@ def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
     assert_same_run(here, pool)
     metric = turinglearn.learn("aggregation", overrides={**overrides, "learner.kind": "metric-sse"})
     assert metric.summary()["data"] == str(path)
+
+
+def test_a_recording_too_small_for_the_held_out_test_is_warned_of(tmp_path):
+    """A test drawing more trials than the recording has individuals repeats them, and a repeated
+    individual on both sides of a fold reads as a difference (C2ST 0.61 at the truth, 40 of 200)."""
+    import warnings
+
+    from turinglearn.app.build import build
+    from turinglearn.app.recording import record
+    from turinglearn.config import load_config
+
+    env = {"environment.steps": 10}
+    rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=6, seed=1)
+    settings = {**env, "data": str(rec), "learner.passive": True}
+    with pytest.warns(UserWarning, match=r"has 6 individuals, too few for evaluation.c2st_trials = 200 .* = 6 or fewer"):
+        build(load_config("pendulum-pd", settings))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        build(load_config("pendulum-pd", {**settings, "evaluation.c2st_trials": 6}))
