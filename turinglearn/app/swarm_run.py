@@ -139,8 +139,8 @@ class SwarmExperiment:
     def headline(self, out) -> str:
         c = self.config
         if isinstance(self.learner, PeerLearner):  # one round of simulations and a fit, not generations
-            budget = f"a budget of {c.stopping.max_simulations} trajectories" if c.stopping.max_simulations else "its budget"
-            return f"{c.name} on {c.environment.id}, seed {c.seed}, {c.learner.kind} with {budget} -> {out}"
+            budget = self.learner.budget  # stopping.max_simulations, or the method's own default
+            return f"{c.name} on {c.environment.id}, seed {c.seed}, {c.learner.kind} with a budget of {budget} trajectories -> {out}"
         upto = "at most " if c.stopping.converge else ""  # it stops when the estimate has settled
         return f"{c.name} on {c.environment.id}, seed {c.seed}, {upto}{c.generations} generations -> {out}"
 
