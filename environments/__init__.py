@@ -9,6 +9,7 @@ gymnasium classes wrap it.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
@@ -141,33 +142,24 @@ def _object_problem(env_id: str) -> str:
     with the id its module registers for that class where it registers one."""
     what = env_id.removeprefix(OBJECT_PREFIX)
     module, _, name = what.partition(":") if ":" in what else what.rpartition(".")  # older runs: module.Class
-    head = f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. "
-    tail = " (`turinglearn report` still reads the run)"
+    register = "register it there as an environment id (docs/own-system.md) and name that id here"
     if "<locals>" in name:  # defined inside a function: no module-level name to register
-        return head + (
-            "Define the class at the top level of a module, register it there as an environment id "
-            "(docs/own-system.md) and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
+        fix = f"Define the class at the top level of a module, {register}"
+    elif module in ("", "__main__"):  # defined in the script that ran: nothing to import it from
+        fix = f"Move the class from the script into a module file, {register}"
+    else:
+        if module not in sys.modules:
+            with contextlib.suppress(Exception):  # the suggestion below does not need the module
+                _import_module(module)
+        known = [i for i, entry in ENVIRONMENTS.items() if entry.sim == f"{module}:{name}"]
+        fix = (
+            f"Its module registers it as {known[0]!r}: name that id here (with the settings the object was built with)"
+            if known
+            else f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) and name that id here"
         )
-    if module in ("", "__main__"):  # defined in the script that ran: nothing to import it from
-        return head + (
-            "Move the class from the script into a module file, register it there as an environment id "
-            "(docs/own-system.md) and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
-        )
-    if module not in sys.modules:
-        try:
-            _import_module(module)
-        except BaseException as e:  # the suggestion below does not need the module
-            if isinstance(e, (KeyboardInterrupt, SystemExit)):
-                raise
-    known = [i for i, entry in ENVIRONMENTS.items() if entry.sim == f"{module}:{name}"]
-    if known:
-        return head + (
-            f"Its module registers it as {known[0]!r}: name that id here (with the settings the object was "
-            "built with), or rerun from Python with learn(config, simulator=...)" + tail
-        )
-    return head + (
-        f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) "
-        "and name that id here, or rerun from Python with learn(config, simulator=...)" + tail
+    return (
+        f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. {fix}, "
+        "or rerun from Python with learn(config, simulator=...) (`turinglearn report` still reads the run)"
     )
 
 

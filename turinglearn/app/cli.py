@@ -366,9 +366,7 @@ def cmd_envs(args) -> int:
 
 
 def cmd_presets(args) -> int:
-    from importlib import resources
-
-    from turinglearn.config import presets
+    from turinglearn.config.load import preset_text, presets
 
     if args.name is None:
         for name in presets():
@@ -376,7 +374,7 @@ def cmd_presets(args) -> int:
         return 0
     if args.name not in presets():
         raise TuringLearnError(f"unknown preset {args.name!r}; available presets: {', '.join(presets())}")
-    print(resources.files("turinglearn.presets").joinpath(f"{args.name}.toml").read_text(encoding="utf-8"), end="")
+    print(preset_text(args.name), end="")
     return 0
 
 

@@ -127,7 +127,8 @@ def window_of(generations: int, average_last: int) -> int:
 
 
 def estimate_of(values: np.ndarray, average_last: int = 1, average: str = "median") -> np.ndarray:
-    """The run's window estimate (:func:`turinglearn.app.results.estimate`) on the tracked values themselves, ``values`` [d, G] -> [d]."""
+    """The run's window estimate (:func:`turinglearn.app.results.estimate`) on the tracked values
+    themselves, ``values`` [d, G] -> [d]."""
     k = window_of(values.shape[1], average_last)
     statistic = {"median": np.median, "mean": np.mean}[average]  # AVERAGES
     return statistic(values[:, -k:], axis=1)

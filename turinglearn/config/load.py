@@ -60,8 +60,12 @@ def read_source(preset_or_file: str | Path) -> dict:
         raise ConfigError(
             f"unknown preset {name!r}; available presets: {', '.join(presets())}, or a path to a .toml file"
         )
-    text = resources.files("turinglearn.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
-    return _parse_toml(text, f"preset {name!r}")
+    return _parse_toml(preset_text(name), f"preset {name!r}")
+
+
+def preset_text(name: str) -> str:
+    """The TOML file of the built-in preset ``name`` (one of :func:`presets`), as shipped."""
+    return resources.files("turinglearn.presets").joinpath(f"{name}.toml").read_text(encoding="utf-8")
 
 
 def parse_override(item: str) -> tuple[str, Any]:
