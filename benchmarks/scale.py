@@ -7,9 +7,11 @@ the same run is the in-process generation with the whole batch as one chunk (wha
 engine did before chunking). Every backend's final populations are checked bit-identical.
 
 ``--part population``: seconds per generation and peak memory for 100, 1,000 and 10,000
-models against 100 discriminators, on one core (BLAS limited to one thread), each size in a
-fresh process so that peaks are its own. Linear growth means seconds and memory per model
-stay flat.
+models against 100 discriminators, on one core (BLAS and the compiled kernels limited to one
+thread), each size in a fresh process so that peaks are its own. Linear growth means seconds
+per model stay flat; memory stays flat only without the presets' memory, whose steps hold the
+generation's samples of every model (``--set`` the settings of
+``turinglearn.config.WITHOUT_MEMORY`` for the baseline).
 
     python benchmarks/scale.py --part backends --generations 5
     python benchmarks/scale.py --part population --sizes 100,1000,10000
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import subprocess
@@ -107,6 +110,7 @@ def population(sizes: list[int], generations: int) -> list[dict]:
             text=True,
             check=True,
             cwd=__file__.rsplit("/", 1)[0],
+            env={**os.environ, "TURINGLEARN_THREADS": "1"},  # the compiled kernels on one core too
         )
         row = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(row)
