@@ -35,6 +35,7 @@ _LAZY = {
     "SwarmSystem": "turinglearn.systems.swarm",
     "SampleBatch": "turinglearn.core.contracts",
     "ConfigError": "turinglearn.errors",
+    "TuringLearnWarning": "turinglearn.errors",
     "check_environment": "turinglearn.app.checks",
     "check_model_family": "turinglearn.app.checks",
     "check_discriminator": "turinglearn.app.checks",
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from turinglearn.core.learner import TuringLearner
     from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
     from turinglearn.environments.gym_wrapper import GymSim
-    from turinglearn.errors import ConfigError
+    from turinglearn.errors import ConfigError, TuringLearnWarning
     from turinglearn.families.elman import ElmanNetwork
     from turinglearn.systems.recording_files import read_recording
     from turinglearn.systems.swarm import SwarmSystem

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
 
 class TuringLearnError(Exception):
     """Base class of turinglearn's own errors."""
@@ -16,6 +22,11 @@ class ConfigError(TuringLearnError, ValueError):
     def __init__(self, message: str, key: str | None = None):
         self.key = key
         super().__init__(f"{key}: {message}" if key else message)
+
+
+class TuringLearnWarning(UserWarning):
+    """Base class of turinglearn's own warnings: the run goes on, but something will mislead
+    (the command line prints them as ``turinglearn: warning: ...``)."""
 
 
 class RunDirError(TuringLearnError):
@@ -49,3 +60,12 @@ def one_of(value: str, choices: tuple[str, ...], key: str) -> str:
 
 class DataError(TuringLearnError):
     """Data cannot be used as given (missing or empty folder, unreadable file, inconsistent images)."""
+
+
+def warn(message: str, category: type[Warning] = TuringLearnWarning) -> None:
+    """Issue a warning that points at the first line outside turinglearn (the user's call of
+    ``learn``, ``build`` or a checker), wherever in the package it was raised."""
+    frame, level = sys._getframe(1), 2  # warnings.warn's stacklevel 2: the frame that called this
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_PACKAGE + os.sep):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

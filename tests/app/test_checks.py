@@ -613,6 +613,22 @@ def test_swarm_tiny_spread_and_no_signal(drift):
     assert p.startswith("no signal: in 2 swarms each, the truth [0.2, 0.05] and a distant model")
 
 
+def test_learn_points_the_checkers_warnings_at_the_callers_line(drift):
+    """learn() checks a simulator first; its warnings name the user's line, not the driver's."""
+
+    class Tiny(drift):
+        def rollout(self, params, rng, *, record=False):
+            r = super().rollout(params, rng, record=record)
+            r.features = r.features * [1.0, 0.01]
+            return r
+
+    settings = {"evaluation.c2st_trials": 0, "models.population": 4, "models.parents": 2}
+    settings |= {"discriminators.population": 4, "discriminators.parents": 2}
+    with pytest.warns(CheckWarning, match="feature 'distance' has a standard deviation of") as caught:
+        turinglearn.learn(simulator=Tiny(), generations=1, overrides=settings)
+    assert {w.filename for w in caught if w.category is CheckWarning} == {__file__}
+
+
 def test_checks_are_fast():
     start = time.perf_counter()
     for env_id in ("turinglearn/Aggregation-v0", "turinglearn/StimulusResponse-v0"):

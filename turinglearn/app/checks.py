@@ -17,7 +17,6 @@ The contracts are those of :mod:`turinglearn.core` (model and discriminator fami
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,7 +34,7 @@ from turinglearn.core.contracts import (
     is_interactive,
     members,
 )
-from turinglearn.errors import TuringLearnError
+from turinglearn.errors import TuringLearnError, TuringLearnWarning, warn
 
 
 class ContractError(TuringLearnError):
@@ -195,7 +194,7 @@ def _resolve(sim_or_id):
     return make_simulator(Config(environment=EnvironmentConfig(sim_or_id)))
 
 
-class CheckWarning(UserWarning):
+class CheckWarning(TuringLearnWarning):
     """Something that will not stop a run but will spoil what it shows (e.g. a feature whose
     spread the held-out test's tracking noise swamps)."""
 
@@ -314,5 +313,5 @@ def check_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> C
     if report.problems:
         raise ContractError(report.what, report.problems)
     for w in report.warnings:
-        warnings.warn(f"{report.what}: {w}", CheckWarning, stacklevel=2)
+        warn(f"{report.what}: {w}", CheckWarning)
     return report

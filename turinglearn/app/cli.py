@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 from turinglearn.app.printing import (
@@ -18,7 +19,7 @@ from turinglearn.app.printing import (
     print_table,
     report_gan,
 )
-from turinglearn.errors import TuringLearnError
+from turinglearn.errors import TuringLearnError, TuringLearnWarning
 
 EXIT_USAGE = 2
 
@@ -401,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
         "presets": cmd_presets,
         "init": cmd_init,
     }[args.command]
+    show = warnings.showwarning
+    warnings.showwarning = _one_line(show)
     try:
         code = handler(args)
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
@@ -418,6 +421,21 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{e.filename}: " if e.filename else ""
         print(f"turinglearn: error: {where}{e.strerror or e}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        warnings.showwarning = show
+
+
+def _one_line(show):
+    """``warnings.showwarning`` that prints turinglearn's own warnings as one line, like its
+    errors (the others as ``show`` would)."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TuringLearnWarning):
+            print(f"turinglearn: warning: {message}", file=sys.stderr if file is None else file)
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return showwarning
 
 
 if __name__ == "__main__":  # pragma: no cover
