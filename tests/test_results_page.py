@@ -282,3 +282,25 @@ def test_the_gp_runs_at_300_generations_with_the_memory_are_what_the_page_says()
         f"{np.median(worst):.4f}, largest {max(worst):.4f})" in text
     )
     assert f"(C2ST at most 0.6) in {sum(c <= 0.6 for c in c2st)} of 10 (median {np.median(c2st):.2f};" in text
+
+
+def test_the_small_recording_table_is_recomputed_from_its_runs():
+    """docs/results.md, "A small recording's held-out tests": every row from small_recordings.json."""
+    stored = json.loads((DOCS / "small_recordings.json").read_text())["invocations"]
+    section = (DOCS / "results.md").read_text().split("### A small recording's held-out tests", 1)[1]
+    rows = [line for line in section.split("\n## ", 1)[0].splitlines() if line.startswith("| ") and "robots" in line]
+    assert len(rows) == 8
+    settings = {"the preset": {}, "no tracking noise, one genuine a trial": {
+        "evaluation.c2st_noise": 0, "learner.genuine_per_trial": 1}}
+    draws = {"each once": "each individual once", "with replacement": "with replacement"}
+    for line in rows:
+        recording, what, draw, trials, c2st, rejects = (c.strip() for c in line.strip("|").split("|"))
+        (invocation,) = [i for i in stored if i["settings"] == settings[what]]
+        (row,) = [
+            r for r in invocation["rows"]
+            if f"{r['individuals']} robots" == recording and r["draw"].startswith(draws[draw])
+        ]  # fmt: skip
+        values = [s["c2st"] for s in row["per_seed"]]
+        assert trials == str(row["trials"])
+        assert c2st == f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
+        assert rejects == f"{sum(s['rejected'] for s in row['per_seed'])} of {len(values)}"

@@ -214,6 +214,12 @@ def test_cli_record_then_learn_from_it(tmp_path, capsys):
     argv[argv.index(str(out))] = str(tmp_path / "run2")
     assert main([*argv, "--set", "environment.steps=12"]) == 2
     assert "has 10 steps per individual; the simulator runs 12 (its config.steps)" in capsys.readouterr().err
+    # a recording too small for the test's trials: one line, as the errors are
+    argv[argv.index(str(tmp_path / "run2"))] = str(tmp_path / "run3")
+    assert main([*argv, "--set", "evaluation.c2st_trials=20"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("turinglearn: warning: the recording") and "use 10 trials, each individual once" in err[0]
+    assert not any("Warning" in line for line in err)
 
 
 SMALL_SWARM = {
@@ -280,20 +286,45 @@ def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
     assert metric.summary()["data"] == str(path)
 
 
-def test_a_recording_too_small_for_the_held_out_test_is_warned_of(tmp_path):
-    """A test drawing more trials than the recording has individuals repeats them, and a repeated
-    individual on both sides of a fold reads as a difference (C2ST 0.61 at the truth, 40 of 200)."""
+def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tmp_path):
+    """A test drawing more trials than the recording has individuals would repeat them, and a
+    repeated individual on both sides of a fold reads as a difference (C2ST 0.61 at the truth,
+    40 individuals, 200 trials): the tests get one trial per individual instead, and the run says so."""
     import warnings
 
     from turinglearn.app.build import build
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
+    from turinglearn.core.evaluation import model_c2st
+    from turinglearn.core.trust import FastTest
 
     env = {"environment.steps": 10}
-    rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=6, seed=1)
+    rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=12, seed=1)
     settings = {**env, "data": str(rec), "learner.passive": True}
-    with pytest.warns(UserWarning, match=r"has 6 individuals, too few for evaluation.c2st_trials = 200 .* = 6 or fewer"):
-        build(load_config("pendulum-pd", settings))
+    with pytest.warns(UserWarning, match=r"has 12 individuals, too few for evaluation.c2st_trials = 200 .* use 12 trials, each individual once") as caught:
+        learner = build(load_config("pendulum-pd", settings))
+    assert {w.filename for w in caught} == {__file__}  # the warning points at the caller's line
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        build(load_config("pendulum-pd", {**settings, "evaluation.c2st_trials": 6}))
+        build(load_config("pendulum-pd", {**settings, "evaluation.c2st_trials": 12}))
+    system, truth = learner.system, np.asarray(learner.system.truth, float)
+    recorded = system.recording.x.reshape(len(system.recording.x), -1)
+
+    def drawn(genuine):  # the recorded index of every genuine trajectory drawn
+        rows = genuine.reshape(len(genuine), -1)
+        return [int(np.flatnonzero((recorded == r).all(axis=1))[0]) for r in rows]
+
+    genuine, fake = system.trajectories(truth[None], np.random.default_rng(0), 200)
+    assert genuine.shape[1] == fake.shape[1] == 12
+    assert sorted(drawn(genuine[0, :, 0])) == list(range(12))  # every individual, once
+    test = FastTest(system, 200, 0.0, system.model_family.lower, system.model_family.upper)
+    test.calibrate(truth)
+    assert test.trials == 12
+    assert 0.0 <= model_c2st(system, truth, np.random.default_rng(1), 200) <= 1.0
+    # a generation's draws still repeat individuals across models when the file has too few
+    assert system.trajectories(np.tile(truth, (20, 1)), np.random.default_rng(2))[0].shape[:2] == (20, 1)
+    # below the tests' least trials, individuals repeat, and the warning says the test reads high
+    tiny = record(load_config("pendulum-pd", env), tmp_path / "tiny.npz", trials=6, seed=1)
+    with pytest.warns(UserWarning, match=r"draw individuals twice in their 10 trials and read high \(record at least 10"):
+        small = build(load_config("pendulum-pd", {**settings, "data": str(tiny)}))
+    assert small.system.trajectories(truth[None], np.random.default_rng(0), 200)[0].shape[1] == 10

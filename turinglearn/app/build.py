@@ -21,7 +21,7 @@ from turinglearn.core.contracts import Hook, SampleTrainer, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.optimizers import SelfAdaptiveES
 from turinglearn.core.random import stream
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, warn
 from turinglearn.families.parametric import ReactiveController
 from turinglearn.systems.interactive import InteractiveSystem, WatchedSystem
 from turinglearn.systems.swarm import SwarmSnapshotSystem, SwarmSystem
@@ -125,18 +125,21 @@ def _recorded_system(config: Config, sim):
         )
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc, ev = config.learner, config.evaluation
-    most = len(rec.x) // lc.genuine_per_trial  # trials the held-out test can draw without repeating an individual
-    if ev.c2st_trials > most:
-        import warnings
-
-        warnings.warn(
-            f"the recording {config.data!r} has {len(rec.x)} individuals, too few for evaluation.c2st_trials = "
-            f"{ev.c2st_trials} trials of {lc.genuine_per_trial} genuine each: the held-out test would draw individuals "
-            f"twice and read high (C2ST 0.61 at the truth for 40 individuals and 200 trials); set "
-            f"evaluation.c2st_trials = {most} or fewer",
-            stacklevel=2,
+    system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
+    if ev.c2st_trials > 0 and (got := system.test_trials(ev.c2st_trials)) < ev.c2st_trials:
+        most = len(rec.x) // lc.genuine_per_trial
+        what = (
+            f"the held-out tests use {got} trials, each individual once (set evaluation.c2st_trials = {got} "
+            f"to ask for that)"
+            if got <= most
+            else f"the held-out tests draw individuals twice in their {got} trials and read high (record at "
+            f"least {got * lc.genuine_per_trial} individuals)"
         )
-    return RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
+        warn(
+            f"the recording {config.data!r} has {len(rec.x)} individuals, too few for evaluation.c2st_trials = "
+            f"{ev.c2st_trials} trials of {lc.genuine_per_trial} genuine each: {what}"
+        )
+    return system
 
 
 @dataclass(frozen=True)

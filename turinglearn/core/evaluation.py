@@ -101,15 +101,16 @@ def model_c2st(
     schedule=None,
 ) -> float:
     """C2ST between genuine agents and replicas running ``theta[d]`` in ``trials`` fresh trials
-    (one random genuine agent per trial, every replica), with Gaussian tracking noise of
+    (a recording gives at most one per individual: ``RecordedSystem.test_trials``; one random
+    genuine agent per trial, every replica), with Gaussian tracking noise of
     standard deviation ``noise`` added to every feature of both. schedule: what drives both
     sides of an interactive system (``InteractiveSystem.trajectories``); None: the system's default."""
     kw = {} if schedule is None else {"schedule": schedule}
     genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials, **kw)
-    genuine, fake = genuine[0], fake[0]  # [trials, n_agents, T, F], [trials, R, T, F]
-    pick = rng.integers(genuine.shape[1], size=trials)
-    g = genuine[np.arange(trials), pick]  # [trials, T, F]
-    c = fake.reshape(-1, *fake.shape[2:])  # [trials * R, T, F]
+    genuine, fake = genuine[0], fake[0]  # [t, n_agents, T, F], [t, R, T, F]; a recording: t <= trials
+    pick = rng.integers(genuine.shape[1], size=len(genuine))
+    g = genuine[np.arange(len(genuine)), pick]  # [t, T, F]
+    c = fake.reshape(-1, *fake.shape[2:])  # [t * R, T, F]
     if noise > 0:
         g = g + rng.normal(0.0, noise, g.shape)
         c = c + rng.normal(0.0, noise, c.shape)

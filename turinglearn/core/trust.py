@@ -89,7 +89,8 @@ def _normal_cdf(z: float) -> float:
 class FastTest:
     """The fast held-out test of ``system`` at a fixed budget (see the module docstring).
 
-    trials: trials per evaluation; noise: tracking noise (std) added to every feature;
+    trials: trials per evaluation (after the first, those the system gave: a recording gives
+    at most one per individual); noise: tracking noise (std) added to every feature;
     schedule: passed to ``system.trajectories`` (interactive systems), None for others;
     level: the test's acceptance level (0.9: a model as good as the system is accepted 90 %
     of the time); lower / upper: the parameters' bounds [d]; seed: fixes every evaluation's
@@ -118,6 +119,7 @@ class FastTest:
         g, c = self.system.trajectories(np.asarray(theta, float)[None], rng, self.trials, **kw)
         self.evaluations += 1
         g, c = np.asarray(g[0], float), np.asarray(c[0], float)
+        self.trials = len(g)  # a recording gives no more trials than it has individuals
         k = min(g.shape[1], c.shape[1])
         pick = np.argsort(rng.random(g.shape[:2]), axis=1)[:, :k]  # k distinct genuine agents per trial
         g, c = g[np.arange(len(g))[:, None], pick], c[:, :k]

@@ -10,6 +10,11 @@ run in their place everywhere: a swarm environment simulates swarms made only of
 ``learner.recorded_samples = "all"``, :data:`RECORDED_SAMPLES`), an interactive one runs the
 model under its passive schedule.
 
+**The held-out tests** (C2ST, the fast test, power and intervals) draw each recorded individual
+at most once: a test asking for more trials than the file holds individuals gets fewer
+(:meth:`RecordedSystem.test_trials`), since an individual repeated on both sides of a fold is
+recognised and the test reads high (C2ST 0.61 at the truth, 200 trials from 40 individuals).
+
 **Writing a recording** from a simulator: :func:`record` (``turinglearn record aggregation
 --out rec.npz --trials 100``) runs the environment's ground truth the same way (swarms of the
 truth, every robot recorded; or the passive schedule) and writes every individual.
@@ -39,6 +44,9 @@ __all__ = [
 #: are simulated, and charged, but not judged), or ``all`` of them (every simulated robot runs
 #: the model, so each is a sample of it; a model's fitness averages over all of them)
 RECORDED_SAMPLES = ("replicas", "all")
+#: the fewest fresh trials a held-out test gets from a small recording (the config's least
+#: ``evaluation.c2st_trials``: a sample in each of 5 folds for both classes), repeating individuals
+MIN_TEST_TRIALS = 10
 
 
 def individuals_per_trial(sim) -> int:
@@ -124,9 +132,20 @@ class RecordedSystem:
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 
+    def test_trials(self, trials: int, models: int = 1) -> int:
+        """How many of ``trials`` fresh trials of ``models`` models a held-out test gets: no
+        more than the file's individuals fill without repeating one (an individual on both
+        sides of a fold is recognised, and the test reads high), but at least
+        ``min(trials, MIN_TEST_TRIALS)``, repeating individuals only then."""
+        most = len(self.recording.x) // (models * self.genuine_per_trial)
+        return min(trials, max(most, MIN_TEST_TRIALS))
+
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
-        """(genuine [M, trials, g, T, F] from the file, counterfeit [M, trials, r, T, F])."""
-        trials = self.trials_per_model if trials is None else trials
+        """(genuine [M, t, g, T, F] from the file, counterfeit [M, t, r, T, F]). trials: None, a
+        generation's (``trials_per_model``; individuals repeat across models when the file has
+        too few); given, a held-out test's fresh trials: t = :meth:`test_trials` of it, each
+        individual drawn at most once while the file has enough."""
+        trials = self.trials_per_model if trials is None else self.test_trials(trials, theta.shape[0])
         fake = self._counterfeit(theta, rng, trials)
         m, g = theta.shape[0], self.genuine_per_trial
         genuine = self._genuine(rng, m * trials * g).reshape(m, trials, g, *fake.shape[3:])
