@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ from typing import Any
 
 from turinglearn.app.peer_benchmark_dir import check_directory
 from turinglearn.app.runs import atomic_write, write_json
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, TuringLearnWarning
 
 #: built-in tasks: name -> (preset, its settings). Aggregation's preset truth sits on three
 #: bounds, where clipping is exact and a posterior summary cannot be; here it is interior.
@@ -364,7 +365,9 @@ def run_cell(job: tuple) -> dict:
 
     t0 = time.perf_counter()
     try:
-        s = learn(preset, overrides=settings).summary()
+        with warnings.catch_warnings():  # every cell's recording is small: the docs say so, once
+            warnings.filterwarnings("ignore", "the recording .* too few for evaluation.c2st_trials", TuringLearnWarning)
+            s = learn(preset, overrides=settings).summary()
     except Exception as e:  # one failed cell leaves the others running; a rerun retries it
         return {"error": f"{type(e).__name__}: {e}".splitlines()[0]}
     from turinglearn.app.peer_benchmark_report import cell_row
