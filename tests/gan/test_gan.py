@@ -568,6 +568,9 @@ def test_learn_runs_a_gan_config():
     result = turinglearn.learn(cfg)
     assert isinstance(result, turinglearn.LearnResult)
     assert result.summary()["generations"] == 2 and result.learner.generation == 2
+    lines = result.report().splitlines()  # the command line's closing lines, from Python
+    assert lines[-1].startswith("2 generations in ") and " on cpu (" in lines[-1]
+    assert lines[0].strip().startswith("images per second: ")  # tiny() measures no image metrics
 
 
 def test_import_is_light_and_gan_needs_no_gymnasium():
