@@ -7,8 +7,8 @@ held-out tests at the truth itself, where a sound test reads chance: the C2ST (r
 ``evaluation.c2st_trials`` asked for) and the fast test (shrinkage LDA; it rejects a model as
 good as the system in about 1 - ``evaluation.level`` of runs). With replacement, a test asking
 for more trials than the file holds draws individuals twice, and one on both sides of a fold is
-recognised; as shipped it gets ``min(asked, N // learner.genuine_per_trial)`` trials
-(``RecordedSystem.test_trials``). Tracking noise (``evaluation.c2st_noise``, added to each draw)
+recognised; as shipped it gets ``min(asked, max(N // learner.genuine_per_trial, 10))`` trials
+(``RecordedSystem.test_trials``; below 10, every individual once before any twice). Tracking noise (``evaluation.c2st_noise``, added to each draw)
 hides a repeated individual, so the bias shows without it.
 
     python benchmarks/small_recordings.py --individuals 40,400 --seeds 0-19 --set evaluation.c2st_noise=0 --set learner.genuine_per_trial=1
@@ -44,7 +44,8 @@ def one(preset: str, individuals: int, seed: int, tmp: Path, repeat: bool, setti
         warnings.simplefilter("ignore")  # the small recording's warning: what this measures
         system, _ = build_system(cfg)
     if repeat:  # the baseline: every trial asked for, individuals drawn with replacement
-        system.test_trials = lambda trials, models=1: trials
+        system.test_trials = lambda trials: trials
+        system._distinct = system._genuine  # drawn with replacement whenever the file has too few
     ev, family = cfg.evaluation, system.model_family
     truth = np.asarray(system.truth, float)
     rng = np.random.default_rng(seed)

@@ -216,10 +216,22 @@ def test_cli_record_then_learn_from_it(tmp_path, capsys):
     assert "has 10 steps per individual; the simulator runs 12 (its config.steps)" in capsys.readouterr().err
     # a recording too small for the test's trials: one line, as the errors are
     argv[argv.index(str(tmp_path / "run2"))] = str(tmp_path / "run3")
+    import warnings
+
+    shown = warnings.showwarning
     assert main([*argv, "--set", "evaluation.c2st_trials=20"]) == 0
+    assert warnings.showwarning is shown  # the command line's one-line warnings end with it
     err = capsys.readouterr().err.splitlines()
     assert err[0].startswith("turinglearn: warning: the recording") and "use 10 trials, each individual once" in err[0]
     assert not any("Warning" in line for line in err)
+    # turned into errors (python -W error::turinglearn.TuringLearnWarning), one line and exit 2
+    argv[argv.index(str(tmp_path / "run3"))] = str(tmp_path / "run4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", turinglearn.TuringLearnWarning)
+        assert main([*argv, "--set", "evaluation.c2st_trials=20"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("turinglearn: error: the recording"), err
+    assert not (tmp_path / "run4").exists()
 
 
 SMALL_SWARM = {
@@ -288,8 +300,9 @@ def test_workers_rebuild_the_recorded_system_bit_identically(tmp_path, tiny):
 
 def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tmp_path):
     """A test drawing more trials than the recording has individuals would repeat them, and a
-    repeated individual on both sides of a fold reads as a difference (C2ST 0.61 at the truth,
-    40 individuals, 200 trials): the tests get one trial per individual instead, and the run says so."""
+    repeated individual on both sides of a fold reads as a difference (at aggregation's truth,
+    42 robots, 200 trials: C2ST 0.81, docs/small_recordings.json): the tests get one trial per
+    individual instead, and the run says so."""
     import warnings
 
     from turinglearn.app.build import build
@@ -322,9 +335,21 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     assert test.trials == 12
     assert 0.0 <= model_c2st(system, truth, np.random.default_rng(1), 200) <= 1.0
     # a generation's draws still repeat individuals across models when the file has too few
-    assert system.trajectories(np.tile(truth, (20, 1)), np.random.default_rng(2))[0].shape[:2] == (20, 1)
+    generation = drawn(system.trajectories(np.tile(truth, (20, 1)), np.random.default_rng(2))[0][:, 0, 0])
+    assert len(generation) == 20 and len(set(generation)) <= 12
+    # a test of several models gets its trials for each, each individual once a model
+    several = system.trajectories(np.tile(truth, (3, 1)), np.random.default_rng(3), 200)[0]
+    assert several.shape[:2] == (3, 12) and all(sorted(drawn(m[:, 0])) == list(range(12)) for m in several)
     # below the tests' least trials, individuals repeat, and the warning says the test reads high
     tiny = record(load_config("pendulum-pd", env), tmp_path / "tiny.npz", trials=6, seed=1)
     with pytest.warns(UserWarning, match=r"draw individuals twice in their 10 trials and read high \(record at least 10"):
         small = build(load_config("pendulum-pd", {**settings, "data": str(tiny)}))
-    assert small.system.trajectories(truth[None], np.random.default_rng(0), 200)[0].shape[1] == 10
+    tiny_x = small.system.recording.x.reshape(6, -1)
+    few = small.system.trajectories(truth[None], np.random.default_rng(0), 200)[0][0, :, 0].reshape(10, -1)
+    counts = [int((few == r).all(axis=1).sum()) for r in tiny_x]
+    assert sorted(counts) == [1, 1, 2, 2, 2, 2]  # every individual once before any twice
+    # ... and where the test asks for no more than that floor, it still says so
+    with pytest.warns(UserWarning, match=r"draw individuals twice in their 10 trials"):
+        build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_trials": 10}))
+    with pytest.raises(ConfigError, match=r"data: .* enough for 10 held-out test trials .* evaluation.c2st_folds = 12"):
+        build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_folds": 12, "evaluation.c2st_trials": 24}))

@@ -126,19 +126,24 @@ def _recorded_system(config: Config, sim):
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc, ev = config.learner, config.evaluation
     system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
-    if ev.c2st_trials > 0 and (got := system.test_trials(ev.c2st_trials)) < ev.c2st_trials:
-        most = len(rec.x) // lc.genuine_per_trial
+    got = system.test_trials(ev.c2st_trials)
+    if ev.c2st_trials == 0 or (got * lc.genuine_per_trial <= len(rec.x) and got == ev.c2st_trials):
+        return system  # no test, or every trial asked for with each individual once
+    size = f"the recording {config.data!r} has {len(rec.x)} individuals"
+    if got < ev.c2st_folds:
+        raise ConfigError(
+            f"{size}, enough for {got} held-out test trials of {lc.genuine_per_trial} genuine each, fewer than "
+            f"evaluation.c2st_folds = {ev.c2st_folds}; set evaluation.c2st_folds = {got} or fewer, or record more",
+            "data",
+        )
+    if got * lc.genuine_per_trial <= len(rec.x):
+        what = f"the held-out tests use {got} trials, each individual once (set evaluation.c2st_trials = {got} to ask for that)"
+    else:
         what = (
-            f"the held-out tests use {got} trials, each individual once (set evaluation.c2st_trials = {got} "
-            f"to ask for that)"
-            if got <= most
-            else f"the held-out tests draw individuals twice in their {got} trials and read high (record at "
-            f"least {got * lc.genuine_per_trial} individuals)"
+            f"the held-out tests draw individuals twice in their {got} trials and read high (record at least "
+            f"{got * lc.genuine_per_trial} individuals)"
         )
-        warn(
-            f"the recording {config.data!r} has {len(rec.x)} individuals, too few for evaluation.c2st_trials = "
-            f"{ev.c2st_trials} trials of {lc.genuine_per_trial} genuine each: {what}"
-        )
+    warn(f"{size}, too few for evaluation.c2st_trials = {ev.c2st_trials} trials of {lc.genuine_per_trial} genuine each: {what}")
     return system
 
 

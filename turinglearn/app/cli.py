@@ -408,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         code = handler(args)
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
         return code
-    except TuringLearnError as e:
+    except (TuringLearnError, TuringLearnWarning) as e:  # a warning raised as an error (python -W error)
         print(f"turinglearn: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (`turinglearn presets | head -1`): nothing left to say
@@ -431,7 +431,10 @@ def _one_line(show):
 
     def showwarning(message, category, filename, lineno, file=None, line=None):
         if issubclass(category, TuringLearnWarning):
-            print(f"turinglearn: warning: {message}", file=sys.stderr if file is None else file)
+            try:
+                print(f"turinglearn: warning: {message}", file=sys.stderr if file is None else file)
+            except OSError:  # stderr gone: a warning is lost, as Python's own would be
+                pass
         else:
             show(message, category, filename, lineno, file, line)
 

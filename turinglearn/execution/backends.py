@@ -53,6 +53,12 @@ def _worker_init() -> None:
 
     threadpool_limits(1)
     os.environ["TURINGLEARN_THREADS"] = "1"
+    import warnings
+
+    from turinglearn.errors import TuringLearnWarning
+
+    # a worker rebuilds the run's system from its config: what that says, the run said already
+    warnings.filterwarnings("ignore", category=TuringLearnWarning)
 
 
 def _pool_worker_init() -> None:

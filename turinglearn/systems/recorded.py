@@ -13,7 +13,8 @@ model under its passive schedule.
 **The held-out tests** (C2ST, the fast test, power and intervals) draw each recorded individual
 at most once: a test asking for more trials than the file holds individuals gets fewer
 (:meth:`RecordedSystem.test_trials`), since an individual repeated on both sides of a fold is
-recognised and the test reads high (C2ST 0.61 at the truth, 200 trials from 40 individuals).
+recognised and the test reads high (at aggregation's truth, 200 trials from 42 robots drawn
+with replacement: C2ST 0.81; benchmarks/small_recordings.py).
 
 **Writing a recording** from a simulator: :func:`record` (``turinglearn record aggregation
 --out rec.npz --trials 100``) runs the environment's ground truth the same way (swarms of the
@@ -44,8 +45,8 @@ __all__ = [
 #: are simulated, and charged, but not judged), or ``all`` of them (every simulated robot runs
 #: the model, so each is a sample of it; a model's fitness averages over all of them)
 RECORDED_SAMPLES = ("replicas", "all")
-#: the fewest fresh trials a held-out test gets from a small recording (the config's least
-#: ``evaluation.c2st_trials``: a sample in each of 5 folds for both classes), repeating individuals
+#: the fewest fresh trials a held-out test gets from a small recording, repeating individuals
+#: (enough for the default 5 folds twice over; a run needs at least ``evaluation.c2st_folds``)
 MIN_TEST_TRIALS = 10
 
 
@@ -132,24 +133,36 @@ class RecordedSystem:
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 
-    def test_trials(self, trials: int, models: int = 1) -> int:
-        """How many of ``trials`` fresh trials of ``models`` models a held-out test gets: no
-        more than the file's individuals fill without repeating one (an individual on both
-        sides of a fold is recognised, and the test reads high), but at least
-        ``min(trials, MIN_TEST_TRIALS)``, repeating individuals only then."""
-        most = len(self.recording.x) // (models * self.genuine_per_trial)
+    def test_trials(self, trials: int) -> int:
+        """How many of ``trials`` fresh trials of a model a held-out test gets: no more than the
+        file's individuals fill without repeating one (an individual on both sides of a fold
+        is recognised, and the test reads high), but at least ``min(trials, MIN_TEST_TRIALS)``,
+        repeating individuals only then (as few times as the file allows)."""
+        most = len(self.recording.x) // self.genuine_per_trial
         return min(trials, max(most, MIN_TEST_TRIALS))
+
+    def _distinct(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """n recorded individuals for a test, each at most once while the file has n: [n, T, F]
+        (more: every individual once before any twice)."""
+        pool = len(self.recording.x)
+        if n <= pool:
+            return self._genuine(rng, n)
+        return self.recording.x[np.concatenate([rng.permutation(pool) for _ in range(-(-n // pool))])[:n]]
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
         """(genuine [M, t, g, T, F] from the file, counterfeit [M, t, r, T, F]). trials: None, a
         generation's (``trials_per_model``; individuals repeat across models when the file has
-        too few); given, a held-out test's fresh trials: t = :meth:`test_trials` of it, each
-        individual drawn at most once while the file has enough."""
-        trials = self.trials_per_model if trials is None else self.test_trials(trials, theta.shape[0])
-        fake = self._counterfeit(theta, rng, trials)
+        too few); given, a held-out test's fresh trials of each model: t = :meth:`test_trials`
+        of it, each individual drawn at most once a model while the file has enough."""
         m, g = theta.shape[0], self.genuine_per_trial
-        genuine = self._genuine(rng, m * trials * g).reshape(m, trials, g, *fake.shape[3:])
-        return genuine, fake
+        if trials is None:
+            fake = self._counterfeit(theta, rng, self.trials_per_model)
+            genuine = self._genuine(rng, m * self.trials_per_model * g)
+        else:
+            t = self.test_trials(trials)
+            fake = self._counterfeit(theta, rng, t)
+            genuine = np.stack([self._distinct(rng, t * g) for _ in range(m)])
+        return genuine.reshape(m, fake.shape[1], g, *fake.shape[3:]), fake
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         genuine, fake = self.trajectories(theta, rng)
