@@ -100,7 +100,13 @@ GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
             5,
             r"3 steps per individual; the simulator runs 5 \(its config.steps\): make them agree, for a registered "
             r"environment with environment.steps = 3 \(--set environment.steps=3\), for a simulator object by "
-            r"building it with 3 steps, or cut the recording's tracks to 5 steps",
+            r"building it with 3 steps, or record tracks of at least 5 steps \(shorter ones cannot be used\)",
+        ),
+        (
+            ("individual", "step", "angle", "angular_velocity"),
+            GOOD,
+            2,
+            r"3 steps per individual; the simulator runs 2 .* or cut the recording's tracks into windows of 2 steps",
         ),
         (
             ("", "individual", "step", "angle", "angular_velocity"),  # pandas' to_csv without index=False

@@ -137,7 +137,10 @@ def _recorded_system(config: Config, sim):
             "data",
         )
     if got * lc.genuine_per_trial <= len(rec.x):
-        what = f"the held-out tests use {got} trials, each individual once (set evaluation.c2st_trials = {got} to ask for that)"
+        what = (
+            f"the held-out tests use {got} trials, each individual once, and see less than {ev.c2st_trials} would "
+            f"(record more individuals; set evaluation.c2st_trials = {got} to ask for {got})"
+        )
     else:
         what = (
             f"the held-out tests draw individuals twice in their {got} trials and read high (record at least "

@@ -266,7 +266,11 @@ def read_recording(
             f"recording {str(path)!r} has {n_steps} steps per individual; the simulator runs {steps} (its "
             f"config.steps): make them agree, for a registered environment with environment.steps = {n_steps} "
             f"(--set environment.steps={n_steps}), for a simulator object by building it with {n_steps} steps, "
-            f"or cut the recording's tracks to {steps} steps",
+            + (
+                f"or cut the recording's tracks into windows of {steps} steps"
+                if n_steps > steps
+                else f"or record tracks of at least {steps} steps (shorter ones cannot be used)"
+            ),
             "data",
         )
     x = values[order].reshape(len(uniq), n_steps, len(names))
