@@ -315,7 +315,7 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
     from turinglearn.core.evaluation import model_c2st
-    from turinglearn.core.trust import FastTest
+    from turinglearn.core.trust import FastTest, assess
 
     env = {"environment.steps": 10}
     rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=12, seed=1)
@@ -337,8 +337,8 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     assert genuine.shape[1] == fake.shape[1] == 12
     assert sorted(drawn(genuine[0, :, 0])) == list(range(12))  # every individual, once
     test = FastTest(system, 200, 0.0, system.model_family.lower, system.model_family.upper)
-    test.calibrate(truth)
-    assert test.trials == 12
+    summary = assess(test, truth, system.model_family.names)
+    assert summary["test"]["trials"] == 12 and summary["test"]["trials_asked"] == 200  # the closing line says so
     assert 0.0 <= model_c2st(system, truth, np.random.default_rng(1), 200) <= 1.0
     # a generation's draws still repeat individuals across models when the file has too few
     generation = drawn(system.trajectories(np.tile(truth, (20, 1)), np.random.default_rng(2))[0][:, 0, 0])

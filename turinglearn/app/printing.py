@@ -47,7 +47,9 @@ def print_table(summary: dict) -> None:
     if test:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
         print(
-            f"held-out test ({schedule}{test['trials']} trials): accepts a model "
+            f"held-out test ({schedule}{test['trials']} trials"
+            + (f" of {test['trials_asked']} asked: all the recording's individuals fill" if "trials_asked" in test else "")
+            + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")

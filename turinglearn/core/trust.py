@@ -111,6 +111,7 @@ class FastTest:
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
         self.trials = max(self.folds, round(self.trials * self.effort.trials_factor))
+        self.asked = self.trials  # a recording may give fewer (self.trials after the first draw)
 
     def _run(self, theta: np.ndarray, seed: int):
         """(genuine [trials, k, T, F], counterfeit [trials, k, T, F]) of model theta [d], with noise."""
@@ -300,4 +301,6 @@ def assess(
         i, j = names.index(pair[0]), names.index(pair[1])
         out["pair_map"] = {"parameters": list(pair), **test.pair_map(theta, i, j)}
     out["test"]["evaluations"] = test.evaluations
+    if test.trials < test.asked:  # a recording's individuals filled fewer trials than asked for
+        out["test"]["trials_asked"] = test.asked
     return out
