@@ -593,15 +593,21 @@ def test_swarm_global_random_state_and_feature_space(drift):
     assert p.startswith("features leave the declared feature_space")
 
 
-def test_swarm_tiny_spread_and_no_signal(drift):
+def _tiny_spread(drift):
+    """The drift swarm with its second feature ('distance') shrunk below the tracking noise."""
+
     class Tiny(drift):
         def rollout(self, params, rng, *, record=False):
             r = super().rollout(params, rng, record=record)
             r.features = r.features * [1.0, 0.01]
             return r
 
+    return Tiny
+
+
+def test_swarm_tiny_spread_and_no_signal(drift):
     with pytest.warns(CheckWarning, match="feature 'distance' has a standard deviation of"):
-        check_environment(Tiny())
+        check_environment(_tiny_spread(drift)())
 
     class Buried(drift):
         def rollout(self, params, rng, *, record=False):
@@ -615,17 +621,10 @@ def test_swarm_tiny_spread_and_no_signal(drift):
 
 def test_learn_points_the_checkers_warnings_at_the_callers_line(drift):
     """learn() checks a simulator first; its warnings name the user's line, not the driver's."""
-
-    class Tiny(drift):
-        def rollout(self, params, rng, *, record=False):
-            r = super().rollout(params, rng, record=record)
-            r.features = r.features * [1.0, 0.01]
-            return r
-
     settings = {"evaluation.c2st_trials": 0, "models.population": 4, "models.parents": 2}
     settings |= {"discriminators.population": 4, "discriminators.parents": 2}
     with pytest.warns(CheckWarning, match="feature 'distance' has a standard deviation of") as caught:
-        turinglearn.learn(simulator=Tiny(), generations=1, overrides=settings)
+        turinglearn.learn(simulator=_tiny_spread(drift)(), generations=1, overrides=settings)
     assert {w.filename for w in caught if w.category is CheckWarning} == {__file__}
 
 
