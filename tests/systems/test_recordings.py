@@ -228,7 +228,7 @@ def test_cli_record_then_learn_from_it(tmp_path, capsys):
     assert main([*argv, "--set", "evaluation.c2st_trials=20"]) == 0
     assert warnings.showwarning is shown  # the command line's one-line warnings end with it
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith("turinglearn: warning: the recording") and "use 10 trials, each individual once" in err[0]
+    assert err[0].startswith("turinglearn: warning: the recording") and "use 10 trials of the 20 asked, each individual once" in err[0]
     assert not any("Warning" in line for line in err)
     # turned into errors (python -W error::turinglearn.TuringLearnWarning), one line and exit 2
     argv[argv.index(str(tmp_path / "run3"))] = str(tmp_path / "run4")
@@ -320,7 +320,7 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     env = {"environment.steps": 10}
     rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=12, seed=1)
     settings = {**env, "data": str(rec), "learner.passive": True}
-    with pytest.warns(UserWarning, match=r"has 12 individuals, too few for evaluation.c2st_trials = 200 .* use 12 trials, each individual once") as caught:
+    with pytest.warns(UserWarning, match=r"has 12 individuals, too few for evaluation.c2st_trials = 200 .* use 12 trials of the 200 asked, each individual once") as caught:
         learner = build(load_config("pendulum-pd", settings))
     assert {w.filename for w in caught} == {__file__}  # the warning points at the caller's line
     with warnings.catch_warnings():
@@ -340,22 +340,28 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     summary = assess(test, truth, system.model_family.names)
     assert summary["test"]["trials"] == 12 and summary["test"]["trials_asked"] == 200  # the closing line says so
     assert 0.0 <= model_c2st(system, truth, np.random.default_rng(1), 200) <= 1.0
+    # the thorough intervals' test asks for twice the trials: the run says so too
+    with pytest.warns(UserWarning, match=r"use 12 trials of the 20 asked, each individual once, and see less \(record more individuals\)$"):
+        build(load_config("pendulum-pd", {**settings, "evaluation.c2st_trials": 10, "evaluation.intervals": "thorough"}))
     # a generation's draws still repeat individuals across models when the file has too few
-    generation = drawn(system.trajectories(np.tile(truth, (20, 1)), np.random.default_rng(2))[0][:, 0, 0])
-    assert len(generation) == 20 and len(set(generation)) <= 12
+    twenty = np.tile(truth, (20, 1))
+    generation = drawn(system.trajectories(twenty, np.random.default_rng(2))[0][:, 0, 0])
+    rng = np.random.default_rng(2)
+    system._counterfeit(twenty, rng, 1)  # the same random numbers up to the genuine draw
+    assert generation == rng.choice(12, size=20, replace=True).tolist()  # with replacement, as before
     # a test of several models gets its trials for each, each individual once a model
     several = system.trajectories(np.tile(truth, (3, 1)), np.random.default_rng(3), 200)[0]
     assert several.shape[:2] == (3, 12) and all(sorted(drawn(m[:, 0])) == list(range(12)) for m in several)
     # below the tests' least trials, individuals repeat, and the warning says the test reads high
     tiny = record(load_config("pendulum-pd", env), tmp_path / "tiny.npz", trials=6, seed=1)
-    with pytest.warns(UserWarning, match=r"draw individuals twice in their 10 trials and read high \(record at least 10"):
+    with pytest.warns(UserWarning, match=r"draw individuals more than once in their 10 trials and read high \(record at least 10"):
         small = build(load_config("pendulum-pd", {**settings, "data": str(tiny)}))
     tiny_x = small.system.recording.x.reshape(6, -1)
     few = small.system.trajectories(truth[None], np.random.default_rng(0), 200)[0][0, :, 0].reshape(10, -1)
     counts = [int((few == r).all(axis=1).sum()) for r in tiny_x]
     assert sorted(counts) == [1, 1, 2, 2, 2, 2]  # every individual once before any twice
     # ... and where the test asks for no more than that floor, it still says so
-    with pytest.warns(UserWarning, match=r"draw individuals twice in their 10 trials"):
+    with pytest.warns(UserWarning, match=r"draw individuals more than once in their 10 trials"):
         build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_trials": 10}))
-    with pytest.raises(ConfigError, match=r"data: .* enough for 10 held-out test trials .* evaluation.c2st_folds = 12"):
+    with pytest.raises(ConfigError, match=r"data: .* which fill 6 held-out test trials of 1 genuine each, fewer than evaluation.c2st_folds = 12; set evaluation.c2st_folds = 10"):
         build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_folds": 12, "evaluation.c2st_trials": 24}))

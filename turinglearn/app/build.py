@@ -126,27 +126,34 @@ def _recorded_system(config: Config, sim):
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc, ev = config.learner, config.evaluation
     system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
-    got = system.test_trials(ev.c2st_trials)
-    if ev.c2st_trials == 0 or (got * lc.genuine_per_trial <= len(rec.x) and got == ev.c2st_trials):
+    factor = 1.0
+    if ev.intervals != "off":  # the fast test behind the intervals asks for its effort's share more
+        from turinglearn.core.trust import EFFORT
+
+        factor = EFFORT[ev.intervals].trials_factor
+    asked = max(ev.c2st_trials, ev.c2st_folds, round(ev.c2st_trials * factor)) if ev.c2st_trials else 0
+    got, fills, g = system.test_trials(asked), len(rec.x) // lc.genuine_per_trial, lc.genuine_per_trial
+    if asked == 0 or (got <= fills and got == asked):
         return system  # no test, or every trial asked for with each individual once
     size = f"the recording {config.data!r} has {len(rec.x)} individuals"
     if got < ev.c2st_folds:
         raise ConfigError(
-            f"{size}, enough for {got} held-out test trials of {lc.genuine_per_trial} genuine each, fewer than "
-            f"evaluation.c2st_folds = {ev.c2st_folds}; set evaluation.c2st_folds = {got} or fewer, or record more",
+            f"{size}, which fill {fills} held-out test trials of {g} genuine each, fewer than evaluation.c2st_folds "
+            f"= {ev.c2st_folds}; set evaluation.c2st_folds = {got} or fewer, or record at least {ev.c2st_folds * g} "
+            "individuals",
             "data",
         )
-    if got * lc.genuine_per_trial <= len(rec.x):
-        what = (
-            f"the held-out tests use {got} trials, each individual once, and see less than {ev.c2st_trials} would "
-            f"(record more individuals; set evaluation.c2st_trials = {got} to ask for {got})"
+    if got <= fills:
+        enough = int(got // factor)
+        what = f"the held-out tests use {got} trials of the {asked} asked, each individual once, and see less (record more individuals" + (
+            f"; set evaluation.c2st_trials = {enough} to ask for that)" if enough >= 2 * ev.c2st_folds else ")"
         )
     else:
         what = (
-            f"the held-out tests draw individuals twice in their {got} trials and read high (record at least "
-            f"{got * lc.genuine_per_trial} individuals)"
+            f"the held-out tests draw individuals more than once in their {got} trials and read high (record at "
+            f"least {got * g} individuals)"
         )
-    warn(f"{size}, too few for evaluation.c2st_trials = {ev.c2st_trials} trials of {lc.genuine_per_trial} genuine each: {what}")
+    warn(f"{size}, too few for evaluation.c2st_trials = {ev.c2st_trials} trials of {g} genuine each: {what}")
     return system
 
 

@@ -48,7 +48,7 @@ def print_table(summary: dict) -> None:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
         print(
             f"held-out test ({schedule}{test['trials']} trials"
-            + (f" of {test['trials_asked']} asked: all the recording's individuals fill" if "trials_asked" in test else "")
+            + (f" of {test['trials_asked']} asked: the recording is too small" if "trials_asked" in test else "")
             + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")

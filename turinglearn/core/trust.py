@@ -120,7 +120,7 @@ class FastTest:
         g, c = self.system.trajectories(np.asarray(theta, float)[None], rng, self.trials, **kw)
         self.evaluations += 1
         g, c = np.asarray(g[0], float), np.asarray(c[0], float)
-        self.trials = len(g)  # a recording gives no more trials than it has individuals
+        self.trials = len(g)  # a recording gives no more trials than it fills (at least 10)
         k = min(g.shape[1], c.shape[1])
         pick = np.argsort(rng.random(g.shape[:2]), axis=1)[:, :k]  # k distinct genuine agents per trial
         g, c = g[np.arange(len(g))[:, None], pick], c[:, :k]

@@ -11,9 +11,9 @@ run in their place everywhere: a swarm environment simulates swarms made only of
 model under its passive schedule.
 
 **The held-out tests** (C2ST, the fast test, power and intervals) draw each recorded individual
-at most once: a test asking for more trials than the file holds individuals gets fewer
-(:meth:`RecordedSystem.test_trials`), since an individual repeated on both sides of a fold is
-recognised and the test reads high (at aggregation's truth, 200 trials from 42 robots drawn
+once: a test asking for more trials than the file fills gets fewer, down to 10, below which
+individuals repeat (:meth:`RecordedSystem.test_trials`), since an individual repeated on both
+sides of a fold is recognised and the test reads high (at aggregation's truth, 200 trials from 42 robots drawn
 with replacement: C2ST 0.81; benchmarks/small_recordings.py).
 
 **Writing a recording** from a simulator: :func:`record` (``turinglearn record aggregation
