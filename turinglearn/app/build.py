@@ -126,13 +126,13 @@ def _recorded_system(config: Config, sim):
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim))
     lc, ev = config.learner, config.evaluation
     system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
-    factor = 1.0
-    if ev.intervals != "off":  # the fast test behind the intervals asks for its effort's share more
-        from turinglearn.core.trust import EFFORT
+    asked, factor = ev.c2st_trials, 1.0
+    if ev.c2st_trials and ev.intervals != "off":  # the fast test behind the intervals may ask for more
+        from turinglearn.core.trust import EFFORT, asked_trials
 
         factor = EFFORT[ev.intervals].trials_factor
-    asked = max(ev.c2st_trials, ev.c2st_folds, round(ev.c2st_trials * factor)) if ev.c2st_trials else 0
-    got, fills, g = system.test_trials(asked), len(rec.x) // lc.genuine_per_trial, lc.genuine_per_trial
+        asked = max(asked, asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
+    got, fills, g = system.test_trials(asked), system.fills, lc.genuine_per_trial
     if asked == 0 or (got <= fills and got == asked):
         return system  # no test, or every trial asked for with each individual once
     size = f"the recording {config.data!r} has {len(rec.x)} individuals"

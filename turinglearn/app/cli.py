@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from turinglearn.app.printing import (
+    one_line_warnings,
     print_report,
     print_summary,
     print_table,
@@ -403,7 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "init": cmd_init,
     }[args.command]
     show = warnings.showwarning
-    warnings.showwarning = _one_line(show)
+    warnings.showwarning = one_line_warnings(show)
     try:
         code = handler(args)
         sys.stdout.flush()  # a reader that went away shows here, not as a traceback at exit
@@ -423,22 +424,6 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     finally:
         warnings.showwarning = show
-
-
-def _one_line(show):
-    """``warnings.showwarning`` that prints turinglearn's own warnings as one line, like its
-    errors (the others as ``show`` would)."""
-
-    def showwarning(message, category, filename, lineno, file=None, line=None):
-        if issubclass(category, TuringLearnWarning):
-            try:
-                print(f"turinglearn: warning: {message}", file=sys.stderr if file is None else file)
-            except OSError:  # stderr gone: a warning is lost, as Python's own would be
-                pass
-        else:
-            show(message, category, filename, lineno, file, line)
-
-    return showwarning
 
 
 if __name__ == "__main__":  # pragma: no cover

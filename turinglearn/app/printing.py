@@ -4,9 +4,11 @@ interval, what the held-out test says), its C2ST under each schedule, a GAN's im
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from turinglearn.app.coevolution import CYCLING, median_read
+from turinglearn.errors import TuringLearnWarning
 
 
 def print_table(summary: dict) -> None:
@@ -61,6 +63,22 @@ def print_table(summary: dict) -> None:
     if summary.get("coevolution"):
         print(coevolution_line(summary["coevolution"]))
     print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+
+
+def one_line_warnings(show):
+    """``warnings.showwarning`` that prints turinglearn's own warnings as one line, like its
+    errors (the others as ``show`` would)."""
+
+    def showwarning(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, TuringLearnWarning):
+            try:
+                print(f"turinglearn: warning: {message}", file=sys.stderr if file is None else file)
+            except OSError:  # stderr gone: a warning is lost, as Python's own would be
+                pass
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    return showwarning
 
 
 def panel_line(panel: dict) -> str:

@@ -81,6 +81,12 @@ def lda_accuracy(x: np.ndarray, y: np.ndarray, fold: np.ndarray, shrink: float =
     return correct / len(y)
 
 
+def asked_trials(trials: int, folds: int, effort: Effort) -> int:
+    """The trials a fast test of ``trials`` (``evaluation.c2st_trials``) asks the system for:
+    its effort's share, and a sample in each fold."""
+    return max(folds, round(trials * effort.trials_factor))
+
+
 def _normal_cdf(z: float) -> float:
     return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
@@ -110,7 +116,7 @@ class FastTest:
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
-        self.trials = max(self.folds, round(self.trials * self.effort.trials_factor))
+        self.trials = asked_trials(self.trials, self.folds, self.effort)
         self.asked = self.trials  # a recording may give fewer (self.trials after the first draw)
 
     def _run(self, theta: np.ndarray, seed: int):

@@ -13,8 +13,8 @@ model under its passive schedule.
 **The held-out tests** (C2ST, the fast test, power and intervals) draw each recorded individual
 once: a test asking for more trials than the file fills gets fewer, down to 10, below which
 individuals repeat (:meth:`RecordedSystem.test_trials`), since an individual repeated on both
-sides of a fold is recognised and the test reads high (at aggregation's truth, 200 trials from 42 robots drawn
-with replacement: C2ST 0.81; benchmarks/small_recordings.py).
+sides of a fold is recognised and the test reads high (at aggregation's truth, 200 trials from
+42 robots drawn with replacement: C2ST 0.81; benchmarks/small_recordings.py).
 
 **Writing a recording** from a simulator: :func:`record` (``turinglearn record aggregation
 --out rec.npz --trials 100``) runs the environment's ground truth the same way (swarms of the
@@ -133,13 +133,17 @@ class RecordedSystem:
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
 
+    @property
+    def fills(self) -> int:
+        """Trials of ``genuine_per_trial`` individuals the file fills, each individual once."""
+        return len(self.recording.x) // self.genuine_per_trial
+
     def test_trials(self, trials: int) -> int:
         """How many of ``trials`` fresh trials of a model a held-out test gets: no more than the
         file's individuals fill without repeating one (an individual on both sides of a fold
         is recognised, and the test reads high), but at least ``min(trials, MIN_TEST_TRIALS)``,
         repeating individuals only then (as few times as the file allows)."""
-        most = len(self.recording.x) // self.genuine_per_trial
-        return min(trials, max(most, MIN_TEST_TRIALS))
+        return min(trials, max(self.fills, MIN_TEST_TRIALS))
 
     def _distinct(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n recorded individuals for a test, each at most once while the file has n: [n, T, F]
