@@ -253,6 +253,17 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "models.bounds": "reflect", "discriminators.readout": "mean",
     },
+    # the critic with averaging recombination: offspring between their parents keep the population
+    # together, so its median does not pass the truth while the population is still spread over
+    # it (without the critic the whole cloud wandered where the judges let it: "Averaging recombination")
+    "shared-geometric-voters-critic-intermediate": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "models.recombination": "intermediate",
+    },
+    "shared-geometric-judge3-voters-critic-intermediate": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "models.recombination": "intermediate",
+    },
     # the aggregation preset as shipped: the memory, the window's estimate, and a run that settles
     # where the held-out test tells its estimate apart on more than 70 % of the trials restarts
     # (up to three times)
