@@ -304,3 +304,65 @@ def test_the_small_recording_table_is_recomputed_from_its_runs():
         assert trials == str(row["trials"])
         assert c2st == f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
         assert rejects == f"{sum(s['rejected'] for s in row['per_seed'])} of {len(values)}"
+
+
+def _peers_section() -> str:
+    return (DOCS / "results.md").read_text().split("## Turing Learning against the peers", 1)[1].split("\n## ", 1)[0]
+
+
+def _table_after(text: str, marker: str) -> list[list[str]]:
+    """The cells of the first markdown table after ``marker`` in ``text`` (header and rule dropped)."""
+    lines = text.split(marker, 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0].splitlines()
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def test_the_20_models_tuning_grid_is_recomputed_from_its_runs():
+    """"Where the settings come from": each cell, "100 models / 20 models", is the mean summed
+    error of the tuning seeds 100-101 in docs/peers_tuning.json, and the bold one the lower."""
+    runs = json.loads((DOCS / "peers_tuning.json").read_text())["runs"]
+    rows = _table_after(_peers_section(), "Where the settings come from")
+    assert [r[0] for r in rows] == ["aggregation-interior", "stimulus-response", "object-clustering"]
+    cells = [(1, 20000), (1, 100000), (10, 20000), (10, 100000)]
+    for task, *row in rows:
+        for (k, budget), cell in zip(cells, row, strict=True):
+            mean = {}
+            for learner in ("turing", "turing-20"):
+                errors = [
+                    r["summed_error"]
+                    for r in runs
+                    if (r["task"], r["learner"], r["k"], r["budget"]) == (task, learner, k, budget)
+                    and r["seed"] in (100, 101)
+                ]
+                assert len(errors) == 2, f"{task} {learner} K={k} {budget}"
+                mean[learner] = np.mean(errors)
+            parts = [v.strip() for v in cell.split("/")]
+            bold = [v.startswith("**") for v in parts]
+            assert bold == [mean["turing"] < mean["turing-20"], mean["turing"] >= mean["turing-20"]], (
+                f"{task} K={k} {budget}: bold"
+            )
+            shown = [v.strip("*") for v in parts]
+            digits = [len(v.split(".")[1]) for v in shown]
+            assert shown == [f"{mean[n]:.{d}f}" for n, d in zip(("turing", "turing-20"), digits, strict=True)], (
+                f"{task} K={k} {budget}"
+            )
+
+
+def test_the_stimulus_response_readout_rows_with_the_memory_are_their_runs():
+    """"Judges that read the whole trial": the rows' seed-by-seed errors with the memory are
+    the stored tuning runs (seeds 100-107, K = 10, 100,000), and the medians theirs."""
+    runs = json.loads((DOCS / "peers_tuning.json").read_text())["runs"]
+    header = "| change to `turing-20` | seeds 100-107, without the memory"
+    table = header + _peers_section().split(header, 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    learners = {"none": "turing-20", "reflect only": "turing-20r", "mean readout only": "turing-20o", "both": "turing-20g"}
+    assert [r[0] for r in rows] == list(learners)
+    for change, _without, _median, seeds, median in rows:
+        rs = sorted(
+            (r for r in runs if r["learner"] == learners[change] and r["task"] == "stimulus-response"
+             and r["k"] == 10 and r["budget"] == 100000 and 100 <= r["seed"] <= 107),
+            key=lambda r: r["seed"],
+        )  # fmt: skip
+        assert len(rs) == 8, change
+        errors = [r["summed_error"] for r in rs]
+        assert seeds.split() == [f"{e:.2f}" for e in errors], change
+        assert median == f"{np.median(errors):.2f}", change
