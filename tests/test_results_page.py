@@ -366,3 +366,29 @@ def test_the_stimulus_response_readout_rows_with_the_memory_are_their_runs():
         errors = [r["summed_error"] for r in rs]
         assert seeds.split() == [f"{e:.2f}" for e in errors], change
         assert median == f"{np.median(errors):.2f}", change
+
+
+def test_the_recorded_samples_table_with_the_memory_is_recomputed_from_its_runs():
+    """"Every simulated robot as a counterfeit": the first table's Turing Learning columns, the
+    paired count and the bold lowest median, from docs/recorded_samples_memory.json."""
+    from scipy.stats import wilcoxon
+
+    runs = json.loads((DOCS / "recorded_samples_memory.json").read_text())["runs"]
+    section = (DOCS / "results.md").read_text().split("### Every simulated robot as a counterfeit", 1)[1]
+    table = section.split("\n\n| K | budget |", 1)[1].split("\n\n", 1)[0]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    assert len(rows) == 6
+    for k, budget, npe, replicas, every, better, p in rows:
+        k, budget = int(k), int(budget.replace(",", ""))
+        errors = {}
+        for learner, cell in (("turing", replicas), ("turing-all", every)):
+            by_seed = {r["seed"]: r["summed_error"] for r in runs if (r["learner"], r["k"], r["budget"]) == (learner, k, budget)}
+            assert sorted(by_seed) == list(range(10)), f"{learner} K={k} {budget}"
+            errors[learner] = np.array([by_seed[s] for s in range(10)])
+            q1, q2, q3 = np.quantile(errors[learner], [0.25, 0.5, 0.75])
+            assert cell.replace("**", "") == f"{q2:.3f} [{q1:.3f}, {q3:.3f}]", f"{learner} K={k} {budget}"
+        medians = {"npe": float(npe.replace("**", "").split()[0])} | {n: np.median(e) for n, e in errors.items()}
+        bold = [n for n, c in zip(medians, (npe, replicas, every), strict=True) if c.startswith("**")]
+        assert bold == [min(medians, key=medians.get)], f"K={k} {budget}: bold {bold}"
+        assert better == f"{int((errors['turing-all'] < errors['turing']).sum())} of 10"
+        assert p == f"{wilcoxon(errors['turing-all'], errors['turing']).pvalue:.2f}"
