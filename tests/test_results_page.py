@@ -311,8 +311,11 @@ def _peers_section() -> str:
 
 
 def _table_after(text: str, marker: str) -> list[list[str]]:
-    """The cells of the first markdown table after ``marker`` in ``text`` (header and rule dropped)."""
-    lines = text.split(marker, 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0].splitlines()
+    """The cells of the first markdown table that starts after ``marker`` in ``text``, or at it
+    when ``marker`` is the start of a table's header line (header and rule dropped)."""
+    rest = text.split(marker, 1)[1]
+    table = marker + rest if marker.startswith("| ") else "| " + rest.split("\n\n| ", 1)[1]
+    lines = table.split("\n\n", 1)[0].splitlines()
     return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
 
 
@@ -351,9 +354,7 @@ def test_the_stimulus_response_readout_rows_with_the_memory_are_their_runs():
     """"Judges that read the whole trial": the rows' seed-by-seed errors with the memory are
     the stored tuning runs (seeds 100-107, K = 10, 100,000), and the medians theirs."""
     runs = json.loads((DOCS / "peers_tuning.json").read_text())["runs"]
-    header = "| change to `turing-20` | seeds 100-107, without the memory"
-    table = header + _peers_section().split(header, 1)[1].split("\n\n", 1)[0]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    rows = _table_after(_peers_section(), "| change to `turing-20` | seeds 100-107, without the memory")
     learners = {"none": "turing-20", "reflect only": "turing-20r", "mean readout only": "turing-20o", "both": "turing-20g"}
     assert [r[0] for r in rows] == list(learners)
     for change, _without, _median, seeds, median in rows:
@@ -374,9 +375,7 @@ def test_the_recorded_samples_table_with_the_memory_is_recomputed_from_its_runs(
     from scipy.stats import wilcoxon
 
     runs = json.loads((DOCS / "recorded_samples_memory.json").read_text())["runs"]
-    section = (DOCS / "results.md").read_text().split("### Every simulated robot as a counterfeit", 1)[1]
-    table = section.split("\n\n| K | budget |", 1)[1].split("\n\n", 1)[0]
-    rows = [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()[2:]]
+    rows = _table_after((DOCS / "results.md").read_text(), "### Every simulated robot as a counterfeit")
     assert len(rows) == 6
     for k, budget, npe, replicas, every, better, p in rows:
         k, budget = int(k), int(budget.replace(",", ""))
