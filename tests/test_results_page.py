@@ -19,10 +19,22 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 CELL = re.compile(r"^(\*\*)?([0-9.]+)(?:\*\*)?\s*\[([0-9.]+), ([0-9.]+)\]$")
 
 
+def _peers_section() -> str:
+    return (DOCS / "results.md").read_text().split("## Turing Learning against the peers", 1)[1].split("\n## ", 1)[0]
+
+
+def _table_after(text: str, marker: str) -> list[list[str]]:
+    """The cells of the first markdown table that starts after ``marker`` in ``text``, or at it
+    when ``marker`` is the start of a table's header line (header and rule dropped)."""
+    rest = text.split(marker, 1)[1]
+    table = marker + rest if marker.startswith("| ") else "| " + rest.split("\n\n| ", 1)[1]
+    lines = table.split("\n\n", 1)[0].splitlines()
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+
+
 def _tables():
     """(task, header, rows) of every peers table: a bold task name, then | K | budget | ... |."""
-    text = (DOCS / "results.md").read_text()
-    section = text.split("## Turing Learning against the peers", 1)[1].split("\n## ", 1)[0]
+    section = _peers_section()
     task = None
     lines = section.splitlines()
     for i, line in enumerate(lines):
@@ -71,8 +83,7 @@ def test_every_peers_table_cell_is_recomputed_from_the_stored_runs():
 def _swarm_rows(marker: str) -> list[list[str]]:
     """The cells of the first table after ``marker`` in the swarm section."""
     section = (DOCS / "results.md").read_text().split("## Swarms", 1)[1].split("\n## ", 1)[0]
-    lines = section.split(marker, 1)[1].split("\n\n| ", 1)[1].split("\n\n", 1)[0].splitlines()
-    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
+    return _table_after(section, marker)
 
 
 def test_the_swarm_table_with_and_without_the_memory_is_recomputed_from_its_runs():
@@ -304,19 +315,6 @@ def test_the_small_recording_table_is_recomputed_from_its_runs():
         assert trials == str(row["trials"])
         assert c2st == f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
         assert rejects == f"{sum(s['rejected'] for s in row['per_seed'])} of {len(values)}"
-
-
-def _peers_section() -> str:
-    return (DOCS / "results.md").read_text().split("## Turing Learning against the peers", 1)[1].split("\n## ", 1)[0]
-
-
-def _table_after(text: str, marker: str) -> list[list[str]]:
-    """The cells of the first markdown table that starts after ``marker`` in ``text``, or at it
-    when ``marker`` is the start of a table's header line (header and rule dropped)."""
-    rest = text.split(marker, 1)[1]
-    table = marker + rest if marker.startswith("| ") else "| " + rest.split("\n\n| ", 1)[1]
-    lines = table.split("\n\n", 1)[0].splitlines()
-    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[2:]]
 
 
 def test_the_20_models_tuning_grid_is_recomputed_from_its_runs():
