@@ -151,3 +151,20 @@ def test_an_interval_also_covers_the_estimates_own_spread():
     assert a["width"] == pytest.approx((hi - lo) / 2)
     assert intervals["b"]["lo"] == -0.6 and intervals["b"]["hi"] == -0.4  # the slice is wider
     assert intervals["c"] == far  # not drawn: stays not drawn
+
+
+def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
+    """An estimate the test tells apart almost always gets no interval, and no flag that reads as
+    trust: identified and vouched are both None, and the printout says 'not judged' alone."""
+    from turinglearn.app.printing import trust_flags
+
+    fam = system.model_family
+    test = FastTest(system, 60, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3, effort=EFFORT["fast"])
+    far = np.array([0.95, 0.05, 0.5])  # bursts of nothing, nearly every quiet step
+    out = assess(test, far, fam.names)
+    assert out["test"]["rejected"]
+    assert out["identified"]["burst_size"] is None and out["vouched"]["burst_size"] is None
+    assert out["power"]["burst_size"]["20%"]["power"] > 0.8  # the test still has power there
+    summary = {k: out[k] for k in ("identified", "vouched", "power")}
+    words = trust_flags(summary, "burst_size")
+    assert words.startswith("not judged") and "vouched" not in words

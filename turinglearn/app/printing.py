@@ -147,7 +147,7 @@ def trust_flags(summary: dict, name: str) -> str:
         if ident
         else "NOT IDENTIFIED (interval covers most of the range)"
     ]
-    if not summary.get("vouched", {}).get(name, True):
+    if summary.get("vouched", {}).get(name, True) is False:
         words.append("not vouched for (the test cannot separate a move of the largest size)")
     power = summary.get("power", {}).get(name)
     if power:

@@ -281,7 +281,7 @@ def assess(
 ) -> dict:
     """Everything the summary reports about trust in theta [d]: the test's calibration,
     ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
-    ``identified`` is None where no interval could be drawn), and a ``pair_map`` when ``pair``
+    both None where no interval could be drawn: the estimate is far from the system), and a ``pair_map`` when ``pair``
     names two parameters."""
     names = list(names)
     cal = test.calibrate(theta)
@@ -301,7 +301,11 @@ def assess(
             n: None if iv["width"] is None else bool(iv["width"] <= IDENTIFIED_WIDTH)
             for n, iv in zip(names, intervals, strict=True)
         },
-        "vouched": {n: bool(p[top]["power"] >= VOUCH_POWER) for n, p in zip(names, power, strict=True)},
+        # nothing is vouched for where the estimate is too far off for an interval (identified None)
+        "vouched": {
+            n: None if iv["width"] is None else bool(p[top]["power"] >= VOUCH_POWER)
+            for n, p, iv in zip(names, power, intervals, strict=True)
+        },
     }
     if pair:
         i, j = names.index(pair[0]), names.index(pair[1])
