@@ -428,6 +428,13 @@ def test_report_on_a_damaged_metrics_file(tmp_path, capsys):
     (out / "metrics.csv").write_bytes(b"generation,seconds\n0,1\n1,\x00\n")
     assert main(["report", str(out)]) == 2
     one_line_error(capsys, "metrics.csv is damaged")
+    # a damaged summary.json: the plots are still drawn from metrics.csv, then the one-line error
+    (out / "metrics.csv").write_text("\n".join(lines) + "\n")
+    (out / "summary.json").write_text('{"inferred": [0.1, ')
+    (out / "parameters.png").unlink()
+    assert main(["report", str(out)]) == 2
+    one_line_error(capsys, "summary.json is damaged")
+    assert (out / "parameters.png").is_file()
 
 
 def test_a_row_cut_short_at_the_end_is_dropped(tmp_path):

@@ -18,6 +18,7 @@ from turinglearn.app.printing import (
     print_report,
     print_summary,
     print_table,
+    read_summary,
     report_gan,
 )
 from turinglearn.errors import TuringLearnError, TuringLearnWarning
@@ -230,17 +231,14 @@ def cmd_report(args) -> int:
         )
     status = read_status(run_dir)
     source = read_source(run_dir / CONFIG_FILE)
-    summary_file = run_dir / SUMMARY_FILE
-    try:
-        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-    except (OSError, ValueError):
-        summary = {}  # a damaged summary: the plots come from metrics.csv, print_report says what is wrong
+    read = read_summary(run_dir / SUMMARY_FILE)  # damaged: the plots come from metrics.csv, then the error
+    summary = read[0] or {}
     env = source.get("environment")
     made_with_object = isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
     if not made_with_object:
         config = from_dict(source)
         if isinstance(config, GANConfig):
-            return report_gan(run_dir, status)
+            return report_gan(run_dir, status, read)
     if made_with_object or isinstance(summary.get("bounds"), dict):
         # what the run itself reported (a recording's truth, a policy's controller), no simulator
         # rebuilt: a simulator object cannot be, and a registered one's module may be gone
@@ -251,7 +249,7 @@ def cmd_report(args) -> int:
         sim = make_simulator(config)
         family = sim.model_family
         names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
-    files = draw_run(run_dir, names, truth, bounds, features)
+    files = draw_run(run_dir, names, truth, bounds, features, summary)
     if files and (summary.get("interval") or summary.get("stopped") or summary.get("restart")):
         from turinglearn.app.report import plot_parameters, restart_generations
         from turinglearn.app.runs import read_metrics
@@ -259,7 +257,7 @@ def cmd_report(args) -> int:
         intervals, stopped = summary.get("interval"), summary.get("stopped")  # redraw with them
         restarts = restart_generations(summary.get("restart"))
         plot_parameters(read_metrics(run_dir), names, truth, files[0], bounds, intervals, stopped, restarts)
-    return print_report(summary_file, status, files, print_table)
+    return print_report(read, status, files, print_table)
 
 
 def _drawn_from_run(run_dir: Path, summary: dict) -> tuple:

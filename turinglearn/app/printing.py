@@ -216,14 +216,26 @@ def print_gan_summary(summary: dict) -> None:
     )
 
 
-def print_report(summary_file: Path, status: dict, files, print_summary) -> int:
-    if summary_file.is_file():
-        try:
-            summary = json.loads(summary_file.read_text())
-        except ValueError as e:
-            from turinglearn.errors import RunDirError
+def read_summary(summary_file: Path) -> tuple[dict | None, Exception | None]:
+    """A run's summary.json read once: (summary, None); (None, None) where the run wrote none
+    (it did not finish); (None, error) where the file is damaged, the error for
+    :func:`print_report` to raise once the plots from metrics.csv are drawn."""
+    if not summary_file.is_file():
+        return None, None
+    try:
+        return json.loads(summary_file.read_text()), None
+    except (OSError, ValueError) as e:
+        from turinglearn.errors import RunDirError
 
-            raise RunDirError(f"{summary_file} is damaged ({e}); rerun the run to write it again") from None
+        return None, RunDirError(f"{summary_file} is damaged ({e}); rerun the run to write it again")
+
+
+def print_report(read: tuple[dict | None, Exception | None], status: dict, files, print_summary) -> int:
+    """Print what :func:`read_summary` read, then the plots drawn; a damaged summary raises."""
+    summary, damaged = read
+    if damaged is not None:
+        raise damaged
+    if summary is not None:
         print_summary(summary)
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
@@ -232,12 +244,12 @@ def print_report(summary_file: Path, status: dict, files, print_summary) -> int:
     return 0
 
 
-def report_gan(run_dir: Path, status: dict) -> int:
+def report_gan(run_dir: Path, status: dict, read: tuple[dict | None, Exception | None]) -> int:
     from turinglearn.app.report import plot_fitness, plot_losses
-    from turinglearn.app.runs import SUMMARY_FILE, read_metrics
+    from turinglearn.app.runs import read_metrics
 
     metrics = read_metrics(run_dir)
     files = []
     if metrics:
         files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
-    return print_report(run_dir / SUMMARY_FILE, status, files, print_gan_summary)
+    return print_report(read, status, files, print_gan_summary)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -215,8 +214,10 @@ def draw_run(
     truth: Sequence[float] | None,
     bounds: tuple[Sequence[float], Sequence[float]] | None = None,
     feature_names: Sequence[str] | None = None,
+    summary: dict | None = None,
 ) -> list[Path]:
-    """(Re)draw a run's plots from its metrics.csv; returns the files written."""
+    """(Re)draw a run's plots from its metrics.csv; returns the files written. ``summary`` is the
+    run's summary.json as read (its drift events mark the coevolution plot; None: none known)."""
     from turinglearn.app.runs import read_metrics
 
     run_dir = Path(run_dir)
@@ -230,9 +231,7 @@ def draw_run(
     if np.isfinite(np.asarray(metrics.get("discriminator_fitness_max", [np.nan]), float)).any():
         from turinglearn.app.coevolution import plot_coevolution  # two populations coevolved
 
-        summary_file = run_dir / "summary.json"
-        summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-        co = summary.get("coevolution") or {}
+        co = (summary or {}).get("coevolution") or {}
         out = run_dir / "coevolution.png"
         began = co.get("history_began")
         files.append(
