@@ -33,3 +33,21 @@ def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys)
     out = capsys.readouterr().out
     assert "posterior 90 % interval: a [+0.050, +0.150], b [+0.100, +0.400]\n" in out
     assert out.count("none (far off)") == 2  # the held-out test's, as before
+
+
+def test_a_learner_without_judges_names_the_memory_settings_it_ignores(capsys):
+    """The presets carry the coevolution's memory; a metric learner or a peer runs without judges,
+    so the run says which of the config's settings changed nothing. Left at their defaults, or
+    with judges (turing), nothing is said."""
+    base = {"parameters": [], "truth": None, "inferred": [], "abs_error": None, "generations": 1, "seconds": 1.0}
+    print_summary(load_config("aggregation", {"learner.kind": "metric-sse"}), base)
+    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("memory:")]
+    assert line == [
+        "memory: none (learner.kind = 'metric-sse' has no judges to remember with; the config's critic = 0.5, "
+        "judge_fitness = 'shared-geometric', judge_steps = 3, model_judges = 'parents' change nothing)"
+    ]
+    print_summary(load_config("aggregation"), base)
+    papers = {"learner.kind": "metric-histogram", "learner.critic": 0.0, "learner.judge_fitness": "accuracy",
+              "learner.judge_steps": 1, "learner.model_judges": "all"}  # fmt: skip
+    print_summary(load_config("aggregation", papers), base)
+    assert "memory:" not in capsys.readouterr().out

@@ -162,6 +162,30 @@ PANEL_FELL_BACK = (
 )
 
 
+#: the coevolution's memory and crutches: settings that act only between models and judges
+MEMORY_KEYS = (
+    "critic", "judge_fitness", "judge_steps", "model_judges", "hall_of_fame", "model_memory", "guards",
+    "historical_averaging", "counterfeits",
+)  # fmt: skip
+
+
+def memory_unused_line(learner) -> str | None:
+    """A line naming the memory settings a learner without judges (``metric-sse``, a peer) does
+    not use, where the config sets any away from its default (as the presets do); else None."""
+    if learner.kind == "turing":
+        return None
+    from dataclasses import fields
+
+    default = {f.name: f.default for f in fields(learner)}
+    set_ = [f"{k} = {getattr(learner, k)!r}" for k in MEMORY_KEYS if getattr(learner, k) != default[k]]
+    if not set_:
+        return None
+    return (
+        f"memory: none (learner.kind = {learner.kind!r} has no judges to remember with; the config's "
+        f"{', '.join(set_)} change nothing)"
+    )
+
+
 def print_summary(config, summary: dict) -> None:
     """A finished run's summary, as its kind reads best."""
     from turinglearn.config.gan import GANConfig
@@ -172,6 +196,9 @@ def print_summary(config, summary: dict) -> None:
     print_table(summary)
     if config.evaluation.estimate == "panel" and summary.get("estimate") == "window":
         print(PANEL_FELL_BACK)
+    unused = memory_unused_line(config.learner)
+    if unused:
+        print(unused)
 
 
 def restart_line(check: dict) -> str:
