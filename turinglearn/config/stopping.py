@@ -36,7 +36,10 @@ class StoppingConfig:
     with a fresh budget. Under torchrun the first process's clock decides, and every process
     stops at the same step.
     reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
-    default) keeps the larger of two mean generations and 5% of ``max_time``.
+    default) keeps the larger of two mean generations and 5% of ``max_time``. The final evaluation
+    costs seconds the default does not foresee (aggregation's, on a 2-core machine beside two
+    other runs: the held-out test 10 s, the C2ST 5 s with scikit-learn's import, the plots 3 s),
+    so a budget under a minute ends that much late; set ``reserve`` there.
     max_simulations: a budget of simulated trajectories for this session (0: none), stopped
     like ``max_time`` before the next generation would pass it (at least one generation runs).
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
