@@ -176,8 +176,8 @@ def memory_unused_line(learner) -> str | None:
         return None
     from dataclasses import fields
 
-    default = {f.name: f.default for f in fields(learner)}
-    set_ = [f"{k} = {getattr(learner, k)!r}" for k in MEMORY_KEYS if getattr(learner, k) != default[k]]
+    default, given = {f.name: f.default for f in fields(learner)}, vars(learner)
+    set_ = [f"{k} = {given[k]!r}" for k in MEMORY_KEYS if given[k] != default[k]]
     if not set_:
         return None
     return (
