@@ -37,17 +37,23 @@ def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys)
 
 def test_a_learner_without_judges_names_the_memory_settings_it_ignores(capsys):
     """The presets carry the coevolution's memory; a metric learner or a peer runs without judges,
-    so the run says which of the config's settings changed nothing. Left at their defaults, or
-    with judges (turing), nothing is said."""
+    so the run says which of the config's settings changed nothing. Settings left at their
+    defaults or turned off, or a learner with judges (turing), give no line."""
     base = {"parameters": [], "truth": None, "inferred": [], "abs_error": None, "generations": 1, "seconds": 1.0}
-    print_summary(load_config("aggregation", {"learner.kind": "metric-sse"}), base)
-    line = [x for x in capsys.readouterr().out.splitlines() if x.startswith("memory:")]
-    assert line == [
+
+    def memory_line(preset, overrides):
+        print_summary(load_config(preset, overrides), base)
+        return [x for x in capsys.readouterr().out.splitlines() if x.startswith("memory:")]
+
+    assert memory_line("aggregation", {"learner.kind": "metric-sse"}) == [
         "memory: none (learner.kind = 'metric-sse' has no judges to remember with; the config's critic = 0.5, "
         "judge_fitness = 'shared-geometric', judge_steps = 3, model_judges = 'parents' change nothing)"
     ]
-    print_summary(load_config("aggregation"), base)
+    assert memory_line("own-system", {"learner.kind": "npe", "learner.critic": 0.5}) == [
+        "memory: none (learner.kind = 'npe' has no judges to remember with; the config's critic = 0.5 changes nothing)"
+    ]
+    assert memory_line("aggregation", {}) == []  # turing: the memory is used
+    assert memory_line("own-system", {"learner.kind": "metric-histogram"}) == []  # hall_of_fame = 0: off
     papers = {"learner.kind": "metric-histogram", "learner.critic": 0.0, "learner.judge_fitness": "accuracy",
               "learner.judge_steps": 1, "learner.model_judges": "all"}  # fmt: skip
-    print_summary(load_config("aggregation", papers), base)
-    assert "memory:" not in capsys.readouterr().out
+    assert memory_line("aggregation", papers) == []

@@ -435,6 +435,9 @@ def test_report_on_a_damaged_metrics_file(tmp_path, capsys):
     assert main(["report", str(out)]) == 2
     one_line_error(capsys, "summary.json is damaged")
     assert (out / "parameters.png").is_file()
+    (out / "summary.json").write_text("3")
+    assert main(["report", str(out)]) == 2
+    one_line_error(capsys, "summary.json is damaged (a JSON int, not an object)")
 
 
 def test_a_row_cut_short_at_the_end_is_dropped(tmp_path):

@@ -155,7 +155,8 @@ def test_an_interval_also_covers_the_estimates_own_spread():
 
 def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
     """An estimate the test tells apart almost always gets no interval, and no flag that reads as
-    trust: identified and vouched are both None, and the printout says 'not judged' alone."""
+    trust: identified and vouched are both None, and the printout says 'not judged', never 'not
+    vouched for' (nor for a run written before vouched could be None, which stored False)."""
     from turinglearn.app.printing import trust_flags
 
     fam = system.model_family
@@ -168,3 +169,5 @@ def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
     summary = {k: out[k] for k in ("identified", "vouched", "power")}
     words = trust_flags(summary, "burst_size")
     assert words.startswith("not judged") and "vouched" not in words
+    older = {**summary, "vouched": {n: False for n in fam.names}}
+    assert "vouched" not in trust_flags(older, "burst_size")

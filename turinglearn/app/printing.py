@@ -147,7 +147,7 @@ def trust_flags(summary: dict, name: str) -> str:
         if ident
         else "NOT IDENTIFIED (interval covers most of the range)"
     ]
-    if summary.get("vouched", {}).get(name, True) is False:
+    if ident is not None and summary.get("vouched", {}).get(name, True) is False:  # older runs: False beside None
         words.append("not vouched for (the test cannot separate a move of the largest size)")
     power = summary.get("power", {}).get(name)
     if power:
@@ -162,27 +162,35 @@ PANEL_FELL_BACK = (
 )
 
 
-#: the coevolution's memory and crutches: settings that act only between models and judges
-MEMORY_KEYS = (
-    "critic", "judge_fitness", "judge_steps", "model_judges", "hall_of_fame", "model_memory", "guards",
-    "historical_averaging", "counterfeits",
-)  # fmt: skip
+#: the coevolution's memory and crutches: settings that act only between models and judges,
+#: each with the value that turns it off
+MEMORY_OFF = {
+    "critic": 0.0, "judge_fitness": "accuracy", "judge_steps": 1, "model_judges": "all", "hall_of_fame": 0,
+    "model_memory": 0, "guards": 0, "historical_averaging": 0, "counterfeits": 0,
+}  # fmt: skip
 
 
 def memory_unused_line(learner) -> str | None:
     """A line naming the memory settings a learner without judges (``metric-sse``, a peer) does
-    not use, where the config sets any away from its default (as the presets do); else None."""
-    if learner.kind == "turing":
-        return None
+    not use, where the config turns any on away from its default (as the presets do); else None
+    (and for a learner with judges, or a kind the registry does not know)."""
     from dataclasses import fields
 
+    from turinglearn.app.registry import LEARNERS
+
+    if learner.kind not in LEARNERS or LEARNERS[learner.kind].discriminators:
+        return None
     default, given = {f.name: f.default for f in fields(learner)}, vars(learner)
-    set_ = [f"{k} = {given[k]!r}" for k in MEMORY_KEYS if given[k] != default[k]]
-    if not set_:
+    on = [
+        f"{k} = {given[k]!r}"
+        for k, off in MEMORY_OFF.items()
+        if k in given and given[k] != off and given[k] != default[k]
+    ]
+    if not on:
         return None
     return (
         f"memory: none (learner.kind = {learner.kind!r} has no judges to remember with; the config's "
-        f"{', '.join(set_)} change nothing)"
+        f"{', '.join(on)} change{'s' if len(on) == 1 else ''} nothing)"
     )
 
 
@@ -249,12 +257,18 @@ def read_summary(summary_file: Path) -> tuple[dict | None, Exception | None]:
     :func:`print_report` to raise once the plots from metrics.csv are drawn."""
     if not summary_file.is_file():
         return None, None
-    try:
-        return json.loads(summary_file.read_text()), None
-    except (OSError, ValueError) as e:
-        from turinglearn.errors import RunDirError
+    from turinglearn.errors import RunDirError
 
+    try:
+        summary = json.loads(summary_file.read_text())
+    except OSError as e:
+        return None, RunDirError(f"{summary_file} cannot be read ({e.strerror or e}); check its permissions")
+    except ValueError as e:
         return None, RunDirError(f"{summary_file} is damaged ({e}); rerun the run to write it again")
+    if not isinstance(summary, dict):
+        damaged = f"{summary_file} is damaged (a JSON {type(summary).__name__}, not an object)"
+        return None, RunDirError(f"{damaged}; rerun the run to write it again")
+    return summary, None
 
 
 def print_report(read: tuple[dict | None, Exception | None], status: dict, files, print_summary) -> int:
