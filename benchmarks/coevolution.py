@@ -264,6 +264,13 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
         "learner.critic": 0.5, "models.recombination": "intermediate",
     },
+    # the critic with twice the models (200, 100 parents): a median over more models moves less
+    # from one generation to the next, so it may not pass the truth while the population is still
+    # spread over it; twice the models' trials and judging a generation
+    "shared-geometric-voters-critic-pop200": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "models.population": 200, "models.parents": 100,
+    },
     # the aggregation preset as shipped: the memory, the window's estimate, and a run that settles
     # where the held-out test tells its estimate apart on more than 70 % of the trials restarts
     # (up to three times)
