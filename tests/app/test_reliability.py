@@ -505,7 +505,7 @@ def test_a_run_that_fails_at_its_start_leaves_out_free(tmp_path, monkeypatch, ca
 
     monkeypatch.setattr(swarm_run, "make_backend", unreachable)
     out = tmp_path / "run"
-    args = ["run", "aggregation", "--out", str(out), *cli_sets(SETTINGS), "--quiet"]
+    args = ["run", "aggregation", "--out", str(out), "--generations", "9", *cli_sets(SETTINGS), "--quiet"]
     assert main(args) == 2
     one_line_error(capsys, "cannot reach the Dask scheduler")
     assert not out.exists()
