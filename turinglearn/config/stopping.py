@@ -37,10 +37,11 @@ class StoppingConfig:
     stops at the same step.
     reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
     default) keeps the larger of two mean generations and 5% of ``max_time``. The final evaluation
-    costs seconds the default does not foresee (aggregation's about 18 s on a 2-core machine beside
-    two other runs: the held-out test 10 s, the C2ST 5 s with scikit-learn's import, the plots
-    3 s), which 5% of ``max_time`` covers only from about 6 minutes: below that a run ends late by
-    what two generations do not cover; set ``reserve`` (e.g. 20) there.
+    costs seconds the default does not foresee (aggregation's: about 7 s on an idle 2-core machine,
+    18 s beside two other runs, of them the held-out test 10 s, the C2ST 5 s with scikit-learn's
+    import, the plots 3 s), which 5% of ``max_time`` covers only from about 3 minutes (6 under
+    load): below that a run ends late by what two generations do not cover; set ``reserve`` (e.g.
+    20) there.
     max_simulations: a budget of simulated trajectories for this session (0: none), stopped
     like ``max_time`` before the next generation would pass it (at least one generation runs).
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
