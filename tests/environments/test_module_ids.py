@@ -150,3 +150,23 @@ def test_missing_module_and_unregistered_id(isolated):
     with pytest.raises(ConfigError, match=r"module 'tl_own_quiet' was imported but does not register it "
                        r"\(it registers: tl_own_quiet:Lag-v0\)"):  # fmt: skip
         load_config("own-system", {"environment.id": "tl_own_quiet:Other-v0"})
+
+
+def test_a_registered_environment_gets_a_positive_trial_length_even_where_its_class_does_not_check(isolated):
+    """LagConfig takes any steps; 0 would train, then fail in the final evaluation with a
+    traceback. The config's own validation refuses it in one line, naming the key."""
+    (isolated / "tl_own_steps.py").write_text(MODULE.replace("{name}", "tl_own_steps"))
+    for bad in (0, -3):
+        with pytest.raises(ConfigError, match=rf"environment.steps: must be a positive whole number .* got {bad}"):
+            load_config("own-system", {"environment.id": "tl_own_steps:Lag-v0", "environment.steps": bad})
+
+
+def test_a_metric_learner_refuses_an_interactive_simulator_object_by_its_own_name(isolated):
+    import turinglearn
+
+    (isolated / "tl_own_obj.py").write_text(MODULE.replace("{name}", "tl_own_obj"))
+    sys.path.insert(0, str(isolated))  # the fixture restores sys.path
+    from tl_own_obj import LagSim
+
+    with pytest.raises(ConfigError, match=r"compares trajectories of a swarm; LagSim is interactive"):
+        turinglearn.learn("own-system", simulator=LagSim(), overrides={"learner.kind": "metric-sse"})

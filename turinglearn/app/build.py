@@ -71,7 +71,7 @@ def build_system(config: Config, simulator=None):
         )
     if interactive and not learner.interactive:
         raise ConfigError(
-            f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {config.environment.id} is "
+            f"learner.kind = {lc.kind!r} compares trajectories of a swarm; {where} is "
             "interactive. Use learner.kind = 'turing' there",
             "learner.kind",
         )

@@ -221,7 +221,12 @@ def validate_environment(env: EnvironmentConfig):
     problem = id_problem(env.id)
     if problem is not None:
         raise ConfigError(problem, "environment.id")
-    return build_dataclass(config_class(env.id), env.options, "environment.")
+    built = build_dataclass(config_class(env.id), env.options, "environment.")
+    steps = dataclasses.asdict(built).get("steps", 1)  # the contract's trial length, which an
+    # environment's own config class may leave unchecked
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ConfigError(f"must be a positive whole number of steps a trial, got {steps!r}", "environment.steps")
+    return built
 
 
 _SECTIONS = {
