@@ -11,10 +11,16 @@ from turinglearn.app.cli import main
 from turinglearn.config import load_config
 
 
+def _run(settings: dict) -> dict:
+    """The settings a run of a simulator object takes: the object brings its environment's own
+    (learn() refuses environment.* beside it, which would reach nothing)."""
+    return {k: v for k, v in settings.items() if not k.startswith("environment.")}
+
+
 def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny, capsys):
     sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
     out = tmp_path / "run"
-    result = turinglearn.learn("aggregation", simulator=sim, overrides=tiny, out=out)
+    result = turinglearn.learn("aggregation", simulator=sim, overrides=_run(tiny), out=out)
     assert result.run_dir == out and (out / "summary.json").exists()
     text = (out / "config.toml").read_text()
     assert 'id = "object:turinglearn.environments.aggregation:AggregationSim"' in text
@@ -53,7 +59,7 @@ def test_a_simulator_class_of_the_script_itself_is_named_as_such():
 
 def test_learn_with_a_simulator_and_no_config_uses_the_neutral_preset(tiny):
     sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
-    result = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2})
+    result = turinglearn.learn(simulator=sim, overrides=_run({**tiny, "generations": 2}))
     own = load_config("own-system")
     assert result.config.learner.hall_of_fame == own.learner.hall_of_fame == 0
     assert result.config.name == "AggregationSim"
@@ -78,9 +84,9 @@ def test_learn_checks_a_simulator_first_and_check_false_skips_it(tmp_path, tiny)
     broken = OneRow(sim.config)
     out = tmp_path / "run"
     with pytest.raises(ContractError, match="depend on the other swarms' rows"):
-        turinglearn.learn(simulator=broken, overrides={**tiny, "generations": 1}, out=out)
+        turinglearn.learn(simulator=broken, overrides=_run({**tiny, "generations": 1}), out=out)
     assert not out.exists()  # refused before anything was written
-    result = turinglearn.learn(simulator=broken, overrides={**tiny, "generations": 1}, check=False)
+    result = turinglearn.learn(simulator=broken, overrides=_run({**tiny, "generations": 1}), check=False)
     assert result.config.generations == 1
 
 
@@ -99,16 +105,26 @@ def test_a_simulator_of_recorded_data_without_a_truth_is_not_checked_but_learns(
     sim = Unknown(known.config)
     with pytest.raises(ContractError, match="a simulator of recorded data may have none"):
         check_environment(sim)
-    small = {k: v for k, v in tiny.items() if k != "environment.n_agents"}  # a pendulum has no swarm
-    settings = {**small, **env, "generations": 2, "data": str(rec), "learner.passive": True}
+    settings = _run({**tiny, "generations": 2, "data": str(rec), "learner.passive": True})
     result = turinglearn.learn("pendulum-pd", simulator=sim, overrides=settings)
     assert np.isfinite(result.inferred).all()
 
 
+def test_environment_settings_beside_a_simulator_object_are_refused_not_ignored(tiny):
+    """The object is built with its own settings; an override of environment.* would reach
+    nothing (a newcomer's environment.steps = 20 ran with the object's 40, unrecorded)."""
+    from turinglearn.errors import ConfigError
+
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    with pytest.raises(ConfigError, match=r"environment.steps: sets the config's environment, which a simulator "
+                       r"object replaces \(AggregationSim brings its own settings\); set it on the object"):
+        turinglearn.learn(simulator=sim, overrides={**_run(tiny), "environment.steps": 10})
+
+
 def test_the_check_before_learning_leaves_the_run_as_it_is(tiny):
     sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
-    checked = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2})
-    unchecked = turinglearn.learn(simulator=sim, overrides={**tiny, "generations": 2}, check=False)
+    checked = turinglearn.learn(simulator=sim, overrides=_run({**tiny, "generations": 2}))
+    unchecked = turinglearn.learn(simulator=sim, overrides=_run({**tiny, "generations": 2}), check=False)
     np.testing.assert_array_equal(checked.inferred, unchecked.inferred)
     np.testing.assert_array_equal(checked.history["v_l0_median"], unchecked.history["v_l0_median"])
 
@@ -116,7 +132,7 @@ def test_the_check_before_learning_leaves_the_run_as_it_is(tiny):
 def test_report_of_an_object_run_without_its_summary_or_from_before_bounds_were_recorded(tmp_path, tiny, capsys):
     sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
     out = tmp_path / "run"
-    turinglearn.learn("aggregation", simulator=sim, overrides=tiny, out=out)
+    turinglearn.learn("aggregation", simulator=sim, overrides=_run(tiny), out=out)
     summary = json.loads((out / "summary.json").read_text())
     del summary["bounds"], summary["features"]  # as an older version wrote it
     (out / "summary.json").write_text(json.dumps(summary))

@@ -361,6 +361,13 @@ def learn(
     the truth (give it one inside the bounds to check it).
     """
     extra = dict(overrides or {})
+    given = [k for k in extra if k == "environment" or k.startswith("environment.")]
+    if simulator is not None and given:  # the object is built already: the setting would reach nothing
+        raise ConfigError(
+            f"sets the config's environment, which a simulator object replaces ({type(simulator).__name__} "
+            "brings its own settings); set it on the object (e.g. its config's steps) and leave it out of overrides",
+            given[0],
+        )
     if seed is not None:
         extra["seed"] = seed
     if generations is not None:  # exactly that many: a preset's convergence rule is off

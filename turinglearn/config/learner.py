@@ -22,8 +22,10 @@ class LearnerConfig:
     unless it is left at its default: it would change nothing (:func:`check_settings_in_use`).
 
     kind: ``turing`` (models against discriminators), or a metric-based baseline with the
-    same models, optimiser and simulations: ``metric-sse`` (sum of squared errors of the speed
-    time series) or ``metric-histogram`` (distance between per-step speed histograms); or a
+    same models, optimiser and simulations, for swarms (an interactive system is refused):
+    ``metric-sse`` (sum of squared errors between a replica's and the genuine agents' time
+    series, every feature, every step) or ``metric-histogram`` (L1 distance between per-step
+    histograms of each feature on [-1.2, 1.2]; on aggregation a robot's linear and angular speed); or a
     peer of simulation-based inference on a recording (``data``; ``pip install
     'turinglearn[peers]'``, docs/swarms.md): ``npe`` (sbi's neural posterior estimation with a
     learned embedding of the trajectories), ``npe-summary`` (NPE on the speed histograms) or
