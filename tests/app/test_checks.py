@@ -263,7 +263,9 @@ def test_step_that_ignores_the_batch_shape():
             return x, f.reshape(-1, 1)  # flattens the [D, S] batch
 
     assert _problems(check_environment, Flat()) == [
-        "step's features at t = 0 returned shape (8, 1); expected (2, 4, 1)"
+        "step's features at t = 0 returned shape (8, 1); expected (2, 4, 1) (the same number of values, arranged "
+        "otherwise: keep the batch's axes as they came in, e.g. reset's shape, and the features last; do not "
+        "flatten or transpose them)"
     ]
 
 
@@ -314,7 +316,8 @@ def test_truth_and_family_problems():
         truth = np.array([0.5, 3.0])
 
     assert _problems(check_environment, Outside()) == [
-        "truth [0.5, 3.0] lies outside the model family's bounds"
+        "truth [0.5, 3.0] lies outside the model family's bounds (damping = 3 not in [0, 1]): move the truth "
+        "inside, or widen the bounds"
     ]
 
     class BadFamily(Spring):

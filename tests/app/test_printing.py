@@ -57,3 +57,18 @@ def test_a_learner_without_judges_names_the_memory_settings_it_ignores(capsys):
     papers = {"learner.kind": "metric-histogram", "learner.critic": 0.0, "learner.judge_fitness": "accuracy",
               "learner.judge_steps": 1, "learner.model_judges": "all"}  # fmt: skip
     assert memory_line("aggregation", papers) == []
+
+
+def test_an_identified_parameter_whose_shown_interval_is_wide_says_whence_the_flag_comes():
+    """The interval printed is the hull of the test's part and the run's spread; 'identified'
+    reads the test's part alone, so where the hull is wider than 'identified' allows the line
+    gives the test's own interval (a newcomer read the two as a contradiction)."""
+    from turinglearn.app.printing import trust_flags
+
+    wide = {"lo": 0.226, "hi": 0.952, "width": 0.726, "test": [0.534, 0.653], "spread": [0.226, 0.952]}
+    narrow = {"lo": 0.261, "hi": 0.335, "width": 0.074, "test": [0.274, 0.321], "spread": [0.261, 0.335]}
+    summary = {"identified": {"a": True, "b": True}, "interval": {"a": wide, "b": narrow}}
+    assert trust_flags(summary, "a") == (
+        "identified (by the test's own interval [+0.534, +0.653]; the run's spread widens the one shown)"
+    )
+    assert trust_flags(summary, "b") == "identified"

@@ -276,7 +276,16 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
                if truth is None else "")
         )  # fmt: skip
     elif ((truth < sim.model_family.lower) | (truth > sim.model_family.upper)).any():
-        problems.append(f"truth {truth.tolist()} lies outside the model family's bounds")
+        lower, upper = np.asarray(sim.model_family.lower, float), np.asarray(sim.model_family.upper, float)
+        out = [
+            f"{n} = {t:g} not in [{lo:g}, {hi:g}]"
+            for n, t, lo, hi in zip(sim.model_family.names, truth, lower, upper, strict=True)
+            if not lo <= t <= hi
+        ]
+        problems.append(
+            f"truth {truth.tolist()} lies outside the model family's bounds ({'; '.join(out)}): move the truth "
+            "inside, or widen the bounds"
+        )
     steps = sim.config.steps if "steps" in dir(sim.config) else None
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         problems.append(f"config.steps must be a positive integer, got {steps!r}")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from turinglearn.app.coevolution import CYCLING, median_read
+from turinglearn.core.trust import IDENTIFIED_WIDTH
 from turinglearn.errors import TuringLearnWarning
 
 
@@ -149,6 +150,11 @@ def trust_flags(summary: dict, name: str) -> str:
     ]
     if ident is not None and summary.get("vouched", {}).get(name, True) is False:  # older runs: False beside None
         words.append("not vouched for (the test cannot separate a move of the largest size)")
+    iv = (summary.get("interval") or {}).get(name) or {}
+    part = iv.get("test")
+    if ident and part and (iv.get("width") or 0) > IDENTIFIED_WIDTH:
+        # the interval shown, wider than 'identified' allows, is the hull with the run's spread; the flag reads the test's part
+        words[0] = f"identified (by the test's own interval [{part[0]:+.3f}, {part[1]:+.3f}]; the run's spread widens the one shown)"
     power = summary.get("power", {}).get(name)
     if power:
         words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))

@@ -68,6 +68,11 @@ def float_array(
                 f" (the last axis holds one value per name in feature_names, which has {shape[-1]}: "
                 "name every feature the simulator returns, or return only the named ones)"
             )
+        elif features and a.size == int(np.prod(shape)):
+            why = (
+                " (the same number of values, arranged otherwise: keep the batch's axes as they came in, "
+                "e.g. reset's shape, and the features last; do not flatten or transpose them)"
+            )
         problems.append(f"{what} returned shape {a.shape}; expected {shape}{why}")
         return None
     if a.dtype.kind not in "fiub":
