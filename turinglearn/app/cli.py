@@ -117,6 +117,23 @@ def _say_stopped(result, out) -> None:
     print(line, file=sys.stderr)
 
 
+def _check_names_an_environment(source, overrides, config) -> None:
+    """A config without ``[environment] id`` runs the default, aggregation: what a copy of the
+    ``own-system`` preset, made for a system of one's own, would silently do on the command line
+    (in Python a simulator object takes the environment's place)."""
+    from turinglearn.config import Config, read_source
+
+    env = read_source(source).get("environment")
+    named = isinstance(env, dict) and "id" in env
+    if not isinstance(config, Config) or named or any(str(o).startswith("environment.id=") for o in overrides):
+        return
+    raise TuringLearnError(
+        f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
+        "id = 'module:Name-v0' for a system of your own (docs/own-system.md), or --set "
+        "environment.id=turinglearn/Aggregation-v0 to run aggregation"
+    )
+
+
 def cmd_run(args) -> int:
     from turinglearn.app.driver import run_experiment
     from turinglearn.app.runs import check_new_run_dir
@@ -131,6 +148,7 @@ def cmd_run(args) -> int:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
+    _check_names_an_environment(args.config, overrides, config)
     if _stopping_overrides(args):
         config = config.replace(**_stopping_overrides(args))
     if args.device is not None:
