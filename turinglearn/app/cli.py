@@ -125,7 +125,7 @@ def _check_names_an_environment(source, overrides, config) -> None:
 
     env = read_source(source).get("environment")
     named = isinstance(env, dict) and "id" in env
-    if not isinstance(config, Config) or named or any(str(o).startswith("environment.id=") for o in overrides):
+    if not isinstance(config, Config) or named or any(str(o).partition("=")[0].strip() == "environment.id" for o in overrides):
         return
     raise TuringLearnError(
         f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
@@ -204,6 +204,7 @@ def cmd_sweep(args) -> int:
         overrides = {"stopping.converge": False, **overrides, "generations": args.generations}
     overrides.update(_stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
+    _check_names_an_environment(args.config, overrides, config)
     execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     text = run_sweep(args.config, seeds, out, overrides, execution)
