@@ -56,6 +56,7 @@ def test_metric_learners_run_and_write_the_same_schema(tiny, tmp_path):
         r = turinglearn.learn("aggregation", overrides={**tiny, "learner.kind": kind}, out=tmp_path / kind)
         s = r.summary()
         assert s["learner"] == kind and len(s["inferred"]) == 4 and s["c2st"] is not None
+        assert s["discriminators_kind"] is None  # it has none, whatever [discriminators] says
         assert np.isnan(r.history["discriminator_fitness_mean"]).all()
         assert (r.model_fitness <= 0).all()  # minus a distance
 

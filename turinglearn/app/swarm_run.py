@@ -333,7 +333,8 @@ class SwarmExperiment:
         extra = {
             "learner": config.learner.kind,
             "models_kind": config.models.kind,
-            "discriminators_kind": config.discriminators.kind,
+            # null for a learner without discriminators (a metric baseline, a peer)
+            "discriminators_kind": config.discriminators.kind if isinstance(self.learner, TuringLearner) else None,
             # what `turinglearn report` draws with where the simulator cannot be rebuilt (an object)
             "bounds": {"lower": [float(v) for v in self.shown.lower], "upper": [float(v) for v in self.shown.upper]},
             "features": [str(f) for f in system.sim.feature_names],
