@@ -269,3 +269,16 @@ def test_a_reader_that_goes_away_ends_the_command_quietly():
     p.stdout.close()  # as `| head -0` would, before anything is read
     err = p.stderr.read().decode()
     assert p.wait() == 1 and err == ""
+
+
+def test_a_config_that_names_no_environment_is_refused_by_record_and_by_learn(tmp_path, capsys):
+    """The own-system preset (and a copy of it) names no environment: run, sweep (above), record
+    and learn() without a simulator would all have used aggregation under its name."""
+    import turinglearn
+    from turinglearn.errors import TuringLearnError
+
+    assert main(["record", "own-system", "--out", str(tmp_path / "r.npz")]) == 2
+    assert "own-system names no environment" in capsys.readouterr().err
+    assert not (tmp_path / "r.npz").exists()
+    with pytest.raises(TuringLearnError, match="own-system names no environment"):
+        turinglearn.learn("own-system", generations=1)

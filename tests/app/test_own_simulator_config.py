@@ -111,14 +111,24 @@ def test_a_simulator_of_recorded_data_without_a_truth_is_not_checked_but_learns(
 
 
 def test_environment_settings_beside_a_simulator_object_are_refused_not_ignored(tiny):
-    """The object is built with its own settings; an override of environment.* would reach
-    nothing (a newcomer's environment.steps = 20 ran with the object's 40, unrecorded)."""
+    """The object is built with its own settings; an override of environment.* that differs
+    would reach nothing (a newcomer's environment.steps = 20 ran with the object's 40,
+    unrecorded) and is refused. One that repeats the object's value is accepted: the config's
+    own checks read some (genuine_per_trial against n_agents)."""
     from turinglearn.errors import ConfigError
 
-    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
-    with pytest.raises(ConfigError, match=r"environment.steps: sets the config's environment, which a simulator "
-                       r"object replaces \(AggregationSim brings its own settings\); set it on the object"):
-        turinglearn.learn(simulator=sim, overrides={**_run(tiny), "environment.steps": 10})
+    sim = make_simulator(load_config("aggregation", {"environment.n_agents": 20, "environment.steps": 20}))
+    run = {**_run(tiny), "generations": 1, "evaluation.c2st_trials": 0}
+    with pytest.raises(ConfigError, match=r"environment.steps: = 10 reaches nothing beside the simulator object "
+                       r"AggregationSim, built with steps = 20; set it on the object"):
+        turinglearn.learn(simulator=sim, overrides={**run, "environment.steps": 10})
+    with pytest.raises(ConfigError, match=r"environment.stepz: reaches nothing: AggregationSim's config has no 'stepz'"):
+        turinglearn.learn(simulator=sim, overrides={**run, "environment.stepz": 10})
+    with pytest.raises(ConfigError, match=r"environment.id: names an environment, which the simulator object"):
+        turinglearn.learn(simulator=sim, overrides={**run, "environment.id": "turinglearn/Aggregation-v0"})
+    # 12 genuine robots a trial need n_agents >= 12: the config's check reads environment.n_agents
+    wide = {**run, "learner.genuine_per_trial": 12, "environment.n_agents": 20, "environment.steps": 20}
+    assert turinglearn.learn(simulator=sim, overrides=wide).config.learner.genuine_per_trial == 12
 
 
 def test_the_check_before_learning_leaves_the_run_as_it_is(tiny):

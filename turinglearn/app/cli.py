@@ -117,25 +117,8 @@ def _say_stopped(result, out) -> None:
     print(line, file=sys.stderr)
 
 
-def _check_names_an_environment(source, overrides, config) -> None:
-    """A config without ``[environment] id`` runs the default, aggregation: what a copy of the
-    ``own-system`` preset, made for a system of one's own, would silently do on the command line
-    (in Python a simulator object takes the environment's place)."""
-    from turinglearn.config import Config, read_source
-
-    env = read_source(source).get("environment")
-    named = isinstance(env, dict) and "id" in env
-    if not isinstance(config, Config) or named or any(str(o).partition("=")[0].strip() == "environment.id" for o in overrides):
-        return
-    raise TuringLearnError(
-        f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
-        "id = 'module:Name-v0' for a system of your own (docs/own-system.md), or --set "
-        "environment.id=turinglearn/Aggregation-v0 to run aggregation"
-    )
-
-
 def cmd_run(args) -> int:
-    from turinglearn.app.driver import run_experiment
+    from turinglearn.app.driver import check_names_an_environment, run_experiment
     from turinglearn.app.runs import check_new_run_dir
     from turinglearn.config import load_config
 
@@ -148,7 +131,7 @@ def cmd_run(args) -> int:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
-    _check_names_an_environment(args.config, overrides, config)
+    check_names_an_environment(args.config, overrides, config)
     if _stopping_overrides(args):
         config = config.replace(**_stopping_overrides(args))
     if args.device is not None:
@@ -195,6 +178,7 @@ def cmd_resume(args) -> int:
 
 
 def cmd_sweep(args) -> int:
+    from turinglearn.app.driver import check_names_an_environment
     from turinglearn.app.sweep import run_sweep
     from turinglearn.config import load_config, parse_override
 
@@ -204,7 +188,7 @@ def cmd_sweep(args) -> int:
         overrides = {"stopping.converge": False, **overrides, "generations": args.generations}
     overrides.update(_stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
-    _check_names_an_environment(args.config, overrides, config)
+    check_names_an_environment(args.config, overrides, config)
     execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     text = run_sweep(args.config, seeds, out, overrides, execution)
@@ -214,11 +198,13 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_record(args) -> int:
+    from turinglearn.app.driver import check_names_an_environment
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
     from turinglearn.systems.recording_files import read_recording
 
     config = load_config(args.config, args.overrides)
+    check_names_an_environment(args.config, args.overrides, config)
     path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)
     rec = read_recording(path, *_features_of(config))
     print(

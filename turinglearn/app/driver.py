@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -329,6 +330,51 @@ def _why(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
+def _check_environment_overrides(simulator, overrides: Mapping[str, Any]) -> None:
+    """A simulator object is built with its own settings, so an ``environment.*`` override
+    beside it reaches nothing: refused unless it repeats the object's own value (as settings
+    shared with preset runs, or an ``environment.n_agents`` that the config's checks read, do)."""
+    own = simulator.config
+    name = type(simulator).__name__
+    for key, value in overrides.items():
+        if key != "environment" and not key.startswith("environment."):
+            continue
+        field_ = key.removeprefix("environment.")
+        if key == "environment" or field_ == "id":
+            raise ConfigError(f"names an environment, which the simulator object {name} replaces; leave it out", key)
+        if field_ not in dir(own):
+            raise ConfigError(f"reaches nothing: {name}'s config has no {field_!r}; leave it out of overrides", key)
+        mine = attrgetter(field_)(own)
+        if np.asarray(mine).tolist() != np.asarray(value).tolist():
+            raise ConfigError(
+                f"= {value!r} reaches nothing beside the simulator object {name}, built with {field_} = {mine!r}; "
+                "set it on the object (build it with that setting) and leave it out of overrides",
+                key,
+            )
+
+
+def check_names_an_environment(source, overrides, config) -> None:
+    """Refuse a config whose source names no ``[environment] id``: it would run the default,
+    aggregation, which is what a copy of the ``own-system`` preset (made for a system of one's
+    own) did without a word. ``overrides``: dotted keys, or ``KEY=VALUE`` strings; one that sets
+    ``environment.id`` names it. A simulator object given to :func:`learn` takes the
+    environment's place, so it is not asked there."""
+    from turinglearn.config import read_source
+
+    if not isinstance(config, Config) or isinstance(source, (Config, GANConfig)):
+        return
+    env = read_source(source).get("environment")
+    if isinstance(env, dict) and "id" in env:
+        return
+    if any(str(o).partition("=")[0].strip() == "environment.id" for o in overrides):
+        return
+    raise TuringLearnError(
+        f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
+        "id = 'module:Name-v0' for a system of your own (docs/own-system.md), or set "
+        "environment.id=turinglearn/Aggregation-v0 to run aggregation"
+    )
+
+
 def learn(
     config: str | Path | Config | GANConfig | None = None,
     *,
@@ -351,7 +397,8 @@ def learn(
     written there; ``hooks`` are called with every :class:`~turinglearn.core.contracts.Generation`.
     ``simulator``: your own batched simulator instead of the config's environment (a
     :class:`~turinglearn.core.contracts.SwarmSimulator` or
-    :class:`~turinglearn.core.contracts.InteractiveSimulator`); the run's ``config.toml`` then
+    :class:`~turinglearn.core.contracts.InteractiveSimulator`), built with its own settings (an
+    ``environment.*`` override that differs from the object's is refused); the run's ``config.toml`` then
     names the object, and rerunning that file is refused with a message (register the simulator
     as an environment id to make a run rerunnable from its file). A simulator is checked first
     (:func:`~turinglearn.app.checks.check_environment`, a fraction of a second, its own random
@@ -361,13 +408,8 @@ def learn(
     the truth (give it one inside the bounds to check it).
     """
     extra = dict(overrides or {})
-    given = [k for k in extra if k == "environment" or k.startswith("environment.")]
-    if simulator is not None and given:  # the object is built already: the setting would reach nothing
-        raise ConfigError(
-            f"sets the config's environment, which a simulator object replaces ({type(simulator).__name__} "
-            "brings its own settings); set it on the object (e.g. its config's steps) and leave it out of overrides",
-            given[0],
-        )
+    if simulator is not None:
+        _check_environment_overrides(simulator, extra)
     if seed is not None:
         extra["seed"] = seed
     if generations is not None:  # exactly that many: a preset's convergence rule is off
@@ -382,6 +424,8 @@ def learn(
         cfg = config.replace(**extra) if extra else config
     else:
         cfg = load_config(config, extra)
+        if simulator is None:
+            check_names_an_environment(config, extra, cfg)
     # a GAN takes no simulator (its own error says so); the checker probes around the truth,
     # which a simulator of recorded data need not have
     untrue = "truth" in dir(simulator) and simulator.truth is None

@@ -6,11 +6,13 @@ trajectories and the genuine agents' trajectories (Li, Gauci & Groß 2016, secti
 
 Distances (pure functions of the trajectories of one generation):
 
-- ``sse``: the sum of squared errors between a replica's speed time series and a genuine
-  agent's of the same trial (mean over the trial's agents, replicas and trials);
-- ``histogram``: the L1 distance between histograms of per-step speeds (each feature
+- ``sse``: the sum of squared errors between a replica's time series and a genuine agent's of
+  the same trial, over every feature and step (mean over the trial's agents, replicas and trials);
+- ``histogram``: the L1 distance between histograms of the per-step values (each feature
   separately, 40 bins on [-1.2, 1.2]) of the model's replicas and of all genuine agents simulated
   in the generation.
+
+On aggregation the features are a robot's linear and angular speed, hence the papers' "speed".
 """
 
 from __future__ import annotations

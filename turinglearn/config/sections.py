@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import numpy as np
+
 from turinglearn.core.optimizers import ESConfig
 from turinglearn.errors import ConfigError, check_at_least, one_of
 from turinglearn.families._compiled import check_kernels
@@ -222,9 +224,9 @@ def validate_environment(env: EnvironmentConfig):
     if problem is not None:
         raise ConfigError(problem, "environment.id")
     built = build_dataclass(config_class(env.id), env.options, "environment.")
-    steps = dataclasses.asdict(built).get("steps", 1)  # the contract's trial length, which an
-    # environment's own config class may leave unchecked
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+    # the contract's trial length (a field or a property), which an environment's own config class may leave unchecked
+    steps = built.steps if "steps" in dir(built) else 1
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
         raise ConfigError(f"must be a positive whole number of steps a trial, got {steps!r}", "environment.steps")
     return built
 
