@@ -74,6 +74,8 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         (["run", "aggregation", "--generations", "0"], "generations: must be at least 1"),
         (["run", "own-system"], "own-system names no environment, so the default, turinglearn/Aggregation-v0, would run"),
         (["sweep", "own-system", "--seeds", "2"], "own-system names no environment"),
+        (["benchmark", "--tasks", "own-system"], "own-system names no environment"),
+        (["benchmark", "peers", "--tasks", "own-system"], "own-system names no environment"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):

@@ -303,6 +303,7 @@ def cmd_benchmark(args) -> int:
     if args.suite == "peers":
         return cmd_benchmark_peers(args)
     from turinglearn.app.benchmark import LEARNERS, TASKS, run_swarm_benchmark
+    from turinglearn.app.driver import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.config import load_config, parse_override, presets
 
@@ -322,7 +323,7 @@ def cmd_benchmark(args) -> int:
             raise TuringLearnError(f"--tasks: unknown preset {t!r}; available: {', '.join(presets())}")
     overrides = dict(parse_override(o) for o in args.overrides)
     for t in tasks:  # validate every setting before starting hours of work
-        load_config(t, overrides)
+        check_names_an_environment(t, overrides, load_config(t, overrides))
     out = args.out or Path("runs") / f"benchmark-swarm-{time.strftime('%Y%m%d-%H%M%S')}"
     print(
         run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, learners=learners, overrides=overrides)

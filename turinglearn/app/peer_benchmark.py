@@ -191,6 +191,7 @@ def plan(
     ``overrides`` apply to every run; a key ``LEARNER:KEY`` to that learner's runs only,
     ``TASK:KEY`` to that task's, ``LEARNER@TASK:KEY`` to that learner's on that task."""
     from turinglearn.app.build import make_simulator
+    from turinglearn.app.driver import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.app.stopping import recorded_per_generation
     from turinglearn.config import Config, load_config, presets
@@ -232,6 +233,7 @@ def plan(
     )
     for name, (preset, task_overrides) in chosen.items():
         base = load_config(preset, p.task_settings(name))
+        check_names_an_environment(preset, p.task_settings(name), base)  # own-system would run aggregation
         sim = make_simulator(base) if isinstance(base, Config) else None
         if sim is None or sim.truth is None:
             raise ConfigError(
