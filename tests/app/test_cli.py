@@ -284,3 +284,12 @@ def test_a_config_that_names_no_environment_is_refused_by_record_and_by_learn(tm
     assert not (tmp_path / "r.npz").exists()
     with pytest.raises(TuringLearnError, match="own-system names no environment"):
         turinglearn.learn("own-system", generations=1)
+    # naming it in an override, by its key or as a whole table, is enough
+    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.config import load_config
+
+    for given in (["environment.id=turinglearn/Aggregation-v0"], ['environment={id="turinglearn/Aggregation-v0"}'],
+                  {"environment": {"id": "turinglearn/Aggregation-v0"}}):  # fmt: skip
+        check_names_an_environment("own-system", given, load_config("own-system", given))
+    with pytest.raises(TuringLearnError, match="own-system names no environment"):
+        check_names_an_environment("own-system", {"environment.steps": 30}, load_config("own-system"))

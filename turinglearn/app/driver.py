@@ -366,7 +366,10 @@ def check_names_an_environment(source, overrides, config) -> None:
     env = read_source(source).get("environment")
     if isinstance(env, dict) and "id" in env:
         return
-    if any(str(o).partition("=")[0].strip() == "environment.id" for o in overrides):
+    from turinglearn.config import parse_override
+
+    pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    if any(k == "environment.id" or (k == "environment" and isinstance(v, Mapping) and "id" in v) for k, v in pairs):
         return
     raise TuringLearnError(
         f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
