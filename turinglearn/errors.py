@@ -33,6 +33,13 @@ class RunDirError(TuringLearnError):
     """A run directory cannot be used (exists and is not a run, unreadable, not writable)."""
 
 
+def positive_int(value) -> bool:
+    """Whether ``value`` is a whole number of at least 1 (a Python or numpy integer, not a bool)."""
+    from numbers import Integral
+
+    return isinstance(value, Integral) and not isinstance(value, bool) and bool(value >= 1)
+
+
 def check_at_least(config, **minimums) -> None:
     """Raise a :class:`ConfigError` naming the first field of ``config`` below its minimum:
     ``check_at_least(self, steps=1, n_replicas=0)``."""

@@ -72,3 +72,14 @@ def test_an_identified_parameter_whose_shown_interval_is_wide_says_whence_the_fl
         "identified (by the test's own interval [+0.534, +0.653]; the run's spread widens the one shown)"
     )
     assert trust_flags(summary, "b") == "identified"
+
+
+def test_the_memory_line_knows_every_memory_setting_and_its_off_value():
+    """MEMORY_OFF lists the settings the config module knows as the memory: WITHOUT_MEMORY's, and
+    every feature of DEPENDENTS (its archives, guards and critic) but islands, each off at 0."""
+    from turinglearn.app.printing import MEMORY_OFF
+    from turinglearn.config.learner import DEPENDENTS, WITHOUT_MEMORY
+
+    expected = {k.removeprefix("learner."): v for k, v in WITHOUT_MEMORY.items()}
+    expected |= {feature: 0 for feature in DEPENDENTS if feature != "islands"}
+    assert MEMORY_OFF == expected

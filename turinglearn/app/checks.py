@@ -34,7 +34,7 @@ from turinglearn.core.contracts import (
     is_interactive,
     members,
 )
-from turinglearn.errors import TuringLearnError, TuringLearnWarning, warn
+from turinglearn.errors import TuringLearnError, TuringLearnWarning, positive_int, warn
 
 
 class ContractError(TuringLearnError):
@@ -79,7 +79,7 @@ def _family_problems(family) -> list[str]:
     if problems:
         return problems
     d = family.n_params
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or d < 1:
+    if not positive_int(d):
         return [f"n_params must be a positive integer, got {d!r}"]
     names = family.names
     if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) for n in names):
@@ -121,7 +121,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
     if problems:
         raise ContractError(f"discriminator {_name(disc)}", problems)
     k = disc.n_weights
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+    if not positive_int(k):
         raise ContractError(
             f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"]
         )
@@ -287,7 +287,7 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
             "inside, or widen the bounds"
         )
     steps = sim.config.steps if "steps" in dir(sim.config) else None
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if not positive_int(steps):
         problems.append(f"config.steps must be a positive integer, got {steps!r}")
     names = sim.feature_names if "feature_names" in dir(sim) else None
     if names is not None and (

@@ -169,7 +169,8 @@ PANEL_FELL_BACK = (
 
 
 #: the coevolution's memory and crutches: settings that act only between models and judges,
-#: each with the value that turns it off
+#: each with the value that turns it off (WITHOUT_MEMORY's, and the features of DEPENDENTS but
+#: islands at 0, in turinglearn.config.learner; tests/app/test_printing.py holds them together)
 MEMORY_OFF = {
     "critic": 0.0, "judge_fitness": "accuracy", "judge_steps": 1, "model_judges": "all", "hall_of_fame": 0,
     "model_memory": 0, "guards": 0, "historical_averaging": 0, "counterfeits": 0,

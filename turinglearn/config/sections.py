@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-import numpy as np
-
 from turinglearn.core.optimizers import ESConfig
-from turinglearn.errors import ConfigError, check_at_least, one_of
+from turinglearn.errors import ConfigError, check_at_least, one_of, positive_int
 from turinglearn.families._compiled import check_kernels
 from turinglearn.families.elman import READOUTS
 
@@ -226,7 +224,7 @@ def validate_environment(env: EnvironmentConfig):
     built = build_dataclass(config_class(env.id), env.options, "environment.")
     # the contract's trial length (a field or a property), which an environment's own config class may leave unchecked
     steps = built.steps if "steps" in dir(built) else 1
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+    if not positive_int(steps):
         raise ConfigError(f"must be a positive whole number of steps a trial, got {steps!r}", "environment.steps")
     return built
 
