@@ -271,6 +271,18 @@ VARIANTS: dict[str, dict] = {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
         "models.population": 200, "models.parents": 100,
     },
+    # the critic with the models' steps capped at 0.2 ("small-steps", which without the critic
+    # held aggregation p* but not stimulus-response or object clustering): a capped step cannot
+    # throw a model onto a bound in one move, and the median moves less from one generation to the
+    # next while the population is still spread over the truth
+    "shared-geometric-voters-critic-small": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "models.sigma_max": 0.2, "models.sigma_init": 0.2,
+    },
+    "shared-geometric-judge3-voters-critic-small": {
+        "learner.judge_fitness": "shared-geometric", "learner.judge_steps": 3, "learner.model_judges": "parents",
+        "learner.critic": 0.5, "models.sigma_max": 0.2, "models.sigma_init": 0.2,
+    },
     # the aggregation preset as shipped: the memory, the window's estimate, and a run that settles
     # where the held-out test tells its estimate apart on more than 70 % of the trials restarts
     # (up to three times)
