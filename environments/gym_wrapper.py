@@ -33,11 +33,11 @@ Two ways to step the physics:
 
 from __future__ import annotations
 
-import importlib
 import math
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from types import FunctionType, SimpleNamespace
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -46,6 +46,7 @@ import numpy as np
 from turinglearn.errors import ConfigError, check_at_least
 from turinglearn.families.parametric import BoxFamily, check_truth
 
+from . import import_user_module
 from .classic_control import BATCHED, CartPoleDynamics, PendulumDynamics
 
 BACKENDS = ("auto", "numpy", "vector")
@@ -218,6 +219,13 @@ class GymSim:
             bound = np.where(np.isfinite(scale) & (scale > 0), 1.0, np.inf)
             self.feature_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
         self.stimulus_space = push_space if push_space is not None else self._default_push()
+        action_space = self.physics.action_space
+        if isinstance(action_space, gym.spaces.Box) and self.stimulus_space.shape != action_space.shape:
+            raise ConfigError(
+                f"must have the action space's shape {action_space.shape} (a push is added to the action), "
+                f"got {self.stimulus_space.shape}",
+                "push_space",
+            )
 
     @property
     def truth(self) -> np.ndarray:
@@ -247,13 +255,38 @@ class GymSim:
     def step(self, state: GymState, params: np.ndarray, stimulus: np.ndarray, rng: np.random.Generator):
         """The agent (params [..., d], broadcast against the batch) acts on its observation, the
         push (stimulus [..., k]) disturbs, the physics steps: (state, features [..., F])."""
-        action = self.policy(params, state.obs.astype(np.float64))
+        action = self._checked(self.policy(params, state.obs.astype(np.float64)), state.done.shape)
         push = np.broadcast_to(stimulus, (*state.done.shape, stimulus.shape[-1]))
         physics, obs, ended = self.physics.step(state.physics, action, push, state.done)
         obs = np.where(state.done[..., None], state.obs, obs)
         done = state.done | ended
         return GymState(physics, obs, done), np.asarray(
             self.features(obs.astype(np.float64)), dtype=np.float64
+        )
+
+
+    def _checked(self, action, batch: tuple[int, ...]) -> np.ndarray:
+        """The policy's ``action`` for a batch of shape ``batch``, or a ValueError that says what
+        shape it must have: ``[..., a]`` for Box actions, ``[...]`` for Discrete ones."""
+        action = np.asarray(action)
+        space = self.physics.action_space
+        want = (*batch, *space.shape) if isinstance(space, gym.spaces.Box) else batch
+        try:
+            fits = np.broadcast_shapes(action.shape, want) == want
+        except ValueError:
+            fits = False
+        if fits:
+            return action
+        name = self.policy.__name__ if isinstance(self.policy, FunctionType) else "the policy"
+        hint = (
+            " (a one-dimensional Box action keeps its last axis: return u[..., None])"
+            if isinstance(space, gym.spaces.Box) and action.shape == batch and space.shape == (1,)
+            else ""
+        )
+        form = f"[..., {', '.join(map(str, space.shape))}]" if isinstance(space, gym.spaces.Box) else "[...] (integers)"
+        raise ValueError(
+            f"{name}(params, obs) returned actions of shape {action.shape} for a batch {batch}: a policy returns "
+            f"{form} for the action space {space}, batched like obs without its last axis{hint}"
         )
 
 
@@ -304,7 +337,8 @@ def load_object(path: str, key: str):
     if not sep or not module or not name:
         raise ConfigError(f"must be 'module:name' (e.g. 'mypackage.policies:pd'), got {path!r}", key)
     try:
-        return getattr(importlib.import_module(module), name)
+        import_user_module(module)
+        return getattr(sys.modules[module], name)
     except (ImportError, AttributeError) as e:
         raise ConfigError(f"cannot load {path!r}: {e}", key) from None
 
@@ -313,11 +347,14 @@ def load_object(path: str, key: str):
 class GymConfig:
     """Settings of ``turinglearn/Gym-v0``: a hidden agent in any gymnasium environment.
 
-    gym_id: the gymnasium id; policy: ``"module:function"``, a batched
+    gym_id: the gymnasium id: a built-in one, one that the policy's module registers (it is
+    imported first), or gymnasium's ``"module:Name-v0"``; policy: ``"module:function"``, a batched
     ``policy(params[..., d], obs[..., o]) -> action``; names / lower / upper: the model
     family; truth: the hidden agent's parameters; steps: per trial; push: the interrogator's
     push bound, added to Box actions (0: a quarter of the action range); backend: ``auto``,
-    ``numpy`` or ``vector``.
+    ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
+    what a discriminator sees ("": the observation normalised by its finite bounds);
+    feature_names: one per feature ([]: ``obs_0``, ``obs_1``, ...).
     """
 
     gym_id: str = "Pendulum-v1"
@@ -329,21 +366,46 @@ class GymConfig:
     steps: int = 100
     push: float = 0.0
     backend: str = "auto"
+    features: str = ""
+    feature_names: tuple[str, ...] = ()
 
     def __post_init__(self):
         check_at_least(self, steps=1)
         if self.backend not in BACKENDS:
             raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {self.backend!r}", "backend")
-        if self.gym_id not in gym.registry:
-            raise ConfigError(f"unknown gymnasium id {self.gym_id!r}", "gym_id")
+        load_object(self.policy, "policy")  # its module may register the gymnasium id
+        if self.features:
+            load_object(self.features, "features")
+        check_gym_id(self.gym_id, "gym_id")
         if not self.push >= 0:
             raise ConfigError(f"must be 0 (default) or more, got {self.push}", "push")
-        try:
-            family = BoxFamily(self.names, self.lower, self.upper)
-        except ValueError as e:
-            raise ConfigError(str(e), "names") from None
+        for key, bounds in (("lower", self.lower), ("upper", self.upper)):
+            if len(bounds) != len(self.names):
+                raise ConfigError(
+                    f"must have one bound per name ({len(self.names)}: {', '.join(self.names)}), got {len(bounds)}", key
+                )
+        below = [n for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True) if not lo < hi]
+        if below:
+            raise ConfigError(f"every lower bound must be below its upper bound; not so for {', '.join(below)}", "lower")
+        family = BoxFamily(self.names, self.lower, self.upper)
         object.__setattr__(self, "truth", check_truth(self.truth, family))
-        load_object(self.policy, "policy")
+
+
+def check_gym_id(gym_id: str, key: str) -> None:
+    """A ConfigError naming ``key`` unless gymnasium can make ``gym_id``: a registered id, or
+    gymnasium's ``"module:Name-v0"``, whose module is imported first (as ``gymnasium.make`` does)."""
+    module, sep, name = gym_id.rpartition(":")
+    if sep:
+        try:
+            import_user_module(module)
+        except ImportError as e:
+            raise ConfigError(f"cannot import {module!r} for the gymnasium id {gym_id!r}: {e}", key) from None
+    if name not in gym.registry:
+        raise ConfigError(
+            f"unknown gymnasium id {name!r}: register it with gymnasium.register in the policy's module (it is "
+            f"imported first) or name the module that registers it, as 'module:{name}'",
+            key,
+        )
 
 
 class GymConfigSim(GymSim):
@@ -355,8 +417,10 @@ class GymConfigSim(GymSim):
         cfg = config if config is not None else GymConfig(**kwargs)
         family = BoxFamily(cfg.names, cfg.lower, cfg.upper)
         super().__init__(
-            cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg
-        )
+            cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg,
+            features=load_object(cfg.features, "features") if cfg.features else None,
+            feature_names=tuple(cfg.feature_names) or None,
+        )  # fmt: skip
         if cfg.push > 0:
             k = self.stimulus_space.shape[0]
             self.stimulus_space = gym.spaces.Box(-cfg.push, cfg.push, shape=(k,), dtype=np.float64)

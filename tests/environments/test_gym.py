@@ -318,3 +318,21 @@ def test_gym_tasks_run_bit_identically_in_worker_processes(tiny):
         "cartpole-linear", overrides={**overrides, "execution.backend": "processes", "execution.workers": 2}
     )
     assert_same_run(here, pool)
+
+
+def test_a_policy_of_the_wrong_shape_is_told_the_shape_it_must_return():
+    """A policy returning [...] for a one-dimensional Box action (or two actions) failed deep in the
+    physics with numpy's broadcast error; the step now names the policy and the shape."""
+    family = BoxFamily(("kp", "kd"), (0, 0), (20, 5))
+    flat = lambda p, obs: np.clip(-p[..., 0] * obs[..., 1] - p[..., 1] * obs[..., 2], -2, 2)  # noqa: E731
+    sim = GymSim("Pendulum-v1", flat, family, truth=(10, 2), steps=5)
+    state = sim.reset(np.random.default_rng(0), (3,))
+    with pytest.raises(ValueError, match=r"returned actions of shape \(3,\) for a batch \(3,\): a policy returns "
+                       r"\[\.\.\., 1\] .* return u\[\.\.\., None\]"):  # fmt: skip
+        sim.step(state, np.array([10.0, 2.0]), np.zeros((3, 1)), np.random.default_rng(0))
+    two = lambda p, obs: np.repeat(pd_policy(p, obs), 2, axis=-1)  # noqa: E731
+    sim = GymSim("Pendulum-v1", two, family, truth=(10, 2), steps=5)
+    with pytest.raises(ValueError, match=r"returned actions of shape \(3, 2\)"):
+        sim.step(state, np.array([10.0, 2.0]), np.zeros((3, 1)), np.random.default_rng(0))
+    with pytest.raises(ConfigError, match=r"push_space: must have the action space's shape \(1,\)"):
+        GymSim("Pendulum-v1", pd_policy, family, truth=(10, 2), push_space=gym.spaces.Box(-1.0, 1.0, shape=(2,)))
