@@ -117,7 +117,7 @@ def register(
         gym.register(id=env_id, entry_point=entry_point, vector_entry_point=vector_entry_point)
 
 
-def _import_module(module: str) -> None:
+def import_user_module(module: str) -> None:
     """Import ``module`` as ``python -m`` would from the current directory: when it is not
     found on ``sys.path``, the current directory is put first on ``sys.path`` (and kept
     there, so the module's own imports and worker processes started from here find it too)."""
@@ -150,13 +150,20 @@ def _object_problem(env_id: str) -> str:
     else:
         if module not in sys.modules:
             with contextlib.suppress(Exception):  # the suggestion below does not need the module
-                _import_module(module)
+                import_user_module(module)
         known = [i for i, entry in ENVIRONMENTS.items() if entry.sim == f"{module}:{name}"]
-        fix = (
-            f"Its module registers it as {known[0]!r}: name that id here (with the settings the object was built with)"
-            if known
-            else f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) and name that id here"
-        )
+        if known:
+            fix = f"Its module registers it as {known[0]!r}: name that id here (with the settings the object was built with)"
+        elif name == "GymSim":  # the library's own wrapper, built by the user's script
+            fix = (
+                "A GymSim runs from a config as id = 'turinglearn/Gym-v0' with gym_id, policy = 'module:function', "
+                "names, lower, upper, truth and steps (features = 'module:function' and feature_names where the "
+                "object had its own; docs/interactive.md)"
+            )
+        elif module.split(".", 1)[0] in ("turinglearn", "environments"):  # another of the library's classes
+            fix = f"Build it in a module of your own, {register} (e.g. 'mymodule:MySystem-v0')"
+        else:
+            fix = f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) and name that id here"
     return (
         f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. {fix}, "
         "or rerun from Python with learn(config, simulator=...) (`turinglearn report` still reads the run)"
@@ -166,7 +173,7 @@ def _object_problem(env_id: str) -> str:
 def id_problem(env_id: str) -> str | None:
     """Why ``env_id`` cannot be used (one line), or None when it is registered. A
     ``"module:Name-v0"`` id imports its module first (from the current directory too, see
-    :func:`_import_module`); an import that fails is reported as the import error's own first
+    :func:`import_user_module`); an import that fails is reported as the import error's own first
     line, apart from ids that are simply unknown."""
     if env_id in ENVIRONMENTS:
         return None
@@ -175,7 +182,7 @@ def id_problem(env_id: str) -> str | None:
     module = env_id.split(":", 1)[0] if ":" in env_id else ""
     if module and module not in sys.modules:
         try:
-            _import_module(module)
+            import_user_module(module)
         except ModuleNotFoundError as e:
             if e.name is not None and module != e.name and not module.startswith(f"{e.name}."):
                 return _cannot_import(module, e)  # found, but it imports something missing

@@ -93,8 +93,9 @@ class InteractiveSystem:
             _, feats = self.sim.step(state, params, stim, rng)
         except Exception as e:  # the user's simulator: any failure is a contract violation
             raise ConfigError(
-                f"{type(self.sim).__name__}.step rejected stimuli of its declared stimulus space "
-                f"{self.sim.stimulus_space} (batch of 2, stimulus shape {stim.shape}): {type(e).__name__}: {e}"
+                f"{type(self.sim).__name__}.step failed on a batch of 2 trials of the truth under stimuli at the "
+                f"corners of its declared stimulus space {self.sim.stimulus_space} (stimulus shape {stim.shape}): "
+                f"{type(e).__name__}: {e} (turinglearn.check_environment(sim) says more)"
             ) from None
         if np.shape(feats) != (2, n_feat):
             raise ConfigError(
