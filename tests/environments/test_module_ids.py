@@ -170,3 +170,154 @@ def test_a_metric_learner_refuses_an_interactive_simulator_object_by_its_own_nam
 
     with pytest.raises(ConfigError, match=r"compares trajectories of a swarm; LagSim is interactive"):
         turinglearn.learn("own-system", simulator=LagSim(), overrides={"learner.kind": "metric-sse"})
+
+
+#: a gymnasium environment of one's own in a module that registers its gymnasium id, with the
+#: hidden agent's policy and features (a cart on a slope under a PD controller)
+GYM_MODULE = """
+import gymnasium as gym
+import numpy as np
+
+
+class Cart(gym.Env):
+    def __init__(self):
+        self.observation_space = gym.spaces.Box(-5.0, 5.0, shape=(2,), dtype=np.float64)
+        self.action_space = gym.spaces.Box(-2.0, 2.0, shape=(1,), dtype=np.float64)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.s = self.np_random.uniform(-1, 1, size=2)
+        return self.s.copy(), {}
+
+    def step(self, action):
+        x, v = self.s
+        v = v + 0.1 * (float(np.asarray(action).reshape(-1)[0]) - 0.5 - 0.3 * v)
+        self.s = np.clip([x + 0.1 * v, v], -5, 5)
+        return self.s.copy(), 0.0, False, False, {}
+
+
+gym.register("{name}/Cart-v0", entry_point="{name}:Cart")
+
+
+def pd(params, obs):
+    u = -params[..., 0] * (obs[..., 0] - params[..., 2]) - params[..., 1] * obs[..., 1]
+    return np.clip(u, -2, 2)[..., None]
+
+
+def pd_without_kd(params, obs):
+    return np.clip(-params[..., 0] * (obs[..., 0] - params[..., 2]), -2, 2)[..., None]
+
+
+def features(obs):
+    return np.stack([obs[..., 0], obs[..., 1] / 0.5], axis=-1)
+"""
+
+
+def _gym_env(name: str, **more) -> dict:
+    return {
+        "environment.id": "turinglearn/Gym-v0", "environment.gym_id": f"{name}/Cart-v0",
+        "environment.policy": f"{name}:pd", "environment.names": ["kp", "kd", "setpoint"],
+        "environment.lower": [0.5, 0.0, -0.5], "environment.upper": [4.0, 2.0, 0.5],
+        "environment.truth": [2.0, 0.8, 0.3], "environment.steps": 10, **more,
+    }  # fmt: skip
+
+
+def test_gym_v0_finds_a_gymnasium_id_that_the_policys_module_registers(isolated):
+    """The policy's module is imported before the id is looked up (a user's id was 'unknown' from
+    the command line), gymnasium's own 'module:id' form imports the module too, and a features
+    function of one's own is a setting."""
+    import turinglearn
+    from turinglearn.app.build import make_simulator
+
+    name = "tl_own_cart"
+    (isolated / f"{name}.py").write_text(GYM_MODULE.replace("{name}", name))
+    extra = {"environment.features": f"{name}:features", "environment.feature_names": ["x", "v/0.5"]}
+    sim = make_simulator(load_config("own-system", _gym_env(name, **extra)))
+    assert sim.feature_names == ("x", "v/0.5")
+    turinglearn.check_environment(sim)
+    config = load_config("own-system", _gym_env(name, **{"environment.gym_id": f"{name}:{name}/Cart-v0"}))
+    assert make_simulator(config).feature_names == ("obs_0", "obs_1")
+
+
+def test_gym_v0_names_what_is_wrong_with_ids_and_bounds(isolated):
+    name = "tl_own_cart_bad"
+    (isolated / f"{name}.py").write_text(GYM_MODULE.replace("{name}", name))
+    with pytest.raises(ConfigError, match=r"environment.gym_id: unknown gymnasium id 'Nowhere-v0': register it with "
+                       r"gymnasium.register in the policy's module .* or name the module"):  # fmt: skip
+        load_config("own-system", _gym_env(name, **{"environment.gym_id": "Nowhere-v0"}))
+    with pytest.raises(ConfigError, match=r"environment.gym_id: cannot import 'tl_own_absent'"):
+        load_config("own-system", _gym_env(name, **{"environment.gym_id": "tl_own_absent:X-v0"}))
+    with pytest.raises(ConfigError, match=r"environment.lower: every lower bound must be below its upper bound; "
+                       r"not so for kp"):  # fmt: skip
+        load_config("own-system", _gym_env(name, **{"environment.lower": [4.5, 0.0, -0.5]}))
+    with pytest.raises(ConfigError, match=r"environment.upper: must have one bound per name \(3: kp, kd, setpoint\)"):
+        load_config("own-system", _gym_env(name, **{"environment.upper": [4.0, 2.0]}))
+
+
+def test_the_checker_names_a_parameter_the_policy_never_reads(isolated):
+    """The signal probe moves every parameter at once, so a policy that ignores one passed it; each
+    parameter moved alone now gets a warning where it changes nothing, and none where it does."""
+    import turinglearn
+    from turinglearn.app.build import make_simulator
+    from turinglearn.app.checks import CheckWarning
+
+    name = "tl_own_cart_kd"
+    (isolated / f"{name}.py").write_text(GYM_MODULE.replace("{name}", name))
+    sim = make_simulator(load_config("own-system", _gym_env(name, **{"environment.policy": f"{name}:pd_without_kd"})))
+    with pytest.warns(CheckWarning) as caught:
+        report = turinglearn.check_environment(sim)
+    assert len(report.warnings) == 1 and report.warnings[0].startswith("kd: moving it alone from the truth's 0.8")
+    assert "step does not read params[..., 1]" in str(caught[0].message)
+    assert turinglearn.check_environment(make_simulator(load_config("own-system", _gym_env(name)))).warnings == []
+
+
+def test_a_gymsim_object_in_a_saved_config_is_told_how_to_run_from_a_config(isolated):
+    import turinglearn
+
+    name = "tl_own_cart_obj"
+    (isolated / f"{name}.py").write_text(GYM_MODULE.replace("{name}", name))
+    sys.path.insert(0, str(isolated))  # the fixture restores sys.path
+    module = __import__(name)
+    from turinglearn import GymSim
+    from turinglearn.families.parametric import BoxFamily
+
+    sim = GymSim(f"{name}/Cart-v0", module.pd, BoxFamily(("kp", "kd", "setpoint"), (0.5, 0, -0.5), (4, 2, 0.5)),
+                 (2.0, 0.8, 0.3), steps=5)  # fmt: skip
+    tiny = {"models.population": 4, "models.parents": 2, "discriminators.population": 4,
+            "discriminators.parents": 2, "learner.genuine_trials": 4, "evaluation.c2st_trials": 10,
+            "evaluation.intervals": "off"}  # fmt: skip
+    turinglearn.learn("own-system", simulator=sim, generations=1, overrides=tiny, out=str(isolated / "run"))
+    with pytest.raises(ConfigError, match=r"A GymSim runs from a config as id = 'turinglearn/Gym-v0' with gym_id, "
+                       r"policy = 'module:function'"):  # fmt: skip
+        load_config(str(isolated / "run" / "config.toml"))
+
+
+def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(isolated, capsys):
+    """A module id run from the command line or learn(config) was never checked, so a simulator
+    that gave every trial the first trial's row trained to exit 0; now it stops before the run
+    (exit 2, --no-check skips it), and `turinglearn check` prints the checker's report."""
+    import turinglearn
+    from turinglearn.app.checks import ContractError
+    from turinglearn.app.cli import main
+
+    broken = MODULE.replace("params[..., 0] * (stimulus", "params.reshape(-1, 1)[0, 0] * (stimulus")
+    assert broken != MODULE
+    (isolated / "tl_own_rowbug.py").write_text(broken.replace("{name}", "tl_own_rowbug"))
+    (isolated / "lag.toml").write_text(CONFIG.replace("{name}", "tl_own_rowbug"))
+    assert main(["check", "lag.toml"]) == 2
+    out = capsys.readouterr().out
+    assert out.startswith("tl_own_rowbug:Lag-v0 (LagSim): 1 problem(s)") and "every trial followed" in out
+    assert main(["run", "lag.toml", "--out", "run", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "every trial followed the parameter row of trial 0" in err and "--no-check skips it" in err
+    assert not (isolated / "run").exists()
+    assert main(["run", "lag.toml", "--out", "run", "--quiet", "--no-check"]) == 0
+    with pytest.raises(ContractError, match="every trial followed"):
+        turinglearn.learn("lag.toml", out=str(isolated / "run2"))
+    (isolated / "tl_own_good.py").write_text(MODULE.replace("{name}", "tl_own_good"))
+    (isolated / "good.toml").write_text(CONFIG.replace("{name}", "tl_own_good"))
+    capsys.readouterr()
+    assert main(["check", "good.toml"]) == 0
+    assert capsys.readouterr().out.strip() == "tl_own_good:Lag-v0 (LagSim): 0 problem(s), 0 warning(s)"
+    assert main(["check", "gan-digits"]) == 2
+    assert "gan-digits is a GAN config: it has no simulator to check" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""``turinglearn`` command line: run, resume, sweep, record, report, benchmark, envs, presets.
+"""``turinglearn`` command line: run, resume, sweep, record, report, benchmark, check, envs, presets.
 
 Errors in what the user gave (settings, files, directories) end with one line naming what is
 wrong and how to fix it, and exit code 2.
@@ -118,7 +118,8 @@ def _say_stopped(result, out) -> None:
 
 
 def cmd_run(args) -> int:
-    from turinglearn.app.driver import check_names_an_environment, run_experiment
+    from turinglearn.app.checks import ContractError
+    from turinglearn.app.driver import check_names_an_environment, check_own_environment, run_experiment
     from turinglearn.app.runs import check_new_run_dir
     from turinglearn.config import load_config
 
@@ -132,6 +133,11 @@ def cmd_run(args) -> int:
     overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
     check_names_an_environment(args.config, overrides, config)
+    if not args.no_check and int(os.environ.get("RANK", "0")) == 0:
+        try:
+            check_own_environment(config)
+        except ContractError as e:
+            raise TuringLearnError(f"{e}\n(the check before a run of your own system; --no-check skips it)") from None
     if _stopping_overrides(args):
         config = config.replace(**_stopping_overrides(args))
     if args.device is not None:
@@ -363,6 +369,30 @@ def cmd_benchmark_peers(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    """The checker (turinglearn.check_environment) on the simulator a preset or config file
+    builds: the report, and exit 2 where the simulator breaks its contract."""
+    from turinglearn.app.build import make_simulator
+    from turinglearn.app.checks import inspect_environment
+    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.config import Config, load_config
+
+    config = load_config(args.config, list(args.overrides))
+    if not isinstance(config, Config):
+        raise TuringLearnError(f"{args.config} is a GAN config: it has no simulator to check")
+    check_names_an_environment(args.config, list(args.overrides), config)
+    sim = make_simulator(config)
+    if sim.truth is None:
+        raise TuringLearnError(
+            f"{config.environment.id} has no truth: the checker probes around one, so set the environment's truth "
+            "to a value inside the bounds to check it"
+        )
+    report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise)
+    report.what = f"{config.environment.id} ({type(sim).__name__})"
+    print(report)
+    return 0 if report.ok else EXIT_USAGE
+
+
 def cmd_envs(args) -> int:
     from turinglearn.environments import ENVIRONMENTS
 
@@ -403,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
         "record": cmd_record,
         "report": cmd_report,
         "benchmark": cmd_benchmark,
+        "check": cmd_check,
         "envs": cmd_envs,
         "presets": cmd_presets,
         "init": cmd_init,

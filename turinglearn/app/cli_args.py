@@ -42,6 +42,11 @@ def parser() -> argparse.ArgumentParser:
         help="where to compute: GAN presets train there; swarm presets simulate and judge there with the torch backend",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--no-check",
+        action="store_true",
+        help="skip the checker that a system of your own (a 'module:Name-v0' id, turinglearn/Gym-v0) gets first",
+    )
     _backend_args(run)
     _stopping_args(run)
 
@@ -112,6 +117,14 @@ def _more_commands(sub) -> None:
 
     _benchmark_args(sub)
 
+    chk = sub.add_parser(
+        "check", help="check the simulator of a preset or config file against its contract (docs/own-system.md)"
+    )
+    chk.add_argument("config", metavar="PRESET_OR_FILE", help="a preset name or a .toml file")
+    chk.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
+    )
+    chk.add_argument("--seed", type=int, default=0, help="the probes' random seed (default 0)")
     sub.add_parser("envs", help="list the registered turinglearn environments")
     pre = sub.add_parser(
         "presets", help="list the built-in presets; with a NAME, print that preset's TOML (to copy and edit)"

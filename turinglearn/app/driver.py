@@ -378,6 +378,30 @@ def check_names_an_environment(source, overrides, config) -> None:
     )
 
 
+def is_own_environment(env_id: str) -> bool:
+    """Whether ``env_id`` runs the user's code: an id a module of one's own registers
+    (``"module:Name-v0"``), or ``turinglearn/Gym-v0`` with its policy; the built-in case studies
+    are tested and not checked again at every run."""
+    return env_id == "turinglearn/Gym-v0" or not env_id.startswith("turinglearn/")
+
+
+def check_own_environment(config) -> None:
+    """Check the simulator of ``config`` before a run when it is the user's own
+    (:func:`is_own_environment`): a broken contract raises
+    :class:`~turinglearn.app.checks.ContractError` (one line a problem) instead of training on
+    wrong samples; warnings are issued. A simulator without a truth run on recorded data is not
+    checked: the checker probes around the truth."""
+    if not isinstance(config, Config) or not is_own_environment(config.environment.id):
+        return
+    from turinglearn.app.build import make_simulator
+    from turinglearn.app.checks import check_environment
+
+    sim = make_simulator(config)
+    if config.data and sim.truth is None:
+        return
+    check_environment(sim, noise=config.evaluation.c2st_noise)
+
+
 def learn(
     config: str | Path | Config | GANConfig | None = None,
     *,
@@ -403,7 +427,8 @@ def learn(
     :class:`~turinglearn.core.contracts.InteractiveSimulator`), built with its own settings (an
     ``environment.*`` override that differs from the object's is refused); the run's ``config.toml`` then
     names the object, and rerunning that file is refused with a message (register the simulator
-    as an environment id to make a run rerunnable from its file). A simulator is checked first
+    as an environment id to make a run rerunnable from its file). A simulator, or an
+    environment id of one's own (``"module:Name-v0"``, ``turinglearn/Gym-v0``), is checked first
     (:func:`~turinglearn.app.checks.check_environment`, a fraction of a second, its own random
     numbers): a broken contract raises :class:`~turinglearn.app.checks.ContractError` listing
     every problem instead of running on wrong samples; ``check=False`` skips that. A simulator
@@ -429,6 +454,8 @@ def learn(
         cfg = load_config(config, extra)
         if simulator is None:
             check_names_an_environment(config, extra, cfg)
+    if simulator is None and check:
+        check_own_environment(cfg)
     # a GAN takes no simulator (its own error says so); the checker probes around the truth,
     # which a simulator of recorded data need not have
     untrue = "truth" in dir(simulator) and simulator.truth is None

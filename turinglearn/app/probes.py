@@ -20,7 +20,11 @@ what the answers mean, with rollouts a learner would run:
   is reported before a long run;
 - **spread** (a warning): a feature whose standard deviation over the probe (the truth and
   distant models) is below the held-out test's tracking noise (``evaluation.c2st_noise``)
-  is swamped by it.
+  is swamped by it;
+- **each parameter** (a warning): the truth with one parameter alone moved to the distant
+  model's value must change what is observed as the signal probe asks of the whole model, so
+  a parameter the simulator never reads (or one seen only together with another) is named
+  before a long run.
 
 Every probe returns ``(problems, warnings)``, lists of sentences.
 """
@@ -119,6 +123,30 @@ def signal_problems(truth_feats: np.ndarray, far_feats: np.ndarray, truth, far, 
         f"no signal: {where}, the truth {_fmt(truth)} and a distant model {_fmt(far)} gave features that differ "
         f"by at most {e.max():.2g} of their spread (root mean square over paired runs; at least {MIN_EFFECT:g} "
         "needed): the observations hardly reveal the parameters, so no discriminator can learn to judge them"
+    ]
+
+
+def one_at_a_time(truth: np.ndarray, far: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(i, the truth with parameter i alone moved to ``far[i]``) for every parameter that moves."""
+    moved = []
+    for i in range(len(truth)):
+        row = truth.copy()
+        row[i] = far[i]
+        if row[i] != truth[i]:
+            moved.append((i, row))
+    return moved
+
+
+def unread_warning(names, i: int, truth: np.ndarray, row: np.ndarray, e: np.ndarray) -> list[str]:
+    """A warning where moving parameter ``i`` alone (``row``) changed the features by ``e`` [F]
+    of their spread, less than :data:`MIN_EFFECT` in every feature; else none."""
+    if (e >= MIN_EFFECT).any():
+        return []
+    return [
+        f"{names[i]}: moving it alone from the truth's {truth[i]:.3g} to {row[i]:.3g} (the others at the truth) "
+        f"changed the features by at most {e.max():.2g} of their spread (at least {MIN_EFFECT:g} expected): "
+        f"either step does not read params[..., {i}], or this parameter shows only together with others; a "
+        "parameter the observations do not reveal comes back as a guess"
     ]
 
 
@@ -246,7 +274,15 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         return problems, []
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
     problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
-    return problems, spread_warnings(first, sim.feature_names, noise)
+    if problems:
+        return problems, []
+    warnings = spread_warnings(first, sim.feature_names, noise)
+    for i, row in one_at_a_time(truth, far):
+        moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+        if moved is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, effect(refs["truth"], moved))
+    return problems, warnings
 
 
 def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
@@ -382,4 +418,14 @@ def swarm_probes(sim, seed: int, noise: float):
         return problems, []
     where = f"in {SIGNAL_SWARMS} swarms each"
     problems += signal_problems(ref[whole], first[whole], truth, far, where)
-    return problems, spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    if problems:
+        return problems, []
+    warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    for i, row in one_at_a_time(truth, far):
+        moved = mixed.copy()  # the signal's swarms all of the moved row, the rest as before (the same draws)
+        moved[whole] = row
+        feats = _swarms(sim, problems, moved, seed)
+        if feats is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, effect(ref[whole], feats[whole]))
+    return problems, warnings

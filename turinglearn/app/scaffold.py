@@ -7,8 +7,8 @@ stimulate) and ``gym`` (a gymnasium environment run by a hidden parametric polic
 small system with a known truth that registers itself as ``NAME:Name-v0``, and ``NAME.toml``,
 the neutral ``own-system`` preset pointed at it, commented. From that folder,
 ``turinglearn run NAME.toml`` runs it; replace the system's insides with your own and keep the
-shapes the contract asks for (``turinglearn.check_environment("NAME:Name-v0")`` says what is
-wrong).
+shapes the contract asks for (``turinglearn check NAME.toml`` says what is wrong, and
+``turinglearn run`` checks it first too).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ ROUTES = ("swarm", "agent", "gym")
 _HEADER = '''"""{title} ({route} route of ``turinglearn init``; docs/own-system.md).
 
 Contract: :class:`turinglearn.core.contracts.{contract}`. Registered as ``{env_id}``: run
-``turinglearn run {name}.toml`` from this folder, or check it first with
-``python -c "import turinglearn; turinglearn.check_environment('{env_id}')"``.
+``turinglearn run {name}.toml`` from this folder (it checks the system first), or only check it
+with ``turinglearn check {name}.toml``.
 """
 
 from __future__ import annotations
