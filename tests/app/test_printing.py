@@ -32,7 +32,7 @@ def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys)
     print_summary(config, summary)
     out = capsys.readouterr().out
     assert "posterior 90 % interval: a [+0.050, +0.150], b [+0.100, +0.400]\n" in out
-    assert out.count("none (far off)") == 2  # the held-out test's, as before
+    assert out.count("none (told apart)") == 2  # the held-out test's, as before
 
 
 def test_a_learner_without_judges_names_the_memory_settings_it_ignores(capsys):
@@ -83,3 +83,20 @@ def test_the_memory_line_knows_every_memory_setting_and_its_off_value():
     expected = {k.removeprefix("learner."): v for k, v in WITHOUT_MEMORY.items()}
     expected |= {feature: 0 for feature in DEPENDENTS if feature != "islands"}
     assert MEMORY_OFF == expected
+
+
+def test_a_rejected_estimates_intervals_are_read_as_slices_through_it(capsys):
+    """A rejected estimate's intervals hold the other parameters at the estimate: where two trade
+    off (a newcomer's controller gain and set point) they can be narrow and miss the truth, so the
+    line says what they are and how to see two at once; a rejection without intervals says only that."""
+    config = load_config("aggregation")
+    test = {"schedule": "passive", "trials": 100, "threshold": 0.545, "accuracy": 0.835, "rejected": True}
+    base = {"parameters": ["a"], "truth": [0.1], "inferred": [0.2], "abs_error": [0.1], "generations": 1,
+            "seconds": 1.0, "test": test}  # fmt: skip
+    print_summary(config, {**base, "interval": {"a": {"lo": 0.15, "hi": 0.25, "width": 0.1}}})
+    out = capsys.readouterr().out
+    assert "the estimate scores 0.835 (rejected: intervals widened by its excess, each a slice through" in out
+    assert "evaluation.pair maps two at once" in out
+    print_summary(config, base)
+    out = capsys.readouterr().out
+    assert "the estimate scores 0.835 (rejected)" in out and "slice" not in out

@@ -166,8 +166,9 @@ def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
     assert out["test"]["rejected"]
     assert out["identified"]["burst_size"] is None and out["vouched"]["burst_size"] is None
     assert out["power"]["burst_size"]["20%"]["power"] > 0.8  # the test still has power there
-    summary = {k: out[k] for k in ("identified", "vouched", "power")}
+    summary = {k: out[k] for k in ("identified", "vouched", "power", "test")}
     words = trust_flags(summary, "burst_size")
     assert words.startswith("not judged") and "vouched" not in words
+    assert f"accuracy {out['test']['accuracy']:.3f}" in words  # told apart: how well, not how far in the parameters
     older = {**summary, "vouched": {n: False for n in fam.names}}
     assert "vouched" not in trust_flags(older, "burst_size")

@@ -25,7 +25,7 @@ def print_table(summary: dict) -> None:
         span = (
             "not computed"
             if not iv
-            else "none (far off)"
+            else "none (told apart)"
             if iv["lo"] is None
             else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
         )
@@ -54,7 +54,14 @@ def print_table(summary: dict) -> None:
             + (f" of {test['trials_asked']} asked: the recording is too small" if "trials_asked" in test else "")
             + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
-            + (" (rejected: intervals widened by its excess)" if test.get("rejected") else "")
+            + (
+                " (rejected: intervals widened by its excess, each a slice through the estimate with the other "
+                "parameters held there; evaluation.pair maps two at once)"
+                if test.get("rejected") and summary.get("interval")
+                else " (rejected)"
+                if test.get("rejected")
+                else ""
+            )
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
     if summary.get("panel"):
@@ -141,8 +148,10 @@ def trust_flags(summary: dict, name: str) -> str:
     if name not in (summary.get("identified") or {}):
         return "not computed"
     ident = summary["identified"][name]
+    accuracy = (summary.get("test") or {}).get("accuracy")
     words = [
-        "not judged (the estimate is far from the system)"
+        "not judged (the test tells the model from the system too well to draw an interval"
+        + (f": accuracy {accuracy:.3f})" if accuracy is not None else ")")
         if ident is None
         else "identified"
         if ident
