@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -34,6 +35,9 @@ def test_run_then_report(tmp_path, capsys):
     assert "v_l0" in printed and "C2ST" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 5 and summary["generations"] == 2
+    # the generations' seconds leave out the final evaluation; the last line gives the whole run's
+    whole = re.search(r"^results: .*; (\d+\.\d) s in all$", printed, re.M)
+    assert whole and float(whole.group(1)) >= summary["seconds"]
     (out / "parameters.png").unlink()
     assert main(["report", str(out)]) == 0
     assert (out / "parameters.png").stat().st_size > 1000

@@ -151,6 +151,7 @@ def cmd_run(args) -> int:
     if rank == 0:
         check_new_run_dir(out)
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
+    start = time.perf_counter()
     try:
         result = run_experiment(config, out=out, progress=_progress(args), handle_signals=True, log=log)
     except KeyboardInterrupt as e:
@@ -160,7 +161,8 @@ def cmd_run(args) -> int:
         return 0 if summary["replicas_in_sync"] else 1
     print_summary(result.config, summary)
     _say_stopped(result, out)
-    print(f"results: {out}  (summary.json, metrics.csv, plots, checkpoints/)")
+    wall = time.perf_counter() - start  # the generations' seconds above leave out the start and the final evaluation
+    print(f"results: {out}  (summary.json, metrics.csv, plots, checkpoints/); {wall:.1f} s in all")
     return 0
 
 
