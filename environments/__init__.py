@@ -158,7 +158,8 @@ def _object_problem(env_id: str) -> str:
             fix = (
                 "A GymSim runs from a config as id = 'turinglearn/Gym-v0' with gym_id, policy = 'module:function', "
                 "names, lower, upper, truth and steps (features = 'module:function' and feature_names where the "
-                "object had its own; docs/interactive.md)"
+                "object had its own; docs/interactive.md); one with env_kwargs, reset_options or a push_space of its "
+                f"own needs a module of your own, {register}"
             )
         elif module.split(".", 1)[0] in ("turinglearn", "environments"):  # another of the library's classes
             fix = f"Build it in a module of your own, {register} (e.g. 'mymodule:MySystem-v0')"

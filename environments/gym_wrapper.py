@@ -220,10 +220,10 @@ class GymSim:
             self.feature_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
         self.stimulus_space = push_space if push_space is not None else self._default_push()
         action_space = self.physics.action_space
-        if isinstance(action_space, gym.spaces.Box) and self.stimulus_space.shape != action_space.shape:
+        if push_space is not None and isinstance(action_space, gym.spaces.Box) and push_space.shape != action_space.shape:
             raise ConfigError(
                 f"must have the action space's shape {action_space.shape} (a push is added to the action), "
-                f"got {self.stimulus_space.shape}",
+                f"got {push_space.shape}",
                 "push_space",
             )
 
@@ -263,7 +263,6 @@ class GymSim:
         return GymState(physics, obs, done), np.asarray(
             self.features(obs.astype(np.float64)), dtype=np.float64
         )
-
 
     def _checked(self, action, batch: tuple[int, ...]) -> np.ndarray:
         """The policy's ``action`` for a batch of shape ``batch``, or a ValueError that says what
@@ -354,7 +353,7 @@ class GymConfig:
     push bound, added to Box actions (0: a quarter of the action range); backend: ``auto``,
     ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
     what a discriminator sees ("": the observation normalised by its finite bounds);
-    feature_names: one per feature ([]: ``obs_0``, ``obs_1``, ...).
+    feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...).
     """
 
     gym_id: str = "Pendulum-v1"
@@ -376,6 +375,12 @@ class GymConfig:
         load_object(self.policy, "policy")  # its module may register the gymnasium id
         if self.features:
             load_object(self.features, "features")
+            if not self.feature_names:
+                raise ConfigError(
+                    "name one feature per value your features function returns (the default names are the "
+                    "observation's, obs_0, obs_1, ...)",
+                    "feature_names",
+                )
         check_gym_id(self.gym_id, "gym_id")
         if not self.push >= 0:
             raise ConfigError(f"must be 0 (default) or more, got {self.push}", "push")
@@ -395,17 +400,23 @@ def check_gym_id(gym_id: str, key: str) -> None:
     """A ConfigError naming ``key`` unless gymnasium can make ``gym_id``: a registered id, or
     gymnasium's ``"module:Name-v0"``, whose module is imported first (as ``gymnasium.make`` does)."""
     module, sep, name = gym_id.rpartition(":")
+    if sep and (not module or not name):
+        raise ConfigError(f"must be 'Name-v0' or 'module:Name-v0', got {gym_id!r}", key)
     if sep:
         try:
             import_user_module(module)
-        except ImportError as e:
-            raise ConfigError(f"cannot import {module!r} for the gymnasium id {gym_id!r}: {e}", key) from None
+        except Exception as e:  # the user's module: a syntax error or a failure while importing it too
+            raise ConfigError(
+                f"cannot import {module!r} for the gymnasium id {gym_id!r} ({type(e).__name__}: {e})", key
+            ) from None
     if name not in gym.registry:
-        raise ConfigError(
-            f"unknown gymnasium id {name!r}: register it with gymnasium.register in the policy's module (it is "
-            f"imported first) or name the module that registers it, as 'module:{name}'",
-            key,
+        where = (
+            f"module {module!r} was imported but does not register it (gymnasium.register({name!r}, ...))"
+            if sep
+            else "register it with gymnasium.register in the policy's module (it is imported first) or name the "
+            f"module that registers it, as 'module:{name}'"
         )
+        raise ConfigError(f"unknown gymnasium id {name!r}: {where}", key)
 
 
 class GymConfigSim(GymSim):

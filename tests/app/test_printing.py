@@ -97,6 +97,7 @@ def test_a_rejected_estimates_intervals_are_read_as_slices_through_it(capsys):
     out = capsys.readouterr().out
     assert "the estimate scores 0.835 (rejected: intervals widened by its excess, each a slice through" in out
     assert "evaluation.pair maps two at once" in out
-    print_summary(config, base)
-    out = capsys.readouterr().out
-    assert "the estimate scores 0.835 (rejected)" in out and "slice" not in out
+    for none in ({}, {"interval": {"a": {"lo": None, "hi": None}}}):  # no interval drawn: "none (told apart)"
+        print_summary(config, {**base, **none})
+        out = capsys.readouterr().out
+        assert "the estimate scores 0.835 (rejected)" in out and "slice" not in out

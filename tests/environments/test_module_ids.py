@@ -237,6 +237,14 @@ def test_gym_v0_finds_a_gymnasium_id_that_the_policys_module_registers(isolated)
     turinglearn.check_environment(sim)
     config = load_config("own-system", _gym_env(name, **{"environment.gym_id": f"{name}:{name}/Cart-v0"}))
     assert make_simulator(config).feature_names == ("obs_0", "obs_1")
+    # gymnasium's 'module:id' imports a module the policy's does not: here only the id names it
+    other = "tl_own_cart_only"
+    (isolated / f"{other}.py").write_text(GYM_MODULE.replace("{name}", other))
+    assert other not in sys.modules
+    config = load_config("own-system", _gym_env(name, **{"environment.gym_id": f"{other}:{other}/Cart-v0"}))
+    assert other in sys.modules and make_simulator(config).env_id == f"{other}:{other}/Cart-v0"
+    with pytest.raises(ConfigError, match=r"environment.feature_names: name one feature per value"):
+        load_config("own-system", _gym_env(name, **{"environment.features": f"{name}:features"}))
 
 
 def test_gym_v0_names_what_is_wrong_with_ids_and_bounds(isolated):
@@ -247,6 +255,13 @@ def test_gym_v0_names_what_is_wrong_with_ids_and_bounds(isolated):
         load_config("own-system", _gym_env(name, **{"environment.gym_id": "Nowhere-v0"}))
     with pytest.raises(ConfigError, match=r"environment.gym_id: cannot import 'tl_own_absent'"):
         load_config("own-system", _gym_env(name, **{"environment.gym_id": "tl_own_absent:X-v0"}))
+    (isolated / "tl_own_cart_syntax.py").write_text("def oops(:\n")
+    with pytest.raises(ConfigError, match=r"environment.gym_id: cannot import 'tl_own_cart_syntax' .*\(SyntaxError"):
+        load_config("own-system", _gym_env(name, **{"environment.gym_id": "tl_own_cart_syntax:X-v0"}))
+    with pytest.raises(ConfigError, match=r"module 'tl_own_cart_bad' was imported but does not register it"):
+        load_config("own-system", _gym_env(name, **{"environment.gym_id": f"{name}:Other-v0"}))
+    with pytest.raises(ConfigError, match=r"environment.gym_id: must be 'Name-v0' or 'module:Name-v0'"):
+        load_config("own-system", _gym_env(name, **{"environment.gym_id": ":X-v0"}))
     with pytest.raises(ConfigError, match=r"environment.lower: every lower bound must be below its upper bound; "
                        r"not so for kp"):  # fmt: skip
         load_config("own-system", _gym_env(name, **{"environment.lower": [4.5, 0.0, -0.5]}))
@@ -267,7 +282,7 @@ def test_the_checker_names_a_parameter_the_policy_never_reads(isolated):
     with pytest.warns(CheckWarning) as caught:
         report = turinglearn.check_environment(sim)
     assert len(report.warnings) == 1 and report.warnings[0].startswith("kd: moving it alone from the truth's 0.8")
-    assert "step does not read params[..., 1]" in str(caught[0].message)
+    assert "the simulator never reads params[..., 1]" in str(caught[0].message)
     assert turinglearn.check_environment(make_simulator(load_config("own-system", _gym_env(name)))).warnings == []
 
 
@@ -309,7 +324,8 @@ def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(i
     assert out.startswith("tl_own_rowbug:Lag-v0 (LagSim): 1 problem(s)") and "every trial followed" in out
     assert main(["run", "lag.toml", "--out", "run", "--quiet"]) == 2
     err = capsys.readouterr().err
-    assert "every trial followed the parameter row of trial 0" in err and "--no-check skips it" in err
+    assert err.count("\n") == 1 and err.startswith("turinglearn: error: tl_own_rowbug:Lag-v0 does not fit its contract: ")
+    assert "every trial followed the parameter row of trial 0" in err and "run --no-check skips this check" in err
     assert not (isolated / "run").exists()
     assert main(["run", "lag.toml", "--out", "run", "--quiet", "--no-check"]) == 0
     with pytest.raises(ContractError, match="every trial followed"):

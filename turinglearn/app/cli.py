@@ -133,11 +133,6 @@ def cmd_run(args) -> int:
     overrides += _backend_overrides(args)
     config = load_config(args.config, overrides)
     check_names_an_environment(args.config, overrides, config)
-    if not args.no_check and int(os.environ.get("RANK", "0")) == 0:
-        try:
-            check_own_environment(config)
-        except ContractError as e:
-            raise TuringLearnError(f"{e}\n(the check before a run of your own system; --no-check skips it)") from None
     if _stopping_overrides(args):
         config = config.replace(**_stopping_overrides(args))
     if args.device is not None:
@@ -150,6 +145,14 @@ def cmd_run(args) -> int:
     out = args.out or Path("runs") / f"{config.name}-s{config.seed}-{time.strftime('%Y%m%d-%H%M%S')}"
     if rank == 0:
         check_new_run_dir(out)
+    if not args.no_check and rank == 0:
+        try:
+            check_own_environment(config)
+        except ContractError as e:  # one line: the problems, how to see them listed, how to skip the check
+            raise TuringLearnError(
+                f"{config.environment.id} does not fit its contract: {'; '.join(e.problems)} (turinglearn check "
+                f"{args.config} lists them; run --no-check skips this check)"
+            ) from None
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     start = time.perf_counter()
     try:
@@ -384,7 +387,7 @@ def cmd_check(args) -> int:
         raise TuringLearnError(f"{args.config} is a GAN config: it has no simulator to check")
     check_names_an_environment(args.config, list(args.overrides), config)
     sim = make_simulator(config)
-    if sim.truth is None:
+    if "truth" in dir(sim) and sim.truth is None:
         raise TuringLearnError(
             f"{config.environment.id} has no truth: the checker probes around one, so set the environment's truth "
             "to a value inside the bounds to check it"

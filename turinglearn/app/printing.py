@@ -57,7 +57,7 @@ def print_table(summary: dict) -> None:
             + (
                 " (rejected: intervals widened by its excess, each a slice through the estimate with the other "
                 "parameters held there; evaluation.pair maps two at once)"
-                if test.get("rejected") and summary.get("interval")
+                if test.get("rejected") and any((iv or {}).get("lo") is not None for iv in (summary.get("interval") or {}).values())
                 else " (rejected)"
                 if test.get("rejected")
                 else ""

@@ -145,8 +145,8 @@ def unread_warning(names, i: int, truth: np.ndarray, row: np.ndarray, e: np.ndar
     return [
         f"{names[i]}: moving it alone from the truth's {truth[i]:.3g} to {row[i]:.3g} (the others at the truth) "
         f"changed the features by at most {e.max():.2g} of their spread (at least {MIN_EFFECT:g} expected): "
-        f"either step does not read params[..., {i}], or this parameter shows only together with others; a "
-        "parameter the observations do not reveal comes back as a guess"
+        f"either the simulator never reads params[..., {i}], or this parameter shows only together with others; "
+        "a parameter the observations do not reveal comes back as a guess"
     ]
 
 
@@ -274,9 +274,9 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         return problems, []
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
     problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
-    if problems:
-        return problems, []
     warnings = spread_warnings(first, sim.feature_names, noise)
+    if problems or len(truth) == 1:  # one parameter: the signal probe moved it alone already
+        return problems, warnings
     for i, row in one_at_a_time(truth, far):
         moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
         if moved is None:
@@ -418,9 +418,9 @@ def swarm_probes(sim, seed: int, noise: float):
         return problems, []
     where = f"in {SIGNAL_SWARMS} swarms each"
     problems += signal_problems(ref[whole], first[whole], truth, far, where)
-    if problems:
-        return problems, []
     warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    if problems or d == 1:  # one parameter: the signal probe moved it alone already
+        return problems, warnings
     for i, row in one_at_a_time(truth, far):
         moved = mixed.copy()  # the signal's swarms all of the moved row, the rest as before (the same draws)
         moved[whole] = row
