@@ -39,6 +39,7 @@ _LAZY = {
     "check_environment": "turinglearn.app.checks",
     "check_model_family": "turinglearn.app.checks",
     "check_discriminator": "turinglearn.app.checks",
+    "check_optimizer": "turinglearn.app.checks",
     "ContractError": "turinglearn.app.checks",
     "record": "turinglearn.app.recording",
     "read_recording": "turinglearn.systems.recording_files",
@@ -54,6 +55,7 @@ if TYPE_CHECKING:  # pragma: no cover
         check_discriminator,
         check_environment,
         check_model_family,
+        check_optimizer,
     )
     from turinglearn.app.driver import learn
     from turinglearn.app.recording import record

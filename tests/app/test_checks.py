@@ -22,9 +22,9 @@ from turinglearn.families.elman import ElmanNetwork
 from turinglearn.families.parametric import BoxFamily, ReactiveController
 
 
-def _problems(check, obj, **kw) -> list[str]:
+def _problems(check, obj, *args, **kw) -> list[str]:
     with pytest.raises(ContractError) as e:
-        check(obj, **kw)
+        check(obj, *args, **kw)
     return e.value.problems
 
 
@@ -108,16 +108,19 @@ def test_message_names_the_class_and_every_problem():
 
 class _Judge:
     n_weights = 4
+    n_inputs = 2
 
-    def judge(self, w, x):
-        return np.full((w.shape[0], x.shape[0]), 0.3)
+    def judge(self, w, x):  # a logistic judge of the mean features: every weight read
+        z = w[:, :2] @ x.mean(axis=1).T + w[:, 2:3] + 0.5 * w[:, 3:4]
+        return 1 / (1 + np.exp(-z))
 
 
 def test_discriminator_missing_pieces():
     assert _problems(check_discriminator, SimpleNamespace(judge=lambda w, x: None)) == [
-        "missing attribute 'n_weights' (the number k of weights of one discriminator)"
+        "missing attribute 'n_weights' (the number k of weights of one discriminator)",
+        "missing attribute 'n_inputs' (F, the features per step it reads)",
     ]
-    assert _problems(check_discriminator, SimpleNamespace(n_weights=3)) == [
+    assert _problems(check_discriminator, SimpleNamespace(n_weights=3, n_inputs=2)) == [
         "missing method judge(w, x): w: [D, k], x: [S, T, F] -> output [D, S] in [0, 1]; > 0.5 means 'genuine'."
     ]
 
@@ -133,7 +136,7 @@ def test_discriminator_wrong_shape_and_range():
 
     class Logits(_Judge):
         def judge(self, w, x):
-            return w[:, :1] @ x[:, 0, :1].T * 10  # not squashed into [0, 1]
+            return super().judge(w, x) * 10 - 5  # not squashed into [0, 1]
 
     (p,) = _problems(check_discriminator, Logits())
     assert p.startswith("judge returned values outside [0, 1]")
@@ -168,11 +171,83 @@ def test_discriminator_nondeterministic_or_batch_dependent():
         def judge(self, w, x):
             m = x.mean(axis=(1, 2))
             z = (m - m.mean()) / (m.std() + 1e-9)  # normalised over the batch: leaks between samples
-            return np.broadcast_to(1 / (1 + np.exp(-z)), (w.shape[0], x.shape[0]))
+            return 1 / (1 + np.exp(-w.sum(axis=1, keepdims=True) * z))
 
     assert _problems(check_discriminator, BatchNorm()) == [
         "judge's output for a sample depends on the other samples in the batch"
     ]
+
+
+def test_discriminator_that_ignores_its_weights_or_keeps_a_batch_size_of_its_own():
+    """A judge that reads no weight, or one batch size only, passed the checker and failed in the
+    learner (an IndexError in the fitness); one that declares more weights than it reads is warned of."""
+
+    class Constant(_Judge):
+        def judge(self, w, x):
+            return np.full((w.shape[0], x.shape[0]), 0.7)
+
+    assert _problems(check_discriminator, Constant()) == [
+        "judge gave the same outputs for other weights: it must read w [D, k], one row per discriminator"
+    ]
+
+    class FirstFive(_Judge):
+        def judge(self, w, x):
+            return super().judge(w, x[:5])
+
+    assert _problems(check_discriminator, FirstFive()) == [
+        "judge(w [2, 4], x [9, 9, 2]) returned shape (2, 5); expected (2, 9)"
+    ]
+
+    class OneSpare(_Judge):
+        n_weights = 5
+
+        def judge(self, w, x):
+            return super().judge(w[:, :4], x)
+
+    with pytest.warns(CheckWarning, match=r"weights \[4\] change no output when moved alone \(of 5 probed\)"):
+        check_discriminator(OneSpare())
+
+
+def test_an_optimiser_is_checked_against_its_contract():
+    """No checker existed for an optimiser: one that never clipped ran with medians out of the box,
+    NaN ran on, a transposed population failed deep in the simulator; and state_dict must bring it
+    back exactly (a random generator left out of it gives another next generation)."""
+    from turinglearn import ESConfig, SelfAdaptiveES, check_optimizer
+
+    lo, hi = -np.ones(3), np.ones(3)
+
+    class Walk:  # a (1, 6) random walk that keeps its generator in its state
+        def __init__(self, clip=True, keep_rng=True, rows=6):
+            self.rng, self.x, self.clip, self.keep_rng, self.rows = np.random.default_rng(0), np.zeros((rows, 3)), clip, keep_rng, rows
+
+        def ask(self):
+            return self.x
+
+        def tell(self, fitness):
+            x = self.x[int(np.argmax(fitness))] + self.rng.normal(0.0, 0.5, (self.rows, 3))
+            self.x = np.clip(x, lo, hi) if self.clip else x
+
+        def state_dict(self):
+            return {"x": self.x.copy(), **({"rng": self.rng.bit_generator.state} if self.keep_rng else {})}
+
+        def load_state_dict(self, state):
+            self.x = state["x"].copy()
+            if self.keep_rng:
+                self.rng.bit_generator.state = state["rng"]
+
+    check_optimizer(Walk(), 3, lo, hi)
+    check_optimizer(SelfAdaptiveES(3, ESConfig(population=6, parents=3), np.random.default_rng(0), lo, hi), 3, lo, hi)
+    (p,) = _problems(check_optimizer, Walk(clip=False), 3, lo, hi)
+    assert p.startswith("ask() after tell returned values outside the bounds (column ")
+    assert "np.clip(rows, lower, upper)" in p
+    assert _problems(check_optimizer, Walk(keep_rng=False), 3, lo, hi) == [
+        "after load_state_dict the same tell gave another population: state_dict must hold everything the next "
+        "generation depends on, its random generator's state too (e.g. rng.bit_generator.state)"
+    ]
+    assert _problems(check_optimizer, Walk(), 4) == ["ask() returned shape (6, 3); expected [P, 4] (P rows of 4 values)"]
+    (p, q) = _problems(check_optimizer, SimpleNamespace(ask=lambda: np.zeros((2, 3)), tell=lambda f: None), 3)
+    assert p.startswith("missing method state_dict(): Everything the next generation depends on")
+    assert q.startswith("missing method load_state_dict(state): Back to exactly where")
 
 
 def test_interrogator_needs_the_recurrent_pieces():

@@ -294,3 +294,39 @@ def test_matching_and_gap_model_fitness_are_recomputed_from_the_judgements(tiny,
     expected = matching(judged) if weight < 0 else (1 - weight) * matching(judged[:d]) + weight * matching(judged[d:])
     np.testing.assert_allclose(g.model_fitness, expected)
     assert not np.allclose(g.model_fitness, model_fitness(judged, ev.owner, shown)[:10])  # not the votes
+
+
+def test_a_users_optimiser_is_held_to_its_rows_and_told_what_checkpoints_need(tiny):
+    """A model optimiser of one's own that never clipped ran with medians out of the box (the
+    simulator clips what it reads), and one without state_dict failed at its first checkpoint
+    with an AttributeError; the learner now says which optimiser and what is wrong."""
+    learner = build(load_config("aggregation", tiny))
+    es = learner.model_optimizer
+
+    class Unclipped:  # the preset's ES, its rows moved out of the box
+        def ask(self):
+            return es.ask() * 3.0
+
+        def tell(self, fitness):
+            es.tell(fitness)
+
+    learner.model_optimizer = Unclipped()
+    with pytest.raises(ValueError, match=r"the model optimiser Unclipped's ask\(\) returned values outside the bounds"):
+        learner.step()
+
+    class Transposed(Unclipped):
+        def ask(self):
+            return es.ask().T
+
+    learner.model_optimizer = Transposed()
+    with pytest.raises(ValueError, match=r"returned shape \(4, 10\); expected \[P, 4\] \(4: the model family's n_params\)"):
+        learner.step()
+
+    class Inside(Unclipped):
+        def ask(self):
+            return es.ask()
+
+    learner.model_optimizer = Inside()
+    learner.step()
+    with pytest.raises(TypeError, match=r"the model optimiser Inside has no state_dict\(\): checkpoints and resume"):
+        learner.state_dict()

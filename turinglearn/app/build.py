@@ -236,9 +236,14 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
             "learner.guards",
         )
     if config.learner.model_judges == "parents" and not isinstance(judges, SelfAdaptiveES):
+        how = (
+            "one trained classifier judges"
+            if isinstance(judges, SampleTrainer)
+            else f"its judges are evolved by {type(judges).__name__}, whose parents the learner cannot read"
+        )
         raise ConfigError(
-            f"takes the discriminators kept by the ES's selection; discriminators.kind = {dc.kind!r} "
-            "is not evolved by it (one trained classifier judges). Use discriminators.kind = 'elman' "
+            f"takes the discriminators kept by a SelfAdaptiveES's selection (its first rows); discriminators.kind = "
+            f"{dc.kind!r} is not evolved by one ({how}). Use discriminators.kind = 'elman' "
             "or 'features', 'quadratic-features' or 'band-features', or model_judges = 'all'",
             "learner.model_judges",
         )

@@ -1,14 +1,15 @@
-"""Checks for extension points: does your own simulator, model family or discriminator fit?
+"""Checks for extension points: does your own simulator, model family, discriminator or optimiser fit?
 
 Each check probes the object with a small batch and raises :class:`ContractError` listing
 *every* problem it found (missing attributes or methods, wrong shapes or dtypes returned, a
 stimulus space that cannot be used, results that change under a fixed seed, values out of
 bounds), or returns ``None`` when the object fits::
 
-    from turinglearn import check_environment, check_model_family, check_discriminator
+    from turinglearn import check_environment, check_model_family, check_discriminator, check_optimizer
     check_environment(MySim())          # or a registered id: "turinglearn/PendulumPD-v0"
     check_model_family(MySim.model_family)
     check_discriminator(MyClassifier(), n_inputs=2)
+    check_optimizer(MyES(), n=4, lower=family.lower, upper=family.upper)
 
 The contracts are those of :mod:`turinglearn.core` (model and discriminator families),
 :mod:`turinglearn.systems.interactive` (interrogable simulators) and
@@ -29,11 +30,13 @@ from turinglearn.core.contracts import (
     InteractiveSimulator,
     Interrogator,
     ModelFamily,
+    Optimizer,
     SwarmConfig,
     SwarmSimulator,
     is_interactive,
     members,
 )
+from turinglearn.core.learner_checks import asked_problems
 from turinglearn.errors import TuringLearnError, TuringLearnWarning, positive_int, warn
 
 
@@ -117,7 +120,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
     on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
     :class:`~turinglearn.systems.interactive.InteractiveSystem` steps."""
-    problems = _missing(disc, DiscriminatorFamily, only=("n_weights", "judge"))
+    problems = _missing(disc, DiscriminatorFamily, only=("n_weights", "n_inputs", "judge"))
     if problems:
         raise ContractError(f"discriminator {_name(disc)}", problems)
     k = disc.n_weights
@@ -125,7 +128,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         raise ContractError(
             f"discriminator {_name(disc)}", [f"n_weights must be a positive integer, got {k!r}"]
         )
-    f = n_inputs if n_inputs is not None else int(disc.n_inputs) if "n_inputs" in dir(disc) else 2
+    f = n_inputs if n_inputs is not None else int(disc.n_inputs)
     rng = np.random.default_rng(seed)
     d_, s_ = 3, 5
     w = rng.normal(0.0, 1.0, size=(d_, k))
@@ -144,6 +147,13 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         again = _call(problems, "judge (second call)", disc.judge, w.copy(), x.copy())
         if again is not None and not np.array_equal(np.asarray(again, float), out):
             problems.append("judge is not deterministic: the same weights and samples gave different outputs")
+            raise ContractError(f"discriminator {_name(disc)}", problems)  # the probes below compare calls
+        # an interrogator's stimulus outputs act through the system, not on judge's output here
+        problems += _weight_problems(disc, w, x, out, rng, each=("n_outputs" not in dir(disc) or disc.n_outputs == 1))
+        other = (2, 9)  # another batch: a judge that keeps a batch size of its own fails here
+        raw = _call(problems, "judge on another batch", disc.judge, w[:2], rng.normal(0.0, 0.5, (other[1], steps + 2, f)))
+        if raw is not None:
+            _float_array(problems, f"judge(w [2, {k}], x [9, {steps + 2}, {f}])", raw, other)
         part = _call(problems, "judge on a subset of samples", disc.judge, w, x[1:3])
         if (
             part is not None
@@ -180,6 +190,92 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
                     _float_array(problems, "output", o, (d_, s_, n_out))
     if problems:
         raise ContractError(f"discriminator {_name(disc)}", problems)
+
+
+def _weight_problems(disc, w: np.ndarray, x: np.ndarray, out: np.ndarray, rng, each: bool = True) -> list[str]:
+    """A judge must read its weights: other weights must change some output (a problem if none
+    does: selection cannot act on it); with ``each``, each weight moved alone should change some
+    output (a :class:`CheckWarning` names those that change nothing, at most 256 of them probed:
+    n_weights may count weights judge never reads)."""
+    problems: list[str] = []
+    other = _call(problems, "judge with other weights", disc.judge, rng.normal(0.0, 1.0, w.shape), x)
+    if other is None or np.shape(other) != out.shape:
+        return problems
+    if np.array_equal(np.asarray(other, float), out):
+        return ["judge gave the same outputs for other weights: it must read w [D, k], one row per discriminator"]
+    if not each:
+        return problems
+    k = w.shape[1]
+    columns = np.arange(k) if k <= 256 else np.sort(rng.choice(k, 256, replace=False))
+    unused = []
+    for j in columns:
+        moved = w.copy()
+        moved[:, j] += 1.0
+        again = _call(problems, f"judge with weight {j} moved", disc.judge, moved, x)
+        if again is None:
+            return problems
+        if np.array_equal(np.asarray(again, float), out):
+            unused.append(int(j))
+    if unused:
+        warn(
+            f"discriminator {_name(disc)}: weights {unused[:10]}{' ...' if len(unused) > 10 else ''} change no output when "
+            f"moved alone (of {len(columns)} probed): n_weights ({k}) may count weights judge never reads",
+            CheckWarning,
+        )
+    return []
+
+
+# --- optimisers -------------------------------------------------------------------------------
+
+
+def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
+    """Check an optimiser (:class:`turinglearn.core.contracts.Optimizer`) over rows of ``n``
+    values: ``ask() -> [P, n]`` without NaN (inside ``[lower, upper]`` where given: a model
+    optimiser must keep its rows in the model family's bounds, which the simulator need not
+    accept outside), ``tell(fitness [P])`` (higher is better) and the next ``ask()`` of the same
+    shape, and ``state_dict`` / ``load_state_dict`` that bring it back exactly to where it was
+    (checkpoints and ``turinglearn resume`` rely on them). The optimiser is advanced two
+    generations by the check: build a fresh one for the run."""
+    problems = _missing(opt, Optimizer)
+    if problems:
+        raise ContractError(f"optimiser {_name(opt)}", problems)
+    rng = np.random.default_rng(seed)
+    bounds = None if lower is None else (np.asarray(lower, float), np.asarray(upper, float))
+
+    def asked(what: str) -> np.ndarray | None:
+        rows = _call(problems, what, opt.ask)
+        if rows is None:
+            return None
+        a = np.array(rows, dtype=float, copy=True) if np.asarray(rows).dtype.kind in "fiub" else None
+        if a is None or a.ndim != 2 or a.shape[1] != n or len(a) == 0:
+            problems.append(f"{what} returned shape {np.shape(rows)}; expected [P, {n}] (P rows of {n} values)")
+            return None
+        problems.extend(asked_problems(a, bounds, what))
+        return a
+
+    first = asked("ask()")
+    if first is None:
+        raise ContractError(f"optimiser {_name(opt)}", problems)
+    state = _call(problems, "state_dict()", opt.state_dict)
+    fitness = rng.random(len(first))
+    _call(problems, f"tell(fitness [{len(first)}])", opt.tell, fitness.copy())
+    second = asked("ask() after tell")
+    if second is not None and len(second) != len(first):
+        problems.append(f"the population changed size from {len(first)} to {len(second)} rows between generations")
+    if state is not None and second is not None and not problems:
+        _call(problems, "load_state_dict(state_dict())", opt.load_state_dict, state)
+        again = asked("ask() after load_state_dict")
+        if again is not None and not np.array_equal(again, first):
+            problems.append("load_state_dict did not restore the population that state_dict saved: ask() differs")
+        _call(problems, "tell (after load_state_dict)", opt.tell, fitness.copy())
+        then = asked("ask() after load_state_dict and the same tell")
+        if then is not None and not np.array_equal(then, second):
+            problems.append(
+                "after load_state_dict the same tell gave another population: state_dict must hold everything the "
+                "next generation depends on, its random generator's state too (e.g. rng.bit_generator.state)"
+            )
+    if problems:
+        raise ContractError(f"optimiser {_name(opt)}", problems)
 
 
 # --- simulators -------------------------------------------------------------------------------

@@ -151,12 +151,16 @@ class Optimizer(Protocol):
         ...
 
     def tell(self, fitness: np.ndarray) -> None:
-        """Fitness [P] of the population last asked for; advances one generation."""
+        """Fitness [P] of the population last asked for (higher is better); advances one generation."""
         ...
 
-    def state_dict(self) -> dict: ...
+    def state_dict(self) -> dict:
+        """Everything the next generation depends on, the random generator's state included (checkpoints, resume)."""
+        ...
 
-    def load_state_dict(self, state: dict) -> None: ...
+    def load_state_dict(self, state: dict) -> None:
+        """Back to exactly where ``state_dict`` was taken: the same ``ask()``, the same next generation."""
+        ...
 
 
 @runtime_checkable

@@ -25,6 +25,7 @@ from turinglearn.core.contracts import (
 from turinglearn.core.critic import FeatureCritic
 from turinglearn.core.fitness import engagement, judgements
 from turinglearn.core.learner_checks import (
+    check_asked,
     check_critic,
     check_guards,
     check_islands,
@@ -54,7 +55,7 @@ class GenerationLoop:
 
     def state_dict(self) -> dict:
         """Everything the next generation depends on (see :mod:`turinglearn.app.checkpoint`)."""
-        return {"generation": self.generation, "models": self.model_optimizer.state_dict()}
+        return {"generation": self.generation, "models": saved(self.model_optimizer, "model")}
 
     def load_state_dict(self, state: dict) -> None:
         self.generation = int(state["generation"])
@@ -66,6 +67,17 @@ class GenerationLoop:
         while self.generation < generations:
             record = self.step()
         return record
+
+
+def saved(optimizer, which: str) -> dict:
+    """``optimizer.state_dict()``, or a TypeError that says checkpoints need it (an optimiser
+    with ask and tell alone runs, and failed only at its first checkpoint with an AttributeError)."""
+    if "state_dict" not in dir(optimizer):
+        raise TypeError(
+            f"the {which} optimiser {type(optimizer).__name__} has no state_dict(): checkpoints and resume need "
+            "state_dict() and load_state_dict() (turinglearn.core.contracts.Optimizer; check_optimizer tests them)"
+        )
+    return optimizer.state_dict()
 
 
 class TuringLearner(GenerationLoop):
@@ -277,10 +289,14 @@ class TuringLearner(GenerationLoop):
         return None if self.guards is None else self.guards.rows
 
     def step(self) -> Generation:
+        """One generation: ask both optimisers, run the system and every model (the judges
+        interrogating where they can), judge every sample, tell both populations their fitness
+        (with the memory's shares), and publish the :class:`Generation` to the hooks."""
         t0 = time.perf_counter()
         rng = stream(self.seed, "memory", self.generation)
         theta = self.model_optimizer.ask()  # [M, d]
         weights = self.discriminator_optimizer.ask()  # [D, k]
+        check_asked(self, theta, weights)  # a user's optimiser: rows of the right width, inside the bounds
         recalled = self.models_memory.sample(self.model_memory_judged, rng)  # [A'', d] or None
         near = None if self.counterfeits is None else self.counterfeits.make(theta, rng)  # [N, d]
         probes = None if self.guards is None else self.guards.probes(theta, self.generation, rng)  # [P * t, d]
@@ -405,7 +421,7 @@ class TuringLearner(GenerationLoop):
     def state_dict(self) -> dict:
         return {
             **super().state_dict(),
-            "discriminators": self.discriminator_optimizer.state_dict(),
+            "discriminators": saved(self.discriminator_optimizer, "discriminator"),
             "archive": self.judges_memory.state_dict(),
             "model_memory": self.models_memory.state_dict(),
             **({"counterfeits": self.counterfeits.state_dict()} if self.counterfeits else {}),

@@ -5,6 +5,8 @@ being built (this module does not import it: the learner imports these)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from turinglearn.core.contracts import InterrogatedSystem, PassiveSystem
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES
 
@@ -66,3 +68,41 @@ def check_critic(learner) -> None:
             f"the critic's trials ({learner.critic.trials}) are the trials it runs on an interrogated system; "
             "on a passive one it reads the generation's samples: leave FeatureCritic(trials=None)"
         )
+
+
+def asked_problems(rows: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | None, what: str) -> list[str]:
+    """What is wrong with the rows [P, n] an optimiser's ask() returned (``what``): NaN, or
+    values outside ``bounds`` (lower [n], upper [n]; None: none), each named by column."""
+    if np.isnan(rows).any():
+        return [f"{what} returned NaN in columns {sorted(set(np.nonzero(np.isnan(rows))[1].tolist()))}"]
+    if bounds is None:
+        return []
+    lower, upper = bounds
+    out = (rows < lower) | (rows > upper)
+    if not out.any():
+        return []
+    j = int(np.nonzero(out.any(axis=0))[0][0])
+    value = rows[out[:, j], j][0]
+    return [
+        f"{what} returned values outside the bounds (column {j}: {value:g} not in [{lower[j]:g}, {upper[j]:g}]): "
+        "keep every row inside [lower, upper], e.g. np.clip(rows, lower, upper); a simulator need not accept "
+        "values outside, and the reported medians would be out of range"
+    ]
+
+
+def check_asked(learner, theta: np.ndarray, weights: np.ndarray) -> None:
+    """A generation's rows from the two optimisers: models [M, d] inside the model family's
+    bounds, discriminators [D, k]; a ValueError naming the optimiser otherwise (a user's
+    optimiser that forgot to clip, or returned [d, M], failed deep in a simulator, or ran on)."""
+    family = learner.system.model_family
+    for which, opt, rows, n, bounds in (
+        ("model", learner.model_optimizer, theta, family.n_params, (np.asarray(family.lower, float), np.asarray(family.upper, float))),
+        ("discriminator", learner.discriminator_optimizer, weights, learner.discriminator.n_weights, None),
+    ):  # fmt: skip
+        name = f"the {which} optimiser {type(opt).__name__}'s ask()"
+        if np.ndim(rows) != 2 or np.shape(rows)[1] != n:
+            size = "the model family's n_params" if which == "model" else "the discriminator's n_weights"
+            raise ValueError(f"{name} returned shape {np.shape(rows)}; expected [P, {n}] ({n}: {size})")
+        problems = asked_problems(np.asarray(rows, float), bounds, name)
+        if problems:
+            raise ValueError(problems[0])
