@@ -3,9 +3,10 @@
 batched numpy equations (``backend="numpy"``, the baseline) on the same id, Pendulum-v1 under
 the hidden PD controller of ``turinglearn/PendulumPD-v0``, interleaved so that both see the same
 load. Prints microseconds per episode and step (the median of ``--repeats`` timings of a batch
-of ``--episodes`` episodes for ``--steps`` steps) and what one generation of the ``own-system``
-preset (100 interrogators, each running 100 models and 100 trials of the system: 20,000
-episodes) would take on each.
+of ``--episodes`` episodes for ``--steps`` steps: the physics and the policy) and what the
+episodes of one generation of the ``own-system`` preset (100 interrogators, each running 100
+models and 100 trials of the system: 20,000 episodes) would take on each, the judging and the
+learner's own work left out.
 
     python benchmarks/gym_backends.py
 """

@@ -245,6 +245,42 @@ def test_an_optimiser_is_checked_against_its_contract():
         "generation depends on, its random generator's state too (e.g. rng.bit_generator.state)"
     ]
     assert _problems(check_optimizer, Walk(), 4) == ["ask() returned shape (6, 3); expected [P, 4] (P rows of 4 values)"]
+    class Sampling:  # ask() draws a fresh population from a mean (cma's style); the state holds the generator
+        def __init__(self, rows=6, nan=False, grow=False):
+            self.rng, self.mean, self.rows, self.nan, self.grow = np.random.default_rng(1), np.zeros(3), rows, nan, grow
+
+        def ask(self):
+            self.x = np.clip(self.mean + self.rng.normal(0.0, 0.3, (self.rows, 3)), lo, hi)
+            if self.nan:
+                self.x[0, 2] = np.nan
+            return self.x
+
+        def tell(self, fitness):
+            self.mean = self.x[int(np.argmax(fitness))]
+            self.rows += self.grow
+
+        def state_dict(self):
+            return {"mean": self.mean.copy(), "rng": self.rng.bit_generator.state, "rows": self.rows}
+
+        def load_state_dict(self, state):
+            self.mean, self.rows = state["mean"].copy(), state["rows"]
+            self.rng.bit_generator.state = state["rng"]
+
+    check_optimizer(Sampling(), 3, -1.0, 1.0)  # scalar bounds too
+    assert _problems(check_optimizer, Sampling(nan=True), 3, lo, hi) == ["ask() returned NaN in columns [2]"]
+    assert _problems(check_optimizer, Sampling(grow=True), 3) == [
+        "the population changed size from 6 to 7 rows between generations"
+    ]
+
+    class Forgets(Walk):  # its state_dict holds the generator but not the population
+        def state_dict(self):
+            return {"rng": self.rng.bit_generator.state}
+
+        def load_state_dict(self, state):
+            self.rng.bit_generator.state = state["rng"]
+
+    (p,) = _problems(check_optimizer, Forgets(), 3, lo, hi)
+    assert p.startswith("after load_state_dict, ask() gave another population than it gave after the tell")
     (p, q) = _problems(check_optimizer, SimpleNamespace(ask=lambda: np.zeros((2, 3)), tell=lambda f: None), 3)
     assert p.startswith("missing method state_dict(): Everything the next generation depends on")
     assert q.startswith("missing method load_state_dict(state): Back to exactly where")

@@ -330,3 +330,17 @@ def test_a_users_optimiser_is_held_to_its_rows_and_told_what_checkpoints_need(ti
     learner.step()
     with pytest.raises(TypeError, match=r"the model optimiser Inside has no state_dict\(\): checkpoints and resume"):
         learner.state_dict()
+    judges = learner.discriminator_optimizer
+
+    class Broken:  # the judges' ES, a weight gone NaN
+        def ask(self):
+            w = np.array(judges.ask())
+            w[3, 7] = np.nan
+            return w
+
+        def tell(self, fitness):
+            judges.tell(fitness)
+
+    learner.discriminator_optimizer = Broken()
+    with pytest.raises(ValueError, match=r"the discriminator optimiser Broken's ask\(\) returned NaN in columns \[7\]"):
+        learner.step()

@@ -115,9 +115,11 @@ def check_model_family(family) -> None:
 
 
 def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0) -> None:
-    """Check a discriminator family (:class:`turinglearn.core.contracts.DiscriminatorFamily`): ``n_weights``
-    and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each sample judged
-    on its own. ``n_inputs``: features per step (default: the family's ``n_inputs``, else 2).
+    """Check a discriminator family (:class:`turinglearn.core.contracts.DiscriminatorFamily`): ``n_weights``,
+    ``n_inputs`` and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each
+    sample judged on its own, at more than one batch size, reading its weights (a weight that
+    changes nothing is warned of). ``n_inputs``: features per step to probe with (default: the
+    family's ``n_inputs``).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
     :class:`~turinglearn.systems.interactive.InteractiveSystem` steps."""
     problems = _missing(disc, DiscriminatorFamily, only=("n_weights", "n_inputs", "judge"))
@@ -149,7 +151,7 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
             problems.append("judge is not deterministic: the same weights and samples gave different outputs")
             raise ContractError(f"discriminator {_name(disc)}", problems)  # the probes below compare calls
         # an interrogator's stimulus outputs act through the system, not on judge's output here
-        problems += _weight_problems(disc, w, x, out, rng, each=("n_outputs" not in dir(disc) or disc.n_outputs == 1))
+        problems += _weight_problems(disc, k, steps, f, rng, each=("n_outputs" not in dir(disc) or disc.n_outputs == 1))
         other = (2, 9)  # another batch: a judge that keeps a batch size of its own fails here
         raw = _call(problems, "judge on another batch", disc.judge, w[:2], rng.normal(0.0, 0.5, (other[1], steps + 2, f)))
         if raw is not None:
@@ -192,29 +194,38 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         raise ContractError(f"discriminator {_name(disc)}", problems)
 
 
-def _weight_problems(disc, w: np.ndarray, x: np.ndarray, out: np.ndarray, rng, each: bool = True) -> list[str]:
-    """A judge must read its weights: other weights must change some output (a problem if none
-    does: selection cannot act on it); with ``each``, each weight moved alone should change some
-    output (a :class:`CheckWarning` names those that change nothing, at most 256 of them probed:
-    n_weights may count weights judge never reads)."""
+def _weight_problems(disc, k: int, steps: int, f: int, rng, each: bool = True) -> list[str]:
+    """A judge must read its weights: on a probe of 20 samples, three other draws of weights
+    must not all give the same outputs (a problem: selection cannot act on it); with ``each``,
+    each weight moved alone by 2 either way should change some output (a :class:`CheckWarning` names those
+    that change nothing, at most 256 of them probed: n_weights may count weights judge never
+    reads)."""
     problems: list[str] = []
-    other = _call(problems, "judge with other weights", disc.judge, rng.normal(0.0, 1.0, w.shape), x)
-    if other is None or np.shape(other) != out.shape:
+    x = rng.normal(0.0, 1.0, (20, steps, f))
+    w = rng.normal(0.0, 1.0, (3, k))
+    base = _call(problems, "judge on the weights' probe", disc.judge, w, x)
+    if base is None or np.shape(base) != (3, 20):
         return problems
-    if np.array_equal(np.asarray(other, float), out):
+    base = np.asarray(base, float)
+    others = [_call(problems, "judge with other weights", disc.judge, rng.normal(0.0, 1.0, w.shape), x) for _ in range(3)]
+    if problems:
+        return problems
+    if all(np.array_equal(np.asarray(o, float), base) for o in others):
         return ["judge gave the same outputs for other weights: it must read w [D, k], one row per discriminator"]
     if not each:
         return problems
-    k = w.shape[1]
     columns = np.arange(k) if k <= 256 else np.sort(rng.choice(k, 256, replace=False))
     unused = []
     for j in columns:
-        moved = w.copy()
-        moved[:, j] += 1.0
-        again = _call(problems, f"judge with weight {j} moved", disc.judge, moved, x)
-        if again is None:
-            return problems
-        if np.array_equal(np.asarray(again, float), out):
+        same = True
+        for step in (2.0, -2.0):  # both ways: a thresholded judge may not flip one way
+            moved = w.copy()
+            moved[:, j] += step
+            again = _call(problems, f"judge with weight {j} moved", disc.judge, moved, x)
+            if again is None:
+                return problems
+            same = same and np.array_equal(np.asarray(again, float), base)
+        if same:
             unused.append(int(j))
     if unused:
         warn(
@@ -230,19 +241,24 @@ def _weight_problems(disc, w: np.ndarray, x: np.ndarray, out: np.ndarray, rng, e
 
 def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
     """Check an optimiser (:class:`turinglearn.core.contracts.Optimizer`) over rows of ``n``
-    values: ``ask() -> [P, n]`` without NaN (inside ``[lower, upper]`` where given: a model
-    optimiser must keep its rows in the model family's bounds, which the simulator need not
-    accept outside), ``tell(fitness [P])`` (higher is better) and the next ``ask()`` of the same
-    shape, and ``state_dict`` / ``load_state_dict`` that bring it back exactly to where it was
-    (checkpoints and ``turinglearn resume`` rely on them). The optimiser is advanced two
-    generations by the check: build a fresh one for the run."""
+    values as the learner uses it, one ``ask()`` and one ``tell`` a generation: ``ask() -> [P, n]``
+    without NaN (inside ``[lower, upper]`` where given, arrays [n] or numbers: a model optimiser
+    must keep its rows in the model family's bounds, which the simulator need not accept
+    outside), ``tell(fitness [P])`` (higher is better) and a population of the same size next,
+    and a ``state_dict`` taken after ``tell`` (where a run checkpoints) from which
+    ``load_state_dict`` gives back the same next generations (``turinglearn resume`` relies on
+    it). The check advances the optimiser three generations: build a fresh one for the run."""
     problems = _missing(opt, Optimizer)
     if problems:
         raise ContractError(f"optimiser {_name(opt)}", problems)
     rng = np.random.default_rng(seed)
-    bounds = None if lower is None else (np.asarray(lower, float), np.asarray(upper, float))
+    bounds = None
+    if lower is not None or upper is not None:
+        bounds = tuple(
+            np.broadcast_to(np.asarray(b if b is not None else fill, float), (n,)) for b, fill in ((lower, -np.inf), (upper, np.inf))
+        )
 
-    def asked(what: str) -> np.ndarray | None:
+    def asked(what: str, size: int | None = None) -> np.ndarray | None:
         rows = _call(problems, what, opt.ask)
         if rows is None:
             return None
@@ -250,26 +266,38 @@ def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
         if a is None or a.ndim != 2 or a.shape[1] != n or len(a) == 0:
             problems.append(f"{what} returned shape {np.shape(rows)}; expected [P, {n}] (P rows of {n} values)")
             return None
+        if size is not None and len(a) != size:
+            problems.append(f"the population changed size from {size} to {len(a)} rows between generations")
+            return None
         problems.extend(asked_problems(a, bounds, what))
         return a
 
+    def told(what: str, rows: np.ndarray) -> np.ndarray:
+        fitness = rng.random(len(rows))
+        _call(problems, f"{what} (fitness [{len(rows)}])", opt.tell, fitness.copy())
+        return fitness
+
     first = asked("ask()")
-    if first is None:
+    if first is None or problems:
         raise ContractError(f"optimiser {_name(opt)}", problems)
-    state = _call(problems, "state_dict()", opt.state_dict)
-    fitness = rng.random(len(first))
-    _call(problems, f"tell(fitness [{len(first)}])", opt.tell, fitness.copy())
-    second = asked("ask() after tell")
-    if second is not None and len(second) != len(first):
-        problems.append(f"the population changed size from {len(first)} to {len(second)} rows between generations")
-    if state is not None and second is not None and not problems:
-        _call(problems, "load_state_dict(state_dict())", opt.load_state_dict, state)
-        again = asked("ask() after load_state_dict")
-        if again is not None and not np.array_equal(again, first):
-            problems.append("load_state_dict did not restore the population that state_dict saved: ask() differs")
+    told("tell", first)
+    state = _call(problems, "state_dict() after tell", opt.state_dict)
+    second = asked("ask() after tell", len(first))
+    if second is None or state is None or problems:
+        raise ContractError(f"optimiser {_name(opt)}", problems)
+    fitness = told("the next tell", second)
+    third = asked("the next ask()", len(first))
+    if third is not None and not problems:
+        _call(problems, "load_state_dict(state)", opt.load_state_dict, state)
+        again = asked("ask() after load_state_dict", len(first))
+        if again is not None and not np.array_equal(again, second):
+            problems.append(
+                "after load_state_dict, ask() gave another population than it gave after the tell that state_dict "
+                "followed: state_dict must hold the population, and a random generator's state if ask() draws it"
+            )
         _call(problems, "tell (after load_state_dict)", opt.tell, fitness.copy())
-        then = asked("ask() after load_state_dict and the same tell")
-        if then is not None and not np.array_equal(then, second):
+        then = asked("ask() after load_state_dict and the same tell", len(first))
+        if then is not None and not problems and not np.array_equal(then, third):
             problems.append(
                 "after load_state_dict the same tell gave another population: state_dict must hold everything the "
                 "next generation depends on, its random generator's state too (e.g. rng.bit_generator.state)"

@@ -335,6 +335,7 @@ class TuringLearner(GenerationLoop):
         seen = weights  # [D, k] the judges whose outputs are known
         for _ in range(self.judge_steps - 1):  # the judges evolve faster than the models, on the same samples
             asked = np.array(self.discriminator_optimizer.ask())  # a copy: the optimiser may reuse its buffer
+            check_asked(self, None, asked)
             seen, outputs = asked, judge_again(self.discriminator, asked, batch.x, seen, outputs)
             self.discriminator_optimizer.tell(
                 self.scoring.judges(judgements(outputs), ev, len(shown), len(theta), recalled, near)

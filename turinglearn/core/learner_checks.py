@@ -90,19 +90,24 @@ def asked_problems(rows: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | Non
     ]
 
 
-def check_asked(learner, theta: np.ndarray, weights: np.ndarray) -> None:
+def check_asked(learner, theta: np.ndarray | None, weights: np.ndarray) -> None:
     """A generation's rows from the two optimisers: models [M, d] inside the model family's
-    bounds, discriminators [D, k]; a ValueError naming the optimiser otherwise (a user's
-    optimiser that forgot to clip, or returned [d, M], failed deep in a simulator, or ran on)."""
+    bounds (``theta`` None: the judges' alone, asked again for an extra judge step),
+    discriminators [D, k]; a ValueError naming the optimiser otherwise (a user's optimiser that
+    forgot to clip, or returned [d, M], failed deep in a simulator, or ran on)."""
     family = learner.system.model_family
-    for which, opt, rows, n, bounds in (
-        ("model", learner.model_optimizer, theta, family.n_params, (np.asarray(family.lower, float), np.asarray(family.upper, float))),
+    d = family.n_params
+    bounds = tuple(np.broadcast_to(np.asarray(b, float), (d,)) for b in (family.lower, family.upper))
+    for which, opt, rows, n, within in (
+        ("model", learner.model_optimizer, theta, d, bounds),
         ("discriminator", learner.discriminator_optimizer, weights, learner.discriminator.n_weights, None),
-    ):  # fmt: skip
+    ):
+        if rows is None:
+            continue
         name = f"the {which} optimiser {type(opt).__name__}'s ask()"
         if np.ndim(rows) != 2 or np.shape(rows)[1] != n:
             size = "the model family's n_params" if which == "model" else "the discriminator's n_weights"
             raise ValueError(f"{name} returned shape {np.shape(rows)}; expected [P, {n}] ({n}: {size})")
-        problems = asked_problems(np.asarray(rows, float), bounds, name)
+        problems = asked_problems(np.asarray(rows, float), within, name)
         if problems:
             raise ValueError(problems[0])
