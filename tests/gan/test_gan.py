@@ -551,6 +551,13 @@ def test_cli_gan_digits_writes_the_run(tmp_path, capsys):
         (["run", "gan-digits", "--set", "steps=3"], "set generations instead"),
         (["run", "gan-digits", "--set", "device=cpu"], "execution.device"),
         (["run", "gan-digits", "--set", "learner.loss=lsgan"], "learner.loss"),
+        # settings that would change nothing are refused, not ignored
+        (["run", "gan-digits", "--set", "learner.gp_weight=5"], "learner.gp_weight: weighs wgan-gp's gradient penalty"),
+        (["run", "gan-digits", "--set", "learner.replay_share=0.3"], "replay = 0 keeps none: set replay"),
+        (["run", "gan-digits", "--set", "learner.select_every=10"], "set population >= 2, or leave select_every at 100"),
+        # a swarm study's flag is named as typed, not as the setting it became
+        (["run", "gan-digits", "--passive"], "--passive is for the swarm and agent studies; gan-digits is a GAN config"),
+        (["run", "gan-digits", "--backend", "processes"], "--backend is for the swarm and agent studies"),
     ],
 )
 def test_cli_gan_errors_are_one_line(args, fragment, tmp_path, capsys):
@@ -587,3 +594,17 @@ def test_import_is_light_and_gan_needs_no_gymnasium():
 def test_image_data_container():
     data = ImageData(torch.zeros(3, 1, 8, 8), None, "x")
     assert (len(data), data.size, data.channels) == (3, 8, 1)
+
+
+def test_device_takes_a_gpu_index_and_a_gan_table_without_its_kind_is_named(tmp_path):
+    """gan.md says --device takes cuda:N, which the parser refused; a hand-written GAN config
+    without [learner] kind = "gan" was told that images is an unknown setting."""
+    from turinglearn.app.cli_args import parser
+
+    assert parser().parse_args(["run", "gan-digits", "--device", "cuda:1"]).device == "cuda:1"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["run", "gan-digits", "--device", "gpu"])
+    path = tmp_path / "mine.toml"
+    path.write_text('data = "digits"\n[images]\nsize = 16\n')
+    with pytest.raises(ConfigError, match=r'images: is a GAN\'s setting; a GAN config says so with \[learner\] kind = "gan"'):
+        load_config(path)

@@ -117,11 +117,34 @@ def _say_stopped(result, out) -> None:
     print(line, file=sys.stderr)
 
 
+#: flags of the swarm and agent studies, by the setting each sets (a GAN config has none of them)
+SWARM_FLAGS = {
+    "learner.passive": "--passive", "execution.backend": "--backend", "execution.workers": "--workers",
+    "execution.scheduler": "--scheduler",
+}  # fmt: skip
+
+
+def _load_for_flags(args, overrides: list[str]):
+    """The config with ``overrides``; a flag a GAN config has no setting for is named as the
+    flag the user typed, not as the setting it became (``learner.passive: unknown setting``)."""
+    from turinglearn.config import load_config
+    from turinglearn.errors import ConfigError
+
+    try:
+        return load_config(args.config, overrides)
+    except ConfigError as e:
+        if e.key in SWARM_FLAGS and "unknown setting" in str(e):
+            raise TuringLearnError(
+                f"{SWARM_FLAGS[e.key]} is for the swarm and agent studies; {args.config} is a GAN config, which "
+                "trains on one device (--device) or under torchrun (docs/gan.md)"
+            ) from None
+        raise
+
+
 def cmd_run(args) -> int:
     from turinglearn.app.checks import ContractError
     from turinglearn.app.driver import check_names_an_environment, check_own_environment, run_experiment
     from turinglearn.app.runs import check_new_run_dir
-    from turinglearn.config import load_config
 
     overrides = list(args.overrides)
     if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
@@ -131,7 +154,7 @@ def cmd_run(args) -> int:
     if args.passive:
         overrides.append("learner.passive=true")
     overrides += _backend_overrides(args)
-    config = load_config(args.config, overrides)
+    config = _load_for_flags(args, overrides)
     check_names_an_environment(args.config, overrides, config)
     if _stopping_overrides(args):
         config = config.replace(**_stopping_overrides(args))

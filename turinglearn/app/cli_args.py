@@ -38,7 +38,8 @@ def parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--device",
-        choices=["cpu", "cuda", "auto"],
+        type=_device,
+        metavar="{cpu,cuda,cuda:N,auto}",
         help="where to compute: GAN presets train there; swarm presets simulate and judge there with the torch backend",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -137,6 +138,16 @@ def _more_commands(sub) -> None:
     init.add_argument("route", choices=["swarm", "agent", "gym"], help="which contract (docs/own-system.md)")
     init.add_argument("name", help="a Python module name, e.g. my_swarm")
     init.add_argument("--dir", type=Path, default=Path("."), help="folder to write into (default: here)")
+
+
+def _device(text: str) -> str:
+    """--device: cpu, cuda, cuda:N (the N-th GPU) or auto."""
+    import argparse
+
+    index = text.removeprefix("cuda:")
+    if text in ("cpu", "cuda", "auto") or (text.startswith("cuda:") and index.isdigit()):
+        return text
+    raise argparse.ArgumentTypeError(f"must be cpu, cuda, cuda:N or auto, got {text!r}")
 
 
 def _benchmark_args(sub) -> None:

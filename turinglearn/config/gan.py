@@ -118,6 +118,17 @@ class GANLearnerConfig:
             )
         if not self.gp_weight >= 0:
             raise ConfigError(f"must be 0 or more, got {self.gp_weight}", "gp_weight")
+        # a setting that would change nothing is refused, not ignored (a user's gp_weight = 5
+        # under the nonsaturating loss ran as if unset)
+        default, now = {f.name: f.default for f in fields(self)}, dataclasses.asdict(self)
+        unused = (
+            ("gp_weight", self.loss != "wgan-gp", f"weighs wgan-gp's gradient penalty; loss = {self.loss!r} has none: set loss = 'wgan-gp'"),
+            ("replay_share", self.replay == 0, "is the share drawn from the replay buffer; replay = 0 keeps none: set replay"),
+            ("select_every", self.population == 1, "is how often a population is selected; population = 1 is one pair: set population >= 2"),
+        )  # fmt: skip
+        for key, idle, why in unused:
+            if idle and now[key] != default[key]:
+                raise ConfigError(f"{why}, or leave {key} at {default[key]}", key)
 
 
 @dataclass(frozen=True)

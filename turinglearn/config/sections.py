@@ -239,6 +239,10 @@ _SECTIONS = {
 }
 
 
+#: top-level tables only a GAN config has (turinglearn.config.gan.GANConfig)
+GAN_ONLY = ("images",)
+
+
 def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     """Validate a nested dict (as read from TOML) into a :class:`Config`, or a
     :class:`~turinglearn.config.gan.GANConfig` when ``learner.kind = "gan"``."""
@@ -252,6 +256,12 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
     for key in data:
         if key not in top:
             _in_another_table(key, key)
+            if key in GAN_ONLY:  # a GAN's table in a file that does not say it is one
+                raise ConfigError(
+                    "is a GAN's setting; a GAN config says so with [learner] kind = \"gan\" (see the gan-folder "
+                    "preset: turinglearn presets gan-folder)",
+                    key,
+                )
             raise unknown(key, sorted(top), key, "at the top level")
     kwargs: dict[str, Any] = {}
     for key in ("name", "seed", "generations", "data"):
