@@ -6,13 +6,13 @@ wrong and how to fix it, and exit code 2.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
 import warnings
 from pathlib import Path
 
+from turinglearn.app.cli_flags import backend_overrides, device_overrides, load_for_flags, stopping_overrides
 from turinglearn.app.printing import (
     one_line_warnings,
     print_report,
@@ -24,40 +24,6 @@ from turinglearn.app.printing import (
 from turinglearn.errors import TuringLearnError, TuringLearnWarning
 
 EXIT_USAGE = 2
-
-
-def _backend_overrides(args) -> list[str]:
-    out = []
-    if args.scheduler:
-        out += ["execution.backend=dask", f"execution.scheduler={json.dumps(args.scheduler)}"]
-    if args.backend:
-        out.append(f"execution.backend={json.dumps(args.backend)}")
-    if args.workers is not None:
-        out.append(f"execution.workers={args.workers}")
-    return out
-
-
-def _device_overrides(config, device: str | None) -> dict:
-    """``--device``: where a run computes (``execution.device``). A swarm run then simulates
-    and judges with the torch backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
-    from turinglearn.config.gan import GANConfig
-
-    if device is None:
-        return {}
-    if isinstance(config, GANConfig):
-        return {"execution.device": device}
-    if device == "auto":
-        import importlib.util
-
-        cuda = False
-        if importlib.util.find_spec("torch") is not None:
-            import torch
-
-            cuda = torch.cuda.is_available()
-        device = "cuda" if cuda else "cpu"
-    if device == "cpu":
-        return {}
-    return {"execution.array": "torch", "execution.device": device}
 
 
 def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
@@ -80,18 +46,6 @@ def _progress(args) -> bool:
     """A progress bar unless --quiet, and only on a terminal: in a log file every update would
     be a line."""
     return not args.quiet and sys.stderr.isatty()
-
-
-def _stopping_overrides(args) -> dict:
-    """--max-time and --max-simulations (of run, resume and sweep) as [stopping] settings."""
-    from turinglearn.config.stopping import parse_duration
-
-    out: dict = {}
-    if args.max_time is not None:
-        out["stopping.max_time"] = parse_duration(args.max_time)
-    if args.max_simulations is not None:
-        out["stopping.max_simulations"] = args.max_simulations
-    return out
 
 
 def _say_stopped(result, out) -> None:
@@ -117,30 +71,6 @@ def _say_stopped(result, out) -> None:
     print(line, file=sys.stderr)
 
 
-#: flags of the swarm and agent studies, by the setting each sets (a GAN config has none of them)
-SWARM_FLAGS = {
-    "learner.passive": "--passive", "execution.backend": "--backend", "execution.workers": "--workers",
-    "execution.scheduler": "--scheduler",
-}  # fmt: skip
-
-
-def _load_for_flags(args, overrides: list[str]):
-    """The config with ``overrides``; a flag a GAN config has no setting for is named as the
-    flag the user typed, not as the setting it became (``learner.passive: unknown setting``)."""
-    from turinglearn.config import load_config
-    from turinglearn.errors import ConfigError
-
-    try:
-        return load_config(args.config, overrides)
-    except ConfigError as e:
-        if e.key in SWARM_FLAGS and "unknown setting" in str(e):
-            raise TuringLearnError(
-                f"{SWARM_FLAGS[e.key]} is for the swarm and agent studies; {args.config} is a GAN config, which "
-                "trains on one device (--device) or under torchrun (docs/gan.md)"
-            ) from None
-        raise
-
-
 def cmd_run(args) -> int:
     from turinglearn.app.checks import ContractError
     from turinglearn.app.driver import check_names_an_environment, check_own_environment, run_experiment
@@ -153,13 +83,13 @@ def cmd_run(args) -> int:
         overrides.append(f"seed={args.seed}")
     if args.passive:
         overrides.append("learner.passive=true")
-    overrides += _backend_overrides(args)
-    config = _load_for_flags(args, overrides)
+    overrides += backend_overrides(args)
+    config = load_for_flags(args, overrides)
     check_names_an_environment(args.config, overrides, config)
-    if _stopping_overrides(args):
-        config = config.replace(**_stopping_overrides(args))
+    if stopping_overrides(args):
+        config = config.replace(**stopping_overrides(args))
     if args.device is not None:
-        config = config.replace(**_device_overrides(config, args.device))
+        config = config.replace(**device_overrides(config, args.device))
     rank = int(os.environ.get("RANK", "0"))  # torchrun: one process per GPU, the first one writes
     if args.out is None and int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise TuringLearnError(
@@ -196,8 +126,8 @@ def cmd_resume(args) -> int:
     from turinglearn.app.driver import resume
     from turinglearn.config import parse_override
 
-    overrides = dict(parse_override(o) for o in _backend_overrides(args))
-    overrides.update(_stopping_overrides(args))
+    overrides = dict(parse_override(o) for o in backend_overrides(args))
+    overrides.update(stopping_overrides(args))
     settings = dict(parse_override(o) for o in args.overrides)
     try:
         result = resume(
@@ -220,10 +150,10 @@ def cmd_sweep(args) -> int:
     overrides = dict(parse_override(o) for o in args.overrides)
     if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
         overrides = {"stopping.converge": False, **overrides, "generations": args.generations}
-    overrides.update(_stopping_overrides(args))  # a budget for each run
+    overrides.update(stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
     check_names_an_environment(args.config, overrides, config)
-    execution = load_config(args.config, [*args.overrides, *_backend_overrides(args)]).execution
+    execution = load_config(args.config, [*args.overrides, *backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     text = run_sweep(args.config, seeds, out, overrides, execution)
     print(text)

@@ -1,0 +1,80 @@
+"""What the command line's flags set: ``--backend``, ``--workers``, ``--scheduler``,
+``--device``, ``--max-time`` and ``--max-simulations`` as settings, and a config loaded with
+them that names a flag a GAN config has no setting for as the flag the user typed."""
+
+from __future__ import annotations
+
+import json
+
+from turinglearn.errors import TuringLearnError
+
+
+def backend_overrides(args) -> list[str]:
+    """--scheduler, --backend and --workers (of run, sweep and benchmark) as ``KEY=VALUE`` overrides."""
+    out = []
+    if args.scheduler:
+        out += ["execution.backend=dask", f"execution.scheduler={json.dumps(args.scheduler)}"]
+    if args.backend:
+        out.append(f"execution.backend={json.dumps(args.backend)}")
+    if args.workers is not None:
+        out.append(f"execution.workers={args.workers}")
+    return out
+
+
+def device_overrides(config, device: str | None) -> dict:
+    """``--device``: where a run computes (``execution.device``). A swarm run then simulates
+    and judges with the torch backend (``--device cpu`` keeps numpy, the fastest on a CPU)."""
+    from turinglearn.config.gan import GANConfig
+
+    if device is None:
+        return {}
+    if isinstance(config, GANConfig):
+        return {"execution.device": device}
+    if device == "auto":
+        import importlib.util
+
+        cuda = False
+        if importlib.util.find_spec("torch") is not None:
+            import torch
+
+            cuda = torch.cuda.is_available()
+        device = "cuda" if cuda else "cpu"
+    if device == "cpu":
+        return {}
+    return {"execution.array": "torch", "execution.device": device}
+
+
+def stopping_overrides(args) -> dict:
+    """--max-time and --max-simulations (of run, resume and sweep) as [stopping] settings."""
+    from turinglearn.config.stopping import parse_duration
+
+    out: dict = {}
+    if args.max_time is not None:
+        out["stopping.max_time"] = parse_duration(args.max_time)
+    if args.max_simulations is not None:
+        out["stopping.max_simulations"] = args.max_simulations
+    return out
+
+
+#: flags of the swarm and agent studies, by the setting each sets (a GAN config has none of them)
+SWARM_FLAGS = {
+    "learner.passive": "--passive", "execution.backend": "--backend", "execution.workers": "--workers",
+    "execution.scheduler": "--scheduler",
+}  # fmt: skip
+
+
+def load_for_flags(args, overrides: list[str]):
+    """The config with ``overrides``; a flag a GAN config has no setting for is named as the
+    flag the user typed, not as the setting it became (``learner.passive: unknown setting``)."""
+    from turinglearn.config import load_config
+    from turinglearn.errors import ConfigError
+
+    try:
+        return load_config(args.config, overrides)
+    except ConfigError as e:
+        if e.key in SWARM_FLAGS and "unknown setting" in str(e):
+            raise TuringLearnError(
+                f"{SWARM_FLAGS[e.key]} is for the swarm and agent studies; {args.config} is a GAN config, which "
+                "trains on one device (--device) or under torchrun (docs/gan.md)"
+            ) from None
+        raise
