@@ -289,7 +289,7 @@ def test_a_config_that_names_no_environment_is_refused_by_record_and_by_learn(tm
     with pytest.raises(TuringLearnError, match="own-system names no environment"):
         turinglearn.learn("own-system", generations=1)
     # naming it in an override, by its key or as a whole table, is enough
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.config import load_config
 
     for given in (["environment.id=turinglearn/Aggregation-v0"], ['environment={id="turinglearn/Aggregation-v0"}'],

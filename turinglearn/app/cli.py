@@ -73,7 +73,8 @@ def _say_stopped(result, out) -> None:
 
 def cmd_run(args) -> int:
     from turinglearn.app.checks import ContractError
-    from turinglearn.app.driver import check_names_an_environment, check_own_environment, run_experiment
+    from turinglearn.app.driver import run_experiment
+    from turinglearn.app.preflight import check_names_an_environment, check_own_environment
     from turinglearn.app.runs import check_new_run_dir
 
     overrides = list(args.overrides)
@@ -142,7 +143,7 @@ def cmd_resume(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.sweep import run_sweep
     from turinglearn.config import load_config, parse_override
 
@@ -162,7 +163,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_record(args) -> int:
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
     from turinglearn.systems.recording_files import read_recording
@@ -267,7 +268,7 @@ def cmd_benchmark(args) -> int:
     if args.suite == "peers":
         return cmd_benchmark_peers(args)
     from turinglearn.app.benchmark import LEARNERS, TASKS, run_swarm_benchmark
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.config import load_config, parse_override, presets
 
@@ -332,7 +333,7 @@ def cmd_check(args) -> int:
     builds: the report, and exit 2 where the simulator breaks its contract."""
     from turinglearn.app.build import make_simulator
     from turinglearn.app.checks import inspect_environment
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.config import Config, load_config
 
     config = load_config(args.config, list(args.overrides))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from operator import attrgetter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,6 +28,11 @@ from turinglearn.app.hooks import (
     MetricsRecorder,
     ProgressBar,
     stop_on_signals,
+)
+from turinglearn.app.preflight import (
+    check_environment_overrides,
+    check_names_an_environment,
+    check_own_environment,
 )
 from turinglearn.app.results import LearnResult
 from turinglearn.app.runs import RunDir
@@ -330,78 +334,6 @@ def _why(e: BaseException) -> str:
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
-def _check_environment_overrides(simulator, overrides: Mapping[str, Any]) -> None:
-    """A simulator object is built with its own settings, so an ``environment.*`` override
-    beside it reaches nothing: refused unless it repeats the object's own value (as settings
-    shared with preset runs, or an ``environment.n_agents`` that the config's checks read, do)."""
-    own = simulator.config
-    name = type(simulator).__name__
-    for key, value in overrides.items():
-        if key != "environment" and not key.startswith("environment."):
-            continue
-        field_ = key.removeprefix("environment.")
-        if key == "environment" or field_ == "id":
-            raise ConfigError(f"names an environment, which the simulator object {name} replaces; leave it out", key)
-        if field_ not in dir(own):
-            raise ConfigError(f"reaches nothing: {name}'s config has no {field_!r}; leave it out of overrides", key)
-        mine = attrgetter(field_)(own)
-        if np.asarray(mine).tolist() != np.asarray(value).tolist():
-            raise ConfigError(
-                f"= {value!r} reaches nothing beside the simulator object {name}, built with {field_} = {mine!r}; "
-                "set it on the object (build it with that setting) and leave it out of overrides",
-                key,
-            )
-
-
-def check_names_an_environment(source, overrides, config) -> None:
-    """Refuse a config whose source names no ``[environment] id``: it would run the default,
-    aggregation, which is what a copy of the ``own-system`` preset (made for a system of one's
-    own) did without a word. ``overrides``: dotted keys, or ``KEY=VALUE`` strings; one that sets
-    ``environment.id`` names it. A simulator object given to :func:`learn` takes the
-    environment's place, so it is not asked there."""
-    from turinglearn.config import read_source
-
-    if not isinstance(config, Config) or isinstance(source, (Config, GANConfig)):
-        return
-    env = read_source(source).get("environment")
-    if isinstance(env, dict) and "id" in env:
-        return
-    from turinglearn.config import parse_override
-
-    pairs = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
-    if any(k == "environment.id" or (k == "environment" and isinstance(v, Mapping) and "id" in v) for k, v in pairs):
-        return
-    raise TuringLearnError(
-        f"{source} names no environment, so the default, {config.environment.id}, would run: add [environment] "
-        "id = 'module:Name-v0' for a system of your own (docs/own-system.md), or set "
-        "environment.id=turinglearn/Aggregation-v0 to run aggregation"
-    )
-
-
-def is_own_environment(env_id: str) -> bool:
-    """Whether ``env_id`` runs the user's code: an id a module of one's own registers
-    (``"module:Name-v0"``), or ``turinglearn/Gym-v0`` with its policy; the built-in case studies
-    are tested and not checked again at every run."""
-    return env_id == "turinglearn/Gym-v0" or not env_id.startswith("turinglearn/")
-
-
-def check_own_environment(config) -> None:
-    """Check the simulator of ``config`` before a run when it is the user's own
-    (:func:`is_own_environment`): a broken contract raises
-    :class:`~turinglearn.app.checks.ContractError` (one line a problem) instead of training on
-    wrong samples; warnings are issued. A simulator without a truth run on recorded data is not
-    checked: the checker probes around the truth."""
-    if not isinstance(config, Config) or not is_own_environment(config.environment.id):
-        return
-    from turinglearn.app.build import make_simulator
-    from turinglearn.app.checks import check_environment
-
-    sim = make_simulator(config)
-    if config.data and "truth" in dir(sim) and sim.truth is None:
-        return
-    check_environment(sim, noise=config.evaluation.c2st_noise)
-
-
 def learn(
     config: str | Path | Config | GANConfig | None = None,
     *,
@@ -437,7 +369,7 @@ def learn(
     """
     extra = dict(overrides or {})
     if simulator is not None:
-        _check_environment_overrides(simulator, extra)
+        check_environment_overrides(simulator, extra)
     if seed is not None:
         extra["seed"] = seed
     if generations is not None:  # exactly that many: a preset's convergence rule is off

@@ -191,7 +191,7 @@ def plan(
     ``overrides`` apply to every run; a key ``LEARNER:KEY`` to that learner's runs only,
     ``TASK:KEY`` to that task's, ``LEARNER@TASK:KEY`` to that learner's on that task."""
     from turinglearn.app.build import make_simulator
-    from turinglearn.app.driver import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.app.stopping import recorded_per_generation
     from turinglearn.config import Config, load_config, presets
