@@ -55,8 +55,7 @@ def print_table(summary: dict) -> None:
             + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (
-                " (rejected: intervals widened by its excess, each a slice through the estimate with the other "
-                "parameters held there; evaluation.pair maps two at once)"
+                " (rejected: intervals widened by its excess; each holds the other parameters at the estimate)"
                 if test.get("rejected") and any((iv or {}).get("lo") is not None for iv in (summary.get("interval") or {}).values())
                 else " (rejected)"
                 if test.get("rejected")
