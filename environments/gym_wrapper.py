@@ -44,7 +44,7 @@ import gymnasium as gym
 import numpy as np
 
 from turinglearn.errors import ConfigError, check_at_least
-from turinglearn.families.parametric import BoxFamily, check_truth
+from turinglearn.families.parametric import BoxFamily, bound_problem, check_truth
 
 from . import import_user_module
 from .classic_control import BATCHED, CartPoleDynamics, PendulumDynamics
@@ -384,14 +384,10 @@ class GymConfig:
         check_gym_id(self.gym_id, "gym_id")
         if not self.push >= 0:
             raise ConfigError(f"must be 0 (default) or more, got {self.push}", "push")
-        for key, bounds in (("lower", self.lower), ("upper", self.upper)):
-            if len(bounds) != len(self.names):
-                raise ConfigError(
-                    f"must have one bound per name ({len(self.names)}: {', '.join(self.names)}), got {len(bounds)}", key
-                )
-        below = [n for n, lo, hi in zip(self.names, self.lower, self.upper, strict=True) if not lo < hi]
-        if below:
-            raise ConfigError(f"every lower bound must be below its upper bound; not so for {', '.join(below)}", "lower")
+        problem = bound_problem(self.names, self.lower, self.upper)
+        if problem is not None:
+            key, what = problem
+            raise ConfigError(what, key)
         family = BoxFamily(self.names, self.lower, self.upper)
         object.__setattr__(self, "truth", check_truth(self.truth, family))
 

@@ -38,6 +38,7 @@ from turinglearn.core.contracts import (
 )
 from turinglearn.core.learner_checks import asked_problems
 from turinglearn.errors import TuringLearnError, TuringLearnWarning, positive_int, warn
+from turinglearn.families.parametric import bound_problem
 
 
 class ContractError(TuringLearnError):
@@ -97,9 +98,8 @@ def _family_problems(family) -> list[str]:
             problems.append(f"{label} has shape {b.shape}; expected ({d},) = (n_params,)")
         elif b.dtype.kind not in "fiu" or not np.isfinite(b.astype(float)).all():
             problems.append(f"{label} must be finite numbers, got {b!r}")
-    if not problems and not (lo < hi).all():
-        bad = [str(n) for n, a, b in zip(names, lo, hi, strict=True) if not a < b]
-        problems.append(f"every lower bound must be below its upper bound; not so for {', '.join(bad)}")
+    if not problems and (problem := bound_problem(names, lo, hi)) is not None:
+        problems.append(problem[1])
     return problems
 
 
@@ -150,8 +150,6 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         if again is not None and not np.array_equal(np.asarray(again, float), out):
             problems.append("judge is not deterministic: the same weights and samples gave different outputs")
             raise ContractError(f"discriminator {_name(disc)}", problems)  # the probes below compare calls
-        # an interrogator's stimulus outputs act through the system, not on judge's output here
-        problems += _weight_problems(disc, k, steps, f, rng, each=("n_outputs" not in dir(disc) or disc.n_outputs == 1))
         other = (2, 9)  # another batch: a judge that keeps a batch size of its own fails here
         raw = _call(problems, "judge on another batch", disc.judge, w[:2], rng.normal(0.0, 0.5, (other[1], steps + 2, f)))
         if raw is not None:
@@ -171,6 +169,8 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         ):
             problems.append("judge's output for a discriminator depends on the other discriminators' weights")
     n_out = disc.n_outputs if "n_outputs" in dir(disc) else 1  # more than one: an interrogator
+    if not problems:  # an interrogator's stimulus outputs act through the system, not on judge's output here
+        problems += _weight_problems(disc, k, steps, f, rng, each=n_out == 1)
     if not problems and n_out > 1:
         problems += _missing(disc, Interrogator)
         if not problems:
@@ -199,34 +199,25 @@ def _weight_problems(disc, k: int, steps: int, f: int, rng, each: bool = True) -
     must not all give the same outputs (a problem: selection cannot act on it); with ``each``,
     each weight moved alone by 2 either way should change some output (a :class:`CheckWarning` names those
     that change nothing, at most 256 of them probed: n_weights may count weights judge never
-    reads)."""
+    reads). Every row is judged in one call: the rows are judged apart (checked before)."""
     problems: list[str] = []
     x = rng.normal(0.0, 1.0, (20, steps, f))
-    w = rng.normal(0.0, 1.0, (3, k))
-    base = _call(problems, "judge on the weights' probe", disc.judge, w, x)
-    if base is None or np.shape(base) != (3, 20):
+    draws = rng.normal(0.0, 1.0, (4, 3, k))  # the probe's weights, then three other draws
+    columns = (np.arange(k) if k <= 256 else np.sort(rng.choice(k, 256, replace=False))) if each else np.arange(0)
+    moved = np.broadcast_to(draws[0], (2, len(columns), 3, k)).copy()  # [2, C, 3, k]: column c moved by +2, -2
+    at = np.arange(len(columns))
+    moved[0, at, :, columns] += 2.0  # both ways: a thresholded judge may not flip one way
+    moved[1, at, :, columns] -= 2.0
+    rows = np.concatenate([draws.reshape(-1, k), moved.reshape(-1, k)])
+    out = _call(problems, "judge on the weights' probe", disc.judge, rows, x)
+    if out is None or np.shape(out) != (len(rows), 20):
         return problems
-    base = np.asarray(base, float)
-    others = [_call(problems, "judge with other weights", disc.judge, rng.normal(0.0, 1.0, w.shape), x) for _ in range(3)]
-    if problems:
-        return problems
-    if all(np.array_equal(np.asarray(o, float), base) for o in others):
+    out = np.asarray(out, float)
+    base, others = out[:3], out[3:12].reshape(3, 3, 20)
+    if all(np.array_equal(o, base) for o in others):
         return ["judge gave the same outputs for other weights: it must read w [D, k], one row per discriminator"]
-    if not each:
-        return problems
-    columns = np.arange(k) if k <= 256 else np.sort(rng.choice(k, 256, replace=False))
-    unused = []
-    for j in columns:
-        same = True
-        for step in (2.0, -2.0):  # both ways: a thresholded judge may not flip one way
-            moved = w.copy()
-            moved[:, j] += step
-            again = _call(problems, f"judge with weight {j} moved", disc.judge, moved, x)
-            if again is None:
-                return problems
-            same = same and np.array_equal(np.asarray(again, float), base)
-        if same:
-            unused.append(int(j))
+    same = (out[12:].reshape(2, len(columns), 3, 20) == base).all(axis=(0, 2, 3))  # [C]
+    unused = [int(j) for j in columns[same]]
     if unused:
         warn(
             f"discriminator {_name(disc)}: weights {unused[:10]}{' ...' if len(unused) > 10 else ''} change no output when "

@@ -80,6 +80,18 @@ class ReactiveController:
         return np.take_along_axis(pairs, idx, axis=-2)[..., 0, :]
 
 
+def bound_problem(names: Sequence[str], lower: Sequence[float], upper: Sequence[float]) -> tuple[str, str] | None:
+    """What is wrong with a family's bounds, as (the setting to blame, ``lower`` or ``upper``;
+    the sentence), or None: one bound per name, each lower bound below its upper one."""
+    for key, bounds in (("lower", lower), ("upper", upper)):
+        if len(bounds) != len(names):
+            return key, f"must have one bound per name ({len(names)}: {', '.join(names)}), got {len(bounds)}"
+    below = [str(n) for n, lo, hi in zip(names, lower, upper, strict=True) if not lo < hi]
+    if below:
+        return "lower", f"every lower bound must be below its upper bound; not so for {', '.join(below)}"
+    return None
+
+
 def check_truth(truth: Sequence[float], family, key: str = "truth") -> tuple[float, ...]:
     """A ground truth as a tuple of floats, or a ConfigError: it must have one value per
     parameter of ``family`` and lie within the family's bounds."""
