@@ -511,6 +511,49 @@ def test_rows_in_the_wrong_trials():
     assert p.startswith("trials [0, 1, 2, 3] did not follow their own parameter rows")
 
 
+class PoissonSpring(Spring):
+    """The spring kicked by Poisson counts of a parameter-dependent rate: how many numbers
+    rng.poisson draws depends on the rates, so a trial's draws shift with its neighbours' rows."""
+
+    def step(self, x, p, force, rng):
+        rate = np.broadcast_to(2 + 8 * p[..., 1], x.shape[:-1])
+        return super().step(x, p, force + 0.05 * (rng.poisson(rate) - rate)[..., None], rng)
+
+
+class VonMisesSpring(Spring):
+    def step(self, x, p, force, rng):
+        kappa = np.broadcast_to(1 + 20 * p[..., 1], x.shape[:-1])  # rejection sampling
+        return super().step(x, p, force + 0.1 * rng.vonmises(0.0, kappa)[..., None], rng)
+
+
+@pytest.mark.parametrize("cls", [PoissonSpring, VonMisesSpring])
+def test_draws_that_depend_on_the_parameter_values_are_compared_in_distribution(cls):
+    """Such a step gives every trial its own row, but trials cannot equal a run of their row draw
+    for draw; it was refused as not following its rows."""
+    report = inspect_environment(cls())
+    assert report.problems == []
+    (w,) = report.warnings
+    assert w.startswith("step draws a number of random values that depends on the parameter values")
+    assert "over 64 replicates" in w
+
+
+def test_misrouted_rows_are_found_in_distribution_too():
+    class SecondRow(PoissonSpring):  # every trial the second trial's row: the truth in the probe
+        def step(self, x, p, force, rng):
+            return super().step(x, np.broadcast_to(p[..., 1:2, :], p.shape), force, rng)
+
+    (p,) = _problems(check_environment, SecondRow())
+    assert p.startswith("every trial followed the parameter row of trial 1: step must give trial i its own row")
+
+    class Shifted(PoissonSpring):  # trial i runs row i + 1
+        def step(self, x, p, force, rng):
+            return super().step(x, np.roll(p, -1, axis=-2), force, rng)
+
+    (p,) = _problems(check_environment, Shifted())  # trial 2 (mid) runs the truth: near enough to pass
+    assert re.match(r"trials \[0, 1(, 2)?, 3\] did not follow their own parameter rows", p)
+    assert "in distribution over 64 replicates" in p
+
+
 def test_ignored_parameters():
     class Fixed(Spring):
         def step(self, x, p, force, rng):
@@ -624,6 +667,42 @@ def test_swarm_one_row_for_every_swarm(drift):
     (p,) = _problems(check_environment, FirstRow())
     assert p.startswith("swarm 3's features depend on the other swarms' rows")
     assert "params.reshape(-1, d)[0]" in p
+
+
+@pytest.fixture(scope="module")
+def poisson_drift(drift, examples):
+    module = examples["own_swarm"]
+
+    class PoissonDrift(drift):  # kicks of Poisson counts whose rate is the noise parameter
+        def rollout(self, params, rng, *, record=False):
+            b, n, _ = params.shape
+            gain, noise = params[..., 0:1], params[..., 1:2]
+            x = rng.uniform(-1.0, 1.0, size=(b, n, 2))
+            v = np.zeros_like(x)
+            feats = np.empty((b, n, self.config.steps, 2))
+            for t in range(self.config.steps):
+                kicks = rng.poisson(np.broadcast_to(1 + 100 * noise, x.shape))
+                v = module.INERTIA * v + gain * (x.mean(axis=1, keepdims=True) - x) + 0.02 * kicks * rng.normal(size=x.shape)
+                x = x + v
+                feats[:, :, t, 0] = np.linalg.norm(v, axis=-1) / module.SPEED_SCALE
+                feats[:, :, t, 1] = np.linalg.norm(x.mean(axis=1, keepdims=True) - x, axis=-1) / module.DISTANCE_SCALE
+            return SimpleNamespace(features=feats)
+
+    return PoissonDrift
+
+
+def test_swarm_draws_that_depend_on_the_parameter_values(poisson_drift):
+    report = inspect_environment(poisson_drift())
+    assert report.problems == []
+    (w,) = report.warnings
+    assert w.startswith("rollout draws a number of random values that depends on the parameter values")
+
+    class FirstSwarm(poisson_drift):  # every swarm the first swarm's rows
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(np.broadcast_to(params[:1], params.shape).copy(), rng, record=record)
+
+    (p,) = _problems(check_environment, FirstSwarm())
+    assert p.startswith("swarm 3's features depend on the other swarms' rows")
 
 
 def test_swarm_config_that_fails_when_read_and_one_without_config(drift):

@@ -8,8 +8,10 @@ what the answers mean, with rollouts a learner would run:
   compared with those of a run in which every trial (swarm) has that same row. The features
   of trial ``i`` must depend on row ``i`` only, so a simulator that reads one row for all
   (``params.reshape(-1, d)[0]``) or ignores the parameters fails, with a message that names
-  the mistake. The comparison is exact, so a stochastic simulator must draw the same arrays
-  from its generator whatever the parameter values (draw arrays of the batch's shape);
+  the mistake. The comparison is exact while the generator ends in the same state whatever the
+  rows; a step whose number of draws depends on the parameter values (``rng.poisson(rate)``,
+  ``rng.vonmises(mu, kappa)``) is compared in distribution instead, over
+  ``REPLICATES`` replicates of each trial (:func:`_columns_in_distribution`), with a warning;
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;
 - **shared noise** (interactive): a stochastic step's randomness must be drawn per trial of
   the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
@@ -45,6 +47,12 @@ SHARED_BELOW = 0.5
 SIGNAL_SWARMS = 2
 #: a distant model must change some feature by this much of its spread (see :func:`effect`)
 MIN_EFFECT = 0.1
+#: replicates of each trial (swarm) when the draws depend on the parameter values; a trial's
+#: replicates are not those of its own row when some cell is further than chance allows at
+#: FALSE_ALARM over all cells and another row fits them BETTER times as well (:func:`_misrouted`)
+REPLICATES = 64
+FALSE_ALARM = 1e-3
+BETTER = 4.0
 
 
 def call(problems: list[str], what: str, fn, *args, **kwargs):
@@ -185,8 +193,9 @@ _NONDETERMINISTIC = (
 # --- interactive simulators -------------------------------------------------------------------
 
 
-def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int):
-    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F]."""
+def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int, ends=None):
+    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F];
+    ``ends``, a list, gets the generator's final state (how many numbers the steps drew)."""
     shape = stimuli.shape[1:-1]
     n_feat = len(sim.feature_names)
     rng = np.random.default_rng(seed)
@@ -207,7 +216,82 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
         if f is None:
             return None
         feats.append(f)
+    if ends is not None:
+        ends.append(_end(rng))
     return np.stack(feats)
+
+
+def _end(rng: np.random.Generator) -> str:
+    return repr(rng.bit_generator.state)
+
+
+def _distance(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """How far the replicates got [R, ...] lie from the replicates ref [R', ...] of a row: per
+    cell, the squared difference of their means in units of its sampling variance (a chi-square
+    of one degree of freedom when both are samples of one distribution); cells that never vary
+    are left out."""
+    var = ref.var(axis=0) / len(ref) + got.var(axis=0) / len(got)
+    keep = var > 1e-300
+    diff = got.mean(axis=0) - ref.mean(axis=0)
+    return diff[keep] ** 2 / var[keep]
+
+
+def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
+    """The own-rows probe for a step whose draws depend on the parameter values, where trials
+    cannot be compared exactly: ``REPLICATES`` interrogators with the same stimuli replicate every
+    trial of the mixed rows, and trial j's replicates are compared with those of a run in which
+    every trial has row ``layout[j]``. Returns the cells' distances (:func:`_distance`) of
+    trial j from row ``layout[i]`` at [j][i], or None on a failure."""
+    shape = (stimuli.shape[0], REPLICATES, *stimuli.shape[2:])
+    same = np.broadcast_to(stimuli[:, :1], shape).copy()
+    mixed = np.stack(layout)[None]
+    got = _agents(sim, problems, mixed, same, seed + 1)
+    if got is None:
+        return None
+    refs = {}
+    for row, label in zip(layout, labels, strict=True):
+        if label not in refs:
+            refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), same, seed + 2)
+            if refs[label] is None:
+                return None
+    s = len(layout)
+    z2 = [
+        [_distance(np.moveaxis(got[:, :, j], 1, 0), np.moveaxis(refs[labels[i]][:, :, j], 1, 0)) for i in range(s)]
+        for j in range(s)
+    ]
+    return z2
+
+
+def _beyond_chance(z2: np.ndarray) -> bool:
+    """Whether some cell's distance is further than chance allows between samples of one
+    distribution (at ``FALSE_ALARM`` over all the cells, Bonferroni)."""
+    from scipy.stats import chi2
+
+    return bool(z2.size) and float(z2.max()) > chi2.isf(FALSE_ALARM / z2.size, 1)
+
+
+def _misrouted(z2, labels) -> list[int]:
+    """The trials j whose replicates are not those of their own row, from the cells' squared
+    standardised distances z2[j][i] of trial j from row ``labels[i]``: some cell too far for
+    chance (the Bonferroni bound of ``FALSE_ALARM`` over the cells) and another row fitting the
+    trial ``BETTER`` times as well on average (as a trial that reads another's row does)."""
+    bad = []
+    for j, row in enumerate(z2):
+        own = row[j]
+        if not _beyond_chance(own):
+            continue
+        others = [z.mean() for i, z in enumerate(row) if labels[i] != labels[j]]
+        if others and min(others) * BETTER < own.mean():
+            bad.append(j)
+    return bad
+
+
+_VALUE_DRAWS = (
+    "{what} draws a number of random values that depends on the parameter values (the generator ended in "
+    "another state when only the rows changed, as with rng.poisson(rate) or rng.vonmises(mu, kappa)), so each "
+    "{unit} was compared with {unit}s of its own rows in distribution, over {n} replicates, not exactly; it "
+    "followed its rows. Nothing to change: the learner needs only the distribution"
+)
 
 
 def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise: float):
@@ -222,7 +306,8 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     layout = [far, truth, mid, truth]  # trial j's row; row 0 is not the truth
     mixed = np.stack(layout)[None]  # [1, S, d] as the learner passes them
 
-    first = _agents(sim, problems, mixed, stimuli, seed)
+    ends: list[str] = []  # the generator's final states: the same unless the draws depend on the rows
+    first = _agents(sim, problems, mixed, stimuli, seed, ends)
     if first is None:
         return problems, []
     second = _agents(sim, problems, mixed, stimuli, seed)
@@ -234,7 +319,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
 
     refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row
     for label, row in (("far", far), ("truth", truth), ("mid", mid)):
-        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed, ends)
         if refs[label] is None:
             return problems, []
     labels = ["far", "truth", "mid", "truth"]
@@ -247,12 +332,22 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         )
         return problems, []
     bad = [j for j, lab in enumerate(labels) if not _same(first[:, :, j], refs[lab][:, :, j])]
+    value_draws = bool(bad) and len(set(ends)) > 1
+    if value_draws:  # trials cannot be compared draw for draw: compare them in distribution
+        z2 = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed)
+        if z2 is None:
+            return problems, []
+        bad = _misrouted(z2, labels)
+
+        def follows(j: int, j0: int) -> bool:
+            return not _beyond_chance(z2[j][j0])
+    else:
+
+        def follows(j: int, j0: int) -> bool:
+            return _same(first[:, :, j], refs[labels[j0]][:, :, j])
+
     if bad:
-        one = [
-            j0
-            for j0 in range(len(labels))
-            if all(_same(first[:, :, j], refs[labels[j0]][:, :, j]) for j in range(len(labels)))
-        ]
+        one = [j0 for j0 in range(len(labels)) if all(follows(j, j0) for j in range(len(labels)))]
         shape = f"params [1, {PROBE_SHAPE[1]}, d] broadcast against the batch {PROBE_SHAPE}"
         if one:
             problems.append(
@@ -264,8 +359,9 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
             problems.append(
                 f"trials {bad} did not follow their own parameter rows: the features of trial i must depend on "
                 f"params[..., i, :] only ({shape}; the probe gave the trials the rows far, truth, mid, truth and "
-                "compared each with a run in which every trial had its row). A stochastic step must draw the "
-                "same arrays from rng whatever the parameter values"
+                "compared each with a run in which every trial had its row"
+                + (f", in distribution over {REPLICATES} replicates: the step's draws depend on the parameter values)"
+                   if value_draws else ")")
             )
         return problems, []
 
@@ -274,7 +370,8 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         return problems, []
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
     problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
-    warnings = spread_warnings(first, sim.feature_names, noise)
+    warnings = [_VALUE_DRAWS.format(what="step", unit="trial", n=REPLICATES)] if value_draws else []
+    warnings += spread_warnings(first, sim.feature_names, noise)
     if problems or len(truth) == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
     for i, row in one_at_a_time(truth, far):
@@ -323,11 +420,16 @@ def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> lis
 # --- swarm simulators -------------------------------------------------------------------------
 
 
-def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
+def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, ends=None):
+    """Roll out swarms params [B, N, d] -> features [B, N, T, F]; ``ends``, a list, gets the
+    generator's final state."""
     n_feat, steps = len(sim.feature_names), sim.config.steps
-    r = call(problems, "rollout", sim.rollout, params, np.random.default_rng(seed))
+    rng = np.random.default_rng(seed)
+    r = call(problems, "rollout", sim.rollout, params, rng)
     if r is None:
         return None
+    if ends is not None:
+        ends.append(_end(rng))
     if "features" not in dir(r):
         problems.append("rollout must return an object with .features [B, N, T, F]")
         return None
@@ -335,6 +437,21 @@ def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
     return float_array(
         problems, f"rollout(params [{b}, {n}, d]).features", r.features, (b, n, steps, n_feat), features=True
     )
+
+
+def _swarm_beside_others(sim, problems, own: np.ndarray, other: np.ndarray, seed: int):
+    """Whether swarms of rows ``own`` [N, d] behave otherwise beside swarms of ``other``, in
+    distribution over ``REPLICATES`` swarms of each (for a rollout whose draws depend on the
+    parameter values): the swarms alternate other, own, ... and are compared with swarms all
+    of ``own`` and all of ``other`` (:func:`_misrouted`). None on a failure."""
+    n, d = own.shape
+    pairs = np.stack([other, own])[None].repeat(REPLICATES, 0).reshape(-1, n, d)  # other, own, other, own...
+    got = _swarms(sim, problems, pairs, seed + 1)
+    refs = [_swarms(sim, problems, np.broadcast_to(row, pairs.shape).copy(), seed + 2) for row in (own, other)]
+    if got is None or any(r is None for r in refs):
+        return None
+    z2 = [[_distance(got[1::2], ref) for ref in refs]]
+    return bool(_misrouted(z2, ["own", "other"]))
 
 
 def swarm_probes(sim, seed: int, noise: float):
@@ -370,7 +487,8 @@ def swarm_probes(sim, seed: int, noise: float):
         s[r] = far
         singles.append(s)
     mixed = np.stack([sp[0], *[np.broadcast_to(far, (n, d))] * SIGNAL_SWARMS, *singles])  # [B, N, d]
-    first = _swarms(sim, problems, mixed, seed)
+    ends: list[str] = []
+    first = _swarms(sim, problems, mixed, seed, ends)
     second = _swarms(sim, problems, mixed, seed) if first is not None else None
     if second is None:
         return problems, []
@@ -383,10 +501,16 @@ def swarm_probes(sim, seed: int, noise: float):
     if ref is None:
         return problems, []
     b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
-    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed)
+    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed, ends)
     if alone is None:
         return problems, []
-    if not _same(first[b], alone[b]):
+    moved = not _same(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
+    value_draws = moved and len(set(ends)) > 1
+    if value_draws:  # the swarms cannot be compared draw for draw: compare them in distribution
+        moved = _swarm_beside_others(sim, problems, mixed[b], all_truth, seed)
+        if moved is None:
+            return problems, []
+    if moved:
         problems.append(
             f"swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with "
             "params[b] only (a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or "
@@ -418,7 +542,8 @@ def swarm_probes(sim, seed: int, noise: float):
         return problems, []
     where = f"in {SIGNAL_SWARMS} swarms each"
     problems += signal_problems(ref[whole], first[whole], truth, far, where)
-    warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    warnings = [_VALUE_DRAWS.format(what="rollout", unit="swarm", n=REPLICATES)] if value_draws else []
+    warnings += spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
     if problems or d == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
     for i, row in one_at_a_time(truth, far):
