@@ -101,3 +101,27 @@ def test_a_rejected_estimates_intervals_are_read_as_slices_through_it(capsys):
         print_summary(config, {**base, **none})
         out = capsys.readouterr().out
         assert "the estimate scores 0.835 (rejected)" in out and "each holds" not in out
+
+
+def test_a_trade_off_is_named_beside_the_slices(capsys):
+    """Where the held-out test accepts two parameters moved together beyond their intervals (a
+    ridge), each one's flag gives its extent along the ridge, and a line names the pairs and how
+    to map one."""
+    from turinglearn.app.printing import trust_flags
+
+    ridge = {"with": "bias", "lo": 0.0, "hi": 0.92, "width": 0.92}
+    summary = {
+        "parameters": ["gain", "bias"], "truth": [0.4, 0.5], "inferred": [0.41, 0.5], "abs_error": [0.01, 0.0],
+        "generations": 1, "seconds": 1.0,
+        "identified": {"gain": False, "bias": True},
+        "interval": {"gain": {"lo": 0.39, "hi": 0.45, "width": 0.06, "ridge": ridge},
+                     "bias": {"lo": 0.49, "hi": 0.55, "width": 0.06,
+                              "ridge": {"with": "gain", "lo": 0.4, "hi": 0.6, "width": 0.2}}},
+        "tradeoffs": [{"pair": ["gain", "bias"], "together": "opposite", "lo": [0.0, 0.0], "hi": [0.92, 0.92]}],
+    }  # fmt: skip
+    assert trust_flags(summary, "gain") == "NOT IDENTIFIED (trades off with bias: [+0.000, +0.920] along the ridge)"
+    assert trust_flags(summary, "bias") == "identified (trades off with gain: [+0.400, +0.600] along the ridge)"
+    print_summary(load_config("aggregation"), summary)
+    out = capsys.readouterr().out
+    assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond their" in out
+    assert 'evaluation.pair = ["gain", "bias"] maps the first' in out

@@ -99,6 +99,7 @@ def test_flags_power_and_intervals(system):
         assert iv["lo"] <= t <= iv["hi"]
     assert out["power"]["burst_size"]["20%"]["power"] > 0.99
     assert 0.5 < out["test"]["threshold"] < 0.6
+    assert out["tradeoffs"] == []  # no pair trades off: the slices tell it all
 
 
 def test_intervals_narrow_with_more_trials(system):
@@ -172,3 +173,42 @@ def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
     assert f"accuracy {out['test']['accuracy']:.3f}" in words  # told apart: how well, not how far in the parameters
     older = {**summary, "vouched": {n: False for n in fam.names}}
     assert "vouched" not in trust_flags(older, "burst_size")
+
+
+class RidgeAgent:
+    """Moves at (gain + bias) / 2 x light: only their sum is seen, so every model on the line
+    gain + bias = 0.9 behaves as the system; ``turn`` shows ``other`` alone."""
+
+    model_family = BoxFamily(("gain", "bias", "other"), lower=(0, 0, 0), upper=(1, 1, 1))
+    feature_names = ("speed", "turn")
+    stimulus_space = gym.spaces.Box(0.0, 1.0, shape=(1,))
+    truth = np.array([0.4, 0.5, 0.6])
+    config = SimpleNamespace(steps=30)
+
+    def passive_schedule(self):
+        return np.full((self.config.steps, 1), 0.5)
+
+    def reset(self, rng, shape):
+        return np.zeros(shape)
+
+    def step(self, s, p, stim, rng):
+        speed = (p[..., 0] + p[..., 1]) / 2 * stim[..., 0] + 0.1 * rng.normal(size=s.shape)
+        turn = p[..., 2] + 0.1 * rng.normal(size=s.shape)
+        return s, np.stack([speed, turn], axis=-1)
+
+
+def test_a_ridge_is_found_and_the_parameters_on_it_are_not_identified():
+    """The slices through the truth are narrow (about 0.05), yet the test accepts the whole line
+    gain + bias = 0.9: the trade-off is found with the line's extent, the two are not identified,
+    and ``other``, seen alone, still is."""
+    system = InteractiveSystem(RidgeAgent(), genuine_trials=10)
+    fam = system.model_family
+    test = FastTest(system, 100, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3)
+    out = assess(test, system.truth, fam.names)
+    assert out["interval"]["gain"]["width"] < 0.1 and out["interval"]["bias"]["width"] < 0.1  # narrow slices
+    (t,) = out["tradeoffs"]
+    assert t["pair"] == ["gain", "bias"] and t["together"] == "opposite"
+    for k in range(2):  # the ridge runs from (0, 0.9) to (0.9, 0)
+        assert t["lo"][k] < 0.1 and t["hi"][k] > 0.8
+    assert out["interval"]["gain"]["ridge"]["with"] == "bias" and out["interval"]["gain"]["ridge"]["width"] > 0.7
+    assert out["identified"] == {"gain": False, "bias": False, "other": True}

@@ -63,6 +63,8 @@ def print_table(summary: dict) -> None:
             )
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
+    if summary.get("tradeoffs"):
+        print(tradeoffs_line(summary["tradeoffs"]))
     if summary.get("panel"):
         print(panel_line(summary["panel"]))
     if summary.get("restart"):
@@ -86,6 +88,17 @@ def one_line_warnings(show):
             show(message, category, filename, lineno, file, line)
 
     return showwarning
+
+
+def tradeoffs_line(tradeoffs: list[dict]) -> str:
+    """One line on the pairs of parameters the held-out test accepts moved together beyond
+    their intervals (:meth:`turinglearn.core.trust.FastTest.tradeoffs`)."""
+    pairs = ", ".join(f"{a} and {b} ({'the same way' if t['together'] == 'same' else 'opposite ways'})" for t in tradeoffs for a, b in [t["pair"]])
+    a, b = tradeoffs[0]["pair"]
+    return (
+        f"trade-offs: {pairs}: the test accepts them moved together beyond their intervals, which are slices "
+        f'(each holds the other parameters at the estimate); evaluation.pair = ["{a}", "{b}"] maps the first'
+    )
 
 
 def panel_line(panel: dict) -> str:
@@ -163,6 +176,10 @@ def trust_flags(summary: dict, name: str) -> str:
     if ident and part and (iv.get("width") or 0) > IDENTIFIED_WIDTH:
         # the interval shown, wider than 'identified' allows, is the hull with the run's spread; the flag reads the test's part
         words[0] = f"identified (by the test's own interval [{part[0]:+.3f}, {part[1]:+.3f}]; the run's spread widens the one shown)"
+    ridge = iv.get("ridge")
+    if ridge and ident is not None:  # the slice understates: the test accepts it further along a ridge
+        along = f"trades off with {ridge['with']}: [{ridge['lo']:+.3f}, {ridge['hi']:+.3f}] along the ridge"
+        words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
     if power:
         words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))

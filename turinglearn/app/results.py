@@ -120,7 +120,8 @@ class SwarmResult(LearnResult):
     populations [M, d] / [D, k] with their fitness; trust: what the held-out test says
     (:mod:`turinglearn.core.trust`): ``c2st_schedule`` (the headline's schedule),
     ``c2st_by_schedule``, per parameter ``power``, ``interval``, ``identified`` and ``vouched``,
-    the test's calibration (``test``) and, on request, ``pair_map``; empty when not computed.
+    the ``tradeoffs`` found between pairs, the test's calibration (``test``) and, on request,
+    ``pair_map``; empty when not computed.
     """
 
     config: Config

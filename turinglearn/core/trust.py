@@ -19,6 +19,14 @@ keep each trial's samples together. Its statistic is the cross-validated accurac
   (common random numbers), so the accuracy is a smooth function of the value. When the
   estimate itself is rejected (another parameter is off), the threshold is raised by the
   estimate's excess over the null median, and the interval says so.
+- **Trade-offs** (:meth:`FastTest.tradeoffs`): an interval is a slice, so where two
+  parameters trade off (a ridge of models the test accepts, running across both axes) each
+  slice is narrow and understates what the data allow. A thin ridge through the estimate runs
+  along a diagonal of the plane scaled by the two slices' half-widths, whatever its angle, so
+  the test is asked at the estimate moved ``TRADEOFF_REACH`` times each slice's half-width in
+  both parameters at once, along both diagonals and both ways: a point it accepts there lies
+  outside the ellipse of slices the intervals imply (a radius of ``TRADEOFF_REACH`` x sqrt 2 of
+  it) and on a ridge.
 """
 
 from __future__ import annotations
@@ -38,6 +46,10 @@ IDENTIFIED_WIDTH = 0.5
 SATURATED = 0.9
 #: power at the largest move above which the held-out test "vouches for" a parameter
 VOUCH_POWER = 0.8
+#: how many slice half-widths the trade-off probe moves both parameters of a pair at once
+TRADEOFF_REACH = 4.0
+#: pairs probed for trade-offs at most (in the order of the parameters)
+TRADEOFF_PAIRS = 28
 
 
 @dataclass(frozen=True)
@@ -219,7 +231,7 @@ class FastTest:
         lo_b, hi_b, e = self.lower[j], self.upper[j], theta[j]
         width = hi_b - lo_b
         adjusted = self.at_estimate > self.threshold
-        thr = self.threshold + max(0.0, self.at_estimate - self.null_median) if adjusted else self.threshold
+        thr = self._threshold_used()
         if thr > SATURATED:  # the estimate is far off: every value would pass the widened test
             return {"lo": None, "hi": None, "width": None, "adjusted": True}
         ends = []
@@ -257,6 +269,58 @@ class FastTest:
             "adjusted": bool(adjusted),
         }
 
+    def _threshold_used(self) -> float:
+        """The acceptance threshold of the intervals: the test's, raised by the estimate's excess
+        over the null median when the estimate itself was rejected."""
+        if self.at_estimate > self.threshold:
+            return self.threshold + max(0.0, self.at_estimate - self.null_median)
+        return self.threshold
+
+    def tradeoffs(self, theta: np.ndarray, intervals: list[dict]) -> list[dict]:
+        """The pairs of parameters of theta [d] along which the test accepts models outside what
+        their intervals (slices, from :meth:`interval`) imply. For each pair, from the middle of
+        the two slices' crossings, both parameters move along a diagonal scaled by the slices'
+        half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first; where the
+        test accepts, the move doubles until it rejects or meets a bound. Returns per pair found
+        {pair (i, j), together ("same" or "opposite"), lo, hi (the hull of each parameter over
+        its slice and the accepted moves) and evaluations}. Needs :meth:`calibrate` first."""
+        theta = np.asarray(theta, float)
+        thr = self._threshold_used()
+        drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
+        pairs = [(i, j) for a, i in enumerate(drawn) for j in drawn[a + 1 :]][:TRADEOFF_PAIRS]
+        found = []
+        for i, j in pairs:
+            ij = [i, j]
+            lo = np.array([intervals[k]["lo"] for k in ij])
+            hi = np.array([intervals[k]["hi"] for k in ij])
+            half = (hi - lo) / 2
+            if (half <= 0).any():
+                continue
+            centre = (theta[ij] + (lo + hi) / 2) / 2
+            box_lo, box_hi = self.lower[ij], self.upper[ij]
+            for together in ("same", "opposite"):
+                step = half * (1.0 if together == "same" else np.array([1.0, -1.0]))
+                reached = []
+                for way in (+1, -1):
+                    room = np.where(way * step > 0, box_hi - centre, centre - box_lo) / np.abs(step)
+                    r_max, r, last = float(room.min()), TRADEOFF_REACH, 0.0
+                    while r <= r_max + 1e-12 and last < r_max:
+                        probe = theta.copy()
+                        probe[ij] = np.clip(centre + way * r * step, box_lo, box_hi)
+                        if self.accuracy(probe) > thr:
+                            break
+                        last, r = r, min(2 * r, r_max) if r < r_max else np.inf
+                    if last > 0:
+                        reached.append(centre + way * last * step)
+                if reached:
+                    pts = np.vstack([*reached, lo, hi])
+                    found.append({
+                        "pair": (i, j), "together": together,
+                        "lo": pts.min(axis=0).tolist(), "hi": pts.max(axis=0).tolist(),
+                    })  # fmt: skip
+                    break
+        return found
+
     def pair_map(self, theta: np.ndarray, i: int, j: int) -> dict:
         """The test's accuracy over a grid of parameters i and j (the others at theta):
         {x, y (grid values), accuracy [len(y), len(x)], threshold}."""
@@ -281,13 +345,23 @@ def assess(
 ) -> dict:
     """Everything the summary reports about trust in theta [d]: the test's calibration,
     ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
-    both None where no interval could be drawn: the estimate is far from the system), and a ``pair_map`` when ``pair``
-    names two parameters."""
+    both None where no interval could be drawn: the estimate is far from the system), the
+    ``tradeoffs`` found (:meth:`FastTest.tradeoffs`; each parameter's widest one also as its
+    interval's ``ridge``: {with, lo, hi, width}), and a ``pair_map`` when ``pair`` names two
+    parameters. A parameter is identified when its slice and every ridge across it cover at
+    most ``IDENTIFIED_WIDTH`` of its range."""
     names = list(names)
     cal = test.calibrate(theta)
     power = test.power(theta, moves)
     top = f"{round(100 * max(moves), 3):g}%"
     intervals = [test.interval(theta, j) for j in range(len(theta))]
+    found = test.tradeoffs(theta, intervals) if all(iv["width"] is not None for iv in intervals) else None
+    for t in found or []:  # each parameter's widest ridge beside its slice
+        for side, k in enumerate(t["pair"]):
+            width = (t["hi"][side] - t["lo"][side]) / (test.upper[k] - test.lower[k])
+            if width > intervals[k].get("ridge", {}).get("width", -1.0):
+                other = names[t["pair"][1 - side]]
+                intervals[k]["ridge"] = {"with": other, "lo": t["lo"][side], "hi": t["hi"][side], "width": width}
     out = {
         "test": {
             **cal,
@@ -297,8 +371,11 @@ def assess(
         },
         "power": dict(zip(names, power, strict=True)),
         "interval": {n: {k: v for k, v in iv.items()} for n, iv in zip(names, intervals, strict=True)},
+        # identified: pinned down by its slice, and by every ridge found across it
         "identified": {
-            n: None if iv["width"] is None else bool(iv["width"] <= IDENTIFIED_WIDTH)
+            n: None
+            if iv["width"] is None
+            else bool(max(iv["width"], iv.get("ridge", {}).get("width", 0.0)) <= IDENTIFIED_WIDTH)
             for n, iv in zip(names, intervals, strict=True)
         },
         # nothing is vouched for where the estimate is too far off for an interval (identified None)
@@ -307,6 +384,11 @@ def assess(
             for n, p, iv in zip(names, power, intervals, strict=True)
         },
     }
+    if found is not None:
+        out["tradeoffs"] = [
+            {"pair": [names[t["pair"][0]], names[t["pair"][1]]], "together": t["together"], "lo": t["lo"], "hi": t["hi"]}
+            for t in found
+        ]
     if pair:
         i, j = names.index(pair[0]), names.index(pair[1])
         out["pair_map"] = {"parameters": list(pair), **test.pair_map(theta, i, j)}
