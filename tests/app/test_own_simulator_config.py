@@ -153,3 +153,28 @@ def test_report_of_an_object_run_without_its_summary_or_from_before_bounds_were_
     assert main(["report", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "no summary.json" in printed and (out / "parameters.png").stat().st_size > 0
+
+
+def test_a_settings_class_of_ones_own_may_use_bare_tuples_and_optionals_and_names_other_types():
+    """A newcomer's settings class with ``truth: tuple = (...)`` stopped every command with a raw
+    TypeError from the config module; a type no TOML file can hold is now named with the fix."""
+    from dataclasses import dataclass, field
+
+    from turinglearn.config.schema import build_dataclass
+    from turinglearn.errors import ConfigError
+
+    @dataclass(frozen=True)
+    class Settings:
+        steps: int = 5
+        truth: tuple = (0.5,)
+        scale: float | None = None
+        table: np.ndarray = field(default_factory=lambda: np.zeros(2))
+
+    built = build_dataclass(Settings, {"truth": [0.1, 0.2], "scale": 2}, "environment.")
+    assert built.truth == (0.1, 0.2) and built.scale == 2.0
+    with pytest.raises(ConfigError, match=r"truth: must be a list, got 0\.1"):
+        build_dataclass(Settings, {"truth": 0.1}, "environment.")
+    with pytest.raises(ConfigError) as e:
+        build_dataclass(Settings, {"table": [1, 2]}, "environment.")
+    assert str(e.value).startswith("environment.table: cannot be set from a config: its field is annotated ndarray")
+    assert "tuple[float, ...]" in str(e.value)

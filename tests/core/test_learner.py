@@ -344,3 +344,25 @@ def test_a_users_optimiser_is_held_to_its_rows_and_told_what_checkpoints_need(ti
     learner.discriminator_optimizer = Broken()
     with pytest.raises(ValueError, match=r"the discriminator optimiser Broken's ask\(\) returned NaN in columns \[7\]"):
         learner.step()
+
+
+def test_a_discriminator_that_reads_other_than_the_systems_features_is_refused_when_built():
+    """A newcomer's three-feature swarm with ``ElmanNetwork()`` (two inputs, aggregation's) failed
+    in the first generation with 'samples must be [S, T, 2]'; the learner now names the fix."""
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES
+    from turinglearn.core.random import stream
+    from turinglearn.systems.swarm import SwarmSystem
+
+    sim = build(load_config("aggregation")).system.sim
+    sim.feature_names = (*sim.feature_names, "third")  # as if the simulator gave three
+    disc = ElmanNetwork()
+    parts = (
+        SelfAdaptiveES(4, ESConfig(population=4, parents=2), stream(0, "models"), [-1.0] * 4, [1.0] * 4),
+        SelfAdaptiveES(disc.n_weights, ESConfig(population=4, parents=2), stream(0, "discriminators")),
+    )
+    with pytest.raises(ValueError) as e:
+        TuringLearner(SwarmSystem(sim), disc, *parts)
+    assert str(e.value) == (
+        "the discriminator reads 2 features per step (n_inputs); this system's samples carry 3 (linear_speed, "
+        "angular_speed, third): build it with n_inputs=3, e.g. ElmanNetwork(n_inputs=len(sim.feature_names))"
+    )

@@ -71,7 +71,8 @@ def print_table(summary: dict) -> None:
         print(restart_line(summary["restart"]))
     if summary.get("coevolution"):
         print(coevolution_line(summary["coevolution"]))
-    print(f"{summary['generations']} generations in {summary['seconds']:.1f} s")
+    n = summary["generations"]
+    print(f"{n} generation{'' if n == 1 else 's'} in {summary['seconds']:.1f} s")
 
 
 def one_line_warnings(show):

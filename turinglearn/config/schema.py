@@ -7,6 +7,7 @@ import difflib
 import math
 import re
 import sys
+import types
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
@@ -84,7 +85,22 @@ def coerce(value, tp, key: str):
         if _CONTROL.search(value):
             raise ConfigError(f"must not contain control characters, got {value!r}", key)
         return value
-    raise TypeError(f"unsupported config field type {tp}")  # pragma: no cover
+    if tp in (tuple, list):  # unparameterised: the TOML array as it is
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"must be a list, got {value!r}", key)
+        return tuple(plain(value))
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):  # X | None: TOML has no None
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1:
+            return coerce(value, inner[0], key)
+    if tp in (typing.Any, object):
+        return value
+    # a settings class of one's own (an environment's config) with a type a TOML file cannot hold
+    raise ConfigError(
+        f"cannot be set from a config: its field is annotated {getattr(tp, '__name__', tp)!s}, not one of int, float, "
+        "str, bool, tuple[float, ...] (annotate the field with one of them, e.g. truth: tuple[float, ...] = (0.5, 0.2))",
+        key,
+    )
 
 
 def _quoted(value, tp) -> str:

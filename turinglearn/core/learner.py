@@ -28,6 +28,7 @@ from turinglearn.core.learner_checks import (
     check_asked,
     check_critic,
     check_guards,
+    check_inputs,
     check_islands,
     check_judge_steps,
     check_model_judges,
@@ -256,6 +257,7 @@ class TuringLearner(GenerationLoop):
         # a discriminator that learns from the samples (SampleTrainer) changes what a
         # generation does: judge the samples, then teach them
         self.trains_on_samples = isinstance(discriminator_optimizer, SampleTrainer)
+        check_inputs(self)
         if islands > 1:
             check_islands(self)
         if judge_steps > 1:

@@ -11,6 +11,26 @@ from turinglearn.core.contracts import InterrogatedSystem, PassiveSystem
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES
 
 
+def check_inputs(learner) -> None:
+    """The discriminator must read as many features per step as the system's samples carry (F,
+    the simulator's ``feature_names``; a snapshot system's own ``n_inputs``): caught when the
+    learner is built, not in the first generation's judging (an ``ElmanNetwork()`` reads
+    aggregation's 2 features by default)."""
+    have = getattr(learner.discriminator, "n_inputs", None)
+    want = getattr(learner.system, "n_inputs", None)
+    names = getattr(getattr(learner.system, "sim", None), "feature_names", None)
+    by_names = want is None and names is not None
+    if by_names:
+        want = len(names)
+    if not isinstance(have, (int, np.integer)) or want is None or have == want:
+        return
+    raise ValueError(
+        f"the discriminator reads {have} features per step (n_inputs); this system's samples carry {want}"
+        + (f" ({', '.join(names)}): build it with n_inputs={want}, e.g. ElmanNetwork(n_inputs=len(sim.feature_names))"
+           if by_names else f": build it with n_inputs={want} (the system's n_inputs)")
+    )
+
+
 def check_islands(learner) -> None:
     """Islands need evolved judges and a population of the optimisers' islands; the memories
     that add counterfeits, and matching fitness, are defined over one population."""
