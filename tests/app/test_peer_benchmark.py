@@ -117,6 +117,11 @@ def test_a_grid_runs_resumes_and_skips_what_is_done(tmp_path, capsys, monkeypatc
     assert main(_args(out)) == 0
     assert "0 runs to do of 3 (3 already done)" in capsys.readouterr().out and calls == []
     assert (out / "table.md").read_text() == table
+    # one learner alone into the same directory: the table still covers every run in it
+    assert main(_args(out, learners=["metric-sse"])) == 0
+    capsys.readouterr()
+    assert (out / "table.md").read_text() == table
+    assert "| turing | 1 of 1 |" in table and f"| 10 | {rows['turing']['trajectories']} |" in table  # its generations
 
     # other settings in the same directory are refused
     assert main(_args(out, extra=["--set", "evaluation.c2st_trials=21"])) == 2
@@ -248,3 +253,18 @@ def test_a_variant_with_settings_on_one_task_joins_a_directory(tmp_path, capsys)
     assert "0 runs to do of 1" in capsys.readouterr().out
     meta = json.loads((out / "benchmark.json").read_text())
     assert meta["overrides"]["small@aggregation-interior:models.population"] == 6
+
+
+def test_a_config_file_of_ones_own_is_a_task(tmp_path, capsys):
+    """A newcomer's own system had no documented way into the benchmark: --tasks takes a config
+    file, named by its stem, as the scope of its --set."""
+    from turinglearn.app.peer_benchmark import plan
+
+    assert main(["presets", "aggregation"]) == 0
+    mine = tmp_path / "mine.toml"
+    mine.write_text(capsys.readouterr().out)
+    sets = {f"{'mine:' * k.startswith('environment')}{k}": v for k, v in SMALL.items()}
+    p = plan(tmp_path / "b", [str(mine)], ["metric-sse"], [300], [1], [0], sets)
+    assert p.tasks == {"mine": (str(mine), {})} and p.task_settings("mine")["environment.n_agents"] == 2
+    assert main(["benchmark", "peers", "--tasks", str(tmp_path / "none.toml"), "--out", str(tmp_path / "c")]) == 2
+    assert "--tasks: no config file" in _one_line_error(capsys)

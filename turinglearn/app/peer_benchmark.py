@@ -178,6 +178,30 @@ class Plan:
         return out
 
 
+def choose_tasks(tasks: Sequence[str] | None) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Task name -> (preset or config file, its settings): a built-in task, a preset, or a
+    config file of one's own (``my.toml``, named by its stem: ``--set my:KEY=VALUE``)."""
+    from turinglearn.config import presets
+
+    chosen: dict[str, tuple[str, dict[str, Any]]] = {}
+    for name in tasks or default_tasks():
+        if name in TASKS or name in presets():
+            key, (preset, task_overrides) = name, TASKS.get(name, (name, {}))
+        elif name.endswith(".toml") or Path(name).is_file():
+            if not Path(name).is_file():
+                raise ConfigError(f"--tasks: no config file {name!r}")
+            key, preset, task_overrides = Path(name).stem, name, {}
+        else:
+            raise ConfigError(
+                f"--tasks: unknown task {name!r}; choose from {', '.join(default_tasks())}, a preset "
+                f"({', '.join(presets())}) or a config file of your own (my.toml)"
+            )
+        if key in chosen:
+            raise ConfigError(f"--tasks: two tasks named {key!r}")
+        chosen[key] = (preset, task_overrides)
+    return chosen
+
+
 def plan(
     out: Path,
     tasks: Sequence[str] | None,
@@ -194,7 +218,7 @@ def plan(
     from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
     from turinglearn.app.stopping import recorded_per_generation
-    from turinglearn.config import Config, load_config, presets
+    from turinglearn.config import Config, load_config
     from turinglearn.core.contracts import is_interactive
     from turinglearn.peers import KINDS as PEERS
     from turinglearn.peers.learner import minimum_simulations, require_peers
@@ -202,6 +226,8 @@ def plan(
     kinds = parse_learners(learners)
     learners = list(kinds)
     overrides = dict(overrides or {})
+    chosen = choose_tasks(tasks)
+    tasks = list(chosen)
     for key in overrides:
         who, _, name = key.rpartition(":")
         if name in RESERVED:
@@ -219,15 +245,6 @@ def plan(
             raise ConfigError(f"--learners: unknown learner {kind!r}; choose from {', '.join(known)}")
         if kind in PEERS:
             require_peers(kind)  # the extra is installed
-    chosen: dict[str, tuple[str, dict[str, Any]]] = {}
-    for name in tasks or default_tasks():
-        preset, task_overrides = TASKS.get(name, (name, {}))
-        if preset not in presets():
-            raise ConfigError(
-                f"--tasks: unknown task {name!r}; choose from {', '.join(default_tasks())} or a preset "
-                f"({', '.join(presets())})"
-            )
-        chosen[name] = (preset, task_overrides)
     p = Plan(
         Path(out), chosen, learners, list(budgets), list(recordings), list(seeds), overrides, kinds=kinds
     )
@@ -316,19 +333,43 @@ def run_peer_benchmark(p: Plan, jobs: int = 1, log=print) -> tuple[str, list[Cel
             failed.append(cell)
             log(f"  {_name(cell)}: failed ({row['error']}); a rerun retries it")
         else:
+            gens = f"{row['generations']} generations, " if p.per_generation.get((cell.task, cell.learner)) else ""
             log(
-                f"  {_name(cell)}: summed error {row['summed_error']:.3f}, {row['trajectories']} trajectories, "
+                f"  {_name(cell)}: summed error {row['summed_error']:.3f}, {gens}{row['trajectories']} trajectories, "
                 f"{row['wall_seconds']:.0f} s"
             )
-    rows = [json.loads(c.path(p.out).read_text()) for c in cells if c.path(p.out).is_file()]
+    whole, rows = _directory(p)
     meta = {**p.meta, "machine": _machine(), "not_run": _skipped(p)}
     write_json(p.out / "results.json", {"settings": meta, "runs": rows})
-    text = table(rows, p)
+    text = table(rows, whole)
     atomic_write(p.out / "table.md", text + "\n")
-    for task in p.tasks:
+    for task in whole.tasks:
         if any(r["task"] == task for r in rows):
             plot_task([r for r in rows if r["task"] == task], task, p.out / f"accuracy-{task}.png")
     return text, failed
+
+
+def _directory(p: Plan) -> tuple[Plan, list[dict]]:
+    """The whole directory as one plan, and every finished run in it: the table and results.json
+    cover what earlier commands added (other learners, budgets, K or seeds) beside this one's."""
+    import dataclasses
+
+    rows = []
+    for path in sorted((p.out / "runs").glob("*/*/*.json")):
+        row = json.loads(path.read_text())
+        if row.get("task") in p.meta["tasks"] and row.get("learner") in p.meta["learners"]:
+            rows.append(row)
+    whole = dataclasses.replace(
+        p,
+        tasks={t: (v["preset"], v["settings"]) for t, v in p.meta["tasks"].items()},
+        learners=list(p.meta["learners"]),
+        budgets=sorted({*p.budgets, *(r["budget"] for r in rows)}),
+        recordings=sorted({*p.recordings, *(r["k"] for r in rows)}),
+        seeds=sorted({*p.seeds, *(r["seed"] for r in rows)}),
+        overrides=dict(p.meta["overrides"]),
+        kinds=dict(p.meta["learners"]),
+    )
+    return whole, rows
 
 
 def _skipped(p: Plan) -> str:

@@ -48,14 +48,15 @@ def table(rows: Sequence[dict], plan) -> str:
     for task, (preset, settings) in plan.tasks.items():
         mine = [r for r in rows if r["task"] == task]
         said = ", ".join(f"{k} = {v}" for k, v in {**settings, **plan.scoped(task)}.items())
-        out += [f"### {task}", "", f"Preset `{preset}`" + (f" with {said}" if said else "") + ".", ""]
+        what = "Config" if str(preset).endswith(".toml") else "Preset"
+        out += [f"### {task}", "", f"{what} `{preset}`" + (f" with {said}" if said else "") + ".", ""]
         if not mine:
             out += ["No finished runs.", ""]
             continue
         out += [
             "| K | budget | learner | seeds | summed error | posterior interval | test interval "
-            "| trajectories spent | wall s |",
-            "|---|---|---|---|---|---|---|---|---|",
+            "| generations | trajectories spent | wall s |",
+            "|---|---|---|---|---|---|---|---|---|---|",
         ]
         best = []
         for (k, budget), by_learner in _groups(mine).items():
@@ -68,10 +69,13 @@ def table(rows: Sequence[dict], plan) -> str:
                 medians[learner] = q2
                 spent = _quartiles([r["trajectories"] for r in rs])[1]
                 wall = _quartiles([r["wall_seconds"] for r in rs])[1]
+                gens = _quartiles(  # an evolutionary learner's (a peer's one "generation" is its whole fit)
+                    [r["generations"] for r in rs if r.get("generations") is not None and not r.get("posterior_interval")]
+                )[1]
                 out.append(
                     f"| {k} | {budget} | {learner} | {len(rs)} of {len(plan.seeds)} | {q2:.3f} "
                     f"[{q1:.3f}, {q3:.3f}] | {_coverage(rs, 'posterior_holds')} | {_coverage(rs, 'test_holds')} "
-                    f"| {spent:.0f} | {wall:.0f} |"
+                    f"| {'-' if math.isnan(gens) else f'{gens:.0f}'} | {spent:.0f} | {wall:.0f} |"
                 )
             ranked = sorted((v, lrn) for lrn, v in medians.items() if not math.isnan(v))
             if ranked:
@@ -185,7 +189,7 @@ def cell_row(s: dict, cell, per_generation: int | None, wall: float) -> dict:
         "posterior_holds": _holds(s.get("posterior_interval"), s["parameters"], s["truth"]),
         "test_interval": s.get("interval"),
         "test_holds": _holds(s.get("interval"), s["parameters"], s["truth"]),
-        "trajectories": spent, "generations": s["generations"], "c2st": s.get("c2st"),
+        "trajectories": spent, "generations": s["generations"] if per_generation is not None else None, "c2st": s.get("c2st"),
         "learning_seconds": s["seconds"], "wall_seconds": round(wall, 3), "stopped": s.get("stopped"),
         "posterior": posterior or None,
     }  # fmt: skip
