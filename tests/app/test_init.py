@@ -39,3 +39,23 @@ def test_init_writes_a_system_that_checks_and_runs(route, name, tmp_path, monkey
 def test_init_refuses_a_name_that_is_not_a_module(tmp_path, capsys):
     assert main(["init", "swarm", "my-swarm", "--dir", str(tmp_path)]) == 2
     assert "module name" in capsys.readouterr().err
+
+
+def test_a_system_without_a_truth_is_told_how_to_give_one(tmp_path, monkeypatch, capsys):
+    """A biologist's simulator of real data has no truth: `record` crashed inside its rollout,
+    and `check` advised a setting (environment.truth) that its settings class does not have."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["init", "swarm", "no_truth"]) == 0
+    source = tmp_path / "no_truth.py"
+    source.write_text(source.read_text().replace("truth = np.array([0.2, 0.05])", "truth = None"))
+    for command in (["record", "no_truth.toml", "--out", "rec.npz"], ["check", "no_truth.toml"]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "no_truth:NoTruth-v0 has no truth" in err and "give the simulator a truth inside the bounds" in err
+        assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "rec.npz").exists()
+    from turinglearn.app.preflight import truth_advice
+    from turinglearn.config import load_config
+
+    assert truth_advice(load_config("aggregation")).startswith("set environment.truth")  # its settings have one

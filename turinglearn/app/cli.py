@@ -333,7 +333,7 @@ def cmd_check(args) -> int:
     builds: the report, and exit 2 where the simulator breaks its contract."""
     from turinglearn.app.build import make_simulator
     from turinglearn.app.checks import inspect_environment
-    from turinglearn.app.preflight import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment, truth_advice
     from turinglearn.config import Config, load_config
 
     config = load_config(args.config, list(args.overrides))
@@ -343,8 +343,8 @@ def cmd_check(args) -> int:
     sim = make_simulator(config)
     if "truth" in dir(sim) and sim.truth is None:
         raise TuringLearnError(
-            f"{config.environment.id} has no truth: the checker probes around one, so set the environment's truth "
-            "to a value inside the bounds to check it"
+            f"{config.environment.id} has no truth: the checker probes around one, so {truth_advice(config)} to "
+            "check it"
         )
     report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise)
     report.what = f"{config.environment.id} ({type(sim).__name__})"

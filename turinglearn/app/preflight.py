@@ -85,3 +85,19 @@ def check_own_environment(config) -> None:
     if config.data and "truth" in dir(sim) and sim.truth is None:
         return
     check_environment(sim, noise=config.evaluation.c2st_noise)
+
+
+def truth_advice(config) -> str:
+    """How to give ``config``'s environment a truth: its setting where the environment's
+    settings class has one, else the simulator's own attribute."""
+    from dataclasses import fields, is_dataclass
+
+    from turinglearn.environments import config_class
+
+    cls = config_class(config.environment.id)
+    if is_dataclass(cls) and "truth" in {f.name for f in fields(cls)}:
+        return "set environment.truth to a value inside the bounds (--set 'environment.truth=[...]')"
+    return (
+        "give the simulator a truth inside the bounds (its attribute truth, [d]; or a truth field of its "
+        "settings class, then environment.truth in the config)"
+    )

@@ -33,6 +33,13 @@ def record(
     if out.exists() and not overwrite:
         raise TuringLearnError(f"--out {str(out)!r} exists; choose another file, or replace it with --overwrite")
     sim = make_simulator(cfg)
+    if getattr(sim, "truth", None) is None:
+        from turinglearn.app.preflight import truth_advice
+
+        raise TuringLearnError(
+            f"{cfg.environment.id} has no truth to record: a recording is of the system's ground truth, so "
+            f"{truth_advice(cfg)}"
+        )
     rng = stream(cfg.seed if seed is None else seed, "recording")
     feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]
     x = feats.reshape(-1, *feats.shape[2:])
