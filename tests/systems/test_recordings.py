@@ -365,3 +365,33 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
         build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_trials": 10}))
     with pytest.raises(ConfigError, match=r"data: .* which fill 6 held-out test trials of 1 genuine each, fewer than evaluation.c2st_folds = 12; set evaluation.c2st_folds = 10"):
         build(load_config("pendulum-pd", {**settings, "data": str(tiny), "evaluation.c2st_folds": 12, "evaluation.c2st_trials": 24}))
+
+
+def test_a_c2st_on_a_small_recording_says_it_is_mostly_chance(tmp_path):
+    """A newcomer's 15-track recording printed C2ST 0.23-0.57 for estimates good and bad: the
+    headline now gives its samples a side and the range chance alone spans."""
+    import warnings
+
+    import turinglearn
+    from turinglearn.app.printing import few_samples
+    from turinglearn.app.recording import record
+    from turinglearn.config import load_config
+
+    env = {"environment.steps": 10}
+    rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=12, seed=1)
+    small = {"models.population": 6, "models.parents": 3, "discriminators.population": 6,
+             "discriminators.parents": 3, "evaluation.intervals": "off"}  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the recording's own warning, tested above
+        result = turinglearn.learn(
+            "pendulum-pd", generations=2, overrides={**env, **small, "data": str(rec), "learner.passive": True}
+        )
+    summary = result.summary()
+    assert summary["c2st_samples"] == 12
+    line = next(x for x in result.report().splitlines() if x.startswith("C2ST"))
+    assert line.endswith(  # no intervals were asked for: no held-out test to point to
+        "; 12 samples a side, too few to read: chance alone spans 0.33-0.67 (cross-validation on so few strays "
+        "further)"
+    )
+    assert few_samples(12, tested=True).endswith("; read the held-out test below")
+    assert few_samples(50) == few_samples(None) == ""  # a simulator's 200 trials: the line as it was

@@ -41,12 +41,13 @@ def print_table(summary: dict) -> None:
     by = summary.get("c2st_by_schedule")
     unscheduled = by is not None and len(by) == 1  # a system without stimuli: one test, no schedule to name
     if summary.get("c2st") is not None:
+        few = few_samples(summary.get("c2st_samples"), bool(summary.get("test")))
         if unscheduled:
-            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}")
+            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{few}")
         else:
             others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
-            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others})")
+            print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others}){few}")
     if test:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
         print(
@@ -73,6 +74,23 @@ def print_table(summary: dict) -> None:
         print(coevolution_line(summary["coevolution"]))
     n = summary["generations"]
     print(f"{n} generation{'' if n == 1 else 's'} in {summary['seconds']:.1f} s")
+
+
+#: a C2ST on fewer samples a side than this is flagged: its accuracy is mostly chance
+FEW_C2ST_SAMPLES = 50
+
+
+def few_samples(n: int | None, tested: bool = True) -> str:
+    """The C2ST line's note where it had few samples a side (a small recording): the range
+    chance alone spans (90 %, binomial, 2n samples) and, where the held-out test was run
+    (``tested``), to read it instead; '' otherwise."""
+    if n is None or n >= FEW_C2ST_SAMPLES:
+        return ""
+    half = 1.645 * (0.25 / (2 * n)) ** 0.5
+    return (
+        f"; {n} samples a side, too few to read: chance alone spans {0.5 - half:.2f}-{0.5 + half:.2f} "
+        "(cross-validation on so few strays further)" + ("; read the held-out test below" if tested else "")
+    )
 
 
 def one_line_warnings(show):

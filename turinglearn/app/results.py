@@ -119,7 +119,7 @@ class SwarmResult(LearnResult):
     history: metrics.csv's columns over generations; models / discriminators: final evaluated
     populations [M, d] / [D, k] with their fitness; trust: what the held-out test says
     (:mod:`turinglearn.core.trust`): ``c2st_schedule`` (the headline's schedule),
-    ``c2st_by_schedule``, per parameter ``power``, ``interval``, ``identified`` and ``vouched``,
+    ``c2st_by_schedule``, ``c2st_samples`` (a side), per parameter ``power``, ``interval``, ``identified`` and ``vouched``,
     the ``tradeoffs`` found between pairs, the test's calibration (``test``) and, on request,
     ``pair_map``; empty when not computed.
     """

@@ -220,7 +220,10 @@ class SwarmExperiment:
                 system, model, rng, ev.c2st_trials, ev.c2st_folds, ev.c2st_noise, schedules, ev.c2st_schedule
             )
             c2st = by_schedule[headline]
-            held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule}
+            # samples a side: a trial's genuine individual against as many of its replicas (a
+            # recording gives a test no more trials than it fills)
+            sides = system.test_trials(ev.c2st_trials) if hasattr(system, "test_trials") else ev.c2st_trials
+            held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule, "c2st_samples": int(sides)}
             if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
                 t0, name = time.perf_counter(), headline
                 if schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
