@@ -151,6 +151,44 @@ def test_unreadable_files(tmp_path):
     assert "From x [N, T, F]: id = np.repeat(np.arange(N), T), step = np.tile(np.arange(T), N)" in str(e.value)
 
 
+def test_a_spreadsheets_exports_are_named_with_the_fix(tmp_path):
+    """What a newcomer's exports did (a header forgotten, ';' between columns, animals named, an
+    object column in an .npz) is named with the fix, not as a column named twice or a count of
+    values."""
+    rows = [",".join(str(v) for v in r) for r in GOOD]
+    cases = {
+        "no_header.csv": ("\n".join(rows), r"its first line is data \(0, 0, 0.1, -0.2\), not a header; add a first line"),
+        "semicolon.csv": (
+            "individual;step;angle;angular_velocity\n" + "\n".join(r.replace(",", ";") for r in rows),
+            r"its columns are separated by ';', not commas; save it comma-separated",
+        ),
+        "named.csv": (
+            "individual,step,angle,angular_velocity\n" + "\n".join("ant_" + r for r in rows),
+            r"column 'individual': could not convert .*; number the individuals 0, 1, \.\.\. instead of naming them",
+        ),
+    }
+    for name, (text, message) in cases.items():
+        (tmp_path / name).write_text(text + "\n")
+        with pytest.raises(ConfigError, match=message):
+            read_recording(tmp_path / name, NAMES, steps=3)
+    x = _x()
+    np.savez(tmp_path / "objects.npz", individual=np.repeat(np.arange(len(x)), 6), step=np.tile(np.arange(6), len(x)),
+             angle=x[:, :, 0].ravel().astype(object), angular_velocity=x[:, :, 1].ravel())  # fmt: skip
+    with pytest.raises(ConfigError, match=r"holds Python objects \(dtype object.*\.astype\(float\)"):
+        read_recording(tmp_path / "objects.npz", NAMES, steps=6)
+
+
+def test_a_recordings_truth_outside_the_bounds_is_warned_of(tmp_path):
+    from turinglearn.app.build import make_simulator
+    from turinglearn.systems.recorded import RecordedSystem
+
+    cfg = load_config("pendulum-pd", {"environment.steps": 6})
+    sim = make_simulator(cfg)
+    path = write_recording(tmp_path / "rec.npz", _x(), NAMES, truth=[60.0, 2.0])
+    with pytest.warns(UserWarning, match=r"truth lies outside the model family's bounds \(kp 60 not in \[0, "):
+        RecordedSystem(sim, read_recording(path, NAMES, steps=6))
+
+
 def test_parquet_without_pyarrow_says_how_to_install(tmp_path, monkeypatch):
     (tmp_path / "rec.parquet").write_bytes(b"PAR1")
     monkeypatch.setitem(sys.modules, "pyarrow", None)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from turinglearn.core.contracts import Evaluation, SampleBatch, is_interactive, judge_samples
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, warn
 from turinglearn.systems.recording_files import Recording, read_recording, write_recording
 
 __all__ = [
@@ -84,6 +84,16 @@ def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.nda
 # --- the system: genuine from the file, counterfeit from the simulator ------------------------
 
 
+def _outside_bounds(truth: np.ndarray, family) -> str:
+    """'name value not in [lo, hi]' for each parameter of ``truth`` outside ``family``'s bounds."""
+    lo, hi = np.broadcast_to(family.lower, truth.shape), np.broadcast_to(family.upper, truth.shape)
+    return "; ".join(
+        f"{n} {v:g} not in [{a:g}, {b:g}]"
+        for n, v, a, b in zip(family.names, truth, lo, hi, strict=True)
+        if not a <= v <= b
+    )
+
+
 class RecordedSystem:
     """Passive learning from a recording (see the module docstring).
 
@@ -115,6 +125,14 @@ class RecordedSystem:
                 f"{self.model_family.n_params} ({', '.join(self.model_family.names)})",
                 "data",
             )
+        if self.truth is not None:
+            outside = _outside_bounds(self.truth, self.model_family)
+            if outside:
+                warn(
+                    f"the recording's truth lies outside the model family's bounds ({outside}): no model can "
+                    "reach it, and the errors reported are measured from it; fix the truth written with the "
+                    "recording, or widen the bounds"
+                )
         self.trials_per_model = trials_per_model
         self.genuine_per_trial = genuine_per_trial
         self.recorded_samples = recorded_samples

@@ -61,6 +61,13 @@ def _read_npz(path: Path) -> dict[str, np.ndarray]:
     except MemoryError:
         reason = "an array in it is too large to load"
     except Exception as e:  # zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, ...: a damaged file
+        if "Object arrays cannot be loaded" in str(e):  # a column of Python objects: numbers mixed with None, text...
+            raise ConfigError(
+                f"recording {str(path)!r}: an array in it holds Python objects (dtype object, e.g. numbers mixed with "
+                "None or text), which are not read; convert each column with .astype(float) (the ids and steps "
+                ".astype(int)) before numpy.savez",
+                "data",
+            ) from None
         reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else 'damaged'}"
     raise ConfigError(
         f"cannot read recording {str(path)!r} as .npz ({reason}); write it again (numpy.savez)", "data"
@@ -73,6 +80,14 @@ def _check_numeric(a: np.ndarray, what: str, path: Path) -> None:
         raise ConfigError(
             f"recording {str(path)!r}: {what} must hold numbers, it holds {a.dtype} values", "data"
         )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _csv_cell(text: str):
@@ -122,6 +137,19 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
             )
         header = [h.strip() for h in rows[0]]
         body = [r for r in rows[1:] if r]
+        other = next((sep for sep in (";", "\t", "|") if len(header) == 1 and sep in header[0]), None)
+        if other is not None:
+            raise ConfigError(
+                f"recording {str(path)!r}: its columns are separated by {other!r}, not commas; save it "
+                "comma-separated with points in numbers (e.g. pandas: df.to_csv(path, index=False))",
+                "data",
+            )
+        if header and all(_is_number(h) for h in header):
+            raise ConfigError(
+                f"recording {str(path)!r}: its first line is data ({', '.join(header[:5])}), not a header; add a "
+                f"first line naming the columns: {ID}, {STEP}, then one per feature",
+                "data",
+            )
         for i, r in enumerate(body):
             if len(r) != len(header):
                 raise ConfigError(
@@ -135,7 +163,13 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
             try:
                 values = [_csv_cell(r[j]) for r in body]
             except ValueError as e:
-                raise ConfigError(f"recording {str(path)!r}, column {name!r}: {e}", "data") from None
+                hint = ""
+                if name == ID:  # names of animals: numbers are asked for
+                    hint = (
+                        f"; number the individuals 0, 1, ... instead of naming them (e.g. pandas: "
+                        f"df[{ID!r}] = df[{ID!r}].factorize()[0])"
+                    )
+                raise ConfigError(f"recording {str(path)!r}, column {name!r}: {e}{hint}", "data") from None
             if name in (ID, STEP) and all(isinstance(v, int) for v in values):
                 big = [v for v in values if not -(2**63) <= v < 2**63]
                 if big:
@@ -185,7 +219,7 @@ def _as_int(a: np.ndarray, name: str, path: Path) -> np.ndarray:
     if bad.any():
         i = int(np.argmax(bad))
         raise ConfigError(
-            f"recording {str(path)!r}: column {name!r} must hold integers, row {i} has {a[i]!r}", "data"
+            f"recording {str(path)!r}: column {name!r} must hold integers, row {i} has {np.asarray(a[i]).item()!r}", "data"
         )
     return af.astype(np.int64)
 
