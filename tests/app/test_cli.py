@@ -80,6 +80,12 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         (["sweep", "own-system", "--seeds", "2"], "own-system names no environment"),
         (["benchmark", "--tasks", "own-system"], "own-system names no environment"),
         (["benchmark", "peers", "--tasks", "own-system"], "own-system names no environment"),
+        # a flag and a --set of its setting that disagree (the flag won, silently)
+        (["run", "gan-digits", "--device", "cpu", "--set", "execution.device='cuda'"],
+         '--device cpu and --set execution.device="cuda" disagree: give one of them'),
+        (["run", "aggregation", "--generations", "3", "--set", "generations=5"], "--generations 3 and --set generations=5"),
+        (["sweep", "aggregation", "--seeds", "2", "--max-simulations", "100", "--set", "stopping.max_simulations=50"],
+         "--max-simulations 100 and --set stopping.max_simulations=50 disagree"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):

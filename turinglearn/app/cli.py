@@ -12,7 +12,13 @@ import time
 import warnings
 from pathlib import Path
 
-from turinglearn.app.cli_flags import backend_overrides, device_overrides, load_for_flags, stopping_overrides
+from turinglearn.app.cli_flags import (
+    backend_overrides,
+    check_flags_agree,
+    device_overrides,
+    load_for_flags,
+    stopping_overrides,
+)
 from turinglearn.app.printing import (
     one_line_warnings,
     print_report,
@@ -77,6 +83,7 @@ def cmd_run(args) -> int:
     from turinglearn.app.preflight import check_names_an_environment, check_own_environment
     from turinglearn.app.runs import check_new_run_dir
 
+    check_flags_agree(args)
     overrides = list(args.overrides)
     if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
         overrides = ["stopping.converge=false", *overrides, f"generations={args.generations}"]
@@ -127,6 +134,7 @@ def cmd_resume(args) -> int:
     from turinglearn.app.driver import resume
     from turinglearn.config import parse_override
 
+    check_flags_agree(args)
     overrides = dict(parse_override(o) for o in backend_overrides(args))
     overrides.update(stopping_overrides(args))
     settings = dict(parse_override(o) for o in args.overrides)
@@ -148,6 +156,7 @@ def cmd_sweep(args) -> int:
     from turinglearn.config import load_config, parse_override
 
     seeds = parse_seeds(args.seeds)
+    check_flags_agree(args)
     overrides = dict(parse_override(o) for o in args.overrides)
     if args.generations is not None:  # exactly N: a preset's convergence rule is off, unless --set
         overrides = {"stopping.converge": False, **overrides, "generations": args.generations}

@@ -56,6 +56,27 @@ def stopping_overrides(args) -> dict:
     return out
 
 
+def check_flags_agree(args) -> None:
+    """A flag and a ``--set`` of the setting it sets must agree: ``--device cpu --set
+    execution.device=cuda`` ran on the flag's device and said nothing."""
+    from turinglearn.config import parse_override
+
+    given = dict(parse_override(o) for o in getattr(args, "overrides", None) or [])
+    flags = {
+        "execution.device": ("--device", None if getattr(args, "device", None) == "auto" else getattr(args, "device", None)),
+        "execution.backend": ("--backend", getattr(args, "backend", None)),
+        "execution.workers": ("--workers", getattr(args, "workers", None)),
+        "generations": ("--generations", getattr(args, "generations", None)),
+        "seed": ("--seed", getattr(args, "seed", None)),
+        **{k: ("--max-time" if k.endswith("max_time") else "--max-simulations", v) for k, v in stopping_overrides(args).items()},
+    }
+    for key, (flag, value) in flags.items():
+        if value is not None and key in given and given[key] != value:
+            raise TuringLearnError(
+                f"{flag} {value} and --set {key}={json.dumps(given[key])} disagree: give one of them"
+            )
+
+
 #: flags of the swarm and agent studies, by the setting each sets (a GAN config has none of them)
 SWARM_FLAGS = {
     "learner.passive": "--passive", "execution.backend": "--backend", "execution.workers": "--workers",
