@@ -107,6 +107,16 @@ def test_converge_needs_the_image_metric(digits):
         GANExperiment(converging(digits, {"evaluation.samples": 0}))
 
 
+@pytest.mark.parametrize("key, value", [("window", 5), ("restart_at", 0.3), ("restart_when", "settled")])
+def test_stopping_settings_a_gan_does_not_read_are_refused(key, value):
+    """A GAN's convergence rule reads its image metric's rows; stopping.window was accepted and
+    changed nothing, as were the restart's settings but restart_above."""
+    from turinglearn.config import load_config
+
+    with pytest.raises(ConfigError, match=rf"stopping\.{key}: a GAN does not use it: .*; leave it out"):
+        load_config("gan-digits", {f"stopping.{key}": value})
+
+
 def test_a_history_without_the_metric_cannot_converge_on_it(digits):
     """Metrics rows that lack the metric (a run that did not measure it, its rows not padded
     for the column): one line saying so; padded rows (NaN) count as unmeasured."""

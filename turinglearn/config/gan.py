@@ -242,6 +242,16 @@ class GANConfig:
         from turinglearn.config.schema import check_run_name
 
         check_run_name(self.name)
+        # [stopping] settings of the evolutionary runs' rules, which a GAN's do not read
+        default = StoppingConfig()
+        for key, why in (
+            ("window", "its convergence rule reads the image metric's rows (patience, tolerance), not a window"),
+            ("restart_at", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
+            ("restart_when", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
+            ("restarts", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
+        ):
+            if getattr(self.stopping, key) != getattr(default, key):
+                raise ConfigError(f"a GAN does not use it: {why}; leave it out", f"stopping.{key}")
         if not self.data:
             raise ConfigError(
                 f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "

@@ -64,7 +64,7 @@ class StoppingConfig:
     ``evaluation.log_every`` generations; lower is better), has not improved on its best before
     by more than ``tolerance`` (relative) in the last ``patience`` rows.
     window: the recent generations whose median must agree with the estimate (a sweep away
-    keeps the run going; GANs do not use it).
+    keeps the run going; a GAN, which does not use it, refuses it).
     tolerance: how far (fraction of a parameter's range) the estimate may still move; for a
     GAN, the relative improvement of the image metric that still counts (0.02: 2%).
     patience: the generations over which it must have stayed within ``tolerance``; for a GAN,
