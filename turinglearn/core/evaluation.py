@@ -68,27 +68,43 @@ def trajectory_feature_names(features) -> list[str]:
     return [f"{f}.{s}" for s in STATISTIC_NAMES for f in features]
 
 
-def c2st(a: np.ndarray, b: np.ndarray, seed: int = 0, folds: int = 5) -> float:
+def c2st(
+    a: np.ndarray,
+    b: np.ndarray,
+    seed: int = 0,
+    folds: int = 5,
+    groups_a: np.ndarray | None = None,
+    groups_b: np.ndarray | None = None,
+) -> float:
     """Cross-validated accuracy of a fresh classifier telling samples ``a`` from ``b``.
 
     a: [Sa, T, F], b: [Sb, T, F] trajectories; the larger set is subsampled so both classes are
     equally many, so 0.5 means indistinguishable and 1.0 perfectly separable. The classifier
-    (a random forest on :func:`trajectory_features`) is new for every call.
+    (a random forest on :func:`trajectory_features`) is new for every call. groups_a / groups_b:
+    [Sa] / [Sb] the trial of each sample, where a genuine and a counterfeit sample of one trial
+    share something (a stimulus sequence, a swarm): the folds then keep each trial's samples
+    together. Split between folds, a trial's twin in training would be recognised by what they
+    share and its label predicted for the other, which reads below 0.5 at the truth (a
+    newcomer's moth under random stimuli: 0.38).
     """
     from sklearn.ensemble import RandomForestClassifier
-    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, cross_val_score
 
     rng = np.random.default_rng(seed)
     n = min(len(a), len(b))
     if n < folds:
         raise ValueError(f"c2st needs at least {folds} samples per class, got {n}")
-    a = a[rng.permutation(len(a))[:n]]
-    b = b[rng.permutation(len(b))[:n]]
+    pa, pb = rng.permutation(len(a))[:n], rng.permutation(len(b))[:n]
+    a, b = a[pa], b[pb]
     features = trajectory_features(np.concatenate([a, b]))
     labels = np.repeat([0, 1], n)
     clf = RandomForestClassifier(n_estimators=100, min_samples_leaf=2, random_state=seed, n_jobs=1)
-    cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    return float(cross_val_score(clf, features, labels, cv=cv, scoring="accuracy").mean())
+    if groups_a is None or groups_b is None:
+        cv = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+        return float(cross_val_score(clf, features, labels, cv=cv, scoring="accuracy").mean())
+    groups = np.concatenate([np.asarray(groups_a)[pa], np.asarray(groups_b)[pb]])
+    cv = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return float(cross_val_score(clf, features, labels, groups=groups, cv=cv, scoring="accuracy").mean())
 
 
 def model_c2st(
@@ -114,7 +130,8 @@ def model_c2st(
     if noise > 0:
         g = g + rng.normal(0.0, noise, g.shape)
         c = c + rng.normal(0.0, noise, c.shape)
-    return c2st(g, c, seed=int(rng.integers(2**31)), folds=folds)
+    trial = np.arange(len(g))  # a trial's genuine and counterfeit samples share its stimuli or swarm: one fold
+    return c2st(g, c, int(rng.integers(2**31)), folds, trial, np.repeat(trial, fake.shape[1]))
 
 
 def c2st_by_schedule(
