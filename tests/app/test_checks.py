@@ -533,7 +533,7 @@ def test_draws_that_depend_on_the_parameter_values_are_compared_in_distribution(
     report = inspect_environment(cls())
     assert report.problems == []
     (w,) = report.warnings
-    assert w.startswith("step draws a number of random values that depends on the parameter values")
+    assert w.startswith("step is stochastic and its trials differ draw for draw from trials of the same rows run alone")
     assert "over 64 replicates" in w
 
 
@@ -695,7 +695,7 @@ def test_swarm_draws_that_depend_on_the_parameter_values(poisson_drift):
     report = inspect_environment(poisson_drift())
     assert report.problems == []
     (w,) = report.warnings
-    assert w.startswith("rollout draws a number of random values that depends on the parameter values")
+    assert w.startswith("rollout is stochastic and its swarms differ draw for draw")
 
     class FirstSwarm(poisson_drift):  # every swarm the first swarm's rows
         def rollout(self, params, rng, *, record=False):
@@ -703,6 +703,46 @@ def test_swarm_draws_that_depend_on_the_parameter_values(poisson_drift):
 
     (p,) = _problems(check_environment, FirstSwarm())
     assert p.startswith("swarm 3's features depend on the other swarms' rows")
+
+    class AgentsRow(poisson_drift):  # every robot the first robot's row: the replicas run the truth
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(np.broadcast_to(params[:, :1], params.shape).copy(), rng, record=record)
+
+    (p,) = _problems(check_environment, AgentsRow())
+    assert p.startswith("the replicas ignore their rows")
+
+    class LastRow(poisson_drift):  # every robot the last robot's row
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(np.broadcast_to(params[:, -1:], params.shape).copy(), rng, record=record)
+
+    (p,) = _problems(check_environment, LastRow())
+    assert re.match(r"robots \[0(, \d)*\] behaved the same when only their own row changed", p)
+
+
+def test_in_distribution_a_constant_feature_and_a_missing_signal_are_still_seen():
+    """Compared in distribution, a feature constant over the replicates (a quantised drive) is
+    compared exactly, and unpaired noise does not pass for a signal."""
+
+    class Drive(PoissonSpring):  # the commanded drive, quantised, from the first trial's row for all
+        feature_names = ("position", "drive")
+
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            drive = np.round(4 * p.reshape(-1, p.shape[-1])[0, 0] * force[..., 0]) / 4
+            return x, np.concatenate([f, drive[..., None]], axis=-1)
+
+    (p,) = _problems(check_environment, Drive())
+    assert "did not follow their own parameter rows" in p and "in distribution over 64 replicates" in p
+
+    class Faint(Spring):  # Poisson counts whose rate the parameters barely move
+        feature_names = ("count",)
+
+        def step(self, x, p, force, rng):
+            rate = np.broadcast_to(5.0 + 0.1 * p[..., 0], x.shape[:-1])
+            return x, rng.poisson(rate)[..., None].astype(float)
+
+    (p,) = _problems(check_environment, Faint())
+    assert p.startswith("no signal: over 64 replicates of 4 trials")
 
 
 def test_swarm_config_that_fails_when_read_and_one_without_config(drift):

@@ -8,10 +8,11 @@ what the answers mean, with rollouts a learner would run:
   compared with those of a run in which every trial (swarm) has that same row. The features
   of trial ``i`` must depend on row ``i`` only, so a simulator that reads one row for all
   (``params.reshape(-1, d)[0]``) or ignores the parameters fails, with a message that names
-  the mistake. The comparison is exact while the generator ends in the same state whatever the
-  rows; a step whose number of draws depends on the parameter values (``rng.poisson(rate)``,
-  ``rng.vonmises(mu, kappa)``) is compared in distribution instead, over
-  ``REPLICATES`` replicates of each trial (:func:`_columns_in_distribution`), with a warning;
+  the mistake. The comparison is exact; where it fails for a stochastic step (one whose number
+  of draws depends on the parameter values, ``rng.poisson(rate)``, ``rng.vonmises(mu, kappa)``,
+  gives every trial its own row yet shifts its neighbours' draws), every check is made again in
+  distribution, over ``REPLICATES`` replicates of each trial or swarm
+  (:func:`_columns_in_distribution`, :func:`_swarms_in_distribution`), with a warning;
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;
 - **shared noise** (interactive): a stochastic step's randomness must be drawn per trial of
   the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
@@ -122,9 +123,10 @@ def effect(truth_feats: np.ndarray, far_feats: np.ndarray) -> np.ndarray:
     return np.where(diff > 0, diff / np.maximum(spread, 1e-300), 0.0)
 
 
-def signal_problems(truth_feats: np.ndarray, far_feats: np.ndarray, truth, far, where: str) -> list[str]:
-    """Paired features [..., F] of the truth and of the distant model ``far``."""
-    e = effect(truth_feats, far_feats)
+def signal_problems(truth_feats, far_feats, truth, far, where: str, e: np.ndarray | None = None) -> list[str]:
+    """Paired features [..., F] of the truth and of the distant model ``far`` (or their effect
+    ``e`` [F], measured otherwise)."""
+    e = effect(truth_feats, far_feats) if e is None else e
     if (e >= MIN_EFFECT).any():
         return []
     return [
@@ -193,9 +195,8 @@ _NONDETERMINISTIC = (
 # --- interactive simulators -------------------------------------------------------------------
 
 
-def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int, ends=None):
-    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F];
-    ``ends``, a list, gets the generator's final state (how many numbers the steps drew)."""
+def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int):
+    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F]."""
     shape = stimuli.shape[1:-1]
     n_feat = len(sim.feature_names)
     rng = np.random.default_rng(seed)
@@ -216,24 +217,46 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
         if f is None:
             return None
         feats.append(f)
-    if ends is not None:
-        ends.append(_end(rng))
     return np.stack(feats)
-
-
-def _end(rng: np.random.Generator) -> str:
-    return repr(rng.bit_generator.state)
 
 
 def _distance(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """How far the replicates got [R, ...] lie from the replicates ref [R', ...] of a row: per
     cell, the squared difference of their means in units of its sampling variance (a chi-square
-    of one degree of freedom when both are samples of one distribution); cells that never vary
-    are left out."""
+    of one degree of freedom when both are samples of one distribution). A cell constant over
+    both sets of replicates (a feature the noise never reaches, such as a stimulus) is 0 where
+    the two constants agree and infinite where they differ."""
+    scale = np.maximum(np.abs(ref).max(axis=0), np.abs(got).max(axis=0))
     var = ref.var(axis=0) / len(ref) + got.var(axis=0) / len(got)
-    keep = var > 1e-300
     diff = got.mean(axis=0) - ref.mean(axis=0)
-    return diff[keep] ** 2 / var[keep]
+    still = var <= (1e-12 * np.maximum(scale, 1e-300)) ** 2
+    out = np.where(still, 0.0, diff**2 / np.where(still, 1.0, var))
+    return np.where(still & (np.abs(diff) > 1e-9 * np.maximum(scale, 1e-300)), np.inf, out).ravel()
+
+
+def effect_in_distribution(truth_reps: np.ndarray, model_reps: np.ndarray) -> np.ndarray:
+    """:func:`effect` for runs that do not share their noise draw for draw (a step whose draws
+    depend on the parameter values): the root mean square over cells of the difference of the
+    replicates' means [R, ..., F] (axis 0), less what sampling alone gives it, in units of the
+    truth's spread, per feature [F]."""
+    f = truth_reps.shape[-1]
+    diff = (model_reps.mean(axis=0) - truth_reps.mean(axis=0)).reshape(-1, f)
+    chance = (model_reps.var(axis=0) / len(model_reps) + truth_reps.var(axis=0) / len(truth_reps)).reshape(-1, f)
+    diff2 = np.maximum((diff**2 - chance).mean(axis=0), 0.0)
+    spread = truth_reps.reshape(-1, f).std(axis=0)
+    return np.where(diff2 > 0, np.sqrt(diff2) / np.maximum(spread, 1e-300), 0.0)
+
+
+def _unchanged(moved: np.ndarray, truth: np.ndarray, far: np.ndarray) -> bool:
+    """In distribution over replicates [R, ...]: features of a row moved to the distant model
+    that stay those of the truth where the distant model's own are clearly not (as a robot or
+    replica that runs another's row)."""
+    z_moved, z_far = _distance(moved, truth), _distance(far, truth)
+    return (
+        _beyond_chance(z_far)
+        and not _beyond_chance(z_moved)
+        and float(z_far.mean()) > BETTER * max(float(z_moved.mean()), 1.0)
+    )
 
 
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
@@ -241,7 +264,8 @@ def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
     cannot be compared exactly: ``REPLICATES`` interrogators with the same stimuli replicate every
     trial of the mixed rows, and trial j's replicates are compared with those of a run in which
     every trial has row ``layout[j]``. Returns the cells' distances (:func:`_distance`) of
-    trial j from row ``layout[i]`` at [j][i], or None on a failure."""
+    trial j from row ``layout[i]`` at [j][i] and the references by label (features [R, T, S, F],
+    replicates first), or None on a failure."""
     shape = (stimuli.shape[0], REPLICATES, *stimuli.shape[2:])
     same = np.broadcast_to(stimuli[:, :1], shape).copy()
     mixed = np.stack(layout)[None]
@@ -255,11 +279,20 @@ def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
             if refs[label] is None:
                 return None
     s = len(layout)
-    z2 = [
-        [_distance(np.moveaxis(got[:, :, j], 1, 0), np.moveaxis(refs[labels[i]][:, :, j], 1, 0)) for i in range(s)]
-        for j in range(s)
-    ]
-    return z2
+    reps = {label: np.moveaxis(r, 1, 0) for label, r in refs.items()}  # [R, T, S, F]
+    got = np.moveaxis(got, 1, 0)
+    z2 = [[_distance(got[:, :, j], reps[labels[i]][:, :, j]) for i in range(s)] for j in range(s)]
+    return z2, reps
+
+
+def _stochastic(sim, runs: list[tuple[np.ndarray, np.ndarray]], stimuli: np.ndarray, seed: int) -> bool:
+    """Whether the step draws random numbers: one of the batches ``runs`` ((params, features
+    under ``seed``)) differs under another seed (rare random events may leave one unchanged)."""
+    for params, feats in runs:
+        other = _agents(sim, [], params, stimuli, seed + 1)
+        if other is not None and not _same(feats, other):
+            return True
+    return False
 
 
 def _beyond_chance(z2: np.ndarray) -> bool:
@@ -287,10 +320,10 @@ def _misrouted(z2, labels) -> list[int]:
 
 
 _VALUE_DRAWS = (
-    "{what} draws a number of random values that depends on the parameter values (the generator ended in "
-    "another state when only the rows changed, as with rng.poisson(rate) or rng.vonmises(mu, kappa)), so each "
-    "{unit} was compared with {unit}s of its own rows in distribution, over {n} replicates, not exactly; it "
-    "followed its rows. Nothing to change: the learner needs only the distribution"
+    "{what} is stochastic and its {unit}s differ draw for draw from {unit}s of the same rows run alone, as when "
+    "the number of random values drawn depends on the parameter values (rng.poisson(rate), rng.vonmises(mu, "
+    "kappa)); so each {unit} was compared with {unit}s of its own rows in distribution, over {n} replicates, "
+    "and followed its rows. Nothing to change: the learner needs only the distribution"
 )
 
 
@@ -306,8 +339,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     layout = [far, truth, mid, truth]  # trial j's row; row 0 is not the truth
     mixed = np.stack(layout)[None]  # [1, S, d] as the learner passes them
 
-    ends: list[str] = []  # the generator's final states: the same unless the draws depend on the rows
-    first = _agents(sim, problems, mixed, stimuli, seed, ends)
+    first = _agents(sim, problems, mixed, stimuli, seed)
     if first is None:
         return problems, []
     second = _agents(sim, problems, mixed, stimuli, seed)
@@ -319,7 +351,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
 
     refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row
     for label, row in (("far", far), ("truth", truth), ("mid", mid)):
-        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed, ends)
+        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
         if refs[label] is None:
             return problems, []
     labels = ["far", "truth", "mid", "truth"]
@@ -332,11 +364,16 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         )
         return problems, []
     bad = [j for j, lab in enumerate(labels) if not _same(first[:, :, j], refs[lab][:, :, j])]
-    value_draws = bool(bad) and len(set(ends)) > 1
-    if value_draws:  # trials cannot be compared draw for draw: compare them in distribution
-        z2 = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed)
-        if z2 is None:
+    # a stochastic step whose draws depend on the parameter values (rng.poisson(rate)) gives
+    # every trial its own row, yet no trial equals a run of its row draw for draw
+    runs = [(mixed, first), *((np.broadcast_to(row, mixed.shape).copy(), refs[lab]) for lab, row in zip(labels[:3], layout[:3], strict=True))]
+    value_draws = bool(bad) and _stochastic(sim, runs, stimuli, seed)
+    reps = {}
+    if value_draws:  # compare them in distribution
+        found = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed)
+        if found is None:
             return problems, []
+        z2, reps = found
         bad = _misrouted(z2, labels)
 
         def follows(j: int, j0: int) -> bool:
@@ -369,16 +406,26 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     if problems:
         return problems, []
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
-    problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
+    if value_draws:  # unpaired runs: their noise would pass for an effect
+        where = f"over {REPLICATES} replicates of {PROBE_SHAPE[1]} trials"
+        problems += signal_problems(None, None, truth, far, where, effect_in_distribution(reps["truth"], reps["far"]))
+    else:
+        problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
     warnings = [_VALUE_DRAWS.format(what="step", unit="trial", n=REPLICATES)] if value_draws else []
     warnings += spread_warnings(first, sim.feature_names, noise)
     if problems or len(truth) == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
+    same = np.broadcast_to(stimuli[:, :1], (stimuli.shape[0], REPLICATES, *stimuli.shape[2:])).copy()
     for i, row in one_at_a_time(truth, far):
-        moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
-        if moved is None:
+        if value_draws:
+            moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), same, seed + 3)
+            e = None if moved is None else effect_in_distribution(reps["truth"], np.moveaxis(moved, 1, 0))
+        else:
+            moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+            e = None if moved is None else effect(refs["truth"], moved)
+        if e is None:
             return problems, warnings
-        warnings += unread_warning(sim.model_family.names, i, truth, row, effect(refs["truth"], moved))
+        warnings += unread_warning(sim.model_family.names, i, truth, row, e)
     return problems, warnings
 
 
@@ -420,16 +467,13 @@ def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> lis
 # --- swarm simulators -------------------------------------------------------------------------
 
 
-def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, ends=None):
-    """Roll out swarms params [B, N, d] -> features [B, N, T, F]; ``ends``, a list, gets the
-    generator's final state."""
+def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
+    """Roll out swarms params [B, N, d] -> features [B, N, T, F]."""
     n_feat, steps = len(sim.feature_names), sim.config.steps
     rng = np.random.default_rng(seed)
     r = call(problems, "rollout", sim.rollout, params, rng)
     if r is None:
         return None
-    if ends is not None:
-        ends.append(_end(rng))
     if "features" not in dir(r):
         problems.append("rollout must return an object with .features [B, N, T, F]")
         return None
@@ -439,19 +483,71 @@ def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, ends=None):
     )
 
 
-def _swarm_beside_others(sim, problems, own: np.ndarray, other: np.ndarray, seed: int):
-    """Whether swarms of rows ``own`` [N, d] behave otherwise beside swarms of ``other``, in
-    distribution over ``REPLICATES`` swarms of each (for a rollout whose draws depend on the
-    parameter values): the swarms alternate other, own, ... and are compared with swarms all
-    of ``own`` and all of ``other`` (:func:`_misrouted`). None on a failure."""
-    n, d = own.shape
-    pairs = np.stack([other, own])[None].repeat(REPLICATES, 0).reshape(-1, n, d)  # other, own, other, own...
-    got = _swarms(sim, problems, pairs, seed + 1)
-    refs = [_swarms(sim, problems, np.broadcast_to(row, pairs.shape).copy(), seed + 2) for row in (own, other)]
-    if got is None or any(r is None for r in refs):
-        return None
-    z2 = [[_distance(got[1::2], ref) for ref in refs]]
-    return bool(_misrouted(z2, ["own", "other"]))
+_BESIDE = (
+    "swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with params[b] only "
+    "(a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or params[0])"
+)
+_REPLICAS = (
+    "the replicas ignore their rows: replicas given a distant model {far} behaved as with the truth; every robot "
+    "must run its own row params[b, n] (a common mistake: one row for the whole swarm, e.g. params[:, 0], which "
+    "makes the replicas run the truth)"
+)
+_ROBOTS = (
+    "robots {still} behaved the same when only their own row changed to a distant model: every robot must run "
+    "its own row params[b, n], not another robot's"
+)
+
+
+def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: list[int], seed: int, noise: float):
+    """The swarm probes for a rollout whose draws depend on the parameter values, where swarms
+    cannot be compared draw for draw: each check of :func:`swarm_probes` over ``REPLICATES``
+    swarms of each row set, compared in distribution (:func:`_distance`)."""
+    n, d = mixed.shape[1:]
+    n_agents = sim.config.n_agents
+    truth = np.asarray(sim.truth, float)
+    far = mixed[1, 0]
+    all_truth, all_far = np.broadcast_to(truth, (n, d)), np.broadcast_to(far, (n, d))
+
+    def reps(rows: np.ndarray, shift: int = 2):  # rows [N, d] -> features [R, N, T, F]
+        return _swarms(sim, problems, np.broadcast_to(rows, (REPLICATES, n, d)).copy(), seed + shift)
+
+    # swarm b beside swarms of the truth (alternating), against swarms all of its rows
+    pairs = np.stack([all_truth, mixed[b]])[None].repeat(REPLICATES, 0).reshape(-1, n, d)
+    beside = _swarms(sim, problems, pairs, seed + 1)
+    truth_r, far_r, own_r = reps(all_truth), reps(all_far), reps(mixed[b])
+    if beside is None or truth_r is None or far_r is None or own_r is None:
+        return problems, []
+    if _misrouted([[_distance(beside[1::2], own_r), _distance(beside[1::2], truth_r)]], ["own", "other"]):
+        return [*problems, _BESIDE.format(b=b)], []
+    where = f"over {REPLICATES} swarms each"
+    e = effect_in_distribution(truth_r, far_r)
+    problems += signal_problems(None, None, truth, far, where, e)
+    if problems:
+        return problems, []
+    replicas = reps(mixed[0])
+    if replicas is None:
+        return problems, []
+    if _unchanged(replicas[:, n_agents:], truth_r[:, n_agents:], far_r[:, n_agents:]):
+        return [*problems, _REPLICAS.format(far=_fmt(far))], []
+    still = []
+    for i, r in enumerate(robots):
+        single = own_r if b + i == b else reps(mixed[b + i])
+        if single is None:
+            return problems, []
+        if _unchanged(single[:, r], truth_r[:, r], far_r[:, r]):
+            still.append(r)
+    if still:
+        return [*problems, _ROBOTS.format(still=still)], []
+    warnings = [_VALUE_DRAWS.format(what="rollout", unit="swarm", n=REPLICATES)]
+    warnings += spread_warnings(np.concatenate([truth_r, far_r]), sim.feature_names, noise)
+    if d == 1:
+        return problems, warnings
+    for i, row in one_at_a_time(truth, far):
+        moved = reps(np.broadcast_to(row, (n, d)), 3)
+        if moved is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, effect_in_distribution(truth_r, moved))
+    return problems, warnings
 
 
 def swarm_probes(sim, seed: int, noise: float):
@@ -487,8 +583,7 @@ def swarm_probes(sim, seed: int, noise: float):
         s[r] = far
         singles.append(s)
     mixed = np.stack([sp[0], *[np.broadcast_to(far, (n, d))] * SIGNAL_SWARMS, *singles])  # [B, N, d]
-    ends: list[str] = []
-    first = _swarms(sim, problems, mixed, seed, ends)
+    first = _swarms(sim, problems, mixed, seed)
     second = _swarms(sim, problems, mixed, seed) if first is not None else None
     if second is None:
         return problems, []
@@ -501,21 +596,15 @@ def swarm_probes(sim, seed: int, noise: float):
     if ref is None:
         return problems, []
     b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
-    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed, ends)
+    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed)
     if alone is None:
         return problems, []
     moved = not _same(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
-    value_draws = moved and len(set(ends)) > 1
-    if value_draws:  # the swarms cannot be compared draw for draw: compare them in distribution
-        moved = _swarm_beside_others(sim, problems, mixed[b], all_truth, seed)
-        if moved is None:
-            return problems, []
-    if moved:
-        problems.append(
-            f"swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with "
-            "params[b] only (a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or "
-            "params[0])"
-        )
+    if moved:  # a stochastic rollout whose draws depend on the parameter values: compare in distribution
+        other = _swarms(sim, [], mixed, seed + 1)
+        if other is not None and not _same(first, other):
+            return _swarms_in_distribution(sim, problems, mixed, b, robots, seed, noise)
+        problems.append(_BESIDE.format(b=b))
         return problems, []
     whole = slice(1, 1 + SIGNAL_SWARMS)
     if _same(first[whole], ref[whole]):
@@ -526,24 +615,16 @@ def swarm_probes(sim, seed: int, noise: float):
         )
         return problems, []
     if _same(first[0, n_agents:], ref[0, n_agents:]):
-        problems.append(
-            f"the replicas ignore their rows: replicas given a distant model {_fmt(far)} behaved as with the "
-            "truth; every robot must run its own row params[b, n] (a common mistake: one row for the whole "
-            "swarm, e.g. params[:, 0], which makes the replicas run the truth)"
-        )
+        problems.append(_REPLICAS.format(far=_fmt(far)))
         return problems, []
     still = [r for i, r in enumerate(robots) if _same(first[b + i, r], ref[b + i, r])]
     if still:
-        problems.append(
-            f"robots {still} behaved the same when only their own row changed to a distant model: every robot "
-            "must run its own row params[b, n], not another robot's"
-        )
+        problems.append(_ROBOTS.format(still=still))
     if problems:
         return problems, []
     where = f"in {SIGNAL_SWARMS} swarms each"
     problems += signal_problems(ref[whole], first[whole], truth, far, where)
-    warnings = [_VALUE_DRAWS.format(what="rollout", unit="swarm", n=REPLICATES)] if value_draws else []
-    warnings += spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
     if problems or d == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
     for i, row in one_at_a_time(truth, far):
