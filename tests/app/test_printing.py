@@ -125,3 +125,5 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
     out = capsys.readouterr().out
     assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond their" in out
     assert 'evaluation.pair = ["gain", "bias"] maps the first' in out
+    print_summary(load_config("aggregation"), {**summary, "pair_map": {"parameters": ["gain", "bias"]}})
+    assert "; pair_map.png maps gain and bias\n" in capsys.readouterr().out  # already mapped: no advice to

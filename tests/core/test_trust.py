@@ -212,3 +212,23 @@ def test_a_ridge_is_found_and_the_parameters_on_it_are_not_identified():
         assert t["lo"][k] < 0.1 and t["hi"][k] > 0.8
     assert out["interval"]["gain"]["ridge"]["with"] == "bias" and out["interval"]["gain"]["ridge"]["width"] > 0.7
     assert out["identified"] == {"gain": False, "bias": False, "other": True}
+
+
+def test_a_ridge_across_a_wide_slice_near_the_bounds_is_found():
+    """Only gain + 0.08 bias is seen: bias's slice is wide (a third of its range), so four
+    half-widths out leave the box; the probe goes as far as the box allows and finds the ridge
+    across bias's whole range (it was reported identified)."""
+
+    class Shallow(RidgeAgent):
+        def step(self, s, p, stim, rng):
+            speed = (p[..., 0] + 0.08 * p[..., 1]) * stim[..., 0] + 0.1 * rng.normal(size=s.shape)
+            turn = p[..., 2] + 0.1 * rng.normal(size=s.shape)
+            return s, np.stack([speed, turn], axis=-1)
+
+    system = InteractiveSystem(Shallow(), genuine_trials=10)
+    fam = system.model_family
+    out = assess(FastTest(system, 100, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3), system.truth, fam.names)
+    assert 0.25 < out["interval"]["bias"]["width"] < 0.5  # a slice that alone reads identified
+    (t,) = out["tradeoffs"]
+    assert t["pair"] == ["gain", "bias"] and t["lo"][1] < 0.1 and t["hi"][1] > 0.9
+    assert out["identified"]["bias"] is False and out["identified"]["other"] is True

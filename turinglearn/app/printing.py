@@ -65,7 +65,7 @@ def print_table(summary: dict) -> None:
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
     if summary.get("tradeoffs"):
-        print(tradeoffs_line(summary["tradeoffs"]))
+        print(tradeoffs_line(summary["tradeoffs"], (summary.get("pair_map") or {}).get("parameters")))
     if summary.get("panel"):
         print(panel_line(summary["panel"]))
     if summary.get("restart"):
@@ -109,14 +109,24 @@ def one_line_warnings(show):
     return showwarning
 
 
-def tradeoffs_line(tradeoffs: list[dict]) -> str:
+def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> str:
     """One line on the pairs of parameters the held-out test accepts moved together beyond
-    their intervals (:meth:`turinglearn.core.trust.FastTest.tradeoffs`)."""
-    pairs = ", ".join(f"{a} and {b} ({'the same way' if t['together'] == 'same' else 'opposite ways'})" for t in tradeoffs for a, b in [t["pair"]])
+    their intervals (:meth:`turinglearn.core.trust.FastTest.tradeoffs`); ``mapped``: the pair
+    the run mapped already (``evaluation.pair``), if any."""
+    pairs = ", ".join(
+        f"{a} and {b} ({'the same way' if t['together'] == 'same' else 'opposite ways'})"
+        for t in tradeoffs
+        for a, b in [t["pair"]]
+    )
     a, b = tradeoffs[0]["pair"]
+    where = (
+        f"pair_map.png maps {mapped[0]} and {mapped[1]}"
+        if mapped
+        else f'evaluation.pair = ["{a}", "{b}"] maps the first'
+    )
     return (
         f"trade-offs: {pairs}: the test accepts them moved together beyond their intervals, which are slices "
-        f'(each holds the other parameters at the estimate); evaluation.pair = ["{a}", "{b}"] maps the first'
+        f"(each holds the other parameters at the estimate); {where}"
     )
 
 

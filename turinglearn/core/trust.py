@@ -48,7 +48,9 @@ SATURATED = 0.9
 VOUCH_POWER = 0.8
 #: how many slice half-widths the trade-off probe moves both parameters of a pair at once
 TRADEOFF_REACH = 4.0
-#: pairs probed for trade-offs at most (in the order of the parameters)
+#: where the box leaves less room than that, the first probe goes as far as it allows, from this
+TRADEOFF_MIN_REACH = 2.0
+#: pairs probed for trade-offs at most (those of the first 8 parameters)
 TRADEOFF_PAIRS = 28
 
 
@@ -303,7 +305,10 @@ class FastTest:
                 reached = []
                 for way in (+1, -1):
                     room = np.where(way * step > 0, box_hi - centre, centre - box_lo) / np.abs(step)
-                    r_max, r, last = float(room.min()), TRADEOFF_REACH, 0.0
+                    # the first probe: REACH half-widths out, or as far as the box allows from
+                    # TRADEOFF_MIN_REACH (a wide slice near a bound, the likeliest to hide a ridge)
+                    r_max, last = float(room.min()), 0.0
+                    r = min(TRADEOFF_REACH, r_max) if r_max >= TRADEOFF_MIN_REACH else np.inf
                     while r <= r_max + 1e-12 and last < r_max:
                         probe = theta.copy()
                         probe[ij] = np.clip(centre + way * r * step, box_lo, box_hi)
