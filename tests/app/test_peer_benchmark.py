@@ -259,6 +259,9 @@ def test_a_config_file_of_ones_own_is_a_task(tmp_path, capsys):
     """A newcomer's own system had no documented way into the benchmark: --tasks takes a config
     file, named by its stem, as the scope of its --set."""
     from turinglearn.app.peer_benchmark import plan
+    from turinglearn.app.peer_benchmark_dir import check_directory
+    from turinglearn.app.runs import write_json
+    from turinglearn.errors import ConfigError
 
     assert main(["presets", "aggregation"]) == 0
     mine = tmp_path / "mine.toml"
@@ -268,3 +271,10 @@ def test_a_config_file_of_ones_own_is_a_task(tmp_path, capsys):
     assert p.tasks == {"mine": (str(mine), {})} and p.task_settings("mine")["environment.n_agents"] == 2
     assert main(["benchmark", "peers", "--tasks", str(tmp_path / "none.toml"), "--out", str(tmp_path / "c")]) == 2
     assert "--tasks: no config file" in _one_line_error(capsys)
+    # the file edited, the directory planned for it is refused (its recordings are of the old truth)
+    p.meta = check_directory(p.out, p.tasks, p.kinds, p.overrides)
+    (p.out).mkdir()
+    write_json(p.out / "benchmark.json", p.meta)
+    mine.write_text(mine.read_text().replace("truth = [-0.7, -1.0, 1.0, -1.0]", "truth = [-0.6, -1.0, 1.0, -1.0]"))
+    with pytest.raises(ConfigError, match=r"the config file of task 'mine' .* changed since the benchmark there"):
+        plan(tmp_path / "b", [str(mine)], ["metric-sse"], [300], [1], [0], sets)

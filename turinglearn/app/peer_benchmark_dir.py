@@ -16,6 +16,17 @@ def _learner_of(key: str) -> str:
     return key.rpartition(":")[0].partition("@")[0]
 
 
+def _contents(preset: str) -> dict[str, str]:
+    """A config file's digest (a task of one's own): edited, it defines another task, whose
+    recordings the directory's would not be."""
+    import hashlib
+
+    path = Path(preset)
+    if not path.is_file():
+        return {}
+    return {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
 def check_directory(
     out: Path, planned: Mapping[str, tuple[str, dict]], kinds: Mapping[str, str], overrides: Mapping[str, Any]
 ) -> dict[str, Any]:
@@ -25,7 +36,7 @@ def check_directory(
     ``kinds``: learner name -> learner.kind. Returns what benchmark.json is to hold: the
     directory's settings and these together."""
     path = out / "benchmark.json"
-    tasks = {t: {"preset": pr, "settings": ov} for t, (pr, ov) in planned.items()}
+    tasks = {t: {"preset": pr, "settings": ov, **_contents(pr)} for t, (pr, ov) in planned.items()}
     learners = dict(kinds)  # name -> learner.kind: a name means one learner in a directory
     merged = dict(overrides)
     if path.is_file():
@@ -48,6 +59,15 @@ def check_directory(
             )
             and all(before.get(name, kind) == kind for name, kind in kinds.items())
         )
+        edited = [
+            t for t, v in tasks.items()
+            if t in old["tasks"] and "sha256" in v and old["tasks"][t].get("sha256") != v["sha256"]
+        ]  # fmt: skip
+        if edited:
+            raise ConfigError(
+                f"--out {out}: the config file of task {edited[0]!r} ({tasks[edited[0]]['preset']}) changed since the "
+                "benchmark there recorded it; its recordings are of the old one: choose another --out, or restore it"
+            )
         if not same:
             raise ConfigError(
                 f"--out {out}: it holds a benchmark with other settings ({path}); rerun with those, "
