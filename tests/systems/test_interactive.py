@@ -635,3 +635,17 @@ def test_cli_passive_run(tmp_path, capsys):
     assert "passive = true" in (out / "config.toml").read_text()
     assert not (out / "interrogation.png").exists() and not (out / "interrogations.npz").exists()
     assert "b" in capsys.readouterr().out
+
+
+def test_a_passive_studys_intervals_are_drawn_under_the_schedule_it_watched(monkeypatch):
+    """A newcomer's moth watched under a constant call: habituation and recovery were recovered,
+    the threshold not; drawn under random stimuli, which the study never applied, every interval
+    read 'none (told apart)'. A passive study's intervals and power now use the passive schedule;
+    the headline C2ST still runs every schedule."""
+    import turinglearn.app.swarm_run as swarm_run
+
+    monkeypatch.setattr(swarm_run.SwarmExperiment, "_most_powerful", lambda *a: "random")  # what auto would pick
+    settings = {**SMALL, "learner.passive": True, "evaluation.c2st_trials": 20}
+    summary = turinglearn.learn("sensor-identification", generations=2, overrides=settings).summary()
+    assert summary["test"]["schedule"] == "passive"
+    assert set(summary["c2st_by_schedule"]) == {"random", "passive"}

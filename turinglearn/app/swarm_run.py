@@ -226,7 +226,11 @@ class SwarmExperiment:
             held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule, "c2st_samples": int(sides)}
             if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
                 t0, name = time.perf_counter(), headline
-                if schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
+                if schedules and ev.c2st_schedule == "auto" and system.passive:
+                    # a passive study's intervals say what its observations pin down: under the
+                    # schedule it watched, not under stimuli it never applied
+                    name = "passive"
+                elif schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
                     name = self._most_powerful(inferred, schedules)
                 held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
                 with_spread(held_out["interval"], since(history, self.estimate_from), self.names, ev, self.ranges)

@@ -57,7 +57,9 @@ class EvaluationConfig:
     ``interrogators`` (the final interrogators, population plus hall of fame, closed loop),
     a path to a ``.npy`` file of shape [T, k] or [n, T, k] (a schedule of one's own), or
     ``auto`` (the default: every schedule that applies is run and the headline C2ST is the
-    one under which the model is told apart best). Systems without stimuli have one test.
+    one under which the model is told apart best; power and intervals use the schedule with the
+    most power, or, in a passive study, the passive schedule it watched). Systems without
+    stimuli have one test.
     intervals: ``fast`` (the default), ``thorough`` (twice the trials, finer search, more
     permutations) or ``off``: an interval for every parameter by inverting the fast test, and
     its power against moved parameters.
