@@ -866,3 +866,18 @@ def test_checks_are_fast():
     for env_id in ("turinglearn/Aggregation-v0", "turinglearn/StimulusResponse-v0"):
         inspect_environment(env_id)
     assert time.perf_counter() - start < 10  # about 1 s on an idle core
+
+
+def test_a_feature_far_beyond_order_one_is_warned_of():
+    """A newcomer's moth reported its call in Hz (20,000-100,000): the checker passed it and the
+    run learned nothing (the networks saturate); it is now a warning naming the fix."""
+
+    class Hz(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f * 1e4
+
+    report = inspect_environment(Hz())
+    assert report.problems == []
+    (w,) = report.warnings
+    assert w.startswith("feature 'position' reaches ") and "so its values are of order 0.1 to 1" in w

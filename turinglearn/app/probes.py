@@ -23,7 +23,7 @@ what the answers mean, with rollouts a learner would run:
   is reported before a long run;
 - **spread** (a warning): a feature whose standard deviation over the probe (the truth and
   distant models) is below the held-out test's tracking noise (``evaluation.c2st_noise``)
-  is swamped by it;
+  is swamped by it; one whose values reach beyond ``LARGE`` saturates the networks;
 - **each parameter** (a warning): the truth with one parameter alone moved to the distant
   model's value must change what is observed as the signal probe asks of the whole model, so
   a parameter the simulator never reads (or one seen only together with another) is named
@@ -48,6 +48,8 @@ SHARED_BELOW = 0.5
 SIGNAL_SWARMS = 2
 #: a distant model must change some feature by this much of its spread (see :func:`effect`)
 MIN_EFFECT = 0.1
+#: a feature whose values reach beyond this is warned of: networks saturate on such inputs
+LARGE = 100.0
 #: replicates of each trial (swarm) when the draws depend on the parameter values; a trial's
 #: replicates are not those of its own row when some cell is further than chance allows at
 #: FALSE_ALARM over all cells and another row fits them BETTER times as well (:func:`_misrouted`)
@@ -162,11 +164,19 @@ def unread_warning(names, i: int, truth: np.ndarray, row: np.ndarray, e: np.ndar
 
 def spread_warnings(feats: np.ndarray, names, noise: float) -> list[str]:
     """feats [..., F] of the truth and distant models; a warning per feature whose spread is
-    below ``noise``."""
+    below ``noise``, or whose values are far beyond order 1 (``LARGE``)."""
+    flat = feats.reshape(-1, feats.shape[-1])
+    std, top = flat.std(axis=0), np.abs(flat).max(axis=0)
+    large = [
+        f"feature {name!r} reaches {t:.3g} (standard deviation {sd:.3g}) over the probe: the discriminators' "
+        "networks saturate on inputs far beyond order 1 and learn little from it; scale it (and its feature_space) "
+        "so its values are of order 0.1 to 1"
+        for name, sd, t in zip(names, std, top, strict=True)
+        if t > LARGE
+    ]
     if not noise > 0:
-        return []
-    std = feats.reshape(-1, feats.shape[-1]).std(axis=0)
-    return [
+        return large
+    return large + [
         f"feature {name!r} has a standard deviation of {s:.3g} over the probe's steps and trials (the truth and distant models), below the "
         f"held-out test's tracking noise (evaluation.c2st_noise = {noise:g}), which will swamp it: scale the "
         "feature so its spread is of order 0.1 to 1, or set evaluation.c2st_noise to the precision at which "
