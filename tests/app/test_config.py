@@ -187,3 +187,20 @@ def test_defaults_are_the_aggregation_preset_without_its_steadying_settings():
     }
     assert Config() == load_config("aggregation", plain)
     assert Config() != load_config("aggregation")
+
+
+def test_environment_settings_without_an_id_say_the_id_is_missing(tmp_path):
+    """A newcomer's [environment] table of their own system's settings without its id was told
+    the settings were unknown, listing aggregation's."""
+    from turinglearn.config import load_config
+    from turinglearn.errors import ConfigError
+
+    path = tmp_path / "mine.toml"
+    path.write_text("[environment]\npassive_level = 0.7\n")
+    with pytest.raises(ConfigError) as e:
+        load_config(path)
+    assert str(e.value).startswith(
+        "environment.id: [environment] sets 'passive_level' but names no id, so the default environment"
+    )
+    path.write_text("[environment]\nsteps = 50\n")  # the default environment's own setting: its run
+    assert load_config(path).environment.options["steps"] == 50

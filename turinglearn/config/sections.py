@@ -213,6 +213,22 @@ class Config:
         return from_dict(data)
 
 
+def _settings_without_an_id(table: Mapping[str, Any]) -> None:
+    """An [environment] table of settings that the default environment does not have, and no
+    id: the user's own system's id was left out (its settings were refused as the default's)."""
+    from turinglearn.environments import config_class
+
+    names = {f.name for f in fields(config_class(EnvironmentConfig.id))}
+    foreign = [k for k in table if k not in names]
+    if foreign:
+        raise ConfigError(
+            f"[environment] sets {', '.join(map(repr, foreign))} but names no id, so the default environment, "
+            f"{EnvironmentConfig.id}, which has no such setting, would run: add id = \"module:Name-v0\" for a "
+            "system of your own (docs/own-system.md), or the id of the environment these settings belong to",
+            "environment.id",
+        )
+
+
 def validate_environment(env: EnvironmentConfig):
     """The environment's own config object; unknown ids, modules that fail to import and bad
     options are ConfigErrors (:func:`turinglearn.environments.id_problem` says which)."""
@@ -268,6 +284,8 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
         if key in data:
             kwargs[key] = coerce(data[key], typing.get_type_hints(Config)[key], key)
     env_table = dict(data.get("environment", {}))
+    if env_table and "id" not in env_table:
+        _settings_without_an_id(env_table)
     env = EnvironmentConfig(id=coerce(env_table.pop("id", EnvironmentConfig.id), str, "environment.id"))
     kwargs["environment"] = EnvironmentConfig(id=env.id, options=env_table)
     defaults = Config()
