@@ -881,3 +881,53 @@ def test_a_feature_far_beyond_order_one_is_warned_of():
     assert report.problems == []
     (w,) = report.warnings
     assert w.startswith("feature 'position' reaches ") and "so its values are of order 0.1 to 1" in w
+
+
+def test_the_route_of_a_policy_model_is_checked_where_one_is_asked_for():
+    """A policy model (models.kind mlp, gru, gp) runs through reset, sense and step, which the
+    checker never ran: a newcomer's step gave 2 features of 3 and the run died in numpy; a sense
+    beyond n_states raised an IndexError."""
+    from turinglearn.app.build import make_simulator
+    from turinglearn.config import load_config
+
+    sim = make_simulator(load_config("aggregation", {"environment.steps": 10, "environment.n_agents": 4}))
+    assert inspect_environment(sim, policy=True).ok  # the built-in swarm: its route and its rollout agree
+
+    class TwoOfThree(type(sim)):
+        feature_names = ("linear_speed", "angular_speed", "third")
+
+        def rollout(self, params, rng, *, record=False):
+            r = super().rollout(params, rng, record=record)
+            return SimpleNamespace(features=np.concatenate([r.features, r.features[..., :1]], axis=-1))
+
+    broken = TwoOfThree(sim.config)
+    assert inspect_environment(broken).ok  # its rollout is right
+    (p,) = inspect_environment(broken, policy=True).problems
+    assert p.startswith("step(state, wheels)'s features at t = 0 returned shape (2, 8, 2); expected (2, 8, 3)")  # 4 + 4 robots
+
+    class Overflow(type(sim)):  # its rollout is right; its sense, read by a policy only, is not
+        def sense(self, state):
+            return super().sense(state) + 2
+
+        def rollout(self, params, rng, *, record=False):
+            return type(sim)(self.config).rollout(params, rng, record=record)
+
+    (p,) = inspect_environment(Overflow(sim.config), policy=True).problems
+    assert p.startswith("sense(state) returned sensor state 2; the model family has n_states = 2: whole numbers 0 .. 1")
+
+    (p,) = inspect_environment(Spring(), policy=True).problems  # interactive: no swarm to run a policy in
+    assert p.startswith("a policy model (models.kind mlp, gru or gp) runs in a swarm")
+
+
+def test_check_refuses_a_model_kind_its_system_cannot_run(tmp_path, monkeypatch, capsys):
+    """`turinglearn check --set models.kind=mlp` passed a system `turinglearn run` refused."""
+    from turinglearn.app.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["init", "swarm", "kinds_swarm"]) == 0
+    capsys.readouterr()
+    assert main(["check", "kinds_swarm.toml"]) == 0
+    assert main(["check", "kinds_swarm.toml", "--set", "models.kind='mlp'"]) == 2
+    out = capsys.readouterr()
+    assert "a policy model (models.kind mlp, gru or gp) runs in the place of a reactive controller" in out.out + out.err

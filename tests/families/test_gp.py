@@ -171,11 +171,14 @@ def test_state_dict_round_trip_continues_identically(tmp_path):
 def test_gp_run_reports_its_program(tmp_path, capsys, tiny):
     settings = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
+    settings += ["--set", 'evaluation.intervals="fast"']  # asked for: the table says why there are none
     assert main(["run", "aggregation-gp", "--out", str(out), "--generations", "2", *settings, "--quiet"]) == 0
     printed = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())
     assert summary["program"].startswith("v_left = ") and "v_right = " in summary["program"]
     assert f"evolved program: {summary['program']}" in printed
+    # the empty interval column says why (a newcomer saw 'not computed' with no reason)
+    assert "intervals and the held-out test: not computed (the models are policies or programs" in printed
     assert summary["parameters"] == ["v_l0", "v_r0", "v_l1", "v_r1"] and summary["models_kind"] == "gp"
     # the same seed gives the same programs
     a = turinglearn.learn("aggregation-gp", seed=2, overrides=tiny)

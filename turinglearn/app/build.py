@@ -48,8 +48,9 @@ def build_system(config: Config, simulator=None):
     if model.policy is not None:
         if interactive or not isinstance(sim.model_family, ReactiveController):
             raise ConfigError(
-                f"{mc.kind!r} runs a policy in the place of a swarm's reactive controller; {where} has none. "
-                "Use models.kind = 'reactive'",
+                f"{mc.kind!r} runs a policy in the place of a swarm's reactive controller; {where} has none (a swarm "
+                "whose model_family is ReactiveController(n_states=S), wheel speeds per sensor state, with reset, "
+                "sense and step: docs/own-system.md, 'Policy and program models'). Use models.kind = 'reactive'",
                 "models.kind",
             )
         if model.requires:

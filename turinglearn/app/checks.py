@@ -24,7 +24,7 @@ import numpy as np
 
 from turinglearn.app.probes import call as _call
 from turinglearn.app.probes import float_array as _float_array
-from turinglearn.app.probes import interactive_probes, swarm_probes
+from turinglearn.app.probes import interactive_probes, policy_probes, swarm_probes
 from turinglearn.core.contracts import (
     DiscriminatorFamily,
     InteractiveSimulator,
@@ -364,7 +364,9 @@ def _swarm_problems(sim, seed: int, noise: float) -> tuple[list[str], list[str]]
     return swarm_probes(sim, seed, noise)
 
 
-def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> CheckReport:
+def inspect_environment(
+    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False
+) -> CheckReport:
     """Everything :func:`check_environment` checks, as a :class:`CheckReport` (never raises
     for the simulator's faults)."""
     if noise is None:
@@ -414,10 +416,19 @@ def inspect_environment(sim_or_id, seed: int = 0, noise: float | None = None) ->
     found = (_interactive_problems if interactive else _swarm_problems)(sim, seed, noise)
     problems += found[0]
     report.warnings += found[1]
+    if policy and not problems:
+        if interactive:
+            problems.append("a policy model (models.kind mlp, gru or gp) runs in a swarm; this simulator is interactive")
+        else:
+            found = policy_probes(sim, seed)
+            problems += found[0]
+            report.warnings += found[1]
     return report
 
 
-def check_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> CheckReport:
+def check_environment(
+    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False
+) -> CheckReport:
     """Check a batched simulator (or a registered id) against its contract
     (:class:`~turinglearn.core.contracts.SwarmSimulator` or
     :class:`~turinglearn.core.contracts.InteractiveSimulator`) and probe what it does.
@@ -431,9 +442,10 @@ def check_environment(sim_or_id, seed: int = 0, noise: float | None = None) -> C
     model distinguishable. Raises :class:`ContractError` listing every problem; returns the
     :class:`CheckReport`, whose warnings (a feature whose spread is below the held-out test's
     tracking noise ``noise``, default ``evaluation.c2st_noise``) are also issued as
-    :class:`CheckWarning`\\ s.
+    :class:`CheckWarning`\\ s. ``policy``: also the route a policy model (``models.kind`` ``mlp``,
+    ``gru``, ``gp``) takes, through ``reset``, ``sense`` and ``step`` (:func:`~turinglearn.app.probes.policy_probes`).
     """
-    report = inspect_environment(sim_or_id, seed, noise)
+    report = inspect_environment(sim_or_id, seed, noise, policy)
     if report.problems:
         raise ContractError(report.what, report.problems)
     for w in report.warnings:

@@ -340,9 +340,9 @@ def cmd_benchmark_peers(args) -> int:
 def cmd_check(args) -> int:
     """The checker (turinglearn.check_environment) on the simulator a preset or config file
     builds: the report, and exit 2 where the simulator breaks its contract."""
-    from turinglearn.app.build import make_simulator
+    from turinglearn.app.build import build_system, make_simulator
     from turinglearn.app.checks import inspect_environment
-    from turinglearn.app.preflight import check_names_an_environment, truth_advice
+    from turinglearn.app.preflight import check_names_an_environment, truth_advice, uses_policy
     from turinglearn.config import Config, load_config
 
     config = load_config(args.config, list(args.overrides))
@@ -355,7 +355,10 @@ def cmd_check(args) -> int:
             f"{config.environment.id} has no truth: the checker probes around one, so {truth_advice(config)} to "
             "check it"
         )
-    report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise)
+    policy = uses_policy(config)
+    report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise, policy=policy)
+    if report.ok:  # the config's kinds fit the simulator, as a run builds them (a ConfigError names the setting)
+        build_system(config, sim)
     report.what = f"{config.environment.id} ({type(sim).__name__})"
     print(report)
     return 0 if report.ok else EXIT_USAGE

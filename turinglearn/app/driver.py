@@ -33,6 +33,7 @@ from turinglearn.app.preflight import (
     check_environment_overrides,
     check_names_an_environment,
     check_own_environment,
+    uses_policy,
 )
 from turinglearn.app.results import LearnResult
 from turinglearn.app.runs import RunDir
@@ -394,5 +395,7 @@ def learn(
     if simulator is not None and check and isinstance(cfg, Config) and not (cfg.data and untrue):
         from turinglearn.app.checks import check_environment
 
-        check_environment(simulator, noise=cfg.evaluation.c2st_noise)  # raises ContractError, one line a problem
+        check_environment(  # raises ContractError, one line a problem
+            simulator, noise=cfg.evaluation.c2st_noise, policy=uses_policy(cfg)
+        )
     return run_experiment(cfg, out=out, progress=progress, hooks=hooks, simulator=simulator)

@@ -84,7 +84,7 @@ def check_own_environment(config) -> None:
     sim = make_simulator(config)
     if config.data and "truth" in dir(sim) and sim.truth is None:
         return
-    check_environment(sim, noise=config.evaluation.c2st_noise)
+    check_environment(sim, noise=config.evaluation.c2st_noise, policy=uses_policy(config))
 
 
 def truth_advice(config) -> str:
@@ -101,3 +101,11 @@ def truth_advice(config) -> str:
         "give the simulator a truth inside the bounds (its attribute truth, [d]; or a truth field of its "
         "settings class, then environment.truth in the config)"
     )
+
+
+def uses_policy(config) -> bool:
+    """Whether ``config``'s models are policies run through the simulator's reset, sense and
+    step (``models.kind`` ``mlp``, ``gru``, ``gp``), which the checker then probes too."""
+    from turinglearn.app.registry import MODELS
+
+    return config.models.kind in MODELS and MODELS[config.models.kind].policy is not None

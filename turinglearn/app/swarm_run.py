@@ -237,6 +237,11 @@ class SwarmExperiment:
                 # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
                 # match between identical runs
                 self.trust_seconds = time.perf_counter() - t0
+            elif ev.intervals != "off":  # the table says why its interval column is empty
+                held_out["intervals_not_computed"] = (
+                    "the models are policies or programs, whose genotypes are not the controller the table reports; "
+                    "judge them by the C2ST and parameters.png"
+                )
         result = SwarmResult(
             config=config,
             names=tuple(self.names),
