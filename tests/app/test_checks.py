@@ -364,7 +364,7 @@ def test_passive_schedule_shape_and_range():
             return np.full((12, 1), 2.0)
 
     (p,) = _problems(check_environment, Loud())
-    assert p.startswith("passive_schedule() leaves the stimulus space")
+    assert p.startswith("passive_schedule() leaves the stimulus space") and p.endswith(": 2 at step 0")
 
 
 def test_step_that_ignores_the_batch_shape():

@@ -350,8 +350,13 @@ def _interactive_problems(sim, seed: int, noise: float) -> tuple[list[str], list
     schedule = _call(problems, "passive_schedule()", sim.passive_schedule)
     if schedule is not None:
         schedule = _float_array(problems, "passive_schedule()", schedule, (sim.config.steps, len(low)))
-        if schedule is not None and ((schedule < low) | (schedule > high)).any():
-            problems.append(f"passive_schedule() leaves the stimulus space [{low}, {high}]")
+        outside = None if schedule is None else (schedule < low) | (schedule > high)
+        if outside is not None and outside.any():
+            t, k = np.argwhere(outside)[0]
+            problems.append(
+                f"passive_schedule() leaves the stimulus space [{low}, {high}]: {schedule[t, k]:g} at step {t}"
+                + (f", stimulus dimension {k}" if schedule.shape[1] > 1 else "")
+            )
     more, warnings = interactive_probes(sim, low, high, seed, noise)
     return problems + more, warnings
 

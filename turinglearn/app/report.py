@@ -114,8 +114,14 @@ def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
         ax.plot(truth[i], truth[j], "kx", ms=9, label="truth")
     ax.set_xlabel(names[i])
     ax.set_ylabel(names[j])
+    accepted = acc <= pair["threshold"]
     ax.set_title(
-        "Where the held-out test cannot tell the model from the system (inside the line)", fontsize=8
+        "Where the held-out test cannot tell the model from the system (inside the line)"
+        if accepted.any() and not accepted.all()
+        else f"{'Every' if accepted.all() else 'No'} grid point accepted (accuracy up to {pair['threshold']:.3f})"
+        + ("" if accepted.all() else ": the accepted region lies between them;\nthe intervals are finer "
+           "(evaluation.intervals = 'thorough': a 15 x 15 grid)"),
+        fontsize=8,
     )
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
