@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from turinglearn.app.policy_probes import policy_probes
 from turinglearn.app.probes import call as _call
 from turinglearn.app.probes import float_array as _float_array
-from turinglearn.app.probes import interactive_probes, policy_probes, swarm_probes
+from turinglearn.app.probes import interactive_probes, swarm_probes
 from turinglearn.core.contracts import (
     DiscriminatorFamily,
     InteractiveSimulator,
@@ -448,7 +449,7 @@ def check_environment(
     :class:`CheckReport`, whose warnings (a feature whose spread is below the held-out test's
     tracking noise ``noise``, default ``evaluation.c2st_noise``) are also issued as
     :class:`CheckWarning`\\ s. ``policy``: also the route a policy model (``models.kind`` ``mlp``,
-    ``gru``, ``gp``) takes, through ``reset``, ``sense`` and ``step`` (:func:`~turinglearn.app.probes.policy_probes`).
+    ``gru``, ``gp``) takes, through ``reset``, ``sense`` and ``step`` (:func:`~turinglearn.app.policy_probes.policy_probes`).
     """
     report = inspect_environment(sim_or_id, seed, noise, policy)
     if report.problems:

@@ -61,13 +61,14 @@ def check_flags_agree(args) -> None:
     execution.device=cuda`` ran on the flag's device and said nothing."""
     from turinglearn.config import parse_override
 
-    given = dict(parse_override(o) for o in getattr(args, "overrides", None) or [])
+    typed = vars(args)  # each command has some of the flags
+    given = dict(parse_override(o) for o in typed.get("overrides") or [])
     flags = {
-        "execution.device": ("--device", None if getattr(args, "device", None) == "auto" else getattr(args, "device", None)),
-        "execution.backend": ("--backend", getattr(args, "backend", None)),
-        "execution.workers": ("--workers", getattr(args, "workers", None)),
-        "generations": ("--generations", getattr(args, "generations", None)),
-        "seed": ("--seed", getattr(args, "seed", None)),
+        "execution.device": ("--device", None if typed.get("device") == "auto" else typed.get("device")),
+        "execution.backend": ("--backend", typed.get("backend")),
+        "execution.workers": ("--workers", typed.get("workers")),
+        "generations": ("--generations", typed.get("generations")),
+        "seed": ("--seed", typed.get("seed")),
         **{k: ("--max-time" if k.endswith("max_time") else "--max-simulations", v) for k, v in stopping_overrides(args).items()},
     }
     for key, (flag, value) in flags.items():

@@ -36,6 +36,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from turinglearn.app.probe_statistics import (
+    REPLICATES,
+    beyond_chance,
+    distance,
+    effect_in_distribution,
+    misrouted,
+    unchanged,
+)
 from turinglearn.core.contracts import feature_space
 
 #: the per-row probe's trials: (interrogators, trials), the trials' rows far, truth, mid, truth
@@ -50,12 +58,6 @@ SIGNAL_SWARMS = 2
 MIN_EFFECT = 0.1
 #: a feature whose values reach beyond this is warned of: networks saturate on such inputs
 LARGE = 100.0
-#: replicates of each trial (swarm) when the draws depend on the parameter values; a trial's
-#: replicates are not those of its own row when some cell is further than chance allows at
-#: FALSE_ALARM over all cells and another row fits them BETTER times as well (:func:`_misrouted`)
-REPLICATES = 64
-FALSE_ALARM = 1e-3
-BETTER = 4.0
 
 
 def call(problems: list[str], what: str, fn, *args, **kwargs):
@@ -230,45 +232,6 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
     return np.stack(feats)
 
 
-def _distance(got: np.ndarray, ref: np.ndarray) -> np.ndarray:
-    """How far the replicates got [R, ...] lie from the replicates ref [R', ...] of a row: per
-    cell, the squared difference of their means in units of its sampling variance (a chi-square
-    of one degree of freedom when both are samples of one distribution). A cell constant over
-    both sets of replicates (a feature the noise never reaches, such as a stimulus) is 0 where
-    the two constants agree and infinite where they differ."""
-    scale = np.maximum(np.abs(ref).max(axis=0), np.abs(got).max(axis=0))
-    var = ref.var(axis=0) / len(ref) + got.var(axis=0) / len(got)
-    diff = got.mean(axis=0) - ref.mean(axis=0)
-    still = var <= (1e-12 * np.maximum(scale, 1e-300)) ** 2
-    out = np.where(still, 0.0, diff**2 / np.where(still, 1.0, var))
-    return np.where(still & (np.abs(diff) > 1e-9 * np.maximum(scale, 1e-300)), np.inf, out).ravel()
-
-
-def effect_in_distribution(truth_reps: np.ndarray, model_reps: np.ndarray) -> np.ndarray:
-    """:func:`effect` for runs that do not share their noise draw for draw (a step whose draws
-    depend on the parameter values): the root mean square over cells of the difference of the
-    replicates' means [R, ..., F] (axis 0), less what sampling alone gives it, in units of the
-    truth's spread, per feature [F]."""
-    f = truth_reps.shape[-1]
-    diff = (model_reps.mean(axis=0) - truth_reps.mean(axis=0)).reshape(-1, f)
-    chance = (model_reps.var(axis=0) / len(model_reps) + truth_reps.var(axis=0) / len(truth_reps)).reshape(-1, f)
-    diff2 = np.maximum((diff**2 - chance).mean(axis=0), 0.0)
-    spread = truth_reps.reshape(-1, f).std(axis=0)
-    return np.where(diff2 > 0, np.sqrt(diff2) / np.maximum(spread, 1e-300), 0.0)
-
-
-def _unchanged(moved: np.ndarray, truth: np.ndarray, far: np.ndarray) -> bool:
-    """In distribution over replicates [R, ...]: features of a row moved to the distant model
-    that stay those of the truth where the distant model's own are clearly not (as a robot or
-    replica that runs another's row)."""
-    z_moved, z_far = _distance(moved, truth), _distance(far, truth)
-    return (
-        _beyond_chance(z_far)
-        and not _beyond_chance(z_moved)
-        and float(z_far.mean()) > BETTER * max(float(z_moved.mean()), 1.0)
-    )
-
-
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
     """The own-rows probe for a step whose draws depend on the parameter values, where trials
     cannot be compared exactly: ``REPLICATES`` interrogators with the same stimuli replicate every
@@ -291,7 +254,7 @@ def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
     s = len(layout)
     reps = {label: np.moveaxis(r, 1, 0) for label, r in refs.items()}  # [R, T, S, F]
     got = np.moveaxis(got, 1, 0)
-    z2 = [[_distance(got[:, :, j], reps[labels[i]][:, :, j]) for i in range(s)] for j in range(s)]
+    z2 = [[distance(got[:, :, j], reps[labels[i]][:, :, j]) for i in range(s)] for j in range(s)]
     return z2, reps
 
 
@@ -303,30 +266,6 @@ def _stochastic(sim, runs: list[tuple[np.ndarray, np.ndarray]], stimuli: np.ndar
         if other is not None and not _same(feats, other):
             return True
     return False
-
-
-def _beyond_chance(z2: np.ndarray) -> bool:
-    """Whether some cell's distance is further than chance allows between samples of one
-    distribution (at ``FALSE_ALARM`` over all the cells, Bonferroni)."""
-    from scipy.stats import chi2
-
-    return bool(z2.size) and float(z2.max()) > chi2.isf(FALSE_ALARM / z2.size, 1)
-
-
-def _misrouted(z2, labels) -> list[int]:
-    """The trials j whose replicates are not those of their own row, from the cells' squared
-    standardised distances z2[j][i] of trial j from row ``labels[i]``: some cell too far for
-    chance (the Bonferroni bound of ``FALSE_ALARM`` over the cells) and another row fitting the
-    trial ``BETTER`` times as well on average (as a trial that reads another's row does)."""
-    bad = []
-    for j, row in enumerate(z2):
-        own = row[j]
-        if not _beyond_chance(own):
-            continue
-        others = [z.mean() for i, z in enumerate(row) if labels[i] != labels[j]]
-        if others and min(others) * BETTER < own.mean():
-            bad.append(j)
-    return bad
 
 
 _VALUE_DRAWS = (
@@ -384,10 +323,10 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         if found is None:
             return problems, []
         z2, reps = found
-        bad = _misrouted(z2, labels)
+        bad = misrouted(z2, labels)
 
         def follows(j: int, j0: int) -> bool:
-            return not _beyond_chance(z2[j][j0])
+            return not beyond_chance(z2[j][j0])
     else:
 
         def follows(j: int, j0: int) -> bool:
@@ -527,7 +466,7 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
     truth_r, far_r, own_r = reps(all_truth), reps(all_far), reps(mixed[b])
     if beside is None or truth_r is None or far_r is None or own_r is None:
         return problems, []
-    if _misrouted([[_distance(beside[1::2], own_r), _distance(beside[1::2], truth_r)]], ["own", "other"]):
+    if misrouted([[distance(beside[1::2], own_r), distance(beside[1::2], truth_r)]], ["own", "other"]):
         return [*problems, _BESIDE.format(b=b)], []
     where = f"over {REPLICATES} swarms each"
     e = effect_in_distribution(truth_r, far_r)
@@ -537,14 +476,14 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
     replicas = reps(mixed[0])
     if replicas is None:
         return problems, []
-    if _unchanged(replicas[:, n_agents:], truth_r[:, n_agents:], far_r[:, n_agents:]):
+    if unchanged(replicas[:, n_agents:], truth_r[:, n_agents:], far_r[:, n_agents:]):
         return [*problems, _REPLICAS.format(far=_fmt(far))], []
     still = []
     for i, r in enumerate(robots):
         single = own_r if b + i == b else reps(mixed[b + i])
         if single is None:
             return problems, []
-        if _unchanged(single[:, r], truth_r[:, r], far_r[:, r]):
+        if unchanged(single[:, r], truth_r[:, r], far_r[:, r]):
             still.append(r)
     if still:
         return [*problems, _ROBOTS.format(still=still)], []
@@ -645,86 +584,3 @@ def swarm_probes(sim, seed: int, noise: float):
             return problems, warnings
         warnings += unread_warning(sim.model_family.names, i, truth, row, effect(ref[whole], feats[whole]))
     return problems, warnings
-
-
-# --- the route of a policy model through a swarm simulator ------------------------------------
-
-#: steps of the policy route the probe takes
-POLICY_STEPS = 5
-
-
-def policy_probes(sim, seed: int) -> tuple[list[str], list[str]]:
-    """The route a policy model (``models.kind`` ``mlp``, ``gru`` or ``gp``) takes through a
-    swarm simulator (:class:`~turinglearn.families.policies.PolicySwarm`): a reactive
-    controller's family, ``reset(rng, B)``, ``sense(state)`` -> sensor states [B, N] in
-    ``0 .. n_states - 1``, ``step(state, wheels [B, N, 2])`` -> (state, features [B, N, F]);
-    and, with the truth in every robot, the same features as ``rollout`` (a warning: the
-    route and the rollout must simulate one swarm)."""
-    from turinglearn.families.parametric import ReactiveController
-
-    fam = sim.model_family
-    if not isinstance(fam, ReactiveController):
-        return [
-            "a policy model (models.kind mlp, gru or gp) runs in the place of a reactive controller: model_family "
-            f"must be turinglearn.families.parametric.ReactiveController(n_states=S), wheel speeds per sensor state; "
-            f"got {type(fam).__name__}"
-        ], []
-    missing = [m for m in ("reset", "sense", "step") if not callable(getattr(sim, m, None))]
-    if missing:
-        return [
-            f"a policy model steps the swarm itself, and the simulator lacks {', '.join(missing)}: reset(rng, B) -> "
-            "state; sense(state) -> sensor states [B, N] in 0 .. S-1; step(state, wheels [B, N, 2]) -> (state, "
-            "features [B, N, F]) (docs/own-system.md, 'Policy and program models')"
-        ], []
-    problems: list[str] = []
-    b, n, f, states = 2, sim.config.n_agents + sim.config.n_replicas, len(sim.feature_names), fam.n_states
-    truth = np.broadcast_to(np.asarray(sim.truth, float), (b, n, fam.n_params))
-    steps = min(POLICY_STEPS, sim.config.steps)
-
-    def route(rng):  # the truth in every robot through reset, sense and step -> features [B, N, t, F]
-        state = call(problems, f"reset(rng, {b})", sim.reset, rng, b)
-        feats = []
-        for t in range(steps):
-            if state is None:
-                return None
-            sensor = call(problems, f"sense(state) at t = {t}", sim.sense, state)
-            if sensor is None:
-                return None
-            sensor = np.asarray(sensor)
-            if sensor.shape != (b, n):
-                problems.append(f"sense(state) returned shape {sensor.shape}; expected ({b}, {n}) = (B, N)")
-                return None
-            bad = sensor[(sensor != np.round(sensor)) | (sensor < 0) | (sensor >= states)]
-            if bad.size:
-                problems.append(
-                    f"sense(state) returned sensor state {bad.flat[0].item()!r}; the model family has n_states = {states}: "
-                    f"whole numbers 0 .. {states - 1}"
-                )
-                return None
-            res = call(problems, f"step(state, wheels [{b}, {n}, 2]) at t = {t}", sim.step, state, fam.act(truth, sensor.astype(np.intp)))
-            if res is None:
-                return None
-            if not (isinstance(res, tuple) and len(res) == 2):
-                problems.append(f"step(state, wheels) must return (state, features [B, N, F]), got {type(res).__name__}")
-                return None
-            state, out = res
-            out = float_array(problems, f"step(state, wheels)'s features at t = {t}", out, (b, n, f), features=True)
-            if out is None:
-                return None
-            feats.append(out)
-        return np.stack(feats, axis=2)
-
-    via_step = route(np.random.default_rng(seed))
-    if via_step is None:
-        return problems, []
-    rolled = call(problems, "rollout", sim.rollout, truth.copy(), np.random.default_rng(seed))
-    if rolled is None:
-        return problems, []
-    whole = np.asarray(rolled.features, float)[:, :, :steps]
-    if whole.shape == via_step.shape and not np.allclose(whole, via_step, rtol=1e-6, atol=1e-9):
-        return problems, [
-            "reset, sense and step with the truth in every robot gave other features than rollout with the truth "
-            "(the same seed): a policy model runs through reset, sense and step, so they must simulate the swarm "
-            "rollout does (the same noise, drawn in the same order)"
-        ]
-    return problems, []

@@ -33,7 +33,7 @@ def record(
     if out.exists() and not overwrite:
         raise TuringLearnError(f"--out {str(out)!r} exists; choose another file, or replace it with --overwrite")
     sim = make_simulator(cfg)
-    if getattr(sim, "truth", None) is None:
+    if "truth" not in dir(sim) or sim.truth is None:
         from turinglearn.app.preflight import truth_advice
 
         raise TuringLearnError(

@@ -29,6 +29,7 @@ from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
 from turinglearn.peers.learner import PeerLearner
 from turinglearn.systems.interactive import InteractiveSystem, Interrogators
+from turinglearn.systems.recorded import RecordedSystem
 
 
 class SwarmExperiment:
@@ -222,7 +223,7 @@ class SwarmExperiment:
             c2st = by_schedule[headline]
             # samples a side: a trial's genuine individual against as many of its replicas (a
             # recording gives a test no more trials than it fills)
-            sides = system.test_trials(ev.c2st_trials) if hasattr(system, "test_trials") else ev.c2st_trials
+            sides = system.test_trials(ev.c2st_trials) if isinstance(system, RecordedSystem) else ev.c2st_trials
             held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule, "c2st_samples": int(sides)}
             if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
                 t0, name = time.perf_counter(), headline

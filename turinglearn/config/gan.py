@@ -250,7 +250,7 @@ class GANConfig:
             ("restart_when", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
             ("restarts", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
         ):
-            if getattr(self.stopping, key) != getattr(default, key):
+            if vars(self.stopping)[key] != vars(default)[key]:
                 raise ConfigError(f"a GAN does not use it: {why}; leave it out", f"stopping.{key}")
         if not self.data:
             raise ConfigError(

@@ -97,7 +97,7 @@ def coerce(value, tp, key: str):
         return value
     # a settings class of one's own (an environment's config) with a type a TOML file cannot hold
     raise ConfigError(
-        f"cannot be set from a config: its field is annotated {getattr(tp, '__name__', tp)!s}, not one of int, float, "
+        f"cannot be set from a config: its field is annotated {tp.__name__ if isinstance(tp, type) else tp}, not one of int, float, "
         "str, bool, tuple[float, ...] (annotate the field with one of them, e.g. truth: tuple[float, ...] = (0.5, 0.2))",
         key,
     )

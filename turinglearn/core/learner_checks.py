@@ -16,9 +16,11 @@ def check_inputs(learner) -> None:
     the simulator's ``feature_names``; a snapshot system's own ``n_inputs``): caught when the
     learner is built, not in the first generation's judging (an ``ElmanNetwork()`` reads
     aggregation's 2 features by default)."""
-    have = getattr(learner.discriminator, "n_inputs", None)
-    want = getattr(learner.system, "n_inputs", None)
-    names = getattr(getattr(learner.system, "sim", None), "feature_names", None)
+    disc, system = learner.discriminator, learner.system
+    have = disc.n_inputs if "n_inputs" in dir(disc) else None  # the contract's; a user's family may lack it
+    want = system.n_inputs if "n_inputs" in dir(system) else None  # a snapshot system's own
+    sim = system.sim if "sim" in dir(system) else None
+    names = sim.feature_names if sim is not None and "feature_names" in dir(sim) else None
     by_names = want is None and names is not None
     if by_names:
         want = len(names)
