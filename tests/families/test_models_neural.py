@@ -96,3 +96,19 @@ def test_importing_turinglearn_loads_neither_torch_nor_deap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize(
+    "preset, key, value, uses",
+    [
+        ("aggregation", "models.hidden", 8, "mlp and gru policies"),
+        ("aggregation-mlp", "models.max_nodes", 30, "gp programs"),
+        ("aggregation-gp", "models.sigma_init", 0.5, "the ES's parameter vectors"),
+    ],
+)
+def test_a_model_setting_its_kind_does_not_read_is_refused(preset, key, value, uses):
+    """A newcomer's models.hidden with reactive models, max_nodes with mlp and sigma_init with gp
+    were accepted and changed nothing."""
+    with pytest.raises(ConfigError, match=rf"^{key}: changes nothing for models.kind = .*: it is for {uses}"):
+        load_config(preset, {key: value})
+    load_config(preset)  # as shipped: every setting read

@@ -36,6 +36,8 @@ from turinglearn.config.stopping import StoppingConfig
 # the one float setting where infinity means something: no cap on the step sizes
 # (docs/design.md, "Step sizes"; the swarm presets' discriminators: sigma_max = inf)
 allow_infinity("models.sigma_max", "discriminators.sigma_max")
+#: a Config's models differ from ModelConfig's own defaults in these
+IN_A_CONFIG = {"sigma_max": 1.0}
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,23 @@ class ModelConfig(ESConfig):
                 "(models.crossover): leave recombination = 'discrete'",
                 "recombination",
             )
+        # a setting the kind does not read changes nothing: refused, as the learner's are
+        unread = {
+            "reactive": ("hidden", "weight_bound", "max_nodes", "crossover"),
+            "mlp": ("max_nodes", "crossover"),
+            "gru": ("max_nodes", "crossover"),
+            "gp": ("hidden", "weight_bound", "sigma_init", "sigma_min", "sigma_max", "init_low", "init_high", "bounds"),
+        }.get(self.kind, ())
+        default = {f.name: f.default for f in fields(ModelConfig)}
+        for key in unread:
+            if vars(self)[key] not in (default[key], IN_A_CONFIG.get(key, default[key])):
+                uses = {
+                    "hidden": "mlp and gru policies", "weight_bound": "mlp and gru policies",
+                    "max_nodes": "gp programs", "crossover": "gp programs",
+                }.get(key, "the ES's parameter vectors (gp programs evolve by DEAP's tree operators)")  # fmt: skip
+                raise ConfigError(
+                    f"changes nothing for models.kind = {self.kind!r}: it is for {uses}; leave it out", key
+                )
 
 
 @dataclass(frozen=True)
@@ -165,7 +184,7 @@ class Config:
     # every preset file starts from them (the aggregation preset steadies the estimate)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     learner: LearnerConfig = field(default_factory=LearnerConfig)
-    models: ModelConfig = field(default_factory=lambda: ModelConfig(sigma_max=1.0))
+    models: ModelConfig = field(default_factory=lambda: ModelConfig(**IN_A_CONFIG))
     discriminators: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
     execution: ExecutionConfig = field(default_factory=ExecutionConfig)
