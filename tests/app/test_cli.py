@@ -86,6 +86,9 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         (["run", "aggregation", "--generations", "3", "--set", "generations=5"], "--generations 3 and --set generations=5"),
         (["sweep", "aggregation", "--seeds", "2", "--max-simulations", "100", "--set", "stopping.max_simulations=50"],
          "--max-simulations 100 and --set stopping.max_simulations=50 disagree"),
+        (["run", "stimulus-response", "--passive", "--set", "learner.passive=false"], "--passive and --set learner.passive=false"),
+        (["run", "aggregation", "--scheduler", "tcp://host:1", "--set", "execution.backend='processes'"],
+         '--scheduler tcp://host:1 (the dask backend) and --set execution.backend="processes" disagree'),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):

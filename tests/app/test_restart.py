@@ -468,3 +468,25 @@ def test_each_restart_draws_its_populations_from_streams_of_its_own(tiny):
     assert not np.array_equal(drawn[0], drawn[1])  # the second restart is not the first again
     np.testing.assert_array_equal(drawn[0], drawn[2])  # the first keeps its streams: old runs reproduce
 
+
+
+
+def test_a_passive_studys_restart_check_runs_under_the_schedule_it_watched(monkeypatch):
+    """As its intervals do: the check judged a passive study's estimate under random stimuli the
+    study never applied, so a restart could be asked that no search could help."""
+    from helpers import SMALL_INTERACTIVE
+
+    import turinglearn.app.restart as restart
+
+    seen = []
+    real = restart.c2st_by_schedule
+
+    def capture(system, theta, rng, trials, folds, noise, schedules, choice):
+        seen.append((sorted(schedules or {}), choice))
+        return real(system, theta, rng, trials, folds, noise, schedules, choice)
+
+    monkeypatch.setattr(restart, "c2st_by_schedule", capture)
+    settings = {**SMALL_INTERACTIVE, "learner.passive": True, "evaluation.c2st_trials": 20,
+                "stopping.restart_above": 0.99, "stopping.restart_when": "at"}  # fmt: skip
+    turinglearn.learn("sensor-identification", generations=4, overrides=settings)
+    assert seen == [(["passive"], "passive")]

@@ -178,7 +178,7 @@ def test_gp_run_reports_its_program(tmp_path, capsys, tiny):
     assert summary["program"].startswith("v_left = ") and "v_right = " in summary["program"]
     assert f"evolved program: {summary['program']}" in printed
     # the empty interval column says why (a newcomer saw 'not computed' with no reason)
-    assert "intervals and the held-out test: not computed (the models are policies or programs" in printed
+    assert "intervals, power and trade-offs: not computed (the models are policies or programs" in printed
     assert summary["parameters"] == ["v_l0", "v_r0", "v_l1", "v_r1"] and summary["models_kind"] == "gp"
     # the same seed gives the same programs
     a = turinglearn.learn("aggregation-gp", seed=2, overrides=tiny)

@@ -57,24 +57,35 @@ def stopping_overrides(args) -> dict:
 
 
 def check_flags_agree(args) -> None:
-    """A flag and a ``--set`` of the setting it sets must agree: ``--device cpu --set
+    """A flag and a ``--set`` of the setting it stands for must agree: ``--device cpu --set
     execution.device=cuda`` ran on the flag's device and said nothing."""
     from turinglearn.config import parse_override
 
     typed = vars(args)  # each command has some of the flags
     given = dict(parse_override(o) for o in typed.get("overrides") or [])
+
+    def flag(name: str, value):  # (as typed, the setting's value) or None where the flag is absent
+        return None if value is None else (f"{name} {value}", value)
+
+    scheduler = typed.get("scheduler")
     flags = {
-        "execution.device": ("--device", None if typed.get("device") == "auto" else typed.get("device")),
-        "execution.backend": ("--backend", typed.get("backend")),
-        "execution.workers": ("--workers", typed.get("workers")),
-        "generations": ("--generations", typed.get("generations")),
-        "seed": ("--seed", typed.get("seed")),
-        **{k: ("--max-time" if k.endswith("max_time") else "--max-simulations", v) for k, v in stopping_overrides(args).items()},
+        "execution.device": flag("--device", typed.get("device")),
+        "execution.backend": flag("--backend", typed.get("backend"))
+        or (None if scheduler is None else (f"--scheduler {scheduler} (the dask backend)", "dask")),
+        "execution.scheduler": flag("--scheduler", scheduler),
+        "execution.workers": flag("--workers", typed.get("workers")),
+        "learner.passive": ("--passive", True) if typed.get("passive") else None,
+        "generations": flag("--generations", typed.get("generations")),
+        "seed": flag("--seed", typed.get("seed")),
+        **{
+            k: (f"{'--max-time' if k.endswith('max_time') else '--max-simulations'} {v:g}", v)
+            for k, v in stopping_overrides(args).items()
+        },
     }
-    for key, (flag, value) in flags.items():
-        if value is not None and key in given and given[key] != value:
+    for key, typed_flag in flags.items():
+        if typed_flag is not None and key in given and given[key] != typed_flag[1]:
             raise TuringLearnError(
-                f"{flag} {value} and --set {key}={json.dumps(given[key])} disagree: give one of them"
+                f"{typed_flag[0]} and --set {key}={json.dumps(given[key])} disagree: give one of them"
             )
 
 

@@ -31,7 +31,7 @@ def print_table(summary: dict) -> None:
         )
         print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
     if summary.get("intervals_not_computed"):
-        print(f"intervals and the held-out test: not computed ({summary['intervals_not_computed']})")
+        print(f"intervals, power and trade-offs: not computed ({summary['intervals_not_computed']})")
     if summary.get("posterior_interval"):  # a peer's own interval, beside the held-out test's above
         post, level = summary["posterior_interval"], (summary.get("posterior") or {}).get("level", 0.9)
         spans = ", ".join(

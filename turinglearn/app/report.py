@@ -119,8 +119,8 @@ def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
         "Where the held-out test cannot tell the model from the system (inside the line)"
         if accepted.any() and not accepted.all()
         else f"{'Every' if accepted.all() else 'No'} grid point accepted (accuracy up to {pair['threshold']:.3f})"
-        + ("" if accepted.all() else ": the accepted region lies between them;\nthe intervals are finer "
-           "(evaluation.intervals = 'thorough': a 15 x 15 grid)"),
+        + ("" if accepted.all() else ": a region it accepts, if any, lies between them;\nthe intervals are finer"
+           + (" (evaluation.intervals = 'thorough': a 15 x 15 grid)" if len(x) < 15 else "")),
         fontsize=8,
     )
     ax.legend(loc="best", fontsize=8)

@@ -160,7 +160,8 @@ def keys(i: int, *base: int) -> tuple[int, ...]:
 
 
 def accuracy_now(exp, record: Generation, j: int = 0) -> float:
-    """The held-out test's accuracy (its headline schedule) on the estimate the run would report
+    """The held-out test's accuracy (its headline schedule; a passive study's, the passive
+    schedule it watched) on the estimate the run would report
     after ``record`` (the panel's or the window's), at the run's ``j``-th check, from the
     restart's own random streams, so a run that is not restarted is the same run. In the run's
     evaluator (the same numbers on any backend)."""
@@ -172,9 +173,12 @@ def accuracy_now(exp, record: Generation, j: int = 0) -> float:
         )["inferred"]  # fmt: skip
     else:
         inferred = exp.window_estimate(exp.history)
+    schedules, choice = exp.schedules(record), ev.c2st_schedule
+    if schedules and choice == "auto" and learner.system.passive:  # a passive study: the schedule it watched
+        schedules, choice = {"passive": schedules["passive"]}, "passive"
     headline, by_schedule = c2st_by_schedule(
         learner.system, inferred, stream(seed, "restart", *keys(j, 1)), ev.c2st_trials, ev.c2st_folds, ev.c2st_noise,
-        exp.schedules(record), ev.c2st_schedule,
+        schedules, choice,
     )  # fmt: skip
     return by_schedule[headline]
 

@@ -242,16 +242,6 @@ class GANConfig:
         from turinglearn.config.schema import check_run_name
 
         check_run_name(self.name)
-        # [stopping] settings of the evolutionary runs' rules, which a GAN's do not read
-        default = StoppingConfig()
-        for key, why in (
-            ("window", "its convergence rule reads the image metric's rows (patience, tolerance), not a window"),
-            ("restart_at", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
-            ("restart_when", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
-            ("restarts", "a restart judges a parameter estimate with the held-out test; a GAN has none"),
-        ):
-            if vars(self.stopping)[key] != vars(default)[key]:
-                raise ConfigError(f"a GAN does not use it: {why}; leave it out", f"stopping.{key}")
         if not self.data:
             raise ConfigError(
                 f"give the images to learn: one of {', '.join(BUILTIN_DATA)}, a folder of PNG/JPEG images, "
@@ -327,3 +317,19 @@ def gan_config_from_dict(data: Mapping[str, Any]) -> GANConfig:
     if config.learner.kind != "gan":  # pragma: no cover - routed here only for kind = "gan"
         raise ConfigError("must be 'gan' in a GAN config", "learner.kind")
     return config
+
+
+def check_gan_stopping_in_use(config: GANConfig) -> None:
+    """The ``[stopping]`` settings of the evolutionary runs' rules, which a GAN's do not read,
+    are refused away from their defaults (by :func:`~turinglearn.config.load_config`, strict;
+    not of a run's own config.toml)."""
+    default = StoppingConfig()
+    restart = "a restart judges a parameter estimate with the held-out test; a GAN has none"
+    for key, why in (
+        ("window", "its convergence rule reads the image metric's rows (patience, tolerance), not a window"),
+        ("restart_at", restart),
+        ("restart_when", restart),
+        ("restarts", restart),
+    ):
+        if vars(config.stopping)[key] != vars(default)[key]:
+            raise ConfigError(f"a GAN does not use it: {why}; leave it out", f"stopping.{key}")

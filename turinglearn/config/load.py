@@ -19,9 +19,10 @@ from turinglearn.errors import ConfigError
 
 if typing.TYPE_CHECKING:  # pragma: no cover
     from turinglearn.config.gan import GANConfig
+from turinglearn.config.gan import check_gan_stopping_in_use
 from turinglearn.config.learner import check_settings_in_use, memory_hint
 from turinglearn.config.schema import set_dotted
-from turinglearn.config.sections import Config, from_dict
+from turinglearn.config.sections import Config, check_models_in_use, from_dict
 
 # --- sources: presets, files, overrides -------------------------------------------------------
 
@@ -90,9 +91,11 @@ def load_config(
 ) -> Config | GANConfig:
     """Read a preset or TOML file, apply overrides (``"key=value"`` strings or a mapping).
 
-    strict: also refuse a ``[learner]`` setting that changes nothing, one of a feature that is
-    off (:func:`~turinglearn.config.learner.check_settings_in_use`); False reads a run's own
-    ``config.toml`` as it was written, to resume or report it."""
+    strict: also refuse a setting that changes nothing: a ``[learner]`` one of a feature that is
+    off (:func:`~turinglearn.config.learner.check_settings_in_use`), a ``[models]`` one its kind
+    does not read (:func:`~turinglearn.config.sections.check_models_in_use`), a GAN's ``[stopping]``
+    one of the evolutionary rules; False reads a run's own ``config.toml`` as it was written, to
+    resume or report it."""
     data = read_source(preset_or_file)
     items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
     for key, value in items:
@@ -101,6 +104,9 @@ def load_config(
         config = from_dict(data)
         if strict and isinstance(config, Config):
             check_settings_in_use(config.learner)
+            check_models_in_use(config.models)
+        elif strict:
+            check_gan_stopping_in_use(config)
     except ConfigError as e:
         learner = data.get("learner")
         raise memory_hint(e, learner if isinstance(learner, dict) else {}) from None

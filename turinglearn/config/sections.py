@@ -89,23 +89,6 @@ class ModelConfig(ESConfig):
                 "(models.crossover): leave recombination = 'discrete'",
                 "recombination",
             )
-        # a setting the kind does not read changes nothing: refused, as the learner's are
-        unread = {
-            "reactive": ("hidden", "weight_bound", "max_nodes", "crossover"),
-            "mlp": ("max_nodes", "crossover"),
-            "gru": ("max_nodes", "crossover"),
-            "gp": ("hidden", "weight_bound", "sigma_init", "sigma_min", "sigma_max", "init_low", "init_high", "bounds"),
-        }.get(self.kind, ())
-        default = {f.name: f.default for f in fields(ModelConfig)}
-        for key in unread:
-            if vars(self)[key] not in (default[key], IN_A_CONFIG.get(key, default[key])):
-                uses = {
-                    "hidden": "mlp and gru policies", "weight_bound": "mlp and gru policies",
-                    "max_nodes": "gp programs", "crossover": "gp programs",
-                }.get(key, "the ES's parameter vectors (gp programs evolve by DEAP's tree operators)")  # fmt: skip
-                raise ConfigError(
-                    f"changes nothing for models.kind = {self.kind!r}: it is for {uses}; leave it out", key
-                )
 
 
 @dataclass(frozen=True)
@@ -246,6 +229,31 @@ def _settings_without_an_id(table: Mapping[str, Any]) -> None:
             "system of your own (docs/own-system.md), or the id of the environment these settings belong to",
             "environment.id",
         )
+
+
+def check_models_in_use(models: ModelConfig) -> None:
+    """A ``[models]`` setting its kind does not read (``hidden`` with ``reactive`` models,
+    ``max_nodes`` with ``mlp``, the ES's step sizes with ``gp``) changes nothing: named rather
+    than ignored. Asked by :func:`~turinglearn.config.load_config` (strict), as
+    :func:`~turinglearn.config.learner.check_settings_in_use` is, not of a run's own config.toml."""
+    unread = {
+        "reactive": ("hidden", "weight_bound", "max_nodes", "crossover"),
+        "mlp": ("max_nodes", "crossover"),
+        "gru": ("max_nodes", "crossover"),
+        "gp": ("hidden", "weight_bound", "sigma_init", "sigma_min", "sigma_max", "init_low", "init_high", "bounds"),
+    }.get(models.kind, ())
+    default = {f.name: f.default for f in fields(ModelConfig)}
+    for key in unread:
+        if vars(models)[key] not in (default[key], IN_A_CONFIG.get(key, default[key])):
+            uses = {
+                "hidden": "mlp and gru policies", "weight_bound": "mlp and gru policies",
+                "max_nodes": "gp programs", "crossover": "gp programs",
+            }.get(key, "the ES's parameter vectors (gp programs evolve by DEAP's tree operators)")  # fmt: skip
+            raise ConfigError(
+                f"{vars(models)[key]!r} changes nothing for models.kind = {models.kind!r}: it is for {uses}; set it "
+                f"back to its default {default[key]!r} or leave it out",
+                f"models.{key}",
+            )
 
 
 def validate_environment(env: EnvironmentConfig):
