@@ -241,13 +241,29 @@ def _load(path: str):
         ) from None
 
 
+def _registered(env_id: str):
+    """The registration of ``env_id`` (importing its module), or a ConfigError saying why not
+    (:func:`id_problem`; in a worker process, where the module is missing, also how to start
+    workers that find it)."""
+    problem = id_problem(env_id)
+    if problem is None:
+        return ENVIRONMENTS[env_id]
+    from turinglearn.errors import ConfigError
+
+    if os.environ.get("TURINGLEARN_WORKER") and ":" in env_id:
+        module = env_id.split(":", 1)[0]
+        problem += (
+            f" (in a worker process, pid {os.getpid()}: start Dask workers in the folder that holds "
+            f"{module.replace('.', '/')}.py, or with PYTHONPATH naming it)"
+        )
+    raise ConfigError(problem, "environment.id")
+
+
 def sim_class(env_id: str):
-    """The batched simulator class of a turinglearn id (KeyError for other ids)."""
-    known(env_id)
-    return _load(ENVIRONMENTS[env_id].sim)
+    """The batched simulator class of a turinglearn id (a ConfigError for other ids)."""
+    return _load(_registered(env_id).sim)
 
 
 def config_class(env_id: str):
-    """The settings dataclass of a turinglearn id (KeyError for other ids)."""
-    known(env_id)
-    return _load(ENVIRONMENTS[env_id].config)
+    """The settings dataclass of a turinglearn id (a ConfigError for other ids)."""
+    return _load(_registered(env_id).config)

@@ -145,6 +145,25 @@ def test_hung_worker_is_replaced_after_the_timeout(tiny, tmp_path, parent_pid, c
     np.testing.assert_array_equal(clean.models, hung.models)
 
 
+@pytest.mark.slow
+def test_a_hung_dask_worker_is_restarted_after_the_timeout(tiny, tmp_path, parent_pid, capsys):
+    """A cancelled task does not free a Dask worker stuck in it: every retry went to the stuck
+    worker and the run stopped after 3 (a newcomer's); the worker is now restarted, as the
+    processes backend kills its own. About 20 s; the processes path runs in the default suite."""
+    pytest.importorskip("dask.distributed")
+    from faulty_env import ID
+
+    clean = turinglearn.learn(
+        "aggregation", overrides={**tiny, "generations": 2, "environment.id": ID, "execution.chunk_size": 4}
+    )
+    hung = turinglearn.learn(
+        "aggregation", overrides={**_faulty(tiny, tmp_path, "hang", timeout=5.0), "execution.backend": "dask"}
+    )
+    assert (tmp_path / "fault-happened").exists()
+    assert "no result within 5 s" in capsys.readouterr().err
+    np.testing.assert_array_equal(clean.models, hung.models)
+
+
 def test_retries_are_bounded(tiny, tmp_path, parent_pid):
     with pytest.raises(WorkerError, match=r"chunk \d+ failed 1 times \(a worker process died\)"):
         turinglearn.learn("aggregation", overrides=_faulty(tiny, tmp_path, "die", retries=0))
@@ -178,6 +197,8 @@ def test_execution_settings_are_validated():
         load_config("aggregation", {"execution.scheduler": "tcp://x:8786"})
     with pytest.raises(ConfigError, match=r"execution.chunk_size: must be at least 1"):
         load_config("aggregation", {"execution.chunk_size": 0})
+    with pytest.raises(ConfigError, match=r"execution.workers: 2 workers change nothing with backend = 'inprocess'"):
+        load_config("aggregation", {"execution.workers": 2})  # a newcomer's --workers 2 ran in process, silently
     with pytest.raises(ConfigError, match=r"execution.timeout"):
         load_config("aggregation", {"execution.timeout": -1})
 
@@ -295,3 +316,47 @@ def test_sweep_rejects_bad_settings_before_running(tmp_path, capsys):
     )
     assert "models.population: must be at least" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+def test_a_worker_that_cannot_import_the_users_module_says_how_to_start_it(monkeypatch, tmp_path):
+    """A newcomer's Dask workers, started in another folder, failed with a bare KeyError of the
+    id; the lookup now gives the id's own problem and, in a worker, how to start workers."""
+    from turinglearn.environments import config_class, sim_class
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"no module 'nowhere_sim' in the current directory") as e:
+        sim_class("nowhere_sim:Sim-v0")
+    assert "in a worker process" not in str(e.value)
+    monkeypatch.setenv("TURINGLEARN_WORKER", "1")
+    with pytest.raises(ConfigError, match=r"\(in a worker process, pid \d+: start Dask workers in the folder that holds nowhere_sim.py"):
+        config_class("nowhere_sim:Sim-v0")
+
+
+def test_a_simulator_registered_by_the_running_script_stays_in_process(tiny):
+    """An id of __main__ (a script or notebook registering its own simulator) is not there in a
+    spawned worker: refused before any work, naming the fix."""
+    from turinglearn.app.build import evaluator_for
+    from turinglearn.environments import ENVIRONMENTS, register
+
+    register("__main__:TinyAggregation-v0", sim=ENVIRONMENTS["turinglearn/Aggregation-v0"].sim,
+             config=ENVIRONMENTS["turinglearn/Aggregation-v0"].config)  # fmt: skip
+    try:
+        cfg = load_config("aggregation", {**tiny, "environment.id": "__main__:TinyAggregation-v0"})
+        with Processes(workers=1) as backend, pytest.raises(ConfigError, match=r"registered by the script being run"):
+            evaluator_for(cfg, backend)
+    finally:
+        del ENVIRONMENTS["__main__:TinyAggregation-v0"]
+
+
+def _die(_):
+    import os
+
+    os._exit(3)
+
+
+def test_workers_that_never_returned_a_chunk_point_at_the_scripts_main_guard():
+    """A script without `if __name__ == "__main__":` (its spawned workers start runs of their
+    own and die) was told to check the workers' memory."""
+    with Processes(workers=1, retries=0) as backend, pytest.raises(WorkerError) as e:
+        backend.map(_die, [0])
+    assert 'No worker has returned a chunk: if a script starts this run, it must do so under `if __name__ == "__main__":`' in str(e.value)

@@ -173,6 +173,13 @@ def evaluator_for(config: Config, backend=None, simulator=None) -> ChunkedEvalua
     """The chunked evaluator of ``config`` on ``backend``; a simulator given as an object cannot
     be rebuilt in workers, so it has no recipe (and only local backends take it)."""
     recipe = None if simulator is not None else Recipe(config)
+    if recipe is not None and backend is not None and not backend.local and config.environment.id.startswith("__main__:"):
+        raise ConfigError(
+            f"{config.environment.id} is registered by the script being run (__main__), which worker processes do "
+            "not run: move the simulator and its register(...) into a module of its own (mysim.py, id "
+            "'mysim:Name-v0'), or use execution.backend = 'inprocess'",
+            "environment.id",
+        )
     return ChunkedEvaluator(config.execution.chunk_size, backend, recipe)
 
 

@@ -22,7 +22,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 from turinglearn.config.gan import check_gan_stopping_in_use
 from turinglearn.config.learner import check_settings_in_use, memory_hint
 from turinglearn.config.schema import set_dotted
-from turinglearn.config.sections import Config, check_models_in_use, from_dict
+from turinglearn.config.sections import Config, check_sections_in_use, from_dict
 
 # --- sources: presets, files, overrides -------------------------------------------------------
 
@@ -93,7 +93,7 @@ def load_config(
 
     strict: also refuse a setting that changes nothing: a ``[learner]`` one of a feature that is
     off (:func:`~turinglearn.config.learner.check_settings_in_use`), a ``[models]`` one its kind
-    does not read (:func:`~turinglearn.config.sections.check_models_in_use`), a GAN's ``[stopping]``
+    does not read and workers in process (:func:`~turinglearn.config.sections.check_sections_in_use`), a GAN's ``[stopping]``
     one of the evolutionary rules; False reads a run's own ``config.toml`` as it was written, to
     resume or report it."""
     data = read_source(preset_or_file)
@@ -104,7 +104,7 @@ def load_config(
         config = from_dict(data)
         if strict and isinstance(config, Config):
             check_settings_in_use(config.learner)
-            check_models_in_use(config.models)
+            check_sections_in_use(config)
         elif strict:
             check_gan_stopping_in_use(config)
     except ConfigError as e:

@@ -231,11 +231,20 @@ def _settings_without_an_id(table: Mapping[str, Any]) -> None:
         )
 
 
-def check_models_in_use(models: ModelConfig) -> None:
+def check_sections_in_use(config: Config) -> None:
     """A ``[models]`` setting its kind does not read (``hidden`` with ``reactive`` models,
-    ``max_nodes`` with ``mlp``, the ES's step sizes with ``gp``) changes nothing: named rather
-    than ignored. Asked by :func:`~turinglearn.config.load_config` (strict), as
+    ``max_nodes`` with ``mlp``, the ES's step sizes with ``gp``), or ``execution.workers`` with
+    the in-process backend, changes nothing: named rather than ignored. Asked by
+    :func:`~turinglearn.config.load_config` (strict), as
     :func:`~turinglearn.config.learner.check_settings_in_use` is, not of a run's own config.toml."""
+    ex = config.execution
+    if ex.workers and ex.backend == "inprocess":
+        raise ConfigError(
+            f"{ex.workers} workers change nothing with backend = 'inprocess', which runs here: set backend = "
+            "'processes' or 'dask' (--backend), or leave workers out",
+            "execution.workers",
+        )
+    models = config.models
     unread = {
         "reactive": ("hidden", "weight_bound", "max_nodes", "crossover"),
         "mlp": ("max_nodes", "crossover"),

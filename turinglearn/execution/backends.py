@@ -53,6 +53,7 @@ def _worker_init() -> None:
 
     threadpool_limits(1)
     os.environ["TURINGLEARN_THREADS"] = "1"
+    os.environ["TURINGLEARN_WORKER"] = "1"  # messages about the user's modules say where they ran
     import warnings
 
     from turinglearn.errors import TuringLearnWarning
@@ -99,14 +100,20 @@ class _Retrying:
         # a chunk may wait behind others: allow `timeout` per round of chunks
         return self.timeout * math.ceil(n_tasks / self.workers) if self.timeout else None
 
-    def _count(self, attempts: list[int], failed: Sequence[int], reason: str) -> None:
+    def _count(self, attempts: list[int], failed: Sequence[int], reason: str, started: bool = True) -> None:
+        """Count a failed attempt of each chunk in ``failed``; raise once one has failed more
+        than ``retries`` times. ``started``: whether any worker has returned a chunk yet."""
         for i in failed:
             attempts[i] += 1
             if attempts[i] > self.retries:
-                raise WorkerError(
-                    f"chunk {i} failed {attempts[i]} times ({reason}); the run stops. "
+                hint = (
                     "Check the workers' memory and logs, or raise execution.retries / execution.timeout"
+                    if started
+                    else "No worker has returned a chunk: if a script starts this run, it must do so under "
+                    "`if __name__ == \"__main__\":` and be a file, not stdin (the workers are spawned and "
+                    "import it); the workers' own errors are printed above"
                 )
+                raise WorkerError(f"chunk {i} failed {attempts[i]} times ({reason}); the run stops. {hint}")
         self.log(f"turinglearn: {len(failed)} chunk(s) lost ({reason}); running them again")
 
     def __enter__(self):
@@ -124,6 +131,7 @@ class Processes(_Retrying):
     def __init__(self, workers: int = 0, retries: int = 2, timeout: float = 0.0, log=None):
         super().__init__(workers, retries, timeout, log)
         self._pool = None
+        self._started = False  # whether any worker has returned a chunk
 
     def _get_pool(self):
         if self._pool is None:
@@ -163,6 +171,7 @@ class Processes(_Retrying):
                 i = futures[f]
                 try:
                     results[i] = f.result()
+                    self._started = True
                 except BrokenProcessPool:
                     lost.append(i)
                     reason = "a worker process died"
@@ -172,7 +181,7 @@ class Processes(_Retrying):
             pending = sorted(lost)
             if pending:
                 self._discard_pool()
-                self._count(attempts, pending, reason)
+                self._count(attempts, pending, reason, self._started)
         return results
 
     def close(self) -> None:
@@ -262,7 +271,7 @@ class Dask(_Retrying):
                 wait(futures, timeout=self._deadline(len(pending)))
             except TimeoutError:
                 pass
-            lost, reason = [], ""
+            lost, reason, hung = [], "", []
             for f, i in by_future.items():
                 if f.status == "finished":
                     results[i] = f.result()
@@ -275,11 +284,28 @@ class Dask(_Retrying):
                 else:
                     lost.append(i)
                     reason = reason or f"no result within {self.timeout:g} s per chunk"
-                    f.cancel()
+                    hung.append(f)
+            if hung:
+                self._replace_hung(hung)
             pending = lost
             if pending:
                 self._count(attempts, pending, reason)
         return results
+
+    def _replace_hung(self, futures: list) -> None:
+        """Restart the workers running ``futures`` past the deadline: a cancelled task does not
+        stop a worker stuck in it, which would take every retry with it (processes are killed the
+        same way). Workers without a nanny cannot be restarted: the whole cluster is then."""
+        keys = {f.key for f in futures}
+        stuck = [w for w, running in self.client.processing().items() if keys & set(running)]
+        for f in futures:
+            f.cancel()
+        if not stuck:
+            return
+        try:
+            self.client.restart_workers(stuck, timeout=60)
+        except Exception:  # no nanny, or it did not come back in time: start every worker afresh
+            self.client.restart()
 
     def close(self) -> None:
         self.client.close()
