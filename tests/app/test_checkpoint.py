@@ -266,6 +266,25 @@ def test_killed_cli_run_resumes_to_the_same_summary(tmp_path, long_settings, lon
     assert_same_metrics(out, ref_dir)
 
 
+def test_a_sweep_stopped_by_sigterm_checkpoints_its_run_and_continues(tmp_path, long_settings, long_reference):
+    """A newcomer's sweep died at once on SIGTERM (Slurm's time limit), its run left 'running' and
+    the generations since the last checkpoint lost; it now stops as `turinglearn run` does."""
+    out = tmp_path / "sweep"
+    argv = _cli("sweep", "aggregation", "--seeds", "0,", *_sets(long_settings), "--out", str(out))
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_checkpoint(out / "seed-0", proc, at_least=10)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "the sweep was stopped by SIGTERM; its runs keep their checkpoints: rerun the same command" in err
+    assert json.loads((out / "seed-0" / "run.json").read_text())["status"] == "interrupted"
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    summary, ref_dir = long_reference
+    assert strip_time(json.loads((out / "seed-0" / "summary.json").read_text())) == strip_time(summary)
+    assert_same_metrics(out / "seed-0", ref_dir)
+
+
 @pytest.mark.parametrize(
     "preset, extra",
     [

@@ -106,6 +106,10 @@ def test_durations_and_settings():
     assert [parse_duration(t) for t in ("90s", "30m", "2h", "45", "1h30m")] == [90, 1800, 7200, 45, 5400]
     with pytest.raises(ConfigError, match=r"stopping\.max_time"):
         parse_duration("2 hours")
+    for ambiguous in ("1h30", "30 30", "5m5m", "30m1h"):  # a newcomer's 1h30 ran for 1 h 30 s
+        with pytest.raises(ConfigError, match=r"a unit to every part, each unit once, largest first"):
+            parse_duration(ambiguous)
+    assert parse_duration("2d4h") == 2 * 86400 + 4 * 3600
     with pytest.raises(ConfigError, match=r"stopping\.patience"):
         load_config("aggregation", ["stopping.patience=1"])
     assert load_config("gan-digits", ["stopping.converge=true"]).stopping.converge  # the image metric's rule

@@ -165,7 +165,20 @@ def cmd_sweep(args) -> int:
     check_names_an_environment(args.config, overrides, config)
     execution = load_config(args.config, [*args.overrides, *backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
-    text = run_sweep(args.config, seeds, out, overrides, execution)
+    try:
+        text = run_sweep(args.config, seeds, out, overrides, execution)
+    except KeyboardInterrupt as e:  # a seed's run stopped with a checkpoint, or Ctrl-C twice
+        import signal
+
+        from turinglearn.app.hooks import Interrupted
+
+        how = f"stopped by {signal.Signals(e.signum).name}" if isinstance(e, Interrupted) else "interrupted"
+        print(
+            f"turinglearn: the sweep was {how}; its runs keep their checkpoints: rerun the same command to "
+            f"continue it ({out})",
+            file=sys.stderr,
+        )
+        return 128 + e.signum if isinstance(e, Interrupted) else 130
     print(text)
     print(f"results: {out}  (table.md, results.json, errors.png, seed-N/ run directories)")
     return 0

@@ -222,7 +222,9 @@ def _stopping_args(parser, extra: str = "") -> None:
         "--max-time",
         metavar="DURATION",
         help="stop cleanly (checkpoint, evaluation, summary; status 'stopped', resumable) before this "
-        f"wall-clock time has passed, e.g. 90s, 30m, 2h; 0: none{extra}",
+        "wall-clock time has passed, e.g. 90s, 30m, 2h, 1h30m; 0: none. The final evaluation's time is "
+        "foreseen by stopping.reserve (by default two generations' or 5%%): under a few minutes set it, "
+        f"e.g. --set stopping.reserve=10{extra}",
     )
     parser.add_argument(
         "--max-simulations",

@@ -109,7 +109,9 @@ def read_status(path: Path) -> dict:
     try:
         return json.loads((Path(path) / RUN_FILE).read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE}: {e})") from None
+        sweep = (Path(path) / "table.md").is_file() and any(Path(path).glob("seed-*"))
+        hint = f"; it is a sweep: its table is {Path(path) / 'table.md'}, its runs seed-*/" if sweep else ""
+        raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE}: {e}){hint}") from None
 
 
 def check_new_run_dir(path: str | os.PathLike) -> Path:

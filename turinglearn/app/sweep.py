@@ -66,9 +66,13 @@ def _one_seed(task: tuple) -> dict:
             k: v for k, v in overrides.items()
             if k.startswith("stopping.") and (resumable(k, ran_config) or ran.get(k) != plain_value(v))
         }  # fmt: skip
-        return result_row(resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}).summary())
+        return result_row(
+            resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}, handle_signals=True).summary()
+        )
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
-    return result_row(run_experiment(config, out=run_dir).summary())
+    # SIGINT / SIGTERM (Slurm's time limit) stop the seed's run after its generation, with a
+    # checkpoint, as `turinglearn run` does: rerunning the sweep continues it
+    return result_row(run_experiment(config, out=run_dir, handle_signals=True).summary())
 
 
 def run_sweep(
@@ -123,7 +127,7 @@ def spread_table(results: Sequence[dict]) -> str:
         rows = [r for r in results if r["task"] == task]
         out += [
             f"### {task}: estimates over seeds\n",
-            "| learner | parameter | median error | estimates: median, sd [min, max] | interval holds truth | median interval width |",
+            "| learner | parameter | median error | estimates: median, sd [min, max] | interval holds truth | median interval width (hi - lo) |",
             "|---|---|---|---|---|---|",
         ]
         for learner in dict.fromkeys(r["learner"] for r in rows):

@@ -22,6 +22,14 @@ def parse_duration(text: str) -> float:
     parts = re.findall(r"(\d+(?:\.\d+)?)\s*([smhd]?)", t)
     if not t or not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([smhd]?)", "", t).strip():
         raise ConfigError(f"must be a duration such as 90s, 30m or 2h, got {text!r}", "stopping.max_time")
+    units = [u for _, u in parts]
+    order = "dhms"
+    if len(parts) > 1 and ("" in units or [order.index(u) for u in units] != sorted({order.index(u) for u in units})):
+        # "1h30" is not 1 h 30 s, nor "5m5m" 10 min: a unit on every part, each once, largest first
+        raise ConfigError(
+            f"must give a unit to every part, each unit once, largest first (1h30m, 2d4h), got {text!r}",
+            "stopping.max_time",
+        )
     return sum(float(v) * _UNITS[u or "s"] for v, u in parts)
 
 
