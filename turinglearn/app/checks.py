@@ -22,10 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from turinglearn.app.interactive_probes import interactive_probes
 from turinglearn.app.policy_probes import policy_probes
 from turinglearn.app.probes import call as _call
 from turinglearn.app.probes import float_array as _float_array
-from turinglearn.app.probes import interactive_probes, swarm_probes
+from turinglearn.app.swarm_probes import swarm_probes
 from turinglearn.core.contracts import (
     DiscriminatorFamily,
     InteractiveSimulator,

@@ -1,0 +1,233 @@
+"""The probes of an interactive simulator (:mod:`turinglearn.app.probes` says what each
+checks): own rows, determinism, shared noise, signal, spread and each parameter, exactly or,
+where a stochastic step's draws depend on the parameter values, in distribution."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.app.probe_statistics import (
+    REPLICATES,
+    beyond_chance,
+    distance,
+    effect_in_distribution,
+    misrouted,
+)
+from turinglearn.app.probes import (
+    NONDETERMINISTIC,
+    PROBE_SHAPE,
+    SHARED_BELOW,
+    SHARING_INTERROGATORS,
+    VALUE_DRAWS,
+    call,
+    distant,
+    effect,
+    float_array,
+    fmt_row,
+    one_at_a_time,
+    outside_space,
+    same_features,
+    signal_problems,
+    spread_warnings,
+    unread_warning,
+)
+
+
+def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int):
+    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F]."""
+    shape = stimuli.shape[1:-1]
+    n_feat = len(sim.feature_names)
+    rng = np.random.default_rng(seed)
+    state = call(problems, f"reset(rng, {shape})", sim.reset, rng, shape)
+    if state is None:
+        return None
+    feats = []
+    for t, stim in enumerate(stimuli):
+        where = f"step at t = {t} (batch {shape}, params [{', '.join(map(str, params.shape))}], stimulus {stim.shape})"
+        res = call(problems, where, sim.step, state, params, stim.copy(), rng)
+        if res is None:
+            return None
+        if not (isinstance(res, tuple) and len(res) == 2):
+            problems.append(f"step must return (state, features), got {type(res).__name__}")
+            return None
+        state, f = res
+        f = float_array(problems, f"step's features at t = {t}", f, (*shape, n_feat), features=True)
+        if f is None:
+            return None
+        feats.append(f)
+    return np.stack(feats)
+
+
+def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
+    """The own-rows probe for a step whose draws depend on the parameter values, where trials
+    cannot be compared exactly: ``REPLICATES`` interrogators with the same stimuli replicate every
+    trial of the mixed rows, and trial j's replicates are compared with those of a run in which
+    every trial has row ``layout[j]``. Returns the cells' distances (:func:`_distance`) of
+    trial j from row ``layout[i]`` at [j][i] and the references by label (features [R, T, S, F],
+    replicates first), or None on a failure."""
+    shape = (stimuli.shape[0], REPLICATES, *stimuli.shape[2:])
+    same = np.broadcast_to(stimuli[:, :1], shape).copy()
+    mixed = np.stack(layout)[None]
+    got = _agents(sim, problems, mixed, same, seed + 1)
+    if got is None:
+        return None
+    refs = {}
+    for row, label in zip(layout, labels, strict=True):
+        if label not in refs:
+            refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), same, seed + 2)
+            if refs[label] is None:
+                return None
+    s = len(layout)
+    reps = {label: np.moveaxis(r, 1, 0) for label, r in refs.items()}  # [R, T, S, F]
+    got = np.moveaxis(got, 1, 0)
+    z2 = [[distance(got[:, :, j], reps[labels[i]][:, :, j]) for i in range(s)] for j in range(s)]
+    return z2, reps
+
+
+def _stochastic(sim, runs: list[tuple[np.ndarray, np.ndarray]], stimuli: np.ndarray, seed: int) -> bool:
+    """Whether the step draws random numbers: one of the batches ``runs`` ((params, features
+    under ``seed``)) differs under another seed (rare random events may leave one unchanged)."""
+    for params, feats in runs:
+        other = _agents(sim, [], params, stimuli, seed + 1)
+        if other is not None and not same_features(feats, other):
+            return True
+    return False
+
+
+
+
+def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise: float):
+    """The probes of an interactive simulator with stimulus space [low, high]."""
+    problems: list[str] = []
+    truth = np.asarray(sim.truth, float)
+    far, mid = distant(sim.model_family, truth), distant(sim.model_family, truth, 0.4)
+    steps, k = sim.config.steps, len(low)
+    stim_rng = np.random.default_rng(123)
+    stimuli = stim_rng.uniform(low, high, size=(steps, *PROBE_SHAPE, k))
+    stimuli[0], stimuli[min(1, steps - 1)] = low, high  # the corners of the space first
+    layout = [far, truth, mid, truth]  # trial j's row; row 0 is not the truth
+    mixed = np.stack(layout)[None]  # [1, S, d] as the learner passes them
+
+    first = _agents(sim, problems, mixed, stimuli, seed)
+    if first is None:
+        return problems, []
+    second = _agents(sim, problems, mixed, stimuli, seed)
+    if second is None:
+        return problems, []
+    if not np.array_equal(first, second):
+        return [*problems, NONDETERMINISTIC], []
+    problems += outside_space(first, sim)
+
+    refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row
+    for label, row in (("far", far), ("truth", truth), ("mid", mid)):
+        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+        if refs[label] is None:
+            return problems, []
+    labels = ["far", "truth", "mid", "truth"]
+    if same_features(refs["far"], refs["truth"]) and same_features(refs["mid"], refs["truth"]):
+        problems.append(
+            f"the features do not depend on the parameters: trials with the truth {fmt_row(truth)} and with a "
+            f"distant model {fmt_row(far)} gave the same features (or the parameters' effect saturates over the box); "
+            "step must read params [..., d] "
+            f"(params[..., i] is {sim.model_family.names[0]!r} for i = 0, and so on)"
+        )
+        return problems, []
+    bad = [j for j, lab in enumerate(labels) if not same_features(first[:, :, j], refs[lab][:, :, j])]
+    # a stochastic step whose draws depend on the parameter values (rng.poisson(rate)) gives
+    # every trial its own row, yet no trial equals a run of its row draw for draw
+    runs = [(mixed, first), *((np.broadcast_to(row, mixed.shape).copy(), refs[lab]) for lab, row in zip(labels[:3], layout[:3], strict=True))]
+    value_draws = bool(bad) and _stochastic(sim, runs, stimuli, seed)
+    reps = {}
+    if value_draws:  # compare them in distribution
+        found = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed)
+        if found is None:
+            return problems, []
+        z2, reps = found
+        bad = misrouted(z2, labels)
+
+        def follows(j: int, j0: int) -> bool:
+            return not beyond_chance(z2[j][j0])
+    else:
+
+        def follows(j: int, j0: int) -> bool:
+            return same_features(first[:, :, j], refs[labels[j0]][:, :, j])
+
+    if bad:
+        one = [j0 for j0 in range(len(labels)) if all(follows(j, j0) for j in range(len(labels)))]
+        shape = f"params [1, {PROBE_SHAPE[1]}, d] broadcast against the batch {PROBE_SHAPE}"
+        if one:
+            problems.append(
+                f"every trial followed the parameter row of trial {one[0]}: step must give trial i its own row "
+                f"params[..., i, :] ({shape}); reading one row for all, e.g. params.reshape(-1, d)[0], "
+                "runs every model as the first"
+            )
+        else:
+            problems.append(
+                f"trials {bad} did not follow their own parameter rows: the features of trial i must depend on "
+                f"params[..., i, :] only ({shape}; the probe gave the trials the rows far, truth, mid, truth and "
+                "compared each with a run in which every trial had its row"
+                + (f", in distribution over {REPLICATES} replicates: the step's draws depend on the parameter values)"
+                   if value_draws else ")")
+            )
+        return problems, []
+
+    problems += _shared_noise(sim, mixed, stimuli, seed)
+    if problems:
+        return problems, []
+    where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
+    if value_draws:  # unpaired runs: their noise would pass for an effect
+        where = f"over {REPLICATES} replicates of {PROBE_SHAPE[1]} trials"
+        problems += signal_problems(None, None, truth, far, where, effect_in_distribution(reps["truth"], reps["far"]))
+    else:
+        problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
+    warnings = [VALUE_DRAWS.format(what="step", unit="trial", n=REPLICATES)] if value_draws else []
+    warnings += spread_warnings(first, sim.feature_names, noise)
+    if problems or len(truth) == 1:  # one parameter: the signal probe moved it alone already
+        return problems, warnings
+    same = np.broadcast_to(stimuli[:, :1], (stimuli.shape[0], REPLICATES, *stimuli.shape[2:])).copy()
+    for i, row in one_at_a_time(truth, far):
+        if value_draws:
+            moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), same, seed + 3)
+            e = None if moved is None else effect_in_distribution(reps["truth"], np.moveaxis(moved, 1, 0))
+        else:
+            moved = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+            e = None if moved is None else effect(refs["truth"], moved)
+        if e is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, e)
+    return problems, warnings
+
+
+def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
+    """A stochastic step must draw its randomness per trial of the whole batch [D, S]:
+    ``SHARING_INTERROGATORS`` interrogators' trials given the same rows and stimuli must vary as
+    much as the same trials under another seed. Noise of the parameters' shape ([1, S, ...],
+    broadcast over the interrogators) gives every interrogator the same luck for trial ``i``:
+    alone, their trials are equal; added to noise of the batch's shape, their spread falls
+    below ``SHARED_BELOW`` of the spread between two seeds (about 1 when each draws its own,
+    whatever the dynamics: both are the variance of independent draws of one trial)."""
+    shape = (stimuli.shape[0], SHARING_INTERROGATORS, *stimuli.shape[2:])
+    same = np.broadcast_to(stimuli[:, :1], shape).copy()  # every interrogator's stimuli the first's
+    runs = [_agents(sim, [], mixed, same, s) for s in (seed, seed + 1)]
+    if any(r is None for r in runs) or same_features(*runs):  # deterministic: equal trials are right
+        return []
+    a = runs[0]
+    if all(same_features(a[:, 0], a[:, j]) for j in range(1, a.shape[1])):
+        return [
+            "the trials of different interrogators drew the same random numbers: given the same rows and "
+            f"stimuli, the trials of {SHARING_INTERROGATORS} interrogators (batch {shape[1:-1]}) were equal although "
+            "the step is stochastic. Draw every random array of the batch's shape (e.g. "
+            "rng.normal(size=state.shape)), not of the parameters' shape [1, S], which the learner broadcasts over "
+            "the interrogators"
+        ]
+    between = np.square(runs[0] - runs[1]).sum() / 2  # [T, D, S, F]: independent draws of each trial
+    within = a.var(axis=1, ddof=1).sum() * SHARING_INTERROGATORS  # the interrogators' draws of one
+    if within < SHARED_BELOW * between:  # a shared part added to noise of the batch's shape
+        return [
+            "the trials of different interrogators share part of their randomness: given the same rows and "
+            f"stimuli, {SHARING_INTERROGATORS} interrogators' trials varied {within / between:.0%} as much as "
+            "the same trials under another seed (about 100 % when each draws its own). Draw every random array "
+            "of the batch's shape (e.g. rng.normal(size=state.shape)); a part of the parameters' shape [1, S] "
+            "is broadcast over the interrogators and gives them the same luck"
+        ]
+    return []

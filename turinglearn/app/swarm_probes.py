@@ -1,0 +1,202 @@
+"""The probes of a swarm simulator (:mod:`turinglearn.app.probes` says what each checks):
+``swarm_params``' layout, own rows (each swarm beside others, the replicas, single robots),
+determinism, signal, spread and each parameter, exactly or, where a stochastic rollout's draws
+depend on the parameter values, in distribution."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.app.probe_statistics import (
+    REPLICATES,
+    distance,
+    effect_in_distribution,
+    misrouted,
+    unchanged,
+)
+from turinglearn.app.probes import (
+    NONDETERMINISTIC,
+    SIGNAL_SWARMS,
+    VALUE_DRAWS,
+    call,
+    distant,
+    effect,
+    float_array,
+    fmt_row,
+    one_at_a_time,
+    outside_space,
+    same_features,
+    signal_problems,
+    spread_warnings,
+    unread_warning,
+)
+
+
+def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
+    """Roll out swarms params [B, N, d] -> features [B, N, T, F]."""
+    n_feat, steps = len(sim.feature_names), sim.config.steps
+    rng = np.random.default_rng(seed)
+    r = call(problems, "rollout", sim.rollout, params, rng)
+    if r is None:
+        return None
+    if "features" not in dir(r):
+        problems.append("rollout must return an object with .features [B, N, T, F]")
+        return None
+    b, n = params.shape[:2]
+    return float_array(
+        problems, f"rollout(params [{b}, {n}, d]).features", r.features, (b, n, steps, n_feat), features=True
+    )
+
+
+_BESIDE = (
+    "swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with params[b] only "
+    "(a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or params[0])"
+)
+_REPLICAS = (
+    "the replicas ignore their rows: replicas given a distant model {far} behaved as with the truth; every robot "
+    "must run its own row params[b, n] (a common mistake: one row for the whole swarm, e.g. params[:, 0], which "
+    "makes the replicas run the truth)"
+)
+_ROBOTS = (
+    "robots {still} behaved the same when only their own row changed to a distant model: every robot must run "
+    "its own row params[b, n], not another robot's"
+)
+
+
+def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: list[int], seed: int, noise: float):
+    """The swarm probes for a rollout whose draws depend on the parameter values, where swarms
+    cannot be compared draw for draw: each check of :func:`swarm_probes` over ``REPLICATES``
+    swarms of each row set, compared in distribution (:func:`_distance`)."""
+    n, d = mixed.shape[1:]
+    n_agents = sim.config.n_agents
+    truth = np.asarray(sim.truth, float)
+    far = mixed[1, 0]
+    all_truth, all_far = np.broadcast_to(truth, (n, d)), np.broadcast_to(far, (n, d))
+
+    def reps(rows: np.ndarray, shift: int = 2):  # rows [N, d] -> features [R, N, T, F]
+        return _swarms(sim, problems, np.broadcast_to(rows, (REPLICATES, n, d)).copy(), seed + shift)
+
+    # swarm b beside swarms of the truth (alternating), against swarms all of its rows
+    pairs = np.stack([all_truth, mixed[b]])[None].repeat(REPLICATES, 0).reshape(-1, n, d)
+    beside = _swarms(sim, problems, pairs, seed + 1)
+    truth_r, far_r, own_r = reps(all_truth), reps(all_far), reps(mixed[b])
+    if beside is None or truth_r is None or far_r is None or own_r is None:
+        return problems, []
+    if misrouted([[distance(beside[1::2], own_r), distance(beside[1::2], truth_r)]], ["own", "other"]):
+        return [*problems, _BESIDE.format(b=b)], []
+    where = f"over {REPLICATES} swarms each"
+    e = effect_in_distribution(truth_r, far_r)
+    problems += signal_problems(None, None, truth, far, where, e)
+    if problems:
+        return problems, []
+    replicas = reps(mixed[0])
+    if replicas is None:
+        return problems, []
+    if unchanged(replicas[:, n_agents:], truth_r[:, n_agents:], far_r[:, n_agents:]):
+        return [*problems, _REPLICAS.format(far=fmt_row(far))], []
+    still = []
+    for i, r in enumerate(robots):
+        single = own_r if b + i == b else reps(mixed[b + i])
+        if single is None:
+            return problems, []
+        if unchanged(single[:, r], truth_r[:, r], far_r[:, r]):
+            still.append(r)
+    if still:
+        return [*problems, _ROBOTS.format(still=still)], []
+    warnings = [VALUE_DRAWS.format(what="rollout", unit="swarm", n=REPLICATES)]
+    warnings += spread_warnings(np.concatenate([truth_r, far_r]), sim.feature_names, noise)
+    if d == 1:
+        return problems, warnings
+    for i, row in one_at_a_time(truth, far):
+        moved = reps(np.broadcast_to(row, (n, d)), 3)
+        if moved is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, effect_in_distribution(truth_r, moved))
+    return problems, warnings
+
+
+def swarm_probes(sim, seed: int, noise: float):
+    """The probes of a swarm simulator."""
+    problems: list[str] = []
+    cfg = sim.config
+    n_agents, n = cfg.n_agents, cfg.n_agents + cfg.n_replicas
+    truth = np.asarray(sim.truth, float)
+    d = len(truth)
+    far, mid = distant(sim.model_family, truth), distant(sim.model_family, truth, 0.4)
+    theta = np.stack([far, truth, mid])
+    sp = call(problems, f"swarm_params(theta [3, {d}])", sim.swarm_params, theta)
+    if sp is None:
+        return problems, []
+    sp = float_array(problems, "swarm_params", sp, (3, n, d))
+    if sp is None:
+        return problems, []
+    want = np.concatenate(
+        [np.broadcast_to(truth, (3, n_agents, d)), np.repeat(theta[:, None], n - n_agents, 1)], 1
+    )
+    if not np.array_equal(sp, want):
+        return [
+            "swarm_params(theta [B, d]) must give every swarm b the truth in rows 0 .. n_agents - 1 and "
+            "theta[b] in the replicas' rows n_agents .. N - 1"
+        ], []
+
+    # the mixed batch: replicas of a distant model, swarms all of it (signal), one robot of it each
+    robots = sorted({0, n_agents - 1, n_agents, n - 1})
+    all_truth = np.broadcast_to(truth, (n, d))
+    singles = []
+    for r in robots:
+        s = all_truth.copy()
+        s[r] = far
+        singles.append(s)
+    mixed = np.stack([sp[0], *[np.broadcast_to(far, (n, d))] * SIGNAL_SWARMS, *singles])  # [B, N, d]
+    first = _swarms(sim, problems, mixed, seed)
+    second = _swarms(sim, problems, mixed, seed) if first is not None else None
+    if second is None:
+        return problems, []
+    if not np.array_equal(first, second):
+        return [*problems, NONDETERMINISTIC], []
+    problems += outside_space(first, sim)
+    ref = _swarms(
+        sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed
+    )  # every swarm the truth
+    if ref is None:
+        return problems, []
+    b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
+    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed)
+    if alone is None:
+        return problems, []
+    moved = not same_features(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
+    if moved:  # a stochastic rollout whose draws depend on the parameter values: compare in distribution
+        other = _swarms(sim, [], mixed, seed + 1)
+        if other is not None and not same_features(first, other):
+            return _swarms_in_distribution(sim, problems, mixed, b, robots, seed, noise)
+        problems.append(_BESIDE.format(b=b))
+        return problems, []
+    whole = slice(1, 1 + SIGNAL_SWARMS)
+    if same_features(first[whole], ref[whole]):
+        problems.append(
+            f"the features do not depend on the parameters: swarms of the truth {fmt_row(truth)} and of a "
+            f"distant model {fmt_row(far)} gave the same features; rollout must run robot n of swarm b with "
+            "params[b, n]"
+        )
+        return problems, []
+    if same_features(first[0, n_agents:], ref[0, n_agents:]):
+        problems.append(_REPLICAS.format(far=fmt_row(far)))
+        return problems, []
+    still = [r for i, r in enumerate(robots) if same_features(first[b + i, r], ref[b + i, r])]
+    if still:
+        problems.append(_ROBOTS.format(still=still))
+    if problems:
+        return problems, []
+    where = f"in {SIGNAL_SWARMS} swarms each"
+    problems += signal_problems(ref[whole], first[whole], truth, far, where)
+    warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
+    if problems or d == 1:  # one parameter: the signal probe moved it alone already
+        return problems, warnings
+    for i, row in one_at_a_time(truth, far):
+        moved = mixed.copy()  # the signal's swarms all of the moved row, the rest as before (the same draws)
+        moved[whole] = row
+        feats = _swarms(sim, problems, moved, seed)
+        if feats is None:
+            return problems, warnings
+        warnings += unread_warning(sim.model_family.names, i, truth, row, effect(ref[whole], feats[whole]))
+    return problems, warnings
