@@ -445,7 +445,7 @@ def test_a_recent_sweep_keeps_a_settled_run_going():
     assert settled(early[:, :600], np.full(1, 2.0), **rule)
 
 
-def test_generations_n_runs_exactly_n_though_the_preset_converges(tmp_path, tiny):
+def test_generations_n_runs_exactly_n_though_the_preset_converges(tmp_path, tiny, capsys):
     assert load_config("aggregation").stopping.converge  # the preset stops on convergence
     eager = {**tiny, "stopping.window": 2, "stopping.patience": 2, "stopping.tolerance": 10.0}
     sets = [x for k, v in eager.items() if k != "generations" for x in ("--set", f"{k}={v}")]
@@ -456,5 +456,10 @@ def test_generations_n_runs_exactly_n_though_the_preset_converges(tmp_path, tiny
     r = turinglearn.learn("aggregation", generations=4, overrides=eager)
     assert len(r.history["generation"]) == 4
     # ... unless the convergence rule is asked for explicitly
-    asked = turinglearn.learn("aggregation", generations=4, overrides={**eager, "stopping.converge": True})
+    asked = turinglearn.learn(
+        "aggregation", generations=4, overrides={**eager, "stopping.converge": True}, out=tmp_path / "asked"
+    )
     assert asked.summary()["stopped"] == {"rule": "converge", "generation": 2}
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "asked")]) == 0  # report says why it ended, as the run did
+    assert "\nstopped by converge after 2 generations\n" in capsys.readouterr().out

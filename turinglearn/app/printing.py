@@ -341,6 +341,9 @@ def print_report(read: tuple[dict | None, Exception | None], status: dict, files
         raise damaged
     if summary is not None:
         print_summary(summary)
+        stopped = summary.get("stopped")
+        if stopped:  # as the run's own last lines said
+            print(f"stopped by {stopped['rule']} after {stopped['generation']} generations")
     else:
         print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
     for f in files:
