@@ -22,13 +22,13 @@ from turinglearn.app.probes import (
     call,
     distant,
     effect,
-    float_array,
     fmt_row,
     one_at_a_time,
     outside_space,
     same_features,
     signal_problems,
     spread_warnings,
+    step_result,
     unread_warning,
 )
 
@@ -45,15 +45,10 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
     for t, stim in enumerate(stimuli):
         where = f"step at t = {t} (batch {shape}, params [{', '.join(map(str, params.shape))}], stimulus {stim.shape})"
         res = call(problems, where, sim.step, state, params, stim.copy(), rng)
+        res = step_result(problems, res, "step", f"step's features at t = {t}", (*shape, n_feat))
         if res is None:
             return None
-        if not (isinstance(res, tuple) and len(res) == 2):
-            problems.append(f"step must return (state, features), got {type(res).__name__}")
-            return None
         state, f = res
-        f = float_array(problems, f"step's features at t = {t}", f, (*shape, n_feat), features=True)
-        if f is None:
-            return None
         feats.append(f)
     return np.stack(feats)
 

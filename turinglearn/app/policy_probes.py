@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from turinglearn.app.probes import call, float_array
+from turinglearn.app.probes import call, step_result
 
 #: steps of the policy route the probe takes
 POLICY_STEPS = 5
@@ -59,16 +59,13 @@ def policy_probes(sim, seed: int) -> tuple[list[str], list[str]]:
                     f"whole numbers 0 .. {states - 1}"
                 )
                 return None
-            res = call(problems, f"step(state, wheels [{b}, {n}, 2]) at t = {t}", sim.step, state, fam.act(truth, sensor.astype(np.intp)))
+            wheels = fam.act(truth, sensor.astype(np.intp))
+            res = call(problems, f"step(state, wheels [{b}, {n}, 2]) at t = {t}", sim.step, state, wheels)
+            what = f"step(state, wheels)'s features at t = {t}"
+            res = step_result(problems, res, "step(state, wheels)", what, (b, n, f))
             if res is None:
                 return None
-            if not (isinstance(res, tuple) and len(res) == 2):
-                problems.append(f"step(state, wheels) must return (state, features [B, N, F]), got {type(res).__name__}")
-                return None
             state, out = res
-            out = float_array(problems, f"step(state, wheels)'s features at t = {t}", out, (b, n, f), features=True)
-            if out is None:
-                return None
             feats.append(out)
         return np.stack(feats, axis=2)
 

@@ -95,6 +95,20 @@ def float_array(
     return a.astype(float)
 
 
+def step_result(problems: list[str], res, signature: str, what: str, shape: tuple[int, ...]):
+    """``(state, features)`` of a step's answer ``res``, the features checked as
+    :func:`float_array` of ``shape`` (``what`` names them); None with the problem recorded.
+    ``signature`` names the call in the message, e.g. ``"step"``."""
+    if res is None:
+        return None
+    if not (isinstance(res, tuple) and len(res) == 2):
+        problems.append(f"{signature} must return (state, features), got {type(res).__name__}")
+        return None
+    state, f = res
+    f = float_array(problems, what, f, shape, features=True)
+    return None if f is None else (state, f)
+
+
 def distant(family, truth: np.ndarray, frac: float = 0.8) -> np.ndarray:
     """A model [d] ``frac`` of the way from the truth to the farther bound of every parameter."""
     lo, hi = np.asarray(family.lower, float), np.asarray(family.upper, float)
