@@ -791,6 +791,47 @@ def test_swarm_one_row_for_the_whole_swarm(drift):
     ]
 
 
+def test_swarm_start_drawn_once_for_every_swarm(drift):
+    """Swarms are independent trials: a start drawn once per call and broadcast over the swarms
+    (all of them begin alike; their noise is their own) makes genuine and counterfeit samples,
+    which come from different calls, tell apart by the start alone."""
+
+    class SharedStart(drift):
+        def rollout(self, params, rng, *, record=False):
+            class Once:  # the start drawn for one swarm and given to all; noise drawn per swarm
+                def uniform(self, lo, hi, size):
+                    return np.broadcast_to(rng.uniform(lo, hi, size=(1, *size[1:])), size).copy()
+
+                def normal(self, size):
+                    return rng.normal(size=size)
+
+            return super().rollout(params, Once(), record=record)
+
+    (p,) = _problems(check_environment, SharedStart())
+    assert p.startswith("the swarms of one rollout call are alike: 32 swarms of the truth varied at step 0 ")
+    assert "rng.uniform(size=(B, N, 2))" in p
+
+
+def test_swarm_replicas_reading_one_robots_value_of_a_parameter(drift, poisson_drift):
+    """A parameter read from one robot's row for its whole swarm: the replicas run the genuine
+    agents' value of it, and the run could never learn it. Caught exactly, and in distribution
+    where the draws depend on the values."""
+
+    def first_robots_gain(base):
+        class Gain(base):
+            def rollout(self, params, rng, *, record=False):
+                params = params.copy()
+                params[..., 0] = params[:, :1, 0]  # robot 0's gain (a genuine agent's) for the swarm
+                return super().rollout(params, rng, record=record)
+
+        return Gain
+
+    for base in (drift, poisson_drift):
+        problems = _problems(check_environment, first_robots_gain(base)())
+        assert problems[-1].startswith("the replicas do not read their own gain (params[b, n, 0]): replicas given")
+        assert "params[:, :1, 0]" in problems[-1]
+
+
 def test_swarm_ignores_parameters(drift):
     class Fixed(drift):
         def rollout(self, params, rng, *, record=False):

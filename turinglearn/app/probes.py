@@ -18,6 +18,9 @@ what the answers mean, with rollouts a learner would run:
   the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
   half as much as the same trials under another seed (noise broadcast over the interrogators,
   wholly or in part, fails this);
+- **independent swarms** (swarm): ``SHARING_SWARMS`` swarms of the truth in one call must
+  differ, at the first step two seeds tell apart, as much as one swarm does between the two
+  seeds (a start or noise drawn once per call and broadcast over the swarms fails this);
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -27,7 +30,8 @@ what the answers mean, with rollouts a learner would run:
 - **each parameter** (a warning): the truth with one parameter alone moved to the distant
   model's value must change what is observed as the signal probe asks of the whole model, so
   a parameter the simulator never reads (or one seen only together with another) is named
-  before a long run.
+  before a long run; in a swarm, moving it in the replicas' rows alone must move the replicas
+  too (a problem otherwise: a parameter read from one robot's row for the whole swarm).
 
 Every probe returns ``(problems, warnings)``, lists of sentences. This module holds what the
 probes share; :mod:`turinglearn.app.interactive_probes` and :mod:`turinglearn.app.swarm_probes`

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from turinglearn.app.probe_statistics import (
+    FALSE_ALARM,
     REPLICATES,
     distance,
     effect_in_distribution,
@@ -15,7 +16,9 @@ from turinglearn.app.probe_statistics import (
     unchanged,
 )
 from turinglearn.app.probes import (
+    MIN_EFFECT,
     NONDETERMINISTIC,
+    SHARED_BELOW,
     SIGNAL_SWARMS,
     VALUE_DRAWS,
     call,
@@ -57,10 +60,51 @@ _REPLICAS = (
     "must run its own row params[b, n] (a common mistake: one row for the whole swarm, e.g. params[:, 0], which "
     "makes the replicas run the truth)"
 )
+_REPLICA_PARAMETER = (
+    "the replicas do not read their own {name} (params[b, n, {i}]): replicas given {value:.3g} behaved as with "
+    "the truth's {truth:.3g}, though a whole swarm given it behaved otherwise; every robot must run its own row "
+    "(a common mistake: one robot's value for the whole swarm, e.g. params[:, :1, {i}])"
+)
 _ROBOTS = (
     "robots {still} behaved the same when only their own row changed to a distant model: every robot must run "
     "its own row params[b, n], not another robot's"
 )
+
+
+#: swarms of the truth whose spread at one step is compared with two seeds' (:func:`_shared_draws`)
+SHARING_SWARMS = 32
+
+
+def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
+    """Swarms are independent trials: ``SHARING_SWARMS`` swarms of the truth in one call must
+    differ, at the first step two seeds tell apart, as much as one swarm does between the two
+    seeds. A start (or noise) drawn once per call and broadcast over the swarms makes them
+    alike within a call, and the learner's genuine and counterfeit samples, which come from
+    different calls, are then told apart by it. The bound is the smaller of ``SHARED_BELOW``
+    and the ``FALSE_ALARM`` quantile of the variance ratio of independent swarms (F with one
+    swarm's degrees of freedom, whatever the robots and features share)."""
+    from scipy.stats import f as f_dist
+
+    rows = np.broadcast_to(truth, (SHARING_SWARMS, n, len(truth))).copy()
+    a, b = (_swarms(sim, [], rows, s) for s in (seed + 7, seed + 8))
+    if a is None or b is None:
+        return []
+    differ = np.flatnonzero(~np.isclose(a, b, rtol=1e-7, atol=1e-10).all(axis=(0, 1, 3)))  # steps
+    if not len(differ):  # the seed changes nothing: deterministic, equal swarms are right
+        return []
+    t = int(differ[0])
+    within = float(a[:, :, t].var(axis=0, ddof=1).mean())
+    between = float((np.square(a[:, :, t] - b[:, :, t]) / 2).mean())
+    bound = min(SHARED_BELOW, float(f_dist.ppf(FALSE_ALARM, SHARING_SWARMS - 1, SHARING_SWARMS)))
+    if within >= bound * between:
+        return []
+    return [
+        f"the swarms of one rollout call are alike: {SHARING_SWARMS} swarms of the truth varied at step {t} "
+        f"{within / between:.0%} as much as one swarm does under another seed (about 100 % when each draws its "
+        "own). Draw every swarm's start and noise with the batch's shape (e.g. rng.uniform(size=(B, N, 2))), not "
+        "once for all swarms: the genuine and counterfeit samples come from different calls, and a start they do "
+        "not share tells them apart"
+    ]
 
 
 def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: list[int], seed: int, noise: float):
@@ -107,11 +151,18 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
     warnings += spread_warnings(np.concatenate([truth_r, far_r]), sim.feature_names, noise)
     if d == 1:
         return problems, warnings
+    names = sim.model_family.names
     for i, row in one_at_a_time(truth, far):
         moved = reps(np.broadcast_to(row, (n, d)), 3)
-        if moved is None:
+        replicas = all_truth.copy()
+        replicas[n_agents:] = row
+        alone = reps(replicas, 4)  # the replicas alone given the moved row
+        if moved is None or alone is None:
             return problems, warnings
-        warnings += unread_warning(sim.model_family.names, i, truth, row, effect_in_distribution(truth_r, moved))
+        e = effect_in_distribution(truth_r, moved)
+        warnings += unread_warning(names, i, truth, row, e)
+        if (e >= MIN_EFFECT).any() and unchanged(alone[:, n_agents:], truth_r[:, n_agents:], moved[:, n_agents:]):
+            problems.append(_REPLICA_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
 
 
@@ -155,6 +206,7 @@ def swarm_probes(sim, seed: int, noise: float):
     if not np.array_equal(first, second):
         return [*problems, NONDETERMINISTIC], []
     problems += outside_space(first, sim)
+    problems += _shared_draws(sim, truth, n, seed)
     ref = _swarms(
         sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed
     )  # every swarm the truth
@@ -192,11 +244,17 @@ def swarm_probes(sim, seed: int, noise: float):
     warnings = spread_warnings(np.concatenate([ref[whole], first[whole]]), sim.feature_names, noise)
     if problems or d == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
+    names = sim.model_family.names
     for i, row in one_at_a_time(truth, far):
         moved = mixed.copy()  # the signal's swarms all of the moved row, the rest as before (the same draws)
         moved[whole] = row
+        moved[0] = all_truth  # swarm 0: the truth but for the replicas, given the moved row alone
+        moved[0, n_agents:] = row
         feats = _swarms(sim, problems, moved, seed)
         if feats is None:
             return problems, warnings
-        warnings += unread_warning(sim.model_family.names, i, truth, row, effect(ref[whole], feats[whole]))
+        e = effect(ref[whole], feats[whole])
+        warnings += unread_warning(names, i, truth, row, e)
+        if (e >= MIN_EFFECT).any() and same_features(feats[0, n_agents:], ref[0, n_agents:]):
+            problems.append(_REPLICA_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
