@@ -59,7 +59,8 @@ def learn(system: str, seed: int, full: bool):
         sys.path.insert(0, str(ROOT / "examples"))
         import own_swarm
 
-        overrides = {**own_swarm.SETTINGS, **(FULL if full else REDUCED)["own-swarm"]}
+        # the papers' algorithm, as the stored rows were measured (the preset now carries the memory)
+        overrides = {**turinglearn.WITHOUT_MEMORY, **own_swarm.SETTINGS, **(FULL if full else REDUCED)["own-swarm"]}
         return turinglearn.learn(
             "own-system", simulator=own_swarm.DriftSwarm(), seed=seed, overrides=overrides
         )

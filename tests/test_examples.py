@@ -74,6 +74,7 @@ def test_ones_own_swarm_runs_with_whole_swarm_judges():
 
     module = _load("own_swarm")
     assert not hasattr(module.DriftSwarm().config, "n_robots")  # what the contract does not ask for
-    over = {**module.QUICK, "generations": 2, "discriminators.kind": "swarm", "evaluation.intervals": "off"}
+    over = {**turinglearn.WITHOUT_MEMORY, **module.QUICK, "generations": 2, "discriminators.kind": "swarm",
+            "evaluation.intervals": "off"}  # fmt: skip
     result = turinglearn.learn("own-system", simulator=module.DriftSwarm(), overrides=over)
     assert len(result.history["generation"]) == 2 and np.isfinite(result.model_fitness).all()

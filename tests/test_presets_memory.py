@@ -94,8 +94,11 @@ def test_a_setting_the_memory_refuses_names_how_to_take_all_of_it_off(over, key,
     off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
     assert off in str(err.value) and "takes all of it off" in str(err.value)
     assert load_config("aggregation", {**over, **WITHOUT_MEMORY}).learner.critic == 0
+    with pytest.raises(ConfigError) as err:  # own-system carries it too, judge_steps at its default
+        load_config("own-system", over)
+    assert err.value.key == key and "takes all of it off" in str(err.value)
     with pytest.raises(ConfigError) as err:
-        load_config("own-system", {**over, key: alone})
+        load_config("own-system", {**WITHOUT_MEMORY, **over, key: alone})
     assert err.value.key == key and "takes all of it off" not in str(err.value)
 
 

@@ -33,6 +33,8 @@ _LAZY = {
     "ESConfig": "turinglearn.core.optimizers",
     "ElmanNetwork": "turinglearn.families.elman",
     "SwarmSystem": "turinglearn.systems.swarm",
+    "InteractiveSystem": "turinglearn.systems.interactive",
+    "WITHOUT_MEMORY": "turinglearn.config",
     "SampleBatch": "turinglearn.core.contracts",
     "ConfigError": "turinglearn.errors",
     "TuringLearnWarning": "turinglearn.errors",
@@ -60,13 +62,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from turinglearn.app.driver import learn
     from turinglearn.app.recording import record
     from turinglearn.app.results import LearnResult
-    from turinglearn.config import Config, load_config
+    from turinglearn.config import WITHOUT_MEMORY, Config, load_config
     from turinglearn.core.contracts import Generation, SampleBatch
     from turinglearn.core.learner import TuringLearner
     from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
     from turinglearn.environments.gym_wrapper import GymSim
     from turinglearn.errors import ConfigError, TuringLearnWarning
     from turinglearn.families.elman import ElmanNetwork
+    from turinglearn.systems.interactive import InteractiveSystem
     from turinglearn.systems.recording_files import read_recording
     from turinglearn.systems.swarm import SwarmSystem
 

@@ -1,7 +1,7 @@
 """The closing lines of a run (turinglearn.app.printing)."""
 
 from turinglearn.app.printing import print_summary
-from turinglearn.config import load_config
+from turinglearn.config import WITHOUT_MEMORY, load_config
 
 
 def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(capsys):
@@ -49,11 +49,11 @@ def test_a_learner_without_judges_names_the_memory_settings_it_ignores(capsys):
         "memory: none (learner.kind = 'metric-sse' has no judges to remember with; the config's critic = 0.5, "
         "judge_fitness = 'shared-geometric', judge_steps = 3, model_judges = 'parents' change nothing)"
     ]
-    assert memory_line("own-system", {"learner.kind": "npe", "learner.critic": 0.5}) == [
+    assert memory_line("own-system", {**WITHOUT_MEMORY, "learner.kind": "npe", "learner.critic": 0.5}) == [
         "memory: none (learner.kind = 'npe' has no judges to remember with; the config's critic = 0.5 changes nothing)"
     ]
     assert memory_line("aggregation", {}) == []  # turing: the memory is used
-    assert memory_line("own-system", {"learner.kind": "metric-histogram"}) == []  # hall_of_fame = 0: off
+    assert memory_line("own-system", {**WITHOUT_MEMORY, "learner.kind": "metric-histogram"}) == []  # all off
     papers = {"learner.kind": "metric-histogram", "learner.critic": 0.0, "learner.judge_fitness": "accuracy",
               "learner.judge_steps": 1, "learner.model_judges": "all"}  # fmt: skip
     assert memory_line("aggregation", papers) == []

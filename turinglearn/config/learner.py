@@ -319,13 +319,14 @@ def memory_hint(error: ConfigError, learner: Mapping[str, Any]) -> ConfigError:
     mistyped gets no hint (it is no longer the presets' memory)."""
     if error.key not in WITHOUT_MEMORY:
         return error
-    if any(learner.get(key) not in values for key, values in PRESET_MEMORY.items()):
+    defaults = {f.name: f.default for f in fields(LearnerConfig)}  # a key the table leaves out
+    if any(learner.get(key, defaults[key]) not in values for key, values in PRESET_MEMORY.items()):
         return error
     message = str(error).removeprefix(f"{error.key}: ")
     off = " ".join(f"--set {k}={v if isinstance(v, str) else f'{v:g}'}" for k, v in WITHOUT_MEMORY.items())
     return ConfigError(
         f"{message}; this config carries the presets' coevolution memory, and {off} (in Python, "
-        'overrides=WITHOUT_MEMORY from turinglearn.config) takes all of it off: docs/concepts.md, "Memory"',
+        'overrides=turinglearn.WITHOUT_MEMORY) takes all of it off: docs/concepts.md, "Memory"',
         error.key,
     )
 
