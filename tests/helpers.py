@@ -1,5 +1,9 @@
 """Settings and assertions shared by several test folders (tests/ is on sys.path, see conftest.py)."""
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
 
 from turinglearn.config import WITHOUT_MEMORY
@@ -136,3 +140,13 @@ def interrupt_at(generation: int):
             raise KeyboardInterrupt
 
     return stop
+
+
+def load_example(name: str):
+    """The module ``examples/NAME.py`` (the examples are scripts, not a package)."""
+    path = Path(__file__).parents[1] / "examples" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_examples_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module

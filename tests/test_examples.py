@@ -4,13 +4,13 @@ checks the full settings (within 5 % of every range in at least 4 of 5 seeds).""
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import load_example
 
 from turinglearn.app.checks import inspect_environment
 
@@ -20,17 +20,9 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 QUICK_BOUND = {"own_swarm": 0.2, "own_agent": 0.05, "own_gym_policy": 0.15}
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"_examples_{name}", EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("name", sorted(QUICK_BOUND))
 def test_example_recovers_its_truth_quickly(name):
-    module = _load(name)
+    module = load_example(name)
     result = module.run(seed=0, quick=True)
     width = module.FAMILY.upper - module.FAMILY.lower
     rel = np.asarray(result.abs_error) / width
@@ -40,7 +32,7 @@ def test_example_recovers_its_truth_quickly(name):
 
 @pytest.mark.parametrize("name", sorted(QUICK_BOUND))
 def test_example_names_its_contract_and_passes_the_checker(name):
-    module = _load(name)
+    module = load_example(name)
     assert "Contract: :class:`turinglearn.core.contracts." in module.__doc__
     sim = module.make_sim() if hasattr(module, "make_sim") else (
         module.DriftSwarm() if name == "own_swarm" else module.LeakyIntegrator()
@@ -50,7 +42,7 @@ def test_example_names_its_contract_and_passes_the_checker(name):
 
 
 def test_the_gym_example_without_an_upright_start_has_no_signal():
-    report = inspect_environment(_load("own_gym_policy").make_sim(upright=False))
+    report = inspect_environment(load_example("own_gym_policy").make_sim(upright=False))
     (p,) = report.problems
     assert p.startswith("no signal:")
 
@@ -72,7 +64,7 @@ def test_ones_own_swarm_runs_with_whole_swarm_judges():
     pytest.importorskip("torch")
     import turinglearn
 
-    module = _load("own_swarm")
+    module = load_example("own_swarm")
     assert not hasattr(module.DriftSwarm().config, "n_robots")  # what the contract does not ask for
     over = {**turinglearn.WITHOUT_MEMORY, **module.QUICK, "generations": 2, "discriminators.kind": "swarm",
             "evaluation.intervals": "off"}  # fmt: skip

@@ -3,16 +3,14 @@ discriminators, and the exact problems the checks report for each."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 import time
-from pathlib import Path
 from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np
 import pytest
+from helpers import load_example
 
 import turinglearn
 from turinglearn import ContractError, check_discriminator, check_environment, check_model_family
@@ -455,18 +453,9 @@ def test_swarm_simulator_without_rollout():
 # --- the behaviour probes, one deliberately broken simulator per rule ---------------------------
 
 
-def _example(name: str):
-    path = Path(__file__).parents[2] / "examples" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_example_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def examples():
-    return {n: _example(n) for n in ("own_swarm", "own_agent", "own_gym_policy", "interrogable_spring")}
+    return {n: load_example(n) for n in ("own_swarm", "own_agent", "own_gym_policy", "interrogable_spring")}
 
 
 def test_the_examples_pass_every_rule(examples):

@@ -2,7 +2,7 @@ import json
 
 import numpy as np
 import pytest
-from helpers import Shifted, record_evaluations
+from helpers import Shifted, load_example, record_evaluations
 
 import turinglearn
 from turinglearn.app.build import build
@@ -366,3 +366,30 @@ def test_a_discriminator_that_reads_other_than_the_systems_features_is_refused_w
         "the discriminator reads 2 features per step (n_inputs); this system's samples carry 3 (linear_speed, "
         "angular_speed, third): build it with n_inputs=3, e.g. ElmanNetwork(n_inputs=len(sim.feature_names))"
     )
+
+
+def test_non_finite_features_stop_the_run_naming_the_models():
+    """Features a simulator returns as NaN for some parameter values used to be judged
+    counterfeit by every judge, so those models scored 0 and the search left their region in
+    silence; a list of features (which the checker reads) failed in numpy."""
+    module = load_example("own_swarm")
+    quick = {**module.QUICK, "generations": 3, "evaluation.intervals": "off", "evaluation.c2st_trials": 0}
+
+    class NaNAtLowNoise(module.DriftSwarm):
+        def rollout(self, params, rng, *, record=False):
+            out = super().rollout(params, rng, record=record)
+            out.features[params[..., 1] < 0.05] = np.nan  # a region of the box the simulator fails in
+            return out
+
+    with pytest.raises(ValueError, match=r"generation \d: the judges' outputs are NaN on samples of \d+ model\(s\) \(model \d+: \["):
+        turinglearn.learn(simulator=NaNAtLowNoise(), seed=0, overrides=quick, check=False)
+
+    class ListFeatures(module.DriftSwarm):
+        def rollout(self, params, rng, *, record=False):
+            out = super().rollout(params, rng, record=record)
+            out.features = out.features.tolist()
+            return out
+
+    listed = turinglearn.learn(simulator=ListFeatures(), seed=0, overrides=quick, check=False)
+    same = turinglearn.learn(simulator=module.DriftSwarm(), seed=0, overrides=quick, check=False)
+    assert np.array_equal(listed.inferred, same.inferred)

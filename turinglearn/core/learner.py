@@ -31,6 +31,7 @@ from turinglearn.core.learner_checks import (
     check_inputs,
     check_islands,
     check_judge_steps,
+    check_outputs,
     check_model_judges,
 )
 from turinglearn.core.memory import Archive, Guards, HistoricalAverage, NearCounterfeits
@@ -314,6 +315,7 @@ class TuringLearner(GenerationLoop):
             ev = self.evaluator.judge(  # outputs [D + H', S]
                 self.system, self.discriminator, shown, judges, self.seed, self.generation
             )
+        check_outputs(ev.outputs, ev.genuine, ev.owner, shown, self.generation)  # non-finite features named
         judged = judgements(ev.outputs)  # [D + H' + G, S] True = judged genuine
         outputs = ev.outputs[: len(weights)]  # [D, S] this generation's judges' outputs on every sample
         if probes is not None:  # elect the guards, then leave the neighbours' samples out of every fitness

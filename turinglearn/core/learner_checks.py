@@ -133,3 +133,30 @@ def check_asked(learner, theta: np.ndarray | None, weights: np.ndarray) -> None:
         problems = asked_problems(np.asarray(rows, float), within, name)
         if problems:
             raise ValueError(problems[0])
+
+
+def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, shown: np.ndarray, generation: int) -> None:
+    """The judges' outputs [J, S] on a generation's samples must be numbers: a NaN output comes
+    from a sample whose features were not finite (a simulator that returns NaN or inf for some
+    parameter values), which every judge would otherwise call counterfeit, so that those models
+    scored 0 and the search silently left their region. A ValueError names the models' rows
+    (``shown`` [M', d], indexed by ``owner`` [S]) or the system's samples (``genuine`` [S])."""
+    bad = np.isnan(np.asarray(outputs, dtype=float)).any(axis=0)  # [S]
+    if not bad.any():
+        return
+    rows = sorted({int(o) for o in np.asarray(owner)[bad & ~np.asarray(genuine, bool)]})
+    fix = (
+        "features must be finite for every parameter row inside the bounds (check the simulator where these "
+        "values are used: a division by a parameter, a log of 0, a variance below 0), or narrow the bounds"
+    )
+    if rows:
+        shown_rows = "; ".join(f"model {r}: {np.array2string(np.asarray(shown[r]), precision=4)}" for r in rows[:3])
+        more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
+        raise ValueError(
+            f"generation {generation}: the judges' outputs are NaN on samples of {len(rows)} model(s) ({shown_rows}{more}): "
+            f"their features were not finite (NaN or inf); {fix}"
+        )
+    raise ValueError(
+        f"generation {generation}: the judges' outputs are NaN on the system's own (genuine) samples: their features "
+        "were not finite (NaN or inf); the system's features must be finite"
+    )

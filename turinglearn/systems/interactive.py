@@ -160,7 +160,7 @@ class InteractiveSystem:
                 else self.to_stimulus(out)
             )
             state, feats = self.sim.step(state, params[None], stim, rng)  # feats [Db, S, F]
-            h = discriminator.hidden_step(net, feats.astype(discriminator.dtype), h)
+            h = discriminator.hidden_step(net, np.asarray(feats, discriminator.dtype), h)
             out = discriminator.output(net, h)
             if mean:
                 total += out[..., 0]
@@ -293,7 +293,7 @@ class InteractiveSystem:
         feats = np.empty((*rows.shape, self.sim.config.steps, len(self.sim.feature_names)))
         for t in range(self.sim.config.steps):
             state, f = self.sim.step(state, p, self.to_stimulus(out), rng)  # f [D, 2 per, F]
-            h = disc.hidden_step(net, f.astype(disc.dtype), h)
+            h = disc.hidden_step(net, np.asarray(f, disc.dtype), h)
             out = disc.output(net, h)
             feats[:, :, t] = f
         result = np.empty((n2, *feats.shape[2:]))

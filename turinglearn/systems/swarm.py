@@ -41,7 +41,7 @@ class SwarmSystem:
         m = theta.shape[0]
         # [M*trials, N, d] (policies: [M*trials, d])
         swarm = self.sim.swarm_params(np.repeat(theta, trials, axis=0))
-        feats = self.sim.rollout(swarm, rng).features  # [M*trials, N, T, F]
+        feats = np.asarray(self.sim.rollout(swarm, rng).features)  # [M*trials, N, T, F] (a list is read too, as the checker does)
         return feats.reshape(m, trials, *feats.shape[1:])
 
     #: joins the genuine and counterfeit samples (a subclass on other arrays swaps it)
