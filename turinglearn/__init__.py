@@ -23,6 +23,7 @@ else:
 
 _LAZY = {
     "learn": "turinglearn.app.driver",
+    "resume": "turinglearn.app.driver",
     "build": "turinglearn.app.build",
     "LearnResult": "turinglearn.app.results",
     "Config": "turinglearn.config",
@@ -59,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
         check_model_family,
         check_optimizer,
     )
-    from turinglearn.app.driver import learn
+    from turinglearn.app.driver import learn, resume
     from turinglearn.app.recording import record
     from turinglearn.app.results import LearnResult
     from turinglearn.config import WITHOUT_MEMORY, Config, load_config

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import interrupt_at
+from helpers import interrupt_at, load_example
 
 import turinglearn
 from turinglearn.app import checkpoint
@@ -109,6 +109,30 @@ def test_interrupted_run_resumes_to_the_uninterrupted_result(tmp_path, settings,
     a, b = np.load(out / "populations.npz"), np.load(reference / "populations.npz")
     for k in a.files:
         np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_a_run_of_a_simulator_object_resumes_with_that_object(tmp_path):
+    """A run made with learn(simulator=...) names the object in config.toml and its result's
+    config, with the object's settings (the result used to show the aggregation study's
+    environment); resume(run_dir, simulator=...) continues it to the uninterrupted result, and
+    refuses an object built with other settings, or none."""
+    module = load_example("own_swarm")
+    over = {**module.QUICK, "generations": 6, "execution.checkpoint_every": 2, "evaluation.intervals": "off",
+            "evaluation.c2st_trials": 0}  # fmt: skip
+    whole = turinglearn.learn(simulator=module.DriftSwarm(), seed=1, overrides=over)
+    env = whole.config.environment
+    assert env.id.endswith(":DriftSwarm") and env.options == {"n_agents": 5, "n_replicas": 1, "steps": 40}
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn(simulator=module.DriftSwarm(), seed=1, overrides=over, out=out, hooks=[interrupt_at(3)])
+    with pytest.raises(ConfigError, match=r"turinglearn.resume\(run_dir, simulator=...\)"):
+        resume(out, log=lambda m: None)
+    other = module.DriftSwarm(module.DriftConfig(steps=30))
+    with pytest.raises(ConfigError, match="steps = 30, the run's is 40"):
+        resume(out, log=lambda m: None, simulator=other)
+    resumed = turinglearn.resume(out, log=lambda m: None, simulator=module.DriftSwarm())
+    assert np.array_equal(resumed.inferred, whole.inferred)
+    assert resumed.config.environment == env
 
 
 def test_interactive_run_resumes_with_its_interrogation_record(tmp_path, tiny):

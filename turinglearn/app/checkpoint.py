@@ -194,10 +194,10 @@ def fingerprint(config) -> dict:
     return {"digest": digest, "settings": settings}
 
 
-def check_fingerprint(state: dict, config, where: str) -> None:
+def check_fingerprint(state: dict, config, where: str, skip: str | None = None) -> None:
     """Raise :class:`~turinglearn.errors.ConfigError` naming the settings of ``config`` that
     differ from those the checkpoint ``state`` was written with (checkpoints of older versions
-    carry none and are accepted)."""
+    carry none and are accepted); settings whose key starts with ``skip`` are not compared."""
     saved = state.get("fingerprint")
     if not isinstance(saved, dict) or "settings" not in saved:
         return
@@ -205,6 +205,9 @@ def check_fingerprint(state: dict, config, where: str) -> None:
     if now["digest"] == saved.get("digest"):
         return
     before = saved["settings"]
+    if skip is not None:
+        before = {k: v for k, v in before.items() if not k.startswith(skip)}
+        now = {"settings": {k: v for k, v in now["settings"].items() if not k.startswith(skip)}}
     keys = sorted(
         k
         for k in set(before) | set(now["settings"])

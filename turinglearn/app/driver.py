@@ -40,6 +40,7 @@ from turinglearn.app.runs import RunDir
 from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
+from turinglearn.config.load import with_simulator
 from turinglearn.core.contracts import Generation, Hook
 from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
@@ -104,7 +105,7 @@ def run_experiment(
         log(f"turinglearn: {exp.headline(out)}")
     say = log or (lambda msg: print(msg, file=sys.stderr))
     run = RunDir.create(out, to_toml(config, simulator), log=say) if out is not None else None
-    return _drive(exp, run, progress, hooks, handle_signals, state=None, fresh=True)
+    return _named(_drive(exp, run, progress, hooks, handle_signals, state=None, fresh=True), simulator)
 
 
 def resume(
@@ -115,13 +116,16 @@ def resume(
     overrides: Mapping[str, Any] | None = None,
     log=None,
     settings: Mapping[str, Any] | None = None,
+    simulator=None,
 ) -> LearnResult:
     """Continue an unfinished run (of any kind) from its newest intact checkpoint (from the
     start if it has none); the result is exactly the one the uninterrupted run gives.
     ``overrides`` (dotted key -> value) change how this session runs and when it stops; ``settings``
     the same for the rest of the run: they are written into its ``config.toml``. Both may hold
     execution and stopping settings only, never what the run computes (``execution.chunk_size``,
-    the restart's), as :func:`~turinglearn.app.checkpoint.resumable` says."""
+    the restart's), as :func:`~turinglearn.app.checkpoint.resumable` says. ``simulator``: for a
+    run made with ``learn(simulator=...)``, an object of the same class built with the same
+    settings (its ``config``), which ``config.toml`` names; refused otherwise."""
     import tomli_w
 
     from turinglearn.app import checkpoint
@@ -144,7 +148,10 @@ def resume(
                 "run is not continued; to search longer, start a new run from its config, from generation 0: "
                 f"`turinglearn run {run_dir}/config.toml --set stopping.converge=false`"
             )
-        config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
+        if simulator is None:
+            config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
+        else:
+            config = _config_with_simulator(run_dir / CONFIG_FILE, simulator)
         for key in {**(settings or {}), **(overrides or {})}:
             if (why := checkpoint.refusal(key, config)) is not None:
                 raise ConfigError(why, key)
@@ -157,8 +164,9 @@ def resume(
         state = None
         if found is not None:
             path, state = found
-            checkpoint.check_fingerprint(state, config, path.name)
-        exp = experiment_for(config)
+            # a simulator object stands for the environment table: its settings were compared above
+            checkpoint.check_fingerprint(state, config, path.name, skip="environment." if simulator is not None else None)
+        exp = experiment_for(config, simulator)
         if changed is not None:  # only once the run has been rebuilt with them
             atomic_write(run_dir / CONFIG_FILE, tomli_w.dumps(changed))
         if found is None:
@@ -173,7 +181,41 @@ def resume(
     except BaseException:
         lock.release()
         raise
-    return _drive(exp, run, progress, hooks, handle_signals, state=state)
+    return _named(_drive(exp, run, progress, hooks, handle_signals, state=state), simulator)
+
+
+def _named(result: LearnResult, simulator) -> LearnResult:
+    """``result`` with its config naming ``simulator``, the object that ran (as config.toml does)."""
+    if simulator is not None and isinstance(result.config, Config):
+        result.config = with_simulator(result.config, simulator)
+    return result
+
+
+def _config_with_simulator(path: Path, simulator) -> Config:
+    """A run's config.toml, written by ``learn(simulator=...)``, for ``simulator``: its
+    environment table must name the object's class and hold the object's settings; the rest is
+    the config the run ran (its environment table was the object's, which replaced it)."""
+    from turinglearn.config import from_dict, read_source
+    from turinglearn.config.load import with_simulator
+    from turinglearn.environments import OBJECT_PREFIX
+
+    data = read_source(path)
+    env = data.pop("environment", None) or {}
+    named = with_simulator(from_dict(data), simulator).environment
+    if env.get("id") != named.id:
+        raise ConfigError(
+            f"{path} ran {env.get('id', 'an environment id')!r}, not a simulator object of class "
+            f"{type(simulator).__qualname__} ({named.id!r}): "
+            + ("resume(run_dir) without simulator=" if not str(env.get("id", "")).startswith(OBJECT_PREFIX) else
+               "give an object of the class the run was made with"),
+            "environment.id",
+        )
+    ran = {k: v for k, v in env.items() if k != "id"}
+    differ = sorted(k for k in set(ran) | set(named.options) if ran.get(k) != named.options.get(k))
+    if ran and differ:  # a run written before its object's settings were recorded has none to compare
+        shown = "; ".join(f"{k} = {named.options.get(k)!r}, the run's is {ran.get(k)!r}" for k in differ[:5])
+        raise ConfigError(f"the simulator's settings differ from the run's: {shown}; build it as the run's was", "environment")
+    return from_dict(data)
 
 
 def _budget_words(config) -> str:

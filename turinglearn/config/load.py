@@ -121,10 +121,50 @@ def to_toml(config: Config | GANConfig, simulator=None) -> str:
     environment the config happened to carry."""
     import tomli_w
 
-    data = config.to_dict()
-    if simulator is not None:
-        from turinglearn.environments import OBJECT_PREFIX
+    return tomli_w.dumps(with_simulator(config, simulator).to_dict())
 
-        cls = type(simulator)
-        data["environment"] = {"id": f"{OBJECT_PREFIX}{cls.__module__}:{cls.__qualname__}"}
-    return tomli_w.dumps(data)
+
+def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANConfig:
+    """``config`` with its environment table naming ``simulator``, the object that ran in its
+    place: id ``object:module:Class`` and, as options, the object's own settings (its
+    ``config``'s fields that TOML can write: steps, agents, replicas...), so a result and a
+    run's ``config.toml`` describe the system that ran, not the environment the config carried.
+    Without a simulator (or for a GAN), ``config`` itself."""
+    if simulator is None or not isinstance(config, Config):
+        return config
+    import copy
+    import dataclasses
+
+    from turinglearn.config.sections import EnvironmentConfig
+    from turinglearn.environments import OBJECT_PREFIX
+
+    cls = type(simulator)
+    own = simulator.config if "config" in dir(simulator) else None
+    if dataclasses.is_dataclass(own) and not isinstance(own, type):
+        settings = {f.name: getattr(own, f.name) for f in dataclasses.fields(own)}
+    else:
+        settings = dict(vars(own)) if own is not None and "__dict__" in dir(own) else {}
+    options = {k: _toml_value(v) for k, v in settings.items() if not k.startswith("_")}
+    options = {k: v for k, v in options.items() if v is not None}
+    env = EnvironmentConfig(id=f"{OBJECT_PREFIX}{cls.__module__}:{cls.__qualname__}", options=options)
+    # not through Config's validation, which refuses an object id (no file can rebuild the object):
+    # this config describes a run, and running it again is refused with that message
+    named = copy.copy(config)
+    object.__setattr__(named, "environment", env)
+    return named
+
+
+def _toml_value(value):
+    """A setting as TOML writes it (numbers, strings, booleans, lists of them), or None."""
+    import numbers
+
+    if isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+        items = [_toml_value(v) for v in list(value)]
+        return items if all(v is not None for v in items) else None
+    return None

@@ -31,8 +31,8 @@ from turinglearn.core.learner_checks import (
     check_inputs,
     check_islands,
     check_judge_steps,
-    check_outputs,
     check_model_judges,
+    check_outputs,
 )
 from turinglearn.core.memory import Archive, Guards, HistoricalAverage, NearCounterfeits
 from turinglearn.core.optimizers import kept
