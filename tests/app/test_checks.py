@@ -500,6 +500,27 @@ def test_rows_in_the_wrong_trials():
     assert p.startswith("trials [0, 1, 2, 3] did not follow their own parameter rows")
 
 
+def test_a_noisy_step_that_misroutes_one_parameter_is_refused_draw_for_draw():
+    """Noise of the batch's shape draws as many numbers whatever the rows, so a trial that
+    differs from a run of its own row is misrouted, however noisy the step: reading one
+    parameter from the first row was taken for draws that depend on the values, compared in
+    distribution, and passed where that parameter's effect is small (a newcomer's thermostat)."""
+
+    class Noisy(Spring):
+        def step(self, x, p, force, rng):
+            return super().step(x, p, force + 0.3 * rng.normal(size=(*x.shape[:-1], 1)), rng)
+
+    class DampingOfRowZero(Noisy):
+        def step(self, x, p, force, rng):
+            p = np.array(np.broadcast_to(p, (*x.shape[:-1], p.shape[-1])))
+            p[..., 1] = p.reshape(-1, 2)[0, 1]  # the first trial's damping for every trial
+            return super().step(x, p, force, rng)
+
+    assert check_environment(Noisy()).ok
+    (p,) = _problems(check_environment, DampingOfRowZero())
+    assert re.match(r"trials \[[\d, ]+\] did not follow their own parameter rows", p) and "in distribution" not in p
+
+
 class PoissonSpring(Spring):
     """The spring kicked by Poisson counts of a parameter-dependent rate: how many numbers
     rng.poisson draws depends on the rates, so a trial's draws shift with its neighbours' rows."""

@@ -33,8 +33,9 @@ from turinglearn.app.probes import (
 )
 
 
-def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int):
-    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F]."""
+def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int, drawn: list | None = None):
+    """Step agents params [..., d] under stimuli [T, *shape, k] -> features [T, *shape, F];
+    ``drawn`` (a list) is given the generator's state at the end: how far it was drawn."""
     shape = stimuli.shape[1:-1]
     n_feat = len(sim.feature_names)
     rng = np.random.default_rng(seed)
@@ -50,7 +51,22 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
             return None
         state, f = res
         feats.append(f)
+    if drawn is not None:
+        drawn.append(rng.bit_generator.state)
     return np.stack(feats)
+
+
+def _draws_follow_values(sim, runs: list[np.ndarray], stimuli: np.ndarray, seed: int) -> bool:
+    """Whether how many numbers the step draws depends on the parameter values: the generator,
+    after batches of other rows ``runs`` (params each) under one seed, stands elsewhere. Where
+    it does not (arrays of the batch's shape; a generator of each trial's own, as GymSim's
+    episodes have), trials can be compared draw for draw, and a trial that differs from a run
+    of its own row is misrouted, however noisy the step."""
+    ends: list = []
+    for params in runs:
+        if _agents(sim, [], params, stimuli, seed, ends) is None:
+            return True  # cannot tell: compare in distribution
+    return any(end != ends[0] for end in ends[1:])
 
 
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
@@ -131,7 +147,9 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     # a stochastic step whose draws depend on the parameter values (rng.poisson(rate)) gives
     # every trial its own row, yet no trial equals a run of its row draw for draw
     runs = [(mixed, first), *((np.broadcast_to(row, mixed.shape).copy(), refs[lab]) for lab, row in zip(labels[:3], layout[:3], strict=True))]
-    value_draws = bool(bad) and _stochastic(sim, runs, stimuli, seed)
+    value_draws = (
+        bool(bad) and _stochastic(sim, runs, stimuli, seed) and _draws_follow_values(sim, [r for r, _ in runs], stimuli, seed)
+    )
     reps = {}
     if value_draws:  # compare them in distribution
         found = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed)

@@ -10,7 +10,8 @@ what the answers mean, with rollouts a learner would run:
   (``params.reshape(-1, d)[0]``) or ignores the parameters fails, with a message that names
   the mistake. The comparison is exact; where it fails for a stochastic step (one whose number
   of draws depends on the parameter values, ``rng.poisson(rate)``, ``rng.vonmises(mu, kappa)``,
-  gives every trial its own row yet shifts its neighbours' draws), every check is made again in
+  gives every trial its own row yet shifts its neighbours' draws; the generator's state after runs
+  of other rows tells such a step from noise of the batch's shape), every check is made again in
   distribution, over ``REPLICATES`` replicates of each trial or swarm
   (:mod:`turinglearn.app.probe_statistics`), with a warning;
 - **determinism** under a generator of a fixed seed, and the declared **feature space**;

@@ -35,13 +35,16 @@ from turinglearn.app.probes import (
 )
 
 
-def _swarms(sim, problems: list[str], params: np.ndarray, seed: int):
-    """Roll out swarms params [B, N, d] -> features [B, N, T, F]."""
+def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, drawn: list | None = None):
+    """Roll out swarms params [B, N, d] -> features [B, N, T, F]; ``drawn`` (a list) is given
+    the generator's state at the end: how far it was drawn."""
     n_feat, steps = len(sim.feature_names), sim.config.steps
     rng = np.random.default_rng(seed)
     r = call(problems, "rollout", sim.rollout, params, rng)
     if r is None:
         return None
+    if drawn is not None:
+        drawn.append(rng.bit_generator.state)
     if "features" not in dir(r):
         problems.append("rollout must return an object with .features [B, N, T, F]")
         return None
@@ -219,7 +222,11 @@ def swarm_probes(sim, seed: int, noise: float):
     moved = not same_features(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
     if moved:  # a stochastic rollout whose draws depend on the parameter values: compare in distribution
         other = _swarms(sim, [], mixed, seed + 1)
-        if other is not None and not same_features(first, other):
+        ends: list = []  # the generator drawn as far whatever the rows? then swarms compare draw for draw
+        for rows in (mixed, np.broadcast_to(all_truth, mixed.shape).copy(), np.broadcast_to(mixed[b], mixed.shape).copy()):
+            _swarms(sim, [], rows, seed, ends)
+        follow = len(ends) < 3 or any(end != ends[0] for end in ends[1:])
+        if other is not None and not same_features(first, other) and follow:
             return _swarms_in_distribution(sim, problems, mixed, b, robots, seed, noise)
         problems.append(_BESIDE.format(b=b))
         return problems, []
