@@ -14,6 +14,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
+from turinglearn.app.printing import eases_line
 from turinglearn.core.evaluation import c2st_by_schedule
 from turinglearn.core.trust import EFFORT, FastTest, assess, lda_accuracy
 from turinglearn.families.parametric import BoxFamily
@@ -126,6 +127,22 @@ def test_power_averages_draws_where_one_is_unclear(system):
 
     assert EFFORT["fast"].power_draws == 4
     assert spread(1) > 0.75 > 0.6 > spread(4)
+
+
+@pytest.mark.parametrize("off, culprit", [([0.0, 0.15, 0.0], "burst_size"), ([0.1, 0.0, 0.3], "burst_rate")])
+def test_a_rejected_estimate_names_the_parameter_its_error_lies_in(system, off, culprit):
+    """One parameter off (and colour, which changes nothing, off too): the test's accuracy falls
+    most when that parameter alone is moved, so the report says where the error lies (a
+    newcomer read an interval 'not identified' that was another parameter's doing)."""
+    fam = system.model_family
+    test = FastTest(system, 150, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3)
+    out = assess(test, system.truth + np.array(off), fam.names)
+    assert out["test"]["rejected"]
+    eases = out["test"]["eases"]
+    assert eases[0]["parameter"] == culprit and eases[0]["accuracy"] < out["test"]["accuracy"] - 0.1
+    assert "colour" not in [e["parameter"] for e in eases]
+    line = eases_line(out["test"])
+    assert line.startswith(f"rejected mainly along {culprit}: the test's accuracy, ")
 
 
 def test_intervals_narrow_with_more_trials(system):

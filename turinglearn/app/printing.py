@@ -66,6 +66,8 @@ def print_table(summary: dict) -> None:
             )
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
+    if test and test.get("rejected") and "eases" in test:
+        print(eases_line(test))
     if summary.get("tradeoffs"):
         print(tradeoffs_line(summary["tradeoffs"], (summary.get("pair_map") or {}).get("parameters")))
     if summary.get("panel"):
@@ -76,6 +78,25 @@ def print_table(summary: dict) -> None:
         print(coevolution_line(summary["coevolution"]))
     n = summary["generations"]
     print(f"{n} generation{'' if n == 1 else 's'} in {summary['seconds']:.1f} s")
+
+
+def eases_line(test: dict) -> str:
+    """Where a rejected estimate is off: the parameters whose move alone lowers the test's
+    accuracy most (summary.json's ``test.eases``)."""
+    rows = test["eases"]
+    if not rows:
+        return (
+            "rejected: no parameter moved alone lowers the test's accuracy: several are off together "
+            "(evaluation.pair maps two of them)"
+        )
+    parts = [
+        f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"
+        for r in rows
+    ]
+    return (
+        f"rejected mainly along {rows[0]['parameter']}: the test's accuracy, {test['accuracy']:.3f} at the estimate, "
+        f"falls most with one parameter moved alone: {'; '.join(parts)}"
+    )
 
 
 #: a C2ST on fewer samples a side than this is flagged: its accuracy is mostly chance

@@ -134,6 +134,7 @@ class FastTest:
     seed: int = 0
     effort: Effort = field(default_factory=lambda: EFFORT["fast"])
     evaluations: int = 0
+    slices: dict = field(default_factory=dict)  # j -> [(value, accuracy)] seen by interval()
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
@@ -242,8 +243,38 @@ class FastTest:
             out.append(entry)
         return out
 
-    def _accepts(self, theta: np.ndarray, threshold: float) -> bool:
-        return self.accuracy(theta) <= threshold
+    def _accepts(self, theta: np.ndarray, threshold: float, j: int | None = None) -> bool:
+        acc = self.accuracy(theta)
+        if j is not None:  # a point of parameter j's slice, kept for :meth:`eases`
+            self.slices.setdefault(j, []).append((float(theta[j]), acc))
+        return acc <= threshold
+
+    def eases(self, theta: np.ndarray, names, most: int = 3) -> list[dict]:
+        """Where the estimate theta [d] was rejected: the parameters that, moved alone, lower
+        the accuracy most, where that is at least a null sd below the estimate's: [{parameter,
+        value, accuracy, accepted (below the test's own threshold)}], lowest first, at most
+        ``most``. Read from the slices :meth:`interval` drew, or, for a parameter without one
+        (the estimate too far off for intervals), from moves of the first three step-out
+        fractions each way. The parameter at the top is where the estimate's error mostly lies;
+        none listed: no single parameter's move helps (several are off together)."""
+        theta = np.asarray(theta, float)
+        for j in range(len(theta)):
+            if j in self.slices:
+                continue
+            width = self.upper[j] - self.lower[j]
+            for f in self.effort.steps[:3]:
+                for sign in (-1, +1):
+                    v = float(np.clip(theta[j] + sign * f * width, self.lower[j], self.upper[j]))
+                    if v != theta[j] and v not in (p[0] for p in self.slices.get(j, [])):
+                        probe = theta.copy()
+                        probe[j] = v
+                        self._accepts(probe, 1.0, j)
+        rows = []
+        for j, points in self.slices.items():
+            v, acc = min(points, key=lambda p: p[1])
+            if acc <= self.at_estimate - self.null_sd:
+                rows.append({"parameter": names[j], "value": v, "accuracy": acc, "accepted": bool(acc <= self.threshold)})
+        return sorted(rows, key=lambda r: r["accuracy"])[:most]
 
     def interval(self, theta: np.ndarray, j: int) -> dict:
         """The values of parameter j the test does not reject, the others held at theta [d]:
@@ -266,7 +297,7 @@ class FastTest:
                     break
                 probe = theta.copy()
                 probe[j] = v
-                if self._accepts(probe, thr):
+                if self._accepts(probe, thr, j):
                     inside = v
                     if v in (lo_b, hi_b):
                         break
@@ -281,7 +312,7 @@ class FastTest:
                     mid = (inside + outside) / 2
                     probe = theta.copy()
                     probe[j] = mid
-                    inside, outside = (mid, outside) if self._accepts(probe, thr) else (inside, mid)
+                    inside, outside = (mid, outside) if self._accepts(probe, thr, j) else (inside, mid)
                 inside = (inside + outside) / 2  # the boundary's best guess
             ends.append(float(inside))
         lo, hi = ends
@@ -410,6 +441,8 @@ def assess(
             for n, p, iv in zip(names, power, intervals, strict=True)
         },
     }
+    if cal["rejected"]:
+        out["test"]["eases"] = test.eases(theta, names)
     if found is not None:
         out["tradeoffs"] = [
             {"pair": [names[t["pair"][0]], names[t["pair"][1]]], "together": t["together"], "lo": t["lo"], "hi": t["hi"]}
