@@ -393,3 +393,54 @@ def test_non_finite_features_stop_the_run_naming_the_models():
     listed = turinglearn.learn(simulator=ListFeatures(), seed=0, overrides=quick, check=False)
     same = turinglearn.learn(simulator=module.DriftSwarm(), seed=0, overrides=quick, check=False)
     assert np.array_equal(listed.inferred, same.inferred)
+
+
+def test_a_composed_learner_refuses_what_would_go_wrong_quietly():
+    """run(n) at or below the generations done said nothing (it returned None); a state saved
+    by a learner of another population failed a generation later, and one of another seed
+    continued differently in silence; a simulator's class in place of an instance, or a
+    simulator as learn's first argument, failed deep inside."""
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES, SwarmSystem
+    from turinglearn.core.random import stream
+
+    def composed(population: int, seed: int) -> TuringLearner:
+        disc = ElmanNetwork(n_inputs=1, n_hidden=3)
+        return TuringLearner(
+            Shifted(),
+            disc,
+            SelfAdaptiveES(1, ESConfig(population=population, parents=population // 2), stream(seed, "models"), [-1.0], [1.0]),
+            SelfAdaptiveES(disc.n_weights, ESConfig(population=10, parents=5), stream(seed, "discriminators")),
+            seed=seed,
+        )
+
+    learner = composed(20, 0)
+    assert learner.run(2).generation == 1
+    with pytest.raises(ValueError, match=r"run\(2\) steps until 2 generations have been evaluated, and 2 have been"):
+        learner.run(2)
+    state = learner.state_dict()
+    with pytest.raises(ValueError, match=r"a population of shape \(20, 1\); this optimiser's is \(10, 1\)"):
+        composed(10, 0).load_state_dict(state)
+    with pytest.raises(ValueError, match="saved by a learner of seed 0; this one's is 5"):
+        composed(20, 5).load_state_dict(state)
+    again = composed(20, 0)
+    again.load_state_dict(state)
+    assert np.array_equal(again.run(4).models, learner.run(4).models)
+
+    from helpers import load_example
+
+    drift = load_example("own_swarm").DriftSwarm
+    with pytest.raises(TypeError, match=r"got the class DriftSwarm, not a simulator: pass an instance, DriftSwarm\(\)"):
+        SwarmSystem(drift)
+    with pytest.raises(TypeError, match=r"got the class DriftSwarm"):
+        turinglearn.learn(simulator=drift)
+    with pytest.raises(TypeError, match=r"pass a simulator as learn\(simulator=DriftSwarm\(...\)\)"):
+        turinglearn.learn(drift())
+
+
+def test_box_bounds_name_the_parameter_at_fault():
+    from turinglearn.families.parametric import BoxFamily
+
+    with pytest.raises(ValueError, match=r"not so for a: lower 1 > upper 0$"):
+        BoxFamily(("a", "b"), (1.0, 0.0), (0.0, 1.0))
+    with pytest.raises(ValueError, match=r"b: lower 0.5 = upper 0.5 \(to hold a parameter fixed, leave it out"):
+        BoxFamily(("a", "b"), (0.0, 0.5), (1.0, 0.5))

@@ -35,6 +35,7 @@ from turinglearn.core.contracts import (
     Optimizer,
     SwarmConfig,
     SwarmSimulator,
+    check_instance,
     is_interactive,
     members,
 )
@@ -304,6 +305,7 @@ def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
 
 def _resolve(sim_or_id):
     if not isinstance(sim_or_id, str):
+        check_instance(sim_or_id)
         return sim_or_id
     from turinglearn.app.build import make_simulator
     from turinglearn.config import Config, EnvironmentConfig

@@ -41,7 +41,7 @@ from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
 from turinglearn.config.load import with_simulator
-from turinglearn.core.contracts import Generation, Hook
+from turinglearn.core.contracts import Generation, Hook, check_instance
 from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
 
@@ -410,8 +410,14 @@ def learn(
     without a truth run on recorded data (``data``) is not checked: the checker probes around
     the truth (give it one inside the bounds to check it).
     """
+    if config is not None and not isinstance(config, (str, Path, Config, GANConfig)) and (
+        "rollout" in dir(config) or "step" in dir(config)
+    ):
+        name = config.__name__ if isinstance(config, type) else type(config).__name__
+        raise TypeError(f"learn's first argument is a preset, a file or a Config; pass a simulator as learn(simulator={name}(...))")
     extra = dict(overrides or {})
     if simulator is not None:
+        check_instance(simulator)
         check_environment_overrides(simulator, extra)
     if seed is not None:
         extra["seed"] = seed

@@ -358,6 +358,13 @@ class Renders(Protocol):
         ...
 
 
+def check_instance(sim) -> None:
+    """A simulator is an object, not its class: ``TypeError`` naming the fix for a class given
+    (its members would be unbound functions, and the first read of ``config`` fails)."""
+    if isinstance(sim, type):
+        raise TypeError(f"got the class {sim.__name__}, not a simulator: pass an instance, {sim.__name__}()")
+
+
 def is_interactive(sim) -> bool:
     """Whether ``sim`` follows :class:`InteractiveSimulator` rather than :class:`SwarmSimulator`:
     an interactive simulator declares a stimulus space, a swarm ``None`` or nothing."""

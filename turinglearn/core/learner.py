@@ -65,6 +65,11 @@ class GenerationLoop:
 
     def run(self, generations: int) -> Generation:
         """Step until ``generations`` generations have been evaluated; returns the last one."""
+        if generations <= self.generation:
+            raise ValueError(
+                f"run({generations}) steps until {generations} generations have been evaluated, and "
+                f"{self.generation} have been: ask for more (run counts from the first generation, not from now)"
+            )
         record = None
         while self.generation < generations:
             record = self.step()
@@ -426,6 +431,7 @@ class TuringLearner(GenerationLoop):
     def state_dict(self) -> dict:
         return {
             **super().state_dict(),
+            "seed": self.seed,
             "discriminators": saved(self.discriminator_optimizer, "discriminator"),
             "archive": self.judges_memory.state_dict(),
             "model_memory": self.models_memory.state_dict(),
@@ -436,6 +442,11 @@ class TuringLearner(GenerationLoop):
         }
 
     def load_state_dict(self, state: dict) -> None:
+        if state.get("seed", self.seed) != self.seed:  # checkpoints of older versions carry none
+            raise ValueError(
+                f"this state was saved by a learner of seed {state['seed']}; this one's is {self.seed}: build the "
+                "learner with the seed of the one that saved it (the rest of the run draws from it)"
+            )
         super().load_state_dict(state)
         self.discriminator_optimizer.load_state_dict(state["discriminators"])
         self.judges_memory.load_state_dict(state["archive"])

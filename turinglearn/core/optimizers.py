@@ -224,6 +224,12 @@ class SelfAdaptiveES:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        shape = np.shape(state["x"])
+        if shape != (self.config.population, self.n):
+            raise ValueError(
+                f"this state holds a population of shape {shape}; this optimiser's is "
+                f"({self.config.population}, {self.n}): build it with the population and parameters of the one that saved it"
+            )
         self.x, self.sigma = np.array(state["x"], dtype=float), np.array(state["sigma"], dtype=float)
         self.fitness = None if state["fitness"] is None else np.array(state["fitness"], dtype=float)
         self.generation = int(state["generation"])

@@ -30,9 +30,21 @@ class BoxFamily:
         object.__setattr__(self, "lower_bounds", tuple(float(v) for v in lower))
         object.__setattr__(self, "upper_bounds", tuple(float(v) for v in upper))
         if not len(self.names) == len(self.lower_bounds) == len(self.upper_bounds):
-            raise ValueError("names, lower and upper must have the same length")
-        if not all(lo < hi for lo, hi in zip(self.lower_bounds, self.upper_bounds, strict=True)):
-            raise ValueError(f"every lower bound must be below its upper bound: {lower} vs {upper}")
+            raise ValueError(
+                f"names, lower and upper must have the same length, got {len(self.names)}, "
+                f"{len(self.lower_bounds)} and {len(self.upper_bounds)}"
+            )
+        bad = [
+            f"{n}: lower {lo:g} {'=' if lo == hi else '>'} upper {hi:g}"
+            for n, lo, hi in zip(self.names, self.lower_bounds, self.upper_bounds, strict=True)
+            if not lo < hi
+        ]
+        if bad:
+            fixed = any(" = upper" in b for b in bad)
+            raise ValueError(
+                f"every lower bound must be below its upper bound; not so for {'; '.join(bad)}"
+                + (" (to hold a parameter fixed, leave it out of the family and set it in the simulator)" if fixed else "")
+            )
 
     @property
     def n_params(self) -> int:

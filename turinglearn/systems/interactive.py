@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch, readout
+from turinglearn.core.contracts import Evaluation, SampleBatch, check_instance, readout
 from turinglearn.errors import ConfigError
 
 
@@ -63,6 +63,7 @@ class InteractiveSystem:
     """
 
     def __init__(self, sim, genuine_trials: int = 100, trials_per_model: int = 1, passive: bool = False):
+        check_instance(sim)
         self.sim = sim
         self.model_family = sim.model_family
         self.truth = sim.truth

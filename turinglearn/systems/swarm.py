@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, PolicyFamily, SampleBatch, judge_samples
+from turinglearn.core.contracts import Evaluation, PolicyFamily, SampleBatch, check_instance, judge_samples
 
 
 class SwarmSystem:
@@ -25,6 +25,7 @@ class SwarmSystem:
     """
 
     def __init__(self, sim, trials_per_model: int = 1, genuine_per_trial: int = 1):
+        check_instance(sim)
         self.sim = sim
         self.model_family = sim.model_family
         self.truth = sim.truth
