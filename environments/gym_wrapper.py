@@ -350,7 +350,8 @@ class GymConfig:
     imported first), or gymnasium's ``"module:Name-v0"``; policy: ``"module:function"``, a batched
     ``policy(params[..., d], obs[..., o]) -> action``; names / lower / upper: the model
     family; truth: the hidden agent's parameters; steps: per trial; push: the interrogator's
-    push bound, added to Box actions (0: a quarter of the action range); backend: ``auto``,
+    push bound, added to Box actions (0: a quarter of the action range), or one bound per
+    action component (``[0, 1.0]``: the first never pushed, the second by up to 1); backend: ``auto``,
     ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
     what a discriminator sees ("": the observation normalised by its finite bounds);
     feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...).
@@ -363,7 +364,7 @@ class GymConfig:
     upper: tuple[float, ...] = (20.0, 5.0)
     truth: tuple[float, ...] = field(default=(10.0, 2.0))
     steps: int = 100
-    push: float = 0.0
+    push: float | tuple[float, ...] = 0.0
     backend: str = "auto"
     features: str = ""
     feature_names: tuple[str, ...] = ()
@@ -382,8 +383,11 @@ class GymConfig:
                     "feature_names",
                 )
         check_gym_id(self.gym_id, "gym_id")
-        if not self.push >= 0:
-            raise ConfigError(f"must be 0 (default) or more, got {self.push}", "push")
+        bounds = self.push if isinstance(self.push, tuple) else (self.push,)
+        if not bounds or not all(b >= 0 for b in bounds) or (isinstance(self.push, tuple) and not any(bounds)):
+            raise ConfigError(
+                f"must be 0 (default) or more, or one bound >= 0 per action component, not all 0; got {self.push}", "push"
+            )
         problem = bound_problem(self.names, self.lower, self.upper)
         if problem is not None:
             key, what = problem
@@ -428,8 +432,15 @@ class GymConfigSim(GymSim):
             features=load_object(cfg.features, "features") if cfg.features else None,
             feature_names=tuple(cfg.feature_names) or None,
         )  # fmt: skip
-        if cfg.push > 0:
-            k = self.stimulus_space.shape[0]
+        k = self.stimulus_space.shape[0]
+        if isinstance(cfg.push, tuple):
+            if len(cfg.push) != k:
+                raise ConfigError(
+                    f"must have one bound per action component ({k} for {cfg.gym_id}), got {len(cfg.push)}", "push"
+                )
+            bound = np.asarray(cfg.push, dtype=np.float64)
+            self.stimulus_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
+        elif cfg.push > 0:
             self.stimulus_space = gym.spaces.Box(-cfg.push, cfg.push, shape=(k,), dtype=np.float64)
 
 

@@ -4,6 +4,7 @@ the two tasks (identifiability, recovery of the hidden PD gains), and the preset
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import gymnasium as gym
 import numpy as np
@@ -336,3 +337,46 @@ def test_a_policy_of_the_wrong_shape_is_told_the_shape_it_must_return():
         sim.step(state, np.array([10.0, 2.0]), np.zeros((3, 1)), np.random.default_rng(0))
     with pytest.raises(ConfigError, match=r"push_space: must have the action space's shape \(1,\)"):
         GymSim("Pendulum-v1", pd_policy, family, truth=(10, 2), push_space=gym.spaces.Box(-1.0, 1.0, shape=(2,)))
+
+
+def test_a_push_per_action_component_and_a_component_held_fixed():
+    """``push`` takes one bound per action component, and a push space may hold a component
+    fixed (low = high): a newcomer's thermostat, whose action was [heater power, weather],
+    could not leave the heater alone (one bound for all components; a fixed one refused)."""
+    from turinglearn.app.build import make_simulator
+
+    config = turinglearn.load_config("own-system", {"environment.id": "turinglearn/Gym-v0", "environment.push": [0.5]})
+    sim = make_simulator(config)
+    np.testing.assert_array_equal(sim.stimulus_space.high, [0.5])
+    with pytest.raises(ConfigError, match=r"push: must have one bound per action component \(1 for Pendulum-v1\), got 2"):
+        make_simulator(config.replace(**{"environment.push": [0.5, 1.0]}))
+    with pytest.raises(ConfigError, match=r"push: must be a number or a list of numbers, got 'x'"):
+        turinglearn.load_config("own-system", {"environment.id": "turinglearn/Gym-v0", "environment.push": "x"})
+    with pytest.raises(ConfigError, match=r"push: must be 0 .default. or more, or one bound >= 0 per action component"):
+        turinglearn.load_config("own-system", {"environment.id": "turinglearn/Gym-v0", "environment.push": [0.0]})
+
+    family = BoxFamily(("kp", "kd"), lower=(0.0, 0.0), upper=(20.0, 5.0))
+    still = GymSim("Pendulum-v1", pd_policy, family, truth=(10, 2), steps=20, push_space=gym.spaces.Box(0.0, 0.0, shape=(1,)))
+    with pytest.raises(ConfigError, match="high > low in one"):
+        InteractiveSystem(still)  # nothing left to push
+
+    class TwoDials:  # a stimulus of two components, the second held at 0.3 (low = high)
+        model_family = BoxFamily(("gain",), lower=(0.0,), upper=(1.0,))
+        feature_names = ("y",)
+        stimulus_space = gym.spaces.Box(np.array([-1.0, 0.3]), np.array([1.0, 0.3]), dtype=np.float64)
+        truth = np.array([0.4])
+        config = SimpleNamespace(steps=10)
+
+        def passive_schedule(self):
+            return np.tile([0.0, 0.3], (self.config.steps, 1))
+
+        def reset(self, rng, shape):
+            return np.zeros(shape)
+
+        def step(self, y, p, stim, rng):
+            y = 0.8 * y + p[..., 0] * stim[..., 0] + stim[..., 1] + 0.01 * rng.normal(size=y.shape)
+            return y, y[..., None]
+
+    assert turinglearn.check_environment(TwoDials()).ok
+    system = InteractiveSystem(TwoDials())
+    assert np.all(system.to_stimulus(np.random.default_rng(0).random((5, 3)))[..., 1] == 0.3)

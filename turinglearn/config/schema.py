@@ -93,6 +93,13 @@ def coerce(value, tp, key: str):
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
         if len(inner) == 1:
             return coerce(value, inner[0], key)
+        if all(a in (int, float, bool, str) or typing.get_origin(a) in (tuple, list) for a in inner):
+            for a in inner:  # X | tuple[X, ...]: the first that takes the value
+                try:
+                    return coerce(value, a, key)
+                except ConfigError:
+                    pass
+            raise ConfigError(f"must be {' or '.join(type_name(a) for a in inner)}, got {value!r}", key)
     if tp in (typing.Any, object):
         return value
     # a settings class of one's own (an environment's config) with a type a TOML file cannot hold

@@ -34,8 +34,12 @@ def check_stimulus_space(space) -> tuple[np.ndarray, np.ndarray]:
             "declare e.g. Box(0.0, 1.0, shape=(1,)) on the simulator"
         )
     low, high = np.asarray(space.low, float), np.asarray(space.high, float)
-    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high > low).all()):
-        raise ConfigError(f"the stimulus space must have finite bounds with high > low, got {space!r}")
+    if not (np.isfinite(low).all() and np.isfinite(high).all() and (high >= low).all() and (high > low).any()):
+        raise ConfigError(
+            f"the stimulus space must have finite bounds with high >= low in every component and high > low in one, "
+            f"got {space!r} (a component whose low equals its high is held there: e.g. a push that leaves one "
+            "action component alone)"
+        )
     return low, high
 
 
