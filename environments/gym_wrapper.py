@@ -338,6 +338,11 @@ def load_object(path: str, key: str):
     try:
         import_user_module(module)
         return getattr(sys.modules[module], name)
+    except ModuleNotFoundError as e:
+        where = "" if e.name != module.split(".", 1)[0] else (
+            f" (run from the folder that holds {module.replace('.', '/')}.py, or put that folder on PYTHONPATH)"
+        )
+        raise ConfigError(f"cannot load {path!r}: {e}{where}", key) from None
     except (ImportError, AttributeError) as e:
         raise ConfigError(f"cannot load {path!r}: {e}", key) from None
 

@@ -306,3 +306,33 @@ def test_a_config_that_names_no_environment_is_refused_by_record_and_by_learn(tm
         check_names_an_environment("own-system", given, load_config("own-system", given))
     with pytest.raises(TuringLearnError, match="own-system names no environment"):
         check_names_an_environment("own-system", {"environment.steps": 30}, load_config("own-system"))
+
+
+def test_report_reads_a_finished_run_without_the_users_module(tmp_path, monkeypatch, capsys):
+    """A Gym-v0 run names its policy as 'module:function'; report redraws and prints the
+    finished run from its own files (it imported the module, and failed from another folder),
+    and the error where a module is needed says where to run from."""
+    import turinglearn
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "mypolicy.py").write_text(
+        "import numpy as np\n"
+        "def pd(params, obs):\n"
+        "    angle = np.arctan2(obs[..., 1], obs[..., 0])\n"
+        "    return np.clip(-params[..., :1] * angle[..., None] - params[..., 1:] * obs[..., 2:], -2, 2)\n"
+    )
+    monkeypatch.chdir(lab)
+    over = {"environment.id": "turinglearn/Gym-v0", "environment.policy": "mypolicy:pd", "environment.steps": 20,
+            "environment.push": 1.0, "models.population": 10, "models.parents": 5, "discriminators.population": 10,
+            "discriminators.parents": 5, "learner.genuine_trials": 10, "evaluation.c2st_trials": 20,
+            "evaluation.intervals": "off"}  # fmt: skip
+    turinglearn.learn("own-system", generations=2, overrides=over, out=lab / "run", check=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delitem(sys.modules, "mypolicy")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(lab)])
+    assert main(["report", str(lab / "run")]) == 0
+    assert "kp" in capsys.readouterr().out
+    assert main(["check", str(lab / "run" / "config.toml")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot load 'mypolicy:pd'" in err and "run from the folder that holds mypolicy.py, or put that folder on PYTHONPATH" in err

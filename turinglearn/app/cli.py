@@ -227,7 +227,8 @@ def cmd_report(args) -> int:
     summary = read[0] or {}
     env = source.get("environment")
     made_with_object = isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
-    if not made_with_object:
+    learner = source.get("learner")
+    if isinstance(learner, dict) and learner.get("kind") == "gan":
         config = from_dict(source)
         if isinstance(config, GANConfig):
             return report_gan(run_dir, status, read)
@@ -238,6 +239,7 @@ def cmd_report(args) -> int:
     else:  # runs that did not record their bounds (unfinished, or made by an older version)
         from turinglearn.app.build import make_simulator
 
+        config = from_dict(source)
         sim = make_simulator(config)
         family = sim.model_family
         names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
