@@ -196,6 +196,13 @@ class GymSim:
     ):
         if backend not in BACKENDS:
             raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {backend!r}", "backend")
+        check_gym_id(env_id, "env_id")  # gymnasium's own NameNotFound says nothing of registering
+        if features is not None and not feature_names:
+            raise ConfigError(
+                "name one feature per value your features function returns (without features, the names are the "
+                "observation's, obs_0, obs_1, ...)",
+                "feature_names",
+            )
         if backend == "numpy" and env_id not in BATCHED:
             raise ConfigError(
                 f"no numpy physics for {env_id!r} (only {', '.join(BATCHED)}); use backend = 'vector'",
@@ -418,6 +425,9 @@ def check_gym_id(gym_id: str, key: str) -> None:
         where = (
             f"module {module!r} was imported but does not register it (gymnasium.register({name!r}, ...))"
             if sep
+            else f"register it with gymnasium.register({name!r}, ...) before building the GymSim, or name the module "
+            f"that registers it, as 'module:{name}'"
+            if key == "env_id"
             else "register it with gymnasium.register in the policy's module (it is imported first) or name the "
             f"module that registers it, as 'module:{name}'"
         )

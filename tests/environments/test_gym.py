@@ -380,3 +380,30 @@ def test_a_push_per_action_component_and_a_component_held_fixed():
     assert turinglearn.check_environment(TwoDials()).ok
     system = InteractiveSystem(TwoDials())
     assert np.all(system.to_stimulus(np.random.default_rng(0).random((5, 3)))[..., 1] == 0.3)
+
+
+def test_a_gym_environment_of_ones_own_gets_messages_in_gymnasiums_terms():
+    """Unregistered, features without names, and randomness not from self.np_random: each
+    error names the gymnasium-side fix (gymnasium's raw NameNotFound; a features mismatch
+    found later; 'the rng argument', which a gymnasium environment does not have)."""
+    from gymnasium.envs.classic_control.pendulum import PendulumEnv
+
+    family = BoxFamily(("kp", "kd"), lower=(0.0, 0.0), upper=(20.0, 5.0))
+    with pytest.raises(ConfigError, match=r"env_id: unknown gymnasium id 'NoSuchPendulum-v0': register it with gymnasium.register\('NoSuchPendulum-v0', ...\) before building the GymSim"):
+        GymSim("NoSuchPendulum-v0", pd_policy, family, truth=(10, 2))
+    with pytest.raises(ConfigError, match="feature_names: name one feature per value your features function returns"):
+        GymSim("Pendulum-v1", pd_policy, family, truth=(10, 2), features=lambda obs: obs[..., :2])
+
+    class Shaky(PendulumEnv):
+        def step(self, u):
+            return super().step(u + np.random.normal(0, 0.1, np.shape(u)))  # noqa: NPY002 - the mistake under test
+
+    gym.register("ShakyPendulum-v0", entry_point=Shaky, max_episode_steps=200)
+    try:
+        sim = GymSim("ShakyPendulum-v0", pd_policy, family, truth=(10, 2), steps=10, backend="vector")
+        from turinglearn.app.checks import inspect_environment
+
+        report = inspect_environment(sim)
+        assert report.problems[0].startswith("not deterministic under a fixed seed") and "self.np_random" in report.problems[0]
+    finally:
+        gym.registry.pop("ShakyPendulum-v0")

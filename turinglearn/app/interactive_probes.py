@@ -14,7 +14,6 @@ from turinglearn.app.probe_statistics import (
     misrouted,
 )
 from turinglearn.app.probes import (
-    NONDETERMINISTIC,
     PROBE_SHAPE,
     SHARED_BELOW,
     SHARING_INTERROGATORS,
@@ -23,6 +22,7 @@ from turinglearn.app.probes import (
     distant,
     effect,
     fmt_row,
+    nondeterministic,
     one_at_a_time,
     outside_space,
     same_features,
@@ -126,7 +126,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     if second is None:
         return problems, []
     if not np.array_equal(first, second):
-        return [*problems, NONDETERMINISTIC], []
+        return [*problems, nondeterministic(sim)], []
     problems += outside_space(first, sim)
 
     refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row

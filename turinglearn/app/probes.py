@@ -217,6 +217,21 @@ NONDETERMINISTIC = (
 )
 
 
+def nondeterministic(sim) -> str:
+    """:data:`NONDETERMINISTIC`, in a gymnasium environment's terms for a GymSim (whose episodes
+    are seeded from the generator: the environment must draw from ``self.np_random``)."""
+    from turinglearn.environments.gym_wrapper import GymSim
+
+    if not isinstance(sim, GymSim):
+        return NONDETERMINISTIC
+    return (
+        "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
+        f"features; GymSim seeds every episode of {sim.env_id!r} from that generator, so the environment (and the "
+        "policy) must draw only from the environment's self.np_random (seeded by reset(seed=...)), never from "
+        "np.random, random or a generator of their own"
+    )
+
+
 VALUE_DRAWS = (
     "{what} is stochastic and its {unit}s differ draw for draw from {unit}s of the same rows run alone, as when "
     "the number of random values drawn depends on the parameter values (rng.poisson(rate), rng.vonmises(mu, "

@@ -17,7 +17,6 @@ from turinglearn.app.probe_statistics import (
 )
 from turinglearn.app.probes import (
     MIN_EFFECT,
-    NONDETERMINISTIC,
     SHARED_BELOW,
     SIGNAL_SWARMS,
     VALUE_DRAWS,
@@ -26,6 +25,7 @@ from turinglearn.app.probes import (
     effect,
     float_array,
     fmt_row,
+    nondeterministic,
     one_at_a_time,
     outside_space,
     same_features,
@@ -207,7 +207,7 @@ def swarm_probes(sim, seed: int, noise: float):
     if second is None:
         return problems, []
     if not np.array_equal(first, second):
-        return [*problems, NONDETERMINISTIC], []
+        return [*problems, nondeterministic(sim)], []
     problems += outside_space(first, sim)
     problems += _shared_draws(sim, truth, n, seed)
     ref = _swarms(
