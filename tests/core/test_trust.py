@@ -170,6 +170,9 @@ def test_null_accuracy_and_pair_map(system):
     assert acc.shape == (9, 9)
     # colour does nothing: every column of a row scores alike; burst_rate far off is rejected
     assert acc[:, 0].max() > out["test"]["threshold"]
+    assert "widened" not in out["pair_map"]  # the estimate is accepted: one threshold
+    off = assess(test, system.truth + [0.03, 0.03, 0.0], fam.names, pair=("burst_rate", "burst_size"))
+    assert off["test"]["rejected"] and off["pair_map"]["widened"] > off["pair_map"]["threshold"]
 
 
 def test_an_interval_also_covers_the_estimates_own_spread():

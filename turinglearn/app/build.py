@@ -31,7 +31,18 @@ def make_simulator(config: Config):
     """The batched simulator of ``config``'s environment id, with its validated settings."""
     from turinglearn.environments import sim_class
 
-    return sim_class(config.environment.id)(validate_environment(config.environment))
+    cls, settings = sim_class(config.environment.id), validate_environment(config.environment)
+    try:
+        return cls(settings)
+    except ConfigError:
+        raise
+    except Exception as e:  # a simulator of one's own failing in its constructor: say where, in one line
+        if config.environment.id.startswith("turinglearn/"):
+            raise
+        raise ConfigError(
+            f"building {cls.__name__} of {config.environment.id!r} with these settings raised {type(e).__name__}: {e}",
+            "environment",
+        ) from e
 
 
 def build_system(config: Config, simulator=None):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -108,6 +109,9 @@ def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
     mesh = ax.pcolormesh(x, y, acc, shading="nearest", cmap="viridis", vmin=0.4, vmax=1.0)
     fig.colorbar(mesh, ax=ax, label="held-out accuracy")
     ax.contour(x, y, acc, levels=[pair["threshold"]], colors="w", linewidths=1.5)
+    widened = pair.get("widened")  # a rejected estimate's intervals use a raised threshold: its line too
+    if widened is not None and acc.min() < widened < acc.max():
+        ax.contour(x, y, acc, levels=[widened], colors="w", linewidths=1.0, linestyles="dashed")
     i, j = (list(names).index(n) for n in pair["parameters"])
     ax.plot(inferred[i], inferred[j], "r+", ms=12, label="estimate")
     if truth is not None:
@@ -115,14 +119,16 @@ def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
     ax.set_xlabel(names[i])
     ax.set_ylabel(names[j])
     accepted = acc <= pair["threshold"]
-    ax.set_title(
+    title = (
         "Where the held-out test cannot tell the model from the system (inside the line)"
         if accepted.any() and not accepted.all()
         else f"{'Every' if accepted.all() else 'No'} grid point accepted (accuracy up to {pair['threshold']:.3f})"
-        + ("" if accepted.all() else ": a region it accepts, if any, lies between them;\nthe intervals are finer"
-           + (" (evaluation.intervals = 'thorough': a 15 x 15 grid)" if len(x) < 15 else "")),
-        fontsize=8,
+        + ("" if accepted.all() else ": a region it accepts, if any, lies between them; the intervals are finer"
+           + (" (evaluation.intervals = 'thorough': a 15 x 15 grid)" if len(x) < 15 else ""))
     )
+    if widened is not None:
+        title += f"; dashed: {widened:.3f}, the raised threshold of a rejected estimate's intervals"
+    ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=8)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
     path = Path(folder) / "pair_map.png"

@@ -380,7 +380,8 @@ class FastTest:
 
     def pair_map(self, theta: np.ndarray, i: int, j: int) -> dict:
         """The test's accuracy over a grid of parameters i and j (the others at theta):
-        {x, y (grid values), accuracy [len(y), len(x)], threshold}."""
+        {x, y (grid values), accuracy [len(y), len(x)], threshold, and, where the estimate was
+        rejected, widened: the raised threshold its intervals use}."""
         theta = np.asarray(theta, float)
         xs = np.linspace(self.lower[i], self.upper[i], self.effort.grid)
         ys = np.linspace(self.lower[j], self.upper[j], self.effort.grid)
@@ -390,7 +391,10 @@ class FastTest:
                 probe = theta.copy()
                 probe[i], probe[j] = vx, vy
                 acc[b, a] = self.accuracy(probe)
-        return {"x": xs.tolist(), "y": ys.tolist(), "accuracy": acc.tolist(), "threshold": self.threshold}
+        out = {"x": xs.tolist(), "y": ys.tolist(), "accuracy": acc.tolist(), "threshold": self.threshold}
+        if self._threshold_used() > self.threshold:
+            out["widened"] = self._threshold_used()
+        return out
 
 
 def assess(
