@@ -215,6 +215,23 @@ def test_record_writes_the_truths_behaviour(tmp_path):
     np.testing.assert_array_equal(rec.x, again.x)  # deterministic under a seed
 
 
+def test_record_a_simulator_object_and_refuse_a_config_without_an_environment(tmp_path):
+    """From Python a simulator object is recorded as learn takes it (record had no simulator=,
+    and the own-system preset, which names no environment, silently recorded aggregation); a
+    config whose environment id changes drops the old environment's settings."""
+    from helpers import load_example
+
+    module = load_example("own_swarm")
+    path = record(out=tmp_path / "drift.npz", simulator=module.DriftSwarm(), trials=3, seed=1)
+    rec = read_recording(path, module.DriftSwarm().feature_names, steps=40)
+    assert rec.x.shape == (3 * 6, 40, 2)  # every robot of 3 swarms of 6 is an individual
+    np.testing.assert_array_equal(rec.truth, module.DriftSwarm().truth)
+    with pytest.raises(turinglearn.errors.TuringLearnError, match="own-system names no environment"):
+        record("own-system", tmp_path / "agg.npz", trials=2)
+    moved = load_config("own-system").replace(**{"environment.id": "turinglearn/PendulumPD-v0"})
+    assert moved.environment.id == "turinglearn/PendulumPD-v0" and "init_side" not in moved.environment.options
+
+
 def test_interactive_environment_needs_passive_learning(tmp_path):
     path = record(load_config("pendulum-pd", {"environment.steps": 20}), tmp_path / "pd.npz", trials=3)
     with pytest.raises(

@@ -15,16 +15,33 @@ from turinglearn.systems.recording_files import write_recording
 
 
 def record(
-    config, out: str | Path, trials: int = 100, seed: int | None = None, overwrite: bool = False
+    config=None,
+    out: str | Path | None = None,
+    trials: int = 100,
+    seed: int | None = None,
+    overwrite: bool = False,
+    simulator=None,
 ) -> Path:
     """Write a recording of the ground truth of ``config``'s environment (a preset name, a
-    TOML path or a :class:`~turinglearn.config.Config`): ``trials`` swarms (every robot is an
+    TOML path or a :class:`~turinglearn.config.Config`), or of ``simulator``, a simulator object
+    of one's own (then ``config`` may be left out): ``trials`` swarms (every robot is an
     individual) or passive trials. Returns the path written; an existing file is replaced only
-    with ``overwrite``, and is checked before anything is simulated."""
+    with ``overwrite``, and is checked before anything is simulated. A config that names no
+    environment (the ``own-system`` preset) is refused: it would record aggregation."""
     from turinglearn.app.build import make_simulator
+    from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.config import Config, load_config
+    from turinglearn.core.contracts import check_instance
 
+    if out is None:
+        raise TypeError("record() needs out, the file to write (.npz, .csv or .parquet)")
+    if simulator is not None:
+        check_instance(simulator)
+    if config is None:
+        config = "own-system" if simulator is not None else "aggregation"
     cfg = config if isinstance(config, Config) else load_config(config)
+    if simulator is None:
+        check_names_an_environment(config, {}, cfg)
     if trials < 1:
         raise ConfigError(f"--trials must be at least 1, got {trials}")
     out = Path(out)
@@ -32,13 +49,14 @@ def record(
         raise TuringLearnError(f"--out {str(out)!r} is a directory; give a file name (.npz, .csv or .parquet)")
     if out.exists() and not overwrite:
         raise TuringLearnError(f"--out {str(out)!r} exists; choose another file, or replace it with --overwrite")
-    sim = make_simulator(cfg)
+    sim = simulator if simulator is not None else make_simulator(cfg)
     if "truth" not in dir(sim) or sim.truth is None:
         from turinglearn.app.preflight import truth_advice
 
+        what = type(sim).__name__ if simulator is not None else cfg.environment.id
         raise TuringLearnError(
-            f"{cfg.environment.id} has no truth to record: a recording is of the system's ground truth, so "
-            f"{truth_advice(cfg)}"
+            f"{what} has no truth to record: a recording is of the system's ground truth, so "
+            + ("give the simulator a truth inside its bounds" if simulator is not None else truth_advice(cfg))
         )
     rng = stream(cfg.seed if seed is None else seed, "recording")
     feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]

@@ -208,8 +208,13 @@ class Config:
         return out
 
     def replace(self, **overrides: Any) -> Config:
-        """A copy with dotted-key overrides applied and validated: ``cfg.replace(**{"models.population": 20})``."""
+        """A copy with dotted-key overrides applied and validated: ``cfg.replace(**{"models.population": 20})``.
+        A new ``environment.id`` starts that environment from its own defaults (the old one's
+        settings are dropped; ``environment.*`` overrides beside it apply), as in a config file."""
         data = self.to_dict()
+        new_id = overrides.get("environment.id")
+        if new_id is not None and new_id != self.environment.id:
+            data["environment"] = {"id": new_id}
         for key, value in overrides.items():
             set_dotted(data, key, value)
         return from_dict(data)
