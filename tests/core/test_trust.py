@@ -171,7 +171,7 @@ def test_null_accuracy_and_pair_map(system):
     # colour does nothing: every column of a row scores alike; burst_rate far off is rejected
     assert acc[:, 0].max() > out["test"]["threshold"]
     assert "widened" not in out["pair_map"]  # the estimate is accepted: one threshold
-    off = assess(test, system.truth + [0.03, 0.03, 0.0], fam.names, pair=("burst_rate", "burst_size"))
+    off = assess(test, system.truth + np.array([0.03, 0.03, 0.0]), fam.names, pair=("burst_rate", "burst_size"))
     assert off["test"]["rejected"] and off["pair_map"]["widened"] > off["pair_map"]["threshold"]
 
 
