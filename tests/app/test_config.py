@@ -204,3 +204,13 @@ def test_environment_settings_without_an_id_say_the_id_is_missing(tmp_path):
     )
     path.write_text("[environment]\nsteps = 50\n")  # the default environment's own setting: its run
     assert load_config(path).environment.options["steps"] == 50
+
+
+def test_initial_ranges_a_bounded_family_ignores_are_refused(tiny):
+    """models.init_low / init_high set the first population of a family without bounds; a
+    bounded one draws it within its bounds, so a newcomer's setting changed nothing, silently."""
+    import turinglearn
+    from turinglearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="models.init_high: 0.5 changes nothing: the model family has bounds"):
+        turinglearn.learn("aggregation", overrides={**tiny, "models.init_high": 0.5})

@@ -394,8 +394,9 @@ def learn(
     docs/own-system.md); a GAN preset or config (``gan-digits``, ...) runs the GAN the same way.
 
     ``overrides`` take dotted keys (``{"environment.steps": 100}``); ``seed`` and
-    ``generations`` are shortcuts for the top-level keys (``generations`` runs exactly that
-    many: it turns a preset's ``stopping.converge`` off unless ``overrides`` set it). With ``out``, the run directory is
+    ``generations`` are shortcuts for the top-level keys (without ``seed``, the config's: 0 in
+    every preset, so two calls give the same run; pass ``seed=k`` for independent replicates;
+    ``generations`` runs exactly that many: it turns a preset's ``stopping.converge`` off unless ``overrides`` set it). With ``out``, the run directory is
     written there; ``hooks`` are called with every :class:`~turinglearn.core.contracts.Generation`.
     ``simulator``: your own batched simulator instead of the config's environment (a
     :class:`~turinglearn.core.contracts.SwarmSimulator` or

@@ -120,8 +120,19 @@ LEARNERS: Registry[LearnerKind] = Registry("learner.kind")
 
 
 def _es_models(family, models, rng):
-    from turinglearn.core.optimizers import SelfAdaptiveES
+    from dataclasses import fields
 
+    from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
+
+    if family.lower is not None:  # the first population is uniform over the family's own bounds
+        default = {f.name: f.default for f in fields(ESConfig)}
+        for key in ("init_low", "init_high"):
+            if vars(models)[key] != default[key]:
+                raise ConfigError(
+                    f"{vars(models)[key]!r} changes nothing: the model family has bounds, and the first population "
+                    "is drawn uniformly within them; leave it out (it is for families without bounds)",
+                    f"models.{key}",
+                )
     return SelfAdaptiveES(family.n_params, models, rng, family.lower, family.upper)
 
 
