@@ -212,5 +212,5 @@ def test_initial_ranges_a_bounded_family_ignores_are_refused(tiny):
     import turinglearn
     from turinglearn.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="models.init_high: 0.5 changes nothing: the model family has bounds"):
+    with pytest.raises(ConfigError, match=r"models.init_high: 0.5 changes nothing: the model family has bounds"):
         turinglearn.learn("aggregation", overrides={**tiny, "models.init_high": 0.5})
