@@ -339,7 +339,7 @@ def test_bad_stimulus_space():
         stimulus_space = gym.spaces.Box(-np.inf, np.inf, shape=(1,))
 
     (p,) = _problems(check_environment, Unbounded())
-    assert p.startswith("stimulus_space: the stimulus space must have finite bounds with high > low")
+    assert p.startswith("stimulus_space: the stimulus space must have finite bounds with high >= low in every component")
 
     class Discrete(Spring):
         stimulus_space = gym.spaces.Discrete(3)

@@ -17,8 +17,13 @@ def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(caps
     test = {**test, "schedule": "interrogators"}
     print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test})
     out = capsys.readouterr().out
-    assert "0.700 under the interrogators schedule (random 0.610, passive 0.550, interrogators 0.700)" in out
-    assert "held-out test (interrogators schedule, 200 trials): accepts" in out
+    assert ("0.700 under the interrogators schedule, the one that tells it apart best (random 0.610, passive 0.550, "
+            "interrogators 0.700)") in out  # fmt: skip
+    assert "held-out test (interrogators schedule, 200 trials): accepts" in out  # the same schedule: no reason needed
+    test = {**test, "schedule": "random"}
+    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test})
+    assert ("held-out test (random schedule, the one whose test sees the parameters' moves best, 200 trials)"
+            in capsys.readouterr().out)  # fmt: skip
 
 
 def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys):

@@ -49,9 +49,13 @@ def print_table(summary: dict) -> None:
         else:
             others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
+            if under and by and len(by) > 1:  # auto: every schedule run, the headline the most telling
+                under += ", the one that tells it apart best"
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others}){few}")
     if test:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
+        if by and len(by) > 1 and test.get("schedule") != summary.get("c2st_schedule"):
+            schedule = f"{test.get('schedule', '?')} schedule, the one whose test sees the parameters' moves best, "
         print(
             f"held-out test ({schedule}{test['trials']} trials"
             + (f" of {test['trials_asked']} asked: the recording is too small" if "trials_asked" in test else "")
@@ -86,8 +90,8 @@ def eases_line(test: dict) -> str:
     rows = test["eases"]
     if not rows:
         return (
-            "rejected: no parameter moved alone lowers the test's accuracy: several are off together "
-            "(evaluation.pair maps two of them)"
+            "rejected: no parameter moved alone (by 1-2.5 % of its range, or along its interval) lowers the test's "
+            "accuracy by a null sd: several are off together (evaluation.pair maps two of them)"
         )
     parts = [
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"

@@ -253,16 +253,18 @@ class FastTest:
         """Where the estimate theta [d] was rejected: the parameters that, moved alone, lower
         the accuracy most, where that is at least a null sd below the estimate's: [{parameter,
         value, accuracy, accepted (below the test's own threshold)}], lowest first, at most
-        ``most``. Read from the slices :meth:`interval` drew, or, for a parameter without one
-        (the estimate too far off for intervals), from moves of the first three step-out
-        fractions each way. The parameter at the top is where the estimate's error mostly lies;
+        ``most``. Read from the slices :meth:`interval` drew and from moves of a quarter and a
+        half of its first step-out fraction each way (an estimate off by less than a slice's
+        first step), and, for a parameter without a slice (the estimate too far off for
+        intervals), from moves of the first three step-out fractions each way. The parameter at the top is where the estimate's error mostly lies;
         none listed: no single parameter's move helps (several are off together)."""
         theta = np.asarray(theta, float)
+        first = self.effort.steps[0]
         for j in range(len(theta)):
-            if j in self.slices:
-                continue
             width = self.upper[j] - self.lower[j]
-            for f in self.effort.steps[:3]:
+            # small moves for an estimate off by less than a slice's first step; larger ones where no slice was drawn
+            fractions = (first / 4, first / 2) + (() if j in self.slices else tuple(self.effort.steps[:3]))
+            for f in fractions:
                 for sign in (-1, +1):
                     v = float(np.clip(theta[j] + sign * f * width, self.lower[j], self.upper[j]))
                     if v != theta[j] and v not in (p[0] for p in self.slices.get(j, [])):
