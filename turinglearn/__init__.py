@@ -26,6 +26,7 @@ _LAZY = {
     "resume": "turinglearn.app.driver",
     "build": "turinglearn.app.build",
     "LearnResult": "turinglearn.app.results",
+    "read_run": "turinglearn.app.results",
     "Config": "turinglearn.config",
     "load_config": "turinglearn.config",
     "TuringLearner": "turinglearn.core.learner",
@@ -62,7 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from turinglearn.app.driver import learn, resume
     from turinglearn.app.recording import record
-    from turinglearn.app.results import LearnResult
+    from turinglearn.app.results import LearnResult, read_run
     from turinglearn.config import WITHOUT_MEMORY, Config, load_config
     from turinglearn.core.contracts import Generation, SampleBatch
     from turinglearn.core.learner import TuringLearner

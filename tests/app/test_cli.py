@@ -336,3 +336,20 @@ def test_report_reads_a_finished_run_without_the_users_module(tmp_path, monkeypa
     assert main(["check", str(lab / "run" / "config.toml")]) == 2
     err = capsys.readouterr().err
     assert "cannot load 'mypolicy:pd'" in err and "run from the folder that holds mypolicy.py, or put that folder on PYTHONPATH" in err
+
+
+def test_read_run_gives_python_what_report_prints(tmp_path, capsys, tiny):
+    """From Python a finished run is read back from its files (there was no documented way but
+    the command line): its summary, metrics and status, and report() is what `turinglearn
+    report` prints of it."""
+    import turinglearn
+
+    result = turinglearn.learn("aggregation", overrides=tiny, out=tmp_path / "run")
+    record = turinglearn.read_run(tmp_path / "run")
+    assert record.summary["inferred"] == [float(v) for v in result.inferred] and record.status["status"] == "complete"
+    assert list(record.history["generation"]) == [0, 1, 2]
+    assert main(["report", str(tmp_path / "run")]) == 0
+    printed = capsys.readouterr().out
+    assert record.report() and record.report() in printed
+    with pytest.raises(turinglearn.errors.RunDirError, match="is not a directory"):
+        turinglearn.read_run(tmp_path / "nothing")

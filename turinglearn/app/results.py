@@ -185,3 +185,47 @@ class GANResult(LearnResult):
     def summary(self) -> dict[str, Any]:
         """The run's summary.json."""
         return {**self.measured, **self.extra}
+
+
+@dataclass
+class RunRecord:
+    """A run directory read back from its files (:func:`read_run`): no simulator rebuilt, no
+    module of the user's imported. ``summary``: summary.json (None: the run did not finish);
+    ``history``: metrics.csv's columns; ``status``: run.json."""
+
+    run_dir: Path
+    status: dict[str, Any]
+    summary: dict[str, Any] | None
+    history: dict[str, np.ndarray]
+
+    def report(self) -> str:
+        """What ``turinglearn report RUN_DIR`` prints of it (without redrawing the plots)."""
+        import contextlib
+        import io
+
+        from turinglearn.app.printing import print_gan_summary, print_report, print_table
+
+        out = io.StringIO()
+        gan = self.summary is not None and "parameters" not in self.summary
+        with contextlib.redirect_stdout(out):
+            print_report((self.summary, None), self.status, [], print_gan_summary if gan else print_table)
+        return out.getvalue()
+
+
+def read_run(run_dir: str | Path) -> RunRecord:
+    """A finished (or unfinished) run directory as a :class:`RunRecord`: its summary, metrics
+    and status, read from its files alone, as ``turinglearn report`` reads them; a damaged
+    summary.json raises :class:`~turinglearn.errors.RunDirError` naming it."""
+    from turinglearn.app.printing import read_summary
+    from turinglearn.app.runs import read_metrics, read_status
+    from turinglearn.errors import RunDirError
+
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise RunDirError(f"{run_dir} is not a directory; give the run directory that a run wrote")
+    status = read_status(run_dir)
+    summary, damaged = read_summary(run_dir / "summary.json")
+    if damaged is not None:
+        raise damaged
+    history = read_metrics(run_dir) if (run_dir / "metrics.csv").is_file() else {}
+    return RunRecord(run_dir, status, summary, history)
