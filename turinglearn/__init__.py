@@ -86,3 +86,8 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module 'turinglearn' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names too (loaded on first use), so dir() and tab completion show the API."""
+    return sorted({*globals(), *_LAZY})

@@ -132,3 +132,17 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
     assert 'evaluation.pair = ["gain", "bias"] maps the first' in out
     print_summary(load_config("aggregation"), {**summary, "pair_map": {"parameters": ["gain", "bias"]}})
     assert "; pair_map.png maps gain and bias\n" in capsys.readouterr().out  # already mapped: no advice to
+
+
+def test_an_accuracy_far_below_chance_is_flagged(capsys):
+    """A cross-validated accuracy 3.5 null sds below the null's median (a newcomer's fish
+    recording read 0.281 against 0.51) passed without a word; it says the folds reverse."""
+    config = load_config("aggregation")
+    base = {"parameters": [], "truth": None, "inferred": [], "abs_error": None, "generations": 1, "seconds": 1.0}
+    test = {"trials": 48, "trials_asked": 200, "threshold": 0.59, "null_median": 0.51, "null_sd": 0.065}
+    print_summary(config, {**base, "test": {**test, "accuracy": 0.281}})
+    out = capsys.readouterr().out
+    assert "48 trials of 200 asked: all the recording fills" in out
+    assert "far below chance (3.5 null sds under its median, 0.510)" in out
+    print_summary(config, {**base, "test": {**test, "accuracy": 0.45}})
+    assert "below chance" not in capsys.readouterr().out

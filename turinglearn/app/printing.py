@@ -58,7 +58,7 @@ def print_table(summary: dict) -> None:
             schedule = f"{test.get('schedule', '?')} schedule, the one whose test sees the parameters' moves best, "
         print(
             f"held-out test ({schedule}{test['trials']} trials"
-            + (f" of {test['trials_asked']} asked: the recording is too small" if "trials_asked" in test else "")
+            + (f" of {test['trials_asked']} asked: all the recording fills" if "trials_asked" in test else "")
             + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (
@@ -68,6 +68,7 @@ def print_table(summary: dict) -> None:
                 if test.get("rejected")
                 else ""
             )
+            + below_chance(test)
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
     if test and test.get("rejected") and "eases" in test:
@@ -82,6 +83,25 @@ def print_table(summary: dict) -> None:
         print(coevolution_line(summary["coevolution"]))
     n = summary["generations"]
     print(f"{n} generation{'' if n == 1 else 's'} in {summary['seconds']:.1f} s")
+
+
+#: an accuracy this many null sds below the null's median is flagged (chance alone: about 1 in 700)
+BELOW_CHANCE_SD = 3.0
+
+
+def below_chance(test: dict) -> str:
+    """A note where the estimate's accuracy lies far below the null's: a classifier that does
+    worse than chance under cross-validation learned something that reverses between folds
+    (samples that belong together, e.g. animals of one group, split across them), so neither
+    test reads as it should; '' otherwise."""
+    median, sd = test.get("null_median"), test.get("null_sd")
+    if median is None or not sd or test["accuracy"] > median - BELOW_CHANCE_SD * sd:
+        return ""
+    return (
+        f"; far below chance ({(median - test['accuracy']) / sd:.1f} null sds under its median, {median:.3f}): the "
+        "classifier learned something that reverses between folds, such as samples that belong together (animals "
+        "of one group) split across them, so read the tests with care"
+    )
 
 
 def eases_line(test: dict) -> str:

@@ -272,7 +272,9 @@ def read_recording(
         r, j = np.argwhere(bad)[0]
         raise ConfigError(
             f"recording {str(path)!r}: column {names[j]!r} has {values[r, j]} at individual {ids[r]}, step {t[r]} "
-            f"(row {r}); {int(bad.sum())} value(s) are NaN or infinite; drop or fill those individuals",
+            f"(row {r}); {int(bad.sum())} value(s) are NaN or infinite; drop those individuals, or fill the gaps and "
+            "have the simulator do the same to its own (a tracker's losses filled in the recording but not in the "
+            "simulator are a difference the judges learn: docs/swarms.md, 'Simulate what the recording went through')",
             "data",
         )
     uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
@@ -304,7 +306,9 @@ def read_recording(
                 f"or cut the recording's tracks into windows of {steps} steps"
                 if n_steps > steps
                 else f"or record tracks of at least {steps} steps (shorter ones cannot be used)"
-            ),
+            )
+            + "; a step must last as long on both sides: where the frame rates differ, resample the recording "
+            "rather than change the steps",
             "data",
         )
     x = values[order].reshape(len(uniq), n_steps, len(names))
