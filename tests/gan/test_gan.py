@@ -161,6 +161,37 @@ def test_folder_of_images(tmp_path):
     assert mixed.images.shape == (5, 3, 8, 8)
 
 
+def test_a_folder_of_class_subfolders_is_labelled(tmp_path):
+    """Images filed one subfolder a class are labelled by it, so the metrics measure class
+    coverage (a newcomer's GAN never learned half their shapes and no metric said so); a
+    folder with images at the top, or one subfolder, stays unlabelled; the mixed-size error
+    names the files by their path in the folder."""
+    for cls, value in (("circle", 40), ("square", 200)):
+        for i in range(2):
+            _png(tmp_path / "shapes" / cls / f"{i}.png", value=value)
+    data = load_images(str(tmp_path / "shapes"))
+    assert data.labels.tolist() == [0, 0, 1, 1]
+    _png(tmp_path / "one" / "only" / "a.png")
+    assert load_images(str(tmp_path / "one")).labels is None
+    _png(tmp_path / "shapes" / "square" / "0b.png", size=(10, 10))
+    with pytest.raises(DataError, match=r"differ in size: circle/0.png is 12x12, square/0b.png is 10x10"):
+        load_images(str(tmp_path / "shapes"))
+
+
+def test_a_discriminator_that_won_is_flagged(capsys):
+    from turinglearn.app.gan_run import discriminator_won
+    from turinglearn.app.printing import print_gan_summary
+
+    assert discriminator_won([0.7, 0.6, 0.02, 0.01, 0.03, 0.02, 0.04, 0.01]) == 1.0
+    assert discriminator_won([0.7, 0.6, 0.5, 0.6, 0.02, 0.5, 0.6, 0.7]) is None  # a dip is not a win
+    summary = {"frechet_distance": 0.1, "frechet_distance_real": 0.01, "class_coverage": None, "generations": 8,
+               "seconds": 1.0, "device": "cpu", "compile": "none", "precision": "fp32", "discriminator_won": 1.0}
+    print_gan_summary(summary)
+    out = capsys.readouterr().out
+    assert "class coverage: not measured (unlabelled images" in out
+    assert "warning: the discriminator won: its loss stayed below 0.05 in 100 % of the second half" in out
+
+
 def test_folder_errors(tmp_path):
     with pytest.raises(DataError, match="does not exist"):
         load_images(str(tmp_path / "nope"))

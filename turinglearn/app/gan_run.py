@@ -112,8 +112,10 @@ class GANExperiment:
         return simulations_per_generation(self.config)
 
     def headline(self, out) -> str:
-        c = self.config
-        return f"{c.name} on {c.data}, seed {c.seed}, {c.generations} generations -> {out}"
+        c, d = self.config, self.data
+        labels = "unlabelled" if d.labels is None else f"{int(d.labels.max()) + 1} classes"
+        images = f"{len(d)} images of {d.size}x{d.size}x{d.channels} ({labels})"
+        return f"{c.name} on {c.data}: {images}, seed {c.seed}, {c.generations} generations on {self.learner.device} -> {out}"
 
     def _logs(self, record: Generation) -> bool:
         done = record.generation + 1
@@ -257,6 +259,9 @@ class GANExperiment:
         if config.evaluation.samples > 0:
             measured.update(self._image_metrics())
         history = {k: np.asarray(v) for k, v in history.items()}
+        won = discriminator_won(history.get("loss_d"))
+        if won is not None:
+            measured["discriminator_won"] = won
         return GANResult(config=config, history=history, seconds=seconds, learner=learner, measured=measured)
 
     def _facts(self, seconds: float) -> dict[str, Any]:
@@ -304,3 +309,19 @@ class GANExperiment:
         if result.history.get("generation") is not None and len(result.history["generation"]):
             plot_fitness(result.history, run.path / "fitness.png")
             plot_losses(result.history, run.path / "losses.png")
+
+
+def discriminator_won(loss_d) -> float | None:
+    """The share of the second half's logged rows in which the discriminator's loss stayed below
+    :data:`~turinglearn.app.printing.DISCRIMINATOR_WON_LOSS`, where that is most of them (at
+    least 4 rows); None otherwise: the discriminator did not win."""
+    from turinglearn.app.printing import DISCRIMINATOR_WON_LOSS
+
+    if loss_d is None:
+        return None
+    late = np.asarray(loss_d, dtype=float)[len(loss_d) // 2 :]
+    late = late[np.isfinite(late)]
+    if len(late) < 4:
+        return None
+    share = float((late < DISCRIMINATOR_WON_LOSS).mean())
+    return round(share, 3) if share >= 0.8 else None

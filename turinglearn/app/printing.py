@@ -346,6 +346,7 @@ def print_gan_summary(summary: dict) -> None:
     rows = [
         ("Frechet distance (generated vs real half)", "frechet_distance"),
         ("  between two real halves", "frechet_distance_real"),
+        ("  ratio (1: as near as the data to itself)", "frechet_ratio"),
         ("class coverage (classes at >= 0.4 x their share)", "class_coverage"),
         ("C2ST (0.5 = indistinguishable)", "c2st"),
         ("images per second", "images_per_second"),
@@ -353,10 +354,26 @@ def print_gan_summary(summary: dict) -> None:
     for label, key in rows:
         if summary.get(key) is not None:
             print(f"{label:>50}: {summary[key]:.4g}")
+    if "frechet_distance" in summary and summary.get("class_coverage") is None:
+        print(
+            f"{'class coverage':>50}: not measured (unlabelled images: the metrics' features are a random network's; "
+            "put each class's images in a subfolder of its own to measure it)"
+        )
+    if summary.get("discriminator_won"):
+        print(
+            f"warning: the discriminator won: its loss stayed below {DISCRIMINATOR_WON_LOSS:g} in "
+            f"{100 * summary['discriminator_won']:.0f} % of the second half's logged rows, so the generator learned "
+            "little then; try another seed, a lower discriminators.lr, or loss = 'hinge'"
+        )
     print(
         f"{summary.get('generations', summary.get('steps'))} generations in {summary['seconds']:.1f} s on {summary['device']} "
         f"({summary['compile']}, {summary['precision']})"
     )
+
+
+#: a GAN whose discriminator's logged loss stays below this in most of the run's second half
+#: has won: the generator's gradient vanishes (summary.json ``discriminator_won``)
+DISCRIMINATOR_WON_LOSS = 0.05
 
 
 def read_summary(summary_file: Path) -> tuple[dict | None, Exception | None]:

