@@ -444,3 +444,17 @@ def test_box_bounds_name_the_parameter_at_fault():
         BoxFamily(("a", "b"), (1.0, 0.0), (0.0, 1.0))
     with pytest.raises(ValueError, match=r"b: lower 0.5 = upper 0.5 \(to hold a parameter fixed, leave it out"):
         BoxFamily(("a", "b"), (0.0, 0.5), (1.0, 0.5))
+
+
+def test_nan_outputs_of_whole_judges_blame_the_judges():
+    from turinglearn.core.learner_checks import check_outputs
+
+    outputs = np.full((3, 4), 0.5)
+    outputs[1] = np.nan  # one judge's weights overflowed: every sample NaN for it alone
+    genuine, owner = np.array([True, True, False, False]), np.array([-1, -1, 0, 1])
+    with pytest.raises(ValueError, match=r"judges \[1\] output NaN on every sample while the others judged them"):
+        check_outputs(outputs, genuine, owner, np.zeros((2, 1)), 7)
+    outputs = np.full((3, 4), 0.5)
+    outputs[:, 3] = np.nan  # one sample NaN for every judge: its features
+    with pytest.raises(ValueError, match=r"generation 7: the judges' outputs are NaN on samples of 1 model\(s\) \(model 1: "):
+        check_outputs(outputs, genuine, owner, np.zeros((2, 1)), 7)

@@ -121,8 +121,8 @@ def test_power_averages_draws_where_one_is_unclear(system):
             power = test.power(system.truth, moves=(0.2,))
             acc.append(power[2]["20%"]["accuracy"][0])
             sd.append(test.null_sd)
-        # the fitted model's and colour's two moves: every draw; the others' four moves: one each
-        assert test.evaluations - before <= 3 * draws + 4
+            # the fitted model's and colour's two moves: every draw; the others' four moves: one each
+            assert test.evaluations - before <= 3 * draws + 4
         return float(np.std(acc) / np.median(sd))
 
     assert EFFORT["fast"].power_draws == 4
@@ -173,6 +173,9 @@ def test_null_accuracy_and_pair_map(system):
     assert "widened" not in out["pair_map"]  # the estimate is accepted: one threshold
     off = assess(test, system.truth + np.array([0.03, 0.03, 0.0]), fam.names, pair=("burst_rate", "burst_size"))
     assert off["test"]["rejected"] and off["pair_map"]["widened"] > off["pair_map"]["threshold"]
+    # the same test, reused: its slices are of this estimate, not the last one's
+    fresh = FastTest(system, 60, 0.05, fam.lower, fam.upper, 0.9, "passive", effort=EFFORT["fast"])
+    assert off["test"]["eases"] == assess(fresh, system.truth + np.array([0.03, 0.03, 0.0]), fam.names)["test"]["eases"]
 
 
 def test_an_interval_also_covers_the_estimates_own_spread():

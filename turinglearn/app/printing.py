@@ -110,8 +110,8 @@ def eases_line(test: dict) -> str:
     rows = test["eases"]
     if not rows:
         return (
-            "rejected: no parameter moved alone (by 1-2.5 % of its range, or along its interval) lowers the test's "
-            "accuracy by a null sd: several are off together (evaluation.pair maps two of them)"
+            "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
+            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them)"
         )
     parts = [
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"

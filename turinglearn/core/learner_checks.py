@@ -140,10 +140,20 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     from a sample whose features were not finite (a simulator that returns NaN or inf for some
     parameter values), which every judge would otherwise call counterfeit, so that those models
     scored 0 and the search silently left their region. A ValueError names the models' rows
-    (``shown`` [M', d], indexed by ``owner`` [S]) or the system's samples (``genuine`` [S])."""
-    bad = np.isnan(np.asarray(outputs, dtype=float)).any(axis=0)  # [S]
-    if not bad.any():
+    (``shown`` [M', d], indexed by ``owner`` [S]: the population first, then any rows the memory
+    showed beside it) or the system's samples (``genuine`` [S]); NaN on every sample of some
+    judges while the others judge them is the judges' own."""
+    nan = np.isnan(np.asarray(outputs, dtype=float))  # [J, S]
+    if not nan.any():
         return
+    judges = np.flatnonzero(nan.all(axis=1))
+    if len(judges) and not nan.all(axis=0).any():  # whole judges' rows, not samples' columns: the judges' own
+        raise ValueError(
+            f"generation {generation}: judges {judges[:5].tolist()}{' ...' if len(judges) > 5 else ''} output NaN on "
+            "every sample while the others judged them: their weights are not finite (a trained judge's learning "
+            "rate too high, or a discriminator family of one's own that overflows)"
+        )
+    bad = nan.any(axis=0)  # [S]
     rows = sorted({int(o) for o in np.asarray(owner)[bad & ~np.asarray(genuine, bool)]})
     fix = (
         "features must be finite for every parameter row inside the bounds (check the simulator where these "

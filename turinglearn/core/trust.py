@@ -174,6 +174,7 @@ class FastTest:
     def calibrate(self, theta: np.ndarray) -> dict:
         """The null distribution at theta: accuracy with labels shuffled within every trial.
         Sets and returns {accuracy, threshold, null_median, null_sd}."""
+        self.slices = {}  # a new estimate: the slices of another one say nothing of it
         x, y, fold, trial = self._dataset(*self._run(theta, self.seed))
         acc = lda_accuracy(x, y, fold)
         rng = np.random.default_rng(self.seed + 1)
