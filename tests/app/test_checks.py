@@ -536,6 +536,31 @@ class VonMisesSpring(Spring):
         return super().step(x, p, force + 0.1 * rng.vonmises(0.0, kappa)[..., None], rng)
 
 
+class SeededPoissonSpring(PoissonSpring):
+    """PoissonSpring drawing from a generator of its own, seeded from the one given (as a seed is
+    passed to a compiled engine): the given generator stands where it stood whatever the rows,
+    yet a trial's draws still shift with its neighbours' rows."""
+
+    def reset(self, rng, shape):
+        self._own = np.random.default_rng(rng.integers(2**63))
+        return super().reset(rng, shape)
+
+    def step(self, x, p, force, rng):
+        return super().step(x, p, force, self._own)
+
+
+def test_draws_of_a_generator_seeded_from_the_given_one_are_compared_in_distribution(examples, poisson_drift):
+    report = inspect_environment(SeededPoissonSpring())
+    assert report.problems == [] and report.warnings[0].startswith("step is stochastic and its trials differ")
+
+    class SeededSwarm(poisson_drift):
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(params, np.random.default_rng(rng.integers(2**63)), record=record)
+
+    report = inspect_environment(SeededSwarm())
+    assert report.problems == [] and report.warnings[0].startswith("rollout is stochastic and its swarms differ")
+
+
 @pytest.mark.parametrize("cls", [PoissonSpring, VonMisesSpring])
 def test_draws_that_depend_on_the_parameter_values_are_compared_in_distribution(cls):
     """Such a step gives every trial its own row, but trials cannot equal a run of their row draw

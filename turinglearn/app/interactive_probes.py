@@ -57,16 +57,22 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
 
 
 def _draws_follow_values(sim, runs: list[np.ndarray], stimuli: np.ndarray, seed: int) -> bool:
-    """Whether how many numbers the step draws depends on the parameter values: the generator,
-    after batches of other rows ``runs`` (params each) under one seed, stands elsewhere. Where
-    it does not (arrays of the batch's shape; a generator of each trial's own, as GymSim's
+    """Whether how many numbers the step draws depends on the parameter values, so that a
+    trial's draws shift with its neighbours' rows: the generator, after batches of other rows
+    ``runs`` (params [1, S, d] each) under one seed, stands elsewhere; or (a generator of its own
+    seeded from the one given) another row for the last trial alone moves an earlier trial.
+    Where neither (arrays of the batch's shape; a generator of each trial's own, as GymSim's
     episodes have), trials can be compared draw for draw, and a trial that differs from a run
     of its own row is misrouted, however noisy the step."""
     ends: list = []
-    for params in runs:
-        if _agents(sim, [], params, stimuli, seed, ends) is None:
-            return True  # cannot tell: compare in distribution
-    return any(end != ends[0] for end in ends[1:])
+    feats = [_agents(sim, [], params, stimuli, seed, ends) for params in runs]
+    if any(f is None for f in feats) or any(end != ends[0] for end in ends[1:]):
+        return True  # cannot tell, or drawn further for some rows: compare in distribution
+    mixed = runs[0]
+    moved = mixed.copy()
+    moved[..., -1, :] = mixed[..., 0, :] if not np.array_equal(mixed[..., 0, :], mixed[..., -1, :]) else runs[1][..., 0, :]
+    other = _agents(sim, [], moved, stimuli, seed)
+    return other is None or not same_features(other[:, :, :-1], feats[0][:, :, :-1])
 
 
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):

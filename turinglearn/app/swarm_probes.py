@@ -222,10 +222,18 @@ def swarm_probes(sim, seed: int, noise: float):
     moved = not same_features(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
     if moved:  # a stochastic rollout whose draws depend on the parameter values: compare in distribution
         other = _swarms(sim, [], mixed, seed + 1)
-        ends: list = []  # the generator drawn as far whatever the rows? then swarms compare draw for draw
+        # the generator drawn as far whatever the rows, and the last swarm's rows moving no other swarm
+        # (a generator of its own seeded from the one given)? then swarms compare draw for draw
+        ends: list = []
         for rows in (mixed, np.broadcast_to(all_truth, mixed.shape).copy(), np.broadcast_to(mixed[b], mixed.shape).copy()):
             _swarms(sim, [], rows, seed, ends)
-        follow = len(ends) < 3 or any(end != ends[0] for end in ends[1:])
+        last = mixed.copy()
+        last[-1] = all_truth if not np.array_equal(mixed[-1], all_truth) else mixed[0]
+        shifted = _swarms(sim, [], last, seed)
+        follow = (
+            len(ends) < 3 or any(end != ends[0] for end in ends[1:]) or shifted is None
+            or not same_features(shifted[:-1], first[:-1])
+        )
         if other is not None and not same_features(first, other) and follow:
             return _swarms_in_distribution(sim, problems, mixed, b, robots, seed, noise)
         problems.append(_BESIDE.format(b=b))
