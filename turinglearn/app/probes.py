@@ -19,9 +19,10 @@ what the answers mean, with rollouts a learner would run:
   the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
   half as much as the same trials under another seed (noise broadcast over the interrogators,
   wholly or in part, fails this);
-- **independent swarms** (swarm): ``SHARING_SWARMS`` swarms of the truth in one call must
-  differ, at the first step two seeds tell apart, as much as one swarm does between the two
-  seeds (a start or noise drawn once per call and broadcast over the swarms fails this);
+- **independent swarms** (swarm): ``SHARING_SWARMS`` swarms of the truth in one call must lie
+  no nearer one another than to those of a call under another seed (ranks of every cell,
+  random splits of the swarms; a start or noise drawn once per call and broadcast over the
+  swarms fails this);
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;

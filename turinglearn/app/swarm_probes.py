@@ -17,7 +17,6 @@ from turinglearn.app.probe_statistics import (
 )
 from turinglearn.app.probes import (
     MIN_EFFECT,
-    SHARED_BELOW,
     SIGNAL_SWARMS,
     VALUE_DRAWS,
     call,
@@ -74,19 +73,24 @@ _ROBOTS = (
 )
 
 
-#: swarms of the truth whose spread at one step is compared with two seeds' (:func:`_shared_draws`)
+#: swarms of the truth in each of two calls compared over their first distinguishable steps
+#: (:func:`_shared_draws`), and the random splits of them that calibrate the comparison
 SHARING_SWARMS = 32
+SHARING_STEPS = 5
+SHARING_PERMUTATIONS = 3000
 
 
 def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
-    """Swarms are independent trials: ``SHARING_SWARMS`` swarms of the truth in one call must
-    differ, at the first step two seeds tell apart, as much as one swarm does between the two
-    seeds. A start (or noise) drawn once per call and broadcast over the swarms makes them
-    alike within a call, and the learner's genuine and counterfeit samples, which come from
-    different calls, are then told apart by it. The bound is the smaller of ``SHARED_BELOW``
-    and the ``FALSE_ALARM`` quantile of the variance ratio of independent swarms (F with one
-    swarm's degrees of freedom, whatever the robots and features share)."""
-    from scipy.stats import f as f_dist
+    """Swarms are independent trials: ``SHARING_SWARMS`` swarms of the truth in one call must be
+    no nearer one another, over the first ``SHARING_STEPS`` steps two seeds tell apart, than to
+    the swarms of a call under another seed. A start (or noise) drawn once per call and broadcast
+    over the swarms makes them alike within a call, and the learner's genuine and counterfeit
+    samples, which come from different calls, are then told apart by it. Every cell (robot,
+    step, feature) is ranked over the two calls' swarms, and the swarms' mean rank distance
+    within a call is compared with ``SHARING_PERMUTATIONS`` random splits of the swarms into
+    two: exact for independent swarms whatever the distribution (heavy tails, rare events),
+    refused below the ``FALSE_ALARM`` quantile."""
+    from scipy.stats import rankdata
 
     rows = np.broadcast_to(truth, (SHARING_SWARMS, n, len(truth))).copy()
     a, b = (_swarms(sim, [], rows, s) for s in (seed + 7, seed + 8))
@@ -96,17 +100,28 @@ def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
     if not len(differ):  # the seed changes nothing: deterministic, equal swarms are right
         return []
     t = int(differ[0])
-    within = float(a[:, :, t].var(axis=0, ddof=1).mean())
-    between = float((np.square(a[:, :, t] - b[:, :, t]) / 2).mean())
-    bound = min(SHARED_BELOW, float(f_dist.ppf(FALSE_ALARM, SHARING_SWARMS - 1, SHARING_SWARMS)))
-    if within >= bound * between:
+    cells = np.concatenate([a, b])[:, :, t : t + SHARING_STEPS].reshape(2 * SHARING_SWARMS, -1)
+    ranks = rankdata(cells, axis=0) / len(cells)  # [2S, cells], ties averaged
+    dist = np.abs(ranks[:, None, :] - ranks[None, :, :]).mean(axis=-1)  # [2S, 2S]
+
+    def within(groups: np.ndarray) -> np.ndarray:  # groups [P, 2S] bool -> mean distance within the two halves
+        g = groups.astype(float)
+        same = np.einsum("pi,ij,pj->p", g, dist, g) + np.einsum("pi,ij,pj->p", 1 - g, dist, 1 - g)
+        return same / (2 * SHARING_SWARMS * (SHARING_SWARMS - 1))
+
+    observed = float(within(np.repeat([True, False], SHARING_SWARMS)[None])[0])
+    rng = np.random.default_rng(seed + 9)
+    splits = np.argsort(rng.random((SHARING_PERMUTATIONS, 2 * SHARING_SWARMS)), axis=1) < SHARING_SWARMS
+    p = (1 + int((within(splits) <= observed).sum())) / (SHARING_PERMUTATIONS + 1)
+    if p >= FALSE_ALARM:
         return []
+    between = float(dist[:SHARING_SWARMS, SHARING_SWARMS:].mean())
     return [
-        f"the swarms of one rollout call are alike: {SHARING_SWARMS} swarms of the truth varied at step {t} "
-        f"{within / between:.0%} as much as one swarm does under another seed (about 100 % when each draws its "
-        "own). Draw every swarm's start and noise with the batch's shape (e.g. rng.uniform(size=(B, N, 2))), not "
-        "once for all swarms: the genuine and counterfeit samples come from different calls, and a start they do "
-        "not share tells them apart"
+        f"the swarms of one rollout call are alike: {SHARING_SWARMS} swarms of the truth lay nearer one another from "
+        f"step {t} on (mean rank distance {observed:.3f}) than to the swarms of a call under another seed "
+        f"({between:.3f}; p = {p:.1g} by {SHARING_PERMUTATIONS} random splits). Draw every swarm's start and noise "
+        "with the batch's shape (e.g. rng.uniform(size=(B, N, 2))), not once for all swarms: the genuine and "
+        "counterfeit samples come from different calls, and a start they do not share tells them apart"
     ]
 
 
