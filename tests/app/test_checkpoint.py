@@ -121,7 +121,11 @@ def test_a_run_of_a_simulator_object_resumes_with_that_object(tmp_path):
             "evaluation.c2st_trials": 0}  # fmt: skip
     whole = turinglearn.learn(simulator=module.DriftSwarm(), seed=1, overrides=over)
     env = whole.config.environment
-    assert env.id.endswith(":DriftSwarm") and env.options == {"n_agents": 5, "n_replicas": 1, "steps": 40}
+    assert env.id.endswith(":DriftSwarm") and env.options == {
+        "n_agents": 5, "n_replicas": 1, "steps": 40, "parameters": ["gain", "noise"], "lower": [0.0, 0.0],
+        "upper": [0.5, 0.2], "truth": [0.2, 0.05],
+    }  # fmt: skip
+    assert whole.config.replace(**{"models.population": 12, "models.parents": 6}).environment == env
     out = tmp_path / "run"
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn(simulator=module.DriftSwarm(), seed=1, overrides=over, out=out, hooks=[interrupt_at(3)])
@@ -130,7 +134,13 @@ def test_a_run_of_a_simulator_object_resumes_with_that_object(tmp_path):
     other = module.DriftSwarm(module.DriftConfig(steps=30))
     with pytest.raises(ConfigError, match="steps = 30, the run's is 40"):
         resume(out, log=lambda m: None, simulator=other)
-    resumed = turinglearn.resume(out, log=lambda m: None, simulator=module.DriftSwarm())
+    moved = module.DriftSwarm()
+    moved.truth = np.array([0.3, 0.05])  # another system with the same settings
+    with pytest.raises(ConfigError, match=r"truth = \[0.3, 0.05\], the run's is \[0.2, 0.05\]"):
+        resume(out, log=lambda m: None, simulator=moved)
+    resumed = turinglearn.resume(
+        out, log=lambda m: None, simulator=module.DriftSwarm(), settings={"stopping.max_time": 3600.0}
+    )
     assert np.array_equal(resumed.inferred, whole.inferred)
     assert resumed.config.environment == env
 

@@ -125,7 +125,8 @@ def resume(
     execution and stopping settings only, never what the run computes (``execution.chunk_size``,
     the restart's), as :func:`~turinglearn.app.checkpoint.resumable` says. ``simulator``: for a
     run made with ``learn(simulator=...)``, an object of the same class built with the same
-    settings (its ``config``), which ``config.toml`` names; refused otherwise."""
+    settings (its ``config``), the same parameters, bounds and truth (and, for a GymSim, the
+    same gymnasium id), as ``config.toml`` records them; refused otherwise."""
     import tomli_w
 
     from turinglearn.app import checkpoint
@@ -156,8 +157,8 @@ def resume(
             if (why := checkpoint.refusal(key, config)) is not None:
                 raise ConfigError(why, key)
         changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
-        if changed is not None:
-            config = from_dict(changed)
+        if changed is not None:  # a simulator object's environment table stays the object's
+            config = from_dict({k: v for k, v in changed.items() if simulator is None or k != "environment"})
         if overrides:
             config = config.replace(**overrides)
         found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
@@ -211,11 +212,20 @@ def _config_with_simulator(path: Path, simulator) -> Config:
             "environment.id",
         )
     ran = {k: v for k, v in env.items() if k != "id"}
-    differ = sorted(k for k in set(ran) | set(named.options) if ran.get(k) != named.options.get(k))
+    differ = sorted(k for k in set(ran) | set(named.options) if not _same(ran.get(k), named.options.get(k)))
     if ran and differ:  # a run written before its object's settings were recorded has none to compare
         shown = "; ".join(f"{k} = {named.options.get(k)!r}, the run's is {ran.get(k)!r}" for k in differ[:5])
         raise ConfigError(f"the simulator's settings differ from the run's: {shown}; build it as the run's was", "environment")
     return from_dict(data)
+
+
+def _same(a, b) -> bool:
+    """Settings as TOML holds them, NaN equal to NaN (a setting of NaN is the same setting)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b
 
 
 def _budget_words(config) -> str:

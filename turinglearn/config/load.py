@@ -127,8 +127,10 @@ def to_toml(config: Config | GANConfig, simulator=None) -> str:
 def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANConfig:
     """``config`` with its environment table naming ``simulator``, the object that ran in its
     place: id ``object:module:Class`` and, as options, the object's own settings (its
-    ``config``'s fields that TOML can write: steps, agents, replicas...), so a result and a
-    run's ``config.toml`` describe the system that ran, not the environment the config carried.
+    ``config``'s fields that TOML can write: steps, agents, replicas...) with its parameters'
+    names, bounds and truth (and a GymSim's gymnasium id), so a result and a run's
+    ``config.toml`` describe the system that ran, not the environment the config carried, and
+    :func:`~turinglearn.app.driver.resume` can tell another object from it.
     Without a simulator (or for a GAN), ``config`` itself."""
     if simulator is None or not isinstance(config, Config):
         return config
@@ -144,6 +146,16 @@ def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANCo
         settings = {f.name: getattr(own, f.name) for f in dataclasses.fields(own)}
     else:
         settings = dict(vars(own)) if own is not None and "__dict__" in dir(own) else {}
+    family = simulator.model_family if "model_family" in dir(simulator) else None
+    if family is not None and "names" in dir(family):  # what the run learned: the parameters, their box, the truth
+        settings["parameters"] = list(family.names)
+        if family.lower is not None:
+            settings["lower"], settings["upper"] = family.lower, family.upper
+    truth = simulator.truth if "truth" in dir(simulator) else None
+    if truth is not None:
+        settings["truth"] = truth
+    if "env_id" in dir(simulator):  # a GymSim: the gymnasium environment it wraps
+        settings["gym_id"] = simulator.env_id
     options = {k: _toml_value(v) for k, v in settings.items() if not k.startswith("_")}
     options = {k: v for k, v in options.items() if v is not None}
     env = EnvironmentConfig(id=f"{OBJECT_PREFIX}{cls.__module__}:{cls.__qualname__}", options=options)

@@ -215,9 +215,24 @@ class Config:
         new_id = overrides.get("environment.id")
         if new_id is not None and new_id != self.environment.id:
             data["environment"] = {"id": new_id}
+        from turinglearn.environments import OBJECT_PREFIX
+
+        kept = self.environment if new_id is None and self.environment.id.startswith(OBJECT_PREFIX) else None
+        if kept is not None:  # a simulator object's (a result's config): no file can rebuild it, so it is set aside
+            touched = [k for k in overrides if k == "environment" or k.startswith("environment.")]
+            if touched:
+                raise ConfigError(
+                    f"this config's environment is a simulator object's ({kept.id}): build the object with the "
+                    "settings you want instead",
+                    touched[0],
+                )
+            del data["environment"]
         for key, value in overrides.items():
             set_dotted(data, key, value)
-        return from_dict(data)
+        out = from_dict(data)
+        if kept is not None:
+            object.__setattr__(out, "environment", kept)  # as turinglearn.config.load.with_simulator does
+        return out
 
 
 def _settings_without_an_id(table: Mapping[str, Any]) -> None:
