@@ -15,15 +15,23 @@ def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(caps
     assert "held-out test (200 trials): accepts" in out
     by = {"random": 0.61, "passive": 0.55, "interrogators": 0.7}
     test = {**test, "schedule": "interrogators"}
-    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test})
+    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test,
+                           "c2st_schedule_reason": "tells apart best"})  # fmt: skip
     out = capsys.readouterr().out
     assert ("0.700 under the interrogators schedule, the one that tells it apart best (random 0.610, passive 0.550, "
             "interrogators 0.700)") in out  # fmt: skip
     assert "held-out test (interrogators schedule, 200 trials): accepts" in out  # the same schedule: no reason needed
-    test = {**test, "schedule": "random"}
+    test = {**test, "schedule": "random", "schedule_reason": "most power"}
     print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test})
     assert ("held-out test (random schedule, the one whose test sees the parameters' moves best, 200 trials)"
             in capsys.readouterr().out)  # fmt: skip
+    # a passive study's test watched what it watched; a schedule the user chose claims nothing
+    test = {**test, "schedule": "passive", "schedule_reason": "watched"}
+    print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "random", "c2st_by_schedule": by, "test": test,
+                           "c2st_schedule_reason": "chosen"})  # fmt: skip
+    out = capsys.readouterr().out
+    assert "held-out test (passive schedule, the one a passive study watched, 200 trials)" in out
+    assert "under the random schedule (random" in out
 
 
 def test_a_peers_posterior_interval_is_printed_beside_the_held_out_tests(capsys):

@@ -49,13 +49,14 @@ def print_table(summary: dict) -> None:
         else:
             others = ", ".join(f"{k} {v:.3f}" for k, v in by.items()) if by else "other schedules not computed"
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
-            if under and by and len(by) > 1:  # auto: every schedule run, the headline the most telling
+            if under and summary.get("c2st_schedule_reason") == "tells apart best":  # auto: the most telling
                 under += ", the one that tells it apart best"
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others}){few}")
     if test:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
-        if by and len(by) > 1 and test.get("schedule") != summary.get("c2st_schedule"):
-            schedule = f"{test.get('schedule', '?')} schedule, the one whose test sees the parameters' moves best, "
+        why = {"most power": "the one whose test sees the parameters' moves best", "watched": "the one a passive study watched"}
+        if test.get("schedule") != summary.get("c2st_schedule") and test.get("schedule_reason") in why:
+            schedule = f"{test.get('schedule', '?')} schedule, {why[test['schedule_reason']]}, "
         print(
             f"held-out test ({schedule}{test['trials']} trials"
             + (f" of {test['trials_asked']} asked: all the recording fills" if "trials_asked" in test else "")

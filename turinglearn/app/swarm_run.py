@@ -225,15 +225,18 @@ class SwarmExperiment:
             # recording gives a test no more trials than it fills)
             sides = system.test_trials(ev.c2st_trials) if isinstance(system, RecordedSystem) else ev.c2st_trials
             held_out = {"c2st_schedule": headline, "c2st_by_schedule": by_schedule, "c2st_samples": int(sides)}
+            if schedules and len(by_schedule) > 1:  # why the headline's schedule: the closing lines say it
+                held_out["c2st_schedule_reason"] = "tells apart best" if ev.c2st_schedule == "auto" else "chosen"
             if ev.intervals != "off" and view is None and not isinstance(system.model_family, Renders):
-                t0, name = time.perf_counter(), headline
+                t0, name, reason = time.perf_counter(), headline, "the headline's"
                 if schedules and ev.c2st_schedule == "auto" and system.passive:
                     # a passive study's intervals say what its observations pin down: under the
                     # schedule it watched, not under stimuli it never applied
-                    name = "passive"
+                    name, reason = "passive", "watched"
                 elif schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
-                    name = self._most_powerful(inferred, schedules)
+                    name, reason = self._most_powerful(inferred, schedules), "most power"
                 held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
+                held_out["test"]["schedule_reason"] = reason
                 with_spread(held_out["interval"], since(history, self.estimate_from), self.names, ev, self.ranges)
                 # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
                 # match between identical runs
