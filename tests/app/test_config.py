@@ -214,3 +214,15 @@ def test_initial_ranges_a_bounded_family_ignores_are_refused(tiny):
 
     with pytest.raises(ConfigError, match=r"models.init_high: 0.5 changes nothing: the model family has bounds"):
         turinglearn.learn("aggregation", overrides={**tiny, "models.init_high": 0.5})
+
+
+def test_another_environment_id_starts_from_its_own_defaults():
+    """A preset with --set environment.id=OTHER: the preset's environment settings were kept and
+    refused (aggregation's 4-value truth for object clustering's 6); they are dropped, as
+    Config.replace drops them, and environment overrides beside the id apply."""
+    from turinglearn.config import load_config
+
+    config = load_config("aggregation", ["environment.id=turinglearn/ObjectClustering-v0", "environment.steps=50"])
+    assert config.environment.options["steps"] == 50 and len(config.environment.options["truth"]) == 6
+    same = load_config("aggregation", {"environment.id": "turinglearn/Aggregation-v0"})
+    assert same.environment == load_config("aggregation").environment  # the same id keeps the preset's

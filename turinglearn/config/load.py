@@ -22,7 +22,7 @@ if typing.TYPE_CHECKING:  # pragma: no cover
 from turinglearn.config.gan import check_gan_stopping_in_use
 from turinglearn.config.learner import check_settings_in_use, memory_hint
 from turinglearn.config.schema import set_dotted
-from turinglearn.config.sections import Config, check_sections_in_use, from_dict
+from turinglearn.config.sections import Config, EnvironmentConfig, check_sections_in_use, from_dict
 
 # --- sources: presets, files, overrides -------------------------------------------------------
 
@@ -97,7 +97,11 @@ def load_config(
     one of the evolutionary rules; False reads a run's own ``config.toml`` as it was written, to
     resume or report it."""
     data = read_source(preset_or_file)
-    items = overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides)
+    items = list(overrides.items() if isinstance(overrides, Mapping) else map(parse_override, overrides))
+    env = data.get("environment")
+    new_id = dict(items).get("environment.id")
+    if new_id is not None and isinstance(env, dict) and env.get("id", EnvironmentConfig.id) != new_id:
+        data["environment"] = {}  # another environment starts from its own defaults, as Config.replace does
     for key, value in items:
         set_dotted(data, key, value)
     try:
