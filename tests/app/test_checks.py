@@ -900,6 +900,15 @@ def test_swarm_replicas_reading_one_robots_value_of_a_parameter(drift, poisson_d
         assert problems[-1].startswith("the replicas do not read their own gain (params[b, n, 0]): replicas given")
         assert "params[:, :1, 0]" in problems[-1]
 
+    class LastRobotsGain(drift):  # a replica's gain for the whole swarm: the genuine agents run the model's
+        def rollout(self, params, rng, *, record=False):
+            params = params.copy()
+            params[..., 0] = params[:, -1:, 0]
+            return super().rollout(params, rng, record=record)
+
+    (p,) = _problems(check_environment, LastRobotsGain())
+    assert p.startswith("the genuine agents do not read their own gain (params[b, n, 0]): given")
+
 
 def test_swarm_ignores_parameters(drift):
     class Fixed(drift):

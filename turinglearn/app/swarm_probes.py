@@ -67,6 +67,12 @@ _REPLICA_PARAMETER = (
     "the truth's {truth:.3g}, though a whole swarm given it behaved otherwise; every robot must run its own row "
     "(a common mistake: one robot's value for the whole swarm, e.g. params[:, :1, {i}])"
 )
+_AGENT_PARAMETER = (
+    "the genuine agents do not read their own {name} (params[b, n, {i}]): given {value:.3g} they behaved as with "
+    "the truth's {truth:.3g}, though a whole swarm given it behaved otherwise; every robot must run its own row (a "
+    "common mistake: one robot's value for the whole swarm, e.g. params[:, -1:, {i}], a replica's, which the "
+    "genuine agents then run)"
+)
 _ROBOTS = (
     "robots {still} behaved the same when only their own row changed to a distant model: every robot must run "
     "its own row params[b, n], not another robot's"
@@ -177,10 +183,17 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
         alone = reps(replicas, 4)  # the replicas alone given the moved row
         if moved is None or alone is None:
             return problems, warnings
+        agents = all_truth.copy()
+        agents[:n_agents] = row
+        agent = reps(agents, 5)  # the genuine agents alone given the moved row
+        if agent is None:
+            return problems, warnings
         e = effect_in_distribution(truth_r, moved)
         warnings += unread_warning(names, i, truth, row, e)
         if (e >= MIN_EFFECT).any() and unchanged(alone[:, n_agents:], truth_r[:, n_agents:], moved[:, n_agents:]):
             problems.append(_REPLICA_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
+        elif (e >= MIN_EFFECT).any() and unchanged(agent[:, :n_agents], truth_r[:, :n_agents], moved[:, :n_agents]):
+            problems.append(_AGENT_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
 
 
@@ -280,6 +293,8 @@ def swarm_probes(sim, seed: int, noise: float):
         moved[whole] = row
         moved[0] = all_truth  # swarm 0: the truth but for the replicas, given the moved row alone
         moved[0, n_agents:] = row
+        moved[b] = all_truth  # swarm b: the truth but for the genuine agents, given the moved row alone
+        moved[b, :n_agents] = row
         feats = _swarms(sim, problems, moved, seed)
         if feats is None:
             return problems, warnings
@@ -287,4 +302,6 @@ def swarm_probes(sim, seed: int, noise: float):
         warnings += unread_warning(names, i, truth, row, e)
         if (e >= MIN_EFFECT).any() and same_features(feats[0, n_agents:], ref[0, n_agents:]):
             problems.append(_REPLICA_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
+        elif (e >= MIN_EFFECT).any() and same_features(feats[b, :n_agents], ref[b, :n_agents]):
+            problems.append(_AGENT_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
