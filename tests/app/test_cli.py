@@ -353,3 +353,26 @@ def test_read_run_gives_python_what_report_prints(tmp_path, capsys, tiny):
     assert record.report() and record.report() in printed
     with pytest.raises(turinglearn.errors.RunDirError, match="is not a directory"):
         turinglearn.read_run(tmp_path / "nothing")
+
+
+def test_a_simulator_that_raises_when_built_is_one_line_naming_where(tmp_path, monkeypatch, capsys):
+    (tmp_path / "badsim.py").write_text(
+        "from dataclasses import dataclass\n"
+        "from turinglearn.environments import register\n"
+        "@dataclass(frozen=True)\n"
+        "class Cfg:\n"
+        "    n_agents: int = 3\n"
+        "    n_replicas: int = 1\n"
+        "    steps: int = 5\n"
+        "class Bad:\n"
+        "    def __init__(self, config=None):\n"
+        "        raise ValueError('boom')\n"
+        "register('badsim:Bad-v0', sim='badsim:Bad', config='badsim:Cfg')\n"
+    )
+    (tmp_path / "bad.toml").write_text('[environment]\nid = "badsim:Bad-v0"\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["check", "bad.toml"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "building Bad of 'badsim:Bad-v0' raised ValueError: boom (at " in err
+    assert "badsim.py:10, in __init__" in err

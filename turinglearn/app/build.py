@@ -39,8 +39,12 @@ def make_simulator(config: Config):
     except Exception as e:  # a simulator of one's own failing in its constructor: say where, in one line
         if config.environment.id.startswith("turinglearn/"):
             raise
+        import traceback
+
+        frame = traceback.extract_tb(e.__traceback__)[-1]
         raise ConfigError(
-            f"building {cls.__name__} of {config.environment.id!r} with these settings raised {type(e).__name__}: {e}",
+            f"building {cls.__name__} of {config.environment.id!r} raised {type(e).__name__}: {e} (at "
+            f"{frame.filename}:{frame.lineno}, in {frame.name}; settings {dict(config.environment.options)})",
             "environment",
         ) from e
 

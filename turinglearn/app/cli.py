@@ -238,11 +238,15 @@ def cmd_report(args) -> int:
         names, truth, bounds, features = _drawn_from_run(run_dir, summary)
     else:  # runs that did not record their bounds (unfinished, or made by an older version)
         from turinglearn.app.build import make_simulator
+        from turinglearn.errors import ConfigError
 
-        config = from_dict(source)
-        sim = make_simulator(config)
-        family = sim.model_family
-        names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
+        try:
+            sim = make_simulator(from_dict(source))
+        except ConfigError:  # its module out of reach from here: what the run's own files say
+            names, truth, bounds, features = _drawn_from_run(run_dir, summary)
+        else:
+            family = sim.model_family
+            names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
     files = draw_run(run_dir, names, truth, bounds, features, summary)
     if files and (summary.get("interval") or summary.get("stopped") or summary.get("restart")):
         from turinglearn.app.report import plot_parameters, restart_generations

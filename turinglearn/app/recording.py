@@ -27,12 +27,18 @@ def record(
     of one's own (then ``config`` may be left out): ``trials`` swarms (every robot is an
     individual) or passive trials. Returns the path written; an existing file is replaced only
     with ``overwrite``, and is checked before anything is simulated. A config that names no
-    environment (the ``own-system`` preset) is refused: it would record aggregation."""
+    environment (the ``own-system`` preset) is refused: it would record aggregation; with
+    neither a config nor a simulator, the aggregation preset is recorded."""
     from turinglearn.app.build import make_simulator
     from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.config import Config, load_config
     from turinglearn.core.contracts import check_instance
 
+    if config is not None and not isinstance(config, (str, Path, Config)) and (
+        "rollout" in dir(config) or "step" in dir(config)
+    ):
+        name = config.__name__ if isinstance(config, type) else type(config).__name__
+        raise TypeError(f"record's first argument is a preset, a file or a Config; pass a simulator as record(out=..., simulator={name}(...))")
     if out is None:
         raise TypeError("record() needs out, the file to write (.npz, .csv or .parquet)")
     if simulator is not None:
