@@ -147,7 +147,10 @@ def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANCo
     cls = type(simulator)
     own = simulator.config if "config" in dir(simulator) else None
     if dataclasses.is_dataclass(own) and not isinstance(own, type):
-        settings = {f.name: getattr(own, f.name) for f in dataclasses.fields(own)}
+        try:
+            settings = dataclasses.asdict(own)  # slotted ones too; nested ones become tables, dropped below
+        except Exception:  # a field that cannot be copied: the settings go unrecorded
+            settings = {}
     else:
         settings = dict(vars(own)) if own is not None and "__dict__" in dir(own) else {}
     family = simulator.model_family if "model_family" in dir(simulator) else None
