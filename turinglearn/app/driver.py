@@ -33,6 +33,7 @@ from turinglearn.app.preflight import (
     check_environment_overrides,
     check_names_an_environment,
     check_own_environment,
+    refuse_simulator_as_config,
     uses_policy,
 )
 from turinglearn.app.results import LearnResult
@@ -421,11 +422,7 @@ def learn(
     without a truth run on recorded data (``data``) is not checked: the checker probes around
     the truth (give it one inside the bounds to check it).
     """
-    if config is not None and not isinstance(config, (str, Path, Config, GANConfig)) and (
-        "rollout" in dir(config) or "step" in dir(config)
-    ):
-        name = config.__name__ if isinstance(config, type) else type(config).__name__
-        raise TypeError(f"learn's first argument is a preset, a file or a Config; pass a simulator as learn(simulator={name}(...))")
+    refuse_simulator_as_config(config, "learn(simulator={name}(...))")
     extra = dict(overrides or {})
     if simulator is not None:
         check_instance(simulator)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from operator import attrgetter
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -109,3 +110,17 @@ def uses_policy(config) -> bool:
     from turinglearn.app.registry import MODELS
 
     return config.models.kind in MODELS and MODELS[config.models.kind].policy is not None
+
+
+def refuse_simulator_as_config(config, call: str) -> None:
+    """A simulator (object or class) given where a preset, file or Config goes, as ``call``'s
+    first argument: a TypeError naming ``simulator=`` (a raw pathlib TypeError otherwise).
+    ``call``: how the right call reads, with ``{name}`` for the simulator's class."""
+    if config is None or isinstance(config, (str, Path, Config, GANConfig)):
+        return
+    if "rollout" in dir(config) or "step" in dir(config):
+        name = config.__name__ if isinstance(config, type) else type(config).__name__
+        head = call.split("(", 1)[0]
+        raise TypeError(
+            f"{head}'s first argument is a preset, a file or a Config; pass a simulator as {call.format(name=name)}"
+        )

@@ -30,15 +30,11 @@ def record(
     environment (the ``own-system`` preset) is refused: it would record aggregation; with
     neither a config nor a simulator, the aggregation preset is recorded."""
     from turinglearn.app.build import make_simulator
-    from turinglearn.app.preflight import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment, refuse_simulator_as_config
     from turinglearn.config import Config, load_config
     from turinglearn.core.contracts import check_instance
 
-    if config is not None and not isinstance(config, (str, Path, Config)) and (
-        "rollout" in dir(config) or "step" in dir(config)
-    ):
-        name = config.__name__ if isinstance(config, type) else type(config).__name__
-        raise TypeError(f"record's first argument is a preset, a file or a Config; pass a simulator as record(out=..., simulator={name}(...))")
+    refuse_simulator_as_config(config, "record(out=..., simulator={name}(...))")
     if out is None:
         raise TypeError("record() needs out, the file to write (.npz, .csv or .parquet)")
     if simulator is not None:
