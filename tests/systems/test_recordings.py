@@ -228,6 +228,8 @@ def test_record_a_simulator_object_and_refuse_a_config_without_an_environment(tm
     np.testing.assert_array_equal(rec.truth, module.DriftSwarm().truth)
     with pytest.raises(turinglearn.errors.TuringLearnError, match="own-system names no environment"):
         record("own-system", tmp_path / "agg.npz", trials=2)
+    with pytest.raises(TypeError, match=r"pass a simulator as record\(out=..., simulator=DriftSwarm\(...\)\)"):
+        record(module.DriftSwarm(), tmp_path / "x.npz")
     moved = load_config("own-system").replace(**{"environment.id": "turinglearn/PendulumPD-v0"})
     assert moved.environment.id == "turinglearn/PendulumPD-v0" and "init_side" not in moved.environment.options
 
