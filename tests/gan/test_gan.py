@@ -639,3 +639,11 @@ def test_device_takes_a_gpu_index_and_a_gan_table_without_its_kind_is_named(tmp_
     path.write_text('data = "digits"\n[images]\nsize = 16\n')
     with pytest.raises(ConfigError, match=r'images: is a GAN\'s setting; a GAN config says so with \[learner\] kind = "gan"'):
         load_config(path)
+
+
+def test_a_batch_larger_than_the_data_is_warned_of():
+    import turinglearn
+    from turinglearn.errors import TuringLearnWarning
+
+    with pytest.warns(TuringLearnWarning, match=r"learner.batch = 2000 is larger than the 1797 images of 'digits'"):
+        turinglearn.learn("gan-digits", generations=1, overrides={"learner.batch": 2000, "evaluation.samples": 0})

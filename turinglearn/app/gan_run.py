@@ -27,7 +27,7 @@ from turinglearn.app.runs import RunDir, atomic_write
 from turinglearn.app.stopping import IMAGE_METRIC, simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
-from turinglearn.errors import ConfigError, DataError
+from turinglearn.errors import ConfigError, DataError, warn
 from turinglearn.gan.data import ImageData, load_images
 from turinglearn.gan.train import GANLearner, torch_seed
 
@@ -96,6 +96,12 @@ class GANExperiment:
             raise ConfigError(
                 "a restart judges a parameter estimate with the held-out test; a GAN has none: set it to 0",
                 "stopping.restart_above",
+            )
+        if config.learner.batch > len(self.data):
+            warn(
+                f"learner.batch = {config.learner.batch} is larger than the {len(self.data)} images of {config.data!r}: "
+                "every batch draws images again and a step costs more than an epoch; a batch below the data's size "
+                f"(e.g. {min(64, len(self.data))}) trains as well for less"
             )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0
