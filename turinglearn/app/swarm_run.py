@@ -236,7 +236,8 @@ class SwarmExperiment:
                 elif schedules and ev.c2st_schedule == "auto":  # the intervals use the most powerful schedule
                     name, reason = self._most_powerful(inferred, schedules), "most power"
                 held_out.update(self._trust(inferred, None if schedules is None else schedules[name], name))
-                held_out["test"]["schedule_reason"] = reason
+                if schedules:  # a system with stimuli: why this schedule
+                    held_out["test"]["schedule_reason"] = reason
                 with_spread(held_out["interval"], since(history, self.estimate_from), self.names, ev, self.ranges)
                 # on the result (SwarmResult.trust_seconds), not in summary.json, whose keys must
                 # match between identical runs
