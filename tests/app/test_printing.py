@@ -154,3 +154,14 @@ def test_an_accuracy_far_below_chance_is_flagged(capsys):
     assert "far below chance (3.5 null sds under its median, 0.510)" in out
     print_summary(config, {**base, "test": {**test, "accuracy": 0.45}})
     assert "below chance" not in capsys.readouterr().out
+
+
+def test_a_marginal_rejection_is_told_from_several_parameters_off():
+    from turinglearn.app.printing import eases_line
+
+    test = {"accuracy": 0.54, "threshold": 0.53, "null_sd": 0.02, "level": 0.9, "eases": []}
+    assert eases_line(test).startswith("rejected by a margin within the null's spread (0.010, one null sd 0.020)")
+    assert eases_line({**test, "accuracy": 0.6}).startswith("rejected: no parameter moved alone")
+    two = [{"parameter": "a", "value": 0.1, "accuracy": 0.5, "accepted": True},
+           {"parameter": "b", "value": 2.0, "accuracy": 0.52, "accepted": True}]  # fmt: skip
+    assert "one parameter may be making up for another's error" in eases_line({**test, "accuracy": 0.6, "eases": two})

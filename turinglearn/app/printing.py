@@ -107,9 +107,19 @@ def below_chance(test: dict) -> str:
 
 def eases_line(test: dict) -> str:
     """Where a rejected estimate is off: the parameters whose move alone lowers the test's
-    accuracy most (summary.json's ``test.eases``)."""
-    rows = test["eases"]
+    accuracy most (summary.json's ``test.eases``). Moving one parameter can also make up for
+    another's error (a ridge), so the line names candidates, not a culprit; a rejection within
+    one null sd of the threshold is called marginal (the test rejects 1 - level of the runs
+    that found the truth)."""
+    rows, sd = test["eases"], test.get("null_sd")
+    marginal = sd is not None and test["accuracy"] - test["threshold"] <= sd
     if not rows:
+        if marginal:
+            return (
+                f"rejected by a margin within the null's spread ({test['accuracy'] - test['threshold']:.3f}, one null sd "
+                f"{sd:.3f}): at level {test.get('level', 0.9):g} the test rejects {1 - test.get('level', 0.9):.0%} of "
+                "estimates as good as the system, and no parameter moved alone does better"
+            )
         return (
             "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
             "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them)"
@@ -119,8 +129,13 @@ def eases_line(test: dict) -> str:
         for r in rows
     ]
     return (
-        f"rejected mainly along {rows[0]['parameter']}: the test's accuracy, {test['accuracy']:.3f} at the estimate, "
-        f"falls most with one parameter moved alone: {'; '.join(parts)}"
+        f"rejected: moved alone, these lower the test's accuracy ({test['accuracy']:.3f} at the estimate) most: "
+        f"{'; '.join(parts)}"
+        + (
+            " (one parameter may be making up for another's error along a ridge: evaluation.pair maps the first two)"
+            if len(rows) > 1
+            else ""
+        )
     )
 
 
