@@ -201,6 +201,9 @@ def id_problem(env_id: str) -> str | None:
         return None
     if module:
         mine = [k for k in ENVIRONMENTS if k.startswith(f"{module}:")]
+        same = [k for k in mine if k.lower() == env_id.lower()]
+        if same:  # a typo of case: Chemo-V0 for Chemo-v0
+            return f"unknown environment id {env_id!r}: did you mean {same[0]!r}? (ids are case-sensitive)"
         return (
             f"unknown environment id {env_id!r}: module {module!r} was imported but does not register it "
             f"(it registers: {', '.join(mine) or 'nothing'}); call turinglearn.environments.register("

@@ -334,6 +334,18 @@ def test_missing_step_and_feature_names():
     ]
 
 
+def test_a_stimulus_space_of_integers_is_warned_of():
+    """Stimuli are continuous in the box whatever its dtype: a newcomer's ON/OFF Box(0, 1, int64)
+    passed, and their cell got 0.27 and 0.71."""
+
+    class OnOff(Spring):
+        stimulus_space = gym.spaces.Box(-1, 1, shape=(1,), dtype=np.int64)
+
+    report = inspect_environment(OnOff())
+    assert report.problems == []
+    assert report.warnings[0].startswith("stimulus_space has dtype int64, but stimuli are continuous in [low, high]")
+
+
 def test_bad_stimulus_space():
     class Unbounded(Spring):
         stimulus_space = gym.spaces.Box(-np.inf, np.inf, shape=(1,))
@@ -346,6 +358,7 @@ def test_bad_stimulus_space():
 
     (p,) = _problems(check_environment, Discrete())
     assert p.startswith("stimulus_space: the stimulus space must be a gymnasium.spaces.Box of shape (k,)")
+    assert p.endswith("(for an ON/OFF stimulus, threshold it in step: stimulus[..., 0] > 0.5)")
 
 
 def test_passive_schedule_shape_and_range():

@@ -376,3 +376,6 @@ def test_a_simulator_that_raises_when_built_is_one_line_naming_where(tmp_path, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "building Bad of 'badsim:Bad-v0' raised ValueError: boom (at " in err
     assert "badsim.py:10, in __init__" in err
+    (tmp_path / "case.toml").write_text('[environment]\nid = "badsim:Bad-V0"\n')
+    assert main(["check", "case.toml"]) == 2
+    assert "did you mean 'badsim:Bad-v0'? (ids are case-sensitive)" in capsys.readouterr().err

@@ -344,13 +344,19 @@ def _interactive_problems(sim, seed: int, noise: float) -> tuple[list[str], list
     problems = _missing(
         sim, InteractiveSimulator, only=("feature_names", "reset", "step", "passive_schedule")
     )
+    space = sim.stimulus_space if "stimulus_space" in dir(sim) else None
     try:
-        low, high = check_stimulus_space(sim.stimulus_space if "stimulus_space" in dir(sim) else None)
+        low, high = check_stimulus_space(space)
     except ConfigError as e:
         problems.append(f"stimulus_space: {e}")
         return problems, []
     if problems:
         return problems, []
+    discrete = [] if np.dtype(space.dtype).kind == "f" else [
+        f"stimulus_space has dtype {np.dtype(space.dtype)}, but stimuli are continuous in [low, high] whatever the "
+        "dtype (an interrogator's output is mapped into the box): round or threshold them in step (e.g. "
+        "stimulus[..., 0] > 0.5 for ON/OFF), and declare the box as float"
+    ]
     schedule = _call(problems, "passive_schedule()", sim.passive_schedule)
     if schedule is not None:
         schedule = _float_array(problems, "passive_schedule()", schedule, (sim.config.steps, len(low)))
@@ -362,7 +368,7 @@ def _interactive_problems(sim, seed: int, noise: float) -> tuple[list[str], list
                 + (f", stimulus dimension {k}" if schedule.shape[1] > 1 else "")
             )
     more, warnings = interactive_probes(sim, low, high, seed, noise)
-    return problems + more, warnings
+    return problems + more, discrete + warnings
 
 
 def _swarm_problems(sim, seed: int, noise: float) -> tuple[list[str], list[str]]:

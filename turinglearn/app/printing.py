@@ -247,6 +247,12 @@ def coevolution_line(co: dict) -> str:
     return "coevolution: " + "; ".join(words)
 
 
+def _widened(summary: dict, name: str) -> bool:
+    """Whether parameter ``name``'s interval was drawn at a threshold its estimate's rejection
+    raised (``adjusted``): wide then for another parameter's error, perhaps, not for this one."""
+    return bool(((summary.get("interval") or {}).get(name) or {}).get("adjusted"))
+
+
 def trust_flags(summary: dict, name: str) -> str:
     """What the held-out test says of one parameter: identified, vouched for, power at the largest move."""
     if name not in (summary.get("identified") or {}):
@@ -259,7 +265,8 @@ def trust_flags(summary: dict, name: str) -> str:
         if ident is None
         else "identified"
         if ident
-        else "NOT IDENTIFIED (interval covers most of the range)"
+        else "NOT IDENTIFIED (interval covers most of the range"
+        + (", widened by the estimate's rejection: see the power)" if _widened(summary, name) else ")")
     ]
     if ident is not None and summary.get("vouched", {}).get(name, True) is False:  # older runs: False beside None
         words.append("not vouched for (the test cannot separate a move of the largest size)")

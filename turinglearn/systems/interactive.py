@@ -31,7 +31,8 @@ def check_stimulus_space(space) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(space, gym.spaces.Box) or len(space.shape) != 1:
         raise ConfigError(
             f"the stimulus space must be a gymnasium.spaces.Box of shape (k,), got {space!r}; "
-            "declare e.g. Box(0.0, 1.0, shape=(1,)) on the simulator"
+            "declare e.g. Box(0.0, 1.0, shape=(1,)) on the simulator (for an ON/OFF stimulus, threshold it in "
+            "step: stimulus[..., 0] > 0.5)"
         )
     low, high = np.asarray(space.low, float), np.asarray(space.high, float)
     if not (np.isfinite(low).all() and np.isfinite(high).all() and (high >= low).all() and (high > low).any()):
