@@ -280,7 +280,9 @@ def trust_flags(summary: dict, name: str) -> str:
         along = f"trades off with {ridge['with']}: [{ridge['lo']:+.3f}, {ridge['hi']:+.3f}] along the ridge"
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
-    if power:
+    if power and all(v.get("no_effect") for v in power.values()):
+        words.append("moving it changes nothing under this schedule (power = the test's false alarms)")
+    elif power:
         words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
     return "; ".join(words)
 

@@ -108,6 +108,12 @@ def asked_trials(trials: int, folds: int, effort: Effort) -> int:
     return max(folds, round(trials * effort.trials_factor))
 
 
+def same_trials(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two runs' trials are the same draw for draw: a model that changes nothing (run
+    with the same random numbers as another) gives the other's trials."""
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+
+
 def _normal_cdf(z: float) -> float:
     return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
@@ -205,7 +211,9 @@ class FastTest:
         ``Phi((acc - threshold) / null_sd)``: [{"5%": {power (the weaker direction's), values,
         accuracy}, ...}] per parameter. One draw's accuracy is as noisy as the null's, so where
         it lies within ``POWER_CLEAR`` null sds of the threshold, the mean of up to
-        ``effort.power_draws`` independent draws is used."""
+        ``effort.power_draws`` independent draws is used; there, a moved model whose trials are
+        the fitted model's draw for draw changes nothing, and its power is the test's false
+        rejection rate, ``1 - level`` (``no_effect``: so in every direction)."""
         theta = np.asarray(theta, float)
         bases: list[np.ndarray] = []  # the fitted model's trials, draw r at seed + 2 + 2r
 
@@ -235,11 +243,14 @@ class FastTest:
                         accs.append(lda_accuracy(*self._dataset(base(r), other)[:3]))
                     acc = float(np.mean(accs))
                     p = _normal_cdf((acc - self.threshold) / self.null_sd)
-                    rows.append((float(moved[j]), acc, p))
+                    if len(accs) > 1 and same_trials(self._run(moved, self.seed + 2)[1], base(0)):
+                        p = 1 - self.level  # the moved model's trials are the fitted one's: it changes nothing
+                    rows.append((float(moved[j]), acc, p, len(accs) > 1 and p == 1 - self.level))
                 entry[f"{round(100 * move, 3):g}%"] = {
                     "power": min(r[2] for r in rows),  # the weaker direction's
                     "values": [r[0] for r in rows],
                     "accuracy": [r[1] for r in rows],
+                    **({"no_effect": True} if all(r[3] for r in rows) else {}),
                 }
             out.append(entry)
         return out
