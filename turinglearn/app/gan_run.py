@@ -101,7 +101,7 @@ class GANExperiment:
             warn(
                 f"learner.batch = {config.learner.batch} is larger than the {len(self.data)} images of {config.data!r}: "
                 "every batch draws images again and a step costs more than an epoch; a batch below the data's size "
-                f"(e.g. {min(64, len(self.data))}) trains as well for less"
+                f"(e.g. {min(64, max(2, len(self.data) // 2))}) trains as well for less"
             )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0

@@ -111,7 +111,7 @@ def asked_trials(trials: int, folds: int, effort: Effort) -> int:
 def same_trials(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two runs' trials are the same draw for draw: a model that changes nothing (run
     with the same random numbers as another) gives the other's trials."""
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12))
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=1e-9, atol=1e-12, equal_nan=True))
 
 
 def _normal_cdf(z: float) -> float:
@@ -211,9 +211,9 @@ class FastTest:
         ``Phi((acc - threshold) / null_sd)``: [{"5%": {power (the weaker direction's), values,
         accuracy}, ...}] per parameter. One draw's accuracy is as noisy as the null's, so where
         it lies within ``POWER_CLEAR`` null sds of the threshold, the mean of up to
-        ``effort.power_draws`` independent draws is used; there, a moved model whose trials are
-        the fitted model's draw for draw changes nothing, and its power is the test's false
-        rejection rate, ``1 - level`` (``no_effect``: so in every direction)."""
+        ``effort.power_draws`` independent draws is used. A move not clearly seen whose trials
+        are the fitted model's draw for draw changes nothing: its power is the test's
+        false rejection rate, ``1 - level`` (``no_effect``: so in every direction)."""
         theta = np.asarray(theta, float)
         bases: list[np.ndarray] = []  # the fitted model's trials, draw r at seed + 2 + 2r
 
@@ -235,17 +235,22 @@ class FastTest:
                     moved = theta.copy()
                     moved[j] = np.clip(theta[j] + s * move * width, self.lower[j], self.upper[j])
                     accs: list[float] = []
+                    no_effect = False
                     while len(accs) < self.effort.power_draws and (
                         not accs or abs(np.mean(accs) - self.threshold) < POWER_CLEAR * self.null_sd
                     ):
                         r = len(accs)
                         other = self._run(moved, self.seed + 3 + 2 * r)[1]
                         accs.append(lda_accuracy(*self._dataset(base(r), other)[:3]))
+                        if r == 0 and accs[0] < self.threshold + POWER_CLEAR * self.null_sd:  # not clearly seen:
+                            # does the move change anything at all?
+                            no_effect = same_trials(self._run(moved, self.seed + 2)[1], base(0))
+                            if no_effect:
+                                break
                     acc = float(np.mean(accs))
-                    p = _normal_cdf((acc - self.threshold) / self.null_sd)
-                    if len(accs) > 1 and same_trials(self._run(moved, self.seed + 2)[1], base(0)):
-                        p = 1 - self.level  # the moved model's trials are the fitted one's: it changes nothing
-                    rows.append((float(moved[j]), acc, p, len(accs) > 1 and p == 1 - self.level))
+                    # a move whose trials are the fitted model's draw for draw changes nothing: the test's false alarms
+                    p = 1 - self.level if no_effect else _normal_cdf((acc - self.threshold) / self.null_sd)
+                    rows.append((float(moved[j]), acc, p, no_effect))
                 entry[f"{round(100 * move, 3):g}%"] = {
                     "power": min(r[2] for r in rows),  # the weaker direction's
                     "values": [r[0] for r in rows],
