@@ -56,23 +56,22 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
     return np.stack(feats)
 
 
-def _draws_follow_values(sim, runs: list[np.ndarray], stimuli: np.ndarray, seed: int) -> bool:
+def _draws_follow_values(sim, runs: list[tuple[np.ndarray, np.ndarray]], ends: list, stimuli: np.ndarray, seed: int) -> bool:
     """Whether how many numbers the step draws depends on the parameter values, so that a
-    trial's draws shift with its neighbours' rows: the generator, after batches of other rows
-    ``runs`` (params [1, S, d] each) under one seed, stands elsewhere; or (a generator of its own
-    seeded from the one given) another row for the last trial alone moves an earlier trial.
-    Where neither (arrays of the batch's shape; a generator of each trial's own, as GymSim's
-    episodes have), trials can be compared draw for draw, and a trial that differs from a run
-    of its own row is misrouted, however noisy the step."""
-    ends: list = []
-    feats = [_agents(sim, [], params, stimuli, seed, ends) for params in runs]
-    if any(f is None for f in feats) or any(end != ends[0] for end in ends[1:]):
+    trial's draws shift with its neighbours' rows: the generator stood elsewhere after the
+    batches ``runs`` ((params [1, S, d], features) under one seed, the mixed rows first; their
+    generators' end states ``ends``); or (a generator of its own seeded from the one given)
+    another row for the last trial alone moves an earlier trial. Where neither (arrays of the
+    batch's shape; a generator of each trial's own, as GymSim's episodes have), trials can be
+    compared draw for draw, and a trial that differs from a run of its own row is misrouted,
+    however noisy the step."""
+    if len(ends) < len(runs) or any(end != ends[0] for end in ends[1:]):
         return True  # cannot tell, or drawn further for some rows: compare in distribution
-    mixed = runs[0]
+    (mixed, first), (other_rows, _) = runs[0], runs[1]
     moved = mixed.copy()
-    moved[..., -1, :] = mixed[..., 0, :] if not np.array_equal(mixed[..., 0, :], mixed[..., -1, :]) else runs[1][..., 0, :]
-    other = _agents(sim, [], moved, stimuli, seed)
-    return other is None or not same_features(other[:, :, :-1], feats[0][:, :, :-1])
+    moved[..., -1, :] = mixed[..., 0, :] if not np.array_equal(mixed[..., 0, :], mixed[..., -1, :]) else other_rows[..., 0, :]
+    shifted = _agents(sim, [], moved, stimuli, seed)
+    return shifted is None or not same_features(shifted[:, :, :-1], first[:, :, :-1])
 
 
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
@@ -125,7 +124,8 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     layout = [far, truth, mid, truth]  # trial j's row; row 0 is not the truth
     mixed = np.stack(layout)[None]  # [1, S, d] as the learner passes them
 
-    first = _agents(sim, problems, mixed, stimuli, seed)
+    ends: list = []  # the generator's state after each run of the seed below: how far it was drawn
+    first = _agents(sim, problems, mixed, stimuli, seed, ends)
     if first is None:
         return problems, []
     second = _agents(sim, problems, mixed, stimuli, seed)
@@ -137,7 +137,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
 
     refs = {}  # row label -> features [T, D, S, F] of a run where every trial has that row
     for label, row in (("far", far), ("truth", truth), ("mid", mid)):
-        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed)
+        refs[label] = _agents(sim, problems, np.broadcast_to(row, mixed.shape).copy(), stimuli, seed, ends)
         if refs[label] is None:
             return problems, []
     labels = ["far", "truth", "mid", "truth"]
@@ -154,7 +154,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     # every trial its own row, yet no trial equals a run of its row draw for draw
     runs = [(mixed, first), *((np.broadcast_to(row, mixed.shape).copy(), refs[lab]) for lab, row in zip(labels[:3], layout[:3], strict=True))]
     value_draws = (
-        bool(bad) and _stochastic(sim, runs, stimuli, seed) and _draws_follow_values(sim, [r for r, _ in runs], stimuli, seed)
+        bool(bad) and _stochastic(sim, runs, stimuli, seed) and _draws_follow_values(sim, runs, ends, stimuli, seed)
     )
     reps = {}
     if value_draws:  # compare them in distribution

@@ -230,7 +230,8 @@ def swarm_probes(sim, seed: int, noise: float):
         s[r] = far
         singles.append(s)
     mixed = np.stack([sp[0], *[np.broadcast_to(far, (n, d))] * SIGNAL_SWARMS, *singles])  # [B, N, d]
-    first = _swarms(sim, problems, mixed, seed)
+    ends: list = []  # the generator's state after each run of the seed below: how far it was drawn
+    first = _swarms(sim, problems, mixed, seed, ends)
     second = _swarms(sim, problems, mixed, seed) if first is not None else None
     if second is None:
         return problems, []
@@ -239,22 +240,20 @@ def swarm_probes(sim, seed: int, noise: float):
     problems += outside_space(first, sim)
     problems += _shared_draws(sim, truth, n, seed)
     ref = _swarms(
-        sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed
+        sim, problems, np.broadcast_to(all_truth, mixed.shape).copy(), seed, ends
     )  # every swarm the truth
     if ref is None:
         return problems, []
     b = 1 + SIGNAL_SWARMS  # robot 0 of a distant model: beside other swarms, then beside copies of itself
-    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed)
+    alone = _swarms(sim, problems, np.broadcast_to(mixed[b], mixed.shape).copy(), seed, ends)
     if alone is None:
         return problems, []
     moved = not same_features(first[b], alone[b])  # swarm b beside other swarms unlike beside copies of itself
     if moved:  # a stochastic rollout whose draws depend on the parameter values: compare in distribution
         other = _swarms(sim, [], mixed, seed + 1)
-        # the generator drawn as far whatever the rows, and the last swarm's rows moving no other swarm
-        # (a generator of its own seeded from the one given)? then swarms compare draw for draw
-        ends: list = []
-        for rows in (mixed, np.broadcast_to(all_truth, mixed.shape).copy(), np.broadcast_to(mixed[b], mixed.shape).copy()):
-            _swarms(sim, [], rows, seed, ends)
+        # the generator drawn as far whatever the rows (first, ref, alone), and the last swarm's rows
+        # moving no other swarm (a generator of its own seeded from the one given)? then swarms
+        # compare draw for draw
         last = mixed.copy()
         last[-1] = all_truth if not np.array_equal(mixed[-1], all_truth) else mixed[0]
         shifted = _swarms(sim, [], last, seed)

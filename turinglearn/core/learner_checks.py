@@ -143,7 +143,7 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     (``shown`` [M', d], indexed by ``owner`` [S]: the population first, then any rows the memory
     showed beside it) or the system's samples (``genuine`` [S]); NaN on every sample of some
     judges while the others judge them is the judges' own."""
-    nan = np.isnan(np.asarray(outputs, dtype=float))  # [J, S]
+    nan = np.isnan(outputs)  # [J, S]: every generation, on the judges' own dtype (no copy to float64)
     if not nan.any():
         return
     judges = np.flatnonzero(nan.all(axis=1))
