@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from turinglearn.app.printing import eases_line
+from turinglearn.core.assessment import assess
 from turinglearn.core.evaluation import c2st_by_schedule
-from turinglearn.core.trust import EFFORT, FastTest, assess, lda_accuracy
+from turinglearn.core.trust import EFFORT, FastTest, lda_accuracy
 from turinglearn.families.parametric import BoxFamily
 from turinglearn.systems.interactive import InteractiveSystem, Interrogators
 

@@ -371,8 +371,9 @@ def test_a_small_recordings_held_out_tests_draw_each_individual_once_and_warn(tm
     from turinglearn.app.build import build
     from turinglearn.app.recording import record
     from turinglearn.config import load_config
+    from turinglearn.core.assessment import assess
     from turinglearn.core.evaluation import model_c2st
-    from turinglearn.core.trust import FastTest, assess
+    from turinglearn.core.trust import FastTest
 
     env = {"environment.steps": 10}
     rec = record(load_config("pendulum-pd", env), tmp_path / "rec.npz", trials=12, seed=1)

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from turinglearn.app.coevolution import CYCLING, median_read
-from turinglearn.core.trust import IDENTIFIED_WIDTH
+from turinglearn.core.assessment import IDENTIFIED_WIDTH
 from turinglearn.errors import TuringLearnWarning
 
 
@@ -174,7 +174,7 @@ def one_line_warnings(show):
 
 def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> str:
     """One line on the pairs of parameters the held-out test accepts moved together beyond
-    their intervals (:meth:`turinglearn.core.trust.FastTest.tradeoffs`); ``mapped``: the pair
+    their intervals (:func:`turinglearn.core.assessment.tradeoffs`); ``mapped``: the pair
     the run mapped already (``evaluation.pair``), if any."""
     pairs = ", ".join(
         f"{a} and {b} ({'the same way' if t['together'] == 'same' else 'opposite ways'})"

@@ -17,13 +17,14 @@ from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.app.stopping import settled, simulations_per_generation
 from turinglearn.config import Config
+from turinglearn.core.assessment import assess
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.learner import TuringLearner
 from turinglearn.core.panel import Panel
 from turinglearn.core.random import stream
-from turinglearn.core.trust import EFFORT, FastTest, assess
+from turinglearn.core.trust import EFFORT, FastTest
 from turinglearn.errors import ConfigError
 from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
@@ -320,7 +321,7 @@ class SwarmExperiment:
 
     def _trust(self, inferred: np.ndarray, schedule, name: str) -> dict:
         """Power, intervals and flags of the fast held-out test at the estimate
-        (:func:`turinglearn.core.trust.assess`), with the seconds they took."""
+        (:func:`turinglearn.core.assessment.assess`), with the seconds they took."""
         ev = self.config.evaluation
         test = self._test(schedule, ev.intervals)
         out = assess(test, inferred, self.names, ev.power_moves, ev.pair)

@@ -19,14 +19,9 @@ keep each trial's samples together. Its statistic is the cross-validated accurac
   (common random numbers), so the accuracy is a smooth function of the value. When the
   estimate itself is rejected (another parameter is off), the threshold is raised by the
   estimate's excess over the null median, and the interval says so.
-- **Trade-offs** (:meth:`FastTest.tradeoffs`): an interval is a slice, so where two
-  parameters trade off (a ridge of models the test accepts, running across both axes) each
-  slice is narrow and understates what the data allow. A thin ridge through the estimate runs
-  along a diagonal of the plane scaled by the two slices' half-widths, whatever its angle, so
-  the test is asked at the estimate moved ``TRADEOFF_REACH`` times each slice's half-width in
-  both parameters at once, along both diagonals and both ways: a point it accepts there lies
-  outside the ellipse of slices the intervals imply (a radius of ``TRADEOFF_REACH`` x sqrt 2 of
-  it) and on a ridge.
+
+What the report makes of them (identified, vouched for, trade-offs, eases, a pair map):
+:mod:`turinglearn.core.assessment`.
 """
 
 from __future__ import annotations
@@ -40,21 +35,11 @@ from turinglearn.core.evaluation import trajectory_features
 
 SCHEDULES = ("auto", "passive", "random", "interrogators")
 INTERVALS = ("fast", "thorough", "off")
-#: fraction of its range a parameter's interval may cover and still be "identified"
-IDENTIFIED_WIDTH = 0.5
 #: a widened acceptance threshold above this accepts everything: no interval is reported
 SATURATED = 0.9
-#: power at the largest move above which the held-out test "vouches for" a parameter
-VOUCH_POWER = 0.8
 #: a power's first draw settles it when its accuracy lies this many null sds from the threshold
 #: (its power then below 0.001 or above 0.999); nearer, further draws are averaged
 POWER_CLEAR = 3.0
-#: how many slice half-widths the trade-off probe moves both parameters of a pair at once
-TRADEOFF_REACH = 4.0
-#: where the box leaves less room than that, the first probe goes as far as it allows, from this
-TRADEOFF_MIN_REACH = 2.0
-#: pairs probed for trade-offs at most (those of the first 8 parameters)
-TRADEOFF_PAIRS = 28
 
 
 @dataclass(frozen=True)
@@ -260,41 +245,13 @@ class FastTest:
             out.append(entry)
         return out
 
-    def _accepts(self, theta: np.ndarray, threshold: float, j: int | None = None) -> bool:
+    def accepts(self, theta: np.ndarray, threshold: float, j: int | None = None) -> bool:
+        """Whether the test accepts model theta [d] at ``threshold``; with j, the point joins
+        parameter j's slice (``slices``, read by :func:`~turinglearn.core.assessment.eases`)."""
         acc = self.accuracy(theta)
-        if j is not None:  # a point of parameter j's slice, kept for :meth:`eases`
+        if j is not None:
             self.slices.setdefault(j, []).append((float(theta[j]), acc))
         return acc <= threshold
-
-    def eases(self, theta: np.ndarray, names, most: int = 3) -> list[dict]:
-        """Where the estimate theta [d] was rejected: the parameters that, moved alone, lower
-        the accuracy most, where that is at least a null sd below the estimate's: [{parameter,
-        value, accuracy, accepted (below the test's own threshold)}], lowest first, at most
-        ``most``. Read from the slices :meth:`interval` drew and from moves of a quarter and a
-        half of its first step-out fraction each way (an estimate off by less than a slice's
-        first step), and, for a parameter without a slice (the estimate too far off for
-        intervals), from moves of the first three step-out fractions each way. Candidates, not a
-        culprit: one parameter may make up for another's error along a ridge; none listed: no
-        single parameter's move helps."""
-        theta = np.asarray(theta, float)
-        first = self.effort.steps[0]
-        for j in range(len(theta)):
-            width = self.upper[j] - self.lower[j]
-            # small moves for an estimate off by less than a slice's first step; larger ones where no slice was drawn
-            fractions = (first / 4, first / 2) + (() if j in self.slices else tuple(self.effort.steps[:3]))
-            for f in fractions:
-                for sign in (-1, +1):
-                    v = float(np.clip(theta[j] + sign * f * width, self.lower[j], self.upper[j]))
-                    if v != theta[j] and v not in (p[0] for p in self.slices.get(j, [])):
-                        probe = theta.copy()
-                        probe[j] = v
-                        self._accepts(probe, 1.0, j)
-        rows = []
-        for j, points in self.slices.items():
-            v, acc = min(points, key=lambda p: p[1])
-            if acc <= self.at_estimate - self.null_sd:
-                rows.append({"parameter": names[j], "value": v, "accuracy": acc, "accepted": bool(acc <= self.threshold)})
-        return sorted(rows, key=lambda r: r["accuracy"])[:most]
 
     def interval(self, theta: np.ndarray, j: int) -> dict:
         """The values of parameter j the test does not reject, the others held at theta [d]:
@@ -305,7 +262,7 @@ class FastTest:
         lo_b, hi_b, e = self.lower[j], self.upper[j], theta[j]
         width = hi_b - lo_b
         adjusted = self.at_estimate > self.threshold
-        thr = self._threshold_used()
+        thr = self.threshold_used()
         if thr > SATURATED:  # the estimate is far off: every value would pass the widened test
             return {"lo": None, "hi": None, "width": None, "adjusted": True}
         ends = []
@@ -317,7 +274,7 @@ class FastTest:
                     break
                 probe = theta.copy()
                 probe[j] = v
-                if self._accepts(probe, thr, j):
+                if self.accepts(probe, thr, j):
                     inside = v
                     if v in (lo_b, hi_b):
                         break
@@ -332,7 +289,7 @@ class FastTest:
                     mid = (inside + outside) / 2
                     probe = theta.copy()
                     probe[j] = mid
-                    inside, outside = (mid, outside) if self._accepts(probe, thr, j) else (inside, mid)
+                    inside, outside = (mid, outside) if self.accepts(probe, thr, j) else (inside, mid)
                 inside = (inside + outside) / 2  # the boundary's best guess
             ends.append(float(inside))
         lo, hi = ends
@@ -343,139 +300,9 @@ class FastTest:
             "adjusted": bool(adjusted),
         }
 
-    def _threshold_used(self) -> float:
+    def threshold_used(self) -> float:
         """The acceptance threshold of the intervals: the test's, raised by the estimate's excess
         over the null median when the estimate itself was rejected."""
         if self.at_estimate > self.threshold:
             return self.threshold + max(0.0, self.at_estimate - self.null_median)
         return self.threshold
-
-    def tradeoffs(self, theta: np.ndarray, intervals: list[dict]) -> list[dict]:
-        """The pairs of parameters of theta [d] along which the test accepts models outside what
-        their intervals (slices, from :meth:`interval`) imply. For each pair, from the middle of
-        the two slices' crossings, both parameters move along a diagonal scaled by the slices'
-        half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first; where the
-        test accepts, the move doubles until it rejects or meets a bound. Returns per pair found
-        {pair (i, j), together ("same" or "opposite"), lo, hi (the hull of each parameter over
-        its slice and the accepted moves) and evaluations}. Needs :meth:`calibrate` first."""
-        theta = np.asarray(theta, float)
-        thr = self._threshold_used()
-        drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
-        pairs = [(i, j) for a, i in enumerate(drawn) for j in drawn[a + 1 :]][:TRADEOFF_PAIRS]
-        found = []
-        for i, j in pairs:
-            ij = [i, j]
-            lo = np.array([intervals[k]["lo"] for k in ij])
-            hi = np.array([intervals[k]["hi"] for k in ij])
-            half = (hi - lo) / 2
-            if (half <= 0).any():
-                continue
-            centre = (theta[ij] + (lo + hi) / 2) / 2
-            box_lo, box_hi = self.lower[ij], self.upper[ij]
-            for together in ("same", "opposite"):
-                step = half * (1.0 if together == "same" else np.array([1.0, -1.0]))
-                reached = []
-                for way in (+1, -1):
-                    room = np.where(way * step > 0, box_hi - centre, centre - box_lo) / np.abs(step)
-                    # the first probe: REACH half-widths out, or as far as the box allows from
-                    # TRADEOFF_MIN_REACH (a wide slice near a bound, the likeliest to hide a ridge)
-                    r_max, last = float(room.min()), 0.0
-                    r = min(TRADEOFF_REACH, r_max) if r_max >= TRADEOFF_MIN_REACH else np.inf
-                    while r <= r_max + 1e-12 and last < r_max:
-                        probe = theta.copy()
-                        probe[ij] = np.clip(centre + way * r * step, box_lo, box_hi)
-                        if self.accuracy(probe) > thr:
-                            break
-                        last, r = r, min(2 * r, r_max) if r < r_max else np.inf
-                    if last > 0:
-                        reached.append(centre + way * last * step)
-                if reached:
-                    pts = np.vstack([*reached, lo, hi])
-                    found.append({
-                        "pair": (i, j), "together": together,
-                        "lo": pts.min(axis=0).tolist(), "hi": pts.max(axis=0).tolist(),
-                    })  # fmt: skip
-                    break
-        return found
-
-    def pair_map(self, theta: np.ndarray, i: int, j: int) -> dict:
-        """The test's accuracy over a grid of parameters i and j (the others at theta):
-        {x, y (grid values), accuracy [len(y), len(x)], threshold, and, where the estimate was
-        rejected, widened: the raised threshold its intervals use}."""
-        theta = np.asarray(theta, float)
-        xs = np.linspace(self.lower[i], self.upper[i], self.effort.grid)
-        ys = np.linspace(self.lower[j], self.upper[j], self.effort.grid)
-        acc = np.empty((len(ys), len(xs)))
-        for b, vy in enumerate(ys):
-            for a, vx in enumerate(xs):
-                probe = theta.copy()
-                probe[i], probe[j] = vx, vy
-                acc[b, a] = self.accuracy(probe)
-        out = {"x": xs.tolist(), "y": ys.tolist(), "accuracy": acc.tolist(), "threshold": self.threshold}
-        if self._threshold_used() > self.threshold:
-            out["widened"] = self._threshold_used()
-        return out
-
-
-def assess(
-    test: FastTest,
-    theta: np.ndarray,
-    names,
-    moves=(0.05, 0.2),
-    pair: tuple[str, str] | tuple = (),
-) -> dict:
-    """Everything the summary reports about trust in theta [d]: the test's calibration,
-    ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
-    both None where no interval could be drawn: the estimate is far from the system), the
-    ``tradeoffs`` found (:meth:`FastTest.tradeoffs`; each parameter's widest one also as its
-    interval's ``ridge``: {with, lo, hi, width}), and a ``pair_map`` when ``pair`` names two
-    parameters. A parameter is identified when its slice and every ridge across it cover at
-    most ``IDENTIFIED_WIDTH`` of its range."""
-    names = list(names)
-    cal = test.calibrate(theta)
-    power = test.power(theta, moves)
-    top = f"{round(100 * max(moves), 3):g}%"
-    intervals = [test.interval(theta, j) for j in range(len(theta))]
-    found = test.tradeoffs(theta, intervals) if all(iv["width"] is not None for iv in intervals) else None
-    for t in found or []:  # each parameter's widest ridge beside its slice
-        for side, k in enumerate(t["pair"]):
-            width = (t["hi"][side] - t["lo"][side]) / (test.upper[k] - test.lower[k])
-            if width > intervals[k].get("ridge", {}).get("width", -1.0):
-                other = names[t["pair"][1 - side]]
-                intervals[k]["ridge"] = {"with": other, "lo": t["lo"][side], "hi": t["hi"][side], "width": width}
-    out = {
-        "test": {
-            **cal,
-            "level": test.level,
-            "trials": test.trials,
-            "classifier": "shrinkage LDA on trajectory summary features, folds by trial",
-        },
-        "power": dict(zip(names, power, strict=True)),
-        "interval": {n: {k: v for k, v in iv.items()} for n, iv in zip(names, intervals, strict=True)},
-        # identified: pinned down by its slice, and by every ridge found across it
-        "identified": {
-            n: None
-            if iv["width"] is None
-            else bool(max(iv["width"], iv.get("ridge", {}).get("width", 0.0)) <= IDENTIFIED_WIDTH)
-            for n, iv in zip(names, intervals, strict=True)
-        },
-        # nothing is vouched for where the estimate is too far off for an interval (identified None)
-        "vouched": {
-            n: None if iv["width"] is None else bool(p[top]["power"] >= VOUCH_POWER)
-            for n, p, iv in zip(names, power, intervals, strict=True)
-        },
-    }
-    if cal["rejected"]:
-        out["test"]["eases"] = test.eases(theta, names)
-    if found is not None:
-        out["tradeoffs"] = [
-            {"pair": [names[t["pair"][0]], names[t["pair"][1]]], "together": t["together"], "lo": t["lo"], "hi": t["hi"]}
-            for t in found
-        ]
-    if pair:
-        i, j = names.index(pair[0]), names.index(pair[1])
-        out["pair_map"] = {"parameters": list(pair), **test.pair_map(theta, i, j)}
-    out["test"]["evaluations"] = test.evaluations
-    if test.trials < test.asked:  # a recording's individuals filled fewer trials than asked for
-        out["test"]["trials_asked"] = test.asked
-    return out

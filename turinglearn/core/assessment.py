@@ -1,0 +1,192 @@
+"""What the summary makes of the held-out test (:mod:`turinglearn.core.trust`): which parameters
+are identified and vouched for, the trade-offs between pairs, which parameters could ease a
+rejected estimate, and a map of the test over a pair.
+
+- **Trade-offs** (:func:`tradeoffs`): an interval is a slice, so where two
+  parameters trade off (a ridge of models the test accepts, running across both axes) each
+  slice is narrow and understates what the data allow. A thin ridge through the estimate runs
+  along a diagonal of the plane scaled by the two slices' half-widths, whatever its angle, so
+  the test is asked at the estimate moved ``TRADEOFF_REACH`` times each slice's half-width in
+  both parameters at once, along both diagonals and both ways: a point it accepts there lies
+  outside the ellipse of slices the intervals imply (a radius of ``TRADEOFF_REACH`` x sqrt 2 of
+  it) and on a ridge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from turinglearn.core.trust import FastTest
+
+#: fraction of its range a parameter's interval may cover and still be "identified"
+IDENTIFIED_WIDTH = 0.5
+#: power at the largest move above which the held-out test "vouches for" a parameter
+VOUCH_POWER = 0.8
+#: how many slice half-widths the trade-off probe moves both parameters of a pair at once
+TRADEOFF_REACH = 4.0
+#: where the box leaves less room than that, the first probe goes as far as it allows, from this
+TRADEOFF_MIN_REACH = 2.0
+#: pairs probed for trade-offs at most (those of the first 8 parameters)
+TRADEOFF_PAIRS = 28
+
+
+def eases(test: FastTest, theta: np.ndarray, names, most: int = 3) -> list[dict]:
+    """Where the estimate theta [d] was rejected: the parameters that, moved alone, lower
+    the accuracy most, where that is at least a null sd below the estimate's: [{parameter,
+    value, accuracy, accepted (below the test's own threshold)}], lowest first, at most
+    ``most``. Read from the slices :meth:`FastTest.interval` drew and from moves of a quarter and a
+    half of its first step-out fraction each way (an estimate off by less than a slice's
+    first step), and, for a parameter without a slice (the estimate too far off for
+    intervals), from moves of the first three step-out fractions each way. Candidates, not a
+    culprit: one parameter may make up for another's error along a ridge; none listed: no
+    single parameter's move helps."""
+    theta = np.asarray(theta, float)
+    first = test.effort.steps[0]
+    for j in range(len(theta)):
+        width = test.upper[j] - test.lower[j]
+        # small moves for an estimate off by less than a slice's first step; larger ones where no slice was drawn
+        fractions = (first / 4, first / 2) + (() if j in test.slices else tuple(test.effort.steps[:3]))
+        for f in fractions:
+            for sign in (-1, +1):
+                v = float(np.clip(theta[j] + sign * f * width, test.lower[j], test.upper[j]))
+                if v != theta[j] and v not in (p[0] for p in test.slices.get(j, [])):
+                    probe = theta.copy()
+                    probe[j] = v
+                    test.accepts(probe, 1.0, j)
+    rows = []
+    for j, points in test.slices.items():
+        v, acc = min(points, key=lambda p: p[1])
+        if acc <= test.at_estimate - test.null_sd:
+            rows.append({"parameter": names[j], "value": v, "accuracy": acc, "accepted": bool(acc <= test.threshold)})
+    return sorted(rows, key=lambda r: r["accuracy"])[:most]
+
+def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[dict]:
+    """The pairs of parameters of theta [d] along which the test accepts models outside what
+    their intervals (slices, from :meth:`FastTest.interval`) imply. For each pair, from the middle of
+    the two slices' crossings, both parameters move along a diagonal scaled by the slices'
+    half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first; where the
+    test accepts, the move doubles until it rejects or meets a bound. Returns per pair found
+    {pair (i, j), together ("same" or "opposite"), lo, hi (the hull of each parameter over
+    its slice and the accepted moves) and evaluations}. Needs :meth:`FastTest.calibrate` first."""
+    theta = np.asarray(theta, float)
+    thr = test.threshold_used()
+    drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
+    pairs = [(i, j) for a, i in enumerate(drawn) for j in drawn[a + 1 :]][:TRADEOFF_PAIRS]
+    found = []
+    for i, j in pairs:
+        ij = [i, j]
+        lo = np.array([intervals[k]["lo"] for k in ij])
+        hi = np.array([intervals[k]["hi"] for k in ij])
+        half = (hi - lo) / 2
+        if (half <= 0).any():
+            continue
+        centre = (theta[ij] + (lo + hi) / 2) / 2
+        box_lo, box_hi = test.lower[ij], test.upper[ij]
+        for together in ("same", "opposite"):
+            step = half * (1.0 if together == "same" else np.array([1.0, -1.0]))
+            reached = []
+            for way in (+1, -1):
+                room = np.where(way * step > 0, box_hi - centre, centre - box_lo) / np.abs(step)
+                # the first probe: REACH half-widths out, or as far as the box allows from
+                # TRADEOFF_MIN_REACH (a wide slice near a bound, the likeliest to hide a ridge)
+                r_max, last = float(room.min()), 0.0
+                r = min(TRADEOFF_REACH, r_max) if r_max >= TRADEOFF_MIN_REACH else np.inf
+                while r <= r_max + 1e-12 and last < r_max:
+                    probe = theta.copy()
+                    probe[ij] = np.clip(centre + way * r * step, box_lo, box_hi)
+                    if test.accuracy(probe) > thr:
+                        break
+                    last, r = r, min(2 * r, r_max) if r < r_max else np.inf
+                if last > 0:
+                    reached.append(centre + way * last * step)
+            if reached:
+                pts = np.vstack([*reached, lo, hi])
+                found.append({
+                    "pair": (i, j), "together": together,
+                    "lo": pts.min(axis=0).tolist(), "hi": pts.max(axis=0).tolist(),
+                })  # fmt: skip
+                break
+    return found
+
+def pair_map(test: FastTest, theta: np.ndarray, i: int, j: int) -> dict:
+    """The test's accuracy over a grid of parameters i and j (the others at theta):
+    {x, y (grid values), accuracy [len(y), len(x)], threshold, and, where the estimate was
+    rejected, widened: the raised threshold its intervals use}."""
+    theta = np.asarray(theta, float)
+    xs = np.linspace(test.lower[i], test.upper[i], test.effort.grid)
+    ys = np.linspace(test.lower[j], test.upper[j], test.effort.grid)
+    acc = np.empty((len(ys), len(xs)))
+    for b, vy in enumerate(ys):
+        for a, vx in enumerate(xs):
+            probe = theta.copy()
+            probe[i], probe[j] = vx, vy
+            acc[b, a] = test.accuracy(probe)
+    out = {"x": xs.tolist(), "y": ys.tolist(), "accuracy": acc.tolist(), "threshold": test.threshold}
+    if test.threshold_used() > test.threshold:
+        out["widened"] = test.threshold_used()
+    return out
+
+
+
+def assess(
+    test: FastTest,
+    theta: np.ndarray,
+    names,
+    moves=(0.05, 0.2),
+    pair: tuple[str, str] | tuple = (),
+) -> dict:
+    """Everything the summary reports about trust in theta [d]: the test's calibration,
+    ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
+    both None where no interval could be drawn: the estimate is far from the system), the
+    ``tradeoffs`` found (:func:`tradeoffs`; each parameter's widest one also as its
+    interval's ``ridge``: {with, lo, hi, width}), and a ``pair_map`` when ``pair`` names two
+    parameters. A parameter is identified when its slice and every ridge across it cover at
+    most ``IDENTIFIED_WIDTH`` of its range."""
+    names = list(names)
+    cal = test.calibrate(theta)
+    power = test.power(theta, moves)
+    top = f"{round(100 * max(moves), 3):g}%"
+    intervals = [test.interval(theta, j) for j in range(len(theta))]
+    found = tradeoffs(test, theta, intervals) if all(iv["width"] is not None for iv in intervals) else None
+    for t in found or []:  # each parameter's widest ridge beside its slice
+        for side, k in enumerate(t["pair"]):
+            width = (t["hi"][side] - t["lo"][side]) / (test.upper[k] - test.lower[k])
+            if width > intervals[k].get("ridge", {}).get("width", -1.0):
+                other = names[t["pair"][1 - side]]
+                intervals[k]["ridge"] = {"with": other, "lo": t["lo"][side], "hi": t["hi"][side], "width": width}
+    out = {
+        "test": {
+            **cal,
+            "level": test.level,
+            "trials": test.trials,
+            "classifier": "shrinkage LDA on trajectory summary features, folds by trial",
+        },
+        "power": dict(zip(names, power, strict=True)),
+        "interval": {n: {k: v for k, v in iv.items()} for n, iv in zip(names, intervals, strict=True)},
+        # identified: pinned down by its slice, and by every ridge found across it
+        "identified": {
+            n: None
+            if iv["width"] is None
+            else bool(max(iv["width"], iv.get("ridge", {}).get("width", 0.0)) <= IDENTIFIED_WIDTH)
+            for n, iv in zip(names, intervals, strict=True)
+        },
+        # nothing is vouched for where the estimate is too far off for an interval (identified None)
+        "vouched": {
+            n: None if iv["width"] is None else bool(p[top]["power"] >= VOUCH_POWER)
+            for n, p, iv in zip(names, power, intervals, strict=True)
+        },
+    }
+    if cal["rejected"]:
+        out["test"]["eases"] = eases(test, theta, names)
+    if found is not None:
+        out["tradeoffs"] = [
+            {"pair": [names[t["pair"][0]], names[t["pair"][1]]], "together": t["together"], "lo": t["lo"], "hi": t["hi"]}
+            for t in found
+        ]
+    if pair:
+        i, j = names.index(pair[0]), names.index(pair[1])
+        out["pair_map"] = {"parameters": list(pair), **pair_map(test, theta, i, j)}
+    out["test"]["evaluations"] = test.evaluations
+    if test.trials < test.asked:  # a recording's individuals filled fewer trials than asked for
+        out["test"]["trials_asked"] = test.asked
+    return out
