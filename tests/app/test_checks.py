@@ -176,6 +176,21 @@ def test_discriminator_nondeterministic_or_batch_dependent():
     ]
 
 
+def test_discriminator_that_changes_its_inputs_in_place():
+    """A newcomer's judge centred its samples with ``x -= x.mean(...)``: the checker called it
+    'not deterministic', sending them to look for randomness."""
+
+    class Centring(_Judge):
+        def judge(self, w, x):
+            x -= x.mean(axis=1, keepdims=True)
+            return super().judge(w, x)
+
+    assert _problems(check_discriminator, Centring()) == [
+        "judge changed its input x in place: work on copies (x = x - x.mean(...), not x -= ...); the learner "
+        "passes the population's own arrays"
+    ]
+
+
 def test_discriminator_that_ignores_its_weights_or_keeps_a_batch_size_of_its_own():
     """A judge that reads no weight, or one batch size only, passed the checker and failed in the
     learner (an IndexError in the fitness); one that declares more weights than it reads is warned of."""

@@ -346,6 +346,39 @@ def test_a_users_optimiser_is_held_to_its_rows_and_told_what_checkpoints_need(ti
         learner.step()
 
 
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("transposed", r"Judge.judge returned shape \(\d+, \d+\) for \d+ judges and \d+ samples; it must return \[D, S\]"),
+        ("logits", r"Judge.judge returned values outside \[0, 1\] \(min -\d.*squash scores with a sigmoid"),
+        ("nan", r"Judge.judge returned NaN on samples whose features are all finite: the discriminator's own fault"),
+    ],
+)
+def test_a_users_discriminator_is_held_to_its_outputs(tiny, fault, message):
+    """A newcomer's judge of their own that returned [S, D] failed with an IndexError in the
+    fitness; logits outside [0, 1] and NaN on finite samples ran on, the NaN blamed on the
+    simulator's features. The learner now names the judge and the fault."""
+    learner = build(load_config("aggregation", tiny))
+    inner = learner.discriminator
+
+    class Judge:
+        n_weights, n_inputs = inner.n_weights, inner.n_inputs
+
+        def judge(self, w, x):
+            out = inner.judge(w, x)
+            if fault == "transposed":
+                return out.T
+            if fault == "logits":
+                return 4 * out - 2
+            out = out.copy()
+            out[:-1, 0] = np.nan  # a working judge failed on a finite sample
+            return out
+
+    learner.discriminator = Judge()
+    with pytest.raises(ValueError, match=message):
+        learner.step()
+
+
 def test_a_discriminator_that_reads_other_than_the_systems_features_is_refused_when_built():
     """A newcomer's three-feature swarm with ``ElmanNetwork()`` (two inputs, aggregation's) failed
     in the first generation with 'samples must be [S, T, 2]'; the learner now names the fix."""
@@ -458,3 +491,16 @@ def test_nan_outputs_of_whole_judges_blame_the_judges():
     outputs[:, 3] = np.nan  # one sample NaN for every judge: its features
     with pytest.raises(ValueError, match=r"generation 7: the judges' outputs are NaN on samples of 1 model\(s\) \(model 1: "):
         check_outputs(outputs, genuine, owner, np.zeros((2, 1)), 7)
+
+
+def test_rows_clipped_in_float32_are_inside_the_bounds():
+    """A newcomer's optimiser clipped into the bounds and returned float32: log 2 rounded up by
+    2e-8 was refused as 'outside the bounds (0.693147 not in [..., 0.693147])'."""
+    from turinglearn.core.learner_checks import asked_problems
+
+    lower, upper = np.log([0.05, 0.1]), np.log([2.0, 5.0])
+    rows = np.clip(np.random.default_rng(0).normal(0, 3, (20, 2)), lower, upper).astype(np.float32)
+    assert asked_problems(rows.astype(float), (lower, upper), "ask()") == []
+    rows[0, 1] = 1.7  # truly outside: named with enough digits to see it
+    (p,) = asked_problems(rows.astype(float), (lower, upper), "ask()")
+    assert p.startswith("ask() returned values outside the bounds (column 1: 1.700000048 not in [-2.302585093, 1.609437912])")

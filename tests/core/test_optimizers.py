@@ -310,3 +310,19 @@ def test_config_defaults_are_valid():
     cfg = ESConfig()
     assert (cfg.population, cfg.parents, cfg.sigma_min) == (100, 50, 0.01)
     assert ESConfig(population=2, parents=1).parents == 1
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "message"),
+    [
+        ([0.0, 1.0], [1.0, 0.5], r"every lower bound must be below its upper bound; not so in columns \[1\]"),
+        ([0.0, 0.0], [1.0, np.inf], r"upper must be finite numbers, got \[1.0, inf\]"),
+        ([[0.0, 0.0]], [1.0, 1.0], r"lower has shape \(1, 2\); expected \(2,\), one bound per parameter"),
+        ([0.0, 0.0], None, r"give both lower and upper bounds, or neither"),
+    ],
+)
+def test_bad_bounds_are_named(lower, upper, message):
+    """A newcomer's swapped or infinite bounds failed inside numpy ('high - low < 0',
+    'Range exceeds valid bounds')."""
+    with pytest.raises(ValueError, match=message):
+        SelfAdaptiveES(2, ESConfig(population=4, parents=2), np.random.default_rng(0), lower, upper)

@@ -138,7 +138,15 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
     d_, s_ = 3, 5
     w = rng.normal(0.0, 1.0, size=(d_, k))
     x = rng.normal(0.0, 0.5, size=(s_, steps, f))
+    w_given, x_given = w.copy(), x.copy()
     raw = _call(problems, "judge", disc.judge, w, x)
+    changed = [name for name, a, b in (("w", w, w_given), ("x", x, x_given)) if not np.array_equal(a, b)]
+    if changed:  # the learner hands over the population's own arrays
+        problems.append(
+            f"judge changed its input {' and '.join(changed)} in place: work on copies "
+            "(x = x - x.mean(...), not x -= ...); the learner passes the population's own arrays"
+        )
+        w, x = w_given, x_given
     out = (
         None
         if raw is None

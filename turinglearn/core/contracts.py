@@ -405,9 +405,43 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+def judge_checked(discriminator: DiscriminatorFamily, weights: np.ndarray, x, samples: int) -> np.ndarray:
+    """``discriminator.judge(weights [D, k], x)`` on ``samples`` samples, held to its contract:
+    outputs [D, S] in [0, 1]. A ValueError names the fault otherwise (a discriminator of one's
+    own that returned [S, D], logits, or NaN on samples whose features are finite), instead of
+    an IndexError deep in the fitness or a run that learns from nonsense;
+    :func:`turinglearn.check_discriminator` finds the same faults before a run."""
+    out = discriminator.judge(weights, x)
+    name, want = f"{type(discriminator).__name__}.judge", (len(weights), samples)
+    if np.shape(out) != want:
+        raise ValueError(
+            f"{name} returned shape {np.shape(out)} for {want[0]} judges and {want[1]} samples; it must return "
+            f"[D, S] = {want}, one output per judge and sample (check_discriminator names the fault)"
+        )
+    out = np.asarray(out)
+    nan = np.isnan(out)
+    if nan.all():
+        return out  # the learner names non-finite features or judges' weights
+    lo, hi = np.nanmin(out), np.nanmax(out)
+    if lo < 0 or hi > 1:
+        raise ValueError(
+            f"{name} returned values outside [0, 1] (min {lo:.4g}, max {hi:.4g}): an output is how genuine a "
+            "sample looks, > 0.5 genuine; squash scores with a sigmoid, 1 / (1 + exp(-z))"
+        )
+    if nan.any() and isinstance(x, np.ndarray):
+        whole = nan.all(axis=1)  # judges NaN on everything: their weights (named by the learner)
+        cols = nan[~whole].any(axis=0)  # [S] samples some working judge failed on
+        if cols.any() and np.isfinite(x[cols].reshape(int(cols.sum()), -1)).all(axis=1).any():
+            raise ValueError(
+                f"{name} returned NaN on samples whose features are all finite: the discriminator's own fault "
+                "(a division by zero, a log of 0 or an overflow in judge); check_discriminator reproduces it"
+            )
+    return out
+
+
 def judge_samples(batch: SampleBatch, discriminator: DiscriminatorFamily, weights: np.ndarray) -> Evaluation:
     """Passive evaluation: every discriminator judges every sample of one shared batch."""
-    return Evaluation(discriminator.judge(weights, batch.x), batch.genuine, batch.owner)
+    return Evaluation(judge_checked(discriminator, weights, batch.x, len(batch.genuine)), batch.genuine, batch.owner)
 
 
 def members(protocol: type) -> tuple[dict[str, str], dict[str, str]]:

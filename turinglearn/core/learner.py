@@ -21,6 +21,7 @@ from turinglearn.core.contracts import (
     SampleBatch,
     SampleTrainer,
     System,
+    judge_checked,
 )
 from turinglearn.core.critic import FeatureCritic
 from turinglearn.core.fitness import engagement, judgements
@@ -315,7 +316,7 @@ class TuringLearner(GenerationLoop):
         trains, batch = self.trains_on_samples, None
         if trains or self.judge_steps > 1 or self.critic_reads_batch:  # the samples come back, judged here
             batch = self.evaluator.samples(self.system, shown, self.seed, self.generation)
-            ev = Evaluation(self.discriminator.judge(judges, batch.x), batch.genuine, batch.owner)
+            ev = Evaluation(judge_checked(self.discriminator, judges, batch.x, len(batch.genuine)), batch.genuine, batch.owner)
         else:
             ev = self.evaluator.judge(  # outputs [D + H', S]
                 self.system, self.discriminator, shown, judges, self.seed, self.generation
@@ -472,5 +473,5 @@ def judge_again(discriminator, weights: np.ndarray, x: np.ndarray, seen: np.ndar
     old = at >= 0
     out[old] = outputs[at[old]]
     if not old.all():
-        out[~old] = discriminator.judge(weights[~old], x)
+        out[~old] = judge_checked(discriminator, weights[~old], x, outputs.shape[1])
     return out

@@ -100,13 +100,14 @@ def asked_problems(rows: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | Non
     if bounds is None:
         return []
     lower, upper = bounds
-    out = (rows < lower) | (rows > upper)
+    slack = 1e-6 * (upper - lower)  # a bound rounded to float32 (0.6931472 for log 2) is still the bound
+    out = (rows < lower - slack) | (rows > upper + slack)
     if not out.any():
         return []
     j = int(np.nonzero(out.any(axis=0))[0][0])
     value = rows[out[:, j], j][0]
     return [
-        f"{what} returned values outside the bounds (column {j}: {value:g} not in [{lower[j]:g}, {upper[j]:g}]): "
+        f"{what} returned values outside the bounds (column {j}: {value:.10g} not in [{lower[j]:.10g}, {upper[j]:.10g}]): "
         "keep every row inside [lower, upper], e.g. np.clip(rows, lower, upper); a simulator need not accept "
         "values outside, and the reported medians would be out of range"
     ]

@@ -125,6 +125,27 @@ class ESConfig:
             )
 
 
+def _bounds(lower, upper, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """An ES's bounds as float arrays [n] (None: unbounded), or a ValueError naming what is wrong
+    (a shape, a bound not finite, lower not below upper) instead of numpy's 'high - low < 0'."""
+    if lower is None or upper is None:
+        if lower is not None or upper is not None:
+            raise ValueError("give both lower and upper bounds, or neither")
+        return None, None
+    out = []
+    for name, b in (("lower", lower), ("upper", upper)):
+        b = np.asarray(b, dtype=float)
+        if b.shape not in ((), (n,)):
+            raise ValueError(f"{name} has shape {b.shape}; expected ({n},), one bound per parameter, or a number")
+        if not np.isfinite(b).all():
+            raise ValueError(f"{name} must be finite numbers, got {b.tolist()}")
+        out.append(np.broadcast_to(b, (n,)).copy() if b.shape else b)
+    bad = np.flatnonzero(np.broadcast_to(out[0] >= out[1], (n,)))
+    if len(bad):
+        raise ValueError(f"every lower bound must be below its upper bound; not so in columns {bad.tolist()}")
+    return out[0], out[1]
+
+
 class SelfAdaptiveES:
     """(mu + lambda) ES with self-adaptive step sizes, as in the Turing Learning papers' code.
 
@@ -149,8 +170,7 @@ class SelfAdaptiveES:
         upper: np.ndarray | None = None,
     ):
         self.n, self.config, self.rng = n, config, rng
-        self.lower = None if lower is None else np.asarray(lower, dtype=float)
-        self.upper = None if upper is None else np.asarray(upper, dtype=float)
+        self.lower, self.upper = _bounds(lower, upper, n)
         lo = self.lower if self.lower is not None else config.init_low
         hi = self.upper if self.upper is not None else config.init_high
         self.x = rng.uniform(lo, hi, size=(config.population, n))
