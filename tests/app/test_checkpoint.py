@@ -319,6 +319,24 @@ def test_a_sweep_stopped_by_sigterm_checkpoints_its_run_and_continues(tmp_path, 
     assert_same_metrics(out / "seed-0", ref_dir)
 
 
+def test_a_python_run_stopped_by_sigterm_checkpoints_and_continues(tmp_path, long_settings, long_reference):
+    """A newcomer's learn(out=...) script died at once on SIGTERM, its run left 'running' and the
+    generations since the last checkpoint lost (the command line stopped cleanly); learn() now
+    handles SIGTERM while its handler is the default."""
+    out = tmp_path / "run"
+    script = f"import turinglearn\nturinglearn.learn('aggregation', overrides={long_settings!r}, out={str(out)!r})\n"
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _wait_for_checkpoint(out, proc, at_least=10)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert "SIGTERM: stopping after this generation" in err and "Interrupted: SIGTERM at generation" in err
+    assert json.loads((out / "run.json").read_text())["status"] == "interrupted"
+    turinglearn.resume(out)
+    summary, ref_dir = long_reference
+    assert strip_time(json.loads((out / "summary.json").read_text())) == strip_time(summary)
+    assert_same_metrics(out, ref_dir)
+
+
 @pytest.mark.parametrize(
     "preset, extra",
     [

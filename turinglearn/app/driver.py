@@ -90,14 +90,15 @@ def run_experiment(
     progress: bool = False,
     hooks: Sequence[Hook] = (),
     simulator=None,
-    handle_signals: bool = False,
+    handle_signals: bool | None = None,
     log=None,
 ) -> LearnResult:
     """Run ``config`` to the end; with ``out``, write a run directory (see :mod:`turinglearn.app.runs`).
 
     The run directory gets a checkpoint every ``execution.checkpoint_every`` generations
     (:func:`resume` continues from it); ``handle_signals``: SIGINT/SIGTERM write a checkpoint
-    and stop the run with :class:`~turinglearn.app.hooks.Interrupted` (the command line sets it).
+    and stop the run with :class:`~turinglearn.app.hooks.Interrupted` (the command line sets it);
+    None: SIGTERM alone does, where its handler is the default (it would kill the process).
     ``log`` is told the run's headline once it is built."""
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
     if not exp.lead:  # under torchrun only the first process writes and shows
@@ -113,7 +114,7 @@ def resume(
     run_dir: str | Path,
     progress: bool = False,
     hooks: Sequence[Hook] = (),
-    handle_signals: bool = False,
+    handle_signals: bool | None = None,
     overrides: Mapping[str, Any] | None = None,
     log=None,
     settings: Mapping[str, Any] | None = None,

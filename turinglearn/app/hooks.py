@@ -176,13 +176,21 @@ class Checkpointer:
 
 
 @contextmanager
-def stop_on_signals(checkpointer: Checkpointer, enabled: bool):
+def stop_on_signals(checkpointer: Checkpointer, enabled: bool | None):
     """SIGINT and SIGTERM ask the run to stop after the current generation (checkpoint
     written); a second SIGINT stops at once, and so does either once ``checkpointer.finishing``
-    (the last generation's checkpoint is written: the final evaluation is run again on resume)."""
+    (the last generation's checkpoint is written: the final evaluation is run again on resume).
+    ``enabled`` None (the Python API's default): SIGTERM alone, where it would otherwise kill
+    the process (its default handler) and the run writes a directory (a batch system's time
+    limit lost up to ``checkpoint_every`` generations); Ctrl-C stays Python's KeyboardInterrupt."""
     import signal
 
-    if not enabled or threading.current_thread() is not threading.main_thread():
+    if enabled is None:
+        own = checkpointer.run is not None and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+        signals = (signal.SIGTERM,) if own else ()
+    else:
+        signals = (signal.SIGINT, signal.SIGTERM) if enabled else ()
+    if not signals or threading.current_thread() is not threading.main_thread():
         yield
         return
 
@@ -198,7 +206,7 @@ def stop_on_signals(checkpointer: Checkpointer, enabled: bool):
             file=sys.stderr,
         )
 
-    previous = {s: signal.signal(s, request) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous = {s: signal.signal(s, request) for s in signals}
     try:
         yield
     finally:
