@@ -398,3 +398,26 @@ def test_a_gan_run_resumes_like_every_other_run(tmp_path):
         a["learner"]["generators"][0].values(), b["learner"]["generators"][0].values(), strict=True
     ):
         np.testing.assert_array_equal(p, q)
+
+
+def test_resume_refuses_a_module_whose_bounds_changed(tmp_path):
+    """A newcomer widened a bound in their registered simulator's module between two jobs of one
+    run: the resume went on silently under the new bounds (its intervals halved); a setting they
+    added to its settings class, at a default, was refused."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+
+    def cli(*args):
+        return subprocess.run(_cli(*args), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    assert cli("init", "swarm", "mysys").returncode == 0
+    first = cli("run", "mysys.toml", "--set", "generations=30", "--max-simulations", "3000", "--out", "r", "--quiet")
+    assert "stopped by max_simulations" in first.stderr, first.stderr
+    module = tmp_path / "mysys.py"
+    module.write_text(module.read_text().replace("upper=(0.5, 0.2)", "upper=(0.6, 0.2)"))
+    again = cli("resume", "r", "--quiet")
+    assert again.returncode == 2
+    assert "the model family differs from the run's: upper = [0.6, 0.2], the run's is [0.5, 0.2]" in again.stderr
+    # a setting added to the module's settings since: its default is what the run did (it was refused)
+    text = module.read_text().replace("upper=(0.6, 0.2)", "upper=(0.5, 0.2)")
+    module.write_text(text.replace("    steps: int = 40", "    steps: int = 40\n    friction: float = 0.6"))
+    assert cli("resume", "r", "--quiet").returncode == 0

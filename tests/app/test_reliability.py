@@ -184,6 +184,21 @@ def test_live_lock_refuses_and_stale_lock_is_taken_over(tmp_path, capsys):
     assert status(out)["status"] == "complete" and not (out / "run.lock").exists()
 
 
+def test_a_lock_from_another_host_says_how_to_take_it_and_half_written_files_go(tmp_path, capsys):
+    """A requeued job on another node could never resume past a killed job's lock, and nothing
+    said how; files a kill -9 left half-written stayed in checkpoints/ for good."""
+    out = _interrupted_run(tmp_path)
+    (out / "run.lock").write_text(json.dumps({"pid": 12345, "host": "node017"}))
+    assert main(["resume", str(out), "--quiet"]) == 2
+    one_line_error(capsys, f"on node017 (its lock run.lock); wait for it to finish, or stop it first; if it is not running any more (its node failed, its job was killed), delete {out / 'run.lock'}")
+    (out / "run.lock").unlink()
+    left = [out / "checkpoints" / ".generation-000016.npz.hyxz7op9.tmp", out / ".summary.json.abc.tmp"]
+    for f in left:
+        f.write_bytes(b"half")
+    assert main(["resume", str(out), "--quiet"]) == 0
+    assert not any(f.exists() for f in left)
+
+
 def test_lock_of_a_reused_pid_is_stale(tmp_path):
     from turinglearn.app.runlock import RunLock
 

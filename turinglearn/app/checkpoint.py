@@ -233,12 +233,23 @@ _MISSING = object()
 
 
 def _default(config, key: str) -> Any:
-    """The default of the dotted setting ``key`` of ``config``'s sections, as the fingerprint
-    stores values (``_MISSING`` where the key has none, e.g. an environment's own settings)."""
+    """The default of the dotted setting ``key`` of ``config``'s sections, or of its environment's
+    settings class (a field added to one's own simulator's settings since the run began), as the
+    fingerprint stores values (``_MISSING`` where the key has none)."""
     *path, name = key.split(".")
+    if path == ["environment"] and name not in ("id", "options"):
+        from turinglearn.environments import config_class, known
+
+        env_id = config.environment.id
+        section = config_class(env_id) if known(env_id) else None
+        return _field_default(section, name)
     section = config
     for part in path:
         section = getattr(section, part, None)
+    return _field_default(section, name)
+
+
+def _field_default(section, name: str) -> Any:
     if not dataclasses.is_dataclass(section):
         return _MISSING
     field = {f.name: f for f in dataclasses.fields(section)}.get(name)

@@ -133,7 +133,7 @@ def resume(
 
     from turinglearn.app import checkpoint
     from turinglearn.app.runlock import RunLock
-    from turinglearn.app.runs import CONFIG_FILE, atomic_write, read_status
+    from turinglearn.app.runs import CONFIG_FILE, atomic_write, read_status, remove_temporaries
     from turinglearn.config import from_dict
 
     run_dir = Path(run_dir)
@@ -144,6 +144,7 @@ def resume(
     log = log or (lambda msg: print(msg, file=sys.stderr))
     read_status(run_dir)  # a readable run before anything else
     lock = RunLock(run_dir, log).acquire()  # one writer at a time
+    remove_temporaries(run_dir)  # a killed writer's half-written files
     try:
         if read_status(run_dir).get("status") == "complete":
             raise RunDirError(

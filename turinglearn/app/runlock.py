@@ -103,10 +103,12 @@ class RunLock:
         if holder is None:
             self.held = True
             return self
-        where = "" if holder.get("host") in (None, socket.gethostname()) else f" on {holder['host']}"
+        elsewhere = holder.get("host") not in (None, socket.gethostname())  # its liveness cannot be seen from here
+        where = f" on {holder['host']}" if elsewhere else ""
         raise RunDirError(
             f"{self.run_dir} is being written by process {holder.get('pid')}{where} (its lock {self.path.name}); "
             "wait for it to finish, or stop it first"
+            + (f"; if it is not running any more (its node failed, its job was killed), delete {self.path}" if elsewhere else "")
         )
 
     def _take_over(self) -> dict | None:

@@ -173,8 +173,22 @@ class SwarmExperiment:
         finally:
             backend.close()
 
+    def _family(self) -> dict:
+        """The model family the run searches (names, bounds) and the truth: a checkpoint keeps them,
+        so a resume whose simulator module changed them since is refused."""
+        system = self.learner.system
+        fam, truth = system.model_family, system.truth if "truth" in dir(system) else None
+        d = fam.n_params
+        return {
+            "names": list(fam.names),
+            "lower": np.broadcast_to(np.asarray(fam.lower, float), (d,)).tolist(),
+            "upper": np.broadcast_to(np.asarray(fam.upper, float), (d,)).tolist(),
+            "truth": None if truth is None else np.asarray(truth, float).tolist(),
+        }
+
     def state_dict(self, record: Generation) -> dict:
         return {
+            "family": self._family(),
             "learner": self.learner.state_dict(),
             "last": record.state(),
             "probes": None if self.probes is None else self.probes.state_dict(),
@@ -183,6 +197,15 @@ class SwarmExperiment:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        ran, now = state.get("family"), self._family()  # checkpoints before it kept none
+        differ = [k for k in now if ran is not None and not np.array_equal(np.asarray(ran[k], dtype=object), np.asarray(now[k], dtype=object))]
+        if differ:
+            shown = "; ".join(f"{k} = {now[k]}, the run's is {ran[k]}" for k in differ)
+            raise ConfigError(
+                f"the model family differs from the run's: {shown} (the simulator's module changed since the run "
+                "began); restore it to resume, or start a new run",
+                "environment",
+            )
         self.learner.load_state_dict(state["learner"])
         if self.probes is not None and state["probes"] is not None:
             self.probes.load_state_dict(state["probes"])
