@@ -66,6 +66,20 @@ def test_constant_subtrees_are_folded_for_reading():
     assert family.render(row, fold=False) == "v_left = (s / s) * 0.5; v_right = 1 if (s - 2) > 0 else s"
 
 
+def test_units_drop_out_of_the_printed_program():
+    """A newcomer's program printed as ``((0.3081 / s) / 1)``: a division by a subtree that is 1
+    in every sensor state it is read in is the numerator alone, and so are x * 1 and x + 0."""
+    family = GPFamily()
+    p = family.pset.mapping
+    s, c = p["s"], lambda v: gp.Terminal(v, False, object)
+    left = gp.PrimitiveTree([p["div"], p["sub"], s, c(0.25), p["div"], s, s])  # (s - 0.25) / (s / s)
+    right = gp.PrimitiveTree([p["add"], p["mul"], c(1.0), s, p["sub"], s, s])  # 1 * s + (s - s)
+    row = family.encode([[left, right]])[0]
+    assert family.render(row) == "v_left = s - 0.25; v_right = s"
+    assert family.render(row, fold=False) == "v_left = (s - 0.25) / (s / s); v_right = (1 * s) + (s - s)"
+    np.testing.assert_allclose(family.tabulate(row)[0], [[-0.25, 0], [0.75, 1]])  # printed = what runs
+
+
 def test_branches_that_agree_print_as_one_and_each_branch_is_read_where_it_is_taken():
     family = GPFamily()
     p = family.pset.mapping

@@ -453,3 +453,22 @@ def test_a_c2st_on_a_small_recording_says_it_is_mostly_chance(tmp_path):
     )
     assert few_samples(12, tested=True).endswith("; read the held-out test below")
     assert few_samples(50) == few_samples(None) == ""  # a simulator's 200 trials: the line as it was
+
+
+def test_policies_and_programs_learn_from_a_recording(tmp_path):
+    """A newcomer's recorded swarm with program models failed with 'program rows must be [M, 96],
+    got (30, 6, 96)', and the built-in recording was refused for its truth of 4 values (the
+    programs' reported space): every simulated robot now runs the model, as with parameters."""
+    from turinglearn.app.build import build
+    from turinglearn.systems.recorded import simulate_models
+
+    sim = build(load_config("aggregation", {"models.kind": "mlp", "environment.steps": 10})).system.sim
+    still = np.zeros((3, sim.model_family.n_params))  # every weight 0: the wheels stand still
+    feats = simulate_models(sim, still, np.random.default_rng(0))  # [3, N, T, F]
+    assert feats.shape[:2] == (3, sim.config.n_agents + sim.config.n_replicas)
+    assert np.abs(feats[..., 0]).max() == 0  # no robot ran the truth (it moves)
+    rec = record(load_config("aggregation", {"environment.steps": 10}), tmp_path / "rec.npz", trials=3, seed=1)
+    out = turinglearn.learn(
+        "aggregation-gp", generations=2, overrides={"data": str(rec), "environment.steps": 10, "evaluation.c2st_trials": 10}
+    )
+    assert np.asarray(out.truth).shape == (4,) and np.isfinite(out.inferred).all()

@@ -39,7 +39,8 @@ def print_table(summary: dict) -> None:
         )
         print(f"posterior {100 * level:g} % interval: {spans}")
     if summary.get("program"):
-        print(f"evolved program: {summary['program']}")
+        protected = " (division is protected: x / 0 reads 1)" if "/" in summary["program"] else ""
+        print(f"evolved program: {summary['program']}{protected}")
     by = summary.get("c2st_by_schedule")
     unscheduled = by is not None and len(by) == 1  # a system without stimuli: one test, no schedule to name
     if summary.get("c2st") is not None:

@@ -382,6 +382,7 @@ class SwarmExperiment:
         }
         if self.view is not None:
             extra["model"] = [float(v) for v in values[chosen]]  # the C2ST's model, reported
+            extra["model_row"] = int(chosen)  # its genotype: this row of populations.npz's models
         if isinstance(family, Renders):
             extra["program"] = family.render(last.models[chosen])
         if isinstance(system.sim, BehaviourMetrics) and config.evaluation.c2st_trials > 0:

@@ -68,6 +68,8 @@ def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.nda
     """
     if not is_interactive(sim):
         n = individuals_per_trial(sim)
+        if np.ndim(sim.swarm_params(params[:1])) == 2:  # policies: one row a swarm, the robots told apart by a mask
+            return sim.rollout(params, rng, genuine=np.zeros((len(params), n), bool)).features
         feats = sim.rollout(np.repeat(params[:, None, :], n, axis=1), rng).features  # [B, N, T, F]
         return feats
     schedule = np.asarray(sim.passive_schedule(), float)  # [T, k]
@@ -119,14 +121,16 @@ class RecordedSystem:
         self.recording = recording
         self.model_family = sim.model_family
         self.truth = recording.truth
-        if self.truth is not None and len(self.truth) != self.model_family.n_params:
+        # policies and programs are compared in the space they report in (the effective controller)
+        space = self.model_family.reported if "reported" in dir(self.model_family) else self.model_family
+        if self.truth is not None and len(self.truth) != space.n_params:
             raise ConfigError(
                 f"the recording's truth has {len(self.truth)} values; the model family has "
-                f"{self.model_family.n_params} ({', '.join(self.model_family.names)})",
+                f"{space.n_params} ({', '.join(space.names)})",
                 "data",
             )
         if self.truth is not None:
-            outside = _outside_bounds(self.truth, self.model_family)
+            outside = _outside_bounds(self.truth, space)
             if outside:
                 warn(
                     f"the recording's truth lies outside the model family's bounds ({outside}): no model can "

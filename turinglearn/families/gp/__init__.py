@@ -2,8 +2,10 @@
 
 A model is a pair of expression trees, one per wheel, over the replica's sensor reading
 (primitives: ``add sub mul div neg if_pos``; terminals: the reading ``s`` and random
-constants). It infers the *structure* of a behaviour, e.g. ``v_left = (1 if s > 0 else -0.7);
-v_right = -1``, not only the values of a fixed controller's parameters.
+constants). It infers the controller as a formula, e.g. ``v_left = (1 if s > 0 else -0.7);
+v_right = -1``, without a parametric form given; over ``S`` discrete sensor states a program
+commands one pair of wheel speeds per state, so what it can express is the reactive table's
+``2 S`` numbers, written as structure.
 
 Everything DEAP is confined to this package (docs/design.md, "Optional dependencies stay in one
 module"): trees never leave it. The rest of turinglearn sees a program as a flat float row

@@ -233,6 +233,13 @@ class GPFamily:
                 for _ in range(node.arity):
                     args.append(walk(j, rows))
                     j = args[-1][1]
+                if fold:  # x / 1, x * 1, 1 * x, x + 0, 0 + x, x - 0 read as x
+                    keep = {("div", 1): 0, ("mul", 1): 0, ("mul", 0): 1, ("add", 1): 0, ("add", 0): 1, ("sub", 1): 0}
+                    unit = "0" if node.name in ("add", "sub") else "1"
+                    for side in (1, 0):
+                        if (node.name, side) in keep and len(args) == 2 and args[side][0] == unit:
+                            text, _, wrap = args[keep[(node.name, side)]]
+                            return text, end, wrap
             texts = [f"({text})" if wrap else text for text, _, wrap in args]
             return PRIMITIVES[node.name][3].format(*texts), end, True
 
