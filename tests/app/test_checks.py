@@ -938,6 +938,24 @@ def test_swarm_replicas_reading_one_robots_value_of_a_parameter(drift, poisson_d
     assert p.startswith("the genuine agents do not read their own gain (params[b, n, 0]): given")
 
 
+def test_a_parameter_that_acts_only_when_a_sensor_fires_is_not_taken_for_one_robots_value(drift):
+    """A newcomer's swarm on an open plane with a short-range sensor was refused ('the replicas do
+    not read their own v_l1'): the probe's replica never sensed anything, so the parameter that
+    acts on a reading never came into play. Each robot here reads its own gain, but only when its
+    sensor fires (a fifth of them a swarm)."""
+
+    class Sparse(drift):
+        def rollout(self, params, rng, *, record=False):
+            fires = rng.random(params.shape[:2]) < 0.2  # [B, N]: drawn whatever the rows
+            params = params.copy()
+            params[..., 0] = np.where(fires, params[..., 0], 0.0)
+            return super().rollout(params, rng, record=record)
+
+    for seed in range(8):
+        report = check_environment(Sparse(), seed=seed)  # raises on a problem
+        assert not any("do not read their own" in w for w in report.warnings)
+
+
 def test_swarm_ignores_parameters(drift):
     class Fixed(drift):
         def rollout(self, params, rng, *, record=False):
@@ -1064,6 +1082,14 @@ def test_the_route_of_a_policy_model_is_checked_where_one_is_asked_for():
 
     (p,) = inspect_environment(Spring(), policy=True).problems  # interactive: no swarm to run a policy in
     assert p.startswith("a policy model (models.kind mlp, gru or gp) runs in a swarm")
+
+    class Column(type(sim)):  # a sense of [B, N, 1], read by its own rollout: numpy's error came first
+        def sense(self, state):
+            return super().sense(state)[..., None]
+
+    problems = inspect_environment(Column(sim.config)).problems
+    assert problems[0] == "sense(state) returned shape (2, 8, 1); expected (2, 8) = (B, N)"
+    assert problems[1].startswith("rollout raised")
 
 
 def test_check_refuses_a_model_kind_its_system_cannot_run(tmp_path, monkeypatch, capsys):

@@ -437,6 +437,10 @@ def inspect_environment(
     if problems:
         return report
     found = (_interactive_problems if interactive else _swarm_problems)(sim, seed, noise)
+    crashed = any(p.startswith("rollout raised") for p in found[0])
+    if crashed and not interactive and all(m in dir(sim) for m in ("reset", "sense", "step")):
+        problems += policy_probes(sim, seed)[0]  # a rollout built on sense and step: the step at fault first
+        policy = False
     problems += found[0]
     report.warnings += found[1]
     if policy and not problems:

@@ -53,6 +53,10 @@ def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, drawn: list
     )
 
 
+#: swarms in which the replicas (genuine agents) alone given a moved parameter must all behave as with the
+#: truth before they are said not to read it: a parameter that acts only when a sensor fires may not act in one
+CONFIRM_SWARMS = 32
+
 _BESIDE = (
     "swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with params[b] only "
     "(a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or params[0])"
@@ -299,8 +303,24 @@ def swarm_probes(sim, seed: int, noise: float):
             return problems, warnings
         e = effect(ref[whole], feats[whole])
         warnings += unread_warning(names, i, truth, row, e)
-        if (e >= MIN_EFFECT).any() and same_features(feats[0, n_agents:], ref[0, n_agents:]):
+        if not (e >= MIN_EFFECT).any():
+            continue
+        if same_features(feats[0, n_agents:], ref[0, n_agents:]) and _unread_everywhere(sim, truth, row, seed, n_agents, True):
             problems.append(_REPLICA_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
-        elif (e >= MIN_EFFECT).any() and same_features(feats[b, :n_agents], ref[b, :n_agents]):
+        elif same_features(feats[b, :n_agents], ref[b, :n_agents]) and _unread_everywhere(sim, truth, row, seed, n_agents, False):
             problems.append(_AGENT_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
+
+
+def _unread_everywhere(sim, truth: np.ndarray, row: np.ndarray, seed: int, n_agents: int, replicas: bool) -> bool:
+    """Whether the replicas (or the genuine agents) given ``row`` alone behave as with the truth in
+    each of ``CONFIRM_SWARMS`` swarms (the same draws): one swarm where they did may be one where
+    the parameter never came into play (a short-range sensor that never fired), not a robot
+    reading another's value."""
+    n = sim.config.n_agents + sim.config.n_replicas
+    rows = np.broadcast_to(truth, (CONFIRM_SWARMS, n, len(row))).copy()
+    ref = _swarms(sim, [], rows.copy(), seed)
+    who = slice(n_agents, None) if replicas else slice(0, n_agents)
+    rows[:, who] = row
+    feats = _swarms(sim, [], rows, seed)
+    return ref is not None and feats is not None and same_features(feats[:, who], ref[:, who])
