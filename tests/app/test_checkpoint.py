@@ -193,7 +193,7 @@ def test_resume_skips_a_truncated_checkpoint(tmp_path, settings, reference):
 def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, reference, settings):
     with pytest.raises(RunDirError, match="is complete; nothing to resume") as err:
         resume(reference)
-    assert f"start a new run from its config, from generation 0: `turinglearn run {reference}/config.toml" in str(
+    assert f"start a new run from its config, from generation 0: `turinglearn run {reference}/config.toml --generations N` (a run its convergence rule stopped: `--set stopping.converge=false`)" in str(
         err.value
     )
     out = tmp_path / "run"

@@ -379,3 +379,16 @@ def test_a_simulator_that_raises_when_built_is_one_line_naming_where(tmp_path, m
     (tmp_path / "case.toml").write_text('[environment]\nid = "badsim:Bad-V0"\n')
     assert main(["check", "case.toml"]) == 2
     assert "did you mean 'badsim:Bad-v0'? (ids are case-sensitive)" in capsys.readouterr().err
+
+
+def test_ctrl_c_before_a_run_began_offers_no_resume(tmp_path, capsys):
+    """Ctrl-C while a GAN run was still being built printed 'continue with: turinglearn resume
+    runs/int', which failed: no directory had been written."""
+    from turinglearn.app.cli import _interrupted
+
+    assert _interrupted(KeyboardInterrupt(), tmp_path / "never") == 130
+    assert capsys.readouterr().err == "turinglearn: interrupted before the run began; nothing was written\n"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "run.json").write_text("{}")
+    _interrupted(KeyboardInterrupt(), tmp_path / "run")
+    assert f"continue with: turinglearn resume {tmp_path / 'run'}" in capsys.readouterr().err

@@ -611,6 +611,30 @@ def test_learn_runs_a_gan_config():
     assert lines[0].strip().startswith("images per second: ")  # tiny() measures no image metrics
 
 
+def test_the_trained_generator_comes_out_of_the_run_directory(tmp_path):
+    """A newcomer found no documented way to get the generator out of a finished run: they read
+    checkpoints by hand, and in population mode the checkpoint's ``best`` was not the generator
+    measured. generator.pt holds the measured one; load_generator rebuilds it."""
+    import turinglearn
+    from turinglearn.errors import RunDirError
+    from turinglearn.gan import load_generator
+
+    with pytest.raises(RunDirError, match=r"generator\.pt does not exist"):
+        load_generator(tmp_path)
+    result = turinglearn.learn(tiny(generations=4, **{"learner.population": 2, "learner.select_every": 2}), out=tmp_path / "run")
+    g = load_generator(tmp_path / "run")
+    assert (g.latent, g.size, g.channels, g.batch, g.training) == (16, 8, 1, 8, True)
+    z = torch.randn((8, 16), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        mine = g(z)
+    torch.testing.assert_close(mine, result.learner.generate(8, 3), rtol=0, atol=1e-6)  # the one measured
+    best = result.summary()["best_generator"]
+    assert torch.equal(g.state_dict()["net.0.weight"], result.learner.G[best].state_dict()["net.0.weight"])
+    with pytest.raises(RunDirError) as e:  # a GAN's convergence rule never ran: no advice to turn it off
+        turinglearn.resume(tmp_path / "run")
+    assert str(e.value).endswith("config.toml --generations N`")
+
+
 def test_import_is_light_and_gan_needs_no_gymnasium():
     code = "import sys, turinglearn; assert 'torch' not in sys.modules, 'torch imported'"
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -44,7 +44,10 @@ def _interrupted(e: KeyboardInterrupt, out: Path) -> int:
             file=sys.stderr,
         )
         return 128 + e.signum
-    print(f"turinglearn: interrupted; continue with: turinglearn resume {out}", file=sys.stderr)
+    if (Path(out) / "run.json").is_file():
+        print(f"turinglearn: interrupted; continue with: turinglearn resume {out}", file=sys.stderr)
+    else:  # stopped while it was being built: a run that had not begun leaves nothing to resume
+        print("turinglearn: interrupted before the run began; nothing was written", file=sys.stderr)
     return 130
 
 

@@ -147,10 +147,12 @@ def resume(
     remove_temporaries(run_dir)  # a killed writer's half-written files
     try:
         if read_status(run_dir).get("status") == "complete":
+            gan = 'kind = "gan"' in (run_dir / CONFIG_FILE).read_text(errors="replace")  # a GAN never converges
             raise RunDirError(
                 f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it). A complete "
                 "run is not continued; to search longer, start a new run from its config, from generation 0: "
-                f"`turinglearn run {run_dir}/config.toml --set stopping.converge=false`"
+                f"`turinglearn run {run_dir}/config.toml --generations N`"
+                + ("" if gan else " (a run its convergence rule stopped: `--set stopping.converge=false`)")
             )
         if simulator is None:
             config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version

@@ -31,6 +31,9 @@ from turinglearn.errors import ConfigError, DataError, warn
 from turinglearn.gan.data import ImageData, load_images
 from turinglearn.gan.train import GANLearner, torch_seed
 
+#: the trained generator in a GAN run's directory (:func:`turinglearn.gan.load_generator` reads it)
+GENERATOR_FILE = "generator.pt"
+
 GRID = 64  # images per sample grid (8 x 8)
 COLUMNS = [
     "generation",
@@ -219,6 +222,23 @@ class GANExperiment:
         atomic_write(run.path / "samples" / f"generation-{done:06d}.png", png)
         self.side_seconds += time.perf_counter() - t
 
+    def write_generator(self, run: RunDir) -> None:
+        """generator.pt: the measured generator (the best, in population mode) with what rebuilds it,
+        for :func:`turinglearn.gan.load_generator`."""
+        learner = self.learner
+        g = learner.G[learner.best]
+        g = g.module if "module" in dir(g) else g  # unwrapped from DistributedDataParallel
+        buf = io.BytesIO()
+        torch.save(
+            {
+                "state_dict": {k: v.detach().cpu() for k, v in g.state_dict().items()},
+                "size": g.size, "channels": g.channels, "latent": g.latent,
+                "width": self.config.models.width, "batch": learner.batch,
+            },
+            buf,
+        )  # fmt: skip
+        atomic_write(run.path / GENERATOR_FILE, buf.getvalue())
+
     def _sync(self) -> None:
         if self.learner.device.type == "cuda":
             torch.cuda.synchronize(self.learner.device)
@@ -312,6 +332,7 @@ class GANExperiment:
         from turinglearn.app.report import plot_fitness, plot_losses
 
         self.write_grid(run, self.learner.generation)
+        self.write_generator(run)
         if result.history.get("generation") is not None and len(result.history["generation"]):
             plot_fitness(result.history, run.path / "fitness.png")
             plot_losses(result.history, run.path / "losses.png")
