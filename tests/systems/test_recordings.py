@@ -98,7 +98,10 @@ GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
             ("individual", "step", "angle", "angular_velocity"),
             GOOD,
             5,
-            r"3 steps per individual; the simulator runs 5 \(its config.steps\): make them agree, for a registered "
+            r"3 steps per individual; the simulator runs 5 \(its config.steps\). A step must last as long on both "
+            r"sides: if the recording's frame rate differs from the simulator's step, resample the recording to it "
+            r"first \(changing the steps instead fits the parameters to the wrong time scale\); if the tracks are "
+            r"longer or shorter, make them agree: for a registered "
             r"environment with environment.steps = 3 \(--set environment.steps=3\), for a simulator object by "
             r"building it with 3 steps, or record tracks of at least 5 steps \(shorter ones cannot be used\)",
         ),
@@ -472,3 +475,12 @@ def test_policies_and_programs_learn_from_a_recording(tmp_path):
         "aggregation-gp", generations=2, overrides={"data": str(rec), "environment.steps": 10, "evaluation.c2st_trials": 10}
     )
     assert np.asarray(out.truth).shape == (4,) and np.isfinite(out.inferred).all()
+
+
+def test_a_recordings_test_schedule_is_refused_for_what_it_is(tmp_path):
+    """A newcomer's stimulus schedule for the held-out test of a recorded animal was refused with
+    'this one takes no stimuli', though their simulator took them: the recording cannot."""
+    rec = record(load_config("pendulum-pd", {"environment.steps": 10}), tmp_path / "rec.npz", trials=12, seed=1)
+    settings = {"environment.steps": 10, "data": str(rec), "learner.passive": True, "evaluation.c2st_schedule": "random"}
+    with pytest.raises(ConfigError, match=r"'random' drives an interactive system; a recording cannot be stimulated"):
+        turinglearn.learn("pendulum-pd", generations=1, overrides=settings)

@@ -98,11 +98,14 @@ class SwarmExperiment:
         ev, system = self.config.evaluation, self.learner.system
         interactive = isinstance(system, InteractiveSystem)
         if ev.c2st_schedule not in ("auto", "passive") and not interactive:
+            recorded = isinstance(system, RecordedSystem)
             raise ConfigError(
-                f"{ev.c2st_schedule!r} drives an interactive system; this one takes no stimuli "
-                "(use 'auto' or 'passive')",
+                f"{ev.c2st_schedule!r} drives an interactive system; "
+                + ("a recording cannot be stimulated: its tests run the simulator under the passive schedule "
+                   if recorded else "this one takes no stimuli ")
+                + "(use 'auto' or 'passive')",
                 "evaluation.c2st_schedule",
-            )
+            )  # fmt: skip
         if ev.c2st_schedule == "interrogators" and system.passive:
             raise ConfigError(
                 "a passive run has no interrogators; use 'auto', 'passive', 'random' or a .npy schedule",

@@ -300,15 +300,16 @@ def read_recording(
     if steps is not None and n_steps != steps:
         raise ConfigError(
             f"recording {str(path)!r} has {n_steps} steps per individual; the simulator runs {steps} (its "
-            f"config.steps): make them agree, for a registered environment with environment.steps = {n_steps} "
-            f"(--set environment.steps={n_steps}), for a simulator object by building it with {n_steps} steps, "
+            f"config.steps). A step must last as long on both sides: if the recording's frame rate differs from "
+            "the simulator's step, resample the recording to it first (changing the steps instead fits the "
+            "parameters to the wrong time scale); if the tracks are longer or shorter, make them agree: for a "
+            f"registered environment with environment.steps = {n_steps} (--set environment.steps={n_steps}), for a "
+            f"simulator object by building it with {n_steps} steps, "
             + (
                 f"or cut the recording's tracks into windows of {steps} steps"
                 if n_steps > steps
                 else f"or record tracks of at least {steps} steps (shorter ones cannot be used)"
-            )
-            + "; a step must last as long on both sides: where the frame rates differ, resample the recording "
-            "rather than change the steps",
+            ),
             "data",
         )
     x = values[order].reshape(len(uniq), n_steps, len(names))
