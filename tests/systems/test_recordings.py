@@ -484,3 +484,86 @@ def test_a_recordings_test_schedule_is_refused_for_what_it_is(tmp_path):
     settings = {"environment.steps": 10, "data": str(rec), "learner.passive": True, "evaluation.c2st_schedule": "random"}
     with pytest.raises(ConfigError, match=r"'random' drives an interactive system; a recording cannot be stimulated"):
         turinglearn.learn("pendulum-pd", generations=1, overrides=settings)
+
+
+def _stimulated_recording(tmp_path, n=200, seed=1):
+    """own_agent's leaky integrator recorded under a protocol that varied from trial to trial
+    (ON/OFF blocks of 2-8 steps), written with and without the stimuli applied."""
+    from helpers import load_example
+
+    from turinglearn.systems.recording_files import write_recording
+
+    module = load_example("own_agent")
+    sim = module.LeakyIntegrator()
+    rng = np.random.default_rng(seed)
+    u = np.zeros((n, sim.config.steps, 1))
+    for i in range(n):
+        t = 0
+        while t < sim.config.steps:
+            length = rng.integers(2, 9)
+            u[i, t : t + length, 0] = rng.integers(0, 2)
+            t += length
+    y, xs = sim.reset(rng, (n,)), []
+    for t in range(sim.config.steps):
+        y, f = sim.step(y, np.broadcast_to(sim.truth, (n, 2)), u[:, t], rng)
+        xs.append(f)
+    x = np.stack(xs, axis=1)
+    paths = tmp_path / "with.npz", tmp_path / "without.npz"
+    write_recording(paths[0], x, sim.feature_names, sim.truth, stimulus=u)
+    write_recording(paths[1], x, sim.feature_names, sim.truth)
+    return module, sim, paths
+
+
+def test_a_recording_under_varied_stimuli_is_learned_under_them(tmp_path):
+    """A newcomer's moths were filmed under light schedules that varied from trial to trial; the
+    file had no place for them, and every simulated trial ran the passive schedule. With the
+    stimuli applied recorded (stimulus_0), each simulated trial runs under its recorded twin's."""
+    module, sim, (stimulated, bare) = _stimulated_recording(tmp_path)
+    settings = {**module.QUICK, "learner.passive": True, "evaluation.c2st_trials": 100}
+    got = turinglearn.learn(simulator=sim, overrides={**settings, "data": str(stimulated)})
+    assert np.abs(got.inferred - sim.truth).max() < 0.05, got.inferred  # (1.195, 0.296) against (1.2, 0.3)
+    assert not got.summary()["test"]["rejected"]
+    passive = turinglearn.learn(simulator=sim, overrides={**settings, "data": str(bare)})
+    assert abs(passive.inferred[1] - sim.truth[1]) > 0.1 and passive.summary()["test"]["rejected"]
+
+
+def test_each_simulated_trial_runs_under_its_twins_stimuli(tmp_path):
+    """Paired exactly, in training and in the held-out tests: the stimulus the integrator reports
+    as a feature is, in every simulated trial, the one its recorded twin received."""
+    from turinglearn.systems.recorded import RecordedSystem, read_recording
+
+    _, sim, (stimulated, _) = _stimulated_recording(tmp_path, n=30)
+    rec = read_recording(stimulated, sim.feature_names, sim.config.steps, None, sim.stimulus_space)
+    assert rec.stimulus.shape == (30, sim.config.steps, 1)
+    system = RecordedSystem(sim, rec, trials_per_model=3)
+    genuine, fake = system.trajectories(np.stack([sim.truth, sim.truth]), np.random.default_rng(0))
+    assert genuine.shape == fake.shape == (2, 3, 1, sim.config.steps, 2)
+    np.testing.assert_array_equal(fake[..., 1], genuine[..., 1])
+    genuine, fake = system.trajectories(np.stack([sim.truth]), np.random.default_rng(1), trials=20)
+    np.testing.assert_array_equal(fake[..., 1], genuine[..., 1])
+    assert len({tuple(u) for u in genuine[0, :, 0, :, 1]}) > 10  # and the protocols differ
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("outside", r"stimulus_0 = 2 at individual 0, step 0 \(row 0\) is not a stimulus inside the simulator's stimulus_space \[0, 1\]"),
+        ("clash", r"the simulator's feature names \['stimulus_0'\] are the recording's stimulus columns"),
+        ("swarm", r"has unexpected column\(s\) 'stimulus_0'"),
+    ],
+)
+def test_a_recordings_stimuli_must_fit_the_simulator(tmp_path, change, message):
+    from turinglearn.systems.recording_files import read_recording, write_recording
+
+    _, sim, _ = _stimulated_recording(tmp_path, n=4)
+    x, u = np.zeros((4, sim.config.steps, 2)), np.zeros((4, sim.config.steps, 1))
+    names, space = sim.feature_names, sim.stimulus_space
+    if change == "outside":
+        u[0, 0, 0] = 2.0
+    elif change == "clash":
+        names = ("response", "stimulus_0")
+    else:
+        space = None  # a swarm takes no stimuli
+    path = write_recording(tmp_path / "r.npz", x, names, stimulus=u)
+    with pytest.raises(ConfigError, match=message):
+        read_recording(path, names, sim.config.steps, None, space)

@@ -8,7 +8,9 @@ recording cannot respond to an interrogator, so interactive environments need
 run in their place everywhere: a swarm environment simulates swarms made only of the model
 (counterfeit samples: the replica robots of each, or every robot with
 ``learner.recorded_samples = "all"``, :data:`RECORDED_SAMPLES`), an interactive one runs the
-model under its passive schedule.
+model under its passive schedule, or, where the file records the stimuli applied to each
+individual, each trial under the stimuli of the recorded individual it is shown beside (a
+recording made under protocols that varied from trial to trial).
 
 **The held-out tests** (C2ST, the fast test, power and intervals) draw each recorded individual
 once: a test asking for more trials than the file fills gets fewer, down to 10, below which
@@ -59,26 +61,29 @@ def individuals_per_trial(sim) -> int:
     return 1 if is_interactive(sim) else sim.config.n_agents + sim.config.n_replicas
 
 
-def simulate_models(sim, params: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def simulate_models(
+    sim, params: np.ndarray, rng: np.random.Generator, schedules: np.ndarray | None = None
+) -> np.ndarray:
     """Run agents params [B, d] without anyone acting on them: [B, r, T, F].
 
     Swarm environments: ``B`` swarms in which every robot runs the row (``r = n_robots``, all
-    observed); interactive ones: one trial each under the passive schedule (``r = 1``).
+    observed); interactive ones: one trial each under the passive schedule (``r = 1``), or
+    under ``schedules`` [B, T, k], trial b's stimuli (a recording's, applied to its individuals).
     ``r`` is :func:`individuals_per_trial`.
     """
     if not is_interactive(sim):
         n = individuals_per_trial(sim)
-        if np.ndim(sim.swarm_params(params[:1])) == 2:  # policies: one row a swarm, the robots told apart by a mask
+        if "reported" in dir(sim.model_family):  # policies: one row a swarm, the robots told apart by a mask
             return sim.rollout(params, rng, genuine=np.zeros((len(params), n), bool)).features
         feats = sim.rollout(np.repeat(params[:, None, :], n, axis=1), rng).features  # [B, N, T, F]
         return feats
-    schedule = np.asarray(sim.passive_schedule(), float)  # [T, k]
+    if schedules is None:
+        schedule = np.asarray(sim.passive_schedule(), float)  # [T, k]
+        schedules = np.broadcast_to(schedule, (len(params), *schedule.shape))
     state = sim.reset(rng, (len(params),))
     out = []
     for t in range(sim.config.steps):
-        state, f = sim.step(
-            state, params, np.broadcast_to(schedule[t], (len(params), schedule.shape[1])), rng
-        )
+        state, f = sim.step(state, params, schedules[:, t], rng)
         out.append(np.asarray(f, float))
     return np.stack(out, axis=1)[:, None]  # [B, 1, T, F]
 
@@ -144,16 +149,30 @@ class RecordedSystem:
 
     def _genuine(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n recorded individuals: [n, T, F]."""
-        pool = len(self.recording.x)
-        return self.recording.x[rng.choice(pool, size=n, replace=n > pool)]
+        return self.recording.x[self._picked(rng, n)]
 
-    def _counterfeit(self, theta: np.ndarray, rng: np.random.Generator, trials: int) -> np.ndarray:
+    def _picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Which n recorded individuals (with replacement only when the file has fewer): [n]."""
+        pool = len(self.recording.x)
+        return rng.choice(pool, size=n, replace=n > pool)
+
+    def _counterfeit(
+        self, theta: np.ndarray, rng: np.random.Generator, trials: int, schedules: np.ndarray | None = None
+    ) -> np.ndarray:
         """[M, trials, r, T, F]: the replica robots (or all robots) of swarms of the model, or
-        passive trials."""
-        feats = simulate_models(self.sim, np.repeat(theta, trials, axis=0), rng)  # [M*trials, N or 1, T, F]
+        trials under the passive schedule (or ``schedules`` [M * trials, T, k], one a trial)."""
+        feats = simulate_models(self.sim, np.repeat(theta, trials, axis=0), rng, schedules)  # [M*trials, N or 1, T, F]
         if not is_interactive(self.sim) and self.recorded_samples == "replicas":
             feats = feats[:, self.sim.config.n_agents :]
         return feats.reshape(theta.shape[0], trials, *feats.shape[1:])
+
+    def _paired(self, theta: np.ndarray, rng: np.random.Generator, picked: np.ndarray, trials: int):
+        """A recording with the stimuli it applied: the model's trial t runs under the stimuli of
+        the first recorded individual shown beside it (``picked`` [M * trials * g], trial by trial),
+        so each pair of a trial shares its stimuli. (genuine [M, t, g, T, F], counterfeit)."""
+        m, g = theta.shape[0], self.genuine_per_trial
+        fake = self._counterfeit(theta, rng, trials, self.recording.stimulus[picked[::g]])
+        return self.recording.x[picked].reshape(m, trials, g, *fake.shape[3:]), fake
 
     @property
     def fills(self) -> int:
@@ -170,10 +189,13 @@ class RecordedSystem:
     def _distinct(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """n recorded individuals for a test, each at most once while the file has n: [n, T, F]
         (more: every individual once before any twice)."""
+        return self.recording.x[self._distinct_picked(rng, n)]
+
+    def _distinct_picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
         pool = len(self.recording.x)
         if n <= pool:
-            return self._genuine(rng, n)
-        return self.recording.x[np.concatenate([rng.permutation(pool) for _ in range(-(-n // pool))])[:n]]
+            return self._picked(rng, n)
+        return np.concatenate([rng.permutation(pool) for _ in range(-(-n // pool))])[:n]
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
         """(genuine [M, t, g, T, F] from the file, counterfeit [M, t, r, T, F]). trials: None, a
@@ -181,6 +203,12 @@ class RecordedSystem:
         too few); given, a held-out test's fresh trials of each model: t = :meth:`test_trials`
         of it, each individual drawn at most once a model while the file has enough."""
         m, g = theta.shape[0], self.genuine_per_trial
+        if self.recording.stimulus is not None:  # the individuals first: the model's trials take their stimuli
+            if trials is None:
+                return self._paired(theta, rng, self._picked(rng, m * self.trials_per_model * g), self.trials_per_model)
+            t = self.test_trials(trials)
+            picked = np.concatenate([self._distinct_picked(rng, t * g) for _ in range(m)])
+            return self._paired(theta, rng, picked, t)
         if trials is None:
             fake = self._counterfeit(theta, rng, self.trials_per_model)
             genuine = self._genuine(rng, m * self.trials_per_model * g)

@@ -8,6 +8,7 @@ unusable is one ConfigError) and writing them (whole, or not at all).
 | ``individual`` | integer | which individual (trajectory) the row belongs to; any distinct ids |
 | ``step`` | integer | time step, ``0 .. T-1``; every individual has every step exactly once |
 | one column per feature | float | named as the environment's ``feature_names`` (``turinglearn envs``; e.g. ``linear_speed``, ``angular_speed`` for aggregation), normalised as the simulator normalises them |
+| ``stimulus_0`` .. ``stimulus_{k-1}`` (optional) | float | for an interactive simulator: the stimulus applied to the individual at that step (inside its ``stimulus_space``); with them, each simulated trial runs under the stimuli of the recorded individual it is shown beside, without them under the passive schedule |
 
 Files: ``.csv`` (a header row with the column names), ``.npz`` (one 1-D array per column, all
 of the same length; an optional array ``truth`` [d] records the parameters that produced the
@@ -37,12 +38,19 @@ ID, STEP = "individual", "step"
 
 @dataclass(frozen=True)
 class Recording:
-    """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None."""
+    """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None, and the stimuli
+    applied to each individual [N, T, k] (an interactive system's, where the file has them) or None."""
 
     x: np.ndarray
     ids: np.ndarray
     feature_names: tuple[str, ...]
     truth: np.ndarray | None = None
+    stimulus: np.ndarray | None = None
+
+
+def stimulus_columns(k: int) -> tuple[str, ...]:
+    """The columns of the stimuli an interactive simulator of ``k`` stimulus components applied."""
+    return tuple(f"stimulus_{j}" for j in range(k))
 
 
 # --- reading and validating -------------------------------------------------------------------
@@ -225,10 +233,12 @@ def _as_int(a: np.ndarray, name: str, path: Path) -> np.ndarray:
 
 
 def read_recording(
-    path: str | Path, feature_names, steps: int | None = None, feature_space=None
+    path: str | Path, feature_names, steps: int | None = None, feature_space=None, stimulus_space=None
 ) -> Recording:
     """Read and validate a recording (schema: the module docstring) for an environment whose
-    features are ``feature_names``, ``steps`` long, within ``feature_space`` (a Box or None).
+    features are ``feature_names``, ``steps`` long, within ``feature_space`` (a Box or None);
+    ``stimulus_space`` (an interactive simulator's Box of shape (k,)): the file may carry the
+    stimuli applied, columns ``stimulus_0 .. stimulus_{k-1}``, inside it.
     Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
     path = Path(path)
     if not path.is_file():
@@ -237,9 +247,20 @@ def read_recording(
         )
     cols, truth = _read_columns(path)
     names = tuple(feature_names)
-    schema = ", ".join((ID, STEP, *names))
-    missing = [c for c in (ID, STEP, *names) if c not in cols]
-    extra = [c for c in cols if c not in (ID, STEP, *names)]
+    applied = stimulus_columns(int(np.prod(stimulus_space.shape))) if stimulus_space is not None else ()
+    clash = set(applied) & set(names)
+    if clash:
+        raise ConfigError(
+            f"the simulator's feature names {sorted(clash)} are the recording's stimulus columns; rename the features",
+            "data",
+        )
+    stimulated = bool(applied) and any(c in cols for c in applied)
+    schema = ", ".join((ID, STEP, *names)) + (
+        f" (optional: the stimuli applied, {', '.join(applied)})" if applied else ""
+    )
+    expected = (ID, STEP, *names, *(applied if stimulated else ()))
+    missing = [c for c in expected if c not in cols]
+    extra = [c for c in cols if c not in expected]
     if missing or extra:
         parts = []
         if missing:
@@ -250,13 +271,13 @@ def read_recording(
                 f"has unexpected column(s) {', '.join(map(repr, extra))}"
                 + (" (a table's index: write it with index=False)" if index else "")
             )
-        n_feat = len([c for c in cols if c not in (ID, STEP)])
+        n_feat = len([c for c in cols if c not in (ID, STEP, *applied)])
         raise ConfigError(
             f"recording {str(path)!r} {' and '.join(parts)}: it has {n_feat} feature column(s), the environment "
             f"has {len(names)} ({', '.join(names)}); the schema is: {schema}",
             "data",
         )
-    lengths = {c: len(cols[c]) for c in (ID, STEP, *names)}
+    lengths = {c: len(cols[c]) for c in expected}
     if len(set(lengths.values())) != 1:
         raise ConfigError(f"recording {str(path)!r}: columns have different lengths {lengths}", "data")
     n_rows = lengths[ID]
@@ -287,6 +308,7 @@ def read_recording(
         )
     n_steps = int(counts[0])
     order = np.lexsort((t, inverse))
+    stimulus = _stimuli(cols, applied, stimulus_space, path, ids, t, order, len(uniq)) if stimulated else None
     t_sorted = t[order].reshape(len(uniq), n_steps)
     want = np.arange(n_steps)
     wrong = (t_sorted != want).any(axis=1)
@@ -326,7 +348,26 @@ def read_recording(
                 "data",
             )
     _check_learnable(x, path)
-    return Recording(x, uniq, names, truth)
+    return Recording(x, uniq, names, truth, stimulus)
+
+
+def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndarray:
+    """The stimulus columns as [N, T, k] in the individuals' order, numbers inside ``space``."""
+    for c in applied:
+        _check_numeric(np.asarray(cols[c]), f"column {c!r}", path)
+    u = np.stack([np.asarray(cols[c], dtype=float) for c in applied], axis=1)  # [rows, k]
+    low = np.broadcast_to(np.asarray(space.low, float).ravel(), (len(applied),))
+    high = np.broadcast_to(np.asarray(space.high, float).ravel(), (len(applied),))
+    bad = ~np.isfinite(u) | (u < low) | (u > high)
+    if bad.any():
+        r, j = np.argwhere(bad)[0]
+        raise ConfigError(
+            f"recording {str(path)!r}: {applied[j]} = {u[r, j]:g} at individual {ids[r]}, step {t[r]} (row {r}) is not a "
+            f"stimulus inside the simulator's stimulus_space [{low[j]:g}, {high[j]:g}] ({int(bad.sum())} value(s)); "
+            "the stimuli must be those the simulator's step takes",
+            "data",
+        )
+    return u[order].reshape(n, -1, len(applied))
 
 
 def _check_learnable(x: np.ndarray, path: Path) -> None:
@@ -350,16 +391,21 @@ def _check_learnable(x: np.ndarray, path: Path) -> None:
 
 
 def write_recording(
-    path: str | Path, x: np.ndarray, feature_names, truth=None, overwrite: bool = True
+    path: str | Path, x: np.ndarray, feature_names, truth=None, overwrite: bool = True, stimulus=None
 ) -> Path:
     """Write trajectories x [N, T, F] in the schema (suffix: .npz, .csv or .parquet), whole or
-    not at all (a temporary file, renamed). File-system problems are one-line errors; with
+    not at all (a temporary file, renamed); ``stimulus`` [N, T, k]: the stimuli applied to each
+    individual (columns ``stimulus_0 ..``). File-system problems are one-line errors; with
     ``overwrite=False`` an existing file is refused."""
     path = Path(path)
     x = np.asarray(x, dtype=float)
     n, t, f = x.shape
     if f != len(feature_names):
         raise ValueError(f"x has {f} features, feature_names {len(feature_names)}")
+    if stimulus is not None:
+        stimulus = np.asarray(stimulus, dtype=float)
+        if stimulus.ndim != 3 or stimulus.shape[:2] != (n, t):
+            raise ValueError(f"stimulus must be [N, T, k] = [{n}, {t}, k], got {stimulus.shape}")
     suffix = path.suffix.lower()
     if suffix not in SUFFIXES:
         raise ConfigError(f"unknown recording type {path.suffix!r}; use one of {', '.join(SUFFIXES)}")
@@ -371,6 +417,8 @@ def write_recording(
         )
     cols = {ID: np.repeat(np.arange(n), t), STEP: np.tile(np.arange(t), n)}
     cols.update({name: x[:, :, j].ravel() for j, name in enumerate(feature_names)})
+    if stimulus is not None:
+        cols.update({c: stimulus[:, :, j].ravel() for j, c in enumerate(stimulus_columns(stimulus.shape[2]))})
     if suffix == ".parquet":
         try:
             import pyarrow as pa
