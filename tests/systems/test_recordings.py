@@ -567,3 +567,17 @@ def test_a_recordings_stimuli_must_fit_the_simulator(tmp_path, change, message):
     path = write_recording(tmp_path / "r.npz", x, names, stimulus=u)
     with pytest.raises(ConfigError, match=message):
         read_recording(path, names, sim.config.steps, None, space)
+
+
+def test_record_writes_a_known_truth_under_protocols_of_ones_own(tmp_path):
+    """To try a study under varied protocols on a system with a known truth first."""
+    from turinglearn.systems.recording_files import read_recording
+
+    _, sim, _ = _stimulated_recording(tmp_path, n=2)
+    u = np.random.default_rng(0).integers(0, 2, (5, sim.config.steps, 1)).astype(float)
+    path = record(out=tmp_path / "r.csv", simulator=sim, trials=5, schedules=u)
+    rec = read_recording(path, sim.feature_names, sim.config.steps, None, sim.stimulus_space)
+    np.testing.assert_array_equal(rec.stimulus, u)
+    np.testing.assert_array_equal(rec.x[..., 1], u[..., 0])  # the integrator reports what it received
+    with pytest.raises(ConfigError, match=r"schedules must be \[trials, T, k\] = \[5, 40, 1\] for this simulator"):
+        record(out=tmp_path / "s.csv", simulator=sim, trials=5, schedules=u[:, :10])

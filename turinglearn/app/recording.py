@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from turinglearn.core.contracts import is_interactive
 from turinglearn.core.random import stream
 from turinglearn.errors import ConfigError, TuringLearnError
 from turinglearn.systems.recorded import simulate_models
@@ -21,6 +22,7 @@ def record(
     seed: int | None = None,
     overwrite: bool = False,
     simulator=None,
+    schedules=None,
 ) -> Path:
     """Write a recording of the ground truth of ``config``'s environment (a preset name, a
     TOML path or a :class:`~turinglearn.config.Config`), or of ``simulator``, a simulator object
@@ -28,7 +30,9 @@ def record(
     individual) or passive trials. Returns the path written; an existing file is replaced only
     with ``overwrite``, and is checked before anything is simulated. A config that names no
     environment (the ``own-system`` preset) is refused: it would record aggregation; with
-    neither a config nor a simulator, the aggregation preset is recorded."""
+    neither a config nor a simulator, the aggregation preset is recorded. ``schedules`` [trials, T,
+    k] (an interactive simulator's): trial i runs under ``schedules[i]`` instead of the passive
+    schedule, and the file records them (columns ``stimulus_0 ..``), as a lab's protocols would be."""
     from turinglearn.app.build import make_simulator
     from turinglearn.app.preflight import check_names_an_environment, refuse_simulator_as_config
     from turinglearn.config import Config, load_config
@@ -60,7 +64,15 @@ def record(
             f"{what} has no truth to record: a recording is of the system's ground truth, so "
             + ("give the simulator a truth inside its bounds" if simulator is not None else truth_advice(cfg))
         )
+    if schedules is not None:
+        schedules = np.asarray(schedules, dtype=float)
+        k = int(np.prod(sim.stimulus_space.shape)) if is_interactive(sim) else 0
+        if schedules.shape != (trials, sim.config.steps, k):
+            raise ConfigError(
+                f"schedules must be [trials, T, k] = [{trials}, {sim.config.steps}, {k}] for this simulator, got "
+                f"{schedules.shape}" + ("" if k else " (a swarm takes no stimuli)")
+            )
     rng = stream(cfg.seed if seed is None else seed, "recording")
-    feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng)  # [trials, r, T, F]
+    feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng, schedules)  # [trials, r, T, F]
     x = feats.reshape(-1, *feats.shape[2:])
-    return write_recording(out, x, sim.feature_names, truth=sim.truth, overwrite=overwrite)
+    return write_recording(out, x, sim.feature_names, truth=sim.truth, overwrite=overwrite, stimulus=schedules)
