@@ -1104,3 +1104,26 @@ def test_check_refuses_a_model_kind_its_system_cannot_run(tmp_path, monkeypatch,
     assert main(["check", "kinds_swarm.toml", "--set", "models.kind='mlp'"]) == 2
     out = capsys.readouterr()
     assert "a policy model (models.kind mlp, gru or gp) runs in the place of a reactive controller" in out.out + out.err
+
+
+def test_a_registered_kind_of_ones_own_is_checked_before_the_run(monkeypatch):
+    """A newcomer's judge drawing from np.random, registered as a kind, ran silently: learn()
+    checked their simulator and never their discriminator."""
+    import turinglearn
+    from turinglearn.app.registry import DISCRIMINATORS, MODELS, DiscriminatorKind
+    from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
+
+    class Noisy(_Judge):
+        def judge(self, w, x):
+            return np.clip(super().judge(w, x) + np.random.default_rng().normal(0, 0.01), 0, 1)
+
+    es = lambda family, cfg, rng: SelfAdaptiveES(family.n_weights, ESConfig(population=4, parents=2), rng)  # noqa: E731
+    monkeypatch.setitem(DISCRIMINATORS._entries, "noisy-judge", DiscriminatorKind(lambda *a: Noisy(), es))
+    tiny = {"discriminators.kind": "noisy-judge", "environment.steps": 10, "models.population": 4, "models.parents": 2}
+    with pytest.raises(ContractError, match="judge is not deterministic"):
+        turinglearn.learn("aggregation", generations=1, overrides=tiny)
+    assert MODELS.builtin_kind("reactive") and not DISCRIMINATORS.builtin_kind("noisy-judge")
+    with pytest.warns(UserWarning, match="'elman' is a built-in kind; registering another in its place replaces it"):
+        monkeypatch.setitem(DISCRIMINATORS._entries, "elman", DISCRIMINATORS["elman"])  # restored after the test
+        DISCRIMINATORS.register("elman", DiscriminatorKind(lambda *a: _Judge(), es))
+    assert not DISCRIMINATORS.builtin_kind("elman")

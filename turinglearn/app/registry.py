@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import numpy as np
 
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, warn
 
 T = TypeVar("T")
 
@@ -34,10 +34,23 @@ class Registry(Generic[T]):
     def __init__(self, key: str):
         self.key = key  # the config setting that names a kind, e.g. "models.kind"
         self._entries: dict[str, T] = {}
+        self._builtin: dict[str, T] = {}  # what this module registers, for builtin_kind
 
     def register(self, kind: str, entry: T) -> T:
+        own = self._builtin.get(kind)
+        if own is not None and self._entries.get(kind) is own and entry is not own:  # the first replacement
+            warn(f"{self.key} = {kind!r} is a built-in kind; registering another in its place replaces it "
+                 "for every config in this process (choose another name to keep both)")
         self._entries[kind] = entry
         return entry
+
+    def seal(self) -> None:
+        """The kinds registered so far are the library's own."""
+        self._builtin = dict(self._entries)
+
+    def builtin_kind(self, kind: str) -> bool:
+        """Whether ``kind`` is the library's own (not replaced): one's own are checked before a run."""
+        return kind in self._builtin and self._entries.get(kind) is self._builtin[kind]
 
     def __getitem__(self, kind: str) -> T:
         if kind not in self._entries and ":" in kind:
@@ -353,3 +366,6 @@ def _peer(kind: str):
 
 for _kind in ("npe", "npe-summary", "abc-smc"):  # turinglearn.peers.KINDS; pip install 'turinglearn[peers]'
     LEARNERS.register(_kind, LearnerKind(_peer(_kind), discriminators=False))
+
+for _registry in (MODELS, DISCRIMINATORS, LEARNERS):
+    _registry.seal()  # the library's own kinds: one's own are checked before a run (app.build)
