@@ -118,8 +118,8 @@ def test_a_rejected_estimates_intervals_are_read_as_slices_through_it(capsys):
 
 def test_a_trade_off_is_named_beside_the_slices(capsys):
     """Where the held-out test accepts two parameters moved together beyond their intervals (a
-    ridge), each one's flag gives its extent along the ridge, and a line names the pairs and how
-    to map one."""
+    ridge), each one's interval column spans the ridge, its flag gives the slice alone, and a line
+    names the pairs and how to map one."""
     from turinglearn.app.printing import trust_flags
 
     ridge = {"with": "bias", "lo": 0.0, "hi": 0.92, "width": 0.92}
@@ -132,10 +132,12 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
                               "ridge": {"with": "gain", "lo": 0.4, "hi": 0.6, "width": 0.2}}},
         "tradeoffs": [{"pair": ["gain", "bias"], "together": "opposite", "lo": [0.0, 0.0], "hi": [0.92, 0.92]}],
     }  # fmt: skip
-    assert trust_flags(summary, "gain") == "NOT IDENTIFIED (trades off with bias: [+0.000, +0.920] along the ridge)"
-    assert trust_flags(summary, "bias") == "identified (trades off with gain: [+0.400, +0.600] along the ridge)"
+    assert trust_flags(summary, "gain") == "NOT IDENTIFIED (trades off with bias: the interval shown spans the ridge; the slice alone [+0.390, +0.450])"
+    assert trust_flags(summary, "bias") == "identified (trades off with gain: the interval shown spans the ridge; the slice alone [+0.490, +0.550])"
     print_summary(load_config("aggregation"), summary)
     out = capsys.readouterr().out
+    # the column a reader copies holds what the test accepts along the ridge (it showed the slice, which missed a truth)
+    assert "[+0.000, +0.920]" in out and "[+0.400, +0.600]" in out
     assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond their" in out
     assert 'evaluation.pair = ["gain", "bias"] maps the first' in out
     print_summary(load_config("aggregation"), {**summary, "pair_map": {"parameters": ["gain", "bias"]}})

@@ -525,6 +525,9 @@ def test_a_recording_under_varied_stimuli_is_learned_under_them(tmp_path):
     assert not got.summary()["test"]["rejected"]
     passive = turinglearn.learn(simulator=sim, overrides={**settings, "data": str(bare)})
     assert abs(passive.inferred[1] - sim.truth[1]) > 0.1 and passive.summary()["test"]["rejected"]
+    # the rejection says where to look (it ran without a word of the missing stimuli)
+    assert "the recording has no stimulus columns: its trials were compared" in passive.report()
+    assert "no stimulus columns" not in got.report() and got.summary()["recording_stimuli"] is True
 
 
 def test_each_simulated_trial_runs_under_its_twins_stimuli(tmp_path):
@@ -549,7 +552,8 @@ def test_each_simulated_trial_runs_under_its_twins_stimuli(tmp_path):
     [
         ("outside", r"stimulus_0 = 2 at individual 0, step 0 \(row 0\) is not a stimulus inside the simulator's stimulus_space \[0, 1\]"),
         ("clash", r"the simulator's feature names \['stimulus_0'\] are the recording's stimulus columns"),
-        ("swarm", r"has unexpected column\(s\) 'stimulus_0'"),
+        ("swarm", r"has unexpected column\(s\) 'stimulus_0' \(stimuli applied: this simulator takes none; .*: it has 2 feature"),
+        ("missing", r"stimulus_0 is missing \(NaN\) at individual 1, step 3 \(row 43\), in 1 individual\(s\) in all; drop those"),
     ],
 )
 def test_a_recordings_stimuli_must_fit_the_simulator(tmp_path, change, message):
@@ -560,6 +564,8 @@ def test_a_recordings_stimuli_must_fit_the_simulator(tmp_path, change, message):
     names, space = sim.feature_names, sim.stimulus_space
     if change == "outside":
         u[0, 0, 0] = 2.0
+    elif change == "missing":
+        u[1, 3, 0] = np.nan
     elif change == "clash":
         names = ("response", "stimulus_0")
     else:

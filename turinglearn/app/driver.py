@@ -61,6 +61,7 @@ class Experiment(Protocol):
 
     def headline(self, out) -> str: ...
     def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
+    def end_seconds(self) -> float: ...  # the final evaluation's expected seconds (stopping.max_time keeps them)
     def hooks(self, run: RunDir | None, history: dict) -> list[Hook]: ...  # history: the metrics so far
     def metrics_row(self, record: Generation) -> dict | None: ...
     def describe(self, record: Generation) -> str | None: ...
@@ -362,7 +363,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     return Stopper(
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
         metric=metric, lead=exp.lead, agree=agree, average_last=averaging[0], average=averaging[1],
-        converge_after=exp.converge_after, since=lambda: exp.estimate_from,
+        converge_after=exp.converge_after, since=lambda: exp.estimate_from, end_seconds=exp.end_seconds,
     )  # fmt: skip
 
 

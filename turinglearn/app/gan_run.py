@@ -114,6 +114,7 @@ class GANExperiment:
         self.side_seconds = 0.0  # writing sample grids and measuring images: not training
         self._mark = (time.perf_counter(), 0)  # (time, generations done) of the last metrics row
         self._classifier = None  # the image metrics' feature network, trained once
+        self._end_estimate: float | None = None  # seconds the final image metrics will take (end_seconds)
         self._reference: np.ndarray | None = None  # features of the real half the metric compares to
 
     def simulations_per_generation(self) -> int:
@@ -166,6 +167,38 @@ class GANExperiment:
         value = frechet_distance(features, reference[:n])
         self.side_seconds += time.perf_counter() - t
         return value
+
+    def end_seconds(self) -> float:
+        """The final image metrics' expected seconds, for ``stopping.max_time``'s reserve (a budget
+        overran by them: 30 s asked, 94 s taken on a CPU at 64x64): the metrics' classifier is
+        trained now (it would be at the end), and generating and embedding a few images, scaled to
+        ``evaluation.samples`` generated and the real images embedded, gives the rest (with 2 s for
+        the C2ST and the plots). Measured once, on the first call; 0 without image metrics."""
+        from turinglearn.gan.metrics import embed
+
+        samples = self.config.evaluation.samples
+        if samples <= 0 or not self.lead:
+            return 0.0
+        if self._end_estimate is None:
+            t = time.perf_counter()
+            net = self._feature_net()
+            n = min(samples, 256)
+            t0 = time.perf_counter()
+            images = self.learner.generate(n, torch_seed(self.config.seed, "evaluation", 5))
+            self._sync()
+            t1 = time.perf_counter()
+            embed(net, images)
+            t2 = time.perf_counter()
+            self._end_estimate = (t1 - t0) * samples / n + (t2 - t1) * (samples + len(self.data)) / n + 2.0
+            self.side_seconds += time.perf_counter() - t
+            budget = self.config.stopping.max_time
+            if not self.config.stopping.reserve and self._end_estimate > budget / 2:
+                warn(
+                    f"the final image metrics take about {self._end_estimate:.0f} s, more than half the time budget "
+                    f"of {budget:g} s: the run will end late; lower evaluation.samples ({samples}), or raise "
+                    "--max-time"
+                )
+        return min(self._end_estimate, self.config.stopping.max_time / 2)
 
     def _feature_net(self):
         """The small classifier whose features the image metrics use (trained at the first need)."""

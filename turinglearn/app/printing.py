@@ -27,6 +27,8 @@ def print_table(summary: dict) -> None:
             if not iv
             else "none (told apart)"
             if iv["lo"] is None
+            else f"[{min(iv['lo'], iv['ridge']['lo']):+.3f}, {max(iv['hi'], iv['ridge']['hi']):+.3f}]"
+            if iv.get("ridge")  # the slice widened along the ridge the test accepts: what the data allow
             else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
         )
         print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
@@ -75,6 +77,12 @@ def print_table(summary: dict) -> None:
         )
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test))
+    if test and test.get("rejected") and summary.get("recording_stimuli") is False:
+        print(
+            "the recording has no stimulus columns: its trials were compared with the simulator's under the passive "
+            "schedule; if they were recorded under other stimuli, record those (stimulus_0 ..: docs/interactive.md, "
+            "'Recordings under stimuli')"
+        )
     if summary.get("tradeoffs"):
         print(tradeoffs_line(summary["tradeoffs"], (summary.get("pair_map") or {}).get("parameters")))
     if summary.get("panel"):
@@ -278,7 +286,7 @@ def trust_flags(summary: dict, name: str) -> str:
         words[0] = f"identified (by the test's own interval [{part[0]:+.3f}, {part[1]:+.3f}]; the run's spread widens the one shown)"
     ridge = iv.get("ridge")
     if ridge and ident is not None:  # the slice understates: the test accepts it further along a ridge
-        along = f"trades off with {ridge['with']}: [{ridge['lo']:+.3f}, {ridge['hi']:+.3f}] along the ridge"
+        along = f"trades off with {ridge['with']}: the interval shown spans the ridge; the slice alone [{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
     if power and all(v.get("no_effect") for v in power.values()):

@@ -180,7 +180,9 @@ class Stopper:
     called every generation on every process with the rule that fired here (0: none, else its
     place in :data:`RULES` plus 1), returning the first process's. ``converge_after``: the
     generations before which ``converge`` does not fire (a restart's check comes first);
-    ``since``: the first generation the rule reads (after a restart, the new search's)."""
+    ``since``: the first generation the rule reads (after a restart, the new search's);
+    ``end_seconds``: what the final evaluation is expected to take, kept for the end under
+    ``max_time`` where it exceeds the default reserve (a GAN's image metrics)."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -201,7 +203,9 @@ class Stopper:
         average: str = "median",
         converge_after: int = 0,
         since: Callable[[], int] = lambda: 0,
+        end_seconds: Callable[[], float] = lambda: 0.0,
     ):
+        self.end_seconds = end_seconds  # what the final evaluation is expected to take (max_time's reserve)
         self.average_last, self.average = average_last, average  # the estimate (evaluation.*)
         self.converge_after, self.since = converge_after, since
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
@@ -237,7 +241,7 @@ class Stopper:
         if s.max_time:
             elapsed = self.clock() - self.t0
             mean = elapsed / ran
-            reserve = s.reserve or max(2 * mean, 0.05 * s.max_time)
+            reserve = s.reserve or max(2 * mean, 0.05 * s.max_time, self.end_seconds())
             if elapsed + mean + reserve > s.max_time:
                 return StopRun(
                     "max_time", done,

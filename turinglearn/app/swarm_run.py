@@ -18,7 +18,7 @@ from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.app.stopping import settled, simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
-from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders
+from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders, is_interactive
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.learner import TuringLearner
@@ -354,6 +354,10 @@ class SwarmExperiment:
         out["test"]["schedule"] = name
         return out
 
+    def end_seconds(self) -> float:
+        """Not estimated: the default reserve (two generations, 5 % of the budget) stands."""
+        return 0.0
+
     def simulations_per_generation(self) -> int:
         """Simulated trajectories one generation costs (``stopping.max_simulations``)."""
         return simulations_per_generation(self.config, self.learner.system)
@@ -395,6 +399,8 @@ class SwarmExperiment:
                 extra["behaviour"] = behaviour
         if isinstance(self.learner, PeerLearner):  # its posterior intervals and budget
             extra.update(self.learner.report())
+        if isinstance(system, RecordedSystem) and is_interactive(system.sim):  # under the stimuli it recorded?
+            extra["recording_stimuli"] = system.recording.stimulus is not None
         if self.simulator is not None:
             extra["simulator"] = type(self.simulator).__name__
         if isinstance(system, InteractiveSystem):

@@ -267,11 +267,17 @@ def read_recording(
             parts.append(f"lacks column(s) {', '.join(map(repr, missing))}")
         if extra:
             index = [c for c in extra if c == "" or c.startswith("Unnamed")]  # pandas' index, written along
+            stimuli = [c for c in extra if c.startswith("stimulus_")]
+            applied_hint = (
+                f" (stimuli applied: this simulator takes {len(applied)}, {', '.join(applied)})" if applied
+                else " (stimuli applied: this simulator takes none; an interactive one declares a stimulus_space)"
+            )
             parts.append(
                 f"has unexpected column(s) {', '.join(map(repr, extra))}"
                 + (" (a table's index: write it with index=False)" if index else "")
+                + (applied_hint if stimuli else "")
             )
-        n_feat = len([c for c in cols if c not in (ID, STEP, *applied)])
+        n_feat = len([c for c in cols if c not in (ID, STEP) and not c.startswith("stimulus_")])
         raise ConfigError(
             f"recording {str(path)!r} {' and '.join(parts)}: it has {n_feat} feature column(s), the environment "
             f"has {len(names)} ({', '.join(names)}); the schema is: {schema}",
@@ -358,13 +364,24 @@ def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndar
     u = np.stack([np.asarray(cols[c], dtype=float) for c in applied], axis=1)  # [rows, k]
     low = np.broadcast_to(np.asarray(space.low, float).ravel(), (len(applied),))
     high = np.broadcast_to(np.asarray(space.high, float).ravel(), (len(applied),))
-    bad = ~np.isfinite(u) | (u < low) | (u > high)
+    missing = ~np.isfinite(u)
+    if missing.any():
+        r, j = np.argwhere(missing)[0]
+        who = np.unique(ids[missing.any(axis=1)])
+        raise ConfigError(
+            f"recording {str(path)!r}: {applied[j]} is missing (NaN) at individual {ids[r]}, step {t[r]} (row {r}), in "
+            f"{len(who)} individual(s) in all; drop those individuals (a trial whose stimuli are unknown cannot be "
+            "simulated alike), or fill in the stimuli they received",
+            "data",
+        )
+    bad = (u < low) | (u > high)
     if bad.any():
         r, j = np.argwhere(bad)[0]
         raise ConfigError(
             f"recording {str(path)!r}: {applied[j]} = {u[r, j]:g} at individual {ids[r]}, step {t[r]} (row {r}) is not a "
-            f"stimulus inside the simulator's stimulus_space [{low[j]:g}, {high[j]:g}] ({int(bad.sum())} value(s)); "
-            "the stimuli must be those the simulator's step takes",
+            f"stimulus inside the simulator's stimulus_space [{low[j]:g}, {high[j]:g}] ({int(bad.sum())} value(s), from "
+            f"{u[:, j].min():g} to {u[:, j].max():g}); the stimuli must be those the simulator's step takes: rescale "
+            "them into its space as the simulator would (e.g. mV to the fraction of the largest)",
             "data",
         )
     return u[order].reshape(n, -1, len(applied))
