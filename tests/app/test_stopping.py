@@ -289,6 +289,28 @@ def test_the_first_process_decides_and_the_others_follow(ticking):
     assert fired.value.record() == {"rule": "converge", "generation": 5}
 
 
+def test_max_time_keeps_what_the_final_evaluation_is_expected_to_take(ticking, tmp_path, recwarn):
+    """A GAN's image metrics overran --max-time (30 s asked, 94 s taken at 64x64 on a CPU): the
+    experiment's estimate of the end is kept beside the default reserve, up to half the budget."""
+    pytest.importorskip("torch")
+    from turinglearn.app.gan_run import GANExperiment
+
+    settings = load_config("gan-digits", {**GAN, "stopping.max_time": 10}).stopping
+    learner = Clockwork()
+    stopper = Stopper(settings, learner, ceiling=12, end_seconds=lambda: 5.0)
+    with pytest.raises(StopRun) as fired:
+        for learner.generation in range(1, 12):
+            stopper(None)
+    assert fired.value.record() == {"rule": "max_time", "generation": 5}  # 8 with the default reserve alone
+    assert "5.0 s kept for the end" in fired.value.why
+    config = load_config("gan-digits", {**GAN, "stopping.max_time": 4, "evaluation.samples": 300})
+    exp = GANExperiment(config)
+    assert 0 < exp.end_seconds() <= 2.0  # half the budget at most
+    assert exp.end_seconds() == exp.end_seconds()  # measured once
+    if exp._end_estimate > 2.0:
+        assert "more than half the time budget of 4 s: the run will end late" in str(recwarn.pop().message)
+
+
 def test_a_torchrun_stopper_broadcasts_over_its_own_group(tmp_path):
     """_stopper under torchrun: a RankZeroDecides built on every process (here a job of one)."""
     pytest.importorskip("torch")
