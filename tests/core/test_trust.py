@@ -285,3 +285,28 @@ def test_a_ridge_across_a_wide_slice_near_the_bounds_is_found():
     (t,) = out["tradeoffs"]
     assert t["pair"] == ["gain", "bias"] and t["lo"][1] < 0.1 and t["hi"][1] > 0.9
     assert out["identified"]["bias"] is False and out["identified"]["other"] is True
+
+
+def test_a_curved_ridge_is_followed_to_its_ends():
+    """Only a * b is seen (a newcomer's noise = a * b): the ridge a * b = 0.3 is a curve, which
+    the straight probe left after a short segment (a in [0.44, 0.56]) and both read identified.
+    Followed, it runs across both ranges, and neither is identified."""
+
+    class Product(RidgeAgent):
+        model_family = BoxFamily(("a", "b", "other"), lower=(0.2, 0.2, 0), upper=(1, 1, 1))
+        truth = np.array([0.5, 0.6, 0.6])
+
+        def step(self, s, p, stim, rng):
+            speed = 2 * p[..., 0] * p[..., 1] * stim[..., 0] + 0.1 * rng.normal(size=s.shape)
+            turn = p[..., 2] + 0.1 * rng.normal(size=s.shape)
+            return s, np.stack([speed, turn], axis=-1)
+
+    system = InteractiveSystem(Product(), genuine_trials=10)
+    fam = system.model_family
+    out = assess(FastTest(system, 100, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=0), system.truth, fam.names)
+    assert out["interval"]["a"]["width"] < 0.1 and out["interval"]["b"]["width"] < 0.1  # narrow slices
+    (t,) = out["tradeoffs"]
+    assert t["pair"] == ["a", "b"] and t["together"] == "opposite"
+    for k in range(2):  # a * b = 0.3 from (0.3, 1) to (1, 0.3)
+        assert t["lo"][k] < 0.33 and t["hi"][k] > 0.95
+    assert out["identified"] == {"a": False, "b": False, "other": True}

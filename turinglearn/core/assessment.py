@@ -9,7 +9,8 @@ rejected estimate, and a map of the test over a pair.
   the test is asked at the estimate moved ``TRADEOFF_REACH`` times each slice's half-width in
   both parameters at once, along both diagonals and both ways: a point it accepts there lies
   outside the ellipse of slices the intervals imply (a radius of ``TRADEOFF_REACH`` x sqrt 2 of
-  it) and on a ridge.
+  it) and on a ridge. A ridge that bends (a product of the two is a curve) leaves the diagonal
+  before that distance, so half of it is asked too, and a ridge found is followed where it bends.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ TRADEOFF_REACH = 4.0
 TRADEOFF_MIN_REACH = 2.0
 #: pairs probed for trade-offs at most (those of the first 8 parameters)
 TRADEOFF_PAIRS = 28
+#: steps a ridge found is followed out, each way
+TRADEOFF_FOLLOW = 8
 
 
 def eases(test: FastTest, theta: np.ndarray, names, most: int = 3) -> list[dict]:
@@ -60,14 +63,18 @@ def eases(test: FastTest, theta: np.ndarray, names, most: int = 3) -> list[dict]
             rows.append({"parameter": names[j], "value": v, "accuracy": acc, "accepted": bool(acc <= test.threshold)})
     return sorted(rows, key=lambda r: r["accuracy"])[:most]
 
+
 def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[dict]:
     """The pairs of parameters of theta [d] along which the test accepts models outside what
     their intervals (slices, from :meth:`FastTest.interval`) imply. For each pair, from the middle of
     the two slices' crossings, both parameters move along a diagonal scaled by the slices'
-    half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first; where the
-    test accepts, the move doubles until it rejects or meets a bound. Returns per pair found
-    {pair (i, j), together ("same" or "opposite"), lo, hi (the hull of each parameter over
-    its slice and the accepted moves) and evaluations}. Needs :meth:`FastTest.calibrate` first."""
+    half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first, or half that
+    where the first probe is rejected (a curved ridge, such as a product of the two, leaves the
+    diagonal); from a point the test accepts, the ridge is followed (:func:`_follow`) until the
+    test rejects or a bound is met. A pair is reported where the test accepts a point at least
+    ``TRADEOFF_REACH`` x sqrt 2 slice half-widths out. Returns per pair found {pair (i, j),
+    together ("same" or "opposite"), lo, hi (the hull of each parameter over its slice and the
+    accepted points)}. Needs :meth:`FastTest.calibrate` first."""
     theta = np.asarray(theta, float)
     thr = test.threshold_used()
     drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
@@ -81,24 +88,30 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
         if (half <= 0).any():
             continue
         centre = (theta[ij] + (lo + hi) / 2) / 2
-        box_lo, box_hi = test.lower[ij], test.upper[ij]
+        box = ((test.lower[ij] - centre) / half, (test.upper[ij] - centre) / half)  # in half-widths from the centre
+
+        def accepts(z: np.ndarray, ij=ij, centre=centre, half=half) -> bool:  # z: half-widths from the centre
+            probe = theta.copy()
+            probe[ij] = centre + z * half
+            return test.accuracy(probe) <= thr
+
         for together in ("same", "opposite"):
-            step = half * (1.0 if together == "same" else np.array([1.0, -1.0]))
+            diagonal = np.array([1.0, 1.0 if together == "same" else -1.0])
             reached = []
             for way in (+1, -1):
-                room = np.where(way * step > 0, box_hi - centre, centre - box_lo) / np.abs(step)
+                d = way * diagonal
+                room = float(np.min(np.where(d > 0, box[1], -box[0])))  # how far the diagonal stays in the box
                 # the first probe: REACH half-widths out, or as far as the box allows from
                 # TRADEOFF_MIN_REACH (a wide slice near a bound, the likeliest to hide a ridge)
-                r_max, last = float(room.min()), 0.0
-                r = min(TRADEOFF_REACH, r_max) if r_max >= TRADEOFF_MIN_REACH else np.inf
-                while r <= r_max + 1e-12 and last < r_max:
-                    probe = theta.copy()
-                    probe[ij] = np.clip(centre + way * r * step, box_lo, box_hi)
-                    if test.accuracy(probe) > thr:
-                        break
-                    last, r = r, min(2 * r, r_max) if r < r_max else np.inf
-                if last > 0:
-                    reached.append(centre + way * last * step)
+                if room < TRADEOFF_MIN_REACH:
+                    continue
+                r = min(TRADEOFF_REACH, room)
+                start = next((z for z in (r * d, r / 2 * d) if accepts(z)), None)
+                if start is None:
+                    continue
+                points = _follow(accepts, start, box)
+                if max(np.abs(z).max() for z in points) >= r - 1e-9:  # as far out as the first probe
+                    reached += [centre + z * half for z in points]
             if reached:
                 pts = np.vstack([*reached, lo, hi])
                 found.append({
@@ -107,6 +120,36 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
                 })  # fmt: skip
                 break
     return found
+
+
+def _follow(accepts, start: np.ndarray, box, steps: int = TRADEOFF_FOLLOW) -> list[np.ndarray]:
+    """The points of a ridge the test accepts, followed out from ``start`` (accepted; coordinates
+    in slice half-widths from the centre, ``box`` (lower [2], upper [2]) in the same units): each
+    step goes on the way the last one went, doubling while the test accepts; where it rejects,
+    the step is tried a quarter and a half of its length to either side (the ridge bends), then
+    at half its length; the ridge ends where none is accepted or at a bound. At most ``steps``
+    steps, each a few evaluations of the test."""
+    points, prev, cur = [start], np.zeros(2), start
+    length = float(np.linalg.norm(start))
+    for _ in range(steps):
+        heading = (cur - prev) / np.linalg.norm(cur - prev)
+        side = np.array([-heading[1], heading[0]])
+        nxt = None
+        while nxt is None and length >= 1.0:
+            for off in (0.0, 0.25, -0.25, 0.5, -0.5):
+                z = np.clip(cur + length * (heading + off * side), box[0], box[1])
+                if np.linalg.norm(z - cur) > 1e-9 and accepts(z):
+                    nxt = z
+                    break
+            else:
+                length /= 2
+        if nxt is None:
+            break
+        prev, cur = cur, nxt
+        points.append(cur)
+        length *= 2
+    return points
+
 
 def pair_map(test: FastTest, theta: np.ndarray, i: int, j: int) -> dict:
     """The test's accuracy over a grid of parameters i and j (the others at theta):
