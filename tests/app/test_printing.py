@@ -18,7 +18,8 @@ def test_the_closing_c2st_line_names_schedules_only_where_a_system_has_them(caps
     print_summary(config, {**base, "c2st": 0.7, "c2st_schedule": "interrogators", "c2st_by_schedule": by, "test": test,
                            "c2st_schedule_reason": "tells apart best"})  # fmt: skip
     out = capsys.readouterr().out
-    assert ("0.700 under the interrogators schedule, the one that tells it apart best (random 0.610, passive 0.550, "
+    assert ("0.700 under the interrogators schedule, the one that tells it apart best (the largest of 3, so above 0.5 "
+            "by chance too: the held-out test below has the verdict) (random 0.610, passive 0.550, "
             "interrogators 0.700)") in out  # fmt: skip
     assert "held-out test (interrogators schedule, 200 trials): accepts" in out  # the same schedule: no reason needed
     test = {**test, "schedule": "random", "schedule_reason": "most power"}

@@ -54,6 +54,8 @@ def print_table(summary: dict) -> None:
             under = f" under the {summary['c2st_schedule']} schedule" if summary.get("c2st_schedule") else ""
             if under and summary.get("c2st_schedule_reason") == "tells apart best":  # auto: the most telling
                 under += ", the one that tells it apart best"
+                if by and len(by) > 1 and test:  # the largest of several noisy accuracies: high by chance
+                    under += f" (the largest of {len(by)}, so above 0.5 by chance too: the held-out test below has the verdict)"
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{under} ({others}){few}")
     if test:
         schedule = "" if unscheduled else f"{test.get('schedule', '?')} schedule, "
