@@ -183,6 +183,8 @@ def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
     result = turinglearn.learn("aggregation", overrides=overrides, out=out)
     assert result.summary()["stopped"] == {"rule": "converge", "generation": 2}
     assert status(out)["status"] == "complete"
+    # run.json says why, as for a budget (a newcomer found the rule only in summary.json)
+    assert status(out)["stopped"] == {"rule": "converge", "generation": 2} and "settled" in status(out)["reason"]
     assert (out / "parameters.png").is_file()
     with pytest.raises(Exception, match="complete"):
         resume(out, log=lambda m: None)

@@ -319,6 +319,8 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
                     run.set_status(
                         "stopped", generations_done=stop.generation, stopped=stop.record(), reason=stop.why
                     )
+                elif stop is not None:  # complete, ended by its convergence rule: run.json says so as for a budget
+                    run.set_status("complete", generations_done=stop.generation, stopped=stop.record(), reason=stop.why)
                 else:
                     run.set_status("complete")
                 result.run_dir = run.path
