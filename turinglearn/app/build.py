@@ -8,7 +8,6 @@ learner.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -370,25 +369,6 @@ def _islands(make, family, section, rng, islands: tuple[int, int], name: str):
     return Islands(parts, every)
 
 
-def _check_own_kinds(config: Config, system, discriminator, models, discriminators) -> None:
-    """A discriminator or optimiser kind of one's own (registered, not built in) is held to its
-    contract before the run (:func:`~turinglearn.app.checks.check_discriminator`,
-    :func:`~turinglearn.app.checks.check_optimizer` on a copy, so the run's draws stay its own):
-    a judge drawing from ``np.random``, or one whose verdict on a sample depends on the others,
-    ran silently. A ContractError lists what is wrong."""
-    from turinglearn.app.checks import check_discriminator, check_optimizer
-
-    mc, dc = config.models, config.discriminators
-    if not MODELS.builtin_kind(mc.kind):
-        fam = system.model_family
-        check_optimizer(copy.deepcopy(models), fam.n_params, fam.lower, fam.upper)
-    if discriminator is not None and not DISCRIMINATORS.builtin_kind(dc.kind):
-        n_inputs = discriminator.n_inputs if "n_inputs" in dir(discriminator) else None
-        check_discriminator(discriminator, n_inputs)
-        if not isinstance(discriminators, SampleTrainer):
-            check_optimizer(copy.deepcopy(discriminators), discriminator.n_weights)
-
-
 def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):
     """The composable pieces of an experiment, wired into the learner ``learner.kind`` names
     (a :class:`~turinglearn.core.learner.TuringLearner`, or a
@@ -406,7 +386,6 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
         )
     except ConfigError as e:
         raise memory_hint(e, vars(config.learner)) from None
-    _check_own_kinds(config, system, discriminator, models, discriminators)
     parts = Parts(
         config,
         system,

@@ -12,6 +12,7 @@ import numpy as np
 
 from turinglearn.app.build import build, evaluator_for
 from turinglearn.app.hooks import InterrogationRecorder
+from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, metrics_columns
@@ -46,6 +47,7 @@ class SwarmExperiment:
     def __init__(self, config: Config, simulator=None):
         self.config, self.simulator = config, simulator
         self.learner = build(config, simulator=simulator)
+        check_own_kinds(config, self.learner)  # a registered discriminator or optimiser of one's own
         self.trust_seconds: float | None = None  # time the trust report took (not in summary.json)
         # a learner that sets its own length (a peer, turinglearn.peers: one step) overrides the config's
         peer = isinstance(self.learner, PeerLearner)  # one round of simulation-based inference
