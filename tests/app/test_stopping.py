@@ -327,7 +327,8 @@ def test_a_torchrun_stopper_broadcasts_over_its_own_group(tmp_path):
     try:
         config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
         exp = SimpleNamespace(
-            config=config, learner=Clockwork(), generations=12, distributed=True, lead=True, converge_after=0
+            config=config, learner=Clockwork(), generations=12, distributed=True, lead=True, converge_after=0,
+            end_seconds=lambda: 0.0,
         )
         stopper = _stopper(exp, {})
         assert isinstance(stopper.agree, RankZeroDecides)

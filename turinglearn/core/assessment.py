@@ -10,7 +10,7 @@ rejected estimate, and a map of the test over a pair.
   both parameters at once, along both diagonals and both ways: a point it accepts there lies
   outside the ellipse of slices the intervals imply (a radius of ``TRADEOFF_REACH`` x sqrt 2 of
   it) and on a ridge. A ridge that bends (a product of the two is a curve) leaves the diagonal
-  before that distance, so half of it is asked too, and a ridge found is followed where it bends.
+  before that distance, so the probe starts at half of it and follows a ridge found where it bends.
 """
 
 from __future__ import annotations
@@ -68,11 +68,12 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
     """The pairs of parameters of theta [d] along which the test accepts models outside what
     their intervals (slices, from :meth:`FastTest.interval`) imply. For each pair, from the middle of
     the two slices' crossings, both parameters move along a diagonal scaled by the slices'
-    half-widths h (the same way, then opposite ways), ``TRADEOFF_REACH`` x h first, or half that
-    where the first probe is rejected (a curved ridge, such as a product of the two, leaves the
-    diagonal); from a point the test accepts, the ridge is followed (:func:`_follow`) until the
-    test rejects or a bound is met. A pair is reported where the test accepts a point at least
-    ``TRADEOFF_REACH`` x sqrt 2 slice half-widths out. Returns per pair found {pair (i, j),
+    half-widths h (the same way, then opposite ways), half of ``TRADEOFF_REACH`` x h first (a
+    curved ridge, such as a product of the two, leaves the diagonal before the whole reach), then
+    the whole reach; from the furthest point the test accepts, the ridge is followed
+    (:func:`_follow`) until the test rejects. A pair is reported where the test accepts a point
+    that moves one of the two at least as far as the first whole-reach probe (``TRADEOFF_REACH``
+    half-widths, or as far as the box allows from ``TRADEOFF_MIN_REACH``). Returns per pair found {pair (i, j),
     together ("same" or "opposite"), lo, hi (the hull of each parameter over its slice and the
     accepted points)}. Needs :meth:`FastTest.calibrate` first."""
     theta = np.asarray(theta, float)
@@ -90,10 +91,15 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
         centre = (theta[ij] + (lo + hi) / 2) / 2
         box = ((test.lower[ij] - centre) / half, (test.upper[ij] - centre) / half)  # in half-widths from the centre
 
-        def accepts(z: np.ndarray, ij=ij, centre=centre, half=half) -> bool:  # z: half-widths from the centre
-            probe = theta.copy()
-            probe[ij] = centre + z * half
-            return test.accuracy(probe) <= thr
+        seen: dict[tuple, bool] = {}  # a point clipped to the box may be asked again
+
+        def accepts(z: np.ndarray, ij=ij, centre=centre, half=half, seen=seen) -> bool:  # z: half-widths from the centre
+            key = tuple(np.round(z, 9))
+            if key not in seen:
+                probe = theta.copy()
+                probe[ij] = centre + z * half
+                seen[key] = test.accuracy(probe) <= thr
+            return seen[key]
 
         for together in ("same", "opposite"):
             diagonal = np.array([1.0, 1.0 if together == "same" else -1.0])
@@ -106,9 +112,9 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
                 if room < TRADEOFF_MIN_REACH:
                     continue
                 r = min(TRADEOFF_REACH, room)
-                start = next((z for z in (r * d, r / 2 * d) if accepts(z)), None)
-                if start is None:
+                if not accepts(r / 2 * d):  # no ridge along this diagonal, straight or bent: one evaluation
                     continue
+                start = r * d if accepts(r * d) else r / 2 * d
                 points = _follow(accepts, start, box)
                 if max(np.abs(z).max() for z in points) >= r - 1e-9:  # as far out as the first probe
                     reached += [centre + z * half for z in points]
@@ -127,8 +133,9 @@ def _follow(accepts, start: np.ndarray, box, steps: int = TRADEOFF_FOLLOW) -> li
     in slice half-widths from the centre, ``box`` (lower [2], upper [2]) in the same units): each
     step goes on the way the last one went, doubling while the test accepts; where it rejects,
     the step is tried a quarter and a half of its length to either side (the ridge bends), then
-    at half its length; the ridge ends where none is accepted or at a bound. At most ``steps``
-    steps, each a few evaluations of the test."""
+    at half its length; steps are clipped into the box, so a ridge that meets a bound is followed
+    along it; the ridge ends where no step of at least a half-width is accepted, or where a step
+    no longer moves. At most ``steps`` steps, each a few evaluations of the test."""
     points, prev, cur = [start], np.zeros(2), start
     length = float(np.linalg.norm(start))
     for _ in range(steps):

@@ -142,6 +142,12 @@ class RecordedSystem:
                     "reach it, and the errors reported are measured from it; fix the truth written with the "
                     "recording, or widen the bounds"
                 )
+        if recording.stimulus is not None and genuine_per_trial != 1:
+            raise ConfigError(
+                f"must be 1 for a recording with the stimuli applied (got {genuine_per_trial}): each simulated trial "
+                "runs under one recorded individual's stimuli, and is shown beside that individual alone",
+                "learner.genuine_per_trial",
+            )
         self.trials_per_model = trials_per_model
         self.genuine_per_trial = genuine_per_trial
         self.recorded_samples = recorded_samples
@@ -168,11 +174,11 @@ class RecordedSystem:
 
     def _paired(self, theta: np.ndarray, rng: np.random.Generator, picked: np.ndarray, trials: int):
         """A recording with the stimuli it applied: the model's trial t runs under the stimuli of
-        the first recorded individual shown beside it (``picked`` [M * trials * g], trial by trial),
-        so each pair of a trial shares its stimuli. (genuine [M, t, g, T, F], counterfeit)."""
-        m, g = theta.shape[0], self.genuine_per_trial
-        fake = self._counterfeit(theta, rng, trials, self.recording.stimulus[picked[::g]])
-        return self.recording.x[picked].reshape(m, trials, g, *fake.shape[3:]), fake
+        the recorded individual shown beside it (``picked`` [M * trials], one a trial:
+        ``genuine_per_trial`` is 1 here), so each pair of a trial shares its stimuli.
+        (genuine [M, t, 1, T, F], counterfeit)."""
+        fake = self._counterfeit(theta, rng, trials, self.recording.stimulus[picked])
+        return self.recording.x[picked].reshape(theta.shape[0], trials, 1, *fake.shape[3:]), fake
 
     @property
     def fills(self) -> int:
