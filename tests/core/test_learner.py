@@ -487,6 +487,10 @@ def test_nan_outputs_of_whole_judges_blame_the_judges():
     genuine, owner = np.array([True, True, False, False]), np.array([-1, -1, 0, 1])
     with pytest.raises(ValueError, match=r"judges \[1\] output NaN on every sample while the others judged them"):
         check_outputs(outputs, genuine, owner, np.zeros((2, 1)), 7)
+    logits = np.full((3, 4), 0.5)
+    logits[2, 1] = 1.3  # an interrogator of one's own that returns a score (its outputs bypass judge())
+    with pytest.raises(ValueError, match=r"generation 7: the judges' outputs lie outside \[0, 1\] \(min 0.5, max 1.3\)"):
+        check_outputs(logits, genuine, owner, np.zeros((2, 1)), 7)
     outputs = np.full((3, 4), 0.5)
     outputs[:, 3] = np.nan  # one sample NaN for every judge: its features
     with pytest.raises(ValueError, match=r"generation 7: the judges' outputs are NaN on samples of 1 model\(s\) \(model 1: "):

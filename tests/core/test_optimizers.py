@@ -318,7 +318,6 @@ def test_config_defaults_are_valid():
         ([0.0, 1.0], [1.0, 0.5], r"every lower bound must be below its upper bound; not so in columns \[1\]"),
         ([0.0, 0.0], [1.0, np.inf], r"upper must be finite numbers, got \[1.0, inf\]"),
         ([[0.0, 0.0]], [1.0, 1.0], r"lower has shape \(1, 2\); expected \(2,\), one bound per parameter"),
-        ([0.0, 0.0], None, r"give both lower and upper bounds, or neither"),
     ],
 )
 def test_bad_bounds_are_named(lower, upper, message):

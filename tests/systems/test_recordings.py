@@ -545,6 +545,9 @@ def test_each_simulated_trial_runs_under_its_twins_stimuli(tmp_path):
     genuine, fake = system.trajectories(np.stack([sim.truth]), np.random.default_rng(1), trials=20)
     np.testing.assert_array_equal(fake[..., 1], genuine[..., 1])
     assert len({tuple(u) for u in genuine[0, :, 0, :, 1]}) > 10  # and the protocols differ
+    # with more recorded individuals a trial, only one could share a trial's stimuli
+    with pytest.raises(ConfigError, match=r"must be 1 for a recording with the stimuli applied \(got 2\)"):
+        RecordedSystem(sim, rec, genuine_per_trial=2)
 
 
 @pytest.mark.parametrize(

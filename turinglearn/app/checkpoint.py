@@ -253,9 +253,13 @@ def _field_default(section, name: str) -> Any:
     if not dataclasses.is_dataclass(section):
         return _MISSING
     field = {f.name: f for f in dataclasses.fields(section)}.get(name)
-    if field is None or field.default is dataclasses.MISSING:
+    if field is None:
         return _MISSING
-    return plain(field.default)
+    if field.default is not dataclasses.MISSING:
+        return plain(field.default)
+    if field.default_factory is not dataclasses.MISSING:  # e.g. a list or a table
+        return plain(field.default_factory())
+    return _MISSING
 
 
 def _show(v) -> str:

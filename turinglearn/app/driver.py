@@ -148,7 +148,10 @@ def resume(
     remove_temporaries(run_dir)  # a killed writer's half-written files
     try:
         if read_status(run_dir).get("status") == "complete":
-            gan = 'kind = "gan"' in (run_dir / CONFIG_FILE).read_text(errors="replace")  # a GAN never converges
+            try:  # a GAN never converges: no advice to turn its rule off
+                gan = isinstance(load_config(run_dir / CONFIG_FILE, strict=False), GANConfig)
+            except TuringLearnError:
+                gan = False
             raise RunDirError(
                 f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it). A complete "
                 "run is not continued; to search longer, start a new run from its config, from generation 0: "

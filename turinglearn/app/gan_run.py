@@ -28,11 +28,9 @@ from turinglearn.app.stopping import IMAGE_METRIC, simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
 from turinglearn.errors import ConfigError, DataError, warn
+from turinglearn.gan import GENERATOR_FILE
 from turinglearn.gan.data import ImageData, load_images
 from turinglearn.gan.train import GANLearner, torch_seed
-
-#: the trained generator in a GAN run's directory (:func:`turinglearn.gan.load_generator` reads it)
-GENERATOR_FILE = "generator.pt"
 
 GRID = 64  # images per sample grid (8 x 8)
 COLUMNS = [
@@ -115,6 +113,8 @@ class GANExperiment:
         self._mark = (time.perf_counter(), 0)  # (time, generations done) of the last metrics row
         self._classifier = None  # the image metrics' feature network, trained once
         self._end_estimate: float | None = None  # seconds the final image metrics will take (end_seconds)
+        if config.stopping.max_time:  # measured before the budget's clock starts, not inside a generation's time
+            self.end_seconds()
         self._reference: np.ndarray | None = None  # features of the real half the metric compares to
 
     def simulations_per_generation(self) -> int:
@@ -173,7 +173,8 @@ class GANExperiment:
         overran by them: 30 s asked, 94 s taken on a CPU at 64x64): the metrics' classifier is
         trained now (it would be at the end), and generating and embedding a few images, scaled to
         ``evaluation.samples`` generated and the real images embedded, gives the rest (with 2 s for
-        the C2ST and the plots). Measured once, on the first call; 0 without image metrics."""
+        the C2ST and the plots). Measured once, when the experiment is built with a time budget
+        (before the budget's clock starts); 0 without image metrics."""
         from turinglearn.gan.metrics import embed
 
         samples = self.config.evaluation.samples
@@ -259,8 +260,7 @@ class GANExperiment:
         """generator.pt: the measured generator (the best, in population mode) with what rebuilds it,
         for :func:`turinglearn.gan.load_generator`."""
         learner = self.learner
-        g = learner.G[learner.best]
-        g = g.module if "module" in dir(g) else g  # unwrapped from DistributedDataParallel
+        g = learner.G[learner.best]  # the plain module (DDP and compilation wrap the step, not G)
         buf = io.BytesIO()
         torch.save(
             {

@@ -182,12 +182,13 @@ def stop_on_signals(checkpointer: Checkpointer, enabled: bool | None):
     (the last generation's checkpoint is written: the final evaluation is run again on resume).
     ``enabled`` None (the Python API's default): SIGTERM alone, where it would otherwise kill
     the process (its default handler) and the run writes a directory (a batch system's time
-    limit lost up to ``checkpoint_every`` generations); Ctrl-C stays Python's KeyboardInterrupt."""
+    limit lost up to ``checkpoint_every`` generations), and not under torchrun; Ctrl-C stays
+    Python's KeyboardInterrupt."""
     import signal
 
-    if enabled is None:
+    if enabled is None:  # not under torchrun, whose other processes (no run directory) would die at once
         own = checkpointer.run is not None and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
-        signals = (signal.SIGTERM,) if own else ()
+        signals = (signal.SIGTERM,) if own and not checkpointer.experiment.distributed else ()
     else:
         signals = (signal.SIGINT, signal.SIGTERM) if enabled else ()
     if not signals or threading.current_thread() is not threading.main_thread():

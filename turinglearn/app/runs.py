@@ -86,7 +86,7 @@ def atomic_write(path: Path, data: bytes | str) -> None:
 def remove_temporaries(run_dir: Path) -> None:
     """Remove what :func:`atomic_write` left half-written in ``run_dir`` and its checkpoints when its
     process was killed (``kill -9`` while a checkpoint was written): call it holding the run's lock."""
-    for folder in (Path(run_dir), Path(run_dir) / "checkpoints"):
+    for folder in (Path(run_dir), Path(run_dir) / "checkpoints", Path(run_dir) / "samples"):
         for tmp in folder.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
 

@@ -103,8 +103,8 @@ class SwarmExperiment:
             recorded = isinstance(system, RecordedSystem)
             raise ConfigError(
                 f"{ev.c2st_schedule!r} drives an interactive system; "
-                + ("a recording cannot be stimulated: its tests run the simulator under the passive schedule "
-                   if recorded else "this one takes no stimuli ")
+                + ("a recording cannot be stimulated anew: its tests run the simulator under the stimuli it "
+                   "recorded, or the passive schedule " if recorded else "this one takes no stimuli ")
                 + "(use 'auto' or 'passive')",
                 "evaluation.c2st_schedule",
             )  # fmt: skip
@@ -203,13 +203,18 @@ class SwarmExperiment:
 
     def load_state_dict(self, state: dict) -> None:
         ran, now = state.get("family"), self._family()  # checkpoints before it kept none
-        differ = [k for k in now if ran is not None and not np.array_equal(np.asarray(ran[k], dtype=object), np.asarray(now[k], dtype=object))]
+        differ = [k for k in now if ran is not None and not _same_entry(ran[k], now[k])]
         if differ:
             shown = "; ".join(f"{k} = {now[k]}, the run's is {ran[k]}" for k in differ)
+            recorded = isinstance(self.learner.system, RecordedSystem)
+            why = (
+                "the recording's truth changed since the run began; give the run's recording"
+                if differ == ["truth"] and recorded
+                else "the simulator's module changed since the run began; restore it"
+            )
             raise ConfigError(
-                f"the model family differs from the run's: {shown} (the simulator's module changed since the run "
-                "began); restore it to resume, or start a new run",
-                "environment",
+                f"the model family differs from the run's: {shown} ({why} to resume, or start a new run)",
+                "data" if differ == ["truth"] and recorded else "environment",
             )
         self.learner.load_state_dict(state["learner"])
         if self.probes is not None and state["probes"] is not None:
@@ -478,3 +483,12 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
         iv["test"], iv["spread"] = [iv["lo"], iv["hi"]], [float(lo[j]), float(hi[j])]
         iv["lo"], iv["hi"] = min(iv["lo"], float(lo[j])), max(iv["hi"], float(hi[j]))
         iv["width"] = (iv["hi"] - iv["lo"]) / ranges[j] if ranges[j] > 0 else 0.0
+
+
+def _same_entry(a, b) -> bool:
+    """Two entries of a checkpoint's model family (names, or bounds and truth as numbers; None: no
+    truth) alike, NaN equal to NaN."""
+    if a is None or b is None or isinstance(a[0] if len(a) else 0.0, str):
+        return a == b
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))

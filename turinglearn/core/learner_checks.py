@@ -137,7 +137,8 @@ def check_asked(learner, theta: np.ndarray | None, weights: np.ndarray) -> None:
 
 
 def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, shown: np.ndarray, generation: int) -> None:
-    """The judges' outputs [J, S] on a generation's samples must be numbers: a NaN output comes
+    """The judges' outputs [J, S] on a generation's samples must be numbers in [0, 1] (an
+    interrogator of one's own that returned logits ran on): a NaN output comes
     from a sample whose features were not finite (a simulator that returns NaN or inf for some
     parameter values), which every judge would otherwise call counterfeit, so that those models
     scored 0 and the search silently left their region. A ValueError names the models' rows
@@ -145,6 +146,13 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     showed beside it) or the system's samples (``genuine`` [S]); NaN on every sample of some
     judges while the others judge them is the judges' own."""
     nan = np.isnan(outputs)  # [J, S]: every generation, on the judges' own dtype (no copy to float64)
+    if not nan.all():  # interrogators' outputs too, which judge_checked does not see
+        lo, hi = np.nanmin(outputs), np.nanmax(outputs)
+        if lo < 0 or hi > 1:
+            raise ValueError(
+                f"generation {generation}: the judges' outputs lie outside [0, 1] (min {lo:.4g}, max {hi:.4g}): an "
+                "output is how genuine a sample looks, > 0.5 genuine; squash scores with a sigmoid, 1 / (1 + exp(-z))"
+            )
     if not nan.any():
         return
     judges = np.flatnonzero(nan.all(axis=1))

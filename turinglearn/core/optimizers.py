@@ -126,23 +126,24 @@ class ESConfig:
 
 
 def _bounds(lower, upper, n: int) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """An ES's bounds as float arrays [n] (None: unbounded), or a ValueError naming what is wrong
-    (a shape, a bound not finite, lower not below upper) instead of numpy's 'high - low < 0'."""
-    if lower is None or upper is None:
-        if lower is not None or upper is not None:
-            raise ValueError("give both lower and upper bounds, or neither")
-        return None, None
+    """An ES's bounds as float arrays [n] (None: unbounded on that side, the start drawn from
+    ``init_low`` / ``init_high`` there), or a ValueError naming what is wrong (a shape, a bound
+    not finite, lower not below upper) instead of numpy's 'high - low < 0'."""
     out = []
     for name, b in (("lower", lower), ("upper", upper)):
+        if b is None:
+            out.append(None)
+            continue
         b = np.asarray(b, dtype=float)
         if b.shape not in ((), (n,)):
             raise ValueError(f"{name} has shape {b.shape}; expected ({n},), one bound per parameter, or a number")
         if not np.isfinite(b).all():
             raise ValueError(f"{name} must be finite numbers, got {b.tolist()}")
         out.append(np.broadcast_to(b, (n,)).copy() if b.shape else b)
-    bad = np.flatnonzero(np.broadcast_to(out[0] >= out[1], (n,)))
-    if len(bad):
-        raise ValueError(f"every lower bound must be below its upper bound; not so in columns {bad.tolist()}")
+    if out[0] is not None and out[1] is not None:
+        bad = np.flatnonzero(np.broadcast_to(out[0] >= out[1], (n,)))
+        if len(bad):
+            raise ValueError(f"every lower bound must be below its upper bound; not so in columns {bad.tolist()}")
     return out[0], out[1]
 
 

@@ -19,6 +19,9 @@ Modules (torch is imported by these, never by :mod:`turinglearn` itself):
 
 from __future__ import annotations
 
+#: the trained generator in a GAN run's directory (written when the run finishes)
+GENERATOR_FILE = "generator.pt"
+
 
 def load_generator(run_dir, device: str = "cpu"):
     """The trained generator of a finished GAN run directory (its ``generator.pt``; in population
@@ -36,7 +39,7 @@ def load_generator(run_dir, device: str = "cpu"):
     from turinglearn.errors import RunDirError
     from turinglearn.gan.nets import Generator
 
-    path = Path(run_dir) / "generator.pt"
+    path = Path(run_dir) / GENERATOR_FILE
     if not path.is_file():
         raise RunDirError(
             f"{path} does not exist: a GAN run writes it when it finishes (resume an unfinished run, "

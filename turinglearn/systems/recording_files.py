@@ -24,6 +24,7 @@ import csv
 import io
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ import numpy as np
 from turinglearn.errors import ConfigError, TuringLearnError
 
 SUFFIXES = (".csv", ".npz", ".parquet")
+_STIMULUS = re.compile(r"stimulus_\d+")  # a column of the stimuli applied (stimulus_columns)
 ID, STEP = "individual", "step"
 
 
@@ -267,7 +269,7 @@ def read_recording(
             parts.append(f"lacks column(s) {', '.join(map(repr, missing))}")
         if extra:
             index = [c for c in extra if c == "" or c.startswith("Unnamed")]  # pandas' index, written along
-            stimuli = [c for c in extra if c.startswith("stimulus_")]
+            stimuli = [c for c in extra if _STIMULUS.fullmatch(c)]
             applied_hint = (
                 f" (stimuli applied: this simulator takes {len(applied)}, {', '.join(applied)})" if applied
                 else " (stimuli applied: this simulator takes none; an interactive one declares a stimulus_space)"
@@ -277,7 +279,7 @@ def read_recording(
                 + (" (a table's index: write it with index=False)" if index else "")
                 + (applied_hint if stimuli else "")
             )
-        n_feat = len([c for c in cols if c not in (ID, STEP) and not c.startswith("stimulus_")])
+        n_feat = len([c for c in cols if c not in (ID, STEP) and not _STIMULUS.fullmatch(c)])
         raise ConfigError(
             f"recording {str(path)!r} {' and '.join(parts)}: it has {n_feat} feature column(s), the environment "
             f"has {len(names)} ({', '.join(names)}); the schema is: {schema}",
