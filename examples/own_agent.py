@@ -79,7 +79,6 @@ SETTINGS = {
     "generations": 150,
     "models.population": 40,
     "models.parents": 20,
-    "models.sigma_init": 0.3,
     "discriminators.population": 40,
     "discriminators.parents": 20,
     "learner.genuine_trials": 40,

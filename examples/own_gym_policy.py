@@ -77,7 +77,6 @@ SETTINGS = {
     "generations": 300,
     "models.population": 50,
     "models.parents": 25,
-    "models.sigma_max": 2.0,  # kp's range is 10: larger steps than the preset's cap of 1 (ranges of 1)
     "discriminators.population": 50,
     "discriminators.parents": 25,
     "learner.genuine_trials": 40,

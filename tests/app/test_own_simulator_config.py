@@ -178,3 +178,31 @@ def test_a_settings_class_of_ones_own_may_use_bare_tuples_and_optionals_and_name
         build_dataclass(Settings, {"table": [1, 2]}, "environment.")
     assert str(e.value).startswith("environment.table: cannot be set from a config: its field is annotated ndarray")
     assert "tuple[float, ...]" in str(e.value)
+
+
+def test_the_own_system_preset_steps_in_each_parameters_range(recwarn):
+    """A parameter spanning 0.002 beside one spanning 0.5: under the preset's former absolute step
+    sizes (1, floor 0.01, five times the small range) the gain ended 14-37 % of its range off; in
+    each parameter's range (the preset's sigma_scale) both come within 2 %. Absolute steps over
+    ranges so far apart are warned of."""
+    from helpers import load_example
+
+    from turinglearn.families.parametric import BoxFamily
+
+    module = load_example("own_swarm")
+
+    class Tiny(module.DriftSwarm):  # the noise in units a hundred times smaller
+        model_family = BoxFamily(("gain", "noise"), lower=(0.0, 0.0), upper=(0.5, 0.002))
+        truth = np.array([0.2, 0.0005])
+
+        def rollout(self, params, rng, *, record=False):
+            p = np.array(params, float)
+            p[..., 1] *= 100
+            return super().rollout(p, rng, record=record)
+
+    settings = {**module.SETTINGS, "generations": 150, "evaluation.average_last": 75, "evaluation.c2st_trials": 0}
+    result = turinglearn.learn(simulator=Tiny(), overrides=settings)
+    assert (np.abs(result.inferred - result.truth) / np.array([0.5, 0.002]) < 0.02).all(), result.inferred
+    assert not [w for w in recwarn if "apart" in str(w.message)]
+    with pytest.warns(UserWarning, match=r"the parameters' ranges lie 250x apart \(gain spans 0.5, noise 0.002\)"):
+        turinglearn.learn(simulator=Tiny(), generations=1, overrides={**settings, "models.sigma_scale": "absolute"})

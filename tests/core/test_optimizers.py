@@ -325,3 +325,21 @@ def test_bad_bounds_are_named(lower, upper, message):
     'Range exceeds valid bounds')."""
     with pytest.raises(ValueError, match=message):
         SelfAdaptiveES(2, ESConfig(population=4, parents=2), np.random.default_rng(0), lower, upper)
+
+
+def test_step_sizes_in_each_parameters_range():
+    """sigma_scale = "range": sigma_init, sigma_min and sigma_max are fractions of each range, so a
+    parameter spanning 0.002 and one spanning 50 each get steps of their size."""
+    lower, upper = np.array([0.0, 0.0]), np.array([50.0, 0.002])
+    cfg = ESConfig(population=20, parents=10, sigma_scale="range", sigma_init=0.3, sigma_min=0.005, sigma_max=0.5)
+    es = SelfAdaptiveES(2, cfg, np.random.default_rng(0), lower, upper)
+    np.testing.assert_allclose(es.sigma, np.broadcast_to([15.0, 0.0006], (20, 2)))
+    rng = np.random.default_rng(1)
+    for _ in range(30):
+        es.tell(rng.normal(size=20))
+        assert (es.sigma >= 0.005 * upper - 1e-15).all() and (es.sigma <= 0.5 * upper + 1e-15).all()
+    assert (es.ask() >= lower).all() and (es.ask() <= upper).all()
+    with pytest.raises(ConfigError, match="sigma_scale: 'range' measures step sizes in each parameter's range"):
+        SelfAdaptiveES(2, cfg, np.random.default_rng(0))
+    with pytest.raises(ConfigError, match=r"sigma_scale: choose absolute or range, got 'log'"):
+        ESConfig(sigma_scale="log")

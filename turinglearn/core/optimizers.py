@@ -21,6 +21,8 @@ from turinglearn.errors import ConfigError, check_at_least
 BOUNDS = ("clip", "reflect")
 #: how an offspring's values come from its parents (:attr:`ESConfig.recombination`)
 RECOMBINATIONS = ("discrete", "intermediate", "global")
+#: the units of the ES's step sizes (ESConfig.sigma_scale)
+SIGMA_SCALES = ("absolute", "range")
 
 
 def reflect(x: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -80,7 +82,11 @@ class ESConfig:
     parents share and cancels what selection picked up by chance, so under a noisy fitness the
     population is held together around where selection points (genetic repair: Beyer 1995;
     under noise, Arnold & Beyer 2002) instead of spreading across every value the fitness
-    cannot tell apart (docs/concepts.md, "Memory").
+    cannot tell apart (docs/concepts.md, "Memory");
+    sigma_scale: the units of ``sigma_init``, ``sigma_min`` and ``sigma_max``: ``absolute`` (the
+    papers': the parameters' own units, which suit ranges of order 1) or ``range``, fractions
+    of each parameter's range (upper - lower; needs bounds), so parameters in units far apart
+    (a speed in cm/s beside a gain of 0-4) each get steps of their own size.
     """
 
     population: int = 100
@@ -93,6 +99,7 @@ class ESConfig:
     bounds: str = "clip"
     threshold: float = 0.0
     recombination: str = "discrete"
+    sigma_scale: str = "absolute"
 
     def __post_init__(self):
         check_at_least(self, population=2)
@@ -119,6 +126,8 @@ class ESConfig:
             raise ConfigError(f"must be a fitness margin >= 0, got {self.threshold}", "threshold")
         if self.bounds not in BOUNDS:
             raise ConfigError(f"choose {' or '.join(BOUNDS)}, got {self.bounds!r}", "bounds")
+        if self.sigma_scale not in SIGMA_SCALES:
+            raise ConfigError(f"choose {' or '.join(SIGMA_SCALES)}, got {self.sigma_scale!r}", "sigma_scale")
         if self.recombination not in RECOMBINATIONS:
             raise ConfigError(
                 f"choose one of {', '.join(RECOMBINATIONS)}, got {self.recombination!r}", "recombination"
@@ -175,7 +184,12 @@ class SelfAdaptiveES:
         lo = self.lower if self.lower is not None else config.init_low
         hi = self.upper if self.upper is not None else config.init_high
         self.x = rng.uniform(lo, hi, size=(config.population, n))
-        self.sigma = np.full((config.population, n), config.sigma_init)
+        self.unit = np.ones(n)  # sigma's unit per parameter: 1, or its range (sigma_scale = "range")
+        if config.sigma_scale == "range":
+            if self.lower is None or self.upper is None:
+                raise ConfigError("'range' measures step sizes in each parameter's range, and these have no bounds", "sigma_scale")
+            self.unit = np.broadcast_to(self.upper - self.lower, (n,)).astype(float)
+        self.sigma = np.full((config.population, n), config.sigma_init) * self.unit
         self.fitness: np.ndarray | None = None  # [P] of the last evaluated population
         self.selected: np.ndarray | None = None  # [mu] rows of it kept as parents
         self.generation = 0
@@ -207,7 +221,7 @@ class SelfAdaptiveES:
         s = (ps[a] + ps[b]) / 2  # intermediate recombination of step sizes
         tau0, tau = 1 / math.sqrt(2 * n), 1 / math.sqrt(2 * math.sqrt(n))
         s = s * np.exp(tau0 * rng.standard_normal((lam, 1)) + tau * rng.standard_normal((lam, n)))
-        s = np.clip(s, cfg.sigma_min, cfg.sigma_max)
+        s = np.clip(s, cfg.sigma_min * self.unit, cfg.sigma_max * self.unit)
         x = x + s * rng.standard_normal((lam, n))
         if self.lower is not None:
             x = (
