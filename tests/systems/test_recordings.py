@@ -590,3 +590,26 @@ def test_record_writes_a_known_truth_under_protocols_of_ones_own(tmp_path):
     np.testing.assert_array_equal(rec.x[..., 1], u[..., 0])  # the integrator reports what it received
     with pytest.raises(ConfigError, match=r"schedules must be \[trials, T, k\] = \[5, 40, 1\] for this simulator"):
         record(out=tmp_path / "s.csv", simulator=sim, trials=5, schedules=u[:, :10])
+
+
+def test_a_folder_of_files_is_one_recording(tmp_path):
+    """A lab's export, one CSV a trial, was refused ('does not exist; give the path of a
+    .csv/.npz/.parquet file'): a folder is read as one recording, its individuals numbered anew."""
+    from turinglearn.systems.recording_files import read_recording, write_recording
+
+    _, sim, _ = _stimulated_recording(tmp_path, n=2)
+    rng = np.random.default_rng(0)
+    x, u = rng.normal(size=(6, sim.config.steps, 2)) * 0.1, rng.integers(0, 2, (6, sim.config.steps, 1)).astype(float)
+    folder = tmp_path / "trials"
+    for i in range(3):  # every file's individuals are 0 and 1
+        write_recording(folder / f"trial{i}.csv", x[2 * i : 2 * i + 2], sim.feature_names, stimulus=u[2 * i : 2 * i + 2])
+    rec = read_recording(folder, sim.feature_names, sim.config.steps, None, sim.stimulus_space)
+    np.testing.assert_allclose(rec.x, x)
+    np.testing.assert_array_equal(rec.stimulus, u)
+    assert rec.ids.tolist() == list(range(6))
+    write_recording(folder / "trial3.csv", x[:2], sim.feature_names)  # without the stimuli applied
+    with pytest.raises(ConfigError, match=r"trial3.csv has no stimulus columns, trial0.csv has: every file must carry"):
+        read_recording(folder, sim.feature_names, sim.config.steps, None, sim.stimulus_space)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ConfigError, match=r"holds no .csv/.npz/.parquet files"):
+        read_recording(tmp_path / "empty", sim.feature_names)

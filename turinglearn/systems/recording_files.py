@@ -12,7 +12,8 @@ unusable is one ConfigError) and writing them (whole, or not at all).
 
 Files: ``.csv`` (a header row with the column names), ``.npz`` (one 1-D array per column, all
 of the same length; an optional array ``truth`` [d] records the parameters that produced the
-data, when known, so runs report their error), ``.parquet`` (needs ``pyarrow``). ``T`` must
+data, when known, so runs report their error), ``.parquet`` (needs ``pyarrow``), or a folder of
+such files, read as one recording (one file a trial or an animal, as labs export them). ``T`` must
 equal the environment's ``steps``; values must lie in the simulator's declared
 ``feature_space`` where it declares one.
 """
@@ -243,9 +244,13 @@ def read_recording(
     stimuli applied, columns ``stimulus_0 .. stimulus_{k-1}``, inside it.
     Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
     path = Path(path)
+    if path.is_dir():
+        return _read_folder(path, feature_names, steps, feature_space, stimulus_space)
     if not path.is_file():
         raise ConfigError(
-            f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file", "data"
+            f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file, or a folder of "
+            "them",
+            "data",
         )
     cols, truth = _read_columns(path)
     names = tuple(feature_names)
@@ -357,6 +362,35 @@ def read_recording(
             )
     _check_learnable(x, path)
     return Recording(x, uniq, names, truth, stimulus)
+
+
+def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_space) -> Recording:
+    """A folder of recording files (one a trial, an animal or a day, as a lab exports them), each
+    read as :func:`read_recording` reads one, as one recording: their individuals in the files'
+    order (sorted by name), numbered anew (ids repeat across files); the files must all carry the
+    stimuli applied or none, and agree on the truth where they give one."""
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in SUFFIXES and not f.name.startswith("."))
+    if not files:
+        raise ConfigError(
+            f"recording folder {str(folder)!r} holds no {'/'.join(SUFFIXES)} files; give a folder of recording files "
+            "or one file",
+            "data",
+        )
+    recs = [read_recording(f, feature_names, steps, feature_space, stimulus_space) for f in files]
+    with_stimuli = [r.stimulus is not None for r in recs]
+    if any(with_stimuli) and not all(with_stimuli):
+        bare = files[with_stimuli.index(False)].name
+        raise ConfigError(
+            f"recording folder {str(folder)!r}: {bare} has no stimulus columns, {files[with_stimuli.index(True)].name} "
+            "has: every file must carry the stimuli applied, or none",
+            "data",
+        )
+    truths = [r.truth for r in recs if r.truth is not None]
+    if any(not np.array_equal(t, truths[0]) for t in truths[1:]):
+        raise ConfigError(f"recording folder {str(folder)!r}: its files give different truths", "data")
+    x = np.concatenate([r.x for r in recs])
+    stimulus = np.concatenate([r.stimulus for r in recs]) if all(with_stimuli) else None
+    return Recording(x, np.arange(len(x)), recs[0].feature_names, truths[0] if truths else None, stimulus)
 
 
 def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndarray:
