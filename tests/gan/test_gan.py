@@ -630,6 +630,14 @@ def test_the_trained_generator_comes_out_of_the_run_directory(tmp_path):
     torch.testing.assert_close(mine, result.learner.generate(8, 3), rtol=0, atol=1e-6)  # the one measured
     best = result.summary()["best_generator"]
     assert torch.equal(g.state_dict()["net.0.weight"], result.learner.G[best].state_dict()["net.0.weight"])
+    # the final ranking copies nothing: the last checkpoint's networks are the ones ranked and measured
+    from turinglearn.app import checkpoint
+
+    _, state = checkpoint.latest(tmp_path / "run")
+    assert np.array_equal(state["learner"]["generators"][best]["net.0.weight"], g.state_dict()["net.0.weight"].numpy())
+    f_g, _ = result.learner.last_selection  # the mean over RANK_DRAWS batches: not one batch's 0/1 fractions
+    fits = [population_fitness(result.learner.judge_all(draw=k), 8, 2, current=2)[0] for k in range(8)]
+    np.testing.assert_allclose(f_g, np.mean(fits, axis=0))
     with pytest.raises(RunDirError) as e:  # a GAN's convergence rule never ran: no advice to turn it off
         turinglearn.resume(tmp_path / "run")
     assert str(e.value).endswith("config.toml --generations N`")

@@ -306,7 +306,7 @@ class GANExperiment:
                     config=config, history={}, seconds=seconds, learner=learner, measured=measured
                 )
         if learner.P > 1:
-            learner.select()  # final ranking: the best generator is the one measured
+            learner.rank()  # final ranking over several batches: the best generator is the one measured
         measured = self._facts(seconds)
         if learner.dist.active:
             measured["replicas_in_sync"] = in_sync

@@ -49,6 +49,8 @@ from turinglearn.gan.population import population_fitness, truncation
 from turinglearn.gan.state import NetworkArchive, ReplayBuffer, batch_stats, copy_into, to_numpy, to_tensors
 
 WARMUP_STEPS = 3  # eager steps before capture: optimiser state, cuDNN algorithm choice, compilation
+#: batches the final ranking of a population averages its fitness over (:meth:`GANLearner.rank`)
+RANK_DRAWS = 8
 
 
 def torch_seed(seed: int, name: str, *index: int) -> int:
@@ -315,14 +317,14 @@ class GANLearner(GenerationLoop):
     # --- population: judgement of every generator by every discriminator, selection -----------
 
     @torch.no_grad()
-    def judge_all(self, n: int | None = None) -> np.ndarray:
+    def judge_all(self, n: int | None = None, draw: int = 0) -> np.ndarray:
         """Every discriminator judges ``n`` genuine images and ``n`` samples of every generator
-        (fresh, from the evaluation stream), and so does the hall of fame: judged
-        [P + H', n + P n], True = judged genuine (rows P on: the archived discriminators)."""
+        (fresh, from the evaluation stream; ``draw`` k > 0 another batch of the same generation),
+        and so does the hall of fame: judged [P + H', n + P n], True = judged genuine (rows P on:
+        the archived discriminators)."""
         n = n or self.batch
-        gen = torch.Generator(self.device).manual_seed(
-            torch_seed(self.config.seed, "evaluation", 3, self.generation)
-        )
+        index = (3, self.generation) if draw == 0 else (3, self.generation, draw)
+        gen = torch.Generator(self.device).manual_seed(torch_seed(self.config.seed, "evaluation", *index))
         idx = torch.randint(len(self.data), (n,), generator=gen, device=self.device)
         z = torch.randn((self.P, n, self.latent), generator=gen, device=self.device)
         x = [self.data[idx]]
@@ -335,6 +337,17 @@ class GANLearner(GenerationLoop):
             with batch_stats(d), self._autocast():  # judged per block of n, as in training
                 judged.append(torch.cat([d(b) for b in samples.split(n)]) > 0)
         return torch.stack(judged).cpu().numpy()
+
+    def rank(self, draws: int = RANK_DRAWS) -> tuple[np.ndarray, np.ndarray]:
+        """The final ranking of a population: both populations' fitness averaged over ``draws``
+        fresh batches (one batch's is mostly its draw, and ties pick the first), the fittest
+        generator the best; nothing is copied, so the last checkpoint's networks are the ones
+        ranked. Returns the fitness (generators [P], discriminators [P])."""
+        fits = [population_fitness(self.judge_all(draw=k), self.batch, self.P, current=self.P) for k in range(draws)]
+        f_g, f_d = (np.mean([f[i] for f in fits], axis=0) for i in (0, 1))
+        self.best = int(np.argmax(f_g))
+        self.last_selection = (f_g, f_d)
+        return f_g, f_d
 
     def select(self) -> tuple[np.ndarray, np.ndarray]:
         """Turing Learning selection: fitness of both populations from :meth:`judge_all`, then
