@@ -168,3 +168,17 @@ def test_a_marginal_rejection_is_told_from_several_parameters_off():
     two = [{"parameter": "a", "value": 0.1, "accuracy": 0.5, "accepted": True},
            {"parameter": "b", "value": 2.0, "accuracy": 0.52, "accepted": True}]  # fmt: skip
     assert "one parameter may be making up for another's error" in eases_line({**test, "accuracy": 0.6, "eases": two})
+
+
+def test_a_sweep_counts_the_held_out_tests_rejections():
+    """A newcomer comparing two hypotheses over seeds had to parse every run's report to count
+    how often the test rejected each: the sweep's table says it, beside the chance count."""
+    from turinglearn.app.sweep import verdicts
+
+    rows = [{"task": "crw", "learner": "turing", "rejected": r, "level": 0.9} for r in (True, False, True, True, True)]
+    rows.append({"task": "crw", "learner": "turing", "rejected": None})  # no test in this run: not counted
+    assert verdicts(rows) == (
+        "crw, turing: the held-out test rejected the estimate in 4 of 5 runs (a model as good as the system: "
+        "about 10% of runs by chance)\n"
+    )
+    assert verdicts([{"task": "x", "learner": "metric-sse", "rejected": None}]) == ""

@@ -133,7 +133,8 @@ def eases_line(test: dict) -> str:
             )
         return (
             "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
-            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them)"
+            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them), "
+            "or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
         )
     parts = [
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"

@@ -75,4 +75,7 @@ def record(
     rng = stream(cfg.seed if seed is None else seed, "recording")
     feats = simulate_models(sim, np.tile(sim.truth, (trials, 1)), rng, schedules)  # [trials, r, T, F]
     x = feats.reshape(-1, *feats.shape[2:])
-    return write_recording(out, x, sim.feature_names, truth=sim.truth, overwrite=overwrite, stimulus=schedules)
+    return write_recording(
+        out, x, sim.feature_names, truth=sim.truth, overwrite=overwrite, stimulus=schedules,
+        truth_names=sim.model_family.names,
+    )  # fmt: skip

@@ -43,6 +43,8 @@ def result_row(summary: dict) -> dict:
         "behaviour": summary.get("behaviour"),
         "seconds": summary["seconds"],
         "stopped": summary.get("stopped"),  # {rule, generation} when a stopping rule ended the run
+        "rejected": (summary.get("test") or {}).get("rejected"),  # the held-out test's verdict (None: not run)
+        "level": (summary.get("test") or {}).get("level"),
     }
 
 
@@ -97,7 +99,7 @@ def run_sweep(
     with make_backend(dataclasses.replace(execution, timeout=0.0), log=log) as backend:
         results = backend.map(_one_seed, tasks)
     write_json(out / "results.json", results)
-    text = table(results) + "\n" + spread_table(results)
+    text = table(results) + "\n" + spread_table(results) + verdicts(results)
     stopped = [r["seed"] for r in results if (r.get("stopped") or {}).get("rule") in BUDGETS]
     if stopped:
         text += (
@@ -107,6 +109,23 @@ def run_sweep(
     atomic_write(out / "table.md", text + "\n")
     box_plot(results, out / "errors.png")
     return text
+
+
+def verdicts(results: Sequence[dict]) -> str:
+    """One line per task and learner: how many runs' estimates the held-out test rejected, beside
+    how many a model as good as the system would have rejected by chance at its level (the count
+    that tells a model that cannot express the system from bad luck); '' where no test ran."""
+    lines = []
+    for task in dict.fromkeys(r["task"] for r in results):
+        for learner in dict.fromkeys(r["learner"] for r in results if r["task"] == task):
+            mine = [r for r in results if r["task"] == task and r["learner"] == learner and r.get("rejected") is not None]
+            if mine:
+                level = mine[0].get("level") or 0.9
+                lines.append(
+                    f"{task}, {learner}: the held-out test rejected the estimate in {sum(r['rejected'] for r in mine)} "
+                    f"of {len(mine)} runs (a model as good as the system: about {1 - level:.0%} of runs by chance)"
+                )
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _median(values) -> float:

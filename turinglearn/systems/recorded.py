@@ -128,6 +128,14 @@ class RecordedSystem:
         self.truth = recording.truth
         # policies and programs are compared in the space they report in (the effective controller)
         space = self.model_family.reported if "reported" in dir(self.model_family) else self.model_family
+        named = recording.truth_names
+        if self.truth is not None and named is not None and tuple(named) != tuple(space.names):
+            warn(
+                f"the recording's truth is of the parameters ({', '.join(named)}), not of this model family's "
+                f"({', '.join(space.names)}): it is another model's, so no error is reported against it (comparing "
+                "hypotheses: docs/concepts.md, 'Comparing hypotheses')"
+            )
+            self.truth = None
         if self.truth is not None and len(self.truth) != space.n_params:
             raise ConfigError(
                 f"the recording's truth has {len(self.truth)} values; the model family has "

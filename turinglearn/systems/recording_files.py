@@ -12,7 +12,8 @@ unusable is one ConfigError) and writing them (whole, or not at all).
 
 Files: ``.csv`` (a header row with the column names), ``.npz`` (one 1-D array per column, all
 of the same length; an optional array ``truth`` [d] records the parameters that produced the
-data, when known, so runs report their error), ``.parquet`` (needs ``pyarrow``), or a folder of
+data, when known, so runs report their error, and ``truth_names`` [d] names them, so that a
+model of other parameters is not scored against it), ``.parquet`` (needs ``pyarrow``), or a folder of
 such files, read as one recording (one file a trial or an animal, as labs export them). ``T`` must
 equal the environment's ``steps``; values must lie in the simulator's declared
 ``feature_space`` where it declares one.
@@ -41,14 +42,29 @@ ID, STEP = "individual", "step"
 
 @dataclass(frozen=True)
 class Recording:
-    """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None, and the stimuli
-    applied to each individual [N, T, k] (an interactive system's, where the file has them) or None."""
+    """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None (and the names of
+    the parameters it is of, where the file gives them: ``truth_names``), and the stimuli applied
+    to each individual [N, T, k] (an interactive system's, where the file has them) or None."""
 
     x: np.ndarray
     ids: np.ndarray
     feature_names: tuple[str, ...]
     truth: np.ndarray | None = None
     stimulus: np.ndarray | None = None
+    truth_names: tuple[str, ...] | None = None
+
+
+#: the .npz array naming the parameters of its ``truth`` (a truth is of one model family's parameters)
+TRUTH_NAMES = "truth_names"
+
+
+class _NamedTruth(np.ndarray):
+    """A truth read with its parameters' names (``names``), until it is put in a :class:`Recording`."""
+
+    def __new__(cls, values, names):
+        out = np.asarray(values, float).view(cls)
+        out.names = names
+        return out
 
 
 def stimulus_columns(k: int) -> tuple[str, ...]:
@@ -118,6 +134,7 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
     if suffix == ".npz":
         cols = _read_npz(path)
         truth = cols.pop("truth", None)
+        names = cols.pop(TRUTH_NAMES, None)
         for name, a in cols.items():
             if a.ndim != 1:
                 raise ConfigError(
@@ -135,6 +152,15 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
                     "give the true parameters, or leave the truth out",
                     "data",
                 )
+        if names is not None:
+            names = tuple(str(n) for n in np.asarray(names).ravel())
+            if truth is None or len(names) != len(truth) or np.asarray(names).dtype.kind != "U":
+                raise ConfigError(
+                    f"recording {str(path)!r}: its {TRUTH_NAMES} must name each value of its truth (strings, "
+                    f"{0 if truth is None else len(truth)} of them), got {list(names)[:8]}",
+                    "data",
+                )
+            truth = _NamedTruth(truth, names)
         return cols, truth
     if suffix == ".csv":
         try:
@@ -361,7 +387,9 @@ def read_recording(
                 "data",
             )
     _check_learnable(x, path)
-    return Recording(x, uniq, names, truth, stimulus)
+    truth_names = truth.names if isinstance(truth, _NamedTruth) else None
+    truth = None if truth is None else np.asarray(truth, float).view(np.ndarray)
+    return Recording(x, uniq, names, truth, stimulus, truth_names)
 
 
 def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_space) -> Recording:
@@ -385,12 +413,13 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "has: every file must carry the stimuli applied, or none",
             "data",
         )
-    truths = [r.truth for r in recs if r.truth is not None]
-    if any(not np.array_equal(t, truths[0]) for t in truths[1:]):
+    truths = [(r.truth, r.truth_names) for r in recs if r.truth is not None]
+    if any(not np.array_equal(t, truths[0][0]) or n != truths[0][1] for t, n in truths[1:]):
         raise ConfigError(f"recording folder {str(folder)!r}: its files give different truths", "data")
     x = np.concatenate([r.x for r in recs])
     stimulus = np.concatenate([r.stimulus for r in recs]) if all(with_stimuli) else None
-    return Recording(x, np.arange(len(x)), recs[0].feature_names, truths[0] if truths else None, stimulus)
+    truth, truth_names = truths[0] if truths else (None, None)
+    return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names)
 
 
 def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndarray:
@@ -444,12 +473,19 @@ def _check_learnable(x: np.ndarray, path: Path) -> None:
 
 
 def write_recording(
-    path: str | Path, x: np.ndarray, feature_names, truth=None, overwrite: bool = True, stimulus=None
+    path: str | Path,
+    x: np.ndarray,
+    feature_names,
+    truth=None,
+    overwrite: bool = True,
+    stimulus=None,
+    truth_names=None,
 ) -> Path:
     """Write trajectories x [N, T, F] in the schema (suffix: .npz, .csv or .parquet), whole or
     not at all (a temporary file, renamed); ``stimulus`` [N, T, k]: the stimuli applied to each
-    individual (columns ``stimulus_0 ..``). File-system problems are one-line errors; with
-    ``overwrite=False`` an existing file is refused."""
+    individual (columns ``stimulus_0 ..``); ``truth_names``: the parameters the truth is of (.npz,
+    beside ``truth``), so that a model of other parameters is not scored against it.
+    File-system problems are one-line errors; with ``overwrite=False`` an existing file is refused."""
     path = Path(path)
     x = np.asarray(x, dtype=float)
     n, t, f = x.shape
@@ -487,6 +523,8 @@ def write_recording(
         with os.fdopen(fd, "wb") as fh:
             if suffix == ".npz":
                 extra = {} if truth is None else {"truth": np.asarray(truth, float)}
+                if truth is not None and truth_names is not None:
+                    extra[TRUTH_NAMES] = np.asarray([str(n) for n in truth_names])
                 np.savez_compressed(fh, **cols, **extra)
             elif suffix == ".csv":
                 text = io.StringIO(newline="")
