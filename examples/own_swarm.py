@@ -92,8 +92,8 @@ class DriftSwarm:
         return out
 
 
-#: full settings (the neutral preset "own-system" plus these): about half a minute on one core.
-#: The step sizes suit parameters whose ranges are 0.5 and 0.2 (the preset's suit ranges of 1)
+#: full settings (the neutral preset "own-system" plus these): about ten seconds on one core. The
+#: preset's step sizes are fractions of each parameter's range, so they suit these ranges as they are
 SETTINGS = {
     "generations": 300,
     "models.population": 50,

@@ -182,3 +182,19 @@ def test_a_sweep_counts_the_held_out_tests_rejections():
         "about 10% of runs by chance)\n"
     )
     assert verdicts([{"task": "x", "learner": "metric-sse", "rejected": None}]) == ""
+
+
+def test_parameters_of_a_narrow_range_print_in_scientific_notation(capsys):
+    """A newcomer's SI parameters (a speed in m/s, a radius in m) all printed +0.000, their
+    errors 0.000 even where a run had ended on a bound, 32 % of the range off."""
+    from turinglearn.app.printing import print_table
+
+    summary = {
+        "parameters": ["v", "D_r"], "truth": [2e-5, 0.2], "inferred": [1.9e-6, 0.23], "abs_error": [1.81e-5, 0.03],
+        "bounds": {"lower": [1e-6, 0.01], "upper": [6e-5, 1.0]}, "generations": 1, "seconds": 1.0,
+        "interval": {"v": {"lo": 1.995e-5, "hi": 2.007e-5, "width": 0.002}, "D_r": {"lo": 0.15, "hi": 0.283, "width": 0.13}},
+    }  # fmt: skip
+    print_table(summary)
+    out = capsys.readouterr().out
+    assert "+2.000e-05 +1.900e-06  1.810e-05  [+1.995e-05, +2.007e-05]" in out
+    assert "+0.200    +0.230      0.030  [+0.150, +0.283]" in out  # a range of order 1: as before

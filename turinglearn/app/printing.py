@@ -11,6 +11,21 @@ from turinglearn.app.coevolution import CYCLING, median_read
 from turinglearn.core.assessment import IDENTIFIED_WIDTH
 from turinglearn.errors import TuringLearnWarning
 
+#: a parameter whose range is narrower than this prints in scientific notation (three decimals
+#: would show less than 1 % of it: a newcomer's SI lengths all read +0.000)
+NARROW_RANGE = 0.1
+
+
+def value_format(summary: dict, name: str) -> str:
+    """The format of parameter ``name``'s values in the printouts: three decimals, or scientific
+    notation where its range (summary.json's ``bounds``) is narrower than ``NARROW_RANGE``."""
+    bounds, names = summary.get("bounds") or {}, summary.get("parameters") or []
+    if name in names and bounds.get("lower") and bounds.get("upper"):
+        j = names.index(name)
+        if bounds["upper"][j] - bounds["lower"][j] < NARROW_RANGE:
+            return ".3e"
+    return ".3f"
+
 
 def print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
@@ -19,25 +34,28 @@ def print_table(summary: dict) -> None:
     level = f"{100 * test['level']:g} % interval" if "level" in test else "interval"
     print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}  {level:<18} held-out test")
     for i, n in enumerate(names):
-        t = f"{truth[i]:+.3f}" if truth else "-"
-        e = f"{err[i]:.3f}" if err else "-"
+        f = value_format(summary, n)
+        t = f"{truth[i]:+{f}}" if truth else "-"
+        e = f"{err[i]:{f}}" if err else "-"
         iv = intervals.get(n)
         span = (
             "not computed"
             if not iv
             else "none (told apart)"
             if iv["lo"] is None
-            else f"[{min(iv['lo'], iv['ridge']['lo']):+.3f}, {max(iv['hi'], iv['ridge']['hi']):+.3f}]"
+            else f"[{min(iv['lo'], iv['ridge']['lo']):+{f}}, {max(iv['hi'], iv['ridge']['hi']):+{f}}]"
             if iv.get("ridge")  # the slice widened along the ridge the test accepts: what the data allow
-            else f"[{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
+            else f"[{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
         )
-        print(f"{n:>16} {t:>8} {inferred[i]:>+9.3f} {e:>10}  {span:<18} {trust_flags(summary, n)}")
+        print(f"{n:>16} {t:>8} {inferred[i]:>+9{f}} {e:>10}  {span:<18} {trust_flags(summary, n)}")
     if summary.get("intervals_not_computed"):
         print(f"intervals, power and trade-offs: not computed ({summary['intervals_not_computed']})")
     if summary.get("posterior_interval"):  # a peer's own interval, beside the held-out test's above
         post, level = summary["posterior_interval"], (summary.get("posterior") or {}).get("level", 0.9)
         spans = ", ".join(
-            f"{n} [{post[n]['lo']:+.3f}, {post[n]['hi']:+.3f}]" for n in names if post.get(n) and post[n]["lo"] is not None
+            f"{n} [{post[n]['lo']:+{value_format(summary, n)}}, {post[n]['hi']:+{value_format(summary, n)}}]"
+            for n in names
+            if post.get(n) and post[n]["lo"] is not None
         )
         print(f"posterior {100 * level:g} % interval: {spans}")
     if summary.get("program"):
@@ -286,10 +304,12 @@ def trust_flags(summary: dict, name: str) -> str:
     part = iv.get("test")
     if ident and part and (iv.get("width") or 0) > IDENTIFIED_WIDTH:
         # the interval shown, wider than 'identified' allows, is the hull with the run's spread; the flag reads the test's part
-        words[0] = f"identified (by the test's own interval [{part[0]:+.3f}, {part[1]:+.3f}]; the run's spread widens the one shown)"
+        f = value_format(summary, name)
+        words[0] = f"identified (by the test's own interval [{part[0]:+{f}}, {part[1]:+{f}}]; the run's spread widens the one shown)"
     ridge = iv.get("ridge")
     if ridge and ident is not None:  # the slice understates: the test accepts it further along a ridge
-        along = f"trades off with {ridge['with']}: the interval shown spans the ridge; the slice alone [{iv['lo']:+.3f}, {iv['hi']:+.3f}]"
+        f = value_format(summary, name)
+        along = f"trades off with {ridge['with']}: the interval shown spans the ridge; the slice alone [{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
     if power and all(v.get("no_effect") for v in power.values()):

@@ -170,12 +170,6 @@ _TITLES = {
     "gym": ("A gymnasium environment run by a hidden parametric policy", "InteractiveSimulator", _GYM),
 }
 
-#: settings that fit each skeleton's parameter ranges (the preset's step sizes suit ranges of 1)
-_SETTINGS = {
-    "swarm": {"models": {"sigma_init": "0.1", "sigma_max": "0.2", "sigma_min": "0.002"}},
-    "agent": {"models": {"sigma_init": "0.3"}},
-    "gym": {"models": {"sigma_max": "2.0"}},
-}
 
 
 def _class_name(name: str) -> str:
@@ -213,24 +207,9 @@ def init(route: str, name: str, folder: str | Path = ".") -> list[Path]:
         f"# {title}: the neutral own-system preset, pointed at {name}.py (turinglearn init {route} {name}).\n"
         f"# Run from this folder: turinglearn run {name}.toml\n"
     )
-    body_toml = _set(preset.split('name = "own-system"', 1)[1], _SETTINGS[route], f"fits {name}.py's ranges")
+    body_toml = preset.split('name = "own-system"', 1)[1]  # its step sizes are in each parameter's range
     text = f'{head}name = "{name}"' + body_toml + f'\n[environment]\nid = "{env_id}"\n'
     folder.mkdir(parents=True, exist_ok=True)
     module.write_text(source, encoding="utf-8")
     toml.write_text(text, encoding="utf-8")
     return [module, toml]
-
-
-def _set(text: str, values: dict[str, dict[str, str]], why: str) -> str:
-    """The preset's text with ``values[section][key]`` in place of its own values (each line
-    then says ``why``); every key set must already be in the preset."""
-    out, section = [], ""
-    for line in text.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped.startswith("["):
-            section = stripped.strip("[]").split("]")[0]
-        key = stripped.split("=")[0].strip() if "=" in stripped and not stripped.startswith("#") else ""
-        if key in values.get(section, {}):
-            line = f"{key} = {values[section][key]}  # {why}\n"
-        out.append(line)
-    return "".join(out)
