@@ -278,3 +278,19 @@ def test_a_config_file_of_ones_own_is_a_task(tmp_path, capsys):
     mine.write_text(mine.read_text().replace("truth = [-0.7, -1.0, 1.0, -1.0]", "truth = [-0.6, -1.0, 1.0, -1.0]"))
     with pytest.raises(ConfigError, match=r"the config file of task 'mine' .* changed since the benchmark there"):
         plan(tmp_path / "b", [str(mine)], ["metric-sse"], [300], [1], [0], sets)
+
+
+def test_a_task_of_parameters_in_units_far_apart_is_read_in_each_range():
+    """A newcomer's colloids in SI units: the summed error of a speed in m/s and a rotational
+    diffusion in rad^2/s was the diffusion's alone, and the table ranked the learners by it."""
+    from turinglearn.app.peer_benchmark_report import units_note
+
+    bounds = {"lower": [1e-6, 0.01], "upper": [6e-5, 1.0]}
+    rows = [
+        {"learner": "turing", "names": ["v", "D_r"], "bounds": bounds, "range_error": 0.078},
+        {"learner": "npe-summary", "names": ["v", "D_r"], "bounds": bounds, "range_error": 0.047},
+    ]
+    (line, _) = units_note(rows)
+    assert line.startswith("The parameters' ranges lie 16780x apart, so the summed error is mostly D_r's")
+    assert line.endswith("turing 0.078, npe-summary 0.047.")
+    assert units_note([{**r, "bounds": {"lower": [0, 0], "upper": [1, 2]}} for r in rows]) == []

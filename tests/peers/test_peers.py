@@ -55,6 +55,33 @@ def test_abc_smc_recovers_an_easy_truth_within_its_budget(problem):
     _recovered(post, problem)
 
 
+def test_abc_smc_works_in_any_units(problem):
+    """A newcomer's parameters in SI units beside others of order 1 (a radius in [5e-7, 6e-6] m,
+    a rotational diffusion in [0.01, 1]) made pyABC's weights underflow ('The population total
+    weight nan is not normalized'): it searches the unit box, so the same problem with two
+    parameters in millionths gives the same posterior, scaled."""
+    from turinglearn.families.parametric import BoxFamily
+
+    scale = np.array([1e-6, 1.0, 1e-6, 1.0])
+
+    class Mixed:  # the aggregation swarm with two of its wheel speeds in millionths
+        def __init__(self, sim):
+            self.sim = sim
+            self.model_family = BoxFamily(sim.model_family.names, lower=tuple(-scale), upper=tuple(scale))
+
+        def __getattr__(self, name):
+            return getattr(self.sim, name)
+
+        def rollout(self, params, rng, **kw):
+            return self.sim.rollout(np.asarray(params) / scale, rng, **kw)
+
+    sim = Mixed(problem.sim)
+    mixed = PeerProblem(sim, problem.observed, sim.model_family, TRUTH * scale)
+    post = run_abc_smc(mixed, 300, np.random.default_rng(2), 3)
+    base = run_abc_smc(problem, 300, np.random.default_rng(2), 3)
+    np.testing.assert_allclose(post.median() / scale, base.median(), atol=1e-6)
+
+
 @pytest.mark.slow
 def test_npe_on_summaries_recovers_an_easy_truth(problem, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

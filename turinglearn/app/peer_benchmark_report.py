@@ -86,6 +86,7 @@ def table(rows: Sequence[dict], plan) -> str:
                 best.append(f"| {k} | {budget} | {' = '.join(ties)} ({ranked[0][0]:.3f}) | {runner} |")
         out += ["", "Best learner (lowest median summed error):", "", "| K | budget | best | next |"]
         out += ["|---|---|---|---|", *best, ""]
+        out += units_note(mine)
     out += versus(rows, plan)
     if plan.skipped:
         pairs = ", ".join(f"{lrn} on {task}" for lrn, task in plan.skipped)
@@ -176,6 +177,40 @@ def _holds(interval: Mapping | None, names, truth) -> list[bool | None] | None:
     return out
 
 
+#: ranges further apart than this (largest over smallest) make the summed error one parameter's
+UNITS_APART = 10.0
+
+
+def _range_error(errors, bounds) -> float:
+    """The sum over the parameters of |error| / range (NaN without errors or bounds)."""
+    if not errors or not bounds:
+        return math.nan
+    ranges = np.asarray(bounds["upper"], float) - np.asarray(bounds["lower"], float)
+    return float(np.sum(np.asarray(errors, float) / ranges))
+
+
+def units_note(rows: Sequence[dict]) -> list[str]:
+    """Markdown lines where a task's parameters' ranges lie ``UNITS_APART`` apart or more: the
+    summed error is then the widest parameter's alone, and results.json's ``range_error`` (the
+    errors in each range) compares the learners."""
+    row = next((r for r in rows if r.get("bounds")), None)
+    if row is None:
+        return []
+    ranges = np.asarray(row["bounds"]["upper"], float) - np.asarray(row["bounds"]["lower"], float)
+    if len(ranges) < 2 or ranges.max() < UNITS_APART * ranges.min():
+        return []
+    medians = {}
+    for r in rows:
+        medians.setdefault(r["learner"], []).append(r.get("range_error", math.nan))
+    by = ", ".join(f"{lrn} {_quartiles(v)[1]:.3f}" for lrn, v in medians.items())
+    return [
+        f"The parameters' ranges lie {ranges.max() / ranges.min():.0f}x apart, so the summed error is mostly "
+        f"{row['names'][int(np.argmax(ranges))]}'s; in each parameter's range (results.json's range_error, "
+        f"median over every cell): {by}.",
+        "",
+    ]
+
+
 def cell_row(s: dict, cell, per_generation: int | None, wall: float) -> dict:
     """A cell's JSON from its run's summary."""
     posterior = s.get("posterior") or {}
@@ -185,6 +220,9 @@ def cell_row(s: dict, cell, per_generation: int | None, wall: float) -> dict:
         "task": cell.task, "learner": cell.learner, "budget": cell.budget, "k": cell.k, "seed": cell.seed,
         "names": s["parameters"], "truth": s["truth"], "estimate": s["inferred"], "abs_error": errors,
         "summed_error": float(sum(errors)) if errors else math.nan,
+        # the same in each parameter's range (where the summary keeps the bounds): comparable across units
+        "range_error": _range_error(errors, s.get("bounds")),
+        "bounds": s.get("bounds"),
         "posterior_interval": s.get("posterior_interval"),
         "posterior_holds": _holds(s.get("posterior_interval"), s["parameters"], s["truth"]),
         "test_interval": s.get("interval"),

@@ -78,20 +78,20 @@ def run_abc_smc(
     observed = {"s": problem.observed_summary()}
     calls = [0]
 
+    # pyABC works in the unit box: its weights (prior / transition densities) underflow where a
+    # parameter's range is tiny (SI units: a radius in [5e-7, 6e-6] m), and its transitions are
+    # affine-equivariant, so the search is the same in any units
+    lower, width = np.asarray(problem.lower, float), np.asarray(problem.upper, float) - np.asarray(problem.lower, float)
+
     def model(parameter):
         calls[0] += 1
-        theta = np.array([[parameter[k] for k in keys]])  # [1, d]
+        theta = lower + width * np.array([[parameter[k] for k in keys]])  # [1, d]
         return {"s": problem.summaries(theta, rng)[0]}  # [F * bins]
 
     def distance(a, b) -> float:
         return float(np.abs(a["s"] - b["s"]).sum())
 
-    prior = pyabc.Distribution(
-        **{
-            k: pyabc.RV("uniform", lo, hi - lo)
-            for k, lo, hi in zip(keys, problem.lower, problem.upper, strict=True)
-        }
-    )
+    prior = pyabc.Distribution(**{k: pyabc.RV("uniform", 0.0, 1.0) for k in keys})
     t0 = time.perf_counter()
     generations, stopped = 0, "budget"
     with _global_numpy_seed(seed), _quiet_pyabc():
@@ -124,7 +124,7 @@ def run_abc_smc(
         last = history.get_population(t=history.max_t)
         epsilon = float(history.get_all_populations()["epsilon"].iloc[-1])
     particles = last.particles
-    samples = np.array([[p.parameter[k] for k in keys] for p in particles], dtype=float)  # [P, d]
+    samples = lower + width * np.array([[p.parameter[k] for k in keys] for p in particles], dtype=float)  # [P, d]
     weights = np.array([p.weight for p in particles], dtype=float)
     dist = np.array([p.distance for p in particles], dtype=float)
     return Posterior(
