@@ -58,20 +58,9 @@ def _progress(args) -> bool:
 
 
 def _say_stopped(result, out) -> None:
-    """One line when a stopping rule ended the run (a budget: how to continue it), or when the
-    convergence rule was asked for and the run reached its ceiling unsettled."""
-    from turinglearn.app.results import SwarmResult
-
+    """One line when a stopping rule ended the run (a budget: how to continue it). (A run the
+    convergence rule never stopped says so in its summary's lines: ``unsettled``.)"""
     stopped = result.extra.get("stopped")
-    ceiling = result.config.generations
-    if isinstance(result, SwarmResult) and not stopped and result.config.stopping.converge and len(
-        result.history.get("generation", ())
-    ) == ceiling:
-        print(
-            f"turinglearn: the estimate did not settle within the {result.config.generations} generations "
-            "(stopping.converge); the result is the last generations', read its held-out test",
-            file=sys.stderr,
-        )
     if not stopped:
         return
     line = f"turinglearn: stopped by {stopped['rule']} after {stopped['generation']} generations"

@@ -48,6 +48,11 @@ def print_table(summary: dict) -> None:
             else f"[{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
         )
         print(f"{n:>16} {t:>8} {inferred[i]:>+9{f}} {e:>10}  {span:<18} {trust_flags(summary, n)}")
+    if summary.get("unsettled"):
+        print(
+            f"the estimate did not settle within the {summary['generations']} generations (stopping.converge); the "
+            "result is the last generations', read its held-out test"
+        )
     if summary.get("intervals_not_computed"):
         print(f"intervals, power and trade-offs: not computed ({summary['intervals_not_computed']})")
     if summary.get("posterior_interval"):  # a peer's own interval, beside the held-out test's above
