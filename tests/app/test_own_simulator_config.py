@@ -206,3 +206,12 @@ def test_the_own_system_preset_steps_in_each_parameters_range(recwarn):
     assert not [w for w in recwarn if "apart" in str(w.message)]
     with pytest.warns(UserWarning, match=r"the parameters' ranges lie 250x apart \(gain spans 0.5, noise 0.002\)"):
         turinglearn.learn(simulator=Tiny(), generations=1, overrides={**settings, "models.sigma_scale": "absolute"})
+
+
+def test_the_own_system_presets_step_sizes_suit_policies_and_programs():
+    """Measured in each range, the preset's steps would have been 3 for a policy's weights in
+    [-3, 3] (the policy presets' 1), and a gp run on it was refused for step sizes it does not read."""
+    config = load_config("own-system", ['models.kind="mlp"', 'environment.id="turinglearn/Aggregation-v0"'])
+    es = turinglearn.build(config).model_optimizer
+    assert (es.sigma == 1.0).all() and es.config.sigma_max == 1.0 and es.config.sigma_min == 0.01
+    load_config("own-system", ['models.kind="gp"', 'environment.id="turinglearn/Aggregation-v0"'])  # accepted

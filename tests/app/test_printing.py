@@ -196,5 +196,7 @@ def test_parameters_of_a_narrow_range_print_in_scientific_notation(capsys):
     }  # fmt: skip
     print_table(summary)
     out = capsys.readouterr().out
-    assert "+2.000e-05 +1.900e-06  1.810e-05  [+1.995e-05, +2.007e-05]" in out
-    assert "+0.200    +0.230      0.030  [+0.150, +0.283]" in out  # a range of order 1: as before
+    assert "  +2.000e-05  +1.900e-06  1.810e-05  [+1.995e-05, +2.007e-05]   " in out
+    assert "      +0.200      +0.230      0.030  [+0.150, +0.283]           " in out  # three decimals, columns widened
+    header, first, second = out.splitlines()[:3]
+    assert header.index("held-out test") == first.index("not computed") == second.index("not computed")  # aligned

@@ -309,6 +309,7 @@ def test_max_time_keeps_what_the_final_evaluation_is_expected_to_take(ticking, t
     assert "5.0 s kept for the end" in fired.value.why
     config = load_config("gan-digits", {**GAN, "stopping.max_time": 4, "evaluation.samples": 300})
     exp = GANExperiment(config)
+    assert exp.side_seconds == 0.0  # measured before the clock started: not taken off the training time
     assert 0 < exp.end_seconds() <= 2.0  # half the budget at most
     assert exp.end_seconds() == exp.end_seconds()  # measured once
     if exp._end_estimate > 2.0:

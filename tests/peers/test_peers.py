@@ -126,6 +126,7 @@ def test_a_peer_run_writes_the_summary_of_a_run(tmp_path, capsys):
     assert "posterior 90 % interval: v_l0 [" in printed.out
     s = json.loads((out / "summary.json").read_text())
     assert s["learner"] == "abc-smc" and s["generations"] == 1
+    assert "unsettled" not in s and "did not settle" not in printed.out  # one round: no convergence rule to fire
     assert s["truth"] == TRUTH.tolist() and len(s["inferred"]) == len(s["abs_error"]) == 4
     np.testing.assert_allclose(s["abs_error"], np.abs(np.array(s["inferred"]) - TRUTH))
     assert set(s["interval"]) == set(s["posterior_interval"]) == {"v_l0", "v_r0", "v_l1", "v_r1"}

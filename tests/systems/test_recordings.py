@@ -614,6 +614,12 @@ def test_a_folder_of_files_is_one_recording(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"holds no .csv/.npz/.parquet files"):
         read_recording(tmp_path / "empty", sim.feature_names)
+    # a file naming its truth's parameters beside an older one with the same truth unnamed: one truth
+    named = tmp_path / "named"
+    write_recording(named / "a.npz", x[:2], sim.feature_names, truth=[1.2, 0.3], truth_names=("gain", "rate"))
+    write_recording(named / "b.npz", x[2:4], sim.feature_names, truth=[1.2, 0.3])
+    both = read_recording(named, sim.feature_names, sim.config.steps)
+    assert both.truth.tolist() == [1.2, 0.3] and both.truth_names == ("gain", "rate")
 
 
 def test_a_truth_of_another_models_parameters_is_not_scored(tmp_path):
@@ -635,3 +641,8 @@ def test_a_truth_of_another_models_parameters_is_not_scored(tmp_path):
 
     with pytest.warns(UserWarning, match=r"the recording's truth is of the parameters \(gain, rate\), not of this model family's \(tau, k\)"):
         assert RecordedSystem(Other(), rec).truth is None
+
+    class Swapped(type(sim)):  # the same parameters in another order: the truth follows them
+        model_family = BoxFamily(("rate", "gain"), lower=(0.05, 0.0), upper=(1.0, 2.0))
+
+    assert RecordedSystem(Swapped(), rec).truth.tolist() == [rec.truth[1], rec.truth[0]]

@@ -314,9 +314,10 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             result = exp.finish(last, history, keeper.elapsed())
             if stop is not None:
                 result.extra["stopped"] = stop.record()
-            elif (
-                isinstance(exp.config, Config) and exp.config.stopping.converge and exp.learner.generation >= exp.generations
-            ):  # the convergence rule was asked for and never fired: the report says so
+            elif (  # the convergence rule was asked for and never fired (a peer's one round has none)
+                isinstance(exp.config, Config) and exp.config.stopping.converge and exp.generations == exp.config.generations
+                and exp.learner.generation >= exp.generations
+            ):  # fmt: skip
                 result.extra["unsettled"] = True
             if run is not None:
                 run.close()

@@ -115,6 +115,7 @@ class GANExperiment:
         self._end_estimate: float | None = None  # seconds the final image metrics will take (end_seconds)
         if config.stopping.max_time:  # measured before the budget's clock starts, not inside a generation's time
             self.end_seconds()
+            self.side_seconds = 0.0  # nor in the training time's: that clock had not started either
         self._reference: np.ndarray | None = None  # features of the real half the metric compares to
 
     def simulations_per_generation(self) -> int:

@@ -32,7 +32,9 @@ def print_table(summary: dict) -> None:
     err = summary.get("abs_error")
     intervals, test = summary.get("interval") or {}, summary.get("test") or {}
     level = f"{100 * test['level']:g} % interval" if "level" in test else "interval"
-    print(f"{'parameter':>16} {'truth':>8} {'inferred':>9} {'abs error':>10}  {level:<18} held-out test")
+    wide = any(value_format(summary, n) == ".3e" for n in names)  # scientific notation: wider columns
+    w = (11, 11, 10, 26) if wide else (8, 9, 10, 18)
+    print(f"{'parameter':>16} {'truth':>{w[0]}} {'inferred':>{w[1]}} {'abs error':>{w[2]}}  {level:<{w[3]}} held-out test")
     for i, n in enumerate(names):
         f = value_format(summary, n)
         t = f"{truth[i]:+{f}}" if truth else "-"
@@ -47,7 +49,7 @@ def print_table(summary: dict) -> None:
             if iv.get("ridge")  # the slice widened along the ridge the test accepts: what the data allow
             else f"[{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
         )
-        print(f"{n:>16} {t:>8} {inferred[i]:>+9{f}} {e:>10}  {span:<18} {trust_flags(summary, n)}")
+        print(f"{n:>16} {t:>{w[0]}} {inferred[i]:>+{w[1]}{f}} {e:>{w[2]}}  {span:<{w[3]}} {trust_flags(summary, n)}")
     if summary.get("unsettled"):
         print(
             f"the estimate did not settle within the {summary['generations']} generations (stopping.converge); the "

@@ -133,9 +133,17 @@ LEARNERS: Registry[LearnerKind] = Registry("learner.kind")
 
 
 def _es_models(family, models, rng):
-    from dataclasses import fields
+    from dataclasses import fields, replace
 
     from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
+
+    if "reported" in dir(family) and models.sigma_scale == "range":
+        # a policy's weights have no units to measure steps in: they step as on a range of 2, the
+        # papers' (the own-system preset's 0.5 / 0.005 / 0.5 are the policy presets' 1 / 0.01 / 1)
+        models = replace(
+            models, sigma_scale="absolute", sigma_init=2 * models.sigma_init, sigma_min=2 * models.sigma_min,
+            sigma_max=2 * models.sigma_max,
+        )  # fmt: skip
 
     if family.lower is not None:  # the first population is uniform over the family's own bounds
         default = {f.name: f.default for f in fields(ESConfig)}
@@ -167,7 +175,7 @@ def _warn_units(family, models) -> None:
         f"the parameters' ranges lie {ranges.max() / ranges.min():.0f}x apart ({family.names[wide]} spans "
         f"{ranges[wide]:g}, {family.names[narrow]} {ranges[narrow]:g}) and the step sizes are in their own units "
         f"(models.sigma_init = {models.sigma_init:g} for every one): set models.sigma_scale = \"range\" to make "
-        "sigma_init, sigma_min and sigma_max fractions of each range (e.g. 0.3, 0.005 and 0.5)"
+        "sigma_init, sigma_min and sigma_max fractions of each range (the own-system preset's: 0.5, 0.005 and 0.5)"
     )
 
 

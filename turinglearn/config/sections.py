@@ -38,6 +38,8 @@ from turinglearn.config.stopping import StoppingConfig
 allow_infinity("models.sigma_max", "discriminators.sigma_max")
 #: a Config's models differ from ModelConfig's own defaults in these
 IN_A_CONFIG = {"sigma_max": 1.0}
+#: the own-system preset's step sizes, in each parameter's range (accepted where a kind does not read them)
+RANGE_STEPS = {"sigma_scale": "range", "sigma_init": 0.5, "sigma_min": 0.005, "sigma_max": 0.5}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,12 @@ class DiscriminatorConfig(ESConfig):
         one_of(self.readout, READOUTS, "readout")
         if self.bounds != "clip":
             raise ConfigError("applies to the models' bounds; a discriminator's weights have none", "bounds")
+        if self.sigma_scale != "absolute":
+            raise ConfigError(
+                "measures step sizes in each parameter's range; a discriminator's weights have none: leave it "
+                "'absolute'",
+                "sigma_scale",
+            )
         if self.threshold:
             raise ConfigError("applies to the models' selection; leave discriminators.threshold = 0", "threshold")
         if self.readout != "last" and self.kind != "elman":
@@ -269,11 +277,14 @@ def check_sections_in_use(config: Config) -> None:
         "reactive": ("hidden", "weight_bound", "max_nodes", "crossover"),
         "mlp": ("max_nodes", "crossover"),
         "gru": ("max_nodes", "crossover"),
-        "gp": ("hidden", "weight_bound", "sigma_init", "sigma_min", "sigma_max", "init_low", "init_high", "bounds"),
-    }.get(models.kind, ())
+        "gp": (
+            "hidden", "weight_bound", "sigma_init", "sigma_min", "sigma_max", "sigma_scale", "init_low", "init_high",
+            "bounds",
+        ),
+    }.get(models.kind, ())  # fmt: skip
     default = {f.name: f.default for f in fields(ModelConfig)}
     for key in unread:
-        if vars(models)[key] not in (default[key], IN_A_CONFIG.get(key, default[key])):
+        if vars(models)[key] not in (default[key], IN_A_CONFIG.get(key, default[key]), RANGE_STEPS.get(key, default[key])):
             uses = {
                 "hidden": "mlp and gru policies", "weight_bound": "mlp and gru policies",
                 "max_nodes": "gp programs", "crossover": "gp programs",

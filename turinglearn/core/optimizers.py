@@ -187,7 +187,11 @@ class SelfAdaptiveES:
         self.unit = np.ones(n)  # sigma's unit per parameter: 1, or its range (sigma_scale = "range")
         if config.sigma_scale == "range":
             if self.lower is None or self.upper is None:
-                raise ConfigError("'range' measures step sizes in each parameter's range, and these have no bounds", "sigma_scale")
+                raise ConfigError(
+                    "'range' measures step sizes in each parameter's range, and this optimiser was given no bounds "
+                    "(lower and upper)",
+                    "sigma_scale",
+                )
             self.unit = np.broadcast_to(self.upper - self.lower, (n,)).astype(float)
         self.sigma = np.full((config.population, n), config.sigma_init) * self.unit
         self.fitness: np.ndarray | None = None  # [P] of the last evaluated population

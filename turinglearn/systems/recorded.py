@@ -129,6 +129,9 @@ class RecordedSystem:
         # policies and programs are compared in the space they report in (the effective controller)
         space = self.model_family.reported if "reported" in dir(self.model_family) else self.model_family
         named = recording.truth_names
+        if self.truth is not None and named is not None and sorted(named) == sorted(space.names):
+            self.truth = np.array([self.truth[list(named).index(n)] for n in space.names])  # another order: the family's
+            named = tuple(space.names)
         if self.truth is not None and named is not None and tuple(named) != tuple(space.names):
             warn(
                 f"the recording's truth is of the parameters ({', '.join(named)}), not of this model family's "

@@ -154,10 +154,15 @@ def _read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]
                 )
         if names is not None:
             names = tuple(str(n) for n in np.asarray(names).ravel())
-            if truth is None or len(names) != len(truth) or np.asarray(names).dtype.kind != "U":
+            if truth is None:
+                raise ConfigError(
+                    f"recording {str(path)!r}: its {TRUTH_NAMES} needs a 'truth' array beside it (or leave both out)",
+                    "data",
+                )
+            if len(names) != len(truth) or np.asarray(names).dtype.kind != "U":
                 raise ConfigError(
                     f"recording {str(path)!r}: its {TRUTH_NAMES} must name each value of its truth (strings, "
-                    f"{0 if truth is None else len(truth)} of them), got {list(names)[:8]}",
+                    f"{len(truth)} of them), got {list(names)[:8]}",
                     "data",
                 )
             truth = _NamedTruth(truth, names)
@@ -413,12 +418,26 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "has: every file must carry the stimuli applied, or none",
             "data",
         )
-    truths = [(r.truth, r.truth_names) for r in recs if r.truth is not None]
-    if any(not np.array_equal(t, truths[0][0]) or n != truths[0][1] for t, n in truths[1:]):
-        raise ConfigError(f"recording folder {str(folder)!r}: its files give different truths", "data")
+    truths = [(f.name, r.truth, r.truth_names) for f, r in zip(files, recs, strict=True) if r.truth is not None]
+    named = [(f, n) for f, _, n in truths if n is not None]
+    for f, t, _ in truths[1:]:
+        if not np.array_equal(t, truths[0][1]):
+            raise ConfigError(
+                f"recording folder {str(folder)!r}: its files give different truths ({truths[0][0]}: "
+                f"{truths[0][1].tolist()}, {f}: {t.tolist()})",
+                "data",
+            )
+    for f, n in named[1:]:
+        if n != named[0][1]:
+            raise ConfigError(
+                f"recording folder {str(folder)!r}: its files name their truth's parameters differently "
+                f"({named[0][0]}: {', '.join(named[0][1])}; {f}: {', '.join(n)})",
+                "data",
+            )
     x = np.concatenate([r.x for r in recs])
     stimulus = np.concatenate([r.stimulus for r in recs]) if all(with_stimuli) else None
-    truth, truth_names = truths[0] if truths else (None, None)
+    truth = truths[0][1] if truths else None
+    truth_names = named[0][1] if named else None
     return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names)
 
 
