@@ -103,7 +103,7 @@ def test_importing_turinglearn_loads_neither_torch_nor_deap():
     [
         ("aggregation", "models.hidden", 8, "mlp and gru policies"),
         ("aggregation-mlp", "models.max_nodes", 30, "gp programs"),
-        ("aggregation-gp", "models.sigma_init", 0.5, "the ES's parameter vectors"),
+        ("aggregation-gp", "models.sigma_init", 0.4, "the ES's parameter vectors"),
     ],
 )
 def test_a_model_setting_its_kind_does_not_read_is_refused(preset, key, value, uses):
