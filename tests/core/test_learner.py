@@ -350,7 +350,7 @@ def test_a_users_optimiser_is_held_to_its_rows_and_told_what_checkpoints_need(ti
     ("fault", "message"),
     [
         ("transposed", r"Judge.judge returned shape \(\d+, \d+\) for \d+ judges and \d+ samples; it must return \[D, S\]"),
-        ("logits", r"Judge.judge returned values outside \[0, 1\] \(min -\d.*squash scores with a sigmoid"),
+        ("logits", r"generation 0: the judges' outputs lie outside \[0, 1\] \(min -\d.*squash scores with a sigmoid"),
         ("nan", r"Judge.judge returned NaN on samples whose features are all finite: the discriminator's own fault"),
     ],
 )

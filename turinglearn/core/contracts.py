@@ -406,10 +406,12 @@ class Backend(Protocol):
 
 
 def judge_checked(discriminator: DiscriminatorFamily, weights: np.ndarray, x, samples: int) -> np.ndarray:
-    """``discriminator.judge(weights [D, k], x)`` on ``samples`` samples, held to its contract:
-    outputs [D, S] in [0, 1]. A ValueError names the fault otherwise (a discriminator of one's
-    own that returned [S, D], logits, or NaN on samples whose features are finite), instead of
-    an IndexError deep in the fitness or a run that learns from nonsense;
+    """``discriminator.judge(weights [D, k], x)`` on ``samples`` samples, held to its contract's
+    shape [D, S], and NaN only where a sample's features are not finite. A ValueError names the
+    fault otherwise (a discriminator of one's own that returned [S, D], or NaN on finite
+    features), instead of an IndexError deep in the fitness or a NaN blamed on the simulator;
+    the learner holds every judge's outputs to [0, 1]
+    (:func:`~turinglearn.core.learner_checks.check_outputs`), and
     :func:`turinglearn.check_discriminator` finds the same faults before a run."""
     out = discriminator.judge(weights, x)
     name, want = f"{type(discriminator).__name__}.judge", (len(weights), samples)
@@ -420,15 +422,7 @@ def judge_checked(discriminator: DiscriminatorFamily, weights: np.ndarray, x, sa
         )
     out = np.asarray(out)
     nan = np.isnan(out)
-    if nan.all():
-        return out  # the learner names non-finite features or judges' weights
-    lo, hi = np.nanmin(out), np.nanmax(out)
-    if lo < 0 or hi > 1:
-        raise ValueError(
-            f"{name} returned values outside [0, 1] (min {lo:.4g}, max {hi:.4g}): an output is how genuine a "
-            "sample looks, > 0.5 genuine; squash scores with a sigmoid, 1 / (1 + exp(-z))"
-        )
-    if nan.any() and isinstance(x, np.ndarray):
+    if nan.any() and not nan.all() and isinstance(x, np.ndarray):  # all NaN: the learner names features or weights
         whole = nan.all(axis=1)  # judges NaN on everything: their weights (named by the learner)
         cols = nan[~whole].any(axis=0)  # [S] samples some working judge failed on
         if cols.any() and np.isfinite(x[cols].reshape(int(cols.sum()), -1)).all(axis=1).any():
