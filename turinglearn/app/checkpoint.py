@@ -229,6 +229,16 @@ def check_fingerprint(state: dict, config, where: str, skip: str | None = None) 
     )
 
 
+def same_value(a, b) -> bool:
+    """Settings (or a checkpoint's model family: names, bounds, truth) as TOML and checkpoints
+    hold them, NaN equal to NaN (a setting of NaN is the same setting)."""
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return a == b
+
+
 _MISSING = object()
 
 

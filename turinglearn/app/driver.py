@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from turinglearn.app.checkpoint import same_value
 from turinglearn.app.hooks import (
     Checkpointer,
     Interrupted,
@@ -221,20 +222,11 @@ def _config_with_simulator(path: Path, simulator) -> Config:
             "environment.id",
         )
     ran = {k: v for k, v in env.items() if k != "id"}
-    differ = sorted(k for k in set(ran) | set(named.options) if not _same(ran.get(k), named.options.get(k)))
+    differ = sorted(k for k in set(ran) | set(named.options) if not same_value(ran.get(k), named.options.get(k)))
     if ran and differ:  # a run written before its object's settings were recorded has none to compare
         shown = "; ".join(f"{k} = {named.options.get(k)!r}, the run's is {ran.get(k)!r}" for k in differ[:5])
         raise ConfigError(f"the simulator's settings differ from the run's: {shown}; build it as the run's was", "environment")
     return from_dict(data)
-
-
-def _same(a, b) -> bool:
-    """Settings as TOML holds them, NaN equal to NaN (a setting of NaN is the same setting)."""
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
-        return True
-    return a == b
 
 
 def _budget_words(config) -> str:

@@ -115,7 +115,6 @@ class GANExperiment:
         self._end_estimate: float | None = None  # seconds the final image metrics will take (end_seconds)
         if config.stopping.max_time:  # measured before the budget's clock starts, not inside a generation's time
             self.end_seconds()
-            self.side_seconds = 0.0  # nor in the training time's: that clock had not started either
         self._reference: np.ndarray | None = None  # features of the real half the metric compares to
 
     def simulations_per_generation(self) -> int:
@@ -182,7 +181,6 @@ class GANExperiment:
         if samples <= 0 or not self.lead:
             return 0.0
         if self._end_estimate is None:
-            t = time.perf_counter()
             net = self._feature_net()
             n = min(samples, 256)
             t0 = time.perf_counter()
@@ -192,7 +190,6 @@ class GANExperiment:
             embed(net, images)
             t2 = time.perf_counter()
             self._end_estimate = (t1 - t0) * samples / n + (t2 - t1) * (samples + len(self.data)) / n + 2.0
-            self.side_seconds += time.perf_counter() - t
             budget = self.config.stopping.max_time
             if not self.config.stopping.reserve and self._end_estimate > budget / 2:
                 warn(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from turinglearn.families.parametric import UNITS_APART, ranges_apart
+
 
 def _quartiles(values: Sequence[float]) -> tuple[float, float, float]:
     v = np.asarray([x for x in values if x is not None and not math.isnan(x)], float)
@@ -177,10 +179,6 @@ def _holds(interval: Mapping | None, names, truth) -> list[bool | None] | None:
     return out
 
 
-#: ranges further apart than this (largest over smallest) make the summed error one parameter's
-UNITS_APART = 10.0
-
-
 def _range_error(errors, bounds) -> float:
     """The sum over the parameters of |error| / range (NaN without errors or bounds)."""
     if not errors or not bounds:
@@ -190,21 +188,23 @@ def _range_error(errors, bounds) -> float:
 
 
 def units_note(rows: Sequence[dict]) -> list[str]:
-    """Markdown lines where a task's parameters' ranges lie ``UNITS_APART`` apart or more: the
-    summed error is then the widest parameter's alone, and results.json's ``range_error`` (the
-    errors in each range) compares the learners."""
+    """Markdown lines where a task's parameters' ranges lie more than ``UNITS_APART`` apart
+    (:func:`~turinglearn.families.parametric.ranges_apart`): the summed error is then the widest
+    parameter's alone, and results.json's ``range_error`` (the errors in each range) compares the
+    learners."""
     row = next((r for r in rows if r.get("bounds")), None)
     if row is None:
         return []
-    ranges = np.asarray(row["bounds"]["upper"], float) - np.asarray(row["bounds"]["lower"], float)
-    if len(ranges) < 2 or ranges.max() < UNITS_APART * ranges.min():
+    apart = ranges_apart(row["bounds"]["lower"], row["bounds"]["upper"])
+    if apart <= UNITS_APART:
         return []
+    ranges = np.asarray(row["bounds"]["upper"], float) - np.asarray(row["bounds"]["lower"], float)
     medians = {}
     for r in rows:
         medians.setdefault(r["learner"], []).append(r.get("range_error", math.nan))
     by = ", ".join(f"{lrn} {_quartiles(v)[1]:.3f}" for lrn, v in medians.items())
     return [
-        f"The parameters' ranges lie {ranges.max() / ranges.min():.0f}x apart, so the summed error is mostly "
+        f"The parameters' ranges lie {apart:.0f}x apart, so the summed error is mostly "
         f"{row['names'][int(np.argmax(ranges))]}'s; in each parameter's range (results.json's range_error, "
         f"median over every cell): {by}.",
         "",

@@ -158,21 +158,20 @@ def _es_models(family, models, rng):
     return SelfAdaptiveES(family.n_params, models, rng, family.lower, family.upper)
 
 
-#: parameters' ranges further apart than this (largest over smallest) are warned of under absolute step sizes
-UNITS_APART = 10.0
-
-
 def _warn_units(family, models) -> None:
-    """Absolute step sizes over parameters whose ranges lie far apart: one step size suits none of
-    them (a newcomer's speed in cm/s beside gains of 0-4 needed rescaling by hand)."""
+    """Absolute step sizes over parameters whose ranges lie ``UNITS_APART`` apart: one step size
+    suits none of them (a newcomer's speed in cm/s beside gains of 0-4 needed rescaling by hand)."""
+    from turinglearn.families.parametric import UNITS_APART, ranges_apart
+
     if models.sigma_scale != "absolute" or family.lower is None or family.upper is None:
         return
-    ranges = np.broadcast_to(np.asarray(family.upper, float) - np.asarray(family.lower, float), (family.n_params,))
-    if len(ranges) < 2 or ranges.max() <= UNITS_APART * ranges.min():
+    apart = ranges_apart(family.lower, family.upper)
+    if apart <= UNITS_APART:
         return
+    ranges = np.broadcast_to(np.asarray(family.upper, float) - np.asarray(family.lower, float), (family.n_params,))
     wide, narrow = int(np.argmax(ranges)), int(np.argmin(ranges))
     warn(
-        f"the parameters' ranges lie {ranges.max() / ranges.min():.0f}x apart ({family.names[wide]} spans "
+        f"the parameters' ranges lie {apart:.0f}x apart ({family.names[wide]} spans "
         f"{ranges[wide]:g}, {family.names[narrow]} {ranges[narrow]:g}) and the step sizes are in their own units "
         f"(models.sigma_init = {models.sigma_init:g} for every one): set models.sigma_scale = \"range\" to make "
         "sigma_init, sigma_min and sigma_max fractions of each range (the own-system preset's: 0.5, 0.005 and 0.5)"

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from turinglearn.app.build import build, evaluator_for
+from turinglearn.app.checkpoint import same_value
 from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
@@ -203,7 +204,7 @@ class SwarmExperiment:
 
     def load_state_dict(self, state: dict) -> None:
         ran, now = state.get("family"), self._family()  # checkpoints before it kept none
-        differ = [k for k in now if ran is not None and not _same_entry(ran[k], now[k])]
+        differ = [k for k in now if ran is not None and not same_value(ran[k], now[k])]
         if differ:
             shown = "; ".join(f"{k} = {now[k]}, the run's is {ran[k]}" for k in differ)
             recorded = isinstance(self.learner.system, RecordedSystem)
@@ -483,12 +484,3 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
         iv["test"], iv["spread"] = [iv["lo"], iv["hi"]], [float(lo[j]), float(hi[j])]
         iv["lo"], iv["hi"] = min(iv["lo"], float(lo[j])), max(iv["hi"], float(hi[j]))
         iv["width"] = (iv["hi"] - iv["lo"]) / ranges[j] if ranges[j] > 0 else 0.0
-
-
-def _same_entry(a, b) -> bool:
-    """Two entries of a checkpoint's model family (names, or bounds and truth as numbers; None: no
-    truth) alike, NaN equal to NaN."""
-    if a is None or b is None or isinstance(a[0] if len(a) else 0.0, str):
-        return a == b
-    a, b = np.asarray(a, float), np.asarray(b, float)
-    return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=True))

@@ -92,6 +92,18 @@ class ReactiveController:
         return np.take_along_axis(pairs, idx, axis=-2)[..., 0, :]
 
 
+#: parameters whose ranges lie further apart than this (largest over smallest) cannot share one
+#: absolute step size, nor one summed error (app.registry warns; the peer benchmark notes it)
+UNITS_APART = 10.0
+
+
+def ranges_apart(lower, upper) -> float:
+    """How far apart the parameters' ranges lie: the largest range over the smallest (1.0 for
+    fewer than two parameters)."""
+    ranges = np.atleast_1d(np.asarray(upper, float) - np.asarray(lower, float))
+    return float(ranges.max() / ranges.min()) if len(ranges) > 1 else 1.0
+
+
 def bound_problem(names: Sequence[str], lower: Sequence[float], upper: Sequence[float]) -> tuple[str, str] | None:
     """What is wrong with a family's bounds, as (the setting to blame, ``lower`` or ``upper``;
     the sentence), or None: one bound per name, each lower bound below its upper one."""

@@ -164,10 +164,6 @@ class RecordedSystem:
         self.recorded_samples = recorded_samples
         self.passive = True
 
-    def _genuine(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """n recorded individuals: [n, T, F]."""
-        return self.recording.x[self._picked(rng, n)]
-
     def _picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Which n recorded individuals (with replacement only when the file has fewer): [n]."""
         pool = len(self.recording.x)
@@ -203,12 +199,9 @@ class RecordedSystem:
         repeating individuals only then (as few times as the file allows)."""
         return min(trials, max(self.fills, MIN_TEST_TRIALS))
 
-    def _distinct(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """n recorded individuals for a test, each at most once while the file has n: [n, T, F]
-        (more: every individual once before any twice)."""
-        return self.recording.x[self._distinct_picked(rng, n)]
-
     def _distinct_picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """Which n recorded individuals a test shows, each at most once while the file has n
+        (more: every individual once before any twice): [n]."""
         pool = len(self.recording.x)
         if n <= pool:
             return self._picked(rng, n)
@@ -228,11 +221,11 @@ class RecordedSystem:
             return self._paired(theta, rng, picked, t)
         if trials is None:
             fake = self._counterfeit(theta, rng, self.trials_per_model)
-            genuine = self._genuine(rng, m * self.trials_per_model * g)
+            genuine = self.recording.x[self._picked(rng, m * self.trials_per_model * g)]
         else:
             t = self.test_trials(trials)
             fake = self._counterfeit(theta, rng, t)
-            genuine = np.stack([self._distinct(rng, t * g) for _ in range(m)])
+            genuine = np.stack([self.recording.x[self._distinct_picked(rng, t * g)] for _ in range(m)])
         return genuine.reshape(m, fake.shape[1], g, *fake.shape[3:]), fake
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:

@@ -19,16 +19,6 @@ ID, STEP = "individual", "step"
 TRUTH_NAMES = "truth_names"
 
 
-class NamedTruth(np.ndarray):
-    """A truth read with its parameters' names (``names``), until it is put in a
-    :class:`~turinglearn.systems.recording_files.Recording`."""
-
-    def __new__(cls, values, names):
-        out = np.asarray(values, float).view(cls)
-        out.names = names
-        return out
-
-
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     """Every array of a .npz file; any way the file can be unreadable (truncated, not a zip,
     corrupted compressed data, pickled objects, a bad array header) is one ConfigError."""
@@ -82,8 +72,9 @@ def _csv_cell(text: str):
         return float(text)
 
 
-def read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
-    """The file's columns by name (1-D arrays), and its truth (npz only)."""
+def read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None, tuple[str, ...] | None]:
+    """The file's columns by name (1-D arrays), its truth and the names of the truth's parameters
+    (npz only; None where the file has none)."""
     suffix = path.suffix.lower()
     if suffix == ".npz":
         cols = read_npz(path)
@@ -119,8 +110,7 @@ def read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
                     f"{len(truth)} of them), got {list(names)[:8]}",
                     "data",
                 )
-            truth = NamedTruth(truth, names)
-        return cols, truth
+        return cols, truth, names
     if suffix == ".csv":
         try:
             with open(path, newline="", encoding="utf-8-sig") as f:  # -sig: a byte-order mark is no column name
@@ -175,7 +165,7 @@ def read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
                 cols[name] = np.array(values, dtype=np.int64)
             else:
                 cols[name] = np.array([float(v) for v in values])
-        return cols, None
+        return cols, None, None
     if suffix == ".parquet":
         try:
             import pyarrow.parquet as pq
@@ -190,7 +180,7 @@ def read_columns(path: Path) -> tuple[dict[str, np.ndarray], np.ndarray | None]:
             return {
                 name: np.asarray(table.column(name).to_numpy(zero_copy_only=False))
                 for name in table.column_names
-            }, None
+            }, None, None
         except Exception as e:  # pyarrow's own error types
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise ConfigError(f"cannot read recording {str(path)!r} as Parquet: {first}", "data") from None

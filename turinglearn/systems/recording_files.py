@@ -38,7 +38,6 @@ from turinglearn.systems.recording_columns import (
     STEP,
     SUFFIXES,
     TRUTH_NAMES,
-    NamedTruth,
     as_int,
     check_numeric,
     read_columns,
@@ -86,7 +85,7 @@ def read_recording(
             "them",
             "data",
         )
-    cols, truth = read_columns(path)
+    cols, truth, truth_names = read_columns(path)
     names = tuple(feature_names)
     applied = stimulus_columns(int(np.prod(stimulus_space.shape))) if stimulus_space is not None else ()
     clash = set(applied) & set(names)
@@ -195,8 +194,6 @@ def read_recording(
                 "data",
             )
     _check_learnable(x, path)
-    truth_names = truth.names if isinstance(truth, NamedTruth) else None
-    truth = None if truth is None else np.asarray(truth, float).view(np.ndarray)
     return Recording(x, uniq, names, truth, stimulus, truth_names)
 
 
