@@ -200,3 +200,26 @@ def test_parameters_of_a_narrow_range_print_in_scientific_notation(capsys):
     assert "      +0.200      +0.230      0.030  [+0.150, +0.283]           " in out  # three decimals, columns widened
     header, first, second = out.splitlines()[:3]
     assert header.index("held-out test") == first.index("not computed") == second.index("not computed")  # aligned
+
+
+def test_the_multi_run_tables_print_a_narrow_range_in_scientific_notation():
+    """The sweep's and `turinglearn report`'s tables over seeds printed an SI speed's estimates
+    and errors with three decimals: all 0.000, an error of 32 % of the range among them."""
+    from turinglearn.app.report import table
+    from turinglearn.app.sweep import result_row, spread_table
+
+    rows = [
+        result_row({
+            "name": "colloids", "seed": seed, "parameters": ["v", "D_r"], "truth": [2e-5, 0.2],
+            "inferred": [v, 0.2 + d], "abs_error": [abs(v - 2e-5), d], "c2st": 0.55, "seconds": 3.0,
+            "bounds": {"lower": [1e-6, 0.01], "upper": [6e-5, 1.0]},
+            "interval": {"v": {"lo": v - 1e-6, "hi": v + 1e-6}},
+        })
+        for seed, v, d in [(0, 1.9e-6, 0.03), (1, 2.1e-5, 0.01), (2, 2.0e-5, 0.02)]
+    ]  # fmt: skip
+    spread = spread_table(rows)
+    assert "| turing | v | 1.000e-06 | +2.000e-05, 1.075e-05 [+1.900e-06, +2.100e-05] | 2 of 3 | 2.000e-06 |" in spread
+    assert "| turing | D_r | 0.020 | +0.220, 0.010 [+0.210, +0.230] | not computed | - |" in spread
+    assert "| turing | 1.000e-06 [5.000e-07, 9.550e-06] | 0.020 [0.015, 0.025] |" in table(rows)
+    del rows[0]["bounds"]  # rows of runs written before summaries kept their bounds: three decimals
+    assert "| turing | 0.000 [0.000, 0.000] |" in table(rows[:1])

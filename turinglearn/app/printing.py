@@ -8,23 +8,14 @@ import sys
 from pathlib import Path
 
 from turinglearn.app.coevolution import CYCLING, median_read
+from turinglearn.app.report import number_format
 from turinglearn.core.assessment import IDENTIFIED_WIDTH
 from turinglearn.errors import TuringLearnWarning
 
-#: a parameter whose range is narrower than this prints in scientific notation (three decimals
-#: would show less than 1 % of it: a newcomer's SI lengths all read +0.000)
-NARROW_RANGE = 0.1
-
-
 def value_format(summary: dict, name: str) -> str:
-    """The format of parameter ``name``'s values in the printouts: three decimals, or scientific
-    notation where its range (summary.json's ``bounds``) is narrower than ``NARROW_RANGE``."""
-    bounds, names = summary.get("bounds") or {}, summary.get("parameters") or []
-    if name in names and bounds.get("lower") and bounds.get("upper"):
-        j = names.index(name)
-        if bounds["upper"][j] - bounds["lower"][j] < NARROW_RANGE:
-            return ".3e"
-    return ".3f"
+    """The format of parameter ``name``'s values in the printouts (:func:`~turinglearn.app.report.number_format`
+    of summary.json's ``bounds``)."""
+    return number_format(summary.get("bounds"), summary.get("parameters") or [], name)
 
 
 def print_table(summary: dict) -> None:
@@ -113,7 +104,7 @@ def print_table(summary: dict) -> None:
     if summary.get("tradeoffs"):
         print(tradeoffs_line(summary["tradeoffs"], (summary.get("pair_map") or {}).get("parameters")))
     if summary.get("panel"):
-        print(panel_line(summary["panel"]))
+        print(panel_line(summary["panel"], [value_format(summary, n) for n in summary["parameters"]]))
     if summary.get("restart"):
         print(restart_line(summary["restart"]))
     if summary.get("coevolution"):
@@ -230,10 +221,11 @@ def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> st
     )
 
 
-def panel_line(panel: dict) -> str:
+def panel_line(panel: dict, formats: list[str] | None = None) -> str:
     """One line on the panel's estimate (:mod:`turinglearn.core.panel`): whence it came, and
-    the window's estimate it replaced."""
-    window = ", ".join(f"{v:+.3f}" for v in panel["window_estimate"])
+    the window's estimate it replaced (``formats``: each parameter's, :func:`value_format`)."""
+    formats = formats or [".3f"] * len(panel["window_estimate"])
+    window = ", ".join(f"{v:+{f}}" for v, f in zip(panel["window_estimate"], formats, strict=True))
     chosen = ", ".join(str(g) for g in panel["chosen_generations"])
     return (
         f"estimate: the panel's, the median of the candidates of generations {chosen} (judged most like "

@@ -8,6 +8,20 @@ from pathlib import Path
 
 import numpy as np
 
+NARROW_RANGE = 0.1  # a parameter's range narrower than this prints in scientific notation
+
+
+def number_format(bounds: Mapping | None, names: Sequence[str], name: str) -> str:
+    """The format of parameter ``name``'s values and errors in tables: three decimals, or
+    scientific notation where its range (``bounds``, summary.json's ``{"lower", "upper"}``) is
+    narrower than ``NARROW_RANGE`` (an SI speed's error of 32 % read 0.000)."""
+    bounds = bounds or {}
+    if name in names and bounds.get("lower") and bounds.get("upper"):
+        j = list(names).index(name)
+        if bounds["upper"][j] - bounds["lower"][j] < NARROW_RANGE:
+            return ".3e"
+    return ".3f"
+
 
 class _Figures:
     """The two pyplot calls the plots use, on bare :class:`matplotlib.figure.Figure` objects:
@@ -258,9 +272,9 @@ def draw_run(
     return files
 
 
-def _q(a: np.ndarray) -> str:
+def _q(a: np.ndarray, f: str = ".3f") -> str:
     q25, med, q75 = np.quantile(a, [0.25, 0.5, 0.75])
-    return f"{med:.3f} [{q25:.3f}, {q75:.3f}]"
+    return f"{med:{f}} [{q25:{f}}, {q75:{f}}]"
 
 
 def table(results: Sequence[dict]) -> str:
@@ -288,7 +302,7 @@ def table(results: Sequence[dict]) -> str:
             c2st_text = f"{np.nanmedian(c2st):.2f}" if np.isfinite(c2st).any() else "-"  # skipped: c2st_trials = 0
             out.append(
                 f"| {learner} | "
-                + " | ".join(_q(err[:, i]) for i in range(len(names)))
+                + " | ".join(_q(err[:, i], number_format(mine[0].get("bounds"), names, n)) for i, n in enumerate(names))
                 + f" | {_q(err.sum(axis=1))} | {c2st_text} |"
                 + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
                 + f" {np.median([r['seconds'] for r in mine]):.0f} |"

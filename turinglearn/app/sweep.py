@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from turinglearn.app.report import number_format
 from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, atomic_write, is_run, read_status, write_json
 from turinglearn.app.stopping import BUDGETS
 
@@ -35,6 +36,7 @@ def result_row(summary: dict) -> dict:
         "learner": summary.get("learner", "turing"),
         "seed": summary["seed"],
         "names": summary["parameters"],
+        "bounds": summary.get("bounds"),  # {lower, upper}: how the tables print its values
         "truth": summary["truth"],
         "inferred": summary["inferred"],
         "abs_error": summary["abs_error"],
@@ -160,10 +162,11 @@ def spread_table(results: Sequence[dict]) -> str:
                 ivs = [(r, iv) for r, iv in ivs if iv and iv.get("lo") is not None]
                 held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in ivs if r["truth"])
                 cover = f"{held} of {len(ivs)}" if ivs else "not computed"
-                width = f"{_median([iv['hi'] - iv['lo'] for _, iv in ivs]):.3f}" if ivs else "-"
+                f = number_format(mine[0].get("bounds"), mine[0]["names"], name)
+                width = f"{_median([iv['hi'] - iv['lo'] for _, iv in ivs]):{f}}" if ivs else "-"
                 out.append(
-                    f"| {learner} | {name} | {err:.3f} | {_median(est):+.3f}, {sd:.3f} [{min(est):+.3f}, "
-                    f"{max(est):+.3f}] | {cover} | {width} |"
+                    f"| {learner} | {name} | {err:{f}} | {_median(est):+{f}}, {sd:{f}} [{min(est):+{f}}, "
+                    f"{max(est):+{f}}] | {cover} | {width} |"
                 )
         out.append("")
     return "\n".join(out)
