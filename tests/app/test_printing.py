@@ -77,7 +77,7 @@ def test_an_identified_parameter_whose_shown_interval_is_wide_says_whence_the_fl
     """The interval printed is the hull of the test's part and the run's spread; 'identified'
     reads the test's part alone, so where the hull is wider than 'identified' allows the line
     gives the test's own interval (a newcomer read the two as a contradiction)."""
-    from turinglearn.app.printing import trust_flags
+    from turinglearn.app.trust_lines import trust_flags
 
     wide = {"lo": 0.226, "hi": 0.952, "width": 0.726, "test": [0.534, 0.653], "spread": [0.226, 0.952]}
     narrow = {"lo": 0.261, "hi": 0.335, "width": 0.074, "test": [0.274, 0.321], "spread": [0.261, 0.335]}
@@ -121,7 +121,7 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
     """Where the held-out test accepts two parameters moved together beyond their intervals (a
     ridge), each one's interval column spans the ridge, its flag gives the slice alone, and a line
     names the pairs and how to map one."""
-    from turinglearn.app.printing import trust_flags
+    from turinglearn.app.trust_lines import trust_flags
 
     ridge = {"with": "bias", "lo": 0.0, "hi": 0.92, "width": 0.92}
     summary = {
@@ -160,7 +160,7 @@ def test_an_accuracy_far_below_chance_is_flagged(capsys):
 
 
 def test_a_marginal_rejection_is_told_from_several_parameters_off():
-    from turinglearn.app.printing import eases_line
+    from turinglearn.app.trust_lines import eases_line
 
     test = {"accuracy": 0.54, "threshold": 0.53, "null_sd": 0.02, "level": 0.9, "eases": []}
     assert eases_line(test).startswith("rejected by a margin within the null's spread (0.010, one null sd 0.020)")

@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from turinglearn.app.printing import eases_line
+from turinglearn.app.trust_lines import eases_line
 from turinglearn.core.assessment import assess
 from turinglearn.core.evaluation import c2st_by_schedule
 from turinglearn.core.trust import EFFORT, FastTest, lda_accuracy
@@ -211,7 +211,7 @@ def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):
     """An estimate the test tells apart almost always gets no interval, and no flag that reads as
     trust: identified and vouched are both None, and the printout says 'not judged', never 'not
     vouched for' (nor for a run written before vouched could be None, which stored False)."""
-    from turinglearn.app.printing import trust_flags
+    from turinglearn.app.trust_lines import trust_flags
 
     fam = system.model_family
     test = FastTest(system, 60, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3, effort=EFFORT["fast"])

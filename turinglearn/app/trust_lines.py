@@ -1,0 +1,149 @@
+"""What the printouts say about trust in one parameter and in the estimate: the interval's
+flags (identified, vouched for, power, a ridge), the held-out test's notes (far below chance,
+where a rejected estimate is off, too few samples), trade-offs, and each parameter's number
+format."""
+
+from __future__ import annotations
+
+from turinglearn.app.report import number_format
+from turinglearn.core.assessment import IDENTIFIED_WIDTH
+
+
+def value_format(summary: dict, name: str) -> str:
+    """The format of parameter ``name``'s values in the printouts (:func:`~turinglearn.app.report.number_format`
+    of summary.json's ``bounds``)."""
+    return number_format(summary.get("bounds"), summary.get("parameters") or [], name)
+
+
+#: an accuracy this many null sds below the null's median is flagged (chance alone: about 1 in 700)
+BELOW_CHANCE_SD = 3.0
+
+
+def below_chance(test: dict) -> str:
+    """A note where the estimate's accuracy lies far below the null's: a classifier that does
+    worse than chance under cross-validation learned something that reverses between folds
+    (samples that belong together, e.g. animals of one group, split across them), so neither
+    test reads as it should; '' otherwise."""
+    median, sd = test.get("null_median"), test.get("null_sd")
+    if median is None or not sd or test["accuracy"] > median - BELOW_CHANCE_SD * sd:
+        return ""
+    return (
+        f"; far below chance ({(median - test['accuracy']) / sd:.1f} null sds under its median, {median:.3f}): the "
+        "classifier learned something that reverses between folds, such as samples that belong together (animals "
+        "of one group) split across them, so read the tests with care"
+    )
+
+
+def eases_line(test: dict) -> str:
+    """Where a rejected estimate is off: the parameters whose move alone lowers the test's
+    accuracy most (summary.json's ``test.eases``). Moving one parameter can also make up for
+    another's error (a ridge), so the line names candidates, not a culprit; a rejection within
+    one null sd of the threshold is called marginal (the test rejects 1 - level of the runs
+    that found the truth)."""
+    rows, sd = test["eases"], test.get("null_sd")
+    marginal = sd is not None and test["accuracy"] - test["threshold"] <= sd
+    if not rows:
+        if marginal:
+            return (
+                f"rejected by a margin within the null's spread ({test['accuracy'] - test['threshold']:.3f}, one null sd "
+                f"{sd:.3f}): at level {test.get('level', 0.9):g} the test rejects {1 - test.get('level', 0.9):.0%} of "
+                "estimates as good as the system, and no parameter moved alone does better"
+            )
+        return (
+            "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
+            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them), "
+            "or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
+        )
+    parts = [
+        f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"
+        for r in rows
+    ]
+    return (
+        f"rejected: moved alone, these lower the test's accuracy ({test['accuracy']:.3f} at the estimate) most: "
+        f"{'; '.join(parts)}"
+        + (
+            " (one parameter may be making up for another's error along a ridge: evaluation.pair maps the first two)"
+            if len(rows) > 1
+            else ""
+        )
+    )
+
+
+#: a C2ST on fewer samples a side than this is flagged: its accuracy is mostly chance
+FEW_C2ST_SAMPLES = 50
+
+
+def few_samples(n: int | None, tested: bool = True) -> str:
+    """The C2ST line's note where it had few samples a side (a small recording): the range
+    chance alone spans (90 %, binomial, 2n samples) and, where the held-out test was run
+    (``tested``), to read it instead; '' otherwise."""
+    if n is None or n >= FEW_C2ST_SAMPLES:
+        return ""
+    half = 1.645 * (0.25 / (2 * n)) ** 0.5
+    return (
+        f"; {n} samples a side, too few to read: chance alone spans {0.5 - half:.2f}-{0.5 + half:.2f} "
+        "(cross-validation on so few strays further)" + ("; read the held-out test below" if tested else "")
+    )
+
+
+def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> str:
+    """One line on the pairs of parameters the held-out test accepts moved together beyond
+    their intervals (:func:`turinglearn.core.assessment.tradeoffs`); ``mapped``: the pair
+    the run mapped already (``evaluation.pair``), if any."""
+    pairs = ", ".join(
+        f"{a} and {b} ({'the same way' if t['together'] == 'same' else 'opposite ways'})"
+        for t in tradeoffs
+        for a, b in [t["pair"]]
+    )
+    a, b = tradeoffs[0]["pair"]
+    where = (
+        f"pair_map.png maps {mapped[0]} and {mapped[1]}"
+        if mapped
+        else f'evaluation.pair = ["{a}", "{b}"] maps the first'
+    )
+    return (
+        f"trade-offs: {pairs}: the test accepts them moved together beyond their intervals, which are slices "
+        f"(each holds the other parameters at the estimate); {where}"
+    )
+
+
+def _widened(summary: dict, name: str) -> bool:
+    """Whether parameter ``name``'s interval was drawn at a threshold its estimate's rejection
+    raised (``adjusted``): wide then for another parameter's error, perhaps, not for this one."""
+    return bool(((summary.get("interval") or {}).get(name) or {}).get("adjusted"))
+
+
+def trust_flags(summary: dict, name: str) -> str:
+    """What the held-out test says of one parameter: identified, vouched for, power at the largest move."""
+    if name not in (summary.get("identified") or {}):
+        return "not computed"
+    ident = summary["identified"][name]
+    accuracy = (summary.get("test") or {}).get("accuracy")
+    words = [
+        "not judged (the test tells the model from the system too well to draw an interval"
+        + (f": accuracy {accuracy:.3f})" if accuracy is not None else ")")
+        if ident is None
+        else "identified"
+        if ident
+        else "NOT IDENTIFIED (interval covers most of the range"
+        + (", widened by the estimate's rejection: see the power)" if _widened(summary, name) else ")")
+    ]
+    if ident is not None and summary.get("vouched", {}).get(name, True) is False:  # older runs: False beside None
+        words.append("not vouched for (the test cannot separate a move of the largest size)")
+    iv = (summary.get("interval") or {}).get(name) or {}
+    part = iv.get("test")
+    if ident and part and (iv.get("width") or 0) > IDENTIFIED_WIDTH:
+        # the interval shown, wider than 'identified' allows, is the hull with the run's spread; the flag reads the test's part
+        f = value_format(summary, name)
+        words[0] = f"identified (by the test's own interval [{part[0]:+{f}}, {part[1]:+{f}}]; the run's spread widens the one shown)"
+    ridge = iv.get("ridge")
+    if ridge and ident is not None:  # the slice understates: the test accepts it further along a ridge
+        f = value_format(summary, name)
+        along = f"trades off with {ridge['with']}: the interval shown spans the ridge; the slice alone [{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
+        words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
+    power = summary.get("power", {}).get(name)
+    if power and all(v.get("no_effect") for v in power.values()):
+        words.append("moving it changes nothing under this schedule (power = the test's false alarms)")
+    elif power:
+        words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
+    return "; ".join(words)
