@@ -118,7 +118,7 @@ def test_a_rejected_estimates_intervals_are_read_as_slices_through_it(capsys):
 
 
 def test_a_trade_off_is_named_beside_the_slices(capsys):
-    """Where the held-out test accepts two parameters moved together beyond their intervals (a
+    """Where the held-out test accepts two parameters moved together beyond their slices (a
     ridge), each one's interval column spans the ridge, its flag gives the slice alone, and a line
     names the pairs and how to map one."""
     from turinglearn.app.trust_lines import trust_flags
@@ -133,16 +133,22 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
                               "ridge": {"with": "gain", "lo": 0.4, "hi": 0.6, "width": 0.2}}},
         "tradeoffs": [{"pair": ["gain", "bias"], "together": "opposite", "lo": [0.0, 0.0], "hi": [0.92, 0.92]}],
     }  # fmt: skip
-    assert trust_flags(summary, "gain") == "NOT IDENTIFIED (trades off with bias: the interval shown spans the ridge; the slice alone [+0.390, +0.450])"
-    assert trust_flags(summary, "bias") == "identified (trades off with gain: the interval shown spans the ridge; the slice alone [+0.490, +0.550])"
+    assert trust_flags(summary, "gain") == "NOT IDENTIFIED (trades off with bias: the interval shown spans the ridge; the test's slice alone [+0.390, +0.450])"
+    assert trust_flags(summary, "bias") == "identified (trades off with gain: the interval shown spans the ridge; the test's slice alone [+0.490, +0.550])"
     print_summary(load_config("aggregation"), summary)
     out = capsys.readouterr().out
     # the column a reader copies holds what the test accepts along the ridge (it showed the slice, which missed a truth)
     assert "[+0.000, +0.920]" in out and "[+0.400, +0.600]" in out
-    assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond their" in out
+    assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond the slices" in out
     assert 'evaluation.pair = ["gain", "bias"] maps the first' in out
     print_summary(load_config("aggregation"), {**summary, "pair_map": {"parameters": ["gain", "bias"]}})
     assert "; pair_map.png maps gain and bias\n" in capsys.readouterr().out  # already mapped: no advice to
+    # an interval widened by the run's spread: the slice is the test's part, not the hull (the flag gave the hull)
+    summary["interval"]["bias"].update(lo=0.3, hi=0.7, width=0.4, test=[0.49, 0.55])
+    assert trust_flags(summary, "bias") == (
+        "identified (trades off with gain: the interval shown spans the ridge and the run's spread; "
+        "the test's slice alone [+0.490, +0.550])"
+    )
 
 
 def test_an_accuracy_far_below_chance_is_flagged(capsys):

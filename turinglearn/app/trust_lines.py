@@ -102,8 +102,8 @@ def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> st
         else f'evaluation.pair = ["{a}", "{b}"] maps the first'
     )
     return (
-        f"trade-offs: {pairs}: the test accepts them moved together beyond their intervals, which are slices "
-        f"(each holds the other parameters at the estimate); {where}"
+        f"trade-offs: {pairs}: the test accepts them moved together beyond the slices it accepts each alone "
+        f"(with the other parameters at the estimate); {where}"
     )
 
 
@@ -139,7 +139,9 @@ def trust_flags(summary: dict, name: str) -> str:
     ridge = iv.get("ridge")
     if ridge and ident is not None:  # the slice understates: the test accepts it further along a ridge
         f = value_format(summary, name)
-        along = f"trades off with {ridge['with']}: the interval shown spans the ridge; the slice alone [{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
+        lo, hi = part or (iv["lo"], iv["hi"])  # the test's slice (lo, hi: the hull with the run's spread, where it has one)
+        spread = " and the run's spread" if part else ""
+        along = f"trades off with {ridge['with']}: the interval shown spans the ridge{spread}; the test's slice alone [{lo:+{f}}, {hi:+{f}}]"
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
     if power and all(v.get("no_effect") for v in power.values()):
