@@ -9,8 +9,10 @@ contract of :mod:`turinglearn.systems.interactive`:
   ``policy(params[..., d], obs[..., o]) -> action`` (``[..., a]`` for Box actions, ``[...]``
   ints for Discrete ones), batched over any leading shape;
 - the interrogator's **push** (``stimulus_space``, a Box) disturbs the system: for Box actions
-  it is added to the action before the environment clips it; for CartPole it is a force added
-  to the cart's push. The passive schedule pushes 0, which is the plain gymnasium environment;
+  it is added to the action before the environment clips it; for Discrete actions it is the
+  probability (in [0, 1]) that the agent's action is replaced by one drawn at random; for
+  CartPole's numpy physics it is a force added to the cart's push. The passive schedule pushes
+  0, which is the plain gymnasium environment;
 - a discriminator sees ``features(obs) -> [..., F]``, by default the observation normalised by
   the finite bounds of its observation space.
 
@@ -115,7 +117,9 @@ class VectorPhysics:
         probe.close()
         if not isinstance(self.observation_space, gym.spaces.Box):
             raise ConfigError(
-                f"{env_id} has observation space {self.observation_space}; the gym wrapper needs a Box"
+                f"{env_id} has observation space {self.observation_space}; the gym wrapper needs a Box: register a "
+                "flattened id, gymnasium.register('MyEnvFlat-v0', entry_point=lambda **kw: "
+                "gymnasium.wrappers.FlattenObservation(MyEnv(**kw))), and use that"
             )
         self._envs: dict[int, gym.vector.VectorEnv] = {}
 
@@ -171,7 +175,8 @@ class GymSim:
     module docstring); model_family: the models' parameters and bounds (``BoxFamily``);
     truth: the hidden agent's parameters [d]; steps: steps per trial; push_space: the
     interrogator's stimulus space (a Box ``(k,)``; default: for Box actions, a quarter of the
-    action range around 0; CartPole: +-5 N); features / feature_names / feature_space: what a
+    action range around 0; for Discrete ones ``[0, 1]``, the probability that the action is
+    replaced by a random one; CartPole's numpy physics: +-5 N); features / feature_names / feature_space: what a
     discriminator sees (default: the normalised observation, ``obs_0 ...``); env_kwargs: passed
     to ``gymnasium.make`` (e.g. ``g`` of the pendulum); reset_options: gymnasium's reset
     options (e.g. ``{"x_init": 0.05, "y_init": 0.05}`` for the pendulum); backend: ``auto``,
@@ -233,6 +238,20 @@ class GymSim:
                 f"got {push_space.shape}",
                 "push_space",
             )
+        if push_space is not None and self._replaces and not (
+            push_space.shape == (1,) and push_space.low[0] >= 0 and push_space.high[0] <= 1
+        ):
+            raise ConfigError(
+                f"{env_id} has action space {action_space}: its push is the probability that the agent's action "
+                f"is replaced by a random one, a Box of shape (1,) within [0, 1]; got {push_space}",
+                "push_space",
+            )
+
+    @property
+    def _replaces(self) -> bool:
+        """Whether a push replaces the agent's action at random (Discrete actions under the vector
+        physics) instead of adding to it."""
+        return isinstance(self.physics.action_space, gym.spaces.Discrete) and self.backend == "vector"
 
     @property
     def truth(self) -> np.ndarray:
@@ -245,9 +264,11 @@ class GymSim:
             return gym.spaces.Box(-half, half, dtype=np.float64)
         if self.env_id == CartPoleDynamics.gym_id and self.backend == "numpy":
             return gym.spaces.Box(-5.0, 5.0, shape=(1,), dtype=np.float64)
+        if self._replaces:  # the probability that the action is replaced by a random one
+            return gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float64)
         raise ConfigError(
-            f"{self.env_id} has action space {space}: say how an interrogator disturbs it (push_space), "
-            "or use an environment with Box actions"
+            f"{self.env_id} has action space {space}: the gym wrapper takes Box and Discrete actions; give the "
+            "environment one of those (a gymnasium wrapper can map it)"
         )
 
     def passive_schedule(self) -> np.ndarray:
@@ -264,6 +285,13 @@ class GymSim:
         push (stimulus [..., k]) disturbs, the physics steps: (state, features [..., F])."""
         action = self._checked(self.policy(params, state.obs.astype(np.float64)), state.done.shape)
         push = np.broadcast_to(stimulus, (*state.done.shape, stimulus.shape[-1]))
+        if self._replaces:  # Discrete actions: the push is the chance the agent's action is replaced
+            chance = push[..., 0]
+            if np.any(chance > 0):
+                taken = rng.random(chance.shape) < chance
+                drawn = rng.integers(self.physics.action_space.n, size=chance.shape)
+                action = np.where(taken, drawn, np.broadcast_to(action, chance.shape))
+            push = None
         physics, obs, ended = self.physics.step(state.physics, action, push, state.done)
         obs = np.where(state.done[..., None], state.obs, obs)
         done = state.done | ended
@@ -280,6 +308,9 @@ class GymSim:
         try:
             fits = np.broadcast_shapes(action.shape, want) == want
         except ValueError:
+            fits = False
+        k = len(space.shape) if isinstance(space, gym.spaces.Box) else 0
+        if k and action.shape[action.ndim - k :] != space.shape:  # an action's own axes are not broadcast
             fits = False
         if fits:
             return action
@@ -359,12 +390,14 @@ class GymConfig:
     """Settings of ``turinglearn/Gym-v0``: a hidden agent in any gymnasium environment.
 
     gym_id: the gymnasium id: a built-in one, one that the policy's module registers (it is
-    imported first), or gymnasium's ``"module:Name-v0"``; policy: ``"module:function"``, a batched
+    imported first), or gymnasium's ``"module:Name-v0"`` (another id than the default needs a
+    policy of its own); policy: ``"module:function"``, a batched
     ``policy(params[..., d], obs[..., o]) -> action``; names / lower / upper: the model
     family; truth: the hidden agent's parameters; steps: per trial; push: the interrogator's
     push bound, added to Box actions (0: a quarter of the action range), or one bound per
-    action component (``[0, 1.0]``: the first never pushed, the second by up to 1); backend: ``auto``,
-    ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
+    action component (``[0, 1.0]``: the first never pushed, the second by up to 1); for Discrete
+    actions the largest probability that the agent's action is replaced by a random one (0: 1);
+    backend: ``auto``, ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
     what a discriminator sees ("": the observation normalised by its finite bounds);
     feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...).
     """
@@ -395,6 +428,13 @@ class GymConfig:
                     "feature_names",
                 )
         check_gym_id(self.gym_id, "gym_id")
+        if self.gym_id != GymConfig.gym_id and self.policy == GymConfig.policy:
+            raise ConfigError(
+                f"gym_id is {self.gym_id!r} but no policy is set: the default is the pendulum's PD controller "
+                "(kp, kd); write the hidden agent as policy = 'module:function' and give its parameters' names, "
+                "lower, upper and truth",
+                "policy",
+            )
         bounds = self.push if isinstance(self.push, tuple) else (self.push,)
         if not bounds or not all(b >= 0 for b in bounds) or (isinstance(self.push, tuple) and not any(bounds)):
             raise ConfigError(
@@ -422,6 +462,11 @@ def check_gym_id(gym_id: str, key: str) -> None:
                 f"cannot import {module!r} for the gymnasium id {gym_id!r} ({type(e).__name__}: {e})", key
             ) from None
     if name not in gym.registry:
+        import difflib
+
+        near = difflib.get_close_matches(name, list(gym.registry), n=1, cutoff=0.8)
+        if near:
+            raise ConfigError(f"unknown gymnasium id {name!r}: did you mean {near[0]!r}?", key)
         where = (
             f"module {module!r} was imported but does not register it (gymnasium.register({name!r}, ...))"
             if sep
@@ -454,9 +499,20 @@ class GymConfigSim(GymSim):
                     f"must have one bound per action component ({k} for {cfg.gym_id}), got {len(cfg.push)}", "push"
                 )
             bound = np.asarray(cfg.push, dtype=np.float64)
-            self.stimulus_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
         elif cfg.push > 0:
-            self.stimulus_space = gym.spaces.Box(-cfg.push, cfg.push, shape=(k,), dtype=np.float64)
+            bound = np.full(k, float(cfg.push))
+        else:
+            return
+        if self._replaces:  # Discrete actions: the push is a probability, up to the bound
+            if bound[0] > 1:
+                raise ConfigError(
+                    f"{cfg.gym_id} has Discrete actions: the push is the probability that the agent's action is "
+                    f"replaced by a random one, at most 1; got {bound[0]:g}",
+                    "push",
+                )
+            self.stimulus_space = gym.spaces.Box(0.0, bound, dtype=np.float64)
+        else:
+            self.stimulus_space = gym.spaces.Box(-bound, bound, dtype=np.float64)
 
 
 class GymConfigEnv(GymEnv):

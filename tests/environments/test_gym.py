@@ -3,6 +3,7 @@ the two tasks (identifiability, recovery of the hidden PD gains), and the preset
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -22,7 +23,7 @@ from turinglearn.environments.gym_tasks import (
     linear_policy,
     pd_policy,
 )
-from turinglearn.environments.gym_wrapper import GymConfigSim, GymSim
+from turinglearn.environments.gym_wrapper import GymConfig, GymConfigSim, GymSim
 from turinglearn.errors import ConfigError
 from turinglearn.families.parametric import BoxFamily
 from turinglearn.systems.interactive import InteractiveSystem
@@ -407,3 +408,78 @@ def test_a_gym_environment_of_ones_own_gets_messages_in_gymnasiums_terms():
         assert report.problems[0].startswith("not deterministic under a fixed seed") and "self.np_random" in report.problems[0]
     finally:
         gym.registry.pop("ShakyPendulum-v0")
+
+
+def test_discrete_actions_are_interrogated_by_replacing_the_agents_action():
+    """A newcomer's Discrete(5) environment had no way in: the default push was refused, a push
+    space of their own failed in the vector physics, and passively too. For Discrete actions the
+    push is now the probability that the agent's action is replaced by a random one (0, the
+    passive schedule: the plain environment)."""
+    family = BoxFamily(("w_angle", "w_spin"), lower=(-2.0, -2.0), upper=(2.0, 2.0))
+    policy = lambda p, obs: (p[..., 0] * obs[..., 2] + p[..., 1] * obs[..., 3] > 0).astype(np.int64)  # noqa: E731
+    sim = GymSim("CartPole-v1", policy, family, truth=(1.0, 0.5), steps=30, backend="vector")
+    assert (sim.stimulus_space.low, sim.stimulus_space.high) == (0.0, 1.0)
+    assert np.array_equal(sim.passive_schedule(), np.zeros((30, 1)))
+    turinglearn.check_environment(sim)  # the probes under the push's corners run, and find the parameters
+
+    def angles(push):
+        state, rng, out = sim.reset(np.random.default_rng(3), (40,)), np.random.default_rng(4), []
+        for _ in range(30):
+            state, f = sim.step(state, np.array([1.0, 0.5]), np.full((40, 1), push), rng)
+            out.append(f[..., 2])
+        return np.array(out)
+
+    kept = angles(0.0)
+    assert np.abs(kept).max() < 0.2  # the truth balances
+    assert np.abs(angles(1.0)).max() > 2 * np.abs(kept).max()  # random actions: it falls
+    with pytest.raises(ConfigError, match=r"push_space: CartPole-v1 has action space Discrete\(2\): its push is the probability"):
+        GymSim("CartPole-v1", policy, family, truth=(1.0, 0.5), backend="vector", push_space=gym.spaces.Box(-1.0, 1.0, (1,)))
+    config = GymConfig(gym_id="CartPole-v1", policy="turinglearn.environments.gym_tasks:linear_policy", names=("a", "b", "c"),
+                       lower=(-2.0, -2.0, -2.0), upper=(2.0, 2.0, 2.0), truth=(0.0, 0.5, 0.5), backend="vector", push=0.3)  # fmt: skip
+    assert GymConfigSim(config).stimulus_space.high[0] == 0.3
+    with pytest.raises(ConfigError, match="push: CartPole-v1 has Discrete actions: the push is the probability .* at most 1; got 2"):
+        GymConfigSim(dataclasses.replace(config, push=2.0))
+
+
+def test_a_gym_config_without_its_policy_and_other_slips_are_named():
+    """A config naming a gym_id of one's own but no policy ran the pendulum's PD controller (kp,
+    kd, truth 10 and 2) on the newcomer's robot, and the checker passed it; a policy returning one
+    action for a two-dimensional Box had it broadcast to both; a misspelled id suggested
+    registering it; a Dict observation named no way out."""
+    with pytest.raises(ConfigError, match=r"policy: gym_id is 'MountainCarContinuous-v0' but no policy is set: the default is the pendulum's PD"):
+        GymConfigSim(gym_id="MountainCarContinuous-v0")
+    with pytest.raises(ConfigError, match=r"unknown gymnasium id 'Pendulum-v2': did you mean 'Pendulum-v1'\?"):
+        GymConfigSim(gym_id="Pendulum-v2")
+
+    class Reach(gym.Env):
+        observation_space = gym.spaces.Box(-2.0, 2.0, (4,))
+        action_space = gym.spaces.Box(-1.0, 1.0, (2,))
+
+        def reset(self, *, seed=None, options=None):
+            super().reset(seed=seed)
+            self.x = self.np_random.uniform(-1, 1, 4).astype(np.float32)
+            return self.x.copy(), {}
+
+        def step(self, a):
+            self.x[:2] += 0.1 * np.asarray(a, np.float32)
+            return self.x.copy(), 0.0, False, False, {}
+
+    class Nested(Reach):
+        observation_space = gym.spaces.Dict({"pos": gym.spaces.Box(-2.0, 2.0, (2,))})
+
+    gym.register("TestReach-v0", entry_point=Reach, max_episode_steps=50)
+    gym.register("TestNested-v0", entry_point=Nested, max_episode_steps=50)
+    try:
+        family = BoxFamily(("k",), (0.0,), (4.0,))
+        one = lambda p, obs: np.clip(p[..., :1] * (obs[..., 2:3] - obs[..., :1]), -1, 1)  # noqa: E731 - [..., 1]
+        sim = GymSim("TestReach-v0", one, family, truth=(1.5,), steps=5)
+        state = sim.reset(np.random.default_rng(0), (3,))
+        with pytest.raises(ValueError, match=r"returned actions of shape \(3, 1\) for a batch \(3,\): a policy returns \[\.\.\., 2\]"):
+            sim.step(state, np.array([1.5]), np.zeros((3, 2)), np.random.default_rng(0))
+        both = lambda p, obs: np.clip(p[..., :1] * (obs[..., 2:] - obs[..., :2]), -1, 1)  # noqa: E731
+        GymSim("TestReach-v0", both, family, truth=(1.5,), steps=5).step(state, np.array([1.5]), np.zeros((3, 2)), np.random.default_rng(0))
+        with pytest.raises(ConfigError, match=r"needs a Box: register a flattened id, .*FlattenObservation"):
+            GymSim("TestNested-v0", both, family, truth=(1.5,))
+    finally:
+        gym.registry.pop("TestReach-v0")
+        gym.registry.pop("TestNested-v0")
