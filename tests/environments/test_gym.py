@@ -437,7 +437,7 @@ def test_discrete_actions_are_interrogated_by_replacing_the_agents_action():
     config = GymConfig(gym_id="CartPole-v1", policy="turinglearn.environments.gym_tasks:linear_policy", names=("a", "b", "c"),
                        lower=(-2.0, -2.0, -2.0), upper=(2.0, 2.0, 2.0), truth=(0.0, 0.5, 0.5), backend="vector", push=0.3)  # fmt: skip
     assert GymConfigSim(config).stimulus_space.high[0] == 0.3
-    with pytest.raises(ConfigError, match="push: CartPole-v1 has Discrete actions: the push is the probability .* at most 1; got 2"):
+    with pytest.raises(ConfigError, match=r"push: CartPole-v1 has Discrete actions: the push is the probability .* at most 1; got 2"):
         GymConfigSim(dataclasses.replace(config, push=2.0))
 
 

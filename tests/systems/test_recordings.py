@@ -434,8 +434,8 @@ def test_a_c2st_on_a_small_recording_says_it_is_mostly_chance(tmp_path):
     import warnings
 
     import turinglearn
-    from turinglearn.app.trust_lines import few_samples
     from turinglearn.app.recording import record
+    from turinglearn.app.trust_lines import few_samples
     from turinglearn.config import load_config
 
     env = {"environment.steps": 10}
