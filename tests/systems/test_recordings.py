@@ -237,12 +237,16 @@ def test_record_a_simulator_object_and_refuse_a_config_without_an_environment(tm
     assert moved.environment.id == "turinglearn/PendulumPD-v0" and "init_side" not in moved.environment.options
 
 
-def test_interactive_environment_needs_passive_learning(tmp_path):
+def test_interactive_environment_needs_passive_learning(tmp_path, capsys):
     path = record(load_config("pendulum-pd", {"environment.steps": 20}), tmp_path / "pd.npz", trials=3)
     with pytest.raises(
         ConfigError, match=r"data: a recording cannot respond to interrogators.*learner.passive = true"
     ):
         turinglearn.build(load_config("pendulum-pd", {"environment.steps": 20, "data": str(path)}))
+    # the command line's hint says so (it gave --set data= alone, which that error answers); check takes --passive
+    assert main(["record", "pendulum-pd", "--out", str(tmp_path / "cli.npz"), "--trials", "3", "--set", "environment.steps=20"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"learn from it with --set data={tmp_path / 'cli.npz'} --passive")
+    assert main(["check", "pendulum-pd", "--passive", "--set", f"data={path}", "--set", "environment.steps=20"]) == 0
 
 
 def test_cli_record_then_learn_from_it(tmp_path, capsys):

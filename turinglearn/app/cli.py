@@ -185,20 +185,17 @@ def cmd_record(args) -> int:
     config = load_config(args.config, args.overrides)
     check_names_an_environment(args.config, args.overrides, config)
     path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)
-    rec = read_recording(path, *_features_of(config))
-    print(
-        f"recorded {rec.x.shape[0]} individuals x {rec.x.shape[1]} steps ({', '.join(rec.feature_names)}) "
-        f"of {config.environment.id} -> {path}; learn from it with --set data={path}"
-    )
-    return 0
-
-
-def _features_of(config):
     from turinglearn.app.build import make_simulator
-    from turinglearn.core.contracts import feature_space
+    from turinglearn.core.contracts import feature_space, is_interactive
 
     sim = make_simulator(config)
-    return sim.feature_names, sim.config.steps, feature_space(sim)
+    rec = read_recording(path, sim.feature_names, sim.config.steps, feature_space(sim))
+    passive = " --passive" if is_interactive(sim) else ""  # a recording answers no interrogator
+    print(
+        f"recorded {rec.x.shape[0]} individuals x {rec.x.shape[1]} steps ({', '.join(rec.feature_names)}) "
+        f"of {config.environment.id} -> {path}; learn from it with --set data={path}{passive}"
+    )
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -356,7 +353,7 @@ def cmd_check(args) -> int:
     from turinglearn.app.preflight import check_names_an_environment, truth_advice, uses_policy
     from turinglearn.config import Config, load_config
 
-    config = load_config(args.config, list(args.overrides))
+    config = load_config(args.config, list(args.overrides) + (["learner.passive=true"] if args.passive else []))
     if not isinstance(config, Config):
         raise TuringLearnError(f"{args.config} is a GAN config: it has no simulator to check")
     check_names_an_environment(args.config, list(args.overrides), config)

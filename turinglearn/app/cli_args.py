@@ -126,6 +126,7 @@ def _more_commands(sub) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
     )
     chk.add_argument("--seed", type=int, default=0, help="the probes' random seed (default 0)")
+    chk.add_argument("--passive", action="store_true", help="as run --passive: the run to check watches, not interrogates")
     sub.add_parser("envs", help="list the registered turinglearn environments")
     pre = sub.add_parser(
         "presets", help="list the built-in presets; with a NAME, print that preset's TOML (to copy and edit)"
