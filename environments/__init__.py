@@ -167,7 +167,8 @@ def _object_problem(env_id: str) -> str:
             fix = f"Register it as an environment id ('{module}:{name}-v0', see docs/own-system.md) and name that id here"
     return (
         f"{env_id!r} was a simulator object given to learn(simulator=...): a config file cannot rebuild it. {fix}, "
-        "or rerun from Python with learn(config, simulator=...); an unfinished run continues with "
+        "or rerun from Python with learn('this/config.toml', simulator=an object built with the same settings); "
+        "an unfinished run continues with "
         "turinglearn.resume(run_dir, simulator=...) (`turinglearn report` still reads the run)"
     )
 

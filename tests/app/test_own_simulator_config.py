@@ -31,6 +31,13 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
     assert len(err) == 1 and "learn(simulator=...)" in err[0] and "register" in err[0].lower()
     assert "registers it as 'turinglearn/Aggregation-v0'" in err[0]  # the id its module already has
     assert not (tmp_path / "again").exists()
+    # the way the message gives, from Python with an object of the same settings, reruns the same run
+    # (it failed with the same message: load_config took the object's id for an unknown environment)
+    again = turinglearn.learn(str(out / "config.toml"), simulator=sim, out=tmp_path / "again")
+    assert np.array_equal(again.models, result.models) and np.array_equal(again.inferred, result.inferred)
+    other = make_simulator(load_config("aggregation", {"environment.n_agents": 5, "environment.steps": 20}))
+    with pytest.raises(turinglearn.ConfigError, match=r"environment: the simulator's settings differ from the run's: n_agents = 5, the run's is 4"):
+        turinglearn.learn(str(out / "config.toml"), simulator=other)
     assert main(["resume", str(out)]) == 2
     capsys.readouterr()
     # report needs no simulator: names, truth and bounds come from the run's summary.json

@@ -202,6 +202,21 @@ def _named(result: LearnResult, simulator) -> LearnResult:
     return result
 
 
+def _names_an_object(config) -> bool:
+    """Whether ``config`` is a TOML file whose environment is a simulator object's
+    (``learn(simulator=...)`` wrote it)."""
+    from turinglearn.config import read_source
+    from turinglearn.environments import OBJECT_PREFIX
+
+    if not isinstance(config, (str, Path)) or not str(config).endswith(".toml") or not Path(config).is_file():
+        return False
+    try:
+        env = read_source(Path(config)).get("environment") or {}
+    except TuringLearnError:
+        return False  # load_config says what is wrong with it
+    return isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
+
+
 def _config_with_simulator(path: Path, simulator) -> Config:
     """A run's config.toml, written by ``learn(simulator=...)``, for ``simulator``: its
     environment table must name the object's class and hold the object's settings; the rest is
@@ -420,8 +435,10 @@ def learn(
     :class:`~turinglearn.core.contracts.SwarmSimulator` or
     :class:`~turinglearn.core.contracts.InteractiveSimulator`), built with its own settings (an
     ``environment.*`` override that differs from the object's is refused); the run's ``config.toml`` then
-    names the object, and rerunning that file is refused with a message (register the simulator
-    as an environment id to make a run rerunnable from its file). A simulator, or an
+    names the object and its settings: ``learn("DIR/config.toml", simulator=obj)`` reruns it with an
+    object of the same class and settings (one whose settings differ is refused), while the command
+    line refuses the file with a message (register the simulator as an environment id to make a
+    run rerunnable from its file alone). A simulator, or an
     environment id of one's own (``"module:Name-v0"``, ``turinglearn/Gym-v0``), is checked first
     (:func:`~turinglearn.app.checks.check_environment`, a fraction of a second, its own random
     numbers): a broken contract raises :class:`~turinglearn.app.checks.ContractError` listing
@@ -446,6 +463,9 @@ def learn(
             config = load_config("own-system", {"name": type(simulator).__name__})
     if isinstance(config, (Config, GANConfig)):
         cfg = config.replace(**extra) if extra else config
+    elif simulator is not None and _names_an_object(config):  # a run's config.toml, made with this object's class
+        cfg = _config_with_simulator(Path(config), simulator)
+        cfg = cfg.replace(**extra) if extra else cfg
     else:
         cfg = load_config(config, extra)
         if simulator is None:
