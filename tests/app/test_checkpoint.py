@@ -421,3 +421,33 @@ def test_resume_refuses_a_module_whose_bounds_changed(tmp_path):
     text = module.read_text().replace("upper=(0.6, 0.2)", "upper=(0.5, 0.2)")
     module.write_text(text.replace("    steps: int = 40", "    steps: int = 40\n    friction: float = 0.6"))
     assert cli("resume", "r", "--quiet").returncode == 0
+
+
+def test_run_json_keeps_each_session_and_report_says_who_made_the_run(tmp_path, settings, capsys):
+    """An auditor found nothing in a run directory that says which turinglearn, Python and
+    packages made it, on which host and when, or that a resume changed its settings (its
+    config.toml then reran to another result). run.json keeps a record of every session."""
+    from importlib import metadata
+
+    from turinglearn.app.cli import main
+
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=out, hooks=[interrupt_at(4)])
+    first = json.loads((out / "run.json").read_text())["sessions"]
+    assert len(first) == 1 and first[0]["turinglearn"] == turinglearn.__version__
+    assert first[0]["packages"]["numpy"] == metadata.version("numpy") and first[0]["python"].count(".") == 2
+    assert {"started", "host", "argv", "platform", "threads", "commit"} <= set(first[0])
+    # a killed run (its lock's process gone) reads as killed, with how to continue it
+    status = json.loads((out / "run.json").read_text())
+    (out / "run.json").write_text(json.dumps({**status, "status": "running"}))
+    assert main(["report", str(out)]) == 0
+    assert f"run status: running, but no process writes it (it was killed); continue with: turinglearn resume {out}" in capsys.readouterr().out
+    resume(out, log=lambda m: None, settings={"stopping.max_time": 3600.0})
+    sessions = json.loads((out / "run.json").read_text())["sessions"]
+    assert sessions[0] == first[0] and sessions[1]["from_generation"] == 5  # the checkpoint written on the way out
+    assert sessions[1]["changed"] == {"stopping.max_time": 3600.0} and sessions[1]["changed_for_the_rest"] == ["stopping.max_time"]
+    assert main(["report", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("made by"))
+    assert f"made by turinglearn {turinglearn.__version__}" in line
+    assert line.endswith("; resumed 1 time (from generation 5; changed stopping.max_time) (run.json: sessions)")

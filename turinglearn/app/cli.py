@@ -244,7 +244,7 @@ def cmd_report(args) -> int:
         intervals, stopped = summary.get("interval"), summary.get("stopped")  # redraw with them
         restarts = restart_generations(summary.get("restart"))
         plot_parameters(read_metrics(run_dir), names, truth, files[0], bounds, intervals, stopped, restarts)
-    return print_report(read, status, files, print_table)
+    return print_report(read, status, files, print_table, run_dir)
 
 
 def _drawn_from_run(run_dir: Path, summary: dict) -> tuple:

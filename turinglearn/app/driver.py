@@ -188,7 +188,13 @@ def resume(
                 + _budget_words(config)
             )
             state["history"] = _with_columns(state["history"], exp.columns)
-        run = RunDir.reopen(run_dir, None if state is None else state["history"], lock)
+        asked = {**(settings or {}), **(overrides or {})}  # what this session changed, in run.json's sessions
+        session = {
+            "from_generation": 0 if state is None else int(state["generation"]),
+            "changed": {k: checkpoint.plain_value(v) for k, v in asked.items()},
+            "changed_for_the_rest": sorted(settings or {}),  # written into config.toml; the others this session's
+        }
+        run = RunDir.reopen(run_dir, None if state is None else state["history"], lock, session)
     except BaseException:
         lock.release()
         raise

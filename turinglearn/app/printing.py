@@ -319,21 +319,63 @@ def read_summary(summary_file: Path) -> tuple[dict | None, Exception | None]:
     return summary, None
 
 
-def print_report(read: tuple[dict | None, Exception | None], status: dict, files, print_summary) -> int:
-    """Print what :func:`read_summary` read, then the plots drawn; a damaged summary raises."""
+def print_report(
+    read: tuple[dict | None, Exception | None], status: dict, files, print_summary, run_dir: Path | None = None
+) -> int:
+    """Print what :func:`read_summary` read, where the run stands (with how to continue it),
+    who made it (run.json's ``sessions``), then the plots drawn; a damaged summary raises."""
     summary, damaged = read
     if damaged is not None:
         raise damaged
+    again = f"; continue with: turinglearn resume {run_dir}" if run_dir is not None else ""
     if summary is not None:
         print_summary(summary)
         stopped = summary.get("stopped")
         if stopped:  # as the run's own last lines said
-            print(f"stopped by {stopped['rule']} after {stopped['generation']} generations")
+            budget = status.get("status") == "stopped"  # a budget's stop: the run goes on when resumed
+            print(f"stopped by {stopped['rule']} after {stopped['generation']} generations{again if budget else ''}")
     else:
-        print(f"run status: {status.get('status')} (no summary.json: the run did not finish)")
+        state = status.get("status")
+        if state == "running" and run_dir is not None:
+            from turinglearn.app.runlock import writer_gone
+
+            if writer_gone(run_dir):
+                print(f"run status: running, but no process writes it (it was killed){again}")
+                state = None
+        if state is not None:
+            print(
+                f"run status: {state} (no summary.json: the run did not finish)"
+                + (again if state in ("interrupted", "failed") else "")
+            )
+    line = sessions_line(status.get("sessions"))
+    if line:
+        print(line)
     for f in files:
         print(f"plot: {f}")
     return 0
+
+
+def sessions_line(sessions) -> str | None:
+    """One line on who made a run (run.json's ``sessions``): turinglearn's version and commit,
+    host, date, and its resumes with the settings they changed; None for runs that kept none."""
+    if not isinstance(sessions, list) or not sessions or not isinstance(sessions[0], dict):
+        return None
+    first = sessions[0]
+    commit = f" (commit {first['commit'][:10]})" if first.get("commit") else ""
+    words = [
+        f"made by turinglearn {first.get('turinglearn', '?')}{commit}, Python {first.get('python', '?')}, "
+        f"on {first.get('host', '?')}, {first.get('started', '?')}"
+    ]
+    resumes = [s for s in sessions[1:] if isinstance(s, dict)]
+    if resumes:
+        changed = sorted({k for s in resumes for k in (s.get("changed") or {})})
+        froms = ", ".join(str(s.get("from_generation", "?")) for s in resumes)
+        words.append(
+            f"resumed {len(resumes)} time{'s' if len(resumes) > 1 else ''} (from generation {froms}"
+            + (f"; changed {', '.join(changed)}" if changed else "")
+            + ")"
+        )
+    return "; ".join(words) + " (run.json: sessions)"
 
 
 def report_gan(run_dir: Path, status: dict, read: tuple[dict | None, Exception | None]) -> int:
@@ -344,4 +386,4 @@ def report_gan(run_dir: Path, status: dict, read: tuple[dict | None, Exception |
     files = []
     if metrics:
         files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
-    return print_report(read, status, files, print_gan_summary)
+    return print_report(read, status, files, print_gan_summary, run_dir)

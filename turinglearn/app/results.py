@@ -225,7 +225,7 @@ class RunRecord:
         out = io.StringIO()
         gan = self.summary is not None and "parameters" not in self.summary
         with contextlib.redirect_stdout(out):
-            print_report((self.summary, None), self.status, [], print_gan_summary if gan else print_table)
+            print_report((self.summary, None), self.status, [], print_gan_summary if gan else print_table, self.run_dir)
         return out.getvalue()
 
 

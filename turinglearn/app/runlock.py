@@ -70,6 +70,14 @@ def _stale(holder: dict, path: Path) -> bool:
     return started is not None and _start_time(pid) not in (None, started)
 
 
+def writer_gone(run_dir: str | os.PathLike) -> bool:
+    """Whether run ``run_dir``'s lock names a process that is no longer running (or it has no lock),
+    so a run whose run.json says running was killed."""
+    path = Path(run_dir) / LOCK_FILE
+    holder = _holder(path)
+    return holder is None or _stale(holder, path)
+
+
 class RunLock:
     """The lock of one run directory; :meth:`acquire` it, :meth:`release` it (or use ``with``)."""
 

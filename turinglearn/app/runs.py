@@ -17,7 +17,11 @@ A run directory holds
     last checkpoint) and ``error`` (why, one line); ``turinglearn resume`` continues it.
 
   Only ``complete`` and ``stopped`` runs have a ``summary.json``; resuming a ``stopped`` run
-  removes it until the run ends again;
+  removes it until the run ends again. ``sessions``: one entry a session that wrote the run
+  (the first run, then each resume), what a lab needs to redo it (:func:`session_record`): when
+  and where it started, the command line, turinglearn's version (and git commit, where it runs
+  from a checkout), Python's, the platform, the versions of the packages that compute, the
+  thread count; a resume adds the generation it continued from and the settings it changed;
 - ``config.toml``: the resolved config (every setting, defaults included);
 - ``metrics.csv``: one row per generation (a GAN: every ``evaluation.log_every``), appended and
   flushed as the run goes; the first column is ``generation``;
@@ -106,6 +110,8 @@ def json_default(o):
         return o.tolist()
     if isinstance(o, np.generic):
         return o.item()
+    if isinstance(o, os.PathLike):
+        return os.fspath(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
 
 
@@ -140,6 +146,59 @@ def check_new_run_dir(path: str | os.PathLike) -> Path:
     return path
 
 
+#: the packages whose versions a session records (those installed)
+PACKAGES = ("numpy", "numba", "scipy", "scikit-learn", "torch", "gymnasium", "dask", "distributed", "sbi", "pyabc")
+
+
+def _commit(package_dir: Path) -> str | None:
+    """The git commit turinglearn runs from, where it runs from a checkout (None otherwise)."""
+    import subprocess
+
+    if not (package_dir.parent / ".git").exists():
+        return None
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(package_dir.parent), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (done.stdout.strip() or None) if done.returncode == 0 else None
+
+
+def session_record(**extra) -> dict:
+    """What run.json's ``sessions`` keeps of the session now writing a run: start (UTC), host,
+    process, command line, turinglearn (version, git commit), Python, platform, the versions of
+    :data:`PACKAGES` installed, ``TURINGLEARN_THREADS``; and ``extra`` (a resume's
+    ``from_generation`` and ``changed`` settings)."""
+    import datetime
+    import platform
+    import socket
+    import sys
+    from importlib import metadata
+
+    import turinglearn
+
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return {
+        "started": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "argv": list(sys.argv),
+        "turinglearn": turinglearn.__version__,
+        "commit": _commit(Path(turinglearn.__file__).parent),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": packages,
+        "threads": os.environ.get("TURINGLEARN_THREADS"),
+        **extra,
+    }
+
+
 class RunDir:
     """A run directory being written, locked against a second writer
     (:class:`~turinglearn.app.runlock.RunLock`). Create with :meth:`create` or :meth:`reopen`."""
@@ -150,6 +209,7 @@ class RunDir:
         self._metrics = None  # metrics.csv, unbuffered: a row is on the file whole or not at all
         self._fields: list[str] | None = None
         self._size = 0  # bytes of whole rows in metrics.csv
+        self.sessions: list[dict] = []  # run.json's: one entry a session that wrote the run
 
     @classmethod
     def create(cls, path: str | os.PathLike, config_toml: str, log=None) -> RunDir:
@@ -162,6 +222,7 @@ class RunDir:
                 f"cannot create run directory {path}: {e.strerror or e}; choose a writable --out"
             ) from None
         run = cls(path, RunLock(path, log).acquire())
+        run.sessions = [session_record()]
         try:
             check_new_run_dir(path)  # another process may have started a run here meanwhile
             atomic_write(path / CONFIG_FILE, config_toml)
@@ -173,13 +234,23 @@ class RunDir:
 
     @classmethod
     def reopen(
-        cls, path: str | os.PathLike, history: Mapping[str, np.ndarray] | None, lock: RunLock | None = None
+        cls,
+        path: str | os.PathLike,
+        history: Mapping[str, np.ndarray] | None,
+        lock: RunLock | None = None,
+        session: Mapping | None = None,
     ) -> RunDir:
         """Continue the run in ``path`` (``lock``: its lock, already held): metrics.csv is
         rewritten (atomically) to hold exactly ``history``'s rows (the generations a checkpoint
         covers), then appended to. The summary.json of a session a budget stopped is removed:
-        the run is unfinished again until it ends."""
+        the run is unfinished again until it ends. run.json's ``sessions`` gain this one's
+        (:func:`session_record` with ``session``)."""
         run = cls(Path(path), lock)
+        try:
+            before = read_status(run.path).get("sessions")
+        except RunDirError:
+            before = None
+        run.sessions = [*(before if isinstance(before, list) else []), session_record(**(session or {}))]
         try:
             (run.path / SUMMARY_FILE).unlink(missing_ok=True)
         except OSError as e:
@@ -207,7 +278,7 @@ class RunDir:
     def set_status(self, status: str, **extra) -> None:
         """run.json; on a full disk, where no new file can be made, run.json is overwritten in
         place (a small file keeps its block), so a stopped run still says why."""
-        doc = {"format": 1, "status": status, **extra}
+        doc = {"format": 1, "status": status, **extra, **({"sessions": self.sessions} if self.sessions else {})}
         try:
             write_json(self.path / RUN_FILE, doc)
         except RunDirError:
