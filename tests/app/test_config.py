@@ -92,6 +92,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("evaluation={c2st_trials = 20, converge = true}", "evaluation.converge", "did you mean stopping.converge?"),
         ("learner.population=50", "learner.population", "did you mean models.population or discriminators.population?"),
         ("converge=true", "converge", "did you mean stopping.converge? (in a TOML file, move the line under [stopping]"),
+        (f"seed={2**64}", "seed", "must fit in 64 bits"),  # config.toml could not hold it: TOML's integers are 64-bit
     ],
 )
 def test_bad_settings_name_the_key(override, key, fragment):
@@ -226,3 +227,17 @@ def test_another_environment_id_starts_from_its_own_defaults():
     assert config.environment.options["steps"] == 50 and len(config.environment.options["truth"]) == 6
     same = load_config("aggregation", {"environment.id": "turinglearn/Aggregation-v0"})
     assert same.environment == load_config("aggregation").environment  # the same id keeps the preset's
+
+
+def test_numpys_numbers_are_numbers_and_a_bad_thread_count_is_named(tiny, monkeypatch):
+    """learn(seed=np.int64(3)) was refused ('must be an integer, got np.int64(3)'); a
+    TURINGLEARN_THREADS of 'abc' failed with int()'s traceback after the run was announced."""
+    import numpy as np
+
+    import turinglearn
+
+    config = load_config("aggregation", {"seed": np.int64(3), "learner.critic": np.float32(0.5)})
+    assert config.seed == 3 and type(config.seed) is int and config.learner.critic == 0.5
+    monkeypatch.setenv("TURINGLEARN_THREADS", "abc")
+    with pytest.raises(ConfigError, match=r"TURINGLEARN_THREADS must be a whole number of threads, 1 or more .* got 'abc'"):
+        turinglearn.learn("aggregation", overrides=tiny)

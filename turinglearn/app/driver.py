@@ -102,6 +102,9 @@ def run_experiment(
     and stop the run with :class:`~turinglearn.app.hooks.Interrupted` (the command line sets it);
     None: SIGTERM alone does, where its handler is the default (it would kill the process).
     ``log`` is told the run's headline once it is built."""
+    from turinglearn.families._compiled import threads
+
+    threads()  # a bad TURINGLEARN_THREADS is named before anything runs
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
     if not exp.lead:  # under torchrun only the first process writes and shows
         out, progress, hooks = None, False, ()

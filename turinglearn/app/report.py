@@ -277,6 +277,11 @@ def _q(a: np.ndarray, f: str = ".3f") -> str:
     return f"{med:{f}} [{q25:{f}}, {q75:{f}}]"
 
 
+def _seconds(s: float) -> str:
+    """Seconds with a decimal below 10 (a short run's 0.8 s read 0)."""
+    return f"{s:.1f}" if s < 10 else f"{s:.0f}"
+
+
 def table(results: Sequence[dict]) -> str:
     """Markdown tables, one per task."""
     out = []
@@ -305,7 +310,7 @@ def table(results: Sequence[dict]) -> str:
                 + " | ".join(_q(err[:, i], number_format(mine[0].get("bounds"), names, n)) for i, n in enumerate(names))
                 + f" | {_q(err.sum(axis=1))} | {c2st_text} |"
                 + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
-                + f" {np.median([r['seconds'] for r in mine]):.0f} |"
+                + f" {_seconds(np.median([r['seconds'] for r in mine]))} |"
             )
         out.append("\nmedian [25 %, 75 %] of the absolute error over seeds.")
         if ratio:

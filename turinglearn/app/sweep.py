@@ -159,9 +159,11 @@ def spread_table(results: Sequence[dict]) -> str:
                 sd = math.sqrt(sum((v - mean) ** 2 for v in est) / max(1, len(est) - 1))
                 err = _median([r["abs_error"][i] for r in mine if r["abs_error"]])
                 ivs = [(r, (r.get("interval") or {}).get(name)) for r in mine]
+                told_apart = sum(1 for _, iv in ivs if iv and iv.get("lo") is None)  # drawn none: the test told it apart
                 ivs = [(r, iv) for r, iv in ivs if iv and iv.get("lo") is not None]
                 held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in ivs if r["truth"])
-                cover = f"{held} of {len(ivs)}" if ivs else "not computed"
+                cover = f"{held} of {len(ivs)}" if ivs else "none drawn (told apart)" if told_apart else "not computed"
+                cover += f"; {told_apart} told apart" if ivs and told_apart else ""
                 f = number_format(mine[0].get("bounds"), mine[0]["names"], name)
                 width = f"{_median([iv['hi'] - iv['lo'] for _, iv in ivs]):{f}}" if ivs else "-"
                 out.append(

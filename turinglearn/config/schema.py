@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import numbers
 import re
 import sys
 import types
@@ -64,7 +65,7 @@ def coerce(value, tp, key: str):
         inner = typing.get_args(tp)[0]
         return tuple(coerce(v, inner, key) for v in value)
     if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise ConfigError(f"must be a number, got {value!r}{_quoted(value, float) or _duration(value, key)}", key)
         if math.isnan(value):
             raise ConfigError("must be a number, got nan", key)
@@ -72,9 +73,11 @@ def coerce(value, tp, key: str):
             raise ConfigError(f"must be a finite number, got {value}", key)
         return float(value)
     if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's integers are integers
             raise ConfigError(f"must be an integer, got {value!r}{_quoted(value, int)}", key)
-        return value
+        if not -(2**63) <= int(value) < 2**63:  # config.toml holds it: TOML's integers are 64-bit
+            raise ConfigError(f"must fit in 64 bits (|value| < 2**63, as TOML's integers do), got {value}", key)
+        return int(value)
     if tp is bool:
         if not isinstance(value, bool):
             raise ConfigError(f"must be true or false, got {value!r}{_quoted(value, bool)}", key)

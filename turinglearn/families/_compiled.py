@@ -61,7 +61,14 @@ def threads() -> int:
     """Threads the kernels use: ``TURINGLEARN_THREADS``, else the CPUs available to this process."""
     value = os.environ.get("TURINGLEARN_THREADS", "")
     if value.strip():
-        return max(1, int(value))
+        if not value.strip().isdigit() or int(value) < 1:
+            from turinglearn.errors import ConfigError
+
+            raise ConfigError(
+                f"the environment variable TURINGLEARN_THREADS must be a whole number of threads, 1 or more (unset: "
+                f"every CPU this process may use), got {value!r}"
+            )
+        return int(value)
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
