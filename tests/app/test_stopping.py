@@ -155,6 +155,7 @@ def test_max_simulations_stops_at_the_count(tmp_path, tiny):
     )
     assert result.summary()["stopped"] == {"rule": "max_simulations", "generation": 3}
     assert status(out)["status"] == "stopped"
+    assert result.summary()["simulations"] == 3 * per  # what it spent, in the budget's unit (an sbi user's count)
 
 
 def test_an_interrogated_systems_count_includes_a_critics_own_trials():

@@ -75,3 +75,28 @@ def test_a_recording_without_the_features_a_peer_needs(tmp_path, capsys):
     line = _one_line_error(capsys)
     assert "lacks column(s) 'angular_speed'" in line
     assert not out.exists()
+
+
+def test_ones_own_statistics_and_particles_are_named_where_they_cannot_apply(recording, tmp_path, capsys, monkeypatch):
+    """learner.peer_summary and learner.peer_population (an sbi user's statistics, ABC's
+    particles) belong to the peers that read them; a module that is not there, or more particles
+    than the budget can fill, is one line before anything runs."""
+    out = tmp_path / "never"
+    base = ["run", "aggregation", *SMALL, "--set", f"data={recording}", "--out", str(out)]
+    cases = [
+        (["learner.peer_summary=mystats:stats"], "learner.peer_summary: the statistics of npe-summary and abc-smc; learner.kind = 'turing'"),
+        (["learner.kind=npe", "learner.peer_population=40"], "learner.peer_population: abc-smc's particles; learner.kind = 'npe'"),
+        (["learner.kind=abc-smc", "learner.peer_summary=stats"], "must be 'module:function'"),
+        (["learner.kind=abc-smc", "learner.peer_summary=no_such_stats_module:stats"], "cannot load 'no_such_stats_module:stats'"),
+        (["learner.kind=abc-smc", "learner.peer_population=80", "stopping.max_simulations=2400"],
+         "learner.peer_population: 80 particles a generation need at least 160 simulations"),
+    ]  # fmt: skip
+    for sets, fragment in cases:
+        assert main([*base, *(a for s in sets for a in ("--set", s))]) == 2, sets
+        assert fragment in _one_line_error(capsys), sets
+        assert not out.exists()
+    (tmp_path / "flatstats.py").write_text("def stats(x):\n    return x.mean(axis=(1, 2, 3))\n")
+    monkeypatch.chdir(tmp_path)
+    args = [*base, "--set", "learner.kind=abc-smc", "--set", "learner.peer_summary=flatstats:stats"]
+    assert main(args) == 2
+    assert "learner.peer_summary: stats(x) returned shape (1,) for x of shape (1, 16, 15, 2): it returns [B, k]" in _one_line_error(capsys)

@@ -138,7 +138,44 @@ def test_a_peer_run_writes_the_summary_of_a_run(tmp_path, capsys):
     assert post["trajectories"] == 8 * post["simulations"] <= 1600 and post["level"] == 0.9
     rows = (out / "metrics.csv").read_text().splitlines()
     assert len(rows) == 2  # the header and the one step
+    with np.load(out / "populations.npz") as z:  # the particles with their importance weights (they were lost)
+        assert z["model_weights"].shape == (len(z["models"]),) and z["model_weights"].sum() == pytest.approx(1.0)
     # the same seed, the same posterior
     again = tmp_path / "again"
     assert main(["run", "aggregation", *args, "--out", str(again)]) == 0
     assert json.loads((again / "summary.json").read_text())["inferred"] == s["inferred"]
+
+
+def _stats(x):
+    """A user's statistics of sets x [B, n, T, F]: per feature, five quantiles of its values
+    pooled over individuals and steps, and the mean step-to-step change: [B, 6 F]."""
+    pooled = x.reshape(len(x), -1, x.shape[-1])  # [B, n T, F]
+    quantiles = np.quantile(pooled, [0.1, 0.25, 0.5, 0.75, 0.9], axis=1)  # [5, B, F]
+    change = np.abs(np.diff(x, axis=2)).mean(axis=(1, 2))  # [B, F]
+    return np.concatenate([*quantiles, change], axis=1)
+
+
+def test_abc_smc_on_ones_own_statistics_recovers_the_truth(problem):
+    """An sbi user could not give the peers statistics of their own (the histograms pooled over
+    time hid their neuron's spike timing): learner.peer_summary names them, each weighed by
+    its spread (their scales differ)."""
+    own = PeerProblem(problem.sim, problem.observed, problem.family, TRUTH, summary=_stats)
+    assert own.observed_summary().shape == (6 * problem.observed.shape[-1],)
+    post = run_abc_smc(own, 500, np.random.default_rng(2), 3, population=40)
+    assert post.details["population"] == 40 and "_stats, each scaled by its median absolute" in post.details["distance"]
+    _recovered(post, own)
+
+
+@pytest.mark.parametrize(
+    ("summary", "message"),
+    [
+        (lambda x: x.mean(axis=(1, 2)).ravel(), r"returned shape \(\d+,\) for x of shape \(1, 8, 30, \d\): it returns \[B, k\]"),
+        (lambda x: np.full((len(x), 2), np.nan), "returned NaN or infinite statistics .*the recording's"),
+        (lambda x: x.no_such_method(), "failed on the recording, x of shape"),
+    ],
+)
+def test_ones_own_statistics_that_break_their_contract_are_named(problem, summary, message):
+    from turinglearn.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=f"learner.peer_summary: .*{message}"):
+        PeerProblem(problem.sim, problem.observed, problem.family, TRUTH, summary=summary)

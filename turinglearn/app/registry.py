@@ -386,9 +386,16 @@ def _peer(kind: str):
         budget = config.stopping.max_simulations or config.generations * simulations_per_generation(
             config, parts.system
         )
+        lc = config.learner
+        summary = None
+        if lc.peer_summary:  # one's own statistics, "module:function"
+            from turinglearn.environments.gym_wrapper import load_object
+
+            summary = load_object(lc.peer_summary, "learner.peer_summary")
         return PeerLearner(
-            parts.system, kind, budget, seed=config.seed, level=config.evaluation.level, hooks=parts.hooks
-        )
+            parts.system, kind, budget, seed=config.seed, level=config.evaluation.level, hooks=parts.hooks,
+            summary=summary, population=lc.peer_population,
+        )  # fmt: skip
 
     return build
 

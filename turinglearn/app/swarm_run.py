@@ -302,6 +302,9 @@ class SwarmExperiment:
         if config.learner.kind == "turing":  # two populations: how they kept each other engaged
             result.extra["coevolution"] = self._coevolution(history)
         result.extra["estimate"] = how
+        if not isinstance(self.learner, PeerLearner):  # a peer's are its posterior's (summary.json's posterior)
+            # simulated trajectories spent learning, stopping.max_simulations' unit (the held-out tests' not counted)
+            result.extra["simulations"] = len(history.get("generation", [])) * self.simulations_per_generation()
         if panel is not None:
             result.extra["panel"] = panel
         if self.restart is not None:
@@ -428,11 +431,14 @@ class SwarmExperiment:
             restart_generations,
         )
 
+        posterior = getattr(self.learner, "posterior", None)  # a peer's: ABC's particles carry importance weights
+        weights = {} if getattr(posterior, "weights", None) is None else {"model_weights": posterior.weights}
         run.write_populations(
             models=result.models,
             model_fitness=result.model_fitness,
             discriminators=result.discriminators,
             discriminator_fitness=result.discriminator_fitness,
+            **weights,
         )
         bounds = (self.shown.lower, self.shown.upper)
         intervals = result.trust.get("interval")

@@ -28,8 +28,10 @@ class LearnerConfig:
     histograms of each feature on [-1.2, 1.2]; on aggregation a robot's linear and angular speed); or a
     peer of simulation-based inference on a recording (``data``; ``pip install
     'turinglearn[peers]'``, docs/swarms.md): ``npe`` (sbi's neural posterior estimation with a
-    learned embedding of the trajectories), ``npe-summary`` (NPE on the speed histograms) or
-    ``abc-smc`` (pyABC on them), each with ``stopping.max_simulations`` simulations;
+    learned embedding of the trajectories), ``npe-summary`` (NPE on the speed histograms, or
+    ``peer_summary``) or ``abc-smc`` (pyABC on them), each with a budget of
+    ``stopping.max_simulations`` simulated trajectories (one simulation of the recording costs
+    as many as it has individuals);
 
     trials_per_model: trials of each model (per interrogator, when interrogating);
     genuine_per_trial: swarms: genuine agents per trial shown to the discriminators;
@@ -170,6 +172,12 @@ class LearnerConfig:
     the mean over them, so more trials steady it where one trial tells a model little; they
     cost ``2 x models x critic_trials`` trials beside the judges' ``discriminators x (models x
     trials_per_model + genuine_trials)``.
+    peer_summary: the statistics ``npe-summary`` and ``abc-smc`` compare a simulated set with the
+    recording by: ``"module:function"``, ``function(x[B, n, T, F]) -> [B, k]`` (B sets of the
+    recording's n individuals, T steps, F features; float32 in, finite numbers out); "": each
+    feature's per-step histogram on [-1.2, 1.2], as cumulative distributions.
+    peer_population: ``abc-smc``'s particles a generation (0: a tenth of its simulations, 20 to
+    500; at least 10, and at most half its simulations).
     """
 
     kind: str = "turing"
@@ -209,6 +217,8 @@ class LearnerConfig:
     critic: float = 0.0
     critic_window: int = 20
     critic_trials: int = 0
+    peer_summary: str = ""
+    peer_population: int = 0
 
     def __post_init__(self):
         check_none_or_more(
@@ -293,6 +303,16 @@ class LearnerConfig:
                 "guards judge every model alike; islands keep their judges apart: set guards = 0 or islands = 1",
                 "guards",
             )
+        if self.peer_summary and self.kind not in ("npe-summary", "abc-smc"):
+            raise ConfigError(
+                f"the statistics of npe-summary and abc-smc; learner.kind = {self.kind!r} does not read it", "peer_summary"
+            )
+        if self.peer_summary and (self.peer_summary.count(":") != 1 or not all(self.peer_summary.split(":"))):
+            raise ConfigError(f"must be 'module:function' (e.g. 'mystats:summaries'), got {self.peer_summary!r}", "peer_summary")
+        if self.peer_population and self.kind != "abc-smc":
+            raise ConfigError(f"abc-smc's particles; learner.kind = {self.kind!r} has none", "peer_population")
+        if self.peer_population and self.peer_population < 10:
+            raise ConfigError(f"must be 0 (a tenth of the simulations) or at least 10, got {self.peer_population}", "peer_population")
 
 
 #: overrides that take a preset's coevolution memory off (shared judge fitness, judges selected

@@ -50,7 +50,9 @@ class PeerLearner(GenerationLoop):
     kind: ``npe``, ``npe-summary`` or ``abc-smc``; budget: simulated trajectories it may spend
     (``stopping.max_simulations``' unit); seed: the run's root seed (the simulations draw from
     its ``simulation`` stream, the networks and pyABC from its ``models`` stream); level: the
-    posterior intervals' central probability.
+    posterior intervals' central probability; summary: one's own statistics of simulated sets,
+    ``summary(x[B, n, T, F]) -> [B, k]`` (``npe-summary``, ``abc-smc``; None: the cumulative
+    histograms); population: ``abc-smc``'s particles a generation (0: a tenth of the simulations).
 
     Bad input is a ConfigError here, before anything runs: a missing extra, a system that is
     not a recording, a budget below the method's minimum.
@@ -66,11 +68,14 @@ class PeerLearner(GenerationLoop):
         seed: int = 0,
         level: float = 0.9,
         hooks: Sequence[Hook] = (),
+        summary=None,
+        population: int = 0,
     ):
         if kind not in KINDS:
             raise ConfigError(f"must be one of {', '.join(KINDS)}, got {kind!r}", "learner.kind")
         require_peers(kind)
-        self.problem = PeerProblem.from_system(system, kind)
+        self.problem = PeerProblem.from_system(system, kind, summary)
+        self.population = int(population)
         self.system, self.kind, self.budget, self.seed, self.level = system, kind, int(budget), seed, level
         self.simulations = self.problem.simulations(budget)
         least = minimum_simulations(kind)
@@ -81,6 +86,12 @@ class PeerLearner(GenerationLoop):
                 f"individuals ({cost} trajectories each: {least * cost} trajectories); the budget of {budget} "
                 f"pays for {self.simulations}",
                 "stopping.max_simulations",
+            )
+        if self.population and self.population * 2 > self.simulations:
+            raise ConfigError(
+                f"{self.population} particles a generation need at least {2 * self.population} simulations (the "
+                f"calibration sample and one generation); the budget pays for {self.simulations}",
+                "learner.peer_population",
             )
         self.hooks = list(hooks)
         self.generation = 0
@@ -94,7 +105,7 @@ class PeerLearner(GenerationLoop):
         if self.kind == "abc-smc":
             from turinglearn.peers.abc_smc import run_abc_smc
 
-            return run_abc_smc(self.problem, self.simulations, rng, method_seed)
+            return run_abc_smc(self.problem, self.simulations, rng, method_seed, self.population or None)
         from turinglearn.peers.npe import run_npe
 
         return run_npe(self.problem, self.simulations, rng, method_seed, embedding=self.kind == "npe")

@@ -133,7 +133,8 @@ def run_npe(
             net = set_embedding(problem.observed.shape[-1])
             builder = posterior_nn(model="maf", embedding_net=net, z_score_x="none")
         else:
-            builder = posterior_nn(model="maf", z_score_x="structured")
+            # the histograms share one scale; one's own statistics each have theirs
+            builder = posterior_nn(model="maf", z_score_x="structured" if problem.summary is None else "independent")
         inference = NPE(
             prior=_logistic_prior(problem.n_params), density_estimator=builder, show_progress_bars=False,
             tracker=_Quiet(),  # sbi's default tracker writes TensorBoard logs into ./sbi-logs
@@ -158,8 +159,7 @@ def run_npe(
         method="npe" if embedding else "npe-summary",
         details={
             "density_estimator": "maf",
-            "conditioned_on": "learned embedding of the set of trajectories" if embedding
-            else "cumulative per-step histograms of each feature (the metric baseline's summary)",
+            "conditioned_on": "learned embedding of the set of trajectories" if embedding else problem.summary_words,
             "epochs": epochs,
             "seconds_simulating": round(simulated, 3),
         },

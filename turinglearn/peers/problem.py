@@ -53,7 +53,7 @@ class PeerProblem:
     first ``n`` individuals. It costs ``cost = swarms * robots`` simulated trajectories.
     """
 
-    def __init__(self, sim, observed: np.ndarray, family, truth: np.ndarray | None = None):
+    def __init__(self, sim, observed: np.ndarray, family, truth: np.ndarray | None = None, summary=None):
         if isinstance(family, PolicyFamily):
             raise ConfigError(
                 "the peers infer a parameter row in the family's box; a policy's weights are not one. "
@@ -70,9 +70,42 @@ class PeerProblem:
         self.robots = individuals_per_trial(sim)  # the unit Turing Learning's budget counts too
         self.swarms = math.ceil(n / self.robots)
         self.cost = self.swarms * self.robots
+        self.summary = summary  # one's own statistics of sets [B, n, T, F] -> [B, k]; None: cumulative_summary
+        self.summary_name = getattr(summary, "__qualname__", None) if summary is not None else None
+        self._observed_summary = self._summarise(self.observed[None], checked=True)[0]
+
+    def _summarise(self, x: np.ndarray, checked: bool = False) -> np.ndarray:
+        """The statistics of sets x [B, n, T, F]: [B, k] (``checked``: the first call, on the
+        observations, whose shape and values one's own function must get right)."""
+        if self.summary is None:
+            return cumulative_summary(x)
+        try:
+            out = np.asarray(self.summary(x), dtype=float)
+        except Exception as e:
+            if not checked:
+                raise
+            raise ConfigError(
+                f"{self.summary_name}(x) failed on the recording, x of shape {x.shape} ([B, n, T, F]): "
+                f"{type(e).__name__}: {e}",
+                "learner.peer_summary",
+            ) from e
+        if out.ndim != 2 or out.shape[0] != len(x):
+            raise ConfigError(
+                f"{self.summary_name}(x) returned shape {out.shape} for x of shape {x.shape}: it returns [B, k], one "
+                "row of statistics per set",
+                "learner.peer_summary",
+            )
+        if not np.isfinite(out).all():
+            raise ConfigError(
+                f"{self.summary_name}(x) returned NaN or infinite statistics for x of shape {x.shape}"
+                + (" (the recording's)" if checked else "")
+                + ": it returns finite numbers",
+                "learner.peer_summary",
+            )
+        return out
 
     @classmethod
-    def from_system(cls, system, kind: str) -> PeerProblem:
+    def from_system(cls, system, kind: str, summary=None) -> PeerProblem:
         """The problem of a :class:`~turinglearn.systems.recorded.RecordedSystem` (a run with
         ``data``); any other system is a ConfigError: the peers learn from a recording."""
         if not isinstance(system, RecordedSystem):
@@ -81,7 +114,7 @@ class PeerProblem:
                 "`turinglearn record PRESET --out rec.npz --trials 10` and set data = 'rec.npz' (--set data=rec.npz)",
                 "data",
             )
-        return cls(system.sim, system.recording.x, system.model_family, system.truth)
+        return cls(system.sim, system.recording.x, system.model_family, system.truth, summary)
 
     @property
     def n_params(self) -> int:
@@ -111,19 +144,23 @@ class PeerProblem:
         return out
 
     def summaries(self, theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """The summary of a simulated set per row of theta [B, d]: [B, F * bins]
-        (:func:`cumulative_summary`)."""
+        """The summary of a simulated set per row of theta [B, d]: [B, k] (one's own statistics,
+        else :func:`cumulative_summary`'s [B, F * bins])."""
         theta = np.atleast_2d(np.asarray(theta, float))
         return np.concatenate(
-            [
-                cumulative_summary(self.simulate(theta[s : s + BATCH], rng))
-                for s in range(0, len(theta), BATCH)
-            ]
+            [self._summarise(self.simulate(theta[s : s + BATCH], rng)) for s in range(0, len(theta), BATCH)]
         )
 
     def observed_summary(self) -> np.ndarray:
-        """The observations' summary: [F * bins]."""
-        return cumulative_summary(self.observed[None])[0]
+        """The observations' summary: [k]."""
+        return self._observed_summary
+
+    @property
+    def summary_words(self) -> str:
+        """What the statistics are, for summary.json."""
+        if self.summary is None:
+            return "cumulative per-step histograms of each feature (the metric baseline's summary)"
+        return f"{self.summary_name} (learner.peer_summary)"
 
     # the box <-> the real line: the density estimators work on u = logit of the position in the
     # box, so that no posterior mass falls outside the prior (sbi would otherwise reject and
