@@ -179,3 +179,15 @@ def test_ones_own_statistics_that_break_their_contract_are_named(problem, summar
 
     with pytest.raises(ConfigError, match=f"learner.peer_summary: .*{message}"):
         PeerProblem(problem.sim, problem.observed, problem.family, TRUTH, summary=summary)
+
+
+def test_features_beyond_the_histograms_range_are_warned_of(problem):
+    """An sbi user's input current (2.0) fell into the histograms' last bin at every step, and
+    nothing said so."""
+    from turinglearn.errors import TuringLearnWarning
+
+    loud = problem.observed.copy()
+    loud[..., 1] *= 10  # the second feature in other units
+    with pytest.warns(TuringLearnWarning, match=rf"feature\(s\) {problem.sim.feature_names[1]} \(\d+ %\) lie outside"):
+        PeerProblem(problem.sim, loud, problem.family, TRUTH)
+    PeerProblem(problem.sim, loud, problem.family, TRUTH, summary=_stats)  # one's own statistics: no bins

@@ -29,3 +29,23 @@ def histogram_summary(x: np.ndarray) -> np.ndarray:
     over the set's individuals and steps, flattened feature by feature."""
     b, n, t, f = x.shape
     return histograms(x.reshape(b, n * t, f)).reshape(b, -1)
+
+
+#: a feature with more than this share of its values outside the bins is warned of
+OUTSIDE_SHARE = 0.1
+
+
+def outside_the_bins(x: np.ndarray, names) -> str | None:
+    """A warning's words where features of x [..., F] lie outside the histograms' range, [-1.2,
+    1.2], in more than ``OUTSIDE_SHARE`` of their values (they pile into the end bins, and the
+    histograms cannot tell their values apart); None where none do."""
+    flat = np.asarray(x, float).reshape(-1, x.shape[-1])
+    share = (np.abs(flat) > HIST_BINS[-1]).mean(axis=0)  # [F]
+    far = [f"{n} ({100 * v:.0f} %)" for n, v in zip(names, share, strict=True) if v > OUTSIDE_SHARE]
+    if not far:
+        return None
+    return (
+        f"feature(s) {', '.join(far)} lie outside the histograms' range [-1.2, 1.2] in that share of the "
+        "recording's values, which pile into the end bins: scale the features to about [-1, 1], or give "
+        "statistics of your own (learner.peer_summary)"
+    )

@@ -11,14 +11,15 @@ parameters, their median (the estimate) and central intervals.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from turinglearn.core.contracts import PolicyFamily
-from turinglearn.core.summaries import histogram_summary
-from turinglearn.errors import ConfigError
+from turinglearn.core.summaries import histogram_summary, outside_the_bins
+from turinglearn.errors import ConfigError, TuringLearnWarning
 from turinglearn.systems.recorded import RecordedSystem, individuals_per_trial, simulate_models
 
 #: simulated sets per call of the simulator (bounds the memory of one batch)
@@ -73,6 +74,9 @@ class PeerProblem:
         self.summary = summary  # one's own statistics of sets [B, n, T, F] -> [B, k]; None: cumulative_summary
         self.summary_name = getattr(summary, "__qualname__", None) if summary is not None else None
         self._observed_summary = self._summarise(self.observed[None], checked=True)[0]
+        words = outside_the_bins(self.observed, sim.feature_names) if summary is None else None
+        if words is not None:
+            warnings.warn(words, TuringLearnWarning, stacklevel=2)
 
     def _summarise(self, x: np.ndarray, checked: bool = False) -> np.ndarray:
         """The statistics of sets x [B, n, T, F]: [B, k] (``checked``: the first call, on the
