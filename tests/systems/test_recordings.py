@@ -31,6 +31,15 @@ def test_round_trip(tmp_path, suffix):
     np.testing.assert_array_equal(rec.x, x)
     assert rec.feature_names == NAMES and rec.ids.tolist() == [0, 1, 2, 3]
     assert (rec.truth is not None) == (suffix == ".npz")
+    # without feature names, the file's own (turinglearn.read_recording("rec.npz") asked for them)
+    own = turinglearn.read_recording(path)
+    assert own.feature_names == NAMES and np.array_equal(own.x, x)
+    if suffix == ".csv":  # and its stimuli, where it carries them
+        text = path.read_text().splitlines()
+        stimulated = [text[0] + ",stimulus_0"] + [row + ",0.5" for row in text[1:]]
+        (tmp_path / "stim.csv").write_text("\n".join(stimulated) + "\n")
+        both = turinglearn.read_recording(tmp_path / "stim.csv")
+        assert both.feature_names == NAMES and both.stimulus.shape == (4, 6, 1) and (both.stimulus == 0.5).all()
 
 
 def test_rows_in_any_order_with_any_ids(tmp_path):

@@ -29,6 +29,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -69,10 +70,11 @@ def stimulus_columns(k: int) -> tuple[str, ...]:
 
 
 def read_recording(
-    path: str | Path, feature_names, steps: int | None = None, feature_space=None, stimulus_space=None
+    path: str | Path, feature_names=None, steps: int | None = None, feature_space=None, stimulus_space=None
 ) -> Recording:
     """Read and validate a recording (schema: the module docstring) for an environment whose
-    features are ``feature_names``, ``steps`` long, within ``feature_space`` (a Box or None);
+    features are ``feature_names`` (None: the file's own, every column but the individual,
+    the step and the stimuli, in its order), ``steps`` long, within ``feature_space`` (a Box or None);
     ``stimulus_space`` (an interactive simulator's Box of shape (k,)): the file may carry the
     stimuli applied, columns ``stimulus_0 .. stimulus_{k-1}``, inside it.
     Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
@@ -86,6 +88,11 @@ def read_recording(
             "data",
         )
     cols, truth, truth_names = read_columns(path)
+    if feature_names is None:  # the file's own, and its stimuli where it has them, unbounded
+        feature_names = [c for c in cols if c not in (ID, STEP) and not _STIMULUS.fullmatch(c)]
+        k = sum(1 for c in cols if _STIMULUS.fullmatch(c))
+        if stimulus_space is None and k:
+            stimulus_space = SimpleNamespace(shape=(k,), low=-np.inf, high=np.inf)
     names = tuple(feature_names)
     applied = stimulus_columns(int(np.prod(stimulus_space.shape))) if stimulus_space is not None else ()
     clash = set(applied) & set(names)
@@ -209,7 +216,9 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "or one file",
             "data",
         )
-    recs = [read_recording(f, feature_names, steps, feature_space, stimulus_space) for f in files]
+    first = read_recording(files[0], feature_names, steps, feature_space, stimulus_space)
+    feature_names = first.feature_names  # the first file's own, where none were given: the others must have them
+    recs = [first, *(read_recording(f, feature_names, steps, feature_space, stimulus_space) for f in files[1:])]
     with_stimuli = [r.stimulus is not None for r in recs]
     if any(with_stimuli) and not all(with_stimuli):
         bare = files[with_stimuli.index(False)].name
