@@ -140,7 +140,7 @@ def _recorded_system(config: Config, sim):
             "data",
         )
     space = sim.stimulus_space if is_interactive(sim) else None  # an interactive system's stimuli may be recorded
-    rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim), space)
+    rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim), space, config.data_windows)
     lc, ev = config.learner, config.evaluation
     system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
     asked, factor = ev.c2st_trials, 1.0

@@ -96,6 +96,10 @@ def print_table(summary: dict) -> None:
         )
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test))
+    if summary.get("recording_windows"):
+        from turinglearn.systems.recording_windows import windows_line
+
+        print(windows_line(summary["recording_windows"], summary["recording_windows"]["steps"]))
     if test and test.get("rejected") and summary.get("recording_stimuli") is False:
         print(
             "the recording has no stimulus columns: its trials were compared with the simulator's under the passive "

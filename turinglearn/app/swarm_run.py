@@ -412,6 +412,8 @@ class SwarmExperiment:
             extra.update(self.learner.report())
         if isinstance(system, RecordedSystem) and is_interactive(system.sim):  # under the stimuli it recorded?
             extra["recording_stimuli"] = system.recording.stimulus is not None
+        if isinstance(system, RecordedSystem) and system.recording.windows is not None:  # data_windows: what it kept
+            extra["recording_windows"] = {**system.recording.windows, "steps": int(system.sim.config.steps)}
         if self.simulator is not None:
             extra["simulator"] = type(self.simulator).__name__
         if isinstance(system, InteractiveSystem):

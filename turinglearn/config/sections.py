@@ -165,12 +165,17 @@ class Config:
     baselines) it is a recording of genuine trajectories (:mod:`turinglearn.systems.recorded`),
     which then replaces the simulated system as the source of genuine samples; a learner of
     images reads its image data from it.
+    data_windows: a recording's tracks may be of any length and have gaps (missing rows, NaN):
+    every stretch of steps with every value present is cut into windows of the simulator's
+    ``steps``, each an individual of the recording, and an individual's windows stay on one
+    side of the held-out tests' folds (false: every individual has exactly ``steps`` steps).
     """
 
     name: str = "aggregation"
     seed: int = 0
     generations: int = 1000
     data: str = ""
+    data_windows: bool = False
     # the defaults: the aggregation study with one replica per trial and the final median;
     # every preset file starts from them (the aggregation preset steadies the estimate)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
@@ -190,6 +195,8 @@ class Config:
         if self.seed < 0:
             raise ConfigError(f"must be a non-negative integer, got {self.seed}", "seed")
         check_run_name(self.name)
+        if self.data_windows and not self.data:
+            raise ConfigError("cuts a recording into windows; set data to the recording too", "data_windows")
         self._check_swarm()
 
     def _check_swarm(self) -> None:
@@ -347,7 +354,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
                 )
             raise unknown(key, sorted(top), key, "at the top level")
     kwargs: dict[str, Any] = {}
-    for key in ("name", "seed", "generations", "data"):
+    for key in ("name", "seed", "generations", "data", "data_windows"):
         if key in data:
             kwargs[key] = coerce(data[key], typing.get_type_hints(Config)[key], key)
     env_table = dict(data.get("environment", {}))

@@ -125,7 +125,11 @@ def model_c2st(
     genuine, fake = system.trajectories(np.asarray(theta, float)[None], rng, trials, **kw)
     genuine, fake = genuine[0], fake[0]  # [t, n_agents, T, F], [t, R, T, F]; a recording: t <= trials
     trial = np.arange(len(genuine))
-    g = genuine[trial, rng.integers(genuine.shape[1], size=len(genuine))]  # [t, T, F]
+    col = rng.integers(genuine.shape[1], size=len(genuine))
+    g = genuine[trial, col]  # [t, T, F]
+    windows = getattr(system, "test_groups", None)  # a recording's windows: the individual of each
+    if windows is not None and len(np.unique(windows[0][trial, col])) >= folds:
+        trial = windows[0][trial, col]  # an individual's windows in one fold, with their twins
     c = fake[:, 0] if fake.shape[1] == 1 else fake[trial, rng.integers(fake.shape[1], size=len(fake))]  # one a trial
     if noise > 0:
         g = g + rng.normal(0.0, noise, g.shape)

@@ -126,6 +126,7 @@ class FastTest:
     effort: Effort = field(default_factory=lambda: EFFORT["fast"])
     evaluations: int = 0
     slices: dict = field(default_factory=dict)  # j -> [(value, accuracy)] seen by interval()
+    groups: np.ndarray | None = field(default=None, repr=False)  # the last draw's windows' individuals [n, k]
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
@@ -142,6 +143,8 @@ class FastTest:
         self.trials = len(g)  # a recording gives no more trials than it fills (at least 10)
         k = min(g.shape[1], c.shape[1])
         pick = np.argsort(rng.random(g.shape[:2]), axis=1)[:, :k]  # k distinct genuine agents per trial
+        windows = getattr(self.system, "test_groups", None)  # a recording's windows: the individual of each
+        self.groups = None if windows is None else windows[0][np.arange(len(g))[:, None], pick]  # [n, k]
         g, c = g[np.arange(len(g))[:, None], pick], c[:, :k]
         if self.noise > 0:
             g = g + rng.normal(0.0, self.noise, g.shape)
@@ -149,12 +152,21 @@ class FastTest:
         return g, c
 
     def _dataset(self, a: np.ndarray, b: np.ndarray):
-        """Features [2 n k, p], labels and folds (by trial) of a [n, k, T, F] against b."""
+        """Features [2 n k, p], labels and folds (by trial; a recording read in windows: a
+        genuine sample by the individual its window came from, a counterfeit by its trial's
+        first one, so that no individual's windows lie on both sides) of a [n, k, T, F] against b."""
         n, k = a.shape[:2]
         x = trajectory_features(np.concatenate([a.reshape(-1, *a.shape[2:]), b.reshape(-1, *b.shape[2:])]))
         y = np.repeat([0, 1], n * k)
         trial = np.tile(np.repeat(np.arange(n), k), 2)
-        fold = np.random.default_rng(self.seed).permutation(n)[trial] % self.folds
+        groups = self.groups
+        if groups is not None and len(np.unique(groups)) >= self.folds:
+            ids, who = np.unique(groups, return_inverse=True)
+            who = who.reshape(n, k)
+            of = np.random.default_rng(self.seed).permutation(len(ids)) % self.folds  # a fold per individual
+            fold = np.concatenate([of[who].ravel(), np.repeat(of[who[:, 0]], k)])
+        else:
+            fold = np.random.default_rng(self.seed).permutation(n)[trial] % self.folds
         return x, y, fold, trial
 
     def accuracy(self, theta: np.ndarray) -> float:

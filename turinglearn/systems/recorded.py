@@ -163,6 +163,7 @@ class RecordedSystem:
         self.genuine_per_trial = genuine_per_trial
         self.recorded_samples = recorded_samples
         self.passive = True
+        self.test_groups: np.ndarray | None = None  # the last held-out test's (_note_groups)
 
     def _picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Which n recorded individuals (with replacement only when the file has fewer): [n]."""
@@ -213,11 +214,13 @@ class RecordedSystem:
         too few); given, a held-out test's fresh trials of each model: t = :meth:`test_trials`
         of it, each individual drawn at most once a model while the file has enough."""
         m, g = theta.shape[0], self.genuine_per_trial
+        self.test_groups = None
         if self.recording.stimulus is not None:  # the individuals first: the model's trials take their stimuli
             if trials is None:
                 return self._paired(theta, rng, self._picked(rng, m * self.trials_per_model * g), self.trials_per_model)
             t = self.test_trials(trials)
             picked = np.concatenate([self._distinct_picked(rng, t * g) for _ in range(m)])
+            self._note_groups(picked, m, t, g)
             return self._paired(theta, rng, picked, t)
         if trials is None:
             fake = self._counterfeit(theta, rng, self.trials_per_model)
@@ -225,8 +228,17 @@ class RecordedSystem:
         else:
             t = self.test_trials(trials)
             fake = self._counterfeit(theta, rng, t)
-            genuine = np.stack([self.recording.x[self._distinct_picked(rng, t * g)] for _ in range(m)])
+            picked = np.concatenate([self._distinct_picked(rng, t * g) for _ in range(m)])
+            self._note_groups(picked, m, t, g)
+            genuine = self.recording.x[picked]
         return genuine.reshape(m, fake.shape[1], g, *fake.shape[3:]), fake
+
+    def _note_groups(self, picked: np.ndarray, m: int, t: int, g: int) -> None:
+        """After a held-out test's draw: ``test_groups`` [m, t, g], the individual each genuine
+        sample's window came from (a recording read in windows), so the tests keep an
+        individual's windows in one fold; None otherwise."""
+        groups = self.recording.groups
+        self.test_groups = None if groups is None else np.asarray(groups)[picked].reshape(m, t, g)
 
     def samples(self, theta: np.ndarray, rng: np.random.Generator) -> SampleBatch:
         genuine, fake = self.trajectories(theta, rng)

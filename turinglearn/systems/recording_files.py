@@ -51,7 +51,8 @@ _STIMULUS = re.compile(r"stimulus_\d+")  # a column of the stimuli applied (stim
 class Recording:
     """Trajectories of a file: x [N, T, F] float64, ids [N], truth [d] or None (and the names of
     the parameters it is of, where the file gives them: ``truth_names``), and the stimuli applied
-    to each individual [N, T, k] (an interactive system's, where the file has them) or None."""
+    to each individual [N, T, k] (an interactive system's, where the file has them) or None.
+    Read in windows, each row is a window and ``groups`` [N] the individual it came from."""
 
     x: np.ndarray
     ids: np.ndarray
@@ -59,6 +60,8 @@ class Recording:
     truth: np.ndarray | None = None
     stimulus: np.ndarray | None = None
     truth_names: tuple[str, ...] | None = None
+    groups: np.ndarray | None = None  # [N]: the individual each window came from (read with windows)
+    windows: dict | None = None  # what cutting into windows kept (recording_windows.cut_windows)
 
 
 def stimulus_columns(k: int) -> tuple[str, ...]:
@@ -70,17 +73,27 @@ def stimulus_columns(k: int) -> tuple[str, ...]:
 
 
 def read_recording(
-    path: str | Path, feature_names=None, steps: int | None = None, feature_space=None, stimulus_space=None
+    path: str | Path,
+    feature_names=None,
+    steps: int | None = None,
+    feature_space=None,
+    stimulus_space=None,
+    windows: bool = False,
 ) -> Recording:
     """Read and validate a recording (schema: the module docstring) for an environment whose
     features are ``feature_names`` (None: the file's own, every column but the individual,
     the step and the stimuli, in its order), ``steps`` long, within ``feature_space`` (a Box or None);
     ``stimulus_space`` (an interactive simulator's Box of shape (k,)): the file may carry the
-    stimuli applied, columns ``stimulus_0 .. stimulus_{k-1}``, inside it.
+    stimuli applied, columns ``stimulus_0 .. stimulus_{k-1}``, inside it. ``windows``: tracks of
+    any length, with gaps (missing rows, NaN), are cut into windows of ``steps`` steps
+    (:func:`~turinglearn.systems.recording_windows.cut_windows`; ``groups`` names each one's
+    individual); without it every individual must have the same ``steps`` steps, every value.
     Every problem is a :class:`~turinglearn.errors.ConfigError` naming what to fix."""
     path = Path(path)
+    if windows and steps is None:
+        raise ValueError("cutting a recording into windows needs the simulator's steps")
     if path.is_dir():
-        return _read_folder(path, feature_names, steps, feature_space, stimulus_space)
+        return _read_folder(path, feature_names, steps, feature_space, stimulus_space, windows)
     if not path.is_file():
         raise ConfigError(
             f"recording {str(path)!r} does not exist; give the path of a {'/'.join(SUFFIXES)} file, or a folder of "
@@ -141,14 +154,23 @@ def read_recording(
     for c in names:
         check_numeric(np.asarray(cols[c]), f"column {c!r}", path)
     values = np.stack([np.asarray(cols[c], dtype=float) for c in names], axis=1)  # [rows, F]
+    if windows:  # tracks of any length, gaps and all: the stretches cut into windows of `steps`
+        from turinglearn.systems.recording_windows import cut_windows
+
+        u = _stimulus_rows(cols, applied, stimulus_space, path, ids, t, missing_ok=True) if stimulated else None
+        x, stimulus, groups, cut = cut_windows(values, u, ids, t, steps, path)
+        _check_range(x, names, feature_space, path, groups)
+        _check_learnable(x, path)
+        return Recording(x, np.arange(len(x)), names, truth, stimulus, truth_names, groups, cut)
     bad = ~np.isfinite(values)
     if bad.any():
         r, j = np.argwhere(bad)[0]
         raise ConfigError(
             f"recording {str(path)!r}: column {names[j]!r} has {values[r, j]} at individual {ids[r]}, step {t[r]} "
-            f"(row {r}); {int(bad.sum())} value(s) are NaN or infinite; drop those individuals, or fill the gaps and "
-            "have the simulator do the same to its own (a tracker's losses filled in the recording but not in the "
-            "simulator are a difference the judges learn: docs/swarms.md, 'Simulate what the recording went through')",
+            f"(row {r}); {int(bad.sum())} value(s) are NaN or infinite; cut the tracks around them into windows of "
+            f"the simulator's steps (data_windows = true, --set data_windows=true), or fill the gaps and have the "
+            "simulator do the same to its own (a tracker's losses filled in the recording but not in the simulator "
+            "are a difference the judges learn: docs/swarms.md, 'Tracks of any length, with gaps')",
             "data",
         )
     uniq, inverse, counts = np.unique(ids, return_inverse=True, return_counts=True)
@@ -156,12 +178,18 @@ def read_recording(
         short = uniq[np.argmin(counts)]
         raise ConfigError(
             f"recording {str(path)!r} is ragged: individual {short} has {counts.min()} steps, individual "
-            f"{uniq[np.argmax(counts)]} has {counts.max()}; every individual needs the same T steps",
+            f"{uniq[np.argmax(counts)]} has {counts.max()}; every individual needs the same "
+            + (f"{steps} steps (the simulator's)" if steps else "T steps")
+            + ", or cut the tracks into windows of them (data_windows = true, --set data_windows=true)",
             "data",
         )
     n_steps = int(counts[0])
     order = np.lexsort((t, inverse))
-    stimulus = _stimuli(cols, applied, stimulus_space, path, ids, t, order, len(uniq)) if stimulated else None
+    stimulus = (
+        _stimulus_rows(cols, applied, stimulus_space, path, ids, t)[order].reshape(len(uniq), n_steps, len(applied))
+        if stimulated
+        else None
+    )
     t_sorted = t[order].reshape(len(uniq), n_steps)
     want = np.arange(n_steps)
     wrong = (t_sorted != want).any(axis=1)
@@ -181,30 +209,19 @@ def read_recording(
             f"registered environment with environment.steps = {n_steps} (--set environment.steps={n_steps}), for a "
             f"simulator object by building it with {n_steps} steps, "
             + (
-                f"or cut the recording's tracks into windows of {steps} steps"
+                f"or cut the recording's tracks into windows of {steps} steps (data_windows = true)"
                 if n_steps > steps
                 else f"or record tracks of at least {steps} steps (shorter ones cannot be used)"
             ),
             "data",
         )
     x = values[order].reshape(len(uniq), n_steps, len(names))
-    if feature_space is not None:
-        low = np.broadcast_to(np.asarray(feature_space.low, float), (len(names),))
-        high = np.broadcast_to(np.asarray(feature_space.high, float), (len(names),))
-        out = (x < low) | (x > high)
-        if out.any():
-            i, k, j = np.argwhere(out)[0]
-            raise ConfigError(
-                f"recording {str(path)!r}: {names[j]} = {x[i, k, j]:g} at individual {uniq[i]}, step {k} lies outside "
-                f"the declared range [{low[j]:g}, {high[j]:g}] ({int(out.sum())} value(s) outside); features must be "
-                "normalised as the simulator normalises them",
-                "data",
-            )
+    _check_range(x, names, feature_space, path, uniq)
     _check_learnable(x, path)
     return Recording(x, uniq, names, truth, stimulus, truth_names)
 
 
-def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_space) -> Recording:
+def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_space, windows: bool = False) -> Recording:
     """A folder of recording files (one a trial, an animal or a day, as a lab exports them), each
     read as :func:`read_recording` reads one, as one recording: their individuals in the files'
     order (sorted by name), numbered anew (ids repeat across files); the files must all carry the
@@ -216,9 +233,9 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "or one file",
             "data",
         )
-    first = read_recording(files[0], feature_names, steps, feature_space, stimulus_space)
+    first = read_recording(files[0], feature_names, steps, feature_space, stimulus_space, windows)
     feature_names = first.feature_names  # the first file's own, where none were given: the others must have them
-    recs = [first, *(read_recording(f, feature_names, steps, feature_space, stimulus_space) for f in files[1:])]
+    recs = [first, *(read_recording(f, feature_names, steps, feature_space, stimulus_space, windows) for f in files[1:])]
     with_stimuli = [r.stimulus is not None for r in recs]
     if any(with_stimuli) and not all(with_stimuli):
         bare = files[with_stimuli.index(False)].name
@@ -247,18 +264,28 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
     stimulus = np.concatenate([r.stimulus for r in recs]) if all(with_stimuli) else None
     truth = truths[0][1] if truths else None
     truth_names = named[0][1] if named else None
-    return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names)
+    groups, cut = None, None
+    if windows:  # an individual of one file is not one of another's: groups numbered anew, file by file
+        parts, offset = [], 0
+        for r in recs:
+            local = np.unique(r.groups, return_inverse=True)[1]
+            parts.append(local + offset)
+            offset += int(local.max()) + 1
+        groups = np.concatenate(parts)
+        cut = {k: sum(r.windows[k] for r in recs) for k in recs[0].windows}
+    return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names, groups, cut)
 
 
-def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndarray:
-    """The stimulus columns as [N, T, k] in the individuals' order, numbers inside ``space``."""
+def _stimulus_rows(cols, applied, space, path: Path, ids, t, missing_ok: bool = False) -> np.ndarray:
+    """The stimulus columns as [rows, k], numbers inside ``space`` (``missing_ok``: NaN where a
+    frame's stimulus is unknown, which the windows leave out)."""
     for c in applied:
         check_numeric(np.asarray(cols[c]), f"column {c!r}", path)
     u = np.stack([np.asarray(cols[c], dtype=float) for c in applied], axis=1)  # [rows, k]
     low = np.broadcast_to(np.asarray(space.low, float).ravel(), (len(applied),))
     high = np.broadcast_to(np.asarray(space.high, float).ravel(), (len(applied),))
     missing = ~np.isfinite(u)
-    if missing.any():
+    if missing.any() and not missing_ok:
         r, j = np.argwhere(missing)[0]
         who = np.unique(ids[missing.any(axis=1)])
         raise ConfigError(
@@ -267,17 +294,36 @@ def _stimuli(cols, applied, space, path: Path, ids, t, order, n: int) -> np.ndar
             "simulated alike), or fill in the stimuli they received",
             "data",
         )
-    bad = (u < low) | (u > high)
+    with np.errstate(invalid="ignore"):
+        bad = (u < low) | (u > high)  # NaN compares False: a missing stimulus is not out of range
     if bad.any():
         r, j = np.argwhere(bad)[0]
         raise ConfigError(
             f"recording {str(path)!r}: {applied[j]} = {u[r, j]:g} at individual {ids[r]}, step {t[r]} (row {r}) is not a "
             f"stimulus inside the simulator's stimulus_space [{low[j]:g}, {high[j]:g}] ({int(bad.sum())} value(s), from "
-            f"{u[:, j].min():g} to {u[:, j].max():g}); the stimuli must be those the simulator's step takes: rescale "
-            "them into its space as the simulator would (e.g. mV to the fraction of the largest)",
+            f"{np.nanmin(u[:, j]):g} to {np.nanmax(u[:, j]):g}); the stimuli must be those the simulator's step takes: "
+            "rescale them into its space as the simulator would (e.g. mV to the fraction of the largest)",
             "data",
         )
-    return u[order].reshape(n, -1, len(applied))
+    return u
+
+
+def _check_range(x: np.ndarray, names, feature_space, path: Path, who: np.ndarray) -> None:
+    """Every value of x [N, T, F] inside ``feature_space`` (where one is declared); ``who`` [N]
+    names each row's individual in the message."""
+    if feature_space is None:
+        return
+    low = np.broadcast_to(np.asarray(feature_space.low, float), (len(names),))
+    high = np.broadcast_to(np.asarray(feature_space.high, float), (len(names),))
+    out = (x < low) | (x > high)
+    if out.any():
+        i, k, j = np.argwhere(out)[0]
+        raise ConfigError(
+            f"recording {str(path)!r}: {names[j]} = {x[i, k, j]:g} at individual {who[i]}, step {k} lies outside "
+            f"the declared range [{low[j]:g}, {high[j]:g}] ({int(out.sum())} value(s) outside); features must be "
+            "normalised as the simulator normalises them",
+            "data",
+        )
 
 
 def _check_learnable(x: np.ndarray, path: Path) -> None:
