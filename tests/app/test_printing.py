@@ -229,3 +229,18 @@ def test_the_multi_run_tables_print_a_narrow_range_in_scientific_notation():
     assert "| turing | 1.000e-06 [5.000e-07, 9.550e-06] | 0.020 [0.015, 0.025] |" in table(rows)
     del rows[0]["bounds"]  # rows of runs written before summaries kept their bounds: three decimals
     assert "| turing | 0.000 [0.000, 0.000] |" in table(rows[:1])
+
+
+def test_a_rejected_estimate_on_its_bounds_says_what_that_may_mean(capsys):
+    """A newcomer's speeds in mm/s, ten times the simulator's scale, ended on the bounds (v 19.887
+    of 20, photo 3.000 of 3), rejected, and the closing lines blamed the model family."""
+    summary = {
+        "parameters": ["v", "sigma", "photo"], "truth": None, "inferred": [19.887, 0.4, 3.0], "abs_error": None,
+        "bounds": {"lower": [0.0, 0.0, 0.0], "upper": [20.0, 2.0, 3.0]}, "generations": 1, "seconds": 1.0,
+        "data": "tracks.csv", "test": {"trials": 100, "threshold": 0.6, "accuracy": 0.98, "rejected": True},
+    }  # fmt: skip
+    print_summary(load_config("aggregation"), summary)
+    out = capsys.readouterr().out
+    assert "v at its upper bound, photo at its upper bound: the system may lie outside the ranges (widen them), or the recording's features be on another scale" in out
+    print_summary(load_config("aggregation"), {**summary, "inferred": [10.0, 0.4, 1.0]})
+    assert "bound" not in capsys.readouterr().out

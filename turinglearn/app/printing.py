@@ -12,6 +12,7 @@ from turinglearn.app.trust_lines import (
     below_chance,
     eases_line,
     few_samples,
+    on_bounds_line,
     tradeoffs_line,
     trust_flags,
     value_format,
@@ -96,6 +97,8 @@ def print_table(summary: dict) -> None:
         )
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test))
+    if test and test.get("rejected") and (line := on_bounds_line(summary)):
+        print(line)
     if summary.get("recording_windows"):
         from turinglearn.systems.recording_windows import windows_line
 

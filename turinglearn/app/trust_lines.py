@@ -149,3 +149,34 @@ def trust_flags(summary: dict, name: str) -> str:
     elif power:
         words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
     return "; ".join(words)
+
+
+#: an estimate within this fraction of its range from a bound is on it
+ON_BOUND = 0.01
+
+
+def on_bounds_line(summary: dict) -> str | None:
+    """Where a rejected estimate ended on bounds of its ranges: the system may lie outside them,
+    or (from a recording) its features be on another scale than the simulator's; None where no
+    parameter is on a bound (or the summary holds no bounds)."""
+    bounds, names = summary.get("bounds") or {}, summary.get("parameters") or []
+    if not bounds.get("lower") or not bounds.get("upper"):
+        return None
+    lo, hi, est = bounds["lower"], bounds["upper"], summary.get("inferred") or []
+    on = [
+        f"{n} at its {'lower' if abs(v - a) <= abs(v - b) else 'upper'} bound"
+        for n, v, a, b in zip(names, est, lo, hi, strict=False)
+        if b > a and min(v - a, b - v) <= ON_BOUND * (b - a)
+    ]
+    if not on:
+        return None
+    data = summary.get("data")
+    return (
+        f"{', '.join(on)}: the system may lie outside the ranges (widen them)"
+        + (
+            ", or the recording's features be on another scale than the simulator's (compare each feature's values "
+            "in the file with a simulated trial's; a feature_space on the simulator catches it when the file is read)"
+            if data
+            else ""
+        )
+    )
