@@ -7,9 +7,11 @@ Two measurements, each beside its baseline in the same run:
   window alone is alike on either side and 0.5 is the right reading), with the folds by window
   (the baseline: what a recording of windows gets without ``groups``) and by animal;
 - **tracks**: ``examples/own_agent.py``'s leaky integrator recorded under ON/OFF blocks of 5
-  steps, 120 individuals tracked for 50-150 steps with 1.5 % of frames lost, learned with
-  ``data_windows = true``, beside the same individuals recorded whole (150 steps, no frame
-  lost, also cut into windows of 40).
+  steps, 120 individuals: the baseline, each individual's first 40 steps (a recording as
+  ``turinglearn record`` writes one, every trial from the simulator's reset); the same
+  individuals tracked for 150 steps, cut into windows of 40 (two of three start mid-track,
+  where the integrator is not at rest as its reset puts it); and tracked for 50-150 steps with
+  1.5 % of frames lost, cut into windows (``data_windows = true``).
 
 ::
 
@@ -55,7 +57,7 @@ def folds(populations: int) -> None:
         print(f"  {name:28s} mean {np.mean(acc):.3f}, {min(acc):.3f}-{max(acc):.3f} over {populations} populations")
 
 
-def tracks(seed: int, module, whole: bool) -> tuple[str, float]:
+def tracks(seed: int, module, kind: str) -> tuple[str, float]:
     sim = module.LeakyIntegrator()
     rng = np.random.default_rng(seed)
     n, longest = 120, 150
@@ -66,9 +68,11 @@ def tracks(seed: int, module, whole: bool) -> tuple[str, float]:
         xs.append(f)
     x = np.stack(xs, axis=1)
     lines = ["individual,step," + ",".join(sim.feature_names) + ",stimulus_0"]
-    for i, length in enumerate(rng.integers(50, longest + 1, n)):
-        for t in range(longest if whole else length):
-            lost = not whole and rng.random() < 0.015
+    lengths = rng.integers(50, longest + 1, n)
+    keep = {"first": np.full(n, 40), "whole": np.full(n, longest), "ragged": lengths}[kind]
+    for i, length in enumerate(keep):
+        for t in range(length):
+            lost = kind == "ragged" and rng.random() < 0.015
             v = ["nan" if lost and j == 0 else f"{a:.6g}" for j, a in enumerate(x[i, t])]
             lines.append(f"{i},{t},{','.join(v)},{u[i, t, 0]:g}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -100,11 +104,13 @@ def main() -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules["own_agent"] = module
     spec.loader.exec_module(module)
-    print(f"own_agent's integrator, truth {tuple(module.LeakyIntegrator.truth)}, 120 individuals:")
+    truth = ", ".join(f"{v:g}" for v in module.LeakyIntegrator.truth)
+    print(f"own_agent's integrator, truth ({truth}), 120 individuals:")
+    kinds = (("first", "first 40 steps (baseline)"), ("whole", "150 steps, windows"), ("ragged", "ragged, 1.5 % lost"))
     for seed in range(args.seeds):
-        for whole, name in ((True, "whole tracks (baseline)"), (False, "ragged, 1.5 % lost")):
-            line, _ = tracks(seed, module, whole)
-            print(f"  seed {seed}, {name:24s} {line}")
+        for kind, name in kinds:
+            line, _ = tracks(seed, module, kind)
+            print(f"  seed {seed}, {name:26s} {line}")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,10 @@ def build_system(config: Config, simulator=None):
     if not learner.discriminators:
         return system, None
     n_outputs = system.n_outputs if isinstance(system, InteractiveSystem) else 1
-    return system, judge.family(system, dc, len(sim.feature_names), n_outputs)
+    from turinglearn.systems.recorded import RecordedSystem
+
+    seen = system.feature_names if isinstance(system, RecordedSystem) else sim.feature_names  # with stimuli recorded
+    return system, judge.family(system, dc, len(seen), n_outputs)
 
 
 def _system(config: Config, sim, interactive: bool, judges: str):

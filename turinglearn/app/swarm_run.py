@@ -6,7 +6,6 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
@@ -20,7 +19,7 @@ from turinglearn.app.runs import RunDir, metrics_columns
 from turinglearn.app.stopping import settled, simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
-from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders, is_interactive
+from turinglearn.core.contracts import Generation, Renders
 from turinglearn.core.evaluation import abs_error, c2st_by_schedule
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.learner import TuringLearner
@@ -388,86 +387,16 @@ class SwarmExperiment:
         return out
 
     def _extra(self, last: Generation, values, chosen: int, inferred) -> dict:
-        config, family, system = self.config, self.learner.system.model_family, self.learner.system
-        extra = {
-            "learner": config.learner.kind,
-            "models_kind": config.models.kind,
-            # null for a learner without discriminators (a metric baseline, a peer)
-            "discriminators_kind": config.discriminators.kind if isinstance(self.learner, TuringLearner) else None,
-            # what `turinglearn report` draws with where the simulator cannot be rebuilt (an object)
-            "bounds": {"lower": [float(v) for v in self.shown.lower], "upper": [float(v) for v in self.shown.upper]},
-            "features": [str(f) for f in system.sim.feature_names],
-        }
-        if self.view is not None:
-            extra["model"] = [float(v) for v in values[chosen]]  # the C2ST's model, reported
-            extra["model_row"] = int(chosen)  # its genotype: this row of populations.npz's models
-        if isinstance(family, Renders):
-            extra["program"] = family.render(last.models[chosen])
-        if isinstance(system.sim, BehaviourMetrics) and config.evaluation.c2st_trials > 0:
-            # task-level behaviour of the inferred model, e.g. how well it clusters objects
-            behaviour = system.sim.behaviour_metrics(inferred, stream(config.seed, "evaluation", 2))
-            if behaviour is not None:  # a policy swarm over a simulator without such measures
-                extra["behaviour"] = behaviour
-        if isinstance(self.learner, PeerLearner):  # its posterior intervals and budget
-            extra.update(self.learner.report())
-        if isinstance(system, RecordedSystem) and is_interactive(system.sim):  # under the stimuli it recorded?
-            extra["recording_stimuli"] = system.recording.stimulus is not None
-        if isinstance(system, RecordedSystem) and system.recording.windows is not None:  # data_windows: what it kept
-            extra["recording_windows"] = {**system.recording.windows, "steps": int(system.sim.config.steps)}
-        if self.simulator is not None:
-            extra["simulator"] = type(self.simulator).__name__
-        if isinstance(system, InteractiveSystem):
-            extra["mode"] = "passive" if system.passive else "interactive"
-        if config.data:
-            extra["data"] = config.data
-        return extra
+        from turinglearn.app.swarm_outputs import summary_facts
+
+        return summary_facts(self, last, values, chosen, inferred)
 
     def write_outputs(self, run: RunDir, result: SwarmResult) -> None:
         """populations.npz, parameters.png, fitness.png, coevolution.png (two populations) and,
         interrogated, interrogations.npz with interrogation.png."""
-        from turinglearn.app.report import (
-            plot_fitness,
-            plot_interrogations,
-            plot_pair_map,
-            plot_parameters,
-            restart_generations,
-        )
+        from turinglearn.app.swarm_outputs import write_outputs
 
-        posterior = getattr(self.learner, "posterior", None)  # a peer's: ABC's particles carry importance weights
-        weights = {} if getattr(posterior, "weights", None) is None else {"model_weights": posterior.weights}
-        run.write_populations(
-            models=result.models,
-            model_fitness=result.model_fitness,
-            discriminators=result.discriminators,
-            discriminator_fitness=result.discriminator_fitness,
-            **weights,
-        )
-        bounds = (self.shown.lower, self.shown.upper)
-        intervals = result.trust.get("interval")
-        plot_parameters(
-            result.history, result.names, result.truth, run.path / "parameters.png", bounds, intervals,
-            result.extra.get("stopped"), restart_generations(result.extra.get("restart")),
-        )  # fmt: skip
-        if "pair_map" in result.trust:
-            plot_pair_map(result.trust["pair_map"], result.inferred, result.names, result.truth, run.path)
-        plot_fitness(result.history, run.path / "fitness.png")
-        if "coevolution" in result.extra:
-            from turinglearn.app.coevolution import plot_coevolution
-
-            co = result.extra["coevolution"]
-            plot_coevolution(
-                result.history, result.names, result.truth, co["drift"], run.path / "coevolution.png",
-                began=co.get("history_began"), drift_of=co.get("drift_of"),
-            )  # fmt: skip
-        if result.interrogations is not None:
-            stimuli, responses = result.interrogations
-            run.write_array_file(
-                "interrogations.npz",
-                **{f"stimuli_{g}": v for g, v in stimuli.items()},
-                **{f"responses_{g}": v for g, v in responses.items()},
-            )
-            path = Path(run.path) / "interrogation.png"
-            plot_interrogations(stimuli, responses, path, self.learner.system.sim.feature_names)
+        write_outputs(self, run, result)
 
 
 def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:

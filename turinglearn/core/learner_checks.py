@@ -13,7 +13,7 @@ from turinglearn.core.optimizers import Islands, SelfAdaptiveES
 
 def check_inputs(learner) -> None:
     """The discriminator must read as many features per step as the system's samples carry (F,
-    the simulator's ``feature_names``; a snapshot system's own ``n_inputs``): caught when the
+    the system's ``feature_names`` or its simulator's; a snapshot system's own ``n_inputs``): caught when the
     learner is built, not in the first generation's judging (an ``ElmanNetwork()`` reads
     aggregation's 2 features by default)."""
     disc, system = learner.discriminator, learner.system
@@ -21,6 +21,8 @@ def check_inputs(learner) -> None:
     want = system.n_inputs if "n_inputs" in dir(system) else None  # a snapshot system's own
     sim = system.sim if "sim" in dir(system) else None
     names = sim.feature_names if sim is not None and "feature_names" in dir(sim) else None
+    if "feature_names" in dir(system):  # what its samples show (a recording's: the stimuli applied too)
+        names = system.feature_names
     by_names = want is None and names is not None
     if by_names:
         want = len(names)

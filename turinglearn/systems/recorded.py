@@ -183,10 +183,27 @@ class RecordedSystem:
     def _paired(self, theta: np.ndarray, rng: np.random.Generator, picked: np.ndarray, trials: int):
         """A recording with the stimuli it applied: the model's trial t runs under the stimuli of
         the recorded individual shown beside it (``picked`` [M * trials], one a trial:
-        ``genuine_per_trial`` is 1 here), so each pair of a trial shares its stimuli.
-        (genuine [M, t, 1, T, F], counterfeit)."""
-        fake = self._counterfeit(theta, rng, trials, self.recording.stimulus[picked])
-        return self.recording.x[picked].reshape(theta.shape[0], trials, 1, *fake.shape[3:]), fake
+        ``genuine_per_trial`` is 1 here), so each pair of a trial shares its stimuli, and both
+        samples show them after their features (:attr:`feature_names`): a judge that saw the
+        responses alone could not tell a model whose responses to ON and OFF are exchanged (a
+        newcomer's tadpoles: the lamp's two speeds came out swapped in 3 of 3 seeds, accepted).
+        (genuine [M, t, 1, T, F + k], counterfeit [M, t, r, T, F + k])."""
+        stimuli = self.recording.stimulus[picked]  # [M * t, T, k]
+        fake = self._counterfeit(theta, rng, trials, stimuli)  # [M, t, r, T, F]
+        m, r = theta.shape[0], fake.shape[2]
+        shown = stimuli.reshape(m, trials, 1, *stimuli.shape[1:])
+        genuine = self.recording.x[picked].reshape(m, trials, 1, *fake.shape[3:])
+        fake = np.concatenate([fake, np.broadcast_to(shown, (m, trials, r, *stimuli.shape[1:]))], axis=-1)
+        return np.concatenate([genuine, shown], axis=-1), fake
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """What a sample shows, per step: the simulator's features, then, where the recording
+        carries the stimuli applied, those (``stimulus_0`` ..), the same on both sides."""
+        names = tuple(self.sim.feature_names)
+        if self.recording.stimulus is None:
+            return names
+        return names + tuple(f"stimulus_{j}" for j in range(self.recording.stimulus.shape[-1]))
 
     @property
     def fills(self) -> int:
