@@ -249,3 +249,17 @@ def test_a_rejected_estimate_on_its_bounds_says_what_that_may_mean(capsys):
     near = {**summary["test"], "accuracy": 0.65}
     print_summary(load_config("aggregation"), {**summary, "test": near})
     assert "bound" not in capsys.readouterr().out
+
+
+def test_a_c2st_that_tells_apart_beside_an_accepting_test_is_named(capsys):
+    """A newcomer's estimate read C2ST 0.795 while the fast test accepted it (0.550 against 0.551)
+    and both parameters read identified, without a word on the disagreement."""
+    summary = {
+        "parameters": ["v_off", "v_on"], "truth": None, "inferred": [0.99, 0.45], "abs_error": None,
+        "generations": 1, "seconds": 1.0, "c2st": 0.795,
+        "test": {"trials": 100, "threshold": 0.551, "accuracy": 0.55, "rejected": False},
+    }  # fmt: skip
+    print_summary(load_config("aggregation"), summary)
+    assert "the C2ST tells the estimate apart (0.795) where the fast test accepts it" in capsys.readouterr().out
+    print_summary(load_config("aggregation"), {**summary, "c2st": 0.6})
+    assert "tells the estimate apart" not in capsys.readouterr().out

@@ -20,6 +20,10 @@ from turinglearn.app.trust_lines import (
 from turinglearn.errors import TuringLearnWarning
 
 
+#: a C2ST at or above this beside a fast test that accepts is named (the restart rule's default)
+C2ST_TELLS_APART = 0.7
+
+
 def print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
     err = summary.get("abs_error")
@@ -94,6 +98,12 @@ def print_table(summary: dict) -> None:
             )
             + below_chance(test)
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
+        )
+    if test and not test.get("rejected") and (summary.get("c2st") or 0) >= C2ST_TELLS_APART:
+        print(
+            f"the C2ST tells the estimate apart ({summary['c2st']:.3f}) where the fast test accepts it: the difference "
+            "lies in a combination of the trajectories' statistics the fast test's linear classifier does not draw; "
+            "the intervals come from the fast test, so read them with care (repeat over seeds, or map a pair)"
         )
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test))
