@@ -42,6 +42,17 @@ def test_run_then_report(tmp_path, capsys):
     assert main(["report", str(out)]) == 0
     assert (out / "parameters.png").stat().st_size > 1000
     assert "parameters.png" in capsys.readouterr().out
+    # several runs: their table over the runs, as a sweep's (report took one folder)
+    other = tmp_path / "other"
+    assert main(["run", "aggregation", "--out", str(other), "--seed", "6", *TINY_ARGS]) == 0
+    (tmp_path / "unfinished").mkdir()
+    (tmp_path / "unfinished" / "run.json").write_text('{"format": 1, "status": "interrupted"}')
+    capsys.readouterr()
+    assert main(["report", str(out), str(other), str(tmp_path / "unfinished")]) == 0
+    printed = capsys.readouterr().out
+    assert f"left out: {tmp_path / 'unfinished'} (interrupted, no summary.json)" in printed
+    assert "### aggregation\n" in printed and "### aggregation: estimates over seeds" in printed
+    assert re.search(r"^\| turing \| v_l0 \| ", printed, re.M)
 
 
 def test_envs_and_presets(capsys):

@@ -113,8 +113,10 @@ def _more_commands(sub) -> None:
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="override a setting"
     )
 
-    rep = sub.add_parser("report", help="redraw a run's plots and print its summary")
-    rep.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    rep = sub.add_parser(
+        "report", help="redraw a run's plots and print its summary; with several runs, their table over the runs"
+    )
+    rep.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
 
     _benchmark_args(sub)
 
