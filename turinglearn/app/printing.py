@@ -19,7 +19,6 @@ from turinglearn.app.trust_lines import (
 )
 from turinglearn.errors import TuringLearnWarning
 
-
 #: a C2ST at or above this beside a fast test that accepts is named (the restart rule's default)
 C2ST_TELLS_APART = 0.7
 
