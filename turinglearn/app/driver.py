@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from turinglearn.app.checkpoint import same_value
 from turinglearn.app.hooks import (
     Checkpointer,
     Interrupted,
@@ -30,6 +29,7 @@ from turinglearn.app.hooks import (
     ProgressBar,
     stop_on_signals,
 )
+from turinglearn.app.object_runs import config_with_simulator, names_an_object
 from turinglearn.app.preflight import (
     check_environment_overrides,
     check_names_an_environment,
@@ -165,7 +165,7 @@ def resume(
         if simulator is None:
             config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         else:
-            config = _config_with_simulator(run_dir / CONFIG_FILE, simulator)
+            config = config_with_simulator(run_dir / CONFIG_FILE, simulator)
         for key in {**(settings or {}), **(overrides or {})}:
             if (why := checkpoint.refusal(key, config)) is not None:
                 raise ConfigError(why, key)
@@ -209,48 +209,6 @@ def _named(result: LearnResult, simulator) -> LearnResult:
     if simulator is not None and isinstance(result.config, Config):
         result.config = with_simulator(result.config, simulator)
     return result
-
-
-def _names_an_object(config) -> bool:
-    """Whether ``config`` is a TOML file whose environment is a simulator object's
-    (``learn(simulator=...)`` wrote it)."""
-    from turinglearn.config import read_source
-    from turinglearn.environments import OBJECT_PREFIX
-
-    if not isinstance(config, (str, Path)) or not str(config).endswith(".toml") or not Path(config).is_file():
-        return False
-    try:
-        env = read_source(Path(config)).get("environment") or {}
-    except TuringLearnError:
-        return False  # load_config says what is wrong with it
-    return isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
-
-
-def _config_with_simulator(path: Path, simulator) -> Config:
-    """A run's config.toml, written by ``learn(simulator=...)``, for ``simulator``: its
-    environment table must name the object's class and hold the object's settings; the rest is
-    the config the run ran (its environment table was the object's, which replaced it)."""
-    from turinglearn.config import from_dict, read_source
-    from turinglearn.config.load import with_simulator
-    from turinglearn.environments import OBJECT_PREFIX
-
-    data = read_source(path)
-    env = data.pop("environment", None) or {}
-    named = with_simulator(from_dict(data), simulator).environment
-    if env.get("id") != named.id:
-        raise ConfigError(
-            f"{path} ran {env.get('id', 'an environment id')!r}, not a simulator object of class "
-            f"{type(simulator).__qualname__} ({named.id!r}): "
-            + ("resume(run_dir) without simulator=" if not str(env.get("id", "")).startswith(OBJECT_PREFIX) else
-               "give an object of the class the run was made with"),
-            "environment.id",
-        )
-    ran = {k: v for k, v in env.items() if k != "id"}
-    differ = sorted(k for k in set(ran) | set(named.options) if not same_value(ran.get(k), named.options.get(k)))
-    if ran and differ:  # a run written before its object's settings were recorded has none to compare
-        shown = "; ".join(f"{k} = {named.options.get(k)!r}, the run's is {ran.get(k)!r}" for k in differ[:5])
-        raise ConfigError(f"the simulator's settings differ from the run's: {shown}; build it as the run's was", "environment")
-    return from_dict(data)
 
 
 def _budget_words(config) -> str:
@@ -472,8 +430,8 @@ def learn(
             config = load_config("own-system", {"name": type(simulator).__name__})
     if isinstance(config, (Config, GANConfig)):
         cfg = config.replace(**extra) if extra else config
-    elif simulator is not None and _names_an_object(config):  # a run's config.toml, made with this object's class
-        cfg = _config_with_simulator(Path(config), simulator)
+    elif simulator is not None and names_an_object(config):  # a run's config.toml, made with this object's class
+        cfg = config_with_simulator(Path(config), simulator)
         cfg = cfg.replace(**extra) if extra else cfg
     else:
         cfg = load_config(config, extra)
