@@ -236,8 +236,8 @@ def test_numpys_numbers_are_numbers_and_a_bad_thread_count_is_named(tiny, monkey
 
     import turinglearn
 
-    config = load_config("aggregation", {"seed": np.int64(3), "learner.critic": np.float32(0.5)})
-    assert config.seed == 3 and type(config.seed) is int and config.learner.critic == 0.5
+    config = load_config("aggregation", {"seed": np.int64(3), "learner.critic": np.float32(0.5), "learner.passive": np.True_})
+    assert config.seed == 3 and type(config.seed) is int and config.learner.critic == 0.5 and config.learner.passive is True
     monkeypatch.setenv("TURINGLEARN_THREADS", "abc")
     with pytest.raises(ConfigError, match=r"TURINGLEARN_THREADS must be a whole number of threads, 1 or more .* got 'abc'"):
         turinglearn.learn("aggregation", overrides=tiny)

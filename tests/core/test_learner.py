@@ -397,7 +397,7 @@ def test_a_discriminator_that_reads_other_than_the_systems_features_is_refused_w
         TuringLearner(SwarmSystem(sim), disc, *parts)
     assert str(e.value) == (
         "the discriminator reads 2 features per step (n_inputs); this system's samples carry 3 (linear_speed, "
-        "angular_speed, third): build it with n_inputs=3, e.g. ElmanNetwork(n_inputs=len(sim.feature_names))"
+        "angular_speed, third): build it with n_inputs=3, e.g. ElmanNetwork(n_inputs=3)"
     )
 
 

@@ -138,3 +138,61 @@ def test_an_agent_is_learned_from_ragged_gappy_tracks_under_their_stimuli(tmp_pa
     # (the held-out test's verdict is not asserted: most windows start mid-track, where the
     # integrator is not at rest as its reset puts it; docs/swarms.md, 'Tracks of any length')
     assert f"recording cut into {cut['windows']} windows of {sim.config.steps} steps from 120 individuals" in got.report()
+
+
+class _Swarms(_Animals):
+    """The same animals judged beside four counterfeits a trial, as a swarm recording's replicas,
+    with the file's own ids (100 ..)."""
+
+    def trajectories(self, theta, rng, trials=None, **kw):
+        genuine, fake = super().trajectories(theta, rng, trials)
+        fake = np.concatenate([fake] + [fake + 0.01 * rng.normal(size=fake.shape) for _ in range(3)], axis=2)
+        self.test_groups = self.test_groups + 100
+        return genuine, fake
+
+
+def test_the_c2st_keeps_groups_apart_from_its_trials_beside_several_counterfeits():
+    """The groups were used as row positions into the counterfeits when a trial had several (a
+    swarm recording's replicas): an IndexError with the file's ids, trials repeated with small ones."""
+    kept = [model_c2st(_Swarms(True, p), np.zeros(1), np.random.default_rng(p), 200) for p in range(3)]
+    assert abs(np.mean(kept) - 0.5) < 0.07, kept
+
+
+def test_a_few_individuals_get_a_fold_each_and_the_line_says_so():
+    from turinglearn.systems.recording_windows import windows_line
+
+    info = {"individuals": 3, "windows": 30, "rows": 1000, "rows_used": 900, "without_window": 0}
+    assert windows_line(info, 30).endswith("stay on one side of the held-out tests' folds (a fold each: 3 individuals)")
+    one = windows_line({**info, "individuals": 1}, 30)
+    assert "all from one individual" in one and "read high" in one
+
+    class Three(_Animals):  # 3 animals: the fast test's folds are the animals
+        def trajectories(self, theta, rng, trials=None, **kw):
+            genuine, fake = super().trajectories(theta, rng, trials)
+            self.test_groups = self.test_groups % 3
+            return genuine, fake
+
+    fast = FastTest(Three(True, 0), 200, 0.0, np.zeros(1), np.ones(1))
+    _, _, fold, _ = fast._dataset(*fast._run(np.zeros(1), 0))
+    assert len(set(fold)) == 3
+    assert 0.0 <= model_c2st(Three(True, 0), np.zeros(1), np.random.default_rng(0), 200) <= 1.0  # 3 folds, no error
+
+
+def test_a_folder_of_stimulated_files_reads_without_names_and_skips_a_file_without_windows(tmp_path):
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    for name, lengths in (("a", [45, 25]), ("b", [30]), ("c", [5])):  # c: no stretch of 10
+        values, ids, t = _rows(lengths)
+        rows = ["individual,step,speed,turn,stimulus_0"] + [
+            f"{i},{s},{a},{b},1" for i, s, (a, b) in zip(ids, t, values, strict=True)
+        ]
+        (folder / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    rec = turinglearn.read_recording(folder, steps=10, windows=True)
+    assert rec.feature_names == NAMES and rec.stimulus.shape == (rec.x.shape[0], 10, 1)
+    assert rec.x.shape[0] == 4 + 2 + 3 and rec.windows["files_without_window"] == 1
+    values[0, 0] = 7.0  # outside a declared range: named at the file's own step
+    space = type("Box", (), {"low": np.array([-5.0, -5.0]), "high": np.array([5.0, 5.0])})()
+    rows = ["individual,step,speed,turn"] + [f"{i},{s + 20},{a},{b}" for i, s, (a, b) in zip(ids, t, values, strict=True)]
+    (tmp_path / "late.csv").write_text("\n".join(rows) + "\n")
+    with pytest.raises(ConfigError, match="speed = 7 at individual 10, step 20 lies outside"):
+        turinglearn.read_recording(tmp_path / "late.csv", NAMES, 10, space, windows=True)

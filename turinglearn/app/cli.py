@@ -227,6 +227,12 @@ def _report_runs(run_dirs) -> int:
         rows.append(result_row(summary))
     if not rows:
         raise TuringLearnError("none of the runs finished with a summary of parameters to tabulate")
+    families = {}
+    for r in rows:  # runs of one name but other parameters (two hypotheses) are tables apart
+        families.setdefault(r["task"], set()).add(tuple(r["names"]))
+    for r in rows:
+        if len(families[r["task"]]) > 1:
+            r["task"] = f"{r['task']} ({', '.join(r['names'])})"
     print(table(rows))
     print(spread_table(rows))
     print(verdicts(rows), end="")

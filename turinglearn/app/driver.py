@@ -140,12 +140,14 @@ def resume(
     from turinglearn.app.runlock import RunLock
     from turinglearn.app.runs import CONFIG_FILE, atomic_write, read_status, remove_temporaries
     from turinglearn.config import from_dict
+    from turinglearn.families._compiled import threads
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise RunDirError(
             f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
         )
+    threads()  # a bad TURINGLEARN_THREADS is named before anything runs
     log = log or (lambda msg: print(msg, file=sys.stderr))
     read_status(run_dir)  # a readable run before anything else
     lock = RunLock(run_dir, log).acquire()  # one writer at a time

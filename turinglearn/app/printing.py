@@ -343,7 +343,14 @@ def print_report(
     summary, damaged = read
     if damaged is not None:
         raise damaged
-    again = f"; continue with: turinglearn resume {run_dir}" if run_dir is not None else ""
+    again = ""
+    if run_dir is not None:  # a run of a simulator object resumes from Python, given the object
+        obj = (summary or {}).get("simulator") or _object_class(run_dir)
+        again = (
+            f"; continue with: turinglearn.resume({str(run_dir)!r}, simulator={obj}(...)) (as built for the run)"
+            if obj
+            else f"; continue with: turinglearn resume {run_dir}"
+        )
     if summary is not None:
         print_summary(summary)
         stopped = summary.get("stopped")
@@ -369,6 +376,22 @@ def print_report(
     for f in files:
         print(f"plot: {f}")
     return 0
+
+
+def _object_class(run_dir: Path) -> str | None:
+    """The class of the simulator object a run was made with (its config.toml's environment
+    id, ``object:module:Class``), or None."""
+    from turinglearn.app.runs import CONFIG_FILE
+    from turinglearn.config import read_source
+    from turinglearn.environments import OBJECT_PREFIX
+    from turinglearn.errors import TuringLearnError
+
+    try:
+        env = read_source(Path(run_dir) / CONFIG_FILE).get("environment") or {}
+    except TuringLearnError:
+        return None
+    made = str(env.get("id", "")) if isinstance(env, dict) else ""
+    return made.rsplit(":", 1)[-1].rsplit(".", 1)[-1] if made.startswith(OBJECT_PREFIX) else None
 
 
 def sessions_line(sessions) -> str | None:

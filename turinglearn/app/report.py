@@ -301,14 +301,21 @@ def table(results: Sequence[dict]) -> str:
         summed = {}
         for learner in dict.fromkeys(r["learner"] for r in rows):
             mine = sorted((r for r in rows if r["learner"] == learner), key=lambda r: r["seed"])
-            err = np.array([r["abs_error"] for r in mine])
-            summed[learner] = {r["seed"]: e for r, e in zip(mine, err.sum(axis=1), strict=True)}
             c2st = np.array([r["c2st"] for r in mine], dtype=float)
             c2st_text = f"{np.nanmedian(c2st):.2f}" if np.isfinite(c2st).any() else "-"  # skipped: c2st_trials = 0
+            if any(r["abs_error"] is None or len(r["abs_error"]) != len(names) for r in mine):
+                errors = " | ".join("-" for _ in names) + " | -"  # no truth (a recording of real data) to measure from
+            else:
+                err = np.array([r["abs_error"] for r in mine])
+                summed[learner] = {r["seed"]: e for r, e in zip(mine, err.sum(axis=1), strict=True)}
+                errors = (
+                    " | ".join(_q(err[:, i], number_format(mine[0].get("bounds"), names, n)) for i, n in enumerate(names))
+                    + f" | {_q(err.sum(axis=1))}"
+                )
             out.append(
                 f"| {learner} | "
-                + " | ".join(_q(err[:, i], number_format(mine[0].get("bounds"), names, n)) for i, n in enumerate(names))
-                + f" | {_q(err.sum(axis=1))} | {c2st_text} |"
+                + errors
+                + f" | {c2st_text} |"
                 + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
                 + f" {_seconds(np.median([r['seconds'] for r in mine]))} |"
             )

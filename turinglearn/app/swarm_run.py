@@ -199,9 +199,25 @@ class SwarmExperiment:
             "probes": None if self.probes is None else self.probes.state_dict(),
             "panel": None if self.panel is None else self.panel.state_dict(),
             "restart": None if self.restart is None else self.restart.state_dict(),
+            "samples_show": list(self._samples_show()),
         }
 
+    def _samples_show(self) -> tuple[str, ...]:
+        """What a sample shows the judges per step: the features (a recording's: its stimuli too)."""
+        system = self.learner.system
+        if isinstance(system, RecordedSystem):
+            return tuple(system.feature_names)
+        return tuple(getattr(getattr(system, "sim", None), "feature_names", ()))
+
     def load_state_dict(self, state: dict) -> None:
+        shown, now_shown = state.get("samples_show"), list(self._samples_show())
+        system = self.learner.system
+        if isinstance(system, RecordedSystem) and system.recording.stimulus is not None and shown != now_shown:
+            raise ConfigError(  # judges built for the features alone cannot read the stimuli beside them
+                f"the run's judges read {', '.join(shown or system.sim.feature_names)}; this version shows them the "
+                f"recording's stimuli too ({', '.join(now_shown)}): its checkpoints cannot resume; start the run again",
+                "data",
+            )
         ran, now = state.get("family"), self._family()  # checkpoints before it kept none
         differ = [k for k in now if ran is not None and not same_value(ran[k], now[k])]
         if differ:

@@ -79,6 +79,8 @@ def coerce(value, tp, key: str):
             raise ConfigError(f"must fit in 64 bits (|value| < 2**63, as TOML's integers do), got {value}", key)
         return int(value)
     if tp is bool:
+        if getattr(getattr(value, "dtype", None), "kind", None) == "b" and getattr(value, "ndim", 1) == 0:
+            value = bool(value)  # numpy's booleans are booleans
         if not isinstance(value, bool):
             raise ConfigError(f"must be true or false, got {value!r}{_quoted(value, bool)}", key)
         return value

@@ -127,16 +127,18 @@ def model_c2st(
     trial = np.arange(len(genuine))
     col = rng.integers(genuine.shape[1], size=len(genuine))
     g = genuine[trial, col]  # [t, T, F]
-    windows = getattr(system, "test_groups", None)  # a recording's windows: the individual of each
-    if windows is not None and len(np.unique(windows[0][trial, col])) >= folds:
-        trial = windows[0][trial, col]  # an individual's windows in one fold, with their twins
     c = fake[:, 0] if fake.shape[1] == 1 else fake[trial, rng.integers(fake.shape[1], size=len(fake))]  # one a trial
+    groups = trial
+    windows = getattr(system, "test_groups", None)  # a recording's windows: the individual of each
+    if windows is not None and len(np.unique(windows[0][trial, col])) >= 2:  # an individual's windows in one fold
+        groups = windows[0][trial, col]
+        folds = min(folds, len(np.unique(groups)))  # fewer individuals than folds: a fold each
     if noise > 0:
         g = g + rng.normal(0.0, noise, g.shape)
         c = c + rng.normal(0.0, noise, c.shape)
     # a trial's two samples share its stimuli or swarm: one fold, one of each class (with few
     # trials, groups of one genuine and several counterfeits unbalance the folds: 0.45 at the truth)
-    return c2st(g, c, int(rng.integers(2**31)), folds, trial, trial)
+    return c2st(g, c, int(rng.integers(2**31)), folds, groups, groups)
 
 
 def c2st_by_schedule(

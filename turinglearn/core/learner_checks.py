@@ -30,7 +30,7 @@ def check_inputs(learner) -> None:
         return
     raise ValueError(
         f"the discriminator reads {have} features per step (n_inputs); this system's samples carry {want}"
-        + (f" ({', '.join(names)}): build it with n_inputs={want}, e.g. ElmanNetwork(n_inputs=len(sim.feature_names))"
+        + (f" ({', '.join(names)}): build it with n_inputs={want}, e.g. ElmanNetwork(n_inputs={want})"
            if by_names else f": build it with n_inputs={want} (the system's n_inputs)")
     )
 

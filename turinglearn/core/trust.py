@@ -160,10 +160,11 @@ class FastTest:
         y = np.repeat([0, 1], n * k)
         trial = np.tile(np.repeat(np.arange(n), k), 2)
         groups = self.groups
-        if groups is not None and len(np.unique(groups)) >= self.folds:
+        if groups is not None and len(np.unique(groups)) >= 2:
             ids, who = np.unique(groups, return_inverse=True)
             who = who.reshape(n, k)
-            of = np.random.default_rng(self.seed).permutation(len(ids)) % self.folds  # a fold per individual
+            # a fold per individual (fewer individuals than folds: one each)
+            of = np.random.default_rng(self.seed).permutation(len(ids)) % min(self.folds, len(ids))
             fold = np.concatenate([of[who].ravel(), np.repeat(of[who[:, 0]], k)])
         else:
             fold = np.random.default_rng(self.seed).permutation(n)[trial] % self.folds

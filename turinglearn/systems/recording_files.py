@@ -43,6 +43,7 @@ from turinglearn.systems.recording_columns import (
     check_numeric,
     read_columns,
 )
+from turinglearn.systems.recording_windows import NoWindows
 
 _STIMULUS = re.compile(r"stimulus_\d+")  # a column of the stimuli applied (stimulus_columns)
 
@@ -158,8 +159,15 @@ def read_recording(
         from turinglearn.systems.recording_windows import cut_windows
 
         u = _stimulus_rows(cols, applied, stimulus_space, path, ids, t, missing_ok=True) if stimulated else None
+        if np.isinf(values).any():  # a lost frame is NaN; an infinite value is a mistake
+            r, j = np.argwhere(np.isinf(values))[0]
+            raise ConfigError(
+                f"recording {str(path)!r}: column {names[j]!r} has {values[r, j]} at individual {ids[r]}, step {t[r]} "
+                f"(row {r}); a lost frame is NaN (data_windows cuts around it), an infinite value is not one",
+                "data",
+            )
+        _check_range(values[:, None], names, feature_space, path, ids, t)  # each row: the file's own step
         x, stimulus, groups, cut = cut_windows(values, u, ids, t, steps, path)
-        _check_range(x, names, feature_space, path, groups)
         _check_learnable(x, path)
         return Recording(x, np.arange(len(x)), names, truth, stimulus, truth_names, groups, cut)
     bad = ~np.isfinite(values)
@@ -233,9 +241,25 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "or one file",
             "data",
         )
-    first = read_recording(files[0], feature_names, steps, feature_space, stimulus_space, windows)
-    feature_names = first.feature_names  # the first file's own, where none were given: the others must have them
-    recs = [first, *(read_recording(f, feature_names, steps, feature_space, stimulus_space, windows) for f in files[1:])]
+    recs, empty = [], []
+    for f in files:
+        try:
+            rec = read_recording(f, feature_names, steps, feature_space, stimulus_space, windows)
+        except NoWindows:
+            empty.append(f)  # a file with no stretch long enough: the others may have plenty
+            continue
+        if feature_names is None:  # the first file's own, where none were given: the others must have them
+            feature_names = rec.feature_names
+            if stimulus_space is None and rec.stimulus is not None:
+                stimulus_space = SimpleNamespace(shape=rec.stimulus.shape[-1:], low=-np.inf, high=np.inf)
+        recs.append(rec)
+    if not recs:
+        raise ConfigError(
+            f"recording folder {str(folder)!r}: none of its {len(files)} files has a stretch of {steps} consecutive "
+            "steps with every value present; build the simulator with fewer steps, or fill short gaps",
+            "data",
+        )
+    files = [f for f in files if f not in empty]
     with_stimuli = [r.stimulus is not None for r in recs]
     if any(with_stimuli) and not all(with_stimuli):
         bare = files[with_stimuli.index(False)].name
@@ -273,6 +297,8 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             offset += int(local.max()) + 1
         groups = np.concatenate(parts)
         cut = {k: sum(r.windows[k] for r in recs) for k in recs[0].windows}
+        if empty:
+            cut["files_without_window"] = len(empty)
     return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names, groups, cut)
 
 
@@ -308,18 +334,20 @@ def _stimulus_rows(cols, applied, space, path: Path, ids, t, missing_ok: bool = 
     return u
 
 
-def _check_range(x: np.ndarray, names, feature_space, path: Path, who: np.ndarray) -> None:
-    """Every value of x [N, T, F] inside ``feature_space`` (where one is declared); ``who`` [N]
-    names each row's individual in the message."""
+def _check_range(x: np.ndarray, names, feature_space, path: Path, who: np.ndarray, first=None) -> None:
+    """Every value of x [N, T, F] inside ``feature_space`` (where one is declared; NaN passes);
+    ``who`` [N] names each row's individual in the message, ``first`` [N] its first step (0)."""
     if feature_space is None:
         return
     low = np.broadcast_to(np.asarray(feature_space.low, float), (len(names),))
     high = np.broadcast_to(np.asarray(feature_space.high, float), (len(names),))
-    out = (x < low) | (x > high)
+    with np.errstate(invalid="ignore"):
+        out = (x < low) | (x > high)
     if out.any():
         i, k, j = np.argwhere(out)[0]
+        step = k if first is None else int(first[i]) + k
         raise ConfigError(
-            f"recording {str(path)!r}: {names[j]} = {x[i, k, j]:g} at individual {who[i]}, step {k} lies outside "
+            f"recording {str(path)!r}: {names[j]} = {x[i, k, j]:g} at individual {who[i]}, step {step} lies outside "
             f"the declared range [{low[j]:g}, {high[j]:g}] ({int(out.sum())} value(s) outside); features must be "
             "normalised as the simulator normalises them",
             "data",

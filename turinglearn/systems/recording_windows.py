@@ -20,6 +20,10 @@ import numpy as np
 from turinglearn.errors import ConfigError
 
 
+class NoWindows(ConfigError):
+    """A recording with no stretch of the simulator's steps with every value present."""
+
+
 def cut_windows(
     values: np.ndarray, stimuli: np.ndarray | None, ids: np.ndarray, t: np.ndarray, steps: int, path: Path
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, dict]:
@@ -62,7 +66,7 @@ def cut_windows(
                 kept += 1
         empty += kept == 0
     if not xs:
-        raise ConfigError(
+        raise NoWindows(
             f"recording {str(path)!r} has no stretch of {steps} consecutive steps with every value present in any "
             f"of its {len(uniq)} individuals; the simulator's trials are {steps} steps: build it with fewer steps, "
             "or fill short gaps in the tracks (and have the simulator lose and fill frames the same way)",
@@ -83,8 +87,17 @@ def windows_line(info: dict, steps: int) -> str:
     """One line on what :func:`cut_windows` kept."""
     share = info["rows_used"] / max(1, info["rows"])
     lost = f"; {info['without_window']} gave none (shorter, or gappy)" if info["without_window"] else ""
+    if info.get("files_without_window"):
+        lost += f"; {info['files_without_window']} file(s) of the folder gave none"
+    kept = info["individuals"] - info["without_window"]  # the individuals the windows came from
+    folds = (
+        "an individual's windows stay on one side of the held-out tests' folds"
+        + (f" (a fold each: {kept} individuals)" if 2 <= kept < 5 else "")
+        if kept >= 2
+        else "all from one individual, whose windows the held-out tests cannot keep apart from each other: "
+        "they read high; record more individuals"
+    )
     return (
         f"recording cut into {info['windows']} windows of {steps} steps from {info['individuals']} individuals "
-        f"({100 * share:.0f} % of its rows{lost}); an individual's windows stay on one side of the held-out "
-        "tests' folds"
+        f"({100 * share:.0f} % of its rows{lost}); {folds}"
     )
