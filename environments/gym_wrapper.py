@@ -52,6 +52,9 @@ from . import import_user_module
 from .classic_control import BATCHED, CartPoleDynamics, PendulumDynamics
 
 BACKENDS = ("auto", "numpy", "vector")
+#: the default largest push for Discrete actions: the probability that the agent's action is
+#: replaced by a random one (like a Box action's default, a quarter of the range)
+DISCRETE_PUSH = 0.25
 
 
 @dataclass
@@ -175,7 +178,7 @@ class GymSim:
     module docstring); model_family: the models' parameters and bounds (``BoxFamily``);
     truth: the hidden agent's parameters [d]; steps: steps per trial; push_space: the
     interrogator's stimulus space (a Box ``(k,)``; default: for Box actions, a quarter of the
-    action range around 0; for Discrete ones ``[0, 1]``, the probability that the action is
+    action range around 0; for Discrete ones ``[0, 0.25]``, the probability that the action is
     replaced by a random one; CartPole's numpy physics: +-5 N); features / feature_names / feature_space: what a
     discriminator sees (default: the normalised observation, ``obs_0 ...``); env_kwargs: passed
     to ``gymnasium.make`` (e.g. ``g`` of the pendulum); reset_options: gymnasium's reset
@@ -264,8 +267,10 @@ class GymSim:
             return gym.spaces.Box(-half, half, dtype=np.float64)
         if self.env_id == CartPoleDynamics.gym_id and self.backend == "numpy":
             return gym.spaces.Box(-5.0, 5.0, shape=(1,), dtype=np.float64)
-        if self._replaces:  # the probability that the action is replaced by a random one
-            return gym.spaces.Box(0.0, 1.0, shape=(1,), dtype=np.float64)
+        if self._replaces:  # the probability that the action is replaced by a random one, up to a quarter
+            # (at 1 every action is random and the agent is gone from the samples: interrogators pushed
+            # there, and a newcomer's runs failed on both seeds)
+            return gym.spaces.Box(0.0, DISCRETE_PUSH, shape=(1,), dtype=np.float64)
         raise ConfigError(
             f"{self.env_id} has action space {space}: the gym wrapper takes Box and Discrete actions; give the "
             "environment one of those (a gymnasium wrapper can map it)"
@@ -396,7 +401,7 @@ class GymConfig:
     family; truth: the hidden agent's parameters; steps: per trial; push: the interrogator's
     push bound, added to Box actions (0: a quarter of the action range), or one bound per
     action component (``[0, 1.0]``: the first never pushed, the second by up to 1); for Discrete
-    actions the largest probability that the agent's action is replaced by a random one (0: 1);
+    actions the largest probability that the agent's action is replaced by a random one (0: 0.25);
     backend: ``auto``, ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
     what a discriminator sees ("": the observation normalised by its finite bounds);
     feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...).

@@ -266,3 +266,18 @@ def test_a_c2st_that_tells_apart_beside_an_accepting_test_is_named(capsys):
     assert "the C2ST tells the estimate apart (0.795) where the fast test accepts it" in capsys.readouterr().out
     print_summary(load_config("aggregation"), {**summary, "c2st": 0.6})
     assert "tells the estimate apart" not in capsys.readouterr().out
+
+
+def test_an_abc_run_of_one_generation_says_its_posterior_is_near_the_prior(capsys):
+    """An sbi user's ABC-SMC with 100 particles on 400 simulations ran one generation, its
+    posterior near the prior (C2ST 1.000), without a word."""
+    summary = {
+        "parameters": ["gain"], "truth": None, "inferred": [1.1], "abs_error": None, "generations": 1, "seconds": 1.0,
+        "posterior_interval": {"gain": {"lo": 0.765, "hi": 1.744, "width": 0.5}},
+        "posterior": {"method": "abc-smc", "level": 0.9, "generations": 1, "population": 100},
+    }  # fmt: skip
+    print_summary(load_config("aggregation"), summary)
+    assert "ABC-SMC ran 1 generation(s) of 100 particles within its budget" in capsys.readouterr().out
+    summary["posterior"]["generations"] = 4
+    print_summary(load_config("aggregation"), summary)
+    assert "ABC-SMC ran" not in capsys.readouterr().out

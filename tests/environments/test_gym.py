@@ -418,7 +418,7 @@ def test_discrete_actions_are_interrogated_by_replacing_the_agents_action():
     family = BoxFamily(("w_angle", "w_spin"), lower=(-2.0, -2.0), upper=(2.0, 2.0))
     policy = lambda p, obs: (p[..., 0] * obs[..., 2] + p[..., 1] * obs[..., 3] > 0).astype(np.int64)  # noqa: E731
     sim = GymSim("CartPole-v1", policy, family, truth=(1.0, 0.5), steps=30, backend="vector")
-    assert (sim.stimulus_space.low, sim.stimulus_space.high) == (0.0, 1.0)
+    assert (sim.stimulus_space.low, sim.stimulus_space.high) == (0.0, 0.25)  # at 1 the agent would be gone
     assert np.array_equal(sim.passive_schedule(), np.zeros((30, 1)))
     turinglearn.check_environment(sim)  # the probes under the push's corners run, and find the parameters
 
@@ -432,6 +432,7 @@ def test_discrete_actions_are_interrogated_by_replacing_the_agents_action():
     kept = angles(0.0)
     assert np.abs(kept).max() < 0.2  # the truth balances
     assert np.abs(angles(1.0)).max() > 2 * np.abs(kept).max()  # random actions: it falls
+    assert np.abs(angles(0.25)).max() > np.abs(kept).max()  # a quarter: disturbed, not erased
     with pytest.raises(ConfigError, match=r"push_space: CartPole-v1 has action space Discrete\(2\): its push is the probability"):
         GymSim("CartPole-v1", policy, family, truth=(1.0, 0.5), backend="vector", push_space=gym.spaces.Box(-1.0, 1.0, (1,)))
     config = GymConfig(gym_id="CartPole-v1", policy="turinglearn.environments.gym_tasks:linear_policy", names=("a", "b", "c"),

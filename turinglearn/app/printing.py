@@ -19,6 +19,8 @@ from turinglearn.app.trust_lines import (
 )
 from turinglearn.errors import TuringLearnWarning
 
+#: an ABC-SMC run of fewer generations than this is named (its posterior is near the prior)
+ABC_FEW_GENERATIONS = 2
 #: a C2ST at or above this beside a fast test that accepts is named (the restart rule's default)
 C2ST_TELLS_APART = 0.7
 
@@ -61,6 +63,13 @@ def print_table(summary: dict) -> None:
             if post.get(n) and post[n]["lo"] is not None
         )
         print(f"posterior {100 * level:g} % interval: {spans}")
+        post = summary.get("posterior") or {}
+        if post.get("method") == "abc-smc" and (post.get("generations") or 0) < ABC_FEW_GENERATIONS:
+            print(
+                f"ABC-SMC ran {post.get('generations')} generation(s) of {post.get('population')} particles within its "
+                "budget: its posterior is little narrower than the prior; give it more simulations "
+                "(stopping.max_simulations) or fewer particles (learner.peer_population)"
+            )
     if summary.get("program"):
         protected = " (division is protected: x / 0 reads 1)" if "/" in summary["program"] else ""
         print(f"evolved program: {summary['program']}{protected}")

@@ -110,7 +110,9 @@ def run_abc_smc(
             remaining = simulations - calls[0]
             if remaining < pop:
                 break
-            abc.min_acceptance_rate = pop / remaining  # max_eval of the generation = remaining
+            # max_eval of the generation = remaining: pyABC takes ceil(pop / rate), and pop / (pop / remaining)
+            # can exceed remaining by a rounding (40 / (40 / 360) = 360.00000000000006: one set over the budget)
+            abc.min_acceptance_rate = float(np.nextafter(pop / remaining, 1.0))
             if not abc.run_generation(t=t)["successful"]:
                 stopped = "budget"  # the generation could not fill its population in the rest
                 break
