@@ -451,3 +451,12 @@ def test_run_json_keeps_each_session_and_report_says_who_made_the_run(tmp_path, 
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("made by"))
     assert f"made by turinglearn {turinglearn.__version__}" in line
     assert line.endswith("; resumed 1 time (from generation 5; changed stopping.max_time) (run.json: sessions)")
+    assert sessions[1]["status"] == "complete" and sessions[0]["status"] == "interrupted" and sessions[0]["generations_done"] == 5
+    # a session with other code, on another host: said (a run continued elsewhere promises other numbers)
+    status = json.loads((out / "run.json").read_text())
+    status["sessions"][1].update(turinglearn="9.9.9", host="other-node", packages={**sessions[1]["packages"], "numpy": "0.0"})
+    (out / "run.json").write_text(json.dumps(status))
+    assert main(["report", str(out)]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("made by"))
+    assert f"sessions differ in turinglearn: {turinglearn.__version__} / 9.9.9" in line and "sessions differ in numpy" in line
+    assert "other-node" in line

@@ -53,6 +53,15 @@ def test_run_then_report(tmp_path, capsys):
     assert f"left out: {tmp_path / 'unfinished'} (interrupted, no summary.json)" in printed
     assert "### aggregation\n" in printed and "### aggregation: estimates over seeds" in printed
     assert re.search(r"^\| turing \| v_l0 \| ", printed, re.M)
+    # another truth is another table, and a seed given twice is named
+    truth = "environment.truth=[0.5, -0.5, 0.5, -0.5]"
+    third = tmp_path / "third"
+    assert main(["run", "aggregation", "--out", str(third), "--seed", "6", *TINY_ARGS, "--set", truth]) == 0
+    capsys.readouterr()
+    assert main(["report", str(out), str(other), str(third), str(other)]) == 0
+    printed = capsys.readouterr().out
+    assert "### aggregation, truth (0.5, -0.5, 0.5, -0.5)\n" in printed and "### aggregation, truth (-0.7, -1, 1, -1)\n" in printed
+    assert "note: 2 runs of aggregation, truth (-0.7, -1, 1, -1), turing, seed 6" in printed
 
 
 def test_envs_and_presets(capsys):

@@ -92,7 +92,7 @@ def test_resolved_config_round_trips_through_toml(tmp_path):
         ("evaluation={c2st_trials = 20, converge = true}", "evaluation.converge", "did you mean stopping.converge?"),
         ("learner.population=50", "learner.population", "did you mean models.population or discriminators.population?"),
         ("converge=true", "converge", "did you mean stopping.converge? (in a TOML file, move the line under [stopping]"),
-        (f"seed={2**64}", "seed", "must fit in 64 bits"),  # config.toml could not hold it: TOML's integers are 64-bit
+        (f"seed={2**64}", "seed", "must fit in a signed 64-bit integer"),  # config.toml could not hold it: TOML's integers are 64-bit
     ],
 )
 def test_bad_settings_name_the_key(override, key, fragment):

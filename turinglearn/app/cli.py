@@ -227,12 +227,20 @@ def _report_runs(run_dirs) -> int:
         rows.append(result_row(summary))
     if not rows:
         raise TuringLearnError("none of the runs finished with a summary of parameters to tabulate")
-    families = {}
-    for r in rows:  # runs of one name but other parameters (two hypotheses) are tables apart
-        families.setdefault(r["task"], set()).add(tuple(r["names"]))
+    kinds: dict[str, set] = {}
+    for r in rows:  # runs of one name but other parameters (two hypotheses) or other truths are tables apart
+        kinds.setdefault(r["task"], set()).add((tuple(r["names"]), tuple(r["truth"] or ())))
     for r in rows:
-        if len(families[r["task"]]) > 1:
+        if len({names for names, _ in kinds[r["task"]]}) > 1:
             r["task"] = f"{r['task']} ({', '.join(r['names'])})"
+        elif len(kinds[r["task"]]) > 1:
+            r["task"] = f"{r['task']}, truth ({', '.join(f'{v:g}' for v in r['truth'] or ())})"
+    seen: dict[tuple, int] = {}
+    for r in rows:
+        seen[(r["task"], r["learner"], r["seed"])] = seen.get((r["task"], r["learner"], r["seed"]), 0) + 1
+    for (task, learner, seed), n in seen.items():
+        if n > 1:
+            print(f"note: {n} runs of {task}, {learner}, seed {seed}: the same seed's runs are the same run, each counted")
     print(table(rows))
     print(spread_table(rows))
     print(verdicts(rows), end="")

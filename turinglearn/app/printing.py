@@ -415,6 +415,17 @@ def sessions_line(sessions) -> str | None:
         f"on {first.get('host', '?')}, {first.get('started', '?')}"
     ]
     resumes = [s for s in sessions[1:] if isinstance(s, dict)]
+    every = [first, *resumes]
+    for key, what in (("turinglearn", "turinglearn"), ("commit", "commits"), ("python", "Python"), ("host", "hosts")):
+        seen = list(dict.fromkeys(str(s.get(key)) for s in every))
+        if len(seen) > 1:  # a run continued elsewhere or with other code: the same numbers are not promised
+            words.append(f"sessions differ in {what}: {' / '.join(v[:10] if key == 'commit' else v for v in seen)}")
+    packages = {n for s in every for n in (s.get("packages") or {})}
+    moved = sorted(n for n in packages if len({(s.get("packages") or {}).get(n) for s in every}) > 1)
+    if moved:
+        words.append(f"sessions differ in {', '.join(moved)}")
+    if first.get("commit_modified"):
+        words.append("its source differed from the commit")
     if resumes:
         changed = sorted({k for s in resumes for k in (s.get("changed") or {})})
         froms = ", ".join(str(s.get("from_generation", "?")) for s in resumes)

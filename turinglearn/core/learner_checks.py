@@ -161,8 +161,10 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     if len(judges) and not nan.all(axis=0).any():  # whole judges' rows, not samples' columns: the judges' own
         raise ValueError(
             f"generation {generation}: judges {judges[:5].tolist()}{' ...' if len(judges) > 5 else ''} output NaN on "
-            "every sample while the others judged them: their weights are not finite (a trained judge's learning "
-            "rate too high, or a discriminator family of one's own that overflows)"
+            "every sample while the others judged them: their weights are not finite (evolved judges whose step sizes "
+            "grew without bound: cap them, discriminators.sigma_max = 5; a trained judge's learning rate too high; or "
+            "a discriminator family of one's own that overflows). The run repeats it on resume: start it again with "
+            "the fix"
         )
     bad = nan.any(axis=0)  # [S]
     rows = sorted({int(o) for o in np.asarray(owner)[bad & ~np.asarray(genuine, bool)]})
