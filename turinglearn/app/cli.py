@@ -200,51 +200,10 @@ def cmd_record(args) -> int:
 
 def cmd_report(args) -> int:
     if len(args.run_dirs) > 1:
-        return _report_runs(args.run_dirs)
+        from turinglearn.app.sweep import report_runs
+
+        return report_runs(args.run_dirs)
     return _report_run(args.run_dirs[0])
-
-
-def _report_runs(run_dirs) -> int:
-    """Several runs' summaries as one table over the runs (the sweep's), the held-out test's
-    verdicts counted; runs that did not finish are named and left out."""
-    from turinglearn.app.printing import read_summary
-    from turinglearn.app.report import table
-    from turinglearn.app.runs import SUMMARY_FILE, read_status
-    from turinglearn.app.sweep import result_row, spread_table, verdicts
-
-    rows = []
-    for run_dir in run_dirs:
-        if not run_dir.is_dir():
-            raise TuringLearnError(f"{run_dir} is not a directory; give run directories that `turinglearn run` wrote")
-        status = read_status(run_dir)
-        summary, damaged = read_summary(run_dir / SUMMARY_FILE)
-        if damaged is not None:
-            raise damaged
-        if summary is None or "parameters" not in summary:  # unfinished, or a GAN (no parameters to tabulate)
-            why = "a GAN run" if summary is not None else f"{status.get('status')}, no summary.json"
-            print(f"left out: {run_dir} ({why})")
-            continue
-        rows.append(result_row(summary))
-    if not rows:
-        raise TuringLearnError("none of the runs finished with a summary of parameters to tabulate")
-    kinds: dict[str, set] = {}
-    for r in rows:  # runs of one name but other parameters (two hypotheses) or other truths are tables apart
-        kinds.setdefault(r["task"], set()).add((tuple(r["names"]), tuple(r["truth"] or ())))
-    for r in rows:
-        if len({names for names, _ in kinds[r["task"]]}) > 1:
-            r["task"] = f"{r['task']} ({', '.join(r['names'])})"
-        elif len(kinds[r["task"]]) > 1:
-            r["task"] = f"{r['task']}, truth ({', '.join(f'{v:g}' for v in r['truth'] or ())})"
-    seen: dict[tuple, int] = {}
-    for r in rows:
-        seen[(r["task"], r["learner"], r["seed"])] = seen.get((r["task"], r["learner"], r["seed"]), 0) + 1
-    for (task, learner, seed), n in seen.items():
-        if n > 1:
-            print(f"note: {n} runs of {task}, {learner}, seed {seed}: the same seed's runs are the same run, each counted")
-    print(table(rows))
-    print(spread_table(rows))
-    print(verdicts(rows), end="")
-    return 0
 
 
 def _report_run(run_dir) -> int:

@@ -18,7 +18,8 @@ A run directory holds
 
   Only ``complete`` and ``stopped`` runs have a ``summary.json``; resuming a ``stopped`` run
   removes it until the run ends again. ``sessions``: one entry a session that wrote the run
-  (the first run, then each resume), what a lab needs to redo it (:func:`session_record`): when
+  (the first run, then each resume), what a lab needs to redo it
+  (:func:`~turinglearn.app.provenance.session_record`): when
   and where it started, the command line, turinglearn's version (and git commit, where it runs
   from a checkout), Python's, the platform, the versions of the packages that compute, the
   thread count; a resume adds the generation it continued from and the settings it changed;
@@ -52,6 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
+from turinglearn.app.provenance import now, session_record
 from turinglearn.app.runlock import LOCK_FILE, RunLock
 from turinglearn.errors import RunDirError
 
@@ -146,99 +148,6 @@ def check_new_run_dir(path: str | os.PathLike) -> Path:
     return path
 
 
-#: the packages whose versions a session records (those installed)
-PACKAGES = (
-    "numpy", "numba", "llvmlite", "scipy", "scikit-learn", "torch", "gymnasium", "deap", "dask", "distributed", "sbi",
-    "pyabc",
-)  # fmt: skip
-
-
-def _commit(package_dir: Path) -> tuple[str | None, bool | None]:
-    """The git commit turinglearn runs from, where it runs from a checkout, and whether its
-    files differ from that commit ((None, None) otherwise)."""
-    import subprocess
-
-    if not (package_dir.parent / ".git").exists():
-        return None, None
-    git = ["git", "-C", str(package_dir.parent)]
-    try:
-        head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--", package_dir.name],
-                               capture_output=True, text=True, timeout=10)  # fmt: skip
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    if head.returncode != 0:
-        return None, None
-    return head.stdout.strip() or None, (bool(dirty.stdout.strip()) if dirty.returncode == 0 else None)
-
-
-def _cpu() -> str | None:
-    """The processor's model name (Linux), or platform's word for it."""
-    import platform
-
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or None
-
-
-def session_record(**extra) -> dict:
-    """What run.json's ``sessions`` keeps of the session now writing a run: start (UTC), host,
-    user, process, working directory, command line and interpreter, turinglearn (version, where
-    it was imported from, git commit and whether its files differ from it), Python, platform,
-    processor, the versions of :data:`PACKAGES` installed, the kernels' threads; and ``extra``
-    (a resume's ``from_generation`` and ``changed`` settings). Each status the session writes
-    adds ``updated``, ``status`` and, where known, ``generations_done``."""
-    import getpass
-    import platform
-    import socket
-    import sys
-    from importlib import metadata
-
-    import turinglearn
-    from turinglearn.families._compiled import threads
-
-    packages = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            pass
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a container)
-        user = None
-    commit, dirty = _commit(Path(turinglearn.__file__).parent)
-    return {
-        "started": _now(),
-        "host": socket.gethostname(),
-        "user": user,
-        "pid": os.getpid(),
-        "cwd": os.getcwd(),
-        "argv": list(sys.argv),
-        "executable": sys.executable,
-        "turinglearn": turinglearn.__version__,
-        "source": str(Path(turinglearn.__file__).parent),
-        "commit": commit,
-        "commit_modified": dirty,  # the package's files differ from the commit (None: not a checkout)
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu": _cpu(),
-        "packages": packages,
-        "threads": threads(),  # the kernels' (TURINGLEARN_THREADS, else the CPUs this process may use)
-        **extra,
-    }
-
-
-def _now() -> str:
-    import datetime
-
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-
-
 class RunDir:
     """A run directory being written, locked against a second writer
     (:class:`~turinglearn.app.runlock.RunLock`). Create with :meth:`create` or :meth:`reopen`."""
@@ -284,7 +193,7 @@ class RunDir:
         rewritten (atomically) to hold exactly ``history``'s rows (the generations a checkpoint
         covers), then appended to. The summary.json of a session a budget stopped is removed:
         the run is unfinished again until it ends. run.json's ``sessions`` gain this one's
-        (:func:`session_record` with ``session``)."""
+        (:func:`~turinglearn.app.provenance.session_record` with ``session``)."""
         run = cls(Path(path), lock)
         try:
             before = read_status(run.path).get("sessions")
@@ -320,7 +229,7 @@ class RunDir:
         place (a small file keeps its block), so a stopped run still says why."""
         if self.sessions:  # the session's last word: when, how it stood, how far it got
             done = {"generations_done": extra["generations_done"]} if "generations_done" in extra else {}
-            self.sessions[-1].update({"updated": _now(), "status": status, **done})
+            self.sessions[-1].update({"updated": now(), "status": status, **done})
         doc = {"format": 1, "status": status, **extra, **({"sessions": self.sessions} if self.sessions else {})}
         try:
             write_json(self.path / RUN_FILE, doc)
