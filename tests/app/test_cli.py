@@ -61,7 +61,7 @@ def test_run_then_report(tmp_path, capsys):
     assert main(["report", str(out), str(other), str(third), str(other)]) == 0
     printed = capsys.readouterr().out
     assert "### aggregation, truth (0.5, -0.5, 0.5, -0.5)\n" in printed and "### aggregation, truth (-0.7, -1, 1, -1)\n" in printed
-    assert "note: 2 runs of aggregation, truth (-0.7, -1, 1, -1), turing, seed 6" in printed
+    assert "note: 2 runs of aggregation, truth (-0.7, -1, 1, -1), turing share seed 6" in printed
 
 
 def test_envs_and_presets(capsys):

@@ -196,3 +196,22 @@ def test_a_folder_of_stimulated_files_reads_without_names_and_skips_a_file_witho
     (tmp_path / "late.csv").write_text("\n".join(rows) + "\n")
     with pytest.raises(ConfigError, match="speed = 7 at individual 10, step 20 lies outside"):
         turinglearn.read_recording(tmp_path / "late.csv", NAMES, 10, space, windows=True)
+
+
+def test_a_folders_file_without_windows_counts_among_what_was_read(tmp_path):
+    """Its individuals and rows were read and gave none: the line counted only the others (a
+    folder of 5 individuals and 68 rows read as 3 individuals, 100 % of its rows)."""
+    from turinglearn.systems.recording_windows import windows_line
+
+    folder = tmp_path / "sessions"
+    folder.mkdir()
+    for name, lengths in (("a", [20, 20, 20]), ("b", [4, 4])):
+        values, ids, t = _rows(lengths)
+        rows = ["individual,step,speed,turn"] + [f"{i},{s},{a},{b}" for i, s, (a, b) in zip(ids, t, values, strict=True)]
+        (folder / f"{name}.csv").write_text("\n".join(rows) + "\n")
+    rec = turinglearn.read_recording(folder, NAMES, steps=10, windows=True)
+    assert rec.windows == {"individuals": 5, "windows": 6, "rows": 68, "rows_used": 60, "without_window": 2,
+                           "files_without_window": 1}  # fmt: skip
+    line = windows_line({**rec.windows, "folds": 2}, 10)
+    assert "from 5 individuals (88 % of its rows; 2 gave none (shorter, or gappy); 1 file(s)" in line
+    assert line.endswith("stay on one side of the held-out tests' folds")  # 3 individuals, 2 folds: no fold each

@@ -306,7 +306,7 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
                 elif stop is not None:  # complete, ended by its convergence rule: run.json says so as for a budget
                     run.set_status("complete", generations_done=stop.generation, stopped=stop.record(), reason=stop.why)
                 else:
-                    run.set_status("complete")
+                    run.set_status("complete", generations_done=exp.learner.generation)
                 result.run_dir = run.path
     except BaseException as e:
         if run is not None and fresh and keeper.done < 0 and not isinstance(e, KeyboardInterrupt):

@@ -420,11 +420,12 @@ def sessions_line(sessions) -> str | None:
         seen = list(dict.fromkeys(str(s.get(key)) for s in every))
         if len(seen) > 1:  # a run continued elsewhere or with other code: the same numbers are not promised
             words.append(f"sessions differ in {what}: {' / '.join(v[:10] if key == 'commit' else v for v in seen)}")
-    packages = {n for s in every for n in (s.get("packages") or {})}
+    recorded = [set(s.get("packages") or {}) for s in every]
+    packages = set.intersection(*recorded)  # a package an older version did not record is no difference
     moved = sorted(n for n in packages if len({(s.get("packages") or {}).get(n) for s in every}) > 1)
     if moved:
         words.append(f"sessions differ in {', '.join(moved)}")
-    if first.get("commit_modified"):
+    if any(s.get("commit_modified") for s in every):
         words.append("its source differed from the commit")
     if resumes:
         changed = sorted({k for s in resumes for k in (s.get("changed") or {})})

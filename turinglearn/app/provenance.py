@@ -20,18 +20,25 @@ def _commit(package_dir: Path) -> tuple[str | None, bool | None]:
     files differ from that commit ((None, None) otherwise)."""
     import subprocess
 
-    if not (package_dir.parent / ".git").exists():
+    root = package_dir.parent
+    if not (root / ".git").exists():
         return None, None
-    git = ["git", "-C", str(package_dir.parent)]
+    git = ["git", "--no-optional-locks", "-C", str(root)]  # no index.lock: sweeps' workers run this at once
     try:
         head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--", package_dir.name],
-                               capture_output=True, text=True, timeout=10)  # fmt: skip
     except (OSError, subprocess.SubprocessError):
         return None, None
     if head.returncode != 0:
         return None, None
-    return head.stdout.strip() or None, (bool(dirty.stdout.strip()) if dirty.returncode == 0 else None)
+    # the package and turinglearn.environments, which the checkout keeps beside it (pyproject.toml)
+    paths = [p for p in (package_dir.name, "environments") if (root / p).exists()]
+    try:
+        dirty = subprocess.run([*git, "status", "--porcelain", "--untracked-files=no", "--", *paths],
+                               capture_output=True, text=True, timeout=10)  # fmt: skip
+        modified = bool(dirty.stdout.strip()) if dirty.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        modified = None
+    return head.stdout.strip() or None, modified
 
 
 def _cpu() -> str | None:
@@ -74,12 +81,16 @@ def session_record(**extra) -> dict:
     except (KeyError, OSError):  # no name for this uid (a container)
         user = None
     commit, dirty = _commit(Path(turinglearn.__file__).parent)
+    try:
+        cwd = os.getcwd()
+    except OSError:  # the folder it was started in is gone
+        cwd = None
     return {
         "started": now(),
         "host": socket.gethostname(),
         "user": user,
         "pid": os.getpid(),
-        "cwd": os.getcwd(),
+        "cwd": cwd,
         "argv": list(sys.argv),
         "executable": sys.executable,
         "turinglearn": turinglearn.__version__,

@@ -338,8 +338,13 @@ def table(results: Sequence[dict]) -> str:
     return "\n".join(out)
 
 
-def box_plot(results: Sequence[dict], path: Path) -> None:
-
+def box_plot(results: Sequence[dict], path: Path) -> bool:
+    """Each task's summed absolute errors over seeds, a box per learner; the runs without a
+    truth (a recording of real data) have none and are left out. False (nothing drawn) where
+    no run has one."""
+    results = [r for r in results if r.get("abs_error") is not None]
+    if not results:
+        return False
     plt = _pyplot()
     tasks = list(dict.fromkeys(r["task"] for r in results))
     fig, axes = plt.subplots(1, len(tasks), figsize=(4.5 * len(tasks), 3.8), squeeze=False)
@@ -356,4 +361,5 @@ def box_plot(results: Sequence[dict], path: Path) -> None:
     fig.tight_layout()
     _save(fig, path)
     plt.close(fig)
+    return True
 

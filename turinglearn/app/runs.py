@@ -171,8 +171,8 @@ class RunDir:
                 f"cannot create run directory {path}: {e.strerror or e}; choose a writable --out"
             ) from None
         run = cls(path, RunLock(path, log).acquire())
-        run.sessions = [session_record()]
         try:
+            run.sessions = [session_record()]
             check_new_run_dir(path)  # another process may have started a run here meanwhile
             atomic_write(path / CONFIG_FILE, config_toml)
             run.set_status("running")

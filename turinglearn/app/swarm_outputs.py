@@ -45,7 +45,9 @@ def summary_facts(exp, last: Generation, values, chosen: int, inferred) -> dict:
     if isinstance(system, RecordedSystem) and is_interactive(system.sim):  # under the stimuli it recorded?
         extra["recording_stimuli"] = system.recording.stimulus is not None
     if isinstance(system, RecordedSystem) and system.recording.windows is not None:  # data_windows: what it kept
-        extra["recording_windows"] = {**system.recording.windows, "steps": int(system.sim.config.steps)}
+        extra["recording_windows"] = {
+            **system.recording.windows, "steps": int(system.sim.config.steps), "folds": config.evaluation.c2st_folds,
+        }  # fmt: skip
     if exp.simulator is not None:
         extra["simulator"] = type(exp.simulator).__name__
     if isinstance(system, InteractiveSystem):

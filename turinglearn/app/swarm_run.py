@@ -212,7 +212,8 @@ class SwarmExperiment:
     def load_state_dict(self, state: dict) -> None:
         shown, now_shown = state.get("samples_show"), list(self._samples_show())
         system = self.learner.system
-        if isinstance(system, RecordedSystem) and system.recording.stimulus is not None and shown != now_shown:
+        judges = isinstance(self.learner, TuringLearner)  # a peer or a metric baseline has none to rebuild
+        if judges and isinstance(system, RecordedSystem) and system.recording.stimulus is not None and shown != now_shown:
             raise ConfigError(  # judges built for the features alone cannot read the stimuli beside them
                 f"the run's judges read {', '.join(shown or system.sim.feature_names)}; this version shows them the "
                 f"recording's stimuli too ({', '.join(now_shown)}): its checkpoints cannot resume; start the run again",

@@ -200,16 +200,18 @@ def report_runs(run_dirs) -> int:
     for r in rows:  # runs of one name but other parameters (two hypotheses) or other truths are tables apart
         kinds.setdefault(r["task"], set()).add((tuple(r["names"]), tuple(r["truth"] or ())))
     for r in rows:
-        if len({names for names, _ in kinds[r["task"]]}) > 1:
-            r["task"] = f"{r['task']} ({', '.join(r['names'])})"
-        elif len(kinds[r["task"]]) > 1:
-            r["task"] = f"{r['task']}, truth ({', '.join(f'{v:g}' for v in r['truth'] or ())})"
+        names, truths = {n for n, _ in kinds[r["task"]]}, {t for _, t in kinds[r["task"]]}
+        label = [f"({', '.join(r['names'])})"] if len(names) > 1 else []
+        if len(truths) > 1:
+            label.append(f"truth ({', '.join(f'{v:g}' for v in r['truth'])})" if r["truth"] else "no truth")
+        if label:
+            r["task"] = f"{r['task']} {', '.join(label)}" if len(names) > 1 else f"{r['task']}, {label[0]}"
     seen: dict[tuple, int] = {}
     for r in rows:
         seen[(r["task"], r["learner"], r["seed"])] = seen.get((r["task"], r["learner"], r["seed"]), 0) + 1
     for (task, learner, seed), n in seen.items():
         if n > 1:
-            print(f"note: {n} runs of {task}, {learner}, seed {seed}: the same seed's runs are the same run, each counted")
+            print(f"note: {n} runs of {task}, {learner} share seed {seed}: not independent draws, each counted")
     print(table(rows))
     print(spread_table(rows))
     print(verdicts(rows), end="")

@@ -76,7 +76,7 @@ def coerce(value, tp, key: str):
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's integers are integers
             raise ConfigError(f"must be an integer, got {value!r}{_quoted(value, int)}", key)
         if not -(2**63) <= int(value) < 2**63:  # config.toml holds it: TOML's integers are 64-bit
-            raise ConfigError(f"must fit in a signed 64-bit integer (|value| < 2**63, as TOML's integers do), got {value}", key)
+            raise ConfigError(f"must fit in a signed 64-bit integer (-2**63 to 2**63 - 1, as TOML's), got {value}", key)
         return int(value)
     if tp is bool:
         if getattr(getattr(value, "dtype", None), "kind", None) == "b" and getattr(value, "ndim", 1) == 0:

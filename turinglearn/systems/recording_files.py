@@ -159,6 +159,13 @@ def read_recording(
         from turinglearn.systems.recording_windows import cut_windows
 
         u = _stimulus_rows(cols, applied, stimulus_space, path, ids, t, missing_ok=True) if stimulated else None
+        if u is not None and np.isinf(u).any():
+            r, j = np.argwhere(np.isinf(u))[0]
+            raise ConfigError(
+                f"recording {str(path)!r}: stimulus_{j} is {u[r, j]} at individual {ids[r]}, step {t[r]} (row {r}); a "
+                "stimulus not known is NaN (data_windows cuts around it), an infinite one is not one",
+                "data",
+            )
         if np.isinf(values).any():  # a lost frame is NaN; an infinite value is a mistake
             r, j = np.argwhere(np.isinf(values))[0]
             raise ConfigError(
@@ -245,8 +252,8 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
     for f in files:
         try:
             rec = read_recording(f, feature_names, steps, feature_space, stimulus_space, windows)
-        except NoWindows:
-            empty.append(f)  # a file with no stretch long enough: the others may have plenty
+        except NoWindows as e:
+            empty.append((f, e.info))  # a file with no stretch long enough: the others may have plenty
             continue
         if feature_names is None:  # the first file's own, where none were given: the others must have them
             feature_names = rec.feature_names
@@ -259,7 +266,7 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             "steps with every value present; build the simulator with fewer steps, or fill short gaps",
             "data",
         )
-    files = [f for f in files if f not in empty]
+    files = [f for f in files if f not in {g for g, _ in empty}]
     with_stimuli = [r.stimulus is not None for r in recs]
     if any(with_stimuli) and not all(with_stimuli):
         bare = files[with_stimuli.index(False)].name
@@ -297,6 +304,10 @@ def _read_folder(folder: Path, feature_names, steps, feature_space, stimulus_spa
             offset += int(local.max()) + 1
         groups = np.concatenate(parts)
         cut = {k: sum(r.windows[k] for r in recs) for k in recs[0].windows}
+        for _, info in empty:  # their individuals and rows were read, and gave none
+            cut["individuals"] += info["individuals"]
+            cut["without_window"] += info["individuals"]
+            cut["rows"] += info["rows"]
         if empty:
             cut["files_without_window"] = len(empty)
     return Recording(x, np.arange(len(x)), recs[0].feature_names, truth, stimulus, truth_names, groups, cut)

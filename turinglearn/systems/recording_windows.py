@@ -21,7 +21,12 @@ from turinglearn.errors import ConfigError
 
 
 class NoWindows(ConfigError):
-    """A recording with no stretch of the simulator's steps with every value present."""
+    """A recording with no stretch of the simulator's steps with every value present; ``info``:
+    its individuals and rows, which a folder counts among those it read."""
+
+    def __init__(self, message: str, key: str, info: dict):
+        super().__init__(message, key)
+        self.info = info
 
 
 def cut_windows(
@@ -71,6 +76,7 @@ def cut_windows(
             f"of its {len(uniq)} individuals; the simulator's trials are {steps} steps: build it with fewer steps, "
             "or fill short gaps in the tracks (and have the simulator lose and fill frames the same way)",
             "data",
+            {"individuals": len(uniq), "rows": len(values)},
         )
     x = np.stack(xs)
     info = {
@@ -84,7 +90,7 @@ def cut_windows(
 
 
 def windows_line(info: dict, steps: int) -> str:
-    """One line on what :func:`cut_windows` kept."""
+    """One line on what :func:`cut_windows` kept (``info``'s ``folds``: the held-out tests', 5)."""
     share = info["rows_used"] / max(1, info["rows"])
     lost = f"; {info['without_window']} gave none (shorter, or gappy)" if info["without_window"] else ""
     if info.get("files_without_window"):
@@ -92,7 +98,7 @@ def windows_line(info: dict, steps: int) -> str:
     kept = info["individuals"] - info["without_window"]  # the individuals the windows came from
     folds = (
         "an individual's windows stay on one side of the held-out tests' folds"
-        + (f" (a fold each: {kept} individuals)" if 2 <= kept < 5 else "")
+        + (f" (a fold each: {kept} individuals)" if 2 <= kept < info.get("folds", 5) else "")
         if kept >= 2
         else "all from one individual, whose windows the held-out tests cannot keep apart from each other: "
         "they read high; record more individuals"
