@@ -252,6 +252,10 @@ def test_a_rejected_estimate_on_its_bounds_says_what_that_may_mean(capsys):
     near = {**summary["test"], "accuracy": 0.65}
     print_summary(load_config("aggregation"), {**summary, "test": near})
     assert "bound" not in capsys.readouterr().out
+    # nor one that a small move of one parameter explains (the main job: v_l0 to -0.7021, accepted)
+    explained = {**summary["test"], "eases": [{"parameter": "sigma", "value": 0.41, "accuracy": 0.59, "accepted": True}]}
+    print_summary(load_config("aggregation"), {**summary, "test": explained})
+    assert "widen them" not in capsys.readouterr().out
 
 
 def test_a_c2st_that_tells_apart_beside_an_accepting_test_is_named(capsys):

@@ -158,16 +158,19 @@ FAR_REJECTED = 2.0
 
 
 def on_bounds_line(summary: dict) -> str | None:
-    """Where a clearly rejected estimate (by more than ``FAR_REJECTED`` null sds) ended on bounds
-    of its ranges: the system may lie outside them, or (from a recording) its features be on
-    another scale than the simulator's; None where no parameter is on a bound, the rejection is
-    near (a truth may lie on a bound), or the summary holds no bounds."""
+    """Where a clearly rejected estimate (by more than ``FAR_REJECTED`` null sds, and no parameter
+    moved alone accepted) ended on bounds of its ranges: the system may lie outside them, or (from
+    a recording) its features be on another scale than the simulator's; None where no parameter
+    is on a bound, the rejection is near or explained by one parameter's small move (a truth may
+    lie on a bound: the main job's wheel speeds of -1 and 1), or the summary holds no bounds."""
     bounds, names = summary.get("bounds") or {}, summary.get("parameters") or []
     test = summary.get("test") or {}
     if not bounds.get("lower") or not bounds.get("upper"):
         return None
     if test.get("null_sd") and test["accuracy"] - test["threshold"] <= FAR_REJECTED * test["null_sd"]:
         return None  # a near rejection: a truth may lie on a bound (aggregation's wheel speeds of -1 and 1)
+    if any(r.get("accepted") for r in test.get("eases") or ()):
+        return None  # one parameter moved a little is accepted: that, not the bounds, is where it is off
     lo, hi, est = bounds["lower"], bounds["upper"], summary.get("inferred") or []
     on = [
         f"{n} at its {'lower' if abs(v - a) <= abs(v - b) else 'upper'} bound"
