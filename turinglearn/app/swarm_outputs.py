@@ -67,8 +67,9 @@ def write_outputs(exp, run: RunDir, result: SwarmResult) -> None:
         restart_generations,
     )
 
-    posterior = getattr(exp.learner, "posterior", None)  # a peer's: ABC's particles carry importance weights
-    weights = {} if getattr(posterior, "weights", None) is None else {"model_weights": posterior.weights}
+    weights = {}
+    if isinstance(exp.learner, PeerLearner) and exp.learner.posterior.weights is not None:
+        weights["model_weights"] = exp.learner.posterior.weights  # ABC's particles carry importance weights
     run.write_populations(
         models=result.models,
         model_fitness=result.model_fitness,

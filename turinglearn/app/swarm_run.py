@@ -205,9 +205,7 @@ class SwarmExperiment:
     def _samples_show(self) -> tuple[str, ...]:
         """What a sample shows the judges per step: the features (a recording's: its stimuli too)."""
         system = self.learner.system
-        if isinstance(system, RecordedSystem):
-            return tuple(system.feature_names)
-        return tuple(getattr(getattr(system, "sim", None), "feature_names", ()))
+        return tuple(system.feature_names if isinstance(system, RecordedSystem) else system.sim.feature_names)
 
     def load_state_dict(self, state: dict) -> None:
         shown, now_shown = state.get("samples_show"), list(self._samples_show())

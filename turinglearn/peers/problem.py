@@ -72,7 +72,8 @@ class PeerProblem:
         self.swarms = math.ceil(n / self.robots)
         self.cost = self.swarms * self.robots
         self.summary = summary  # one's own statistics of sets [B, n, T, F] -> [B, k]; None: cumulative_summary
-        self.summary_name = getattr(summary, "__qualname__", None) if summary is not None else None
+        # how messages name one's own function (a functools.partial or a callable object has no __qualname__)
+        self.summary_name = getattr(summary, "__qualname__", type(summary).__name__) if summary is not None else None
         self._observed_summary = self._summarise(self.observed[None], checked=True)[0]
         words = outside_the_bins(self.observed, sim.feature_names) if summary is None else None
         if words is not None:
