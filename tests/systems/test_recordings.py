@@ -717,3 +717,30 @@ def test_the_judges_see_the_stimuli_a_recording_carries(tmp_path):
     genuine, fake = system.trajectories(sim.truth[::-1][None], np.random.default_rng(1), 200)
     blind = c2st(genuine[0, :, 0, :, :1], fake[0, :, 0, :, :1], 0, 5, np.arange(200), np.arange(200))
     assert blind < 0.62, blind
+
+
+def test_a_share_of_the_recording_is_kept_for_the_held_out_tests(tmp_path):
+    """Every recorded individual served learning and the tests alike (a newcomer read 'held-out'
+    as held-out animals). data_holdout keeps a share, drawn from the seed, for the tests alone;
+    read in windows, whole tracks."""
+    from turinglearn.app.build import held_out
+    from turinglearn.systems.recorded import RecordedSystem
+
+    module, sim, (stimulated, _) = _stimulated_recording(tmp_path)
+    rec = read_recording(stimulated, sim.feature_names, sim.config.steps, None, sim.stimulus_space)
+    mask = held_out(rec, 0.3, seed=0)
+    assert mask.sum() == 60 and np.array_equal(mask, held_out(rec, 0.3, seed=0)) and not np.array_equal(mask, held_out(rec, 0.3, seed=1))
+    system = RecordedSystem(sim, rec, held_out=mask)
+    rng = np.random.default_rng(0)
+    assert not mask[system._picked(rng, 2000)].any()  # learning never sees them
+    assert mask[system._distinct_picked(rng, 60)].all() and system.fills == 60  # the tests see only them
+    windows = type(rec)(rec.x, rec.ids, rec.feature_names, groups=np.repeat(np.arange(20), 10))
+    tracks = held_out(windows, 0.3, seed=0)
+    assert tracks.sum() == 60 and all(len(set(tracks[np.repeat(np.arange(20), 10) == g])) == 1 for g in range(20))
+    got = turinglearn.learn(simulator=sim, overrides={**module.SETTINGS, "learner.passive": True, "data": str(stimulated), "data_holdout": 0.3})
+    ranges = sim.model_family.upper - sim.model_family.lower
+    assert (np.abs(got.inferred - sim.truth) / ranges).max() < 0.05, got.inferred
+    assert got.summary()["recording_held_out"] == {"tests": 60, "learning": 140}
+    assert "from the 60 recorded individuals kept out of learning" in got.report()
+    with pytest.raises(ConfigError, match=r"data_holdout: is a share of the recording's individuals in \[0, 1\), got 1.0"):
+        load_config("aggregation", {"data": str(stimulated), "data_holdout": 1.0})

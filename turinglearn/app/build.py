@@ -131,6 +131,25 @@ def _torch_system(config: Config, sim, with_discriminators: bool):
     return system, (discriminator if with_discriminators else None)
 
 
+def held_out(rec, share: float, seed: int) -> np.ndarray:
+    """Which of a recording's individuals [N] (bool) are kept out of learning for the held-out
+    tests: ``share`` of them, at least one, drawn from the root ``seed``'s ``holdout`` stream;
+    read in windows, whole tracks (``rec.groups``), so no track serves both."""
+    from turinglearn.core.random import stream
+
+    units = np.arange(len(rec.x)) if rec.groups is None else np.unique(rec.groups, return_inverse=True)[1]
+    n = int(units.max()) + 1
+    if n < 2:
+        raise ConfigError(
+            "keeps individuals out of learning for the tests; the recording has one "
+            + ("track" if rec.groups is not None else "individual") + ": record more, or set data_holdout = 0",
+            "data_holdout",
+        )
+    k = min(n - 1, max(1, round(share * n)))
+    kept = stream(seed, "holdout").permutation(n)[:k]
+    return np.isin(units, kept)
+
+
 def _recorded_system(config: Config, sim):
     """Genuine samples from the recording ``config.data``, counterfeit ones from ``sim``."""
     from turinglearn.core.contracts import feature_space
@@ -145,7 +164,8 @@ def _recorded_system(config: Config, sim):
     space = sim.stimulus_space if is_interactive(sim) else None  # an interactive system's stimuli may be recorded
     rec = read_recording(config.data, sim.feature_names, sim.config.steps, feature_space(sim), space, config.data_windows)
     lc, ev = config.learner, config.evaluation
-    system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples)
+    held = held_out(rec, config.data_holdout, config.seed) if config.data_holdout else None
+    system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples, held)
     asked, factor = ev.c2st_trials, 1.0
     if ev.c2st_trials and ev.intervals != "off":  # the fast test behind the intervals may ask for more
         from turinglearn.core.trust import EFFORT, asked_trials
@@ -155,7 +175,9 @@ def _recorded_system(config: Config, sim):
     got, fills, g = system.test_trials(asked), system.fills, lc.genuine_per_trial
     if asked == 0 or (got <= fills and got == asked):
         return system  # no test, or every trial asked for with each individual once
-    size = f"the recording {config.data!r} has {len(rec.x)} individuals"
+    size = f"the recording {config.data!r} has {len(rec.x)} individuals" + (
+        f", {len(system.test_on)} of them held out for the tests (data_holdout)" if held is not None else ""
+    )
     if got < ev.c2st_folds:
         raise ConfigError(
             f"{size}, which fill {fills} held-out test trials of {g} genuine each, fewer than evaluation.c2st_folds "

@@ -95,6 +95,11 @@ def print_table(summary: dict) -> None:
         print(
             f"held-out test ({schedule}{test['trials']} trials"
             + (f" of {test['trials_asked']} asked: all the recording fills" if "trials_asked" in test else "")
+            + (
+                f", from the {summary['recording_held_out']['tests']} recorded individuals kept out of learning"
+                if summary.get("recording_held_out")
+                else ""
+            )
             + "): accepts a model "
             f"up to accuracy {test['threshold']:.3f}; the estimate scores {test['accuracy']:.3f}"
             + (

@@ -44,6 +44,8 @@ def summary_facts(exp, last: Generation, values, chosen: int, inferred) -> dict:
         extra.update(exp.learner.report())
     if isinstance(system, RecordedSystem) and is_interactive(system.sim):  # under the stimuli it recorded?
         extra["recording_stimuli"] = system.recording.stimulus is not None
+    if isinstance(system, RecordedSystem) and len(system.test_on) < len(system.recording.x):  # data_holdout
+        extra["recording_held_out"] = {"tests": len(system.test_on), "learning": len(system.learn_from)}
     if isinstance(system, RecordedSystem) and system.recording.windows is not None:  # data_windows: what it kept
         extra["recording_windows"] = {
             **system.recording.windows, "steps": int(system.sim.config.steps), "folds": config.evaluation.c2st_folds,

@@ -169,6 +169,9 @@ class Config:
     every stretch of steps with every value present is cut into windows of the simulator's
     ``steps``, each an individual of the recording, and an individual's windows stay on one
     side of the held-out tests' folds (false: every individual has exactly ``steps`` steps).
+    data_holdout: the share of a recording's individuals (with ``data_windows``, of the tracks the
+    windows came from) kept out of learning for the held-out tests, drawn from the seed (0: every
+    individual serves both, the papers' way; e.g. 0.3).
     """
 
     name: str = "aggregation"
@@ -176,6 +179,7 @@ class Config:
     generations: int = 1000
     data: str = ""
     data_windows: bool = False
+    data_holdout: float = 0.0
     # the defaults: the aggregation study with one replica per trial and the final median;
     # every preset file starts from them (the aggregation preset steadies the estimate)
     environment: EnvironmentConfig = field(default_factory=EnvironmentConfig)
@@ -197,6 +201,10 @@ class Config:
         check_run_name(self.name)
         if self.data_windows and not self.data:
             raise ConfigError("cuts a recording into windows; set data to the recording too", "data_windows")
+        if not 0 <= self.data_holdout < 1:
+            raise ConfigError(f"is a share of the recording's individuals in [0, 1), got {self.data_holdout}", "data_holdout")
+        if self.data_holdout and not self.data:
+            raise ConfigError("keeps a recording's individuals for the held-out tests; set data too", "data_holdout")
         self._check_swarm()
 
     def _check_swarm(self) -> None:
@@ -354,7 +362,7 @@ def from_dict(data: Mapping[str, Any]) -> Config | GANConfig:
                 )
             raise unknown(key, sorted(top), key, "at the top level")
     kwargs: dict[str, Any] = {}
-    for key in ("name", "seed", "generations", "data", "data_windows"):
+    for key in ("name", "seed", "generations", "data", "data_windows", "data_holdout"):
         if key in data:
             kwargs[key] = coerce(data[key], typing.get_type_hints(Config)[key], key)
     env_table = dict(data.get("environment", {}))

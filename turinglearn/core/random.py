@@ -6,7 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 #: named random streams of a run, so adding a stream never shifts another one's numbers
-STREAMS = {"models": 0, "discriminators": 1, "simulation": 2, "evaluation": 3, "recording": 4, "memory": 5, "restart": 6, "critic": 7}
+STREAMS = {
+    "models": 0, "discriminators": 1, "simulation": 2, "evaluation": 3, "recording": 4, "memory": 5, "restart": 6,
+    "critic": 7, "holdout": 8,
+}  # fmt: skip
 
 
 def stream(seed: int, name: str, *index: int) -> np.random.Generator:

@@ -119,7 +119,8 @@ class PeerProblem:
                 "`turinglearn record PRESET --out rec.npz --trials 10` and set data = 'rec.npz' (--set data=rec.npz)",
                 "data",
             )
-        return cls(system.sim, system.recording.x, system.model_family, system.truth, summary)
+        # the individuals learning is shown (data_holdout keeps the rest for the held-out tests)
+        return cls(system.sim, system.recording.x[system.learn_from], system.model_family, system.truth, summary)
 
     @property
     def n_params(self) -> int:

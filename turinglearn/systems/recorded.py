@@ -118,6 +118,7 @@ class RecordedSystem:
         trials_per_model: int = 1,
         genuine_per_trial: int = 1,
         recorded_samples: str = "replicas",
+        held_out: np.ndarray | None = None,
     ):
         if recorded_samples not in RECORDED_SAMPLES:
             choices = ", ".join(RECORDED_SAMPLES)
@@ -164,11 +165,16 @@ class RecordedSystem:
         self.recorded_samples = recorded_samples
         self.passive = True
         self.test_groups: np.ndarray | None = None  # the last held-out test's (_note_groups)
-
+        # held_out [N] (bool): individuals kept for the held-out tests alone; learning draws from the rest
+        everyone = np.arange(len(recording.x))
+        kept = np.zeros(len(everyone), bool) if held_out is None else np.asarray(held_out, bool)
+        self.learn_from = everyone[~kept] if kept.any() else everyone  # [n_learn] indices into the recording
+        self.test_on = everyone[kept] if kept.any() else everyone  # [n_test]
     def _picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """Which n recorded individuals (with replacement only when the file has fewer): [n]."""
-        pool = len(self.recording.x)
-        return rng.choice(pool, size=n, replace=n > pool)
+        """Which n recorded individuals learning is shown (with replacement only when it has
+        fewer; not those held out): [n] indices into the recording."""
+        pool = len(self.learn_from)
+        return self.learn_from[rng.choice(pool, size=n, replace=n > pool)]
 
     def _counterfeit(
         self, theta: np.ndarray, rng: np.random.Generator, trials: int, schedules: np.ndarray | None = None
@@ -207,8 +213,8 @@ class RecordedSystem:
 
     @property
     def fills(self) -> int:
-        """Trials of ``genuine_per_trial`` individuals the file fills, each individual once."""
-        return len(self.recording.x) // self.genuine_per_trial
+        """Trials of ``genuine_per_trial`` individuals the test's individuals fill, each once."""
+        return len(self.test_on) // self.genuine_per_trial
 
     def test_trials(self, trials: int) -> int:
         """How many of ``trials`` fresh trials of a model a held-out test gets: no more than the
@@ -220,10 +226,10 @@ class RecordedSystem:
     def _distinct_picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Which n recorded individuals a test shows, each at most once while the file has n
         (more: every individual once before any twice): [n]."""
-        pool = len(self.recording.x)
+        pool = len(self.test_on)
         if n <= pool:
-            return self._picked(rng, n)
-        return np.concatenate([rng.permutation(pool) for _ in range(-(-n // pool))])[:n]
+            return self.test_on[rng.choice(pool, size=n, replace=False)]
+        return self.test_on[np.concatenate([rng.permutation(pool) for _ in range(-(-n // pool))])[:n]]
 
     def trajectories(self, theta: np.ndarray, rng: np.random.Generator, trials: int | None = None):
         """(genuine [M, t, g, T, F] from the file, counterfeit [M, t, r, T, F]). trials: None, a
