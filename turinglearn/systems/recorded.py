@@ -166,10 +166,10 @@ class RecordedSystem:
         self.passive = True
         self.test_groups: np.ndarray | None = None  # the last held-out test's (_note_groups)
         # held_out [N] (bool): individuals kept for the held-out tests alone; learning draws from the rest
-        everyone = np.arange(len(recording.x))
-        kept = np.zeros(len(everyone), bool) if held_out is None else np.asarray(held_out, bool)
-        self.learn_from = everyone[~kept] if kept.any() else everyone  # [n_learn] indices into the recording
-        self.test_on = everyone[kept] if kept.any() else everyone  # [n_test]
+        kept = np.zeros(len(recording.x), bool) if held_out is None else np.asarray(held_out, bool)
+        self.learn_from = np.flatnonzero(~kept)  # [n_learn] indices into the recording
+        self.test_on = np.flatnonzero(kept) if kept.any() else self.learn_from  # [n_test]: everyone, where none is kept
+
     def _picked(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Which n recorded individuals learning is shown (with replacement only when it has
         fewer; not those held out): [n] indices into the recording."""
