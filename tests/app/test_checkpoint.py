@@ -191,9 +191,9 @@ def test_resume_skips_a_truncated_checkpoint(tmp_path, settings, reference):
 
 
 def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, reference, settings):
-    with pytest.raises(RunDirError, match="is complete; nothing to resume") as err:
+    with pytest.raises(RunDirError, match=r"is complete \(9 generations") as err:
         resume(reference)
-    assert f"start a new run from its config, from generation 0: `turinglearn run {reference}/config.toml --generations N` (a run its convergence rule stopped: `--set stopping.converge=false`)" in str(
+    assert f"continue it to N generations in all: `turinglearn resume {reference} --generations N` (the convergence rule is then off)" in str(
         err.value
     )
     out = tmp_path / "run"
@@ -206,6 +206,90 @@ def test_resume_refuses_complete_runs_and_result_changing_settings(tmp_path, ref
         resume(out, overrides={"models.population": 20})
     with pytest.raises(RunDirError, match="not a directory"):
         resume(tmp_path / "nothing")
+
+
+# --- a complete run continued to more generations ------------------------------------------
+
+
+def test_a_complete_run_continued_ends_as_a_run_of_that_many_generations(tmp_path, reference, settings):
+    import shutil
+
+    longer = tmp_path / "longer"
+    shutil.copytree(reference, longer)
+    before = json.loads((reference / "summary.json").read_text())
+    messages = []
+    result = resume(longer, generations=13, log=messages.append)
+    # as `turinglearn run --generations 13` runs it: the convergence rule off
+    over = {**settings, "generations": 13, "stopping.converge": False}
+    fresh = turinglearn.learn("aggregation", overrides=over, out=tmp_path / "fresh")
+    assert result.summary()["generations"] == 13
+    assert strip_time(result.summary()) == strip_time(fresh.summary())
+    assert_same_metrics(longer, tmp_path / "fresh")
+    # the 9 generations' result stays beside; config.toml reruns the longer run
+    assert json.loads((longer / "summary-9.json").read_text()) == before
+    again = turinglearn.learn(longer / "config.toml", out=tmp_path / "again")
+    assert strip_time(again.summary()) == strip_time(fresh.summary())
+    assert turinglearn.load_config(longer / "config.toml").stopping.converge is False
+    assert any("resuming" in m and "9 generations done" in m for m in messages)
+    sessions = json.loads((longer / "run.json").read_text())["sessions"]
+    assert sessions[-1]["changed"]["generations"] == 13 and sessions[-1]["from_generation"] == 9
+
+
+def test_a_run_the_convergence_rule_stopped_continues_without_it(tmp_path, tiny):
+    converging = {
+        **tiny, "generations": 10, "stopping.converge": True, "stopping.window": 2, "stopping.patience": 2,
+        "stopping.tolerance": 10.0,  # settled at once: stops after 2 generations
+    }  # fmt: skip
+    out = tmp_path / "run"
+    assert turinglearn.learn("aggregation", overrides=converging, out=out).summary()["stopped"]["generation"] == 2
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000002.npz"  # written where it stopped
+    result = resume(out, generations=5, log=lambda m: None)
+    fresh = turinglearn.learn(
+        "aggregation", overrides={**converging, "generations": 5, "stopping.converge": False}, out=tmp_path / "fresh"
+    )
+    assert "stopped" not in result.summary()
+    assert strip_time(result.summary()) == strip_time(fresh.summary())
+    assert_same_metrics(out, tmp_path / "fresh")
+
+
+def test_continuing_is_refused_where_the_longer_run_would_differ(tmp_path, reference):
+    with pytest.raises(ConfigError, match="the run has done 9 generations; give more than that"):
+        resume(reference, generations=9)
+    for bad in (True, 12.5, 0):
+        with pytest.raises(ConfigError, match="whole number of generations"):
+            resume(reference, generations=bad)
+    with pytest.raises(ConfigError, match="--generations N"):  # not through --set
+        resume(reference, settings={"generations": 12}, log=lambda m: None)
+    done = {"generations_done": 100}
+    at_half = turinglearn.load_config("aggregation", {"stopping.restart_when": "at", "stopping.restarts": 1})
+    with pytest.raises(ConfigError, match="restart_at = 0.5 of its generations, where a run of 300"):
+        checkpoint.longer(at_half, done, None, 300, {})
+    settled = turinglearn.load_config("aggregation")  # restart when settled, up to 3 restarts
+    check = {"generation": 80, "accuracy": 0.9, "above": 0.7}
+    kept = {"restart": {"checks": [{**check, "restarted": True}, {**check, "generation": 95, "restarted": False}]}}
+    with pytest.raises(ConfigError, match="check at generation 95 kept its search because too few"):
+        checkpoint.longer(settled, done, kept, 300, {})
+    passed = {"restart": {"checks": [{**check, "restarted": True}, {**check, "accuracy": 0.6, "restarted": False}]}}
+    assert checkpoint.longer(settled, done, passed, 300, {"execution.workers": 2}) == {
+        "stopping.converge": False, "execution.workers": 2, "generations": 300,
+    }  # fmt: skip
+    assert checkpoint.longer(settled, done, None, 300, {"stopping.converge": True})["stopping.converge"] is True
+    peer = turinglearn.load_config("aggregation", {"learner.kind": "abc-smc", "stopping.restart_above": 0})
+    with pytest.raises(ConfigError, match="ends with its simulation budget"):
+        checkpoint.longer(peer, {}, None, 300, {})
+
+
+def test_the_command_line_continues_a_complete_run(tmp_path, tiny, capsys):
+    from turinglearn.app.cli import main
+
+    sets = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
+    out = tmp_path / "run"
+    assert main(["run", "aggregation", "--generations", "3", "--out", str(out), "--quiet", *sets]) == 0
+    assert main(["resume", str(out), "--generations", "5", "--quiet"]) == 0
+    assert "5 generations in" in capsys.readouterr().out
+    assert json.loads((out / "run.json").read_text())["generations_done"] == 5
+    assert main(["resume", str(out), "--set", "generations=7"]) == 2
+    assert "is the run's length: continue it to N generations in all with `turinglearn resume RUN --generations N`" in capsys.readouterr().err
 
 
 def test_full_disk_is_reported_and_written_files_survive(tmp_path, settings, monkeypatch):

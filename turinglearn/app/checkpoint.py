@@ -17,8 +17,10 @@ import dataclasses
 import hashlib
 import io
 import json
+import numbers
 import re
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +151,8 @@ def refusal(key: str, config) -> str | None:
     when it may): the message of the resume's ConfigError."""
     if resumable(key, config):
         return None
+    if key == "generations":
+        return "is the run's length: continue it to N generations in all with `turinglearn resume RUN --generations N`"
     if key in SETTLED:
         return (
             "tells when this run's restart is checked (restart_when = 'settled'): it shapes the run "
@@ -158,6 +162,50 @@ def refusal(key: str, config) -> str | None:
         "only execution settings (not chunk_size) and stopping settings (not the restart's: "
         "restart_above, restart_at, restart_when, restarts) can change when resuming"
     )
+
+
+def longer(config, status: Mapping, state: Mapping | None, generations, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` (dotted key -> value, for the rest of the run) with ``generations`` (the
+    generations in all that a resume continues the run of ``config`` to) and, unless they set it,
+    the convergence rule off, as ``turinglearn run --generations N`` has it: a run's generations
+    before N do not depend on N (only its final estimate and evaluation do), so the result is
+    the one a fresh run of N generations gives. Raises :class:`~turinglearn.errors.ConfigError`
+    where it would not be (a restart checked at a share of the run, or one that kept a search
+    for want of generations, as ``state``, the checkpoint resumed, records), or ``generations``
+    is not more than ``status`` (run.json) says are done."""
+    from turinglearn.peers import KINDS
+
+    if isinstance(generations, bool) or not isinstance(generations, numbers.Integral) or generations < 1:
+        raise ConfigError(f"must be a whole number of generations in all, got {generations!r}", "generations")
+    done = int(status.get("generations_done") or 0)
+    if generations <= done:
+        raise ConfigError(
+            f"the run has done {done} generations; give more than that (the generations in all, not more of them)",
+            "generations",
+        )
+    if getattr(getattr(config, "learner", None), "kind", None) in KINDS:
+        raise ConfigError(
+            f"learner.kind = {config.learner.kind!r} ends with its simulation budget, not a number of "
+            "generations; start a new run with a larger stopping.max_simulations",
+            "generations",
+        )
+    st, anew = config.stopping, "; start a new run from its config: `turinglearn run RUN/config.toml --generations N`"
+    if st.restart_above and st.restart_when != "settled":
+        raise ConfigError(
+            f"this run checks a restart at stopping.restart_at = {st.restart_at:g} of its generations, "
+            f"where a run of {generations} checks elsewhere" + anew,
+            "generations",
+        )
+    made = 0  # a check above the threshold that neither restarted nor had spent the restarts: too few were left
+    for check in ((state or {}).get("restart") or {}).get("checks", []):
+        if check["accuracy"] > check["above"] and not check["restarted"] and made < st.restarts:
+            raise ConfigError(
+                f"this run's restart check at generation {check['generation']} kept its search because too few "
+                f"generations were left, where a run of {generations} starts it afresh" + anew,
+                "generations",
+            )
+        made += bool(check["restarted"])
+    return {"stopping.converge": False, **settings, "generations": int(generations)}
 
 
 def settled_restart(config) -> bool:
@@ -194,10 +242,10 @@ def fingerprint(config) -> dict:
     return {"digest": digest, "settings": settings}
 
 
-def check_fingerprint(state: dict, config, where: str, skip: str | None = None) -> None:
+def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = ()) -> None:
     """Raise :class:`~turinglearn.errors.ConfigError` naming the settings of ``config`` that
     differ from those the checkpoint ``state`` was written with (checkpoints of older versions
-    carry none and are accepted); settings whose key starts with ``skip`` are not compared."""
+    carry none and are accepted); settings whose key starts with one of ``skip`` are not compared."""
     saved = state.get("fingerprint")
     if not isinstance(saved, dict) or "settings" not in saved:
         return
@@ -205,7 +253,7 @@ def check_fingerprint(state: dict, config, where: str, skip: str | None = None) 
     if now["digest"] == saved.get("digest"):
         return
     before = saved["settings"]
-    if skip is not None:
+    if skip:
         before = {k: v for k, v in before.items() if not k.startswith(skip)}
         now = {"settings": {k: v for k, v in now["settings"].items() if not k.startswith(skip)}}
     keys = sorted(

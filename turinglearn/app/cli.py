@@ -132,8 +132,9 @@ def cmd_resume(args) -> int:
     settings = dict(parse_override(o) for o in args.overrides)
     try:
         result = resume(
-            args.run_dir, progress=_progress(args), handle_signals=True, overrides=overrides, settings=settings
-        )
+            args.run_dir, progress=_progress(args), handle_signals=True, overrides=overrides, settings=settings,
+            generations=args.generations,
+        )  # fmt: skip
     except KeyboardInterrupt as e:
         return _interrupted(e, args.run_dir)
     print_summary(result.config, result.summary())

@@ -51,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
     _backend_args(run)
     _stopping_args(run)
 
-    res = sub.add_parser("resume", help="continue an unfinished run from its last checkpoint")
+    res = sub.add_parser(
+        "resume", help="continue an unfinished run from its last checkpoint; with --generations, a complete one"
+    )
     res.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     res.add_argument("--quiet", action="store_true", help="no progress bar")
     res.add_argument(
@@ -63,6 +65,13 @@ def parser() -> argparse.ArgumentParser:
         help="change a stopping or execution setting for the rest of the run (written into its config.toml), "
         "e.g. --set stopping.converge=false; what the run computes cannot change. --max-time, "
         "--max-simulations and the backend options below win for this session",
+    )
+    res.add_argument(
+        "--generations",
+        type=int,
+        metavar="N",
+        help="run on until N generations are done in all, a complete run too; the result is that of a run "
+        "of N generations from the start (the convergence rule off, unless --set)",
     )
     _backend_args(res)
     _stopping_args(res, " (a fresh budget for this session)")

@@ -124,9 +124,14 @@ def resume(
     log=None,
     settings: Mapping[str, Any] | None = None,
     simulator=None,
+    generations: int | None = None,
 ) -> LearnResult:
     """Continue an unfinished run (of any kind) from its newest intact checkpoint (from the
     start if it has none); the result is exactly the one the uninterrupted run gives.
+    ``generations``: run on until that many generations are done in all, a complete run too
+    (the convergence rule off for the rest, unless ``settings`` set it): the result is the one a
+    run of that many generations from the start gives, and its ``config.toml`` says so (refused
+    for a run with a restart, whose check falls at a share of the run, and for a peer's).
     ``overrides`` (dotted key -> value) change how this session runs and when it stops; ``settings``
     the same for the rest of the run: they are written into its ``config.toml``. Both may hold
     execution and stopping settings only, never what the run computes (``execution.chunk_size``,
@@ -138,7 +143,7 @@ def resume(
 
     from turinglearn.app import checkpoint
     from turinglearn.app.runlock import RunLock
-    from turinglearn.app.runs import CONFIG_FILE, atomic_write, read_status, remove_temporaries
+    from turinglearn.app.runs import CONFIG_FILE, atomic_write, keep_summary, read_status, remove_temporaries
     from turinglearn.config import from_dict
     from turinglearn.families._compiled import threads
 
@@ -148,40 +153,45 @@ def resume(
             f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
         )
     threads()  # a bad TURINGLEARN_THREADS is named before anything runs
+    if generations is None and "generations" in (settings or {}):  # the run's length: --generations N
+        raise ConfigError(checkpoint.refusal("generations", None), "generations")
     log = log or (lambda msg: print(msg, file=sys.stderr))
     read_status(run_dir)  # a readable run before anything else
     lock = RunLock(run_dir, log).acquire()  # one writer at a time
     remove_temporaries(run_dir)  # a killed writer's half-written files
     try:
-        if read_status(run_dir).get("status") == "complete":
+        status = read_status(run_dir)
+        if status.get("status") == "complete" and generations is None:
             try:  # a GAN never converges: no advice to turn its rule off
                 gan = isinstance(load_config(run_dir / CONFIG_FILE, strict=False), GANConfig)
             except TuringLearnError:
                 gan = False
             raise RunDirError(
-                f"{run_dir} is complete; nothing to resume (`turinglearn report {run_dir}` shows it). A complete "
-                "run is not continued; to search longer, start a new run from its config, from generation 0: "
-                f"`turinglearn run {run_dir}/config.toml --generations N`"
-                + ("" if gan else " (a run its convergence rule stopped: `--set stopping.converge=false`)")
+                f"{run_dir} is complete ({status.get('generations_done', '?')} generations; `turinglearn report "
+                f"{run_dir}` shows it); to search longer, continue it to N generations in all: `turinglearn resume "
+                f"{run_dir} --generations N`" + ("" if gan else " (the convergence rule is then off)")
             )
         if simulator is None:
             config = load_config(run_dir / CONFIG_FILE, strict=False)  # as written, maybe by an older version
         else:
             config = config_with_simulator(run_dir / CONFIG_FILE, simulator)
+        found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
+        state = None if found is None else found[1]
+        if generations is not None:
+            settings = checkpoint.longer(config, status, state, generations, settings or {})
         for key in {**(settings or {}), **(overrides or {})}:
-            if (why := checkpoint.refusal(key, config)) is not None:
+            if (why := checkpoint.refusal(key, config)) is not None and not (key == "generations" and generations):
                 raise ConfigError(why, key)
         changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
         if changed is not None:  # a simulator object's environment table stays the object's
             config = from_dict({k: v for k, v in changed.items() if simulator is None or k != "environment"})
         if overrides:
             config = config.replace(**overrides)
-        found = checkpoint.latest(run_dir, warn=lambda m: log(f"turinglearn: {m}"))
-        state = None
         if found is not None:
-            path, state = found
+            path = found[0]
             # a simulator object stands for the environment table: its settings were compared above
-            checkpoint.check_fingerprint(state, config, path.name, skip="environment." if simulator is not None else None)
+            skip = ("generations",) * (generations is not None) + ("environment.",) * (simulator is not None)
+            checkpoint.check_fingerprint(state, config, path.name, skip=skip)
         exp = experiment_for(config, simulator)
         if changed is not None:  # only once the run has been rebuilt with them
             atomic_write(run_dir / CONFIG_FILE, tomli_w.dumps(changed))
@@ -199,6 +209,8 @@ def resume(
             "changed": {k: checkpoint.plain_value(v) for k, v in asked.items()},
             "changed_for_the_rest": sorted(settings or {}),  # written into config.toml; the others this session's
         }
+        if generations is not None and status.get("status") == "complete":  # its result stays beside
+            keep_summary(run_dir, int(status.get("generations_done", 0)))
         run = RunDir.reopen(run_dir, None if state is None else state["history"], lock, session)
     except BaseException:
         lock.release()
@@ -285,8 +297,8 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             if keeper.stop_signal is not None:
                 raise Interrupted(keeper.stop_signal, max(keeper.done, 0))
             budget = stop is not None and stop.rule in BUDGETS
-            if budget:
-                keeper.write()  # resume continues from here
+            if stop is not None:
+                keeper.write()  # resume continues from here (a converged one with --generations)
             result = exp.finish(last, history, keeper.elapsed())
             if stop is not None:
                 result.extra["stopped"] = stop.record()

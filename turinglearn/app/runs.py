@@ -64,6 +64,14 @@ CONFIG_FILE = "config.toml"
 POPULATIONS_FILE = "populations.npz"
 
 
+def keep_summary(path: str | os.PathLike, generations: int) -> None:
+    """Keep the summary.json of the complete run in ``path`` as ``summary-{generations}.json``
+    beside it, before a resume continues the run to more generations (and writes its own)."""
+    source = Path(path) / SUMMARY_FILE
+    if source.is_file():
+        atomic_write(source.with_name(f"summary-{generations}.json"), source.read_bytes())
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
     path = Path(path)
