@@ -262,7 +262,7 @@ def test_continuing_is_refused_where_the_longer_run_would_differ(tmp_path, refer
         resume(reference, settings={"generations": 12}, log=lambda m: None)
     done = {"generations_done": 100}
     at_half = turinglearn.load_config("aggregation", {"stopping.restart_when": "at", "stopping.restarts": 1})
-    with pytest.raises(ConfigError, match="restart_at = 0.5 of its generations, where a run of 300"):
+    with pytest.raises(ConfigError, match=r"restart_at = 0\.5 of its generations, where a run of 300"):
         checkpoint.longer(at_half, done, None, 300, {})
     settled = turinglearn.load_config("aggregation")  # restart when settled, up to 3 restarts
     check = {"generation": 80, "accuracy": 0.9, "above": 0.7}
