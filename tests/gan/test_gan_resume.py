@@ -150,3 +150,11 @@ def test_killed_run_resumes_from_its_last_periodic_checkpoint(tmp_path, referenc
     assert len(read_metrics(out)["generation"]) == 5  # rows at 5, 10, ..., 25: the last one is redone
     assert main(["resume", str(out), "--quiet"]) == 0
     assert_same_run(out, reference)
+
+
+def test_a_complete_gan_run_continued_ends_with_the_longer_runs_weights(tmp_path, reference):
+    out = tmp_path / "run"
+    run_experiment(config().replace(generations=20), out=out)  # 20: a metrics row there either way
+    turinglearn.resume(out, generations=SETTINGS["generations"], log=lambda m: None)
+    assert_same_run(out, reference)
+    assert (out / "summary-20.json").is_file()
