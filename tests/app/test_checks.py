@@ -438,7 +438,9 @@ def test_nan_features_and_declared_bounds():
 
     with np.errstate(divide="ignore", invalid="ignore"):
         assert _problems(check_environment, Exploding()) == [
-            "step's features at t = 0 returned NaN or infinite values"
+            "step's features at t = 0 returned NaN or infinite values (first at index (0, 0, 0) of shape (2, 4, 1), "
+            "8 values in all); a model anywhere in the bounds must give finite features (narrow the bounds, or guard "
+            "the arithmetic)"
         ]
 
     class Declared(Spring):
@@ -634,7 +636,8 @@ def test_global_random_state():
 
     assert _problems(check_environment, GlobalNoise()) == [
         "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
-        "features (draw randomness only from the rng argument, never from np.random or random)"
+        "features (draw randomness only from the rng argument, never from np.random or random; and keep no state "
+        "between calls in an attribute or a global: reset builds everything a trial needs)"
     ]
 
 
@@ -665,6 +668,117 @@ def test_noise_of_the_parameters_shape_is_shared_by_the_interrogators():
     assert p.startswith("the trials of different interrogators share part of their randomness")
     share = float(re.search(r"varied (\d+)% as much", p).group(1)) / 100
     assert 0.1 < share < 0.35  # 1 / 5 expected
+
+
+class Jittered(Spring):
+    """The spring with noise in its state and a random start: a valid stochastic simulator."""
+
+    def reset(self, rng, shape):
+        return 0.1 * rng.normal(size=(*shape, 2))
+
+    def step(self, x, p, force, rng):
+        x, _ = super().step(x, p, force, rng)
+        x = x + 0.02 * rng.normal(size=x.shape)
+        return x, x[..., :1]
+
+
+def test_a_stochastic_spring_passes():
+    report = check_environment(Jittered())
+    assert report.ok and report.warnings == []
+
+
+def test_trials_coupled_through_the_batch(examples):
+    """A red team's step pulled every trial towards the batch's mean (or normalised over the
+    batch): it passed as 'draws that depend on the values', and biased the gain 40-100 %."""
+    integrator = examples["own_agent"].LeakyIntegrator
+
+    class Pulled(integrator):
+        def step(self, y, p, u, rng):
+            y, f = super().step(y, p, u, rng)
+            return y + 0.05 * (y.mean() - y), f
+
+    class Normalised(integrator):
+        feature_space = None
+
+        def step(self, y, p, u, rng):
+            y, f = super().step(y, p, u, rng)
+            axes = tuple(range(f.ndim - 1))
+            return y, (f - f.mean(axis=axes, keepdims=True)) / (f.std(axis=axes, keepdims=True) + 1e-9)
+
+    for sim in (Pulled(), Normalised()):
+        (p,) = _problems(check_environment, sim)
+        assert re.match(r"trials \[[\d, ]+\] moved with the other trials of the batch: in distribution over 64", p)
+
+
+def test_a_trial_must_read_its_own_stimulus():
+    class FirstStimulus(Spring):
+        def step(self, x, p, force, rng):
+            return super().step(x, p, np.broadcast_to(force.reshape(-1, 1)[0], force.shape), rng)
+
+    class MeanStimulus(Jittered):
+        def step(self, x, p, force, rng):
+            return super().step(x, p, np.broadcast_to(force.mean(), force.shape), rng)
+
+    for sim in (FirstStimulus(), MeanStimulus()):
+        (p,) = _problems(check_environment, sim)
+        assert p.startswith("trial (1, 3) moved when only the other trials' stimuli changed")
+
+
+def test_a_batch_of_one_axis():
+    """The held-out tests step batches (n,) with params [n, d]: a step that reads the rows of a
+    fixed leading axis is right for (D, S) alone, and its test then compares the truth with itself."""
+
+    class LeadingAxis(Spring):
+        def step(self, x, p, force, rng):
+            return super().step(x, np.broadcast_to(p, (*x.shape[:-1], 2))[0], force, rng)
+
+    (p,) = _problems(check_environment, LeadingAxis())
+    assert p.startswith("step gave other features for a batch of shape (4,) with params [4, d] than for the same")
+
+
+def test_a_start_drawn_once_for_the_batch():
+    class OneStart(Jittered):
+        def reset(self, rng, shape):
+            return np.broadcast_to(rng.normal(size=2), (*shape, 2)).copy()
+
+    # the interrogators' trials share it too (the shared-noise rule); the batch's trials, of any shape, alike
+    shared, alike = _problems(check_environment, OneStart())
+    assert shared.startswith("the trials of different interrogators share part of their randomness")
+    assert alike.startswith("the trials of one call are alike: 32 trials of the truth under the same stimuli")
+
+
+def test_noise_from_a_generator_of_a_constant_seed():
+    class Frozen(Jittered):
+        def step(self, x, p, force, rng):
+            x, _ = Spring.step(self, x, p, force, rng)
+            x = x + 0.02 * np.random.default_rng(0).normal(size=x.shape)
+            return x, x[..., :1]
+
+    (p,) = _problems(check_environment, Frozen())
+    assert p.startswith("step's randomness does not come from its rng")
+
+
+def test_writing_into_the_arguments():
+    """The learner hands step the truth itself: a step that clipped params in place changed
+    the truth the run reported (and its errors). They are read-only now."""
+
+    class Clipping(Spring):
+        def step(self, x, p, force, rng):
+            np.clip(p, 0.0, 0.4, out=p)
+            return super().step(x, p, force, rng)
+
+    (p,) = _problems(check_environment, Clipping())
+    assert "raised ValueError: output array is read-only: it writes into an array it was given" in p
+
+
+def test_a_stimulus_that_changes_nothing_is_warned_of():
+    class Deaf(Jittered):
+        def step(self, x, p, force, rng):
+            return super().step(x, p, np.zeros_like(force), rng)
+
+    with pytest.warns(CheckWarning, match="the stimulus changes nothing"):
+        report = check_environment(Deaf())
+    assert report.ok and len(report.warnings) == 1
 
 
 def test_features_outside_the_declared_space(examples):
@@ -719,6 +833,29 @@ def drift(examples):
 def test_the_short_swarm_passes(drift):
     report = check_environment(drift())
     assert report.ok and report.warnings == []
+
+
+def test_swarms_coupled_through_the_batch(drift, examples):
+    """A red team's rollout measured each robot's distance to the centroid of every swarm of the
+    call: it passed, and the noise came out 0.11-0.17 for 0.2."""
+    module = examples["own_swarm"]
+
+    class BatchCentroid(drift):
+        def rollout(self, params, rng, *, record=False):
+            b, n, _ = params.shape
+            gain, noise = params[..., 0:1], params[..., 1:2]
+            x = rng.uniform(-1.0, 1.0, size=(b, n, 2))
+            v = np.zeros_like(x)
+            feats = np.empty((b, n, self.config.steps, 2))
+            for t in range(self.config.steps):
+                v = module.INERTIA * v + gain * (x.mean(axis=1, keepdims=True) - x) + noise * rng.normal(size=x.shape)
+                x = x + v
+                feats[:, :, t, 0] = np.linalg.norm(v, axis=-1) / module.SPEED_SCALE
+                feats[:, :, t, 1] = np.linalg.norm(x.mean(axis=(0, 1)) - x, axis=-1) / module.DISTANCE_SCALE
+            return SimpleNamespace(features=feats)
+
+    (p,) = _problems(check_environment, BatchCentroid())
+    assert p.startswith("swarm 3's features depend on the batch it is run in")
 
 
 def test_swarm_one_row_for_every_swarm(drift):

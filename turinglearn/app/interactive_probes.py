@@ -8,6 +8,8 @@ import numpy as np
 
 from turinglearn.app.probe_statistics import (
     REPLICATES,
+    SHARING_TRIALS,
+    alike_within_calls,
     beyond_chance,
     distance,
     effect_in_distribution,
@@ -31,6 +33,7 @@ from turinglearn.app.probes import (
     step_result,
     unread_warning,
 )
+from turinglearn.core.contracts import frozen
 
 
 def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, seed: int, drawn: list | None = None):
@@ -45,7 +48,7 @@ def _agents(sim, problems: list[str], params: np.ndarray, stimuli: np.ndarray, s
     feats = []
     for t, stim in enumerate(stimuli):
         where = f"step at t = {t} (batch {shape}, params [{', '.join(map(str, params.shape))}], stimulus {stim.shape})"
-        res = call(problems, where, sim.step, state, params, stim.copy(), rng)
+        res = call(problems, where, sim.step, state, frozen(params), frozen(stim), rng)
         res = step_result(problems, res, "step", f"step's features at t = {t}", (*shape, n_feat))
         if res is None:
             return None
@@ -70,8 +73,15 @@ def _draws_follow_values(sim, runs: list[tuple[np.ndarray, np.ndarray]], ends: l
     (mixed, first), (other_rows, _) = runs[0], runs[1]
     moved = mixed.copy()
     moved[..., -1, :] = mixed[..., 0, :] if not np.array_equal(mixed[..., 0, :], mixed[..., -1, :]) else other_rows[..., 0, :]
-    shifted = _agents(sim, [], moved, stimuli, seed)
-    return shifted is None or not same_features(shifted[:, :, :-1], first[:, :, :-1])
+    for s in (seed, seed + 1, seed + 2):  # under three seeds: a rejection sampler may draw alike in one
+        drawn: list = []
+        base = first if s == seed else _agents(sim, [], mixed, stimuli, s, drawn)
+        shifted = _agents(sim, [], moved, stimuli, s, drawn)
+        if base is None or shifted is None or not same_features(shifted[:, :, :-1], base[:, :, :-1]):
+            return True
+        if len(drawn) == 2 and drawn[0] != drawn[1]:
+            return True
+    return False
 
 
 def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
@@ -98,6 +108,25 @@ def _columns_in_distribution(sim, problems, layout, labels, stimuli, seed):
     got = np.moveaxis(got, 1, 0)
     z2 = [[distance(got[:, :, j], reps[labels[i]][:, :, j]) for i in range(s)] for j in range(s)]
     return z2, reps
+
+
+#: a trial that is not a run of its own row, nor of another's: it moves with the batch
+COUPLED = (
+    "trials {trials} moved with the other trials of the batch: in distribution over {n} replicates (twice), "
+    "their features were not those of a run in which every trial had their row; a trial's features must depend "
+    "on its own row, state, stimulus and draws only (no mean, normalisation or interaction over the batch's axes)"
+)
+
+
+def _coupled(sim, problems, z2, layout, labels, stimuli, seed) -> list[int]:
+    """The trials whose replicates lie beyond chance from those of their own row (``z2[j][j]``,
+    :func:`_columns_in_distribution`'s) in these draws and again in fresh ones, where no other
+    row fits them better (:func:`misrouted` found none): their features follow the batch."""
+    far = [j for j in range(len(labels)) if beyond_chance(z2[j][j])]
+    if not far:
+        return []
+    again = _columns_in_distribution(sim, problems, layout, labels, stimuli, seed + 10)
+    return [] if again is None else [j for j in far if beyond_chance(again[0][j][j])]
 
 
 def _stochastic(sim, runs: list[tuple[np.ndarray, np.ndarray]], stimuli: np.ndarray, seed: int) -> bool:
@@ -163,6 +192,8 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
             return problems, []
         z2, reps = found
         bad = misrouted(z2, labels)
+        if not bad and (coupled := _coupled(sim, problems, z2, layout, labels, stimuli, seed)):
+            return [*problems, COUPLED.format(trials=coupled, n=REPLICATES)], []
 
         def follows(j: int, j0: int) -> bool:
             return not beyond_chance(z2[j][j0])
@@ -191,8 +222,14 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
         return problems, []
 
     problems += _shared_noise(sim, mixed, stimuli, seed)
+    problems += _independent_trials(sim, truth, stimuli, seed)
+    problems += _frozen_noise(sim, truth, stimuli, seed)
+    problems += _one_dimensional_batch(sim, mixed, stimuli, seed)
+    if not value_draws:  # draws of the values' count: trials cannot be compared draw for draw
+        problems += _own_stimuli(sim, mixed, stimuli, seed, first, ends[0], low, high)
     if problems:
         return problems, []
+    ignored = _stimulus_ignored(sim, mixed, stimuli, seed, low, high)
     where = f"in {PROBE_SHAPE[0] * PROBE_SHAPE[1]} trials under random stimuli"
     if value_draws:  # unpaired runs: their noise would pass for an effect
         where = f"over {REPLICATES} replicates of {PROBE_SHAPE[1]} trials"
@@ -200,6 +237,7 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     else:
         problems += signal_problems(refs["truth"], refs["far"], truth, far, where)
     warnings = [VALUE_DRAWS.format(what="step", unit="trial", n=REPLICATES)] if value_draws else []
+    warnings += ignored
     warnings += spread_warnings(first, sim.feature_names, noise)
     if problems or len(truth) == 1:  # one parameter: the signal probe moved it alone already
         return problems, warnings
@@ -250,3 +288,100 @@ def _shared_noise(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> lis
             "is broadcast over the interrogators and gives them the same luck"
         ]
     return []
+
+
+def _independent_trials(sim, truth: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
+    """Trials are independent: ``SHARING_TRIALS`` trials of the truth in one call (a batch (n,),
+    as the held-out tests step them) must be no nearer one another than to those of a call
+    under another seed (:func:`alike_within_calls`): a start or noise drawn once a call and
+    broadcast over the batch fails this."""
+    same = np.broadcast_to(stimuli[:, 0, :1], (stimuli.shape[0], SHARING_TRIALS, stimuli.shape[-1])).copy()
+    rows = np.broadcast_to(truth, (SHARING_TRIALS, len(truth))).copy()
+    a, b = (_agents(sim, [], rows, same, s) for s in (seed + 7, seed + 8))
+    if a is None or b is None:
+        return []
+    found = alike_within_calls(np.moveaxis(a, 1, 0), np.moveaxis(b, 1, 0), seed + 9)  # [S, T, F]
+    if found is None:
+        return []
+    t, observed, between, p = found
+    return [
+        f"the trials of one call are alike: {SHARING_TRIALS} trials of the truth under the same stimuli lay nearer one "
+        f"another from step {t} on (mean rank distance {observed:.3f}) than to the trials of a call under another "
+        f"seed ({between:.3f}; p = {p:.1g}). Draw every trial's start and noise with the batch's shape (e.g. "
+        "rng.uniform(lo, hi, size=shape) in reset), not once for the whole batch: the genuine and counterfeit "
+        "samples come from different calls, and a start they do not share tells them apart"
+    ]
+
+
+def _one_dimensional_batch(sim, mixed: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
+    """The held-out tests and a recording step batches (n,) with params [n, d]: the trials of
+    one interrogator as a batch (S,) must give exactly what they give as a batch (1, S) with
+    params [1, S, d] (the same rows, stimuli and draws, in the same order)."""
+    one = stimuli[:, :1]  # [T, 1, S, k]
+    wide = _agents(sim, [], mixed, one, seed)
+    flat = _agents(sim, [], mixed[0], one[:, 0], seed)
+    if wide is None or flat is None or same_features(wide[:, 0], flat):
+        return []
+    s = mixed.shape[1]
+    return [
+        f"step gave other features for a batch of shape ({s},) with params [{s}, d] than for the same trials as a "
+        f"batch (1, {s}) with params [1, {s}, d]; the held-out tests and a recording step batches (n,): index the "
+        "trailing axes (params[..., i], stimulus[..., j]), never a fixed leading one (params[0], p[0, ...])"
+    ]
+
+
+def _own_stimuli(sim, mixed, stimuli, seed, first, end, low, high) -> list[str]:
+    """Trial (D-1, S-1) keeps its stimuli while every other trial's change: it must not move
+    (unless the generator was drawn further: draws that depend on the stimuli's values)."""
+    other = np.random.default_rng(321).uniform(low, high, size=stimuli.shape)
+    other[:, -1, -1] = stimuli[:, -1, -1]
+    drawn: list = []
+    got = _agents(sim, [], mixed, other, seed, drawn)
+    if got is None or drawn[0] != end or same_features(got[:, -1, -1], first[:, -1, -1]):
+        return []
+    d, s = stimuli.shape[1:3]
+    return [
+        f"trial ({d - 1}, {s - 1}) moved when only the other trials' stimuli changed: step must give every trial "
+        "its own stimulus, stimulus[..., i, :] (a common mistake: one stimulus for all, e.g. stimulus.reshape(-1, "
+        "k)[0], or a mean over the batch)"
+    ]
+
+
+def _stimulus_ignored(sim, mixed, stimuli, seed, low, high) -> list[str]:
+    """A warning where the stimulus changes nothing: every trial under the space's lower corner
+    gives what it gives under its upper corner (the same rows and draws)."""
+    runs = [_agents(sim, [], mixed, np.broadcast_to(c, stimuli.shape).copy(), seed) for c in (low, high)]
+    if any(r is None for r in runs) or not same_features(*runs):
+        return []
+    return [
+        f"the stimulus changes nothing: trials under the stimulus space's lower corner {fmt_row(low)} and under its "
+        f"upper corner {fmt_row(high)} gave the same features, so interrogators can learn nothing a passive "
+        "observer does not; read stimulus [..., k] in step, or run passively (learner.passive = true)"
+    ]
+
+
+def _frozen_noise(sim, truth: np.ndarray, stimuli: np.ndarray, seed: int) -> list[str]:
+    """A step's randomness comes from its ``rng``: ``SHARING_TRIALS`` trials of one start state
+    (reset's first, repeated), row and stimulus that come apart in one step, yet come apart
+    alike under a generator of another seed, draw from a generator of their own (one seeded
+    with a constant: the same noise in every generation and under every seed)."""
+    start = call([], "reset", sim.reset, np.random.default_rng(seed), (1,))
+    if not isinstance(start, np.ndarray) or start.ndim < 1 or start.shape[0] != 1:
+        return []  # a state that is not an array of the batch's shape: not probed
+    state = np.repeat(start, SHARING_TRIALS, axis=0)
+    rows = frozen(np.broadcast_to(truth, (SHARING_TRIALS, len(truth))))
+    stim = frozen(np.broadcast_to(stimuli[0, 0, 0], (SHARING_TRIALS, stimuli.shape[-1])))
+    got = []
+    for s in (seed + 1, seed + 2):
+        out = call([], "step", sim.step, state.copy(), rows, stim, np.random.default_rng(s))
+        if not isinstance(out, tuple) or len(out) != 2:
+            return []
+        got.append(np.asarray(out[1], float))
+    if same_features(got[0], got[0][:1]) or not same_features(got[0], got[1]):
+        return []  # equal trials (deterministic), or the generator's draws: right
+    return [
+        "step's randomness does not come from its rng: trials of one start state, row and stimulus came apart in one "
+        "step, and came apart the same under a generator of another seed (a generator of its own seeded with a "
+        "constant, np.random.default_rng(0), gives the same noise in every generation and under every seed); draw "
+        "from the rng argument"
+    ]

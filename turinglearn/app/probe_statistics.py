@@ -76,3 +76,42 @@ def misrouted(z2, labels) -> list[int]:
         if others and min(others) * BETTER < own.mean():
             bad.append(j)
     return bad
+
+
+#: trials of the truth in each of two calls compared over their first ``SHARING_STEPS``
+#: distinguishable steps (:func:`alike_within_calls`), and the random splits that calibrate it
+SHARING_TRIALS = 32
+SHARING_STEPS = 5
+SHARING_PERMUTATIONS = 3000
+
+
+def alike_within_calls(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[int, float, float, float] | None:
+    """Whether the trials of one call are nearer one another than to those of another call (two
+    seeds): ``a`` and ``b`` [S, T, ...], trials of one row. Over the first ``SHARING_STEPS``
+    steps the two calls tell apart, every cell is ranked over both calls' trials, and the trials'
+    mean rank distance within a call is compared with ``SHARING_PERMUTATIONS`` random splits of
+    the trials into two: exact for independent trials whatever the distribution (heavy tails,
+    rare events). Returns (the first such step, the distance within, the distance between, p)
+    where p is below ``FALSE_ALARM`` (a start or noise drawn once a call and broadcast), else None
+    (None too where the seed changes nothing: a deterministic system's equal trials are right)."""
+    from scipy.stats import rankdata
+
+    s = len(a)
+    differ = np.flatnonzero(~np.isclose(a, b, rtol=1e-7, atol=1e-10).reshape(s, a.shape[1], -1).all(axis=(0, 2)))
+    if not len(differ):
+        return None
+    t = int(differ[0])
+    cells = np.concatenate([a, b])[:, t : t + SHARING_STEPS].reshape(2 * s, -1)
+    ranks = rankdata(cells, axis=0) / len(cells)  # [2S, cells], ties averaged
+    dist = np.abs(ranks[:, None, :] - ranks[None, :, :]).mean(axis=-1)  # [2S, 2S]
+
+    def within(groups: np.ndarray) -> np.ndarray:  # groups [P, 2S] bool -> mean distance within the two halves
+        g = groups.astype(float)
+        same = np.einsum("pi,ij,pj->p", g, dist, g) + np.einsum("pi,ij,pj->p", 1 - g, dist, 1 - g)
+        return same / (2 * s * (s - 1))
+
+    observed = float(within(np.repeat([True, False], s)[None])[0])
+    rng = np.random.default_rng(seed)
+    splits = np.argsort(rng.random((SHARING_PERMUTATIONS, 2 * s)), axis=1) < s
+    p = (1 + int((within(splits) <= observed).sum())) / (SHARING_PERMUTATIONS + 1)
+    return None if p >= FALSE_ALARM else (t, observed, float(dist[:s, s:].mean()), p)

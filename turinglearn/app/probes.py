@@ -19,10 +19,20 @@ what the answers mean, with rollouts a learner would run:
   the whole batch, so 16 interrogators' trials with the same rows and stimuli vary at least
   half as much as the same trials under another seed (noise broadcast over the interrogators,
   wholly or in part, fails this);
-- **independent swarms** (swarm): ``SHARING_SWARMS`` swarms of the truth in one call must lie
+- **independent trials**: ``SHARING_TRIALS`` swarms (trials) of the truth in one call must lie
   no nearer one another than to those of a call under another seed (ranks of every cell,
   random splits of the swarms; a start or noise drawn once per call and broadcast over the
   swarms fails this);
+- **own batch**: a trial must not move when only the other trials' stimuli change; a batch
+  ``(S,)`` with params ``[S, d]`` must give what ``(1, S)`` with ``[1, S, d]`` gives; a swarm
+  run one a call must be, in distribution, one run many a call (a pull towards the batch's
+  mean, or features normalised over it, fails this; in distribution too, where the draws
+  depend on the values);
+- **frozen noise** (interactive): trials of one start, row and stimulus that come apart in a
+  step must come apart otherwise under another seed (noise from a generator of a constant
+  seed fails this); ``params`` and ``stimulus`` are given read-only;
+- **stimulus** (a warning, interactive): the stimulus space's two corners must give different
+  features somewhere;
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -64,7 +74,13 @@ def call(problems: list[str], what: str, fn, *args, **kwargs):
     try:
         return fn(*args, **kwargs)
     except Exception as e:  # the user's code: any failure is a finding
-        problems.append(f"{what} raised {type(e).__name__}: {e}")
+        written = isinstance(e, ValueError) and "read-only" in str(e)
+        problems.append(
+            f"{what} raised {type(e).__name__}: {e}"
+            + (": it writes into an array it was given (params, stimulus), which the learner shares with the "
+               "population and the truth; compute new arrays instead (np.clip(params, lo, hi), not out=params)"
+               if written else "")
+        )  # fmt: skip
         return None
 
 
@@ -96,7 +112,12 @@ def float_array(
         problems.append(f"{what} returned dtype {a.dtype}; expected a float array")
         return None
     if not np.isfinite(a.astype(float)).all():
-        problems.append(f"{what} returned NaN or infinite values")
+        bad = np.argwhere(~np.isfinite(a.astype(float)))
+        where = f" (first at index {tuple(int(i) for i in bad[0])} of shape {a.shape}, {len(bad)} values in all)"
+        problems.append(
+            f"{what} returned NaN or infinite values{where}; a model anywhere in the bounds must give finite "
+            "features (narrow the bounds, or guard the arithmetic)"
+        )
         return None
     return a.astype(float)
 
@@ -214,7 +235,8 @@ def outside_space(feats: np.ndarray, sim) -> list[str]:
 
 NONDETERMINISTIC = (
     "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
-    "features (draw randomness only from the rng argument, never from np.random or random)"
+    "features (draw randomness only from the rng argument, never from np.random or random; and keep no state "
+    "between calls in an attribute or a global: reset builds everything a trial needs)"
 )
 
 

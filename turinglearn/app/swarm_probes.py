@@ -8,8 +8,11 @@ from __future__ import annotations
 import numpy as np
 
 from turinglearn.app.probe_statistics import (
-    FALSE_ALARM,
     REPLICATES,
+    SHARING_PERMUTATIONS,
+    SHARING_TRIALS,
+    alike_within_calls,
+    beyond_chance,
     distance,
     effect_in_distribution,
     misrouted,
@@ -61,6 +64,11 @@ _BESIDE = (
     "swarm {b}'s features depend on the other swarms' rows: rollout must simulate swarm b with params[b] only "
     "(a common mistake: one row for every swarm, e.g. params.reshape(-1, d)[0] or params[0])"
 )
+_COUPLED = (
+    "swarm {b}'s features depend on the batch it is run in: in distribution over {n} swarms (twice), swarms of its "
+    "rows run one a call (params [1, N, d]) were not those run {n} a call; rollout must simulate swarm b from "
+    "params[b] and its own draws only (no centroid, mean or normalisation over the batch's axis 0)"
+)
 _REPLICAS = (
     "the replicas ignore their rows: replicas given a distant model {far} behaved as with the truth; every robot "
     "must run its own row params[b, n] (a common mistake: one row for the whole swarm, e.g. params[:, 0], which "
@@ -83,51 +91,22 @@ _ROBOTS = (
 )
 
 
-#: swarms of the truth in each of two calls compared over their first distinguishable steps
-#: (:func:`_shared_draws`), and the random splits of them that calibrate the comparison
-SHARING_SWARMS = 32
-SHARING_STEPS = 5
-SHARING_PERMUTATIONS = 3000
-
-
 def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
-    """Swarms are independent trials: ``SHARING_SWARMS`` swarms of the truth in one call must be
-    no nearer one another, over the first ``SHARING_STEPS`` steps two seeds tell apart, than to
-    the swarms of a call under another seed. A start (or noise) drawn once per call and broadcast
-    over the swarms makes them alike within a call, and the learner's genuine and counterfeit
-    samples, which come from different calls, are then told apart by it. Every cell (robot,
-    step, feature) is ranked over the two calls' swarms, and the swarms' mean rank distance
-    within a call is compared with ``SHARING_PERMUTATIONS`` random splits of the swarms into
-    two: exact for independent swarms whatever the distribution (heavy tails, rare events),
-    refused below the ``FALSE_ALARM`` quantile."""
-    from scipy.stats import rankdata
-
-    rows = np.broadcast_to(truth, (SHARING_SWARMS, n, len(truth))).copy()
+    """Swarms are independent trials: swarms of the truth in one call must be no nearer one
+    another than to the swarms of a call under another seed (:func:`alike_within_calls`). A start
+    (or noise) drawn once per call and broadcast over the swarms makes them alike within a call,
+    and the learner's genuine and counterfeit samples, which come from different calls, are then
+    told apart by it."""
+    rows = np.broadcast_to(truth, (SHARING_TRIALS, n, len(truth))).copy()
     a, b = (_swarms(sim, [], rows, s) for s in (seed + 7, seed + 8))
     if a is None or b is None:
         return []
-    differ = np.flatnonzero(~np.isclose(a, b, rtol=1e-7, atol=1e-10).all(axis=(0, 1, 3)))  # steps
-    if not len(differ):  # the seed changes nothing: deterministic, equal swarms are right
+    found = alike_within_calls(a.swapaxes(1, 2), b.swapaxes(1, 2), seed + 9)  # [S, T, N, F]
+    if found is None:
         return []
-    t = int(differ[0])
-    cells = np.concatenate([a, b])[:, :, t : t + SHARING_STEPS].reshape(2 * SHARING_SWARMS, -1)
-    ranks = rankdata(cells, axis=0) / len(cells)  # [2S, cells], ties averaged
-    dist = np.abs(ranks[:, None, :] - ranks[None, :, :]).mean(axis=-1)  # [2S, 2S]
-
-    def within(groups: np.ndarray) -> np.ndarray:  # groups [P, 2S] bool -> mean distance within the two halves
-        g = groups.astype(float)
-        same = np.einsum("pi,ij,pj->p", g, dist, g) + np.einsum("pi,ij,pj->p", 1 - g, dist, 1 - g)
-        return same / (2 * SHARING_SWARMS * (SHARING_SWARMS - 1))
-
-    observed = float(within(np.repeat([True, False], SHARING_SWARMS)[None])[0])
-    rng = np.random.default_rng(seed + 9)
-    splits = np.argsort(rng.random((SHARING_PERMUTATIONS, 2 * SHARING_SWARMS)), axis=1) < SHARING_SWARMS
-    p = (1 + int((within(splits) <= observed).sum())) / (SHARING_PERMUTATIONS + 1)
-    if p >= FALSE_ALARM:
-        return []
-    between = float(dist[:SHARING_SWARMS, SHARING_SWARMS:].mean())
+    t, observed, between, p = found
     return [
-        f"the swarms of one rollout call are alike: {SHARING_SWARMS} swarms of the truth lay nearer one another from "
+        f"the swarms of one rollout call are alike: {SHARING_TRIALS} swarms of the truth lay nearer one another from "
         f"step {t} on (mean rank distance {observed:.3f}) than to the swarms of a call under another seed "
         f"({between:.3f}; p = {p:.1g} by {SHARING_PERMUTATIONS} random splits). Draw every swarm's start and noise "
         "with the batch's shape (e.g. rng.uniform(size=(B, N, 2))), not once for all swarms: the genuine and "
@@ -156,6 +135,17 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
         return problems, []
     if misrouted([[distance(beside[1::2], own_r), distance(beside[1::2], truth_r)]], ["own", "other"]):
         return [*problems, _BESIDE.format(b=b)], []
+    for shift in (20, 20 + REPLICATES):  # swarms run one a call are those run many a call, twice over
+        alone = [_swarms(sim, problems, mixed[b][None], seed + shift + r) for r in range(REPLICATES)]
+        if any(a is None for a in alone):
+            return problems, []
+        many = own_r if shift == 20 else reps(mixed[b], 12)
+        if many is None:
+            return problems, []
+        if not beyond_chance(distance(*(np.concatenate([x, x**2], -1) for x in (np.concatenate(alone), many)))):
+            break  # their means and second moments alike
+    else:
+        return [*problems, _COUPLED.format(b=b, n=REPLICATES)], []
     where = f"over {REPLICATES} swarms each"
     e = effect_in_distribution(truth_r, far_r)
     problems += signal_problems(None, None, truth, far, where, e)

@@ -311,9 +311,11 @@ class InteractiveSimulator(Protocol):
     """An agent (or a batch of agents) that responds to a stimulus an interrogator sets.
 
     Batched over any leading shape ``(...)``: ``reset(rng, shape)`` makes states for that
-    shape; ``step`` broadcasts params [..., d] and stimulus [..., k] against it. Every agent
-    must use its own parameter row (the checker steps agents with different rows).
-    stimulus_space: a bounded ``gymnasium.spaces.Box`` of shape (k,); feature_space (optional):
+    shape (``(D, S)``, interrogators by models, while learning; ``(n,)`` in the held-out tests
+    and on a recording); ``step`` broadcasts params [..., d] and stimulus [..., k] against it,
+    both read-only (they are the population's and the truth's). Every agent must use its own
+    parameter row, its own stimulus and its own draws: no mean, normalisation or coupling over
+    the batch (the checker steps agents with different rows and stimuli). stimulus_space: a bounded ``gymnasium.spaces.Box`` of shape (k,); feature_space (optional):
     a Box the features lie in.
     """
 
@@ -336,6 +338,14 @@ class InteractiveSimulator(Protocol):
     def passive_schedule(self) -> np.ndarray:
         """The stimuli [T, k] a passive observer applies (inside ``stimulus_space``)."""
         ...
+
+
+def frozen(a) -> np.ndarray:
+    """A read-only view of the array ``a``: what a simulator's ``step`` is given, so that a
+    write into its arguments raises instead of changing the population or the truth."""
+    view = np.asarray(a).view()
+    view.flags.writeable = False
+    return view
 
 
 @runtime_checkable

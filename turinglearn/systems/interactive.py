@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch, check_instance, readout
+from turinglearn.core.contracts import Evaluation, SampleBatch, check_instance, frozen, readout
 from turinglearn.errors import ConfigError
 
 
@@ -96,7 +96,7 @@ class InteractiveSystem:
         n_feat = len(self.sim.feature_names)
         try:
             state = self.sim.reset(rng, (2,))
-            _, feats = self.sim.step(state, params, stim, rng)
+            _, feats = self.sim.step(state, frozen(params), frozen(stim), rng)
         except Exception as e:  # the user's simulator: any failure is a contract violation
             raise ConfigError(
                 f"{type(self.sim).__name__}.step failed on a batch of 2 trials of the truth under stimuli at the "
@@ -165,7 +165,7 @@ class InteractiveSystem:
                 if self.passive
                 else self.to_stimulus(out)
             )
-            state, feats = self.sim.step(state, params[None], stim, rng)  # feats [Db, S, F]
+            state, feats = self.sim.step(state, frozen(params[None]), frozen(stim), rng)  # feats [Db, S, F]
             h = discriminator.hidden_step(net, np.asarray(feats, discriminator.dtype), h)
             out = discriminator.output(net, h)
             if mean:
@@ -232,7 +232,7 @@ class InteractiveSystem:
             state = self.sim.reset(rng, (2 * n,))
             feats = []
             for t in range(t_max):
-                state, f = self.sim.step(state, params, stim[:, t], rng)
+                state, f = self.sim.step(state, frozen(params), frozen(stim[:, t]), rng)
                 feats.append(f)
             feats = np.stack(feats, axis=1)  # [2n, T, F]
         shape = (m, trials, 1, *feats.shape[1:])
@@ -298,7 +298,7 @@ class InteractiveSystem:
         out = disc.output(net, h)
         feats = np.empty((*rows.shape, self.sim.config.steps, len(self.sim.feature_names)))
         for t in range(self.sim.config.steps):
-            state, f = self.sim.step(state, p, self.to_stimulus(out), rng)  # f [D, 2 per, F]
+            state, f = self.sim.step(state, frozen(p), frozen(self.to_stimulus(out)), rng)  # f [D, 2 per, F]
             h = disc.hidden_step(net, np.asarray(f, disc.dtype), h)
             out = disc.output(net, h)
             feats[:, :, t] = f

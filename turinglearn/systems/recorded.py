@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from turinglearn.core.contracts import Evaluation, SampleBatch, is_interactive, judge_samples
+from turinglearn.core.contracts import Evaluation, SampleBatch, frozen, is_interactive, judge_samples
 from turinglearn.errors import ConfigError, warn
 from turinglearn.systems.recording_files import Recording, read_recording, write_recording
 
@@ -83,7 +83,7 @@ def simulate_models(
     state = sim.reset(rng, (len(params),))
     out = []
     for t in range(sim.config.steps):
-        state, f = sim.step(state, params, schedules[:, t], rng)
+        state, f = sim.step(state, frozen(params), frozen(schedules[:, t]), rng)
         out.append(np.asarray(f, float))
     return np.stack(out, axis=1)[:, None]  # [B, 1, T, F]
 
