@@ -35,6 +35,8 @@ def ticking(monkeypatch):
     """A clock that advances one second every time it is read (once per generation)."""
     ticks = itertools.count()
     monkeypatch.setattr(Stopper, "clock", staticmethod(lambda: float(next(ticks))))
+    # the final evaluation foreseen at nothing: these tests count generations of one tick
+    monkeypatch.setattr("turinglearn.app.swarm_run.evaluation_trials", lambda *a: 0)
 
 
 def status(run) -> dict:
@@ -114,6 +116,55 @@ def test_durations_and_settings():
         load_config("aggregation", ["stopping.patience=1"])
     assert load_config("gan-digits", ["stopping.converge=true"]).stopping.converge  # the image metric's rule
     assert load_config("gan-digits").stopping == load_config("own-system").stopping  # one section
+
+
+def test_a_run_a_budget_stopped_before_it_settled_says_so(tmp_path, tiny):
+    """A newcomer's run stopped by --max-simulations after 10 generations, 27 % of a range off,
+    read 'no drift from a settled estimate' and nothing else about settling."""
+    from turinglearn.app.build import build
+
+    config = load_config("aggregation", {**tiny, "generations": 50})
+    per = simulations_per_generation(config, build(config).system)
+    over = {**tiny, "generations": 50, "stopping.max_simulations": 3 * per}
+    result = turinglearn.learn("aggregation", overrides=over, out=tmp_path / "r")
+    assert result.summary()["stopped"]["rule"] == "max_simulations" and result.summary()["unsettled"] is True
+    assert "the estimate had not settled when the budget stopped the run after 3 generations" in result.report()
+    settled = {**over, "stopping.tolerance": 10.0, "stopping.window": 2, "stopping.patience": 2}  # anything settles
+    assert "unsettled" not in turinglearn.learn("aggregation", overrides=settled).summary()
+
+
+def test_the_final_evaluation_is_foreseen_under_a_time_budget():
+    """A newcomer's slow swarm (8.5 ms a trial) spent 175 s on the final evaluation after a
+    budget of 45 s, kept in reserve as two generations' time."""
+    import time
+
+    from helpers import load_example
+
+    from turinglearn.app.stopping import evaluation_trials
+    from turinglearn.app.swarm_run import SwarmExperiment
+    from turinglearn.errors import TuringLearnWarning
+
+    drift = load_example("own_swarm").DriftSwarm
+
+    class Slow(drift):  # 1 ms a swarm
+        def rollout(self, params, rng, *, record=False):
+            time.sleep(0.001 * len(params))
+            return super().rollout(params, rng, record=record)
+
+    over = {"evaluation.c2st_trials": 100, "evaluation.intervals": "fast", "generations": 50}
+    config = load_config("own-system", over)
+    sim = Slow()
+    assert evaluation_trials(config, sim, 2) == 100 + (2 + 22 * 2) * 100  # the C2ST's, the fast test's
+    assert evaluation_trials(config.replace(**{"evaluation.intervals": "off"}), sim, 2) == 100
+    assert evaluation_trials(config.replace(**{"evaluation.c2st_trials": 0}), sim, 2) == 0
+    panel = config.replace(**{"evaluation.estimate": "panel", "evaluation.panel_every": 10})
+    assert evaluation_trials(panel, sim, 2) == 4700 + 5 * panel.evaluation.panel_trials
+    exp = SwarmExperiment(config.replace(**{"stopping.max_time": 8}), simulator=sim)
+    with pytest.warns(TuringLearnWarning, match=r"the final evaluation takes about \d+ s \(4700 trials"):
+        assert exp.end_seconds() == 4  # at most half the budget
+    assert 4.7 < exp._end_estimate < 20  # 1 ms a trial (more beside other work), and 2 s
+    exp = SwarmExperiment(config.replace(**{"stopping.max_time": 600}), simulator=sim)
+    assert 4.7 < exp.end_seconds() < 20  # within half the budget: as foreseen, no warning
 
 
 # --- runs ---------------------------------------------------------------------------------------

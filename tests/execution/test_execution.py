@@ -208,7 +208,7 @@ def test_unknown_module_environment_is_a_config_error():
         load_config("aggregation", {"environment.id": "nosuchmodule:X-v0"})
 
 
-def test_cli_run_with_processes_backend(tmp_path, tiny):
+def test_cli_run_with_processes_backend(tmp_path, tiny, capsys):
     from turinglearn.app.cli import main
 
     sets = [a for k, v in tiny.items() for a in ("--set", f"{k}={v}")]
@@ -228,6 +228,8 @@ def test_cli_run_with_processes_backend(tmp_path, tiny):
         ]
     )
     assert rc == 0
+    # 10 models, one chunk: a newcomer's second worker idled unsaid
+    assert "10 models in chunks of 50: 1 chunk(s) a generation for 2 workers, the others idle" in capsys.readouterr().err
     cfg = (out / "config.toml").read_text()
     assert 'backend = "processes"' in cfg
     here = turinglearn.learn("aggregation", overrides=tiny)

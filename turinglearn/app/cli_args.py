@@ -235,8 +235,8 @@ def _stopping_args(parser, extra: str = "") -> None:
         metavar="DURATION",
         help="stop cleanly (checkpoint, evaluation, summary; status 'stopped', resumable) before this "
         "wall-clock time has passed, e.g. 90s, 30m, 2h, 1h30m; 0: none. The final evaluation's time is "
-        "foreseen by stopping.reserve (by default two generations' or 5%%): under a few minutes set it, "
-        f"e.g. --set stopping.reserve=10{extra}",
+        "kept in reserve (stopping.reserve; by default foreseen from a timing of the system's trials, at most "
+        f"half the budget: a longer one is warned of){extra}",
     )
     parser.add_argument(
         "--max-simulations",

@@ -63,6 +63,7 @@ class Experiment(Protocol):
     def headline(self, out) -> str: ...
     def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
     def end_seconds(self) -> float: ...  # the final evaluation's expected seconds (stopping.max_time keeps them)
+    def settled_now(self) -> bool: ...  # whether the estimate has settled (said of a run a budget stopped)
     def hooks(self, run: RunDir | None, history: dict) -> list[Hook]: ...  # history: the metrics so far
     def metrics_row(self, record: Generation) -> dict | None: ...
     def describe(self, record: Generation) -> str | None: ...
@@ -302,6 +303,8 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             result = exp.finish(last, history, keeper.elapsed())
             if stop is not None:
                 result.extra["stopped"] = stop.record()
+                if budget and not exp.settled_now():  # cut short while still moving
+                    result.extra["unsettled"] = True
             elif (  # the convergence rule was asked for and never fired (a peer's one round has none)
                 isinstance(exp.config, Config) and exp.config.stopping.converge and exp.generations == exp.config.generations
                 and exp.learner.generation >= exp.generations

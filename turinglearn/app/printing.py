@@ -48,7 +48,13 @@ def print_table(summary: dict) -> None:
             else f"[{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
         )
         print(f"{n:>16} {t:>{w[0]}} {inferred[i]:>+{w[1]}{f}} {e:>{w[2]}}  {span:<{w[3]}} {trust_flags(summary, n)}")
-    if summary.get("unsettled"):
+    if summary.get("unsettled") and (summary.get("stopped") or {}).get("rule") in ("max_time", "max_simulations"):
+        print(
+            f"the estimate had not settled when the budget stopped the run after {summary['generations']} generations "
+            "(by the convergence rule's test: stopping.window, tolerance, patience); read its held-out test, or "
+            "resume it with a fresh budget"
+        )
+    elif summary.get("unsettled"):
         print(
             f"the estimate did not settle within the {summary['generations']} generations (stopping.converge); the "
             "result is the last generations', read its held-out test"

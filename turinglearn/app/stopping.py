@@ -69,6 +69,38 @@ def simulations_per_generation(config, system=None) -> int:
     return models * learner.trials_per_model  # a system of another kind: one trajectory per trial
 
 
+#: the fast test's evaluations a parameter, about (its intervals' steps and bisections, the
+#: powers; 11-25 measured with "fast" on aggregation and a slow swarm of one's own), by effort
+EVALUATIONS_PER_PARAMETER = {"fast": 22, "thorough": 44}
+
+
+def evaluation_trials(config, system, d: int) -> int:
+    """About how many trials the final evaluation of a run of ``config`` on ``system`` (d
+    parameters) simulates: the C2ST's under each schedule, the fast test's evaluations
+    (:data:`EVALUATIONS_PER_PARAMETER`, and the choice of a schedule for an interrogated system)
+    and the panel's candidates. Each trial is a pair (the system's and the model's); for
+    :meth:`~turinglearn.app.swarm_run.SwarmExperiment.end_seconds`."""
+    from turinglearn.core.trust import EFFORT, asked_trials
+    from turinglearn.systems.interactive import InteractiveSystem
+
+    ev = config.evaluation
+    if ev.c2st_trials <= 0:
+        return 0
+    schedules = 1
+    if isinstance(system, InteractiveSystem):
+        schedules = 2 + (not system.passive) + ev.c2st_schedule.endswith(".npy")
+    trials = ev.c2st_trials * schedules
+    if ev.intervals != "off":
+        asked = asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals])
+        evaluations = 2 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d
+        if schedules > 1 and ev.c2st_schedule == "auto" and not system.passive:
+            evaluations += schedules * (1 + 2 * d)  # each schedule's calibration and powers, to choose one
+        trials += evaluations * asked
+    if ev.estimate == "panel":
+        trials += -(-config.generations // ev.panel_every) * ev.panel_trials
+    return trials
+
+
 def recorded_per_generation(config, sim) -> int:
     """Simulated trajectories one generation of a run from a recording costs (``data``; the
     genuine side comes from the file): models x trials x the individuals each trial simulates

@@ -16,7 +16,7 @@ from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, metrics_columns
-from turinglearn.app.stopping import settled, simulations_per_generation
+from turinglearn.app.stopping import evaluation_trials, settled, simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
 from turinglearn.core.contracts import Generation, Renders
@@ -26,7 +26,7 @@ from turinglearn.core.learner import TuringLearner
 from turinglearn.core.panel import Panel
 from turinglearn.core.random import stream
 from turinglearn.core.trust import EFFORT, FastTest
-from turinglearn.errors import ConfigError
+from turinglearn.errors import ConfigError, warn
 from turinglearn.execution.backends import make_backend
 from turinglearn.families.policies import report, reported_family
 from turinglearn.peers.learner import PeerLearner
@@ -65,6 +65,7 @@ class SwarmExperiment:
                 system, self.learner.discriminator, config.generations, config.seed
             )
         self.last: Generation | None = None  # restored from a checkpoint
+        self._end_estimate: float | None = None  # the final evaluation's seconds (end_seconds)
         self._check_evaluation()
         # the estimate judged by every era's judges (core.panel), where there are judges and the
         # candidates are parameters; elsewhere (metric baselines, policy networks) the window's
@@ -90,7 +91,10 @@ class SwarmExperiment:
 
     def settled_now(self) -> bool:
         """Whether the estimate has settled by the convergence rule's test (``[stopping]``'s
-        ``window``, ``tolerance`` and ``patience``) on the generations since :attr:`estimate_from`."""
+        ``window``, ``tolerance`` and ``patience``) on the generations since :attr:`estimate_from`
+        (a peer's one round: its posterior, nothing to settle)."""
+        if isinstance(self.learner, PeerLearner):
+            return True
         st, ev, start = self.config.stopping, self.config.evaluation, self.estimate_from
         values = np.array([self.history[f"{n}_{ev.track}"][start:] for n in self.names], dtype=float)
         return settled(values, self.ranges, st.tolerance, st.patience, st.window, ev.average_last, ev.average)
@@ -172,6 +176,15 @@ class SwarmExperiment:
     def running(self):
         """Around the generations: the backend the chunks run on."""
         backend = make_backend(self.config.execution, log=lambda m: print(m, file=sys.stderr))
+        population, size = self.config.models.population, self.config.execution.chunk_size
+        chunks = -(-population // (size or population))
+        if not backend.local and chunks < backend.workers:  # a newcomer's 2 workers ran as fast as none
+            print(
+                f"turinglearn: {population} models in chunks of {size or population}: {chunks} chunk(s) a generation "
+                f"for {backend.workers} workers, the others idle; a smaller execution.chunk_size shares the work "
+                "(it changes the run's random numbers)",
+                file=sys.stderr,
+            )
         try:
             self.learner.evaluator = evaluator_for(self.config, backend, self.simulator)
             yield
@@ -380,8 +393,27 @@ class SwarmExperiment:
         return out
 
     def end_seconds(self) -> float:
-        """Not estimated: the default reserve (two generations, 5 % of the budget) stands."""
-        return 0.0
+        """The final evaluation's expected seconds, for ``stopping.max_time``'s reserve (a slow
+        simulator of one's own spent 175 s on it after a budget of 45 s): 8 trials of the truth
+        (both sides, as the tests draw them) timed once, times the trials the evaluation runs
+        (:func:`evaluation_trials`), with 2 s for the classifiers; warned of when it is more
+        than half the budget, and kept within half of it."""
+        budget = self.config.stopping.max_time
+        if self._end_estimate is None:
+            trials = evaluation_trials(self.config, self.learner.system, len(self.names))
+            self._end_estimate = 0.0
+            if trials:
+                system, probe = self.learner.system, 8
+                t0 = time.perf_counter()
+                system.trajectories(np.asarray(system.model_family.lower, float)[None], np.random.default_rng(0), probe)
+                self._end_estimate = (time.perf_counter() - t0) / probe * trials + 2.0
+            if not self.config.stopping.reserve and budget and self._end_estimate > budget / 2:
+                warn(
+                    f"the final evaluation takes about {self._end_estimate:.0f} s ({trials} trials of the held-out "
+                    f"tests), more than half the time budget of {budget:g} s: the run will end late; lower "
+                    'evaluation.c2st_trials, set evaluation.intervals = "off", or raise --max-time'
+                )
+        return min(self._end_estimate, budget / 2) if budget else self._end_estimate
 
     def simulations_per_generation(self) -> int:
         """Simulated trajectories one generation costs (``stopping.max_simulations``)."""

@@ -44,12 +44,14 @@ class StoppingConfig:
     with a fresh budget. Under torchrun the first process's clock decides, and every process
     stops at the same step.
     reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
-    default) keeps the larger of two mean generations and 5% of ``max_time``. The final evaluation
-    costs seconds the default does not foresee (aggregation's: about 7 s on an idle 2-core machine,
-    18 s beside two other runs, of them the held-out test 10 s, the C2ST 5 s with scikit-learn's
-    import, the plots 3 s), which 5% of ``max_time`` covers only from about 3 minutes (6 under
-    load): below that a run ends late by what two generations do not cover; set ``reserve`` (e.g.
-    20) there.
+    default) keeps the largest of two mean generations, 5% of ``max_time`` and the final
+    evaluation's foreseen seconds, at most half of ``max_time``: 8 trials of the system timed
+    once, times the trials the held-out tests run (``evaluation.c2st_trials`` under each
+    schedule, and about 22 fast-test evaluations of them a parameter), plus 2 s. A run whose
+    evaluation would take more than half the budget is warned of at its start, and ends late
+    (a swarm of one's own at 8.5 ms a trial: 11,400 trials, foreseen 100 s, taken 150 s); lower
+    ``evaluation.c2st_trials`` or set ``evaluation.intervals = "off"`` there. Aggregation's
+    evaluation takes about 7 s on an idle 2-core machine.
     max_simulations: a budget of simulated trajectories for this session (0: none), stopped
     like ``max_time`` before the next generation would pass it (at least one generation runs).
     A generation counts: swarms, models x trials x robots of each trial (genuine ones
