@@ -81,7 +81,7 @@ def other_tracks(r) -> dict:
     for track in TRACKS:
         if track == ev.track:
             continue
-        theta = r.estimate(track)
+        theta = r.window_estimate(track)
         c2 = None
         if ev.c2st_trials > 0:  # the same evaluation stream as the run's own C2ST
             rng = stream(r.config.seed, "evaluation")

@@ -69,7 +69,7 @@ def other_track(result) -> dict:
     out = {}
     for track in TRACKS:
         if track != result.config.evaluation.track and result.truth is not None:
-            theta = result.estimate(track)
+            theta = result.window_estimate(track)
             out[f"track_{track}"] = {
                 "inferred": theta.tolist(),
                 "abs_error": np.abs(theta - result.truth).tolist(),

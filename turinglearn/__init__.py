@@ -26,6 +26,8 @@ _LAZY = {
     "resume": "turinglearn.app.driver",
     "build": "turinglearn.app.build",
     "LearnResult": "turinglearn.app.results",
+    "SwarmResult": "turinglearn.app.results",
+    "Stop": "turinglearn.app.stopping",
     "read_run": "turinglearn.app.results",
     "Config": "turinglearn.config",
     "load_config": "turinglearn.config",
@@ -63,7 +65,8 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from turinglearn.app.driver import learn, resume
     from turinglearn.app.recording import record
-    from turinglearn.app.results import LearnResult, read_run
+    from turinglearn.app.results import LearnResult, SwarmResult, read_run
+    from turinglearn.app.stopping import Stop
     from turinglearn.config import WITHOUT_MEMORY, Config, load_config
     from turinglearn.core.contracts import Generation, SampleBatch
     from turinglearn.core.learner import TuringLearner

@@ -264,7 +264,7 @@ def test_a_run_with_the_window_estimate_restarts_on_its_window(tmp_path, setting
     new = {k: v[7:] for k, v in result.history.items()}  # the new search's three generations
     np.testing.assert_array_equal(result.inferred, estimate(new, names, 10, ev.average, ev.track))
     assert not np.array_equal(result.inferred, estimate(result.history, names, 10, ev.average, ev.track))
-    np.testing.assert_array_equal(result.estimate(), result.inferred)  # a finished run reads the same
+    np.testing.assert_array_equal(result.window_estimate(), result.inferred)  # a finished run reads the same
 
 
 # --- stopping.restart_when = "settled": the check when the estimate first settles ------------

@@ -118,6 +118,42 @@ def test_durations_and_settings():
     assert load_config("gan-digits").stopping == load_config("own-system").stopping  # one section
 
 
+def test_a_hook_ends_a_run_on_a_rule_of_its_own(tmp_path, tiny):
+    """A newcomer stepping by hand found no supported way to stop on their own rule and still
+    get the estimate, its interval and the test (KeyboardInterrupt gives no result)."""
+    seen = []
+
+    def my_rule(record):
+        seen.append(float(record.model_fitness.max()))
+        if record.generation == 3:
+            raise turinglearn.Stop("my rule: four generations are enough")
+
+    over = {**tiny, "generations": 20, "stopping.converge": False}
+    result = turinglearn.learn("aggregation", overrides=over, hooks=[my_rule], out=tmp_path / "r")
+    assert len(seen) == 4 and result.summary()["generations"] == 4 and result.c2st is not None
+    assert result.summary()["stopped"] == {"rule": "hook", "generation": 4}
+    st = status(tmp_path / "r")
+    assert st["status"] == "complete" and st["reason"] == "my rule: four generations are enough"
+    # the same generations as a run of four
+    four = turinglearn.learn("aggregation", overrides={**over, "generations": 4})
+    np.testing.assert_array_equal(result.inferred, four.inferred)
+
+
+def test_build_gives_the_generations_learn_gives_and_warns_of_what_it_leaves_out(tiny):
+    from turinglearn import build
+    from turinglearn.errors import TuringLearnWarning
+
+    over = {**tiny, "generations": 4, "stopping.converge": False, "stopping.restart_above": 0}
+    learner = build(load_config("aggregation", over))
+    last = learner.run(4)
+    records = []
+    turinglearn.learn("aggregation", overrides=over, hooks=[records.append])
+    np.testing.assert_array_equal(last.models, records[-1].models)
+    np.testing.assert_array_equal(last.discriminators, records[-1].discriminators)
+    with pytest.warns(TuringLearnWarning, match=r"without what learn\(\) runs around it \(stopping.restart_above"):
+        build(load_config("aggregation", {**tiny, "stopping.restart_above": 0.7}))
+
+
 def test_a_run_a_budget_stopped_before_it_settled_says_so(tmp_path, tiny):
     """A newcomer's run stopped by --max-simulations after 10 generations, 27 % of a range off,
     read 'no drift from a settled estimate' and nothing else about settling."""

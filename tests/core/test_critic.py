@@ -102,6 +102,18 @@ def test_its_state_round_trips_and_a_fresh_one_forgets():
         FeatureCritic(weight=0)
 
 
+def test_a_learner_without_a_critic_refuses_a_state_with_one(tiny):
+    """A newcomer loaded a critic's learner state into a learner built without one: the critic's
+    state was dropped unsaid."""
+    with_critic = build(load_config("aggregation", {**tiny, "learner.critic": 0.5}))
+    with_critic.step()
+    without = build(load_config("aggregation", tiny))
+    with pytest.raises(ValueError, match="this state was saved by a learner with critic; build the learner"):
+        without.load_state_dict(with_critic.state_dict())
+    with pytest.raises(ValueError, match="this state was saved by a learner without critic"):
+        with_critic.load_state_dict(without.state_dict())
+
+
 def _toy(weight, seed=0, trials=None):
     from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES, TuringLearner
     from turinglearn.core.random import stream

@@ -403,7 +403,34 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
     then unused): any batched simulator that follows the swarm or the interactive contract
     (:mod:`turinglearn.core.contracts`). ``backend``: where the chunks of every generation run
     (default in-process; see :mod:`turinglearn.execution.backends`).
+
+    The learner is the generation loop alone: ``learner.run(n)`` gives the generations
+    :func:`~turinglearn.learn` gives with the same config and seed, but not what the run adds
+    around them (a restart's check, ``stopping.restart_above``; the panel's estimate,
+    ``evaluation.estimate = "panel"``; the final held-out tests, intervals and summary): a
+    config that sets the first two is warned of. For those, step through ``learn(hooks=[...])``
+    (a hook sees every generation; raising :class:`~turinglearn.app.stopping.Stop` in one ends
+    the run on a rule of one's own, with its evaluation).
+
+    >>> from turinglearn import build, load_config
+    >>> small = {"models.population": 10, "models.parents": 5, "stopping.restart_above": 0}
+    >>> learner = build(load_config("aggregation", small))
+    >>> record = learner.step()  # one generation: record.models [10, 4]
     """
+    around = [k for k, on in (("stopping.restart_above", config.stopping.restart_above > 0),
+                              ('evaluation.estimate = "panel"', config.evaluation.estimate == "panel")) if on]
+    if around and config.learner.kind == "turing":
+        warn(
+            f"build() gives the generation loop without what learn() runs around it ({', '.join(around)}): a "
+            "restart and the panel change learn()'s run and estimate; step through learn(hooks=[...]) for them "
+            "(raise turinglearn.Stop in a hook to end the run on a rule of your own)"
+        )
+    return learner_of(config, hooks, simulator, backend)
+
+
+def learner_of(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):
+    """:func:`build` without its warning: the learner that :func:`~turinglearn.learn` runs inside
+    its experiment, which adds the restart and the panel itself."""
     system, discriminator = build_system(config, simulator)
     try:
         models, discriminators = optimizers(

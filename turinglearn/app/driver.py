@@ -289,8 +289,9 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
                     with exp.running():
                         try:
                             last = exp.learner.run(exp.generations)
-                        except StopRun as e:  # a stopping rule fired: the run ends here, cleanly
+                        except StopRun as e:  # a stopping rule (or a hook's Stop) fired: the run ends here, cleanly
                             stop, last = e, keeper.record
+                            stop.generation = keeper.done if stop.generation < 0 else stop.generation
             finally:
                 if bar is not None:
                     bar.close()

@@ -140,8 +140,9 @@ class SwarmResult(LearnResult):
     trust_seconds: float | None = None  # what the power and intervals cost (not in summary.json)
     estimate_from: int = 0  # the generation the window's estimate starts from (after a restart, the new search's)
 
-    def estimate(self, track: str | None = None) -> np.ndarray:
-        """The run's window estimate [d] (``inferred`` unless the panel chose it) following
+    def window_estimate(self, track: str | None = None) -> np.ndarray:
+        """The run's window estimate [d] (``inferred`` unless the panel chose it: its
+        ``extra["panel"]["window_estimate"]`` then) following
         ``track`` (default: the config's ``evaluation.track``) over the config's window: :func:`estimate` on ``history``
         (from ``estimate_from``), so a finished run can be read either way without running it again."""
         ev = self.config.evaluation

@@ -44,6 +44,16 @@ class StopRun(Exception):
         return {"rule": self.rule, "generation": self.generation}
 
 
+class Stop(StopRun):
+    """Raise from a hook (``learn(hooks=[...])``) to end the run after this generation on a rule
+    of one's own, as the convergence rule ends it: the final evaluation and summary as for any
+    run, status ``complete``, summary.json's ``stopped`` ``{"rule": "hook", "generation": ...}``
+    and ``why`` in run.json (a single process: not under torchrun)."""
+
+    def __init__(self, why: str = "a hook stopped the run"):
+        super().__init__("hook", -1, why)  # the generation: the driver's, when it catches it
+
+
 def simulations_per_generation(config, system=None) -> int:
     """Simulated trajectories one generation costs (``stopping.max_simulations``; the count is
     the config's docstring's). GANs: generated images."""

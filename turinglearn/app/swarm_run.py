@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from turinglearn.app.build import build, evaluator_for
+from turinglearn.app.build import evaluator_for, learner_of
 from turinglearn.app.checkpoint import same_value
 from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.own_kinds import check_own_kinds
@@ -46,7 +46,7 @@ class SwarmExperiment:
 
     def __init__(self, config: Config, simulator=None):
         self.config, self.simulator = config, simulator
-        self.learner = build(config, simulator=simulator)
+        self.learner = learner_of(config, simulator=simulator)
         check_own_kinds(config, self.learner)  # a registered discriminator or optimiser of one's own
         self.trust_seconds: float | None = None  # time the trust report took (not in summary.json)
         # a learner that sets its own length (a peer, turinglearn.peers: one step) overrides the config's

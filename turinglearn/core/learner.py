@@ -430,6 +430,8 @@ class TuringLearner(GenerationLoop):
             self.critic.load_state_dict(None)
 
     def state_dict(self) -> dict:
+        """Everything the next generation depends on: both optimisers, the archives and memories,
+        the generation count and seed (:meth:`load_state_dict` continues a learner built alike)."""
         return {
             **super().state_dict(),
             "seed": self.seed,
@@ -443,10 +445,18 @@ class TuringLearner(GenerationLoop):
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`'s ``state``: refused where this learner was built
+        with another seed, or with or without a memory the saving one had (critic, guards, ...)."""
         if state.get("seed", self.seed) != self.seed:  # checkpoints of older versions carry none
             raise ValueError(
                 f"this state was saved by a learner of seed {state['seed']}; this one's is {self.seed}: build the "
                 "learner with the seed of the one that saved it (the rest of the run draws from it)"
+            )
+        parts = {"counterfeits": self.counterfeits, "history": self.history, "guards": self.guards, "critic": self.critic}
+        if differ := [k for k, part in parts.items() if (part is None) != (state.get(k) is None)]:
+            raise ValueError(  # a critic's state was dropped unsaid by a learner built without one
+                f"this state was saved by a learner {'with' if state.get(differ[0]) is not None else 'without'} "
+                f"{differ[0]}; build the learner with the settings of the one that saved it"
             )
         super().load_state_dict(state)
         self.discriminator_optimizer.load_state_dict(state["discriminators"])

@@ -199,9 +199,11 @@ class SelfAdaptiveES:
         self.generation = 0
 
     def ask(self) -> np.ndarray:
+        """The population to evaluate [population, n]: the parents and this generation's offspring."""
         return self.x
 
     def tell(self, fitness: np.ndarray) -> None:
+        """Select by ``fitness`` [population] of :meth:`ask`'s rows (higher is better) and breed the next."""
         cfg, rng = self.config, self.rng
         fitness = np.asarray(fitness, dtype=float)
         if fitness.shape != (cfg.population,):
@@ -253,6 +255,7 @@ class SelfAdaptiveES:
         self.x[self.config.parents - 1], self.sigma[self.config.parents - 1] = x, sigma
 
     def state_dict(self) -> dict:
+        """Everything the next :meth:`ask` depends on: rows, step sizes, the generator's state."""
         return {
             "x": self.x.copy(),
             "sigma": self.sigma.copy(),
@@ -263,6 +266,7 @@ class SelfAdaptiveES:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """Continue from :meth:`state_dict`'s ``state`` (of an optimiser of the same population and n)."""
         shape = np.shape(state["x"])
         if shape != (self.config.population, self.n):
             raise ValueError(
