@@ -4,6 +4,7 @@ sweep, and a run without them runs exactly its generations."""
 
 import itertools
 import json
+import re
 
 import numpy as np
 import pytest
@@ -176,7 +177,7 @@ def test_the_final_evaluation_is_foreseen_under_a_time_budget():
 
     from helpers import load_example
 
-    from turinglearn.app.stopping import evaluation_trials
+    from turinglearn.app.stopping import cost_line, evaluation_trials
     from turinglearn.app.swarm_run import SwarmExperiment
     from turinglearn.errors import TuringLearnWarning
 
@@ -201,6 +202,16 @@ def test_the_final_evaluation_is_foreseen_under_a_time_budget():
     assert 4.7 < exp._end_estimate < 20  # 1 ms a trial (more beside other work), and 2 s
     exp = SwarmExperiment(config.replace(**{"stopping.max_time": 600}), simulator=sim)
     assert 4.7 < exp.end_seconds() < 20  # within half the budget: as foreseen, no warning
+    # what `turinglearn check` prints: 100 models x 1 trial a generation, 50 generations
+    line = cost_line(config, exp.learner.system, 2)
+    found = re.match(
+        r"cost, foreseen: a trial of the system and a model ([\d.]+) ms; a generation's simulations about ([\d.]+) s, "
+        r"50 generations about ([\d.]+) s; the final evaluation about ([\d.]+) s \(4,700 trials\)",
+        line,
+    )
+    ms, generation, run, end = (float(x) for x in found.groups())
+    assert 1.0 <= ms < 5 and generation == pytest.approx(ms / 10, rel=0.1) and run == pytest.approx(50 * generation, rel=0.1)
+    assert end == pytest.approx(4700 * ms / 1000 + 2, rel=0.1)
 
 
 # --- runs ---------------------------------------------------------------------------------------

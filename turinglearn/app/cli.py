@@ -373,10 +373,16 @@ def cmd_check(args) -> int:
         )
     policy = uses_policy(config)
     report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise, policy=policy)
+    cost = None
     if report.ok:  # the config's kinds fit the simulator, as a run builds them (a ConfigError names the setting)
-        build_system(config, sim)
+        from turinglearn.app.stopping import cost_line
+
+        system, _ = build_system(config, sim)
+        cost = cost_line(config, system, len(sim.model_family.names))
     report.what = f"{config.environment.id} ({type(sim).__name__})"
     print(report)
+    if cost is not None:
+        print(cost)
     return 0 if report.ok else EXIT_USAGE
 
 

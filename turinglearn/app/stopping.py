@@ -111,6 +111,52 @@ def evaluation_trials(config, system, d: int) -> int:
     return trials
 
 
+def trial_seconds(system, probe: int = 32, most: int = 1024) -> float:
+    """Seconds one trial takes on ``system`` (the system's side and a model's, as
+    ``system.trajectories`` draws them, in a batch): ``probe`` trials at the box's lower corner,
+    and while a batch takes under 0.05 s eight times as many (up to ``most``), so that a
+    vectorised simulator's cost per trial is read where its calls' overhead no longer counts;
+    with a generator of their own (the run's streams are not touched)."""
+    theta = np.asarray(system.model_family.lower, float)[None]
+    while True:
+        t0 = time.perf_counter()
+        system.trajectories(theta, np.random.default_rng(0), probe)
+        took = time.perf_counter() - t0
+        if took >= 0.05 or probe >= most:
+            return took / probe
+        probe *= 8
+
+
+def cost_line(config, system, d: int) -> str:
+    """What a run of ``config`` on ``system`` (d parameters) costs, foreseen from
+    :func:`trial_seconds`: its simulation per generation and in all, and the final
+    evaluation's (:func:`evaluation_trials`); the judges' work is left out."""
+    from turinglearn.systems.interactive import InteractiveSystem
+    from turinglearn.systems.swarm import SwarmSystem
+
+    per = trial_seconds(system)
+    words = [f"a trial of the system and a model {per * 1e3:.3g} ms"]
+    spg = simulations_per_generation(config, system)
+    pairs = None
+    if isinstance(system, SwarmSystem):
+        pairs = spg / (system.sim.config.n_agents + system.sim.config.n_replicas)  # swarms: a trial each
+    elif isinstance(system, InteractiveSystem):
+        pairs = spg / 2  # single agents: a trial is two
+    if pairs is not None:
+        words.append(
+            f"a generation's simulations about {_secs(per * pairs)}, {config.generations} generations about "
+            f"{_secs(per * pairs * config.generations)}"
+        )
+    trials = evaluation_trials(config, system, d)
+    if trials:
+        words.append(f"the final evaluation about {_secs(per * trials + 2.0)} ({trials:,} trials)")
+    return "cost, foreseen: " + "; ".join(words) + " (the judges' work aside)"
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.2g} s" if seconds < 120 else f"{seconds / 60:.2g} min" if seconds < 7200 else f"{seconds / 3600:.2g} h"
+
+
 def recorded_per_generation(config, sim) -> int:
     """Simulated trajectories one generation of a run from a recording costs (``data``; the
     genuine side comes from the file): models x trials x the individuals each trial simulates

@@ -16,7 +16,7 @@ from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, metrics_columns
-from turinglearn.app.stopping import evaluation_trials, settled, simulations_per_generation
+from turinglearn.app.stopping import evaluation_trials, settled, simulations_per_generation, trial_seconds
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
 from turinglearn.core.contracts import Generation, Renders
@@ -403,10 +403,7 @@ class SwarmExperiment:
             trials = evaluation_trials(self.config, self.learner.system, len(self.names))
             self._end_estimate = 0.0
             if trials:
-                system, probe = self.learner.system, 8
-                t0 = time.perf_counter()
-                system.trajectories(np.asarray(system.model_family.lower, float)[None], np.random.default_rng(0), probe)
-                self._end_estimate = (time.perf_counter() - t0) / probe * trials + 2.0
+                self._end_estimate = trial_seconds(self.learner.system) * trials + 2.0
             if not self.config.stopping.reserve and budget and self._end_estimate > budget / 2:
                 warn(
                     f"the final evaluation takes about {self._end_estimate:.0f} s ({trials} trials of the held-out "
