@@ -388,6 +388,11 @@ def test_a_simulator_that_raises_when_built_is_one_line_naming_where(tmp_path, m
         "    def __init__(self, config=None):\n"
         "        raise ValueError('boom')\n"
         "register('badsim:Bad-v0', sim='badsim:Bad', config='badsim:Cfg')\n"
+        "from turinglearn.families.parametric import BoxFamily\n"
+        "class Reversed(Bad):\n"
+        "    def __init__(self, config=None):\n"
+        "        self.model_family = BoxFamily(('a',), lower=(1.0,), upper=(0.0,))\n"
+        "register('badsim:Reversed-v0', sim='badsim:Reversed', config='badsim:Cfg')\n"
     )
     (tmp_path / "bad.toml").write_text('[environment]\nid = "badsim:Bad-v0"\n')
     monkeypatch.chdir(tmp_path)
@@ -396,6 +401,11 @@ def test_a_simulator_that_raises_when_built_is_one_line_naming_where(tmp_path, m
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "building Bad of 'badsim:Bad-v0' raised ValueError: boom (at " in err
     assert "badsim.py:10, in __init__" in err
+    # raised in the library's code, called from one's own: the line of one's own (it named parametric.py)
+    (tmp_path / "reversed.toml").write_text('[environment]\nid = "badsim:Reversed-v0"\n')
+    assert main(["check", "reversed.toml"]) == 2
+    err = capsys.readouterr().err
+    assert "every lower bound must be below its upper bound" in err and "badsim.py:15, in __init__" in err
     (tmp_path / "case.toml").write_text('[environment]\nid = "badsim:Bad-V0"\n')
     assert main(["check", "case.toml"]) == 2
     assert "did you mean 'badsim:Bad-v0'? (ids are case-sensitive)" in capsys.readouterr().err

@@ -40,8 +40,13 @@ def make_simulator(config: Config):
         if config.environment.id.startswith("turinglearn/"):
             raise
         import traceback
+        from pathlib import Path
 
-        frame = traceback.extract_tb(e.__traceback__)[-1]
+        import turinglearn
+
+        frames = traceback.extract_tb(e.__traceback__)
+        library = str(Path(turinglearn.__file__).parent)  # the last line of one's own code, not the library's
+        frame = next((f for f in reversed(frames) if not f.filename.startswith(library)), frames[-1])
         raise ConfigError(
             f"building {cls.__name__} of {config.environment.id!r} raised {type(e).__name__}: {e} (at "
             f"{frame.filename}:{frame.lineno}, in {frame.name}; settings {dict(config.environment.options)})",
