@@ -191,3 +191,23 @@ def test_features_beyond_the_histograms_range_are_warned_of(problem):
     with pytest.warns(TuringLearnWarning, match=rf"feature\(s\) {problem.sim.feature_names[1]} \(\d+ %\) lie outside"):
         PeerProblem(problem.sim, loud, problem.family, TRUTH)
     PeerProblem(problem.sim, loud, problem.family, TRUTH, summary=_stats)  # one's own statistics: no bins
+
+
+def test_ones_own_statistics_that_never_change_are_warned_of(problem):
+    """A constant statistic of one's own said nothing, and the peers scale by its spread (0)."""
+    import warnings
+
+    from turinglearn.errors import TuringLearnWarning
+
+    with_constant = lambda x: np.concatenate([_stats(x), np.ones((len(x), 2))], axis=1)  # noqa: E731
+    own = PeerProblem(problem.sim, problem.observed, problem.family, TRUTH, summary=with_constant)
+    theta = own.prior(np.random.default_rng(0), 20)
+    k = 6 * problem.observed.shape[-1]
+    with pytest.warns(TuringLearnWarning, match=rf"statistic\(s\) \[{k}, {k + 1}\] of {k + 2} took one value over the first 16"):
+        own.summaries(theta, np.random.default_rng(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once only, and none for statistics that change
+        own.summaries(theta[:2], np.random.default_rng(1))
+        PeerProblem(problem.sim, problem.observed, problem.family, TRUTH, summary=_stats).summaries(
+            theta, np.random.default_rng(1)
+        )

@@ -41,6 +41,10 @@ def cumulative_summary(x: np.ndarray) -> np.ndarray:
     return np.cumsum(histogram_summary(x).reshape(b, f, -1), axis=-1).reshape(b, -1)
 
 
+#: simulated sets after which one's own statistics that never changed are warned of
+CONSTANT_AFTER = 16
+
+
 class PeerProblem:
     """The observations, the simulator and the prior of a peer.
 
@@ -75,6 +79,7 @@ class PeerProblem:
         # how messages name one's own function (a functools.partial or a callable object has no __qualname__)
         self.summary_name = getattr(summary, "__qualname__", type(summary).__name__) if summary is not None else None
         self._observed_summary = self._summarise(self.observed[None], checked=True)[0]
+        self._seen: list | None = []  # one's own statistics of the first simulated sets (constant ones warned of)
         words = outside_the_bins(self.observed, sim.feature_names) if summary is None else None
         if words is not None:
             warnings.warn(words, TuringLearnWarning, stacklevel=2)
@@ -153,9 +158,29 @@ class PeerProblem:
         """The summary of a simulated set per row of theta [B, d]: [B, k] (one's own statistics,
         else :func:`cumulative_summary`'s [B, F * bins])."""
         theta = np.atleast_2d(np.asarray(theta, float))
-        return np.concatenate(
+        out = np.concatenate(
             [self._summarise(self.simulate(theta[s : s + BATCH], rng)) for s in range(0, len(theta), BATCH)]
         )
+        if self.summary is not None and self._seen is not None:  # one's own statistics: watch the first sets
+            self._seen.extend(out[: CONSTANT_AFTER - len(self._seen)])
+            if len(self._seen) >= CONSTANT_AFTER:
+                self._warn_constant(np.asarray(self._seen))
+                self._seen = None
+        return out
+
+    def _warn_constant(self, seen: np.ndarray) -> None:
+        """A warning naming one's own statistics that took one value over the first
+        ``CONSTANT_AFTER`` simulated sets [n, k]: they say nothing of the parameters, and the
+        peers' scaling (NPE's z-score, ABC's median absolute deviation) divides by their spread."""
+        still = np.flatnonzero(np.ptp(seen, axis=0) <= 1e-12 * np.maximum(np.abs(seen).max(axis=0), 1.0))
+        if len(still):
+            warnings.warn(
+                f"{self.summary_name}(x): statistic(s) {still.tolist()} of {seen.shape[1]} took one value over the first "
+                f"{len(seen)} simulated sets (parameters drawn across the box): they carry nothing about the parameters "
+                "and have no spread to scale by; leave them out",
+                TuringLearnWarning,
+                stacklevel=2,
+            )
 
     def observed_summary(self) -> np.ndarray:
         """The observations' summary: [k]."""
