@@ -38,6 +38,18 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
     other = make_simulator(load_config("aggregation", {"environment.n_agents": 5, "environment.steps": 20}))
     with pytest.raises(turinglearn.ConfigError, match=r"environment: the simulator's settings differ from the run's: n_agents = 5, the run's is 4"):
         turinglearn.learn(str(out / "config.toml"), simulator=other)
+    renamed = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
+    renamed.feature_names = ("speed", "turn")  # the same settings, other features (a module edited since)
+    with pytest.raises(turinglearn.ConfigError, match=r"features = \['speed', 'turn'\], the run's is \['linear_speed', 'angular_speed'\]"):
+        turinglearn.learn(str(out / "config.toml"), simulator=renamed)
+    older = tmp_path / "older.toml"  # written before the features were recorded: nothing to compare
+    import tomli_w
+    import tomllib
+
+    table = tomllib.loads(text)
+    del table["environment"]["features"]
+    older.write_text(tomli_w.dumps(table))
+    assert turinglearn.learn(str(older), simulator=sim).inferred.tolist() == result.inferred.tolist()
     assert main(["resume", str(out)]) == 2
     capsys.readouterr()
     # report needs no simulator: names, truth and bounds come from the run's summary.json

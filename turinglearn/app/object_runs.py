@@ -46,7 +46,11 @@ def config_with_simulator(path: Path, simulator) -> Config:
             "environment.id",
         )
     ran = {k: v for k, v in env.items() if k != "id"}
-    differ = sorted(k for k in set(ran) | set(named.options) if not same_value(ran.get(k), named.options.get(k)))
+    later = ("features",)  # recorded since: a run written before has none to compare
+    differ = sorted(
+        k for k in set(ran) | set(named.options)
+        if not same_value(ran.get(k), named.options.get(k)) and (k in ran or k not in later)
+    )  # fmt: skip
     if ran and differ:  # a run written before its object's settings were recorded has none to compare
         shown = "; ".join(f"{k} = {named.options.get(k)!r}, the run's is {ran.get(k)!r}" for k in differ[:5])
         raise ConfigError(f"the simulator's settings differ from the run's: {shown}; build it as the run's was", "environment")

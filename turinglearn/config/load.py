@@ -132,7 +132,7 @@ def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANCo
     """``config`` with its environment table naming ``simulator``, the object that ran in its
     place: id ``object:module:Class`` and, as options, the object's own settings (its
     ``config``'s fields that TOML can write: steps, agents, replicas...) with its parameters'
-    names, bounds and truth (and a GymSim's gymnasium id), so a result and a run's
+    names, bounds and truth, its features' names (and a GymSim's gymnasium id), so a result and a run's
     ``config.toml`` describe the system that ran, not the environment the config carried, and
     :func:`~turinglearn.app.driver.resume` can tell another object from it.
     Without a simulator (or for a GAN), ``config`` itself."""
@@ -161,6 +161,8 @@ def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANCo
     truth = simulator.truth if "truth" in dir(simulator) else None
     if truth is not None:
         settings["truth"] = truth
+    if "feature_names" in dir(simulator):  # what its samples hold: a rerun with other features is refused
+        settings["features"] = [str(f) for f in simulator.feature_names]
     if "env_id" in dir(simulator):  # a GymSim: the gymnasium environment it wraps
         settings["gym_id"] = simulator.env_id
     options = {k: _toml_value(v) for k, v in settings.items() if not k.startswith("_")}
