@@ -334,6 +334,7 @@ def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(i
     (isolated / "good.toml").write_text(CONFIG.replace("{name}", "tl_own_good"))
     capsys.readouterr()
     assert main(["check", "good.toml"]) == 0
-    assert capsys.readouterr().out.strip() == "tl_own_good:Lag-v0 (LagSim): 0 problem(s), 0 warning(s)"
+    report, cost = capsys.readouterr().out.strip().splitlines()
+    assert report == "tl_own_good:Lag-v0 (LagSim): 0 problem(s), 0 warning(s)" and cost.startswith("cost, foreseen: ")
     assert main(["check", "gan-digits"]) == 2
     assert "gan-digits is a GAN config: it has no simulator to check" in capsys.readouterr().err

@@ -154,6 +154,8 @@ def cost_line(config, system, d: int) -> str:
 
 
 def _secs(seconds: float) -> str:
+    if seconds < 0.01:
+        return "under 0.01 s"
     return f"{seconds:.2g} s" if seconds < 120 else f"{seconds / 60:.2g} min" if seconds < 7200 else f"{seconds / 3600:.2g} h"
 
 
