@@ -835,6 +835,49 @@ def test_the_short_swarm_passes(drift):
     assert report.ok and report.warnings == []
 
 
+def test_swarm_features_in_another_robot_order_or_transposed(drift, examples):
+    """A red team's rollout returned the replicas' rows first, and another features [B, T, N, F]
+    with T = N: both passed, and the noise came out 0.13-0.69 off."""
+
+    class Rolled(drift):
+        def rollout(self, params, rng, *, record=False):
+            out = super().rollout(params, rng, record=record)
+            return SimpleNamespace(features=np.roll(out.features, 1, axis=1))  # the replica first
+
+    (p,) = _problems(check_environment, Rolled())
+    assert p.startswith("the features' rows are not the robots of params' rows: with the replicas alone (rows 3 .. 3)")
+    module = examples["own_swarm"]
+
+    class Square(module.DriftSwarm):  # 3 agents and a replica, 4 steps
+        def __init__(self):
+            super().__init__(module.DriftConfig(n_agents=3, n_replicas=1, steps=4))
+
+    class Transposed(Square):
+        def rollout(self, params, rng, *, record=False):
+            out = super().rollout(params, rng, record=record)
+            return SimpleNamespace(features=np.swapaxes(out.features, 1, 2))
+
+    assert not inspect_environment(Square()).problems
+    (p,) = _problems(check_environment, Transposed())
+    assert "[B, N, T, F]" in p and ("the shape cannot tell [B, T, N, F]" in p or "look transposed" in p)
+
+
+def test_swarm_rollouts_on_a_generator_of_their_own_or_writing_into_params(drift):
+    class Unseeded(drift):
+        def rollout(self, params, rng, *, record=False):
+            return super().rollout(params, np.random.default_rng(0), record=record)
+
+    class Writing(drift):
+        def rollout(self, params, rng, *, record=False):
+            params[..., 1] = np.clip(params[..., 1], 0.01, None)
+            return super().rollout(params, rng, record=record)
+
+    (p,) = _problems(check_environment, Unseeded())
+    assert p.startswith("the swarms' randomness does not come from the rng argument: 32 swarms of the truth differed")
+    (p,) = _problems(check_environment, Writing())
+    assert "raised ValueError: assignment destination is read-only: it writes into an array it was given" in p
+
+
 def test_swarms_coupled_through_the_batch(drift, examples):
     """A red team's rollout measured each robot's distance to the centroid of every swarm of the
     call: it passed, and the noise came out 0.11-0.17 for 0.2."""
@@ -856,6 +899,14 @@ def test_swarms_coupled_through_the_batch(drift, examples):
 
     (p,) = _problems(check_environment, BatchCentroid())
     assert p.startswith("swarm 3's features depend on the batch it is run in")
+
+    class Standardised(drift):  # every feature over the batch
+        def rollout(self, params, rng, *, record=False):
+            f = super().rollout(params, rng, record=record).features
+            return SimpleNamespace(features=(f - f.mean(axis=(0, 1, 2))) / (f.std(axis=(0, 1, 2)) + 1e-9))
+
+    (p,) = _problems(check_environment, Standardised())
+    assert "features depend on the other swarms of the batch" in p or "depend on the batch it is run in" in p
 
 
 def test_swarm_one_row_for_every_swarm(drift):

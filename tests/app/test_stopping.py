@@ -170,6 +170,17 @@ def test_a_run_a_budget_stopped_before_it_settled_says_so(tmp_path, tiny):
     assert "unsettled" not in turinglearn.learn("aggregation", overrides=settled).summary()
 
 
+@pytest.mark.parametrize("preset", ["aggregation", "aggregation-gp"])
+def test_a_time_budget_changes_nothing_but_when_a_run_stops(preset, tiny):
+    """The final evaluation's timing under --max-time (the clock not patched) draws none of the
+    run's numbers; a program family, whose box corner is no genotype, failed there."""
+    over = {**tiny, "generations": 3, "stopping.converge": False}
+    timed = turinglearn.learn(preset, overrides={**over, "stopping.max_time": 600})
+    free = turinglearn.learn(preset, overrides=over)
+    assert "stopped" not in timed.summary()
+    assert strip_time(timed.summary()) == strip_time(free.summary())
+
+
 def test_the_final_evaluation_is_foreseen_under_a_time_budget():
     """A newcomer's slow swarm (8.5 ms a trial) spent 175 s on the final evaluation after a
     budget of 45 s, kept in reserve as two generations' time."""

@@ -177,7 +177,7 @@ def longer(config, status: Mapping, state: Mapping | None, generations, settings
 
     if isinstance(generations, bool) or not isinstance(generations, numbers.Integral) or generations < 1:
         raise ConfigError(f"must be a whole number of generations in all, got {generations!r}", "generations")
-    done = int(status.get("generations_done") or 0)
+    done = max(int(status.get("generations_done") or 0), int((state or {}).get("generation", 0)))
     if generations <= done:
         raise ConfigError(
             f"the run has done {done} generations; give more than that (the generations in all, not more of them)",
@@ -197,7 +197,8 @@ def longer(config, status: Mapping, state: Mapping | None, generations, settings
             "generations",
         )
     made = 0  # a check above the threshold that neither restarted nor had spent the restarts: too few were left
-    for check in ((state or {}).get("restart") or {}).get("checks", []):
+    restart = (state or {}).get("restart") or {}
+    for check in restart.get("checks") or ([restart["check"]] if restart.get("check") else []):
         if check["accuracy"] > check["above"] and not check["restarted"] and made < st.restarts:
             raise ConfigError(
                 f"this run's restart check at generation {check['generation']} kept its search because too few "
@@ -206,6 +207,13 @@ def longer(config, status: Mapping, state: Mapping | None, generations, settings
             )
         made += bool(check["restarted"])
     return {"stopping.converge": False, **settings, "generations": int(generations)}
+
+
+def saved_generations(state: Mapping | None) -> int | None:
+    """The ``generations`` of the run a checkpoint ``state`` was written by (None: no checkpoint,
+    or one of a version that kept no fingerprint)."""
+    saved = ((state or {}).get("fingerprint") or {}).get("settings") or {}
+    return None if "generations" not in saved else int(saved["generations"])
 
 
 def settled_restart(config) -> bool:

@@ -180,7 +180,15 @@ def resume(
         state = None if found is None else found[1]
         if generations is not None:
             settings = checkpoint.longer(config, status, state, generations, settings or {})
-        for key in {**(settings or {}), **(overrides or {})}:
+        elif (ran := checkpoint.saved_generations(state)) is not None and ran != config.generations:
+            # config.toml's generations changed since the checkpoint: an extension that stopped before
+            # its first checkpoint (or one's own edit), continued as such
+            checkpoint.longer(config, status, state, config.generations, {})
+            generations = config.generations
+        for key in overrides or {}:
+            if (why := checkpoint.refusal(key, config)) is not None:
+                raise ConfigError(why, key)
+        for key in settings or {}:
             if (why := checkpoint.refusal(key, config)) is not None and not (key == "generations" and generations):
                 raise ConfigError(why, key)
         changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
@@ -194,6 +202,8 @@ def resume(
             skip = ("generations",) * (generations is not None) + ("environment.",) * (simulator is not None)
             checkpoint.check_fingerprint(state, config, path.name, skip=skip)
         exp = experiment_for(config, simulator)
+        if generations is not None and status.get("status") == "complete":  # its result stays beside
+            keep_summary(run_dir, int(status.get("generations_done", 0)))
         if changed is not None:  # only once the run has been rebuilt with them
             atomic_write(run_dir / CONFIG_FILE, tomli_w.dumps(changed))
         if found is None:
@@ -210,8 +220,6 @@ def resume(
             "changed": {k: checkpoint.plain_value(v) for k, v in asked.items()},
             "changed_for_the_rest": sorted(settings or {}),  # written into config.toml; the others this session's
         }
-        if generations is not None and status.get("status") == "complete":  # its result stays beside
-            keep_summary(run_dir, int(status.get("generations_done", 0)))
         run = RunDir.reopen(run_dir, None if state is None else state["history"], lock, session)
     except BaseException:
         lock.release()
@@ -343,6 +351,8 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     per_generation = 0
     if settings.max_simulations:
         per_generation = exp.simulations_per_generation()
+    if settings.max_time and exp.lead:
+        exp.end_seconds()  # timed now, before the budget's clock starts
     names, ranges, track, metric, averaging = (), (), "median", None, (1, "median")
     if settings.converge and isinstance(exp.config, GANConfig):  # the image metric's stalling
         from turinglearn.app.stopping import IMAGE_METRIC as metric

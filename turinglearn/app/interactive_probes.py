@@ -19,6 +19,7 @@ from turinglearn.app.probes import (
     PROBE_SHAPE,
     SHARED_BELOW,
     SHARING_INTERROGATORS,
+    UNSEEDED,
     VALUE_DRAWS,
     call,
     distant,
@@ -300,6 +301,8 @@ def _independent_trials(sim, truth: np.ndarray, stimuli: np.ndarray, seed: int) 
     a, b = (_agents(sim, [], rows, same, s) for s in (seed + 7, seed + 8))
     if a is None or b is None:
         return []
+    if same_features(a, b) and not same_features(a, a[:, :1]):
+        return [UNSEEDED.format(unit="trial", n=SHARING_TRIALS)]
     found = alike_within_calls(np.moveaxis(a, 1, 0), np.moveaxis(b, 1, 0), seed + 9)  # [S, T, F]
     if found is None:
         return []

@@ -77,7 +77,7 @@ def call(problems: list[str], what: str, fn, *args, **kwargs):
         written = isinstance(e, ValueError) and "read-only" in str(e)
         problems.append(
             f"{what} raised {type(e).__name__}: {e}"
-            + (": it writes into an array it was given (params, stimulus), which the learner shares with the "
+            + (": it writes into an array it was given (params, theta, stimulus), which the learner shares with the "
                "population and the truth; compute new arrays instead (np.clip(params, lo, hi), not out=params)"
                if written else "")
         )  # fmt: skip
@@ -237,6 +237,15 @@ NONDETERMINISTIC = (
     "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
     "features (draw randomness only from the rng argument, never from np.random or random; and keep no state "
     "between calls in an attribute or a global: reset builds everything a trial needs)"
+)
+
+
+#: trials (swarms) of one row that differ within a call, yet not between calls of two seeds
+UNSEEDED = (
+    "the {unit}s' randomness does not come from the rng argument: {n} {unit}s of the truth differed from one another "
+    "in one call, and a call under another seed gave exactly the same {unit}s (a generator of its own seeded with a "
+    "constant, np.random.default_rng(0), gives the same draws in every generation and under every seed); draw from "
+    "the rng argument"
 )
 
 

@@ -111,13 +111,18 @@ def evaluation_trials(config, system, d: int) -> int:
     return trials
 
 
-def trial_seconds(system, probe: int = 32, most: int = 1024) -> float:
+def trial_seconds(system, probe: int = 32, most: int = 1024) -> float | None:
     """Seconds one trial takes on ``system`` (the system's side and a model's, as
-    ``system.trajectories`` draws them, in a batch): ``probe`` trials at the box's lower corner,
-    and while a batch takes under 0.05 s eight times as many (up to ``most``), so that a
-    vectorised simulator's cost per trial is read where its calls' overhead no longer counts;
-    with a generator of their own (the run's streams are not touched)."""
+    ``system.trajectories`` draws them, in a batch): after a trial that warms it up (compiled
+    kernels), ``probe`` trials at the box's lower corner, and while a batch takes under 0.05 s
+    eight times as many (up to ``most``), so that a vectorised simulator's cost per trial is read
+    where its calls' overhead no longer counts; with a generator of their own (the run's streams
+    are not touched). None where the family's lower corner is no model (programs)."""
     theta = np.asarray(system.model_family.lower, float)[None]
+    try:
+        system.trajectories(theta, np.random.default_rng(0), 1)
+    except Exception:  # a genotype that is not a parameter row: not foreseen
+        return None
     while True:
         t0 = time.perf_counter()
         system.trajectories(theta, np.random.default_rng(0), probe)
@@ -135,6 +140,8 @@ def cost_line(config, system, d: int) -> str:
     from turinglearn.systems.swarm import SwarmSystem
 
     per = trial_seconds(system)
+    if per is None:
+        return "cost, foreseen: not (the models are not parameter rows the checker can time)"
     words = [f"a trial of the system and a model {per * 1e3:.3g} ms"]
     spg = simulations_per_generation(config, system)
     pairs = None

@@ -10,6 +10,7 @@ import numpy as np
 from turinglearn.app.probe_statistics import (
     REPLICATES,
     SHARING_PERMUTATIONS,
+    SHARING_STEPS,
     SHARING_TRIALS,
     alike_within_calls,
     beyond_chance,
@@ -21,6 +22,7 @@ from turinglearn.app.probe_statistics import (
 from turinglearn.app.probes import (
     MIN_EFFECT,
     SIGNAL_SWARMS,
+    UNSEEDED,
     VALUE_DRAWS,
     call,
     distant,
@@ -35,6 +37,7 @@ from turinglearn.app.probes import (
     spread_warnings,
     unread_warning,
 )
+from turinglearn.core.contracts import frozen
 
 
 def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, drawn: list | None = None):
@@ -42,7 +45,7 @@ def _swarms(sim, problems: list[str], params: np.ndarray, seed: int, drawn: list
     the generator's state at the end: how far it was drawn."""
     n_feat, steps = len(sim.feature_names), sim.config.steps
     rng = np.random.default_rng(seed)
-    r = call(problems, "rollout", sim.rollout, params, rng)
+    r = call(problems, "rollout", sim.rollout, frozen(params), rng)
     if r is None:
         return None
     if drawn is not None:
@@ -68,6 +71,11 @@ _COUPLED = (
     "swarm {b}'s features depend on the batch it is run in: in distribution over {n} swarms (twice), swarms of its "
     "rows run one a call (params [1, N, d]) were not those run {n} a call; rollout must simulate swarm b from "
     "params[b] and its own draws only (no centroid, mean or normalisation over the batch's axis 0)"
+)
+_COUPLED_ROWS = (
+    "a swarm's features depend on the other swarms of the batch: in distribution over {n} swarms (twice), swarms of a "
+    "distant model beside swarms of the truth were not those beside their own kind; rollout must simulate swarm b from "
+    "params[b] and its own draws only (no mean, normalisation or centroid over the batch's axis 0)"
 )
 _REPLICAS = (
     "the replicas ignore their rows: replicas given a distant model {far} behaved as with the truth; every robot "
@@ -101,6 +109,8 @@ def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
     a, b = (_swarms(sim, [], rows, s) for s in (seed + 7, seed + 8))
     if a is None or b is None:
         return []
+    if same_features(a, b) and not same_features(a, a[:1]):
+        return [UNSEEDED.format(unit="swarm", n=SHARING_TRIALS)]
     found = alike_within_calls(a.swapaxes(1, 2), b.swapaxes(1, 2), seed + 9)  # [S, T, N, F]
     if found is None:
         return []
@@ -112,6 +122,35 @@ def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
         "with the batch's shape (e.g. rng.uniform(size=(B, N, 2))), not once for all swarms: the genuine and "
         "counterfeit samples come from different calls, and a start they do not share tells them apart"
     ]
+
+
+def _robot_order(moved: np.ndarray, truth: np.ndarray, n_agents: int) -> str | None:
+    """The features' rows must be the robots of params' rows: of a swarm whose replicas alone run
+    a distant model (features [N, T, F], against the same swarm of the truth, the same draws),
+    the replicas' rows change most over the first steps, before the agents have felt them (on the
+    built-in swarms and the example 7 times as much and more). Rows returned in another order
+    (replicas first) fail this; so, where T = N, do features [T, N, F] passed as [N, T, F]."""
+    spread = np.maximum(truth.reshape(-1, truth.shape[-1]).std(axis=0), 1e-300)
+    change = np.sqrt((((moved - truth) / spread) ** 2).mean(axis=-1))  # [N, T]
+    t0 = int(np.flatnonzero(change.max(axis=0) > 0)[0])
+    early = change[:, t0 : t0 + SHARING_STEPS]
+    n, t = change.shape
+    if early[n_agents:].mean() < early[:n_agents].mean():
+        return (
+            f"the features' rows are not the robots of params' rows: with the replicas alone (rows {n_agents} .. "
+            f"{len(change) - 1}) given a distant model, other rows' features changed most over the first steps; "
+            "rollout must return features [B, N, T, F] with robot n's in row n, as params [B, N, d] has them"
+            + (f" (with {t} steps and {n} robots the shape cannot tell [B, T, N, F] from it)" if n == t else "")
+        )
+    if n == t and change[:, n_agents:].mean() / max(change[:, :n_agents].mean(), 1e-300) > (
+        change[n_agents:].mean() / max(change[:n_agents].mean(), 1e-300)
+    ):
+        return (
+            "the features look transposed: with the replicas alone given a distant model, the change lay along the "
+            "steps' axis where the robots' should be (steps = robots here, so the shape cannot tell); rollout must "
+            "return features [B, N, T, F], not [B, T, N, F]"
+        )
+    return None
 
 
 def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: list[int], seed: int, noise: float):
@@ -135,6 +174,17 @@ def _swarms_in_distribution(sim, problems, mixed: np.ndarray, b: int, robots: li
         return problems, []
     if misrouted([[distance(beside[1::2], own_r), distance(beside[1::2], truth_r)]], ["own", "other"]):
         return [*problems, _BESIDE.format(b=b)], []
+    # swarms of the distant model beside swarms of the truth are those beside their own kind, twice over
+    mixed_far = np.stack([all_truth, all_far])[None].repeat(REPLICATES, 0).reshape(-1, n, d)
+    for shift in (30, 31):
+        beside_far = _swarms(sim, problems, mixed_far, seed + shift)
+        own_far = far_r if shift == 30 else reps(all_far, 32)
+        if beside_far is None or own_far is None:
+            return problems, []
+        if not beyond_chance(distance(beside_far[1::2], own_far)):
+            break
+    else:
+        return [*problems, _COUPLED_ROWS.format(n=REPLICATES)], []
     for shift in (20, 20 + REPLICATES):  # swarms run one a call are those run many a call, twice over
         alone = [_swarms(sim, problems, mixed[b][None], seed + shift + r) for r in range(REPLICATES)]
         if any(a is None for a in alone):
@@ -200,7 +250,7 @@ def swarm_probes(sim, seed: int, noise: float):
     d = len(truth)
     far, mid = distant(sim.model_family, truth), distant(sim.model_family, truth, 0.4)
     theta = np.stack([far, truth, mid])
-    sp = call(problems, f"swarm_params(theta [3, {d}])", sim.swarm_params, theta)
+    sp = call(problems, f"swarm_params(theta [3, {d}])", sim.swarm_params, frozen(theta))
     if sp is None:
         return problems, []
     sp = float_array(problems, "swarm_params", sp, (3, n, d))
@@ -270,6 +320,8 @@ def swarm_probes(sim, seed: int, noise: float):
     if same_features(first[0, n_agents:], ref[0, n_agents:]):
         problems.append(_REPLICAS.format(far=fmt_row(far)))
         return problems, []
+    if (order := _robot_order(first[0], ref[0], n_agents)) is not None:
+        return [*problems, order], []
     still = [r for i, r in enumerate(robots) if same_features(first[b + i, r], ref[b + i, r])]
     if still:
         problems.append(_ROBOTS.format(still=still))

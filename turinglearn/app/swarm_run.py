@@ -397,13 +397,16 @@ class SwarmExperiment:
         simulator of one's own spent 175 s on it after a budget of 45 s): 8 trials of the truth
         (both sides, as the tests draw them) timed once, times the trials the evaluation runs
         (:func:`evaluation_trials`), with 2 s for the classifiers; warned of when it is more
-        than half the budget, and kept within half of it."""
+        than half the budget, and kept within half of it. Measured once, before the budget's
+        clock starts (the driver asks when it builds the stopping rules); 0 for models that are
+        not parameter rows (programs), which the default reserve covers."""
         budget = self.config.stopping.max_time
         if self._end_estimate is None:
             trials = evaluation_trials(self.config, self.learner.system, len(self.names))
             self._end_estimate = 0.0
-            if trials:
-                self._end_estimate = trial_seconds(self.learner.system) * trials + 2.0
+            per = trial_seconds(self.learner.system) if trials else None
+            if per is not None:
+                self._end_estimate = per * trials + 2.0
             if not self.config.stopping.reserve and budget and self._end_estimate > budget / 2:
                 warn(
                     f"the final evaluation takes about {self._end_estimate:.0f} s ({trials} trials of the held-out "

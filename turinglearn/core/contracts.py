@@ -340,10 +340,13 @@ class InteractiveSimulator(Protocol):
         ...
 
 
-def frozen(a) -> np.ndarray:
-    """A read-only view of the array ``a``: what a simulator's ``step`` is given, so that a
-    write into its arguments raises instead of changing the population or the truth."""
-    view = np.asarray(a).view()
+def frozen(a):
+    """A read-only view of the numpy array ``a`` (another array type, a torch tensor, as it
+    is): what a simulator's ``step``, ``rollout`` and ``swarm_params`` are given, so that a write
+    into their arguments raises instead of changing the population or the truth."""
+    if not isinstance(a, np.ndarray):
+        return a
+    view = a.view()
     view.flags.writeable = False
     return view
 
