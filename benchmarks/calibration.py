@@ -72,7 +72,7 @@ def learn(system: str, seed: int, full: bool):
 
 def richer(result, factor: int = 4) -> dict:
     """The intervals at the run's estimate with ``factor`` times the trials, same schedule."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.core.trust import EFFORT, FastTest
     from turinglearn.systems.interactive import InteractiveSystem, Interrogators
 
@@ -93,7 +93,7 @@ def richer(result, factor: int = 4) -> dict:
 
 
 def build_family(config):
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
 
     return build(config).system.model_family
 

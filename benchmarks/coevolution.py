@@ -461,7 +461,7 @@ def stop_at(
 
 def ranges_of(cfg):
     """The reported parameters' bounds (the convergence rule's tolerance is a fraction of them)."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.families.policies import reported_family
 
     return reported_family(build(cfg).system.model_family)

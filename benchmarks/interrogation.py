@@ -53,7 +53,7 @@ P_TARGET = 0.01
 
 
 def batched(preset: str, generations: int) -> dict:
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
 
     learner = build(load_config(preset, SPEED_WORK))
@@ -73,7 +73,7 @@ def batched(preset: str, generations: int) -> dict:
 
 def _scalar_work(preset: str):
     """Generation 0's work as the learner does it: (learner, config, theta [M, d], params [S, d], weights [D, k])."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
 
     config = load_config(preset, SPEED_WORK)

@@ -43,7 +43,7 @@ GROUPS = ("current", "parents", "offspring", "archive", "guards", "guards-all")
 
 def _learner(run: Path, generation: int):
     """The run's learner as its checkpoint of ``generation`` left it."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.app.checkpoint import load
     from turinglearn.config import load_config
     from turinglearn.core.optimizers import SelfAdaptiveES

@@ -40,7 +40,8 @@ SETTINGS: dict = {}
 
 
 def _time_backend(generations: int, **execution) -> tuple[float, np.ndarray]:
-    from turinglearn.app.build import build, evaluator_for
+    from turinglearn.app.build import evaluator_for
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
     from turinglearn.execution.backends import make_backend
 
@@ -86,7 +87,7 @@ def _one_size(models: int, generations: int, settings: dict | None = None) -> di
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
 
     cfg = load_config("aggregation", {**(settings or {}), "models.population": models, "models.parents": models // 2})
@@ -122,7 +123,7 @@ def population(sizes: list[int], generations: int) -> list[dict]:
 
 
 def torch_vs_numpy(models: int, device: str, generations: int) -> dict:
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
 
     out = {"models": models, "device": device}

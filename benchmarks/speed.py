@@ -50,7 +50,7 @@ def load() -> float:
 
 def learners(archive: int = 20):
     """(kernels, numpy) learners on the preset, each with a full hall of fame."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import load_config
 
     out = []
@@ -91,7 +91,7 @@ def memory_cost(generations: int, warm: int = 25) -> dict:
     """The preset's generation with its memory (shared judge fitness, judges selected three times,
     the parents' verdicts, the critic) against the same preset without it (``WITHOUT_MEMORY``),
     interleaved, after ``warm`` generations each (the critic's window of 20 full)."""
-    from turinglearn.app.build import build
+    from turinglearn.app.build import learner_of as build  # the loop alone, unwarned
     from turinglearn.config import WITHOUT_MEMORY, load_config
 
     pair = {"memory": build(load_config(PRESET)), "without": build(load_config(PRESET, WITHOUT_MEMORY))}

@@ -298,6 +298,11 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
                         try:
                             last = exp.learner.run(exp.generations)
                         except StopRun as e:  # a stopping rule (or a hook's Stop) fired: the run ends here, cleanly
+                            if e.rule == "hook" and exp.distributed:  # the other processes would go on alone
+                                raise TuringLearnError(
+                                    "turinglearn.Stop cannot end a torchrun run: only the first process runs hooks; "
+                                    "use stopping.max_time, max_simulations or converge, which every process follows"
+                                ) from None
                             stop, last = e, keeper.record
                             stop.generation = keeper.done if stop.generation < 0 else stop.generation
             finally:
