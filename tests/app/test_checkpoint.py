@@ -544,3 +544,22 @@ def test_run_json_keeps_each_session_and_report_says_who_made_the_run(tmp_path, 
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("made by"))
     assert f"sessions differ in turinglearn: {turinglearn.__version__} / 9.9.9" in line and "sessions differ in numpy" in line
     assert "other-node" in line
+
+
+def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, tiny, monkeypatch):
+    """A newcomer's batch job resumed from another directory: `data` is kept in config.toml as
+    given, relative to where the run began, and the resume failed (changing it is refused)."""
+    began = tmp_path / "study"
+    (began / "data").mkdir(parents=True)
+    monkeypatch.chdir(began)
+    settings = {**tiny, "generations": 4, "execution.checkpoint_every": 1, "data": "data/rec.npz"}
+    turinglearn.record(turinglearn.load_config("aggregation", tiny), out="data/rec.npz", trials=6)
+    reference = turinglearn.learn("aggregation", overrides=settings)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=began / "run", hooks=[interrupt_at(1)])
+    monkeypatch.chdir(tmp_path)  # elsewhere: data/rec.npz is not here
+    messages = []
+    result = resume(began / "run", log=messages.append)
+    assert any(f"data 'data/rec.npz' read from the directory the run began in, {began}" in m for m in messages)
+    np.testing.assert_array_equal(result.inferred, reference.inferred)
+    assert 'data = "data/rec.npz"' in (began / "run" / "config.toml").read_text()

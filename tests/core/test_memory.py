@@ -218,10 +218,10 @@ def test_a_trained_discriminator_learns_from_the_recalled_models_too(tiny):
 
 
 def test_a_checkpoint_of_an_older_run_gets_the_new_metrics_columns_as_nan():
-    from turinglearn.app.driver import _with_columns
+    from turinglearn.app.resuming import with_columns
 
     old = {"generation": [0.0, 1.0], "seconds": [0.1, 0.1]}
-    new = _with_columns(old, ["generation", "seconds", "judges_best_vs_models"])
+    new = with_columns(old, ["generation", "seconds", "judges_best_vs_models"])
     assert list(new) == ["generation", "seconds", "judges_best_vs_models"]
     assert np.isnan(new["judges_best_vs_models"]).all() and len(new["judges_best_vs_models"]) == 2
 

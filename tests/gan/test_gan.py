@@ -161,6 +161,22 @@ def test_folder_of_images(tmp_path):
     assert mixed.images.shape == (5, 3, 8, 8)
 
 
+def test_sixteen_bit_grey_images_keep_their_grey_levels(tmp_path):
+    """A newcomer's 16-bit PNGs (values 0 or 20,000-65,535) loaded as exactly -1 and +1: Pillow's
+    conversion to 8 bits clipped every value above 255."""
+    from PIL import Image
+
+    levels = np.array([0, 16384, 32768, 65535], dtype=np.uint16)
+    for i, v in enumerate(levels):
+        Image.fromarray(np.full((8, 8), v, dtype=np.uint16)).save(tmp_path / f"{i}.png")
+    data = load_images(str(tmp_path))
+    assert data.images.shape == (4, 1, 8, 8)
+    np.testing.assert_allclose(data.images[:, 0, 0, 0].numpy(), levels / 65535 * 2 - 1, atol=1e-6)
+    rgb = load_images(str(tmp_path), size=4, channels=3).images  # resized, and grey as three channels
+    assert rgb.shape == (4, 3, 4, 4)
+    np.testing.assert_allclose(rgb[:, :, 0, 0].numpy(), np.repeat((levels / 65535 * 2 - 1)[:, None], 3, 1), atol=1e-5)
+
+
 def test_a_folder_of_class_subfolders_is_labelled(tmp_path):
     """Images filed one subfolder a class are labelled by it, so the metrics measure class
     coverage (a newcomer's GAN never learned half their shapes and no metric said so); a

@@ -158,3 +158,14 @@ def test_a_complete_gan_run_continued_ends_with_the_longer_runs_weights(tmp_path
     turinglearn.resume(out, generations=SETTINGS["generations"], log=lambda m: None)
     assert_same_run(out, reference)
     assert (out / "summary-20.json").is_file()
+
+
+def test_sweep_and_build_refuse_a_gan_in_one_line(tmp_path, capsys):
+    """A newcomer's `turinglearn sweep gan-digits` and `turinglearn.build(gan config)` ended in
+    AttributeErrors (and an empty sweep directory)."""
+    assert main(["sweep", "gan-digits", "--seeds", "0-1", "--generations", "5", "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gan-digits is a GAN: run its seeds one by one" in err
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(turinglearn.ConfigError, match="build\\(\\) wires an evolutionary learner; a GAN's is"):
+        turinglearn.build(config())

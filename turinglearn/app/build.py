@@ -422,6 +422,14 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
     >>> learner = build(load_config("aggregation", small))
     >>> record = learner.step()  # one generation: record.models [10, 4]
     """
+    from turinglearn.config.gan import GANConfig
+
+    if isinstance(config, GANConfig):
+        raise ConfigError(
+            "build() wires an evolutionary learner; a GAN's is turinglearn.gan.train.GANLearner, which "
+            "learn(config) runs (a hook sees every step)",
+            "learner",
+        )
     around = [k for k, on in (("stopping.restart_above", config.stopping.restart_above > 0),
                               ('evaluation.estimate = "panel"', config.evaluation.estimate == "panel")) if on]
     if around and config.learner.kind == "turing":

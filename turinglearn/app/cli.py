@@ -155,6 +155,13 @@ def cmd_sweep(args) -> int:
         overrides = {"stopping.converge": False, **overrides, "generations": args.generations}
     overrides.update(stopping_overrides(args))  # a budget for each run
     config = load_config(args.config, overrides)  # every setting checked before any run starts
+    from turinglearn.config.gan import GANConfig
+
+    if isinstance(config, GANConfig):  # its execution settings have no backend to spread seeds over
+        raise TuringLearnError(
+            f"sweep tabulates the parameter errors of evolutionary runs; {args.config} is a GAN: run its seeds one by "
+            f"one (`turinglearn run {args.config} --seed K --out runs/gan-sK`) and compare their summary.json"
+        )
     check_names_an_environment(args.config, overrides, config)
     execution = load_config(args.config, [*args.overrides, *backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -20,8 +20,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
-
 from turinglearn.app.hooks import (
     Checkpointer,
     Interrupted,
@@ -38,6 +36,7 @@ from turinglearn.app.preflight import (
     uses_policy,
 )
 from turinglearn.app.results import LearnResult
+from turinglearn.app.resuming import budget_words, changed_settings, data_where_it_ran, with_columns
 from turinglearn.app.runs import RunDir
 from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
@@ -191,7 +190,7 @@ def resume(
         for key in settings or {}:
             if (why := checkpoint.refusal(key, config)) is not None and not (key == "generations" and generations):
                 raise ConfigError(why, key)
-        changed = _changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
+        changed = changed_settings(run_dir / CONFIG_FILE, settings) if settings else None
         if changed is not None:  # a simulator object's environment table stays the object's
             config = from_dict({k: v for k, v in changed.items() if simulator is None or k != "environment"})
         if overrides:
@@ -201,6 +200,7 @@ def resume(
             # a simulator object stands for the environment table: its settings were compared above
             skip = ("generations",) * (generations is not None) + ("environment.",) * (simulator is not None)
             checkpoint.check_fingerprint(state, config, path.name, skip=skip)
+        config = data_where_it_ran(config, status, log)
         exp = experiment_for(config, simulator)
         if generations is not None and status.get("status") == "complete":  # its result stays beside
             keep_summary(run_dir, int(status.get("generations_done", 0)))
@@ -211,9 +211,9 @@ def resume(
         else:
             log(
                 f"turinglearn: resuming {run_dir} from {path.name} ({state['generation']} generations done)"
-                + _budget_words(config)
+                + budget_words(config)
             )
-            state["history"] = _with_columns(state["history"], exp.columns)
+            state["history"] = with_columns(state["history"], exp.columns)
         asked = {**(settings or {}), **(overrides or {})}  # what this session changed, in run.json's sessions
         session = {
             "from_generation": 0 if state is None else int(state["generation"]),
@@ -232,35 +232,6 @@ def _named(result: LearnResult, simulator) -> LearnResult:
     if simulator is not None and isinstance(result.config, Config):
         result.config = with_simulator(result.config, simulator)
     return result
-
-
-def _budget_words(config) -> str:
-    """'; budget this session: ...' when the resumed session has a budget (the run's own, from its
-    config.toml, unless --max-time or --max-simulations gave another), else ''."""
-    st = config.stopping
-    parts = [f"{st.max_time:g} s"] if st.max_time else []
-    parts += [f"{st.max_simulations} simulations"] if st.max_simulations else []
-    if not parts:
-        return ""
-    return f"; budget this session: {' and '.join(parts)} (--max-time, --max-simulations: another; 0: none)"
-
-
-def _changed_settings(path: Path, settings: Mapping[str, Any]) -> dict:
-    """The run's config file ``path`` as a table, with ``settings`` (dotted key -> value) set."""
-    from turinglearn.config import read_source
-    from turinglearn.config.schema import set_dotted
-
-    data = read_source(path)
-    for key, value in settings.items():
-        set_dotted(data, key, value)
-    return data
-
-
-def _with_columns(history: dict, columns) -> dict:
-    """A checkpoint's metrics with every column of this version (a column that a run made by an
-    older version did not record is NaN for the generations it covers)."""
-    n = len(next(iter(history.values()), []))
-    return {c: history[c] if c in history else np.full(n, np.nan) for c in columns} | history
 
 
 def _drive(exp: Experiment, run, progress, hooks, handle_signals, state, fresh=False) -> LearnResult:

@@ -179,20 +179,26 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
     arrays = []
     first = images[0].size
     for f, img in zip(files, images, strict=True):
-        if size:
-            w, h = img.size
-            s = min(w, h)
-            left, top = (w - s) // 2, (h - s) // 2
-            img = img.convert(mode).crop((left, top, left + s, top + s)).resize((size, size), Image.BICUBIC)
-        elif img.size != first:
+        if not size and img.size != first:
             raise DataError(
                 f"images differ in size: {files[0].relative_to(path)} is {first[0]}x{first[1]}, "
                 f"{f.relative_to(path)} is {img.size[0]}x{img.size[1]}; set images.size to resize them all "
                 "(e.g. --set images.size=64)"
             )
+        wide = img.mode in WIDE_GREY  # 16-bit grey (microscopy): scaled from its range, not clipped at 255
+        if wide:
+            img = Image.fromarray(np.asarray(img, dtype=np.float32) / WIDE_GREY[img.mode], mode="F")
         else:
             img = img.convert(mode)
-        a = np.asarray(img, dtype=np.float32) / 255.0
+        if size:
+            w, h = img.size
+            s = min(w, h)
+            left, top = (w - s) // 2, (h - s) // 2
+            img = img.crop((left, top, left + s, top + s)).resize((size, size), Image.BICUBIC)
+        a = np.asarray(img, dtype=np.float32) / (1.0 if wide else 255.0)
+        if wide:
+            a = np.clip(a, 0.0, 1.0)
+            a = a if mode == "L" else np.repeat(a[..., None], 3, axis=-1)
         arrays.append(a[None] if a.ndim == 2 else np.moveaxis(a, -1, 0))
     x = torch.from_numpy(np.stack(arrays)) * 2 - 1  # [N, C, H, W]
     if x.shape[-1] != x.shape[-2]:
@@ -201,6 +207,11 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
             "crop and resize them (e.g. --set images.size=64)"
         )
     return ImageData(x.contiguous(), _folder_labels(path, files), path.name)
+
+
+#: grey modes of more than 8 bits, and the value that is white in each (Pillow opens 16-bit
+#: PNGs as "I;16" or, in older versions, "I"; converting them to 8 bits clips at 255)
+WIDE_GREY = {"I;16": 65535.0, "I;16B": 65535.0, "I;16L": 65535.0, "I": 65535.0}
 
 
 def _folder_labels(path: Path, files: list[Path]) -> np.ndarray | None:
