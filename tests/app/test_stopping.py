@@ -135,6 +135,7 @@ def test_a_hook_ends_a_run_on_a_rule_of_its_own(tmp_path, tiny):
     assert result.summary()["stopped"] == {"rule": "hook", "generation": 4}
     st = status(tmp_path / "r")
     assert st["status"] == "complete" and st["reason"] == "my rule: four generations are enough"
+    assert "stopped by a hook (turinglearn.Stop) after 4 generations; run.json says why" in result.report()
     # the same generations as a run of four
     four = turinglearn.learn("aggregation", overrides={**over, "generations": 4})
     np.testing.assert_array_equal(result.inferred, four.inferred)
@@ -403,6 +404,21 @@ def test_the_first_process_decides_and_the_others_follow(ticking):
     assert fired.value.record() == {"rule": "converge", "generation": 5}
 
 
+def test_max_time_counts_the_sessions_setup(ticking):
+    """A GAN newcomer's --max-time 12s took 19.4 s: the clock started after the data, the networks
+    and the metrics' classifier were set up."""
+    settings = load_config("gan-digits", {**GAN, "stopping.max_time": 10}).stopping
+    learner = Clockwork()
+    started = Stopper.clock()  # tick 0: the session begins; its setup takes three ticks
+    for _ in range(3):
+        Stopper.clock()
+    stopper = Stopper(settings, learner, ceiling=12, start=started)
+    with pytest.raises(StopRun) as fired:
+        for learner.generation in range(1, 12):
+            stopper(None)
+    assert fired.value.record()["generation"] < 8  # 8 with the clock started after the setup
+
+
 def test_max_time_keeps_what_the_final_evaluation_is_expected_to_take(ticking, tmp_path, recwarn):
     """A GAN's image metrics overran --max-time (30 s asked, 94 s taken at 64x64 on a CPU): the
     experiment's estimate of the end is kept beside the default reserve, up to half the budget."""
@@ -441,7 +457,7 @@ def test_a_torchrun_stopper_broadcasts_over_its_own_group(tmp_path):
         config = load_config("gan-digits", {**GAN, "stopping.max_time": 60})
         exp = SimpleNamespace(
             config=config, learner=Clockwork(), generations=12, distributed=True, lead=True, converge_after=0,
-            end_seconds=lambda: 0.0,
+            end_seconds=lambda: 0.0, started=None,
         )
         stopper = _stopper(exp, {})
         assert isinstance(stopper.agree, RankZeroDecides)

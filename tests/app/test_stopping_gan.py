@@ -127,7 +127,7 @@ def test_a_history_without_the_metric_cannot_converge_on_it(digits):
 
     config = converging(digits)
     exp = SimpleNamespace(config=config, learner=SimpleNamespace(generation=4), generations=12,
-                          distributed=False, lead=True, converge_after=0, end_seconds=lambda: 0.0)  # fmt: skip
+                          distributed=False, lead=True, converge_after=0, end_seconds=lambda: 0.0, started=None)  # fmt: skip
     history = {"generation": [1.0, 3.0], IMAGE_METRIC: []}  # rows from before, none measured
     with pytest.raises(ConfigError, match=r"stopping\.converge: this GAN run was started without it"):
         _stopper(exp, history)

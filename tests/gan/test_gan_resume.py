@@ -169,3 +169,12 @@ def test_sweep_and_build_refuse_a_gan_in_one_line(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
     with pytest.raises(turinglearn.ConfigError, match="build\\(\\) wires an evolutionary learner; a GAN's is"):
         turinglearn.build(config())
+
+
+def test_a_frechet_distance_fitted_to_few_images_is_warned_of():
+    """A newcomer's generator of grey noise read a Frechet ratio of 1.2 on 10 images."""
+    from turinglearn.app.gan_run import GANExperiment
+    from turinglearn.errors import TuringLearnWarning
+
+    with pytest.warns(TuringLearnWarning, match=r"fits a Gaussian of 64 features to 100 images .* below about 128"):
+        GANExperiment(config().replace(**{"evaluation.samples": 100}))

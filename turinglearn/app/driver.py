@@ -58,6 +58,7 @@ class Experiment(Protocol):
     snapshot_each_generation: bool  # see Checkpointer
     converge_after: int  # generations before which the convergence rule waits (a restart's check)
     estimate_from: int  # the first generation the convergence rule reads (after a restart, the new search's)
+    started: float | None  # when the session began, by Stopper.clock (max_time counts from there)
 
     def headline(self, out) -> str: ...
     def simulations_per_generation(self) -> int: ...  # stopping.max_simulations' unit
@@ -105,7 +106,9 @@ def run_experiment(
     from turinglearn.families._compiled import threads
 
     threads()  # a bad TURINGLEARN_THREADS is named before anything runs
+    started = Stopper.clock()
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
+    exp.started = started
     if not exp.lead:  # under torchrun only the first process writes and shows
         out, progress, hooks = None, False, ()
     elif log is not None:
@@ -153,6 +156,7 @@ def resume(
             f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote"
         )
     threads()  # a bad TURINGLEARN_THREADS is named before anything runs
+    started = Stopper.clock()
     if generations is None and "generations" in (settings or {}):  # the run's length: --generations N
         raise ConfigError(checkpoint.refusal("generations", None), "generations")
     log = log or (lambda msg: print(msg, file=sys.stderr))
@@ -202,6 +206,7 @@ def resume(
             checkpoint.check_fingerprint(state, config, path.name, skip=skip)
         config = data_where_it_ran(config, status, log)
         exp = experiment_for(config, simulator)
+        exp.started = started
         if generations is not None and status.get("status") == "complete":  # its result stays beside
             keep_summary(run_dir, int(status.get("generations_done", 0)))
         if changed is not None:  # only once the run has been rebuilt with them
@@ -352,6 +357,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
         settings, exp.learner, per_generation, history, names, ranges, track, exp.generations,
         metric=metric, lead=exp.lead, agree=agree, average_last=averaging[0], average=averaging[1],
         converge_after=exp.converge_after, since=lambda: exp.estimate_from, end_seconds=exp.end_seconds,
+        start=exp.started,
     )  # fmt: skip
 
 

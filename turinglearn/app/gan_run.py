@@ -71,11 +71,16 @@ def load_data(config: GANConfig) -> ImageData:
     return load_images(config.data, config.images.size, config.images.channels)
 
 
+#: images below which the Frechet distance's Gaussian of 64 features is too poorly fitted to read
+FRECHET_FEW = 128
+
+
 class GANExperiment:
     """A :class:`~turinglearn.gan.train.GANLearner` on ``config``'s images (``data``: already
     loaded with :func:`load_data`), with what its run reports. Under ``torchrun`` only the
     first process (``lead``) writes and measures."""
 
+    started: float | None = None  # when the session began (the driver sets it)
     snapshot_each_generation = False  # the state lives on the device: copy it only to write it
     converge_after = estimate_from = 0  # no restart's check to wait for
 
@@ -103,6 +108,13 @@ class GANExperiment:
                 f"learner.batch = {config.learner.batch} is larger than the {len(self.data)} images of {config.data!r}: "
                 "every batch draws images again and a step costs more than an epoch; a batch below the data's size "
                 f"(e.g. {min(64, max(2, len(self.data) // 2))}) trains as well for less"
+            )
+        fitted = min(config.evaluation.samples, len(self.data) // 2)  # the images each Gaussian is fitted to
+        if 0 < fitted < FRECHET_FEW:
+            warn(
+                f"the Frechet distance fits a Gaussian of 64 features to {fitted} images (half of {len(self.data)} "
+                f"images, or evaluation.samples = {config.evaluation.samples}): below about {FRECHET_FEW} its ratio "
+                "is noise (a generator of grey noise read 1.2 on 10 images); read the C2ST and the sample grids"
             )
         self.learner = GANLearner(self.data, config)
         self.lead = self.learner.dist.rank == 0

@@ -54,7 +54,9 @@ def print_table(summary: dict) -> None:
             "(by the convergence rule's test: stopping.window, tolerance, patience); read its held-out test, or "
             "resume it with a fresh budget"
         )
-    elif summary.get("unsettled"):
+    elif (summary.get("stopped") or {}).get("rule") == "hook":
+        print(f"stopped by a hook (turinglearn.Stop) after {summary['generations']} generations; run.json says why")
+    if summary.get("unsettled") and not summary.get("stopped"):
         print(
             f"the estimate did not settle within the {summary['generations']} generations (stopping.converge); the "
             "result is the last generations', read its held-out test"
@@ -318,6 +320,8 @@ def print_gan_summary(summary: dict) -> None:
             f"{'class coverage':>50}: not measured (unlabelled images: the metrics' features are a random network's; "
             "put each class's images in a subfolder of its own to measure it)"
         )
+    if (summary.get("stopped") or {}).get("rule") == "hook":
+        print(f"stopped by a hook (turinglearn.Stop) after {summary['generations']} generations; run.json says why")
     if summary.get("discriminator_won"):
         print(
             f"warning: the discriminator won: its loss stayed below {DISCRIMINATOR_WON_LOSS:g} in "

@@ -279,7 +279,9 @@ class Stopper:
     generations before which ``converge`` does not fire (a restart's check comes first);
     ``since``: the first generation the rule reads (after a restart, the new search's);
     ``end_seconds``: what the final evaluation is expected to take, kept for the end under
-    ``max_time`` where it exceeds the default reserve (a GAN's image metrics)."""
+    ``max_time`` where it exceeds the default reserve (a GAN's image metrics); ``start``: when the
+    session began, by :attr:`clock` (default: now), so that ``max_time`` counts its setup too
+    (a GAN's data and metrics networks: a budget of 12 s had ended at 19 s)."""
 
     clock = staticmethod(time.perf_counter)  # seconds (tests replace it)
 
@@ -301,6 +303,7 @@ class Stopper:
         converge_after: int = 0,
         since: Callable[[], int] = lambda: 0,
         end_seconds: Callable[[], float] = lambda: 0.0,
+        start: float | None = None,
     ):
         self.end_seconds = end_seconds  # what the final evaluation is expected to take (max_time's reserve)
         self.average_last, self.average = average_last, average  # the estimate (evaluation.*)
@@ -308,7 +311,7 @@ class Stopper:
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
         self.metric, self.lead, self.agree = metric, lead, agree
-        self.t0 = self.clock()
+        self.t0 = self.clock() if start is None else start  # the session's start: its setup counts too
         self.start = learner.generation  # this session's first generation
         self.ceiling = ceiling  # the run's generations: it ends there anyway
 

@@ -40,6 +40,7 @@ class SwarmExperiment:
     families: of their effective controllers), the interrogation record of interactive
     systems, and at the end the estimate, its error and C2ST (:class:`SwarmResult`)."""
 
+    started: float | None = None  # when the session began (the driver sets it)
     snapshot_each_generation = True  # the state is small: keep every generation's
     lead = True
     distributed = False

@@ -37,8 +37,9 @@ def parse_duration(text: str) -> float:
 class StoppingConfig:
     """When a run stops before ``generations``: budgets, convergence, and restarts.
 
-    max_time: a wall-clock budget in seconds for this session of the run (0: none; on the
-    command line ``--max-time 90s``, ``30m``, ``2h``). The run stops after the generation at
+    max_time: a wall-clock budget in seconds for this session of the run, counted from the
+    session's start, its setup included (0: none; on the command line ``--max-time 90s``,
+    ``30m``, ``2h``). The run stops after the generation at
     which the next one plus the final evaluation (``reserve``) would pass it, with a checkpoint
     and a complete summary; its status is ``stopped`` and ``turinglearn resume`` continues it
     with a fresh budget. Under torchrun the first process's clock decides, and every process
