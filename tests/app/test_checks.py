@@ -781,6 +781,26 @@ def test_a_stimulus_that_changes_nothing_is_warned_of():
     assert report.ok and len(report.warnings) == 1
 
 
+def test_heavy_tailed_noise_is_not_taken_for_shared_noise():
+    """A reviewer's Cauchy-noise spring was refused as 'sharing part of its randomness' under 17
+    of 40 checker seeds (lognormal sensor noise 4 of 40): the spreads were variances."""
+
+    class Cauchy(Jittered):
+        def step(self, x, p, force, rng):
+            x, _ = Spring.step(self, x, p, force, rng)
+            x = x + 0.01 * rng.standard_cauchy(size=x.shape)
+            return x, x[..., :1]
+
+    class Lognormal(Jittered):
+        def step(self, x, p, force, rng):
+            x, f = Spring.step(self, x, p, force, rng)
+            return x, f + 0.05 * rng.lognormal(0.0, 1.5, size=f.shape)
+
+    for sim in (Cauchy(), Lognormal()):
+        for seed in (0, 2, 4, 7):  # where the variances' ratio refused them
+            assert inspect_environment(sim, seed=seed).problems == [], (type(sim).__name__, seed)
+
+
 def test_features_outside_the_declared_space(examples):
     class Narrow(examples["own_agent"].LeakyIntegrator):
         feature_space = gym.spaces.Box(-0.5, 0.5, shape=(2,))
