@@ -183,7 +183,9 @@ def longer(config, status: Mapping, state: Mapping | None, generations, settings
             f"the run has done {done} generations; give more than that (the generations in all, not more of them)",
             "generations",
         )
-    if getattr(getattr(config, "learner", None), "kind", None) in KINDS:
+    from turinglearn.config import Config
+
+    if isinstance(config, Config) and config.learner.kind in KINDS:  # a GAN's learner has no kind
         raise ConfigError(
             f"learner.kind = {config.learner.kind!r} ends with its simulation budget, not a number of "
             "generations; start a new run with a larger stopping.max_simulations",

@@ -15,9 +15,9 @@ def data_where_it_ran(config, status: Mapping, log):
     """``config`` with its ``data``, a path relative to the directory the run began in (its first
     session's), read from there when it is not found from here (a resume from elsewhere, a batch
     job started in another directory, failed on it; config.toml keeps the path as it was given)."""
-    data = getattr(config, "data", "")
-    if not data or Path(data).is_absolute() or Path(data).exists():
-        return config
+    data = config.data  # a swarm's recording or a GAN's images
+    if not data or data in ("digits", "mnist") or Path(data).is_absolute() or Path(data).exists():
+        return config  # none, a GAN's named images, or found
     sessions = status.get("sessions") or [{}]
     began = sessions[0].get("cwd") if isinstance(sessions[0], dict) else None
     if not began or not (Path(began) / data).exists():
