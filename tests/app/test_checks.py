@@ -850,6 +850,24 @@ def drift(examples):
     return Drift
 
 
+def drift_rollout(module, params, rng, steps, kick=None, centroid=(1,)):
+    """examples/own_swarm.py's drift, written out: its ``kick(noise, x, rng)`` (default Gaussian
+    of the noise parameter's scale), and the distance feature measured to the centroid over
+    ``centroid``'s axes (1: the swarm's own)."""
+    b, n, _ = params.shape
+    gain, noise = params[..., 0:1], params[..., 1:2]
+    x = rng.uniform(-1.0, 1.0, size=(b, n, 2))
+    v = np.zeros_like(x)
+    feats = np.empty((b, n, steps, 2))
+    for t in range(steps):
+        push = noise * rng.normal(size=x.shape) if kick is None else kick(noise, x, rng)
+        v = module.INERTIA * v + gain * (x.mean(axis=1, keepdims=True) - x) + push
+        x = x + v
+        feats[:, :, t, 0] = np.linalg.norm(v, axis=-1) / module.SPEED_SCALE
+        feats[:, :, t, 1] = np.linalg.norm(x.mean(axis=centroid, keepdims=True) - x, axis=-1) / module.DISTANCE_SCALE
+    return SimpleNamespace(features=feats)
+
+
 def test_the_short_swarm_passes(drift):
     report = check_environment(drift())
     assert report.ok and report.warnings == []
@@ -905,17 +923,7 @@ def test_swarms_coupled_through_the_batch(drift, examples):
 
     class BatchCentroid(drift):
         def rollout(self, params, rng, *, record=False):
-            b, n, _ = params.shape
-            gain, noise = params[..., 0:1], params[..., 1:2]
-            x = rng.uniform(-1.0, 1.0, size=(b, n, 2))
-            v = np.zeros_like(x)
-            feats = np.empty((b, n, self.config.steps, 2))
-            for t in range(self.config.steps):
-                v = module.INERTIA * v + gain * (x.mean(axis=1, keepdims=True) - x) + noise * rng.normal(size=x.shape)
-                x = x + v
-                feats[:, :, t, 0] = np.linalg.norm(v, axis=-1) / module.SPEED_SCALE
-                feats[:, :, t, 1] = np.linalg.norm(x.mean(axis=(0, 1)) - x, axis=-1) / module.DISTANCE_SCALE
-            return SimpleNamespace(features=feats)
+            return drift_rollout(module, params, rng, self.config.steps, centroid=(0, 1))
 
     (p,) = _problems(check_environment, BatchCentroid())
     assert p.startswith("swarm 3's features depend on the batch it is run in")
@@ -944,20 +952,12 @@ def test_swarm_one_row_for_every_swarm(drift):
 def poisson_drift(drift, examples):
     module = examples["own_swarm"]
 
-    class PoissonDrift(drift):  # kicks of Poisson counts whose rate is the noise parameter
+    def poisson_kicks(noise, x, rng):  # kicks of Poisson counts whose rate is the noise parameter
+        return 0.02 * rng.poisson(np.broadcast_to(1 + 100 * noise, x.shape)) * rng.normal(size=x.shape)
+
+    class PoissonDrift(drift):
         def rollout(self, params, rng, *, record=False):
-            b, n, _ = params.shape
-            gain, noise = params[..., 0:1], params[..., 1:2]
-            x = rng.uniform(-1.0, 1.0, size=(b, n, 2))
-            v = np.zeros_like(x)
-            feats = np.empty((b, n, self.config.steps, 2))
-            for t in range(self.config.steps):
-                kicks = rng.poisson(np.broadcast_to(1 + 100 * noise, x.shape))
-                v = module.INERTIA * v + gain * (x.mean(axis=1, keepdims=True) - x) + 0.02 * kicks * rng.normal(size=x.shape)
-                x = x + v
-                feats[:, :, t, 0] = np.linalg.norm(v, axis=-1) / module.SPEED_SCALE
-                feats[:, :, t, 1] = np.linalg.norm(x.mean(axis=1, keepdims=True) - x, axis=-1) / module.DISTANCE_SCALE
-            return SimpleNamespace(features=feats)
+            return drift_rollout(module, params, rng, self.config.steps, kick=poisson_kicks)
 
     return PoissonDrift
 
