@@ -151,19 +151,21 @@ def cost_line(config, system, d: int) -> str:
         pairs = spg / 2  # single agents: a trial is two
     if pairs is not None:
         words.append(
-            f"a generation's simulations about {_secs(per * pairs)}, {config.generations} generations about "
+            f"a generation's simulations {_secs(per * pairs)}, {config.generations} generations "
             f"{_secs(per * pairs * config.generations)}"
         )
     trials = evaluation_trials(config, system, d)
     if trials:
-        words.append(f"the final evaluation about {_secs(per * trials + 2.0)} ({trials:,} trials)")
+        words.append(f"the final evaluation {_secs(per * trials + 2.0)} ({trials:,} trials)")
     return "cost, foreseen: " + "; ".join(words) + " (the judges' work aside)"
 
 
 def _secs(seconds: float) -> str:
+    """'about 1.5 s', 'about 12 min', 'less than 0.01 s'."""
     if seconds < 0.01:
-        return "under 0.01 s"
-    return f"{seconds:.2g} s" if seconds < 120 else f"{seconds / 60:.2g} min" if seconds < 7200 else f"{seconds / 3600:.2g} h"
+        return "less than 0.01 s"
+    value, unit = (seconds, "s") if seconds < 120 else (seconds / 60, "min") if seconds < 7200 else (seconds / 3600, "h")
+    return f"about {value:.2g} {unit}" if value < 10 else f"about {value:.0f} {unit}"
 
 
 def recorded_per_generation(config, sim) -> int:

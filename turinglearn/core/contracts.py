@@ -342,8 +342,9 @@ class InteractiveSimulator(Protocol):
 
 def frozen(a):
     """A read-only view of the numpy array ``a`` (another array type, a torch tensor, as it
-    is): what a simulator's ``step``, ``rollout`` and ``swarm_params`` are given, so that a write
-    into their arguments raises instead of changing the population or the truth."""
+    is): what an interactive simulator's ``step`` is given, so that a write into its arguments
+    raises instead of changing the population or the truth (a swarm's ``rollout`` and
+    ``swarm_params`` get fresh arrays of their own)."""
     if not isinstance(a, np.ndarray):
         return a
     view = a.view()

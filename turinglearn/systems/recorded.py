@@ -75,7 +75,7 @@ def simulate_models(
         n = individuals_per_trial(sim)
         if "reported" in dir(sim.model_family):  # policies: one row a swarm, the robots told apart by a mask
             return sim.rollout(params, rng, genuine=np.zeros((len(params), n), bool)).features
-        feats = sim.rollout(frozen(np.repeat(params[:, None, :], n, axis=1)), rng).features  # [B, N, T, F]
+        feats = sim.rollout(np.repeat(params[:, None, :], n, axis=1), rng).features  # [B, N, T, F]
         return feats
     if schedules is None:
         schedule = np.asarray(sim.passive_schedule(), float)  # [T, k]

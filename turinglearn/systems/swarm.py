@@ -14,7 +14,6 @@ from turinglearn.core.contracts import (
     PolicyFamily,
     SampleBatch,
     check_instance,
-    frozen,
     judge_samples,
 )
 
@@ -48,8 +47,8 @@ class SwarmSystem:
         """Every robot's features when each model runs ``trials`` swarms: [M, trials, N, T, F]."""
         m = theta.shape[0]
         # [M*trials, N, d] (policies: [M*trials, d])
-        swarm = self.sim.swarm_params(frozen(np.repeat(theta, trials, axis=0)))
-        feats = np.asarray(self.sim.rollout(frozen(swarm), rng).features)  # [M*trials, N, T, F] (a list is read too, as the checker does)
+        swarm = self.sim.swarm_params(np.repeat(theta, trials, axis=0))
+        feats = np.asarray(self.sim.rollout(swarm, rng).features)  # [M*trials, N, T, F] (a list is read too, as the checker does)
         return feats.reshape(m, trials, *feats.shape[1:])
 
     #: joins the genuine and counterfeit samples (a subclass on other arrays swaps it)
@@ -93,7 +92,7 @@ def run_swarms(sim, theta: np.ndarray, genuine: np.ndarray, rng: np.random.Gener
     if isinstance(sim.model_family, PolicyFamily):  # turinglearn.families.policies.PolicySwarm
         return sim.rollout(theta, rng, record=record, genuine=genuine)
     params = np.where(genuine[..., None], sim.truth, np.asarray(theta, float)[:, None, :])  # [B, N, d]
-    return sim.rollout(frozen(params), rng, record=record)
+    return sim.rollout(params, rng, record=record)
 
 
 #: robots' positions in a snapshot are relative to the swarm's centroid, in units of this (m)
