@@ -558,6 +558,8 @@ def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, 
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("aggregation", overrides=settings, out=began / "run", hooks=[interrupt_at(1)])
     monkeypatch.chdir(tmp_path)  # elsewhere: data/rec.npz is not here
+    with pytest.raises(KeyboardInterrupt):  # twice: the second session's checkpoints hold the path it read
+        resume(began / "run", log=lambda m: None, hooks=[interrupt_at(2)])
     messages = []
     result = resume(began / "run", log=messages.append)
     assert any(f"data 'data/rec.npz' read from the directory the run began in, {began}" in m for m in messages)

@@ -234,15 +234,16 @@ def test_max_time_stops_resumably_and_resume_ends_as_the_uninterrupted_run(tmp_p
     reference = tmp_path / "ref"
     turinglearn.learn("aggregation", overrides=settings, out=reference)
     out = tmp_path / "run"
-    # one second a generation, 2 s kept for the end: the 9th generation would end past 10 s
+    # one second a generation after a second of setup, 2 s kept for the end: the 8th generation
+    # would end past 10 s
     result = turinglearn.learn("aggregation", overrides={**settings, "stopping.max_time": 10}, out=out)
-    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 8}
-    assert json.loads((out / "summary.json").read_text())["stopped"]["generation"] == 8
+    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 7}
+    assert json.loads((out / "summary.json").read_text())["stopped"]["generation"] == 7
     st = status(out)
-    assert st["status"] == "stopped" and st["generations_done"] == 8 and st["stopped"]["rule"] == "max_time"
-    assert checkpoint.checkpoints(out)[-1].name == "generation-000008.npz"
-    assert len(read_metrics(out)["generation"]) == 8
-    # a fresh budget: 4 more generations reach the ceiling, where no rule fires
+    assert st["status"] == "stopped" and st["generations_done"] == 7 and st["stopped"]["rule"] == "max_time"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000007.npz"
+    assert len(read_metrics(out)["generation"]) == 7
+    # a fresh budget: 5 more generations reach the ceiling, where no rule fires
     result = resume(out, log=lambda m: None)
     assert status(out)["status"] == "complete"
     assert strip_time(result.summary()) == strip_time(json.loads((reference / "summary.json").read_text()))
@@ -327,7 +328,7 @@ def test_cli_max_time_and_resume(tmp_path, tiny, ticking, capsys):
     args = ["run", "aggregation", "--generations", "12", "--out", str(out), "--quiet", "--max-time", "10s"]
     assert main([*args, *sets]) == 0
     assert "turinglearn resume" in capsys.readouterr().err
-    assert status(out)["stopped"] == {"rule": "max_time", "generation": 8}
+    assert status(out)["stopped"] == {"rule": "max_time", "generation": 7}  # a second of setup counted
     assert main(["resume", str(out), "--quiet", "--max-time", "1h"]) == 0
     assert "generations done); budget this session: 3600 s" in capsys.readouterr().err
     assert status(out)["status"] == "complete"
@@ -358,9 +359,9 @@ def test_gan_max_time_stops_at_a_step_and_resume_finishes_it(tmp_path, ticking):
     assert simulations_per_generation(config) == 2 * 16 * (config.learner.critic_steps + 1)  # images
     out = tmp_path / "gan"
     result = run_experiment(config, out=out)
-    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 8}
+    assert result.summary()["stopped"] == {"rule": "max_time", "generation": 7}  # a second of setup counted
     assert status(out)["status"] == "stopped"
-    assert checkpoint.checkpoints(out)[-1].name == "generation-000008.npz"
+    assert checkpoint.checkpoints(out)[-1].name == "generation-000007.npz"
     resume(out, log=lambda m: None)
     assert status(out)["status"] == "complete"
     assert checkpoint.checkpoints(out)[-1].name == "generation-000012.npz"
@@ -412,11 +413,14 @@ def test_max_time_counts_the_sessions_setup(ticking):
     started = Stopper.clock()  # tick 0: the session begins; its setup takes three ticks
     for _ in range(3):
         Stopper.clock()
-    stopper = Stopper(settings, learner, ceiling=12, start=started)
+    stopper = Stopper(settings, learner, ceiling=12, start=started)  # tick 4
     with pytest.raises(StopRun) as fired:
         for learner.generation in range(1, 12):
             stopper(None)
-    assert fired.value.record()["generation"] < 8  # 8 with the clock started after the setup
+    # a second a generation (the setup not counted in it, which had stopped the run after one), 4 s
+    # of setup: 2 s kept for the end, the 4th generation's end at 8 s, the 5th would pass 10 s
+    assert fired.value.record()["generation"] == 4  # 8 with the clock started after the setup
+    assert "1.00 s a generation" in fired.value.why
 
 
 def test_max_time_keeps_what_the_final_evaluation_is_expected_to_take(ticking, tmp_path, recwarn):
@@ -476,9 +480,9 @@ def test_max_time_says_why_in_run_json(tmp_path, tiny, ticking):
     overrides = {**tiny, "generations": 12, "stopping.max_time": 10}
     turinglearn.learn("aggregation", overrides=overrides, out=out)
     st = status(out)
-    assert st["status"] == "stopped" and st["generations_done"] == 8
-    # one second a generation, the ninth would end at 9 s with 2 s kept for the end: within one
-    # generation of the limit
+    assert st["status"] == "stopped" and st["generations_done"] == 7
+    # a second of setup, one second a generation: the eighth would end at 9 s with 2 s kept for
+    # the end, within one generation of the limit
     assert "time budget of 10 s" in st["reason"] and "1.00 s a generation" in st["reason"]
     assert (out / "summary.json").is_file()  # a stopped run is summarised
     resume(out, overrides={"stopping.max_time": 0}, log=lambda m: None)

@@ -252,10 +252,20 @@ def fingerprint(config) -> dict:
     return {"digest": digest, "settings": settings}
 
 
-def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = ()) -> None:
+def _same_place(a, b, began: str | None) -> bool:
+    """Whether two values of ``data`` name one file: as given, or a relative one read from the
+    directory ``began`` where the run began (a resume from elsewhere records it so)."""
+    if not (isinstance(a, str) and isinstance(b, str) and a and b and began):
+        return False
+    where = [Path(x) if Path(x).is_absolute() else Path(began) / x for x in (a, b)]
+    return where[0].resolve() == where[1].resolve()
+
+
+def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = (), began: str | None = None) -> None:
     """Raise :class:`~turinglearn.errors.ConfigError` naming the settings of ``config`` that
     differ from those the checkpoint ``state`` was written with (checkpoints of older versions
-    carry none and are accepted); settings whose key starts with one of ``skip`` are not compared."""
+    carry none and are accepted); settings whose key starts with one of ``skip`` are not compared,
+    and ``data`` given relative to ``began`` (the run's first directory) and absolute are one."""
     saved = state.get("fingerprint")
     if not isinstance(saved, dict) or "settings" not in saved:
         return
@@ -270,6 +280,7 @@ def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = (
         k
         for k in set(before) | set(now["settings"])
         if before.get(k) != now["settings"].get(k)
+        and not (k == "data" and _same_place(before.get(k), now["settings"].get(k), began))
         # a setting added since the checkpoint was written: its default is what that version did
         and not (k not in before and now["settings"][k] == _default(config, k))
     )

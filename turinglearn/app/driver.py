@@ -36,7 +36,13 @@ from turinglearn.app.preflight import (
     uses_policy,
 )
 from turinglearn.app.results import LearnResult
-from turinglearn.app.resuming import budget_words, changed_settings, data_where_it_ran, with_columns
+from turinglearn.app.resuming import (
+    budget_words,
+    changed_settings,
+    data_where_it_ran,
+    first_directory,
+    with_columns,
+)
 from turinglearn.app.runs import RunDir
 from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
@@ -203,7 +209,7 @@ def resume(
             path = found[0]
             # a simulator object stands for the environment table: its settings were compared above
             skip = ("generations",) * (generations is not None) + ("environment.",) * (simulator is not None)
-            checkpoint.check_fingerprint(state, config, path.name, skip=skip)
+            checkpoint.check_fingerprint(state, config, path.name, skip=skip, began=first_directory(status))
         config = data_where_it_ran(config, status, log)
         exp = experiment_for(config, simulator)
         exp.started = started
@@ -333,7 +339,7 @@ def _stopper(exp: Experiment, history: dict) -> Stopper | None:
     if settings.max_simulations:
         per_generation = exp.simulations_per_generation()
     if settings.max_time and exp.lead:
-        exp.end_seconds()  # timed now, before the budget's clock starts
+        exp.end_seconds()  # timed now, once (its seconds count in the budget, as the setup's do)
     names, ranges, track, metric, averaging = (), (), "median", None, (1, "median")
     if settings.converge and isinstance(exp.config, GANConfig):  # the image metric's stalling
         from turinglearn.app.stopping import IMAGE_METRIC as metric

@@ -18,8 +18,7 @@ def data_where_it_ran(config, status: Mapping, log):
     data = config.data  # a swarm's recording or a GAN's images
     if not data or data in ("digits", "mnist") or Path(data).is_absolute() or Path(data).exists():
         return config  # none, a GAN's named images, or found
-    sessions = status.get("sessions") or [{}]
-    began = sessions[0].get("cwd") if isinstance(sessions[0], dict) else None
+    began = first_directory(status)
     if not began or not (Path(began) / data).exists():
         return config  # the loader names what is missing
     log(f"turinglearn: data {data!r} read from the directory the run began in, {began}")
@@ -53,3 +52,10 @@ def with_columns(history: dict, columns) -> dict:
     older version did not record is NaN for the generations it covers)."""
     n = len(next(iter(history.values()), []))
     return {c: history[c] if c in history else np.full(n, np.nan) for c in columns} | history
+
+
+def first_directory(status: Mapping) -> str | None:
+    """The working directory the run began in (run.json's first session's), or None."""
+    sessions = status.get("sessions") or [{}]
+    first = sessions[0] if isinstance(sessions, list) and sessions else {}
+    return first.get("cwd") if isinstance(first, dict) else None

@@ -313,7 +313,9 @@ class Stopper:
         self.settings, self.learner, self.per_generation = settings, learner, per_generation
         self.history, self.names, self.ranges, self.track = history, list(names), np.asarray(ranges), track
         self.metric, self.lead, self.agree = metric, lead, agree
-        self.t0 = self.clock() if start is None else start  # the session's start: its setup counts too
+        now = self.clock()
+        self.t0 = now if start is None else start  # the session's start: its setup counts too
+        self.t_generations = now  # the generations' start: a generation's time leaves the setup out
         self.start = learner.generation  # this session's first generation
         self.ceiling = ceiling  # the run's generations: it ends there anyway
 
@@ -341,8 +343,8 @@ class Stopper:
                 f"{self.per_generation} a generation) is spent",
             )  # fmt: skip
         if s.max_time:
-            elapsed = self.clock() - self.t0
-            mean = elapsed / ran
+            now = self.clock()
+            elapsed, mean = now - self.t0, (now - self.t_generations) / ran
             reserve = s.reserve or max(2 * mean, 0.05 * s.max_time, self.end_seconds())
             if elapsed + mean + reserve > s.max_time:
                 return StopRun(
