@@ -123,7 +123,7 @@ def test_a_run_of_a_simulator_object_resumes_with_that_object(tmp_path):
     env = whole.config.environment
     assert env.id.endswith(":DriftSwarm") and env.options == {
         "n_agents": 5, "n_replicas": 1, "steps": 40, "parameters": ["gain", "noise"], "lower": [0.0, 0.0],
-        "upper": [0.5, 0.2], "truth": [0.2, 0.05], "features": ["speed", "distance"],
+        "upper": [0.5, 0.2], "truth": [0.2, 0.05], "feature_names": ["speed", "distance"],
     }  # fmt: skip
     assert whole.config.replace(**{"models.population": 12, "models.parents": 6}).environment == env
     out = tmp_path / "run"

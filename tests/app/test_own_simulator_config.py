@@ -40,14 +40,14 @@ def test_config_of_a_simulator_object_is_refused_not_substituted(tmp_path, tiny,
         turinglearn.learn(str(out / "config.toml"), simulator=other)
     renamed = make_simulator(load_config("aggregation", {"environment.n_agents": 4, "environment.steps": 20}))
     renamed.feature_names = ("speed", "turn")  # the same settings, other features (a module edited since)
-    with pytest.raises(turinglearn.ConfigError, match=r"features = \['speed', 'turn'\], the run's is \['linear_speed', 'angular_speed'\]"):
+    with pytest.raises(turinglearn.ConfigError, match=r"feature_names = \['speed', 'turn'\], the run's is \['linear_speed', 'angular_speed'\]"):
         turinglearn.learn(str(out / "config.toml"), simulator=renamed)
     older = tmp_path / "older.toml"  # written before the features were recorded: nothing to compare
     import tomli_w
     import tomllib
 
     table = tomllib.loads(text)
-    del table["environment"]["features"]
+    del table["environment"]["feature_names"]
     older.write_text(tomli_w.dumps(table))
     assert turinglearn.learn(str(older), simulator=sim).inferred.tolist() == result.inferred.tolist()
     assert main(["resume", str(out)]) == 2

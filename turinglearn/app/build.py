@@ -39,14 +39,18 @@ def make_simulator(config: Config):
     except Exception as e:  # a simulator of one's own failing in its constructor: say where, in one line
         if config.environment.id.startswith("turinglearn/"):
             raise
+        import os
         import traceback
         from pathlib import Path
 
         import turinglearn
 
         frames = traceback.extract_tb(e.__traceback__)
-        library = str(Path(turinglearn.__file__).parent)  # the last line of one's own code, not the library's
-        frame = next((f for f in reversed(frames) if not f.filename.startswith(library)), frames[-1])
+        import sysconfig
+
+        # the last line of one's own code: not the library's, nor an installed package's or Python's
+        others = (str(Path(turinglearn.__file__).parent) + os.sep, sysconfig.get_paths()["stdlib"] + os.sep, "site-packages")
+        frame = next((f for f in reversed(frames) if not any(o in f.filename for o in others)), frames[-1])
         raise ConfigError(
             f"building {cls.__name__} of {config.environment.id!r} raised {type(e).__name__}: {e} (at "
             f"{frame.filename}:{frame.lineno}, in {frame.name}; settings {dict(config.environment.options)})",
@@ -430,15 +434,21 @@ def build(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=No
             "learn(config) runs (a hook sees every step)",
             "learner",
         )
-    around = [k for k, on in (("stopping.restart_above", config.stopping.restart_above > 0),
-                              ('evaluation.estimate = "panel"', config.evaluation.estimate == "panel")) if on]
-    if around and config.learner.kind == "turing":
+    learner = learner_of(config, hooks, simulator, backend)
+    from turinglearn.core.contracts import PolicyFamily, Renders
+
+    rows = config.learner.kind == "turing" and not isinstance(learner.system.model_family, (PolicyFamily, Renders))
+    around = [k for k, on in (  # where learn() would run them (app.restart.restart_for, the panel's test)
+        ("stopping.restart_above", config.stopping.restart_above > 0 and not config.learner.historical_averaging),
+        ('evaluation.estimate = "panel"', config.evaluation.estimate == "panel"),
+    ) if on and rows]  # fmt: skip
+    if around:
         warn(
             f"build() gives the generation loop without what learn() runs around it ({', '.join(around)}): a "
             "restart and the panel change learn()'s run and estimate; step through learn(hooks=[...]) for them "
             "(raise turinglearn.Stop in a hook to end the run on a rule of your own)"
         )
-    return learner_of(config, hooks, simulator, backend)
+    return learner
 
 
 def learner_of(config: Config, hooks: Sequence[Hook] = (), simulator=None, backend=None):

@@ -46,7 +46,7 @@ def config_with_simulator(path: Path, simulator) -> Config:
             "environment.id",
         )
     ran = {k: v for k, v in env.items() if k != "id"}
-    later = ("features",)  # recorded since: a run written before has none to compare
+    later = ("feature_names",)  # recorded since: a run written before has none to compare
     differ = sorted(
         k for k in set(ran) | set(named.options)
         if not same_value(ran.get(k), named.options.get(k)) and (k in ran or k not in later)

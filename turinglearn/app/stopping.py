@@ -90,8 +90,10 @@ def evaluation_trials(config, system, d: int) -> int:
     (:data:`EVALUATIONS_PER_PARAMETER`, and the choice of a schedule for an interrogated system)
     and the panel's candidates. Each trial is a pair (the system's and the model's); for
     :meth:`~turinglearn.app.swarm_run.SwarmExperiment.end_seconds`."""
+    from turinglearn.core.contracts import PolicyFamily, Renders
     from turinglearn.core.trust import EFFORT, asked_trials
     from turinglearn.systems.interactive import InteractiveSystem
+    from turinglearn.systems.recorded import RecordedSystem
 
     ev = config.evaluation
     if ev.c2st_trials <= 0:
@@ -99,36 +101,40 @@ def evaluation_trials(config, system, d: int) -> int:
     schedules = 1
     if isinstance(system, InteractiveSystem):
         schedules = 2 + (not system.passive) + ev.c2st_schedule.endswith(".npy")
-    trials = ev.c2st_trials * schedules
-    if ev.intervals != "off":
-        asked = asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals])
+    filled = system.test_trials if isinstance(system, RecordedSystem) else (lambda n: n)  # a recording's cap
+    trials = filled(ev.c2st_trials) * schedules
+    # intervals and the panel for parameter rows only (a policy's or a program's genotype is not the model reported)
+    rows = not isinstance(system.model_family, (PolicyFamily, Renders))
+    if ev.intervals != "off" and rows:
+        asked = filled(asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
         evaluations = 2 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d
         if schedules > 1 and ev.c2st_schedule == "auto" and not system.passive:
             evaluations += schedules * (1 + 2 * d)  # each schedule's calibration and powers, to choose one
         trials += evaluations * asked
-    if ev.estimate == "panel":
+    if ev.estimate == "panel" and rows and config.learner.kind == "turing":
         trials += -(-config.generations // ev.panel_every) * ev.panel_trials
     return trials
 
 
-def trial_seconds(system, probe: int = 32, most: int = 1024) -> float | None:
+def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
     """Seconds one trial takes on ``system`` (the system's side and a model's, as
     ``system.trajectories`` draws them, in a batch): after a trial that warms it up (compiled
-    kernels), ``probe`` trials at the box's lower corner, and while a batch takes under 0.05 s
+    kernels), ``probe`` trials at the box's centre, and while a batch takes under 0.05 s
     eight times as many (up to ``most``), so that a vectorised simulator's cost per trial is read
     where its calls' overhead no longer counts; with a generator of their own (the run's streams
     are not touched). None where the family's lower corner is no model (programs)."""
-    theta = np.asarray(system.model_family.lower, float)[None]
+    family = system.model_family
+    theta = (np.asarray(family.lower, float) + np.asarray(family.upper, float))[None] / 2  # the box's centre
     try:
         system.trajectories(theta, np.random.default_rng(0), 1)
     except Exception:  # a genotype that is not a parameter row: not foreseen
         return None
     while True:
         t0 = time.perf_counter()
-        system.trajectories(theta, np.random.default_rng(0), probe)
+        _, counterfeit = system.trajectories(theta, np.random.default_rng(0), probe)
         took = time.perf_counter() - t0
-        if took >= 0.05 or probe >= most:
-            return took / probe
+        if took >= 0.05 or probe >= most:  # per trial made (a recording makes no more than it fills)
+            return took / max(1, np.shape(counterfeit)[1])
         probe *= 8
 
 
@@ -137,6 +143,7 @@ def cost_line(config, system, d: int) -> str:
     :func:`trial_seconds`: its simulation per generation and in all, and the final
     evaluation's (:func:`evaluation_trials`); the judges' work is left out."""
     from turinglearn.systems.interactive import InteractiveSystem
+    from turinglearn.systems.recorded import RecordedSystem, individuals_per_trial
     from turinglearn.systems.swarm import SwarmSystem
 
     per = trial_seconds(system)
@@ -149,6 +156,8 @@ def cost_line(config, system, d: int) -> str:
         pairs = spg / (system.sim.config.n_agents + system.sim.config.n_replicas)  # swarms: a trial each
     elif isinstance(system, InteractiveSystem):
         pairs = spg / 2  # single agents: a trial is two
+    elif isinstance(system, RecordedSystem):  # a trial simulates the individuals of one model's sample
+        pairs = spg / individuals_per_trial(system.sim)
     if pairs is not None:
         words.append(
             f"a generation's simulations {_secs(per * pairs)}, {config.generations} generations "

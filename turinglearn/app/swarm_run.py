@@ -395,12 +395,13 @@ class SwarmExperiment:
 
     def end_seconds(self) -> float:
         """The final evaluation's expected seconds, for ``stopping.max_time``'s reserve (a slow
-        simulator of one's own spent 175 s on it after a budget of 45 s): 8 trials of the truth
-        (both sides, as the tests draw them) timed once, times the trials the evaluation runs
+        simulator of one's own spent 175 s on it after a budget of 45 s): a trial's time
+        (:func:`~turinglearn.app.stopping.trial_seconds`), times the trials the evaluation runs
         (:func:`evaluation_trials`), with 2 s for the classifiers; warned of when it is more
-        than half the budget, and kept within half of it. Measured once, before the budget's
-        clock starts (the driver asks when it builds the stopping rules); 0 for models that are
-        not parameter rows (programs), which the default reserve covers."""
+        than half the budget, and kept within half of it. Measured once, as the generations
+        begin (the driver asks when it builds the stopping rules; its seconds count in the
+        budget); 0 for models that are not parameter rows (programs), which the default reserve
+        covers."""
         budget = self.config.stopping.max_time
         if self._end_estimate is None:
             trials = evaluation_trials(self.config, self.learner.system, len(self.names))

@@ -162,7 +162,7 @@ def with_simulator(config: Config | GANConfig, simulator=None) -> Config | GANCo
     if truth is not None:
         settings["truth"] = truth
     if "feature_names" in dir(simulator):  # what its samples hold: a rerun with other features is refused
-        settings["features"] = [str(f) for f in simulator.feature_names]
+        settings["feature_names"] = [str(f) for f in simulator.feature_names]
     if "env_id" in dir(simulator):  # a GymSim: the gymnasium environment it wraps
         settings["gym_id"] = simulator.env_id
     options = {k: _toml_value(v) for k, v in settings.items() if not k.startswith("_")}

@@ -46,8 +46,9 @@ class StoppingConfig:
     stops at the same step.
     reserve: seconds kept for the final evaluation and the outputs under ``max_time``; 0 (the
     default) keeps the largest of two mean generations, 5% of ``max_time`` and the final
-    evaluation's foreseen seconds, at most half of ``max_time``: 8 trials of the system timed
-    once, times the trials the held-out tests run (``evaluation.c2st_trials`` under each
+    evaluation's foreseen seconds, at most half of ``max_time``: a trial's time (a batch of 8 or
+    more trials at the box's centre, timed once as the session starts, after a warm-up trial),
+    times the trials the held-out tests run (``evaluation.c2st_trials`` under each
     schedule, and about 22 fast-test evaluations of them a parameter), plus 2 s. A run whose
     evaluation would take more than half the budget is warned of at its start, and ends late
     (a swarm of one's own at 8.5 ms a trial: 11,400 trials, foreseen 100 s, taken 150 s); lower
