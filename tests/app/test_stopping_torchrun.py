@@ -58,12 +58,12 @@ def test_max_time_stops_every_process_at_the_first_ones_step(tmp_path):
         (json.loads(line.split(" ", 1)[1]) for line in done.stdout.splitlines() if line.startswith("RESULT")),
         key=lambda r: r["rank"],
     )
-    # one second a generation on the first process's clock, 2 s kept for the end: 8 of 12
-    stop = {"rule": "max_time", "generation": 8}
-    assert results == [{"rank": 0, "done": 8, "stopped": stop}, {"rank": 1, "done": 8, "stopped": stop}]
+    # a second of setup and one a generation on the first process's clock, 2 s kept for the end: 7 of 12
+    stop = {"rule": "max_time", "generation": 7}
+    assert results == [{"rank": 0, "done": 7, "stopped": stop}, {"rank": 1, "done": 7, "stopped": stop}]
     status = json.loads((out / "run.json").read_text())
     assert status["status"] == "stopped" and status["stopped"] == stop and "time budget" in status["reason"]
     summary = json.loads((out / "summary.json").read_text())
     assert summary["replicas_in_sync"] is True and summary["processes"] == 2
-    assert summary["generations"] == 8
-    assert (out / "checkpoints" / "generation-000008.npz").is_file()
+    assert summary["generations"] == 7
+    assert (out / "checkpoints" / "generation-000007.npz").is_file()
