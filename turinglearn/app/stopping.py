@@ -122,7 +122,7 @@ def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
     kernels), ``probe`` trials at the box's centre, and while a batch takes under 0.05 s
     eight times as many (up to ``most``), so that a vectorised simulator's cost per trial is read
     where its calls' overhead no longer counts; with a generator of their own (the run's streams
-    are not touched). None where the family's lower corner is no model (programs)."""
+    are not touched). None where the box's centre is no model (programs)."""
     family = system.model_family
     theta = (np.asarray(family.lower, float) + np.asarray(family.upper, float))[None] / 2  # the box's centre
     try:
