@@ -280,6 +280,19 @@ def test_an_optimiser_is_checked_against_its_contract():
             self.rng.bit_generator.state = state["rng"]
 
     check_optimizer(Sampling(), 3, -1.0, 1.0)  # scalar bounds too
+    # a tell that keeps the worst, or ignores the fitness, passed and learned wrong (a red team's)
+
+    class Worst(Sampling):
+        def tell(self, fitness):
+            super().tell(-np.asarray(fitness))
+
+    class Deaf(Sampling):
+        def tell(self, fitness):
+            super().tell(np.arange(len(fitness), dtype=float))
+
+    for bad in (Worst(), Deaf()):
+        with pytest.warns(CheckWarning, match=r"told for 20 generations that rows nearer a point are fitter"):
+            check_optimizer(bad, 3, lo, hi)
     assert _problems(check_optimizer, Sampling(nan=True), 3, lo, hi) == ["ask() returned NaN in columns [2]"]
     assert _problems(check_optimizer, Sampling(grow=True), 3) == [
         "the population changed size from 6 to 7 rows between generations"

@@ -18,6 +18,7 @@ The contracts are those of :mod:`turinglearn.core` (model and discriminator fami
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -249,7 +250,9 @@ def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
     outside), ``tell(fitness [P])`` (higher is better) and a population of the same size next,
     and a ``state_dict`` taken after ``tell`` (where a run checkpoints) from which
     ``load_state_dict`` gives back the same next generations (``turinglearn resume`` relies on
-    it). The check advances the optimiser three generations: build a fresh one for the run."""
+    it); and, a warning otherwise, that told rows nearer a point are fitter it moves its population
+    nearer (:func:`_selects`). The check advances the optimiser 23 generations: build a fresh one
+    for the run."""
     problems = _missing(opt, Optimizer)
     if problems:
         raise ContractError(f"optimiser {_name(opt)}", problems)
@@ -304,8 +307,49 @@ def check_optimizer(opt, n: int, lower=None, upper=None, seed: int = 0) -> None:
                 "after load_state_dict the same tell gave another population: state_dict must hold everything the "
                 "next generation depends on, its random generator's state too (e.g. rng.bit_generator.state)"
             )
+        if then is not None and not problems:
+            _selects(opt, then, asked, bounds)  # the population the next tell is of
     if problems:
         raise ContractError(f"optimiser {_name(opt)}", problems)
+
+
+def _selects(opt, first: np.ndarray, asked, bounds=None) -> None:
+    """A warning where ``tell`` does not select by fitness, higher better: told for
+    ``SELECTION_GENERATIONS`` generations that rows nearer a point (two spreads from the first
+    population's median, kept a tenth of the box inside ``bounds``) are fitter, the population's
+    median must come at least a quarter nearer it (an optimiser that kept the worst, or ignored
+    the fitness, passed and learned wrong)."""
+    spread = first.std(axis=0)
+    spread = np.where(spread > 1e-9, spread, 1.0)  # a population that starts at one point: unit steps
+    target = np.median(first, axis=0) + 2.0 * spread
+    if bounds is not None:
+        lo, hi = bounds
+        width = np.where(np.isfinite(hi - lo), hi - lo, 0.0)
+        target = np.clip(target, lo + 0.1 * width, hi - 0.1 * width)
+
+    def distance(rows: np.ndarray) -> float:
+        return float(np.linalg.norm((np.median(rows, axis=0) - target) / spread))
+
+    rows, before = first, distance(first)
+    for _ in range(SELECTION_GENERATIONS):
+        _call([], "tell", opt.tell, -np.square((rows - target) / spread).sum(axis=1))
+        got = asked("ask()", len(first))
+        if got is None:
+            return
+        rows = got
+    after = distance(rows)
+    if after > 0.75 * before:
+        warnings.warn(
+            f"optimiser {_name(opt)}: told for {SELECTION_GENERATIONS} generations that rows nearer a point are fitter, "
+            f"its population's median came no nearer it ({before:.2f} -> {after:.2f} spreads): tell(fitness) must "
+            "keep and breed from the rows of higher fitness (higher is better)",
+            CheckWarning,
+            stacklevel=3,
+        )
+
+
+#: generations :func:`_selects` tells an optimiser that rows nearer a point are fitter
+SELECTION_GENERATIONS = 20
 
 
 # --- simulators -------------------------------------------------------------------------------
