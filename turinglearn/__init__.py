@@ -45,7 +45,7 @@ _LAZY = {
     "check_environment": "turinglearn.app.checks",
     "check_model_family": "turinglearn.app.checks",
     "check_discriminator": "turinglearn.app.checks",
-    "check_optimizer": "turinglearn.app.checks",
+    "check_optimizer": "turinglearn.app.optimizer_checks",
     "ContractError": "turinglearn.app.checks",
     "record": "turinglearn.app.recording",
     "read_recording": "turinglearn.systems.recording_files",
@@ -61,9 +61,9 @@ if TYPE_CHECKING:  # pragma: no cover
         check_discriminator,
         check_environment,
         check_model_family,
-        check_optimizer,
     )
     from turinglearn.app.driver import learn, resume
+    from turinglearn.app.optimizer_checks import check_optimizer
     from turinglearn.app.recording import record
     from turinglearn.app.results import LearnResult, SwarmResult, read_run
     from turinglearn.app.stopping import Stop

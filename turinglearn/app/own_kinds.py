@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import copy
 
-from turinglearn.app.checks import check_discriminator, check_optimizer
+from turinglearn.app.checks import check_discriminator
+from turinglearn.app.optimizer_checks import check_optimizer
 from turinglearn.app.registry import DISCRIMINATORS, MODELS
 from turinglearn.config import Config
 from turinglearn.core.contracts import SampleTrainer
@@ -14,7 +15,7 @@ from turinglearn.core.contracts import SampleTrainer
 def check_own_kinds(config: Config, learner) -> None:
     """A discriminator or optimiser kind of one's own (registered, not built in) is held to its
     contract before a run (:func:`~turinglearn.app.checks.check_discriminator`, and
-    :func:`~turinglearn.app.checks.check_optimizer` on a copy,
+    :func:`~turinglearn.app.optimizer_checks.check_optimizer` on a copy,
     so the run's draws stay its own): a judge drawing from ``np.random``, or one whose verdict on
     a sample depends on the others, ran silently. ``learner``: the run's, as
     :func:`~turinglearn.app.build.build` made it. A ContractError lists what is wrong."""
