@@ -9,8 +9,8 @@ import numpy as np
 from turinglearn.app.probe_statistics import (
     REPLICATES,
     SHARING_TRIALS,
-    alike_within_calls,
     beyond_chance,
+    calls_alike,
     distance,
     effect_in_distribution,
     misrouted,
@@ -311,16 +311,14 @@ def _independent_trials(sim, truth: np.ndarray, stimuli: np.ndarray, seed: int) 
     broadcast over the batch fails this."""
     same = np.broadcast_to(stimuli[:, 0, :1], (stimuli.shape[0], SHARING_TRIALS, stimuli.shape[-1])).copy()
     rows = np.broadcast_to(truth, (SHARING_TRIALS, len(truth))).copy()
-    a, b = (_agents(sim, [], rows, same, s) for s in (seed + 7, seed + 8))
-    if a is None or b is None:
-        return []
-    if same_features(a, b) and not same_features(a, a[:, :1]):
+
+    def run(s: int):  # the trials [S, T, F] of one call
+        x = _agents(sim, [], rows, same, s)
+        return None if x is None else np.moveaxis(x, 1, 0)
+
+    found = calls_alike(run, seed)
+    if found == "unseeded":
         return [UNSEEDED.format(unit="trial", n=SHARING_TRIALS)]
-    found = alike_within_calls(np.moveaxis(a, 1, 0), np.moveaxis(b, 1, 0), seed + 9)  # [S, T, F]
-    if found is not None:  # at 0.001 a correct step is refused one time in a thousand: again, other draws
-        c, e = (_agents(sim, [], rows, same, s) for s in (seed + 17, seed + 18))
-        if c is None or e is None or alike_within_calls(np.moveaxis(c, 1, 0), np.moveaxis(e, 1, 0), seed + 19) is None:
-            return []
     if found is None:
         return []
     t, observed, between, p = found

@@ -115,3 +115,22 @@ def alike_within_calls(a: np.ndarray, b: np.ndarray, seed: int) -> tuple[int, fl
     splits = np.argsort(rng.random((SHARING_PERMUTATIONS, 2 * s)), axis=1) < s
     p = (1 + int((within(splits) <= observed).sum())) / (SHARING_PERMUTATIONS + 1)
     return None if p >= FALSE_ALARM else (t, observed, float(dist[:s, s:].mean()), p)
+
+
+def calls_alike(run, seed: int) -> tuple[int, float, float, float] | str | None:
+    """The independence of trials within a call, for ``run(s)``: trials [S, T, ...] of one row
+    under seed s (None where the simulator failed). ``"unseeded"`` where the trials differ within
+    a call but not between the calls of two seeds (randomness not from the generator); else
+    :func:`alike_within_calls`' finding where it holds in these draws and again in others (at
+    ``FALSE_ALARM`` a correct simulator would be refused one time in a thousand); else None."""
+    a, b = run(seed + 7), run(seed + 8)
+    if a is None or b is None:
+        return None
+    same = lambda x, y: bool(np.allclose(x, y, rtol=1e-7, atol=1e-10))  # noqa: E731 (probes.same_features)
+    if same(a, b) and not same(a, a[:1]):
+        return "unseeded"
+    found = alike_within_calls(a, b, seed + 9)
+    if found is None:
+        return None
+    c, e = run(seed + 17), run(seed + 18)
+    return None if c is None or e is None or alike_within_calls(c, e, seed + 19) is None else found

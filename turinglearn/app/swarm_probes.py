@@ -12,8 +12,8 @@ from turinglearn.app.probe_statistics import (
     SHARING_PERMUTATIONS,
     SHARING_STEPS,
     SHARING_TRIALS,
-    alike_within_calls,
     beyond_chance,
+    calls_alike,
     distance,
     effect_in_distribution,
     misrouted,
@@ -110,16 +110,14 @@ def _shared_draws(sim, truth: np.ndarray, n: int, seed: int) -> list[str]:
     and the learner's genuine and counterfeit samples, which come from different calls, are then
     told apart by it."""
     rows = np.broadcast_to(truth, (SHARING_TRIALS, n, len(truth))).copy()
-    a, b = (_swarms(sim, [], rows, s) for s in (seed + 7, seed + 8))
-    if a is None or b is None:
-        return []
-    if same_features(a, b) and not same_features(a, a[:1]):
+
+    def run(s: int):  # the swarms [S, T, N, F] of one call
+        x = _swarms(sim, [], rows, s)
+        return None if x is None else x.swapaxes(1, 2)
+
+    found = calls_alike(run, seed)
+    if found == "unseeded":
         return [UNSEEDED.format(unit="swarm", n=SHARING_TRIALS)]
-    found = alike_within_calls(a.swapaxes(1, 2), b.swapaxes(1, 2), seed + 9)  # [S, T, N, F]
-    if found is not None:  # at 0.001 a correct rollout is refused one time in a thousand: again, other draws
-        c, e = (_swarms(sim, [], rows, s) for s in (seed + 17, seed + 18))
-        if c is None or e is None or alike_within_calls(c.swapaxes(1, 2), e.swapaxes(1, 2), seed + 19) is None:
-            return []
     if found is None:
         return []
     t, observed, between, p = found
