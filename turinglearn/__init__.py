@@ -41,6 +41,7 @@ _LAZY = {
     "WITHOUT_MEMORY": "turinglearn.config",
     "SampleBatch": "turinglearn.core.contracts",
     "ConfigError": "turinglearn.errors",
+    "ContractViolation": "turinglearn.errors",
     "TuringLearnWarning": "turinglearn.errors",
     "check_environment": "turinglearn.app.checks",
     "check_model_family": "turinglearn.app.checks",
@@ -72,7 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from turinglearn.core.learner import TuringLearner
     from turinglearn.core.optimizers import ESConfig, SelfAdaptiveES
     from turinglearn.environments.gym_wrapper import GymSim
-    from turinglearn.errors import ConfigError, TuringLearnWarning
+    from turinglearn.errors import ConfigError, ContractViolation, TuringLearnWarning
     from turinglearn.families.elman import ElmanNetwork
     from turinglearn.systems.interactive import InteractiveSystem
     from turinglearn.systems.recording_files import read_recording

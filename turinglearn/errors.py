@@ -24,6 +24,13 @@ class ConfigError(TuringLearnError, ValueError):
         super().__init__(f"{key}: {message}" if key else message)
 
 
+class ContractViolation(TuringLearnError, ValueError):
+    """Mid-run, a piece of one's own gave what its contract forbids: features that are not finite,
+    a judge's output outside [0, 1], an optimiser's rows outside the bounds. The message names
+    the piece, the generation and the fix; the run's last checkpoint stays, and resuming repeats
+    the fault until the piece is mended (``turinglearn check`` probes for most of them first)."""
+
+
 class TuringLearnWarning(UserWarning):
     """Base class of turinglearn's own warnings: the run goes on, but something will mislead
     (the command line prints them as ``turinglearn: warning: ...``)."""

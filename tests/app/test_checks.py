@@ -154,6 +154,43 @@ def test_discriminator_wrong_shape_and_range():
     ]
 
 
+def test_discriminator_at_a_generations_batch_and_at_grown_weights():
+    """A red team's judges passed and failed mid-run: one of fixed buffers for 64 samples, one
+    slightly above 1 at some weights, and a sigmoid written as exp(z) / (exp(z) + 1)."""
+
+    def z(w, x):
+        return w[:, :2] @ x.mean(axis=1).T + w[:, 2:3] + 0.5 * w[:, 3:4]
+
+    class Buffered(_Judge):
+        def judge(self, w, x):
+            out = np.zeros((w.shape[0], 64))
+            out[:, : x.shape[0]] = 1 / (1 + np.exp(-z(w, x)))
+            return out[:, : x.shape[0]]
+
+    assert _problems(check_discriminator, Buffered()) == [
+        "judge on 300 samples raised ValueError: could not broadcast input array from shape (2,300) into shape (2,64)"
+    ]
+
+    class Overshoots(_Judge):
+        def judge(self, w, x):
+            return 0.5 + 0.51 * np.tanh(z(w, x))
+
+    assert _problems(check_discriminator, Overshoots()) == [
+        "judge returned values outside [0, 1] (min -0.01, max 1.01) at weights 30 times the probe's: evolved weights "
+        "grow that large; squash with a sigmoid that cannot overflow, e.g. scipy.special.expit(z), or 0.5 * (1 + "
+        "np.tanh(z / 2))"
+    ]
+
+    class Overflows(_Judge):
+        def judge(self, w, x):
+            e = np.exp(z(w, x))
+            return e / (e + 1)
+
+    (p,) = _problems(check_discriminator, Overflows())
+    assert p.startswith("judge returned NaN or infinite values at weights 1000 times the probe's")
+    check_discriminator(_Judge())  # 1 / (1 + exp(-z)) overflows to 0, not NaN: it passes
+
+
 def test_discriminator_nondeterministic_or_batch_dependent():
     class Noisy(_Judge):
         def judge(self, w, x):
@@ -461,6 +498,44 @@ def test_nan_features_and_declared_bounds():
 
     (p,) = _problems(check_environment, Declared())
     assert p.startswith("features leave the declared feature_space")
+
+
+def test_models_at_the_corners_of_the_bounds(drift):
+    """A log of a parameter whose bound is 0 ended a run in its first generation; the checker
+    runs the corners of the bounds and names the first at fault."""
+
+    class LogDamping(Spring):
+        def step(self, x, p, force, rng):
+            x, f = super().step(x, p, force, rng)
+            return x, f + 0.0 * np.log(p[..., 1:2])
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (p,) = _problems(check_environment, LogDamping())
+    assert p.startswith(
+        "at a corner of the bounds (stiffness = 0, damping = 0), where the search may go: step's features at t = 0 "
+        "returned NaN or infinite values"
+    )
+    assert p.endswith("(narrow the bounds, or guard the arithmetic)")
+
+    class Refuses(Spring):
+        def step(self, x, p, force, rng):
+            if (p[..., 0] == 1).any():
+                raise ValueError("a stiffness of 1 is not supported")
+            return super().step(x, p, force, rng)
+
+    (p,) = _problems(check_environment, Refuses())
+    assert p.startswith("at a corner of the bounds (stiffness = 1, damping = 0), where the search may go: step at t = 0")
+    assert "raised ValueError: a stiffness of 1 is not supported" in p
+
+    class NoisyAtZero(drift):
+        def rollout(self, params, rng, record=False):
+            r = super().rollout(params, rng)
+            r.features = r.features / (params[..., 1:2, None] > 0)  # inf where a robot's noise is 0
+            return r
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        (p,) = _problems(check_environment, NoisyAtZero())
+    assert p.startswith("at a corner of the bounds (gain = 0, noise = 0), where the search may go: rollout(params [1, 4, d])")
 
 
 def test_truth_and_family_problems():

@@ -307,6 +307,25 @@ def test_a_gymsim_object_in_a_saved_config_is_told_how_to_run_from_a_config(isol
         load_config(str(isolated / "run" / "config.toml"))
 
 
+def test_features_not_finite_at_some_models_are_found_by_the_checker_or_end_the_run_in_one_line(isolated, capsys):
+    """A simulator that gave NaN beyond rate 0.9 passed the checker and ended its run with a
+    traceback; the checker runs the bounds' corners, and the run's error is one line, exit 2."""
+    from turinglearn.app.cli import main
+
+    broken = MODULE.replace("return y, np.stack([y,", "return y, np.stack([y + np.where(params[..., 0] > 0.9, np.nan, 0.0),")
+    assert broken != MODULE
+    (isolated / "tl_own_nan.py").write_text(broken.replace("{name}", "tl_own_nan"))
+    (isolated / "lag.toml").write_text(CONFIG.replace("{name}", "tl_own_nan"))
+    assert main(["check", "lag.toml"]) == 2
+    out = capsys.readouterr().out
+    assert "problem: at a corner of the bounds (rate = 1), where the search may go: step's features at t = 0 returned NaN" in out
+    assert main(["run", "lag.toml", "--out", "run", "--quiet", "--no-check"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("turinglearn: error:") == 1, err
+    assert err.splitlines()[-1].startswith("turinglearn: error: generation 0: the judges' outputs are NaN on samples of ")
+    assert "features must be finite for every parameter row inside the bounds" in err
+
+
 def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(isolated, capsys):
     """A module id run from the command line or learn(config) was never checked, so a simulator
     that gave every trial the first trial's row trained to exit 0; now it stops before the run

@@ -115,10 +115,15 @@ def check_model_family(family) -> None:
 # --- discriminators ---------------------------------------------------------------------------
 
 
+#: samples in one of :func:`check_discriminator`'s calls: a generation judges hundreds at once
+LARGE_BATCH = 300
+
+
 def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0) -> None:
     """Check a discriminator family (:class:`turinglearn.core.contracts.DiscriminatorFamily`): ``n_weights``,
     ``n_inputs`` and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each
-    sample judged on its own, at more than one batch size, reading its weights (a weight that
+    sample judged on its own, at more than one batch size (one of 300 samples), finite and in
+    [0, 1] at weights 30 and 1,000 times larger, reading its weights (a weight that
     changes nothing is warned of). ``n_inputs``: features per step to probe with (default: the
     family's ``n_inputs``).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
@@ -170,6 +175,23 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
             and not np.allclose(np.asarray(part, float), out[:, 1:3], atol=1e-6)
         ):
             problems.append("judge's output for a sample depends on the other samples in the batch")
+        big = (2, LARGE_BATCH)  # a generation's batch: a judge of fixed buffers (64 samples) fails here
+        raw = None if problems else _call(problems, f"judge on {LARGE_BATCH} samples", disc.judge, w[:2], rng.normal(0.0, 0.5, (big[1], steps, f)))
+        if raw is not None:
+            _float_array(problems, f"judge(w [2, {k}], x [{big[1]}, {steps}, {f}])", raw, big)
+        for scale in (30.0, 1000.0) if not problems else ():  # evolved weights grow: finite and in [0, 1] there
+            with np.errstate(all="ignore"):  # the overflow is what is looked for
+                far = _call(problems, f"judge at weights {scale:g} times the probe's", disc.judge, w * scale, x * 4)
+            at = f"at weights {scale:g} times the probe's"
+            far = None if far is None else np.asarray(far, float) if np.shape(far) == (d_, s_) else None
+            if far is not None and not (np.isfinite(far) & (far >= 0) & (far <= 1)).all():
+                got = "NaN or infinite values" if not np.isfinite(far).all() else f"values outside [0, 1] (min {far.min():g}, max {far.max():g})"
+                problems.append(
+                    f"judge returned {got} {at}: evolved weights grow that large; squash with a sigmoid that "
+                    "cannot overflow, e.g. scipy.special.expit(z), or 0.5 * (1 + np.tanh(z / 2))"
+                )
+            if far is None or problems:
+                break
         one = _call(problems, "judge with one discriminator", disc.judge, w[1:2], x)
         if (
             one is not None

@@ -22,6 +22,8 @@ from turinglearn.app.probes import (
     UNSEEDED,
     VALUE_DRAWS,
     call,
+    corner_problems,
+    corners,
     distant,
     effect,
     fmt_row,
@@ -228,6 +230,16 @@ def interactive_probes(sim, low: np.ndarray, high: np.ndarray, seed: int, noise:
     problems += _one_dimensional_batch(sim, mixed, stimuli, seed)
     if not value_draws:  # draws of the values' count: trials cannot be compared draw for draw
         problems += _own_stimuli(sim, mixed, stimuli, seed, first, ends[0], low, high)
+    if problems:
+        return problems, []
+    rows = corners(sim.model_family, seed)
+    on_corners = stim_rng.uniform(low, high, size=(steps, 1, len(rows), k))
+    on_corners[0], on_corners[min(1, steps - 1)] = low, high
+
+    def run(r: np.ndarray, found: list[str]):
+        return _agents(sim, found, r[None], on_corners[:, :, : len(r)].copy(), seed)
+
+    problems += corner_problems(run, rows, sim.model_family.names)
     if problems:
         return problems, []
     ignored = _stimulus_ignored(sim, mixed, stimuli, seed, low, high)

@@ -33,6 +33,9 @@ what the answers mean, with rollouts a learner would run:
   seed fails this); ``params`` and ``stimulus`` are given read-only;
 - **stimulus** (a warning, interactive): the stimulus space's two corners must give different
   features somewhere;
+- **corners**: models at the corners of the bounds (every corner up to ``CORNERS``, else the
+  two extremes and random ones), where the search goes, must give finite features and no
+  error (a ``log(rate)`` at ``rate = 0`` ended a run mid-way); the first corner at fault is named;
 - **signal**: a distant model must change what is observed, compared run for run with the
   truth (:func:`effect`), so a system whose observations say nothing about the parameters
   is reported before a long run;
@@ -68,6 +71,9 @@ SIGNAL_SWARMS = 2
 MIN_EFFECT = 0.1
 #: a feature whose values reach beyond this is warned of: networks saturate on such inputs
 LARGE = 100.0
+#: the corners of the bounds run by the corners probe: all of them up to this many, else the two
+#: extremes and random others
+CORNERS = 16
 
 
 def call(problems: list[str], what: str, fn, *args, **kwargs):
@@ -141,6 +147,45 @@ def distant(family, truth: np.ndarray, frac: float = 0.8) -> np.ndarray:
     lo, hi = np.asarray(family.lower, float), np.asarray(family.upper, float)
     bound = np.where(np.abs(hi - truth) >= np.abs(truth - lo), hi, lo)
     return truth + frac * (bound - truth)
+
+
+def corners(family, seed: int) -> np.ndarray:
+    """Models [C, d] at corners of the family's bounds: every corner where there are at most
+    :data:`CORNERS`, else all lower, all upper and random others."""
+    lo = np.broadcast_to(np.asarray(family.lower, float), (family.n_params,))
+    hi = np.broadcast_to(np.asarray(family.upper, float), (family.n_params,))
+    d = len(lo)
+    if 2**d <= CORNERS:
+        upper = ((np.arange(2**d)[:, None] >> np.arange(d)) & 1).astype(bool)
+    else:
+        upper = np.random.default_rng(seed).integers(0, 2, (CORNERS, d)).astype(bool)
+        upper[0], upper[1] = False, True
+    return np.where(upper, hi, lo)
+
+
+def corner_problems(run, rows: np.ndarray, names) -> list[str]:
+    """``run(rows [C, d], problems)`` runs models at corners of the bounds and returns their
+    features, or None with the problem recorded; the first corner at fault is named."""
+    found: list[str] = []
+    if run(rows, found) is not None:
+        return []
+    for row in rows:  # one at a time: which corner
+        alone: list[str] = []
+        if run(row[None], alone) is None and alone:
+            found = alone
+            break
+    else:
+        row = None
+    where = (
+        "at a corner of the bounds ("
+        + ", ".join(f"{n} = {v:.4g}" for n, v in zip(names, row, strict=True))
+        + ")"
+        if row is not None
+        else "at the corners of the bounds"
+    )
+    said = found[0] if found else "no features"
+    fix = "" if "narrow the bounds" in said else "; every model inside the bounds must run (guard the arithmetic, or narrow the bounds)"
+    return [f"{where}, where the search may go: {said}{fix}"]
 
 
 def fmt_row(row: np.ndarray) -> str:

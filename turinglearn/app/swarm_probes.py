@@ -25,6 +25,8 @@ from turinglearn.app.probes import (
     UNSEEDED,
     VALUE_DRAWS,
     call,
+    corner_problems,
+    corners,
     distant,
     effect,
     float_array,
@@ -337,6 +339,14 @@ def swarm_probes(sim, seed: int, noise: float):
     still = [r for i, r in enumerate(robots) if same_features(first[b + i, r], ref[b + i, r])]
     if still:
         problems.append(_ROBOTS.format(still=still))
+    if problems:
+        return problems, []
+
+    def run(rows: np.ndarray, found: list[str]):  # the replicas at the corners, the genuine agents the truth
+        at = np.concatenate([np.broadcast_to(truth, (len(rows), n_agents, d)), np.repeat(rows[:, None], n - n_agents, 1)], 1)
+        return _swarms(sim, found, at, seed)
+
+    problems += corner_problems(run, corners(sim.model_family, seed), sim.model_family.names)
     if problems:
         return problems, []
     where = f"in {SIGNAL_SWARMS} swarms each"

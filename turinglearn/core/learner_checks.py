@@ -9,6 +9,7 @@ import numpy as np
 
 from turinglearn.core.contracts import InterrogatedSystem, PassiveSystem
 from turinglearn.core.optimizers import Islands, SelfAdaptiveES
+from turinglearn.errors import ContractViolation
 
 
 def check_inputs(learner) -> None:
@@ -118,7 +119,7 @@ def asked_problems(rows: np.ndarray, bounds: tuple[np.ndarray, np.ndarray] | Non
 def check_asked(learner, theta: np.ndarray | None, weights: np.ndarray) -> None:
     """A generation's rows from the two optimisers: models [M, d] inside the model family's
     bounds (``theta`` None: the judges' alone, asked again for an extra judge step),
-    discriminators [D, k]; a ValueError naming the optimiser otherwise (a user's optimiser that
+    discriminators [D, k]; a ContractViolation naming the optimiser otherwise (a user's optimiser that
     forgot to clip, or returned [d, M], failed deep in a simulator, or ran on)."""
     family = learner.system.model_family
     d = family.n_params
@@ -132,10 +133,10 @@ def check_asked(learner, theta: np.ndarray | None, weights: np.ndarray) -> None:
         name = f"the {which} optimiser {type(opt).__name__}'s ask()"
         if np.ndim(rows) != 2 or np.shape(rows)[1] != n:
             size = "the model family's n_params" if which == "model" else "the discriminator's n_weights"
-            raise ValueError(f"{name} returned shape {np.shape(rows)}; expected [P, {n}] ({n}: {size})")
+            raise ContractViolation(f"{name} returned shape {np.shape(rows)}; expected [P, {n}] ({n}: {size})")
         problems = asked_problems(np.asarray(rows, float), within, name)
         if problems:
-            raise ValueError(problems[0])
+            raise ContractViolation(problems[0])
 
 
 def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, shown: np.ndarray, generation: int) -> None:
@@ -151,7 +152,7 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     if not nan.all():  # interrogators' outputs too, which judge_checked does not see
         lo, hi = np.nanmin(outputs), np.nanmax(outputs)
         if lo < 0 or hi > 1:
-            raise ValueError(
+            raise ContractViolation(
                 f"generation {generation}: the judges' outputs lie outside [0, 1] (min {lo:.4g}, max {hi:.4g}): an "
                 "output is how genuine a sample looks, > 0.5 genuine; squash scores with a sigmoid, 1 / (1 + exp(-z))"
             )
@@ -159,7 +160,7 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
         return
     judges = np.flatnonzero(nan.all(axis=1))
     if len(judges) and not nan.all(axis=0).any():  # whole judges' rows, not samples' columns: the judges' own
-        raise ValueError(
+        raise ContractViolation(
             f"generation {generation}: judges {judges[:5].tolist()}{' ...' if len(judges) > 5 else ''} output NaN on "
             "every sample while the others judged them: their weights are not finite (evolved judges whose step sizes "
             "grew without bound: cap them, discriminators.sigma_max = 5; a trained judge's learning rate too high; or "
@@ -175,11 +176,11 @@ def check_outputs(outputs: np.ndarray, genuine: np.ndarray, owner: np.ndarray, s
     if rows:
         shown_rows = "; ".join(f"model {r}: {np.array2string(np.asarray(shown[r]), precision=4)}" for r in rows[:3])
         more = f" and {len(rows) - 3} more" if len(rows) > 3 else ""
-        raise ValueError(
+        raise ContractViolation(
             f"generation {generation}: the judges' outputs are NaN on samples of {len(rows)} model(s) ({shown_rows}{more}): "
             f"their features were not finite (NaN or inf); {fix}"
         )
-    raise ValueError(
+    raise ContractViolation(
         f"generation {generation}: the judges' outputs are NaN on the system's own (genuine) samples: their features "
         "were not finite (NaN or inf); the system's features must be finite"
     )
