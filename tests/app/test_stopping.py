@@ -214,16 +214,20 @@ def test_the_final_evaluation_is_foreseen_under_a_time_budget():
     assert 4.7 < exp._end_estimate < 20  # 1 ms a trial (more beside other work), and 2 s
     exp = SwarmExperiment(config.replace(**{"stopping.max_time": 600}), simulator=sim)
     assert 4.7 < exp.end_seconds() < 20  # within half the budget: as foreseen, no warning
-    # what `turinglearn check` prints: 100 models x 1 trial a generation, 50 generations
-    line = cost_line(config, exp.learner.system, 2)
+    # what `turinglearn check` prints: a generation timed (100 models x 1 trial: at least 0.1 s), 50 generations
+    line = cost_line(config, exp.learner.system, 2, simulator=sim)
     found = re.match(
-        r"cost, foreseen: a trial of the system and a model ([\d.]+) ms; a generation's simulations about ([\d.]+) s, "
-        r"50 generations about ([\d.]+) s; the final evaluation about ([\d.]+) s \(4,700 trials\)",
+        r"cost, foreseen: a generation about ([\d.]+) s \(its generations 2 and 3, in one process\), 50 generations "
+        r"about ([\d.]+) s; a trial of the system and a model ([\d.]+) ms, the final evaluation about ([\d.]+) s "
+        r"\(4,700 trials\)$",
         line,
     )
-    ms, generation, run, end = (float(x) for x in found.groups())
-    assert 1.0 <= ms < 5 and generation == pytest.approx(ms / 10, rel=0.1) and run == pytest.approx(50 * generation, rel=0.1)
+    generation, run, ms, end = (float(x) for x in found.groups())
+    assert 1.0 <= ms < 5 and 0.1 <= generation < 2 and run == pytest.approx(50 * generation, rel=0.1)
     assert end == pytest.approx(4700 * ms / 1000 + 2, rel=0.1)
+    converging = config.replace(**{"stopping.converge": True})
+    line = cost_line(converging, exp.learner.system, 2, simulator=sim)
+    assert re.search(r"50 generations about [\d.]+ s \(at most: stopping.converge may end it sooner\);", line)
 
 
 # --- runs ---------------------------------------------------------------------------------------

@@ -385,7 +385,7 @@ def cmd_check(args) -> int:
         from turinglearn.app.stopping import cost_line
 
         system, _ = build_system(config, sim)
-        cost = cost_line(config, system, len(sim.model_family.names))
+        cost = cost_line(config, system, len(sim.model_family.names), simulator=sim)
     report.what = f"{config.environment.id} ({type(sim).__name__})"
     print(report)
     if cost is not None:

@@ -18,6 +18,7 @@ every process learns its decision (``agree``), so that all stop at the same step
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -119,7 +120,7 @@ def evaluation_trials(config, system, d: int) -> int:
 def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
     """Seconds one trial takes on ``system`` (the system's side and a model's, as
     ``system.trajectories`` draws them, in a batch): after a trial that warms it up (compiled
-    kernels), ``probe`` trials at the box's centre, and while a batch takes under 0.05 s
+    kernels), ``probe`` trials at the box's centre, and while a batch takes under 0.25 s
     eight times as many (up to ``most``), so that a vectorised simulator's cost per trial is read
     where its calls' overhead no longer counts; with a generator of their own (the run's streams
     are not touched). None where the box's centre is no model (programs)."""
@@ -133,40 +134,54 @@ def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
         t0 = time.perf_counter()
         _, counterfeit = system.trajectories(theta, np.random.default_rng(0), probe)
         took = time.perf_counter() - t0
-        if took >= 0.05 or probe >= most:  # per trial made (a recording makes no more than it fills)
+        if took >= 0.25 or probe >= most:  # per trial made (a recording makes no more than it fills)
             return took / max(1, np.shape(counterfeit)[1])
         probe *= 8
 
 
-def cost_line(config, system, d: int) -> str:
-    """What a run of ``config`` on ``system`` (d parameters) costs, foreseen from
-    :func:`trial_seconds`: its simulation per generation and in all, and the final
-    evaluation's (:func:`evaluation_trials`); the judges' work is left out."""
-    from turinglearn.systems.interactive import InteractiveSystem
-    from turinglearn.systems.recorded import RecordedSystem, individuals_per_trial
-    from turinglearn.systems.swarm import SwarmSystem
+def generation_seconds(config, simulator=None, most: float = 10.0) -> float:
+    """Seconds one generation of ``config`` takes in this process: the learner built as
+    :func:`~turinglearn.app.build.build` builds it (``simulator`` in the place of the config's
+    environment), a first generation to warm it up (compiled kernels), then the mean of the
+    next two; the first alone where it took more than ``most`` seconds. Its own learner and
+    streams: a run is not touched."""
+    from turinglearn.app.build import build
 
+    with warnings.catch_warnings():  # what build warns of, a run says itself
+        warnings.simplefilter("ignore")
+        learner = build(config, simulator=simulator)
+        t0 = time.perf_counter()
+        learner.step()
+        first = time.perf_counter() - t0
+        if first > most:
+            return first
+        t0 = time.perf_counter()
+        learner.step()
+        learner.step()
+    return (time.perf_counter() - t0) / 2
+
+
+def cost_line(config, system, d: int, simulator=None) -> str:
+    """What a run of ``config`` on ``system`` (d parameters; ``simulator`` where it is an
+    object of one's own) costs, foreseen: a generation as :func:`generation_seconds` times it
+    and the run's generations, and the final evaluation's trials (:func:`evaluation_trials`)
+    at :func:`trial_seconds` each."""
+    gen = generation_seconds(config, simulator)
+    workers = config.execution.workers
+    where = "in one process" + (f"; execution.workers = {workers} share its simulations" if workers > 1 else "")
+    sooner = " (at most: stopping.converge may end it sooner)" if config.stopping.converge else ""
+    words = [
+        f"a generation {_secs(gen)} (its generations 2 and 3, {where}), {config.generations} generations "
+        f"{_secs(gen * config.generations)}{sooner}"
+    ]
     per = trial_seconds(system)
-    if per is None:
-        return "cost, foreseen: not (the models are not parameter rows the checker can time)"
-    words = [f"a trial of the system and a model {per * 1e3:.3g} ms"]
-    spg = simulations_per_generation(config, system)
-    pairs = None
-    if isinstance(system, SwarmSystem):
-        pairs = spg / (system.sim.config.n_agents + system.sim.config.n_replicas)  # swarms: a trial each
-    elif isinstance(system, InteractiveSystem):
-        pairs = spg / 2  # single agents: a trial is two
-    elif isinstance(system, RecordedSystem):  # a trial simulates the individuals of one model's sample
-        pairs = spg / individuals_per_trial(system.sim)
-    if pairs is not None:
-        words.append(
-            f"a generation's simulations {_secs(per * pairs)}, {config.generations} generations "
-            f"{_secs(per * pairs * config.generations)}"
-        )
-    trials = evaluation_trials(config, system, d)
+    trials = evaluation_trials(config, system, d) if per is not None else 0
     if trials:
-        words.append(f"the final evaluation {_secs(per * trials + 2.0)} ({trials:,} trials)")
-    return "cost, foreseen: " + "; ".join(words) + " (the judges' work aside)"
+        words.append(
+            f"a trial of the system and a model {per * 1e3:.3g} ms, the final evaluation {_secs(per * trials + 2.0)} "
+            f"({trials:,} trials)"
+        )
+    return "cost, foreseen: " + "; ".join(words)
 
 
 def _secs(seconds: float) -> str:
