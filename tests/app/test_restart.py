@@ -265,6 +265,8 @@ def test_a_run_with_the_window_estimate_restarts_on_its_window(tmp_path, setting
     np.testing.assert_array_equal(result.inferred, estimate(new, names, 10, ev.average, ev.track))
     assert not np.array_equal(result.inferred, estimate(result.history, names, 10, ev.average, ev.track))
     np.testing.assert_array_equal(result.window_estimate(), result.inferred)  # a finished run reads the same
+    with pytest.warns(FutureWarning, match=r"estimate\(\) is renamed window_estimate\(\)"):
+        np.testing.assert_array_equal(result.estimate(), result.inferred)  # the old name, for a while
 
 
 # --- stopping.restart_when = "settled": the check when the estimate first settles ------------

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from turinglearn.app.results import GANResult
-from turinglearn.app.runs import RunDir, atomic_write
+from turinglearn.app.runs import RunDir, as_columns, atomic_write
 from turinglearn.app.stopping import IMAGE_METRIC, simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
@@ -331,7 +331,7 @@ class GANExperiment:
             )
         if config.evaluation.samples > 0:
             measured.update(self._image_metrics())
-        history = {k: np.asarray(v) for k, v in history.items()}
+        history = as_columns(history)
         won = discriminator_won(history.get("loss_d"))
         if won is not None:
             measured["discriminator_won"] = won

@@ -149,6 +149,18 @@ class SwarmResult(LearnResult):
         history = since(self.history, self.estimate_from)
         return estimate(history, self.names, ev.average_last, ev.average, track or ev.track)
 
+    def estimate(self, track: str | None = None) -> np.ndarray:
+        """Deprecated: :meth:`window_estimate` (the name said the run's estimate, which with the
+        panel is ``inferred``, not this)."""
+        import warnings
+
+        warnings.warn(
+            "SwarmResult.estimate() is renamed window_estimate(); the run's own estimate is result.inferred",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return self.window_estimate(track)
+
     def summary(self) -> dict[str, Any]:
         """The run's summary.json (the schema every preset writes)."""
         as_list = lambda a: None if a is None else [float(v) for v in a]  # noqa: E731

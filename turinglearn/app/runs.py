@@ -386,7 +386,12 @@ def read_metrics(path: Path) -> dict[str, np.ndarray]:
                 raise RunDirError(
                     f"{file} is damaged: line {i + 2}, column {header[j]!r} holds {v[:40]!r}, not a number"
                 ) from None
-    return {k: np.array(c) for k, c in zip(header, columns, strict=True)}
+    return as_columns(dict(zip(header, columns, strict=True)))
+
+
+def as_columns(history: dict) -> dict[str, np.ndarray]:
+    """Metrics as arrays, one a column: ``generation`` whole numbers, the rest floats."""
+    return {k: np.asarray(v, dtype=np.int64 if k == "generation" else float) for k, v in history.items()}
 
 
 def _header(file: Path) -> list[str]:

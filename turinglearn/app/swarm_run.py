@@ -15,7 +15,7 @@ from turinglearn.app.hooks import InterrogationRecorder
 from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
-from turinglearn.app.runs import RunDir, metrics_columns
+from turinglearn.app.runs import RunDir, as_columns, metrics_columns
 from turinglearn.app.stopping import evaluation_trials, settled, simulations_per_generation, trial_seconds
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
@@ -318,7 +318,7 @@ class SwarmExperiment:
             truth=truth,
             abs_error=None if truth is None else abs_error(inferred, truth),
             c2st=c2st,
-            history={k: np.asarray(v) for k, v in history.items()},
+            history=as_columns(history),
             models=last.models,
             model_fitness=last.model_fitness,
             discriminators=last.discriminators,
