@@ -270,6 +270,18 @@ def test_a_c2st_that_tells_apart_beside_an_accepting_test_is_named(capsys):
     assert "the C2ST tells the estimate apart (0.795) where the fast test accepts it" in capsys.readouterr().out
     print_summary(load_config("aggregation"), {**summary, "c2st": 0.6})
     assert "tells the estimate apart" not in capsys.readouterr().out
+    # a newcomer's discrete thermostat: C2ST 0.940 beside a rejection within one null sd had read "the test
+    # rejects 10% of estimates as good as the system", 32-37 % of the range off
+    narrow = {**summary, "c2st": 0.94, "test": {**summary["test"], "accuracy": 0.570, "threshold": 0.560,
+              "null_sd": 0.03, "level": 0.9, "rejected": True, "eases": []}}  # fmt: skip
+    print_summary(load_config("aggregation"), narrow)
+    out = capsys.readouterr().out
+    assert "the C2ST tells the estimate apart (0.940) where the fast test rejects it only narrowly" in out
+    assert "rejected by a margin within the null's spread (0.010, one null sd 0.030), and no parameter" in out
+    assert "as good as the system" not in out
+    print_summary(load_config("aggregation"), {**narrow, "c2st": 0.6})
+    out = capsys.readouterr().out
+    assert "tells the estimate apart" not in out and "as good as the system" in out
 
 
 def test_an_abc_run_of_one_generation_says_its_posterior_is_near_the_prior(capsys):

@@ -205,6 +205,11 @@ def test_an_interval_also_covers_the_estimates_own_spread():
     assert a["width"] == pytest.approx((hi - lo) / 2)
     assert intervals["b"]["lo"] == -0.6 and intervals["b"]["hi"] == -0.4  # the slice is wider
     assert intervals["c"] == far  # not drawn: stays not drawn
+    # a ridge the test found widens lo / hi too: the table, the plot and summary.json show one interval
+    ridged = {"b": {"lo": -0.6, "hi": -0.4, "width": 0.1, "ridge": {"with": "a", "lo": -0.9, "hi": -0.45, "width": 0.225}}}
+    with_spread(ridged, history, ["b"], ev, np.full(1, 2.0))
+    assert ridged["b"]["test"] == [-0.6, -0.4] and (ridged["b"]["lo"], ridged["b"]["hi"]) == (-0.9, -0.4)
+    assert ridged["b"]["width"] == pytest.approx(0.25)
 
 
 def test_a_far_off_estimate_is_neither_identified_nor_vouched_for(system):

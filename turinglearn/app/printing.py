@@ -12,6 +12,7 @@ from turinglearn.app.trust_lines import (
     below_chance,
     eases_line,
     few_samples,
+    marginal,
     on_bounds_line,
     tradeoffs_line,
     trust_flags,
@@ -120,14 +121,17 @@ def print_table(summary: dict) -> None:
             + below_chance(test)
             + (f"; {summary['trust_seconds']:.1f} s" if "trust_seconds" in summary else "")
         )
-    if test and not test.get("rejected") and (summary.get("c2st") or 0) >= C2ST_TELLS_APART:
+    apart = bool(test) and (summary.get("c2st") or 0) >= C2ST_TELLS_APART and (not test.get("rejected") or marginal(test))
+    if apart:
         print(
-            f"the C2ST tells the estimate apart ({summary['c2st']:.3f}) where the fast test accepts it: the difference "
-            "lies in a combination of the trajectories' statistics the fast test's linear classifier does not draw; "
-            "the intervals come from the fast test, so read them with care (repeat over seeds, or map a pair)"
+            f"the C2ST tells the estimate apart ({summary['c2st']:.3f}) where the fast test "
+            f"{'rejects it only narrowly' if test.get('rejected') else 'accepts it'}: the difference "
+            "lies in a combination of the trajectories' statistics the fast test's linear classifier does not draw "
+            "(such as their spread over trials); the intervals come from the fast test, so read them with care "
+            "(repeat over seeds, or map a pair)"
         )
     if test and test.get("rejected") and "eases" in test:
-        print(eases_line(test))
+        print(eases_line(test, apart))
     if test and test.get("rejected") and (line := on_bounds_line(summary)):
         print(line)
     if summary.get("recording_windows"):

@@ -455,8 +455,11 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
     ``average_last``). The test is a slice at the estimate, and on a swarm it can be sharper
     than the estimate is steady: a slice at an estimate 0.02 off missed the truth in a third
     of held-out aggregation runs, the spread covers that wander. Both parts are kept: ``test``
-    and ``spread`` ([lo, hi] each); ``lo`` / ``hi`` / ``width`` are their hull. An interval the
-    test could not draw (the estimate far off) stays None; ``ranges`` [d]: each parameter's."""
+    and ``spread`` ([lo, hi] each); ``lo`` / ``hi`` / ``width`` are their hull, and also span the
+    parameter's widest ``ridge`` where the test found one (what the printed table, the plot and
+    summary.json all show: a newcomer's thermostat whose gain traded off with its set point
+    held the truth in 18 of 18 such intervals, in 11 without the ridge). An interval the test
+    could not draw (the estimate far off) stays None; ``ranges`` [d]: each parameter's."""
     from turinglearn.app.stopping import window_of
 
     values = np.array([history[f"{n}_{ev.track}"] for n in names], dtype=float)  # [d, G]
@@ -469,4 +472,6 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
             continue
         iv["test"], iv["spread"] = [iv["lo"], iv["hi"]], [float(lo[j]), float(hi[j])]
         iv["lo"], iv["hi"] = min(iv["lo"], float(lo[j])), max(iv["hi"], float(hi[j]))
+        if iv.get("ridge"):
+            iv["lo"], iv["hi"] = min(iv["lo"], iv["ridge"]["lo"]), max(iv["hi"], iv["ridge"]["hi"])
         iv["width"] = (iv["hi"] - iv["lo"]) / ranges[j] if ranges[j] > 0 else 0.0

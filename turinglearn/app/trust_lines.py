@@ -34,19 +34,27 @@ def below_chance(test: dict) -> str:
     )
 
 
-def eases_line(test: dict) -> str:
+def marginal(test: dict) -> bool:
+    """Whether the estimate's accuracy lies within one null sd above the threshold (a rejection, narrow)."""
+    sd = test.get("null_sd")
+    return sd is not None and 0 < test["accuracy"] - test["threshold"] <= sd
+
+
+def eases_line(test: dict, apart: bool = False) -> str:
     """Where a rejected estimate is off: the parameters whose move alone lowers the test's
     accuracy most (summary.json's ``test.eases``). Moving one parameter can also make up for
     another's error (a ridge), so the line names candidates, not a culprit; a rejection within
     one null sd of the threshold is called marginal (the test rejects 1 - level of the runs
-    that found the truth)."""
+    that found the truth), unless the C2ST tells the estimate apart (``apart``: a line of its own
+    says so, and the margin is no sign of an estimate as good as the system)."""
     rows, sd = test["eases"], test.get("null_sd")
-    marginal = sd is not None and test["accuracy"] - test["threshold"] <= sd
     if not rows:
-        if marginal:
+        if marginal(test):
+            margin = f"rejected by a margin within the null's spread ({test['accuracy'] - test['threshold']:.3f}, one null sd {sd:.3f})"
+            if apart:
+                return f"{margin}, and no parameter moved alone does better"
             return (
-                f"rejected by a margin within the null's spread ({test['accuracy'] - test['threshold']:.3f}, one null sd "
-                f"{sd:.3f}): at level {test.get('level', 0.9):g} the test rejects {1 - test.get('level', 0.9):.0%} of "
+                f"{margin}: at level {test.get('level', 0.9):g} the test rejects {1 - test.get('level', 0.9):.0%} of "
                 "estimates as good as the system, and no parameter moved alone does better"
             )
         return (
