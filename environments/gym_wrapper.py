@@ -45,7 +45,7 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from turinglearn.errors import ConfigError, check_at_least
+from turinglearn.errors import ConfigError, ContractViolation, check_at_least, warn
 from turinglearn.families.parametric import BoxFamily, bound_problem, check_truth
 
 from . import import_user_module
@@ -75,7 +75,10 @@ class NumpyPhysics:
     """Batched numpy physics of an id in :data:`~.classic_control.BATCHED`."""
 
     def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None, reset_options=None):
-        self.dynamics = BATCHED[env_id](**dict(env_kwargs or {}))
+        try:
+            self.dynamics = BATCHED[env_id](**dict(env_kwargs or {}))
+        except TypeError as e:
+            raise ConfigError(f"{env_id}'s numpy physics takes no such argument ({e})", "env_kwargs") from None
         self.reset_options = dict(reset_options or {})
         self.action_space = self.dynamics.action_space
         self.observation_space = self.dynamics.observation_space
@@ -102,6 +105,26 @@ class NumpyPhysics:
         return new, self.dynamics.observe(new), self.dynamics.terminated(new)
 
 
+def make_env(env_id: str, env_kwargs: Mapping[str, Any]):
+    """``gymnasium.make(env_id, **env_kwargs)``, its failure a ConfigError naming ``env_kwargs``
+    (a constructor that needs an argument raised a TypeError from deep in gymnasium)."""
+    if env_kwargs.get("render_mode") == "human":
+        raise ConfigError(
+            f"render_mode = 'human' draws every step of the thousands of episodes a run simulates: leave render_mode out "
+            f"(or give 'rgb_array' if {env_id}'s constructor needs one)",
+            "env_kwargs",
+        )
+    try:
+        return gym.make(env_id, **env_kwargs)
+    except Exception as e:  # the user's constructor, with the arguments given
+        given = ", ".join(f"{k}={v!r}" for k, v in env_kwargs.items())
+        raise ConfigError(
+            f"gymnasium.make({env_id!r}{', ' + given if given else ''}) raised {type(e).__name__}: {e}; give its "
+            "constructor's arguments as env_kwargs (in a config: env_kwargs = {render_mode = \"rgb_array\"})",
+            "env_kwargs",
+        ) from None
+
+
 class VectorPhysics:
     """Any gymnasium id through ``gymnasium.make_vec`` (sync), one sub-environment per episode.
 
@@ -115,8 +138,9 @@ class VectorPhysics:
         self.env_id = env_id
         self.env_kwargs = dict(env_kwargs or {})
         self.reset_options = dict(reset_options) if reset_options else None
-        probe = gym.make(env_id, **self.env_kwargs)
+        probe = make_env(env_id, self.env_kwargs)
         self.action_space, self.observation_space = probe.action_space, probe.observation_space
+        self.max_episode_steps = probe.spec.max_episode_steps if probe.spec is not None else None
         probe.close()
         if not isinstance(self.observation_space, gym.spaces.Box):
             raise ConfigError(
@@ -204,6 +228,13 @@ class GymSim:
     ):
         if backend not in BACKENDS:
             raise ConfigError(f"must be one of {', '.join(BACKENDS)}, got {backend!r}", "backend")
+        if not isinstance(env_id, str):
+            raise ConfigError(
+                f"must be a gymnasium id ('Name-v0' or 'module:Name-v0'), got a {type(env_id).__name__}: GymSim makes "
+                "an environment for every batch of episodes; register your class, gymnasium.register('Name-v0', "
+                "entry_point=YourEnv), and give its id",
+                "env_id",
+            )
         check_gym_id(env_id, "env_id")  # gymnasium's own NameNotFound says nothing of registering
         if features is not None and not feature_names:
             raise ConfigError(
@@ -224,11 +255,19 @@ class GymSim:
         self.model_family = model_family
         self._truth = np.asarray(truth, dtype=float)
         self.config = config if config is not None else SimpleNamespace(steps=steps)
+        limit = getattr(self.physics, "max_episode_steps", None)
+        if limit is not None and self.config.steps > limit:
+            warn(
+                f"{env_id} truncates its episodes at {limit} steps (its registered max_episode_steps) but a trial runs "
+                f"{self.config.steps}: steps {limit + 1}-{self.config.steps} of every trial repeat the last, and say "
+                f"nothing; set steps to {limit} or fewer, or register the id with max_episode_steps=None"
+            )
         obs_space = self.physics.observation_space
         self.features = features or default_features(obs_space)
         n_obs = int(np.prod(obs_space.shape))
         self.feature_names = tuple(feature_names or (f"obs_{i}" for i in range(n_obs)))
         self.feature_space = feature_space
+        self.derived_feature_space = features is None and feature_space is None  # the checker says whence
         if features is None and feature_space is None:
             scale = np.maximum(np.abs(obs_space.low), np.abs(obs_space.high)).astype(float).ravel()
             bound = np.where(np.isfinite(scale) & (scale > 0), 1.0, np.inf)
@@ -288,7 +327,16 @@ class GymSim:
     def step(self, state: GymState, params: np.ndarray, stimulus: np.ndarray, rng: np.random.Generator):
         """The agent (params [..., d], broadcast against the batch) acts on its observation, the
         push (stimulus [..., k]) disturbs, the physics steps: (state, features [..., F])."""
-        action = self._checked(self.policy(params, state.obs.astype(np.float64)), state.done.shape)
+        try:
+            action = self.policy(params, state.obs.astype(np.float64))
+        except (TypeError, ValueError, IndexError) as e:  # a policy written for one episode
+            name = self.policy.__name__ if isinstance(self.policy, FunctionType) else "the policy"
+            raise ContractViolation(
+                f"{name}(params, obs) raised {type(e).__name__}: {e}; a policy is batched: params [..., d] and obs "
+                "[..., o], every leading axis an episode, give the actions [..., a] (Discrete: [...]); index the last "
+                "axis (params[..., 0]) and use numpy, not float(), math or if on an array"
+            ) from e
+        action = self._checked(action, state.done.shape)
         push = np.broadcast_to(stimulus, (*state.done.shape, stimulus.shape[-1]))
         if self._replaces:  # Discrete actions: the push is the chance the agent's action is replaced
             chance = push[..., 0]
@@ -404,7 +452,9 @@ class GymConfig:
     actions the largest probability that the agent's action is replaced by a random one (0: 0.25);
     backend: ``auto``, ``numpy`` or ``vector``; features: ``"module:function"``, ``features(obs[..., o]) -> [..., F]``,
     what a discriminator sees ("": the observation normalised by its finite bounds);
-    feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...).
+    feature_names: one per feature (needed with ``features``; without it: ``obs_0``, ``obs_1``, ...);
+    env_kwargs: a table of the environment's constructor arguments, passed to ``gymnasium.make``
+    (``env_kwargs = {g = 9.81}``).
     """
 
     gym_id: str = "Pendulum-v1"
@@ -418,6 +468,7 @@ class GymConfig:
     backend: str = "auto"
     features: str = ""
     feature_names: tuple[str, ...] = ()
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self):
         check_at_least(self, steps=1)
@@ -495,7 +546,7 @@ class GymConfigSim(GymSim):
         super().__init__(
             cfg.gym_id, load_object(cfg.policy, "policy"), family, cfg.truth, backend=cfg.backend, config=cfg,
             features=load_object(cfg.features, "features") if cfg.features else None,
-            feature_names=tuple(cfg.feature_names) or None,
+            feature_names=tuple(cfg.feature_names) or None, env_kwargs=cfg.env_kwargs,
         )  # fmt: skip
         k = self.stimulus_space.shape[0]
         if isinstance(cfg.push, tuple):

@@ -189,7 +189,8 @@ def test_the_final_evaluation_is_foreseen_under_a_time_budget():
 
     from helpers import load_example
 
-    from turinglearn.app.stopping import cost_line, evaluation_trials
+    from turinglearn.app.cost import cost_line
+    from turinglearn.app.stopping import evaluation_trials
     from turinglearn.app.swarm_run import SwarmExperiment
     from turinglearn.errors import TuringLearnWarning
 

@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from turinglearn.config import load_config
@@ -267,6 +268,88 @@ def test_gym_v0_names_what_is_wrong_with_ids_and_bounds(isolated):
         load_config("own-system", _gym_env(name, **{"environment.lower": [4.5, 0.0, -0.5]}))
     with pytest.raises(ConfigError, match=r"environment.upper: must have one bound per name \(3: kp, kd, setpoint\)"):
         load_config("own-system", _gym_env(name, **{"environment.upper": [4.0, 2.0]}))
+
+
+GYM_EDGES = """
+
+class NeedsMode(Cart):  # a constructor that needs an argument
+    def __init__(self, render_mode):
+        super().__init__()
+        self.render_mode = render_mode
+
+
+gym.register("{name}/Mode-v0", entry_point="{name}:NeedsMode")
+gym.register("{name}/Short-v0", entry_point="{name}:Cart", max_episode_steps=4)
+
+
+def scalar_pd(params, obs):  # written for one episode
+    return [float(-params[0] * obs[0])]
+
+
+class Wild(Cart):  # observations beyond its own observation_space
+    def step(self, action):
+        obs, r, term, trunc, info = super().step(action)
+        return obs * 100, r, term, trunc, info
+
+
+gym.register("{name}/Wild-v0", entry_point="{name}:Wild")
+"""
+
+
+def test_a_gymnasium_environment_of_ones_own_at_its_edges(isolated, capsys):
+    """A newcomer's thermostat environment: a constructor that needs render_mode ended in a
+    traceback (and the config had no way to give it), a time limit shorter than the trial froze
+    half of it unsaid, an environment object gave an AttributeError on 'rpartition', a policy
+    written for one episode a bare TypeError, observations outside the environment's own space
+    blamed a feature_space never declared, and `init gym gymnasium` shadowed gymnasium."""
+    import turinglearn
+    from turinglearn import GymSim
+    from turinglearn.app.build import make_simulator
+    from turinglearn.app.cli import main
+    from turinglearn.errors import ContractViolation, TuringLearnWarning
+    from turinglearn.families.parametric import BoxFamily
+
+    name = "tl_own_edges"
+    (isolated / f"{name}.py").write_text(GYM_MODULE.replace("{name}", name) + GYM_EDGES.replace("{name}", name))
+    mode = _gym_env(name, **{"environment.gym_id": f"{name}/Mode-v0"})
+    with pytest.raises(ConfigError, match=r"gymnasium.make\('tl_own_edges/Mode-v0'\) raised TypeError: .*missing 1 "
+                       r"required positional argument: 'render_mode'.*; give its constructor's arguments as env_kwargs"):  # fmt: skip
+        make_simulator(load_config("own-system", mode))
+    sim = make_simulator(load_config("own-system", {**mode, "environment.env_kwargs": {"render_mode": "rgb_array"}}))
+    turinglearn.check_environment(sim)
+    (isolated / "mode.toml").write_text(
+        'generations = 1\n[environment]\nid = "turinglearn/Gym-v0"\n' + f'gym_id = "{name}/Mode-v0"\n'
+        f'policy = "{name}:pd"\nnames = ["kp", "kd", "setpoint"]\nlower = [0.5, 0.0, -0.5]\nupper = [4.0, 2.0, 0.5]\n'
+        'truth = [2.0, 0.8, 0.3]\nsteps = 10\nenv_kwargs = {render_mode = "rgb_array"}\n'
+        "[learner]\ngenuine_trials = 4\n[models]\npopulation = 6\nparents = 3\n[discriminators]\npopulation = 6\n"
+        "parents = 3\n[evaluation]\nc2st_trials = 10\n"
+    )
+    assert main(["check", "mode.toml"]) == 0
+    assert main(["check", "mode.toml", "--set", 'environment.env_kwargs={render_mode="human"}']) == 2
+    assert "render_mode = 'human' draws every step" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match=r"environment.env_kwargs: must be a table of named values"):
+        load_config("own-system", {**mode, "environment.env_kwargs": 3})
+
+    with pytest.warns(TuringLearnWarning, match=r"truncates its episodes at 4 steps .* a trial runs 10: steps 5-10"):
+        make_simulator(load_config("own-system", _gym_env(name, **{"environment.gym_id": f"{name}/Short-v0"})))
+
+    family = BoxFamily(("kp", "kd", "setpoint"), (0.5, 0.0, -0.5), (4.0, 2.0, 0.5))
+    module = sys.modules[name]
+    with pytest.raises(ConfigError, match=r"env_id: must be a gymnasium id .* got a Cart: .*gymnasium.register"):
+        GymSim(module.Cart(), module.pd, family, (2.0, 0.8, 0.3), steps=5)
+    scalar = GymSim(f"{name}/Cart-v0", module.scalar_pd, family, (2.0, 0.8, 0.3), steps=5)
+    with pytest.raises(ContractViolation, match=r"scalar_pd\(params, obs\) raised (Type|Value)Error: .* a policy is batched"):
+        scalar.step(scalar.reset(np.random.default_rng(0), (2,)), np.ones((2, 3)), np.zeros((2, 1)), None)
+    wild = GymSim(f"{name}/Wild-v0", module.pd, family, (2.0, 0.8, 0.3), steps=5)
+    problems = turinglearn.app.checks.inspect_environment(wild).problems
+    assert problems[0].startswith(
+        f"features leave the feature_space GymSim derived from {name}/Wild-v0's observation_space"
+    ) and "the environment's observations leave its own observation_space" in problems[0]
+
+    capsys.readouterr()
+    assert main(["init", "gym", "gymnasium"]) == 2
+    assert "'gymnasium' is the name of an installed module" in capsys.readouterr().err
+    assert not (isolated / "gymnasium.py").exists()
 
 
 def test_the_checker_names_a_parameter_the_policy_never_reads(isolated):

@@ -382,7 +382,7 @@ def cmd_check(args) -> int:
     report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise, policy=policy)
     cost = None
     if report.ok:  # the config's kinds fit the simulator, as a run builds them (a ConfigError names the setting)
-        from turinglearn.app.stopping import cost_line
+        from turinglearn.app.cost import cost_line
 
         system, _ = build_system(config, sim)
         cost = cost_line(config, system, len(sim.model_family.names), simulator=sim)

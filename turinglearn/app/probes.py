@@ -273,9 +273,22 @@ def outside_space(feats: np.ndarray, sim) -> list[str]:
     if space is None:
         return []
     lo, hi = np.asarray(space.low, float), np.asarray(space.high, float)
-    if ((feats < lo) | (feats > hi)).any():
-        return [f"features leave the declared feature_space [{lo}, {hi}]"]
-    return []
+    out = (feats < lo) | (feats > hi)
+    if not out.any():
+        return []
+    at = tuple(np.argwhere(out)[0])
+    j = at[-1]
+    names = sim.feature_names if "feature_names" in dir(sim) else ()
+    name = names[j] if j < len(names) else f"feature {j}"
+    lo_j, hi_j = np.broadcast_to(lo, feats.shape)[at], np.broadcast_to(hi, feats.shape)[at]
+    what = f"{name} reached {feats[at]:.4g}, outside [{lo_j:g}, {hi_j:g}]"
+    if getattr(sim, "derived_feature_space", False):  # GymSim's default, from the environment's own space
+        return [
+            f"features leave the feature_space GymSim derived from {sim.env_id}'s observation_space (each observation "
+            f"divided by its largest bound, so within [-1, 1]): {what}; the environment's observations leave its own "
+            "observation_space: widen it, or give features and feature_names of your own"
+        ]
+    return [f"features leave the declared feature_space [{lo}, {hi}]: {what}"]
 
 
 NONDETERMINISTIC = (
@@ -304,8 +317,8 @@ def nondeterministic(sim) -> str:
     return (
         "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
         f"features; GymSim seeds every episode of {sim.env_id!r} from that generator, so the environment (and the "
-        "policy) must draw only from the environment's self.np_random (seeded by reset(seed=...)), never from "
-        "np.random, random or a generator of their own"
+        "policy) must draw only from the environment's self.np_random, which gymnasium seeds where reset calls "
+        "super().reset(seed=seed) first, never from np.random, random or a generator of their own"
     )
 
 

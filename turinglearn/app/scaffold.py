@@ -176,6 +176,24 @@ def _class_name(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("_")) or "System"
 
 
+def _importable(name: str) -> str:
+    """Where a module ``name`` is found outside the working directory (Python's own, or an
+    installed package); '' if nowhere."""
+    import importlib.util
+    import sys
+
+    if name in sys.builtin_module_names or name in sys.stdlib_module_names:
+        return "Python's own"
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return ""
+    if spec is None or spec.origin is None:
+        return ""
+    where = Path(spec.origin).resolve()
+    return "" if where.parent == Path.cwd().resolve() else str(where)
+
+
 def init(route: str, name: str, folder: str | Path = ".") -> list[Path]:
     """Write ``NAME.py`` and ``NAME.toml`` for ``route`` into ``folder``; returns their paths.
     Existing files are never overwritten (a ConfigError names them)."""
@@ -184,6 +202,12 @@ def init(route: str, name: str, folder: str | Path = ".") -> list[Path]:
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("turinglearn"):
         raise ConfigError(
             f"{name!r} must be a Python module name (letters, digits, underscores), e.g. my_swarm"
+        )
+    shadowed = _importable(name)
+    if shadowed:
+        raise ConfigError(
+            f"{name!r} is the name of an installed module ({shadowed}): a {name}.py here would be imported in its "
+            f"place, by turinglearn too; choose another NAME, e.g. my_{name}"
         )
     folder = Path(folder)
     cls = _class_name(name)

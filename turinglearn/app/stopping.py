@@ -18,7 +18,6 @@ every process learns its decision (``agree``), so that all stop at the same step
 from __future__ import annotations
 
 import time
-import warnings
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -137,59 +136,6 @@ def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
         if took >= 0.25 or probe >= most:  # per trial made (a recording makes no more than it fills)
             return took / max(1, np.shape(counterfeit)[1])
         probe *= 8
-
-
-def generation_seconds(config, simulator=None, most: float = 10.0) -> float:
-    """Seconds one generation of ``config`` takes in this process: the learner built as
-    :func:`~turinglearn.app.build.build` builds it (``simulator`` in the place of the config's
-    environment), a first generation to warm it up (compiled kernels), then the mean of the
-    next two; the first alone where it took more than ``most`` seconds. Its own learner and
-    streams: a run is not touched."""
-    from turinglearn.app.build import build
-
-    with warnings.catch_warnings():  # what build warns of, a run says itself
-        warnings.simplefilter("ignore")
-        learner = build(config, simulator=simulator)
-        t0 = time.perf_counter()
-        learner.step()
-        first = time.perf_counter() - t0
-        if first > most:
-            return first
-        t0 = time.perf_counter()
-        learner.step()
-        learner.step()
-    return (time.perf_counter() - t0) / 2
-
-
-def cost_line(config, system, d: int, simulator=None) -> str:
-    """What a run of ``config`` on ``system`` (d parameters; ``simulator`` where it is an
-    object of one's own) costs, foreseen: a generation as :func:`generation_seconds` times it
-    and the run's generations, and the final evaluation's trials (:func:`evaluation_trials`)
-    at :func:`trial_seconds` each."""
-    gen = generation_seconds(config, simulator)
-    workers = config.execution.workers
-    where = "in one process" + (f"; execution.workers = {workers} share its simulations" if workers > 1 else "")
-    sooner = " (at most: stopping.converge may end it sooner)" if config.stopping.converge else ""
-    words = [
-        f"a generation {_secs(gen)} (its generations 2 and 3, {where}), {config.generations} generations "
-        f"{_secs(gen * config.generations)}{sooner}"
-    ]
-    per = trial_seconds(system)
-    trials = evaluation_trials(config, system, d) if per is not None else 0
-    if trials:
-        words.append(
-            f"a trial of the system and a model {per * 1e3:.3g} ms, the final evaluation {_secs(per * trials + 2.0)} "
-            f"({trials:,} trials)"
-        )
-    return "cost, foreseen: " + "; ".join(words)
-
-
-def _secs(seconds: float) -> str:
-    """'about 1.5 s', 'about 12 min', 'less than 0.01 s'."""
-    if seconds < 0.01:
-        return "less than 0.01 s"
-    value, unit = (seconds, "s") if seconds < 120 else (seconds / 60, "min") if seconds < 7200 else (seconds / 3600, "h")
-    return f"about {value:.2g} {unit}" if value < 10 else f"about {value:.0f} {unit}"
 
 
 def recorded_per_generation(config, sim) -> int:

@@ -105,6 +105,10 @@ def coerce(value, tp, key: str):
                 except ConfigError:
                     pass
             raise ConfigError(f"must be {' or '.join(type_name(a) for a in inner)}, got {value!r}", key)
+    if tp is dict or typing.get_origin(tp) is dict:  # a table of named values (an environment's constructor's)
+        if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+            raise ConfigError(f"must be a table of named values, e.g. {{g = 9.81}}, got {value!r}", key)
+        return plain(value)
     if tp in (typing.Any, object):
         return value
     # a settings class of one's own (an environment's config) with a type a TOML file cannot hold
