@@ -213,8 +213,17 @@ def test_folder_errors(tmp_path):
         load_images(str(tmp_path / "nope"))
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "notes.txt").write_text("no images here")
-    with pytest.raises(DataError, match="holds no PNG or JPEG images"):
+    (tmp_path / "empty" / "scan.tif").write_bytes(b"II*")
+    with pytest.raises(DataError, match=r"holds no PNG or JPEG images .*; found only \.tif, \.txt files: put the training images there"):
         load_images(str(tmp_path / "empty"))
+    (tmp_path / "void").mkdir()
+    with pytest.raises(DataError, match=r"holds no PNG or JPEG images .* \(it is empty\): put"):
+        load_images(str(tmp_path / "void"))
+    tiny = tmp_path / "tiny"
+    _png(tiny / "dot.png", size=(1, 1))
+    with pytest.raises(DataError, match=r"tiny: images are 1x1 pixels, too small for the networks \(at least 8\); set images.size"):
+        load_images(str(tiny))
+    assert load_images(str(tiny), size=8).images.shape[-1] == 8  # resized as asked
     bad = tmp_path / "bad"
     _png(bad / "ok.png")
     (bad / "broken.png").write_bytes(b"this is not a PNG")

@@ -158,6 +158,9 @@ def test_a_complete_gan_run_continued_ends_with_the_longer_runs_weights(tmp_path
     turinglearn.resume(out, generations=SETTINGS["generations"], log=lambda m: None)
     assert_same_run(out, reference)
     assert (out / "summary-20.json").is_file()
+    # what the run computes cannot change; a GAN's refusal names no swarm settings (chunk_size, a restart's)
+    with pytest.raises(turinglearn.ConfigError, match=r"models.lr: only execution and stopping settings can change when resuming$"):
+        turinglearn.resume(out, generations=50, overrides={"models.lr": 0.001}, log=lambda m: None)
 
 
 def test_sweep_and_build_refuse_a_gan_in_one_line(tmp_path, capsys):

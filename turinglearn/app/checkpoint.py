@@ -158,6 +158,10 @@ def refusal(key: str, config) -> str | None:
             "tells when this run's restart is checked (restart_when = 'settled'): it shapes the run "
             "and cannot change when resuming"
         )
+    from turinglearn.config import Config
+
+    if not isinstance(config, Config):  # a GAN's: no chunks, no restart
+        return "only execution and stopping settings can change when resuming"
     return (
         "only execution settings (not chunk_size) and stopping settings (not the restart's: "
         "restart_above, restart_at, restart_when, restarts) can change when resuming"

@@ -23,7 +23,8 @@ def resolve_device(name: str, key: str = "execution.device") -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ConfigError(
             f"{name!r} asked for, but this torch has no CUDA device (torch {torch.__version__}); "
-            "use --device cpu (execution.device = 'cpu') or install a CUDA build of torch",
+            "use --device cpu (execution.device = 'cpu'; resuming a run: --set execution.device=cpu) or install a "
+            "CUDA build of torch",
             key,
         )
     if name == "cuda" and int(os.environ.get("WORLD_SIZE", "1")) > 1:

@@ -73,7 +73,7 @@ def load_images(source: str, size: int = 0, channels: int = 0) -> ImageData:
         if path.suffix.lower() == ".npy":
             data = _load_npy(path)
         elif path.is_dir():
-            return _load_folder(path, size, channels)
+            return _small(_load_folder(path, size, channels), size)
         elif path.exists():
             raise DataError(
                 f"data {source!r} is a file but not a .npy array; give a folder of PNG/JPEG images, a .npy file, "
@@ -84,7 +84,23 @@ def load_images(source: str, size: int = 0, channels: int = 0) -> ImageData:
                 f"data folder {source!r} does not exist; give a folder of PNG/JPEG images, a .npy file, "
                 "digits or mnist (--set data=PATH)"
             )
-    return _shape(data, size, channels)
+    return _small(_shape(data, size, channels), size)
+
+
+#: the smallest image the networks lay out (turinglearn.gan.nets.layout)
+SMALLEST = 8
+
+
+def _small(data: ImageData, size: int) -> ImageData:
+    """``data``, unless its images as stored (``images.size`` unset) are too small for the
+    networks: a DataError naming the data, not the setting nobody set."""
+    s = data.images.shape[-1]
+    if not size and s < SMALLEST:
+        raise DataError(
+            f"{data.name}: images are {s}x{s} pixels, too small for the networks (at least {SMALLEST}); set "
+            f"images.size to resize them (e.g. --set images.size={SMALLEST}), or check the data"
+        )
+    return data
 
 
 def _shape(data: ImageData, size: int, channels: int) -> ImageData:
@@ -158,9 +174,12 @@ def _load_folder(path: Path, size: int, channels: int) -> ImageData:
 
     files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
+        others = sorted({p.suffix.lower() or p.name for p in path.rglob("*") if p.is_file()})
+        found = f"; found only {', '.join(others[:6])}{' ...' if len(others) > 6 else ''} files" if others else " (it is empty)"
         raise DataError(
-            f"data folder {str(path)!r} holds no PNG or JPEG images (looked for *.png, *.jpg, *.jpeg, "
-            "subfolders included)"
+            f"data folder {str(path)!r} holds no PNG or JPEG images (looked for *.png, *.jpg, *.jpeg, subfolders "
+            f"included){found}: put the training images there, of any size (images.size resizes them), one "
+            "subfolder a class where they have classes; or give a .npy array [N, H, W(, C)]"
         )
     images = []
     for f in files:
