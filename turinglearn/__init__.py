@@ -29,6 +29,7 @@ _LAZY = {
     "SwarmResult": "turinglearn.app.results",
     "Stop": "turinglearn.app.stopping",
     "read_run": "turinglearn.app.results",
+    "sample_run": "turinglearn.app.sampling",
     "Config": "turinglearn.config",
     "load_config": "turinglearn.config",
     "TuringLearner": "turinglearn.core.learner",
@@ -67,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from turinglearn.app.optimizer_checks import check_optimizer
     from turinglearn.app.recording import record
     from turinglearn.app.results import LearnResult, SwarmResult, read_run
+    from turinglearn.app.sampling import sample_run
     from turinglearn.app.stopping import Stop
     from turinglearn.config import WITHOUT_MEMORY, Config, load_config
     from turinglearn.core.contracts import Generation, SampleBatch

@@ -163,6 +163,27 @@ def test_a_complete_gan_run_continued_ends_with_the_longer_runs_weights(tmp_path
         turinglearn.resume(out, generations=50, overrides={"models.lr": 0.001}, log=lambda m: None)
 
 
+def test_turinglearn_sample_draws_the_generators_images(reference, tmp_path, capsys):
+    """A newcomer had no command to draw images from a finished run: `turinglearn sample` draws
+    them as load_generator's recipe does (docs/gan.md), the same for the same seed."""
+    from turinglearn.app.sampling import sample_run
+    from turinglearn.gan import load_generator
+
+    g = load_generator(reference)
+    z = torch.randn((40, g.latent), generator=torch.Generator().manual_seed(3))
+    with torch.no_grad():
+        want = torch.cat([g(chunk) for chunk in z.split(g.batch)]).numpy()  # 16, 16, 8
+    got = sample_run(reference, 40, seed=3)["images"]
+    np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(sample_run(reference, 40, seed=4)["images"], got)
+    assert main(["sample", str(reference), "-n", "33", "--out", str(tmp_path / "grid.png")]) == 0  # a last batch of one
+    assert capsys.readouterr().out == f"wrote {tmp_path / 'grid.png'}: 33 images [1, 8, 8] in [-1, 1]\n"
+    assert main(["sample", str(reference), "-n", "4", "--out", str(tmp_path / "x.npy")]) == 0
+    assert np.load(tmp_path / "x.npy").shape == (4, 1, 8, 8)
+    assert main(["sample", str(reference), "--out", str(tmp_path / "x.npz")]) == 2
+    assert "a GAN's samples are written as .png (a grid) or .npy" in capsys.readouterr().err
+
+
 def test_sweep_and_build_refuse_a_gan_in_one_line(tmp_path, capsys):
     """A newcomer's `turinglearn sweep gan-digits` and `turinglearn.build(gan config)` ended in
     AttributeErrors (and an empty sweep directory)."""

@@ -214,6 +214,20 @@ def cmd_report(args) -> int:
     return _report_run(args.run_dirs[0])
 
 
+def cmd_sample(args) -> int:
+    """Samples of a finished run written to a file (turinglearn.app.sampling)."""
+    from turinglearn.app.sampling import sample_run, write_samples
+
+    samples = sample_run(args.run_dir, args.n, args.seed, args.schedule)
+    out = args.out or args.run_dir / f"samples-seed{args.seed}.{'png' if 'images' in samples else 'npz'}"
+    what = write_samples(samples, out)
+    if "theta" in samples:
+        names = getattr(samples.get("feature_names"), "tolist", list)()
+        what += f" of the inferred model; features {', '.join(map(str, names))}"
+    print(f"wrote {out}: {what}")
+    return 0
+
+
 def _report_run(run_dir) -> int:
     from turinglearn.app.report import draw_run
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
@@ -432,6 +446,7 @@ def main(argv: list[str] | None = None) -> int:
         "sweep": cmd_sweep,
         "record": cmd_record,
         "report": cmd_report,
+        "sample": cmd_sample,
         "benchmark": cmd_benchmark,
         "check": cmd_check,
         "envs": cmd_envs,

@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _more_commands(sub) -> None:
-    """sweep, record, report, benchmark, envs, presets, init."""
+    """sweep, record, report, sample, benchmark, envs, presets, init."""
     sweep = sub.add_parser("sweep", help="run a preset or config over many seeds, one table")
     sweep.add_argument("config", metavar="PRESET_OR_FILE")
     _add_seeds(sweep)
@@ -126,6 +126,20 @@ def _more_commands(sub) -> None:
         "report", help="redraw a run's plots and print its summary; with several runs, their table over the runs"
     )
     rep.add_argument("run_dirs", type=Path, nargs="+", metavar="RUN_DIR")
+
+    smp = sub.add_parser(
+        "sample",
+        help="draw samples from a finished run: a GAN's images, or trials of the inferred model beside the system's",
+    )
+    smp.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    smp.add_argument("-n", type=int, default=64, help="how many (images, or trials of each side; default 64)")
+    smp.add_argument("--seed", type=int, default=0, help="the samples' random seed (default 0: the same each time)")
+    smp.add_argument(
+        "--out", type=Path, help="file to write: .png or .npy (a GAN), .npz (trials); default RUN_DIR/samples-seedS.png or .npz"
+    )
+    smp.add_argument(
+        "--schedule", choices=("random", "passive"), help="an interactive system's stimuli (default random)"
+    )
 
     _benchmark_args(sub)
 
