@@ -307,6 +307,39 @@ def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
         resume(out, log=lambda m: None)
 
 
+@pytest.mark.parametrize("rule", ["converge", "hook"])
+def test_a_run_interrupted_in_its_evaluation_after_a_rule_ended_it_resumes_to_the_same_end(tmp_path, tiny, monkeypatch, rule):
+    """An auditor's Ctrl-C in the final evaluation of a run its convergence rule had stopped at
+    generation 8: the resume ran a ninth generation and ended elsewhere (the checkpoint did not
+    say the run had ended); a hook's Stop likewise."""
+    from helpers import assert_same_run
+
+    from turinglearn import Stop
+    from turinglearn.app import swarm_run
+
+    overrides = {**tiny, "generations": 10, "stopping.converge": rule == "converge", "stopping.window": 2,
+                 "stopping.patience": 2, "stopping.tolerance": 10.0, "execution.checkpoint_every": 2}  # fmt: skip
+
+    def at_three(record):
+        if record.generation == 3 and rule == "hook":
+            raise Stop("three is enough")
+
+    reference = turinglearn.learn("aggregation", overrides=overrides, hooks=[at_three], out=tmp_path / "ref")
+    finish = swarm_run.SwarmExperiment.finish
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt  # Ctrl-C while the held-out tests run
+
+    monkeypatch.setattr(swarm_run.SwarmExperiment, "finish", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=overrides, hooks=[at_three], out=tmp_path / "run")
+    monkeypatch.setattr(swarm_run.SwarmExperiment, "finish", finish)
+    resumed = resume(tmp_path / "run", log=lambda m: None)
+    assert resumed.summary()["stopped"] == reference.summary()["stopped"] == {"rule": rule, "generation": 2 if rule == "converge" else 4}
+    assert_same_run(resumed, reference)
+    assert status(tmp_path / "run")["status"] == "complete"
+
+
 def test_a_run_that_reaches_its_ceiling_unsettled_says_so(tmp_path, tiny, capsys):
     sets = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
     # the aggregation preset converges; 3 generations are too few to settle

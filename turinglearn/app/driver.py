@@ -189,6 +189,8 @@ def resume(
         state = None if found is None else found[1]
         if generations is not None:
             settings = checkpoint.longer(config, status, state, generations, settings or {})
+            if state is not None:  # the rule that ended it is off for the rest: the run goes on
+                state.pop("stopped", None)
         elif (ran := checkpoint.saved_generations(state)) is not None and ran != config.generations:
             # config.toml's generations changed since the checkpoint: an extension that stopped before
             # its first checkpoint (or one's own edit), continued as such
@@ -270,12 +272,15 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
     bar = ProgressBar(exp.generations, exp.describe, initial=exp.learner.generation) if progress else None
     exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run, history), keeper, *hooks]
     last = stop = None
+    ended = (state or {}).get("stopped")  # a rule ended the run there before its evaluation was interrupted
+    if ended is not None and ended["rule"] not in BUDGETS:
+        stop = StopRun(ended["rule"], int(ended["generation"]), ended.get("why", ""))
     try:
         stopper = _stopper(exp, history)  # last: every other hook has seen the generation
         exp.learner.hooks += [stopper] if stopper is not None else []
         with stop_on_signals(keeper, handle_signals):
             try:
-                if exp.learner.generation < exp.generations:
+                if exp.learner.generation < exp.generations and stop is None:
                     with exp.running():
                         try:
                             last = exp.learner.run(exp.generations)
@@ -294,8 +299,8 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             if keeper.stop_signal is not None:
                 raise Interrupted(keeper.stop_signal, max(keeper.done, 0))
             budget = stop is not None and stop.rule in BUDGETS
-            if stop is not None:
-                keeper.write()  # resume continues from here (a converged one with --generations)
+            if stop is not None and ended is None:  # resume finishes from here (continues: with --generations)
+                keeper.write(stopped=None if stop.rule in BUDGETS else {**stop.record(), "why": stop.why})
             result = exp.finish(last, history, keeper.elapsed())
             if stop is not None:
                 result.extra["stopped"] = stop.record()

@@ -149,12 +149,14 @@ class Checkpointer:
             self.write()
             raise Interrupted(self.stop_signal, self.done)
 
-    def write(self) -> None:
+    def write(self, stopped: dict | None = None) -> None:
         """Write the last finished generation's checkpoint (if it is not written yet, and its
-        state can still be had)."""
+        state can still be had); ``stopped``: the rule that ended the run there (its record and
+        ``why``), kept in the checkpoint so that a resume goes straight to the final evaluation
+        (written again where that generation's checkpoint was written without it)."""
         from turinglearn.app import checkpoint
 
-        if self.run is None or self.record is None or self.done == self.written:
+        if self.run is None or self.record is None or (self.done == self.written and stopped is None):
             return
         t = time.perf_counter()
         state = self.snapshot
@@ -169,6 +171,7 @@ class Checkpointer:
             "seconds": self.seconds,
             "history": history,
             "fingerprint": checkpoint.fingerprint(self.experiment.config),
+            **({"stopped": stopped} if stopped is not None else {}),
         }
         checkpoint.save(self.run.path, self.done, state, self.keep)
         self.written = self.done
