@@ -560,8 +560,52 @@ def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, 
     monkeypatch.chdir(tmp_path)  # elsewhere: data/rec.npz is not here
     with pytest.raises(KeyboardInterrupt):  # twice: the second session's checkpoints hold the path it read
         resume(began / "run", log=lambda m: None, hooks=[interrupt_at(2)])
+    # elsewhere, with another data/rec.npz: the run began's is read all the same (an auditor's resume read the
+    # file of the directory it resumed in)
+    (tmp_path / "data").mkdir()
+    turinglearn.record(turinglearn.load_config("aggregation", tiny), out="data/rec.npz", trials=6, seed=9)
     messages = []
     result = resume(began / "run", log=messages.append)
     assert any(f"data 'data/rec.npz' read from the directory the run began in, {began}" in m for m in messages)
     np.testing.assert_array_equal(result.inferred, reference.inferred)
     assert 'data = "data/rec.npz"' in (began / "run" / "config.toml").read_text()
+    assert result.summary()["data"] == reference.summary()["data"] == str(began / "data" / "rec.npz")
+    # the run's config.toml run again from here reads the same file (it had read this directory's)
+    again = turinglearn.learn(str(began / "run" / "config.toml"), out=tmp_path / "again")
+    np.testing.assert_array_equal(again.inferred, reference.inferred)
+    other = turinglearn.learn(str(began / "run" / "config.toml"), overrides={"data": "data/rec.npz"})
+    assert other.summary()["data"] == str(tmp_path / "data" / "rec.npz")  # given: read from here
+
+
+@pytest.mark.slow  # about 10 s (three sessions of an interactive run); the recording's test reads data the same way
+def test_a_relative_schedule_is_read_where_the_run_began(tmp_path, tiny, monkeypatch):
+    """An auditor's resume from another directory failed on a relative evaluation.c2st_schedule
+    (a .npy), which, unlike data, was not looked for where the run began."""
+    began = tmp_path / "study"
+    began.mkdir()
+    monkeypatch.chdir(began)
+    np.save("sched.npy", np.linspace(0, 1, 20)[:, None])
+    settings = {k: v for k, v in tiny.items() if k != "environment.n_agents"}
+    settings.update({"generations": 3, "execution.checkpoint_every": 1, "evaluation.c2st_schedule": "sched.npy"})
+    reference = turinglearn.learn("stimulus-response", overrides=settings)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("stimulus-response", overrides=settings, out=began / "run", hooks=[interrupt_at(1)])
+    monkeypatch.chdir(tmp_path)
+    result = resume(began / "run", log=lambda m: None)
+    assert result.summary()["c2st"] == reference.summary()["c2st"]
+    np.testing.assert_array_equal(result.inferred, reference.inferred)
+
+
+def test_a_resume_refuses_a_file_whose_contents_changed(tmp_path, tiny, monkeypatch):
+    """The recording (or a .npy schedule) a run read is kept as a digest in its checkpoints: a file
+    of the same name with other contents is refused on resume, not learned from."""
+    monkeypatch.chdir(tmp_path)
+    settings = {**tiny, "generations": 4, "execution.checkpoint_every": 1, "data": "rec.npz"}
+    turinglearn.record(turinglearn.load_config("aggregation", tiny), out="rec.npz", trials=6)
+    with pytest.raises(KeyboardInterrupt):
+        turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "run", hooks=[interrupt_at(1)])
+    (tmp_path / "rec.npz").unlink()
+    turinglearn.record(turinglearn.load_config("aggregation", tiny), out="rec.npz", trials=6, seed=9)
+    with pytest.raises(ConfigError, match=r"^data: rec.npz is not what the run began with: its contents differ"):
+        resume(tmp_path / "run", log=lambda m: None)
+

@@ -256,6 +256,59 @@ def fingerprint(config) -> dict:
     return {"digest": digest, "settings": settings}
 
 
+def input_settings(config) -> dict[str, str]:
+    """The settings of ``config`` that name a file or folder the run reads, by dotted key:
+    ``data`` (a recording, a GAN's images; not ``digits`` or ``mnist``) and a ``.npy``
+    ``evaluation.c2st_schedule``."""
+    out = {}
+    data = getattr(config, "data", "") or ""
+    if data and data not in ("digits", "mnist"):
+        out["data"] = data
+    schedule = getattr(config.evaluation, "c2st_schedule", "")
+    if isinstance(schedule, str) and schedule.endswith(".npy"):
+        out["evaluation.c2st_schedule"] = schedule
+    return out
+
+
+def input_digests(config) -> dict[str, str]:
+    """SHA-256 of the contents of every file :func:`input_settings` names that exists (of a
+    folder: its files' relative paths and contents, in order): kept in each checkpoint, so that a
+    resume that reads another file of the same name is refused (:func:`check_inputs`)."""
+    digests = {}
+    for key, value in input_settings(config).items():
+        path = Path(value)
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        if not files:
+            continue
+        h = hashlib.sha256()
+        for f in files:
+            if f is not path:
+                h.update(str(f.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
+            with open(f, "rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    h.update(block)
+        digests[key] = h.hexdigest()
+    return digests
+
+
+def check_inputs(state: dict, config, began: str | None = None) -> None:
+    """Raise :class:`~turinglearn.errors.ConfigError` where a file the run read (its checkpoint's
+    ``inputs``) now has other contents (checkpoints of older versions carry none and are accepted;
+    a file that is missing the loader names)."""
+    saved = state.get("inputs")
+    if not isinstance(saved, dict):
+        return
+    now = input_digests(config)
+    for key, digest in saved.items():
+        if key in now and now[key] != digest:
+            where = f"resume from the directory the run began in, {began}, or " if began else ""
+            raise ConfigError(
+                f"{input_settings(config)[key]} is not what the run began with: its contents differ (SHA-256); "
+                f"{where}restore the file the run read",
+                key,
+            )
+
+
 def _same_place(a, b, began: str | None) -> bool:
     """Whether two values of ``data`` name one file: as given, or a relative one read from the
     directory ``began`` where the run began (a resume from elsewhere records it so)."""
@@ -284,7 +337,7 @@ def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = (
         k
         for k in set(before) | set(now["settings"])
         if before.get(k) != now["settings"].get(k)
-        and not (k == "data" and _same_place(before.get(k), now["settings"].get(k), began))
+        and not (k in ("data", "evaluation.c2st_schedule") and _same_place(before.get(k), now["settings"].get(k), began))
         # a setting added since the checkpoint was written: its default is what that version did
         and not (k not in before and now["settings"][k] == _default(config, k))
     )

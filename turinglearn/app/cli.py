@@ -73,6 +73,7 @@ def cmd_run(args) -> int:
     from turinglearn.app.checks import ContractError
     from turinglearn.app.driver import run_experiment
     from turinglearn.app.preflight import check_names_an_environment, check_own_environment
+    from turinglearn.app.resuming import paths_of_a_run
     from turinglearn.app.runs import check_new_run_dir
 
     check_flags_agree(args)
@@ -85,6 +86,8 @@ def cmd_run(args) -> int:
         overrides.append("learner.passive=true")
     overrides += backend_overrides(args)
     config = load_for_flags(args, overrides)
+    given = {o.split("=", 1)[0].strip() for o in overrides}
+    config = paths_of_a_run(config, args.config, given, lambda m: print(m, file=sys.stderr))
     check_names_an_environment(args.config, overrides, config)
     if stopping_overrides(args):
         config = config.replace(**stopping_overrides(args))

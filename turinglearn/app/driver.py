@@ -41,6 +41,7 @@ from turinglearn.app.resuming import (
     changed_settings,
     data_where_it_ran,
     first_directory,
+    paths_of_a_run,
     with_columns,
 )
 from turinglearn.app.runs import RunDir
@@ -213,6 +214,8 @@ def resume(
             skip = ("generations",) * (generations is not None) + ("environment.",) * (simulator is not None)
             checkpoint.check_fingerprint(state, config, path.name, skip=skip, began=first_directory(status))
         config = data_where_it_ran(config, status, log)
+        if state is not None:
+            checkpoint.check_inputs(state, config, first_directory(status))
         exp = experiment_for(config, simulator)
         exp.started = started
         if generations is not None and status.get("status") == "complete":  # its result stays beside
@@ -455,7 +458,7 @@ def learn(
         cfg = config_with_simulator(Path(config), simulator)
         cfg = cfg.replace(**extra) if extra else cfg
     else:
-        cfg = load_config(config, extra)
+        cfg = paths_of_a_run(load_config(config, extra), config, set(extra), lambda m: print(m, file=sys.stderr))
         if simulator is None:
             check_names_an_environment(config, extra, cfg)
     if simulator is None and check:

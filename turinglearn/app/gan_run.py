@@ -17,6 +17,7 @@ import io
 import math
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -345,7 +346,7 @@ class GANExperiment:
         return {
             "name": config.name,
             "learner": "gan",
-            "data": config.data,
+            "data": str(Path(config.data).resolve()) if config.data not in ("digits", "mnist") and Path(config.data).exists() else config.data,
             "images": len(data),
             "image_size": data.size,
             "channels": data.channels,

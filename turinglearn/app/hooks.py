@@ -127,6 +127,7 @@ class Checkpointer:
         self.stop_signal: int | None = None
         self.finishing = False  # the generations are done: a signal now stops the run at once
         self.seconds_before = self.write_seconds = 0.0
+        self.inputs: dict[str, str] | None = None
         self.t0 = time.perf_counter()
 
     def resume_from(self, state: dict) -> None:
@@ -148,6 +149,15 @@ class Checkpointer:
         if self.stop_signal is not None:
             self.write()
             raise Interrupted(self.stop_signal, self.done)
+
+    def _inputs(self) -> dict[str, str]:
+        """The digests of the files the run reads (:func:`~turinglearn.app.checkpoint.input_digests`),
+        taken once a session."""
+        from turinglearn.app import checkpoint
+
+        if self.inputs is None:
+            self.inputs = checkpoint.input_digests(self.experiment.config)
+        return self.inputs
 
     def write(self, stopped: dict | None = None) -> None:
         """Write the last finished generation's checkpoint (if it is not written yet, and its
@@ -171,6 +181,7 @@ class Checkpointer:
             "seconds": self.seconds,
             "history": history,
             "fingerprint": checkpoint.fingerprint(self.experiment.config),
+            "inputs": self._inputs(),
             **({"stopped": stopped} if stopped is not None else {}),
         }
         checkpoint.save(self.run.path, self.done, state, self.keep)

@@ -12,17 +12,50 @@ import numpy as np
 
 
 def data_where_it_ran(config, status: Mapping, log):
-    """``config`` with its ``data``, a path relative to the directory the run began in (its first
-    session's), read from there when it is not found from here (a resume from elsewhere, a batch
-    job started in another directory, failed on it; config.toml keeps the path as it was given)."""
-    data = config.data  # a swarm's recording or a GAN's images
-    if not data or data in ("digits", "mnist") or Path(data).is_absolute() or Path(data).exists():
-        return config  # none, a GAN's named images, or found
+    """``config`` with its relative paths (``data``: a swarm's recording or a GAN's images;
+    ``evaluation.c2st_schedule``: a ``.npy`` schedule) read from the directory the run began in
+    (its first session's), wherever the resume runs: a resume from elsewhere, a batch job started
+    in another directory, failed on them, or read another file of the same name there (an
+    auditor's resume from B read B's rec.npz for the run begun in A). config.toml keeps the paths
+    as they were given; :func:`~turinglearn.app.checkpoint.check_inputs` compares the contents."""
     began = first_directory(status)
-    if not began or not (Path(began) / data).exists():
-        return config  # the loader names what is missing
-    log(f"turinglearn: data {data!r} read from the directory the run began in, {began}")
-    return config.replace(data=str(Path(began) / data))
+    if not began:
+        return config
+    here = Path.cwd().resolve()
+    for key, value in _relative_paths(config).items():
+        there = Path(began) / value
+        if Path(began).resolve() == here or not there.exists():
+            continue  # read from here (the loader names a file that is missing)
+        log(f"turinglearn: {key} {value!r} read from the directory the run began in, {began}")
+        config = config.replace(**{key: str(there)})
+    return config
+
+
+def paths_of_a_run(config, source, given, log):
+    """``config`` loaded from ``source``; where that is a run directory's own config.toml, run
+    again from elsewhere, its relative paths are read where that run began, as a resume reads
+    them (unless this command gives them, ``given``: the dotted keys it sets): rerunning a run's
+    config.toml from another directory had read the file of the same name there."""
+    from turinglearn.app.runs import read_status
+    from turinglearn.errors import RunDirError
+
+    path = Path(str(source))
+    if path.suffix != ".toml" or not path.is_file() or not (path.parent / "run.json").is_file():
+        return config
+    try:
+        status = read_status(path.parent)
+    except RunDirError:
+        return config
+    kept = {k: v for k, v in _relative_paths(config).items() if k in given}
+    found = data_where_it_ran(config, status, log)
+    return found.replace(**kept) if kept else found
+
+
+def _relative_paths(config) -> dict[str, str]:
+    """The settings of ``config`` that name a file or folder by a relative path."""
+    from turinglearn.app.checkpoint import input_settings
+
+    return {k: v for k, v in input_settings(config).items() if not Path(v).is_absolute()}
 
 
 def budget_words(config) -> str:

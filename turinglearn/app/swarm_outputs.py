@@ -54,9 +54,10 @@ def summary_facts(exp, last: Generation, values, chosen: int, inferred) -> dict:
         extra["simulator"] = type(exp.simulator).__name__
     if isinstance(system, InteractiveSystem):
         extra["mode"] = "passive" if system.passive else "interactive"
-    if config.data:
-        extra["data"] = config.data
+    if config.data:  # the file read, wherever the session ran (a resume reads a relative one where the run began)
+        extra["data"] = str(Path(config.data).resolve()) if Path(config.data).exists() else config.data
     return extra
+
 
 def write_outputs(exp, run: RunDir, result: SwarmResult) -> None:
     """A finished run's files: populations.npz, parameters.png, fitness.png, coevolution.png
