@@ -604,6 +604,15 @@ def test_sweep_gives_each_run_the_budget_and_a_rerun_continues_them(tmp_path, ti
         assert json.loads((out / f"seed-{seed}" / "summary.json").read_text())["generations"] == 5
     rows = json.loads((out / "results.json").read_text())
     assert [r["stopped"] for r in rows] == [None, None]
+    # rerun into the same directory with other settings: refused before any work (an auditor's rerun with
+    # --generations 5 for 3, or another preset, tabled the old runs beside the new as if alike)
+    longer = [*args[:5], "6", *args[6:]]
+    assert main(longer) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "seed-0 holds a run of other settings than this sweep's (generations = 6, the run's 5)" in err
+    assert not (out / "seed-2").exists()
+    assert main(["sweep", "stimulus-response", "--seeds", "0,", "--out", str(out)]) == 2
+    assert "holds a run of other settings" in capsys.readouterr().err
 
 
 def _noisy(n, target, start=-1.0, ramp=100, seed=0, noise=0.004):

@@ -80,6 +80,31 @@ def _one_seed(task: tuple) -> dict:
     return result_row(run_experiment(config, out=run_dir, handle_signals=True).summary())
 
 
+def _same_settings(source, overrides: dict, seed: int, run_dir) -> None:
+    """A TuringLearnError where ``run_dir`` holds a run of other settings than the sweep's for
+    ``seed`` (those that shape a run: :func:`~turinglearn.app.checkpoint.fingerprint`'s): a sweep
+    rerun into its directory with another preset, --generations or --set had kept the old runs
+    and tabled them beside the new."""
+    from turinglearn.app.checkpoint import fingerprint
+    from turinglearn.config import load_config
+
+    run_dir = Path(run_dir)
+    if not is_run(run_dir):
+        return
+    try:
+        ran = fingerprint(load_config(run_dir / CONFIG_FILE, strict=False))["settings"]
+    except TuringLearnError:
+        return  # a damaged config: the resume names it
+    now = fingerprint(load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"}))["settings"]
+    keys = sorted(k for k in set(ran) | set(now) if ran.get(k) != now.get(k))
+    if keys:
+        shown = "; ".join(f"{k} = {now.get(k)!r}, the run's {ran.get(k)!r}" for k in keys[:4])
+        raise TuringLearnError(
+            f"{run_dir} holds a run of other settings than this sweep's ({shown}{' ...' if len(keys) > 4 else ''}): "
+            f"give the sweep another --out, or the settings it was run with to finish it"
+        )
+
+
 def run_sweep(
     source: str | Path,
     seeds: Sequence[int],
@@ -97,6 +122,8 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     execution = execution or ExecutionConfig()
     tasks = [(str(source), dict(overrides or {}), s, str(out / f"seed-{s}")) for s in seeds]
+    for task in tasks:  # before any work: a seed run with other settings would join the table as if alike
+        _same_settings(*task)
     log(f"sweep: {source} over {len(seeds)} seeds on backend {execution.backend} -> {out}")
     # whole runs as tasks: no timeout (a run takes as long as it takes)
     with make_backend(dataclasses.replace(execution, timeout=0.0), log=log) as backend:
