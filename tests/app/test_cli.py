@@ -109,6 +109,9 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         (["run", "stimulus-response", "--passive", "--set", "learner.passive=false"], "--passive and --set learner.passive=false"),
         (["run", "aggregation", "--scheduler", "tcp://host:1", "--set", "execution.backend='processes'"],
          '--scheduler tcp://host:1 (the dask backend) and --set execution.backend="processes" disagree'),
+        # an auditor's tracebacks: a byte that is not UTF-8 (as a shell passes it), a size past the memory, a GAN recorded
+        (["run", "aggregation", "--set", 'name="n\udcff"'], "name: must be UTF-8 text, got 'n\\xff'"),
+        (["record", "gan-digits", "--trials", "2"], "gan-digits is a GAN config: a recording holds a system's"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):
@@ -117,6 +120,15 @@ def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("turinglearn: error:") and fragment in err[0]
     assert not out.exists()
+
+
+def test_settings_past_the_memory_end_in_one_line(capsys, tmp_path):
+    """An auditor's environment.steps=1e9 ended in numpy's _ArrayMemoryError traceback."""
+    out = tmp_path / "never"
+    assert main(["run", "aggregation", "--generations", "1", "--set", "environment.steps=1000000000", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("turinglearn: error: out of memory (Unable to allocate") and len(err) == 2
+    assert "lower environment.steps, the populations" in err[-1] and not out.exists()
 
 
 def test_gap_fitness_with_one_sample_of_each_model_stops_at_the_first_generation(capsys, tmp_path):
@@ -158,6 +170,10 @@ def test_existing_run_is_refused(tmp_path, capsys):
 def test_report_on_a_non_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a readable turinglearn run" in capsys.readouterr().err
+    (tmp_path / "run.json").write_text("[]")  # JSON, but not a status (an AttributeError in report and resume)
+    for command in ("report", "resume"):
+        assert main([command, str(tmp_path)]) == 2
+        assert "not a readable turinglearn run (run.json holds a list, not a run's status)" in capsys.readouterr().err
 
 
 def test_console_script_and_module_entry_point():

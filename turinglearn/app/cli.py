@@ -471,6 +471,13 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError):  # stdout replaced by an object without a file descriptor
             pass
         return 1
+    except MemoryError as e:  # settings that ask for more than the machine holds (numpy names the array)
+        print(
+            f"turinglearn: error: out of memory ({e}); the settings ask for more than this machine holds: lower "
+            "environment.steps, the populations, the trials or evaluation.c2st_trials",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     except OSError as e:  # the file system refused something no check above foresaw: one line too
         where = f"{e.filename}: " if e.filename else ""
         print(f"turinglearn: error: {where}{e.strerror or e}", file=sys.stderr)

@@ -45,7 +45,14 @@ def record(
         check_instance(simulator)
     if config is None:
         config = "own-system" if simulator is not None else "aggregation"
-    cfg = config if isinstance(config, Config) else load_config(config)
+    from turinglearn.config.gan import GANConfig
+
+    cfg = config if isinstance(config, (Config, GANConfig)) else load_config(config)
+    if not isinstance(cfg, Config):  # a GAN's: images, not a system's trajectories
+        raise TuringLearnError(
+            f"{cfg.name if isinstance(config, GANConfig) else config} is a GAN config: a recording holds a system's trajectories, and a GAN learns from images "
+            "(give them as data: a folder of PNG/JPEG files or a .npy array)"
+        )
     if simulator is None:
         check_names_an_environment(config, {}, cfg)
     if trials < 1:

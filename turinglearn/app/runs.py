@@ -131,11 +131,14 @@ def is_run(path: Path) -> bool:
 
 def read_status(path: Path) -> dict:
     try:
-        return json.loads((Path(path) / RUN_FILE).read_text())
-    except (OSError, json.JSONDecodeError) as e:
+        status = json.loads((Path(path) / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         sweep = (Path(path) / "table.md").is_file() and any(Path(path).glob("seed-*"))
         hint = f"; it is a sweep: its table is {Path(path) / 'table.md'}, its runs seed-*/" if sweep else ""
         raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE}: {e}){hint}") from None
+    if not isinstance(status, dict):
+        raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE} holds a {type(status).__name__}, not a run's status)")
+    return status
 
 
 def check_new_run_dir(path: str | os.PathLike) -> Path:

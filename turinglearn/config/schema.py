@@ -89,6 +89,15 @@ def coerce(value, tp, key: str):
             raise ConfigError(f"must be a string, got {value!r}", key)
         if _CONTROL.search(value):
             raise ConfigError(f"must not contain control characters, got {value!r}", key)
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # bytes of another encoding, as the shell passed them
+            shown = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            raise ConfigError(
+                f"must be UTF-8 text, got '{shown}' (a byte that is not); config.toml keeps it as text: rename the "
+                "file or give another value",
+                key,
+            ) from None
         return value
     if tp in (tuple, list):  # unparameterised: the TOML array as it is
         if not isinstance(value, (list, tuple)):
