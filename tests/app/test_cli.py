@@ -2,6 +2,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -112,6 +113,10 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         # an auditor's tracebacks: a byte that is not UTF-8 (as a shell passes it), a size past the memory, a GAN recorded
         (["run", "aggregation", "--set", 'name="n\udcff"'], "name: must be UTF-8 text, got 'n\\xff'"),
         (["record", "gan-digits", "--trials", "2"], "gan-digits is a GAN config: a recording holds a system's"),
+        # settings of the other kind of system, which ran as the plain run
+        (["run", "aggregation", "--passive"], "learner.passive: watches an interactive system without its interrogators"),
+        (["run", "aggregation", "--set", "learner.genuine_trials=7"], "learner.genuine_trials: is the trials of an interactive"),
+        (["run", "stimulus-response", "--set", "learner.genuine_per_trial=3"], "learner.genuine_per_trial: is the genuine agents"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args, fragment, capsys, tmp_path):
@@ -165,6 +170,23 @@ def test_existing_run_is_refused(tmp_path, capsys):
     assert main(["run", "aggregation", "--out", str(out), *TINY_ARGS]) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (out / "summary.json").read_bytes() == before
+
+
+def test_report_of_a_read_only_run_prints_its_summary(tmp_path, capsys, monkeypatch):
+    """An auditor's archived run (chattr +i): report stopped at 'cannot write parameters.png' and
+    printed nothing; resume's lock error said nothing of what to do."""
+    import os as _os
+
+    out = tmp_path / "run"
+    assert main(["run", "aggregation", "--out", str(out), *TINY_ARGS, "--quiet"]) == 0
+    capsys.readouterr()
+    drawn = (out / "parameters.png").stat().st_mtime_ns
+    access = _os.access
+    monkeypatch.setattr(_os, "access", lambda p, mode: False if Path(p) == out else access(p, mode))
+    assert main(["report", str(out)]) == 0
+    captured = capsys.readouterr()
+    assert "is read-only: its plots are not redrawn" in captured.err and "C2ST" in captured.out
+    assert (out / "parameters.png").stat().st_mtime_ns == drawn
 
 
 def test_report_on_a_non_run(tmp_path, capsys):

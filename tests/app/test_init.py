@@ -12,7 +12,7 @@ TINY = [
     "--generations", "3",
     "--set", "models.population=8", "--set", "models.parents=4",
     "--set", "discriminators.population=8", "--set", "discriminators.parents=4",
-    "--set", "learner.genuine_trials=4", "--set", "evaluation.c2st_trials=10",
+    "--set", "evaluation.c2st_trials=10",
     "--set", "evaluation.c2st_folds=2", "--quiet",
 ]  # fmt: skip
 
@@ -28,7 +28,8 @@ def test_init_writes_a_system_that_checks_and_runs(route, name, tmp_path, monkey
     cls = "".join(p.capitalize() for p in name.split("_"))
     report = turinglearn.check_environment(f"{name}:{cls}-v0")
     assert not report.problems and not report.warnings
-    assert main(["run", f"{name}.toml", "--out", "run", *TINY]) == 0
+    trials = [] if route == "swarm" else ["--set", "learner.genuine_trials=4"]  # a swarm has none: refused there
+    assert main(["run", f"{name}.toml", "--out", "run", *TINY, *trials]) == 0
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["name"] == name and len(summary["inferred"]) == 2
     # never overwrites

@@ -268,6 +268,9 @@ def _report_run(run_dir) -> int:
         else:
             family = sim.model_family
             names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
+    if not os.access(run_dir, os.W_OK):  # an archived or shared run: its summary all the same
+        print(f"turinglearn: {run_dir} is read-only: its plots are not redrawn", file=sys.stderr)
+        return print_report(read, status, [], print_table, run_dir)
     files = draw_run(run_dir, names, truth, bounds, features, summary)
     if files and (summary.get("interval") or summary.get("stopped") or summary.get("restart")):
         from turinglearn.app.report import plot_parameters, restart_generations

@@ -93,7 +93,8 @@ class RunLock:
         except FileExistsError:
             return False
         except OSError as e:
-            raise RunDirError(f"cannot lock {self.run_dir} ({self.path.name}): {e.strerror or e}") from None
+            hint = "" if os.access(self.run_dir, os.W_OK) else "; the run directory is read-only: copy it somewhere writable"
+            raise RunDirError(f"cannot lock {self.run_dir} ({self.path.name}): {e.strerror or e}{hint}") from None
         try:
             os.write(fd, json.dumps(_mine()).encode())
         except OSError as e:
