@@ -307,6 +307,19 @@ def test_convergence_stops_a_run_as_complete(tmp_path, tiny):
         resume(out, log=lambda m: None)
 
 
+def test_convergence_at_the_generation_a_budget_runs_out_ends_the_run(tmp_path, tiny):
+    """A newcomer's --max-time ran out at the generation the estimate settled: the budget's stop
+    hid the rule's, and the resume ran a generation more than the run without a budget."""
+    from turinglearn.app.build import build
+
+    overrides = {**tiny, "generations": 10, "stopping.converge": True, "stopping.window": 2, "stopping.patience": 2,
+                 "stopping.tolerance": 10.0}  # fmt: skip  # settles after 2 generations
+    per = simulations_per_generation(load_config("aggregation", overrides), build(load_config("aggregation", overrides)).system)
+    result = turinglearn.learn("aggregation", overrides={**overrides, "stopping.max_simulations": 2 * per}, out=tmp_path / "r")
+    assert result.summary()["stopped"] == {"rule": "converge", "generation": 2}
+    assert status(tmp_path / "r")["status"] == "complete"
+
+
 @pytest.mark.parametrize("rule", ["converge", "hook"])
 def test_a_run_interrupted_in_its_evaluation_after_a_rule_ended_it_resumes_to_the_same_end(tmp_path, tiny, monkeypatch, rule):
     """An auditor's Ctrl-C in the final evaluation of a run its convergence rule had stopped at

@@ -304,7 +304,13 @@ class Stopper:
             raise stop
 
     def check(self, done: int, ran: int) -> StopRun | None:
-        """The rule that fires after generation ``done`` (``ran`` of them this session), if any."""
+        """The rule that fires after generation ``done`` (``ran`` of them this session), if any:
+        the convergence rule first, which does not depend on the session, so that a budget that
+        runs out at the generation the estimate settles does not hide it (a resume of such a run
+        ran a generation more than the run without a budget)."""
+        settled_now = self._converged(done)
+        if settled_now is not None:
+            return settled_now
         s = self.settings
         if s.max_simulations and (ran + 1) * self.per_generation > s.max_simulations:
             return StopRun(
@@ -322,6 +328,11 @@ class Stopper:
                     f"the time budget of {s.max_time:g} s would pass with the next generation "
                     f"({elapsed:.1f} s used, {mean:.2f} s a generation, {reserve:.1f} s kept for the end)",
                 )  # fmt: skip
+        return None
+
+    def _converged(self, done: int) -> StopRun | None:
+        """The convergence rule's stop after generation ``done``, if it fires."""
+        s = self.settings
         if not s.converge or self.history is None or done <= self.converge_after:
             return None
         if self.metric is not None:
