@@ -174,6 +174,12 @@ def test_a_marginal_rejection_is_told_from_several_parameters_off():
     two = [{"parameter": "a", "value": 0.1, "accuracy": 0.5, "accepted": True},
            {"parameter": "b", "value": 2.0, "accuracy": 0.52, "accepted": True}]  # fmt: skip
     assert "one parameter may be making up for another's error" in eases_line({**test, "accuracy": 0.6, "eases": two})
+    # a narrow rejection's candidates are chance's as likely (a statistician's estimate, rejected 2 times in 30 on
+    # retests, was told to move offset_sd where the C2ST read 0.85)
+    assert eases_line({**test, "eases": two}).startswith(
+        "rejected narrowly (by 0.010, within one null sd 0.020: a model as good as the system is rejected 10% of the "
+        "time, and then these moves are chance's too; repeat over seeds before acting on them): moved alone"
+    )
 
 
 def test_a_sweep_counts_the_held_out_tests_rejections():
@@ -188,6 +194,12 @@ def test_a_sweep_counts_the_held_out_tests_rejections():
         "about 10% of runs by chance)\n"
     )
     assert verdicts([{"task": "x", "learner": "metric-sse", "rejected": None}]) == ""
+    # a family that cannot reach the truth, rejected no more often, but told apart by the C2ST
+    told = [{**r, "c2st": c} for r, c in zip(rows[:5], (0.8, 0.77, 0.6, 0.83, 0.5), strict=True)]
+    assert verdicts(told).endswith(
+        "; the C2ST told it apart (>= 0.7) in 3 of 5, which the fast test's linear classifier may not see: compare "
+        "hypotheses by both\n"
+    )
 
 
 def test_parameters_of_a_narrow_range_print_in_scientific_notation(capsys):

@@ -429,6 +429,10 @@ def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(i
     assert err.count("\n") == 1 and err.startswith("turinglearn: error: tl_own_rowbug:Lag-v0 does not fit its contract: ")
     assert "every trial followed the parameter row of trial 0" in err and "run --no-check skips this check" in err
     assert not (isolated / "run").exists()
+    assert main(["sweep", "lag.toml", "--seeds", "2", "--out", "sweep"]) == 2  # a sweep ran it without a word
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not fit its contract: every trial followed" in err
+    assert not (isolated / "sweep").exists()
     assert main(["run", "lag.toml", "--out", "run", "--quiet", "--no-check"]) == 0
     with pytest.raises(ContractError, match="every trial followed"):
         turinglearn.learn("lag.toml", out=str(isolated / "run2"))

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from turinglearn.app.printing import C2ST_TELLS_APART
 from turinglearn.app.report import number_format
 from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, atomic_write, is_run, read_status, write_json
 from turinglearn.app.stopping import BUDGETS
@@ -144,16 +145,25 @@ def run_sweep(
 def verdicts(results: Sequence[dict]) -> str:
     """One line per task and learner: how many runs' estimates the held-out test rejected, beside
     how many a model as good as the system would have rejected by chance at its level (the count
-    that tells a model that cannot express the system from bad luck); '' where no test ran."""
+    that tells a model that cannot express the system from bad luck), and how many the C2ST told
+    apart (a statistician's family that could not reach the truth was rejected as often as one
+    that could, 2 of 6, while its C2ST read 0.77-0.83); '' where no test ran."""
     lines = []
     for task in dict.fromkeys(r["task"] for r in results):
         for learner in dict.fromkeys(r["learner"] for r in results if r["task"] == task):
             mine = [r for r in results if r["task"] == task and r["learner"] == learner and r.get("rejected") is not None]
             if mine:
                 level = mine[0].get("level") or 0.9
+                apart = [r for r in mine if (r.get("c2st") or 0) >= C2ST_TELLS_APART]
                 lines.append(
                     f"{task}, {learner}: the held-out test rejected the estimate in {sum(r['rejected'] for r in mine)} "
                     f"of {len(mine)} runs (a model as good as the system: about {1 - level:.0%} of runs by chance)"
+                    + (
+                        f"; the C2ST told it apart (>= {C2ST_TELLS_APART:g}) in {len(apart)} of {len(mine)}, which the "
+                        "fast test's linear classifier may not see: compare hypotheses by both"
+                        if apart
+                        else ""
+                    )
                 )
     return "\n".join(lines) + "\n" if lines else ""
 

@@ -66,8 +66,15 @@ def eases_line(test: dict, apart: bool = False) -> str:
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"
         for r in rows
     ]
+    narrowly = ""
+    if marginal(test) and not apart:  # the lowest of many noisy evaluations: chance's candidates, as likely
+        narrowly = (
+            f"narrowly (by {test['accuracy'] - test['threshold']:.3f}, within one null sd {sd:.3f}: a model as good as "
+            f"the system is rejected {1 - test.get('level', 0.9):.0%} of the time, and then these moves are chance's "
+            "too; repeat over seeds before acting on them) "
+        )
     return (
-        f"rejected: moved alone, these lower the test's accuracy ({test['accuracy']:.3f} at the estimate) most: "
+        f"rejected{' ' + narrowly.rstrip() if narrowly else ''}: moved alone, these lower the test's accuracy ({test['accuracy']:.3f} at the estimate) most: "
         f"{'; '.join(parts)}"
         + (
             " (one parameter may be making up for another's error along a ridge: evaluation.pair maps the first two)"
