@@ -272,6 +272,44 @@ def test_a_ridge_is_found_and_the_parameters_on_it_are_not_identified():
     assert out["identified"] == {"gain": False, "bias": False, "other": True}
 
 
+def test_a_mirror_image_the_test_accepts_is_not_identified():
+    """A statistician's bias seen only as |bias|: runs that ended on -0.6 (the truth +0.6) read
+    "identified" with an interval of +-0.02 around -0.6. The mirror image is probed and, accepted,
+    spanned: NOT IDENTIFIED, and the interval holds the truth; a parameter without a mirror stays
+    identified."""
+
+    class Mirror(RidgeAgent):
+        model_family = BoxFamily(("gain", "bias", "other"), lower=(0, -1, 0), upper=(1, 1, 1))
+        truth = np.array([0.4, 0.6, 0.6])
+
+        def step(self, s, p, stim, rng):
+            speed = p[..., 0] * stim[..., 0] + np.abs(p[..., 1]) + 0.1 * rng.normal(size=s.shape)
+            turn = p[..., 2] + 0.1 * rng.normal(size=s.shape)
+            return s, np.stack([speed, turn], axis=-1)
+
+    system = InteractiveSystem(Mirror(), genuine_trials=10)
+    fam = system.model_family
+    look_alike = np.array([0.4, -0.6, 0.6])
+    out = assess(FastTest(system, 100, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3), look_alike, fam.names)
+    bias = out["interval"]["bias"]
+    assert bias["elsewhere"] == [0.6] and bias["lo"] < -0.55 and bias["hi"] > 0.6  # the truth inside
+    assert out["identified"]["bias"] is False and out["identified"]["other"] is True
+    assert "elsewhere" not in out["interval"]["gain"]  # its mirrors (-0.4 is out of bounds, 0.6) rejected
+
+
+def test_a_narrow_slice_of_a_parameter_the_test_barely_sees_is_not_identified():
+    """A statistician's flat direction read "identified; not vouched for": a false alarm had
+    ended its slice early. Identified now needs the test to see the parameter move."""
+    from turinglearn.app.trust_lines import trust_flags
+
+    summary = {"identified": {"p": False}, "vouched": {"p": False}, "interval": {"p": {"lo": 0.4, "hi": 0.5, "width": 0.1}},
+               "power": {"p": {"5%": {"power": 0.05}, "20%": {"power": 0.09}}}}  # fmt: skip
+    assert trust_flags(summary, "p").startswith(
+        "NOT IDENTIFIED (its interval is narrow, but the test barely sees it move, so a false alarm may have ended "
+        "it: not vouched for); power 5% 0.05, 20% 0.09"
+    )
+
+
 def test_a_ridge_across_a_wide_slice_near_the_bounds_is_found():
     """Only gain + 0.08 bias is seen: bias's slice is wide (a third of its range), so four
     half-widths out leave the box; the probe goes as far as the box allows and finds the ridge

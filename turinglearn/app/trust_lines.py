@@ -143,9 +143,23 @@ def trust_flags(summary: dict, name: str) -> str:
         else "NOT IDENTIFIED (interval covers most of the range"
         + (", widened by the estimate's rejection: see the power)" if _widened(summary, name) else ")")
     ]
-    if ident is not None and summary.get("vouched", {}).get(name, True) is False:  # older runs: False beside None
-        words.append("not vouched for (the test cannot separate a move of the largest size)")
     iv = (summary.get("interval") or {}).get(name) or {}
+    unseen = ident is not None and summary.get("vouched", {}).get(name, True) is False  # older runs: False beside None
+    if iv.get("elsewhere"):  # a mirror image the test accepts too
+        f = value_format(summary, name)
+        shown = ", ".join(f"{v:+{f}}" for v in iv["elsewhere"])
+        words[0] = (
+            f"NOT IDENTIFIED (the test also accepts {name} = {shown}, a mirror image of the estimate: the observations "
+            "may not tell them apart, and the interval spans both)"
+        )
+    elif unseen and ident is False and max(iv.get("width") or 1.0, (iv.get("ridge") or {}).get("width", 0.0)) <= IDENTIFIED_WIDTH:
+        words[0] = (
+            "NOT IDENTIFIED (its interval is narrow, but the test barely sees it move, so a false alarm may have "
+            "ended it: not vouched for)"
+        )
+        unseen = False
+    if unseen:
+        words.append("not vouched for (the test cannot separate a move of the largest size)")
     part = iv.get("test")
     if ident and part and (iv.get("width") or 0) > IDENTIFIED_WIDTH:
         # the interval shown, wider than 'identified' allows, is the hull with the run's spread; the flag reads the test's part
