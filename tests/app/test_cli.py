@@ -113,6 +113,9 @@ def test_a_preset_printed_is_its_file_and_loads_as_it(tmp_path, capsys):
         # an auditor's tracebacks: a byte that is not UTF-8 (as a shell passes it), a size past the memory, a GAN recorded
         (["run", "aggregation", "--set", 'name="n\udcff"'], "name: must be UTF-8 text, got 'n\\xff'"),
         (["record", "gan-digits", "--trials", "2"], "gan-digits is a GAN config: a recording holds a system's"),
+        (["record", "gan-folder"], "gan-folder is a GAN config: a recording holds a system's"),
+        (["benchmark", "--tasks", "gan-digits"], "--tasks: gan-digits is a GAN; the benchmark compares"),
+        (["benchmark", "--tasks", "stimulus-response"], "'metric-sse' compares trajectories of a swarm"),
         # settings of the other kind of system, which ran as the plain run
         (["run", "aggregation", "--passive"], "learner.passive: watches an interactive system without its interrogators"),
         (["run", "aggregation", "--set", "learner.genuine_trials=7"], "learner.genuine_trials: is the trials of an interactive"),
@@ -145,6 +148,18 @@ def test_gap_fitness_with_one_sample_of_each_model_stops_at_the_first_generation
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("turinglearn: error: learner.model_fitness: 'gap' needs two samples of each model")
     assert len(err) == 2 and not out.exists()
+
+
+def test_a_byte_order_mark_and_a_dangling_link_are_named(tmp_path, capsys):
+    """An auditor's config saved with a BOM read 'Invalid statement (at line 1, column 1)'; --out a
+    dangling link 'File exists'."""
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes('\ufeffname = "x"\n'.encode())
+    assert main(["run", str(bom)]) == 2
+    assert "begins with a byte-order mark (U+FEFF), which TOML does not allow" in capsys.readouterr().err
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere" / "x")
+    assert main(["run", "aggregation", *TINY_ARGS, "--out", str(tmp_path / "link")]) == 2
+    assert f"is a link to {tmp_path / 'nowhere' / 'x'}, which does not exist" in capsys.readouterr().err
 
 
 def test_malformed_toml(tmp_path, capsys):

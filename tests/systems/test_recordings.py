@@ -101,7 +101,13 @@ GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
             ("individual", "step", "angle", "angular_velocity"),
             [*GOOD[:5], (1, 5, 0.1, 0.1)],
             3,
-            r"individual 1 has steps \[0, 1, 5\].*every step 0 \.\. 2 exactly once",
+            r"individual 1 has steps \[0, 1, 5\].*every step 0 \.\. 2 exactly once \(steps \[2\] are missing",
+        ),
+        (  # every other frame dropped (an auditor's): the simulator's 4 steps named, not the file's 2
+            ("individual", "step", "angle", "angular_velocity"),
+            [(0, 0, 0.1, 0.1), (0, 2, 0.1, 0.1), (1, 0, 0.1, 0.1), (1, 2, 0.1, 0.1)],
+            4,
+            r"individual 0 has steps \[0, 2\].*every step 0 \.\. 3 exactly once \(steps \[1, 3\] are missing",
         ),
         (
             ("individual", "step", "angle", "angular_velocity"),

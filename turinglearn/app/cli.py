@@ -184,9 +184,13 @@ def cmd_sweep(args) -> int:
 def cmd_record(args) -> int:
     from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.recording import record
-    from turinglearn.config import load_config
+    from turinglearn.config import load_config, read_source
     from turinglearn.systems.recording_files import read_recording
 
+    if (read_source(args.config).get("learner") or {}).get("kind") == "gan":  # before a GAN's own validation
+        raise TuringLearnError(
+            f"{args.config} is a GAN config: a recording holds a system's trajectories, and a GAN learns from images"
+        )
     config = load_config(args.config, args.overrides)
     check_names_an_environment(args.config, args.overrides, config)
     path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)
@@ -329,9 +333,10 @@ def cmd_benchmark(args) -> int:
     if args.suite == "peers":
         return cmd_benchmark_peers(args)
     from turinglearn.app.benchmark import LEARNERS, TASKS, run_swarm_benchmark
+    from turinglearn.app.build import build_system
     from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.registry import LEARNERS as KINDS
-    from turinglearn.config import load_config, parse_override, presets
+    from turinglearn.config import load_config, parse_override, presets, read_source
 
     for flag, value in (("budgets", args.budgets), ("recordings", args.recordings)):
         if value is not None:
@@ -348,8 +353,16 @@ def cmd_benchmark(args) -> int:
         if t not in presets():
             raise TuringLearnError(f"--tasks: unknown preset {t!r}; available: {', '.join(presets())}")
     overrides = dict(parse_override(o) for o in args.overrides)
-    for t in tasks:  # validate every setting before starting hours of work
-        check_names_an_environment(t, overrides, load_config(t, overrides))
+    for t in tasks:  # validate every setting, and every learner on every task, before starting hours of work
+        if (read_source(t).get("learner") or {}).get("kind") == "gan":
+            raise TuringLearnError(
+                f"--tasks: {t} is a GAN; the benchmark compares Turing Learning with the metric baselines on swarm "
+                "and agent tasks"
+            )
+        config = load_config(t, overrides)
+        check_names_an_environment(t, overrides, config)
+        for k in learners:  # a metric baseline on an interactive system was refused after the whole turing run
+            build_system(config.replace(**{"learner.kind": k}))
     out = args.out or Path("runs") / f"benchmark-swarm-{time.strftime('%Y%m%d-%H%M%S')}"
     print(
         run_swarm_benchmark(seeds, out, jobs=args.jobs, tasks=tasks, learners=learners, overrides=overrides)

@@ -175,6 +175,8 @@ class RunDir:
     def create(cls, path: str | os.PathLike, config_toml: str, log=None) -> RunDir:
         """Start a run in ``path``: a new or empty directory, never an existing run or other files."""
         path = check_new_run_dir(path)
+        if path.is_symlink() and not path.exists():
+            raise RunDirError(f"--out {path} is a link to {os.readlink(path)}, which does not exist; choose another --out")
         try:
             path.mkdir(parents=True, exist_ok=True)
         except OSError as e:

@@ -55,6 +55,11 @@ def read_source(preset_or_file: str | Path) -> dict:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"cannot read config file {str(path)!r}: {e}") from None
+        if text.startswith("\ufeff"):  # a byte-order mark some editors write: TOML has none
+            raise ConfigError(
+                f"config file {str(path)!r} begins with a byte-order mark (U+FEFF), which TOML does not allow; save it "
+                "as UTF-8 without BOM"
+            )
         return _parse_toml(text, f"config file {str(path)!r}")
     name = str(preset_or_file)
     if name not in presets():

@@ -210,9 +210,12 @@ def read_recording(
     wrong = (t_sorted != want).any(axis=1)
     if wrong.any():
         i = int(np.argmax(wrong))
+        last = (steps or n_steps) - 1
+        missing = sorted(set(range(last + 1)) - set(t_sorted[i].tolist()))
+        gap = f" (steps {missing[:5]}{' ...' if len(missing) > 5 else ''} are missing: cut the tracks around gaps with data_windows = true)" if missing else ""
         raise ConfigError(
             f"recording {str(path)!r}: individual {uniq[i]} has steps {t_sorted[i][:8].tolist()}...; each individual "
-            f"needs every step 0 .. {n_steps - 1} exactly once",
+            f"needs every step 0 .. {last} exactly once{gap}",
             "data",
         )
     if steps is not None and n_steps != steps:
