@@ -211,6 +211,9 @@ def test_report_on_a_non_run(tmp_path, capsys):
     for command in ("report", "resume"):
         assert main([command, str(tmp_path)]) == 2
         assert "not a readable turinglearn run (run.json holds a list, not a run's status)" in capsys.readouterr().err
+    (tmp_path / "run.json").write_text('{"format": 2, "status": "running"}')  # a newer version's: resumed unsaid
+    assert main(["resume", str(tmp_path)]) == 2
+    assert "was written in run format 2; this turinglearn reads format 1" in capsys.readouterr().err
 
 
 def test_console_script_and_module_entry_point():

@@ -72,6 +72,10 @@ def keep_summary(path: str | os.PathLike, generations: int) -> None:
         atomic_write(source.with_name(f"summary-{generations}.json"), source.read_bytes())
 
 
+#: run.json's format: a run of another is refused (its files may mean other things)
+RUN_FORMAT = 1
+
+
 def atomic_write(path: Path, data: bytes | str) -> None:
     """Write ``data`` to ``path`` so that readers see the old file or the new one, never a mix."""
     path = Path(path)
@@ -89,12 +93,27 @@ def atomic_write(path: Path, data: bytes | str) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        _sync_directory(path.parent)  # the rename itself survives a power loss
     except OSError as e:
         Path(tmp).unlink(missing_ok=True)
         raise RunDirError(
             f"cannot write {path}: {e.strerror or e}; check free space and permissions "
             "(files already written are intact)"
         ) from None
+
+
+def _sync_directory(folder: Path) -> None:
+    """fsync a directory, so that a rename into it is on disk (POSIX; elsewhere nothing)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # Windows cannot open a directory: its renames are journalled
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # a file system that cannot sync a directory
+        pass
+    finally:
+        os.close(fd)
 
 
 def remove_temporaries(run_dir: Path) -> None:
@@ -138,6 +157,11 @@ def read_status(path: Path) -> dict:
         raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE}: {e}){hint}") from None
     if not isinstance(status, dict):
         raise RunDirError(f"{path} is not a readable turinglearn run ({RUN_FILE} holds a {type(status).__name__}, not a run's status)")
+    if status.get("format", RUN_FORMAT) != RUN_FORMAT:  # a newer version's run: its files may mean other things
+        raise RunDirError(
+            f"{path} was written in run format {status.get('format')!r}; this turinglearn reads format {RUN_FORMAT}: "
+            "use the turinglearn that made it (run.json's sessions name its version)"
+        )
     return status
 
 
@@ -243,7 +267,7 @@ class RunDir:
         if self.sessions:  # the session's last word: when, how it stood, how far it got
             done = {"generations_done": extra["generations_done"]} if "generations_done" in extra else {}
             self.sessions[-1].update({"updated": now(), "status": status, **done})
-        doc = {"format": 1, "status": status, **extra, **({"sessions": self.sessions} if self.sessions else {})}
+        doc = {"format": RUN_FORMAT, "status": status, **extra, **({"sessions": self.sessions} if self.sessions else {})}
         try:
             write_json(self.path / RUN_FILE, doc)
         except RunDirError:

@@ -40,21 +40,27 @@ def _parse_toml(text: str, where: str) -> dict:
         raise ConfigError(f"{where} is not valid TOML ({e}); fix the file's syntax") from None
 
 
+#: config files that are pipes, as read: a second read of one would find it empty
+_PIPED: dict[str, str] = {}
+
+
 def read_source(preset_or_file: str | Path) -> dict:
     """The raw table of a preset name or a TOML file path."""
     path = Path(preset_or_file)
     if path.suffix == ".toml" or path.exists():
         if path.is_dir():
             raise ConfigError(f"config file {str(path)!r} is a directory; give a TOML file or a preset name")
-        if not path.is_file():
+        if not path.exists():
             raise ConfigError(
                 f"config file {str(path)!r} does not exist; give a TOML file or one of the presets: "
                 f"{', '.join(presets())}"
             )
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _PIPED[str(path)] if str(path) in _PIPED else path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as e:
             raise ConfigError(f"cannot read config file {str(path)!r}: {e}") from None
+        if not path.is_file():  # a pipe (turinglearn run <(...)): read once, kept for the next reader
+            _PIPED[str(path)] = text
         if text.startswith("\ufeff"):  # a byte-order mark some editors write: TOML has none
             raise ConfigError(
                 f"config file {str(path)!r} begins with a byte-order mark (U+FEFF), which TOML does not allow; save it "

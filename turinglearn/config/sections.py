@@ -164,7 +164,10 @@ class Config:
     the learner: for the simulated systems (``learner.kind = "turing"`` and the metric-based
     baselines) it is a recording of genuine trajectories (:mod:`turinglearn.systems.recorded`),
     which then replaces the simulated system as the source of genuine samples; a learner of
-    images reads its image data from it.
+    images reads its image data from it. A relative path is read from the directory the command
+    runs in (not the config file's); a run keeps it as given and reads it, on resume and when its
+    config.toml is run again, from the directory the run began in (the file's SHA-256 in its
+    checkpoints: a resume refuses one whose contents changed).
     data_windows: a recording's tracks may be of any length and have gaps (missing rows, NaN):
     every stretch of steps with every value present is cut into windows of the simulator's
     ``steps``, each an individual of the recording, and an individual's windows stay on one
