@@ -202,6 +202,17 @@ def test_a_sweep_counts_the_held_out_tests_rejections():
     )
 
 
+def test_an_interval_bound_that_rounds_to_zero_prints_without_a_minus(capsys):
+    """A newcomer's interval read [-0.000, +0.619]."""
+    from turinglearn.app.printing import print_table
+
+    summary = {"parameters": ["kp"], "truth": [0.4], "inferred": [0.41], "abs_error": [0.01],
+               "interval": {"kp": {"lo": -0.00002, "hi": 0.619, "width": 0.62}}}  # fmt: skip
+    print_table(summary)
+    out = capsys.readouterr().out
+    assert "[+0.000, +0.619]" in out and "-0.000" not in out
+
+
 def test_parameters_of_a_narrow_range_print_in_scientific_notation(capsys):
     """A newcomer's SI parameters (a speed in m/s, a radius in m) all printed +0.000, their
     errors 0.000 even where a run had ended on a bound, 32 % of the range off."""

@@ -26,6 +26,12 @@ ABC_FEW_GENERATIONS = 2
 C2ST_TELLS_APART = 0.7
 
 
+def _signed(value: float, f: str) -> str:
+    """``value`` with its sign in format ``f``, a value that rounds to zero as +0 (not -0.000)."""
+    text = f"{value:+{f}}"
+    return f"{0.0:+{f}}" if float(text) == 0 else text
+
+
 def print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
     err = summary.get("abs_error")
@@ -44,9 +50,9 @@ def print_table(summary: dict) -> None:
             if not iv
             else "none (told apart)"
             if iv["lo"] is None
-            else f"[{min(iv['lo'], iv['ridge']['lo']):+{f}}, {max(iv['hi'], iv['ridge']['hi']):+{f}}]"
+            else f"[{_signed(min(iv['lo'], iv['ridge']['lo']), f)}, {_signed(max(iv['hi'], iv['ridge']['hi']), f)}]"
             if iv.get("ridge")  # the slice widened along the ridge the test accepts: what the data allow
-            else f"[{iv['lo']:+{f}}, {iv['hi']:+{f}}]"
+            else f"[{_signed(iv['lo'], f)}, {_signed(iv['hi'], f)}]"
         )
         print(f"{n:>16} {t:>{w[0]}} {inferred[i]:>+{w[1]}{f}} {e:>{w[2]}}  {span:<{w[3]}} {trust_flags(summary, n)}")
     if summary.get("unsettled") and (summary.get("stopped") or {}).get("rule") in ("max_time", "max_simulations"):
