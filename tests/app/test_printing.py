@@ -207,7 +207,7 @@ def test_an_interval_bound_that_rounds_to_zero_prints_without_a_minus(capsys):
     from turinglearn.app.printing import print_table
 
     summary = {"parameters": ["kp"], "truth": [0.4], "inferred": [0.41], "abs_error": [0.01],
-               "interval": {"kp": {"lo": -0.00002, "hi": 0.619, "width": 0.62}}}  # fmt: skip
+               "interval": {"kp": {"lo": -0.00002, "hi": 0.619, "width": 0.62}}, "generations": 1, "seconds": 1.0}  # fmt: skip
     print_table(summary)
     out = capsys.readouterr().out
     assert "[+0.000, +0.619]" in out and "-0.000" not in out
