@@ -1083,6 +1083,33 @@ def test_swarms_coupled_through_the_batch(drift, examples):
     assert "features depend on the other swarms of the batch" in p or "depend on the batch it is run in" in p
 
 
+def test_a_robot_whose_switch_saturates_in_one_swarm_is_not_taken_for_another_robots_row():
+    """A statistician's on/off swarm was refused: a robot given a distant model alone behaved the
+    same in the probe's one swarm, its switch held on by a strong drive under either model."""
+
+    class Switches:
+        model_family = BoxFamily(("gain", "persist"), lower=(0.0, 0.0), upper=(1.0, 1.0))
+        truth = np.array([0.5, 0.3])
+        feature_names = ("on", "level")
+        config = SimpleNamespace(n_agents=3, n_replicas=2, steps=6)
+
+        def swarm_params(self, theta):
+            params = np.repeat(np.asarray(theta, float)[:, None, :], 5, axis=1)
+            params[:, :3] = self.truth
+            return params
+
+        def rollout(self, params, rng, *, record=False):
+            b, n, _ = params.shape
+            drive = rng.uniform(0.0, 1.0, size=(b, n, 1))  # each robot's own, per trial
+            noise = rng.normal(size=(b, n, self.config.steps))
+            level = np.minimum(1.0, 10 * params[..., :1] * drive) + 0.0 * noise  # saturates where drive is large
+            on = (level + params[..., 1:2] * 0.1 * noise > 0.5).astype(float)
+            return SimpleNamespace(features=np.stack([on, np.broadcast_to(level, on.shape)], axis=-1))
+
+    report = check_environment(Switches())
+    assert report.ok, report.problems
+
+
 def test_swarm_one_row_for_every_swarm(drift):
     class FirstRow(drift):
         def rollout(self, params, rng, *, record=False):

@@ -336,7 +336,10 @@ def swarm_probes(sim, seed: int, noise: float):
         return problems, []
     if (order := _robot_order(first[0], ref[0], n_agents)) is not None:
         return [*problems, order], []
-    still = [r for i, r in enumerate(robots) if same_features(first[b + i, r], ref[b + i, r])]
+    still = [
+        r for i, r in enumerate(robots)
+        if same_features(first[b + i, r], ref[b + i, r]) and _robot_unread(sim, truth, far, r, seed)
+    ]  # fmt: skip
     if still:
         problems.append(_ROBOTS.format(still=still))
     if problems:
@@ -374,6 +377,19 @@ def swarm_probes(sim, seed: int, noise: float):
         elif same_features(feats[b, :n_agents], ref[b, :n_agents]) and _unread_everywhere(sim, truth, row, seed, n_agents, False):
             problems.append(_AGENT_PARAMETER.format(name=names[i], i=i, value=row[i], truth=truth[i]))
     return problems, warnings
+
+
+def _robot_unread(sim, truth: np.ndarray, far: np.ndarray, robot: int, seed: int) -> bool:
+    """Whether ``robot`` given the distant model alone behaves as with the truth in each of
+    ``CONFIRM_SWARMS`` swarms (the same draws): in one swarm a robot whose behaviour saturates (a
+    switch held on by its drive) may do the same under both models (a statistician's on/off
+    swarm was refused so), not one that runs another robot's row."""
+    n = sim.config.n_agents + sim.config.n_replicas
+    rows = np.broadcast_to(truth, (CONFIRM_SWARMS, n, len(truth))).copy()
+    ref = _swarms(sim, [], rows.copy(), seed)
+    rows[:, robot] = far
+    feats = _swarms(sim, [], rows, seed)
+    return ref is not None and feats is not None and same_features(feats[:, robot], ref[:, robot])
 
 
 def _unread_everywhere(sim, truth: np.ndarray, row: np.ndarray, seed: int, n_agents: int, replicas: bool) -> bool:
