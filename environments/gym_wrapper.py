@@ -74,6 +74,8 @@ class GymState:
 class NumpyPhysics:
     """Batched numpy physics of an id in :data:`~.classic_control.BATCHED`."""
 
+    max_episode_steps = None  # its episodes run as long as asked
+
     def __init__(self, env_id: str, env_kwargs: Mapping[str, Any] | None = None, reset_options=None):
         try:
             self.dynamics = BATCHED[env_id](**dict(env_kwargs or {}))
@@ -255,7 +257,7 @@ class GymSim:
         self.model_family = model_family
         self._truth = np.asarray(truth, dtype=float)
         self.config = config if config is not None else SimpleNamespace(steps=steps)
-        limit = getattr(self.physics, "max_episode_steps", None)
+        limit = self.physics.max_episode_steps
         if limit is not None and self.config.steps > limit:
             warn(
                 f"{env_id} truncates its episodes at {limit} steps (its registered max_episode_steps) but a trial runs "

@@ -390,15 +390,20 @@ def test_a_gymsim_object_in_a_saved_config_is_told_how_to_run_from_a_config(isol
         load_config(str(isolated / "run" / "config.toml"))
 
 
+def _broken(folder, name: str, old: str, new: str) -> None:
+    """MODULE with ``old`` replaced by ``new`` as module ``name`` in ``folder``, and lag.toml running it."""
+    broken = MODULE.replace(old, new)
+    assert broken != MODULE
+    (folder / f"{name}.py").write_text(broken.replace("{name}", name))
+    (folder / "lag.toml").write_text(CONFIG.replace("{name}", name))
+
+
 def test_features_not_finite_at_some_models_are_found_by_the_checker_or_end_the_run_in_one_line(isolated, capsys):
     """A simulator that gave NaN beyond rate 0.9 passed the checker and ended its run with a
     traceback; the checker runs the bounds' corners, and the run's error is one line, exit 2."""
     from turinglearn.app.cli import main
 
-    broken = MODULE.replace("return y, np.stack([y,", "return y, np.stack([y + np.where(params[..., 0] > 0.9, np.nan, 0.0),")
-    assert broken != MODULE
-    (isolated / "tl_own_nan.py").write_text(broken.replace("{name}", "tl_own_nan"))
-    (isolated / "lag.toml").write_text(CONFIG.replace("{name}", "tl_own_nan"))
+    _broken(isolated, "tl_own_nan", "return y, np.stack([y,", "return y, np.stack([y + np.where(params[..., 0] > 0.9, np.nan, 0.0),")
     assert main(["check", "lag.toml"]) == 2
     out = capsys.readouterr().out
     assert "problem: at a corner of the bounds (rate = 1), where the search may go: step's features at t = 0 returned NaN" in out
@@ -417,10 +422,7 @@ def test_a_system_of_ones_own_is_checked_before_a_run_and_by_turinglearn_check(i
     from turinglearn.app.checks import ContractError
     from turinglearn.app.cli import main
 
-    broken = MODULE.replace("params[..., 0] * (stimulus", "params.reshape(-1, 1)[0, 0] * (stimulus")
-    assert broken != MODULE
-    (isolated / "tl_own_rowbug.py").write_text(broken.replace("{name}", "tl_own_rowbug"))
-    (isolated / "lag.toml").write_text(CONFIG.replace("{name}", "tl_own_rowbug"))
+    _broken(isolated, "tl_own_rowbug", "params[..., 0] * (stimulus", "params.reshape(-1, 1)[0, 0] * (stimulus")
     assert main(["check", "lag.toml"]) == 2
     out = capsys.readouterr().out
     assert out.startswith("tl_own_rowbug:Lag-v0 (LagSim): 1 problem(s)") and "every trial followed" in out

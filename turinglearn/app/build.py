@@ -16,7 +16,7 @@ import numpy as np
 
 from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
-from turinglearn.config.learner import memory_hint
+from turinglearn.config.learner import check_kind_settings, memory_hint
 from turinglearn.core.contracts import Hook, SampleTrainer, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.optimizers import SelfAdaptiveES
@@ -58,33 +58,6 @@ def make_simulator(config: Config):
         ) from e
 
 
-def _settings_the_system_reads(config: Config, interactive: bool, where: str) -> None:
-    """Refuse a ``[learner]`` setting of the other kind of system, changed from its default: it
-    would change nothing (an auditor's ``--passive`` on a swarm, ``genuine_trials`` on a swarm,
-    ``genuine_per_trial`` on an interactive system each ran, and gave the plain run)."""
-    from turinglearn.config.learner import LearnerConfig
-
-    lc = config.learner
-    if not interactive and lc.passive:
-        raise ConfigError(
-            f"watches an interactive system without its interrogators; {where} takes no stimuli, so it is always "
-            "watched: leave it false (drop --passive)",
-            "learner.passive",
-        )
-    if not interactive and lc.genuine_trials != LearnerConfig.genuine_trials:
-        raise ConfigError(
-            f"is the trials of an interactive system each interrogator runs; {where} is a swarm, whose genuine "
-            f"agents a trial shows are learner.genuine_per_trial: leave it at {LearnerConfig.genuine_trials}",
-            "learner.genuine_trials",
-        )
-    if interactive and lc.genuine_per_trial != LearnerConfig.genuine_per_trial:
-        raise ConfigError(
-            f"is the genuine agents of a swarm a trial shows; {where} is interactive, whose trials of the system are "
-            f"learner.genuine_trials: leave it at {LearnerConfig.genuine_per_trial}",
-            "learner.genuine_per_trial",
-        )
-
-
 def build_system(config: Config, simulator=None):
     """The system to learn and the discriminator family that judges it (``None`` for learners
     without discriminators), as ``config`` describes them. Worker processes call this too (via
@@ -109,7 +82,7 @@ def build_system(config: Config, simulator=None):
         from turinglearn.families.policies import PolicySwarm
 
         sim = PolicySwarm(sim, model.policy(mc, sim.model_family.n_states))
-    _settings_the_system_reads(config, interactive, where)
+    check_kind_settings(config.learner, interactive, where)
     if interactive and not judge.interrogates and not (config.data or config.learner.passive):
         raise ConfigError(
             f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman', "

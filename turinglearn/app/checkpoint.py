@@ -260,13 +260,13 @@ def input_settings(config) -> dict[str, str]:
     """The settings of ``config`` that name a file or folder the run reads, by dotted key:
     ``data`` (a recording, a GAN's images; not ``digits`` or ``mnist``) and a ``.npy``
     ``evaluation.c2st_schedule``."""
+    from turinglearn.config import Config
+
     out = {}
-    data = getattr(config, "data", "") or ""
-    if data and data not in ("digits", "mnist"):
-        out["data"] = data
-    schedule = getattr(config.evaluation, "c2st_schedule", "")
-    if isinstance(schedule, str) and schedule.endswith(".npy"):
-        out["evaluation.c2st_schedule"] = schedule
+    if config.data and config.data not in ("digits", "mnist"):  # a GAN's named images are no file
+        out["data"] = config.data
+    if isinstance(config, Config) and config.evaluation.c2st_schedule.endswith(".npy"):  # a GAN has none
+        out["evaluation.c2st_schedule"] = config.evaluation.c2st_schedule
     return out
 
 

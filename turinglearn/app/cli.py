@@ -71,7 +71,7 @@ def _say_stopped(result, out) -> None:
 
 def cmd_run(args) -> int:
     from turinglearn.app.driver import run_experiment
-    from turinglearn.app.preflight import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment, check_own_in_one_line
     from turinglearn.app.resuming import paths_of_a_run
     from turinglearn.app.runs import check_new_run_dir
 
@@ -101,7 +101,7 @@ def cmd_run(args) -> int:
     if rank == 0:
         check_new_run_dir(out)
     if not args.no_check and rank == 0:
-        _check_own(config, args.config, "run --no-check skips this check")
+        check_own_in_one_line(config, args.config, "run --no-check skips this check")
     log = lambda msg: print(msg, file=sys.stderr)  # noqa: E731
     start = time.perf_counter()
     try:
@@ -140,7 +140,7 @@ def cmd_resume(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from turinglearn.app.preflight import check_names_an_environment
+    from turinglearn.app.preflight import check_names_an_environment, check_own_in_one_line
     from turinglearn.app.sweep import run_sweep
     from turinglearn.config import load_config, parse_override
 
@@ -159,7 +159,7 @@ def cmd_sweep(args) -> int:
             f"one (`turinglearn run {args.config} --seed K --out runs/gan-sK`) and compare their summary.json"
         )
     check_names_an_environment(args.config, overrides, config)
-    _check_own(config, args.config)  # a statistician's truth outside its bounds swept without a word
+    check_own_in_one_line(config, args.config)  # a statistician's truth outside its bounds swept without a word
     execution = load_config(args.config, [*args.overrides, *backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
@@ -215,33 +215,10 @@ def cmd_report(args) -> int:
     return _report_run(args.run_dirs[0])
 
 
-def _check_own(config, source, skip: str = "") -> None:
-    """The checker on a system of one's own (:func:`~turinglearn.app.preflight.check_own_environment`),
-    its problems in one line."""
-    from turinglearn.app.checks import ContractError
-    from turinglearn.app.preflight import check_own_environment
-
-    try:
-        check_own_environment(config)
-    except ContractError as e:  # one line: the problems, how to see them listed, how to skip the check
-        raise TuringLearnError(
-            f"{config.environment.id} does not fit its contract: {'; '.join(e.problems)} (turinglearn check "
-            f"{source} lists them{'; ' + skip if skip else ''})"
-        ) from None
-
-
 def cmd_sample(args) -> int:
-    """Samples of a finished run written to a file (turinglearn.app.sampling)."""
-    from turinglearn.app.sampling import sample_run, write_samples
+    from turinglearn.app.sampling import sample_command
 
-    samples = sample_run(args.run_dir, args.n, args.seed, args.schedule)
-    out = args.out or args.run_dir / f"samples-seed{args.seed}.{'png' if 'images' in samples else 'npz'}"
-    what = write_samples(samples, out)
-    if "theta" in samples:
-        names = getattr(samples.get("feature_names"), "tolist", list)()
-        what += f" of the inferred model; features {', '.join(map(str, names))}"
-    print(f"wrote {out}: {what}")
-    return 0
+    return sample_command(args)
 
 
 def _report_run(run_dir) -> int:

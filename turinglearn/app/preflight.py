@@ -88,6 +88,21 @@ def check_own_environment(config) -> None:
     check_environment(sim, noise=config.evaluation.c2st_noise, policy=uses_policy(config))
 
 
+def check_own_in_one_line(config, source, skip: str = "") -> None:
+    """:func:`check_own_environment`, its problems in one :class:`TuringLearnError` line (the
+    command line's): what the checker found, ``turinglearn check SOURCE`` to see them listed, and
+    ``skip``, how to skip the check where the command can."""
+    from turinglearn.app.checks import ContractError
+
+    try:
+        check_own_environment(config)
+    except ContractError as e:
+        raise TuringLearnError(
+            f"{config.environment.id} does not fit its contract: {'; '.join(e.problems)} (turinglearn check "
+            f"{source} lists them{'; ' + skip if skip else ''})"
+        ) from None
+
+
 def truth_advice(config) -> str:
     """How to give ``config``'s environment a truth: its setting where the environment's
     settings class has one, else the simulator's own attribute."""

@@ -282,7 +282,9 @@ def outside_space(feats: np.ndarray, sim) -> list[str]:
     name = names[j] if j < len(names) else f"feature {j}"
     lo_j, hi_j = np.broadcast_to(lo, feats.shape)[at], np.broadcast_to(hi, feats.shape)[at]
     what = f"{name} reached {feats[at]:.4g}, outside [{lo_j:g}, {hi_j:g}]"
-    if getattr(sim, "derived_feature_space", False):  # GymSim's default, from the environment's own space
+    from turinglearn.environments.gym_wrapper import GymSim
+
+    if isinstance(sim, GymSim) and sim.derived_feature_space:  # GymSim's default, from the environment's own space
         return [
             f"features leave the feature_space GymSim derived from {sim.env_id}'s observation_space (each observation "
             f"divided by its largest bound, so within [-1, 1]): {what}; the environment's observations leave its own "

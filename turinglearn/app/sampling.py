@@ -95,11 +95,23 @@ def _trials(run_dir: Path, config, status, summary_file: Path, n: int, seed: int
         raise TuringLearnError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
     kwargs = {"schedule": schedule or "random"} if interactive else {}
     genuine, counterfeit = system.trajectories(theta[None], np.random.default_rng(seed), n, **kwargs)
-    names = getattr(system, "feature_names", None) or getattr(system.sim, "feature_names", ())
+    names = system.feature_names if "feature_names" in dir(system) else system.sim.feature_names  # a recording's: its own
     out = {"genuine": genuine[0], "counterfeit": counterfeit[0], "theta": theta, "feature_names": np.array(names)}
     if interactive:
         out["schedule"] = np.array(schedule or "random")
     return out
+
+
+def sample_command(args) -> int:
+    """``turinglearn sample``: :func:`sample_run`'s samples written to ``--out`` (default
+    ``RUN_DIR/samples-seedS.png`` for a GAN, ``.npz`` for trials)."""
+    samples = sample_run(args.run_dir, args.n, args.seed, args.schedule)
+    out = args.out or args.run_dir / f"samples-seed{args.seed}.{'png' if 'images' in samples else 'npz'}"
+    what = write_samples(samples, out)
+    if "theta" in samples:
+        what += f" of the inferred model; features {', '.join(map(str, samples['feature_names'].tolist()))}"
+    print(f"wrote {out}: {what}")
+    return 0
 
 
 def write_samples(samples: dict[str, Any], out: Path) -> str:

@@ -382,3 +382,27 @@ def check_settings_in_use(config: LearnerConfig) -> None:
                     f"{key} back to its default {default[key]!r}",
                     f"learner.{key}",
                 )
+
+
+def check_kind_settings(lc: LearnerConfig, interactive: bool, where: str) -> None:
+    """Refuse a ``[learner]`` setting of the other kind of system, changed from its default: it
+    would change nothing (an auditor's ``--passive`` on a swarm, ``genuine_trials`` on a swarm,
+    ``genuine_per_trial`` on an interactive system each ran, and gave the plain run)."""
+    if not interactive and lc.passive:
+        raise ConfigError(
+            f"watches an interactive system without its interrogators; {where} takes no stimuli, so it is always "
+            "watched: leave it false (drop --passive)",
+            "learner.passive",
+        )
+    if not interactive and lc.genuine_trials != LearnerConfig.genuine_trials:
+        raise ConfigError(
+            f"is the trials of an interactive system each interrogator runs; {where} is a swarm, whose genuine "
+            f"agents a trial shows are learner.genuine_per_trial: leave it at {LearnerConfig.genuine_trials}",
+            "learner.genuine_trials",
+        )
+    if interactive and lc.genuine_per_trial != LearnerConfig.genuine_per_trial:
+        raise ConfigError(
+            f"is the genuine agents of a swarm a trial shows; {where} is interactive, whose trials of the system are "
+            f"learner.genuine_trials: leave it at {LearnerConfig.genuine_per_trial}",
+            "learner.genuine_per_trial",
+        )
