@@ -158,7 +158,7 @@ def test_the_swarm_benchmarks_main_table_is_the_presets_runs_and_the_baselines()
     memory = [r for r in json.loads((DOCS / "swarm_benchmark_memory.json").read_text()) if r["variant"] == "preset"]
     metric = json.loads((DOCS / "swarm_benchmark_results.json").read_text())
     names = {"Turing Learning": "turing", "metric, SSE": "metric-sse", "metric, histogram": "metric-histogram"}
-    rows, task = _swarm_rows("`turinglearn benchmark swarm --seeds 10`"), None
+    rows, task = _swarm_rows("`turinglearn benchmark swarm --tasks aggregation --seeds 10-19`"), None
     assert len(rows) == 6
     for first, learner, cell, c2st, lower in rows:
         task = first.replace(" ", "-") or task

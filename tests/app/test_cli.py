@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import TINY
 
 from turinglearn.app.cli import main
 
@@ -137,6 +138,34 @@ def test_settings_past_the_memory_end_in_one_line(capsys, tmp_path):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("turinglearn: error: out of memory (Unable to allocate") and len(err) == 2
     assert "lower environment.steps, the populations" in err[-1] and not out.exists()
+
+
+def test_settings_of_the_other_kind_of_system_are_refused_for_new_runs_only(tmp_path, monkeypatch):
+    """A run the previous version made with genuine_trials = 7 on a swarm resumes (it was refused:
+    and resume refuses to change learner settings), and a recording of an interactive system
+    reads genuine_per_trial (it was refused as a swarm's setting)."""
+    import turinglearn
+    from turinglearn.app import driver
+    from turinglearn.app.hooks import Interrupted
+
+    settings = {**TINY, "generations": 3, "execution.checkpoint_every": 1, "learner.genuine_trials": 7}
+    with pytest.raises(turinglearn.ConfigError, match=r"learner\.genuine_trials: is the trials of an interactive"):
+        turinglearn.learn("aggregation", overrides=settings)
+
+    def stop_at_one(record):
+        if record.generation == 1:
+            raise Interrupted(2, 2)
+
+    monkeypatch.setattr(driver, "check_kind_settings", lambda *a: None)  # as the previous version made it
+    with pytest.raises(Interrupted):
+        turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "old", hooks=[stop_at_one])
+    monkeypatch.undo()
+    assert turinglearn.resume(tmp_path / "old", log=lambda m: None).summary()["generations"] == 3
+    monkeypatch.chdir(tmp_path)
+    interactive = {k: v for k, v in TINY.items() if k != "environment.n_agents"}
+    turinglearn.record(turinglearn.load_config("stimulus-response", interactive), out="sr.npz", trials=12)
+    recorded = {**interactive, "data": "sr.npz", "learner.passive": True, "learner.genuine_per_trial": 4, "generations": 1}
+    turinglearn.learn("stimulus-response", overrides=recorded)
 
 
 def test_gap_fitness_with_one_sample_of_each_model_stops_at_the_first_generation(capsys, tmp_path):

@@ -347,10 +347,20 @@ def test_a_run_interrupted_in_its_evaluation_after_a_rule_ended_it_resumes_to_th
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("aggregation", overrides=overrides, hooks=[at_three], out=tmp_path / "run")
     monkeypatch.setattr(swarm_run.SwarmExperiment, "finish", finish)
+    (tmp_path / "copy").mkdir()
+    for f in (tmp_path / "run").iterdir():  # the same interrupted run, to resume another way below
+        if f.is_file():
+            (tmp_path / "copy" / f.name).write_bytes(f.read_bytes())
+    (tmp_path / "copy" / "checkpoints").mkdir()
+    for f in (tmp_path / "run" / "checkpoints").iterdir():
+        (tmp_path / "copy" / "checkpoints" / f.name).write_bytes(f.read_bytes())
     resumed = resume(tmp_path / "run", log=lambda m: None)
     assert resumed.summary()["stopped"] == reference.summary()["stopped"] == {"rule": rule, "generation": 2 if rule == "converge" else 4}
     assert_same_run(resumed, reference)
     assert status(tmp_path / "run")["status"] == "complete"
+    if rule == "converge":  # resumed with the rule off (docs/index.md): on to the ceiling, as before
+        on = resume(tmp_path / "copy", log=lambda m: None, overrides={"stopping.converge": False})
+        assert on.summary()["generations"] == 10 and "stopped" not in on.summary()
 
 
 def test_a_run_that_reaches_its_ceiling_unsettled_says_so(tmp_path, tiny, capsys):

@@ -16,7 +16,7 @@ import numpy as np
 
 from turinglearn.app.registry import DISCRIMINATORS, LEARNERS, MODELS, require_module
 from turinglearn.config import Config, validate_environment
-from turinglearn.config.learner import check_kind_settings, memory_hint
+from turinglearn.config.learner import memory_hint
 from turinglearn.core.contracts import Hook, SampleTrainer, is_interactive
 from turinglearn.core.evaluator import ChunkedEvaluator
 from turinglearn.core.optimizers import SelfAdaptiveES
@@ -82,7 +82,6 @@ def build_system(config: Config, simulator=None):
         from turinglearn.families.policies import PolicySwarm
 
         sim = PolicySwarm(sim, model.policy(mc, sim.model_family.n_states))
-    check_kind_settings(config.learner, interactive, where)
     if interactive and not judge.interrogates and not (config.data or config.learner.passive):
         raise ConfigError(
             f"{dc.kind!r} judges passive samples; {where} is interrogated. Use discriminators.kind = 'elman', "

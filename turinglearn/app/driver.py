@@ -48,8 +48,9 @@ from turinglearn.app.runs import RunDir
 from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
+from turinglearn.config.learner import check_kind_settings
 from turinglearn.config.load import with_simulator
-from turinglearn.core.contracts import Generation, Hook, check_instance
+from turinglearn.core.contracts import Generation, Hook, check_instance, is_interactive
 from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
 
@@ -114,6 +115,12 @@ def run_experiment(
 
     threads()  # a bad TURINGLEARN_THREADS is named before anything runs
     started = Stopper.clock()
+    if isinstance(config, Config):  # a new run: settings of the other kind of system change nothing
+        from turinglearn.app.build import make_simulator
+
+        sim = simulator if simulator is not None else make_simulator(config)
+        where = type(simulator).__name__ if simulator is not None else config.environment.id
+        check_kind_settings(config.learner, is_interactive(sim), bool(config.data), where)
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
     exp.started = started
     if not exp.lead:  # under torchrun only the first process writes and shows
@@ -276,6 +283,8 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
     exp.learner.hooks = [metrics, *([bar] if bar else []), *exp.hooks(run, history), keeper, *hooks]
     last = stop = None
     ended = (state or {}).get("stopped")  # a rule ended the run there before its evaluation was interrupted
+    if ended is not None and ended["rule"] == "converge" and not exp.config.stopping.converge:
+        ended = None  # resumed with the rule turned off: on to the ceiling
     if ended is not None and ended["rule"] not in BUDGETS:
         stop = StopRun(ended["rule"], int(ended["generation"]), ended.get("why", ""))
     try:

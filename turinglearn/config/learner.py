@@ -384,10 +384,12 @@ def check_settings_in_use(config: LearnerConfig) -> None:
                 )
 
 
-def check_kind_settings(lc: LearnerConfig, interactive: bool, where: str) -> None:
+def check_kind_settings(lc: LearnerConfig, interactive: bool, recorded: bool, where: str) -> None:
     """Refuse a ``[learner]`` setting of the other kind of system, changed from its default: it
     would change nothing (an auditor's ``--passive`` on a swarm, ``genuine_trials`` on a swarm,
-    ``genuine_per_trial`` on an interactive system each ran, and gave the plain run)."""
+    ``genuine_per_trial`` on an interactive system each ran, and gave the plain run). A
+    recording (``recorded``) of an interactive system reads ``genuine_per_trial`` (the recorded
+    individuals a trial shows). Asked of new runs only: a run made before resumes as it was."""
     if not interactive and lc.passive:
         raise ConfigError(
             f"watches an interactive system without its interrogators; {where} takes no stimuli, so it is always "
@@ -400,7 +402,7 @@ def check_kind_settings(lc: LearnerConfig, interactive: bool, where: str) -> Non
             f"agents a trial shows are learner.genuine_per_trial: leave it at {LearnerConfig.genuine_trials}",
             "learner.genuine_trials",
         )
-    if interactive and lc.genuine_per_trial != LearnerConfig.genuine_per_trial:
+    if interactive and not recorded and lc.genuine_per_trial != LearnerConfig.genuine_per_trial:
         raise ConfigError(
             f"is the genuine agents of a swarm a trial shows; {where} is interactive, whose trials of the system are "
             f"learner.genuine_trials: leave it at {LearnerConfig.genuine_per_trial}",
