@@ -295,6 +295,15 @@ def test_a_mirror_image_the_test_accepts_is_not_identified():
     assert bias["elsewhere"] == [0.6] and bias["lo"] < -0.55 and bias["hi"] > 0.6  # the truth inside
     assert out["identified"]["bias"] is False and out["identified"]["other"] is True
     assert "elsewhere" not in out["interval"]["gain"]  # its mirrors (-0.4 is out of bounds, 0.6) rejected
+    assert bias["test"][1] < -0.5  # the test's slice itself kept, before the mirror widened lo and hi
+    # a mirror near the estimate (+-0.3: together narrower than half the range) is not identified either (a review)
+    class Near(Mirror):
+        truth = np.array([0.4, 0.3, 0.6])
+
+    near = InteractiveSystem(Near(), genuine_trials=10)
+    close = assess(FastTest(near, 100, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3), np.array([0.4, -0.3, 0.6]), fam.names)
+    assert close["interval"]["bias"]["elsewhere"] == [0.3] and close["interval"]["bias"]["width"] <= 0.5
+    assert close["identified"]["bias"] is False
 
 
 def test_a_narrow_slice_of_a_parameter_the_test_barely_sees_is_not_identified():

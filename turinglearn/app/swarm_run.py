@@ -470,7 +470,8 @@ def with_spread(intervals: dict, history: dict, names, ev, ranges) -> None:
         iv = intervals[n]
         if iv["lo"] is None:
             continue
-        iv["test"], iv["spread"] = [iv["lo"], iv["hi"]], [float(lo[j]), float(hi[j])]
+        iv.setdefault("test", [iv["lo"], iv["hi"]])  # the test's slice (kept already where a mirror widened it)
+        iv["spread"] = [float(lo[j]), float(hi[j])]
         iv["lo"], iv["hi"] = min(iv["lo"], float(lo[j])), max(iv["hi"], float(hi[j]))
         if iv.get("ridge"):
             iv["lo"], iv["hi"] = min(iv["lo"], iv["ridge"]["lo"]), max(iv["hi"], iv["ridge"]["hi"])

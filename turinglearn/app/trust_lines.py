@@ -145,13 +145,15 @@ def trust_flags(summary: dict, name: str) -> str:
     ]
     iv = (summary.get("interval") or {}).get(name) or {}
     unseen = ident is not None and summary.get("vouched", {}).get(name, True) is False  # older runs: False beside None
+    mirror = ""
     if iv.get("elsewhere"):  # a mirror image the test accepts too
         f = value_format(summary, name)
         shown = ", ".join(f"{v:+{f}}" for v in iv["elsewhere"])
-        words[0] = (
-            f"NOT IDENTIFIED (the test also accepts {name} = {shown}, a mirror image of the estimate: the observations "
-            "may not tell them apart, and the interval spans both)"
+        mirror = (
+            f"the test also accepts {name} = {shown}, a mirror image of the estimate: the observations may not tell "
+            "them apart, and the interval spans both"
         )
+        words[0] = f"NOT IDENTIFIED ({mirror})"
     elif unseen and ident is False and max(iv.get("width") or 1.0, (iv.get("ridge") or {}).get("width", 0.0)) <= IDENTIFIED_WIDTH:
         words[0] = (
             "NOT IDENTIFIED (its interval is narrow, but the test barely sees it move, so a false alarm may have "
@@ -171,6 +173,7 @@ def trust_flags(summary: dict, name: str) -> str:
         lo, hi = part or (iv["lo"], iv["hi"])  # the test's slice (lo, hi: the hull with the run's spread, where it has one)
         spread = " and the run's spread" if part else ""
         along = f"trades off with {ridge['with']}: the interval shown spans the ridge{spread}; the test's slice alone [{lo:+{f}}, {hi:+{f}}]"
+        along = f"{mirror}; it also {along}" if mirror else along
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     power = summary.get("power", {}).get(name)
     if power and all(v.get("no_effect") for v in power.values()):

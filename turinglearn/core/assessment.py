@@ -155,7 +155,7 @@ def mirrors(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> None:
             if test.accepts(probe, thr, j):
                 found.append(float(v))
         if found:
-            iv["elsewhere"] = found
+            iv["elsewhere"], iv["test"] = found, [iv["lo"], iv["hi"]]  # the slice itself, before it is widened
             iv["lo"] = float(max(lo_b, min(iv["lo"], *(v - half for v in found))))
             iv["hi"] = float(min(hi_b, max(iv["hi"], *(v + half for v in found))))
             iv["width"] = (iv["hi"] - iv["lo"]) / (hi_b - lo_b) if hi_b > lo_b else 0.0
@@ -255,6 +255,7 @@ def assess(
             if iv["width"] is None
             else bool(max(iv["width"], iv.get("ridge", {}).get("width", 0.0)) <= IDENTIFIED_WIDTH)
             and bool(p[top]["power"] >= VOUCH_POWER)
+            and not iv.get("elsewhere")  # a mirror image accepted too, however near
             for n, p, iv in zip(names, power, intervals, strict=True)
         },
         # nothing is vouched for where the estimate is too far off for an interval (identified None)
