@@ -235,6 +235,27 @@ def test_folder_errors(tmp_path):
         load_images(str(odd))
 
 
+def test_a_run_inside_its_image_folder_and_stray_files_are_neither_read_nor_digested(tmp_path):
+    """A reviewer's GAN run with --out inside its data folder could not resume (the folder's digest
+    took in the run's own files), and resumed it would have learned from its sample grids."""
+    from turinglearn.app.checkpoint import input_digests
+    from turinglearn.config import load_config
+
+    imgs = tmp_path / "imgs"
+    for k in range(3):
+        _png(imgs / f"{k}.png")
+    config = load_config("gan-digits", {"data": str(imgs)})
+    before = input_digests(config)["data"]
+    (imgs / "run" / "samples").mkdir(parents=True)
+    (imgs / "run" / "run.json").write_text("{}")
+    _png(imgs / "run" / "samples" / "generation-000010.png")
+    (imgs / ".DS_Store").write_bytes(b"finder")
+    assert input_digests(config)["data"] == before
+    assert len(load_images(str(imgs)).images) == 3
+    _png(imgs / "3.png")  # another image: another digest
+    assert input_digests(config)["data"] != before
+
+
 def test_npy_arrays(tmp_path):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "grey.npy", rng.integers(0, 256, (6, 10, 10), dtype=np.uint8))

@@ -184,6 +184,19 @@ def test_turinglearn_sample_draws_the_generators_images(reference, tmp_path, cap
     assert "a GAN's samples are written as .png (a grid) or .npy" in capsys.readouterr().err
 
 
+def test_report_of_a_read_only_gan_run_prints_its_summary(reference, capsys, monkeypatch):
+    """A reviewer's read-only GAN run: 'cannot write fitness.png', and no summary."""
+    import os as _os
+
+    drawn = (reference / "fitness.png").stat().st_mtime_ns
+    access = _os.access
+    monkeypatch.setattr(_os, "access", lambda p, mode: False if Path(p) == reference else access(p, mode))
+    assert main(["report", str(reference)]) == 0
+    captured = capsys.readouterr()
+    assert "is read-only: its plots are not redrawn" in captured.err and "frechet" in captured.out.lower()
+    assert (reference / "fitness.png").stat().st_mtime_ns == drawn
+
+
 def test_sweep_and_build_refuse_a_gan_in_one_line(tmp_path, capsys):
     """A newcomer's `turinglearn sweep gan-digits` and `turinglearn.build(gan config)` ended in
     AttributeErrors (and an empty sweep directory)."""

@@ -272,21 +272,31 @@ def input_settings(config) -> dict[str, str]:
 
 def input_digests(config) -> dict[str, str]:
     """SHA-256 of the contents of every file :func:`input_settings` names that exists (of a
-    folder: its files' relative paths and contents, in order): kept in each checkpoint, so that a
-    resume that reads another file of the same name is refused (:func:`check_inputs`)."""
+    folder of images: the images the loader reads, their relative paths and contents in order,
+    outside any run directory within it): kept in each checkpoint, so that a resume that reads
+    another file of the same name is refused (:func:`check_inputs`). A file that cannot be read
+    leaves its setting out (the loader names it)."""
+    from turinglearn.config.gan import image_files
+
     digests = {}
     for key, value in input_settings(config).items():
         path = Path(value)
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else []
+        if path.is_dir():  # a GAN's images: what the loader reads
+            files = image_files(path)
+        else:
+            files = [path] if path.is_file() else []
         if not files:
             continue
         h = hashlib.sha256()
-        for f in files:
-            if f is not path:
-                h.update(str(f.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
-            with open(f, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    h.update(block)
+        try:
+            for f in files:
+                if f is not path:
+                    h.update(str(f.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
+                with open(f, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 20), b""):
+                        h.update(block)
+        except OSError:
+            continue
         digests[key] = h.hexdigest()
     return digests
 

@@ -119,11 +119,14 @@ def check_model_family(family) -> None:
 LARGE_BATCH = 300
 
 
-def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0) -> None:
+def check_discriminator(
+    disc, n_inputs: int | None = None, steps: int = 7, seed: int = 0, evolved: bool = True
+) -> None:
     """Check a discriminator family (:class:`turinglearn.core.contracts.DiscriminatorFamily`): ``n_weights``,
     ``n_inputs`` and ``judge(w [D, k], x [S, T, F]) -> [D, S]`` in [0, 1], deterministic, each
     sample judged on its own, at more than one batch size (one of 300 samples), finite and in
-    [0, 1] at weights 30 and 1,000 times larger, reading its weights (a weight that
+    [0, 1] at weights 30 and 1,000 times larger where its weights are ``evolved`` (a
+    gradient-trained judge's stay small), reading its weights (a weight that
     changes nothing is warned of). ``n_inputs``: features per step to probe with (default: the
     family's ``n_inputs``).
     Interrogators (``n_outputs > 1``) must also offer the recurrent pieces that
@@ -176,10 +179,11 @@ def check_discriminator(disc, n_inputs: int | None = None, steps: int = 7, seed:
         ):
             problems.append("judge's output for a sample depends on the other samples in the batch")
         big = (2, LARGE_BATCH)  # a generation's batch: a judge of fixed buffers (64 samples) fails here
-        raw = None if problems else _call(problems, f"judge on {LARGE_BATCH} samples", disc.judge, w[:2], rng.normal(0.0, 0.5, (big[1], steps, f)))
+        own = np.random.default_rng([seed, 1])  # the probes below draw from their own stream: the others' stay as they were
+        raw = None if problems else _call(problems, f"judge on {LARGE_BATCH} samples", disc.judge, w[:2], own.normal(0.0, 0.5, (big[1], steps, f)))
         if raw is not None:
             _float_array(problems, f"judge(w [2, {k}], x [{big[1]}, {steps}, {f}])", raw, big)
-        for scale in (30.0, 1000.0) if not problems else ():  # evolved weights grow: finite and in [0, 1] there
+        for scale in (30.0, 1000.0) if evolved and not problems else ():  # evolved weights grow: finite and in [0, 1] there
             with np.errstate(all="ignore"):  # the overflow is what is looked for
                 far = _call(problems, f"judge at weights {scale:g} times the probe's", disc.judge, w * scale, x * 4)
             at = f"at weights {scale:g} times the probe's"

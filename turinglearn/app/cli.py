@@ -159,7 +159,8 @@ def cmd_sweep(args) -> int:
             f"one (`turinglearn run {args.config} --seed K --out runs/gan-sK`) and compare their summary.json"
         )
     check_names_an_environment(args.config, overrides, config)
-    check_own_in_one_line(config, args.config)  # a statistician's truth outside its bounds swept without a word
+    if not args.no_check:  # a statistician's truth outside its bounds swept without a word
+        check_own_in_one_line(config, args.config, "sweep --no-check skips this check")
     execution = load_config(args.config, [*args.overrides, *backend_overrides(args)]).execution
     out = args.out or Path("runs") / f"sweep-{config.name}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
@@ -239,10 +240,13 @@ def _report_run(run_dir) -> int:
     env = source.get("environment")
     made_with_object = isinstance(env, dict) and str(env.get("id", "")).startswith(OBJECT_PREFIX)
     learner = source.get("learner")
+    writable = os.access(run_dir, os.W_OK)  # an archived or shared run: its summary all the same
+    if not writable:
+        print(f"turinglearn: {run_dir} is read-only: its plots are not redrawn", file=sys.stderr)
     if isinstance(learner, dict) and learner.get("kind") == "gan":
         config = from_dict(source)
         if isinstance(config, GANConfig):
-            return report_gan(run_dir, status, read)
+            return report_gan(run_dir, status, read, draw=writable)
     if made_with_object or isinstance(summary.get("bounds"), dict):
         # what the run itself reported (a recording's truth, a policy's controller), no simulator
         # rebuilt: a simulator object cannot be, and a registered one's module may be gone
@@ -258,8 +262,7 @@ def _report_run(run_dir) -> int:
         else:
             family = sim.model_family
             names, truth, bounds, features = family.names, sim.truth, (family.lower, family.upper), sim.feature_names
-    if not os.access(run_dir, os.W_OK):  # an archived or shared run: its summary all the same
-        print(f"turinglearn: {run_dir} is read-only: its plots are not redrawn", file=sys.stderr)
+    if not writable:
         return print_report(read, status, [], print_table, run_dir)
     files = draw_run(run_dir, names, truth, bounds, features, summary)
     if files and (summary.get("interval") or summary.get("stopped") or summary.get("restart")):

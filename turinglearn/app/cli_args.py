@@ -99,6 +99,9 @@ def _more_commands(sub) -> None:
         metavar="KEY=VALUE",
         help="setting for every run",
     )
+    sweep.add_argument(
+        "--no-check", action="store_true", help="skip the checker that a system of your own gets first, as run does"
+    )
     _backend_args(sweep, what="the runs (one per seed)")
     _stopping_args(
         sweep, "; each run of the sweep gets this budget (rerun the sweep to continue the runs it stopped)"

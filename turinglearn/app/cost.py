@@ -9,12 +9,12 @@ import warnings
 from turinglearn.app.stopping import evaluation_trials, trial_seconds
 
 
-def generation_seconds(config, simulator=None, most: float = 10.0) -> float:
+def generation_seconds(config, simulator=None, most: float = 10.0) -> tuple[float, bool]:
     """Seconds one generation of ``config`` takes in this process: the learner built as
     :func:`~turinglearn.app.build.build` builds it (``simulator`` in the place of the config's
     environment), a first generation to warm it up (compiled kernels), then the mean of the
-    next two; the first alone where it took more than ``most`` seconds. Its own learner and
-    streams: a run is not touched."""
+    next two; the first alone where it took more than ``most`` seconds (then True beside it).
+    Its own learner and streams: a run is not touched."""
     from turinglearn.app.build import build
 
     with warnings.catch_warnings():  # what build warns of, a run says itself
@@ -24,11 +24,11 @@ def generation_seconds(config, simulator=None, most: float = 10.0) -> float:
         learner.step()
         first = time.perf_counter() - t0
         if first > most:
-            return first
+            return first, True
         t0 = time.perf_counter()
         learner.step()
         learner.step()
-    return (time.perf_counter() - t0) / 2
+    return (time.perf_counter() - t0) / 2, False
 
 
 def cost_line(config, system, d: int, simulator=None) -> str:
@@ -36,14 +36,23 @@ def cost_line(config, system, d: int, simulator=None) -> str:
     object of one's own) costs, foreseen: a generation as :func:`generation_seconds` times it
     and the run's generations, and the final evaluation's trials (:func:`evaluation_trials`)
     at :func:`trial_seconds` each."""
-    gen = generation_seconds(config, simulator)
-    workers = config.execution.workers
-    where = "in one process" + (f"; execution.workers = {workers} share its simulations" if workers > 1 else "")
-    sooner = " (at most: stopping.converge may end it sooner)" if config.stopping.converge else ""
-    words = [
-        f"a generation {_secs(gen)} (its generations 2 and 3, {where}), {config.generations} generations "
-        f"{_secs(gen * config.generations)}{sooner}"
-    ]
+    from turinglearn.peers import KINDS
+
+    if config.learner.kind in KINDS:  # one step, the whole inference: not timed by running it
+        words = [
+            f"learner.kind = {config.learner.kind!r} infers in one step, within stopping.max_simulations "
+            f"({config.stopping.max_simulations:,} simulations)"
+        ]
+    else:
+        gen, first = generation_seconds(config, simulator)
+        workers = config.execution.workers
+        where = "in one process" + (f"; execution.workers = {workers} share its simulations" if workers > 1 else "")
+        sooner = " (at most: stopping.converge may end it sooner)" if config.stopping.converge else ""
+        timed = "its first generation" if first else "its generations 2 and 3"
+        words = [
+            f"a generation {_secs(gen)} ({timed}, {where}), {config.generations} generations "
+            f"{_secs(gen * config.generations)}{sooner}"
+        ]
     per = trial_seconds(system)
     trials = evaluation_trials(config, system, d) if per is not None else 0
     if trials:

@@ -25,7 +25,10 @@ def check_own_kinds(config: Config, learner) -> None:
         fam = learner.system.model_family
         check_optimizer(copy.deepcopy(models), fam.n_params, fam.lower, fam.upper)
     if discriminator is not None and not DISCRIMINATORS.builtin_kind(dc.kind):
-        check_discriminator(discriminator, discriminator.n_inputs if "n_inputs" in dir(discriminator) else None)
         judges = parts.get("discriminator_optimizer")
-        if judges is not None and not isinstance(judges, SampleTrainer):
+        evolved = judges is not None and not isinstance(judges, SampleTrainer)  # a trained judge's weights stay small
+        check_discriminator(
+            discriminator, discriminator.n_inputs if "n_inputs" in dir(discriminator) else None, evolved=evolved
+        )
+        if evolved:
             check_optimizer(copy.deepcopy(judges), discriminator.n_weights)

@@ -463,12 +463,13 @@ def sessions_line(sessions) -> str | None:
     return "; ".join(words) + " (run.json: sessions)"
 
 
-def report_gan(run_dir: Path, status: dict, read: tuple[dict | None, Exception | None]) -> int:
+def report_gan(run_dir: Path, status: dict, read: tuple[dict | None, Exception | None], draw: bool = True) -> int:
+    """A GAN run's summary, its plots redrawn first (``draw``: a read-only run's are not)."""
     from turinglearn.app.report import plot_fitness, plot_losses
     from turinglearn.app.runs import read_metrics
 
     metrics = read_metrics(run_dir)
     files = []
-    if metrics:
+    if metrics and draw:
         files = [plot_fitness(metrics, run_dir / "fitness.png"), plot_losses(metrics, run_dir / "losses.png")]
     return print_report(read, status, files, print_gan_summary, run_dir)

@@ -14,6 +14,7 @@ import dataclasses
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from turinglearn.config.stopping import StoppingConfig
@@ -29,6 +30,20 @@ BUILTIN_DATA = ("digits", "mnist")
 #: C2ST compare halves of the real data, and the C2ST trains and tests on halves of at least 2)
 MIN_METRIC_IMAGES = 8
 
+
+#: the image files a folder of images is read for (turinglearn.gan.data; a run digests them too)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The images a folder of them holds, subfolders included, in order: PNG and JPEG files,
+    not those of a run directory inside it (a run written into its own data folder would
+    otherwise learn from its own sample grids when resumed)."""
+    runs = {p.parent for p in folder.rglob("run.json")}
+    return sorted(
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file() and not any(r in p.parents for r in runs)
+    )  # fmt: skip
 
 @dataclass(frozen=True)
 class ImagesConfig:

@@ -24,9 +24,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from turinglearn.config.gan import image_files
 from turinglearn.errors import DataError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 @dataclass
@@ -172,7 +171,7 @@ def _load_npy(path: Path) -> ImageData:
 def _load_folder(path: Path, size: int, channels: int) -> ImageData:
     from PIL import Image, UnidentifiedImageError
 
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = image_files(path)
     if not files:
         others = sorted({p.suffix.lower() or p.name for p in path.rglob("*") if p.is_file()})
         found = f"; found only {', '.join(others[:6])}{' ...' if len(others) > 6 else ''} files" if others else " (it is empty)"
