@@ -27,8 +27,9 @@ class ConfigError(TuringLearnError, ValueError):
 class ContractViolation(TuringLearnError, ValueError):
     """Mid-run, a piece of one's own gave what its contract forbids: features that are not finite,
     a judge's output outside [0, 1], an optimiser's rows outside the bounds. The message names
-    the piece, the generation and the fix; the run's last checkpoint stays, and resuming repeats
-    the fault until the piece is mended (``turinglearn check`` probes for most of them first)."""
+    the piece, the generation and the fix; the run's checkpoints stay (a fault in its first
+    generation leaves no run directory), and resuming repeats the fault until the piece is
+    mended (``turinglearn check`` probes for most of them first)."""
 
 
 class TuringLearnWarning(UserWarning):

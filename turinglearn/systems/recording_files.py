@@ -212,7 +212,12 @@ def read_recording(
         i = int(np.argmax(wrong))
         last = (steps or n_steps) - 1
         missing = sorted(set(range(last + 1)) - set(t_sorted[i].tolist()))
-        gap = f" (steps {missing[:5]}{' ...' if len(missing) > 5 else ''} are missing: cut the tracks around gaps with data_windows = true)" if missing else ""
+        gap = (
+            f" (steps {missing[:5]}{' ...' if len(missing) > 5 else ''} are missing: a track recorded at another rate is "
+            "resampled to the simulator's step; one with lost frames is cut around them with data_windows = true)"
+            if missing
+            else ""
+        )
         raise ConfigError(
             f"recording {str(path)!r}: individual {uniq[i]} has steps {t_sorted[i][:8].tolist()}...; each individual "
             f"needs every step 0 .. {last} exactly once{gap}",
