@@ -608,4 +608,8 @@ def test_a_resume_refuses_a_file_whose_contents_changed(tmp_path, tiny, monkeypa
     turinglearn.record(turinglearn.load_config("aggregation", tiny), out="rec.npz", trials=6, seed=9)
     with pytest.raises(ConfigError, match=r"^data: rec.npz is not what the run began with: its contents differ"):
         resume(tmp_path / "run", log=lambda m: None)
+    (tmp_path / "rec.npz").unlink()  # a moved project: said where it was looked for
+    monkeypatch.chdir(tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"^data: 'rec.npz' is neither in the directory the run began in, .*, nor here"):
+        resume(tmp_path / "run", log=lambda m: None)
 

@@ -197,9 +197,12 @@ def test_a_sweep_counts_the_held_out_tests_rejections():
     # a family that cannot reach the truth, rejected no more often, but told apart by the C2ST
     told = [{**r, "c2st": c} for r, c in zip(rows[:5], (0.8, 0.77, 0.6, 0.83, 0.5), strict=True)]
     assert verdicts(told).endswith(
-        "; the C2ST told it apart (>= 0.7) in 3 of 5, which the fast test's linear classifier may not see: compare "
-        "hypotheses by both\n"
+        "; the C2ST told it apart (>= 0.7) in 3 of 5, in runs the fast test accepted (its linear classifier may not "
+        "see the difference): compare hypotheses by both\n"
     )
+    # told apart only where the fast test rejected too: nothing the fast test missed (an ecologist's 3 of 3)
+    both = [{**r, "c2st": c} for r, c in zip(rows[:5], (0.8, 0.5, 0.77, 0.6, 0.5), strict=True)]
+    assert verdicts(both).endswith("; the C2ST told it apart (>= 0.7) in 2 of 5\n")
 
 
 def test_an_interval_bound_that_rounds_to_zero_prints_without_a_minus(capsys):
@@ -255,6 +258,8 @@ def test_the_multi_run_tables_print_a_narrow_range_in_scientific_notation():
     for r in rows:  # runs on real data: no truth, no errors (the table raised numpy's AxisError)
         r["abs_error"], r["truth"] = None, None
     assert "| turing | - | - | - | 0.55 |" in table(rows)
+    # and their intervals hold no truth to count (an ecologist's sweep read "0 of 4")
+    assert "| - (no truth) |" in spread_table(rows) and " of 2 |" not in spread_table(rows)
 
 
 def test_a_rejected_estimate_on_its_bounds_says_what_that_may_mean(capsys):

@@ -13,6 +13,7 @@ from turinglearn.app.build import build_system, make_simulator
 from turinglearn.app.cli import main
 from turinglearn.app.sampling import sample_run
 from turinglearn.config import load_config
+from turinglearn.errors import TuringLearnError
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +71,32 @@ def test_what_cannot_be_sampled_is_said_in_one_line(runs, tmp_path, capsys):
     (unfinished / "run.json").write_text((runs / "agg" / "run.json").read_text())
     assert main(["sample", str(unfinished)]) == 2
     assert "has no summary.json: the run is not finished" in capsys.readouterr().err
+
+
+def test_a_simulator_objects_run_is_sampled_given_the_object(tmp_path):
+    """An ecologist's sample_run of a run made on a simulator object: its config.toml cannot
+    rebuild the object, and sample_run took none (resume does)."""
+    from helpers import TINY, load_example
+
+    drift = load_example("own_swarm")
+    sim = drift.DriftSwarm(drift.DriftConfig(n_agents=3, n_replicas=1, steps=15))
+    small = {k: v for k, v in TINY.items() if not k.startswith("environment.")}
+    turinglearn.learn(simulator=sim, generations=2, overrides=small, out=tmp_path / "obj", check=False)
+    with pytest.raises(TuringLearnError, match=r"sample_run\(.*simulator=YourSimulator"):
+        sample_run(tmp_path / "obj", 3)
+    got = sample_run(tmp_path / "obj", 3, simulator=sim)
+    assert got["genuine"].shape == (3, 3, 15, 2) and got["counterfeit"].shape == (3, 1, 15, 2)
+
+
+def test_a_simulator_without_a_truth_and_no_recording_is_refused(tmp_path):
+    """An ecologist's run with no truth and no data, --no-check, reported an estimate of nothing."""
+    from helpers import TINY, load_example
+
+    drift = load_example("own_swarm")
+
+    class Untrue(drift.DriftSwarm):
+        truth = None
+
+    small = {k: v for k, v in TINY.items() if not k.startswith("environment.")}
+    with pytest.raises(turinglearn.ConfigError, match=r"^data: Untrue has no truth, and the config gives no recording"):
+        turinglearn.learn(simulator=Untrue(), generations=1, overrides=small, check=False)

@@ -178,7 +178,8 @@ def cmd_sweep(args) -> int:
         )
         return 128 + e.signum if isinstance(e, Interrupted) else 130
     print(text)
-    print(f"results: {out}  (table.md, results.json, errors.png, seed-N/ run directories)")
+    plots = ", errors.png" if (out / "errors.png").is_file() else ""  # none where no run has a truth
+    print(f"results: {out}  (table.md, results.json{plots}, seed-N/ run directories)")
     return 0
 
 

@@ -121,6 +121,12 @@ def run_experiment(
         sim = simulator if simulator is not None else make_simulator(config)
         where = type(simulator).__name__ if simulator is not None else config.environment.id
         check_kind_settings(config.learner, is_interactive(sim), bool(config.data), where)
+        if not config.data and "truth" in dir(sim) and sim.truth is None:  # --no-check too: nothing to learn from
+            raise ConfigError(
+                f"{where} has no truth, and the config gives no recording: there is no system to learn from; give "
+                "the recording of the system (data = FILE), or the simulator a truth to study it",
+                "data",
+            )
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
     exp.started = started
     if not exp.lead:  # under torchrun only the first process writes and shows

@@ -24,8 +24,16 @@ def data_where_it_ran(config, status: Mapping, log):
     here = Path.cwd().resolve()
     for key, value in _relative_paths(config).items():
         there = Path(began) / value
+        if not there.exists() and not Path(value).exists():  # a project folder moved, or the file removed
+            from turinglearn.errors import ConfigError
+
+            raise ConfigError(
+                f"{value!r} is neither in the directory the run began in, {began}, nor here: run from the folder "
+                "that holds it now (a moved project), or put it back",
+                key,
+            )
         if Path(began).resolve() == here or not there.exists():
-            continue  # read from here (the loader names a file that is missing)
+            continue  # read from here
         log(f"turinglearn: {key} {value!r} read from the directory the run began in, {began}")
         config = config.replace(**{key: str(there)})
     return config

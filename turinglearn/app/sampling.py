@@ -16,7 +16,9 @@ from turinglearn.errors import RunDirError, TuringLearnError
 SCHEDULES = ("random", "passive")
 
 
-def sample_run(run_dir, n: int = 64, seed: int = 0, schedule: str | None = None) -> dict[str, Any]:
+def sample_run(
+    run_dir, n: int = 64, seed: int = 0, schedule: str | None = None, simulator=None
+) -> dict[str, Any]:
     """``n`` samples of the finished run in ``run_dir``, drawn with their own generator of
     ``seed`` (the same each time; the run's streams are not touched).
 
@@ -26,10 +28,13 @@ def sample_run(run_dir, n: int = 64, seed: int = 0, schedule: str | None = None)
     and ``counterfeit`` [n, r, T, F] of the inferred model (summary.json's ``inferred``, as
     ``theta`` [d]), with ``feature_names``; an interactive system's trials run under ``schedule``
     (``random``, the default: every step's stimulus drawn from the stimulus space, the same for
-    both sides of a trial; or ``passive``), given as ``schedule``."""
+    both sides of a trial; or ``passive``), given as ``schedule``. ``simulator``: the object a
+    run of a simulator object ran on (its config.toml cannot rebuild it), as for ``resume``. A
+    recording fills at most as many trials as it holds individuals: fewer than ``n`` then."""
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
     from turinglearn.config import from_dict, read_source
     from turinglearn.config.gan import GANConfig
+    from turinglearn.environments import OBJECT_PREFIX
 
     run_dir = Path(run_dir)
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -37,7 +42,18 @@ def sample_run(run_dir, n: int = 64, seed: int = 0, schedule: str | None = None)
     if not run_dir.is_dir():
         raise RunDirError(f"{run_dir} is not a directory; give the run directory that `turinglearn run` wrote")
     status = read_status(run_dir)
-    config = from_dict(read_source(run_dir / CONFIG_FILE))
+    source = read_source(run_dir / CONFIG_FILE)
+    if str((source.get("environment") or {}).get("id", "")).startswith(OBJECT_PREFIX):  # made with an object
+        if simulator is None:
+            raise TuringLearnError(
+                f"{run_dir} was run on a simulator object, which its config.toml cannot rebuild; from Python, give "
+                f"it: turinglearn.sample_run({str(run_dir)!r}, simulator=YourSimulator(...))"
+            )
+        from turinglearn.app.object_runs import config_with_simulator
+
+        config = config_with_simulator(run_dir / CONFIG_FILE, simulator)
+    else:
+        config = from_dict(source)
     if isinstance(config, GANConfig):
         if schedule is not None:
             raise TuringLearnError("a GAN's samples are images: it has no schedule")
@@ -48,7 +64,7 @@ def sample_run(run_dir, n: int = 64, seed: int = 0, schedule: str | None = None)
             f"{run_dir} has no {SUMMARY_FILE}: the run is not finished, so it has no estimate to sample "
             f"(`turinglearn resume {run_dir}` finishes it)"
         )
-    return _trials(run_dir, config, status, summary_file, n, seed, schedule)
+    return _trials(run_dir, config, status, summary_file, n, seed, schedule, simulator)
 
 
 def _images(run_dir: Path, n: int, seed: int):
@@ -65,23 +81,17 @@ def _images(run_dir: Path, n: int, seed: int):
     return torch.cat(chunks).numpy()
 
 
-def _trials(run_dir: Path, config, status, summary_file: Path, n: int, seed: int, schedule: str | None):
+def _trials(run_dir: Path, config, status, summary_file: Path, n: int, seed: int, schedule: str | None, simulator=None):
     import json
 
     from turinglearn.app.build import build_system, make_simulator
     from turinglearn.app.resuming import data_where_it_ran
-    from turinglearn.environments import OBJECT_PREFIX
     from turinglearn.systems.interactive import InteractiveSystem
 
-    if config.environment.id.startswith(OBJECT_PREFIX):
-        raise TuringLearnError(
-            f"{run_dir} was run on a simulator object, which its config.toml cannot rebuild; from Python, "
-            "system.trajectories(result.inferred[None], rng, n) draws the same (docs/api/index.md)"
-        )
     summary = json.loads(summary_file.read_text(encoding="utf-8"))
     theta = np.asarray(summary.get("inferred"), dtype=float)
     config = data_where_it_ran(config, status, lambda message: None)
-    system, _ = build_system(config, make_simulator(config))
+    system, _ = build_system(config, simulator if simulator is not None else make_simulator(config))
     family = system.model_family
     if theta.ndim != 1 or len(theta) != family.n_params:
         raise TuringLearnError(
@@ -108,6 +118,8 @@ def sample_command(args) -> int:
     samples = sample_run(args.run_dir, args.n, args.seed, args.schedule)
     out = args.out or args.run_dir / f"samples-seed{args.seed}.{'png' if 'images' in samples else 'npz'}"
     what = write_samples(samples, out)
+    if "genuine" in samples and len(samples["genuine"]) < args.n:  # a recording fills what it holds
+        what += f" ({len(samples['genuine'])} of the {args.n} asked: all the recording's individuals fill)"
     if "theta" in samples:
         what += f" of the inferred model; features {', '.join(map(str, samples['feature_names'].tolist()))}"
     print(f"wrote {out}: {what}")

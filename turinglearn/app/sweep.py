@@ -138,7 +138,8 @@ def run_sweep(
             "a budget before their generations; rerun the sweep to continue them.\n"
         )
     atomic_write(out / "table.md", text + "\n")
-    box_plot(results, out / "errors.png")
+    if not box_plot(results, out / "errors.png"):  # no run with a truth: no errors to plot
+        (out / "errors.png").unlink(missing_ok=True)  # nor one left from an earlier sweep of these runs
     return text
 
 
@@ -155,12 +156,18 @@ def verdicts(results: Sequence[dict]) -> str:
             if mine:
                 level = mine[0].get("level") or 0.9
                 apart = [r for r in mine if (r.get("c2st") or 0) >= C2ST_TELLS_APART]
+                unseen = any(not r["rejected"] for r in apart)  # told apart, yet the fast test accepted
                 lines.append(
                     f"{task}, {learner}: the held-out test rejected the estimate in {sum(r['rejected'] for r in mine)} "
                     f"of {len(mine)} runs (a model as good as the system: about {1 - level:.0%} of runs by chance)"
                     + (
-                        f"; the C2ST told it apart (>= {C2ST_TELLS_APART:g}) in {len(apart)} of {len(mine)}, which the "
-                        "fast test's linear classifier may not see: compare hypotheses by both"
+                        f"; the C2ST told it apart (>= {C2ST_TELLS_APART:g}) in {len(apart)} of {len(mine)}"
+                        + (
+                            ", in runs the fast test accepted (its linear classifier may not see the difference): "
+                            "compare hypotheses by both"
+                            if unseen
+                            else ""
+                        )
                         if apart
                         else ""
                     )
@@ -199,8 +206,12 @@ def spread_table(results: Sequence[dict]) -> str:
                 ivs = [(r, (r.get("interval") or {}).get(name)) for r in mine]
                 told_apart = sum(1 for _, iv in ivs if iv and iv.get("lo") is None)  # drawn none: the test told it apart
                 ivs = [(r, iv) for r, iv in ivs if iv and iv.get("lo") is not None]
-                held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in ivs if r["truth"])
-                cover = f"{held} of {len(ivs)}" if ivs else "none drawn (told apart)" if told_apart else "not computed"
+                known = [(r, iv) for r, iv in ivs if r["truth"]]  # a recording of real data has no truth
+                held = sum(iv["lo"] <= r["truth"][i] <= iv["hi"] for r, iv in known)
+                cover = (
+                    f"{held} of {len(known)}" if known else "- (no truth)" if ivs
+                    else "none drawn (told apart)" if told_apart else "not computed"
+                )  # fmt: skip
                 cover += f"; {told_apart} told apart" if ivs and told_apart else ""
                 f = number_format(mine[0].get("bounds"), mine[0]["names"], name)
                 width = f"{_median([iv['hi'] - iv['lo'] for _, iv in ivs]):{f}}" if ivs else "-"
