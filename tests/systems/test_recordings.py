@@ -475,6 +475,11 @@ def test_a_c2st_on_a_small_recording_says_it_is_mostly_chance(tmp_path):
     )
     assert few_samples(12, tested=True).endswith("; read the held-out test below")
     assert few_samples(50) == few_samples(None) == ""  # a simulator's 200 trials: the line as it was
+    # windows cut from 30 animals' tracks count as the animals (an ecologist's 85 windows read 0.38-0.61 by chance)
+    assert few_samples(85, individuals=30).startswith(
+        "; 30 individuals a side (85 windows), too few to read: chance alone spans 0.39-0.61"
+    )
+    assert few_samples(85, individuals=60) == ""
 
 
 def test_policies_and_programs_learn_from_a_recording(tmp_path):

@@ -85,8 +85,7 @@ def cmd_run(args) -> int:
         overrides.append("learner.passive=true")
     overrides += backend_overrides(args)
     config = load_for_flags(args, overrides)
-    given = {o.split("=", 1)[0].strip() for o in overrides}
-    config = paths_of_a_run(config, args.config, given, lambda m: print(m, file=sys.stderr))
+    config = paths_of_a_run(config, args.config, overrides)
     check_names_an_environment(args.config, overrides, config)
     if stopping_overrides(args):
         config = config.replace(**stopping_overrides(args))
@@ -186,6 +185,7 @@ def cmd_sweep(args) -> int:
 def cmd_record(args) -> int:
     from turinglearn.app.preflight import check_names_an_environment
     from turinglearn.app.recording import record
+    from turinglearn.app.resuming import paths_of_a_run
     from turinglearn.config import load_config, read_source
     from turinglearn.systems.recording_files import read_recording
 
@@ -194,6 +194,7 @@ def cmd_record(args) -> int:
             f"{args.config} is a GAN config: a recording holds a system's trajectories, and a GAN learns from images"
         )
     config = load_config(args.config, args.overrides)
+    config = paths_of_a_run(config, args.config, args.overrides)
     check_names_an_environment(args.config, args.overrides, config)
     path = record(config, args.out, trials=args.trials, seed=args.seed, overwrite=args.overwrite)
     from turinglearn.app.build import make_simulator
@@ -389,9 +390,11 @@ def cmd_check(args) -> int:
     from turinglearn.app.build import build_system, make_simulator
     from turinglearn.app.checks import inspect_environment
     from turinglearn.app.preflight import check_names_an_environment, truth_advice, uses_policy
+    from turinglearn.app.resuming import paths_of_a_run
     from turinglearn.config import Config, load_config
 
     config = load_config(args.config, list(args.overrides) + (["learner.passive=true"] if args.passive else []))
+    config = paths_of_a_run(config, args.config, args.overrides)
     if not isinstance(config, Config):
         raise TuringLearnError(f"{args.config} is a GAN config: it has no simulator to check")
     check_names_an_environment(args.config, list(args.overrides), config)

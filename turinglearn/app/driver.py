@@ -473,7 +473,7 @@ def learn(
         cfg = config_with_simulator(Path(config), simulator)
         cfg = cfg.replace(**extra) if extra else cfg
     else:
-        cfg = paths_of_a_run(load_config(config, extra), config, set(extra), lambda m: print(m, file=sys.stderr))
+        cfg = paths_of_a_run(load_config(config, extra), config, extra)
         if simulator is None:
             check_names_an_environment(config, extra, cfg)
     if simulator is None and check:

@@ -91,7 +91,9 @@ def print_table(summary: dict) -> None:
     by = summary.get("c2st_by_schedule")
     unscheduled = by is not None and len(by) == 1  # a system without stimuli: one test, no schedule to name
     if summary.get("c2st") is not None:
-        few = few_samples(summary.get("c2st_samples"), bool(summary.get("test")))
+        cut = summary.get("recording_windows") or {}
+        kept = cut["individuals"] - cut.get("without_window", 0) if "individuals" in cut else None
+        few = few_samples(summary.get("c2st_samples"), bool(summary.get("test")), kept)
         if unscheduled:
             print(f"C2ST (0.5 = indistinguishable): {summary['c2st']:.3f}{few}")
         else:

@@ -39,11 +39,16 @@ def data_where_it_ran(config, status: Mapping, log):
     return config
 
 
-def paths_of_a_run(config, source, given, log):
+def paths_of_a_run(config, source, given=(), log=None):
     """``config`` loaded from ``source``; where that is a run directory's own config.toml, run
     again from elsewhere, its relative paths are read where that run began, as a resume reads
-    them (unless this command gives them, ``given``: the dotted keys it sets): rerunning a run's
-    config.toml from another directory had read the file of the same name there."""
+    them (unless this command gives them, ``given``: the dotted keys it sets, or its ``KEY=VALUE``
+    overrides): rerunning a run's config.toml from another directory had read the file of the
+    same name there. ``log`` (default: standard error) is told where a path was read."""
+    import sys
+
+    given = {str(g).split("=", 1)[0].strip() for g in given}
+    log = log or (lambda message: print(message, file=sys.stderr))
     from turinglearn.app.runs import read_status
     from turinglearn.errors import RunDirError
 

@@ -58,6 +58,7 @@ def _one_seed(task: tuple) -> dict:
     source, overrides, seed, run_dir = task
     from turinglearn.app.checkpoint import plain_value, resumable, settings_of
     from turinglearn.app.driver import resume, run_experiment
+    from turinglearn.app.resuming import paths_of_a_run
     from turinglearn.config import load_config
 
     run_dir = Path(run_dir)
@@ -76,6 +77,7 @@ def _one_seed(task: tuple) -> dict:
             resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}, handle_signals=True).summary()
         )
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
+    config = paths_of_a_run(config, source, set(overrides), lambda m: None)  # a run's config.toml swept again
     # SIGINT / SIGTERM (Slurm's time limit) stop the seed's run after its generation, with a
     # checkpoint, as `turinglearn run` does: rerunning the sweep continues it
     return result_row(run_experiment(config, out=run_dir, handle_signals=True).summary())
