@@ -17,14 +17,13 @@ import io
 import math
 import time
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
 from turinglearn.app.results import GANResult
-from turinglearn.app.runs import RunDir, as_columns, atomic_write
+from turinglearn.app.runs import RunDir, as_columns, atomic_write, path_read
 from turinglearn.app.stopping import IMAGE_METRIC, simulations_per_generation
 from turinglearn.config.gan import MIN_METRIC_IMAGES, GANConfig
 from turinglearn.core.contracts import Generation
@@ -346,7 +345,7 @@ class GANExperiment:
         return {
             "name": config.name,
             "learner": "gan",
-            "data": str(Path(config.data).resolve()) if config.data not in ("digits", "mnist") and Path(config.data).exists() else config.data,
+            "data": path_read(config.data),
             "images": len(data),
             "image_size": data.size,
             "channels": data.channels,

@@ -72,6 +72,13 @@ def keep_summary(path: str | os.PathLike, generations: int) -> None:
         atomic_write(source.with_name(f"summary-{generations}.json"), source.read_bytes())
 
 
+def path_read(value: str) -> str:
+    """A run's ``data`` as summary.json records it: the absolute path of the file or folder read
+    (a resume reads a relative one where the run began), or the value itself where it names no
+    file (a GAN's ``digits``)."""
+    return str(Path(value).resolve()) if value not in ("digits", "mnist") and Path(value).exists() else value
+
+
 #: run.json's format: a run of another is refused (its files may mean other things)
 RUN_FORMAT = 1
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from turinglearn.app.results import SwarmResult
-from turinglearn.app.runs import RunDir
+from turinglearn.app.runs import RunDir, path_read
 from turinglearn.core.contracts import BehaviourMetrics, Generation, Renders, is_interactive
 from turinglearn.core.learner import TuringLearner
 from turinglearn.core.random import stream
@@ -55,7 +55,7 @@ def summary_facts(exp, last: Generation, values, chosen: int, inferred) -> dict:
     if isinstance(system, InteractiveSystem):
         extra["mode"] = "passive" if system.passive else "interactive"
     if config.data:  # the file read, wherever the session ran (a resume reads a relative one where the run began)
-        extra["data"] = str(Path(config.data).resolve()) if Path(config.data).exists() else config.data
+        extra["data"] = path_read(config.data)
     return extra
 
 
