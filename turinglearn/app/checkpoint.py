@@ -256,6 +256,10 @@ def fingerprint(config) -> dict:
     return {"digest": digest, "settings": settings}
 
 
+#: the settings that may name a file a run reads (:func:`input_settings`)
+INPUT_KEYS = ("data", "evaluation.c2st_schedule")
+
+
 def input_settings(config) -> dict[str, str]:
     """The settings of ``config`` that name a file or folder the run reads, by dotted key:
     ``data`` (a recording, a GAN's images; not ``digits`` or ``mnist``) and a ``.npy``
@@ -347,7 +351,7 @@ def check_fingerprint(state: dict, config, where: str, skip: tuple[str, ...] = (
         k
         for k in set(before) | set(now["settings"])
         if before.get(k) != now["settings"].get(k)
-        and not (k in ("data", "evaluation.c2st_schedule") and _same_place(before.get(k), now["settings"].get(k), began))
+        and not (k in INPUT_KEYS and _same_place(before.get(k), now["settings"].get(k), began))
         # a setting added since the checkpoint was written: its default is what that version did
         and not (k not in before and now["settings"][k] == _default(config, k))
     )

@@ -11,18 +11,21 @@ from typing import Any
 import numpy as np
 
 
-def data_where_it_ran(config, status: Mapping, log):
+def data_where_it_ran(config, status: Mapping, log, given=frozenset()):
     """``config`` with its relative paths (``data``: a swarm's recording or a GAN's images;
     ``evaluation.c2st_schedule``: a ``.npy`` schedule) read from the directory the run began in
     (its first session's), wherever the resume runs: a resume from elsewhere, a batch job started
     in another directory, failed on them, or read another file of the same name there (an
     auditor's resume from B read B's rec.npz for the run begun in A). config.toml keeps the paths
-    as they were given; :func:`~turinglearn.app.checkpoint.check_inputs` compares the contents."""
+    as they were given; :func:`~turinglearn.app.checkpoint.check_inputs` compares the contents.
+    ``given``: keys this command sets itself, read from here."""
     began = first_directory(status)
     if not began:
         return config
     here = Path.cwd().resolve()
     for key, value in _relative_paths(config).items():
+        if key in given:
+            continue
         there = Path(began) / value
         if not there.exists() and not Path(value).exists():  # a project folder moved, or the file removed
             from turinglearn.errors import ConfigError
@@ -47,11 +50,11 @@ def paths_of_a_run(config, source, given=(), log=None):
     same name there. ``log`` (default: standard error) is told where a path was read."""
     import sys
 
-    given = {str(g).split("=", 1)[0].strip() for g in given}
-    log = log or (lambda message: print(message, file=sys.stderr))
     from turinglearn.app.runs import read_status
     from turinglearn.errors import RunDirError
 
+    given = {str(g).split("=", 1)[0].strip() for g in given}
+    log = log or (lambda message: print(message, file=sys.stderr))
     path = Path(str(source))
     if path.suffix != ".toml" or not path.is_file() or not (path.parent / "run.json").is_file():
         return config
@@ -59,9 +62,7 @@ def paths_of_a_run(config, source, given=(), log=None):
         status = read_status(path.parent)
     except RunDirError:
         return config
-    kept = {k: v for k, v in _relative_paths(config).items() if k in given}
-    found = data_where_it_ran(config, status, log)
-    return found.replace(**kept) if kept else found
+    return data_where_it_ran(config, status, log, given)
 
 
 def _relative_paths(config) -> dict[str, str]:

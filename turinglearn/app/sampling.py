@@ -84,14 +84,14 @@ def _images(run_dir: Path, n: int, seed: int):
 def _trials(run_dir: Path, config, status, summary_file: Path, n: int, seed: int, schedule: str | None, simulator=None):
     import json
 
-    from turinglearn.app.build import build_system, make_simulator
+    from turinglearn.app.build import build_system
     from turinglearn.app.resuming import data_where_it_ran
     from turinglearn.systems.interactive import InteractiveSystem
 
     summary = json.loads(summary_file.read_text(encoding="utf-8"))
     theta = np.asarray(summary.get("inferred"), dtype=float)
     config = data_where_it_ran(config, status, lambda message: None)
-    system, _ = build_system(config, simulator if simulator is not None else make_simulator(config))
+    system, _ = build_system(config, simulator)  # the config's own simulator where none is given
     family = system.model_family
     if theta.ndim != 1 or len(theta) != family.n_params:
         raise TuringLearnError(

@@ -381,26 +381,26 @@ def swarm_probes(sim, seed: int, noise: float):
 
 def _robot_unread(sim, truth: np.ndarray, far: np.ndarray, robot: int, seed: int) -> bool:
     """Whether ``robot`` given the distant model alone behaves as with the truth in each of
-    ``CONFIRM_SWARMS`` swarms (the same draws): in one swarm a robot whose behaviour saturates (a
-    switch held on by its drive) may do the same under both models (a statistician's on/off
-    swarm was refused so), not one that runs another robot's row."""
-    n = sim.config.n_agents + sim.config.n_replicas
-    rows = np.broadcast_to(truth, (CONFIRM_SWARMS, n, len(truth))).copy()
-    ref = _swarms(sim, [], rows.copy(), seed)
-    rows[:, robot] = far
-    feats = _swarms(sim, [], rows, seed)
-    return ref is not None and feats is not None and same_features(feats[:, robot], ref[:, robot])
+    ``CONFIRM_SWARMS`` swarms: in one swarm a robot whose behaviour saturates (a switch held on by
+    its drive) may do the same under both models (a statistician's on/off swarm was refused so),
+    not one that runs another robot's row."""
+    return _unread_in(sim, truth, far, robot, seed)
 
 
 def _unread_everywhere(sim, truth: np.ndarray, row: np.ndarray, seed: int, n_agents: int, replicas: bool) -> bool:
     """Whether the replicas (or the genuine agents) given ``row`` alone behave as with the truth in
-    each of ``CONFIRM_SWARMS`` swarms (the same draws): one swarm where they did may be one where
-    the parameter never came into play (a short-range sensor that never fired), not a robot
-    reading another's value."""
+    each of ``CONFIRM_SWARMS`` swarms: one swarm where they did may be one where the parameter
+    never came into play (a short-range sensor that never fired), not a robot reading another's
+    value."""
+    return _unread_in(sim, truth, row, slice(n_agents, None) if replicas else slice(0, n_agents), seed)
+
+
+def _unread_in(sim, truth: np.ndarray, row: np.ndarray, who, seed: int) -> bool:
+    """Whether the robots ``who`` (an index or a slice of a swarm's rows) given ``row`` alone behave
+    as with the truth in each of ``CONFIRM_SWARMS`` swarms of the truth (the same draws)."""
     n = sim.config.n_agents + sim.config.n_replicas
     rows = np.broadcast_to(truth, (CONFIRM_SWARMS, n, len(row))).copy()
     ref = _swarms(sim, [], rows.copy(), seed)
-    who = slice(n_agents, None) if replicas else slice(0, n_agents)
     rows[:, who] = row
     feats = _swarms(sim, [], rows, seed)
     return ref is not None and feats is not None and same_features(feats[:, who], ref[:, who])

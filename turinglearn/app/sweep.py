@@ -77,7 +77,7 @@ def _one_seed(task: tuple) -> dict:
             resume(run_dir, overrides={**budget, "execution.backend": "inprocess"}, handle_signals=True).summary()
         )
     config = load_config(source, {**overrides, "seed": seed, "execution.backend": "inprocess"})
-    config = paths_of_a_run(config, source, set(overrides), lambda m: None)  # a run's config.toml swept again
+    config = paths_of_a_run(config, source, overrides, lambda m: None)  # a run's config.toml swept again
     # SIGINT / SIGTERM (Slurm's time limit) stop the seed's run after its generation, with a
     # checkpoint, as `turinglearn run` does: rerunning the sweep continues it
     return result_row(run_experiment(config, out=run_dir, handle_signals=True).summary())
