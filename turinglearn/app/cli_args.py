@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from turinglearn.errors import TuringLearnError
+
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -269,3 +271,23 @@ def _add_seeds(parser: argparse.ArgumentParser) -> None:
         default="10",
         help="how many seeds (10: seeds 0-9, the default), a range (10-19) or a list (0,3,5; one seed: 5,)",
     )
+
+
+def parse_seeds(text: str) -> list[int]:
+    """``"10"`` -> 0..9 (a count, as in ``--seeds 10``), ``"10-19"`` -> 10..19,
+    ``"1,4,7"`` -> [1, 4, 7], ``"5,"`` -> [5] (one seed)."""
+    text = str(text).strip()
+    fix = "give a count like 10 (seeds 0-9), a range like 10-19, or a list like 0,3,5 (one seed: 5,)"
+    seeds: list[int] = []
+    try:
+        if text.isdigit():
+            seeds = list(range(int(text)))
+        else:
+            for part in filter(None, text.split(",")):
+                lo, sep, hi = part.partition("-")
+                seeds += list(range(int(lo), int(hi) + 1)) if sep else [int(lo)]
+    except ValueError:
+        raise TuringLearnError(f"--seeds {text!r}: {fix}") from None
+    if not seeds or min(seeds) < 0:
+        raise TuringLearnError(f"--seeds {text!r}: no seeds; {fix}")
+    return seeds
