@@ -157,7 +157,7 @@ def test_settings_of_the_other_kind_of_system_are_refused_for_new_runs_only(tmp_
         if record.generation == 1:
             raise Interrupted(2, 2)
 
-    monkeypatch.setattr(driver, "check_kind_settings", lambda *a: None)  # as the previous version made it
+    monkeypatch.setattr(driver, "check_new_run", lambda *a: None)  # as the previous version made it
     with pytest.raises(Interrupted):
         turinglearn.learn("aggregation", overrides=settings, out=tmp_path / "old", hooks=[stop_at_one])
     monkeypatch.undo()

@@ -31,6 +31,7 @@ from turinglearn.app.object_runs import config_with_simulator, names_an_object
 from turinglearn.app.preflight import (
     check_environment_overrides,
     check_names_an_environment,
+    check_new_run,
     check_own_environment,
     refuse_simulator_as_config,
     uses_policy,
@@ -48,9 +49,8 @@ from turinglearn.app.runs import RunDir
 from turinglearn.app.stopping import BUDGETS, Stopper, StopRun
 from turinglearn.config import Config, load_config, to_toml
 from turinglearn.config.gan import GANConfig
-from turinglearn.config.learner import check_kind_settings
 from turinglearn.config.load import with_simulator
-from turinglearn.core.contracts import Generation, Hook, check_instance, is_interactive
+from turinglearn.core.contracts import Generation, Hook, check_instance
 from turinglearn.errors import ConfigError, RunDirError, TuringLearnError
 
 
@@ -115,18 +115,7 @@ def run_experiment(
 
     threads()  # a bad TURINGLEARN_THREADS is named before anything runs
     started = Stopper.clock()
-    if isinstance(config, Config):  # a new run: settings of the other kind of system change nothing
-        from turinglearn.app.build import make_simulator
-
-        sim = simulator if simulator is not None else make_simulator(config)
-        where = type(simulator).__name__ if simulator is not None else config.environment.id
-        check_kind_settings(config.learner, is_interactive(sim), bool(config.data), where)
-        if not config.data and "truth" in dir(sim) and sim.truth is None:  # --no-check too: nothing to learn from
-            raise ConfigError(
-                f"{where} has no truth, and the config gives no recording: there is no system to learn from; give "
-                "the recording of the system (data = FILE), or the simulator a truth to study it",
-                "data",
-            )
+    check_new_run(config, simulator)
     exp = experiment_for(config, simulator)  # before the run directory: bad input writes nothing
     exp.started = started
     if not exp.lead:  # under torchrun only the first process writes and shows

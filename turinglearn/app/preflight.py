@@ -88,6 +88,28 @@ def check_own_environment(config) -> None:
     check_environment(sim, noise=config.evaluation.c2st_noise, policy=uses_policy(config))
 
 
+def check_new_run(config, simulator=None) -> None:
+    """What a new run (not a resume) of ``config`` (on ``simulator``, where given) must hold
+    beyond its settings' own checks: no setting of the other kind of system
+    (:func:`~turinglearn.config.learner.check_kind_settings`), and a system to learn from, a
+    truth or a recording (--no-check too)."""
+    if not isinstance(config, Config):
+        return
+    from turinglearn.app.build import make_simulator
+    from turinglearn.config.learner import check_kind_settings
+    from turinglearn.core.contracts import is_interactive
+
+    sim = simulator if simulator is not None else make_simulator(config)
+    where = type(simulator).__name__ if simulator is not None else config.environment.id
+    check_kind_settings(config.learner, is_interactive(sim), bool(config.data), where)
+    if not config.data and "truth" in dir(sim) and sim.truth is None:
+        raise ConfigError(
+            f"{where} has no truth, and the config gives no recording: there is no system to learn from; give "
+            "the recording of the system (data = FILE), or the simulator a truth to study it",
+            "data",
+        )
+
+
 def check_own_in_one_line(config, source, skip: str = "") -> None:
     """:func:`check_own_environment`, its problems in one :class:`TuringLearnError` line (the
     command line's): what the checker found, ``turinglearn check SOURCE`` to see them listed, and
