@@ -215,3 +215,29 @@ def test_a_folders_file_without_windows_counts_among_what_was_read(tmp_path):
     line = windows_line({**rec.windows, "folds": 2}, 10)
     assert "from 5 individuals (88 % of its rows; 2 gave none (shorter, or gappy); 1 file(s)" in line
     assert line.endswith("stay on one side of the held-out tests' folds")  # 3 individuals, 2 folds: no fold each
+
+
+def test_a_small_windowed_recordings_warning_counts_windows_and_tracks(tmp_path):
+    """Read in windows, the recording's rows are windows, several a track: the warning that the
+    held-out tests have too few of them named them individuals (an ecologist's 106 windows of 30
+    fish read '106 individuals', and 'record more individuals')."""
+    from helpers import load_example
+
+    from turinglearn.config import load_config
+
+    module = load_example("own_agent")
+    sim = module.LeakyIntegrator()
+    steps = sim.config.steps
+    rng = np.random.default_rng(0)
+    lines = ["individual,step," + ",".join(sim.feature_names) + ",stimulus_0"]
+    for i in range(4):  # four tracks of three windows each
+        y = sim.reset(rng, (1,))
+        for t in range(3 * steps):
+            u = np.array([[float(t // 5 % 2)]])
+            y, f = sim.step(y, sim.truth[None], u, rng)
+            lines.append(f"{i},{t}," + ",".join(f"{a:.6g}" for a in f[0]) + f",{u[0, 0]:g}")
+    path = tmp_path / "tracks.csv"
+    path.write_text("\n".join(lines) + "\n")
+    settings = {**module.SETTINGS, "learner.passive": True, "data": str(path), "data_windows": True}
+    with pytest.warns(UserWarning, match=r"has 12 windows \(cut from 4 tracks\), too few .* each window once, and see less \(record more tracks, or longer ones"):
+        turinglearn.build(load_config("own-system", settings), simulator=sim)

@@ -184,25 +184,28 @@ def _recorded_system(config: Config, sim):
     got, fills, g = system.test_trials(asked), system.fills, lc.genuine_per_trial
     if asked == 0 or (got <= fills and got == asked):
         return system  # no test, or every trial asked for with each individual once
-    size = f"the recording {config.data!r} has {len(rec.x)} individuals" + (
+    unit = "individuals" if rec.groups is None else "windows"  # read in windows, a track gives several
+    more = unit if rec.groups is None else "tracks, or longer ones"
+    tracks = "" if rec.groups is None else f" (cut from {len(np.unique(rec.groups))} tracks)"
+    size = f"the recording {config.data!r} has {len(rec.x)} {unit}{tracks}" + (
         f", {len(system.test_on)} of them held out for the tests (data_holdout)" if held is not None else ""
     )
     if got < ev.c2st_folds:
         raise ConfigError(
             f"{size}, which fill {fills} held-out test trials of {g} genuine each, fewer than evaluation.c2st_folds "
             f"= {ev.c2st_folds}; set evaluation.c2st_folds = {got} or fewer, or record at least {ev.c2st_folds * g} "
-            "individuals",
+            f"{unit}",
             "data",
         )
     if got <= fills:
         enough = int(got // factor)
-        what = f"the held-out tests use {got} trials of the {asked} asked, each individual once, and see less (record more individuals" + (
+        what = f"the held-out tests use {got} trials of the {asked} asked, each {unit[:-1]} once, and see less (record more {more}" + (
             f"; set evaluation.c2st_trials = {enough} to ask for that)" if enough >= 2 * ev.c2st_folds else ")"
         )
     else:
         what = (
-            f"the held-out tests draw individuals more than once in their {got} trials and read high (record at "
-            f"least {got * g} individuals)"
+            f"the held-out tests draw {unit} more than once in their {got} trials and read high (record at "
+            f"least {got * g} {unit})"
         )
     warn(f"{size}, too few for evaluation.c2st_trials = {ev.c2st_trials} trials of {g} genuine each: {what}")
     return system
