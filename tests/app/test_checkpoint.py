@@ -546,7 +546,7 @@ def test_run_json_keeps_each_session_and_report_says_who_made_the_run(tmp_path, 
     assert "other-node" in line
 
 
-def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, tiny, monkeypatch):
+def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, tiny, monkeypatch, capsys):
     """A newcomer's batch job resumed from another directory: `data` is kept in config.toml as
     given, relative to where the run began, and the resume failed (changing it is refused)."""
     began = tmp_path / "study"
@@ -575,6 +575,16 @@ def test_a_run_of_a_relative_recording_resumes_from_another_directory(tmp_path, 
     np.testing.assert_array_equal(again.inferred, reference.inferred)
     other = turinglearn.learn(str(began / "run" / "config.toml"), overrides={"data": "data/rec.npz"})
     assert other.summary()["data"] == str(tmp_path / "data" / "rec.npz")  # given: read from here
+    # the notice is on standard error, once: under torchrun only the first process says it (every rank had)
+    from turinglearn.app.resuming import paths_of_a_run
+
+    config_toml = began / "run" / "config.toml"
+    capsys.readouterr()
+    for rank, said in (("0", 1), ("1", 0)):
+        monkeypatch.setenv("RANK", rank)
+        read = paths_of_a_run(turinglearn.load_config(str(config_toml)), config_toml)
+        assert read.data == str(began / "data" / "rec.npz")
+        assert capsys.readouterr().err.count("read from the directory the run began in") == said
 
 
 @pytest.mark.slow  # about 10 s (three sessions of an interactive run); the recording's test reads data the same way

@@ -48,13 +48,16 @@ def paths_of_a_run(config, source, given=(), log=None):
     them (unless this command gives them, ``given``: the dotted keys it sets, or its ``KEY=VALUE``
     overrides): rerunning a run's config.toml from another directory had read the file of the
     same name there. ``log`` (default: standard error) is told where a path was read."""
+    import os
     import sys
 
     from turinglearn.app.runs import read_status
     from turinglearn.errors import RunDirError
 
     given = {str(g).split("=", 1)[0].strip() for g in given}
-    log = log or (lambda message: print(message, file=sys.stderr))
+    if log is None:  # under torchrun the first process speaks for all (every rank had said it)
+        first = os.environ.get("RANK", "0") == "0"
+        log = (lambda message: print(message, file=sys.stderr)) if first else (lambda message: None)
     path = Path(str(source))
     if path.suffix != ".toml" or not path.is_file() or not (path.parent / "run.json").is_file():
         return config
