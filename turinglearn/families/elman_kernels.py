@@ -103,8 +103,11 @@ def _judge_range(w_in, b_in, w_ctx, w_out, b_out, xt, fast, mean, out, lo, hi):
                         _logistic_row_exact(pre[k, :sb], h[k, :sb])
                 if mean:
                     for s in range(sb):
-                        out[d, s0 + s] += _output(h, w_out, b_out, d, s) / t_max
-            if not mean:
+                        out[d, s0 + s] += _output(h, w_out, b_out, d, s)
+            if mean:  # summed, then divided: outputs of 1 for every step give 1, not 1 + 4e-16 (refused)
+                for s in range(sb):
+                    out[d, s0 + s] /= t_max
+            else:
                 for s in range(sb):
                     out[d, s0 + s] = _output(h, w_out, b_out, d, s)
 
