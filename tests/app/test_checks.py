@@ -426,6 +426,12 @@ def test_bad_stimulus_space():
     assert p.startswith("stimulus_space: the stimulus space must be a gymnasium.spaces.Box of shape (k,)")
     assert p.endswith("(for an ON/OFF stimulus, threshold it in step: stimulus[..., 0] > 0.5)")
 
+    class Counts(Spring):  # a newcomer's ants: a traceback, 'MultiDiscrete' object has no attribute 'low'
+        feature_space = gym.spaces.MultiDiscrete([31, 31])
+
+    (p,) = _problems(check_environment, Counts())
+    assert p.startswith("feature_space: the simulator's feature_space must be a gymnasium.spaces.Box (bounds per feature), got MultiDiscrete")
+
 
 def test_passive_schedule_shape_and_range():
     class Short(Spring):

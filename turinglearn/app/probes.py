@@ -269,7 +269,12 @@ def spread_warnings(feats: np.ndarray, names, noise: float) -> list[str]:
 
 
 def outside_space(feats: np.ndarray, sim) -> list[str]:
-    space = feature_space(sim)
+    from turinglearn.errors import ConfigError
+
+    try:
+        space = feature_space(sim)
+    except ConfigError as e:  # not a Box: a problem in the list, not an error that ends the check
+        return [f"feature_space: {e}"]
     if space is None:
         return []
     lo, hi = np.asarray(space.low, float), np.asarray(space.high, float)

@@ -394,8 +394,17 @@ def readout(discriminator) -> str:
 
 
 def feature_space(sim):
-    """The simulator's declared feature space, or None (it is optional)."""
-    return getattr(sim, "feature_space", None)  # optional member of both simulator contracts
+    """The simulator's declared feature space, or None (it is optional); a space that is not a
+    ``gymnasium.spaces.Box`` (bounds per feature) is a ConfigError naming the fix."""
+    space = getattr(sim, "feature_space", None)  # optional member of both simulator contracts
+    if space is not None and not (hasattr(space, "low") and hasattr(space, "high")):
+        from turinglearn.errors import ConfigError
+
+        raise ConfigError(
+            f"the simulator's feature_space must be a gymnasium.spaces.Box (bounds per feature), got {space!r}: "
+            "declare Box(low, high, shape=(F,)) of the features' bounds (counts or labels too), or leave it out"
+        )
+    return space
 
 
 # --- where work runs ------------------------------------------------------------------------------
