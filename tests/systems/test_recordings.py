@@ -95,7 +95,8 @@ GOOD = [(i, t, 0.1, -0.2) for i in range(2) for t in range(3)]
             ("individual", "step", "angle", "angular_velocity"),
             GOOD[:-1],
             3,
-            r"ragged: individual 1 has 2 steps, individual 0 has 3",
+            r"ragged: individual 1 has 2 steps, individual 0 has 3.*a track that stops because the trial ended .* is "
+            r"not a gap: repeat its last row to the end",
         ),
         (
             ("individual", "step", "angle", "angular_velocity"),

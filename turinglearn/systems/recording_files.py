@@ -195,7 +195,9 @@ def read_recording(
             f"recording {str(path)!r} is ragged: individual {short} has {counts.min()} steps, individual "
             f"{uniq[np.argmax(counts)]} has {counts.max()}; every individual needs the same "
             + (f"{steps} steps (the simulator's)" if steps else "T steps")
-            + ", or cut the tracks into windows of them (data_windows = true, --set data_windows=true)",
+            + ", or cut the tracks into windows of them (data_windows = true, --set data_windows=true); a track that "
+            "stops because the trial ended (a colony committed, an animal left) is not a gap: repeat its last row to "
+            "the end, as the simulator must do with its own (windows would keep only the tracks that never ended)",
             "data",
         )
     n_steps = int(counts[0])
