@@ -52,6 +52,18 @@ def test_an_interactive_runs_trials_under_a_schedule(runs, tmp_path, capsys):
     assert capsys.readouterr().out.startswith(f"wrote {out}: genuine [5, 1, 20, 2] and counterfeit [5, 1, 20, 2]")
     with np.load(out) as saved:
         np.testing.assert_array_equal(saved["counterfeit"], passive["counterfeit"])
+    # a run that learned passively is sampled under its passive schedule unless told (random stimuli had been the default)
+    config = load_config(str(runs / "sr" / "config.toml"))
+    watched = runs / "sr-passive"
+    watched.mkdir()
+    for f in ("config.toml", "summary.json", "run.json"):
+        (watched / f).write_bytes((runs / "sr" / f).read_bytes())
+    (watched / "config.toml").write_text((runs / "sr" / "config.toml").read_text().replace("passive = false", "passive = true"))
+    assert load_config(str(watched / "config.toml")).learner.passive and not config.learner.passive
+    default = sample_run(watched, 5, seed=0)
+    assert default["schedule"] == "passive"
+    np.testing.assert_array_equal(default["genuine"], passive["genuine"])
+    assert sample_run(watched, 5, seed=0, schedule="random")["schedule"] == "random"
 
 
 def test_what_cannot_be_sampled_is_said_in_one_line(runs, tmp_path, capsys):

@@ -143,7 +143,7 @@ def _more_commands(sub) -> None:
         "--out", type=Path, help="file to write: .png or .npy (a GAN), .npz (trials); default RUN_DIR/samples-seedS.png or .npz"
     )
     smp.add_argument(
-        "--schedule", choices=("random", "passive"), help="an interactive system's stimuli (default random)"
+        "--schedule", choices=("random", "passive"), help="an interactive system's stimuli (default: passive for a passive run, else random)"
     )
 
     _benchmark_args(sub)

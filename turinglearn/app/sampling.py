@@ -27,8 +27,9 @@ def sample_run(
     can rebuild from config.toml, or a recording): ``genuine`` [n, g, T, F] trials of the system
     and ``counterfeit`` [n, r, T, F] of the inferred model (summary.json's ``inferred``, as
     ``theta`` [d]), with ``feature_names``; an interactive system's trials run under ``schedule``
-    (``random``, the default: every step's stimulus drawn from the stimulus space, the same for
-    both sides of a trial; or ``passive``), given as ``schedule``. ``simulator``: the object a
+    (``random``: every step's stimulus drawn from the stimulus space, the same for both sides of
+    a trial; or ``passive``), given as ``schedule`` (default: ``passive`` for a run that learned
+    passively, else ``random``). ``simulator``: the object a
     run of a simulator object ran on (its config.toml cannot rebuild it), as for ``resume``. A
     recording fills at most as many trials as it holds individuals: fewer than ``n`` then."""
     from turinglearn.app.runs import CONFIG_FILE, SUMMARY_FILE, read_status
@@ -103,12 +104,14 @@ def _trials(run_dir: Path, config, status, summary_file: Path, n: int, seed: int
         raise TuringLearnError(f"a schedule drives an interactive system's stimuli; {config.environment.id} has none")
     if schedule is not None and schedule not in SCHEDULES:
         raise TuringLearnError(f"schedule must be one of {', '.join(SCHEDULES)}, got {schedule!r}")
-    kwargs = {"schedule": schedule or "random"} if interactive else {}
+    # a passive study watched the system under its own schedule: sample it so unless told otherwise
+    schedule = schedule or ("passive" if config.learner.passive else "random")
+    kwargs = {"schedule": schedule} if interactive else {}
     genuine, counterfeit = system.trajectories(theta[None], np.random.default_rng(seed), n, **kwargs)
     names = system.feature_names if "feature_names" in dir(system) else system.sim.feature_names  # a recording's: its own
     out = {"genuine": genuine[0], "counterfeit": counterfeit[0], "theta": theta, "feature_names": np.array(names)}
     if interactive:
-        out["schedule"] = np.array(schedule or "random")
+        out["schedule"] = np.array(schedule)
     return out
 
 
