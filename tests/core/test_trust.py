@@ -108,6 +108,43 @@ def test_flags_power_and_intervals(system):
     assert out["tradeoffs"] == []  # no pair trades off: the slices tell it all
 
 
+class SteppedAgent(QuietAgent):
+    """The quiet agent with its burst size rounded to quarters in step, as a parameter that is an
+    integer (a quorum of ants) is rounded: a 5 % move one way can stay within one step."""
+
+    def step(self, quiet, p, stim, rng):
+        p = p.copy()
+        p[..., 1] = np.round(p[..., 1] * 4) / 4
+        return super().step(quiet, p, stim, rng)
+
+
+def test_a_move_that_changes_nothing_one_way_is_said_so():
+    """A newcomer's quorum (an integer) read 'power 5% 0.10' unexplained: the move up stayed
+    within one integer, so its power was the test's false alarms; the move the other way did
+    change the model. The entry names the move that changed nothing, and the line says so."""
+    from turinglearn.app.trust_lines import trust_flags
+
+    system = InteractiveSystem(SteppedAgent(), genuine_trials=10)
+    fam = system.model_family
+    theta = np.array([0.5, 0.6, 0.5])  # burst size 0.6 acts as 0.5: 0.55 still does, 0.65 acts as 0.75
+    test = FastTest(system, 150, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=3)
+    test.calibrate(theta)
+    power = test.power(theta, moves=(0.05,))
+    move = power[1]["5%"]
+    assert move["unchanged"] == [pytest.approx(0.55)] and "no_effect" not in move
+    assert move["power"] == pytest.approx(0.1)
+    assert "unchanged" not in power[0]["5%"] and power[2]["5%"]["no_effect"]
+    summary = {
+        "parameters": list(fam.names),
+        "power": {"burst_size": power[1]},
+        "interval": {"burst_size": {"lo": 0.5, "hi": 0.7, "width": 0.2}},
+        "identified": {"burst_size": True},
+        "vouched": {"burst_size": True},
+    }
+    line = trust_flags(summary, "burst_size")
+    assert "power 5% 0.10 (the move to +0.550 changes nothing: a step, such as a parameter rounded to integers)" in line
+
+
 def test_power_averages_draws_where_one_is_unclear(system):
     """burst_rate moved 5 %: one draw's accuracy is as noisy as the null (its power read 0.33 to
     0.98 over 8 seeds); averaged over the effort's draws, its spread over seeds is a fraction of

@@ -185,8 +185,17 @@ def trust_flags(summary: dict, name: str) -> str:
     if power and all(v.get("no_effect") for v in power.values()):
         words.append("moving it changes nothing under this schedule (power = the test's false alarms)")
     elif power:
-        words.append("power " + ", ".join(f"{k} {v['power']:.2f}" for k, v in power.items()))
+        f = value_format(summary, name)
+        words.append("power " + ", ".join(f"{k} {v['power']:.2f}" + _unchanged(v, f) for k, v in power.items()))
     return "; ".join(words)
+
+
+def _unchanged(move: dict, f: str) -> str:
+    """Words for a move that changed nothing one way (its power is the test's false alarms)."""
+    if not move.get("unchanged"):
+        return ""
+    values = " or ".join(f"{v:+{f}}" for v in move["unchanged"])
+    return f" (the move to {values} changes nothing: a step, such as a parameter rounded to integers)"
 
 
 #: an estimate within this fraction of its range from a bound is on it

@@ -211,7 +211,9 @@ class FastTest:
         it lies within ``POWER_CLEAR`` null sds of the threshold, the mean of up to
         ``effort.power_draws`` independent draws is used. A move not clearly seen whose trials
         are the fitted model's draw for draw changes nothing: its power is the test's
-        false rejection rate, ``1 - level`` (``no_effect``: so in every direction)."""
+        false rejection rate, ``1 - level`` (``no_effect``: so in every direction; ``unchanged``: the
+        moved values where so in one direction only, as a parameter rounded to integers in ``step``
+        shows a move that stays within one integer)."""
         theta = np.asarray(theta, float)
         bases: list[np.ndarray] = []  # the fitted model's trials, draw r at seed + 2 + 2r
 
@@ -253,7 +255,11 @@ class FastTest:
                     "power": min(r[2] for r in rows),  # the weaker direction's
                     "values": [r[0] for r in rows],
                     "accuracy": [r[1] for r in rows],
-                    **({"no_effect": True} if all(r[3] for r in rows) else {}),
+                    **(
+                        {"no_effect": True}
+                        if all(r[3] for r in rows)  # one way only: a step (a parameter rounded to integers)
+                        else {"unchanged": [r[0] for r in rows if r[3]]} if any(r[3] for r in rows) else {}
+                    ),
                 }
             out.append(entry)
         return out
