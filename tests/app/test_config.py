@@ -119,7 +119,7 @@ OTHER = {
     "model_memory_judged": 5, "model_memory_keep": "recent", "model_memory_below": 0.3, "model_memory_share": 0.3,
     "counterfeit_step": 0.2, "counterfeit_window": 5, "historical_horizon": 10, "historical_settle": 0.05,
     "migrate_every": 5, "guard_step": 0.1, "guard_every": 5, "guard_window": 100, "guard_weight": 0.25,
-    "guard_against": "estimate", "guard_vote": "all", "critic_window": 5, "critic_trials": 3,
+    "guard_against": "estimate", "guard_vote": "all", "critic_window": 5, "critic_trials": 3, "critic_sets": True,
 }  # fmt: skip
 ON = {"hall_of_fame": 20, "model_memory": 20, "counterfeits": 8, "historical_averaging": 0.5, "islands": 2,
       "guards": 16, "critic": 0.5}  # fmt: skip

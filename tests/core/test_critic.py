@@ -441,3 +441,123 @@ def test_a_critic_needs_its_samples_on_the_host(tiny):
     assert learner.critic.weight == 0.5  # watched passively, its samples are the system's own
     with pytest.raises(ConfigError, match=r"learner\.critic_trials: are the trials a critic runs on an interrogated"):
         build(load_config("aggregation", {**tiny, "learner.critic": 0.5, "learner.critic_trials": 3}))
+
+
+class Varied:
+    """A toy system whose individuals differ: each sample's level ~ N(mu, spread) (0.3 and 0.2
+    for the system), held over 10 steps with noise 0.05; ``per`` samples of each model and as
+    many of the system a generation."""
+
+    class family:
+        n_params, names = 2, ("mu", "spread")
+        lower, upper = np.array([-1.0, 0.0]), np.array([1.0, 0.6])
+
+    model_family = family
+    truth = np.array([0.3, 0.2])
+
+    def __init__(self, per: int = 4):
+        self.per = per
+
+    def _draw(self, theta, rng):
+        level = theta[:, 0] + theta[:, 1] * rng.standard_normal(len(theta))
+        return level[:, None, None] + 0.05 * rng.standard_normal((len(theta), 10, 1))
+
+    def samples(self, theta, rng):
+        from turinglearn.core.contracts import SampleBatch
+
+        m, k = len(theta), self.per
+        g = self._draw(np.tile(self.truth, (m * k, 1)), rng)
+        c = self._draw(np.repeat(theta, k, axis=0), rng)
+        return SampleBatch(
+            np.concatenate([g, c]),
+            np.r_[np.ones(m * k, bool), np.zeros(m * k, bool)],
+            np.r_[np.full(m * k, -1), np.repeat(np.arange(m), k)],
+        )
+
+    def evaluate(self, theta, discriminator, weights, rng, part=0, parts=1):
+        from turinglearn.core.contracts import judge_samples
+
+        return judge_samples(self.samples(theta, rng), discriminator, weights)
+
+    def trajectories(self, theta, rng, trials=None):
+        m, n = len(theta), trials or 1
+        g = self._draw(np.tile(self.truth, (m * n, 1)), rng).reshape(m, n, 1, 10, 1)
+        return g, self._draw(np.repeat(theta, n, axis=0), rng).reshape(m, n, 1, 10, 1)
+
+
+def _varied(sets: bool, seed: int, per: int = 4):
+    from turinglearn import ElmanNetwork, ESConfig, SelfAdaptiveES, TuringLearner
+    from turinglearn.core.random import stream
+
+    disc = ElmanNetwork(n_inputs=1, n_hidden=3)
+    fam = Varied.family
+    return TuringLearner(
+        Varied(per),
+        disc,
+        SelfAdaptiveES(
+            2, ESConfig(population=30, parents=15, sigma_init=0.5, sigma_max=0.5), stream(seed, "models"), fam.lower, fam.upper
+        ),
+        SelfAdaptiveES(disc.n_weights, ESConfig(population=20, parents=10), stream(seed, "discriminators")),
+        seed=seed,
+        critic=FeatureCritic(weight=1.0, window=10, sets=sets),
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_judged_as_sets_a_spread_between_individuals_is_learned_where_samples_alone_lose_it(seed):
+    """Judged one sample at a time, the models whose samples are all typical win: the toy's
+    spread between individuals (0.2) ends at 0.00-0.05 (an ecologist's per-fish speed spread, 0.05
+    for 0.25), and its level off by up to 0.11. Judged as sets (each model's four samples against
+    four of the system's), both are learned."""
+    alone = _varied(False, seed).run(80).median
+    sets = _varied(True, seed).run(80).median
+    assert alone[1] < 0.06, alone
+    assert abs(sets[1] - 0.2) < 0.06 and abs(sets[0] - 0.3) < 0.08, sets
+
+
+def test_sets_see_samples_that_agree_too_well():
+    """A model whose four samples share one level, drawn as the system's individuals are: each
+    sample alone is distributed as the system's, so a critic of samples tells nothing; as sets,
+    their spread across the set (none) tells them apart."""
+    from turinglearn.core.critic import as_sets
+
+    rng = np.random.default_rng(0)
+
+    def generation(critic, m=40, k=4):
+        genuine = 0.5 * rng.standard_normal((m * k, 1, 1)) + 0.05 * rng.standard_normal((m * k, 20, 1))
+        shared = np.repeat(0.5 * rng.standard_normal((m, 1, 1)), k, axis=0) + 0.05 * rng.standard_normal((m * k, 20, 1))
+        owner = np.r_[np.full(m * k, -1), np.repeat(np.arange(m), k)]
+        return np.concatenate([genuine, shared]), owner < 0, owner, m
+
+    accuracy = {}
+    for sets in (False, True):
+        critic = FeatureCritic(window=5, sets=sets)
+        for _ in range(6):
+            critic.criticise(*generation(critic))
+        accuracy[sets] = np.mean([critic.criticise(*generation(critic))[1] for _ in range(3)])
+    assert abs(accuracy[False] - 0.5) < 0.08 and accuracy[True] > 0.8, accuracy
+    # the rows: each model's set, then the system's samples k at a time in their order
+    z = np.arange(10.0)[:, None] * np.ones((1, 2))
+    genuine = np.r_[np.ones(5, bool), np.zeros(5, bool)]
+    owner = np.r_[np.full(5, -1), 0, 0, 1, 1, 1]
+    rows, labels = as_sets(z, genuine, owner, 2)
+    assert labels.tolist() == [False, False, True, True]  # 5 genuine samples, sets of 2: one left out
+    np.testing.assert_allclose(rows[:, 0], [5.5, 8.0, 0.5, 2.5])  # the sets' means
+    np.testing.assert_allclose(rows[:, 2], [0.5, np.std([7.0, 8.0, 9.0]), 0.5, 0.5])  # their spreads
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets: judges a model's samples .* a model has 1"):
+        as_sets(z, genuine, np.r_[np.full(5, -1), 0, 1, 1, 1, 1], 2)
+
+
+def test_a_run_with_a_critic_of_sets_resumes_bit_for_bit_and_needs_two_samples_a_model(tiny, tmp_path):
+    from test_memory import _interrupted_and_resumed
+
+    over = {**tiny, "generations": 5, "learner.critic": 0.5, "learner.critic_window": 3, "learner.critic_sets": True}
+    over["learner.trials_per_model"] = 2
+    whole = turinglearn.learn("aggregation", seed=3, overrides=over)
+    assert np.isfinite(whole.history["critic_accuracy"][1:]).all()
+    assert_same_run(_interrupted_and_resumed(over, 3, 2, tmp_path), whole)
+    one = {**over, "learner.trials_per_model": 1, "environment.n_replicas": 1, "generations": 1}
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets: .* a model has 1 and the system"):
+        turinglearn.learn("aggregation", seed=3, overrides=one)
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets.*critic"):
+        load_config("aggregation", {**tiny, "learner.critic_sets": True})

@@ -304,7 +304,7 @@ def _critic(lc):
     """learner.critic's classifier on a trial's statistics."""
     from turinglearn.core.critic import FeatureCritic
 
-    return FeatureCritic(lc.critic, lc.critic_window, trials=lc.critic_trials or None)
+    return FeatureCritic(lc.critic, lc.critic_window, trials=lc.critic_trials or None, sets=lc.critic_sets)
 
 
 def _guards(parts):

@@ -167,6 +167,12 @@ class LearnerConfig:
     vote on the models), each genuine and counterfeit pair under the same one. Discriminators that judge trajectories (not whole
     swarms); see :class:`~turinglearn.core.critic.FeatureCritic` and docs/concepts.md, "Memory".
     critic_window: generations of samples the critic is fitted on.
+    critic_sets: the critic judges each model's samples of a generation as one set (the mean and
+    the spread of their statistics across the set), against sets of as many of the system's, so a
+    model whose every sample is typical of the system no longer beats one whose samples vary as
+    the system's do (a spread between individuals learned as none; an autoregressive coefficient
+    pulled low). Needs at least 2 samples of each model a generation (``trials_per_model`` x the
+    swarm's replicas, or ``critic_trials`` on an interrogated system).
     critic_trials: on an interrogated system, the trials of each model (and as many of the
     system) the critic runs a generation (0: ``trials_per_model``). Its verdict on a model is
     the mean over them, so more trials steady it where one trial tells a model little; they
@@ -217,6 +223,7 @@ class LearnerConfig:
     critic: float = 0.0
     critic_window: int = 20
     critic_trials: int = 0
+    critic_sets: bool = False
     peer_summary: str = ""
     peer_population: int = 0
 
@@ -359,7 +366,7 @@ DEPENDENTS = {
     "historical_averaging": ("e.g. 0.5", ("historical_horizon", "historical_settle")),
     "islands": ("e.g. 4", ("migrate_every",)),
     "guards": ("e.g. 16", ("guard_step", "guard_every", "guard_window", "guard_weight", "guard_against", "guard_vote")),
-    "critic": ("its share, e.g. 0.5", ("critic_window", "critic_trials")),
+    "critic": ("its share, e.g. 0.5", ("critic_window", "critic_trials", "critic_sets")),
 }
 
 

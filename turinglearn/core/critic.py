@@ -12,6 +12,14 @@ again on the genuine and the population's samples of the last ``window`` generat
 (experience replay, as the "history of refined images" of Shrivastava et al., 2017). The
 discrepancy is that of likelihood-free inference by classification (Gutmann et al., 2018).
 
+Judged one sample at a time, a model is rewarded for samples typical of the system, not for
+samples distributed as the system's are: the mean P(genuine) over its samples is highest for a
+model that puts every sample where the classifier reads "genuine" most, so a spread between
+individuals is learned as none and a coefficient that widens the statistics' spread is pulled
+low. With ``sets`` it judges a model's samples of a generation as one set instead, by the mean
+and the spread of their statistics across it, against sets of as many genuine samples (the
+minibatch discrimination of Salimans et al., 2016, on summary statistics).
+
 Caveat: its statistics are :func:`~turinglearn.core.evaluation.trajectory_features`, those the
 held-out test's classifier reads, so a run with a critic is fitted towards that test; its
 parameter error against a known truth stays an independent check.
@@ -37,11 +45,20 @@ class FeatureCritic:
     fitted on (each generation's genuine samples and the population's; the oldest dropped);
     steps: Newton steps per fit, from the last fit's weights; trials: on an interrogated system,
     the trials of each model (and as many of the system) it runs a generation (None: the
-    system's ``trials_per_model``; a passive system's samples are the generation's).
+    system's ``trials_per_model``; a passive system's samples are the generation's); sets: judge
+    each model's samples of a generation as one set (:func:`set_statistics`), against sets of as
+    many genuine samples taken in the batch's order (a trial's genuine agents together, as a
+    model's replicas are).
     """
 
     def __init__(
-        self, weight: float = 0.5, window: int = 20, penalty: float = 0.1, steps: int = 5, trials: int | None = None
+        self,
+        weight: float = 0.5,
+        window: int = 20,
+        penalty: float = 0.1,
+        steps: int = 5,
+        trials: int | None = None,
+        sets: bool = False,
     ):
         if not 0 < weight <= 1:
             raise ValueError(
@@ -52,6 +69,7 @@ class FeatureCritic:
         if trials is not None and trials < 1:
             raise ValueError(f"the critic's trials are trials of each model a generation, at least 1, got {trials}")
         self.trials = None if trials is None else int(trials)
+        self.sets = bool(sets)
         self.weight, self.window, self.penalty, self.steps = (
             float(weight),
             int(window),
@@ -76,15 +94,17 @@ class FeatureCritic:
         owner, genuine = np.asarray(owner), np.asarray(genuine, dtype=bool)
         mine = genuine | ((owner >= 0) & (owner < models))  # the system's samples and the population's
         z = self.statistics(_numpy(x)[mine])
-        p = self.judge(z)  # [S'] fitted on earlier generations only
         g = genuine[mine]
+        if self.sets:  # one row a set: each model's, then the system's in sets of as many
+            z, g = as_sets(z, g, owner[mine], models)
+        p = self.judge(z)  # [S'] fitted on earlier generations only
         accuracy = (
             float(((p[g] > 0.5).mean() + (p[~g] <= 0.5).mean()) / 2)
             if self.coef is not None
             else float("nan")
         )
         self.learn(z, g)
-        return model_fitness(p[None], owner[mine], models), accuracy
+        return (p[:models] if self.sets else model_fitness(p[None], owner[mine], models)), accuracy
 
     def statistics(self, x: np.ndarray) -> np.ndarray:
         """x [S, T, F] trials -> [S, K] their statistics (K = 9 F)."""
@@ -168,6 +188,34 @@ class FeatureCritic:
             None if state.get(k) is None else np.array(state[k], dtype=float)
             for k in ("coef", "centre", "scale")
         )
+
+
+def set_statistics(z: np.ndarray) -> np.ndarray:
+    """A set's statistics: z [n, K] of its n samples -> [2 K], their mean and their standard
+    deviation across the set."""
+    return np.concatenate([z.mean(axis=0), z.std(axis=0)])
+
+
+def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) -> tuple[np.ndarray, np.ndarray]:
+    """Samples' statistics z [S, K] (``genuine`` [S], ``owner`` [S]: the model of each
+    counterfeit) as sets: [models + G, 2 K] of :func:`set_statistics`, model m's samples in row
+    m, then G sets of the genuine samples, k at a time in their order (k the fewest samples a
+    model has; a remainder is left out), and their labels [models + G] (True: the system's)."""
+    from turinglearn.errors import ConfigError
+
+    mine = [np.flatnonzero(~genuine & (owner == m)) for m in range(models)]
+    k = min(len(rows) for rows in mine)
+    ours = np.flatnonzero(genuine)
+    if k < 2 or len(ours) < k:
+        raise ConfigError(
+            f"judges a model's samples of a generation as a set, and a model has {k} and the system {len(ours)}: "
+            "it needs at least 2 of each model and as many of the system (raise learner.trials_per_model, or the "
+            "swarm's n_replicas, or critic_trials on an interrogated system), or set critic_sets = false",
+            "learner.critic_sets",
+        )
+    theirs = [ours[i : i + k] for i in range(0, len(ours) - k + 1, k)]
+    rows = np.stack([set_statistics(z[r]) for r in mine + theirs])
+    return rows, np.r_[np.zeros(models, dtype=bool), np.ones(len(theirs), dtype=bool)]
 
 
 def _numpy(x) -> np.ndarray:
