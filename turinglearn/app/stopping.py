@@ -90,6 +90,12 @@ def evaluation_trials(config, system, d: int) -> int:
     (:data:`EVALUATIONS_PER_PARAMETER`, and the choice of a schedule for an interrogated system)
     and the panel's candidates. Each trial is a pair (the system's and the model's); for
     :meth:`~turinglearn.app.swarm_run.SwarmExperiment.end_seconds`."""
+    return _evaluation_plan(config, system, d)[0]
+
+
+def _evaluation_plan(config, system, d: int) -> tuple[int, int, int]:
+    """(trials, fast-test evaluations, trials a side of each) of the final evaluation
+    (:func:`evaluation_trials`)."""
     from turinglearn.core.contracts import PolicyFamily, Renders
     from turinglearn.core.trust import EFFORT, asked_trials
     from turinglearn.systems.interactive import InteractiveSystem
@@ -97,7 +103,7 @@ def evaluation_trials(config, system, d: int) -> int:
 
     ev = config.evaluation
     if ev.c2st_trials <= 0:
-        return 0
+        return 0, 0, 0
     schedules = 1
     if isinstance(system, InteractiveSystem):
         schedules = 2 + (not system.passive) + ev.c2st_schedule.endswith(".npy")
@@ -105,6 +111,7 @@ def evaluation_trials(config, system, d: int) -> int:
     trials = filled(ev.c2st_trials) * schedules
     # intervals and the panel for parameter rows only (a policy's or a program's genotype is not the model reported)
     rows = not isinstance(system.model_family, (PolicyFamily, Renders))
+    evaluations, asked = 0, 0
     if ev.intervals != "off" and rows:
         asked = filled(asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
         evaluations = 2 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d
@@ -113,7 +120,64 @@ def evaluation_trials(config, system, d: int) -> int:
         trials += evaluations * asked
     if ev.estimate == "panel" and rows and config.learner.kind == "turing":
         trials += -(-config.generations // ev.panel_every) * ev.panel_trials
-    return trials
+    return trials, evaluations, asked
+
+
+def evaluation_seconds(config, system, d: int) -> tuple[float, int] | None:
+    """The final evaluation's foreseen seconds and trials: its trials at :func:`trial_seconds`
+    each (in batches of :func:`evaluation_batch`), and each of the fast test's evaluations'
+    statistics and classifier, and its permutation null's refits, as :func:`test_seconds` times
+    them (on 300-step trials of 8 features they were a third of the evaluation, which 2 s for
+    the classifiers had left out: a newcomer's budget ran 21 % over); None where no trial is
+    timed (programs)."""
+    from turinglearn.core.trust import EFFORT
+
+    trials, evaluations, asked = _evaluation_plan(config, system, d)
+    per = trial_seconds(system, most=evaluation_batch(config)) if trials else None
+    if per is None:
+        return None
+    seconds = per * trials + 2.0  # the C2STs' classifiers and the plots
+    if evaluations:
+        stats, fit = test_seconds(system, asked, config.evaluation.c2st_folds)
+        seconds += evaluations * (stats + fit) + EFFORT[config.evaluation.intervals].permutations * fit
+    return seconds, trials
+
+
+def test_seconds(system, trials: int, folds: int = 5) -> tuple[float, float]:
+    """Seconds one fast-test evaluation of ``trials`` trials a side spends outside the
+    simulator: (the trajectories' statistics, the classifier's cross-validation), timed on
+    random trajectories of the system's shape."""
+    from turinglearn.core.evaluation import trajectory_features
+    from turinglearn.core.trust import lda_accuracy
+
+    family = system.model_family
+    theta = (np.asarray(family.lower, float) + np.asarray(family.upper, float))[None] / 2
+    _, counterfeit = system.trajectories(theta, np.random.default_rng(0), 1)
+    k, steps, features = np.shape(counterfeit)[2:]
+    rng = np.random.default_rng(0)
+    n = 2 * max(1, trials) * k
+    x = rng.normal(size=(n, steps, features))
+    t0 = time.perf_counter()
+    z = trajectory_features(x)
+    stats = time.perf_counter() - t0
+    y, fold = np.arange(n) % 2, rng.integers(0, folds, n)
+    t0 = time.perf_counter()
+    lda_accuracy(z, y, fold)
+    return stats, time.perf_counter() - t0
+
+
+def evaluation_batch(config) -> int:
+    """The trials one call of the final evaluation asks for (a C2ST's, or the fast test's where
+    it asks more): :func:`trial_seconds` times batches of that size for the evaluation, since a
+    simulator stepped in a Python loop costs about as much a call for 200 trials as for 1,024,
+    and a trial's time read at 1,024 foresaw a third of what the evaluation took (a newcomer's
+    rate neurons, 300 steps)."""
+    from turinglearn.core.trust import EFFORT, asked_trials
+
+    ev = config.evaluation
+    if ev.intervals == "off":
+        return max(1, ev.c2st_trials)
+    return max(1, ev.c2st_trials, asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
 
 
 def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
@@ -135,7 +199,7 @@ def trial_seconds(system, probe: int = 8, most: int = 1024) -> float | None:
         took = time.perf_counter() - t0
         if took >= 0.25 or probe >= most:  # per trial made (a recording makes no more than it fills)
             return took / max(1, np.shape(counterfeit)[1])
-        probe *= 8
+        probe = min(8 * probe, most)
 
 
 def recorded_per_generation(config, sim) -> int:

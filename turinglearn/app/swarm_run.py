@@ -16,7 +16,7 @@ from turinglearn.app.own_kinds import check_own_kinds
 from turinglearn.app.restart import restart_for
 from turinglearn.app.results import SwarmResult, estimate, metrics_row, since
 from turinglearn.app.runs import RunDir, as_columns, metrics_columns
-from turinglearn.app.stopping import evaluation_trials, settled, simulations_per_generation, trial_seconds
+from turinglearn.app.stopping import evaluation_seconds, settled, simulations_per_generation
 from turinglearn.config import Config
 from turinglearn.core.assessment import assess
 from turinglearn.core.contracts import Generation, Renders
@@ -395,20 +395,17 @@ class SwarmExperiment:
 
     def end_seconds(self) -> float:
         """The final evaluation's expected seconds, for ``stopping.max_time``'s reserve (a slow
-        simulator of one's own spent 175 s on it after a budget of 45 s): a trial's time
-        (:func:`~turinglearn.app.stopping.trial_seconds`), times the trials the evaluation runs
-        (:func:`evaluation_trials`), with 2 s for the classifiers; warned of when it is more
+        simulator of one's own spent 175 s on it after a budget of 45 s): its trials and the fast
+        test's statistics and classifiers, as
+        :func:`~turinglearn.app.stopping.evaluation_seconds` times them; warned of when it is more
         than half the budget, and kept within half of it. Measured once, as the generations
         begin (the driver asks when it builds the stopping rules; its seconds count in the
         budget); 0 for models that are not parameter rows (programs), which the default reserve
         covers."""
         budget = self.config.stopping.max_time
         if self._end_estimate is None:
-            trials = evaluation_trials(self.config, self.learner.system, len(self.names))
-            self._end_estimate = 0.0
-            per = trial_seconds(self.learner.system) if trials else None
-            if per is not None:
-                self._end_estimate = per * trials + 2.0
+            end = evaluation_seconds(self.config, self.learner.system, len(self.names))
+            self._end_estimate, trials = end if end is not None else (0.0, 0)
             if not self.config.stopping.reserve and budget and self._end_estimate > budget / 2:
                 warn(
                     f"the final evaluation takes about {self._end_estimate:.0f} s ({trials} trials of the held-out "
