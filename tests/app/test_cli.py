@@ -30,7 +30,7 @@ TINY_ARGS = [
 ]
 
 
-def test_run_then_report(tmp_path, capsys):
+def test_run_then_report(tmp_path, capsys, monkeypatch):
     out = tmp_path / "run"
     assert main(["run", "aggregation", "--out", str(out), "--seed", "5", *TINY_ARGS]) == 0
     printed = capsys.readouterr().out
@@ -59,6 +59,11 @@ def test_run_then_report(tmp_path, capsys):
     truth = "environment.truth=[0.5, -0.5, 0.5, -0.5]"
     third = tmp_path / "third"
     assert main(["run", "aggregation", "--out", str(third), "--seed", "6", *TINY_ARGS, "--set", truth]) == 0
+    # shown progress: the bar, then a line while the held-out tests run (it had sat at 100 % for a minute, silent)
+    shown = [a for a in TINY_ARGS if a != "--quiet"]
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["run", "aggregation", "--out", str(tmp_path / "shown"), "--seed", "6", *shown]) == 0
+    assert "turinglearn: the final evaluation (held-out tests, power, intervals)..." in capsys.readouterr().err
     capsys.readouterr()
     assert main(["report", str(out), str(other), str(third), str(other)]) == 0
     printed = capsys.readouterr().out
