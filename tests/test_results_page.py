@@ -402,3 +402,21 @@ def test_the_recorded_samples_table_with_the_memory_is_recomputed_from_its_runs(
         assert bold == _lowest_as_shown(medians, 3), f"K={k} {budget}: bold {bold}"
         assert better == f"{int((errors['turing-all'] < errors['turing']).sum())} of 10"
         assert p == f"{wilcoxon(errors['turing-all'], errors['turing']).pvalue:.2f}"
+
+
+def test_the_critic_of_sets_table_is_recomputed_from_its_runs():
+    """"A critic of sets": every cell from docs/critic_sets.json (benchmarks/critic_sets.py)."""
+    runs = json.loads((DOCS / "critic_sets.json").read_text())
+    rows = _table_after((DOCS / "results.md").read_text(), "| system, seeds 10-14 | the critic judges |")
+    assert len(rows) == 10
+    for system, judges, parameter, estimate, error, c2st in rows:
+        mine = [r for r in runs if r["system"] == system.split(" ")[0] and r["sets"] == (judges == "sets")]
+        assert sorted(r["seed"] for r in mine) == [10, 11, 12, 13, 14]
+        name, truth = parameter[:-1].split(" (")
+        j = mine[0]["parameters"].index(name)
+        assert float(truth) == mine[0]["truth"][j]
+        e = np.array([r["estimate"][j] for r in mine])
+        err = np.abs(e - float(truth))
+        assert estimate == f"{np.median(e):.3f} [{e.min():.3f}, {e.max():.3f}]", (system, judges, name)
+        assert error == f"{np.median(err):.3f} [{err.max():.3f}]", (system, judges, name)
+        assert c2st == f"{np.median([r['c2st'] for r in mine]):.3f}", (system, judges)
