@@ -325,3 +325,21 @@ def test_an_abc_run_of_one_generation_says_its_posterior_is_near_the_prior(capsy
     summary["posterior"]["generations"] = 4
     print_summary(load_config("aggregation"), summary)
     assert "ABC-SMC ran" not in capsys.readouterr().out
+
+
+def test_trade_offs_are_looked_for_among_the_first_eight_and_the_run_says_so(capsys):
+    """A newcomer's 16 parameters: the first 28 pairs in order had been probed (the first two
+    parameters with every other), not the first eight's, as the docs said, and nothing said so."""
+    from turinglearn.core.assessment import TRADEOFF_PARAMETERS, tradeoff_candidates
+
+    intervals = [{"width": 0.2}] * 3 + [{"width": 1.0}] + [{"width": 0.1}] * 12  # the fourth covers its range
+    among = tradeoff_candidates(intervals)
+    assert TRADEOFF_PARAMETERS == 8 and among == [0, 1, 2, 4, 5, 6, 7, 8]
+    config = load_config("aggregation")
+    names = [f"p{k:02d}" for k in range(16)]
+    base = {"parameters": names, "truth": None, "inferred": [0.0] * 16, "abs_error": None, "generations": 1, "seconds": 1.0}
+    print_summary(config, {**base, "tradeoffs": [], "tradeoffs_among": [names[k] for k in among]})
+    assert (
+        'trade-offs were looked for between p00 .. p08 only (the first 8 parameters with intervals); '
+        'evaluation.pair = ["a", "b"] maps any other pair'
+    ) in capsys.readouterr().out

@@ -154,6 +154,12 @@ def print_table(summary: dict) -> None:
         )
     if summary.get("tradeoffs"):
         print(tradeoffs_line(summary["tradeoffs"], (summary.get("pair_map") or {}).get("parameters")))
+    if summary.get("tradeoffs_among"):
+        among = summary["tradeoffs_among"]
+        print(
+            f"trade-offs were looked for between {among[0]} .. {among[-1]} only (the first {len(among)} parameters "
+            'with intervals); evaluation.pair = ["a", "b"] maps any other pair'
+        )
     if summary.get("panel"):
         print(panel_line(summary["panel"], [value_format(summary, n) for n in summary["parameters"]]))
     if summary.get("restart"):

@@ -27,8 +27,10 @@ VOUCH_POWER = 0.8
 TRADEOFF_REACH = 4.0
 #: where the box leaves less room than that, the first probe goes as far as it allows, from this
 TRADEOFF_MIN_REACH = 2.0
-#: pairs probed for trade-offs at most (those of the first 8 parameters)
-TRADEOFF_PAIRS = 28
+#: trade-offs are looked for between every pair of the first this many parameters whose slices
+#: were drawn (28 pairs; the first 28 pairs in order had been probed, of 16 parameters those of
+#: the first two with every other); summary.json's ``tradeoffs_among`` names them where fewer than all
+TRADEOFF_PARAMETERS = 8
 #: steps a ridge found is followed out, each way (8 left a statistician's gain x scale = 1, across the whole
 #: box, at [0.77, 1.75]: "identified"; 16 reach [0.57, 2.0], at about 1.5 times the evaluations)
 TRADEOFF_FOLLOW = 16
@@ -65,6 +67,13 @@ def eases(test: FastTest, theta: np.ndarray, names, most: int = 3) -> list[dict]
     return sorted(rows, key=lambda r: r["accuracy"])[:most]
 
 
+def tradeoff_candidates(intervals: list[dict]) -> list[int]:
+    """The parameters whose pairs :func:`tradeoffs` probes: the first ``TRADEOFF_PARAMETERS``
+    whose slice was drawn and covers less than the whole range."""
+    drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
+    return drawn[:TRADEOFF_PARAMETERS]
+
+
 def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[dict]:
     """The pairs of parameters of theta [d] along which the test accepts models outside what
     their intervals (slices, from :meth:`FastTest.interval`) imply. For each pair, from the middle of
@@ -79,8 +88,8 @@ def tradeoffs(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> list[
     accepted points)}. Needs :meth:`FastTest.calibrate` first."""
     theta = np.asarray(theta, float)
     thr = test.threshold_used()
-    drawn = [k for k, iv in enumerate(intervals) if iv.get("width") is not None and iv["width"] < 1.0]
-    pairs = [(i, j) for a, i in enumerate(drawn) for j in drawn[a + 1 :]][:TRADEOFF_PAIRS]
+    drawn = tradeoff_candidates(intervals)
+    pairs = [(i, j) for a, i in enumerate(drawn) for j in drawn[a + 1 :]]
     found = []
     for i, j in pairs:
         ij = [i, j]
@@ -232,6 +241,8 @@ def assess(
     top = f"{round(100 * max(moves), 3):g}%"
     intervals = [test.interval(theta, j) for j in range(len(theta))]
     found = tradeoffs(test, theta, intervals) if all(iv["width"] is not None for iv in intervals) else None
+    among = tradeoff_candidates(intervals)  # as probed, before the mirrors widen any slice
+    unprobed = sum(iv["width"] is not None and iv["width"] < 1.0 for iv in intervals) > len(among)
     mirrors(test, theta, intervals)  # after the trade-offs, which start from each slice's own half-width
     for t in found or []:  # each parameter's widest ridge beside its slice
         for side, k in enumerate(t["pair"]):
@@ -267,6 +278,8 @@ def assess(
     if cal["rejected"]:
         out["test"]["eases"] = eases(test, theta, names)
     if found is not None:
+        if unprobed:  # more parameters than are probed: said
+            out["tradeoffs_among"] = [names[k] for k in among]
         out["tradeoffs"] = [
             {"pair": [names[t["pair"][0]], names[t["pair"][1]]], "together": t["together"], "lo": t["lo"], "hi": t["hi"]}
             for t in found
