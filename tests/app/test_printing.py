@@ -1,5 +1,7 @@
 """The closing lines of a run (turinglearn.app.printing)."""
 
+import numpy as np
+
 from turinglearn.app.printing import print_summary
 from turinglearn.config import WITHOUT_MEMORY, load_config
 
@@ -253,6 +255,13 @@ def test_the_multi_run_tables_print_a_narrow_range_in_scientific_notation():
     assert "| turing | v | 1.000e-06 | +2.000e-05, 1.075e-05 [+1.900e-06, +2.100e-05] | 2 of 3 | 2.000e-06 |" in spread
     assert "| turing | D_r | 0.020 | +0.220, 0.010 [+0.210, +0.230] | not computed | - |" in spread
     assert "| turing | 1.000e-06 [5.000e-07, 9.550e-06] | 0.020 [0.015, 0.025] |" in table(rows)
+    # ranges 17,000 times apart: the summed error is D_r's, so the line sums each error in its range (a
+    # newcomer's sweep read 'summed error 38.857', 72 % of it two time constants in [10, 100])
+    ranged = np.quantile([e[0] / 5.9e-5 + e[1] / 0.99 for e in ([1.81e-5, 0.03], [1e-6, 0.01], [0.0, 0.02])], 0.5)
+    assert (
+        "The parameters' ranges lie 16780x apart, so the summed error is mostly D_r's; summed in each parameter's "
+        f"range (error / range): turing {ranged:.3f} ["
+    ) in table(rows)
     del rows[0]["bounds"]  # rows of runs written before summaries kept their bounds: three decimals
     assert "| turing | 0.000 [0.000, 0.000] |" in table(rows[:1])
     for r in rows:  # runs on real data: no truth, no errors (the table raised numpy's AxisError)

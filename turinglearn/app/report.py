@@ -282,6 +282,26 @@ def _seconds(s: float) -> str:
     return f"{s:.1f}" if s < 10 else f"{s:.0f}"
 
 
+def _units_lines(rows: Sequence[dict], names: Sequence[str], summed: dict) -> list[str]:
+    """Where the parameters' ranges lie more than ``UNITS_APART`` apart, the summed error is the
+    widest parameter's: a line with each learner's error summed in each parameter's range (a
+    newcomer's sweep read 'summed error 38.857', 72 % of it two time constants in [10, 100])."""
+    from turinglearn.families.parametric import UNITS_APART, ranges_apart
+
+    bounds = next((r.get("bounds") for r in rows if r.get("bounds")), None)
+    if not bounds or not summed or ranges_apart(bounds["lower"], bounds["upper"]) <= UNITS_APART:
+        return []
+    ranges = np.asarray(bounds["upper"], float) - np.asarray(bounds["lower"], float)
+    by = []
+    for learner in summed:
+        mine = [r for r in rows if r["learner"] == learner and r["abs_error"] is not None]
+        by.append(f"{learner} {_q(np.array([np.sum(np.asarray(r['abs_error'], float) / ranges) for r in mine]))}")
+    return [
+        f"The parameters' ranges lie {ranges_apart(bounds['lower'], bounds['upper']):.0f}x apart, so the summed error "
+        f"is mostly {names[int(np.argmax(ranges))]}'s; summed in each parameter's range (error / range): {'; '.join(by)}."
+    ]
+
+
 def table(results: Sequence[dict]) -> str:
     """Markdown tables, one per task."""
     out = []
@@ -295,7 +315,7 @@ def table(results: Sequence[dict]) -> str:
             + " | ".join(names)
             + " | summed error | C2ST |"
             + (" cluster ratio |" if ratio else "")
-            + " seconds per run |"
+            + " seconds of learning per run |"
         )
         out.append("|---" * (len(names) + 4 + ratio) + "|")
         summed = {}
@@ -319,7 +339,11 @@ def table(results: Sequence[dict]) -> str:
                 + (f" {_q(np.array([r['behaviour']['cluster_ratio'] for r in mine]))} |" if ratio else "")
                 + f" {_seconds(np.median([r['seconds'] for r in mine]))} |"
             )
-        out.append("\nmedian [25 %, 75 %] of the absolute error over seeds.")
+        out.append(
+            "\nmedian [25 %, 75 %] of the absolute error over seeds; seconds of learning: the generations' (summary.json "
+            "seconds), without the start and the final evaluation."
+        )
+        out += _units_lines(rows, names, summed)
         if ratio:
             out.append(
                 "cluster ratio: final largest-cluster fraction of fresh arenas run by the inferred "
