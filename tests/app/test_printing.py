@@ -352,3 +352,26 @@ def test_trade_offs_are_looked_for_among_the_first_eight_and_the_run_says_so(cap
         'trade-offs were looked for between p00 .. p08 only (the first 8 parameters with intervals); '
         'evaluation.pair = ["a", "b"] maps any other pair'
     ) in capsys.readouterr().out
+
+
+def test_an_estimate_told_apart_says_so_once_above_the_table(capsys):
+    """A newcomer's 16 rows each ended 'not judged (the test tells the model from the system too
+    well to draw an interval: accuracy 1.000)', 260 characters a row: said once, the rows keep their power."""
+    from turinglearn.app.printing import print_table
+
+    names = ["a", "b", "c"]
+    summary = {
+        "parameters": names, "truth": None, "inferred": [0.1, 0.2, 0.3], "abs_error": None, "generations": 10, "seconds": 1.0,
+        "test": {"accuracy": 1.0, "level": 0.9, "trials": 200, "threshold": 0.55, "null_sd": 0.03, "rejected": True},
+        "interval": {n: {"lo": None, "hi": None, "width": None, "adjusted": True} for n in names},
+        "identified": dict.fromkeys(names), "vouched": dict.fromkeys(names),
+        "power": {n: {"5%": {"power": 0.5}, "20%": {"power": 1.0}} for n in names},
+    }  # fmt: skip
+    print_table(summary)
+    out = capsys.readouterr().out
+    assert out.count("not judged") == 1
+    assert out.startswith(
+        "not judged (the test tells the model from the system too well to draw an interval: accuracy 1.000): "
+        "no parameter is judged\n"
+    )
+    assert out.count("none (told apart)   power 5% 0.50, 20% 1.00") == 3
