@@ -374,4 +374,4 @@ def test_an_estimate_told_apart_says_so_once_above_the_table(capsys):
         "not judged (the test tells the model from the system too well to draw an interval: accuracy 1.000): "
         "no parameter is judged\n"
     )
-    assert out.count("none (told apart)   power 5% 0.50, 20% 1.00") == 3
+    assert out.count("none (told apart)  power 5% 0.50, 20% 1.00") == 3
