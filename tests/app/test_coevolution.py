@@ -241,6 +241,27 @@ def test_plot_is_a_png_written_whole(tmp_path):
     again = plot_coevolution(bare, ["a", "b"], None, [e.record() for e in events], tmp_path / "b.png")
     assert again.read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.png", "coevolution.png"]  # no temp files
+    # ranges 50 times apart: each parameter drawn in its range (a newcomer's time constants in [10, 100] had
+    # flattened twelve others onto 0); ranges alike: drawn as they are
+    from matplotlib.figure import Figure
+
+    drawn = {}
+    real = Figure.subplots
+
+    def keep(self, *a, **k):
+        axes = real(self, *a, **k)
+        drawn["top"] = axes[0]
+        return axes
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "subplots", keep)
+        plot_coevolution(h, ["a", "b"], [0.3, 0.9], events, tmp_path / "c.png", bounds=([-1.0, 0.0], [1.0, 100.0]))
+        lines = drawn["top"].get_lines()
+        assert np.allclose(lines[0].get_ydata(), (np.asarray(h["a_median"]) + 1) / 2)
+        assert any(np.allclose(ln.get_ydata(), 0.9 / 100) for ln in lines)  # b's truth, in its range
+        assert drawn["top"].get_ylabel().startswith("median, in its range")
+        plot_coevolution(h, ["a", "b"], [0.3, 0.9], events, tmp_path / "d.png", bounds=([-1.0, 0.0], [1.0, 1.0]))
+        assert np.allclose(drawn["top"].get_lines()[0].get_ydata(), h["a_median"])
 
 
 def test_a_run_reports_its_coevolution_and_draws_it(tiny, tmp_path, capsys):

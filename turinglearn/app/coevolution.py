@@ -366,6 +366,7 @@ def plot_coevolution(
     disengaged: float = DISENGAGED,
     began: int | None = None,
     drift_of: str | None = None,
+    bounds: tuple[Sequence[float], Sequence[float]] | None = None,
 ) -> Path:
     """coevolution.png: above, each parameter's population median (line), interquartile
     range (band) and parents' median (thin line, where recorded), the truth dashed where
@@ -374,8 +375,12 @@ def plot_coevolution(
     ``returned`` (or to where the estimate settled elsewhere, or the run's end), and the
     generation historical averaging began (``began``; None: read off ``history``,
     :func:`history_began`) dash-dotted; below, the engagement columns over generations (and the
-    guards' accuracy, where the run has guards) with chance (0.5) and ``disengaged`` marked. Written atomically (rendered to
-    memory first); matplotlib is imported here, so importing this module stays cheap."""
+    guards' accuracy, where the run has guards) with chance (0.5) and ``disengaged`` marked. With
+    ``bounds`` (lower [d], upper [d]) whose ranges lie more than ``UNITS_APART`` apart, every
+    parameter is drawn as a fraction of its range (a newcomer's time constants in [10, 100] had
+    flattened twelve others onto 0); after ten parameters the colours repeat in another line
+    style. Written atomically (rendered to memory first); matplotlib is imported here, so
+    importing this module stays cheap."""
     import io
 
     from matplotlib.figure import Figure
@@ -387,20 +392,26 @@ def plot_coevolution(
     g = _generations(history, n)
     fig = Figure(figsize=(9, 6.5))
     top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    from turinglearn.families.parametric import UNITS_APART, ranges_apart
+
+    scaled = (
+        bounds is not None and len(names) > 1 and len(bounds[0]) == len(names) and ranges_apart(*bounds) > UNITS_APART
+    )
     for i, name in enumerate(names):
-        colour = f"C{i % 10}"
+        colour, style = f"C{i % 10}", ("-", (0, (4, 1)), (0, (1, 1)), (0, (6, 1, 1, 1)))[i // 10 % 4]
+        lo, span = (float(bounds[0][i]), float(bounds[1][i]) - float(bounds[0][i])) if scaled else (0.0, 1.0)
         med = cols.get(f"{name}_median")
         if med is None:
             continue
         q25, q75 = cols.get(f"{name}_q25"), cols.get(f"{name}_q75")
         if q25 is not None and q75 is not None:
-            top.fill_between(g, q25, q75, color=colour, alpha=0.2, lw=0)
-        top.plot(g, med, color=colour, lw=1.2, label=name)
+            top.fill_between(g, (q25 - lo) / span, (q75 - lo) / span, color=colour, alpha=0.2, lw=0)
+        top.plot(g, (med - lo) / span, color=colour, ls=style, lw=1.2, label=name)
         parents = cols.get(f"{name}_parents")
         if parents is not None and np.isfinite(parents).any():
-            top.plot(g, parents, color=colour, lw=0.6, alpha=0.8)
+            top.plot(g, (parents - lo) / span, color=colour, ls=style, lw=0.6, alpha=0.8)
         if truth is not None:
-            top.axhline(truth[i], color=colour, ls="--", lw=0.9)
+            top.axhline((truth[i] - lo) / span, color=colour, ls="--", lw=0.9)
     end = int(g[-1]) if n else 0
     for k, e in enumerate(_records(events)):
         stop = e.get("returned")
@@ -412,7 +423,7 @@ def plot_coevolution(
     began = history_began(history) if began is None else began
     if began is not None:
         top.axvline(began, color="k", ls="-.", lw=0.8, label="historical averaging")
-    top.set_ylabel("median (IQR; thin: parents')")
+    top.set_ylabel("median, in its range (IQR; thin: parents')" if scaled else "median (IQR; thin: parents')")
     top.set_title(
         f"estimate (dashed: truth; dotted: settled; shaded: drift of {median_read(drift_of)}; "
         "dash-dotted: historical averaging)",

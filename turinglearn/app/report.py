@@ -261,7 +261,16 @@ def draw_run(
         out = run_dir / "coevolution.png"
         began = co.get("history_began")
         files.append(
-            plot_coevolution(metrics, names, truth, co.get("drift"), out, began=began, drift_of=co.get("drift_of"))
+            plot_coevolution(
+                metrics,
+                names,
+                truth,
+                co.get("drift"),
+                out,
+                began=began,
+                drift_of=co.get("drift_of"),
+                bounds=_bounds_of(summary),
+            )
         )
     probes = run_dir / "interrogations.npz"
     if probes.is_file():  # interactive runs: what the best interrogators did
@@ -270,6 +279,12 @@ def draw_run(
             responses = {int(k.split("_")[1]): z[k] for k in z.files if k.startswith("responses_")}
         files.append(plot_interrogations(stimuli, responses, run_dir / "interrogation.png", feature_names))
     return files
+
+
+def _bounds_of(summary: dict | None) -> tuple[list, list] | None:
+    """(lower, upper) from summary.json's ``bounds``, or None (an older run's summary)."""
+    b = (summary or {}).get("bounds") or {}
+    return (b["lower"], b["upper"]) if b.get("lower") and b.get("upper") else None
 
 
 def _q(a: np.ndarray, f: str = ".3f") -> str:

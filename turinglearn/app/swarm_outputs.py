@@ -95,7 +95,7 @@ def write_outputs(exp, run: RunDir, result: SwarmResult) -> None:
         co = result.extra["coevolution"]
         plot_coevolution(
             result.history, result.names, result.truth, co["drift"], run.path / "coevolution.png",
-            began=co.get("history_began"), drift_of=co.get("drift_of"),
+            began=co.get("history_began"), drift_of=co.get("drift_of"), bounds=bounds,
         )  # fmt: skip
     if result.interrogations is not None:
         stimuli, responses = result.interrogations
