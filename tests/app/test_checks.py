@@ -1371,6 +1371,7 @@ def test_swarm_global_random_state_and_feature_space(drift):
 
     (p,) = _problems(check_environment, GlobalPlacement())
     assert p.startswith("not deterministic under a fixed seed")
+    assert p.endswith("rollout builds everything its swarms need)")  # a swarm simulator has no reset to name
 
     class Declared(drift):
         feature_space = gym.spaces.Box(0.0, 1.0, shape=(2,))  # speeds reach 0.1 and more

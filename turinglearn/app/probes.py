@@ -320,6 +320,8 @@ def nondeterministic(sim) -> str:
     from turinglearn.environments.gym_wrapper import GymSim
 
     if not isinstance(sim, GymSim):
+        if "reset" not in dir(sim):  # a swarm simulator: rollout builds its trials (it has no reset)
+            return NONDETERMINISTIC.replace("reset builds everything a trial needs", "rollout builds everything its swarms need")
         return NONDETERMINISTIC
     return (
         "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
