@@ -228,6 +228,12 @@ VARIANTS: dict[str, dict] = {
     "shared-geometric-voters-critic": {
         "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
     },
+    # the same with the critic fitted to the last 5 generations' samples instead of 20, so that its
+    # counterfeits do not lag behind a population on its way to the truth (which may push it past)
+    "shared-geometric-voters-critic-window5": {
+        "learner.judge_fitness": "shared-geometric", "learner.model_judges": "parents", "learner.critic": 0.5,
+        "learner.critic_window": 5,
+    },
     # the same, the critic's verdict on a model the mean over 16 trials of it (4 beside the judges):
     # a change of 0.1 in a probability shows in one trial of 100 steps only about 60 % of the time
     "shared-geometric-voters-critic-16trials": {
