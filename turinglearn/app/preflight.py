@@ -108,6 +108,19 @@ def check_new_run(config, simulator=None) -> None:
             "the recording of the system (data = FILE), or the simulator a truth to study it",
             "data",
         )
+    if config.evaluation.statistics and config.evaluation.c2st_trials and config.evaluation.intervals != "off":
+        check_statistics(config.evaluation.statistics, sim)
+
+
+def check_statistics(path: str, sim) -> None:
+    """``evaluation.statistics`` loads and gives one finite row a trajectory on a small batch of
+    random trajectories of the simulator's features (before the run, not after its generations)."""
+    from turinglearn.core.trust import own_statistics
+    from turinglearn.environments.gym_wrapper import load_object
+
+    steps = getattr(getattr(sim, "config", None), "steps", 10)
+    x = np.random.default_rng(0).normal(size=(4, steps, len(sim.feature_names)))
+    own_statistics(load_object(path, "evaluation.statistics"), x)
 
 
 def check_own_in_one_line(config, source, skip: str = "") -> None:

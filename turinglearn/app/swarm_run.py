@@ -364,9 +364,14 @@ class SwarmExperiment:
         config, system = self.config, self.learner.system
         ev, family = config.evaluation, system.model_family
         seed = int(stream(config.seed, "evaluation", 3).integers(2**31))
+        statistics = None
+        if ev.statistics:
+            from turinglearn.environments.gym_wrapper import load_object
+
+            statistics = load_object(ev.statistics, "evaluation.statistics")
         return FastTest(
             system, ev.c2st_trials, ev.c2st_noise, family.lower, family.upper, ev.level,
-            schedule, ev.c2st_folds, seed, EFFORT[effort],
+            schedule, ev.c2st_folds, seed, EFFORT[effort], statistics=statistics,
         )  # fmt: skip
 
     def _most_powerful(self, inferred: np.ndarray, schedules: dict) -> str:
@@ -391,6 +396,8 @@ class SwarmExperiment:
         test = self._test(schedule, ev.intervals)
         out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
         out["test"]["schedule"] = name
+        if ev.statistics:
+            out["test"]["classifier"] = f"shrinkage LDA on {ev.statistics} (evaluation.statistics), folds by trial"
         return out
 
     def end_seconds(self) -> float:

@@ -67,7 +67,13 @@ class EvaluationConfig:
     quantile of the null distribution, so the intervals are ``level`` intervals.
     power_moves: the moves of each parameter, as fractions of its range, whose power is
     reported; the largest decides whether the test vouches for the parameter.
-    pair: two parameter names: also map the test over a grid of that pair (pair_map.png)."""
+    pair: two parameter names: also map the test over a grid of that pair (pair_map.png).
+    statistics: what the fast test (its verdict, power and intervals) reads of each trial:
+    ``"module:function"``, ``function(x[S, T, F]) -> [S, K]`` (S trajectories of T steps and F
+    features, finite numbers out), statistics of one's own that tell the system apart where the
+    built-in ones are weak (the largest count before a colony commits) and that the critic, which
+    reads the built-in ones, is not fitted towards; "" (the default): the built-in statistics
+    (per feature mean, spread, quantiles, autocorrelation, change, time beyond +-0.5)."""
 
     c2st_trials: int = 200
     c2st_folds: int = 5
@@ -84,6 +90,7 @@ class EvaluationConfig:
     level: float = 0.9
     power_moves: tuple[float, ...] = (0.05, 0.2)
     pair: tuple[str, ...] = ()
+    statistics: str = ""
 
     def __post_init__(self):
         one_of(self.average, AVERAGES, "average")
@@ -107,6 +114,8 @@ class EvaluationConfig:
             raise ConfigError(f"must lie strictly between 0 and 1, got {self.level}", "level")
         if not self.power_moves or not all(0 < m <= 1 for m in self.power_moves):
             raise ConfigError(f"must be fractions of the range in (0, 1], got {self.power_moves}", "power_moves")
+        if self.statistics and (self.statistics.count(":") != 1 or not all(self.statistics.split(":"))):
+            raise ConfigError(f"must be 'module:function' (e.g. 'mystats:statistics'), got {self.statistics!r}", "statistics")
         if len(self.pair) not in (0, 2) or len(set(self.pair)) != len(self.pair):
             raise ConfigError(f"must name two different parameters (or none), got {list(self.pair)}", "pair")
         if 0 < self.c2st_trials < self.c2st_folds:  # each fold needs a sample of each class

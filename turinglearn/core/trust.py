@@ -87,6 +87,33 @@ def lda_accuracy(x: np.ndarray, y: np.ndarray, fold: np.ndarray, shrink: float =
     return correct / len(y)
 
 
+def own_statistics(statistics, x: np.ndarray) -> np.ndarray:
+    """``statistics(x)`` for x [S, T, F] (``evaluation.statistics``), checked: [S, K] finite
+    numbers, else a ConfigError naming the setting."""
+    from turinglearn.errors import ConfigError
+
+    name = getattr(statistics, "__qualname__", repr(statistics))
+    try:
+        out = np.asarray(statistics(x), dtype=float)
+    except Exception as e:
+        raise ConfigError(
+            f"{name}(x) failed on x of shape {x.shape} ([S, T, F] trajectories): {type(e).__name__}: {e}",
+            "evaluation.statistics",
+        ) from e
+    if out.ndim != 2 or out.shape[0] != len(x):
+        raise ConfigError(
+            f"{name}(x) returned shape {out.shape} for x of shape {x.shape}: it returns [S, K], one row of statistics "
+            "per trajectory",
+            "evaluation.statistics",
+        )
+    if not np.isfinite(out).all():
+        raise ConfigError(
+            f"{name}(x) returned NaN or infinite statistics for x of shape {x.shape}: it returns finite numbers",
+            "evaluation.statistics",
+        )
+    return out
+
+
 def asked_trials(trials: int, folds: int, effort: Effort) -> int:
     """The trials a fast test of ``trials`` (``evaluation.c2st_trials``) asks the system for:
     its effort's share, and a sample in each fold."""
@@ -127,6 +154,7 @@ class FastTest:
     evaluations: int = 0
     slices: dict = field(default_factory=dict)  # j -> [(value, accuracy)] seen by interval()
     groups: np.ndarray | None = field(default=None, repr=False)  # the last draw's windows' individuals [n, k]
+    statistics: object = None  # x [S, T, F] -> [S, K]: what the classifier reads (None: trajectory_features)
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
@@ -156,7 +184,7 @@ class FastTest:
         genuine sample by the individual its window came from, a counterfeit by its trial's
         first one, so that no individual's windows lie on both sides) of a [n, k, T, F] against b."""
         n, k = a.shape[:2]
-        x = trajectory_features(np.concatenate([a.reshape(-1, *a.shape[2:]), b.reshape(-1, *b.shape[2:])]))
+        x = self._statistics(np.concatenate([a.reshape(-1, *a.shape[2:]), b.reshape(-1, *b.shape[2:])]))
         y = np.repeat([0, 1], n * k)
         trial = np.tile(np.repeat(np.arange(n), k), 2)
         groups = self.groups
@@ -169,6 +197,10 @@ class FastTest:
         else:
             fold = np.random.default_rng(self.seed).permutation(n)[trial] % self.folds
         return x, y, fold, trial
+
+    def _statistics(self, x: np.ndarray) -> np.ndarray:
+        """x [S, T, F] -> [S, K]: the built-in statistics, or ``statistics`` (:func:`own_statistics`)."""
+        return trajectory_features(x) if self.statistics is None else own_statistics(self.statistics, x)
 
     def accuracy(self, theta: np.ndarray) -> float:
         """The test's statistic for model theta [d] against the system (common random numbers)."""
