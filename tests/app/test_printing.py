@@ -349,8 +349,8 @@ def test_trade_offs_are_looked_for_among_the_first_eight_and_the_run_says_so(cap
     base = {"parameters": names, "truth": None, "inferred": [0.0] * 16, "abs_error": None, "generations": 1, "seconds": 1.0}
     print_summary(config, {**base, "tradeoffs": [], "tradeoffs_among": [names[k] for k in among]})
     assert (
-        'trade-offs were looked for between p00 .. p08 only (the first 8 parameters with intervals); '
-        'evaluation.pair = ["a", "b"] maps any other pair'
+        "trade-offs were looked for between p00, p01, p02, p04, p05, p06, p07, p08 only (the first 8 parameters "
+        'whose interval covers less than the whole range); evaluation.pair = ["a", "b"] maps any other pair'
     ) in capsys.readouterr().out
 
 
@@ -371,7 +371,7 @@ def test_an_estimate_told_apart_says_so_once_above_the_table(capsys):
     out = capsys.readouterr().out
     assert out.count("not judged") == 1
     assert out.startswith(
-        "not judged (the test tells the model from the system too well to draw an interval: accuracy 1.000): "
-        "no parameter is judged\n"
+        "every parameter: not judged (the test tells the model from the system too well to draw an interval: "
+        "accuracy 1.000)\n"
     )
     assert out.count("none (told apart)  power 5% 0.50, 20% 1.00") == 3

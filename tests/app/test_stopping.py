@@ -37,7 +37,7 @@ def ticking(monkeypatch):
     ticks = itertools.count()
     monkeypatch.setattr(Stopper, "clock", staticmethod(lambda: float(next(ticks))))
     # the final evaluation foreseen at nothing: these tests count generations of one tick
-    monkeypatch.setattr("turinglearn.app.swarm_run.evaluation_seconds", lambda *a: (0.0, 0))
+    monkeypatch.setattr("turinglearn.app.swarm_run.evaluation_seconds", lambda *a: (0.0, 0, 0.0))
 
 
 def status(run) -> dict:

@@ -542,8 +542,8 @@ def test_sets_see_samples_that_agree_too_well():
     owner = np.r_[np.full(5, -1), 0, 0, 1, 1, 1]
     rows, labels = as_sets(z, genuine, owner, 2)
     assert labels.tolist() == [False, False, True, True]  # 5 genuine samples, sets of 2: one left out
-    np.testing.assert_allclose(rows[:, 0], [5.5, 8.0, 0.5, 2.5])  # the sets' means
-    np.testing.assert_allclose(rows[:, 2], [0.5, np.std([7.0, 8.0, 9.0]), 0.5, 0.5])  # their spreads
+    np.testing.assert_allclose(rows[:, 0], [5.5, 7.5, 0.5, 2.5])  # the sets' means: k = 2 samples each
+    np.testing.assert_allclose(rows[:, 2], [0.5, 0.5, 0.5, 0.5])  # their spreads (model 1's first two of three)
     with pytest.raises(ConfigError, match=r"learner\.critic_sets: judges a model's samples .* a model has 1"):
         as_sets(z, genuine, np.r_[np.full(5, -1), 0, 1, 1, 1, 1], 2)
 
@@ -557,7 +557,12 @@ def test_a_run_with_a_critic_of_sets_resumes_bit_for_bit_and_needs_two_samples_a
     assert np.isfinite(whole.history["critic_accuracy"][1:]).all()
     assert_same_run(_interrupted_and_resumed(over, 3, 2, tmp_path), whole)
     one = {**over, "learner.trials_per_model": 1, "environment.n_replicas": 1, "generations": 1}
-    with pytest.raises(ConfigError, match=r"learner\.critic_sets: .* a model has 1 and the system"):
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets: .*trials_per_model x the swarm's 1 replicas gives 1"):
         turinglearn.learn("aggregation", seed=3, overrides=one)
+    # a swarm's genuine sets come from the swarms of a model's set: as many agents as replicas (agents of
+    # different swarms vary more than those of one, and a model equal to the truth was told apart at 0.91)
+    mixed = {**one, "environment.n_replicas": 4, "learner.genuine_per_trial": 1}
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets: .*set learner\.genuine_per_trial = 4 \(the swarm's n_replicas\), got 1"):
+        turinglearn.learn("aggregation", seed=3, overrides=mixed)
     with pytest.raises(ConfigError, match=r"learner\.critic_sets.*critic"):
         load_config("aggregation", {**tiny, "learner.critic_sets": True})

@@ -142,7 +142,11 @@ def test_a_move_that_changes_nothing_one_way_is_said_so():
         "vouched": {"burst_size": True},
     }
     line = trust_flags(summary, "burst_size")
-    assert "power 5% 0.10 (the move to +0.550 changes nothing: a step, such as a parameter rounded to integers)" in line
+    assert "power 5% 0.10 (the move to 0.550 changes nothing: a step, such as a parameter rounded to integers)" in line
+    # a small move that changes nothing either way, beside a larger one that does: said of that move
+    summary["power"]["burst_size"] = {"5%": {"power": 0.1, "no_effect": True}, "20%": {"power": 0.97}}
+    line = trust_flags(summary, "burst_size")
+    assert "power 5% 0.10 (this move changes nothing: a step, such as a parameter rounded to integers), 20% 0.97" in line
 
 
 def test_power_averages_draws_where_one_is_unclear(system):

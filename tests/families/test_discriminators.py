@@ -194,7 +194,7 @@ def test_kernels_setting_is_checked():
 @pytest.mark.parametrize("t", [20, 40, 50, 60, 100, 200])
 def test_a_saturated_judges_mean_readout_stays_in_the_unit_interval(kernels, t):
     """A newcomer's ants: a judge saturated at 1 read 1.0000000000000004 averaged over 40 steps
-    (a sixtieth added per step), and the run stopped on 'outputs outside [0, 1]'."""
+    (a fortieth added per step), and the run stopped on 'outputs outside [0, 1]'."""
     net = ElmanNetwork(dtype="float64", n_inputs=3, kernels=kernels, readout="mean")
     w = np.zeros((1, net.n_weights))
     w[0, -1] = 50.0  # output bias: the sigmoid is 1 to rounding

@@ -194,7 +194,7 @@ def _recorded_system(config: Config, sim):
         raise ConfigError(
             f"{size}, which fill {fills} held-out test trials of {g} genuine each, fewer than evaluation.c2st_folds "
             f"= {ev.c2st_folds}; set evaluation.c2st_folds = {got} or fewer, or record at least {ev.c2st_folds * g} "
-            f"{unit}",
+            f"{unit}" + ("" if rec.groups is None else " (more tracks, or longer ones)"),
             "data",
         )
     if got <= fills:
@@ -275,6 +275,8 @@ def optimizers(config: Config, system, discriminator, models_rng, judges_rng) ->
     if config.learner.judge_steps > 1:
         _check_judge_steps(config, system, judges)
     interrogated = isinstance(system, InteractiveSystem) and not system.passive
+    if config.learner.critic_sets:
+        _check_critic_sets(config, system, interrogated)
     if config.learner.critic and not interrogated:  # an interrogated system runs trials for it
         if config.learner.critic_trials:
             raise ConfigError(
@@ -331,6 +333,35 @@ def _check_judge_steps(config: Config, system, judges) -> None:
             "learner.judge_steps",
         )
     _check_samples_return(config, system, "judges a generation's samples again", "judge_steps = 1", "learner.judge_steps")
+
+
+def _check_critic_sets(config: Config, system, interrogated: bool) -> None:
+    """What ``learner.critic_sets`` needs, before the run: at least 2 samples of each model a
+    generation, and on a swarm as many of the system's agents from the same swarms
+    (``genuine_per_trial`` = the replicas), so that a genuine set shares its swarms' conditions as
+    a model's set does (agents of different swarms vary more than the agents of one: a model equal
+    to the truth was told apart at 0.91)."""
+    lc = config.learner
+    if interrogated:
+        k, what = lc.critic_trials or lc.trials_per_model, "critic_trials (or trials_per_model)"
+    elif isinstance(system, SwarmSystem):
+        r = system.sim.config.n_replicas
+        k, what = lc.trials_per_model * r, f"trials_per_model x the swarm's {r} replicas"
+        if k >= 2 and lc.genuine_per_trial != r:
+            raise ConfigError(
+                f"judges each model's samples (its {r} replicas in each of its trials) against as many of the system's "
+                f"agents from the same swarms; set learner.genuine_per_trial = {r} (the swarm's n_replicas), got "
+                f"{lc.genuine_per_trial}",
+                "learner.critic_sets",
+            )
+    else:
+        return  # a recording's or a passive study's samples: counted as the run draws them
+    if k < 2:
+        raise ConfigError(
+            f"judges a model's samples of a generation as a set; {what} gives {k}: raise it to 2 or more, or set "
+            "critic_sets = false",
+            "learner.critic_sets",
+        )
 
 
 def _check_samples_return(config: Config, system, what: str, off: str, key: str) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 import warnings
 
-from turinglearn.app.stopping import evaluation_batch, evaluation_seconds, trial_seconds
+from turinglearn.app.stopping import evaluation_seconds
 
 
 def generation_seconds(config, simulator=None, most: float = 10.0) -> tuple[float, bool]:
@@ -53,12 +53,12 @@ def cost_line(config, system, d: int, simulator=None) -> str:
             f"a generation {_secs(gen)} ({timed}, {where}), {config.generations} generations "
             f"{_secs(gen * config.generations)}{sooner}"
         ]
-    per = trial_seconds(system, most=evaluation_batch(config))  # in the evaluation's own batches
-    end = evaluation_seconds(config, system, d) if per is not None else None
+    end = evaluation_seconds(config, system, d)  # its trials timed in the evaluation's own batches
     if end is not None and end[1]:
+        seconds, trials, per = end
         words.append(
-            f"a trial of the system and a model {per * 1e3:.3g} ms, the final evaluation {_secs(end[0])} "
-            f"({end[1]:,} trials and their tests)"
+            f"a trial of the system and a model {per * 1e3:.3g} ms, the final evaluation {_secs(seconds)} "
+            f"({trials:,} trials and their tests)"
         )
     return "cost, foreseen: " + "; ".join(words)
 

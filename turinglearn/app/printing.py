@@ -48,7 +48,7 @@ def print_table(summary: dict) -> None:
     identified = summary.get("identified") or {}
     told_apart = len(names) > 1 and bool(identified) and all(identified.get(n, 0) is None for n in names)
     if told_apart:  # one line, not the same words on every row (a newcomer's 16 rows of 260 characters)
-        print(f"{trust_flags(summary, names[0]).split('; ')[0]}: no parameter is judged")
+        print(f"every parameter: {trust_flags(summary, names[0]).split('; ')[0]}")
     print(f"{'parameter':>16} {'truth':>{w[0]}} {'inferred':>{w[1]}} {'abs error':>{w[2]}}  {level:<{w[3]}} held-out test")
     for i, n in enumerate(names):
         f = value_format(summary, n)
@@ -168,8 +168,8 @@ def print_table(summary: dict) -> None:
     if summary.get("tradeoffs_among"):
         among = summary["tradeoffs_among"]
         print(
-            f"trade-offs were looked for between {among[0]} .. {among[-1]} only (the first {len(among)} parameters "
-            'with intervals); evaluation.pair = ["a", "b"] maps any other pair'
+            f"trade-offs were looked for between {', '.join(among)} only (the first {len(among)} parameters whose "
+            'interval covers less than the whole range); evaluation.pair = ["a", "b"] maps any other pair'
         )
     if summary.get("panel"):
         print(panel_line(summary["panel"], [value_format(summary, n) for n in summary["parameters"]]))

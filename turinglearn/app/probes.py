@@ -301,7 +301,7 @@ def outside_space(feats: np.ndarray, sim) -> list[str]:
 NONDETERMINISTIC = (
     "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
     "features (draw randomness only from the rng argument, never from np.random or random; and keep no state "
-    "between calls in an attribute or a global: reset builds everything a trial needs)"
+    "between calls in an attribute or a global: {builder})"
 )
 
 
@@ -319,10 +319,11 @@ def nondeterministic(sim) -> str:
     are seeded from the generator: the environment must draw from ``self.np_random``)."""
     from turinglearn.environments.gym_wrapper import GymSim
 
-    if not isinstance(sim, GymSim):
-        if "reset" not in dir(sim):  # a swarm simulator: rollout builds its trials (it has no reset)
-            return NONDETERMINISTIC.replace("reset builds everything a trial needs", "rollout builds everything its swarms need")
-        return NONDETERMINISTIC
+    if not isinstance(sim, GymSim):  # a swarm simulator's rollout builds its trials (it has no reset)
+        swarm = "reset" not in dir(sim)
+        return NONDETERMINISTIC.format(
+            builder="rollout builds everything its swarms need" if swarm else "reset builds everything a trial needs"
+        )
     return (
         "not deterministic under a fixed seed: two rollouts with generators of the same seed gave different "
         f"features; GymSim seeds every episode of {sim.env_id!r} from that generator, so the environment (and the "

@@ -93,8 +93,8 @@ def evaluation_trials(config, system, d: int) -> int:
     return _evaluation_plan(config, system, d)[0]
 
 
-def _evaluation_plan(config, system, d: int) -> tuple[int, int, int]:
-    """(trials, fast-test evaluations, trials a side of each) of the final evaluation
+def _evaluation_plan(config, system, d: int) -> tuple[int, int, int, int]:
+    """(trials, fast-test evaluations, trials a side of each, C2STs) of the final evaluation
     (:func:`evaluation_trials`)."""
     from turinglearn.core.contracts import PolicyFamily, Renders
     from turinglearn.core.trust import EFFORT, asked_trials
@@ -103,7 +103,7 @@ def _evaluation_plan(config, system, d: int) -> tuple[int, int, int]:
 
     ev = config.evaluation
     if ev.c2st_trials <= 0:
-        return 0, 0, 0
+        return 0, 0, 0, 0
     schedules = 1
     if isinstance(system, InteractiveSystem):
         schedules = 2 + (not system.passive) + ev.c2st_schedule.endswith(".npy")
@@ -120,27 +120,29 @@ def _evaluation_plan(config, system, d: int) -> tuple[int, int, int]:
         trials += evaluations * asked
     if ev.estimate == "panel" and rows and config.learner.kind == "turing":
         trials += -(-config.generations // ev.panel_every) * ev.panel_trials
-    return trials, evaluations, asked
+    return trials, evaluations, asked, schedules
 
 
-def evaluation_seconds(config, system, d: int) -> tuple[float, int] | None:
+def evaluation_seconds(config, system, d: int) -> tuple[float, int, float] | None:
     """The final evaluation's foreseen seconds and trials: its trials at :func:`trial_seconds`
     each (in batches of :func:`evaluation_batch`), and each of the fast test's evaluations'
-    statistics and classifier, and its permutation null's refits, as :func:`test_seconds` times
-    them (on 300-step trials of 8 features they were a third of the evaluation, which 2 s for
-    the classifiers had left out: a newcomer's budget ran 21 % over); None where no trial is
-    timed (programs)."""
+    statistics and classifier, and its permutation null's refits, and each C2ST's statistics, as
+    :func:`test_seconds` times them (on 300-step trials of 8 features they were a third of the
+    evaluation, which 2 s for the classifiers had left out: a newcomer's budget ran 21 % over):
+    (seconds, trials, a trial's seconds), or None where no trial is timed (programs)."""
     from turinglearn.core.trust import EFFORT
 
-    trials, evaluations, asked = _evaluation_plan(config, system, d)
+    trials, evaluations, asked, c2sts = _evaluation_plan(config, system, d)
     per = trial_seconds(system, most=evaluation_batch(config)) if trials else None
     if per is None:
         return None
-    seconds = per * trials + 2.0  # the C2STs' classifiers and the plots
+    ev = config.evaluation
+    seconds = per * trials + 2.0  # the C2STs' forests and the plots
+    stats, fit = test_seconds(system, max(asked, ev.c2st_trials), ev.c2st_folds)
+    seconds += c2sts * stats
     if evaluations:
-        stats, fit = test_seconds(system, asked, config.evaluation.c2st_folds)
-        seconds += evaluations * (stats + fit) + EFFORT[config.evaluation.intervals].permutations * fit
-    return seconds, trials
+        seconds += evaluations * (stats + fit) + EFFORT[ev.intervals].permutations * fit
+    return seconds, trials, per
 
 
 def test_seconds(system, trials: int, folds: int = 5) -> tuple[float, float]:
@@ -152,8 +154,9 @@ def test_seconds(system, trials: int, folds: int = 5) -> tuple[float, float]:
 
     family = system.model_family
     theta = (np.asarray(family.lower, float) + np.asarray(family.upper, float))[None] / 2
-    _, counterfeit = system.trajectories(theta, np.random.default_rng(0), 1)
-    k, steps, features = np.shape(counterfeit)[2:]
+    genuine, counterfeit = system.trajectories(theta, np.random.default_rng(0), 1)
+    k = min(np.shape(genuine)[2], np.shape(counterfeit)[2])  # the samples a trial gives each side, as the test keeps
+    steps, features = np.shape(counterfeit)[3:]
     rng = np.random.default_rng(0)
     n = 2 * max(1, trials) * k
     x = rng.normal(size=(n, steps, features))

@@ -412,7 +412,7 @@ class SwarmExperiment:
         budget = self.config.stopping.max_time
         if self._end_estimate is None:
             end = evaluation_seconds(self.config, self.learner.system, len(self.names))
-            self._end_estimate, trials = end if end is not None else (0.0, 0)
+            self._end_estimate, trials = end[:2] if end is not None else (0.0, 0)
             if not self.config.stopping.reserve and budget and self._end_estimate > budget / 2:
                 warn(
                     f"the final evaluation takes about {self._end_estimate:.0f} s ({trials} trials of the held-out "

@@ -191,10 +191,13 @@ def trust_flags(summary: dict, name: str) -> str:
 
 
 def _unchanged(move: dict, f: str) -> str:
-    """Words for a move that changed nothing one way (its power is the test's false alarms)."""
+    """Words for a move that changed nothing, one way or both (its power is the test's false
+    alarms), beside moves of another size that did."""
+    if move.get("no_effect"):
+        return " (this move changes nothing: a step, such as a parameter rounded to integers)"
     if not move.get("unchanged"):
         return ""
-    values = " or ".join(f"{v:+{f}}" for v in move["unchanged"])
+    values = " or ".join(f"{v:{f}}" for v in move["unchanged"])
     return f" (the move to {values} changes nothing: a step, such as a parameter rounded to integers)"
 
 

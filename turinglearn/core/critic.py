@@ -198,9 +198,12 @@ def set_statistics(z: np.ndarray) -> np.ndarray:
 
 def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples' statistics z [S, K] (``genuine`` [S], ``owner`` [S]: the model of each
-    counterfeit) as sets: [models + G, 2 K] of :func:`set_statistics`, model m's samples in row
-    m, then G sets of the genuine samples, k at a time in their order (k the fewest samples a
-    model has; a remainder is left out), and their labels [models + G] (True: the system's)."""
+    counterfeit) as sets of k (the fewest samples a model has; a set's spread depends on its
+    size): [models + G, 2 K] of :func:`set_statistics`, model m's first k samples in row m, then
+    G sets of the genuine samples, k at a time in their order (a remainder is left out; a swarm's
+    are its trials' agents, model by model, so with ``genuine_per_trial`` equal to the replicas a
+    genuine set comes from the swarms of a model's set), and their labels [models + G] (True:
+    the system's). A set with a broken sample (not finite) is broken: P(genuine) 0."""
     from turinglearn.errors import ConfigError
 
     mine = [np.flatnonzero(~genuine & (owner == m)) for m in range(models)]
@@ -214,7 +217,7 @@ def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) 
             "learner.critic_sets",
         )
     theirs = [ours[i : i + k] for i in range(0, len(ours) - k + 1, k)]
-    rows = np.stack([set_statistics(z[r]) for r in mine + theirs])
+    rows = np.stack([set_statistics(z[r[:k]]) for r in mine + theirs])
     return rows, np.r_[np.zeros(models, dtype=bool), np.ones(len(theirs), dtype=bool)]
 
 

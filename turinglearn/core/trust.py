@@ -289,7 +289,8 @@ class FastTest:
                     "accuracy": [r[1] for r in rows],
                     **(
                         {"no_effect": True}
-                        if all(r[3] for r in rows)  # one way only: a step (a parameter rounded to integers)
+                        if all(r[3] for r in rows)
+                        # one way only: a step (a parameter rounded to integers moved within one)
                         else {"unchanged": [r[0] for r in rows if r[3]]} if any(r[3] for r in rows) else {}
                     ),
                 }
