@@ -3,7 +3,8 @@ two systems of one's own with a known truth, held-out seeds, side by side in one
 
 - ``walkers``: animals that each keep a speed of their own, drawn from N(v0, v_sd) (a spread
   between individuals, as an ecologist's fish), with a correlated speed noise about it and a
-  turning noise; 4 tracked and 4 model animals a trial, 50 steps, 300 generations.
+  turning noise; 4 tracked and 4 model animals a trial (the 4 tracked all shown to the judges),
+  50 steps, 300 generations.
 - ``ar1``: an autoregressive process x[t+1] = phi x[t] + s eps (a statistician's), one trial of
   each side, two trials of each model a generation, 20 steps, 200 generations.
 
@@ -94,7 +95,8 @@ class AR1(_Swarm):
 
 SMALL = {"models.population": 50, "models.parents": 25, "discriminators.population": 50, "discriminators.parents": 25}
 SYSTEMS = {
-    "walkers": (lambda: Walkers(), {"generations": 300, "evaluation.average_last": 100}),
+    # as many genuine agents a trial as replicas: a set of the system's from the swarms of a model's set
+    "walkers": (lambda: Walkers(), {"generations": 300, "evaluation.average_last": 100, "learner.genuine_per_trial": 4}),
     "ar1": (
         lambda: AR1(Config(n_agents=1, n_replicas=1, steps=20)),
         {**SMALL, "generations": 200, "evaluation.average_last": 100, "learner.trials_per_model": 2},
