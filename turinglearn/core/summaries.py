@@ -49,3 +49,35 @@ def outside_the_bins(x: np.ndarray, names) -> str | None:
         "recording's values, which pile into the end bins: scale the features to about [-1, 1], or give "
         "statistics of your own (learner.peer_summary)"
     )
+
+
+def checked_statistics(
+    fn, x: np.ndarray, key: str, name: str, shape: str, row: str, wrap: bool = True, on: str = ""
+) -> np.ndarray:
+    """``fn(x)`` of one's own statistics function (``name``, given by the setting ``key``) as an
+    array [len(x), k] of finite numbers, else a ConfigError naming the setting: its exception
+    (where ``wrap``; else raised as it is), a shape that is not a row per element of x (``shape``:
+    x's, as "[S, T, F]"; ``row``: what one element is) or values that are not finite; ``on``
+    names the data x holds ("the recording")."""
+    from turinglearn.errors import ConfigError
+
+    try:
+        out = np.asarray(fn(x), dtype=float)
+    except Exception as e:
+        if not wrap:
+            raise
+        where = f"{on}, " if on else ""
+        raise ConfigError(f"{name}(x) failed on {where}x of shape {x.shape} ({shape}): {type(e).__name__}: {e}", key) from e
+    if out.ndim != 2 or out.shape[0] != len(x):
+        raise ConfigError(
+            f"{name}(x) returned shape {out.shape} for x of shape {x.shape}: it returns [{shape[1]}, k], one row of "
+            f"statistics per {row}",
+            key,
+        )
+    if not np.isfinite(out).all():
+        whose = f" ({on}'s)" if on else ""
+        raise ConfigError(
+            f"{name}(x) returned NaN or infinite statistics for x of shape {x.shape}{whose}: it returns finite numbers",
+            key,
+        )
+    return out

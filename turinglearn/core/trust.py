@@ -90,28 +90,10 @@ def lda_accuracy(x: np.ndarray, y: np.ndarray, fold: np.ndarray, shrink: float =
 def own_statistics(statistics, x: np.ndarray) -> np.ndarray:
     """``statistics(x)`` for x [S, T, F] (``evaluation.statistics``), checked: [S, K] finite
     numbers, else a ConfigError naming the setting."""
-    from turinglearn.errors import ConfigError
+    from turinglearn.core.summaries import checked_statistics
 
     name = getattr(statistics, "__qualname__", repr(statistics))
-    try:
-        out = np.asarray(statistics(x), dtype=float)
-    except Exception as e:
-        raise ConfigError(
-            f"{name}(x) failed on x of shape {x.shape} ([S, T, F] trajectories): {type(e).__name__}: {e}",
-            "evaluation.statistics",
-        ) from e
-    if out.ndim != 2 or out.shape[0] != len(x):
-        raise ConfigError(
-            f"{name}(x) returned shape {out.shape} for x of shape {x.shape}: it returns [S, K], one row of statistics "
-            "per trajectory",
-            "evaluation.statistics",
-        )
-    if not np.isfinite(out).all():
-        raise ConfigError(
-            f"{name}(x) returned NaN or infinite statistics for x of shape {x.shape}: it returns finite numbers",
-            "evaluation.statistics",
-        )
-    return out
+    return checked_statistics(statistics, x, "evaluation.statistics", name, "[S, T, F]", "trajectory")
 
 
 def asked_trials(trials: int, folds: int, effort: Effort) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from turinglearn.core.contracts import PolicyFamily
-from turinglearn.core.summaries import histogram_summary, outside_the_bins
+from turinglearn.core.summaries import checked_statistics, histogram_summary, outside_the_bins
 from turinglearn.errors import ConfigError, TuringLearnWarning
 from turinglearn.systems.recorded import RecordedSystem, individuals_per_trial, simulate_models
 
@@ -89,30 +89,10 @@ class PeerProblem:
         observations, whose shape and values one's own function must get right)."""
         if self.summary is None:
             return cumulative_summary(x)
-        try:
-            out = np.asarray(self.summary(x), dtype=float)
-        except Exception as e:
-            if not checked:
-                raise
-            raise ConfigError(
-                f"{self.summary_name}(x) failed on the recording, x of shape {x.shape} ([B, n, T, F]): "
-                f"{type(e).__name__}: {e}",
-                "learner.peer_summary",
-            ) from e
-        if out.ndim != 2 or out.shape[0] != len(x):
-            raise ConfigError(
-                f"{self.summary_name}(x) returned shape {out.shape} for x of shape {x.shape}: it returns [B, k], one "
-                "row of statistics per set",
-                "learner.peer_summary",
-            )
-        if not np.isfinite(out).all():
-            raise ConfigError(
-                f"{self.summary_name}(x) returned NaN or infinite statistics for x of shape {x.shape}"
-                + (" (the recording's)" if checked else "")
-                + ": it returns finite numbers",
-                "learner.peer_summary",
-            )
-        return out
+        return checked_statistics(
+            self.summary, x, "learner.peer_summary", self.summary_name, "[B, n, T, F]", "set", wrap=checked,
+            on="the recording" if checked else "",
+        )  # fmt: skip
 
     @classmethod
     def from_system(cls, system, kind: str, summary=None) -> PeerProblem:
