@@ -211,9 +211,10 @@ def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) 
     ours = np.flatnonzero(genuine)
     if k < 2 or len(ours) < k:
         raise ConfigError(
-            f"judges a model's samples of a generation as a set, and a model has {k} and the system {len(ours)}: "
-            "it needs at least 2 of each model and as many of the system (raise learner.trials_per_model, or the "
-            "swarm's n_replicas, or critic_trials on an interrogated system), or set critic_sets = false",
+            f"judges a model's samples of a generation as a set; a model has {k} and the system {len(ours)} samples a "
+            "generation, and it needs at least 2 of each model and as many of the system (raise "
+            "learner.trials_per_model, or the swarm's n_replicas, or critic_trials on an interrogated system; from a "
+            "recording, recorded_samples = 'all' shows every simulated robot), or set critic_sets = false",
             "learner.critic_sets",
         )
     theirs = [ours[i : i + k] for i in range(0, len(ours) - k + 1, k)]
