@@ -14,6 +14,7 @@ a system is ``learner.critic_sets``. Prints, per system and setting, each parame
 (median and range over the seeds), its error, and the C2ST.
 
     python benchmarks/critic_sets.py --seeds 10-14 --jobs 2
+    python benchmarks/critic_sets.py --seeds 10-14 --jobs 2 --systems walkers-2 walkers-8   # the set's size
 """
 
 from __future__ import annotations
@@ -97,6 +98,15 @@ SMALL = {"models.population": 50, "models.parents": 25, "discriminators.populati
 SYSTEMS = {
     # as many genuine agents a trial as replicas: a set of the system's from the swarms of a model's set
     "walkers": (lambda: Walkers(), {"generations": 300, "evaluation.average_last": 100, "learner.genuine_per_trial": 4}),
+    # the walkers judged in sets of 2 (2 replicas, 2 genuine agents a trial) and of 8 (two trials of 4)
+    "walkers-2": (
+        lambda: Walkers(Config(n_agents=4, n_replicas=2)),
+        {"generations": 300, "evaluation.average_last": 100, "learner.genuine_per_trial": 2},
+    ),
+    "walkers-8": (
+        lambda: Walkers(),
+        {"generations": 300, "evaluation.average_last": 100, "learner.genuine_per_trial": 4, "learner.trials_per_model": 2},
+    ),
     "ar1": (
         lambda: AR1(Config(n_agents=1, n_replicas=1, steps=20)),
         {**SMALL, "generations": 200, "evaluation.average_last": 100, "learner.trials_per_model": 2},
@@ -163,7 +173,7 @@ def parse_seeds(text: str) -> list[int]:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seeds", default="10-14")
-    p.add_argument("--systems", nargs="+", default=list(SYSTEMS), choices=list(SYSTEMS))
+    p.add_argument("--systems", nargs="+", default=["walkers", "ar1"], choices=list(SYSTEMS))
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--json", type=Path, help="write every run's row here")
     a = p.parse_args(argv)

@@ -420,3 +420,20 @@ def test_the_critic_of_sets_table_is_recomputed_from_its_runs():
         assert estimate == f"{np.median(e):.3f} [{e.min():.3f}, {e.max():.3f}]", (system, judges, name)
         assert error == f"{np.median(err):.3f} [{err.max():.3f}]", (system, judges, name)
         assert c2st == f"{np.median([r['c2st'] for r in mine]):.3f}", (system, judges)
+
+
+def test_the_critic_of_sets_size_table_is_recomputed_from_its_runs():
+    """"A critic of sets", the set's size: v_sd of walkers-2, walkers and walkers-8 from docs/critic_sets.json."""
+    runs = json.loads((DOCS / "critic_sets.json").read_text())
+    rows = _table_after((DOCS / "results.md").read_text(), "| walkers, seeds 10-14 | v_sd (0.25) judged by samples |")
+    systems = {"sets of 2": "walkers-2", "sets of 4": "walkers", "sets of 8": "walkers-8"}
+    assert [r[0] for r in rows] == list(systems)
+    for size, samples, sets, c2st in rows:
+        shown = []
+        for judged in (False, True):
+            mine = [r for r in runs if r["system"] == systems[size] and r["sets"] == judged]
+            assert sorted(r["seed"] for r in mine) == [10, 11, 12, 13, 14]
+            e = np.array([r["estimate"][1] for r in mine])
+            shown.append((f"{np.median(e):.3f} [{e.min():.3f}, {e.max():.3f}]", f"{np.median([r['c2st'] for r in mine]):.3f}"))
+        assert (samples, sets) == (shown[0][0], shown[1][0]), size
+        assert c2st == f"{shown[0][1]} / {shown[1][1]}", size
