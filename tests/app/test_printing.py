@@ -304,7 +304,9 @@ def test_a_c2st_that_tells_apart_beside_an_accepting_test_is_named(capsys):
         "test": {"trials": 100, "threshold": 0.551, "accuracy": 0.55, "rejected": False},
     }  # fmt: skip
     print_summary(load_config("aggregation"), summary)
-    assert "the C2ST tells the estimate apart (0.795) where the fast test accepts it" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "the C2ST tells the estimate apart (0.795) where the fast test accepts it" in out
+    assert "let the critic judge each model's samples together (learner.critic_sets: docs/own-system.md)\n" in out
     print_summary(load_config("aggregation"), {**summary, "c2st": 0.6})
     assert "tells the estimate apart" not in capsys.readouterr().out
     # a newcomer's discrete thermostat: C2ST 0.940 beside a rejection within one null sd had read "the test

@@ -147,7 +147,8 @@ def print_table(summary: dict) -> None:
             f"{'rejects it only narrowly' if test.get('rejected') else 'accepts it'}: the difference "
             "lies in a combination of the trajectories' statistics the fast test's linear classifier does not draw "
             "(such as their spread over trials); the intervals come from the fast test, so read them with care "
-            "(repeat over seeds, or map a pair)"
+            "(repeat over seeds, or map a pair); where the system's individuals differ, let the critic judge each "
+            "model's samples together (learner.critic_sets: docs/own-system.md)"
         )
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test, apart))
