@@ -735,7 +735,7 @@ def test_a_share_of_the_recording_is_kept_for_the_held_out_tests(tmp_path):
     """Every recorded individual served learning and the tests alike (a newcomer read 'held-out'
     as held-out animals). data_holdout keeps a share, drawn from the seed, for the tests alone;
     read in windows, whole tracks."""
-    from turinglearn.app.build import held_out
+    from turinglearn.app.from_recording import held_out
     from turinglearn.systems.recorded import RecordedSystem
 
     module, sim, (stimulated, _) = _stimulated_recording(tmp_path)

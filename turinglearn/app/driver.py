@@ -308,7 +308,7 @@ def _drive_locked(exp: Experiment, run, progress, hooks, handle_signals, state, 
             budget = stop is not None and stop.rule in BUDGETS
             if stop is not None and ended is None:  # resume finishes from here (continues: with --generations)
                 keeper.write(stopped=None if stop.rule in BUDGETS else {**stop.record(), "why": stop.why})
-            evaluates = getattr(getattr(exp.config, "evaluation", None), "c2st_trials", 1)  # a GAN's metrics too
+            evaluates = not isinstance(exp.config, Config) or exp.config.evaluation.c2st_trials  # a GAN's metrics too
             if bar is not None and evaluates:  # the bar stood at its end while the held-out tests ran, silent
                 print("turinglearn: the final evaluation (held-out tests, power, intervals)...", file=sys.stderr, flush=True)
             result = exp.finish(last, history, keeper.elapsed())

@@ -118,9 +118,8 @@ def check_statistics(path: str, sim) -> None:
     from turinglearn.core.trust import own_statistics
     from turinglearn.environments.gym_wrapper import load_object
 
-    steps = getattr(getattr(sim, "config", None), "steps", 10)
-    x = np.random.default_rng(0).normal(size=(4, steps, len(sim.feature_names)))
-    own_statistics(load_object(path, "evaluation.statistics"), x)
+    x = np.random.default_rng(0).normal(size=(4, sim.config.steps, len(sim.feature_names)))  # both contracts' T
+    own_statistics(load_object(path, "evaluation.statistics"), x, path)
 
 
 def check_own_in_one_line(config, source, skip: str = "") -> None:

@@ -1,5 +1,6 @@
 """Writing a recording of an environment's ground truth (``turinglearn record``); the file format
-and the system that learns from one are :mod:`turinglearn.systems.recorded`."""
+and the system that learns from one are :mod:`turinglearn.systems.recorded`, and how a run's
+config builds that system is :mod:`turinglearn.app.from_recording`."""
 
 
 from __future__ import annotations

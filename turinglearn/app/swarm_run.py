@@ -371,7 +371,7 @@ class SwarmExperiment:
             statistics = load_object(ev.statistics, "evaluation.statistics")
         return FastTest(
             system, ev.c2st_trials, ev.c2st_noise, family.lower, family.upper, ev.level,
-            schedule, ev.c2st_folds, seed, EFFORT[effort], statistics=statistics,
+            schedule, ev.c2st_folds, seed, EFFORT[effort], statistics=statistics, statistics_name=ev.statistics,
         )  # fmt: skip
 
     def _most_powerful(self, inferred: np.ndarray, schedules: dict) -> str:

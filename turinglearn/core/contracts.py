@@ -397,7 +397,11 @@ def feature_space(sim):
     """The simulator's declared feature space, or None (it is optional); a space that is not a
     ``gymnasium.spaces.Box`` (bounds per feature) is a ConfigError naming the fix."""
     space = getattr(sim, "feature_space", None)  # optional member of both simulator contracts
-    if space is not None and not (hasattr(space, "low") and hasattr(space, "high")):
+    if space is None:
+        return None
+    import gymnasium as gym  # here, not at import: the contracts stay cheap to import
+
+    if not isinstance(space, gym.spaces.Box):
         from turinglearn.errors import ConfigError
 
         raise ConfigError(

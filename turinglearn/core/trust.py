@@ -87,12 +87,11 @@ def lda_accuracy(x: np.ndarray, y: np.ndarray, fold: np.ndarray, shrink: float =
     return correct / len(y)
 
 
-def own_statistics(statistics, x: np.ndarray) -> np.ndarray:
-    """``statistics(x)`` for x [S, T, F] (``evaluation.statistics``), checked: [S, K] finite
-    numbers, else a ConfigError naming the setting."""
+def own_statistics(statistics, x: np.ndarray, name: str = "statistics") -> np.ndarray:
+    """``statistics(x)`` for x [S, T, F] (``evaluation.statistics``, its ``"module:function"`` as
+    ``name``), checked: [S, K] finite numbers, else a ConfigError naming the setting."""
     from turinglearn.core.summaries import checked_statistics
 
-    name = getattr(statistics, "__qualname__", repr(statistics))
     return checked_statistics(statistics, x, "evaluation.statistics", name, "[S, T, F]", "trajectory")
 
 
@@ -137,6 +136,7 @@ class FastTest:
     slices: dict = field(default_factory=dict)  # j -> [(value, accuracy)] seen by interval()
     groups: np.ndarray | None = field(default=None, repr=False)  # the last draw's windows' individuals [n, k]
     statistics: object = None  # x [S, T, F] -> [S, K]: what the classifier reads (None: trajectory_features)
+    statistics_name: str = "statistics"  # its "module:function", for messages
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
@@ -182,7 +182,9 @@ class FastTest:
 
     def _statistics(self, x: np.ndarray) -> np.ndarray:
         """x [S, T, F] -> [S, K]: the built-in statistics, or ``statistics`` (:func:`own_statistics`)."""
-        return trajectory_features(x) if self.statistics is None else own_statistics(self.statistics, x)
+        if self.statistics is None:
+            return trajectory_features(x)
+        return own_statistics(self.statistics, x, self.statistics_name)
 
     def accuracy(self, theta: np.ndarray) -> float:
         """The test's statistic for model theta [d] against the system (common random numbers)."""
