@@ -46,9 +46,9 @@ class FeatureCritic:
     steps: Newton steps per fit, from the last fit's weights; trials: on an interrogated system,
     the trials of each model (and as many of the system) it runs a generation (None: the
     system's ``trials_per_model``; a passive system's samples are the generation's); sets: judge
-    each model's samples of a generation as one set (:func:`set_statistics`), against sets of as
-    many genuine samples taken in the batch's order (a trial's genuine agents together, as a
-    model's replicas are).
+    each model's samples of a generation as one set (:func:`as_sets`), against sets of as many
+    genuine samples taken in the batch's order (on a swarm with ``genuine_per_trial`` equal to
+    the replicas, the agents of a model's swarms).
     """
 
     def __init__(
@@ -190,24 +190,21 @@ class FeatureCritic:
         )
 
 
-def set_statistics(z: np.ndarray) -> np.ndarray:
-    """A set's statistics: z [n, K] of its n samples -> [2 K], their mean and their standard
-    deviation across the set."""
-    return np.concatenate([z.mean(axis=0), z.std(axis=0)])
-
-
 def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples' statistics z [S, K] (``genuine`` [S], ``owner`` [S]: the model of each
     counterfeit) as sets of k (the fewest samples a model has; a set's spread depends on its
-    size): [models + G, 2 K] of :func:`set_statistics`, model m's first k samples in row m, then
+    size): [models + G, 2 K], each set's statistics' mean and standard deviation across it, model
+    m's first k samples in row m, then
     G sets of the genuine samples, k at a time in their order (a remainder is left out; a swarm's
     are its trials' agents, model by model, so with ``genuine_per_trial`` equal to the replicas a
     genuine set comes from the swarms of a model's set), and their labels [models + G] (True:
     the system's). A set with a broken sample (not finite) is broken: P(genuine) 0."""
     from turinglearn.errors import ConfigError
 
-    mine = [np.flatnonzero(~genuine & (owner == m)) for m in range(models)]
-    k = min(len(rows) for rows in mine)
+    theirs_not = np.flatnonzero(~genuine & (owner >= 0) & (owner < models))
+    order = theirs_not[np.argsort(owner[theirs_not], kind="stable")]  # model by model, each in its batch order
+    counts = np.bincount(owner[order], minlength=models)
+    k = int(counts.min())
     ours = np.flatnonzero(genuine)
     if k < 2 or len(ours) < k:
         raise ConfigError(
@@ -217,9 +214,11 @@ def as_sets(z: np.ndarray, genuine: np.ndarray, owner: np.ndarray, models: int) 
             "recording, recorded_samples = 'all' shows every simulated robot), or set critic_sets = false",
             "learner.critic_sets",
         )
-    theirs = [ours[i : i + k] for i in range(0, len(ours) - k + 1, k)]
-    rows = np.stack([set_statistics(z[r[:k]]) for r in mine + theirs])
-    return rows, np.r_[np.zeros(models, dtype=bool), np.ones(len(theirs), dtype=bool)]
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    sets = np.concatenate([order[starts[:, None] + np.arange(k)], ours[: len(ours) // k * k].reshape(-1, k)])  # [M + G, k]
+    members = z[sets]  # [M + G, k, K]
+    rows = np.concatenate([members.mean(axis=1), members.std(axis=1)], axis=1)
+    return rows, np.r_[np.zeros(models, dtype=bool), np.ones(len(ours) // k, dtype=bool)]
 
 
 def _numpy(x) -> np.ndarray:
