@@ -127,7 +127,7 @@ def evaluation_seconds(config, system, d: int) -> tuple[float, int, float] | Non
     """The final evaluation's foreseen seconds and trials: its trials at :func:`trial_seconds`
     each (in batches of :func:`evaluation_batch`), and each of the fast test's evaluations'
     statistics and classifier, and its permutation null's refits, and each C2ST's statistics, as
-    :func:`test_seconds` times them (on 300-step trials of 8 features they were a third of the
+    :func:`fast_test_seconds` times them (on 300-step trials of 8 features they were a third of the
     evaluation, which 2 s for the classifiers had left out: a newcomer's budget ran 21 % over):
     (seconds, trials, a trial's seconds), or None where no trial is timed (programs)."""
     from turinglearn.core.trust import EFFORT
@@ -138,14 +138,14 @@ def evaluation_seconds(config, system, d: int) -> tuple[float, int, float] | Non
         return None
     ev = config.evaluation
     seconds = per * trials + 2.0  # the C2STs' forests and the plots
-    stats, fit = test_seconds(system, max(asked, ev.c2st_trials), ev.c2st_folds)
+    stats, fit = fast_test_seconds(system, max(asked, ev.c2st_trials), ev.c2st_folds)
     seconds += c2sts * stats
     if evaluations:
         seconds += evaluations * (stats + fit) + EFFORT[ev.intervals].permutations * fit
     return seconds, trials, per
 
 
-def test_seconds(system, trials: int, folds: int = 5) -> tuple[float, float]:
+def fast_test_seconds(system, trials: int, folds: int = 5) -> tuple[float, float]:
     """Seconds one fast-test evaluation of ``trials`` trials a side spends outside the
     simulator: (the trajectories' statistics, the classifier's cross-validation), timed on
     random trajectories of the system's shape."""
