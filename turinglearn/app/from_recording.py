@@ -45,12 +45,11 @@ def recorded_system(config, sim):
     lc, ev = config.learner, config.evaluation
     held = held_out(rec, config.data_holdout, config.seed) if config.data_holdout else None
     system = RecordedSystem(sim, rec, lc.trials_per_model, lc.genuine_per_trial, lc.recorded_samples, held)
-    asked, factor = ev.c2st_trials, 1.0
-    if ev.c2st_trials and ev.intervals != "off":  # the fast test behind the intervals may ask for more
-        from turinglearn.core.trust import EFFORT, asked_trials
+    from turinglearn.app.stopping import evaluation_batch
+    from turinglearn.core.trust import EFFORT
 
-        factor = EFFORT[ev.intervals].trials_factor
-        asked = max(asked, asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
+    asked = evaluation_batch(config) if ev.c2st_trials else 0  # the fast test behind the intervals may ask for more
+    factor = EFFORT[ev.intervals].trials_factor if ev.intervals != "off" else 1.0
     got, fills, g = system.test_trials(asked), system.fills, lc.genuine_per_trial
     if asked == 0 or (got <= fills and got == asked):
         return system  # no test, or every trial asked for with each individual once

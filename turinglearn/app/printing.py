@@ -16,6 +16,7 @@ from turinglearn.app.trust_lines import (
     on_bounds_line,
     tradeoffs_line,
     trust_flags,
+    trust_words,
     value_format,
 )
 from turinglearn.errors import TuringLearnWarning
@@ -32,12 +33,6 @@ def _signed(value: float, f: str) -> str:
     return f"{0.0:+{f}}" if float(text) == 0 else text
 
 
-def _power_only(summary: dict, name: str) -> str:
-    """A row's flags without the verdict the line above the table gave once for every row."""
-    words = trust_flags(summary, name).split("; ", 1)
-    return words[1] if len(words) > 1 else "-"
-
-
 def print_table(summary: dict) -> None:
     names, truth, inferred = summary["parameters"], summary.get("truth"), summary["inferred"]
     err = summary.get("abs_error")
@@ -48,7 +43,7 @@ def print_table(summary: dict) -> None:
     identified = summary.get("identified") or {}
     told_apart = len(names) > 1 and bool(identified) and all(identified.get(n, 0) is None for n in names)
     if told_apart:  # one line, not the same words on every row (a newcomer's 16 rows of 260 characters)
-        print(f"every parameter: {trust_flags(summary, names[0]).split('; ')[0]}")
+        print(f"every parameter: {trust_words(summary, names[0])[0]}")
     print(f"{'parameter':>16} {'truth':>{w[0]}} {'inferred':>{w[1]}} {'abs error':>{w[2]}}  {level:<{w[3]}} held-out test")
     for i, n in enumerate(names):
         f = value_format(summary, n)
@@ -64,7 +59,7 @@ def print_table(summary: dict) -> None:
             if iv.get("ridge")  # the slice widened along the ridge the test accepts: what the data allow
             else f"[{_signed(iv['lo'], f)}, {_signed(iv['hi'], f)}]"
         )
-        flags = _power_only(summary, n) if told_apart else trust_flags(summary, n)
+        flags = ("; ".join(trust_words(summary, n)[1:]) or "-") if told_apart else trust_flags(summary, n)  # verdict above
         print(f"{n:>16} {t:>{w[0]}} {inferred[i]:>+{w[1]}{f}} {e:>{w[2]}}  {span:<{w[3]}} {flags}")
     if summary.get("unsettled") and (summary.get("stopped") or {}).get("rule") in ("max_time", "max_simulations"):
         print(

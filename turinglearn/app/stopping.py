@@ -97,7 +97,6 @@ def _evaluation_plan(config, system, d: int) -> tuple[int, int, int, int]:
     """(trials, fast-test evaluations, trials a side of each, C2STs) of the final evaluation
     (:func:`evaluation_trials`)."""
     from turinglearn.core.contracts import PolicyFamily, Renders
-    from turinglearn.core.trust import EFFORT, asked_trials
     from turinglearn.systems.interactive import InteractiveSystem
     from turinglearn.systems.recorded import RecordedSystem
 
@@ -113,7 +112,7 @@ def _evaluation_plan(config, system, d: int) -> tuple[int, int, int, int]:
     rows = not isinstance(system.model_family, (PolicyFamily, Renders))
     evaluations, asked = 0, 0
     if ev.intervals != "off" and rows:
-        asked = filled(asked_trials(ev.c2st_trials, ev.c2st_folds, EFFORT[ev.intervals]))
+        asked = filled(evaluation_batch(config))
         evaluations = 2 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d
         if schedules > 1 and ev.c2st_schedule == "auto" and not system.passive:
             evaluations += schedules * (1 + 2 * d)  # each schedule's calibration and powers, to choose one

@@ -136,8 +136,13 @@ def _widened(summary: dict, name: str) -> bool:
 
 def trust_flags(summary: dict, name: str) -> str:
     """What the held-out test says of one parameter: identified, vouched for, power at the largest move."""
+    return "; ".join(trust_words(summary, name))
+
+
+def trust_words(summary: dict, name: str) -> list[str]:
+    """:func:`trust_flags`' parts: the verdict first, then what qualifies it and the power."""
     if name not in (summary.get("identified") or {}):
-        return "not computed"
+        return ["not computed"]
     ident = summary["identified"][name]
     accuracy = (summary.get("test") or {}).get("accuracy")
     words = [
@@ -187,7 +192,7 @@ def trust_flags(summary: dict, name: str) -> str:
     elif power:
         f = value_format(summary, name)
         words.append("power " + ", ".join(f"{k} {v['power']:.2f}" + _unchanged(v, f) for k, v in power.items()))
-    return "; ".join(words)
+    return words
 
 
 def _unchanged(move: dict, f: str) -> str:
