@@ -396,8 +396,6 @@ class SwarmExperiment:
         test = self._test(schedule, ev.intervals)
         out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
         out["test"]["schedule"] = name
-        if ev.statistics:
-            out["test"]["classifier"] = f"shrinkage LDA on {ev.statistics} (evaluation.statistics), folds by trial"
         return out
 
     def end_seconds(self) -> float:

@@ -255,7 +255,9 @@ def assess(
             **cal,
             "level": test.level,
             "trials": test.trials,
-            "classifier": "shrinkage LDA on trajectory summary features, folds by trial",
+            "classifier": "shrinkage LDA on "
+            + ("trajectory summary features" if test.statistics is None else f"{test.statistics_name} (evaluation.statistics)")
+            + ", folds by trial",
         },
         "power": dict(zip(names, power, strict=True)),
         "interval": {n: {k: v for k, v in iv.items()} for n, iv in zip(names, intervals, strict=True)},
