@@ -377,3 +377,23 @@ def test_an_estimate_told_apart_says_so_once_above_the_table(capsys):
         "accuracy 1.000)\n"
     )
     assert out.count("none (told apart)  power 5% 0.50, 20% 1.00") == 3
+
+
+def test_progress_into_a_file_is_a_line_at_every_tenth_not_a_carriage_return_per_generation(capsys, monkeypatch):
+    import sys
+
+    from turinglearn.app.hooks import ProgressBar
+
+    bar = ProgressBar(20, lambda record: f"at {record}" if record % 2 else None)
+    for g in range(20):
+        bar(g)
+    bar.close()
+    err = capsys.readouterr().err
+    assert "\r" not in err and err.count("\n") == 10
+    assert err.splitlines()[0].startswith("turinglearn: generation 2/20 (") and err.endswith(", at 19\n")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar
+    bar = ProgressBar(20, lambda record: None)
+    for g in range(20):
+        bar(g)
+    bar.close()
+    assert "\r" in capsys.readouterr().err

@@ -45,22 +45,49 @@ class MetricsRecorder:
 
 class ProgressBar:
     """Hook: a tqdm bar over generations, with what ``describe(record)`` says (``None``: keep
-    the last words; a GAN says something only when it reads its statistics anyway)."""
+    the last words; a GAN says something only when it reads its statistics anyway). Where
+    stderr is neither a terminal nor a notebook (a log file, a batch job's output) a bar would
+    write a carriage-return line every update; there it writes a plain line at every tenth of
+    the run instead."""
 
     def __init__(self, total: int, describe: Callable[[Generation], str | None], initial: int = 0):
         from tqdm.auto import tqdm
 
-        self.describe = describe
-        self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
+        self.describe, self.total, self.done, self.words = describe, total, initial, ""
+        self.bar = None
+        notebook = any(c.__module__ == "tqdm.notebook" for c in tqdm.__mro__)  # tqdm.auto's widget
+        if notebook or _is_terminal(sys.stderr):
+            self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
+        self.every = max(1, -(-total // 10))
+        self.started = time.perf_counter()
 
     def __call__(self, record: Generation) -> None:
         words = self.describe(record)
         if words is not None:
-            self.bar.set_postfix_str(words, refresh=False)
-        self.bar.update(1)
+            self.words = words
+        self.done += 1
+        if self.bar is not None:
+            if words is not None:
+                self.bar.set_postfix_str(words, refresh=False)
+            self.bar.update(1)
+        elif self.done % self.every == 0 or self.done == self.total:
+            seconds = time.perf_counter() - self.started
+            print(
+                f"turinglearn: generation {self.done}/{self.total} ({seconds:.0f} s){', ' + self.words if self.words else ''}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced by an object without it, or closed
+        return False
 
 
 class InterrogationRecorder:
