@@ -170,7 +170,9 @@ def plot_fitness(metrics: Mapping[str, np.ndarray], path: Path) -> Path:
     for who, color in (("model", "C0"), ("discriminator", "C3")):
         ax.plot(g, metrics[f"{who}_fitness_mean"], color=color, lw=1.2, label=f"{who}s, mean")
         ax.plot(g, metrics[f"{who}_fitness_max"], color=color, lw=0.8, ls=":", label=f"{who}s, best")
-    ax.axhline(0.5, color="grey", lw=0.8)
+    # chance for a fitness that is an accuracy (the papers' judges, models' votes); shared judge
+    # fitness is a sum of credits, on no such scale
+    ax.axhline(0.5, color="grey", lw=0.8, label="0.5: chance, for an accuracy")
     judges = np.asarray(metrics["discriminator_fitness_max"], dtype=float)
     judges = judges[np.isfinite(judges)]  # none for the metric baselines
     best = judges.max() if judges.size else 1.0  # shared judge fitness passes 1
