@@ -53,7 +53,7 @@ def test_histogram_distance_equals_hand_computed():
 
 def test_metric_learners_run_and_write_the_same_schema(tiny, tmp_path):
     for kind in ("metric-sse", "metric-histogram"):
-        r = turinglearn.learn("aggregation", overrides={**tiny, "learner.kind": kind}, out=tmp_path / kind)
+        r = turinglearn.learn("aggregation", overrides={**tiny, "learner.kind": kind, "evaluation.c2st_trials": 20}, out=tmp_path / kind)
         s = r.summary()
         assert s["learner"] == kind and len(s["inferred"]) == 4 and s["c2st"] is not None
         assert s["discriminators_kind"] is None  # it has none, whatever [discriminators] says

@@ -185,7 +185,7 @@ def test_state_dict_round_trip_continues_identically(tmp_path):
 def test_gp_run_reports_its_program(tmp_path, capsys, tiny):
     settings = [x for k, v in tiny.items() if k != "generations" for x in ("--set", f"{k}={v}")]
     out = tmp_path / "run"
-    settings += ["--set", 'evaluation.intervals="fast"']  # asked for: the table says why there are none
+    settings += ["--set", 'evaluation.intervals="fast"', "--set", "evaluation.c2st_trials=20"]  # asked for: the table says why there are none
     assert main(["run", "aggregation-gp", "--out", str(out), "--generations", "2", *settings, "--quiet"]) == 0
     printed = capsys.readouterr().out
     summary = json.loads((out / "summary.json").read_text())

@@ -608,7 +608,7 @@ SMALL = SMALL_INTERACTIVE
 
 def test_learn_end_to_end_writes_the_interrogation_plot(tmp_path):
     out = tmp_path / "run"
-    r = turinglearn.learn("stimulus-response", generations=3, seed=1, overrides=SMALL, out=out)
+    r = turinglearn.learn("stimulus-response", generations=3, seed=1, overrides={**SMALL, "evaluation.c2st_trials": 20}, out=out)
     assert r.summary()["mode"] == "interactive"
     assert r.inferred.shape == (4,) and r.abs_error.shape == (4,) and 0.0 <= r.c2st <= 1.0
     assert (out / "interrogation.png").stat().st_size > 1000
