@@ -347,6 +347,41 @@ def test_a_mirror_image_the_test_accepts_is_not_identified():
     assert close["identified"]["bias"] is False
 
 
+def test_a_mirror_just_past_the_slices_end_widens_it_and_is_no_second_region():
+    """An epidemiologist's reporting rate, 0.588 in [0.2, 1] (truth 0.6), read NOT IDENTIFIED for
+    its mirror 0.612 (0.2 + 1 - 0.588), which lay inside the interval shown: its slice had ended
+    at 0.60. A mirror the slice reaches is where the slice goes on; one across a gap the test
+    rejects is a second region."""
+    from turinglearn.core.assessment import mirrors
+
+    class Test:  # the test accepts the parameter where ``region`` says, the others anywhere
+        lower, upper = np.array([0.2, -1.0]), np.array([1.0, 1.0])
+
+        def __init__(self, region):
+            self.region, self.asked = region, []
+
+        def threshold_used(self):
+            return 0.55
+
+        def accepts(self, theta, threshold, j):
+            self.asked.append(float(theta[j]))
+            return self.region(j, float(theta[j]))
+
+    test = Test(lambda j, v: 0.57 <= v <= 0.63 if j == 0 else 0.55 <= abs(v) <= 0.65)
+    intervals = [{"lo": 0.58, "hi": 0.60, "width": 0.025}, {"lo": -0.62, "hi": -0.58, "width": 0.02}]
+    mirrors(test, np.array([0.588, -0.6]), intervals)
+    rate, bias = intervals
+    assert "elsewhere" not in rate and rate["joined"] == [0.612] and (rate["lo"], rate["hi"]) == (0.58, 0.612)
+    assert rate["width"] == pytest.approx(0.032 / 0.8)
+    assert bias["elsewhere"] == [0.6] and "joined" not in bias  # across 0, which the test rejects
+    assert len(test.asked) <= 8  # two mirrors a parameter, each with its halfway point at most
+    # a mirror within the slice's half-width of its end is joined without asking halfway
+    test = Test(lambda j, v: 0.57 <= v <= 0.63 if j == 0 else False)
+    near = [{"lo": 0.58, "hi": 0.605, "width": 0.03}, {"lo": None, "hi": None, "width": None}]
+    mirrors(test, np.array([0.588, -0.6]), near)
+    assert near[0]["joined"] == [0.612] and test.asked == [0.612]
+
+
 def test_a_narrow_slice_of_a_parameter_the_test_barely_sees_is_not_identified():
     """A statistician's flat direction read "identified; not vouched for": a false alarm had
     ended its slice early. Identified now needs the test to see the parameter move."""
