@@ -506,3 +506,49 @@ def test_a_run_reads_its_own_statistics_and_a_bad_one_is_named_before_it_starts(
         turinglearn.learn("aggregation", overrides={**over, "evaluation.statistics": "nostats:stats"})
     with pytest.raises(ConfigError, match=r"evaluation\.statistics: must be 'module:function'"):
         turinglearn.learn("aggregation", overrides={**over, "evaluation.statistics": "stats"})
+
+
+class Drifter:
+    """An agent whose speed is drawn once a trial around ``speed`` with a spread ``spread``
+    (individuals that differ, or chance in the system), plus noise at each step."""
+
+    model_family = BoxFamily(("speed", "spread"), lower=(0, 0), upper=(1, 0.5))
+    feature_names = ("x",)
+    stimulus_space = gym.spaces.Box(0.0, 1.0, shape=(1,))
+    truth = np.array([0.5, 0.2])
+    config = SimpleNamespace(steps=30)
+
+    def passive_schedule(self):
+        return np.zeros((self.config.steps, 1))
+
+    def reset(self, rng, shape):
+        return rng.standard_normal(shape)  # the trial's own draw
+
+    def step(self, z, p, stim, rng):
+        speed = p[..., 0] + p[..., 1] * z
+        return z, (speed + 0.05 * rng.standard_normal(z.shape))[..., None]
+
+
+def test_an_estimate_whose_trials_vary_less_than_the_systems_is_named_and_the_truth_is_not():
+    """An epidemiologist's estimate varied half as much as the system from trial to trial (judged
+    one trial at a time, the typical trial wins), and the fast test accepted it: its linear
+    classifier does not see a spread. The spread check does, with which statistic and how much,
+    and is quiet at the truth."""
+    from turinglearn.app.trust_lines import spread_line
+    from turinglearn.core.assessment import spread
+
+    system = InteractiveSystem(Drifter(), genuine_trials=10)
+    fam = system.model_family
+    for seed in range(3):
+        test = FastTest(system, 200, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=seed)
+        assert spread(test, system.truth, ("x",)) is None
+    test = FastTest(system, 200, 0.05, fam.lower, fam.upper, 0.9, "passive", seed=0)
+    typical = spread(test, np.array([0.5, 0.08]), ("x",))
+    assert typical["statistic"].startswith("x.") and 0.3 < typical["ratio"] < 0.6
+    assert typical["interval"][1] < 0.75 and typical["spread_system"] > typical["spread_model"]
+    assert "vary less than the system's" in spread_line(typical) and "learner.critic_sets = true" in spread_line(typical)
+    assert "critic_sets = true" not in spread_line({**typical, "critic_sets": True})
+    wild = spread(test, np.array([0.5, 0.45]), ("x",))
+    assert wild["ratio"] > 1.5 and "vary more than the system's" in spread_line(wild)
+    # the fast test itself accepts the typical model: why the check is needed
+    assert not test.calibrate(np.array([0.5, 0.08]))["rejected"]

@@ -14,6 +14,7 @@ from turinglearn.app.trust_lines import (
     few_samples,
     marginal,
     on_bounds_line,
+    spread_line,
     tradeoffs_line,
     trust_flags,
     trust_words,
@@ -145,6 +146,8 @@ def print_table(summary: dict) -> None:
             "(repeat over seeds, or map a pair); where the system's individuals differ, let the critic judge each "
             "model's samples together (learner.critic_sets: docs/own-system.md)"
         )
+    if summary.get("spread"):
+        print(spread_line(summary["spread"]))
     if test and test.get("rejected") and "eases" in test:
         print(eases_line(test, apart))
     if test and test.get("rejected") and (line := on_bounds_line(summary)):

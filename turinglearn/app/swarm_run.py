@@ -394,8 +394,10 @@ class SwarmExperiment:
         (:func:`turinglearn.core.assessment.assess`), with the seconds they took."""
         ev = self.config.evaluation
         test = self._test(schedule, ev.intervals)
-        out = assess(test, inferred, self.names, ev.power_moves, ev.pair)
+        out = assess(test, inferred, self.names, ev.power_moves, ev.pair, features=self._samples_show())
         out["test"]["schedule"] = name
+        if out.get("spread"):  # whether the critic already judged sets, for the line's advice
+            out["spread"]["critic_sets"] = bool(self.config.learner.critic and self.config.learner.critic_sets)
         return out
 
     def end_seconds(self) -> float:

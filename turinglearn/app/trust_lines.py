@@ -244,3 +244,27 @@ def on_bounds_line(summary: dict) -> str | None:
             else ""
         )
     )
+
+
+def spread_line(spread: dict) -> str:
+    """The line on an estimate whose trials vary less (or more) than the system's
+    (:func:`~turinglearn.core.assessment.spread`; summary.json's ``spread``)."""
+    less = spread["ratio"] < 1
+    lo, hi = spread["interval"]
+    said = (
+        f"spread: the estimate's trials vary {'less' if less else 'more'} than the system's "
+        f"({spread['statistic']}: sd {spread['spread_model']:.3g} against {spread['spread_system']:.3g}, "
+        f"ratio {spread['ratio']:.2f} [{lo:.2f}, {hi:.2f}]; {spread['of']} of {spread['statistics']} statistics so), "
+        "which the fast test's linear classifier does not see"
+    )
+    if not less:
+        return said + ": the model adds variation the system lacks (a noise parameter, a range that allows too much)"
+    if spread.get("critic_sets"):
+        return said + ", though the critic judged each model's trials together (learner.critic_sets)"
+    return (
+        said + ": judged one trial at a time, a model whose every trial is typical beats one whose trials vary as the "
+        "system's do (chance in the system: extinctions, epidemics' sizes, individuals that differ), which biases "
+        "the estimate; learner.critic_sets = true lets the critic judge each model's trials together "
+        "(docs/own-system.md, 'When trials vary by chance')"
+    )
+

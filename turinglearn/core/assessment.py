@@ -34,6 +34,11 @@ TRADEOFF_PARAMETERS = 8
 #: steps a ridge found is followed out, each way (8 left a statistician's gain x scale = 1, across the whole
 #: box, at [0.77, 1.75]: "identified"; 16 reach [0.57, 2.0], at about 1.5 times the evaluations)
 TRADEOFF_FOLLOW = 16
+#: a ratio of the estimate's to the system's spread of a trial statistic below this (or above its
+#: inverse), and clear of chance, is reported (:func:`spread`)
+SPREAD_RATIO = 0.75
+#: bootstrap draws of :func:`spread`
+SPREAD_DRAWS = 400
 
 
 def eases(test: FastTest, theta: np.ndarray, names, most: int = 3) -> list[dict]:
@@ -184,6 +189,73 @@ def mirrors(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> None:
             iv["width"] = (iv["hi"] - iv["lo"]) / (hi_b - lo_b) if hi_b > lo_b else 0.0
 
 
+def spread(test: FastTest, theta: np.ndarray, features=None) -> dict | None:
+    """Whether the estimate's trials vary as the system's do: each statistic the test reads, its
+    standard deviation over the trials of model theta [d] against the system's (the calibration's
+    draw again, common random numbers), with a bootstrap over trials (a trial's samples and its
+    twin resampled together). The held-out test's linear classifier cannot see a difference of
+    spread alone (a model whose every trial is typical is accepted), and judges that read one trial
+    at a time reward such a model: an epidemic whose size varies by chance was learned with half
+    its spread, and biased parameters, the test accepting. Returns None, or the statistic whose
+    ratio lies furthest beyond ``SPREAD_RATIO`` (or its inverse) with its bootstrap interval clear
+    of 1 at a level of 5 % shared over the statistics: {statistic, ratio, interval (90 %),
+    spread_model, spread_system, of (how many statistics so differ), statistics (how many)}.
+    ``features``: the names of the trial's features, for the built-in statistics' names."""
+    with np.errstate(all="ignore"):  # a statistic that is not finite (a constant's autocorrelation) is left out
+        return _spread(test, theta, features)
+
+
+def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
+    from scipy.stats import norm
+
+    from turinglearn.core.evaluation import trajectory_feature_names
+
+    g, c = test._run(theta, test.seed)  # [n, k, T, F] each
+    n, k = g.shape[:2]
+    if n < 10:  # too few trials to tell spreads apart
+        return None
+    z = test._statistics(np.concatenate([g.reshape(-1, *g.shape[2:]), c.reshape(-1, *c.shape[2:])]))
+    zg, zc = z[: n * k].reshape(n, k, -1), z[n * k :].reshape(n, k, -1)
+    names = (
+        trajectory_feature_names(features)
+        if test.statistics is None and features is not None and len(trajectory_feature_names(features)) == z.shape[1]
+        else [f"statistic {i}" for i in range(z.shape[1])]
+    )
+
+    def sds(w, a):  # trial weights [m, n] (how often each trial is drawn), a [n, k, K] -> sds [m, K]
+        centred = a - a.reshape(-1, a.shape[-1]).mean(axis=0)  # for the sums' precision
+        s1, s2, count = w @ centred.sum(axis=1), w @ (centred**2).sum(axis=1), w.sum(axis=1, keepdims=True) * k
+        return np.sqrt(np.maximum(s2 - s1**2 / count, 0.0) / (count - 1))
+
+    ones = np.ones((1, n))
+    s_model, s_system = sds(ones, zc)[0], sds(ones, zg)[0]
+    draws = np.random.default_rng(test.seed + 7).integers(0, n, size=(SPREAD_DRAWS, n))
+    w = np.zeros((SPREAD_DRAWS, n))
+    np.add.at(w, (np.arange(SPREAD_DRAWS)[:, None], draws), 1.0)
+    r = np.log(s_model) - np.log(s_system)
+    rb = np.log(sds(w, zc)) - np.log(sds(w, zg))  # [draws, K]
+    usable = np.isfinite(r) & np.isfinite(rb).all(axis=0) & (s_system > 0)
+    if not usable.any():
+        return None
+    se = rb.std(axis=0, ddof=1)
+    crit = float(norm.ppf(1 - 0.05 / (2 * usable.sum())))
+    zscore = np.where(usable & (se > 0), np.abs(r) / se, 0.0)
+    beyond = usable & (np.abs(r) > -np.log(SPREAD_RATIO)) & (zscore > crit)
+    if not beyond.any():
+        return None
+    j = int(np.argmax(np.where(beyond, np.abs(r), -np.inf)))
+    lo, hi = np.quantile(rb[:, j], [0.05, 0.95])
+    return {
+        "statistic": names[j],
+        "ratio": float(np.exp(r[j])),
+        "interval": [float(np.exp(lo)), float(np.exp(hi))],
+        "spread_model": float(s_model[j]),
+        "spread_system": float(s_system[j]),
+        "of": int(beyond.sum()),
+        "statistics": int(usable.sum()),
+    }
+
+
 def _follow(accepts, start: np.ndarray, box, steps: int = TRADEOFF_FOLLOW) -> list[np.ndarray]:
     """The points of a ridge the test accepts, followed out from ``start`` (accepted; coordinates
     in slice half-widths from the centre, ``box`` (lower [2], upper [2]) in the same units): each
@@ -240,6 +312,7 @@ def assess(
     names,
     moves=(0.05, 0.2),
     pair: tuple[str, str] | tuple = (),
+    features=None,
 ) -> dict:
     """Everything the summary reports about trust in theta [d]: the test's calibration,
     ``power``, ``interval`` and the ``identified`` / ``vouched`` flags per parameter (by name;
@@ -251,6 +324,7 @@ def assess(
     (its power at the largest move at least ``VOUCH_POWER``)."""
     names = list(names)
     cal = test.calibrate(theta)
+    dispersion = spread(test, theta, features)
     power = test.power(theta, moves)
     top = f"{round(100 * max(moves), 3):g}%"
     intervals = [test.interval(theta, j) for j in range(len(theta))]
@@ -291,6 +365,8 @@ def assess(
             for n, p, iv in zip(names, power, intervals, strict=True)
         },
     }
+    if dispersion is not None:
+        out["spread"] = dispersion
     if cal["rejected"]:
         out["test"]["eases"] = eases(test, theta, names)
     if found is not None:
