@@ -241,3 +241,15 @@ def test_numpys_numbers_are_numbers_and_a_bad_thread_count_is_named(tiny, monkey
     monkeypatch.setenv("TURINGLEARN_THREADS", "abc")
     with pytest.raises(ConfigError, match=r"TURINGLEARN_THREADS must be a whole number of threads, 1 or more .* got 'abc'"):
         turinglearn.learn("aggregation", overrides=tiny)
+
+
+def test_an_array_given_as_data_is_named_by_its_shape_with_how_to_save_it():
+    """A newcomer passed their recording as an array: the error printed all of it (1.8 kB)."""
+    import numpy as np
+
+    with pytest.raises(ConfigError) as err:
+        load_config("own-system", {"data": np.zeros((10, 60, 1))})
+    message = str(err.value)
+    assert "got an array of shape (10, 60, 1)" in message and "np.savez('rec.npz'" in message and len(message) < 300
+    with pytest.raises(ConfigError, match=r"must be an integer, got 'x{76}\.\.\.$"):
+        load_config("aggregation", {"environment.steps": "x" * 200})

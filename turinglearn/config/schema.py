@@ -56,17 +56,27 @@ def type_name(tp) -> str:
     return _NAMES.get(tp, str(tp))
 
 
+def _got(value) -> str:
+    """A bad value as an error shows it: an array by its shape, anything else in at most 80
+    characters (a newcomer's recording given as data printed 1.8 kB)."""
+    shape = getattr(value, "shape", None)
+    if shape is not None and getattr(value, "size", 0) > 4:
+        return f"an array of shape {tuple(shape)}"
+    shown = repr(value)
+    return shown if len(shown) <= 80 else shown[:77] + "..."
+
+
 def coerce(value, tp, key: str):
     """Check a TOML value against a field type; ints are accepted for floats."""
     origin = typing.get_origin(tp)
     if origin in (tuple, list):
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"must be {type_name(tp)}, got {value!r}", key)
+            raise ConfigError(f"must be {type_name(tp)}, got {_got(value)}", key)
         inner = typing.get_args(tp)[0]
         return tuple(coerce(v, inner, key) for v in value)
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise ConfigError(f"must be a number, got {value!r}{_quoted(value, float) or _duration(value, key)}", key)
+            raise ConfigError(f"must be a number, got {_got(value)}{_quoted(value, float) or _duration(value, key)}", key)
         if math.isnan(value):
             raise ConfigError("must be a number, got nan", key)
         if math.isinf(value) and key not in _INFINITE:
@@ -74,7 +84,7 @@ def coerce(value, tp, key: str):
         return float(value)
     if tp is int:
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):  # numpy's integers are integers
-            raise ConfigError(f"must be an integer, got {value!r}{_quoted(value, int)}", key)
+            raise ConfigError(f"must be an integer, got {_got(value)}{_quoted(value, int)}", key)
         if not -(2**63) <= int(value) < 2**63:  # config.toml holds it: TOML's integers are 64-bit
             raise ConfigError(f"must fit in a signed 64-bit integer (-2**63 to 2**63 - 1, as TOML's), got {value}", key)
         return int(value)
@@ -82,13 +92,19 @@ def coerce(value, tp, key: str):
         if getattr(getattr(value, "dtype", None), "kind", None) == "b" and getattr(value, "ndim", 1) == 0:
             value = bool(value)  # numpy's booleans are booleans
         if not isinstance(value, bool):
-            raise ConfigError(f"must be true or false, got {value!r}{_quoted(value, bool)}", key)
+            raise ConfigError(f"must be true or false, got {_got(value)}{_quoted(value, bool)}", key)
         return value
     if tp is str:
         if not isinstance(value, str):
-            raise ConfigError(f"must be a string, got {value!r}", key)
+            hint = (
+                ": data is the path of a recording's file; save an array x [N, T, F] first, e.g. np.savez('rec.npz', "
+                "individual=..., step=..., FEATURE=...) (docs/swarms.md, 'Learning from recorded observations')"
+                if key.rsplit(".", 1)[-1] == "data" and getattr(value, "shape", None) is not None
+                else ""
+            )
+            raise ConfigError(f"must be a string, got {_got(value)}{hint}", key)
         if _CONTROL.search(value):
-            raise ConfigError(f"must not contain control characters, got {value!r}", key)
+            raise ConfigError(f"must not contain control characters, got {_got(value)}", key)
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:  # bytes of another encoding, as the shell passed them
@@ -101,7 +117,7 @@ def coerce(value, tp, key: str):
         return value
     if tp in (tuple, list):  # unparameterised: the TOML array as it is
         if not isinstance(value, (list, tuple)):
-            raise ConfigError(f"must be a list, got {value!r}", key)
+            raise ConfigError(f"must be a list, got {_got(value)}", key)
         return tuple(plain(value))
     if typing.get_origin(tp) in (typing.Union, types.UnionType):  # X | None: TOML has no None
         inner = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -113,10 +129,10 @@ def coerce(value, tp, key: str):
                     return coerce(value, a, key)
                 except ConfigError:
                     pass
-            raise ConfigError(f"must be {' or '.join(type_name(a) for a in inner)}, got {value!r}", key)
+            raise ConfigError(f"must be {' or '.join(type_name(a) for a in inner)}, got {_got(value)}", key)
     if tp is dict or typing.get_origin(tp) is dict:  # a table of named values (an environment's constructor's)
         if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
-            raise ConfigError(f"must be a table of named values, e.g. {{g = 9.81}}, got {value!r}", key)
+            raise ConfigError(f"must be a table of named values, e.g. {{g = 9.81}}, got {_got(value)}", key)
         return plain(value)
     if tp in (typing.Any, object):
         return value
