@@ -874,6 +874,8 @@ def test_a_stimulus_that_changes_nothing_is_warned_of():
     with pytest.warns(CheckWarning, match="the stimulus changes nothing"):
         report = check_environment(Deaf())
     assert report.ok and len(report.warnings) == 1
+    # a passive study (an epidemic has no stimulus to set) is not told to run passively
+    assert check_environment(Deaf(), passive=True).warnings == []
 
 
 def test_heavy_tailed_noise_is_not_taken_for_shared_noise():

@@ -645,7 +645,31 @@ def test_a_passive_studys_intervals_are_drawn_under_the_schedule_it_watched(monk
     import turinglearn.app.swarm_run as swarm_run
 
     monkeypatch.setattr(swarm_run.SwarmExperiment, "_most_powerful", lambda *a: "random")  # what auto would pick
-    settings = {**SMALL, "learner.passive": True, "evaluation.c2st_trials": 20}
+    # 30 steps: in 20 the robot meets nothing its stimulus could change, and one schedule is run
+    settings = {**SMALL, "learner.passive": True, "evaluation.c2st_trials": 20, "environment.steps": 30}
     summary = turinglearn.learn("sensor-identification", generations=2, overrides=settings).summary()
     assert summary["test"]["schedule"] == "passive"
     assert set(summary["c2st_by_schedule"]) == {"random", "passive"}
+
+
+class _Town(StimulusResponseSim):
+    """Stimulus-response's agent with the light fixed at 0.5 whatever the stimulus: a system
+    without one (an epidemic in one town), given a stimulus space to fit the interactive contract."""
+
+    def step(self, state, params, stimulus, rng):
+        return super().step(state, params, np.full_like(stimulus, 0.5), rng)
+
+
+def test_a_system_whose_stimulus_changes_nothing_is_tested_under_one_schedule():
+    """An epidemiologist's town had a stimulus space it never read: its C2ST ran under the random
+    and the passive schedules, the same test twice, and the headline was the larger of the two
+    (0.570 against 0.547)."""
+    from turinglearn.app.interactive_probes import stimulus_changes_nothing
+
+    assert stimulus_changes_nothing(_Town()) and not stimulus_changes_nothing(StimulusResponseSim())
+    over = {k: v for k, v in SMALL_INTERACTIVE.items() if k != "environment.steps"}
+    over = {**over, "evaluation.c2st_trials": 20, "learner.passive": True}
+    town = turinglearn.learn("own-system", simulator=_Town(), generations=2, overrides=over)
+    assert town.summary()["c2st_by_schedule"] == {"passive": town.c2st}
+    agent = turinglearn.learn("own-system", simulator=StimulusResponseSim(), generations=2, overrides=over)
+    assert set(agent.summary()["c2st_by_schedule"]) == {"random", "passive"}

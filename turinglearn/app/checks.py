@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from turinglearn.app.interactive_probes import interactive_probes
+from turinglearn.app.interactive_probes import STIMULUS_IGNORED, interactive_probes
 from turinglearn.app.policy_probes import policy_probes
 from turinglearn.app.probes import call as _call
 from turinglearn.app.probes import float_array as _float_array
@@ -345,10 +345,11 @@ def _swarm_problems(sim, seed: int, noise: float) -> tuple[list[str], list[str]]
 
 
 def inspect_environment(
-    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False
+    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False, passive: bool = False
 ) -> CheckReport:
     """Everything :func:`check_environment` checks, as a :class:`CheckReport` (never raises
-    for the simulator's faults)."""
+    for the simulator's faults). ``passive``: the run watches passively (``learner.passive``),
+    so a stimulus that changes nothing is as it should be, not warned of."""
     if noise is None:
         from turinglearn.config import EvaluationConfig
 
@@ -399,7 +400,7 @@ def inspect_environment(
         problems += policy_probes(sim, seed)[0]  # a rollout built on sense and step: the step at fault first
         policy = False
     problems += found[0]
-    report.warnings += found[1]
+    report.warnings += [w for w in found[1] if not (passive and w.startswith(STIMULUS_IGNORED))]
     if policy and not problems:
         if interactive:
             problems.append("a policy model (models.kind mlp, gru or gp) runs in a swarm; this simulator is interactive")
@@ -411,7 +412,7 @@ def inspect_environment(
 
 
 def check_environment(
-    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False
+    sim_or_id, seed: int = 0, noise: float | None = None, policy: bool = False, passive: bool = False
 ) -> CheckReport:
     """Check a batched simulator (or a registered id) against its contract
     (:class:`~turinglearn.core.contracts.SwarmSimulator` or
@@ -428,8 +429,9 @@ def check_environment(
     tracking noise ``noise``, default ``evaluation.c2st_noise``) are also issued as
     :class:`CheckWarning`\\ s. ``policy``: also the route a policy model (``models.kind`` ``mlp``,
     ``gru``, ``gp``) takes, through ``reset``, ``sense`` and ``step`` (:func:`~turinglearn.app.policy_probes.policy_probes`).
+    ``passive``: the run watches passively; a stimulus that changes nothing is not warned of.
     """
-    report = inspect_environment(sim_or_id, seed, noise, policy)
+    report = inspect_environment(sim_or_id, seed, noise, policy, passive)
     if report.problems:
         raise ContractError(report.what, report.problems)
     for w in report.warnings:

@@ -319,7 +319,9 @@ def cmd_check(args) -> int:
             "check it"
         )
     policy = uses_policy(config)
-    report = inspect_environment(sim, seed=args.seed, noise=config.evaluation.c2st_noise, policy=policy)
+    report = inspect_environment(
+        sim, seed=args.seed, noise=config.evaluation.c2st_noise, policy=policy, passive=config.learner.passive
+    )
     cost = None
     if report.ok:  # the config's kinds fit the simulator, as a run builds them (a ConfigError names the setting)
         from turinglearn.app.cost import cost_line

@@ -383,6 +383,25 @@ def _own_stimuli(sim, mixed, stimuli, seed, first, end, low, high) -> list[str]:
     ]
 
 
+def stimulus_changes_nothing(sim, seed: int = 0) -> bool:
+    """Whether every trial of ``sim`` under its stimulus space's two corners and random stimuli
+    is the same (the same rows and draws): a system without a stimulus given a space to fit the
+    interactive contract (an epidemic in one town), under which every schedule of the held-out
+    tests is the same test."""
+    low = np.asarray(sim.stimulus_space.low, float)
+    high = np.asarray(sim.stimulus_space.high, float)
+    family = sim.model_family
+    truth = getattr(sim, "truth", None)
+    row = np.asarray(truth, float) if truth is not None else (np.asarray(family.lower) + np.asarray(family.upper)) / 2
+    mixed = np.broadcast_to(row, (1, PROBE_SHAPE[1], len(row))).copy()  # [1, S, d], as the learner passes them
+    stimuli = np.random.default_rng(123).uniform(low, high, size=(sim.config.steps, *PROBE_SHAPE, len(low)))
+    return bool(_stimulus_ignored(sim, mixed, stimuli, seed, low, high))
+
+
+#: how the warning of a stimulus that changes nothing begins (not issued for a passive run)
+STIMULUS_IGNORED = "the stimulus changes nothing"
+
+
 def _stimulus_ignored(sim, mixed, stimuli, seed, low, high) -> list[str]:
     """A warning where the stimulus changes nothing: every trial under the space's lower corner,
     its upper corner and random stimuli gives the same features (the same rows and draws; a
@@ -392,9 +411,10 @@ def _stimulus_ignored(sim, mixed, stimuli, seed, low, high) -> list[str]:
     if any(r is None for r in runs) or not all(same_features(runs[0], r) for r in runs[1:]):
         return []
     return [
-        f"the stimulus changes nothing: trials under the stimulus space's lower corner {fmt_row(low)}, its upper "
+        f"{STIMULUS_IGNORED}: trials under the stimulus space's lower corner {fmt_row(low)}, its upper "
         f"corner {fmt_row(high)} and random stimuli gave the same features, so interrogators can learn nothing a "
-        "passive observer does not; read stimulus [..., k] in step, or run passively (learner.passive = true)"
+        "passive observer does not; read stimulus [..., k] in step, or run passively (learner.passive = true; a "
+        "system without a stimulus: docs/own-system.md)"
     ]
 
 

@@ -85,7 +85,7 @@ def check_own_environment(config) -> None:
     sim = make_simulator(config)
     if config.data and "truth" in dir(sim) and sim.truth is None:
         return
-    check_environment(sim, noise=config.evaluation.c2st_noise, policy=uses_policy(config))
+    check_environment(sim, noise=config.evaluation.c2st_noise, policy=uses_policy(config), passive=config.learner.passive)
 
 
 def check_new_run(config, simulator=None) -> None:

@@ -67,6 +67,7 @@ class SwarmExperiment:
             )
         self.last: Generation | None = None  # restored from a checkpoint
         self._end_estimate: float | None = None  # the final evaluation's seconds (end_seconds)
+        self._inert: bool | None = None  # whether the stimulus changes nothing (_inert_stimulus)
         self._check_evaluation()
         # the estimate judged by every era's judges (core.panel), where there are judges and the
         # candidates are parameters; elsewhere (metric baselines, policy networks) the window's
@@ -130,6 +131,18 @@ class SwarmExperiment:
                 f"unknown parameter(s) {unknown}; the parameters are {list(self.names)}", "evaluation.pair"
             )
 
+    def _inert_stimulus(self) -> bool:
+        """Whether the system's stimulus changes nothing (a system without one, given a space to fit
+        the interactive contract): probed once, on the simulator."""
+        if self._inert is None:
+            from turinglearn.app.interactive_probes import stimulus_changes_nothing
+
+            try:
+                self._inert = stimulus_changes_nothing(self.learner.system.sim, self.config.seed)
+            except Exception:  # a simulator the probe cannot drive is judged under every schedule, as before
+                self._inert = False
+        return self._inert
+
     def schedules(self, last: Generation) -> dict | None:
         """The held-out test's schedules that apply (name -> what drives both sides), in the
         order they are run; None for a system without stimuli. "random" comes first, so its
@@ -137,6 +150,8 @@ class SwarmExperiment:
         system, ev = self.learner.system, self.config.evaluation
         if not isinstance(system, InteractiveSystem):
             return None
+        if self._inert_stimulus():  # every schedule is the same test: the headline would be the larger of noise
+            return {"passive": "passive"}
         schedules = {"random": "random", "passive": "passive"}
         if not system.passive:
             judges = last.discriminators
