@@ -397,3 +397,21 @@ def test_progress_into_a_file_is_a_line_at_every_tenth_not_a_carriage_return_per
         bar(g)
     bar.close()
     assert "\r" in capsys.readouterr().err
+
+
+def test_identified_beside_a_clearly_rejected_estimate_says_it_is_a_slice_through_it():
+    """A psychologist's passive runs were rejected (0.613 against 0.543), and kappa read
+    'identified' in [-1.31, 0.32] with the truth at 0.5: a slice through a wrong estimate."""
+    from turinglearn.app.trust_lines import trust_flags
+
+    summary = {
+        "identified": {"kappa": True}, "vouched": {"kappa": True},
+        "interval": {"kappa": {"lo": -1.31, "hi": 0.32, "width": 0.41}},
+        "power": {"kappa": {"5%": {"power": 0.53}, "20%": {"power": 1.0}}},
+        "test": {"accuracy": 0.613, "threshold": 0.543, "null_sd": 0.02, "rejected": True},
+    }  # fmt: skip
+    assert trust_flags(summary, "kappa").startswith("identified only as a slice through the rejected estimate;")
+    narrow = {**summary, "test": {**summary["test"], "accuracy": 0.55}}  # within a null sd: a narrow rejection
+    assert trust_flags(narrow, "kappa").startswith("identified;")
+    accepted = {**summary, "test": {**summary["test"], "accuracy": 0.52, "rejected": False}}
+    assert trust_flags(accepted, "kappa").startswith("identified;")
