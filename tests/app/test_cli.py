@@ -513,3 +513,10 @@ def test_ctrl_c_before_a_run_began_offers_no_resume(tmp_path, capsys):
     (tmp_path / "run" / "run.json").write_text("{}")
     _interrupted(KeyboardInterrupt(), tmp_path / "run")
     assert f"continue with: turinglearn resume {tmp_path / 'run'}" in capsys.readouterr().err
+
+
+def test_an_option_is_spelled_out_not_guessed_from_a_prefix(capsys):
+    """A psychologist's `--gen 1` ran one generation: a typo that is a prefix of an option."""
+    with pytest.raises(SystemExit) as stop:
+        main(["run", "stimulus-response", "--gen", "1"])
+    assert stop.value.code == 2 and "unrecognized arguments: --gen 1" in capsys.readouterr().err

@@ -8,8 +8,17 @@ from pathlib import Path
 from turinglearn.errors import TuringLearnError
 
 
+class _Parser(argparse.ArgumentParser):
+    """Options spelled out: ``--gen 1`` was taken for ``--generations 1`` (a typo that is a prefix
+    of an option ran silently); subcommands' parsers are of this class too."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="turinglearn",
         description="Turing Learning: infer how a system behaves with competing models and discriminators.",
     )
