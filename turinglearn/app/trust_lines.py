@@ -59,8 +59,8 @@ def eases_line(test: dict, apart: bool = False) -> str:
             )
         return (
             "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
-            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them), "
-            "or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
+            "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them; "
+            "the search may have settled on a wrong answer, from which stopping.restart_above searches afresh), or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
         )
     parts = [
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"
