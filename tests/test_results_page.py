@@ -437,3 +437,18 @@ def test_the_critic_of_sets_size_table_is_recomputed_from_its_runs():
             shown.append((f"{np.median(e):.3f} [{e.min():.3f}, {e.max():.3f}]", f"{np.median([r['c2st'] for r in mine]):.3f}"))
         assert (samples, sets) == (shown[0][0], shown[1][0]), size
         assert c2st == f"{shown[0][1]} / {shown[1][1]}", size
+
+
+def test_the_spread_check_table_is_recomputed_from_its_checks():
+    """"Trials that vary less than the system's": every row from docs/spread_check.json
+    (benchmarks/spread_check.py)."""
+    runs = json.loads((DOCS / "spread_check.json").read_text())
+    rows = _table_after((DOCS / "results.md").read_text(), "| system | parameters | the check spoke |")
+    assert len(rows) == len(runs)
+    for (system, what, spoke, way, ratio), run in zip(rows, runs, strict=True):
+        found = [f for f in run["found"] if f is not None]
+        ratios = [f["ratio"] for f in found]
+        assert (system, what) == (run["system"], run["parameters"])
+        assert spoke == f"{len(found)} of {len(run['seeds'])}", system
+        assert way == (", ".join(sorted({"less" if r < 1 else "more" for r in ratios})) or "-"), system
+        assert ratio == (f"{np.median(ratios):.2f}" if ratios else "-"), system
