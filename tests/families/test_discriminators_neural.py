@@ -234,7 +234,9 @@ def test_a_trained_judge_learns_a_watched_interactive_system(source, tmp_path):
         fresh = learner.system.samples(np.stack([truth, far]), rng)
         p = learner.discriminator.judge(trainer.ask(), fresh.x)[0]  # [S] P(genuine)
         told.append(p[fresh.owner == 0].mean() - p[fresh.owner == 1].mean())
-    assert sorted(told)[1] > 0.2, told  # two of three
+        if sum(t > 0.2 for t in told) == 2:  # two of three told apart: the third training is not needed
+            break
+    assert sum(t > 0.2 for t in told) == 2, told  # two of (at most) three
 
 
 def test_a_watched_system_gives_each_models_trials_and_as_many_of_the_system():
