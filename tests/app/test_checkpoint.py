@@ -598,13 +598,14 @@ def test_a_relative_schedule_is_read_where_the_run_began(tmp_path, tiny, monkeyp
     monkeypatch.chdir(began)
     np.save("sched.npy", np.linspace(0, 1, 20)[:, None])
     settings = {k: v for k, v in tiny.items() if k != "environment.n_agents"}
-    settings.update({"generations": 3, "execution.checkpoint_every": 1, "evaluation.c2st_schedule": "sched.npy"})
+    settings.update({"generations": 3, "execution.checkpoint_every": 1, "evaluation.c2st_schedule": "sched.npy",
+                     "evaluation.c2st_trials": 10})  # fmt: skip
     reference = turinglearn.learn("stimulus-response", overrides=settings)
     with pytest.raises(KeyboardInterrupt):
         turinglearn.learn("stimulus-response", overrides=settings, out=began / "run", hooks=[interrupt_at(1)])
     monkeypatch.chdir(tmp_path)
     result = resume(began / "run", log=lambda m: None)
-    assert result.summary()["c2st"] == reference.summary()["c2st"]
+    assert result.summary()["c2st"] == reference.summary()["c2st"] is not None
     np.testing.assert_array_equal(result.inferred, reference.inferred)
 
 

@@ -391,6 +391,11 @@ def test_progress_into_a_file_is_a_line_at_every_tenth_not_a_carriage_return_per
     err = capsys.readouterr().err
     assert "\r" not in err and err.count("\n") == 10
     assert err.splitlines()[0].startswith("turinglearn: generation 2/20 (") and err.endswith(", at 19\n")
+    bar = ProgressBar(20, lambda record: None)  # a rule ends the run at 15: its last line says so
+    for g in range(15):
+        bar(g)
+    bar.close()
+    assert capsys.readouterr().err.splitlines()[-1].startswith("turinglearn: generation 15/20 (")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: the bar
     bar = ProgressBar(20, lambda record: None)
     for g in range(20):

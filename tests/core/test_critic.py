@@ -566,3 +566,12 @@ def test_a_run_with_a_critic_of_sets_resumes_bit_for_bit_and_needs_two_samples_a
         turinglearn.learn("aggregation", seed=3, overrides=mixed)
     with pytest.raises(ConfigError, match=r"learner\.critic_sets.*critic"):
         load_config("aggregation", {**tiny, "learner.critic_sets": True})
+
+
+def test_a_passive_study_with_a_critic_of_sets_needs_two_trials_of_each_model():
+    """A review: watched passively, one trial of each model a generation passed the check before
+    the run and failed at the first generation."""
+    over = {"learner.passive": True, "learner.critic": 0.5, "learner.critic_sets": True, "learner.trials_per_model": 1}
+    with pytest.raises(ConfigError, match=r"learner\.critic_sets: .*trials_per_model gives 1"):
+        build(load_config("stimulus-response", over))
+    build(load_config("stimulus-response", {**over, "learner.trials_per_model": 2}))

@@ -552,3 +552,23 @@ def test_an_estimate_whose_trials_vary_less_than_the_systems_is_named_and_the_tr
     assert wild["ratio"] > 1.5 and "vary more than the system's" in spread_line(wild)
     # the fast test itself accepts the typical model: why the check is needed
     assert not test.calibrate(np.array([0.5, 0.08]))["rejected"]
+
+
+def test_the_spread_check_names_a_statistic_that_does_not_vary_and_skips_a_recordings_windows():
+    """A review: a model whose statistic never varies (counts observed without noise) read
+    log(0) and was left out, the most extreme case unreported; windows of one animal are not
+    independent trials (the check spoke in 8 of 20 seeds on a model of the population)."""
+    from turinglearn.core.assessment import spread
+
+    rng = np.random.default_rng(0)
+    genuine = rng.normal(size=(50, 1, 4, 2))  # 50 trials, one sample each, 4 steps, 2 features
+    model = np.concatenate([np.zeros((50, 1, 4, 1)), rng.normal(size=(50, 1, 4, 1))], axis=-1)
+    theta = np.array([0.5])
+    test = SimpleNamespace(
+        drawn=(theta, genuine, model), groups=None, statistics=None, seed=0,
+        _statistics=lambda x: x[:, 0, :],  # a trial's first step, as its statistics
+    )  # fmt: skip
+    found = spread(test, theta, None)
+    assert found["statistic"] == "statistic 0" and found["ratio"] == 0.0 and found["spread_model"] == 0.0
+    test.groups = np.zeros((50, 1), int)  # a recording's windows: not read
+    assert spread(test, theta, None) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from types import SimpleNamespace
 
 import gymnasium
 import numpy as np
@@ -44,6 +45,7 @@ from turinglearn.environments.stimulus_response import (
 )
 from turinglearn.errors import ConfigError
 from turinglearn.families.elman import ElmanNetwork
+from turinglearn.families.parametric import BoxFamily
 from turinglearn.systems.interactive import InteractiveSystem
 
 SR = "turinglearn/StimulusResponse-v0"
@@ -667,9 +669,28 @@ def test_a_system_whose_stimulus_changes_nothing_is_tested_under_one_schedule():
     from turinglearn.app.interactive_probes import stimulus_changes_nothing
 
     assert stimulus_changes_nothing(_Town()) and not stimulus_changes_nothing(StimulusResponseSim())
+
+    class Unmoved:  # does the animal respond at all? its truth: no (a gain of 0)
+        model_family = BoxFamily(("base", "gain"), lower=(0, 0), upper=(1, 1))
+        truth, feature_names, config = np.array([0.5, 0.0]), ("speed",), SimpleNamespace(steps=10)
+        stimulus_space = gymnasium.spaces.Box(0.0, 1.0, shape=(1,))
+
+        def passive_schedule(self):
+            return np.zeros((10, 1))
+
+        def reset(self, rng, shape):
+            return np.zeros(shape)
+
+        def step(self, s, p, light, rng):
+            speed = p[..., 0] + p[..., 1] * light[..., 0] + 0.1 * rng.normal(size=s.shape)
+            return s, speed[..., None]
+
+    assert not stimulus_changes_nothing(Unmoved())  # its models may respond: every schedule is run
     over = {k: v for k, v in SMALL_INTERACTIVE.items() if k != "environment.steps"}
     over = {**over, "evaluation.c2st_trials": 20, "learner.passive": True}
     town = turinglearn.learn("own-system", simulator=_Town(), generations=2, overrides=over)
     assert town.summary()["c2st_by_schedule"] == {"passive": town.c2st}
+    asked = turinglearn.learn("own-system", simulator=_Town(), generations=2, overrides={**over, "evaluation.c2st_schedule": "random"})
+    assert asked.summary()["c2st_schedule"] == "random"  # a schedule named is run as asked (a review: it raised)
     agent = turinglearn.learn("own-system", simulator=StimulusResponseSim(), generations=2, overrides=over)
     assert set(agent.summary()["c2st_by_schedule"]) == {"random", "passive"}

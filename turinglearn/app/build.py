@@ -285,8 +285,10 @@ def _check_critic_sets(config: Config, system, interrogated: bool) -> None:
                 f"{lc.genuine_per_trial}",
                 "learner.critic_sets",
             )
+    elif isinstance(system, WatchedSystem):  # watched passively: its trials of each model a generation
+        k, what = lc.trials_per_model, "trials_per_model"
     else:
-        return  # a recording's or a passive study's samples: counted as the run draws them
+        return  # a recording's samples: counted as the run draws them
     if k < 2:
         raise ConfigError(
             f"judges a model's samples of a generation as a set; {what} gives {k}: raise it to 2 or more, or set "

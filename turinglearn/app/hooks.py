@@ -59,7 +59,7 @@ class ProgressBar:
         if notebook or _is_terminal(sys.stderr):
             self.bar = tqdm(total=total, initial=initial, unit="gen", dynamic_ncols=True, desc="turinglearn")
         self.every = max(1, -(-total // 10))
-        self.started = time.perf_counter()
+        self.started, self.said = time.perf_counter(), None  # said: the generation of the last line
 
     def __call__(self, record: Generation) -> None:
         words = self.describe(record)
@@ -71,16 +71,22 @@ class ProgressBar:
                 self.bar.set_postfix_str(words, refresh=False)
             self.bar.update(1)
         elif self.done % self.every == 0 or self.done == self.total:
-            seconds = time.perf_counter() - self.started
-            print(
-                f"turinglearn: generation {self.done}/{self.total} ({seconds:.0f} s){', ' + self.words if self.words else ''}",
-                file=sys.stderr,
-                flush=True,
-            )
+            self._line()
+
+    def _line(self) -> None:
+        seconds = time.perf_counter() - self.started
+        print(
+            f"turinglearn: generation {self.done}/{self.total} ({seconds:.0f} s){', ' + self.words if self.words else ''}",
+            file=sys.stderr,
+            flush=True,
+        )
+        self.said = self.done
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+        elif self.done and self.said != self.done:  # a rule ended the run between two lines
+            self._line()
 
 
 def _is_terminal(stream) -> bool:

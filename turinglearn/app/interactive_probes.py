@@ -385,17 +385,26 @@ def _own_stimuli(sim, mixed, stimuli, seed, first, end, low, high) -> list[str]:
 
 def stimulus_changes_nothing(sim, seed: int = 0) -> bool:
     """Whether every trial of ``sim`` under its stimulus space's two corners and random stimuli
-    is the same (the same rows and draws): a system without a stimulus given a space to fit the
-    interactive contract (an epidemic in one town), under which every schedule of the held-out
-    tests is the same test."""
+    is the same (the same rows and draws), for the truth and for models across the family's box
+    (its corners, its centre, a model far from the truth): a system without a stimulus given a
+    space to fit the interactive contract (an epidemic in one town), under which every schedule of
+    the held-out tests is the same test. A system that ignores the stimulus at its truth alone (a
+    gain of 0: does the animal respond at all?) is not: its models may respond."""
     low = np.asarray(sim.stimulus_space.low, float)
     high = np.asarray(sim.stimulus_space.high, float)
     family = sim.model_family
+    lower, upper = np.asarray(family.lower, float), np.asarray(family.upper, float)
     truth = getattr(sim, "truth", None)
-    row = np.asarray(truth, float) if truth is not None else (np.asarray(family.lower) + np.asarray(family.upper)) / 2
-    mixed = np.broadcast_to(row, (1, PROBE_SHAPE[1], len(row))).copy()  # [1, S, d], as the learner passes them
+    rows = [lower, upper, (lower + upper) / 2]
+    if truth is not None:
+        rows += [np.asarray(truth, float), distant(family, np.asarray(truth, float))]
     stimuli = np.random.default_rng(123).uniform(low, high, size=(sim.config.steps, *PROBE_SHAPE, len(low)))
-    return bool(_stimulus_ignored(sim, mixed, stimuli, seed, low, high))
+    for start in range(0, len(rows), PROBE_SHAPE[1]):  # [1, S, d], as the learner passes them
+        chunk = rows[start : start + PROBE_SHAPE[1]]
+        mixed = np.stack(chunk + [chunk[-1]] * (PROBE_SHAPE[1] - len(chunk)))[None]
+        if not _stimulus_ignored(sim, mixed, stimuli, seed, low, high):
+            return False
+    return True
 
 
 #: how the warning of a stimulus that changes nothing begins (not issued for a passive run)

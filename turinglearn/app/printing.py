@@ -215,7 +215,7 @@ def coevolution_line(co: dict) -> str:
         words.append(f"best judge vs models {co['judges_best_vs_models']:.2f} (last quarter; 0.5 = chance)")
     if co.get("disengaged_fraction") is not None:
         words.append(
-            f"best judge at chance (below {co.get('disengaged_threshold') or 0.55:.2f}) in "
+            f"no judge above {co.get('disengaged_threshold') or 0.55:.2f} in "
             f"{100 * co['disengaged_fraction']:.0f} % of generations (disengaged, or nothing left to tell apart)"
         )
     if co.get("fitness_lag1") is not None and co["fitness_lag1"] < CYCLING:

@@ -113,7 +113,7 @@ def _evaluation_plan(config, system, d: int) -> tuple[int, int, int, int]:
     evaluations, asked = 0, 0
     if ev.intervals != "off" and rows:
         asked = filled(evaluation_batch(config))
-        evaluations = 3 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d  # with the spread check
+        evaluations = 2 + EVALUATIONS_PER_PARAMETER[ev.intervals] * d
         if schedules > 1 and ev.c2st_schedule == "auto" and not system.passive:
             evaluations += schedules * (1 + 2 * d)  # each schedule's calibration and powers, to choose one
         trials += evaluations * asked

@@ -139,8 +139,8 @@ class SwarmExperiment:
 
             try:
                 self._inert = stimulus_changes_nothing(self.learner.system.sim, self.config.seed)
-            except Exception:  # a simulator the probe cannot drive is judged under every schedule, as before
-                self._inert = False
+            except (AttributeError, TypeError, ValueError):  # a space or simulator the probe cannot drive (its
+                self._inert = False  # step's own errors are caught by the probe): every schedule, as before
         return self._inert
 
     def schedules(self, last: Generation) -> dict | None:
@@ -150,8 +150,8 @@ class SwarmExperiment:
         system, ev = self.learner.system, self.config.evaluation
         if not isinstance(system, InteractiveSystem):
             return None
-        if self._inert_stimulus():  # every schedule is the same test: the headline would be the larger of noise
-            return {"passive": "passive"}
+        if ev.c2st_schedule == "auto" and self._inert_stimulus():  # every schedule the same test: the
+            return {"passive": "passive"}  # headline would be the larger of two noises (one named is run as asked)
         schedules = {"random": "random", "passive": "passive"}
         if not system.passive:
             judges = last.discriminators

@@ -269,7 +269,7 @@ def spread_line(spread: dict) -> str:
     return (
         said + ": judged one trial at a time, a model whose every trial is typical beats one whose trials vary as the "
         "system's do (chance in the system: extinctions, epidemics' sizes, individuals that differ), which biases "
-        "the estimate; learner.critic_sets = true lets the critic judge each model's trials together "
-        "(docs/own-system.md, 'When trials vary by chance')"
+        "the estimate; learner.critic_sets = true lets the critic (learner.critic > 0) judge each model's trials "
+        "together, at least 2 of them a generation, 4 better (docs/own-system.md, 'When trials vary by chance')"
     )
 

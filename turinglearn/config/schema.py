@@ -200,7 +200,7 @@ def build_dataclass(cls, table: Mapping[str, Any], prefix: str = ""):
     hints = typing.get_type_hints(cls)
     names = [f.name for f in fields(cls) if f.init]
     if not isinstance(table, Mapping):
-        raise ConfigError(f"must be a table of settings ({', '.join(names)}), got {table!r}", prefix or None)
+        raise ConfigError(f"must be a table of settings ({', '.join(names)}), got {_got(table)}", prefix or None)
     kwargs = {}
     for key, value in table.items():
         dotted = f"{prefix}{key}"

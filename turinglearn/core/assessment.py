@@ -183,7 +183,8 @@ def mirrors(test: FastTest, theta: np.ndarray, intervals: list[dict]) -> None:
             iv["lo"], iv["hi"] = float(min(iv["lo"], *joined)), float(max(iv["hi"], *joined))
             iv["width"] = (iv["hi"] - iv["lo"]) / (hi_b - lo_b) if hi_b > lo_b else 0.0
         if found:
-            iv["elsewhere"], iv["test"] = found, [iv["lo"], iv["hi"]]  # the slice itself, before it is widened
+            iv["elsewhere"], iv["test"] = found, [iv["lo"], iv["hi"]]  # the slice (on to a mirror it reaches), before
+            # the mirrors elsewhere widen it
             iv["lo"] = float(max(lo_b, min(iv["lo"], *(v - half for v in found))))
             iv["hi"] = float(min(hi_b, max(iv["hi"], *(v + half for v in found))))
             iv["width"] = (iv["hi"] - iv["lo"]) / (hi_b - lo_b) if hi_b > lo_b else 0.0
@@ -210,10 +211,13 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
 
     from turinglearn.core.evaluation import trajectory_feature_names
 
-    g, c = test._run(theta, test.seed)  # [n, k, T, F] each
+    if test.drawn is not None and np.array_equal(test.drawn[0], np.asarray(theta, float)):
+        g, c = test.drawn[1:]  # the calibration's trials of the estimate: no more simulation
+    else:
+        g, c = test._run(theta, test.seed)  # [n, k, T, F] each
     n, k = g.shape[:2]
-    if n < 10:  # too few trials to tell spreads apart
-        return None
+    if n < 10 or test.groups is not None:  # too few trials; or a recording's windows, several of an
+        return None  # individual (their trials are not independent, and a model's starts where no window does)
     z = test._statistics(np.concatenate([g.reshape(-1, *g.shape[2:]), c.reshape(-1, *c.shape[2:])]))
     zg, zc = z[: n * k].reshape(n, k, -1), z[n * k :].reshape(n, k, -1)
     names = (
@@ -234,6 +238,10 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
     np.add.at(w, (np.arange(SPREAD_DRAWS)[:, None], draws), 1.0)
     r = np.log(s_model) - np.log(s_system)
     rb = np.log(sds(w, zc)) - np.log(sds(w, zg))  # [draws, K]
+    still = np.flatnonzero((s_model == 0) & (s_system > 0) & np.isfinite(s_system))
+    if still.size:  # the model's trials do not vary at all in a statistic where the system's do
+        j = int(still[0])
+        return _spread_found(names[j], 0.0, [0.0, 0.0], 0.0, float(s_system[j]), int(still.size), int(np.isfinite(s_system).sum()))
     usable = np.isfinite(r) & np.isfinite(rb).all(axis=0) & (s_system > 0)
     if not usable.any():
         return None
@@ -245,14 +253,19 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
         return None
     j = int(np.argmax(np.where(beyond, np.abs(r), -np.inf)))
     lo, hi = np.quantile(rb[:, j], [0.05, 0.95])
+    interval = [float(np.exp(lo)), float(np.exp(hi))]
+    return _spread_found(names[j], float(np.exp(r[j])), interval, float(s_model[j]), float(s_system[j]), int(beyond.sum()), int(usable.sum()))
+
+
+def _spread_found(statistic, ratio, interval, model, system, of, statistics) -> dict:
     return {
-        "statistic": names[j],
-        "ratio": float(np.exp(r[j])),
-        "interval": [float(np.exp(lo)), float(np.exp(hi))],
-        "spread_model": float(s_model[j]),
-        "spread_system": float(s_system[j]),
-        "of": int(beyond.sum()),
-        "statistics": int(usable.sum()),
+        "statistic": statistic,
+        "ratio": ratio,
+        "interval": interval,
+        "spread_model": model,
+        "spread_system": system,
+        "of": of,
+        "statistics": statistics,
     }
 
 

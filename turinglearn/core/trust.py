@@ -137,6 +137,7 @@ class FastTest:
     groups: np.ndarray | None = field(default=None, repr=False)  # the last draw's windows' individuals [n, k]
     statistics: object = None  # x [S, T, F] -> [S, K]: what the classifier reads (None: trajectory_features)
     statistics_name: str = "statistics"  # its "module:function", for messages
+    drawn: tuple | None = field(default=None, repr=False)  # calibrate's (theta, genuine, counterfeit) trials
 
     def __post_init__(self):
         self.lower, self.upper = np.asarray(self.lower, float), np.asarray(self.upper, float)
@@ -195,7 +196,9 @@ class FastTest:
         """The null distribution at theta: accuracy with labels shuffled within every trial.
         Sets and returns {accuracy, threshold, null_median, null_sd}."""
         self.slices = {}  # a new estimate: the slices of another one say nothing of it
-        x, y, fold, trial = self._dataset(*self._run(theta, self.seed))
+        g, c = self._run(theta, self.seed)
+        self.drawn = (np.array(theta, float), g, c)  # the estimate's trials, which the spread check reads again
+        x, y, fold, trial = self._dataset(g, c)
         acc = lda_accuracy(x, y, fold)
         rng = np.random.default_rng(self.seed + 1)
         order = np.argsort(trial, kind="stable")  # samples grouped by trial, 2k each
