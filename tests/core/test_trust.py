@@ -570,5 +570,12 @@ def test_the_spread_check_names_a_statistic_that_does_not_vary_and_skips_a_recor
     )  # fmt: skip
     found = spread(test, theta, None)
     assert found["statistic"] == "statistic 0" and found["ratio"] == 0.0 and found["spread_model"] == 0.0
+    # an event in one trial of the system's (a statistic that is 0 but once) is no sign: the model's
+    # 50 trials all miss it by chance with probability 0.98^50 = 0.36 (stimulus-response's speed.hi)
+    rare = np.zeros((50, 1, 4, 1))
+    rare[7, 0, 0, 0] = 1.0
+    test.drawn = (theta, rare, np.zeros((50, 1, 4, 1)))
+    assert spread(test, theta, None) is None
+    test.drawn = (theta, genuine, model)
     test.groups = np.zeros((50, 1), int)  # a recording's windows: not read
     assert spread(test, theta, None) is None

@@ -239,9 +239,15 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
     r = np.log(s_model) - np.log(s_system)
     rb = np.log(sds(w, zc)) - np.log(sds(w, zg))  # [draws, K]
     still = np.flatnonzero((s_model == 0) & (s_system > 0) & np.isfinite(s_system))
-    if still.size:  # the model's trials do not vary at all in a statistic where the system's do
-        j = int(still[0])
-        return _spread_found(names[j], 0.0, [0.0, 0.0], 0.0, float(s_system[j]), int(still.size), int(np.isfinite(s_system).sum()))
+    if still.size:  # the model's trials do not vary at all in a statistic where the system's do: by chance,
+        # all N model samples take the one value with probability (1 - p)^N, p the system's share off it
+        flat_g, flat_c = zg.reshape(-1, zg.shape[-1]), zc.reshape(-1, zc.shape[-1])
+        off = (np.abs(flat_g[:, still] - flat_c[0, still]) > 1e-12).mean(axis=0)
+        chance = (1 - off) ** len(flat_c)
+        clear = still[chance < 0.05 / max(1, int(np.isfinite(s_system).sum()))]
+        if clear.size:  # (an event in one trial of the system's 200 is not: 0.995^200 = 0.37)
+            j = int(clear[0])
+            return _spread_found(names[j], 0.0, [0.0, 0.0], 0.0, float(s_system[j]), int(clear.size), int(np.isfinite(s_system).sum()))
     usable = np.isfinite(r) & np.isfinite(rb).all(axis=0) & (s_system > 0)
     if not usable.any():
         return None
