@@ -56,12 +56,17 @@ def type_name(tp) -> str:
     return _NAMES.get(tp, str(tp))
 
 
+def _is_array(value) -> bool:
+    """A numpy array, without importing numpy where nothing has."""
+    numpy = sys.modules.get("numpy")
+    return numpy is not None and isinstance(value, numpy.ndarray)
+
+
 def _got(value) -> str:
     """A bad value as an error shows it: an array by its shape, anything else in at most 80
     characters (a newcomer's recording given as data printed 1.8 kB)."""
-    shape = getattr(value, "shape", None)
-    if shape is not None and getattr(value, "size", 0) > 4:
-        return f"an array of shape {tuple(shape)}"
+    if _is_array(value) and value.size > 4:
+        return f"an array of shape {tuple(value.shape)}"
     shown = repr(value)
     return shown if len(shown) <= 80 else shown[:77] + "..."
 
@@ -99,7 +104,7 @@ def coerce(value, tp, key: str):
             hint = (
                 ": data is the path of a recording's file; save an array x [N, T, F] first, e.g. np.savez('rec.npz', "
                 "individual=..., step=..., FEATURE=...) (docs/swarms.md, 'Learning from recorded observations')"
-                if key.rsplit(".", 1)[-1] == "data" and getattr(value, "shape", None) is not None
+                if key.rsplit(".", 1)[-1] == "data" and _is_array(value)
                 else ""
             )
             raise ConfigError(f"must be a string, got {_got(value)}{hint}", key)
