@@ -212,6 +212,7 @@ def test_a_judges_bias_that_flips_every_generation_is_named_in_the_summary_and_t
     # judges at chance are disengaged only while the models differ: the line says both readings
     line = coevolution_line({"disengaged_fraction": 0.7, "disengaged_threshold": 0.55})
     assert "no judge above 0.55 in 70 % of generations (disengaged, or nothing left" in line
+    assert "a judge above 0.55 in every generation" in coevolution_line({"disengaged_fraction": 0.0})
     # only the last quarter counts: a cycle that ended early is not reported
     early = np.concatenate([flipping[:300], drifting[300:]])
     assert engagement_summary(history_of(np.zeros(n), model_fitness_mean=early))["fitness_lag1"] > 0.5

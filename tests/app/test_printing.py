@@ -420,3 +420,6 @@ def test_identified_beside_a_clearly_rejected_estimate_says_it_is_a_slice_throug
     assert trust_flags(narrow, "kappa").startswith("identified;")
     accepted = {**summary, "test": {**summary["test"], "accuracy": 0.52, "rejected": False}}
     assert trust_flags(accepted, "kappa").startswith("identified;")
+    # the main job: rejected, but one parameter moved 0.002 alone is accepted: its slices stand
+    explained = {**summary, "test": {**summary["test"], "eases": [{"parameter": "v_l0", "value": -0.702, "accuracy": 0.519, "accepted": True}]}}
+    assert trust_flags(explained, "kappa").startswith("identified;")

@@ -214,9 +214,12 @@ def coevolution_line(co: dict) -> str:
     if co.get("judges_best_vs_models") is not None:
         words.append(f"best judge vs models {co['judges_best_vs_models']:.2f} (last quarter; 0.5 = chance)")
     if co.get("disengaged_fraction") is not None:
+        above = f"{co.get('disengaged_threshold') or 0.55:.2f}"
         words.append(
-            f"no judge above {co.get('disengaged_threshold') or 0.55:.2f} in "
-            f"{100 * co['disengaged_fraction']:.0f} % of generations (disengaged, or nothing left to tell apart)"
+            f"a judge above {above} in every generation"
+            if co["disengaged_fraction"] == 0
+            else f"no judge above {above} in {100 * co['disengaged_fraction']:.0f} % of generations (disengaged, or "
+            "nothing left to tell apart)"
         )
     if co.get("fitness_lag1") is not None and co["fitness_lag1"] < CYCLING:
         words.append(
