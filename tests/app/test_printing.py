@@ -144,7 +144,7 @@ def test_a_trade_off_is_named_beside_the_slices(capsys):
     assert "trade-offs: gain and bias (opposite ways): the test accepts them moved together beyond the slices" in out
     assert 'evaluation.pair = ["gain", "bias"] maps the first' in out
     print_summary(load_config("aggregation"), {**summary, "pair_map": {"parameters": ["gain", "bias"]}})
-    assert "; pair_map.png maps gain and bias\n" in capsys.readouterr().out  # already mapped: no advice to
+    assert "; pair_map.png maps gain and bias; a ridge may run through more than two parameters" in capsys.readouterr().out  # already mapped: no advice to
     # an interval widened by the run's spread: the slice is the test's part, not the hull (the flag gave the hull)
     summary["interval"]["bias"].update(lo=0.3, hi=0.7, width=0.4, test=[0.49, 0.55])
     assert trust_flags(summary, "bias") == (
@@ -423,3 +423,15 @@ def test_identified_beside_a_clearly_rejected_estimate_says_it_is_a_slice_throug
     # the main job: rejected, but one parameter moved 0.002 alone is accepted: its slices stand
     explained = {**summary, "test": {**summary["test"], "eases": [{"parameter": "v_l0", "value": -0.702, "accuracy": 0.519, "accepted": True}]}}
     assert trust_flags(explained, "kappa").startswith("identified;")
+
+
+def test_a_move_read_from_a_noisy_test_is_said_to_be_possibly_chance():
+    """A population biologist's 30 recorded ponds: 'c to 0.1716 (0.400, accepted)', a move of 1 %
+    of the range lowering the accuracy from 0.683 by 3.6 null sds, read as a direction to move."""
+    from turinglearn.app.trust_lines import eases_line
+
+    rows = [{"parameter": "c", "value": 0.1716, "accuracy": 0.400, "accepted": True}]
+    noisy = {"accuracy": 0.683, "threshold": 0.58, "null_sd": 0.078, "eases": rows, "rejected": True}
+    assert "one null sd) from draw to draw at this number of trials" in eases_line(noisy)
+    steady = {**noisy, "null_sd": 0.02}
+    assert "from draw to draw" not in eases_line(steady)

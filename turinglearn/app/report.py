@@ -142,6 +142,7 @@ def plot_pair_map(pair: dict, inferred, names, truth, folder: Path) -> Path:
     )
     if widened is not None:
         title += f"; dashed: {widened:.3f}, the raised threshold of a rejected estimate's intervals"
+    title += "; the other parameters held at the estimate"  # a truth elsewhere in them may read rejected here
     ax.set_title("\n".join(textwrap.wrap(title, 70)), fontsize=8)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()

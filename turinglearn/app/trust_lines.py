@@ -40,6 +40,10 @@ def marginal(test: dict) -> bool:
     return sd is not None and 0 < test["accuracy"] - test["threshold"] <= sd
 
 
+#: a null sd of the test's accuracy this large (few trials: 0.078 at 30) makes one move's accuracy largely chance's
+NOISY_NULL_SD = 0.05
+
+
 def eases_line(test: dict, apart: bool = False) -> str:
     """Where a rejected estimate is off: the parameters whose move alone lowers the test's
     accuracy most (summary.json's ``test.eases``). Moving one parameter can also make up for
@@ -73,9 +77,15 @@ def eases_line(test: dict, apart: bool = False) -> str:
             f"the system is rejected {1 - test.get('level', 0.9):.0%} of the time, and then these moves are chance's "
             "too; repeat over seeds before acting on them) "
         )
+    noisy = ""
+    if not narrowly and sd is not None and sd >= NOISY_NULL_SD:  # few trials: one move's accuracy is largely chance's
+        noisy = (
+            f" (the test's accuracy varies by {sd:.3f} (one null sd) from draw to draw at this number of trials, so "
+            "a single move's can be chance's: repeat over seeds before acting on it)"
+        )
     return (
         f"rejected{' ' + narrowly.rstrip() if narrowly else ''}: moved alone, these lower the test's accuracy ({test['accuracy']:.3f} at the estimate) most: "
-        f"{'; '.join(parts)}"
+        f"{'; '.join(parts)}{noisy}"
         + (
             " (one parameter may be making up for another's error along a ridge: evaluation.pair maps the first two)"
             if len(rows) > 1
@@ -124,7 +134,9 @@ def tradeoffs_line(tradeoffs: list[dict], mapped: list[str] | None = None) -> st
     )
     return (
         f"trade-offs: {pairs}: the test accepts them moved together beyond the slices it accepts each alone "
-        f"(with the other parameters at the estimate); {where}"
+        f"(with the other parameters at the estimate); {where}; a ridge may run through more than two "
+        "parameters, which pairs do not follow: where it does, the intervals understate, and runs under other seeds "
+        "spread along it (turinglearn sweep FILE --seeds 0-4)"
     )
 
 
@@ -272,6 +284,7 @@ def spread_line(spread: dict) -> str:
         said + ": judged one trial at a time, a model whose every trial is typical beats one whose trials vary as the "
         "system's do (chance in the system: extinctions, epidemics' sizes, individuals that differ), which biases "
         "the estimate; learner.critic_sets = true lets the critic (learner.critic > 0) judge each model's trials "
-        "together, at least 2 of them a generation, 4 better (docs/own-system.md, 'When trials vary by chance')"
+        "together, at least 2 of them a generation, 4 better (learner.trials_per_model; critic_trials under "
+        "interrogation; docs/own-system.md, 'When trials vary by chance')"
     )
 

@@ -38,7 +38,9 @@ class LearnerConfig:
     recorded_samples: swarms from a recording (``data``), which robots of each simulated swarm
     of the model are its counterfeit samples: ``replicas`` (the ``n_replicas`` a live swarm
     gives it) or ``all`` (every robot: all run the model and all are charged to the budget);
-    genuine_trials: interactive systems: trials of the system each interrogator runs;
+    genuine_trials: interactive systems: trials of the system each interrogator runs (watched
+    passively, the fresh trials of the system a generation: a simulated system gives new ones
+    every generation, however few individuals a study of it would record);
     passive: interactive systems: apply the environment's fixed stimulus schedule instead of
     letting the discriminators interrogate (a watched system can also be judged by a trained
     classifier, ``discriminators.kind = "gru"``);
