@@ -1518,3 +1518,13 @@ def test_a_registered_kind_of_ones_own_is_checked_before_the_run(monkeypatch):
         monkeypatch.setitem(DISCRIMINATORS._entries, "elman", DISCRIMINATORS["elman"])  # restored after the test
         DISCRIMINATORS.register("elman", DiscriminatorKind(lambda *a: _Judge(), es))
     assert not DISCRIMINATORS.builtin_kind("elman")
+
+
+def test_a_fact_that_asks_for_no_change_is_listed_by_the_checker_not_warned_before_every_run():
+    """A population biologist's ponds (Poisson births) repeated 'Nothing to change' at every run."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CheckWarning)  # issued, it would raise here
+        report = check_environment(PoissonSpring())
+    assert report.ok and len(report.warnings) == 1 and "Nothing to change" in str(report)

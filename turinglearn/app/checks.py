@@ -24,6 +24,7 @@ import numpy as np
 
 from turinglearn.app.interactive_probes import STIMULUS_IGNORED, interactive_probes
 from turinglearn.app.policy_probes import policy_probes
+from turinglearn.app.probes import NOTHING_TO_CHANGE
 from turinglearn.app.probes import call as _call
 from turinglearn.app.probes import float_array as _float_array
 from turinglearn.app.swarm_probes import swarm_probes
@@ -435,5 +436,6 @@ def check_environment(
     if report.problems:
         raise ContractError(report.what, report.problems)
     for w in report.warnings:
-        warn(f"{report.what}: {w}", CheckWarning)
+        if not w.endswith(NOTHING_TO_CHANGE):  # a fact to know, listed by `turinglearn check`, not before every run
+            warn(f"{report.what}: {w}", CheckWarning)
     return report

@@ -332,9 +332,12 @@ def nondeterministic(sim) -> str:
     )
 
 
+#: how a report's warning that asks for no change ends: `turinglearn check` lists it, a run does not repeat it
+NOTHING_TO_CHANGE = "Nothing to change: the learner needs only the distribution"
+
 VALUE_DRAWS = (
     "{what} is stochastic and its {unit}s differ draw for draw from {unit}s of the same rows run alone, as when "
     "the number of random values drawn depends on the parameter values (rng.poisson(rate), rng.vonmises(mu, "
     "kappa)); so each {unit} was compared with {unit}s of its own rows in distribution, over {n} replicates, "
-    "and followed its rows. Nothing to change: the learner needs only the distribution"
+    "and followed its rows. " + NOTHING_TO_CHANGE
 )
