@@ -40,6 +40,12 @@ def marginal(test: dict) -> bool:
     return sd is not None and 0 < test["accuracy"] - test["threshold"] <= sd
 
 
+def eased_alone(test: dict) -> bool:
+    """Whether one parameter moved a little alone is accepted (``test.eases``): a rejection that a
+    small error in one parameter explains."""
+    return any(r.get("accepted") for r in test.get("eases") or ())
+
+
 #: a null sd of the test's accuracy this large (few trials: 0.078 at 30) makes one move's accuracy largely chance's
 NOISY_NULL_SD = 0.05
 
@@ -64,7 +70,8 @@ def eases_line(test: dict, apart: bool = False) -> str:
         return (
             "rejected: no parameter moved alone (a little each way, and along its interval where one was drawn) "
             "lowers the test's accuracy by a null sd: several are off together (evaluation.pair maps two of them; "
-            "the search may have settled on a wrong answer, from which stopping.restart_above searches afresh), or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
+            "the search may have settled on a wrong answer, from which stopping.restart_above searches afresh), "
+            "or the model family cannot express the system (docs/concepts.md, 'Comparing hypotheses')"
         )
     parts = [
         f"{r['parameter']} to {r['value']:.4g} ({r['accuracy']:.3f}{', accepted' if r['accepted'] else ''})"
@@ -199,8 +206,7 @@ def trust_words(summary: dict, name: str) -> list[str]:
         along = f"{mirror}; it also {along}" if mirror else along
         words[0] = f"identified ({along})" if ident else f"NOT IDENTIFIED ({along})"
     test = summary.get("test") or {}
-    explained = any(r.get("accepted") for r in test.get("eases") or ())  # one parameter's small move is accepted
-    if ident and test.get("rejected") and not marginal(test) and not explained and words[0].startswith("identified"):
+    if ident and test.get("rejected") and not marginal(test) and not eased_alone(test) and words[0].startswith("identified"):
         # a slice through an estimate the test tells apart and no one parameter's move explains: narrow
         # where the others are held wrong (a psychologist's passive runs: kappa "identified" in [-1.31,
         # 0.32], the truth 0.5); the main job's v_l0 0.002 off, accepted moved alone, is not so
@@ -243,7 +249,7 @@ def on_bounds_line(summary: dict) -> str | None:
         return None
     if test.get("null_sd") and test["accuracy"] - test["threshold"] <= FAR_REJECTED * test["null_sd"]:
         return None  # a near rejection: a truth may lie on a bound (aggregation's wheel speeds of -1 and 1)
-    if any(r.get("accepted") for r in test.get("eases") or ()):
+    if eased_alone(test):
         return None  # one parameter moved a little is accepted: that, not the bounds, is where it is off
     lo, hi, est = bounds["lower"], bounds["upper"], summary.get("inferred") or []
     on = [
@@ -287,4 +293,3 @@ def spread_line(spread: dict) -> str:
         "together, at least 2 of them a generation, 4 better (learner.trials_per_model; critic_trials under "
         "interrogation; docs/own-system.md, 'When trials vary by chance')"
     )
-

@@ -247,7 +247,9 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
         clear = still[chance < 0.05 / max(1, int(np.isfinite(s_system).sum()))]
         if clear.size:  # (an event in one trial of the system's 200 is not: 0.995^200 = 0.37)
             j = int(clear[0])
-            return _spread_found(names[j], 0.0, [0.0, 0.0], 0.0, float(s_system[j]), int(clear.size), int(np.isfinite(s_system).sum()))
+            return {"statistic": names[j], "ratio": 0.0, "interval": [0.0, 0.0], "spread_model": 0.0,
+                    "spread_system": float(s_system[j]), "of": int(clear.size),
+                    "statistics": int(np.isfinite(s_system).sum())}  # fmt: skip
     usable = np.isfinite(r) & np.isfinite(rb).all(axis=0) & (s_system > 0)
     if not usable.any():
         return None
@@ -259,20 +261,9 @@ def _spread(test: FastTest, theta: np.ndarray, features) -> dict | None:
         return None
     j = int(np.argmax(np.where(beyond, np.abs(r), -np.inf)))
     lo, hi = np.quantile(rb[:, j], [0.05, 0.95])
-    interval = [float(np.exp(lo)), float(np.exp(hi))]
-    return _spread_found(names[j], float(np.exp(r[j])), interval, float(s_model[j]), float(s_system[j]), int(beyond.sum()), int(usable.sum()))
-
-
-def _spread_found(statistic, ratio, interval, model, system, of, statistics) -> dict:
-    return {
-        "statistic": statistic,
-        "ratio": ratio,
-        "interval": interval,
-        "spread_model": model,
-        "spread_system": system,
-        "of": of,
-        "statistics": statistics,
-    }
+    return {"statistic": names[j], "ratio": float(np.exp(r[j])), "interval": [float(np.exp(lo)), float(np.exp(hi))],
+            "spread_model": float(s_model[j]), "spread_system": float(s_system[j]), "of": int(beyond.sum()),
+            "statistics": int(usable.sum())}  # fmt: skip
 
 
 def _follow(accepts, start: np.ndarray, box, steps: int = TRADEOFF_FOLLOW) -> list[np.ndarray]:
